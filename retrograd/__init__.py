@@ -1,0 +1,33 @@
+"""retrograd: PyTorch's autograd in pure Python on NumPy.
+
+``import retrograd as torch`` runs the supported subset of PyTorch scripts unchanged. This module
+only re-exports; the logic lives in the modules named below.
+"""
+from __future__ import annotations
+
+from . import _tensor_methods  # noqa: F401 - installs Tensor's operators and methods
+from ._creation import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,  # noqa: F401
+                        Generator, HalfTensor, IntTensor, LongTensor, ShortTensor, arange,
+                        as_tensor, bernoulli, default_generator, empty, empty_like, eye,
+                        from_numpy, full, full_like, get_rng_state, initial_seed, linspace,
+                        logspace, manual_seed, multinomial, normal, ones, ones_like, rand,
+                        rand_like, randint, randint_like, randn, randn_like, randperm, seed,
+                        set_rng_state, tensor, zeros, zeros_like)
+from ._device import device  # noqa: F401
+from ._dtype import (bool_ as bool, dtype, float16, float32, float64,  # noqa: F401,A001
+                     get_default_dtype, int8, int16, int32, int64, promote_types, uint8)
+from ._grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
+                         is_inference_mode_enabled, no_grad, set_grad_enabled)
+from ._size import Size  # noqa: F401
+from ._tensor import Tensor  # noqa: F401
+from ._tensor_str import get_printoptions, set_printoptions  # noqa: F401
+from ._functions import *  # noqa: F401,F403 - torch.add, torch.sum, ... (one list, there)
+from . import autograd  # noqa: F401
+
+half = float16
+float = float32  # noqa: A001
+double = float64
+long = int64
+int = int32  # noqa: A001
+short = int16
+__version__ = "0.1.0"

@@ -1,0 +1,429 @@
+"""Factories: tensor(), zeros/ones/full/empty/arange/linspace/eye, random ones, *_like, from_numpy,
+and the Generator that all randomness goes through."""
+from __future__ import annotations
+
+import math
+import time
+import warnings
+
+import numpy as np
+
+from . import _dtype as D
+from ._tensor import Tensor
+
+_make = Tensor._make
+_REQ_ERR = "Only Tensors of floating point and complex dtype can require gradients"
+
+
+def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
+    if requires_grad and arr.dtype.kind not in "fc":
+        raise RuntimeError(_REQ_ERR)
+    return _make(arr, None, bool(requires_grad))
+
+
+def _shape(size) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = s.item()
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(f"empty(): argument 'size' must be tuple of ints, but found element of "
+                            f"type {type(s).__name__}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
+                               f"{list(size)}")
+        out.append(int(s))
+    return tuple(out)
+
+
+def _infer_dtype(arr: np.ndarray, from_numpy: bool) -> np.dtype:
+    k = arr.dtype.kind
+    if from_numpy and arr.dtype in D._NP_TO_DTYPE:
+        return arr.dtype
+    if k == "f":
+        return np.dtype(np.float32)
+    if k in "iu":
+        return np.dtype(np.int64)
+    if k == "b":
+        return np.dtype(np.bool_)
+    raise TypeError(f"Could not infer dtype of {type(arr.flat[0]).__name__ if arr.size else 'object'}")
+
+
+def _from_data(data, dtype):
+    if isinstance(data, Tensor):
+        arr = data._data
+        return arr.astype(dtype.np) if dtype is not None else arr.copy()
+    is_np = isinstance(data, (np.ndarray, np.generic))
+    if isinstance(data, (list, tuple)):
+        data = _unwrap_tensors(data)
+    try:
+        arr = np.array(data)
+    except ValueError:
+        raise ValueError(_ragged_message(data)) from None
+    if arr.dtype == object:
+        raise ValueError(_ragged_message(data)) if isinstance(data, (list, tuple)) else \
+            TypeError(f"Could not infer dtype of {type(data).__name__}")
+    if dtype is not None:
+        return arr.astype(dtype.np)
+    if arr.size == 0 and not is_np and arr.dtype.kind == "f":
+        return arr.astype(np.float32)
+    return arr.astype(_infer_dtype(arr, is_np), copy=False)
+
+
+def _unwrap_tensors(data):
+    out = []
+    for d in data:
+        if isinstance(d, Tensor):
+            out.append(d._data if d._data.ndim else d._data.item())
+        elif isinstance(d, (list, tuple)):
+            out.append(_unwrap_tensors(d))
+        else:
+            out.append(d)
+    return out
+
+
+def _ragged_message(data) -> str:
+    def walk(d, dim):
+        if not isinstance(d, (list, tuple)):
+            return None
+        lens = None
+        for item in d:
+            if isinstance(item, (list, tuple)):
+                if lens is None:
+                    lens = len(item)
+                elif len(item) != lens:
+                    return f"expected sequence of length {lens} at dim {dim} (got {len(item)})"
+        for item in d:
+            r = walk(item, dim + 1)
+            if r:
+                return r
+        return None
+    return walk(data, 1) or "could not convert data to a tensor"
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
+    """A new leaf tensor that copies ``data`` (floats -> float32, ints -> int64, NumPy keeps its
+    dtype)."""
+    if isinstance(data, Tensor):
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
+            "or sourceTensor.detach().clone().requires_grad_(True), rather than "
+            "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
+    arr = _from_data(data, dtype)
+    if isinstance(data, np.ndarray) and arr is data:
+        arr = arr.copy()
+    return _finish(arr, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    if isinstance(data, Tensor) and (dtype is None or data.dtype is dtype):
+        return data
+    if isinstance(data, np.ndarray) and data.dtype in D._NP_TO_DTYPE and \
+            (dtype is None or dtype.np == data.dtype):
+        return _make(data)
+    return _finish(_from_data(data, dtype), False)
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``ndarray``."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    D.from_numpy_dtype(ndarray.dtype)
+    return _make(ndarray)
+
+
+def _dtype_or(dtype, default) -> np.dtype:
+    return (default if dtype is None else dtype).np
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None) -> Tensor:
+    return _finish(np.zeros(_shape(size), _dtype_or(dtype, D.float32)), requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None) -> Tensor:
+    return _finish(np.ones(_shape(size), _dtype_or(dtype, D.float32)), requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
+          memory_format=None) -> Tensor:
+    return _finish(np.empty(_shape(size), _dtype_or(dtype, D.float32)), requires_grad)
+
+
+def _scalar_type(value) -> D.dtype:
+    if isinstance(value, Tensor):
+        return value.dtype
+    return D._scalar_dtype(value)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None,
+         layout=None) -> Tensor:
+    dt = dtype if dtype is not None else _scalar_type(fill_value)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _finish(np.full(_shape((size,)), fill_value, dt.np), requires_grad)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False,
+           out=None, layout=None) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = vals
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0 and end != start:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if dtype is None:
+        dtype = D.int64 if all(isinstance(v, int) for v in vals) else D.float32
+    n = max(0, math.ceil((end - start) / step))
+    arr = (start + np.arange(n, dtype=np.float64) * step) if dtype.is_floating_point else \
+        np.arange(start, end, step, dtype=np.int64)
+    return _finish(arr.astype(dtype.np), requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None,
+             layout=None) -> Tensor:
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    dtype = dtype or D.float32
+    start = start.item() if isinstance(start, Tensor) else start
+    end = end.item() if isinstance(end, Tensor) else end
+    if steps == 1:
+        arr = np.array([start], dtype=np.float64)
+    else:
+        # PyTorch's symmetric fill: the first half from start, the second half from end.
+        step = (end - start) / (steps - 1)
+        i = np.arange(steps, dtype=np.float64)
+        half = steps // 2
+        arr = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
+    if not dtype.is_floating_point:
+        arr = np.trunc(arr)
+    return _finish(arr.astype(dtype.np), requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, requires_grad=False) -> Tensor:
+    dtype = dtype or D.float32
+    lin = linspace(start, end, steps, dtype=D.float64)._data
+    return _finish(np.power(base, lin).astype(dtype.np), requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None,
+        layout=None) -> Tensor:
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    return _finish(np.eye(n, n if m is None else m, dtype=_dtype_or(dtype, D.float32)),
+                   requires_grad)
+
+
+# -- randomness -----------------------------------------------------------------------------------
+class Generator:
+    """A random number generator (NumPy's PCG64 underneath). Values differ from PyTorch's by
+    design; seeding makes them reproducible within retrograd."""
+
+    def __init__(self, device="cpu"):
+        self._seed = 67280421310721
+        self._rng = np.random.default_rng(self._seed)
+        self.device = device
+
+    def manual_seed(self, seed) -> "Generator":
+        seed = int(seed)
+        self._seed = seed
+        self._rng = np.random.default_rng(seed & 0xFFFFFFFFFFFFFFFF)
+        return self
+
+    def seed(self) -> int:
+        s = time.time_ns() & 0xFFFFFFFFFFFFFFFF
+        self.manual_seed(s)
+        return s
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self):
+        return self._rng.bit_generator.state
+
+    def set_state(self, state) -> "Generator":
+        self._rng.bit_generator.state = state
+        return self
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed) -> Generator:
+    """Seed the default generator."""
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    return default_generator.get_state()
+
+
+def set_rng_state(state) -> None:
+    default_generator.set_state(state)
+
+
+def _rng(generator) -> np.random.Generator:
+    return (generator or default_generator)._rng
+
+
+def _float_dtype(dtype, name: str) -> np.dtype:
+    dt = dtype or D.float32
+    if not dt.is_floating_point:
+        raise RuntimeError(f"\"{name}\" not implemented for '{_legacy_name(dt)}'")
+    return dt.np
+
+
+def _legacy_name(dt) -> str:
+    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool"}.get(dt.name, dt.name)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,
+         layout=None) -> Tensor:
+    npdt = _float_dtype(dtype, "check_uniform_bounds")
+    arr = _rng(generator).random(_shape(size), dtype=np.float64).astype(npdt)
+    return _finish(arr, requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,
+          layout=None) -> Tensor:
+    npdt = _float_dtype(dtype, "normal_kernel_cpu")
+    arr = _rng(generator).standard_normal(_shape(size), dtype=np.float64).astype(npdt)
+    return _finish(arr, requires_grad)
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad=False, out=None, layout=None) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint() missing required argument 'size'")
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
+                           f"to={high}")
+    arr = _rng(generator).integers(low, high, _shape((size,)), dtype=np.int64)
+    return _finish(arr.astype(_dtype_or(dtype, D.int64)), requires_grad)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(_rng(generator).permutation(n).astype(_dtype_or(dtype, D.int64)),
+                   requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None) -> Tensor:
+    m = mean._data if isinstance(mean, Tensor) else mean
+    s = std._data if isinstance(std, Tensor) else std
+    shape = _shape((size,)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
+    arr = _rng(generator).normal(m, s, shape)
+    dt = mean.dtype.np if isinstance(mean, Tensor) else np.float32
+    return _make(np.asarray(arr, dtype=dt))
+
+
+def bernoulli(input, p=None, *, generator=None) -> Tensor:
+    prob = input._data if p is None else p
+    arr = _rng(generator).random(input._data.shape) < prob
+    return _make(arr.astype(input._data.dtype))
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
+    p = input._data.astype(np.float64)
+    rng = _rng(generator)
+    rows = p.reshape(-1, p.shape[-1])
+    out = np.stack([rng.choice(len(r), num_samples, replace=replacement, p=r / r.sum())
+                    for r in rows])
+    return _make(out.reshape(p.shape[:-1] + (num_samples,)).astype(np.int64))
+
+
+# -- *_like --------------------------------------------------------------------------------------
+def _like(input, dtype):
+    return input._data.shape, (dtype or input.dtype)
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None,
+               layout=None) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _finish(np.zeros(shape, dt.np), requires_grad)
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None,
+              layout=None) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _finish(np.ones(shape, dt.np), requires_grad)
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None,
+               layout=None) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _finish(np.empty(shape, dt.np), requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
+              memory_format=None, layout=None) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _finish(np.full(shape, fill_value, dt.np), requires_grad)
+
+
+def rand_like(input, *, dtype=None, generator=None, device=None, requires_grad=False,
+              memory_format=None, layout=None) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return rand(shape, generator=generator, dtype=dt, requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, generator=None, device=None, requires_grad=False,
+               memory_format=None, layout=None) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return randn(shape, generator=generator, dtype=dt, requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, generator=None, device=None,
+                 requires_grad=False, memory_format=None, layout=None) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    shape, dt = _like(input, dtype)
+    arr = _rng(generator).integers(low, high, shape).astype(dt.np)
+    return _finish(arr, requires_grad)
+
+
+# -- legacy constructors --------------------------------------------------------------------------
+def _legacy_new(dtype, *args, **kwargs) -> Tensor:
+    if kwargs.get("device") not in (None, "cpu"):
+        raise RuntimeError("retrograd runs on the CPU only")
+    if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+        data = args[0]
+        if isinstance(data, Tensor):
+            return _make(data._data.astype(dtype.np, copy=False))
+        return _make(_from_data(data, dtype))
+    return _make(np.empty(_shape(args), dtype.np) if args else np.empty((0,), dtype.np))
+
+
+class _LegacyMeta(type):
+    def __instancecheck__(cls, obj) -> bool:
+        return isinstance(obj, Tensor) and obj.dtype is cls._dtype
+
+
+def _legacy_type(name: str, dtype):
+    def __new__(cls, *args, **kwargs):
+        return _legacy_new(dtype, *args, **kwargs)
+    return _LegacyMeta(name, (), {"__new__": __new__, "_dtype": dtype})
+
+
+FloatTensor = _legacy_type("FloatTensor", D.float32)
+DoubleTensor = _legacy_type("DoubleTensor", D.float64)
+HalfTensor = _legacy_type("HalfTensor", D.float16)
+LongTensor = _legacy_type("LongTensor", D.int64)
+IntTensor = _legacy_type("IntTensor", D.int32)
+ShortTensor = _legacy_type("ShortTensor", D.int16)
+CharTensor = _legacy_type("CharTensor", D.int8)
+ByteTensor = _legacy_type("ByteTensor", D.uint8)
+BoolTensor = _legacy_type("BoolTensor", D.bool_)

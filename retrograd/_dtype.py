@@ -1,0 +1,141 @@
+"""dtypes with PyTorch's names and promotion rules, mapped onto NumPy dtypes.
+
+A retrograd dtype prints as ``torch.float32`` on purpose: scripts written for PyTorch compare
+and print dtypes, and the contract is that they print the same thing.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["dtype", "float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8",
+           "bool_", "get_default_dtype", "promote_types", "from_numpy_dtype", "result_type"]
+
+# Categories order the "kinds" for promotion: bool < integer < floating.
+_BOOL, _INT, _FLOAT = 0, 1, 2
+
+
+class dtype:
+    """A tensor element type: ``retrograd.float32`` and friends."""
+
+    __slots__ = ("name", "np", "category", "itemsize", "is_floating_point", "is_complex",
+                 "is_signed", "_legacy")
+
+    def __init__(self, name: str, np_dtype, category: int, legacy: str):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.category = category
+        self.itemsize = self.np.itemsize
+        self.is_floating_point = category == _FLOAT
+        self.is_complex = False
+        self.is_signed = self.np.kind in "fi"
+        self._legacy = legacy  # "FloatTensor", used in error messages like torch's
+
+    def __repr__(self) -> str:
+        return "torch." + self.name
+
+    __str__ = __repr__
+
+    def __reduce__(self):  # dtypes are singletons, also across copy/pickle
+        return (_by_name, (self.name,))
+
+    def to_real(self) -> "dtype":
+        return self
+
+    def to_complex(self) -> "dtype":
+        raise NotImplementedError("complex dtypes are not supported by retrograd yet")
+
+
+float32 = dtype("float32", np.float32, _FLOAT, "FloatTensor")
+float64 = dtype("float64", np.float64, _FLOAT, "DoubleTensor")
+float16 = dtype("float16", np.float16, _FLOAT, "HalfTensor")
+int64 = dtype("int64", np.int64, _INT, "LongTensor")
+int32 = dtype("int32", np.int32, _INT, "IntTensor")
+int16 = dtype("int16", np.int16, _INT, "ShortTensor")
+int8 = dtype("int8", np.int8, _INT, "CharTensor")
+uint8 = dtype("uint8", np.uint8, _INT, "ByteTensor")
+bool_ = dtype("bool", np.bool_, _BOOL, "BoolTensor")
+
+ALL = (float32, float64, float16, int64, int32, int16, int8, uint8, bool_)
+_NP_TO_DTYPE = {d.np: d for d in ALL}
+_NAMES = {d.name: d for d in ALL}
+
+
+def _by_name(name: str) -> dtype:
+    return _NAMES[name]
+
+
+def get_default_dtype() -> dtype:
+    return float32
+
+
+def from_numpy_dtype(np_dtype) -> dtype:
+    """The retrograd dtype of a NumPy dtype; TypeError like torch.from_numpy for the rest."""
+    try:
+        return _NP_TO_DTYPE[np.dtype(np_dtype)]
+    except KeyError:
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).name}. The only supported "
+            "types are: float64, float32, float16, complex64, complex128, int64, int32, int16, "
+            "int8, uint8, and bool.") from None
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """torch.promote_types: within a category NumPy agrees with PyTorch; across categories the
+    higher category's type wins as it is (int64 + float16 -> float16, unlike NumPy)."""
+    if a is b:
+        return a
+    if a.category != b.category:
+        return a if a.category > b.category else b
+    return _NP_TO_DTYPE[np.promote_types(a.np, b.np)]
+
+
+def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:
+    # c10's combine_categories: a lower-priority operand only matters when it is of a
+    # higher category (a 0-d float64 tensor makes an int tensor float64, not a float32 one).
+    if higher is None:
+        return lower
+    if lower is None or higher.category == _FLOAT:
+        return higher
+    if higher.category == _BOOL or lower.category == _FLOAT:
+        return promote_types(higher, lower)
+    if lower.category > higher.category:
+        return lower
+    return higher
+
+
+def _scalar_dtype(value) -> dtype:
+    if isinstance(value, bool):
+        return bool_
+    if isinstance(value, int):
+        return int64
+    if isinstance(value, float):
+        return float32  # the default dtype, as for a "wrapped number" in PyTorch
+    raise TypeError(f"unsupported scalar type {type(value).__name__}")
+
+
+_cache: dict = {}
+
+
+def result_type(*operands) -> dtype:
+    """The dtype PyTorch computes for an elementwise op over tensors and Python scalars.
+
+    Priority: dimensioned tensors, then 0-d tensors, then Python scalars; a lower-priority
+    operand changes the result only if it is of a higher category.
+    """
+    key = tuple((o._dtype, o._data.ndim > 0) if hasattr(o, "_dtype") else type(o) for o in operands)
+    hit = _cache.get(key)
+    if hit is not None:
+        return hit
+    dim = zero = wrapped = None
+    for o, k in zip(operands, key):
+        if type(k) is tuple:
+            if k[1]:
+                dim = k[0] if dim is None else promote_types(dim, k[0])
+            else:
+                zero = k[0] if zero is None else promote_types(zero, k[0])
+        else:
+            d = _scalar_dtype(o)
+            wrapped = d if wrapped is None else promote_types(wrapped, d)
+    res = _combine(dim, _combine(zero, wrapped))
+    _cache[key] = res
+    return res

@@ -1,0 +1,412 @@
+"""The Tensor: a NumPy array plus what autograd needs (grad_fn, requires_grad, grad, version).
+
+Operators and most methods are one-line delegations to ``retrograd.ops`` (installed by
+``_tensor_methods.py``). What lives here is the autograd state and its rules, with PyTorch's
+errors and warnings.
+"""
+from __future__ import annotations
+
+import warnings
+import weakref
+
+import numpy as np
+
+from . import _dtype as D
+from . import _grad_mode
+from ._device import CPU
+from ._size import Size
+from ._tensor_str import format_tensor
+
+__all__ = ["Tensor"]
+
+_new = object.__new__
+
+_NONLEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
+    "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
+    "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
+    "github.com/pytorch/pytorch/pull/30531 for more informations.")
+
+
+class _Extra:
+    """Rarely used per-tensor state, kept out of the hot constructor."""
+
+    __slots__ = ("hooks", "post_acc_hooks", "acc", "retains_grad", "base", "out_nr")
+
+    def __init__(self):
+        self.hooks = None
+        self.post_acc_hooks = None
+        self.acc = None
+        self.retains_grad = False
+        self.base = None
+        self.out_nr = 0
+
+
+class Tensor:
+    """A multi-dimensional array that can record the operations applied to it."""
+
+    __slots__ = ("_data", "grad_fn", "_requires_grad", "_grad", "_vc", "_x", "__weakref__")
+    __array_ufunc__ = None  # NumPy defers to our reflected operators (np.float64(2) * t)
+
+    @staticmethod
+    def _make(data: np.ndarray, grad_fn=None, requires_grad: bool = False, vc=None) -> "Tensor":
+        t = _new(Tensor)
+        t._data = data
+        t.grad_fn = grad_fn
+        t._requires_grad = requires_grad
+        t._grad = None
+        t._vc = [0] if vc is None else vc
+        t._x = None
+        return t
+
+    def __new__(cls, *args, **kwargs):
+        # Legacy constructor: Tensor(2, 3) is uninitialised float32; Tensor([1, 2]) copies data.
+        from ._creation import _legacy_new
+        return _legacy_new(D.float32, *args, **kwargs)
+
+    # -- extra state --------------------------------------------------------------------------
+    def _extra(self) -> _Extra:
+        x = self._x
+        if x is None:
+            x = self._x = _Extra()
+        return x
+
+    @property
+    def _hooks(self):
+        return None if self._x is None else self._x.hooks
+
+    @property
+    def _post_acc_hooks(self):
+        return None if self._x is None else self._x.post_acc_hooks
+
+    def _grad_accumulator(self, create: bool = True):
+        """The AccumulateGrad node of a leaf that requires grad (one per leaf while alive)."""
+        x = self._x
+        acc = None if x is None or x.acc is None else x.acc()
+        if acc is None and create and self._requires_grad and self.grad_fn is None:
+            from .autograd.node import AccumulateGrad
+            acc = AccumulateGrad(self)
+            self._extra().acc = weakref.ref(acc)
+        return acc
+
+    # -- autograd attributes --------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value) -> None:
+        if not isinstance(value, bool):
+            raise RuntimeError("requires_grad must be a bool")
+        if self.grad_fn is not None:
+            msg = "you can only change requires_grad flags of leaf variables."
+            if not value:
+                msg += (" If you want to use a computed variable in a subgraph that doesn't "
+                        "require differentiation use var_no_grad = var.detach().")
+            raise RuntimeError(msg)
+        if value and self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients")
+        self._requires_grad = value
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to "
+                    "use a computed variable in a subgraph that doesn't require differentiation "
+                    "use var_no_grad = var.detach().")
+            return self
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients")
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def grad(self):
+        if (self.grad_fn is not None and self._grad is None
+                and not (self._x is not None and self._x.retains_grad)):
+            warnings.warn(_NONLEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError("assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if value is self:
+                raise RuntimeError("can't assign Variable as its own grad")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError("attempting to assign a gradient to a tensor that has data of "
+                                   "a different type")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{_list(value._data.shape)}' to a "
+                    f"tensor of size '{_list(self._data.shape)}'. Please ensure that the gradient "
+                    "and the tensor are the same size")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
+    @property
+    def data(self) -> "Tensor":
+        # Shares storage, detached, with its own version counter: changes through .data are
+        # invisible to autograd (PyTorch's documented pitfall).
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+        self._data = value._data
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._x is not None and self._x.retains_grad
+
+    def retain_grad(self) -> None:
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self.retains_grad:
+            return
+        node = self.grad_fn
+        if node._retain_refs is None:
+            node._retain_refs = []
+        node._retain_refs.append(weakref.ref(self))
+        self._extra().retains_grad = True
+
+    def register_hook(self, hook):
+        """hook(grad) -> Tensor or None, called with the gradient of this tensor."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        from .utils.hooks import RemovableHandle
+        if self.grad_fn is not None:
+            node = self.grad_fn
+            if node._pre_hooks is None:
+                node._pre_hooks = {}
+            wrapper = _TensorHook(hook)
+            return RemovableHandle(node._pre_hooks, wrapper)
+        x = self._extra()
+        if x.hooks is None:
+            x.hooks = {}
+        return RemovableHandle(x.hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """hook(tensor), called after the gradient was accumulated into ``.grad`` of a leaf."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        from .utils.hooks import RemovableHandle
+        x = self._extra()
+        if x.post_acc_hooks is None:
+            x.post_acc_hooks = {}
+        return RemovableHandle(x.post_acc_hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into each leaf's ``.grad`` (see autograd.backward)."""
+        from .autograd import backward
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self) -> "Tensor":
+        # Shares storage and the version counter with self (in-place changes are seen by both).
+        return Tensor._make(self._data, None, False, self._vc)
+
+    def detach_(self) -> "Tensor":
+        if self._x is not None and self._x.base is not None:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
+                "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
+                "called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    # -- metadata -----------------------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        if dim is None:
+            return Size(self._data.shape)
+        from .ops._util import wrap_dim
+        return self._data.shape[wrap_dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self) -> D.dtype:
+        return D._NP_TO_DTYPE[self._data.dtype]
+
+    @property
+    def device(self):
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    @property
+    def layout(self) -> str:
+        return "torch.strided"
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return False
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return self._data.flags.c_contiguous
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0]
+
+    @property
+    def _base(self):
+        return None if self._x is None else self._x.base
+
+    def _is_view(self) -> bool:
+        return self._base is not None
+
+    # -- conversion to Python / NumPy ----------------------------------------------------------
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        if self._requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        if dtype is None:
+            return self._data if not copy else self._data.copy()
+        return self._data.astype(dtype, copy=bool(copy))
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            if self._data.size == 0:
+                raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data.reshape(()))
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.reshape(()).item())
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __reversed__(self):
+        from .ops.shape import flip
+        return flip(self, 0) if self._data.ndim else self
+
+    def __contains__(self, element) -> bool:
+        return bool((self == element).any())
+
+    def __repr__(self, *, tensor_contents=None) -> str:
+        if self.grad_fn is not None:
+            suffixes = [f"grad_fn=<{type(self.grad_fn).__name__}>"]
+        elif self._requires_grad:
+            suffixes = ["requires_grad=True"]
+        else:
+            suffixes = []
+        return format_tensor(self._data, D._NP_TO_DTYPE[self._data.dtype].name, suffixes=suffixes)
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment.  If you were "
+                               "attempting to deepcopy a module, this may be because of a "
+                               "torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
+        t = Tensor._make(self._data.copy(), None, self._requires_grad)
+        if self._grad is not None:
+            t._grad = self._grad.__deepcopy__(memo)
+        memo[id(self)] = t
+        return t
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError("retrograd tensors are not picklable; use retrograd.save (no pickle)")
+
+
+class _TensorHook:
+    """A tensor hook stored as a pre-hook of the tensor's grad_fn (PyTorch does the same)."""
+
+    __slots__ = ("fn",)
+    _tensor_hook = True
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, grad):
+        return self.fn(grad)
+
+
+def _list(shape) -> str:
+    return "[" + ", ".join(str(s) for s in shape) + "]"

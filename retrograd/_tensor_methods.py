@@ -1,0 +1,173 @@
+"""Tensor's operators and op methods: one-line delegations to ``retrograd.ops``."""
+from __future__ import annotations
+
+from . import _dtype as D
+from ._device import device as _device
+from ._tensor import Tensor
+from .ops import indexing as I
+from .ops import inplace as IP
+from .ops import linalg as L
+from .ops import pointwise as P
+from .ops import reduction as R
+from .ops import shape as S
+
+
+def _to(self, *args, **kwargs):
+    dtype = kwargs.pop("dtype", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None)
+    for a in args:
+        if isinstance(a, D.dtype):
+            dtype = a
+        elif isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, (str, _device)):
+            _device(a)  # validates: CPU only
+        elif isinstance(a, bool):
+            continue
+        else:
+            raise TypeError(f"to() received an invalid combination of arguments - got "
+                            f"({type(a).__name__})")
+    if dtype is None:
+        return S.clone(self) if copy else self
+    return S.to_dtype(self, dtype, copy)
+
+
+def _type(self, dtype=None, non_blocking=False):
+    if dtype is None:
+        return "torch." + self.dtype._legacy
+    if isinstance(dtype, str):
+        name = dtype.split(".")[-1]
+        dtype = next(d for d in D.ALL if d._legacy == name)
+    return S.to_dtype(self, dtype)
+
+
+def _inplace(op):
+    def method(self, *args, **kwargs):
+        return IP.apply_inplace(self, op, *args, **kwargs)
+    method.__name__ = op.__name__ + "_"
+    return method
+
+
+def _rbinary(op):
+    def method(self, other):
+        return op(other, self)
+    return method
+
+
+def _binary_or_notimpl(op):
+    def method(self, other):
+        if not isinstance(other, (Tensor, int, float, bool)):
+            try:
+                import numpy as np
+                if not isinstance(other, (np.ndarray, np.generic)):
+                    return NotImplemented
+            except ImportError:  # pragma: no cover
+                return NotImplemented
+        return op(self, other)
+    return method
+
+
+def _where(self, condition, y):
+    return P.where(condition, self, y)
+
+
+def _size_args(args):
+    return args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+
+
+_METHODS = {
+    # arithmetic
+    "__add__": _binary_or_notimpl(P.add), "__radd__": _binary_or_notimpl(P.add),
+    "__sub__": _binary_or_notimpl(P.sub), "__rsub__": _binary_or_notimpl(P.rsub),
+    "__mul__": _binary_or_notimpl(P.mul), "__rmul__": _binary_or_notimpl(P.mul),
+    "__truediv__": _binary_or_notimpl(P.div), "__rtruediv__": _binary_or_notimpl(P.rtruediv),
+    "__floordiv__": P.floor_divide, "__rfloordiv__": _rbinary(P.floor_divide),
+    "__mod__": P.remainder, "__rmod__": _rbinary(P.remainder),
+    "__pow__": _binary_or_notimpl(P.pow), "__rpow__": _binary_or_notimpl(P.rpow),
+    "__matmul__": L.matmul, "__rmatmul__": _rbinary(L.matmul),
+    "__neg__": P.neg, "__pos__": lambda self: self, "__abs__": P.abs,
+    "__invert__": lambda self: P.logical_not(self) if self._data.dtype.kind == "b"
+    else P.bitwise_not(self),
+    "__and__": P.bitwise_and, "__or__": P.bitwise_or, "__xor__": P.bitwise_xor,
+    "__rand__": P.bitwise_and, "__ror__": P.bitwise_or, "__rxor__": P.bitwise_xor,
+    "__eq__": _binary_or_notimpl(P.eq), "__ne__": _binary_or_notimpl(P.ne),
+    "__lt__": _binary_or_notimpl(P.lt), "__le__": _binary_or_notimpl(P.le),
+    "__gt__": _binary_or_notimpl(P.gt), "__ge__": _binary_or_notimpl(P.ge),
+    "__iadd__": lambda self, o: IP.apply_inplace(self, P.add, o),
+    "__isub__": lambda self, o: IP.apply_inplace(self, P.sub, o),
+    "__imul__": lambda self, o: IP.apply_inplace(self, P.mul, o),
+    "__itruediv__": lambda self, o: IP.apply_inplace(self, P.div, o),
+    "__ipow__": lambda self, o: IP.apply_inplace(self, P.pow, o),
+    "__getitem__": I.getitem, "__setitem__": I.setitem,
+    # pointwise
+    "add": P.add, "sub": P.sub, "subtract": P.sub, "mul": P.mul, "multiply": P.mul,
+    "div": P.div, "divide": P.div, "true_divide": P.div, "pow": P.pow, "neg": P.neg,
+    "negative": P.neg, "abs": P.abs, "absolute": P.abs, "exp": P.exp, "log": P.log,
+    "sqrt": P.sqrt, "sin": P.sin, "cos": P.cos, "tanh": P.tanh, "sigmoid": P.sigmoid,
+    "relu": P.relu, "sign": P.sign, "reciprocal": P.reciprocal, "clamp": P.clamp, "clip": P.clamp,
+    "clamp_min": P.clamp_min, "clamp_max": P.clamp_max, "maximum": P.maximum,
+    "minimum": P.minimum, "where": _where, "floor_divide": P.floor_divide,
+    "remainder": P.remainder, "rsub": P.rsub,
+    "eq": P.eq, "ne": P.ne, "lt": P.lt, "le": P.le, "gt": P.gt, "ge": P.ge,
+    "greater": P.gt, "less": P.lt, "greater_equal": P.ge, "less_equal": P.le,
+    "not_equal": P.ne, "logical_not": P.logical_not, "isnan": P.isnan,
+    "bitwise_and": P.bitwise_and, "bitwise_or": P.bitwise_or, "bitwise_xor": P.bitwise_xor,
+    "bitwise_not": P.bitwise_not,
+    # reductions
+    "sum": R.sum, "mean": R.mean, "max": R.max, "min": R.min, "argmax": R.argmax,
+    "argmin": R.argmin, "all": R.all, "any": R.any, "sum_to_size": R.sum_to_size,
+    # linear algebra
+    "matmul": L.matmul, "mm": L.mm, "dot": L.dot, "mv": L.mv,
+    # shape
+    "reshape": S.reshape, "view": S.view, "flatten": S.flatten, "transpose": S.transpose,
+    "swapaxes": S.transpose, "swapdims": S.transpose, "t": S.t, "permute": S.permute,
+    "squeeze": S.squeeze, "unsqueeze": S.unsqueeze, "expand": S.expand,
+    "expand_as": S.expand_as, "broadcast_to": S.broadcast_to, "clone": S.clone,
+    "contiguous": S.contiguous, "flip": S.flip,
+    "view_as": lambda self, other: S.view(self, other._data.shape),
+    "reshape_as": lambda self, other: S.reshape(self, other._data.shape),
+    "repeat_interleave": None,
+    # conversions
+    "to": _to, "type": _type, "cpu": lambda self, *a, **k: self,
+    "float": lambda self, memory_format=None: S.to_dtype(self, D.float32),
+    "double": lambda self, memory_format=None: S.to_dtype(self, D.float64),
+    "half": lambda self, memory_format=None: S.to_dtype(self, D.float16),
+    "long": lambda self, memory_format=None: S.to_dtype(self, D.int64),
+    "int": lambda self, memory_format=None: S.to_dtype(self, D.int32),
+    "short": lambda self, memory_format=None: S.to_dtype(self, D.int16),
+    "char": lambda self, memory_format=None: S.to_dtype(self, D.int8),
+    "byte": lambda self, memory_format=None: S.to_dtype(self, D.uint8),
+    "bool": lambda self, memory_format=None: S.to_dtype(self, D.bool_),
+    "type_as": lambda self, other: S.to_dtype(self, other.dtype),
+    "nonzero": I.nonzero,
+    # in place
+    "add_": _inplace(P.add), "sub_": _inplace(P.sub), "mul_": _inplace(P.mul),
+    "div_": _inplace(P.div), "pow_": _inplace(P.pow), "neg_": _inplace(P.neg),
+    "abs_": _inplace(P.abs), "exp_": _inplace(P.exp), "log_": _inplace(P.log),
+    "sqrt_": _inplace(P.sqrt), "sin_": _inplace(P.sin), "cos_": _inplace(P.cos),
+    "tanh_": _inplace(P.tanh), "sigmoid_": _inplace(P.sigmoid), "relu_": _inplace(P.relu),
+    "clamp_": _inplace(P.clamp), "clip_": _inplace(P.clamp), "sign_": _inplace(P.sign),
+    "reciprocal_": _inplace(P.reciprocal),
+    "zero_": IP.zero_, "fill_": IP.fill_, "copy_": IP.copy_,
+}
+_METHODS.pop("repeat_interleave")
+
+for _name, _fn in _METHODS.items():
+    setattr(Tensor, _name, _fn)
+
+def _T(self):
+    if self._data.ndim != 2:
+        import warnings
+        warnings.warn(
+            "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+            "deprecated and it will throw an error in a future release. Consider `x.mT` to "
+            "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to "
+            "reverse the dimensions of a tensor.", UserWarning, stacklevel=2)
+    return S.numpy_T(self)
+
+
+Tensor.T = property(_T)
+Tensor.mT = property(lambda self: S.transpose(self, -2, -1))
+Tensor.H = Tensor.T

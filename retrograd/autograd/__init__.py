@@ -1,0 +1,128 @@
+"""retrograd.autograd: backward(), grad(), and the graph's public pieces."""
+from __future__ import annotations
+
+import numpy as np
+
+from .._grad_mode import (enable_grad, inference_mode, no_grad, set_grad_enabled)  # noqa: F401
+from .._tensor import Tensor
+from . import graph  # noqa: F401
+from .engine import run_backward
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
+
+__all__ = ["backward", "grad", "gradcheck", "gradgradcheck", "no_grad", "enable_grad",
+           "set_grad_enabled", "inference_mode", "graph"]
+
+
+def _tensor_tuple(x, name: str) -> tuple:
+    if isinstance(x, Tensor):
+        return (x,)
+    if x is None:
+        return ()
+    return tuple(x)
+
+
+def _make_grads(outputs, grads, create_graph: bool) -> list:
+    """Root gradients, checked like torch's ``_make_grads``: implicit ones only for one-element
+    outputs, explicit ones must match the output's shape."""
+    out = []
+    for i, (o, g) in enumerate(zip(outputs, grads)):
+        if isinstance(g, Tensor):
+            if g._data.shape != o._data.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
+                    f"has a shape of {o.shape}.")
+            if g._data.dtype != o._data.dtype:
+                g = g.to(o.dtype)
+            out.append(g if create_graph else g._data)
+        elif g is None:
+            if o._requires_grad:
+                if o._data.size != 1:
+                    raise RuntimeError("grad can be implicitly created only for scalar outputs")
+                if o._data.dtype.kind != "f":
+                    raise RuntimeError("grad can be implicitly created only for real scalar "
+                                       f"outputs but got {o.dtype}")
+                ones = np.ones(o._data.shape, o._data.dtype)
+                out.append(Tensor._make(ones) if create_graph else ones)
+            else:
+                out.append(None)
+        else:
+            raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
+    return out
+
+
+def _check_roots(outputs) -> None:
+    for i, o in enumerate(outputs):
+        if not isinstance(o, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(o).__name__}")
+        if not o._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a "
+                               "grad_fn")
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             grad_variables=None, inputs=None) -> None:
+    """Accumulate the gradients of ``tensors`` (weighted by ``grad_tensors``) into the ``.grad``
+    of the graph's leaves (or only of ``inputs``)."""
+    tensors = _tensor_tuple(tensors, "tensors")
+    if grad_tensors is None and grad_variables is not None:
+        grad_tensors = grad_variables
+    grads = _tensor_tuple(grad_tensors, "grad_tensors") if grad_tensors is not None else \
+        (None,) * len(tensors)
+    if len(grads) != len(tensors):
+        raise RuntimeError(f"got {len(grads)} tensors and {len(tensors)} gradients")
+    if inputs is not None:
+        inputs = _tensor_tuple(inputs, "inputs")
+        if len(inputs) == 0:
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    root_grads = _make_grads(tensors, grads, create_graph)
+    _check_roots(tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    run_backward(tensors, root_grads, retain_graph, create_graph, inputs=inputs, accumulate=True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, returned (``.grad`` untouched)."""
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
+                         "but got: allow_unused=False.")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if is_grads_batched:
+        raise NotImplementedError("is_grads_batched=True needs vmap, which retrograd does not "
+                                  "have yet")
+    outputs = _tensor_tuple(outputs, "outputs")
+    single_input = isinstance(inputs, Tensor)
+    inputs = _tensor_tuple(inputs, "inputs")
+    grads = _tensor_tuple(grad_outputs, "grad_outputs") if grad_outputs is not None else \
+        (None,) * len(outputs)
+    if len(grads) != len(outputs):
+        raise RuntimeError(f"grad requires one gradient per output: got {len(grads)} tensors and "
+                           f"{len(outputs)} gradients")
+    for t in inputs:
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    root_grads = _make_grads(outputs, grads, create_graph)
+    _check_roots(outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    captured = run_backward(outputs, root_grads, retain_graph, create_graph, inputs=inputs,
+                            accumulate=False)
+    result = []
+    for i, (t, g) in enumerate(zip(inputs, captured)):
+        if g is None:
+            if materialize_grads:
+                result.append(Tensor._make(np.zeros_like(t._data)))
+                continue
+            if not allow_unused:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior.")
+            result.append(None)
+        elif create_graph:
+            result.append(g)
+        else:
+            result.append(Tensor._make(np.array(g, dtype=t._data.dtype)))
+    return tuple(result)

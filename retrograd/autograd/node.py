@@ -1,0 +1,176 @@
+"""Backward graph nodes: what ``tensor.grad_fn`` points to.
+
+A node holds the edges to the nodes of its inputs (``next_functions``), the tensors its formula
+reads (saved, with their version at save time), and a creation sequence number that orders the
+engine's work. Each op defines its own subclass next to its forward (see ``retrograd/ops``); the
+class name is PyTorch's (``MulBackward0``).
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+__all__ = ["Node", "AccumulateGrad", "SavedOutput", "ERR_BACKWARD_TWICE"]
+
+ERR_BACKWARD_TWICE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+    "graph a second time or if you need to access saved tensors after calling backward.")
+
+# Sequence numbers only order ready nodes (newest first, like PyTorch); they carry no state that
+# changes behaviour, and itertools.count is atomic under the GIL.
+_sequence = itertools.count()
+_RELEASED = ()
+_NOV = (None,)
+
+
+class SavedOutput:
+    """An op's own result, saved without a reference to the result Tensor (that would be a
+    cycle tensor -> node -> tensor). Rebuilt as a Tensor on demand for double backward."""
+
+    __slots__ = ("data", "version", "saved_version")
+
+    def __init__(self, tensor):
+        self.data = tensor._data
+        self.version = tensor._vc
+        self.saved_version = tensor._vc[0]
+
+
+class Node:
+    """Base class of every backward node (``retrograd.autograd.graph.Node``)."""
+
+    __slots__ = ("next_functions", "_seq", "_saved", "_saved_versions", "_pre_hooks", "_hooks",
+                 "_retain_refs", "_metadata", "_shape", "_dtype", "__weakref__")
+
+    # Names of the saved slots as PyTorch exposes them: ("self", "other") -> _saved_self, ...
+    saved_names: tuple = ()
+
+    def __init__(self, next_functions, shape, dtype):
+        self.next_functions = next_functions
+        self._seq = next(_sequence)
+        self._saved = None
+        self._saved_versions = None
+        self._pre_hooks = None
+        self._hooks = None
+        self._retain_refs = None
+        self._metadata = None
+        self._shape = shape      # shape and NumPy dtype of the gradient this node receives
+        self._dtype = dtype
+
+    # -- saved tensors -------------------------------------------------------------------
+    def save(self, *items) -> None:
+        """Save inputs (Tensors) and/or ``SavedOutput`` entries for the backward formula."""
+        self._saved = items
+        # None marks an entry that is not versioned: None itself, or a Python constant.
+        self._saved_versions = tuple(
+            t.saved_version if type(t) is SavedOutput else getattr(t, "_vc", _NOV)[0]
+            for t in items)
+
+    def unpack(self, as_tensors: bool) -> tuple:
+        saved = self._saved
+        if saved is None:
+            return ()
+        if saved is _RELEASED:
+            raise RuntimeError(ERR_BACKWARD_TWICE)
+        out = []
+        for t, v in zip(saved, self._saved_versions):
+            if v is None:           # a constant (or None): passed through as is
+                out.append(t)
+                continue
+            if type(t) is SavedOutput:
+                if t.version[0] != v:
+                    raise RuntimeError(_version_error(t.data, t.version[0], v, self, True))
+                out.append(_output_tensor(t, self) if as_tensors else t.data)
+            else:
+                if t._vc[0] != v:
+                    raise RuntimeError(_version_error(t._data, t._vc[0], v, t.grad_fn, False))
+                out.append(t if as_tensors else t._data)
+        return tuple(out)
+
+    def release(self) -> None:
+        """Free saved tensors (backward without retain_graph)."""
+        if self._saved is not None:
+            self._saved = _RELEASED
+
+    def __getattr__(self, name: str):
+        # PyTorch exposes saved values as node._saved_<name>.
+        if name.startswith("_saved_"):
+            names = type(self).saved_names
+            key = name[len("_saved_"):]
+            if key in names:
+                return self.unpack(True)[names.index(key)]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    # -- the formula -----------------------------------------------------------------------
+    def apply(self, ns, grads: list, as_tensors: bool) -> tuple:
+        """Run the backward formula: one gradient (or None) per entry of next_functions."""
+        return self.backward(ns, grads[0], *self.unpack(as_tensors))
+
+    def backward(self, ns, grad, *saved):  # pragma: no cover - every op overrides it
+        raise NotImplementedError
+
+    def needs(self, i: int) -> bool:
+        """Whether input ``i`` wants a gradient (PyTorch's needs_input_grad)."""
+        return self.next_functions[i][0] is not None
+
+    # -- introspection ---------------------------------------------------------------------
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def metadata(self) -> dict:
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
+
+    def register_hook(self, fn):
+        """fn(grad_inputs, grad_outputs) after the node ran; may return new grad_inputs."""
+        from ..utils.hooks import RemovableHandle
+        if self._hooks is None:
+            self._hooks = {}
+        return RemovableHandle(self._hooks, fn)
+
+    def register_prehook(self, fn):
+        """fn(grad_outputs) before the node runs; may return new grad_outputs."""
+        from ..utils.hooks import RemovableHandle
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        return RemovableHandle(self._pre_hooks, fn)
+
+    def __call__(self, *grads):
+        from .engine import call_node
+        return call_node(self, grads)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object at {id(self):#x}>"
+
+
+class AccumulateGrad(Node):
+    """The sink for a leaf that requires grad: adds the incoming gradient into ``.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        super().__init__((), variable._data.shape, variable._data.dtype)
+        self.variable = variable
+
+
+def _output_tensor(saved: SavedOutput, node: Node):
+    from .._tensor import Tensor
+    t = Tensor._make(saved.data, node, True)
+    t._vc = saved.version
+    return t
+
+
+def _version_error(data, now: int, expected: int, grad_fn, is_output: bool) -> str:
+    from .._dtype import from_numpy_dtype
+    dims = ", ".join(str(s) for s in np.shape(data))
+    what = f"[torch.{from_numpy_dtype(data.dtype)._legacy} [{dims}]]"
+    if grad_fn is not None:
+        what += f", which is output 0 of {grad_fn.name()},"
+    return ("one of the variables needed for gradient computation has been modified by an inplace "
+            f"operation: {what} is at version {now}; expected version {expected} instead. Hint: "
+            "enable anomaly detection to find the operation that failed to compute its gradient, "
+            "with torch.autograd.set_detect_anomaly(True).")

@@ -1,0 +1,156 @@
+"""What every op's forward shares: wrapping results, building edges, dtype and dim handling."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtype as D
+from .._grad_mode import is_grad_enabled
+from .._tensor import Tensor
+
+_make = Tensor._make
+_ndarray = np.ndarray
+_asarray = np.asarray
+_SCALARS = (int, float, bool)
+_f32 = np.dtype(np.float32)
+
+
+def edge(t: Tensor):
+    """(node, output index) that receives the gradient of ``t``; (None, 0) for constants."""
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, 0) if t._x is None else (fn, t._x.out_nr)
+    if t._requires_grad:
+        return (t._grad_accumulator(), 0)
+    return (None, 0)
+
+
+def needs_grad1(x: Tensor) -> bool:
+    return x._requires_grad and is_grad_enabled()
+
+
+def needs_grad(*ts) -> bool:
+    for t in ts:
+        if type(t) is Tensor and t._requires_grad:
+            return is_grad_enabled()
+    return False
+
+
+def make_node(cls, inputs, out: np.ndarray):
+    """A node of class ``cls`` whose edges lead to ``inputs`` (Tensors or non-tensors)."""
+    return cls(tuple(edge(t) if type(t) is Tensor else (None, 0) for t in inputs),
+               out.shape, out.dtype)
+
+
+def wrap(out, node=None, vc=None) -> Tensor:
+    if type(out) is not _ndarray:
+        out = _asarray(out)
+    return _make(out, node, node is not None, vc)
+
+
+def as_tensor_arg(x, name: str = "input") -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    raise TypeError(f"{name} must be a Tensor, not {type(x).__name__}")
+
+
+def to_tensor(x, like: Tensor | None = None) -> Tensor:
+    """A Python scalar or array-like as a constant Tensor (used where torch accepts scalars)."""
+    if isinstance(x, Tensor):
+        return x
+    from .._creation import tensor
+    return tensor(x, dtype=None if like is None else like.dtype)
+
+
+def wrap_dim(dim: int, ndim: int) -> int:
+    """Normalise a possibly negative dim, with PyTorch's IndexError when it is out of range."""
+    lo, hi = (-ndim, ndim - 1) if ndim > 0 else (-1, 0)
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"dim must be an int, not {type(dim).__name__}")
+    if dim < lo or dim > hi:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], "
+                         f"but got {dim})")
+    return dim % ndim if ndim > 0 else 0
+
+
+def wrap_dims(dim, ndim: int) -> tuple:
+    if isinstance(dim, (list, tuple)):
+        dims = tuple(wrap_dim(d, ndim) for d in dim)
+        if len(set(dims)) != len(dims):
+            for d in dims:
+                if dims.count(d) > 1:
+                    raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        return dims
+    return (wrap_dim(dim, ndim),)
+
+
+def broadcast_error(a_shape, b_shape) -> RuntimeError:
+    """PyTorch's message for shapes that do not broadcast (first clash from the right)."""
+    n = max(len(a_shape), len(b_shape))
+    a = (1,) * (n - len(a_shape)) + tuple(a_shape)
+    b = (1,) * (n - len(b_shape)) + tuple(b_shape)
+    for i in range(n - 1, -1, -1):
+        if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+            return RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b "
+                                f"({b[i]}) at non-singleton dimension {i}")
+    return RuntimeError(f"shapes {list(a_shape)} and {list(b_shape)} do not broadcast")
+
+
+def check_broadcast(a: np.ndarray, b) -> None:
+    bs = b.shape if type(b) is _ndarray else ()
+    if a.shape != bs:
+        try:
+            np.broadcast_shapes(a.shape, bs)
+        except ValueError:
+            raise broadcast_error(a.shape, bs) from None
+
+
+def binary_arrays(a, b, floating: bool = False):
+    """Operands of an elementwise op as NumPy values of PyTorch's result dtype.
+
+    ``a``/``b`` are Tensors or Python scalars (at least one a Tensor). Python scalars stay Python
+    scalars (NumPy treats them as weak, like PyTorch's wrapped numbers). ``floating`` makes an
+    integer result dtype the default float (true division, pow with a float exponent, ...).
+    """
+    ta = type(a) is Tensor
+    tb = type(b) is Tensor
+    if ta and tb:
+        x, y = a._data, b._data
+        if x.dtype is y.dtype and (not floating or x.dtype.kind == "f"):
+            if x.shape != y.shape:
+                check_broadcast(x, y)
+            return x, y
+        rt = D.result_type(a, b).np
+    else:
+        if not ta and not isinstance(a, _SCALARS):
+            raise TypeError(f"unsupported operand type: {type(a).__name__}")
+        if not tb and not isinstance(b, _SCALARS):
+            if isinstance(b, np.ndarray) or isinstance(b, np.generic):
+                b = Tensor._make(np.asarray(b))
+                return binary_arrays(a, b, floating)
+            raise TypeError(f"unsupported operand type: {type(b).__name__}")
+        x = a._data if ta else a
+        y = b._data if tb else b
+        arr = x if ta else y
+        scalar = b if ta else a
+        if arr.dtype.kind == "f" and type(scalar) is not bool:
+            return x, y  # float tensor with a Python number: the tensor's dtype, NumPy agrees
+        rt = D.result_type(a, b).np
+    if floating and rt.kind != "f":
+        rt = _f32
+    if ta and x.dtype != rt:
+        x = x.astype(rt)
+    if tb and y.dtype != rt:
+        y = y.astype(rt)
+    if not ta and rt.kind == "f":
+        x = float(x)
+    if not tb and rt.kind == "f":
+        y = float(y)
+    if ta and tb and x.shape != y.shape:
+        check_broadcast(x, y)
+    return x, y
+
+
+def float_array(x: Tensor) -> np.ndarray:
+    """The data of ``x`` as floating point (integer inputs of exp, sin, ... become float32)."""
+    d = x._data
+    return d if d.dtype.kind == "f" else d.astype(_f32)

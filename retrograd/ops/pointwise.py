@@ -1,0 +1,643 @@
+"""Elementwise ops: forward over NumPy, the backward formula right under it.
+
+Formulas are written against ``ns`` (NumPy arrays normally, retrograd Tensors when
+``create_graph=True``) using operators and ``ns.*`` functions only, so they stay differentiable.
+Formulas ignore broadcasting: the engine sums each gradient down to its input's shape.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtype as D
+from ..autograd.node import Node, SavedOutput
+from ._util import (Tensor, binary_arrays, float_array, make_node, needs_grad, needs_grad1,
+                    wrap, _SCALARS)
+
+_errstate = np.errstate(divide="ignore", invalid="ignore", over="ignore")
+
+
+# ---------------------------------------------------------------------------------------------
+class AddBackward0(Node):
+    """d(x + alpha*y)/dx = 1, d/dy = alpha."""
+    __slots__ = ("alpha",)
+
+    def backward(self, ns, grad):
+        a = self.alpha
+        return grad, (grad if a == 1 else grad * a) if self.needs(1) else None
+
+
+def add(input, other, *, alpha=1):
+    if alpha != 1:
+        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+    x, y = binary_arrays(input, other)
+    out = x + y
+    if not needs_grad(input, other):
+        return wrap(out)
+    node = make_node(AddBackward0, (input, other), out)
+    node.alpha = 1
+    return wrap(out, node)
+
+
+class SubBackward0(Node):
+    """d(x - alpha*y)/dx = 1, d/dy = -alpha."""
+    __slots__ = ("alpha",)
+
+    def backward(self, ns, grad):
+        return grad, (-grad if self.alpha == 1 else grad * -self.alpha) if self.needs(1) else None
+
+
+def sub(input, other, *, alpha=1):
+    if type(input) is Tensor and input._data.dtype.kind == "b" and \
+            (type(other) is bool or (type(other) is Tensor and other._data.dtype.kind == "b")):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    x, y = binary_arrays(input, other)
+    out = x - y * alpha if alpha != 1 else x - y
+    if not needs_grad(input, other):
+        return wrap(out)
+    node = make_node(SubBackward0, (input, other), out)
+    node.alpha = alpha
+    return wrap(out, node)
+
+
+class RsubBackward1(Node):
+    """rsub(x, c) = c - x: d/dx = -1."""
+    __slots__ = ()
+
+    def backward(self, ns, grad):
+        return (-grad,)
+
+
+def rsub(input, other, *, alpha=1):
+    if type(other) is Tensor:
+        return sub(other, input, alpha=alpha)
+    x, y = binary_arrays(input, other)
+    out = y - x * alpha if alpha != 1 else y - x
+    if not needs_grad1(input):
+        return wrap(out)
+    return wrap(out, make_node(RsubBackward1, (input,), out))
+
+
+class MulBackward0(Node):
+    """d(x*y)/dx = y, d(x*y)/dy = x."""
+    __slots__ = ()
+    saved_names = ("self", "other")
+
+    def backward(self, ns, grad, x, y):
+        return (grad * y if self.needs(0) else None,
+                grad * x if self.needs(1) else None)
+
+
+def mul(input, other):
+    x, y = binary_arrays(input, other)
+    out = x * y
+    if not needs_grad(input, other):
+        return wrap(out)
+    node = make_node(MulBackward0, (input, other), out)
+    node.save(input if node.needs(1) else None, other if node.needs(0) else None)
+    return wrap(out, node)
+
+
+class DivBackward0(Node):
+    """d(x/y)/dx = 1/y, d(x/y)/dy = -x/y^2."""
+    __slots__ = ()
+    saved_names = ("self", "other")
+
+    def backward(self, ns, grad, x, y):
+        return (grad / y if self.needs(0) else None,
+                -grad * x / (y * y) if self.needs(1) else None)
+
+
+def div(input, other, *, rounding_mode=None):
+    if rounding_mode is not None:
+        return _div_rounding(input, other, rounding_mode)
+    x, y = binary_arrays(input, other, floating=True)
+    with _errstate:
+        out = x / y
+    if not needs_grad(input, other):
+        return wrap(out)
+    node = make_node(DivBackward0, (input, other), out)
+    node.save(input if node.needs(1) else None, other)
+    return wrap(out, node)
+
+
+def _div_rounding(input, other, mode):
+    x, y = binary_arrays(input, other)
+    if mode not in ("trunc", "floor"):
+        raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                           f"but found '{mode}'")
+    if np.asarray(x).dtype.kind in "iub" and np.any(np.asarray(y) == 0):
+        raise RuntimeError("ZeroDivisionError")
+    with _errstate:
+        if mode == "floor":
+            out = np.floor_divide(x, y)
+        elif np.asarray(x).dtype.kind == "f" or isinstance(y, float):
+            out = np.trunc(np.true_divide(x, y))
+        else:
+            out = (np.trunc(np.true_divide(x, y))).astype(np.result_type(x, y))
+    return wrap(out)  # rounded division has a zero gradient almost everywhere; torch: no grad
+
+
+class ReciprocalBackward0(Node):
+    """d(1/x)/dx = -1/x^2 = -result^2."""
+    __slots__ = ()
+    saved_names = ("result",)
+
+    def backward(self, ns, grad, result):
+        return (-grad * (result * result),)
+
+
+def reciprocal(input):
+    x = float_array(input)
+    with _errstate:
+        out = np.reciprocal(x)
+    return _unary_saving_result(ReciprocalBackward0, input, out)
+
+
+def rtruediv(input, other):
+    """``other / input`` for a Python number ``other``: PyTorch computes reciprocal * other."""
+    return mul(reciprocal(input), other)
+
+
+class PowBackward0(Node):
+    """d(x^p)/dx = p * x^(p-1), zero when p == 0 (PyTorch's pow_backward)."""
+    __slots__ = ("exponent",)
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        p = self.exponent
+        if p == 0:
+            return (grad * 0,)
+        return (grad * p * x ** (p - 1),)
+
+
+class PowBackward1(Node):
+    """d(x^y)/dx = y x^(y-1) (0 where y == 0); d(x^y)/dy = x^y log x (0 where x == 0, y >= 0)."""
+    __slots__ = ()
+    saved_names = ("self", "exponent", "result")
+
+    def backward(self, ns, grad, x, y, result):
+        gx = gy = None
+        if self.needs(0):
+            gx = ns.where(y == 0, 0.0, grad * y * x ** (y - 1))
+        if self.needs(1):
+            gy = ns.where((x == 0) & (y >= 0), 0.0, grad * result * ns.log(x))
+        return gx, gy
+
+
+class PowBackward2(Node):
+    """d(c^y)/dy = c^y log c (0 where c == 0 and y >= 0)."""
+    __slots__ = ("base",)
+    saved_names = ("exponent", "result")
+
+    def backward(self, ns, grad, y, result):
+        c = self.base
+        if c == 0:
+            return (ns.where(y >= 0, 0.0, grad * result * float(np.log(np.float64(c)))),)
+        return (grad * result * float(np.log(np.float64(c))),)
+
+
+def pow(input, exponent):  # noqa: A001 - torch's name
+    if type(input) is not Tensor:
+        return _rpow(input, exponent)
+    if type(exponent) is Tensor:
+        x, y = binary_arrays(input, exponent)
+        with _errstate:
+            out = np.power(x, y)
+        if not needs_grad(input, exponent):
+            return wrap(out)
+        node = make_node(PowBackward1, (input, exponent), out)
+        res = wrap(out, node)
+        node.save(input, exponent, SavedOutput(res))
+        return res
+    if not isinstance(exponent, _SCALARS):
+        raise TypeError(f"pow(): exponent must be a Tensor or a number, not {type(exponent).__name__}")
+    x, p = binary_arrays(input, exponent)
+    if x.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    with _errstate:
+        out = x * x if p == 2 else np.power(x, p)
+    if not needs_grad1(input):
+        return wrap(out)
+    node = make_node(PowBackward0, (input,), out)
+    node.exponent = exponent
+    node.save(input)
+    return wrap(out, node)
+
+
+def _rpow(base, exponent: Tensor):
+    x, y = binary_arrays(base, exponent)
+    with _errstate:
+        out = np.power(x, y)
+    if not needs_grad1(exponent):
+        return wrap(out)
+    node = make_node(PowBackward2, (exponent,), out)
+    node.base = base
+    res = wrap(out, node)
+    node.save(exponent, SavedOutput(res))
+    return res
+
+
+def rpow(input, other):
+    return _rpow(other, input)
+
+
+# -- unary --------------------------------------------------------------------------------------
+def _unary(cls, input, out, save_input=True):
+    if not needs_grad1(input):
+        return wrap(out)
+    node = make_node(cls, (input,), out)
+    if save_input:
+        node.save(input)
+    return wrap(out, node)
+
+
+def _unary_saving_result(cls, input, out):
+    if not needs_grad1(input):
+        return wrap(out)
+    node = make_node(cls, (input,), out)
+    res = wrap(out, node)
+    node.save(SavedOutput(res))
+    return res
+
+
+class NegBackward0(Node):
+    """d(-x)/dx = -1."""
+    __slots__ = ()
+
+    def backward(self, ns, grad):
+        return (-grad,)
+
+
+def neg(input):
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
+                           "are trying to invert a mask, use the `~` or `logical_not()` operator "
+                           "instead.")
+    return _unary(NegBackward0, input, -input._data, save_input=False)
+
+
+class AbsBackward0(Node):
+    """d|x|/dx = sign(x), 0 at x = 0 as in PyTorch."""
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        return (grad * ns.sign(x),)
+
+
+def abs(input):  # noqa: A001
+    return _unary(AbsBackward0, input, np.abs(input._data))
+
+
+class ExpBackward0(Node):
+    """d(e^x)/dx = e^x (the saved result)."""
+    __slots__ = ()
+    saved_names = ("result",)
+
+    def backward(self, ns, grad, result):
+        return (grad * result,)
+
+
+def exp(input):
+    with _errstate:
+        return _unary_saving_result(ExpBackward0, input, np.exp(float_array(input)))
+
+
+class LogBackward0(Node):
+    """d(log x)/dx = 1/x."""
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        return (grad / x,)
+
+
+def log(input):
+    with _errstate:
+        return _unary(LogBackward0, input, np.log(float_array(input)))
+
+
+class SqrtBackward0(Node):
+    """d(sqrt x)/dx = 1/(2 sqrt x) (inf at 0, as in PyTorch)."""
+    __slots__ = ()
+    saved_names = ("result",)
+
+    def backward(self, ns, grad, result):
+        return (grad / (2 * result),)
+
+
+def sqrt(input):
+    with _errstate:
+        return _unary_saving_result(SqrtBackward0, input, np.sqrt(float_array(input)))
+
+
+class SinBackward0(Node):
+    """d(sin x)/dx = cos x."""
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        return (grad * ns.cos(x),)
+
+
+def sin(input):
+    return _unary(SinBackward0, input, np.sin(float_array(input)))
+
+
+class CosBackward0(Node):
+    """d(cos x)/dx = -sin x."""
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        return (grad * -ns.sin(x),)
+
+
+def cos(input):
+    return _unary(CosBackward0, input, np.cos(float_array(input)))
+
+
+class TanhBackward0(Node):
+    """d(tanh x)/dx = 1 - tanh(x)^2 (from the saved result)."""
+    __slots__ = ()
+    saved_names = ("result",)
+
+    def backward(self, ns, grad, result):
+        return (grad * (1 - result * result),)
+
+
+def tanh(input):
+    return _unary_saving_result(TanhBackward0, input, np.tanh(float_array(input)))
+
+
+class SigmoidBackward0(Node):
+    """d(sigmoid x)/dx = s (1 - s) with s the saved result."""
+    __slots__ = ()
+    saved_names = ("result",)
+
+    def backward(self, ns, grad, result):
+        return (grad * (result * (1 - result)),)
+
+
+def _sigmoid_array(x: np.ndarray) -> np.ndarray:
+    # exp of a negative argument only, so no overflow warning for large |x|.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def sigmoid(input):
+    return _unary_saving_result(SigmoidBackward0, input, _sigmoid_array(float_array(input)))
+
+
+class ReluBackward0(Node):
+    """d relu(x)/dx = 1 where the result is > 0, else 0 (PyTorch's threshold_backward)."""
+    __slots__ = ()
+    saved_names = ("result",)
+
+    def backward(self, ns, grad, result):
+        return (ns.where(result > 0, grad, 0.0),)
+
+
+def relu(input):
+    x = input._data
+    out = np.maximum(x, 0) if x.dtype.kind != "b" else x.copy()
+    return _unary_saving_result(ReluBackward0, input, out)
+
+
+class SignBackward0(Node):
+    """d sign(x)/dx = 0 almost everywhere."""
+    __slots__ = ()
+
+    def backward(self, ns, grad):
+        return (grad * 0,)
+
+
+def sign(input):
+    return _unary(SignBackward0, input, np.sign(input._data), save_input=False)
+
+
+# -- clamp, maximum/minimum, where ------------------------------------------------------------
+class ClampBackward1(Node):
+    """d clamp(x, lo, hi)/dx = 1 where lo <= x <= hi (the boundary passes: subgradient 1)."""
+    __slots__ = ("min", "max")
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        lo, hi = self.min, self.max
+        if lo is not None and hi is not None:
+            mask = (x >= lo) & (x <= hi)
+        elif lo is not None:
+            mask = x >= lo
+        else:
+            mask = x <= hi
+        return (ns.where(mask, grad, 0.0),)
+
+
+class ClampBackward0(Node):
+    """clamp with tensor bounds: grad to x where lo <= x <= hi, to the bound it was clamped to."""
+    __slots__ = ()
+    saved_names = ("self", "min", "max")
+
+    def backward(self, ns, grad, x, lo, hi):
+        gx = glo = ghi = None
+        in_lo = (x >= lo) if lo is not None else None
+        in_hi = (x <= hi) if hi is not None else None
+        if self.needs(0):
+            m = in_lo & in_hi if (in_lo is not None and in_hi is not None) else (
+                in_lo if in_lo is not None else in_hi)
+            gx = ns.where(m, grad, 0.0)
+        if lo is not None and self.needs(1):
+            glo = ns.where(x < lo, grad, 0.0)
+        if hi is not None and self.needs(2):
+            ghi = ns.where(x > hi, grad, 0.0)
+        return gx, glo, ghi
+
+
+def clamp(input, min=None, max=None):  # noqa: A002
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if type(min) is Tensor or type(max) is Tensor:
+        return _clamp_tensor(input, min, max)
+    x = input._data
+    if x.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+        x = x.astype(np.float32)
+    out = x
+    if min is not None:
+        out = np.maximum(out, min)
+    if max is not None:
+        out = np.minimum(out, max)
+    if out is x:
+        out = x.copy()
+    if not needs_grad1(input):
+        return wrap(out)
+    node = make_node(ClampBackward1, (input,), out)
+    node.min, node.max = min, max
+    node.save(input)
+    return wrap(out, node)
+
+
+def _clamp_tensor(input, lo, hi):
+    from ._util import to_tensor
+    lo = None if lo is None else to_tensor(lo, input)
+    hi = None if hi is None else to_tensor(hi, input)
+    out = input._data
+    if lo is not None:
+        out = np.maximum(out, lo._data)
+    if hi is not None:
+        out = np.minimum(out, hi._data)
+    if not needs_grad(input, lo, hi):
+        return wrap(np.array(out))
+    node = make_node(ClampBackward0, (input, lo, hi), out)
+    node.save(input, lo, hi)
+    return wrap(np.array(out), node)
+
+
+def clamp_min(input, min):  # noqa: A002
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):  # noqa: A002
+    return clamp(input, max=max)
+
+
+class MaximumBackward0(Node):
+    """d max(x, y): grad to the larger input, split in half on ties (PyTorch)."""
+    __slots__ = ()
+    saved_names = ("self", "other")
+
+    def backward(self, ns, grad, x, y):
+        half = grad * 0.5
+        gx = ns.where(x > y, grad, ns.where(x == y, half, 0.0)) if self.needs(0) else None
+        gy = ns.where(y > x, grad, ns.where(x == y, half, 0.0)) if self.needs(1) else None
+        return gx, gy
+
+
+class MinimumBackward0(Node):
+    """d min(x, y): grad to the smaller input, split in half on ties (PyTorch)."""
+    __slots__ = ()
+    saved_names = ("self", "other")
+
+    def backward(self, ns, grad, x, y):
+        half = grad * 0.5
+        gx = ns.where(x < y, grad, ns.where(x == y, half, 0.0)) if self.needs(0) else None
+        gy = ns.where(y < x, grad, ns.where(x == y, half, 0.0)) if self.needs(1) else None
+        return gx, gy
+
+
+def _maxmin(cls, fn, input, other):
+    if type(other) is not Tensor:
+        raise TypeError(f"{cls.__name__[:7].lower()}(): argument 'other' (position 2) must be "
+                        f"Tensor, not {type(other).__name__}")
+    x, y = binary_arrays(input, other)
+    out = fn(x, y)
+    if not needs_grad(input, other):
+        return wrap(out)
+    node = make_node(cls, (input, other), out)
+    node.save(input, other)
+    return wrap(out, node)
+
+
+def maximum(input, other):
+    return _maxmin(MaximumBackward0, np.maximum, input, other)
+
+
+def minimum(input, other):
+    return _maxmin(MinimumBackward0, np.minimum, input, other)
+
+
+class WhereBackward0(Node):
+    """where(c, x, y): grad to x where c, to y elsewhere; c gets none."""
+    __slots__ = ()
+    saved_names = ("condition",)
+
+    def backward(self, ns, grad, cond):
+        return (None,
+                ns.where(cond, grad, 0.0) if self.needs(1) else None,
+                ns.where(cond, 0.0, grad) if self.needs(2) else None)
+
+
+def where(condition, input=None, other=None):
+    if input is None and other is None:
+        from .indexing import nonzero
+        return nonzero(condition, as_tuple=True)
+    if type(condition) is not Tensor:
+        raise TypeError("where(): argument 'condition' must be Tensor, not "
+                        f"{type(condition).__name__}")
+    if condition._data.dtype.kind != "b":
+        raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {condition.dtype.name.capitalize()}")
+    if type(input) is not Tensor and type(other) is not Tensor:
+        dt = D.result_type(input, other)
+        x, y = np.asarray(input, dtype=dt.np), np.asarray(other, dtype=dt.np)
+    else:
+        x, y = binary_arrays(input, other)
+    c = condition._data
+    try:
+        out = np.where(c, x, y)
+    except ValueError:
+        from ._util import broadcast_error
+        raise broadcast_error(np.shape(x), c.shape) from None
+    if not needs_grad(input, other):
+        return wrap(out)
+    node = make_node(WhereBackward0, (condition, input, other), out)
+    node.save(condition)
+    return wrap(out, node)
+
+
+# -- comparisons and logic (no gradient) ------------------------------------------------------
+def _compare(fn):
+    def op(input, other):
+        x, y = binary_arrays(input, other)
+        return wrap(fn(x, y))
+    op.__name__ = fn.__name__
+    return op
+
+
+eq = _compare(np.equal)
+ne = _compare(np.not_equal)
+lt = _compare(np.less)
+le = _compare(np.less_equal)
+gt = _compare(np.greater)
+ge = _compare(np.greater_equal)
+
+
+def logical_not(input):
+    return wrap(np.logical_not(input._data))
+
+
+def bitwise_not(input):
+    x = input._data
+    if x.dtype.kind == "f":
+        raise RuntimeError("\"bitwise_not_cpu\" not implemented for 'Float'")
+    return wrap(np.invert(x))
+
+
+def _bitwise(fn, name):
+    def op(input, other):
+        x, y = binary_arrays(input, other)
+        if np.asarray(x).dtype.kind == "f" or np.asarray(y).dtype.kind == "f":
+            raise RuntimeError(f"\"{name}_cpu\" not implemented for 'Float'")
+        return wrap(fn(x, y))
+    return op
+
+
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
+
+
+def isnan(input):
+    return wrap(np.isnan(input._data))
+
+
+def floor_divide(input, other):
+    return _div_rounding(input, other, "floor")
+
+
+def remainder(input, other):
+    x, y = binary_arrays(input, other)
+    if np.asarray(x).dtype.kind in "iub" and np.any(np.asarray(y) == 0):
+        raise RuntimeError("ZeroDivisionError")
+    with _errstate:
+        return wrap(np.mod(x, y))

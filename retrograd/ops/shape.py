@@ -1,0 +1,406 @@
+"""Shape ops: views (reshape, transpose, permute, squeeze, unsqueeze, expand), cat and stack.
+
+View results share storage and the version counter with their input, as in PyTorch.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtype as D
+from ..autograd.node import Node
+from ._util import Tensor, make_node, needs_grad, needs_grad1, wrap, wrap_dim
+
+
+def _view_result(cls, input: Tensor, out: np.ndarray, **attrs):
+    if not needs_grad1(input):
+        return wrap(out, None, input._vc)
+    node = make_node(cls, (input,), out)
+    for k, v in attrs.items():
+        setattr(node, k, v)
+    return wrap(out, node, input._vc)
+
+
+def _parse_shape(size) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    return tuple(int(s) for s in size)
+
+
+def _infer_shape(shape: tuple, numel: int) -> tuple:
+    neg = [i for i, s in enumerate(shape) if s == -1]
+    if len(neg) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    for s in shape:
+        if s < -1:
+            raise RuntimeError(f"invalid shape dimension {s}")
+    known = 1
+    for s in shape:
+        if s != -1:
+            known *= s
+    if neg:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{_fmt(shape)}' is invalid for input of size {numel}")
+        shape = shape[:neg[0]] + (numel // known,) + shape[neg[0] + 1:]
+    elif known != numel:
+        raise RuntimeError(f"shape '{_fmt(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+def _fmt(shape) -> str:
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+class ViewBackward0(Node):
+    """A reshape only moves elements: the gradient is reshaped back."""
+    __slots__ = ("shape",)
+
+    def backward(self, ns, grad):
+        return (ns.reshape(grad, self.shape),)
+
+
+class UnsafeViewBackward0(ViewBackward0):
+    __slots__ = ()
+
+
+def view(input, *shape):
+    if len(shape) == 1 and isinstance(shape[0], D.dtype):
+        return wrap(input._data.view(shape[0].np), None, input._vc)
+    x = input._data
+    new = _infer_shape(_parse_shape(shape), x.size)
+    out = x.view()
+    try:
+        out.shape = new
+    except AttributeError:
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead.") from None
+    return _view_result(ViewBackward0, input, out, shape=x.shape)
+
+
+def reshape(input, *shape):
+    x = input._data
+    new = _infer_shape(_parse_shape(shape), x.size)
+    out = x.reshape(new)
+    if np.shares_memory(out, x) if out.size else True:
+        return _view_result(ViewBackward0, input, out, shape=x.shape)
+    # A copy was needed (non-contiguous input): PyTorch records clone + view, UnsafeView last.
+    if not needs_grad1(input):
+        return wrap(out)
+    node = make_node(UnsafeViewBackward0, (input,), out)
+    node.shape = x.shape
+    return wrap(out, node)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    x = input._data
+    if x.ndim == 0:
+        return reshape(input, 1)
+    s, e = wrap_dim(start_dim, x.ndim), wrap_dim(end_dim, x.ndim)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
+    return reshape(input, x.shape[:s] + (-1,) + x.shape[e + 1:])
+
+
+class TransposeBackward0(Node):
+    """Transposing back is the gradient's transpose."""
+    __slots__ = ("dim0", "dim1")
+
+    def backward(self, ns, grad):
+        return (ns.transpose(grad, self.dim0, self.dim1),)
+
+
+def transpose(input, dim0, dim1):
+    x = input._data
+    n = x.ndim
+    d0, d1 = wrap_dim(dim0, n), wrap_dim(dim1, n)
+    out = np.swapaxes(x, d0, d1) if n else x.view()
+    return _view_result(TransposeBackward0, input, out, dim0=d0, dim1=d1)
+
+
+def t(input):
+    x = input._data
+    if x.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    return transpose(input, 0, 1) if x.ndim == 2 else _view_result(
+        TBackward0, input, x.view())
+
+
+class TBackward0(Node):
+    """t() of a 0-d/1-d tensor is the identity; of a 2-d one, its transpose."""
+    __slots__ = ()
+
+    def backward(self, ns, grad):
+        return (grad if len(self._shape) < 2 else ns.transpose(grad, 0, 1),)
+
+
+class PermuteBackward0(Node):
+    """The inverse permutation puts the gradient back."""
+    __slots__ = ("dims",)
+
+    def backward(self, ns, grad):
+        return (ns.permute(grad, tuple(np.argsort(self.dims))),)
+
+
+def permute(input, *dims):
+    x = input._data
+    dims = _parse_shape(dims) if dims else ()
+    if len(dims) != x.ndim:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
+                           f"not match the length of the desired ordering of dimensions i.e. input"
+                           f".dim() = {x.ndim} is not equal to len(dims) = {len(dims)}")
+    dims = tuple(wrap_dim(d, x.ndim) for d in dims)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return _view_result(PermuteBackward0, input, np.transpose(x, dims), dims=dims)
+
+
+def numpy_T(input):
+    x = input._data
+    return permute(input, tuple(range(x.ndim - 1, -1, -1)))
+
+
+class SqueezeBackward0(Node):
+    """Squeezing drops size-1 dims: the gradient is reshaped back."""
+    __slots__ = ("shape",)
+
+    def backward(self, ns, grad):
+        return (ns.reshape(grad, self.shape),)
+
+
+class SqueezeBackward1(SqueezeBackward0):
+    __slots__ = ()
+
+
+class SqueezeBackward2(SqueezeBackward0):
+    __slots__ = ()
+
+
+def squeeze(input, dim=None):
+    x = input._data
+    if dim is None:
+        return _view_result(SqueezeBackward0, input, np.squeeze(x) if x.ndim else x.view(),
+                            shape=x.shape)
+    if isinstance(dim, (tuple, list)):
+        dims = tuple(d for d in (wrap_dim(d, x.ndim) for d in dim) if x.ndim and x.shape[d] == 1)
+        out = np.squeeze(x, axis=dims) if dims else x.view()
+        return _view_result(SqueezeBackward2, input, out, shape=x.shape)
+    d = wrap_dim(dim, x.ndim)
+    out = np.squeeze(x, axis=d) if x.ndim and x.shape[d] == 1 else x.view()
+    return _view_result(SqueezeBackward1, input, out, shape=x.shape)
+
+
+class UnsqueezeBackward0(Node):
+    """Unsqueeze adds a size-1 dim: the gradient is reshaped back."""
+    __slots__ = ("shape", "index")
+
+    def backward(self, ns, grad):
+        if self.index is not None:  # reached through indexing with None (x[None, 1:])
+            return (ns.index_acc(self.shape, self.index, grad),)
+        return (ns.reshape(grad, self.shape),)
+
+
+def unsqueeze(input, dim):
+    x = input._data
+    d = wrap_dim(dim, x.ndim + 1)
+    return _view_result(UnsqueezeBackward0, input, np.expand_dims(x, d), shape=x.shape,
+                        index=None)
+
+
+class ExpandBackward0(Node):
+    """Expand repeats elements: the engine sums the gradient back to the input's shape."""
+    __slots__ = ()
+
+    def backward(self, ns, grad):
+        return (grad,)
+
+
+def expand(input, *sizes):
+    x = input._data
+    sizes = _parse_shape(sizes)
+    if len(sizes) < x.ndim:
+        raise RuntimeError(
+            f"expand(torch.{input.dtype._legacy}{{{_fmt(x.shape)}}}, size={_fmt(sizes)}): the "
+            f"number of sizes provided ({len(sizes)}) must be greater or equal to the number of "
+            f"dimensions in the tensor ({x.ndim})")
+    lead = len(sizes) - x.ndim
+    target = []
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({s}) isn't allowed in a leading, "
+                    "non-existing dimension 0")
+            target.append(s)
+            continue
+        have = x.shape[i - lead]
+        if s == -1:
+            s = have
+        if have != s and have != 1:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({s}) must match the existing size ({have}) at "
+                f"non-singleton dimension {i}.  Target sizes: {_fmt(sizes)}.  Tensor sizes: "
+                f"{_fmt(x.shape)}")
+        target.append(s)
+    out = np.broadcast_to(x, tuple(target))
+    return _view_result(ExpandBackward0, input, out)
+
+
+def expand_as(input, other):
+    return expand(input, other._data.shape)
+
+
+def broadcast_to(input, size):
+    return expand(input, size)
+
+
+class CatBackward0(Node):
+    """cat: each input gets its slice of the gradient along dim."""
+    __slots__ = ("dim", "sizes")
+
+    def backward(self, ns, grad):
+        pre = (slice(None),) * self.dim
+        out, start = [], 0
+        for i, n in enumerate(self.sizes):
+            out.append(grad[pre + (slice(start, start + n),)] if self.needs(i) else None)
+            start += n
+        return tuple(out)
+
+
+def _tensor_list(tensors, name: str):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {tensors.index(t)} in argument 0, but got "
+                            f"{type(t).__name__}")
+    return list(tensors)
+
+
+def cat(tensors, dim=0):
+    tensors = _tensor_list(tensors, "cat")
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    # Legacy rule: 1-D empty tensors are skipped.
+    for i, t in enumerate(tensors):
+        if t._data.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    ref = next((t for t in tensors if t._data.shape != (0,)), tensors[0])
+    nd = ref._data.ndim
+    d = wrap_dim(dim, nd)
+    for i, t in enumerate(tensors):
+        s = t._data.shape
+        if s == (0,) and nd != 1:
+            continue
+        if len(s) != nd:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {nd} and {len(s)}")
+        for k in range(nd):
+            if k != d and s[k] != ref._data.shape[k]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size "
+                    f"{ref._data.shape[k]} but got size {s[k]} for tensor number {i} in the list.")
+    dt = tensors[0].dtype
+    for t in tensors[1:]:
+        dt = D.promote_types(dt, t.dtype)
+    used = [t for t in tensors if not (t._data.shape == (0,) and nd != 1)]
+    out = np.concatenate([t._data for t in used], axis=d, dtype=dt.np)
+    if not needs_grad(*used):
+        return wrap(out)
+    node = make_node(CatBackward0, used, out)
+    node.dim, node.sizes = d, [t._data.shape[d] for t in used]
+    return wrap(out, node)
+
+
+concat = concatenate = cat
+
+
+class StackBackward0(Node):
+    """stack: input i gets the gradient's slice i along the new dim."""
+    __slots__ = ("dim",)
+
+    def backward(self, ns, grad):
+        pre = (slice(None),) * self.dim
+        return tuple(grad[pre + (i,)] if self.needs(i) else None
+                     for i in range(len(self.next_functions)))
+
+
+def stack(tensors, dim=0):
+    tensors = _tensor_list(tensors, "stack")
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    s0 = tensors[0]._data.shape
+    for i, t in enumerate(tensors[1:], 1):
+        if t._data.shape != s0:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {_fmt(s0)} at "
+                               f"entry 0 and {_fmt(t._data.shape)} at entry {i}")
+    d = wrap_dim(dim, len(s0) + 1)
+    dt = tensors[0].dtype
+    for t in tensors[1:]:
+        dt = D.promote_types(dt, t.dtype)
+    out = np.stack([t._data for t in tensors], axis=d, dtype=dt.np)
+    if not needs_grad(*tensors):
+        return wrap(out)
+    node = make_node(StackBackward0, tensors, out)
+    node.dim = d
+    return wrap(out, node)
+
+
+class CloneBackward0(Node):
+    """clone copies: the gradient passes through unchanged."""
+    __slots__ = ()
+
+    def backward(self, ns, grad):
+        return (grad,)
+
+
+def clone(input, *, memory_format=None):
+    out = input._data.copy()
+    if not needs_grad1(input):
+        return wrap(out)
+    return wrap(out, make_node(CloneBackward0, (input,), out))
+
+
+def contiguous(input, memory_format=None):
+    return input if input._data.flags.c_contiguous else clone(input)
+
+
+class ToCopyBackward0(Node):
+    """A dtype conversion: the engine casts the gradient back to the input's dtype."""
+    __slots__ = ()
+
+    def backward(self, ns, grad):
+        return (grad,)
+
+
+def to_dtype(input, dtype, copy: bool = False):
+    if dtype.np == input._data.dtype and not copy:
+        return input
+    out = input._data.astype(dtype.np)
+    if not needs_grad1(input) or not dtype.is_floating_point:
+        return wrap(out)
+    return wrap(out, make_node(ToCopyBackward0, (input,), out))
+
+
+def flip(input, dims):
+    x = input._data
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    from ._util import wrap_dims
+    return wrap(np.flip(x, wrap_dims(dims, x.ndim)).copy()) if not needs_grad1(input) else \
+        _flip_grad(input, wrap_dims(dims, x.ndim))
+
+
+class FlipBackward0(Node):
+    """Flipping back the gradient."""
+    __slots__ = ("dims",)
+
+    def backward(self, ns, grad):
+        return (ns.flip(grad, self.dims),)
+
+
+def _flip_grad(input, dims):
+    out = np.flip(input._data, dims).copy()
+    node = make_node(FlipBackward0, (input,), out)
+    node.dims = dims
+    return wrap(out, node)
