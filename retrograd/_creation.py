@@ -193,11 +193,14 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
     if steps == 1:
         arr = np.array([start], dtype=np.float64)
     else:
-        # PyTorch's symmetric fill: the first half from start, the second half from end.
-        step = (end - start) / (steps - 1)
+        # PyTorch's symmetric fill: the first half from start, the second half from end, with
+        # the step rounded to the output's float type first.
+        ft = dtype.np if dtype.is_floating_point else np.float64
+        s, e = ft.type(start), ft.type(end)
+        step = np.float64(ft.type((s - e) / (1 - steps) if False else (e - s) / ft.type(steps - 1)))
         i = np.arange(steps, dtype=np.float64)
         half = steps // 2
-        arr = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
+        arr = np.where(i < half, np.float64(s) + step * i, np.float64(e) - step * (steps - 1 - i))
     if not dtype.is_floating_point:
         arr = np.trunc(arr)
     return _finish(arr.astype(dtype.np), requires_grad)
@@ -305,6 +308,8 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, o
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad=False, out=None, layout=None) -> Tensor:
+    if size is None and isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high  # randint(high, size)
     if high is None:
         low, high = 0, low
     if size is None:

@@ -122,17 +122,19 @@ def result_type(*operands) -> dtype:
     Priority: dimensioned tensors, then 0-d tensors, then Python scalars; a lower-priority
     operand changes the result only if it is of a higher category.
     """
-    key = tuple((o._dtype, o._data.ndim > 0) if hasattr(o, "_dtype") else type(o) for o in operands)
+    key = tuple((o._data.dtype, o._data.ndim > 0) if hasattr(o, "_data") else type(o)
+                for o in operands)
     hit = _cache.get(key)
     if hit is not None:
         return hit
     dim = zero = wrapped = None
     for o, k in zip(operands, key):
         if type(k) is tuple:
+            d = _NP_TO_DTYPE[k[0]]
             if k[1]:
-                dim = k[0] if dim is None else promote_types(dim, k[0])
+                dim = d if dim is None else promote_types(dim, d)
             else:
-                zero = k[0] if zero is None else promote_types(zero, k[0])
+                zero = d if zero is None else promote_types(zero, d)
         else:
             d = _scalar_dtype(o)
             wrapped = d if wrapped is None else promote_types(wrapped, d)

@@ -70,7 +70,16 @@ class _DecoratorContextManager:
         return wrapper
 
 
-class no_grad(_DecoratorContextManager):
+class _NoParamDecoratorContextManager(_DecoratorContextManager):
+    """Allows the bare decorator form: ``@no_grad`` as well as ``@no_grad()``."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoParamDecoratorContextManager):
     """Disable graph recording inside the block (factories given requires_grad=True still
     return leaves that require grad)."""
 
@@ -85,7 +94,7 @@ class no_grad(_DecoratorContextManager):
         _grad_enabled.set(self._prev)
 
 
-class enable_grad(_DecoratorContextManager):
+class enable_grad(_NoParamDecoratorContextManager):
     """Enable graph recording inside the block (e.g. within no_grad)."""
 
     def __init__(self) -> None:
@@ -136,9 +145,9 @@ class inference_mode(_DecoratorContextManager):
         return cls()(mode)  # bare @inference_mode on a function
 
     def __enter__(self) -> None:
+        # As in PyTorch, inference_mode(False) enables grad even inside no_grad.
         self._prev = (_grad_enabled.get(), _inference.get())
-        if self.mode:
-            _grad_enabled.set(False)
+        _grad_enabled.set(not self.mode)
         _inference.set(self.mode)
 
     def __exit__(self, *exc) -> None:

@@ -26,7 +26,7 @@ _NONLEAF_GRAD_WARNING = (
     "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
     "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
     "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
-    "github.com/pytorch/pytorch/pull/30531 for more informations.")
+    "github.com/pytorch/pytorch/pull/30531 for more information.")
 
 
 class _Extra:
@@ -181,7 +181,7 @@ class Tensor:
         node = self.grad_fn
         if node._retain_refs is None:
             node._retain_refs = []
-        node._retain_refs.append(weakref.ref(self))
+        node._retain_refs.append((weakref.ref(self), self._x.out_nr if self._x else 0))
         self._extra().retains_grad = True
 
     def register_hook(self, hook):
@@ -193,7 +193,7 @@ class Tensor:
             node = self.grad_fn
             if node._pre_hooks is None:
                 node._pre_hooks = {}
-            wrapper = _TensorHook(hook)
+            wrapper = _TensorHook(hook, self._x.out_nr if self._x else 0)
             return RemovableHandle(node._pre_hooks, wrapper)
         x = self._extra()
         if x.hooks is None:
@@ -329,9 +329,13 @@ class Tensor:
         return bool(self._data.reshape(()))
 
     def __float__(self) -> float:
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return float(self.item())
 
     def __int__(self) -> int:
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return int(self.item())
 
     def __index__(self) -> int:
@@ -398,11 +402,12 @@ class Tensor:
 class _TensorHook:
     """A tensor hook stored as a pre-hook of the tensor's grad_fn (PyTorch does the same)."""
 
-    __slots__ = ("fn",)
+    __slots__ = ("fn", "out_nr")
     _tensor_hook = True
 
-    def __init__(self, fn):
+    def __init__(self, fn, out_nr: int = 0):
         self.fn = fn
+        self.out_nr = out_nr
 
     def __call__(self, grad):
         return self.fn(grad)

@@ -75,6 +75,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
         inputs = _tensor_tuple(inputs, "inputs")
         if len(inputs) == 0:
             raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+        for t in inputs:
+            if t.grad_fn is not None:
+                t.retain_grad()  # PyTorch: a non-leaf input gets its .grad (and retains_grad)
     root_grads = _make_grads(tensors, grads, create_graph)
     _check_roots(tensors)
     if retain_graph is None:

@@ -82,13 +82,23 @@ def _as_tensor(g):
     return Tensor._make(np.asarray(g), None, False)
 
 
+def _hook_result(fn, res, g, as_tensors: bool):
+    """A hook's replacement gradient, checked like PyTorch's ``check_grad``."""
+    from .._tensor import Tensor
+    if not isinstance(res, Tensor):
+        raise TypeError(f"expected Tensor, but hook returned '{type(res).__name__}'")
+    if res._data.shape != np.shape(g._data if as_tensors else g):
+        name = getattr(fn, "__name__", type(fn).__name__)
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+    return res if as_tensors else res._data
+
+
 def _run_tensor_hooks(hooks, g, as_tensors: bool):
     """Tensor hooks see and may replace the gradient (as a Tensor)."""
     for fn in list(hooks.values()):
-        t = g if as_tensors else _as_tensor(g)
-        res = fn(t)
+        res = fn(g if as_tensors else _as_tensor(g))
         if res is not None:
-            g = res if as_tensors else res._data
+            g = _hook_result(fn, res, g, as_tensors)
     return g
 
 
@@ -114,10 +124,11 @@ def _store_grad(tensor, g, as_tensors: bool) -> None:
         tensor._grad = old + _as_tensor(g)
 
 
-def _retain(node: Node, g, as_tensors: bool) -> None:
-    for ref in node._retain_refs:
+def _retain(node: Node, grads, as_tensors: bool) -> None:
+    for ref, nr in node._retain_refs:
         t = ref()
-        if t is None:
+        g = grads[nr]
+        if t is None or g is None:
             continue
         if as_tensors:
             t._grad = g if t._grad is None else t._grad + g
@@ -203,16 +214,17 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
         while heap:
             _, node = heapq.heappop(heap)
             grads = buffers.pop(node, None)
-            if grads is not None and grads[0] is not None:
+            if grads is not None and (grads[0] is not None or (
+                    len(grads) > 1 and any(g is not None for g in grads))):
                 if node._pre_hooks:
                     grads = _run_pre_hooks(node, grads, as_tensors)
                 if node._retain_refs:
-                    _retain(node, grads[0], as_tensors)
+                    _retain(node, grads, as_tensors)
             else:
                 grads = None
             if targets is not None and node in targets:
                 for k in targets[node]:
-                    captured[k] = None if grads is None else grads[0]
+                    captured[k] = None if grads is None else grads[_out_nr(inputs[k])]
             run = grads is not None and (needed is None or node in needed)
             if type(node) is AccumulateGrad:
                 if run and accumulate and (targets is None or node in targets):
@@ -225,10 +237,6 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                         for fn in list(var._post_acc_hooks.values()):
                             fn(var)
                 continue
-            if run and accumulate and targets is not None and node in targets:
-                # backward(inputs=[non_leaf]) accumulates into that tensor's .grad
-                for k in targets[node]:
-                    _store_grad(inputs[k], grads[0], as_tensors)
             outs = None
             if run:
                 outs = node.apply(ns, grads, as_tensors)
@@ -288,12 +296,21 @@ def _nodes_leading_to(order, deps, targets) -> set:
     return needed
 
 
+def _out_nr(t) -> int:
+    return 0 if t._x is None else t._x.out_nr
+
+
 def _run_pre_hooks(node: Node, grads: list, as_tensors: bool) -> list:
     for fn in list(node._pre_hooks.values()):
         if getattr(fn, "_tensor_hook", False):
-            res = fn(grads[0] if as_tensors else _as_tensor(grads[0]))
+            nr = fn.out_nr
+            g = grads[nr]
+            if g is None:
+                continue
+            res = fn(g if as_tensors else _as_tensor(g))
             if res is not None:
-                grads = [res if as_tensors else res._data] + grads[1:]
+                grads = list(grads)
+                grads[nr] = _hook_result(fn.fn, res, g, as_tensors)
             continue
         wrapped = tuple(g if (as_tensors or g is None) else _as_tensor(g) for g in grads)
         res = fn(wrapped)

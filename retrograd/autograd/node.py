@@ -42,7 +42,7 @@ class Node:
     """Base class of every backward node (``retrograd.autograd.graph.Node``)."""
 
     __slots__ = ("next_functions", "_seq", "_saved", "_saved_versions", "_pre_hooks", "_hooks",
-                 "_retain_refs", "_metadata", "_shape", "_dtype", "__weakref__")
+                 "_retain_refs", "_metadata", "_shape", "_dtype", "_freed_nones", "__weakref__")
 
     # Names of the saved slots as PyTorch exposes them: ("self", "other") -> _saved_self, ...
     saved_names: tuple = ()
@@ -58,6 +58,7 @@ class Node:
         self._metadata = None
         self._shape = shape      # shape and NumPy dtype of the gradient this node receives
         self._dtype = dtype
+        self._freed_nones = None
 
     # -- saved tensors -------------------------------------------------------------------
     def save(self, *items) -> None:
@@ -90,9 +91,13 @@ class Node:
         return tuple(out)
 
     def release(self) -> None:
-        """Free saved tensors (backward without retain_graph)."""
-        if self._saved is not None:
+        """Free saved tensors (backward without retain_graph). Slots that saved nothing stay
+        None, as in PyTorch."""
+        saved = self._saved
+        if saved is not None and saved is not _RELEASED:
             self._saved = _RELEASED
+            if None in saved:
+                self._freed_nones = tuple(t is None for t in saved)
 
     def __getattr__(self, name: str):
         # PyTorch exposes saved values as node._saved_<name>.
@@ -100,7 +105,16 @@ class Node:
             names = type(self).saved_names
             key = name[len("_saved_"):]
             if key in names:
-                return self.unpack(True)[names.index(key)]
+                i = names.index(key)
+                if self._saved is None or (self._saved is not _RELEASED and self._saved[i] is None):
+                    return None
+                if self._saved is _RELEASED and self._freed_nones and self._freed_nones[i]:
+                    return None
+                value = self.unpack(True)[i]
+                if not hasattr(value, "_data") and value is not None:
+                    from .._tensor import Tensor  # a saved Python scalar reads as a 0-d tensor
+                    value = Tensor._make(np.asarray(value))
+                return value
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     # -- the formula -----------------------------------------------------------------------
@@ -155,6 +169,9 @@ class AccumulateGrad(Node):
     def __init__(self, variable):
         super().__init__((), variable._data.shape, variable._data.dtype)
         self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
 
 
 def _output_tensor(saved: SavedOutput, node: Node):

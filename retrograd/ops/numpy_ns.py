@@ -61,3 +61,7 @@ def index_fill_zero(grad, index):
     out = np.array(grad)
     out[index] = 0
     return out
+
+
+def zeros_like(x):
+    return np.zeros_like(x)

@@ -13,7 +13,12 @@ from ..autograd.node import Node, SavedOutput
 from ._util import (Tensor, binary_arrays, float_array, make_node, needs_grad, needs_grad1,
                     wrap, _SCALARS)
 
-_errstate = np.errstate(divide="ignore", invalid="ignore", over="ignore")
+
+
+def _quiet():
+    """IEEE results without NumPy's warnings (x/0 = inf, log(0) = -inf, like PyTorch)."""
+    return np.errstate(divide="ignore", invalid="ignore", over="ignore")
+
 
 
 # ---------------------------------------------------------------------------------------------
@@ -112,7 +117,7 @@ def div(input, other, *, rounding_mode=None):
     if rounding_mode is not None:
         return _div_rounding(input, other, rounding_mode)
     x, y = binary_arrays(input, other, floating=True)
-    with _errstate:
+    with _quiet():
         out = x / y
     if not needs_grad(input, other):
         return wrap(out)
@@ -128,7 +133,7 @@ def _div_rounding(input, other, mode):
                            f"but found '{mode}'")
     if np.asarray(x).dtype.kind in "iub" and np.any(np.asarray(y) == 0):
         raise RuntimeError("ZeroDivisionError")
-    with _errstate:
+    with _quiet():
         if mode == "floor":
             out = np.floor_divide(x, y)
         elif np.asarray(x).dtype.kind == "f" or isinstance(y, float):
@@ -149,7 +154,7 @@ class ReciprocalBackward0(Node):
 
 def reciprocal(input):
     x = float_array(input)
-    with _errstate:
+    with _quiet():
         out = np.reciprocal(x)
     return _unary_saving_result(ReciprocalBackward0, input, out)
 
@@ -167,7 +172,7 @@ class PowBackward0(Node):
     def backward(self, ns, grad, x):
         p = self.exponent
         if p == 0:
-            return (grad * 0,)
+            return (ns.zeros_like(grad),)
         return (grad * p * x ** (p - 1),)
 
 
@@ -202,7 +207,7 @@ def pow(input, exponent):  # noqa: A001 - torch's name
         return _rpow(input, exponent)
     if type(exponent) is Tensor:
         x, y = binary_arrays(input, exponent)
-        with _errstate:
+        with _quiet():
             out = np.power(x, y)
         if not needs_grad(input, exponent):
             return wrap(out)
@@ -215,7 +220,7 @@ def pow(input, exponent):  # noqa: A001 - torch's name
     x, p = binary_arrays(input, exponent)
     if x.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    with _errstate:
+    with _quiet():
         out = x * x if p == 2 else np.power(x, p)
     if not needs_grad1(input):
         return wrap(out)
@@ -227,7 +232,7 @@ def pow(input, exponent):  # noqa: A001 - torch's name
 
 def _rpow(base, exponent: Tensor):
     x, y = binary_arrays(base, exponent)
-    with _errstate:
+    with _quiet():
         out = np.power(x, y)
     if not needs_grad1(exponent):
         return wrap(out)
@@ -300,7 +305,7 @@ class ExpBackward0(Node):
 
 
 def exp(input):
-    with _errstate:
+    with _quiet():
         return _unary_saving_result(ExpBackward0, input, np.exp(float_array(input)))
 
 
@@ -314,7 +319,7 @@ class LogBackward0(Node):
 
 
 def log(input):
-    with _errstate:
+    with _quiet():
         return _unary(LogBackward0, input, np.log(float_array(input)))
 
 
@@ -328,7 +333,7 @@ class SqrtBackward0(Node):
 
 
 def sqrt(input):
-    with _errstate:
+    with _quiet():
         return _unary_saving_result(SqrtBackward0, input, np.sqrt(float_array(input)))
 
 
@@ -410,7 +415,7 @@ class SignBackward0(Node):
     __slots__ = ()
 
     def backward(self, ns, grad):
-        return (grad * 0,)
+        return (ns.zeros_like(grad),)
 
 
 def sign(input):
@@ -639,5 +644,5 @@ def remainder(input, other):
     x, y = binary_arrays(input, other)
     if np.asarray(x).dtype.kind in "iub" and np.any(np.asarray(y) == 0):
         raise RuntimeError("ZeroDivisionError")
-    with _errstate:
+    with _quiet():
         return wrap(np.mod(x, y))

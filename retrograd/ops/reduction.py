@@ -171,7 +171,7 @@ class _MaxMinDimBackward(Node):
     __slots__ = ("dim", "keepdim", "mask")
     saved_names = ("indices",)
 
-    def backward(self, ns, grad):
+    def backward(self, ns, grad, indices):
         if not self.keepdim and self.mask.ndim > 0:
             grad = ns.unsqueeze_dims(grad, (self.dim,))
         return (ns.where(ns.const(self.mask), grad, 0.0),)

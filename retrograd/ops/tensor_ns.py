@@ -33,3 +33,8 @@ def count(mask):
 
 def const(a):
     return wrap(a)
+
+
+def zeros_like(x):
+    import numpy as np
+    return wrap(np.zeros_like(x._data))
