@@ -12,13 +12,18 @@ from . import _dtype as D
 from ._tensor import Tensor
 
 _make = Tensor._make
+from ._grad_mode import _inference  # noqa: E402
+_inference_enabled = _inference.get
 _REQ_ERR = "Only Tensors of floating point and complex dtype can require gradients"
 
 
 def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
     if requires_grad and arr.dtype.kind not in "fc":
         raise RuntimeError(_REQ_ERR)
-    return _make(arr, None, bool(requires_grad))
+    t = _make(arr, None, bool(requires_grad))
+    if _inference_enabled():
+        t._extra().inference = True
+    return t
 
 
 def _shape(size) -> tuple:
@@ -195,9 +200,9 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
     else:
         # PyTorch's symmetric fill: the first half from start, the second half from end, with
         # the step rounded to the output's float type first.
-        ft = dtype.np if dtype.is_floating_point else np.float64
+        ft = dtype.np if dtype.is_floating_point else np.dtype(np.float64)
         s, e = ft.type(start), ft.type(end)
-        step = np.float64(ft.type((s - e) / (1 - steps) if False else (e - s) / ft.type(steps - 1)))
+        step = np.float64(ft.type((e - s) / ft.type(steps - 1)))
         i = np.arange(steps, dtype=np.float64)
         half = steps // 2
         arr = np.where(i < half, np.float64(s) + step * i, np.float64(e) - step * (steps - 1 - i))

@@ -11,7 +11,7 @@ from .ops.pointwise import (abs, add, bitwise_and, bitwise_not, bitwise_or,  # n
 from .ops.reduction import all, any, argmax, argmin, max, mean, min, sum  # noqa: F401,A004
 from .ops.shape import (broadcast_to, cat, clone, concat, concatenate, expand,  # noqa: F401
                         flatten, flip, permute, reshape, squeeze, stack, t, transpose,
-                        unsqueeze)
+                        unbind, unsqueeze)
 from ._tensor import Tensor as _Tensor
 
 clip = clamp

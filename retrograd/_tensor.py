@@ -32,9 +32,12 @@ _NONLEAF_GRAD_WARNING = (
 class _Extra:
     """Rarely used per-tensor state, kept out of the hot constructor."""
 
-    __slots__ = ("hooks", "post_acc_hooks", "acc", "retains_grad", "base", "out_nr")
+    __slots__ = ("hooks", "post_acc_hooks", "acc", "retains_grad", "base", "out_nr",
+                 "detached", "inference")
 
     def __init__(self):
+        self.detached = False
+        self.inference = False
         self.hooks = None
         self.post_acc_hooks = None
         self.acc = None
@@ -119,8 +122,7 @@ class Tensor:
                     "use var_no_grad = var.detach().")
             return self
         if requires_grad and self._data.dtype.kind not in "fc":
-            raise RuntimeError(
-                "Only Tensors of floating point and complex dtype can require gradients")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._requires_grad = bool(requires_grad)
         return self
 
@@ -144,8 +146,14 @@ class Tensor:
             if value is self:
                 raise RuntimeError("can't assign Variable as its own grad")
             if value._data.dtype != self._data.dtype:
-                raise RuntimeError("attempting to assign a gradient to a tensor that has data of "
-                                   "a different type")
+                from .ops.linalg import _TYPE
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_TYPE[value.dtype.name]}' to a "
+                    f"tensor with grad_dtype '{_legacy_scalar_name(self.dtype)}'. The gradient must "
+                    "match the tensor's grad_dtype (defaults to the tensor's dtype). You can set "
+                    "the tensor's grad_dtype attribute with a specific dtype, or None to allow any "
+                    "dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and its "
+                    "gradient may break downstream systems that assume they match.")
             if value._data.shape != self._data.shape:
                 raise RuntimeError(
                     f"attempting to assign a gradient of size '{_list(value._data.shape)}' to a "
@@ -162,6 +170,10 @@ class Tensor:
         # Shares storage, detached, with its own version counter: changes through .data are
         # invisible to autograd (PyTorch's documented pitfall).
         return Tensor._make(self._data)
+
+    @data.deleter
+    def data(self) -> None:
+        raise RuntimeError("Deleting tensor data is not allowed. Delete tensor instead!")
 
     @data.setter
     def data(self, value) -> None:
@@ -231,7 +243,11 @@ class Tensor:
                 "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
         self.grad_fn = None
         self._requires_grad = False
+        self._extra().detached = True
         return self
+
+    def is_inference(self) -> bool:
+        return self._x is not None and self._x.inference
 
     # -- metadata -----------------------------------------------------------------------------
     @property
@@ -411,6 +427,10 @@ class _TensorHook:
 
     def __call__(self, grad):
         return self.fn(grad)
+
+
+def _legacy_scalar_name(dt) -> str:
+    return dt._legacy[:-len("Tensor")]
 
 
 def _list(shape) -> str:

@@ -125,7 +125,7 @@ _METHODS = {
     "swapaxes": S.transpose, "swapdims": S.transpose, "t": S.t, "permute": S.permute,
     "squeeze": S.squeeze, "unsqueeze": S.unsqueeze, "expand": S.expand,
     "expand_as": S.expand_as, "broadcast_to": S.broadcast_to, "clone": S.clone,
-    "contiguous": S.contiguous, "flip": S.flip,
+    "contiguous": S.contiguous, "flip": S.flip, "unbind": S.unbind,
     "view_as": lambda self, other: S.view(self, other._data.shape),
     "reshape_as": lambda self, other: S.reshape(self, other._data.shape),
     "repeat_interleave": None,

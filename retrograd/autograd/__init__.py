@@ -69,8 +69,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
         grad_tensors = grad_variables
     grads = _tensor_tuple(grad_tensors, "grad_tensors") if grad_tensors is not None else \
         (None,) * len(tensors)
-    if len(grads) != len(tensors):
-        raise RuntimeError(f"got {len(grads)} tensors and {len(tensors)} gradients")
     if inputs is not None:
         inputs = _tensor_tuple(inputs, "inputs")
         if len(inputs) == 0:
@@ -78,7 +76,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
         for t in inputs:
             if t.grad_fn is not None:
                 t.retain_grad()  # PyTorch: a non-leaf input gets its .grad (and retains_grad)
-    root_grads = _make_grads(tensors, grads, create_graph)
+    root_grads = _make_grads(tensors, grads, create_graph)  # checks types first, like torch
+    if len(grads) != len(tensors):
+        raise RuntimeError(f"got {len(tensors)} tensors and {len(grads)} gradients")
     _check_roots(tensors)
     if retain_graph is None:
         retain_graph = create_graph

@@ -158,12 +158,13 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     root_nodes = []
     for t, g in zip(roots, root_grads):
         node = t.grad_fn if t.grad_fn is not None else t._grad_accumulator()
+        nr = _out_nr(t)
         buf = buffers.get(node)
         if buf is None:
-            buffers[node] = [g]
+            buf = buffers[node] = [None] * getattr(node, "num_outputs", 1)
             root_nodes.append(node)
-        else:
-            buf[0] = buf[0] + g
+        if g is not None:
+            buf[nr] = g if buf[nr] is None else buf[nr] + g
 
     # Capture targets: the node whose incoming gradient is an input's gradient.
     targets = None

@@ -63,6 +63,14 @@ class Node:
     # -- saved tensors -------------------------------------------------------------------
     def save(self, *items) -> None:
         """Save inputs (Tensors) and/or ``SavedOutput`` entries for the backward formula."""
+        for t in items:
+            x = getattr(t, "_x", None)
+            if x is not None and x.inference:
+                raise RuntimeError(
+                    "Inference tensors cannot be saved for backward. Please do not use Tensors "
+                    "created in inference mode in computation tracked by autograd. To work around "
+                    "this, you can make a clone to get a normal tensor and use it in autograd, or "
+                    "use `torch.no_grad()` instead of `torch.inference_mode()`.")
         self._saved = items
         # None marks an entry that is not versioned: None itself, or a Python constant.
         self._saved_versions = tuple(
@@ -85,6 +93,11 @@ class Node:
                     raise RuntimeError(_version_error(t.data, t.version[0], v, self, True))
                 out.append(_output_tensor(t, self) if as_tensors else t.data)
             else:
+                if t._x is not None and t._x.detached:
+                    raise RuntimeError(
+                        "Trying to use a saved tensor that has been detached in-place, i.e. with "
+                        ".detach_().This is not supported, please use out-of-place `.detach()` "
+                        "instead")
                 if t._vc[0] != v:
                     raise RuntimeError(_version_error(t._data, t._vc[0], v, t.grad_fn, False))
                 out.append(t if as_tensors else t._data)
@@ -181,13 +194,19 @@ def _output_tensor(saved: SavedOutput, node: Node):
     return t
 
 
+def _forward_name(node_name: str) -> str:
+    import re
+    return re.sub(r"Backward\d*$", "", node_name)
+
+
 def _version_error(data, now: int, expected: int, grad_fn, is_output: bool) -> str:
     from .._dtype import from_numpy_dtype
     dims = ", ".join(str(s) for s in np.shape(data))
     what = f"[torch.{from_numpy_dtype(data.dtype)._legacy} [{dims}]]"
     if grad_fn is not None:
-        what += f", which is output 0 of {grad_fn.name()},"
+        # PyTorch names the forward op here: "output 0 of Exp" for ExpBackward0.
+        what += f", which is output 0 of {_forward_name(grad_fn.name())},"
     return ("one of the variables needed for gradient computation has been modified by an inplace "
             f"operation: {what} is at version {now}; expected version {expected} instead. Hint: "
             "enable anomaly detection to find the operation that failed to compute its gradient, "
-            "with torch.autograd.set_detect_anomaly(True).")
+            "with torch.autograd.set_detect_anomaly(True, check_nan=False).")

@@ -4,10 +4,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
-from .._grad_mode import is_grad_enabled
+from .._grad_mode import _inference, is_grad_enabled
 from .._tensor import Tensor
 
 _make = Tensor._make
+_inference_enabled = _inference.get
 _ndarray = np.ndarray
 _asarray = np.asarray
 _SCALARS = (int, float, bool)
@@ -44,7 +45,18 @@ def make_node(cls, inputs, out: np.ndarray):
 def wrap(out, node=None, vc=None) -> Tensor:
     if type(out) is not _ndarray:
         out = _asarray(out)
-    return _make(out, node, node is not None, vc)
+    t = _make(out, node, node is not None, vc)
+    if node is None and _inference_enabled():
+        t._extra().inference = True
+    return t
+
+
+def wrap_view(out, node, base: Tensor) -> Tensor:
+    """A result that shares ``base``'s storage: same version counter, ``_base`` recorded."""
+    t = wrap(out, node, base._vc)
+    bx = base._x
+    t._extra().base = base if bx is None or bx.base is None else bx.base
+    return t
 
 
 def as_tensor_arg(x, name: str = "input") -> Tensor:

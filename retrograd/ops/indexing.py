@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import _grad_mode
 from ..autograd.node import Node
-from ._util import Tensor, make_node, needs_grad, needs_grad1, wrap
+from ._util import Tensor, make_node, needs_grad, needs_grad1, wrap, wrap_view
 
 
 def _convert_key(key):
@@ -105,9 +105,8 @@ def getitem(input, key):
         out = x[idx]
     except IndexError as e:
         raise _index_error(e, x.shape) from None
-    vc = input._vc if basic else None
     if not needs_grad1(input):
-        return wrap(out, None, vc)
+        return wrap_view(out, None, input) if basic else wrap(out)
     if name == "UnsqueezeBackward0":
         from .shape import UnsqueezeBackward0
         cls = UnsqueezeBackward0
@@ -115,7 +114,7 @@ def getitem(input, key):
         cls = _CLASSES[name]
     node = make_node(cls, (input,), np.asarray(out))
     node.shape, node.index = x.shape, idx
-    return wrap(out, node, vc)
+    return wrap_view(out, node, input) if basic else wrap(out, node)
 
 
 class IndexPutBackward0(Node):
@@ -173,8 +172,12 @@ def setitem(input, key, value) -> None:
         v = value._data
     else:
         v = value
-    track = needs_grad(input, value) if isinstance(value, Tensor) else needs_grad1(input)
+    if _grad_mode.is_grad_enabled() and input._requires_grad and input.grad_fn is None:
+        # x[k] = v writes through a view of x: PyTorch reports the view variant.
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
     check_inplace(input)
+    track = needs_grad(input, value) if isinstance(value, Tensor) else needs_grad1(input)
     if not track:
         try:
             x[idx] = v

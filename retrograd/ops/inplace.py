@@ -17,8 +17,16 @@ _LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place o
 
 
 def check_inplace(t: Tensor) -> None:
-    if t._requires_grad and t.grad_fn is None and _grad_mode.is_grad_enabled():
+    if not _grad_mode.is_grad_enabled():
+        return
+    if t._requires_grad and t.grad_fn is None:
         raise RuntimeError(_LEAF_ERROR)
+    x = t._x
+    if x is not None and x.base is not None:
+        b = x.base
+        if b._requires_grad and b.grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
 
 
 def _write(t: Tensor, data) -> None:

@@ -65,3 +65,11 @@ def index_fill_zero(grad, index):
 
 def zeros_like(x):
     return np.zeros_like(x)
+
+
+def zeros(shape, dtype):
+    return np.zeros(shape, dtype)
+
+
+def stack(arrays, dim):
+    return np.stack(arrays, axis=dim)

@@ -11,7 +11,8 @@ def _reduced_dims(input: Tensor, dim) -> tuple | None:
     """None for "all dims"; else the normalised tuple (an empty list/tuple also means all)."""
     if dim is None or (isinstance(dim, (list, tuple)) and len(dim) == 0):
         return None
-    return wrap_dims(dim, input._data.ndim)
+    dims = wrap_dims(dim, input._data.ndim)
+    return () if input._data.ndim == 0 else dims  # dim 0 of a 0-d tensor reduces nothing
 
 
 def _restore_dims(ns, grad, shape, dims, keepdim):

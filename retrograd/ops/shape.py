@@ -8,16 +8,16 @@ import numpy as np
 
 from .. import _dtype as D
 from ..autograd.node import Node
-from ._util import Tensor, make_node, needs_grad, needs_grad1, wrap, wrap_dim
+from ._util import Tensor, make_node, needs_grad, needs_grad1, wrap, wrap_dim, wrap_view
 
 
 def _view_result(cls, input: Tensor, out: np.ndarray, **attrs):
     if not needs_grad1(input):
-        return wrap(out, None, input._vc)
+        return wrap_view(out, None, input)
     node = make_node(cls, (input,), out)
     for k, v in attrs.items():
         setattr(node, k, v)
-    return wrap(out, node, input._vc)
+    return wrap_view(out, node, input)
 
 
 def _parse_shape(size) -> tuple:
@@ -282,7 +282,7 @@ def _tensor_list(tensors, name: str):
 def cat(tensors, dim=0):
     tensors = _tensor_list(tensors, "cat")
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     # Legacy rule: 1-D empty tensors are skipped.
     for i, t in enumerate(tensors):
         if t._data.ndim == 0:
@@ -314,6 +314,32 @@ def cat(tensors, dim=0):
 
 
 concat = concatenate = cat
+
+
+class UnbindBackward0(Node):
+    """unbind: the gradients of the pieces stacked back (zeros for pieces that got none)."""
+    __slots__ = ("dim", "num_outputs")
+
+    def apply(self, ns, grads, as_tensors):
+        filled = [g if g is not None else ns.zeros(self._shape, self._dtype) for g in grads]
+        return (ns.stack(filled, self.dim),)
+
+
+def unbind(input, dim=0):
+    """The slices of ``input`` along ``dim``, as views; one node with several outputs."""
+    x = input._data
+    d = wrap_dim(dim, x.ndim)
+    pieces = [x[(slice(None),) * d + (i,)] for i in range(x.shape[d])]
+    if not needs_grad1(input) or not pieces:
+        return tuple(wrap_view(p, None, input) for p in pieces)
+    node = make_node(UnbindBackward0, (input,), pieces[0])
+    node.dim, node.num_outputs = d, len(pieces)
+    outs = []
+    for i, p in enumerate(pieces):
+        t = wrap_view(p, node, input)
+        t._x.out_nr = i
+        outs.append(t)
+    return tuple(outs)
 
 
 class StackBackward0(Node):

@@ -38,3 +38,13 @@ def const(a):
 def zeros_like(x):
     import numpy as np
     return wrap(np.zeros_like(x._data))
+
+
+def zeros(shape, dtype):
+    import numpy as np
+    return wrap(np.zeros(shape, dtype))
+
+
+def stack(tensors, dim):
+    from .shape import stack as _stack
+    return _stack(tensors, dim)
