@@ -102,6 +102,12 @@ RED = dict(cmp_atol=1e-5)  # float32 reductions/matmul: summation order differs 
 M34, M45, V4, B234 = (3, 4), (4, 5), (4,), (2, 3, 4)
 P2 = [M34, M34]
 
+def _setitem_row(x, v, index=1):
+    y = x * 1  # a non-leaf copy, so the in-place write is recorded (CopySlices)
+    y[index] = v
+    return y
+
+
 OP_DB: list[OpInfo] = [
     # ---------------------------------------------------------------- + - * / **
     OpInfo("add", lambda T, x, y: x + y, P2, "AddBackward0"),
@@ -278,6 +284,27 @@ OP_DB: list[OpInfo] = [
     OpInfo("stack_dim1", lambda T, x, y, z: T.stack((x, y, z), 1), [M34, M34, M34], "StackBackward0"),
     OpInfo("stack_neg_dim", lambda T, x, y: T.stack([x, y], dim=-1), P2, "StackBackward0"),
     # ---------------------------------------------------------------- composites
+    # Ops whose nodes the table above did not reach yet.
+    OpInfo("clamp_tensor_min", lambda T, x, lo: x.clamp(lo), [M34, V4], "ClampBackward0", sample=apart),
+    OpInfo("clamp_tensor_both", lambda T, x, lo: T.clamp(x, min=lo, max=lo + 1), [M34, V4], "ClampBackward0",
+           sample=apart),
+    OpInfo("setitem_copyslices", lambda T, x, v: _setitem_row(x, v), [M34, V4], "CopySlices"),
+    OpInfo("setitem_index_tensor", lambda T, x, v: _setitem_row(x, v, T.tensor([2, 0])), [M34, V4],
+           "IndexPutBackward0"),
+    OpInfo("sign", lambda T, x: x.sign(), [M34], "SignBackward0", avoid=(0.0,)),
+    OpInfo("squeeze_dims_tuple", lambda T, x: x.squeeze((1, 2)), [(3, 1, 1, 2)], "SqueezeBackward2"),
+    OpInfo("t_2d", lambda T, x: x.t(), [M34], "TBackward0"),
+    OpInfo("t_1d", lambda T, x: T.t(x), [V4], "TBackward0"),
+    # float64 -> float64 is a no-op (no node), so this row only runs the float32 torch comparison.
+    OpInfo("to_double", lambda T, x: x.double(), [M34], "ToCopyBackward0", numeric=False),
+    OpInfo("flip", lambda T, x: x.flip(0), [M34], "FlipBackward0"),
+    OpInfo("flip_dims", lambda T, x: T.flip(x, (0, -1)), [B234], "FlipBackward0"),
+    OpInfo("unbind", lambda T, x: x.unbind(1), [M34], "UnbindBackward0"),
+    OpInfo("unbind_one_piece", lambda T, x: T.unbind(x)[1] * 2, [M34], "MulBackward0",
+           extra_nodes=("UnbindBackward0",)),
+    # The backward of indexing is itself differentiable (double backward of x[idx]).
+    OpInfo("index_backward", lambda T, x, v: T.autograd.grad(x[T.tensor([0, 2, 0])], x, v, create_graph=True)[0],
+           [M34, M34], "IndexPutImplBackward0", gradgrad=False),  # already a second-order op
     OpInfo("composite_tanh", lambda T, x, y: (x * y + x).tanh().sum(), P2, "SumBackward0", **RED,
            extra_nodes=("TanhBackward0", "AddBackward0", "MulBackward0", "AccumulateGrad")),
     OpInfo("composite_mse", lambda T, x, y: ((x - y) ** 2).mean(), P2, "MeanBackward0", **RED,

@@ -151,7 +151,9 @@ def test_table_is_well_formed():
     for row in OP_DB:
         arity = row.fn.__code__.co_argcount - 1  # minus T
         assert arity == len(row.shapes), row.name
-        assert row.grad_fn.endswith(tuple("0123456789")) and "Backward" in row.grad_fn, row.name
+        # Node names look like MulBackward0; CopySlices (x[k] = v) is torch's one exception here.
+        assert row.grad_fn == "CopySlices" or (
+            row.grad_fn.endswith(tuple("0123456789")) and "Backward" in row.grad_fn), row.name
     assert set(MIXED_DTYPE_ROWS) <= set(OPS)
 
 

@@ -117,7 +117,7 @@ def getitem(input, key):
     return wrap_view(out, node, input) if basic else wrap(out, node)
 
 
-class IndexPutBackward0(Node):
+class IndexPutImplBackward0(Node):
     """index_acc(shape, index, v) = zeros(shape) with v added at index: d/dv = grad[index]."""
     __slots__ = ("index",)
 
@@ -130,7 +130,7 @@ def index_acc(shape, index, values: Tensor) -> Tensor:
     out = np_index_acc(shape, index, values._data)
     if not needs_grad1(values):
         return wrap(out)
-    node = make_node(IndexPutBackward0, (values,), out)
+    node = make_node(IndexPutImplBackward0, (values,), out)
     node.index = index
     return wrap(out, node)
 
@@ -155,6 +155,9 @@ class CopySlices(Node):
     """x[key] = v: x's gradient is zero at key; v's is the gradient at key (summed to v's shape)."""
     __slots__ = ("index",)
 
+    def name(self) -> str:
+        return "torch::autograd::CopySlices"
+
     def backward(self, ns, grad):
         gx = gv = None
         if self.needs(0):
@@ -162,6 +165,14 @@ class CopySlices(Node):
         if self.needs(1):
             gv = grad[self.index]
         return gx, gv
+
+
+class IndexPutBackward0(CopySlices):
+    """x[index_tensor] = v (PyTorch records index_put_)."""
+    __slots__ = ()
+
+    def name(self) -> str:
+        return "IndexPutBackward0"
 
 
 def setitem(input, key, value) -> None:
@@ -194,7 +205,8 @@ def setitem(input, key, value) -> None:
         out[idx] = v
     except ValueError as e:
         raise RuntimeError(_setitem_error(e, x, idx, v)) from None
-    node = make_node(CopySlices, (old, value if isinstance(value, Tensor) else None), out)
+    cls = CopySlices if basic else IndexPutBackward0
+    node = make_node(cls, (old, value if isinstance(value, Tensor) else None), out)
     node.index = idx
     finish_inplace(input, wrap(out, node))
 

@@ -123,8 +123,8 @@ def t(input):
     x = input._data
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
-    return transpose(input, 0, 1) if x.ndim == 2 else _view_result(
-        TBackward0, input, x.view())
+    out = x.T if x.ndim == 2 else x.view()
+    return _view_result(TBackward0, input, out)
 
 
 class TBackward0(Node):
