@@ -190,10 +190,10 @@ class Tensor:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self.grad_fn is None or self.retains_grad:
             return
-        node = self.grad_fn
-        if node._retain_refs is None:
-            node._retain_refs = []
-        node._retain_refs.append((weakref.ref(self), self._x.out_nr if self._x else 0))
+        nx = self.grad_fn._extra()
+        if nx.retain_refs is None:
+            nx.retain_refs = []
+        nx.retain_refs.append((weakref.ref(self), self._x.out_nr if self._x else 0))
         self._extra().retains_grad = True
 
     def register_hook(self, hook):
@@ -202,11 +202,11 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         from .utils.hooks import RemovableHandle
         if self.grad_fn is not None:
-            node = self.grad_fn
-            if node._pre_hooks is None:
-                node._pre_hooks = {}
+            nx = self.grad_fn._extra()
+            if nx.pre_hooks is None:
+                nx.pre_hooks = {}
             wrapper = _TensorHook(hook, self._x.out_nr if self._x else 0)
-            return RemovableHandle(node._pre_hooks, wrapper)
+            return RemovableHandle(nx.pre_hooks, wrapper)
         x = self._extra()
         if x.hooks is None:
             x.hooks = {}

@@ -124,8 +124,19 @@ def _store_grad(tensor, g, as_tensors: bool) -> None:
         tensor._grad = old + _as_tensor(g)
 
 
+def _accumulate(var, g, as_tensors: bool) -> None:
+    """AccumulateGrad: the leaf's hooks, then ``.grad``, then post-accumulate hooks."""
+    x = var._x
+    if x is not None and x.hooks:
+        g = _run_tensor_hooks(x.hooks, g, as_tensors)
+    _store_grad(var, g, as_tensors)
+    if x is not None and x.post_acc_hooks:
+        for fn in list(x.post_acc_hooks.values()):
+            fn(var)
+
+
 def _retain(node: Node, grads, as_tensors: bool) -> None:
-    for ref, nr in node._retain_refs:
+    for ref, nr in node._x.retain_refs:
         t = ref()
         g = grads[nr]
         if t is None or g is None:
@@ -161,7 +172,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
         nr = _out_nr(t)
         buf = buffers.get(node)
         if buf is None:
-            buf = buffers[node] = [None] * getattr(node, "num_outputs", 1)
+            buf = buffers[node] = [None] * node.num_outputs
             root_nodes.append(node)
         if g is not None:
             buf[nr] = g if buf[nr] is None else buf[nr] + g
@@ -209,18 +220,22 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
 
     heap = [(-n._seq, n) for n in root_nodes if n not in deps]
     heapq.heapify(heap)
+    heappop, heappush = heapq.heappop, heapq.heappush
+    pop_buffer, get_buffer = buffers.pop, buffers.get
     prev_mode = _grad_mode.is_grad_enabled()
     _grad_mode._set_grad_enabled(create_graph)
     try:
         while heap:
-            _, node = heapq.heappop(heap)
-            grads = buffers.pop(node, None)
+            node = heappop(heap)[1]
+            grads = pop_buffer(node, None)
             if grads is not None and (grads[0] is not None or (
                     len(grads) > 1 and any(g is not None for g in grads))):
-                if node._pre_hooks:
-                    grads = _run_pre_hooks(node, grads, as_tensors)
-                if node._retain_refs:
-                    _retain(node, grads, as_tensors)
+                nx = node._x
+                if nx is not None:
+                    if nx.pre_hooks:
+                        grads = _run_pre_hooks(node, grads, as_tensors)
+                    if nx.retain_refs:
+                        _retain(node, grads, as_tensors)
             else:
                 grads = None
             if targets is not None and node in targets:
@@ -229,14 +244,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
             run = grads is not None and (needed is None or node in needed)
             if type(node) is AccumulateGrad:
                 if run and accumulate and (targets is None or node in targets):
-                    var = node.variable
-                    g = grads[0]
-                    if var._hooks:
-                        g = _run_tensor_hooks(var._hooks, g, as_tensors)
-                    _store_grad(var, g, as_tensors)
-                    if var._post_acc_hooks:
-                        for fn in list(var._post_acc_hooks.values()):
-                            fn(var)
+                    _accumulate(node.variable, grads[0], as_tensors)
                 continue
             outs = None
             if run:
@@ -245,9 +253,9 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                     raise RuntimeError(
                         f"Function {node.name()} returned an invalid number of gradients - "
                         f"expected {len(node.next_functions)}, but got {len(outs)}")
-                if node._hooks:
+                if node._x is not None and node._x.hooks:
                     outs = _run_post_hooks(node, outs, grads, as_tensors)
-                if not retain_graph:
+                if not retain_graph and node._saved is not None:
                     node.release()
             for i, (nxt, idx) in enumerate(node.next_functions):
                 if nxt is None:
@@ -255,16 +263,22 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                 if outs is not None:
                     g = outs[i]
                     if g is not None:
-                        g = _fit(node, i, g, nxt, as_tensors)
-                        buf = buffers.get(nxt)
+                        if as_tensors or g.shape != nxt._shape or g.dtype != nxt._dtype:
+                            g = _fit(node, i, g, nxt, as_tensors)
+                        buf = get_buffer(nxt)
                         if buf is None:
-                            buf = buffers[nxt] = [None] * getattr(nxt, "num_outputs", 1)
-                        old = buf[idx]
-                        buf[idx] = g if old is None else old + g
+                            if nxt.num_outputs == 1:
+                                buffers[nxt] = [g]
+                            else:
+                                buf = buffers[nxt] = [None] * nxt.num_outputs
+                                buf[idx] = g
+                        else:
+                            old = buf[idx]
+                            buf[idx] = g if old is None else old + g
                 left = deps[nxt] - 1
                 deps[nxt] = left
                 if left == 0:
-                    heapq.heappush(heap, (-nxt._seq, nxt))
+                    heappush(heap, (-nxt._seq, nxt))
     finally:
         _grad_mode._set_grad_enabled(prev_mode)
     return captured
@@ -302,7 +316,7 @@ def _out_nr(t) -> int:
 
 
 def _run_pre_hooks(node: Node, grads: list, as_tensors: bool) -> list:
-    for fn in list(node._pre_hooks.values()):
+    for fn in list(node._x.pre_hooks.values()):
         if getattr(fn, "_tensor_hook", False):
             nr = fn.out_nr
             g = grads[nr]
@@ -322,7 +336,7 @@ def _run_pre_hooks(node: Node, grads: list, as_tensors: bool) -> list:
 
 def _run_post_hooks(node: Node, outs, grads, as_tensors: bool):
     wrap = (lambda g: g) if as_tensors else (lambda g: None if g is None else _as_tensor(g))
-    for fn in list(node._hooks.values()):
+    for fn in list(node._x.hooks.values()):
         res = fn(tuple(wrap(g) for g in outs), tuple(wrap(g) for g in grads))
         if res is not None:
             outs = tuple(r if (as_tensors or r is None) else r._data for r in res)

@@ -11,6 +11,8 @@ import itertools
 
 import numpy as np
 
+from .._tensor import Tensor
+
 __all__ = ["Node", "AccumulateGrad", "SavedOutput", "ERR_BACKWARD_TWICE"]
 
 ERR_BACKWARD_TWICE = (
@@ -23,7 +25,11 @@ ERR_BACKWARD_TWICE = (
 # changes behaviour, and itertools.count is atomic under the GIL.
 _sequence = itertools.count()
 _RELEASED = ()
-_NOV = (None,)
+_INFERENCE_SAVE = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+    "inference mode in computation tracked by autograd. To work around this, you can make a clone "
+    "to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
+    "`torch.inference_mode()`.")
 
 
 class SavedOutput:
@@ -38,44 +44,62 @@ class SavedOutput:
         self.saved_version = tensor._vc[0]
 
 
+class _NodeExtra:
+    """Rarely used per-node state (hooks, retained grads, metadata), kept off the hot path."""
+
+    __slots__ = ("pre_hooks", "hooks", "retain_refs", "metadata", "freed_nones")
+
+    def __init__(self):
+        self.pre_hooks = None     # {id: fn(grad_outputs)}, tensor hooks included
+        self.hooks = None         # {id: fn(grad_inputs, grad_outputs)}
+        self.retain_refs = None   # [(weakref to a tensor that retains its grad, output index)]
+        self.metadata = None
+        self.freed_nones = None   # after release: which saved slots were None
+
+
 class Node:
     """Base class of every backward node (``retrograd.autograd.graph.Node``)."""
 
-    __slots__ = ("next_functions", "_seq", "_saved", "_saved_versions", "_pre_hooks", "_hooks",
-                 "_retain_refs", "_metadata", "_shape", "_dtype", "_freed_nones", "__weakref__")
+    __slots__ = ("next_functions", "_seq", "_saved", "_saved_versions", "_shape", "_dtype", "_x",
+                 "__weakref__")
 
     # Names of the saved slots as PyTorch exposes them: ("self", "other") -> _saved_self, ...
     saved_names: tuple = ()
+    num_outputs = 1
 
     def __init__(self, next_functions, shape, dtype):
         self.next_functions = next_functions
         self._seq = next(_sequence)
         self._saved = None
         self._saved_versions = None
-        self._pre_hooks = None
-        self._hooks = None
-        self._retain_refs = None
-        self._metadata = None
         self._shape = shape      # shape and NumPy dtype of the gradient this node receives
         self._dtype = dtype
-        self._freed_nones = None
+        self._x = None
+
+    def _extra(self) -> _NodeExtra:
+        x = self._x
+        if x is None:
+            x = self._x = _NodeExtra()
+        return x
 
     # -- saved tensors -------------------------------------------------------------------
     def save(self, *items) -> None:
-        """Save inputs (Tensors) and/or ``SavedOutput`` entries for the backward formula."""
+        """Save inputs (Tensors), ``SavedOutput`` entries or Python constants for the formula.
+        Each entry's version is recorded (None for constants) to detect in-place changes."""
+        versions = []
         for t in items:
-            x = getattr(t, "_x", None)
-            if x is not None and x.inference:
-                raise RuntimeError(
-                    "Inference tensors cannot be saved for backward. Please do not use Tensors "
-                    "created in inference mode in computation tracked by autograd. To work around "
-                    "this, you can make a clone to get a normal tensor and use it in autograd, or "
-                    "use `torch.no_grad()` instead of `torch.inference_mode()`.")
+            tt = type(t)
+            if tt is Tensor:
+                x = t._x
+                if x is not None and x.inference:
+                    raise RuntimeError(_INFERENCE_SAVE)
+                versions.append(t._vc[0])
+            elif tt is SavedOutput:
+                versions.append(t.saved_version)
+            else:
+                versions.append(None)
         self._saved = items
-        # None marks an entry that is not versioned: None itself, or a Python constant.
-        self._saved_versions = tuple(
-            t.saved_version if type(t) is SavedOutput else getattr(t, "_vc", _NOV)[0]
-            for t in items)
+        self._saved_versions = versions
 
     def unpack(self, as_tensors: bool) -> tuple:
         saved = self._saved
@@ -110,7 +134,7 @@ class Node:
         if saved is not None and saved is not _RELEASED:
             self._saved = _RELEASED
             if None in saved:
-                self._freed_nones = tuple(t is None for t in saved)
+                self._extra().freed_nones = tuple(t is None for t in saved)
 
     def __getattr__(self, name: str):
         # PyTorch exposes saved values as node._saved_<name>.
@@ -121,7 +145,8 @@ class Node:
                 i = names.index(key)
                 if self._saved is None or (self._saved is not _RELEASED and self._saved[i] is None):
                     return None
-                if self._saved is _RELEASED and self._freed_nones and self._freed_nones[i]:
+                if self._saved is _RELEASED and self._x is not None and \
+                        self._x.freed_nones and self._x.freed_nones[i]:
                     return None
                 value = self.unpack(True)[i]
                 if not hasattr(value, "_data") and value is not None:
@@ -133,6 +158,8 @@ class Node:
     # -- the formula -----------------------------------------------------------------------
     def apply(self, ns, grads: list, as_tensors: bool) -> tuple:
         """Run the backward formula: one gradient (or None) per entry of next_functions."""
+        if self._saved is None:
+            return self.backward(ns, grads[0])
         return self.backward(ns, grads[0], *self.unpack(as_tensors))
 
     def backward(self, ns, grad, *saved):  # pragma: no cover - every op overrides it
@@ -148,23 +175,26 @@ class Node:
 
     @property
     def metadata(self) -> dict:
-        if self._metadata is None:
-            self._metadata = {}
-        return self._metadata
+        x = self._extra()
+        if x.metadata is None:
+            x.metadata = {}
+        return x.metadata
 
     def register_hook(self, fn):
         """fn(grad_inputs, grad_outputs) after the node ran; may return new grad_inputs."""
         from ..utils.hooks import RemovableHandle
-        if self._hooks is None:
-            self._hooks = {}
-        return RemovableHandle(self._hooks, fn)
+        x = self._extra()
+        if x.hooks is None:
+            x.hooks = {}
+        return RemovableHandle(x.hooks, fn)
 
     def register_prehook(self, fn):
         """fn(grad_outputs) before the node runs; may return new grad_outputs."""
         from ..utils.hooks import RemovableHandle
-        if self._pre_hooks is None:
-            self._pre_hooks = {}
-        return RemovableHandle(self._pre_hooks, fn)
+        x = self._extra()
+        if x.pre_hooks is None:
+            x.pre_hooks = {}
+        return RemovableHandle(x.pre_hooks, fn)
 
     def __call__(self, *grads):
         from .engine import call_node
