@@ -79,13 +79,13 @@ def _size_args(args):
 
 _METHODS = {
     # arithmetic
-    "__add__": _binary_or_notimpl(P.add), "__radd__": _binary_or_notimpl(P.add),
-    "__sub__": _binary_or_notimpl(P.sub), "__rsub__": _binary_or_notimpl(P.rsub),
-    "__mul__": _binary_or_notimpl(P.mul), "__rmul__": _binary_or_notimpl(P.mul),
-    "__truediv__": _binary_or_notimpl(P.div), "__rtruediv__": _binary_or_notimpl(P.rtruediv),
+    "__add__": P.add, "__radd__": P.add,
+    "__sub__": P.sub, "__rsub__": P.rsub,
+    "__mul__": P.mul, "__rmul__": P.mul,
+    "__truediv__": P.div, "__rtruediv__": P.rtruediv,
     "__floordiv__": P.floor_divide, "__rfloordiv__": _rbinary(P.floor_divide),
     "__mod__": P.remainder, "__rmod__": _rbinary(P.remainder),
-    "__pow__": _binary_or_notimpl(P.pow), "__rpow__": _binary_or_notimpl(P.rpow),
+    "__pow__": P.pow, "__rpow__": P.rpow,
     "__matmul__": L.matmul, "__rmatmul__": _rbinary(L.matmul),
     "__neg__": P.neg, "__pos__": lambda self: self, "__abs__": P.abs,
     "__invert__": lambda self: P.logical_not(self) if self._data.dtype.kind == "b"

@@ -133,7 +133,7 @@ class Node:
         saved = self._saved
         if saved is not None and saved is not _RELEASED:
             self._saved = _RELEASED
-            if None in saved:
+            if any(t is None for t in saved):
                 self._extra().freed_nones = tuple(t is None for t in saved)
 
     def __getattr__(self, name: str):

@@ -21,7 +21,9 @@ def edge(t: Tensor):
     if fn is not None:
         return (fn, 0) if t._x is None else (fn, t._x.out_nr)
     if t._requires_grad:
-        return (t._grad_accumulator(), 0)
+        x = t._x
+        acc = None if x is None or x.acc is None else x.acc()
+        return (acc if acc is not None else t._grad_accumulator(), 0)
     return (None, 0)
 
 
@@ -36,9 +38,14 @@ def needs_grad(*ts) -> bool:
     return False
 
 
+_NO_EDGE = (None, 0)
+
+
 def make_node(cls, inputs, out: np.ndarray):
     """A node of class ``cls`` whose edges lead to ``inputs`` (Tensors or non-tensors)."""
-    return cls(tuple(edge(t) if type(t) is Tensor else (None, 0) for t in inputs),
+    if len(inputs) == 1:
+        return cls((edge(inputs[0]),), out.shape, out.dtype)
+    return cls(tuple(edge(t) if type(t) is Tensor else _NO_EDGE for t in inputs),
                out.shape, out.dtype)
 
 
