@@ -59,3 +59,9 @@ def detach(input):
 def result_type(tensor1, tensor2):
     from ._dtype import result_type as rt
     return rt(tensor1, tensor2)
+
+
+# Ops registered with @export (retrograd/ops/_registry.py) join this namespace.
+from .ops._registry import FUNCTIONS as _REGISTERED  # noqa: E402
+
+globals().update(_REGISTERED)

@@ -157,6 +157,14 @@ _METHODS.pop("repeat_interleave")
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
 
+# Ops registered with @export (retrograd/ops/_registry.py).
+from .ops._registry import INPLACE, METHODS  # noqa: E402
+
+for _name, _fn in METHODS.items():
+    setattr(Tensor, _name, _fn)
+for _name, _fn in INPLACE.items():
+    setattr(Tensor, _name, _inplace(_fn))
+
 def _T(self):
     if self._data.ndim != 2:
         import warnings

@@ -342,7 +342,20 @@ OP_DB: list[OpInfo] = [
            sample=fixed([[1.0, 2.0, 0.0], [1.0, 2.0, 0.0]])),
 ]
 
+# Each op family keeps its rows in tests/op_db_<family>.py (a list named ROWS), so that families
+# can grow side by side; they are part of the one table.
+def _family_rows() -> list[OpInfo]:
+    import importlib
+    from pathlib import Path
+    rows: list[OpInfo] = []
+    for path in sorted(Path(__file__).parent.glob("op_db_*.py")):
+        rows.extend(importlib.import_module(path.stem).ROWS)
+    return rows
+
+
+OP_DB.extend(_family_rows())
 OPS: dict[str, OpInfo] = {row.name: row for row in OP_DB}
+assert len(OPS) == len(OP_DB), "op_db row names must be unique"
 assert len(OPS) == len(OP_DB), "duplicate row names"
 
 # Rows re-run with one float32 and one float64 input (each way round) against torch.

@@ -1,0 +1,2 @@
+"""retrograd.nn (modules come with the nn issue; functional ops are here already)."""
+from . import functional  # noqa: F401

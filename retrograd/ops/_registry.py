@@ -1,0 +1,44 @@
+"""Where each op says how PyTorch exposes it: ``torch.X``, ``Tensor.X``, ``Tensor.X_``,
+``torch.linalg.X``, ``torch.special.X``, ``torch.nn.functional.X``.
+
+The decorator is the registration; ``retrograd/__init__.py``, ``_tensor_methods.py`` and the
+namespace modules read these tables after every op module is imported. No second list to edit.
+"""
+from __future__ import annotations
+
+FUNCTIONS: dict = {}    # torch.X
+METHODS: dict = {}      # Tensor.X
+INPLACE: dict = {}      # Tensor.X_ -> the out-of-place op it writes back
+NAMESPACES: dict = {"linalg": {}, "special": {}, "nn.functional": {}, "fft": {}}
+
+
+def _names(value, default: str) -> tuple:
+    if value is True:
+        return (default,)
+    if not value:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def export(*, torch=True, method=False, inplace=False, linalg=False, special=False,
+           functional=False):
+    """Register a function under PyTorch's names. ``True`` means "under the function's own name";
+    a string or tuple gives the name(s). ``inplace=True`` adds ``Tensor.<name>_`` (and, with
+    ``torch=True``, nothing else: PyTorch's ``torch.<name>_`` functions are rare)."""
+    def deco(fn):
+        name = fn.__name__.rstrip("_") if fn.__name__.endswith("_") and \
+            not fn.__name__.startswith("_") else fn.__name__
+        for n in _names(torch, name):
+            FUNCTIONS[n] = fn
+        for n in _names(method, name):
+            METHODS[n] = fn
+        for n in _names(inplace, name + "_"):
+            INPLACE[n] = fn
+        for n in _names(linalg, name):
+            NAMESPACES["linalg"][n] = fn
+        for n in _names(special, name):
+            NAMESPACES["special"][n] = fn
+        for n in _names(functional, name):
+            NAMESPACES["nn.functional"][n] = fn
+        return fn
+    return deco
