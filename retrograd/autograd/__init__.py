@@ -5,7 +5,7 @@ import numpy as np
 
 from .._grad_mode import (enable_grad, inference_mode, no_grad, set_grad_enabled)  # noqa: F401
 from .._tensor import Tensor
-from . import graph  # noqa: F401
+from . import anomaly_mode, forward_ad, function, functional, graph  # noqa: F401
 from .engine import run_backward
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 
