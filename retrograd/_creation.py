@@ -135,8 +135,29 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     """A tensor sharing memory with ``ndarray``."""
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    if any(s < 0 for s in ndarray.strides):
+        raise ValueError(
+            "At least one stride in the given numpy array is negative, and tensors with negative "
+            "strides are not currently supported. (You can probably work around this by making a "
+            "copy of your array  with array.copy().) ")
+    if not ndarray.dtype.isnative:
+        raise ValueError("given numpy array has byte order different from the native byte order. "
+                         "Conversion between byte orders is currently not supported.")
     D.from_numpy_dtype(ndarray.dtype)
+    if not ndarray.flags.writeable:
+        global _warned_readonly
+        if not _warned_readonly:
+            _warned_readonly = True
+            warnings.warn(
+                "The given NumPy array is not writable, and PyTorch does not support non-writable "
+                "tensors. This means writing to this tensor will result in undefined behavior. You "
+                "may want to copy the array to protect its data or make it writable before "
+                "converting it to a tensor. This type of warning will be suppressed for the rest "
+                "of this program.", UserWarning, stacklevel=2)
     return _make(ndarray)
+
+
+_warned_readonly = False
 
 
 def _dtype_or(dtype, default) -> np.dtype:

@@ -33,7 +33,7 @@ class _Extra:
     """Rarely used per-tensor state, kept out of the hot constructor."""
 
     __slots__ = ("hooks", "post_acc_hooks", "acc", "retains_grad", "base", "out_nr",
-                 "detached", "inference")
+                 "detached", "inference", "views", "view_meta", "via_base")
 
     def __init__(self):
         self.detached = False
@@ -42,15 +42,21 @@ class _Extra:
         self.post_acc_hooks = None
         self.acc = None
         self.retains_grad = False
-        self.base = None
+        self.base = None          # a view: the root tensor whose storage it shares
         self.out_nr = 0
+        self.views = None         # a root: weak references to its live views (ops/_util.wrap_view)
+        self.view_meta = 0        # a view: how it was created (ops/_util.VIEW_*), PyTorch's CreationMeta
+        self.via_base = False     # a view made without grad: requires grad only through its base
 
 
 class Tensor:
     """A multi-dimensional array that can record the operations applied to it."""
 
     __slots__ = ("_data", "grad_fn", "_requires_grad", "_grad", "_vc", "_x", "__weakref__")
-    __array_ufunc__ = None  # NumPy defers to our reflected operators (np.float64(2) * t)
+    # NumPy interop as in torch: binary operators with NumPy scalars/arrays defer to our
+    # reflected operators (np.float64(2) * t), and ufuncs (np.sin(t)) run on the shared array
+    # (__array__) and come back as tensors (__array_wrap__).
+    __array_priority__ = 1000
 
     @staticmethod
     def _make(data: np.ndarray, grad_fn=None, requires_grad: bool = False, vc=None) -> "Tensor":
@@ -87,7 +93,8 @@ class Tensor:
         """The AccumulateGrad node of a leaf that requires grad (one per leaf while alive)."""
         x = self._x
         acc = None if x is None or x.acc is None else x.acc()
-        if acc is None and create and self._requires_grad and self.grad_fn is None:
+        if acc is None and create and self._requires_grad and self.grad_fn is None and \
+                not (x is not None and x.via_base):  # such a view has no accumulator (PyTorch)
             from .autograd.node import AccumulateGrad
             acc = AccumulateGrad(self)
             self._extra().acc = weakref.ref(acc)
@@ -330,12 +337,28 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        # np.asarray(t) shares memory (like t.numpy()); requires-grad tensors refuse, as in torch.
         if self._requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
         if dtype is None:
             return self._data if not copy else self._data.copy()
         return self._data.astype(dtype, copy=bool(copy))
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8)  # what torch does (its comment: "no built-in bool")
+        return Tensor._make(array)
+
+    def __dlpack__(self, *, stream=-1, max_version=None, dl_device=None, copy=None):
+        """A DLPack capsule sharing this tensor's memory (see retrograd/_interop.py)."""
+        from ._interop import to_dlpack
+        return to_dlpack(self, stream=stream, max_version=max_version, dl_device=dl_device,
+                         copy=copy)
+
+    def __dlpack_device__(self) -> tuple:
+        from ._interop import dlpack_device
+        return dlpack_device(self)
 
     def __bool__(self) -> bool:
         if self._data.size != 1:

@@ -100,6 +100,11 @@ _METHODS = {
     "__imul__": lambda self, o: IP.apply_inplace(self, P.mul, o),
     "__itruediv__": lambda self, o: IP.apply_inplace(self, P.div, o),
     "__ipow__": lambda self, o: IP.apply_inplace(self, P.pow, o),
+    "__ifloordiv__": lambda self, o: IP.apply_inplace(self, P.floor_divide, o),
+    "__imod__": lambda self, o: IP.apply_inplace(self, P.remainder, o),
+    "__iand__": lambda self, o: IP.apply_inplace(self, P.bitwise_and, o),
+    "__ior__": lambda self, o: IP.apply_inplace(self, P.bitwise_or, o),
+    "__ixor__": lambda self, o: IP.apply_inplace(self, P.bitwise_xor, o),
     "__getitem__": I.getitem, "__setitem__": I.setitem,
     # pointwise
     "add": P.add, "sub": P.sub, "subtract": P.sub, "mul": P.mul, "multiply": P.mul,
@@ -149,7 +154,9 @@ _METHODS = {
     "sqrt_": _inplace(P.sqrt), "sin_": _inplace(P.sin), "cos_": _inplace(P.cos),
     "tanh_": _inplace(P.tanh), "sigmoid_": _inplace(P.sigmoid), "relu_": _inplace(P.relu),
     "clamp_": _inplace(P.clamp), "clip_": _inplace(P.clamp), "sign_": _inplace(P.sign),
-    "reciprocal_": _inplace(P.reciprocal),
+    "reciprocal_": _inplace(P.reciprocal), "clamp_min_": _inplace(P.clamp_min),
+    "clamp_max_": _inplace(P.clamp_max), "floor_divide_": _inplace(P.floor_divide),
+    "remainder_": _inplace(P.remainder),
     "zero_": IP.zero_, "fill_": IP.fill_, "copy_": IP.copy_,
 }
 _METHODS.pop("repeat_interleave")

@@ -292,6 +292,13 @@ OP_DB: list[OpInfo] = [
     OpInfo("setitem_index_tensor", lambda T, x, v: _setitem_row(x, v, T.tensor([2, 0])), [M34, V4],
            "IndexPutBackward0"),
     OpInfo("sign", lambda T, x: x.sign(), [M34], "SignBackward0", avoid=(0.0,)),
+    OpInfo("clamp_min_fn", lambda T, x: x.clamp_min(0.3), [M34], "ClampMinBackward0", avoid=(0.3,)),
+    OpInfo("clamp_max_fn", lambda T, x: T.clamp_max(x, -0.2), [M34], "ClampMaxBackward0", avoid=(-0.2,)),
+    # Piecewise constant: zero gradient; inputs kept away from the jumps (x/y near integers).
+    OpInfo("div_floor", lambda T, x, y: T.div(x, y, rounding_mode="floor"), [M34, M34], "DivBackward2",
+           sample=lambda rng, shapes: [rng.integers(1, 9, s) + 0.5 for s in shapes[:1]] + [np.ones(shapes[1])]),
+    OpInfo("div_trunc_scalar", lambda T, x: T.div(x, 2, rounding_mode="trunc"), [M34], "DivBackward2",
+           sample=lambda rng, shapes: [rng.integers(-9, 9, shapes[0]) + 0.5]),
     OpInfo("squeeze_dims_tuple", lambda T, x: x.squeeze((1, 2)), [(3, 1, 1, 2)], "SqueezeBackward2"),
     OpInfo("t_2d", lambda T, x: x.t(), [M34], "TBackward0"),
     OpInfo("t_1d", lambda T, x: T.t(x), [V4], "TBackward0"),

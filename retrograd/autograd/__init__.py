@@ -6,11 +6,15 @@ import numpy as np
 from .._grad_mode import (enable_grad, inference_mode, no_grad, set_grad_enabled)  # noqa: F401
 from .._tensor import Tensor
 from . import anomaly_mode, forward_ad, function, functional, graph  # noqa: F401
+from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: F401
+from .engine import is_checkpoint_valid as _is_checkpoint_valid  # noqa: F401
 from .engine import run_backward
+from .function import Function  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 
 __all__ = ["backward", "grad", "gradcheck", "gradgradcheck", "no_grad", "enable_grad",
-           "set_grad_enabled", "inference_mode", "graph"]
+           "set_grad_enabled", "inference_mode", "graph", "Function", "detect_anomaly",
+           "set_detect_anomaly", "functional"]
 
 
 def _tensor_tuple(x, name: str) -> tuple:

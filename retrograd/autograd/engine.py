@@ -9,15 +9,31 @@
 With ``create_graph=False`` gradients are NumPy arrays and formulas get the NumPy namespace; with
 ``create_graph=True`` they are Tensors, formulas get the Tensor namespace, and grad mode is on, so
 the backward pass itself is recorded.
+
+The common node (gradients defined, no hooks, every node needed, anomaly mode off) takes the short
+path in ``run_backward``'s loop; everything else (hooks, ``inputs=``/``autograd.grad`` filtering
+and captures, nodes that received no gradient, anomaly checks) goes through ``_evaluate``, which
+follows PyTorch's ``evaluate_function``/``call_function``:
+
+- tensor pre-hooks (``Tensor.register_hook``, in registration order), then retain_grad, then the
+  node's pre-hooks (``Node.register_prehook``), then the node, then its post-hooks
+  (``Node.register_hook``); hooks see ``None`` for gradients that are undefined;
+- ``autograd.grad`` captures an input's gradient at its node: after the tensor pre-hooks when the
+  node is not otherwise needed, before them when it is (PyTorch's ordering);
+- a node that received no gradient at all still runs its hooks (and a custom Function's backward
+  runs, with materialized zeros or ``None``), as PyTorch's engine runs every node of the task.
 """
 from __future__ import annotations
 
 import heapq
+import itertools
+import threading
 import warnings
 
 import numpy as np
 
 from .. import _grad_mode
+from . import node as _node_mod
 from .node import AccumulateGrad, Node
 
 __all__ = ["run_backward"]
@@ -25,6 +41,76 @@ __all__ = ["run_backward"]
 _warned_create_graph = False
 
 
+# -- the graph task: what is running now (per thread; backward calls can nest) -----------------
+class _GraphTask:
+    """One backward call: PyTorch's GraphTask, as far as hooks and checkpointing can see it."""
+
+    __slots__ = ("id", "nodes", "needed", "targets", "accumulate", "current")
+
+    def __init__(self, task_id, nodes, needed, targets, accumulate):
+        self.id = task_id
+        self.nodes = nodes            # every node reachable from the roots
+        self.needed = needed          # None: all of them run; else the set that runs
+        self.targets = targets        # None, or {node: [input indices]} (inputs=/autograd.grad)
+        self.accumulate = accumulate
+        self.current = None           # the node running now (anomaly mode only)
+
+
+_task_ids = itertools.count()
+_tls = threading.local()
+
+
+def _tasks() -> list:
+    stack = getattr(_tls, "tasks", None)
+    if stack is None:
+        stack = _tls.tasks = []
+    return stack
+
+
+def current_graph_task():
+    """The innermost backward call running in this thread, or None."""
+    stack = getattr(_tls, "tasks", None)
+    return stack[-1] if stack else None
+
+
+def current_graph_task_id() -> int:
+    task = current_graph_task()
+    return -1 if task is None else task.id
+
+
+def will_engine_execute_node(node) -> bool:
+    """PyTorch's ``torch._C._will_engine_execute_node``."""
+    task = current_graph_task()
+    if task is None:
+        raise RuntimeError("_get_should_execute_nodes should only be called during the backward "
+                           "pass")
+    if node not in task.nodes:
+        return False
+    if task.targets is None:
+        return True
+    captured = not task.accumulate and node in task.targets
+    if node not in task.needed and not captured:
+        return False
+    if captured and not node.next_functions:
+        raise RuntimeError("A leaf node was passed to _will_engine_execute_node but we are "
+                           "currently running autograd.grad(). This is currently not supported.")
+    return True
+
+
+def is_checkpoint_valid() -> bool:
+    """PyTorch's ``torch.autograd._is_checkpoint_valid``: False inside ``autograd.grad`` or a
+    ``backward(inputs=...)`` (reentrant checkpointing cannot run there)."""
+    task = current_graph_task()
+    return task is None or task.targets is None
+
+
+def _executing_node():
+    """The node whose backward is running in this thread (anomaly mode tracks it), or None."""
+    task = current_graph_task()
+    return None if task is None else task.current
+
+
+# -- gradients: shapes, dtypes, hooks ------------------------------------------------------------
 def _shape_str(shape) -> str:
     return "[" + ", ".join(str(s) for s in shape) + "]"
 
@@ -50,9 +136,14 @@ def _np_sum_to(g, shape):
     return g
 
 
-def _fit(node: Node, i: int, g, target: Node, as_tensors: bool):
-    """Reduce a broadcast gradient to the shape its target expects, and cast its dtype."""
-    shape = target._shape
+def _fit(node: Node, i: int, g, target: Node, idx: int, as_tensors: bool):
+    """Reduce a broadcast gradient to the shape its target expects, and cast its dtype.
+
+    A target whose outputs differ in shape or dtype (custom Functions) has ``_shape`` None and
+    one ``(shape, dtype)`` per output in ``_out_meta``."""
+    shape, dtype = target._shape, target._dtype
+    if shape is None:
+        shape, dtype = target._out_meta[idx]
     if g.shape != shape:
         if not _expandable(shape, g.shape):
             raise RuntimeError(
@@ -63,7 +154,6 @@ def _fit(node: Node, i: int, g, target: Node, as_tensors: bool):
             g = sum_to_size(g, shape)
         else:
             g = _np_sum_to(g, shape)
-    dtype = target._dtype
     if as_tensors:
         if g._data.dtype != dtype:
             g = g.to(_np_to_dtype(dtype))
@@ -82,21 +172,51 @@ def _as_tensor(g):
     return Tensor._make(np.asarray(g), None, False)
 
 
+def _wrap(g, as_tensors: bool):
+    """A gradient as hooks see it: a Tensor, or None."""
+    return g if (as_tensors or g is None) else _as_tensor(g)
+
+
+def _hook_name(fn) -> str:
+    name = getattr(fn, "__name__", None)
+    return name if isinstance(name, str) else "<unknown>"
+
+
 def _hook_result(fn, res, g, as_tensors: bool):
-    """A hook's replacement gradient, checked like PyTorch's ``check_grad``."""
+    """A hook's replacement for gradient ``g``, checked like PyTorch's ``check_single_result``."""
     from .._tensor import Tensor
+    if res is None:
+        return g
+    if g is None:
+        raise RuntimeError("can't replace a None gradient with a non-None value")
     if not isinstance(res, Tensor):
-        raise TypeError(f"expected Tensor, but hook returned '{type(res).__name__}'")
-    if res._data.shape != np.shape(g._data if as_tensors else g):
-        name = getattr(fn, "__name__", type(fn).__name__)
-        raise RuntimeError(f"hook '{name}' has changed the size of value")
+        raise TypeError(f"expected Variable, but hook returned '{type(res).__name__}'")
+    old = g._data if as_tensors else np.asarray(g)
+    if res._data.dtype != old.dtype:
+        raise RuntimeError(
+            f"hook '{_hook_name(fn)}' has changed the type of value (was "
+            f"torch.{_np_to_dtype(old.dtype)._legacy} got "
+            f"torch.{_np_to_dtype(res._data.dtype)._legacy})")
+    if res._data.shape != old.shape:
+        raise RuntimeError(f"hook '{_hook_name(fn)}' has changed the size of value")
     return res if as_tensors else res._data
 
 
+def _hook_results(fn, res, old, as_tensors: bool) -> list:
+    """A node hook's replacement tuple (pre-hook: grad_outputs; post-hook: grad_inputs)."""
+    if not isinstance(res, tuple):
+        raise TypeError(f"expected tuple, but hook returned '{type(res).__name__}'")
+    if len(res) != len(old):
+        raise RuntimeError(f"hook '{_hook_name(fn)}' has returned an incorrect number of values "
+                           f"(got {len(res)}, but expected {len(old)})")
+    # Inside the returned tuple, None means "no gradient" (not "unchanged").
+    return [None if r is None else _hook_result(fn, r, g, as_tensors) for r, g in zip(res, old)]
+
+
 def _run_tensor_hooks(hooks, g, as_tensors: bool):
-    """Tensor hooks see and may replace the gradient (as a Tensor)."""
+    """Tensor hooks see (None or a Tensor) and may replace the gradient."""
     for fn in list(hooks.values()):
-        res = fn(g if as_tensors else _as_tensor(g))
+        res = fn(_wrap(g, as_tensors))
         if res is not None:
             g = _hook_result(fn, res, g, as_tensors)
     return g
@@ -149,6 +269,171 @@ def _retain(node: Node, grads, as_tensors: bool) -> None:
             t._grad = t._grad + _as_tensor(g)
 
 
+def _tensor_pre_hooks(node: Node, grads: list, as_tensors: bool) -> list:
+    """Hooks of the tensors this node produced (registration order), then retain_grad."""
+    nx = node._x
+    if nx is None:
+        return grads
+    if nx.pre_hooks:
+        for fn in list(nx.pre_hooks.values()):
+            if getattr(fn, "_tensor_hook", False):
+                nr = fn.out_nr
+                g = grads[nr]
+                res = fn(_wrap(g, as_tensors))
+                if res is not None:
+                    grads = list(grads)
+                    grads[nr] = _hook_result(fn.fn, res, g, as_tensors)
+    if nx.retain_refs:
+        _retain(node, grads, as_tensors)
+    return grads
+
+
+def _node_pre_hooks(node: Node, grads: list, as_tensors: bool) -> list:
+    """``Node.register_prehook`` hooks: fn(grad_outputs) -> new grad_outputs or None."""
+    nx = node._x
+    if nx is None or not nx.pre_hooks:
+        return grads
+    for fn in list(nx.pre_hooks.values()):
+        if getattr(fn, "_tensor_hook", False):
+            continue
+        res = fn(tuple(_wrap(g, as_tensors) for g in grads))
+        if res is not None:
+            grads = _hook_results(fn, res, grads, as_tensors)
+    return grads
+
+
+def _node_post_hooks(node: Node, outs, grads, as_tensors: bool):
+    """``Node.register_hook`` hooks: fn(grad_inputs, grad_outputs) -> new grad_inputs or None."""
+    for fn in list(node._x.hooks.values()):
+        res = fn(tuple(_wrap(g, as_tensors) for g in outs),
+                 tuple(_wrap(g, as_tensors) for g in grads))
+        if res is not None:
+            outs = tuple(_hook_results(fn, res, outs, as_tensors))
+    return outs
+
+
+def _check_nan(node: Node, outs, as_tensors: bool) -> None:
+    """Anomaly mode's check_nan: PyTorch's error for a node that produced NaN."""
+    for i, g in enumerate(outs):
+        if g is None:
+            continue
+        a = g._data if as_tensors else np.asarray(g)
+        if a.dtype.kind in "fc" and np.isnan(a).any():
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th "
+                               "output.")
+
+
+def _warn_anomaly(node: Node) -> None:
+    """What PyTorch prints when a node fails in anomaly mode: the forward traceback of the node,
+    then of each node whose backward created it (create_graph)."""
+    def stack_of(n):
+        x = n._x
+        meta = None if x is None else x.metadata
+        return (None, None) if meta is None else (meta.get("traceback_"), meta.get("parent_"))
+
+    stack, parent = stack_of(node)
+    name = node.name()
+    if stack is None:
+        warnings.warn(f"Error detected in {name}. No forward pass information available. Enable "
+                      "detect anomaly during forward pass for more information.", UserWarning,
+                      stacklevel=4)
+        return
+    warnings.warn(f"Error detected in {name}. Traceback of forward call that caused the error:\n"
+                  + "".join(stack), UserWarning, stacklevel=4)
+    while parent is not None:
+        stack, grand = stack_of(parent)
+        pname = parent.name()
+        if stack is None:
+            warnings.warn(f"Error detected in {pname}. No forward pass information available. "
+                          "Enable detect anomaly during forward pass for more information.",
+                          UserWarning, stacklevel=4)
+        else:
+            warnings.warn(f"\n\nPrevious calculation was induced by {pname}. Traceback of forward "
+                          "call that induced the previous calculation:\n" + "".join(stack),
+                          UserWarning, stacklevel=4)
+        parent = grand
+
+
+# -- one node, the general way ---------------------------------------------------------------------
+class _Run:
+    """The settings of one run_backward call that ``_evaluate`` needs."""
+
+    __slots__ = ("ns", "as_tensors", "retain_graph", "accumulate", "targets", "needed", "reach",
+                 "inputs", "captured", "anomaly", "check_nan", "task")
+
+
+def _evaluate(node: Node, grads, r: _Run):
+    """Run ``node`` with ``grads`` (a list, or None when it received no gradient at all) the way
+    PyTorch's engine does. Returns the gradients for next_functions, or None."""
+    as_tensors = r.as_tensors
+    if grads is None:
+        grads = [None] * node.num_outputs
+    targets = r.targets
+    if targets is not None:
+        needed = node in r.needed
+        captures = None if r.accumulate else targets.get(node)
+        if captures is not None:
+            if not needed:
+                if type(node) is AccumulateGrad:
+                    x = node.variable._x
+                    if x is not None and x.hooks:
+                        grads = [_run_tensor_hooks(x.hooks, grads[0], as_tensors)]
+                else:
+                    grads = _tensor_pre_hooks(node, grads, as_tensors)
+            for k in captures:
+                r.captured[k] = grads[_out_nr(r.inputs[k])]
+        if not needed:
+            return None
+    if type(node) is AccumulateGrad:
+        var = node.variable
+        g = grads[0]
+        x = var._x
+        if x is not None and x.hooks:
+            g = _run_tensor_hooks(x.hooks, g, as_tensors)
+        nx = node._x
+        if nx is not None and nx.pre_hooks:
+            g = _node_pre_hooks(node, [g], as_tensors)[0]
+        if g is not None and r.accumulate:
+            _store_grad(var, g, as_tensors)
+        if x is not None and x.post_acc_hooks:
+            for fn in list(x.post_acc_hooks.values()):
+                fn(var)
+        if nx is not None and nx.hooks:
+            _node_post_hooks(node, (), [g], as_tensors)
+        return None
+    grads = _tensor_pre_hooks(node, grads, as_tensors)
+    grads = _node_pre_hooks(node, grads, as_tensors)
+    if any(g is not None for g in grads) or getattr(node, "_run_without_grads", False):
+        if r.anomaly:
+            r.task.current = node
+            try:
+                outs = node.apply(r.ns, grads, as_tensors)
+            finally:
+                r.task.current = None
+        else:
+            outs = node.apply(r.ns, grads, as_tensors)
+        if len(outs) != len(node.next_functions):
+            raise RuntimeError(
+                f"Function {node.name()} returned an invalid number of gradients - "
+                f"expected {len(node.next_functions)}, but got {len(outs)}")
+    else:
+        outs = (None,) * len(node.next_functions)
+    if targets is not None:
+        # Like PyTorch, a node computes no gradient for edges that lead to no requested input.
+        reach = r.reach
+        outs = tuple(None if nxt is None or nxt not in reach else g
+                     for g, (nxt, _) in zip(outs, node.next_functions))
+    nx = node._x
+    if nx is not None and nx.hooks:
+        outs = _node_post_hooks(node, outs, grads, as_tensors)
+    if not r.retain_graph and node._saved is not None:
+        node.release()
+    if r.anomaly and r.check_nan:
+        _check_nan(node, outs, as_tensors)
+    return outs
+
+
+# -- the engine ---------------------------------------------------------------------------------
 def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inputs=None,
                  accumulate: bool = True, allow_unreachable: bool = True):
     """Backpropagate ``root_grads`` from ``roots``.
@@ -186,7 +471,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
             if node is not None:
                 targets.setdefault(node, []).append(k)
 
-    # 1. Dependency counts (and, with targets, which nodes lead to one).
+    # 1. Dependency counts.
     deps: dict = {}
     seen = set(root_nodes)
     order = []                      # nodes in DFS discovery order
@@ -201,12 +486,18 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
             if nxt not in seen:
                 seen.add(nxt)
                 stack.append(nxt)
-    needed = None
+
+    # With inputs: the nodes that must run. backward(inputs=...) runs every node leading to an
+    # input (the inputs' own nodes included); autograd.grad only captures at the inputs' nodes,
+    # so an input's node runs only if it leads to another input.
+    needed = reach = None
     if targets is not None:
-        needed = set(targets)
-        # Reverse discovery order is not a topological order in general; iterate to a fixpoint
-        # with a reversed topological sort instead (Kahn on the reachable subgraph).
-        needed = _nodes_leading_to(order, deps, needed)
+        reach = _nodes_leading_to(order, deps, targets)
+        if accumulate:
+            needed = reach
+        else:
+            needed = {n for n in reach if n not in targets or any(
+                nxt is not None and nxt in reach for nxt, _ in n.next_functions)}
 
     captured = [None] * len(inputs) if inputs is not None else None
     if create_graph and accumulate and not _warned_create_graph:
@@ -218,45 +509,46 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
             "make sure to reset the .grad fields of your parameters to None after use to break the "
             "cycle and avoid the leak.", UserWarning, stacklevel=4)
 
+    anomaly = _node_mod._anomaly_enabled
+    task = _GraphTask(next(_task_ids), seen, needed, targets, accumulate)
+    r = _Run()
+    r.ns, r.as_tensors, r.retain_graph, r.accumulate = ns, as_tensors, retain_graph, accumulate
+    r.targets, r.needed, r.reach, r.inputs, r.captured = targets, needed, reach, inputs, captured
+    r.anomaly, r.check_nan, r.task = anomaly, _node_mod._anomaly_check_nan, task
+    # The short path: no anomaly checks and no inputs filtering (autograd.grad and
+    # backward(inputs=...) still take it for nodes that simply run).
+    fast = not anomaly
+
     heap = [(-n._seq, n) for n in root_nodes if n not in deps]
     heapq.heapify(heap)
     heappop, heappush = heapq.heappop, heapq.heappush
     pop_buffer, get_buffer = buffers.pop, buffers.get
     prev_mode = _grad_mode.is_grad_enabled()
     _grad_mode._set_grad_enabled(create_graph)
+    tasks = _tasks()
+    tasks.append(task)
+    node = None
     try:
         while heap:
             node = heappop(heap)[1]
             grads = pop_buffer(node, None)
             if grads is not None and (grads[0] is not None or (
-                    len(grads) > 1 and any(g is not None for g in grads))):
-                nx = node._x
-                if nx is not None:
-                    if nx.pre_hooks:
-                        grads = _run_pre_hooks(node, grads, as_tensors)
-                    if nx.retain_refs:
-                        _retain(node, grads, as_tensors)
-            else:
-                grads = None
-            if targets is not None and node in targets:
-                for k in targets[node]:
-                    captured[k] = None if grads is None else grads[_out_nr(inputs[k])]
-            run = grads is not None and (needed is None or node in needed)
-            if type(node) is AccumulateGrad:
-                if run and accumulate and (targets is None or node in targets):
-                    _accumulate(node.variable, grads[0], as_tensors)
-                continue
-            outs = None
-            if run:
+                    len(grads) > 1 and any(g is not None for g in grads))) and \
+                    fast and node._x is None and (
+                    needed is None or (node in needed and node not in targets)):
+                if type(node) is AccumulateGrad:
+                    if accumulate:
+                        _accumulate(node.variable, grads[0], as_tensors)
+                    continue
                 outs = node.apply(ns, grads, as_tensors)
                 if len(outs) != len(node.next_functions):
                     raise RuntimeError(
                         f"Function {node.name()} returned an invalid number of gradients - "
                         f"expected {len(node.next_functions)}, but got {len(outs)}")
-                if node._x is not None and node._x.hooks:
-                    outs = _run_post_hooks(node, outs, grads, as_tensors)
                 if not retain_graph and node._saved is not None:
                     node.release()
+            else:
+                outs = _evaluate(node, grads, r)
             for i, (nxt, idx) in enumerate(node.next_functions):
                 if nxt is None:
                     continue
@@ -264,7 +556,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                     g = outs[i]
                     if g is not None:
                         if as_tensors or g.shape != nxt._shape or g.dtype != nxt._dtype:
-                            g = _fit(node, i, g, nxt, as_tensors)
+                            g = _fit(node, i, g, nxt, idx, as_tensors)
                         buf = get_buffer(nxt)
                         if buf is None:
                             if nxt.num_outputs == 1:
@@ -279,7 +571,12 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                 deps[nxt] = left
                 if left == 0:
                     heappush(heap, (-nxt._seq, nxt))
+    except BaseException:
+        if anomaly and node is not None:
+            _warn_anomaly(node)
+        raise
     finally:
+        tasks.pop()
         _grad_mode._set_grad_enabled(prev_mode)
     return captured
 
@@ -313,34 +610,6 @@ def _nodes_leading_to(order, deps, targets) -> set:
 
 def _out_nr(t) -> int:
     return 0 if t._x is None else t._x.out_nr
-
-
-def _run_pre_hooks(node: Node, grads: list, as_tensors: bool) -> list:
-    for fn in list(node._x.pre_hooks.values()):
-        if getattr(fn, "_tensor_hook", False):
-            nr = fn.out_nr
-            g = grads[nr]
-            if g is None:
-                continue
-            res = fn(g if as_tensors else _as_tensor(g))
-            if res is not None:
-                grads = list(grads)
-                grads[nr] = _hook_result(fn.fn, res, g, as_tensors)
-            continue
-        wrapped = tuple(g if (as_tensors or g is None) else _as_tensor(g) for g in grads)
-        res = fn(wrapped)
-        if res is not None:
-            grads = [r if (as_tensors or r is None) else r._data for r in res]
-    return grads
-
-
-def _run_post_hooks(node: Node, outs, grads, as_tensors: bool):
-    wrap = (lambda g: g) if as_tensors else (lambda g: None if g is None else _as_tensor(g))
-    for fn in list(node._x.hooks.values()):
-        res = fn(tuple(wrap(g) for g in outs), tuple(wrap(g) for g in grads))
-        if res is not None:
-            outs = tuple(r if (as_tensors or r is None) else r._data for r in res)
-    return outs
 
 
 def call_node(node: Node, grads):

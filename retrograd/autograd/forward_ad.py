@@ -1,2 +1,726 @@
-"""(placeholder: filled by the rest-of-autograd work)."""
+"""Forward-mode AD: dual tensors, ``make_dual`` / ``unpack_dual`` inside a ``dual_level``.
+
+A dual tensor is an ordinary Tensor with a *tangent* remembered for it in the current level. Every
+op called on a dual tensor computes its result as usual and, next to it, the tangent of the
+result: the Jacobian-vector product ``J t`` of that op along the tangents of its dual inputs.
+
+Where the JVP rules come from
+-----------------------------
+There is no per-op JVP formula. Each op already has a backward (``vjp``) formula that is itself
+differentiable (double backward, tested for every op-table row), and the JVP of a map is obtained
+from its VJP by linear transposition: for ``y = f(x)``, ``g(v) = J^T v`` is linear in ``v``, so
+
+    J t = d/dv <g(v), t>
+
+which is one ``create_graph`` backward (``g``) and one more backward (``d/dv``). This is done *op
+by op*, on a re-run of the op on stand-ins of its inputs (fresh leaves, or proxies connected to
+the inputs' graphs afterwards; see ``_StandIns``), so it is local: it works when no primal
+requires grad, inside ``no_grad`` (forward AD ignores grad mode, as in PyTorch), it never makes a
+result require grad that PyTorch's would not, and a chain of n ops costs O(n). Tangents require
+grad exactly when PyTorch's do (grad mode on, and a primal, a tangent or another input requiring
+grad), and are then differentiable with respect to all of them (reverse-over-forward works).
+An op that draws random numbers replays the same draws in its re-run.
+
+Special cases follow PyTorch's semantics: an op returning one of its inputs keeps that input's
+tangent; a view of a dual tensor gets, as tangent, the same view of its tangent (so in-place
+changes of either are seen by both); an in-place op updates the tangent of the tensor it writes,
+in place (a view written into gets a tangent that is a view of its base's tangent).
+
+How ops are reached
+-------------------
+While a level is open, the public entry points of every op (``Tensor`` methods and operators,
+and the functions of ``retrograd``, ``retrograd.linalg``, ``special``, ``fft`` and
+``nn.functional``) are wrapped; they are restored when the level closes, so forward AD costs
+nothing outside a level. A reference to an op bound *before* the level opened
+(``from retrograd import exp``) is not wrapped and computes no tangent.
+
+Not supported: nested levels (PyTorch does not support them either), forward-over-reverse
+(``autograd.grad`` on a graph through dual tensors gives gradients without tangents), the
+``out=`` argument.
+"""
 from __future__ import annotations
+
+import contextvars
+import functools
+import sys
+import types
+import warnings
+import weakref
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .._grad_mode import _DecoratorContextManager
+from .node import Node
+
+__all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_dual",
+           "unpack_dual", "dual_level"]
+
+_current_level = -1
+_table: dict = {}          # id(tensor) -> (weakref(tensor), tangent), for the open level
+_suspended = contextvars.ContextVar("retrograd_fwd_suspended", default=False)
+_patches: list = []        # (owner, name, original) while a level is open
+
+_INPLACE_DUNDERS = frozenset((
+    "__iadd__", "__isub__", "__imul__", "__imatmul__", "__itruediv__", "__ifloordiv__",
+    "__imod__", "__ipow__", "__ilshift__", "__irshift__", "__iand__", "__ixor__", "__ior__",
+    "__setitem__"))
+_NAMESPACES = ("retrograd", "retrograd.linalg", "retrograd.special", "retrograd.fft",
+               "retrograd.nn.functional")
+_OP_MODULES = ("retrograd.ops", "retrograd._tensor_methods", "retrograd._functions")
+
+
+class UnpackedDualTensor(NamedTuple):
+    r"""Namedtuple returned by :func:`unpack_dual` containing the primal and tangent components of
+    the dual tensor."""
+
+    primal: Any
+    tangent: Any
+
+
+# ------------------------------------------------------------------------------- levels
+
+
+def enter_dual_level():
+    """Enter a new forward grad level (only one may be open at a time, as in PyTorch)."""
+    global _current_level
+    if _current_level >= 0:
+        raise RuntimeError("Nested forward mode AD is not supported at the moment")
+    _current_level = 0
+    _table.clear()
+    _install()
+    return _current_level
+
+
+def exit_dual_level(*, level=None):
+    """Exit the forward grad level: every tangent of the level is deleted."""
+    global _current_level
+    if level is None:
+        level = _current_level
+    if level != _current_level:
+        raise RuntimeError("Trying to exit a forward AD level that was not the last one that was "
+                           "created. This is not supported.")
+    if level < 0:
+        raise RuntimeError("Dual level must be a positive number.")
+    _uninstall()
+    _table.clear()
+    _current_level = level - 1
+
+
+class dual_level(_DecoratorContextManager):
+    """Context manager: all forward AD computation happens inside a ``dual_level``."""
+
+    def __enter__(self):
+        return enter_dual_level()
+
+    def __exit__(self, exc_type, exc_value, traceback) -> None:
+        exit_dual_level()
+
+
+# ------------------------------------------------------------------------------- dual tensors
+
+
+def make_dual(tensor, tangent, *, level=None):
+    """A new tensor aliasing ``tensor`` (a view of it) whose tangent is ``tangent``."""
+    from .. import _grad_mode
+    from .._tensor import Tensor
+    if level is None:
+        level = _current_level
+    if level < 0:
+        raise RuntimeError("Trying to create a dual Tensor for forward AD but no level exists, "
+                           "make sure to enter_dual_level() first.")
+    if not tensor.is_floating_point():
+        raise ValueError(f"Expected primal to be floating point or complex, but got: {tensor.dtype}")
+    if not tangent.is_floating_point():
+        raise ValueError(f"Expected tangent to be floating point or complex, but got: "
+                         f"{tangent.dtype}")
+    if level != _current_level:
+        raise RuntimeError("Invalid level given to _make_dual")
+    if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
+        raise TypeError("make_dual(): expected Tensors")
+    if tensor._data.shape != tangent._data.shape:
+        raise RuntimeError(
+            "Trying to set a forward gradient that has a different size than that of the original "
+            f"Tensor, this is not supported. Tensor is of size {list(tensor._data.shape)} while the "
+            f"given forward gradient is of size {list(tangent._data.shape)}.")
+    if _get(tensor) is not None:
+        raise RuntimeError("Making a dual Tensor based on a Tensor that already has a forward "
+                           f"gradient at the same level {level} is not supported.")
+    token = _suspended.set(True)
+    try:
+        dual = tensor.view(tensor._data.shape)
+    finally:
+        _suspended.reset(token)
+    if _grad_mode.is_inference_mode_enabled():
+        return dual  # inference mode computes no forward gradients
+    _set(dual, _same_layout(tangent, tensor))
+    return dual
+
+
+def unpack_dual(tensor, *, level=None):
+    """``(primal, tangent)`` of a dual tensor: the primal is a view of ``tensor`` without
+    tangent; the tangent is the tensor's tangent as it is (None if it has none)."""
+    from .._tensor import Tensor
+    if level is None:
+        level = _current_level
+    if level < 0:
+        return UnpackedDualTensor(tensor, None)
+    if not isinstance(tensor, Tensor):
+        raise TypeError("_unpack_dual(): argument 'dual' (position 1) must be Tensor, not "
+                        f"{type(tensor).__name__}")
+    tangent = _get(tensor)
+    if level != _current_level:
+        if tangent is not None:
+            raise RuntimeError("Invalid level given to _fw_primal")
+        tangent = None
+    token = _suspended.set(True)
+    try:
+        primal = tensor.view(tensor._data.shape)
+    finally:
+        _suspended.reset(token)
+    return UnpackedDualTensor(primal, tangent)
+
+
+def _get(t):
+    """The tangent of ``t`` in the open level, or None."""
+    entry = _table.get(id(t))
+    if entry is not None and entry[0]() is t:
+        return entry[1]
+    return None
+
+
+def _set(t, tangent) -> None:
+    key = id(t)
+
+    def forget(ref, key=key):
+        entry = _table.get(key)
+        if entry is not None and entry[0] is ref:
+            del _table[key]
+
+    _table[key] = (weakref.ref(t, forget), tangent)
+
+
+def _same_layout(tangent, primal):
+    """PyTorch stores the tangent as it is when it has the primal's memory layout, else a copy
+    laid out like the primal."""
+    from .._tensor import Tensor
+    a, p = tangent._data, primal._data
+    if a.ndim == 0 or _elem_strides(a) == _elem_strides(p):
+        return tangent
+    if tangent.requires_grad:
+        token = _suspended.set(True)
+        try:
+            return tangent.clone()
+        finally:
+            _suspended.reset(token)
+    out = np.empty_like(p, dtype=a.dtype)
+    out[...] = a
+    return Tensor._make(out)
+
+
+def _elem_strides(a) -> tuple:
+    return tuple(s // a.itemsize for s, n in zip(a.strides, a.shape) if n != 1)
+
+
+# ------------------------------------------------------------------------------- dispatch
+
+
+def _is_op(fn) -> bool:
+    return (isinstance(fn, types.FunctionType)
+            and (getattr(fn, "__module__", None) or "").startswith(_OP_MODULES))
+
+
+def _install() -> None:
+    """Wrap every public op entry point (restored by _uninstall)."""
+    from .._tensor import Tensor
+    if _patches:
+        return
+    for name, val in list(vars(Tensor).items()):
+        inplace = name in _INPLACE_DUNDERS or (name.endswith("_") and not name.startswith("_"))
+        if isinstance(val, property) and _is_op(val.fget):
+            new = property(_wrap(val.fget, False), val.fset, val.fdel, val.__doc__)
+        elif _is_op(val):
+            new = _wrap(val, inplace)
+        else:
+            continue
+        _patches.append((Tensor, name, val))
+        setattr(Tensor, name, new)
+    for name in ("__repr__", "__str__"):
+        val = vars(Tensor)[name]
+        _patches.append((Tensor, name, val))
+        setattr(Tensor, name, _repr_with_tangent(val))
+    for modname in _NAMESPACES:
+        mod = sys.modules.get(modname)
+        if mod is None:
+            continue
+        for name, val in list(vars(mod).items()):
+            if _is_op(val):
+                _patches.append((mod, name, val))
+                setattr(mod, name, _wrap(val, name.endswith("_") and not name.startswith("_")))
+
+
+def _repr_with_tangent(orig):
+    """PyTorch prints a dual tensor with its tangent: ``tensor([1., 2.], tangent=tensor(...))``."""
+    @functools.wraps(orig)
+    def __repr__(self, *args, **kwargs):
+        tangent = _get(self)
+        if tangent is None or args or kwargs:
+            return orig(self, *args, **kwargs)
+        from .. import _dtype as D
+        from .._tensor_str import format_tensor
+        if self.grad_fn is not None:
+            suffixes = [f"grad_fn=<{type(self.grad_fn).__name__}>"]
+        elif self._requires_grad:
+            suffixes = ["requires_grad=True"]
+        else:
+            suffixes = []
+        suffixes.append(f"tangent={tangent}")
+        return format_tensor(self._data, D._NP_TO_DTYPE[self._data.dtype].name, suffixes=suffixes)
+    return __repr__
+
+
+def _uninstall() -> None:
+    while _patches:
+        owner, name, val = _patches.pop()
+        setattr(owner, name, val)
+
+
+def _inplace_flag_position(op):
+    """Position of an ``inplace`` parameter (``F.relu(x, inplace=True)``), or None."""
+    code = getattr(op, "__code__", None)
+    if code is None or "inplace" not in code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]:
+        return None
+    i = code.co_varnames.index("inplace")
+    return i if i < code.co_argcount else -1
+
+
+def _wrap(op, inplace: bool):
+    flag = _inplace_flag_position(op)
+
+    @functools.wraps(op)
+    def wrapper(*args, **kwargs):
+        if not _table or _suspended.get():
+            return op(*args, **kwargs)
+        duals = _find_duals(args, kwargs)
+        if not duals:
+            return op(*args, **kwargs)
+        from .. import _grad_mode
+        if _grad_mode.is_inference_mode_enabled():
+            return op(*args, **kwargs)
+        if inplace or (flag is not None and (kwargs.get("inplace") or (
+                0 <= flag < len(args) and args[flag] is True))):
+            return _dispatch_inplace(op, args, kwargs, duals)
+        return _dispatch(op, args, kwargs, duals)
+    return wrapper
+
+
+def _find_duals(args, kwargs) -> dict:
+    """{id: (tensor, tangent)} of the dual tensors among the arguments (one level of lists)."""
+    from .._tensor import Tensor
+    found: dict = {}
+
+    def visit(a, depth=0):
+        if type(a) is Tensor:
+            t = _get(a)
+            if t is not None:
+                found[id(a)] = (a, t)
+        elif depth < 2 and isinstance(a, (list, tuple)):
+            for b in a:
+                visit(b, depth + 1)
+
+    for a in args:
+        visit(a)
+    for a in kwargs.values():
+        visit(a)
+    return found
+
+
+def _substitute(obj, mapping: dict):
+    """``obj`` (arguments) with the tensors of ``mapping`` (by id) replaced."""
+    if isinstance(obj, tuple) and not hasattr(obj, "_fields"):
+        return tuple(_substitute(a, mapping) for a in obj)
+    if isinstance(obj, list):
+        return [_substitute(a, mapping) for a in obj]
+    if isinstance(obj, dict):
+        return {k: _substitute(v, mapping) for k, v in obj.items()}
+    return mapping.get(id(obj), obj)
+
+
+def _flat_outputs(out) -> list:
+    """The Tensors of an op's result, in order (tuples, named tuples and lists)."""
+    from .._tensor import Tensor
+    if type(out) is Tensor:
+        return [out]
+    if isinstance(out, (tuple, list)):
+        res = []
+        for o in out:
+            res.extend(_flat_outputs(o))
+        return res
+    return []
+
+
+class _Rng:
+    """The default generator's state around an op, so that its re-run draws the same numbers."""
+
+    def __init__(self):
+        from .._creation import default_generator
+        self.gen = default_generator
+        self.rng = default_generator._rng
+        self.before = default_generator.get_state()
+
+    def replay(self):
+        self.after = (self.gen._rng, self.gen.get_state())
+        self.gen._rng = self.rng
+        self.gen.set_state(self.before)
+
+    def done(self):
+        self.gen._rng = self.after[0]
+        self.gen.set_state(self.after[1])
+
+
+def _dispatch(op, args, kwargs, duals):
+    """Run ``op``, then give its floating outputs their tangents."""
+    token = _suspended.set(True)
+    try:
+        rng = _Rng()
+        out = op(*args, **kwargs)
+        outs = [o for o in _flat_outputs(out) if o._data.dtype.kind == "f"]
+        inputs = {id(d) for d, _ in duals.values()}
+        if all(id(o) in inputs for o in outs):
+            return out
+        with warnings.catch_warnings():   # the op warned once already, in its real run
+            warnings.simplefilter("ignore")
+            tangents = _view_tangents(op, args, kwargs, duals, outs)
+            if tangents is None:
+                rng.replay()
+                try:
+                    tangents = _tangents_by_rerun(op, args, kwargs, duals, outs)
+                finally:
+                    rng.done()
+        for o, t in zip(outs, tangents):
+            if t is not None and id(o) not in inputs:  # an input returned keeps its tangent
+                _set(o, t)
+        return out
+    finally:
+        _suspended.reset(token)
+
+
+def _root(t):
+    b = t._base
+    return t if b is None else b
+
+
+def _view_tangents(op, args, kwargs, duals, outs):
+    """Outputs that are views of the one dual input: the same view of its tangent."""
+    if len(duals) != 1:
+        return None
+    (d, tangent), = duals.values()
+    root = _root(d)
+    if not all(o._base is not None and o._base is root for o in outs):
+        return None
+    try:
+        res = op(*_substitute(args, {id(d): tangent}), **_substitute(kwargs, {id(d): tangent}))
+    except RuntimeError:
+        return None  # e.g. a view the tangent's memory layout does not allow: computed instead
+    touts = [o for o in _flat_outputs(res)]
+    touts = [t for t in touts if t._data.dtype.kind == "f"]
+    if len(touts) != len(outs) or any(t._data.shape != o._data.shape for t, o in zip(touts, outs)):
+        return None
+    return touts
+
+
+def _tangents_by_rerun(op, args, kwargs, duals, outs):
+    """J t of ``op`` at the dual inputs along their tangents, by double backward of a re-run on
+    stand-ins of the inputs (see the module docstring and ``_StandIns``)."""
+    from .. import _grad_mode
+    grad_on = _grad_mode.is_grad_enabled()
+    with _enable_grad():
+        ins = _StandIns(grad_on, args, kwargs, duals)
+        res = op(*_substitute(args, ins.mapping), **_substitute(kwargs, ins.mapping))
+        routs = [o for o in _flat_outputs(res) if o._data.dtype.kind == "f"]
+        if len(routs) != len(outs):
+            raise RuntimeError("forward AD: the op's re-run returned a different number of "
+                               "outputs")
+        jts = jvp_by_double_vjp(routs, ins.leaves, ins.tangents, create_graph=ins.track,
+                                own=ins.own)
+    return ins.finish(jts)
+
+
+class _Proxy(Node):
+    """Stands for a tensor that requires grad while a tangent is computed. It has no edges during
+    the computation, so the backward passes of the double-vjp stay local (they do not walk the
+    tensor's whole history, which made a chain of n ops cost n^2), and it is connected to the
+    tensor's node afterwards, so the tangent is differentiable with respect to the tensor."""
+
+    __slots__ = ()
+
+    def backward(self, ns, grad):
+        return (grad,) if self.next_functions else ()
+
+
+class _StandIns:
+    """The inputs of a re-run. A dual input becomes a tensor that requires grad (to differentiate
+    with respect to it): a fresh leaf, or a proxy of it when it requires grad itself and tangents
+    must carry graphs (``track``: grad mode on and some input or tangent requires grad). Other
+    tensor inputs, and tangents, that require grad become proxies too. ``before`` gives the data
+    (and edges) to use instead of the tensors' current ones (in-place ops: the values before the
+    write)."""
+
+    def __init__(self, grad_on: bool, args, kwargs, duals, before=None, edges=None):
+        from .._tensor import Tensor
+        self.track = grad_on and _any_requires_grad(args, kwargs, duals)
+        self.own: set = set()
+        self.proxies: list = []
+        self.mapping: dict = {}
+        self.leaves, self.tangents = [], []
+        before = before or {}
+        edges = edges or {}
+        for key, (d, t) in duals.items():
+            data = before.get(key, d._data)
+            if self.track and d._requires_grad:
+                leaf = self._proxy(d, data, edges.get(key))
+            else:
+                leaf = Tensor._make(data, None, True)
+                self.own.add(id(leaf))
+            self.mapping[key] = leaf
+            self.leaves.append(leaf)
+            self.tangents.append(self._proxy(t, t._data) if self.track and t._requires_grad else t)
+        if self.track:
+            def visit(a, depth=0):
+                if type(a) is Tensor:
+                    if a._requires_grad and id(a) not in self.mapping:
+                        self.mapping[id(a)] = self._proxy(a, a._data)
+                elif depth < 2 and isinstance(a, (list, tuple)):
+                    for b in a:
+                        visit(b, depth + 1)
+            for a in args:
+                visit(a)
+            for a in kwargs.values():
+                visit(a)
+
+    def _proxy(self, src, data, edge=None):
+        from .._tensor import Tensor
+        from ..ops._util import edge as edge_of
+        node = _Proxy((), data.shape, data.dtype)
+        self.proxies.append((node, edge if edge is not None else edge_of(src)))
+        # the live data shares the version counter (a later in-place change of the tensor is
+        # caught at backward through the tangent); a copy of an older value does not
+        return Tensor._make(data, node, True, src._vc if data is src._data else None)
+
+    def finish(self, jts):
+        """The computed tangents: connected to the inputs' graphs through the proxies when they
+        depend on them, else detached."""
+        out = []
+        connect = False
+        for jt in jts:
+            if jt is None:
+                out.append(None)
+            elif self.track and jt._requires_grad and _reaches_nodes(jt, {n for n, _ in self.proxies}):
+                connect = True
+                out.append(jt)
+            else:
+                out.append(jt.detach() if jt._requires_grad else jt)
+        if connect:
+            for node, edge in self.proxies:
+                node.next_functions = (edge,)
+        return out
+
+
+def _reaches_nodes(t, nodes: set) -> bool:
+    if t.grad_fn is None:
+        return False
+    seen, stack = set(), [t.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node in nodes:
+            return True
+        for nxt, _ in node.next_functions:
+            if nxt is not None and nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return False
+
+
+def _any_requires_grad(args, kwargs, duals) -> bool:
+    """Whether the tangents must be differentiable: a primal, a tangent or another tensor
+    argument requires grad (PyTorch's tangent formulas are recorded like any op)."""
+    from .._tensor import Tensor
+    if any(d._requires_grad or t._requires_grad for d, t in duals.values()):
+        return True
+
+    def visit(a, depth=0):
+        if type(a) is Tensor:
+            return a._requires_grad
+        if depth < 2 and isinstance(a, (list, tuple)):
+            return any(visit(b, depth + 1) for b in a)
+        return False
+
+    return any(visit(a) for a in args) or any(visit(a) for a in kwargs.values())
+
+
+class _enable_grad:
+    def __enter__(self):
+        from .. import _grad_mode
+        self.prev = _grad_mode.is_grad_enabled()
+        _grad_mode._set_grad_enabled(True)
+
+    def __exit__(self, *exc):
+        from .. import _grad_mode
+        _grad_mode._set_grad_enabled(self.prev)
+
+
+def jvp_by_double_vjp(outs, leaves, tangents, *, create_graph: bool, own: set | None = None):
+    """``J t`` for each of ``outs`` (Tensors), J the Jacobian with respect to ``leaves`` (Tensors
+    that require grad), ``tangents`` one per leaf. An output that does not depend on the leaves
+    gets None; one that does gets a Tensor (zeros where the JVP vanishes).
+
+    ``g(v) = J^T v`` is linear in ``v``; ``J t = d/dv <g(v), t>``. Mathematically any ``v`` gives
+    the same result; ``v`` is all ones, not zeros, because a backward formula may be written
+    piecewise in ``grad`` (logcumsumexp takes the log of its positive and negative parts), and at
+    ``grad = 0`` such a formula sits on its kink, where its derivative in ``grad`` is wrong. Their
+    ids are added to ``own``.
+    """
+    from .._tensor import Tensor
+    from . import grad as _grad
+    diff = [i for i, o in enumerate(outs) if o._requires_grad]
+    result = [None] * len(outs)
+    if not diff:
+        return result
+    vs = [Tensor._make(np.ones(outs[i]._data.shape, outs[i]._data.dtype), None, True) for i in diff]
+    if own is not None:
+        own.update(id(v) for v in vs)
+    gs = _grad([outs[i] for i in diff], leaves, grad_outputs=vs, create_graph=True,
+               allow_unused=True)
+    terms = [(g * t).sum() for g, t in zip(gs, tangents) if g is not None and g._requires_grad]
+    jts = [None] * len(vs)
+    if terms:
+        s = terms[0]
+        for term in terms[1:]:
+            s = s + term
+        jts = _grad(s, vs, create_graph=create_graph, allow_unused=True)
+    for i, v, jt in zip(diff, vs, jts):
+        result[i] = jt if jt is not None else Tensor._make(np.zeros_like(v._data))
+    return result
+
+
+def reaches_outside(t, own: set) -> bool:
+    """Whether ``t``'s graph reaches a tensor that requires grad other than those in ``own``
+    (ids): i.e. whether ``t`` must stay differentiable for the caller."""
+    if not t._requires_grad:
+        return False
+    if t.grad_fn is None:
+        return id(t) not in own
+    seen = set()
+    stack = [t.grad_fn]
+    while stack:
+        node = stack.pop()
+        for nxt, _ in node.next_functions:
+            if nxt is None or nxt in seen:
+                continue
+            seen.add(nxt)
+            var = getattr(nxt, "variable", None)
+            if var is not None:
+                if id(var) not in own:
+                    return True
+            else:
+                stack.append(nxt)
+    return False
+
+
+def _dispatch_inplace(op, args, kwargs, duals):
+    """An in-place op: run it, then update the tangent of the tensor it wrote."""
+    from .._tensor import Tensor
+    from ..ops._util import edge
+    if not args or type(args[0]) is not Tensor or args[0]._data.dtype.kind != "f":
+        token = _suspended.set(True)
+        try:
+            return op(*args, **kwargs)
+        finally:
+            _suspended.reset(token)
+    self = args[0]
+    old = _get(self)
+    # the values (and graph edges) of the inputs before the write
+    before = {key: d._data.copy() for key, (d, _) in duals.items()}
+    edges = {key: edge(d) for key, (d, _) in duals.items() if d._requires_grad}
+    if id(self) not in before:
+        before[id(self)] = self._data.copy()
+    token = _suspended.set(True)
+    try:
+        rng = _Rng()
+        result = op(*args, **kwargs)
+        rng.replay()
+        try:
+            with warnings.catch_warnings():   # the op warned once already, in its real run
+                warnings.simplefilter("ignore")
+                new = _inplace_tangent(op, args, kwargs, duals, before, edges)
+        finally:
+            rng.done()
+        if new is None and old is None:
+            return result
+        if new is None:
+            new = Tensor._make(np.zeros(self._data.shape, old._data.dtype))
+        _write_tangent(self, old, new)
+        return result
+    finally:
+        _suspended.reset(token)
+
+
+def _inplace_tangent(op, args, kwargs, duals, before, edges):
+    from .._tensor import Tensor
+    from .. import _grad_mode
+    self = args[0]
+    grad_on = _grad_mode.is_grad_enabled()
+    with _enable_grad():
+        ins = _StandIns(grad_on, args, kwargs, duals, before, edges)
+        start = ins.mapping.get(id(self))
+        if start is None:
+            start = Tensor._make(before[id(self)])
+        target = start * 1          # a non-leaf that the op may write into
+        mapping = dict(ins.mapping)
+        mapping[id(self)] = target
+        op(*_substitute(args, mapping), **_substitute(kwargs, mapping))
+        jts = jvp_by_double_vjp([target], ins.leaves, ins.tangents, create_graph=ins.track,
+                                own=ins.own)
+    return ins.finish(jts)[0]
+
+
+def _write_tangent(self, old, new) -> None:
+    """Store the new tangent of ``self``: into its tangent's memory when it has one (views of it
+    see the change), else as a view of its base's tangent when ``self`` is a view."""
+    from .._tensor import Tensor
+    if old is not None:
+        _copy_into(old, new)
+        return
+    base = self._base
+    if base is None:
+        _set(self, new)
+        return
+    base_t = _get(base)
+    if base_t is None:
+        base_t = Tensor._make(np.zeros_like(base._data))
+        _set(base, base_t)
+    view = _strided_like(self, base, base_t)
+    _copy_into(view, new)
+    _set(self, view)
+
+
+def _copy_into(dst, src) -> None:
+    from ..ops.inplace import copy_
+    if src._requires_grad:
+        copy_(dst, src)
+    else:
+        np.copyto(dst._data, src._data, casting="unsafe")
+        dst._vc[0] += 1
+
+
+def _strided_like(view, base, base_t):
+    """The part of ``base_t`` that ``view`` is of ``base`` (same byte offset and strides)."""
+    from .._tensor import Tensor
+    b, bt, v = base._data, base_t._data, view._data
+    if bt.dtype != b.dtype or bt.strides != b.strides or not bt.flags.c_contiguous:
+        raise NotImplementedError("forward AD: an in-place write into a view whose base has a "
+                                  "tangent of another dtype or memory layout is not supported")
+    offset = v.__array_interface__["data"][0] - b.__array_interface__["data"][0]
+    raw = bt.reshape(-1).view(np.uint8)[offset:].view(bt.dtype)
+    return Tensor._make(np.lib.stride_tricks.as_strided(raw, shape=v.shape, strides=v.strides,
+                                                        writeable=True))

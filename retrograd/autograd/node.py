@@ -8,9 +8,13 @@ class name is PyTorch's (``MulBackward0``).
 from __future__ import annotations
 
 import itertools
+import threading
+import traceback
+import weakref
 
 import numpy as np
 
+from .. import _grad_mode
 from .._tensor import Tensor
 
 __all__ = ["Node", "AccumulateGrad", "SavedOutput", "ERR_BACKWARD_TWICE"]
@@ -24,7 +28,21 @@ ERR_BACKWARD_TWICE = (
 # Sequence numbers only order ready nodes (newest first, like PyTorch); they carry no state that
 # changes behaviour, and itertools.count is atomic under the GIL.
 _sequence = itertools.count()
+_acc_sequence = itertools.count()
+_ACC_SEQ_BASE = 2 ** 62
 _RELEASED = ()
+
+# Anomaly mode (autograd/anomaly_mode.py sets these; global, like PyTorch's AnomalyMode). Node
+# creation reads the first flag once: that is all anomaly mode costs while it is off.
+_anomaly_enabled = False
+_anomaly_check_nan = True
+
+# Saved-tensor default hooks (autograd/graph.py: saved_tensors_hooks). The stack is per thread, as
+# in PyTorch; ``_hooks_pushed`` counts pushed pairs over all threads so that ``save`` checks one
+# module global while no hooks exist anywhere.
+_hooks_pushed = 0
+_hooks_lock = threading.Lock()
+_hooks_tls = threading.local()
 _INFERENCE_SAVE = (
     "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
     "inference mode in computation tracked by autograd. To work around this, you can make a clone "
@@ -42,6 +60,75 @@ class SavedOutput:
         self.data = tensor._data
         self.version = tensor._vc
         self.saved_version = tensor._vc[0]
+
+
+class _EmptySaved(tuple):
+    """``_saved`` of a node that saved nothing but still counts as holding saved state (custom
+    Functions): backward frees it, after which ``saved_tensors`` raises like PyTorch's."""
+    __slots__ = ()
+
+
+class _PackedSaved(tuple):
+    """``_saved`` of a node that saved while saved-tensor hooks were set: constants as they are,
+    tensors as ``_Packed`` entries (the pack hook's result). Unpacking goes through the hooks;
+    like PyTorch, no version check is made then."""
+    __slots__ = ()
+
+
+class _Packed:
+    """One tensor saved through a pack hook, with what is needed to rebuild a tensor that has the
+    original's autograd identity (grad_fn / grad accumulator) around the unpacked data."""
+
+    __slots__ = ("packed", "unpack_hook", "is_output", "grad_fn", "out_nr", "requires_grad",
+                 "acc")
+
+    def unpack(self, node, as_tensors: bool):
+        res = self.unpack_hook(self.packed)
+        if not isinstance(res, Tensor):
+            raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but got "
+                            f"result of type {type(res).__name__}")
+        if not as_tensors:
+            return res._data
+        if self.is_output:
+            t = Tensor._make(res._data, node, True, res._vc)
+        else:
+            t = Tensor._make(res._data, self.grad_fn, self.requires_grad, res._vc)
+            if self.grad_fn is None and self.acc is not None:
+                acc = self.acc()
+                if acc is not None:
+                    t._extra().acc = self.acc
+        if self.out_nr:
+            t._extra().out_nr = self.out_nr
+        return t
+
+
+def _current_hooks():
+    stack = getattr(_hooks_tls, "stack", None)
+    return stack[-1] if stack else None
+
+
+def _pack(node, t, is_output: bool, out_nr: int, hooks) -> _Packed:
+    """Run the pack hook on ``t`` (grad mode off, as in PyTorch)."""
+    pack_hook, unpack_hook = hooks
+    version = t._vc[0]
+    with _grad_mode.no_grad():
+        packed = pack_hook(t)
+    if t._vc[0] != version:
+        raise RuntimeError(
+            "A saved tensor pack hook is modifying its input in place. Tensors provided as input to "
+            "pack hook cannot be modified by in-place operations as this can lead to unexpected "
+            "side-effects. Please open an issue if you need to perform in-place operations on the "
+            "input to a pack hook.")
+    p = _Packed()
+    p.packed, p.unpack_hook, p.is_output = packed, unpack_hook, is_output
+    p.out_nr = out_nr
+    p.requires_grad = t._requires_grad
+    p.grad_fn = None if is_output else t.grad_fn
+    acc = None
+    if not is_output and t.grad_fn is None and t._requires_grad:
+        acc = weakref.ref(t._grad_accumulator())
+    p.acc = acc
+    return p
 
 
 class _NodeExtra:
@@ -73,8 +160,10 @@ class Node:
         self._saved = None
         self._saved_versions = None
         self._shape = shape      # shape and NumPy dtype of the gradient this node receives
-        self._dtype = dtype
+        self._dtype = dtype      # (None for nodes whose outputs differ: see ``_out_meta``)
         self._x = None
+        if _anomaly_enabled:
+            _record_forward_stack(self)
 
     def _extra(self) -> _NodeExtra:
         x = self._x
@@ -86,6 +175,8 @@ class Node:
     def save(self, *items) -> None:
         """Save inputs (Tensors), ``SavedOutput`` entries or Python constants for the formula.
         Each entry's version is recorded (None for constants) to detect in-place changes."""
+        if _hooks_pushed and _current_hooks() is not None:
+            return self._save_packed(items)
         versions = []
         for t in items:
             tt = type(t)
@@ -101,12 +192,40 @@ class Node:
         self._saved = items
         self._saved_versions = versions
 
+    def _save_packed(self, items) -> None:
+        """``save`` while saved-tensor hooks are set: each tensor goes through the pack hook."""
+        hooks = _current_hooks()
+        entries = []
+        for t in items:
+            tt = type(t)
+            if tt is Tensor:
+                x = t._x
+                if x is not None and x.inference:
+                    raise RuntimeError(_INFERENCE_SAVE)
+                entries.append(_pack(self, t, False, 0, hooks))
+            elif tt is SavedOutput:
+                entries.append(_pack(self, _output_tensor(t, self), True, 0, hooks))
+            else:
+                entries.append(t)
+        self._saved = _PackedSaved(entries)
+        self._saved_versions = (None,) * len(entries)
+
+    def _unpack_one(self, i: int, as_tensors: bool):
+        """Saved entry ``i`` (for ``_saved_<name>``): only that entry's unpack hook runs."""
+        saved = self._saved
+        if type(saved) is _PackedSaved:
+            e = saved[i]
+            return e.unpack(self, as_tensors) if type(e) is _Packed else e
+        return self.unpack(as_tensors)[i]
+
     def unpack(self, as_tensors: bool) -> tuple:
         saved = self._saved
         if saved is None:
             return ()
         if saved is _RELEASED:
             raise RuntimeError(ERR_BACKWARD_TWICE)
+        if type(saved) is _PackedSaved:
+            return tuple(e.unpack(self, as_tensors) if type(e) is _Packed else e for e in saved)
         out = []
         for t, v in zip(saved, self._saved_versions):
             if v is None:           # a constant (or None): passed through as is
@@ -148,7 +267,7 @@ class Node:
                 if self._saved is _RELEASED and self._x is not None and \
                         self._x.freed_nones and self._x.freed_nones[i]:
                     return None
-                value = self.unpack(True)[i]
+                value = self._unpack_one(i, True)
                 if not hasattr(value, "_data") and value is not None:
                     from .._tensor import Tensor  # a saved Python scalar reads as a 0-d tensor
                     value = Tensor._make(np.asarray(value))
@@ -179,6 +298,9 @@ class Node:
         if x.metadata is None:
             x.metadata = {}
         return x.metadata
+
+    def _sequence_nr(self) -> int:
+        return self._seq
 
     def register_hook(self, fn):
         """fn(grad_inputs, grad_outputs) after the node ran; may return new grad_inputs."""
@@ -212,6 +334,12 @@ class AccumulateGrad(Node):
     def __init__(self, variable):
         super().__init__((), variable._data.shape, variable._data.dtype)
         self.variable = variable
+        # PyTorch gives AccumulateGrad the largest sequence number: a leaf's gradient is stored
+        # as soon as it is ready, before any other ready node runs (older leaves first here).
+        self._seq = _ACC_SEQ_BASE - next(_acc_sequence)
+
+    def _sequence_nr(self) -> int:
+        return 2 ** 64 - 1
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
@@ -238,5 +366,33 @@ def _version_error(data, now: int, expected: int, grad_fn, is_output: bool) -> s
         what += f", which is output 0 of {_forward_name(grad_fn.name())},"
     return ("one of the variables needed for gradient computation has been modified by an inplace "
             f"operation: {what} is at version {now}; expected version {expected} instead. Hint: "
-            "enable anomaly detection to find the operation that failed to compute its gradient, "
+            + _version_hint())
+
+
+def _version_hint() -> str:
+    if _anomaly_enabled:
+        return ("the backtrace further above shows the operation that failed to compute its "
+                "gradient. The variable in question was changed in there or anywhere later. Good "
+                "luck!")
+    return ("enable anomaly detection to find the operation that failed to compute its gradient, "
             "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
+
+
+# -- anomaly mode: the forward traceback of each node ------------------------------------------
+_PACKAGE_DIR = __file__[:__file__.rindex("autograd")]
+
+
+def _record_forward_stack(node: Node) -> None:
+    """Store the Python stack that created ``node`` (without retrograd's own frames at its end)
+    in ``node.metadata["traceback_"]``, and the node whose backward created it (create_graph)
+    as ``"parent_"``: PyTorch's anomaly metadata."""
+    frames = traceback.extract_stack()
+    end = len(frames)
+    while end and frames[end - 1].filename.startswith(_PACKAGE_DIR):
+        end -= 1
+    meta = node.metadata
+    meta["traceback_"] = traceback.format_list(frames[:end])
+    from .engine import _executing_node
+    parent = _executing_node()
+    if parent is not None:
+        meta["parent_"] = parent

@@ -1,2 +1,15 @@
-"""retrograd.func (placeholder, filled by the functional-transforms work)."""
+"""retrograd.func: PyTorch's composable function transforms (``torch.func``).
+
+``grad``, ``grad_and_value``, ``vjp``, ``jvp``, ``linearize``, ``jacrev``, ``jacfwd``,
+``hessian``, ``vmap`` and ``functional_call``. The differentiating transforms are built on the
+reverse-mode graph, forward-mode products by linear transposition of it (see
+``_transforms.py``); ``vmap`` runs the function per batch element (see ``_vmap.py``).
+"""
 from __future__ import annotations
+
+from ._functional_call import functional_call
+from ._transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, linearize, vjp
+from ._vmap import vmap
+
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian",
+           "vmap", "functional_call"]

@@ -12,6 +12,14 @@ INPLACE: dict = {}      # Tensor.X_ -> the out-of-place op it writes back
 NAMESPACES: dict = {"linalg": {}, "special": {}, "nn.functional": {}, "fft": {}}
 
 
+def _add(table: dict, name: str, fn) -> None:
+    old = table.get(name)
+    if old is not None and old is not fn:
+        raise RuntimeError(f"retrograd: '{name}' is registered twice ({old.__module__}."
+                           f"{old.__qualname__} and {fn.__module__}.{fn.__qualname__})")
+    table[name] = fn
+
+
 def _names(value, default: str) -> tuple:
     if value is True:
         return (default,)
@@ -29,16 +37,16 @@ def export(*, torch=True, method=False, inplace=False, linalg=False, special=Fal
         name = fn.__name__.rstrip("_") if fn.__name__.endswith("_") and \
             not fn.__name__.startswith("_") else fn.__name__
         for n in _names(torch, name):
-            FUNCTIONS[n] = fn
+            _add(FUNCTIONS, n, fn)
         for n in _names(method, name):
-            METHODS[n] = fn
+            _add(METHODS, n, fn)
         for n in _names(inplace, name + "_"):
-            INPLACE[n] = fn
+            _add(INPLACE, n, fn)
         for n in _names(linalg, name):
-            NAMESPACES["linalg"][n] = fn
+            _add(NAMESPACES["linalg"], n, fn)
         for n in _names(special, name):
-            NAMESPACES["special"][n] = fn
+            _add(NAMESPACES["special"], n, fn)
         for n in _names(functional, name):
-            NAMESPACES["nn.functional"][n] = fn
+            _add(NAMESPACES["nn.functional"], n, fn)
         return fn
     return deco

@@ -1,11 +1,13 @@
 """What every op's forward shares: wrapping results, building edges, dtype and dim handling."""
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from .. import _dtype as D
 from .._grad_mode import _inference, is_grad_enabled
-from .._tensor import Tensor
+from .._tensor import Tensor, _Extra
 
 _make = Tensor._make
 _inference_enabled = _inference.get
@@ -58,11 +60,55 @@ def wrap(out, node=None, vc=None) -> Tensor:
     return t
 
 
-def wrap_view(out, node, base: Tensor) -> Tensor:
-    """A result that shares ``base``'s storage: same version counter, ``_base`` recorded."""
-    t = wrap(out, node, base._vc)
+# How a view was created (PyTorch's CreationMeta): an in-place op on a view that is not DEFAULT
+# raises, see ops/inplace.py.
+VIEW_DEFAULT, VIEW_NO_GRAD, VIEW_INFERENCE, VIEW_MULTI_OUTPUT = 0, 1, 2, 3
+_weakref = weakref.ref
+
+
+def wrap_view(out, node, base: Tensor, multi_output: bool = False) -> Tensor:
+    """A result that shares ``base``'s storage: same version counter, ``_base`` recorded.
+
+    ``_base`` is always the root (views of views chain to it), and the root keeps a weak list of
+    its views so that an in-place change of the storage can update their ``grad_fn``. Pieces of
+    a function that returns several views (unbind, split) pass ``multi_output=True`` (a node with
+    ``num_outputs > 1`` implies it)."""
+    if type(out) is not _ndarray:
+        out = _asarray(out)
+    t = _make(out, node, node is not None, base._vc)
+    x = t._x = _Extra()
     bx = base._x
-    t._extra().base = base if bx is None or bx.base is None else bx.base
+    if bx is None or bx.base is None:
+        root, prev = base, VIEW_DEFAULT
+    else:
+        root, prev = bx.base, bx.view_meta
+    x.base = root
+    if bx is not None and bx.inference:
+        x.inference = True  # a view of an inference tensor is one; other views made there are not
+    if node is not None:
+        meta = VIEW_MULTI_OUTPUT if multi_output or node.num_outputs > 1 else VIEW_DEFAULT
+    elif _inference_enabled():
+        meta = VIEW_INFERENCE
+    elif not is_grad_enabled():
+        meta = VIEW_NO_GRAD
+    else:
+        meta = VIEW_MULTI_OUTPUT if multi_output else VIEW_DEFAULT
+    if meta == VIEW_DEFAULT or prev == VIEW_INFERENCE:  # PyTorch's propagate_creation_meta
+        meta = prev
+    x.view_meta = meta
+    if node is None and root._requires_grad:
+        t._requires_grad = x.via_base = True  # requires grad through its base, no grad_fn
+    rx = root._x
+    if rx is None:
+        rx = root._x = _Extra()
+    views = rx.views
+    if views is None:
+        rx.views = [_weakref(t)]
+    else:
+        views.append(_weakref(t))
+        n = len(views)
+        if n >= 16 and not n & (n - 1):  # at powers of two: drop the dead (amortised O(1))
+            rx.views = [r for r in views if r() is not None]
     return t
 
 
@@ -140,13 +186,12 @@ def binary_arrays(a, b, floating: bool = False):
             return x, y
         rt = D.result_type(a, b).np
     else:
-        if not ta and not isinstance(a, _SCALARS):
-            raise TypeError(f"unsupported operand type: {type(a).__name__}")
-        if not tb and not isinstance(b, _SCALARS):
-            if isinstance(b, np.ndarray) or isinstance(b, np.generic):
-                b = Tensor._make(np.asarray(b))
-                return binary_arrays(a, b, floating)
-            raise TypeError(f"unsupported operand type: {type(b).__name__}")
+        if not ta and type(a) not in _PY_SCALARS:
+            a = _scalar_operand(a)
+        if not tb and type(b) not in _PY_SCALARS:
+            if isinstance(b, np.ndarray):
+                return binary_arrays(a, Tensor._make(b), floating)  # torch converts arrays
+            b = _scalar_operand(b)
         x = a._data if ta else a
         y = b._data if tb else b
         arr = x if ta else y
@@ -160,13 +205,34 @@ def binary_arrays(a, b, floating: bool = False):
         x = x.astype(rt)
     if tb and y.dtype != rt:
         y = y.astype(rt)
-    if not ta and rt.kind == "f":
-        x = float(x)
-    if not tb and rt.kind == "f":
-        y = float(y)
+    if not ta:
+        x = float(x) if rt.kind == "f" else _wrap_int(x, rt)
+    if not tb:
+        y = float(y) if rt.kind == "f" else _wrap_int(y, rt)
     if ta and tb and x.shape != y.shape:
         check_broadcast(x, y)
     return x, y
+
+
+_PY_SCALARS = (int, float, bool)
+
+
+def _scalar_operand(v):
+    """NumPy scalars act as Python numbers (weak, like PyTorch's wrapped numbers)."""
+    if isinstance(v, np.generic) and v.dtype.kind in "biuf":
+        return v.item()
+    if isinstance(v, _SCALARS):  # subclasses of int/float
+        return float(v) if isinstance(v, float) else int(v)
+    raise TypeError(f"unsupported operand type: {type(v).__name__}")
+
+
+def _wrap_int(v, rt: np.dtype):
+    """A Python int outside the integer dtype's range wraps around, as in PyTorch."""
+    if type(v) is int and rt.kind in "iu":
+        info = np.iinfo(rt)
+        if v < info.min or v > info.max:
+            return np.array(v & 0xFFFFFFFFFFFFFFFF, dtype=np.uint64).astype(rt)
+    return v
 
 
 def float_array(x: Tensor) -> np.ndarray:

@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import _grad_mode
 from ..autograd.node import Node
+from ._registry import export
 from ._util import Tensor, make_node, needs_grad, needs_grad1, wrap, wrap_view
 
 
@@ -76,7 +77,15 @@ class _IndexBackward(Node):
 
 
 class IndexBackward0(_IndexBackward):
-    __slots__ = ()
+    """For a key mixing ints and tensors (``flat``), ``index`` holds the flat positions of the
+    selected elements: the gradient is accumulated there and reshaped to x's shape."""
+    __slots__ = ("flat",)
+
+    def backward(self, ns, grad):
+        if self.flat:
+            n = int(np.prod(self.shape, dtype=np.int64))
+            return (ns.reshape(ns.index_acc((n,), self.index, grad), self.shape),)
+        return (ns.index_acc(self.shape, self.index, grad),)
 
 
 class SelectBackward0(_IndexBackward):
@@ -95,14 +104,66 @@ _CLASSES = {"IndexBackward0": IndexBackward0, "SelectBackward0": SelectBackward0
             "SliceBackward0": SliceBackward0, "AliasBackward0": AliasBackward0}
 
 
+def _has_view_ops(idx) -> bool:
+    """Whether a key has basic parts PyTorch applies as views before advanced indexing."""
+    for k in idx:
+        if k is None or (isinstance(k, int) and not isinstance(k, bool)):
+            return True
+        if isinstance(k, slice) and k != slice(None):
+            return True
+    return False
+
+
+def _has_int(idx) -> bool:
+    return any(isinstance(k, int) and not isinstance(k, bool) for k in idx)
+
+
+def _split_key(idx):
+    """(basic, advanced): PyTorch applies ints, slices and None first (a view), then the tensor
+    indices to that view. NumPy differs when ints mix with arrays (x[0, :, [1, 2]])."""
+    basic, adv = [], []
+    for k in idx:
+        if isinstance(k, np.ndarray) or isinstance(k, list):
+            a = np.asarray(k)
+            n = a.ndim if a.dtype.kind == "b" else 1
+            basic.extend([slice(None)] * n)
+            adv.append(a)
+        elif isinstance(k, bool):
+            basic.append(None)
+            adv.append(slice(None) if k else slice(0, 0))
+        elif isinstance(k, int):
+            basic.append(k)
+        elif k is None:
+            basic.append(None)
+            adv.append(slice(None))
+        elif k is Ellipsis:
+            basic.append(Ellipsis)
+            adv.append(Ellipsis)
+        else:
+            basic.append(k)
+            adv.append(slice(None))
+    return tuple(basic), tuple(adv)
+
+
+def flat_positions(shape, idx) -> np.ndarray:
+    """For a mixed int/advanced key: the flat position in ``shape`` of each result element."""
+    basic, adv = _split_key(idx)
+    return np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape)[basic][adv]
+
+
 def getitem(input, key):
     idx, basic, name = _convert_key(key)
     x = input._data
-    if x.ndim == 0 and any(isinstance(k, int) for k in idx):
+    if x.ndim == 0 and any(isinstance(k, int) and not isinstance(k, bool) for k in idx):
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
                          "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+    flat = not basic and _has_int(idx)
     try:
-        out = x[idx]
+        if flat:
+            b, a = _split_key(idx)
+            out = x[b][a]
+        else:
+            out = x[idx]
     except IndexError as e:
         raise _index_error(e, x.shape) from None
     if not needs_grad1(input):
@@ -113,7 +174,12 @@ def getitem(input, key):
     else:
         cls = _CLASSES[name]
     node = make_node(cls, (input,), np.asarray(out))
+    if flat:  # the gradient goes back through the flat positions of the selected elements
+        node.shape, node.index, node.flat = x.shape, (flat_positions(x.shape, idx),), True
+        return wrap(out, node)
     node.shape, node.index = x.shape, idx
+    if cls is IndexBackward0:
+        node.flat = False
     return wrap_view(out, node, input) if basic else wrap(out, node)
 
 
@@ -152,76 +218,177 @@ def _is_basic(index) -> bool:
 
 
 class CopySlices(Node):
-    """x[key] = v: x's gradient is zero at key; v's is the gradient at key (summed to v's shape)."""
-    __slots__ = ("index",)
+    """x[key] = v: x's gradient is zero at key (unless accumulating); v's is the gradient at key
+    (summed to v's shape). For a key mixing ints and tensors (``flat``), ``index`` holds the flat
+    positions written."""
+    __slots__ = ("index", "flat", "accumulate", "vndim")
 
     def name(self) -> str:
         return "torch::autograd::CopySlices"
 
     def backward(self, ns, grad):
         gx = gv = None
+        g = grad
+        if self.flat:
+            shape = self._shape
+            g = ns.reshape(grad, (int(np.prod(shape, dtype=np.int64)),))
         if self.needs(0):
-            gx = ns.index_fill_zero(grad, self.index)
+            if self.accumulate:
+                gx = grad
+            else:
+                gx = ns.index_fill_zero(g, self.index)
+                if self.flat:
+                    gx = ns.reshape(gx, self._shape)
         if self.needs(1):
-            gv = grad[self.index]
+            gv = g[self.index]
+            if self.vndim > gv.ndim:  # v may carry extra leading size-1 dims
+                gv = ns.reshape(gv, (1,) * (self.vndim - gv.ndim) + tuple(gv.shape))
         return gx, gv
 
 
 class IndexPutBackward0(CopySlices):
-    """x[index_tensor] = v (PyTorch records index_put_)."""
+    """x[index_tensors] = v, index_put(x, indices, v, accumulate) (PyTorch records index_put_)."""
     __slots__ = ()
 
     def name(self) -> str:
         return "IndexPutBackward0"
 
 
+def _scalar_name(a: np.ndarray) -> str:
+    from .scatter import scalar_name
+    return scalar_name(a)
+
+
+def _write(out: np.ndarray, idx, flat: bool, v, accumulate: bool = False) -> None:
+    if accumulate:
+        np.add.at(out, idx, v)
+    elif flat:
+        b, a = _split_key(idx)
+        out[b][a] = v   # out[b] is a view of out
+    else:
+        out[idx] = v
+
+
+def _put(input, idx, basic, value, accumulate, cls, flat) -> Tensor | None:
+    """Write value at idx: in place when nothing is recorded (returns None), else the result
+    tensor with its node (the caller decides what holds it)."""
+    x = input._data
+    v = value._data if isinstance(value, Tensor) else value
+    track = needs_grad(input, value) if isinstance(value, Tensor) else needs_grad1(input)
+    out = x if not track else x.copy()
+    try:
+        _write(out, idx, flat, v, accumulate)
+    except IndexError as e:
+        raise _index_error(e, x.shape) from None
+    except ValueError as e:
+        raise RuntimeError(_setitem_error(e, x, idx, v, flat)) from None
+    if not track:
+        return None
+    node = make_node(cls, (input, value if isinstance(value, Tensor) else None), out)
+    node.index = (flat_positions(x.shape, idx),) if flat else idx
+    node.flat, node.accumulate = flat, accumulate
+    node.vndim = np.ndim(v)
+    return wrap(out, node)
+
+
+def _check_values_dtype(x: np.ndarray, value) -> None:
+    if isinstance(value, Tensor) and value._data.dtype != x.dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{_scalar_name(x)} for the destination and {_scalar_name(value._data)} "
+                           "for the source.")
+
+
 def setitem(input, key, value) -> None:
     from .inplace import check_inplace, finish_inplace
     idx, basic, _ = _convert_key(key)
-    x = input._data
-    if isinstance(value, Tensor):
-        v = value._data
-    else:
-        v = value
     if _grad_mode.is_grad_enabled() and input._requires_grad and input.grad_fn is None:
         # x[k] = v writes through a view of x: PyTorch reports the view variant.
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
     check_inplace(input)
-    track = needs_grad(input, value) if isinstance(value, Tensor) else needs_grad1(input)
-    if not track:
-        try:
-            x[idx] = v
-        except IndexError as e:
-            raise _index_error(e, x.shape) from None
-        except ValueError as e:
-            raise RuntimeError(_setitem_error(e, x, idx, v)) from None
+    if not basic:
+        _check_values_dtype(input._data, value)
+    flat = not basic and _has_int(idx)
+    # PyTorch applies the basic part of the key as a view first: writing through a view is
+    # recorded as CopySlices; a key of tensors (and full slices) only is index_put_.
+    cls = IndexPutBackward0 if not basic and not _has_view_ops(idx) else CopySlices
+    if not (needs_grad(input, value) if isinstance(value, Tensor) else needs_grad1(input)):
+        _put(input, idx, basic, value, False, cls, flat)
         input._vc[0] += 1
         return
-    old = Tensor._make(x.copy(), input.grad_fn, input._requires_grad)
+    old = Tensor._make(input._data.copy(), input.grad_fn, input._requires_grad)
     old._x = input._x
-    out = x.copy()
+    finish_inplace(input, _put(old, idx, basic, value, False, cls, flat))
+
+
+def index_put_impl(input, indices, values, accumulate=False, inplace=False):
+    """index_put / index_put_: ``input[indices] = values`` (or ``+=`` with accumulate), the
+    indices all tensors (NumPy's advanced-indexing semantics, as PyTorch's index_put)."""
+    name = "index_put_" if inplace else "index_put"
+    if isinstance(indices, Tensor) or not isinstance(indices, (tuple, list)):
+        raise TypeError(f"{name}(): argument 'indices' (position 1) must be tuple of Tensors, not "
+                        f"{type(indices).__name__}")
+    for i, t in enumerate(indices):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
+    if not isinstance(values, Tensor):
+        raise TypeError(f"{name}(): argument 'values' (position 2) must be Tensor, not "
+                        f"{type(values).__name__}")
+    key = []
+    for t in indices:
+        a = t._data
+        if a.dtype.kind not in "iub":
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        key.append(a if a.dtype.kind == "b" else a.astype(np.intp, copy=False))
+    idx = tuple(key)
+    _check_values_dtype(input._data, values)
+    if inplace:
+        from .inplace import check_inplace, finish_inplace
+        check_inplace(input)
+        if not needs_grad(input, values):
+            _put(input, idx, False, values, bool(accumulate), IndexPutBackward0, False)
+            input._vc[0] += 1
+            return input
+        old = Tensor._make(input._data.copy(), input.grad_fn, input._requires_grad)
+        old._x = input._x
+        return finish_inplace(input, _put(old, idx, False, values, bool(accumulate),
+                                          IndexPutBackward0, False))
+    if needs_grad(input, values):
+        return _put(input, idx, False, values, bool(accumulate), IndexPutBackward0, False)
+    out = input._data.copy()
     try:
-        out[idx] = v
+        _write(out, idx, False, values._data, bool(accumulate))
+    except IndexError as e:
+        raise _index_error(e, out.shape) from None
     except ValueError as e:
-        raise RuntimeError(_setitem_error(e, x, idx, v)) from None
-    cls = CopySlices if basic else IndexPutBackward0
-    node = make_node(cls, (old, value if isinstance(value, Tensor) else None), out)
-    node.index = idx
-    finish_inplace(input, wrap(out, node))
+        raise RuntimeError(_setitem_error(e, out, idx, values._data, False)) from None
+    return wrap(out)
 
 
-def _setitem_error(e, x, idx, v) -> str:
-    target = x[idx].shape
+def _setitem_error(e, x, idx, v, flat=False) -> str:
+    if flat:
+        b, a = _split_key(idx)
+        target = x[b][a].shape
+    else:
+        target = x[idx].shape
     return (f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be broadcast to "
             f"indexing result of shape {list(target)}")
 
 
 def nonzero(input, *, as_tuple=False):
-    nz = np.nonzero(input._data)
+    x = input._data
+    nz = np.nonzero(x.reshape(1) if x.ndim == 0 else x)
     if as_tuple:
         return tuple(wrap(a.astype(np.int64)) for a in nz)
-    return wrap(np.stack(nz, axis=1).astype(np.int64) if nz else np.zeros((0, 0), np.int64))
+    if x.ndim == 0:
+        return wrap(np.zeros((nz[0].size, 0), np.int64))
+    return wrap(np.stack(nz, axis=1).astype(np.int64))
+
+
+@export(method=True)
+def argwhere(input):
+    return nonzero(input)
 
 
 def index_fill_zero(grad: Tensor, index) -> Tensor:
@@ -232,5 +399,7 @@ def index_fill_zero(grad: Tensor, index) -> Tensor:
     return where(wrap(mask), grad, 0.0)
 
 
-__all__ = ["getitem", "setitem", "index_acc", "nonzero"]
+__all__ = ["getitem", "setitem", "index_acc", "nonzero", "argwhere", "index_put_impl"]
 _ = _grad_mode
+
+from . import indexing_select, indexing_masked  # noqa: E402,F401 - register their ops

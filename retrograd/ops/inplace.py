@@ -1,61 +1,129 @@
-"""In-place ops: ``add_``, ``mul_``, ``zero_``, ``x[k] = v``, ``x += y``, ...
+"""In-place ops: ``add_``, ``mul_``, ``zero_``, ``fill_``, ``copy_``, ``x[k] = v``, ``x += y``, ...
 
-Every in-place op bumps the tensor's version counter (shared with its views), so a saved tensor
-that was modified is caught at backward with PyTorch's error. When a graph is being recorded the
-op runs out of place on a snapshot of the old value and the tensor adopts the result's grad_fn
-(it becomes a non-leaf); otherwise NumPy writes straight into the storage.
+Every in-place op bumps the tensor's version counter (shared with its views and ``detach()``
+aliases), so a saved tensor that was modified is caught at backward with PyTorch's error. When a
+graph is being recorded, the op runs out of place on a snapshot of the old value and the tensor
+adopts the result's grad_fn (it becomes a non-leaf); otherwise NumPy writes straight into the
+storage.
+
+Views (PyTorch's "rebase_history"). An in-place op on a view ``v`` of a root ``b`` records its
+node ``fn`` (say MulBackward0) inside a ``CopySlices`` node that becomes ``b``'s grad_fn: its
+gradient for the old ``b`` is the incoming gradient with the positions ``v`` covers replaced by
+what ``fn`` gives for the old ``v`` there; ``fn``'s other inputs get the rest of ``fn``'s
+gradients. Whenever the storage changes in place (through the root or any view), every live view
+of the root gets a new grad_fn, ``AsStridedBackward0`` of the root's current grad_fn: its values
+now come from the root's new history. Views that may not see such a change (made in no_grad or
+inference mode, or returned with others by unbind/split) raise PyTorch's errors instead.
 """
 from __future__ import annotations
+
+import weakref
 
 import numpy as np
 
 from .. import _grad_mode
-from ..autograd.node import SavedOutput
-from ._util import Tensor, needs_grad
+from ..autograd.node import Node, SavedOutput, _forward_name
+from . import indexing as _indexing
+from ._util import (VIEW_DEFAULT, VIEW_INFERENCE, VIEW_MULTI_OUTPUT, VIEW_NO_GRAD, Tensor,
+                    broadcast_error, edge, make_node, needs_grad, wrap)
+from .views import (_InvalidViewGradFn, partial_overlap, regenerated_view_node,
+                    view_positions, writable_alias)
 
 _LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
+_VIEW_OF_LEAF_ERROR = ("a view of a leaf Variable that requires grad is being used in an in-place "
+                       "operation.")
+_OVERLAP_ERROR = ("unsupported operation: more than one element of the written-to tensor refers "
+                  "to a single memory location. Please clone() the tensor before performing the "
+                  "operation.")
+_is_grad_enabled = _grad_mode.is_grad_enabled
 
 
-def check_inplace(t: Tensor) -> None:
-    if not _grad_mode.is_grad_enabled():
+# -- checks -------------------------------------------------------------------------------------
+def _view_rebase_message(fn, out_nr: int, meta: int, indirect: bool) -> str:
+    """PyTorch's handle_view_on_rebase message for a view that may not be modified in place."""
+    modified = "its base or another view of its base has been" if indirect else "is being"
+    if meta in (VIEW_INFERENCE, VIEW_NO_GRAD) or fn is None:
+        if fn is not None:
+            prefix = (f"Output {out_nr} of {_forward_name(fn.name())} is a view of a view which "
+                      "was created in")
+        else:
+            prefix = "A view was created in"
+        if meta == VIEW_INFERENCE:
+            msg = f"{prefix} inference mode and {modified} modified inplace in normal mode."
+        else:
+            msg = f"{prefix} no_grad mode and {modified} modified inplace with grad mode enabled."
+    else:
+        msg = f"Output {out_nr} of {_forward_name(fn.name())} is a view and {modified} modified " \
+              "inplace."
+    if meta == VIEW_MULTI_OUTPUT:
+        msg += (" This view is the output of a function that returns multiple views. Such "
+                "functions do not allow the output views to be modified inplace. You should "
+                "replace the inplace operation by an out-of-place one.")
+    else:
+        block = "inference_mode" if meta == VIEW_INFERENCE else "no_grad"
+        msg += (" Given that this use case is ambiguous and error-prone, it is forbidden. You can "
+                "clarify your code by moving both the view and the inplace either both inside the "
+                f"{block} block (if you don't want the inplace to be tracked) or both outside (if "
+                "you want the inplace to be tracked).")
+    return msg
+
+
+def check_inplace(t: Tensor, *others) -> None:
+    """PyTorch's check_inplace: only when grad mode is on and some input requires grad."""
+    if not _is_grad_enabled():
         return
-    if t._requires_grad and t.grad_fn is None:
-        raise RuntimeError(_LEAF_ERROR)
+    if not t._requires_grad:
+        for o in others:
+            if type(o) is Tensor and o._requires_grad:
+                break
+        else:
+            return
     x = t._x
     if x is not None and x.base is not None:
-        b = x.base
-        if b._requires_grad and b.grad_fn is None:
-            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                               "in-place operation.")
+        fn = t.grad_fn
+        if type(fn) is _InvalidViewGradFn:
+            fn = fn.orig
+        if x.view_meta != VIEW_DEFAULT:
+            raise RuntimeError(_view_rebase_message(fn, x.out_nr, x.view_meta, False))
+        if t._requires_grad and x.base.grad_fn is None:
+            raise RuntimeError(_VIEW_OF_LEAF_ERROR)
+    if t._requires_grad and t.grad_fn is None:
+        raise RuntimeError(_LEAF_ERROR)
 
 
-def _write(t: Tensor, data) -> None:
+# -- writing ------------------------------------------------------------------------------------
+def _write(t: Tensor, data, check_dtype: bool = True, overlap_ok: bool = False) -> None:
+    """Copy ``data`` (broadcast, cast) into ``t``'s storage, with PyTorch's errors.
+    ``overlap_ok``: fill_/zero_ may write an expanded tensor (every alias gets the same value)."""
     x = t._data
-    data = np.asarray(data)
+    if type(data) is not np.ndarray:
+        data = np.asarray(data)
     if data.shape != x.shape:
         try:
-            if np.broadcast_shapes(data.shape, x.shape) != x.shape:
-                raise ValueError
+            shape = np.broadcast_shapes(data.shape, x.shape)
         except ValueError:
+            raise broadcast_error(x.shape, data.shape) from None
+        if shape != x.shape:
             raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
-                               f"shape {list(np.broadcast_shapes(data.shape, x.shape)) if _bc(data.shape, x.shape) else list(data.shape)}") from None
-    if data.dtype != x.dtype and not np.can_cast(data.dtype, x.dtype, "same_kind"):
+                               f"shape {list(shape)}")
+    if check_dtype and data.dtype != x.dtype and not np.can_cast(data.dtype, x.dtype, "same_kind"):
         from .._dtype import from_numpy_dtype
         raise RuntimeError(f"result type {_name(from_numpy_dtype(data.dtype))} can't be cast to the "
                            f"desired output type {_name(from_numpy_dtype(x.dtype))}")
-    if not x.flags.writeable:
-        raise RuntimeError("unsupported operation: more than one element of the written-to tensor "
-                           "refers to a single memory location. Please clone() the tensor before "
-                           "performing the operation.")
-    np.copyto(x, data, casting="unsafe")
+    if not x.flags.writeable or (0 in x.strides and _zero_stride_overlap(x)):
+        if not overlap_ok and _zero_stride_overlap(x):
+            raise RuntimeError(_OVERLAP_ERROR)
+        x = writable_alias(x)  # expanded arrays are read-only in NumPy, their memory is not
+        if x is None:
+            raise RuntimeError("this tensor's memory is a read-only NumPy array (retrograd cannot "
+                               "write to it); clone() the tensor first")
+    with np.errstate(over="ignore", invalid="ignore"):
+        np.copyto(x, data, casting="unsafe")
 
 
-def _bc(a, b) -> bool:
-    try:
-        np.broadcast_shapes(a, b)
-        return True
-    except ValueError:
-        return False
+def _zero_stride_overlap(x: np.ndarray) -> bool:
+    """PyTorch's has_internal_overlap == YES: some dim of size > 1 has stride 0 (expand)."""
+    return any(s == 0 and n > 1 for n, s in zip(x.shape, x.strides))
 
 
 def _name(d) -> str:
@@ -64,76 +132,301 @@ def _name(d) -> str:
             "bool": "Bool"}[d.name]
 
 
-def finish_inplace(t: Tensor, result: Tensor) -> Tensor:
-    """Make ``t`` hold ``result`` (values and grad_fn), bumping its version."""
-    _write(t, result._data)
+# -- views: rebase and regeneration -------------------------------------------------------------
+class CopySlices(_indexing.CopySlices):
+    """An in-place op ``fn`` on a view, recorded on the root: the root's old values outside the
+    view pass the gradient through; inside the view, ``fn``'s gradient for its input replaces
+    it. ``fn``'s other inputs get ``fn``'s other gradients (next_functions[1:] are fn's)."""
+    __slots__ = ("fn", "overlapping")
+
+    def apply(self, ns, grads, as_tensors):
+        if self.overlapping:  # PyTorch copies fn's gradient into an expanded slice: it refuses
+            raise RuntimeError(_OVERLAP_ERROR)
+        grad, idx = grads[0], self.index
+        res = self.fn.apply(ns, [grad[idx]], as_tensors)
+        g0 = res[0]
+        if g0 is not None and self.needs(0):
+            g0 = ns.index_fill_zero(grad, idx) + ns.index_acc(self._shape, idx, g0)
+        else:
+            g0 = None
+        return (g0,) + tuple(res[1:])
+
+    def release(self) -> None:
+        # The saved tensors are fn's: free them with the graph, so that a second backward
+        # raises PyTorch's error like any other node.
+        if self._saved is not None and self._saved != ():
+            self.fn.release()
+            self._saved = ()
+
+
+def _move_retain(t: Tensor, old, new) -> None:
+    """A tensor that retains its grad keeps doing so through its new grad_fn (PyTorch)."""
+    if old is not None and old._x is not None and old._x.retain_refs:
+        old._x.retain_refs = [(r, n) for r, n in old._x.retain_refs if r() is not t]
+    nx = new._extra()
+    if nx.retain_refs is None:
+        nx.retain_refs = []
+    nx.retain_refs.append((weakref.ref(t), 0))
+
+
+def _set_grad_fn(t: Tensor, node) -> None:
+    x = t._x
+    if x is not None:
+        if x.retains_grad:
+            _move_retain(t, t.grad_fn, node)
+        x.out_nr = 0
+    t.grad_fn = node
+    t._requires_grad = True
+
+
+def regenerate_views(root: Tensor) -> None:
+    """The storage of ``root`` changed in place: every live view that takes part in autograd gets
+    its grad_fn from the root's current history (AsStridedBackward0), or, if it may not see such
+    a change, one that raises PyTorch's error."""
+    rx = root._x
+    refs = None if rx is None else rx.views
+    if not refs or not root._requires_grad:
+        return  # (a view has a grad_fn only if its root requires grad)
+    alive, root_edge = [], None
+    for r in refs:
+        v = r()
+        if v is None:
+            continue
+        alive.append(r)
+        old = v.grad_fn
+        vx = v._x
+        if vx.view_meta != VIEW_DEFAULT:
+            orig = old.orig if type(old) is _InvalidViewGradFn else old
+            node = _InvalidViewGradFn((), v._data.shape, v._data.dtype)
+            node.orig = orig
+            node.message = _view_rebase_message(orig, vx.out_nr, vx.view_meta, True)
+        else:
+            if root_edge is None:
+                root_edge = edge(root)
+            node = regenerated_view_node(v, root, root_edge)
+        _set_grad_fn(v, node)
+        vx.via_base = False
+    rx.views = alive
+
+
+def bump_version(t: Tensor) -> None:
+    """Record an in-place change of ``t``'s storage that autograd did not record."""
     t._vc[0] += 1
+    x = t._x
+    if x is not None:
+        if x.base is not None:
+            regenerate_views(x.base)
+        elif x.views:
+            regenerate_views(t)
+
+
+def _rebase(view: Tensor, fn) -> None:
+    root = view._x.base
+    r = root._data
+    node = CopySlices((edge(root),) + tuple(fn.next_functions[1:]), r.shape, r.dtype)
+    node.fn = fn
+    node.overlapping = _zero_stride_overlap(view._data)
+    node.index = np.unravel_index(view_positions(r, view._data), r.shape)
+    node._saved, node._saved_versions = (None,), (None,)  # released with fn's (see release)
+    _set_grad_fn(root, node)
+    regenerate_views(root)
+
+
+def finish_inplace(t: Tensor, result: Tensor, op_name: str | None = None,
+                   overlap_ok: bool = False) -> Tensor:
+    """Make ``t`` hold ``result`` (values and grad_fn), bumping its version. ``op_name``: the
+    op, when its result may carry no history although an input requires grad."""
+    _write(t, result._data, overlap_ok=overlap_ok)
     node = result.grad_fn
-    if node is not None:
-        if node._saved:  # a saved result must follow t's storage and version from now on
-            fixed = []
-            for s in node._saved:
-                if type(s) is SavedOutput and s.data is result._data:
-                    s.data, s.version, s.saved_version = t._data, t._vc, t._vc[0]
-                fixed.append(s)
-            node._saved_versions = tuple(
-                s.saved_version if type(s) is SavedOutput else v
-                for s, v in zip(node._saved, node._saved_versions))
-        node._shape, node._dtype = t._data.shape, t._data.dtype
-        t.grad_fn = node
-        t._requires_grad = True
-        if t._x is not None:
-            t._x.out_nr = 0
+    if node is None:
+        if op_name is None:
+            bump_version(t)
+            return t
+        node = _NotDifferentiable((edge(t),), t._data.shape, t._data.dtype)
+        node.op = op_name
+    t._vc[0] += 1
+    if node._saved:  # a saved result must follow t's storage and version from now on
+        for s in node._saved:
+            if type(s) is SavedOutput and s.data is result._data:
+                s.data, s.version, s.saved_version = t._data, t._vc, t._vc[0]
+        node._saved_versions = tuple(
+            s.saved_version if type(s) is SavedOutput else v
+            for s, v in zip(node._saved, node._saved_versions))
+    node._shape, node._dtype = t._data.shape, t._data.dtype
+    x = t._x
+    if x is not None and x.base is not None:
+        _rebase(t, node)
+        return t
+    _set_grad_fn(t, node)
+    if x is not None and x.views:
+        regenerate_views(t)
     return t
+
+
+class _NotDifferentiable(Node):
+    """An in-place op whose out-of-place form records no gradient: backward through it raises
+    (as PyTorch does for ops without a derivative) instead of silently using stale history."""
+    __slots__ = ("op",)
+
+    def apply(self, ns, grads, as_tensors):
+        raise RuntimeError(f"derivative for aten::{self.op}_ is not implemented")
+
+
+def _snapshot(t: Tensor) -> Tensor:
+    """``t``'s current value and history, as the input of the out-of-place op."""
+    s = Tensor._make(t._data.copy(), t.grad_fn, t._requires_grad)
+    s._x = t._x
+    return s
+
+
+def _check_partial_overlap(t: Tensor, others) -> None:
+    x = t._data
+    for o in others:
+        if type(o) is Tensor and o is not t and partial_overlap(x, o._data):
+            raise RuntimeError("unsupported operation: some elements of the input tensor and the "
+                               "written-to tensor refer to a single memory location. Please "
+                               "clone() the tensor before performing the operation.")
 
 
 def apply_inplace(t: Tensor, op, *args, **kwargs) -> Tensor:
     """Run ``op(t, *args)`` and write the result into ``t``."""
-    check_inplace(t)
-    if needs_grad(t, *args):
-        snapshot = Tensor._make(t._data.copy(), t.grad_fn, t._requires_grad)
-        snapshot._x = t._x
-        return finish_inplace(t, op(snapshot, *args, **kwargs))
+    others = args + tuple(kwargs.values()) if kwargs else args
+    check_inplace(t, *others)
+    if others:
+        _check_partial_overlap(t, others)
+    if needs_grad(t, *others) and t._data.dtype.kind == "f":
+        return finish_inplace(t, op(_snapshot(t), *args, **kwargs), op.__name__)
     with _grad_mode.no_grad():
         res = op(t, *args, **kwargs)
     _write(t, res._data)
-    t._vc[0] += 1
+    bump_version(t)
     return t
+
+
+# -- zero_, fill_, copy_ ------------------------------------------------------------------------
+class ZeroBackward0(Node):
+    """zero_ forgets the old values: their gradient is zero."""
+    __slots__ = ()
+
+    def backward(self, ns, grad):
+        return (ns.zeros_like(grad),)
 
 
 def zero_(t: Tensor) -> Tensor:
     check_inplace(t)
-    if t.grad_fn is not None and _grad_mode.is_grad_enabled():
-        return apply_inplace(t, lambda x: x * 0)
-    _write(t, np.zeros((), dtype=t._data.dtype))
-    t._vc[0] += 1
+    out = np.zeros(t._data.shape, t._data.dtype)
+    if needs_grad(t):
+        return finish_inplace(t, wrap(out, make_node(ZeroBackward0, (t,), out)), overlap_ok=True)
+    _write(t, out, overlap_ok=True)
+    bump_version(t)
     return t
 
 
+class FillBackward2(Node):
+    """fill_ with a number: the old values get a zero gradient."""
+    __slots__ = ()
+
+    def backward(self, ns, grad):
+        return (ns.zeros_like(grad),)
+
+
+class FillBackward3(Node):
+    """fill_ with a 0-d tensor: zero for the old values, the summed gradient for the value."""
+    __slots__ = ()
+
+    def backward(self, ns, grad):
+        return (ns.zeros_like(grad) if self.needs(0) else None,
+                grad.sum() if self.needs(1) else None)
+
+
+_C_TYPE = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int",
+           "int64": "int64_t", "float32": "float"}
+
+
+def _check_fill_value(value, dtype: np.dtype) -> None:
+    """PyTorch refuses a fill value that overflows the tensor's dtype."""
+    name = _C_TYPE.get(dtype.name)
+    if name is None or isinstance(value, bool):
+        return
+    if dtype.kind == "f":
+        bad = bool(np.isfinite(value)) and abs(float(value)) > float(np.finfo(dtype).max)
+    elif isinstance(value, float) and not np.isfinite(value):
+        bad = True
+    else:
+        info = np.iinfo(dtype)
+        lo = info.min if dtype.kind == "i" else -int(info.max)
+        bad = value < lo or value > info.max
+    if bad:
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+
+
 def fill_(t: Tensor, value) -> Tensor:
-    check_inplace(t)
     if isinstance(value, Tensor):
         if value._data.ndim != 0:
             raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{value._data.ndim} dimensions.")
-        value = value.item()
-    if t.grad_fn is not None and _grad_mode.is_grad_enabled():
-        return apply_inplace(t, lambda x: x * 0 + value)
-    _write(t, np.asarray(value).astype(t._data.dtype))
-    t._vc[0] += 1
+        cls, inputs, v = FillBackward3, (t, value), value._data
+    elif isinstance(value, (bool, int, float, np.number, np.bool_)):
+        _check_fill_value(value, t._data.dtype)
+        with np.errstate(over="ignore", invalid="ignore"):  # uint8 fill_(-1) wraps, like torch
+            v = np.asarray(value).astype(t._data.dtype)
+        cls, inputs = FillBackward2, (t,)
+    else:
+        got = type(value).__name__
+        raise TypeError(
+            f"fill_() received an invalid combination of arguments - got ({got}), but expected "
+            f"one of:\n * (Tensor value)\n      didn't match because some of the arguments have "
+            f"invalid types: (!{got}!)\n * (Number value)\n      didn't match because some of "
+            f"the arguments have invalid types: (!{got}!)\n")
+    check_inplace(t, *inputs[1:])
+    out = np.full(t._data.shape, v, dtype=t._data.dtype)
+    scalar = cls is FillBackward2  # a number may fill an expanded tensor, a tensor may not
+    if needs_grad(*inputs) and t._data.dtype.kind == "f":
+        return finish_inplace(t, wrap(out, make_node(cls, inputs, out)), overlap_ok=scalar)
+    _write(t, out, check_dtype=False, overlap_ok=scalar)
+    bump_version(t)
     return t
+
+
+class CopyBackwards(Node):
+    """copy_: the old values get a zero gradient, the source the gradient (summed back to its
+    shape and cast to its dtype by the engine)."""
+    __slots__ = ()
+
+    def name(self) -> str:
+        return "torch::autograd::CopyBackwards"
+
+    def backward(self, ns, grad):
+        return (ns.zeros_like(grad) if self.needs(0) else None,
+                grad if self.needs(1) else None)
 
 
 def copy_(t: Tensor, src, non_blocking: bool = False) -> Tensor:
-    if needs_grad(t, src):
-        from .shape import expand, to_dtype
-        check_inplace(t)
-
-        def op(x, s):
-            return x * 0 + to_dtype(expand(s, t._data.shape), t.dtype)
-        snapshot = Tensor._make(t._data.copy(), t.grad_fn, t._requires_grad)
-        return finish_inplace(t, op(snapshot, src))
-    check_inplace(t)
-    _write(t, src._data if isinstance(src, Tensor) else np.asarray(src))
-    t._vc[0] += 1
+    if not isinstance(src, Tensor):
+        if not isinstance(src, (bool, int, float, np.number, np.bool_)) or \
+                isinstance(src, np.ndarray):
+            raise TypeError("copy_(): argument 'other' (position 1) must be Tensor, not "
+                            f"{_type_name(src)}")
+        src = Tensor._make(np.asarray(src))
+    check_inplace(t, src)
+    _check_partial_overlap(t, (src,))
+    x, s = t._data, src._data
+    if s.shape != x.shape:
+        try:
+            shape = np.broadcast_shapes(s.shape, x.shape)
+        except ValueError:
+            raise broadcast_error(x.shape, s.shape) from None
+        if shape != x.shape:
+            raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
+                               f"shape {list(shape)}")
+    if needs_grad(t, src) and x.dtype.kind == "f":
+        out = np.array(np.broadcast_to(s, x.shape), dtype=x.dtype)
+        return finish_inplace(t, wrap(out, make_node(CopyBackwards, (t, src), out)))
+    _write(t, s, check_dtype=False)
+    bump_version(t)
     return t
+
+
+def _type_name(obj) -> str:
+    tp = type(obj)
+    return tp.__name__ if tp.__module__ == "builtins" else f"{tp.__module__}.{tp.__name__}"

@@ -142,3 +142,455 @@ def dot(input, other):
 
 def mv(input, vec):
     return matmul(input, vec)
+
+
+# ---------------------------------------------------------------------------------------------
+# The rest of the products family: bmm, vdot, add{mm,mv,r,bmm}, baddbmm, tensordot, kron, cross.
+# ---------------------------------------------------------------------------------------------
+from .. import _dtype as D  # noqa: E402
+from ._registry import export  # noqa: E402
+from ._util import needs_grad1, wrap_dim  # noqa: E402
+
+
+def _tname(a: np.ndarray) -> str:
+    """PyTorch's ScalarType name: Float, Double, Long, ..."""
+    return D.from_numpy_dtype(a.dtype)._legacy[:-len("Tensor")]
+
+
+def _lname(a: np.ndarray) -> str:
+    """PyTorch's C++ type name: float, double, long int, ..."""
+    return _TYPE[D.from_numpy_dtype(a.dtype).name]
+
+
+def _not_impl(a: np.ndarray, kernel: str) -> None:
+    if a.dtype == np.bool_:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
+def _expand_to(x: np.ndarray, target: tuple) -> None:
+    """PyTorch's expand() check, for ``input`` of the add* ops."""
+    if x.ndim > len(target):
+        raise RuntimeError(
+            f"expand(torch.{D.from_numpy_dtype(x.dtype)._legacy}{{{_fmt(x.shape)}}}, size="
+            f"{_fmt(target)}): the number of sizes provided ({len(target)}) must be greater or "
+            f"equal to the number of dimensions in the tensor ({x.ndim})")
+    lead = len(target) - x.ndim
+    for i, s in enumerate(target[lead:], lead):
+        have = x.shape[i - lead]
+        if have != s and have != 1:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({s}) must match the existing size ({have}) at "
+                f"non-singleton dimension {i}.  Target sizes: {_fmt(target)}.  Tensor sizes: "
+                f"{_fmt(x.shape)}")
+
+
+def _scale(x: np.ndarray, c, name: str, strict: bool):
+    """``c * x`` in x's dtype. An integral tensor truncates a float coefficient (addmm, bmm
+    family) or rejects it (``strict``: addr), as PyTorch does."""
+    if x.dtype.kind in "iu" and isinstance(c, float):
+        if strict:
+            raise RuntimeError(f"For integral input tensors, argument {name} must not be a "
+                               "floating point number.")
+        c = int(c)
+    return x if c == 1 else x * x.dtype.type(c)
+
+
+def _addmm_forward(inp: np.ndarray, prod: np.ndarray, beta, alpha, strict=False) -> np.ndarray:
+    """beta * input + alpha * prod; beta = 0 ignores input entirely (NaN and inf too)."""
+    prod = _scale(prod, alpha, "alpha", strict)
+    if beta == 0 or (inp.dtype.kind in "iu" and not strict and int(beta) == 0):
+        return prod
+    return _scale(inp, beta, "beta", strict) + prod
+
+
+class _AddProductBackward(Node):
+    """Shared by the add* ops: d(beta*input + alpha*P(a, b)) = beta*grad for input, alpha times
+    the product rule for a and b (each op supplies P's two partial products)."""
+    __slots__ = ("beta", "alpha")
+
+    def backward(self, ns, grad, a, b):
+        return (grad * self.beta if self.needs(0) else None,
+                self.grad_a(ns, grad, b) * self.alpha if self.needs(1) else None,
+                self.grad_b(ns, grad, a) * self.alpha if self.needs(2) else None)
+
+
+class AddmmBackward0(_AddProductBackward):
+    """d(beta*C + alpha*A@B): gC = beta*g, gA = alpha * g @ B^T, gB = alpha * A^T @ g."""
+    __slots__ = ()
+    saved_names = ("mat1", "mat2")
+
+    def grad_a(self, ns, grad, b):
+        return ns.matmul(grad, ns.transpose(b, -1, -2))
+
+    def grad_b(self, ns, grad, a):
+        return ns.matmul(ns.transpose(a, -1, -2), grad)
+
+
+class AddbmmBackward0(AddmmBackward0):
+    """d(beta*C + alpha*sum_b A_b@B_b): gA_b = alpha * g @ B_b^T, gB_b = alpha * A_b^T @ g."""
+    __slots__ = ()
+    saved_names = ("batch1", "batch2")
+
+
+class BaddbmmBackward0(AddbmmBackward0):
+    """d(beta*C + alpha*A@B) batched: gA = alpha * g @ B^T, gB = alpha * A^T @ g."""
+    __slots__ = ()
+
+
+class AddmvBackward0(_AddProductBackward):
+    """d(beta*c + alpha*A@v): gc = beta*g, gA = alpha * outer(g, v), gv = alpha * A^T @ g."""
+    __slots__ = ()
+    saved_names = ("mat", "vec")
+
+    def grad_a(self, ns, grad, v):
+        return ns.unsqueeze_dims(grad, (-1,)) * ns.unsqueeze_dims(v, (0,))
+
+    def grad_b(self, ns, grad, a):
+        return ns.matmul(ns.transpose(a, 0, 1), grad)
+
+
+class AddrBackward0(_AddProductBackward):
+    """d(beta*C + alpha*outer(u, v)): gC = beta*g, gu = alpha * g @ v, gv = alpha * g^T @ u."""
+    __slots__ = ()
+    saved_names = ("vec1", "vec2")
+
+    def grad_a(self, ns, grad, v):
+        return ns.matmul(grad, v)
+
+    def grad_b(self, ns, grad, u):
+        return ns.matmul(ns.transpose(grad, 0, 1), u)
+
+
+def _add_product(cls, input, a, b, out, beta, alpha):
+    if not needs_grad(input, a, b):
+        return wrap(out)
+    node = make_node(cls, (input, a, b), out)
+    node.beta, node.alpha = beta, alpha
+    node.save(a if node.needs(2) else None, b if node.needs(1) else None)
+    return wrap(out, node)
+
+
+def _need_matrix(x: np.ndarray, name: str) -> None:
+    if x.ndim != 2:
+        raise RuntimeError(f"{name} must be a matrix, got {x.ndim}-D tensor")
+
+
+@export(method=True, inplace=True)
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    c, a, b = input._data, mat1._data, mat2._data
+    _need_matrix(a, "mat1")
+    _need_matrix(b, "mat2")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} "
+                           f"and {b.shape[0]}x{b.shape[1]})")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_tname(a)} and "
+                           f"{_tname(b)}")
+    if c.dtype != b.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_tname(c)} and "
+                           f"{_tname(b)}")
+    _expand_to(c, (a.shape[0], b.shape[1]))
+    _not_impl(a, "addmm_impl_cpu_")
+    out = _addmm_forward(c, a @ b, beta, alpha)
+    return _add_product(AddmmBackward0, input, mat1, mat2, out, beta, alpha)
+
+
+@export(method=True, inplace=True)
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    c, a, v = input._data, mat._data, vec._data
+    if a.ndim != 2 or v.ndim != 1 or c.ndim > 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {c.ndim}, {a.ndim}, {v.ndim}")
+    if a.shape[1] != v.shape[0] or (c.ndim == 1 and c.shape[0] not in (1, a.shape[0])):
+        raise RuntimeError(f"size mismatch, got input ({c.shape[0] if c.ndim else 1}), mat "
+                           f"({a.shape[0]}x{a.shape[1]}), vec ({v.shape[0]})")
+    if not c.dtype == a.dtype == v.dtype:
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {_tname(c)}, "
+                           f"{_tname(a)}, and {_tname(v)}")
+    _not_impl(a, "addmv_impl_cpu")
+    out = _addmm_forward(c, a @ v, beta, alpha)
+    return _add_product(AddmvBackward0, input, mat, vec, out, beta, alpha)
+
+
+@export(method=True, inplace=True)
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    u, v = vec1._data, vec2._data
+    for name, x in (("vec1", u), ("vec2", v)):
+        if x.ndim != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {x.ndim}-D")
+    rt = D.result_type(input, vec1, vec2).np
+    c = input._data.astype(rt, copy=False)
+    u, v = u.astype(rt, copy=False), v.astype(rt, copy=False)
+    _expand_to(c, (u.shape[0], v.shape[0]))
+    if rt == np.bool_:
+        out = (c & bool(beta) if beta else np.zeros_like(c)) | (np.outer(u, v) & bool(alpha))
+        out = np.array(np.broadcast_to(out, (u.shape[0], v.shape[0])))
+    else:
+        out = _addmm_forward(c, np.outer(u, v), beta, alpha, strict=True)
+    return _add_product(AddrBackward0, input, vec1, vec2, out, beta, alpha)
+
+
+@export(method=True, inplace=True)
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    c, a, b = input._data, batch1._data, batch2._data
+    if a.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if b.ndim != 3:
+        raise IndexError(f"Dimension out of range (expected to be in range of [-{b.ndim}, "
+                         f"{b.ndim - 1}], but got 2)")
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got "
+                           f"{a.shape[0]} and {b.shape[0]}")
+    if a.shape[2] != b.shape[1]:
+        raise RuntimeError(f"Incompatible matrix sizes for bmm ({a.shape[1]}x{a.shape[2]} and "
+                           f"{b.shape[1]}x{b.shape[2]})")
+    _expand_to(c, (a.shape[1], b.shape[2]))
+    if c.dtype != b.dtype or a.dtype != b.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_tname(c)} and "
+                           f"{_tname(b) if c.dtype != b.dtype else _tname(a)}")
+    _not_impl(a, "addbmm_impl_cpu_")
+    out = _addmm_forward(c, np.matmul(a, b).sum(0, dtype=a.dtype), beta, alpha)
+    return _add_product(AddbmmBackward0, input, batch1, batch2, out, beta, alpha)
+
+
+@export(method=True, inplace=True)
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    c, a, b = input._data, batch1._data, batch2._data
+    if a.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if b.ndim != 3:
+        raise IndexError(f"Dimension out of range (expected to be in range of [-{b.ndim}, "
+                         f"{b.ndim - 1}], but got 2)")
+    if c.dtype != a.dtype:
+        raise RuntimeError(f"Input dtypes must be the same, got: input {_lname(c)}, batch1: "
+                           f"{_lname(a)}, batch2: {_lname(b)}")
+    _expand_to(c, (a.shape[0], a.shape[1], b.shape[2]))
+    _bmm_checks(a, b)
+    out = _addmm_forward(c, np.matmul(a, b), beta, alpha)
+    return _add_product(BaddbmmBackward0, input, batch1, batch2, out, beta, alpha)
+
+
+def _bmm_checks(a: np.ndarray, b: np.ndarray) -> None:
+    if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"expected scalar type {_tname(a)} but found {_tname(b)}")
+    _not_impl(a, "bmm")
+
+
+@export(method=True)
+def bmm(input, mat2):
+    a, b = input._data, mat2._data
+    if a.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if b.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    _bmm_checks(a, b)
+    out = np.matmul(a, b)
+    if not needs_grad(input, mat2):
+        return wrap(out)
+    node = make_node(BmmBackward0, (input, mat2), out)
+    node.xdim = node.ydim = 3
+    node.save(input if node.needs(1) else None, mat2 if node.needs(0) else None)
+    return wrap(out, node)
+
+
+class VdotBackward0(Node):
+    """d(sum x*y): gx = g*y, gy = g*x (real tensors: no conjugation)."""
+    __slots__ = ()
+    saved_names = ("self", "other")
+
+    def backward(self, ns, grad, x, y):
+        return (grad * y if self.needs(0) else None, grad * x if self.needs(1) else None)
+
+
+@export(method=True)
+def vdot(input, other):
+    x, y = input._data, other._data
+    if x.ndim != 1 or y.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {x.ndim}D and {y.ndim}D tensors")
+    if x.dtype != y.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                           f"{_tname(x)} and {_tname(y)}")
+    if x.shape != y.shape:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{x.shape[0]}] and src "
+                           f"[{y.shape[0]}] to have the same number of elements, but got "
+                           f"{x.shape[0]} and {y.shape[0]} elements respectively")
+    _not_impl(x, "dot")
+    out = np.asarray(np.dot(x, y))
+    if not needs_grad(input, other):
+        return wrap(out)
+    node = make_node(VdotBackward0, (input, other), out)
+    node.save(input if node.needs(1) else None, other if node.needs(0) else None)
+    return wrap(out, node)
+
+
+@export(torch=False, linalg="vecdot")
+def vecdot(x, y, *, dim=-1, out=None):
+    """PyTorch's composite: vdot for two vectors, else (x * y).sum(dim) (SumBackward1)."""
+    from .pointwise import mul
+    from .reduction import sum as rsum
+    a, b = x._data, y._data
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found x "
+                           f"of type {_tname(a)} and y of type {_tname(b)} instead")
+    if a.dtype.kind != "f":
+        raise RuntimeError("linalg.vecdot: Expected a floating point or complex tensor as input. "
+                           f"Got {_tname(a)}")
+    if a.ndim == 1 and b.ndim == 1:
+        return vdot(x, y)
+    return rsum(mul(x, y), dim)
+
+
+@export(torch=False, linalg="matmul")
+def linalg_matmul(input, other, *, out=None):
+    return matmul(input, other)
+
+
+# ------------------------------------------------------------------ tensordot, kron (composite)
+def _int_list(v, name: str, pos: int) -> list:
+    from .._tensor import Tensor as _T
+    if isinstance(v, _T):
+        v = v._data.tolist()
+    if isinstance(v, (int, np.integer)):
+        raise TypeError(f"tensordot(): argument '{name}' (position {pos}) must be tuple of ints, "
+                        f"not int")
+    return [int(d) for d in v]
+
+
+@export()
+def tensordot(a, b, dims=2, out=None):
+    """PyTorch's composite: sum broadcast dims, permute, reshape, mm, reshape (ViewBackward0)."""
+    from . import reduction, shape
+    from .._tensor import Tensor as _T
+    if isinstance(dims, _T):
+        dims = dims._data.tolist()
+    if isinstance(dims, (int, np.integer)):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > a.ndim or dims > b.ndim:
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+        d1, d2 = list(range(-dims, 0)), list(range(dims))
+    else:
+        d1, d2 = _int_list(dims[0], "dims_self", 3), _int_list(dims[1], "dims_other", 4)
+    if len(d1) != len(d2):
+        raise RuntimeError("both dimension lists should have same length")
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    w1 = [wrap_dim(d, a.ndim) for d in d1]
+    w2 = [wrap_dim(d, b.ndim) for d in d2]
+    for w in (w1, w2):
+        for d in w:
+            if w.count(d) > 1:
+                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    t1, t2 = a, b
+    for i, (x, y) in enumerate(zip(w1, w2)):
+        s1, s2 = t1._data.shape[x], t2._data.shape[y]
+        if s2 == 1:
+            t1 = reduction.sum(t1, x, keepdim=True)
+        elif s1 == 1:
+            t2 = reduction.sum(t2, y, keepdim=True)
+        elif s1 != s2:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {s1} in "
+                               f"dim {d1[i]} and second has size {s2} in dim {d2[i]}")
+    free1 = [d for d in range(a.ndim) if d not in w1]
+    free2 = [d for d in range(b.ndim) if d not in w2]
+    sh1, sh2 = t1._data.shape, t2._data.shape
+    size = int(np.prod([sh1[d] for d in w1], dtype=np.int64))
+    out_shape = [sh1[d] for d in free1] + [sh2[d] for d in free2]
+    p1 = shape.permute(t1, free1 + w1)
+    p2 = shape.permute(t2, w2 + free2)
+    m1 = shape.reshape(p1, int(np.prod([sh1[d] for d in free1], dtype=np.int64)), size)
+    m2 = shape.reshape(p2, size, int(np.prod([sh2[d] for d in free2], dtype=np.int64)))
+    return shape.reshape(mm(m1, m2), out_shape)
+
+
+def _unsafe_view(t, new_shape):
+    """at::_unsafe_view: a reshape recorded as UnsafeViewBackward0 (no shared version counter)."""
+    from .shape import UnsafeViewBackward0 as _ShapeUnsafeView
+    x = t._data
+    out = x.reshape(new_shape)
+    if not needs_grad1(t):
+        return wrap(out)
+    node = make_node(_ShapeUnsafeView, (t,), out)
+    node.shape = x.shape
+    return wrap(out, node)
+
+
+@export(method=True)
+def kron(input, other):
+    """PyTorch's composite: interleave the dims of both, multiply, merge (UnsafeViewBackward0)."""
+    from .pointwise import mul
+    n = max(input.ndim, other.ndim)
+    sa = (1,) * (n - input.ndim) + tuple(input._data.shape)
+    sb = (1,) * (n - other.ndim) + tuple(other._data.shape)
+    ra = [v for s in sa for v in (s, 1)]
+    rb = [v for s in sb for v in (1, s)]
+    prod = mul(_unsafe_view(input, ra), _unsafe_view(other, rb))
+    return _unsafe_view(prod, tuple(x * y for x, y in zip(sa, sb)))
+
+
+# ------------------------------------------------------------------ cross
+class LinalgCrossBackward0(Node):
+    """d(x × y): gx = y × g, gy = g × x."""
+    __slots__ = ("dim",)
+    saved_names = ("self", "other")
+
+    def backward(self, ns, grad, x, y):
+        d = self.dim
+        return (ns.cross(y, grad, d) if self.needs(0) else None,
+                ns.cross(grad, x, d) if self.needs(1) else None)
+
+
+def _cross(input, other, dim, name="linalg.cross"):
+    x, y = input._data, other._data
+    if x.ndim != y.ndim:
+        raise RuntimeError(f"{name}: inputs must have the same number of dimensions.")
+    d = wrap_dim(dim, x.ndim)
+    if x.shape[d] != 3 or y.shape[d] != 3:
+        raise RuntimeError(f"{name}: inputs dimension {dim} must have length 3. Got "
+                           f"{x.shape[d]} and {y.shape[d]}")
+    from ._util import check_broadcast
+    check_broadcast(x, y)
+    if x.dtype != y.dtype:
+        raise RuntimeError(f"expected scalar type {_tname(x)} but found {_tname(y)}")
+    _not_impl(x, "cross")
+    out = np.cross(x, y, axis=d)
+    if out.dtype != x.dtype:
+        out = out.astype(x.dtype)
+    if not needs_grad(input, other):
+        return wrap(out)
+    node = make_node(LinalgCrossBackward0, (input, other), out)
+    node.dim = d - x.ndim
+    node.save(input if node.needs(1) else None, other if node.needs(0) else None)
+    return wrap(out, node)
+
+
+@export(torch=False, linalg="cross")
+def linalg_cross(input, other, *, dim=-1):
+    return _cross(input, other, dim)
+
+
+_warned_cross = False
+
+
+@export(method=True)
+def cross(input, other, dim=None):
+    global _warned_cross
+    if dim is None:
+        if not _warned_cross:
+            import warnings
+            _warned_cross = True
+            warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\n"
+                          "Please either pass the dim explicitly or simply use "
+                          "torch.linalg.cross.\nThe default value of dim will change to agree "
+                          "with that of linalg.cross in a future release.", UserWarning,
+                          stacklevel=2)
+        sizes = input._data.shape
+        dim = next((i for i, s in enumerate(sizes) if s == 3), None)
+        if dim is None:
+            raise RuntimeError("no dimension of size 3 in input")
+    return _cross(input, other, dim)
+
+
+from . import linalg_norm  # noqa: E402,F401 - norms and cdist (registered there)

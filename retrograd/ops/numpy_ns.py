@@ -12,7 +12,6 @@ from .indexing import np_index_acc
 cos = np.cos
 sin = np.sin
 log = np.log
-sign = np.sign
 matmul = np.matmul
 flip = np.flip
 
@@ -73,3 +72,129 @@ def zeros(shape, dtype):
 
 def stack(arrays, dim):
     return np.stack(arrays, axis=dim)
+
+
+# -- elementwise and activation families: exp/log/hyperbolic, special functions, dim sums --------
+exp = np.exp
+sqrt = np.sqrt
+tanh = np.tanh
+sinh = np.sinh
+cosh = np.cosh
+log1p = np.log1p
+trunc = np.trunc
+
+
+def sigmoid(x):
+    from .pointwise import _sigmoid_array
+    return _sigmoid_array(np.asarray(x))
+
+
+def softplus(x):
+    """log(1 + e^x), without overflow."""
+    return np.logaddexp(0, x)
+
+
+def erf(x):
+    from .elementwise_special import erf as k
+    return k(x).astype(np.asarray(x).dtype, copy=False)
+
+
+def erfinv(x):
+    from .elementwise_special import erfinv as k
+    return k(x).astype(np.asarray(x).dtype, copy=False)
+
+
+def digamma(x):
+    from .elementwise_special import digamma as k
+    return k(x).astype(np.asarray(x).dtype, copy=False)
+
+
+def polygamma(n, x):
+    from .elementwise_special import polygamma as k
+    return k(n, x).astype(np.asarray(x).dtype, copy=False)
+
+
+def sum_dims(x, dims, keepdim):
+    return np.sum(x, axis=tuple(dims), keepdims=keepdim)
+
+
+def cat(arrays, dim):
+    return np.concatenate(arrays, axis=dim)
+
+
+# -- reduction family: scans and abs -------------------------------------------------------------
+abs = np.abs  # noqa: A001
+
+
+def cumsum(x, dim):
+    return np.cumsum(x, axis=dim)
+
+
+def cumprod(x, dim):
+    return np.cumprod(x, axis=dim)
+
+
+def logcumsumexp(x, dim):
+    return np.logaddexp.accumulate(x, axis=dim)
+
+
+# -- linalg family: products, solves and decompositions used inside linalg formulas -------------
+def cross(a, b, dim):
+    return np.cross(a, b, axis=dim)
+
+
+def inv(a):
+    from .decomposition import np_inv
+    return np_inv(a)
+
+
+def det(a):
+    return np.asarray(np.linalg.det(a))
+
+
+def solve(a, b):
+    """a X = b for matrices b (batched)."""
+    from .decomposition import _np_solve
+    return _np_solve(a, b, True)
+
+
+def solve_triangular(a, b, upper, left, unitriangular):
+    from .decomposition import np_solve_triangular
+    return np_solve_triangular(a, b, upper, left, unitriangular)
+
+
+def matrix_exp(a):
+    from .decomposition_matrix import np_matrix_exp
+    return np_matrix_exp(a)
+
+
+def pinv(a):
+    from .decomposition_spectral import np_pinv
+    return np_pinv(a)
+
+
+# -- shape / indexing family: gather/scatter, index_*, masked_*, take/put, roll, rot90, tril/triu,
+# diagonal (the forward kernels double as these formula functions)
+from .scatter import np_gather as gather, np_scatter as scatter  # noqa: E402,F401
+from .scatter import np_scatter_add as scatter_add, np_scatter_reduce as scatter_reduce  # noqa: E402,F401
+from .indexing_select import (np_index_add as index_add, np_index_fill as index_fill,  # noqa: E402,F401
+                              np_index_select as index_select, np_put as put, np_take as take)
+from .indexing_masked import (np_masked_fill as masked_fill,  # noqa: E402,F401
+                              np_masked_scatter as masked_scatter,
+                              np_masked_select as masked_select)
+from .shape_copy import np_roll as roll, np_rot90 as rot90, np_tril as tril, np_triu as triu  # noqa: E402,F401
+
+
+def diagonal(x, offset, dim1, dim2):
+    return np.diagonal(x, offset, dim1, dim2)
+
+
+def svd(a):
+    """Reduced SVD: (U, S, Vh)."""
+    from .decomposition_spectral import _np_svd
+    return _np_svd(np.asarray(a), False)
+
+
+def sign(x):
+    from .pointwise import _sign_array  # sign(nan) = 0, as in PyTorch
+    return _sign_array(np.asarray(x))

@@ -32,14 +32,12 @@ class AddBackward0(Node):
 
 
 def add(input, other, *, alpha=1):
-    if alpha != 1:
-        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     x, y = binary_arrays(input, other)
-    out = x + y
+    out = x + y if alpha == 1 else x + y * alpha
     if not needs_grad(input, other):
         return wrap(out)
     node = make_node(AddBackward0, (input, other), out)
-    node.alpha = 1
+    node.alpha = alpha
     return wrap(out, node)
 
 
@@ -113,9 +111,22 @@ class DivBackward0(Node):
                 -grad * x / (y * y) if self.needs(1) else None)
 
 
+class DivBackward2(Node):
+    """div with rounding_mode: piecewise constant, so the gradient is zero (PyTorch)."""
+    __slots__ = ()
+
+    def backward(self, ns, grad):
+        return (ns.zeros_like(grad) if self.needs(0) else None,
+                ns.zeros_like(grad) if self.needs(1) else None)
+
+
 def div(input, other, *, rounding_mode=None):
     if rounding_mode is not None:
-        return _div_rounding(input, other, rounding_mode)
+        out = _div_rounding(input, other, rounding_mode)
+        if out._data.dtype.kind == "f" and needs_grad(input, other):
+            out.grad_fn = make_node(DivBackward2, (input, other), out._data)
+            out._requires_grad = True
+        return out
     x, y = binary_arrays(input, other, floating=True)
     with _quiet():
         out = x / y
@@ -386,7 +397,10 @@ class SigmoidBackward0(Node):
 
 
 def _sigmoid_array(x: np.ndarray) -> np.ndarray:
-    # exp of a negative argument only, so no overflow warning for large |x|.
+    # exp of a negative argument only, so no overflow warning for large |x|; float16 is
+    # computed in float32 and rounded once, like PyTorch.
+    if x.dtype == np.float16:
+        return _sigmoid_array(x.astype(np.float32)).astype(np.float16)
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
@@ -418,8 +432,15 @@ class SignBackward0(Node):
         return (ns.zeros_like(grad),)
 
 
+def _sign_array(x: np.ndarray) -> np.ndarray:
+    s = np.sign(x)
+    if x.dtype.kind == "f":
+        s = np.where(np.isnan(s), 0, s).astype(x.dtype, copy=False)  # PyTorch: sign(nan) = 0
+    return s
+
+
 def sign(input):
-    return _unary(SignBackward0, input, np.sign(input._data), save_input=False)
+    return _unary(SignBackward0, input, _sign_array(input._data), save_input=False)
 
 
 # -- clamp, maximum/minimum, where ------------------------------------------------------------
@@ -498,12 +519,48 @@ def _clamp_tensor(input, lo, hi):
     return wrap(np.array(out), node)
 
 
+class ClampMinBackward0(Node):
+    """d max(x, lo)/dx = 1 where x >= lo (the boundary passes)."""
+    __slots__ = ("min",)
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        return (ns.where(x >= self.min, grad, 0.0),)
+
+
+class ClampMaxBackward0(Node):
+    """d min(x, hi)/dx = 1 where x <= hi (the boundary passes)."""
+    __slots__ = ("max",)
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        return (ns.where(x <= self.max, grad, 0.0),)
+
+
+def _clamp_one(cls, input, bound, is_min: bool):
+    if type(bound) is Tensor:
+        return _clamp_tensor(input, bound if is_min else None, None if is_min else bound)
+    x = input._data
+    if x.dtype.kind != "f" and isinstance(bound, float):
+        x = x.astype(np.float32)
+    out = np.maximum(x, bound) if is_min else np.minimum(x, bound)
+    if not needs_grad1(input):
+        return wrap(out)
+    node = make_node(cls, (input,), out)
+    if is_min:
+        node.min = bound
+    else:
+        node.max = bound
+    node.save(input)
+    return wrap(out, node)
+
+
 def clamp_min(input, min):  # noqa: A002
-    return clamp(input, min=min)
+    return _clamp_one(ClampMinBackward0, input, min, True)
 
 
 def clamp_max(input, max):  # noqa: A002
-    return clamp(input, max=max)
+    return _clamp_one(ClampMaxBackward0, input, max, False)
 
 
 class MaximumBackward0(Node):

@@ -1,10 +1,22 @@
-"""Reductions: sum, mean, max/min (whole tensor and along a dim), and the engine's sum_to_size."""
+"""Reductions: sum, mean, prod, nansum/nanmean, max/min, amax/amin, aminmax, argmax/argmin,
+all/any, count_nonzero, and the engine's sum_to_size.
+
+Statistics (var, std, norm) live in ``reduction_stats.py``, scans (cumsum, cumprod, cummax,
+logcumsumexp) in ``reduction_cum.py``; both are imported at the bottom of this module.
+"""
 from __future__ import annotations
+
+import operator
 
 import numpy as np
 
 from ..autograd.node import Node, SavedOutput
+from ._registry import export
 from ._util import Tensor, make_node, needs_grad1, wrap, wrap_dims, wrap_dim
+
+
+def _quiet():
+    return np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore")
 
 
 def _reduced_dims(input: Tensor, dim) -> tuple | None:
@@ -15,6 +27,25 @@ def _reduced_dims(input: Tensor, dim) -> tuple | None:
     return () if input._data.ndim == 0 else dims  # dim 0 of a 0-d tensor reduces nothing
 
 
+def _all_dims(ndim: int, dims) -> tuple:
+    """The reduced dims as a tuple (``None`` meaning every dim)."""
+    return tuple(range(ndim)) if dims is None else dims
+
+
+def _numel(shape, dims) -> int:
+    if dims is None:
+        return int(np.prod(shape, dtype=np.int64))
+    return int(np.prod([shape[d] for d in dims], dtype=np.int64))
+
+
+def _unsqueeze_reduced(ns, t, ndim, dims, keepdim):
+    """A reduced result (or its gradient) with the reduced dims put back as size 1."""
+    if keepdim or ndim == 0:
+        return t
+    dims = _all_dims(ndim, dims)
+    return ns.unsqueeze_dims(t, dims) if dims else t
+
+
 def _restore_dims(ns, grad, shape, dims, keepdim):
     """Broadcast a reduced gradient back to the input's shape."""
     if dims is not None and not keepdim and len(shape) > 0:
@@ -22,6 +53,24 @@ def _restore_dims(ns, grad, shape, dims, keepdim):
     return ns.expand(grad, shape)
 
 
+def _dtype_name(np_dtype) -> str:
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool"}[np.dtype(np_dtype).name]
+
+
+def _check_nonempty(name: str, x: np.ndarray, dims, *, kind=IndexError) -> None:
+    """torch's error for reducing an empty dim with an op that has no identity (max, amax...)."""
+    if x.size:
+        return
+    if dims is None:
+        dims = tuple(range(x.ndim))
+    for d in dims:
+        if x.shape[d] == 0:
+            raise kind(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
+# -- sum / mean ------------------------------------------------------------------------------
 class SumBackward0(Node):
     """d sum(x)/dx = 1 everywhere: the gradient broadcast back to x's shape."""
     __slots__ = ("shape",)
@@ -47,7 +96,11 @@ def _sum_dtype(x: np.ndarray, dtype):
 def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
     x = input._data
     dims = _reduced_dims(input, dim)
-    out = x.sum(axis=dims, keepdims=keepdim, dtype=_sum_dtype(x, dtype))
+    if x.dtype.kind == "f":  # inf - inf is NaN without a warning, as in PyTorch
+        with _quiet():
+            out = x.sum(axis=dims, keepdims=keepdim, dtype=_sum_dtype(x, dtype))
+    else:
+        out = x.sum(axis=dims, keepdims=keepdim, dtype=_sum_dtype(x, dtype))
     if dim is None:
         if not needs_grad1(input):
             return wrap(out)
@@ -95,18 +148,15 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         x = x.astype(dtype.np)
     if x.dtype.kind != "f":
-        name = {"i": "Long", "b": "Bool", "u": "Byte"}.get(x.dtype.kind, str(x.dtype))
-        if x.dtype == np.int32:
-            name = "Int"
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
-                           f"floating point or complex dtype. Got: {name}")
+                           f"floating point or complex dtype. Got: {_dtype_name(x.dtype)}")
     dims = _reduced_dims(input, dim)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with _quiet():
         out = x.mean(axis=dims, keepdims=keepdim) if x.size else \
             np.full(np.sum(x, axis=dims, keepdims=keepdim).shape, np.nan, dtype=x.dtype)
     if not needs_grad1(input):
         return wrap(out)
-    n = x.size if dims is None else int(np.prod([x.shape[d] for d in dims]))
+    n = _numel(x.shape, dims)
     if dim is None:
         node = make_node(MeanBackward0, (input,), np.asarray(out))
         node.shape, node.n = x.shape, n
@@ -116,37 +166,169 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     return wrap(out, node)
 
 
-# -- max / min ------------------------------------------------------------------------------------
+# -- nansum / nanmean ------------------------------------------------------------------------
+class NansumBackward0(Node):
+    """d nansum(x)/dx = 1 where x is not NaN, 0 at the NaNs."""
+    __slots__ = ("dims", "keepdim")
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        g = _restore_dims(ns, grad, x.shape, self.dims, self.keepdim)
+        return (ns.where(x != x, 0.0, g),)
+
+
+@export(method=True)
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    x = input._data
+    dims = _reduced_dims(input, dim)
+    with _quiet():
+        out = np.nansum(x, axis=dims, keepdims=keepdim, dtype=_sum_dtype(x, dtype)) \
+            if x.dtype.kind == "f" else \
+            x.sum(axis=dims, keepdims=keepdim, dtype=_sum_dtype(x, dtype))
+    out = np.asarray(out)
+    if dtype is None and x.dtype.kind == "f":
+        out = out.astype(x.dtype, copy=False)
+    if not needs_grad1(input):
+        return wrap(out)
+    node = make_node(NansumBackward0, (input,), out)
+    node.dims, node.keepdim = dims, keepdim
+    node.save(input)
+    return wrap(out, node)
+
+
+@export(method=True)
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """torch's composite: nansum(x) / (number of non-NaN elements)."""
+    if input._data.dtype.kind != "f":
+        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
+                           f"but got {_dtype_name(input._data.dtype)}")
+    from .pointwise import div
+    dims = _reduced_dims(input, dim)
+    counts = np.sum(~np.isnan(input._data), axis=dims, keepdims=keepdim)
+    with _quiet():
+        return div(nansum(input, dim, keepdim, dtype=dtype), wrap(np.asarray(counts)))
+
+
+# -- prod ------------------------------------------------------------------------------------
+def _prod_safe_zeros(ns, grad, inp, dim: int):
+    """d prod/dx_i = prod of the other elements along ``dim``, without dividing by zero:
+    exclusive cumulative products from the left and from the right (PyTorch's
+    prod_safe_zeros_backward). ``grad`` has the reduced dim kept (size 1)."""
+    n = inp.shape[dim]
+    if n == 1:
+        return grad
+    pre = (slice(None),) * dim
+    ones = ns.zeros_like(inp[pre + (slice(0, 1),)]) + 1
+    left = ns.cumprod(ns.cat([ones, inp[pre + (slice(0, n - 1),)]], dim), dim)
+    rev = ns.flip(inp[pre + (slice(1, n),)], (dim,))
+    right = ns.flip(ns.cumprod(ns.cat([ones, rev], dim), dim), (dim,))
+    return grad * (left * right)
+
+
+class ProdBackward0(Node):
+    """d prod(x)/dx_i = prod of the other elements (result / x_i when x has no zeros)."""
+    __slots__ = ("shape", "has_zero")
+    saved_names = ("self", "result")
+
+    def backward(self, ns, grad, x, result):
+        if len(self.shape) == 0:
+            return (grad,)
+        if not self.has_zero:
+            with _quiet():
+                return (grad * (result / x),)
+        flat = ns.reshape(x, (-1,))
+        return (ns.reshape(_prod_safe_zeros(ns, ns.reshape(grad, (1,)), flat, 0), self.shape),)
+
+
+class ProdBackward1(Node):
+    """d prod(x, dim)/dx_i = product of the other elements of x_i's slice."""
+    __slots__ = ("shape", "dim", "keepdim", "has_zero")
+    saved_names = ("self", "result")
+
+    def backward(self, ns, grad, x, result):
+        if len(self.shape) == 0:
+            return (grad,)
+        if not self.keepdim:
+            grad = ns.unsqueeze_dims(grad, (self.dim,))
+            result = ns.unsqueeze_dims(result, (self.dim,))
+        if not self.has_zero:
+            with _quiet():
+                return (grad * (result / x),)
+        return (_prod_safe_zeros(ns, grad, x, self.dim),)
+
+
+@export(method=True)
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
+    x = input._data
+    if dtype is not None:
+        x = x.astype(dtype.np)
+    odt = np.int64 if x.dtype.kind in "iub" else x.dtype
+    if dim is None:
+        d, keepdim = None, False
+    else:
+        d = wrap_dim(dim, x.ndim)
+    with _quiet():
+        out = np.asarray(np.prod(x, axis=() if x.ndim == 0 and d is not None else d,
+                                 keepdims=keepdim, dtype=odt))
+    if not needs_grad1(input):
+        return wrap(out)
+    if d is None:
+        node = make_node(ProdBackward0, (input,), out)
+    else:
+        node = make_node(ProdBackward1, (input,), out)
+        node.dim, node.keepdim = d, keepdim
+    node.shape, node.has_zero = x.shape, bool((x == 0).any())
+    res = wrap(out, node)
+    node.save(input, SavedOutput(res))
+    return res
+
+
+# -- named tuples ----------------------------------------------------------------------------
 class _ReturnTypes(tuple):
-    """torch.return_types.max and friends: a (values, indices) named tuple."""
+    """torch.return_types.max and friends: a named tuple of tensors."""
 
     __slots__ = ()
     _name = "max"
+    _fields = ("values", "indices")
 
-    def __new__(cls, values, indices):
-        return tuple.__new__(cls, (values, indices))
+    def __new__(cls, *items):
+        if len(items) == 1:  # torch.return_types.max((values, indices))
+            items = tuple(items[0])
+        return tuple.__new__(cls, items)
 
-    @property
-    def values(self):
-        return self[0]
-
-    @property
-    def indices(self):
-        return self[1]
+    n_fields = property(lambda self: len(self._fields))
+    n_sequence_fields = n_fields
 
     def __repr__(self) -> str:
-        return (f"torch.return_types.{self._name}(\nvalues={self[0]!r},\n"
-                f"indices={self[1]!r})")
+        body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
+        return f"torch.return_types.{self._name}(\n{body})"
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        return (type(self), (tuple(self),))
 
 
-class return_max(_ReturnTypes):
-    __slots__ = ()
-    _name = "max"
+def _return_type(name: str, fields=("values", "indices")) -> type:
+    attrs = {"__slots__": (), "_name": name, "_fields": fields, "__qualname__": name}
+    for i, f in enumerate(fields):
+        attrs[f] = property(operator.itemgetter(i))
+    return type(name, (_ReturnTypes,), attrs)
 
 
-class return_min(_ReturnTypes):
-    __slots__ = ()
-    _name = "min"
+return_max = _return_type("max")
+return_min = _return_type("min")
+return_aminmax = _return_type("aminmax", ("min", "max"))
+
+
+# -- max / min -------------------------------------------------------------------------------
+def _evenly_distribute(ns, grad, x, result):
+    """The gradient of a whole-tensor max/min/median: split evenly among the elements equal to
+    the result (among the NaNs when the result is NaN), PyTorch's evenly_distribute_backward."""
+    mask = (x == result) | ((x != x) & (result != result))
+    return ns.where(mask, grad / ns.count(mask), 0.0)
 
 
 class _MaxMinAllBackward(Node):
@@ -155,15 +337,16 @@ class _MaxMinAllBackward(Node):
     saved_names = ("self", "result")
 
     def backward(self, ns, grad, x, result):
-        mask = x == result
-        return (ns.where(mask, grad / ns.count(mask), 0.0),)
+        return (_evenly_distribute(ns, grad, x, result),)
 
 
 class MaxBackward1(_MaxMinAllBackward):
+    """d max(x)/dx: 1/k at each of the k maximal elements (the NaNs, if any), else 0."""
     __slots__ = ()
 
 
 class MinBackward1(_MaxMinAllBackward):
+    """d min(x)/dx: 1/k at each of the k minimal elements (the NaNs, if any), else 0."""
     __slots__ = ()
 
 
@@ -179,10 +362,12 @@ class _MaxMinDimBackward(Node):
 
 
 class MaxBackward0(_MaxMinDimBackward):
+    """d max(x, dim)/dx: 1 at the reported (first maximal) index of each slice, else 0."""
     __slots__ = ()
 
 
 class MinBackward0(_MaxMinDimBackward):
+    """d min(x, dim)/dx: 1 at the reported (first minimal) index of each slice, else 0."""
     __slots__ = ()
 
 
@@ -197,8 +382,6 @@ def _maxmin(input, dim, keepdim, is_max: bool, other=None):
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel()"
                                " == 0. Specify the reduction dim with the 'dim' argument.")
         out = x.max() if is_max else x.min()
-        if np.isnan(x).any() if x.dtype.kind == "f" else False:
-            out = x.dtype.type(np.nan)
         if not needs_grad1(input):
             return wrap(out)
         node = make_node(MaxBackward1 if is_max else MinBackward1, (input,), np.asarray(out))
@@ -239,24 +422,153 @@ def min(input, dim=None, keepdim=False):  # noqa: A001
 
 
 def argmax(input, dim=None, keepdim=False):
-    x = input._data
-    if dim is None:
-        return wrap(np.asarray(np.argmax(x), dtype=np.int64))
-    return wrap(np.argmax(x, axis=wrap_dim(dim, x.ndim), keepdims=keepdim).astype(np.int64))
+    return _argmaxmin(input, dim, keepdim, np.argmax, "argmax")
 
 
 def argmin(input, dim=None, keepdim=False):
+    return _argmaxmin(input, dim, keepdim, np.argmin, "argmin")
+
+
+def _argmaxmin(input, dim, keepdim, fn, name):
+    x = input._data
+    if x.dtype == np.bool_:
+        raise RuntimeError(f"{name}(): does not support bool input")
+    if dim is None:
+        if x.size == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                               "input.numel() == 0.")
+        out = np.asarray(fn(x), dtype=np.int64)
+        return wrap(out.reshape((1,) * x.ndim) if keepdim else out)
+    d = wrap_dim(dim, x.ndim)
+    if x.ndim == 0:
+        return wrap(np.zeros((), np.int64))
+    if x.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    return wrap(fn(x, axis=d, keepdims=keepdim).astype(np.int64))
+
+
+# -- amax / amin / aminmax -------------------------------------------------------------------
+def _scale_grad_by_count(ns, grad, x, result, dims, keepdim):
+    """amax/amin: the gradient shared evenly among the elements equal to the result
+    (PyTorch's scale_grad_by_count; NaN results give NaN gradients, as there)."""
+    ndim = len(x.shape)
+    g = _unsqueeze_reduced(ns, grad, ndim, dims, keepdim)
+    r = _unsqueeze_reduced(ns, result, ndim, dims, keepdim)
+    mask = r == x
+    with _quiet():
+        return (g / ns.sum_dims(mask, dims, True)) * mask
+
+
+class AmaxBackward0(Node):
+    """d amax(x)/dx: the gradient split evenly among the maximal elements of each slice."""
+    __slots__ = ("dims", "keepdim")
+    saved_names = ("self", "result")
+
+    def backward(self, ns, grad, x, result):
+        return (_scale_grad_by_count(ns, grad, x, result, self.dims, self.keepdim),)
+
+
+class AminBackward0(AmaxBackward0):
+    """d amin(x)/dx: the gradient split evenly among the minimal elements of each slice."""
+    __slots__ = ()
+
+
+def _amaxmin(input, dim, keepdim, is_max: bool):
+    x = input._data
+    name = "amax" if is_max else "amin"
+    dims = _reduced_dims(input, dim)
+    if x.ndim == 0:
+        dims = None
+    if dims is None and x.size == 0:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() "
+                           "== 0. Specify the reduction dim with the 'dim' argument.")
+    _check_nonempty(name, x, dims)
+    out = np.asarray((np.max if is_max else np.min)(x, axis=dims, keepdims=keepdim))
+    if not needs_grad1(input):
+        return wrap(out)
+    node = make_node(AmaxBackward0 if is_max else AminBackward0, (input,), out)
+    node.dims, node.keepdim = _all_dims(x.ndim, dims), keepdim
+    res = wrap(out, node)
+    node.save(input, SavedOutput(res))
+    return res
+
+
+@export(method=True)
+def amax(input, dim=(), keepdim=False):
+    return _amaxmin(input, dim, keepdim, True)
+
+
+@export(method=True)
+def amin(input, dim=(), keepdim=False):
+    return _amaxmin(input, dim, keepdim, False)
+
+
+class AminmaxBackward0(Node):
+    """aminmax: amin's gradient plus amax's gradient (each split evenly among ties)."""
+    __slots__ = ("dims", "keepdim")
+    saved_names = ("self", "max", "min")
+    num_outputs = 2
+
+    def apply(self, ns, grads, as_tensors):
+        x, mx, mn = self.unpack(as_tensors)
+        g_min, g_max = grads
+        out = None
+        if g_min is not None:
+            out = _scale_grad_by_count(ns, g_min, x, mn, self.dims, self.keepdim)
+        if g_max is not None:
+            gm = _scale_grad_by_count(ns, g_max, x, mx, self.dims, self.keepdim)
+            out = gm if out is None else out + gm
+        return (out,)
+
+
+@export(method=True)
+def aminmax(input, *, dim=None, keepdim=False):
     x = input._data
     if dim is None:
-        return wrap(np.asarray(np.argmin(x), dtype=np.int64))
-    return wrap(np.argmin(x, axis=wrap_dim(dim, x.ndim), keepdims=keepdim).astype(np.int64))
+        if x.size == 0:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                               "operation has no identity.")
+        dims = None
+    else:
+        d = wrap_dim(dim, x.ndim)
+        dims = None if x.ndim == 0 else (d,)
+        if x.ndim and x.shape[d] == 0:
+            raise IndexError(f"aminmax: Expected reduction dim {d} to have non-zero size.")
+    lo = np.asarray(np.min(x, axis=dims, keepdims=keepdim))
+    hi = np.asarray(np.max(x, axis=dims, keepdims=keepdim))
+    if not needs_grad1(input):
+        return return_aminmax(wrap(lo), wrap(hi))
+    node = make_node(AminmaxBackward0, (input,), lo)
+    node.dims, node.keepdim = _all_dims(x.ndim, dims), keepdim
+    t_lo, t_hi = wrap(lo, node), wrap(hi, node)
+    t_hi._extra().out_nr = 1
+    node.save(input, SavedOutput(t_hi), SavedOutput(t_lo))
+    return return_aminmax(t_lo, t_hi)
 
 
+# -- all / any / count_nonzero ---------------------------------------------------------------
 def all(input, dim=None, keepdim=False):  # noqa: A001
     dims = _reduced_dims(input, dim)
-    return wrap(np.all(input._data, axis=dims, keepdims=keepdim))
+    return wrap(_logical(np.all, input._data, dims, keepdim))
 
 
 def any(input, dim=None, keepdim=False):  # noqa: A001
     dims = _reduced_dims(input, dim)
-    return wrap(np.any(input._data, axis=dims, keepdims=keepdim))
+    return wrap(_logical(np.any, input._data, dims, keepdim))
+
+
+def _logical(fn, x, dims, keepdim):
+    out = np.asarray(fn(x, axis=dims, keepdims=keepdim))
+    return out.astype(np.uint8) if x.dtype == np.uint8 else out  # torch keeps uint8 here
+
+
+@export(method=True)
+def count_nonzero(input, dim=None):
+    x = input._data
+    dims = None if dim is None else wrap_dims(dim, x.ndim)
+    if x.ndim == 0 and dims is not None:
+        dims = ()
+    return wrap(np.asarray(np.count_nonzero(x, axis=dims), dtype=np.int64))
+
+
+from . import reduction_cum, reduction_stats  # noqa: E402,F401 - register their ops

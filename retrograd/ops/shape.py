@@ -77,16 +77,26 @@ def view(input, *shape):
     return _view_result(ViewBackward0, input, out, shape=x.shape)
 
 
+class ReshapeAliasBackward0(ViewBackward0):
+    """reshape of a non-contiguous tensor that can still be a view (PyTorch's _reshape_alias)."""
+    __slots__ = ()
+
+
 def reshape(input, *shape):
     x = input._data
     new = _infer_shape(_parse_shape(shape), x.size)
     out = x.reshape(new)
-    if np.shares_memory(out, x) if out.size else True:
+    if x.flags.c_contiguous:
         return _view_result(ViewBackward0, input, out, shape=x.shape)
-    # A copy was needed (non-contiguous input): PyTorch records clone + view, UnsafeView last.
+    if np.shares_memory(out, x) if out.size else True:
+        return _view_result(ReshapeAliasBackward0, input, out, shape=x.shape)
+    # A copy is needed (the strides do not allow a view): PyTorch records clone, then
+    # _unsafe_view of the clone.
     if not needs_grad1(input):
         return wrap(out)
-    node = make_node(UnsafeViewBackward0, (input,), out)
+    c = clone(input)
+    out = c._data.reshape(new)
+    node = make_node(UnsafeViewBackward0, (c,), out)
     node.shape = x.shape
     return wrap(out, node)
 
@@ -430,3 +440,6 @@ def _flip_grad(input, dims):
     node = make_node(FlipBackward0, (input,), out)
     node.dims = dims
     return wrap(out, node)
+
+
+from . import shape_views, shape_copy, shape_pad, shape_einsum  # noqa: E402,F401 - register their ops

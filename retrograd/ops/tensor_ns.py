@@ -48,3 +48,157 @@ def zeros(shape, dtype):
 def stack(tensors, dim):
     from .shape import stack as _stack
     return _stack(tensors, dim)
+
+
+# -- elementwise and activation families: exp/log/hyperbolic, special functions, dim sums --------
+def exp(x):
+    from .pointwise import exp as f
+    return f(x)
+
+
+def sqrt(x):
+    from .pointwise import sqrt as f
+    return f(x)
+
+
+def tanh(x):
+    from .pointwise import tanh as f
+    return f(x)
+
+
+def sigmoid(x):
+    from .pointwise import sigmoid as f
+    return f(x)
+
+
+def sinh(x):
+    from .elementwise import sinh as f
+    return f(x)
+
+
+def cosh(x):
+    from .elementwise import cosh as f
+    return f(x)
+
+
+def log1p(x):
+    from .elementwise import log1p as f
+    return f(x)
+
+
+def trunc(x):
+    from .elementwise import trunc as f
+    return f(x)
+
+
+def softplus(x):
+    """log(1 + e^x), without overflow (never switched to the linear branch)."""
+    from .activation import softplus as f
+    return f(x, 1, float("inf"))
+
+
+def erf(x):
+    from .elementwise import erf as f
+    return f(x)
+
+
+def erfinv(x):
+    from .elementwise import erfinv as f
+    return f(x)
+
+
+def digamma(x):
+    from .elementwise import digamma as f
+    return f(x)
+
+
+def polygamma(n, x):
+    from .elementwise import polygamma as f
+    return f(n, x)
+
+
+def sum_dims(x, dims, keepdim):
+    return _sum(x, tuple(dims), keepdim)
+
+
+def cat(tensors, dim):
+    from .shape import cat as f
+    return f(list(tensors), dim)
+
+
+# -- reduction family: scans and abs -------------------------------------------------------------
+def abs(x):  # noqa: A001
+    from .pointwise import abs as f
+    return f(x)
+
+
+def cumsum(x, dim):
+    from .reduction_cum import cumsum as f
+    return f(x, dim)
+
+
+def cumprod(x, dim):
+    from .reduction_cum import cumprod as f
+    return f(x, dim)
+
+
+def logcumsumexp(x, dim):
+    from .reduction_cum import logcumsumexp as f
+    return f(x, dim)
+
+
+# -- linalg family: products, solves and decompositions used inside linalg formulas -------------
+def cross(a, b, dim):
+    from .linalg import linalg_cross as f
+    return f(a, b, dim=dim)
+
+
+def inv(a):
+    from .decomposition import inv as f
+    return f(a)
+
+
+def det(a):
+    from .decomposition import det as f
+    return f(a)
+
+
+def solve(a, b):
+    """a X = b for matrices b (batched)."""
+    from .decomposition import solve as f
+    return f(a, b)
+
+
+def solve_triangular(a, b, upper, left, unitriangular):
+    from .decomposition import solve_triangular as f
+    return f(a, b, upper=upper, left=left, unitriangular=unitriangular)
+
+
+def matrix_exp(a):
+    from .decomposition_matrix import matrix_exp as f
+    return f(a)
+
+
+def pinv(a):
+    from .decomposition_spectral import pinv as f
+    return f(a)
+
+
+# -- shape / indexing family: gather/scatter, index_*, masked_*, take/put, roll, rot90, tril/triu,
+# diagonal
+from .scatter import gather, scatter, scatter_add  # noqa: E402,F401
+from .indexing_select import index_add, index_fill, index_select, put, take  # noqa: E402,F401
+from .indexing_masked import masked_fill, masked_scatter, masked_select  # noqa: E402,F401
+from .shape_copy import roll, rot90, tril, triu  # noqa: E402,F401
+from .shape_views import diagonal  # noqa: E402,F401
+
+
+def scatter_reduce(x, dim, index, src, reduce, include_self=True):
+    from .scatter import scatter_reduce as f
+    return f(x, dim, index, src, reduce, include_self=include_self)
+
+
+def svd(a):
+    """Reduced SVD: (U, S, Vh)."""
+    from .decomposition_spectral import svd as f
+    return tuple(f(a, full_matrices=False))

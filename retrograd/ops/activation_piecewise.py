@@ -1,0 +1,218 @@
+"""Piecewise activations: hardshrink, softshrink, threshold, prelu and rrelu. Part of
+``activation``."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.node import Node, SavedOutput
+from ._registry import export
+from ._util import Tensor, make_node, needs_grad, needs_grad1, wrap
+from .activation import _floating, _result, _tensor
+from .elementwise import _const, not_implemented_for
+from .inplace import apply_inplace
+
+
+# -- hardshrink, softshrink, threshold ----------------------------------------------------------
+class HardshrinkBackward0(Node):
+    """d hardshrink(x)/dx = 0 for -lambd <= x <= lambd, else 1."""
+    __slots__ = ("lambd",)
+    saved_names = ("self",)
+    _saved_lambd = _const("lambd")
+
+    def backward(self, ns, grad, x):
+        l = self.lambd   # noqa: E741
+        return (ns.where((x >= -l) & (x <= l), 0.0, grad),)
+
+
+@export(method=True, functional=True)
+def hardshrink(input, lambd=0.5):
+    x = _floating(input, "hardshrink_cpu", "hardshrink")
+    out = np.where((x >= -lambd) & (x <= lambd), x.dtype.type(0), x)
+    return _result(HardshrinkBackward0, input, out, lambd=lambd)
+
+
+class SoftshrinkBackward0(HardshrinkBackward0):
+    """d softshrink(x)/dx = 0 for -lambd <= x <= lambd, else 1."""
+    __slots__ = ()
+
+
+_FMAX = {"float32": "3.40282e+38", "float64": "1.79769e+308", "float16": "65504"}
+
+
+@export(torch=False, functional=True)
+def softshrink(input, lambd=0.5):
+    x = _floating(input, "softshrink_check", "softshrink")
+    if not lambd >= 0:
+        raise RuntimeError(f"lambda must be in range [0, {_FMAX[x.dtype.name]}] for input dtype "
+                           f"{_TITLE[x.dtype.name]}, but found {lambd:g}")
+    t = x.dtype.type(lambd)
+    out = np.where(x > t, x - t, np.where(x < -t, x + t, x.dtype.type(0)))
+    return _result(SoftshrinkBackward0, input, out, lambd=lambd)
+
+
+_TITLE = {"float32": "Float", "float64": "Double", "float16": "Half"}
+
+
+class ThresholdBackward0(Node):
+    """d threshold(x)/dx = 1 for x > threshold, else 0."""
+    __slots__ = ("threshold",)
+    saved_names = ("self",)
+    _saved_threshold = _const("threshold")
+
+    def backward(self, ns, grad, x):
+        return (ns.where(x <= self.threshold, 0.0, grad),)
+
+
+class ThresholdBackward1(ThresholdBackward0):
+    """In-place threshold: the same derivative (PyTorch saves the input before the write)."""
+    __slots__ = ()
+
+
+def _threshold(input, threshold, value, cls=ThresholdBackward0):
+    x = _tensor(input, "threshold")
+    if x.dtype.kind == "b":
+        raise not_implemented_for("threshold_cpu", x.dtype)
+    out = np.where(x > threshold, x, value).astype(x.dtype, copy=False)
+    return _result(cls, input, out, threshold=threshold)
+
+
+def _threshold_inplace_op(input, threshold, value):
+    return _threshold(input, threshold, value, ThresholdBackward1)
+
+
+@export(functional=True)
+def threshold(input, threshold, value, inplace=False):
+    if inplace:
+        return apply_inplace(input, _threshold_inplace_op, threshold, value)
+    return _threshold(input, threshold, value)
+
+
+@export(torch="threshold_", functional="threshold_")
+def threshold_(input, threshold, value):
+    return apply_inplace(input, _threshold_inplace_op, threshold, value)
+
+
+# -- prelu --------------------------------------------------------------------------------------
+class PreluKernelBackward0(Node):
+    """prelu(x, w) = x for x > 0, w x otherwise: d/dx = 1 or w, d/dw = 0 or x."""
+    __slots__ = ()
+    saved_names = ("self", "weight")
+
+    def backward(self, ns, grad, x, w):
+        pos = x > 0
+        return (ns.where(pos, grad, w * grad) if self.needs(0) else None,
+                ns.where(pos, 0.0, x * grad) if self.needs(1) else None)
+
+
+@export(method=True, functional=True)
+def prelu(input, weight):
+    x = _tensor(input, "prelu")
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"prelu(): argument 'weight' (position 2) must be Tensor, not "
+                        f"{type(weight).__name__}")
+    w = weight._data
+    if w.size != 1:
+        if x.ndim == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        channels = x.shape[1] if x.ndim >= 2 else 1
+        if channels != w.size:
+            raise RuntimeError("Mismatch of parameter numbers and input channel size. Found "
+                               f"parameter numbers = {w.size} and channel size = {channels}.")
+    if w.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {w.ndim}")
+    if x.dtype.kind != "f":
+        raise not_implemented_for("prelu_cpu", x.dtype)
+    if w.ndim != x.ndim:   # PyTorch views the weight as [1, C, 1, ...] (or as the 0-d input)
+        from .shape import view
+        shape = [1] * x.ndim
+        if x.ndim >= 2:
+            shape[1] = w.size
+        weight = view(weight, tuple(shape))
+        w = weight._data
+    out = np.where(x > 0, x, w * x)
+    out = np.asarray(out, dtype=np.result_type(x, w))
+    if not needs_grad(input, weight):
+        return wrap(out)
+    node = make_node(PreluKernelBackward0, (input, weight), out)
+    node.save(input, weight)
+    return wrap(out, node)
+
+
+# -- rrelu --------------------------------------------------------------------------------------
+class RreluWithNoiseBackward0(Node):
+    """rrelu: training, d/dx = the sampled slope (1 for x > 0); evaluation, leaky_relu's
+    derivative with slope (lower + upper) / 2."""
+    __slots__ = ("lower", "upper", "training")
+    saved_names = ("self", "noise")
+    _saved_lower = _const("lower")
+    _saved_upper = _const("upper")
+    _saved_training = _const("training")
+
+    def backward(self, ns, grad, x, noise):
+        if self.training and self.upper - self.lower > 1e-6:
+            return (grad * noise,)
+        return (ns.where(x > 0, grad, grad * ((self.lower + self.upper) / 2)),)
+
+
+class RreluWithNoiseBackward1(RreluWithNoiseBackward0):
+    """In-place rrelu: the same derivative, read off the saved result."""
+    __slots__ = ()
+    saved_names = ("result", "noise")
+
+
+def _rrelu(input, lower, upper, training, generator, cls):
+    x = _tensor(input, "rrelu")
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    if x.dtype.kind != "f":
+        raise not_implemented_for("leaky_relu_cpu", x.dtype)
+    t = x.dtype.type
+    if training:
+        from .._creation import _rng
+        r = lower + (upper - lower) * _rng(generator).random(x.shape)
+        noise = np.where(x <= 0, r, 1.0).astype(x.dtype)
+        out = x * noise
+    else:
+        noise = None
+        out = np.where(x > 0, x, x * t((lower + upper) / 2))
+    if not needs_grad1(input):
+        return wrap(out)
+    node = make_node(cls, (input,), out)
+    node.lower, node.upper, node.training = lower, upper, bool(training)
+    if cls is RreluWithNoiseBackward0:
+        node.save(input, noise)
+        return wrap(out, node)
+    res = wrap(out, node)
+    node.save(SavedOutput(res), noise)
+    return res
+
+
+def _rrelu_op(input, lower, upper, training, generator=None):
+    return _rrelu(input, lower, upper, training, generator, RreluWithNoiseBackward0)
+
+
+def _rrelu_inplace_op(input, lower, upper, training, generator=None):
+    return _rrelu(input, lower, upper, training, generator, RreluWithNoiseBackward1)
+
+
+@export(torch=False, functional="rrelu")
+def _functional_rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    if inplace:
+        return apply_inplace(input, _rrelu_inplace_op, lower, upper, training)
+    return _rrelu_op(input, lower, upper, training)
+
+
+@export(torch=False, functional="rrelu_")
+def _functional_rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return apply_inplace(input, _rrelu_inplace_op, lower, upper, training)
+
+
+@export()
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
+    return _rrelu_op(input, lower, upper, training, generator)
+
+
+@export(torch="rrelu_")
+def _rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
+    return apply_inplace(input, _rrelu_inplace_op, lower, upper, training, generator)

@@ -1,0 +1,193 @@
+"""softmax, log_softmax, softmin, logsumexp (stable: the maximum is subtracted first) and glu.
+Part of ``activation``."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..autograd.node import Node, SavedOutput
+from . import pointwise as P
+from ._registry import export
+from ._util import make_node, needs_grad1, wrap, wrap_dim, wrap_dims
+from .activation import _result, _tensor
+from .elementwise import _const, _quiet, not_implemented_for
+from .shape import to_dtype
+
+_MISSING = object()
+
+
+def _missing_dim(fn: str) -> TypeError:
+    return TypeError(f'{fn}() missing 1 required positional arguments: "dim"')
+
+
+# -- softmax, log_softmax -----------------------------------------------------------------------
+class SoftmaxBackward0(Node):
+    """d softmax/dx: y (g - sum(g y, dim)) with y the saved result."""
+    __slots__ = ("dim", "dims")
+    saved_names = ("result",)
+    _saved_dim = _const("dim")
+
+    def backward(self, ns, grad, y):
+        gy = grad * y
+        return (gy - y * ns.sum_dims(gy, self.dims, True),)
+
+
+class LogSoftmaxBackward0(Node):
+    """d log_softmax/dx: g - exp(y) sum(g, dim) with y the saved result."""
+    __slots__ = ("dim", "dims")
+    saved_names = ("result",)
+    _saved_dim = _const("dim")
+
+    def backward(self, ns, grad, y):
+        return (grad - ns.exp(y) * ns.sum_dims(grad, self.dims, True),)
+
+
+def _softmax(input, dim, dtype, log: bool):
+    x = _tensor(input, "log_softmax" if log else "softmax")
+    if dtype is not None:
+        input = to_dtype(input, dtype)
+        x = input._data
+    d = wrap_dim(dim, x.ndim)
+    if x.dtype.kind != "f":
+        last = "_lastdim" if d == x.ndim - 1 or x.ndim == 0 else ""
+        raise not_implemented_for(f"{'log_' if log else ''}softmax{last}_kernel_impl", x.dtype)
+    dims = (d,) if x.ndim else ()
+    if x.size == 0:
+        out = x.copy()
+    else:
+        x0, x = x, (x.astype(np.float32) if x.dtype == np.float16 else x)
+        with _quiet():
+            z = x - np.max(x, axis=dims, keepdims=True)
+            e = np.exp(z)
+            s = np.sum(e, axis=dims, keepdims=True)
+            out = z - np.log(s) if log else e / s
+        out = np.asarray(out, dtype=x0.dtype)
+    cls = LogSoftmaxBackward0 if log else SoftmaxBackward0
+    return _result(cls, input, out, False, dim=d, dims=dims)
+
+
+@export(method=True, special=True)
+def softmax(input, dim=_MISSING, dtype=None):
+    if dim is _MISSING:
+        raise _missing_dim("softmax")
+    return _softmax(input, dim, dtype, False)
+
+
+@export(method=True, special=True)
+def log_softmax(input, dim=_MISSING, dtype=None):
+    if dim is _MISSING:
+        raise _missing_dim("log_softmax")
+    return _softmax(input, dim, dtype, True)
+
+
+def _implicit_dim(name: str, ndim: int, stacklevel: int) -> int:
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
+                  "include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+@export(torch=False, functional="softmax")
+def _functional_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _implicit_dim("softmax", _tensor(input, "softmax").ndim, _stacklevel)
+    return _softmax(input, dim, dtype, False)
+
+
+@export(torch=False, functional="log_softmax")
+def _functional_log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _implicit_dim("log_softmax", _tensor(input, "log_softmax").ndim, _stacklevel)
+    return _softmax(input, dim, dtype, True)
+
+
+@export(torch=False, functional=True)
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-x): PyTorch records NegBackward0 under SoftmaxBackward0."""
+    if dim is None:
+        dim = _implicit_dim("softmin", _tensor(input, "softmin").ndim, _stacklevel)
+    return _softmax(P.neg(input), dim, dtype, False)
+
+
+# -- logsumexp ----------------------------------------------------------------------------------
+class LogsumexpBackward0(Node):
+    """d log(sum(exp(x), dim))/dx = exp(x - result), the result broadcast back over dim."""
+    __slots__ = ("dim", "keepdim")
+    saved_names = ("self", "result")
+    _saved_dim = _const("dim")
+    _saved_keepdim = _const("keepdim")
+
+    def backward(self, ns, grad, x, result):
+        if not self.keepdim and self.dim:
+            grad = ns.unsqueeze_dims(grad, self.dim)
+            result = ns.unsqueeze_dims(result, self.dim)
+        with _quiet():
+            return (grad * ns.exp(x - result),)
+
+
+@export(method=True, special=True)
+def logsumexp(input, dim=_MISSING, keepdim=False):
+    if dim is _MISSING:
+        raise _missing_dim("logsumexp")
+    x = _tensor(input, "logsumexp")
+    if dim is None:
+        raise TypeError("logsumexp(): argument 'dim' (position 2) must be tuple of ints, not "
+                        "NoneType")
+    if x.dtype.kind != "f":
+        x = x.astype(np.float32)
+    if isinstance(dim, (list, tuple)) and len(dim) == 0:
+        dims = tuple(range(x.ndim))
+    else:
+        dims = wrap_dims(dim, x.ndim) if x.ndim else (wrap_dims(dim, 0) and ())
+    with _quiet():
+        if x.size == 0:
+            m = np.zeros([1 if i in dims else n for i, n in enumerate(x.shape)], x.dtype)
+        else:
+            m = np.max(x, axis=dims, keepdims=True)
+            m = np.where(np.isinf(m), x.dtype.type(0), m)
+        out = np.log(np.sum(np.exp(x - m), axis=dims, keepdims=True)) + m
+    if not keepdim and dims:
+        out = np.squeeze(out, axis=dims)
+    out = np.asarray(out, dtype=x.dtype)
+    if not needs_grad1(input):
+        return wrap(out)
+    node = make_node(LogsumexpBackward0, (input,), out)
+    node.dim, node.keepdim = dims, bool(keepdim)
+    res = wrap(out, node)
+    node.save(input, SavedOutput(res))
+    return res
+
+
+# -- glu ----------------------------------------------------------------------------------------
+class GluBackward0(Node):
+    """glu(x) = a sigmoid(b) for the halves a, b of x along dim: d/da = sigmoid(b),
+    d/db = a sigmoid(b) (1 - sigmoid(b))."""
+    __slots__ = ("dim", "given_dim")
+    saved_names = ("self",)
+    # PyTorch keeps the dim as given and reads it back unsigned: -1 -> 2**64 - 1
+    _saved_dim = property(lambda self: self.given_dim % 2 ** 64)
+
+    def backward(self, ns, grad, x):
+        d = self.dim
+        h = x.shape[d] // 2
+        a = x[(slice(None),) * d + (slice(0, h),)]
+        b = x[(slice(None),) * d + (slice(h, None),)]
+        s = ns.sigmoid(b)
+        return (ns.cat([grad * s, grad * a * s * (1 - s)], d),)
+
+
+@export(torch=False, functional=True)
+def glu(input, dim=-1):
+    x = _tensor(input, "glu")
+    if x.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = wrap_dim(dim, x.ndim)
+    n = x.shape[d]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
+    if x.dtype.kind != "f":
+        raise not_implemented_for("glu_cpu", x.dtype)
+    a = x[(slice(None),) * d + (slice(0, n // 2),)]
+    b = x[(slice(None),) * d + (slice(n // 2, None),)]
+    out = a * P._sigmoid_array(b)
+    return _result(GluBackward0, input, out, dim=d, given_dim=int(dim))

@@ -1,0 +1,615 @@
+"""Elementwise ops of two or three operands: atan2, hypot, xlogy (and torch.special's xlog1py,
+entr), fmod, copysign, lerp, addcmul, addcdiv, float_power, logaddexp(2), fmax/fmin. Part of
+``elementwise``."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import _dtype as D
+from ..autograd.node import Node, SavedOutput
+from ._registry import export
+from ._util import Tensor, binary_arrays, float_array, make_node, needs_grad, wrap
+from .elementwise import _check_tensor, _const, _quiet, not_implemented_for
+from .pointwise import _unary
+from .pointwise import pow as _pow
+from .shape import to_dtype as _to_dtype
+
+_SCALARS = (int, float, bool)
+
+
+def _check_other(other, fn: str, name: str = "other") -> None:
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{fn}(): argument '{name}' (position 2) must be Tensor, not "
+                        f"{type(other).__name__}")
+
+
+def _no_int(kernel: str, *arrays) -> None:
+    for a in arrays:
+        dt = np.asarray(a).dtype
+        if dt.kind in "iub":
+            raise not_implemented_for(kernel, dt)
+
+
+def _invalid_combination(fn: str, got: tuple, signatures: tuple) -> TypeError:
+    names = ", ".join(type(a).__name__ if not isinstance(a, Tensor) else "Tensor" for a in got)
+    lines = "".join(f" * ({s})\n" for s in signatures)
+    return TypeError(f"{fn}() received an invalid combination of arguments - got ({names}), but "
+                     f"expected one of:\n{lines}")
+
+
+# -- atan2, hypot -------------------------------------------------------------------------------
+class Atan2Backward0(Node):
+    """d atan2(x, y)/dx = y / (x^2 + y^2), d/dy = -x / (x^2 + y^2)."""
+    __slots__ = ()
+    saved_names = ("self", "other")
+
+    def backward(self, ns, grad, x, y):
+        with _quiet():
+            recip = 1 / (x * x + y * y)
+            return (grad * y * recip if self.needs(0) else None,
+                    grad * -x * recip if self.needs(1) else None)
+
+
+@export(torch=("atan2", "arctan2"), method=("atan2", "arctan2"),
+        inplace=("atan2_", "arctan2_"))
+def atan2(input, other):
+    _check_tensor(input, "atan2")
+    _check_other(other, "atan2")
+    x, y = binary_arrays(input, other, floating=True)
+    with _quiet():
+        out = np.arctan2(x, y)
+    if not needs_grad(input, other):
+        return wrap(out)
+    node = make_node(Atan2Backward0, (input, other), out)
+    node.save(input, other)
+    return wrap(out, node)
+
+
+class HypotBackward0(Node):
+    """d sqrt(x^2 + y^2)/dx = x / result, d/dy = y / result."""
+    __slots__ = ()
+    saved_names = ("self", "other", "result")
+
+    def backward(self, ns, grad, x, y, result):
+        with _quiet():
+            return (grad * x / result if self.needs(0) else None,
+                    grad * y / result if self.needs(1) else None)
+
+
+@export(method=True, inplace=True)
+def hypot(input, other):
+    _check_tensor(input, "hypot")
+    _check_other(other, "hypot")
+    x, y = binary_arrays(input, other)
+    _no_int("hypot_cpu", x)
+    out = np.hypot(x, y)
+    if not needs_grad(input, other):
+        return wrap(out)
+    node = make_node(HypotBackward0, (input, other), out)
+    res = wrap(out, node)
+    node.save(input if node.needs(0) else None, other if node.needs(1) else None,
+              SavedOutput(res))
+    return res
+
+
+# -- xlogy, xlog1py, entr -----------------------------------------------------------------------
+def _xlog(log, x, y):
+    """x * log(y) with 0 where x == 0 (unless y is NaN), as PyTorch's xlogy / xlog1py."""
+    with _quiet():
+        out = np.where((x == 0) & ~np.isnan(y), 0, x * log(y))
+    return np.asarray(out, dtype=np.result_type(x, y))
+
+
+class _XlogBackward(Node):
+    """x log(y) (log1p(y) for xlog1py): d/dx = log(y) (0 where x == 0, NaN where y is),
+    d/dy = x / y (x / (1 + y))."""
+    __slots__ = ()
+    saved_names = ("self", "other")
+    log1p = False
+
+    def backward(self, ns, grad, x, y):
+        with _quiet():
+            gx = gy = None
+            if self.needs(0):
+                log_y = ns.log1p(y) if self.log1p else ns.log(y)
+                gx = grad * ns.where(x != 0, log_y, ns.where(y != y, y, 0.0))
+            if self.needs(1):
+                gy = grad * x / (y + 1 if self.log1p else y)
+            return gx, gy
+
+
+class _XlogScalarSelfBackward(Node):
+    """c log(y) for a number c: d/dy = c / y (c / (1 + y) for xlog1py)."""
+    __slots__ = ("self_",)
+    saved_names = ("other",)
+    _saved_self = _const("self_")
+    log1p = False
+
+    def backward(self, ns, grad, y):
+        with _quiet():
+            return (grad * self.self_ / (y + 1 if self.log1p else y),)
+
+
+class _XlogScalarOtherBackward(Node):
+    """x log(c) for a number c: d/dx = log(c) (log1p(c) for xlog1py), 0 where x == 0."""
+    __slots__ = ("other",)
+    saved_names = ("self",)
+    _saved_other = _const("other")
+    log1p = False
+
+    def backward(self, ns, grad, x):
+        with _quiet():
+            c = float((np.log1p if self.log1p else np.log)(np.float64(self.other)))
+        return (ns.where(x != 0, grad * c, 0.0 if c == c else math.nan),)
+
+
+class XlogyBackward0(_XlogBackward):
+    """d x log(y)/dx = log(y) (0 where x == 0), d/dy = x / y."""
+    __slots__ = ()
+
+
+class XlogyBackward1(_XlogScalarSelfBackward):
+    """d c log(y)/dy = c / y."""
+    __slots__ = ()
+
+
+class XlogyBackward2(_XlogScalarOtherBackward):
+    """d x log(c)/dx = log(c) (0 where x == 0)."""
+    __slots__ = ()
+
+
+class SpecialXlog1PyBackward0(_XlogBackward):
+    """d x log1p(y)/dx = log1p(y) (0 where x == 0), d/dy = x / (1 + y)."""
+    __slots__ = ()
+    log1p = True
+
+
+class SpecialXlog1PyBackward1(_XlogScalarSelfBackward):
+    """d c log1p(y)/dy = c / (1 + y)."""
+    __slots__ = ()
+    log1p = True
+
+
+class SpecialXlog1PyBackward2(_XlogScalarOtherBackward):
+    """d x log1p(c)/dx = log1p(c) (0 where x == 0)."""
+    __slots__ = ()
+    log1p = True
+
+
+def _xlog_op(fname, input, other, log_np, classes):
+    ti, to = isinstance(input, Tensor), isinstance(other, Tensor)
+    if not (ti or to) or (not ti and not isinstance(input, _SCALARS)) or \
+            (not to and not isinstance(other, _SCALARS)):
+        raise _invalid_combination(fname, (input, other), (
+            "Tensor input, Tensor other, *, Tensor out = None",
+            "Number self, Tensor other, *, Tensor out = None",
+            "Tensor input, Number other, *, Tensor out = None"))
+    x, y = binary_arrays(input, other, floating=True)
+    rt = np.result_type(x, y)           # a Python number stays weak, as in PyTorch
+    out = _xlog(log_np, np.asarray(x, rt), np.asarray(y, rt))
+    if not needs_grad(input, other):
+        return wrap(out)
+    both_tensors, scalar_self, scalar_other = classes
+    if ti and to:
+        node = make_node(both_tensors, (input, other), out)
+        node.save(input, other)
+    elif to:
+        node = make_node(scalar_self, (other,), out)
+        node.self_ = input
+        node.save(other)
+    else:
+        node = make_node(scalar_other, (input,), out)
+        node.other = other
+        node.save(input)
+    return wrap(out, node)
+
+
+@export(method=True, inplace=True, special=True)
+def xlogy(input, other):
+    return _xlog_op("xlogy", input, other, np.log,
+                    (XlogyBackward0, XlogyBackward1, XlogyBackward2))
+
+
+@export(torch=False, special=True)
+def xlog1py(input, other):
+    return _xlog_op("xlog1py", input, other, np.log1p,
+                    (SpecialXlog1PyBackward0, SpecialXlog1PyBackward1, SpecialXlog1PyBackward2))
+
+
+class SpecialEntrBackward0(Node):
+    """d(-x log x)/dx = -(1 + log x)."""
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        with _quiet():
+            return (grad * -(1 + ns.log(x)),)
+
+
+def _entr(x):
+    with _quiet():
+        out = np.where(x > 0, -x * np.log(x), np.where(x == 0, 0, -np.inf))
+    return np.where(np.isnan(x), x, out).astype(x.dtype, copy=False)
+
+
+@export(torch=False, special=True)
+def entr(input):
+    _check_tensor(input, "entr")
+    return _unary(SpecialEntrBackward0, input, _entr(float_array(input)))
+
+
+# -- fmod ---------------------------------------------------------------------------------------
+class FmodBackward0(Node):
+    """fmod(x, c) = x - c trunc(x / c): d/dx = 1."""
+    __slots__ = ()
+
+    def backward(self, ns, grad):
+        return (grad,)
+
+
+class FmodBackward1(Node):
+    """fmod(x, y) = x - y trunc(x / y): d/dx = 1, d/dy = -trunc(x / y)."""
+    __slots__ = ()
+    saved_names = ("self", "other")
+
+    def backward(self, ns, grad, x, y):
+        with _quiet():
+            return (grad if self.needs(0) else None,
+                    -grad * ns.trunc(x / y) if self.needs(1) else None)
+
+
+@export(method=True, inplace=True)
+def fmod(input, other):
+    _check_tensor(input, "fmod")
+    x, y = binary_arrays(input, other)
+    if np.asarray(x).dtype.kind in "iub" and np.asarray(y).dtype.kind in "iub" and \
+            np.any(np.asarray(y) == 0):
+        raise RuntimeError("ZeroDivisionError")
+    with _quiet():
+        out = np.asarray(np.fmod(x, y))
+    if isinstance(other, Tensor):
+        if not needs_grad(input, other):
+            return wrap(out)
+        node = make_node(FmodBackward1, (input, other), out)
+        node.save(input, other)
+        return wrap(out, node)
+    return _unary(FmodBackward0, input, out, save_input=False)
+
+
+# -- copysign -----------------------------------------------------------------------------------
+def _copysign_grad(ns, grad, x, result):
+    with _quiet():
+        return grad * ns.where(x == 0, 0.0, result / x)
+
+
+class CopysignBackward0(Node):
+    """d copysign(x, y)/dx = result / x (0 at x = 0); y gets a zero gradient."""
+    __slots__ = ()
+    saved_names = ("self", "result")
+
+    def backward(self, ns, grad, x, result):
+        return (_copysign_grad(ns, grad, x, result) if self.needs(0) else None,
+                ns.zeros_like(grad) if self.needs(1) else None)
+
+
+class CopysignBackward1(Node):
+    """d copysign(x, c)/dx = result / x (0 at x = 0)."""
+    __slots__ = ()
+    saved_names = ("self", "result")
+
+    def backward(self, ns, grad, x, result):
+        return (_copysign_grad(ns, grad, x, result),)
+
+
+@export(method=True, inplace=True)
+def copysign(input, other):
+    _check_tensor(input, "copysign")
+    x, y = binary_arrays(input, other, floating=True)
+    out = np.asarray(np.copysign(x, y))
+    tensor_other = isinstance(other, Tensor)
+    if not needs_grad(input, other):
+        return wrap(out)
+    if tensor_other:
+        node = make_node(CopysignBackward0, (input, other), out)
+    else:
+        node = make_node(CopysignBackward1, (input,), out)
+    res = wrap(out, node)
+    node.save(input if node.needs(0) else None, SavedOutput(res) if node.needs(0) else None)
+    return res
+
+
+# -- lerp, addcmul, addcdiv ---------------------------------------------------------------------
+_LOWER_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+                "int64": "long int",
+                "int32": "int", "int16": "short int", "int8": "signed char",
+                "uint8": "unsigned char", "bool": "bool"}
+
+
+class LerpBackward0(Node):
+    """lerp(x, e, w) = x + w (e - x) for a number w: d/dx = 1 - w, d/de = w."""
+    __slots__ = ("weight",)
+    _saved_weight = _const("weight")
+
+    def backward(self, ns, grad):
+        w = self.weight
+        return (grad * (1 - w) if self.needs(0) else None,
+                grad * w if self.needs(1) else None)
+
+
+class LerpBackward1(Node):
+    """lerp(x, e, w) = x + w (e - x): d/dx = 1 - w, d/de = w, d/dw = e - x."""
+    __slots__ = ()
+    saved_names = ("self", "end", "weight")
+
+    def backward(self, ns, grad, x, end, w):
+        return (grad * (1 - w) if self.needs(0) else None,
+                grad * w if self.needs(1) else None,
+                grad * (end - x) if self.needs(2) else None)
+
+
+def _same_dtype(input: Tensor, t: Tensor, what: str) -> None:
+    if t._data.dtype != input._data.dtype:
+        raise RuntimeError(f"expected dtype {_LOWER_NAMES[input._data.dtype.name]} for `{what}` "
+                           f"but got dtype {_LOWER_NAMES[t._data.dtype.name]}")
+
+
+@export(method=True, inplace=True)
+def lerp(input, end, weight):
+    tensor_w = isinstance(weight, Tensor)
+    if not isinstance(input, Tensor) or not isinstance(end, Tensor) or \
+            not (tensor_w or isinstance(weight, _SCALARS)):
+        raise _invalid_combination("lerp", (input, end, weight), (
+            "Tensor input, Tensor end, Tensor weight, *, Tensor out = None",
+            "Tensor input, Tensor end, Number weight, *, Tensor out = None"))
+    _same_dtype(input, end, "end")
+    if tensor_w:
+        _same_dtype(input, weight, "weight")
+    x, e = input._data, end._data
+    if x.dtype.kind in "iub":
+        raise not_implemented_for("lerp_kernel_tensor" if tensor_w else "lerp_kernel_scalar",
+                                  x.dtype)
+    w = weight._data if tensor_w else x.dtype.type(weight)
+    try:
+        shape = np.broadcast_shapes(x.shape, e.shape, np.shape(w))
+    except ValueError:
+        from ._util import broadcast_error
+        raise broadcast_error(x.shape, e.shape if x.shape != e.shape else np.shape(w)) from None
+    with _quiet():
+        diff = e - x
+        out = np.where(w < 0.5, x + w * diff, e - diff * (1 - w))
+    out = np.broadcast_to(out, shape).astype(x.dtype, copy=False)
+    if tensor_w:
+        if not needs_grad(input, end, weight):
+            return wrap(out)
+        node = make_node(LerpBackward1, (input, end, weight), out)
+        node.save(input if node.needs(2) else None, end if node.needs(2) else None,
+                  weight if node.needs(0) or node.needs(1) else None)
+        return wrap(out, node)
+    if not needs_grad(input, end):
+        return wrap(out)
+    node = make_node(LerpBackward0, (input, end), out)
+    node.weight = weight
+    return wrap(out, node)
+
+
+def _three(input, t1, t2, value):
+    for a, name in ((input, "input"), (t1, "tensor1"), (t2, "tensor2")):
+        if not isinstance(a, Tensor):
+            raise TypeError(f"argument '{name}' must be Tensor, not {type(a).__name__}")
+    rt = D.result_type(input, t1, t2)
+    arrays = [a._data if a._data.dtype == rt.np else a._data.astype(rt.np)
+              for a in (input, t1, t2)]
+    try:
+        np.broadcast_shapes(*(a.shape for a in arrays))
+    except ValueError:
+        from ._util import broadcast_error
+        a, b = arrays[1].shape, arrays[2].shape
+        try:
+            np.broadcast_shapes(a, b)
+            a, b = arrays[0].shape, np.broadcast_shapes(a, b)
+        except ValueError:
+            pass
+        raise broadcast_error(a, b) from None
+    return arrays
+
+
+class AddcmulBackward0(Node):
+    """x + v t1 t2: d/dx = 1, d/dt1 = v t2, d/dt2 = v t1."""
+    __slots__ = ("value",)
+    saved_names = ("tensor1", "tensor2")
+    _saved_value = _const("value")
+
+    def backward(self, ns, grad, t1, t2):
+        v = self.value
+        return (grad if self.needs(0) else None,
+                grad * t2 * v if self.needs(1) else None,
+                grad * t1 * v if self.needs(2) else None)
+
+
+@export(method=True, inplace=True)
+def addcmul(input, tensor1, tensor2, *, value=1):
+    x, a, b = _three(input, tensor1, tensor2, value)
+    with _quiet():
+        out = x + value * a * b
+    out = np.asarray(out).astype(x.dtype, copy=False)
+    if not needs_grad(input, tensor1, tensor2):
+        return wrap(out)
+    node = make_node(AddcmulBackward0, (input, tensor1, tensor2), out)
+    node.value = value
+    node.save(tensor1 if node.needs(2) else None, tensor2 if node.needs(1) else None)
+    return wrap(out, node)
+
+
+class AddcdivBackward0(Node):
+    """x + v t1 / t2: d/dx = 1, d/dt1 = v / t2, d/dt2 = -v t1 / t2^2."""
+    __slots__ = ("value",)
+    saved_names = ("tensor1", "tensor2")
+    _saved_value = _const("value")
+
+    def backward(self, ns, grad, t1, t2):
+        v = self.value
+        with _quiet():
+            return (grad if self.needs(0) else None,
+                    grad * v / t2 if self.needs(1) else None,
+                    -grad * v * t1 / (t2 * t2) if self.needs(2) else None)
+
+
+_ADDCDIV_INT = (
+    "Integer division with addcdiv is no longer supported, and in a future  release addcdiv will "
+    "perform a true division of tensor1 and tensor2. The historic addcdiv behavior can be "
+    "implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer "
+    "inputs and as (input + value * tensor1 / tensor2) for float inputs. The future addcdiv "
+    "behavior is just the latter implementation: (input + value * tensor1 / tensor2), for all "
+    "dtypes.")
+
+
+@export(method=True, inplace=True)
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    if isinstance(tensor1, Tensor) and isinstance(tensor2, Tensor) and \
+            tensor1._data.dtype.kind in "iub" and tensor2._data.dtype.kind in "iub":
+        raise RuntimeError(_ADDCDIV_INT)
+    x, a, b = _three(input, tensor1, tensor2, value)
+    with _quiet():
+        out = x + value * a / b
+    out = np.asarray(out).astype(x.dtype, copy=False)
+    if not needs_grad(input, tensor1, tensor2):
+        return wrap(out)
+    node = make_node(AddcdivBackward0, (input, tensor1, tensor2), out)
+    node.value = value
+    node.save(tensor1 if node.needs(2) else None, tensor2 if node.needs(1) or node.needs(2)
+              else None)
+    return wrap(out, node)
+
+
+# -- float_power --------------------------------------------------------------------------------
+@export(method=True)
+def float_power(input, exponent):
+    """pow computed in float64: the operands are converted first (ToCopyBackward0), then pow
+    records PowBackward0/1/2 like ``pow``."""
+    if isinstance(input, Tensor):
+        base = _to_dtype(input, D.float64)
+        if isinstance(exponent, Tensor):
+            return _pow(base, _to_dtype(exponent, D.float64))
+        if not isinstance(exponent, _SCALARS):
+            raise _invalid_combination("float_power", (input, exponent), (
+                "Tensor input, Tensor exponent, *, Tensor out = None",
+                "Number self, Tensor exponent, *, Tensor out = None",
+                "Tensor input, Number exponent, *, Tensor out = None"))
+        return _pow(base, float(exponent))
+    if isinstance(exponent, Tensor) and isinstance(input, _SCALARS):
+        return _pow(float(input), _to_dtype(exponent, D.float64))
+    raise _invalid_combination("float_power", (input, exponent), (
+        "Tensor input, Tensor exponent, *, Tensor out = None",
+        "Number self, Tensor exponent, *, Tensor out = None",
+        "Tensor input, Number exponent, *, Tensor out = None"))
+
+
+@export(torch=False, method="float_power_")
+def _float_power_inplace(input, exponent):
+    if input._data.dtype != np.float64:
+        raise RuntimeError("the base given to float_power_ has dtype "
+                           f"{_DTYPE_TITLE[input._data.dtype.name]} but the operation's result "
+                           "requires dtype Double")
+    from .inplace import apply_inplace
+    return apply_inplace(input, float_power, exponent)
+
+
+_DTYPE_TITLE = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+# -- logaddexp, fmax/fmin -----------------------------------------------------------------------
+class LogaddexpBackward0(Node):
+    """d log(e^x + e^y)/dx = sigmoid(x - y), d/dy = sigmoid(y - x)."""
+    __slots__ = ()
+    saved_names = ("self", "other")
+
+    def backward(self, ns, grad, x, y):
+        with _quiet():
+            return (grad * ns.sigmoid(x - y) if self.needs(0) else None,
+                    grad * ns.sigmoid(y - x) if self.needs(1) else None)
+
+
+class Logaddexp2Backward0(Node):
+    """d log2(2^x + 2^y)/dx = sigmoid((x - y) log 2), d/dy = sigmoid((y - x) log 2)."""
+    __slots__ = ()
+    saved_names = ("self", "other")
+
+    def backward(self, ns, grad, x, y):
+        with _quiet():
+            return (grad * ns.sigmoid((x - y) * math.log(2.0)) if self.needs(0) else None,
+                    grad * ns.sigmoid((y - x) * math.log(2.0)) if self.needs(1) else None)
+
+
+def _logaddexp(cls, name, input, other, base2):
+    _check_tensor(input, name)
+    _check_other(other, name)
+    x, y = binary_arrays(input, other)
+    _no_int(f"{name}_cpu", x)
+    with _quiet():
+        m = np.maximum(x, y)
+        d = -np.abs(x - y)
+        tail = np.log1p(np.exp2(d)) / math.log(2.0) if base2 else np.log1p(np.exp(d))
+        out = np.where(np.isinf(m) & (x == y), x, m + tail)
+    out = np.asarray(out, dtype=np.result_type(x, y))
+    if not needs_grad(input, other):
+        return wrap(out)
+    node = make_node(cls, (input, other), out)
+    node.save(input, other)
+    return wrap(out, node)
+
+
+@export(method=True)
+def logaddexp(input, other):
+    return _logaddexp(LogaddexpBackward0, "logaddexp", input, other, False)
+
+
+@export(method=True)
+def logaddexp2(input, other):
+    return _logaddexp(Logaddexp2Backward0, "logaddexp2", input, other, True)
+
+
+class FmaxBackward0(Node):
+    """fmax: the gradient goes to x where x >= y or y is NaN, to y elsewhere."""
+    __slots__ = ()
+    saved_names = ("self", "other")
+
+    def backward(self, ns, grad, x, y):
+        to_x = (x >= y) | (y != y)
+        return (ns.where(to_x, grad, 0.0) if self.needs(0) else None,
+                ns.where(to_x, 0.0, grad) if self.needs(1) else None)
+
+
+class FminBackward0(Node):
+    """fmin: the gradient goes to x where x <= y or y is NaN, to y elsewhere."""
+    __slots__ = ()
+    saved_names = ("self", "other")
+
+    def backward(self, ns, grad, x, y):
+        to_x = (x <= y) | (y != y)
+        return (ns.where(to_x, grad, 0.0) if self.needs(0) else None,
+                ns.where(to_x, 0.0, grad) if self.needs(1) else None)
+
+
+def _fmaxmin(cls, fn, name, input, other):
+    _check_tensor(input, name)
+    _check_other(other, name)
+    x, y = binary_arrays(input, other)
+    out = np.asarray(fn(x, y))
+    if not needs_grad(input, other):
+        return wrap(out)
+    node = make_node(cls, (input, other), out)
+    node.save(input, other)
+    return wrap(out, node)
+
+
+@export(method=True)
+def fmax(input, other):
+    return _fmaxmin(FmaxBackward0, np.fmax, "fmax", input, other)
+
+
+@export(method=True)
+def fmin(input, other):
+    return _fmaxmin(FminBackward0, np.fmin, "fmin", input, other)

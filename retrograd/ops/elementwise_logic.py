@@ -1,0 +1,111 @@
+"""Elementwise ops without a derivative: heaviside, the predicates (isinf, isfinite, isposinf,
+isneginf, signbit), logical_and/or/xor and the bitwise shifts. Part of ``elementwise``."""
+from __future__ import annotations
+
+import numpy as np
+
+from ._registry import export
+from ._util import Tensor, binary_arrays, wrap
+from .elementwise import _check_tensor, not_implemented_for
+from .elementwise_binary import _check_other
+
+
+# -- heaviside (no derivative) ------------------------------------------------------------------
+@export(method=True, inplace=True)
+def heaviside(input, values):
+    """0 for x < 0, ``values`` at x == 0, 1 for x > 0 (NaN counts as not positive).
+
+    PyTorch records a ``NotImplemented`` node that raises at backward; retrograd returns a
+    result outside the graph instead (see the report of the elementwise family)."""
+    _check_tensor(input, "heaviside")
+    _check_other(values, "heaviside", "values")
+    x, v = input._data, values._data
+    if x.dtype != v.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+    try:
+        out = np.where(x == 0, v, x > 0).astype(x.dtype)
+    except ValueError:
+        from ._util import broadcast_error
+        raise broadcast_error(x.shape, v.shape) from None
+    return wrap(out)
+
+
+# -- predicates and logic (no gradient) ---------------------------------------------------------
+@export(method=True)
+def isinf(input):
+    _check_tensor(input, "isinf")
+    return wrap(np.isinf(input._data))
+
+
+@export(method=True)
+def isfinite(input):
+    _check_tensor(input, "isfinite")
+    return wrap(np.isfinite(input._data))
+
+
+@export(method=True)
+def isposinf(input):
+    _check_tensor(input, "isposinf")
+    x = input._data
+    return wrap(np.isposinf(x) if x.dtype.kind == "f" else np.zeros(x.shape, bool))
+
+
+@export(method=True)
+def isneginf(input):
+    _check_tensor(input, "isneginf")
+    x = input._data
+    return wrap(np.isneginf(x) if x.dtype.kind == "f" else np.zeros(x.shape, bool))
+
+
+@export(method=True)
+def signbit(input):
+    _check_tensor(input, "signbit")
+    x = input._data
+    return wrap(np.signbit(x) if x.dtype.kind != "b" else np.zeros(x.shape, bool))
+
+
+def _logical(fn, name):
+    def op(input, other):
+        _check_tensor(input, name)
+        _check_other(other, name)
+        x, y = input._data, other._data
+        try:
+            return wrap(fn(x, y))
+        except ValueError:
+            from ._util import broadcast_error
+            raise broadcast_error(x.shape, y.shape) from None
+    op.__name__ = name
+    return op
+
+
+logical_and = export(method=True, inplace=True)(_logical(np.logical_and, "logical_and"))
+logical_or = export(method=True, inplace=True)(_logical(np.logical_or, "logical_or"))
+logical_xor = export(method=True, inplace=True)(_logical(np.logical_xor, "logical_xor"))
+
+
+def _shift(left: bool):
+    name = "bitwise_left_shift" if left else "bitwise_right_shift"
+    kernel = "lshift_cpu" if left else "rshift_cpu"
+
+    def op(input, other):
+        if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+            raise TypeError(f"{name}() received an invalid combination of arguments")
+        x, s = binary_arrays(input, other)
+        dt = np.result_type(x, s)
+        if dt.kind in "fb":
+            raise not_implemented_for(kernel, dt)
+        x, s = np.asarray(x, dt), np.asarray(s, dt)
+        bits = dt.itemsize * 8
+        ok = (s >= 0) & (s < bits)   # PyTorch: an out-of-range shift empties (or sign-fills) x
+        s_ok = np.where(ok, s, 0)
+        if left:
+            out = np.where(ok, np.left_shift(x, s_ok), 0)
+        else:
+            out = np.where(ok, np.right_shift(x, s_ok), np.where(x < 0, -1, 0))
+        return wrap(np.asarray(out, dtype=dt))
+    op.__name__ = name
+    return op
+
+
+bitwise_left_shift = export(method=True, inplace=True)(_shift(True))
+bitwise_right_shift = export(method=True, inplace=True)(_shift(False))

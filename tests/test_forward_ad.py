@@ -1,0 +1,481 @@
+"""Forward-mode AD (``retrograd.autograd.forward_ad``), compared with torch 2.13.
+
+1. Every numeric row of the op table (tests/op_db.py): the JVP of the row's function at float64
+   inputs along random tangents, through ``make_dual`` / ``unpack_dual``, against central finite
+   differences and against ``torch.autograd.forward_ad`` on the same inputs and tangents.
+2. The API's semantics scenario by scenario with ``both`` (tests/_both.py): levels, errors,
+   requires_grad of primals and tangents, no_grad, views and in-place ops, dtypes.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+import retrograd
+from _both import both
+from op_db import OP_DB, OpInfo
+
+NUMERIC_ROWS = [row for row in OP_DB if row.numeric]
+
+# torch's first make_dual loads its JVP decompositions, which warns (torch.jit.script is
+# deprecated) once per process: done here, so that scenarios compare only their own warnings.
+with torch.autograd.forward_ad.dual_level():
+    torch.autograd.forward_ad.make_dual(torch.zeros(1), torch.zeros(1))
+EPS = 1e-6
+FD_ATOL, FD_RTOL = 1e-5, 1e-4
+TORCH_ATOL, TORCH_RTOL = 1e-9, 1e-7
+
+
+# ------------------------------------------------------------------------------- op table
+
+
+def _float_outputs(lib: Any, out: Any) -> list[Any]:
+    outs = list(out) if isinstance(out, (tuple, list)) else [out]
+    return [o for o in outs if isinstance(o, lib.Tensor) and o.dtype in (lib.float32, lib.float64)]
+
+
+def _np(t: Any) -> np.ndarray:
+    return np.array(t.detach().clone().numpy())
+
+
+def _tangents(row: OpInfo, arrays: list[np.ndarray]) -> list[np.ndarray]:
+    rng = np.random.default_rng([row.seed, 7])
+    return [rng.standard_normal(a.shape) for a in arrays]
+
+
+def _jvp(lib: Any, row: OpInfo, arrays: list[np.ndarray], tangents: list[np.ndarray]):
+    """(primal outputs, tangents) of the row's float outputs with lib's forward AD."""
+    fwd = lib.autograd.forward_ad
+    with fwd.dual_level():
+        duals = [fwd.make_dual(lib.tensor(a), lib.tensor(t)) for a, t in zip(arrays, tangents)]
+        outs = _float_outputs(lib, row.fn(lib, *duals))
+        unpacked = [fwd.unpack_dual(o) for o in outs]
+        return ([_np(p) for p, _ in unpacked],
+                [None if t is None else _np(t) for _, t in unpacked],
+                [None if t is None else str(t.dtype) for _, t in unpacked])
+
+
+def _finite_differences(row: OpInfo, arrays: list[np.ndarray], tangents: list[np.ndarray]):
+    """Central differences of the row's float outputs along the tangents (retrograd, float64)."""
+    def f(s: float) -> list[np.ndarray]:
+        xs = [retrograd.tensor(a + s * t) for a, t in zip(arrays, tangents)]
+        return [_np(o) for o in _float_outputs(retrograd, row.fn(retrograd, *xs))]
+    return [(p - m) / (2 * EPS) for p, m in zip(f(EPS), f(-EPS))]
+
+
+def _torch_has_no_forward_formula(err: Exception) -> bool:
+    msg = str(err)
+    return ("forward AD" in msg or "forward-mode" in msg or "forward mode" in msg
+            or "jvp" in msg.lower())
+
+
+@pytest.mark.parametrize("row", NUMERIC_ROWS, ids=[r.name for r in NUMERIC_ROWS])
+def test_op_jvp(row: OpInfo):
+    arrays = row.inputs()
+    tangents = _tangents(row, arrays)
+    try:
+        ref = _jvp(torch, row, arrays, tangents)
+    except (NotImplementedError, RuntimeError) as err:
+        if not _torch_has_no_forward_formula(err):
+            # not a function of dual inputs in torch either (e.g. a row that differentiates its
+            # input with autograd.grad, which needs it to require grad): the same error
+            # (the type only: torch checks autograd.grad's outputs before its inputs, retrograd
+            # the other way round, so the messages differ; that is autograd.grad's business)
+            with pytest.raises(type(err)):
+                _jvp(retrograd, row, arrays, tangents)
+            return
+        ref = None  # torch has no forward formula here: finite differences only
+    primals, jvps, dtypes = _jvp(retrograd, row, arrays, tangents)
+    expected_primals = [_np(o) for o in _float_outputs(
+        retrograd, row.fn(retrograd, *[retrograd.tensor(a) for a in arrays]))]
+    assert len(primals) == len(expected_primals)
+    for ours, exp in zip(primals, expected_primals):
+        np.testing.assert_array_equal(ours, exp, err_msg="primal output")
+
+    # (i) finite differences: every output of a table row depends on its inputs
+    fd = _finite_differences(row, arrays, tangents)
+    if retrograd.__name__ == "torch" and ref is not None and not all(
+            r is not None and np.allclose(r, f, rtol=FD_RTOL, atol=FD_ATOL) for r, f in zip(ref[1], fd)):
+        pytest.skip("retrograd is the torch shim, and torch's forward formula for this row "
+                    "disagrees with finite differences")
+    assert len(jvps) == len(fd)
+    for i, (ours, exp) in enumerate(zip(jvps, fd)):
+        assert ours is not None, f"output {i} has no tangent"
+        assert ours.shape == exp.shape
+        np.testing.assert_allclose(ours, exp, rtol=FD_RTOL, atol=FD_ATOL,
+                                   err_msg=f"JVP of output {i} vs finite differences")
+
+    # (ii) torch's forward AD on the same inputs and tangents
+    if ref is None:
+        return
+    ref_primals, ref_jvps, ref_dtypes = ref
+    assert len(ref_jvps) == len(jvps)
+    for i, (ours, exp) in enumerate(zip(jvps, ref_jvps)):
+        if exp is None or not np.allclose(exp, fd[i], rtol=FD_RTOL, atol=FD_ATOL):
+            # torch 2.13 has no tangent at all here (scatter_reduce 'prod'), or one that
+            # disagrees with finite differences (logcumsumexp at large inputs underflows):
+            # ours was checked against finite differences above
+            continue
+        assert ours.shape == exp.shape and dtypes[i] == ref_dtypes[i], f"output {i}"
+        np.testing.assert_allclose(ours, exp, rtol=TORCH_RTOL, atol=TORCH_ATOL,
+                                   err_msg=f"JVP of output {i} vs torch")
+
+
+# ------------------------------------------------------------------------------- the API
+
+X2 = np.array([1.0, 2.0], dtype=np.float32)
+T2 = np.array([1.0, 0.5], dtype=np.float32)
+
+
+def _duals(T: Any, requires_grad: bool = False):
+    x = T.tensor(X2, requires_grad=requires_grad)
+    t = T.tensor(T2)
+    return x, t
+
+
+def test_make_dual_and_unpack_dual():
+    def scenario(T: Any) -> Any:
+        fwd = T.autograd.forward_ad
+        x, t = _duals(T)
+        with fwd.dual_level() as level:
+            d = fwd.make_dual(x, t)
+            y = (d * d).sin()
+            u = fwd.unpack_dual(y)
+            p, tg = fwd.unpack_dual(d)
+            return (level, type(u).__name__, u._fields, u.primal, u.tangent, u[0], u[1],
+                    d.requires_grad, d.is_leaf, d._base is x, tg is t, p._base is x,
+                    fwd.unpack_dual(x).tangent, p.requires_grad)
+    both(scenario)
+
+
+def test_unpack_dual_outside_a_level_returns_the_tensor_itself():
+    def scenario(T: Any) -> Any:
+        fwd = T.autograd.forward_ad
+        x, t = _duals(T)
+        u = fwd.unpack_dual(x)
+        return u.primal is x, u.tangent
+    both(scenario)
+
+
+def test_tangents_are_deleted_when_the_level_exits():
+    def scenario(T: Any) -> Any:
+        fwd = T.autograd.forward_ad
+        x, t = _duals(T)
+        with fwd.dual_level():
+            y = fwd.make_dual(x, t).exp()
+            inside = fwd.unpack_dual(y).tangent
+        outside = fwd.unpack_dual(y)
+        with fwd.dual_level():  # a new level starts with no tangents
+            again = fwd.unpack_dual(y).tangent
+        return inside, outside.tangent, again, outside.primal is y
+    both(scenario)
+
+
+def test_enter_and_exit_dual_level_functions():
+    def scenario(T: Any) -> Any:
+        fwd = T.autograd.forward_ad
+        x, t = _duals(T)
+        level = fwd.enter_dual_level()
+        try:
+            y = fwd.unpack_dual(fwd.make_dual(x, t) * 3, level=level)
+        finally:
+            fwd.exit_dual_level(level=level)
+        return level, y.tangent
+    both(scenario)
+
+
+@pytest.mark.parametrize("case", [
+    "outside_level", "nested_level", "shape_mismatch", "int_primal", "int_tangent",
+    "already_dual", "exit_wrong_level", "exit_without_level", "make_dual_bad_level",
+    "unpack_bad_level", "unpack_not_a_tensor",
+])
+def test_errors(case: str):
+    def scenario(T: Any) -> Any:
+        fwd = T.autograd.forward_ad
+        x, t = _duals(T)
+        if case == "outside_level":
+            return fwd.make_dual(x, t)
+        if case == "exit_without_level":
+            return fwd.exit_dual_level()
+        with fwd.dual_level():
+            if case == "nested_level":
+                with fwd.dual_level():
+                    pass
+            if case == "shape_mismatch":
+                fwd.make_dual(x, T.ones(3))
+            if case == "int_primal":
+                fwd.make_dual(T.tensor([1, 2]), t)
+            if case == "int_tangent":
+                fwd.make_dual(x, T.tensor([1, 2]))
+            if case == "already_dual":
+                fwd.make_dual(fwd.make_dual(x, t), t)
+            if case == "exit_wrong_level":
+                fwd.exit_dual_level(level=3)
+            if case == "make_dual_bad_level":
+                fwd.make_dual(x, t, level=3)
+            if case == "unpack_bad_level":
+                plain = fwd.unpack_dual(x, level=3)  # no tangent: no error, a view of x
+                assert plain.tangent is None and plain.primal._base is x
+                fwd.unpack_dual(fwd.make_dual(x, t), level=3)
+            if case == "unpack_not_a_tensor":
+                fwd.unpack_dual(1.0)
+        return None
+    ref = both(scenario)
+    assert ref.error is not None
+    # the level is closed again after every error: a fresh one can be entered
+    for T in (retrograd, torch):
+        with T.autograd.forward_ad.dual_level():
+            pass
+
+
+def test_forward_ad_ignores_no_grad():
+    def scenario(T: Any) -> Any:
+        fwd = T.autograd.forward_ad
+        x, t = _duals(T, requires_grad=True)
+        with fwd.dual_level():
+            d = fwd.make_dual(x, t)
+            with T.no_grad():
+                y = (d * d).exp().sum()
+                u = fwd.unpack_dual(y)
+                return u.primal, u.tangent, y.requires_grad, T.is_grad_enabled()
+    both(scenario)
+
+
+def test_inference_mode_computes_no_tangents():
+    def scenario(T: Any) -> Any:
+        fwd = T.autograd.forward_ad
+        x, t = _duals(T)
+        with fwd.dual_level():
+            d = fwd.make_dual(x, t)
+            with T.inference_mode():
+                y = d * 2
+                made = fwd.make_dual(x, t)
+            return fwd.unpack_dual(y).tangent, fwd.unpack_dual(made).tangent
+    both(scenario)
+
+
+@pytest.mark.parametrize("who", ["primal", "tangent", "other", "none"])
+def test_tangents_require_grad_like_torch(who: str):
+    """A tangent records a graph when grad mode is on and a primal, a tangent or another input
+    requires grad (PyTorch's tangent formulas are ordinary recorded ops)."""
+    def scenario(T: Any) -> Any:
+        fwd = T.autograd.forward_ad
+        x = T.tensor(X2, requires_grad=who == "primal")
+        t = T.tensor(T2, requires_grad=who == "tangent")
+        w = T.tensor([3.0, -1.0], requires_grad=who == "other")
+        with fwd.dual_level():
+            d = fwd.make_dual(x, t)
+            y = (d * d * w).tanh()
+            p, tg = fwd.unpack_dual(y)
+            res = [y.requires_grad, p.requires_grad, tg.requires_grad, tg.detach(),
+                   d.requires_grad, d.grad_fn.name() if d.grad_fn is not None else None]
+            if tg.requires_grad:  # the tangent is differentiable, and correctly so
+                src = {"primal": x, "tangent": t, "other": w}[who]
+                res.append(T.autograd.grad(tg.sum(), src)[0])
+            return res
+    both(scenario)
+
+
+def test_backward_through_dual_tensors():
+    def scenario(T: Any) -> Any:
+        fwd = T.autograd.forward_ad
+        x, t = _duals(T, requires_grad=True)
+        with fwd.dual_level():
+            d = fwd.make_dual(x, t)
+            loss = (d.exp() * d).sum()
+            loss.backward()
+            tangent = fwd.unpack_dual(loss).tangent
+            # (a tangent's grad_fn is whatever the JVP formula's last op was: not compared)
+            return x.grad, fwd.unpack_dual(x.grad).tangent, tangent.detach(), tangent.requires_grad
+    both(scenario)
+
+
+def test_outputs_without_tangent():
+    def scenario(T: Any) -> Any:
+        fwd = T.autograd.forward_ad
+        x, t = _duals(T)
+        with fwd.dual_level():
+            d = fwd.make_dual(x, t)
+            m = d.max(0)
+            outs = [d > 1, d.argmax(), m.indices, d.detach(), T.zeros_like(d), d.data, x * 2]
+            return ([fwd.unpack_dual(o).tangent for o in outs]
+                    + [fwd.unpack_dual(o).tangent for o in (d.sign(), d * 0, d ** 0, m.values)])
+    both(scenario)
+
+
+def test_an_input_returned_keeps_its_tangent():
+    def scenario(T: Any) -> Any:
+        fwd = T.autograd.forward_ad
+        x, t = _duals(T)
+        with fwd.dual_level():
+            d = fwd.make_dual(x, t)
+            return [fwd.unpack_dual(o).tangent is t for o in (+d, d.contiguous(), d.to(T.float32))]
+    both(scenario)
+
+
+def test_views_share_the_tangent():
+    def scenario(T: Any) -> Any:
+        fwd = T.autograd.forward_ad
+        x = T.tensor(np.arange(6.0).reshape(2, 3))
+        t = T.tensor(np.arange(6.0).reshape(2, 3) / 10)
+        with fwd.dual_level():
+            d = fwd.make_dual(x, t)
+            row = d[1]
+            col = d.t()[2]
+            flat = d.view(-1)
+            tr = fwd.unpack_dual(row).tangent
+            before = tr.clone()
+            d.mul_(2)  # in place: the tangent is updated in place, views see it
+            return (tr._base is t, before, fwd.unpack_dual(row).tangent, fwd.unpack_dual(col).tangent,
+                    fwd.unpack_dual(flat).tangent, t, [fwd.unpack_dual(r).tangent for r in d.unbind(1)],
+                    [fwd.unpack_dual(r).tangent for r in d])
+    both(scenario)
+
+
+def test_inplace_ops_update_tangents():
+    def scenario(T: Any) -> Any:
+        fwd = T.autograd.forward_ad
+        x, t = _duals(T)
+        with fwd.dual_level():
+            d = fwd.make_dual(x.clone(), t.clone())
+            e = fwd.make_dual(x.clone() + 1, t.clone() * 3)
+            res = []
+            y = T.zeros(2)
+            y[0] = d[1]            # a non-dual tensor written with a dual: it becomes dual
+            res.append(fwd.unpack_dual(y))
+            z = T.zeros(3)
+            zv = z[1:]
+            zv.copy_(d)            # written through a view: the base gets a tangent too
+            res += [fwd.unpack_dual(z), fwd.unpack_dual(zv)]
+            w = T.ones(2)
+            w += d
+            w *= e
+            res.append(fwd.unpack_dual(w))
+            d.add_(e).mul_(e)
+            res.append(fwd.unpack_dual(d))
+            for op in ("zero_", "fill_", "copy_"):
+                f = fwd.make_dual(x.clone(), t.clone())
+                if op == "zero_":
+                    f.zero_()
+                elif op == "fill_":
+                    f.fill_(3.0)
+                else:
+                    f.copy_(T.ones(2))
+                res.append(fwd.unpack_dual(f))
+            g = fwd.make_dual(x.clone(), t.clone())
+            g.clamp_(max=1.5)
+            res.append(fwd.unpack_dual(g))
+            return res
+    both(scenario)
+
+
+def test_printing_a_dual_tensor_shows_its_tangent():
+    def scenario(T: Any) -> Any:
+        fwd = T.autograd.forward_ad
+        x, t = _duals(T, requires_grad=True)
+        with fwd.dual_level():
+            d = fwd.make_dual(x.detach(), t)
+            e = fwd.make_dual(x, t)
+            big = fwd.make_dual(T.tensor(np.linspace(0, 1, 12).reshape(3, 4)), T.ones(3, 4, dtype=T.float64))
+            return [repr(d), str(d * 2), repr(e), repr(big.exp()), repr(x), f"{d}"]
+    both(scenario)
+
+
+def test_tangent_storage_and_dtype():
+    def scenario(T: Any) -> Any:
+        fwd = T.autograd.forward_ad
+        x, _ = _duals(T)
+        with fwd.dual_level():
+            t64 = T.tensor(T2, dtype=T.float64)
+            d = fwd.make_dual(x, t64)  # kept as it is, float64 next to a float32 primal
+            tt = T.tensor(np.arange(6.0, dtype=np.float32).reshape(2, 3)).t()  # not contiguous
+            e = fwd.make_dual(T.zeros(3, 2), tt)
+            et = fwd.unpack_dual(e).tangent
+            return (fwd.unpack_dual(d).tangent, fwd.unpack_dual(d).tangent is t64,
+                    fwd.unpack_dual(x.double() * fwd.make_dual(x, T.tensor(T2))).tangent,
+                    et, et is tt, et.stride(), et.is_contiguous())
+    both(scenario)
+
+
+def test_jvp_of_a_composite_function_matches_torch():
+    rng = np.random.default_rng(0)
+    a, b, ta, tb = (rng.standard_normal((3, 4)) for _ in range(4))
+
+    def scenario(T: Any) -> Any:
+        fwd = T.autograd.forward_ad
+        with fwd.dual_level():
+            x = fwd.make_dual(T.tensor(a), T.tensor(ta))
+            y = fwd.make_dual(T.tensor(b), T.tensor(tb))
+            h = T.cat([x, y]).sigmoid() @ y.t()
+            out = T.stack([h.sum(0), (x * y).max(1).values, T.where(x > 0, x, y).mean(1)])
+            return fwd.unpack_dual(out)
+    both(scenario)
+
+
+def test_wrapping_is_undone_when_the_level_exits():
+    if retrograd.__name__ == "torch":
+        pytest.skip("retrograd is the torch shim")
+    exp, add = retrograd.Tensor.exp, retrograd.Tensor.__add__
+    fn = retrograd.exp
+    with retrograd.autograd.forward_ad.dual_level():
+        assert retrograd.Tensor.exp is not exp and retrograd.exp is not fn
+    assert retrograd.Tensor.exp is exp and retrograd.Tensor.__add__ is add and retrograd.exp is fn
+    with pytest.raises(RuntimeError):
+        with retrograd.autograd.forward_ad.dual_level():
+            raise RuntimeError("boom")
+    assert retrograd.Tensor.exp is exp
+
+
+def test_reverse_over_forward_hessian_vector_product():
+    """Backward through a tangent: d/dx <grad f(x), v> = H v (torch's documented pattern)."""
+    rng = np.random.default_rng(3)
+    a, v = rng.standard_normal(4), rng.standard_normal(4)
+
+    def scenario(T: Any) -> Any:
+        fwd = T.autograd.forward_ad
+        x = T.tensor(a, requires_grad=True)
+        with fwd.dual_level():
+            d = fwd.make_dual(x, T.tensor(v))
+            y = (d.sin() * d.exp()).sum() + (d[:2] * d[2:]).sum()
+            jvp = fwd.unpack_dual(y).tangent
+            hvp, = T.autograd.grad(jvp, x)
+            # the same after an in-place op on a non-leaf dual
+            z = d * 1
+            z.mul_(d)
+            jz = fwd.unpack_dual(z.sum()).tangent
+            hz, = T.autograd.grad(jz, x)
+            return jvp.detach(), hvp, jz.detach(), hz
+    both(scenario)
+
+
+def test_tangent_of_a_long_chain_is_differentiable():
+    """Tangents of a 300-op chain whose primal requires grad: right, and differentiable with
+    respect to the primal (each op's tangent is computed on local stand-ins connected to the
+    primal's graph afterwards, so the chain does not cost n^2 graph walks either)."""
+    def scenario(T: Any) -> Any:
+        fwd = T.autograd.forward_ad
+        x = T.tensor([0.5, 0.2], dtype=T.float64, requires_grad=True)
+        w = T.tensor([0.9, 1.1], dtype=T.float64)
+        with fwd.dual_level():
+            y = fwd.make_dual(x, T.ones(2, dtype=T.float64))
+            for _ in range(300):
+                y = (y * w + 0.1).tanh()
+            tangent = fwd.unpack_dual(y).tangent
+            return tangent.detach(), T.autograd.grad(tangent.sum(), x)[0]
+    both(scenario)
+
+
+def test_an_op_on_dual_inputs_warns_once():
+    """The re-run that computes a tangent does not repeat the op's warnings."""
+    spd = np.array([[4.0, 1.0], [1.0, 3.0]])
+
+    def scenario(T: Any) -> Any:
+        fwd = T.autograd.forward_ad
+        with fwd.dual_level():
+            d = fwd.make_dual(T.tensor(spd), T.tensor([[1.0, 0.5], [0.5, 2.0]]))
+            return [fwd.unpack_dual(o) for o in T.qr(d)]
+    ref = both(scenario)
+    assert len(ref.warnings) == 1
