@@ -540,3 +540,28 @@ def test_increment_version() -> None:
             return v0, z._version, err, str(e)
 
     both(scenario)
+
+
+def test_post_accumulate_grad_hook_rules() -> None:
+    def scenario(T: Any) -> Any:
+        x = leaf(T)
+        log = []
+        x.register_post_accumulate_grad_hook(lambda t: log.append(snap(t.grad)))
+        (x * 3).sum().backward()
+        (x * 3).sum().backward()
+        errors = []
+        for ret in (5, T.ones(2)):
+            z = leaf(T)
+            z.register_post_accumulate_grad_hook(lambda t: ret)
+            try:
+                (z * 3).sum().backward()
+            except (RuntimeError, TypeError) as e:
+                errors.append((type(e).__name__, str(e)))
+        for t in (x * 2, T.ones(2)):
+            try:
+                t.register_post_accumulate_grad_hook(lambda t: None)
+            except RuntimeError as e:
+                errors.append(str(e))
+        return log, x.grad, errors
+
+    both(scenario)

@@ -45,12 +45,13 @@ _warned_create_graph = False
 class _GraphTask:
     """One backward call: PyTorch's GraphTask, as far as hooks and checkpointing can see it."""
 
-    __slots__ = ("id", "nodes", "needed", "targets", "accumulate", "current")
+    __slots__ = ("id", "nodes", "needed", "captured_only", "targets", "accumulate", "current")
 
-    def __init__(self, task_id, nodes, needed, targets, accumulate):
+    def __init__(self, task_id, nodes, needed, captured_only, targets, accumulate):
         self.id = task_id
         self.nodes = nodes            # every node reachable from the roots
-        self.needed = needed          # None: all of them run; else the set that runs
+        self.needed = needed          # None: all of them run; else those leading to an input
+        self.captured_only = captured_only  # inputs' nodes autograd.grad captures but never runs
         self.targets = targets        # None, or {node: [input indices]} (inputs=/autograd.grad)
         self.accumulate = accumulate
         self.current = None           # the node running now (anomaly mode only)
@@ -89,7 +90,7 @@ def will_engine_execute_node(node) -> bool:
     if task.targets is None:
         return True
     captured = not task.accumulate and node in task.targets
-    if node not in task.needed and not captured:
+    if (node not in task.needed or node in task.captured_only) and not captured:
         return False
     if captured and not node.next_functions:
         raise RuntimeError("A leaf node was passed to _will_engine_execute_node but we are "
@@ -251,8 +252,18 @@ def _accumulate(var, g, as_tensors: bool) -> None:
         g = _run_tensor_hooks(x.hooks, g, as_tensors)
     _store_grad(var, g, as_tensors)
     if x is not None and x.post_acc_hooks:
-        for fn in list(x.post_acc_hooks.values()):
-            fn(var)
+        _run_post_acc_hooks(var, x.post_acc_hooks)
+
+
+def _run_post_acc_hooks(var, hooks) -> None:
+    """``register_post_accumulate_grad_hook`` hooks: fn(tensor), which must return None."""
+    from .._tensor import Tensor
+    for fn in list(hooks.values()):
+        res = fn(var)
+        if res is not None:
+            if isinstance(res, Tensor):
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+            raise TypeError(f"expected Variable, but hook returned '{type(res).__name__}'")
 
 
 def _retain(node: Node, grads, as_tensors: bool) -> None:
@@ -359,7 +370,7 @@ class _Run:
     """The settings of one run_backward call that ``_evaluate`` needs."""
 
     __slots__ = ("ns", "as_tensors", "retain_graph", "accumulate", "targets", "needed", "reach",
-                 "inputs", "captured", "anomaly", "check_nan", "task")
+                 "captured_only", "inputs", "captured", "anomaly", "check_nan", "task")
 
 
 def _evaluate(node: Node, grads, r: _Run):
@@ -370,7 +381,7 @@ def _evaluate(node: Node, grads, r: _Run):
         grads = [None] * node.num_outputs
     targets = r.targets
     if targets is not None:
-        needed = node in r.needed
+        needed = node in r.needed and node not in r.captured_only
         captures = None if r.accumulate else targets.get(node)
         if captures is not None:
             if not needed:
@@ -396,8 +407,7 @@ def _evaluate(node: Node, grads, r: _Run):
         if g is not None and r.accumulate:
             _store_grad(var, g, as_tensors)
         if x is not None and x.post_acc_hooks:
-            for fn in list(x.post_acc_hooks.values()):
-                fn(var)
+            _run_post_acc_hooks(var, x.post_acc_hooks)
         if nx is not None and nx.hooks:
             _node_post_hooks(node, (), [g], as_tensors)
         return None
@@ -491,12 +501,13 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     # input (the inputs' own nodes included); autograd.grad only captures at the inputs' nodes,
     # so an input's node runs only if it leads to another input.
     needed = reach = None
+    captured_only = ()
     if targets is not None:
         reach = _nodes_leading_to(order, deps, targets)
-        if accumulate:
-            needed = reach
-        else:
-            needed = {n for n in reach if n not in targets or any(
+        needed = reach
+        if not accumulate:
+            # Inputs' nodes that lead to no other input are only captured, not run.
+            captured_only = {n for n in targets if not any(
                 nxt is not None and nxt in reach for nxt, _ in n.next_functions)}
 
     captured = [None] * len(inputs) if inputs is not None else None
@@ -510,10 +521,11 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
             "cycle and avoid the leak.", UserWarning, stacklevel=4)
 
     anomaly = _node_mod._anomaly_enabled
-    task = _GraphTask(next(_task_ids), seen, needed, targets, accumulate)
+    task = _GraphTask(next(_task_ids), seen, needed, captured_only, targets, accumulate)
     r = _Run()
     r.ns, r.as_tensors, r.retain_graph, r.accumulate = ns, as_tensors, retain_graph, accumulate
     r.targets, r.needed, r.reach, r.inputs, r.captured = targets, needed, reach, inputs, captured
+    r.captured_only = captured_only
     r.anomaly, r.check_nan, r.task = anomaly, _node_mod._anomaly_check_nan, task
     # The short path: no anomaly checks and no inputs filtering (autograd.grad and
     # backward(inputs=...) still take it for nodes that simply run).

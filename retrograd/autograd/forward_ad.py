@@ -34,9 +34,17 @@ and the functions of ``retrograd``, ``retrograd.linalg``, ``special``, ``fft`` a
 nothing outside a level. A reference to an op bound *before* the level opened
 (``from retrograd import exp``) is not wrapped and computes no tangent.
 
-Not supported: nested levels (PyTorch does not support them either), forward-over-reverse
-(``autograd.grad`` on a graph through dual tensors gives gradients without tangents), the
-``out=`` argument.
+Not supported (a known difference from PyTorch, not a silent approximation of it):
+
+* nested levels (PyTorch refuses them too, with the same error);
+* forward-over-reverse through this API: ``autograd.grad`` on a graph through dual tensors gives
+  gradients without tangents (PyTorch gives them tangents). ``retrograd.func`` composes
+  forward-over-reverse (``jacfwd(jacrev(f))``, ``jvp(grad(f))``) on its own, graph-based path;
+* an in-place write into a view whose base's tangent has another dtype or memory layout than the
+  base (NotImplementedError);
+* the ``out=`` argument of ops;
+* a warning raised by an op on dual inputs points at this module's wrapper, not at the caller's
+  line (it is raised once, as in PyTorch).
 """
 from __future__ import annotations
 

@@ -130,6 +130,10 @@ class BackwardCFunction(Node, FunctionCtx):
             args = (list(args),)
         return user_fn(self, *args)
 
+    def apply_jvp(self, *args):
+        """Forward-mode AD: the Function's ``jvp(ctx, *tangents)``."""
+        return self._forward_cls.jvp(self, *args)
+
     def _engine_apply(self, ns, grads, as_tensors: bool) -> tuple:
         user_fn = self._get_user_fn()
         meta = self._out_meta

@@ -18,7 +18,7 @@ from .._tensor import Tensor
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 
 
-# -- helpers ---------------------------------------------------------------------------------------
+# -- helpers --------------------------------------------------------------------------------------
 def _as_tuple_nocheck(x):
     if isinstance(x, tuple):
         return x
@@ -174,7 +174,7 @@ def _fill_in_zeros(grads, refs, strict: bool, create_graph: bool, stage: str):
     return tuple(res)
 
 
-# -- public API --------------------------------------------------------------------------------------
+# -- public API -----------------------------------------------------------------------------------
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(*inputs), v^T J)``: the vector-Jacobian product at ``inputs``."""
     with enable_grad():

@@ -115,10 +115,10 @@ def _pack(node, t, is_output: bool, out_nr: int, hooks) -> _Packed:
         packed = pack_hook(t)
     if t._vc[0] != version:
         raise RuntimeError(
-            "A saved tensor pack hook is modifying its input in place. Tensors provided as input to "
-            "pack hook cannot be modified by in-place operations as this can lead to unexpected "
-            "side-effects. Please open an issue if you need to perform in-place operations on the "
-            "input to a pack hook.")
+            "A saved tensor pack hook is modifying its input in place. Tensors provided as input "
+            "to pack hook cannot be modified by in-place operations as this can lead to "
+            "unexpected side-effects. Please open an issue if you need to perform in-place "
+            "operations on the input to a pack hook.")
     p = _Packed()
     p.packed, p.unpack_hook, p.is_output = packed, unpack_hook, is_output
     p.out_nr = out_nr

@@ -23,11 +23,9 @@ Deviation from PyTorch: forward-mode results follow the graph, so a ``no_grad`` 
 from __future__ import annotations
 
 import functools
-from typing import Any
-
 import numpy as np
 
-from ._pytree import broadcast_prefix, pprint, tree_flatten, tree_unflatten  # noqa: F401
+from ._pytree import pprint, tree_flatten, tree_unflatten
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian"]
 
@@ -436,10 +434,6 @@ def _size(shape) -> str:
 
 
 # ------------------------------------------------------------------------------- jacobians
-
-
-def _error_if_complex(name: str, args, is_input: bool) -> None:
-    return None  # retrograd has no complex tensors
 
 
 def _assemble(jac_rows, flat_out, flat_p, p_spec, out_spec, argnums):

@@ -6,8 +6,8 @@ hardswish, logsigmoid, tanhshrink, hardshrink, softshrink, threshold, prelu, rre
 ``activation_piecewise.py`` (both imported at the bottom).
 
 Every forward is numerically stable where PyTorch's is (softplus turns linear above its
-threshold, logsigmoid and silu never overflow), and every formula is written with ``ns`` so
-double backward works.
+threshold, log_softmax/logsumexp subtract the maximum, logsigmoid and silu never overflow), and
+every formula is written with ``ns`` so double backward works.
 """
 from __future__ import annotations
 
@@ -406,7 +406,8 @@ def softplus(input, beta=1.0, threshold=20.0):
     x = _opmath(x0)
     t = x.dtype.type
     z = x * t(beta)
-    out = np.where(z > threshold, x, np.logaddexp(t(0), z) / t(beta)).astype(x0.dtype, copy=False)
+    with _quiet():   # PyTorch's log1p(exp(beta x)) / beta: linear above the threshold
+        out = np.where(z > threshold, x, np.log1p(np.exp(z)) / t(beta)).astype(x0.dtype, copy=False)
     return _result(SoftplusBackward0, input, out, beta=beta, threshold=threshold)
 
 

@@ -88,7 +88,7 @@ def _fork_rng(enabled: bool):
         torch.set_rng_state(state)
 
 
-# -- the reentrant variant ---------------------------------------------------------------------------
+# -- the reentrant variant ------------------------------------------------------------------------
 class CheckpointFunction(Function):
     @staticmethod
     def forward(ctx, run_function, preserve_rng_state, *args):
@@ -232,7 +232,7 @@ def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwar
     return run_function(end + 1, len(functions) - 1, functions)(input)
 
 
-# -- the non-reentrant variant ---------------------------------------------------------------------
+# -- the non-reentrant variant --------------------------------------------------------------------
 class CheckpointError(RuntimeError):
     pass
 
