@@ -985,3 +985,26 @@ def test_e19_inference_tensor_cannot_be_saved_for_backward() -> None:
         "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
         "`torch.inference_mode()`.",
     )
+
+
+# Ops without a derivative record PyTorch's NotImplemented node: the forward works, backward raises.
+def test_heaviside_records_a_not_implemented_node() -> None:
+    def scenario(T):
+        x = T.tensor(np.array([-1.0, 0.0, 2.0]), requires_grad=True)
+        y = T.heaviside(x, T.tensor(0.5, dtype=T.float64))
+        out = (type(y.grad_fn).__name__, y.grad_fn.name(), y.requires_grad)
+        y.sum().backward()
+        return out
+    assert both(scenario).error == ("RuntimeError", "derivative for aten::heaviside is not implemented")
+
+
+def test_scatter_with_reduce_records_a_not_implemented_node() -> None:
+    def scenario(T):
+        x = T.zeros(3, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            y = x.scatter(0, T.tensor([0, 1]), T.ones(2), reduce="add")
+        values = (y.grad_fn.name(), y.detach())
+        y.sum().backward()
+        return values
+    assert both(scenario).error == ("RuntimeError", "derivative for aten::scatter is not implemented")

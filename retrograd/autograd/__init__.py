@@ -108,11 +108,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if len(grads) != len(outputs):
         raise RuntimeError(f"grad requires one gradient per output: got {len(grads)} tensors and "
                            f"{len(outputs)} gradients")
+    root_grads = _make_grads(outputs, grads, create_graph)
+    _check_roots(outputs)  # torch checks the roots before the inputs
     for t in inputs:
         if not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    root_grads = _make_grads(outputs, grads, create_graph)
-    _check_roots(outputs)
     if retain_graph is None:
         retain_graph = create_graph
     captured = run_backward(outputs, root_grads, retain_graph, create_graph, inputs=inputs,

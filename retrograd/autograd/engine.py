@@ -540,6 +540,9 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     tasks = _tasks()
     tasks.append(task)
     node = None
+    # Formulas follow IEEE (1/0 = inf, 0/0 = nan) without NumPy's warnings, as in PyTorch.
+    quiet = np.errstate(divide="ignore", invalid="ignore", over="ignore")
+    quiet.__enter__()
     try:
         while heap:
             node = heappop(heap)[1]
@@ -588,6 +591,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
             _warn_anomaly(node)
         raise
     finally:
+        quiet.__exit__(None, None, None)
         tasks.pop()
         _grad_mode._set_grad_enabled(prev_mode)
     return captured

@@ -396,3 +396,32 @@ def _record_forward_stack(node: Node) -> None:
     parent = _executing_node()
     if parent is not None:
         meta["parent_"] = parent
+
+
+class NotImplementedNode(Node):
+    """What PyTorch records for an op without a derivative: the forward works, and backward
+    through it raises ``derivative for aten::<op> is not implemented``."""
+
+    __slots__ = ("op",)
+
+    def name(self) -> str:
+        return "torch::autograd::NotImplemented"
+
+    def apply(self, ns, grads, as_tensors):
+        raise RuntimeError(f"derivative for aten::{self.op} is not implemented")
+
+
+NotImplementedNode.__name__ = NotImplementedNode.__qualname__ = "NotImplemented"
+
+
+def not_implemented(op: str, inputs, out):
+    """Record a NotImplemented node for ``op`` over the tensor ``inputs`` (see above)."""
+    from .._tensor import Tensor
+    edges = []
+    for t in inputs:
+        if type(t) is Tensor and t._requires_grad:
+            from ..ops._util import edge
+            edges.append(edge(t))
+    node = NotImplementedNode(tuple(edges), out.shape, out.dtype)
+    node.op = op
+    return node

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._registry import export
-from ._util import Tensor, binary_arrays, wrap
+from ._util import Tensor, binary_arrays, needs_grad, wrap
 from .elementwise import _check_tensor, not_implemented_for
 from .elementwise_binary import _check_other
 
@@ -15,8 +15,7 @@ from .elementwise_binary import _check_other
 def heaviside(input, values):
     """0 for x < 0, ``values`` at x == 0, 1 for x > 0 (NaN counts as not positive).
 
-    PyTorch records a ``NotImplemented`` node that raises at backward; retrograd returns a
-    result outside the graph instead (see the report of the elementwise family)."""
+    No derivative: like PyTorch, a ``NotImplemented`` node that raises at backward is recorded."""
     _check_tensor(input, "heaviside")
     _check_other(values, "heaviside", "values")
     x, v = input._data, values._data
@@ -27,6 +26,9 @@ def heaviside(input, values):
     except ValueError:
         from ._util import broadcast_error
         raise broadcast_error(x.shape, v.shape) from None
+    if needs_grad(input, values):
+        from ..autograd.node import not_implemented
+        return wrap(out, not_implemented("heaviside", (input, values), out))
     return wrap(out)
 
 

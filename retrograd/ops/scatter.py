@@ -257,10 +257,10 @@ def _scatter_impl(input, dim, index, src, value, reduce):
     s = src._data if src is not None else _scalar(value)
     out = np_scatter(x, d, idx, s, reduce)
     if reduce is not None:
-        # PyTorch has no derivative for scatter with reduce= (its node, NotImplemented, raises at
-        # backward); see the family report: that node is not recorded here.
+        # PyTorch has no derivative for scatter with reduce=: its node raises at backward.
         if needs_grad(input, src):
-            raise NotImplementedError("derivative for aten::scatter is not implemented")
+            from ..autograd.node import not_implemented
+            return wrap(out, not_implemented("scatter", (input, index, src), out))
         return wrap(out)
     if src is not None:
         if not needs_grad(input, src):

@@ -1,0 +1,2 @@
+"""retrograd.utils: hooks, checkpoint."""
+from . import checkpoint, hooks  # noqa: F401
