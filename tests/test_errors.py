@@ -1008,3 +1008,41 @@ def test_scatter_with_reduce_records_a_not_implemented_node() -> None:
         y.sum().backward()
         return values
     assert both(scenario).error == ("RuntimeError", "derivative for aten::scatter is not implemented")
+
+
+def test_unique_records_a_node_without_derivative() -> None:
+    def scenario(T, **kw):
+        x = T.tensor(np.array([[1.0, 2.0], [1.0, 2.0]]), requires_grad=True)
+        return T.unique(x, **kw)
+
+    for kw in ({}, {"dim": 0}):
+        def run(T, kw=kw):
+            u = scenario(T, **kw)
+            name = u.grad_fn.name()
+            u.sum().backward()
+            return name
+        out = both(run)
+        assert out.error is not None and out.error[0] == "NotImplementedError"
+
+    def consecutive(T):
+        x = T.tensor(np.array([1.0, 1.0, 2.0]), requires_grad=True)
+        u = T.unique_consecutive(x)
+        u.sum().backward()
+    assert both(consecutive).error[0] == "NotImplementedError"
+
+
+def test_in_place_on_a_view_returned_by_a_custom_function() -> None:
+    def scenario(T):
+        class Id(T.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x.view_as(x)
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+
+        y = Id.apply(T.ones(3, requires_grad=True) * 1)
+        y.mul_(2)
+    err = both(scenario).error
+    assert err is not None and "created inside a custom Function" in err[1]

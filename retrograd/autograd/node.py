@@ -425,3 +425,29 @@ def not_implemented(op: str, inputs, out):
     node = NotImplementedNode(tuple(edges), out.shape, out.dtype)
     node.op = op
     return node
+
+
+class _NoDerivative(Node):
+    """A named node whose backward raises NotImplementedError, as PyTorch's nodes for ops such
+    as unique do (``the derivative for '_unique2' is not implemented.``)."""
+
+    __slots__ = ()
+    aten = ""
+
+    def apply(self, ns, grads, as_tensors):
+        raise NotImplementedError(f"the derivative for '{self.aten}' is not implemented.")
+
+
+class Unique2Backward0(_NoDerivative):
+    __slots__ = ()
+    aten = "_unique2"
+
+
+class UniqueDimBackward0(_NoDerivative):
+    __slots__ = ()
+    aten = "unique_dim"
+
+
+class UniqueConsecutiveBackward0(_NoDerivative):
+    __slots__ = ()
+    aten = "unique_consecutive"

@@ -63,6 +63,7 @@ def wrap(out, node=None, vc=None) -> Tensor:
 # How a view was created (PyTorch's CreationMeta): an in-place op on a view that is not DEFAULT
 # raises, see ops/inplace.py.
 VIEW_DEFAULT, VIEW_NO_GRAD, VIEW_INFERENCE, VIEW_MULTI_OUTPUT = 0, 1, 2, 3
+VIEW_IN_CUSTOM_FUNCTION = 4  # set by autograd.Function for the views it returns
 _weakref = weakref.ref
 
 

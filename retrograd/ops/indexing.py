@@ -299,13 +299,13 @@ def _check_values_dtype(x: np.ndarray, value) -> None:
 
 
 def setitem(input, key, value) -> None:
-    from .inplace import check_inplace, finish_inplace
+    from .inplace import bump_version, check_inplace, finish_inplace
     idx, basic, _ = _convert_key(key)
     if _grad_mode.is_grad_enabled() and input._requires_grad and input.grad_fn is None:
         # x[k] = v writes through a view of x: PyTorch reports the view variant.
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
-    check_inplace(input)
+    check_inplace(input, value) if isinstance(value, Tensor) else check_inplace(input)
     if not basic:
         _check_values_dtype(input._data, value)
     flat = not basic and _has_int(idx)
@@ -314,7 +314,7 @@ def setitem(input, key, value) -> None:
     cls = IndexPutBackward0 if not basic and not _has_view_ops(idx) else CopySlices
     if not (needs_grad(input, value) if isinstance(value, Tensor) else needs_grad1(input)):
         _put(input, idx, basic, value, False, cls, flat)
-        input._vc[0] += 1
+        bump_version(input)  # also refreshes the grad_fn of views of input
         return
     old = Tensor._make(input._data.copy(), input.grad_fn, input._requires_grad)
     old._x = input._x

@@ -55,7 +55,13 @@ def _view_rebase_message(fn, out_nr: int, meta: int, indirect: bool) -> str:
     else:
         msg = f"Output {out_nr} of {_forward_name(fn.name())} is a view and {modified} modified " \
               "inplace."
-    if meta == VIEW_MULTI_OUTPUT:
+    if meta == 4:  # VIEW_IN_CUSTOM_FUNCTION
+        msg += (" This view was created inside a custom Function (or because an input was "
+                "returned as-is) and the autograd logic to handle view+inplace would override the "
+                "custom backward associated with the custom Function, leading to incorrect "
+                "gradients. This behavior is forbidden. You can fix this by cloning the output of "
+                "the custom Function.")
+    elif meta == VIEW_MULTI_OUTPUT:
         msg += (" This view is the output of a function that returns multiple views. Such "
                 "functions do not allow the output views to be modified inplace. You should "
                 "replace the inplace operation by an out-of-place one.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._registry import export
+from ..autograd.node import Unique2Backward0, UniqueConsecutiveBackward0, UniqueDimBackward0
 from ._util import make_node, needs_grad1, wrap, wrap_dim
 from .reduction import _MaxMinAllBackward, _return_type
 from .reduction_cum import _ScatterBackward, _scatter_index
@@ -373,8 +374,13 @@ def _wrap_dim_no_scalar(dim, ndim):
     return wrap_dim(dim, ndim)
 
 
-def _unique_outputs(values, inverse, counts, return_inverse, return_counts):
-    out = [wrap(values)]
+def _unique_outputs(values, inverse, counts, return_inverse, return_counts, input=None,
+                    node_cls=None):
+    # No derivative: like PyTorch, a node that raises at backward when the input requires grad.
+    node = None
+    if node_cls is not None and needs_grad1(input):
+        node = make_node(node_cls, (input,), np.asarray(values))
+    out = [wrap(values, node)]
     if return_inverse:
         out.append(wrap(inverse.astype(np.int64)))
     if return_counts:
@@ -396,11 +402,13 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
         inverse[order] = group
         counts = np.diff(np.append(np.nonzero(new)[0], srt.size))
         return _unique_outputs(srt[new], inverse.reshape(x.shape), counts, return_inverse,
-                               return_counts)
+                               return_counts,
+                           input, Unique2Backward0 if dim is None else UniqueDimBackward0)
     d = _wrap_dim_no_scalar(dim, x.ndim)
     vals, inverse, counts = np.unique(x, return_inverse=True, return_counts=True, axis=d,
                                       equal_nan=False)
-    return _unique_outputs(vals, inverse.reshape(-1), counts, return_inverse, return_counts)
+    return _unique_outputs(vals, inverse.reshape(-1), counts, return_inverse, return_counts,
+                           input, Unique2Backward0 if dim is None else UniqueDimBackward0)
 
 
 @export(method=True)
@@ -412,7 +420,8 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
         new[1:] = flat[1:] != flat[:-1]
         inverse = (np.cumsum(new) - 1).reshape(x.shape)
         counts = np.diff(np.append(np.nonzero(new)[0], flat.size))
-        return _unique_outputs(flat[new], inverse, counts, return_inverse, return_counts)
+        return _unique_outputs(flat[new], inverse, counts, return_inverse, return_counts,
+                           input, UniqueConsecutiveBackward0)
     d = _wrap_dim_no_scalar(dim, x.ndim)
     rows = np.moveaxis(x, d, 0).reshape(x.shape[d], -1)
     new = np.ones(rows.shape[0], bool)
@@ -420,5 +429,6 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     inverse = np.cumsum(new) - 1
     counts = np.diff(np.append(np.nonzero(new)[0], rows.shape[0]))
     vals = np.compress(new, x, axis=d)
-    return _unique_outputs(vals, inverse, counts, return_inverse, return_counts)
+    return _unique_outputs(vals, inverse, counts, return_inverse, return_counts,
+                           input, UniqueConsecutiveBackward0)
 
