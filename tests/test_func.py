@@ -615,3 +615,33 @@ def test_functional_call_errors(case: str):
         raise AssertionError(case)
     ref = both(scenario)
     assert ref.error is not None
+
+
+# ------------------------------------------------------------------------------- levels
+
+
+@pytest.mark.parametrize("case", ["grad_grad_other_arg", "jacrev_grad_other_arg", "grad_jvp",
+                                  "grad_vjp_other_arg", "jacfwd_grad_other_arg",
+                                  "user_tensor_still_differentiable"])
+def test_inner_level_inputs_do_not_make_results_differentiable(case):
+    """A result that reaches an inner (returned) transform's own inputs only is not
+    differentiable, as in torch where an outer level never sees an inner level's inputs."""
+    def scenario(T: Any) -> Any:
+        F = T.func
+        a, w = t(T, V3), t(T, [0.3, -0.2, 0.9], requires_grad=case == "user_tensor_still_differentiable")
+        h = lambda a, v: (T.tanh(a * v) ** 2).sum()  # noqa: E731
+        if case in ("grad_grad_other_arg", "user_tensor_still_differentiable"):
+            out = F.grad(lambda v: F.grad(h)(a, v * w).pow(2).sum())(w * 2)
+        elif case == "jacrev_grad_other_arg":
+            out = F.jacrev(lambda v: F.grad(h)(a, v))(w)
+        elif case == "grad_jvp":
+            out = F.grad(lambda v: F.jvp(lambda b: h(b, v), (a,), (a.cos(),))[1])(w)
+        elif case == "grad_vjp_other_arg":
+            out = F.grad(lambda v: F.vjp(lambda b: T.tanh(b * v), a)[1](a.sin())[0].sum())(w)
+        else:
+            out = F.jacfwd(lambda v: F.grad(h)(a, v))(w)
+        res = [strip(T, out)]
+        if out.requires_grad:
+            res.append(T.autograd.grad(out.sum(), w)[0])
+        return res
+    both(scenario)

@@ -526,35 +526,130 @@ def test_gradgradcheck_is_deterministic_and_leaves_global_rng_alone():
 # ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "kwargs, option",
-    [
-        (dict(check_forward_ad=True), "check_forward_ad"),
-        (dict(check_batched_grad=True), "check_batched_grad"),
-        (dict(masked=True), "masked"),
-    ],
-)
-def test_gradcheck_unsupported_options_raise(kwargs, option):
-    with pytest.raises(NotImplementedError, match=f"{option}=True is not supported"):
-        gc.gradcheck(*case_sin(retrograd), **kwargs)
+def test_fwd_over_rev_is_unsupported():
+    """gradgradcheck(check_fwd_over_rev=True) needs forward AD through autograd.grad, which
+    retrograd's forward_ad does not give (so it would report mismatches on correct functions)."""
+    with pytest.raises(NotImplementedError, match="check_fwd_over_rev=True is not supported"):
+        gc.gradgradcheck(*case_cube(retrograd), check_fwd_over_rev=True)
 
 
-def test_batched_forward_grad_is_unsupported():
-    with pytest.raises(NotImplementedError, match="not supported"):
-        gc.gradcheck(*case_sin(retrograd), check_forward_ad=True, check_batched_forward_grad=True)
+def test_masked_is_unsupported():
+    with pytest.raises(NotImplementedError, match="masked=True is not supported"):
+        gc.gradcheck(*case_sin(retrograd), masked=True)
+    with pytest.raises(NotImplementedError, match="masked=True is not supported"):
+        gc.gradgradcheck(*case_cube(retrograd), masked=True)
 
 
-@pytest.mark.parametrize(
-    "kwargs, option",
-    [
-        (dict(check_fwd_over_rev=True), "check_fwd_over_rev"),
-        (dict(check_batched_grad=True), "check_batched_grad"),
-        (dict(masked=True), "masked"),
-    ],
-)
-def test_gradgradcheck_unsupported_options_raise(kwargs, option):
-    with pytest.raises(NotImplementedError, match=f"{option}=True is not supported"):
-        gc.gradgradcheck(*case_cube(retrograd), **kwargs)
+# ------------------------------------------------------------------------------------------
+# Forward mode (check_forward_ad, check_fwd_over_rev) and batched gradients
+# (check_batched_grad, check_batched_forward_grad): verdicts and messages against torch's
+# ------------------------------------------------------------------------------------------
+
+
+def case_detached_factor(lib):
+    # x * x.detach(): autograd (both modes) sees x, the finite differences see 2x.
+    return (lambda x: x * x.detach()), (_leaf(lib, np.array([0.5, -1.5, 2.0])),)
+
+
+FORWARD_OPTIONS = {
+    "forward": dict(check_forward_ad=True),
+    "forward_only": dict(check_forward_ad=True, check_backward_ad=False),
+    "batched": dict(check_batched_grad=True),
+    "batched_forward": dict(check_forward_ad=True, check_batched_forward_grad=True),
+    "all": dict(check_forward_ad=True, check_batched_grad=True, check_batched_forward_grad=True),
+}
+
+
+@FAST
+@pytest.mark.parametrize("options", list(FORWARD_OPTIONS))
+@pytest.mark.parametrize("case", PASSING, ids=lambda c: c.__name__)
+def test_forward_and_batched_checks_pass_on_correct_functions(case, options, fast_mode):
+    kwargs = dict(FORWARD_OPTIONS[options], fast_mode=fast_mode)
+    ref = _torch_verdict(torch.autograd.gradcheck, case, **kwargs)
+    assert _our_verdict(gc.gradcheck, case, **kwargs) is ref
+    assert ref is True
+
+
+@FAST
+@pytest.mark.parametrize("case", list(FAILING), ids=lambda c: c.__name__)
+def test_forward_only_check_ignores_wrong_backward(case, fast_mode):
+    """The broken backward passes (hooks) do not touch forward mode: a forward-only check has
+    torch's verdict (it passes, except where the function itself is not differentiable)."""
+    kwargs = dict(check_forward_ad=True, check_backward_ad=False, fast_mode=fast_mode)
+
+    def outcome(check, verdict):
+        try:
+            return verdict(check, case, **kwargs)
+        except (RuntimeError, IndexError) as e:  # torch raises too: a hook on a detached dual
+            return type(e).__name__, str(e)       # input; its fast-mode report without outputs
+    assert outcome(gc.gradcheck, _our_verdict) == outcome(torch.autograd.gradcheck,
+                                                          _torch_verdict)
+
+
+@FAST
+def test_forward_mismatch_message_like_torch(fast_mode):
+    kwargs = dict(check_forward_ad=True, check_backward_ad=False, fast_mode=fast_mode)
+    with pytest.raises(gc.GradcheckError) as ours:
+        gc.gradcheck(*case_detached_factor(retrograd), **kwargs)
+    with pytest.raises(torch_gc.GradcheckError) as ref:
+        torch.autograd.gradcheck(*case_detached_factor(torch), **kwargs)
+    prefix = "Jacobian computed with forward mode mismatch for output 0 with respect to input 0,\n"
+    assert str(ours.value).startswith(prefix) and str(ref.value).startswith(prefix)
+    if not fast_mode:   # exact Jacobians: the same bits, the same text
+        assert str(ours.value) == str(ref.value)
+    else:
+        assert "Below, we recompute numerical and analytical jacobians in slow mode" in str(ours.value)
+        assert "Numerical:\n tensor([[ 1.0000,  0.0000,  0.0000]," in str(ours.value)
+
+
+@pytest.mark.parametrize("options", ["forward", "batched"])
+def test_returns_false_on_forward_failures(options):
+    kwargs = FORWARD_OPTIONS[options]
+    assert _our_verdict(gc.gradcheck, case_detached_factor, **kwargs) is False
+    assert _torch_verdict(torch.autograd.gradcheck, case_detached_factor, **kwargs) is False
+
+
+def test_batched_grad_check_reports_a_wrong_batched_backward():
+    """A backward whose result depends on the batch (here: on the cotangent's identity through
+    a Python counter) makes vmap's VJPs differ from the ones computed one at a time."""
+    def case(lib):
+        calls = []
+
+        def hook(g):
+            if g is None:
+                return g
+            calls.append(1)
+            return g * len(calls)   # a different factor at every backward
+
+        def func(x):
+            y = x * 1.0
+            y.register_hook(hook)
+            return y.sin()
+        return func, (_leaf(lib, _data(3)),)
+    # the plain gradcheck fails first (non-reentrant backward): check the batched part alone
+    func, inputs = case(retrograd)
+    ctx = gc._Context(func, inputs, 1e-6, 1e-5, 1e-3, 0.0, False)
+    with pytest.raises(gc.GradcheckError) as ours:
+        gc._check_batched_grad(ctx, ctx.outputs[0], 0)
+    assert str(ours.value).startswith("For output 0 and input 0:\n\n" + gc.FAILED_BATCHED_GRAD_MSG)
+    assert gc.FAILED_BATCHED_GRAD_MSG == torch_gc.FAILED_BATCHED_GRAD_MSG
+    assert gc.FAILED_BATCHED_GRAD_MSG_FWD_AD == torch_gc.FAILED_BATCHED_GRAD_MSG_FWD_AD
+
+
+@FAST
+@pytest.mark.parametrize("case", [case_cube, case_tanh, case_matmul_sum], ids=lambda c: c.__name__)
+def test_gradgradcheck_batched_grad_passes(case, fast_mode):
+    kwargs = dict(check_batched_grad=True, fast_mode=fast_mode)
+    assert _our_verdict(gc.gradgradcheck, case, **kwargs) is True
+    assert _torch_verdict(torch.autograd.gradgradcheck, case, **kwargs) is True
+
+
+@FAST
+def test_gradgradcheck_batched_grad_fails_on_wrong_second_derivative(fast_mode):
+    kwargs = dict(check_batched_grad=True, fast_mode=fast_mode)
+    assert _our_verdict(gc.gradgradcheck, case_wrong_second_derivative, **kwargs) is False
+    assert _torch_verdict(torch.autograd.gradgradcheck, case_wrong_second_derivative,
+                          **kwargs) is False
 
 
 @pytest.mark.skipif(not hasattr(retrograd, "complex128"), reason="no complex dtype")

@@ -97,9 +97,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                          "but got: allow_unused=False.")
     if allow_unused is None:
         allow_unused = materialize_grads
-    if is_grads_batched:
-        raise NotImplementedError("is_grads_batched=True needs vmap, which retrograd does not "
-                                  "have yet")
     outputs = _tensor_tuple(outputs, "outputs")
     single_input = isinstance(inputs, Tensor)
     inputs = _tensor_tuple(inputs, "inputs")
@@ -108,6 +105,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if len(grads) != len(outputs):
         raise RuntimeError(f"grad requires one gradient per output: got {len(grads)} tensors and "
                            f"{len(outputs)} gradients")
+    if is_grads_batched:   # a batch of cotangents along dim 0 of each grad_output
+        from ..func._vmap import grads_batched
+        return grads_batched(outputs, inputs, grads, retain_graph, create_graph, allow_unused,
+                             materialize_grads)
     root_grads = _make_grads(outputs, grads, create_graph)
     _check_roots(outputs)  # torch checks the roots before the inputs
     for t in inputs:

@@ -3,7 +3,8 @@
 ``grad``, ``grad_and_value``, ``vjp``, ``jvp``, ``linearize``, ``jacrev``, ``jacfwd``,
 ``hessian``, ``vmap`` and ``functional_call``. The differentiating transforms are built on the
 reverse-mode graph, forward-mode products by linear transposition of it (see
-``_transforms.py``); ``vmap`` runs the function per batch element (see ``_vmap.py``).
+``_transforms.py``); ``vmap`` runs the function once on the batch through batching rules (see
+``_batching.py``), or per batch element when it meets an op without a rule (see ``_vmap.py``).
 """
 from __future__ import annotations
 

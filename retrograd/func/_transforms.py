@@ -16,6 +16,14 @@ All of them run on the reverse-mode graph:
 So the transforms nest in any order (``jacfwd(jacrev(f))``, ``vmap(grad(f))``, ``grad(grad(f))``)
 with no per-level machinery: each level is part of the one graph.
 
+Inside a batched ``vmap`` (see ``_batching.py``) the same code runs on per-example values: a
+level input is a batched leaf over every active vmap level (each example owns a slice, so the
+physical gradient of the per-example outputs is the per-example gradient, also for an input that
+is not mapped, such as shared weights), and every backward goes through
+``_batching.autograd_grad`` on the physical graph. That covers ``grad``, ``grad_and_value``,
+``vjp``, ``jacrev``, ``jacfwd``, ``hessian`` and ``jvp``; ``linearize`` and a ``vjp_fn`` called
+with cotangents batched at a level its primals are not batched at make vmap run per example.
+
 Deviation from PyTorch: forward-mode results follow the graph, so a ``no_grad`` block inside
 ``func`` cuts the tangents going through it (PyTorch's forward AD ignores ``no_grad``);
 ``jacfwd(randomness='different')`` evaluates ``func`` once, i.e. behaves like ``'same'``.
@@ -23,8 +31,11 @@ Deviation from PyTorch: forward-mode results follow the graph, so a ``no_grad`` 
 from __future__ import annotations
 
 import functools
+import weakref
+
 import numpy as np
 
+from . import _batching
 from ._pytree import pprint, tree_flatten, tree_unflatten
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian"]
@@ -49,23 +60,80 @@ class _GradOn:
         _grad_mode._set_grad_enabled(self.prev)
 
 
+class _Own(set):
+    """The ids of one transform call's fresh leaves (its level inputs, the ``v`` of a double
+    vjp). ``active`` while the call runs; afterwards its leaves are *dead*: a graph that still
+    reaches them (kept because it also reaches an enclosing level) does not make an enclosing
+    level's result differentiable by reaching them (torch's levels never see an inner level's
+    inputs)."""
+
+    def __init__(self):
+        super().__init__()
+        self.active = True
+
+    def __hash__(self):
+        return id(self)
+
+
+_FRESH: dict = {}   # id(leaf) -> (weakref to the leaf, the _Own of its call)
+
+
+def _own_leaf(own: set, leaf) -> None:
+    """Record ``leaf`` as a fresh leaf of the call owning ``own``."""
+    key = id(leaf)
+    own.add(key)
+    if not isinstance(own, _Own):
+        return
+
+    def forget(ref, key=key):
+        entry = _FRESH.get(key)
+        if entry is not None and entry[0] is ref:
+            del _FRESH[key]
+    _FRESH[key] = (weakref.ref(leaf, forget), own)
+
+
+def _ignored(own: set) -> set:
+    """Leaves a result of the call owning ``own`` may reach without staying differentiable:
+    its own fresh leaves and those of calls that have returned."""
+    # (a copy: a leaf collected meanwhile removes its entry from _FRESH)
+    dead = {k for k, (r, o) in _FRESH.copy().items() if not o.active and r() is not None}
+    return own | dead if dead else own
+
+
+class _Call:
+    """Marks a transform call's level inputs dead when the call returns."""
+
+    def __init__(self, own: _Own):
+        self.own = own
+
+    def __enter__(self):
+        return self.own
+
+    def __exit__(self, *exc):
+        self.own.active = False
+
+
 def _level_input(x, own: set):
     Tensor = _Tensor()
     if not isinstance(x, Tensor):
         raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
+    if _batching.active():
+        return _batching.level_input(x, own)
     if x.requires_grad:
         return x.view(x.shape)
     leaf = x.detach().requires_grad_()
-    own.add(id(leaf))
+    _own_leaf(own, leaf)
     return leaf
 
 
 def _unwrap(t, own: set, keep: bool):
     """A result of a transform: its graph kept only if the caller can still differentiate it."""
     from ..autograd.forward_ad import reaches_outside
+    if _batching.is_batched(t):
+        return _batching.rewrap(t, _unwrap(t._p, own, keep))
     if not t.requires_grad:
         return t
-    if keep and reaches_outside(t, own):
+    if keep and reaches_outside(t, _ignored(own)):
         return t
     return t.detach()
 
@@ -85,8 +153,35 @@ def _unwrap_tree(tree, own: set, keep: bool, check: bool = True):
 
 
 def _zeros_like(t):
-    Tensor = _Tensor()
-    return Tensor._make(np.zeros_like(t._data))
+    return _batching.zeros_like(t)
+
+
+def _np_dtype(t):
+    return _batching.phys(t)._data.dtype
+
+
+def _stack(tensors, dim):
+    # through the namespace: the batching rule when the pieces are per-example values
+    import retrograd
+    return retrograd.stack(tensors, dim)
+
+
+def _any_batched(items) -> bool:
+    return any(_batching.is_batched(x) for x in items if x is not None)
+
+
+def _grad_any(outputs, inputs, grad_outputs=None, *, retain_graph=True):
+    """``autograd.grad(..., create_graph=True, allow_unused=True)``, also for per-example values
+    of a batched vmap (on the physical graph)."""
+    from ..autograd import grad as _grad
+    if _any_batched(inputs):
+        return _batching.autograd_grad(list(outputs), list(inputs),
+                                       None if grad_outputs is None else list(grad_outputs),
+                                       retain_graph=retain_graph)
+    if _any_batched(outputs) or (grad_outputs is not None and _any_batched(grad_outputs)):
+        raise _batching.NoRule("batched cotangents for a graph made outside the batched call")
+    return _grad(list(outputs), list(inputs), grad_outputs, retain_graph=retain_graph,
+                 create_graph=True, allow_unused=True)
 
 
 def _autograd_grad(outputs, inputs, grad_outputs=None, *, retain_graph=True):
@@ -101,7 +196,11 @@ def _autograd_grad(outputs, inputs, grad_outputs=None, *, retain_graph=True):
         return tuple(_zeros_like(i) for i in inputs)
     outs = [o for o, _ in pairs]
     gos = None if grad_outputs is None else [g for _, g in pairs]
-    res = _grad(outs, inputs, gos, retain_graph=retain_graph, create_graph=True, allow_unused=True)
+    if _any_batched(inputs) or _any_batched(outs) or (gos is not None and _any_batched(gos)):
+        res = _grad_any(outs, inputs, gos, retain_graph=retain_graph)
+    else:
+        res = _grad(outs, inputs, gos, retain_graph=retain_graph, create_graph=True,
+                    allow_unused=True)
     return tuple(_zeros_like(i) if g is None else g for g, i in zip(res, inputs))
 
 
@@ -143,7 +242,7 @@ def _replace_args(args: tuple, new, argnums) -> tuple:
 def _enter(args: tuple, argnums, as_tuple: bool):
     """(args with the differentiated ones replaced by level inputs, flat level inputs, their
     spec, ids of the fresh leaves)."""
-    own: set = set()
+    own = _Own()
     diff = _slice_argnums(args, argnums, as_tuple=as_tuple)
     flat, spec = tree_flatten(diff)
     leaves = [_level_input(x, own) for x in flat]
@@ -182,6 +281,7 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
                     f"tensor with {output.dim()} dims. Maybe you wanted to use the vjp or jacrev "
                     "APIs instead?")
             grads = _autograd_grad((output,), leaves)
+        own.active = False
         grads = tree_unflatten([_unwrap(g, own, keep) for g in grads], spec)
         output = _unwrap(output, own, keep)
         if has_aux:
@@ -220,7 +320,7 @@ def _check_outputs(flat, api: str) -> None:
 def _vjp(func, primals: tuple, argnums, has_aux: bool, api: str = "vjp(f, *primals)"):
     with _GradOn() as keep:
         if argnums is None:
-            own: set = set()
+            own = _Own()
             flat, spec = tree_flatten(primals)
             leaves = [_level_input(x, own) for x in flat]
             new_args = tree_unflatten(leaves, spec)
@@ -240,6 +340,7 @@ def _vjp(func, primals: tuple, argnums, has_aux: bool, api: str = "vjp(f, *prima
             if not o.is_floating_point():
                 raise RuntimeError("vjp(f, ...): All outputs of f must be floating-point or complex "
                                    f"Tensors, got Tensor with dtype {o.dtype}")
+    own.active = False
     results = tree_unflatten([_unwrap(o, own, keep) for o in flat_out], out_spec)
 
     def vjp_fn(cotangents, retain_graph: bool = True, create_graph: bool | None = None):
@@ -299,6 +400,8 @@ def _check_dual(p, t) -> None:
 
 def _depends(t, leaves) -> bool:
     """Whether ``t``'s graph reaches one of ``leaves`` (level inputs)."""
+    t = _batching.phys(t)
+    leaves = [_batching.phys(x) for x in leaves]
     if not t.requires_grad:
         return False
     targets = {id(x) for x in leaves if x.grad_fn is None}
@@ -324,7 +427,6 @@ def _depends(t, leaves) -> bool:
 
 
 def _jvp(func, primals, tangents, argnums, *, strict: bool, has_aux: bool):
-    from ..autograd.forward_ad import jvp_by_double_vjp
     if not isinstance(primals, tuple):
         raise RuntimeError(f"{_JVP}: Expected primals to be a tuple. E.g. it should be valid to "
                            "call f(*primals).")
@@ -341,7 +443,7 @@ def _jvp(func, primals, tangents, argnums, *, strict: bool, has_aux: bool):
     for p, t in zip(flat_p, flat_t):
         _check_dual(p, t)
     with _GradOn() as keep:
-        own: set = set()
+        own = _Own()
         leaves = [_level_input(x, own) for x in flat_p]
         new = tree_unflatten(leaves, p_spec)
         if argnums is None:
@@ -364,13 +466,47 @@ def _jvp(func, primals, tangents, argnums, *, strict: bool, has_aux: bool):
                     raise RuntimeError(
                         "jvp(f, primals, tangents, strict=True): The output of f is independent "
                         "of the inputs. This is not allowed with strict=True.")
-        jts = jvp_by_double_vjp(flat_out, leaves, flat_t, create_graph=True, own=own)
+        jts = _double_vjp(flat_out, leaves, flat_t, own)
         jts = [_zeros_like(o) if jt is None else jt for o, jt in zip(flat_out, jts)]
+    own.active = False
     primals_out = tree_unflatten([_unwrap(o, own, keep) for o in flat_out], out_spec)
     tangents_out = tree_unflatten([_unwrap(t, own, keep) for t in jts], out_spec)
     if has_aux:
         return primals_out, tangents_out, aux
     return primals_out, tangents_out
+
+
+def _ones_leaf(o, own: set):
+    """A fresh leaf of ones shaped like ``o`` (batched over the active vmap levels inside a
+    batched call)."""
+    if _batching.active():
+        return _batching.ones_leaf(o, own)
+    v = _Tensor()._make(np.ones(o._data.shape, o._data.dtype), None, True)
+    _own_leaf(own, v)
+    return v
+
+
+def _double_vjp(outs, leaves, tangents, own):
+    """``J t`` for each of ``outs`` (None for an output that does not depend on the leaves) by
+    ``J t = d/dv <J^T v, t>`` with ``v`` fresh leaves of ones, as
+    ``forward_ad.jvp_by_double_vjp`` (see there why ones), here for per-example values too and
+    with ``v`` recorded as this call's fresh leaves."""
+    diff = [i for i, o in enumerate(outs) if o.requires_grad]
+    result = [None] * len(outs)
+    if not diff:
+        return result
+    vs = [_ones_leaf(outs[i], own) for i in diff]
+    gs = _grad_any([outs[i] for i in diff], leaves, vs)
+    terms = [(g * t).sum() for g, t in zip(gs, tangents) if g is not None and g.requires_grad]
+    jts = [None] * len(vs)
+    if terms:
+        s = terms[0]
+        for term in terms[1:]:
+            s = s + term
+        jts = _grad_any([s], vs)
+    for i, v, jt in zip(diff, vs, jts):
+        result[i] = jt if jt is not None else _zeros_like(v)
+    return result
 
 
 def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False):
@@ -383,7 +519,7 @@ def linearize(func, *primals):
     on the recorded graph without running ``func`` again."""
     from ..autograd import grad as _grad
     with _GradOn() as keep:
-        own: set = set()
+        own = _Own()
         flat_p, p_spec = tree_flatten(primals)
         leaves = [_level_input(x, own) for x in flat_p]
         out = func(*tree_unflatten(leaves, p_spec))
@@ -391,9 +527,11 @@ def linearize(func, *primals):
         diff = [i for i, o in enumerate(flat_out) if o.requires_grad]
         vs = [_Tensor()._make(np.ones(flat_out[i]._data.shape, flat_out[i]._data.dtype), None, True)
               for i in diff]
-        own.update(id(v) for v in vs)
+        for v in vs:
+            _own_leaf(own, v)
         gs = (_grad([flat_out[i] for i in diff], leaves, vs, create_graph=True, allow_unused=True)
               if diff else [None] * len(leaves))
+    own.active = False
     output = tree_unflatten([_unwrap(o, own, keep) for o in flat_out], out_spec)
     shapes = [(tuple(p.shape), p.dtype) for p in flat_p]
 
@@ -453,7 +591,6 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size: int | None = N
 
     @functools.wraps(func)
     def wrapper(*args):
-        from ..ops.shape import stack
         res = _vjp(func, args, argnums, has_aux)
         output, vjp_fn = res[0], res[1]
         flat_out, out_spec = tree_flatten(output)
@@ -465,10 +602,10 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size: int | None = N
             for k in range(n):
                 basis = []
                 for jj, oo in enumerate(flat_out):
-                    z = np.zeros(oo._data.size, oo._data.dtype)
+                    z = np.zeros(oo.numel(), _np_dtype(oo))
                     if jj == j:
                         z[k] = 1
-                    basis.append(_Tensor()._make(z.reshape(oo._data.shape)))
+                    basis.append(_Tensor()._make(z.reshape(tuple(oo.shape))))
                 rows.append(tree_flatten(vjp_fn(tree_unflatten(basis, out_spec)))[0])
         jac = []
         start = 0
@@ -478,9 +615,9 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size: int | None = N
             for i, p in enumerate(flat_p):
                 pieces = [rows[start + k][i] for k in range(n)]
                 if n:
-                    m = stack(pieces, 0)
+                    m = _stack(pieces, 0)
                 else:
-                    m = _Tensor()._make(np.zeros((0,) + tuple(p.shape), p._data.dtype))
+                    m = _Tensor()._make(np.zeros((0,) + tuple(p.shape), _np_dtype(p)))
                 per_in.append(m.reshape(tuple(o.shape) + tuple(p.shape)))
             jac.append(per_in)
             start += n
@@ -498,14 +635,12 @@ def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error")
 
     @functools.wraps(func)
     def wrapper(*args):
-        from ..autograd import grad as _grad
         _check_randomness_arg(randomness)  # (checked at the call, like PyTorch's)
-        from ..ops.shape import stack
         Tensor = _Tensor()
         primals = _slice_argnums(args, argnums)
         flat_p, p_spec = tree_flatten(primals)
         with _GradOn() as keep:
-            own: set = set()
+            own = _Own()
             leaves = [_level_input(x, own) for x in flat_p]
             new = tree_unflatten(leaves, p_spec)
             new_args = _replace_args(args, new[0] if isinstance(argnums, int) else new, argnums)
@@ -521,11 +656,9 @@ def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error")
             flat_out, out_spec = tree_flatten(out)
             _check_outputs(flat_out, _JVP)
             diff = [j for j, o in enumerate(flat_out) if o.requires_grad]
-            vs = {j: Tensor._make(np.ones(flat_out[j]._data.shape, flat_out[j]._data.dtype),
-                                  None, True) for j in diff}
-            own.update(id(v) for v in vs.values())
-            gs = (_grad([flat_out[j] for j in diff], leaves, [vs[j] for j in diff],
-                        create_graph=True, allow_unused=True) if diff else [None] * len(leaves))
+            vs = {j: _ones_leaf(flat_out[j], own) for j in diff}
+            gs = (_grad_any([flat_out[j] for j in diff], leaves, [vs[j] for j in diff])
+                  if diff else [None] * len(leaves))
             # column (i, k): d/dv of the k-th element of g_i = J^T v, i.e. J e_(i,k)
             cols: dict = {}
             for i, (p, g) in enumerate(zip(flat_p, gs)):
@@ -534,8 +667,7 @@ def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error")
                         cols[i, k] = [None] * len(diff)
                         continue
                     gk = g.reshape(-1)[k]
-                    cols[i, k] = list(_grad(gk, [vs[j] for j in diff], retain_graph=True,
-                                            create_graph=True, allow_unused=True))
+                    cols[i, k] = list(_grad_any([gk], [vs[j] for j in diff]))
             jac = []
             for jpos, o in enumerate(flat_out):
                 per_in = []
@@ -547,11 +679,12 @@ def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error")
                             c = cols[i, k][diff.index(jpos)]
                         pieces.append(_zeros_like(o) if c is None else c)
                     if pieces:
-                        m = stack(pieces, -1)
+                        m = _stack(pieces, -1)
                     else:
-                        m = Tensor._make(np.zeros(tuple(o.shape) + (0,), o._data.dtype))
+                        m = Tensor._make(np.zeros(tuple(o.shape) + (0,), _np_dtype(o)))
                     per_in.append(m.reshape(tuple(o.shape) + tuple(p.shape)))
                 jac.append(per_in)
+        own.active = False
         jac = [[_unwrap(m, own, keep) for m in row] for row in jac]
         result = _assemble(jac, flat_out, flat_p, p_spec, out_spec, argnums)
         if has_aux:

@@ -1,24 +1,52 @@
-"""vmap: run ``func`` once per batch element and stack the results.
+"""vmap: run ``func`` once on the whole batch (batching rules), or once per example.
 
-There are no batching rules: the batch is unbound along each input's ``in_dim``, ``func`` runs on
-every element, and each output is stacked along its ``out_dim``. This is exact for every
-function (the results are the per-example results, by definition), composes with itself and with
-the other transforms (``vmap(grad(f))`` gives per-sample gradients), and keeps the autograd graph
-(the slices and the stack are differentiable ops). It costs one call of ``func`` per element.
+Two ways to run, same results:
+
+* **Batched** (``_batching.py``): the mapped inputs become ``BatchedTensor``s and ``func`` runs
+  once; every op it calls runs its batching rule on the physical (batched) tensors. Tried first.
+* **Per example** (the fallback): the batch is unbound along each input's ``in_dim``, ``func``
+  runs on every element, and each output is stacked along its ``out_dim``. Exact for every
+  function by definition.
+
+The batched attempt falls back to the per-example run when it meets an op without a rule (the
+``NoRule`` signal, raised before that op does anything) or any error (the per-example run then
+raises the error with per-example shapes). The choice made about what the abandoned attempt
+leaves behind:
+
+* the default generator is restored to its state before the attempt, so random draws are not
+  made twice; a successful batched run that drew random numbers is kept for
+  ``randomness='same'`` (one draw shared by the batch is exactly 'same'), raises PyTorch's error
+  for 'error', and is discarded and re-run per example for 'different';
+* warnings raised during the attempt are recorded, and re-emitted only if it succeeds;
+* no tensor is written by the attempt (there are no in-place rules; an in-place op that meets a
+  BatchedTensor raises before writing);
+* other Python side effects of ``func`` (prints, appends) that happen before the first op
+  without a rule do happen twice.
+
+Nested ``vmap`` batches each level (a BatchedTensor carries several batch dims); ``grad``,
+``vjp``, ``jacrev``, ``jacfwd``, ``hessian`` and ``jvp`` inside ``vmap`` run batched too (see
+``_transforms.py``); a transform that cannot (``linearize``, a ``vjp_fn`` called with batched
+cotangents, ``autograd.grad`` on batched tensors) takes the per-example path, as does any call
+made while a forward-AD dual level is open.
 
 Inputs, errors and ``in_dims``/``out_dims`` structures follow ``torch.func.vmap``. Differences:
 * ``randomness``: 'error' raises PyTorch's error when ``func`` draws from the default generator
   (detected from the generator's state, after the call); 'same' replays the same state for every
   element; 'different' lets them draw in turn. A generator passed explicitly is not watched.
-* ``out_dims=None`` for a tensor output: PyTorch refuses an output that depends on a batched
-  input; without batched tensors the test here is whether every element returned the same value.
-* a batch of size 0 cannot be run element by element: NotImplementedError.
-* ``chunk_size`` is validated and otherwise has no effect (elements already run one at a time).
+* ``out_dims=None`` for a tensor output of the per-example run: PyTorch refuses an output that
+  depends on a batched input; there the test is whether every element returned the same value.
+* a batch of size 0 runs only batched; if that is not possible: NotImplementedError.
+* ``chunk_size`` is validated and otherwise has no effect.
+* data-dependent Python control flow (``if x.sum() > 0``, ``.item()``) works (per example), where
+  PyTorch raises.
 """
 from __future__ import annotations
 
 import functools
+import warnings
 
+from . import _batching
+from ._batching import NoRule
 from ._pytree import broadcast_prefix, tree_flatten, tree_unflatten
 
 __all__ = ["vmap"]
@@ -144,6 +172,133 @@ def _same(values) -> bool:
     return True
 
 
+def _stack(values, dim):
+    # through the namespace: a wrapped entry point when forward AD or a batched vmap is active
+    import retrograd
+    return retrograd.stack(values, dim)
+
+
+def _flat_out_dims(func, name, out_dims, out, out_spec):
+    from .._tensor import Tensor
+
+    def incompatible():
+        raise ValueError(f"vmap({name}, ..., out_dims={out_dims})(<inputs>): out_dims is not "
+                         "compatible with the structure of `outputs`. out_dims has structure "
+                         f"{tree_flatten(out_dims)[1]} but outputs has structure {out_spec}.")
+
+    if isinstance(out, Tensor):
+        if isinstance(out_dims, int) or out_dims is None:
+            return [out_dims]
+        if isinstance(out_dims, tuple) and len(out_dims) == 1:
+            return list(out_dims)
+        incompatible()
+    flat = broadcast_prefix(out_dims, out_spec)
+    if flat is None:
+        incompatible()
+    return flat
+
+
+def _run_batched(func, size, flat_dims, flat_args, spec, kwargs, out_dims, name):
+    """One call of ``func`` on BatchedTensors; raises NoRule when it cannot be batched."""
+    from .._tensor import Tensor
+    level = _batching.push_level(size)
+    try:
+        flat_in = [a if d is None else _batching.add_level(a, d, level)
+                   for a, d in zip(flat_args, flat_dims)]
+        out = _batching.entry(func)(*tree_unflatten(flat_in, spec), **kwargs)
+        flat_out, out_spec = tree_flatten(out)
+        flat_od = _flat_out_dims(func, name, out_dims, out, out_spec)
+        result = []
+        for v, d in zip(flat_out, flat_od):
+            if d is None:
+                if _batching.is_batched(v) and level in v._lv:
+                    raise NoRule("batched output with out_dim None")
+                result.append(v)
+            elif not isinstance(v, Tensor):
+                raise NoRule("non-tensor output")
+            else:
+                result.append(_batching.remove_level(v, level, d, size))
+        return tree_unflatten(result, out_spec)
+    finally:
+        _batching.pop_level(level)
+
+
+def _generator_state():
+    from .._creation import default_generator as g
+    return (g._rng, g.get_state())
+
+
+def _set_generator_state(state) -> None:
+    from .._creation import default_generator as g
+    g._rng = state[0]
+    g.set_state(state[1])
+
+
+def _try_batched(func, size, flat_dims, flat_args, spec, kwargs, out_dims, randomness, name):
+    """(True, result) when the batched run succeeded, (False, None) to run per example."""
+    before = _generator_state()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = _run_batched(func, size, flat_dims, flat_args, spec, kwargs, out_dims, name)
+    except (NoRule, Exception) as e:  # noqa: B014 - NoRule is a BaseException
+        _set_generator_state(before)
+        _batching.STATS["fallback"] += 1
+        _batching.STATS["last_reason"] = f"{type(e).__name__}: {e}"
+        return False, None
+    after = _generator_state()
+    if after[0] is not before[0] or after[1] != before[1]:
+        if randomness == "error":
+            _set_generator_state(before)
+            raise RuntimeError(_RANDOM_ERROR)
+        if randomness == "different":
+            _set_generator_state(before)
+            _batching.STATS["fallback"] += 1
+            _batching.STATS["last_reason"] = "random draw with randomness='different'"
+            return False, None
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    _batching.STATS["batched"] += 1
+    return True, result
+
+
+def _run_per_example(func, size, flat_dims, flat_args, spec, kwargs, out_dims, randomness, name):
+    from .._tensor import Tensor
+    if size == 0:
+        raise NotImplementedError("retrograd's vmap could not batch this function, and it cannot "
+                                  "run it per example on a batch of size 0")
+    start = None
+    if randomness == "same":
+        start = _generator_state()
+    outs = []
+    for i in range(size):
+        flat_i = [a if d is None else _select(a, d, i) for a, d in zip(flat_args, flat_dims)]
+        with _RandomnessGuard(randomness, start):
+            outs.append(func(*tree_unflatten(flat_i, spec), **kwargs))
+    _, out_spec = tree_flatten(outs[0])
+    per_elem = [tree_flatten(o) for o in outs]
+    if any(s != out_spec for _, s in per_elem):
+        raise ValueError(f"vmap({name}, ...): `{name}` returned outputs of different structures "
+                         "for different batch elements")
+    flat_out_dims = _flat_out_dims(func, name, out_dims, outs[0], out_spec)
+    result = []
+    for k, d in enumerate(flat_out_dims):
+        values = [leaves[k] for leaves, _ in per_elem]
+        if d is None:
+            if isinstance(values[0], Tensor) and not _same(values):
+                raise ValueError(f"vmap({name}, ...): `{name}` can not return a BatchedTensor "
+                                 "when out_dim is None")
+            result.append(values[0])
+            continue
+        for v in values:
+            if not isinstance(v, Tensor):
+                raise ValueError(f"vmap({name}, ...): `{name}` must only return Tensors, got "
+                                 f"type {type(v)}. Did you mean to set out_dims= to None for "
+                                 "output?")
+        result.append(_stack(values, d))
+    return tree_unflatten(result, out_spec)
+
+
 def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None):
     """Map ``func`` over a batch dimension of its inputs (see the module docstring)."""
     _check_randomness_arg(randomness)
@@ -152,60 +307,110 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
 
     @functools.wraps(func)
     def wrapped(*args, **kwargs):
-        from .._tensor import Tensor
-        from ..ops.shape import stack
         _check_out_dims(func, out_dims)
         size, flat_dims, flat_args, spec = _process_inputs(func, in_dims, args)
-        if size == 0:
-            raise NotImplementedError("retrograd's vmap runs func once per batch element; it cannot "
-                                      "run on a batch of size 0")
         name = _name(func)
-        start = None
-        if randomness == "same":
-            from .._creation import default_generator as g
-            start = (g._rng, g.get_state())
-        outs = []
-        for i in range(size):
-            flat_i = [a if d is None else _select(a, d, i) for a, d in zip(flat_args, flat_dims)]
-            with _RandomnessGuard(randomness, start):
-                outs.append(func(*tree_unflatten(flat_i, spec), **kwargs))
-        flat0, out_spec = tree_flatten(outs[0])
-        per_elem = [tree_flatten(o) for o in outs]
-        if any(s != out_spec for _, s in per_elem):
-            raise ValueError(f"vmap({name}, ...): `{name}` returned outputs of different structures "
-                             "for different batch elements")
-
-        def incompatible():
-            raise ValueError(f"vmap({name}, ..., out_dims={out_dims})(<inputs>): out_dims is not "
-                             "compatible with the structure of `outputs`. out_dims has structure "
-                             f"{tree_flatten(out_dims)[1]} but outputs has structure {out_spec}.")
-
-        if isinstance(outs[0], Tensor):
-            if isinstance(out_dims, int) or out_dims is None:
-                flat_out_dims = [out_dims]
-            elif isinstance(out_dims, tuple) and len(out_dims) == 1:
-                flat_out_dims = list(out_dims)
-            else:
-                incompatible()
-        else:
-            flat_out_dims = broadcast_prefix(out_dims, out_spec)
-            if flat_out_dims is None:
-                incompatible()
-        result = []
-        for k, d in enumerate(flat_out_dims):
-            values = [leaves[k] for leaves, _ in per_elem]
-            if d is None:
-                if isinstance(values[0], Tensor) and not _same(values):
-                    raise ValueError(f"vmap({name}, ...): `{name}` can not return a BatchedTensor "
-                                     "when out_dim is None")
-                result.append(values[0])
-                continue
-            for v in values:
-                if not isinstance(v, Tensor):
-                    raise ValueError(f"vmap({name}, ...): `{name}` must only return Tensors, got "
-                                     f"type {type(v)}. Did you mean to set out_dims= to None for "
-                                     "output?")
-            result.append(stack(values, d))
-        return tree_unflatten(result, out_spec)
+        if _batching.ENABLED and not _batching.forward_ad_open():
+            ok, result = _try_batched(func, size, flat_dims, flat_args, spec, kwargs, out_dims,
+                                      randomness, name)
+            if ok:
+                return result
+        return _run_per_example(func, size, flat_dims, flat_args, spec, kwargs, out_dims,
+                                randomness, name)
 
     return wrapped
+
+
+class per_example:
+    """Context manager: vmap runs per example only (no batching rules). For measurements and
+    for checking the batched path against the per-example one."""
+
+    def __enter__(self):
+        self.prev = _batching.ENABLED
+        _batching.ENABLED = False
+        return self
+
+    def __exit__(self, *exc):
+        _batching.ENABLED = self.prev
+
+
+def grads_batched(outputs: tuple, inputs: tuple, grads: tuple, retain_graph, create_graph: bool,
+                  allow_unused: bool, materialize_grads: bool) -> tuple:
+    """``autograd.grad(..., is_grads_batched=True)``: the first dim of every grad_output is a
+    batch of cotangents, and the result is the batch of vector-Jacobian products (PyTorch maps
+    the engine's backward with vmap). The recorded graph is outside any batched call, so the
+    backward cannot be batched by rules (its formulas run on NumPy arrays): one backward per
+    cotangent, the graph kept until the last one; then stacked along dim 0 (differentiably with
+    create_graph). Checks and messages are PyTorch's (``_make_grads`` with
+    ``is_grads_batched``, then its vmap's input checks)."""
+    from .._size import Size
+    from .._tensor import Tensor
+    from ..autograd import grad as _grad
+    from ..ops._util import wrap
+    import numpy as np
+    grads_l, outputs_l = list(grads), list(outputs)
+    made = []
+    for out, g in zip(outputs, grads):
+        if isinstance(g, Tensor):
+            first = g[0]
+            if tuple(first.shape) != tuple(out.shape):
+                raise RuntimeError(
+                    "If `is_grads_batched=True`, we interpret the first dimension of each "
+                    "grad_output as the batch dimension. The sizes of the remaining dimensions "
+                    "are expected to match the shape of corresponding output, but a mismatch was "
+                    f"detected: grad_output[{grads_l.index(g)}] has a shape of "
+                    f"{Size(first.shape[1:])} and output[{outputs_l.index(out)}] has a shape of "
+                    f"{out.shape}. If you only want some tensors in `grad_output` to be considered "
+                    "batched, consider using vmap.")
+            made.append(g)
+        elif g is None:
+            if out.requires_grad:
+                if out.numel() != 1:
+                    raise RuntimeError("grad can be implicitly created only for scalar outputs")
+                if not out.is_floating_point():
+                    raise RuntimeError("grad can be implicitly created only for real scalar "
+                                       f"outputs but got {out.dtype}")
+                made.append(wrap(np.ones(tuple(out.shape), _np_dtype(out))))
+            else:
+                made.append(None)
+        else:
+            raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
+    prefix = "vmap(vjp, in_dims=0, ...)(<inputs>): "
+    for g in made:
+        if not isinstance(g, Tensor):
+            raise ValueError(f"{prefix}Got in_dim=0 for an input but the input is of type "
+                             f"{type(g)}. We cannot vmap over non-Tensor arguments, please use "
+                             "None as the respective in_dim")
+        if g.dim() == 0:
+            raise ValueError(f"{prefix}Got in_dim=0 for some input, but that input is a Tensor of "
+                             "dimensionality 0 so expected in_dim to satisfy 0 <= in_dim < 0.")
+    sizes = [g.shape[0] for g in made]
+    if any(s != sizes[0] for s in sizes):
+        raise ValueError("vmap: Expected all tensors to have the same size in the mapped "
+                         f"dimension, got sizes {sizes} for the mapped dimension")
+    n = sizes[0]
+    if retain_graph is None:
+        retain_graph = create_graph
+    rows = []
+    for i in range(n):
+        rows.append(_grad(outputs, inputs, [g[i] for g in made],
+                          retain_graph=True if i < n - 1 else retain_graph,
+                          create_graph=create_graph, allow_unused=allow_unused))
+    result = []
+    for k, inp in enumerate(inputs):
+        col = [r[k] for r in rows]
+        if n == 0 or all(c is None for c in col):
+            if materialize_grads:
+                z = wrap(np.zeros(tuple(inp.shape), _np_dtype(inp)))
+                result.append(z.requires_grad_() if create_graph else z)
+            else:
+                result.append(None)
+            continue
+        col = [c if c is not None else wrap(np.zeros(tuple(inp.shape), _np_dtype(inp)))
+               for c in col]
+        result.append(_stack(col, 0))
+    return tuple(result)
+
+
+def _np_dtype(t):
+    return _batching.phys(t)._data.dtype
