@@ -11,6 +11,7 @@ import weakref
 
 import numpy as np
 
+from . import _dispatch
 from . import _dtype as D
 from . import _grad_mode
 from ._device import CPU
@@ -412,6 +413,11 @@ class Tensor:
             suffixes = ["requires_grad=True"]
         else:
             suffixes = []
+        tangent_of = _dispatch.tangent_of
+        if tangent_of is not None:  # a dual tensor prints its tangent (forward AD)
+            tangent = tangent_of(self)
+            if tangent is not None:
+                suffixes.append(f"tangent={tangent}")
         return format_tensor(self._data, D._NP_TO_DTYPE[self._data.dtype].name, suffixes=suffixes)
 
     __str__ = __repr__

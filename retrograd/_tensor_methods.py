@@ -174,12 +174,12 @@ for _name, _fn in INPLACE.items():
 
 def _T(self):
     if self._data.ndim != 2:
-        import warnings
-        warnings.warn(
+        from . import _warn
+        _warn.warn(
             "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
             "deprecated and it will throw an error in a future release. Consider `x.mT` to "
             "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to "
-            "reverse the dimensions of a tensor.", UserWarning, stacklevel=2)
+            "reverse the dimensions of a tensor.", UserWarning)
     return S.numpy_T(self)
 
 

@@ -418,18 +418,36 @@ def test_jvp_of_a_composite_function_matches_torch():
     both(scenario)
 
 
-def test_wrapping_is_undone_when_the_level_exits():
+def test_functions_bound_before_the_level_compute_tangents():
+    """Ops reached through references taken before the level opened (``from torch import exp``,
+    a method object, ``F.relu`` bound to a name) compute tangents like the namespace calls."""
+    def scenario(T: Any) -> Any:
+        fwd = T.autograd.forward_ad
+        exp, relu, mul, tanh = T.exp, T.nn.functional.relu, T.Tensor.mul, T.Tensor.tanh
+        x = T.tensor([0.5, -1.0, 2.0])
+        with fwd.dual_level():
+            d = fwd.make_dual(x, T.tensor([1.0, 2.0, 3.0]))
+            y = tanh(mul(exp(d), relu(d)))
+            return fwd.unpack_dual(y).tangent
+    both(scenario)
+
+
+def test_nothing_is_swapped_when_a_level_opens():
+    """Entry points are the same objects inside and outside a level (dispatch, not patching)."""
     if retrograd.__name__ == "torch":
         pytest.skip("retrograd is the torch shim")
-    exp, add = retrograd.Tensor.exp, retrograd.Tensor.__add__
-    fn = retrograd.exp
+    before = (retrograd.Tensor.exp, retrograd.Tensor.__add__, retrograd.exp,
+              retrograd.nn.functional.relu)
     with retrograd.autograd.forward_ad.dual_level():
-        assert retrograd.Tensor.exp is not exp and retrograd.exp is not fn
-    assert retrograd.Tensor.exp is exp and retrograd.Tensor.__add__ is add and retrograd.exp is fn
+        assert (retrograd.Tensor.exp, retrograd.Tensor.__add__, retrograd.exp,
+                retrograd.nn.functional.relu) == before
     with pytest.raises(RuntimeError):
         with retrograd.autograd.forward_ad.dual_level():
             raise RuntimeError("boom")
-    assert retrograd.Tensor.exp is exp
+    x = retrograd.tensor([1.0])
+    with retrograd.autograd.forward_ad.dual_level():  # the failed level above was exited
+        d = retrograd.autograd.forward_ad.make_dual(x, retrograd.tensor([2.0]))
+        assert retrograd.autograd.forward_ad.unpack_dual(d.exp()).tangent is not None
 
 
 def test_reverse_over_forward_hessian_vector_product():

@@ -28,18 +28,17 @@ in place (a view written into gets a tangent that is a view of its base's tangen
 
 How ops are reached
 -------------------
-While a level is open, the public entry points of every op (``Tensor`` methods and operators,
-and the functions of ``retrograd``, ``retrograd.linalg``, ``special``, ``fft`` and
-``nn.functional``) are wrapped; they are restored when the level closes, so forward AD costs
-nothing outside a level. A reference to an op bound *before* the level opened
-(``from retrograd import exp``) is not wrapped and computes no tangent.
+While a level is open, a dispatch mode (``retrograd._dispatch``) sees every call of a public op
+entry point (``Tensor`` methods and operators, the functions of ``retrograd``,
+``retrograd.linalg``, ``special``, ``fft``, ``nn.functional``): the entry points are wrappers
+made once at import, so a reference bound at any time (``from retrograd import exp``) computes
+tangents. The ops of a differentiable backward pass (``create_graph=True``) go through the same
+dispatch, so a gradient computed from dual tensors inside a level has a tangent
+(forward-over-reverse: Hessian-vector products, ``gradgradcheck(check_fwd_over_rev=True)``).
 
 Not supported (a known difference from PyTorch, not a silent approximation of it):
 
 * nested levels (PyTorch refuses them too, with the same error);
-* forward-over-reverse through this API: ``autograd.grad`` on a graph through dual tensors gives
-  gradients without tangents (PyTorch gives them tangents). ``retrograd.func`` composes
-  forward-over-reverse (``jacfwd(jacrev(f))``, ``jvp(grad(f))``) on its own, graph-based path;
 * an in-place write into a view whose base's tangent has another dtype or memory layout than the
   base (NotImplementedError);
 * the ``out=`` argument of ops;
@@ -49,15 +48,13 @@ Not supported (a known difference from PyTorch, not a silent approximation of it
 from __future__ import annotations
 
 import contextvars
-import functools
-import sys
-import types
 import warnings
 import weakref
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from .. import _dispatch as _dsp
 from .._grad_mode import _DecoratorContextManager
 from .node import Node
 
@@ -67,15 +64,6 @@ __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_du
 _current_level = -1
 _table: dict = {}          # id(tensor) -> (weakref(tensor), tangent), for the open level
 _suspended = contextvars.ContextVar("retrograd_fwd_suspended", default=False)
-_patches: list = []        # (owner, name, original) while a level is open
-
-_INPLACE_DUNDERS = frozenset((
-    "__iadd__", "__isub__", "__imul__", "__imatmul__", "__itruediv__", "__ifloordiv__",
-    "__imod__", "__ipow__", "__ilshift__", "__irshift__", "__iand__", "__ixor__", "__ior__",
-    "__setitem__"))
-_NAMESPACES = ("retrograd", "retrograd.linalg", "retrograd.special", "retrograd.fft",
-               "retrograd.nn.functional")
-_OP_MODULES = ("retrograd.ops", "retrograd._tensor_methods", "retrograd._functions")
 
 
 class UnpackedDualTensor(NamedTuple):
@@ -233,93 +221,35 @@ def _elem_strides(a) -> tuple:
 # ------------------------------------------------------------------------------- dispatch
 
 
-def _is_op(fn) -> bool:
-    return (isinstance(fn, types.FunctionType)
-            and (getattr(fn, "__module__", None) or "").startswith(_OP_MODULES))
+class _ForwardMode(_dsp.Mode):
+    """The dispatch mode of an open level: an op call with a dual argument computes the tangents
+    of its results (``_dispatch``), or updates the tangent it writes (``_dispatch_inplace``)."""
+
+    def handle(self, op, info, args, kwargs):
+        if not _table or _suspended.get():
+            return _dsp.PASS
+        duals = _find_duals(args, kwargs)
+        if not duals:
+            return _dsp.PASS
+        from .. import _grad_mode
+        if _grad_mode.is_inference_mode_enabled():
+            return _dsp.PASS
+        if info.writes(args, kwargs):
+            return _dispatch_inplace(op, args, kwargs, duals)
+        return _dispatch(op, args, kwargs, duals)
+
+
+_MODE = _ForwardMode()
 
 
 def _install() -> None:
-    """Wrap every public op entry point (restored by _uninstall)."""
-    from .._tensor import Tensor
-    if _patches:
-        return
-    for name, val in list(vars(Tensor).items()):
-        inplace = name in _INPLACE_DUNDERS or (name.endswith("_") and not name.startswith("_"))
-        if isinstance(val, property) and _is_op(val.fget):
-            new = property(_wrap(val.fget, False), val.fset, val.fdel, val.__doc__)
-        elif _is_op(val):
-            new = _wrap(val, inplace)
-        else:
-            continue
-        _patches.append((Tensor, name, val))
-        setattr(Tensor, name, new)
-    for name in ("__repr__", "__str__"):
-        val = vars(Tensor)[name]
-        _patches.append((Tensor, name, val))
-        setattr(Tensor, name, _repr_with_tangent(val))
-    for modname in _NAMESPACES:
-        mod = sys.modules.get(modname)
-        if mod is None:
-            continue
-        for name, val in list(vars(mod).items()):
-            if _is_op(val):
-                _patches.append((mod, name, val))
-                setattr(mod, name, _wrap(val, name.endswith("_") and not name.startswith("_")))
-
-
-def _repr_with_tangent(orig):
-    """PyTorch prints a dual tensor with its tangent: ``tensor([1., 2.], tangent=tensor(...))``."""
-    @functools.wraps(orig)
-    def __repr__(self, *args, **kwargs):
-        tangent = _get(self)
-        if tangent is None or args or kwargs:
-            return orig(self, *args, **kwargs)
-        from .. import _dtype as D
-        from .._tensor_str import format_tensor
-        if self.grad_fn is not None:
-            suffixes = [f"grad_fn=<{type(self.grad_fn).__name__}>"]
-        elif self._requires_grad:
-            suffixes = ["requires_grad=True"]
-        else:
-            suffixes = []
-        suffixes.append(f"tangent={tangent}")
-        return format_tensor(self._data, D._NP_TO_DTYPE[self._data.dtype].name, suffixes=suffixes)
-    return __repr__
+    _dsp.push_mode(_MODE)
+    _dsp.tangent_of = _get
 
 
 def _uninstall() -> None:
-    while _patches:
-        owner, name, val = _patches.pop()
-        setattr(owner, name, val)
-
-
-def _inplace_flag_position(op):
-    """Position of an ``inplace`` parameter (``F.relu(x, inplace=True)``), or None."""
-    code = getattr(op, "__code__", None)
-    if code is None or "inplace" not in code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]:
-        return None
-    i = code.co_varnames.index("inplace")
-    return i if i < code.co_argcount else -1
-
-
-def _wrap(op, inplace: bool):
-    flag = _inplace_flag_position(op)
-
-    @functools.wraps(op)
-    def wrapper(*args, **kwargs):
-        if not _table or _suspended.get():
-            return op(*args, **kwargs)
-        duals = _find_duals(args, kwargs)
-        if not duals:
-            return op(*args, **kwargs)
-        from .. import _grad_mode
-        if _grad_mode.is_inference_mode_enabled():
-            return op(*args, **kwargs)
-        if inplace or (flag is not None and (kwargs.get("inplace") or (
-                0 <= flag < len(args) and args[flag] is True))):
-            return _dispatch_inplace(op, args, kwargs, duals)
-        return _dispatch(op, args, kwargs, duals)
-    return wrapper
+    _dsp.pop_mode(_MODE)
+    _dsp.tangent_of = None
 
 
 def _find_duals(args, kwargs) -> dict:

@@ -20,12 +20,11 @@ Everything else fails *before doing anything*: every attribute of ``Tensor`` tha
 (``_data``, ``grad_fn``, ``item``, ``__bool__``, in-place methods, ...) raises ``NoRule`` on a
 BatchedTensor. A BatchedTensor exposes only per-example metadata (shape, dtype, ...); its values
 live in ``_p``, which no op knows about, so an op without a rule cannot compute anything from
-them: it raises. While a batched call runs, the public op entry points of the namespaces
-(``torch.X``, ``torch.nn.functional.X``, ``torch.linalg.X``, ``torch.special.X``,
-``torch.fft.X``, the ``*_like`` factories) are wrapped so that an op with a rule reaches it, and
-one without raises ``NoRule`` as soon as it sees a BatchedTensor among its arguments (Tensor's
-own methods are not wrapped: a BatchedTensor has its own; a plain tensor's method given a
-BatchedTensor argument raises when it reads it). Any exception inside a rule is turned into
+them: it raises. While a batched call runs, a dispatch mode (``retrograd._dispatch``) sees
+every call of a public op entry point (``torch.X``, ``Tensor.X``, ``torch.nn.functional.X``,
+``torch.linalg.X``, ``torch.special.X``, ``torch.fft.X``, the ``*_like`` factories): an op with a
+rule reaches it, and one without raises ``NoRule`` as soon as it sees a BatchedTensor among its
+arguments. Any exception inside a rule is turned into
 ``NoRule`` as well (the rule's error message would speak of physical shapes), and ``NoRule``
 derives from ``BaseException``, so that ``except Exception`` in the user's function cannot
 swallow it. The one way user code can observe the batched attempt is an ``except TypeError``
@@ -48,11 +47,11 @@ import functools
 import inspect
 import itertools
 import string
-import sys
 import types
 
 import numpy as np
 
+from .. import _dispatch
 from .._size import Size
 from .._tensor import Tensor
 
@@ -329,13 +328,8 @@ _RULES: dict = {}
 _OPS: dict = {}             # name -> op function used by rules and BatchedTensor methods
 _SIGS: dict = {}
 _ready = False
-_patches: list = []
-_WRAPPERS: dict = {}
 _S = _P = _L = _R = None    # op modules, bound in _ensure_ready
 
-_NAMESPACES = ("retrograd", "retrograd.linalg", "retrograd.special", "retrograd.fft",
-               "retrograd.nn.functional")
-_OP_MODULES = ("retrograd.ops", "retrograd._tensor_methods", "retrograd._functions")
 _LIKE = ("zeros_like", "ones_like", "empty_like", "full_like", "rand_like", "randn_like",
          "randint_like")
 
@@ -383,103 +377,37 @@ def _has_batched(args, kwargs) -> bool:
     return False
 
 
-def _is_op(fn) -> bool:
-    return (isinstance(fn, types.FunctionType)
-            and (getattr(fn, "__module__", None) or "").startswith(_OP_MODULES))
+class _VmapMode(_dispatch.Mode):
+    """The dispatch mode of a batched call: an op call with a BatchedTensor argument runs the
+    op's rule (or raises ``NoRule``)."""
 
-
-def _wrapper(op):
-    w = _WRAPPERS.get(op)
-    if w is not None:
-        return w
-
-    @functools.wraps(op)
-    def w(*args, **kwargs):
-        if _active and _has_batched(args, kwargs):
+    def handle(self, op, info, args, kwargs):
+        if _has_batched(args, kwargs):
             return _call(op, args, kwargs)
-        return op(*args, **kwargs)
-    _WRAPPERS[op] = w
-    return w
+        return _dispatch.PASS
+
+
+_MODE = _VmapMode()
 
 
 def entry(func):
-    """``func`` as a batched call must call it: an op function captured before the call began
-    (``vmap(torch.dot)``) is replaced by its dispatching wrapper."""
-    if isinstance(func, types.FunctionType) and (_is_op(func) or func in _RULES):
-        return _wrapper(func)
+    """``func`` as a batched call must call it: an internal op function (``retrograd.ops...``,
+    not a public entry point) is replaced by its dispatching wrapper."""
+    if _dispatch._is_op(func):
+        return _dispatch.public(func)
     return func
 
 
-_PLAN: list = []            # (module dict, {name: (original, wrapper)}), computed once
-_PLAN_KEY = None
-
-
-def _plan() -> list:
-    """Every public op entry point of the namespaces and its dispatching wrapper (recomputed
-    when the set of namespace modules changes)."""
-    global _PLAN_KEY
-    key = tuple(id(sys.modules.get(m)) for m in _NAMESPACES)
-    if key == _PLAN_KEY:
-        return _PLAN
-    from .. import _creation
-    likes = {getattr(_creation, n) for n in _LIKE}
-    plan = []
-    for modname in _NAMESPACES:
-        mod = sys.modules.get(modname)
-        if mod is None:
-            continue
-        entries = {name: (val, _wrapper(val)) for name, val in list(vars(mod).items())
-                   if _is_op(val) or (isinstance(val, types.FunctionType) and val in likes)}
-        plan.append((vars(mod), entries))
-    methods = {}
-    for name in _TENSOR_METHODS:
-        val = vars(Tensor).get(name)
-        if _is_op(val):
-            methods[name] = (val, _wrapper(val))
-    plan.append((Tensor, methods))
-    _PLAN[:] = plan
-    _PLAN_KEY = key
-    return _PLAN
-
-
-# Methods of a *plain* tensor that are commonly given a BatchedTensor argument (an embedding
-# lookup ``weight[idx]``, ``w.matmul(x)``); a BatchedTensor has its own methods.
-_TENSOR_METHODS = ("__getitem__", "matmul", "mm", "mv", "dot", "add", "sub", "mul", "div",
-                   "pow", "maximum", "minimum", "where", "masked_fill", "gather",
-                   "index_select", "expand_as", "type_as")
-
-
 def _install() -> None:
-    """Wrap the public op entry points (``torch.X``, ``torch.nn.functional.X``, ...) while a
-    batched call runs; ``_uninstall`` puts back what was there. An entry point that someone
-    replaced since the plan was made is left alone. Of Tensor's methods only those of
-    ``_TENSOR_METHODS`` are wrapped (Tensor has hundreds, and setting class attributes is not
-    free): any other method of a plain tensor given a BatchedTensor argument cannot read its
-    values, so it raises and the call runs per example."""
-    if _patches:
-        return
-    for d, entries in _plan():
-        if d is Tensor:
-            old = {}
-            for n, (o, w) in entries.items():
-                if vars(Tensor).get(n) is o:
-                    old[n] = o
-                    setattr(Tensor, n, w)
-            _patches.append((Tensor, old))
-            continue
-        new = {n: w for n, (o, w) in entries.items() if d.get(n) is o}
-        _patches.append((d, {n: entries[n][0] for n in new}))
-        d.update(new)
+    """Start seeing op calls (while a batched call runs). Every public op entry point
+    (``torch.X``, ``Tensor.X``, ``torch.nn.functional.X``, ...) is a dispatching wrapper
+    (``retrograd._dispatch``): an op without a rule raises ``NoRule`` as soon as it sees a
+    BatchedTensor among its arguments."""
+    _dispatch.push_mode(_MODE)
 
 
 def _uninstall() -> None:
-    while _patches:
-        d, old = _patches.pop()
-        if d is Tensor:
-            for n, o in old.items():
-                setattr(Tensor, n, o)
-        else:
-            d.update(old)
+    _dispatch.pop_mode(_MODE)
 
 
 def _sig(op):
@@ -1151,7 +1079,7 @@ def _functions_named(name):
 
 
 def _inplace_pos(op):
-    code = getattr(op, "__code__", None)
+    code = getattr(_dispatch.unwrap(op), "__code__", None)
     if code is None or "inplace" not in code.co_varnames[:code.co_argcount]:
         return None
     return code.co_varnames.index("inplace")
@@ -1253,6 +1181,13 @@ def _build_rules():
     _register("bmm", _matmul_rule((3, 3)))
     _register("outer ger", _outer_rule)
     _register("einsum", _einsum_rule)
+    # the rules are found from a public wrapper and from the implementation behind it
+    for k in list(_RULES):
+        op = _dispatch.unwrap(k)
+        _RULES.setdefault(op, _RULES[k])
+        w = _dispatch._WRAPPERS.get(op)
+        if w is not None:
+            _RULES.setdefault(w, _RULES[k])
 
 
 def _method(fn):

@@ -2,10 +2,10 @@
 Part of ``activation``."""
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 
+from .. import _warn
 from ..autograd.node import Node, SavedOutput
 from . import pointwise as P
 from ._registry import export
@@ -82,8 +82,8 @@ def log_softmax(input, dim=_MISSING, dtype=None):
 
 
 def _implicit_dim(name: str, ndim: int, stacklevel: int) -> int:
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
-                  "include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
+    _warn.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
+               "include dim=X as an argument.", UserWarning)
     return 0 if ndim in (0, 1, 3) else 1
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _warn
 from ..autograd.node import Node, SavedOutput
 from ._registry import export
 from ._util import make_node, needs_grad, wrap
@@ -95,14 +96,12 @@ _warned_qr = False
 def torch_qr(input, some=True, *, out=None):
     global _warned_qr
     if not _warned_qr:
-        import warnings
         _warned_qr = True
-        warnings.warn(
+        _warn.warn(
             "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future "
             "PyTorch release.\nThe boolean parameter 'some' has been replaced with a string "
             "parameter 'mode'.\nQ, R = torch.qr(A, some)\nshould be replaced with\n"
-            "Q, R = torch.linalg.qr(A, 'reduced' if some else 'complete')", UserWarning,
-            stacklevel=2)
+            "Q, R = torch.linalg.qr(A, 'reduced' if some else 'complete')", UserWarning)
     return _tqr_t(qr(input, "reduced" if some else "complete"))
 
 

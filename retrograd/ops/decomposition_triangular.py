@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _warn
 from .. import _dtype as D
 from ..autograd.node import Node, SavedOutput
 from ._registry import export
@@ -90,14 +91,13 @@ _warned_trisolve = False
 def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False, *, out=None):
     global _warned_trisolve
     if not _warned_trisolve:
-        import warnings
         _warned_trisolve = True
-        warnings.warn(
+        _warn.warn(
             "torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangularand "
             "will be removed in a future PyTorch release.\ntorch.linalg.solve_triangular has its "
             "arguments reversed and does not return a copy of one of the inputs.\n"
             "X = torch.triangular_solve(B, A).solution\nshould be replaced with\n"
-            "X = torch.linalg.solve_triangular(A, B).", UserWarning, stacklevel=2)
+            "X = torch.linalg.solve_triangular(A, B).", UserWarning)
     b, a = input._data, A._data
     if b.ndim < 2:
         raise RuntimeError("torch.triangular_solve: Expected b to have at least 2 dimensions, "
@@ -205,15 +205,14 @@ _warned_cholesky = False
 def cholesky(input, upper=False, *, out=None):
     global _warned_cholesky
     if not _warned_cholesky:
-        import warnings
         _warned_cholesky = True
-        warnings.warn(
+        _warn.warn(
             "torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in "
             "a future PyTorch release.\nL = torch.cholesky(A)\nshould be replaced with\n"
             "L = torch.linalg.cholesky(A)\nand\nU = torch.cholesky(A, upper=True)\nshould be "
             "replaced with\nU = torch.linalg.cholesky(A).mH\nThis transform will produce "
             "equivalent results for all valid (symmetric positive definite) inputs.",
-            UserWarning, stacklevel=2)
+            UserWarning)
     return _cholesky(input, upper, "cholesky", CholeskyBackward0)
 
 

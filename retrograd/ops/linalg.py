@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _warn
 from ..autograd.node import Node
 from ._util import Tensor, make_node, needs_grad, wrap
 
@@ -579,13 +580,11 @@ def cross(input, other, dim=None):
     global _warned_cross
     if dim is None:
         if not _warned_cross:
-            import warnings
             _warned_cross = True
-            warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\n"
-                          "Please either pass the dim explicitly or simply use "
-                          "torch.linalg.cross.\nThe default value of dim will change to agree "
-                          "with that of linalg.cross in a future release.", UserWarning,
-                          stacklevel=2)
+            _warn.warn("Using torch.cross without specifying the dim arg is deprecated.\n"
+                       "Please either pass the dim explicitly or simply use "
+                       "torch.linalg.cross.\nThe default value of dim will change to agree "
+                       "with that of linalg.cross in a future release.", UserWarning)
         sizes = input._data.shape
         dim = next((i for i, s in enumerate(sizes) if s == 3), None)
         if dim is None:

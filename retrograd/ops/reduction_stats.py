@@ -6,10 +6,10 @@ tests/test_reduction_values.py test them.)"""
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
+from .. import _warn
 from ..autograd.node import Node, SavedOutput
 from ._registry import export
 from ._util import make_node, needs_grad1, wrap
@@ -132,9 +132,9 @@ def _var_forward(name, x, dims, correction, keepdim):
     out_numel = int(np.prod(kept, dtype=np.int64))
     n = x.size // out_numel if out_numel else 0  # torch's "reduction factor"
     if n - correction <= 0:
-        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
-                      "than the reduction factor (input numel divided by output numel).",
-                      UserWarning, stacklevel=3)
+        _warn.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
+                   "than the reduction factor (input numel divided by output numel).",
+                   UserWarning)
     acc = x.astype(np.float64) if x.dtype != np.float64 else x
     with _quiet():
         mean = acc.mean(axis=dims, keepdims=True) if x.size else \

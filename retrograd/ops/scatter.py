@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _warn
 from ..autograd.node import Node, SavedOutput
 from ._registry import export
 from ._util import Tensor, make_node, needs_grad, wrap, wrap_dim
@@ -249,11 +250,10 @@ def _scatter_impl(input, dim, index, src, value, reduce):
         if reduce not in ("add", "multiply"):
             raise RuntimeError("reduce argument must be either add or multiply.")
         if src is not None and not _warned_reduce:
-            import warnings
             _warned_reduce = True
-            warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and "
-                          "will be removed in a future PyTorch release. Use torch.scatter_reduce "
-                          "instead for more reduction options.", UserWarning, stacklevel=3)
+            _warn.warn("The reduce argument of torch.scatter with Tensor src is deprecated and "
+                       "will be removed in a future PyTorch release. Use torch.scatter_reduce "
+                       "instead for more reduction options.", UserWarning)
     s = src._data if src is not None else _scalar(value)
     out = np_scatter(x, d, idx, s, reduce)
     if reduce is not None:

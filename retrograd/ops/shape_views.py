@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _warn
 from .._size import Size
 from ..autograd.node import Node
 from ._registry import export
@@ -447,10 +448,9 @@ def meshgrid(*tensors, indexing=None):
         tensors = tuple(tensors[0])
     if indexing is None:
         if not _warned_meshgrid:
-            import warnings
             _warned_meshgrid = True
-            warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
-                          "indexing argument.", UserWarning, stacklevel=2)
+            _warn.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                       "indexing argument.", UserWarning)
         indexing = "ij"
     if not tensors:
         raise RuntimeError("meshgrid expects a non-empty TensorList")
