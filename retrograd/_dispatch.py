@@ -35,6 +35,8 @@ __all__ = ["Mode", "PASS", "OpInfo", "push_mode", "pop_mode", "unwrap", "install
 PASS = object()           # what Mode.handle returns to let a call through
 _modes: list = []         # the active modes, outermost first
 tangent_of = None         # set by forward AD while a level is open: Tensor -> tangent or None
+restore_tangent = None    # set by forward AD while a level is open: gives an op's saved output,
+#                           rebuilt for a differentiable backward, the tangent of that output
 
 
 class OpInfo:
@@ -168,9 +170,15 @@ def public(op, name: str | None = None):
     return w
 
 
+_HELPER_MODULES = ("retrograd.ops._util", "retrograd.ops._registry")
+
+
 def _is_op(fn) -> bool:
-    return (isinstance(fn, types.FunctionType) and not hasattr(fn, "_rg_op")
-            and (getattr(fn, "__module__", None) or "").startswith(_OP_MODULES))
+    """A function of the op modules (not one of their helpers, such as ``_util.wrap``)."""
+    if not isinstance(fn, types.FunctionType) or hasattr(fn, "_rg_op"):
+        return False
+    mod = getattr(fn, "__module__", None) or ""
+    return mod.startswith(_OP_MODULES) and mod not in _HELPER_MODULES
 
 
 _installed = False
@@ -201,4 +209,17 @@ def install() -> None:
                 continue
             if _is_op(val) or (isinstance(val, types.FunctionType) and val in likes):
                 d[name] = public(val, name)
+    # Inside the op modules, names bound to a public op's implementation are bound to its
+    # wrapper too: an op built from other ops (a composite) calls them through dispatch, so that
+    # a mode can see the parts (forward AD gives every intermediate result a tangent, which a
+    # differentiable backward through the composite's nodes needs).
+    for modname, mod in list(sys.modules.items()):
+        if mod is None or not modname.startswith(_OP_MODULES):
+            continue
+        d = vars(mod)
+        for name, val in list(d.items()):
+            if isinstance(val, types.FunctionType):
+                w = _WRAPPERS.get(val)
+                if w is not None:
+                    d[name] = w
     _installed = True

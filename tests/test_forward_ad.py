@@ -450,6 +450,30 @@ def test_nothing_is_swapped_when_a_level_opens():
         assert retrograd.autograd.forward_ad.unpack_dual(d.exp()).tangent is not None
 
 
+def test_forward_over_reverse_hessian_vector_product():
+    """A gradient computed with create_graph=True from dual tensors has a tangent: H v
+    (forward-over-reverse), with torch's values and grad_fn names, also through a saved output
+    (exp), broadcasting (the add), a composite (outer) and an in-place op."""
+    rng = np.random.default_rng(5)
+    a, v, w = rng.standard_normal(4), rng.standard_normal(4), rng.standard_normal(3)
+
+    def scenario(T: Any) -> Any:
+        fwd = T.autograd.forward_ad
+        x = T.tensor(a, requires_grad=True)
+        c = T.tensor(w, requires_grad=True)
+        with fwd.dual_level():
+            d = fwd.make_dual(x, T.tensor(v))
+            h = d.exp() * d.sin()
+            h.mul_(d)
+            y = h.sum() + (d[:2] * d[2:]).sum() + T.outer(d, c).tanh().sum() \
+                + (d.reshape(4, 1) + c).pow(3).mean()
+            gx, gd = T.autograd.grad(y, (x, d), create_graph=True)
+            gc, = T.autograd.grad(y, c, create_graph=True)
+            return [gx, fwd.unpack_dual(gx).tangent, fwd.unpack_dual(gd).tangent,
+                    fwd.unpack_dual(gc).tangent]
+    both(scenario)
+
+
 def test_reverse_over_forward_hessian_vector_product():
     """Backward through a tangent: d/dx <grad f(x), v> = H v (torch's documented pattern)."""
     rng = np.random.default_rng(3)

@@ -526,13 +526,6 @@ def test_gradgradcheck_is_deterministic_and_leaves_global_rng_alone():
 # ------------------------------------------------------------------------------------------
 
 
-def test_fwd_over_rev_is_unsupported():
-    """gradgradcheck(check_fwd_over_rev=True) needs forward AD through autograd.grad, which
-    retrograd's forward_ad does not give (so it would report mismatches on correct functions)."""
-    with pytest.raises(NotImplementedError, match="check_fwd_over_rev=True is not supported"):
-        gc.gradgradcheck(*case_cube(retrograd), check_fwd_over_rev=True)
-
-
 def test_masked_is_unsupported():
     with pytest.raises(NotImplementedError, match="masked=True is not supported"):
         gc.gradcheck(*case_sin(retrograd), masked=True)
@@ -642,6 +635,32 @@ def test_gradgradcheck_batched_grad_passes(case, fast_mode):
     kwargs = dict(check_batched_grad=True, fast_mode=fast_mode)
     assert _our_verdict(gc.gradgradcheck, case, **kwargs) is True
     assert _torch_verdict(torch.autograd.gradgradcheck, case, **kwargs) is True
+
+
+@FAST
+@pytest.mark.parametrize("rev", [True, False], ids=["with_rev_over_rev", "fwd_over_rev_only"])
+@pytest.mark.parametrize("case", [case_cube, case_tanh, case_matmul_sum], ids=lambda c: c.__name__)
+def test_gradgradcheck_fwd_over_rev_passes(case, rev, fast_mode):
+    kwargs = dict(check_fwd_over_rev=True, check_rev_over_rev=rev, check_undefined_grad=rev,
+                  fast_mode=fast_mode)
+    assert _our_verdict(gc.gradgradcheck, case, **kwargs) is True
+    assert _torch_verdict(torch.autograd.gradgradcheck, case, **kwargs) is True
+
+
+@FAST
+def test_gradgradcheck_fwd_over_rev_fails_on_wrong_second_derivative(fast_mode):
+    """The hook detaches the first-order gradient: its tangent misses the sin() term too."""
+    kwargs = dict(check_fwd_over_rev=True, check_rev_over_rev=False, check_undefined_grad=False,
+                  fast_mode=fast_mode)
+    assert _our_verdict(gc.gradgradcheck, case_wrong_second_derivative, **kwargs) is False
+    assert _torch_verdict(torch.autograd.gradgradcheck, case_wrong_second_derivative,
+                          **kwargs) is False
+    with pytest.raises(gc.GradcheckError) as ours:
+        gc.gradgradcheck(*case_wrong_second_derivative(retrograd), **kwargs)
+    with pytest.raises(torch_gc.GradcheckError) as ref:
+        torch.autograd.gradgradcheck(*case_wrong_second_derivative(torch), **kwargs)
+    head = "Jacobian computed with forward mode mismatch for output 0 with respect to input 0,\n"
+    assert str(ours.value).startswith(head) and str(ref.value).startswith(head)
 
 
 @FAST

@@ -178,6 +178,24 @@ def test_gradgradcheck(row: OpInfo):
                                             rtol=row.rtol if row.rtol is not None else RTOL)
 
 
+@pytest.mark.parametrize("row", GRADGRAD_ROWS, ids=[r.name for r in GRADGRAD_ROWS])
+def test_fwd_over_rev(row: OpInfo):
+    """Forward-mode AD through the op's differentiable backward (gradgradcheck's
+    check_fwd_over_rev: dual inputs and grad_outputs, tangents of the gradients checked against
+    finite differences of the gradients; fast mode)."""
+    f = _differentiable(retrograd, row)
+    inputs = _leaves(retrograd, row.inputs(), ["float64"] * len(row.shapes))
+    outs = _outputs(f(*inputs))
+    rng = _rng(row, 2)
+    grad_outputs = [retrograd.tensor(rng.standard_normal(tuple(o.shape)), dtype=retrograd.float64,
+                                     requires_grad=True) for o in outs]
+    assert retrograd.autograd.gradgradcheck(f, inputs, grad_outputs, eps=EPS,
+                                            atol=row.atol if row.atol is not None else ATOL,
+                                            rtol=row.rtol if row.rtol is not None else RTOL,
+                                            check_fwd_over_rev=True, check_rev_over_rev=False,
+                                            check_undefined_grad=False, fast_mode=True)
+
+
 @pytest.mark.parametrize("row", OP_DB, ids=ids)
 def test_vs_torch(row: OpInfo):
     _compare_with_torch(row, ["float32"] * len(row.shapes))

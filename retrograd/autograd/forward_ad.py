@@ -63,6 +63,8 @@ __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_du
 
 _current_level = -1
 _table: dict = {}          # id(tensor) -> (weakref(tensor), tangent), for the open level
+_by_data: dict = {}        # id(array) -> (weakref(array), tangent): op outputs with a grad_fn,
+#                            whose node may save the output (SavedOutput holds the array)
 _suspended = contextvars.ContextVar("retrograd_fwd_suspended", default=False)
 
 
@@ -245,11 +247,48 @@ _MODE = _ForwardMode()
 def _install() -> None:
     _dsp.push_mode(_MODE)
     _dsp.tangent_of = _get
+    _dsp.restore_tangent = _restore_saved_output
 
 
 def _uninstall() -> None:
     _dsp.pop_mode(_MODE)
     _dsp.tangent_of = None
+    _dsp.restore_tangent = None
+    _by_data.clear()
+
+
+def _remember_output(o, tangent) -> None:
+    """An op output that its node may save (``SavedOutput`` keeps the array, not the Tensor):
+    remember its tangent by array, for the tensor rebuilt from it in a differentiable backward."""
+    _remember_array(o._data, tangent)
+
+
+def _by_data_get(a):
+    entry = _by_data.get(id(a))
+    if entry is not None and entry[0]() is a:
+        return entry[1]
+    return None
+
+
+def _remember_array(a, tangent) -> None:
+    key = id(a)
+
+    def forget(ref, key=key):
+        entry = _by_data.get(key)
+        if entry is not None and entry[0] is ref:
+            del _by_data[key]
+
+    try:
+        _by_data[key] = (weakref.ref(a, forget), tangent)
+    except TypeError:  # pragma: no cover - an array type without weak references
+        pass
+
+
+def _restore_saved_output(t) -> None:
+    """``t`` is an op's saved output rebuilt as a Tensor: give it the output's tangent."""
+    entry = _by_data.get(id(t._data))
+    if entry is not None and entry[0]() is t._data and _get(t) is None:
+        _set(t, entry[1])
 
 
 def _find_duals(args, kwargs) -> dict:
@@ -321,6 +360,7 @@ def _dispatch(op, args, kwargs, duals):
     token = _suspended.set(True)
     try:
         rng = _Rng()
+        mark = _node_mark()
         out = op(*args, **kwargs)
         outs = [o for o in _flat_outputs(out) if o._data.dtype.kind == "f"]
         inputs = {id(d) for d, _ in duals.values()}
@@ -332,12 +372,14 @@ def _dispatch(op, args, kwargs, duals):
             if tangents is None:
                 rng.replay()
                 try:
-                    tangents = _tangents_by_rerun(op, args, kwargs, duals, outs)
+                    tangents = _tangents_by_rerun(op, args, kwargs, duals, outs, mark)
                 finally:
                     rng.done()
         for o, t in zip(outs, tangents):
             if t is not None and id(o) not in inputs:  # an input returned keeps its tangent
                 _set(o, t)
+                if o.grad_fn is not None:
+                    _remember_output(o, t)
         return out
     finally:
         _suspended.reset(token)
@@ -367,21 +409,166 @@ def _view_tangents(op, args, kwargs, duals, outs):
     return touts
 
 
-def _tangents_by_rerun(op, args, kwargs, duals, outs):
+def _tangents_by_rerun(op, args, kwargs, duals, outs, mark):
     """J t of ``op`` at the dual inputs along their tangents, by double backward of a re-run on
-    stand-ins of the inputs (see the module docstring and ``_StandIns``)."""
+    stand-ins of the inputs (see the module docstring and ``_StandIns``). The values the op's
+    nodes saved (intermediate results of an op built from others) get their tangents too
+    (``_Intermediates``)."""
     from .. import _grad_mode
     grad_on = _grad_mode.is_grad_enabled()
     with _enable_grad():
         ins = _StandIns(grad_on, args, kwargs, duals)
+        rmark = _node_mark()
         res = op(*_substitute(args, ins.mapping), **_substitute(kwargs, ins.mapping))
         routs = [o for o in _flat_outputs(res) if o._data.dtype.kind == "f"]
         if len(routs) != len(outs):
             raise RuntimeError("forward AD: the op's re-run returned a different number of "
                                "outputs")
-        jts = jvp_by_double_vjp(routs, ins.leaves, ins.tangents, create_graph=ins.track,
-                                own=ins.own)
-    return ins.finish(jts)
+        mids = _Intermediates(outs, mark, routs, rmark, args, kwargs)
+        jts = jvp_by_double_vjp(routs + mids.targets, ins.leaves, ins.tangents,
+                                create_graph=ins.track, own=ins.own)
+    jts = ins.finish(jts)
+    mids.store(jts[len(routs):])
+    return jts[:len(routs)]
+
+
+def _node_mark() -> int:
+    """A sequence number below that of every node created from now on."""
+    from .node import _sequence
+    return next(_sequence)
+
+
+class _Intermediates:
+    """The values saved by the nodes an op created that have no tangent: intermediate results
+    of an op built from other ops (``kron``: views, then mul; ``outer``: reshape, then mul), or
+    an in-place op's copy of the value it overwrote. A differentiable backward through those
+    nodes (forward-over-reverse) needs their tangents.
+
+    The op's nodes (created after ``mark``) and those of its re-run on stand-ins (after
+    ``rmark``) are walked in the same order; when the two graphs have the same shape, each saved
+    value of the real graph corresponds to one of the re-run graph, whose tangent is one more
+    output of the double-vjp. When they differ (an op whose graph depends on something the
+    re-run does not reproduce), nothing is added."""
+
+    def __init__(self, outs, mark, routs, rmark, args, kwargs):
+        self.targets: list = []
+        self.keys: list = []
+        real = _new_nodes(outs, mark)
+        if not real or (len(real) == 1 and not _saves_intermediates(real[0], outs, args, kwargs)):
+            return
+        rerun = _new_nodes(routs, rmark)
+        if len(real) != len(rerun) or any(type(a) is not type(b) for a, b in zip(real, rerun)):
+            # an in-place write into a view is recorded in the real graph as CopySlices around
+            # the op's node (and view nodes after it), in the re-run (into a plain tensor) as the
+            # op's node: compare the nodes that saved something
+            real, rerun = _saving(real), _saving(rerun)
+            if len(real) != len(rerun) or any(type(a) is not type(b)
+                                              for a, b in zip(real, rerun)):
+                return
+        self._pair(real, rerun, args, kwargs)
+
+    def _pair(self, real, rerun, args, kwargs):
+        from .._tensor import Tensor
+        from .node import SavedOutput, _PackedSaved, _output_tensor
+        given = _argument_ids(args, kwargs)
+        for a, b in zip(real, rerun):
+            sa, sb = a._saved, b._saved
+            if not isinstance(sa, tuple) or not isinstance(sb, tuple) or len(sa) != len(sb) \
+                    or type(sa) is _PackedSaved or type(sb) is _PackedSaved:
+                continue
+            for i, (ea, eb) in enumerate(zip(sa, sb)):
+                if type(ea) is Tensor and type(eb) is Tensor:
+                    if id(ea) in given or _get(ea) is not None or ea._data.dtype.kind != "f":
+                        continue
+                    if not eb._requires_grad:
+                        continue
+                    self.targets.append(eb)
+                    self.keys.append(ea)
+                elif type(ea) is SavedOutput and type(eb) is SavedOutput:
+                    if ea.data.dtype.kind != "f" or _by_data_get(ea.data) is not None:
+                        continue
+                    self.targets.append(_output_tensor(eb, _owner(b, i)))
+                    self.keys.append(ea)
+
+    def store(self, jts) -> None:
+        from .node import SavedOutput
+        for key, jt in zip(self.keys, jts):
+            if jt is None:
+                continue
+            if type(key) is SavedOutput:
+                _remember_array(key.data, jt)
+            else:
+                _set(key, jt)
+
+
+def _owner(node, i):
+    """The node whose output saved entry ``i`` of ``node`` is (multi-output decompositions save
+    their siblings' outputs)."""
+    for pos, k in getattr(node, "out_pos", None) or ():
+        if pos == i:
+            return node.siblings[k]
+    return node
+
+
+def _saves_intermediates(node, outs, args, kwargs) -> bool:
+    """Whether the one node an op created saved something other than the op's arguments and
+    its own outputs (an in-place op's copy of the overwritten value does)."""
+    from .._tensor import Tensor
+    from .node import SavedOutput
+    saved = node._saved
+    if not isinstance(saved, tuple):
+        return False
+    given = _argument_ids(args, kwargs)
+    for e in saved:
+        if type(e) is Tensor and id(e) not in given:
+            return True
+        if type(e) is SavedOutput and not any(e.data is o._data for o in outs):
+            return True
+    return False
+
+
+def _argument_ids(args, kwargs) -> set:
+    from .._tensor import Tensor
+    ids: set = set()
+
+    def visit(a, depth=0):
+        if type(a) is Tensor:
+            ids.add(id(a))
+        elif depth < 2 and isinstance(a, (list, tuple)):
+            for b in a:
+                visit(b, depth + 1)
+    for a in args:
+        visit(a)
+    for a in kwargs.values():
+        visit(a)
+    return ids
+
+
+def _new_nodes(tensors, mark) -> list:
+    """The nodes created after ``mark`` that ``tensors`` reach, in a fixed depth-first order
+    (leaves' accumulators and stand-in proxies are boundaries, not part of the op)."""
+    from .node import AccumulateGrad
+    order, seen = [], set()
+    stack = [t.grad_fn for t in reversed(tensors) if t.grad_fn is not None]
+    while stack:
+        node = stack.pop()
+        if node in seen or node._seq <= mark or type(node) in (AccumulateGrad, _Proxy):
+            continue
+        seen.add(node)
+        order.append(node)
+        inner = getattr(node, "fn", None)   # CopySlices: the node of the op written into a view
+        if isinstance(inner, Node):
+            stack.append(inner)
+        for nxt, _ in reversed(node.next_functions):
+            if nxt is not None:
+                stack.append(nxt)
+    return order
+
+
+def _saving(nodes) -> list:
+    """The nodes of ops that saved values (not CopySlices, which wraps one)."""
+    return [n for n in nodes if isinstance(n._saved, tuple) and len(n._saved) > 0
+            and not isinstance(getattr(n, "fn", None), Node)]
 
 
 class _Proxy(Node):
@@ -585,12 +772,13 @@ def _dispatch_inplace(op, args, kwargs, duals):
     token = _suspended.set(True)
     try:
         rng = _Rng()
+        mark = _node_mark()
         result = op(*args, **kwargs)
         rng.replay()
         try:
             with warnings.catch_warnings():   # the op warned once already, in its real run
                 warnings.simplefilter("ignore")
-                new = _inplace_tangent(op, args, kwargs, duals, before, edges)
+                new = _inplace_tangent(op, args, kwargs, duals, before, edges, mark)
         finally:
             rng.done()
         if new is None and old is None:
@@ -603,7 +791,7 @@ def _dispatch_inplace(op, args, kwargs, duals):
         _suspended.reset(token)
 
 
-def _inplace_tangent(op, args, kwargs, duals, before, edges):
+def _inplace_tangent(op, args, kwargs, duals, before, edges, mark):
     from .._tensor import Tensor
     from .. import _grad_mode
     self = args[0]
@@ -616,10 +804,14 @@ def _inplace_tangent(op, args, kwargs, duals, before, edges):
         target = start * 1          # a non-leaf that the op may write into
         mapping = dict(ins.mapping)
         mapping[id(self)] = target
+        rmark = _node_mark()
         op(*_substitute(args, mapping), **_substitute(kwargs, mapping))
-        jts = jvp_by_double_vjp([target], ins.leaves, ins.tangents, create_graph=ins.track,
-                                own=ins.own)
-    return ins.finish(jts)[0]
+        mids = _Intermediates([self], mark, [target], rmark, args, kwargs)
+        jts = jvp_by_double_vjp([target] + mids.targets, ins.leaves, ins.tangents,
+                                create_graph=ins.track, own=ins.own)
+    jts = ins.finish(jts)
+    mids.store(jts[1:])
+    return jts[0]
 
 
 def _write_tangent(self, old, new) -> None:

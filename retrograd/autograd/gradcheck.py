@@ -19,11 +19,11 @@ input (fast mode), plus torch's undefined-tangent check. ``check_batched_grad`` 
 ``check_batched_forward_grad`` compare a ``vmap`` over the VJP (JVP) of two random cotangents
 (tangents) with the two computed one at a time, as torch does (also for gradgradcheck).
 
-Not supported and rejected loudly with ``NotImplementedError``: ``check_fwd_over_rev`` of
-gradgradcheck (it is ``check_forward_ad`` on the function that calls ``autograd.grad``, and
-retrograd's forward AD does not carry tangents through backward formulas, so the check would
-fail on correct functions; the code path exists and runs once that is supported), sparse masked
-semantics (``masked=True``) and complex inputs or outputs.
+``check_fwd_over_rev`` of gradgradcheck is ``check_forward_ad`` on the function that calls
+``autograd.grad(create_graph=True)``: forward AD through the backward pass, as in torch.
+
+Not supported and rejected loudly with ``NotImplementedError``: sparse masked semantics
+(``masked=True``) and complex inputs or outputs.
 """
 from __future__ import annotations
 
@@ -158,9 +158,6 @@ def _reject_unsupported(**flags: bool) -> None:
 
 _UNSUPPORTED_FEATURE = {
     "masked": "sparse tensors",
-    "check_fwd_over_rev": "forward-mode AD through the backward pass (forward-over-reverse): "
-                          "retrograd.autograd.forward_ad does not give tangents to the gradients "
-                          "autograd.grad computes, so every check would report a mismatch",
 }
 
 FAILED_BATCHED_GRAD_MSG = """
@@ -968,7 +965,7 @@ def gradgradcheck(
         raise AssertionError(
             "Setting check_batched_grad=True requires check_rev_over_rev to be True"
         )
-    _reject_unsupported(check_fwd_over_rev=check_fwd_over_rev, masked=bool(masked))
+    _reject_unsupported(masked=bool(masked))
     tupled_inputs = _as_tuple(inputs)
     if grad_outputs is None:
         tupled_grad_outputs = _random_grad_outputs(

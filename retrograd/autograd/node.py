@@ -14,6 +14,7 @@ import weakref
 
 import numpy as np
 
+from .. import _dispatch
 from .. import _grad_mode
 from .._tensor import Tensor
 
@@ -349,6 +350,8 @@ def _output_tensor(saved: SavedOutput, node: Node):
     from .._tensor import Tensor
     t = Tensor._make(saved.data, node, True)
     t._vc = saved.version
+    if _dispatch.restore_tangent is not None:  # forward AD: the output's tangent goes with it
+        _dispatch.restore_tangent(t)
     return t
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _dispatch
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.node import Node, SavedOutput
@@ -226,6 +227,8 @@ class _MultiOutputBackward(Node):
                 if t is not None:
                     r = Tensor._make(t._data, self.siblings[k], True)
                     r._vc = t._vc
+                    if _dispatch.restore_tangent is not None:  # forward AD: the output's tangent
+                        _dispatch.restore_tangent(r)
                     saved[pos] = r
         return self.backward(ns, gs, *saved)
 
