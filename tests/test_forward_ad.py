@@ -547,3 +547,114 @@ def test_a_random_op_gets_the_tangent_of_its_own_draws():
             return (bool(((tangent - 2 * slopes).abs() < 1e-12).all()),
                     bool((slopes.max() - slopes.min()) > 0.05))  # really random slopes
     both(scenario)
+
+
+# ------------------------------------------------------------------------------------------
+# Custom autograd.Function under forward AD: its jvp gives the tangents
+# ------------------------------------------------------------------------------------------
+
+
+def _functions(T: Any) -> dict:
+    class NoJvp(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    class TwoOut(T.autograd.Function):
+        """Its jvp is deliberately not the derivative of forward: the tangent must come from
+        jvp, not from the ops forward is made of."""
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.save_for_backward(x)
+            ctx.y = y
+            return x * y, x + 1
+
+        @staticmethod
+        def backward(ctx, g, h):
+            return g * ctx.y + h, None
+
+        @staticmethod
+        def jvp(ctx, tx, ty):
+            assert ty is None and ctx.saved_tensors == ()
+            return tx * ctx.y * 3, tx
+
+    class Exp(T.autograd.Function):
+        @staticmethod
+        def forward(x):
+            return x.exp()
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_forward(output)
+            ctx.save_for_backward(output)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.saved_tensors[0]
+
+        @staticmethod
+        def jvp(ctx, tx):
+            r, = ctx.saved_tensors
+            return tx * r
+
+    class TooFew(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, g, h):
+            return g
+
+        @staticmethod
+        def jvp(ctx, tx):
+            return tx
+
+    class Dirty(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+        @staticmethod
+        def jvp(ctx, tx):
+            tx.mul_(2)
+            return tx
+
+    return dict(NoJvp=NoJvp, TwoOut=TwoOut, Exp=Exp, TooFew=TooFew, Dirty=Dirty)
+
+
+@pytest.mark.parametrize("case", ["no_jvp", "two_out", "exp", "exp_requires_grad", "too_few",
+                                  "dirty", "no_dual_input"])
+def test_custom_function_jvp(case):
+    def scenario(T: Any) -> Any:
+        fwd = T.autograd.forward_ad
+        F = _functions(T)
+        x = T.tensor([1.0, 2.0, 3.0], requires_grad=(case == "exp_requires_grad"))
+        with fwd.dual_level():
+            d = fwd.make_dual(x if case != "dirty" else x.clone(), T.ones(3))
+            if case == "no_jvp":
+                return F["NoJvp"].apply(d)
+            if case == "two_out":
+                a, b = F["TwoOut"].apply(d, 2.0)
+                return [a, fwd.unpack_dual(a).tangent, b, fwd.unpack_dual(b).tangent]
+            if case in ("exp", "exp_requires_grad"):
+                e = F["Exp"].apply(d)
+                return [e, fwd.unpack_dual(e).tangent, repr(e)]
+            if case == "too_few":
+                return F["TooFew"].apply(d)
+            if case == "dirty":
+                r = F["Dirty"].apply(d)
+                return [r is d, fwd.unpack_dual(d).tangent]
+            r = F["NoJvp"].apply(x)   # no dual input: no jvp needed
+            return [r, fwd.unpack_dual(r).tangent]
+    both(scenario)

@@ -257,6 +257,50 @@ def _uninstall() -> None:
     _by_data.clear()
 
 
+class _suspend:
+    """No tangents are computed inside (a custom Function's forward)."""
+
+    def __enter__(self):
+        self.token = _suspended.set(True)
+
+    def __exit__(self, *exc):
+        _suspended.reset(self.token)
+
+
+def _custom_function_jvp(ctx, result, tangents) -> None:
+    """Give a custom Function's outputs the tangents its ``jvp(ctx, *tangents)`` returns
+    (``ctx.saved_tensors`` is what ``save_for_forward`` saved, while it runs)."""
+    from .._tensor import Tensor
+    outs = result if isinstance(result, tuple) else (result,)
+    ctx._in_jvp = True
+    try:
+        with _suspend():
+            jvps = ctx.apply_jvp(*tangents)
+    finally:
+        ctx._in_jvp = False
+    if not isinstance(jvps, tuple):
+        jvps = (jvps,)
+    if len(jvps) != len(outs):
+        raise RuntimeError(f"Function's jvp returned an invalid number of forward gradients "
+                           f"(expected {len(outs)} but got {len(jvps)})")
+    non_diff = {id(t) for t in (ctx.non_differentiable or ())}
+    for o, t in zip(outs, jvps):
+        if type(o) is not Tensor or t is None or id(o) in non_diff or o._data.dtype.kind != "f":
+            continue
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor or None as the jvp's result, got "
+                            f"{type(t).__name__}")
+        if t._data.shape != o._data.shape:
+            raise RuntimeError(
+                "Trying to set a forward gradient that has a different size than that of the "
+                f"original Tensor, this is not supported. Tensor is of size {list(o._data.shape)} "
+                f"while the given forward gradient is of size {list(t._data.shape)}.")
+        if _get(o) is not t:
+            _set(o, t)
+            if o.grad_fn is not None:
+                _remember_output(o, t)
+
+
 def _remember_output(o, tangent) -> None:
     """An op output that its node may save (``SavedOutput`` keeps the array, not the Tensor):
     remember its tangent by array, for the tensor rebuilt from it in a differentiable backward."""

@@ -103,6 +103,8 @@ class BackwardCFunction(Node, FunctionCtx):
     # -- saved tensors -------------------------------------------------------------------------
     @property
     def saved_tensors(self) -> tuple:
+        if self.__dict__.get("_in_jvp"):   # inside jvp: what save_for_forward saved
+            return tuple(self.saved_for_forward or ())
         saved = self._saved
         if saved is None:
             return ()
@@ -313,13 +315,39 @@ def _apply(cls, setup_ctx: bool, args: tuple, kwargs: dict):
     Node.__init__(ctx, edges, None, None)
     ctx.needs_input_grad = needs
     ctx._is_tensor_input = is_tensor
-    with _grad_mode.no_grad():
-        if setup_ctx:
-            outputs = cls.forward(*args, **kwargs)
-            cls.setup_context(ctx, args, outputs)
-        else:
-            outputs = cls.forward(ctx, *args, **kwargs)
-    return _wrap_outputs(ctx, args, outputs, executable)
+    tangents = _input_tangents(args, is_tensor)
+    if tangents is None:
+        with _grad_mode.no_grad():
+            outputs = _run_forward(cls, ctx, setup_ctx, args, kwargs)
+        return _wrap_outputs(ctx, args, outputs, executable)
+    # forward AD: the Function's outputs get their tangents from its jvp, not from the ops its
+    # forward is made of (which run without computing tangents)
+    from . import forward_ad
+    with forward_ad._suspend():
+        with _grad_mode.no_grad():
+            outputs = _run_forward(cls, ctx, setup_ctx, args, kwargs)
+    result = _wrap_outputs(ctx, args, outputs, executable)
+    forward_ad._custom_function_jvp(ctx, result, tangents)
+    return result
+
+
+def _run_forward(cls, ctx, setup_ctx: bool, args: tuple, kwargs: dict):
+    if setup_ctx:
+        outputs = cls.forward(*args, **kwargs)
+        cls.setup_context(ctx, args, outputs)
+        return outputs
+    return cls.forward(ctx, *args, **kwargs)
+
+
+def _input_tangents(args: tuple, is_tensor: tuple):
+    """The inputs' tangents (None for non-dual inputs) when a forward AD level is open and one
+    of them is dual, else None."""
+    from .. import _dispatch
+    tangent_of = _dispatch.tangent_of
+    if tangent_of is None or not any(is_tensor):
+        return None
+    ts = tuple(tangent_of(a) if t else None for t, a in zip(is_tensor, args))
+    return ts if any(t is not None for t in ts) else None
 
 
 def _wrap_outputs(ctx, args: tuple, outputs, executable: bool):
