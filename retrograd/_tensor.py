@@ -135,6 +135,12 @@ class Tensor:
         return self
 
     @property
+    def output_nr(self) -> int:
+        """Which output of its ``grad_fn`` this tensor is (0 for leaves)."""
+        x = self._x
+        return 0 if x is None else x.out_nr
+
+    @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 

@@ -8,7 +8,7 @@ from .._tensor import Tensor
 from . import anomaly_mode, forward_ad, function, functional, graph  # noqa: F401
 from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: F401
 from .engine import is_checkpoint_valid as _is_checkpoint_valid  # noqa: F401
-from .engine import run_backward
+from .engine import GradientEdge, run_backward
 from .function import Function  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 
@@ -18,7 +18,7 @@ __all__ = ["backward", "grad", "gradcheck", "gradgradcheck", "no_grad", "enable_
 
 
 def _tensor_tuple(x, name: str) -> tuple:
-    if isinstance(x, Tensor):
+    if isinstance(x, (Tensor, GradientEdge)):
         return (x,)
     if x is None:
         return ()
@@ -30,6 +30,9 @@ def _make_grads(outputs, grads, create_graph: bool) -> list:
     outputs, explicit ones must match the output's shape."""
     out = []
     for i, (o, g) in enumerate(zip(outputs, grads)):
+        if isinstance(o, GradientEdge):
+            out.append(_edge_root_grad(o, g, create_graph))
+            continue
         if isinstance(g, Tensor):
             if g._data.shape != o._data.shape:
                 raise RuntimeError(
@@ -54,8 +57,41 @@ def _make_grads(outputs, grads, create_graph: bool) -> list:
     return out
 
 
+def _edge_meta(e: GradientEdge):
+    """(shape, numpy dtype) of the gradient that flows along an edge."""
+    node = e.node
+    var = getattr(node, "variable", None)
+    if var is not None:
+        return var._data.shape, var._data.dtype
+    if node._shape is not None:
+        return node._shape, node._dtype
+    return node._out_meta[e.output_nr]
+
+
+def _edge_root_grad(e: GradientEdge, g, create_graph: bool):
+    """The root gradient of an output given as a GradientEdge."""
+    shape, dtype = _edge_meta(e)
+    if g is None:
+        if int(np.prod(shape)) != 1:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        ones = np.ones(shape, dtype)
+        return Tensor._make(ones) if create_graph else ones
+    if not isinstance(g, Tensor):
+        raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
+    if g._data.dtype != dtype:
+        g = g.to(_from_np(dtype))
+    return g if create_graph else g._data
+
+
+def _from_np(dtype):
+    from .._dtype import from_numpy_dtype
+    return from_numpy_dtype(dtype)
+
+
 def _check_roots(outputs) -> None:
     for i, o in enumerate(outputs):
+        if isinstance(o, GradientEdge):
+            continue
         if not isinstance(o, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
                             f"{type(o).__name__}")
@@ -78,7 +114,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
         if len(inputs) == 0:
             raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
         for t in inputs:
-            if t.grad_fn is not None:
+            if isinstance(t, Tensor) and t.grad_fn is not None:
                 t.retain_grad()  # PyTorch: a non-leaf input gets its .grad (and retains_grad)
     root_grads = _make_grads(tensors, grads, create_graph)  # checks types first, like torch
     if len(grads) != len(tensors):
@@ -98,7 +134,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if allow_unused is None:
         allow_unused = materialize_grads
     outputs = _tensor_tuple(outputs, "outputs")
-    single_input = isinstance(inputs, Tensor)
     inputs = _tensor_tuple(inputs, "inputs")
     grads = _tensor_tuple(grad_outputs, "grad_outputs") if grad_outputs is not None else \
         (None,) * len(outputs)
@@ -109,9 +144,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         from ..func._vmap import grads_batched
         return grads_batched(outputs, inputs, grads, retain_graph, create_graph, allow_unused,
                              materialize_grads)
+    if materialize_grads and any(isinstance(t, GradientEdge) for t in inputs):
+        raise RuntimeError("materialize_grads cannot be used when the given input is a "
+                           "GradientEdge")
     root_grads = _make_grads(outputs, grads, create_graph)
     _check_roots(outputs)  # torch checks the roots before the inputs
     for t in inputs:
+        if isinstance(t, GradientEdge):
+            continue
         if not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     if retain_graph is None:
@@ -120,6 +160,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                             accumulate=False)
     result = []
     for i, (t, g) in enumerate(zip(inputs, captured)):
+        edge = isinstance(t, GradientEdge)
         if g is None:
             if materialize_grads:
                 result.append(Tensor._make(np.zeros_like(t._data)))
@@ -132,5 +173,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         elif create_graph:
             result.append(g)
         else:
-            result.append(Tensor._make(np.array(g, dtype=t._data.dtype)))
+            dtype = _edge_meta(t)[1] if edge else t._data.dtype
+            result.append(Tensor._make(np.array(g, dtype=dtype)))
     return tuple(result)

@@ -29,6 +29,7 @@ import heapq
 import itertools
 import threading
 import warnings
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -391,7 +392,7 @@ def _evaluate(node: Node, grads, r: _Run):
                 else:
                     grads = _tensor_pre_hooks(node, grads, as_tensors)
             for k in captures:
-                r.captured[k] = grads[_out_nr(r.inputs[k])]
+                r.captured[k] = grads[r.inputs[k]]
         if not needed:
             return None
     if type(node) is AccumulateGrad:
@@ -462,8 +463,11 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     buffers: dict = {}
     root_nodes = []
     for t, g in zip(roots, root_grads):
-        node = t.grad_fn if t.grad_fn is not None else t._grad_accumulator()
-        nr = _out_nr(t)
+        if type(t) is GradientEdge:
+            node, nr = t.node, t.output_nr
+        else:
+            node = t.grad_fn if t.grad_fn is not None else t._grad_accumulator()
+            nr = _out_nr(t)
         buf = buffers.get(node)
         if buf is None:
             buf = buffers[node] = [None] * node.num_outputs
@@ -473,10 +477,17 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
 
     # Capture targets: the node whose incoming gradient is an input's gradient.
     targets = None
+    in_nrs = None
     if inputs is not None:
         targets = {}
+        in_nrs = []
         for k, t in enumerate(inputs):
-            node = t.grad_fn if t.grad_fn is not None else t._grad_accumulator(create=False)
+            if type(t) is GradientEdge:       # autograd.graph.get_gradient_edge
+                node, nr = t.node, t.output_nr
+            else:
+                node = t.grad_fn if t.grad_fn is not None else t._grad_accumulator(create=False)
+                nr = _out_nr(t)
+            in_nrs.append(nr)
             if node is not None:
                 targets.setdefault(node, []).append(k)
 
@@ -523,7 +534,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     task = _GraphTask(next(_task_ids), seen, needed, captured_only, targets, accumulate)
     r = _Run()
     r.ns, r.as_tensors, r.retain_graph, r.accumulate = ns, as_tensors, retain_graph, accumulate
-    r.targets, r.needed, r.reach, r.inputs, r.captured = targets, needed, reach, inputs, captured
+    r.targets, r.needed, r.reach, r.inputs, r.captured = targets, needed, reach, in_nrs, captured
     r.captured_only = captured_only
     r.anomaly, r.check_nan, r.task = anomaly, _node_mod._anomaly_check_nan, task
     # The short path: no anomaly checks and no inputs filtering (autograd.grad and
@@ -621,6 +632,18 @@ def _nodes_leading_to(order, deps, targets) -> set:
                 needed.add(n)
                 break
     return needed
+
+
+class GradientEdge(NamedTuple):
+    """Object representing a given gradient edge within the autograd graph.
+
+    To get the gradient edge where a given Tensor gradient will be computed,
+    you can do ``edge = autograd.graph.get_gradient_edge(tensor)``.
+    """
+
+    node: Node
+    output_nr: int
+    ownership_token: Any = None
 
 
 def _out_nr(t) -> int:

@@ -5,14 +5,34 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
+import weakref
 from collections import defaultdict
 
+import numpy as np
+
+from .. import _dispatch
 from .._tensor import Tensor
 from . import node as _node
+from .engine import GradientEdge
 from .node import AccumulateGrad, Node  # noqa: F401
 
 __all__ = ["saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks",
-           "register_multi_grad_hook", "Node", "increment_version"]
+           "register_multi_grad_hook", "Node", "increment_version", "GradientEdge",
+           "get_gradient_edge", "allow_mutation_on_saved_tensors"]
+
+
+def get_gradient_edge(tensor) -> GradientEdge:
+    """Get the gradient edge for computing the gradient of the given Tensor.
+
+    In particular, it is equivalent to call
+    ``g = autograd.grad(loss, input)`` and ``g = autograd.grad(loss, get_gradient_edge(input))``.
+    """
+    if not tensor.requires_grad:
+        raise RuntimeError("It is not possible to get the gradient edge for a Tensor that does "
+                           "not require gradients")
+    from ..ops._util import edge
+    node, nr = edge(tensor)
+    return GradientEdge(node, nr)
 
 
 # -- saved tensor hooks ---------------------------------------------------------------------------
@@ -179,3 +199,98 @@ def register_multi_grad_hook(tensors, fn, *, mode: str = "all"):
 
         handles = tuple(t.register_hook(wrapped_fn) for t in tensors if t.requires_grad)
     return _MultiHandle(handles)
+
+
+# -- allow_mutation_on_saved_tensors --------------------------------------------------------------
+class _Handle:
+    """What the graph keeps for one saved tensor inside ``allow_mutation_on_saved_tensors``."""
+
+    __slots__ = ("__weakref__",)
+
+
+class _AllowMutationOnSavedContext:
+    """The state of one ``allow_mutation_on_saved_tensors`` context: the saved tensors (by the
+    handle the graph keeps, weakly: an entry goes with its graph), which storage each one uses,
+    and the copies made of those that were about to be modified in place."""
+
+    def __init__(self) -> None:
+        self.original = weakref.WeakKeyDictionary()   # handle -> saved tensor
+        self.cloned = weakref.WeakKeyDictionary()     # handle -> its value before a mutation
+        self.sid_to_handles: dict = defaultdict(weakref.WeakSet)  # storage -> handles
+
+    def clear(self) -> None:
+        self.original.clear()
+        self.cloned.clear()
+        self.sid_to_handles.clear()
+
+    # the saved-tensor hooks
+    def pack(self, tensor):
+        handle = _Handle()
+        self.original[handle] = tensor
+        self.sid_to_handles[id(tensor._vc)].add(handle)
+        return handle
+
+    def unpack(self, handle):
+        if handle not in self.original:
+            # (sic: PyTorch 2.13's message lacks the space)
+            raise AssertionError("Trying to backward outside of the "
+                                 "'allow_mutation_on_saved_tensors' contextin which the graph "
+                                 "was originally recorded.")
+        cloned = self.cloned.get(handle)
+        return cloned if cloned is not None else self.original[handle]
+
+    # before an in-place op writes ``tensor``: copy the saved tensors on its storage
+    def before_mutation(self, tensor) -> None:
+        handles = self.sid_to_handles.get(id(tensor._vc))
+        if not handles:
+            return
+        for handle in list(handles):
+            if handle in self.cloned:
+                continue
+            orig = self.original.get(handle)
+            if orig is not None:
+                copy = Tensor._make(np.array(orig._data, copy=True))
+                self.cloned[handle] = copy
+
+
+class _CloneBeforeMutate(_dispatch.Mode):
+    """The dispatch mode of the context: an op that writes its first argument first copies the
+    saved tensors that share its storage."""
+
+    def __init__(self, ctx: _AllowMutationOnSavedContext) -> None:
+        self.ctx = ctx
+
+    def handle(self, op, info, args, kwargs):
+        if args and isinstance(args[0], Tensor) and info.writes(args, kwargs):
+            self.ctx.before_mutation(args[0])
+        return _dispatch.PASS
+
+
+_mutation_context_open = False
+
+
+@contextlib.contextmanager
+def allow_mutation_on_saved_tensors():
+    """Context manager under which mutating tensors saved for backward is allowed.
+
+    Under this context manager, tensors saved for backward are cloned on mutation, so the
+    original version can still be used during backward. Normally, mutating a tensor saved for
+    backward results in an error raised when it is used during backward. Both the forward and
+    the backward must run under the same context manager.
+
+    Yields the ``_AllowMutationOnSavedContext`` holding the state (cleared on exit).
+    """
+    global _mutation_context_open
+    ctx = _AllowMutationOnSavedContext()
+    mode = _CloneBeforeMutate(ctx)
+    with saved_tensors_hooks(ctx.pack, ctx.unpack):
+        _dispatch.push_mode(mode)
+        try:
+            if _mutation_context_open:
+                raise RuntimeError("allow_mutation_on_saved_tensors contexts cannot be nested")
+            _mutation_context_open = True
+            yield ctx
+        finally:
+            _dispatch.pop_mode(mode)
+            ctx.clear()
+            _mutation_context_open = False
