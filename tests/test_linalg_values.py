@@ -498,3 +498,29 @@ def test_deprecation_warnings_once_per_process():
                                           text=True, check=True).stdout)
     assert ours == ref
     assert len(ref[0]) == 4 and ref[1] == []
+
+
+def test_multi_output_decompositions_share_one_node():
+    """U, S, Vh (and Q, R; L, V; ...) are outputs 0, 1, 2 of one node, as in PyTorch."""
+    a = np.array([[2.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 4.0], [1.0, 0.0, 1.0]])
+
+    def scenario(T):
+        A = T.tensor(a, requires_grad=True)
+        S3 = T.tensor(a[:3], requires_grad=True)
+        U, S, Vh = T.linalg.svd(A, full_matrices=False)
+        Q, R = T.linalg.qr(A)
+        L, V = T.linalg.eigh(S3)
+        X, res = T.linalg.lstsq(A, T.tensor(a[:, :2]))[:2]
+        sol, cloned = T.triangular_solve(T.tensor(a[:3, :2]), S3.triu())
+        out = []
+        for ts in ((U, S, Vh), (Q, R), (L, V), (X, res), (sol, cloned)):
+            out.append([t.grad_fn is ts[0].grad_fn for t in ts])
+            out.append([t.output_nr for t in ts])
+            out.append(ts[0].grad_fn.name())
+        # sign-invariant in the singular/eigen vectors (LAPACK builds may differ in signs)
+        loss = U.abs().sum() + S.sum() * 2 + Vh.abs().sum() + Q.abs().sum() + R.abs().sum()
+        loss = loss + L.sum() + V.abs().sum()
+        loss = loss + X.sum() + sol.sum()
+        ga, gs = T.autograd.grad(loss, (A, S3))
+        return out + [ga, gs]
+    both(scenario)

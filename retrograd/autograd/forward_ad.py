@@ -531,7 +531,11 @@ class _Intermediates:
                 elif type(ea) is SavedOutput and type(eb) is SavedOutput:
                     if ea.data.dtype.kind != "f" or _by_data_get(ea.data) is not None:
                         continue
-                    self.targets.append(_output_tensor(eb, _owner(b, i)))
+                    t = _output_tensor(eb, b)
+                    nr = _output_nr_of_saved(b, i)
+                    if nr:
+                        t._extra().out_nr = nr
+                    self.targets.append(t)
                     self.keys.append(ea)
 
     def store(self, jts) -> None:
@@ -545,13 +549,13 @@ class _Intermediates:
                 _set(key, jt)
 
 
-def _owner(node, i):
-    """The node whose output saved entry ``i`` of ``node`` is (multi-output decompositions save
-    their siblings' outputs)."""
+def _output_nr_of_saved(node, i) -> int:
+    """Which output of ``node`` its saved entry ``i`` is (multi-output decompositions save
+    several of their outputs); 0 otherwise."""
     for pos, k in getattr(node, "out_pos", None) or ():
         if pos == i:
-            return node.siblings[k]
-    return node
+            return k
+    return 0
 
 
 def _saves_intermediates(node, outs, args, kwargs) -> bool:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _dispatch
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.node import Node, SavedOutput
@@ -209,47 +208,47 @@ def triu(ns, x, dtype, k: int = 0):
 class _MultiOutputBackward(Node):
     """Base of the decompositions with several differentiable outputs of different shapes.
 
-    One node per differentiable output (``slot``); ``backward(ns, grads, *saved)`` receives the
-    list of all output gradients with None except this node's own. Saved outputs are rebuilt
-    for double backward as outputs of their own sibling node, so second derivatives flow into
+    One node for all the outputs, as in PyTorch (``U.grad_fn is S.grad_fn``): output ``k`` is
+    the node's output ``k`` (``out_nr``), ``_out_meta`` gives each one's shape and dtype, and
+    ``backward(ns, grads, *saved)`` receives one gradient (or None) per output. Saved outputs
+    are rebuilt for double backward as the node's output ``k``, so second derivatives flow into
     the right output.
     """
-    __slots__ = ("slot", "siblings", "out_pos")
+    __slots__ = ("num_outputs", "_out_meta", "out_pos")
 
     def apply(self, ns, grads, as_tensors):
-        gs = [None] * len(self.siblings)
-        gs[self.slot] = grads[0]
         saved = self.unpack(as_tensors)
         if as_tensors and self.out_pos:
             saved = list(saved)
             for pos, k in self.out_pos:
                 t = saved[pos]
-                if t is not None:
-                    r = Tensor._make(t._data, self.siblings[k], True)
-                    r._vc = t._vc
-                    if _dispatch.restore_tangent is not None:  # forward AD: the output's tangent
-                        _dispatch.restore_tangent(r)
-                    saved[pos] = r
-        return self.backward(ns, gs, *saved)
+                if t is not None and k:
+                    t._extra().out_nr = k
+        return self.backward(ns, list(grads), *saved)
 
 
 def multi_output(cls, inputs, outs, diff, saved, **attrs):
-    """Wrap ``outs``; output k gets a node of class ``cls`` when ``diff[k]``. ``saved`` lists the
-    saved entries: input Tensors, ``("out", k)`` for output k, or Python constants."""
+    """Wrap ``outs``: the outputs ``k`` with ``diff[k]`` are outputs of one node of class
+    ``cls``. ``saved`` lists the saved entries: input Tensors, ``("out", k)`` for output k, or
+    Python constants."""
     if not needs_grad(*inputs):
         return tuple(wrap(o) for o in outs)
-    nodes, tensors = [], []
+    outs = [np.asarray(o) for o in outs]
+    node = make_node(cls, inputs, outs[0])
+    node._shape = node._dtype = None          # per output: _out_meta
+    node.num_outputs = len(outs)
+    node._out_meta = tuple((o.shape, o.dtype) for o in outs)
+    for name, v in attrs.items():
+        setattr(node, name, v)
+    tensors = []
     for k, o in enumerate(outs):
         if not diff[k]:
-            nodes.append(None)
             tensors.append(wrap(o))
             continue
-        node = make_node(cls, inputs, np.asarray(o))
-        node.slot = k
-        for name, v in attrs.items():
-            setattr(node, name, v)
-        nodes.append(node)
-        tensors.append(wrap(o, node))
+        t = wrap(o, node)
+        if k:
+            t._extra().out_nr = k
+        tensors.append(t)
     items, out_pos = [], []
     for pos, s in enumerate(saved):
         if isinstance(s, tuple) and len(s) == 2 and s[0] == "out":
@@ -257,12 +256,8 @@ def multi_output(cls, inputs, outs, diff, saved, **attrs):
             out_pos.append((pos, s[1]))
         else:
             items.append(s)
-    siblings = tuple(nodes)
-    for node in nodes:
-        if node is not None:
-            node.siblings = siblings
-            node.out_pos = tuple(out_pos)
-            node.save(*items)
+    node.out_pos = tuple(out_pos)
+    node.save(*items)
     return tuple(tensors)
 
 
