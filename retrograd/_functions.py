@@ -1,27 +1,7 @@
 """The torch.* function namespace (torch.add, torch.sum, torch.cat, ...)."""
 from __future__ import annotations
 
-from .ops.indexing import nonzero  # noqa: F401
-from .ops.linalg import dot, matmul, mm, mv  # noqa: F401
-from .ops.pointwise import (abs, add, bitwise_and, bitwise_not, bitwise_or,  # noqa: F401,A004
-                            bitwise_xor, clamp, clamp_max, clamp_min, cos, div, eq, exp,
-                            floor_divide, ge, gt, isnan, le, log, logical_not, lt, maximum,
-                            minimum, mul, ne, neg, pow, reciprocal, relu, remainder, rsub,
-                            sigmoid, sign, sin, sqrt, sub, tanh, where)
-from .ops.reduction import all, any, argmax, argmin, max, mean, min, sum  # noqa: F401,A004
-from .ops.shape import (broadcast_to, cat, clone, concat, concatenate, expand,  # noqa: F401
-                        flatten, flip, permute, reshape, squeeze, stack, t, transpose,
-                        unbind, unsqueeze)
 from ._tensor import Tensor as _Tensor
-
-clip = clamp
-subtract = sub
-multiply = mul
-divide = true_divide = div
-negative = neg
-absolute = abs
-swapaxes = swapdims = transpose
-greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
 
 
 def is_tensor(obj) -> bool:

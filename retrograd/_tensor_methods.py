@@ -1,4 +1,5 @@
-"""Tensor's operators and op methods: one-line delegations to ``retrograd.ops``."""
+"""Tensor's operators and conversion methods (one-line delegations to ``retrograd.ops``), and
+the op methods registered with ``@export`` (``retrograd/ops/_registry.py``)."""
 from __future__ import annotations
 
 from . import _dtype as D
@@ -8,7 +9,6 @@ from .ops import indexing as I
 from .ops import inplace as IP
 from .ops import linalg as L
 from .ops import pointwise as P
-from .ops import reduction as R
 from .ops import shape as S
 
 
@@ -106,34 +106,10 @@ _METHODS = {
     "__ior__": lambda self, o: IP.apply_inplace(self, P.bitwise_or, o),
     "__ixor__": lambda self, o: IP.apply_inplace(self, P.bitwise_xor, o),
     "__getitem__": I.getitem, "__setitem__": I.setitem,
-    # pointwise
-    "add": P.add, "sub": P.sub, "subtract": P.sub, "mul": P.mul, "multiply": P.mul,
-    "div": P.div, "divide": P.div, "true_divide": P.div, "pow": P.pow, "neg": P.neg,
-    "negative": P.neg, "abs": P.abs, "absolute": P.abs, "exp": P.exp, "log": P.log,
-    "sqrt": P.sqrt, "sin": P.sin, "cos": P.cos, "tanh": P.tanh, "sigmoid": P.sigmoid,
-    "relu": P.relu, "sign": P.sign, "reciprocal": P.reciprocal, "clamp": P.clamp, "clip": P.clamp,
-    "clamp_min": P.clamp_min, "clamp_max": P.clamp_max, "maximum": P.maximum,
-    "minimum": P.minimum, "where": _where, "floor_divide": P.floor_divide,
-    "remainder": P.remainder, "rsub": P.rsub,
-    "eq": P.eq, "ne": P.ne, "lt": P.lt, "le": P.le, "gt": P.gt, "ge": P.ge,
-    "greater": P.gt, "less": P.lt, "greater_equal": P.ge, "less_equal": P.le,
-    "not_equal": P.ne, "logical_not": P.logical_not, "isnan": P.isnan,
-    "bitwise_and": P.bitwise_and, "bitwise_or": P.bitwise_or, "bitwise_xor": P.bitwise_xor,
-    "bitwise_not": P.bitwise_not,
-    # reductions
-    "sum": R.sum, "mean": R.mean, "max": R.max, "min": R.min, "argmax": R.argmax,
-    "argmin": R.argmin, "all": R.all, "any": R.any, "sum_to_size": R.sum_to_size,
-    # linear algebra
-    "matmul": L.matmul, "mm": L.mm, "dot": L.dot, "mv": L.mv,
-    # shape
-    "reshape": S.reshape, "view": S.view, "flatten": S.flatten, "transpose": S.transpose,
-    "swapaxes": S.transpose, "swapdims": S.transpose, "t": S.t, "permute": S.permute,
-    "squeeze": S.squeeze, "unsqueeze": S.unsqueeze, "expand": S.expand,
-    "expand_as": S.expand_as, "broadcast_to": S.broadcast_to, "clone": S.clone,
-    "contiguous": S.contiguous, "flip": S.flip, "unbind": S.unbind,
+    # method forms with no torch.* twin of the same signature
+    "where": _where,
     "view_as": lambda self, other: S.view(self, other._data.shape),
     "reshape_as": lambda self, other: S.reshape(self, other._data.shape),
-    "repeat_interleave": None,
     # conversions
     "to": _to, "type": _type, "cpu": lambda self, *a, **k: self,
     "float": lambda self, memory_format=None: S.to_dtype(self, D.float32),
@@ -146,20 +122,7 @@ _METHODS = {
     "byte": lambda self, memory_format=None: S.to_dtype(self, D.uint8),
     "bool": lambda self, memory_format=None: S.to_dtype(self, D.bool_),
     "type_as": lambda self, other: S.to_dtype(self, other.dtype),
-    "nonzero": I.nonzero,
-    # in place
-    "add_": _inplace(P.add), "sub_": _inplace(P.sub), "mul_": _inplace(P.mul),
-    "div_": _inplace(P.div), "pow_": _inplace(P.pow), "neg_": _inplace(P.neg),
-    "abs_": _inplace(P.abs), "exp_": _inplace(P.exp), "log_": _inplace(P.log),
-    "sqrt_": _inplace(P.sqrt), "sin_": _inplace(P.sin), "cos_": _inplace(P.cos),
-    "tanh_": _inplace(P.tanh), "sigmoid_": _inplace(P.sigmoid), "relu_": _inplace(P.relu),
-    "clamp_": _inplace(P.clamp), "clip_": _inplace(P.clamp), "sign_": _inplace(P.sign),
-    "reciprocal_": _inplace(P.reciprocal), "clamp_min_": _inplace(P.clamp_min),
-    "clamp_max_": _inplace(P.clamp_max), "floor_divide_": _inplace(P.floor_divide),
-    "remainder_": _inplace(P.remainder),
-    "zero_": IP.zero_, "fill_": IP.fill_, "copy_": IP.copy_,
 }
-_METHODS.pop("repeat_interleave")
 
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)

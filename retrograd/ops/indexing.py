@@ -376,6 +376,7 @@ def _setitem_error(e, x, idx, v, flat=False) -> str:
             f"indexing result of shape {list(target)}")
 
 
+@export(torch='nonzero', method='nonzero')
 def nonzero(input, *, as_tuple=False):
     x = input._data
     nz = np.nonzero(x.reshape(1) if x.ndim == 0 else x)

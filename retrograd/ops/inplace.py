@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import _grad_mode
 from ..autograd.node import Node, SavedOutput, _forward_name
+from ._registry import export
 from . import indexing as _indexing
 from ._util import (VIEW_DEFAULT, VIEW_INFERENCE, VIEW_MULTI_OUTPUT, VIEW_NO_GRAD, Tensor,
                     broadcast_error, edge, make_node, needs_grad, wrap)
@@ -318,6 +319,7 @@ class ZeroBackward0(Node):
         return (ns.zeros_like(grad),)
 
 
+@export(torch=False, method='zero_')
 def zero_(t: Tensor) -> Tensor:
     check_inplace(t)
     out = np.zeros(t._data.shape, t._data.dtype)
@@ -366,6 +368,7 @@ def _check_fill_value(value, dtype: np.dtype) -> None:
         raise RuntimeError(f"value cannot be converted to type {name} without overflow")
 
 
+@export(torch=False, method='fill_')
 def fill_(t: Tensor, value) -> Tensor:
     if isinstance(value, Tensor):
         if value._data.ndim != 0:
@@ -407,6 +410,7 @@ class CopyBackwards(Node):
                 grad if self.needs(1) else None)
 
 
+@export(torch=False, method='copy_')
 def copy_(t: Tensor, src, non_blocking: bool = False) -> Tensor:
     if not isinstance(src, Tensor):
         if not isinstance(src, (bool, int, float, np.number, np.bool_)) or \

@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import _warn
 from ..autograd.node import Node
+from ._registry import export
 from ._util import Tensor, make_node, needs_grad, wrap
 
 _TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
@@ -111,6 +112,7 @@ def _node_class(xd: int, yd: int):
     return UnsafeViewBackward0
 
 
+@export(torch='matmul', method='matmul')
 def matmul(input, other):
     if not isinstance(other, Tensor):
         raise TypeError(f"matmul(): argument 'other' (position 2) must be Tensor, not "
@@ -126,6 +128,7 @@ def matmul(input, other):
     return wrap(out, node)
 
 
+@export(torch='mm', method='mm')
 def mm(input, mat2):
     if input._data.ndim != 2:
         raise RuntimeError("self must be a matrix")
@@ -134,6 +137,7 @@ def mm(input, mat2):
     return matmul(input, mat2)
 
 
+@export(torch='dot', method='dot')
 def dot(input, other):
     if input._data.ndim != 1 or other._data.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and "
@@ -141,6 +145,7 @@ def dot(input, other):
     return matmul(input, other)
 
 
+@export(torch='mv', method='mv')
 def mv(input, vec):
     return matmul(input, vec)
 
@@ -149,7 +154,6 @@ def mv(input, vec):
 # The rest of the products family: bmm, vdot, add{mm,mv,r,bmm}, baddbmm, tensordot, kron, cross.
 # ---------------------------------------------------------------------------------------------
 from .. import _dtype as D  # noqa: E402
-from ._registry import export  # noqa: E402
 from ._util import needs_grad1, wrap_dim  # noqa: E402
 
 

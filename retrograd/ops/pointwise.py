@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _dtype as D
 from ..autograd.node import Node, SavedOutput
+from ._registry import export
 from ._util import (Tensor, binary_arrays, float_array, make_node, needs_grad, needs_grad1,
                     wrap, _SCALARS)
 
@@ -31,6 +32,7 @@ class AddBackward0(Node):
         return grad, (grad if a == 1 else grad * a) if self.needs(1) else None
 
 
+@export(torch='add', method='add', inplace='add_')
 def add(input, other, *, alpha=1):
     x, y = binary_arrays(input, other)
     out = x + y if alpha == 1 else x + y * alpha
@@ -49,6 +51,7 @@ class SubBackward0(Node):
         return grad, (-grad if self.alpha == 1 else grad * -self.alpha) if self.needs(1) else None
 
 
+@export(torch=('sub', 'subtract'), method=('sub', 'subtract'), inplace='sub_')
 def sub(input, other, *, alpha=1):
     if type(input) is Tensor and input._data.dtype.kind == "b" and \
             (type(other) is bool or (type(other) is Tensor and other._data.dtype.kind == "b")):
@@ -71,6 +74,7 @@ class RsubBackward1(Node):
         return (-grad,)
 
 
+@export(torch='rsub', method='rsub')
 def rsub(input, other, *, alpha=1):
     if type(other) is Tensor:
         return sub(other, input, alpha=alpha)
@@ -91,6 +95,7 @@ class MulBackward0(Node):
                 grad * x if self.needs(1) else None)
 
 
+@export(torch=('mul', 'multiply'), method=('mul', 'multiply'), inplace='mul_')
 def mul(input, other):
     x, y = binary_arrays(input, other)
     out = x * y
@@ -120,6 +125,8 @@ class DivBackward2(Node):
                 ns.zeros_like(grad) if self.needs(1) else None)
 
 
+@export(torch=('div', 'divide', 'true_divide'),
+        method=('div', 'divide', 'true_divide'), inplace='div_')
 def div(input, other, *, rounding_mode=None):
     if rounding_mode is not None:
         out = _div_rounding(input, other, rounding_mode)
@@ -163,6 +170,7 @@ class ReciprocalBackward0(Node):
         return (-grad * (result * result),)
 
 
+@export(torch='reciprocal', method='reciprocal', inplace='reciprocal_')
 def reciprocal(input):
     x = float_array(input)
     with _quiet():
@@ -213,6 +221,7 @@ class PowBackward2(Node):
         return (grad * result * float(np.log(np.float64(c))),)
 
 
+@export(torch='pow', method='pow', inplace='pow_')
 def pow(input, exponent):  # noqa: A001 - torch's name
     if type(input) is not Tensor:
         return _rpow(input, exponent)
@@ -285,6 +294,7 @@ class NegBackward0(Node):
         return (-grad,)
 
 
+@export(torch=('neg', 'negative'), method=('neg', 'negative'), inplace='neg_')
 def neg(input):
     if input._data.dtype.kind == "b":
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
@@ -302,6 +312,7 @@ class AbsBackward0(Node):
         return (grad * ns.sign(x),)
 
 
+@export(torch=('abs', 'absolute'), method=('abs', 'absolute'), inplace='abs_')
 def abs(input):  # noqa: A001
     return _unary(AbsBackward0, input, np.abs(input._data))
 
@@ -315,6 +326,7 @@ class ExpBackward0(Node):
         return (grad * result,)
 
 
+@export(torch='exp', method='exp', inplace='exp_')
 def exp(input):
     with _quiet():
         return _unary_saving_result(ExpBackward0, input, np.exp(float_array(input)))
@@ -329,6 +341,7 @@ class LogBackward0(Node):
         return (grad / x,)
 
 
+@export(torch='log', method='log', inplace='log_')
 def log(input):
     with _quiet():
         return _unary(LogBackward0, input, np.log(float_array(input)))
@@ -343,6 +356,7 @@ class SqrtBackward0(Node):
         return (grad / (2 * result),)
 
 
+@export(torch='sqrt', method='sqrt', inplace='sqrt_')
 def sqrt(input):
     with _quiet():
         return _unary_saving_result(SqrtBackward0, input, np.sqrt(float_array(input)))
@@ -357,6 +371,7 @@ class SinBackward0(Node):
         return (grad * ns.cos(x),)
 
 
+@export(torch='sin', method='sin', inplace='sin_')
 def sin(input):
     return _unary(SinBackward0, input, np.sin(float_array(input)))
 
@@ -370,6 +385,7 @@ class CosBackward0(Node):
         return (grad * -ns.sin(x),)
 
 
+@export(torch='cos', method='cos', inplace='cos_')
 def cos(input):
     return _unary(CosBackward0, input, np.cos(float_array(input)))
 
@@ -383,6 +399,7 @@ class TanhBackward0(Node):
         return (grad * (1 - result * result),)
 
 
+@export(torch='tanh', method='tanh', inplace='tanh_')
 def tanh(input):
     return _unary_saving_result(TanhBackward0, input, np.tanh(float_array(input)))
 
@@ -405,6 +422,7 @@ def _sigmoid_array(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
+@export(torch='sigmoid', method='sigmoid', inplace='sigmoid_')
 def sigmoid(input):
     return _unary_saving_result(SigmoidBackward0, input, _sigmoid_array(float_array(input)))
 
@@ -418,6 +436,7 @@ class ReluBackward0(Node):
         return (ns.where(result > 0, grad, 0.0),)
 
 
+@export(torch='relu', method='relu', inplace='relu_')
 def relu(input):
     x = input._data
     out = np.maximum(x, 0) if x.dtype.kind != "b" else x.copy()
@@ -439,6 +458,7 @@ def _sign_array(x: np.ndarray) -> np.ndarray:
     return s
 
 
+@export(torch='sign', method='sign', inplace='sign_')
 def sign(input):
     return _unary(SignBackward0, input, _sign_array(input._data), save_input=False)
 
@@ -480,6 +500,7 @@ class ClampBackward0(Node):
         return gx, glo, ghi
 
 
+@export(torch=('clamp', 'clip'), method=('clamp', 'clip'), inplace=('clamp_', 'clip_'))
 def clamp(input, min=None, max=None):  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
@@ -555,10 +576,12 @@ def _clamp_one(cls, input, bound, is_min: bool):
     return wrap(out, node)
 
 
+@export(torch='clamp_min', method='clamp_min', inplace='clamp_min_')
 def clamp_min(input, min):  # noqa: A002
     return _clamp_one(ClampMinBackward0, input, min, True)
 
 
+@export(torch='clamp_max', method='clamp_max', inplace='clamp_max_')
 def clamp_max(input, max):  # noqa: A002
     return _clamp_one(ClampMaxBackward0, input, max, False)
 
@@ -600,10 +623,12 @@ def _maxmin(cls, fn, input, other):
     return wrap(out, node)
 
 
+@export(torch='maximum', method='maximum')
 def maximum(input, other):
     return _maxmin(MaximumBackward0, np.maximum, input, other)
 
 
+@export(torch='minimum', method='minimum')
 def minimum(input, other):
     return _maxmin(MinimumBackward0, np.minimum, input, other)
 
@@ -619,6 +644,7 @@ class WhereBackward0(Node):
                 ns.where(cond, 0.0, grad) if self.needs(2) else None)
 
 
+@export(torch='where', method=False)
 def where(condition, input=None, other=None):
     if input is None and other is None:
         from .indexing import nonzero
@@ -656,18 +682,21 @@ def _compare(fn):
     return op
 
 
-eq = _compare(np.equal)
-ne = _compare(np.not_equal)
-lt = _compare(np.less)
-le = _compare(np.less_equal)
-gt = _compare(np.greater)
-ge = _compare(np.greater_equal)
+eq = export(torch='eq', method='eq')(_compare(np.equal))
+ne = export(torch=('ne', 'not_equal'), method=('ne', 'not_equal'))(_compare(np.not_equal))
+lt = export(torch=('lt', 'less'), method=('lt', 'less'))(_compare(np.less))
+le = export(torch=('le', 'less_equal'), method=('le', 'less_equal'))(_compare(np.less_equal))
+gt = export(torch=('gt', 'greater'), method=('gt', 'greater'))(_compare(np.greater))
+ge = export(torch=('ge', 'greater_equal'),
+            method=('ge', 'greater_equal'))(_compare(np.greater_equal))
 
 
+@export(torch='logical_not', method='logical_not')
 def logical_not(input):
     return wrap(np.logical_not(input._data))
 
 
+@export(torch='bitwise_not', method='bitwise_not')
 def bitwise_not(input):
     x = input._data
     if x.dtype.kind == "f":
@@ -684,19 +713,24 @@ def _bitwise(fn, name):
     return op
 
 
-bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
-bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
-bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
+bitwise_and = export(torch='bitwise_and',
+                     method='bitwise_and')(_bitwise(np.bitwise_and, "bitwise_and"))
+bitwise_or = export(torch='bitwise_or', method='bitwise_or')(_bitwise(np.bitwise_or, "bitwise_or"))
+bitwise_xor = export(torch='bitwise_xor',
+                     method='bitwise_xor')(_bitwise(np.bitwise_xor, "bitwise_xor"))
 
 
+@export(torch='isnan', method='isnan')
 def isnan(input):
     return wrap(np.isnan(input._data))
 
 
+@export(torch='floor_divide', method='floor_divide', inplace='floor_divide_')
 def floor_divide(input, other):
     return _div_rounding(input, other, "floor")
 
 
+@export(torch='remainder', method='remainder', inplace='remainder_')
 def remainder(input, other):
     x, y = binary_arrays(input, other)
     if np.asarray(x).dtype.kind in "iub" and np.any(np.asarray(y) == 0):

@@ -93,6 +93,7 @@ def _sum_dtype(x: np.ndarray, dtype):
     return np.int64 if x.dtype.kind in "iub" else None
 
 
+@export(torch='sum', method='sum')
 def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
     x = input._data
     dims = _reduced_dims(input, dim)
@@ -114,6 +115,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
     return wrap(out, node)
 
 
+@export(torch=False, method='sum_to_size')
 def sum_to_size(input, *size):
     """Sum ``input`` down to ``size`` (the reverse of broadcasting)."""
     shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
@@ -143,6 +145,7 @@ class MeanBackward1(Node):
         return (_restore_dims(ns, grad / self.n, self.shape, self.dims, self.keepdim),)
 
 
+@export(torch='mean', method='mean')
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     x = input._data
     if dtype is not None:
@@ -413,18 +416,22 @@ def _maxmin(input, dim, keepdim, is_max: bool, other=None):
     return (return_max if is_max else return_min)(values, indices)
 
 
+@export(torch='max', method='max')
 def max(input, dim=None, keepdim=False):  # noqa: A001
     return _maxmin(input, dim, keepdim, True)
 
 
+@export(torch='min', method='min')
 def min(input, dim=None, keepdim=False):  # noqa: A001
     return _maxmin(input, dim, keepdim, False)
 
 
+@export(torch='argmax', method='argmax')
 def argmax(input, dim=None, keepdim=False):
     return _argmaxmin(input, dim, keepdim, np.argmax, "argmax")
 
 
+@export(torch='argmin', method='argmin')
 def argmin(input, dim=None, keepdim=False):
     return _argmaxmin(input, dim, keepdim, np.argmin, "argmin")
 
@@ -547,11 +554,13 @@ def aminmax(input, *, dim=None, keepdim=False):
 
 
 # -- all / any / count_nonzero ---------------------------------------------------------------
+@export(torch='all', method='all')
 def all(input, dim=None, keepdim=False):  # noqa: A001
     dims = _reduced_dims(input, dim)
     return wrap(_logical(np.all, input._data, dims, keepdim))
 
 
+@export(torch='any', method='any')
 def any(input, dim=None, keepdim=False):  # noqa: A001
     dims = _reduced_dims(input, dim)
     return wrap(_logical(np.any, input._data, dims, keepdim))

@@ -9,6 +9,7 @@ import numpy as np
 from .. import _dtype as D
 from ..autograd.node import Node
 from ._util import Tensor, make_node, needs_grad, needs_grad1, wrap, wrap_dim, wrap_view
+from ._registry import export
 
 
 def _view_result(cls, input: Tensor, out: np.ndarray, **attrs):
@@ -62,6 +63,7 @@ class UnsafeViewBackward0(ViewBackward0):
     __slots__ = ()
 
 
+@export(torch=False, method='view')
 def view(input, *shape):
     if len(shape) == 1 and isinstance(shape[0], D.dtype):
         return wrap(input._data.view(shape[0].np), None, input._vc)
@@ -82,6 +84,7 @@ class ReshapeAliasBackward0(ViewBackward0):
     __slots__ = ()
 
 
+@export(torch='reshape', method='reshape')
 def reshape(input, *shape):
     x = input._data
     new = _infer_shape(_parse_shape(shape), x.size)
@@ -101,6 +104,7 @@ def reshape(input, *shape):
     return wrap(out, node)
 
 
+@export(torch='flatten', method='flatten')
 def flatten(input, start_dim=0, end_dim=-1):
     x = input._data
     if x.ndim == 0:
@@ -121,6 +125,7 @@ class TransposeBackward0(Node):
         return (ns.transpose(grad, self.dim0, self.dim1),)
 
 
+@export(torch=('transpose', 'swapaxes', 'swapdims'), method=('transpose', 'swapaxes', 'swapdims'))
 def transpose(input, dim0, dim1):
     x = input._data
     n = x.ndim
@@ -129,6 +134,7 @@ def transpose(input, dim0, dim1):
     return _view_result(TransposeBackward0, input, out, dim0=d0, dim1=d1)
 
 
+@export(torch='t', method='t')
 def t(input):
     x = input._data
     if x.ndim > 2:
@@ -153,6 +159,7 @@ class PermuteBackward0(Node):
         return (ns.permute(grad, tuple(np.argsort(self.dims))),)
 
 
+@export(torch='permute', method='permute')
 def permute(input, *dims):
     x = input._data
     dims = _parse_shape(dims) if dims else ()
@@ -187,6 +194,7 @@ class SqueezeBackward2(SqueezeBackward0):
     __slots__ = ()
 
 
+@export(torch='squeeze', method='squeeze')
 def squeeze(input, dim=None):
     x = input._data
     if dim is None:
@@ -211,6 +219,7 @@ class UnsqueezeBackward0(Node):
         return (ns.reshape(grad, self.shape),)
 
 
+@export(torch='unsqueeze', method='unsqueeze')
 def unsqueeze(input, dim):
     x = input._data
     d = wrap_dim(dim, x.ndim + 1)
@@ -226,6 +235,7 @@ class ExpandBackward0(Node):
         return (grad,)
 
 
+@export(torch='expand', method='expand')
 def expand(input, *sizes):
     x = input._data
     sizes = _parse_shape(sizes)
@@ -257,10 +267,12 @@ def expand(input, *sizes):
     return _view_result(ExpandBackward0, input, out)
 
 
+@export(torch=False, method='expand_as')
 def expand_as(input, other):
     return expand(input, other._data.shape)
 
 
+@export(torch='broadcast_to', method='broadcast_to')
 def broadcast_to(input, size):
     return expand(input, size)
 
@@ -289,6 +301,7 @@ def _tensor_list(tensors, name: str):
     return list(tensors)
 
 
+@export(torch=('cat', 'concat', 'concatenate'), method=False)
 def cat(tensors, dim=0):
     tensors = _tensor_list(tensors, "cat")
     if not tensors:
@@ -335,6 +348,7 @@ class UnbindBackward0(Node):
         return (ns.stack(filled, self.dim),)
 
 
+@export(torch='unbind', method='unbind')
 def unbind(input, dim=0):
     """The slices of ``input`` along ``dim``, as views; one node with several outputs."""
     x = input._data
@@ -362,6 +376,7 @@ class StackBackward0(Node):
                      for i in range(len(self.next_functions)))
 
 
+@export(torch='stack', method=False)
 def stack(tensors, dim=0):
     tensors = _tensor_list(tensors, "stack")
     if not tensors:
@@ -391,6 +406,7 @@ class CloneBackward0(Node):
         return (grad,)
 
 
+@export(torch='clone', method='clone')
 def clone(input, *, memory_format=None):
     out = input._data.copy()
     if not needs_grad1(input):
@@ -398,6 +414,7 @@ def clone(input, *, memory_format=None):
     return wrap(out, make_node(CloneBackward0, (input,), out))
 
 
+@export(torch=False, method='contiguous')
 def contiguous(input, memory_format=None):
     return input if input._data.flags.c_contiguous else clone(input)
 
@@ -419,6 +436,7 @@ def to_dtype(input, dtype, copy: bool = False):
     return wrap(out, make_node(ToCopyBackward0, (input,), out))
 
 
+@export(torch='flip', method='flip')
 def flip(input, dims):
     x = input._data
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
