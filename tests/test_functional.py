@@ -9,6 +9,12 @@ import pytest
 
 from _both import both
 
+import torch
+
+# torch's first forward-AD use loads its JVP decompositions, which warns (torch.jit.script is
+# deprecated) once per process: done here, so that scenarios compare only their own warnings.
+torch.func.jvp(torch.sin, (torch.zeros(1),), (torch.zeros(1),))
+
 A = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
 B = np.array([0.5, -1.0], dtype=np.float32)
 
@@ -81,6 +87,17 @@ CASES = {
     "jacobian_forward_mode": lambda T, a, b: F(T).jacobian(f1, a, strategy="forward-mode"),
     "jacobian_forward_mode_graph": lambda T, a, b: F(T).jacobian(f1, a, create_graph=True,
                                                                  strategy="forward-mode"),
+    "jacobian_forward_mode_vectorized": lambda T, a, b: F(T).jacobian(
+        f1, a, vectorize=True, strategy="forward-mode"),
+    "jacobian_forward_mode_tuples": lambda T, a, b: F(T).jacobian(
+        lambda x, y: (x * y.sum(), x.mT @ x, x.double().sum() * y), (a, b), vectorize=True,
+        strategy="forward-mode"),
+    "jacobian_forward_mode_constant": lambda T, a, b: F(T).jacobian(
+        lambda x: T.ones(2), a, vectorize=True, strategy="forward-mode"),
+    "hessian_forward_over_reverse": lambda T, a, b: F(T).hessian(
+        scalar1, a, vectorize=True, outer_jacobian_strategy="forward-mode"),
+    "hessian_forward_over_reverse_tuple": lambda T, a, b: F(T).hessian(
+        scalar2, (a, b), vectorize=True, outer_jacobian_strategy="forward-mode"),
     "jacobian_bad_strategy": lambda T, a, b: F(T).jacobian(f1, a, strategy="sideways"),
     "jacobian_empty_output": lambda T, a, b: F(T).jacobian(lambda x: x[:0], a),
     # hessian

@@ -797,3 +797,24 @@ def test_random_dim_ops_match_torch(case):
             T.tensor(x)))
     path = run_both(scenario)
     assert (path.batched, path.fallback) == (1, 0), _batching.STATS["last_reason"]
+
+
+@pytest.mark.parametrize("case", ["jacobian_recipe", "retained", "nested", "unused_none"])
+def test_vmap_of_autograd_grad_with_batched_cotangents(case):
+    """PyTorch's Jacobian recipe: vmap over autograd.grad of a graph recorded outside vmap, the
+    cotangents batched (one batch of VJPs; the graph is freed once, after the last)."""
+    def scenario(T: Any) -> Any:
+        x = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        z = T.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        if case == "jacobian_recipe":
+            y = x ** 2
+            return T.vmap(lambda v: T.autograd.grad(y, x, v))(T.eye(3))
+        w = (z * z).sum(1) * T.tensor([1.0, 2.0])
+        if case == "retained":
+            first = T.vmap(lambda v: T.autograd.grad(w, z, v, retain_graph=True))(T.eye(2))
+            return [first, T.autograd.grad(w.sum(), z)]
+        if case == "nested":
+            inner = T.vmap(lambda v: T.autograd.grad(w, z, v, retain_graph=True))
+            return T.vmap(inner)(T.eye(2).expand(3, 2, 2))
+        return T.vmap(lambda v: T.autograd.grad(w, (z, x), v, allow_unused=True))(T.eye(2))
+    both(scenario)

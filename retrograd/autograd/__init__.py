@@ -140,6 +140,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if len(grads) != len(outputs):
         raise RuntimeError(f"grad requires one gradient per output: got {len(grads)} tensors and "
                            f"{len(outputs)} gradients")
+    if grad_outputs is not None:   # inside vmap: a batch of cotangents (the Jacobian recipe)
+        from ..func._batching import grad_with_batched_cotangents
+        batched = grad_with_batched_cotangents(outputs, inputs, grads, retain_graph, create_graph,
+                                               allow_unused, materialize_grads)
+        if batched is not None:
+            return batched
     if is_grads_batched:   # a batch of cotangents along dim 0 of each grad_output
         from ..func._vmap import grads_batched
         return grads_batched(outputs, inputs, grads, retain_graph, create_graph, allow_unused,

@@ -171,12 +171,29 @@ def unpack_dual(tensor, *, level=None):
         if tangent is not None:
             raise RuntimeError("Invalid level given to _fw_primal")
         tangent = None
-    token = _suspended.set(True)
-    try:
-        primal = tensor.view(tensor._data.shape)
-    finally:
-        _suspended.reset(token)
-    return UnpackedDualTensor(primal, tangent)
+    return UnpackedDualTensor(_primal_view(tensor), tangent)
+
+
+class Identity(Node):
+    """The node of ``unpack_dual(x).primal`` (PyTorch's ``torch::autograd::Identity``): the
+    gradient passes through unchanged."""
+
+    __slots__ = ()
+
+    def name(self) -> str:
+        return "torch::autograd::Identity"
+
+    def backward(self, ns, grad):
+        return (grad,)
+
+
+def _primal_view(tensor):
+    """A view of ``tensor`` without tangent, whose grad_fn (when it needs one) is Identity."""
+    from ..ops._util import make_node, needs_grad1, wrap_view
+    data = tensor._data.view()
+    if needs_grad1(tensor):
+        return wrap_view(data, make_node(Identity, (tensor,), data), tensor)
+    return wrap_view(data, None, tensor)
 
 
 def _get(t):

@@ -5,8 +5,9 @@ Same signatures, results (tuples versus single tensors), ``strict`` checks and e
 the double-backward trick (the vjp is linear in its cotangent ``u``, so differentiating ``u -> vjp``
 with respect to ``u`` in direction ``v`` gives the Jacobian–vector product).
 
-Not available: ``strategy="forward-mode"`` (it needs forward AD with vmap; as in PyTorch it raises
-NotImplementedError when ``vectorize=False``, and retrograd has no vmap for ``vectorize=True``).
+``strategy="forward-mode"`` (``vectorize=True``, as PyTorch requires) runs ``func`` on dual
+inputs once per input element; ``hessian(outer_jacobian_strategy="forward-mode")`` is forward AD
+over the reverse-mode gradient (forward-over-reverse).
 ``vectorize=True`` with reverse mode gives the same values as the row-by-row loop (it is a speed
 option in PyTorch); it is computed row by row here, with PyTorch's argument checks.
 """
@@ -255,13 +256,11 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
                 "torch.autograd.functional.jacobian: `strict=True` and "
                 '`strategy="forward-mode"` are not supported together (yet). Please either set '
                 '`strict=False` or `strategy="reverse-mode"`.')
-        _as_tuple(inputs, "inputs", "jacobian")
+        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
         if not vectorize:
             raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse "
                                       "Hessian isonly implemented for `vectorize=True`.")
-        raise NotImplementedError("retrograd: jacobian(strategy='forward-mode', vectorize=True) "
-                                  "needs vmap over forward-mode AD, which retrograd does not have; "
-                                  "use strategy='reverse-mode'")
+        return _jacfwd(func, inputs, is_inputs_tuple)
 
     with enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
@@ -300,6 +299,49 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
                 for el_idx, rows_el in enumerate(rows)))
         jac = _grad_postprocess(tuple(jac), create_graph)
         return _tuple_postprocess(jac, (is_outputs_tuple, is_inputs_tuple))
+
+
+def _jacfwd(func, inputs, is_inputs_tuple):
+    """Forward-mode Jacobian: one run of ``func`` on dual inputs per input element (``n`` in all),
+    the outputs' tangents being the Jacobian's columns. PyTorch batches the ``n`` runs with vmap;
+    retrograd's vmap runs per example under forward AD, so the columns are computed one run at a
+    time: the same values, ``n`` calls of ``func``. The columns are assembled as PyTorch does
+    (stacked, moved to the last dim, split per input, reshaped), tangents not detached, and the
+    result nested in lists, as PyTorch's."""
+    from .. import stack, zeros, zeros_like
+    from . import forward_ad as fwAD
+    inputs = tuple(t.detach() for t in inputs)
+    numels = [t.numel() for t in inputs]
+    columns = None          # columns[o]: the tangents of output o, one per input element
+    is_outputs_tuple, outputs = False, ()
+    with fwAD.dual_level():
+        for i, inp in enumerate(inputs):
+            for j in range(inp.numel()):
+                duals = []
+                for k, x in enumerate(inputs):
+                    t = zeros_like(x)
+                    if k == i:
+                        t.view(-1)[j] = 1
+                    duals.append(fwAD.make_dual(x, t))
+                is_outputs_tuple, outputs = _as_tuple(
+                    func(*duals), "outputs of the user-provided function", "jacobian")
+                if columns is None:
+                    columns = [[] for _ in outputs]
+                for o, y in enumerate(outputs):
+                    primal, tangent = fwAD.unpack_dual(y)
+                    columns[o].append(zeros_like(primal) if tangent is None else tangent)
+        if columns is None:   # no input element at all: func still defines the outputs
+            is_outputs_tuple, outputs = _as_tuple(
+                func(*inputs), "outputs of the user-provided function", "jacobian")
+    jac = []
+    for o, y in enumerate(outputs):
+        shape = tuple(y.shape)
+        if columns is None:
+            jac.append([zeros(shape + tuple(inp.shape), dtype=y.dtype) for inp in inputs])
+            continue
+        pieces = stack(columns[o], 0).movedim(0, -1).split(numels, -1)
+        jac.append([p.reshape(shape + tuple(inp.shape)) for p, inp in zip(pieces, inputs)])
+    return _tuple_postprocess(jac, (is_outputs_tuple, is_inputs_tuple))
 
 
 def _stack_rows(stack, rows, out, inp):

@@ -38,7 +38,7 @@ are no in-place rules, and an in-place op touching a BatchedTensor raises before
 side effects of ``func`` that happen before the first op without a rule do run twice.
 
 Not batched (they take the per-example path): ops without a rule, in-place ops, ``.item()``,
-data-dependent control flow, ``backward()``/``autograd.grad`` on batched tensors, custom
+data-dependent control flow, ``backward()``/``autograd.grad`` on batched outputs or inputs, custom
 ``autograd.Function``, forward-mode AD (a dual level open during the call), hooks.
 """
 from __future__ import annotations
@@ -1350,3 +1350,33 @@ def autograd_grad(outputs, inputs, grad_outputs, retain_graph=True):
     res = _grad(pos, [x._p for x in inputs], pgs, retain_graph=retain_graph, create_graph=True,
                 allow_unused=True)
     return tuple(None if r is None else _bt(r, levels) for r in res)
+
+
+def grad_with_batched_cotangents(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                                 allow_unused, materialize_grads):
+    """``autograd.grad(outputs, inputs, v)`` inside a batched call where the outputs and inputs
+    are plain tensors (a graph recorded outside vmap) and some cotangent ``v`` is batched
+    (``vmap(lambda v: autograd.grad(y, x, v))(I)``, PyTorch's Jacobian recipe): the batch of
+    VJPs, as ``autograd.grad(is_grads_batched=True)`` computes it, returned batched. None when
+    no cotangent is batched (the ordinary path)."""
+    if not _active or not any(type(g) is BatchedTensor for g in grad_outputs):
+        return None
+    if any(type(t) is BatchedTensor for t in tuple(outputs) + tuple(inputs)):
+        raise NoRule("autograd.grad of batched outputs or inputs")
+    levels = _union(grad_outputs)
+    sizes = _level_sizes(list(grad_outputs), levels)
+    batch = tuple(sizes[l] for l in levels)
+    n = int(np.prod(batch)) if batch else 1
+    flat = []
+    for o, g in zip(outputs, grad_outputs):
+        if g is None:
+            raise NoRule("implicit cotangent next to a batched one")
+        if tuple(g.shape) != tuple(o.shape):
+            raise NoRule("cotangent shape")
+        p = _full(g, levels, sizes)
+        flat.append(_S.reshape(p, (n,) + tuple(g.shape)))
+    from ._vmap import grads_batched
+    res = grads_batched(tuple(outputs), tuple(inputs), tuple(flat), retain_graph, create_graph,
+                        allow_unused, materialize_grads)
+    return tuple(None if r is None else _bt(_S.reshape(r, batch + tuple(r.shape[1:])), levels)
+                 for r in res)

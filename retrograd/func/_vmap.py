@@ -26,8 +26,11 @@ leaves behind:
 Nested ``vmap`` batches each level (a BatchedTensor carries several batch dims); ``grad``,
 ``vjp``, ``jacrev``, ``jacfwd``, ``hessian`` and ``jvp`` inside ``vmap`` run batched too (see
 ``_transforms.py``); a transform that cannot (``linearize``, a ``vjp_fn`` called with batched
-cotangents, ``autograd.grad`` on batched tensors) takes the per-example path, as does any call
-made while a forward-AD dual level is open.
+cotangents, ``autograd.grad`` on batched outputs or inputs) takes the per-example path, as does
+any call made while a forward-AD dual level is open. ``autograd.grad`` of a graph recorded
+outside the call with batched cotangents (PyTorch's Jacobian recipe,
+``vmap(lambda v: autograd.grad(y, x, v))(I)``) computes the batch of VJPs in one call, keeping the
+graph until the last of them.
 
 Inputs, errors and ``in_dims``/``out_dims`` structures follow ``torch.func.vmap``. Differences:
 * ``randomness``: 'error' raises PyTorch's error when ``func`` draws from the default generator
@@ -198,6 +201,19 @@ def _flat_out_dims(func, name, out_dims, out, out_spec):
     return flat
 
 
+class _Final(Exception):
+    """An error of the batched attempt that the per-example run would raise as well."""
+
+    def __init__(self, error: Exception):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _non_tensor_output(name, v) -> ValueError:
+    return ValueError(f"vmap({name}, ...): `{name}` must only return Tensors, got type "
+                      f"{type(v)}. Did you mean to set out_dims= to None for output?")
+
+
 def _run_batched(func, size, flat_dims, flat_args, spec, kwargs, out_dims, name):
     """One call of ``func`` on BatchedTensors; raises NoRule when it cannot be batched."""
     from .._tensor import Tensor
@@ -215,7 +231,10 @@ def _run_batched(func, size, flat_dims, flat_args, spec, kwargs, out_dims, name)
                     raise NoRule("batched output with out_dim None")
                 result.append(v)
             elif not isinstance(v, Tensor):
-                raise NoRule("non-tensor output")
+                # func ran: its outputs are what a per-example run would return too, so the
+                # error is final (a re-run could not change it, and would repeat side effects,
+                # such as freeing a graph)
+                raise _Final(_non_tensor_output(name, v))
             else:
                 result.append(_batching.remove_level(v, level, d, size))
         return tree_unflatten(result, out_spec)
@@ -241,6 +260,8 @@ def _try_batched(func, size, flat_dims, flat_args, spec, kwargs, out_dims, rando
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             result = _run_batched(func, size, flat_dims, flat_args, spec, kwargs, out_dims, name)
+    except _Final as e:
+        raise e.error from None
     except (NoRule, Exception) as e:  # noqa: B014 - NoRule is a BaseException
         _set_generator_state(before)
         _batching.STATS["fallback"] += 1
@@ -292,9 +313,7 @@ def _run_per_example(func, size, flat_dims, flat_args, spec, kwargs, out_dims, r
             continue
         for v in values:
             if not isinstance(v, Tensor):
-                raise ValueError(f"vmap({name}, ...): `{name}` must only return Tensors, got "
-                                 f"type {type(v)}. Did you mean to set out_dims= to None for "
-                                 "output?")
+                raise _non_tensor_output(name, v)
         result.append(_stack(values, d))
     return tree_unflatten(result, out_spec)
 

@@ -86,11 +86,12 @@ def rsub(input, other, *, alpha=1):
 
 
 class MulBackward0(Node):
-    """d(x*y)/dx = y, d(x*y)/dy = x."""
+    """d(x*y)/dx = y, d(x*y)/dy = x. (Saved in PyTorch's order, other first: saved-tensor hooks
+    see the same sequence of packs.)"""
     __slots__ = ()
-    saved_names = ("self", "other")
+    saved_names = ("other", "self")
 
-    def backward(self, ns, grad, x, y):
+    def backward(self, ns, grad, y, x):
         return (grad * y if self.needs(0) else None,
                 grad * x if self.needs(1) else None)
 
@@ -102,7 +103,7 @@ def mul(input, other):
     if not needs_grad(input, other):
         return wrap(out)
     node = make_node(MulBackward0, (input, other), out)
-    node.save(input if node.needs(1) else None, other if node.needs(0) else None)
+    node.save(other if node.needs(0) else None, input if node.needs(1) else None)
     return wrap(out, node)
 
 
