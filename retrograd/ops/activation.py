@@ -412,11 +412,15 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 
 class LogSigmoidBackward0(Node):
-    """d log(sigmoid(x))/dx = 1 - sigmoid(x) = sigmoid(-x)."""
-    __slots__ = ()
-    saved_names = ("self",)
+    """d log(sigmoid(x))/dx = 1 - sigmoid(x) = sigmoid(-x).
 
-    def backward(self, ns, grad, x):
+    Saves ``self`` and ``buffer`` = exp(-|x|), as PyTorch's CPU kernel does. The formula reads
+    ``x``: one written on ``buffer`` would have no second derivative (``buffer`` is a constant
+    of the graph, while PyTorch's double backward differentiates through ``self`` only)."""
+    __slots__ = ()
+    saved_names = ("self", "buffer")
+
+    def backward(self, ns, grad, x, buffer):
         return (grad * ns.sigmoid(-x),)
 
 
@@ -424,8 +428,13 @@ class LogSigmoidBackward0(Node):
 def logsigmoid(input):
     x0 = _floating(input, "log_sigmoid_cpu", "logsigmoid")
     x = _opmath(x0)
-    out = np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))   # never exp of a positive number
-    return _result(LogSigmoidBackward0, input, out.astype(x0.dtype, copy=False))
+    z = np.exp(-np.abs(x))                                  # never exp of a positive number
+    out = (np.minimum(x, 0) - np.log1p(z)).astype(x0.dtype, copy=False)
+    if not needs_grad1(input):
+        return wrap(out)
+    node = make_node(LogSigmoidBackward0, (input,), out)
+    node.save(input, wrap(z.astype(x0.dtype, copy=False)))
+    return wrap(out, node)
 
 
 @export(torch=False, functional=True)

@@ -142,14 +142,15 @@ def prelu(input, weight):
 # -- rrelu --------------------------------------------------------------------------------------
 class RreluWithNoiseBackward0(Node):
     """rrelu: training, d/dx = the sampled slope (1 for x > 0); evaluation, leaky_relu's
-    derivative with slope (lower + upper) / 2."""
+    derivative with slope (lower + upper) / 2. ``noise`` is saved before ``self``, as in
+    PyTorch; in evaluation it is not read (PyTorch's is uninitialised memory, ours zeros)."""
     __slots__ = ("lower", "upper", "training")
-    saved_names = ("self", "noise")
+    saved_names = ("noise", "self")
     _saved_lower = _const("lower")
     _saved_upper = _const("upper")
     _saved_training = _const("training")
 
-    def backward(self, ns, grad, x, noise):
+    def backward(self, ns, grad, noise, x):
         if self.training and self.upper - self.lower > 1e-6:
             return (grad * noise,)
         return (ns.where(x > 0, grad, grad * ((self.lower + self.upper) / 2)),)
@@ -158,7 +159,7 @@ class RreluWithNoiseBackward0(Node):
 class RreluWithNoiseBackward1(RreluWithNoiseBackward0):
     """In-place rrelu: the same derivative, read off the saved result."""
     __slots__ = ()
-    saved_names = ("result", "noise")
+    saved_names = ("noise", "result")
 
 
 def _rrelu(input, lower, upper, training, generator, cls):
@@ -180,11 +181,12 @@ def _rrelu(input, lower, upper, training, generator, cls):
         return wrap(out)
     node = make_node(cls, (input,), out)
     node.lower, node.upper, node.training = lower, upper, bool(training)
+    noise = wrap(np.zeros_like(x) if noise is None else noise)
     if cls is RreluWithNoiseBackward0:
-        node.save(input, noise)
+        node.save(noise, input)
         return wrap(out, node)
     res = wrap(out, node)
-    node.save(SavedOutput(res), noise)
+    node.save(noise, SavedOutput(res))
     return res
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
+from ..autograd import node as _node
 from ..autograd.node import Node, SavedOutput
 from ._registry import export
 from ._util import make_node, needs_grad, wrap
@@ -105,6 +106,63 @@ def np_inv(a: np.ndarray, fn: str = "linalg.inv") -> np.ndarray:
         return np.linalg.inv(a)
     except np.linalg.LinAlgError:
         raise singular_error(a, fn) from None
+
+
+def np_lu_factor(a: np.ndarray):
+    """LU with partial pivoting as LAPACK's getrf leaves it: the unit L (below the diagonal) and
+    U in one matrix, and the 1-based int32 row swaps; batched. A Python loop over the columns,
+    so it only runs where the factorisation is observed (see _LUSavingBackward)."""
+    shape = a.shape
+    n = shape[-1]
+    lu = np.array(a, copy=True).reshape((-1,) + shape[-2:])
+    piv = np.empty((lu.shape[0], min(shape[-2:])), np.int32)
+    rows = np.arange(lu.shape[0])
+    with np.errstate(all="ignore"):
+        for k in range(piv.shape[1]):
+            p = np.argmax(np.abs(lu[:, k:, k]), axis=1) + k
+            piv[:, k] = p + 1
+            if (p != k).any():
+                row = lu[rows, k]
+                lu[rows, k] = lu[rows, p]
+                lu[rows, p] = row
+            d = lu[:, k, k]
+            col = lu[:, k + 1:, k]
+            col *= np.where(d != 0, 1 / np.where(d != 0, d, 1), 1)[:, None]  # no scaling at 0
+            if k + 1 < n:
+                lu[:, k + 1:, k + 1:] -= col[:, :, None] * lu[:, k, None, k + 1:]
+    return lu.reshape(shape), piv.reshape(shape[:-2] + piv.shape[-1:])
+
+
+def _hooks_set() -> bool:
+    """Whether saved-tensor hooks are set here (a node saving now gives them its tensors)."""
+    return bool(_node._hooks_pushed) and _node._current_hooks() is not None
+
+
+class _LUSavingBackward(Node):
+    """Base of the nodes for which PyTorch saves the LU factorisation of A (det, slogdet,
+    solve): A, LU, pivots, then an output, in that order. The formulas do not read LU, and a
+    NumPy LU is a Python loop over the columns, so it is computed only where it can be seen:
+    when saved-tensor hooks are set at save time (they get LU and pivots in PyTorch's order,
+    ``lu_entries``), or when grad_fn._saved_LU / _saved_pivots is read (from the saved A)."""
+    __slots__ = ("lu_of_t",)  # PyTorch's det/slogdet factor A^T (same det) when A is contiguous
+
+    def __getattr__(self, name: str):
+        if name == "_saved_LU" or name == "_saved_pivots":
+            i = 1 if name == "_saved_LU" else 2
+            saved = self._saved
+            if saved is _node._RELEASED or (saved is not None and saved[i] is None):
+                a = self._saved_A._data   # raises once freed or after an in-place change of A
+                return wrap(np_lu_factor(np.swapaxes(a, -1, -2) if self.lu_of_t else a)[i - 1])
+        return Node.__getattr__(self, name)
+
+
+def lu_entries(a: np.ndarray, transposed: bool = False) -> tuple:
+    """The LU and pivots entries to save: Tensors while saved-tensor hooks are set (they see
+    them), else None (computed on demand by _LUSavingBackward)."""
+    if not _hooks_set():
+        return None, None
+    lu, piv = np_lu_factor(np.swapaxes(a, -1, -2) if transposed else a)
+    return wrap(lu), wrap(piv)
 
 
 def cholesky_unblocked(a: np.ndarray):
@@ -324,14 +382,14 @@ def inv_ex(A, *, check_errors=False, out=None):
 
 
 # ------------------------------------------------------------------ determinants
-class LinalgDetBackward0(Node):
+class LinalgDetBackward0(_LUSavingBackward):
     """d det(A) = det(A) tr(A^{-1} dA): gA = g det(A) A^{-T}. Like PyTorch, a first-order
     backward gives 0 for an exactly singular A (det = 0 times a perturbed inverse), while a
     differentiable backward (create_graph) uses the adjugate there (see adjugate_grad)."""
     __slots__ = ()
-    saved_names = ("A", "result")
+    saved_names = ("A", "LU", "pivots", "result")
 
-    def backward(self, ns, grad, a, det):
+    def backward(self, ns, grad, a, lu, pivots, det):
         singular = ns_data(det) == 0
         if isinstance(det, Tensor) and np.any(singular):
             return (adjugate_grad(ns, grad, a),)
@@ -376,22 +434,23 @@ def det(A, *, out=None):
     if not needs_grad(A):
         return wrap(out)
     node = make_node(LinalgDetBackward0, (A,), out)
+    node.lu_of_t = a.flags.c_contiguous
     t = wrap(out, node)
-    node.save(A, SavedOutput(t))
+    node.save(A, *lu_entries(a, node.lu_of_t), SavedOutput(t))
     return t
 
 
-class LinalgSlogdetBackward0(Node):
+class LinalgSlogdetBackward0(_LUSavingBackward):
     """log|det A|: d = tr(A^{-1} dA), gA = g A^{-T}; the sign is locally constant (no grad)."""
     __slots__ = ()
-    saved_names = ("A",)
+    saved_names = ("A", "LU", "pivots", "sign")
     num_outputs = 2
 
     def apply(self, ns, grads, as_tensors):
         g = grads[1]
         if g is None:
             return (None,)
-        a, = self.unpack(as_tensors)
+        a = self.unpack(as_tensors)[0]
         return (ns.unsqueeze_dims(g, (-1, -2)) * mT(ns, ns.inv(a)),)
 
 
@@ -410,9 +469,10 @@ def _slogdet(A, fn: str, rtype):
     if not needs_grad(A):
         return rtype((wrap(sign), wrap(logabs)))
     node = make_node(LinalgSlogdetBackward0, (A,), sign)
-    node.save(A)
+    node.lu_of_t = a.flags.c_contiguous
     s, la = wrap(sign, node), wrap(logabs, node)
     s._extra().out_nr, la._extra().out_nr = 0, 1
+    node.save(A, *lu_entries(a, node.lu_of_t), SavedOutput(s))
     return rtype((s, la))
 
 
@@ -439,13 +499,13 @@ def logdet(input):
 
 
 # ------------------------------------------------------------------ solve
-class LinalgSolveExBackward0(Node):
+class LinalgSolveExBackward0(_LUSavingBackward):
     """AX = B: gB = A^{-T} g, gA = -gB X^T (left=False: XA = B, gB = g A^{-T}, gA = -X^T gB);
     a vector B (…, n) is a column."""
     __slots__ = ("left", "vector")
-    saved_names = ("A", "result")
+    saved_names = ("A", "LU", "pivots", "result")
 
-    def backward(self, ns, grad, a, x):
+    def backward(self, ns, grad, a, lu, pivots, x):
         if self.vector:
             grad = ns.unsqueeze_dims(grad, (-1,))
             x = ns.unsqueeze_dims(x, (-1,))
@@ -515,8 +575,9 @@ def solve(A, B, *, left=True, out=None):
         return wrap(x)
     node = make_node(LinalgSolveExBackward0, (A, B), x)
     node.left, node.vector = left, vector
+    node.lu_of_t = False
     t = wrap(x, node)
-    node.save(A, SavedOutput(t))
+    node.save(A, *lu_entries(a), SavedOutput(t))
     return t
 
 

@@ -165,9 +165,9 @@ class LinalgSvdBackward0(_MultiOutputBackward):
     E_jk = S_k^2 - S_j^2, plus (I - UU^T) gU S^{-1} Vh when m > n and
     U S^{-1} gVh (I - Vh^T Vh) when m < n. full_matrices: only the first k columns count."""
     __slots__ = ("full_matrices",)
-    saved_names = ("U", "S", "Vh")
+    saved_names = ("S", "U", "Vh")   # PyTorch's order
 
-    def backward(self, ns, grads, u, s, vh):
+    def backward(self, ns, grads, s, u, vh):
         gu, gs, gvh = grads
         dt = ns_data(s).dtype
         if self.full_matrices:
@@ -233,12 +233,32 @@ def _np_svd(a: np.ndarray, full_matrices: bool):
         u = np.broadcast_to(np.eye(m, um, dtype=a.dtype), bs + (m, um)).copy()
         vh = np.broadcast_to(np.eye(vn, n, dtype=a.dtype), bs + (vn, n)).copy()
         return u, np.zeros(bs + (k,), a.dtype), vh
+    m, n = a.shape[-2:]
     try:
-        u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+        if 3 * n // 2 <= m < 11 * n // 6:
+            u, s, vh = _np_svd_qr(a, full_matrices)
+        else:
+            u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
     except np.linalg.LinAlgError:
         raise _svd_error(a) from None
     return u.astype(a.dtype, copy=False), s.astype(a.dtype, copy=False), \
         vh.astype(a.dtype, copy=False)
+
+
+def _np_svd_qr(a: np.ndarray, full_matrices: bool):
+    """gesdd's path for tall matrices: A = QR, then the SVD of R (U = Q U_R). NumPy's LAPACK
+    takes it from m >= 11n/6 on; the MKL build of PyTorch from m >= 3n/2, and the two paths
+    give singular vectors of different signs, so retrograd takes it in between too."""
+    n = a.shape[-1]
+    if not full_matrices:
+        q, r = np.linalg.qr(a)
+        ur, s, vh = np.linalg.svd(r)
+        return np.matmul(q, ur), s, vh
+    q, r = np.linalg.qr(a, mode="complete")
+    ur, s, vh = np.linalg.svd(r[..., :n, :])
+    u = q.copy()
+    u[..., :, :n] = np.matmul(q[..., :, :n], ur)
+    return u, s, vh
 
 
 def _svd_error(a: np.ndarray) -> _LinAlgError:
@@ -253,7 +273,7 @@ def _svd(A, full_matrices):
     _svd_checks(a)
     outs = _np_svd(a, full_matrices)
     return multi_output(LinalgSvdBackward0, (A,), outs, (True, True, True),
-                        (("out", 0), ("out", 1), ("out", 2)), full_matrices=full_matrices)
+                        (("out", 1), ("out", 0), ("out", 2)), full_matrices=full_matrices)
 
 
 @export(torch=False, linalg=True)
@@ -386,9 +406,9 @@ class LinalgLstsqBackward0(_MultiOutputBackward):
     r_k = ||A x_k - b_k||^2 are minimal in x, so only their explicit dependence counts:
     with R = AX - B, gA = 2 (R diag(g_r)) X^T, gB = -2 R diag(g_r)."""
     __slots__ = ("vector",)
-    saved_names = ("self", "b", "solution")
+    saved_names = ("b", "self", "solution")   # PyTorch's order
 
-    def backward(self, ns, grads, a, b, x):
+    def backward(self, ns, grads, b, a, x):
         gx, gr = grads
         if self.vector:
             b, x = ns.unsqueeze_dims(b, (-1,)), ns.unsqueeze_dims(x, (-1,))
@@ -461,5 +481,5 @@ def lstsq(A, B, rcond=None, *, driver=None):
     sv = s if driver in ("gelsd", "gelss") else empty
     sol = x[..., 0] if vector else x
     sol_t, res_t = multi_output(LinalgLstsqBackward0, (A, B), (sol, residuals), (True, True),
-                                (A, B, ("out", 0)), vector=vector)
+                                (B, A, ("out", 0)), vector=vector)
     return _lstsq_t((sol_t, res_t, wrap(rank_out), wrap(sv)))

@@ -65,9 +65,9 @@ class TriangularSolveBackward0(_MultiOutputBackward):
     """Legacy AX = B (transpose: A^T X = B): gB = A^{-T} gX (A^{-1} gX), gA = -gB X^T (-X gB^T)
     on A's triangle, plus the gradient of cloned_coefficient (a copy of A) unprojected."""
     __slots__ = ("upper", "transpose", "unitriangular")
-    saved_names = ("self", "A", "solution")
+    saved_names = ("A", "self", "solution")   # PyTorch's order
 
-    def backward(self, ns, grads, b, a, x):
+    def backward(self, ns, grads, a, b, x):
         gx, gm = grads
         ga = gb = None
         if gx is not None:
@@ -121,7 +121,7 @@ def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False,
                             unitriangular)
     outs = (x, ab.copy())
     res = multi_output(TriangularSolveBackward0, (input, A), outs, (True, True),
-                       (input, A, ("out", 0)), upper=upper, transpose=transpose,
+                       (A, input, ("out", 0)), upper=upper, transpose=transpose,
                        unitriangular=unitriangular)
     return _trisolve_t(res)
 
@@ -220,9 +220,9 @@ class CholeskySolveBackward0(Node):
     """X = (LL^T)^{-1} B: gB = (LL^T)^{-1} g; with C = gB X^T + X gB^T, gL = -C L
     (upper: A = U^T U, gU = -U C)."""
     __slots__ = ("upper",)
-    saved_names = ("self", "input2", "result")
+    saved_names = ("input2", "self", "result")   # PyTorch's order
 
-    def backward(self, ns, grad, b, low, x):
+    def backward(self, ns, grad, low, b, x):
         gb = _chol_solve(ns, grad, low, self.upper)
         gl = None
         if self.needs(1):
@@ -266,5 +266,5 @@ def cholesky_solve(input, input2, upper=False, *, out=None):
     node = make_node(CholeskySolveBackward0, (input, input2), x)
     node.upper = upper
     t = wrap(x, node)
-    node.save(input, input2, SavedOutput(t))
+    node.save(input2, input, SavedOutput(t))
     return t

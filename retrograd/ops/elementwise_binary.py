@@ -43,9 +43,9 @@ def _invalid_combination(fn: str, got: tuple, signatures: tuple) -> TypeError:
 class Atan2Backward0(Node):
     """d atan2(x, y)/dx = y / (x^2 + y^2), d/dy = -x / (x^2 + y^2)."""
     __slots__ = ()
-    saved_names = ("self", "other")
+    saved_names = ("other", "self")
 
-    def backward(self, ns, grad, x, y):
+    def backward(self, ns, grad, y, x):
         with _quiet():
             recip = 1 / (x * x + y * y)
             return (grad * y * recip if self.needs(0) else None,
@@ -63,16 +63,16 @@ def atan2(input, other):
     if not needs_grad(input, other):
         return wrap(out)
     node = make_node(Atan2Backward0, (input, other), out)
-    node.save(input, other)
+    node.save(other, input)
     return wrap(out, node)
 
 
 class HypotBackward0(Node):
     """d sqrt(x^2 + y^2)/dx = x / result, d/dy = y / result."""
     __slots__ = ()
-    saved_names = ("self", "other", "result")
+    saved_names = ("other", "self", "result")
 
-    def backward(self, ns, grad, x, y, result):
+    def backward(self, ns, grad, y, x, result):
         with _quiet():
             return (grad * x / result if self.needs(0) else None,
                     grad * y / result if self.needs(1) else None)
@@ -89,7 +89,7 @@ def hypot(input, other):
         return wrap(out)
     node = make_node(HypotBackward0, (input, other), out)
     res = wrap(out, node)
-    node.save(input if node.needs(0) else None, other if node.needs(1) else None,
+    node.save(other if node.needs(1) else None, input if node.needs(0) else None,
               SavedOutput(res))
     return res
 
@@ -106,10 +106,10 @@ class _XlogBackward(Node):
     """x log(y) (log1p(y) for xlog1py): d/dx = log(y) (0 where x == 0, NaN where y is),
     d/dy = x / y (x / (1 + y))."""
     __slots__ = ()
-    saved_names = ("self", "other")
+    saved_names = ("other", "self")
     log1p = False
 
-    def backward(self, ns, grad, x, y):
+    def backward(self, ns, grad, y, x):
         with _quiet():
             gx = gy = None
             if self.needs(0):
@@ -194,7 +194,7 @@ def _xlog_op(fname, input, other, log_np, classes):
     both_tensors, scalar_self, scalar_other = classes
     if ti and to:
         node = make_node(both_tensors, (input, other), out)
-        node.save(input, other)
+        node.save(other, input)
     elif to:
         node = make_node(scalar_self, (other,), out)
         node.self_ = input
@@ -250,11 +250,12 @@ class FmodBackward0(Node):
 
 
 class FmodBackward1(Node):
-    """fmod(x, y) = x - y trunc(x / y): d/dx = 1, d/dy = -trunc(x / y)."""
+    """fmod(x, y) = x - y trunc(x / y): d/dx = 1, d/dy = -trunc(x / y). The operands are saved
+    only for ``other``'s gradient (PyTorch)."""
     __slots__ = ()
-    saved_names = ("self", "other")
+    saved_names = ("other", "self")
 
-    def backward(self, ns, grad, x, y):
+    def backward(self, ns, grad, y, x):
         with _quiet():
             return (grad if self.needs(0) else None,
                     -grad * ns.trunc(x / y) if self.needs(1) else None)
@@ -273,7 +274,7 @@ def fmod(input, other):
         if not needs_grad(input, other):
             return wrap(out)
         node = make_node(FmodBackward1, (input, other), out)
-        node.save(input, other)
+        node.save(other if node.needs(1) else None, input if node.needs(1) else None)
         return wrap(out, node)
     return _unary(FmodBackward0, input, out, save_input=False)
 
@@ -341,9 +342,9 @@ class LerpBackward0(Node):
 class LerpBackward1(Node):
     """lerp(x, e, w) = x + w (e - x): d/dx = 1 - w, d/de = w, d/dw = e - x."""
     __slots__ = ()
-    saved_names = ("self", "end", "weight")
+    saved_names = ("end", "self", "weight")
 
-    def backward(self, ns, grad, x, end, w):
+    def backward(self, ns, grad, end, x, w):
         return (grad * (1 - w) if self.needs(0) else None,
                 grad * w if self.needs(1) else None,
                 grad * (end - x) if self.needs(2) else None)
@@ -384,8 +385,7 @@ def lerp(input, end, weight):
         if not needs_grad(input, end, weight):
             return wrap(out)
         node = make_node(LerpBackward1, (input, end, weight), out)
-        node.save(input if node.needs(2) else None, end if node.needs(2) else None,
-                  weight if node.needs(0) or node.needs(1) else None)
+        node.save(end if node.needs(2) else None, input if node.needs(2) else None, weight)
         return wrap(out, node)
     if not needs_grad(input, end):
         return wrap(out)
@@ -524,9 +524,9 @@ _DTYPE_TITLE = {"float32": "Float", "float64": "Double", "float16": "Half", "int
 class LogaddexpBackward0(Node):
     """d log(e^x + e^y)/dx = sigmoid(x - y), d/dy = sigmoid(y - x)."""
     __slots__ = ()
-    saved_names = ("self", "other")
+    saved_names = ("other", "self")
 
-    def backward(self, ns, grad, x, y):
+    def backward(self, ns, grad, y, x):
         with _quiet():
             return (grad * ns.sigmoid(x - y) if self.needs(0) else None,
                     grad * ns.sigmoid(y - x) if self.needs(1) else None)
@@ -535,9 +535,9 @@ class LogaddexpBackward0(Node):
 class Logaddexp2Backward0(Node):
     """d log2(2^x + 2^y)/dx = sigmoid((x - y) log 2), d/dy = sigmoid((y - x) log 2)."""
     __slots__ = ()
-    saved_names = ("self", "other")
+    saved_names = ("other", "self")
 
-    def backward(self, ns, grad, x, y):
+    def backward(self, ns, grad, y, x):
         with _quiet():
             return (grad * ns.sigmoid((x - y) * math.log(2.0)) if self.needs(0) else None,
                     grad * ns.sigmoid((y - x) * math.log(2.0)) if self.needs(1) else None)
@@ -557,7 +557,7 @@ def _logaddexp(cls, name, input, other, base2):
     if not needs_grad(input, other):
         return wrap(out)
     node = make_node(cls, (input, other), out)
-    node.save(input, other)
+    node.save(other, input)
     return wrap(out, node)
 
 
@@ -574,9 +574,9 @@ def logaddexp2(input, other):
 class FmaxBackward0(Node):
     """fmax: the gradient goes to x where x >= y or y is NaN, to y elsewhere."""
     __slots__ = ()
-    saved_names = ("self", "other")
+    saved_names = ("other", "self")
 
-    def backward(self, ns, grad, x, y):
+    def backward(self, ns, grad, y, x):
         to_x = (x >= y) | (y != y)
         return (ns.where(to_x, grad, 0.0) if self.needs(0) else None,
                 ns.where(to_x, 0.0, grad) if self.needs(1) else None)
@@ -585,9 +585,9 @@ class FmaxBackward0(Node):
 class FminBackward0(Node):
     """fmin: the gradient goes to x where x <= y or y is NaN, to y elsewhere."""
     __slots__ = ()
-    saved_names = ("self", "other")
+    saved_names = ("other", "self")
 
-    def backward(self, ns, grad, x, y):
+    def backward(self, ns, grad, y, x):
         to_x = (x <= y) | (y != y)
         return (ns.where(to_x, grad, 0.0) if self.needs(0) else None,
                 ns.where(to_x, 0.0, grad) if self.needs(1) else None)
@@ -601,7 +601,7 @@ def _fmaxmin(cls, fn, name, input, other):
     if not needs_grad(input, other):
         return wrap(out)
     node = make_node(cls, (input, other), out)
-    node.save(input, other)
+    node.save(other, input)
     return wrap(out, node)
 
 

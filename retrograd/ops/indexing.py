@@ -77,15 +77,26 @@ class _IndexBackward(Node):
 
 
 class IndexBackward0(_IndexBackward):
-    """For a key mixing ints and tensors (``flat``), ``index`` holds the flat positions of the
-    selected elements: the gradient is accumulated there and reshaped to x's shape."""
-    __slots__ = ("flat",)
+    """x[key] with tensors in the key. Saves the index tensors (PyTorch's ``indices``), in key
+    order; ``index`` is the NumPy key with those positions (``pos``) left to fill from them at
+    backward. For a key mixing ints and tensors (``flat``) the gradient is accumulated at the
+    flat positions of the selected elements and reshaped to x's shape."""
+    __slots__ = ("pos", "flat", "sizes")
 
-    def backward(self, ns, grad):
+    def backward(self, ns, grad, *indices):
+        key = _fill(self.index, self.pos, indices)
         if self.flat:
             n = int(np.prod(self.shape, dtype=np.int64))
-            return (ns.reshape(ns.index_acc((n,), self.index, grad), self.shape),)
-        return (ns.index_acc(self.shape, self.index, grad),)
+            flat = flat_positions(self.shape, _np_key(key))
+            return (ns.reshape(ns.index_acc((n,), (flat,), grad), self.shape),)
+        return (ns.index_acc(self.shape, key, grad),)
+
+    def __getattr__(self, name: str):
+        if name == "_saved_indices":
+            return _saved_indices(self, self.index, self.pos, len(self.shape))
+        if name == "_saved_self_sym_sizes":
+            return self.sizes
+        return Node.__getattr__(self, name)
 
 
 class SelectBackward0(_IndexBackward):
@@ -105,9 +116,12 @@ _CLASSES = {"IndexBackward0": IndexBackward0, "SelectBackward0": SelectBackward0
 
 
 def _has_view_ops(idx) -> bool:
-    """Whether a key has basic parts PyTorch applies as views before advanced indexing."""
+    """Whether a key has basic parts PyTorch applies as views before advanced indexing (a bool
+    scalar, Python or 0-d tensor, is an unsqueeze there)."""
     for k in idx:
-        if k is None or (isinstance(k, int) and not isinstance(k, bool)):
+        if k is None or isinstance(k, int):
+            return True
+        if isinstance(k, np.ndarray) and k.ndim == 0 and k.dtype.kind == "b":
             return True
         if isinstance(k, slice) and k != slice(None):
             return True
@@ -145,6 +159,130 @@ def _split_key(idx):
     return tuple(basic), tuple(adv)
 
 
+# -- the index tensors PyTorch saves (IndexBackward0, IndexPutBackward0, IndexPutImplBackward0) ----
+def _bool_index(b: bool) -> Tensor:
+    """What PyTorch indexes with for a bool scalar in a key: the positions it selects."""
+    return wrap(np.zeros(1 if b else 0, np.int64))
+
+
+def _index_saves(key, idx, setitem: bool = False) -> tuple:
+    """(tensors, pos, template) for an advanced key: the index tensors PyTorch saves, in key
+    order (the user's tensors themselves, a list as an int64 tensor, a bool scalar as the
+    positions it selects); pos[i], where tensor i goes in ``idx`` for the formula (-1: a bool
+    scalar, kept in the key as is); template: ``idx`` without those arrays."""
+    if setitem and type(key) is bool:  # x[True] = v: PyTorch copies into a view, saves nothing
+        return (), (), idx
+    kt = key if isinstance(key, tuple) else (key,)
+    ts, pos = [], []
+    template = list(idx)
+    for i, k in enumerate(idx):
+        if isinstance(k, np.ndarray):
+            if k.ndim == 0 and k.dtype.kind == "b":
+                ts.append(_bool_index(bool(k)))
+                pos.append(-1)
+                continue
+            orig = kt[i]
+            ts.append(orig if isinstance(orig, Tensor) else wrap(k))
+            pos.append(i)
+            template[i] = None
+        elif isinstance(k, bool):
+            ts.append(_bool_index(k))
+            pos.append(-1)
+    return tuple(ts), tuple(pos), tuple(template)
+
+
+def _fill(template, pos, values) -> tuple:
+    """The key of ``template`` with the saved index ``values`` put back at ``pos``."""
+    if not pos:
+        return template
+    key = list(template)
+    for p, v in zip(pos, values):
+        if p >= 0:
+            key[p] = v
+    return tuple(key)
+
+
+def _np_key(key) -> tuple:
+    """A key with its Tensors as their arrays (index positions are bookkeeping, not math)."""
+    return tuple(k._data if isinstance(k, Tensor) else k for k in key)
+
+
+def _view_sizes(shape, idx) -> tuple:
+    """The sizes of the tensor PyTorch indexes with the key's tensors: x after the key's ints,
+    slices and None (a bool scalar adds a dim of 1, like None)."""
+    consumed = 0
+    for k in idx:
+        if isinstance(k, np.ndarray):
+            consumed += k.ndim if k.dtype.kind == "b" else 1
+        elif isinstance(k, slice) or (isinstance(k, int) and not isinstance(k, bool)):
+            consumed += 1
+    out, d = [], 0
+    for k in idx:
+        if k is Ellipsis:
+            n = len(shape) - consumed
+            out.extend(shape[d:d + n])
+            d += n
+        elif k is None or isinstance(k, bool):
+            out.append(1)
+        elif isinstance(k, slice):
+            out.append(len(range(*k.indices(shape[d]))))
+            d += 1
+        elif isinstance(k, int):
+            d += 1
+        elif isinstance(k, np.ndarray):
+            if k.dtype.kind == "b":
+                if k.ndim == 0:
+                    out.append(1)
+                else:
+                    out.extend(shape[d:d + k.ndim])
+                    d += k.ndim
+            else:
+                out.append(shape[d])
+                d += 1
+    out.extend(shape[d:])
+    return tuple(out)
+
+
+def _saved_indices(node, template, pos, ndim: int) -> tuple:
+    """``_saved_indices`` as PyTorch shows it: one entry per dim of the indexed view (x after the
+    key's ints, with None's dims) up to the last index tensor, None where a dim is taken whole.
+    ``ndim``: x's. (Arrays left in the key, from internal callers, show as tensors.)"""
+    values = node.unpack(True)
+    bools_saved = -1 in pos
+    entries, j, used = [], 0, 0   # used: x's dims the key consumes
+    for i, k in enumerate(template):
+        bool_scalar = isinstance(k, bool) or (isinstance(k, np.ndarray) and k.ndim == 0
+                                              and k.dtype.kind == "b")
+        if i in pos or (bool_scalar and bools_saved):
+            v = values[j]
+            j += 1
+        elif bool_scalar:
+            v = _bool_index(bool(k))
+        elif isinstance(k, np.ndarray):
+            v = wrap(k)
+        elif k is Ellipsis or k is None or isinstance(k, slice):
+            entries.append(k)
+            used += isinstance(k, slice)
+            continue
+        else:  # an int: its dim is gone
+            used += 1
+            continue
+        if not bool_scalar:
+            used += v.ndim if v._data.dtype.kind == "b" else 1
+        entries.append(v)
+    out = []
+    for e in entries:
+        if e is Ellipsis:
+            out.extend([None] * max(ndim - used, 0))
+        elif e is None or isinstance(e, slice):
+            out.append(None)
+        else:
+            out.append(e)
+    while out and out[-1] is None:
+        out.pop()
+    return tuple(out)
+
+
 def flat_positions(shape, idx) -> np.ndarray:
     """For a mixed int/advanced key: the flat position in ``shape`` of each result element."""
     basic, adv = _split_key(idx)
@@ -174,30 +312,49 @@ def getitem(input, key):
     else:
         cls = _CLASSES[name]
     node = make_node(cls, (input,), np.asarray(out))
-    if flat:  # the gradient goes back through the flat positions of the selected elements
-        node.shape, node.index, node.flat = x.shape, (flat_positions(x.shape, idx),), True
-        return wrap(out, node)
-    node.shape, node.index = x.shape, idx
-    if cls is IndexBackward0:
-        node.flat = False
-    return wrap_view(out, node, input) if basic else wrap(out, node)
+    node.shape = x.shape
+    if basic:
+        node.index = idx
+        return wrap_view(out, node, input)
+    ts, node.pos, node.index = _index_saves(key, idx)
+    node.flat, node.sizes = flat, _view_sizes(x.shape, idx)
+    node.save(*ts)
+    return wrap(out, node)
 
 
 class IndexPutImplBackward0(Node):
-    """index_acc(shape, index, v) = zeros(shape) with v added at index: d/dv = grad[index]."""
-    __slots__ = ("index",)
+    """index_acc(shape, index, v) = zeros(shape) with v added at index: d/dv = grad[index].
+    The key's index tensors are saved (PyTorch's ``indices``), ``index`` is the key without
+    them (see IndexBackward0)."""
+    __slots__ = ("shape", "index", "pos")
 
-    def backward(self, ns, grad):
-        return (grad[self.index] if not isinstance(grad, np.ndarray) else grad[self.index],)
+    def backward(self, ns, grad, *indices):
+        return (grad[_fill(self.index, self.pos, indices)],)
+
+    def __getattr__(self, name: str):
+        if name == "_saved_indices":
+            return _saved_indices(self, self.index, self.pos, len(self.shape))
+        if name == "_saved_accumulate":
+            return True
+        return Node.__getattr__(self, name)
 
 
 def index_acc(shape, index, values: Tensor) -> Tensor:
-    """Zeros of ``shape`` with ``values`` accumulated at ``index`` (index backward, differentiable)."""
-    out = np_index_acc(shape, index, values._data)
+    """Zeros of ``shape`` with ``values`` accumulated at ``index`` (index backward, differentiable).
+    Tensors in ``index`` (the saved indices of the node calling it) are saved in turn."""
+    ts = tuple(k for k in index if isinstance(k, Tensor))
+    key = _np_key(index) if ts else index
+    out = np_index_acc(shape, key, values._data)
     if not needs_grad1(values):
         return wrap(out)
     node = make_node(IndexPutImplBackward0, (values,), out)
-    node.index = index
+    node.shape = shape
+    if ts:
+        node.pos = tuple(i for i, k in enumerate(index) if isinstance(k, Tensor))
+        node.index = tuple(None if isinstance(k, Tensor) else k for k in index)
+        node.save(*ts)
+    else:
+        node.index, node.pos = index, ()
     return wrap(out, node)
 
 
@@ -219,28 +376,31 @@ def _is_basic(index) -> bool:
 
 class CopySlices(Node):
     """x[key] = v: x's gradient is zero at key (unless accumulating); v's is the gradient at key
-    (summed to v's shape). For a key mixing ints and tensors (``flat``), ``index`` holds the flat
-    positions written."""
-    __slots__ = ("index", "flat", "accumulate", "vndim")
+    (summed to v's shape). The key's index tensors are saved (PyTorch's ``indices``); ``index``
+    is the key without them (see IndexBackward0). For a key mixing ints and tensors (``flat``),
+    the gradient goes through the flat positions written."""
+    __slots__ = ("index", "pos", "flat", "accumulate", "vndim")
 
     def name(self) -> str:
         return "torch::autograd::CopySlices"
 
-    def backward(self, ns, grad):
+    def backward(self, ns, grad, *indices):
+        key = _fill(self.index, self.pos, indices)
         gx = gv = None
         g = grad
         if self.flat:
             shape = self._shape
+            key = (flat_positions(shape, _np_key(key)),)
             g = ns.reshape(grad, (int(np.prod(shape, dtype=np.int64)),))
         if self.needs(0):
             if self.accumulate:
                 gx = grad
             else:
-                gx = ns.index_fill_zero(g, self.index)
+                gx = ns.index_fill_zero(g, key)
                 if self.flat:
                     gx = ns.reshape(gx, self._shape)
         if self.needs(1):
-            gv = g[self.index]
+            gv = g[key]
             if self.vndim > gv.ndim:  # v may carry extra leading size-1 dims
                 gv = ns.reshape(gv, (1,) * (self.vndim - gv.ndim) + tuple(gv.shape))
         return gx, gv
@@ -252,6 +412,13 @@ class IndexPutBackward0(CopySlices):
 
     def name(self) -> str:
         return "IndexPutBackward0"
+
+    def __getattr__(self, name: str):
+        if name == "_saved_indices":
+            return _saved_indices(self, self.index, self.pos, len(self._shape))
+        if name == "_saved_accumulate":
+            return self.accumulate
+        return Node.__getattr__(self, name)
 
 
 def _scalar_name(a: np.ndarray) -> str:
@@ -269,9 +436,9 @@ def _write(out: np.ndarray, idx, flat: bool, v, accumulate: bool = False) -> Non
         out[idx] = v
 
 
-def _put(input, idx, basic, value, accumulate, cls, flat) -> Tensor | None:
-    """Write value at idx: in place when nothing is recorded (returns None), else the result
-    tensor with its node (the caller decides what holds it)."""
+def _put(input, idx, basic, value, accumulate, cls, flat, key=None) -> Tensor | None:
+    """Write value at idx (converted from the user's ``key``): in place when nothing is recorded
+    (returns None), else the result tensor with its node (the caller decides what holds it)."""
     x = input._data
     v = value._data if isinstance(value, Tensor) else value
     track = needs_grad(input, value) if isinstance(value, Tensor) else needs_grad1(input)
@@ -285,9 +452,14 @@ def _put(input, idx, basic, value, accumulate, cls, flat) -> Tensor | None:
     if not track:
         return None
     node = make_node(cls, (input, value if isinstance(value, Tensor) else None), out)
-    node.index = (flat_positions(x.shape, idx),) if flat else idx
     node.flat, node.accumulate = flat, accumulate
     node.vndim = np.ndim(v)
+    if basic:
+        node.index, node.pos = idx, ()
+    else:
+        ts, node.pos, node.index = _index_saves(key, idx, setitem=True)
+        if ts:
+            node.save(*ts)
     return wrap(out, node)
 
 
@@ -300,6 +472,8 @@ def _check_values_dtype(x: np.ndarray, value) -> None:
 
 def setitem(input, key, value) -> None:
     from .inplace import bump_version, check_inplace, finish_inplace
+    if key is False:  # PyTorch does nothing at all (no check, no version bump)
+        return
     idx, basic, _ = _convert_key(key)
     if _grad_mode.is_grad_enabled() and input._requires_grad and input.grad_fn is None:
         # x[k] = v writes through a view of x: PyTorch reports the view variant.
@@ -318,7 +492,7 @@ def setitem(input, key, value) -> None:
         return
     old = Tensor._make(input._data.copy(), input.grad_fn, input._requires_grad)
     old._x = input._x
-    finish_inplace(input, _put(old, idx, basic, value, False, cls, flat))
+    finish_inplace(input, _put(old, idx, basic, value, False, cls, flat, key))
 
 
 def index_put_impl(input, indices, values, accumulate=False, inplace=False):
@@ -353,9 +527,10 @@ def index_put_impl(input, indices, values, accumulate=False, inplace=False):
         old = Tensor._make(input._data.copy(), input.grad_fn, input._requires_grad)
         old._x = input._x
         return finish_inplace(input, _put(old, idx, False, values, bool(accumulate),
-                                          IndexPutBackward0, False))
+                                          IndexPutBackward0, False, tuple(indices)))
     if needs_grad(input, values):
-        return _put(input, idx, False, values, bool(accumulate), IndexPutBackward0, False)
+        return _put(input, idx, False, values, bool(accumulate), IndexPutBackward0, False,
+                    tuple(indices))
     out = input._data.copy()
     try:
         _write(out, idx, False, values._data, bool(accumulate))
@@ -395,7 +570,7 @@ def argwhere(input):
 def index_fill_zero(grad: Tensor, index) -> Tensor:
     """``grad`` with the entries at ``index`` set to 0 (CopySlices' x-gradient, differentiable)."""
     mask = np.ones(grad._data.shape, dtype=bool)
-    mask[index] = False
+    mask[_np_key(index)] = False
     from .pointwise import where
     return where(wrap(mask), grad, 0.0)
 

@@ -109,9 +109,9 @@ class MaskedSelectBackward0(Node):
     """d masked_select(x, mask)/dx: the gradient scattered back where the mask is set (in the
     broadcast shape; the engine sums it down to x's)."""
     __slots__ = ("shape",)
-    saved_names = ("self", "mask")
+    saved_names = ("mask", "self")
 
-    def backward(self, ns, grad, x, mask):
+    def backward(self, ns, grad, mask, x):
         return (ns.masked_scatter(ns.zeros(self.shape, self._dtype), mask, grad),)
 
 
@@ -127,7 +127,7 @@ def masked_select(input, mask):
         return wrap(out)
     node = make_node(MaskedSelectBackward0, (input,), out)
     node.shape = shape
-    node.save(input, mask)
+    node.save(mask, input)
     return wrap(out, node)
 
 

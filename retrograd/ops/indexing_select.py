@@ -125,14 +125,15 @@ def _slice_shape_check(x: np.ndarray, src: np.ndarray, d: int) -> bool:
 
 class IndexAddBackward0(Node):
     """index_add(x, dim, index, src, alpha): x's gradient passes through; src's is
-    alpha * grad.index_select(dim, index)."""
-    __slots__ = ("dim", "alpha", "src_shape")
-    saved_names = ("index",)
+    alpha * grad.index_select(dim, index) in source's shape (index and source are saved only
+    for it, as in PyTorch)."""
+    __slots__ = ("dim", "alpha")
+    saved_names = ("index", "source")
 
-    def backward(self, ns, grad, index):
+    def backward(self, ns, grad, index=None, source=None):
         gs = None
         if self.needs(1):
-            gs = ns.reshape(ns.index_select(grad, self.dim, index), self.src_shape)
+            gs = ns.reshape(ns.index_select(grad, self.dim, index), source.shape)
             if self.alpha != 1:
                 gs = gs * self.alpha
         return (grad if self.needs(0) else None, gs)
@@ -169,8 +170,9 @@ def index_add(input, dim, index, source, *, alpha=1):
     if not needs_grad(input, source):
         return wrap(out)
     node = make_node(IndexAddBackward0, (input, source), out)
-    node.dim, node.alpha, node.src_shape = d, alpha, s.shape
-    node.save(index)
+    node.dim, node.alpha = d, alpha
+    if node.needs(1):  # else nothing is saved (a second backward is allowed, as in PyTorch)
+        node.save(index, source)
     return wrap(out, node)
 
 
@@ -182,13 +184,13 @@ def _dim_bounds(idx: np.ndarray, size: int, d: int, exc, prefix: str = "") -> No
 
 class IndexCopyBackward0(Node):
     """index_copy(x, dim, index, src): x's gradient is zero in the copied slices; src's is
-    grad.index_select(dim, index)."""
-    __slots__ = ("dim", "src_shape")
-    saved_names = ("index",)
+    grad.index_select(dim, index) in source's shape (source is saved only for it)."""
+    __slots__ = ("dim",)
+    saved_names = ("index", "source")
 
-    def backward(self, ns, grad, index):
+    def backward(self, ns, grad, index, source):
         return (ns.index_fill(grad, self.dim, index, 0) if self.needs(0) else None,
-                ns.reshape(ns.index_select(grad, self.dim, index), self.src_shape)
+                ns.reshape(ns.index_select(grad, self.dim, index), source.shape)
                 if self.needs(1) else None)
 
 
@@ -229,8 +231,8 @@ def index_copy(input, dim, index, source):
     if not needs_grad(input, source):
         return wrap(out)
     node = make_node(IndexCopyBackward0, (input, source), out)
-    node.dim, node.src_shape = d, s.shape
-    node.save(index)
+    node.dim = d
+    node.save(index, source if node.needs(1) else None)
     return wrap(out, node)
 
 
@@ -303,9 +305,9 @@ def _flat_bounds(idx: np.ndarray, n: int) -> np.ndarray:
 class TakeBackward0(Node):
     """d take(x, index)/dx: the gradient put (accumulating repeats) into zeros of x's shape."""
     __slots__ = ()
-    saved_names = ("self", "index")
+    saved_names = ("index", "self")
 
-    def backward(self, ns, grad, x, index):
+    def backward(self, ns, grad, index, x):
         return (ns.put(ns.zeros_like(x), index, grad, True),)
 
 
@@ -320,7 +322,7 @@ def take(input, index):
     if not needs_grad(input):
         return wrap(out)
     node = make_node(TakeBackward0, (input,), out)
-    node.save(input, index)
+    node.save(index, input)
     return wrap(out, node)
 
 

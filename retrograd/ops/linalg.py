@@ -1,4 +1,8 @@
-"""matmul and its PyTorch special cases (dot, mv, mm, bmm-like broadcasting)."""
+"""matmul and its PyTorch special cases (dot, mv, mm, bmm-like broadcasting).
+
+Without a gradient matmul is one np.matmul; with one it records what PyTorch's _matmul_impl
+records (dot, mv, mm, unsqueeze-mm-squeeze_, folded mm/mv, expand-reshape-bmm-_unsafe_view), so
+the graph and the saved tensors are PyTorch's."""
 from __future__ import annotations
 
 import numpy as np
@@ -15,11 +19,10 @@ _TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64
 
 class _MatmulBackward(Node):
     """d(x @ y)/dx = grad @ y^T, d(x @ y)/dy = x^T @ grad; 1-D operands are treated as a row
-    (x) or a column (y) and squeezed back; the engine sums broadcast batch dims."""
+    (x) or a column (y) and squeezed back. Subclasses fix the saved order (PyTorch's)."""
     __slots__ = ("xdim", "ydim")
-    saved_names = ("self", "mat2")
 
-    def backward(self, ns, grad, x, y):
+    def grads(self, ns, grad, x, y):
         xd, yd = self.xdim, self.ydim
         if xd == 1 and yd == 1:
             return (grad * y if self.needs(0) else None, grad * x if self.needs(1) else None)
@@ -46,26 +49,38 @@ class DotBackward0(_MatmulBackward):
     __slots__ = ()
     saved_names = ("self", "tensor")
 
+    def backward(self, ns, grad, x, y):
+        return self.grads(ns, grad, x, y)
+
 
 class MvBackward0(_MatmulBackward):
     __slots__ = ()
     saved_names = ("self", "vec")
 
+    def backward(self, ns, grad, x, y):
+        return self.grads(ns, grad, x, y)
+
 
 class MmBackward0(_MatmulBackward):
+    """PyTorch saves mat2 before self (its formula for self mentions mat2 first)."""
+    __slots__ = ()
+    saved_names = ("mat2", "self")
+
+    def backward(self, ns, grad, y, x):
+        return self.grads(ns, grad, x, y)
+
+
+class BmmBackward0(MmBackward0):
     __slots__ = ()
 
 
-class SqueezeBackward4(_MatmulBackward):  # 1-D @ 2-D: torch unsqueezes, mm's, then squeezes
+class SqueezeBackward4(Node):
+    """1-D @ 2-D: torch squeezes the (1, p) product in place (squeeze_(0)); the gradient gets
+    the dim back."""
     __slots__ = ()
 
-
-class BmmBackward0(_MatmulBackward):
-    __slots__ = ()
-
-
-class UnsafeViewBackward0(_MatmulBackward):
-    __slots__ = ()
+    def backward(self, ns, grad):
+        return (ns.unsqueeze_dims(grad, (0,)),)
 
 
 def _fmt(shape) -> str:
@@ -104,12 +119,103 @@ def _check(x: np.ndarray, y: np.ndarray) -> None:
                        f"[{int(np.prod(y.shape[:-2])) if y.ndim > 2 else 1}, {k2}].")
 
 
-def _node_class(xd: int, yd: int):
-    """PyTorch's matmul dispatch decides the last recorded op, hence the node's name."""
-    if xd <= 2 and yd <= 2:
-        return {(1, 1): DotBackward0, (2, 1): MvBackward0, (2, 2): MmBackward0,
-                (1, 2): SqueezeBackward4}[(xd, yd)]
-    return UnsafeViewBackward0
+def _product(cls, a, b):
+    """One recorded product of PyTorch's matmul (dot, mv, mm, bmm), with its saved operands in
+    PyTorch's order."""
+    x, y = a._data, b._data
+    out = np.matmul(x, y)
+    if not needs_grad(a, b):
+        return wrap(out)
+    node = make_node(cls, (a, b), np.asarray(out))
+    node.xdim, node.ydim = x.ndim, y.ndim
+    sa = a if node.needs(1) else None
+    sb = b if node.needs(0) else None
+    if cls is MmBackward0 or cls is BmmBackward0:
+        node.save(sb, sa)
+    else:
+        node.save(sa, sb)
+    return wrap(out, node)
+
+
+def _should_fold(input, other) -> bool:
+    """PyTorch's should_fold: a >= 3-D operand times a 1-D/2-D one becomes one mm/mv when the
+    small operand requires grad or the big one folds into a matrix without a copy."""
+    x, y = input._data, other._data
+    larger = x.ndim >= y.ndim
+    big = x if larger else np.swapaxes(y, -1, -2)
+    if not (big.ndim >= 3 and (y.ndim if larger else x.ndim) <= 2):
+        return False
+    if needs_grad1(other if larger else input):
+        return True
+    if x.ndim == 2:
+        return False
+    if big.size == 0:
+        return True
+    st = [s // big.itemsize for s in big.strides]
+    return all(st[i] == st[i + 1] * big.shape[i + 1] for i in range(big.ndim - 2))
+
+
+def _matmul_graph(input, other):
+    """PyTorch's _matmul_impl on tensors that need a gradient: the same recorded ops (dot, mv,
+    unsqueeze-mm-squeeze_, mm, folded mm/mv, or expand-reshape-bmm), hence the same graph and
+    the same saved tensors."""
+    x, y = input._data, other._data
+    xd, yd = x.ndim, y.ndim
+    if xd == 2 and yd == 2:
+        return _product(MmBackward0, input, other)
+    if xd == 1 and yd == 1:
+        return _product(DotBackward0, input, other)
+    if xd == 2 and yd == 1:
+        return _product(MvBackward0, input, other)
+    from . import shape as S
+    if xd == 1 and yd == 2:
+        prod = _product(MmBackward0, S.unsqueeze(input, 0), other)
+        out = prod._data[0]
+        if prod.grad_fn is None:
+            return wrap(out)
+        return wrap(out, make_node(SqueezeBackward4, (prod,), out))
+    if _should_fold(input, other):
+        transpose = yd > xd
+        t1 = S.transpose(other, -2, -1) if transpose else input
+        t2 = (S.t(input) if xd == 2 else input) if transpose else other
+        sizes1 = t1._data.shape
+        out_shape = sizes1[:-1]
+        folded = int(np.prod(out_shape, dtype=np.int64))
+        t1f = S.reshape(t1, (folded, sizes1[-1]))
+        if t2._data.ndim == 2:
+            out = _unsafe_view(_product(MmBackward0, t1f, t2), out_shape + (t2._data.shape[1],))
+            return S.contiguous(S.transpose(out, -2, -1)) if transpose else out
+        return _unsafe_view(_product(MvBackward0, t1f, t2), out_shape)
+    bt1, bt2 = x.shape[:max(xd - 2, 0)], y.shape[:max(yd - 2, 0)]
+    if xd == 3 and yd == 3 and bt1[0] != bt2[0]:
+        if bt1[0] == 1 and needs_grad1(input):
+            return _matmul_graph(S.squeeze(input, 0), other)
+        if bt2[0] == 1 and needs_grad1(other):
+            return _matmul_graph(input, S.squeeze(other, 0))
+    n = x.shape[-2] if xd > 1 else 1
+    m1 = x.shape[-1]
+    m2 = y.shape[-2] if yd > 1 else y.shape[0]
+    p = y.shape[-1] if yd > 1 else 1
+    batch = _batch_shape(bt1, bt2)
+    size = int(np.prod(batch, dtype=np.int64))
+    t1 = S.reshape(S.expand(input, batch + (n, m1)), (size, n, m1))
+    if yd == 1:
+        t2 = S.unsqueeze(S.reshape(S.expand(other, batch + (m2,)), (size, m2)), 2)
+    else:
+        t2 = S.reshape(S.expand(other, batch + (m2, p)), (size, m2, p))
+    out_shape = batch + ((n,) if xd > 1 else ()) + ((p,) if yd > 1 else ())
+    prod = _product(BmmBackward0, t1, t2)
+    if yd == 1:
+        prod = S.squeeze(prod, -1)
+    return _unsafe_view(prod, out_shape)
+
+
+def _batch_shape(a: tuple, b: tuple) -> tuple:
+    try:
+        return tuple(np.broadcast_shapes(a, b))
+    except ValueError:
+        from ._util import broadcast_error
+        raise broadcast_error(a, b) from None
 
 
 @export(torch='matmul', method='matmul')
@@ -119,13 +225,13 @@ def matmul(input, other):
                         f"{type(other).__name__}")
     x, y = input._data, other._data
     _check(x, y)
-    out = np.matmul(x, y)
-    if not needs_grad(input, other):
-        return wrap(out)
-    node = make_node(_node_class(x.ndim, y.ndim), (input, other), np.asarray(out))
-    node.xdim, node.ydim = x.ndim, y.ndim
-    node.save(input if node.needs(1) else None, other if node.needs(0) else None)
-    return wrap(out, node)
+    if needs_grad(input, other):
+        return _matmul_graph(input, other)
+    try:
+        return wrap(np.matmul(x, y))
+    except ValueError:
+        _batch_shape(x.shape[:-2], y.shape[:-2])
+        raise
 
 
 @export(torch='mm', method='mm')
@@ -391,21 +497,18 @@ def bmm(input, mat2):
     if b.ndim != 3:
         raise RuntimeError("batch2 must be a 3D tensor")
     _bmm_checks(a, b)
-    out = np.matmul(a, b)
     if not needs_grad(input, mat2):
-        return wrap(out)
-    node = make_node(BmmBackward0, (input, mat2), out)
-    node.xdim = node.ydim = 3
-    node.save(input if node.needs(1) else None, mat2 if node.needs(0) else None)
-    return wrap(out, node)
+        return wrap(np.matmul(a, b))
+    return _product(BmmBackward0, input, mat2)
 
 
 class VdotBackward0(Node):
-    """d(sum x*y): gx = g*y, gy = g*x (real tensors: no conjugation)."""
+    """d(sum x*y): gx = g*y, gy = g*x (real tensors: no conjugation). PyTorch saves other
+    before self."""
     __slots__ = ()
-    saved_names = ("self", "other")
+    saved_names = ("other", "self")
 
-    def backward(self, ns, grad, x, y):
+    def backward(self, ns, grad, y, x):
         return (grad * y if self.needs(0) else None, grad * x if self.needs(1) else None)
 
 
@@ -426,7 +529,7 @@ def vdot(input, other):
     if not needs_grad(input, other):
         return wrap(out)
     node = make_node(VdotBackward0, (input, other), out)
-    node.save(input if node.needs(1) else None, other if node.needs(0) else None)
+    node.save(other if node.needs(0) else None, input if node.needs(1) else None)
     return wrap(out, node)
 
 
@@ -537,11 +640,11 @@ def kron(input, other):
 
 # ------------------------------------------------------------------ cross
 class LinalgCrossBackward0(Node):
-    """d(x × y): gx = y × g, gy = g × x."""
+    """d(x × y): gx = y × g, gy = g × x. PyTorch saves other before self."""
     __slots__ = ("dim",)
-    saved_names = ("self", "other")
+    saved_names = ("other", "self")
 
-    def backward(self, ns, grad, x, y):
+    def backward(self, ns, grad, y, x):
         d = self.dim
         return (ns.cross(y, grad, d) if self.needs(0) else None,
                 ns.cross(grad, x, d) if self.needs(1) else None)
@@ -567,7 +670,7 @@ def _cross(input, other, dim, name="linalg.cross"):
         return wrap(out)
     node = make_node(LinalgCrossBackward0, (input, other), out)
     node.dim = d - x.ndim
-    node.save(input if node.needs(1) else None, other if node.needs(0) else None)
+    node.save(other if node.needs(0) else None, input if node.needs(1) else None)
     return wrap(out, node)
 
 

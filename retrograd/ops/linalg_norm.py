@@ -171,9 +171,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         if ord == "nuc":
             res = rsum(sv, -1, keepdim)
         else:
-            res = (amax if ord > 0 else amin)(sv, -1)
-            if keepdim:
-                res = unsqueeze(res, -1)
+            res = (amax if ord > 0 else amin)(sv, -1, keepdim)
         if keepdim:
             res = permute(unsqueeze(res, -1), list(np.argsort(perm)))
         return res

@@ -110,18 +110,22 @@ def mul(input, other):
 class DivBackward0(Node):
     """d(x/y)/dx = 1/y, d(x/y)/dy = -x/y^2."""
     __slots__ = ()
-    saved_names = ("self", "other")
+    saved_names = ("other", "self")
 
-    def backward(self, ns, grad, x, y):
+    def backward(self, ns, grad, y, x):
         return (grad / y if self.needs(0) else None,
                 -grad * x / (y * y) if self.needs(1) else None)
 
 
 class DivBackward2(Node):
-    """div with rounding_mode: piecewise constant, so the gradient is zero (PyTorch)."""
-    __slots__ = ()
+    """div with rounding_mode: piecewise constant, so the gradient is zero (PyTorch). The
+    operands are saved as PyTorch saves them (``other``, then ``self`` when ``other`` wants a
+    gradient), though the zero gradient reads neither."""
+    __slots__ = ("rounding_mode",)
+    saved_names = ("other", "self")
+    _saved_rounding_mode = property(lambda self: self.rounding_mode)
 
-    def backward(self, ns, grad):
+    def backward(self, ns, grad, y, x):
         return (ns.zeros_like(grad) if self.needs(0) else None,
                 ns.zeros_like(grad) if self.needs(1) else None)
 
@@ -132,7 +136,10 @@ def div(input, other, *, rounding_mode=None):
     if rounding_mode is not None:
         out = _div_rounding(input, other, rounding_mode)
         if out._data.dtype.kind == "f" and needs_grad(input, other):
-            out.grad_fn = make_node(DivBackward2, (input, other), out._data)
+            node = make_node(DivBackward2, (input, other), out._data)
+            node.rounding_mode = rounding_mode
+            node.save(other, input if node.needs(1) else None)
+            out.grad_fn = node
             out._requires_grad = True
         return out
     x, y = binary_arrays(input, other, floating=True)
@@ -141,7 +148,7 @@ def div(input, other, *, rounding_mode=None):
     if not needs_grad(input, other):
         return wrap(out)
     node = make_node(DivBackward0, (input, other), out)
-    node.save(input if node.needs(1) else None, other)
+    node.save(other, input if node.needs(1) else None)
     return wrap(out, node)
 
 
@@ -199,9 +206,9 @@ class PowBackward0(Node):
 class PowBackward1(Node):
     """d(x^y)/dx = y x^(y-1) (0 where y == 0); d(x^y)/dy = x^y log x (0 where x == 0, y >= 0)."""
     __slots__ = ()
-    saved_names = ("self", "exponent", "result")
+    saved_names = ("exponent", "self", "result")
 
-    def backward(self, ns, grad, x, y, result):
+    def backward(self, ns, grad, y, x, result):
         gx = gy = None
         if self.needs(0):
             gx = ns.where(y == 0, 0.0, grad * y * x ** (y - 1))
@@ -234,7 +241,7 @@ def pow(input, exponent):  # noqa: A001 - torch's name
             return wrap(out)
         node = make_node(PowBackward1, (input, exponent), out)
         res = wrap(out, node)
-        node.save(input, exponent, SavedOutput(res))
+        node.save(exponent, input, SavedOutput(res))
         return res
     if not isinstance(exponent, _SCALARS):
         raise TypeError(f"pow(): exponent must be a Tensor or a number, not {type(exponent).__name__}")
@@ -484,9 +491,9 @@ class ClampBackward1(Node):
 class ClampBackward0(Node):
     """clamp with tensor bounds: grad to x where lo <= x <= hi, to the bound it was clamped to."""
     __slots__ = ()
-    saved_names = ("self", "min", "max")
+    saved_names = ("max", "min", "self")
 
-    def backward(self, ns, grad, x, lo, hi):
+    def backward(self, ns, grad, hi, lo, x):
         gx = glo = ghi = None
         in_lo = (x >= lo) if lo is not None else None
         in_hi = (x <= hi) if hi is not None else None
@@ -537,7 +544,7 @@ def _clamp_tensor(input, lo, hi):
     if not needs_grad(input, lo, hi):
         return wrap(np.array(out))
     node = make_node(ClampBackward0, (input, lo, hi), out)
-    node.save(input, lo, hi)
+    node.save(hi, lo, input)
     return wrap(np.array(out), node)
 
 
@@ -559,9 +566,35 @@ class ClampMaxBackward0(Node):
         return (ns.where(x <= self.max, grad, 0.0),)
 
 
+class ClampMinBackward1(Node):
+    """clamp_min with a tensor bound: grad to x where x >= lo, to lo where x < lo."""
+    __slots__ = ()
+    saved_names = ("min", "self")
+
+    def backward(self, ns, grad, lo, x):
+        return (ns.where(x >= lo, grad, 0.0) if self.needs(0) else None,
+                ns.where(x < lo, grad, 0.0) if self.needs(1) else None)
+
+
+class ClampMaxBackward1(Node):
+    """clamp_max with a tensor bound: grad to x where x <= hi, to hi where x > hi."""
+    __slots__ = ()
+    saved_names = ("max", "self")
+
+    def backward(self, ns, grad, hi, x):
+        return (ns.where(x <= hi, grad, 0.0) if self.needs(0) else None,
+                ns.where(x > hi, grad, 0.0) if self.needs(1) else None)
+
+
 def _clamp_one(cls, input, bound, is_min: bool):
     if type(bound) is Tensor:
-        return _clamp_tensor(input, bound if is_min else None, None if is_min else bound)
+        x, b = binary_arrays(input, bound)
+        out = np.maximum(x, b) if is_min else np.minimum(x, b)
+        if not needs_grad(input, bound):
+            return wrap(out)
+        node = make_node(ClampMinBackward1 if is_min else ClampMaxBackward1, (input, bound), out)
+        node.save(bound, input)
+        return wrap(out, node)
     x = input._data
     if x.dtype.kind != "f" and isinstance(bound, float):
         x = x.astype(np.float32)
@@ -590,9 +623,9 @@ def clamp_max(input, max):  # noqa: A002
 class MaximumBackward0(Node):
     """d max(x, y): grad to the larger input, split in half on ties (PyTorch)."""
     __slots__ = ()
-    saved_names = ("self", "other")
+    saved_names = ("other", "self")
 
-    def backward(self, ns, grad, x, y):
+    def backward(self, ns, grad, y, x):
         half = grad * 0.5
         gx = ns.where(x > y, grad, ns.where(x == y, half, 0.0)) if self.needs(0) else None
         gy = ns.where(y > x, grad, ns.where(x == y, half, 0.0)) if self.needs(1) else None
@@ -602,9 +635,9 @@ class MaximumBackward0(Node):
 class MinimumBackward0(Node):
     """d min(x, y): grad to the smaller input, split in half on ties (PyTorch)."""
     __slots__ = ()
-    saved_names = ("self", "other")
+    saved_names = ("other", "self")
 
-    def backward(self, ns, grad, x, y):
+    def backward(self, ns, grad, y, x):
         half = grad * 0.5
         gx = ns.where(x < y, grad, ns.where(x == y, half, 0.0)) if self.needs(0) else None
         gy = ns.where(y < x, grad, ns.where(x == y, half, 0.0)) if self.needs(1) else None
@@ -620,7 +653,7 @@ def _maxmin(cls, fn, input, other):
     if not needs_grad(input, other):
         return wrap(out)
     node = make_node(cls, (input, other), out)
-    node.save(input, other)
+    node.save(other, input)
     return wrap(out, node)
 
 

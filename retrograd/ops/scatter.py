@@ -190,9 +190,9 @@ def _index_long(index: np.ndarray) -> np.ndarray:
 class GatherBackward0(Node):
     """d gather(x, dim, index)/dx: the gradient scatter-added back at index (repeats add up)."""
     __slots__ = ("dim",)
-    saved_names = ("self", "index")
+    saved_names = ("index", "self")
 
-    def backward(self, ns, grad, x, index):
+    def backward(self, ns, grad, index, x):
         return (ns.scatter_add(ns.zeros_like(x), self.dim, index, grad),)
 
 
@@ -207,7 +207,7 @@ def gather(input, dim, index, *, sparse_grad=False):
         return wrap(out)
     node = make_node(GatherBackward0, (input,), out)
     node.dim = d
-    node.save(input, index)
+    node.save(index, input)
     return wrap(out, node)
 
 
@@ -329,9 +329,9 @@ class ScatterReduceBackward0(Node):
     count at each position; prod multiplies by the product of the others (zeros handled
     exactly); amax/amin share it evenly among the values equal to the result."""
     __slots__ = ("dim", "reduce", "include_self", "count", "keep", "self_hit", "src_hit")
-    saved_names = ("self", "src", "index", "result")
+    saved_names = ("index", "self", "src", "result")
 
-    def backward(self, ns, grad, x, src, index, result):
+    def backward(self, ns, grad, index, x, src, result):
         dim, red = self.dim, self.reduce
         gx = gs = None
         if red == "sum":
@@ -400,7 +400,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
                        d, i1)
         node.src_hit = zero & (nz == 1)
     t = wrap(out, node)
-    node.save(input, src, index, SavedOutput(t))
+    node.save(index, input, src, SavedOutput(t))
     return t
 
 
