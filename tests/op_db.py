@@ -122,6 +122,7 @@ OP_DB: list[OpInfo] = [
     OpInfo("sub_scalar_rhs", lambda T, x: x - 2.5, [M34], "SubBackward0"),
     OpInfo("rsub", lambda T, x: 2.5 - x, [M34], "RsubBackward1"),
     OpInfo("rsub_int", lambda T, x: 3 - x, [M34], "RsubBackward1"),
+    OpInfo("rsub_alpha", lambda T, x: T.rsub(x, 2.5, alpha=3), [M34], "RsubBackward1"),
     OpInfo("sub_broadcast", lambda T, x, y: x - y, [M34, (3, 1)], "SubBackward0"),
     OpInfo("sub_fn", lambda T, x, y: T.sub(x, y), P2, "SubBackward0"),
     OpInfo("mul", lambda T, x, y: x * y, P2, "MulBackward0"),

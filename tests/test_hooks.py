@@ -565,3 +565,51 @@ def test_post_accumulate_grad_hook_rules() -> None:
         return log, x.grad, errors
 
     both(scenario)
+
+
+@pytest.mark.parametrize("case", ["pack_unpack", "twice", "after_free", "none_value",
+                                  "bad_unpack", "default_hooks_set", "bad_arguments",
+                                  "offload_copy"])
+def test_raw_saved_tensor_register_hooks(case):
+    """grad_fn._raw_saved_<name>.register_hooks(pack, unpack): hooks for one saved tensor."""
+    def scenario(T):
+        log = []
+        a = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = a.exp()
+        raw = y.grad_fn._raw_saved_result
+        if case == "pack_unpack":
+            raw.register_hooks(lambda x: (log.append("pack"), x * 1)[1],
+                               lambda x: (log.append("unpack"), x)[1])
+            first = list(log)
+            value = y.grad_fn._saved_result
+            y.sum().backward()
+            return [type(raw).__name__, "_raw_saved_result" in dir(y.grad_fn), first, value,
+                    a.grad, log]
+        if case == "twice":
+            raw.register_hooks(lambda x: x, lambda x: x)
+            raw.register_hooks(lambda x: x, lambda x: x)
+        if case == "after_free":
+            y.sum().backward()
+            y.grad_fn._raw_saved_result.register_hooks(lambda x: x, lambda x: x)
+        if case == "none_value":
+            (a * 2).grad_fn._raw_saved_self.register_hooks(lambda x: x, lambda x: x)
+        if case == "bad_unpack":
+            w = a.sin()
+            w.grad_fn._raw_saved_self.register_hooks(lambda x: 5, lambda x: x)
+            return w.grad_fn._saved_self
+        if case == "default_hooks_set":
+            with T.autograd.graph.saved_tensors_hooks(lambda x: x, lambda x: x):
+                v = a.cos()
+            v.grad_fn._raw_saved_self.register_hooks(lambda x: x, lambda x: x)
+        if case == "bad_arguments":
+            try:
+                raw.register_hooks(lambda x: x)
+            except TypeError as e:
+                return str(e).split("Invoked with")[0]
+        if case == "offload_copy":
+            d = a * 1
+            e = d.pow(2)
+            e.grad_fn._raw_saved_self.register_hooks(lambda x: x.detach().clone(), lambda x: x)
+            e.sum().backward()
+            return a.grad
+    both(scenario)

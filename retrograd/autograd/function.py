@@ -467,7 +467,7 @@ def _save_variables(ctx) -> None:
     to_save = ctx.to_save
     if to_save is None:
         ctx._saved = _EmptySaved()
-        ctx._saved_versions = ()
+        ctx._versions = ()
         return
     items, nrs = [], {}
     for i, t in enumerate(to_save):
@@ -487,7 +487,7 @@ def _save_variables(ctx) -> None:
         ctx.save(*items)
     else:
         ctx._saved = _EmptySaved()
-        ctx._saved_versions = ()
+        ctx._versions = ()
     ctx._saved_output_nrs = nrs or None
 
 

@@ -132,6 +132,65 @@ def _pack(node, t, is_output: bool, out_nr: int, hooks) -> _Packed:
     return p
 
 
+class SavedTensor:
+    """``grad_fn._raw_saved_<name>``: one saved tensor of a node, on which a pair of pack /
+    unpack hooks can be registered for that tensor alone (PyTorch's ``SavedTensor``)."""
+
+    __slots__ = ("_node", "_i")
+
+    def __init__(self, node, i: int):
+        self._node = node
+        self._i = i
+
+    def __repr__(self) -> str:
+        return f"<torch._C._autograd.SavedTensor object at {id(self):#x}>"
+
+    def register_hooks(self, *args):
+        if len(args) != 2 or not all(callable(a) for a in args):
+            shown = ", ".join(repr(a) for a in (self,) + args)
+            raise TypeError(
+                "register_hooks(): incompatible function arguments. The following argument types "
+                "are supported:\n    1. (self: torch._C._autograd.SavedTensor, arg0: "
+                "collections.abc.Callable, arg1: collections.abc.Callable) -> None\n\n"
+                f"Invoked with: {shown}")
+        node, i = self._node, self._i
+        saved = node._saved
+        if saved is _RELEASED:
+            raise RuntimeError(
+                "Calling register_hooks on a saved tensor after it has been freed. Saved "
+                "intermediate values of the graph are freed when you call .backward() or "
+                "autograd.grad(). Specify retain_graph=True if you need to backward through the "
+                "graph a second time or if you need to access saved variables after calling "
+                "backward.")
+        entry = None if saved is None else saved[i]
+        if entry is None:
+            raise RuntimeError("Calling register_hooks on a saved tensor with value None is "
+                               "forbidden")
+        if type(entry) is _Packed:
+            raise RuntimeError("Calling register_hooks on a saved tensor whose hooks have "
+                               "already been set. Hint: only one pair of hooks is allowed at a "
+                               "time.")
+        if type(entry) is SavedOutput:
+            tensor, is_output = _output_tensor(entry, node), True
+        else:
+            tensor, is_output = entry, False
+        if node._versions[i] is not None and tensor._vc[0] != node._versions[i]:
+            raise RuntimeError(_version_error(tensor._data, tensor._vc[0], node._versions[i],
+                                              node if is_output else tensor.grad_fn, is_output))
+        packed = _pack(node, tensor, is_output, 0 if is_output else _out_nr_of(tensor),
+                       (args[0], args[1]))
+        entries = list(saved)
+        entries[i] = packed
+        node._saved = tuple(entries)
+        versions = list(node._versions)
+        versions[i] = None          # like PyTorch, no version check once hooks own the value
+        node._versions = tuple(versions)
+
+
+def _out_nr_of(t) -> int:
+    return 0 if t._x is None else t._x.out_nr
+
+
 class _NodeExtra:
     """Rarely used per-node state (hooks, retained grads, metadata), kept off the hot path."""
 
@@ -148,18 +207,22 @@ class _NodeExtra:
 class Node:
     """Base class of every backward node (``retrograd.autograd.graph.Node``)."""
 
-    __slots__ = ("next_functions", "_seq", "_saved", "_saved_versions", "_shape", "_dtype", "_x",
+    __slots__ = ("next_functions", "_seq", "_saved", "_versions", "_shape", "_dtype", "_x",
                  "__weakref__")
 
     # Names of the saved slots as PyTorch exposes them: ("self", "other") -> _saved_self, ...
     saved_names: tuple = ()
+    # The non-tensor values PyTorch's node keeps, as it names them (``_saved_dim``,
+    # ``_saved_keepdim``, ``_saved_self_sym_sizes``): name -> the attribute of this node that
+    # holds the value, or a function of the node that computes it.
+    saved_attrs: dict = {}
     num_outputs = 1
 
     def __init__(self, next_functions, shape, dtype):
         self.next_functions = next_functions
         self._seq = next(_sequence)
         self._saved = None
-        self._saved_versions = None
+        self._versions = None
         self._shape = shape      # shape and NumPy dtype of the gradient this node receives
         self._dtype = dtype      # (None for nodes whose outputs differ: see ``_out_meta``)
         self._x = None
@@ -191,7 +254,7 @@ class Node:
             else:
                 versions.append(None)
         self._saved = items
-        self._saved_versions = versions
+        self._versions = versions
 
     def _save_packed(self, items) -> None:
         """``save`` while saved-tensor hooks are set: each tensor goes through the pack hook."""
@@ -209,12 +272,13 @@ class Node:
             else:
                 entries.append(t)
         self._saved = _PackedSaved(entries)
-        self._saved_versions = (None,) * len(entries)
+        self._versions = (None,) * len(entries)
 
     def _unpack_one(self, i: int, as_tensors: bool):
         """Saved entry ``i`` (for ``_saved_<name>``): only that entry's unpack hook runs."""
         saved = self._saved
-        if type(saved) is _PackedSaved:
+        if type(saved) is _PackedSaved or (saved is not _RELEASED and isinstance(saved, tuple)
+                                           and type(saved[i]) is _Packed):
             e = saved[i]
             return e.unpack(self, as_tensors) if type(e) is _Packed else e
         return self.unpack(as_tensors)[i]
@@ -228,9 +292,9 @@ class Node:
         if type(saved) is _PackedSaved:
             return tuple(e.unpack(self, as_tensors) if type(e) is _Packed else e for e in saved)
         out = []
-        for t, v in zip(saved, self._saved_versions):
-            if v is None:           # a constant (or None): passed through as is
-                out.append(t)
+        for t, v in zip(saved, self._versions):
+            if v is None:           # a constant (or None), or a tensor with its own hooks
+                out.append(t.unpack(self, as_tensors) if type(t) is _Packed else t)
                 continue
             if type(t) is SavedOutput:
                 if t.version[0] != v:
@@ -257,7 +321,13 @@ class Node:
                 self._extra().freed_nones = tuple(t is None for t in saved)
 
     def __getattr__(self, name: str):
-        # PyTorch exposes saved values as node._saved_<name>.
+        # PyTorch exposes saved values as node._saved_<name>, and the saved tensors themselves
+        # (on which hooks can be registered) as node._raw_saved_<name>.
+        if name.startswith("_raw_saved_"):
+            names = type(self).saved_names
+            key = name[len("_raw_saved_"):]
+            if key in names:
+                return SavedTensor(self, names.index(key))
         if name.startswith("_saved_"):
             names = type(self).saved_names
             key = name[len("_saved_"):]
@@ -273,7 +343,29 @@ class Node:
                     from .._tensor import Tensor  # a saved Python scalar reads as a 0-d tensor
                     value = Tensor._make(np.asarray(value))
                 return value
+            attr = type(self).saved_attrs.get(key)
+            if attr is not None:
+                return getattr(self, attr) if isinstance(attr, str) else attr(self)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __dir__(self):
+        cls = type(self)
+        extra = ["_saved_" + n for n in cls.saved_names] + ["_saved_" + n for n in cls.saved_attrs]
+        extra += ["_raw_saved_" + n for n in cls.saved_names]
+        return sorted(set(object.__dir__(self)) | set(extra))
+
+    def input_shape(self, i: int = 0):
+        """The shape of input ``i`` as its edge records it (the shape of the gradient that flows
+        into it): PyTorch's ``self_sym_sizes``. None when the input needs no gradient."""
+        node, nr = self.next_functions[i]
+        if node is None:
+            return None
+        var = getattr(node, "variable", None)
+        if var is not None:
+            return tuple(var._data.shape)
+        if node._shape is not None:
+            return tuple(node._shape)
+        return tuple(node._out_meta[nr][0])
 
     # -- the formula -----------------------------------------------------------------------
     def apply(self, ns, grads: list, as_tensors: bool) -> tuple:

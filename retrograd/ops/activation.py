@@ -19,7 +19,7 @@ from ..autograd.node import Node, SavedOutput
 from . import pointwise as P
 from ._registry import export
 from ._util import Tensor, make_node, needs_grad1, wrap
-from .elementwise import _const, _quiet, not_implemented_for
+from .elementwise import _quiet, not_implemented_for
 from .inplace import apply_inplace
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -86,8 +86,7 @@ class HardtanhBackward0(Node):
     """d hardtanh(x)/dx = 1 for min_val < x < max_val, else 0."""
     __slots__ = ("min_val", "max_val")
     saved_names = ("self",)
-    _saved_min_val = _const("min_val")
-    _saved_max_val = _const("max_val")
+    saved_attrs = {"min_val": "min_val", "max_val": "max_val"}
 
     def backward(self, ns, grad, x):
         return (ns.where((x <= self.min_val) | (x >= self.max_val), 0.0, grad),)
@@ -132,7 +131,7 @@ class LeakyReluBackward0(Node):
     """d leaky_relu(x)/dx = 1 for x > 0, negative_slope otherwise."""
     __slots__ = ("negative_slope",)
     saved_names = ("self",)
-    _saved_negative_slope = _const("negative_slope")
+    saved_attrs = {"negative_slope": "negative_slope"}
 
     def backward(self, ns, grad, x):
         return (ns.where(x > 0, grad, grad * self.negative_slope),)
@@ -203,32 +202,28 @@ class EluBackward0(_EluBase):
     """d elu(x)/dx = scale for x > 0, input_scale scale alpha exp(input_scale x) otherwise."""
     __slots__ = ()
     saved_names = ("self",)
-    _saved_alpha = _const("alpha")
-    _saved_scale = _const("scale")
-    _saved_input_scale = _const("input_scale")
+    saved_attrs = {"alpha": "alpha", "scale": "scale", "input_scale": "input_scale"}
 
 
 class EluBackward1(_EluResultBase):
     """In-place elu/selu: d/dx = scale for y > 0, input_scale (y + alpha scale) otherwise."""
     __slots__ = ()
     saved_names = ("result",)
-    _saved_alpha = _const("alpha")
-    _saved_scale = _const("scale")
-    _saved_input_scale = _const("input_scale")
+    saved_attrs = {"alpha": "alpha", "scale": "scale", "input_scale": "input_scale"}
 
 
 class CeluBackward0(_EluBase):
     """d celu(x)/dx = 1 for x > 0, exp(x / alpha) otherwise."""
     __slots__ = ()
     saved_names = ("self",)
-    _saved_alpha = _const("alpha")
+    saved_attrs = {"alpha": "alpha"}
 
 
 class CeluBackward1(_EluResultBase):
     """In-place celu: d/dx = 1 for y > 0, y / alpha + 1 otherwise."""
     __slots__ = ()
     saved_names = ("result",)
-    _saved_alpha = _const("alpha")
+    saved_attrs = {"alpha": "alpha"}
 
 
 def _elu(input, alpha, scale, input_scale, cls, name="elu"):
@@ -256,7 +251,7 @@ def elu(input, alpha=1.0, inplace=False):
 
 
 @export(torch=False, functional="elu_")
-def elu_(input, alpha=1.0):
+def elu_(input, alpha=1):   # torch._C._nn.elu_: Scalar alpha=1 (an int, as _saved_alpha shows)
     return elu(input, alpha, inplace=True)
 
 
@@ -312,7 +307,7 @@ class GeluBackward0(Node):
     x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
     __slots__ = ("approximate",)
     saved_names = ("self",)
-    _saved_approximate = _const("approximate")
+    saved_attrs = {"approximate": "approximate"}
 
     def backward(self, ns, grad, x):
         if self.approximate == "tanh":
@@ -392,8 +387,7 @@ class SoftplusBackward0(Node):
     """d softplus(x)/dx = sigmoid(beta x), 1 where beta x > threshold (the linear branch)."""
     __slots__ = ("beta", "threshold")
     saved_names = ("self",)
-    _saved_beta = _const("beta")
-    _saved_threshold = _const("threshold")
+    saved_attrs = {"beta": "beta", "threshold": "threshold"}
 
     def backward(self, ns, grad, x):
         z = x * self.beta
@@ -401,7 +395,7 @@ class SoftplusBackward0(Node):
 
 
 @export(torch=False, functional=True)
-def softplus(input, beta=1.0, threshold=20.0):
+def softplus(input, beta=1, threshold=20):   # PyTorch's Scalar defaults (ints)
     x0 = _floating(input, "softplus_cpu", "softplus")
     x = _opmath(x0)
     t = x.dtype.type

@@ -8,7 +8,7 @@ from ..autograd.node import Node, SavedOutput
 from ._registry import export
 from ._util import Tensor, make_node, needs_grad, needs_grad1, wrap
 from .activation import _floating, _result, _tensor
-from .elementwise import _const, not_implemented_for
+from .elementwise import not_implemented_for
 from .inplace import apply_inplace
 
 
@@ -17,7 +17,7 @@ class HardshrinkBackward0(Node):
     """d hardshrink(x)/dx = 0 for -lambd <= x <= lambd, else 1."""
     __slots__ = ("lambd",)
     saved_names = ("self",)
-    _saved_lambd = _const("lambd")
+    saved_attrs = {"lambd": "lambd"}
 
     def backward(self, ns, grad, x):
         l = self.lambd   # noqa: E741
@@ -57,7 +57,7 @@ class ThresholdBackward0(Node):
     """d threshold(x)/dx = 1 for x > threshold, else 0."""
     __slots__ = ("threshold",)
     saved_names = ("self",)
-    _saved_threshold = _const("threshold")
+    saved_attrs = {"threshold": "threshold"}
 
     def backward(self, ns, grad, x):
         return (ns.where(x <= self.threshold, 0.0, grad),)
@@ -146,9 +146,7 @@ class RreluWithNoiseBackward0(Node):
     PyTorch; in evaluation it is not read (PyTorch's is uninitialised memory, ours zeros)."""
     __slots__ = ("lower", "upper", "training")
     saved_names = ("noise", "self")
-    _saved_lower = _const("lower")
-    _saved_upper = _const("upper")
-    _saved_training = _const("training")
+    saved_attrs = {"lower": "lower", "upper": "upper", "training": "training"}
 
     def backward(self, ns, grad, noise, x):
         if self.training and self.upper - self.lower > 1e-6:

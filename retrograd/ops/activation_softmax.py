@@ -11,7 +11,7 @@ from . import pointwise as P
 from ._registry import export
 from ._util import make_node, needs_grad1, wrap, wrap_dim, wrap_dims
 from .activation import _result, _tensor
-from .elementwise import _const, _quiet, not_implemented_for
+from .elementwise import _quiet, not_implemented_for
 from .shape import to_dtype
 
 _MISSING = object()
@@ -21,12 +21,21 @@ def _missing_dim(fn: str) -> TypeError:
     return TypeError(f'{fn}() missing 1 required positional arguments: "dim"')
 
 
+def _unsigned(d) -> int:
+    """PyTorch keeps a dim as given and reads it back unsigned: -1 -> 2**64 - 1."""
+    return int(d) % 2 ** 64
+
+
+def _given_dim(node) -> int:
+    return _unsigned(node.dim)
+
+
 # -- softmax, log_softmax -----------------------------------------------------------------------
 class SoftmaxBackward0(Node):
     """d softmax/dx: y (g - sum(g y, dim)) with y the saved result."""
-    __slots__ = ("dim", "dims")
+    __slots__ = ("dim", "dims")      # dim: as given; dims: the wrapped dim the formula reads
     saved_names = ("result",)
-    _saved_dim = _const("dim")
+    saved_attrs = {"dim": _given_dim}
 
     def backward(self, ns, grad, y):
         gy = grad * y
@@ -37,7 +46,7 @@ class LogSoftmaxBackward0(Node):
     """d log_softmax/dx: g - exp(y) sum(g, dim) with y the saved result."""
     __slots__ = ("dim", "dims")
     saved_names = ("result",)
-    _saved_dim = _const("dim")
+    saved_attrs = {"dim": _given_dim}
 
     def backward(self, ns, grad, y):
         return (grad - ns.exp(y) * ns.sum_dims(grad, self.dims, True),)
@@ -64,7 +73,7 @@ def _softmax(input, dim, dtype, log: bool):
             out = z - np.log(s) if log else e / s
         out = np.asarray(out, dtype=x0.dtype)
     cls = LogSoftmaxBackward0 if log else SoftmaxBackward0
-    return _result(cls, input, out, False, dim=d, dims=dims)
+    return _result(cls, input, out, False, dim=dim, dims=dims)
 
 
 @export(method=True, special=True)
@@ -112,10 +121,9 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 # -- logsumexp ----------------------------------------------------------------------------------
 class LogsumexpBackward0(Node):
     """d log(sum(exp(x), dim))/dx = exp(x - result), the result broadcast back over dim."""
-    __slots__ = ("dim", "keepdim")
+    __slots__ = ("dim", "keepdim", "given_dim")   # dim: the wrapped dims the formula reads
     saved_names = ("self", "result")
-    _saved_dim = _const("dim")
-    _saved_keepdim = _const("keepdim")
+    saved_attrs = {"dim": lambda n: tuple(_unsigned(d) for d in n.given_dim), "keepdim": "keepdim"}
 
     def backward(self, ns, grad, x, result):
         if not self.keepdim and self.dim:
@@ -153,6 +161,7 @@ def logsumexp(input, dim=_MISSING, keepdim=False):
         return wrap(out)
     node = make_node(LogsumexpBackward0, (input,), out)
     node.dim, node.keepdim = dims, bool(keepdim)
+    node.given_dim = dim if isinstance(dim, (list, tuple)) else (dim,)
     res = wrap(out, node)
     node.save(input, SavedOutput(res))
     return res
@@ -164,8 +173,7 @@ class GluBackward0(Node):
     d/db = a sigmoid(b) (1 - sigmoid(b))."""
     __slots__ = ("dim", "given_dim")
     saved_names = ("self",)
-    # PyTorch keeps the dim as given and reads it back unsigned: -1 -> 2**64 - 1
-    _saved_dim = property(lambda self: self.given_dim % 2 ** 64)
+    saved_attrs = {"dim": lambda n: _unsigned(n.given_dim)}
 
     def backward(self, ns, grad, x):
         d = self.dim

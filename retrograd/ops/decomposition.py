@@ -333,7 +333,16 @@ class LinalgInvExBackward0(Node):
         return (-ns.matmul(it, ns.matmul(grad, it)),)
 
 
+def lapack_layout(x: np.ndarray) -> np.ndarray:
+    """``x`` laid out as PyTorch's LAPACK results are: each matrix column-major (strides
+    (..., 1, m)), so that stride() and the strides later ops save are PyTorch's."""
+    if x.ndim < 2:
+        return x
+    return np.swapaxes(np.ascontiguousarray(np.swapaxes(x, -1, -2)), -1, -2)
+
+
 def _inv_node(input, out):
+    out = lapack_layout(out)
     if not needs_grad(input):
         return wrap(out)
     node = make_node(LinalgInvExBackward0, (input,), out)
@@ -504,6 +513,7 @@ class LinalgSolveExBackward0(_LUSavingBackward):
     a vector B (…, n) is a column."""
     __slots__ = ("left", "vector")
     saved_names = ("A", "LU", "pivots", "result")
+    saved_attrs = {"left": "left"}
 
     def backward(self, ns, grad, a, lu, pivots, x):
         if self.vector:
@@ -571,6 +581,9 @@ def solve(A, B, *, left=True, out=None):
     x = _np_solve(a, bm, left)
     if vector:
         x = x[..., 0]
+    # PyTorch's layouts: column-major (a batch of vectors too, its last two dims taken as a
+    # matrix); a right solve is the transpose of a column-major result
+    x = lapack_layout(x) if left else np.ascontiguousarray(x)
     if not needs_grad(A, B):
         return wrap(x)
     node = make_node(LinalgSolveExBackward0, (A, B), x)

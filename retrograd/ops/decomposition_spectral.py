@@ -13,8 +13,8 @@ from ..autograd.node import Node, SavedOutput
 from ._registry import export
 from ._util import make_node, needs_grad, wrap
 from .decomposition import (_LinAlgError, _MultiOutputBackward, batch_prefix, check_floating,
-                            check_kernel, check_ndim, check_square, diag_embed, eye_like, mT,
-                            multi_output, ns_data, return_type, tname, tril)
+                            check_kernel, check_ndim, check_square, diag_embed, eye_like,
+                            lapack_layout, mT, multi_output, ns_data, return_type, tname, tril)
 
 
 # ------------------------------------------------------------------ QR
@@ -41,6 +41,7 @@ class LinalgQrBackward0(_MultiOutputBackward):
     with gQ + A_2 gY^T."""
     __slots__ = ("mode",)
     saved_names = ("Q", "R")
+    saved_attrs = {"mode": "mode"}
 
     def backward(self, ns, grads, q, r):
         if self.mode == "r":
@@ -84,7 +85,8 @@ def qr(A, mode="reduced", *, out=None):
         q = np.zeros((0,), a.dtype)
     else:
         q, r = np.linalg.qr(a, mode=mode)
-    outs = (q.astype(a.dtype, copy=False), r.astype(a.dtype, copy=False))
+    outs = (lapack_layout(q.astype(a.dtype, copy=False)),
+            lapack_layout(r.astype(a.dtype, copy=False)))
     return _qr_t(multi_output(LinalgQrBackward0, (A,), outs, (True, True),
                               (("out", 0), ("out", 1)), mode=mode))
 
@@ -137,7 +139,7 @@ def _eigh(A, uplo):
     check_square(a, "linalg.eigh")
     check_kernel(a, "linalg_eigh_cpu")
     lam, v = np.linalg.eigh(a, UPLO=uplo.upper())
-    return multi_output(LinalgEighBackward0, (A,), (lam, v), (True, True),
+    return multi_output(LinalgEighBackward0, (A,), (lam, lapack_layout(v)), (True, True),
                         (("out", 0), ("out", 1)))
 
 
@@ -166,6 +168,8 @@ class LinalgSvdBackward0(_MultiOutputBackward):
     U S^{-1} gVh (I - Vh^T Vh) when m < n. full_matrices: only the first k columns count."""
     __slots__ = ("full_matrices",)
     saved_names = ("S", "U", "Vh")   # PyTorch's order
+    saved_attrs = {"full_matrices": "full_matrices",
+                   "S_sym_argsize_minus_1": lambda n: n._out_meta[1][0][-1]}
 
     def backward(self, ns, grads, s, u, vh):
         gu, gs, gvh = grads
@@ -271,7 +275,8 @@ def _svd_error(a: np.ndarray) -> _LinAlgError:
 def _svd(A, full_matrices):
     a = A._data
     _svd_checks(a)
-    outs = _np_svd(a, full_matrices)
+    u, s, vh = _np_svd(a, full_matrices)
+    outs = (lapack_layout(u), s, lapack_layout(vh))
     return multi_output(LinalgSvdBackward0, (A,), outs, (True, True, True),
                         (("out", 1), ("out", 0), ("out", 2)), full_matrices=full_matrices)
 
@@ -479,6 +484,10 @@ def lstsq(A, B, rcond=None, *, driver=None):
         residuals = (((np.matmul(ab, x) - bb) ** 2).sum(-2)).astype(a.dtype)
     rank_out = np.zeros((0,), np.int64) if driver == "gels" else rank
     sv = s if driver in ("gelsd", "gelss") else empty
+    # PyTorch's solution is the top of LAPACK's column-major (max(m, n), k) right-hand side
+    buf = lapack_layout(np.zeros(bs + (max(m, n), x.shape[-1]), a.dtype))
+    buf[..., :n, :] = x
+    x = buf[..., :n, :]
     sol = x[..., 0] if vector else x
     sol_t, res_t = multi_output(LinalgLstsqBackward0, (A, B), (sol, residuals), (True, True),
                                 (B, A, ("out", 0)), vector=vector)

@@ -10,7 +10,8 @@ from ..autograd.node import Node, SavedOutput
 from ._registry import export
 from ._util import make_node, needs_grad, wrap
 from .decomposition import (_LinAlgError, _MultiOutputBackward, check_floating, check_kernel,
-                            check_ndim, check_square, cholesky_unblocked, mT, multi_output,
+                            check_ndim, check_square, cholesky_unblocked, lapack_layout, mT,
+                            multi_output,
                             np_cholesky, np_solve_triangular, ns_data, return_type, tname, tril,
                             triu)
 
@@ -21,6 +22,7 @@ class LinalgSolveTriangularBackward0(Node):
     when unitriangular); left=False: XA = B, gB = g A^{-T}, gA = -X^T gB."""
     __slots__ = ("upper", "left", "unitriangular")
     saved_names = ("self", "result")
+    saved_attrs = {"left": "left", "unitriangular": "unitriangular", "upper": "upper"}
 
     def backward(self, ns, grad, a, x):
         gb = ns.solve_triangular(mT(ns, a), grad, not self.upper, self.left, self.unitriangular)
@@ -51,7 +53,7 @@ def solve_triangular(A, B, *, upper=None, left=True, unitriangular=False, out=No
     rt = D.result_type(A, B).np
     check_kernel(np.empty(0, rt), "triangular_solve_cpu")
     a, b = a.astype(rt, copy=False), b.astype(rt, copy=False)
-    x = np_solve_triangular(a, b, upper, left, unitriangular)
+    x = lapack_layout(np_solve_triangular(a, b, upper, left, unitriangular))
     if not needs_grad(A, B):
         return wrap(x)
     node = make_node(LinalgSolveTriangularBackward0, (A, B), x)
@@ -66,6 +68,7 @@ class TriangularSolveBackward0(_MultiOutputBackward):
     on A's triangle, plus the gradient of cloned_coefficient (a copy of A) unprojected."""
     __slots__ = ("upper", "transpose", "unitriangular")
     saved_names = ("A", "self", "solution")   # PyTorch's order
+    saved_attrs = {"transpose": "transpose", "unitriangular": "unitriangular", "upper": "upper"}
 
     def backward(self, ns, grads, a, b, x):
         gx, gm = grads
@@ -119,7 +122,7 @@ def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False,
     t = np.swapaxes(ab, -1, -2) if transpose else ab
     x = np_solve_triangular(t, np.broadcast_to(b, bs + b.shape[-2:]), upper != transpose, True,
                             unitriangular)
-    outs = (x, ab.copy())
+    outs = (lapack_layout(x), np.swapaxes(np.swapaxes(ab, -1, -2).copy(), -1, -2))
     res = multi_output(TriangularSolveBackward0, (input, A), outs, (True, True),
                        (A, input, ("out", 0)), upper=upper, transpose=transpose,
                        unitriangular=unitriangular)
@@ -131,6 +134,7 @@ class _CholeskyBackward(Node):
     """A = LL^T: gA = L^{-T} Φ(L^T gL) L^{-1}, symmetrised, Φ(X) = tril(X) with its diagonal
     halved (upper: A = U^T U with L = U^T)."""
     __slots__ = ("upper",)
+    saved_attrs = {"upper": "upper"}
 
     def backward(self, ns, grad, low):
         if self.upper:
@@ -159,7 +163,7 @@ def _cholesky(A, upper, fn, cls):
         check_kernel(a, "cholesky_cpu")
     check_floating(a, fn, low=False)
     check_kernel(a, "cholesky_cpu")
-    out = np_cholesky(a, upper, fn)
+    out = lapack_layout(np_cholesky(a, upper, fn))
     if not needs_grad(A):
         return wrap(out)
     node = make_node(cls, (A,), out)
@@ -194,7 +198,7 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
             codes.append(k)
         info = np.array(codes, np.int32).reshape(a.shape[:-2])
         res = np.stack(pieces).reshape(a.shape) if pieces else np.zeros(a.shape, a.dtype)
-        low = wrap(np.swapaxes(res, -1, -2).copy() if upper else res)
+        low = wrap(lapack_layout(np.swapaxes(res, -1, -2) if upper else res))
     return _chol_ex_t((low, wrap(info)))
 
 
@@ -220,6 +224,7 @@ class CholeskySolveBackward0(Node):
     """X = (LL^T)^{-1} B: gB = (LL^T)^{-1} g; with C = gB X^T + X gB^T, gL = -C L
     (upper: A = U^T U, gU = -U C)."""
     __slots__ = ("upper",)
+    saved_attrs = {"upper": "upper"}
     saved_names = ("input2", "self", "result")   # PyTorch's order
 
     def backward(self, ns, grad, low, b, x):
@@ -260,7 +265,7 @@ def cholesky_solve(input, input2, upper=False, *, out=None):
                            f"{tname(b)} and A of type {tname(low)} instead.")
     check_kernel(low, "cholesky_solve_cpu")
     from . import numpy_ns
-    x = _chol_solve(numpy_ns, b, low, upper)
+    x = lapack_layout(_chol_solve(numpy_ns, b, low, upper))
     if not needs_grad(input, input2):
         return wrap(x)
     node = make_node(CholeskySolveBackward0, (input, input2), x)

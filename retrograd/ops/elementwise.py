@@ -28,11 +28,6 @@ def _quiet():
     return np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore")
 
 
-def _const(name: str):
-    """``grad_fn._saved_<name>`` for a Python constant kept in a slot (PyTorch returns it as is)."""
-    return property(lambda self: getattr(self, name))
-
-
 _DTYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
@@ -213,9 +208,8 @@ class RoundBackward0(_ZeroGrad):
 
 
 class RoundBackward1(_ZeroGrad):
-    """d round(x, decimals)/dx = 0 (almost everywhere)."""
-    __slots__ = ("decimals",)
-    _saved_decimals = _const("decimals")
+    """d round(x, decimals)/dx = 0 (almost everywhere). PyTorch's node keeps no saved values."""
+    __slots__ = ()
 
 
 def _rounding(cls, input, fn):
@@ -265,9 +259,7 @@ def round(input, *, decimals=_NO_DECIMALS):  # noqa: A001 - torch's name
     out = np.asarray(out, dtype=x.dtype)
     if not needs_grad1(input):
         return wrap(out)
-    node = make_node(RoundBackward1, (input,), out)
-    node.decimals = d
-    return wrap(out, node)
+    return wrap(out, make_node(RoundBackward1, (input,), out))
 
 
 class FracBackward0(Node):

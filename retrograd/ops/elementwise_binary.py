@@ -11,7 +11,7 @@ from .. import _dtype as D
 from ..autograd.node import Node, SavedOutput
 from ._registry import export
 from ._util import Tensor, binary_arrays, float_array, make_node, needs_grad, wrap
-from .elementwise import _check_tensor, _const, _quiet, not_implemented_for
+from .elementwise import _check_tensor, _quiet, not_implemented_for
 from .pointwise import _unary
 from .pointwise import pow as _pow
 from .shape import to_dtype as _to_dtype
@@ -124,7 +124,7 @@ class _XlogScalarSelfBackward(Node):
     """c log(y) for a number c: d/dy = c / y (c / (1 + y) for xlog1py)."""
     __slots__ = ("self_",)
     saved_names = ("other",)
-    _saved_self = _const("self_")
+    saved_attrs = {"self": "self_"}
     log1p = False
 
     def backward(self, ns, grad, y):
@@ -136,7 +136,7 @@ class _XlogScalarOtherBackward(Node):
     """x log(c) for a number c: d/dx = log(c) (log1p(c) for xlog1py), 0 where x == 0."""
     __slots__ = ("other",)
     saved_names = ("self",)
-    _saved_other = _const("other")
+    saved_attrs = {"other": "other"}
     log1p = False
 
     def backward(self, ns, grad, x):
@@ -317,7 +317,7 @@ def copysign(input, other):
     else:
         node = make_node(CopysignBackward1, (input,), out)
     res = wrap(out, node)
-    node.save(input if node.needs(0) else None, SavedOutput(res) if node.needs(0) else None)
+    node.save(input if node.needs(0) else None, SavedOutput(res))   # result: always, like PyTorch
     return res
 
 
@@ -331,7 +331,7 @@ _LOWER_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
 class LerpBackward0(Node):
     """lerp(x, e, w) = x + w (e - x) for a number w: d/dx = 1 - w, d/de = w."""
     __slots__ = ("weight",)
-    _saved_weight = _const("weight")
+    saved_attrs = {"weight": "weight"}
 
     def backward(self, ns, grad):
         w = self.weight
@@ -419,7 +419,7 @@ class AddcmulBackward0(Node):
     """x + v t1 t2: d/dx = 1, d/dt1 = v t2, d/dt2 = v t1."""
     __slots__ = ("value",)
     saved_names = ("tensor1", "tensor2")
-    _saved_value = _const("value")
+    saved_attrs = {"value": "value"}
 
     def backward(self, ns, grad, t1, t2):
         v = self.value
@@ -446,7 +446,7 @@ class AddcdivBackward0(Node):
     """x + v t1 / t2: d/dx = 1, d/dt1 = v / t2, d/dt2 = -v t1 / t2^2."""
     __slots__ = ("value",)
     saved_names = ("tensor1", "tensor2")
-    _saved_value = _const("value")
+    saved_attrs = {"value": "value"}
 
     def backward(self, ns, grad, t1, t2):
         v = self.value

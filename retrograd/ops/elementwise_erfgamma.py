@@ -11,7 +11,7 @@ from ..autograd.node import Node, SavedOutput
 from . import elementwise_special as S
 from ._registry import export
 from ._util import float_array, make_node, needs_grad1, wrap
-from .elementwise import _check_tensor, _const, _float_out, _quiet
+from .elementwise import _check_tensor, _float_out, _quiet
 from .pointwise import _unary, _unary_saving_result
 
 _SQRT_PI = math.sqrt(math.pi)
@@ -181,7 +181,7 @@ class PolygammaBackward0(Node):
     """d polygamma(n, x)/dx = polygamma(n + 1, x)."""
     __slots__ = ("n",)
     saved_names = ("self",)
-    _saved_n = _const("n")
+    saved_attrs = {"n": "n"}
 
     def backward(self, ns, grad, x):
         return (grad * ns.polygamma(self.n + 1, x),)
@@ -237,7 +237,7 @@ class MvlgammaBackward0(Node):
     """d mvlgamma(x, p)/dx = sum_{j<p} digamma(x - j/2)."""
     __slots__ = ("p",)
     saved_names = ("self",)
-    _saved_p = _const("p")
+    saved_attrs = {"p": "p"}
 
     def backward(self, ns, grad, x):
         s = ns.digamma(x)
@@ -270,7 +270,7 @@ class LogitBackward0(Node):
     """d logit(x)/dx = 1 / (x (1 - x)); with eps, 0 outside [eps, 1 - eps]; NaN outside [0, 1]."""
     __slots__ = ("eps",)
     saved_names = ("self",)
-    _saved_eps = _const("eps")
+    saved_attrs = {"eps": "eps"}
 
     def backward(self, ns, grad, x):
         with _quiet():

@@ -9,13 +9,14 @@ from .. import _grad_mode
 from ..autograd.node import Node
 from ._registry import export
 from ._util import Tensor, make_node, needs_grad, needs_grad1, wrap, wrap_view
+from .shape import UnsqueezeBackward0, u64
 
 
 def _convert_key(key):
     """A NumPy index from a PyTorch one; also returns whether it is basic (a view)."""
     if not isinstance(key, tuple):
         key = (key,)
-    out, basic, names = [], True, []
+    out, basic = [], True
     for k in key:
         if isinstance(k, Tensor):
             a = k._data
@@ -23,7 +24,6 @@ def _convert_key(key):
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             if a.ndim == 0 and a.dtype.kind in "iu":
                 out.append(int(a))
-                names.append("SelectBackward0")
                 continue
             out.append(a if a.dtype.kind == "b" else a.astype(np.intp, copy=False))
             basic = False
@@ -38,7 +38,6 @@ def _convert_key(key):
             basic = False
         elif isinstance(k, (int, np.integer)):
             out.append(int(k))
-            names.append("SelectBackward0")
         elif isinstance(k, slice):
             for v in (k.start, k.stop, k.step):
                 if v is not None and not isinstance(v, (int, np.integer, Tensor)):
@@ -48,10 +47,8 @@ def _convert_key(key):
                 raise ValueError("step must be greater than zero")
             s = slice(*(None if v is None else int(v) for v in (k.start, k.stop, k.step)))
             out.append(s)
-            names.append("SliceBackward0")
         elif k is None:
             out.append(None)
-            names.append("UnsqueezeBackward0")
         elif k is Ellipsis:
             out.append(Ellipsis)
         else:
@@ -59,13 +56,112 @@ def _convert_key(key):
                              "Variables are valid indices (got " + type(k).__name__ + ")")
     if basic and Ellipsis not in out:
         out.append(Ellipsis)  # keeps a 0-d result an array view rather than a NumPy scalar
-    name = "IndexBackward0" if not basic else (names[-1] if names else "AliasBackward0")
-    return tuple(out), basic, name
+    return tuple(out), basic
 
 
 def _index_error(e: IndexError, shape) -> IndexError:
     msg = str(e).replace("axis", "dimension")
     return IndexError(msg)
+
+
+_INT64_MAX = 9223372036854775807
+
+
+def _plan(idx, shape):
+    """How PyTorch applies a key: first its ints, slices and None as views, one at a time, each on
+    the result of the previous one (``steps``: ("select", dim, index), ("slice", dim, start, end,
+    step) or ("unsqueeze", dim), with the values PyTorch's nodes save), then its index tensors
+    to that view (``rest``: the key for it, ``src``: where each entry of ``rest`` comes from in
+    ``idx``, -1 for a whole dim, -2 for a bool scalar, which becomes an unsqueeze and the
+    positions it selects). In a tuple key, a slice that takes a whole dim is no view at all."""
+    spec = 0
+    for k in idx:
+        t = type(k)
+        if t is int or t is slice:
+            spec += 1
+        elif t is np.ndarray:
+            spec += k.ndim if k.dtype.kind == "b" else 1
+    steps, rest, src = [], [], []
+    dim = od = 0  # dim of the view, dim of x
+    for i, k in enumerate(idx):
+        t = type(k)
+        if t is int:
+            steps.append(("select", dim, k))
+            od += 1
+        elif t is slice:
+            start = 0 if k.start is None else k.start
+            end = _INT64_MAX if k.stop is None else k.stop
+            step = 1 if k.step is None else k.step
+            if start != 0 or step != 1 or end < shape[od]:
+                steps.append(("slice", dim, start, end, step))
+            rest.append(slice(None))
+            src.append(-1)
+            dim += 1
+            od += 1
+        elif k is None:
+            steps.append(("unsqueeze", dim))
+            rest.append(slice(None))
+            src.append(-1)
+            dim += 1
+        elif k is Ellipsis:
+            m = len(shape) - spec
+            rest.append(Ellipsis)
+            src.append(-1)
+            dim += m
+            od += m
+        elif t is bool or k.ndim == 0 and k.dtype.kind == "b":
+            steps.append(("unsqueeze", dim))
+            rest.append(np.zeros(1 if k else 0, np.intp))
+            src.append(-2)
+            dim += 1
+        else:
+            rest.append(k)
+            src.append(i)
+            m = k.ndim if k.dtype.kind == "b" else 1
+            dim += m
+            od += m
+    return steps, rest, src
+
+
+def _basic_plan(idx, shape, single: bool = False) -> list:
+    """``_plan``'s steps for a key of ints, slices, None and Ellipsis (the hot path of x[key]).
+    ``single``: the key is one slice (not a tuple), recorded even when it takes everything."""
+    steps = []
+    dim = od = 0
+    last = len(idx) - 1
+    for i, k in enumerate(idx):
+        t = type(k)
+        if t is int:
+            steps.append(("select", dim, k))
+            od += 1
+        elif t is slice:
+            start, end, step = k.start, k.stop, k.step
+            if single or (start is not None and start != 0) or (step is not None and step != 1) \
+                    or (end is not None and end < shape[od]):
+                steps.append(("slice", dim, 0 if start is None else start,
+                              _INT64_MAX if end is None else end, 1 if step is None else step))
+            dim += 1
+            od += 1
+        elif k is None:
+            steps.append(("unsqueeze", dim))
+            dim += 1
+        elif i != last:  # Ellipsis
+            m = len(shape) - sum(1 for q in idx if q is not None and q is not Ellipsis)
+            dim += m
+            od += m
+    return steps
+
+
+def _step(node) -> tuple:
+    """The view op of a select / slice node made by indexing (its key is PyTorch's single step,
+    possibly after whole-dim slices)."""
+    steps = _basic_plan(node.index, node.shape)
+    return steps[0] if steps else _basic_plan(node.index, node.shape, True)[0]
+
+
+def _slice_args(node) -> tuple:
+    raw = getattr(node, "raw", None)
+    return raw if raw is not None else _step(node)[1:]
 
 
 class _IndexBackward(Node):
@@ -77,42 +173,68 @@ class _IndexBackward(Node):
 
 
 class IndexBackward0(_IndexBackward):
-    """x[key] with tensors in the key. Saves the index tensors (PyTorch's ``indices``), in key
-    order; ``index`` is the NumPy key with those positions (``pos``) left to fill from them at
-    backward. For a key mixing ints and tensors (``flat``) the gradient is accumulated at the
-    flat positions of the selected elements and reshaped to x's shape."""
-    __slots__ = ("pos", "flat", "sizes")
+    """x[key] with tensors in the key (after the key's ints, slices and None, applied as views
+    first). Saves the index tensors (PyTorch's ``indices``), in key order; ``index`` is the
+    NumPy key with those positions (``pos``) left to fill from them at backward."""
+    __slots__ = ("pos",)
+    saved_attrs = {"indices": lambda n: _saved_indices(n, n.index, n.pos, len(n.shape)),
+                   "self_sym_sizes": "shape"}
 
     def backward(self, ns, grad, *indices):
-        key = _fill(self.index, self.pos, indices)
-        if self.flat:
-            n = int(np.prod(self.shape, dtype=np.int64))
-            flat = flat_positions(self.shape, _np_key(key))
-            return (ns.reshape(ns.index_acc((n,), (flat,), grad), self.shape),)
-        return (ns.index_acc(self.shape, key, grad),)
-
-    def __getattr__(self, name: str):
-        if name == "_saved_indices":
-            return _saved_indices(self, self.index, self.pos, len(self.shape))
-        if name == "_saved_self_sym_sizes":
-            return self.sizes
-        return Node.__getattr__(self, name)
+        return (ns.index_acc(self.shape, _fill(self.index, self.pos, indices), grad),)
 
 
 class SelectBackward0(_IndexBackward):
     __slots__ = ()
+    saved_attrs = {"dim": lambda n: _step(n)[1], "index": lambda n: u64(_step(n)[2]),
+                   "self_sym_sizes": "shape"}
 
 
 class SliceBackward0(_IndexBackward):
-    __slots__ = ()
+    """``raw``: (dim, start, end, step) as an op other than indexing gave them (narrow,
+    tensor_split); unset for indexing, whose key gives them."""
+    __slots__ = ("raw",)
+    saved_attrs = {"dim": lambda n: u64(_slice_args(n)[0]),
+                   "start": lambda n: u64(_slice_args(n)[1]),
+                   "end": lambda n: u64(_slice_args(n)[2]),
+                   "step": lambda n: u64(_slice_args(n)[3]), "self_sym_sizes": "shape"}
 
 
 class AliasBackward0(_IndexBackward):
     __slots__ = ()
 
 
-_CLASSES = {"IndexBackward0": IndexBackward0, "SelectBackward0": SelectBackward0,
-            "SliceBackward0": SliceBackward0, "AliasBackward0": AliasBackward0}
+_STEP_CLASSES = {"select": SelectBackward0, "slice": SliceBackward0}
+
+
+def _view_step(t: Tensor, step) -> Tensor:
+    """One of PyTorch's view ops of a key (see ``_plan``) applied to ``t``, which requires grad."""
+    x = t._data
+    kind, dim = step[0], step[1]
+    if kind == "unsqueeze":
+        out = np.expand_dims(x, dim)
+        node = make_node(UnsqueezeBackward0, (t,), out)
+        node.shape, node.dim = x.shape, dim
+        return wrap_view(out, node, t)
+    index = (slice(None),) * dim + ((step[2] if kind == "select" else slice(*step[2:])), Ellipsis)
+    out = x[index]
+    node = make_node(_STEP_CLASSES[kind], (t,), out)
+    node.shape, node.index = x.shape, index
+    return wrap_view(out, node, t)
+
+
+def slice_view(input: Tensor, dim: int, start: int, end: int, step: int = 1) -> Tensor:
+    """aten::slice: always one SliceBackward0 (even for the whole dim), saving ``dim``, ``start``
+    and ``end`` as given (PyTorch's narrow, tensor_split, circular padding)."""
+    x = input._data
+    d = dim % x.ndim
+    index = (slice(None),) * d + (slice(start, end, step), Ellipsis)
+    out = x[index]
+    if not needs_grad1(input):
+        return wrap_view(out, None, input)
+    node = make_node(SliceBackward0, (input,), out)
+    node.shape, node.index, node.raw = x.shape, index, (dim, start, end, step)
+    return wrap_view(out, node, input)
 
 
 def _has_view_ops(idx) -> bool:
@@ -191,6 +313,24 @@ def _index_saves(key, idx, setitem: bool = False) -> tuple:
     return tuple(ts), tuple(pos), tuple(template)
 
 
+def _rest_saves(key, rest, src) -> tuple:
+    """(tensors, pos, template) for the tensor part ``rest`` of a key (see ``_plan``): the index
+    tensors PyTorch saves (the user's tensors themselves, a list as an int64 tensor, a bool
+    scalar as the positions it selects), where they go in ``rest``, and ``rest`` without them."""
+    kt = key if isinstance(key, tuple) else (key,)
+    ts, pos = [], []
+    template = list(rest)
+    for j, (k, i) in enumerate(zip(rest, src)):
+        if i == -1:
+            continue
+        orig = kt[i] if i >= 0 else None
+        ts.append(orig if isinstance(orig, Tensor) else wrap(k.astype(np.int64, copy=False)
+                                                             if k.dtype.kind in "iu" else k))
+        pos.append(j)
+        template[j] = None
+    return tuple(ts), tuple(pos), tuple(template)
+
+
 def _fill(template, pos, values) -> tuple:
     """The key of ``template`` with the saved index ``values`` put back at ``pos``."""
     if not pos:
@@ -205,42 +345,6 @@ def _fill(template, pos, values) -> tuple:
 def _np_key(key) -> tuple:
     """A key with its Tensors as their arrays (index positions are bookkeeping, not math)."""
     return tuple(k._data if isinstance(k, Tensor) else k for k in key)
-
-
-def _view_sizes(shape, idx) -> tuple:
-    """The sizes of the tensor PyTorch indexes with the key's tensors: x after the key's ints,
-    slices and None (a bool scalar adds a dim of 1, like None)."""
-    consumed = 0
-    for k in idx:
-        if isinstance(k, np.ndarray):
-            consumed += k.ndim if k.dtype.kind == "b" else 1
-        elif isinstance(k, slice) or (isinstance(k, int) and not isinstance(k, bool)):
-            consumed += 1
-    out, d = [], 0
-    for k in idx:
-        if k is Ellipsis:
-            n = len(shape) - consumed
-            out.extend(shape[d:d + n])
-            d += n
-        elif k is None or isinstance(k, bool):
-            out.append(1)
-        elif isinstance(k, slice):
-            out.append(len(range(*k.indices(shape[d]))))
-            d += 1
-        elif isinstance(k, int):
-            d += 1
-        elif isinstance(k, np.ndarray):
-            if k.dtype.kind == "b":
-                if k.ndim == 0:
-                    out.append(1)
-                else:
-                    out.extend(shape[d:d + k.ndim])
-                    d += k.ndim
-            else:
-                out.append(shape[d])
-                d += 1
-    out.extend(shape[d:])
-    return tuple(out)
 
 
 def _saved_indices(node, template, pos, ndim: int) -> tuple:
@@ -290,7 +394,7 @@ def flat_positions(shape, idx) -> np.ndarray:
 
 
 def getitem(input, key):
-    idx, basic, name = _convert_key(key)
+    idx, basic = _convert_key(key)
     x = input._data
     if x.ndim == 0 and any(isinstance(k, int) and not isinstance(k, bool) for k in idx):
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
@@ -306,18 +410,45 @@ def getitem(input, key):
         raise _index_error(e, x.shape) from None
     if not needs_grad1(input):
         return wrap_view(out, None, input) if basic else wrap(out)
-    if name == "UnsqueezeBackward0":
-        from .shape import UnsqueezeBackward0
-        cls = UnsqueezeBackward0
-    else:
-        cls = _CLASSES[name]
-    node = make_node(cls, (input,), np.asarray(out))
-    node.shape = x.shape
     if basic:
-        node.index = idx
+        # PyTorch's graph: one view op per int, slice and None of the key (a lone one of a
+        # non-tuple key has its own node class and needs no plan), an alias for none at all.
+        if type(key) is not tuple and len(idx) == 2:
+            k = idx[0]
+            cls = SelectBackward0 if type(k) is int else SliceBackward0 if type(k) is slice \
+                else None
+            steps = None
+        else:
+            steps = _basic_plan(idx, x.shape)
+            if len(steps) > 1:
+                t = input
+                for st in steps:
+                    t = _view_step(t, st)
+                return t
+            cls = AliasBackward0 if not steps else _STEP_CLASSES.get(steps[0][0])
+        if cls is None:  # a single unsqueeze
+            node = make_node(UnsqueezeBackward0, (input,), out)
+            node.shape, node.dim = x.shape, steps[0][1] if steps else 0
+            return wrap_view(out, node, input)
+        node = make_node(cls, (input,), out)
+        node.shape, node.index = x.shape, idx
         return wrap_view(out, node, input)
+    if _has_view_ops(idx):  # the key's ints, slices and None first, as views
+        steps, rest, src = _plan(idx, x.shape)
+        t = input
+        for st in steps:
+            t = _view_step(t, st)
+        rest = tuple(rest)
+        xb = t._data
+        out = xb[rest]
+        node = make_node(IndexBackward0, (t,), out)
+        node.shape = xb.shape
+        ts, node.pos, node.index = _rest_saves(key, rest, src)
+        node.save(*ts)
+        return wrap(out, node)
+    node = make_node(IndexBackward0, (input,), out)
+    node.shape = x.shape
     ts, node.pos, node.index = _index_saves(key, idx)
-    node.flat, node.sizes = flat, _view_sizes(x.shape, idx)
     node.save(*ts)
     return wrap(out, node)
 
@@ -327,16 +458,11 @@ class IndexPutImplBackward0(Node):
     The key's index tensors are saved (PyTorch's ``indices``), ``index`` is the key without
     them (see IndexBackward0)."""
     __slots__ = ("shape", "index", "pos")
+    saved_attrs = {"accumulate": lambda n: True,
+                   "indices": lambda n: _saved_indices(n, n.index, n.pos, len(n.shape))}
 
     def backward(self, ns, grad, *indices):
         return (grad[_fill(self.index, self.pos, indices)],)
-
-    def __getattr__(self, name: str):
-        if name == "_saved_indices":
-            return _saved_indices(self, self.index, self.pos, len(self.shape))
-        if name == "_saved_accumulate":
-            return True
-        return Node.__getattr__(self, name)
 
 
 def index_acc(shape, index, values: Tensor) -> Tensor:
@@ -409,16 +535,11 @@ class CopySlices(Node):
 class IndexPutBackward0(CopySlices):
     """x[index_tensors] = v, index_put(x, indices, v, accumulate) (PyTorch records index_put_)."""
     __slots__ = ()
+    saved_attrs = {"accumulate": "accumulate",
+                   "indices": lambda n: _saved_indices(n, n.index, n.pos, len(n._shape))}
 
     def name(self) -> str:
         return "IndexPutBackward0"
-
-    def __getattr__(self, name: str):
-        if name == "_saved_indices":
-            return _saved_indices(self, self.index, self.pos, len(self._shape))
-        if name == "_saved_accumulate":
-            return self.accumulate
-        return Node.__getattr__(self, name)
 
 
 def _scalar_name(a: np.ndarray) -> str:
@@ -474,7 +595,12 @@ def setitem(input, key, value) -> None:
     from .inplace import bump_version, check_inplace, finish_inplace
     if key is False:  # PyTorch does nothing at all (no check, no version bump)
         return
-    idx, basic, _ = _convert_key(key)
+    idx, basic = _convert_key(key)
+    if basic and _grad_mode.is_grad_enabled() and (
+            input._requires_grad or isinstance(value, Tensor) and value._requires_grad) and \
+            (isinstance(value, Tensor) or type(value) in (int, float, bool)) and \
+            _whole(idx, input._data.shape):
+        return _setitem_whole(input, idx, value)
     if _grad_mode.is_grad_enabled() and input._requires_grad and input.grad_fn is None:
         # x[k] = v writes through a view of x: PyTorch reports the view variant.
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
@@ -487,12 +613,93 @@ def setitem(input, key, value) -> None:
     # recorded as CopySlices; a key of tensors (and full slices) only is index_put_.
     cls = IndexPutBackward0 if not basic and not _has_view_ops(idx) else CopySlices
     if not (needs_grad(input, value) if isinstance(value, Tensor) else needs_grad1(input)):
+        if isinstance(value, Tensor) and value._data.ndim:
+            _setitem_value(input._data, idx, not _has_tensor_index(idx), value, False)
         _put(input, idx, basic, value, False, cls, flat)
         bump_version(input)  # also refreshes the grad_fn of views of input
         return
+    if isinstance(value, Tensor):
+        value = _setitem_value(input._data, idx, not _has_tensor_index(idx), value,
+                               needs_grad1(value))
     old = Tensor._make(input._data.copy(), input.grad_fn, input._requires_grad)
     old._x = input._x
     finish_inplace(input, _put(old, idx, basic, value, False, cls, flat, key))
+
+
+def _whole(idx, shape) -> bool:
+    """Whether a key of slices and Ellipsis takes all of x: PyTorch then writes into x itself
+    (copy_ / fill_), not into a view of it."""
+    n = 0
+    for k in idx:
+        if type(k) is slice:
+            if n >= len(shape) or k.start not in (None, 0) or k.step not in (None, 1) or \
+                    (k.stop is not None and k.stop < shape[n]):
+                return False
+            n += 1
+        elif k is not Ellipsis:
+            return False
+    return True
+
+
+def _setitem_whole(input: Tensor, idx, value) -> None:
+    """x[...] = value, x[:] = value: PyTorch's copy_ (CopyBackwards) of the value as it writes it
+    (see ``_setitem_value``), or fill_ (FillBackward3) with a 0-d one, a number as a 0-d tensor
+    of x's dtype."""
+    from .inplace import copy_, fill_
+    x = input._data
+    if not isinstance(value, Tensor):
+        value = wrap(np.asarray(value, dtype=x.dtype))
+    v = value._data
+    if v.shape == x.shape:
+        copy_(input, value)
+    elif v.ndim == 0:
+        fill_(input, value)
+    else:
+        copy_(input, _setitem_value(x, idx, True, value))
+
+
+def _has_tensor_index(idx) -> bool:
+    """Whether PyTorch indexes with tensors for this key (a True scalar is only an unsqueeze)."""
+    for k in idx:
+        if k is False:
+            return True
+        if type(k) is np.ndarray and (k.ndim or k.dtype.kind != "b" or not k):
+            return True
+    return False
+
+
+def _setitem_value(x: np.ndarray, idx, tensor_free: bool, value: Tensor,
+                   track: bool = True) -> Tensor:
+    """The value as PyTorch writes it (its graph has these views): without its leading size-1
+    dims (a view), and, for a key without tensors whose target has another shape, that view
+    expanded to the target's shape (unless value is 0-d: a fill), which raises PyTorch's error
+    when it does not fit. ``track``: the value requires grad (else only the check is made)."""
+    from .shape import expand, view
+    v = value._data
+    k = 0
+    while k < v.ndim and v.shape[k] == 1:
+        k += 1
+    if not tensor_free:
+        return view(value, v.shape[k:]) if k and track else value
+    try:
+        dst = x[idx].shape
+    except IndexError:
+        return value  # the write reports it
+    if v.shape == dst or v.ndim == 0:
+        return value
+    s = v.shape[k:]
+    try:
+        fits = np.broadcast_shapes(s, dst) == dst
+    except ValueError:
+        fits = False
+    if not fits:
+        with _grad_mode.no_grad():
+            expand(view(value, s), dst)  # raises PyTorch's error
+        return value
+    if not track:
+        return value
+    value = view(value, s)
+    return value if s == dst else expand(value, dst)
 
 
 def index_put_impl(input, indices, values, accumulate=False, inplace=False):

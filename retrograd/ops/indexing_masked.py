@@ -137,6 +137,7 @@ class MaskedScatterBackward0(Node):
     mask.sum() elements get the gradient there (in order), the rest zero."""
     __slots__ = ("src_shape", "pad")
     saved_names = ("mask",)
+    saved_attrs = {"source_sym_sizes": "src_shape"}
 
     def backward(self, ns, grad, mask):
         gx = gs = None

@@ -11,7 +11,8 @@ import numpy as np
 from ..autograd.node import Node
 from ._registry import export
 from ._util import Tensor, make_node, needs_grad, wrap, wrap_dim
-from .scatter import fmt, scalar_name
+from .scatter import fmt, scalar_name, wrapped_dim
+from .shape import u64
 
 
 def _pre(dim: int) -> tuple:
@@ -84,12 +85,15 @@ def _vector_index(index, name: str) -> np.ndarray:
 
 
 class IndexSelectBackward0(Node):
-    """d index_select(x, dim, index)/dx: the gradient index_add-ed into zeros of x's shape."""
+    """d index_select(x, dim, index)/dx: the gradient index_add-ed into zeros of x's shape.
+    ``dim``: as given."""
     __slots__ = ("dim", "shape")
     saved_names = ("index",)
+    saved_attrs = {"dim": lambda n: u64(n.dim), "self_sym_sizes": "shape"}
 
     def backward(self, ns, grad, index):
-        return (ns.index_add(ns.zeros(self.shape, self._dtype), self.dim, index, grad),)
+        return (ns.index_add(ns.zeros(self.shape, self._dtype), wrapped_dim(self.dim, self.shape),
+                             index, grad),)
 
 
 @export(method=True)
@@ -111,7 +115,7 @@ def index_select(input, dim, index):
     if not needs_grad(input):
         return wrap(out)
     node = make_node(IndexSelectBackward0, (input,), out)
-    node.dim, node.shape = d, x.shape
+    node.dim, node.shape = int(dim), x.shape
     node.save(index)
     return wrap(out, node)
 
@@ -126,14 +130,17 @@ def _slice_shape_check(x: np.ndarray, src: np.ndarray, d: int) -> bool:
 class IndexAddBackward0(Node):
     """index_add(x, dim, index, src, alpha): x's gradient passes through; src's is
     alpha * grad.index_select(dim, index) in source's shape (index and source are saved only
-    for it, as in PyTorch)."""
+    for it, as in PyTorch). ``dim``: as given; source has x's number of dims."""
     __slots__ = ("dim", "alpha")
     saved_names = ("index", "source")
+    saved_attrs = {"dim": lambda n: u64(n.dim), "alpha": "alpha",
+                   "source_dim": lambda n: len(n._shape)}
 
     def backward(self, ns, grad, index=None, source=None):
         gs = None
         if self.needs(1):
-            gs = ns.reshape(ns.index_select(grad, self.dim, index), source.shape)
+            gs = ns.reshape(ns.index_select(grad, wrapped_dim(self.dim, self._shape), index),
+                            source.shape)
             if self.alpha != 1:
                 gs = gs * self.alpha
         return (grad if self.needs(0) else None, gs)
@@ -170,7 +177,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     if not needs_grad(input, source):
         return wrap(out)
     node = make_node(IndexAddBackward0, (input, source), out)
-    node.dim, node.alpha = d, alpha
+    node.dim, node.alpha = int(dim), alpha
     if node.needs(1):  # else nothing is saved (a second backward is allowed, as in PyTorch)
         node.save(index, source)
     return wrap(out, node)
@@ -184,13 +191,16 @@ def _dim_bounds(idx: np.ndarray, size: int, d: int, exc, prefix: str = "") -> No
 
 class IndexCopyBackward0(Node):
     """index_copy(x, dim, index, src): x's gradient is zero in the copied slices; src's is
-    grad.index_select(dim, index) in source's shape (source is saved only for it)."""
-    __slots__ = ("dim",)
+    grad.index_select(dim, index) in source's shape (source is saved only for it). ``dim``: as
+    given."""
+    __slots__ = ("dim", "source_dim")
     saved_names = ("index", "source")
+    saved_attrs = {"dim": lambda n: u64(n.dim), "source_dim": "source_dim"}
 
     def backward(self, ns, grad, index, source):
-        return (ns.index_fill(grad, self.dim, index, 0) if self.needs(0) else None,
-                ns.reshape(ns.index_select(grad, self.dim, index), source.shape)
+        d = wrapped_dim(self.dim, self._shape)
+        return (ns.index_fill(grad, d, index, 0) if self.needs(0) else None,
+                ns.reshape(ns.index_select(grad, d, index), source.shape)
                 if self.needs(1) else None)
 
 
@@ -231,19 +241,21 @@ def index_copy(input, dim, index, source):
     if not needs_grad(input, source):
         return wrap(out)
     node = make_node(IndexCopyBackward0, (input, source), out)
-    node.dim = d
+    node.dim, node.source_dim = int(dim), s.ndim
     node.save(index, source if node.needs(1) else None)
     return wrap(out, node)
 
 
 # -- index_fill -----------------------------------------------------------------------------------
 class IndexFillBackward0(Node):
-    """index_fill(x, dim, index, value): x's gradient is zero in the filled slices."""
+    """index_fill(x, dim, index, value): x's gradient is zero in the filled slices (``dim``: as
+    given)."""
     __slots__ = ("dim",)
     saved_names = ("index",)
+    saved_attrs = {"dim": lambda n: u64(n.dim)}
 
     def backward(self, ns, grad, index):
-        return (ns.index_fill(grad, self.dim, index, 0),)
+        return (ns.index_fill(grad, wrapped_dim(self.dim, self._shape), index, 0),)
 
 
 class IndexFillBackward1(Node):
@@ -251,10 +263,12 @@ class IndexFillBackward1(Node):
     is the sum of the gradient over those slices (each slice once)."""
     __slots__ = ("dim", "unique")
     saved_names = ("index",)
+    saved_attrs = {"dim": lambda n: u64(n.dim)}
 
     def backward(self, ns, grad, index):
-        gx = ns.index_fill(grad, self.dim, index, 0) if self.needs(0) else None
-        gv = ns.index_select(grad, self.dim, ns.const(self.unique)) if self.needs(1) else None
+        d = wrapped_dim(self.dim, self._shape)
+        gx = ns.index_fill(grad, d, index, 0) if self.needs(0) else None
+        gv = ns.index_select(grad, d, ns.const(self.unique)) if self.needs(1) else None
         return gx, gv
 
 
@@ -289,7 +303,7 @@ def index_fill(input, dim, index, value):
         if not needs_grad(input):
             return wrap(out)
         node = make_node(IndexFillBackward0, (input,), out)
-    node.dim = d
+    node.dim = int(dim)
     node.save(index)
     return wrap(out, node)
 
@@ -331,6 +345,7 @@ class PutBackward0(Node):
     index; src's is grad.take(index) in src's shape."""
     __slots__ = ("accumulate",)
     saved_names = ("index", "source")
+    saved_attrs = {"accumulate": "accumulate"}
 
     def backward(self, ns, grad, index, source):
         gx = gs = None

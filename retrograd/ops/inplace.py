@@ -234,7 +234,7 @@ def _rebase(view: Tensor, fn) -> None:
     node.fn = fn
     node.overlapping = _zero_stride_overlap(view._data)
     node.index = np.unravel_index(view_positions(r, view._data), r.shape)
-    node._saved, node._saved_versions = (None,), (None,)  # released with fn's (see release)
+    node._saved, node._versions = (None,), (None,)  # released with fn's (see release)
     _set_grad_fn(root, node)
     regenerate_views(root)
 
@@ -256,9 +256,9 @@ def finish_inplace(t: Tensor, result: Tensor, op_name: str | None = None,
         for s in node._saved:
             if type(s) is SavedOutput and s.data is result._data:
                 s.data, s.version, s.saved_version = t._data, t._vc, t._vc[0]
-        node._saved_versions = tuple(
+        node._versions = tuple(
             s.saved_version if type(s) is SavedOutput else v
-            for s, v in zip(node._saved, node._saved_versions))
+            for s, v in zip(node._saved, node._versions))
     node._shape, node._dtype = t._data.shape, t._data.dtype
     x = t._x
     if x is not None and x.base is not None:

@@ -61,10 +61,57 @@ class MvBackward0(_MatmulBackward):
         return self.grads(ns, grad, x, y)
 
 
+def torch_strides(shape: tuple, strides: tuple, itemsize: int) -> tuple:
+    """NumPy byte strides as PyTorch reports them, in elements (see views.torch_strides): a
+    size-1 dim NumPy gives a zero stride has the extent of the dims after it; an empty array
+    has contiguous strides."""
+    if 0 in shape:
+        out, acc = [], 1
+        for n in reversed(shape):
+            out.append(acc)
+            acc *= max(n, 1)
+        return tuple(reversed(out))
+    st = [s // itemsize for s in strides]
+    for d in range(len(shape) - 1, -1, -1):
+        if shape[d] == 1 and st[d] == 0:
+            st[d] = shape[d + 1] * st[d + 1] if d + 1 < len(shape) else 1
+    return tuple(st)
+
+
+def u64(d: int) -> int:
+    """A dim as PyTorch's saved-value getters return an int64 one: negative ones wrap around
+    (-1 -> 2**64 - 1)."""
+    return int(d) % (1 << 64)
+
+
+def _mm_sizes(node) -> tuple:
+    """((n, k), (k, p)) of a 2-D product from its output's shape and the edge of an operand
+    that needs a gradient (one of them does)."""
+    n, p = node._shape
+    a = node.input_shape(0)
+    k = a[1] if a is not None else node.input_shape(1)[0]
+    return (n, k), (k, p)
+
+
+def _mm_strides(node, i: int) -> tuple:
+    """PyTorch saves an operand's strides when it needs a gradient, () otherwise."""
+    if not node.needs(i):
+        return ()
+    return torch_strides(_mm_sizes(node)[i], node.strides[i], node._dtype.itemsize)
+
+
 class MmBackward0(_MatmulBackward):
-    """PyTorch saves mat2 before self (its formula for self mentions mat2 first)."""
-    __slots__ = ()
+    """PyTorch saves mat2 before self (its formula for self mentions mat2 first); also both
+    operands' sizes and, for those that need a gradient, their strides (``strides`` holds the
+    NumPy byte strides, converted on access)."""
+    __slots__ = ("strides",)
     saved_names = ("mat2", "self")
+    saved_attrs = {
+        "self_sym_sizes": lambda n: _mm_sizes(n)[0],
+        "mat2_sym_sizes": lambda n: _mm_sizes(n)[1],
+        "self_sym_strides": lambda n: _mm_strides(n, 0),
+        "mat2_sym_strides": lambda n: _mm_strides(n, 1),
+    }
 
     def backward(self, ns, grad, y, x):
         return self.grads(ns, grad, x, y)
@@ -72,12 +119,14 @@ class MmBackward0(_MatmulBackward):
 
 class BmmBackward0(MmBackward0):
     __slots__ = ()
+    saved_attrs = {}
 
 
 class SqueezeBackward4(Node):
     """1-D @ 2-D: torch squeezes the (1, p) product in place (squeeze_(0)); the gradient gets
     the dim back."""
     __slots__ = ()
+    saved_attrs = {"dim": lambda n: 0, "self_sym_sizes": Node.input_shape}
 
     def backward(self, ns, grad):
         return (ns.unsqueeze_dims(grad, (0,)),)
@@ -130,7 +179,10 @@ def _product(cls, a, b):
     node.xdim, node.ydim = x.ndim, y.ndim
     sa = a if node.needs(1) else None
     sb = b if node.needs(0) else None
-    if cls is MmBackward0 or cls is BmmBackward0:
+    if cls is MmBackward0:
+        node.strides = (x.strides, y.strides)
+        node.save(sb, sa)
+    elif cls is BmmBackward0:
         node.save(sb, sa)
     else:
         node.save(sa, sb)
@@ -316,8 +368,10 @@ def _addmm_forward(inp: np.ndarray, prod: np.ndarray, beta, alpha, strict=False)
 
 class _AddProductBackward(Node):
     """Shared by the add* ops: d(beta*input + alpha*P(a, b)) = beta*grad for input, alpha times
-    the product rule for a and b (each op supplies P's two partial products)."""
-    __slots__ = ("beta", "alpha")
+    the product rule for a and b (each op supplies P's two partial products). ``geom``: what
+    a subclass needs for its saved sizes (set by the forward)."""
+    __slots__ = ("beta", "alpha", "geom")
+    saved_attrs = {"alpha": "alpha", "beta": "beta"}
 
     def backward(self, ns, grad, a, b):
         return (grad * self.beta if self.needs(0) else None,
@@ -325,10 +379,26 @@ class _AddProductBackward(Node):
                 self.grad_b(ns, grad, a) * self.alpha if self.needs(2) else None)
 
 
+def _addmm_strides(node, i: int) -> tuple:
+    """mat1/mat2 strides, saved by PyTorch for an operand that needs a gradient."""
+    if not node.needs(i + 1):
+        return ()
+    shape, strides = node.geom[i]
+    return torch_strides(shape, strides, node._dtype.itemsize)
+
+
 class AddmmBackward0(_AddProductBackward):
-    """d(beta*C + alpha*A@B): gC = beta*g, gA = alpha * g @ B^T, gB = alpha * A^T @ g."""
+    """d(beta*C + alpha*A@B): gC = beta*g, gA = alpha * g @ B^T, gB = alpha * A^T @ g.
+    ``geom``: ((shape, NumPy strides) of mat1, of mat2)."""
     __slots__ = ()
     saved_names = ("mat1", "mat2")
+    saved_attrs = {
+        "alpha": "alpha", "beta": "beta",
+        "mat1_sym_sizes": lambda n: n.geom[0][0],
+        "mat2_sym_sizes": lambda n: n.geom[1][0],
+        "mat1_sym_strides": lambda n: _addmm_strides(n, 0),
+        "mat2_sym_strides": lambda n: _addmm_strides(n, 1),
+    }
 
     def grad_a(self, ns, grad, b):
         return ns.matmul(grad, ns.transpose(b, -1, -2))
@@ -338,14 +408,22 @@ class AddmmBackward0(_AddProductBackward):
 
 
 class AddbmmBackward0(AddmmBackward0):
-    """d(beta*C + alpha*sum_b A_b@B_b): gA_b = alpha * g @ B_b^T, gB_b = alpha * A_b^T @ g."""
+    """d(beta*C + alpha*sum_b A_b@B_b): gA_b = alpha * g @ B_b^T, gB_b = alpha * A_b^T @ g.
+    ``geom``: the number of batches."""
     __slots__ = ()
     saved_names = ("batch1", "batch2")
+    saved_attrs = {
+        "alpha": "alpha", "beta": "beta",
+        "batch1_sym_argsize_0": "geom",
+        "batch1_sym_argsize_1": lambda n: n._shape[0],
+        "batch2_sym_argsize_2": lambda n: n._shape[1],
+    }
 
 
 class BaddbmmBackward0(AddbmmBackward0):
     """d(beta*C + alpha*A@B) batched: gA = alpha * g @ B^T, gB = alpha * A^T @ g."""
     __slots__ = ()
+    saved_attrs = _AddProductBackward.saved_attrs
 
 
 class AddmvBackward0(_AddProductBackward):
@@ -372,11 +450,11 @@ class AddrBackward0(_AddProductBackward):
         return ns.matmul(ns.transpose(grad, 0, 1), u)
 
 
-def _add_product(cls, input, a, b, out, beta, alpha):
+def _add_product(cls, input, a, b, out, beta, alpha, geom=None):
     if not needs_grad(input, a, b):
         return wrap(out)
     node = make_node(cls, (input, a, b), out)
-    node.beta, node.alpha = beta, alpha
+    node.beta, node.alpha, node.geom = beta, alpha, geom
     node.save(a if node.needs(2) else None, b if node.needs(1) else None)
     return wrap(out, node)
 
@@ -403,7 +481,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     _expand_to(c, (a.shape[0], b.shape[1]))
     _not_impl(a, "addmm_impl_cpu_")
     out = _addmm_forward(c, a @ b, beta, alpha)
-    return _add_product(AddmmBackward0, input, mat1, mat2, out, beta, alpha)
+    return _add_product(AddmmBackward0, input, mat1, mat2, out, beta, alpha,
+                        ((a.shape, a.strides), (b.shape, b.strides)))
 
 
 @export(method=True, inplace=True)
@@ -460,7 +539,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
                            f"{_tname(b) if c.dtype != b.dtype else _tname(a)}")
     _not_impl(a, "addbmm_impl_cpu_")
     out = _addmm_forward(c, np.matmul(a, b).sum(0, dtype=a.dtype), beta, alpha)
-    return _add_product(AddbmmBackward0, input, batch1, batch2, out, beta, alpha)
+    return _add_product(AddbmmBackward0, input, batch1, batch2, out, beta, alpha, a.shape[0])
 
 
 @export(method=True, inplace=True)
@@ -594,10 +673,10 @@ def tensordot(a, b, dims=2, out=None):
     t1, t2 = a, b
     for i, (x, y) in enumerate(zip(w1, w2)):
         s1, s2 = t1._data.shape[x], t2._data.shape[y]
-        if s2 == 1:
-            t1 = reduction.sum(t1, x, keepdim=True)
+        if s2 == 1:   # the dims as given, as PyTorch passes them on (saved by the nodes)
+            t1 = reduction.sum(t1, d1[i], keepdim=True)
         elif s1 == 1:
-            t2 = reduction.sum(t2, y, keepdim=True)
+            t2 = reduction.sum(t2, d2[i], keepdim=True)
         elif s1 != s2:
             raise RuntimeError(f"contracted dimensions need to match, but first has size {s1} in "
                                f"dim {d1[i]} and second has size {s2} in dim {d2[i]}")
@@ -606,8 +685,8 @@ def tensordot(a, b, dims=2, out=None):
     sh1, sh2 = t1._data.shape, t2._data.shape
     size = int(np.prod([sh1[d] for d in w1], dtype=np.int64))
     out_shape = [sh1[d] for d in free1] + [sh2[d] for d in free2]
-    p1 = shape.permute(t1, free1 + w1)
-    p2 = shape.permute(t2, w2 + free2)
+    p1 = shape.permute(t1, free1 + d1)
+    p2 = shape.permute(t2, d2 + free2)
     m1 = shape.reshape(p1, int(np.prod([sh1[d] for d in free1], dtype=np.int64)), size)
     m2 = shape.reshape(p2, size, int(np.prod([sh2[d] for d in free2], dtype=np.int64)))
     return shape.reshape(mm(m1, m2), out_shape)
@@ -640,12 +719,16 @@ def kron(input, other):
 
 # ------------------------------------------------------------------ cross
 class LinalgCrossBackward0(Node):
-    """d(x × y): gx = y × g, gy = g × x. PyTorch saves other before self."""
+    """d(x × y): gx = y × g, gy = g × x. PyTorch saves other before self. ``dim``: the dim
+    as given (PyTorch's saved value); the formula counts it from the end."""
     __slots__ = ("dim",)
     saved_names = ("other", "self")
+    saved_attrs = {"dim": lambda n: u64(n.dim)}
 
     def backward(self, ns, grad, y, x):
         d = self.dim
+        if d >= 0:
+            d -= len(self._shape)
         return (ns.cross(y, grad, d) if self.needs(0) else None,
                 ns.cross(grad, x, d) if self.needs(1) else None)
 
@@ -669,7 +752,7 @@ def _cross(input, other, dim, name="linalg.cross"):
     if not needs_grad(input, other):
         return wrap(out)
     node = make_node(LinalgCrossBackward0, (input, other), out)
-    node.dim = d - x.ndim
+    node.dim = dim
     node.save(other if node.needs(0) else None, input if node.needs(1) else None)
     return wrap(out, node)
 

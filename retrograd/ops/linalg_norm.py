@@ -11,6 +11,7 @@ from .. import _dtype as D
 from ..autograd.node import Node, SavedOutput
 from ._registry import export
 from ._util import make_node, needs_grad, needs_grad1, wrap, wrap_dim
+from .linalg import u64
 from .decomposition import tname
 
 
@@ -25,9 +26,12 @@ def _fmt_ord(v) -> str:
 class LinalgVectorNormBackward0(Node):
     """d||x||_p: p=0: none; p=1: sign(x) g; p=2: x g / ||x||; p=±inf: sign(x) g shared among the
     extremal |x|; otherwise sign(x) |x|^(p-1) g / ||x||^(p-1) (0 where ||x|| = 0, and where
-    x = 0 for p < 1)."""
-    __slots__ = ("ord", "dims", "keepdim")
+    x = 0 for p < 1). ``dims``: the reduced dims, wrapped; ``dim``: as given (PyTorch's saved
+    value, None for all)."""
+    __slots__ = ("ord", "dims", "keepdim", "dim")
     saved_names = ("self", "result")
+    saved_attrs = {"ord": "ord", "keepdim": "keepdim",
+                   "dim": lambda n: None if n.dim is None else tuple(u64(d) for d in n.dim)}
 
     def backward(self, ns, grad, x, norm):
         """PyTorch's norm_backward, term for term (so a differentiable backward has its NaNs
@@ -121,6 +125,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
         return wrap(out)
     node = make_node(LinalgVectorNormBackward0, (x,), out)
     node.ord, node.dims, node.keepdim = ord, dims, keepdim
+    node.dim = (dim,) if isinstance(dim, (int, np.integer)) else dim
     t = wrap(out, node)
     node.save(x, SavedOutput(t))
     return t
@@ -179,7 +184,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         d0, d1 = d1, d0
     if not keepdim and d0 < d1:
         d1 -= 1
-    v = vector_norm(A, 1, (d0,), keepdim, dtype=dtype)
+    v = vector_norm(A, 1., (d0,), keepdim, dtype=dtype)
     return (amax if ord > 0 else amin)(v, d1, keepdim)
 
 
@@ -200,7 +205,7 @@ def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
         return matrix_norm(A, ord, dim if dim is not None else (0, 1), keepdim, dtype=dtype)
     if ord is not None and ((dim is not None and len(dim) == 2) or (dim is None and a.ndim == 2)):
         return matrix_norm(A, ord, dim if dim is not None else (0, 1), keepdim, dtype=dtype)
-    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+    return vector_norm(A, 2. if ord is None else ord, dim, keepdim, dtype=dtype)
 
 
 @export(torch="norm", method="norm")
@@ -223,6 +228,7 @@ class CdistBackward0(Node):
     (p=1: sign(diff), p=inf: sign(diff) where |diff| = d, p=0: 0), and 0 where d = 0."""
     __slots__ = ("p",)
     saved_names = ("x1", "x2", "result")
+    saved_attrs = {"p": "p"}
 
     def backward(self, ns, grad, x1, x2, dist):
         p = self.p
@@ -313,7 +319,7 @@ _MODES = {"use_mm_for_euclid_dist_if_necessary": 0, "use_mm_for_euclid_dist": 1,
 
 @export()
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
-    from .shape import expand, reshape
+    from .shape import contiguous, expand, reshape, view
     if compute_mode not in _MODES:
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
     a, b = x1._data, x2._data
@@ -343,8 +349,8 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     out_shape = batch + (r1, r2)
     if p == 2 and a.size and b.size and (mode == 1 or (mode == 0 and (r1 > 25 or r2 > 25))):
         if batch:
-            e1 = reshape(expand(x1, batch + a.shape[-2:]), (-1,) + a.shape[-2:])
-            e2 = reshape(expand(x2, batch + b.shape[-2:]), (-1,) + b.shape[-2:])
+            e1 = view(contiguous(expand(x1, batch + a.shape[-2:])), (-1,) + a.shape[-2:])
+            e2 = view(contiguous(expand(x2, batch + b.shape[-2:])), (-1,) + b.shape[-2:])
         else:
             e1, e2 = x1, x2
         return reshape(_euclidean_dist(e1, e2), out_shape)

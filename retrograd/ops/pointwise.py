@@ -26,6 +26,7 @@ def _quiet():
 class AddBackward0(Node):
     """d(x + alpha*y)/dx = 1, d/dy = alpha."""
     __slots__ = ("alpha",)
+    saved_attrs = {"alpha": "alpha"}         # the Python number given
 
     def backward(self, ns, grad):
         a = self.alpha
@@ -46,6 +47,7 @@ def add(input, other, *, alpha=1):
 class SubBackward0(Node):
     """d(x - alpha*y)/dx = 1, d/dy = -alpha."""
     __slots__ = ("alpha",)
+    saved_attrs = {"alpha": "alpha"}
 
     def backward(self, ns, grad):
         return grad, (-grad if self.alpha == 1 else grad * -self.alpha) if self.needs(1) else None
@@ -67,11 +69,12 @@ def sub(input, other, *, alpha=1):
 
 
 class RsubBackward1(Node):
-    """rsub(x, c) = c - x: d/dx = -1."""
-    __slots__ = ()
+    """rsub(x, c, alpha) = c - alpha*x: d/dx = -alpha."""
+    __slots__ = ("alpha",)
+    saved_attrs = {"alpha": "alpha"}
 
     def backward(self, ns, grad):
-        return (-grad,)
+        return (-grad if self.alpha == 1 else grad * -self.alpha,)
 
 
 @export(torch='rsub', method='rsub')
@@ -82,7 +85,9 @@ def rsub(input, other, *, alpha=1):
     out = y - x * alpha if alpha != 1 else y - x
     if not needs_grad1(input):
         return wrap(out)
-    return wrap(out, make_node(RsubBackward1, (input,), out))
+    node = make_node(RsubBackward1, (input,), out)
+    node.alpha = alpha
+    return wrap(out, node)
 
 
 class MulBackward0(Node):
@@ -123,7 +128,7 @@ class DivBackward2(Node):
     gradient), though the zero gradient reads neither."""
     __slots__ = ("rounding_mode",)
     saved_names = ("other", "self")
-    _saved_rounding_mode = property(lambda self: self.rounding_mode)
+    saved_attrs = {"rounding_mode": "rounding_mode"}
 
     def backward(self, ns, grad, y, x):
         return (ns.zeros_like(grad) if self.needs(0) else None,
@@ -195,6 +200,7 @@ class PowBackward0(Node):
     """d(x^p)/dx = p * x^(p-1), zero when p == 0 (PyTorch's pow_backward)."""
     __slots__ = ("exponent",)
     saved_names = ("self",)
+    saved_attrs = {"exponent": "exponent"}   # the Python number given
 
     def backward(self, ns, grad, x):
         p = self.exponent
@@ -221,6 +227,7 @@ class PowBackward2(Node):
     """d(c^y)/dy = c^y log c (0 where c == 0 and y >= 0)."""
     __slots__ = ("base",)
     saved_names = ("exponent", "result")
+    saved_attrs = {"self": "base"}           # PyTorch's name for the Python number base
 
     def backward(self, ns, grad, y, result):
         c = self.base
@@ -476,6 +483,7 @@ class ClampBackward1(Node):
     """d clamp(x, lo, hi)/dx = 1 where lo <= x <= hi (the boundary passes: subgradient 1)."""
     __slots__ = ("min", "max")
     saved_names = ("self",)
+    saved_attrs = {"min": "min", "max": "max"}
 
     def backward(self, ns, grad, x):
         lo, hi = self.min, self.max
@@ -552,6 +560,7 @@ class ClampMinBackward0(Node):
     """d max(x, lo)/dx = 1 where x >= lo (the boundary passes)."""
     __slots__ = ("min",)
     saved_names = ("self",)
+    saved_attrs = {"min": "min"}
 
     def backward(self, ns, grad, x):
         return (ns.where(x >= self.min, grad, 0.0),)
@@ -561,6 +570,7 @@ class ClampMaxBackward0(Node):
     """d min(x, hi)/dx = 1 where x <= hi (the boundary passes)."""
     __slots__ = ("max",)
     saved_names = ("self",)
+    saved_attrs = {"max": "max"}
 
     def backward(self, ns, grad, x):
         return (ns.where(x <= self.max, grad, 0.0),)

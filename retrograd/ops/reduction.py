@@ -59,6 +59,41 @@ def _dtype_name(np_dtype) -> str:
             "bool": "Bool"}[np.dtype(np_dtype).name]
 
 
+# -- saved values as PyTorch's nodes expose them (grad_fn._saved_dim, ...) ---------------------
+_U64 = 1 << 64
+
+
+def _pt_int(d) -> int:
+    """A dim argument as PyTorch's ``_saved_dim`` reads it: as given (not wrapped), a negative
+    dim read back as an unsigned 64-bit integer (-1 -> 2**64 - 1)."""
+    d = operator.index(d)
+    return d + _U64 if d < 0 else d
+
+
+def _pt_dims(dim):
+    """An ``int[1]?`` dim argument as PyTorch saves it: None, or a tuple (an int gives (d,))."""
+    if dim is None:
+        return None
+    if isinstance(dim, (tuple, list)):
+        return tuple(_pt_int(d) for d in dim)
+    return (_pt_int(dim),)
+
+
+def _dim_attr(node):
+    """``_saved_dim`` of a node whose dim argument is an int (max, prod, cumsum, sort...)."""
+    return _pt_int(node.arg_dim)
+
+
+def _dims_attr(node):
+    """``_saved_dim`` of a node whose dim argument is ``int[1]?`` (sum, mean, var...)."""
+    return _pt_dims(node.arg_dim)
+
+
+def _numel_of_shape(node) -> int:
+    """PyTorch's ``self_sym_numel``: the input's number of elements."""
+    return int(np.prod(node.shape, dtype=np.int64))
+
+
 def _check_nonempty(name: str, x: np.ndarray, dims, *, kind=IndexError) -> None:
     """torch's error for reducing an empty dim with an op that has no identity (max, amax...)."""
     if x.size:
@@ -74,6 +109,7 @@ def _check_nonempty(name: str, x: np.ndarray, dims, *, kind=IndexError) -> None:
 class SumBackward0(Node):
     """d sum(x)/dx = 1 everywhere: the gradient broadcast back to x's shape."""
     __slots__ = ("shape",)
+    saved_attrs = {"self_sym_sizes": "shape"}
 
     def backward(self, ns, grad):
         return (ns.expand(grad, self.shape),)
@@ -81,7 +117,8 @@ class SumBackward0(Node):
 
 class SumBackward1(Node):
     """d sum(x, dim)/dx = 1: the gradient unsqueezed at dim and broadcast back."""
-    __slots__ = ("shape", "dims", "keepdim")
+    __slots__ = ("shape", "dims", "keepdim", "arg_dim")
+    saved_attrs = {"dim": _dims_attr, "keepdim": "keepdim", "self_sym_sizes": "shape"}
 
     def backward(self, ns, grad):
         return (_restore_dims(ns, grad, self.shape, self.dims, self.keepdim),)
@@ -111,7 +148,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
     if not needs_grad1(input):
         return wrap(out)
     node = make_node(SumBackward1, (input,), np.asarray(out))
-    node.shape, node.dims, node.keepdim = x.shape, dims, keepdim
+    node.shape, node.dims, node.keepdim, node.arg_dim = x.shape, dims, keepdim, dim
     return wrap(out, node)
 
 
@@ -132,6 +169,7 @@ def sum_to_size(input, *size):
 class MeanBackward0(Node):
     """d mean(x)/dx = 1/n."""
     __slots__ = ("shape", "n")
+    saved_attrs = {"self_sym_numel": _numel_of_shape, "self_sym_sizes": "shape"}
 
     def backward(self, ns, grad):
         return (ns.expand(grad / self.n, self.shape),)
@@ -139,7 +177,9 @@ class MeanBackward0(Node):
 
 class MeanBackward1(Node):
     """d mean(x, dim)/dx = 1/n over the reduced dims."""
-    __slots__ = ("shape", "dims", "keepdim", "n")
+    __slots__ = ("shape", "dims", "keepdim", "n", "arg_dim")
+    saved_attrs = {"dim": _dims_attr, "keepdim": "keepdim", "self_sym_numel": _numel_of_shape,
+                   "self_sym_sizes": "shape"}
 
     def backward(self, ns, grad):
         return (_restore_dims(ns, grad / self.n, self.shape, self.dims, self.keepdim),)
@@ -166,14 +206,16 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
         return wrap(out, node)
     node = make_node(MeanBackward1, (input,), np.asarray(out))
     node.shape, node.dims, node.keepdim, node.n = x.shape, dims, keepdim, n
+    node.arg_dim = dim
     return wrap(out, node)
 
 
 # -- nansum / nanmean ------------------------------------------------------------------------
 class NansumBackward0(Node):
     """d nansum(x)/dx = 1 where x is not NaN, 0 at the NaNs."""
-    __slots__ = ("dims", "keepdim")
+    __slots__ = ("dims", "keepdim", "arg_dim")
     saved_names = ("self",)
+    saved_attrs = {"dim": _dims_attr, "keepdim": "keepdim"}
 
     def backward(self, ns, grad, x):
         g = _restore_dims(ns, grad, x.shape, self.dims, self.keepdim)
@@ -194,7 +236,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     if not needs_grad1(input):
         return wrap(out)
     node = make_node(NansumBackward0, (input,), out)
-    node.dims, node.keepdim = dims, keepdim
+    node.dims, node.keepdim, node.arg_dim = dims, keepdim, dim
     node.save(input)
     return wrap(out, node)
 
@@ -245,8 +287,9 @@ class ProdBackward0(Node):
 
 class ProdBackward1(Node):
     """d prod(x, dim)/dx_i = product of the other elements of x_i's slice."""
-    __slots__ = ("shape", "dim", "keepdim", "has_zero")
+    __slots__ = ("shape", "dim", "keepdim", "has_zero", "arg_dim")
     saved_names = ("self", "result")
+    saved_attrs = {"dim": _dim_attr, "keepdim": "keepdim"}
 
     def backward(self, ns, grad, x, result):
         if len(self.shape) == 0:
@@ -281,7 +324,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
         node = make_node(ProdBackward0, (input,), out)
     else:
         node = make_node(ProdBackward1, (input,), out)
-        node.dim, node.keepdim = d, keepdim
+        node.dim, node.keepdim, node.arg_dim = d, keepdim, dim
     node.shape, node.has_zero = x.shape, bool((x == 0).any())
     res = wrap(out, node)
     node.save(input, SavedOutput(res))
@@ -355,8 +398,10 @@ class MinBackward1(_MaxMinAllBackward):
 
 class _MaxMinDimBackward(Node):
     """max/min along a dim: all of the gradient to the selected index."""
-    __slots__ = ("dim", "keepdim", "mask")
+    __slots__ = ("dim", "keepdim", "mask", "arg_dim")
     saved_names = ("indices",)
+    saved_attrs = {"dim": _dim_attr, "keepdim": "keepdim",
+                   "self_sym_sizes": lambda node: node.mask.shape}
 
     def backward(self, ns, grad, indices):
         if not self.keepdim and self.mask.ndim > 0:
@@ -408,7 +453,7 @@ def _maxmin(input, dim, keepdim, is_max: bool, other=None):
         values = wrap(vals)
     else:
         node = make_node(MaxBackward0 if is_max else MinBackward0, (input,), vals)
-        node.dim, node.keepdim = d, keepdim
+        node.dim, node.keepdim, node.arg_dim = d, keepdim, dim
         node.mask = (np.arange(xd.shape[ax]).reshape(
             [-1 if i == ax else 1 for i in range(xd.ndim)]) == idx).reshape(x.shape)
         node.save(indices)
@@ -468,8 +513,9 @@ def _scale_grad_by_count(ns, grad, x, result, dims, keepdim):
 
 class AmaxBackward0(Node):
     """d amax(x)/dx: the gradient split evenly among the maximal elements of each slice."""
-    __slots__ = ("dims", "keepdim")
+    __slots__ = ("dims", "keepdim", "arg_dim")
     saved_names = ("self", "result")
+    saved_attrs = {"dim": lambda node: _pt_dims(node.arg_dim) or (), "keepdim": "keepdim"}
 
     def backward(self, ns, grad, x, result):
         return (_scale_grad_by_count(ns, grad, x, result, self.dims, self.keepdim),)
@@ -494,7 +540,7 @@ def _amaxmin(input, dim, keepdim, is_max: bool):
     if not needs_grad1(input):
         return wrap(out)
     node = make_node(AmaxBackward0 if is_max else AminBackward0, (input,), out)
-    node.dims, node.keepdim = _all_dims(x.ndim, dims), keepdim
+    node.dims, node.keepdim, node.arg_dim = _all_dims(x.ndim, dims), keepdim, dim
     res = wrap(out, node)
     node.save(input, SavedOutput(res))
     return res
@@ -512,8 +558,10 @@ def amin(input, dim=(), keepdim=False):
 
 class AminmaxBackward0(Node):
     """aminmax: amin's gradient plus amax's gradient (each split evenly among ties)."""
-    __slots__ = ("dims", "keepdim")
+    __slots__ = ("dims", "keepdim", "arg_dim")
     saved_names = ("self", "max", "min")
+    saved_attrs = {"dim": lambda node: None if node.arg_dim is None else _pt_int(node.arg_dim),
+                   "keepdim": "keepdim"}
     num_outputs = 2
 
     def apply(self, ns, grads, as_tensors):
@@ -546,7 +594,7 @@ def aminmax(input, *, dim=None, keepdim=False):
     if not needs_grad1(input):
         return return_aminmax(wrap(lo), wrap(hi))
     node = make_node(AminmaxBackward0, (input,), lo)
-    node.dims, node.keepdim = _all_dims(x.ndim, dims), keepdim
+    node.dims, node.keepdim, node.arg_dim = _all_dims(x.ndim, dims), keepdim, dim
     t_lo, t_hi = wrap(lo, node), wrap(hi, node)
     t_hi._extra().out_nr = 1
     node.save(input, SavedOutput(t_hi), SavedOutput(t_lo))

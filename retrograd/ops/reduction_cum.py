@@ -7,7 +7,7 @@ from .. import _grad_mode
 from ..autograd.node import Node, SavedOutput
 from ._registry import export
 from ._util import make_node, needs_grad1, wrap, wrap_dim
-from .reduction import _dtype_name, _quiet, _return_type
+from .reduction import _dim_attr, _dtype_name, _quiet, _return_type
 
 return_cummax = _return_type("cummax")
 return_cummin = _return_type("cummin")
@@ -29,7 +29,8 @@ def _scan_input(input, dim, dtype, int_to_long: bool):
 # -- cumsum ----------------------------------------------------------------------------------
 class CumsumBackward0(Node):
     """d cumsum(x)_j/dx_i = 1 for i <= j: the gradient's reversed cumulative sum."""
-    __slots__ = ("dim",)
+    __slots__ = ("dim", "arg_dim")
+    saved_attrs = {"dim": _dim_attr}
 
     def backward(self, ns, grad):
         if len(grad.shape) == 0:
@@ -45,7 +46,7 @@ def cumsum(input, dim, *, dtype=None):
     if not needs_grad1(input):
         return wrap(out)
     node = make_node(CumsumBackward0, (input,), out)
-    node.dim = d
+    node.dim, node.arg_dim = d, dim
     return wrap(out, node)
 
 
@@ -79,8 +80,9 @@ def _cumprod_grad_quadratic(ns, grad, x, d):
 class CumprodBackward0(Node):
     """d cumprod(x)_j/dx_k = prod_{i <= j, i != k} x_i for k <= j; without zeros that is
     result_j / x_k, so the gradient is reversed_cumsum(grad * result) / x."""
-    __slots__ = ("dim",)
+    __slots__ = ("dim", "arg_dim")
     saved_names = ("self", "result")
+    saved_attrs = {"dim": _dim_attr}
 
     def backward(self, ns, grad, x, result):
         shape = x.shape
@@ -104,7 +106,7 @@ def cumprod(input, dim, *, dtype=None):
     if not needs_grad1(input):
         return wrap(out)
     node = make_node(CumprodBackward0, (input,), out)
-    node.dim = d
+    node.dim, node.arg_dim = d, dim
     res = wrap(out, node)
     node.save(input, SavedOutput(res))
     return res
@@ -122,8 +124,10 @@ def _scatter_index(shape, dim, idx):
 
 class _ScatterBackward(Node):
     """The gradient of each output element goes to the input element it was taken from."""
-    __slots__ = ("shape", "index", "dim", "keepdim")
+    __slots__ = ("shape", "index", "dim", "keepdim", "arg_dim")
     saved_names = ("indices",)
+    # PyTorch's saved values of the selecting ops (sort, topk, kthvalue, median, mode)
+    saved_attrs = {"dim": _dim_attr, "keepdim": "keepdim", "self_sym_sizes": "shape"}
 
     def backward(self, ns, grad, indices):
         if len(self.shape) == 0:
@@ -137,6 +141,7 @@ class CummaxBackward0(_ScatterBackward):
     """d cummax(x)_j/dx_i = 1 for the i holding the running maximum (scatter-add)."""
     __slots__ = ()
     saved_names = ("self", "indices")
+    saved_attrs = {"dim": _dim_attr}
 
     def backward(self, ns, grad, x, indices):
         return super().backward(ns, grad, indices)
@@ -167,7 +172,7 @@ def _cumext(input, dim, is_max: bool):
     if not needs_grad1(input):
         return rt(wrap(vals), indices)
     node = make_node(CummaxBackward0 if is_max else CumminBackward0, (input,), vals)
-    node.shape, node.dim, node.keepdim = x.shape, d, True
+    node.shape, node.dim, node.keepdim, node.arg_dim = x.shape, d, True, dim
     node.index = _scatter_index(x.shape, d, idx) if x.ndim else ()
     node.save(input, indices)
     return rt(wrap(vals, node), indices)
@@ -187,8 +192,9 @@ def cummin(input, dim):
 class LogcumsumexpBackward0(Node):
     """d logcumsumexp(x)_j/dx_i = exp(x_i - result_j) for i <= j, summed in log space on the
     positive and negative parts of the gradient separately (PyTorch's stable formula)."""
-    __slots__ = ("dim",)
+    __slots__ = ("dim", "arg_dim")
     saved_names = ("self", "result")
+    saved_attrs = {"dim": _dim_attr}
 
     def backward(self, ns, grad, x, result):
         if len(grad.shape) == 0 or int(np.prod(grad.shape)) == 0:
@@ -217,7 +223,7 @@ def logcumsumexp(input, dim):
     if not needs_grad1(input):
         return wrap(out)
     node = make_node(LogcumsumexpBackward0, (input,), out)
-    node.dim = d
+    node.dim, node.arg_dim = d, dim
     res = wrap(out, node)
     node.save(input, SavedOutput(res))
     return res

@@ -13,7 +13,7 @@ from .. import _warn
 from ..autograd.node import Node, SavedOutput
 from ._registry import export
 from ._util import make_node, needs_grad1, wrap
-from .reduction import (_all_dims, _numel, _quiet, _reduced_dims, _restore_dims,
+from .reduction import (_all_dims, _dims_attr, _numel, _quiet, _reduced_dims, _restore_dims,
                         _unsqueeze_reduced)
 
 
@@ -46,8 +46,12 @@ def _std_to_var_grad(ns, grad, std):
 
 
 class _VarStdNode(Node):
-    """What var/std and their _mean forms share: the reduced dims and the correction."""
-    __slots__ = ("dims", "correction", "keepdim", "full", "rnumel")
+    """What var/std and their _mean forms share: the reduced dims and the correction.
+    ``arg_dim`` and ``arg_correction`` are the dim and correction as PyTorch's node saves them
+    (``_saved_dim``, ``_saved_correction``: None when the call gave neither a dim, an
+    ``unbiased`` flag nor a correction)."""
+    __slots__ = ("dims", "correction", "keepdim", "full", "rnumel", "arg_dim", "arg_correction")
+    saved_attrs = {"correction": "arg_correction", "dim": _dims_attr, "keepdim": "keepdim"}
 
 
 class VarBackward0(_VarStdNode):
@@ -116,6 +120,12 @@ def _var_args(name, input, dim, unbiased, correction):
     if unbiased is not None and correction is not None:
         raise TypeError(f"{name}() received an invalid combination of arguments - got "
                         "(Tensor, correction=..., unbiased=...)")
+    if correction is not None:
+        arg_correction = correction
+    elif unbiased is not None:
+        arg_correction = 1 if unbiased else 0
+    else:  # PyTorch's var.dim overload (unbiased=True) when a dim is given, else var.correction
+        arg_correction = None if dim is None else 1
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     x = input._data
@@ -124,7 +134,7 @@ def _var_args(name, input, dim, unbiased, correction):
         raise RuntimeError(f"{what} only support floating point and complex dtypes")
     dims = _reduced_dims(input, dim)
     full = dim is None or x.ndim == 0
-    return x, dims, correction, full
+    return x, dims, correction, full, dim, arg_correction
 
 
 def _var_forward(name, x, dims, correction, keepdim):
@@ -145,8 +155,9 @@ def _var_forward(name, x, dims, correction, keepdim):
     return np.asarray(var).astype(x.dtype), np.asarray(mean).astype(x.dtype)
 
 
-def _var_node(cls, input, out, dims, correction, keepdim, full, dim):
+def _var_node(cls, input, out, dims, correction, keepdim, full, dim, arg_correction):
     node = make_node(cls, (input,), out)
+    node.arg_dim, node.arg_correction = dim, arg_correction
     node.dims = _all_dims(input._data.ndim, dims) if not full else None
     node.correction, node.keepdim, node.full = correction, keepdim, full
     # PyTorch's backward counts N over the dims it was given: an explicit empty list gives 1
@@ -157,23 +168,25 @@ def _var_node(cls, input, out, dims, correction, keepdim, full, dim):
 
 @export(method=True)
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    x, dims, correction, full = _var_args("var", input, dim, unbiased, correction)
+    x, dims, correction, full, dim, arg_c = _var_args("var", input, dim, unbiased,
+                                                       correction)
     out, _ = _var_forward("var", x, dims, correction, keepdim)
     if not needs_grad1(input):
         return wrap(out)
-    node = _var_node(VarBackward0, input, out, dims, correction, keepdim, full, dim)
+    node = _var_node(VarBackward0, input, out, dims, correction, keepdim, full, dim, arg_c)
     node.save(input)
     return wrap(out, node)
 
 
 @export(method=True)
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    x, dims, correction, full = _var_args("std", input, dim, unbiased, correction)
+    x, dims, correction, full, dim, arg_c = _var_args("std", input, dim, unbiased,
+                                                       correction)
     v, _ = _var_forward("std", x, dims, correction, keepdim)
     out = np.sqrt(v)
     if not needs_grad1(input):
         return wrap(out)
-    node = _var_node(StdBackward0, input, out, dims, correction, keepdim, full, dim)
+    node = _var_node(StdBackward0, input, out, dims, correction, keepdim, full, dim, arg_c)
     res = wrap(out, node)
     node.save(input, SavedOutput(res))
     return res
@@ -187,23 +200,25 @@ def _two_outputs(node, a, b):
 
 @export()
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    x, dims, correction, full = _var_args("var_mean", input, dim, unbiased, correction)
+    x, dims, correction, full, dim, arg_c = _var_args("var_mean", input, dim, unbiased,
+                                                       correction)
     v, m = _var_forward("var_mean", x, dims, correction, keepdim)
     if not needs_grad1(input):
         return wrap(v), wrap(m)
-    node = _var_node(VarMeanBackward0, input, v, dims, correction, keepdim, full, dim)
+    node = _var_node(VarMeanBackward0, input, v, dims, correction, keepdim, full, dim, arg_c)
     node.save(input)
     return _two_outputs(node, v, m)
 
 
 @export()
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    x, dims, correction, full = _var_args("std_mean", input, dim, unbiased, correction)
+    x, dims, correction, full, dim, arg_c = _var_args("std_mean", input, dim, unbiased,
+                                                       correction)
     v, m = _var_forward("std_mean", x, dims, correction, keepdim)
     s = np.sqrt(v)
     if not needs_grad1(input):
         return wrap(s), wrap(m)
-    node = _var_node(StdMeanBackward0, input, s, dims, correction, keepdim, full, dim)
+    node = _var_node(StdMeanBackward0, input, s, dims, correction, keepdim, full, dim, arg_c)
     ts, tm = _two_outputs(node, s, m)
     node.save(input, SavedOutput(ts))
     return ts, tm

@@ -186,14 +186,26 @@ def _index_long(index: np.ndarray) -> np.ndarray:
     return index if index.dtype == np.int64 else index.astype(np.int64)
 
 
+def wrapped_dim(dim: int, shape) -> int:
+    """A dim as given (what PyTorch's nodes save) wrapped for ``shape`` (0-d counts as 1-d)."""
+    return dim % len(shape) if len(shape) else 0
+
+
+def _u64(v: int) -> int:
+    from .shape import u64
+    return u64(v)
+
+
 # -- gather ---------------------------------------------------------------------------------------
 class GatherBackward0(Node):
-    """d gather(x, dim, index)/dx: the gradient scatter-added back at index (repeats add up)."""
-    __slots__ = ("dim",)
+    """d gather(x, dim, index)/dx: the gradient scatter-added back at index (repeats add up).
+    ``dim``: as given."""
+    __slots__ = ("dim", "sparse_grad")
     saved_names = ("index", "self")
+    saved_attrs = {"dim": lambda n: _u64(n.dim), "sparse_grad": "sparse_grad"}
 
     def backward(self, ns, grad, index, x):
-        return (ns.scatter_add(ns.zeros_like(x), self.dim, index, grad),)
+        return (ns.scatter_add(ns.zeros_like(x), wrapped_dim(self.dim, x.shape), index, grad),)
 
 
 @export(method=True)
@@ -206,7 +218,7 @@ def gather(input, dim, index, *, sparse_grad=False):
     if not needs_grad(input):
         return wrap(out)
     node = make_node(GatherBackward0, (input,), out)
-    node.dim = d
+    node.dim, node.sparse_grad = int(dim), bool(sparse_grad)
     node.save(index, input)
     return wrap(out, node)
 
@@ -214,22 +226,25 @@ def gather(input, dim, index, *, sparse_grad=False):
 # -- scatter --------------------------------------------------------------------------------------
 class ScatterBackward0(Node):
     """scatter(x, dim, index, src): x's gradient is zero where src was written; src's is the
-    gradient gathered at index."""
+    gradient gathered at index. ``dim``: as given."""
     __slots__ = ("dim",)
     saved_names = ("index",)
+    saved_attrs = {"dim": lambda n: _u64(n.dim)}
 
     def backward(self, ns, grad, index):
-        return (ns.scatter(grad, self.dim, index, 0) if self.needs(0) else None,
-                ns.gather(grad, self.dim, index) if self.needs(1) else None)
+        d = wrapped_dim(self.dim, self._shape)
+        return (ns.scatter(grad, d, index, 0) if self.needs(0) else None,
+                ns.gather(grad, d, index) if self.needs(1) else None)
 
 
 class ScatterBackward1(Node):
     """scatter(x, dim, index, value): x's gradient is zero where the value was written."""
     __slots__ = ("dim",)
     saved_names = ("index",)
+    saved_attrs = {"dim": lambda n: _u64(n.dim)}
 
     def backward(self, ns, grad, index):
-        return (ns.scatter(grad, self.dim, index, 0),)
+        return (ns.scatter(grad, wrapped_dim(self.dim, self._shape), index, 0),)
 
 
 _warned_reduce = False
@@ -270,7 +285,7 @@ def _scatter_impl(input, dim, index, src, value, reduce):
         if not needs_grad(input):
             return wrap(out)
         node = make_node(ScatterBackward1, (input,), out)
-    node.dim = d
+    node.dim = int(dim)
     node.save(index)
     return wrap(out, node)
 
@@ -298,10 +313,12 @@ class ScatterAddBackward0(Node):
     """scatter_add(x, dim, index, src): x's gradient passes through; src's is gathered at index."""
     __slots__ = ("dim",)
     saved_names = ("index",)
+    saved_attrs = {"dim": lambda n: _u64(n.dim)}
 
     def backward(self, ns, grad, index):
         return (grad if self.needs(0) else None,
-                ns.gather(grad, self.dim, index) if self.needs(1) else None)
+                ns.gather(grad, wrapped_dim(self.dim, self._shape), index)
+                if self.needs(1) else None)
 
 
 @export(method=True, inplace=True)
@@ -318,7 +335,7 @@ def scatter_add(input, dim, index, src):
     if not needs_grad(input, src):
         return wrap(out)
     node = make_node(ScatterAddBackward0, (input, src), out)
-    node.dim = d
+    node.dim = int(dim)
     node.save(index)
     return wrap(out, node)
 
@@ -330,9 +347,10 @@ class ScatterReduceBackward0(Node):
     exactly); amax/amin share it evenly among the values equal to the result."""
     __slots__ = ("dim", "reduce", "include_self", "count", "keep", "self_hit", "src_hit")
     saved_names = ("index", "self", "src", "result")
+    saved_attrs = {"dim": lambda n: _u64(n.dim), "reduce": "reduce", "include_self": "include_self"}
 
     def backward(self, ns, grad, index, x, src, result):
-        dim, red = self.dim, self.reduce
+        dim, red = wrapped_dim(self.dim, self._shape), self.reduce
         gx = gs = None
         if red == "sum":
             gx = grad
@@ -382,7 +400,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if not needs_grad(input, src):
         return wrap(out)
     node = make_node(ScatterReduceBackward0, (input, src), out)
-    node.dim, node.reduce, node.include_self = d, reduce, bool(include_self)
+    node.dim, node.reduce, node.include_self = int(dim), reduce, bool(include_self)
     node.count = node.keep = node.self_hit = node.src_hit = None
     i1 = _index_long(idx)
     sc = _src_part(_as1d(s), _as1d(i1)).reshape(i1.shape)   # the part of src that is used

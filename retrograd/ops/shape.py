@@ -12,6 +12,20 @@ from ._util import Tensor, make_node, needs_grad, needs_grad1, wrap, wrap_dim, w
 from ._registry import export
 
 
+_U64 = 1 << 64
+
+
+def u64(v: int) -> int:
+    """An int as PyTorch shows a saved int64 (``grad_fn._saved_dim``): a negative one reads as
+    its unsigned 64-bit twin (-1 -> 18446744073709551615)."""
+    return v + _U64 if v < 0 else v
+
+
+def u64s(vs) -> tuple:
+    """A tuple of ints as PyTorch shows a saved int list (see ``u64``)."""
+    return tuple(v + _U64 if v < 0 else v for v in vs)
+
+
 def _view_result(cls, input: Tensor, out: np.ndarray, **attrs):
     if not needs_grad1(input):
         return wrap_view(out, None, input)
@@ -54,6 +68,7 @@ def _fmt(shape) -> str:
 class ViewBackward0(Node):
     """A reshape only moves elements: the gradient is reshaped back."""
     __slots__ = ("shape",)
+    saved_attrs = {"self_sym_sizes": "shape"}
 
     def backward(self, ns, grad):
         return (ns.reshape(grad, self.shape),)
@@ -118,10 +133,14 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 
 class TransposeBackward0(Node):
-    """Transposing back is the gradient's transpose."""
+    """Transposing back is the gradient's transpose. ``dim0``/``dim1``: as given (PyTorch saves
+    them unwrapped)."""
     __slots__ = ("dim0", "dim1")
+    saved_attrs = {"dim0": lambda n: u64(n.dim0), "dim1": lambda n: u64(n.dim1)}
 
     def backward(self, ns, grad):
+        if len(self._shape) < 2:  # 0-d and 1-d: the identity
+            return (grad,)
         return (ns.transpose(grad, self.dim0, self.dim1),)
 
 
@@ -131,7 +150,7 @@ def transpose(input, dim0, dim1):
     n = x.ndim
     d0, d1 = wrap_dim(dim0, n), wrap_dim(dim1, n)
     out = np.swapaxes(x, d0, d1) if n else x.view()
-    return _view_result(TransposeBackward0, input, out, dim0=d0, dim1=d1)
+    return _view_result(TransposeBackward0, input, out, dim0=int(dim0), dim1=int(dim1))
 
 
 @export(torch='t', method='t')
@@ -152,11 +171,14 @@ class TBackward0(Node):
 
 
 class PermuteBackward0(Node):
-    """The inverse permutation puts the gradient back."""
+    """The inverse permutation puts the gradient back. ``dims``: as given (PyTorch saves them
+    unwrapped)."""
     __slots__ = ("dims",)
+    saved_attrs = {"dims": lambda n: u64s(n.dims)}
 
     def backward(self, ns, grad):
-        return (ns.permute(grad, tuple(np.argsort(self.dims))),)
+        k = len(self.dims)
+        return (ns.permute(grad, tuple(np.argsort([d % k for d in self.dims]))),)
 
 
 @export(torch='permute', method='permute')
@@ -167,10 +189,10 @@ def permute(input, *dims):
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
                            f"not match the length of the desired ordering of dimensions i.e. input"
                            f".dim() = {x.ndim} is not equal to len(dims) = {len(dims)}")
-    dims = tuple(wrap_dim(d, x.ndim) for d in dims)
-    if len(set(dims)) != len(dims):
+    wrapped = tuple(wrap_dim(d, x.ndim) for d in dims)
+    if len(set(wrapped)) != len(wrapped):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return _view_result(PermuteBackward0, input, np.transpose(x, dims), dims=dims)
+    return _view_result(PermuteBackward0, input, np.transpose(x, wrapped), dims=dims)
 
 
 def numpy_T(input):
@@ -181,17 +203,22 @@ def numpy_T(input):
 class SqueezeBackward0(Node):
     """Squeezing drops size-1 dims: the gradient is reshaped back."""
     __slots__ = ("shape",)
+    saved_attrs = {"self_sym_sizes": "shape"}
 
     def backward(self, ns, grad):
         return (ns.reshape(grad, self.shape),)
 
 
 class SqueezeBackward1(SqueezeBackward0):
-    __slots__ = ()
+    """squeeze(dim): ``dim`` as given."""
+    __slots__ = ("dim",)
+    saved_attrs = {"self_sym_sizes": "shape", "dim": lambda n: u64(n.dim)}
 
 
 class SqueezeBackward2(SqueezeBackward0):
-    __slots__ = ()
+    """squeeze(dims): ``dim`` is the tuple as given."""
+    __slots__ = ("dim",)
+    saved_attrs = {"self_sym_sizes": "shape", "dim": lambda n: u64s(n.dim)}
 
 
 @export(torch='squeeze', method='squeeze')
@@ -203,19 +230,19 @@ def squeeze(input, dim=None):
     if isinstance(dim, (tuple, list)):
         dims = tuple(d for d in (wrap_dim(d, x.ndim) for d in dim) if x.ndim and x.shape[d] == 1)
         out = np.squeeze(x, axis=dims) if dims else x.view()
-        return _view_result(SqueezeBackward2, input, out, shape=x.shape)
+        return _view_result(SqueezeBackward2, input, out, shape=x.shape,
+                            dim=tuple(int(d) for d in dim))
     d = wrap_dim(dim, x.ndim)
     out = np.squeeze(x, axis=d) if x.ndim and x.shape[d] == 1 else x.view()
-    return _view_result(SqueezeBackward1, input, out, shape=x.shape)
+    return _view_result(SqueezeBackward1, input, out, shape=x.shape, dim=int(dim))
 
 
 class UnsqueezeBackward0(Node):
-    """Unsqueeze adds a size-1 dim: the gradient is reshaped back."""
-    __slots__ = ("shape", "index")
+    """Unsqueeze adds a size-1 dim: the gradient is reshaped back. ``dim``: as given."""
+    __slots__ = ("shape", "dim")
+    saved_attrs = {"dim": lambda n: u64(n.dim)}
 
     def backward(self, ns, grad):
-        if self.index is not None:  # reached through indexing with None (x[None, 1:])
-            return (ns.index_acc(self.shape, self.index, grad),)
         return (ns.reshape(grad, self.shape),)
 
 
@@ -224,12 +251,13 @@ def unsqueeze(input, dim):
     x = input._data
     d = wrap_dim(dim, x.ndim + 1)
     return _view_result(UnsqueezeBackward0, input, np.expand_dims(x, d), shape=x.shape,
-                        index=None)
+                        dim=int(dim))
 
 
 class ExpandBackward0(Node):
     """Expand repeats elements: the engine sums the gradient back to the input's shape."""
     __slots__ = ()
+    saved_attrs = {"self_sym_sizes": Node.input_shape}
 
     def backward(self, ns, grad):
         return (grad,)
@@ -278,11 +306,12 @@ def broadcast_to(input, size):
 
 
 class CatBackward0(Node):
-    """cat: each input gets its slice of the gradient along dim."""
+    """cat: each input gets its slice of the gradient along dim (``dim``: as given)."""
     __slots__ = ("dim", "sizes")
+    saved_attrs = {"dim": lambda n: u64(n.dim)}
 
     def backward(self, ns, grad):
-        pre = (slice(None),) * self.dim
+        pre = (slice(None),) * (self.dim % len(self._shape))
         out, start = [], 0
         for i, n in enumerate(self.sizes):
             out.append(grad[pre + (slice(start, start + n),)] if self.needs(i) else None)
@@ -332,7 +361,7 @@ def cat(tensors, dim=0):
     if not needs_grad(*used):
         return wrap(out)
     node = make_node(CatBackward0, used, out)
-    node.dim, node.sizes = d, [t._data.shape[d] for t in used]
+    node.dim, node.sizes = int(dim), [t._data.shape[d] for t in used]
     return wrap(out, node)
 
 
@@ -340,8 +369,10 @@ concat = concatenate = cat
 
 
 class UnbindBackward0(Node):
-    """unbind: the gradients of the pieces stacked back (zeros for pieces that got none)."""
+    """unbind: the gradients of the pieces stacked back (zeros for pieces that got none).
+    ``dim``: as given (stacking at it undoes the unbind, negative or not)."""
     __slots__ = ("dim", "num_outputs")
+    saved_attrs = {"dim": lambda n: u64(n.dim)}
 
     def apply(self, ns, grads, as_tensors):
         filled = [g if g is not None else ns.zeros(self._shape, self._dtype) for g in grads]
@@ -357,7 +388,7 @@ def unbind(input, dim=0):
     if not needs_grad1(input) or not pieces:
         return tuple(wrap_view(p, None, input) for p in pieces)
     node = make_node(UnbindBackward0, (input,), pieces[0])
-    node.dim, node.num_outputs = d, len(pieces)
+    node.dim, node.num_outputs = int(dim), len(pieces)
     outs = []
     for i, p in enumerate(pieces):
         t = wrap_view(p, node, input)
@@ -367,11 +398,12 @@ def unbind(input, dim=0):
 
 
 class StackBackward0(Node):
-    """stack: input i gets the gradient's slice i along the new dim."""
+    """stack: input i gets the gradient's slice i along the new dim (``dim``: as given)."""
     __slots__ = ("dim",)
+    saved_attrs = {"dim": lambda n: u64(n.dim)}
 
     def backward(self, ns, grad):
-        pre = (slice(None),) * self.dim
+        pre = (slice(None),) * (self.dim % len(self._shape))
         return tuple(grad[pre + (i,)] if self.needs(i) else None
                      for i in range(len(self.next_functions)))
 
@@ -394,7 +426,7 @@ def stack(tensors, dim=0):
     if not needs_grad(*tensors):
         return wrap(out)
     node = make_node(StackBackward0, tensors, out)
-    node.dim = d
+    node.dim = int(dim)
     return wrap(out, node)
 
 
@@ -442,21 +474,22 @@ def flip(input, dims):
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     from ._util import wrap_dims
     return wrap(np.flip(x, wrap_dims(dims, x.ndim)).copy()) if not needs_grad1(input) else \
-        _flip_grad(input, wrap_dims(dims, x.ndim))
+        _flip_grad(input, wrap_dims(dims, x.ndim), tuple(int(d) for d in dims))
 
 
 class FlipBackward0(Node):
-    """Flipping back the gradient."""
+    """Flipping back the gradient (``dims``: as given)."""
     __slots__ = ("dims",)
+    saved_attrs = {"dims": lambda n: u64s(n.dims)}
 
     def backward(self, ns, grad):
         return (ns.flip(grad, self.dims),)
 
 
-def _flip_grad(input, dims):
+def _flip_grad(input, dims, raw):
     out = np.flip(input._data, dims).copy()
     node = make_node(FlipBackward0, (input,), out)
-    node.dims = dims
+    node.dims = raw
     return wrap(out, node)
 
 

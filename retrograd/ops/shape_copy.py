@@ -9,7 +9,7 @@ from .. import _dtype as D
 from ..autograd.node import Node
 from ._registry import export
 from ._util import Tensor, make_node, needs_grad, needs_grad1, wrap, wrap_dim
-from .shape import _fmt, clone, expand, flatten, flip, reshape, stack, unsqueeze
+from .shape import _fmt, clone, expand, flatten, flip, reshape, stack, u64, u64s, unsqueeze
 from .shape_views import DiagonalBackward0, np_diagonal
 
 
@@ -28,8 +28,9 @@ def np_roll(x, shifts, dims):
 
 
 class RollBackward0(Node):
-    """Rolling back by the opposite shifts."""
+    """Rolling back by the opposite shifts (``shifts``, ``dims``: as given)."""
     __slots__ = ("shifts", "dims")
+    saved_attrs = {"shifts": lambda n: u64s(n.shifts), "dims": lambda n: u64s(n.dims)}
 
     def backward(self, ns, grad):
         return (ns.roll(grad, tuple(-s for s in self.shifts), self.dims),)
@@ -45,13 +46,14 @@ def roll(input, shifts, dims=None):
     if not (not dims and len(shifts) == 1) and len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
                            f"{len(dims)}")
+    raw = tuple(int(d) for d in dims)
     dims = tuple(wrap_dim(d, x.ndim) for d in dims)
     shifts = tuple(int(s) for s in shifts)
     out = np_roll(x, shifts, dims)
     if not needs_grad1(input):
         return wrap(out)
     node = make_node(RollBackward0, (input,), out)
-    node.shifts, node.dims = shifts, dims
+    node.shifts, node.dims = shifts, raw
     return wrap(out, node)
 
 
@@ -75,8 +77,9 @@ def np_rot90(x, k, dims):
 
 
 class Rot90Backward0(Node):
-    """Rotating back: rot90 by -k in the same plane."""
+    """Rotating back: rot90 by -k in the same plane (``k``, ``dims``: as given)."""
     __slots__ = ("k", "dims")
+    saved_attrs = {"k": lambda n: u64(n.k), "dims": lambda n: u64s(n.dims)}
 
     def backward(self, ns, grad):
         return (ns.rot90(grad, -self.k, self.dims),)
@@ -98,7 +101,7 @@ def rot90(input, k=1, dims=(0, 1)):
     if not needs_grad1(input):
         return wrap(out)
     node = make_node(Rot90Backward0, (input,), out)
-    node.k, node.dims = int(k), d
+    node.k, node.dims = int(k), tuple(int(v) for v in dims)
     return wrap(out, node)
 
 
@@ -107,6 +110,7 @@ class RepeatBackward0(Node):
     """repeat: each input element appears in every tile; its gradient is the sum over the tiles
     (the gradient is laid out as (tiles..., input shape) and the engine sums the tiles)."""
     __slots__ = ("repeats", "padded")
+    saved_attrs = {"repeats": "repeats", "self_sym_sizes": Node.input_shape}
 
     def backward(self, ns, grad):
         k = len(self.repeats)
@@ -219,6 +223,7 @@ def np_triu(x, k=0):
 class TrilBackward0(Node):
     """tril keeps the lower triangle: so does its gradient."""
     __slots__ = ("diagonal",)
+    saved_attrs = {"diagonal": lambda n: u64(n.diagonal)}
 
     def backward(self, ns, grad):
         return (ns.tril(grad, self.diagonal),)
@@ -227,6 +232,7 @@ class TrilBackward0(Node):
 class TriuBackward0(Node):
     """triu keeps the upper triangle: so does its gradient."""
     __slots__ = ("diagonal",)
+    saved_attrs = {"diagonal": lambda n: u64(n.diagonal)}
 
     def backward(self, ns, grad):
         return (ns.triu(grad, self.diagonal),)
@@ -256,8 +262,10 @@ def triu(input, diagonal=0):
 
 # -- diag_embed / diag / trace --------------------------------------------------------------------
 class DiagEmbedBackward0(Node):
-    """d diag_embed(x)/dx: the gradient's diagonal."""
+    """d diag_embed(x)/dx: the gradient's diagonal (``offset``, ``dim1``, ``dim2``: as given)."""
     __slots__ = ("offset", "dim1", "dim2")
+    saved_attrs = {"offset": lambda n: u64(n.offset), "dim1": lambda n: u64(n.dim1),
+                   "dim2": lambda n: u64(n.dim2)}
 
     def backward(self, ns, grad):
         return (ns.diagonal(grad, self.offset, self.dim1, self.dim2),)
@@ -287,7 +295,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     if not needs_grad1(input):
         return wrap(out)
     node = make_node(DiagEmbedBackward0, (input,), out)
-    node.offset, node.dim1, node.dim2 = offset, d1, d2
+    node.offset, node.dim1, node.dim2 = int(offset), int(dim1), int(dim2)
     return wrap(out, node)
 
 
@@ -300,20 +308,21 @@ class DiagonalBackward0_copy(DiagonalBackward0):  # noqa: N801 - PyTorch's name
 def diag(input, diagonal=0):
     x = input._data
     if x.ndim == 1:
-        return diag_embed(input, diagonal, 0, 1)
+        return diag_embed(input, diagonal, -2, -1)  # PyTorch's dims
     if x.ndim != 2:
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D")
     out = np_diagonal(x, diagonal, 0, 1).copy()
     if not needs_grad1(input):
         return wrap(out)
     node = make_node(DiagonalBackward0_copy, (input,), out)
-    node.shape, node.offset, node.dim1, node.dim2 = x.shape, diagonal, 0, 1
+    node.shape, node.offset, node.dim1, node.dim2 = x.shape, int(diagonal), 0, 1
     return wrap(out, node)
 
 
 class TraceBackward0(Node):
     """d trace(x)/dx: the gradient on the main diagonal, zeros elsewhere."""
     __slots__ = ("shape",)
+    saved_attrs = {"self_sym_sizes": "shape"}
 
     def backward(self, ns, grad):
         n = min(self.shape)

@@ -9,7 +9,7 @@ import numpy as np
 from ..autograd.node import Node
 from ._registry import export
 from ._util import make_node, needs_grad1, wrap
-from .shape import _fmt
+from .shape import _fmt, u64s
 
 _MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -37,10 +37,12 @@ def _regions(shape, pad):
 class ConstantPadNdBackward0(Node):
     """Padding adds constants and cropping drops elements: the gradient of the kept elements
     goes back to their places, zeros for the cropped ones."""
-    __slots__ = ("shape", "src", "dst")
+    __slots__ = ("shape", "pad")
+    saved_attrs = {"pad": lambda n: u64s(n.pad)}
 
     def backward(self, ns, grad):
-        return (ns.index_acc(self.shape, self.src, grad[self.dst]),)
+        src, dst, _ = _regions(self.shape, self.pad)
+        return (ns.index_acc(self.shape, src, grad[dst]),)
 
 
 def _constant_pad(input, pad, value):
@@ -61,7 +63,7 @@ def _constant_pad(input, pad, value):
     if not needs_grad1(input):
         return wrap(out)
     node = make_node(ConstantPadNdBackward0, (input,), out)
-    node.shape, node.src, node.dst = x.shape, src, dst
+    node.shape, node.pad = x.shape, tuple(pad)
     return wrap(out, node)
 
 
@@ -69,8 +71,9 @@ def _constant_pad(input, pad, value):
 class _PadGatherBackward(Node):
     """out = x[index] (reflected or clamped positions): each input element gets the sum of the
     gradient at every output position that copies it."""
-    __slots__ = ("shape", "index")
+    __slots__ = ("shape", "index", "padding")
     saved_names = ("self",)
+    saved_attrs = {"padding": lambda n: u64s(n.padding)}
 
     def backward(self, ns, grad, x):
         return (ns.index_acc(self.shape, self.index, grad),)
@@ -152,14 +155,14 @@ def _gather_pad(input, pad, mode: str, k: int):
     if not needs_grad1(input):
         return wrap(out)
     node = make_node(_GATHER[(mode, k)], (input,), out)
-    node.shape, node.index = x.shape, index
+    node.shape, node.index, node.padding = x.shape, index, tuple(pad)
     node.save(input)
     return wrap(out, node)
 
 
 # -- circular -------------------------------------------------------------------------------------
 def _circular_pad(input, pad):
-    from .indexing import getitem, setitem
+    from .indexing import setitem, slice_view
     x = input._data
     n = x.ndim
     out_shape = list(x.shape)
@@ -172,22 +175,24 @@ def _circular_pad(input, pad):
         if out_shape[d] < 0:
             raise RuntimeError("Negative padding value is resulting in an empty dimension")
     out = wrap(np.zeros(out_shape, x.dtype))
-    dst, src = [slice(None)] * n, [slice(None)] * n
+    # PyTorch's sequence: the centre is a slice of the input per padded dim (last dim first, whole
+    # dims included), then each border a slice of the result so far.
+    dst, src = [slice(None)] * n, input
     for i, (lo, hi) in enumerate(_pairs(pad)):
         d = n - 1 - i
         dst[d] = slice(max(lo, 0), out_shape[d] - max(hi, 0))
-        src[d] = slice(max(-lo, 0), x.shape[d] - max(-hi, 0))
-    setitem(out, tuple(dst), getitem(input, tuple(src)))
+        src = slice_view(src, d, max(-lo, 0), x.shape[d] - max(-hi, 0))
+    setitem(out, tuple(dst), src)
     for i, (lo, hi) in enumerate(_pairs(pad)):
         d = n - 1 - i
         pre = (slice(None),) * d
         size = out_shape[d]
         if lo > 0:
             setitem(out, pre + (slice(0, lo),),
-                    getitem(out, pre + (slice(size - lo - max(hi, 0), size - max(hi, 0)),)))
+                    slice_view(out, d, size - lo - max(hi, 0), size - max(hi, 0)))
         if hi > 0:
             setitem(out, pre + (slice(size - hi, size),),
-                    getitem(out, pre + (slice(max(lo, 0), max(lo, 0) + hi),)))
+                    slice_view(out, d, max(lo, 0), max(lo, 0) + hi))
     return out
 
 

@@ -12,7 +12,7 @@ from .._size import Size
 from ..autograd.node import Node
 from ._registry import export
 from ._util import Tensor, broadcast_error, make_node, needs_grad1, wrap_dim, wrap_view
-from .shape import _fmt, _view_result, expand, permute, reshape, unsqueeze, view
+from .shape import _fmt, _view_result, expand, permute, reshape, u64, unsqueeze, view
 
 
 def _int(v) -> int:
@@ -60,8 +60,12 @@ class _PieceShapes(Size):
 
 
 class SplitBackward0(Node):
-    """split: the pieces' gradients concatenated back along dim (zeros for pieces without one)."""
+    """split: the pieces' gradients concatenated back along dim (zeros for pieces without one).
+    ``dim``: as given (concatenating at it undoes the split, negative or not); ``sizes``: the
+    split_size (an int) or split_sizes (a list) as given."""
     __slots__ = ("dim", "sizes", "num_outputs", "piece_shapes")
+    saved_attrs = {"dim": lambda n: u64(n.dim), "self_sym_sizes": Node.input_shape,
+                   "split_size": "sizes"}
 
     def apply(self, ns, grads, as_tensors):
         filled = [g if g is not None else ns.zeros(s, self._dtype)
@@ -71,9 +75,11 @@ class SplitBackward0(Node):
 
 class SplitWithSizesBackward0(SplitBackward0):
     __slots__ = ()
+    saved_attrs = {"dim": lambda n: u64(n.dim), "self_sym_sizes": Node.input_shape,
+                   "split_sizes": lambda n: tuple(n.sizes)}
 
 
-def _split_pieces(input, cls, d: int, sizes) -> tuple:
+def _split_pieces(input, cls, d: int, sizes, dim, saved_sizes) -> tuple:
     x = input._data
     pieces, start = [], 0
     pre = (slice(None),) * d
@@ -83,7 +89,7 @@ def _split_pieces(input, cls, d: int, sizes) -> tuple:
     if not needs_grad1(input) or not pieces:
         return tuple(wrap_view(p, None, input) for p in pieces)
     node = make_node(cls, (input,), pieces[0])
-    node.dim, node.sizes, node.num_outputs = d, list(sizes), len(pieces)
+    node.dim, node.sizes, node.num_outputs = int(dim), saved_sizes, len(pieces)
     node.piece_shapes = [p.shape for p in pieces]
     if len({p.shape for p in pieces}) > 1:  # the engine checks gradients against node._shape
         node._shape = _PieceShapes([p.shape for p in pieces])
@@ -123,7 +129,7 @@ def _split_int(input, split_size: int, dim) -> tuple:
                            f"size of {n}")
     num = max((n + split_size - 1) // split_size, 1) if split_size else 1
     sizes = [split_size] * (num - 1) + [split_size - (split_size * num - n)]
-    return _split_pieces(input, SplitBackward0, d, sizes)
+    return _split_pieces(input, SplitBackward0, d, sizes, dim, split_size)
 
 
 @export(method=True)
@@ -141,7 +147,7 @@ def split_with_sizes(input, split_sizes, dim=0):
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {x.shape[d]} "
                            f"(input tensor's size at dimension {d}), but got "
                            f"split_sizes={_fmt(sizes)}")
-    return _split_pieces(input, SplitWithSizesBackward0, d, sizes)
+    return _split_pieces(input, SplitWithSizesBackward0, d, sizes, dim, sizes)
 
 
 @export(method=True)
@@ -155,14 +161,15 @@ def chunk(input, chunks, dim=0):
     n = x.shape[d]
     size = (n + chunks - 1) // chunks
     if size == 0 and n == 0:
-        return split_with_sizes(input, [0] * chunks, d)
-    return _split_int(input, size, d)
+        return split_with_sizes(input, [0] * chunks, dim)
+    return _split_int(input, size, dim)
 
 
 # -- narrow / tensor_split ------------------------------------------------------------------------
-def _slice(input, d: int, start: int, stop: int):
-    from .indexing import getitem
-    return getitem(input, (slice(None),) * d + (slice(start, stop),))
+def _slice(input, dim: int, start: int, stop: int):
+    """aten::slice (one SliceBackward0, saving ``dim``, ``start``, ``stop`` as given)."""
+    from .indexing import slice_view
+    return slice_view(input, dim, start, stop)
 
 
 @export(method=True)
@@ -182,7 +189,7 @@ def narrow(input, dim, start, length):
         start += n
     if start + length > n:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
-    return _slice(input, d, start, start + length)
+    return _slice(input, int(dim), start, start + length)
 
 
 @export(method=True)
@@ -216,19 +223,14 @@ def tensor_split(input, indices_or_sections, dim=0):
             bounds.append((start, stop))
             start = stop
     else:
+        # the cuts as given: a slice clamps them (negative ones count from the end), as PyTorch's
         cuts = [int(v) for v in ios]
         bounds, start = [], 0
         for c in cuts:
             bounds.append((start, c))
             start = c
         bounds.append((start, n))
-    return tuple(_slice(input, d, _clip(a, n), max(_clip(b, n), _clip(a, n))) for a, b in bounds)
-
-
-def _clip(i: int, n: int) -> int:
-    if i < 0:
-        i += n
-    return min(max(i, 0), n)
+    return tuple(_slice(input, d, a, b) for a, b in bounds)
 
 
 def _split_nd(input, ios, name: str, need: int, dim: int):
@@ -325,11 +327,15 @@ def diagonal_index(shape, offset: int, d1: int, d2: int):
 
 
 class DiagonalBackward0(Node):
-    """d diagonal(x)/dx: the gradient placed on that diagonal of zeros of x's shape."""
+    """d diagonal(x)/dx: the gradient placed on that diagonal of zeros of x's shape.
+    ``offset``, ``dim1``, ``dim2``: as given."""
     __slots__ = ("shape", "offset", "dim1", "dim2")
+    saved_attrs = {"self_sym_sizes": "shape", "offset": lambda n: u64(n.offset),
+                   "dim1": lambda n: u64(n.dim1), "dim2": lambda n: u64(n.dim2)}
 
     def backward(self, ns, grad):
-        idx, perm = diagonal_index(self.shape, self.offset, self.dim1, self.dim2)
+        n = len(self.shape)
+        idx, perm = diagonal_index(self.shape, self.offset, self.dim1 % n, self.dim2 % n)
         return (ns.index_acc(self.shape, idx, ns.permute(grad, perm)),)
 
 
@@ -345,8 +351,8 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     x = input._data
     d1, d2 = _diag_dims(x, dim1, dim2)
     out = np_diagonal(x, offset, d1, d2)
-    return _view_result(DiagonalBackward0, input, out, shape=x.shape, offset=offset, dim1=d1,
-                        dim2=d2)
+    return _view_result(DiagonalBackward0, input, out, shape=x.shape, offset=int(offset),
+                        dim1=int(dim1), dim2=int(dim2))
 
 
 # -- broadcasting ---------------------------------------------------------------------------------

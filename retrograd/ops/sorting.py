@@ -13,7 +13,7 @@ import numpy as np
 from ._registry import export
 from ..autograd.node import Unique2Backward0, UniqueConsecutiveBackward0, UniqueDimBackward0
 from ._util import make_node, needs_grad1, wrap, wrap_dim
-from .reduction import _MaxMinAllBackward, _return_type
+from .reduction import _MaxMinAllBackward, _dim_attr, _return_type
 from .reduction_cum import _ScatterBackward, _scatter_index
 from . import sorting_select as sel
 
@@ -44,15 +44,15 @@ def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return eq
 
 
-def _selected(input, values, indices, dim, keepdim, cls, rt):
-    """Wrap (values, indices) picked from ``input`` along ``dim``; the gradient of each value
-    goes back to the position it came from."""
+def _selected(input, values, indices, dim, keepdim, cls, rt, arg_dim):
+    """Wrap (values, indices) picked from ``input`` along ``dim`` (``arg_dim`` as the caller
+    gave it); the gradient of each value goes back to the position it came from."""
     x = input._data
     idx_t = wrap(indices)
     if not needs_grad1(input):
         return rt(wrap(values), idx_t)
     node = make_node(cls, (input,), values)
-    node.shape, node.dim, node.keepdim = x.shape, dim, keepdim
+    node.shape, node.dim, node.keepdim, node.arg_dim = x.shape, dim, keepdim, arg_dim
     if x.ndim:
         full = indices if keepdim else np.expand_dims(indices, dim)
         node.index = _scatter_index(x.shape, dim, full)
@@ -87,6 +87,7 @@ def _check_dim_nonempty(name: str, x: np.ndarray, d: int) -> None:
 class SortBackward0(_ScatterBackward):
     """d sort(x)/dx: each sorted value's gradient goes back to its original position."""
     __slots__ = ()
+    saved_attrs = {"dim": _dim_attr, "self_sym_sizes": "shape"}
 
 
 class SortBackward1(SortBackward0):
@@ -123,7 +124,7 @@ def sort(input, dim=-1, descending=False, *, stable=_UNSET):
     d, values, order = _sort_arrays(input._data, dim, descending, bool(stable) and
                                     stable is not _UNSET)
     cls = SortBackward0 if stable is _UNSET else SortBackward1
-    return _selected(input, values, order, d, True, cls, return_sort)
+    return _selected(input, values, order, d, True, cls, return_sort, dim)
 
 
 @export(method=True)
@@ -140,6 +141,7 @@ def msort(input):
 class TopkBackward0(_ScatterBackward):
     """d topk(x)/dx: each selected value's gradient goes back to its position."""
     __slots__ = ()
+    saved_attrs = {"dim": _dim_attr, "self_sym_sizes": "shape"}
 
 
 @export(method=True)
@@ -153,7 +155,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
         raise RuntimeError("selected index k out of range")
     if x.ndim == 0:
         return _selected(input, x.copy(), np.zeros((), np.int64), d, True, TopkBackward0,
-                         return_topk)
+                         return_topk, dim)
     rows = _moved(x, d)
     full = _stable_order(rows, 1, largest) if rows.size else np.zeros((rows.shape[0], n), np.int64)
     order = full[:, :k]
@@ -170,7 +172,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     order = order.astype(np.int64)
     values = np.take_along_axis(rows, order, axis=1)
     return _selected(input, _unmoved(values, x.shape, d), _unmoved(order, x.shape, d), d, True,
-                     TopkBackward0, return_topk)
+                     TopkBackward0, return_topk, dim)
 
 
 # -- kthvalue --------------------------------------------------------------------------------
@@ -208,7 +210,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     if x.ndim == 0:
         return _selected(input, x.copy(), np.zeros((), np.int64), d, keepdim, KthvalueBackward0,
-                         return_kthvalue)
+                         return_kthvalue, dim)
 
     def redo(rows, srt, pos, idx):
         # The k-th value has an equal neighbour in sorted order: quickselect decides.
@@ -222,7 +224,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
         return idx
 
     vals, idx = _pick(x, d, lambda srt: np.full(srt.shape[0], k - 1), redo, keepdim)
-    return _selected(input, vals, idx, d, keepdim, KthvalueBackward0, return_kthvalue)
+    return _selected(input, vals, idx, d, keepdim, KthvalueBackward0, return_kthvalue, dim)
 
 
 # -- median / nanmedian ----------------------------------------------------------------------
@@ -281,7 +283,7 @@ def _median_dim(input, dim, keepdim, ignore_nan: bool):
     cls = NanmedianBackward1 if ignore_nan else MedianBackward1
     rt = return_nanmedian if ignore_nan else return_median
     if x.ndim == 0:
-        return _selected(input, x.copy(), np.zeros((), np.int64), d, keepdim, cls, rt)
+        return _selected(input, x.copy(), np.zeros((), np.int64), d, keepdim, cls, rt, dim)
     is_f = x.dtype.kind == "f"
 
     def pos_fn(srt):
@@ -303,7 +305,7 @@ def _median_dim(input, dim, keepdim, ignore_nan: bool):
         return idx
 
     vals, idx = _pick(x, d, pos_fn, redo, keepdim)
-    return _selected(input, vals, idx, d, keepdim, cls, rt)
+    return _selected(input, vals, idx, d, keepdim, cls, rt, dim)
 
 
 @export(method=True)
@@ -333,7 +335,7 @@ def mode(input, dim=-1, keepdim=False):
     _check_dim_nonempty("mode", x, d)
     if x.ndim == 0:
         return _selected(input, x.copy(), np.zeros((), np.int64), d, keepdim, ModeBackward0,
-                         return_mode)
+                         return_mode, dim)
     rows = _moved(x, d)
     n = rows.shape[1]
     order = np.argsort(rows, axis=1, kind="stable")
@@ -364,7 +366,7 @@ def mode(input, dim=-1, keepdim=False):
     vals, idx = _unmoved(vals[:, None], x.shape, d), _unmoved(idx[:, None], x.shape, d)
     if not keepdim:
         vals, idx = np.squeeze(vals, d), np.squeeze(idx, d)
-    return _selected(input, vals, idx, d, keepdim, ModeBackward0, return_mode)
+    return _selected(input, vals, idx, d, keepdim, ModeBackward0, return_mode, dim)
 
 
 # -- unique / unique_consecutive (no gradient) -----------------------------------------------
