@@ -519,3 +519,24 @@ def test_rrelu_training_inplace():
     assert out is y and type(y.grad_fn).__name__ == "RreluWithNoiseBackward1"
     y.sum().backward()
     np.testing.assert_allclose(_np(x.grad)[:2], _np(y)[:2] / np.array([-1.0, -2.0]), rtol=1e-6)
+
+
+@pytest.mark.parametrize("case", ["scalar_mod_tensor", "int_remainder", "grad_fn_names",
+                                  "add_bool_alpha", "flip_varargs"])
+def test_remainder_rsub_and_argument_forms(case):
+    def scenario(T):
+        x = T.tensor([1.5, -2.5, 3.0], requires_grad=True)
+        y = T.tensor([2.0, 0.7, -1.2], requires_grad=True)
+        if case == "scalar_mod_tensor":   # no derivative in PyTorch: raises at backward
+            r = 5.0 % x
+            return [r.grad_fn.name(), T.autograd.grad(r.sum(), x)]
+        if case == "int_remainder":
+            return [T.remainder(T.tensor([5, 3]), 2), T.remainder(x.detach(), 2)]
+        if case == "grad_fn_names":
+            outs = [T.remainder(x, y), T.remainder(x, 2.0), x % y, T.rsub(x, y), T.rsub(x, y, alpha=2)]
+            return [(o.grad_fn.name(), T.autograd.grad(o.sum(), (x, y), allow_unused=True))
+                    for o in outs]
+        if case == "add_bool_alpha":
+            return T.add(x, y, alpha=True)
+        return T.tensor([[1.0, 2.0], [3.0, 4.0]]).flip(-1, 0)
+    both(scenario)

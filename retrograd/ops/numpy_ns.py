@@ -198,3 +198,7 @@ def svd(a):
 def sign(x):
     from .pointwise import _sign_array  # sign(nan) = 0, as in PyTorch
     return _sign_array(np.asarray(x))
+
+
+def floor(x):
+    return np.floor(x)

@@ -36,6 +36,8 @@ class AddBackward0(Node):
 @export(torch='add', method='add', inplace='add_')
 def add(input, other, *, alpha=1):
     x, y = binary_arrays(input, other)
+    if alpha.__class__ is bool and np.result_type(x, y).kind != "b":
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
     out = x + y if alpha == 1 else x + y * alpha
     if not needs_grad(input, other):
         return wrap(out)
@@ -77,10 +79,25 @@ class RsubBackward1(Node):
         return (-grad if self.alpha == 1 else grad * -self.alpha,)
 
 
+class RsubBackward0(Node):
+    """rsub(x, y, alpha) = y - alpha*x for tensors: d/dx = -alpha, d/dy = 1."""
+    __slots__ = ("alpha",)
+    saved_attrs = {"alpha": "alpha"}
+
+    def backward(self, ns, grad):
+        return ((-grad if self.alpha == 1 else grad * -self.alpha) if self.needs(0) else None,
+                grad if self.needs(1) else None)
+
+
 @export(torch='rsub', method='rsub')
 def rsub(input, other, *, alpha=1):
     if type(other) is Tensor:
-        return sub(other, input, alpha=alpha)
+        out = sub(other, input, alpha=alpha)
+        if out.grad_fn is not None:       # recorded as PyTorch does: one RsubBackward0
+            node = make_node(RsubBackward0, (input, other), out._data)
+            node.alpha = alpha
+            out.grad_fn = node
+        return out
     x, y = binary_arrays(input, other)
     out = y - x * alpha if alpha != 1 else y - x
     if not needs_grad1(input):
@@ -774,10 +791,39 @@ def floor_divide(input, other):
     return _div_rounding(input, other, "floor")
 
 
+class RemainderBackward0(Node):
+    """remainder(x, c) = x - c*floor(x/c): d/dx = 1 (almost everywhere)."""
+    __slots__ = ()
+
+    def backward(self, ns, grad):
+        return (grad,)
+
+
+class RemainderBackward1(Node):
+    """remainder(x, y) = x - y*floor(x/y): d/dx = 1, d/dy = -floor(x/y). Saved other first,
+    as PyTorch."""
+    __slots__ = ()
+    saved_names = ("other", "self")
+
+    def backward(self, ns, grad, y, x):
+        return (grad if self.needs(0) else None,
+                -grad * ns.floor(x / y) if self.needs(1) else None)
+
+
 @export(torch='remainder', method='remainder', inplace='remainder_')
 def remainder(input, other):
     x, y = binary_arrays(input, other)
     if np.asarray(x).dtype.kind in "iub" and np.any(np.asarray(y) == 0):
         raise RuntimeError("ZeroDivisionError")
     with _quiet():
-        return wrap(np.mod(x, y))
+        out = np.asarray(np.mod(x, y))
+    if out.dtype.kind != "f" or not needs_grad(input, other):
+        return wrap(out)
+    if type(input) is not Tensor:     # scalar % tensor: PyTorch has no derivative
+        from ..autograd.node import not_implemented
+        return wrap(out, not_implemented("remainder", (other,), out))
+    if type(other) is not Tensor:
+        return wrap(out, make_node(RemainderBackward0, (input,), out))
+    node = make_node(RemainderBackward1, (input, other), out)
+    node.save(other if node.needs(1) else None, input if node.needs(1) else None)
+    return wrap(out, node)

@@ -468,7 +468,15 @@ def to_dtype(input, dtype, copy: bool = False):
     return wrap(out, make_node(ToCopyBackward0, (input,), out))
 
 
-@export(torch='flip', method='flip')
+@export(torch=False, method='flip')
+def flip_method(self, *dims):
+    """``Tensor.flip(dims)`` or ``Tensor.flip(*dims)``, as PyTorch's method accepts both."""
+    if len(dims) == 1 and not isinstance(dims[0], int):
+        dims = dims[0]
+    return flip(self, dims)
+
+
+@export(torch='flip')
 def flip(input, dims):
     x = input._data
     dims = (dims,) if isinstance(dims, int) else tuple(dims)

@@ -202,3 +202,8 @@ def svd(a):
     """Reduced SVD: (U, S, Vh)."""
     from .decomposition_spectral import svd as f
     return tuple(f(a, full_matrices=False))
+
+
+def floor(x):
+    from .elementwise import floor as f
+    return f(x)
