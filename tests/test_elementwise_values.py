@@ -540,3 +540,21 @@ def test_remainder_rsub_and_argument_forms(case):
             return T.add(x, y, alpha=True)
         return T.tensor([[1.0, 2.0], [3.0, 4.0]]).flip(-1, 0)
     both(scenario)
+
+
+@pytest.mark.parametrize("case", ["floor_divide", "floordiv_operator", "div_floor_mode",
+                                  "special_round"])
+def test_rounding_ops_record_torchs_nodes(case):
+    def scenario(T):
+        x = T.tensor([1.5, 2.5, -0.5], requires_grad=True)
+        if case == "floor_divide":   # a NotImplemented node: backward raises
+            r = T.floor_divide(x, 2)
+            return [r.grad_fn.name(), T.autograd.grad(r.sum(), x)]
+        if case == "floordiv_operator":
+            return (x // 2).grad_fn.name()
+        if case == "div_floor_mode":   # zero gradient
+            r = T.div(x, 2, rounding_mode="floor")
+            return [r.grad_fn.name(), T.autograd.grad(r.sum(), x)]
+        return [T.special.round(x).grad_fn.name(), T.special.round(x, decimals=1),
+                T.round(x).grad_fn.name()]
+    both(scenario)

@@ -243,7 +243,13 @@ def trunc(input):
 _NO_DECIMALS = object()
 
 
-@export(method=True, inplace=True, special=True)
+@export(torch=False, special="round")
+def special_round(input, *, decimals=0):
+    """torch.special.round(x, decimals=0) always takes the decimals overload: RoundBackward1."""
+    return round(input, decimals=decimals)
+
+
+@export(method=True, inplace=True)
 def round(input, *, decimals=_NO_DECIMALS):  # noqa: A001 - torch's name
     _check_tensor(input, "round")
     if decimals is _NO_DECIMALS:

@@ -191,6 +191,17 @@ def _div_rounding(input, other, mode):
     return wrap(out)  # rounded division has a zero gradient almost everywhere; torch: no grad
 
 
+@export(torch='floor_divide', method='floor_divide', inplace='floor_divide_')
+def floor_divide(input, other):
+    """PyTorch records floor_divide with a NotImplemented node (backward raises), unlike
+    div(rounding_mode='floor'), whose gradient is zero."""
+    out = _div_rounding(input, other, "floor")
+    if out._data.dtype.kind == "f" and needs_grad(input, other):
+        from ..autograd.node import not_implemented
+        out = wrap(out._data, not_implemented("floor_divide", (input, other), out._data))
+    return out
+
+
 class ReciprocalBackward0(Node):
     """d(1/x)/dx = -1/x^2 = -result^2."""
     __slots__ = ()
@@ -784,11 +795,6 @@ bitwise_xor = export(torch='bitwise_xor',
 @export(torch='isnan', method='isnan')
 def isnan(input):
     return wrap(np.isnan(input._data))
-
-
-@export(torch='floor_divide', method='floor_divide', inplace='floor_divide_')
-def floor_divide(input, other):
-    return _div_rounding(input, other, "floor")
 
 
 class RemainderBackward0(Node):
