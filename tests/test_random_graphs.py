@@ -161,3 +161,93 @@ def test_fixed_programs_match_torch(program):
     data = [rng.uniform(-1.5, 1.5, s) for s in SHAPES]
     for second_order in (False, True):
         _same(run(retrograd, program, data, second_order), run(torch, program, data, second_order))
+
+
+def run_forward(T: Any, program: list, data: list, tangents: list) -> Any:
+    """The same programs under forward AD: dual leaves, the tangents of every result."""
+    fwd = T.autograd.forward_ad
+    with fwd.dual_level():
+        pool = [fwd.make_dual(T.tensor(a), T.tensor(t)) for a, t in zip(data, tangents)]
+        n = len(pool)
+        for kind, name, *idx in program:
+            picks = [pool[i % len(pool)] for i in idx]
+            if kind == "binary":
+                x, y = picks
+                try:
+                    np.broadcast_shapes(_shape(x), _shape(y))
+                except ValueError:
+                    y = y.sum()
+                picks = [x, y]
+            table = {"unary": UNARY, "binary": BINARY, "reduce": REDUCE, "view": VIEW,
+                     "inplace": INPLACE}[kind]
+            pool.append(table[name](T, *picks))
+        outs = pool[n:] or pool
+        return [[fwd.unpack_dual(o).primal.detach() for o in outs],
+                [fwd.unpack_dual(o).tangent for o in outs]]
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(program=st.lists(step, min_size=1, max_size=6), seed=st.integers(0, 2**16))
+def test_random_programs_forward_mode_match_torch(program, seed):
+    rng = np.random.default_rng(seed)
+    data = [rng.uniform(-1.5, 1.5, s) for s in SHAPES]
+    tangents = [rng.standard_normal(s) for s in SHAPES]
+    _same(run_forward(retrograd, program, data, tangents),
+          run_forward(torch, program, data, tangents))
+
+
+def run_vmap(T: Any, program: list, data: list, batch: np.ndarray) -> Any:
+    """The programs as functions of the first leaf, mapped over a batch with vmap: the values
+    and the per-example gradients (vmap of grad)."""
+    others = [T.tensor(a) for a in data[1:]]
+
+    def f(x):
+        pool = [x] + others
+        n = len(pool)
+        for kind, name, *idx in program:
+            picks = [pool[i % len(pool)] for i in idx]
+            if kind == "binary":
+                a, b = picks
+                try:
+                    np.broadcast_shapes(_shape(a), _shape(b))
+                except ValueError:
+                    b = b.sum()
+                picks = [a, b]
+            table = {"unary": UNARY, "binary": BINARY, "reduce": REDUCE, "view": VIEW,
+                     "inplace": INPLACE}[kind]
+            pool.append(table[name](T, *picks))
+        outs = pool[n:] or pool
+        total = outs[0].sum()
+        for k, o in enumerate(outs[1:]):
+            total = total + (o * (k + 2.0)).sum()
+        return total
+
+    xs = T.tensor(batch)
+    return [T.vmap(f)(xs), T.vmap(T.func.grad(f))(xs)]
+
+
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(program=st.lists(step, min_size=1, max_size=6), seed=st.integers(0, 2**16))
+def test_random_programs_under_vmap_match_torch(program, seed):
+    rng = np.random.default_rng(seed)
+    data = [rng.uniform(-1.5, 1.5, s) for s in SHAPES]
+    batch = rng.uniform(-1.5, 1.5, (5,) + SHAPES[0])
+    _same_outcome(lambda T: run_vmap(T, program, data, batch))
+
+
+def _same_outcome(fn) -> None:
+    """Both libraries return the same values, or raise the same error (vmap refuses an in-place
+    write of a batched value into an unbatched tensor, for instance)."""
+    outcomes = []
+    for T in (retrograd, torch):
+        try:
+            outcomes.append(("ok", fn(T)))
+        except Exception as e:  # noqa: BLE001 - the error is the outcome compared
+            outcomes.append(("error", type(e).__name__, str(e)))
+    ours, ref = outcomes
+    if ref[0] == "error" or ours[0] == "error":
+        assert ours == ref
+    else:
+        _same(ours[1], ref[1])

@@ -18,7 +18,7 @@ import pytest
 import torch
 
 import retrograd
-from _both import both
+from _both import assert_same, both, run
 from retrograd.func import _batching
 from retrograd.func._vmap import per_example
 
@@ -818,3 +818,29 @@ def test_vmap_of_autograd_grad_with_batched_cotangents(case):
             return T.vmap(inner)(T.eye(2).expand(3, 2, 2))
         return T.vmap(lambda v: T.autograd.grad(w, (z, x), v, allow_unused=True))(T.eye(2))
     both(scenario)
+
+
+_WRITES = {
+    "add_": lambda T, u, x: u.clone().add_(x), "sub_": lambda T, u, x: u.clone().sub_(x),
+    "mul_": lambda T, u, x: u.clone().mul_(x), "div_": lambda T, u, x: u.clone().div_(x),
+    "pow_": lambda T, u, x: u.clone().pow_(x), "copy_": lambda T, u, x: u.clone().copy_(x),
+    "iadd": lambda T, u, x: u.clone().__iadd__(x), "imul": lambda T, u, x: u.clone().__imul__(x),
+    "clamp_": lambda T, u, x: u.clone().clamp_(min=x),
+    "masked_fill_": lambda T, u, x: u.clone().masked_fill_(x > 0, 1.0),
+    "atan2_": lambda T, u, x: u.clone().atan2_(x), "lerp_": lambda T, u, x: u.clone().lerp_(x, 0.5),
+    "batched_self": lambda T, u, x: x.clone().mul_(u),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_WRITES))
+def test_inplace_write_of_a_batched_value_into_an_unbatched_tensor(case):
+    """PyTorch's vmap refuses it (with one of three messages, by op); a batched self is fine."""
+    def scenario(T):
+        u = T.ones(3, 1)
+        x = T.tensor([[[1.0], [2.0], [3.0]]] * 5)
+        return T.vmap(lambda v: _WRITES[case](T, u, v))(x)
+    # (values and errors: torch also warns that its fallback for pow_/clamp_/lerp_ is slow,
+    # a message about its own missing batching rules that retrograd does not repeat)
+    ours, ref = run(scenario, retrograd), run(scenario, torch)
+    assert ours.error == ref.error
+    assert_same(ours.value, ref.value)

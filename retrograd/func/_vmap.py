@@ -201,12 +201,7 @@ def _flat_out_dims(func, name, out_dims, out, out_spec):
     return flat
 
 
-class _Final(Exception):
-    """An error of the batched attempt that the per-example run would raise as well."""
-
-    def __init__(self, error: Exception):
-        super().__init__(str(error))
-        self.error = error
+_Final = _batching.Final   # an error of the batched attempt that is final (no per-example run)
 
 
 def _non_tensor_output(name, v) -> ValueError:
