@@ -323,6 +323,22 @@ OP_DB: list[OpInfo] = [
     # The backward of indexing is itself differentiable (double backward of x[idx]).
     OpInfo("index_backward", lambda T, x, v: T.autograd.grad(x[T.tensor([0, 2, 0])], x, v, create_graph=True)[0],
            [M34, M34], "IndexPutImplBackward0", gradgrad=False),  # already a second-order op
+    # The backward of the piecewise-linear activations is an op too (PyTorch's XBackwardBackward0:
+    # linear in the gradient, connected to the input with a zero derivative).
+    OpInfo("relu_backward", lambda T, x, v: T.autograd.grad(x.relu(), x, v, create_graph=True)[0],
+           [M34, M34], "ThresholdBackwardBackward0", avoid=(0.0,), gradgrad=False),
+    OpInfo("leaky_relu_backward", lambda T, x, v: T.autograd.grad(
+        T.nn.functional.leaky_relu(x, 0.2), x, v, create_graph=True)[0],
+           [M34, M34], "LeakyReluBackwardBackward0", avoid=(0.0,), gradgrad=False),
+    OpInfo("hardtanh_backward", lambda T, x, v: T.autograd.grad(
+        T.nn.functional.hardtanh(x, -0.5, 0.5), x, v, create_graph=True)[0],
+           [M34, M34], "HardtanhBackwardBackward0", avoid=(-0.5, 0.5), gradgrad=False),
+    OpInfo("hardshrink_backward", lambda T, x, v: T.autograd.grad(
+        T.nn.functional.hardshrink(x, 0.5), x, v, create_graph=True)[0],
+           [M34, M34], "HardshrinkBackwardBackward0", avoid=(-0.5, 0.5), gradgrad=False),
+    OpInfo("softshrink_backward", lambda T, x, v: T.autograd.grad(
+        T.nn.functional.softshrink(x, 0.5), x, v, create_graph=True)[0],
+           [M34, M34], "SoftshrinkBackwardBackward0", avoid=(-0.5, 0.5), gradgrad=False),
     OpInfo("composite_tanh", lambda T, x, y: (x * y + x).tanh().sum(), P2, "SumBackward0", **RED,
            extra_nodes=("TanhBackward0", "AddBackward0", "MulBackward0", "AccumulateGrad")),
     OpInfo("composite_mse", lambda T, x, y: ((x - y) ** 2).mean(), P2, "MeanBackward0", **RED,

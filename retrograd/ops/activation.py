@@ -89,7 +89,9 @@ class HardtanhBackward0(Node):
     saved_attrs = {"min_val": "min_val", "max_val": "max_val"}
 
     def backward(self, ns, grad, x):
-        return (ns.where((x <= self.min_val) | (x >= self.max_val), 0.0, grad),)
+        return (ns.masked_backward("HardtanhBackwardBackward0", grad, x,
+                                   (x > self.min_val) & (x < self.max_val),
+                                   min_val=self.min_val, max_val=self.max_val),)
 
 
 def _hardtanh(input, min_val=-1.0, max_val=1.0):
@@ -134,7 +136,8 @@ class LeakyReluBackward0(Node):
     saved_attrs = {"negative_slope": "negative_slope"}
 
     def backward(self, ns, grad, x):
-        return (ns.where(x > 0, grad, grad * self.negative_slope),)
+        return (ns.masked_backward("LeakyReluBackwardBackward0", grad, x, x > 0,
+                                   self.negative_slope, negative_slope=self.negative_slope),)
 
 
 class LeakyReluBackward1(LeakyReluBackward0):
@@ -145,7 +148,8 @@ class LeakyReluBackward1(LeakyReluBackward0):
     def backward(self, ns, grad, result):
         if self.negative_slope < 0:
             raise RuntimeError(_NEG_SLOPE_INPLACE)
-        return (ns.where(result > 0, grad, grad * self.negative_slope),)
+        return (ns.masked_backward("LeakyReluBackwardBackward0", grad, result, result > 0,
+                                   self.negative_slope, negative_slope=self.negative_slope),)
 
 
 def _leaky(input, negative_slope=0.01, cls=LeakyReluBackward0):
@@ -489,3 +493,4 @@ def hardswish(input, inplace=False):
 
 # softmax, log_softmax, softmin, logsumexp, glu; hardshrink, softshrink, threshold, prelu, rrelu
 from . import activation_softmax, activation_piecewise  # noqa: E402,F401 - register their ops
+from . import activation_backward  # noqa: E402,F401 - the backward ops of create_graph

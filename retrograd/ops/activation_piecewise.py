@@ -18,10 +18,11 @@ class HardshrinkBackward0(Node):
     __slots__ = ("lambd",)
     saved_names = ("self",)
     saved_attrs = {"lambd": "lambd"}
+    _double = "HardshrinkBackwardBackward0"   # its backward's node (create_graph)
 
     def backward(self, ns, grad, x):
         l = self.lambd   # noqa: E741
-        return (ns.where((x >= -l) & (x <= l), 0.0, grad),)
+        return (ns.masked_backward(self._double, grad, x, (x < -l) | (x > l), lambd=l),)
 
 
 @export(method=True, functional=True)
@@ -34,6 +35,7 @@ def hardshrink(input, lambd=0.5):
 class SoftshrinkBackward0(HardshrinkBackward0):
     """d softshrink(x)/dx = 0 for -lambd <= x <= lambd, else 1."""
     __slots__ = ()
+    _double = "SoftshrinkBackwardBackward0"
 
 
 _FMAX = {"float32": "3.40282e+38", "float64": "1.79769e+308", "float16": "65504"}
@@ -60,7 +62,8 @@ class ThresholdBackward0(Node):
     saved_attrs = {"threshold": "threshold"}
 
     def backward(self, ns, grad, x):
-        return (ns.where(x <= self.threshold, 0.0, grad),)
+        return (ns.masked_backward("ThresholdBackwardBackward0", grad, x, x > self.threshold,
+                                   threshold=self.threshold),)
 
 
 class ThresholdBackward1(ThresholdBackward0):

@@ -202,3 +202,8 @@ def sign(x):
 
 def floor(x):
     return np.floor(x)
+
+
+def masked_backward(name, grad, saved, keep, slope=0.0, **attrs):
+    """The backward of a piecewise-linear activation (see ops/activation_backward.py)."""
+    return np.where(keep, grad, grad * slope) if slope else np.where(keep, grad, 0.0)

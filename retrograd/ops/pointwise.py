@@ -476,7 +476,8 @@ class ReluBackward0(Node):
     saved_names = ("result",)
 
     def backward(self, ns, grad, result):
-        return (ns.where(result > 0, grad, 0.0),)
+        return (ns.masked_backward("ThresholdBackwardBackward0", grad, result, result > 0,
+                                   threshold=0),)
 
 
 @export(torch='relu', method='relu', inplace='relu_')

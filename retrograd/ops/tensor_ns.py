@@ -207,3 +207,8 @@ def svd(a):
 def floor(x):
     from .elementwise import floor as f
     return f(x)
+
+
+def masked_backward(name, grad, saved, keep, slope=0.0, **attrs):
+    from .activation_backward import masked_backward as f
+    return f(name, grad, saved, keep, slope, **attrs)
