@@ -103,8 +103,8 @@ def _setitem(x: Any) -> Any:
     z = x.clone()
     if z.dim() == 0:
         return z
-    if z.shape[-1] > 1:       # a constant written through indexing (not over the whole
-        z[..., :1] = 0.5      # tensor: the second-order gradient then differs, see the note)
+    z[..., :1] = 0.5          # a constant written through indexing (all of z when it has
+    #                           one column: PyTorch then fills z itself, no view)
     z[0] = z[0] * 2           # a graph value written into a row
     return z
 

@@ -473,3 +473,15 @@ def test_stride_and_storage_offset(kind: str) -> None:
 
 def test_stride_dim_out_of_range() -> None:
     assert both(lambda T: T.zeros(4, 3).stride(2)).error is not None
+
+
+def test_setitem_covering_all_dims_through_ellipsis_writes_the_tensor_itself():
+    """x[..., :1] = c on an (n, 1) tensor takes all of x: PyTorch fills x itself (FillBackward3,
+    no view), so the gradient of the overwritten values is an unconnected zero."""
+    def scenario(T):
+        c = T.tensor([[0.3], [0.2], [-0.4]], requires_grad=True)
+        z = c.clone()
+        z[..., :1] = 0.5
+        g, = T.autograd.grad((z.exp() * 2).sum(), c, create_graph=True)
+        return [z.grad_fn.name(), g, g.requires_grad]
+    both(scenario)

@@ -630,13 +630,16 @@ def _whole(idx, shape) -> bool:
     """Whether a key of slices and Ellipsis takes all of x: PyTorch then writes into x itself
     (copy_ / fill_), not into a view of it."""
     n = 0
+    given = sum(1 for k in idx if type(k) is slice)
     for k in idx:
         if type(k) is slice:
             if n >= len(shape) or k.start not in (None, 0) or k.step not in (None, 1) or \
                     (k.stop is not None and k.stop < shape[n]):
                 return False
             n += 1
-        elif k is not Ellipsis:
+        elif k is Ellipsis:
+            n += max(len(shape) - given, 0)   # the dims the Ellipsis stands for
+        else:
             return False
     return True
 
