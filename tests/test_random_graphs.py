@@ -124,28 +124,29 @@ step = st.one_of(
 )
 
 
-def run(T: Any, program: list, data: list, second_order: bool) -> Any:
-    leaves = [T.tensor(a, requires_grad=True) for a in data]
-    pool = list(leaves)
+TABLES = {"unary": UNARY, "binary": BINARY, "reduce": REDUCE, "view": VIEW, "inplace": INPLACE}
+
+
+def execute(T: Any, program: list, inputs: list) -> list:
+    """Run the program's steps on a pool that starts with ``inputs``; the results of the steps
+    (the inputs if there are none)."""
+    pool = list(inputs)
     for kind, name, *idx in program:
         picks = [pool[i % len(pool)] for i in idx]
-        if kind == "unary":
-            out = UNARY[name](T, *picks)
-        elif kind == "binary":
+        if kind == "binary":
             x, y = picks
             try:
                 np.broadcast_shapes(_shape(x), _shape(y))
             except ValueError:
-                y = y.sum()
-            out = BINARY[name](T, x, y)
-        elif kind == "reduce":
-            out = REDUCE[name](T, *picks)
-        elif kind == "view":
-            out = VIEW[name](T, *picks)
-        else:
-            out = INPLACE[name](T, *picks)
-        pool.append(out)
-    outs = pool[len(leaves):] or pool
+                y = y.sum()   # shapes that do not broadcast: use the other one's sum
+            picks = [x, y]
+        pool.append(TABLES[kind][name](T, *picks))
+    return pool[len(inputs):] or pool
+
+
+def run(T: Any, program: list, data: list, second_order: bool) -> Any:
+    leaves = [T.tensor(a, requires_grad=True) for a in data]
+    outs = execute(T, program, leaves)
     loss = sum((o * (k + 1.0)).sum() for k, o in enumerate(outs))
     grads = T.autograd.grad(loss, leaves, create_graph=second_order, allow_unused=True)
     result = [loss.detach(), [o.grad_fn.name() if o.grad_fn else None for o in outs]]
@@ -196,21 +197,8 @@ def run_forward(T: Any, program: list, data: list, tangents: list) -> Any:
     """The same programs under forward AD: dual leaves, the tangents of every result."""
     fwd = T.autograd.forward_ad
     with fwd.dual_level():
-        pool = [fwd.make_dual(T.tensor(a), T.tensor(t)) for a, t in zip(data, tangents)]
-        n = len(pool)
-        for kind, name, *idx in program:
-            picks = [pool[i % len(pool)] for i in idx]
-            if kind == "binary":
-                x, y = picks
-                try:
-                    np.broadcast_shapes(_shape(x), _shape(y))
-                except ValueError:
-                    y = y.sum()
-                picks = [x, y]
-            table = {"unary": UNARY, "binary": BINARY, "reduce": REDUCE, "view": VIEW,
-                     "inplace": INPLACE}[kind]
-            pool.append(table[name](T, *picks))
-        outs = pool[n:] or pool
+        duals = [fwd.make_dual(T.tensor(a), T.tensor(t)) for a, t in zip(data, tangents)]
+        outs = execute(T, program, duals)
         return [[fwd.unpack_dual(o).primal.detach() for o in outs],
                 [fwd.unpack_dual(o).tangent for o in outs]]
 
@@ -231,21 +219,7 @@ def run_vmap(T: Any, program: list, data: list, batch: np.ndarray) -> Any:
     others = [T.tensor(a) for a in data[1:]]
 
     def f(x):
-        pool = [x] + others
-        n = len(pool)
-        for kind, name, *idx in program:
-            picks = [pool[i % len(pool)] for i in idx]
-            if kind == "binary":
-                a, b = picks
-                try:
-                    np.broadcast_shapes(_shape(a), _shape(b))
-                except ValueError:
-                    b = b.sum()
-                picks = [a, b]
-            table = {"unary": UNARY, "binary": BINARY, "reduce": REDUCE, "view": VIEW,
-                     "inplace": INPLACE}[kind]
-            pool.append(table[name](T, *picks))
-        outs = pool[n:] or pool
+        outs = execute(T, program, [x] + others)
         total = outs[0].sum()
         for k, o in enumerate(outs[1:]):
             total = total + (o * (k + 2.0)).sum()

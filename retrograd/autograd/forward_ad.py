@@ -196,23 +196,34 @@ def _primal_view(tensor):
     return wrap_view(data, None, tensor)
 
 
-def _get(t):
-    """The tangent of ``t`` in the open level, or None."""
-    entry = _table.get(id(t))
-    if entry is not None and entry[0]() is t:
+def _lookup(table: dict, obj):
+    """The value kept for ``obj`` in a table keyed by id, or None (an entry whose object died
+    and whose id was reused does not count)."""
+    entry = table.get(id(obj))
+    if entry is not None and entry[0]() is obj:
         return entry[1]
     return None
 
 
-def _set(t, tangent) -> None:
-    key = id(t)
+def _keep(table: dict, obj, value) -> None:
+    """Keep ``value`` for ``obj`` (by id, weakly: the entry goes when ``obj`` does)."""
+    key = id(obj)
 
     def forget(ref, key=key):
-        entry = _table.get(key)
+        entry = table.get(key)
         if entry is not None and entry[0] is ref:
-            del _table[key]
+            del table[key]
 
-    _table[key] = (weakref.ref(t, forget), tangent)
+    table[key] = (weakref.ref(obj, forget), value)
+
+
+def _get(t):
+    """The tangent of ``t`` in the open level, or None."""
+    return _lookup(_table, t)
+
+
+def _set(t, tangent) -> None:
+    _keep(_table, t, tangent)
 
 
 def _same_layout(tangent, primal):
@@ -325,31 +336,21 @@ def _remember_output(o, tangent) -> None:
 
 
 def _by_data_get(a):
-    entry = _by_data.get(id(a))
-    if entry is not None and entry[0]() is a:
-        return entry[1]
-    return None
+    return _lookup(_by_data, a)
 
 
 def _remember_array(a, tangent) -> None:
-    key = id(a)
-
-    def forget(ref, key=key):
-        entry = _by_data.get(key)
-        if entry is not None and entry[0] is ref:
-            del _by_data[key]
-
     try:
-        _by_data[key] = (weakref.ref(a, forget), tangent)
+        _keep(_by_data, a, tangent)
     except TypeError:  # pragma: no cover - an array type without weak references
         pass
 
 
 def _restore_saved_output(t) -> None:
     """``t`` is an op's saved output rebuilt as a Tensor: give it the output's tangent."""
-    entry = _by_data.get(id(t._data))
-    if entry is not None and entry[0]() is t._data and _get(t) is None:
-        _set(t, entry[1])
+    tangent = _lookup(_by_data, t._data)
+    if tangent is not None and _get(t) is None:
+        _set(t, tangent)
 
 
 def _find_duals(args, kwargs) -> dict:
