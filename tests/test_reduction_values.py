@@ -334,3 +334,18 @@ def test_norm_p0_has_no_gradient():
         x.norm(0).backward()
         return x.grad is None
     both(scenario)
+
+
+@pytest.mark.parametrize("case", ["sum_none", "sum_none_keepdim", "sum_default", "mean_none",
+                                  "mean_default", "mean_none_keepdim"])
+def test_dim_none_given_records_the_dim_overload(case):
+    """sum(x) is SumBackward0, sum(x, None) SumBackward1 with _saved_dim None (PyTorch)."""
+    def scenario(T):
+        x = T.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+        r = {"sum_none": lambda: x.sum(None), "sum_none_keepdim": lambda: T.sum(x, None, keepdim=True),
+             "sum_default": lambda: x.sum(), "mean_none": lambda: x.mean(dim=None),
+             "mean_default": lambda: x.mean(),
+             "mean_none_keepdim": lambda: x.mean(None, keepdim=True)}[case]()
+        saved = {n: getattr(r.grad_fn, n) for n in dir(r.grad_fn) if n.startswith("_saved")}
+        return [r, r.grad_fn.name(), saved, T.autograd.grad(r.sum(), x)]
+    both(scenario)

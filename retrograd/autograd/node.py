@@ -352,7 +352,9 @@ class Node:
         cls = type(self)
         extra = ["_saved_" + n for n in cls.saved_names] + ["_saved_" + n for n in cls.saved_attrs]
         extra += ["_raw_saved_" + n for n in cls.saved_names]
-        return sorted(set(object.__dir__(self)) | set(extra))
+        # (the internal slot _saved is not one of PyTorch's _saved_* values: viewers that list
+        # attributes by that prefix must not see it)
+        return sorted((set(object.__dir__(self)) - {"_saved"}) | set(extra))
 
     def input_shape(self, i: int = 0):
         """The shape of input ``i`` as its edge records it (the shape of the gradient that flows

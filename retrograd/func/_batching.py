@@ -596,6 +596,9 @@ def _dimshift(*params, delta: int = 0):
 _FULL_VALUES = ("max", "min", "median", "nanmedian")
 
 
+from ..ops.reduction import NO_DIM as _NO_DIM  # noqa: E402 - sum/mean's "dim not given"
+
+
 def _reduction(dim_name="dim", keep_name="keepdim", check=None):
     """Reductions: ``dim`` None (or empty) reduces all logical dims, which is done by reducing
     the flattened logical dims; otherwise the dims are shifted past the batch dims."""
@@ -614,7 +617,7 @@ def _reduction(dim_name="dim", keep_name="keepdim", check=None):
         p = x._p
         dim = ba.arguments.get(dim_name, None)
         keep = ba.arguments.get(keep_name, False) if keep_name else False
-        if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        if dim is None or dim is _NO_DIM or (isinstance(dim, (tuple, list)) and len(dim) == 0):
             if keep:
                 raise NoRule("keepdim over all dims")
             shp = p._data.shape

@@ -19,9 +19,22 @@ def _quiet():
     return np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore")
 
 
+class _NoDim:
+    """The default of sum's and mean's ``dim``: PyTorch records ``sum(x)`` as SumBackward0 but
+    ``sum(x, None)`` as SumBackward1 with ``_saved_dim`` None, so "not given" and None differ."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "None"
+
+
+NO_DIM = _NoDim()
+
+
 def _reduced_dims(input: Tensor, dim) -> tuple | None:
     """None for "all dims"; else the normalised tuple (an empty list/tuple also means all)."""
-    if dim is None or (isinstance(dim, (list, tuple)) and len(dim) == 0):
+    if dim is None or dim is NO_DIM or (isinstance(dim, (list, tuple)) and len(dim) == 0):
         return None
     dims = wrap_dims(dim, input._data.ndim)
     return () if input._data.ndim == 0 else dims  # dim 0 of a 0-d tensor reduces nothing
@@ -131,7 +144,7 @@ def _sum_dtype(x: np.ndarray, dtype):
 
 
 @export(torch='sum', method='sum')
-def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
+def sum(input, dim=NO_DIM, keepdim=False, *, dtype=None):  # noqa: A001
     x = input._data
     dims = _reduced_dims(input, dim)
     if x.dtype.kind == "f":  # inf - inf is NaN without a warning, as in PyTorch
@@ -139,7 +152,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
             out = x.sum(axis=dims, keepdims=keepdim, dtype=_sum_dtype(x, dtype))
     else:
         out = x.sum(axis=dims, keepdims=keepdim, dtype=_sum_dtype(x, dtype))
-    if dim is None:
+    if dim is NO_DIM:
         if not needs_grad1(input):
             return wrap(out)
         node = make_node(SumBackward0, (input,), np.asarray(out))
@@ -186,7 +199,7 @@ class MeanBackward1(Node):
 
 
 @export(torch='mean', method='mean')
-def mean(input, dim=None, keepdim=False, *, dtype=None):
+def mean(input, dim=NO_DIM, keepdim=False, *, dtype=None):
     x = input._data
     if dtype is not None:
         x = x.astype(dtype.np)
@@ -200,7 +213,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     if not needs_grad1(input):
         return wrap(out)
     n = _numel(x.shape, dims)
-    if dim is None:
+    if dim is NO_DIM:
         node = make_node(MeanBackward0, (input,), np.asarray(out))
         node.shape, node.n = x.shape, n
         return wrap(out, node)
