@@ -349,3 +349,18 @@ def test_dim_none_given_records_the_dim_overload(case):
         saved = {n: getattr(r.grad_fn, n) for n in dir(r.grad_fn) if n.startswith("_saved")}
         return [r, r.grad_fn.name(), saved, T.autograd.grad(r.sum(), x)]
     both(scenario)
+
+
+@pytest.mark.parametrize("call", ["var()", "var(None)", "var(1)", "var(1, correction=None)",
+                                  "var(correction=None)", "var(correction=0)",
+                                  "var(unbiased=False)", "var(False)", "std(None, keepdim=True)",
+                                  "std(0, True)", "var(dim=None, unbiased=True)"])
+def test_var_std_saved_correction_follows_the_arguments_given(call):
+    """PyTorch's _saved_correction: as given (None too), 1/0 from unbiased, 1 with a dim
+    argument (None included), None with nothing."""
+    def scenario(T):
+        x = T.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 7.0]], requires_grad=True)
+        r = eval("x." + call)  # noqa: S307 - the parametrized call, on a local tensor
+        return [r, {n: getattr(r.grad_fn, n) for n in ("_saved_correction", "_saved_dim",
+                                                       "_saved_keepdim")}]
+    both(scenario)

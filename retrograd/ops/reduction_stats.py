@@ -13,8 +13,8 @@ from .. import _warn
 from ..autograd.node import Node, SavedOutput
 from ._registry import export
 from ._util import make_node, needs_grad1, wrap
-from .reduction import (_all_dims, _dims_attr, _numel, _quiet, _reduced_dims, _restore_dims,
-                        _unsqueeze_reduced)
+from .reduction import (NO_DIM, _all_dims, _dims_attr, _numel, _quiet, _reduced_dims,
+                        _restore_dims, _unsqueeze_reduced)
 
 
 # -- var / std -------------------------------------------------------------------------------
@@ -112,20 +112,41 @@ def _var_mean_grad(node, ns, g_var, g_mean, x):
     return out
 
 
+class _NoCorrection:
+    """The default of ``correction``: given as None, PyTorch saves None; not given, it saves
+    what the overload implies (see ``_var_args``)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "None"
+
+
+NO_CORRECTION = _NoCorrection()
+
+
 def _var_args(name, input, dim, unbiased, correction):
+    dim_given = dim is not NO_DIM
+    if not dim_given:
+        dim = None
+    correction_given = correction is not NO_CORRECTION
+    if not correction_given:
+        correction = None
     if isinstance(dim, bool):  # std(input, unbiased)
         if unbiased is not None:
             raise TypeError(f"{name}() received an invalid combination of arguments")
-        dim, unbiased = None, dim
+        dim, unbiased, dim_given = None, dim, False
     if unbiased is not None and correction is not None:
         raise TypeError(f"{name}() received an invalid combination of arguments - got "
                         "(Tensor, correction=..., unbiased=...)")
-    if correction is not None:
+    # what PyTorch's node saves as _saved_correction: the correction as given (None included),
+    # else 1/0 from unbiased, else 1 with a dim argument (var.dim's unbiased=True), else None
+    if correction_given:
         arg_correction = correction
     elif unbiased is not None:
         arg_correction = 1 if unbiased else 0
-    else:  # PyTorch's var.dim overload (unbiased=True) when a dim is given, else var.correction
-        arg_correction = None if dim is None else 1
+    else:
+        arg_correction = 1 if dim_given else None
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     x = input._data
@@ -167,7 +188,7 @@ def _var_node(cls, input, out, dims, correction, keepdim, full, dim, arg_correct
 
 
 @export(method=True)
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var(input, dim=NO_DIM, unbiased=None, keepdim=False, *, correction=NO_CORRECTION):
     x, dims, correction, full, dim, arg_c = _var_args("var", input, dim, unbiased,
                                                        correction)
     out, _ = _var_forward("var", x, dims, correction, keepdim)
@@ -179,7 +200,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 @export(method=True)
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std(input, dim=NO_DIM, unbiased=None, keepdim=False, *, correction=NO_CORRECTION):
     x, dims, correction, full, dim, arg_c = _var_args("std", input, dim, unbiased,
                                                        correction)
     v, _ = _var_forward("std", x, dims, correction, keepdim)
@@ -199,7 +220,7 @@ def _two_outputs(node, a, b):
 
 
 @export()
-def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var_mean(input, dim=NO_DIM, unbiased=None, keepdim=False, *, correction=NO_CORRECTION):
     x, dims, correction, full, dim, arg_c = _var_args("var_mean", input, dim, unbiased,
                                                        correction)
     v, m = _var_forward("var_mean", x, dims, correction, keepdim)
@@ -211,7 +232,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 @export()
-def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std_mean(input, dim=NO_DIM, unbiased=None, keepdim=False, *, correction=NO_CORRECTION):
     x, dims, correction, full, dim, arg_c = _var_args("std_mean", input, dim, unbiased,
                                                        correction)
     v, m = _var_forward("std_mean", x, dims, correction, keepdim)
