@@ -844,3 +844,14 @@ def test_inplace_write_of_a_batched_value_into_an_unbatched_tensor(case):
     ours, ref = run(scenario, retrograd), run(scenario, torch)
     assert ours.error == ref.error
     assert_same(ours.value, ref.value)
+
+
+def test_output_keeps_the_ops_grad_fn_when_the_batch_dim_is_in_place():
+    def scenario(T):
+        x = T.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 7.0]], requires_grad=True)
+        outs = [T.vmap(lambda a: a.var(None))(x), T.vmap(lambda a: a.std())(x),
+                T.vmap(lambda a: a * 2)(x), T.vmap(lambda a: a.sum(), out_dims=0)(x)]
+        # (in_dims=1, out_dims=1 differs: torch's batched tensor keeps its batch dim where it is,
+        # retrograd's moves it to the front and back, recording two permutes)
+        return [(o, o.grad_fn.name()) for o in outs]
+    both(scenario)

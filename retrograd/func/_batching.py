@@ -1321,7 +1321,9 @@ def remove_level(y, level: int, out_dim: int, size: int):
     if type(y) is BatchedTensor and level in y._lv:
         j = y._lv.index(level)
         rest = y._lv[:j] + y._lv[j + 1:]
-        p = _MOVEDIM(y._p, j, len(rest) + d)
+        dest = len(rest) + d
+        # (already in place: no op recorded, so the output keeps the op's grad_fn, as torch's)
+        p = y._p if j == dest else _MOVEDIM(y._p, j, dest)
         return _bt(p, rest)
     shape = list(y.shape)
     shape.insert(d, size)
