@@ -51,6 +51,10 @@ def _tsvd(T, x):
 
 
 ROWS: list[OpInfo] = [
+    OpInfo("normalize", lambda T, x: T.nn.functional.normalize(x, dim=1), [(3, 4)],
+           "DivBackward0", extra_nodes=("ExpandBackward0", "ClampMinBackward0")),
+    OpInfo("normalize_p1_dim0", lambda T, x: T.nn.functional.normalize(x, p=1.0, dim=0),
+           [(3, 4)], "DivBackward0", avoid=(0.0,)),
     # ------------------------------------------------------------ products
     OpInfo("bmm", lambda T, x, y: T.bmm(x, y), [(2, 3, 4), (2, 4, 5)], "BmmBackward0", **RED),
     OpInfo("bmm_method", lambda T, x, y: x.bmm(y), [(2, 3, 4), (2, 4, 2)], "BmmBackward0", **RED),

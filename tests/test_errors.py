@@ -1046,3 +1046,24 @@ def test_in_place_on_a_view_returned_by_a_custom_function() -> None:
         y.mul_(2)
     err = both(scenario).error
     assert err is not None and "created inside a custom Function" in err[1]
+
+
+@pytest.mark.parametrize("key", ["(Ellipsis, slice(1, None))", "(slice(1, None),)", "0",
+                                 "(Ellipsis, 0)", "(0,)", "(0, Ellipsis)", "(None, 0)"])
+def test_indexing_a_0d_tensor_errors_like_torch(key):
+    def scenario(T):
+        return T.tensor(2.0)[eval(key)]  # noqa: S307 - the parametrized key
+    both(scenario)
+
+
+def test_too_many_indices_message():
+    both(lambda T: T.zeros(2, 3)[0, 0, 0])
+
+
+def test_flip_of_a_0d_tensor():
+    def scenario(T):
+        x = T.tensor(2.0, requires_grad=True)
+        y = x.flip(-1)
+        y.backward()
+        return [y, y.grad_fn.name(), x.grad]
+    both(scenario)

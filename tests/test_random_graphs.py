@@ -39,6 +39,20 @@ UNARY = {
     "masked_fill": lambda T, x: x.masked_fill(x > 0.5, 0.25),
     "clamp": lambda T, x: x.clamp(-0.5, 0.7),
     "matmul_t": lambda T, x: x @ x.transpose(-1, -2) if x.dim() >= 2 else x @ x,
+    "cumprod": lambda T, x: (x * 0.5 + 1).cumprod(-1) if x.dim() else x,
+    "logcumsumexp": lambda T, x: T.logcumsumexp(x, -1) if x.dim() else x,
+    "index_select": lambda T, x: x.index_select(-1, T.tensor([0, 0])) if x.dim() else x,
+    "index_tensor": lambda T, x: x[..., T.tensor([0, -1, 0])] if x.dim() else x,
+    "einsum_outer": lambda T, x: T.einsum("...i,...j->...ij", x, x).sum(-1) if x.dim() else x,
+    "normalize": lambda T, x: T.nn.functional.normalize(x + 0.1, dim=-1) if x.dim() else x,
+    "tril": lambda T, x: x.tril() if x.dim() >= 2 else x,
+    "diagonal_sum": lambda T, x: x.diagonal(0, -2, -1).sum(-1, keepdim=True) if x.dim() >= 2 else x,
+    "gelu": lambda T, x: T.nn.functional.gelu(x),
+    "silu": lambda T, x: T.nn.functional.silu(x),
+    "erf": lambda T, x: T.erf(x),
+    "rsqrt": lambda T, x: (x * x + 0.5).rsqrt(),
+    "flip_cat": lambda T, x: T.cat([x, x.flip(-1)], -1) if x.dim() else x,
+    "roll": lambda T, x: x.roll(1, -1) if x.dim() else x,
 }
 BINARY = {
     "add": lambda T, x, y: x + y,
@@ -51,6 +65,12 @@ BINARY = {
     "clamp_t": lambda T, x, y: T.clamp(x, min=y * 0.5),
     "stack_sum": lambda T, x, y: T.stack(T.broadcast_tensors(x, y)).sum(0),
     "cat_last": lambda T, x, y: T.cat(T.broadcast_tensors(x, y), -1),
+    "lerp": lambda T, x, y: T.lerp(x, y, 0.3),
+    "hypot": lambda T, x, y: T.hypot(x, y + 0.1),
+    "pow_t": lambda T, x, y: (x * x + 0.5).pow(y * 0.5),
+    "xlogy": lambda T, x, y: T.xlogy(x, y * y + 0.5),
+    "minimum": lambda T, x, y: T.minimum(x, y - 0.01),
+    "addcmul": lambda T, x, y: T.addcmul(x, x, y, value=0.5),
 }
 REDUCE = {   # keep the shape broadcastable against the pool: keepdim
     "sum_last": lambda T, x: x.sum(-1, keepdim=True),
@@ -81,7 +101,19 @@ INPLACE = {
     "clamp_": lambda T, x, y: x.clone().clamp_(-0.5, 0.5),
     "relu_inplace": lambda T, x, y: T.nn.functional.relu(x * 1, inplace=True),
     "setitem": lambda T, x, y: _setitem(x),
+    "index_add_": lambda T, x, y: x.clone().index_add_(-1, T.tensor([0, 0]), x[..., :1].expand(*x.shape[:-1], 2)) if x.dim() else x.clone(),
+    "masked_fill_": lambda T, x, y: x.clone().masked_fill_(x > 0.3, -0.5),
+    "exp_": lambda T, x, y: (x * 0.5).exp_(),
+    "tanh_view_": lambda T, x, y: _view_tanh_(x),
 }
+
+
+def _view_tanh_(x):
+    z = x * 1
+    if z.dim() >= 1 and z.shape[-1] >= 2:
+        z[..., 1:].tanh_()
+    return z
+
 
 
 def _broadcasts_to(y: Any, x: Any) -> bool:
@@ -217,6 +249,11 @@ def run_vmap(T: Any, program: list, data: list, batch: np.ndarray) -> Any:
     """The programs as functions of the first leaf, mapped over a batch with vmap: the values
     and the per-example gradients (vmap of grad)."""
     others = [T.tensor(a) for a in data[1:]]
+    # In-place steps are left out here: retrograd runs a function with an in-place op on a
+    # batched tensor per example (there are no in-place batching rules), and per example it
+    # cannot see that a later in-place write mixes batched and unbatched tensors, which torch
+    # refuses (tests/test_vmap.py checks that refusal when the call runs batched).
+    program = [step for step in program if step[0] != "inplace"]
 
     def f(x):
         outs = execute(T, program, [x] + others)

@@ -409,8 +409,8 @@ def _unbatched_write(args, kwargs) -> None:
     sizes = _level_sizes(others, levels)
     try:
         logical = np.broadcast_shapes(tuple(self.shape), *[tuple(a.shape) for a in others])
-    except ValueError:
-        return   # the op's own broadcast error, per example
+    except ValueError:   # not an elementwise op (index_add_ and the like): self's shape
+        logical = tuple(self.shape)
     name = _WRITE_NAME.get(_current_write[0], _current_write[0])
     if name in _OUTPUT_SHAPE_ERROR:
         shape = [sizes[l] for l in levels] + list(logical)
@@ -436,7 +436,7 @@ def _unbatched_write(args, kwargs) -> None:
 # tensor: it depends on the op's batching rule (three families, found by trying each op).
 _WRITE_NAME = {"__iadd__": "add_", "__isub__": "sub_", "__imul__": "mul_",
                "__itruediv__": "div_"}
-_OUTPUT_SHAPE_ERROR = frozenset(("add_", "atan2_"))
+_OUTPUT_SHAPE_ERROR = frozenset(("add_", "atan2_", "index_add_"))
 _ARITHMETIC = frozenset(("sub_", "mul_", "div_", "copy_", "masked_fill_"))
 _current_write = [""]
 

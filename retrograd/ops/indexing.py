@@ -60,8 +60,10 @@ def _convert_key(key):
 
 
 def _index_error(e: IndexError, shape) -> IndexError:
-    msg = str(e).replace("axis", "dimension")
-    return IndexError(msg)
+    msg = str(e)
+    if msg.startswith("too many indices for array"):   # PyTorch's wording
+        return IndexError(f"too many indices for tensor of dimension {len(shape)}")
+    return IndexError(msg.replace("axis", "dimension"))
 
 
 _INT64_MAX = 9223372036854775807
@@ -396,7 +398,8 @@ def flat_positions(shape, idx) -> np.ndarray:
 def getitem(input, key):
     idx, basic = _convert_key(key)
     x = input._data
-    if x.ndim == 0 and any(isinstance(k, int) and not isinstance(k, bool) for k in idx):
+    if x.ndim == 0 and isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+        # (an int in a tuple key is "too many indices", below, as in PyTorch)
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
                          "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
     flat = not basic and _has_int(idx)

@@ -22,7 +22,7 @@ import weakref
 import numpy as np
 
 from .. import _grad_mode
-from ..autograd.node import Node, SavedOutput, _forward_name
+from ..autograd.node import ERR_BACKWARD_TWICE, Node, SavedOutput, _forward_name
 from ._registry import export
 from . import indexing as _indexing
 from ._util import (VIEW_DEFAULT, VIEW_INFERENCE, VIEW_MULTI_OUTPUT, VIEW_NO_GRAD, Tensor,
@@ -149,6 +149,8 @@ class CopySlices(_indexing.CopySlices):
     def apply(self, ns, grads, as_tensors):
         if self.overlapping:  # PyTorch copies fn's gradient into an expanded slice: it refuses
             raise RuntimeError(_OVERLAP_ERROR)
+        if self._saved == ():
+            raise RuntimeError(ERR_BACKWARD_TWICE)
         grad, idx = grads[0], self.index
         res = self.fn.apply(ns, [grad[idx]], as_tensors)
         g0 = res[0]
@@ -159,10 +161,11 @@ class CopySlices(_indexing.CopySlices):
         return (g0,) + tuple(res[1:])
 
     def release(self) -> None:
-        # The saved tensors are fn's: free them with the graph, so that a second backward
-        # raises PyTorch's error like any other node.
+        # A second backward through this node raises PyTorch's error (see apply). fn's own saved
+        # values are not freed here: a differentiable backward may have reached fn directly (the
+        # result an in-place op on a view saved is rebuilt with fn as its grad_fn), and fn frees
+        # them itself when it runs, or goes with this node.
         if self._saved is not None and self._saved != ():
-            self.fn.release()
             self._saved = ()
 
 

@@ -363,3 +363,13 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     t = wrap(out, node)
     node.save(x1, x2, SavedOutput(t))
     return t
+
+
+@export(torch=False, functional=True)
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """``input / max(norm_p(input, dim), eps)``, built as PyTorch builds it (norm, clamp_min,
+    expand_as, div), so its graph is PyTorch's."""
+    if out is not None:
+        raise NotImplementedError("retrograd: normalize(out=...) is not supported")
+    denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    return input / denom

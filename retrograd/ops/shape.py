@@ -481,8 +481,11 @@ def flip(input, dims):
     x = input._data
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     from ._util import wrap_dims
-    return wrap(np.flip(x, wrap_dims(dims, x.ndim)).copy()) if not needs_grad1(input) else \
-        _flip_grad(input, wrap_dims(dims, x.ndim), tuple(int(d) for d in dims))
+    axes = wrap_dims(dims, x.ndim)
+    if x.ndim == 0:
+        axes = ()   # a 0-d tensor has nothing to flip (its dims were still checked)
+    return wrap(np.flip(x, axes).copy()) if not needs_grad1(input) else \
+        _flip_grad(input, axes, tuple(int(d) for d in dims))
 
 
 class FlipBackward0(Node):
@@ -491,7 +494,7 @@ class FlipBackward0(Node):
     saved_attrs = {"dims": lambda n: u64s(n.dims)}
 
     def backward(self, ns, grad):
-        return (ns.flip(grad, self.dims),)
+        return (ns.flip(grad, self.dims) if grad.ndim else grad,)
 
 
 def _flip_grad(input, dims, raw):
