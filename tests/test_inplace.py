@@ -381,3 +381,28 @@ def test_failed_in_place_op_changes_nothing() -> None:
             err = str(e)
         return err, y._version, y.grad_fn.name(), y
     both(scenario)
+
+
+def test_second_order_through_an_inplace_op_on_a_view():
+    """The result tanh_ saved is reached by the differentiable backward; the second backward
+    (without retain_graph) frees CopySlices, which must not free tanh_'s saved values first."""
+    def scenario(T):
+        x = T.tensor([[0.3, -0.2, 0.5, 0.1], [0.4, 0.6, -0.7, 0.2]], requires_grad=True)
+        z = x * 1
+        z[..., 1:].tanh_()
+        y = z.cumprod(-1)
+        g, = T.autograd.grad(y.sum(), x, create_graph=True)
+        h, = T.autograd.grad((g * g).sum(), x)
+        return [g, h]
+    both(scenario)
+
+
+def test_backward_twice_through_copyslices_still_raises():
+    def scenario(T):
+        x = T.tensor([0.3, -0.2, 0.5], requires_grad=True)
+        z = x * 1
+        z[1:].mul_(2)
+        s = z.sum()
+        s.backward()
+        s.backward()
+    both(scenario)
