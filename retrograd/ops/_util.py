@@ -1,6 +1,7 @@
 """What every op's forward shares: wrapping results, building edges, dtype and dim handling."""
 from __future__ import annotations
 
+import operator
 import weakref
 
 import numpy as np
@@ -15,6 +16,21 @@ _ndarray = np.ndarray
 _asarray = np.asarray
 _SCALARS = (int, float, bool)
 _f32 = np.dtype(np.float32)
+
+
+_U64 = 1 << 64
+
+
+def u64(v) -> int:
+    """An int as PyTorch's nodes expose a saved int64 (``grad_fn._saved_dim``): as given (not
+    wrapped), a negative one read back as its unsigned 64-bit twin (-1 -> 2**64 - 1)."""
+    v = operator.index(v)
+    return v + _U64 if v < 0 else v
+
+
+def u64s(vs) -> tuple:
+    """A sequence of ints as PyTorch exposes a saved int list (see ``u64``)."""
+    return tuple(u64(v) for v in vs)
 
 
 def edge(t: Tensor):

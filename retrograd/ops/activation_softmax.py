@@ -9,7 +9,7 @@ from .. import _warn
 from ..autograd.node import Node, SavedOutput
 from . import pointwise as P
 from ._registry import export
-from ._util import make_node, needs_grad1, wrap, wrap_dim, wrap_dims
+from ._util import make_node, needs_grad1, u64, wrap, wrap_dim, wrap_dims
 from .activation import _result, _tensor
 from .elementwise import _quiet, not_implemented_for
 from .shape import to_dtype
@@ -21,13 +21,8 @@ def _missing_dim(fn: str) -> TypeError:
     return TypeError(f'{fn}() missing 1 required positional arguments: "dim"')
 
 
-def _unsigned(d) -> int:
-    """PyTorch keeps a dim as given and reads it back unsigned: -1 -> 2**64 - 1."""
-    return int(d) % 2 ** 64
-
-
 def _given_dim(node) -> int:
-    return _unsigned(node.dim)
+    return u64(node.dim)
 
 
 # -- softmax, log_softmax -----------------------------------------------------------------------
@@ -123,7 +118,7 @@ class LogsumexpBackward0(Node):
     """d log(sum(exp(x), dim))/dx = exp(x - result), the result broadcast back over dim."""
     __slots__ = ("dim", "keepdim", "given_dim")   # dim: the wrapped dims the formula reads
     saved_names = ("self", "result")
-    saved_attrs = {"dim": lambda n: tuple(_unsigned(d) for d in n.given_dim), "keepdim": "keepdim"}
+    saved_attrs = {"dim": lambda n: tuple(u64(d) for d in n.given_dim), "keepdim": "keepdim"}
 
     def backward(self, ns, grad, x, result):
         if not self.keepdim and self.dim:
@@ -173,7 +168,7 @@ class GluBackward0(Node):
     d/db = a sigmoid(b) (1 - sigmoid(b))."""
     __slots__ = ("dim", "given_dim")
     saved_names = ("self",)
-    saved_attrs = {"dim": lambda n: _unsigned(n.given_dim)}
+    saved_attrs = {"dim": lambda n: u64(n.given_dim)}
 
     def backward(self, ns, grad, x):
         d = self.dim

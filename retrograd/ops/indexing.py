@@ -8,8 +8,8 @@ import numpy as np
 from .. import _grad_mode
 from ..autograd.node import Node
 from ._registry import export
-from ._util import Tensor, make_node, needs_grad, needs_grad1, wrap, wrap_view
-from .shape import UnsqueezeBackward0, u64
+from ._util import Tensor, make_node, needs_grad, needs_grad1, u64, wrap, wrap_view
+from .shape import UnsqueezeBackward0
 
 
 def _convert_key(key):

@@ -10,9 +10,8 @@ import numpy as np
 
 from ..autograd.node import Node
 from ._registry import export
-from ._util import Tensor, make_node, needs_grad, wrap, wrap_dim
+from ._util import Tensor, make_node, needs_grad, u64, wrap, wrap_dim
 from .scatter import fmt, scalar_name, wrapped_dim
-from .shape import u64
 
 
 def _pre(dim: int) -> tuple:

@@ -10,7 +10,7 @@ import numpy as np
 from .. import _warn
 from ..autograd.node import Node
 from ._registry import export
-from ._util import Tensor, make_node, needs_grad, wrap
+from ._util import Tensor, make_node, needs_grad, u64, wrap
 
 _TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
          "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
@@ -78,10 +78,6 @@ def torch_strides(shape: tuple, strides: tuple, itemsize: int) -> tuple:
     return tuple(st)
 
 
-def u64(d: int) -> int:
-    """A dim as PyTorch's saved-value getters return an int64 one: negative ones wrap around
-    (-1 -> 2**64 - 1)."""
-    return int(d) % (1 << 64)
 
 
 def _mm_sizes(node) -> tuple:

@@ -10,8 +10,7 @@ import numpy as np
 from .. import _dtype as D
 from ..autograd.node import Node, SavedOutput
 from ._registry import export
-from ._util import make_node, needs_grad, needs_grad1, wrap, wrap_dim
-from .linalg import u64
+from ._util import make_node, needs_grad, needs_grad1, u64, wrap, wrap_dim
 from .decomposition import tname
 
 

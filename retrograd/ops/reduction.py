@@ -12,7 +12,7 @@ import numpy as np
 
 from ..autograd.node import Node, SavedOutput
 from ._registry import export
-from ._util import Tensor, make_node, needs_grad1, wrap, wrap_dims, wrap_dim
+from ._util import Tensor, make_node, needs_grad1, u64, wrap, wrap_dims, wrap_dim
 
 
 def _quiet():
@@ -73,28 +73,18 @@ def _dtype_name(np_dtype) -> str:
 
 
 # -- saved values as PyTorch's nodes expose them (grad_fn._saved_dim, ...) ---------------------
-_U64 = 1 << 64
-
-
-def _pt_int(d) -> int:
-    """A dim argument as PyTorch's ``_saved_dim`` reads it: as given (not wrapped), a negative
-    dim read back as an unsigned 64-bit integer (-1 -> 2**64 - 1)."""
-    d = operator.index(d)
-    return d + _U64 if d < 0 else d
-
-
 def _pt_dims(dim):
     """An ``int[1]?`` dim argument as PyTorch saves it: None, or a tuple (an int gives (d,))."""
     if dim is None:
         return None
     if isinstance(dim, (tuple, list)):
-        return tuple(_pt_int(d) for d in dim)
-    return (_pt_int(dim),)
+        return tuple(u64(d) for d in dim)
+    return (u64(dim),)
 
 
 def _dim_attr(node):
     """``_saved_dim`` of a node whose dim argument is an int (max, prod, cumsum, sort...)."""
-    return _pt_int(node.arg_dim)
+    return u64(node.arg_dim)
 
 
 def _dims_attr(node):
@@ -573,7 +563,7 @@ class AminmaxBackward0(Node):
     """aminmax: amin's gradient plus amax's gradient (each split evenly among ties)."""
     __slots__ = ("dims", "keepdim", "arg_dim")
     saved_names = ("self", "max", "min")
-    saved_attrs = {"dim": lambda node: None if node.arg_dim is None else _pt_int(node.arg_dim),
+    saved_attrs = {"dim": lambda node: None if node.arg_dim is None else u64(node.arg_dim),
                    "keepdim": "keepdim"}
     num_outputs = 2
 

@@ -11,7 +11,7 @@ import numpy as np
 from .. import _warn
 from ..autograd.node import Node, SavedOutput
 from ._registry import export
-from ._util import Tensor, make_node, needs_grad, wrap, wrap_dim
+from ._util import Tensor, make_node, needs_grad, u64, wrap, wrap_dim
 
 _NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
           "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -191,18 +191,13 @@ def wrapped_dim(dim: int, shape) -> int:
     return dim % len(shape) if len(shape) else 0
 
 
-def _u64(v: int) -> int:
-    from .shape import u64
-    return u64(v)
-
-
 # -- gather ---------------------------------------------------------------------------------------
 class GatherBackward0(Node):
     """d gather(x, dim, index)/dx: the gradient scatter-added back at index (repeats add up).
     ``dim``: as given."""
     __slots__ = ("dim", "sparse_grad")
     saved_names = ("index", "self")
-    saved_attrs = {"dim": lambda n: _u64(n.dim), "sparse_grad": "sparse_grad"}
+    saved_attrs = {"dim": lambda n: u64(n.dim), "sparse_grad": "sparse_grad"}
 
     def backward(self, ns, grad, index, x):
         return (ns.scatter_add(ns.zeros_like(x), wrapped_dim(self.dim, x.shape), index, grad),)
@@ -229,7 +224,7 @@ class ScatterBackward0(Node):
     gradient gathered at index. ``dim``: as given."""
     __slots__ = ("dim",)
     saved_names = ("index",)
-    saved_attrs = {"dim": lambda n: _u64(n.dim)}
+    saved_attrs = {"dim": lambda n: u64(n.dim)}
 
     def backward(self, ns, grad, index):
         d = wrapped_dim(self.dim, self._shape)
@@ -241,7 +236,7 @@ class ScatterBackward1(Node):
     """scatter(x, dim, index, value): x's gradient is zero where the value was written."""
     __slots__ = ("dim",)
     saved_names = ("index",)
-    saved_attrs = {"dim": lambda n: _u64(n.dim)}
+    saved_attrs = {"dim": lambda n: u64(n.dim)}
 
     def backward(self, ns, grad, index):
         return (ns.scatter(grad, wrapped_dim(self.dim, self._shape), index, 0),)
@@ -313,7 +308,7 @@ class ScatterAddBackward0(Node):
     """scatter_add(x, dim, index, src): x's gradient passes through; src's is gathered at index."""
     __slots__ = ("dim",)
     saved_names = ("index",)
-    saved_attrs = {"dim": lambda n: _u64(n.dim)}
+    saved_attrs = {"dim": lambda n: u64(n.dim)}
 
     def backward(self, ns, grad, index):
         return (grad if self.needs(0) else None,
@@ -347,7 +342,7 @@ class ScatterReduceBackward0(Node):
     exactly); amax/amin share it evenly among the values equal to the result."""
     __slots__ = ("dim", "reduce", "include_self", "count", "keep", "self_hit", "src_hit")
     saved_names = ("index", "self", "src", "result")
-    saved_attrs = {"dim": lambda n: _u64(n.dim), "reduce": "reduce", "include_self": "include_self"}
+    saved_attrs = {"dim": lambda n: u64(n.dim), "reduce": "reduce", "include_self": "include_self"}
 
     def backward(self, ns, grad, index, x, src, result):
         dim, red = wrapped_dim(self.dim, self._shape), self.reduce

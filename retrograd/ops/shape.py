@@ -8,22 +8,9 @@ import numpy as np
 
 from .. import _dtype as D
 from ..autograd.node import Node
-from ._util import Tensor, make_node, needs_grad, needs_grad1, wrap, wrap_dim, wrap_view
+from ._util import (Tensor, make_node, needs_grad, needs_grad1, u64, u64s, wrap, wrap_dim,
+                    wrap_view)
 from ._registry import export
-
-
-_U64 = 1 << 64
-
-
-def u64(v: int) -> int:
-    """An int as PyTorch shows a saved int64 (``grad_fn._saved_dim``): a negative one reads as
-    its unsigned 64-bit twin (-1 -> 18446744073709551615)."""
-    return v + _U64 if v < 0 else v
-
-
-def u64s(vs) -> tuple:
-    """A tuple of ints as PyTorch shows a saved int list (see ``u64``)."""
-    return tuple(v + _U64 if v < 0 else v for v in vs)
 
 
 def _view_result(cls, input: Tensor, out: np.ndarray, **attrs):

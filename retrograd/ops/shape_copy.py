@@ -8,8 +8,8 @@ import numpy as np
 from .. import _dtype as D
 from ..autograd.node import Node
 from ._registry import export
-from ._util import Tensor, make_node, needs_grad, needs_grad1, wrap, wrap_dim
-from .shape import _fmt, clone, expand, flatten, flip, reshape, stack, u64, u64s, unsqueeze
+from ._util import Tensor, make_node, needs_grad, needs_grad1, u64, u64s, wrap, wrap_dim
+from .shape import _fmt, clone, expand, flatten, flip, reshape, stack, unsqueeze
 from .shape_views import DiagonalBackward0, np_diagonal
 
 

@@ -8,8 +8,8 @@ import numpy as np
 
 from ..autograd.node import Node
 from ._registry import export
-from ._util import make_node, needs_grad1, wrap
-from .shape import _fmt, u64s
+from ._util import make_node, needs_grad1, u64s, wrap
+from .shape import _fmt
 
 _MODES = ("constant", "reflect", "replicate", "circular")
 

@@ -11,8 +11,9 @@ from .. import _warn
 from .._size import Size
 from ..autograd.node import Node
 from ._registry import export
-from ._util import Tensor, broadcast_error, make_node, needs_grad1, wrap_dim, wrap_view
-from .shape import _fmt, _view_result, expand, permute, reshape, u64, unsqueeze, view
+from ._util import (Tensor, broadcast_error, make_node, needs_grad1, u64, wrap_dim,
+                    wrap_view)
+from .shape import _fmt, _view_result, expand, permute, reshape, unsqueeze, view
 
 
 def _int(v) -> int:
