@@ -353,24 +353,31 @@ def _restore_saved_output(t) -> None:
         _set(t, tangent)
 
 
-def _find_duals(args, kwargs) -> dict:
-    """{id: (tensor, tangent)} of the dual tensors among the arguments (one level of lists)."""
+def _tensor_args(args, kwargs):
+    """The Tensors among an op's arguments, also inside lists and tuples (two levels: cat's
+    list, einsum's operands)."""
     from .._tensor import Tensor
-    found: dict = {}
 
-    def visit(a, depth=0):
+    def visit(a, depth):
         if type(a) is Tensor:
-            t = _get(a)
-            if t is not None:
-                found[id(a)] = (a, t)
+            yield a
         elif depth < 2 and isinstance(a, (list, tuple)):
             for b in a:
-                visit(b, depth + 1)
+                yield from visit(b, depth + 1)
 
     for a in args:
-        visit(a)
+        yield from visit(a, 0)
     for a in kwargs.values():
-        visit(a)
+        yield from visit(a, 0)
+
+
+def _find_duals(args, kwargs) -> dict:
+    """{id: (tensor, tangent)} of the dual tensors among the arguments."""
+    found: dict = {}
+    for a in _tensor_args(args, kwargs):
+        t = _get(a)
+        if t is not None:
+            found[id(a)] = (a, t)
     return found
 
 
@@ -516,7 +523,8 @@ class _Intermediates:
         self.targets: list = []
         self.keys: list = []
         real = _new_nodes(outs, mark)
-        if not real or (len(real) == 1 and not _saves_intermediates(real[0], outs, args, kwargs)):
+        given = {id(a) for a in _tensor_args(args, kwargs)}
+        if not real or (len(real) == 1 and not _saves_intermediates(real[0], outs, given)):
             return
         rerun = _new_nodes(routs, rmark)
         if len(real) != len(rerun) or any(type(a) is not type(b) for a, b in zip(real, rerun)):
@@ -527,12 +535,13 @@ class _Intermediates:
             if len(real) != len(rerun) or any(type(a) is not type(b)
                                               for a, b in zip(real, rerun)):
                 return
-        self._pair(real, rerun, args, kwargs)
+        self._pair(real, rerun, given)
 
-    def _pair(self, real, rerun, args, kwargs):
+    def _pair(self, real, rerun, given: set):
+        """Collect the saved values of ``real`` without tangents (``given``: ids of the op's
+        arguments, whose tangents are known) and their counterparts in ``rerun``."""
         from .._tensor import Tensor
         from .node import SavedOutput, _PackedSaved, _output_tensor
-        given = _argument_ids(args, kwargs)
         for a, b in zip(real, rerun):
             sa, sb = a._saved, b._saved
             if not isinstance(sa, tuple) or not isinstance(sb, tuple) or len(sa) != len(sb) \
@@ -576,38 +585,21 @@ def _output_nr_of_saved(node, i) -> int:
     return 0
 
 
-def _saves_intermediates(node, outs, args, kwargs) -> bool:
-    """Whether the one node an op created saved something other than the op's arguments and
-    its own outputs (an in-place op's copy of the overwritten value does)."""
+def _saves_intermediates(node, outs, given: set) -> bool:
+    """Whether the one node an op created saved something other than the op's arguments
+    (``given``: their ids) and its own outputs (an in-place op's copy of the overwritten value
+    does)."""
     from .._tensor import Tensor
     from .node import SavedOutput
     saved = node._saved
     if not isinstance(saved, tuple):
         return False
-    given = _argument_ids(args, kwargs)
     for e in saved:
         if type(e) is Tensor and id(e) not in given:
             return True
         if type(e) is SavedOutput and not any(e.data is o._data for o in outs):
             return True
     return False
-
-
-def _argument_ids(args, kwargs) -> set:
-    from .._tensor import Tensor
-    ids: set = set()
-
-    def visit(a, depth=0):
-        if type(a) is Tensor:
-            ids.add(id(a))
-        elif depth < 2 and isinstance(a, (list, tuple)):
-            for b in a:
-                visit(b, depth + 1)
-    for a in args:
-        visit(a)
-    for a in kwargs.values():
-        visit(a)
-    return ids
 
 
 def _new_nodes(tensors, mark) -> list:
@@ -677,17 +669,9 @@ class _StandIns:
             self.leaves.append(leaf)
             self.tangents.append(self._proxy(t, t._data) if self.track and t._requires_grad else t)
         if self.track:
-            def visit(a, depth=0):
-                if type(a) is Tensor:
-                    if a._requires_grad and id(a) not in self.mapping:
-                        self.mapping[id(a)] = self._proxy(a, a._data)
-                elif depth < 2 and isinstance(a, (list, tuple)):
-                    for b in a:
-                        visit(b, depth + 1)
-            for a in args:
-                visit(a)
-            for a in kwargs.values():
-                visit(a)
+            for a in _tensor_args(args, kwargs):
+                if a._requires_grad and id(a) not in self.mapping:
+                    self.mapping[id(a)] = self._proxy(a, a._data)
 
     def _proxy(self, src, data, edge=None):
         from .._tensor import Tensor
@@ -735,18 +719,9 @@ def _reaches_nodes(t, nodes: set) -> bool:
 def _any_requires_grad(args, kwargs, duals) -> bool:
     """Whether the tangents must be differentiable: a primal, a tangent or another tensor
     argument requires grad (PyTorch's tangent formulas are recorded like any op)."""
-    from .._tensor import Tensor
     if any(d._requires_grad or t._requires_grad for d, t in duals.values()):
         return True
-
-    def visit(a, depth=0):
-        if type(a) is Tensor:
-            return a._requires_grad
-        if depth < 2 and isinstance(a, (list, tuple)):
-            return any(visit(b, depth + 1) for b in a)
-        return False
-
-    return any(visit(a) for a in args) or any(visit(a) for a in kwargs.values())
+    return any(a._requires_grad for a in _tensor_args(args, kwargs))
 
 
 class _enable_grad:
