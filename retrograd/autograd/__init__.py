@@ -9,6 +9,7 @@ from . import anomaly_mode, forward_ad, function, functional, graph  # noqa: F40
 from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: F401
 from .engine import is_checkpoint_valid as _is_checkpoint_valid  # noqa: F401
 from .engine import GradientEdge, run_backward
+from .node import edge_meta
 from .function import Function  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 
@@ -59,13 +60,7 @@ def _make_grads(outputs, grads, create_graph: bool) -> list:
 
 def _edge_meta(e: GradientEdge):
     """(shape, numpy dtype) of the gradient that flows along an edge."""
-    node = e.node
-    var = getattr(node, "variable", None)
-    if var is not None:
-        return var._data.shape, var._data.dtype
-    if node._shape is not None:
-        return node._shape, node._dtype
-    return node._out_meta[e.output_nr]
+    return edge_meta(e.node, e.output_nr)
 
 
 def _edge_root_grad(e: GradientEdge, g, create_graph: bool):

@@ -35,7 +35,7 @@ import numpy as np
 
 from .. import _grad_mode
 from . import node as _node_mod
-from .node import AccumulateGrad, Node
+from .node import AccumulateGrad, Node, edge_meta
 
 __all__ = ["run_backward"]
 
@@ -143,9 +143,7 @@ def _fit(node: Node, i: int, g, target: Node, idx: int, as_tensors: bool):
 
     A target whose outputs differ in shape or dtype (custom Functions) has ``_shape`` None and
     one ``(shape, dtype)`` per output in ``_out_meta``."""
-    shape, dtype = target._shape, target._dtype
-    if shape is None:
-        shape, dtype = target._out_meta[idx]
+    shape, dtype = edge_meta(target, idx)
     if g.shape != shape:
         if not _expandable(shape, g.shape):
             raise RuntimeError(
@@ -463,11 +461,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     buffers: dict = {}
     root_nodes = []
     for t, g in zip(roots, root_grads):
-        if type(t) is GradientEdge:
-            node, nr = t.node, t.output_nr
-        else:
-            node = t.grad_fn if t.grad_fn is not None else t._grad_accumulator()
-            nr = _out_nr(t)
+        node, nr = _edge_of(t, True)
         buf = buffers.get(node)
         if buf is None:
             buf = buffers[node] = [None] * node.num_outputs
@@ -482,11 +476,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
         targets = {}
         in_nrs = []
         for k, t in enumerate(inputs):
-            if type(t) is GradientEdge:       # autograd.graph.get_gradient_edge
-                node, nr = t.node, t.output_nr
-            else:
-                node = t.grad_fn if t.grad_fn is not None else t._grad_accumulator(create=False)
-                nr = _out_nr(t)
+            node, nr = _edge_of(t, False)
             in_nrs.append(nr)
             if node is not None:
                 targets.setdefault(node, []).append(k)
@@ -644,6 +634,16 @@ class GradientEdge(NamedTuple):
     node: Node
     output_nr: int
     ownership_token: Any = None
+
+
+def _edge_of(t, create: bool):
+    """(node, output index) where the gradient of ``t`` (a Tensor or a GradientEdge) arrives;
+    a leaf's accumulator is made when ``create``, else it may be None."""
+    if type(t) is GradientEdge:
+        return t.node, t.output_nr
+    if t.grad_fn is not None:
+        return t.grad_fn, _out_nr(t)
+    return (t._grad_accumulator() if create else t._grad_accumulator(create=False)), _out_nr(t)
 
 
 def _out_nr(t) -> int:

@@ -191,6 +191,14 @@ def _out_nr_of(t) -> int:
     return 0 if t._x is None else t._x.out_nr
 
 
+def edge_meta(node, nr: int):
+    """(shape, NumPy dtype) of the gradient that flows into output ``nr`` of ``node``: the
+    node's own, or, for a node whose outputs differ (``_shape`` None), ``_out_meta[nr]``."""
+    if node._shape is not None:
+        return node._shape, node._dtype
+    return node._out_meta[nr]
+
+
 class _NodeExtra:
     """Rarely used per-node state (hooks, retained grads, metadata), kept off the hot path."""
 
@@ -360,14 +368,7 @@ class Node:
         """The shape of input ``i`` as its edge records it (the shape of the gradient that flows
         into it): PyTorch's ``self_sym_sizes``. None when the input needs no gradient."""
         node, nr = self.next_functions[i]
-        if node is None:
-            return None
-        var = getattr(node, "variable", None)
-        if var is not None:
-            return tuple(var._data.shape)
-        if node._shape is not None:
-            return tuple(node._shape)
-        return tuple(node._out_meta[nr][0])
+        return None if node is None else tuple(edge_meta(node, nr)[0])
 
     # -- the formula -----------------------------------------------------------------------
     def apply(self, ns, grads: list, as_tensors: bool) -> tuple:
