@@ -330,8 +330,7 @@ _SIGS: dict = {}
 _ready = False
 _S = _P = _L = _R = None    # op modules, bound in _ensure_ready
 
-_LIKE = ("zeros_like", "ones_like", "empty_like", "full_like", "rand_like", "randn_like",
-         "randint_like")
+_LIKE = _dispatch._LIKE       # the *_like factories (public entry points too)
 
 
 def _call(op, args, kwargs):
@@ -394,13 +393,12 @@ class _VmapMode(_dispatch.Mode):
         if _has_batched(args, kwargs):
             if args and type(args[0]) is Tensor and info.name != "__setitem__" \
                     and info.writes(args, kwargs):
-                _current_write[0] = info.name
-                _unbatched_write(args, kwargs)
+                _unbatched_write(info.name, args, kwargs)
             return _call(op, args, kwargs)
         return _dispatch.PASS
 
 
-def _unbatched_write(args, kwargs) -> None:
+def _unbatched_write(op_name: str, args, kwargs) -> None:
     """An in-place op writing a batched value into an unbatched tensor: PyTorch's vmap refuses
     (the result would need the batch dims the tensor does not have)."""
     self = args[0]
@@ -411,7 +409,7 @@ def _unbatched_write(args, kwargs) -> None:
         logical = np.broadcast_shapes(tuple(self.shape), *[tuple(a.shape) for a in others])
     except ValueError:   # not an elementwise op (index_add_ and the like): self's shape
         logical = tuple(self.shape)
-    name = _WRITE_NAME.get(_current_write[0], _current_write[0])
+    name = _WRITE_NAME.get(op_name, op_name)
     if name in _OUTPUT_SHAPE_ERROR:
         shape = [sizes[l] for l in levels] + list(logical)
         raise Final(RuntimeError(f"output with shape {list(self.shape)} doesn't match the "
@@ -438,7 +436,6 @@ _WRITE_NAME = {"__iadd__": "add_", "__isub__": "sub_", "__imul__": "mul_",
                "__itruediv__": "div_"}
 _OUTPUT_SHAPE_ERROR = frozenset(("add_", "atan2_", "index_add_"))
 _ARITHMETIC = frozenset(("sub_", "mul_", "div_", "copy_", "masked_fill_"))
-_current_write = [""]
 
 
 _MODE = _VmapMode()
@@ -1136,10 +1133,9 @@ def _functions_named(name):
 
 
 def _inplace_pos(op):
-    code = getattr(_dispatch.unwrap(op), "__code__", None)
-    if code is None or "inplace" not in code.co_varnames[:code.co_argcount]:
-        return None
-    return code.co_varnames.index("inplace")
+    """The position of a positional ``inplace`` parameter (``F.relu(x, inplace)``), or None."""
+    flag = _dispatch._flag_position(_dispatch.unwrap(op))
+    return flag if flag is not None and flag >= 0 else None
 
 
 def _register(names, rule):
