@@ -13,7 +13,6 @@ import numpy as np
 
 from . import _dispatch
 from . import _dtype as D
-from . import _grad_mode
 from ._device import CPU
 from ._size import Size
 from ._tensor_str import format_tensor

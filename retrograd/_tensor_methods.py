@@ -73,10 +73,6 @@ def _where(self, condition, y):
     return P.where(condition, self, y)
 
 
-def _size_args(args):
-    return args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
-
-
 _METHODS = {
     # arithmetic
     "__add__": P.add, "__radd__": P.add,

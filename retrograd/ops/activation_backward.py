@@ -70,9 +70,9 @@ def masked_backward(name: str, grad: Tensor, saved: Tensor, keep, slope: float =
     """``where(keep, grad, grad * slope)`` recorded as PyTorch's ``name`` node over
     (grad, saved); ``attrs`` are the op's parameters PyTorch's node keeps (``_saved_<name>``)."""
     k = keep._data if isinstance(keep, Tensor) else np.asarray(keep)
+    from . import numpy_ns   # the values: the formula of the NumPy path
     g = grad._data
-    out = np.where(k, g, g * g.dtype.type(slope)) if slope else np.where(k, g, g.dtype.type(0))
-    out = np.asarray(out, dtype=g.dtype)
+    out = np.asarray(numpy_ns.masked_backward(name, g, None, k, slope), dtype=g.dtype)
     if not needs_grad(grad, saved):
         return wrap(out)
     node = make_node(_CLASSES[name], (grad, saved), out)

@@ -36,7 +36,7 @@ class AddBackward0(Node):
 @export(torch='add', method='add', inplace='add_')
 def add(input, other, *, alpha=1):
     x, y = binary_arrays(input, other)
-    if alpha.__class__ is bool and np.result_type(x, y).kind != "b":
+    if (alpha is True or alpha is False) and np.result_type(x, y).kind != "b":
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
     out = x + y if alpha == 1 else x + y * alpha
     if not needs_grad(input, other):
