@@ -144,11 +144,8 @@ def make_dual(tensor, tangent, *, level=None):
     if _get(tensor) is not None:
         raise RuntimeError("Making a dual Tensor based on a Tensor that already has a forward "
                            f"gradient at the same level {level} is not supported.")
-    token = _suspended.set(True)
-    try:
+    with _suspend():
         dual = tensor.view(tensor._data.shape)
-    finally:
-        _suspended.reset(token)
     if _grad_mode.is_inference_mode_enabled():
         return dual  # inference mode computes no forward gradients
     _set(dual, _same_layout(tangent, tensor))
@@ -234,11 +231,8 @@ def _same_layout(tangent, primal):
     if a.ndim == 0 or _elem_strides(a) == _elem_strides(p):
         return tangent
     if tangent.requires_grad:
-        token = _suspended.set(True)
-        try:
+        with _suspend():
             return tangent.clone()
-        finally:
-            _suspended.reset(token)
     out = np.empty_like(p, dtype=a.dtype)
     out[...] = a
     return Tensor._make(out)
@@ -798,11 +792,8 @@ def _dispatch_inplace(op, args, kwargs, duals):
     from .._tensor import Tensor
     from ..ops._util import edge
     if not args or type(args[0]) is not Tensor or args[0]._data.dtype.kind != "f":
-        token = _suspended.set(True)
-        try:
+        with _suspend():
             return op(*args, **kwargs)
-        finally:
-            _suspended.reset(token)
     self = args[0]
     old = _get(self)
     # the values (and graph edges) of the inputs before the write
