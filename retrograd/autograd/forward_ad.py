@@ -56,6 +56,7 @@ import numpy as np
 
 from .. import _dispatch as _dsp
 from .._grad_mode import _DecoratorContextManager
+from . import _jvp_rules
 from .node import Node
 
 __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_dual",
@@ -259,8 +260,8 @@ class _ForwardMode(_dsp.Mode):
         if _grad_mode.is_inference_mode_enabled():
             return _dsp.PASS
         if info.writes(args, kwargs):
-            return _dispatch_inplace(op, args, kwargs, duals)
-        return _dispatch(op, args, kwargs, duals)
+            return _dispatch_inplace(op, args, kwargs, duals, info.name)
+        return _dispatch(op, args, kwargs, duals, info.name)
 
 
 _MODE = _ForwardMode()
@@ -417,14 +418,32 @@ class _Rng:
         self.gen._rng = self.after[0]
         self.gen.set_state(self.after[1])
 
+    def restore(self):
+        """Back to the state before the op (its draws are undone)."""
+        self.gen._rng = self.rng
+        self.gen.set_state(self.before)
 
-def _dispatch(op, args, kwargs, duals):
-    """Run ``op``, then give its floating outputs their tangents."""
+
+def _dispatch(op, args, kwargs, duals, name: str):
+    """Run ``op`` and give its floating outputs their tangents: by the op's forward-mode rule
+    (``_jvp_rules``) where it has one and the tangents need no graph, else by double VJP."""
+    from .. import _grad_mode
     token = _suspended.set(True)
     try:
         rng = _Rng()
+        tried = not (_grad_mode.is_grad_enabled() and _any_requires_grad(args, kwargs, duals))
+        if tried:
+            out = _jvp_rules.run(op, args, kwargs, duals, _set)
+            if out is not _jvp_rules.NOT_APPLICABLE:
+                return out
+            rng.restore()
         mark = _node_mark()
-        out = op(*args, **kwargs)
+        if tried:
+            with warnings.catch_warnings():   # the op warned already, in the run on stand-ins
+                warnings.simplefilter("ignore")
+                out = op(*args, **kwargs)
+        else:
+            out = op(*args, **kwargs)
         outs = [o for o in _flat_outputs(out) if o._data.dtype.kind == "f"]
         inputs = {id(d) for d, _ in duals.values()}
         if all(id(o) in inputs for o in outs):
@@ -433,6 +452,8 @@ def _dispatch(op, args, kwargs, duals):
             warnings.simplefilter("ignore")
             tangents = _view_tangents(op, args, kwargs, duals, outs)
             if tangents is None:
+                if tried:   # (tangents that carry a graph always take this path)
+                    _jvp_rules.FALLBACK[name] = _jvp_rules.FALLBACK.get(name, 0) + 1
                 rng.replay()
                 try:
                     tangents = _tangents_by_rerun(op, args, kwargs, duals, outs, mark)
@@ -787,8 +808,9 @@ def reaches_outside(t, own: set) -> bool:
     return False
 
 
-def _dispatch_inplace(op, args, kwargs, duals):
-    """An in-place op: run it, then update the tangent of the tensor it wrote."""
+def _dispatch_inplace(op, args, kwargs, duals, name: str):
+    """An in-place op: run it, then update the tangent of the tensor it wrote (by double VJP,
+    for every in-place op: no in-place op uses a forward-mode rule yet)."""
     from .._tensor import Tensor
     from ..ops._util import edge
     if not args or type(args[0]) is not Tensor or args[0]._data.dtype.kind != "f":
@@ -803,6 +825,7 @@ def _dispatch_inplace(op, args, kwargs, duals):
         before[id(self)] = self._data.copy()
     token = _suspended.set(True)
     try:
+        _jvp_rules.FALLBACK_INPLACE[name] = _jvp_rules.FALLBACK_INPLACE.get(name, 0) + 1
         rng = _Rng()
         mark = _node_mark()
         result = op(*args, **kwargs)

@@ -18,7 +18,7 @@ from .. import _dispatch
 from .. import _grad_mode
 from .._tensor import Tensor
 
-__all__ = ["Node", "AccumulateGrad", "SavedOutput", "ERR_BACKWARD_TWICE"]
+__all__ = ["Node", "AccumulateGrad", "SavedOutput", "ERR_BACKWARD_TWICE", "ELEMENTWISE", "LINEAR"]
 
 ERR_BACKWARD_TWICE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -49,6 +49,30 @@ _INFERENCE_SAVE = (
     "inference mode in computation tracked by autograd. To work around this, you can make a clone "
     "to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
     "`torch.inference_mode()`.")
+
+
+class _JvpShortcut:
+    """A forward-mode rule that needs no formula of its own (``Node.jvp``): see ELEMENTWISE and
+    LINEAR."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+# The op's Jacobian with respect to each input is diagonal (elementwise, broadcasting allowed):
+# its JVP along a tangent t_i of input i is its VJP of t_i, so the backward formula serves both
+# (PyTorch's ``result: auto_element_wise``). The JVP is the sum over inputs, broadcast to the
+# result's shape.
+ELEMENTWISE = _JvpShortcut("ELEMENTWISE")
+# The op is linear in its floating-point tensor inputs taken together (views, reshapes, sums,
+# cat, indexing): its JVP is the op itself applied to the tangents, with zeros for inputs that
+# have none (PyTorch's ``auto_linear``). Not for affine ops (``add(x, 2.0)``).
+LINEAR = _JvpShortcut("LINEAR")
 
 
 class SavedOutput:
@@ -225,6 +249,11 @@ class Node:
     # holds the value, or a function of the node that computes it.
     saved_attrs: dict = {}
     num_outputs = 1
+    # The forward-mode rule (JVP), declared beside the backward: ELEMENTWISE, LINEAR, or a method
+    # ``jvp(self, ns, tangents, *saved)`` that gets the saved values as ``backward`` does and one
+    # tangent (or None) per input, and returns the result's tangent. None: forward AD derives the
+    # JVP from the backward formula by a double VJP (slow; tests/test_jvp_rules.py lists who).
+    jvp = None
 
     def __init__(self, next_functions, shape, dtype):
         self.next_functions = next_functions

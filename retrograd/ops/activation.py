@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from ..autograd.node import Node, SavedOutput
+from ..autograd.node import ELEMENTWISE
 from . import pointwise as P
 from ._registry import export
 from ._util import Tensor, make_node, needs_grad1, wrap
@@ -84,6 +85,7 @@ export(torch=False, functional="tanh")(P.tanh)
 # -- hardtanh, relu6 ----------------------------------------------------------------------------
 class HardtanhBackward0(Node):
     """d hardtanh(x)/dx = 1 for min_val < x < max_val, else 0."""
+    jvp = ELEMENTWISE
     __slots__ = ("min_val", "max_val")
     saved_names = ("self",)
     saved_attrs = {"min_val": "min_val", "max_val": "max_val"}
@@ -131,6 +133,7 @@ _NEG_SLOPE_INPLACE = (
 
 class LeakyReluBackward0(Node):
     """d leaky_relu(x)/dx = 1 for x > 0, negative_slope otherwise."""
+    jvp = ELEMENTWISE
     __slots__ = ("negative_slope",)
     saved_names = ("self",)
     saved_attrs = {"negative_slope": "negative_slope"}
@@ -204,6 +207,7 @@ class _EluResultBase(_EluBase):
 
 class EluBackward0(_EluBase):
     """d elu(x)/dx = scale for x > 0, input_scale scale alpha exp(input_scale x) otherwise."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
     saved_attrs = {"alpha": "alpha", "scale": "scale", "input_scale": "input_scale"}
@@ -218,6 +222,7 @@ class EluBackward1(_EluResultBase):
 
 class CeluBackward0(_EluBase):
     """d celu(x)/dx = 1 for x > 0, exp(x / alpha) otherwise."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
     saved_attrs = {"alpha": "alpha"}
@@ -309,6 +314,7 @@ _KAPPA = 0.044715
 class GeluBackward0(Node):
     """d gelu(x)/dx = Phi(x) + x phi(x); tanh form: the derivative of
     x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    jvp = ELEMENTWISE
     __slots__ = ("approximate",)
     saved_names = ("self",)
     saved_attrs = {"approximate": "approximate"}
@@ -345,6 +351,7 @@ def gelu(input, *, approximate="none"):
 
 class SiluBackward0(Node):
     """d x sigmoid(x)/dx = s (1 + x (1 - s)), s = sigmoid(x)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 
@@ -366,6 +373,7 @@ def silu(input, inplace=False):
 
 class MishBackward0(Node):
     """d x tanh(softplus(x))/dx = t + x sigmoid(x) (1 - t^2), t = tanh(softplus(x))."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 
@@ -389,6 +397,7 @@ def mish(input, inplace=False):
 # -- softplus, logsigmoid, softsign, tanhshrink -------------------------------------------------
 class SoftplusBackward0(Node):
     """d softplus(x)/dx = sigmoid(beta x), 1 where beta x > threshold (the linear branch)."""
+    jvp = ELEMENTWISE
     __slots__ = ("beta", "threshold")
     saved_names = ("self",)
     saved_attrs = {"beta": "beta", "threshold": "threshold"}
@@ -415,6 +424,7 @@ class LogSigmoidBackward0(Node):
     Saves ``self`` and ``buffer`` = exp(-|x|), as PyTorch's CPU kernel does. The formula reads
     ``x``: one written on ``buffer`` would have no second derivative (``buffer`` is a constant
     of the graph, while PyTorch's double backward differentiates through ``self`` only)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self", "buffer")
 
@@ -453,6 +463,7 @@ def tanhshrink(input):
 # -- hardsigmoid, hardswish ---------------------------------------------------------------------
 class HardsigmoidBackward0(Node):
     """d relu6(x + 3)/6 /dx = 1/6 for -3 < x < 3, else 0."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 
@@ -473,6 +484,7 @@ def hardsigmoid(input, inplace=False):
 
 class HardswishBackward0(Node):
     """d x relu6(x + 3)/6 /dx = 0 for x <= -3, x/3 + 1/2 for -3 < x < 3, 1 for x >= 3."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 

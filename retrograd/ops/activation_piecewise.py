@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.node import Node, SavedOutput
+from ..autograd.node import ELEMENTWISE
 from ._registry import export
 from ._util import Tensor, make_node, needs_grad, needs_grad1, wrap
 from .activation import _floating, _result, _tensor
@@ -15,6 +16,7 @@ from .inplace import apply_inplace
 # -- hardshrink, softshrink, threshold ----------------------------------------------------------
 class HardshrinkBackward0(Node):
     """d hardshrink(x)/dx = 0 for -lambd <= x <= lambd, else 1."""
+    jvp = ELEMENTWISE
     __slots__ = ("lambd",)
     saved_names = ("self",)
     saved_attrs = {"lambd": "lambd"}
@@ -34,6 +36,7 @@ def hardshrink(input, lambd=0.5):
 
 class SoftshrinkBackward0(HardshrinkBackward0):
     """d softshrink(x)/dx = 0 for -lambd <= x <= lambd, else 1."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     _double = "SoftshrinkBackwardBackward0"
 
@@ -57,6 +60,7 @@ _TITLE = {"float32": "Float", "float64": "Double", "float16": "Half"}
 
 class ThresholdBackward0(Node):
     """d threshold(x)/dx = 1 for x > threshold, else 0."""
+    jvp = ELEMENTWISE
     __slots__ = ("threshold",)
     saved_names = ("self",)
     saved_attrs = {"threshold": "threshold"}
@@ -98,6 +102,7 @@ def threshold_(input, threshold, value):
 # -- prelu --------------------------------------------------------------------------------------
 class PreluKernelBackward0(Node):
     """prelu(x, w) = x for x > 0, w x otherwise: d/dx = 1 or w, d/dw = 0 or x."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self", "weight")
 
@@ -147,6 +152,7 @@ class RreluWithNoiseBackward0(Node):
     """rrelu: training, d/dx = the sampled slope (1 for x > 0); evaluation, leaky_relu's
     derivative with slope (lower + upper) / 2. ``noise`` is saved before ``self``, as in
     PyTorch; in evaluation it is not read (PyTorch's is uninitialised memory, ours zeros)."""
+    jvp = ELEMENTWISE
     __slots__ = ("lower", "upper", "training")
     saved_names = ("noise", "self")
     saved_attrs = {"lower": "lower", "upper": "upper", "training": "training"}

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from ..autograd.node import Node, SavedOutput
+from ..autograd.node import ELEMENTWISE
 from ._registry import export
 from ._util import Tensor, float_array, make_node, needs_grad1, wrap
 from .pointwise import _unary, _unary_saving_result
@@ -59,6 +60,7 @@ def _float_out(input, fn, name: str):
 # -- exponentials and logarithms ----------------------------------------------------------------
 class Exp2Backward0(Node):
     """d 2^x/dx = 2^x log 2 (from the saved result)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("result",)
 
@@ -73,6 +75,7 @@ def exp2(input):
 
 class Expm1Backward0(Node):
     """d(e^x - 1)/dx = e^x = result + 1."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("result",)
 
@@ -87,6 +90,7 @@ def expm1(input):
 
 class Log2Backward0(Node):
     """d log2(x)/dx = 1 / (x log 2)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 
@@ -101,6 +105,7 @@ def log2(input):
 
 class Log10Backward0(Node):
     """d log10(x)/dx = 1 / (x log 10)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 
@@ -115,6 +120,7 @@ def log10(input):
 
 class Log1PBackward0(Node):
     """d log(1 + x)/dx = 1 / (1 + x)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 
@@ -129,6 +135,7 @@ def log1p(input):
 
 class RsqrtBackward0(Node):
     """d x^(-1/2)/dx = -1/2 x^(-3/2) = -result^3 / 2."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("result",)
 
@@ -155,6 +162,7 @@ def square(input):
 # -- sign and rounding --------------------------------------------------------------------------
 class SgnBackward0(Node):
     """sgn is piecewise constant on the reals: zero gradient."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self", "result")
 
@@ -189,26 +197,31 @@ class _ZeroGrad(Node):
 
 class FloorBackward0(_ZeroGrad):
     """d floor(x)/dx = 0 (almost everywhere)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
 
 
 class CeilBackward0(_ZeroGrad):
     """d ceil(x)/dx = 0 (almost everywhere)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
 
 
 class TruncBackward0(_ZeroGrad):
     """d trunc(x)/dx = 0 (almost everywhere)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
 
 
 class RoundBackward0(_ZeroGrad):
     """d round(x)/dx = 0 (almost everywhere)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
 
 
 class RoundBackward1(_ZeroGrad):
     """d round(x, decimals)/dx = 0 (almost everywhere). PyTorch's node keeps no saved values."""
+    jvp = ELEMENTWISE
     __slots__ = ()
 
 
@@ -270,6 +283,7 @@ def round(input, *, decimals=_NO_DECIMALS):  # noqa: A001 - torch's name
 
 class FracBackward0(Node):
     """d(x - trunc x)/dx = 1."""
+    jvp = ELEMENTWISE
     __slots__ = ()
 
     def backward(self, ns, grad):
@@ -290,6 +304,7 @@ def frac(input):
 # -- trigonometric and hyperbolic ---------------------------------------------------------------
 class TanBackward0(Node):
     """d tan(x)/dx = 1 + tan(x)^2 (from the saved result)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("result",)
 
@@ -304,6 +319,7 @@ def tan(input):
 
 class AsinBackward0(Node):
     """d asin(x)/dx = 1 / sqrt(1 - x^2)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 
@@ -319,6 +335,7 @@ def asin(input):
 
 class AcosBackward0(Node):
     """d acos(x)/dx = -1 / sqrt(1 - x^2)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 
@@ -334,6 +351,7 @@ def acos(input):
 
 class AtanBackward0(Node):
     """d atan(x)/dx = 1 / (1 + x^2)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 
@@ -348,6 +366,7 @@ def atan(input):
 
 class SinhBackward0(Node):
     """d sinh(x)/dx = cosh(x)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 
@@ -363,6 +382,7 @@ def sinh(input):
 
 class CoshBackward0(Node):
     """d cosh(x)/dx = sinh(x)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 
@@ -378,6 +398,7 @@ def cosh(input):
 
 class AsinhBackward0(Node):
     """d asinh(x)/dx = 1 / sqrt(x^2 + 1)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 
@@ -394,6 +415,7 @@ def asinh(input):
 
 class AcoshBackward0(Node):
     """d acosh(x)/dx = 1 / sqrt(x^2 - 1)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 
@@ -410,6 +432,7 @@ def acosh(input):
 
 class AtanhBackward0(Node):
     """d atanh(x)/dx = 1 / (1 - x^2)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 
@@ -426,6 +449,7 @@ def atanh(input):
 
 class SincBackward0(Node):
     """d sinc(x)/dx = (cos(pi x) - sinc(x)) / x, 0 at x = 0."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 
@@ -442,6 +466,7 @@ def sinc(input):
 
 class Deg2RadBackward0(Node):
     """d(x pi/180)/dx = pi/180."""
+    jvp = ELEMENTWISE
     __slots__ = ()
 
     def backward(self, ns, grad):
@@ -463,6 +488,7 @@ def deg2rad(input):
 
 class Rad2DegBackward0(Node):
     """d(x 180/pi)/dx = 180/pi."""
+    jvp = ELEMENTWISE
     __slots__ = ()
 
     def backward(self, ns, grad):
@@ -477,6 +503,7 @@ def rad2deg(input):
 # -- nan_to_num ---------------------------------------------------------------------------------
 class NanToNumBackward0(Node):
     """nan_to_num passes the gradient where x is finite, 0 where it replaced NaN or +-inf."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 

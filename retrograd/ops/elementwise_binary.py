@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import _dtype as D
 from ..autograd.node import Node, SavedOutput
+from ..autograd.node import ELEMENTWISE
 from ._registry import export
 from ._util import Tensor, binary_arrays, float_array, make_node, needs_grad, wrap
 from .elementwise import _check_tensor, _quiet, not_implemented_for
@@ -42,6 +43,7 @@ def _invalid_combination(fn: str, got: tuple, signatures: tuple) -> TypeError:
 # -- atan2, hypot -------------------------------------------------------------------------------
 class Atan2Backward0(Node):
     """d atan2(x, y)/dx = y / (x^2 + y^2), d/dy = -x / (x^2 + y^2)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("other", "self")
 
@@ -69,6 +71,7 @@ def atan2(input, other):
 
 class HypotBackward0(Node):
     """d sqrt(x^2 + y^2)/dx = x / result, d/dy = y / result."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("other", "self", "result")
 
@@ -147,33 +150,39 @@ class _XlogScalarOtherBackward(Node):
 
 class XlogyBackward0(_XlogBackward):
     """d x log(y)/dx = log(y) (0 where x == 0), d/dy = x / y."""
+    jvp = ELEMENTWISE
     __slots__ = ()
 
 
 class XlogyBackward1(_XlogScalarSelfBackward):
     """d c log(y)/dy = c / y."""
+    jvp = ELEMENTWISE
     __slots__ = ()
 
 
 class XlogyBackward2(_XlogScalarOtherBackward):
     """d x log(c)/dx = log(c) (0 where x == 0)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
 
 
 class SpecialXlog1PyBackward0(_XlogBackward):
     """d x log1p(y)/dx = log1p(y) (0 where x == 0), d/dy = x / (1 + y)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     log1p = True
 
 
 class SpecialXlog1PyBackward1(_XlogScalarSelfBackward):
     """d c log1p(y)/dy = c / (1 + y)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     log1p = True
 
 
 class SpecialXlog1PyBackward2(_XlogScalarOtherBackward):
     """d x log1p(c)/dx = log1p(c) (0 where x == 0)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     log1p = True
 
@@ -220,6 +229,7 @@ def xlog1py(input, other):
 
 class SpecialEntrBackward0(Node):
     """d(-x log x)/dx = -(1 + log x)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 
@@ -243,6 +253,7 @@ def entr(input):
 # -- fmod ---------------------------------------------------------------------------------------
 class FmodBackward0(Node):
     """fmod(x, c) = x - c trunc(x / c): d/dx = 1."""
+    jvp = ELEMENTWISE
     __slots__ = ()
 
     def backward(self, ns, grad):
@@ -252,6 +263,7 @@ class FmodBackward0(Node):
 class FmodBackward1(Node):
     """fmod(x, y) = x - y trunc(x / y): d/dx = 1, d/dy = -trunc(x / y). The operands are saved
     only for ``other``'s gradient (PyTorch)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("other", "self")
 
@@ -287,6 +299,7 @@ def _copysign_grad(ns, grad, x, result):
 
 class CopysignBackward0(Node):
     """d copysign(x, y)/dx = result / x (0 at x = 0); y gets a zero gradient."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self", "result")
 
@@ -297,6 +310,7 @@ class CopysignBackward0(Node):
 
 class CopysignBackward1(Node):
     """d copysign(x, c)/dx = result / x (0 at x = 0)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self", "result")
 
@@ -330,6 +344,7 @@ _LOWER_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
 
 class LerpBackward0(Node):
     """lerp(x, e, w) = x + w (e - x) for a number w: d/dx = 1 - w, d/de = w."""
+    jvp = ELEMENTWISE
     __slots__ = ("weight",)
     saved_attrs = {"weight": "weight"}
 
@@ -341,6 +356,7 @@ class LerpBackward0(Node):
 
 class LerpBackward1(Node):
     """lerp(x, e, w) = x + w (e - x): d/dx = 1 - w, d/de = w, d/dw = e - x."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("end", "self", "weight")
 
@@ -417,6 +433,7 @@ def _three(input, t1, t2, value):
 
 class AddcmulBackward0(Node):
     """x + v t1 t2: d/dx = 1, d/dt1 = v t2, d/dt2 = v t1."""
+    jvp = ELEMENTWISE
     __slots__ = ("value",)
     saved_names = ("tensor1", "tensor2")
     saved_attrs = {"value": "value"}
@@ -444,6 +461,7 @@ def addcmul(input, tensor1, tensor2, *, value=1):
 
 class AddcdivBackward0(Node):
     """x + v t1 / t2: d/dx = 1, d/dt1 = v / t2, d/dt2 = -v t1 / t2^2."""
+    jvp = ELEMENTWISE
     __slots__ = ("value",)
     saved_names = ("tensor1", "tensor2")
     saved_attrs = {"value": "value"}
@@ -523,6 +541,7 @@ _DTYPE_TITLE = {"float32": "Float", "float64": "Double", "float16": "Half", "int
 # -- logaddexp, fmax/fmin -----------------------------------------------------------------------
 class LogaddexpBackward0(Node):
     """d log(e^x + e^y)/dx = sigmoid(x - y), d/dy = sigmoid(y - x)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("other", "self")
 
@@ -534,6 +553,7 @@ class LogaddexpBackward0(Node):
 
 class Logaddexp2Backward0(Node):
     """d log2(2^x + 2^y)/dx = sigmoid((x - y) log 2), d/dy = sigmoid((y - x) log 2)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("other", "self")
 
@@ -573,6 +593,7 @@ def logaddexp2(input, other):
 
 class FmaxBackward0(Node):
     """fmax: the gradient goes to x where x >= y or y is NaN, to y elsewhere."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("other", "self")
 
@@ -584,6 +605,7 @@ class FmaxBackward0(Node):
 
 class FminBackward0(Node):
     """fmin: the gradient goes to x where x <= y or y is NaN, to y elsewhere."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("other", "self")
 

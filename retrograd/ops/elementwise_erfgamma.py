@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from ..autograd.node import Node, SavedOutput
+from ..autograd.node import ELEMENTWISE
 from . import elementwise_special as S
 from ._registry import export
 from ._util import float_array, make_node, needs_grad1, wrap
@@ -33,6 +34,7 @@ _lgamma, _digamma = _special(S.lgamma), _special(S.digamma)
 
 class ErfBackward0(Node):
     """d erf(x)/dx = 2/sqrt(pi) exp(-x^2)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 
@@ -47,6 +49,7 @@ def erf(input):
 
 class ErfcBackward0(Node):
     """d erfc(x)/dx = -2/sqrt(pi) exp(-x^2)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 
@@ -61,6 +64,7 @@ def erfc(input):
 
 class ErfinvBackward0(Node):
     """d erfinv(x)/dx = sqrt(pi)/2 exp(erfinv(x)^2)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 
@@ -77,6 +81,7 @@ def erfinv(input):
 
 class SpecialErfcxBackward0(Node):
     """d erfcx(x)/dx = 2 x erfcx(x) - 2/sqrt(pi)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self", "result")
 
@@ -97,6 +102,7 @@ def erfcx(input):
 
 class SpecialNdtriBackward0(Node):
     """ndtri is the inverse of the normal CDF: d ndtri(p)/dp = sqrt(2 pi) exp(ndtri(p)^2 / 2)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("result",)
 
@@ -120,6 +126,7 @@ def ndtri(input):
 
 class SpecialLogNdtrBackward0(Node):
     """d log(Phi(x))/dx = phi(x) / Phi(x) = exp(-x^2/2 - log_ndtr(x)) / sqrt(2 pi)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self", "result")
 
@@ -151,6 +158,7 @@ def log_ndtr(input):
 # -- gamma function family ----------------------------------------------------------------------
 class LgammaBackward0(Node):
     """d log|Gamma(x)|/dx = digamma(x)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 
@@ -165,6 +173,7 @@ def lgamma(input):
 
 class DigammaBackward0(Node):
     """d digamma(x)/dx = polygamma(1, x) (trigamma)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 
@@ -179,6 +188,7 @@ def digamma(input):
 
 class PolygammaBackward0(Node):
     """d polygamma(n, x)/dx = polygamma(n + 1, x)."""
+    jvp = ELEMENTWISE
     __slots__ = ("n",)
     saved_names = ("self",)
     saved_attrs = {"n": "n"}
@@ -235,6 +245,7 @@ def _polygamma_inplace(input, n):
 
 class MvlgammaBackward0(Node):
     """d mvlgamma(x, p)/dx = sum_{j<p} digamma(x - j/2)."""
+    jvp = ELEMENTWISE
     __slots__ = ("p",)
     saved_names = ("self",)
     saved_attrs = {"p": "p"}
@@ -268,6 +279,7 @@ def mvlgamma(input, p):
 # -- logit ------------------------------------------------------------------------------------
 class LogitBackward0(Node):
     """d logit(x)/dx = 1 / (x (1 - x)); with eps, 0 outside [eps, 1 - eps]; NaN outside [0, 1]."""
+    jvp = ELEMENTWISE
     __slots__ = ("eps",)
     saved_names = ("self",)
     saved_attrs = {"eps": "eps"}

@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import _grad_mode
 from ..autograd.node import Node
+from ..autograd.node import LINEAR
 from ._registry import export
 from ._util import Tensor, make_node, needs_grad, needs_grad1, u64, wrap, wrap_view
 from .shape import UnsqueezeBackward0
@@ -178,6 +179,7 @@ class IndexBackward0(_IndexBackward):
     """x[key] with tensors in the key (after the key's ints, slices and None, applied as views
     first). Saves the index tensors (PyTorch's ``indices``), in key order; ``index`` is the
     NumPy key with those positions (``pos``) left to fill from them at backward."""
+    jvp = LINEAR
     __slots__ = ("pos",)
     saved_attrs = {"indices": lambda n: _saved_indices(n, n.index, n.pos, len(n.shape)),
                    "self_sym_sizes": "shape"}
@@ -537,6 +539,7 @@ class CopySlices(Node):
 
 class IndexPutBackward0(CopySlices):
     """x[index_tensors] = v, index_put(x, indices, v, accumulate) (PyTorch records index_put_)."""
+    jvp = LINEAR
     __slots__ = ()
     saved_attrs = {"accumulate": "accumulate",
                    "indices": lambda n: _saved_indices(n, n.index, n.pos, len(n._shape))}

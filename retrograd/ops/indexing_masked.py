@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.node import Node
+from ..autograd.node import ELEMENTWISE, LINEAR
 from ._registry import export
 from ._util import Tensor, broadcast_error, make_node, needs_grad, wrap
 from .linalg import _TYPE
@@ -48,6 +49,7 @@ def np_masked_scatter(x, mask, src):
 # -- masked_fill ----------------------------------------------------------------------------------
 class MaskedFillBackward0(Node):
     """masked_fill(x, mask, value): x's gradient is zero where the mask is set."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("mask",)
 
@@ -58,6 +60,7 @@ class MaskedFillBackward0(Node):
 class MaskedFillBackward1(Node):
     """masked_fill with a 0-d tensor value: x's gradient is zero where the mask is set; the
     value's is the sum of the gradient there."""
+    jvp = LINEAR
     __slots__ = ()
     saved_names = ("mask",)
 
@@ -108,6 +111,7 @@ def masked_fill(input, mask, value):
 class MaskedSelectBackward0(Node):
     """d masked_select(x, mask)/dx: the gradient scattered back where the mask is set (in the
     broadcast shape; the engine sums it down to x's)."""
+    jvp = LINEAR
     __slots__ = ("shape",)
     saved_names = ("mask", "self")
 
@@ -135,6 +139,7 @@ def masked_select(input, mask):
 class MaskedScatterBackward0(Node):
     """masked_scatter(x, mask, src): x's gradient is zero where the mask is set; src's first
     mask.sum() elements get the gradient there (in order), the rest zero."""
+    jvp = LINEAR
     __slots__ = ("src_shape", "pad")
     saved_names = ("mask",)
     saved_attrs = {"source_sym_sizes": "src_shape"}

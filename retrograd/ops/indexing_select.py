@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.node import Node
+from ..autograd.node import ELEMENTWISE, LINEAR
 from ._registry import export
 from ._util import Tensor, make_node, needs_grad, u64, wrap, wrap_dim
 from .scatter import fmt, scalar_name, wrapped_dim
@@ -86,6 +87,7 @@ def _vector_index(index, name: str) -> np.ndarray:
 class IndexSelectBackward0(Node):
     """d index_select(x, dim, index)/dx: the gradient index_add-ed into zeros of x's shape.
     ``dim``: as given."""
+    jvp = LINEAR
     __slots__ = ("dim", "shape")
     saved_names = ("index",)
     saved_attrs = {"dim": lambda n: u64(n.dim), "self_sym_sizes": "shape"}
@@ -130,6 +132,7 @@ class IndexAddBackward0(Node):
     """index_add(x, dim, index, src, alpha): x's gradient passes through; src's is
     alpha * grad.index_select(dim, index) in source's shape (index and source are saved only
     for it, as in PyTorch). ``dim``: as given; source has x's number of dims."""
+    jvp = LINEAR
     __slots__ = ("dim", "alpha")
     saved_names = ("index", "source")
     saved_attrs = {"dim": lambda n: u64(n.dim), "alpha": "alpha",
@@ -192,6 +195,7 @@ class IndexCopyBackward0(Node):
     """index_copy(x, dim, index, src): x's gradient is zero in the copied slices; src's is
     grad.index_select(dim, index) in source's shape (source is saved only for it). ``dim``: as
     given."""
+    jvp = LINEAR
     __slots__ = ("dim", "source_dim")
     saved_names = ("index", "source")
     saved_attrs = {"dim": lambda n: u64(n.dim), "source_dim": "source_dim"}
@@ -249,6 +253,7 @@ def index_copy(input, dim, index, source):
 class IndexFillBackward0(Node):
     """index_fill(x, dim, index, value): x's gradient is zero in the filled slices (``dim``: as
     given)."""
+    jvp = ELEMENTWISE
     __slots__ = ("dim",)
     saved_names = ("index",)
     saved_attrs = {"dim": lambda n: u64(n.dim)}
@@ -260,6 +265,7 @@ class IndexFillBackward0(Node):
 class IndexFillBackward1(Node):
     """index_fill with a 0-d tensor value: x's gradient is zero in the filled slices; the value's
     is the sum of the gradient over those slices (each slice once)."""
+    jvp = LINEAR
     __slots__ = ("dim", "unique")
     saved_names = ("index",)
     saved_attrs = {"dim": lambda n: u64(n.dim)}
@@ -317,6 +323,7 @@ def _flat_bounds(idx: np.ndarray, n: int) -> np.ndarray:
 
 class TakeBackward0(Node):
     """d take(x, index)/dx: the gradient put (accumulating repeats) into zeros of x's shape."""
+    jvp = LINEAR
     __slots__ = ()
     saved_names = ("index", "self")
 
@@ -342,6 +349,7 @@ def take(input, index):
 class PutBackward0(Node):
     """put(x, index, src, accumulate): x's gradient passes through (accumulate) or is zero at
     index; src's is grad.take(index) in src's shape."""
+    jvp = LINEAR
     __slots__ = ("accumulate",)
     saved_names = ("index", "source")
     saved_attrs = {"accumulate": "accumulate"}

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _dtype as D
 from ..autograd.node import Node, SavedOutput
+from ..autograd.node import ELEMENTWISE
 from ._registry import export
 from ._util import (Tensor, binary_arrays, float_array, make_node, needs_grad, needs_grad1,
                     wrap, _SCALARS)
@@ -25,6 +26,7 @@ def _quiet():
 # ---------------------------------------------------------------------------------------------
 class AddBackward0(Node):
     """d(x + alpha*y)/dx = 1, d/dy = alpha."""
+    jvp = ELEMENTWISE
     __slots__ = ("alpha",)
     saved_attrs = {"alpha": "alpha"}         # the Python number given
 
@@ -48,6 +50,7 @@ def add(input, other, *, alpha=1):
 
 class SubBackward0(Node):
     """d(x - alpha*y)/dx = 1, d/dy = -alpha."""
+    jvp = ELEMENTWISE
     __slots__ = ("alpha",)
     saved_attrs = {"alpha": "alpha"}
 
@@ -72,6 +75,7 @@ def sub(input, other, *, alpha=1):
 
 class RsubBackward1(Node):
     """rsub(x, c, alpha) = c - alpha*x: d/dx = -alpha."""
+    jvp = ELEMENTWISE
     __slots__ = ("alpha",)
     saved_attrs = {"alpha": "alpha"}
 
@@ -110,6 +114,7 @@ def rsub(input, other, *, alpha=1):
 class MulBackward0(Node):
     """d(x*y)/dx = y, d(x*y)/dy = x. (Saved in PyTorch's order, other first: saved-tensor hooks
     see the same sequence of packs.)"""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("other", "self")
 
@@ -131,6 +136,7 @@ def mul(input, other):
 
 class DivBackward0(Node):
     """d(x/y)/dx = 1/y, d(x/y)/dy = -x/y^2."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("other", "self")
 
@@ -143,6 +149,7 @@ class DivBackward2(Node):
     """div with rounding_mode: piecewise constant, so the gradient is zero (PyTorch). The
     operands are saved as PyTorch saves them (``other``, then ``self`` when ``other`` wants a
     gradient), though the zero gradient reads neither."""
+    jvp = ELEMENTWISE
     __slots__ = ("rounding_mode",)
     saved_names = ("other", "self")
     saved_attrs = {"rounding_mode": "rounding_mode"}
@@ -226,6 +233,7 @@ def rtruediv(input, other):
 
 class PowBackward0(Node):
     """d(x^p)/dx = p * x^(p-1), zero when p == 0 (PyTorch's pow_backward)."""
+    jvp = ELEMENTWISE
     __slots__ = ("exponent",)
     saved_names = ("self",)
     saved_attrs = {"exponent": "exponent"}   # the Python number given
@@ -239,6 +247,7 @@ class PowBackward0(Node):
 
 class PowBackward1(Node):
     """d(x^y)/dx = y x^(y-1) (0 where y == 0); d(x^y)/dy = x^y log x (0 where x == 0, y >= 0)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("exponent", "self", "result")
 
@@ -253,6 +262,7 @@ class PowBackward1(Node):
 
 class PowBackward2(Node):
     """d(c^y)/dy = c^y log c (0 where c == 0 and y >= 0)."""
+    jvp = ELEMENTWISE
     __slots__ = ("base",)
     saved_names = ("exponent", "result")
     saved_attrs = {"self": "base"}           # PyTorch's name for the Python number base
@@ -331,6 +341,7 @@ def _unary_saving_result(cls, input, out):
 
 class NegBackward0(Node):
     """d(-x)/dx = -1."""
+    jvp = ELEMENTWISE
     __slots__ = ()
 
     def backward(self, ns, grad):
@@ -348,6 +359,7 @@ def neg(input):
 
 class AbsBackward0(Node):
     """d|x|/dx = sign(x), 0 at x = 0 as in PyTorch."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 
@@ -362,6 +374,7 @@ def abs(input):  # noqa: A001
 
 class ExpBackward0(Node):
     """d(e^x)/dx = e^x (the saved result)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("result",)
 
@@ -377,6 +390,7 @@ def exp(input):
 
 class LogBackward0(Node):
     """d(log x)/dx = 1/x."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 
@@ -392,6 +406,7 @@ def log(input):
 
 class SqrtBackward0(Node):
     """d(sqrt x)/dx = 1/(2 sqrt x) (inf at 0, as in PyTorch)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("result",)
 
@@ -407,6 +422,7 @@ def sqrt(input):
 
 class SinBackward0(Node):
     """d(sin x)/dx = cos x."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 
@@ -421,6 +437,7 @@ def sin(input):
 
 class CosBackward0(Node):
     """d(cos x)/dx = -sin x."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
 
@@ -435,6 +452,7 @@ def cos(input):
 
 class TanhBackward0(Node):
     """d(tanh x)/dx = 1 - tanh(x)^2 (from the saved result)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("result",)
 
@@ -449,6 +467,7 @@ def tanh(input):
 
 class SigmoidBackward0(Node):
     """d(sigmoid x)/dx = s (1 - s) with s the saved result."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("result",)
 
@@ -472,6 +491,7 @@ def sigmoid(input):
 
 class ReluBackward0(Node):
     """d relu(x)/dx = 1 where the result is > 0, else 0 (PyTorch's threshold_backward)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("result",)
 
@@ -489,6 +509,7 @@ def relu(input):
 
 class SignBackward0(Node):
     """d sign(x)/dx = 0 almost everywhere."""
+    jvp = ELEMENTWISE
     __slots__ = ()
 
     def backward(self, ns, grad):
@@ -510,6 +531,7 @@ def sign(input):
 # -- clamp, maximum/minimum, where ------------------------------------------------------------
 class ClampBackward1(Node):
     """d clamp(x, lo, hi)/dx = 1 where lo <= x <= hi (the boundary passes: subgradient 1)."""
+    jvp = ELEMENTWISE
     __slots__ = ("min", "max")
     saved_names = ("self",)
     saved_attrs = {"min": "min", "max": "max"}
@@ -527,6 +549,7 @@ class ClampBackward1(Node):
 
 class ClampBackward0(Node):
     """clamp with tensor bounds: grad to x where lo <= x <= hi, to the bound it was clamped to."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("max", "min", "self")
 
@@ -587,6 +610,7 @@ def _clamp_tensor(input, lo, hi):
 
 class ClampMinBackward0(Node):
     """d max(x, lo)/dx = 1 where x >= lo (the boundary passes)."""
+    jvp = ELEMENTWISE
     __slots__ = ("min",)
     saved_names = ("self",)
     saved_attrs = {"min": "min"}
@@ -597,6 +621,7 @@ class ClampMinBackward0(Node):
 
 class ClampMaxBackward0(Node):
     """d min(x, hi)/dx = 1 where x <= hi (the boundary passes)."""
+    jvp = ELEMENTWISE
     __slots__ = ("max",)
     saved_names = ("self",)
     saved_attrs = {"max": "max"}
@@ -607,6 +632,7 @@ class ClampMaxBackward0(Node):
 
 class ClampMinBackward1(Node):
     """clamp_min with a tensor bound: grad to x where x >= lo, to lo where x < lo."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("min", "self")
 
@@ -617,6 +643,7 @@ class ClampMinBackward1(Node):
 
 class ClampMaxBackward1(Node):
     """clamp_max with a tensor bound: grad to x where x <= hi, to hi where x > hi."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("max", "self")
 
@@ -661,6 +688,7 @@ def clamp_max(input, max):  # noqa: A002
 
 class MaximumBackward0(Node):
     """d max(x, y): grad to the larger input, split in half on ties (PyTorch)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("other", "self")
 
@@ -673,6 +701,7 @@ class MaximumBackward0(Node):
 
 class MinimumBackward0(Node):
     """d min(x, y): grad to the smaller input, split in half on ties (PyTorch)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("other", "self")
 
@@ -708,6 +737,7 @@ def minimum(input, other):
 
 class WhereBackward0(Node):
     """where(c, x, y): grad to x where c, to y elsewhere; c gets none."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("condition",)
 
@@ -800,6 +830,7 @@ def isnan(input):
 
 class RemainderBackward0(Node):
     """remainder(x, c) = x - c*floor(x/c): d/dx = 1 (almost everywhere)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
 
     def backward(self, ns, grad):
@@ -809,6 +840,7 @@ class RemainderBackward0(Node):
 class RemainderBackward1(Node):
     """remainder(x, y) = x - y*floor(x/y): d/dx = 1, d/dy = -floor(x/y). Saved other first,
     as PyTorch."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("other", "self")
 

@@ -11,6 +11,7 @@ import operator
 import numpy as np
 
 from ..autograd.node import Node, SavedOutput
+from ..autograd.node import LINEAR
 from ._registry import export
 from ._util import Tensor, make_node, needs_grad1, u64, wrap, wrap_dims, wrap_dim
 
@@ -111,6 +112,7 @@ def _check_nonempty(name: str, x: np.ndarray, dims, *, kind=IndexError) -> None:
 # -- sum / mean ------------------------------------------------------------------------------
 class SumBackward0(Node):
     """d sum(x)/dx = 1 everywhere: the gradient broadcast back to x's shape."""
+    jvp = LINEAR
     __slots__ = ("shape",)
     saved_attrs = {"self_sym_sizes": "shape"}
 
@@ -120,6 +122,7 @@ class SumBackward0(Node):
 
 class SumBackward1(Node):
     """d sum(x, dim)/dx = 1: the gradient unsqueezed at dim and broadcast back."""
+    jvp = LINEAR
     __slots__ = ("shape", "dims", "keepdim", "arg_dim")
     saved_attrs = {"dim": _dims_attr, "keepdim": "keepdim", "self_sym_sizes": "shape"}
 
@@ -171,6 +174,7 @@ def sum_to_size(input, *size):
 
 class MeanBackward0(Node):
     """d mean(x)/dx = 1/n."""
+    jvp = LINEAR
     __slots__ = ("shape", "n")
     saved_attrs = {"self_sym_numel": _numel_of_shape, "self_sym_sizes": "shape"}
 
@@ -180,6 +184,7 @@ class MeanBackward0(Node):
 
 class MeanBackward1(Node):
     """d mean(x, dim)/dx = 1/n over the reduced dims."""
+    jvp = LINEAR
     __slots__ = ("shape", "dims", "keepdim", "n", "arg_dim")
     saved_attrs = {"dim": _dims_attr, "keepdim": "keepdim", "self_sym_numel": _numel_of_shape,
                    "self_sym_sizes": "shape"}
@@ -216,6 +221,7 @@ def mean(input, dim=NO_DIM, keepdim=False, *, dtype=None):
 # -- nansum / nanmean ------------------------------------------------------------------------
 class NansumBackward0(Node):
     """d nansum(x)/dx = 1 where x is not NaN, 0 at the NaNs."""
+    jvp = LINEAR
     __slots__ = ("dims", "keepdim", "arg_dim")
     saved_names = ("self",)
     saved_attrs = {"dim": _dims_attr, "keepdim": "keepdim"}

@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import _grad_mode
 from ..autograd.node import Node, SavedOutput
+from ..autograd.node import LINEAR
 from ._registry import export
 from ._util import make_node, needs_grad1, wrap, wrap_dim
 from .reduction import _dim_attr, _dtype_name, _quiet, _return_type
@@ -29,6 +30,7 @@ def _scan_input(input, dim, dtype, int_to_long: bool):
 # -- cumsum ----------------------------------------------------------------------------------
 class CumsumBackward0(Node):
     """d cumsum(x)_j/dx_i = 1 for i <= j: the gradient's reversed cumulative sum."""
+    jvp = LINEAR
     __slots__ = ("dim", "arg_dim")
     saved_attrs = {"dim": _dim_attr}
 

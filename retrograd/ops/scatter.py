@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _warn
 from ..autograd.node import Node, SavedOutput
+from ..autograd.node import ELEMENTWISE, LINEAR
 from ._registry import export
 from ._util import Tensor, make_node, needs_grad, u64, wrap, wrap_dim
 
@@ -195,6 +196,7 @@ def wrapped_dim(dim: int, shape) -> int:
 class GatherBackward0(Node):
     """d gather(x, dim, index)/dx: the gradient scatter-added back at index (repeats add up).
     ``dim``: as given."""
+    jvp = LINEAR
     __slots__ = ("dim", "sparse_grad")
     saved_names = ("index", "self")
     saved_attrs = {"dim": lambda n: u64(n.dim), "sparse_grad": "sparse_grad"}
@@ -222,6 +224,7 @@ def gather(input, dim, index, *, sparse_grad=False):
 class ScatterBackward0(Node):
     """scatter(x, dim, index, src): x's gradient is zero where src was written; src's is the
     gradient gathered at index. ``dim``: as given."""
+    jvp = LINEAR
     __slots__ = ("dim",)
     saved_names = ("index",)
     saved_attrs = {"dim": lambda n: u64(n.dim)}
@@ -234,6 +237,7 @@ class ScatterBackward0(Node):
 
 class ScatterBackward1(Node):
     """scatter(x, dim, index, value): x's gradient is zero where the value was written."""
+    jvp = ELEMENTWISE
     __slots__ = ("dim",)
     saved_names = ("index",)
     saved_attrs = {"dim": lambda n: u64(n.dim)}
@@ -306,6 +310,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
 
 class ScatterAddBackward0(Node):
     """scatter_add(x, dim, index, src): x's gradient passes through; src's is gathered at index."""
+    jvp = LINEAR
     __slots__ = ("dim",)
     saved_names = ("index",)
     saved_attrs = {"dim": lambda n: u64(n.dim)}

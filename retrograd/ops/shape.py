@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import _dtype as D
 from ..autograd.node import Node
+from ..autograd.node import LINEAR
 from ._util import (Tensor, make_node, needs_grad, needs_grad1, u64, u64s, wrap, wrap_dim,
                     wrap_view)
 from ._registry import export
@@ -294,6 +295,7 @@ def broadcast_to(input, size):
 
 class CatBackward0(Node):
     """cat: each input gets its slice of the gradient along dim (``dim``: as given)."""
+    jvp = LINEAR
     __slots__ = ("dim", "sizes")
     saved_attrs = {"dim": lambda n: u64(n.dim)}
 
@@ -386,6 +388,7 @@ def unbind(input, dim=0):
 
 class StackBackward0(Node):
     """stack: input i gets the gradient's slice i along the new dim (``dim``: as given)."""
+    jvp = LINEAR
     __slots__ = ("dim",)
     saved_attrs = {"dim": lambda n: u64(n.dim)}
 
@@ -419,6 +422,7 @@ def stack(tensors, dim=0):
 
 class CloneBackward0(Node):
     """clone copies: the gradient passes through unchanged."""
+    jvp = LINEAR
     __slots__ = ()
 
     def backward(self, ns, grad):
@@ -477,6 +481,7 @@ def flip(input, dims):
 
 class FlipBackward0(Node):
     """Flipping back the gradient (``dims``: as given)."""
+    jvp = LINEAR
     __slots__ = ("dims",)
     saved_attrs = {"dims": lambda n: u64s(n.dims)}
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import _dtype as D
 from ..autograd.node import Node
+from ..autograd.node import LINEAR
 from ._registry import export
 from ._util import Tensor, make_node, needs_grad, needs_grad1, u64, u64s, wrap, wrap_dim
 from .shape import _fmt, clone, expand, flatten, flip, reshape, stack, unsqueeze
@@ -29,6 +30,7 @@ def np_roll(x, shifts, dims):
 
 class RollBackward0(Node):
     """Rolling back by the opposite shifts (``shifts``, ``dims``: as given)."""
+    jvp = LINEAR
     __slots__ = ("shifts", "dims")
     saved_attrs = {"shifts": lambda n: u64s(n.shifts), "dims": lambda n: u64s(n.dims)}
 
@@ -78,6 +80,7 @@ def np_rot90(x, k, dims):
 
 class Rot90Backward0(Node):
     """Rotating back: rot90 by -k in the same plane (``k``, ``dims``: as given)."""
+    jvp = LINEAR
     __slots__ = ("k", "dims")
     saved_attrs = {"k": lambda n: u64(n.k), "dims": lambda n: u64s(n.dims)}
 
@@ -109,6 +112,7 @@ def rot90(input, k=1, dims=(0, 1)):
 class RepeatBackward0(Node):
     """repeat: each input element appears in every tile; its gradient is the sum over the tiles
     (the gradient is laid out as (tiles..., input shape) and the engine sums the tiles)."""
+    jvp = LINEAR
     __slots__ = ("repeats", "padded")
     saved_attrs = {"repeats": "repeats", "self_sym_sizes": Node.input_shape}
 
@@ -222,6 +226,7 @@ def np_triu(x, k=0):
 
 class TrilBackward0(Node):
     """tril keeps the lower triangle: so does its gradient."""
+    jvp = LINEAR
     __slots__ = ("diagonal",)
     saved_attrs = {"diagonal": lambda n: u64(n.diagonal)}
 
@@ -231,6 +236,7 @@ class TrilBackward0(Node):
 
 class TriuBackward0(Node):
     """triu keeps the upper triangle: so does its gradient."""
+    jvp = LINEAR
     __slots__ = ("diagonal",)
     saved_attrs = {"diagonal": lambda n: u64(n.diagonal)}
 
@@ -263,6 +269,7 @@ def triu(input, diagonal=0):
 # -- diag_embed / diag / trace --------------------------------------------------------------------
 class DiagEmbedBackward0(Node):
     """d diag_embed(x)/dx: the gradient's diagonal (``offset``, ``dim1``, ``dim2``: as given)."""
+    jvp = LINEAR
     __slots__ = ("offset", "dim1", "dim2")
     saved_attrs = {"offset": lambda n: u64(n.offset), "dim1": lambda n: u64(n.dim1),
                    "dim2": lambda n: u64(n.dim2)}
@@ -321,6 +328,7 @@ def diag(input, diagonal=0):
 
 class TraceBackward0(Node):
     """d trace(x)/dx: the gradient on the main diagonal, zeros elsewhere."""
+    jvp = LINEAR
     __slots__ = ("shape",)
     saved_attrs = {"self_sym_sizes": "shape"}
 
@@ -356,6 +364,7 @@ def outer(input, vec2):
 # -- block_diag -----------------------------------------------------------------------------------
 class BlockDiagBackward0(Node):
     """block_diag: each input gets its own block of the gradient, in its own shape."""
+    jvp = LINEAR
     __slots__ = ("blocks",)
 
     def backward(self, ns, grad):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.node import Node
+from ..autograd.node import LINEAR
 from ._registry import export
 from ._util import make_node, needs_grad1, u64s, wrap
 from .shape import _fmt
@@ -80,26 +81,32 @@ class _PadGatherBackward(Node):
 
 
 class ReflectionPad1DBackward0(_PadGatherBackward):
+    jvp = LINEAR
     __slots__ = ()
 
 
 class ReflectionPad2DBackward0(_PadGatherBackward):
+    jvp = LINEAR
     __slots__ = ()
 
 
 class ReflectionPad3DBackward0(_PadGatherBackward):
+    jvp = LINEAR
     __slots__ = ()
 
 
 class ReplicationPad1DBackward0(_PadGatherBackward):
+    jvp = LINEAR
     __slots__ = ()
 
 
 class ReplicationPad2DBackward0(_PadGatherBackward):
+    jvp = LINEAR
     __slots__ = ()
 
 
 class ReplicationPad3DBackward0(_PadGatherBackward):
+    jvp = LINEAR
     __slots__ = ()
 
 
