@@ -34,8 +34,3 @@ long = int64
 int = int32  # noqa: A001
 short = int16
 __version__ = "0.1.0"
-
-from . import _dispatch as _dispatch_mod  # noqa: E402
-
-_dispatch_mod.install()  # every public op entry point becomes its dispatching wrapper
-del _dispatch_mod

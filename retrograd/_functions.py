@@ -1,41 +1,50 @@
 """The torch.* function namespace (torch.add, torch.sum, torch.cat, ...)."""
 from __future__ import annotations
 
+from ._dispatch import public
 from ._tensor import Tensor as _Tensor
 
 
+@public
 def is_tensor(obj) -> bool:
     return isinstance(obj, _Tensor)
 
 
+@public
 def numel(input) -> int:
     return input.numel()
 
 
+@public
 def is_floating_point(input) -> bool:
     return input.is_floating_point()
 
 
+@public
 def equal(input, other) -> bool:
     import numpy as np
     return input._data.shape == other._data.shape and bool(np.array_equal(input._data, other._data))
 
 
+@public
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     import numpy as np
     return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
+@public
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     import numpy as np
     from .ops._util import wrap
     return wrap(np.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
+@public
 def detach(input):
     return input.detach()
 
 
+@public
 def result_type(tensor1, tensor2):
     from ._dtype import result_type as rt
     return rt(tensor1, tensor2)

@@ -418,9 +418,9 @@ class Tensor:
             suffixes = ["requires_grad=True"]
         else:
             suffixes = []
-        tangent_of = _dispatch.tangent_of
-        if tangent_of is not None:  # a dual tensor prints its tangent (forward AD)
-            tangent = tangent_of(self)
+        hooks = _dispatch.forward_hooks()
+        if hooks is not None:  # a dual tensor prints its tangent (forward AD)
+            tangent = hooks[0](self)
             if tangent is not None:
                 suffixes.append(f"tangent={tangent}")
         return format_tensor(self._data, D._NP_TO_DTYPE[self._data.dtype].name, suffixes=suffixes)

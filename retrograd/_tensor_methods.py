@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import _dtype as D
 from ._device import device as _device
+from ._dispatch import public, public_property, unwrap
 from ._tensor import Tensor
 from .ops import indexing as I
 from .ops import inplace as IP
@@ -44,6 +45,8 @@ def _type(self, dtype=None, non_blocking=False):
 
 
 def _inplace(op):
+    op = unwrap(op)
+
     def method(self, *args, **kwargs):
         return IP.apply_inplace(self, op, *args, **kwargs)
     method.__name__ = op.__name__ + "_"
@@ -120,16 +123,17 @@ _METHODS = {
     "type_as": lambda self, other: S.to_dtype(self, other.dtype),
 }
 
+# Every method here is a public op entry point: its dispatching wrapper (retrograd/_dispatch.py).
 for _name, _fn in _METHODS.items():
-    setattr(Tensor, _name, _fn)
+    setattr(Tensor, _name, public(_fn, _name))
 
-# Ops registered with @export (retrograd/ops/_registry.py).
+# Ops registered with @export (retrograd/ops/_registry.py): their wrappers already.
 from .ops._registry import INPLACE, METHODS  # noqa: E402
 
 for _name, _fn in METHODS.items():
     setattr(Tensor, _name, _fn)
 for _name, _fn in INPLACE.items():
-    setattr(Tensor, _name, _inplace(_fn))
+    setattr(Tensor, _name, public(_inplace(_fn), _name))
 
 def _T(self):
     if self._data.ndim != 2:
@@ -142,6 +146,10 @@ def _T(self):
     return S.numpy_T(self)
 
 
-Tensor.T = property(_T)
-Tensor.mT = property(lambda self: S.transpose(self, -2, -1))
+def _mT(self):
+    return S.transpose(self, -2, -1)
+
+
+Tensor.T = public_property(property(_T), "T")
+Tensor.mT = public_property(property(_mT), "mT")
 Tensor.H = Tensor.T

@@ -62,10 +62,41 @@ from .node import Node
 __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_dual",
            "unpack_dual", "dual_level"]
 
-_current_level = -1
-_table: dict = {}          # id(tensor) -> (weakref(tensor), tangent), for the open level
-_by_data: dict = {}        # id(array) -> (weakref(array), tangent): op outputs with a grad_fn,
-#                            whose node may save the output (SavedOutput holds the array)
+
+
+class _Level:
+    """The open dual level of a thread / task (forward AD's state lives in a ContextVar, so
+    threads use it independently)."""
+
+    __slots__ = ("index", "table", "by_data")
+
+    def __init__(self, index: int):
+        self.index = index
+        self.table: dict = {}    # id(tensor) -> (weakref(tensor), tangent), for the open level
+        self.by_data: dict = {}  # id(array) -> (weakref(array), tangent): op outputs with a
+        #                          grad_fn, whose node may save the output (SavedOutput holds the
+        #                          array)
+
+
+_level = contextvars.ContextVar("retrograd_dual_level", default=None)
+_EMPTY: dict = {}
+
+
+def _current_level() -> int:
+    lv = _level.get()
+    return -1 if lv is None else lv.index
+
+
+def _table() -> dict:
+    lv = _level.get()
+    return _EMPTY if lv is None else lv.table
+
+
+def _by_data() -> dict:
+    lv = _level.get()
+    return _EMPTY if lv is None else lv.by_data
+
+
 _suspended = contextvars.ContextVar("retrograd_fwd_suspended", default=False)
 
 
@@ -81,29 +112,27 @@ class UnpackedDualTensor(NamedTuple):
 
 
 def enter_dual_level():
-    """Enter a new forward grad level (only one may be open at a time, as in PyTorch)."""
-    global _current_level
-    if _current_level >= 0:
+    """Enter a new forward grad level (only one may be open at a time, as in PyTorch; per
+    thread)."""
+    if _current_level() >= 0:
         raise RuntimeError("Nested forward mode AD is not supported at the moment")
-    _current_level = 0
-    _table.clear()
+    _level.set(_Level(0))
     _install()
-    return _current_level
+    return 0
 
 
 def exit_dual_level(*, level=None):
     """Exit the forward grad level: every tangent of the level is deleted."""
-    global _current_level
+    current = _current_level()
     if level is None:
-        level = _current_level
-    if level != _current_level:
+        level = current
+    if level != current:
         raise RuntimeError("Trying to exit a forward AD level that was not the last one that was "
                            "created. This is not supported.")
     if level < 0:
         raise RuntimeError("Dual level must be a positive number.")
     _uninstall()
-    _table.clear()
-    _current_level = level - 1
+    _level.set(None)
 
 
 class dual_level(_DecoratorContextManager):
@@ -124,7 +153,7 @@ def make_dual(tensor, tangent, *, level=None):
     from .. import _grad_mode
     from .._tensor import Tensor
     if level is None:
-        level = _current_level
+        level = _current_level()
     if level < 0:
         raise RuntimeError("Trying to create a dual Tensor for forward AD but no level exists, "
                            "make sure to enter_dual_level() first.")
@@ -133,7 +162,7 @@ def make_dual(tensor, tangent, *, level=None):
     if not tangent.is_floating_point():
         raise ValueError(f"Expected tangent to be floating point or complex, but got: "
                          f"{tangent.dtype}")
-    if level != _current_level:
+    if level != _current_level():
         raise RuntimeError("Invalid level given to _make_dual")
     if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
         raise TypeError("make_dual(): expected Tensors")
@@ -158,14 +187,14 @@ def unpack_dual(tensor, *, level=None):
     tangent; the tangent is the tensor's tangent as it is (None if it has none)."""
     from .._tensor import Tensor
     if level is None:
-        level = _current_level
+        level = _current_level()
     if level < 0:
         return UnpackedDualTensor(tensor, None)
     if not isinstance(tensor, Tensor):
         raise TypeError("_unpack_dual(): argument 'dual' (position 1) must be Tensor, not "
                         f"{type(tensor).__name__}")
     tangent = _get(tensor)
-    if level != _current_level:
+    if level != _current_level():
         if tangent is not None:
             raise RuntimeError("Invalid level given to _fw_primal")
         tangent = None
@@ -217,11 +246,11 @@ def _keep(table: dict, obj, value) -> None:
 
 def _get(t):
     """The tangent of ``t`` in the open level, or None."""
-    return _lookup(_table, t)
+    return _lookup(_table(), t)
 
 
 def _set(t, tangent) -> None:
-    _keep(_table, t, tangent)
+    _keep(_table(), t, tangent)
 
 
 def _same_layout(tangent, primal):
@@ -251,7 +280,7 @@ class _ForwardMode(_dsp.Mode):
     of its results (``_dispatch``), or updates the tangent it writes (``_dispatch_inplace``)."""
 
     def handle(self, op, info, args, kwargs):
-        if not _table or _suspended.get():
+        if not _table() or _suspended.get():
             return _dsp.PASS
         duals = _find_duals(args, kwargs)
         if not duals:
@@ -269,15 +298,12 @@ _MODE = _ForwardMode()
 
 def _install() -> None:
     _dsp.push_mode(_MODE)
-    _dsp.tangent_of = _get
-    _dsp.restore_tangent = _restore_saved_output
+    _dsp.set_forward_hooks((_get, _restore_saved_output))
 
 
 def _uninstall() -> None:
     _dsp.pop_mode(_MODE)
-    _dsp.tangent_of = None
-    _dsp.restore_tangent = None
-    _by_data.clear()
+    _dsp.set_forward_hooks(None)
 
 
 class _suspend:
@@ -331,19 +357,19 @@ def _remember_output(o, tangent) -> None:
 
 
 def _by_data_get(a):
-    return _lookup(_by_data, a)
+    return _lookup(_by_data(), a)
 
 
 def _remember_array(a, tangent) -> None:
     try:
-        _keep(_by_data, a, tangent)
+        _keep(_by_data(), a, tangent)
     except TypeError:  # pragma: no cover - an array type without weak references
         pass
 
 
 def _restore_saved_output(t) -> None:
     """``t`` is an op's saved output rebuilt as a Tensor: give it the output's tangent."""
-    tangent = _lookup(_by_data, t._data)
+    tangent = _lookup(_by_data(), t._data)
     if tangent is not None and _get(t) is None:
         _set(t, tangent)
 

@@ -343,9 +343,10 @@ def _input_tangents(args: tuple, is_tensor: tuple):
     """The inputs' tangents (None for non-dual inputs) when a forward AD level is open and one
     of them is dual, else None."""
     from .. import _dispatch
-    tangent_of = _dispatch.tangent_of
-    if tangent_of is None or not any(is_tensor):
+    hooks = _dispatch.forward_hooks()
+    if hooks is None or not any(is_tensor):
         return None
+    tangent_of = hooks[0]
     ts = tuple(tangent_of(a) if t else None for t, a in zip(is_tensor, args))
     return ts if any(t is not None for t in ts) else None
 

@@ -474,8 +474,9 @@ def _output_tensor(saved: SavedOutput, node: Node):
     from .._tensor import Tensor
     t = Tensor._make(saved.data, node, True)
     t._vc = saved.version
-    if _dispatch.restore_tangent is not None:  # forward AD: the output's tangent goes with it
-        _dispatch.restore_tangent(t)
+    hooks = _dispatch.forward_hooks()
+    if hooks is not None:  # forward AD: the output's tangent goes with it
+        hooks[1](t)
     return t
 
 

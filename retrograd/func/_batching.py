@@ -43,6 +43,7 @@ data-dependent control flow, ``backward()``/``autograd.grad`` on batched outputs
 """
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
 import itertools
@@ -65,8 +66,9 @@ class NoRule(BaseException):
 
 # ------------------------------------------------------------------------------- levels
 
-_active: list = []          # levels of the vmap calls running batched now, outermost first
-_sizes: dict = {}           # level -> batch size
+# levels of the vmap calls running batched now in this thread / task, outermost first
+_active = contextvars.ContextVar("retrograd_vmap_levels", default=())
+_sizes: dict = {}           # level -> batch size (levels are unique across threads)
 _counter = itertools.count(1)
 
 STATS = {"batched": 0, "fallback": 0, "last_reason": None}
@@ -75,7 +77,7 @@ ENABLED = True              # False: vmap always runs per example (benchmarks, t
 
 def active() -> tuple:
     """The active batch levels (empty outside a batched vmap call)."""
-    return tuple(_active)
+    return _active.get()
 
 
 def is_batched(x) -> bool:
@@ -85,28 +87,24 @@ def is_batched(x) -> bool:
 def push_level(size: int) -> int:
     _ensure_ready()
     level = next(_counter)
-    if not _active:
+    levels = _active.get()
+    if not levels:
         _install()
-    _active.append(level)
+    _active.set(levels + (level,))
     _sizes[level] = size
     return level
 
 
 def pop_level(level: int) -> None:
-    _active.remove(level)
+    levels = tuple(lv for lv in _active.get() if lv != level)
+    _active.set(levels)
     _sizes.pop(level, None)
-    if not _active:
+    if not levels:
         _uninstall()
 
 
-_FWD = []
-
-
 def _fwd_level_open() -> bool:
-    if not _FWD:
-        from ..autograd import forward_ad
-        _FWD.append(forward_ad)
-    return _FWD[0]._current_level >= 0
+    return _dispatch.forward_hooks() is not None
 
 
 def forward_ad_open() -> bool:
@@ -206,7 +204,7 @@ class BatchedTensor(Tensor):
     __hash__ = Tensor.__hash__
 
     def __repr__(self, *, tensor_contents=None):
-        depth = len(_active)
+        depth = len(_active.get())
         text = repr(self._p)
         for i, _ in enumerate(self._lv):
             lvl = max(depth - len(self._lv) + 1 + i, 1)
@@ -421,7 +419,8 @@ def _unbatched_write(op_name: str, args, kwargs) -> None:
             "to `other` being vmapped over but `self` not being vmapped over in a vmap. Please "
             "try to use out-of-place operators instead of inplace arithmetic. If said operator "
             "is being called inside the PyTorch framework, please file a bug report instead."))
-    level = _active.index(levels[-1]) + 1 if levels and levels[-1] in _active else 1
+    act = _active.get()
+    level = act.index(levels[-1]) + 1 if levels and levels[-1] in act else 1
     raise Final(RuntimeError(
         f"vmap: aten::{name}(self, *extra_args) is not possible because there exists a Tensor "
         "`other` in extra_args that has more elements than `self`. This happened due to `other` "
@@ -1334,7 +1333,7 @@ def level_input(x, own: set):
     """A level input of grad/vjp/jacrev inside a batched vmap: a batched leaf (or an alias of
     ``x`` when it requires grad) over every active level, so that the physical gradient of the
     per-example outputs is the per-example gradient (each example has its own slice)."""
-    levels = tuple(_active)
+    levels = _active.get()
     if type(x) is BatchedTensor and not set(x._lv) <= set(levels):
         raise NoRule("input batched at an inactive level")
     sizes = _level_sizes([x], levels)
@@ -1414,7 +1413,7 @@ def grad_with_batched_cotangents(outputs, inputs, grad_outputs, retain_graph, cr
     (``vmap(lambda v: autograd.grad(y, x, v))(I)``, PyTorch's Jacobian recipe): the batch of
     VJPs, as ``autograd.grad(is_grads_batched=True)`` computes it, returned batched. None when
     no cotangent is batched (the ordinary path)."""
-    if not _active or not any(type(g) is BatchedTensor for g in grad_outputs):
+    if not _active.get() or not any(type(g) is BatchedTensor for g in grad_outputs):
         return None
     if any(type(t) is BatchedTensor for t in tuple(outputs) + tuple(inputs)):
         raise NoRule("autograd.grad of batched outputs or inputs")

@@ -3,8 +3,13 @@
 
 The decorator is the registration; ``retrograd/__init__.py``, ``_tensor_methods.py`` and the
 namespace modules read these tables after every op module is imported. No second list to edit.
+It returns the op's public wrapper (``retrograd._dispatch.public``), which the tables hold and
+the op's module binds its name to: every call of the op, from users or from other ops, is seen
+by the active dispatch modes (forward AD, vmap).
 """
 from __future__ import annotations
+
+from .._dispatch import public
 
 FUNCTIONS: dict = {}    # torch.X
 METHODS: dict = {}      # Tensor.X
@@ -36,6 +41,9 @@ def export(*, torch=True, method=False, inplace=False, linalg=False, special=Fal
     def deco(fn):
         name = fn.__name__.rstrip("_") if fn.__name__.endswith("_") and \
             not fn.__name__.startswith("_") else fn.__name__
+        first = (_names(torch, name) + _names(method, name) + _names(linalg, name) +
+                 _names(special, name) + _names(functional, name) + (fn.__name__,))[0]
+        fn = public(fn, first)
         for n in _names(torch, name):
             _add(FUNCTIONS, n, fn)
         for n in _names(method, name):

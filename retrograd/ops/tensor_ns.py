@@ -212,3 +212,17 @@ def floor(x):
 def masked_backward(name, grad, saved, keep, slope=0.0, **attrs):
     from .activation_backward import masked_backward as f
     return f(name, grad, saved, keep, slope, **attrs)
+
+
+# Every function of this namespace is a public op entry point (retrograd/_dispatch.py): a mode
+# sees the ops of a differentiable backward pass (forward-over-reverse; vmap over grad).
+def _publish(namespace: dict) -> None:
+    import types
+    from .._dispatch import public
+    for name, fn in list(namespace.items()):
+        if isinstance(fn, types.FunctionType) and not name.startswith("_") and \
+                fn.__module__.startswith("retrograd.ops") and fn is not wrap:
+            namespace[name] = public(fn, name)
+
+
+_publish(globals())
