@@ -382,49 +382,49 @@ def _like(input, dtype):
     return input._data.shape, (dtype or input.dtype)
 
 
-@public  # a public op entry point: modes (vmap) see it
+@public(vmap='like')  # a public op entry point: vmap sees it
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None,
                layout=None) -> Tensor:
     shape, dt = _like(input, dtype)
     return _finish(np.zeros(shape, dt.np), requires_grad)
 
 
-@public  # a public op entry point: modes (vmap) see it
+@public(vmap='like')  # a public op entry point: vmap sees it
 def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None,
               layout=None) -> Tensor:
     shape, dt = _like(input, dtype)
     return _finish(np.ones(shape, dt.np), requires_grad)
 
 
-@public  # a public op entry point: modes (vmap) see it
+@public(vmap='like')  # a public op entry point: vmap sees it
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None,
                layout=None) -> Tensor:
     shape, dt = _like(input, dtype)
     return _finish(np.empty(shape, dt.np), requires_grad)
 
 
-@public  # a public op entry point: modes (vmap) see it
+@public(vmap='like')  # a public op entry point: vmap sees it
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
               memory_format=None, layout=None) -> Tensor:
     shape, dt = _like(input, dtype)
     return _finish(np.full(shape, fill_value, dt.np), requires_grad)
 
 
-@public  # a public op entry point: modes (vmap) see it
+@public(vmap='like')  # a public op entry point: vmap sees it
 def rand_like(input, *, dtype=None, generator=None, device=None, requires_grad=False,
               memory_format=None, layout=None) -> Tensor:
     shape, dt = _like(input, dtype)
     return rand(shape, generator=generator, dtype=dt, requires_grad=requires_grad)
 
 
-@public  # a public op entry point: modes (vmap) see it
+@public(vmap='like')  # a public op entry point: vmap sees it
 def randn_like(input, *, dtype=None, generator=None, device=None, requires_grad=False,
                memory_format=None, layout=None) -> Tensor:
     shape, dt = _like(input, dtype)
     return randn(shape, generator=generator, dtype=dt, requires_grad=requires_grad)
 
 
-@public  # a public op entry point: modes (vmap) see it
+@public(vmap='like')  # a public op entry point: vmap sees it
 def randint_like(input, low=0, high=None, *, dtype=None, generator=None, device=None,
                  requires_grad=False, memory_format=None, layout=None) -> Tensor:
     if high is None:

@@ -32,7 +32,8 @@ import functools
 import types
 
 __all__ = ["Mode", "PASS", "OpInfo", "push_mode", "pop_mode", "active_modes", "unwrap",
-           "public", "forward_hooks", "set_forward_hooks"]
+           "public", "forward_hooks", "set_forward_hooks", "POINTWISE", "REDUCTION",
+           "reduction", "dims"]
 
 PASS = object()           # what Mode.handle returns to let a call through
 # the active modes of this thread / task, outermost first
@@ -49,17 +50,43 @@ def set_forward_hooks(hooks) -> None:
     _forward.set(hooks)
 
 
+# -- how an op batches under vmap, declared with the op (``@export(vmap=...)``) ----------------
+# The rules these name are in func/_batching.py (a higher layer); here they are only data.
+POINTWISE = "pointwise"         # elementwise with broadcasting (also dtype casts, clone)
+
+
+def reduction(dim: str = "dim", keepdim: str | None = "keepdim") -> tuple:
+    """Reduces over the dims given in parameter ``dim`` (all when None), keeping them when
+    ``keepdim`` (None: the op has no such parameter)."""
+    return ("reduction", dim, keepdim)
+
+
+REDUCTION = reduction()
+
+
+def dims(*params: str, delta: int = 0) -> tuple:
+    """Works along the dims named by ``params`` (shifted past the batch dims); ``delta``: the
+    result has that many more dims than the input (unsqueeze, diag_embed)."""
+    return ("dims", params, delta)
+
+
+# anything else is a string naming a rule written for that op family in func/_batching.py
+# ("matmul", "cat", "getitem", "softmax", ...)
+
+
 class OpInfo:
     """What a mode may need to know about an op beyond the function: its public name, whether
-    it writes its first argument (``Tensor.add_``, ``__iadd__``, ``__setitem__``), and where its
-    ``inplace=`` flag is (``F.relu(x, inplace=True)``), if it has one."""
+    it writes its first argument (``Tensor.add_``, ``__iadd__``, ``__setitem__``), where its
+    ``inplace=`` flag is (``F.relu(x, inplace=True)``), if it has one, and how it batches under
+    vmap (None: it has no batching rule, vmap runs it per example)."""
 
-    __slots__ = ("name", "inplace", "flag")
+    __slots__ = ("name", "inplace", "flag", "vmap")
 
-    def __init__(self, name: str, inplace: bool, flag):
+    def __init__(self, name: str, inplace: bool, flag, vmap=None):
         self.name = name
         self.inplace = inplace
         self.flag = flag
+        self.vmap = vmap
 
     def writes(self, args, kwargs) -> bool:
         """Whether this call writes into its first argument."""
@@ -129,15 +156,21 @@ def _flag_position(op):
     return i if i < code.co_argcount else -1
 
 
-def public(op, name: str | None = None):
+def public(op=None, name: str | None = None, *, vmap=None):
     """The public wrapper of ``op`` (made once per implementation; ``name`` is the public name
-    modes see, the implementation's own by default)."""
+    modes see, the implementation's own by default; ``vmap`` how it batches). Without ``op``, a
+    decorator: ``@public(vmap=POINTWISE)``."""
+    if op is None:
+        return lambda fn: public(fn, name, vmap=vmap)
     op = unwrap(op)
     w = _WRAPPERS.get(op)
     if w is not None:
+        if vmap is not None:
+            w._rg_info.vmap = vmap
         return w
     name = name or op.__name__
-    info = OpInfo(name, is_inplace_name(name) or is_inplace_name(op.__name__), _flag_position(op))
+    info = OpInfo(name, is_inplace_name(name) or is_inplace_name(op.__name__), _flag_position(op),
+                  vmap)
     get_modes = _modes.get
 
     def w(*args, **kwargs):
@@ -153,9 +186,9 @@ def public(op, name: str | None = None):
     return w
 
 
-def public_property(prop: property, name: str) -> property:
+def public_property(prop: property, name: str, *, vmap=None) -> property:
     """A property whose getter is an op (``Tensor.T``, ``Tensor.mT``), with its getter wrapped."""
-    return property(public(prop.fget, name), prop.fset, prop.fdel, prop.__doc__)
+    return property(public(prop.fget, name, vmap=vmap), prop.fset, prop.fdel, prop.__doc__)
 
 
 def _is_op(fn) -> bool:

@@ -5,17 +5,17 @@ from ._dispatch import public
 from ._tensor import Tensor as _Tensor
 
 
-@public
+@public(vmap='passthrough')
 def is_tensor(obj) -> bool:
     return isinstance(obj, _Tensor)
 
 
-@public
+@public(vmap='passthrough')
 def numel(input) -> int:
     return input.numel()
 
 
-@public
+@public(vmap='passthrough')
 def is_floating_point(input) -> bool:
     return input.is_floating_point()
 
@@ -39,7 +39,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return wrap(np.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-@public
+@public(vmap='passthrough')
 def detach(input):
     return input.detach()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import _dtype as D
 from ._device import device as _device
-from ._dispatch import public, public_property, unwrap
+from ._dispatch import POINTWISE, public, public_property, unwrap
 from ._tensor import Tensor
 from .ops import indexing as I
 from .ops import inplace as IP
@@ -123,9 +123,17 @@ _METHODS = {
     "type_as": lambda self, other: S.to_dtype(self, other.dtype),
 }
 
+# How the methods above that are not ops registered with @export batch under vmap.
+_VMAP = dict.fromkeys(
+    ("__rfloordiv__ __rmod__ __rpow__ __rtruediv__ __rsub__ __eq__ __ne__ __lt__ __le__ __gt__ "
+     "__ge__ __pos__ __invert__ cpu float double half long int short char byte bool type").split(),
+    POINTWISE)
+_VMAP.update({"to": "meta", "type_as": "meta", "where": "tensor_where", "view_as": "view_as",
+              "reshape_as": "reshape_as", "__getitem__": "getitem"})
+
 # Every method here is a public op entry point: its dispatching wrapper (retrograd/_dispatch.py).
 for _name, _fn in _METHODS.items():
-    setattr(Tensor, _name, public(_fn, _name))
+    setattr(Tensor, _name, public(_fn, _name, vmap=_VMAP.get(_name)))
 
 # Ops registered with @export (retrograd/ops/_registry.py): their wrappers already.
 from .ops._registry import INPLACE, METHODS  # noqa: E402
@@ -150,6 +158,6 @@ def _mT(self):
     return S.transpose(self, -2, -1)
 
 
-Tensor.T = public_property(property(_T), "T")
-Tensor.mT = public_property(property(_mT), "mT")
+Tensor.T = public_property(property(_T), "T", vmap="T")
+Tensor.mT = public_property(property(_mT), "mT", vmap="mT")
 Tensor.H = Tensor.T

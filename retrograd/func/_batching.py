@@ -71,7 +71,8 @@ _active = contextvars.ContextVar("retrograd_vmap_levels", default=())
 _sizes: dict = {}           # level -> batch size (levels are unique across threads)
 _counter = itertools.count(1)
 
-STATS = {"batched": 0, "fallback": 0, "last_reason": None}
+# counters of vmap's paths; "rule_bugs": a rule raised where the per-example run succeeded
+STATS = {"batched": 0, "fallback": 0, "last_reason": None, "rule_bugs": []}
 ENABLED = True              # False: vmap always runs per example (benchmarks, tests)
 
 
@@ -343,7 +344,9 @@ def _call(op, args, kwargs):
     except NoRule:
         raise
     except Exception as e:  # the per-example run gives the error with logical shapes
-        raise NoRule(f"{getattr(op, '__name__', op)}: {type(e).__name__}: {e}") from e
+        err = NoRule(f"{getattr(op, '__name__', op)}: {type(e).__name__}: {e}")
+        err.rule_error = f"{getattr(op, '__name__', op)}: {type(e).__name__}: {e}"
+        raise err from e
 
 
 def call(op, *args, **kwargs):
@@ -1094,69 +1097,52 @@ def _softmax_like(op, args, kwargs):
 # ------------------------------------------------------------------------------- building
 
 
-_POINTWISE = """
-abs absolute acos acosh add addcdiv addcmul arccos arccosh arcsin arcsinh arctan arctan2 arctanh
-asin asinh atan atan2 atanh bitwise_and bitwise_left_shift bitwise_not bitwise_or
-bitwise_right_shift bitwise_xor ceil clamp clamp_max clamp_min clip copysign cos cosh deg2rad
-digamma div divide eq erf erfc erfinv exp exp2 expm1 fix float_power floor floor_divide fmax
-fmin fmod frac ge greater greater_equal gt heaviside hypot isfinite isinf isnan isneginf
-isposinf le less less_equal lerp lgamma log log10 log1p log2 logaddexp logaddexp2 logical_and
-logical_not logical_or logical_xor logit lt maximum minimum mul multiply mvlgamma nan_to_num ne
-neg negative not_equal polygamma pow rad2deg reciprocal relu remainder round rsqrt rsub sgn
-sigmoid sign signbit sin sinc sinh sqrt square sub subtract tan tanh true_divide trunc xlogy
-rpow rtruediv
-celu elu gelu hardshrink hardsigmoid hardswish hardtanh leaky_relu logsigmoid mish relu6 selu
-silu softplus softshrink softsign tanhshrink threshold
-entr erfcx expit gammaln log_ndtr ndtri psi xlog1py
-clone contiguous float double half long int short char byte bool cpu type
-__invert__ __pos__ __abs__ __neg__ __add__ __sub__ __mul__ __truediv__ __floordiv__ __mod__
-__pow__ __and__ __or__ __xor__ __rand__ __ror__ __rxor__ __eq__ __ne__ __lt__ __le__ __gt__
-__ge__ __rsub__ __rtruediv__ __rfloordiv__ __rmod__ __rpow__
-"""
-
-
-def _functions_named(name):
-    """Every function object known under ``name`` (torch.X, Tensor.X, F.X, special.X,
-    linalg.X), unpatched."""
-    from .. import _functions
-    from ..ops._registry import FUNCTIONS, METHODS, NAMESPACES
-    found = []
-    for table in (FUNCTIONS, METHODS, NAMESPACES["nn.functional"], NAMESPACES["special"],
-                  NAMESPACES["linalg"], vars(_functions), vars(Tensor)):
-        f = table.get(name)
-        if isinstance(f, property):
-            f = f.fget
-        if isinstance(f, types.FunctionType) and f not in found:
-            found.append(f)
-    return found
-
-
 def _inplace_pos(op):
     """The position of a positional ``inplace`` parameter (``F.relu(x, inplace)``), or None."""
     flag = _dispatch._flag_position(_dispatch.unwrap(op))
     return flag if flag is not None and flag >= 0 else None
 
 
-def _register(names, rule):
-    for name in names.split():
-        for f in _functions_named(name):
-            if f in _RULES:
-                continue
-            if rule is _pointwise:
-                pos = _inplace_pos(f)
-                _RULES[f] = (functools.partial(_pointwise_pos, pos=pos) if pos is not None
-                             else _pointwise)
-            else:
-                _RULES[f] = rule
-
-
 def _pointwise_pos(op, args, kwargs, pos):
     return _pointwise(op, args, kwargs, pos)
 
 
+# The rules named by ``vmap=`` declarations (retrograd/_dispatch.py explains the vocabulary).
+def _named_rules() -> dict:
+    return {
+        "where": _where_rule, "tensor_where": _tensor_where_rule, "meta": _meta_unary,
+        "passthrough": _passthrough, "like": _like, "softmax": _softmax_like,
+        "norm": _reduction(check=_norm_check), "squeeze": _squeeze_rule,
+        "index_select": _index_select_rule, "reshape": _reshape_rule, "view_as": _as_rule(True),
+        "reshape_as": _as_rule(False), "flatten": _flatten_rule, "expand": _expand_rule,
+        "expand_as": _expand_as_rule, "repeat": _repeat_rule, "permute": _permute_rule,
+        "t": _t_rule, "T": _T_rule, "mT": _mT_rule, "cat": _cat_rule(False),
+        "stack": _cat_rule(True), "last_two_dims": _last_dims(2), "one_hot": _one_hot_rule,
+        "pad": _pad_rule, "getitem": _getitem_rule, "gather": _gather_rule,
+        "take_along_dim": _take_along_dim_rule, "masked_fill": _masked_fill_rule,
+        "matmul": _matmul_rule(), "mm": _matmul_rule((2, 2)), "mv": _matmul_rule((2, 1)),
+        "dot": _matmul_rule((1, 1)), "bmm": _matmul_rule((3, 3)), "outer": _outer_rule,
+        "einsum": _einsum_rule,
+    }
+
+
+def _rule_for(decl, op, named: dict):
+    if decl == _dispatch.POINTWISE:
+        pos = _inplace_pos(op)
+        return functools.partial(_pointwise_pos, pos=pos) if pos is not None else _pointwise
+    if isinstance(decl, tuple) and decl[0] == "reduction":
+        return _reduction(dim_name=decl[1], keep_name=decl[2])
+    if isinstance(decl, tuple) and decl[0] == "dims":
+        return _dimshift(*decl[1], delta=decl[2])
+    rule = named.get(decl)
+    if rule is None:
+        raise RuntimeError(f"retrograd: {op.__name__} declares an unknown batching rule {decl!r}")
+    return rule
+
+
 def _build_rules():
-    from .. import _creation
-    from .._tensor_methods import _to
+    """The rules of every op that declares one (``@export(vmap=...)``, ``public(vmap=...)``),
+    found from its public wrapper and from the implementation behind it."""
     from ..ops import linalg, pointwise, reduction, shape, shape_copy
     from ..ops import shape_views
     global _S, _P, _L, _R, _RPT, _MOVEDIM
@@ -1166,80 +1152,11 @@ def _build_rules():
     _OPS.update(matmul=linalg.matmul, add=pointwise.add, mul=pointwise.mul, unbind=shape.unbind)
     global _GETITEM
     _GETITEM = vars(Tensor)["__getitem__"]
-
-    _register(_POINTWISE, _pointwise)
-    _register("where", _where_rule)
-    _RULES[vars(Tensor)["where"]] = _tensor_where_rule
-    _register("to type_as", _meta_unary)
-    _RULES[_to] = _meta_unary
-    _register("is_tensor numel is_floating_point detach", _passthrough)
-    for n in _LIKE:
-        _RULES[getattr(_creation, n)] = _like
-
-    # reductions
-    red = _reduction()
-    _register("sum mean prod nansum nanmean amax amin max min argmax argmin all any std var "
-              "std_mean var_mean logsumexp median nanmedian", red)
-    _register("count_nonzero", _reduction(keep_name=None))
-    _register("aminmax", red)
-    from ..ops._registry import FUNCTIONS, METHODS, NAMESPACES
-    norm_rule = _reduction(check=_norm_check)
-    for f in (FUNCTIONS.get("norm"), METHODS.get("norm"), NAMESPACES["linalg"].get("vector_norm")):
-        if f is not None:
-            _RULES[f] = norm_rule
-    # dim-shifting ops
-    _register("cumsum cumprod logcumsumexp cummax cummin", _dimshift("dim"))
-    _register("softmax log_softmax softmin", _softmax_like)
-    _register("glu", _dimshift("dim"))
-    _register("sort argsort", _dimshift("dim"))
-    _register("topk kthvalue mode", _dimshift("dim"))
-    _register("narrow unbind split chunk unflatten", _dimshift("dim"))
-    _register("flip", _dimshift("dims"))
-    _register("roll", _dimshift("dims"))
-    _register("diagonal", _dimshift("dim1", "dim2"))
-    _register("diag_embed", _dimshift("dim1", "dim2", delta=1))
-    _register("movedim moveaxis", _dimshift("source", "destination"))
-    _register("transpose swapaxes swapdims", _dimshift("dim0", "dim1"))
-    _register("unsqueeze", _dimshift("dim", delta=1))
-    _register("squeeze", _squeeze_rule)
-    _register("index_select", _index_select_rule)
-    # shape
-    _register("reshape view", _reshape_rule)
-    _register("view_as", _as_rule(True))
-    _register("reshape_as", _as_rule(False))
-    _register("flatten", _flatten_rule)
-    _register("expand broadcast_to", _expand_rule)
-    _register("expand_as", _expand_as_rule)
-    _register("repeat tile", _repeat_rule)
-    _register("permute", _permute_rule)
-    _register("t", _t_rule)
-    _RULES[vars(Tensor)["T"].fget] = _T_rule
-    _RULES[vars(Tensor)["mT"].fget] = _mT_rule
-    _register("cat concat concatenate", _cat_rule(False))
-    _register("stack", _cat_rule(True))
-    _register("tril triu", _last_dims(2))
-    _register("one_hot", _one_hot_rule)
-    _register("pad", _pad_rule)
-    # indexing
-    _register("__getitem__", _getitem_rule)
-    _register("gather", _gather_rule)
-    _register("take_along_dim", _take_along_dim_rule)
-    _register("masked_fill", _masked_fill_rule)
-    # linear algebra
-    _register("matmul __matmul__", _matmul_rule())
-    _register("mm", _matmul_rule((2, 2)))
-    _register("mv", _matmul_rule((2, 1)))
-    _register("dot inner vdot", _matmul_rule((1, 1)))
-    _register("bmm", _matmul_rule((3, 3)))
-    _register("outer ger", _outer_rule)
-    _register("einsum", _einsum_rule)
-    # the rules are found from a public wrapper and from the implementation behind it
-    for k in list(_RULES):
-        op = _dispatch.unwrap(k)
-        _RULES.setdefault(op, _RULES[k])
-        w = _dispatch._WRAPPERS.get(op)
-        if w is not None:
-            _RULES.setdefault(w, _RULES[k])
+    named = _named_rules()
+    for op, w in list(_dispatch._WRAPPERS.items()):
+        decl = w._rg_info.vmap
+        if decl is not None:
+            _RULES[op] = _RULES[w] = _rule_for(decl, op, named)
 
 
 def _method(fn):

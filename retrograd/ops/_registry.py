@@ -9,7 +9,9 @@ by the active dispatch modes (forward AD, vmap).
 """
 from __future__ import annotations
 
-from .._dispatch import public
+import types
+
+from .._dispatch import POINTWISE, REDUCTION, dims, public, reduction  # noqa: F401 - vmap=
 
 FUNCTIONS: dict = {}    # torch.X
 METHODS: dict = {}      # Tensor.X
@@ -34,16 +36,19 @@ def _names(value, default: str) -> tuple:
 
 
 def export(*, torch=True, method=False, inplace=False, linalg=False, special=False,
-           functional=False):
+           functional=False, vmap=None):
     """Register a function under PyTorch's names. ``True`` means "under the function's own name";
     a string or tuple gives the name(s). ``inplace=True`` adds ``Tensor.<name>_`` (and, with
-    ``torch=True``, nothing else: PyTorch's ``torch.<name>_`` functions are rare)."""
+    ``torch=True``, nothing else: PyTorch's ``torch.<name>_`` functions are rare). ``vmap``
+    declares how the op batches under vmap (``POINTWISE``, ``REDUCTION``, ``dims(...)``, or a
+    rule's name; see retrograd/_dispatch.py); None: vmap runs it per example."""
     def deco(fn):
         name = fn.__name__.rstrip("_") if fn.__name__.endswith("_") and \
             not fn.__name__.startswith("_") else fn.__name__
         first = (_names(torch, name) + _names(method, name) + _names(linalg, name) +
                  _names(special, name) + _names(functional, name) + (fn.__name__,))[0]
-        fn = public(fn, first)
+        if isinstance(fn, types.FunctionType):   # (a class, such as LinAlgError, stays itself)
+            fn = public(fn, first, vmap=vmap)
         for n in _names(torch, name):
             _add(FUNCTIONS, n, fn)
         for n in _names(method, name):

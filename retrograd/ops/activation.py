@@ -18,7 +18,7 @@ import numpy as np
 from ..autograd.node import Node, SavedOutput
 from ..autograd.node import ELEMENTWISE
 from . import pointwise as P
-from ._registry import export
+from ._registry import POINTWISE, export
 from ._util import Tensor, make_node, needs_grad1, wrap
 from .elementwise import _quiet, not_implemented_for
 from .inplace import apply_inplace
@@ -67,7 +67,7 @@ def _maybe_inplace(op, input, inplace, *args):
 
 
 # -- relu (the lead's op, with F.relu's inplace argument) ---------------------------------------
-@export(torch=False, functional="relu")
+@export(torch=False, functional="relu", vmap=POINTWISE)
 def _functional_relu(input, inplace=False):
     return apply_inplace(input, P.relu) if inplace else P.relu(input)
 
@@ -106,7 +106,7 @@ def _hardtanh(input, min_val=-1.0, max_val=1.0):
     return _result(HardtanhBackward0, input, out, min_val=min_val, max_val=max_val)
 
 
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap=POINTWISE)
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
@@ -118,7 +118,7 @@ def hardtanh_(input, min_val=-1, max_val=1):
     return hardtanh(input, min_val, max_val, inplace=True)
 
 
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap=POINTWISE)
 def relu6(input, inplace=False):
     return _maybe_inplace(_hardtanh, input, inplace, 0, 6)
 
@@ -165,7 +165,7 @@ def _leaky_inplace_op(input, negative_slope):
     return _leaky(input, negative_slope, LeakyReluBackward1)
 
 
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap=POINTWISE)
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     if inplace:
         return apply_inplace(input, _leaky_inplace_op, negative_slope)
@@ -254,7 +254,7 @@ def _elu_inplace_op(input, alpha=1.0):
     return _elu(input, alpha, 1, 1, EluBackward1)
 
 
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap=POINTWISE)
 def elu(input, alpha=1.0, inplace=False):
     return _maybe_inplace(_elu_inplace_op if inplace else _elu_op, input, inplace, alpha)
 
@@ -272,7 +272,7 @@ def _selu_inplace_op(input):
     return _elu(input, SELU_ALPHA, SELU_SCALE, 1, EluBackward1, "selu")
 
 
-@export(functional=True)
+@export(functional=True, vmap=POINTWISE)
 def selu(input, inplace=False):
     return _maybe_inplace(_selu_inplace_op if inplace else _selu_op, input, inplace)
 
@@ -293,7 +293,7 @@ def _celu_inplace_op(input, alpha=1.0):
     return _celu_op(input, alpha, True)
 
 
-@export(functional=True)
+@export(functional=True, vmap=POINTWISE)
 def celu(input, alpha=1.0, inplace=False):
     if inplace:
         return apply_inplace(input, _celu_inplace_op, alpha)
@@ -331,7 +331,7 @@ class GeluBackward0(Node):
             return (grad * (cdf + x * pdf),)
 
 
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap=POINTWISE)
 def gelu(input, *, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
@@ -366,7 +366,7 @@ def _silu(input):
     return _result(SiluBackward0, input, (y * P._sigmoid_array(y)).astype(x.dtype, copy=False))
 
 
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap=POINTWISE)
 def silu(input, inplace=False):
     return _maybe_inplace(_silu, input, inplace)
 
@@ -389,7 +389,7 @@ def _mish(input):
     return _result(MishBackward0, input, out)
 
 
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap=POINTWISE)
 def mish(input, inplace=False):
     return _maybe_inplace(_mish, input, inplace)
 
@@ -407,7 +407,7 @@ class SoftplusBackward0(Node):
         return (ns.where(z > self.threshold, grad, grad * ns.sigmoid(z)),)
 
 
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap=POINTWISE)
 def softplus(input, beta=1, threshold=20):   # PyTorch's Scalar defaults (ints)
     x0 = _floating(input, "softplus_cpu", "softplus")
     x = _opmath(x0)
@@ -432,7 +432,7 @@ class LogSigmoidBackward0(Node):
         return (grad * ns.sigmoid(-x),)
 
 
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap=POINTWISE)
 def logsigmoid(input):
     x0 = _floating(input, "log_sigmoid_cpu", "logsigmoid")
     x = _opmath(x0)
@@ -445,7 +445,7 @@ def logsigmoid(input):
     return wrap(out, node)
 
 
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap=POINTWISE)
 def softsign(input):
     """x / (1 + |x|), recorded as PyTorch composes it: DivBackward0 over AddBackward0 and
     AbsBackward0."""
@@ -453,7 +453,7 @@ def softsign(input):
     return P.div(input, P.add(P.abs(input), 1))
 
 
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap=POINTWISE)
 def tanhshrink(input):
     """x - tanh(x), recorded as PyTorch composes it: SubBackward0 over TanhBackward0."""
     _tensor(input, "tanhshrink")
@@ -477,7 +477,7 @@ def _hardsigmoid(input):
     return _result(HardsigmoidBackward0, input, out.astype(x.dtype, copy=False))
 
 
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap=POINTWISE)
 def hardsigmoid(input, inplace=False):
     return _maybe_inplace(_hardsigmoid, input, inplace)
 
@@ -498,7 +498,7 @@ def _hardswish(input):
     return _result(HardswishBackward0, input, out.astype(x.dtype, copy=False))
 
 
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap=POINTWISE)
 def hardswish(input, inplace=False):
     return _maybe_inplace(_hardswish, input, inplace)
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..autograd.node import Node, SavedOutput
 from ..autograd.node import ELEMENTWISE
-from ._registry import export
+from ._registry import POINTWISE, export
 from ._util import Tensor, make_node, needs_grad, needs_grad1, wrap
 from .activation import _floating, _result, _tensor
 from .elementwise import not_implemented_for
@@ -27,7 +27,7 @@ class HardshrinkBackward0(Node):
         return (ns.masked_backward(self._double, grad, x, (x < -l) | (x > l), lambd=l),)
 
 
-@export(method=True, functional=True)
+@export(method=True, functional=True, vmap=POINTWISE)
 def hardshrink(input, lambd=0.5):
     x = _floating(input, "hardshrink_cpu", "hardshrink")
     out = np.where((x >= -lambd) & (x <= lambd), x.dtype.type(0), x)
@@ -44,7 +44,7 @@ class SoftshrinkBackward0(HardshrinkBackward0):
 _FMAX = {"float32": "3.40282e+38", "float64": "1.79769e+308", "float16": "65504"}
 
 
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap=POINTWISE)
 def softshrink(input, lambd=0.5):
     x = _floating(input, "softshrink_check", "softshrink")
     if not lambd >= 0:
@@ -87,7 +87,7 @@ def _threshold_inplace_op(input, threshold, value):
     return _threshold(input, threshold, value, ThresholdBackward1)
 
 
-@export(functional=True)
+@export(functional=True, vmap=POINTWISE)
 def threshold(input, threshold, value, inplace=False):
     if inplace:
         return apply_inplace(input, _threshold_inplace_op, threshold, value)

@@ -8,7 +8,7 @@ import numpy as np
 from .. import _warn
 from ..autograd.node import Node, SavedOutput
 from . import pointwise as P
-from ._registry import export
+from ._registry import REDUCTION, dims, export
 from ._util import make_node, needs_grad1, u64, wrap, wrap_dim, wrap_dims
 from .activation import _result, _tensor
 from .elementwise import _quiet, not_implemented_for
@@ -71,14 +71,14 @@ def _softmax(input, dim, dtype, log: bool):
     return _result(cls, input, out, False, dim=dim, dims=dims)
 
 
-@export(method=True, special=True)
+@export(method=True, special=True, vmap='softmax')
 def softmax(input, dim=_MISSING, dtype=None):
     if dim is _MISSING:
         raise _missing_dim("softmax")
     return _softmax(input, dim, dtype, False)
 
 
-@export(method=True, special=True)
+@export(method=True, special=True, vmap='softmax')
 def log_softmax(input, dim=_MISSING, dtype=None):
     if dim is _MISSING:
         raise _missing_dim("log_softmax")
@@ -91,21 +91,21 @@ def _implicit_dim(name: str, ndim: int, stacklevel: int) -> int:
     return 0 if ndim in (0, 1, 3) else 1
 
 
-@export(torch=False, functional="softmax")
+@export(torch=False, functional="softmax", vmap='softmax')
 def _functional_softmax(input, dim=None, _stacklevel=3, dtype=None):
     if dim is None:
         dim = _implicit_dim("softmax", _tensor(input, "softmax").ndim, _stacklevel)
     return _softmax(input, dim, dtype, False)
 
 
-@export(torch=False, functional="log_softmax")
+@export(torch=False, functional="log_softmax", vmap='softmax')
 def _functional_log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     if dim is None:
         dim = _implicit_dim("log_softmax", _tensor(input, "log_softmax").ndim, _stacklevel)
     return _softmax(input, dim, dtype, True)
 
 
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap='softmax')
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-x): PyTorch records NegBackward0 under SoftmaxBackward0."""
     if dim is None:
@@ -128,7 +128,7 @@ class LogsumexpBackward0(Node):
             return (grad * ns.exp(x - result),)
 
 
-@export(method=True, special=True)
+@export(method=True, special=True, vmap=REDUCTION)
 def logsumexp(input, dim=_MISSING, keepdim=False):
     if dim is _MISSING:
         raise _missing_dim("logsumexp")
@@ -179,7 +179,7 @@ class GluBackward0(Node):
         return (ns.cat([grad * s, grad * a * s * (1 - s)], d),)
 
 
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap=dims('dim'))
 def glu(input, dim=-1):
     x = _tensor(input, "glu")
     if x.ndim == 0:

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..autograd.node import Node, SavedOutput
 from ..autograd.node import ELEMENTWISE
-from ._registry import export
+from ._registry import POINTWISE, export
 from ._util import Tensor, float_array, make_node, needs_grad1, wrap
 from .pointwise import _unary, _unary_saving_result
 from .pointwise import pow as _pow
@@ -68,7 +68,7 @@ class Exp2Backward0(Node):
         return (grad * result * _LN2,)
 
 
-@export(method=True, inplace=True, special=True)
+@export(method=True, inplace=True, special=True, vmap=POINTWISE)
 def exp2(input):
     return _unary_saving_result(Exp2Backward0, input, _float_out(input, np.exp2, "exp2"))
 
@@ -83,7 +83,7 @@ class Expm1Backward0(Node):
         return (grad * (result + 1),)
 
 
-@export(method=True, inplace=True, special=True)
+@export(method=True, inplace=True, special=True, vmap=POINTWISE)
 def expm1(input):
     return _unary_saving_result(Expm1Backward0, input, _float_out(input, np.expm1, "expm1"))
 
@@ -98,7 +98,7 @@ class Log2Backward0(Node):
         return (grad / (x * _LN2),)
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap=POINTWISE)
 def log2(input):
     return _unary(Log2Backward0, input, _float_out(input, np.log2, "log2"))
 
@@ -113,7 +113,7 @@ class Log10Backward0(Node):
         return (grad / (x * _LN10),)
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap=POINTWISE)
 def log10(input):
     return _unary(Log10Backward0, input, _float_out(input, np.log10, "log10"))
 
@@ -128,7 +128,7 @@ class Log1PBackward0(Node):
         return (grad / (x + 1),)
 
 
-@export(method=True, inplace=True, special=True)
+@export(method=True, inplace=True, special=True, vmap=POINTWISE)
 def log1p(input):
     return _unary(Log1PBackward0, input, _float_out(input, np.log1p, "log1p"))
 
@@ -147,12 +147,12 @@ def _rsqrt(x):
     return 1 / np.sqrt(x)
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap=POINTWISE)
 def rsqrt(input):
     return _unary_saving_result(RsqrtBackward0, input, _float_out(input, _rsqrt, "rsqrt"))
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap=POINTWISE)
 def square(input):
     """x * x through pow(x, 2): PyTorch records PowBackward0."""
     _check_tensor(input, "square")
@@ -170,7 +170,7 @@ class SgnBackward0(Node):
         return (ns.zeros_like(grad),)
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap=POINTWISE)
 def sgn(input):
     _check_tensor(input, "sgn")
     x = input._data
@@ -234,19 +234,20 @@ def _rounding(cls, input, fn):
     return _unary(cls, input, out, save_input=False)
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap=POINTWISE)
 def floor(input):
     _check_tensor(input, "floor")
     return _rounding(FloorBackward0, input, np.floor)
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap=POINTWISE)
 def ceil(input):
     _check_tensor(input, "ceil")
     return _rounding(CeilBackward0, input, np.ceil)
 
 
-@export(torch=("trunc", "fix"), method=("trunc", "fix"), inplace=("trunc_", "fix_"))
+@export(torch=("trunc", "fix"), method=("trunc", "fix"), inplace=("trunc_", "fix_"),
+        vmap=POINTWISE)
 def trunc(input):
     _check_tensor(input, "trunc")
     return _rounding(TruncBackward0, input, np.trunc)
@@ -256,13 +257,13 @@ def trunc(input):
 _NO_DECIMALS = object()
 
 
-@export(torch=False, special="round")
+@export(torch=False, special="round", vmap=POINTWISE)
 def special_round(input, *, decimals=0):
     """torch.special.round(x, decimals=0) always takes the decimals overload: RoundBackward1."""
     return round(input, decimals=decimals)
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap=POINTWISE)
 def round(input, *, decimals=_NO_DECIMALS):  # noqa: A001 - torch's name
     _check_tensor(input, "round")
     if decimals is _NO_DECIMALS:
@@ -290,7 +291,7 @@ class FracBackward0(Node):
         return (grad,)
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap=POINTWISE)
 def frac(input):
     _check_tensor(input, "frac")
     x = input._data
@@ -312,7 +313,7 @@ class TanBackward0(Node):
         return (grad * (1 + result * result),)
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap=POINTWISE)
 def tan(input):
     return _unary_saving_result(TanBackward0, input, _float_out(input, np.tan, "tan"))
 
@@ -328,7 +329,8 @@ class AsinBackward0(Node):
             return (grad / ns.sqrt(1 - x * x),)
 
 
-@export(torch=("asin", "arcsin"), method=("asin", "arcsin"), inplace=("asin_", "arcsin_"))
+@export(torch=("asin", "arcsin"), method=("asin", "arcsin"), inplace=("asin_", "arcsin_"),
+        vmap=POINTWISE)
 def asin(input):
     return _unary(AsinBackward0, input, _float_out(input, np.arcsin, "asin"))
 
@@ -344,7 +346,8 @@ class AcosBackward0(Node):
             return (-grad / ns.sqrt(1 - x * x),)
 
 
-@export(torch=("acos", "arccos"), method=("acos", "arccos"), inplace=("acos_", "arccos_"))
+@export(torch=("acos", "arccos"), method=("acos", "arccos"), inplace=("acos_", "arccos_"),
+        vmap=POINTWISE)
 def acos(input):
     return _unary(AcosBackward0, input, _float_out(input, np.arccos, "acos"))
 
@@ -359,7 +362,8 @@ class AtanBackward0(Node):
         return (grad / (x * x + 1),)
 
 
-@export(torch=("atan", "arctan"), method=("atan", "arctan"), inplace=("atan_", "arctan_"))
+@export(torch=("atan", "arctan"), method=("atan", "arctan"), inplace=("atan_", "arctan_"),
+        vmap=POINTWISE)
 def atan(input):
     return _unary(AtanBackward0, input, _float_out(input, np.arctan, "atan"))
 
@@ -375,7 +379,7 @@ class SinhBackward0(Node):
             return (grad * ns.cosh(x),)
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap=POINTWISE)
 def sinh(input):
     return _unary(SinhBackward0, input, _float_out(input, np.sinh, "sinh"))
 
@@ -391,7 +395,7 @@ class CoshBackward0(Node):
             return (grad * ns.sinh(x),)
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap=POINTWISE)
 def cosh(input):
     return _unary(CoshBackward0, input, _float_out(input, np.cosh, "cosh"))
 
@@ -408,7 +412,7 @@ class AsinhBackward0(Node):
 
 
 @export(torch=("asinh", "arcsinh"), method=("asinh", "arcsinh"),
-        inplace=("asinh_", "arcsinh_"))
+        inplace=("asinh_", "arcsinh_"), vmap=POINTWISE)
 def asinh(input):
     return _unary(AsinhBackward0, input, _float_out(input, np.arcsinh, "asinh"))
 
@@ -425,7 +429,7 @@ class AcoshBackward0(Node):
 
 
 @export(torch=("acosh", "arccosh"), method=("acosh", "arccosh"),
-        inplace=("acosh_", "arccosh_"))
+        inplace=("acosh_", "arccosh_"), vmap=POINTWISE)
 def acosh(input):
     return _unary(AcoshBackward0, input, _float_out(input, np.arccosh, "acosh"))
 
@@ -442,7 +446,7 @@ class AtanhBackward0(Node):
 
 
 @export(torch=("atanh", "arctanh"), method=("atanh", "arctanh"),
-        inplace=("atanh_", "arctanh_"))
+        inplace=("atanh_", "arctanh_"), vmap=POINTWISE)
 def atanh(input):
     return _unary(AtanhBackward0, input, _float_out(input, np.arctanh, "atanh"))
 
@@ -459,7 +463,7 @@ class SincBackward0(Node):
             return (ns.where(x == 0, 0.0, grad * ((ns.cos(p) - ns.sin(p) / p) / x)),)
 
 
-@export(method=True, inplace=True, special=True)
+@export(method=True, inplace=True, special=True, vmap=POINTWISE)
 def sinc(input):
     return _unary(SincBackward0, input, _float_out(input, np.sinc, "sinc"))
 
@@ -481,7 +485,7 @@ def _angle(cls, input, factor, name):
     return _unary(cls, input, x * x.dtype.type(factor), save_input=False)
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap=POINTWISE)
 def deg2rad(input):
     return _angle(Deg2RadBackward0, input, math.pi / 180.0, "deg2rad")
 
@@ -495,7 +499,7 @@ class Rad2DegBackward0(Node):
         return (grad * (180.0 / math.pi),)
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap=POINTWISE)
 def rad2deg(input):
     return _angle(Rad2DegBackward0, input, 180.0 / math.pi, "rad2deg")
 
@@ -512,7 +516,7 @@ class NanToNumBackward0(Node):
             return (ns.where(x - x == 0, grad, 0.0),)   # x - x is NaN exactly for NaN and inf
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap=POINTWISE)
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     _check_tensor(input, "nan_to_num")
     x = input._data

@@ -10,7 +10,7 @@ import numpy as np
 from .. import _dtype as D
 from ..autograd.node import Node, SavedOutput
 from ..autograd.node import ELEMENTWISE
-from ._registry import export
+from ._registry import POINTWISE, export
 from ._util import Tensor, binary_arrays, float_array, make_node, needs_grad, wrap
 from .elementwise import _check_tensor, _quiet, not_implemented_for
 from .pointwise import _unary
@@ -55,7 +55,7 @@ class Atan2Backward0(Node):
 
 
 @export(torch=("atan2", "arctan2"), method=("atan2", "arctan2"),
-        inplace=("atan2_", "arctan2_"))
+        inplace=("atan2_", "arctan2_"), vmap=POINTWISE)
 def atan2(input, other):
     _check_tensor(input, "atan2")
     _check_other(other, "atan2")
@@ -81,7 +81,7 @@ class HypotBackward0(Node):
                     grad * y / result if self.needs(1) else None)
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap=POINTWISE)
 def hypot(input, other):
     _check_tensor(input, "hypot")
     _check_other(other, "hypot")
@@ -215,13 +215,13 @@ def _xlog_op(fname, input, other, log_np, classes):
     return wrap(out, node)
 
 
-@export(method=True, inplace=True, special=True)
+@export(method=True, inplace=True, special=True, vmap=POINTWISE)
 def xlogy(input, other):
     return _xlog_op("xlogy", input, other, np.log,
                     (XlogyBackward0, XlogyBackward1, XlogyBackward2))
 
 
-@export(torch=False, special=True)
+@export(torch=False, special=True, vmap=POINTWISE)
 def xlog1py(input, other):
     return _xlog_op("xlog1py", input, other, np.log1p,
                     (SpecialXlog1PyBackward0, SpecialXlog1PyBackward1, SpecialXlog1PyBackward2))
@@ -244,7 +244,7 @@ def _entr(x):
     return np.where(np.isnan(x), x, out).astype(x.dtype, copy=False)
 
 
-@export(torch=False, special=True)
+@export(torch=False, special=True, vmap=POINTWISE)
 def entr(input):
     _check_tensor(input, "entr")
     return _unary(SpecialEntrBackward0, input, _entr(float_array(input)))
@@ -273,7 +273,7 @@ class FmodBackward1(Node):
                     -grad * ns.trunc(x / y) if self.needs(1) else None)
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap=POINTWISE)
 def fmod(input, other):
     _check_tensor(input, "fmod")
     x, y = binary_arrays(input, other)
@@ -318,7 +318,7 @@ class CopysignBackward1(Node):
         return (_copysign_grad(ns, grad, x, result),)
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap=POINTWISE)
 def copysign(input, other):
     _check_tensor(input, "copysign")
     x, y = binary_arrays(input, other, floating=True)
@@ -372,7 +372,7 @@ def _same_dtype(input: Tensor, t: Tensor, what: str) -> None:
                            f"but got dtype {_LOWER_NAMES[t._data.dtype.name]}")
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap=POINTWISE)
 def lerp(input, end, weight):
     tensor_w = isinstance(weight, Tensor)
     if not isinstance(input, Tensor) or not isinstance(end, Tensor) or \
@@ -445,7 +445,7 @@ class AddcmulBackward0(Node):
                 grad * t1 * v if self.needs(2) else None)
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap=POINTWISE)
 def addcmul(input, tensor1, tensor2, *, value=1):
     x, a, b = _three(input, tensor1, tensor2, value)
     with _quiet():
@@ -483,7 +483,7 @@ _ADDCDIV_INT = (
     "dtypes.")
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap=POINTWISE)
 def addcdiv(input, tensor1, tensor2, *, value=1):
     if isinstance(tensor1, Tensor) and isinstance(tensor2, Tensor) and \
             tensor1._data.dtype.kind in "iub" and tensor2._data.dtype.kind in "iub":
@@ -502,7 +502,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 
 
 # -- float_power --------------------------------------------------------------------------------
-@export(method=True)
+@export(method=True, vmap=POINTWISE)
 def float_power(input, exponent):
     """pow computed in float64: the operands are converted first (ToCopyBackward0), then pow
     records PowBackward0/1/2 like ``pow``."""
@@ -581,12 +581,12 @@ def _logaddexp(cls, name, input, other, base2):
     return wrap(out, node)
 
 
-@export(method=True)
+@export(method=True, vmap=POINTWISE)
 def logaddexp(input, other):
     return _logaddexp(LogaddexpBackward0, "logaddexp", input, other, False)
 
 
-@export(method=True)
+@export(method=True, vmap=POINTWISE)
 def logaddexp2(input, other):
     return _logaddexp(Logaddexp2Backward0, "logaddexp2", input, other, True)
 
@@ -627,11 +627,11 @@ def _fmaxmin(cls, fn, name, input, other):
     return wrap(out, node)
 
 
-@export(method=True)
+@export(method=True, vmap=POINTWISE)
 def fmax(input, other):
     return _fmaxmin(FmaxBackward0, np.fmax, "fmax", input, other)
 
 
-@export(method=True)
+@export(method=True, vmap=POINTWISE)
 def fmin(input, other):
     return _fmaxmin(FminBackward0, np.fmin, "fmin", input, other)

@@ -10,7 +10,7 @@ import numpy as np
 from ..autograd.node import Node, SavedOutput
 from ..autograd.node import ELEMENTWISE
 from . import elementwise_special as S
-from ._registry import export
+from ._registry import POINTWISE, export
 from ._util import float_array, make_node, needs_grad1, wrap
 from .elementwise import _check_tensor, _float_out, _quiet
 from .pointwise import _unary, _unary_saving_result
@@ -42,7 +42,7 @@ class ErfBackward0(Node):
         return (grad * (_TWO_OVER_SQRT_PI * ns.exp(-(x * x))),)
 
 
-@export(method=True, inplace=True, special=True)
+@export(method=True, inplace=True, special=True, vmap=POINTWISE)
 def erf(input):
     return _unary(ErfBackward0, input, _float_out(input, _erf, "erf"))
 
@@ -57,7 +57,7 @@ class ErfcBackward0(Node):
         return (grad * (-_TWO_OVER_SQRT_PI * ns.exp(-(x * x))),)
 
 
-@export(method=True, inplace=True, special=True)
+@export(method=True, inplace=True, special=True, vmap=POINTWISE)
 def erfc(input):
     return _unary(ErfcBackward0, input, _float_out(input, _erfc, "erfc"))
 
@@ -74,7 +74,7 @@ class ErfinvBackward0(Node):
             return (grad * (0.5 * _SQRT_PI * ns.exp(y * y)),)
 
 
-@export(method=True, inplace=True, special=True)
+@export(method=True, inplace=True, special=True, vmap=POINTWISE)
 def erfinv(input):
     return _unary(ErfinvBackward0, input, _float_out(input, _erfinv, "erfinv"))
 
@@ -89,7 +89,7 @@ class SpecialErfcxBackward0(Node):
         return (grad * (2 * x * result - _TWO_OVER_SQRT_PI),)
 
 
-@export(torch=False, special=True)
+@export(torch=False, special=True, vmap=POINTWISE)
 def erfcx(input):
     out = _float_out(input, _erfcx, "erfcx")
     if not needs_grad1(input):
@@ -119,7 +119,7 @@ def _ndtri(x):
     return out.astype(x.dtype)
 
 
-@export(torch=False, special=True)
+@export(torch=False, special=True, vmap=POINTWISE)
 def ndtri(input):
     return _unary_saving_result(SpecialNdtriBackward0, input, _float_out(input, _ndtri, "ndtri"))
 
@@ -144,7 +144,7 @@ def _log_ndtr(x):
     return np.where(x < -1.0, left, right).astype(x.dtype)
 
 
-@export(torch=False, special=True)
+@export(torch=False, special=True, vmap=POINTWISE)
 def log_ndtr(input):
     out = _float_out(input, _log_ndtr, "log_ndtr")
     if not needs_grad1(input):
@@ -166,7 +166,7 @@ class LgammaBackward0(Node):
         return (grad * ns.digamma(x),)
 
 
-@export(method=True, inplace=True, special="gammaln")
+@export(method=True, inplace=True, special="gammaln", vmap=POINTWISE)
 def lgamma(input):
     return _unary(LgammaBackward0, input, _float_out(input, _lgamma, "lgamma"))
 
@@ -181,7 +181,7 @@ class DigammaBackward0(Node):
         return (grad * ns.polygamma(1, x),)
 
 
-@export(method=True, inplace=True, special=("digamma", "psi"))
+@export(method=True, inplace=True, special=("digamma", "psi"), vmap=POINTWISE)
 def digamma(input):
     return _unary(DigammaBackward0, input, _float_out(input, _digamma, "digamma"))
 
@@ -223,12 +223,12 @@ def _polygamma(n, input, cls):
     return wrap(out, node)
 
 
-@export(special=True)
+@export(special=True, vmap=POINTWISE)
 def polygamma(n, input):
     return _polygamma(n, input, PolygammaBackward0)
 
 
-@export(torch=False, method="polygamma")
+@export(torch=False, method="polygamma", vmap=POINTWISE)
 def _polygamma_method(input, n):
     return _polygamma(n, input, PolygammaBackward0)
 
@@ -257,7 +257,7 @@ class MvlgammaBackward0(Node):
         return (grad * s,)
 
 
-@export(method=True, inplace=True, special="multigammaln")
+@export(method=True, inplace=True, special="multigammaln", vmap=POINTWISE)
 def mvlgamma(input, p):
     _check_tensor(input, "mvlgamma")
     if p < 1:
@@ -293,7 +293,7 @@ class LogitBackward0(Node):
             return (ns.where((x >= eps) & (x <= 1 - eps), g, 0.0),)
 
 
-@export(method=True, inplace=True, special=True)
+@export(method=True, inplace=True, special=True, vmap=POINTWISE)
 def logit(input, eps=None):
     _check_tensor(input, "logit")
     x = float_array(input)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._registry import export
+from ._registry import POINTWISE, export
 from ._util import Tensor, binary_arrays, needs_grad, wrap
 from .elementwise import _check_tensor, not_implemented_for
 from .elementwise_binary import _check_other
 
 
 # -- heaviside (no derivative) ------------------------------------------------------------------
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap=POINTWISE)
 def heaviside(input, values):
     """0 for x < 0, ``values`` at x == 0, 1 for x > 0 (NaN counts as not positive).
 
@@ -33,33 +33,33 @@ def heaviside(input, values):
 
 
 # -- predicates and logic (no gradient) ---------------------------------------------------------
-@export(method=True)
+@export(method=True, vmap=POINTWISE)
 def isinf(input):
     _check_tensor(input, "isinf")
     return wrap(np.isinf(input._data))
 
 
-@export(method=True)
+@export(method=True, vmap=POINTWISE)
 def isfinite(input):
     _check_tensor(input, "isfinite")
     return wrap(np.isfinite(input._data))
 
 
-@export(method=True)
+@export(method=True, vmap=POINTWISE)
 def isposinf(input):
     _check_tensor(input, "isposinf")
     x = input._data
     return wrap(np.isposinf(x) if x.dtype.kind == "f" else np.zeros(x.shape, bool))
 
 
-@export(method=True)
+@export(method=True, vmap=POINTWISE)
 def isneginf(input):
     _check_tensor(input, "isneginf")
     x = input._data
     return wrap(np.isneginf(x) if x.dtype.kind == "f" else np.zeros(x.shape, bool))
 
 
-@export(method=True)
+@export(method=True, vmap=POINTWISE)
 def signbit(input):
     _check_tensor(input, "signbit")
     x = input._data
@@ -80,9 +80,12 @@ def _logical(fn, name):
     return op
 
 
-logical_and = export(method=True, inplace=True)(_logical(np.logical_and, "logical_and"))
-logical_or = export(method=True, inplace=True)(_logical(np.logical_or, "logical_or"))
-logical_xor = export(method=True, inplace=True)(_logical(np.logical_xor, "logical_xor"))
+logical_and = export(method=True, inplace=True,
+                     vmap=POINTWISE)(_logical(np.logical_and, "logical_and"))
+logical_or = export(method=True, inplace=True,
+                    vmap=POINTWISE)(_logical(np.logical_or, "logical_or"))
+logical_xor = export(method=True, inplace=True,
+                     vmap=POINTWISE)(_logical(np.logical_xor, "logical_xor"))
 
 
 def _shift(left: bool):
@@ -109,5 +112,5 @@ def _shift(left: bool):
     return op
 
 
-bitwise_left_shift = export(method=True, inplace=True)(_shift(True))
-bitwise_right_shift = export(method=True, inplace=True)(_shift(False))
+bitwise_left_shift = export(method=True, inplace=True, vmap=POINTWISE)(_shift(True))
+bitwise_right_shift = export(method=True, inplace=True, vmap=POINTWISE)(_shift(False))

@@ -76,7 +76,7 @@ def _bool_mask(mask, what: str) -> np.ndarray:
     return mask._data
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap='masked_fill')
 def masked_fill(input, mask, value):
     x = input._data
     m = _bool_mask(mask, "masked_fill")
@@ -210,7 +210,7 @@ def _fmt(shape) -> str:
 
 
 # -- one_hot --------------------------------------------------------------------------------------
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap='one_hot')
 def one_hot(tensor, num_classes=-1):
     """F.one_hot: an int64 tensor with a trailing dim of num_classes (not differentiable)."""
     a = tensor._data

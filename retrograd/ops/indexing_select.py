@@ -97,7 +97,7 @@ class IndexSelectBackward0(Node):
                              index, grad),)
 
 
-@export(method=True)
+@export(method=True, vmap='index_select')
 def index_select(input, dim, index):
     x = input._data
     d = wrap_dim(dim, x.ndim)
@@ -391,7 +391,7 @@ def put(input, index, source, accumulate=False):
 
 
 # -- take_along_dim -------------------------------------------------------------------------------
-@export(method=True)
+@export(method=True, vmap='take_along_dim')
 def take_along_dim(input, indices, dim=None):
     from .scatter import gather
     from .shape import broadcast_to, view

@@ -266,7 +266,7 @@ def _batch_shape(a: tuple, b: tuple) -> tuple:
         raise broadcast_error(a, b) from None
 
 
-@export(torch='matmul', method='matmul')
+@export(torch='matmul', method='matmul', vmap='matmul')
 def matmul(input, other):
     if not isinstance(other, Tensor):
         raise TypeError(f"matmul(): argument 'other' (position 2) must be Tensor, not "
@@ -282,7 +282,7 @@ def matmul(input, other):
         raise
 
 
-@export(torch='mm', method='mm')
+@export(torch='mm', method='mm', vmap='mm')
 def mm(input, mat2):
     if input._data.ndim != 2:
         raise RuntimeError("self must be a matrix")
@@ -291,7 +291,7 @@ def mm(input, mat2):
     return matmul(input, mat2)
 
 
-@export(torch='dot', method='dot')
+@export(torch='dot', method='dot', vmap='dot')
 def dot(input, other):
     if input._data.ndim != 1 or other._data.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and "
@@ -299,7 +299,7 @@ def dot(input, other):
     return matmul(input, other)
 
 
-@export(torch='mv', method='mv')
+@export(torch='mv', method='mv', vmap='mv')
 def mv(input, vec):
     return matmul(input, vec)
 
@@ -564,7 +564,7 @@ def _bmm_checks(a: np.ndarray, b: np.ndarray) -> None:
     _not_impl(a, "bmm")
 
 
-@export(method=True)
+@export(method=True, vmap='bmm')
 def bmm(input, mat2):
     a, b = input._data, mat2._data
     if a.ndim != 3:
@@ -587,7 +587,7 @@ class VdotBackward0(Node):
         return (grad * y if self.needs(0) else None, grad * x if self.needs(1) else None)
 
 
-@export(method=True)
+@export(method=True, vmap='dot')
 def vdot(input, other):
     x, y = input._data, other._data
     if x.ndim != 1 or y.ndim != 1:
@@ -625,7 +625,7 @@ def vecdot(x, y, *, dim=-1, out=None):
     return rsum(mul(x, y), dim)
 
 
-@export(torch=False, linalg="matmul")
+@export(torch=False, linalg="matmul", vmap='matmul')
 def linalg_matmul(input, other, *, out=None):
     return matmul(input, other)
 

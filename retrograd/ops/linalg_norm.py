@@ -90,7 +90,7 @@ def _norm_dims(x: np.ndarray, dim) -> tuple:
     return dims if dims else tuple(range(x.ndim))
 
 
-@export(torch=False, linalg=True)
+@export(torch=False, linalg=True, vmap='norm')
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     if isinstance(ord, str) or not isinstance(ord, (int, float, np.number)):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not "
@@ -207,7 +207,7 @@ def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
     return vector_norm(A, 2. if ord is None else ord, dim, keepdim, dtype=dtype)
 
 
-@export(torch="norm", method="norm")
+@export(torch="norm", method="norm", vmap='norm')
 def torch_norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     """torch.norm (torch/functional.py): 'fro' over at most two dims is the vector 2-norm."""
     _dim = [dim] if isinstance(dim, (int, np.integer)) else dim

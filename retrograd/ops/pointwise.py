@@ -11,7 +11,7 @@ import numpy as np
 from .. import _dtype as D
 from ..autograd.node import Node, SavedOutput
 from ..autograd.node import ELEMENTWISE
-from ._registry import export
+from ._registry import POINTWISE, export
 from ._util import (Tensor, binary_arrays, float_array, make_node, needs_grad, needs_grad1,
                     wrap, _SCALARS)
 
@@ -35,7 +35,7 @@ class AddBackward0(Node):
         return grad, (grad if a == 1 else grad * a) if self.needs(1) else None
 
 
-@export(torch='add', method='add', inplace='add_')
+@export(torch='add', method='add', inplace='add_', vmap=POINTWISE)
 def add(input, other, *, alpha=1):
     x, y = binary_arrays(input, other)
     if (alpha is True or alpha is False) and np.result_type(x, y).kind != "b":
@@ -58,7 +58,7 @@ class SubBackward0(Node):
         return grad, (-grad if self.alpha == 1 else grad * -self.alpha) if self.needs(1) else None
 
 
-@export(torch=('sub', 'subtract'), method=('sub', 'subtract'), inplace='sub_')
+@export(torch=('sub', 'subtract'), method=('sub', 'subtract'), inplace='sub_', vmap=POINTWISE)
 def sub(input, other, *, alpha=1):
     if type(input) is Tensor and input._data.dtype.kind == "b" and \
             (type(other) is bool or (type(other) is Tensor and other._data.dtype.kind == "b")):
@@ -93,7 +93,7 @@ class RsubBackward0(Node):
                 grad if self.needs(1) else None)
 
 
-@export(torch='rsub', method='rsub')
+@export(torch='rsub', method='rsub', vmap=POINTWISE)
 def rsub(input, other, *, alpha=1):
     if type(other) is Tensor:
         out = sub(other, input, alpha=alpha)
@@ -123,7 +123,7 @@ class MulBackward0(Node):
                 grad * x if self.needs(1) else None)
 
 
-@export(torch=('mul', 'multiply'), method=('mul', 'multiply'), inplace='mul_')
+@export(torch=('mul', 'multiply'), method=('mul', 'multiply'), inplace='mul_', vmap=POINTWISE)
 def mul(input, other):
     x, y = binary_arrays(input, other)
     out = x * y
@@ -160,7 +160,7 @@ class DivBackward2(Node):
 
 
 @export(torch=('div', 'divide', 'true_divide'),
-        method=('div', 'divide', 'true_divide'), inplace='div_')
+        method=('div', 'divide', 'true_divide'), inplace='div_', vmap=POINTWISE)
 def div(input, other, *, rounding_mode=None):
     if rounding_mode is not None:
         out = _div_rounding(input, other, rounding_mode)
@@ -198,7 +198,7 @@ def _div_rounding(input, other, mode):
     return wrap(out)  # rounded division has a zero gradient almost everywhere; torch: no grad
 
 
-@export(torch='floor_divide', method='floor_divide', inplace='floor_divide_')
+@export(torch='floor_divide', method='floor_divide', inplace='floor_divide_', vmap=POINTWISE)
 def floor_divide(input, other):
     """PyTorch records floor_divide with a NotImplemented node (backward raises), unlike
     div(rounding_mode='floor'), whose gradient is zero."""
@@ -218,7 +218,7 @@ class ReciprocalBackward0(Node):
         return (-grad * (result * result),)
 
 
-@export(torch='reciprocal', method='reciprocal', inplace='reciprocal_')
+@export(torch='reciprocal', method='reciprocal', inplace='reciprocal_', vmap=POINTWISE)
 def reciprocal(input):
     x = float_array(input)
     with _quiet():
@@ -274,7 +274,7 @@ class PowBackward2(Node):
         return (grad * result * float(np.log(np.float64(c))),)
 
 
-@export(torch='pow', method='pow', inplace='pow_')
+@export(torch='pow', method='pow', inplace='pow_', vmap=POINTWISE)
 def pow(input, exponent):  # noqa: A001 - torch's name
     if type(input) is not Tensor:
         return _rpow(input, exponent)
@@ -348,7 +348,7 @@ class NegBackward0(Node):
         return (-grad,)
 
 
-@export(torch=('neg', 'negative'), method=('neg', 'negative'), inplace='neg_')
+@export(torch=('neg', 'negative'), method=('neg', 'negative'), inplace='neg_', vmap=POINTWISE)
 def neg(input):
     if input._data.dtype.kind == "b":
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
@@ -367,7 +367,7 @@ class AbsBackward0(Node):
         return (grad * ns.sign(x),)
 
 
-@export(torch=('abs', 'absolute'), method=('abs', 'absolute'), inplace='abs_')
+@export(torch=('abs', 'absolute'), method=('abs', 'absolute'), inplace='abs_', vmap=POINTWISE)
 def abs(input):  # noqa: A001
     return _unary(AbsBackward0, input, np.abs(input._data))
 
@@ -382,7 +382,7 @@ class ExpBackward0(Node):
         return (grad * result,)
 
 
-@export(torch='exp', method='exp', inplace='exp_')
+@export(torch='exp', method='exp', inplace='exp_', vmap=POINTWISE)
 def exp(input):
     with _quiet():
         return _unary_saving_result(ExpBackward0, input, np.exp(float_array(input)))
@@ -398,7 +398,7 @@ class LogBackward0(Node):
         return (grad / x,)
 
 
-@export(torch='log', method='log', inplace='log_')
+@export(torch='log', method='log', inplace='log_', vmap=POINTWISE)
 def log(input):
     with _quiet():
         return _unary(LogBackward0, input, np.log(float_array(input)))
@@ -414,7 +414,7 @@ class SqrtBackward0(Node):
         return (grad / (2 * result),)
 
 
-@export(torch='sqrt', method='sqrt', inplace='sqrt_')
+@export(torch='sqrt', method='sqrt', inplace='sqrt_', vmap=POINTWISE)
 def sqrt(input):
     with _quiet():
         return _unary_saving_result(SqrtBackward0, input, np.sqrt(float_array(input)))
@@ -430,7 +430,7 @@ class SinBackward0(Node):
         return (grad * ns.cos(x),)
 
 
-@export(torch='sin', method='sin', inplace='sin_')
+@export(torch='sin', method='sin', inplace='sin_', vmap=POINTWISE)
 def sin(input):
     return _unary(SinBackward0, input, np.sin(float_array(input)))
 
@@ -445,7 +445,7 @@ class CosBackward0(Node):
         return (grad * -ns.sin(x),)
 
 
-@export(torch='cos', method='cos', inplace='cos_')
+@export(torch='cos', method='cos', inplace='cos_', vmap=POINTWISE)
 def cos(input):
     return _unary(CosBackward0, input, np.cos(float_array(input)))
 
@@ -460,7 +460,7 @@ class TanhBackward0(Node):
         return (grad * (1 - result * result),)
 
 
-@export(torch='tanh', method='tanh', inplace='tanh_')
+@export(torch='tanh', method='tanh', inplace='tanh_', vmap=POINTWISE)
 def tanh(input):
     return _unary_saving_result(TanhBackward0, input, np.tanh(float_array(input)))
 
@@ -484,7 +484,7 @@ def _sigmoid_array(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
-@export(torch='sigmoid', method='sigmoid', inplace='sigmoid_')
+@export(torch='sigmoid', method='sigmoid', inplace='sigmoid_', vmap=POINTWISE)
 def sigmoid(input):
     return _unary_saving_result(SigmoidBackward0, input, _sigmoid_array(float_array(input)))
 
@@ -500,7 +500,7 @@ class ReluBackward0(Node):
                                    threshold=0),)
 
 
-@export(torch='relu', method='relu', inplace='relu_')
+@export(torch='relu', method='relu', inplace='relu_', vmap=POINTWISE)
 def relu(input):
     x = input._data
     out = np.maximum(x, 0) if x.dtype.kind != "b" else x.copy()
@@ -523,7 +523,7 @@ def _sign_array(x: np.ndarray) -> np.ndarray:
     return s
 
 
-@export(torch='sign', method='sign', inplace='sign_')
+@export(torch='sign', method='sign', inplace='sign_', vmap=POINTWISE)
 def sign(input):
     return _unary(SignBackward0, input, _sign_array(input._data), save_input=False)
 
@@ -568,7 +568,8 @@ class ClampBackward0(Node):
         return gx, glo, ghi
 
 
-@export(torch=('clamp', 'clip'), method=('clamp', 'clip'), inplace=('clamp_', 'clip_'))
+@export(torch=('clamp', 'clip'), method=('clamp', 'clip'), inplace=('clamp_', 'clip_'),
+        vmap=POINTWISE)
 def clamp(input, min=None, max=None):  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
@@ -676,12 +677,12 @@ def _clamp_one(cls, input, bound, is_min: bool):
     return wrap(out, node)
 
 
-@export(torch='clamp_min', method='clamp_min', inplace='clamp_min_')
+@export(torch='clamp_min', method='clamp_min', inplace='clamp_min_', vmap=POINTWISE)
 def clamp_min(input, min):  # noqa: A002
     return _clamp_one(ClampMinBackward0, input, min, True)
 
 
-@export(torch='clamp_max', method='clamp_max', inplace='clamp_max_')
+@export(torch='clamp_max', method='clamp_max', inplace='clamp_max_', vmap=POINTWISE)
 def clamp_max(input, max):  # noqa: A002
     return _clamp_one(ClampMaxBackward0, input, max, False)
 
@@ -725,12 +726,12 @@ def _maxmin(cls, fn, input, other):
     return wrap(out, node)
 
 
-@export(torch='maximum', method='maximum')
+@export(torch='maximum', method='maximum', vmap=POINTWISE)
 def maximum(input, other):
     return _maxmin(MaximumBackward0, np.maximum, input, other)
 
 
-@export(torch='minimum', method='minimum')
+@export(torch='minimum', method='minimum', vmap=POINTWISE)
 def minimum(input, other):
     return _maxmin(MinimumBackward0, np.minimum, input, other)
 
@@ -747,7 +748,7 @@ class WhereBackward0(Node):
                 ns.where(cond, 0.0, grad) if self.needs(2) else None)
 
 
-@export(torch='where', method=False)
+@export(torch='where', method=False, vmap='where')
 def where(condition, input=None, other=None):
     if input is None and other is None:
         from .indexing import nonzero
@@ -785,21 +786,23 @@ def _compare(fn):
     return op
 
 
-eq = export(torch='eq', method='eq')(_compare(np.equal))
-ne = export(torch=('ne', 'not_equal'), method=('ne', 'not_equal'))(_compare(np.not_equal))
-lt = export(torch=('lt', 'less'), method=('lt', 'less'))(_compare(np.less))
-le = export(torch=('le', 'less_equal'), method=('le', 'less_equal'))(_compare(np.less_equal))
-gt = export(torch=('gt', 'greater'), method=('gt', 'greater'))(_compare(np.greater))
-ge = export(torch=('ge', 'greater_equal'),
-            method=('ge', 'greater_equal'))(_compare(np.greater_equal))
+_CMP = dict(vmap=POINTWISE)
+eq = export(torch='eq', method='eq', **_CMP)(_compare(np.equal))
+ne = export(torch=('ne', 'not_equal'), method=('ne', 'not_equal'), **_CMP)(_compare(np.not_equal))
+lt = export(torch=('lt', 'less'), method=('lt', 'less'), **_CMP)(_compare(np.less))
+le = export(torch=('le', 'less_equal'), method=('le', 'less_equal'),
+            **_CMP)(_compare(np.less_equal))
+gt = export(torch=('gt', 'greater'), method=('gt', 'greater'), **_CMP)(_compare(np.greater))
+ge = export(torch=('ge', 'greater_equal'), method=('ge', 'greater_equal'),
+            **_CMP)(_compare(np.greater_equal))
 
 
-@export(torch='logical_not', method='logical_not')
+@export(torch='logical_not', method='logical_not', vmap=POINTWISE)
 def logical_not(input):
     return wrap(np.logical_not(input._data))
 
 
-@export(torch='bitwise_not', method='bitwise_not')
+@export(torch='bitwise_not', method='bitwise_not', vmap=POINTWISE)
 def bitwise_not(input):
     x = input._data
     if x.dtype.kind == "f":
@@ -816,14 +819,15 @@ def _bitwise(fn, name):
     return op
 
 
-bitwise_and = export(torch='bitwise_and',
-                     method='bitwise_and')(_bitwise(np.bitwise_and, "bitwise_and"))
-bitwise_or = export(torch='bitwise_or', method='bitwise_or')(_bitwise(np.bitwise_or, "bitwise_or"))
-bitwise_xor = export(torch='bitwise_xor',
-                     method='bitwise_xor')(_bitwise(np.bitwise_xor, "bitwise_xor"))
+bitwise_and = export(torch='bitwise_and', method='bitwise_and',
+                     vmap=POINTWISE)(_bitwise(np.bitwise_and, "bitwise_and"))
+bitwise_or = export(torch='bitwise_or', method='bitwise_or',
+                    vmap=POINTWISE)(_bitwise(np.bitwise_or, "bitwise_or"))
+bitwise_xor = export(torch='bitwise_xor', method='bitwise_xor',
+                     vmap=POINTWISE)(_bitwise(np.bitwise_xor, "bitwise_xor"))
 
 
-@export(torch='isnan', method='isnan')
+@export(torch='isnan', method='isnan', vmap=POINTWISE)
 def isnan(input):
     return wrap(np.isnan(input._data))
 
@@ -849,7 +853,7 @@ class RemainderBackward1(Node):
                 -grad * ns.floor(x / y) if self.needs(1) else None)
 
 
-@export(torch='remainder', method='remainder', inplace='remainder_')
+@export(torch='remainder', method='remainder', inplace='remainder_', vmap=POINTWISE)
 def remainder(input, other):
     x, y = binary_arrays(input, other)
     if np.asarray(x).dtype.kind in "iub" and np.any(np.asarray(y) == 0):

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..autograd.node import Node, SavedOutput
 from ..autograd.node import LINEAR
-from ._registry import export
+from ._registry import REDUCTION, export, reduction
 from ._util import Tensor, make_node, needs_grad1, u64, wrap, wrap_dims, wrap_dim
 
 
@@ -136,7 +136,7 @@ def _sum_dtype(x: np.ndarray, dtype):
     return np.int64 if x.dtype.kind in "iub" else None
 
 
-@export(torch='sum', method='sum')
+@export(torch='sum', method='sum', vmap=REDUCTION)
 def sum(input, dim=NO_DIM, keepdim=False, *, dtype=None):  # noqa: A001
     x = input._data
     dims = _reduced_dims(input, dim)
@@ -193,7 +193,7 @@ class MeanBackward1(Node):
         return (_restore_dims(ns, grad / self.n, self.shape, self.dims, self.keepdim),)
 
 
-@export(torch='mean', method='mean')
+@export(torch='mean', method='mean', vmap=REDUCTION)
 def mean(input, dim=NO_DIM, keepdim=False, *, dtype=None):
     x = input._data
     if dtype is not None:
@@ -231,7 +231,7 @@ class NansumBackward0(Node):
         return (ns.where(x != x, 0.0, g),)
 
 
-@export(method=True)
+@export(method=True, vmap=REDUCTION)
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     x = input._data
     dims = _reduced_dims(input, dim)
@@ -250,7 +250,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     return wrap(out, node)
 
 
-@export(method=True)
+@export(method=True, vmap=REDUCTION)
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """torch's composite: nansum(x) / (number of non-NaN elements)."""
     if input._data.dtype.kind != "f":
@@ -312,7 +312,7 @@ class ProdBackward1(Node):
         return (_prod_safe_zeros(ns, grad, x, self.dim),)
 
 
-@export(method=True)
+@export(method=True, vmap=REDUCTION)
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
@@ -470,22 +470,22 @@ def _maxmin(input, dim, keepdim, is_max: bool, other=None):
     return (return_max if is_max else return_min)(values, indices)
 
 
-@export(torch='max', method='max')
+@export(torch='max', method='max', vmap=REDUCTION)
 def max(input, dim=None, keepdim=False):  # noqa: A001
     return _maxmin(input, dim, keepdim, True)
 
 
-@export(torch='min', method='min')
+@export(torch='min', method='min', vmap=REDUCTION)
 def min(input, dim=None, keepdim=False):  # noqa: A001
     return _maxmin(input, dim, keepdim, False)
 
 
-@export(torch='argmax', method='argmax')
+@export(torch='argmax', method='argmax', vmap=REDUCTION)
 def argmax(input, dim=None, keepdim=False):
     return _argmaxmin(input, dim, keepdim, np.argmax, "argmax")
 
 
-@export(torch='argmin', method='argmin')
+@export(torch='argmin', method='argmin', vmap=REDUCTION)
 def argmin(input, dim=None, keepdim=False):
     return _argmaxmin(input, dim, keepdim, np.argmin, "argmin")
 
@@ -555,12 +555,12 @@ def _amaxmin(input, dim, keepdim, is_max: bool):
     return res
 
 
-@export(method=True)
+@export(method=True, vmap=REDUCTION)
 def amax(input, dim=(), keepdim=False):
     return _amaxmin(input, dim, keepdim, True)
 
 
-@export(method=True)
+@export(method=True, vmap=REDUCTION)
 def amin(input, dim=(), keepdim=False):
     return _amaxmin(input, dim, keepdim, False)
 
@@ -585,7 +585,7 @@ class AminmaxBackward0(Node):
         return (out,)
 
 
-@export(method=True)
+@export(method=True, vmap=REDUCTION)
 def aminmax(input, *, dim=None, keepdim=False):
     x = input._data
     if dim is None:
@@ -611,13 +611,13 @@ def aminmax(input, *, dim=None, keepdim=False):
 
 
 # -- all / any / count_nonzero ---------------------------------------------------------------
-@export(torch='all', method='all')
+@export(torch='all', method='all', vmap=REDUCTION)
 def all(input, dim=None, keepdim=False):  # noqa: A001
     dims = _reduced_dims(input, dim)
     return wrap(_logical(np.all, input._data, dims, keepdim))
 
 
-@export(torch='any', method='any')
+@export(torch='any', method='any', vmap=REDUCTION)
 def any(input, dim=None, keepdim=False):  # noqa: A001
     dims = _reduced_dims(input, dim)
     return wrap(_logical(np.any, input._data, dims, keepdim))
@@ -628,7 +628,7 @@ def _logical(fn, x, dims, keepdim):
     return out.astype(np.uint8) if x.dtype == np.uint8 else out  # torch keeps uint8 here
 
 
-@export(method=True)
+@export(method=True, vmap=reduction(keepdim=None))
 def count_nonzero(input, dim=None):
     x = input._data
     dims = None if dim is None else wrap_dims(dim, x.ndim)

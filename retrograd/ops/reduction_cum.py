@@ -6,7 +6,7 @@ import numpy as np
 from .. import _grad_mode
 from ..autograd.node import Node, SavedOutput
 from ..autograd.node import LINEAR
-from ._registry import export
+from ._registry import dims, export
 from ._util import make_node, needs_grad1, wrap, wrap_dim
 from .reduction import _dim_attr, _dtype_name, _quiet, _return_type
 
@@ -40,7 +40,7 @@ class CumsumBackward0(Node):
         return (_rev_cumsum(ns, grad, self.dim),)
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap=dims('dim'))
 def cumsum(input, dim, *, dtype=None):
     x, d = _scan_input(input, dim, dtype, True)
     with _quiet():
@@ -100,7 +100,7 @@ class CumprodBackward0(Node):
         return (_cumprod_grad_quadratic(ns, grad, x, d),)
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap=dims('dim'))
 def cumprod(input, dim, *, dtype=None):
     x, d = _scan_input(input, dim, dtype, True)
     with _quiet():
@@ -180,12 +180,12 @@ def _cumext(input, dim, is_max: bool):
     return rt(wrap(vals, node), indices)
 
 
-@export(method=True)
+@export(method=True, vmap=dims('dim'))
 def cummax(input, dim):
     return _cumext(input, dim, True)
 
 
-@export(method=True)
+@export(method=True, vmap=dims('dim'))
 def cummin(input, dim):
     return _cumext(input, dim, False)
 
@@ -213,7 +213,7 @@ class LogcumsumexpBackward0(Node):
             return (ns.exp(rev_lcse(pos - result) + x) - ns.exp(rev_lcse(neg - result) + x),)
 
 
-@export(method=True)
+@export(method=True, vmap=dims('dim'))
 def logcumsumexp(input, dim):
     x = input._data
     if x.dtype.kind != "f":

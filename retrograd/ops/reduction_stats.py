@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _warn
 from ..autograd.node import Node, SavedOutput
-from ._registry import export
+from ._registry import REDUCTION, export
 from ._util import make_node, needs_grad1, wrap
 from .reduction import (NO_DIM, _all_dims, _dims_attr, _numel, _quiet, _reduced_dims,
                         _restore_dims, _unsqueeze_reduced)
@@ -187,7 +187,7 @@ def _var_node(cls, input, out, dims, correction, keepdim, full, dim, arg_correct
     return node
 
 
-@export(method=True)
+@export(method=True, vmap=REDUCTION)
 def var(input, dim=NO_DIM, unbiased=None, keepdim=False, *, correction=NO_CORRECTION):
     x, dims, correction, full, dim, arg_c = _var_args("var", input, dim, unbiased,
                                                        correction)
@@ -199,7 +199,7 @@ def var(input, dim=NO_DIM, unbiased=None, keepdim=False, *, correction=NO_CORREC
     return wrap(out, node)
 
 
-@export(method=True)
+@export(method=True, vmap=REDUCTION)
 def std(input, dim=NO_DIM, unbiased=None, keepdim=False, *, correction=NO_CORRECTION):
     x, dims, correction, full, dim, arg_c = _var_args("std", input, dim, unbiased,
                                                        correction)
@@ -219,7 +219,7 @@ def _two_outputs(node, a, b):
     return ta, tb
 
 
-@export()
+@export(vmap=REDUCTION)
 def var_mean(input, dim=NO_DIM, unbiased=None, keepdim=False, *, correction=NO_CORRECTION):
     x, dims, correction, full, dim, arg_c = _var_args("var_mean", input, dim, unbiased,
                                                        correction)
@@ -231,7 +231,7 @@ def var_mean(input, dim=NO_DIM, unbiased=None, keepdim=False, *, correction=NO_C
     return _two_outputs(node, v, m)
 
 
-@export()
+@export(vmap=REDUCTION)
 def std_mean(input, dim=NO_DIM, unbiased=None, keepdim=False, *, correction=NO_CORRECTION):
     x, dims, correction, full, dim, arg_c = _var_args("std_mean", input, dim, unbiased,
                                                        correction)

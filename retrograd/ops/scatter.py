@@ -205,7 +205,7 @@ class GatherBackward0(Node):
         return (ns.scatter_add(ns.zeros_like(x), wrapped_dim(self.dim, x.shape), index, grad),)
 
 
-@export(method=True)
+@export(method=True, vmap='gather')
 def gather(input, dim, index, *, sparse_grad=False):
     x = input._data
     d = wrap_dim(dim, x.ndim)

@@ -11,7 +11,7 @@ from ..autograd.node import Node
 from ..autograd.node import LINEAR
 from ._util import (Tensor, make_node, needs_grad, needs_grad1, u64, u64s, wrap, wrap_dim,
                     wrap_view)
-from ._registry import export
+from ._registry import POINTWISE, dims, export
 
 
 def _view_result(cls, input: Tensor, out: np.ndarray, **attrs):
@@ -66,7 +66,7 @@ class UnsafeViewBackward0(ViewBackward0):
     __slots__ = ()
 
 
-@export(torch=False, method='view')
+@export(torch=False, method='view', vmap='reshape')
 def view(input, *shape):
     if len(shape) == 1 and isinstance(shape[0], D.dtype):
         return wrap(input._data.view(shape[0].np), None, input._vc)
@@ -87,7 +87,7 @@ class ReshapeAliasBackward0(ViewBackward0):
     __slots__ = ()
 
 
-@export(torch='reshape', method='reshape')
+@export(torch='reshape', method='reshape', vmap='reshape')
 def reshape(input, *shape):
     x = input._data
     new = _infer_shape(_parse_shape(shape), x.size)
@@ -107,7 +107,7 @@ def reshape(input, *shape):
     return wrap(out, node)
 
 
-@export(torch='flatten', method='flatten')
+@export(torch='flatten', method='flatten', vmap='flatten')
 def flatten(input, start_dim=0, end_dim=-1):
     x = input._data
     if x.ndim == 0:
@@ -132,7 +132,8 @@ class TransposeBackward0(Node):
         return (ns.transpose(grad, self.dim0, self.dim1),)
 
 
-@export(torch=('transpose', 'swapaxes', 'swapdims'), method=('transpose', 'swapaxes', 'swapdims'))
+@export(torch=('transpose', 'swapaxes', 'swapdims'), method=('transpose', 'swapaxes', 'swapdims'),
+        vmap=dims('dim0', 'dim1'))
 def transpose(input, dim0, dim1):
     x = input._data
     n = x.ndim
@@ -141,7 +142,7 @@ def transpose(input, dim0, dim1):
     return _view_result(TransposeBackward0, input, out, dim0=int(dim0), dim1=int(dim1))
 
 
-@export(torch='t', method='t')
+@export(torch='t', method='t', vmap='t')
 def t(input):
     x = input._data
     if x.ndim > 2:
@@ -169,7 +170,7 @@ class PermuteBackward0(Node):
         return (ns.permute(grad, tuple(np.argsort([d % k for d in self.dims]))),)
 
 
-@export(torch='permute', method='permute')
+@export(torch='permute', method='permute', vmap='permute')
 def permute(input, *dims):
     x = input._data
     dims = _parse_shape(dims) if dims else ()
@@ -209,7 +210,7 @@ class SqueezeBackward2(SqueezeBackward0):
     saved_attrs = {"self_sym_sizes": "shape", "dim": lambda n: u64s(n.dim)}
 
 
-@export(torch='squeeze', method='squeeze')
+@export(torch='squeeze', method='squeeze', vmap='squeeze')
 def squeeze(input, dim=None):
     x = input._data
     if dim is None:
@@ -234,7 +235,7 @@ class UnsqueezeBackward0(Node):
         return (ns.reshape(grad, self.shape),)
 
 
-@export(torch='unsqueeze', method='unsqueeze')
+@export(torch='unsqueeze', method='unsqueeze', vmap=dims('dim', delta=1))
 def unsqueeze(input, dim):
     x = input._data
     d = wrap_dim(dim, x.ndim + 1)
@@ -251,7 +252,7 @@ class ExpandBackward0(Node):
         return (grad,)
 
 
-@export(torch='expand', method='expand')
+@export(torch='expand', method='expand', vmap='expand')
 def expand(input, *sizes):
     x = input._data
     sizes = _parse_shape(sizes)
@@ -283,12 +284,12 @@ def expand(input, *sizes):
     return _view_result(ExpandBackward0, input, out)
 
 
-@export(torch=False, method='expand_as')
+@export(torch=False, method='expand_as', vmap='expand_as')
 def expand_as(input, other):
     return expand(input, other._data.shape)
 
 
-@export(torch='broadcast_to', method='broadcast_to')
+@export(torch='broadcast_to', method='broadcast_to', vmap='expand')
 def broadcast_to(input, size):
     return expand(input, size)
 
@@ -319,7 +320,7 @@ def _tensor_list(tensors, name: str):
     return list(tensors)
 
 
-@export(torch=('cat', 'concat', 'concatenate'), method=False)
+@export(torch=('cat', 'concat', 'concatenate'), method=False, vmap='cat')
 def cat(tensors, dim=0):
     tensors = _tensor_list(tensors, "cat")
     if not tensors:
@@ -368,7 +369,7 @@ class UnbindBackward0(Node):
         return (ns.stack(filled, self.dim),)
 
 
-@export(torch='unbind', method='unbind')
+@export(torch='unbind', method='unbind', vmap=dims('dim'))
 def unbind(input, dim=0):
     """The slices of ``input`` along ``dim``, as views; one node with several outputs."""
     x = input._data
@@ -398,7 +399,7 @@ class StackBackward0(Node):
                      for i in range(len(self.next_functions)))
 
 
-@export(torch='stack', method=False)
+@export(torch='stack', method=False, vmap='stack')
 def stack(tensors, dim=0):
     tensors = _tensor_list(tensors, "stack")
     if not tensors:
@@ -429,7 +430,7 @@ class CloneBackward0(Node):
         return (grad,)
 
 
-@export(torch='clone', method='clone')
+@export(torch='clone', method='clone', vmap=POINTWISE)
 def clone(input, *, memory_format=None):
     out = input._data.copy()
     if not needs_grad1(input):
@@ -437,7 +438,7 @@ def clone(input, *, memory_format=None):
     return wrap(out, make_node(CloneBackward0, (input,), out))
 
 
-@export(torch=False, method='contiguous')
+@export(torch=False, method='contiguous', vmap=POINTWISE)
 def contiguous(input, memory_format=None):
     return input if input._data.flags.c_contiguous else clone(input)
 
@@ -459,7 +460,7 @@ def to_dtype(input, dtype, copy: bool = False):
     return wrap(out, make_node(ToCopyBackward0, (input,), out))
 
 
-@export(torch=False, method='flip')
+@export(torch=False, method='flip', vmap=dims('dims'))
 def flip_method(self, *dims):
     """``Tensor.flip(dims)`` or ``Tensor.flip(*dims)``, as PyTorch's method accepts both."""
     if len(dims) == 1 and not isinstance(dims[0], int):
@@ -467,7 +468,7 @@ def flip_method(self, *dims):
     return flip(self, dims)
 
 
-@export(torch='flip')
+@export(torch='flip', vmap=dims('dims'))
 def flip(input, dims):
     x = input._data
     dims = (dims,) if isinstance(dims, int) else tuple(dims)

@@ -8,7 +8,7 @@ import numpy as np
 from .. import _dtype as D
 from ..autograd.node import Node
 from ..autograd.node import LINEAR
-from ._registry import export
+from ._registry import dims, export
 from ._util import Tensor, make_node, needs_grad, needs_grad1, u64, u64s, wrap, wrap_dim
 from .shape import _fmt, clone, expand, flatten, flip, reshape, stack, unsqueeze
 from .shape_views import DiagonalBackward0, np_diagonal
@@ -38,7 +38,7 @@ class RollBackward0(Node):
         return (ns.roll(grad, tuple(-s for s in self.shifts), self.dims),)
 
 
-@export(method=True)
+@export(method=True, vmap=dims('dims'))
 def roll(input, shifts, dims=None):
     x = input._data
     shifts = _dims_tuple(shifts)
@@ -131,7 +131,7 @@ def _sizes(args) -> tuple:
     return tuple(int(a) for a in args)
 
 
-@export(torch=False, method=True)
+@export(torch=False, method=True, vmap='repeat')
 def repeat(input, *sizes):
     x = input._data
     reps = _sizes(sizes)
@@ -152,7 +152,7 @@ def repeat(input, *sizes):
     return wrap(out, node)
 
 
-@export(method=True)
+@export(method=True, vmap='repeat')
 def tile(input, dims):
     reps = _sizes((dims,))
     n = input._data.ndim
@@ -256,12 +256,12 @@ def _trilu(input, diagonal, name, fn, cls):
     return wrap(out, node)
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap='last_two_dims')
 def tril(input, diagonal=0):
     return _trilu(input, diagonal, "tril", np_tril, TrilBackward0)
 
 
-@export(method=True, inplace=True)
+@export(method=True, inplace=True, vmap='last_two_dims')
 def triu(input, diagonal=0):
     return _trilu(input, diagonal, "triu", np_triu, TriuBackward0)
 
@@ -291,7 +291,7 @@ def np_diag_embed(x, offset=0, dim1=-2, dim2=-1):
     return out
 
 
-@export(method=True)
+@export(method=True, vmap=dims('dim1', 'dim2', delta=1))
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     x = input._data
     n = x.ndim + 1
@@ -352,7 +352,7 @@ def trace(input):
 
 
 # -- outer ----------------------------------------------------------------------------------------
-@export(method=("outer", "ger"), torch=("outer", "ger"))
+@export(method=("outer", "ger"), torch=("outer", "ger"), vmap='outer')
 def outer(input, vec2):
     from .pointwise import mul
     for name, t in (("self", input), ("vec2", vec2)):

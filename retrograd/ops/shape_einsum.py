@@ -40,7 +40,7 @@ def _parse_sublists(args) -> tuple:
     return eq, list(args[::2])
 
 
-@export()
+@export(vmap='einsum')
 def einsum(*args):
     if len(args) < 2:
         raise ValueError("einsum(): must specify the equation string and at least one operand, or "

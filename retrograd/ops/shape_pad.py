@@ -204,7 +204,7 @@ def _circular_pad(input, pad):
 
 
 # -- F.pad ----------------------------------------------------------------------------------------
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap='pad')
 def pad(input, pad, mode="constant", value=None):
     pad = list(pad)
     for i, p in enumerate(pad):

@@ -10,7 +10,7 @@ import numpy as np
 from .. import _warn
 from .._size import Size
 from ..autograd.node import Node
-from ._registry import export
+from ._registry import dims, export
 from ._util import (Tensor, broadcast_error, make_node, needs_grad1, u64, wrap_dim,
                     wrap_view)
 from .shape import _fmt, _view_result, expand, permute, reshape, unsqueeze, view
@@ -21,7 +21,7 @@ def _int(v) -> int:
 
 
 # -- unflatten ------------------------------------------------------------------------------------
-@export(method=True)
+@export(method=True, vmap=dims('dim'))
 def unflatten(input, dim, sizes):
     x = input._data
     d = wrap_dim(dim, x.ndim)
@@ -102,7 +102,7 @@ def _split_pieces(input, cls, d: int, sizes, dim, saved_sizes) -> tuple:
     return tuple(outs)
 
 
-@export()
+@export(vmap=dims('dim'))
 def split(tensor, split_size_or_sections, dim=0):
     if isinstance(split_size_or_sections, (int, np.integer)) and \
             not isinstance(split_size_or_sections, bool):
@@ -110,7 +110,7 @@ def split(tensor, split_size_or_sections, dim=0):
     return split_with_sizes(tensor, split_size_or_sections, dim)
 
 
-@export(torch=False, method="split")
+@export(torch=False, method="split", vmap=dims('dim'))
 def _split_method(self, split_size, dim=0):
     """Tensor.split(split_size, dim): an int or a list of sizes."""
     return split(self, split_size, dim)
@@ -151,7 +151,7 @@ def split_with_sizes(input, split_sizes, dim=0):
     return _split_pieces(input, SplitWithSizesBackward0, d, sizes, dim, sizes)
 
 
-@export(method=True)
+@export(method=True, vmap=dims('dim'))
 def chunk(input, chunks, dim=0):
     x = input._data
     if x.ndim == 0:
@@ -173,7 +173,7 @@ def _slice(input, dim: int, start: int, stop: int):
     return slice_view(input, dim, start, stop)
 
 
-@export(method=True)
+@export(method=True, vmap=dims('dim'))
 def narrow(input, dim, start, length):
     x = input._data
     if x.ndim == 0:
@@ -263,7 +263,8 @@ def dsplit(input, indices_or_sections):
 
 
 # -- movedim --------------------------------------------------------------------------------------
-@export(method=("movedim", "moveaxis"), torch=("movedim", "moveaxis"))
+@export(method=("movedim", "moveaxis"), torch=("movedim", "moveaxis"),
+        vmap=dims('source', 'destination'))
 def movedim(input, source, destination):
     src = (source,) if isinstance(source, int) else tuple(source)
     dst = (destination,) if isinstance(destination, int) else tuple(destination)
@@ -347,7 +348,7 @@ def _diag_dims(x: np.ndarray, dim1, dim2):
     return d1, d2
 
 
-@export(method=True)
+@export(method=True, vmap=dims('dim1', 'dim2'))
 def diagonal(input, offset=0, dim1=0, dim2=1):
     x = input._data
     d1, d2 = _diag_dims(x, dim1, dim2)

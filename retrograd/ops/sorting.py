@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._registry import export
+from ._registry import REDUCTION, dims, export
 from ..autograd.node import Unique2Backward0, UniqueConsecutiveBackward0, UniqueDimBackward0
 from ._util import make_node, needs_grad1, wrap, wrap_dim
 from .reduction import _MaxMinAllBackward, _dim_attr, _return_type
@@ -119,7 +119,7 @@ def _sort_arrays(x, dim, descending, stable):
     return d, np.take_along_axis(x, order, axis=d), order
 
 
-@export(method=True)
+@export(method=True, vmap=dims('dim'))
 def sort(input, dim=-1, descending=False, *, stable=_UNSET):
     d, values, order = _sort_arrays(input._data, dim, descending, bool(stable) and
                                     stable is not _UNSET)
@@ -127,7 +127,7 @@ def sort(input, dim=-1, descending=False, *, stable=_UNSET):
     return _selected(input, values, order, d, True, cls, return_sort, dim)
 
 
-@export(method=True)
+@export(method=True, vmap=dims('dim'))
 def argsort(input, dim=-1, descending=False, *, stable=False):
     return wrap(_sort_arrays(input._data, dim, descending, stable)[2])
 
@@ -144,7 +144,7 @@ class TopkBackward0(_ScatterBackward):
     saved_attrs = {"dim": _dim_attr, "self_sym_sizes": "shape"}
 
 
-@export(method=True)
+@export(method=True, vmap=dims('dim'))
 def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     x = input._data
     if x.dtype == np.bool_:
@@ -199,7 +199,7 @@ def _pick(x, d, pos_fn, redo_fn, keepdim):
     return vals, idx
 
 
-@export(method=True)
+@export(method=True, vmap=dims('dim'))
 def kthvalue(input, k, dim=-1, keepdim=False):
     x = input._data
     _no_bool(x, "kthvalue_cpu")
@@ -308,14 +308,14 @@ def _median_dim(input, dim, keepdim, ignore_nan: bool):
     return _selected(input, vals, idx, d, keepdim, cls, rt, dim)
 
 
-@export(method=True)
+@export(method=True, vmap=REDUCTION)
 def median(input, dim=None, keepdim=False):
     if dim is None:
         return _median_all(input, False)
     return _median_dim(input, dim, keepdim, False)
 
 
-@export(method=True)
+@export(method=True, vmap=REDUCTION)
 def nanmedian(input, dim=None, keepdim=False):
     if dim is None:
         return _median_all(input, True)
@@ -328,7 +328,7 @@ class ModeBackward0(_ScatterBackward):
     __slots__ = ()
 
 
-@export(method=True)
+@export(method=True, vmap=dims('dim'))
 def mode(input, dim=-1, keepdim=False):
     x = input._data
     d = wrap_dim(dim, x.ndim)
