@@ -687,6 +687,8 @@ def test_autograd_grad_is_grads_batched(case):
 
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
+from _examples import examples  # noqa: E402
+
 BINARY = {
     "add": lambda T, a, b: a + b,
     "mul": lambda T, a, b: T.mul(a, b),
@@ -729,7 +731,7 @@ def vmap_cases(draw):
             draw(st.integers(-1, 0)), draw(st.sampled_from([0, -1])))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(vmap_cases())
 def test_random_broadcasting_compositions_match_torch(case):
     a, b, in_dims, binary, after, d, out_dim = case
@@ -787,7 +789,7 @@ def unary_cases(draw):
     return x, in_dim, draw(st.sampled_from(sorted(UNARY_DIM))), d, e
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80), deadline=None)
 @given(unary_cases())
 def test_random_dim_ops_match_torch(case):
     x, in_dim, name, d, e = case
