@@ -56,6 +56,12 @@ ROWS: list[OpInfo] = [
     OpInfo("normalize_p1_dim0", lambda T, x: T.nn.functional.normalize(x, p=1.0, dim=0),
            [(3, 4)], "DivBackward0", avoid=(0.0,)),
     # ------------------------------------------------------------ products
+    OpInfo("dot", lambda T, x, y: T.dot(x, y), [(4,), (4,)], "DotBackward0", **RED),
+    OpInfo("dot_method", lambda T, x, y: x.dot(y), [(5,), (5,)], "DotBackward0", **RED),
+    OpInfo("mm", lambda T, x, y: T.mm(x, y), [M34, M43], "MmBackward0", **RED),
+    OpInfo("mm_method", lambda T, x, y: x.mm(y), [M43, M34], "MmBackward0", **RED),
+    OpInfo("mv", lambda T, x, y: T.mv(x, y), [M34, (4,)], "MvBackward0", **RED),
+    OpInfo("mv_method", lambda T, x, y: x.mv(y), [M43, (3,)], "MvBackward0", **RED),
     OpInfo("bmm", lambda T, x, y: T.bmm(x, y), [(2, 3, 4), (2, 4, 5)], "BmmBackward0", **RED),
     OpInfo("bmm_method", lambda T, x, y: x.bmm(y), [(2, 3, 4), (2, 4, 2)], "BmmBackward0", **RED),
     OpInfo("vdot", lambda T, x, y: T.vdot(x, y), [(4,), (4,)], "VdotBackward0", **RED),
