@@ -19,8 +19,14 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
+from pathlib import Path
 
 from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
+
+# hypothesis' own cache (constants it reads from the source) goes outside the repository
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "retrograd-hypothesis")
 
 LONG_FACTOR = 25
 
