@@ -46,6 +46,11 @@ ROWS: list[OpInfo] = [
     OpInfo("round", lambda T, x: T.round(x), [M34], "RoundBackward0", avoid=HALVES, gap=0.05),
     OpInfo("round_decimals", lambda T, x: T.round(x, decimals=1), [M34], "RoundBackward1",
            sample=_uniform((0.101, 0.149))),   # away from the 0.05 steps
+    # special.round is the decimals overload even without decimals (RoundBackward1)
+    OpInfo("special_round", lambda T, x: T.special.round(x), [M34], "RoundBackward1",
+           avoid=HALVES, gap=0.05),
+    OpInfo("special_round_decimals", lambda T, x: T.special.round(x, decimals=1), [M34],
+           "RoundBackward1", sample=_uniform((0.101, 0.149))),
     OpInfo("round_decimals_neg", lambda T, x: x.round(decimals=-1), [M34], "RoundBackward1",
            domain=(-40.0, 40.0), avoid=(-35.0, -25.0, -15.0, -5.0, 5.0, 15.0, 25.0, 35.0),
            gap=1.0),

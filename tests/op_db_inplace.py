@@ -144,6 +144,12 @@ ROWS: list[OpInfo] = [
     OpInfo("div__scalar", _ip("div_", 4.0), [M34], "DivBackward0"),
     OpInfo("pow__scalar", _ip("pow_", 3), [M34], "PowBackward0"),
     OpInfo("pow__tensor", _ip2("pow_"), P2, "PowBackward1", domain=POS),
+    # float_power_ computes in float64 and writes back: torch refuses a float32 self, so the
+    # rows write into a float64 copy (x.double() is x itself for the float64 checks)
+    OpInfo("float_power__scalar", lambda T, x: (x.double() * 1).float_power_(2.5), [M34],
+           "PowBackward0", domain=POS, extra_nodes=("MulBackward0",)),
+    OpInfo("float_power__tensor", lambda T, x, y: (x.double() * 1).float_power_(y), P2,
+           "PowBackward1", domain=POS, extra_nodes=("MulBackward0",)),
     OpInfo("iadd", _iop(_iadd), [M34, V4], "AddBackward0"),
     OpInfo("isub", _iop(_isub), P2, "SubBackward0"),
     OpInfo("imul", _iop(_imul), P2, "MulBackward0"),

@@ -56,6 +56,12 @@ ROWS: list[OpInfo] = [
     OpInfo("normalize_p1_dim0", lambda T, x: T.nn.functional.normalize(x, p=1.0, dim=0),
            [(3, 4)], "DivBackward0", avoid=(0.0,)),
     # ------------------------------------------------------------ products
+    OpInfo("dot", lambda T, x, y: T.dot(x, y), [(4,), (4,)], "DotBackward0", **RED),
+    OpInfo("dot_method", lambda T, x, y: x.dot(y), [(5,), (5,)], "DotBackward0", **RED),
+    OpInfo("mm", lambda T, x, y: T.mm(x, y), [M34, M43], "MmBackward0", **RED),
+    OpInfo("mm_method", lambda T, x, y: x.mm(y), [M43, M34], "MmBackward0", **RED),
+    OpInfo("mv", lambda T, x, y: T.mv(x, y), [M34, (4,)], "MvBackward0", **RED),
+    OpInfo("mv_method", lambda T, x, y: x.mv(y), [M43, (3,)], "MvBackward0", **RED),
     OpInfo("bmm", lambda T, x, y: T.bmm(x, y), [(2, 3, 4), (2, 4, 5)], "BmmBackward0", **RED),
     OpInfo("bmm_method", lambda T, x, y: x.bmm(y), [(2, 3, 4), (2, 4, 2)], "BmmBackward0", **RED),
     OpInfo("vdot", lambda T, x, y: T.vdot(x, y), [(4,), (4,)], "VdotBackward0", **RED),
@@ -116,10 +122,18 @@ ROWS: list[OpInfo] = [
     OpInfo("det_batched", lambda T, x: T.det(x), [B233], "LinalgDetBackward0", **RED),
     OpInfo("det_method_1x1", lambda T, x: x.det(), [(2, 1, 1)], "LinalgDetBackward0"),
     # exactly singular: PyTorch's first-order gradient is 0 there (not the derivative, so no
-    # finite differences), its differentiable one (create_graph) the cofactor matrix
+    # finite differences), its differentiable one (create_graph) the cofactor matrix. A zero
+    # row (column) makes every LU exact, so det is exactly 0 on every machine; on a singular
+    # matrix without one, MKL may leave a pivot of ~1e-16 where NumPy's LAPACK gives 0, and
+    # torch's first-order gradient there is then ~the cofactors instead of 0
+    # (tests/test_linalg_values.py tests such a matrix with tolerances)
     OpInfo("det_singular", lambda T, x: T.linalg.det(x), [M33], "LinalgDetBackward0",
-           sample=lambda rng, shapes: [np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0],
-                                                 [1.0, 0.0, 1.0]])],
+           sample=lambda rng, shapes: [np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0],
+                                                 [4.0, 0.0, 1.0]])],
+           numeric=False, cmp_atol=1e-5),
+    OpInfo("det_singular_zero_column", lambda T, x: x.det(), [M33], "LinalgDetBackward0",
+           sample=lambda rng, shapes: [np.array([[1.0, 0.0, 3.0], [-2.0, 0.0, 5.0],
+                                                 [4.0, 0.0, 1.0]])],
            numeric=False, cmp_atol=1e-5),
     OpInfo("linalg_slogdet", lambda T, x: T.linalg.slogdet(x).logabsdet, [M33],
            "LinalgSlogdetBackward0", **RED),

@@ -25,6 +25,10 @@ def _with_zero(rng, shapes):
 
 
 ROWS = [
+    # ---------------------------------------------------------------- sum_to_size
+    OpInfo("sum_to_size", lambda T, x: x.sum_to_size(1, 4), [M34], "SumBackward1", **RED),
+    OpInfo("sum_to_size_fewer_dims", lambda T, x: x.sum_to_size(3, 1), [B234], "ViewBackward0",
+           **RED, extra_nodes=("SumBackward1",)),
     # ---------------------------------------------------------------- prod
     OpInfo("prod_all", lambda T, x: x.prod(), [M34], "ProdBackward0", domain=(0.5, 1.5), **RED),
     OpInfo("prod_fn_all_signed", lambda T, x: T.prod(x), [(2, 3)], "ProdBackward0", avoid=(0.0,), gap=0.3,

@@ -22,7 +22,13 @@ A33 = RNG.uniform(-1, 1, (3, 3)) + 3 * np.eye(3)
 A34 = RNG.uniform(-1, 1, (3, 4))
 A43 = RNG.uniform(-1, 1, (4, 3))
 B233 = RNG.uniform(-1, 1, (2, 3, 3)) + 3 * np.eye(3)
-SINGULAR = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
+# Singular with a zero row: the zero row stays exactly zero under elimination, so every LAPACK's
+# LU (NumPy's, torch's MKL, either orientation, any blocking) has an exactly zero pivot and det,
+# slogdet, inv_ex/solve_ex info and PyTorch's singular-case gradients do not hinge on rounding.
+SINGULAR = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0], [4.0, 0.0, 1.0]])
+# Singular without such structure (row 2 = 2 * row 1): its last LU pivot is 0 or ~1e-16 depending
+# on the LAPACK build; used where the outcome does not depend on that (SVD cut-offs, tolerances)
+RANK2 = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
 SPD = A33 @ A33.T + 3 * np.eye(3)
 INF, NAN = float("inf"), float("nan")
 
@@ -201,6 +207,71 @@ def test_solve_values(name):
     both(SOLVE_VALUES[name])
 
 
+def _cofactors(a: np.ndarray) -> np.ndarray:
+    """The cofactor matrix (adj(A)^T, the derivative of det) of a 3x3 matrix from its 2x2
+    minors, in float64: no LU, no SVD, nothing shared with the libraries under test."""
+    c = np.empty((3, 3))
+    for i in range(3):
+        for j in range(3):
+            m = np.delete(np.delete(a, i, 0), j, 1)
+            c[i, j] = (-1) ** (i + j) * (m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0])
+    return c
+
+
+EXACT_SINGULAR = {
+    "zero_row": SINGULAR,                                       # rank 2
+    "zero_column": SINGULAR.T.copy(),                           # rank 2
+    "zero_row_and_column": np.array([[0.0, 0.0, 0.0], [0.0, 2.0, 1.0], [0.0, -1.0, 3.0]]),
+    "two_zero_rows": np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 0.5], [0.0, 0.0, 0.0]]),  # rank 1
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", EXACT_SINGULAR)
+def test_singular_det_mathematics(name, dtype):
+    """On singular matrices whose LU is exact everywhere: det is 0, slogdet (0, -inf), logdet
+    -inf, and the differentiable gradient of det (create_graph=True) is the cofactor matrix,
+    computed independently, in both libraries. (The first-order gradient there is 0 in both,
+    PyTorch's choice, not the cofactors: the det_singular rows of tests/op_db_linalg.py compare
+    it with torch and do not claim more.)"""
+    import torch
+
+    import retrograd
+
+    a = EXACT_SINGULAR[name]
+    expected = _cofactors(a)
+    tol = 100 * np.finfo(dtype).eps * max(1.0, np.abs(expected).max())  # SVD-based in both
+    for T in (retrograd, torch):
+        x = T.tensor(a, dtype=getattr(T, dtype), requires_grad=True)
+        det = T.linalg.det(x)
+        assert det.item() == 0.0, T.__name__
+        sign, logabsdet = T.linalg.slogdet(x)
+        assert (sign.item(), logabsdet.item(), T.logdet(x).item()) == (0.0, -np.inf, -np.inf)
+        grad, = T.autograd.grad(det, x, create_graph=True)
+        np.testing.assert_allclose(grad.detach().numpy(), expected, rtol=0, atol=tol,
+                                   err_msg=T.__name__)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_singular_det_without_exact_lu_is_zero_within_rounding(dtype):
+    """RANK2's LU may end in an exact zero or in a ~1e-16 pivot depending on the LAPACK build:
+    det must be 0 to within rounding (|det| <= a few eps times the product of the row norms,
+    which is 62 here), and slogdet's logabsdet correspondingly tiny (or -inf), in both
+    libraries. What hinges on that rounding (PyTorch's first-order gradient: 0 for an exact
+    zero, about the cofactors otherwise) is not compared."""
+    import torch
+
+    import retrograd
+
+    eps = np.finfo(dtype).eps
+    bound = 64 * eps * np.prod(np.linalg.norm(RANK2, axis=1))
+    for T in (retrograd, torch):
+        x = T.tensor(RANK2, dtype=getattr(T, dtype))
+        assert abs(T.linalg.det(x).item()) <= bound, T.__name__
+        sign, logabsdet = T.linalg.slogdet(x)
+        assert logabsdet.item() <= np.log(bound), T.__name__
+
+
 SOLVE_ERRORS = {
     "inv_nonsquare": lambda T: T.linalg.inv(t(T, r(3, 4))),
     "inv_1d": lambda T: T.linalg.inv(t(T, r(3))),
@@ -274,11 +345,11 @@ DECOMP_VALUES = {
     "svd_empty": lambda T: [tuple(x.shape) for x in T.linalg.svd(T.zeros(3, 0))],
     "svd_legacy_no_uv": lambda T: T.svd(t(T, A43), compute_uv=False),
     "svd_legacy_grad_fns": lambda T: [o.grad_fn for o in T.svd(t(T, A43, grad=True))],
-    "pinv_rank_deficient": lambda T: T.linalg.pinv(t(T, SINGULAR, D)),
+    "pinv_rank_deficient": lambda T: T.linalg.pinv(t(T, RANK2, D)),
     "pinv_tolerances": lambda T: (T.linalg.pinv(t(T, A34, D), atol=0.5),
                                   T.linalg.pinv(t(T, A34, D), rtol=0.9),
                                   T.linalg.pinv(t(T, A34, D), rcond=0.9),
-                                  T.pinverse(t(T, SINGULAR, D))),
+                                  T.pinverse(t(T, RANK2, D))),
     "pinv_hermitian": lambda T: T.linalg.pinv(t(T, SPD, D), hermitian=True),
     "pinv_empty": lambda T: T.linalg.pinv(T.zeros(2, 0, 3)),
     "lstsq_default": lambda T: T.linalg.lstsq(t(T, A43, D), t(T, r(4, 2), D)),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -262,6 +263,108 @@ def test_every_backward_node_has_a_row():
     assert nodes, "no Node subclasses found in retrograd.ops.*"
     covered = {row.grad_fn for row in OP_DB}.union(*(row.extra_nodes for row in OP_DB))
     assert not sorted(nodes - covered), f"backward nodes without an op_db row: {sorted(nodes - covered)}"
+
+
+# Registered ops that no op_db row calls, each for a stated reason: their results carry no
+# gradient. The list is checked both ways (test_every_registered_op_has_a_row): a name here
+# must be registered, and must not be called by a row (then it has one, and leaves the list).
+NO_ROW: dict[str, tuple[str, ...]] = {
+    # bool results: torch records no grad_fn
+    "comparisons": ("torch.eq", "torch.ne", "torch.lt", "torch.le", "torch.gt", "torch.ge"),
+    "logical ops": ("torch.logical_and", "torch.logical_or", "torch.logical_xor",
+                    "torch.logical_not"),
+    "predicates": ("torch.isnan", "torch.isinf", "torch.isfinite", "torch.isposinf",
+                   "torch.isneginf", "torch.signbit", "torch.all", "torch.any"),
+    # integer results
+    "bitwise ops (integer and bool dtypes only)": (
+        "torch.bitwise_not", "torch.bitwise_xor", "torch.bitwise_left_shift",
+        "torch.bitwise_right_shift"),
+    "indices and counts": ("torch.argmax", "torch.argmin", "torch.argsort", "torch.nonzero",
+                           "torch.argwhere", "torch.count_nonzero", "nn.functional.one_hot"),
+    # torch records a node whose backward raises "the derivative ... is not implemented"
+    # (grad_fn NotImplemented, Unique2Backward0, UniqueConsecutiveBackward0): nothing to check
+    # numerically; tests/test_registry_vs_torch.py compares the node names
+    "no derivative in torch": ("torch.floor_divide", "torch.heaviside", "torch.unique",
+                               "torch.unique_consecutive"),
+    # not a tensor result, or no autograd at all
+    "tensor metadata": ("Tensor.stride", "Tensor.storage_offset", "Tensor.data_ptr",
+                        "torch.broadcast_shapes"),
+    "DLPack refuses a tensor that requires grad (BufferError, as torch)": ("torch.from_dlpack",),
+}
+
+
+def _registered_ops() -> dict:
+    """Every registered op implementation -> its public names ('torch.mv', 'Tensor.mv', ...);
+    classes registered beside them (linalg.LinAlgError) are not ops."""
+    from retrograd.ops import _registry as reg
+
+    tables = [("torch", reg.FUNCTIONS), ("Tensor", reg.METHODS), ("Tensor", reg.INPLACE)]
+    tables += [(ns, table) for ns, table in reg.NAMESPACES.items()]
+    ops: dict = {}
+    for prefix, table in tables:
+        for name, fn in table.items():
+            if not isinstance(fn, type):
+                ops.setdefault(fn, []).append(f"{prefix}.{name}")
+    return ops
+
+
+def _ops_called_by_rows(ops: dict) -> set:
+    """The registered ops each row's fn calls itself (not the ones they are built from): a
+    dispatch mode sees every public op call; an op called while another registered op runs is
+    that op's business (a composite's parts), not the row's, and so is one called by a backward
+    formula (the formula namespace tensor_ns, when a row differentiates with create_graph)."""
+    from retrograd import _dispatch
+    from retrograd.ops import tensor_ns
+
+    class Recorder(_dispatch.Mode):
+        def __init__(self):
+            self.depth, self.called = 0, set()
+
+        def handle(self, op, info, args, kwargs):
+            registered = op in ops
+            if not registered and op.__module__ != tensor_ns.__name__:
+                return _dispatch.PASS  # an operator (x + y): the op it calls is the row's
+            if registered and self.depth == 0:
+                self.called.add(op)
+            self.depth += 1
+            try:
+                return op(*args, **kwargs)
+            finally:
+                self.depth -= 1
+
+    rec = Recorder()
+    for row in OP_DB:
+        xs = _leaves(retrograd, row.inputs(), ["float64"] * len(row.shapes))
+        _dispatch.push_mode(rec)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # deprecation notes of torch.qr, ...
+                row.fn(retrograd, *xs)
+        finally:
+            _dispatch.pop_mode(rec)
+    return rec.called
+
+
+def test_every_registered_op_has_a_row():
+    """Each registered op (torch.X, Tensor.X, Tensor.X_, torch.linalg/special/nn.functional.X)
+    is called directly by some op_db row's fn, so the op table checks its gradients, unless
+    NO_ROW says why it has none. (test_every_backward_node_has_a_row checks Node classes; an op
+    whose node other ops also make, such as dot's DotBackward0 from matmul, needs this one.)"""
+    if retrograd.__name__ == "torch":
+        pytest.skip(SHIM_REASON)
+    ops = _registered_ops()
+    called = _ops_called_by_rows(ops)
+    by_name = {name: fn for fn, names in ops.items() for name in names}
+    listed = [name for names in NO_ROW.values() for name in names]
+    assert len(listed) == len(set(listed)), "a name twice in NO_ROW"
+    unknown = sorted(set(listed) - set(by_name))
+    assert not unknown, f"NO_ROW names that are not registered ops: {unknown}"
+    allowed = {by_name[name] for name in listed}
+    has_row = sorted(n for n in listed if by_name[n] in called)
+    assert not has_row, f"NO_ROW names that a row calls (remove them from NO_ROW): {has_row}"
+    missing = sorted(" / ".join(names) for fn, names in ops.items()
+                     if fn not in called and fn not in allowed)
+    assert not missing, f"{len(missing)} registered ops without an op_db row: {missing}"
 
 
 @pytest.mark.parametrize("first64", [True, False], ids=["f64_f32", "f32_f64"])

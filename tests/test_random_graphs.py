@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import retrograd
+from _examples import examples
 
 SHAPES = [(3, 4), (4,), (3, 1)]
 
@@ -203,7 +204,7 @@ def _same(a: Any, b: Any, path: str = "") -> None:
         assert a == b, f"{path}: {a} vs {b}"
 
 
-@settings(max_examples=60, deadline=None, derandomize=True,
+@settings(max_examples=examples(60), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(program=st.lists(step, min_size=1, max_size=8), seed=st.integers(0, 2**16),
        second_order=st.booleans())
@@ -235,7 +236,7 @@ def run_forward(T: Any, program: list, data: list, tangents: list) -> Any:
                 [fwd.unpack_dual(o).tangent for o in outs]]
 
 
-@settings(max_examples=40, deadline=None, derandomize=True,
+@settings(max_examples=examples(40), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(program=st.lists(step, min_size=1, max_size=6), seed=st.integers(0, 2**16))
 def test_random_programs_forward_mode_match_torch(program, seed):
@@ -266,7 +267,7 @@ def run_vmap(T: Any, program: list, data: list, batch: np.ndarray) -> Any:
     return [T.vmap(f)(xs), T.vmap(T.func.grad(f))(xs)]
 
 
-@settings(max_examples=30, deadline=None, derandomize=True,
+@settings(max_examples=examples(30), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(program=st.lists(step, min_size=1, max_size=6), seed=st.integers(0, 2**16))
 def test_random_programs_under_vmap_match_torch(program, seed):

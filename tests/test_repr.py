@@ -18,6 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from _examples import examples
+
 _PATH = pathlib.Path(__file__).resolve().parents[1] / "retrograd" / "_tensor_str.py"
 _spec = importlib.util.spec_from_file_location("_retrograd_tensor_str", _PATH)
 ts = importlib.util.module_from_spec(_spec)
@@ -246,7 +248,8 @@ def tensors(draw):
     return arr, grad
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(tensors())
 def test_hypothesis_matches_torch(case):
     arr, grad = case

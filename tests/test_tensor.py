@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import retrograd
+from _examples import examples
 
 LIBS = pytest.mark.parametrize("T", [retrograd, torch], ids=["retrograd", "torch"])
 
@@ -566,7 +567,7 @@ def _build(T, operand):
 _OPS = {"+": lambda a, b: a + b, "*": lambda a, b: a * b, "/": lambda a, b: a / b}
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(a=_operand(), b=_operand(), op=st.sampled_from(sorted(_OPS)))
 def test_promotion_property(a, b, op):
     if a[0] == "scalar" and b[0] == "scalar":
@@ -575,7 +576,7 @@ def test_promotion_property(a, b, op):
     same_outcome(lambda T: _OPS[op](_build(T, a), _build(T, b)))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(a=_operand(), b=_operand(), op=st.sampled_from(["<", "==", ">="]))
 def test_comparison_gives_bool_property(a, b, op):
     if a[0] == "scalar" and b[0] == "scalar":

@@ -10,7 +10,6 @@ path are tested below the op table.
 """
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -573,10 +572,12 @@ def test_batched_tensor_repr_inside_vmap():
     run_both(scenario)
 
 
-# ------------------------------------------------------------------------------- speed
+# ------------------------------------------------------------------------------- batched path
 
 
-def _per_sample_setup(T, batch=64, d_in=32, hidden=64, classes=10):
+def _per_sample_setup(T, batch=64, d_in=32, hidden=64, classes=10, on_call=lambda: None):
+    """vmap(grad(loss)) of a 2-layer MLP and its inputs; ``on_call()`` runs each time the loss
+    function itself is called."""
     rng = np.random.default_rng(0)
     p = {"w1": T.tensor(rng.standard_normal((d_in, hidden)) * 0.1),
          "b1": T.tensor(np.zeros(hidden)),
@@ -584,33 +585,35 @@ def _per_sample_setup(T, batch=64, d_in=32, hidden=64, classes=10):
          "b2": T.tensor(np.zeros(classes))}
     x = T.tensor(rng.standard_normal((batch, d_in)))
     y = T.tensor(rng.integers(0, classes, batch))
-    f = T.func.vmap(T.func.grad(lambda p, x, y: _mlp_loss(T, p, x, y)), in_dims=(None, 0, 0))
+
+    def loss(p, x, y):
+        on_call()
+        return _mlp_loss(T, p, x, y)
+    f = T.func.vmap(T.func.grad(loss), in_dims=(None, 0, 0))
     return f, p, x, y
 
 
-def test_batching_beats_the_per_example_loop():
-    """Per-sample gradients of a 2-layer MLP over a batch of 64: the batched path is several
-    times faster than the per-example loop (measured ~20x; asserted > 4x, best of 3 runs each,
-    so that a loaded machine does not make it flaky) and gives the same gradients."""
-    f, p, x, y = _per_sample_setup(retrograd)
-
-    def best(fn):
-        times = []
-        for _ in range(3):
-            t0 = time.perf_counter()
-            out = fn()
-            times.append(time.perf_counter() - t0)
-        return min(times), out
-    t_batched, g_batched = best(lambda: f(p, x, y))
-    with per_example():
-        t_loop, g_loop = best(lambda: f(p, x, y))
+def test_per_sample_gradients_take_the_batched_path():
+    """Per-sample gradients of a 2-layer MLP over a batch of 64: the batched path runs the
+    function once, on the whole batch (one batched run, no fallback to the per-example loop),
+    where the loop runs it 64 times; both give the same gradients, and torch's. (How much faster
+    the batched path is, benchmarks/bench_vmap.py measures; a timing is not asserted here, since
+    it depends on the machine and its load.)"""
+    calls = []
+    f, p, x, y = _per_sample_setup(retrograd, on_call=lambda: calls.append(1))
+    with Path() as path:
+        g_batched = f(p, x, y)
+    assert (path.batched, path.fallback, len(calls)) == (1, 0, 1), _batching.STATS["last_reason"]
+    calls.clear()
+    with per_example(), Path() as path:
+        g_loop = f(p, x, y)
+    assert (path.batched, path.fallback, len(calls)) == (0, 0, 64)
     for k in g_batched:
         np.testing.assert_allclose(g_batched[k].numpy(), g_loop[k].numpy(), rtol=1e-10, atol=1e-12)
     ft, pt, xt, yt = _per_sample_setup(torch)
     ref = ft(pt, xt, yt)
     for k in ref:
         np.testing.assert_allclose(g_batched[k].numpy(), ref[k].numpy(), rtol=1e-10, atol=1e-12)
-    assert t_loop / t_batched > 4, (t_loop, t_batched)
 
 
 # ------------------------------------------------------------------------------- is_grads_batched
@@ -687,6 +690,8 @@ def test_autograd_grad_is_grads_batched(case):
 
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
+from _examples import examples  # noqa: E402
+
 BINARY = {
     "add": lambda T, a, b: a + b,
     "mul": lambda T, a, b: T.mul(a, b),
@@ -729,7 +734,7 @@ def vmap_cases(draw):
             draw(st.integers(-1, 0)), draw(st.sampled_from([0, -1])))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(vmap_cases())
 def test_random_broadcasting_compositions_match_torch(case):
     a, b, in_dims, binary, after, d, out_dim = case
@@ -787,7 +792,7 @@ def unary_cases(draw):
     return x, in_dim, draw(st.sampled_from(sorted(UNARY_DIM))), d, e
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80), deadline=None)
 @given(unary_cases())
 def test_random_dim_ops_match_torch(case):
     x, in_dim, name, d, e = case

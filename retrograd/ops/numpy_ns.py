@@ -5,47 +5,47 @@ only, so one formula serves both first-order (here) and differentiable (Tensor) 
 """
 from __future__ import annotations
 
-import numpy as np
+import numpy as _np
 
-from .indexing import np_index_acc
+from .indexing import np_index_acc as _np_index_acc
 
-cos = np.cos
-sin = np.sin
-log = np.log
-matmul = np.matmul
-flip = np.flip
+cos = _np.cos
+sin = _np.sin
+log = _np.log
+matmul = _np.matmul
+flip = _np.flip
 
 
 def where(cond, a, b):
-    return np.where(cond, a, b)
+    return _np.where(cond, a, b)
 
 
 def expand(x, shape):
-    return np.broadcast_to(x, shape)
+    return _np.broadcast_to(x, shape)
 
 
 def reshape(x, shape):
-    return np.reshape(x, shape)
+    return _np.reshape(x, shape)
 
 
 def transpose(x, d0, d1):
-    return np.swapaxes(x, d0, d1)
+    return _np.swapaxes(x, d0, d1)
 
 
 def permute(x, dims):
-    return np.transpose(x, dims)
+    return _np.transpose(x, dims)
 
 
 def unsqueeze_dims(x, dims):
-    return np.expand_dims(x, dims)
+    return _np.expand_dims(x, dims)
 
 
 def squeeze_dim(x, d):
-    return np.squeeze(x, axis=d)
+    return _np.squeeze(x, axis=d)
 
 
 def count(mask):
-    return np.count_nonzero(mask)
+    return _np.count_nonzero(mask)
 
 
 def const(a):
@@ -53,94 +53,94 @@ def const(a):
 
 
 def index_acc(shape, index, values):
-    return np_index_acc(shape, index, np.asarray(values))
+    return _np_index_acc(shape, index, _np.asarray(values))
 
 
 def index_fill_zero(grad, index):
-    out = np.array(grad)
+    out = _np.array(grad)
     out[index] = 0
     return out
 
 
 def zeros_like(x):
-    return np.zeros_like(x)
+    return _np.zeros_like(x)
 
 
 def zeros(shape, dtype):
-    return np.zeros(shape, dtype)
+    return _np.zeros(shape, dtype)
 
 
 def stack(arrays, dim):
-    return np.stack(arrays, axis=dim)
+    return _np.stack(arrays, axis=dim)
 
 
 # -- elementwise and activation families: exp/log/hyperbolic, special functions, dim sums --------
-exp = np.exp
-sqrt = np.sqrt
-tanh = np.tanh
-sinh = np.sinh
-cosh = np.cosh
-log1p = np.log1p
-trunc = np.trunc
+exp = _np.exp
+sqrt = _np.sqrt
+tanh = _np.tanh
+sinh = _np.sinh
+cosh = _np.cosh
+log1p = _np.log1p
+trunc = _np.trunc
 
 
 def sigmoid(x):
     from .pointwise import _sigmoid_array
-    return _sigmoid_array(np.asarray(x))
+    return _sigmoid_array(_np.asarray(x))
 
 
 def softplus(x):
     """log(1 + e^x), without overflow."""
-    return np.logaddexp(0, x)
+    return _np.logaddexp(0, x)
 
 
 def erf(x):
     from .elementwise_special import erf as k
-    return k(x).astype(np.asarray(x).dtype, copy=False)
+    return k(x).astype(_np.asarray(x).dtype, copy=False)
 
 
 def erfinv(x):
     from .elementwise_special import erfinv as k
-    return k(x).astype(np.asarray(x).dtype, copy=False)
+    return k(x).astype(_np.asarray(x).dtype, copy=False)
 
 
 def digamma(x):
     from .elementwise_special import digamma as k
-    return k(x).astype(np.asarray(x).dtype, copy=False)
+    return k(x).astype(_np.asarray(x).dtype, copy=False)
 
 
 def polygamma(n, x):
     from .elementwise_special import polygamma as k
-    return k(n, x).astype(np.asarray(x).dtype, copy=False)
+    return k(n, x).astype(_np.asarray(x).dtype, copy=False)
 
 
 def sum_dims(x, dims, keepdim):
-    return np.sum(x, axis=tuple(dims), keepdims=keepdim)
+    return _np.sum(x, axis=tuple(dims), keepdims=keepdim)
 
 
 def cat(arrays, dim):
-    return np.concatenate(arrays, axis=dim)
+    return _np.concatenate(arrays, axis=dim)
 
 
 # -- reduction family: scans and abs -------------------------------------------------------------
-abs = np.abs  # noqa: A001
+abs = _np.abs  # noqa: A001
 
 
 def cumsum(x, dim):
-    return np.cumsum(x, axis=dim)
+    return _np.cumsum(x, axis=dim)
 
 
 def cumprod(x, dim):
-    return np.cumprod(x, axis=dim)
+    return _np.cumprod(x, axis=dim)
 
 
 def logcumsumexp(x, dim):
-    return np.logaddexp.accumulate(x, axis=dim)
+    return _np.logaddexp.accumulate(x, axis=dim)
 
 
 # -- linalg family: products, solves and decompositions used inside linalg formulas -------------
 def cross(a, b, dim):
-    return np.cross(a, b, axis=dim)
+    return _np.cross(a, b, axis=dim)
 
 
 def inv(a):
@@ -149,7 +149,7 @@ def inv(a):
 
 
 def det(a):
-    return np.asarray(np.linalg.det(a))
+    return _np.asarray(_np.linalg.det(a))
 
 
 def solve(a, b):
@@ -186,24 +186,24 @@ from .shape_copy import np_roll as roll, np_rot90 as rot90, np_tril as tril, np_
 
 
 def diagonal(x, offset, dim1, dim2):
-    return np.diagonal(x, offset, dim1, dim2)
+    return _np.diagonal(x, offset, dim1, dim2)
 
 
 def svd(a):
     """Reduced SVD: (U, S, Vh)."""
     from .decomposition_spectral import _np_svd
-    return _np_svd(np.asarray(a), False)
+    return _np_svd(_np.asarray(a), False)
 
 
 def sign(x):
     from .pointwise import _sign_array  # sign(nan) = 0, as in PyTorch
-    return _sign_array(np.asarray(x))
+    return _sign_array(_np.asarray(x))
 
 
 def floor(x):
-    return np.floor(x)
+    return _np.floor(x)
 
 
 def masked_backward(name, grad, saved, keep, slope=0.0, **attrs):
     """The backward of a piecewise-linear activation (see ops/activation_backward.py)."""
-    return np.where(keep, grad, grad * slope) if slope else np.where(keep, grad, 0.0)
+    return _np.where(keep, grad, grad * slope) if slope else _np.where(keep, grad, 0.0)

@@ -10,7 +10,7 @@ from .shape import expand as _expand
 from .shape import flip, permute, reshape, transpose  # noqa: F401
 from .shape import squeeze as _squeeze
 from .shape import unsqueeze as _unsqueeze
-from ._util import wrap
+from ._util import wrap as _wrap
 
 
 def expand(x, shape):
@@ -32,17 +32,17 @@ def count(mask):
 
 
 def const(a):
-    return wrap(a)
+    return _wrap(a)
 
 
 def zeros_like(x):
     import numpy as np
-    return wrap(np.zeros_like(x._data))
+    return _wrap(np.zeros_like(x._data))
 
 
 def zeros(shape, dtype):
     import numpy as np
-    return wrap(np.zeros(shape, dtype))
+    return _wrap(np.zeros(shape, dtype))
 
 
 def stack(tensors, dim):
