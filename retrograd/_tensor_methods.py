@@ -54,12 +54,16 @@ def _inplace(op):
 
 
 def _rbinary(op):
+    op = unwrap(op)   # the wrapper of the method is the one modes see
+
     def method(self, other):
         return op(other, self)
     return method
 
 
 def _binary_or_notimpl(op):
+    op = unwrap(op)
+
     def method(self, other):
         if not isinstance(other, (Tensor, int, float, bool)):
             try:

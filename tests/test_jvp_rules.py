@@ -24,11 +24,13 @@ COMPOSITE = {
     "matrix_norm", "matrix_power", "meshgrid", "nanmean", "norm", "normalize", "outer", "pad",
     "repeat_interleave", "reshape", "softmin", "softsign", "tanhshrink", "tensordot", "vecdot",
     "take_along_dim", "svdvals", "eigvalsh", "inverse", "cholesky", "pinverse",
+    "flatten", "sum_to_size",
 }
 # No rule written yet (a JVP formula is needed: the Jacobian is neither diagonal nor the op).
 NO_RULE_YET = {
     # matrix products
     "addbmm", "addmm", "addmv", "addr", "baddbmm", "bmm", "vdot", "cross", "cdist",
+    "mm", "mv", "dot",
     # reductions and scans that select or multiply
     "amax", "amin", "aminmax", "max", "min", "prod", "cummax", "cummin", "cumprod",
     "logcumsumexp", "logsumexp", "std", "var", "std_mean", "var_mean", "vector_norm",

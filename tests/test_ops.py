@@ -296,6 +296,7 @@ NO_ROW: dict[str, tuple[str, ...]] = {
 def _registered_ops() -> dict:
     """Every registered op implementation -> its public names ('torch.mv', 'Tensor.mv', ...);
     classes registered beside them (linalg.LinAlgError) are not ops."""
+    from retrograd import _dispatch
     from retrograd.ops import _registry as reg
 
     tables = [("torch", reg.FUNCTIONS), ("Tensor", reg.METHODS), ("Tensor", reg.INPLACE)]
@@ -303,8 +304,8 @@ def _registered_ops() -> dict:
     ops: dict = {}
     for prefix, table in tables:
         for name, fn in table.items():
-            if not isinstance(fn, type):
-                ops.setdefault(fn, []).append(f"{prefix}.{name}")
+            if not isinstance(fn, type):   # (the tables hold the public wrappers)
+                ops.setdefault(_dispatch.unwrap(fn), []).append(f"{prefix}.{name}")
     return ops
 
 

@@ -221,7 +221,7 @@ def _publish(namespace: dict) -> None:
     from .._dispatch import public
     for name, fn in list(namespace.items()):
         if isinstance(fn, types.FunctionType) and not name.startswith("_") and \
-                fn.__module__.startswith("retrograd.ops") and fn is not wrap:
+                fn.__module__.startswith("retrograd.ops"):
             namespace[name] = public(fn, name)
 
 
