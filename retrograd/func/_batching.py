@@ -239,7 +239,7 @@ def _bt(phys: Tensor, levels: tuple):
 
 def _wrap_out(out, levels):
     """Every physical Tensor in an op's result made a BatchedTensor at ``levels``."""
-    if type(out) is Tensor:
+    if isinstance(out, Tensor):
         return _bt(out, levels)
     if isinstance(out, tuple):
         items = [_wrap_out(o, levels) for o in out]
@@ -391,7 +391,7 @@ class _VmapMode(_dispatch.Mode):
 
     def handle(self, op, info, args, kwargs):
         if _has_batched(args, kwargs):
-            if args and type(args[0]) is Tensor and info.name != "__setitem__" \
+            if args and isinstance(args[0], Tensor) and info.name != "__setitem__" \
                     and info.writes(args, kwargs):
                 _unbatched_write(info.name, args, kwargs)
             return _call(op, args, kwargs)
