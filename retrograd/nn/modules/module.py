@@ -34,6 +34,8 @@ def _typename(obj) -> str:
     else:
         module = obj.__class__.__module__ or ""
         qualname = obj.__class__.__qualname__
+    if module == "retrograd" or module.startswith("retrograd."):
+        module = "torch" + module[len("retrograd"):]  # retrograd's classes print as torch's
     return qualname if module in ("", "builtins") else module + "." + qualname
 
 
@@ -52,6 +54,18 @@ def _forward_unimplemented(self, *input):
 
 
 _set = object.__setattr__
+
+
+def _is_cuda(dev) -> bool:
+    if isinstance(dev, int):
+        return True
+    if isinstance(dev, _device):
+        return False
+    return str(dev).split(":")[0] == "cuda"
+
+
+def _no_cuda(t):
+    raise AssertionError("Torch not compiled with CUDA enabled")
 
 
 class Module(StateDictMixin):
@@ -610,14 +624,26 @@ class Module(StateDictMixin):
             elif not isinstance(a, bool):
                 raise TypeError(f"to() received an invalid combination of arguments - got "
                                 f"({type(a).__name__})")
-        if dev is not None:
-            _device(dev if not isinstance(dev, int) else f"cuda:{dev}")  # CPU only
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got "
                             f"desired dtype={dtype}")
+        if dev is not None and _is_cuda(dev):
+            return self._apply(_no_cuda)  # as CPU-only torch: fails only if there is a tensor
+        if dev is not None:
+            _device(dev)  # the CPU, or retrograd's error
         if dtype is None:
             return self
         return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
+
+    def cuda(self, device=None):
+        return self._apply(_no_cuda)
+
+    def to_empty(self, *, device=None, recurse: bool = True):
+        """Replace every parameter's and buffer's data by uninitialised memory."""
+        if device is not None:
+            _device(device)
+        from ..._creation import empty_like
+        return self._apply(lambda t: empty_like(t), recurse=recurse)
 
     def share_memory(self):
         return self
