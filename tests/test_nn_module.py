@@ -82,7 +82,7 @@ def test_repr_multiline_extra_repr_and_empty():
     "no_forward", "init_args", "init_kwargs", "train_not_bool", "to_int_dtype",
     "get_submodule_missing", "get_submodule_not_module", "get_parameter_not_param",
     "get_parameter_missing", "get_buffer_not_buffer", "delattr_missing", "set_submodule_empty",
-    "param_to_module", "child_to_tensor",
+    "param_to_module", "child_to_tensor", "set_submodule_not_module",
 ])
 def test_errors(bad):
     def f(T):
@@ -165,6 +165,8 @@ def test_errors(bad):
             del net().nope
         elif bad == "set_submodule_empty":
             net().set_submodule("", nn.ReLU())
+        elif bad == "set_submodule_not_module":
+            net().set_submodule("fc1", T.ones(1))
         elif bad == "param_to_module":
             net().scale = nn.ReLU()
         elif bad == "child_to_tensor":

@@ -81,11 +81,13 @@ def _load(T, edit, strict=True, assign=False):
 
 @pytest.mark.parametrize("case", ["missing", "unexpected", "both", "size", "not_tensor",
                                   "unexpected_child", "nonstrict", "scalar_from_1elem",
-                                  "not_mapping", "copy_fails"])
+                                  "not_mapping", "copy_fails", "module_as_state_dict"])
 def test_load_errors_and_incompatible_keys(case):
     def f(T):
         if case == "not_mapping":
             return make_net(T).load_state_dict([1, 2])
+        if case == "module_as_state_dict":
+            return make_net(T).load_state_dict(T.nn.Linear(1, 1))
         edits = {
             "missing": lambda T, sd: (sd.pop("fc1.bias"), sd.pop("shift")),
             "unexpected": lambda T, sd: sd.update(extra=T.ones(1)),

@@ -10,6 +10,7 @@ on the inputs calls the user's hooks with ``grad_input``.
 from __future__ import annotations
 
 import functools
+import warnings
 import weakref
 from collections import OrderedDict
 
@@ -18,6 +19,7 @@ from ..._tensor import Tensor
 from ..._warn import warn
 from ...autograd.function import Function
 from ...utils.hooks import RemovableHandle
+from ._utils import _class_repr
 
 __all__ = ["register_module_forward_pre_hook", "register_module_forward_hook",
            "register_module_full_backward_pre_hook", "register_module_full_backward_hook",
@@ -244,3 +246,163 @@ class BackwardHook:
         self.n_outputs = len(args)
         self.output_tensors_index = output_idx
         return res if is_tuple else res[0]
+
+
+class HooksMixin:
+    """Module's call with its hooks, and the hook registration methods (needs Module's hook
+    dicts)."""
+
+    # -- the call -----------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        if not (self._forward_hooks or self._forward_pre_hooks or self._backward_hooks or
+                self._backward_pre_hooks or _has_any_global_hook()):
+            return self.forward(*args, **kwargs)
+        return self._call_impl(*args, **kwargs)
+
+    def _call_impl(self, *args, **kwargs):
+        """The call with hooks: forward pre-hooks, backward-hook setup on the inputs, forward,
+        forward hooks, backward-hook setup on the outputs. Forward hooks registered with
+        ``always_call=True`` run even when forward raises."""
+        state = {"result": None, "called": set(), "args": args, "kwargs": kwargs}
+        try:
+            return self._run_with_hooks(state)
+        except Exception:
+            self._run_always_called_hooks(state)
+            raise
+
+    def _run_with_hooks(self, state):
+        args, kwargs = state["args"], state["kwargs"]
+        full_backward_hooks, backward_pre_hooks = [], []
+        if self._backward_pre_hooks or _global_backward_pre_hooks:
+            backward_pre_hooks = [*_global_backward_pre_hooks.values(),
+                                  *self._backward_pre_hooks.values()]
+        if self._backward_hooks or _global_backward_hooks:
+            if _global_state["is_full_backward_hook"] is True:
+                full_backward_hooks += _global_backward_hooks.values()
+            if self._is_full_backward_hook is True:
+                full_backward_hooks += self._backward_hooks.values()
+        for hook_id, hook in (*_global_forward_pre_hooks.items(),
+                              *self._forward_pre_hooks.items()):
+            if hook_id in self._forward_pre_hooks_with_kwargs:
+                out = hook(self, args, kwargs)
+                if out is not None:
+                    if isinstance(out, tuple) and len(out) == 2:
+                        args, kwargs = out
+                    else:
+                        raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                           f"(new_args, new_kwargs), but got {out}.")
+            else:
+                out = hook(self, args)
+                if out is not None:
+                    args = out if isinstance(out, tuple) else (out,)
+            state["args"], state["kwargs"] = args, kwargs
+        bw_hook = None
+        if full_backward_hooks or backward_pre_hooks:
+            bw_hook = BackwardHook(self, full_backward_hooks, backward_pre_hooks)
+            args = bw_hook.setup_input_hook(args)
+            state["args"] = args
+        result = self.forward(*args, **kwargs)
+        state["result"] = result
+        for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
+            if (hook_id in self._forward_hooks_always_called or
+                    hook_id in _global_forward_hooks_always_called):
+                state["called"].add(hook_id)
+            if (hook_id in self._forward_hooks_with_kwargs or
+                    hook_id in _global_forward_hooks_with_kwargs):
+                out = hook(self, args, kwargs, result)
+            else:
+                out = hook(self, args, result)
+            if out is not None:
+                result = out
+                state["result"] = result
+        if bw_hook:
+            if not isinstance(result, (Tensor, tuple)):
+                warnings.warn("For backward hooks to be called, module output should be a Tensor "
+                              f"or a tuple of Tensors but received {_class_repr(type(result))}", stacklevel=3)
+            result = bw_hook.setup_output_hook(result)
+        return result
+
+    def _run_always_called_hooks(self, state) -> None:
+        args, kwargs, result, called = (state["args"], state["kwargs"], state["result"],
+                                        state["called"])
+        for hook_id, hook in _global_forward_hooks.items():
+            if hook_id in _global_forward_hooks_always_called and hook_id not in called:
+                try:
+                    out = hook(self, args, result)
+                    if out is not None:
+                        result = out
+                except Exception as e:
+                    warnings.warn("global module forward hook with ``always_call=True`` raised an "
+                                  "exception that was silenced as another error was raised in "
+                                  f"forward: {str(e)}", stacklevel=3)
+        for hook_id, hook in self._forward_hooks.items():
+            if hook_id in self._forward_hooks_always_called and hook_id not in called:
+                try:
+                    if hook_id in self._forward_hooks_with_kwargs:
+                        out = hook(self, args, kwargs, result)
+                    else:
+                        out = hook(self, args, result)
+                    if out is not None:
+                        result = out
+                except Exception as e:
+                    warnings.warn("module forward hook with ``always_call=True`` raised an "
+                                  "exception that was silenced as another error was raised in "
+                                  f"forward: {str(e)}", stacklevel=3)
+
+    # -- hooks --------------------------------------------------------------------------------
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """``hook(module, args)`` (or ``hook(module, args, kwargs)``) before forward; may return
+        new args (or ``(args, kwargs)``)."""
+        handle = RemovableHandle(self._forward_pre_hooks,
+                                 extra_dict=self._forward_pre_hooks_with_kwargs)
+        self._forward_pre_hooks[handle.id] = hook
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs[handle.id] = True
+        if prepend:
+            self._forward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """``hook(module, args, output)`` (or with kwargs) after forward; may return a new
+        output."""
+        handle = RemovableHandle(self._forward_hooks,
+                                 extra_dict=[self._forward_hooks_with_kwargs,
+                                             self._forward_hooks_always_called])
+        self._forward_hooks[handle.id] = hook
+        if with_kwargs:
+            self._forward_hooks_with_kwargs[handle.id] = True
+        if always_call:
+            self._forward_hooks_always_called[handle.id] = True
+        if prepend:
+            self._forward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_output)`` when the gradients of the outputs are known; may return
+        new grad_output."""
+        handle = RemovableHandle(self._backward_pre_hooks)
+        self._backward_pre_hooks[handle.id] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` when the gradients of the inputs are known;
+        may return new grad_input."""
+        if self._is_full_backward_hook is False:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks "
+                               "on a single Module. Please use only one of them.")
+        object.__setattr__(self, "_is_full_backward_hook", True)
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_backward_hook(self, hook):
+        """PyTorch's deprecated non-full backward hook: not implemented in retrograd (use
+        ``register_full_backward_hook``)."""
+        raise NotImplementedError("retrograd implements only full backward hooks: use "
+                                  "register_full_backward_hook")

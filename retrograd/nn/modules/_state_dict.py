@@ -10,6 +10,7 @@ from ..._grad_mode import no_grad
 from ..._tensor import Tensor
 from ...utils.hooks import RemovableHandle
 from ._hooks import _WrappedHook
+from ._utils import _class_repr
 
 __all__ = ["StateDictMixin", "_IncompatibleKeys"]
 
@@ -147,7 +148,7 @@ class StateDictMixin:
             if not isinstance(value, Tensor):
                 error_msgs.append(f'While copying the parameter named "{key}", expected '
                                   "torch.Tensor or Tensor-like object from checkpoint but "
-                                  f"received {type(value)}")
+                                  f"received {_class_repr(type(value))}")
                 continue
             if param.ndim == 0 and value.ndim == 1 and value.shape[0] == 1:
                 value = value[0]
@@ -199,7 +200,7 @@ class StateDictMixin:
         """Copy parameters and buffers from ``state_dict`` into this module and its children.
         Returns ``(missing_keys, unexpected_keys)``; with ``strict``, any of them is an error."""
         if not isinstance(state_dict, Mapping):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+            raise TypeError(f"Expected state_dict to be dict-like, got {_class_repr(type(state_dict))}.")
         missing_keys: list = []
         unexpected_keys: list = []
         error_msgs: list = []

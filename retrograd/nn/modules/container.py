@@ -8,7 +8,7 @@ from itertools import chain, islice
 
 from ..._tensor import Tensor
 from ..parameter import Parameter
-from .module import Module, _typename
+from .module import Module, _class_repr, _typename
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
@@ -73,7 +73,7 @@ class Sequential(Module):
     def __add__(self, other) -> "Sequential":
         if not isinstance(other, Sequential):
             raise ValueError("add operator supports only objects of Sequential class, but "
-                             f"{str(type(other))} is given.")
+                             f"{_class_repr(type(other))} is given.")
         ret = Sequential()
         for layer in chain(self, other):
             ret.append(layer)
@@ -82,7 +82,7 @@ class Sequential(Module):
     def __iadd__(self, other):
         if not isinstance(other, Sequential):
             raise ValueError("add operator supports only objects of Sequential class, but "
-                             f"{str(type(other))} is given.")
+                             f"{_class_repr(type(other))} is given.")
         offset = len(self)
         for i, module in enumerate(other):
             self.add_module(str(i + offset), module)
@@ -90,9 +90,11 @@ class Sequential(Module):
 
     def _check_factor(self, other) -> None:
         if not isinstance(other, int):
-            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(other)}")
+            raise TypeError("unsupported operand type(s) for *: "
+                            f"{_class_repr(type(self))} and {_class_repr(type(other))}")
         if other <= 0:
-            raise ValueError(f"Non-positive multiplication factor {other} for {type(self)}")
+            raise ValueError(f"Non-positive multiplication factor {other} for "
+                             f"{_class_repr(type(self))}")
 
     def __mul__(self, other) -> "Sequential":
         self._check_factor(other)
@@ -139,7 +141,7 @@ class Sequential(Module):
 
     def insert(self, index: int, module):
         if not isinstance(module, Module):
-            raise AssertionError(f"module should be of type: {Module}")
+            raise AssertionError(f"module should be of type: {_class_repr(Module)}")
         n = len(self._modules)
         if not -n <= index <= n:
             raise IndexError(f"Index out of range: {index}")

@@ -6,51 +6,25 @@ global hooks and the full-backward-hook machinery in ``_hooks.py``.
 """
 from __future__ import annotations
 
-import warnings
 from collections import OrderedDict
 
 from ... import _dtype as D
 from ..._device import device as _device
 from ..._grad_mode import no_grad
 from ..._tensor import Tensor
-from ...utils.hooks import RemovableHandle
 from .. import parameter as _param
 from ..parameter import Buffer, Parameter
 from . import _hooks as H
+from ._hooks import HooksMixin
 from ._hooks import (register_module_buffer_registration_hook,  # noqa: F401 - torch's home
                      register_module_forward_hook, register_module_forward_pre_hook,
                      register_module_full_backward_hook, register_module_full_backward_pre_hook,
                      register_module_module_registration_hook,
                      register_module_parameter_registration_hook)
 from ._state_dict import StateDictMixin
+from ._utils import _addindent, _class_repr, _typename  # noqa: F401 - used by containers too
 
 __all__ = ["Module"]
-
-
-def _typename(obj) -> str:
-    """PyTorch's ``torch.typename``: 'torch.FloatTensor' for a tensor, else module.qualname."""
-    if isinstance(obj, Tensor):
-        return obj.type()
-    module = getattr(obj, "__module__", "") or ""
-    if hasattr(obj, "__qualname__"):
-        qualname = obj.__qualname__
-    elif hasattr(obj, "__name__"):
-        qualname = obj.__name__
-    else:
-        module = obj.__class__.__module__ or ""
-        qualname = obj.__class__.__qualname__
-    if module == "retrograd" or module.startswith("retrograd."):
-        module = "torch" + module[len("retrograd"):]  # retrograd's classes print as torch's
-    return qualname if module in ("", "builtins") else module + "." + qualname
-
-
-def _addindent(s: str, n: int) -> str:
-    """Indent every line but the first by ``n`` spaces (blank lines stay empty)."""
-    lines = s.split("\n")
-    if len(lines) == 1:
-        return s
-    rest = [(" " * n) + line if line.strip() else "" for line in lines[1:]]
-    return lines[0] + "\n" + "\n".join(rest)
 
 
 def _forward_unimplemented(self, *input):
@@ -73,7 +47,7 @@ def _no_cuda(t):
     raise AssertionError("Torch not compiled with CUDA enabled")
 
 
-class Module(StateDictMixin):
+class Module(HooksMixin, StateDictMixin):
     """Base class for all neural network modules; models subclass it and define ``forward``."""
 
     dump_patches: bool = False
@@ -205,7 +179,7 @@ class Module(StateDictMixin):
             raise ValueError("Cannot set the submodule without a target name!")
         atoms = target.split(".")
         if not isinstance(module, Module):
-            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+            raise ValueError(f"`module` is not an nn.Module, found {_class_repr(type(module))}")
         parent = self if len(atoms) == 1 else self.get_submodule(".".join(atoms[:-1]))
         if strict and not hasattr(parent, atoms[-1]):
             raise AttributeError(parent._get_name() + " has no attribute `" + atoms[-1] + "`")
@@ -320,161 +294,6 @@ class Module(StateDictMixin):
 
     def __setstate__(self, state) -> None:
         self.__dict__.update(state)
-
-    # -- the call -----------------------------------------------------------------------------
-    def __call__(self, *args, **kwargs):
-        if not (self._forward_hooks or self._forward_pre_hooks or self._backward_hooks or
-                self._backward_pre_hooks or H._has_any_global_hook()):
-            return self.forward(*args, **kwargs)
-        return self._call_impl(*args, **kwargs)
-
-    def _call_impl(self, *args, **kwargs):
-        """The call with hooks: forward pre-hooks, backward-hook setup on the inputs, forward,
-        forward hooks, backward-hook setup on the outputs. Forward hooks registered with
-        ``always_call=True`` run even when forward raises."""
-        state = {"result": None, "called": set(), "args": args, "kwargs": kwargs}
-        try:
-            return self._run_with_hooks(state)
-        except Exception:
-            self._run_always_called_hooks(state)
-            raise
-
-    def _run_with_hooks(self, state):
-        args, kwargs = state["args"], state["kwargs"]
-        full_backward_hooks, backward_pre_hooks = [], []
-        if self._backward_pre_hooks or H._global_backward_pre_hooks:
-            backward_pre_hooks = [*H._global_backward_pre_hooks.values(),
-                                  *self._backward_pre_hooks.values()]
-        if self._backward_hooks or H._global_backward_hooks:
-            if H._global_state["is_full_backward_hook"] is True:
-                full_backward_hooks += H._global_backward_hooks.values()
-            if self._is_full_backward_hook is True:
-                full_backward_hooks += self._backward_hooks.values()
-        for hook_id, hook in (*H._global_forward_pre_hooks.items(),
-                              *self._forward_pre_hooks.items()):
-            if hook_id in self._forward_pre_hooks_with_kwargs:
-                out = hook(self, args, kwargs)
-                if out is not None:
-                    if isinstance(out, tuple) and len(out) == 2:
-                        args, kwargs = out
-                    else:
-                        raise RuntimeError("forward pre-hook must return None or a tuple of "
-                                           f"(new_args, new_kwargs), but got {out}.")
-            else:
-                out = hook(self, args)
-                if out is not None:
-                    args = out if isinstance(out, tuple) else (out,)
-            state["args"], state["kwargs"] = args, kwargs
-        bw_hook = None
-        if full_backward_hooks or backward_pre_hooks:
-            bw_hook = H.BackwardHook(self, full_backward_hooks, backward_pre_hooks)
-            args = bw_hook.setup_input_hook(args)
-            state["args"] = args
-        result = self.forward(*args, **kwargs)
-        state["result"] = result
-        for hook_id, hook in (*H._global_forward_hooks.items(), *self._forward_hooks.items()):
-            if (hook_id in self._forward_hooks_always_called or
-                    hook_id in H._global_forward_hooks_always_called):
-                state["called"].add(hook_id)
-            if (hook_id in self._forward_hooks_with_kwargs or
-                    hook_id in H._global_forward_hooks_with_kwargs):
-                out = hook(self, args, kwargs, result)
-            else:
-                out = hook(self, args, result)
-            if out is not None:
-                result = out
-                state["result"] = result
-        if bw_hook:
-            if not isinstance(result, (Tensor, tuple)):
-                warnings.warn("For backward hooks to be called, module output should be a Tensor "
-                              f"or a tuple of Tensors but received {type(result)}", stacklevel=3)
-            result = bw_hook.setup_output_hook(result)
-        return result
-
-    def _run_always_called_hooks(self, state) -> None:
-        args, kwargs, result, called = (state["args"], state["kwargs"], state["result"],
-                                        state["called"])
-        for hook_id, hook in H._global_forward_hooks.items():
-            if hook_id in H._global_forward_hooks_always_called and hook_id not in called:
-                try:
-                    out = hook(self, args, result)
-                    if out is not None:
-                        result = out
-                except Exception as e:
-                    warnings.warn("global module forward hook with ``always_call=True`` raised an "
-                                  "exception that was silenced as another error was raised in "
-                                  f"forward: {str(e)}", stacklevel=3)
-        for hook_id, hook in self._forward_hooks.items():
-            if hook_id in self._forward_hooks_always_called and hook_id not in called:
-                try:
-                    if hook_id in self._forward_hooks_with_kwargs:
-                        out = hook(self, args, kwargs, result)
-                    else:
-                        out = hook(self, args, result)
-                    if out is not None:
-                        result = out
-                except Exception as e:
-                    warnings.warn("module forward hook with ``always_call=True`` raised an "
-                                  "exception that was silenced as another error was raised in "
-                                  f"forward: {str(e)}", stacklevel=3)
-
-    # -- hooks --------------------------------------------------------------------------------
-    def register_forward_pre_hook(self, hook, *, prepend: bool = False,
-                                  with_kwargs: bool = False) -> RemovableHandle:
-        """``hook(module, args)`` (or ``hook(module, args, kwargs)``) before forward; may return
-        new args (or ``(args, kwargs)``)."""
-        handle = RemovableHandle(self._forward_pre_hooks,
-                                 extra_dict=self._forward_pre_hooks_with_kwargs)
-        self._forward_pre_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_pre_hooks_with_kwargs[handle.id] = True
-        if prepend:
-            self._forward_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
-
-    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
-                              always_call: bool = False) -> RemovableHandle:
-        """``hook(module, args, output)`` (or with kwargs) after forward; may return a new
-        output."""
-        handle = RemovableHandle(self._forward_hooks,
-                                 extra_dict=[self._forward_hooks_with_kwargs,
-                                             self._forward_hooks_always_called])
-        self._forward_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_hooks_with_kwargs[handle.id] = True
-        if always_call:
-            self._forward_hooks_always_called[handle.id] = True
-        if prepend:
-            self._forward_hooks.move_to_end(handle.id, last=False)
-        return handle
-
-    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
-        """``hook(module, grad_output)`` when the gradients of the outputs are known; may return
-        new grad_output."""
-        handle = RemovableHandle(self._backward_pre_hooks)
-        self._backward_pre_hooks[handle.id] = hook
-        if prepend:
-            self._backward_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
-
-    def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
-        """``hook(module, grad_input, grad_output)`` when the gradients of the inputs are known;
-        may return new grad_input."""
-        if self._is_full_backward_hook is False:
-            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks "
-                               "on a single Module. Please use only one of them.")
-        _set(self, "_is_full_backward_hook", True)
-        handle = RemovableHandle(self._backward_hooks)
-        self._backward_hooks[handle.id] = hook
-        if prepend:
-            self._backward_hooks.move_to_end(handle.id, last=False)
-        return handle
-
-    def register_backward_hook(self, hook):
-        """PyTorch's deprecated non-full backward hook: not implemented in retrograd (use
-        ``register_full_backward_hook``)."""
-        raise NotImplementedError("retrograd implements only full backward hooks: use "
-                                  "register_full_backward_hook")
 
     # -- traversal ----------------------------------------------------------------------------
     def _named_members(self, get_members, prefix="", recurse=True, remove_duplicate=True):
