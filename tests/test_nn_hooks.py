@@ -283,3 +283,55 @@ def test_global_backward_hooks(kind):
             h.remove()
         return log
     both(f)
+
+
+def test_non_full_backward_hook_sees_the_output_node():
+    def f(T):
+        log = []
+        m = set_params(T.nn.Linear(3, 2), T)
+
+        def hook(mod, grad_input, grad_output):
+            log.append((type(mod).__name__, grad_input, grad_output))
+            return (grad_input[0] * 0 + 1,) + tuple(grad_input[1:])
+        m.register_backward_hook(hook)
+        x = data(T, 4, 3, requires_grad=True)
+        y = m(x)
+        y.sum().backward()
+        return log, m.bias.grad, x.grad, y.grad_fn.name()
+    both(f)
+
+
+@pytest.mark.parametrize("kind", ["nested_output", "multi_node", "non_tensor_input",
+                                  "different_nodes"])
+def test_non_full_backward_hook_warnings(kind):
+    def f(T):
+        class M(T.nn.Module):
+            def forward(self, x, n=None):
+                if kind == "nested_output":
+                    return [x * 2]
+                if kind == "multi_node":
+                    return (x * 2).exp()
+                if kind == "different_nodes":
+                    return x * 2, x + 1
+                return x * 2
+        m = M()
+        m.register_backward_hook(lambda mod, gi, go: None)
+        x = data(T, 3, requires_grad=True)
+        return m(x, 3) if kind == "non_tensor_input" else m(x)
+    both(f)
+
+
+def test_mixing_full_and_non_full_backward_hooks_raises():
+    def f(T):
+        m = T.nn.Tanh()
+        m.register_backward_hook(lambda *a: None)
+        m.register_full_backward_hook(lambda *a: None)
+    both(f)
+
+
+def test_mixing_non_full_after_full_raises():
+    def f(T):
+        m = T.nn.Tanh()
+        m.register_full_backward_hook(lambda *a: None)
+        m.register_backward_hook(lambda *a: None)
+    both(f)

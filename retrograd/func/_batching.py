@@ -1151,6 +1151,11 @@ def _register(names, rule):
                 _RULES[f] = rule
 
 
+def _decompose(op, args, kwargs):
+    """A composite op (F.linear) runs its own body: the ops it calls see the batched tensors."""
+    return op(*args, **kwargs)
+
+
 def _pointwise_pos(op, args, kwargs, pos):
     return _pointwise(op, args, kwargs, pos)
 
@@ -1192,6 +1197,7 @@ def _build_rules():
     _register("cumsum cumprod logcumsumexp cummax cummin", _dimshift("dim"))
     _register("softmax log_softmax softmin", _softmax_like)
     _register("glu", _dimshift("dim"))
+    _register("linear", _decompose)
     _register("sort argsort", _dimshift("dim"))
     _register("topk kthvalue mode", _dimshift("dim"))
     _register("narrow unbind split chunk unflatten", _dimshift("dim"))

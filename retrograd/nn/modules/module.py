@@ -16,7 +16,8 @@ from .. import parameter as _param
 from ..parameter import Buffer, Parameter
 from . import _hooks as H
 from ._hooks import HooksMixin
-from ._hooks import (register_module_buffer_registration_hook,  # noqa: F401 - torch's home
+from ._hooks import (register_module_backward_hook,  # noqa: F401 - torch's home
+                     register_module_buffer_registration_hook,
                      register_module_forward_hook, register_module_forward_pre_hook,
                      register_module_full_backward_hook, register_module_full_backward_pre_hook,
                      register_module_module_registration_hook,
