@@ -307,3 +307,51 @@ def test_forward_with_kwargs_and_tuple_output():
         m = set_params(M(), T)
         return m(data(T, 4, 3), scale=3.0)
     both(f)
+
+
+def test_printouts_of_a_bigger_model():
+    """What a script prints about a model built from every container: the module tree, the
+    parameters, the state dict, outputs and gradients, text for text."""
+    def f(T):
+        nn = T.nn
+
+        class Block(nn.Module):
+            def __init__(self, d):
+                super().__init__()
+                self.ff = nn.Sequential(nn.Linear(d, 2 * d), nn.GELU(approximate="tanh"),
+                                        nn.Linear(2 * d, d))
+                self.gates = nn.ParameterList([nn.Parameter(T.ones(d)) for _ in range(2)])
+
+            def forward(self, x):
+                return x + self.ff(x) * self.gates[0]
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.blocks = nn.ModuleList([Block(3) for _ in range(3)])
+                self.heads = nn.ModuleDict({"a": nn.Linear(3, 1),
+                                            "b": nn.Sequential(nn.Linear(3, 2),
+                                                               nn.Softmax(dim=-1))})
+                self.extra = nn.ParameterDict({"w": nn.Parameter(T.zeros(2, 2))})
+                self.register_buffer("steps", T.tensor(0))
+                self.drop = None
+
+            def forward(self, x):
+                for b in self.blocks:
+                    x = b(x)
+                return self.heads["a"](x), self.heads["b"](x)
+        n = set_params(Net(), T)
+        lines = [str(n), str(sum(p.numel() for p in n.parameters()))]
+        lines += [f"{name} {p.size()} {p.requires_grad}" for name, p in n.named_parameters()]
+        lines += [str(n.state_dict()), str(list(n.heads.parameters())[:1])]
+        a, b = n(data(T, 4, 3))
+        (a.sum() + b[:, 0].sum()).backward()
+        lines += [str(a), str(b), str(n.blocks[1].gates[0].grad),
+                  str(n.blocks[0].ff[0].weight.grad)]
+        lines += [repr(n.blocks[0].gates), repr(n.extra), str(n.get_submodule("blocks.1.ff.2"))]
+        lines += [repr(c) for c in (nn.Sequential(), nn.ModuleDict(), nn.ParameterList(),
+                                    nn.ParameterDict())]
+        lines.append(repr(nn.Sequential(nn.Sequential(nn.ReLU(), nn.Sequential(nn.Tanh())),
+                                        nn.ModuleList([nn.ReLU(), nn.ReLU()]))))
+        return "\n".join(lines)
+    both(f)
