@@ -200,7 +200,8 @@ class StateDictMixin:
         """Copy parameters and buffers from ``state_dict`` into this module and its children.
         Returns ``(missing_keys, unexpected_keys)``; with ``strict``, any of them is an error."""
         if not isinstance(state_dict, Mapping):
-            raise TypeError(f"Expected state_dict to be dict-like, got {_class_repr(type(state_dict))}.")
+            raise TypeError("Expected state_dict to be dict-like, got "
+                            f"{_class_repr(type(state_dict))}.")
         missing_keys: list = []
         unexpected_keys: list = []
         error_msgs: list = []

@@ -214,7 +214,8 @@ class ModuleList(Module):
                 blocks.append([i, i, r])
         lines = []
         for start, end, r in blocks:
-            line = f"({start}): {r}" if start == end else f"({start}-{end}): {end - start + 1} x {r}"
+            line = (f"({start}): {r}" if start == end else
+                    f"({start}-{end}): {end - start + 1} x {r}")
             lines.append(_indent_all(line, 2))
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
