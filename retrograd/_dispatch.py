@@ -80,13 +80,16 @@ class OpInfo:
     ``inplace=`` flag is (``F.relu(x, inplace=True)``), if it has one, and how it batches under
     vmap (None: it has no batching rule, vmap runs it per example)."""
 
-    __slots__ = ("name", "inplace", "flag", "vmap")
+    __slots__ = ("name", "inplace", "flag", "vmap", "composite")
 
-    def __init__(self, name: str, inplace: bool, flag, vmap=None):
+    def __init__(self, name: str, inplace: bool, flag, vmap=None, composite=False):
         self.name = name
         self.inplace = inplace
         self.flag = flag
         self.vmap = vmap
+        # built only from calls of other public ops: a mode may let it run and see its parts
+        # (forward AD gives them tangents, vmap batches them)
+        self.composite = composite
 
     def writes(self, args, kwargs) -> bool:
         """Whether this call writes into its first argument."""
@@ -156,21 +159,22 @@ def _flag_position(op):
     return i if i < code.co_argcount else -1
 
 
-def public(op=None, name: str | None = None, *, vmap=None):
+def public(op=None, name: str | None = None, *, vmap=None, composite: bool = False):
     """The public wrapper of ``op`` (made once per implementation; ``name`` is the public name
     modes see, the implementation's own by default; ``vmap`` how it batches). Without ``op``, a
     decorator: ``@public(vmap=POINTWISE)``."""
     if op is None:
-        return lambda fn: public(fn, name, vmap=vmap)
+        return lambda fn: public(fn, name, vmap=vmap, composite=composite)
     op = unwrap(op)
     w = _WRAPPERS.get(op)
     if w is not None:
         if vmap is not None:
             w._rg_info.vmap = vmap
+        w._rg_info.composite |= composite
         return w
     name = name or op.__name__
     info = OpInfo(name, is_inplace_name(name) or is_inplace_name(op.__name__), _flag_position(op),
-                  vmap)
+                  vmap, composite)
     get_modes = _modes.get
 
     def w(*args, **kwargs):

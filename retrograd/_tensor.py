@@ -33,7 +33,8 @@ class _Extra:
     """Rarely used per-tensor state, kept out of the hot constructor."""
 
     __slots__ = ("hooks", "post_acc_hooks", "acc", "retains_grad", "base", "out_nr",
-                 "detached", "inference", "views", "view_meta", "via_base")
+                 "detached", "inference", "views", "view_meta", "via_base",
+                 "buffer")  # buffer: set only by nn.Buffer (its persistent flag), else unset
 
     def __init__(self):
         self.detached = False

@@ -37,7 +37,8 @@ def _without_rule() -> set:
               for f in table.values()}
     formula_ns = {id(v) for v in vars(tensor_ns).values()} - public
     return {w._rg_info.name for w in _dispatch._WRAPPERS.values()
-            if w._rg_info.vmap is None and not w._rg_info.inplace and id(w) not in formula_ns}
+            if w._rg_info.vmap is None and not w._rg_info.composite and not w._rg_info.inplace
+            and id(w) not in formula_ns}
 
 
 def test_the_ops_without_a_batching_rule_are_listed():

@@ -41,7 +41,7 @@ def _numpy_ns():
 
 
 def _flat(out) -> list:
-    if type(out) is Tensor:
+    if isinstance(out, Tensor):
         return [out]
     if isinstance(out, (tuple, list)):
         res = []
@@ -64,7 +64,7 @@ def _replace(out, old, new):
 
 
 def _substitute(obj, mapping: dict):
-    if type(obj) is Tensor:
+    if isinstance(obj, Tensor):
         return mapping.get(id(obj), obj)
     if isinstance(obj, tuple) and not hasattr(obj, "_fields"):
         return tuple(_substitute(a, mapping) for a in obj)
@@ -76,7 +76,7 @@ def _substitute(obj, mapping: dict):
 
 
 def _float_args(obj, found: list, depth: int = 0) -> None:
-    if type(obj) is Tensor:
+    if isinstance(obj, Tensor):
         if obj._data.dtype.kind == "f":
             found.append(obj)
     elif depth < 2 and isinstance(obj, (list, tuple)):

@@ -433,6 +433,10 @@ def _evaluate(node: Node, grads, r: _Run):
                      for g, (nxt, _) in zip(outs, node.next_functions))
     nx = node._x
     if nx is not None and nx.hooks:
+        # as PyTorch's validate_outputs: post-hooks see the gradients reduced to their inputs'
+        # shapes and dtypes (AddmmBackward0's bias gradient has the bias's shape)
+        outs = tuple(g if g is None or nxt is None else _fit(node, i, g, nxt, idx, as_tensors)
+                     for i, (g, (nxt, idx)) in enumerate(zip(outs, node.next_functions)))
         outs = _node_post_hooks(node, outs, grads, as_tensors)
     if not r.retain_graph and node._saved is not None:
         node.release()

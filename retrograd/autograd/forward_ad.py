@@ -280,8 +280,8 @@ class _ForwardMode(_dsp.Mode):
     of its results (``_dispatch``), or updates the tangent it writes (``_dispatch_inplace``)."""
 
     def handle(self, op, info, args, kwargs):
-        if not _table() or _suspended.get():
-            return _dsp.PASS
+        if not _table() or _suspended.get() or info.composite:
+            return _dsp.PASS   # (a composite's parts get their tangents, each by its rule)
         duals = _find_duals(args, kwargs)
         if not duals:
             return _dsp.PASS
@@ -334,7 +334,7 @@ def _custom_function_jvp(ctx, result, tangents) -> None:
                            f"(expected {len(outs)} but got {len(jvps)})")
     non_diff = {id(t) for t in (ctx.non_differentiable or ())}
     for o, t in zip(outs, jvps):
-        if type(o) is not Tensor or t is None or id(o) in non_diff or o._data.dtype.kind != "f":
+        if not isinstance(o, Tensor) or t is None or id(o) in non_diff or o._data.dtype.kind != "f":
             continue
         if not isinstance(t, Tensor):
             raise TypeError(f"expected Tensor or None as the jvp's result, got "
@@ -380,7 +380,7 @@ def _tensor_args(args, kwargs):
     from .._tensor import Tensor
 
     def visit(a, depth):
-        if type(a) is Tensor:
+        if isinstance(a, Tensor):
             yield a
         elif depth < 2 and isinstance(a, (list, tuple)):
             for b in a:
@@ -416,7 +416,7 @@ def _substitute(obj, mapping: dict):
 def _flat_outputs(out) -> list:
     """The Tensors of an op's result, in order (tuples, named tuples and lists)."""
     from .._tensor import Tensor
-    if type(out) is Tensor:
+    if isinstance(out, Tensor):
         return [out]
     if isinstance(out, (tuple, list)):
         res = []
@@ -589,7 +589,7 @@ class _Intermediates:
                     or type(sa) is _PackedSaved or type(sb) is _PackedSaved:
                 continue
             for i, (ea, eb) in enumerate(zip(sa, sb)):
-                if type(ea) is Tensor and type(eb) is Tensor:
+                if isinstance(ea, Tensor) and isinstance(eb, Tensor):
                     if id(ea) in given or _get(ea) is not None or ea._data.dtype.kind != "f":
                         continue
                     if not eb._requires_grad:
@@ -636,7 +636,7 @@ def _saves_intermediates(node, outs, given: set) -> bool:
     if not isinstance(saved, tuple):
         return False
     for e in saved:
-        if type(e) is Tensor and id(e) not in given:
+        if isinstance(e, Tensor) and id(e) not in given:
             return True
         if type(e) is SavedOutput and not any(e.data is o._data for o in outs):
             return True
@@ -839,7 +839,7 @@ def _dispatch_inplace(op, args, kwargs, duals, name: str):
     for every in-place op: no in-place op uses a forward-mode rule yet)."""
     from .._tensor import Tensor
     from ..ops._util import edge
-    if not args or type(args[0]) is not Tensor or args[0]._data.dtype.kind != "f":
+    if not args or not isinstance(args[0], Tensor) or args[0]._data.dtype.kind != "f":
         with _suspend():
             return op(*args, **kwargs)
     self = args[0]

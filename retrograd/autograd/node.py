@@ -281,7 +281,7 @@ class Node:
         versions = []
         for t in items:
             tt = type(t)
-            if tt is Tensor:
+            if tt is Tensor or isinstance(t, Tensor):
                 x = t._x
                 if x is not None and x.inference:
                     raise RuntimeError(_INFERENCE_SAVE)
@@ -299,7 +299,7 @@ class Node:
         entries = []
         for t in items:
             tt = type(t)
-            if tt is Tensor:
+            if tt is Tensor or isinstance(t, Tensor):
                 x = t._x
                 if x is not None and x.inference:
                     raise RuntimeError(_INFERENCE_SAVE)
@@ -547,7 +547,7 @@ def not_implemented(op: str, inputs, out):
     from .._tensor import Tensor
     edges = []
     for t in inputs:
-        if type(t) is Tensor and t._requires_grad:
+        if isinstance(t, Tensor) and t._requires_grad:
             from ..ops._util import edge
             edges.append(edge(t))
     node = NotImplementedNode(tuple(edges), out.shape, out.dtype)

@@ -238,7 +238,7 @@ def _bt(phys: Tensor, levels: tuple):
 
 def _wrap_out(out, levels):
     """Every physical Tensor in an op's result made a BatchedTensor at ``levels``."""
-    if type(out) is Tensor:
+    if isinstance(out, Tensor):
         return _bt(out, levels)
     if isinstance(out, tuple):
         items = [_wrap_out(o, levels) for o in out]
@@ -392,7 +392,7 @@ class _VmapMode(_dispatch.Mode):
 
     def handle(self, op, info, args, kwargs):
         if _has_batched(args, kwargs):
-            if args and type(args[0]) is Tensor and info.name != "__setitem__" \
+            if args and isinstance(args[0], Tensor) and info.name != "__setitem__" \
                     and info.writes(args, kwargs):
                 _unbatched_write(info.name, args, kwargs)
             return _call(op, args, kwargs)
@@ -1103,6 +1103,12 @@ def _inplace_pos(op):
     return flag if flag is not None and flag >= 0 else None
 
 
+def _decompose(op, args, kwargs):
+    """A composite op (``@export(composite=True)``, F.linear) runs its own body: the ops it calls
+    see the batched tensors."""
+    return op(*args, **kwargs)
+
+
 def _pointwise_pos(op, args, kwargs, pos):
     return _pointwise(op, args, kwargs, pos)
 
@@ -1122,7 +1128,7 @@ def _named_rules() -> dict:
         "take_along_dim": _take_along_dim_rule, "masked_fill": _masked_fill_rule,
         "matmul": _matmul_rule(), "mm": _matmul_rule((2, 2)), "mv": _matmul_rule((2, 1)),
         "dot": _matmul_rule((1, 1)), "bmm": _matmul_rule((3, 3)), "outer": _outer_rule,
-        "einsum": _einsum_rule,
+        "einsum": _einsum_rule, "decompose": _decompose,
     }
 
 
@@ -1155,6 +1161,8 @@ def _build_rules():
     named = _named_rules()
     for op, w in list(_dispatch._WRAPPERS.items()):
         decl = w._rg_info.vmap
+        if decl is None and w._rg_info.composite:
+            decl = "decompose"
         if decl is not None:
             _RULES[op] = _RULES[w] = _rule_for(decl, op, named)
 

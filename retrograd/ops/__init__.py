@@ -2,4 +2,5 @@
 from . import indexing, inplace, linalg, pointwise, reduction, shape  # noqa: F401
 # Families added for the operator-coverage issue; each registers its ops with @export.
 from . import activation, elementwise, scatter, sorting, decomposition, views  # noqa: F401
+from . import nn_linear  # noqa: F401 - F.linear (composite)
 from . import numpy_ns, tensor_ns  # noqa: F401

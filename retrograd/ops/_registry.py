@@ -36,19 +36,21 @@ def _names(value, default: str) -> tuple:
 
 
 def export(*, torch=True, method=False, inplace=False, linalg=False, special=False,
-           functional=False, vmap=None):
+           functional=False, vmap=None, composite=False):
     """Register a function under PyTorch's names. ``True`` means "under the function's own name";
     a string or tuple gives the name(s). ``inplace=True`` adds ``Tensor.<name>_`` (and, with
     ``torch=True``, nothing else: PyTorch's ``torch.<name>_`` functions are rare). ``vmap``
     declares how the op batches under vmap (``POINTWISE``, ``REDUCTION``, ``dims(...)``, or a
-    rule's name; see retrograd/_dispatch.py); None: vmap runs it per example."""
+    rule's name; see retrograd/_dispatch.py); None: vmap runs it per example. ``composite``: the
+    op is built only from calls of other public ops (no node of its own), so forward AD and vmap
+    handle its parts, each by its own rule."""
     def deco(fn):
         name = fn.__name__.rstrip("_") if fn.__name__.endswith("_") and \
             not fn.__name__.startswith("_") else fn.__name__
         first = (_names(torch, name) + _names(method, name) + _names(linalg, name) +
                  _names(special, name) + _names(functional, name) + (fn.__name__,))[0]
         if isinstance(fn, types.FunctionType):   # (a class, such as LinAlgError, stays itself)
-            fn = public(fn, first, vmap=vmap)
+            fn = public(fn, first, vmap=vmap, composite=composite)
         for n in _names(torch, name):
             _add(FUNCTIONS, n, fn)
         for n in _names(method, name):

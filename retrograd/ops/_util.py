@@ -51,7 +51,7 @@ def needs_grad1(x: Tensor) -> bool:
 
 def needs_grad(*ts) -> bool:
     for t in ts:
-        if type(t) is Tensor and t._requires_grad:
+        if isinstance(t, Tensor) and t._requires_grad:
             return is_grad_enabled()
     return False
 
@@ -63,7 +63,7 @@ def make_node(cls, inputs, out: np.ndarray):
     """A node of class ``cls`` whose edges lead to ``inputs`` (Tensors or non-tensors)."""
     if len(inputs) == 1:
         return cls((edge(inputs[0]),), out.shape, out.dtype)
-    return cls(tuple(edge(t) if type(t) is Tensor else _NO_EDGE for t in inputs),
+    return cls(tuple(edge(t) if isinstance(t, Tensor) else _NO_EDGE for t in inputs),
                out.shape, out.dtype)
 
 
@@ -193,8 +193,8 @@ def binary_arrays(a, b, floating: bool = False):
     scalars (NumPy treats them as weak, like PyTorch's wrapped numbers). ``floating`` makes an
     integer result dtype the default float (true division, pow with a float exponent, ...).
     """
-    ta = type(a) is Tensor
-    tb = type(b) is Tensor
+    ta = isinstance(a, Tensor)
+    tb = isinstance(b, Tensor)
     if ta and tb:
         x, y = a._data, b._data
         if x.dtype is y.dtype and (not floating or x.dtype.kind == "f"):

@@ -81,7 +81,7 @@ def check_inplace(t: Tensor, *others) -> None:
         return
     if not t._requires_grad:
         for o in others:
-            if type(o) is Tensor and o._requires_grad:
+            if isinstance(o, Tensor) and o._requires_grad:
                 break
         else:
             return
@@ -292,7 +292,7 @@ def _snapshot(t: Tensor) -> Tensor:
 def _check_partial_overlap(t: Tensor, others) -> None:
     x = t._data
     for o in others:
-        if type(o) is Tensor and o is not t and partial_overlap(x, o._data):
+        if isinstance(o, Tensor) and o is not t and partial_overlap(x, o._data):
             raise RuntimeError("unsupported operation: some elements of the input tensor and the "
                                "written-to tensor refer to a single memory location. Please "
                                "clone() the tensor before performing the operation.")

@@ -60,8 +60,8 @@ class SubBackward0(Node):
 
 @export(torch=('sub', 'subtract'), method=('sub', 'subtract'), inplace='sub_', vmap=POINTWISE)
 def sub(input, other, *, alpha=1):
-    if type(input) is Tensor and input._data.dtype.kind == "b" and \
-            (type(other) is bool or (type(other) is Tensor and other._data.dtype.kind == "b")):
+    if isinstance(input, Tensor) and input._data.dtype.kind == "b" and \
+            (type(other) is bool or (isinstance(other, Tensor) and other._data.dtype.kind == "b")):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
                            "Use the `^` or `logical_xor()` operator instead.")
     x, y = binary_arrays(input, other)
@@ -95,7 +95,7 @@ class RsubBackward0(Node):
 
 @export(torch='rsub', method='rsub', vmap=POINTWISE)
 def rsub(input, other, *, alpha=1):
-    if type(other) is Tensor:
+    if isinstance(other, Tensor):
         out = sub(other, input, alpha=alpha)
         if out.grad_fn is not None:       # recorded as PyTorch does: one RsubBackward0
             node = make_node(RsubBackward0, (input, other), out._data)
@@ -276,9 +276,9 @@ class PowBackward2(Node):
 
 @export(torch='pow', method='pow', inplace='pow_', vmap=POINTWISE)
 def pow(input, exponent):  # noqa: A001 - torch's name
-    if type(input) is not Tensor:
+    if not isinstance(input, Tensor):
         return _rpow(input, exponent)
-    if type(exponent) is Tensor:
+    if isinstance(exponent, Tensor):
         x, y = binary_arrays(input, exponent)
         with _quiet():
             out = np.power(x, y)
@@ -573,7 +573,7 @@ class ClampBackward0(Node):
 def clamp(input, min=None, max=None):  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if type(min) is Tensor or type(max) is Tensor:
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
         return _clamp_tensor(input, min, max)
     x = input._data
     if x.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
@@ -654,7 +654,7 @@ class ClampMaxBackward1(Node):
 
 
 def _clamp_one(cls, input, bound, is_min: bool):
-    if type(bound) is Tensor:
+    if isinstance(bound, Tensor):
         x, b = binary_arrays(input, bound)
         out = np.maximum(x, b) if is_min else np.minimum(x, b)
         if not needs_grad(input, bound):
@@ -714,7 +714,7 @@ class MinimumBackward0(Node):
 
 
 def _maxmin(cls, fn, input, other):
-    if type(other) is not Tensor:
+    if not isinstance(other, Tensor):
         raise TypeError(f"{cls.__name__[:7].lower()}(): argument 'other' (position 2) must be "
                         f"Tensor, not {type(other).__name__}")
     x, y = binary_arrays(input, other)
@@ -753,13 +753,13 @@ def where(condition, input=None, other=None):
     if input is None and other is None:
         from .indexing import nonzero
         return nonzero(condition, as_tuple=True)
-    if type(condition) is not Tensor:
+    if not isinstance(condition, Tensor):
         raise TypeError("where(): argument 'condition' must be Tensor, not "
                         f"{type(condition).__name__}")
     if condition._data.dtype.kind != "b":
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {condition.dtype.name.capitalize()}")
-    if type(input) is not Tensor and type(other) is not Tensor:
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         dt = D.result_type(input, other)
         x, y = np.asarray(input, dtype=dt.np), np.asarray(other, dtype=dt.np)
     else:
@@ -862,10 +862,10 @@ def remainder(input, other):
         out = np.asarray(np.mod(x, y))
     if out.dtype.kind != "f" or not needs_grad(input, other):
         return wrap(out)
-    if type(input) is not Tensor:     # scalar % tensor: PyTorch has no derivative
+    if not isinstance(input, Tensor):     # scalar % tensor: PyTorch has no derivative
         from ..autograd.node import not_implemented
         return wrap(out, not_implemented("remainder", (other,), out))
-    if type(other) is not Tensor:
+    if not isinstance(other, Tensor):
         return wrap(out, make_node(RemainderBackward0, (input,), out))
     node = make_node(RemainderBackward1, (input, other), out)
     node.save(other if node.needs(1) else None, input if node.needs(1) else None)
