@@ -309,7 +309,7 @@ def _rng(generator) -> np.random.Generator:
 def _float_dtype(dtype, name: str) -> np.dtype:
     dt = dtype or D.float32
     if not dt.is_floating_point:
-        raise RuntimeError(f"\"{name}\" not implemented for '{_legacy_name(dt)}'")
+        raise NotImplementedError(f"\"{name}\" not implemented for '{_legacy_name(dt)}'")
     return dt.np
 
 
