@@ -40,6 +40,9 @@ def _parse(text: str) -> tuple:
     return name, None if idx is None else int(idx)
 
 
+_MISSING = object()
+
+
 class device:
     """A device type and optional index: ``device('cpu')``, ``device('cuda', 0)``,
     ``device('cuda:1')``. Immutable, hashable; usable as ``with device(...):`` like PyTorch
@@ -47,9 +50,9 @@ class device:
 
     __slots__ = ("_type", "_index", "_prev")
 
-    def __init__(self, type=None, index=None, **kwargs):  # noqa: A002 - torch's names
+    def __init__(self, type=_MISSING, index=None, **kwargs):  # noqa: A002 - torch's names
         if kwargs:
-            if type is None:
+            if type is _MISSING:
                 raise TypeError('device() missing 1 required positional arguments: "type"')
             got = ", ".join(f"{k}={_tname(v)}" for k, v in sorted(
                 {**kwargs, "type": type, "index": index}.items()) if v is not None)
@@ -64,7 +67,7 @@ class device:
                 raise RuntimeError("type (string) must not include an index because index was "
                                    f"passed explicitly: {type}")
             type, index = name, idx if index is None else index
-        elif type is None and index is None:
+        elif type is _MISSING:
             raise _bad_args("")
         else:
             raise _bad_args(_tname(type), "      didn't match because some of the arguments have "

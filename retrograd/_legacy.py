@@ -40,9 +40,10 @@ def _arg_type(a) -> str:
     return type(a).__name__
 
 
-def legacy_new(dtype: D.dtype, *args, device=None, **kwargs) -> Tensor:
+def legacy_new(dtype: D.dtype, *args, device=None, _any_tensor=False, **kwargs) -> Tensor:
     """``FloatTensor(...)``, ``Tensor(...)``, ``t.new(...)``: sizes -> uninitialised, a
-    torch.Size -> that shape, a sequence -> its data, a tensor of the same dtype -> an alias."""
+    torch.Size -> that shape, a sequence -> its data, a tensor of the same dtype (of any dtype
+    for ``torch.Tensor(t)``) -> an alias."""
     if kwargs:
         got = ", ".join([_arg_type(a) for a in args] +
                         [f"{k}={type(v).__module__.replace('retrograd', 'torch')}."
@@ -60,7 +61,7 @@ def legacy_new(dtype: D.dtype, *args, device=None, **kwargs) -> Tensor:
     if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
         data = args[0]
         if isinstance(data, Tensor):
-            if data.dtype is not dtype:
+            if data.dtype is not dtype and not _any_tensor:
                 raise TypeError(f"expected {_options(dtype)} (got {_options(data.dtype)})")
             from .ops.indexing import getitem
             return getitem(data, Ellipsis)  # an alias (AliasBackward0), as in PyTorch
@@ -78,9 +79,12 @@ def legacy_new(dtype: D.dtype, *args, device=None, **kwargs) -> Tensor:
                 raise TypeError(f"new(): argument 'size' failed to unpack the object at pos "
                                 f"{i + 1} with error \"type must be tuple of ints,but got "
                                 f"{type(a).__name__}\"")
+            first, rest = _NEW_OVERLOADS.split("\n", 1)
+            bad = ", ".join(f"!{_arg_type(b)}!" for b in args)
             raise TypeError(f"new() received an invalid combination of arguments - got "
-                            f"({', '.join(_arg_type(b) for b in args)}), but expected one of:\n"
-                            f"{_NEW_OVERLOADS}")
+                            f"({', '.join(type(b).__name__ for b in args)}), but expected one "
+                            f"of:\n{first}\n      didn't match because some of the arguments "
+                            f"have invalid types: ({bad})\n{rest}")
     from ._creation import _shape
     return _make(np.empty(_shape(args), dtype.np))
 

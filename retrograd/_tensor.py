@@ -72,7 +72,7 @@ class Tensor:
     def __new__(cls, *args, **kwargs):
         # Legacy constructor: Tensor(2, 3) is uninitialised float32; Tensor([1, 2]) copies data.
         from ._legacy import legacy_new
-        return legacy_new(D.float32, *args, **kwargs)
+        return legacy_new(D.float32, *args, _any_tensor=True, **kwargs)
 
     # -- extra state --------------------------------------------------------------------------
     def _extra(self) -> _Extra:
