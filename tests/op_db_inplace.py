@@ -189,7 +189,8 @@ ROWS: list[OpInfo] = [
     OpInfo("copy__broadcast", _copy_then_scale, [M34, V4], "MulBackward0",
            extra_nodes=("CopyBackwards",)),
     # ---------------------------------------------------------------- random fills
-    *[OpInfo(f"random_fill_{node}", _rand(m, *a), [M34], "AddBackward0", extra_nodes=(node, "MulBackward0"))
+    *[OpInfo(f"random_fill_{node}", _rand(m, *a), [M34], "AddBackward0",
+             extra_nodes=(node, "MulBackward0"))
       for m, a, node in [("uniform_", (), "UniformBackward0"), ("normal_", (), "NormalBackward0"),
                          ("bernoulli_", (0.3,), "BernoulliBackward2"),
                          ("random_", (), "RandomBackward2"), ("random_", (5,), "RandomBackward1"),

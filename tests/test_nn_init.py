@@ -268,3 +268,26 @@ def test_random_init_records_no_history_and_keeps_leaf():
                 T.nn.init.sparse_(w, 0.3)]
         return [o is w for o in outs], w.requires_grad, w.is_leaf, w.grad_fn, w.grad
     both(scenario)
+
+
+def test_version_counters_like_torch():
+    """Each initialiser writes the tensor as many times as PyTorch's does (saved-tensor checks
+    and ``_version`` readers see the same thing)."""
+    def scenario(T):
+        init_ = T.nn.init
+        fills = [lambda w: init_.uniform_(w), lambda w: init_.eye_(w),
+                 lambda w: init_.constant_(w, 1), lambda w: init_.orthogonal_(w),
+                 lambda w: init_.sparse_(w, 0.5),
+                 # windows where no draw is ever rejected: one write
+                 lambda w: init_.trunc_normal_(w, a=-50.0, b=50.0),
+                 lambda w: init_.trunc_normal_(w, a=-1e-3, b=1e-3),
+                 lambda w: init_.kaiming_normal_(w), lambda w: init_.zeros_(w),
+                 lambda w: init_.dirac_(w.view(4, 2, 2), 2)]
+        versions = []
+        T.manual_seed(0)  # each library's own stream, fixed
+        for fill in fills:
+            w = T.empty(4, 4)
+            fill(w)
+            versions.append(w._version)
+        return versions
+    both(scenario)
