@@ -19,9 +19,11 @@ from ._legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTen
                       HalfTensor, IntTensor, LongTensor, ShortTensor)
 from ._grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                          is_inference_mode_enabled, no_grad, set_grad_enabled)
-from ._runtime import (are_deterministic_algorithms_enabled, get_num_interop_threads,  # noqa: F401
-                       get_num_threads, is_deterministic_algorithms_warn_only_enabled,
-                       set_num_interop_threads, set_num_threads, use_deterministic_algorithms)
+from ._runtime import (are_deterministic_algorithms_enabled,  # noqa: F401
+                       get_float32_matmul_precision, get_num_interop_threads, get_num_threads,
+                       is_deterministic_algorithms_warn_only_enabled,
+                       set_float32_matmul_precision, set_num_interop_threads, set_num_threads,
+                       use_deterministic_algorithms)
 from ._size import Size  # noqa: F401
 from ._tensor import Tensor  # noqa: F401
 from ._tensor_str import get_printoptions, set_printoptions  # noqa: F401

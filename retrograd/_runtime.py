@@ -5,7 +5,8 @@
 is where retrograd's parallel work happens (matmul, linear algebra). Without threadpoolctl the
 number is only recorded. ``set_num_interop_threads`` is recorded (retrograd runs no inter-op
 pool) and, as in PyTorch, may be called once. retrograd's results do not depend on the
-deterministic-algorithms flag: it is stored and reported.
+deterministic-algorithms flag or the float32 matmul precision: they are stored and reported
+(NumPy's float32 matmul is always full precision, PyTorch's 'highest').
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import os
 __all__ = ["set_num_threads", "get_num_threads", "set_num_interop_threads",
            "get_num_interop_threads", "use_deterministic_algorithms",
            "are_deterministic_algorithms_enabled",
-           "is_deterministic_algorithms_warn_only_enabled"]
+           "is_deterministic_algorithms_warn_only_enabled", "set_float32_matmul_precision",
+           "get_float32_matmul_precision"]
 
 
 def _cores() -> int:
@@ -80,3 +82,22 @@ def are_deterministic_algorithms_enabled() -> bool:
 
 def is_deterministic_algorithms_warn_only_enabled() -> bool:
     return _deterministic["warn_only"]
+
+
+_matmul_precision = {"value": "highest"}
+
+
+def set_float32_matmul_precision(precision) -> None:
+    if not isinstance(precision, str):
+        raise RuntimeError(f"set_float32_matmul_precision expects a str, but got "
+                           f"{type(precision).__name__}")
+    if precision not in ("highest", "high", "medium"):
+        from . import _warn
+        _warn.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current"
+                   "setFloat32MatmulPrecision call has no effect.", UserWarning)
+        return
+    _matmul_precision["value"] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    return _matmul_precision["value"]

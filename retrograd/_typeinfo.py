@@ -15,7 +15,18 @@ def _g(v) -> str:
     return "%g" % v
 
 
-class finfo:
+class _ReadOnly:
+    """Attributes set once in ``__init__`` and read-only afterwards, as PyTorch's are."""
+    __slots__ = ("_frozen",)
+
+    def __setattr__(self, name, value):
+        if getattr(self, "_frozen", False):
+            raise AttributeError(f"attribute '{name}' of 'torch.{type(self).__name__}' objects "
+                                 "is not writable")
+        object.__setattr__(self, name, value)
+
+
+class finfo(_ReadOnly):
     """Machine limits of a floating dtype (``finfo()``: the default dtype)."""
 
     __slots__ = ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype")
@@ -37,6 +48,7 @@ class finfo:
         self.tiny = self.smallest_normal = float(info.smallest_normal)
         self.resolution = 10.0 ** -math.floor(-math.log10(self.eps))
         self.dtype = type.name
+        self._frozen = True
 
     def __repr__(self) -> str:
         return (f"finfo(resolution={_g(self.resolution)}, min={_g(self.min)}, max={_g(self.max)}, "
@@ -52,7 +64,7 @@ class finfo:
         return hash(("finfo", self.dtype))
 
 
-class iinfo:
+class iinfo(_ReadOnly):
     """Machine limits of an integer dtype."""
 
     __slots__ = ("bits", "max", "min", "dtype")
@@ -69,6 +81,7 @@ class iinfo:
         info = np.iinfo(type.np)
         self.bits, self.max, self.min, self.dtype = info.bits, int(info.max), int(info.min), \
             type.name
+        self._frozen = True
 
     def __repr__(self) -> str:
         return f"iinfo(min={_g(self.min)}, max={_g(self.max)}, dtype={self.dtype})"

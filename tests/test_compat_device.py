@@ -330,3 +330,19 @@ def test_deterministic_algorithms():
     finally:
         retrograd.use_deterministic_algorithms(False)
     assert not retrograd.are_deterministic_algorithms_enabled()
+
+
+def test_float32_matmul_precision():
+    def scenario(T):
+        out = [T.get_float32_matmul_precision()]
+        try:
+            for v in ("high", "medium", "x", "HIGH", 3):
+                try:
+                    T.set_float32_matmul_precision(v)
+                except RuntimeError as e:
+                    out.append(str(e))
+                out.append(T.get_float32_matmul_precision())
+        finally:
+            T.set_float32_matmul_precision("highest")
+        return out
+    both(scenario)

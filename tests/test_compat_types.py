@@ -279,6 +279,8 @@ FINFO = {
     "iinfo_bool": lambda T: T.iinfo(T.bool),
     "iinfo_float": lambda T: T.iinfo(T.float32),
     "iinfo_int": lambda T: T.iinfo(3),
+    "finfo_read_only": lambda T: setattr(T.finfo(T.float16), "eps", 3.0),
+    "iinfo_read_only": lambda T: setattr(T.iinfo(T.int8), "max", 3),
 }
 
 
