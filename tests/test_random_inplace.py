@@ -58,6 +58,10 @@ ERRORS = {
     "random_half_precision_warning": lambda T: T.zeros(3, dtype=T.float16).random_(0, 5000).shape,
     "leaf_requires_grad": lambda T: T.zeros(3, requires_grad=True).uniform_(),
     "leaf_requires_grad_normal": lambda T: T.zeros(3, requires_grad=True).normal_(),
+    "view_of_leaf": lambda T: T.zeros(3, requires_grad=True)[1:].uniform_(),
+    "expanded_uniform": lambda T: T.zeros(1).expand(3).uniform_(),
+    "expanded_normal": lambda T: T.zeros(1).expand(3).normal_(),
+    "expanded_init": lambda T: T.nn.init.uniform_(T.zeros(1).expand(3)),
 }
 
 
