@@ -93,6 +93,8 @@ def test_no_grad_fill_of_a_leaf(name):
 
 
 def _sample(method, *args, n=200_000, dtype=None, **kwargs) -> np.ndarray:
+    """``n`` draws after a fixed seed; the tolerances below are >= 5 standard errors."""
+    retrograd.manual_seed(2024)
     t = retrograd.empty(n, dtype=dtype or retrograd.float64)
     getattr(t, method)(*args, **kwargs)
     return t.numpy().astype(np.float64)
@@ -131,7 +133,7 @@ def test_other_distributions():
     p = retrograd.tensor([0.0, 0.5, 1.0]).repeat(50_000 // 3 + 1)[:50_000]
     bt = retrograd.zeros(50_000).bernoulli_(p)
     v = bt.numpy()
-    assert v[0::3].sum() == 0 and v[2::3].min() == 1 and abs(v[1::3].mean() - 0.5) < 0.02
+    assert v[0::3].sum() == 0 and v[2::3].min() == 1 and abs(v[1::3].mean() - 0.5) < 0.03
 
 
 def test_random_default_ranges():
