@@ -112,7 +112,7 @@ def _ragged_message(data) -> str:
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new leaf tensor that copies ``data`` (floats -> float32, ints -> int64, NumPy keeps its
     dtype)."""
-    _check_device(device)
+    _check_device(device, pin_memory)
     if isinstance(data, Tensor):
         warnings.warn(
             "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
@@ -167,19 +167,21 @@ def _dtype_or(dtype, default) -> np.dtype:
     return (default if dtype is None else dtype).np
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None) -> Tensor:
-    _check_device(device)
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
+          pin_memory=False) -> Tensor:
+    _check_device(device, pin_memory)
     return _finish(np.zeros(_shape(size), _dtype_or(dtype, D.float32)), requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None) -> Tensor:
-    _check_device(device)
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
+         pin_memory=False) -> Tensor:
+    _check_device(device, pin_memory)
     return _finish(np.ones(_shape(size), _dtype_or(dtype, D.float32)), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
-          memory_format=None) -> Tensor:
-    _check_device(device)
+          memory_format=None, pin_memory=False) -> Tensor:
+    _check_device(device, pin_memory)
     return _finish(np.empty(_shape(size), _dtype_or(dtype, D.float32)), requires_grad)
 
 
@@ -190,8 +192,8 @@ def _scalar_type(value) -> D.dtype:
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None,
-         layout=None) -> Tensor:
-    _check_device(device)
+         layout=None, pin_memory=False) -> Tensor:
+    _check_device(device, pin_memory)
     dt = dtype if dtype is not None else _scalar_type(fill_value)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
@@ -199,8 +201,8 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False,
-           out=None, layout=None) -> Tensor:
-    _check_device(device)
+           out=None, layout=None, pin_memory=False) -> Tensor:
+    _check_device(device, pin_memory)
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -218,8 +220,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None,
-             layout=None) -> Tensor:
-    _check_device(device)
+             layout=None, pin_memory=False) -> Tensor:
+    _check_device(device, pin_memory)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dtype = dtype or D.float32
@@ -242,16 +244,16 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False,
-             out=None, layout=None) -> Tensor:
-    _check_device(device)
+             out=None, layout=None, pin_memory=False) -> Tensor:
+    _check_device(device, pin_memory)
     dtype = dtype or D.float32
     lin = linspace(start, end, steps, dtype=D.float64)._data
     return _finish(np.power(base, lin).astype(dtype.np), requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None,
-        layout=None) -> Tensor:
-    _check_device(device)
+        layout=None, pin_memory=False) -> Tensor:
+    _check_device(device, pin_memory)
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
     return _finish(np.eye(n, n if m is None else m, dtype=_dtype_or(dtype, D.float32)),
@@ -331,24 +333,24 @@ def _legacy_name(dt) -> str:
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,
-         layout=None) -> Tensor:
-    _check_device(device)
+         layout=None, pin_memory=False) -> Tensor:
+    _check_device(device, pin_memory)
     npdt = _float_dtype(dtype, "check_uniform_bounds")
     arr = _rng(generator).random(_shape(size), dtype=np.float64).astype(npdt)
     return _finish(arr, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,
-          layout=None) -> Tensor:
-    _check_device(device)
+          layout=None, pin_memory=False) -> Tensor:
+    _check_device(device, pin_memory)
     npdt = _float_dtype(dtype, "normal_kernel_cpu")
     arr = _rng(generator).standard_normal(_shape(size), dtype=np.float64).astype(npdt)
     return _finish(arr, requires_grad)
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
-            requires_grad=False, out=None, layout=None) -> Tensor:
-    _check_device(device)
+            requires_grad=False, out=None, layout=None, pin_memory=False) -> Tensor:
+    _check_device(device, pin_memory)
     if size is None and isinstance(high, (tuple, list)):
         low, high, size = 0, low, high  # randint(high, size)
     if high is None:
@@ -362,8 +364,9 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     return _finish(arr.astype(_dtype_or(dtype, D.int64)), requires_grad)
 
 
-def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    _check_device(device)
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False,
+             pin_memory=False) -> Tensor:
+    _check_device(device, pin_memory)
     return _finish(_rng(generator).permutation(n).astype(_dtype_or(dtype, D.int64)),
                    requires_grad)
 
@@ -398,57 +401,57 @@ def _like(input, dtype):
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None,
-               layout=None) -> Tensor:
-    if device is not None:  # the input's device otherwise, not the default one
-        _check_device(device)
+               layout=None, pin_memory=False) -> Tensor:
+    if device is not None or pin_memory:  # the input's device, not the default one
+        _check_device(device, pin_memory)
     shape, dt = _like(input, dtype)
     return _finish(np.zeros(shape, dt.np), requires_grad)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None,
-              layout=None) -> Tensor:
-    if device is not None:  # the input's device otherwise, not the default one
-        _check_device(device)
+              layout=None, pin_memory=False) -> Tensor:
+    if device is not None or pin_memory:  # the input's device, not the default one
+        _check_device(device, pin_memory)
     shape, dt = _like(input, dtype)
     return _finish(np.ones(shape, dt.np), requires_grad)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None,
-               layout=None) -> Tensor:
-    if device is not None:  # the input's device otherwise, not the default one
-        _check_device(device)
+               layout=None, pin_memory=False) -> Tensor:
+    if device is not None or pin_memory:  # the input's device, not the default one
+        _check_device(device, pin_memory)
     shape, dt = _like(input, dtype)
     return _finish(np.empty(shape, dt.np), requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
-              memory_format=None, layout=None) -> Tensor:
-    if device is not None:  # the input's device otherwise, not the default one
-        _check_device(device)
+              memory_format=None, layout=None, pin_memory=False) -> Tensor:
+    if device is not None or pin_memory:  # the input's device, not the default one
+        _check_device(device, pin_memory)
     shape, dt = _like(input, dtype)
     return _finish(np.full(shape, fill_value, dt.np), requires_grad)
 
 
 def rand_like(input, *, dtype=None, generator=None, device=None, requires_grad=False,
-              memory_format=None, layout=None) -> Tensor:
-    if device is not None:  # the input's device otherwise, not the default one
-        _check_device(device)
+              memory_format=None, layout=None, pin_memory=False) -> Tensor:
+    if device is not None or pin_memory:  # the input's device, not the default one
+        _check_device(device, pin_memory)
     shape, dt = _like(input, dtype)
     return rand(shape, generator=generator, dtype=dt, requires_grad=requires_grad)
 
 
 def randn_like(input, *, dtype=None, generator=None, device=None, requires_grad=False,
-               memory_format=None, layout=None) -> Tensor:
-    if device is not None:  # the input's device otherwise, not the default one
-        _check_device(device)
+               memory_format=None, layout=None, pin_memory=False) -> Tensor:
+    if device is not None or pin_memory:  # the input's device, not the default one
+        _check_device(device, pin_memory)
     shape, dt = _like(input, dtype)
     return randn(shape, generator=generator, dtype=dt, requires_grad=requires_grad)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, generator=None, device=None,
-                 requires_grad=False, memory_format=None, layout=None) -> Tensor:
-    if device is not None:  # the input's device otherwise, not the default one
-        _check_device(device)
+                 requires_grad=False, memory_format=None, layout=None, pin_memory=False) -> Tensor:
+    if device is not None or pin_memory:  # the input's device, not the default one
+        _check_device(device, pin_memory)
     if high is None:
         low, high = 0, low
     shape, dt = _like(input, dtype)

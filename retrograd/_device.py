@@ -147,9 +147,16 @@ def _as_device(d) -> device:
     return d if type(d) is device else device(d)
 
 
-def check(dev) -> None:
-    """The ``device=`` argument of a factory or ``Tensor.to``: parsed with PyTorch's errors;
-    anything but the CPU raises what a CPU build of PyTorch raises."""
+NO_PIN = ("pin_memory=True requires a CUDA or other accelerator backend; no pinned memory "
+          "allocator is available on this system.")
+
+
+def check(dev, pin_memory: bool = False) -> None:
+    """The ``device=`` (and ``pin_memory=``) arguments of a factory or ``Tensor.to``: parsed
+    with PyTorch's errors; anything but the CPU, or pinned memory, raises what a CPU build of
+    PyTorch raises."""
+    if pin_memory:
+        raise RuntimeError(NO_PIN)
     if dev is None:
         dev = _default
         if dev is None:

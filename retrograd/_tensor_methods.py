@@ -46,6 +46,10 @@ def _cuda(self, device=None, non_blocking=False, memory_format=None):
     raise AssertionError(NO_CUDA)
 
 
+def _pin_memory(self, device=None):
+    raise RuntimeError(NO_ACCELERATOR)
+
+
 def _inplace(op):
     def method(self, *args, **kwargs):
         return IP.apply_inplace(self, op, *args, **kwargs)
@@ -112,6 +116,7 @@ _METHODS = {
     # conversions
     "to": _to, "type": _legacy_type, "cpu": lambda self, *a, **k: self,
     "cuda": _cuda, "get_device": lambda self: -1,
+    "is_pinned": lambda self, device=None: False, "pin_memory": _pin_memory,
     "float": lambda self, memory_format=None: S.to_dtype(self, D.float32),
     "double": lambda self, memory_format=None: S.to_dtype(self, D.float64),
     "half": lambda self, memory_format=None: S.to_dtype(self, D.float16),
@@ -149,5 +154,10 @@ def _T(self):
 
 
 Tensor.T = property(_T)
+# what a CPU tensor answers in PyTorch
+for _name in ("is_meta", "is_sparse", "is_quantized", "is_mps", "is_mkldnn", "is_xpu"):
+    setattr(Tensor, _name, property(lambda self: False))
+Tensor.itemsize = property(lambda self: self._data.itemsize)
+Tensor.nbytes = property(lambda self: self._data.itemsize * self._data.size)
 Tensor.mT = property(lambda self: S.transpose(self, -2, -1))
 Tensor.H = Tensor.T

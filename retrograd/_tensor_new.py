@@ -49,9 +49,9 @@ def _dtype(name: str, self: Tensor, dtype) -> D.dtype:
     return dtype
 
 
-def _finish(arr: np.ndarray, requires_grad: bool, device) -> Tensor:
-    if device is not None:
-        _check_device(device)
+def _finish(arr: np.ndarray, requires_grad: bool, device, pin_memory: bool = False) -> Tensor:
+    if device is not None or pin_memory:
+        _check_device(device, pin_memory)
     from ._creation import _finish as finish
     return finish(arr, requires_grad)
 
@@ -59,19 +59,19 @@ def _finish(arr: np.ndarray, requires_grad: bool, device) -> Tensor:
 def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
               pin_memory=False) -> Tensor:
     return _finish(np.zeros(_size("new_zeros", size), _dtype("new_zeros", self, dtype).np),
-                   requires_grad, device)
+                   requires_grad, device, pin_memory)
 
 
 def new_ones(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
              pin_memory=False) -> Tensor:
     return _finish(np.ones(_size("new_ones", size), _dtype("new_ones", self, dtype).np),
-                   requires_grad, device)
+                   requires_grad, device, pin_memory)
 
 
 def new_empty(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
               pin_memory=False) -> Tensor:
     return _finish(np.empty(_size("new_empty", size), _dtype("new_empty", self, dtype).np),
-                   requires_grad, device)
+                   requires_grad, device, pin_memory)
 
 
 def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False,
@@ -87,7 +87,7 @@ def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=F
     out = Tensor._make(np.empty(shape, _dtype("new_full", self, dtype).np))
     with no_grad():
         out.fill_(fill_value)  # PyTorch's overflow check ("value cannot be converted ...")
-    return _finish(out._data, requires_grad, device)
+    return _finish(out._data, requires_grad, device, pin_memory)
 
 
 _COPY_WARNING = ("To copy construct from a tensor, it is recommended to use "
@@ -95,8 +95,8 @@ _COPY_WARNING = ("To copy construct from a tensor, it is recommended to use "
                  ".requires_grad_(True), rather than tensor.new_tensor(sourceTensor).")
 
 
-def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None,
-               pin_memory=False) -> Tensor:
+def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False,
+               layout=None) -> Tensor:
     """A new leaf holding a copy of ``data``, of this tensor's dtype unless ``dtype`` is given."""
     from . import _warn
     from ._creation import _from_data

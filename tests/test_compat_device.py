@@ -95,7 +95,31 @@ CUDA_ERRORS = {
     "new_tensor_cuda": lambda T: T.zeros(2).new_tensor([1], device="cuda"),
     "legacy_cuda": lambda T: T.FloatTensor(2, device="cuda"),
     "legacy_meta": lambda T: T.FloatTensor(2, device="meta"),
+    "pin_memory_method": lambda T: T.zeros(2).pin_memory(),
 }
+# pin_memory=True: no pinned-memory allocator without an accelerator
+PINNED = {
+    "zeros": lambda T, **k: T.zeros(2, **k),
+    "ones": lambda T, **k: T.ones(2, **k),
+    "empty": lambda T, **k: T.empty(2, **k),
+    "full": lambda T, **k: T.full((2,), 1.0, **k),
+    "arange": lambda T, **k: T.arange(3, **k),
+    "linspace": lambda T, **k: T.linspace(0, 1, 3, **k),
+    "eye": lambda T, **k: T.eye(2, **k),
+    "rand": lambda T, **k: T.rand(2, **k),
+    "randn": lambda T, **k: T.randn(2, **k),
+    "randint": lambda T, **k: T.randint(3, (2,), **k),
+    "randperm": lambda T, **k: T.randperm(3, **k),
+    "tensor": lambda T, **k: T.tensor([1.0], **k),
+    "as_tensor": lambda T, **k: T.as_tensor([1.0], **k),  # no such argument
+    "zeros_like": lambda T, **k: T.zeros_like(T.ones(2), **k),
+    "empty_like": lambda T, **k: T.empty_like(T.ones(2), **k),
+    "new_zeros": lambda T, **k: T.ones(2).new_zeros(2, **k),
+    "new_full": lambda T, **k: T.ones(2).new_full((2,), 1.0, **k),
+    "new_tensor": lambda T, **k: T.ones(2).new_tensor([1.0], **k),  # no such argument
+}
+CUDA_ERRORS.update({f"pin_memory_{name}": (lambda f: lambda T: f(T, pin_memory=True))(f)
+                    for name, f in PINNED.items()})
 
 
 @pytest.mark.parametrize("name", sorted(CUDA_ERRORS))
@@ -111,6 +135,10 @@ CPU_OK = {
     "cpu_method": lambda T: T.zeros(2).cpu(),
     "get_device": lambda T: T.zeros(2).get_device(),
     "is_cuda": lambda T: T.zeros(2).is_cuda,
+    "cpu_tensor_flags": lambda T: (lambda x: (x.is_meta, x.is_sparse, x.is_quantized, x.is_mps,
+                                              x.is_mkldnn, x.is_xpu, x.is_pinned(), x.itemsize,
+                                              x.nbytes, x[:, :2].nbytes))(T.zeros(2, 3)),
+    "pin_memory_false": lambda T: T.zeros(2, pin_memory=False),
     "like_follows_input": lambda T: T.zeros_like(T.ones(2), device="cpu"),
 }
 
