@@ -97,6 +97,7 @@ CUDA_ERRORS = {
     "legacy_meta": lambda T: T.FloatTensor(2, device="meta"),
     "pin_memory_method": lambda T: T.zeros(2).pin_memory(),
 }
+
 # pin_memory=True: no pinned-memory allocator without an accelerator
 PINNED = {
     "zeros": lambda T, **k: T.zeros(2, **k),
@@ -146,6 +147,19 @@ CPU_OK = {
 @pytest.mark.parametrize("name", sorted(CPU_OK))
 def test_cpu_devices_work(name):
     both(CPU_OK[name])
+
+
+def test_cuda_device_context():
+    def scenario(T):
+        with T.device("cuda"):
+            out = [repr(T.zeros(1, device="cpu").device)]
+            try:
+                T.zeros(1)
+            except AssertionError as e:
+                out.append(str(e))
+        out.append(repr(T.zeros(1).device))
+        return out
+    both(scenario)
 
 
 def test_meta_and_mps_are_not_available():
