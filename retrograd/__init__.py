@@ -6,23 +6,31 @@ only re-exports; the logic lives in the modules named below.
 from __future__ import annotations
 
 from . import _tensor_methods  # noqa: F401 - installs Tensor's operators and methods
-from ._creation import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,  # noqa: F401
-                        Generator, HalfTensor, IntTensor, LongTensor, ShortTensor, arange,
+from ._creation import (Generator, arange,  # noqa: F401
                         as_tensor, bernoulli, default_generator, empty, empty_like, eye,
                         from_numpy, full, full_like, get_rng_state, initial_seed, linspace,
                         logspace, manual_seed, multinomial, normal, ones, ones_like, rand,
                         rand_like, randint, randint_like, randn, randn_like, randperm, seed,
                         set_rng_state, tensor, zeros, zeros_like)
-from ._device import device  # noqa: F401
+from ._device import device, get_default_device, set_default_device  # noqa: F401
 from ._dtype import (bool_ as bool, dtype, float16, float32, float64,  # noqa: F401,A001
                      get_default_dtype, int8, int16, int32, int64, promote_types, uint8)
+from ._legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,  # noqa: F401
+                      HalfTensor, IntTensor, LongTensor, ShortTensor)
 from ._grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                          is_inference_mode_enabled, no_grad, set_grad_enabled)
+from ._runtime import (are_deterministic_algorithms_enabled,  # noqa: F401
+                       get_float32_matmul_precision, get_num_interop_threads, get_num_threads,
+                       is_deterministic_algorithms_warn_only_enabled,
+                       set_float32_matmul_precision, set_num_interop_threads, set_num_threads,
+                       use_deterministic_algorithms)
 from ._size import Size  # noqa: F401
 from ._tensor import Tensor  # noqa: F401
 from ._tensor_str import get_printoptions, set_printoptions  # noqa: F401
+from ._typeinfo import finfo, iinfo, typename  # noqa: F401
 from ._functions import *  # noqa: F401,F403 - torch.add, torch.sum, ... (one list, there)
 from . import autograd, fft, func, linalg, nn, special, utils  # noqa: F401
+from . import accelerator, backends, cuda  # noqa: F401
 from .autograd.anomaly_mode import (is_anomaly_check_nan_enabled, is_anomaly_enabled,  # noqa: F401
                                     set_anomaly_enabled)
 from .func import vmap  # noqa: F401

@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 
 from . import _dtype as D
+from ._device import check as _check_device
 from ._dispatch import public
 from ._tensor import Tensor
 
@@ -112,6 +113,7 @@ def _ragged_message(data) -> str:
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new leaf tensor that copies ``data`` (floats -> float32, ints -> int64, NumPy keeps its
     dtype)."""
+    _check_device(device, pin_memory)
     if isinstance(data, Tensor):
         warnings.warn(
             "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
@@ -124,6 +126,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
+    _check_device(device)
     if isinstance(data, Tensor) and (dtype is None or data.dtype is dtype):
         return data
     if isinstance(data, np.ndarray) and data.dtype in D._NP_TO_DTYPE and \
@@ -165,16 +168,21 @@ def _dtype_or(dtype, default) -> np.dtype:
     return (default if dtype is None else dtype).np
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None) -> Tensor:
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
+          pin_memory=False) -> Tensor:
+    _check_device(device, pin_memory)
     return _finish(np.zeros(_shape(size), _dtype_or(dtype, D.float32)), requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None) -> Tensor:
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
+         pin_memory=False) -> Tensor:
+    _check_device(device, pin_memory)
     return _finish(np.ones(_shape(size), _dtype_or(dtype, D.float32)), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
-          memory_format=None) -> Tensor:
+          memory_format=None, pin_memory=False) -> Tensor:
+    _check_device(device, pin_memory)
     return _finish(np.empty(_shape(size), _dtype_or(dtype, D.float32)), requires_grad)
 
 
@@ -185,7 +193,8 @@ def _scalar_type(value) -> D.dtype:
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None,
-         layout=None) -> Tensor:
+         layout=None, pin_memory=False) -> Tensor:
+    _check_device(device, pin_memory)
     dt = dtype if dtype is not None else _scalar_type(fill_value)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
@@ -193,7 +202,8 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False,
-           out=None, layout=None) -> Tensor:
+           out=None, layout=None, pin_memory=False) -> Tensor:
+    _check_device(device, pin_memory)
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -211,7 +221,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None,
-             layout=None) -> Tensor:
+             layout=None, pin_memory=False) -> Tensor:
+    _check_device(device, pin_memory)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dtype = dtype or D.float32
@@ -233,14 +244,17 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
     return _finish(arr.astype(dtype.np), requires_grad)
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, requires_grad=False) -> Tensor:
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False,
+             out=None, layout=None, pin_memory=False) -> Tensor:
+    _check_device(device, pin_memory)
     dtype = dtype or D.float32
     lin = linspace(start, end, steps, dtype=D.float64)._data
     return _finish(np.power(base, lin).astype(dtype.np), requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None,
-        layout=None) -> Tensor:
+        layout=None, pin_memory=False) -> Tensor:
+    _check_device(device, pin_memory)
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
     return _finish(np.eye(n, n if m is None else m, dtype=_dtype_or(dtype, D.float32)),
@@ -310,7 +324,7 @@ def _rng(generator) -> np.random.Generator:
 def _float_dtype(dtype, name: str) -> np.dtype:
     dt = dtype or D.float32
     if not dt.is_floating_point:
-        raise RuntimeError(f"\"{name}\" not implemented for '{_legacy_name(dt)}'")
+        raise NotImplementedError(f"\"{name}\" not implemented for '{_legacy_name(dt)}'")
     return dt.np
 
 
@@ -320,21 +334,24 @@ def _legacy_name(dt) -> str:
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,
-         layout=None) -> Tensor:
+         layout=None, pin_memory=False) -> Tensor:
+    _check_device(device, pin_memory)
     npdt = _float_dtype(dtype, "check_uniform_bounds")
     arr = _rng(generator).random(_shape(size), dtype=np.float64).astype(npdt)
     return _finish(arr, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,
-          layout=None) -> Tensor:
+          layout=None, pin_memory=False) -> Tensor:
+    _check_device(device, pin_memory)
     npdt = _float_dtype(dtype, "normal_kernel_cpu")
     arr = _rng(generator).standard_normal(_shape(size), dtype=np.float64).astype(npdt)
     return _finish(arr, requires_grad)
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
-            requires_grad=False, out=None, layout=None) -> Tensor:
+            requires_grad=False, out=None, layout=None, pin_memory=False) -> Tensor:
+    _check_device(device, pin_memory)
     if size is None and isinstance(high, (tuple, list)):
         low, high, size = 0, low, high  # randint(high, size)
     if high is None:
@@ -348,7 +365,9 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     return _finish(arr.astype(_dtype_or(dtype, D.int64)), requires_grad)
 
 
-def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False,
+             pin_memory=False) -> Tensor:
+    _check_device(device, pin_memory)
     return _finish(_rng(generator).permutation(n).astype(_dtype_or(dtype, D.int64)),
                    requires_grad)
 
@@ -384,85 +403,65 @@ def _like(input, dtype):
 
 @public(vmap='like')  # a public op entry point: vmap sees it
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None,
-               layout=None) -> Tensor:
+               layout=None, pin_memory=False) -> Tensor:
+    if device is not None or pin_memory:  # the input's device, not the default one
+        _check_device(device, pin_memory)
     shape, dt = _like(input, dtype)
     return _finish(np.zeros(shape, dt.np), requires_grad)
 
 
 @public(vmap='like')  # a public op entry point: vmap sees it
 def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None,
-              layout=None) -> Tensor:
+              layout=None, pin_memory=False) -> Tensor:
+    if device is not None or pin_memory:  # the input's device, not the default one
+        _check_device(device, pin_memory)
     shape, dt = _like(input, dtype)
     return _finish(np.ones(shape, dt.np), requires_grad)
 
 
 @public(vmap='like')  # a public op entry point: vmap sees it
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None,
-               layout=None) -> Tensor:
+               layout=None, pin_memory=False) -> Tensor:
+    if device is not None or pin_memory:  # the input's device, not the default one
+        _check_device(device, pin_memory)
     shape, dt = _like(input, dtype)
     return _finish(np.empty(shape, dt.np), requires_grad)
 
 
 @public(vmap='like')  # a public op entry point: vmap sees it
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
-              memory_format=None, layout=None) -> Tensor:
+              memory_format=None, layout=None, pin_memory=False) -> Tensor:
+    if device is not None or pin_memory:  # the input's device, not the default one
+        _check_device(device, pin_memory)
     shape, dt = _like(input, dtype)
     return _finish(np.full(shape, fill_value, dt.np), requires_grad)
 
 
 @public(vmap='like')  # a public op entry point: vmap sees it
 def rand_like(input, *, dtype=None, generator=None, device=None, requires_grad=False,
-              memory_format=None, layout=None) -> Tensor:
+              memory_format=None, layout=None, pin_memory=False) -> Tensor:
+    if device is not None or pin_memory:  # the input's device, not the default one
+        _check_device(device, pin_memory)
     shape, dt = _like(input, dtype)
     return rand(shape, generator=generator, dtype=dt, requires_grad=requires_grad)
 
 
 @public(vmap='like')  # a public op entry point: vmap sees it
 def randn_like(input, *, dtype=None, generator=None, device=None, requires_grad=False,
-               memory_format=None, layout=None) -> Tensor:
+               memory_format=None, layout=None, pin_memory=False) -> Tensor:
+    if device is not None or pin_memory:  # the input's device, not the default one
+        _check_device(device, pin_memory)
     shape, dt = _like(input, dtype)
     return randn(shape, generator=generator, dtype=dt, requires_grad=requires_grad)
 
 
 @public(vmap='like')  # a public op entry point: vmap sees it
 def randint_like(input, low=0, high=None, *, dtype=None, generator=None, device=None,
-                 requires_grad=False, memory_format=None, layout=None) -> Tensor:
+                 requires_grad=False, memory_format=None, layout=None, pin_memory=False) -> Tensor:
+    if device is not None or pin_memory:  # the input's device, not the default one
+        _check_device(device, pin_memory)
     if high is None:
         low, high = 0, low
     shape, dt = _like(input, dtype)
     arr = _rng(generator).integers(low, high, shape).astype(dt.np)
     return _finish(arr, requires_grad)
-
-
-# -- legacy constructors --------------------------------------------------------------------------
-def _legacy_new(dtype, *args, **kwargs) -> Tensor:
-    if kwargs.get("device") not in (None, "cpu"):
-        raise RuntimeError("retrograd runs on the CPU only")
-    if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
-        data = args[0]
-        if isinstance(data, Tensor):
-            return _make(data._data.astype(dtype.np, copy=False))
-        return _make(_from_data(data, dtype))
-    return _make(np.empty(_shape(args), dtype.np) if args else np.empty((0,), dtype.np))
-
-
-class _LegacyMeta(type):
-    def __instancecheck__(cls, obj) -> bool:
-        return isinstance(obj, Tensor) and obj.dtype is cls._dtype
-
-
-def _legacy_type(name: str, dtype):
-    def __new__(cls, *args, **kwargs):
-        return _legacy_new(dtype, *args, **kwargs)
-    return _LegacyMeta(name, (), {"__new__": __new__, "_dtype": dtype})
-
-
-FloatTensor = _legacy_type("FloatTensor", D.float32)
-DoubleTensor = _legacy_type("DoubleTensor", D.float64)
-HalfTensor = _legacy_type("HalfTensor", D.float16)
-LongTensor = _legacy_type("LongTensor", D.int64)
-IntTensor = _legacy_type("IntTensor", D.int32)
-ShortTensor = _legacy_type("ShortTensor", D.int16)
-CharTensor = _legacy_type("CharTensor", D.int8)
-ByteTensor = _legacy_type("ByteTensor", D.uint8)
-BoolTensor = _legacy_type("BoolTensor", D.bool_)

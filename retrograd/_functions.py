@@ -10,14 +10,26 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, _Tensor)
 
 
+def _tensor_arg(name: str, input) -> None:
+    if not isinstance(input, _Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+
+
 @public(vmap='passthrough')
 def numel(input) -> int:
+    _tensor_arg("numel", input)
     return input.numel()
 
 
 @public(vmap='passthrough')
 def is_floating_point(input) -> bool:
+    _tensor_arg("is_floating_point", input)
     return input.is_floating_point()
+
+
+def is_storage(obj) -> bool:
+    return False  # retrograd has no Storage objects
 
 
 @public

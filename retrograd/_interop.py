@@ -76,10 +76,10 @@ class _CapsuleHolder:
 
 def from_dlpack(ext_tensor, *, device=None, copy=None):
     """``retrograd.from_dlpack``: a tensor sharing memory with ``ext_tensor``."""
-    from ._device import device as _device
+    from ._device import check
     from ._tensor import Tensor
     if device is not None:
-        _device(device)  # CPU only: raises like retrograd.device for anything else
+        check(device)  # CPU only: PyTorch's errors for anything else
     if hasattr(ext_tensor, "__dlpack__"):
         dev = ext_tensor.__dlpack_device__()
         if int(dev[0]) != DLDeviceType.kDLCPU:

@@ -72,8 +72,8 @@ class Tensor:
 
     def __new__(cls, *args, **kwargs):
         # Legacy constructor: Tensor(2, 3) is uninitialised float32; Tensor([1, 2]) copies data.
-        from ._creation import _legacy_new
-        return _legacy_new(D.float32, *args, **kwargs)
+        from ._legacy import legacy_new
+        return legacy_new(D.float32, *args, _any_tensor=True, **kwargs)
 
     # -- extra state --------------------------------------------------------------------------
     def _extra(self) -> _Extra:

@@ -3,8 +3,12 @@ the op methods registered with ``@export`` (``retrograd/ops/_registry.py``)."""
 from __future__ import annotations
 
 from . import _dtype as D
+from ._device import NO_ACCELERATOR, NO_CUDA
+from ._device import check as _check_device
 from ._device import device as _device
 from ._dispatch import POINTWISE, public, public_property, unwrap
+from ._legacy import _type as _legacy_type
+from ._tensor_new import METHODS as _NEW_METHODS
 from ._tensor import Tensor
 from .ops import indexing as I
 from .ops import inplace as IP
@@ -16,17 +20,19 @@ from .ops import shape as S
 def _to(self, *args, **kwargs):
     dtype = kwargs.pop("dtype", None)
     copy = kwargs.pop("copy", False)
-    kwargs.pop("device", None)
+    dev = kwargs.pop("device", None)
+    if dev is not None:
+        _check_device(dev)
     kwargs.pop("non_blocking", None)
     for a in args:
         if isinstance(a, D.dtype):
             dtype = a
         elif isinstance(a, Tensor):
             dtype = a.dtype
-        elif isinstance(a, (str, _device)):
-            _device(a)  # validates: CPU only
         elif isinstance(a, bool):
             continue
+        elif isinstance(a, (str, _device, int)):
+            _check_device(a)  # PyTorch's errors for any device but the CPU
         else:
             raise TypeError(f"to() received an invalid combination of arguments - got "
                             f"({type(a).__name__})")
@@ -35,13 +41,14 @@ def _to(self, *args, **kwargs):
     return S.to_dtype(self, dtype, copy)
 
 
-def _type(self, dtype=None, non_blocking=False):
-    if dtype is None:
-        return "torch." + self.dtype._legacy
-    if isinstance(dtype, str):
-        name = dtype.split(".")[-1]
-        dtype = next(d for d in D.ALL if d._legacy == name)
-    return S.to_dtype(self, dtype)
+def _cuda(self, device=None, non_blocking=False, memory_format=None):
+    if isinstance(device, int) and not isinstance(device, bool):
+        raise RuntimeError(NO_ACCELERATOR)
+    raise AssertionError(NO_CUDA)
+
+
+def _pin_memory(self, device=None):
+    raise RuntimeError(NO_ACCELERATOR)
 
 
 def _inplace(op):
@@ -114,7 +121,9 @@ _METHODS = {
     "view_as": lambda self, other: S.view(self, other._data.shape),
     "reshape_as": lambda self, other: S.reshape(self, other._data.shape),
     # conversions
-    "to": _to, "type": _type, "cpu": lambda self, *a, **k: self,
+    "to": _to, "type": _legacy_type, "cpu": lambda self, *a, **k: self,
+    "cuda": _cuda, "get_device": lambda self: -1,
+    "is_pinned": lambda self, device=None: False, "pin_memory": _pin_memory,
     "float": lambda self, memory_format=None: S.to_dtype(self, D.float32),
     "double": lambda self, memory_format=None: S.to_dtype(self, D.float64),
     "half": lambda self, memory_format=None: S.to_dtype(self, D.float16),
@@ -126,6 +135,8 @@ _METHODS = {
     "bool": lambda self, memory_format=None: S.to_dtype(self, D.bool_),
     "type_as": lambda self, other: S.to_dtype(self, other.dtype),
 }
+
+_METHODS.update(_NEW_METHODS)  # new_zeros, new_ones, new_full, new_empty, new_tensor, new
 
 # How the methods above that are not ops registered with @export batch under vmap.
 _VMAP = dict.fromkeys(
@@ -164,4 +175,9 @@ def _mT(self):
 
 Tensor.T = public_property(property(_T), "T", vmap="T")
 Tensor.mT = public_property(property(_mT), "mT", vmap="mT")
+# what a CPU tensor answers in PyTorch
+for _name in ("is_meta", "is_sparse", "is_quantized", "is_mps", "is_mkldnn", "is_xpu"):
+    setattr(Tensor, _name, property(lambda self: False))
+Tensor.itemsize = property(lambda self: self._data.itemsize)
+Tensor.nbytes = property(lambda self: self._data.itemsize * self._data.size)
 Tensor.H = Tensor.T

@@ -129,6 +129,22 @@ def _view_copy(T, x, y):
     return b.exp()
 
 
+def _rand(method, *args):
+    """fn(T, x): a random fill of a non-leaf copy, then ``y * 0 + x``: torch's values are another
+    stream, so the row compares the graph (the fill's node is inside it) and gradients."""
+    def fn(T, x):
+        y = _nl(x)
+        getattr(y, method)(*args)
+        return y * 0 + x
+    return fn
+
+
+def _bernoulli_tensor_p(T, x, p):
+    y = _nl(x)
+    y.bernoulli_(p)
+    return y * 0 + x * p
+
+
 ROWS: list[OpInfo] = [
     # ---------------------------------------------------------------- arithmetic, in place
     OpInfo("add_", _ip2("add_"), P2, "AddBackward0"),
@@ -178,6 +194,19 @@ ROWS: list[OpInfo] = [
     OpInfo("copy_", _copy_then_scale, P2, "MulBackward0", extra_nodes=("CopyBackwards",)),
     OpInfo("copy__broadcast", _copy_then_scale, [M34, V4], "MulBackward0",
            extra_nodes=("CopyBackwards",)),
+    # ---------------------------------------------------------------- random fills
+    *[OpInfo(f"random_fill_{node}", _rand(m, *a), [M34], "AddBackward0",
+             extra_nodes=(node, "MulBackward0"))
+      for m, a, node in [("uniform_", (), "UniformBackward0"), ("normal_", (), "NormalBackward0"),
+                         ("bernoulli_", (0.3,), "BernoulliBackward2"),
+                         ("random_", (), "RandomBackward2"), ("random_", (5,), "RandomBackward1"),
+                         ("random_", (1, 4), "RandomBackward0"),
+                         ("exponential_", (), "ExponentialBackward0"),
+                         ("log_normal_", (), "LogNormalBackward0"),
+                         ("cauchy_", (), "CauchyBackward0"),
+                         ("geometric_", (0.4,), "GeometricBackward0")]],
+    OpInfo("bernoulli__tensor_p", _bernoulli_tensor_p, [M34, V4], "AddBackward0", domain=(0.1, 0.9),
+           extra_nodes=("BernoulliBackward1",)),
     # ---------------------------------------------------------------- in place through views
     OpInfo("view_inplace_base", _view_inplace_base, [M34, V4], "CopySlices",
            extra_nodes=("MulBackward0",)),

@@ -4,3 +4,4 @@ from . import indexing, inplace, linalg, pointwise, reduction, shape  # noqa: F4
 from . import activation, elementwise, scatter, sorting, decomposition, views  # noqa: F401
 from . import nn_linear  # noqa: F401 - F.linear (composite)
 from . import numpy_ns, tensor_ns  # noqa: F401
+from . import random  # noqa: F401 - uniform_, normal_, ... (in-place random fills)
