@@ -4,21 +4,12 @@ from __future__ import annotations
 import math
 
 from ... import _creation
-from ..._grad_mode import no_grad
-from ..._warn import warn
 from .. import functional as F
+from .. import init
 from ..parameter import Parameter
 from .module import Module
 
 __all__ = ["Identity", "Linear"]
-
-
-def _uniform_(tensor, low: float, high: float) -> None:
-    """Fill ``tensor`` in place with U(low, high) drawn from retrograd's default generator.
-    (nn.init.uniform_ does the same; it lives in another module of the package, which this one
-    does not depend on.)"""
-    with no_grad():
-        tensor.copy_(_creation.rand(*tensor.shape, dtype=tensor.dtype) * (high - low) + low)
 
 
 def _fan_in(weight) -> int:
@@ -57,16 +48,12 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        fan_in = _fan_in(self.weight)
-        if self.weight.numel() == 0:
-            warn("Initializing zero-element tensors is a no-op", UserWarning)
-        else:
-            # kaiming_uniform_(a=sqrt(5)): gain sqrt(2 / (1 + 5)), bound gain * sqrt(3 / fan_in)
-            bound = math.sqrt(2.0 / 6.0) * math.sqrt(3.0 / fan_in)
-            _uniform_(self.weight, -bound, bound)
+        # as PyTorch: W ~ kaiming_uniform_(a=sqrt(5)), b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
+            fan_in = _fan_in(self.weight)
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            _uniform_(self.bias, -bound, bound)
+            init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
         return F.linear(input, self.weight, self.bias)
