@@ -151,15 +151,19 @@ def _write_zip(obj, out, archive: str, protocol: int, byteorder: bool) -> None:
     buf = io.BytesIO()
     _TorchPickler(buf, protocol, storages).dump(obj)
     zw = ZipWriter(out, archive)
-    zw.write_record("data.pkl", buf.getbuffer())
-    zw.write_record(".format_version", b"1")
-    zw.write_record(".storage_alignment", b"64")
-    if byteorder:
-        zw.write_record("byteorder", sys.byteorder.encode())
-    for key, data in storages.records.items():
-        zw.write_record(f"data/{key}", data)
-    zw.write_record("version", b"3\n")
-    zw.write_record(".data/serialization_id", serialization_id().encode())
+    try:
+        zw.write_record("data.pkl", buf.getbuffer())
+        zw.write_record(".format_version", b"1")
+        zw.write_record(".storage_alignment", b"64")
+        if byteorder:
+            zw.write_record("byteorder", sys.byteorder.encode())
+        for key, data in storages.records.items():
+            zw.write_record(f"data/{key}", data)
+        zw.write_record("version", b"3\n")
+        zw.write_record(".data/serialization_id", serialization_id().encode())
+    except BaseException:
+        zw.abandon()
+        raise
     zw.close()
 
 

@@ -60,6 +60,10 @@ class ZipWriter:
     def close(self) -> None:
         self.zf.close()
 
+    def abandon(self) -> None:
+        """Stop without writing the central directory (the write failed part-way)."""
+        self.zf.fp = None
+
 
 def serialization_id() -> str:
     """40 decimal digits, like torch's (a random part and the time in nanoseconds)."""
