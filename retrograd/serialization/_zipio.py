@@ -147,6 +147,10 @@ class ZipReader:
             raise RuntimeError(f"file in archive is not in a subdirectory: {first}")
         self.prefix = first[:first.index("/") + 1]
         self.infos = {i.filename: i for i in infos}
+        if not self.has_record("version") and not self.has_record(".data/version"):
+            raise RuntimeError('Expected hasRecord("version") to be true, but got false.  (Could '
+                               "this error message be improved?  If so, please report an "
+                               "enhancement request to PyTorch.)")
 
     def has_record(self, name: str) -> bool:
         return self.prefix + name in self.infos
