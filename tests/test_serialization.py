@@ -386,3 +386,27 @@ def test_new_file_has_default_permissions(tmp_path):
     retrograd.save(retrograd.ones(1), tmp_path / "r.pt")
     torch.save(torch.ones(1), tmp_path / "t.pt")
     assert (tmp_path / "r.pt").stat().st_mode == (tmp_path / "t.pt").stat().st_mode
+
+
+def test_dtypes_retrograd_lacks_are_a_clear_error():
+    data = saved_by_torch({"x": torch.ones(2, dtype=torch.bfloat16)})
+    for wo in (True, False):
+        with pytest.raises(RuntimeError, match="retrograd cannot load torch.BFloat16Storage"):
+            retrograd.load(io.BytesIO(data), weights_only=wo)
+
+
+def test_missing_parent_directory_like_torch(tmp_path):
+    errors = []
+    for T in (torch, retrograd):
+        with pytest.raises(RuntimeError) as e:
+            T.save(T.ones(1), str(tmp_path / "no" / "such" / "f.pt"))
+        errors.append(str(e.value).replace(str(tmp_path), "TMP"))
+    assert errors[0] == errors[1] and not os.path.exists(tmp_path / "no")
+
+
+def test_pickle_load_args_like_torch():
+    data = saved_by_rg({"a": retrograd.ones(1)})
+    for T in (torch, retrograd):
+        with pytest.warns(UserWarning, match="pickle_load_args only works if `weights_only=False`"):
+            T.load(io.BytesIO(data), encoding="latin1")
+        assert T.load(io.BytesIO(data), weights_only=False, encoding="latin1")["a"].tolist() == [1.0]

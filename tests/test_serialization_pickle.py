@@ -102,3 +102,28 @@ def test_deepcopy_of_a_no_grad_view_of_a_leaf():
             v = x[1:]
         return describe(copy.deepcopy(v))
     both(scenario)
+
+
+def test_subclasses_and_attributes_survive_pickle_and_deepcopy():
+    def scenario(T):
+        class Sub(T.Tensor):
+            pass
+        globals()["Sub_" + T.__name__] = Sub
+        Sub.__qualname__ = "Sub_" + T.__name__
+        s = T.arange(3.0).as_subclass(Sub) if T is torch else _as_sub(T.arange(3.0), Sub)
+        s.tag = {"k": [1]}
+        out = []
+        for t in (pickle.loads(pickle.dumps(s)), copy.copy(s)):
+            out.append((type(t).__name__, t.tag, t.tolist(), t.tag is s.tag))
+        return out
+    both(scenario)
+    # torch's deepcopy of such a subclass needs new_empty(); retrograd keeps type and state
+    s = _as_sub(retrograd.ones(2, requires_grad=True), globals()["Sub_retrograd"])
+    s.tag = [1]
+    d = copy.deepcopy(s)
+    assert type(d) is type(s) and d.tag == [1] and d.tag is not s.tag and d.requires_grad
+
+
+def _as_sub(t, cls):
+    from retrograd.serialization._copy import _as_type
+    return _as_type(t, cls)

@@ -12,6 +12,8 @@
 """
 from __future__ import annotations
 
+from copy import deepcopy
+
 import numpy as np
 
 from .. import _dtype as D
@@ -69,12 +71,37 @@ def _rebuild(storage_: _Storage, dtype, offset: int, shape: tuple, strides: tupl
     return Tensor._make(data, None, requires_grad)
 
 
+def _as_type(t: Tensor, cls) -> Tensor:
+    """``t``'s state in an instance of the Tensor subclass ``cls`` (torch's as_subclass)."""
+    if cls is Tensor:
+        return t
+    new = object.__new__(cls)
+    for slot in ("_data", "grad_fn", "_requires_grad", "_grad", "_vc", "_x"):
+        setattr(new, slot, getattr(t, slot))
+    return new
+
+
+def _set_state(t: Tensor, state) -> Tensor:
+    for k, v in (state or {}).items():
+        setattr(t, k, v)
+    return t
+
+
+def _rebuild_typed(cls, args: tuple, state) -> Tensor:
+    return _set_state(_as_type(_rebuild(*args), cls), state)
+
+
 def reduce_tensor(t: Tensor):
-    """``Tensor.__reduce_ex__``: rebuilt from its storage by ``_rebuild``."""
+    """``Tensor.__reduce_ex__``: rebuilt from its storage by ``_rebuild`` (subclasses and
+    attributes by ``_rebuild_typed``, as torch's ``_rebuild_from_type_v2``)."""
     a = t._data
     mem, offset = _memory(a)
-    return _rebuild, (_Storage(mem), D._NP_TO_DTYPE[a.dtype], offset, a.shape, a.strides,
-                      bool(a.flags.writeable), t._requires_grad)
+    args = (_Storage(mem), D._NP_TO_DTYPE[a.dtype], offset, a.shape, a.strides,
+            bool(a.flags.writeable), t._requires_grad)
+    state = getattr(t, "__dict__", None)
+    if type(t) is Tensor and not state:
+        return _rebuild, args
+    return _rebuild_typed, (type(t), args, dict(state) if state else None)
 
 
 def deepcopy_tensor(t: Tensor, memo: dict) -> Tensor:
@@ -88,9 +115,11 @@ def deepcopy_tensor(t: Tensor, memo: dict) -> Tensor:
     mem, offset = _memory(a)
     if entry is None:
         entry = copies[id(top)] = (top, mem.copy())
-    new = Tensor._make(_view(entry[1], a, offset), None, t._requires_grad)
+    new = _as_type(Tensor._make(_view(entry[1], a, offset), None, t._requires_grad), type(t))
     memo[id(t)] = new
     if t._grad is not None:
-        from copy import deepcopy
         new._grad = deepcopy(t._grad, memo)
+    state = getattr(t, "__dict__", None)
+    if state:
+        _set_state(new, deepcopy(state, memo))
     return new

@@ -13,6 +13,7 @@ import os
 import pickle
 import struct
 import sys
+import warnings
 
 import numpy as np
 
@@ -97,7 +98,7 @@ def _check_numel(numel, dtype) -> int:
 
 
 # -- the zip format ----------------------------------------------------------------------------
-def _load_zip(reader: ZipReader, restore, weights_only: bool, mapping, encoding: str):
+def _load_zip(reader: ZipReader, restore, weights_only: bool, mapping, load_args: dict):
     if reader.has_record("byteorder"):
         order = reader.get_record("byteorder")
         if order not in (b"little", b"big"):
@@ -117,6 +118,8 @@ def _load_zip(reader: ZipReader, restore, weights_only: bool, mapping, encoding:
         if key in loaded:
             storage = loaded[key]
             if storage.dtype is not dtype:
+                if storage.array.nbytes % dtype.itemsize:
+                    raise RuntimeError(f"storage {key} is read as two dtypes of different sizes")
                 storage = R.LoadedStorage(storage.array.view(np.uint8), dtype)
             return storage
         nbytes = _check_numel(numel, dtype)
@@ -133,7 +136,7 @@ def _load_zip(reader: ZipReader, restore, weights_only: bool, mapping, encoding:
         return storage
 
     data = reader.get_record("data.pkl")
-    return _unpickle(io.BytesIO(data), len(data), persistent_load, weights_only, encoding)
+    return _unpickle(io.BytesIO(data), len(data), persistent_load, weights_only, load_args)
 
 
 class _TorchUnpickler(pickle.Unpickler):
@@ -150,21 +153,21 @@ class _TorchUnpickler(pickle.Unpickler):
                 mod = importlib.import_module("retrograd" + module[len("torch"):])
                 return getattr(mod, name)
             except (ImportError, AttributeError):
-                raise pickle.UnpicklingError(
+                raise RuntimeError(
                     f"retrograd cannot load {full}: retrograd has no equivalent of it") from None
         return super().find_class(module, name)
 
 
-def _unpickle(f, end: int, persistent_load, weights_only: bool, encoding: str):
+def _unpickle(f, end: int, persistent_load, weights_only: bool, load_args: dict):
     if weights_only:
-        return U.WeightsUnpickler(f, end, persistent_load, encoding).load()
-    unpickler = _TorchUnpickler(f, encoding=encoding)
+        return U.WeightsUnpickler(f, end, persistent_load, load_args["encoding"]).load()
+    unpickler = _TorchUnpickler(f, **load_args)
     unpickler.persistent_load = persistent_load
     return unpickler.load()
 
 
 # -- the legacy format -------------------------------------------------------------------------
-def _load_legacy(f, end: int, restore, weights_only: bool, encoding: str):
+def _load_legacy(f, end: int, restore, weights_only: bool, load_args: dict):
     """torch's format before 1.6: magic number, version and system pickles, the object's
     pickle, the list of storage keys, then each storage as an int64 count and its bytes.
 
@@ -172,7 +175,7 @@ def _load_legacy(f, end: int, restore, weights_only: bool, encoding: str):
     allocated at that point (torch does the same), once the sizes they claim fit in what is
     left of the file, and filled afterwards."""
     def header():
-        return _unpickle(f, end, _no_persistent, weights_only, encoding)
+        return _unpickle(f, end, _no_persistent, weights_only, load_args)
 
     if header() != MAGIC_NUMBER:
         raise RuntimeError("Invalid magic number; corrupt file?")
@@ -208,7 +211,7 @@ def _load_legacy(f, end: int, restore, weights_only: bool, encoding: str):
                 root.array[offset:offset + size].view(np.uint8), dtype)
         return views[view_key]
 
-    result = _unpickle(f, end, persistent_load, weights_only, encoding)
+    result = _unpickle(f, end, persistent_load, weights_only, load_args)
     keys = header()
     if not isinstance(keys, list) or set(keys) != set(roots):
         raise RuntimeError("corrupt checkpoint: the storage list does not match the pickle")
@@ -235,7 +238,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         weights_only = pickle_module is None
     if weights_only and pickle_module is not None:
         raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
-    encoding = pickle_load_args.pop("encoding", "utf-8")
+    if pickle_load_args and weights_only:
+        warnings.warn("pickle_load_args only works if `weights_only=False`.", stacklevel=2)
+    load_args = {"encoding": "utf-8", **pickle_load_args}
     restore = _restore_location(map_location)
     is_path = isinstance(f, (str, os.PathLike))
     if is_path and os.fspath(f).endswith(".safetensors"):
@@ -256,7 +261,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
                               "load from it instead.") from None
         try:
             return _load_opened(opened, f if is_path else None, restore, weights_only, mmap,
-                                encoding)
+                                load_args)
         except pickle.UnpicklingError as e:
             if not weights_only:
                 raise
@@ -266,7 +271,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
             opened.close()
 
 
-def _load_opened(f, path, restore, weights_only, mmap, encoding):
+def _load_opened(f, path, restore, weights_only, mmap, load_args):
     if is_zipfile(f):
         reader = ZipReader(f)
         if reader.has_record("constants.pkl"):
@@ -276,7 +281,7 @@ def _load_opened(f, path, restore, weights_only, mmap, encoding):
             if path is None:
                 raise ValueError("f must be a file path in order to use the mmap argument")
             mapping = _mmap.mmap(f.fileno(), 0, access=_mmap.ACCESS_COPY)
-        return _load_zip(reader, restore, weights_only, mapping, encoding)
+        return _load_zip(reader, restore, weights_only, mapping, load_args)
     if mmap:
         name = f"{path}, " if isinstance(path, str) else ""
         raise RuntimeError("mmap can only be used with files saved with "
@@ -286,5 +291,5 @@ def _load_opened(f, path, restore, weights_only, mmap, encoding):
     f.seek(0, os.SEEK_END)
     end = f.tell()
     f.seek(start)
-    return _load_legacy(f, end, restore, weights_only, encoding)
+    return _load_legacy(f, end, restore, weights_only, load_args)
 

@@ -138,7 +138,7 @@ def find_global(module: str, name: str):
             return table[full]
     if full.startswith("torch.") and (name in R.UNSUPPORTED_STORAGES or name.startswith(
             ("_rebuild_", "bfloat16", "complex", "q", "uint", "int", "float8"))):
-        raise UnpicklingError(f"retrograd cannot load {full}: retrograd has no equivalent of it")
+        raise RuntimeError(f"retrograd cannot load {full}: retrograd has no equivalent of it")
     if full.startswith("builtins."):
         full = full[len("builtins."):]
     raise UnpicklingError(

@@ -81,6 +81,9 @@ class AtomicFile:
     def __init__(self, path):
         self.path = os.fspath(path)
         folder, base = os.path.split(os.path.abspath(self.path))
+        if not os.path.isdir(folder):
+            raise RuntimeError(f"Parent directory {os.path.dirname(self.path) or folder} does "
+                               "not exist.")
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
         while True:
             self.tmp = os.path.join(folder, f".{base}.{secrets.token_hex(6)}.tmp")
