@@ -140,8 +140,8 @@ class ZipReader:
         try:
             self.zf = zipfile.ZipFile(f)
             infos = self.zf.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError,
-                struct.error):
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError,
+                EOFError, OSError, struct.error):
             raise corrupted("reading zip archive: failed finding central directory") from None
         if not infos:
             raise corrupted("reading zip archive: failed finding central directory")
@@ -218,7 +218,7 @@ class ZipReader:
                 if not n:
                     break
                 got += n
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError, ValueError) as e:
             raise corrupted(f"reading file {name}: {e}") from None
         if got != nbytes:
             raise corrupted(f"reading file {name}: invalid header or archive is corrupted")
