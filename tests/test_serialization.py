@@ -410,3 +410,22 @@ def test_pickle_load_args_like_torch():
         with pytest.warns(UserWarning, match="pickle_load_args only works if `weights_only=False`"):
             T.load(io.BytesIO(data), encoding="latin1")
         assert T.load(io.BytesIO(data), weights_only=False, encoding="latin1")["a"].tolist() == [1.0]
+
+
+def test_parameter_goes_through_retrograd_nn_parameter_once_it_exists(monkeypatch):
+    from retrograd.serialization._copy import _as_type
+
+    class Parameter(retrograd.Tensor):  # the shape retrograd.nn.Parameter will have
+        def __new__(cls, data=None, requires_grad=True):
+            t = retrograd.Tensor._make(data._data, None, False)
+            t.requires_grad = requires_grad
+            return _as_type(t, cls)
+
+    monkeypatch.setattr(retrograd.nn, "Parameter", Parameter, raising=False)
+    back = retrograd.load(io.BytesIO(saved_by_torch(
+        {"p": torch.nn.Parameter(torch.tensor([1.0, 2.0])), "t": torch.ones(1)})))
+    assert type(back["p"]) is Parameter and back["p"].requires_grad
+    assert type(back["t"]) is retrograd.Tensor
+    out = torch.load(io.BytesIO(saved_by_rg({"p": Parameter(retrograd.tensor([3.0]))})))
+    assert type(out["p"]) is torch.nn.Parameter and out["p"].requires_grad
+    assert out["p"].tolist() == [3.0]

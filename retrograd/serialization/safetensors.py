@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
 
 from .._tensor import Tensor
 from ..ops.views import _extent, storage
