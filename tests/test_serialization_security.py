@@ -285,3 +285,13 @@ def test_random_corruption_gives_a_clear_error_or_a_result(flips):
 
 
 _GOOD = good_file()
+
+
+def test_build_cannot_plant_dunder_attributes_or_odd_codecs():
+    plant = (b"\x80\x02ccollections\nOrderedDict\n)R}X\x0c\x00\x00\x00__reduce_ex__"
+             b"ccollections\nOrderedDict\nsb.")
+    assert outcome(retrograd, checkpoint(plant))[0] is pickle.UnpicklingError
+    codec = b"\x80\x02c_codecs\nencode\nX\x01\x00\x00\x00aX\x09\x00\x00\x00rot13_xyz\x86R."
+    assert outcome(retrograd, checkpoint(codec))[0] is pickle.UnpicklingError
+    meta = (b"\x80\x02ccollections\nOrderedDict\n)R}X\t\x00\x00\x00_metadata}sb.")
+    assert retrograd.load(io.BytesIO(checkpoint(meta)))._metadata == {}

@@ -36,11 +36,14 @@ _user_globals: set = set()
 # -- the allow-list ------------------------------------------------------------------------------
 def _encode(obj, encoding="utf-8", errors="strict"):
     """``_codecs.encode`` as protocol-2 pickles use it for bytes: text codecs only."""
-    if not isinstance(obj, str) or codecs.lookup(encoding).name not in (
-            "iso8859-1", "latin-1", "utf-8", "ascii"):
+    if not isinstance(obj, str) or not isinstance(encoding, str) or \
+            encoding.lower().replace("_", "-") not in _TEXT_CODECS:
         raise UnpicklingError(f"Trying to call reduce for unrecognized function encode with "
                               f"arguments of type {type(obj).__name__}")
     return codecs.encode(obj, encoding, errors)
+
+
+_TEXT_CODECS = ("latin1", "latin-1", "iso-8859-1", "utf-8", "utf8", "ascii")
 
 
 def _bytearray(source=b"", *args):
@@ -346,8 +349,9 @@ class WeightsUnpickler:
 
 
 def _build(state, inst) -> None:
-    if type(inst) in _BUILDABLE:
-        if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
+    if type(inst) in _BUILDABLE:  # state_dict()'s _metadata; no dunder attributes
+        if not isinstance(state, dict) or not all(
+                isinstance(k, str) and not k.startswith("__") for k in state):
             raise UnpicklingError(f"invalid state for {type(inst).__name__}")
         inst.__dict__.update(state)
     elif type(inst) in _user_allowed().values():
