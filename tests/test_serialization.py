@@ -429,3 +429,62 @@ def test_parameter_goes_through_retrograd_nn_parameter_once_it_exists(monkeypatc
     out = torch.load(io.BytesIO(saved_by_rg({"p": Parameter(retrograd.tensor([3.0]))})))
     assert type(out["p"]) is torch.nn.Parameter and out["p"].requires_grad
     assert out["p"].tolist() == [3.0]
+
+
+class _WriteOnly(io.RawIOBase):
+    """A stream that can only be written (a pipe, a socket): no seek, no tell."""
+
+    def __init__(self):
+        self.buf = bytearray()
+
+    def writable(self):
+        return True
+
+    def write(self, b):
+        self.buf += bytes(b)
+        return len(b)
+
+
+def test_save_to_a_stream_that_cannot_seek():
+    a = retrograd.arange(5.0)
+    for T, obj in ((retrograd, {"a": a, "v": a[2:]}), (torch, {"a": torch.arange(5.0)})):
+        out = _WriteOnly()
+        T.save(obj, out)
+        assert torch.load(io.BytesIO(bytes(out.buf)))["a"].tolist() == [0.0, 1, 2, 3, 4]
+        assert retrograd.load(io.BytesIO(bytes(out.buf)))["a"].tolist() == [0.0, 1, 2, 3, 4]
+
+
+def test_big_endian_checkpoints_are_swapped_like_torch():
+    src = zipfile.ZipFile(io.BytesIO(saved_by_torch({"a": torch.tensor([1.5, -2.0, 3.25]),
+                                                     "i": torch.tensor([1, 256])})))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename.endswith("byteorder"):
+                body = b"big"
+            elif "/data/" in info.filename:
+                size = 4 if info.filename.endswith("/0") else 8
+                body = np.frombuffer(body, f"<u{size}").astype(f">u{size}").tobytes()
+            dst.writestr(info, body)
+    mine = retrograd.load(io.BytesIO(out.getvalue()))
+    theirs = torch.load(io.BytesIO(out.getvalue()))
+    for k in theirs:
+        check_pair(mine[k], theirs[k])
+    assert mine["a"].tolist() == [1.5, -2.0, 3.25] and mine["i"].tolist() == [1, 256]
+
+
+def test_legacy_storage_views_like_torch(monkeypatch):
+    """Files from torch < 1.6 may reference a slice of a storage (view_metadata)."""
+    from retrograd.serialization import _save
+
+    class ViewPickler(_save._TorchPickler):
+        def persistent_id(self, obj):
+            pid = super().persistent_id(obj)
+            return None if pid is None else pid[:5] + (("view", 2, 3),)
+
+    monkeypatch.setattr(_save, "_TorchPickler", ViewPickler)
+    data = saved_by_rg({"a": retrograd.arange(6.0)[:3]}, _use_new_zipfile_serialization=False)
+    monkeypatch.undo()
+    mine, theirs = retrograd.load(io.BytesIO(data)), torch.load(io.BytesIO(data))
+    assert mine["a"].tolist() == theirs["a"].tolist() == [2.0, 3.0, 4.0]
