@@ -21,7 +21,6 @@ from .._device import device
 from . import _rebuild as R
 from . import _unpickler as U
 from ._save import MAGIC_NUMBER, PROTOCOL_VERSION
-from ._zipio import ZipReader, is_zipfile
 
 _UNSAFE_MESSAGE = (
     "In PyTorch 2.6, we changed the default value of the `weights_only` argument in `torch.load` "
@@ -98,7 +97,7 @@ def _check_numel(numel, dtype) -> int:
 
 
 # -- the zip format ----------------------------------------------------------------------------
-def _load_zip(reader: ZipReader, restore, weights_only: bool, mapping, load_args: dict):
+def _load_zip(reader, restore, weights_only: bool, mapping, load_args: dict):
     if reader.has_record("byteorder"):
         order = reader.get_record("byteorder")
         if order not in (b"little", b"big"):
@@ -272,6 +271,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
 
 
 def _load_opened(f, path, restore, weights_only, mmap, load_args):
+    from ._zipio import ZipReader, is_zipfile  # zipfile only when loading
     if is_zipfile(f):
         reader = ZipReader(f)
         if reader.has_record("constants.pkl"):

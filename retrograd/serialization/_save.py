@@ -23,7 +23,6 @@ from .._size import Size
 from .._tensor import Tensor
 from ..ops.views import _extent, _ptr, _storage_array, storage, torch_strides
 from . import _rebuild as R
-from ._zipio import AtomicFile, ZipWriter, serialization_id
 
 DEFAULT_PROTOCOL = 2
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
@@ -147,6 +146,7 @@ def _archive_name(f) -> str:
 
 
 def _write_zip(obj, out, archive: str, protocol: int, byteorder: bool) -> None:
+    from ._zipio import ZipWriter, serialization_id  # zipfile only when saving
     storages = _Storages()
     buf = io.BytesIO()
     _TorchPickler(buf, protocol, storages).dump(obj)
@@ -201,6 +201,7 @@ def save(obj, f, pickle_module=pickle, pickle_protocol: int = DEFAULT_PROTOCOL,
             _write_legacy(obj, out, pickle_protocol)
 
     if isinstance(f, (str, os.PathLike)):
+        from ._zipio import AtomicFile
         tmp = AtomicFile(f)
         try:
             write(tmp.file)

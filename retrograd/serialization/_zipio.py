@@ -11,7 +11,6 @@ id ``FB``), so that ``torch.load(mmap=True)`` can map storages straight from the
 from __future__ import annotations
 
 import os
-import secrets
 import struct
 import time
 import zipfile
@@ -67,7 +66,7 @@ class ZipWriter:
 
 def serialization_id() -> str:
     """40 decimal digits, like torch's (a random part and the time in nanoseconds)."""
-    return f"{secrets.randbits(64):020d}{time.time_ns() % 10 ** 20:020d}"
+    return f"{int.from_bytes(os.urandom(8), 'little'):020d}{time.time_ns() % 10 ** 20:020d}"
 
 
 class AtomicFile:
@@ -86,7 +85,7 @@ class AtomicFile:
                                "not exist.")
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
         while True:
-            self.tmp = os.path.join(folder, f".{base}.{secrets.token_hex(6)}.tmp")
+            self.tmp = os.path.join(folder, f".{base}.{os.urandom(6).hex()}.tmp")
             try:
                 fd = os.open(self.tmp, flags, 0o666)
                 break
