@@ -34,6 +34,7 @@ from . import accelerator, backends, cuda  # noqa: F401
 from .autograd.anomaly_mode import (is_anomaly_check_nan_enabled, is_anomaly_enabled,  # noqa: F401
                                     set_anomaly_enabled)
 from .func import vmap  # noqa: F401
+from .serialization import load, save  # noqa: F401
 
 half = float16
 float = float32  # noqa: A001

@@ -434,20 +434,13 @@ class Tensor:
         return object.__format__(self, spec)
 
     def __deepcopy__(self, memo):
-        if self.grad_fn is not None:
-            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
-                               "support the deepcopy protocol at the moment.  If you were "
-                               "attempting to deepcopy a module, this may be because of a "
-                               "torch.nn.utils.weight_norm usage, see "
-                               "https://github.com/pytorch/pytorch/pull/103001")
-        t = Tensor._make(self._data.copy(), None, self._requires_grad)
-        if self._grad is not None:
-            t._grad = self._grad.__deepcopy__(memo)
-        memo[id(self)] = t
-        return t
+        from .serialization._copy import deepcopy_tensor
+        return deepcopy_tensor(self, memo)
 
     def __reduce_ex__(self, protocol):
-        raise TypeError("retrograd tensors are not picklable; use retrograd.save (no pickle)")
+        # pickle and copy.copy: the storage travels along (retrograd/serialization/_copy.py)
+        from .serialization._copy import reduce_tensor
+        return reduce_tensor(self)
 
 
 class _TensorHook:
