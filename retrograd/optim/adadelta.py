@@ -50,7 +50,7 @@ class Adadelta(Optimizer):
                     state["step"] = _step_tensor(0.0)
                     state["square_avg"] = _zeros_like(p)
                     state["acc_delta"] = _zeros_like(p)
-            _check_capturable(params, group)
+            _check_capturable(params, group, xla=False)
             lr, rho, eps, wd = _scalar(group["lr"]), group["rho"], group["eps"], \
                 group["weight_decay"]
             for p in params:

@@ -47,7 +47,7 @@ class ASGD(Optimizer):
                     state["eta"] = _step_tensor(_scalar(_to_scalar(group["lr"])))
                     state["mu"] = _step_tensor(1.0)
                     state["ax"] = _zeros_like(p)
-            _check_capturable(params, group)
+            _check_capturable(params, group, "params, mus, etas, and state_steps")
             lr, lambd, alpha = _scalar(group["lr"]), group["lambd"], group["alpha"]
             t0, wd = group["t0"], group["weight_decay"]
             for p in params:

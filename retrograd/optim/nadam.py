@@ -61,7 +61,7 @@ class NAdam(Optimizer):
                     state["mu_product"] = _step_tensor(1.0)
                     state["exp_avg"] = _zeros_like(p)
                     state["exp_avg_sq"] = _zeros_like(p)
-            _check_capturable(params, group)
+            _check_capturable(params, group, "params, mu_products and state_steps")
             beta1, beta2 = group["betas"]
             lr, eps, wd = _scalar(group["lr"]), group["eps"], group["weight_decay"]
             momentum_decay = group["momentum_decay"]

@@ -140,10 +140,13 @@ def _bump(*tensors: Tensor) -> None:
         t._vc[0] += 1
 
 
-def _check_capturable(params, group) -> None:
+def _check_capturable(params, group, what: str = "params and state_steps",
+                      xla: bool = True) -> None:
+    """capturable=True needs accelerator tensors: PyTorch refuses CPU ones at the first step."""
     if group.get("capturable", False) and params:
-        raise AssertionError("If capturable=True, params and state_steps must be on supported "
-                             "devices: ['cuda', 'xpu', 'hpu', 'privateuseone', 'xla'].")
+        devices = ["cuda", "xpu", "hpu", "privateuseone"] + (["xla"] if xla else [])
+        raise AssertionError(f"If capturable=True, {what} must be on supported devices: "
+                             f"{devices}.")
 
 
 def _check_fused_flags(optimizer, fused, foreach, differentiable) -> None:
