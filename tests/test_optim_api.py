@@ -271,3 +271,41 @@ def test_step_runs_without_grad_and_restores_the_mode():
         opt.step()
         return T.is_grad_enabled(), p.requires_grad, p.grad_fn is None
     assert both(fn)[0] == (True, True, True)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax",
+                                  "NAdam", "RAdam", "ASGD", "Rprop"])
+def test_loading_a_number_as_step_gives_a_tensor(name):
+    """Checkpoints from before step became a tensor: load_state_dict converts it."""
+    def fn(T):
+        p = _p(T)
+        p.grad = T.full_like(p, 0.25)
+        opt = getattr(T.optim, name)([p])
+        opt.step()
+        sd = opt.state_dict()
+        sd["state"][0]["step"] = 3
+        for key in ("mu_product", "eta", "mu"):
+            if key in sd["state"][0]:
+                sd["state"][0][key] = sd["state"][0][key].item()
+        opt.load_state_dict(sd)
+        opt.step()
+        return {k: v for k, v in opt.state[p].items()}, p
+    assert both(fn)[1] is None
+
+
+def test_differentiable_is_refused():
+    """The updates run on NumPy arrays in place; there is no graph through step()."""
+    with pytest.raises(NotImplementedError, match="differentiable=True"):
+        retrograd.optim.Adam([_p(retrograd)], differentiable=True)
+
+
+def test_foreach_and_fused_choose_the_same_arithmetic():
+    def fn(T, **kw):
+        p = T.tensor([1.0, -2.0, 3.0], dtype=T.float64, requires_grad=True)
+        opt = T.optim.Adam([p], lr=0.1, **kw)
+        for _ in range(5):
+            p.grad = p.detach() ** 2
+            opt.step()
+        return p.tolist()
+    for kw in (dict(foreach=False), dict(foreach=True), dict(fused=True)):
+        assert fn(retrograd, **kw) == pytest.approx(fn(torch, **kw), rel=1e-12)
