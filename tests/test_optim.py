@@ -85,6 +85,9 @@ CONFIGS = [
     ("Rprop", dict(lr=1e-2)),
     ("Rprop", dict(lr=1e-2, etas=(0.3, 1.5), step_sizes=(1e-3, 0.05))),
     ("Rprop", dict(lr=1e-2, maximize=True)),
+    ("Adafactor", dict()),                                   # y is a matrix: factored moments
+    ("Adafactor", dict(lr=0.05, weight_decay=0.1, d=2.0, beta2_decay=-0.5)),
+    ("Adafactor", dict(eps=(1e-20, 1e-2), maximize=True)),
 ]
 IDS = [f"{n}-{i}" for i, (n, _) in enumerate(CONFIGS)]
 

@@ -78,6 +78,9 @@ BAD_HYPERPARAMETERS = [
     ("ASGD", dict(lr=-1)), ("ASGD", dict(weight_decay=-1)),
     ("Rprop", dict(lr=-1)), ("Rprop", dict(etas=(1.5, 1.2))), ("Rprop", dict(etas=(0.5, 0.9))),
     ("LBFGS", dict(lr=-1)),
+    ("Adafactor", dict(lr=-1)), ("Adafactor", dict(beta2_decay=0.5)),
+    ("Adafactor", dict(eps=(-1, 1e-3))), ("Adafactor", dict(eps=(None, -1))),
+    ("Adafactor", dict(d=0.5)), ("Adafactor", dict(weight_decay=-1)),
     ("SGD", dict(fused=True, foreach=True)), ("Adam", dict(fused=True, foreach=True)),
     ("Adagrad", dict(fused=True, foreach=True)),
 ]
@@ -92,7 +95,7 @@ def test_invalid_hyperparameters(name, kwargs):
 
 def test_tensor_lr_must_have_one_element():
     for name in ("SGD", "Adam", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam",
-                 "ASGD", "Rprop", "LBFGS"):
+                 "ASGD", "Rprop", "LBFGS", "Adafactor"):
         _, error, _ = both(lambda T: getattr(T.optim, name)([_p(T)], lr=T.tensor([0.1, 0.2])))
         assert error == ("ValueError", "Tensor lr must be 1-element")
 

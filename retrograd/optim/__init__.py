@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from . import lr_scheduler  # noqa: F401
+from ._adafactor import Adafactor
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
@@ -15,7 +16,7 @@ from .rmsprop import RMSprop
 from .rprop import Rprop
 from .sgd import SGD
 
-__all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "ASGD", "LBFGS", "lr_scheduler",
+__all__ = ["Adafactor", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "ASGD", "LBFGS", "lr_scheduler",
            "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD"]
 
 # Like torch.optim: the submodules are not attributes of the package (import them by name).
