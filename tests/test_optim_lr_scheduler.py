@@ -362,6 +362,9 @@ def test_sequential_with_another_optimizer_is_refused():
 
 
 def test_lr_scheduler_namespace():
+    assert sorted(retrograd.optim.__all__) == sorted(
+        n for n in torch.optim.__all__ if n not in ("Muon", "SparseAdam",
+                                                    "swap_in_optimizer_params_and_state"))
     names = ["LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
              "ExponentialLR", "SequentialLR", "CosineAnnealingLR", "ChainedScheduler",
              "ReduceLROnPlateau", "CyclicLR", "CosineAnnealingWarmRestarts", "OneCycleLR",
@@ -371,3 +374,65 @@ def test_lr_scheduler_namespace():
     for name in names:
         assert issubclass(getattr(mod, name), mod.LRScheduler)
     assert math.isinf(mod.ReduceLROnPlateau(_optimizer(retrograd)).best)
+
+
+# -- swa_utils (SWALR and the averaging functions; AveragedModel needs nn.Module) -------------
+SWA = {
+    "cos": lambda S, o: S.SWALR(o, swa_lr=0.05, anneal_epochs=7),
+    "linear-per-group": lambda S, o: S.SWALR(o, [0.01, 0.2], anneal_epochs=5,
+                                             anneal_strategy="linear"),
+    "no-annealing": lambda S, o: S.SWALR(o, 0.02, anneal_epochs=0),
+}
+
+
+@pytest.mark.parametrize("name", list(SWA))
+def test_swalr(name):
+    def fn(T):
+        opt = _optimizer(T)
+        cos = T.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=20)
+        swa = SWA[name](T.optim.swa_utils, opt)
+        out = []
+        for epoch in range(30):
+            opt.step()
+            (cos if epoch < 10 else swa).step()
+            out.append(_snapshot(opt, swa))
+        sd = copy.deepcopy(swa.state_dict())
+        again = SWA[name](T.optim.swa_utils, opt)
+        again.load_state_dict(sd)
+        again.step()
+        return out, sd, _snapshot(opt, again)
+    assert both(fn)[1] is None
+
+
+@pytest.mark.parametrize("case", ["strategy", "epochs", "epochs-float", "swa_lr-length",
+                                  "ema-decay", "ema-multi-decay"])
+def test_swa_errors(case):
+    def fn(T):
+        S, opt = T.optim.swa_utils, _optimizer(T)
+        return {"strategy": lambda: S.SWALR(opt, 0.1, anneal_strategy="exp"),
+                "epochs": lambda: S.SWALR(opt, 0.1, anneal_epochs=-1),
+                "epochs-float": lambda: S.SWALR(opt, 0.1, anneal_epochs=2.0),
+                "swa_lr-length": lambda: S.SWALR(opt, [0.1]),
+                "ema-decay": lambda: S.get_ema_avg_fn(1.5),
+                "ema-multi-decay": lambda: S.get_ema_multi_avg_fn(-0.1)}[case]()
+    assert both(fn)[1][0] == "ValueError"
+
+
+def test_swa_averaging_functions():
+    def fn(T):
+        S = T.optim.swa_utils
+        avg = [T.tensor([1.0, 2.0]), T.tensor([[0.5, -1.0]], dtype=T.float64)]
+        cur = [T.tensor([3.0, -2.0]), T.tensor([[1.5, 1.0]], dtype=T.float64)]
+        ema = [a.clone() for a in avg]
+        out = []
+        for n in range(4):
+            S.get_swa_multi_avg_fn()(avg, cur, n)
+            S.get_ema_multi_avg_fn(0.9)(ema, cur, n)
+            out.append([a.tolist() for a in avg + ema])
+        ints = [T.tensor([10, 20])]
+        S.get_ema_multi_avg_fn(0.5)(ints, [T.tensor([20, 40])], 0)
+        single = S.get_swa_avg_fn()(T.tensor([1.0, 1.0]), T.tensor([3.0, 5.0]), T.tensor(3))
+        ema1 = S.get_ema_avg_fn(0.75)(T.tensor([1.0]), T.tensor([5.0]), 0)
+        return out, ints[0].tolist(), single.tolist(), ema1.tolist()
+    value, error, _ = both(fn)
+    assert error is None
