@@ -81,6 +81,8 @@ BAD_HYPERPARAMETERS = [
     ("Adafactor", dict(lr=-1)), ("Adafactor", dict(beta2_decay=0.5)),
     ("Adafactor", dict(eps=(-1, 1e-3))), ("Adafactor", dict(eps=(None, -1))),
     ("Adafactor", dict(d=0.5)), ("Adafactor", dict(weight_decay=-1)),
+    ("Muon", dict(lr=-1)), ("Muon", dict(momentum=-1)), ("Muon", dict(weight_decay=-1)),
+    ("Muon", dict(adjust_lr_fn="rms")), ("Muon", dict()),          # Muon: 1-D parameter
     ("SGD", dict(fused=True, foreach=True)), ("Adam", dict(fused=True, foreach=True)),
     ("Adagrad", dict(fused=True, foreach=True)),
 ]
@@ -95,7 +97,7 @@ def test_invalid_hyperparameters(name, kwargs):
 
 def test_tensor_lr_must_have_one_element():
     for name in ("SGD", "Adam", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam",
-                 "ASGD", "Rprop", "LBFGS", "Adafactor"):
+                 "ASGD", "Rprop", "LBFGS", "Adafactor", "Muon"):
         _, error, _ = both(lambda T: getattr(T.optim, name)([_p(T)], lr=T.tensor([0.1, 0.2])))
         assert error == ("ValueError", "Tensor lr must be 1-element")
 

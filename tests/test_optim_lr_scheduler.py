@@ -363,7 +363,7 @@ def test_sequential_with_another_optimizer_is_refused():
 
 def test_lr_scheduler_namespace():
     assert sorted(retrograd.optim.__all__) == sorted(
-        n for n in torch.optim.__all__ if n not in ("Muon", "SparseAdam",
+        n for n in torch.optim.__all__ if n not in ("SparseAdam",
                                                     "swap_in_optimizer_params_and_state"))
     names = ["LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
              "ExponentialLR", "SequentialLR", "CosineAnnealingLR", "ChainedScheduler",
