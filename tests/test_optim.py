@@ -4,8 +4,6 @@ errors and hooks compared step by step."""
 from __future__ import annotations
 
 import copy
-import math
-import warnings
 
 import numpy as np
 import pytest

@@ -18,7 +18,9 @@ from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = ["Adafactor", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "ASGD", "LBFGS",
-           "lr_scheduler", "Muon", "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD", "swa_utils"]
+           "lr_scheduler", "Muon", "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD",
+           "swa_utils"]
 
 # Like torch.optim: the submodules are not attributes of the package (import them by name).
-del adadelta, adagrad, adam, adamax, asgd, lbfgs, nadam, optimizer, radam, rmsprop, rprop, sgd  # noqa
+del adadelta, adagrad, adam, adamax, asgd, lbfgs, nadam, optimizer  # noqa: F821
+del radam, rmsprop, rprop, sgd  # noqa: F821

@@ -1,9 +1,8 @@
 """ASGD (averaged stochastic gradient descent)."""
 from __future__ import annotations
 
-from .optimizer import (Optimizer, _bump, _check_capturable, _closure_loss, _get_scalar_dtype, _grad,
-                        _scalar,
-                        _step_tensor, _to_scalar, _use_grad, _zeros_like)
+from .optimizer import (Optimizer, _bump, _check_capturable, _closure_loss, _get_scalar_dtype,
+                        _grad, _scalar, _step_tensor, _to_scalar, _use_grad, _zeros_like)
 from .._tensor import Tensor
 
 __all__ = ["ASGD"]

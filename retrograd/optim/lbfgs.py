@@ -135,7 +135,8 @@ class LBFGS(Optimizer):
         return self._numel_cache
 
     def _gather_flat_grad(self) -> Tensor:
-        views = [_torch().zeros(p.numel(), dtype=p.dtype) if p._grad is None else p._grad.reshape(-1)
+        T = _torch()
+        views = [T.zeros(p.numel(), dtype=p.dtype) if p._grad is None else p._grad.reshape(-1)
                  for p in self._params]
         return _torch().cat(views, 0)
 

@@ -97,11 +97,6 @@ def _use_grad(step):
     return wrapper
 
 
-def _get_value(x):
-    """A Python number from a 0-d tensor (a step counter) or a number."""
-    return x.item() if isinstance(x, Tensor) else x
-
-
 def _to_scalar(x):
     """A 1-element hyperparameter tensor as a 0-d tensor; anything else unchanged."""
     if isinstance(x, Tensor) and x.dim() != 0:
@@ -149,19 +144,12 @@ def _check_capturable(params, group, what: str = "params and state_steps",
                              f"{devices}.")
 
 
-def _check_fused_flags(optimizer, fused, foreach, differentiable) -> None:
+def _check_fused_flags(fused, foreach, differentiable) -> None:
     if fused:
         if differentiable:
             raise RuntimeError("`fused` does not support `differentiable`")
         if foreach:
             raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
-
-
-def _check_lr(lr) -> None:
-    if isinstance(lr, Tensor) and lr.numel() != 1:
-        raise ValueError("Tensor lr must be 1-element")
-    if not 0.0 <= lr:
-        raise ValueError(f"Invalid learning rate: {lr}")
 
 
 class Optimizer:
