@@ -300,8 +300,14 @@ def test_loading_a_number_as_step_gives_a_tensor(name):
 
 def test_differentiable_is_refused():
     """The updates run on NumPy arrays in place; there is no graph through step()."""
+    p = _p(retrograd)
+    opt = retrograd.optim.Adam([p], differentiable=True)      # accepted, as in torch
+    assert opt.state_dict()["param_groups"][0]["differentiable"] is True
+    p.grad = retrograd.ones(2)
     with pytest.raises(NotImplementedError, match="differentiable=True"):
-        retrograd.optim.Adam([_p(retrograd)], differentiable=True)
+        opt.step()
+    assert both(lambda T: T.optim.SGD([_p(T)], fused=True, differentiable=True))[1] == (
+        "RuntimeError", "`fused` does not support `differentiable`")
 
 
 def test_foreach_and_fused_choose_the_same_arithmetic():

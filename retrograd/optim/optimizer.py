@@ -87,6 +87,11 @@ def _use_grad(step):
 
     @functools.wraps(step)
     def wrapper(self, *args, **kwargs):
+        if self.defaults["differentiable"] or any(g.get("differentiable")
+                                                  for g in self.param_groups):
+            # The updates run on the NumPy arrays in place: no graph is recorded through them.
+            raise NotImplementedError("retrograd's optimizers do not support differentiable=True "
+                                      "(autograd through step())")
         prev = is_grad_enabled()
         try:
             set_grad_enabled(self.defaults["differentiable"])
@@ -171,9 +176,6 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             "Tensors or dicts, but got " + _typename(params))
-        if defaults.get("differentiable", False):
-            # The updates run on the NumPy arrays in place: no graph is recorded through them.
-            raise NotImplementedError("retrograd's optimizers do not support differentiable=True")
         self.state: defaultdict = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         param_groups = list(params)
