@@ -349,3 +349,30 @@ def test_muon_matches_torch(kwargs, dtype):
     np.testing.assert_allclose(tr, tt, rtol=0, atol=1e-3)
     _assert_same_state(opt_r.state_dict(), opt_t.state_dict(), 0, 1e-3)
     assert str(opt_r) == str(opt_t)
+
+
+ALL = sorted({n for n, _ in CONFIGS})
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_parameters_joining_late_and_skipping_steps(name):
+    """Only some parameters have a gradient at each step: their state is created when they
+    first have one (the state_dict's order shows it), the others are left alone."""
+    pattern = [(2,), (0, 2), (), (1,), (0, 1, 2), (0,), (1, 2)] * 3
+
+    def run(T):
+        ps = [T.tensor(v, dtype=T.float64, requires_grad=True)
+              for v in ([1.0, -2.0], [0.5], [[0.3, 0.1], [-0.2, 0.4]])]
+        opt = getattr(T.optim, name)([{"params": ps[:2]}, {"params": ps[2:], "lr": 3e-3}])
+        traj = []
+        for active in pattern:
+            opt.zero_grad()
+            for i in active:
+                ps[i].grad = T.cos(ps[i].detach() * (i + 1)) + 0.1 * ps[i].detach()
+            opt.step()
+            traj.append(np.concatenate([p.detach().numpy().ravel() for p in ps]))
+        return np.array(traj), opt
+    tr, opt_r = run(retrograd)
+    tt, opt_t = run(torch)
+    np.testing.assert_allclose(tr, tt, rtol=1e-9, atol=1e-12)
+    _assert_same_state(opt_r.state_dict(), opt_t.state_dict(), 1e-9, 1e-12)
