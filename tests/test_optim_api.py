@@ -320,3 +320,40 @@ def test_foreach_and_fused_choose_the_same_arithmetic():
         return p.tolist()
     for kw in (dict(foreach=False), dict(foreach=True), dict(fused=True)):
         assert fn(retrograd, **kw) == pytest.approx(fn(torch, **kw), rel=1e-12)
+
+
+def test_user_defined_optimizer_and_scheduler():
+    """Subclasses written the PyTorch way (tensor ops on p and p.grad under no_grad)."""
+    def fn(T):
+        class SignSGD(T.optim.Optimizer):
+            def __init__(self, params, lr=0.1, decay=0.5):
+                super().__init__(params, dict(lr=lr, decay=decay))
+
+            @T.no_grad()
+            def step(self, closure=None):
+                for group in self.param_groups:
+                    for p in group["params"]:
+                        if p.grad is None:
+                            continue
+                        state = self.state[p]
+                        state["n"] = state.get("n", 0) + 1
+                        p.add_(p.grad.sign(), alpha=-group["lr"] * group["decay"] ** state["n"])
+
+        class Halve(T.optim.lr_scheduler.LRScheduler):
+            def get_lr(self):
+                return [g["lr"] * (0.5 if self.last_epoch % 2 else 1.0)
+                        for g in self.optimizer.param_groups]
+
+        p = T.tensor([1.0, -1.0, 0.5], requires_grad=True)
+        opt = SignSGD([p])
+        sched = Halve(opt)
+        seen = []
+        opt.register_step_post_hook(lambda o, a, k: seen.append(p.tolist()))
+        for _ in range(6):
+            opt.zero_grad()
+            (p ** 3).sum().backward()
+            opt.step()
+            sched.step()
+        return seen, opt.state_dict(), sched.state_dict(), repr(opt), p.requires_grad
+    value, error, caught = both(fn)
+    assert error is None and caught == [] and len(value[0]) == 6
