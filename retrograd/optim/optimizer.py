@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype as D
-from .._grad_mode import set_grad_enabled, is_grad_enabled
+from .._grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
 from .._tensor import Tensor
 from ..utils.hooks import RemovableHandle
 
@@ -423,7 +423,6 @@ def _closure_loss(closure):
     """Evaluate the closure (if any) with gradients enabled, as every step() does first."""
     if closure is None:
         return None
-    from .._grad_mode import enable_grad
     with enable_grad():
         return closure()
 
