@@ -29,7 +29,7 @@ from ._tensor import Tensor  # noqa: F401
 from ._tensor_str import get_printoptions, set_printoptions  # noqa: F401
 from ._typeinfo import finfo, iinfo, typename  # noqa: F401
 from ._functions import *  # noqa: F401,F403 - torch.add, torch.sum, ... (one list, there)
-from . import autograd, fft, func, linalg, nn, special, utils  # noqa: F401
+from . import autograd, fft, func, linalg, nn, optim, special, utils  # noqa: F401
 from . import accelerator, backends, cuda  # noqa: F401
 from .autograd.anomaly_mode import (is_anomaly_check_nan_enabled, is_anomaly_enabled,  # noqa: F401
                                     set_anomaly_enabled)
