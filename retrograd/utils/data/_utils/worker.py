@@ -14,8 +14,11 @@ from multiprocessing.reduction import ForkingPickler
 
 import numpy as np
 
-from . import MP_STATUS_CHECK_INTERVAL
 from .fetch import _DatasetKind
+
+_WORKER_POLL_INTERVAL = 0.25
+"""Seconds an idle worker waits for a task before checking that the main process is alive and
+has not begun shutting down."""
 
 
 # -- what a worker knows about itself -------------------------------------------------------------
@@ -86,7 +89,13 @@ class ExceptionWrapper:
         except Exception:
             # An exception type that cannot be built from one message string.
             raise RuntimeError(msg) from None
-        raise exception
+        try:
+            raise exception
+        finally:
+            # No exception -> traceback -> this frame -> exception cycle: the frames of the
+            # iterator's __next__ are freed with the exception, and with them the iterator,
+            # whose __del__ then shuts its workers down at once rather than at a later gc.
+            del exception
 
 
 # -- Tensors across processes ---------------------------------------------------------------------
@@ -180,8 +189,13 @@ def _worker_loop(dataset_kind, dataset, index_queue, data_queue, done_event, aut
         parent = os.getppid()
         while os.getppid() == parent:  # the main process still alive
             try:
-                r = index_queue.get(timeout=MP_STATUS_CHECK_INTERVAL)
+                r = index_queue.get(timeout=_WORKER_POLL_INTERVAL)
             except queue.Empty:
+                if done_event.is_set():
+                    # The main process is shutting down but its None did not come: it shuts
+                    # down from a garbage collection that already closed the index queue's
+                    # feeder thread (weakref finalizers run before __del__).
+                    break
                 continue
             if isinstance(r, _ResumeIteration):
                 data_queue.put((r, None))
