@@ -267,6 +267,7 @@ COLLATE_CASES = {
     "tensors_f32": lambda T: [T.tensor([1.0, 2.0]), T.tensor([3.0, 4.0])],
     "tensors_i64_0d": lambda T: [T.tensor(1), T.tensor(2), T.tensor(3)],
     "tensors_bool": lambda T: [T.tensor([True]), T.tensor([False])],
+    "tensors_requiring_grad": lambda T: [T.ones(2, requires_grad=True), T.zeros(2) * 2],
     "numpy_f32": lambda T: [np.ones((2, 2), np.float32), np.zeros((2, 2), np.float32)],
     "numpy_i32": lambda T: [np.array([1, 2], np.int32), np.array([3, 4], np.int32)],
     "numpy_u8": lambda T: [np.array([255], np.uint8), np.array([7], np.uint8)],

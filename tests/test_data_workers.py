@@ -41,6 +41,14 @@ class Squares:
         return {"x": np.array([i, i * i], dtype=np.float32), "i": i}
 
 
+def forked(T: Any, dataset: Any, **kwargs: Any) -> Any:
+    """A DataLoader whose workers are forked, whatever the platform's default start method (the
+    datasets and functions of these tests are local, which only fork can hand to a worker)."""
+    if kwargs.get("num_workers"):
+        kwargs.setdefault("multiprocessing_context", "fork")
+    return lib(T).DataLoader(dataset, **kwargs)
+
+
 def workers_of(it: Any) -> list:
     return list(it._workers)
 
@@ -65,22 +73,22 @@ def assert_reaped(procs: list) -> None:
                                     {"batch_size": None, "prefetch_factor": 1}])
 def test_workers_give_torchs_batches(kwargs: dict) -> None:
     def scenario(T: Any) -> Any:
-        loader = lib(T).DataLoader(tds(T), num_workers=2, **kwargs)
+        loader = forked(T, tds(T), num_workers=2, **kwargs)
         return typed(list(loader)), len(loader)
     both(scenario)
 
 
 def test_workers_give_torchs_batches_of_numpy_dicts_over_two_epochs() -> None:
     def scenario(T: Any) -> Any:
-        loader = lib(T).DataLoader(Squares(5), num_workers=2, batch_size=2)
+        loader = forked(T, Squares(5), num_workers=2, batch_size=2)
         return typed(list(loader)), typed(list(loader))
     both(scenario)
 
 
 def test_batches_come_in_order_even_when_a_worker_is_slow() -> None:
-    loader = retrograd.utils.data.DataLoader(Squares(6, slow=0), num_workers=2, batch_size=1)
+    loader = forked(retrograd, Squares(6, slow=0), num_workers=2, batch_size=1)
     assert [int(b["i"]) for b in loader] == list(range(6))
-    unordered = retrograd.utils.data.DataLoader(Squares(6, slow=0), num_workers=2, in_order=False)
+    unordered = forked(retrograd, Squares(6, slow=0), num_workers=2, in_order=False)
     assert sorted(int(b["i"]) for b in unordered) == list(range(6))
 
 
@@ -88,7 +96,7 @@ def test_prefetch_factor_bounds_the_tasks_sent_ahead() -> None:
     def scenario(T: Any) -> Any:
         sent = []
         for pf in (1, 3):
-            it = iter(lib(T).DataLoader(Squares(20), num_workers=2, prefetch_factor=pf))
+            it = iter(forked(T, Squares(20), num_workers=2, prefetch_factor=pf))
             sent.append(it._send_idx)
             next(it)
             sent.append(it._send_idx)
@@ -101,10 +109,10 @@ def test_tensor_indices_and_tensor_samples_cross_the_process_boundary() -> None:
     def scenario(T: Any) -> Any:
         x = T.arange(12.0).reshape(3, 4)
         ds = lib(T).TensorDataset(x.t(), T.arange(4))  # non-contiguous views as samples
-        by_tensor = lib(T).DataLoader(ds, sampler=T.tensor([3, 0, 2]), num_workers=2)
+        by_tensor = forked(T, ds, sampler=T.tensor([3, 0, 2]), num_workers=2)
         leaf = T.ones(2, requires_grad=True)
-        grads = lib(T).DataLoader([leaf, leaf * 0], batch_size=None, num_workers=1,
-                                  collate_fn=lambda t: t.detach().requires_grad_())
+        grads = forked(T, [leaf, leaf * 0], batch_size=None, num_workers=1,
+                       collate_fn=lambda t: t.detach().requires_grad_())
         return typed(list(by_tensor)), [(g.requires_grad, g.is_leaf, g.tolist()) for g in grads]
     both(scenario)
 
@@ -112,10 +120,11 @@ def test_tensor_indices_and_tensor_samples_cross_the_process_boundary() -> None:
 def test_a_leaf_that_requires_grad_keeps_it_and_a_non_leaf_is_refused() -> None:
     D = retrograd.utils.data
     leaf = retrograd.ones(2, requires_grad=True)
-    [got] = list(D.DataLoader([leaf], batch_size=None, num_workers=1))
+    [got] = list(forked(retrograd, [leaf], batch_size=None, num_workers=1))
     assert got.requires_grad and got.is_leaf and got is not leaf and got.tolist() == [1.0, 1.0]
     with pytest.raises(RuntimeError) as info:
-        list(D.DataLoader([leaf], batch_size=None, num_workers=1, collate_fn=lambda t: t * 2))
+        list(forked(retrograd, [leaf], batch_size=None, num_workers=1,
+                    collate_fn=lambda t: t * 2))
     first, *_, last = str(info.value).splitlines()
     assert first == "Caught RuntimeError in DataLoader worker process 0."
     assert last.startswith("RuntimeError: Cowardly refusing to serialize non-leaf tensor")
@@ -131,7 +140,7 @@ def test_a_tensor_subclass_crosses_with_its_class_and_attributes() -> None:
     for name in ("_data", "grad_fn", "_requires_grad", "_grad", "_vc", "_x"):
         object.__setattr__(sub, name, getattr(t, name))
     sub.note = "kept"
-    [got] = list(retrograd.utils.data.DataLoader([sub], batch_size=None, num_workers=1))
+    [got] = list(forked(retrograd, [sub], batch_size=None, num_workers=1))
     assert type(got) is Tagged and got.note == "kept" and got.tolist() == [1.0, 2.0]
 
 
@@ -158,8 +167,8 @@ def test_worker_info_seeds_and_worker_init_fn() -> None:
     from retrograd.utils.data._utils.worker import _numpy_seed
     from retrograd.utils.data.sampler import _random_seed
     D = retrograd.utils.data
-    loader = D.DataLoader(WhoAmI(), num_workers=2, batch_size=None, worker_init_fn=tag_dataset,
-                          generator=retrograd.Generator().manual_seed(11))
+    loader = forked(retrograd, WhoAmI(), num_workers=2, batch_size=None,
+                    worker_init_fn=tag_dataset, generator=retrograd.Generator().manual_seed(11))
     rows = list(loader)
     base = _random_seed(retrograd.Generator().manual_seed(11))
     for task, (wid, n, seed, has_ds, tag, initial, py_random, np_state) in enumerate(rows):
@@ -169,8 +178,8 @@ def test_worker_info_seeds_and_worker_init_fn() -> None:
         expected = np.random.RandomState(_numpy_seed(base, wid)).get_state()[1][:2].tolist()
         assert np_state == expected
     assert D.get_worker_info() is None
-    again = list(D.DataLoader(WhoAmI(), num_workers=2, batch_size=None,
-                              generator=retrograd.Generator().manual_seed(11)))
+    again = list(forked(retrograd, WhoAmI(), num_workers=2, batch_size=None,
+                        generator=retrograd.Generator().manual_seed(11)))
     assert [r[2] for r in again] == [r[2] for r in rows]
 
 
@@ -217,16 +226,16 @@ def shard_in_init(worker_id: int) -> None:
 def test_iterable_dataset_sharding_matches_torch(shard: str, batch_size: int | None) -> None:
     def scenario(T: Any) -> Any:
         init = shard_in_init if shard == "init_fn" else None
-        loader = lib(T).DataLoader(ranged(T, shard)(3, 8), num_workers=2, worker_init_fn=init,
-                                   batch_size=batch_size)
+        loader = forked(T, ranged(T, shard)(3, 8), num_workers=2, worker_init_fn=init,
+                        batch_size=batch_size)
         return typed(list(loader))
     both(scenario)
 
 
 def test_iterable_dataset_with_persistent_workers_runs_every_epoch() -> None:
     def scenario(T: Any) -> Any:
-        loader = lib(T).DataLoader(ranged(T, "iter")(0, 5), num_workers=2, batch_size=2,
-                                   persistent_workers=True)
+        loader = forked(T, ranged(T, "iter")(0, 5), num_workers=2, batch_size=2,
+                        persistent_workers=True)
         return [typed(list(loader)) for _ in range(3)]
     both(scenario)
 
@@ -243,7 +252,7 @@ class Pids:
 
 
 def test_persistent_workers_are_reused_then_shut_down_with_the_loader() -> None:
-    loader = retrograd.utils.data.DataLoader(Pids(), num_workers=2, persistent_workers=True)
+    loader = forked(retrograd, Pids(), num_workers=2, persistent_workers=True)
     first = {int(p) for p in loader}
     it = loader._iterator
     procs = workers_of(it)
@@ -302,7 +311,7 @@ def drain(it: Any) -> tuple:
 @pytest.mark.parametrize("kind", ["value", "key", "two_args"])
 def test_a_worker_exception_is_raised_again_in_the_main_process(kind: str) -> None:
     def scenario(T: Any) -> Any:
-        return drain(iter(lib(T).DataLoader(Failing(kind), num_workers=2, batch_size=1)))
+        return drain(iter(forked(T, Failing(kind), num_workers=2, batch_size=1)))
     out = both(scenario)
     assert out.value[1][1].startswith("Caught ") and "DataLoader worker process 0." in \
         out.value[1][1]
@@ -315,14 +324,14 @@ def broken_init(worker_id: int) -> None:
 
 def test_an_exception_in_worker_init_fn_comes_with_that_workers_first_batch() -> None:
     def scenario(T: Any) -> Any:
-        return drain(iter(lib(T).DataLoader(list(range(4)), num_workers=2,
+        return drain(iter(forked(T, list(range(4)), num_workers=2,
                                             worker_init_fn=broken_init)))
     assert both(scenario).value[0] == [[0]]
 
 
 def test_timeout_while_waiting_for_a_batch() -> None:
     def scenario(T: Any) -> Any:
-        it = iter(lib(T).DataLoader(Squares(2, slow=0, delay=0.6), num_workers=1, timeout=0.1))
+        it = iter(forked(T, Squares(2, slow=0, delay=0.6), num_workers=1, timeout=0.1))
         try:
             next(it)
         finally:
@@ -335,6 +344,7 @@ def test_timeout_while_waiting_for_a_batch() -> None:
 # Shutdown: no worker left behind
 # --------------------------------------------------------------------------------------------
 def test_workers_exit_after_the_last_batch() -> None:
+    # The platform's default start method here: Squares is importable, so any method can run it.
     it = iter(retrograd.utils.data.DataLoader(Squares(6), num_workers=2, batch_size=2))
     procs = workers_of(it)
     assert len(list(it)) == 3
@@ -343,14 +353,14 @@ def test_workers_exit_after_the_last_batch() -> None:
 
 
 def test_workers_exit_when_an_iterator_is_dropped_half_way_or_fails() -> None:
-    it = iter(retrograd.utils.data.DataLoader(Squares(40), num_workers=2))
+    it = iter(forked(retrograd, Squares(40), num_workers=2))
     next(it)
     procs = workers_of(it)
     del it
     gc.collect()
     assert_reaped(procs)
     assert all(p.exitcode == 0 for p in procs)
-    it = iter(retrograd.utils.data.DataLoader(Failing("value"), num_workers=2))
+    it = iter(forked(retrograd, Failing("value"), num_workers=2))
     procs = workers_of(it)
     with pytest.raises(ValueError):
         list(it)
@@ -370,7 +380,7 @@ class Dies:
 
 
 def test_a_worker_that_dies_is_reported() -> None:
-    it = iter(retrograd.utils.data.DataLoader(Dies(), num_workers=2))
+    it = iter(forked(retrograd, Dies(), num_workers=2))
     procs = workers_of(it)
     with pytest.raises(RuntimeError, match=rf"^DataLoader worker \(pid\(s\) {procs[1].pid}\) "
                                            r"exited unexpectedly$"):

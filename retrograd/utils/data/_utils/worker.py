@@ -132,10 +132,11 @@ def _register_tensor_reducers() -> None:
     their subclasses, as torch.multiprocessing does for torch.Tensor. Its table is keyed by the
     exact type, so subclasses are registered as they are found."""
     from ...._tensor import Tensor
+    registered = getattr(ForkingPickler, "_extra_reducers", {})
     stack = [Tensor]
     while stack:
         cls = stack.pop()
-        if cls not in ForkingPickler._extra_reducers:
+        if cls not in registered:
             ForkingPickler.register(cls, _reduce_tensor)
         stack.extend(cls.__subclasses__())
 
