@@ -330,3 +330,42 @@ def test_default_convert_keeps_non_numpy_and_string_arrays() -> None:
     both(lambda T: typed(T.utils.data.default_convert(
         [3, "s", np.array(["a", "b"]), np.float64(2.0), (np.int64(1),)]))[:2])
     both(lambda T: T.utils.data.default_convert(np.array(["a", "b"])).tolist())
+
+
+# --------------------------------------------------------------------------------------------
+# DistributedSampler (replicas and rank given: retrograd has no process group)
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("n, replicas", [(10, 3), (9, 3), (2, 4), (0, 2)])
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_distributed_sampler_without_shuffle_matches_torch(n: int, replicas: int,
+                                                           drop_last: bool) -> None:
+    def scenario(T: Any) -> Any:
+        samplers = [T.utils.data.DistributedSampler(range(n), replicas, rank, shuffle=False,
+                                                    drop_last=drop_last)
+                    for rank in range(replicas)]
+        return [(list(s), len(s), s.total_size) for s in samplers]
+    both(scenario)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"num_replicas": 2}, {"rank": 0},
+                                    {"num_replicas": 2, "rank": 2},
+                                    {"num_replicas": 2, "rank": -1}])
+def test_distributed_sampler_errors(kwargs: dict) -> None:
+    both(lambda T: T.utils.data.DistributedSampler(range(5), **kwargs))
+
+
+def test_distributed_sampler_shuffles_by_seed_and_epoch_alike_on_every_replica() -> None:
+    D = retrograd.utils.data
+
+    def shares(seed: int = 0, epoch: int = 0) -> list:
+        samplers = [D.DistributedSampler(range(11), 3, r, seed=seed) for r in range(3)]
+        for s in samplers:
+            s.set_epoch(epoch)
+        return [list(s) for s in samplers]
+
+    parts = shares()
+    assert [len(p) for p in parts] == [4, 4, 4]
+    # Interleaved back, the shares are one permutation padded with its own first index.
+    merged = [parts[r][k] for k in range(4) for r in range(3)]
+    assert sorted(merged[:11]) == list(range(11)) and merged[11] == merged[0]
+    assert shares() == parts and shares(epoch=1) != parts and shares(seed=1) != parts

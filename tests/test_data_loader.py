@@ -124,7 +124,7 @@ def test_public_names() -> None:
     import torch.utils.data as ref
     ours = retrograd.utils.data
     wanted = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset",
-              "IterableDataset", "RandomSampler", "Sampler", "SequentialSampler", "StackDataset",
+              "DistributedSampler", "IterableDataset", "RandomSampler", "Sampler", "SequentialSampler", "StackDataset",
               "Subset", "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler",
               "default_collate", "default_convert", "get_worker_info", "random_split"]
     assert all(hasattr(ref, n) for n in wanted) and all(hasattr(ours, n) for n in wanted)
