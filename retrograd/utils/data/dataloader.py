@@ -463,7 +463,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             data.reraise()
         return data
 
-    def _mark_worker_as_unavailable(self, worker_id: int, shutdown: bool = False) -> None:
+    def _mark_worker_as_unavailable(self, worker_id: int) -> None:
         # None tells the worker to leave its loop; it keeps running until it reads it.
         self._index_queues[worker_id].put(None)
         self._workers_status[worker_id] = False
@@ -476,7 +476,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             self._workers_done_event.set()
             for worker_id in range(len(self._workers)):
                 if self._persistent_workers or self._workers_status[worker_id]:
-                    self._mark_worker_as_unavailable(worker_id, shutdown=True)
+                    self._mark_worker_as_unavailable(worker_id)
             for w in self._workers:
                 w.join(timeout=_utils.MP_STATUS_CHECK_INTERVAL)
             for q in self._index_queues:
