@@ -134,14 +134,23 @@ class Tagged(retrograd.Tensor):
     pass
 
 
-def test_a_tensor_subclass_crosses_with_its_class_and_attributes() -> None:
+class Slotted(retrograd.Tensor):
+    __slots__ = ("unit",)
+
+
+@pytest.mark.parametrize("cls", [Tagged, Slotted])
+def test_a_tensor_subclass_crosses_with_its_class_and_attributes(cls: type) -> None:
     t = retrograd.tensor([1.0, 2.0]).detach()
-    sub = object.__new__(Tagged)
+    sub = object.__new__(cls)
     for name in ("_data", "grad_fn", "_requires_grad", "_grad", "_vc", "_x"):
         object.__setattr__(sub, name, getattr(t, name))
-    sub.note = "kept"
+    if cls is Tagged:
+        sub.note = "kept"
+    else:
+        sub.unit = "m"
     [got] = list(forked(retrograd, [sub], batch_size=None, num_workers=1))
-    assert type(got) is Tagged and got.note == "kept" and got.tolist() == [1.0, 2.0]
+    assert type(got) is cls and got.tolist() == [1.0, 2.0]
+    assert (got.note if cls is Tagged else got.unit) == ("kept" if cls is Tagged else "m")
 
 
 # --------------------------------------------------------------------------------------------

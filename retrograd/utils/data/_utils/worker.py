@@ -105,17 +105,28 @@ _COWARDLY = ("Cowardly refusing to serialize non-leaf tensor which requires_grad
              "queue).")
 
 
+def _subclass_slots(cls) -> list:
+    # The __slots__ a Tensor subclass adds (Tensor's own are rebuilt from the array).
+    from ...._tensor import Tensor
+    return [name for klass in cls.__mro__[:cls.__mro__.index(Tensor)]
+            for name in getattr(klass, "__slots__", ())
+            if name not in ("__dict__", "__weakref__")]
+
+
 def _rebuild_tensor(cls, data: np.ndarray, requires_grad: bool, state):
     from ...._tensor import Tensor
     t = Tensor._make(data, None, requires_grad)
     if cls is Tensor:
         return t
-    sub = object.__new__(cls)  # a subclass: the same slots, plus its own __dict__ if any
+    sub = object.__new__(cls)  # a subclass: Tensor's slots, then its own slots and __dict__
     for name in Tensor.__slots__:
         if name != "__weakref__":
             object.__setattr__(sub, name, getattr(t, name))
-    if state:
-        sub.__dict__.update(state)
+    slots, attrs = state
+    for name, value in slots.items():
+        object.__setattr__(sub, name, value)
+    if attrs:
+        sub.__dict__.update(attrs)
     return sub
 
 
@@ -124,7 +135,12 @@ def _reduce_tensor(t):
     # its requires_grad; the graph does not cross processes, as in PyTorch.
     if t._requires_grad and t.grad_fn is not None:
         raise RuntimeError(_COWARDLY)
-    return _rebuild_tensor, (type(t), t._data, t._requires_grad, getattr(t, "__dict__", None))
+    from ...._tensor import Tensor
+    cls, state = type(t), None
+    if cls is not Tensor:
+        slots = {n: getattr(t, n) for n in _subclass_slots(cls) if hasattr(t, n)}
+        state = (slots, getattr(t, "__dict__", None))
+    return _rebuild_tensor, (cls, t._data, t._requires_grad, state)
 
 
 def _register_tensor_reducers() -> None:
