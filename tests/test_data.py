@@ -308,8 +308,10 @@ class Opaque:
 
 @pytest.mark.parametrize("batch", [
     [Opaque(), Opaque()], [{1, 2}, {3}], [np.array(["a"]), np.array(["b"])],
-    [np.array([object()], dtype=object)], [[1, 2], [3]], [(1,), (2, 3)], [None, None]],
-    ids=["object", "set", "numpy_str", "numpy_object", "list_sizes", "tuple_sizes", "none"])
+    [np.array([object()], dtype=object)], [[1, 2], [3]], [(1,), (2, 3)], [None, None],
+    [np.arange(3.0)[::-1], np.arange(3.0)]],
+    ids=["object", "set", "numpy_str", "numpy_object", "list_sizes", "tuple_sizes", "none",
+         "numpy_negative_strides"])
 def test_default_collate_errors(batch: list) -> None:
     both(lambda T: T.utils.data.default_collate(batch))
 
@@ -324,6 +326,16 @@ def test_default_collate_tensor_shape_mismatch_and_extension_map() -> None:
                  Opaque: lambda batch, *, collate_fn_map: len(batch)}
         return typed(collate.collate([(Opaque(), 1), (Opaque(), 2)], collate_fn_map=table))
     both(extended)
+
+
+def test_numpy_arrays_share_memory_and_negative_strides_are_refused() -> None:
+    def scenario(T: Any) -> Any:
+        a = np.zeros(2, np.float32)
+        t = T.utils.data.default_convert(a)
+        a[0] = 5.0  # seen through the tensor: as_tensor shares the array's memory
+        return t, T.utils.data.default_convert(np.arange(4)[::2]).tolist()
+    both(scenario)
+    both(lambda T: T.utils.data.default_convert(np.arange(3)[::-1]))
 
 
 def test_default_convert_keeps_non_numpy_and_string_arrays() -> None:

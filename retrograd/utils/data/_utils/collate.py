@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 
 from .... import _dtype as D
-from ...._creation import as_tensor, tensor
+from ...._creation import as_tensor, from_numpy, tensor
 from ...._tensor import Tensor
 from ....ops import shape as _shape
 
@@ -23,8 +23,13 @@ default_collate_err_msg_format = ("default_collate: batch must contain tensors, 
 
 
 def _numpy_tensor(data) -> Tensor:
-    # as_tensor of a NumPy array or scalar, keeping its dtype (np.float32 → float32 and so on).
-    return as_tensor(np.asarray(data))
+    """``torch.as_tensor`` of a NumPy array or scalar: its dtype kept (a batch of np.int32
+    scalars is int32), its memory shared, and from_numpy's checks (negative strides are
+    PyTorch's ValueError, a read-only array its warning)."""
+    arr = np.asarray(data)
+    if arr.dtype in D._NP_TO_DTYPE:
+        return from_numpy(arr)
+    return as_tensor(arr)  # a dtype retrograd lacks (uint16, ...): converted
 
 
 def default_convert(data):
