@@ -1,2 +1,2 @@
-"""retrograd.utils: hooks, checkpoint."""
-from . import checkpoint, hooks  # noqa: F401
+"""retrograd.utils: hooks, checkpoint, data."""
+from . import checkpoint, data, hooks  # noqa: F401
