@@ -221,9 +221,20 @@ def _run_tensor_hooks(hooks, g, as_tensors: bool):
     return g
 
 
+# Accumulation into ``.grad`` is a read-modify-write (and NumPy releases the GIL inside ``+=``):
+# backward passes running in several threads into one leaf serialise here, as PyTorch's
+# AccumulateGrad holds a mutex.
+_GRAD_LOCK = threading.Lock()
+
+
 def _store_grad(tensor, g, as_tensors: bool) -> None:
     """Set or accumulate ``tensor.grad`` like AccumulateGrad: in place when grad mode is off,
     a fresh buffer the first time (a gradient array can be shared with other inputs)."""
+    with _GRAD_LOCK:
+        _store_grad_locked(tensor, g, as_tensors)
+
+
+def _store_grad_locked(tensor, g, as_tensors: bool) -> None:
     from .._tensor import Tensor
     dtype = tensor._data.dtype
     old = tensor._grad
@@ -265,6 +276,11 @@ def _run_post_acc_hooks(var, hooks) -> None:
 
 
 def _retain(node: Node, grads, as_tensors: bool) -> None:
+    with _GRAD_LOCK:
+        _retain_locked(node, grads, as_tensors)
+
+
+def _retain_locked(node: Node, grads, as_tensors: bool) -> None:
     for ref, nr in node._x.retain_refs:
         t = ref()
         g = grads[nr]
