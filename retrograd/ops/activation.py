@@ -91,8 +91,9 @@ class HardtanhBackward0(Node):
     saved_attrs = {"min_val": "min_val", "max_val": "max_val"}
 
     def backward(self, ns, grad, x):
+        # zero where x <= min_val or x >= max_val: a NaN passes the gradient, as in PyTorch
         return (ns.masked_backward("HardtanhBackwardBackward0", grad, x,
-                                   (x > self.min_val) & (x < self.max_val),
+                                   ns.logical_not((x <= self.min_val) | (x >= self.max_val)),
                                    min_val=self.min_val, max_val=self.max_val),)
 
 

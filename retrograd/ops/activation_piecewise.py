@@ -24,7 +24,9 @@ class HardshrinkBackward0(Node):
 
     def backward(self, ns, grad, x):
         l = self.lambd   # noqa: E741
-        return (ns.masked_backward(self._double, grad, x, (x < -l) | (x > l), lambd=l),)
+        # zero for -lambd <= x <= lambd: a NaN passes the gradient, as in PyTorch
+        keep = ns.logical_not((x >= -l) & (x <= l))
+        return (ns.masked_backward(self._double, grad, x, keep, lambd=l),)
 
 
 @export(method=True, functional=True, vmap=POINTWISE)
@@ -51,7 +53,8 @@ def softshrink(input, lambd=0.5):
         raise RuntimeError(f"lambda must be in range [0, {_FMAX[x.dtype.name]}] for input dtype "
                            f"{_TITLE[x.dtype.name]}, but found {lambd:g}")
     t = x.dtype.type(lambd)
-    out = np.where(x > t, x - t, np.where(x < -t, x + t, x.dtype.type(0)))
+    # x -+ lambd outside [-lambd, lambd], x * 0 inside (-0 for negative x, NaN stays NaN)
+    out = np.where(x > t, x - t, np.where(x < -t, x + t, x * 0))
     return _result(SoftshrinkBackward0, input, out, lambd=lambd)
 
 
@@ -66,7 +69,8 @@ class ThresholdBackward0(Node):
     saved_attrs = {"threshold": "threshold"}
 
     def backward(self, ns, grad, x):
-        return (ns.masked_backward("ThresholdBackwardBackward0", grad, x, x > self.threshold,
+        keep = ns.logical_not(x <= self.threshold)   # a NaN passes the gradient (PyTorch)
+        return (ns.masked_backward("ThresholdBackwardBackward0", grad, x, keep,
                                    threshold=self.threshold),)
 
 
@@ -79,7 +83,7 @@ def _threshold(input, threshold, value, cls=ThresholdBackward0):
     x = _tensor(input, "threshold")
     if x.dtype.kind == "b":
         raise not_implemented_for("threshold_cpu", x.dtype)
-    out = np.where(x > threshold, x, value).astype(x.dtype, copy=False)
+    out = np.where(x <= threshold, value, x).astype(x.dtype, copy=False)   # NaN stays NaN
     return _result(cls, input, out, threshold=threshold)
 
 

@@ -42,14 +42,15 @@ def _invalid_combination(fn: str, got: tuple, signatures: tuple) -> TypeError:
 
 # -- atan2, hypot -------------------------------------------------------------------------------
 class Atan2Backward0(Node):
-    """d atan2(x, y)/dx = y / (x^2 + y^2), d/dy = -x / (x^2 + y^2)."""
+    """d atan2(x, y)/dx = y / (x^2 + y^2), d/dy = -x / (x^2 + y^2); 0 at (0, 0) (PyTorch)."""
     jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("other", "self")
 
     def backward(self, ns, grad, y, x):
         with _quiet():
-            recip = 1 / (x * x + y * y)
+            denom = x * x + y * y
+            recip = ns.where(denom == 0, 0.0, 1 / denom)   # (0, 0): zero gradients, as PyTorch
             return (grad * y * recip if self.needs(0) else None,
                     grad * -x * recip if self.needs(1) else None)
 
@@ -106,8 +107,8 @@ def _xlog(log, x, y):
 
 
 class _XlogBackward(Node):
-    """x log(y) (log1p(y) for xlog1py): d/dx = log(y) (0 where x == 0, NaN where y is),
-    d/dy = x / y (x / (1 + y))."""
+    """x log(y) (log1p(y) for xlog1py): d/dx = log(y), but 0 where x == 0 and y is outside
+    log's domain (y <= 0; y <= -1 for log1p) as PyTorch; d/dy = x / y (x / (1 + y))."""
     __slots__ = ()
     saved_names = ("other", "self")
     log1p = False
@@ -117,7 +118,8 @@ class _XlogBackward(Node):
             gx = gy = None
             if self.needs(0):
                 log_y = ns.log1p(y) if self.log1p else ns.log(y)
-                gx = grad * ns.where(x != 0, log_y, ns.where(y != y, y, 0.0))
+                outside = (x == 0) & (y <= (-1.0 if self.log1p else 0.0))
+                gx = grad * ns.where(outside, 0.0, log_y)
             if self.needs(1):
                 gy = grad * x / (y + 1 if self.log1p else y)
             return gx, gy
@@ -136,7 +138,8 @@ class _XlogScalarSelfBackward(Node):
 
 
 class _XlogScalarOtherBackward(Node):
-    """x log(c) for a number c: d/dx = log(c) (log1p(c) for xlog1py), 0 where x == 0."""
+    """x log(c) for a number c: d/dx = log(c) (log1p(c) for xlog1py); 0 where x == 0 when c is
+    outside log's domain (PyTorch)."""
     __slots__ = ("other",)
     saved_names = ("self",)
     saved_attrs = {"other": "other"}
@@ -145,7 +148,9 @@ class _XlogScalarOtherBackward(Node):
     def backward(self, ns, grad, x):
         with _quiet():
             c = float((np.log1p if self.log1p else np.log)(np.float64(self.other)))
-        return (ns.where(x != 0, grad * c, 0.0 if c == c else math.nan),)
+        if self.other <= (-1.0 if self.log1p else 0.0):
+            return (ns.where(x != 0, grad * c, 0.0),)
+        return (grad * c,)
 
 
 class XlogyBackward0(_XlogBackward):

@@ -207,3 +207,6 @@ def floor(x):
 def masked_backward(name, grad, saved, keep, slope=0.0, **attrs):
     """The backward of a piecewise-linear activation (see ops/activation_backward.py)."""
     return _np.where(keep, grad, grad * slope) if slope else _np.where(keep, grad, 0.0)
+
+
+logical_not = _np.logical_not

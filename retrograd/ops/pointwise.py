@@ -490,14 +490,15 @@ def sigmoid(input):
 
 
 class ReluBackward0(Node):
-    """d relu(x)/dx = 1 where the result is > 0, else 0 (PyTorch's threshold_backward)."""
+    """d relu(x)/dx = 0 where the result is <= 0, else 1 (PyTorch's threshold_backward: at NaN
+    the gradient passes)."""
     jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("result",)
 
     def backward(self, ns, grad, result):
-        return (ns.masked_backward("ThresholdBackwardBackward0", grad, result, result > 0,
-                                   threshold=0),)
+        keep = ns.logical_not(result <= 0)
+        return (ns.masked_backward("ThresholdBackwardBackward0", grad, result, keep, threshold=0),)
 
 
 @export(torch='relu', method='relu', inplace='relu_', vmap=POINTWISE)
@@ -688,28 +689,31 @@ def clamp_max(input, max):  # noqa: A002
 
 
 class MaximumBackward0(Node):
-    """d max(x, y): grad to the larger input, split in half on ties (PyTorch)."""
+    """d max(x, y): grad to the larger input, split in half on ties; where a NaN makes the
+    comparison false, both inputs get it (PyTorch's where(x == y, grad / 2, grad) with the
+    smaller input's entries zeroed)."""
     jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("other", "self")
 
     def backward(self, ns, grad, y, x):
         half = grad * 0.5
-        gx = ns.where(x > y, grad, ns.where(x == y, half, 0.0)) if self.needs(0) else None
-        gy = ns.where(y > x, grad, ns.where(x == y, half, 0.0)) if self.needs(1) else None
+        gx = ns.where(x == y, half, ns.where(x < y, 0.0, grad)) if self.needs(0) else None
+        gy = ns.where(x == y, half, ns.where(x > y, 0.0, grad)) if self.needs(1) else None
         return gx, gy
 
 
 class MinimumBackward0(Node):
-    """d min(x, y): grad to the smaller input, split in half on ties (PyTorch)."""
+    """d min(x, y): grad to the smaller input, split in half on ties; both inputs get it where a
+    NaN makes the comparison false (PyTorch)."""
     jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("other", "self")
 
     def backward(self, ns, grad, y, x):
         half = grad * 0.5
-        gx = ns.where(x < y, grad, ns.where(x == y, half, 0.0)) if self.needs(0) else None
-        gy = ns.where(y < x, grad, ns.where(x == y, half, 0.0)) if self.needs(1) else None
+        gx = ns.where(x == y, half, ns.where(x > y, 0.0, grad)) if self.needs(0) else None
+        gy = ns.where(x == y, half, ns.where(x < y, 0.0, grad)) if self.needs(1) else None
         return gx, gy
 
 

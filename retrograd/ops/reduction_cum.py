@@ -44,7 +44,13 @@ class CumsumBackward0(Node):
 def cumsum(input, dim, *, dtype=None):
     x, d = _scan_input(input, dim, dtype, True)
     with _quiet():
-        out = np.cumsum(x, axis=d) if x.ndim else x.copy()
+        if not x.ndim:
+            out = x.copy()
+        elif x.dtype.kind == "f" and x.dtype.itemsize < 8:
+            # PyTorch accumulates float32/float16 scans in double (1e5 x 0.1 ends at 10000.0)
+            out = np.cumsum(x, axis=d, dtype=np.float64).astype(x.dtype)
+        else:
+            out = np.cumsum(x, axis=d)
     if not needs_grad1(input):
         return wrap(out)
     node = make_node(CumsumBackward0, (input,), out)

@@ -216,6 +216,11 @@ def masked_backward(name, grad, saved, keep, slope=0.0, **attrs):
 
 # Every function of this namespace is a public op entry point (retrograd/_dispatch.py): a mode
 # sees the ops of a differentiable backward pass (forward-over-reverse; vmap over grad).
+def logical_not(x):
+    from .pointwise import logical_not as f
+    return f(x)
+
+
 def _publish(namespace: dict) -> None:
     import types
     from .._dispatch import public
