@@ -2,6 +2,8 @@
 the op methods registered with ``@export`` (``retrograd/ops/_registry.py``)."""
 from __future__ import annotations
 
+import numpy as np
+
 from . import _dtype as D
 from ._device import NO_ACCELERATOR, NO_CUDA
 from ._device import check as _check_device
@@ -60,25 +62,29 @@ def _inplace(op):
     return method
 
 
+_OPERANDS = (Tensor, int, float, bool, complex, np.ndarray, np.generic)
+_FAST = frozenset((Tensor, int, float, bool))
+
+
 def _rbinary(op):
+    """A reflected operator (``2 // t``): NotImplemented for an operand it does not take."""
     op = unwrap(op)   # the wrapper of the method is the one modes see
 
     def method(self, other):
+        if type(other) not in _FAST and not isinstance(other, _OPERANDS):
+            return NotImplemented
         return op(other, self)
     return method
 
 
 def _binary_or_notimpl(op):
+    """A binary operator: NotImplemented for an operand it does not take, so that Python gives
+    the other operand its turn (``t + obj`` calls ``obj.__radd__``), as PyTorch's operators."""
     op = unwrap(op)
 
     def method(self, other):
-        if not isinstance(other, (Tensor, int, float, bool)):
-            try:
-                import numpy as np
-                if not isinstance(other, (np.ndarray, np.generic)):
-                    return NotImplemented
-            except ImportError:  # pragma: no cover
-                return NotImplemented
+        if type(other) not in _FAST and not isinstance(other, _OPERANDS):
+            return NotImplemented
         return op(self, other)
     return method
 
@@ -89,19 +95,21 @@ def _where(self, condition, y):
 
 _METHODS = {
     # arithmetic
-    "__add__": P.add, "__radd__": P.add,
-    "__sub__": P.sub, "__rsub__": P.rsub,
-    "__mul__": P.mul, "__rmul__": P.mul,
-    "__truediv__": P.div, "__rtruediv__": P.rtruediv,
-    "__floordiv__": P.floor_divide, "__rfloordiv__": _rbinary(P.floor_divide),
-    "__mod__": P.remainder, "__rmod__": _rbinary(P.remainder),
-    "__pow__": P.pow, "__rpow__": P.rpow,
-    "__matmul__": L.matmul, "__rmatmul__": _rbinary(L.matmul),
+    "__add__": _binary_or_notimpl(P.add), "__radd__": _binary_or_notimpl(P.add),
+    "__sub__": _binary_or_notimpl(P.sub), "__rsub__": _binary_or_notimpl(P.rsub),
+    "__mul__": _binary_or_notimpl(P.mul), "__rmul__": _binary_or_notimpl(P.mul),
+    "__truediv__": _binary_or_notimpl(P.div), "__rtruediv__": _binary_or_notimpl(P.rtruediv),
+    "__floordiv__": _binary_or_notimpl(P.floor_divide),
+    "__rfloordiv__": _rbinary(P.floor_divide),
+    "__mod__": _binary_or_notimpl(P.remainder), "__rmod__": _rbinary(P.remainder),
+    "__pow__": _binary_or_notimpl(P.pow), "__rpow__": _binary_or_notimpl(P.rpow),
+    "__matmul__": _binary_or_notimpl(L.matmul), "__rmatmul__": _rbinary(L.matmul),
     "__neg__": P.neg, "__pos__": lambda self: self, "__abs__": P.abs,
     "__invert__": lambda self: P.logical_not(self) if self._data.dtype.kind == "b"
     else P.bitwise_not(self),
-    "__and__": P.bitwise_and, "__or__": P.bitwise_or, "__xor__": P.bitwise_xor,
-    "__rand__": P.bitwise_and, "__ror__": P.bitwise_or, "__rxor__": P.bitwise_xor,
+    "__and__": _binary_or_notimpl(P.bitwise_and), "__or__": _binary_or_notimpl(P.bitwise_or),
+    "__xor__": _binary_or_notimpl(P.bitwise_xor), "__rand__": _binary_or_notimpl(P.bitwise_and),
+    "__ror__": _binary_or_notimpl(P.bitwise_or), "__rxor__": _binary_or_notimpl(P.bitwise_xor),
     "__eq__": _binary_or_notimpl(P.eq), "__ne__": _binary_or_notimpl(P.ne),
     "__lt__": _binary_or_notimpl(P.lt), "__le__": _binary_or_notimpl(P.le),
     "__gt__": _binary_or_notimpl(P.gt), "__ge__": _binary_or_notimpl(P.ge),
@@ -140,11 +148,12 @@ _METHODS.update(_NEW_METHODS)  # new_zeros, new_ones, new_full, new_empty, new_t
 
 # How the methods above that are not ops registered with @export batch under vmap.
 _VMAP = dict.fromkeys(
-    ("__rfloordiv__ __rmod__ __rpow__ __rtruediv__ __rsub__ __eq__ __ne__ __lt__ __le__ __gt__ "
-     "__ge__ __pos__ __invert__ cpu float double half long int short char byte bool type").split(),
-    POINTWISE)
+    ("__add__ __radd__ __sub__ __rsub__ __mul__ __rmul__ __truediv__ __rtruediv__ __floordiv__ "
+     "__rfloordiv__ __mod__ __rmod__ __pow__ __rpow__ __and__ __or__ __xor__ __rand__ __ror__ "
+     "__rxor__ __eq__ __ne__ __lt__ __le__ __gt__ __ge__ __pos__ __invert__ "
+     "cpu float double half long int short char byte bool type").split(), POINTWISE)
 _VMAP.update({"to": "meta", "type_as": "meta", "where": "tensor_where", "view_as": "view_as",
-              "reshape_as": "reshape_as", "__getitem__": "getitem"})
+              "reshape_as": "reshape_as", "__getitem__": "getitem", "__matmul__": "matmul"})
 
 # Every method here is a public op entry point: its dispatching wrapper (retrograd/_dispatch.py).
 for _name, _fn in _METHODS.items():

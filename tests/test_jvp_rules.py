@@ -19,7 +19,7 @@ from retrograd.autograd import _jvp_rules
 # Built from other ops: their result's node is the last of several (the parts have rules; the
 # composite as a whole takes the fallback until composites are declared as such).
 COMPOSITE = {
-    "__getitem__", "__rtruediv__", "rsub", "atleast_3d", "broadcast_tensors",
+    "__getitem__", "__rtruediv__", "__matmul__", "rsub", "atleast_3d", "broadcast_tensors",
     "cartesian_prod", "combinations", "diag", "einsum", "kron", "logdet", "matmul",
     "matrix_norm", "matrix_power", "meshgrid", "nanmean", "norm", "normalize", "outer", "pad",
     "repeat_interleave", "reshape", "softmin", "softsign", "tanhshrink", "tensordot", "vecdot",

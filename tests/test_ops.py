@@ -278,7 +278,7 @@ NO_ROW: dict[str, tuple[str, ...]] = {
     # integer results
     "bitwise ops (integer and bool dtypes only)": (
         "torch.bitwise_not", "torch.bitwise_xor", "torch.bitwise_left_shift",
-        "torch.bitwise_right_shift"),
+        "torch.bitwise_right_shift", "torch.bitwise_and", "torch.bitwise_or"),
     "indices and counts": ("torch.argmax", "torch.argmin", "torch.argsort", "torch.nonzero",
                            "torch.argwhere", "torch.count_nonzero", "nn.functional.one_hot"),
     # torch records a node whose backward raises "the derivative ... is not implemented"
