@@ -20,7 +20,7 @@ from retrograd.autograd import _jvp_rules
 # composite as a whole takes the fallback until composites are declared as such).
 COMPOSITE = {
     "__getitem__", "__matmul__", "__rsub__", "__rtruediv__", "atleast_3d", "broadcast_tensors",
-    "cartesian_prod", "combinations", "diag", "einsum", "kron", "logdet", "matmul",
+    "cartesian_prod", "combinations", "diag", "einsum", "kron", "logdet",
     "matrix_norm", "matrix_power", "meshgrid", "nanmean", "norm", "normalize", "outer", "pad",
     "repeat_interleave", "reshape", "softmin", "softsign", "tanhshrink", "tensordot", "vecdot",
     "take_along_dim", "svdvals", "eigvalsh", "inverse", "cholesky", "pinverse",
@@ -28,7 +28,7 @@ COMPOSITE = {
 # No rule written yet (a JVP formula is needed: the Jacobian is neither diagonal nor the op).
 NO_RULE_YET = {
     # matrix products
-    "addbmm", "addmm", "addmv", "addr", "baddbmm", "bmm", "vdot", "cross", "cdist",
+    "cdist",
     # reductions and scans that select or multiply
     "amax", "amin", "aminmax", "max", "min", "prod", "cummax", "cummin", "cumprod",
     "logcumsumexp", "logsumexp", "std", "var", "std_mean", "var_mean", "vector_norm",
