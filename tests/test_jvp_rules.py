@@ -30,9 +30,8 @@ NO_RULE_YET = {
     # matrix products
     "cdist",
     # reductions and scans that select or multiply
-    "amax", "amin", "aminmax", "max", "min", "prod", "cummax", "cummin", "cumprod",
-    "logcumsumexp", "std", "var", "std_mean", "var_mean", "vector_norm",
-    "median", "nanmedian", "mode", "kthvalue", "sort", "msort", "topk", "scatter_reduce",
+    "vector_norm", "median", "nanmedian", "mode", "kthvalue", "sort", "msort", "topk",
+    "scatter_reduce",
     # prelu
     "prelu",
     # linear algebra
