@@ -30,8 +30,7 @@ NO_RULE_YET = {
     # matrix products
     "cdist",
     # reductions and scans that select or multiply
-    "vector_norm", "median", "nanmedian", "mode", "kthvalue", "sort", "msort", "topk",
-    "scatter_reduce",
+    "vector_norm", "scatter_reduce",
     # prelu
     "prelu",
     # linear algebra

@@ -157,6 +157,14 @@ class _ScatterBackward(Node):
             grad = ns.unsqueeze_dims(grad, (self.dim,))
         return (ns.index_acc(self.shape, self.index, grad),)
 
+    def jvp(self, ns, tangents, *saved):
+        """JVP: t at the positions the values were taken from (take_along_dim(t, indices))."""
+        t = tangents[0]
+        if len(self.shape) == 0:
+            return t
+        t = t[self.index]
+        return t if self.keepdim else ns.squeeze_dim(t, self.dim)
+
 
 class CummaxBackward0(_ScatterBackward):
     """d cummax(x)_j/dx_i = 1 for the i holding the running maximum (scatter-add)."""
@@ -166,11 +174,6 @@ class CummaxBackward0(_ScatterBackward):
 
     def backward(self, ns, grad, x, indices):
         return super().backward(ns, grad, indices)
-
-    def jvp(self, ns, tangents, x, indices):
-        """JVP: t at the index holding the running extreme."""
-        t = tangents[0]
-        return t if len(self.shape) == 0 else t[self.index]
 
 
 class CumminBackward0(CummaxBackward0):
