@@ -24,15 +24,14 @@ COMPOSITE = {
     "matrix_norm", "matrix_power", "meshgrid", "nanmean", "norm", "normalize", "outer", "pad",
     "repeat_interleave", "reshape", "softmin", "softsign", "tanhshrink", "tensordot", "vecdot",
     "take_along_dim", "svdvals", "eigvalsh", "inverse", "cholesky", "pinverse",
+    # (like torch: prelu views a per-channel weight as [1, C, 1, ...] first; cdist's
+    # matrix-product path for more than 25 rows reshapes _euclidean_dist's result)
+    "prelu", "cdist",
 }
 # No rule written yet (a JVP formula is needed: the Jacobian is neither diagonal nor the op).
 NO_RULE_YET = {
-    # matrix products
-    "cdist",
     # reductions and scans that select or multiply
-    "vector_norm", "scatter_reduce",
-    # prelu
-    "prelu",
+    "scatter_reduce",
     # linear algebra
     "cholesky_ex", "cholesky_solve", "det", "slogdet", "inv", "inv_ex", "solve", "solve_ex",
     "solve_triangular", "triangular_solve", "lstsq", "matrix_exp", "pinv", "qr", "eigh", "svd",
