@@ -106,7 +106,8 @@ def run(op, args, kwargs, duals, set_tangent):
         after = next(seq)
     finally:
         _grad_mode._set_grad_enabled(prev)
-    outs = [o for o in _flat(res) if o._data.dtype.kind == "f"]
+    # (floating results that do not require grad have no tangent: lstsq's singular values)
+    outs = [o for o in _flat(res) if o._data.dtype.kind == "f" and o._requires_grad]
     if not outs:
         return NOT_APPLICABLE
     fn = outs[0].grad_fn
