@@ -228,7 +228,6 @@ def mean(input, dim=NO_DIM, keepdim=False, *, dtype=None):
 # -- nansum / nanmean ------------------------------------------------------------------------
 class NansumBackward0(Node):
     """d nansum(x)/dx = 1 where x is not NaN, 0 at the NaNs."""
-    jvp = LINEAR
     __slots__ = ("dims", "keepdim", "arg_dim")
     saved_names = ("self",)
     saved_attrs = {"dim": _dims_attr, "keepdim": "keepdim"}
@@ -236,6 +235,12 @@ class NansumBackward0(Node):
     def backward(self, ns, grad, x):
         g = _restore_dims(ns, grad, x.shape, self.dims, self.keepdim)
         return (ns.where(x != x, 0.0, g),)
+
+    def jvp(self, ns, tangents, x):
+        """JVP: the sum of t over the reduced dims, without the NaNs' places (not nansum(t):
+        the tangent at a NaN input need not be NaN)."""
+        t = ns.where(x != x, 0.0, tangents[0])
+        return ns.sum_dims(t, _all_dims(len(x.shape), self.dims), self.keepdim)
 
 
 @export(method=True)

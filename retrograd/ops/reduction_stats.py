@@ -62,7 +62,8 @@ class _VarStdNode(Node):
     def var_jvp(self, ns, t, x):
         """JVP of var: sum(2 (x - mean(x)) / (N - correction) t) over the reduced dims."""
         ones = np.ones(_var_shape(self, x.shape), x.dtype)
-        return self.reduced(ns, _var_backward(ns, ones, x, self), t)
+        with _quiet():   # (inf or NaN where the degrees of freedom are <= 0)
+            return self.reduced(ns, _var_backward(ns, ones, x, self), t)
 
 
 class VarBackward0(_VarStdNode):
