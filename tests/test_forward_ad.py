@@ -161,6 +161,25 @@ def test_op_jvp_on_a_kink_matches_torch(row: OpInfo):
                                    err_msg=f"JVP of output {i} vs torch")
 
 
+@pytest.mark.parametrize("reduce", ["sum", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_jvp_counts_ties_like_torch(reduce: str, include_self: bool):
+    """Ties between self and src (and, without self, a self value equal to the result by
+    chance, which torch's forward formula leaves out while its backward counts it)."""
+    x = np.array([[1.0, 5.0, 3.0], [2.0, 2.0, 4.0]])
+    src = np.array([[5.0, 1.0], [2.0, 7.0]])
+    tx, ts = x * 0 + np.arange(1.0, 4.0), np.array([[10.0, 20.0], [10.0, 20.0]])
+    out = []
+    for lib in (torch, retrograd):
+        fwd = lib.autograd.forward_ad
+        with fwd.dual_level():
+            y = fwd.make_dual(lib.tensor(x), lib.tensor(tx)).scatter_reduce(
+                1, lib.tensor([[0, 0], [1, 1]]), fwd.make_dual(lib.tensor(src), lib.tensor(ts)),
+                reduce, include_self=include_self)
+            out.append(_np(fwd.unpack_dual(y).tangent))
+    np.testing.assert_allclose(out[1], out[0], rtol=1e-12, atol=1e-12)
+
+
 # ------------------------------------------------------------------------------- the API
 
 X2 = np.array([1.0, 2.0], dtype=np.float32)
