@@ -19,8 +19,8 @@ from retrograd.autograd import _jvp_rules
 # Built from other ops: their result's node is the last of several (the parts have rules; the
 # composite as a whole takes the fallback until composites are declared as such).
 COMPOSITE = {
-    "__getitem__", "__matmul__", "__rsub__", "__rtruediv__", "atleast_3d", "broadcast_tensors",
-    "cartesian_prod", "combinations", "diag", "einsum", "kron", "logdet",
+    "__getitem__", "__matmul__", "__rtruediv__", "atleast_3d", "broadcast_tensors",
+    "cartesian_prod", "combinations", "einsum", "kron", "logdet",
     "matrix_norm", "matrix_power", "meshgrid", "nanmean", "norm", "normalize", "outer", "pad",
     "repeat_interleave", "reshape", "softmin", "softsign", "tanhshrink", "tensordot", "vecdot",
     "take_along_dim",
@@ -75,3 +75,28 @@ def test_a_rule_gives_the_tangent_without_the_fallback():
     xs = np.array([0.5, 1.0])
     expected = ((np.cos(xs) * xs + np.sin(xs)) * np.array([1.0, 2.0])).sum()
     assert np.isclose(t.item(), expected) and not _jvp_rules.FALLBACK
+
+
+def test_calls_outside_the_op_table_take_their_rules():
+    """Casts, reciprocal, constant padding by a nonzero value, rsub of two tensors: each a rule
+    (no fallback), with torch's tangents and dtypes."""
+    import torch
+    calls = [
+        lambda T, x: x.double(), lambda T, x: x.to(T.float64), lambda T, x: x.half(),
+        lambda T, x: x.type_as(T.ones(1, dtype=T.float64)), lambda T, x: x.reciprocal(),
+        lambda T, x: T.nn.functional.pad(x, (1, -1, 0, 2), value=2.5),
+        lambda T, x: T.rsub(x, T.ones(4), alpha=3), lambda T, x: T.diag(x, 1),
+    ]
+    x = np.array([[1.0, 2.0, -3.0, 0.5], [4.0, -1.5, 2.5, 3.0]], dtype=np.float32)
+    t = np.array([[0.5, -1.0, 2.0, 1.0], [1.5, 0.25, -2.0, 3.0]], dtype=np.float32)
+    for call in calls:
+        tangents = []
+        for lib in (torch, retrograd):
+            fwd = lib.autograd.forward_ad
+            _jvp_rules.FALLBACK.clear()
+            with fwd.dual_level():
+                out = fwd.unpack_dual(call(lib, fwd.make_dual(lib.tensor(x), lib.tensor(t))))
+                tangents.append((str(out.tangent.dtype), out.tangent.detach().numpy().copy()))
+        assert not _jvp_rules.FALLBACK
+        assert tangents[1][0] == tangents[0][0]
+        np.testing.assert_allclose(tangents[1][1], tangents[0][1], rtol=1e-6, atol=1e-6)
