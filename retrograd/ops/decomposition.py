@@ -413,16 +413,13 @@ class LinalgDetBackward0(_LUSavingBackward):
         return (scale * mT(ns, ns.inv(a)),)
 
     def jvp(self, ns, tangents, a, lu, pivots, det):
-        """JVP: det(A) tr(A^{-1} tA). Where A is exactly singular that is 0, as in PyTorch
-        (whose formula perturbs the zero pivots; the derivative there, tr(adj(A) tA), is what
-        the differentiable backward gives): det times tr(adj(A) tA) then, for its sign."""
-        t = tangents[0]
+        """JVP: det(A) tr(A^{-1} tA). 0 where A is exactly singular, as in PyTorch (whose formula
+        perturbs the zero pivots; the derivative there is tr(adj(A) tA), which the
+        differentiable backward gives): the trace is taken with I in place of such an A."""
         singular = det == 0
         if np.any(singular):
             a = ns.where(singular[..., None, None], np.eye(a.shape[-1], dtype=a.dtype), a)
-            adj = ns.sum_dims(adjugate_grad(ns, np.ones_like(det), a) * t, (-2, -1), False)
-        tr = _trace(ns, ns.solve(a, t))
-        return det * (ns.where(singular, adj, tr) if np.any(singular) else tr)
+        return det * _trace(ns, ns.solve(a, tangents[0]))
 
 
 def _trace(ns, x):

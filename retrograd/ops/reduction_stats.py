@@ -61,7 +61,7 @@ class _VarStdNode(Node):
 
     def var_jvp(self, ns, t, x):
         """JVP of var: sum(2 (x - mean(x)) / (N - correction) t) over the reduced dims."""
-        ones = np.ones(_var_shape(self, x.shape), x.dtype)
+        ones = np.ones(self._shape, x.dtype)    # (var's result: the first output's shape)
         with _quiet():   # (inf or NaN where the degrees of freedom are <= 0)
             return self.reduced(ns, _var_backward(ns, ones, x, self), t)
 
@@ -130,15 +130,6 @@ class StdMeanBackward0(_VarStdNode):
         """JVP: (var's JVP / (2 std), 0 where std is 0; mean of t over the reduced dims)."""
         t = tangents[0]
         return _std_to_var_grad(ns, self.var_jvp(ns, t, x), std), _mean_jvp(self, ns, t)
-
-
-def _var_shape(node, shape) -> tuple:
-    """The shape of var's result (of the gradient its backward receives)."""
-    if node.full:
-        return (1,) * len(shape) if node.keepdim else ()
-    if node.keepdim:
-        return tuple(1 if i in node.dims else n for i, n in enumerate(shape))
-    return tuple(n for i, n in enumerate(shape) if i not in node.dims)
 
 
 def _mean_jvp(node, ns, t):
