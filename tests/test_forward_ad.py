@@ -127,6 +127,32 @@ def test_op_jvp(row: OpInfo):
                                    err_msg=f"JVP of output {i} vs torch")
 
 
+MULTI_INPUT_ROWS = [row for row in NUMERIC_ROWS if len(row.shapes) >= 2]
+
+
+@pytest.mark.parametrize("row", MULTI_INPUT_ROWS, ids=[r.name for r in MULTI_INPUT_ROWS])
+def test_op_jvp_with_one_dual_input(row: OpInfo):
+    """Each input in turn the only dual one (the others plain tensors): a rule's branches for
+    inputs without a tangent, against finite differences along that input alone."""
+    arrays = row.inputs()
+    tangents = _tangents(row, arrays)
+    fwd = retrograd.autograd.forward_ad
+    for i in range(len(arrays)):
+        only = [t if j == i else np.zeros_like(t) for j, t in enumerate(tangents)]
+        try:
+            with fwd.dual_level():
+                ins = [fwd.make_dual(retrograd.tensor(a), retrograd.tensor(t)) if j == i else
+                       retrograd.tensor(a) for j, (a, t) in enumerate(zip(arrays, tangents))]
+                outs = _float_outputs(retrograd, row.fn(retrograd, *ins))
+                jvps = [fwd.unpack_dual(o).tangent for o in outs]
+        except RuntimeError:
+            continue   # rows that differentiate with autograd.grad (see test_op_jvp)
+        for k, (ours, exp) in enumerate(zip(jvps, _finite_differences(row, arrays, only))):
+            got = np.zeros_like(exp) if ours is None else _np(ours)
+            np.testing.assert_allclose(got, exp, rtol=FD_RTOL, atol=FD_ATOL,
+                                       err_msg=f"input {i} dual alone: JVP of output {k}")
+
+
 # Rows on a kink on purpose (ties, NaNs, singular matrices: numeric=False) have no finite
 # differences; their tangents are compared with torch's alone (the tie-breaking of max/amax/
 # median/sort, NaN propagation, the singular det's 0, ...).
@@ -388,6 +414,26 @@ def test_views_share_the_tangent():
             return (tr._base is t, before, fwd.unpack_dual(row).tangent, fwd.unpack_dual(col).tangent,
                     fwd.unpack_dual(flat).tangent, t, [fwd.unpack_dual(r).tangent for r in d.unbind(1)],
                     [fwd.unpack_dual(r).tangent for r in d])
+    both(scenario)
+
+
+def test_views_taken_before_their_base_got_a_tangent_see_it():
+    def scenario(T: Any) -> Any:
+        fwd = T.autograd.forward_ad
+        x, t = _duals(T)
+        with fwd.dual_level():
+            e = fwd.make_dual(x.clone(), t.clone())
+            res = []
+            b = T.ones(3, 2)
+            rows, cols, flat = b[1:], b.t(), b.view(-1)
+            b.mul_(e)              # the base gets a tangent in place: its older views see it
+            res += [fwd.unpack_dual(v).tangent for v in (rows, cols, flat)]
+            res.append(fwd.unpack_dual(rows * 1).tangent)
+            c = T.ones(3, 2)
+            whole = c.view(-1)
+            c[0].mul_(e)           # written through one view: a sibling view sees it
+            res.append(fwd.unpack_dual(whole).tangent)
+            return res
     both(scenario)
 
 

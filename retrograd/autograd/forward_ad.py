@@ -216,8 +216,25 @@ def _keep(table: dict, obj, value) -> None:
 
 
 def _get(t):
-    """The tangent of ``t`` in the open level, or None."""
-    return _lookup(_table, t)
+    """The tangent of ``t`` in the open level, or None. A view without a tangent of its own
+    whose base has one gets (and keeps) the same view of the base's tangent, as in PyTorch: a
+    view taken before an in-place op gave its base a tangent sees that tangent."""
+    tangent = _lookup(_table, t)
+    if tangent is None and t._x is not None and t._x.base is not None:
+        return _view_of_base_tangent(t, t._x.base)
+    return tangent
+
+
+def _view_of_base_tangent(view, base):
+    base_t = _lookup(_table, base)
+    if base_t is None or base_t._requires_grad or view._data.dtype != base._data.dtype:
+        return None     # (a tangent that carries a graph, or a view as another dtype: none)
+    try:
+        tangent = _strided_like(view, base, base_t)
+    except NotImplementedError:   # a base tangent of another layout: no view of it
+        return None
+    _set(view, tangent)
+    return tangent
 
 
 def _set(t, tangent) -> None:
