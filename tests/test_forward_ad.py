@@ -437,6 +437,19 @@ def test_views_taken_before_their_base_got_a_tangent_see_it():
     both(scenario)
 
 
+@pytest.mark.parametrize("call", [
+    lambda T, d: T.floor_divide(d, d + 1), lambda T, d: T.remainder(3.0, d),
+    lambda T, d: T.heaviside(d, d),
+], ids=["floor_divide", "remainder_scalar_self", "heaviside"])
+def test_ops_without_a_derivative_refuse_forward_ad(call):
+    def scenario(T: Any) -> Any:
+        fwd = T.autograd.forward_ad
+        x = T.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=T.float64)
+        with fwd.dual_level():
+            return call(T, fwd.make_dual(x, T.ones_like(x)))
+    both(scenario)
+
+
 def test_inplace_ops_update_tangents():
     def scenario(T: Any) -> Any:
         fwd = T.autograd.forward_ad

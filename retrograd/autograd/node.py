@@ -537,6 +537,11 @@ class NotImplementedNode(Node):
     def apply(self, ns, grads, as_tensors):
         raise RuntimeError(f"derivative for aten::{self.op} is not implemented")
 
+    def jvp(self, ns, tangents, *saved):
+        """No forward formula either: PyTorch's error for forward AD through the op."""
+        raise NotImplementedError(f"Trying to use forward AD with aten::{self.op} that does not "
+                                  "support it.")
+
 
 NotImplementedNode.__name__ = NotImplementedNode.__qualname__ = "NotImplemented"
 
