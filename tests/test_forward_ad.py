@@ -439,8 +439,10 @@ def test_views_taken_before_their_base_got_a_tangent_see_it():
 
 @pytest.mark.parametrize("call", [
     lambda T, d: T.floor_divide(d, d + 1), lambda T, d: T.remainder(3.0, d),
-    lambda T, d: T.heaviside(d, d),
-], ids=["floor_divide", "remainder_scalar_self", "heaviside"])
+    lambda T, d: T.heaviside(d, d), lambda T, d: d.unique(), lambda T, d: d.unique_consecutive(),
+    lambda T, d: T.unique(d, dim=0),
+], ids=["floor_divide", "remainder_scalar_self", "heaviside", "unique", "unique_consecutive",
+        "unique_dim"])
 def test_ops_without_a_derivative_refuse_forward_ad(call):
     def scenario(T: Any) -> Any:
         fwd = T.autograd.forward_ad
