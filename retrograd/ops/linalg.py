@@ -640,7 +640,10 @@ class VdotBackward0(Node):
         """JVP: sum(tx*y) + sum(x*ty)."""
         tx, ty = tangents
         out = None if tx is None else ns.matmul(tx, y)
-        return out if ty is None else (ns.matmul(x, ty) if out is None else out + ns.matmul(x, ty))
+        if ty is not None:
+            t = ns.matmul(x, ty)
+            out = t if out is None else out + t
+        return out
 
 
 @export(method=True)
@@ -791,7 +794,10 @@ class LinalgCrossBackward0(Node):
             d -= len(self._shape)
         tx, ty = tangents
         out = None if tx is None else ns.cross(tx, y, d)
-        return out if ty is None else (ns.cross(x, ty, d) if out is None else out + ns.cross(x, ty, d))
+        if ty is not None:
+            t = ns.cross(x, ty, d)
+            out = t if out is None else out + t
+        return out
 
 
 def _cross(input, other, dim, name="linalg.cross"):
