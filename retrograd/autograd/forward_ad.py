@@ -225,6 +225,12 @@ def _get(t):
     return tangent
 
 
+def _own(t):
+    """The tangent stored for ``t`` itself (none read through its base: a saved value that is a
+    view of a tensor written in place since has its own tangent, not the base's current one)."""
+    return _lookup(_table, t)
+
+
 def _view_of_base_tangent(view, base):
     base_t = _lookup(_table, base)
     if base_t is None or base_t._requires_grad or view._data.dtype != base._data.dtype:
@@ -361,7 +367,7 @@ def _remember_array(a, tangent) -> None:
 def _restore_saved_output(t) -> None:
     """``t`` is an op's saved output rebuilt as a Tensor: give it the output's tangent."""
     tangent = _lookup(_by_data, t._data)
-    if tangent is not None and _get(t) is None:
+    if tangent is not None and _own(t) is None:
         _set(t, tangent)
 
 
@@ -581,7 +587,7 @@ class _Intermediates:
                 continue
             for i, (ea, eb) in enumerate(zip(sa, sb)):
                 if type(ea) is Tensor and type(eb) is Tensor:
-                    if id(ea) in given or _get(ea) is not None or ea._data.dtype.kind != "f":
+                    if id(ea) in given or _own(ea) is not None or ea._data.dtype.kind != "f":
                         continue
                     if not eb._requires_grad:
                         continue
