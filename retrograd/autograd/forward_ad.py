@@ -23,7 +23,8 @@ An op that draws random numbers replays the same draws in its re-run.
 
 Special cases follow PyTorch's semantics: an op returning one of its inputs keeps that input's
 tangent; a view of a dual tensor gets, as tangent, the same view of its tangent (so in-place
-changes of either are seen by both); an in-place op updates the tangent of the tensor it writes,
+changes of either are seen by both; a view taken before its base got a tangent reads it when
+first asked); an in-place op updates the tangent of the tensor it writes,
 in place (a view written into gets a tangent that is a view of its base's tangent).
 
 How ops are reached
