@@ -2,18 +2,21 @@
 
 An op called on dual tensors runs once, on *stand-ins* of its dual inputs: leaves that share the
 inputs' data and require grad, so that the op records its node with the values its formulas
-read. When that run recorded exactly one node, for the op's one floating-point result (not a
-view), and the node's class declares a JVP rule, the rule gives the result's tangent:
+read. When that run recorded exactly one node, for the op's floating-point results that require
+grad (none a view; results that do not, like lstsq's singular values, get no tangent), and the
+node's class declares a JVP rule, the rule gives the results' tangents:
 
 - ``ELEMENTWISE``: the backward formula applied to each input's tangent (a diagonal Jacobian is
   its own transpose), summed and broadcast to the result's shape;
 - ``LINEAR``: the op itself applied to the tangents (zeros for tensor inputs without one);
-- a method ``jvp(self, ns, tangents, *saved)``: the op's forward formula, on NumPy arrays.
+- a method ``jvp(self, ns, tangents, *saved)``: the op's forward formula, on NumPy arrays (a
+  tuple of one tangent per output for a node with several outputs).
 
 The result handed to the caller is the stand-in run's value without its graph: what the op
 returns when no input requires grad, which is when this path is taken (``applies``). Anything
-else (composites that record several nodes, views, several differentiable results, tangents that
-must carry a graph) is left to the double-VJP path of ``forward_ad`` (``FALLBACK`` counts who).
+else (composites that record several nodes, views, ELEMENTWISE or LINEAR nodes with several
+results, tangents that must carry a graph) is left to the double-VJP path of ``forward_ad``
+(``FALLBACK`` counts who).
 """
 from __future__ import annotations
 
@@ -106,7 +109,8 @@ def run(op, args, kwargs, duals, set_tangent):
         after = next(seq)
     finally:
         _grad_mode._set_grad_enabled(prev)
-    outs = [o for o in _flat(res) if o._data.dtype.kind == "f"]
+    # (floating results that do not require grad have no tangent: lstsq's singular values)
+    outs = [o for o in _flat(res) if o._data.dtype.kind == "f" and o._requires_grad]
     if not outs:
         return NOT_APPLICABLE
     fn = outs[0].grad_fn

@@ -23,7 +23,8 @@ An op that draws random numbers replays the same draws in its re-run.
 
 Special cases follow PyTorch's semantics: an op returning one of its inputs keeps that input's
 tangent; a view of a dual tensor gets, as tangent, the same view of its tangent (so in-place
-changes of either are seen by both); an in-place op updates the tangent of the tensor it writes,
+changes of either are seen by both; a view taken before its base got a tangent reads it when
+first asked); an in-place op updates the tangent of the tensor it writes,
 in place (a view written into gets a tangent that is a view of its base's tangent).
 
 How ops are reached
@@ -245,8 +246,31 @@ def _keep(table: dict, obj, value) -> None:
 
 
 def _get(t):
-    """The tangent of ``t`` in the open level, or None."""
+    """The tangent of ``t`` in the open level, or None. A view without a tangent of its own
+    whose base has one gets (and keeps) the same view of the base's tangent, as in PyTorch: a
+    view taken before an in-place op gave its base a tangent sees that tangent."""
+    tangent = _lookup(_table(), t)
+    if tangent is None and t._x is not None and t._x.base is not None:
+        return _view_of_base_tangent(t, t._x.base)
+    return tangent
+
+
+def _own(t):
+    """The tangent stored for ``t`` itself (none read through its base: a saved value that is a
+    view of a tensor written in place since has its own tangent, not the base's current one)."""
     return _lookup(_table(), t)
+
+
+def _view_of_base_tangent(view, base):
+    base_t = _lookup(_table(), base)
+    if base_t is None or base_t._requires_grad or view._data.dtype != base._data.dtype:
+        return None     # (a tangent that carries a graph, or a view as another dtype: none)
+    try:
+        tangent = _strided_like(view, base, base_t)
+    except NotImplementedError:   # a base tangent of another layout: no view of it
+        return None
+    _set(view, tangent)
+    return tangent
 
 
 def _set(t, tangent) -> None:
@@ -370,7 +394,7 @@ def _remember_array(a, tangent) -> None:
 def _restore_saved_output(t) -> None:
     """``t`` is an op's saved output rebuilt as a Tensor: give it the output's tangent."""
     tangent = _lookup(_by_data(), t._data)
-    if tangent is not None and _get(t) is None:
+    if tangent is not None and _own(t) is None:
         _set(t, tangent)
 
 
@@ -589,8 +613,8 @@ class _Intermediates:
                     or type(sa) is _PackedSaved or type(sb) is _PackedSaved:
                 continue
             for i, (ea, eb) in enumerate(zip(sa, sb)):
-                if isinstance(ea, Tensor) and isinstance(eb, Tensor):
-                    if id(ea) in given or _get(ea) is not None or ea._data.dtype.kind != "f":
+                if type(ea) is Tensor and type(eb) is Tensor:
+                    if id(ea) in given or _own(ea) is not None or ea._data.dtype.kind != "f":
                         continue
                     if not eb._requires_grad:
                         continue

@@ -538,6 +538,11 @@ class NotImplementedNode(Node):
     def apply(self, ns, grads, as_tensors):
         raise RuntimeError(f"derivative for aten::{self.op} is not implemented")
 
+    def jvp(self, ns, tangents, *saved):
+        """No forward formula either: PyTorch's error for forward AD through the op."""
+        raise NotImplementedError(f"Trying to use forward AD with aten::{self.op} that does not "
+                                  "support it.")
+
 
 NotImplementedNode.__name__ = NotImplementedNode.__qualname__ = "NotImplemented"
 
@@ -564,6 +569,15 @@ class _NoDerivative(Node):
 
     def apply(self, ns, grads, as_tensors):
         raise NotImplementedError(f"the derivative for '{self.aten}' is not implemented.")
+
+    def jvp(self, ns, tangents, *saved):
+        """Nor a forward formula: PyTorch's error for forward AD through the op."""
+        raise NotImplementedError(
+            f"Trying to use forward AD with {self.aten} that does not support it because it has "
+            "not been implemented yet.\nPlease file an issue to PyTorch at "
+            "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so that "
+            "we can prioritize its implementation or submit a PR adding the implementation to "
+            "derivatives.yaml")
 
 
 class Unique2Backward0(_NoDerivative):

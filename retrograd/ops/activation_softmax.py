@@ -36,6 +36,11 @@ class SoftmaxBackward0(Node):
         gy = grad * y
         return (gy - y * ns.sum_dims(gy, self.dims, True),)
 
+    def jvp(self, ns, tangents, y):
+        """JVP: y (t - sum(y t, dim))."""
+        t = tangents[0]
+        return y * (t - ns.sum_dims(y * t, self.dims, True))
+
 
 class LogSoftmaxBackward0(Node):
     """d log_softmax/dx: g - exp(y) sum(g, dim) with y the saved result."""
@@ -45,6 +50,11 @@ class LogSoftmaxBackward0(Node):
 
     def backward(self, ns, grad, y):
         return (grad - ns.exp(y) * ns.sum_dims(grad, self.dims, True),)
+
+    def jvp(self, ns, tangents, y):
+        """JVP: t - sum(softmax(x) t, dim), softmax(x) = exp(y)."""
+        t = tangents[0]
+        return t - ns.sum_dims(ns.exp(y) * t, self.dims, True)
 
 
 def _softmax(input, dim, dtype, log: bool):
@@ -127,6 +137,13 @@ class LogsumexpBackward0(Node):
         with _quiet():
             return (grad * ns.exp(x - result),)
 
+    def jvp(self, ns, tangents, x, result):
+        """JVP: sum(exp(x - result) t, dim)."""
+        if not self.keepdim and self.dim:
+            result = ns.unsqueeze_dims(result, self.dim)
+        with _quiet():
+            return ns.sum_dims(ns.exp(x - result) * tangents[0], self.dim, self.keepdim)
+
 
 @export(method=True, special=True, vmap=REDUCTION)
 def logsumexp(input, dim=_MISSING, keepdim=False):
@@ -177,6 +194,14 @@ class GluBackward0(Node):
         b = x[(slice(None),) * d + (slice(h, None),)]
         s = ns.sigmoid(b)
         return (ns.cat([grad * s, grad * a * s * (1 - s)], d),)
+
+    def jvp(self, ns, tangents, x):
+        """JVP: ta sigmoid(b) + a sigmoid(b) (1 - sigmoid(b)) tb for the halves of x and t."""
+        d, t = self.dim, tangents[0]
+        h = x.shape[d] // 2
+        lo, hi = (slice(None),) * d + (slice(0, h),), (slice(None),) * d + (slice(h, None),)
+        s = ns.sigmoid(x[hi])
+        return s * (t[lo] + x[lo] * (1 - s) * t[hi])
 
 
 @export(torch=False, functional=True, vmap=dims('dim'))

@@ -332,6 +332,10 @@ class LinalgInvExBackward0(Node):
         it = mT(ns, inv)
         return (-ns.matmul(it, ns.matmul(grad, it)),)
 
+    def jvp(self, ns, tangents, inv):
+        """JVP: -A^{-1} tA A^{-1}."""
+        return -ns.matmul(inv, ns.matmul(tangents[0], inv))
+
 
 def lapack_layout(x: np.ndarray) -> np.ndarray:
     """``x`` laid out as PyTorch's LAPACK results are: each matrix column-major (strides
@@ -408,6 +412,19 @@ class LinalgDetBackward0(_LUSavingBackward):
         scale = ns.unsqueeze_dims(grad * det, (-1, -2))
         return (scale * mT(ns, ns.inv(a)),)
 
+    def jvp(self, ns, tangents, a, lu, pivots, det):
+        """JVP: det(A) tr(A^{-1} tA). 0 where A is exactly singular, as in PyTorch (whose formula
+        perturbs the zero pivots; the derivative there is tr(adj(A) tA), which the
+        differentiable backward gives): the trace is taken with I in place of such an A."""
+        singular = det == 0
+        if np.any(singular):
+            a = ns.where(singular[..., None, None], np.eye(a.shape[-1], dtype=a.dtype), a)
+        return det * _trace(ns, ns.solve(a, tangents[0]))
+
+
+def _trace(ns, x):
+    return ns.sum_dims(ns.diagonal(x, 0, -2, -1), (-1,), False)
+
 
 def ns_data(x) -> np.ndarray:
     """The NumPy values behind a formula operand (for branching only, never for the math)."""
@@ -461,6 +478,16 @@ class LinalgSlogdetBackward0(_LUSavingBackward):
             return (None,)
         a = self.unpack(as_tensors)[0]
         return (ns.unsqueeze_dims(g, (-1, -2)) * mT(ns, ns.inv(a)),)
+
+    def jvp(self, ns, tangents, a, lu, pivots, sign):
+        """JVP: (0 for the sign, tr(A^{-1} tA) for log|det A|; NaN where A is singular, as in
+        PyTorch)."""
+        t = tangents[0]
+        singular = sign == 0
+        if np.any(singular):
+            a = ns.where(singular[..., None, None], np.eye(a.shape[-1], dtype=a.dtype), a)
+            return ns.zeros_like(sign), ns.where(singular, np.nan, _trace(ns, ns.solve(a, t)))
+        return ns.zeros_like(sign), _trace(ns, ns.solve(a, t))
 
 
 _slogdet_t = return_type("slogdet", ("sign", "logabsdet"))
@@ -528,6 +555,19 @@ class LinalgSolveExBackward0(_LUSavingBackward):
         if self.vector:
             gb = ns.squeeze_dim(gb, gb.ndim - 1)
         return ga, gb if self.needs(1) else None
+
+    def jvp(self, ns, tangents, a, lu, pivots, x):
+        """JVP: AX = B gives tX = A^{-1} (tB - tA X); XA = B gives tX = (tB - X tA) A^{-1}."""
+        ta, tb = tangents
+        if self.vector:
+            x = ns.unsqueeze_dims(x, (-1,))
+            tb = None if tb is None else ns.unsqueeze_dims(tb, (-1,))
+        rhs = tb
+        if ta is not None:
+            d = ns.matmul(ta, x) if self.left else ns.matmul(x, ta)
+            rhs = -d if rhs is None else rhs - d
+        tx = ns.solve(a, rhs) if self.left else mT(ns, ns.solve(mT(ns, a), mT(ns, rhs)))
+        return ns.squeeze_dim(tx, tx.ndim - 1) if self.vector else tx
 
 
 def _solve_checks(a: np.ndarray, b: np.ndarray, left: bool, fn: str = "linalg.solve"):

@@ -62,6 +62,14 @@ class LinalgMatrixExpBackward0(Node):
         big = ns.matrix_exp(ns.cat([top, bottom], -2))
         return (big[..., :n, n:],)
 
+    def jvp(self, ns, tangents, a):
+        """JVP: the upper-right block of exp([[A, tA], [0, A]])."""
+        n = a.shape[-1]
+        t = tangents[0] + ns.zeros_like(a)   # (the batch of a broadcast tangent)
+        top = ns.cat([a, t], -1)
+        bottom = ns.cat([ns.zeros_like(a), a], -1)
+        return ns.matrix_exp(ns.cat([top, bottom], -2))[..., :n, n:]
+
 
 @export(method=True, linalg=True)
 def matrix_exp(A):

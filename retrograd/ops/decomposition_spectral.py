@@ -43,15 +43,18 @@ class LinalgQrBackward0(_MultiOutputBackward):
     saved_names = ("Q", "R")
     saved_attrs = {"mode": "mode"}
 
-    def backward(self, ns, grads, q, r):
+    def check(self, q, r) -> None:
         if self.mode == "r":
             raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed "
                                "when mode='r'. Please use linalg.qr(A, mode='reduced') if you are "
                                "going to differentiate through linalg.qr.")
-        m, n = q.shape[-2], r.shape[-1]
-        if self.mode == "complete" and m > n:
+        if self.mode == "complete" and q.shape[-2] > r.shape[-1]:
             raise RuntimeError("The QR decomposition is not differentiable when mode='complete' "
                                "and nrows > ncols.")
+
+    def backward(self, ns, grads, q, r):
+        self.check(q, r)
+        m, n = q.shape[-2], r.shape[-1]
         gq, gr = grads
         if m >= n:
             return (_qr_backward_tall(ns, q, r, gq, gr),)
@@ -64,6 +67,30 @@ class LinalgQrBackward0(_MultiOutputBackward):
         g1 = _qr_backward_tall(ns, q, x, gq, gx)
         g2 = ns.matmul(q, gy) if gy is not None else ns.zeros_like(y)
         return (ns.cat([g1, g2], -1),)
+
+    def jvp(self, ns, tangents, q, r):
+        """JVP: m >= n: with X = Q^T tA R^{-1} = Q^T tQ + tR R^{-1} (skew plus upper
+        triangular), Ω = tril(X, -1) - tril(X, -1)^T is Q^T tQ, tR = (X - Ω) R and
+        tQ = tA R^{-1} - Q (X - Ω). m < n: that for the first m columns, and R's others
+        R_2 = Q^T A_2 give tR_2 = Q^T (tA_2 - tQ R_2)."""
+        self.check(q, r)
+        ta = tangents[0]
+        m, n = q.shape[-2], r.shape[-1]
+        if m >= n:
+            return _qr_jvp_tall(ns, q, r, ta)
+        tq, tr1 = _qr_jvp_tall(ns, q, r[..., :, :m], ta[..., :, :m])
+        tr2 = ns.matmul(mT(ns, q), ta[..., :, m:] - ns.matmul(tq, r[..., :, m:]))
+        return tq, ns.cat([tr1, tr2], -1)
+
+
+def _qr_jvp_tall(ns, q, r, ta):
+    """(tQ, tR) of A = QR, m >= n (see LinalgQrBackward0.jvp)."""
+    dt = ns_data(q).dtype
+    tar = ns.solve_triangular(r, ta, True, False, False)      # tA R^{-1}
+    x = ns.matmul(mT(ns, q), tar)
+    low = tril(ns, x, dt, -1)
+    x_om = x - low + mT(ns, low)                              # X - Ω
+    return tar - ns.matmul(q, x_om), ns.matmul(x_om, r)
 
 
 _qr_t = return_type("linalg_qr", ("Q", "R"))
@@ -127,6 +154,17 @@ class LinalgEighBackward0(_MultiOutputBackward):
             d = diag_embed(ns, gl, dt)
             inner = d if inner is None else inner + d
         return (ns.matmul(v, ns.matmul(inner, mT(ns, v))),)
+
+    def jvp(self, ns, tangents, lam, v):
+        """JVP: with P = V^T tA V, tL = diag(P) and tV = V (P / E), E_ij = L_j - L_i off the
+        diagonal, (P / E)_ii = 0."""
+        p = ns.matmul(mT(ns, v), ns.matmul(tangents[0], v))
+        n = v.shape[-1]
+        eye = np.eye(n, dtype=bool)
+        e = ns.unsqueeze_dims(lam, (-2,)) - ns.unsqueeze_dims(lam, (-1,))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = ns.where(eye, 0.0, p / ns.where(eye, 1.0, e))
+        return ns.diagonal(p, 0, -2, -1), ns.matmul(v, x)
 
 
 _eigh_t = return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
@@ -216,6 +254,42 @@ class LinalgSvdBackward0(_MultiOutputBackward):
         if m >= n:
             return (ns.matmul(u, ns.matmul(ga, vh)),)
         return (ns.matmul(ns.matmul(u, ga), vh),)
+
+    def jvp(self, ns, tangents, s, u, vh):
+        """JVP (PyTorch's, real case): with P = U^T tA V, tS = diag(P), X = P - diag(tS) and
+        E_jk = S_k^2 - S_j^2 (1 on the diagonal): tU = U (X S + S X^T) / E plus
+        (I - UU^T) tA V S^{-1} when m > n; tVh = -(S X + X^T S) / E Vh plus
+        S^{-1} U^T tA (I - V Vh) when m < n. full_matrices: the other columns of U (rows of
+        Vh) get a zero tangent, as in PyTorch."""
+        ta = tangents[0]
+        k = s.shape[-1]
+        m, n = ta.shape[-2], ta.shape[-1]
+        if self.full_matrices:
+            u, vh = u[..., :, :k], vh[..., :k, :]
+        dt = np.asarray(s).dtype
+        v = mT(ns, vh)
+        p = ns.matmul(mT(ns, u), ns.matmul(ta, v))
+        ts = ns.diagonal(p, 0, -2, -1)
+        x = p - diag_embed(ns, ts, dt)
+        s2 = s * s
+        e = ns.unsqueeze_dims(s2, (-2,)) - ns.unsqueeze_dims(s2, (-1,)) + eye_like(ns, k, dt)
+        s_row, s_col = ns.unsqueeze_dims(s, (-2,)), ns.unsqueeze_dims(s, (-1,))
+        xs = x * s_row
+        tu = ns.matmul(u, (xs + mT(ns, xs)) / e)
+        sx = s_col * x
+        tvh = ns.matmul(-(sx + mT(ns, sx)) / e, vh)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if m > n:
+                avs = ns.matmul(ta, v / s_row)
+                tu = tu + avs - ns.matmul(u, ns.matmul(mT(ns, u), avs))
+                if self.full_matrices:
+                    tu = ns.cat([tu, ns.zeros(tu.shape[:-1] + (m - n,), dt)], -1)
+            if m < n:
+                sua = ns.matmul(mT(ns, u) / s_col, ta)
+                tvh = tvh + sua - ns.matmul(ns.matmul(sua, v), vh)
+                if self.full_matrices:
+                    tvh = ns.cat([tvh, ns.zeros(tvh.shape[:-2] + (n - m, n), dt)], -2)
+        return tu, ts, tvh
 
 
 _svd_t = return_type("linalg_svd", ("U", "S", "Vh"))
@@ -377,6 +451,20 @@ class LinalgPinvBackward0(Node):
     def backward(self, ns, grad, a, p):
         return (pinv_backward(ns, grad, p, a),)
 
+    def jvp(self, ns, tangents, a, p):
+        """JVP: see pinv_jvp."""
+        return pinv_jvp(ns, a, p, tangents[0])
+
+
+def pinv_jvp(ns, a, p, ta):
+    """d(A^+) = -A^+ dA A^+ + A^+ A^+T dA^T (I - A A^+) + (I - A^+ A) dA^T A^+T A^+ (constant
+    rank)."""
+    tat = mT(ns, ta)
+    x = ns.matmul(ns.matmul(p, mT(ns, p)), tat)          # A^+ A^+T dA^T
+    y = ns.matmul(tat, ns.matmul(mT(ns, p), p))          # dA^T A^+T A^+
+    return (-ns.matmul(p, ns.matmul(ta, p)) + x - ns.matmul(ns.matmul(x, a), p)
+            + y - ns.matmul(p, ns.matmul(a, y)))
+
 
 def _pinv(A, atol=None, rtol=None, hermitian=False, rcond=None):
     a = A._data
@@ -436,6 +524,27 @@ class LinalgLstsqBackward0(_MultiOutputBackward):
         if gb is not None and self.vector:
             gb = ns.squeeze_dim(gb, gb.ndim - 1)
         return ga, gb
+
+    def jvp(self, ns, tangents, b, a, x):
+        """JVP: X = A^+ B (full rank): tX = d(A^+) B + A^+ tB; the residuals
+        r_k = ||A x_k - b_k||^2, minimal in x: tr_k = 2 (A x_k - b_k) . (tA x_k - tb_k)."""
+        ta, tb = tangents
+        if self.vector:
+            b, x = ns.unsqueeze_dims(b, (-1,)), ns.unsqueeze_dims(x, (-1,))
+            tb = None if tb is None else ns.unsqueeze_dims(tb, (-1,))
+        p = ns.pinv(a)
+        tx = tr = None
+        if ta is not None:
+            tx = ns.matmul(pinv_jvp(ns, a, p, ta), b)
+            tr = ns.matmul(ta, x)
+        if tb is not None:
+            tx = ns.matmul(p, tb) if tx is None else tx + ns.matmul(p, tb)
+            tr = -tb if tr is None else tr - tb
+        if self._out_meta[1][0] == (0,):    # no residuals computed
+            tres = 0.0
+        else:
+            tres = 2 * ns.sum_dims((ns.matmul(a, x) - b) * tr, (-2,), False)
+        return (ns.squeeze_dim(tx, tx.ndim - 1) if self.vector else tx), tres
 
 
 _lstsq_t = return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))

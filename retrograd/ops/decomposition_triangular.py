@@ -10,7 +10,8 @@ from ..autograd.node import Node, SavedOutput
 from ._registry import export
 from ._util import make_node, needs_grad, wrap
 from .decomposition import (_LinAlgError, _MultiOutputBackward, check_floating, check_kernel,
-                            check_ndim, check_square, cholesky_unblocked, lapack_layout, mT,
+                            check_ndim, check_square, cholesky_unblocked, diag_embed,
+                            lapack_layout, mT,
                             multi_output,
                             np_cholesky, np_solve_triangular, ns_data, return_type, tname, tril,
                             triu)
@@ -33,6 +34,24 @@ class LinalgSolveTriangularBackward0(Node):
             k = 1 if self.unitriangular else 0
             ga = triu(ns, ga, dt, k) if self.upper else tril(ns, ga, dt, -k)
         return ga, gb if self.needs(1) else None
+
+    def jvp(self, ns, tangents, a, x):
+        """JVP: AX = B gives tX = A^{-1} (tB - tA X), XA = B gives tX = (tB - X tA) A^{-1},
+        with tA on A's triangle (strict when unitriangular)."""
+        ta, tb = tangents
+        rhs = tb
+        if ta is not None:
+            ta = _triangle(ns, ta, self.upper, self.unitriangular)
+            d = ns.matmul(ta, x) if self.left else ns.matmul(x, ta)
+            rhs = -d if rhs is None else rhs - d
+        return ns.solve_triangular(a, rhs, self.upper, self.left, self.unitriangular)
+
+
+def _triangle(ns, t, upper: bool, strict: bool):
+    """The part of t on a triangle (upper or lower; strict: without the diagonal)."""
+    dt = np.asarray(t).dtype
+    k = 1 if strict else 0
+    return triu(ns, t, dt, k) if upper else tril(ns, t, dt, -k)
 
 
 @export(torch=False, linalg=True)
@@ -84,6 +103,19 @@ class TriangularSolveBackward0(_MultiOutputBackward):
         if gm is not None and self.needs(1):
             ga = gm if ga is None else ga + gm
         return gb if self.needs(0) else None, ga
+
+    def jvp(self, ns, tangents, a, b, x):
+        """JVP: op(A) X = B (op: the transpose or not) gives tX = op(A)^{-1} (tB - op(tA) X)
+        with tA on A's triangle; the cloned coefficient's tangent is tA itself."""
+        tb, ta = tangents
+        rhs = tb
+        if ta is not None:
+            tt = _triangle(ns, ta, self.upper, self.unitriangular)
+            d = ns.matmul(mT(ns, tt) if self.transpose else tt, x)
+            rhs = -d if rhs is None else rhs - d
+        tx = ns.solve_triangular(mT(ns, a) if self.transpose else a, rhs,
+                                 self.upper != self.transpose, True, self.unitriangular)
+        return tx, 0.0 if ta is None else ta
 
 
 _trisolve_t = return_type("triangular_solve", ("solution", "cloned_coefficient"))
@@ -144,6 +176,18 @@ class _CholeskyBackward(Node):
         phi = 0.5 * (phi + mT(ns, tril(ns, phi, dt, -1)))
         ga = ns.solve_triangular(mT(ns, low), phi, True, True, False)
         return (ns.solve_triangular(low, ga, False, False, False),)
+
+    def jvp(self, ns, tangents, low):
+        """JVP: A = LL^T gives tL = L Φ(L^{-1} tA L^{-T}), Φ(X) = tril(X) with its diagonal
+        halved (upper: A = U^T U, tU = tL^T with L = U^T)."""
+        if self.upper:
+            low = mT(ns, low)
+        dt = np.asarray(low).dtype
+        y = ns.solve_triangular(low, tangents[0], False, True, False)
+        y = ns.solve_triangular(mT(ns, low), y, True, False, False)
+        y = tril(ns, y, dt) - 0.5 * diag_embed(ns, ns.diagonal(y, 0, -2, -1), dt)
+        tl = ns.matmul(low, y)
+        return mT(ns, tl) if self.upper else tl
 
 
 class LinalgCholeskyExBackward0(_CholeskyBackward):
@@ -235,6 +279,17 @@ class CholeskySolveBackward0(Node):
             c = c + mT(ns, c)
             gl = -ns.matmul(low, c) if self.upper else -ns.matmul(c, low)
         return gb if self.needs(0) else None, gl
+
+    def jvp(self, ns, tangents, low, b, x):
+        """JVP: X = A^{-1} B with A = LL^T (upper: U^T U) gives tX = A^{-1} (tB - tA X),
+        tA = tL L^T + L tL^T (upper: tU^T U + U^T tU)."""
+        tb, tl = tangents
+        rhs = tb
+        if tl is not None:
+            p = ns.matmul(mT(ns, tl), low) if self.upper else ns.matmul(tl, mT(ns, low))
+            d = ns.matmul(p + mT(ns, p), x)
+            rhs = -d if rhs is None else rhs - d
+        return _chol_solve(ns, rhs, low, self.upper)
 
 
 def _chol_solve(ns, b, low, upper):

@@ -44,6 +44,15 @@ class _MatmulBackward(Node):
                 gy = ns.squeeze_dim(gy, gy.ndim - 1)
         return gx, gy
 
+    def tangent(self, ns, tangents, x, y):
+        """JVP: tx @ y + x @ ty (the product rule; matmul treats 1-D operands as above)."""
+        tx, ty = tangents
+        out = None if tx is None else ns.matmul(tx, y)
+        if ty is not None:
+            t = ns.matmul(x, ty)
+            out = t if out is None else out + t
+        return out
+
 
 class DotBackward0(_MatmulBackward):
     __slots__ = ()
@@ -52,6 +61,10 @@ class DotBackward0(_MatmulBackward):
     def backward(self, ns, grad, x, y):
         return self.grads(ns, grad, x, y)
 
+    def jvp(self, ns, tangents, x, y):
+        """JVP: tx . y + x . ty."""
+        return self.tangent(ns, tangents, x, y)
+
 
 class MvBackward0(_MatmulBackward):
     __slots__ = ()
@@ -59,6 +72,10 @@ class MvBackward0(_MatmulBackward):
 
     def backward(self, ns, grad, x, y):
         return self.grads(ns, grad, x, y)
+
+    def jvp(self, ns, tangents, x, y):
+        """JVP: tA @ v + A @ tv."""
+        return self.tangent(ns, tangents, x, y)
 
 
 def torch_strides(shape: tuple, strides: tuple, itemsize: int) -> tuple:
@@ -111,6 +128,10 @@ class MmBackward0(_MatmulBackward):
 
     def backward(self, ns, grad, y, x):
         return self.grads(ns, grad, x, y)
+
+    def jvp(self, ns, tangents, y, x):
+        """JVP: tx @ y + x @ ty."""
+        return self.tangent(ns, tangents, x, y)
 
 
 class BmmBackward0(MmBackward0):
@@ -374,6 +395,20 @@ class _AddProductBackward(Node):
                 self.grad_a(ns, grad, b) * self.alpha if self.needs(1) else None,
                 self.grad_b(ns, grad, a) * self.alpha if self.needs(2) else None)
 
+    def jvp(self, ns, tangents, a, b):
+        """JVP: beta*tC + alpha*(P(tA, B) + P(A, tB)) (the product rule on P)."""
+        tc, ta, tb = tangents
+        prod = None if ta is None else self.product(ns, ta, b)
+        if tb is not None:
+            t = self.product(ns, a, tb)
+            prod = t if prod is None else prod + t
+        if prod is not None and self.alpha != 1:
+            prod = prod * self.alpha
+        if tc is not None:
+            tc = tc if self.beta == 1 else tc * self.beta
+            prod = tc if prod is None else prod + tc
+        return prod
+
 
 def _addmm_strides(node, i: int) -> tuple:
     """mat1/mat2 strides, saved by PyTorch for an operand that needs a gradient."""
@@ -402,6 +437,9 @@ class AddmmBackward0(_AddProductBackward):
     def grad_b(self, ns, grad, a):
         return ns.matmul(ns.transpose(a, -1, -2), grad)
 
+    def product(self, ns, a, b):
+        return ns.matmul(a, b)
+
 
 class AddbmmBackward0(AddmmBackward0):
     """d(beta*C + alpha*sum_b A_b@B_b): gA_b = alpha * g @ B_b^T, gB_b = alpha * A_b^T @ g.
@@ -415,11 +453,17 @@ class AddbmmBackward0(AddmmBackward0):
         "batch2_sym_argsize_2": lambda n: n._shape[1],
     }
 
+    def product(self, ns, a, b):
+        return ns.sum_dims(ns.matmul(a, b), (0,), False)
+
 
 class BaddbmmBackward0(AddbmmBackward0):
     """d(beta*C + alpha*A@B) batched: gA = alpha * g @ B^T, gB = alpha * A^T @ g."""
     __slots__ = ()
     saved_attrs = _AddProductBackward.saved_attrs
+
+    def product(self, ns, a, b):
+        return ns.matmul(a, b)
 
 
 class AddmvBackward0(_AddProductBackward):
@@ -433,6 +477,9 @@ class AddmvBackward0(_AddProductBackward):
     def grad_b(self, ns, grad, a):
         return ns.matmul(ns.transpose(a, 0, 1), grad)
 
+    def product(self, ns, a, v):
+        return ns.matmul(a, v)
+
 
 class AddrBackward0(_AddProductBackward):
     """d(beta*C + alpha*outer(u, v)): gC = beta*g, gu = alpha * g @ v, gv = alpha * g^T @ u."""
@@ -444,6 +491,9 @@ class AddrBackward0(_AddProductBackward):
 
     def grad_b(self, ns, grad, u):
         return ns.matmul(ns.transpose(grad, 0, 1), u)
+
+    def product(self, ns, u, v):
+        return ns.unsqueeze_dims(u, (-1,)) * ns.unsqueeze_dims(v, (0,))
 
 
 def _add_product(cls, input, a, b, out, beta, alpha, geom=None):
@@ -586,6 +636,15 @@ class VdotBackward0(Node):
     def backward(self, ns, grad, y, x):
         return (grad * y if self.needs(0) else None, grad * x if self.needs(1) else None)
 
+    def jvp(self, ns, tangents, y, x):
+        """JVP: sum(tx*y) + sum(x*ty)."""
+        tx, ty = tangents
+        out = None if tx is None else ns.matmul(tx, y)
+        if ty is not None:
+            t = ns.matmul(x, ty)
+            out = t if out is None else out + t
+        return out
+
 
 @export(method=True, vmap='dot')
 def vdot(input, other):
@@ -727,6 +786,18 @@ class LinalgCrossBackward0(Node):
             d -= len(self._shape)
         return (ns.cross(y, grad, d) if self.needs(0) else None,
                 ns.cross(grad, x, d) if self.needs(1) else None)
+
+    def jvp(self, ns, tangents, y, x):
+        """JVP: tx × y + x × ty."""
+        d = self.dim
+        if d >= 0:
+            d -= len(self._shape)
+        tx, ty = tangents
+        out = None if tx is None else ns.cross(tx, y, d)
+        if ty is not None:
+            t = ns.cross(x, ty, d)
+            out = t if out is None else out + t
+        return out
 
 
 def _cross(input, other, dim, name="linalg.cross"):

@@ -57,6 +57,14 @@ class LinalgVectorNormBackward0(Node):
             scaled = ns.sign(x) * a ** (p - 1) if p < 2 else x * a ** (p - 2)
             return (scaled * ns.where(norm == 0, 0.0, grad / norm ** (p - 1)),)
 
+    def jvp(self, ns, tangents, x, norm):
+        """JVP: sum over the reduced dims of d||x||/dx * t (the backward's formula at a gradient
+        of ones); 0 for p = 0."""
+        if self.ord == 0:
+            return ns.zeros_like(norm)
+        (jac,) = self.backward(ns, np.ones_like(norm), x, norm)
+        return ns.sum_dims(jac * tangents[0], self.dims, self.keepdim)
+
 
 def _np_vector_norm(x: np.ndarray, p, axes, keepdim: bool) -> np.ndarray:
     work = x.astype(np.float32) if x.dtype == np.float16 else x
@@ -230,6 +238,24 @@ class CdistBackward0(Node):
     saved_attrs = {"p": "p"}
 
     def backward(self, ns, grad, x1, x2, dist):
+        term = self.term(ns, grad, x1, x2, dist)
+        return (ns.sum_dims(term, (-2,), False) if self.needs(0) else None,
+                -ns.sum_dims(term, (-3,), False) if self.needs(1) else None)
+
+    def jvp(self, ns, tangents, x1, x2, dist):
+        """JVP: sum_m dd_ij/ddiff_ijm (t1_im - t2_jm)."""
+        t1, t2 = tangents
+        if self.p == 0:
+            return ns.zeros_like(dist)
+        dt = 0.0
+        if t1 is not None:
+            dt = ns.unsqueeze_dims(t1, (-2,))
+        if t2 is not None:
+            dt = dt - ns.unsqueeze_dims(t2, (-3,))
+        return ns.sum_dims(self.term(ns, np.ones_like(dist), x1, x2, dist) * dt, (-1,), False)
+
+    def term(self, ns, grad, x1, x2, dist):
+        """grad_ij dd_ij/ddiff_ijm, shaped (..., P, R, M)."""
         p = self.p
         diff = ns.unsqueeze_dims(x1, (-2,)) - ns.unsqueeze_dims(x2, (-3,))  # (..., P, R, M)
         g = ns.unsqueeze_dims(grad, (-1,))
@@ -255,8 +281,7 @@ class CdistBackward0(Node):
                 else:
                     scaled = diff * a ** (p - 2)
                 term = scaled * ns.where(zero, 0.0, g / safe ** (p - 1))
-        return (ns.sum_dims(term, (-2,), False) if self.needs(0) else None,
-                -ns.sum_dims(term, (-3,), False) if self.needs(1) else None)
+        return term
 
 
 class EuclideanDistBackward0(Node):
@@ -275,6 +300,18 @@ class EuclideanDistBackward0(Node):
             g2 = x2 * ns.unsqueeze_dims(ns.sum_dims(ratio, (-2,), False), (-1,)) - \
                 ns.matmul(ns.transpose(ratio, -1, -2), x1)
         return g1, g2
+
+    def jvp(self, ns, tangents, x1, x2, res):
+        """JVP: (x1_i - x2_j) . (t1_i - t2_j) / d_ij, 0 where d = 0."""
+        t1, t2 = tangents
+        num = 0.0
+        if t1 is not None:
+            num = ns.sum_dims(x1 * t1, (-1,), True) - ns.matmul(t1, ns.transpose(x2, -1, -2))
+        if t2 is not None:
+            num = num + ns.unsqueeze_dims(ns.sum_dims(x2 * t2, (-1,), False), (-2,)) - \
+                ns.matmul(x1, ns.transpose(t2, -1, -2))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return ns.where(res == 0, 0.0, num / res)
 
 
 def _np_euclid(a: np.ndarray, b: np.ndarray) -> np.ndarray:

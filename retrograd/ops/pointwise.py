@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
+from .. import _grad_mode
 from ..autograd.node import Node, SavedOutput
 from ..autograd.node import ELEMENTWISE
 from ._registry import POINTWISE, export
@@ -85,6 +86,7 @@ class RsubBackward1(Node):
 
 class RsubBackward0(Node):
     """rsub(x, y, alpha) = y - alpha*x for tensors: d/dx = -alpha, d/dy = 1."""
+    jvp = ELEMENTWISE
     __slots__ = ("alpha",)
     saved_attrs = {"alpha": "alpha"}
 
@@ -96,11 +98,14 @@ class RsubBackward0(Node):
 @export(torch='rsub', method='rsub', vmap=POINTWISE)
 def rsub(input, other, *, alpha=1):
     if isinstance(other, Tensor):
-        out = sub(other, input, alpha=alpha)
-        if out.grad_fn is not None:       # recorded as PyTorch does: one RsubBackward0
+        # sub's checks and values, recorded as PyTorch does: one RsubBackward0 (and no
+        # SubBackward0 made and dropped, which would hide the node's rule from forward AD)
+        with _grad_mode.no_grad():
+            out = sub(other, input, alpha=alpha)
+        if needs_grad(input, other) and out._data.dtype.kind in "fc":
             node = make_node(RsubBackward0, (input, other), out._data)
             node.alpha = alpha
-            out.grad_fn = node
+            out = wrap(out._data, node)
         return out
     x, y = binary_arrays(input, other)
     out = y - x * alpha if alpha != 1 else y - x
@@ -211,6 +216,7 @@ def floor_divide(input, other):
 
 class ReciprocalBackward0(Node):
     """d(1/x)/dx = -1/x^2 = -result^2."""
+    jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("result",)
 

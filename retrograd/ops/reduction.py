@@ -60,6 +60,13 @@ def _unsqueeze_reduced(ns, t, ndim, dims, keepdim):
     return ns.unsqueeze_dims(t, dims) if dims else t
 
 
+def reduced_jvp(ns, jac, t, dims, keepdim):
+    """The JVP of a reduction whose every result element reads only its own slice of x:
+    sum over the slice of d result/dx * t. ``jac``: the backward formula at a gradient of ones
+    (that row of the Jacobian, laid out like x); ``dims`` None: every dim."""
+    return ns.sum_dims(jac * t, _all_dims(len(jac.shape), dims), keepdim)
+
+
 def _restore_dims(ns, grad, shape, dims, keepdim):
     """Broadcast a reduced gradient back to the input's shape."""
     if dims is not None and not keepdim and len(shape) > 0:
@@ -221,7 +228,6 @@ def mean(input, dim=NO_DIM, keepdim=False, *, dtype=None):
 # -- nansum / nanmean ------------------------------------------------------------------------
 class NansumBackward0(Node):
     """d nansum(x)/dx = 1 where x is not NaN, 0 at the NaNs."""
-    jvp = LINEAR
     __slots__ = ("dims", "keepdim", "arg_dim")
     saved_names = ("self",)
     saved_attrs = {"dim": _dims_attr, "keepdim": "keepdim"}
@@ -229,6 +235,12 @@ class NansumBackward0(Node):
     def backward(self, ns, grad, x):
         g = _restore_dims(ns, grad, x.shape, self.dims, self.keepdim)
         return (ns.where(x != x, 0.0, g),)
+
+    def jvp(self, ns, tangents, x):
+        """JVP: the sum of t over the reduced dims, without the NaNs' places (not nansum(t):
+        the tangent at a NaN input need not be NaN)."""
+        t = ns.where(x != x, 0.0, tangents[0])
+        return ns.sum_dims(t, _all_dims(len(x.shape), self.dims), self.keepdim)
 
 
 @export(method=True, vmap=REDUCTION)
@@ -293,6 +305,11 @@ class ProdBackward0(Node):
         flat = ns.reshape(x, (-1,))
         return (ns.reshape(_prod_safe_zeros(ns, ns.reshape(grad, (1,)), flat, 0), self.shape),)
 
+    def jvp(self, ns, tangents, x, result):
+        """JVP: sum_i (prod_{j != i} x_j) t_i."""
+        (jac,) = self.backward(ns, np.ones_like(result), x, result)
+        return reduced_jvp(ns, jac, tangents[0], None, False)
+
 
 class ProdBackward1(Node):
     """d prod(x, dim)/dx_i = product of the other elements of x_i's slice."""
@@ -310,6 +327,13 @@ class ProdBackward1(Node):
             with _quiet():
                 return (grad * (result / x),)
         return (_prod_safe_zeros(ns, grad, x, self.dim),)
+
+    def jvp(self, ns, tangents, x, result):
+        """JVP: sum over dim of (prod of the slice's other elements) t."""
+        if len(self.shape) == 0:
+            return tangents[0]
+        (jac,) = self.backward(ns, np.ones_like(result), x, result)
+        return reduced_jvp(ns, jac, tangents[0], (self.dim,), self.keepdim)
 
 
 @export(method=True, vmap=REDUCTION)
@@ -394,6 +418,14 @@ class _MaxMinAllBackward(Node):
     def backward(self, ns, grad, x, result):
         return (_evenly_distribute(ns, grad, x, result),)
 
+    def jvp(self, ns, tangents, x, result):
+        """JVP: the mean of t over the elements equal to the result (PyTorch's
+        evenly_read_jvp: NaN when the result is NaN, unlike the backward)."""
+        mask = x == result
+        with _quiet():
+            return ns.sum_dims(ns.where(mask, tangents[0], 0.0), tuple(range(len(x.shape))),
+                               False) / ns.count(mask)
+
 
 class MaxBackward1(_MaxMinAllBackward):
     """d max(x)/dx: 1/k at each of the k maximal elements (the NaNs, if any), else 0."""
@@ -416,6 +448,13 @@ class _MaxMinDimBackward(Node):
         if not self.keepdim and self.mask.ndim > 0:
             grad = ns.unsqueeze_dims(grad, (self.dim,))
         return (ns.where(ns.const(self.mask), grad, 0.0),)
+
+    def jvp(self, ns, tangents, indices):
+        """JVP: t at the selected index of each slice."""
+        t = tangents[0]
+        if self.mask.ndim == 0:
+            return t
+        return ns.sum_dims(ns.where(self.mask, t, 0.0), (self.dim,), self.keepdim)
 
 
 class MaxBackward0(_MaxMinDimBackward):
@@ -529,6 +568,11 @@ class AmaxBackward0(Node):
     def backward(self, ns, grad, x, result):
         return (_scale_grad_by_count(ns, grad, x, result, self.dims, self.keepdim),)
 
+    def jvp(self, ns, tangents, x, result):
+        """JVP: the mean of t over the elements equal to the result in each slice."""
+        (jac,) = self.backward(ns, np.ones_like(result), x, result)
+        return reduced_jvp(ns, jac, tangents[0], self.dims, self.keepdim)
+
 
 class AminBackward0(AmaxBackward0):
     """d amin(x)/dx: the gradient split evenly among the minimal elements of each slice."""
@@ -583,6 +627,13 @@ class AminmaxBackward0(Node):
             gm = _scale_grad_by_count(ns, g_max, x, mx, self.dims, self.keepdim)
             out = gm if out is None else out + gm
         return (out,)
+
+    def jvp(self, ns, tangents, x, mx, mn):
+        """JVP: (min, max) each the mean of t over the elements equal to it in each slice."""
+        t = tangents[0]
+        return tuple(reduced_jvp(ns, _scale_grad_by_count(ns, np.ones_like(r), x, r, self.dims,
+                                                          self.keepdim), t, self.dims,
+                                 self.keepdim) for r in (mn, mx))
 
 
 @export(method=True, vmap=REDUCTION)

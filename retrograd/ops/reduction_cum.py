@@ -105,6 +105,25 @@ class CumprodBackward0(Node):
             return (_cumprod_grad_with_zeros(ns, grad, x, result, d),)
         return (_cumprod_grad_quadratic(ns, grad, x, d),)
 
+    def jvp(self, ns, tangents, x, result):
+        """JVP: sum_{k <= j} t_k prod_{i <= j, i != k} x_i, which is result * cumsum(t / x)
+        before a slice's first zero, t at the first zero times the cumulative product of the
+        others from it until the second zero, and 0 after that."""
+        t, d = tangents[0], self.dim
+        if len(x.shape) == 0 or x.shape[d] <= 1:
+            return t
+        is_zero = x == 0
+        if not ns.count(is_zero):
+            return result * ns.cumsum(t / x, d)
+        cz = ns.cumsum(is_zero, d)
+        before = cz == 0
+        first = is_zero & (cz == 1)
+        with _quiet():
+            a = ns.where(before, result * ns.cumsum(ns.where(before, t / ns.where(before, x, 1.0),
+                                                             0.0), d), 0.0)
+        t0 = ns.sum_dims(ns.where(first, t, 0.0), (d,), True)
+        return a + ns.where(cz == 1, t0 * ns.cumprod(ns.where(first, 1.0, x), d), 0.0)
+
 
 @export(method=True, inplace=True, vmap=dims('dim'))
 def cumprod(input, dim, *, dtype=None):
@@ -143,6 +162,14 @@ class _ScatterBackward(Node):
         if not self.keepdim:
             grad = ns.unsqueeze_dims(grad, (self.dim,))
         return (ns.index_acc(self.shape, self.index, grad),)
+
+    def jvp(self, ns, tangents, *saved):
+        """JVP: t at the positions the values were taken from (take_along_dim(t, indices))."""
+        t = tangents[0]
+        if len(self.shape) == 0:
+            return t
+        t = t[self.index]
+        return t if self.keepdim else ns.squeeze_dim(t, self.dim)
 
 
 class CummaxBackward0(_ScatterBackward):
@@ -217,6 +244,20 @@ class LogcumsumexpBackward0(Node):
             pos = ns.where(grad > 0, ns.log(ns.where(grad > 0, grad, 1.0)), lowest)
             neg = ns.where(grad < 0, ns.log(ns.where(grad < 0, -grad, 1.0)), lowest)
             return (ns.exp(rev_lcse(pos - result) + x) - ns.exp(rev_lcse(neg - result) + x),)
+
+    def jvp(self, ns, tangents, x, result):
+        """JVP: sum_{i <= j} exp(x_i - result_j) t_i, summed in log space on the positive and
+        negative parts of t separately (no overflow or underflow of exp(x))."""
+        t = tangents[0]
+        if len(t.shape) == 0 or int(np.prod(t.shape)) == 0:
+            return t
+        d = self.dim
+        lowest = float(np.finfo(self._dtype).min)
+        with _quiet():
+            pos = ns.where(t > 0, ns.log(ns.where(t > 0, t, 1.0)), lowest)
+            neg = ns.where(t < 0, ns.log(ns.where(t < 0, -t, 1.0)), lowest)
+            return (ns.exp(ns.logcumsumexp(pos + x, d) - result)
+                    - ns.exp(ns.logcumsumexp(neg + x, d) - result))
 
 
 @export(method=True, vmap=dims('dim'))

@@ -14,7 +14,7 @@ from ..autograd.node import Node, SavedOutput
 from ._registry import REDUCTION, export
 from ._util import make_node, needs_grad1, wrap
 from .reduction import (NO_DIM, _all_dims, _dims_attr, _numel, _quiet, _reduced_dims,
-                        _restore_dims, _unsqueeze_reduced)
+                        _restore_dims, _unsqueeze_reduced, reduced_jvp)
 
 
 # -- var / std -------------------------------------------------------------------------------
@@ -53,6 +53,18 @@ class _VarStdNode(Node):
     __slots__ = ("dims", "correction", "keepdim", "full", "rnumel", "arg_dim", "arg_correction")
     saved_attrs = {"correction": "arg_correction", "dim": _dims_attr, "keepdim": "keepdim"}
 
+    def reduced(self, ns, jac, t):
+        """sum over the reduced dims of jac * t (the JVP of a reduction: see reduced_jvp)."""
+        if self.full:
+            return reduced_jvp(ns, jac, t, None, False)
+        return reduced_jvp(ns, jac, t, self.dims, self.keepdim)
+
+    def var_jvp(self, ns, t, x):
+        """JVP of var: sum(2 (x - mean(x)) / (N - correction) t) over the reduced dims."""
+        ones = np.ones(self._shape, x.dtype)    # (var's result: the first output's shape)
+        with _quiet():   # (inf or NaN where the degrees of freedom are <= 0)
+            return self.reduced(ns, _var_backward(ns, ones, x, self), t)
+
 
 class VarBackward0(_VarStdNode):
     """d var(x)/dx = 2 (x - mean(x)) / (N - correction)."""
@@ -61,6 +73,10 @@ class VarBackward0(_VarStdNode):
 
     def backward(self, ns, grad, x):
         return (_var_backward(ns, grad, x, self),)
+
+    def jvp(self, ns, tangents, x):
+        """JVP: sum(2 (x - mean(x)) t) / (N - correction) over the reduced dims."""
+        return self.var_jvp(ns, tangents[0], x)
 
 
 class StdBackward0(_VarStdNode):
@@ -71,6 +87,10 @@ class StdBackward0(_VarStdNode):
     def backward(self, ns, grad, x, result):
         gv = _std_to_var_grad(ns, grad, result)
         return (_var_backward(ns, gv, x, self),)
+
+    def jvp(self, ns, tangents, x, result):
+        """JVP: var's JVP / (2 std), 0 where std is 0."""
+        return _std_to_var_grad(ns, self.var_jvp(ns, tangents[0], x), result)
 
 
 def _mean_grad(ns, grad, shape, dims, keepdim):
@@ -89,6 +109,11 @@ class VarMeanBackward0(_VarStdNode):
         (x,) = self.unpack(as_tensors)
         return (_var_mean_grad(self, ns, grads[0], grads[1], x),)
 
+    def jvp(self, ns, tangents, x):
+        """JVP: (var's JVP, mean of t over the reduced dims)."""
+        t = tangents[0]
+        return self.var_jvp(ns, t, x), _mean_jvp(self, ns, t)
+
 
 class StdMeanBackward0(_VarStdNode):
     """std_mean: std's gradient (x - mean)/((N - correction) std) plus mean's 1/N."""
@@ -100,6 +125,19 @@ class StdMeanBackward0(_VarStdNode):
         x, std = self.unpack(as_tensors)
         gv = None if grads[0] is None else _std_to_var_grad(ns, grads[0], std)
         return (_var_mean_grad(self, ns, gv, grads[1], x),)
+
+    def jvp(self, ns, tangents, x, std):
+        """JVP: (var's JVP / (2 std), 0 where std is 0; mean of t over the reduced dims)."""
+        t = tangents[0]
+        return _std_to_var_grad(ns, self.var_jvp(ns, t, x), std), _mean_jvp(self, ns, t)
+
+
+def _mean_jvp(node, ns, t):
+    """mean(t) over the reduced dims (a NaN where they hold no element, as mean gives)."""
+    dims = None if node.full else node.dims
+    with _quiet():
+        return ns.sum_dims(t, _all_dims(len(t.shape), dims), node.keepdim and not node.full) / \
+            _numel(t.shape, dims)
 
 
 def _var_mean_grad(node, ns, g_var, g_mean, x):

@@ -377,6 +377,29 @@ class ScatterReduceBackward0(Node):
             gx = gx * ns.const(self.keep)
         return (gx if self.needs(0) else None, gs if self.needs(1) else None)
 
+    def jvp(self, ns, tangents, index, x, src, result):
+        """JVP: each element of self and of src reaches one element of the result, so the
+        tangent is d result/d self * t_self plus d result/d src * t_src scattered-added to
+        where src goes; the partials are the backward's at a gradient of ones (sum, mean:
+        1 or 1/count; amax/amin: 1/count at the values equal to the result; prod: the product
+        of the others). amax/amin without self: self's values equal to the result by chance
+        do not count among the ties where src was scattered (the backward counts them, both
+        as in PyTorch)."""
+        tx, ts = tangents
+        dim = wrapped_dim(self.dim, self._shape)
+        if self.reduce in ("amax", "amin") and not self.include_self:
+            hit = self.self_hit & self.keep
+            with np.errstate(divide="ignore", invalid="ignore"):
+                share = 1 / (self.count - (self.self_hit & ~self.keep))
+            jx, js = share * hit, ns.gather(share, dim, index) * self.src_hit
+        else:
+            jx, js = self.backward(ns, np.ones_like(result), index, x, src, result)
+        out = 0.0 if tx is None else jx * tx
+        if ts is not None:
+            part = ts[tuple(slice(0, n) for n in index.shape)] if ts.ndim else ts
+            out = out + ns.scatter_add(ns.zeros_like(result), dim, index, js * part)
+        return out
+
 
 _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
 

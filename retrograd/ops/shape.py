@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import _dtype as D
 from ..autograd.node import Node
-from ..autograd.node import LINEAR
+from ..autograd.node import ELEMENTWISE, LINEAR
 from ._util import (Tensor, make_node, needs_grad, needs_grad1, u64, u64s, wrap, wrap_dim,
                     wrap_view)
 from ._registry import POINTWISE, dims, export
@@ -444,7 +444,9 @@ def contiguous(input, memory_format=None):
 
 
 class ToCopyBackward0(Node):
-    """A dtype conversion: the engine casts the gradient back to the input's dtype."""
+    """A dtype conversion: the engine casts the gradient back to the input's dtype (the
+    tangent is cast to the result's)."""
+    jvp = ELEMENTWISE
     __slots__ = ()
 
     def backward(self, ns, grad):

@@ -308,6 +308,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 
 class DiagonalBackward0_copy(DiagonalBackward0):  # noqa: N801 - PyTorch's name
     """diag(2-D) is diagonal_copy: the gradient goes back onto the diagonal."""
+    jvp = LINEAR
     __slots__ = ()
 
 

@@ -45,6 +45,15 @@ class ConstantPadNdBackward0(Node):
         src, dst, _ = _regions(self.shape, self.pad)
         return (ns.index_acc(self.shape, src, grad[dst]),)
 
+    def jvp(self, ns, tangents, *saved):
+        """JVP: t padded with zeros (not with the padding value: the op is affine) and cropped
+        as x is."""
+        src, dst, out_shape = _regions(self.shape, self.pad)
+        t = tangents[0]
+        out = ns.zeros(out_shape, t.dtype)
+        out[dst] = t[src]
+        return out
+
 
 def _constant_pad(input, pad, value):
     x = input._data
