@@ -2,4 +2,5 @@
 from . import indexing, inplace, linalg, pointwise, reduction, shape  # noqa: F401
 # Families added for the operator-coverage issue; each registers its ops with @export.
 from . import activation, elementwise, scatter, sorting, decomposition, views  # noqa: F401
+from . import loss  # noqa: F401 - the loss functions of torch.nn.functional
 from . import numpy_ns, tensor_ns  # noqa: F401
