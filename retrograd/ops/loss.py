@@ -352,7 +352,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     if log_target:
         loss = P.mul(P.exp(target), P.sub(target, input))
     else:
-        loss = P.sub(xlogy(target, target), P.mul(target, input))
+        prod = P.mul(target, input)   # (C++ evaluates the right operand first: hooks see it so)
+        loss = P.sub(xlogy(target, target), prod)
     out = reduce_tensor(loss, red)
     if reduction == "batchmean" and input._data.ndim != 0:
         out = P.div(out, input._data.shape[0])

@@ -226,12 +226,13 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     if reduction != "none" and reduction != "mean" and reduction != "sum":
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if log_input:
-        loss = P.sub(P.exp(input), P.mul(target, input))
+        prod = P.mul(target, input)   # (C++ evaluates the right operand first: hooks see it so)
+        loss = P.sub(P.exp(input), prod)
     else:
         loss = P.sub(input, P.mul(target, P.log(add_scalar(input, eps))))
     if full:
-        stirling = P.add(P.sub(P.mul(target, P.log(target)), target),
-                         mul_scalar(P.log(mul_scalar(target, 2 * math.pi)), 0.5))
+        half_log = mul_scalar(P.log(mul_scalar(target, 2 * math.pi)), 0.5)   # (right first)
+        stirling = P.add(P.sub(P.mul(target, P.log(target)), target), half_log)
         loss = P.add(loss, masked_fill(stirling, P.le(target, 1), 0))
     return reduce_tensor(loss, reduction_enum(reduction))
 

@@ -324,7 +324,8 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     with no_grad():
         n1.clamp_min_(eps)
         n2.clamp_min_(eps)
-    return _sum(P.mul(P.div(x1, n1), P.div(x2, n2)), dim)
+    q2 = P.div(x2, n2)   # (C++ evaluates the right operand first: hooks see it so)
+    return _sum(P.mul(P.div(x1, n1), q2), dim)
 
 
 def _broadcastable(a, b) -> bool:
