@@ -345,6 +345,14 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
                        "the KL div math definition.'mean' will be changed to behave the same as "
                        "'batchmean' in the next major release.")
         red = SUM if reduction == "batchmean" else reduction_enum(reduction)
+    out = kl_div_reduced(input, target, red, log_target)
+    if reduction == "batchmean" and input._data.ndim != 0:
+        out = P.div(out, input._data.shape[0])
+    return out
+
+
+def kl_div_reduced(input, target, red: int, log_target: bool):
+    """torch.kl_div: the pointwise loss with an integer reduction."""
     check_tensor(input, "kl_div", "self", 1)
     check_tensor(target, "kl_div", "target", 2)
     if input._data.dtype.kind in "iub" or target._data.dtype.kind in "iub":
@@ -354,10 +362,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     else:
         prod = P.mul(target, input)   # (C++ evaluates the right operand first: hooks see it so)
         loss = P.sub(xlogy(target, target), prod)
-    out = reduce_tensor(loss, red)
-    if reduction == "batchmean" and input._data.ndim != 0:
-        out = P.div(out, input._data.shape[0])
-    return out
+    return reduce_tensor(loss, red)
 
 
-from . import loss_nll, loss_bce, loss_margin  # noqa: E402,F401 - register their ops
+from . import loss_nll, loss_bce, loss_margin, loss_torch  # noqa: E402,F401 - register their ops

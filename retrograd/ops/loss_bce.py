@@ -152,6 +152,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if target.size() != input.size():
         raise ValueError(f"Target size ({target.size()}) must be the same as input size "
                          f"({input.size()})")
+    return bce_with_logits_reduced(input, target, weight, pos_weight, red)
+
+
+def bce_with_logits_reduced(input, target, weight, pos_weight, red: int):
+    """torch.binary_cross_entropy_with_logits: the loss with an integer reduction."""
     x, t = input._data, target._data
     if x.dtype.kind != "f":
         raise not_implemented_for("log_sigmoid_cpu", x.dtype)

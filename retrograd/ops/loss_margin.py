@@ -203,6 +203,10 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
         raise RuntimeError("margin_ranking_loss : All input tensors should have same dimension "
                            f"but got sizes: input1: {input1.size()}, input2: {input2.size()}, "
                            f"target: {target.size()} ")
+    return margin_ranking_reduced(input1, input2, target, margin, red)
+
+
+def margin_ranking_reduced(input1, input2, target, margin, red: int):
     out = add_scalar(P.mul(P.neg(target), P.sub(input1, input2)), margin)
     return reduce_tensor(P.clamp_min(out, 0), red)
 
@@ -345,6 +349,11 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     if margin <= 0:
         raise ValueError(f"TripletMarginLoss: expected margin to be greater than 0, got {margin} "
                          "instead")
+    return triplet_reduced(anchor, positive, negative, margin, p, eps, swap, red)
+
+
+def triplet_reduced(anchor, positive, negative, margin, p, eps, swap, red: int):
+    """torch.triplet_margin_loss: the loss with an integer reduction."""
     a, pd, nd = anchor.dim(), positive.dim(), negative.dim()
     if not (a == pd == nd):
         raise RuntimeError("The anchor, positive, and negative tensors are expected to have the "
