@@ -63,9 +63,6 @@ def _jvp_pointwise(node, tangents, grads, x):
     return reduce_np(np.asarray(out * np.ones_like(x)), node.reduction)
 
 
-def _infer_size(a, b):
-    from .shape_views import broadcast_shapes   # broadcasts with PyTorch's message
-    return tuple(broadcast_shapes(a, b))
 
 
 @export(torch=False, functional=True)
@@ -105,7 +102,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
 
 def _broadcast_shape(target, weight):
-    return _infer_size(tuple(target._data.shape), tuple(weight._data.shape))
+    from .shape_views import broadcast_shapes   # PyTorch's _infer_size, with its message
+    return tuple(broadcast_shapes(target.size(), weight.size()))
 
 
 # -- binary_cross_entropy_with_logits -----------------------------------------------------------
@@ -205,7 +203,8 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     red = reduction_enum(resolve(size_average, reduce, reduction))
     x, t = input._data, target._data
     if x.dtype.kind != "f":
-        raise not_implemented_for("soft_margin_loss", x.dtype)
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{dtype_name(x.dtype)}")
     if x.shape != t.shape:
         from ._util import check_broadcast
         check_broadcast(x, t)

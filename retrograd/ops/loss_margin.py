@@ -87,13 +87,17 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
                            f"but got: {list(x.shape)}")
     n = 1 if nd <= 1 else x.shape[0]
     if (t.ndim > 1 if nd <= 1 else t.ndim != 1) or t.size != n:
-        raise RuntimeError(f"inconsistent target size, expected {n} but got {list(t.shape)}")
+        raise RuntimeError("multi_margin_loss: target tensor should be 1-D with size equal to the "
+                           f"number of input samples (batch size). Expected target size [{n}], "
+                           f"but got {list(t.shape)}. Input has shape {list(x.shape)}.")
     if weight is not None and weight._data.size != c:
         raise RuntimeError(f"inconsistent weight size, expected {c} but got "
                            f"{list(weight._data.shape)}")
     if x.dtype.kind != "f":
-        raise not_implemented_for("multi_margin_loss_cpu", x.dtype)
-    ti = t.reshape(-1).astype(np.int64)
+        raise not_implemented_for("multi_margin_loss_cpu_kernel", x.dtype)
+    if t.dtype != np.int64:
+        raise RuntimeError(f"expected scalar type Long but found {dtype_name(t.dtype)}")
+    ti = t.reshape(-1)
     if ((ti < 0) | (ti >= c)).any():
         raise RuntimeError("target out of range")
     x2 = x.reshape(n, c)
@@ -174,7 +178,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
         raise RuntimeError(f"expected scalar type Long but found {dtype_name(t.dtype)}")
     t2 = t.reshape(-1, c)
     if ((t2 < -1) | (t2 >= c)).any():
-        raise RuntimeError("target out of range")
+        raise RuntimeError("argument #2 'target' is out of range")
     listed = np.cumprod(t2 >= 0, 1).astype(bool)
     is_target = np.zeros((t2.shape[0], c), x.dtype)
     rows = np.nonzero(listed)
@@ -314,7 +318,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     dt = D.result_type(x1, x2)
     if not dt.is_floating_point:
         raise RuntimeError("expected common dtype to be floating point, yet common dtype is "
-                           f"{str(dt)[6:].capitalize()}")
+                           f"{dtype_name(dt.np)}")
     if x1.dtype != dt:
         x1 = x1.to(dt)
     if x2.dtype != dt:
@@ -347,8 +351,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     replaced by min(d(a, n), d(p, n)))."""
     red = reduction_enum(resolve(size_average, reduce, reduction))
     if margin <= 0:
-        raise ValueError(f"TripletMarginLoss: expected margin to be greater than 0, got {margin} "
-                         "instead")
+        raise ValueError(f"margin must be greater than 0, got {margin}")
     return triplet_reduced(anchor, positive, negative, margin, p, eps, swap, red)
 
 
@@ -374,8 +377,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if margin <= 0:
-        raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, "
-                         f"got {margin} instead")
+        raise ValueError(f"margin must be greater than 0, got {margin}")
     a, pd, nd = anchor.ndim, positive.ndim, negative.ndim
     if not (a == pd == nd):
         raise RuntimeError("The anchor, positive, and negative tensors are expected to have the "
