@@ -6,12 +6,13 @@ import math
 
 import numpy as np
 
+from .._grad_mode import no_grad
 from ..autograd.node import Node
 from . import pointwise as P
 from ._registry import export
-from ._util import Tensor, make_node, needs_grad, needs_grad1, wrap
+from ._util import make_node, needs_grad, needs_grad1, wrap
 from .elementwise import _quiet, dtype_name, not_implemented_for
-from .loss import (MEAN, NONE, add_scalar, mul_scalar, reduce_np, reduce_tensor,
+from .loss import (MEAN, add_scalar, mul_scalar, reduce_np, reduce_tensor,
                    reduction_enum, resolve)
 from .indexing_masked import masked_fill
 from .reduction import mean as _mean, sum as _sum
@@ -262,7 +263,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if reduction != "none" and reduction != "mean" and reduction != "sum":
         raise ValueError(reduction + " is not valid")
     var = clone(var)
-    var._data = np.maximum(var._data, eps).astype(var._data.dtype)   # clamp_ under no_grad
+    with no_grad():
+        var.clamp_(min=eps)
     loss = P.mul(P.add(P.log(var), P.div(P.pow(P.sub(input, target), 2), var)), 0.5)
     if full:
         loss = P.add(loss, 0.5 * math.log(2 * math.pi))

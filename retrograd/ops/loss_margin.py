@@ -11,11 +11,11 @@ from .._grad_mode import no_grad
 from ..autograd.node import Node
 from . import pointwise as P
 from ._registry import export
-from ._util import Tensor, make_node, needs_grad, needs_grad1, u64, wrap, wrap_dim
+from ._util import Tensor, make_node, needs_grad1, u64, wrap, wrap_dim
 from .activation import logsigmoid
 from .elementwise import _quiet, dtype_name, not_implemented_for
 from .linalg_norm import LinalgVectorNormBackward0, _np_vector_norm, vector_norm
-from .loss import (MEAN, NONE, SUM, add_scalar, reduce_np, reduce_tensor, reduction_enum,
+from .loss import (MEAN, NONE, add_scalar, reduce_np, reduce_tensor, reduction_enum,
                    resolve, sub_scalar)
 from .reduction import mean as _mean, sum as _sum
 from .shape import clone
@@ -395,5 +395,3 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
         return _mean(loss)
     return loss
 
-
-_ = (SUM, needs_grad)

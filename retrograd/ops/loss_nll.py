@@ -32,7 +32,7 @@ def _raw(v):
 
 def _targets(t: np.ndarray, ignore_index: int):
     valid = t != ignore_index
-    return valid, np.where(valid, t, 0)
+    return valid, (t if valid.all() else np.where(valid, t, 0))
 
 
 def _target_weights(t, w, ignore_index, dtype):
@@ -43,17 +43,36 @@ def _target_weights(t, w, ignore_index, dtype):
     return valid, ts, np.where(valid, w[ts], 0).astype(dtype)
 
 
+def _pick(x: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """x at the class ts along the class dim (dim 1, or 0 for a 1-D x)."""
+    if x.ndim == 1:
+        return x[ts]
+    if x.ndim == 2:
+        return x[np.arange(x.shape[0]), ts]
+    return np.take_along_axis(x, ts[:, None], 1)[:, 0]
+
+
+def _place(shape, dtype, ts: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Zeros of ``shape`` with ``values`` at the class ts along the class dim."""
+    out = np.zeros(shape, dtype)
+    if len(shape) == 1:
+        out[ts] = values
+    elif len(shape) == 2:
+        out[np.arange(shape[0]), ts] = values
+    else:
+        np.put_along_axis(out, ts[:, None], values[:, None], 1)
+    return out
+
+
 def nll_np(x: np.ndarray, t: np.ndarray, w, red: int, ignore_index: int):
     """(output, total_weight) of nll_loss on arrays: x (N, C, ...) or (C,), t (N, ...) or ()."""
-    cdim = 0 if x.ndim == 1 else 1
     valid, ts, wt = _target_weights(t, w, ignore_index, x.dtype)
-    picked = np.squeeze(np.take_along_axis(x, np.expand_dims(ts, cdim), cdim), cdim)
     with _quiet():
-        losses = np.where(valid, -picked * wt, 0).astype(x.dtype)
+        losses = np.where(valid, -_pick(x, ts) * wt, 0).astype(x.dtype, copy=False)
         if red == NONE:
             return losses, np.zeros((), x.dtype)
-        total = np.asarray(np.sum(wt), x.dtype)
-        s = np.sum(losses)
+        total = np.asarray(wt.sum(), x.dtype)
+        s = losses.sum()
         return np.asarray(s / total if red == MEAN else s, x.dtype), total
 
 
@@ -68,15 +87,13 @@ class NllLossBackward0(Node):
 
     def backward(self, ns, grad, x, target, weight, total_weight):
         shape = tuple(x.shape)
-        cdim = 0 if len(shape) == 1 else 1
         t, w, total = _raw(target), _raw(weight), _raw(total_weight)
         dtype = _raw(x).dtype
         valid, ts, wt = _target_weights(t, w, self.ignore_index, dtype)
-        with _quiet():
-            if self.reduction == MEAN:
-                wt = np.where(valid, wt / total, 0).astype(dtype)
-        coef = np.zeros(shape, dtype)
-        np.put_along_axis(coef, np.expand_dims(ts, cdim), np.expand_dims(-wt, cdim), cdim)
+        if self.reduction == MEAN:
+            with _quiet():
+                wt = np.where(valid, wt / total, 0).astype(dtype, copy=False)
+        coef = _place(shape, dtype, ts, -wt)
         if self.reduction == NONE and len(shape) > 1:
             grad = ns.unsqueeze_dims(grad, (1,))
         return (grad * ns.const(coef),)
@@ -96,8 +113,10 @@ class NllLoss2DBackward0(NllLossBackward0):
     __slots__ = ()
 
 
-def _check_target_bounds(t, valid, n_classes):
-    bad = valid & ((t < 0) | (t >= n_classes))
+def _check_target_bounds(t, ignore_index, n_classes):
+    if not t.size or (t.min() >= 0 and t.max() < n_classes):
+        return
+    bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
     if bad.any():
         raise IndexError(f"Target {int(t[bad].flat[0])} is out of bounds.")
 
@@ -122,7 +141,7 @@ def _nll_node(cls, input, target, weight, red, ignore_index):
                                "respect to argument 'weight'. This input cannot have "
                                "requires_grad True.")
     t = t.astype(np.int64)
-    _check_target_bounds(t, t != ignore_index, x.shape[0 if x.ndim == 1 else 1])
+    _check_target_bounds(t, ignore_index, x.shape[0 if x.ndim == 1 else 1])
     out, total = nll_np(x, t, w, red, ignore_index)
     if not needs_grad1(input):
         return wrap(out)
