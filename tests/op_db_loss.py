@@ -225,6 +225,18 @@ ROWS = [
            [M34, M34], "NormBackward1"),
     OpInfo("pairwise_distance_p1", lambda T, x, y: _F(T).pairwise_distance(x, y, p=1.0, eps=0.0),
            [M34, M34], "NormBackward1", sample=apart),
+    # ---------------------------------------------------------------- ctc_loss (PyTorch's gradient
+    # is the one with respect to the logits behind a log_softmax, so the rows go through one; full
+    # lengths, so that every entry of the saved log_alpha is defined in torch too)
+    OpInfo("ctc_loss", lambda T, x: _F(T).ctc_loss(
+        x.log_softmax(2), _idx(T, [[1, 2, 2], [3, 0, 1]]), _idx(T, [6, 6]), _idx(T, [3, 3])),
+           [(6, 2, 4)], "MeanBackward0", gradgrad=False, extra_nodes=("CtcLossBackward0",)),
+    OpInfo("ctc_loss_none_blank_lists", lambda T, x: _F(T).ctc_loss(
+        x.log_softmax(2), _idx(T, [1, 2, 0, 3, 1, 2]), [5, 5], [3, 3], blank=3, reduction="none"),
+           [(5, 2, 4)], "CtcLossBackward0", gradgrad=False),
+    OpInfo("ctc_loss_unbatched_sum", lambda T, x: T.ctc_loss(
+        x.log_softmax(1), _idx(T, [2, 1]), _idx(T, [4]), _idx(T, [2]), 0, 2), [(4, 3)],
+           "SumBackward0", gradgrad=False, extra_nodes=("UnsqueezeBackward0",)),
     # ---------------------------------------------------------------- scalar-operand nodes
     OpInfo("loss_sub_scalar_node", lambda T, x, y: _F(T).cosine_embedding_loss(
         x, y, _idx(T, [-1, -1, -1]), margin=-0.95, reduction="none"), [M34, M34], "AddBackward0",

@@ -33,7 +33,7 @@ COMPOSITE |= {
     "cosine_embedding_loss", "hinge_embedding_loss", "margin_ranking_loss",
     "multilabel_soft_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
     "cosine_similarity", "pairwise_distance", "mse_loss", "huber_loss", "smooth_l1_loss",
-    "nll_loss",
+    "nll_loss", "ctc_loss",
 }
 # No rule written yet (a JVP formula is needed: the Jacobian is neither diagonal nor the op).
 NO_RULE_YET = {

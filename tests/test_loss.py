@@ -399,3 +399,67 @@ def test_warnings_point_at_the_callers_line():
         retrograd.nn.functional.cross_entropy(retrograd.ones(2, 3), retrograd.tensor([0, 1]),
                                               reduce=False)
     assert [w.filename for w in caught] == [__file__, __file__]
+
+
+# -- ctc_loss ------------------------------------------------------------------------------------
+LP = RNG.standard_normal((7, 3, 5))
+CTC = {
+    "padded": ([[1, 2, 2], [3, 1, 4], [4, 4, 1]], [7, 5, 6], [3, 2, 3]),
+    "concatenated": ([1, 2, 2, 3, 1, 4], [7, 5, 6], [3, 2, 1]),
+    "impossible": ([[1, 1, 1], [1, 1, 1], [2, 3, 4]], [3, 7, 2], [3, 3, 3]),
+    "empty_lengths": ([[1, 1, 1], [1, 1, 1], [2, 3, 4]], [0, 7, 4], [0, 2, 0]),
+    "blank_in_targets": ([[1, 0, 3], [3, 1, 0], [0, 4, 1]], [7, 7, 6], [3, 3, 3]),
+}
+
+
+@pytest.mark.parametrize("zero_infinity", [False, True])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("case", sorted(CTC))
+def test_ctc_loss_like_torch(case, reduction, zero_infinity):
+    targets, il, tl = CTC[case]
+
+    def fn(T):
+        x = T.tensor(LP, requires_grad=True)
+        out = T.nn.functional.ctc_loss(x.log_softmax(2), T.tensor(targets), T.tensor(il),
+                                       T.tensor(tl), reduction=reduction,
+                                       zero_infinity=zero_infinity)
+        finite = bool(T.isfinite(out).all())
+        if finite:
+            out.sum().backward()
+        return [out, x.grad if finite else None]
+    both(fn)
+
+
+def test_ctc_loss_forms_like_torch():
+    def fn(T):
+        x = T.tensor(LP[:, 0], dtype=T.float64, requires_grad=True)
+        lp = x.log_softmax(1)
+        a = T.nn.functional.ctc_loss(lp, T.tensor([2, 1], dtype=T.int32), [7], [2],
+                                     reduction="none")
+        b = T.ctc_loss(lp[:, None], T.tensor([[2, 1]]), [6], [2], 0)
+        c = T.ctc_loss(lp[:, None], T.tensor([[2, 4]]), T.tensor([7]), T.tensor([2]), 4, 1, True)
+        (a + b.sum() + c).backward()
+        return [a, b, c, x.grad]
+    both(fn)
+
+
+CTC_ERRORS = {
+    "blank": lambda T, lp, tg: T.nn.functional.ctc_loss(lp, tg, [6, 5], [3, 2], blank=4),
+    "input_lengths": lambda T, lp, tg: T.nn.functional.ctc_loss(lp, tg, [6], [3, 2]),
+    "target_lengths": lambda T, lp, tg: T.nn.functional.ctc_loss(lp, tg, [6, 5], [3]),
+    "targets_short": lambda T, lp, tg: T.nn.functional.ctc_loss(lp, tg[:, :2], [6, 5], [3, 2]),
+    "targets_batch": lambda T, lp, tg: T.nn.functional.ctc_loss(lp, tg[:1], [6, 5], [3, 2]),
+    "input_too_long": lambda T, lp, tg: T.nn.functional.ctc_loss(lp, tg, [7, 5], [3, 2]),
+    "negative_target_length": lambda T, lp, tg: T.nn.functional.ctc_loss(lp, tg, [6, 5], [-1, 2]),
+    "negative_input_length": lambda T, lp, tg: T.nn.functional.ctc_loss(lp, tg, [-1, 5], [3, 2]),
+    "dims": lambda T, lp, tg: T.nn.functional.ctc_loss(lp[None], tg, [6, 5], [3, 2]),
+    "int": lambda T, lp, tg: T.nn.functional.ctc_loss(lp.long(), tg, [6, 5], [3, 2]),
+    "reduction": lambda T, lp, tg: T.nn.functional.ctc_loss(lp, tg, [6, 5], [3, 2], reduction="x"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CTC_ERRORS))
+def test_ctc_loss_errors_like_torch(case):
+    res = both(lambda T: CTC_ERRORS[case](T, T.tensor(LP[:6, :2, :4]).log_softmax(2),
+                                          T.tensor([[1, 2, 2], [3, 1, 0]])))
+    assert res.error is not None

@@ -365,4 +365,4 @@ def kl_div_reduced(input, target, red: int, log_target: bool):
     return reduce_tensor(loss, red)
 
 
-from . import loss_nll, loss_bce, loss_margin, loss_torch  # noqa: E402,F401 - register their ops
+from . import loss_nll, loss_bce, loss_margin, loss_torch, loss_ctc  # noqa: E402,F401 - register their ops
