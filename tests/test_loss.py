@@ -463,3 +463,17 @@ def test_ctc_loss_errors_like_torch(case):
     res = both(lambda T: CTC_ERRORS[case](T, T.tensor(LP[:6, :2, :4]).log_softmax(2),
                                           T.tensor([[1, 2, 2], [3, 1, 0]])))
     assert res.error is not None
+
+
+def test_empty_batches_like_torch():
+    def fn(T):
+        F = T.nn.functional
+        x = T.zeros(0, 5, requires_grad=True)
+        none = T.zeros(0, dtype=T.int64)
+        outs = [F.cross_entropy(x, none), F.cross_entropy(x, T.zeros(0, 5)),
+                F.cross_entropy(x, T.zeros(0, 5), reduction="sum"),
+                F.cross_entropy(x, none, label_smoothing=0.1), F.nll_loss(x, none, reduction="sum"),
+                F.mse_loss(x, T.zeros(0, 5)), F.binary_cross_entropy(x, T.zeros(0, 5))]
+        sum(o for o in outs[2:]).backward()
+        return outs + [x.grad]
+    both(fn)

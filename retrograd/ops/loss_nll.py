@@ -273,10 +273,11 @@ def _prob_target(input, target, weight, red, label_smoothing, cdim):
         prod = P.mul(prod, _class_view(weight, x.ndim, cdim))
     if red == NONE:
         return P.neg(_sum(prod, cdim))
-    total = P.neg(_sum(prod))
     if red == SUM:
-        return total
-    return div_scalar(total, x.size // n_classes) if x.size else P.mul(total, float("nan"))
+        return P.neg(_sum(prod))
+    if not x.size:   # PyTorch: -(...).sum().fill_(nan)
+        return P.neg(_sum(prod).fill_(float("nan")))
+    return div_scalar(P.neg(_sum(prod)), x.size // n_classes)
 
 
 def _smoothed(input, target, weight, red, ignore_index, label_smoothing, cdim):
