@@ -140,7 +140,10 @@ class SubBackward1(Node):
         return (grad,)
 
 
-def _scalar_op(cls, fn):
+def _scalar_op(cls, name, fn):
+    """The op ``fn(x, c)`` for a tensor x and a Python number c, recording ``cls`` (not
+    registered under a torch name: PyTorch's Python API reaches these nodes only through its
+    C++ composites)."""
     def op(input, other):
         x = input._data
         with _quiet():
@@ -152,14 +155,14 @@ def _scalar_op(cls, fn):
         if cls.__slots__:
             node.other = other
         return wrap(out, node)
-    op.__name__ = cls.__name__[:3].lower()
-    return public(op, op.__name__)
+    op.__name__ = op.__qualname__ = name
+    return public(op, name)
 
 
-mul_scalar = _scalar_op(MulBackward1, lambda x, c: x * c)
-div_scalar = _scalar_op(DivBackward1, lambda x, c: x / c)
-add_scalar = _scalar_op(AddBackward1, lambda x, c: x + c)
-sub_scalar = _scalar_op(SubBackward1, lambda x, c: x - c)
+mul_scalar = _scalar_op(MulBackward1, "mul_scalar", lambda x, c: x * c)
+div_scalar = _scalar_op(DivBackward1, "div_scalar", lambda x, c: x / c)
+add_scalar = _scalar_op(AddBackward1, "add_scalar", lambda x, c: x + c)
+sub_scalar = _scalar_op(SubBackward1, "sub_scalar", lambda x, c: x - c)
 
 
 # -- one node per pointwise loss ----------------------------------------------------------------
