@@ -90,6 +90,10 @@ CASES = {
     "ce_3d": (lambda T, F, red, x, w: F.cross_entropy(x, idx(T, T3), weight=w, reduction=red),
               {"x!": X3, "w": W5}),
     "ce_5d": (lambda T, F, red, x: F.cross_entropy(x, idx(T, T5), reduction=red), {"x!": X5}),
+    "ce_3d_smoothing": (lambda T, F, red, x: F.cross_entropy(x, idx(T, T3), reduction=red,
+                                                             label_smoothing=0.4), {"x!": X3}),
+    "ce_5d_smoothing_weight": (lambda T, F, red, x, w: F.cross_entropy(
+        x, idx(T, T5), weight=w, reduction=red, label_smoothing=0.05), {"x!": X5, "w": W5}),
     "ce_probs": (lambda T, F, red, x, p: F.cross_entropy(x, p, reduction=red), {"x!": X, "p!": P}),
     "ce_probs_weight_smoothing": (lambda T, F, red, x, p, w: F.cross_entropy(
         x, p, weight=w, reduction=red, label_smoothing=0.2), {"x!": X, "p": P, "w": W5}),
@@ -477,3 +481,18 @@ def test_empty_batches_like_torch():
         sum(o for o in outs[2:]).backward()
         return outs + [x.grad]
     both(fn)
+
+
+def test_signatures_are_torchs():
+    import inspect
+    import torch.nn.functional as TF
+    for name in ["mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
+                 "binary_cross_entropy_with_logits", "huber_loss", "smooth_l1_loss", "kl_div",
+                 "poisson_nll_loss", "gaussian_nll_loss", "cosine_embedding_loss",
+                 "margin_ranking_loss", "hinge_embedding_loss", "multi_margin_loss",
+                 "multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
+                 "triplet_margin_loss", "triplet_margin_with_distance_loss", "ctc_loss"]:
+        ours = inspect.signature(getattr(retrograd.nn.functional, name)).parameters.values()
+        ref = inspect.signature(getattr(TF, name)).parameters.values()
+        assert [(p.name, p.default, p.kind) for p in ours] == \
+            [(p.name, p.default, p.kind) for p in ref], name

@@ -184,14 +184,19 @@ class _PointwiseLoss(Node):
         return (None if dx is None else grad * dx, None if dt is None else grad * dt)
 
     def jvp(self, ns, tangents, x, t):
-        tx, tt = tangents[0], tangents[1] if len(tangents) > 1 else None
-        dx, dt = self._grads(ns, x, t, tx is not None, tt is not None)
-        out = 0
-        if tx is not None:
-            out = dx * tx
-        if tt is not None:
-            out = out + dt * tt
-        return reduce_np(np.asarray(out * np.ones_like(x)), self.reduction)
+        return jvp_pointwise(self.reduction, tangents, self._grads(
+            ns, x, t, tangents[0] is not None, tangents[1] is not None), x)
+
+
+def jvp_pointwise(red: int, tangents, grads, x) -> np.ndarray:
+    """The tangent of ``reduce(f(inputs))`` from the elementwise derivatives of f: the sum of
+    derivative times tangent over the inputs that have one, reduced."""
+    out = None
+    for tan, d in zip(tangents, grads):
+        if tan is not None:
+            out = d * tan if out is None else out + d * tan
+    out = np.broadcast_to(out, np.shape(x))
+    return np.array(out) if red == NONE else reduce_np(out, red)
 
 
 def _pointwise_loss(cls, input, target, red, value, kernel, **consts):
@@ -368,4 +373,4 @@ def kl_div_reduced(input, target, red: int, log_target: bool):
     return reduce_tensor(loss, red)
 
 
-from . import loss_nll, loss_bce, loss_margin, loss_torch, loss_ctc  # noqa: E402,F401 - register their ops
+from . import loss_nll, loss_bce, loss_margin, loss_torch, loss_ctc  # noqa: E402,F401 - register

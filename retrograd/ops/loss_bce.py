@@ -12,7 +12,7 @@ from . import pointwise as P
 from ._registry import export
 from ._util import make_node, needs_grad, needs_grad1, wrap
 from .elementwise import _quiet, dtype_name, not_implemented_for
-from .loss import (MEAN, add_scalar, mul_scalar, reduce_np, reduce_tensor,
+from .loss import (MEAN, add_scalar, jvp_pointwise, mul_scalar, reduce_np, reduce_tensor,
                    reduction_enum, resolve)
 from .indexing_masked import masked_fill
 from .reduction import mean as _mean, sum as _sum
@@ -52,16 +52,8 @@ class BinaryCrossEntropyBackward0(Node):
         return (None if dx is None else grad * dx, None if dt is None else grad * dt)
 
     def jvp(self, ns, tangents, x, t, w):
-        return _jvp_pointwise(self, tangents, self._grads(ns, x, t, w, tangents[0] is not None,
-                                                          tangents[1] is not None), x)
-
-
-def _jvp_pointwise(node, tangents, grads, x):
-    out = 0
-    for tan, d in zip(tangents, grads):
-        if tan is not None:
-            out = out + d * tan
-    return reduce_np(np.asarray(out * np.ones_like(x)), node.reduction)
+        return jvp_pointwise(self.reduction, tangents, self._grads(
+            ns, x, t, w, tangents[0] is not None, tangents[1] is not None), x)
 
 
 
@@ -140,7 +132,7 @@ class BinaryCrossEntropyWithLogitsBackward0(Node):
         return (None if dx is None else grad * dx, None if dt is None else grad * dt)
 
     def jvp(self, ns, tangents, pw, x, t, w):
-        return _jvp_pointwise(self, tangents, self._grads(
+        return jvp_pointwise(self.reduction, tangents, self._grads(
             ns, pw, x, t, w, tangents[0] is not None, tangents[1] is not None), x)
 
 
@@ -196,7 +188,7 @@ class SoftMarginLossBackward0(Node):
         return (_scaled(self, grad) * (-t * ns.sigmoid(-t * x)),)
 
     def jvp(self, ns, tangents, x, t):
-        return _jvp_pointwise(self, tangents[:1], (-t * ns.sigmoid(-t * x),), x)
+        return jvp_pointwise(self.reduction, tangents[:1], (-t * ns.sigmoid(-t * x),), x)
 
 
 @export(torch=False, functional=True)
