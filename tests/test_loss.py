@@ -85,6 +85,8 @@ CASES = {
     "ce_smoothing_weight": (lambda T, F, red, x, w: F.cross_entropy(
         x, idx(T, T_IGN), weight=w, reduction=red, label_smoothing=0.15), {"x!": X, "w": W5}),
     "ce_1d": (lambda T, F, red, x: F.cross_entropy(x, idx(T, 3), reduction=red), {"x!": X[0]}),
+    "nll_1d_one_element_target": (lambda T, F, red, x: F.nll_loss(x, idx(T, [3]), reduction=red),
+                                  {"x!": X[0]}),
     "ce_4d_smoothing_weight": (lambda T, F, red, x, w: F.cross_entropy(
         x, idx(T, T4), weight=w, reduction=red, label_smoothing=0.3), {"x!": X4, "w": W5}),
     "ce_3d": (lambda T, F, red, x, w: F.cross_entropy(x, idx(T, T3), weight=w, reduction=red),
@@ -216,6 +218,21 @@ def test_all_targets_ignored_gives_nan_mean_and_zero_gradient():
     both(fn)
 
 
+def test_result_dtypes_of_mixed_precision_like_torch():
+    def fn(T):
+        F = T.nn.functional
+        x32 = T.tensor(X, dtype=T.float32, requires_grad=True)
+        x64 = T.tensor(Y, dtype=T.float64, requires_grad=True)
+        outs = [F.huber_loss(x32, x64), F.huber_loss(x64, x32, reduction="none"),
+                F.binary_cross_entropy_with_logits(x64, T.tensor(P, dtype=T.float32)),
+                F.binary_cross_entropy_with_logits(x32, T.tensor(P, dtype=T.float64)),
+                F.soft_margin_loss(x32, T.tensor(SIGNS, dtype=T.float64)),
+                F.multi_margin_loss(x32[:1], T.tensor(2), reduction="none")]
+        sum(o.sum() for o in outs).backward()
+        return outs + [x32.grad, x64.grad]
+    both(fn)
+
+
 def test_mixed_precision_and_byte_targets():
     def fn(T):
         F = T.nn.functional
@@ -286,6 +303,14 @@ ERRORS = {
                                                         reduction="avg"),
     "l1_int": lambda T, F: F.l1_loss(_t(T, [1, 2]), _t(T, [1, 2])),
     "huber_delta": lambda T, F: F.huber_loss(_t(T, X), _t(T, Y), delta=0.0),
+    "huber_delta_and_reduction": lambda T, F: F.huber_loss(_t(T, X), _t(T, Y), delta=-1.0,
+                                                           reduction="x"),
+    "huber_weight_size_and_delta": lambda T, F: F.huber_loss(_t(T, X), _t(T, Y), delta=-1.0,
+                                                             weight=_t(T, W5)),
+    "huber_weight_reduction": lambda T, F: F.huber_loss(_t(T, X), _t(T, Y), weight=_t(T, P),
+                                                        reduction="x"),
+    "smooth_l1_beta_and_reduction": lambda T, F: F.smooth_l1_loss(_t(T, X), _t(T, Y), beta=-1.0,
+                                                                  reduction="x"),
     "huber_int": lambda T, F: F.huber_loss(_t(T, [1, 2]), _t(T, [1, 2])),
     "smooth_l1_beta": lambda T, F: F.smooth_l1_loss(_t(T, X), _t(T, Y), beta=-1.0),
     "smooth_l1_int": lambda T, F: F.smooth_l1_loss(_t(T, [1, 2]), _t(T, [1, 2])),
@@ -307,6 +332,13 @@ ERRORS = {
     "nll_4d_target_dims": lambda T, F: F.nll_loss(_t(T, X4), _t(T, np.zeros((2, 6), np.int64))),
     "nll_3d_target_shape": lambda T, F: F.nll_loss(_t(T, X3), _t(T, np.zeros((2, 3), np.int64))),
     "nll_1d_batch_target": lambda T, F: F.nll_loss(_t(T, X[0]), _t(T, [1, 2])),
+    "nll_0d_target_batch": lambda T, F: F.nll_loss(_t(T, X), _t(T, 1)),
+    "nll_1d_float_target": lambda T, F: F.nll_loss(_t(T, X[0]), _t(T, [1.0, 2.0])),
+    "nll_target_dtype_before_weight": lambda T, F: F.nll_loss(_t(T, X), _t(T, [0.0, 1.0, 2.0]),
+                                                              weight=_t(T, [1.0])),
+    "nll_1d_target_before_weight": lambda T, F: F.nll_loss(_t(T, X[0]), _t(T, [1, 2]),
+                                                           weight=_t(T, [1.0])),
+    "nll_4d_float_target_before_size": lambda T, F: F.nll_loss(_t(T, X4), _t(T, np.zeros((2, 4, 6)))),
     "nll_int_input": lambda T, F: F.nll_loss(_t(T, [[1, 2]]), _t(T, [0])),
     "ce_probs_int": lambda T, F: F.cross_entropy(_t(T, X), _t(T, np.ones((3, 5), np.int64))),
     "ce_probs_ignore_index": lambda T, F: F.cross_entropy(_t(T, X), _t(T, P), ignore_index=1),
@@ -367,6 +399,17 @@ ERRORS = {
         _t(T, X), _t(T, Y), _t(T, P), reduction="avg"),
     "pairwise_distance_not_tensor": lambda T, F: F.pairwise_distance(_t(T, X), 1.0),
     "cosine_similarity_broadcast": lambda T, F: F.cosine_similarity(_t(T, X), _t(T, Y[:2])),
+    "huber_int_input_float_target": lambda T, F: F.huber_loss(_t(T, [1, 2]), _t(T, [1.0, 2.0])),
+    "huber_bool_input": lambda T, F: F.huber_loss(_t(T, [True]), _t(T, [1.0], T.float64)),
+    "bce_with_logits_int_target": lambda T, F: F.binary_cross_entropy_with_logits(
+        _t(T, X, T.float32), _t(T, np.ones((3, 5), np.int64))),
+    "bce_with_logits_bool_target": lambda T, F: F.binary_cross_entropy_with_logits(
+        _t(T, X), _t(T, X > 0)),
+    "bce_bool_input": lambda T, F: F.binary_cross_entropy(_t(T, X > 0), _t(T, P, T.float32)),
+    "soft_margin_target_bigger": lambda T, F: F.soft_margin_loss(_t(T, X[0]), _t(T, Y)),
+    "soft_margin_bool": lambda T, F: F.soft_margin_loss(_t(T, X > 0), _t(T, Y)),
+    "multilabel_soft_margin_0d": lambda T, F: F.multilabel_soft_margin_loss(_t(T, 1.0), _t(T, Y)),
+    "cross_entropy_0d_probs": lambda T, F: F.cross_entropy(_t(T, 1.0), _t(T, 0.5)),
     "cosine_similarity_int": lambda T, F: F.cosine_similarity(_t(T, [1, 2]), _t(T, [3, 4]), dim=0),
 }
 

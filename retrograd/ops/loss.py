@@ -20,7 +20,7 @@ from ..autograd.node import ELEMENTWISE, Node
 from . import pointwise as P
 from ._registry import export
 from ._util import Tensor, binary_arrays, make_node, needs_grad, wrap
-from .elementwise import _quiet, not_implemented_for
+from .elementwise import _quiet, dtype_name, not_implemented_for
 from .elementwise_binary import xlogy
 from .reduction import mean as _mean, sum as _sum
 from .shape_views import broadcast_tensors
@@ -199,14 +199,22 @@ def jvp_pointwise(red: int, tangents, grads, x) -> np.ndarray:
     return np.array(out) if red == NONE else reduce_np(out, red)
 
 
-def _pointwise_loss(cls, input, target, red, value, kernel, **consts):
-    """Forward of a ``_PointwiseLoss``: ``value(x, t)`` elementwise, reduced."""
+def _pointwise_loss(cls, input, target, red, value, kernel, keep_input_dtype=False, **consts):
+    """Forward of a ``_PointwiseLoss``: ``value(x, t)`` elementwise, reduced. The result has
+    the promoted dtype, or the input's (``keep_input_dtype``: huber_loss writes into a tensor
+    like its input)."""
     x, t = binary_arrays(input, target)
     x, t = np.asarray(x), np.asarray(t)
+    dtype = x.dtype
+    if keep_input_dtype and input._data.dtype != x.dtype:
+        if input._data.dtype.kind != "f" and x.dtype.kind == "f":
+            raise RuntimeError(f"result type {dtype_name(x.dtype)} can't be cast to the desired "
+                               f"output type {dtype_name(input._data.dtype)}")
+        dtype = input._data.dtype
     if x.dtype.kind != "f":
         raise not_implemented_for(kernel, x.dtype)
     with _quiet():
-        out = reduce_np(np.asarray(value(x, t), dtype=x.dtype), red)
+        out = reduce_np(np.asarray(value(x, t), dtype=dtype), red)
     if not needs_grad(input, target):
         return wrap(out)
     node = make_node(cls, (input, target), out)
@@ -269,13 +277,8 @@ def _l1(input, target, red):
     if red == MEAN and loss._data.dtype.kind != "f":
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
                            "floating point or complex dtype. Got: "
-                           f"{_dtype_name(loss._data.dtype)}")
+                           f"{dtype_name(loss._data.dtype)}")
     return reduce_tensor(loss, red)
-
-
-def _dtype_name(np_dtype) -> str:
-    from .elementwise import dtype_name
-    return dtype_name(np_dtype)
 
 
 class HuberLossBackward0(_PointwiseLoss):
@@ -285,9 +288,15 @@ class HuberLossBackward0(_PointwiseLoss):
     saved_attrs = {"reduction": "reduction", "delta": "delta"}
 
     def _grads(self, ns, x, t, want_x, want_t):
+        if x.dtype != t.dtype:   # PyTorch's forward promotes, its backward kernel refuses
+            raise RuntimeError(f"Found dtype {_name(t.dtype)} but expected {_name(x.dtype)}")
         d = x - t
         g = ns.where(ns.abs(d) < self.delta, d, ns.sign(d) * self.delta)
         return (g if want_x else None, -g if want_t else None)
+
+
+def _name(dtype) -> str:
+    return dtype_name(getattr(dtype, "np", dtype))
 
 
 def _huber(x, t, delta):
@@ -299,14 +308,16 @@ def _huber(x, t, delta):
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     size_warning(input, target)
     input, target = broadcast_pair(input, target)
+    # (checked in PyTorch's order: the reduction in Python, then delta and dtype in C++)
+    if weight is None:
+        red = reduction_enum(reduction)
+    elif weight.size() != input.size():
+        raise ValueError("Weights and input must have the same size.")
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    if weight is None:
-        return _pointwise_loss(HuberLossBackward0, input, target, reduction_enum(reduction),
-                               lambda x, t: _huber(x, t, delta), "huber_cpu", delta=delta)
-    loss = _pointwise_loss(HuberLossBackward0, input, target, NONE,
-                           lambda x, t: _huber(x, t, delta), "huber_cpu", delta=delta)
-    return _weighted(loss, input, weight, reduction, False)
+    loss = _pointwise_loss(HuberLossBackward0, input, target, red if weight is None else NONE,
+                           lambda x, t: _huber(x, t, delta), "huber_cpu", True, delta=delta)
+    return loss if weight is None else _weighted(loss, input, weight, reduction, False)
 
 
 class SmoothL1LossBackward0(_PointwiseLoss):
@@ -331,11 +342,12 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     size_warning(input, target)
     reduction = resolve(size_average, reduce, reduction)
     input, target = broadcast_pair(input, target)
+    red = reduction_enum(reduction)
     if beta == 0.0:
-        return _l1(input, target, reduction_enum(reduction))
+        return _l1(input, target, red)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    return _pointwise_loss(SmoothL1LossBackward0, input, target, reduction_enum(reduction),
+    return _pointwise_loss(SmoothL1LossBackward0, input, target, red,
                            lambda x, t: _smooth_l1(x, t, beta), "smooth_l1_cpu", beta=beta)
 
 

@@ -69,12 +69,12 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if weight is not None:
         weight = weight.expand(*_broadcast_shape(target, weight))
     x, t = input._data, target._data
-    if x.dtype.kind != "f":
-        raise not_implemented_for("binary_cross_entropy", x.dtype)
     for other in (t, None if weight is None else weight._data):
         if other is not None and other.dtype != x.dtype:
             raise RuntimeError(f"Found dtype {dtype_name(other.dtype)} but expected "
                                f"{dtype_name(x.dtype)}")
+    if x.dtype.kind != "f":
+        raise not_implemented_for("binary_cross_entropy", x.dtype)
     if ((x < 0) | (x > 1)).any():
         raise RuntimeError("all elements of input should be between 0 and 1")
     if weight is not None and weight.requires_grad and needs_grad(input, target):
@@ -151,6 +151,14 @@ def bce_with_logits_reduced(input, target, weight, pos_weight, red: int):
     x, t = input._data, target._data
     if x.dtype.kind != "f":
         raise not_implemented_for("log_sigmoid_cpu", x.dtype)
+    # PyTorch computes (1 - target).mul_(input): the result has the target's dtype
+    if t.dtype.kind == "b":
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if t.dtype.kind != "f":
+        from .. import _dtype as D
+        raise RuntimeError(f"result type {dtype_name(D.result_type(input, target).np)} can't be "
+                           f"cast to the desired output type {dtype_name(t.dtype)}")
     for name, other in (("weight", weight), ("pos_weight", pos_weight)):
         if other is not None and other.requires_grad and needs_grad(input, target):
             raise RuntimeError("The function 'binary_cross_entropy_with_logits' is not "
@@ -167,7 +175,7 @@ def bce_with_logits_reduced(input, target, weight, pos_weight, red: int):
         loss = (1 - t) * x - log_sig
         if weight is not None:
             loss = loss * weight._data
-    loss = np.asarray(loss, np.result_type(x, t))
+    loss = np.asarray(loss, t.dtype)
     out = reduce_np(loss, red)
     if not needs_grad(input, target):
         return wrap(out)
@@ -195,12 +203,21 @@ class SoftMarginLossBackward0(Node):
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     red = reduction_enum(resolve(size_average, reduce, reduction))
     x, t = input._data, target._data
-    if x.dtype.kind != "f":
-        raise RuntimeError(f"result type Float can't be cast to the desired output type "
-                           f"{dtype_name(x.dtype)}")
+    # (PyTorch's order: -input into a tensor like the input, then mul_(target), then exp_)
+    if x.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
     if x.shape != t.shape:
         from ._util import check_broadcast
         check_broadcast(x, t)
+        shape = np.broadcast_shapes(x.shape, t.shape)
+        if shape != x.shape:
+            raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
+                               f"shape {list(shape)}")
+    if x.dtype.kind != "f":
+        raise RuntimeError("result type Float can't be cast to the desired output type "
+                           f"{dtype_name(x.dtype)}")
     with _quiet():
         loss = np.asarray(np.logaddexp(0, -t * x), x.dtype)
     out = reduce_np(loss, red)

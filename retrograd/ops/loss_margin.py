@@ -63,7 +63,7 @@ class MultiMarginLossBackward0(Node):
         gi, onehot = self._coef(ns, x, target, weight)
         tx = tangents[0].reshape(gi.shape)
         per = np.sum(gi * tx, 1) - np.sum(gi, 1) * np.sum(onehot * tx, 1)
-        return reduce_np(per.reshape(() if x.ndim < 2 else (-1,)).astype(x.dtype),
+        return reduce_np(per.reshape(np.shape(target)).astype(x.dtype),
                          self.reduction)
 
 
@@ -86,7 +86,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise RuntimeError("Expected non-empty vector or matrix with optional 0-dim batch size, "
                            f"but got: {list(x.shape)}")
     n = 1 if nd <= 1 else x.shape[0]
-    if (t.ndim > 1 if nd <= 1 else t.ndim != 1) or t.size != n:
+    if t.ndim > 1 or t.size != n:
         raise RuntimeError("multi_margin_loss: target tensor should be 1-D with size equal to the "
                            f"number of input samples (batch size). Expected target size [{n}], "
                            f"but got {list(t.shape)}. Input has shape {list(x.shape)}.")
@@ -108,7 +108,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         if weight is not None:
             z = z * weight._data[ti][:, None]
         per = (np.sum(z, 1) / c).astype(x.dtype)
-    out = reduce_np(per.reshape(() if nd < 2 else (n,)), red)
+    out = reduce_np(per.reshape(t.shape), red)   # ('none': the target's shape, as PyTorch)
     if not needs_grad1(input):
         return wrap(out)
     node = make_node(MultiMarginLossBackward0, (input,), out)
@@ -266,6 +266,8 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     if weight is not None:
         loss = P.mul(loss, weight)
     class_dim = input.dim() - 1
+    if class_dim < 0:
+        raise IndexError("Dimension specified as -1 but tensor has no dimensions")
     loss = P.div(_sum(loss, class_dim), input.size(class_dim))
     if reduction == "none":
         return loss

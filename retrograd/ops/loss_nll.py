@@ -65,7 +65,10 @@ def _place(shape, dtype, ts: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 def nll_np(x: np.ndarray, t: np.ndarray, w, red: int, ignore_index: int):
-    """(output, total_weight) of nll_loss on arrays: x (N, C, ...) or (C,), t (N, ...) or ()."""
+    """(output, total_weight) of nll_loss on arrays: x (N, C, ...) or (C,), t (N, ...) or ()
+    (or (1,) for a 1-D x)."""
+    if x.ndim == 1:
+        t = t.reshape(())
     valid, ts, wt = _target_weights(t, w, ignore_index, x.dtype)
     with _quiet():
         losses = np.where(valid, -_pick(x, ts) * wt, 0).astype(x.dtype, copy=False)
@@ -88,6 +91,9 @@ class NllLossBackward0(Node):
     def backward(self, ns, grad, x, target, weight, total_weight):
         shape = tuple(x.shape)
         t, w, total = _raw(target), _raw(weight), _raw(total_weight)
+        if len(shape) == 1 and t.ndim == 1:   # PyTorch's forward takes it, its backward not
+            raise RuntimeError(f"size mismatch (got input: {list(shape)}, target: "
+                               f"{list(t.shape)})")
         dtype = _raw(x).dtype
         valid, ts, wt = _target_weights(t, w, self.ignore_index, dtype)
         if self.reduction == MEAN:
@@ -123,9 +129,6 @@ def _check_target_bounds(t, ignore_index, n_classes):
 
 def _nll_node(cls, input, target, weight, red, ignore_index):
     x, t = input._data, target._data
-    if t.dtype not in (np.int64, np.uint8):
-        raise RuntimeError("expected target dtype to be Long or Byte, but got "
-                           f"{dtype_name(t.dtype)}")
     if x.dtype.kind != "f":
         kernel = "nll_loss2d_forward_out_frame" if cls is NllLoss2DBackward0 \
             else "nll_loss_out_frame"
@@ -151,12 +154,22 @@ def _nll_node(cls, input, target, weight, red, ignore_index):
     return wrap(out, node)
 
 
+def _check_target_dtype(t: np.ndarray) -> None:
+    if t.dtype not in (np.int64, np.uint8):
+        raise RuntimeError("expected target dtype to be Long or Byte, but got "
+                           f"{dtype_name(t.dtype)}")
+
+
 def _nll(input, target, weight, red, ignore_index):
     """nll_loss of a 1-D or 2-D input (PyTorch's nll_loss_forward checks)."""
     x, t = input._data, target._data
     if t.ndim > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if not (x.ndim == 1 and t.ndim == 0) and x.shape[0] != t.shape[0]:
+    _check_target_dtype(t)
+    if x.ndim == 1 and t.ndim == 1 and t.shape[0] != 1:
+        raise ValueError("For 1D input, 1D target must have size 1, but got target size: "
+                         f"{t.shape[0]}")
+    if x.ndim == 2 and x.shape[0] != t.shape[0]:
         raise RuntimeError(f"size mismatch (got input: {list(x.shape)}, target: "
                            f"{list(t.shape)})")
     n = x.shape[-1]
@@ -171,6 +184,7 @@ def _nll2d(input, target, weight, red, ignore_index):
     if t.ndim != 3:
         raise RuntimeError("only batches of spatial targets supported (3D tensors) but got "
                            f"targets of dimension: {t.ndim}")
+    _check_target_dtype(t)
     if weight is not None and weight._data.size != x.shape[1]:
         raise RuntimeError("weight tensor should be defined either for all or no classes")
     if (x.shape[0], x.shape[2], x.shape[3]) != t.shape:
@@ -189,12 +203,9 @@ def nll_loss_nd(input, target, weight, red: int, ignore_index: int, fn: str = "n
     x, t = input._data, target._data
     if x.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
-    if x.ndim == 1 and t.ndim == 1 and t.shape[0] != 1:
-        raise ValueError("For 1D input, 1D target must have size 1, but got target size: "
-                         f"{t.shape[0]}")
-    if x.ndim != 1 and t.ndim >= 1 and x.shape[0] != t.shape[0]:
+    if x.ndim != 1 and x.shape[0] != (t.shape[0] if t.ndim else 0):
         raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
-                         f"({t.shape[0]}).")
+                         f"({t.shape[0] if t.ndim else 0}).")
     if x.ndim <= 2:
         return _nll(input, target, weight, red, ignore_index)
     if x.ndim == 4:
@@ -234,6 +245,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                                f"probabilities, got {dtype_name(t.dtype)}")
         if ignore_index >= 0:
             raise RuntimeError("ignore_index is not supported for floating point target")
+        if x.ndim == 0:
+            raise IndexError("Dimension specified as 1 but tensor has no dimensions")
         return _prob_target(input, target, weight, red, label_smoothing, cdim)
     if label_smoothing > 0.0:
         _check_smoothing(label_smoothing)
