@@ -94,6 +94,12 @@ def check_tensor(x, fn: str, arg: str, pos: int) -> None:
                         f"{type(x).__name__}")
 
 
+def raw(v):
+    """The array of a saved value that takes no part in differentiation (class indices,
+    class weights, masks): a Tensor on the create_graph path, an array otherwise."""
+    return v._data if isinstance(v, Tensor) else v
+
+
 def broadcast_pair(input, target):
     """``torch.broadcast_tensors(input, target)`` (ExpandBackward0 only where a shape grows)."""
     if input._data.shape == target._data.shape:

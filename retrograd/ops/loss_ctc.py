@@ -24,7 +24,7 @@ from .shape import squeeze, unsqueeze
 _NEG_INF = -np.inf
 
 
-def _lengths(v, name: str) -> tuple:
+def _lengths(v) -> tuple:
     if isinstance(v, Tensor):
         return tuple(int(i) for i in v._data.reshape(-1))
     return tuple(int(i) for i in v)
@@ -177,7 +177,7 @@ def _ctc(log_probs, targets, input_lengths, target_lengths, blank, red, zero_inf
     if lp.dtype.kind != "f":
         raise not_implemented_for("ctc_loss_cpu", lp.dtype)
     t_max, n, c = lp.shape
-    il, tl = _lengths(input_lengths, "input_lengths"), _lengths(target_lengths, "target_lengths")
+    il, tl = _lengths(input_lengths), _lengths(target_lengths)
     if not 0 <= blank < c:
         raise RuntimeError("blank must be in label range")
     if len(il) != n:

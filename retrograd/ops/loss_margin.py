@@ -15,7 +15,7 @@ from ._util import Tensor, make_node, needs_grad1, u64, wrap, wrap_dim
 from .activation import logsigmoid
 from .elementwise import _quiet, dtype_name, not_implemented_for
 from .linalg_norm import LinalgVectorNormBackward0, _np_vector_norm, vector_norm
-from .loss import (MEAN, NONE, add_scalar, reduce_np, reduce_tensor, reduction_enum,
+from .loss import (MEAN, NONE, add_scalar, raw, reduce_np, reduce_tensor, reduction_enum,
                    resolve, sub_scalar)
 from .reduction import mean as _mean, sum as _sum
 from .shape import clone
@@ -37,17 +37,17 @@ class MultiMarginLossBackward0(Node):
 
     def _coef(self, ns, x, target, weight):
         x2 = x if len(x.shape) == 2 else ns.reshape(x, (1, -1))
-        t = _raw(target).reshape(-1, 1).astype(np.int64)
+        t = raw(target).reshape(-1, 1).astype(np.int64)
         c = x2.shape[1]
         onehot = np.arange(c) == t
         xy = ns.gather(x2, 1, t if not isinstance(x2, Tensor) else wrap(t))
         z = xy * -1 + x2 + self.margin
-        active = ns.const(((_raw(z) > 0) & ~onehot).astype(_raw(x).dtype))
+        active = ns.const(((raw(z) > 0) & ~onehot).astype(raw(x).dtype))
         gi = active if self.p == 1 else z * active * 2
         scale = 1.0 / c
         if weight is not None:
-            scale = ns.const((_raw(weight)[t] / c).astype(_raw(x).dtype))
-        return gi * scale, ns.const(onehot.astype(_raw(x).dtype))
+            scale = ns.const((raw(weight)[t] / c).astype(raw(x).dtype))
+        return gi * scale, ns.const(onehot.astype(raw(x).dtype))
 
     def backward(self, ns, grad, x, target, weight):
         gi, onehot = self._coef(ns, x, target, weight)
@@ -65,10 +65,6 @@ class MultiMarginLossBackward0(Node):
         per = np.sum(gi * tx, 1) - np.sum(gi, 1) * np.sum(onehot * tx, 1)
         return reduce_np(per.reshape(np.shape(target)).astype(x.dtype),
                          self.reduction)
-
-
-def _raw(v):
-    return v._data if isinstance(v, Tensor) else v
 
 
 @export(torch=False, functional=True)
@@ -126,7 +122,7 @@ class MultilabelMarginLossBackward0(Node):
     saved_attrs = {"reduction": "reduction"}
 
     def _coef(self, x, target, is_target):
-        x, t, it = _raw(x), _raw(target), _raw(is_target)
+        x, t, it = raw(x), raw(target), raw(is_target)
         x2, count, nt = _multilabel_parts(x, t, it)
         c = x2.shape[1]
         active = (1 - x2[:, :, None] + x2[:, None, :]) > 0       # [n, target j, other i]

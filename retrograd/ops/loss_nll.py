@@ -14,20 +14,14 @@ import numpy as np
 from ..autograd.node import Node
 from . import pointwise as P
 from ._registry import export
-from ._util import Tensor, make_node, needs_grad1, u64, wrap
+from ._util import make_node, needs_grad1, u64, wrap
 from .activation_softmax import log_softmax
 from .elementwise import _quiet, dtype_name, not_implemented_for
 from .indexing_masked import masked_fill
-from .loss import (MEAN, NONE, SUM, add_scalar, check_tensor, div_scalar, mul_scalar,
+from .loss import (MEAN, NONE, SUM, add_scalar, check_tensor, div_scalar, mul_scalar, raw,
                    reduction_enum, resolve)
 from .reduction import sum as _sum
 from .shape import view
-
-
-def _raw(v):
-    """The array of a saved value that takes no part in differentiation (class indices,
-    class weights, the weight total): a Tensor on the create_graph path, an array otherwise."""
-    return v._data if isinstance(v, Tensor) else v
 
 
 def _targets(t: np.ndarray, ignore_index: int):
@@ -90,11 +84,11 @@ class NllLossBackward0(Node):
 
     def backward(self, ns, grad, x, target, weight, total_weight):
         shape = tuple(x.shape)
-        t, w, total = _raw(target), _raw(weight), _raw(total_weight)
+        t, w, total = raw(target), raw(weight), raw(total_weight)
         if len(shape) == 1 and t.ndim == 1:   # PyTorch's forward takes it, its backward not
             raise RuntimeError(f"size mismatch (got input: {list(shape)}, target: "
                                f"{list(t.shape)})")
-        dtype = _raw(x).dtype
+        dtype = raw(x).dtype
         valid, ts, wt = _target_weights(t, w, self.ignore_index, dtype)
         if self.reduction == MEAN:
             with _quiet():
