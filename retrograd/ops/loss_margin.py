@@ -115,19 +115,20 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
 
 # -- multilabel_margin_loss ---------------------------------------------------------------------
 class MultilabelMarginLossBackward0(Node):
-    """l_n = sum over targets j and non-targets i of max(0, 1 - x[j] + x[i]) / C: each active
-    pair adds 1/C to d/dx[i] and -1/C to d/dx[j]; piecewise linear, so a constant map."""
+    """l_n = sum over the listed targets j and the non-targets i of max(0, 1 - x[j] + x[i]) / C:
+    each active pair adds 1/C to d/dx[i] and -1/C to d/dx[j]; piecewise linear, so a constant
+    map of the incoming gradient."""
     __slots__ = ("reduction", "n")
     saved_names = ("self", "target", "is_target")
     saved_attrs = {"reduction": "reduction"}
 
     def _coef(self, x, target, is_target):
-        x, t, it = raw(x), raw(target), raw(is_target)
-        x2, count, nt = _multilabel_parts(x, t, it)
-        c = x2.shape[1]
-        active = (1 - x2[:, :, None] + x2[:, None, :]) > 0       # [n, target j, other i]
-        pairs = count[:, :, None] * nt[:, None, :] * active / c
-        g = np.sum(pairs, 1) - np.sum(pairs, 2)
+        x = raw(x)
+        x2, tg, h = _multilabel_pairs(x, raw(target), raw(is_target))
+        active = (h > 0) / x2.shape[1]                    # [n, listed target k, class i]
+        g = np.sum(active, 1)
+        rows = np.broadcast_to(np.arange(x2.shape[0])[:, None], tg.shape)
+        np.add.at(g, (rows, tg), -np.sum(active, 2))
         return g.astype(x.dtype).reshape(x.shape)
 
     def backward(self, ns, grad, x, target, is_target):
@@ -143,16 +144,20 @@ class MultilabelMarginLossBackward0(Node):
                          self.reduction)
 
 
-def _multilabel_parts(x, t, is_target):
-    """x as (N, C), how often each class is listed as a target (up to the first -1), and the
-    non-target mask."""
+def _multilabel_pairs(x, t, is_target):
+    """x as (N, C); the listed targets (up to the first -1) as (N, K), K the most listed; and
+    the hinge 1 - x[target k] + x[class i] as (N, K, C), -1 where k is not listed or i is a
+    target (so that those pairs are never active). O(N K C), as PyTorch's loop."""
     x2 = x.reshape(-1, x.shape[-1] if x.ndim else 1)
     t2 = t.reshape(x2.shape).astype(np.int64)
     listed = np.cumprod(t2 >= 0, 1).astype(bool)
-    count = np.zeros(x2.shape, x.dtype)
-    rows = np.nonzero(listed)
-    np.add.at(count, (rows[0], t2[rows]), 1)
-    return x2, count, 1 - is_target.reshape(x2.shape)
+    k = int(listed.sum(1).max()) if listed.size else 0
+    valid = listed[:, :k]
+    tg = np.where(valid, t2[:, :k], 0)
+    with _quiet():
+        h = 1 - np.take_along_axis(x2, tg, 1)[:, :, None] + x2[:, None, :]
+    keep = valid[:, :, None] & (is_target.reshape(x2.shape) == 0)[:, None, :]
+    return x2, tg, np.where(keep, h, -1)
 
 
 @export(torch=False, functional=True)
@@ -180,10 +185,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     rows = np.nonzero(listed)
     is_target[rows[0], t2[rows]] = 1
     is_target = is_target.reshape(x.shape)
-    x2, count, nt = _multilabel_parts(x, t, is_target)
-    with _quiet():
-        h = np.maximum(1 - x2[:, :, None] + x2[:, None, :], 0)
-        per = (np.sum(count[:, :, None] * nt[:, None, :] * h, (1, 2)) / c).astype(x.dtype)
+    x2, _, h = _multilabel_pairs(x, t, is_target)
+    per = (np.sum(np.maximum(h, 0), (1, 2)) / c).astype(x.dtype)
     out = reduce_np(per.reshape(() if nd < 2 else (-1,)), red)
     if not needs_grad1(input):
         return wrap(out)
