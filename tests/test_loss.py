@@ -185,6 +185,19 @@ def test_legacy_arguments_of_the_class_losses(legacy):
                    {"x!": P, "y": Q}, "float32"))
 
 
+def test_non_contiguous_k_dim_inputs_like_torch():
+    def fn(T):
+        x = T.tensor(X3, requires_grad=True)
+        t = T.tensor(np.array(T3).T.copy()).t()              # a non-contiguous target
+        a = T.nn.functional.nll_loss(x[:, :3].permute(0, 2, 1), T.tensor(T3)[:, :3].clamp(max=3))
+        b = T.nn.functional.cross_entropy(x, t, reduction="none")
+        c = T.nn.functional.cross_entropy(x.transpose(1, 2).transpose(1, 2), t,
+                                          label_smoothing=0.1)
+        (a + b.sum() + c).backward()
+        return [a, b, c, x.grad]
+    both(fn)
+
+
 def test_cross_entropy_is_stable_for_large_logits():
     def fn(T):
         x = T.tensor([[1000.0, -1000.0, 0.0], [-5e4, 5e4, 5e4]], requires_grad=True)

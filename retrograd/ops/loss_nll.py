@@ -21,7 +21,7 @@ from .indexing_masked import masked_fill
 from .loss import (MEAN, NONE, SUM, add_scalar, check_tensor, div_scalar, mul_scalar, raw,
                    reduction_enum, resolve)
 from .reduction import sum as _sum
-from .shape import view
+from .shape import contiguous, view
 
 
 def _targets(t: np.ndarray, ignore_index: int):
@@ -207,6 +207,10 @@ def nll_loss_nd(input, target, weight, red: int, ignore_index: int, fn: str = "n
     n, c = x.shape[:2]
     if t.shape[1:] != x.shape[2:]:
         raise RuntimeError(f"Expected target size {[n, *x.shape[2:]]}, got {list(t.shape)}")
+    if not x.flags.c_contiguous:   # PyTorch: input.contiguous().view(n, c, 1, -1)
+        input = contiguous(input)
+    if not t.flags.c_contiguous:
+        target = wrap(np.ascontiguousarray(t))
     out = _nll2d(view(input, n, c, 1, -1), view(target, n, 1, -1), weight, red, ignore_index)
     if red == NONE:
         out = view(out, n, *x.shape[2:])
