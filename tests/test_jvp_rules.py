@@ -29,6 +29,16 @@ COMPOSITE = {
     # torch.svd returns linalg.svd's Vh transposed)
     "prelu", "cdist", "svd",
 }
+# Losses PyTorch builds from other ops (cross_entropy is log_softmax then nll_loss), and the
+# one-node losses in the call patterns where PyTorch composes them too: mse/l1/huber with
+# weight=, smooth_l1 with beta=0, nll_loss of a 3-D or more than 4-D input (a view, then nll).
+COMPOSITE |= {
+    "cross_entropy", "l1_loss", "kl_div", "poisson_nll_loss", "gaussian_nll_loss",
+    "cosine_embedding_loss", "hinge_embedding_loss", "margin_ranking_loss",
+    "multilabel_soft_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
+    "cosine_similarity", "pairwise_distance", "mse_loss", "huber_loss", "smooth_l1_loss",
+    "nll_loss", "ctc_loss",
+}
 # No rule written yet (a JVP formula is needed: the Jacobian is neither diagonal nor the op).
 NO_RULE_YET: set = set()
 EXPECTED = COMPOSITE | NO_RULE_YET

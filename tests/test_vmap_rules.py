@@ -29,6 +29,11 @@ rot90 rrelu scatter scatter_add scatter_reduce slogdet solve solve_ex solve_tria
 split_with_sizes storage_offset stride sum_to_size svd svdvals take tensor_split tensordot trace
 triangular_solve unique unique_consecutive vecdot vsplit
 cuda get_device is_pinned pin_memory new new_empty new_full new_ones new_tensor new_zeros
+binary_cross_entropy binary_cross_entropy_with_logits cosine_embedding_loss cosine_similarity
+cross_entropy ctc_loss gaussian_nll_loss hinge_embedding_loss huber_loss kl_div l1_loss
+margin_ranking_loss mse_loss multi_margin_loss multilabel_margin_loss
+multilabel_soft_margin_loss nll_loss pairwise_distance poisson_nll_loss smooth_l1_loss
+soft_margin_loss triplet_margin_loss triplet_margin_with_distance_loss
 """.split())
 
 

@@ -3,5 +3,6 @@ from . import indexing, inplace, linalg, pointwise, reduction, shape  # noqa: F4
 # Families added for the operator-coverage issue; each registers its ops with @export.
 from . import activation, elementwise, scatter, sorting, decomposition, views  # noqa: F401
 from . import nn_linear  # noqa: F401 - F.linear (composite)
+from . import loss  # noqa: F401 - the loss functions of torch.nn.functional
 from . import numpy_ns, tensor_ns  # noqa: F401
 from . import random  # noqa: F401 - uniform_, normal_, ... (in-place random fills)

@@ -4,6 +4,8 @@ from .container import (ModuleDict, ModuleList, ParameterDict, ParameterList,  #
                         Sequential)
 from .linear import Identity, Linear  # noqa: F401
 from .flatten import Flatten, Unflatten  # noqa: F401
+from .loss import *  # noqa: F401,F403
+from .loss import __all__ as _loss_all
 from .activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid,  # noqa: F401
                          Hardswish, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Mish, PReLU,
                          ReLU, ReLU6, RReLU, SiLU, Sigmoid, Softmax, Softmax2d, Softmin,
@@ -14,4 +16,4 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", 
            "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU", "LogSigmoid",
            "LogSoftmax", "Mish", "PReLU", "ReLU", "ReLU6", "RReLU", "SiLU", "Sigmoid", "Softmax",
            "Softmax2d", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink",
-           "Threshold"]
+           "Threshold"] + _loss_all
