@@ -207,3 +207,8 @@ def floor(x):
 def masked_backward(name, grad, saved, keep, slope=0.0, **attrs):
     """The backward of a piecewise-linear activation (see ops/activation_backward.py)."""
     return _np.where(keep, grad, grad * slope) if slope else _np.where(keep, grad, 0.0)
+
+
+def linear_map(x, fn, adjoint, name, adjoint_name):
+    """``fn(x)`` for a linear map ``fn`` with adjoint ``adjoint`` (see ops/nn/_linmap.py)."""
+    return fn(x)

@@ -1,0 +1,2 @@
+"""nn ops, one module per family (each registers its ops with @export)."""
+from . import pooling  # noqa: F401 - max/avg pooling, max_unpool2d, lp_pool
