@@ -1,2 +1,3 @@
 """nn ops, one module per family (each registers its ops with @export)."""
 from . import pooling  # noqa: F401 - max/avg pooling, max_unpool2d, lp_pool
+from . import pooling_adaptive  # noqa: F401 - adaptive avg/max pooling
