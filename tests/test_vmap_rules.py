@@ -29,6 +29,8 @@ rot90 rrelu scatter scatter_add scatter_reduce slogdet solve solve_ex solve_tria
 split_with_sizes storage_offset stride sum_to_size svd svdvals take tensor_split tensordot trace
 triangular_solve unique unique_consecutive vecdot vsplit
 cuda get_device is_pinned pin_memory new new_empty new_full new_ones new_tensor new_zeros
+max_pool2d_with_indices avg_pool2d max_unpool2d _adaptive_avg_pool2d adaptive_max_pool2d_with_indices
+_upsample pixel_shuffle pixel_unshuffle channel_shuffle
 """.split())
 
 
