@@ -425,7 +425,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
                                f"{i} being empty.")
     bad = (idx < 0) | (idx >= out_hw[0] * out_hw[1])
     if bad.any():
-        raise RuntimeError(f"Found an invalid max index: {idx[bad].flat[0]} (output volumes are "
+        raise RuntimeError(f"Found an invalid max index: {idx[bad].flat[-1]} (output volumes are "
                            f"of size {out_hw[0]}x{out_hw[1]})")
     out = _unpool_kernel(x, idx, out_hw)
     if not needs_grad1(input):

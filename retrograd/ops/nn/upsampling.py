@@ -195,7 +195,13 @@ def _upsample(input, mode: str, output_size, scales, align_corners):
     kernel = {"nearest": "nearest", "nearest-exact": "nearest", "linear": "linear",
               "bilinear": "linear", "bicubic": "cubic"}[mode]
     if x.dtype.kind != "f" and not (kernel == "nearest" and x.dtype == np.uint8):
-        raise NotImplementedError(f'"compute_indices_weights_{kernel}" not implemented for '
+        if x.dtype == np.uint8:
+            raise NotImplementedError(f"retrograd: interpolate(mode={mode!r}) on uint8 input is "
+                                      "not implemented")
+        # the name of the PyTorch kernel that refuses the dtype
+        where = f"compute_indices_weights_{kernel}" if k == 1 or kernel == "cubic" else \
+            f"upsample_{'nearest' if kernel == 'nearest' else 'bilinear'}2d_channels_last"
+        raise NotImplementedError(f'"{where}" not implemented for '
                                   f"'{_SCALAR_NAMES.get(x.dtype.name, x.dtype.name)}'")
     dt = x.dtype.type if x.dtype.kind == "f" else np.float32
     taps = []
