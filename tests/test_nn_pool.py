@@ -100,8 +100,11 @@ def test_indices_and_special_values(case):
             return F.max_pool2d(x, 3, 2, 1, ceil_mode=True, return_indices=True)
         if case == "nan":
             x = data(T, 1, 1, 4, 4)
-            x[0, 0, 1, 1] = float("nan")
-            return F.max_pool2d(x, 2), F.avg_pool2d(x, 2), F.adaptive_max_pool2d(x, 3)
+            x[0, 0, 1, 1] = x[0, 0, 0, 1] = x[0, 0, 3, 3] = float("nan")
+            return (F.max_pool2d(x, 2, return_indices=True), F.avg_pool2d(x, 2),
+                    F.max_pool2d(x, 3, 1, 1, return_indices=True),
+                    F.adaptive_max_pool2d(x, 3, return_indices=True),
+                    F.adaptive_max_pool2d(x, 2, return_indices=True))
         if case == "int":
             x = T.arange(30).reshape(1, 2, 3, 5)
             return F.max_pool2d(x, 2, return_indices=True)

@@ -3,9 +3,9 @@
 The 2-D ops are PyTorch's own nodes (``MaxPool2DWithIndicesBackward0``, ``AvgPool2DBackward0``,
 ``MaxUnpool2DBackward0``); the 1-D ones are, as in PyTorch, the 2-D op between an
 ``unsqueeze(-2)`` and a ``squeeze(-2)``; ``lp_pool`` is PyTorch's composite of pow, avg_pool,
-sign, relu and abs. Windows are strided views of the (padded) input: one reshape and one
-argmax (max) or sum (avg) over the window axes, no loop over batch, channels or pixels. The
-backward of max pooling scatters the gradient to the saved flat indices (one bincount), that of
+sign, relu and abs. Windows are read as strided views of the (padded) input, one view per
+kernel offset: a running max (with its offset) or a running sum over those kH*kW views, no loop
+over batch, channels or pixels. The backward of max pooling scatters the gradient to the saved flat indices (one bincount), that of
 average pooling adds the divided gradient back window offset by window offset (a loop over the
 kernel's offsets only). Both are linear maps whose adjoint is the forward again, recorded through
 ``ns.linear_map`` so that double backward works (see ``_linmap.py``).
@@ -13,7 +13,6 @@ kernel's offsets only). Both are linear maps whose adjoint is the forward again,
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from ...autograd.node import Node
 from .._registry import export
@@ -109,42 +108,66 @@ def _geometry(x_shape, kernel_size, stride, padding, dilation, ceil_mode, op: st
     return k, st, s, p, d, out_hw
 
 
-def _windows(x: np.ndarray, k, s, p, d, out_hw, fill):
-    """A (..., oH, oW, kH, kW) strided view of x padded with ``fill`` (left by the padding, right
-    as far as the last window reaches)."""
+def _padded(x: np.ndarray, k, s, p, d, out_hw, fill) -> np.ndarray:
+    """x padded with ``fill``: left by the padding, right as far as the last window reaches."""
     h, w = x.shape[-2:]
     need = [(o - 1) * ss + dd * (kk - 1) + 1 for o, ss, dd, kk in zip(out_hw, s, d, k)]
     right = [max(0, n - size - pp) for n, size, pp in zip(need, (h, w), p)]
-    if p[0] or p[1] or right[0] or right[1]:
-        xp = np.full(x.shape[:-2] + (h + p[0] + right[0], w + p[1] + right[1]), fill, x.dtype)
-        xp[..., p[0]:p[0] + h, p[1]:p[1] + w] = x
-    else:
-        xp = x
-    st = xp.strides
-    shape = xp.shape[:-2] + tuple(out_hw) + tuple(k)
-    strides = st[:-2] + (st[-2] * s[0], st[-1] * s[1], st[-2] * d[0], st[-1] * d[1])
-    return as_strided(xp, shape, strides, writeable=False)
+    if not (p[0] or p[1] or right[0] or right[1]):
+        return x
+    xp = np.full(x.shape[:-2] + (h + p[0] + right[0], w + p[1] + right[1]), fill, x.dtype)
+    xp[..., p[0]:p[0] + h, p[1]:p[1] + w] = x
+    return xp
+
+
+def _offsets(xp: np.ndarray, k, s, d, out_hw):
+    """For each kernel offset (i, j), row-major: the strided view of the elements that offset
+    reads in every window, shaped (..., oH, oW). The pooling loops run over these kH*kW views
+    (whole-array operations), never over windows, batch or channels."""
+    eh, ew = (out_hw[0] - 1) * s[0] + 1, (out_hw[1] - 1) * s[1] + 1
+    for i in range(k[0]):
+        for j in range(k[1]):
+            yield xp[..., i * d[0]:i * d[0] + eh:s[0], j * d[1]:j * d[1] + ew:s[1]]
 
 
 # -- max pooling ------------------------------------------------------------------------------
 def _max_pool_kernel(x: np.ndarray, k, s, p, d, out_hw):
-    """(values, flat indices into the input's H*W), both (..., oH, oW)."""
+    """(values, flat indices into the input's H*W), both (..., oH, oW): a running maximum over
+    the kernel offsets, then the first offset equal to it (PyTorch keeps the first maximum, or
+    the last NaN)."""
     h, w = x.shape[-2:]
-    if x.dtype.kind == "f":
+    floating = x.dtype.kind == "f"
+    if floating:
         fill = -np.inf
     elif x.dtype == np.bool_:
         fill = False
     else:
         fill = np.iinfo(x.dtype).min
-    win = _windows(x, k, s, p, d, out_hw, fill)
-    win = win.reshape(win.shape[:-2] + (k[0] * k[1],))
-    kidx = np.argmax(win, axis=-1)
-    vals = np.take_along_axis(win, kidx[..., None], axis=-1)[..., 0]
+    views = list(_offsets(_padded(x, k, s, p, d, out_hw, fill), k, s, d, out_hw))
+    best = views[0].copy()
+    for view in views[1:]:
+        np.maximum(best, view, out=best)   # NaN propagates, as in PyTorch
+    # the first offset holding the maximum: the largest (K - offset) among the equal ones
+    n_k = len(views)
+    ct = np.int16 if n_k < 32767 else np.int32
+    code = np.zeros(best.shape, ct)
+    for n, view in enumerate(views):
+        np.maximum(code, np.multiply(view == best, ct(n_k - n), dtype=ct), out=code)
+    kidx = n_k - code.astype(np.int32)
+    if floating:
+        nan = np.isnan(best)
+        if nan.any():   # PyTorch keeps the last NaN of a window
+            last = np.zeros(best.shape, np.int32)
+            for n, view in enumerate(views):
+                np.maximum(last, np.multiply(np.isnan(view), n, dtype=np.int32), out=last)
+            kidx = np.where(nan, last, kidx)
     kh, kw = np.divmod(kidx, k[1])
+    rows = np.arange(out_hw[0])[:, None] * s[0] - p[0] + kh * d[0]
+    cols = np.arange(out_hw[1]) * s[1] - p[1] + kw * d[1]
     # a window whose valid elements are all -inf: PyTorch reports its first valid position
-    rows = np.clip(np.arange(out_hw[0])[:, None] * s[0] - p[0] + kh * d[0], 0, h - 1)
-    cols = np.clip(np.arange(out_hw[1]) * s[1] - p[1] + kw * d[1], 0, w - 1)
-    return vals, (rows * w + cols).astype(np.int64)
+    rows = np.where(rows < 0, rows % d[0], rows)
+    cols = np.where(cols < 0, cols % d[1], cols)
+    return best, (rows * w + cols).astype(np.int64)
 
 
 class MaxPool2DWithIndicesBackward0(Node):
@@ -256,10 +279,17 @@ def _avg_divisor(shape, k, s, p, out_hw, include_pad, divisor_override, dtype):
 
 
 def _avg_forward(x, k, s, p, out_hw, div):
-    win = _windows(x, k, s, p, (1, 1), out_hw, 0)
-    out = win.sum(axis=(-2, -1), dtype=x.dtype if x.dtype.kind == "f" else np.int64)
+    """Window sums (one add per kernel offset) over the divisors."""
+    acc = x.dtype if x.dtype.kind == "f" else np.int64
+    out = None
+    for view in _offsets(_padded(x, k, s, p, (1, 1), out_hw, 0), k, s, (1, 1), out_hw):
+        if out is None:
+            out = view.astype(acc, copy=True)
+        else:
+            out += view
     if x.dtype.kind == "f":
-        return out / div
+        out /= div
+        return out
     q = np.abs(out) // div   # integer inputs: C++ division, truncated toward zero
     return (np.where(out < 0, -q, q)).astype(x.dtype)
 

@@ -18,7 +18,7 @@ from .._util import make_node, needs_grad1, wrap
 from ..reduction import mean
 from ..shape import squeeze, unsqueeze
 from ._linmap import array, gather_flat, matrix_apply, scatter_flat
-from .pooling import _fmt
+from .pooling import _fmt, _max_pool_kernel
 
 
 def _bounds(n_in: int, n_out: int):
@@ -68,7 +68,8 @@ def _avg_forward(x: np.ndarray, out_hw) -> np.ndarray:
     h, w = x.shape[-2:]
     if h % out_hw[0] == 0 and w % out_hw[1] == 0:   # equal windows: one reshape
         kh, kw = h // out_hw[0], w // out_hw[1]
-        s = x.reshape(x.shape[:-2] + (out_hw[0], kh, out_hw[1], kw)).sum(axis=(-3, -1))
+        s = x.reshape(x.shape[:-1] + (out_hw[1], kw)).sum(axis=-1)        # (..., H, oW)
+        s = s.reshape(x.shape[:-2] + (out_hw[0], kh, out_hw[1])).sum(axis=-2)
         return s / x.dtype.type(kh * kw)
     s = _segments(x, x.ndim - 1, out_hw[1], add)[0]
     s = _segments(s, x.ndim - 2, out_hw[0], add)[0]
@@ -78,6 +79,12 @@ def _avg_forward(x: np.ndarray, out_hw) -> np.ndarray:
 
 def _avg_adjoint(g: np.ndarray, in_hw) -> np.ndarray:
     out_hw = g.shape[-2:]
+    if in_hw[0] % out_hw[0] == 0 and in_hw[1] % out_hw[1] == 0:   # equal windows: a broadcast
+        kh, kw = in_hw[0] // out_hw[0], in_hw[1] // out_hw[1]
+        gd = g / g.dtype.type(kh * kw)
+        big = np.broadcast_to(gd[..., :, None, :, None],
+                              g.shape[:-2] + (out_hw[0], kh, out_hw[1], kw))
+        return big.reshape(g.shape[:-2] + tuple(in_hw))
     div = _lengths(in_hw[0], out_hw[0])[:, None] * _lengths(in_hw[1], out_hw[1])[None, :]
     gd = g / div.astype(g.dtype)
     r = matrix_apply(gd, g.ndim - 2, _window_matrix(in_hw[0], out_hw[0], g.dtype).T)
@@ -178,7 +185,14 @@ def adaptive_avg_pool1d(input, output_size):
 
 # -- max --------------------------------------------------------------------------------------
 def _argmax_reduce(w, ax, starts):
+    """The first maximum of each window, or its last NaN (PyTorch's rule)."""
     k = np.argmax(w, axis=ax)
+    if w.dtype.kind == "f":
+        nan = np.isnan(w)
+        if nan.any():
+            size = w.shape[ax]
+            last = size - 1 - np.argmax(np.flip(nan, axis=ax), axis=ax)
+            k = np.where(nan.any(axis=ax), last, k)
     v = np.take_along_axis(w, np.expand_dims(k, ax), axis=ax).squeeze(ax)
     shape = [1] * k.ndim
     shape[ax - 1] = -1
@@ -187,6 +201,10 @@ def _argmax_reduce(w, ax, starts):
 
 def _max_kernel(x: np.ndarray, out_hw):
     """(values, flat H*W indices) of adaptive max pooling over the last two dims."""
+    h, w = x.shape[-2:]
+    if h % out_hw[0] == 0 and w % out_hw[1] == 0:   # equal windows: max pooling with k = s
+        k = (h // out_hw[0], w // out_hw[1])
+        return _max_pool_kernel(x, k, k, (0, 0), (1, 1), out_hw)
     n = x.ndim
     v, col = _segments(x, n - 1, out_hw[1], _argmax_reduce)     # (..., H, oW)
     v, row = _segments(v, n - 2, out_hw[0], _argmax_reduce)     # (..., oH, oW)
