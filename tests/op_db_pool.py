@@ -113,6 +113,10 @@ ROWS: list[OpInfo] = [
             mode="bicubic", align_corners=True),
     OpInfo("upsample_deprecated", lambda T, x: _F(T).upsample(x, scale_factor=2, mode="bilinear"),
            [(1, 2, 2, 3)], "UpsampleBilinear2DBackward0", **RED),
+    OpInfo("upsample_nearest_deprecated", lambda T, x: _F(T).upsample_nearest(x, size=(3, 5)),
+           [(1, 2, 2, 3)], "UpsampleNearest2DBackward0"),
+    OpInfo("upsample_bilinear_deprecated", lambda T, x: _F(T).upsample_bilinear(x, scale_factor=2),
+           [(1, 2, 2, 3)], "UpsampleBilinear2DBackward0", **RED),
     _interp("interp_area", (1, 2, 6, 5), "AdaptiveAvgPool2DBackward0", size=(3, 2), mode="area"),
     # ---------------------------------------------------------------------------- shuffles
     OpInfo("pixel_shuffle", lambda T, x: T.pixel_shuffle(x, 2), [(2, 8, 2, 3)],

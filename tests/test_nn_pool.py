@@ -179,6 +179,8 @@ ERRORS = {
     "up_int_bilinear": lambda F, x: F.interpolate(x.int(), scale_factor=2, mode="bilinear"),
     "up_long_bicubic": lambda F, x: F.interpolate(x.long(), scale_factor=2, mode="bicubic"),
     "upsample_warns": lambda F, x: F.upsample(x, scale_factor=2),
+    "upsample_nearest_warns": lambda F, x: F.upsample_nearest(x, 7),
+    "upsample_bilinear_warns": lambda F, x: F.upsample_bilinear(x, (7, 6)),
     # shuffles
     "ps_channels": lambda F, x: F.pixel_shuffle(x, 2),
     "ps_rank": lambda F, x: F.pixel_shuffle(x[0, 0], 2),

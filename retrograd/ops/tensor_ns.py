@@ -220,6 +220,21 @@ def linear_map(x, fn, adjoint, name, adjoint_name):
     return f(x, fn, adjoint, name, adjoint_name)
 
 
+def pixel_shuffle(x, r):
+    from .nn.shuffle import pixel_shuffle as f
+    return f(x, r)
+
+
+def pixel_unshuffle(x, r):
+    from .nn.shuffle import pixel_unshuffle as f
+    return f(x, r)
+
+
+def channel_shuffle(x, groups):
+    from .nn.shuffle import channel_shuffle as f
+    return f(x, groups)
+
+
 # Every function of this namespace is a public op entry point (retrograd/_dispatch.py): a mode
 # sees the ops of a differentiable backward pass (forward-over-reverse; vmap over grad).
 def _publish(namespace: dict) -> None:

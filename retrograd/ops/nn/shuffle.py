@@ -1,6 +1,6 @@
 """pixel_shuffle, pixel_unshuffle and channel_shuffle: rearrangements (a reshape, a permute, a
 reshape), each recorded as PyTorch's own node; the backward is the inverse rearrangement of the
-gradient, written with ``ns.reshape`` / ``ns.permute`` so it is differentiable."""
+gradient (``ns.pixel_unshuffle`` etc.: the op itself under create_graph, as in PyTorch)."""
 from __future__ import annotations
 
 import numpy as np
@@ -41,7 +41,7 @@ class PixelShuffleBackward0(Node):
     jvp = LINEAR
 
     def backward(self, ns, grad):
-        return (_pixel_unshuffle_ns(ns, grad, self.upscale_factor),)
+        return (ns.pixel_unshuffle(grad, self.upscale_factor),)
 
 
 class PixelUnshuffleBackward0(Node):
@@ -51,7 +51,7 @@ class PixelUnshuffleBackward0(Node):
     jvp = LINEAR
 
     def backward(self, ns, grad):
-        return (_pixel_shuffle_ns(ns, grad, self.downscale_factor),)
+        return (ns.pixel_shuffle(grad, self.downscale_factor),)
 
 
 def _check(input, factor, op: str, what: str) -> None:
@@ -115,7 +115,7 @@ class ChannelShuffleBackward0(Node):
     jvp = LINEAR
 
     def backward(self, ns, grad):
-        return (_channel_shuffle_ns(ns, grad, grad.shape[1] // self.groups),)
+        return (ns.channel_shuffle(grad, grad.shape[1] // self.groups),)
 
 
 @export(torch=True, functional=True)

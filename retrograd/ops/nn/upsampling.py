@@ -319,3 +319,17 @@ def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=
     _warn.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.",
                UserWarning)
     return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+@export(torch=False, functional=True, composite=True)
+def upsample_nearest(input, size=None, scale_factor=None):
+    _warn.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` "
+               "instead.", UserWarning)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+@export(torch=False, functional=True, composite=True)
+def upsample_bilinear(input, size=None, scale_factor=None):
+    _warn.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` "
+               "instead.", UserWarning)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
