@@ -66,7 +66,7 @@ def _avg_forward(x: np.ndarray, out_hw) -> np.ndarray:
     def add(w, ax, _):
         return w.sum(axis=ax)
     h, w = x.shape[-2:]
-    if h % out_hw[0] == 0 and w % out_hw[1] == 0:   # equal windows: one reshape
+    if h % out_hw[0] == 0 and w % out_hw[1] == 0:   # equal windows: reshaped sums
         kh, kw = h // out_hw[0], w // out_hw[1]
         s = x.reshape(x.shape[:-1] + (out_hw[1], kw)).sum(axis=-1)        # (..., H, oW)
         s = s.reshape(x.shape[:-2] + (out_hw[0], kh, out_hw[1])).sum(axis=-2)
