@@ -34,6 +34,8 @@ cross_entropy ctc_loss gaussian_nll_loss hinge_embedding_loss huber_loss kl_div 
 margin_ranking_loss mse_loss multi_margin_loss multilabel_margin_loss
 multilabel_soft_margin_loss nll_loss pairwise_distance poisson_nll_loss smooth_l1_loss
 soft_margin_loss triplet_margin_loss triplet_margin_with_distance_loss
+max_pool2d_with_indices avg_pool2d max_unpool2d _adaptive_avg_pool2d adaptive_max_pool2d_with_indices
+_upsample pixel_shuffle pixel_unshuffle channel_shuffle
 """.split())
 
 

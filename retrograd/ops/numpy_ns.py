@@ -210,3 +210,23 @@ def masked_backward(name, grad, saved, keep, slope=0.0, **attrs):
 
 
 logical_not = _np.logical_not
+
+
+def linear_map(x, fn, adjoint, name, adjoint_name):
+    """``fn(x)`` for a linear map ``fn`` with adjoint ``adjoint`` (see ops/nn/_linmap.py)."""
+    return fn(x)
+
+
+def pixel_shuffle(x, r):
+    from .nn.shuffle import _NP, _pixel_shuffle_ns
+    return _pixel_shuffle_ns(_NP, x, r)
+
+
+def pixel_unshuffle(x, r):
+    from .nn.shuffle import _NP, _pixel_unshuffle_ns
+    return _pixel_unshuffle_ns(_NP, x, r)
+
+
+def channel_shuffle(x, groups):
+    from .nn.shuffle import _NP, _channel_shuffle_ns
+    return _channel_shuffle_ns(_NP, x, groups)

@@ -214,6 +214,27 @@ def masked_backward(name, grad, saved, keep, slope=0.0, **attrs):
     return f(name, grad, saved, keep, slope, **attrs)
 
 
+def linear_map(x, fn, adjoint, name, adjoint_name):
+    """``fn(x)`` recorded as the node ``name``, whose backward is ``adjoint``."""
+    from .nn._linmap import linear_map as f
+    return f(x, fn, adjoint, name, adjoint_name)
+
+
+def pixel_shuffle(x, r):
+    from .nn.shuffle import pixel_shuffle as f
+    return f(x, r)
+
+
+def pixel_unshuffle(x, r):
+    from .nn.shuffle import pixel_unshuffle as f
+    return f(x, r)
+
+
+def channel_shuffle(x, groups):
+    from .nn.shuffle import channel_shuffle as f
+    return f(x, groups)
+
+
 # Every function of this namespace is a public op entry point (retrograd/_dispatch.py): a mode
 # sees the ops of a differentiable backward pass (forward-over-reverse; vmap over grad).
 def logical_not(x):

@@ -1,0 +1,100 @@
+"""Linear maps with a known adjoint, as differentiable ops: what the backward formulas of the
+pooling and resampling ops are made of.
+
+A pooling or resampling op is linear in its input once its indices (argmax positions) or its
+weights (interpolation taps, window sizes) are fixed, so its backward is the adjoint map and the
+backward of that backward is the map itself again. ``ns.linear_map(x, fn, adjoint, name,
+adjoint_name)`` applies ``fn`` (NumPy in, NumPy out); on the create_graph path it records a node
+called ``name`` whose backward is ``ns.linear_map(grad, adjoint, fn, adjoint_name, name)``, so
+any order of derivative works. The helpers below are the NumPy kernels the ops share.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ...autograd.node import Node
+from .._util import make_node, needs_grad1, wrap
+
+
+class _LinearMap(Node):
+    """y = A x for a fixed linear map A (``fn``): dy/dx^T grad = A^T grad (``adjoint``)."""
+    __slots__ = ("fn", "adjoint", "label", "adjoint_label")
+
+    def name(self) -> str:
+        return self.label
+
+    def backward(self, ns, grad):
+        return (ns.linear_map(grad, self.adjoint, self.fn, self.adjoint_label, self.label),)
+
+    def jvp(self, ns, tangents):
+        return self.fn(tangents[0])
+
+
+def linear_map(x, fn, adjoint, name: str, adjoint_name: str):
+    """``fn(x)`` as a differentiable op recorded as the node ``name`` (see the module doc)."""
+    out = fn(x._data)
+    if not needs_grad1(x):
+        return wrap(out)
+    node = make_node(_LinearMap, (x,), out)
+    node.fn, node.adjoint, node.label, node.adjoint_label = fn, adjoint, name, adjoint_name
+    return wrap(out, node)
+
+
+def array(t) -> np.ndarray:
+    """The array of a saved non-differentiable tensor (indices), on either formula path."""
+    return t if isinstance(t, np.ndarray) else t._data
+
+
+# -- gathers and scatters by flat indices into the last two dims (torch's pooling indices) -------
+def gather_flat(x: np.ndarray, idx: np.ndarray, nd: int) -> np.ndarray:
+    """``out[..., o] = x[..., idx[..., o]]`` with the last ``nd`` dims of x and of idx flattened."""
+    lead = x.shape[:x.ndim - nd]
+    xf = x.reshape(lead + (-1,))
+    i = idx.reshape(lead + (-1,))
+    return np.take_along_axis(xf, i, axis=-1).reshape(idx.shape)
+
+
+def scatter_flat(g: np.ndarray, idx: np.ndarray, spatial: tuple) -> np.ndarray:
+    """The adjoint of ``gather_flat``: zeros of the input's shape plus ``g`` added at ``idx``
+    (one bincount over every plane at once; repeated indices add up)."""
+    nd = len(spatial)
+    lead = g.shape[:g.ndim - nd]
+    size = int(np.prod(spatial, dtype=np.int64))
+    planes = int(np.prod(lead, dtype=np.int64))
+    if planes * size == 0 or g.size == 0:
+        return np.zeros(lead + tuple(spatial), dtype=g.dtype)
+    base = (np.arange(planes, dtype=np.int64) * size).reshape(lead + (1,) * nd)
+    flat = (idx + base).ravel()
+    out = np.bincount(flat, weights=g.ravel(), minlength=planes * size)
+    return out.astype(g.dtype, copy=False).reshape(lead + tuple(spatial))
+
+
+# -- linear maps along one axis: y[..., o, ...] = sum_t w_t[o] * x[..., i_t[o], ...] -------------
+def taps_apply(x: np.ndarray, axis: int, taps) -> np.ndarray:
+    """Gathers along ``axis`` weighted by the taps ``[(index, weight or None), ...]``, summed in
+    the taps' order (PyTorch's order of the interpolation terms)."""
+    out = None
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    for idx, w in taps:
+        term = np.take(x, idx, axis=axis)
+        if w is not None:
+            term = term * w.reshape(shape)
+        out = term if out is None else out + term
+    return out
+
+
+def taps_matrix(taps, n_in: int, dtype) -> np.ndarray:
+    """The dense (n_out, n_in) matrix of the taps (for the adjoint, a GEMM along the axis)."""
+    n_out = len(taps[0][0])
+    m = np.zeros((n_out, n_in), dtype=np.float64)
+    rows = np.arange(n_out)
+    for idx, w in taps:
+        np.add.at(m, (rows, idx), 1.0 if w is None else w.astype(np.float64))
+    return m.astype(dtype)
+
+
+def matrix_apply(x: np.ndarray, axis: int, m: np.ndarray) -> np.ndarray:
+    """``y = M x`` along ``axis`` (one matmul)."""
+    xm = np.moveaxis(x, axis, -1)
+    return np.moveaxis(np.matmul(xm, m.T), -1, axis)
