@@ -1,0 +1,1 @@
+"""The nn op families (convolutions, ...): each module registers its ops with @export."""

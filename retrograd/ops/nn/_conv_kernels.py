@@ -1,0 +1,139 @@
+"""NumPy kernels of the convolutions: im2col as a strided view of the (padded) input and one
+batched GEMM per call, groups folded into the GEMM's batch dim; col2im as a scatter through
+strided views of an output buffer, looping only over the kernel offsets.
+
+Shapes: ``x`` (N, C, *S), weight (O, C/g, *K) for a convolution, (C, O/g, *K) for a transposed
+one. ``stride``, ``padding``, ``dilation`` are tuples of one int per spatial dim. No checks
+here: the callers validate (ops/nn/conv.py)."""
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+_as_strided = np.lib.stride_tricks.as_strided
+_f32 = np.dtype(np.float32)
+
+
+def compute_dtype(dt: np.dtype) -> np.dtype:
+    """float16 is accumulated in float32 (as PyTorch's CPU kernels do), the rest as it is."""
+    return _f32 if dt == np.float16 else dt
+
+
+def pad_spatial(x: np.ndarray, padding) -> np.ndarray:
+    """``x`` with ``padding`` zeros on both sides of each spatial dim (x itself when none)."""
+    if not any(padding):
+        return x
+    n = len(padding)
+    out = np.zeros(x.shape[:2] + tuple(s + 2 * p for s, p in zip(x.shape[2:], padding)), x.dtype)
+    out[(slice(None), slice(None)) + tuple(slice(p, p + s) for s, p in
+                                           zip(x.shape[2:], padding))] = x
+    assert out.ndim == n + 2
+    return out
+
+
+def out_sizes(sizes, kernel, stride, padding, dilation) -> tuple:
+    return tuple((s + 2 * p - d * (k - 1) - 1) // st + 1
+                 for s, k, st, p, d in zip(sizes, kernel, stride, padding, dilation))
+
+
+def windows(xp: np.ndarray, kernel, out, stride, dilation) -> np.ndarray:
+    """The read-only view (N, C, *K, *out) of the sliding windows of ``xp`` (already padded)."""
+    st = xp.strides
+    n = len(kernel)
+    strides = st[:2] + tuple(st[2 + i] * dilation[i] for i in range(n)) + \
+        tuple(st[2 + i] * stride[i] for i in range(n))
+    return _as_strided(xp, xp.shape[:2] + tuple(kernel) + tuple(out), strides, writeable=False)
+
+
+def im2col(x: np.ndarray, kernel, stride, padding, dilation, out=None) -> np.ndarray:
+    """(N, C, *K, *out) windows of ``x`` (a view; padded first when ``padding``)."""
+    if out is None:
+        out = out_sizes(x.shape[2:], kernel, stride, padding, dilation)
+    return windows(pad_spatial(x, padding), kernel, out, stride, dilation)
+
+
+def col2im(cols: np.ndarray, size, stride, padding, dilation) -> np.ndarray:
+    """The adjoint of ``im2col``: cols (N, C, *K, *L) summed into (N, C, *size), each kernel
+    offset added through one strided view of the padded buffer."""
+    n = len(size)
+    kernel = cols.shape[2:2 + n]
+    blocks = cols.shape[2 + n:]
+    full = tuple(max(s + 2 * p, (b - 1) * st + d * (k - 1) + 1) if b else s + 2 * p
+                 for s, p, b, st, d, k in zip(size, padding, blocks, stride, dilation, kernel))
+    out = np.zeros(cols.shape[:2] + full, cols.dtype)
+    if all(blocks) and cols.size:
+        lead = (slice(None), slice(None))
+        for k in itertools.product(*(range(kk) for kk in kernel)):
+            region = tuple(slice(k[i] * dilation[i], k[i] * dilation[i] + (blocks[i] - 1) *
+                                 stride[i] + 1, stride[i]) for i in range(n))
+            out[lead + region] += cols[lead + k]
+    crop = tuple(slice(p, p + s) for s, p in zip(size, padding))
+    res = out[(slice(None), slice(None)) + crop]
+    return res if res.flags.c_contiguous else np.ascontiguousarray(res)
+
+
+def conv(x: np.ndarray, w: np.ndarray, stride, padding, dilation, groups: int) -> np.ndarray:
+    """y[n, o] = sum_{c, k} x_pad[n, c, l*stride + k*dilation] w[o, c, k], per group."""
+    dt = x.dtype
+    ct = compute_dtype(dt)
+    if ct != dt:
+        x, w = x.astype(ct), w.astype(ct)
+    N, C = x.shape[:2]
+    O = w.shape[0]
+    kernel = w.shape[2:]
+    out = out_sizes(x.shape[2:], kernel, stride, padding, dilation)
+    g = groups
+    L = math.prod(out)
+    ck = (C // g) * math.prod(kernel)
+    win = im2col(x, kernel, stride, padding, dilation, out)
+    cols = win.reshape(N, g, ck, L)                       # the im2col copy
+    y = np.matmul(w.reshape(g, O // g, ck), cols)          # (N, g, O/g, L)
+    y = y.reshape((N, O) + out)
+    return y.astype(dt) if ct != dt else y
+
+
+def conv_transpose(x: np.ndarray, w: np.ndarray, size, stride, padding, dilation,
+                   groups: int) -> np.ndarray:
+    """The adjoint of ``conv`` in its input: x (N, C_in, *L), w (C_in, O/g, *K) ->
+    (N, O, *size): one GEMM to columns, then col2im."""
+    dt = x.dtype
+    ct = compute_dtype(dt)
+    if ct != dt:
+        x, w = x.astype(ct), w.astype(ct)
+    N, C = x.shape[:2]
+    g = groups
+    og = w.shape[1]
+    kernel = w.shape[2:]
+    blocks = x.shape[2:]
+    kk = math.prod(kernel)
+    wm = w.reshape(g, C // g, og * kk).swapaxes(1, 2)       # (g, O/g*K, C/g)
+    cols = np.matmul(wm, x.reshape(N, g, C // g, math.prod(blocks)))   # (N, g, O/g*K, L)
+    cols = cols.reshape((N, g * og) + tuple(kernel) + tuple(blocks))
+    y = col2im(cols, size, stride, padding, dilation)
+    return y.astype(dt) if ct != dt else y
+
+
+def conv_weight(x: np.ndarray, grad: np.ndarray, kernel, stride, padding, dilation,
+                groups: int) -> np.ndarray:
+    """d<grad, conv(x, w)>/dw: gw[o, c, k] = sum_{n, l} grad[n, o, l] x_pad[n, c, l*s + k*d]
+    (the number of windows is grad's spatial size), one GEMM per group."""
+    dt = x.dtype
+    ct = compute_dtype(dt)
+    if ct != dt:
+        x, grad = x.astype(ct), grad.astype(ct)
+    N, C = x.shape[:2]
+    O = grad.shape[1]
+    out = grad.shape[2:]
+    g = groups
+    n = len(kernel)
+    win = im2col(x, kernel, stride, padding, dilation, out)  # (N, C, *K, *L)
+    # (C, *K, N, *L) contiguous: per group a (C/g*K, N*L) matrix
+    order = (1,) + tuple(range(2, 2 + n)) + (0,) + tuple(range(2 + n, 2 + 2 * n))
+    cols = np.ascontiguousarray(win.transpose(order)).reshape(
+        g, (C // g) * math.prod(kernel), N * math.prod(out))
+    gm = np.ascontiguousarray(grad.swapaxes(0, 1)).reshape(g, O // g, N * math.prod(out))
+    gw = np.matmul(gm, cols.swapaxes(1, 2))                 # (g, O/g, C/g*K)
+    gw = gw.reshape((O, C // g) + tuple(kernel))
+    return gw.astype(dt) if ct != dt else gw
