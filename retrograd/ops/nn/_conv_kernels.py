@@ -74,6 +74,59 @@ def col2im(cols: np.ndarray, size, stride, padding, dilation) -> np.ndarray:
     return res if res.flags.c_contiguous else np.ascontiguousarray(res)
 
 
+# -- the "virtual row" layout ---------------------------------------------------------------
+# A convolution with stride 1 along the last dim computes each output row at every position of
+# a padded input row (width Wp), not only the ow valid ones: a window offset then reads (or, in
+# col2im, writes) one contiguous run of rows x Wp elements, so the im2col copy and the col2im
+# adds run over long contiguous inner loops instead of rows of ow elements. The Wp - ow extra
+# columns per row are garbage (dropped) in a convolution, zeros in col2im. Each (n, c) slab gets
+# a tail of d * (k - 1) elements so that the last row's windows stay inside their own slab.
+def _use_rows(full_last: int, out_last: int, n: int, stride_last: int) -> bool:
+    return n >= 2 and stride_last == 1 and 0 < out_last < 64 and 2 * (full_last - out_last) \
+        <= out_last
+
+
+def _slabs(lead: tuple, full: tuple, tail: int, dtype) -> tuple:
+    """A zeroed (N, C, prod(full) + tail) buffer and its (N, C, *full) view."""
+    p = math.prod(full)
+    buf = np.zeros(lead + (p + tail,), dtype)
+    return buf, buf[..., :p].reshape(lead + tuple(full))
+
+
+def _row_windows(buf, full, kernel, out, stride, dilation, offset=None, writeable=False):
+    """(N, C, *K, *out[:-1], Wp) windows over a slab buffer; with ``offset`` (one kernel
+    position) the (N, C, *out[:-1], Wp) view of that position alone."""
+    n = len(full)
+    item = buf.itemsize
+    pitch = [math.prod(full[i + 1:]) * item for i in range(n)]
+    lead_strides = buf.strides[:2]
+    out_strides = tuple(stride[i] * pitch[i] for i in range(n - 1)) + (item,)
+    shape = tuple(out[:-1]) + (full[-1],)
+    if offset is None:
+        k_strides = tuple(dilation[i] * pitch[i] for i in range(n))
+        return _as_strided(buf, buf.shape[:2] + tuple(kernel) + shape,
+                           lead_strides + k_strides + out_strides, writeable=writeable)
+    start = sum(offset[i] * dilation[i] * pitch[i] for i in range(n)) // item
+    return _as_strided(buf[..., start:], buf.shape[:2] + shape, lead_strides + out_strides,
+                       writeable=writeable)
+
+
+def _row_cols(x, kernel, stride, padding, dilation, out):
+    """im2col in the virtual-row layout: (N, C, *K, *out[:-1], Wp) as a read-only view."""
+    full = tuple(s + 2 * p for s, p in zip(x.shape[2:], padding))
+    buf, view = _slabs(x.shape[:2], full, dilation[-1] * (kernel[-1] - 1), x.dtype)
+    view[(slice(None), slice(None)) + tuple(slice(p, p + s) for s, p in
+                                            zip(x.shape[2:], padding))] = x
+    return _row_windows(buf, full, kernel, out, stride, dilation), full
+
+
+def _widen(a, width: int):
+    """``a`` with its last dim zero-extended to ``width``."""
+    out = np.zeros(a.shape[:-1] + (width,), a.dtype)
+    out[..., :a.shape[-1]] = a
+    return out
+
+
 def conv(x: np.ndarray, w: np.ndarray, stride, padding, dilation, groups: int) -> np.ndarray:
     """y[n, o] = sum_{c, k} x_pad[n, c, l*stride + k*dilation] w[o, c, k], per group."""
     dt = x.dtype
@@ -87,10 +140,16 @@ def conv(x: np.ndarray, w: np.ndarray, stride, padding, dilation, groups: int) -
     g = groups
     L = math.prod(out)
     ck = (C // g) * math.prod(kernel)
-    win = im2col(x, kernel, stride, padding, dilation, out)
-    cols = win.reshape(N, g, ck, L)                       # the im2col copy
-    y = np.matmul(w.reshape(g, O // g, ck), cols)          # (N, g, O/g, L)
-    y = y.reshape((N, O) + out)
+    wm = w.reshape(g, O // g, ck)
+    if L and _use_rows(x.shape[-1] + 2 * padding[-1], out[-1], len(out), stride[-1]):
+        win, full = _row_cols(x, kernel, stride, padding, dilation, out)
+        rows = math.prod(out[:-1]) * full[-1]
+        y = np.matmul(wm, win.reshape(N, g, ck, rows))      # (N, g, O/g, rows x Wp)
+        y = np.ascontiguousarray(y.reshape((N, O) + out[:-1] + (full[-1],))[..., :out[-1]])
+    else:
+        win = im2col(x, kernel, stride, padding, dilation, out)
+        cols = win.reshape(N, g, ck, L)                       # the im2col copy
+        y = np.matmul(wm, cols).reshape((N, O) + out)          # (N, g, O/g, L)
     return y.astype(dt) if ct != dt else y
 
 
@@ -109,6 +168,21 @@ def conv_transpose(x: np.ndarray, w: np.ndarray, size, stride, padding, dilation
     blocks = x.shape[2:]
     kk = math.prod(kernel)
     wm = w.reshape(g, C // g, og * kk).swapaxes(1, 2)       # (g, O/g*K, C/g)
+    full = tuple(max(s + 2 * p, (b - 1) * st + d * (k - 1) + 1)
+                 for s, p, b, st, d, k in zip(size, padding, blocks, stride, dilation, kernel))
+    if x.size and wm.size and _use_rows(full[-1], blocks[-1], len(blocks), stride[-1]):
+        xw = _widen(x, full[-1])
+        rows = math.prod(blocks[:-1]) * full[-1]
+        cols = np.matmul(wm, xw.reshape(N, g, C // g, rows))   # (N, g, O/g*K, rows x Wp)
+        cols = cols.reshape((N, g * og) + tuple(kernel) + tuple(blocks[:-1]) + (full[-1],))
+        buf, view = _slabs((N, g * og), full, dilation[-1] * (kernel[-1] - 1), cols.dtype)
+        lead = (slice(None), slice(None))
+        for k in itertools.product(*(range(n) for n in kernel)):
+            dest = _row_windows(buf, full, kernel, blocks, stride, dilation, k, True)
+            dest += cols[lead + k]
+        y = np.ascontiguousarray(view[lead + tuple(slice(p, p + s) for s, p in
+                                                   zip(size, padding))])
+        return y.astype(dt) if ct != dt else y
     cols = np.matmul(wm, x.reshape(N, g, C // g, math.prod(blocks)))   # (N, g, O/g*K, L)
     cols = cols.reshape((N, g * og) + tuple(kernel) + tuple(blocks))
     y = col2im(cols, size, stride, padding, dilation)
@@ -128,12 +202,18 @@ def conv_weight(x: np.ndarray, grad: np.ndarray, kernel, stride, padding, dilati
     out = grad.shape[2:]
     g = groups
     n = len(kernel)
-    win = im2col(x, kernel, stride, padding, dilation, out)  # (N, C, *K, *L)
+    if math.prod(out) and _use_rows(x.shape[-1] + 2 * padding[-1], out[-1], n, stride[-1]):
+        win, full = _row_cols(x, kernel, stride, padding, dilation, out)  # (N, C, *K, rows, Wp)
+        grad = _widen(grad, full[-1])                  # zeros where the rows are garbage
+        length = math.prod(out[:-1]) * full[-1]
+    else:
+        win = im2col(x, kernel, stride, padding, dilation, out)  # (N, C, *K, *L)
+        length = math.prod(out)
     # (C, *K, N, *L) contiguous: per group a (C/g*K, N*L) matrix
     order = (1,) + tuple(range(2, 2 + n)) + (0,) + tuple(range(2 + n, 2 + 2 * n))
     cols = np.ascontiguousarray(win.transpose(order)).reshape(
-        g, (C // g) * math.prod(kernel), N * math.prod(out))
-    gm = np.ascontiguousarray(grad.swapaxes(0, 1)).reshape(g, O // g, N * math.prod(out))
+        g, (C // g) * math.prod(kernel), N * length)
+    gm = np.ascontiguousarray(grad.swapaxes(0, 1)).reshape(g, O // g, N * length)
     gw = np.matmul(gm, cols.swapaxes(1, 2))                 # (g, O/g, C/g*K)
     gw = gw.reshape((O, C // g) + tuple(kernel))
     return gw.astype(dt) if ct != dt else gw
