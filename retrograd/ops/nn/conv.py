@@ -281,7 +281,7 @@ def _checked(input, weight, bias, stride, padding, dilation, transposed, output_
                    groups, args, bias_sizes)
 
 
-@export(torch=True)
+@export(torch=True, vmap="convolution")
 def convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding,
                 groups):
     """torch.convolution: every convolution, checked as PyTorch checks it."""
@@ -293,7 +293,7 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
                     groups, None)
 
 
-@public(name="convolution")
+@public(name="convolution", vmap="convolution")
 def convolution_nd(input, weight, bias, stride, padding, dilation, transposed, output_padding,
                    groups):
     """at::convolution as F.conv2d & co. call it (they pass an empty bias where there is none:

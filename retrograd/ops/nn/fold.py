@@ -91,7 +91,7 @@ class Im2ColBackward0(Node):
                           self.stride),)
 
 
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap="unfold")
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """Sliding (kh, kw) blocks of a (N, C, H, W) image as columns: (N, C*kh*kw, L)."""
     kernel = _pair_arg(kernel_size, "kernel_size", 2, "im2col")
@@ -140,7 +140,7 @@ class Col2ImBackward0(Node):
         return (ns.im2col(grad, self.kernel_size, self.dilation, self.padding, self.stride),)
 
 
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap="fold")
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """Columns (N, C*kh*kw, L) summed into an image (N, C, *output_size): unfold's adjoint."""
     size = _pair_arg(output_size, "output_size", 2, "col2im")
