@@ -279,3 +279,22 @@ def test_fold_and_padding_modules(case):
 
 def test_circular_pad_checks_rank():
     both(lambda T: T.nn.CircularPad2d(1)(data(T, 3, 4)))
+
+
+@pytest.mark.parametrize("case", ["conv2d", "conv2d_unbatched", "conv_transpose1d", "unfold",
+                                  "fold"])
+def test_vmap_runs_batched_like_torch(case):
+    """The batching rule folds the vmap dim into the op's batch dim: one batched call (no
+    per-example fallback), torch's values."""
+    from retrograd.func import _batching
+    fns = {
+        "conv2d": lambda T, x: T.nn.functional.conv2d(x, data(T, 3, 2, 2, 2, seed=2), padding=1),
+        "conv2d_unbatched": lambda T, x: T.nn.functional.conv2d(x[0], data(T, 3, 2, 2, 2, seed=2)),
+        "conv_transpose1d": lambda T, x: T.nn.functional.conv_transpose1d(
+            x.flatten(2), data(T, 2, 3, 2, seed=2), stride=2),
+        "unfold": lambda T, x: T.nn.functional.unfold(x, 2),
+        "fold": lambda T, x: T.nn.functional.fold(x.flatten(2), (4, 4), (2, 1)),
+    }
+    before = _batching.STATS["batched"]
+    out = both(lambda T: T.vmap(lambda x: fns[case](T, x))(data(T, 3, 2, 2, 3, 4)))
+    assert out.error is None and _batching.STATS["batched"] == before + 1
