@@ -127,8 +127,22 @@ def _widen(a, width: int):
     return out
 
 
+def _gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(g, m, k) @ (g, k, n): one BLAS GEMM per group (a plain 2-d product when g == 1). One
+    big product rather than one per example: OpenBLAS threads small products badly."""
+    if a.shape[0] == 1:
+        return np.matmul(a[0], b[0])[None]
+    return np.matmul(a, b)
+
+
+def _batch_last(n: int) -> tuple:
+    """The axis order (C, *K, N, *L) of an (N, C, *K, *L) window view with n spatial dims."""
+    return (1,) + tuple(range(2, 2 + n)) + (0,) + tuple(range(2 + n, 2 + 2 * n))
+
+
 def conv(x: np.ndarray, w: np.ndarray, stride, padding, dilation, groups: int) -> np.ndarray:
-    """y[n, o] = sum_{c, k} x_pad[n, c, l*stride + k*dilation] w[o, c, k], per group."""
+    """y[n, o] = sum_{c, k} x_pad[n, c, l*stride + k*dilation] w[o, c, k], per group: the
+    windows copied once into a (C/g*K, N*L) matrix per group, then one GEMM."""
     dt = x.dtype
     ct = compute_dtype(dt)
     if ct != dt:
@@ -136,20 +150,22 @@ def conv(x: np.ndarray, w: np.ndarray, stride, padding, dilation, groups: int) -
     N, C = x.shape[:2]
     O = w.shape[0]
     kernel = w.shape[2:]
+    n = len(kernel)
     out = out_sizes(x.shape[2:], kernel, stride, padding, dilation)
     g = groups
-    L = math.prod(out)
     ck = (C // g) * math.prod(kernel)
-    wm = w.reshape(g, O // g, ck)
-    if L and _use_rows(x.shape[-1] + 2 * padding[-1], out[-1], len(out), stride[-1]):
+    rows = bool(math.prod(out)) and _use_rows(x.shape[-1] + 2 * padding[-1], out[-1], n,
+                                              stride[-1])
+    if rows:
         win, full = _row_cols(x, kernel, stride, padding, dilation, out)
-        rows = math.prod(out[:-1]) * full[-1]
-        y = np.matmul(wm, win.reshape(N, g, ck, rows))      # (N, g, O/g, rows x Wp)
-        y = np.ascontiguousarray(y.reshape((N, O) + out[:-1] + (full[-1],))[..., :out[-1]])
+        virtual = tuple(out[:-1]) + (full[-1],)
     else:
-        win = im2col(x, kernel, stride, padding, dilation, out)
-        cols = win.reshape(N, g, ck, L)                       # the im2col copy
-        y = np.matmul(wm, cols).reshape((N, O) + out)          # (N, g, O/g, L)
+        win, virtual = im2col(x, kernel, stride, padding, dilation, out), out
+    cols = np.ascontiguousarray(win.transpose(_batch_last(n))).reshape(
+        g, ck, N * math.prod(virtual))                     # the im2col copy
+    y = _gemm(w.reshape(g, O // g, ck), cols)              # (g, O/g, N*L)
+    y = y.reshape((O, N) + virtual).swapaxes(0, 1)
+    y = np.ascontiguousarray(y[..., :out[-1]] if rows else y)
     return y.astype(dt) if ct != dt else y
 
 
@@ -164,28 +180,32 @@ def conv_transpose(x: np.ndarray, w: np.ndarray, size, stride, padding, dilation
     N, C = x.shape[:2]
     g = groups
     og = w.shape[1]
-    kernel = w.shape[2:]
-    blocks = x.shape[2:]
+    O = g * og
+    kernel = tuple(w.shape[2:])
+    blocks = tuple(x.shape[2:])
     kk = math.prod(kernel)
     wm = w.reshape(g, C // g, og * kk).swapaxes(1, 2)       # (g, O/g*K, C/g)
     full = tuple(max(s + 2 * p, (b - 1) * st + d * (k - 1) + 1)
                  for s, p, b, st, d, k in zip(size, padding, blocks, stride, dilation, kernel))
-    if x.size and wm.size and _use_rows(full[-1], blocks[-1], len(blocks), stride[-1]):
-        xw = _widen(x, full[-1])
-        rows = math.prod(blocks[:-1]) * full[-1]
-        cols = np.matmul(wm, xw.reshape(N, g, C // g, rows))   # (N, g, O/g*K, rows x Wp)
-        cols = cols.reshape((N, g * og) + tuple(kernel) + tuple(blocks[:-1]) + (full[-1],))
-        buf, view = _slabs((N, g * og), full, dilation[-1] * (kernel[-1] - 1), cols.dtype)
-        lead = (slice(None), slice(None))
-        for k in itertools.product(*(range(n) for n in kernel)):
-            dest = _row_windows(buf, full, kernel, blocks, stride, dilation, k, True)
-            dest += cols[lead + k]
-        y = np.ascontiguousarray(view[lead + tuple(slice(p, p + s) for s, p in
-                                                   zip(size, padding))])
+    rows = bool(x.size and wm.size) and _use_rows(full[-1], blocks[-1], len(blocks), stride[-1])
+    if rows:
+        x = _widen(x, full[-1])                  # zero columns: they scatter nothing
+    virtual = tuple(x.shape[2:])
+    xt = np.ascontiguousarray(x.swapaxes(0, 1)).reshape(g, C // g, N * math.prod(virtual))
+    cols = _gemm(np.ascontiguousarray(wm), xt)              # (g, O/g*K, N*L)
+    cols = cols.reshape((O,) + kernel + (N,) + virtual)      # (O, *K, N, *L)
+    if not rows:
+        order = (1 + len(kernel), 0) + tuple(range(1, 1 + len(kernel))) + \
+            tuple(range(2 + len(kernel), cols.ndim))
+        y = col2im(cols.transpose(order), size, stride, padding, dilation)
         return y.astype(dt) if ct != dt else y
-    cols = np.matmul(wm, x.reshape(N, g, C // g, math.prod(blocks)))   # (N, g, O/g*K, L)
-    cols = cols.reshape((N, g * og) + tuple(kernel) + tuple(blocks))
-    y = col2im(cols, size, stride, padding, dilation)
+    buf, view = _slabs((O, N), full, dilation[-1] * (kernel[-1] - 1), cols.dtype)
+    for k in itertools.product(*(range(n) for n in kernel)):
+        dest = _row_windows(buf, full, kernel, blocks, stride, dilation, k, True)
+        dest += cols[(slice(None),) + k]                       # (O, N, *L)
+    y = view[(slice(None), slice(None)) + tuple(slice(p, p + s) for s, p in
+                                                zip(size, padding))]
+    y = np.ascontiguousarray(y.swapaxes(0, 1))
     return y.astype(dt) if ct != dt else y
 
 
@@ -210,10 +230,9 @@ def conv_weight(x: np.ndarray, grad: np.ndarray, kernel, stride, padding, dilati
         win = im2col(x, kernel, stride, padding, dilation, out)  # (N, C, *K, *L)
         length = math.prod(out)
     # (C, *K, N, *L) contiguous: per group a (C/g*K, N*L) matrix
-    order = (1,) + tuple(range(2, 2 + n)) + (0,) + tuple(range(2 + n, 2 + 2 * n))
-    cols = np.ascontiguousarray(win.transpose(order)).reshape(
+    cols = np.ascontiguousarray(win.transpose(_batch_last(n))).reshape(
         g, (C // g) * math.prod(kernel), N * length)
     gm = np.ascontiguousarray(grad.swapaxes(0, 1)).reshape(g, O // g, N * length)
-    gw = np.matmul(gm, cols.swapaxes(1, 2))                 # (g, O/g, C/g*K)
+    gw = _gemm(gm, cols.swapaxes(1, 2))                     # (g, O/g, C/g*K)
     gw = gw.reshape((O, C // g) + tuple(kernel))
     return gw.astype(dt) if ct != dt else gw
