@@ -35,19 +35,20 @@ CONV_CASES = {
     "conv1d": lambda F, T: F.conv1d(data64(T, 2, 3, 9, requires_grad=True),
                                     data64(T, 4, 3, 3, seed=2, requires_grad=True),
                                     data64(T, 4, seed=3, requires_grad=True), stride=2, padding=2),
-    "conv2d_groups": lambda F, T: F.conv2d(data64(T, 2, 4, 6, 5, requires_grad=True),
-                                           data64(T, 6, 2, 3, 2, seed=2, requires_grad=True),
-                                           None, (2, 1), (1, 0), (1, 2), 2),
-    "conv2d_depthwise_same": lambda F, T: F.conv2d(data64(T, 1, 3, 5, 5, requires_grad=True),
-                                                   data64(T, 3, 1, 3, 3, seed=2, requires_grad=True),
-                                                   padding="same", groups=3),
+    "conv2d_groups": lambda F, T: F.conv2d(
+        data64(T, 2, 4, 6, 5, requires_grad=True),
+        data64(T, 6, 2, 3, 2, seed=2, requires_grad=True), None, (2, 1), (1, 0), (1, 2), 2),
+    "conv2d_depthwise_same": lambda F, T: F.conv2d(
+        data64(T, 1, 3, 5, 5, requires_grad=True),
+        data64(T, 3, 1, 3, 3, seed=2, requires_grad=True), padding="same", groups=3),
     "conv2d_unbatched": lambda F, T: F.conv2d(data64(T, 2, 5, 4, requires_grad=True),
                                               data64(T, 3, 2, 2, 2, seed=2, requires_grad=True)),
     "conv3d": lambda F, T: F.conv3d(data64(T, 1, 2, 4, 3, 4, requires_grad=True),
                                     data64(T, 2, 2, 2, 2, 2, seed=2, requires_grad=True),
                                     data64(T, 2, seed=3, requires_grad=True), padding=1, stride=2),
     "conv_transpose2d": lambda F, T: F.conv_transpose2d(
-        data64(T, 2, 4, 3, 3, requires_grad=True), data64(T, 4, 3, 3, 2, seed=2, requires_grad=True),
+        data64(T, 2, 4, 3, 3, requires_grad=True),
+        data64(T, 4, 3, 3, 2, seed=2, requires_grad=True),
         data64(T, 6, seed=3, requires_grad=True), 2, 1, 1, 2, 1),
     "conv_transpose1d_unbatched": lambda F, T: F.conv_transpose1d(
         data64(T, 2, 4, requires_grad=True), data64(T, 2, 3, 3, seed=2, requires_grad=True),
@@ -125,6 +126,15 @@ ERRORS = {
                                                            padding=3),
     "transpose_padding_string": lambda F, T: F.conv_transpose1d(
         data(T, 1, 2, 3), data(T, 2, 1, 3), padding="same"),
+    "transpose1d_output_padding": lambda F, T: F.conv_transpose1d(
+        data(T, 1, 1, 3).double(), data(T, 1, 1, 2).double(), stride=2, output_padding=(3,)),
+    "transpose3d_output_padding": lambda F, T: F.conv_transpose3d(
+        data(T, 1, 1, 3, 3, 3).double(), data(T, 1, 1, 2, 2, 2).double(), output_padding=1),
+    "bool_conv1d": lambda F, T: F.conv1d(data(T, 1, 1, 3).bool(), data(T, 1, 1, 2).bool()),
+    "bool_conv3d": lambda F, T: F.conv3d(data(T, 1, 1, 3, 3, 3).bool(),
+                                         data(T, 1, 1, 2, 2, 2).bool()),
+    "bool_transpose1d": lambda F, T: F.conv_transpose1d(data(T, 1, 1, 3).bool(),
+                                                        data(T, 1, 1, 2).bool()),
     "unfold_rank": lambda F, T: F.unfold(data(T, 1, 1, 2, 3, 3), 2),
     "unfold_blocks": lambda F, T: F.unfold(data(T, 1, 1, 3, 5), (4, 2)),
     "unfold_kernel": lambda F, T: F.unfold(data(T, 1, 1, 3, 5), 0),

@@ -160,11 +160,10 @@ def uses_mkldnn(xs, ws, dtype, stride, dilation, transposed, output_padding, gro
         return False
     if len(xs) == 3:        # conv1d runs as a 2-d convolution of height 1
         xs, ws = (xs[0], xs[1], 1, xs[2]), (ws[0], ws[1], 1, ws[2])
-    strided = any(s != 1 for s in stride)
-    dilated = any(d != 1 for d in dilation)
-    # (PyTorch also asks for several threads: its CPU default on any multi-core machine)
+    # (PyTorch also asks for a strided, dilated or non-1x1 convolution, a batch of 16 or more,
+    # or several threads: the last holds for its CPU default on any multi-core machine)
     return (groups > 1 or (ws[-1] > 3 and ws[-2] > 3) or xs[0] > 1 or
-            xs[0] * xs[1] * xs[2] * xs[3] > 20480) and (strided or dilated or True)
+            xs[0] * xs[1] * xs[2] * xs[3] > 20480)
 
 
 def check_convolution(input, weight, bias, stride, padding, dilation, transposed,
@@ -180,8 +179,7 @@ def check_convolution(input, weight, bias, stride, padding, dilation, transposed
     stride = _expand(stride, "stride", dim)
     padding = _expand(padding, "padding", dim)
     dilation = _expand(dilation, "dilation", dim)
-    output_padding = _expand(output_padding, "output_padding", dim) if transposed else \
-        _expand(output_padding, "output_padding", dim)
+    output_padding = _expand(output_padding, "output_padding", dim)
     if any(p < 0 for p in padding):
         raise RuntimeError("negative padding is not supported")
     if any(p < 0 for p in output_padding):
@@ -242,18 +240,23 @@ def check_convolution(input, weight, bias, stride, padding, dilation, transposed
         from ..linalg import _TYPE
         raise RuntimeError(f"Input type ({_TYPE[xd.name]}) and bias type "
                            f"({_TYPE[bias._data.dtype.name]}) should be the same")
-    if xd == np.bool_:
-        name = "slow_conv_transpose" if transposed else "slow_conv"
-        raise NotImplementedError(f'"{name}{dim}d_cpu" not implemented for \'Bool\'')
+    if xd == np.bool_:     # the name of the CPU kernel that refuses it (1-d runs as 2-d)
+        if transposed:
+            name = f"slow_conv_transpose{max(dim, 2)}d_out_cpu"
+        else:
+            name = "compute_columns3d" if dim == 3 else "slow_conv2d_cpu"
+        raise NotImplementedError(f'"{name}" not implemented for \'Bool\'')
     if transposed:
         out = transposed_size(xs[2:], ws[2:], stride, padding, output_padding, dilation)
         if not mkldnn and any(o >= max(s, d) for o, s, d in zip(output_padding, stride,
                                                                  dilation)):
-            names = ("height", "width") if dim == 2 else ("depth", "height", "width")[-dim:] \
-                if dim == 3 else ("width",)
-            parts = [f"output_padding_{n}: {o}" for n, o in zip(names, output_padding)] + \
-                [f"stride_{n}: {s}" for n, s in zip(names, stride)] + \
-                [f"dilation_{n}: {d}" for n, d in zip(names, dilation)]
+            ops, sts, dls = output_padding, stride, dilation
+            if dim == 1:    # a 1-d transposed convolution runs as a 2-d one of height 1
+                ops, sts, dls = (0,) + ops, (1,) + sts, (1,) + dls
+            names = ("depth", "height", "width")[-len(ops):]
+            parts = [f"output_padding_{n}: {o}" for n, o in zip(names, ops)] + \
+                [f"stride_{n}: {v}" for n, v in zip(names, sts)] + \
+                [f"dilation_{n}: {v}" for n, v in zip(names, dls)]
             raise RuntimeError("output padding must be smaller than either stride or dilation, "
                                "but got " + " ".join(parts))
         if mkldnn and any(o < 0 for o in out) or not mkldnn and any(o <= 0 for o in out):
