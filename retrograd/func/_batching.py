@@ -1087,6 +1087,30 @@ def _pad_rule(op, args, kwargs):
     return _bt(op(*ba.args, **ba.kwargs), x._lv)
 
 
+def _batch_into_n(core):
+    """Ops that take a batch dim of their own (convolution, unfold, fold): the vmap batch dims
+    of the input are folded into it, and unfolded from the result. ``core(ba)``: the number of
+    trailing dims of one example (C, *spatial), or None when the rule does not apply."""
+    def rule(op, args, kwargs):
+        ba = _bind(op, args, kwargs)
+        first = _first_name(op)
+        x = _only_input_batched(ba, first)
+        n = core(ba)
+        if n is None:
+            raise NoRule("unbatched form")
+        p = x._p
+        lead = tuple(p.shape[:p.dim() - n])
+        ba.arguments[first] = p.reshape((-1,) + tuple(p.shape[p.dim() - n:]))
+        out = op(*ba.args, **ba.kwargs)
+        return _bt(out.reshape(lead + tuple(out.shape[1:])), x._lv)
+    return rule
+
+
+def _conv_core(ba):
+    w = ba.arguments["weight"]
+    return None if not isinstance(w, Tensor) or w.dim() < 3 else w.dim() - 1
+
+
 def _softmax_like(op, args, kwargs):
     ba = _sig(op).bind(*args, **kwargs)
     if "dim" not in ba.arguments or not isinstance(ba.arguments["dim"], (int, np.integer)):
@@ -1129,6 +1153,8 @@ def _named_rules() -> dict:
         "matmul": _matmul_rule(), "mm": _matmul_rule((2, 2)), "mv": _matmul_rule((2, 1)),
         "dot": _matmul_rule((1, 1)), "bmm": _matmul_rule((3, 3)), "outer": _outer_rule,
         "einsum": _einsum_rule, "decompose": _decompose,
+        "convolution": _batch_into_n(_conv_core), "unfold": _batch_into_n(lambda ba: 3),
+        "fold": _batch_into_n(lambda ba: 2),
     }
 
 

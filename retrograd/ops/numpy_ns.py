@@ -230,3 +230,25 @@ def pixel_unshuffle(x, r):
 def channel_shuffle(x, groups):
     from .nn.shuffle import _NP, _channel_shuffle_ns
     return _channel_shuffle_ns(_NP, x, groups)
+# -- convolutions (ops/nn/conv.py): the op without bias, and its weight gradient --------------
+def convolution(x, w, stride, padding, dilation, transposed, output_padding, groups):
+    from .nn.conv import np_convolution
+    return np_convolution(x, w, stride, padding, dilation, transposed, output_padding, groups)
+
+
+def conv_weight(x, grad, kernel, stride, padding, dilation, groups):
+    """d<grad, conv(x, w)>/dw for a weight of spatial size ``kernel``."""
+    from .nn._conv_kernels import conv_weight as k
+    return k(x, grad, tuple(kernel), stride, padding, dilation, groups)
+
+
+def im2col(x, kernel, dilation, padding, stride):
+    """F.unfold on arrays (ops/nn/fold.py)."""
+    from .nn.fold import np_im2col
+    return np_im2col(x, kernel, dilation, padding, stride)
+
+
+def col2im(cols, size, kernel, dilation, padding, stride):
+    """F.fold on arrays (ops/nn/fold.py)."""
+    from .nn.fold import np_col2im
+    return np_col2im(cols, size, kernel, dilation, padding, stride)

@@ -233,6 +233,39 @@ def pixel_unshuffle(x, r):
 def channel_shuffle(x, groups):
     from .nn.shuffle import channel_shuffle as f
     return f(x, groups)
+# -- convolutions (ops/nn/conv.py) ----------------------------------------------------------
+def convolution(x, w, stride, padding, dilation, transposed, output_padding, groups):
+    from .nn.conv import conv_op
+    return conv_op(x, w, None, stride, padding, dilation, transposed, output_padding, groups)
+
+
+def conv_weight(x, grad, kernel, stride, padding, dilation, groups):
+    """d<grad, conv(x, w)>/dw as a convolution, so that it stays differentiable: the input's
+    channels (per group) become the batch, the batch becomes the channels, ``grad`` is the
+    kernel, stride and dilation swap; the result is cut to ``kernel``."""
+    from .nn.conv import conv_op
+    n, c = x.shape[0], x.shape[1]
+    o = grad.shape[1]
+    g = groups
+    nd = len(kernel)
+    sp = tuple(x.shape[2:])
+    xs = reshape(x, (n, g, c // g) + sp)
+    xs = reshape(permute(xs, (2, 1, 0) + tuple(range(3, 3 + nd))), (c // g, g * n) + sp)
+    ws = transpose(grad, 0, 1)                       # (O, N, *L): O/g filters per group
+    y = conv_op(xs, ws, None, dilation, padding, stride, False, (0,) * nd, g)  # (C/g, O, *k')
+    if tuple(y.shape[2:]) != tuple(kernel):
+        y = y[(slice(None), slice(None)) + tuple(slice(0, k) for k in kernel)]
+    return transpose(y, 0, 1)
+
+
+def im2col(x, kernel, dilation, padding, stride):
+    from .nn.fold import unfold
+    return unfold(x, kernel, dilation, padding, stride)
+
+
+def col2im(cols, size, kernel, dilation, padding, stride):
+    from .nn.fold import fold
+    return fold(cols, size, kernel, dilation, padding, stride)
 
 
 # Every function of this namespace is a public op entry point (retrograd/_dispatch.py): a mode

@@ -3,3 +3,4 @@ from . import pooling  # noqa: F401 - max/avg pooling, max_unpool2d, lp_pool
 from . import pooling_adaptive  # noqa: F401 - adaptive avg/max pooling
 from . import upsampling  # noqa: F401 - interpolate / upsample
 from . import shuffle  # noqa: F401 - pixel_shuffle / pixel_unshuffle / channel_shuffle
+from . import conv, conv_functional, fold  # noqa: F401 - convolutions, F.unfold / F.fold

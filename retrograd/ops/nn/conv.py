@@ -1,0 +1,305 @@
+"""torch.convolution: every convolution (1-3 spatial dims, strided, padded, dilated, grouped,
+transposed) is this one op, recorded as PyTorch's ``ConvolutionBackward0``.
+
+The forward is im2col (a strided view of the padded input) and one batched GEMM, groups in the
+GEMM's batch dim (ops/nn/_conv_kernels.py). The backward is written with ``ns.convolution``
+and ``ns.conv_weight``: on the first-order path they are the NumPy kernels, under
+``create_graph=True`` the input gradient is a (transposed) convolution again and the weight
+gradient a convolution of the input by the output gradient (tensor_ns), so double backward
+records ConvolutionBackward0 nodes and stays differentiable.
+
+F.conv1d/2d/3d and F.conv_transpose1d/2d/3d (ops/nn/conv_functional.py) check their arguments
+as PyTorch does and call ``convolution``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..._dispatch import public
+from ...autograd.node import Node
+from .._registry import export
+from .._util import Tensor, make_node, needs_grad, u64s, wrap
+from . import _conv_kernels as K
+
+
+def _shape(t) -> str:
+    return "[" + ", ".join(str(int(s)) for s in t) + "]"
+
+
+def _input_padding_for(size, grad_size, kernel, stride, padding, dilation) -> tuple:
+    """The output_padding under which the transposed convolution of a gradient of spatial
+    size ``grad_size`` has spatial size ``size`` (always < stride)."""
+    return tuple(s - ((g - 1) * st - 2 * p + d * (k - 1) + 1)
+                 for s, g, k, st, p, d in zip(size, grad_size, kernel, stride, padding, dilation))
+
+
+def transposed_size(in_size, kernel, stride, padding, output_padding, dilation) -> tuple:
+    return tuple((s - 1) * st - 2 * p + d * (k - 1) + op + 1
+                 for s, k, st, p, op, d in zip(in_size, kernel, stride, padding, output_padding,
+                                               dilation))
+
+
+def _crop(t, size):
+    """``t`` cut to the spatial ``size`` (a transposed convolution's input gradient when its
+    output_padding reached past the stride)."""
+    if tuple(t.shape[2:]) == tuple(size):
+        return t
+    return t[(slice(None), slice(None)) + tuple(slice(0, s) for s in size)]
+
+
+class ConvolutionBackward0(Node):
+    """y = conv(x, w) + b: dL/dx = conv_transpose(grad, w), dL/dw = the correlation of x with
+    grad (conv_weight), dL/db = grad summed over batch and space; for a transposed convolution
+    the roles of conv and conv_transpose swap."""
+    __slots__ = ("stride", "padding", "dilation", "transposed", "output_padding", "groups",
+                 "bias_sizes", "args")
+    saved_names = ("input", "weight")
+    # PyTorch saves the int lists as the caller gave them to at::convolution (one value for all
+    # dims stays one value): ``args`` holds them, the other slots the expanded ones
+    saved_attrs = {
+        "stride": lambda n: u64s(n.args[0]), "padding": lambda n: u64s(n.args[1]),
+        "dilation": lambda n: u64s(n.args[2]), "transposed": "transposed",
+        "output_padding": lambda n: u64s(n.args[3]), "groups": "groups",
+        "bias_sym_sizes_opt": lambda n: n.bias_sizes,
+    }
+
+    def backward(self, ns, grad, x, w):
+        st, pad, dil, g = self.stride, self.padding, self.dilation, self.groups
+        kernel = tuple(w.shape[2:])
+        size = tuple(x.shape[2:])
+        gx = gw = gb = None
+        if self.transposed:
+            if self.needs(0):
+                zero = (0,) * len(st)
+                gx = _crop(ns.convolution(grad, w, st, pad, dil, False, zero, g), size)
+            if self.needs(1):
+                gw = ns.conv_weight(grad, x, kernel, st, pad, dil, g)
+        else:
+            if self.needs(0):
+                op = _input_padding_for(size, tuple(grad.shape[2:]), kernel, st, pad, dil)
+                gx = ns.convolution(grad, w, st, pad, dil, True, op, g)
+            if self.needs(1):
+                gw = ns.conv_weight(x, grad, kernel, st, pad, dil, g)
+        if self.needs(2):
+            gb = ns.sum_dims(grad, (0,) + tuple(range(2, grad.ndim)), False)
+        return gx, gw, gb
+
+    def jvp(self, ns, tangents, x, w):
+        """Bilinear in (x, w), affine in b: dy = conv(dx, w) + conv(x, dw) + db."""
+        tx, tw, tb = tangents
+        args = (self.stride, self.padding, self.dilation, self.transposed, self.output_padding,
+                self.groups)
+        out = None
+        if tx is not None:
+            out = ns.convolution(tx, w, *args)
+        if tw is not None:
+            t = ns.convolution(x, tw, *args)
+            out = t if out is None else out + t
+        if tb is not None:
+            shape = (1, tb.shape[0]) + (1,) * (len(self._shape) - 2)
+            out = ns.expand(ns.reshape(tb, shape), self._shape) if out is None else \
+                out + ns.reshape(tb, shape)
+        return out
+
+
+def np_convolution(x, w, stride, padding, dilation, transposed, output_padding, groups):
+    """The convolution on NumPy arrays, without bias (numpy_ns.convolution)."""
+    if transposed:
+        size = transposed_size(x.shape[2:], w.shape[2:], stride, padding, output_padding,
+                               dilation)
+        return K.conv_transpose(x, w, size, stride, padding, dilation, groups)
+    return K.conv(x, w, stride, padding, dilation, groups)
+
+
+def conv_op(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups,
+            args=None, bias_sizes=None):
+    """The convolution with arguments already checked and expanded to one int per spatial
+    dim; records ConvolutionBackward0 (tensor_ns.convolution calls this too). ``args``: the
+    (stride, padding, dilation, output_padding) the caller gave, as the node exposes them;
+    ``bias_sizes``: what it exposes as bias_sym_sizes_opt without a bias."""
+    stride, padding, dilation = tuple(stride), tuple(padding), tuple(dilation)
+    output_padding = tuple(output_padding)
+    y = np_convolution(input._data, weight._data, stride, padding, dilation, transposed,
+                       output_padding, groups)
+    if bias is not None:
+        y += bias._data.reshape((1, -1) + (1,) * (y.ndim - 2))
+    if not needs_grad(input, weight, bias):
+        return wrap(y)
+    node = make_node(ConvolutionBackward0, (input, weight, bias), y)
+    node.save(input, weight)
+    node.stride, node.padding, node.dilation = stride, padding, dilation
+    node.transposed, node.output_padding, node.groups = bool(transposed), output_padding, groups
+    node.bias_sizes = (int(bias.shape[0]),) if bias is not None else bias_sizes
+    node.args = args if args is not None else (stride, padding, dilation, output_padding)
+    return wrap(y, node)
+
+
+# -- argument checks, in PyTorch's order (aten/src/ATen/native/Convolution.cpp) ----------------
+def _scalar_name(dt) -> str:
+    from ..._dtype import from_numpy_dtype
+    return from_numpy_dtype(dt)._legacy[:-len("Tensor")]
+
+
+def _expand(value, name: str, dim: int) -> tuple:
+    value = tuple(int(v) for v in value)
+    if len(value) == 1:
+        return value * dim
+    if len(value) != dim:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {dim} "
+                           f"values to match the convolution dimensions, but got {name}="
+                           f"{_shape(value)}")
+    return value
+
+
+def uses_mkldnn(xs, ws, dtype, stride, dilation, transposed, output_padding, groups) -> bool:
+    """Whether PyTorch's CPU build takes its oneDNN path for these shapes (only its error
+    messages differ): float32, and not tiny (ConvParams::use_mkldnn)."""
+    if dtype != np.float32:
+        return False
+    if transposed and any(op >= s for op, s in zip(output_padding, stride)):
+        return False
+    if len(xs) == 3:        # conv1d runs as a 2-d convolution of height 1
+        xs, ws = (xs[0], xs[1], 1, xs[2]), (ws[0], ws[1], 1, ws[2])
+    # (PyTorch also asks for a strided, dilated or non-1x1 convolution, a batch of 16 or more,
+    # or several threads: the last holds for its CPU default on any multi-core machine)
+    return (groups > 1 or (ws[-1] > 3 and ws[-2] > 3) or xs[0] > 1 or
+            xs[0] * xs[1] * xs[2] * xs[3] > 20480)
+
+
+def check_convolution(input, weight, bias, stride, padding, dilation, transposed,
+                      output_padding, groups) -> tuple:
+    """PyTorch's checks of at::convolution; returns (stride, padding, dilation, output_padding)
+    expanded to one int per spatial dim."""
+    k = weight.ndim
+    if k <= 2:
+        raise RuntimeError("weight should have at least three dimensions")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    dim = k - 2
+    stride = _expand(stride, "stride", dim)
+    padding = _expand(padding, "padding", dim)
+    dilation = _expand(dilation, "dilation", dim)
+    output_padding = _expand(output_padding, "output_padding", dim)
+    if any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(p < 0 for p in output_padding):
+        raise RuntimeError("negative output_padding is not supported")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("non-positive dilation is not supported")
+    xs, ws = tuple(input.shape), tuple(weight.shape)
+    if input.ndim != k:
+        raise RuntimeError(f"Expected {k}-dimensional input for {k}-dimensional weight "
+                           f"{_shape(ws)}, but got {input.ndim}-dimensional input of size "
+                           f"{_shape(xs)} instead")
+    if ws[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at "
+                           f"dimension 0, but got weight of size {_shape(ws)} instead")
+    if ws[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size [{_shape(ws)}] instead")
+    if not transposed:
+        if xs[1] != ws[1] * groups:
+            raise RuntimeError(f"Given groups={groups}, weight of size {_shape(ws)}, expected "
+                               f"input{_shape(xs)} to have {ws[1] * groups} channels, but got "
+                               f"{xs[1]} channels instead")
+        if bias is not None and (bias.ndim != 1 or bias.shape[0] != ws[0]):
+            raise RuntimeError(f"Given weight of size {_shape(ws)}, expected bias to be "
+                               f"1-dimensional with {ws[0]} elements, but got bias of size "
+                               f"{_shape(bias.shape)} instead")
+        padded = [xs[2 + i] + 2 * padding[i] for i in range(dim)]
+        kern = [dilation[i] * (ws[2 + i] - 1) + 1 for i in range(dim)]
+        if any(p < q for p, q in zip(padded, kern)):
+            raise RuntimeError(
+                f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
+                f"Kernel size: ({' x '.join(map(str, kern))}). Kernel size can't be greater "
+                "than actual input size")
+    else:
+        if xs[1] != ws[0]:
+            raise RuntimeError(f"Given transposed=1, weight of size {_shape(ws)}, expected "
+                               f"input{_shape(xs)} to have {ws[0]} channels, but got {xs[1]} "
+                               "channels instead")
+        if bias is not None and (bias.ndim != 1 or bias.shape[0] != ws[1] * groups):
+            raise RuntimeError(f"Given transposed=1, weight of size {_shape(ws)}, expected bias "
+                               f"to be 1-dimensional with {ws[1] * groups} elements, but got "
+                               f"bias of size {_shape(bias.shape)} instead")
+    if xs[0] and xs[1] and any(s == 0 for s in xs[2:]):
+        raise RuntimeError("Only zero batch or zero channel inputs are supported, but got "
+                           f"input shape: {_shape(xs)}")
+    xd, wd = input._data.dtype, weight._data.dtype
+    mkldnn = uses_mkldnn(xs, ws, xd, stride, dilation, transposed, output_padding, groups)
+    if xd != wd:
+        if mkldnn:
+            raise RuntimeError(f"Input type ({input.type()}) and weight type ({weight.type()}) "
+                               "should be the same or input should be a MKLDNN tensor and "
+                               "weight is a dense tensor")
+        raise RuntimeError(f"expected scalar type {_scalar_name(xd)} but found "
+                           f"{_scalar_name(wd)}")
+    if bias is not None and bias._data.dtype != xd:
+        from ..linalg import _TYPE
+        raise RuntimeError(f"Input type ({_TYPE[xd.name]}) and bias type "
+                           f"({_TYPE[bias._data.dtype.name]}) should be the same")
+    if xd == np.bool_:     # the name of the CPU kernel that refuses it (1-d runs as 2-d)
+        if transposed:
+            name = f"slow_conv_transpose{max(dim, 2)}d_out_cpu"
+        else:
+            name = "compute_columns3d" if dim == 3 else "slow_conv2d_cpu"
+        raise NotImplementedError(f'"{name}" not implemented for \'Bool\'')
+    if transposed:
+        out = transposed_size(xs[2:], ws[2:], stride, padding, output_padding, dilation)
+        if not mkldnn and any(o >= max(s, d) for o, s, d in zip(output_padding, stride,
+                                                                 dilation)):
+            ops, sts, dls = output_padding, stride, dilation
+            if dim == 1:    # a 1-d transposed convolution runs as a 2-d one of height 1
+                ops, sts, dls = (0,) + ops, (1,) + sts, (1,) + dls
+            names = ("depth", "height", "width")[-len(ops):]
+            parts = [f"output_padding_{n}: {o}" for n, o in zip(names, ops)] + \
+                [f"stride_{n}: {v}" for n, v in zip(names, sts)] + \
+                [f"dilation_{n}: {v}" for n, v in zip(names, dls)]
+            raise RuntimeError("output padding must be smaller than either stride or dilation, "
+                               "but got " + " ".join(parts))
+        if mkldnn and any(o < 0 for o in out) or not mkldnn and any(o <= 0 for o in out):
+            if mkldnn:
+                raise RuntimeError("could not construct a memory descriptor using a format tag")
+            raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, xs[2:]))})"
+                               f". Calculated output size per channel: "
+                               f"({' x '.join(map(str, out))}). Output size is too small")
+    return stride, padding, dilation, output_padding
+
+
+def _as_tensor(x, name: str, pos: int, fn: str):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not "
+                        f"{type(x).__name__}")
+    return x
+
+
+def _checked(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups,
+             bias_sizes):
+    args = (tuple(stride), tuple(padding), tuple(dilation), tuple(output_padding))
+    stride, padding, dilation, output_padding = check_convolution(
+        input, weight, bias, stride, padding, dilation, transposed, output_padding, groups)
+    return conv_op(input, weight, bias, stride, padding, dilation, transposed, output_padding,
+                   groups, args, bias_sizes)
+
+
+@export(torch=True, vmap="convolution")
+def convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding,
+                groups):
+    """torch.convolution: every convolution, checked as PyTorch checks it."""
+    _as_tensor(input, "input", 1, "convolution")
+    _as_tensor(weight, "weight", 2, "convolution")
+    if bias is not None:
+        _as_tensor(bias, "bias", 3, "convolution")
+    return _checked(input, weight, bias, stride, padding, dilation, transposed, output_padding,
+                    groups, None)
+
+
+@public(name="convolution", vmap="convolution")
+def convolution_nd(input, weight, bias, stride, padding, dilation, transposed, output_padding,
+                   groups):
+    """at::convolution as F.conv2d & co. call it (they pass an empty bias where there is none:
+    the node shows bias_sym_sizes_opt (0,) then)."""
+    return _checked(input, weight, bias, stride, padding, dilation, transposed, output_padding,
+                    groups, (0,))
