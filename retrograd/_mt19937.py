@@ -20,7 +20,6 @@ next_float_normal_sample``, ``bool is_next_float_normal_sample_valid`` and 3 byt
 """
 from __future__ import annotations
 
-import math
 import struct
 
 import numpy as np
@@ -28,7 +27,7 @@ import numpy as np
 N, M = 624, 397
 _UPPER, _LOWER, _MATRIX_A = np.uint32(0x80000000), np.uint32(0x7FFFFFFF), np.uint32(0x9908B0DF)
 DEFAULT_SEED = 67280421310721  # c10::detail::default_rng_seed_val
-STATE_SIZE, LEGACY_SIZE = 5056, 5048
+STATE_SIZE = 5056
 _HEAD = struct.Struct("<QiiQ")            # the_initial_seed, left, seeded, next
 _TAIL = struct.Struct("<dddi4xf?3x")      # normal_x, normal_y, normal_rho, normal_is_valid, ...
 
@@ -125,26 +124,17 @@ class MT19937:
         return head + body + tail
 
     def from_bytes(self, raw: bytes) -> None:
-        """CPUGeneratorImpl::set_state (the 5048-byte legacy layout or the 5056-byte one)."""
-        if len(raw) not in (LEGACY_SIZE, STATE_SIZE):
-            raise RuntimeError(f"Expected either a CPUGeneratorImplStateLegacy of size "
-                               f"{LEGACY_SIZE} or a CPUGeneratorImplState of size {STATE_SIZE} "
-                               f"but found the input RNG state size to be {len(raw)}")
+        """CPUGeneratorImpl::set_state (PyTorch 2.13 takes the 5056-byte layout only)."""
+        if len(raw) != STATE_SIZE:
+            raise RuntimeError(f"Expected a CPUGeneratorImplState of size {STATE_SIZE} but found "
+                               f"the input RNG state size to be {len(raw)}")
         seed, left, seeded, nxt = _HEAD.unpack_from(raw, 0)
         words = np.frombuffer(raw, dtype="<u8", count=N, offset=_HEAD.size)
-        normal_x, normal_y, rho, normal_valid = struct.unpack_from("<dddi", raw,
-                                                                   _HEAD.size + 8 * N)
-        nf = None
-        if len(raw) == LEGACY_SIZE and normal_valid:  # the old layout kept x and rho
-            normal_y = rho * math.sin(2.0 * math.pi * normal_x)
-        if len(raw) == STATE_SIZE:
-            value, valid = struct.unpack_from("<f?", raw, LEGACY_SIZE)
-            nf = value if valid else None
+        _, normal_y, _, normal_valid, value, valid = _TAIL.unpack_from(raw, _HEAD.size + 8 * N)
         nxt &= 0xFFFFFFFF
         if not (seeded and 0 < left <= N and nxt <= N):
-            raise RuntimeError("The legacy input RNG state is corrupted, please verify the "
-                               "input RNG state")
+            raise RuntimeError("Invalid mt19937 state")
         self.seed, self.left, self.seeded, self.next = seed, left, True, nxt
         self.state = words.astype(np.uint32)
         self.next_double = normal_y if normal_valid else None
-        self.next_float = nf
+        self.next_float = value if valid else None

@@ -223,6 +223,31 @@ def random_from_to(eng, n: int, range_: int, base: int) -> np.ndarray:
     return (v.astype(np.int64) + np.int64(base)) if -2 ** 63 <= base < 2 ** 63 else v
 
 
+def _bit_length_minus_1(v: int) -> int:
+    n = 0
+    while v >> 1:
+        v >>= 1
+        n += 1
+    return n
+
+
+def float_bounds(dtype, low: int, high: int | None):
+    """``update_from``/``update_to``: for a floating dtype, bounds the dtype cannot hold exactly
+    are moved inwards to ones it can (``high`` exclusive; None stays None)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        return low, high
+    digits = np.finfo(dtype).nmant + 1
+    up = int(dtype.type(low + 1))
+    if up < low:
+        low = up + (1 << (_bit_length_minus_1(abs(low + 1)) - digits + 1))
+    if high is not None:
+        down = int(dtype.type(high - 1))
+        if down >= high:
+            high = down - (1 << (_bit_length_minus_1(abs(high - 1)) - digits + 1))
+    return low, high
+
+
 def random_default(eng, n: int, dtype) -> np.ndarray:
     """``uniform_int_distribution`` (``random_()`` with no bounds)."""
     dtype = np.dtype(dtype)
