@@ -89,14 +89,16 @@ def uniform_float(eng, n: int) -> np.ndarray:
 def uniform(eng, n: int, dtype, low: float = 0.0, high: float = 1.0) -> np.ndarray:
     """``uniform_kernel``: from/to cast to the tensor's type, ``x * (to - from) + from``."""
     dtype = np.dtype(dtype)
+    unit = low == 0 and high == 1                     # x * 1 + 0 is x: no FMA needed
     if dtype == _F64:
-        return fma64(uniform_double(eng, n), high - low, low)
-    if dtype == np.float16:  # uniform_real_distribution<Half>: 11 bits, float arithmetic
-        x = (eng.words(n) & np.uint32(0x7FF)).astype(_F32) * _F32(2.0 ** -11)
-        lo, hi = _F32(np.float16(low)), _F32(np.float16(high))
-        return fma32(x, hi - lo, lo).astype(np.float16)
+        x = uniform_double(eng, n)
+        return x if unit else fma64(x, high - low, low)
+    if dtype == np.float16:  # drawn and computed as float (24 bits), then rounded to half
+        lo, hi = _F32(low), _F32(high)
+        return fma32(uniform_float(eng, n), hi - lo, lo).astype(np.float16)
     lo, hi = _F32(low), _F32(high)
-    return fma32(uniform_float(eng, n), hi - lo, lo)
+    x = uniform_float(eng, n)
+    return x if unit else fma32(x, hi - lo, lo)
 
 
 # -- normal -----------------------------------------------------------------------------------------
@@ -209,6 +211,8 @@ def normal(eng, n: int, dtype, mean: float = 0.0, std: float = 1.0,
     dtype = np.dtype(dtype)
     if n >= 16 and contiguous and dtype in (_F32, _F64):
         return _fill16(eng, n, mean, std, dtype)
+    if n >= 16 and contiguous and dtype == np.float16:  # float math, rounded to half; the
+        return _fill16(eng, n, mean, std, _F32).astype(dtype)  # tail block may differ (docs)
     return fma64(standard_normal_double(eng, n), std, mean).astype(dtype)
 
 
