@@ -181,3 +181,18 @@ for _name in ("is_meta", "is_sparse", "is_quantized", "is_mps", "is_mkldnn", "is
 Tensor.itemsize = property(lambda self: self._data.itemsize)
 Tensor.nbytes = property(lambda self: self._data.itemsize * self._data.size)
 Tensor.H = Tensor.T
+
+
+# Random draws as methods (x.bernoulli(), p.multinomial(n)): on PyTorch's stream, no graph.
+def _bernoulli_method(self, p=None, *, generator=None):
+    from ._random import bernoulli
+    return bernoulli(self, p, generator=generator)
+
+
+def _multinomial_method(self, num_samples, replacement=False, *, generator=None):
+    from ._random import multinomial
+    return multinomial(self, num_samples, replacement, generator=generator)
+
+
+Tensor.bernoulli = public(_bernoulli_method, "bernoulli")
+Tensor.multinomial = public(_multinomial_method, "multinomial")

@@ -197,7 +197,21 @@ def test_bernoulli_multinomial_poisson(seed):
         T.multinomial(T.rand(5), 1), T.multinomial(T.tensor([0.1, 0.2, 0.3, 0.4]), 30, True),
         T.multinomial(T.rand(3, 10, dtype=T.float64), 14, True),
         T.poisson(T.tensor([0., 0.5, 3., 9.9, 10., 50., 1000.] * 3)),
-        T.poisson(T.rand(4, 4, dtype=T.float64) * 20)], seed)
+        T.poisson(T.rand(4, 4, dtype=T.float64) * 20),
+        T.rand(9).bernoulli(), T.ones(5).bernoulli(0.25), T.rand(2, 6).multinomial(3),
+        T.rand(6, dtype=T.float64).multinomial(8, True)], seed)
+
+
+def test_float16_draws_that_match():
+    """float16: uniform draws (float math, rounded), normals of < 16 elements and of multiples
+    of 16, the integer and discrete fills (docs/random.md lists the case that does not match)."""
+    same_stream(lambda T: [T.rand(20, dtype=T.float16), T.randn(7, dtype=T.float16),
+                           T.empty(32, dtype=T.float16).normal_(),
+                           T.empty(20, dtype=T.float16).uniform_(-2.3, 3.1),
+                           T.empty(20, dtype=T.float16).exponential_(),
+                           T.empty(20, dtype=T.float16).random_(),
+                           T.randint(0, 5000, (20,), dtype=T.float16),
+                           T.bernoulli(T.rand(20).half())])
 
 
 @pytest.mark.parametrize("call", ["multinomial_3d", "multinomial_zero", "poisson_negative",
