@@ -38,21 +38,29 @@ def libm(fn, x: np.ndarray) -> np.ndarray:
     return np.fromiter(map(fn, flat.tolist()), _F64, count=flat.size).reshape(np.shape(x))
 
 
+def _as64(v):
+    if isinstance(v, np.ndarray):
+        return v.astype(_F64) if v.dtype == _F32 else v.astype(_F32).astype(_F64)
+    return _F64(_F32(v))
+
+
 def fma32(a, b, c) -> np.ndarray:
-    """Single-precision fused multiply-add, correctly rounded: the product is exact in double;
-    the one case where double then float rounding could differ from a single rounding (a sum
-    landing exactly on a float midpoint) is nudged by the sign of the exact remainder."""
-    a, b, c = (np.asarray(v, dtype=_F32).astype(_F64) for v in (a, b, c))
+    """Single-precision fused multiply-add, correctly rounded: the product of two floats is
+    exact in double, so ``p + c`` in double then to float rounds once, except when the double sum
+    lands exactly on a float midpoint; those (rare) elements are nudged by the sign of the exact
+    remainder of the double sum (TwoSum)."""
+    a, b, c = _as64(a), _as64(b), _as64(c)
     p = a * b
     s = p + c
-    bv = s - p
-    err = (p - (s - bv)) + (c - bv)                     # TwoSum: p + c == s + err exactly
     r = s.astype(_F32)
-    bits = s.view(np.uint64) & np.uint64((1 << 29) - 1)
-    tie = (bits == np.uint64(1 << 28)) & (err != 0)
-    if tie.any():
-        s = np.where(tie, np.nextafter(s, s + err), s)
-        r = s.astype(_F32)
+    tie = (s.view(np.uint64) & np.uint64((1 << 29) - 1)) == np.uint64(1 << 28)
+    if np.any(tie):
+        p, c = np.broadcast_arrays(p, c)
+        s2, p2, c2 = s[tie], p[tie], c[tie]
+        bv = s2 - p2
+        err = (p2 - (s2 - bv)) + (c2 - bv)
+        toward = np.where(err > 0, np.inf, np.where(err < 0, -np.inf, s2))
+        r[tie] = np.nextafter(s2, toward).astype(_F32)
     return r
 
 

@@ -298,3 +298,11 @@ def test_a_million_draws_are_vectorised_and_exact():
     a, b = rg.rand(1_000_000), torch.rand(1_000_000)
     assert np.array_equal(a.numpy(), b.numpy())
     assert np.array_equal(rg.randn(100_003).numpy(), torch.randn(100_003).numpy())
+
+
+def test_single_precision_fma_rounds_once():
+    from retrograd._random_dists import fma32
+    a = np.array([1 + 2 ** -12] * 3, dtype=np.float32)   # a * a is a float midpoint exactly
+    c = np.array([2 ** -60, -2 ** -60, 0.0], dtype=np.float32)
+    up = np.nextafter(np.float32(1 + 2 ** -11), np.float32(2))
+    assert fma32(a, a, c).tolist() == [up, np.float32(1 + 2 ** -11), np.float32(1 + 2 ** -11)]
