@@ -1,5 +1,5 @@
-"""Factories: tensor(), zeros/ones/full/empty/arange/linspace/eye, random ones, *_like, from_numpy,
-and the Generator that all randomness goes through."""
+"""Factories: tensor(), zeros/ones/full/empty/arange/linspace/eye, *_like, from_numpy. The random
+factories and the Generator live in ``_random`` (PyTorch's CPU stream) and are re-exported here."""
 from __future__ import annotations
 
 import math

@@ -288,6 +288,9 @@ def test_random_split_and_samplers(seed):
         out.append(np.array(list(D.SubsetRandomSampler([3, 5, 8, 13, 21]))))
         out.append(np.array(list(D.WeightedRandomSampler([0.1, 0.5, 2.0, 1.0], 12))))
         out.append(np.array(list(D.WeightedRandomSampler([0.1, 0.5, 2.0, 1.0], 3, False))))
+        dist = D.DistributedSampler(range(13), num_replicas=3, rank=1, seed=seed % 100)
+        dist.set_epoch(2)
+        out.append(np.array(list(dist)))
         return out
     same_stream(fn, seed)
 
