@@ -194,5 +194,5 @@ def _multinomial_method(self, num_samples, replacement=False, *, generator=None)
     return multinomial(self, num_samples, replacement, generator=generator)
 
 
-Tensor.bernoulli = public(_bernoulli_method, "bernoulli")
-Tensor.multinomial = public(_multinomial_method, "multinomial")
+Tensor.bernoulli = _bernoulli_method      # plain, like torch.bernoulli / torch.multinomial:
+Tensor.multinomial = _multinomial_method  # vmap's randomness guard sees their draws
