@@ -42,17 +42,26 @@ def _seeded_state(seed: int) -> np.ndarray:
 
 
 def _twist(state: np.ndarray, blocks: int) -> np.ndarray:
-    """The next ``blocks`` full states (624 words each) after ``state``, as one flat array."""
-    total = N * (blocks + 1)
-    x = np.empty(total + 1, dtype=np.uint32)
+    """The next ``blocks`` full states (624 words each) after ``state``, as one flat array.
+
+    Per block, ``twist(x[k], x[k+1])`` is computed for the 623 k whose two words are already
+    known, then XORed with ``x[k+397]`` in chunks of at most 227 (the chunk's ``x[k+397]`` must be
+    known), and the last word, which needs the block's first new word, is done alone."""
+    x = np.empty(N * (blocks + 1), dtype=np.uint32)
     x[:N] = state
     one = np.uint32(1)
-    for k in range(0, total - N, N - M):
-        end = min(k + N - M, total - N)
-        hi, lo = x[k:end], x[k + 1:end + 1]
-        y = (hi & _UPPER) | (lo & _LOWER)
-        x[k + N:end + N] = x[k + M:end + M] ^ (y >> one) ^ ((lo & one) * _MATRIX_A)
-    return x[N:total]
+    for base in range(0, N * blocks, N):
+        hi, lo = x[base:base + N - 1], x[base + 1:base + N]
+        t = ((hi & _UPPER) | (lo & _LOWER)) >> one
+        t ^= (lo & one) * _MATRIX_A
+        for k in (0, N - M, 2 * (N - M)):
+            end = min(k + N - M, N - 1)
+            np.bitwise_xor(x[base + k + M:base + end + M], t[k:end],
+                           out=x[base + k + N:base + end + N])
+        u, v = int(x[base + N - 1]), int(x[base + N])
+        y = (u & 0x80000000) | (v & 0x7FFFFFFF)
+        x[base + 2 * N - 1] = int(x[base + N - 1 + M]) ^ (y >> 1) ^ (0x9908B0DF if v & 1 else 0)
+    return x[N:]
 
 
 def _temper(y: np.ndarray) -> np.ndarray:
