@@ -7,9 +7,10 @@ bits of the 64-bit seed and ``state[j] = 1812433253 * (state[j-1] ^ (state[j-1] 
 first one the high word.
 
 Generation is vectorised: the twist is the recurrence ``x[k+624] = x[k+397] ^ twist(x[k],
-x[k+1])`` over one flat array, computed 227 words per NumPy step (the distance at which a new
-word first depends on another new one), so a million words cost ~4,400 NumPy steps, not a
-Python loop per word; tempering is done once over the whole batch.
+x[k+1])`` over one flat array; per 624-word block the twist terms are one NumPy expression and
+the XOR runs in three chunks of <= 227 words (the distance at which a new word first depends on
+another new one), so a million words cost ~1,600 blocks of a dozen NumPy calls, not a Python
+loop per word; tempering is done once over the whole batch.
 
 ``to_bytes``/``from_bytes`` give ``torch.get_rng_state()``'s 5056-byte layout
 (``CPUGeneratorImplState``): the legacy ``THGeneratorState`` POD — ``uint64 the_initial_seed``,
