@@ -9,9 +9,10 @@ from . import _tensor_methods  # noqa: F401 - installs Tensor's operators and me
 from ._creation import (Generator, arange,  # noqa: F401
                         as_tensor, bernoulli, default_generator, empty, empty_like, eye,
                         from_numpy, full, full_like, get_rng_state, initial_seed, linspace,
-                        logspace, manual_seed, multinomial, normal, ones, ones_like, rand,
+                        logspace, manual_seed, multinomial, normal, ones, ones_like, poisson, rand,
                         rand_like, randint, randint_like, randn, randn_like, randperm, seed,
                         set_rng_state, tensor, zeros, zeros_like)
+from . import random  # noqa: F401,E402
 from ._device import device, get_default_device, set_default_device  # noqa: F401
 from ._dtype import (bool_ as bool, dtype, float16, float32, float64,  # noqa: F401,A001
                      get_default_dtype, int8, int16, int32, int64, promote_types, uint8)

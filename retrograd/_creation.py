@@ -1,9 +1,8 @@
-"""Factories: tensor(), zeros/ones/full/empty/arange/linspace/eye, random ones, *_like, from_numpy,
-and the Generator that all randomness goes through."""
+"""Factories: tensor(), zeros/ones/full/empty/arange/linspace/eye, *_like, from_numpy. The random
+factories and the Generator live in ``_random`` (PyTorch's CPU stream) and are re-exported here."""
 from __future__ import annotations
 
 import math
-import time
 import warnings
 
 import numpy as np
@@ -261,141 +260,6 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None,
                    requires_grad)
 
 
-# -- randomness -----------------------------------------------------------------------------------
-class Generator:
-    """A random number generator (NumPy's PCG64 underneath). Values differ from PyTorch's by
-    design; seeding makes them reproducible within retrograd."""
-
-    def __init__(self, device="cpu"):
-        self._seed = 67280421310721
-        self._rng = np.random.default_rng(self._seed)
-        self.device = device
-
-    def manual_seed(self, seed) -> "Generator":
-        seed = int(seed)
-        self._seed = seed
-        self._rng = np.random.default_rng(seed & 0xFFFFFFFFFFFFFFFF)
-        return self
-
-    def seed(self) -> int:
-        s = time.time_ns() & 0xFFFFFFFFFFFFFFFF
-        self.manual_seed(s)
-        return s
-
-    def initial_seed(self) -> int:
-        return self._seed
-
-    def get_state(self):
-        return self._rng.bit_generator.state
-
-    def set_state(self, state) -> "Generator":
-        self._rng.bit_generator.state = state
-        return self
-
-
-default_generator = Generator()
-
-
-def manual_seed(seed) -> Generator:
-    """Seed the default generator."""
-    return default_generator.manual_seed(seed)
-
-
-def seed() -> int:
-    return default_generator.seed()
-
-
-def initial_seed() -> int:
-    return default_generator.initial_seed()
-
-
-def get_rng_state():
-    return default_generator.get_state()
-
-
-def set_rng_state(state) -> None:
-    default_generator.set_state(state)
-
-
-def _rng(generator) -> np.random.Generator:
-    return (generator or default_generator)._rng
-
-
-def _float_dtype(dtype, name: str) -> np.dtype:
-    dt = dtype or D.float32
-    if not dt.is_floating_point:
-        raise NotImplementedError(f"\"{name}\" not implemented for '{_legacy_name(dt)}'")
-    return dt.np
-
-
-def _legacy_name(dt) -> str:
-    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool"}.get(dt.name, dt.name)
-
-
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,
-         layout=None, pin_memory=False) -> Tensor:
-    _check_device(device, pin_memory)
-    npdt = _float_dtype(dtype, "check_uniform_bounds")
-    arr = _rng(generator).random(_shape(size), dtype=np.float64).astype(npdt)
-    return _finish(arr, requires_grad)
-
-
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,
-          layout=None, pin_memory=False) -> Tensor:
-    _check_device(device, pin_memory)
-    npdt = _float_dtype(dtype, "normal_kernel_cpu")
-    arr = _rng(generator).standard_normal(_shape(size), dtype=np.float64).astype(npdt)
-    return _finish(arr, requires_grad)
-
-
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
-            requires_grad=False, out=None, layout=None, pin_memory=False) -> Tensor:
-    _check_device(device, pin_memory)
-    if size is None and isinstance(high, (tuple, list)):
-        low, high, size = 0, low, high  # randint(high, size)
-    if high is None:
-        low, high = 0, low
-    if size is None:
-        raise TypeError("randint() missing required argument 'size'")
-    if low >= high:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
-                           f"to={high}")
-    arr = _rng(generator).integers(low, high, _shape((size,)), dtype=np.int64)
-    return _finish(arr.astype(_dtype_or(dtype, D.int64)), requires_grad)
-
-
-def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False,
-             pin_memory=False) -> Tensor:
-    _check_device(device, pin_memory)
-    return _finish(_rng(generator).permutation(n).astype(_dtype_or(dtype, D.int64)),
-                   requires_grad)
-
-
-def normal(mean=0.0, std=1.0, size=None, *, generator=None) -> Tensor:
-    m = mean._data if isinstance(mean, Tensor) else mean
-    s = std._data if isinstance(std, Tensor) else std
-    shape = _shape((size,)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
-    arr = _rng(generator).normal(m, s, shape)
-    dt = mean.dtype.np if isinstance(mean, Tensor) else np.float32
-    return _make(np.asarray(arr, dtype=dt))
-
-
-def bernoulli(input, p=None, *, generator=None) -> Tensor:
-    prob = input._data if p is None else p
-    arr = _rng(generator).random(input._data.shape) < prob
-    return _make(arr.astype(input._data.dtype))
-
-
-def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
-    p = input._data.astype(np.float64)
-    rng = _rng(generator)
-    rows = p.reshape(-1, p.shape[-1])
-    out = np.stack([rng.choice(len(r), num_samples, replace=replacement, p=r / r.sum())
-                    for r in rows])
-    return _make(out.reshape(p.shape[:-1] + (num_samples,)).astype(np.int64))
-
-
 # -- *_like --------------------------------------------------------------------------------------
 def _like(input, dtype):
     return input._data.shape, (dtype or input.dtype)
@@ -463,5 +327,14 @@ def randint_like(input, low=0, high=None, *, dtype=None, generator=None, device=
     if high is None:
         low, high = 0, low
     shape, dt = _like(input, dtype)
-    arr = _rng(generator).integers(low, high, shape).astype(dt.np)
-    return _finish(arr, requires_grad)
+    low, high = int(low), int(high)
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
+                           f"to={high}")
+    return _finish(random_from_to(_rng(generator), shape, dt.np, low, high), requires_grad)
+
+
+from ._random import (Generator, _float_dtype, _legacy_name, _rng,  # noqa: E402,F401
+                      bernoulli, default_generator, fork_rng, get_rng_state, initial_seed,
+                      manual_seed, multinomial, normal, poisson, rand, randint, randn, randperm,
+                      random_from_to, seed, set_rng_state)

@@ -190,3 +190,18 @@ for _name in ("is_meta", "is_sparse", "is_quantized", "is_mps", "is_mkldnn", "is
 Tensor.itemsize = property(lambda self: self._data.itemsize)
 Tensor.nbytes = property(lambda self: self._data.itemsize * self._data.size)
 Tensor.H = Tensor.T
+
+
+# Random draws as methods (x.bernoulli(), p.multinomial(n)): on PyTorch's stream, no graph.
+def _bernoulli_method(self, p=None, *, generator=None):
+    from ._random import bernoulli
+    return bernoulli(self, p, generator=generator)
+
+
+def _multinomial_method(self, num_samples, replacement=False, *, generator=None):
+    from ._random import multinomial
+    return multinomial(self, num_samples, replacement, generator=generator)
+
+
+Tensor.bernoulli = _bernoulli_method      # plain, like torch.bernoulli / torch.multinomial:
+Tensor.multinomial = _multinomial_method  # vmap's randomness guard sees their draws

@@ -457,21 +457,21 @@ class _Rng:
         from .._creation import default_generator
         self.gen = default_generator
         self.rng = default_generator._rng
-        self.before = default_generator.get_state()
+        self.before = default_generator._snapshot()
 
     def replay(self):
-        self.after = (self.gen._rng, self.gen.get_state())
+        self.after = (self.gen._rng, self.gen._snapshot())
         self.gen._rng = self.rng
-        self.gen.set_state(self.before)
+        self.gen._restore(self.before)
 
     def done(self):
         self.gen._rng = self.after[0]
-        self.gen.set_state(self.after[1])
+        self.gen._restore(self.after[1])
 
     def restore(self):
         """Back to the state before the op (its draws are undone)."""
         self.gen._rng = self.rng
-        self.gen.set_state(self.before)
+        self.gen._restore(self.before)
 
 
 def _dispatch(op, args, kwargs, duals, name: str):

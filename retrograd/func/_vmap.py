@@ -82,13 +82,13 @@ class _RandomnessGuard:
 
     def _state(self):
         from .._creation import default_generator as g
-        return (g._rng, g.get_state())
+        return (g._rng, g._snapshot())
 
     def __enter__(self):
         from .._creation import default_generator as g
         if self.randomness == "same" and self.start is not None:
             g._rng = self.start[0]
-            g.set_state(self.start[1])
+            g._restore(self.start[1])
         self.before = self._state()
         return self
 
@@ -99,7 +99,7 @@ class _RandomnessGuard:
         if after[0] is not self.before[0] or after[1] != self.before[1]:
             from .._creation import default_generator as g
             g._rng = self.before[0]
-            g.set_state(self.before[1])
+            g._restore(self.before[1])
             raise RuntimeError(_RANDOM_ERROR)
         return False
 
@@ -239,13 +239,13 @@ def _run_batched(func, size, flat_dims, flat_args, spec, kwargs, out_dims, name)
 
 def _generator_state():
     from .._creation import default_generator as g
-    return (g._rng, g.get_state())
+    return (g._rng, g._snapshot())
 
 
 def _set_generator_state(state) -> None:
     from .._creation import default_generator as g
     g._rng = state[0]
-    g.set_state(state[1])
+    g._restore(state[1])
 
 
 def _try_batched(func, size, flat_dims, flat_args, spec, kwargs, out_dims, randomness, name):

@@ -1,8 +1,8 @@
 """torch.nn.init: fill a tensor in place, without recording autograd history, and return it.
 
 Random initialisers draw through ``Tensor.uniform_`` / ``normal_`` with the given ``generator``
-or the default one, so ``manual_seed`` makes them repeatable (the numbers are retrograd's stream,
-not PyTorch's). Errors and warnings are PyTorch 2.13's.
+or the default one, on PyTorch's CPU stream: after the same seed, PyTorch's numbers (see
+docs/random.md). Errors and warnings are PyTorch 2.13's.
 """
 from __future__ import annotations
 

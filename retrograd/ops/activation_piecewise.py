@@ -181,9 +181,16 @@ def _rrelu(input, lower, upper, training, generator, cls):
         raise not_implemented_for("leaky_relu_cpu", x.dtype)
     t = x.dtype.type
     if training:
-        from .._creation import _rng
-        r = lower + (upper - lower) * _rng(generator).random(x.shape)
-        noise = np.where(x <= 0, r, 1.0).astype(x.dtype)
+        from .._random import _rng
+        from .._random_dists import uniform_double
+        # PyTorch's serial loop: one uniform double in [lower, upper) (bounds first rounded to
+        # the op math type) for each element <= 0, in order; no FMA in that kernel.
+        lo, hi = (float(t(lower)), float(t(upper))) if t != np.float16 else (lower, upper)
+        flat = np.ascontiguousarray(x).ravel()
+        neg = flat <= 0
+        noise = np.ones_like(flat)
+        noise[neg] = uniform_double(_rng(generator), int(neg.sum())) * (hi - lo) + lo
+        noise = noise.reshape(x.shape)
         out = x * noise
     else:
         noise = None

@@ -1,19 +1,19 @@
 """In-place random fills: ``uniform_``, ``normal_``, ``bernoulli_``, ``random_``, ``exponential_``,
 ``log_normal_``, ``cauchy_``, ``geometric_`` (what ``torch.nn.init`` draws with).
 
-Each draws from the given ``Generator`` or the default one (``manual_seed`` makes a run
-repeatable; the numbers differ from PyTorch's stream, see ``retrograd/_creation.py``), in
-float64, then casts to the tensor's dtype. Outside ``no_grad`` on a tensor that requires grad the
+Each draws from the given ``Generator`` or the default one, on PyTorch's own CPU stream: the same
+seed and calls give PyTorch's values bit for bit (``retrograd/_random_dists.py``), written in the
+tensor's memory order as PyTorch's serial kernels write them. Outside ``no_grad`` on a tensor that requires grad the
 fill is recorded like PyTorch's: the old values get a zero gradient (``UniformBackward0``, ...).
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
 from .. import _warn
-from .._creation import _rng
+from .. import _random_dists as RD
+from .._random import _rng, in_memory_order, memory_flat, normal_fill
 from ..autograd.node import Node
 from ._registry import export
 from ._util import Tensor, make_node, needs_grad, wrap
@@ -95,8 +95,9 @@ def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None, **kwa
         raise _not_implemented("check_uniform_bounds", t)
     a, b = float(a), float(b)
     _check_float_range(t, a, b)
-    u = _rng(generator).random(t._data.shape)
-    return _fill(t, UniformBackward0, a + (b - a) * u)
+    arr = t._data
+    u = RD.uniform(_rng(generator), arr.size, arr.dtype, a, b)
+    return _fill(t, UniformBackward0, in_memory_order(u, arr))
 
 
 def _unexpected(name: str, kwargs: dict) -> None:
@@ -115,8 +116,8 @@ def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -
         raise _not_implemented("normal_kernel_cpu", t)
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {_g(std)}")
-    z = _rng(generator).standard_normal(t._data.shape)
-    return _fill(t, NormalBackward0, mean + std * z)
+    return _fill(t, NormalBackward0, normal_fill(_rng(generator), t._data, float(mean),
+                                                 float(std)))
 
 
 class BernoulliBackward1(Node):
@@ -135,7 +136,7 @@ class BernoulliBackward2(_ZeroGrad):
 @export(torch=False, method="bernoulli_")
 def bernoulli_(t: Tensor, p=0.5, *, generator=None) -> Tensor:
     """Fill with 1 with probability ``p`` (a number or a tensor broadcast to ``t``), else 0."""
-    u = _rng(generator).random(t._data.shape)
+    arr = t._data
     if isinstance(p, Tensor):
         prob = p._data
         try:
@@ -146,10 +147,14 @@ def bernoulli_(t: Tensor, p=0.5, *, generator=None) -> Tensor:
             raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  "
                                "(Could this error message be improved?  If so, please report an "
                                "enhancement request to PyTorch.)")
-        return _fill(t, BernoulliBackward1, u < prob, (p,))
+        if prob.dtype.kind != "f":
+            raise _not_implemented("bernoulli_tensor_cpu_p_", p)
+        draws = RD.bernoulli_tensor(_rng(generator), memory_flat(prob, arr))
+        return _fill(t, BernoulliBackward1, in_memory_order(draws, arr), (p,))
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={_g(p)}")
-    return _fill(t, BernoulliBackward2, u < p)
+    draws = RD.bernoulli_scalar(_rng(generator), arr.size, float(p))
+    return _fill(t, BernoulliBackward2, in_memory_order(draws, arr))
 
 
 def _expand_message(target: tuple, shape: tuple) -> str:
@@ -219,17 +224,23 @@ def random_(t: Tensor, *args, generator=None, **kwargs) -> Tensor:
         else:
             cls, low, to = RandomBackward0, int(vals.get("from", 0)), vals.get("to")
         if to is None:
+            low = RD.float_bounds(dt, low, None)[0] if low != -2 ** 63 else low
             high_incl = _default_high(dt)
         else:
             if low >= int(to):
                 raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from="
                                    f"{low} >= to={int(to)}")
+            low, to = RD.float_bounds(dt, low, int(to))
             high_incl = int(to) - 1
             _check_random_bounds(dt, low, high_incl)
-    big = high_incl >= 2 ** 63  # only [0, 2^64) fits: NumPy draws it as uint64
-    values = _rng(generator).integers(low, high_incl, t._data.shape, endpoint=True,
-                                      dtype=np.uint64 if big else np.int64)
-    return _fill(t, cls, values)
+    eng, n = _rng(generator), t._data.size
+    if not vals:
+        values = RD.random_default(eng, n, dt)
+    elif low == -2 ** 63 and vals.get("to") is None and len(vals) == 2:
+        values = RD.random_full_range(eng, n)
+    else:
+        values = RD.random_from_to(eng, n, high_incl - low + 1, low)
+    return _fill(t, cls, in_memory_order(values.astype(dt), t._data))
 
 
 class ExponentialBackward0(_ZeroGrad):
@@ -242,8 +253,8 @@ def exponential_(t: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={_g(lambd)}")
     _continuous_only("Exponential", t, c_name=False)
-    return _fill(t, ExponentialBackward0, _rng(generator).exponential(1.0 / lambd,
-                                                                      t._data.shape))
+    vals = RD.exponential(_rng(generator), t._data.size, float(lambd))
+    return _fill(t, ExponentialBackward0, in_memory_order(vals, t._data))
 
 
 class LogNormalBackward0(_ZeroGrad):
@@ -257,7 +268,8 @@ def log_normal_(t: Tensor, mean: float = 1.0, std: float = 2.0, *, generator=Non
         raise _not_implemented("log_normal_cpu", t)
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_g(std)}")
-    return _fill(t, LogNormalBackward0, _rng(generator).lognormal(mean, std, t._data.shape))
+    vals = RD.log_normal(_rng(generator), t._data.size, float(mean), float(std))
+    return _fill(t, LogNormalBackward0, in_memory_order(vals, t._data))
 
 
 class CauchyBackward0(_ZeroGrad):
@@ -270,8 +282,8 @@ def cauchy_(t: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator=Non
     if not sigma > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={_g(sigma)}")
     _continuous_only("Cauchy", t, c_name=True)
-    u = _rng(generator).random(t._data.shape)
-    return _fill(t, CauchyBackward0, median + sigma * np.tan(math.pi * (u - 0.5)))
+    vals = RD.cauchy(_rng(generator), t._data.size, float(median), float(sigma))
+    return _fill(t, CauchyBackward0, in_memory_order(vals, t._data))
 
 
 class GeometricBackward0(_ZeroGrad):
@@ -283,4 +295,5 @@ def geometric_(t: Tensor, p: float, *, generator=None) -> Tensor:
     """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_g(p)}")
-    return _fill(t, GeometricBackward0, _rng(generator).geometric(p, t._data.shape))
+    vals = RD.geometric(_rng(generator), t._data.size, float(p))
+    return _fill(t, GeometricBackward0, in_memory_order(vals, t._data))

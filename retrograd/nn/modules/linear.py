@@ -30,8 +30,8 @@ class Linear(Module):
     """y = x W^T + b, with W of shape (out_features, in_features).
 
     PyTorch's initialisation: W ~ kaiming_uniform(a=sqrt(5)), which is U(-1/sqrt(in_features),
-    1/sqrt(in_features)), and b ~ U(-1/sqrt(in_features), 1/sqrt(in_features)). The numbers come
-    from retrograd's generator, not PyTorch's.
+    1/sqrt(in_features)), and b ~ U(-1/sqrt(in_features), 1/sqrt(in_features)), drawn from PyTorch's
+    CPU stream: after the same seed, the same weights as PyTorch.
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None,

@@ -7,6 +7,7 @@ from typing import Iterable, Iterator, Sequence, Sized
 
 from ... import _dtype as D
 from ..._creation import Generator, as_tensor, multinomial, randint, randperm, _rng
+from ..._random_dists import random_default
 
 __all__ = ["BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler",
            "WeightedRandomSampler"]
@@ -15,7 +16,7 @@ __all__ = ["BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "Sub
 def _random_seed(generator=None) -> int:
     """One draw of ``torch.empty((), dtype=torch.int64).random_(generator=generator).item()``: a
     uniform integer in [0, 2**63) from ``generator`` (the default generator when None)."""
-    return int(_rng(generator).integers(0, 2 ** 63, dtype="int64"))
+    return int(random_default(_rng(generator), 1, "int64")[0])
 
 
 class Sampler:
