@@ -207,3 +207,7 @@ def floor(x):
 def masked_backward(name, grad, saved, keep, slope=0.0, **attrs):
     """The backward of a piecewise-linear activation (see ops/activation_backward.py)."""
     return _np.where(keep, grad, grad * slope) if slope else _np.where(keep, grad, 0.0)
+
+
+def einsum(equation, *operands):
+    return _np.einsum(equation, *operands, optimize=len(operands) > 2)

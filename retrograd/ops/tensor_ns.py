@@ -214,6 +214,11 @@ def masked_backward(name, grad, saved, keep, slope=0.0, **attrs):
     return f(name, grad, saved, keep, slope, **attrs)
 
 
+def einsum(equation, *operands):
+    from .shape_einsum import einsum as f
+    return f(equation, *operands)
+
+
 # Every function of this namespace is a public op entry point (retrograd/_dispatch.py): a mode
 # sees the ops of a differentiable backward pass (forward-over-reverse; vmap over grad).
 def _publish(namespace: dict) -> None:

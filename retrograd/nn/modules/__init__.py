@@ -15,3 +15,7 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", 
            "LogSoftmax", "Mish", "PReLU", "ReLU", "ReLU6", "RReLU", "SiLU", "Sigmoid", "Softmax",
            "Softmax2d", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink",
            "Threshold"]
+from .bilinear import Bilinear  # noqa: F401,E402
+from .distance import CosineSimilarity, PairwiseDistance  # noqa: F401,E402
+
+__all__ += ["Bilinear", "CosineSimilarity", "PairwiseDistance"]
