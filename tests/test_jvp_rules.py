@@ -25,6 +25,7 @@ COMPOSITE = {
     "repeat_interleave", "reshape", "softmin", "softsign", "tanhshrink", "tensordot", "vecdot",
     "take_along_dim", "svdvals", "eigvalsh", "inverse", "cholesky", "pinverse",
     "flatten", "sum_to_size",
+    "_weight_norm",  # PyTorch's composition v * (g / norm_except_dim(v)) unless dim is 0 or last
 }
 # No rule written yet (a JVP formula is needed: the Jacobian is neither diagonal nor the op).
 NO_RULE_YET = {
@@ -34,6 +35,7 @@ NO_RULE_YET = {
     # reductions and scans that select or multiply
     "amax", "amin", "aminmax", "max", "min", "prod", "cummax", "cummin", "cumprod",
     "logcumsumexp", "logsumexp", "std", "var", "std_mean", "var_mean", "vector_norm",
+    "_norm",  # at::norm (NormBackward0/1): the formula of vector_norm, which has no rule yet
     "median", "nanmedian", "mode", "kthvalue", "sort", "msort", "topk", "scatter_reduce",
     # softmax family, glu, prelu
     "softmax", "log_softmax", "glu", "prelu",

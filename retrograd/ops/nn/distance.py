@@ -6,11 +6,35 @@ from __future__ import annotations
 import numpy as np
 
 from ... import _dtype as D
+from ..._dispatch import POINTWISE, public
 from ..._grad_mode import no_grad
+from ...autograd.node import ELEMENTWISE, Node
 from .._registry import export
-from .._util import Tensor, broadcast_error
+from .._util import Tensor, binary_arrays, broadcast_error, make_node, needs_grad1, wrap
 from ..linalg_norm import vector_norm
 from .norms import _norm
+
+
+class AddBackward1(Node):
+    """d(x + c)/dx = 1 for a Python number c (``at::add(Tensor, Scalar)``, the node of
+    PyTorch's C++ composites; Python's ``x + c`` records AddBackward0)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+
+    def backward(self, ns, grad):
+        return (grad,)
+
+
+def _add_scalar_impl(input, other):
+    x, y = binary_arrays(input, other)
+    out = x + y
+    if not needs_grad1(input):
+        return wrap(out)
+    return wrap(out, make_node(AddBackward1, (input,), out))
+
+
+# a public entry point (forward AD and vmap see it) under no torch name
+_add_scalar = public(_add_scalar_impl, "_add_scalar", vmap=POINTWISE)
 
 
 def _check_tensor(x, name: str, pos: int, fn: str) -> None:
@@ -35,16 +59,18 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         raise broadcast_error(tuple(x1.shape), tuple(x2.shape)) from None
     x1 = x1.to(common)
     x2 = x2.to(common)
-    if tuple(x1.shape) != size:
+    if tuple(x1.shape) != tuple(x2.shape):   # PyTorch expands both, or neither
         x1 = x1.expand(size)
-    if tuple(x2.shape) != size:
         x2 = x2.expand(size)
     x1_norm = vector_norm(x1, 2, dim, True).clone()
     x2_norm = vector_norm(x2, 2, dim, True).clone()
     with no_grad():
         x1_norm.clamp_min_(eps)
         x2_norm.clamp_min_(eps)
-    return ((x1 / x1_norm) * (x2 / x2_norm)).sum(dim)
+    # PyTorch's C++ evaluates the right factor first (the order its saved tensors are packed in)
+    right = x2 / x2_norm
+    left = x1 / x1_norm
+    return (left * right).sum(dim)
 
 
 @export(torch=True, functional=True, composite=True)
@@ -54,4 +80,4 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     _check_tensor(x2, "x2", 2, "pairwise_distance")
     output_dim = max(x1.ndim, x2.ndim)
     innermost = output_dim - 1 if output_dim > 0 else None
-    return _norm(x1 - x2 + eps, p, innermost, keepdim)
+    return _norm(_add_scalar(x1 - x2, eps), p, innermost, keepdim)

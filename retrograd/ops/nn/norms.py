@@ -11,7 +11,7 @@ from .._registry import export
 from .._util import Tensor, make_node, needs_grad, needs_grad1, u64, wrap, wrap_dim
 from ..linalg_norm import LinalgVectorNormBackward0, _np_vector_norm
 from ..pointwise import mul, div
-from ..shape import transpose, reshape
+from ..shape import transpose
 
 
 class NormBackward0(LinalgVectorNormBackward0):
@@ -60,28 +60,41 @@ def norm_except_dim(v, pow=2, dim=0):
         return _norm(v, pow)
     if dim == 0:
         size = (v.shape[0],) + (1,) * (v.ndim - 1)
-        return reshape(_norm(reshape(v, (v.shape[0], -1)), pow, 1), size)
+        return _norm(v.contiguous().view(v.shape[0], -1), pow, 1).view(size)
     if dim == v.ndim - 1:
         size = (1,) * (v.ndim - 1) + (v.shape[-1],)
-        return reshape(_norm(reshape(v, (-1, v.shape[-1])), pow, 0), size)
+        return _norm(v.contiguous().view(-1, v.shape[-1]), pow, 0).view(size)
     return transpose(norm_except_dim(transpose(v, 0, dim), pow, 0), 0, dim)
 
 
 class WeightNormInterfaceBackward0(Node):
-    """w = v g / n, n = ||v|| over all dims but ``dim``: dw/dg = sum(grad v) / n (reduced to g's
-    shape), dw/dv = g/n (grad - v sum(grad v) / n^2). The norm is recomputed from v, so the
-    formula is differentiable in v (double backward)."""
+    """w = v g / n, n = ||v|| over all dims but ``dim`` (saved as ``result1``): dw/dg =
+    sum(grad v) / n (reduced to g's shape), dw/dv = g/n (grad - v sum(grad v) / n^2).
+
+    As in PyTorch, a differentiable backward treats the saved norms as constants (PyTorch's
+    ``_weight_norm_differentiable_backward`` reads ``result1``, whose gradient its node drops), so
+    second derivatives are PyTorch's, which are not the exact ones: PyTorch's own gradgradcheck
+    of ``_weight_norm`` fails (tests/test_nn_utils.py shows both)."""
     __slots__ = ("dim", "dims")
-    saved_names = ("v", "g", "result1")
+    saved_names = ("g", "v", "result1")   # PyTorch's order of saving
     saved_attrs = {"dim": lambda n: u64(n.dim)}
 
-    def backward(self, ns, grad, v, g, result1):
-        dims = self.dims
-        norm = ns.sqrt(ns.sum_dims(v * v, dims, True))
-        gv = ns.sum_dims(grad * v, dims, True)
+    def backward(self, ns, grad, g, v, norm):
+        gv = ns.sum_dims(grad * v, self.dims, True)
         grad_g = gv / norm if self.needs(1) else None
         grad_v = (g / norm) * (grad - v * (gv / (norm * norm))) if self.needs(0) else None
         return grad_v, grad_g
+
+    def jvp(self, ns, tangents, g, v, norm):
+        """dw = (dv g + v dg) / n - v g dn / n^2, dn = sum(v dv) / n."""
+        tv, tg = tangents
+        out = 0.0
+        if tv is not None:
+            dn = ns.sum_dims(v * tv, self.dims, True) / norm
+            out = out + (tv * g) / norm - v * g * dn / (norm * norm)
+        if tg is not None:
+            out = out + v * tg / norm
+        return out
 
 
 @export(torch=True)
@@ -105,6 +118,6 @@ def _weight_norm(v, g, dim=0):
             return wrap(out)
         node = make_node(WeightNormInterfaceBackward0, (v, g), out)
         node.dim, node.dims = dim, dims
-        node.save(v, g, wrap(norms))
+        node.save(g, v, wrap(norms))
         return wrap(out, node)
     return mul(v, div(g, norm_except_dim(v, 2, dim)))
