@@ -20,6 +20,7 @@ def _torch():
 
 
 class BasePruningMethod(ABC):
+    """A pruning method: computes a mask and is the forward pre-hook that applies it."""
     _tensor_name: str
 
     def __call__(self, module, inputs):
@@ -50,7 +51,8 @@ class BasePruningMethod(ABC):
                     hooks_to_remove.append(k)
                     found += 1
             if found > 1:
-                raise AssertionError(f'Avoid adding multiple pruning hooks to the same tensor {name} of module {module}. Use a PruningContainer.')
+                raise AssertionError(f"Avoid adding multiple pruning hooks to the same tensor "
+                                     f"{name} of module {module}. Use a PruningContainer.")
             for k in hooks_to_remove:
                 del module._forward_pre_hooks[k]
             method = cls(*args, **kwargs)
@@ -68,7 +70,9 @@ class BasePruningMethod(ABC):
         orig = getattr(module, name)
         if importance_scores is not None:
             if importance_scores.shape != orig.shape:
-                raise AssertionError(f'importance_scores should have the same shape as parameter {name} of {module}, got {importance_scores.shape} vs {orig.shape}')
+                raise AssertionError(f"importance_scores should have the same shape as "
+                                     f"parameter {name} of {module}, got "
+                                     f"{importance_scores.shape} vs {orig.shape}")
         else:
             importance_scores = orig
         if not isinstance(method, PruningContainer):
@@ -93,7 +97,8 @@ class BasePruningMethod(ABC):
     def prune(self, t, default_mask=None, importance_scores=None):
         if importance_scores is not None:
             if importance_scores.shape != t.shape:
-                raise AssertionError(f'importance_scores should have the same shape as tensor t, got {importance_scores.shape} vs {t.shape}')
+                raise AssertionError(f"importance_scores should have the same shape as tensor "
+                                     f"t, got {importance_scores.shape} vs {t.shape}")
         else:
             importance_scores = t
         default_mask = default_mask if default_mask is not None else _torch().ones_like(t)
@@ -111,7 +116,10 @@ class BasePruningMethod(ABC):
         del module._buffers[self._tensor_name + '_mask']
         setattr(module, self._tensor_name, orig)
 
+
 class PruningContainer(BasePruningMethod):
+    """Several pruning methods of one tensor, applied in turn: each new one prunes only what
+    the previous ones left (the slice depends on its PRUNING_TYPE)."""
 
     def __init__(self, *args) -> None:
         self._pruning_methods: tuple[BasePruningMethod, ...] = ()
@@ -129,7 +137,9 @@ class PruningContainer(BasePruningMethod):
         if not isinstance(method, BasePruningMethod) and method is not None:
             raise TypeError(f'{type(method)} is not a BasePruningMethod subclass')
         elif method is not None and self._tensor_name != method._tensor_name:
-            raise ValueError(f"Can only add pruning methods acting on the parameter named '{self._tensor_name}' to PruningContainer {self}." + f" Found '{method._tensor_name}'")
+            raise ValueError("Can only add pruning methods acting on the parameter named "
+                             f"'{self._tensor_name}' to PruningContainer {self}. Found "
+                             f"'{method._tensor_name}'")
         self._pruning_methods += (method,)
 
     def __len__(self) -> int:
@@ -150,7 +160,8 @@ class PruningContainer(BasePruningMethod):
                 slc = mask == 1
             elif method.PRUNING_TYPE == 'structured':
                 if not hasattr(method, 'dim'):
-                    raise AttributeError('Pruning methods of PRUNING_TYPE "structured" need to have the attribute `dim` defined.')
+                    raise AttributeError('Pruning methods of PRUNING_TYPE "structured" need '
+                                         'to have the attribute `dim` defined.')
                 n_dims = t.dim()
                 dim = method.dim
                 if dim < 0:
@@ -174,7 +185,9 @@ class PruningContainer(BasePruningMethod):
         mask = _combine_masks(method, t, default_mask)
         return mask
 
+
 class Identity(BasePruningMethod):
+    """Prunes nothing (an all-ones mask)."""
     PRUNING_TYPE = 'unstructured'
 
     def compute_mask(self, t, default_mask):
@@ -185,7 +198,9 @@ class Identity(BasePruningMethod):
     def apply(cls, module, name):
         return super().apply(module, name)
 
+
 class RandomUnstructured(BasePruningMethod):
+    """Prunes ``amount`` (a count or a fraction) of the unpruned entries, chosen at random."""
     PRUNING_TYPE = 'unstructured'
 
     def __init__(self, amount) -> None:
@@ -207,7 +222,9 @@ class RandomUnstructured(BasePruningMethod):
     def apply(cls, module, name, amount):
         return super().apply(module, name, amount=amount)
 
+
 class L1Unstructured(BasePruningMethod):
+    """Prunes the ``amount`` entries of smallest absolute value."""
     PRUNING_TYPE = 'unstructured'
 
     def __init__(self, amount) -> None:
@@ -228,7 +245,9 @@ class L1Unstructured(BasePruningMethod):
     def apply(cls, module, name, amount, importance_scores=None):
         return super().apply(module, name, amount=amount, importance_scores=importance_scores)
 
+
 class RandomStructured(BasePruningMethod):
+    """Prunes ``amount`` whole channels along ``dim``, chosen at random."""
     PRUNING_TYPE = 'structured'
 
     def __init__(self, amount, dim=-1) -> None:
@@ -264,7 +283,9 @@ class RandomStructured(BasePruningMethod):
     def apply(cls, module, name, amount, dim=-1):
         return super().apply(module, name, amount=amount, dim=dim)
 
+
 class LnStructured(BasePruningMethod):
+    """Prunes the ``amount`` channels along ``dim`` of smallest L``n`` norm."""
     PRUNING_TYPE = 'structured'
 
     def __init__(self, amount, n, dim=-1) -> None:
@@ -299,9 +320,12 @@ class LnStructured(BasePruningMethod):
 
     @classmethod
     def apply(cls, module, name, amount, n, dim, importance_scores=None):
-        return super().apply(module, name, amount=amount, n=n, dim=dim, importance_scores=importance_scores)
+        return super().apply(module, name, amount=amount, n=n, dim=dim,
+                             importance_scores=importance_scores)
+
 
 class CustomFromMask(BasePruningMethod):
+    """Prunes where the given ``mask`` is 0."""
     PRUNING_TYPE = 'global'
 
     def __init__(self, mask) -> None:
@@ -309,7 +333,8 @@ class CustomFromMask(BasePruningMethod):
 
     def compute_mask(self, t, default_mask):
         if default_mask.shape != self.mask.shape:
-            raise AssertionError(f'default_mask shape {default_mask.shape} must match self.mask shape {self.mask.shape}')
+            raise AssertionError(f"default_mask shape {default_mask.shape} must match "
+                                 f"self.mask shape {self.mask.shape}")
         mask = default_mask * self.mask.to(dtype=default_mask.dtype)
         return mask
 
@@ -317,40 +342,59 @@ class CustomFromMask(BasePruningMethod):
     def apply(cls, module, name, mask):
         return super().apply(module, name, mask=mask)
 
+
 def identity(module, name):
+    """Apply ``Identity``: ``<name>_orig`` and an all-ones ``<name>_mask``."""
     Identity.apply(module, name)
     return module
 
+
 def random_unstructured(module, name, amount):
+    """Prune ``amount`` random entries of ``module.<name>``."""
     RandomUnstructured.apply(module, name, amount)
     return module
 
+
 def l1_unstructured(module, name, amount, importance_scores=None):
+    """Prune the ``amount`` entries of smallest |importance score| (default: the tensor)."""
     L1Unstructured.apply(module, name, amount=amount, importance_scores=importance_scores)
     return module
 
+
 def random_structured(module, name, amount, dim):
+    """Prune ``amount`` random channels along ``dim``."""
     RandomStructured.apply(module, name, amount, dim)
     return module
 
+
 def ln_structured(module, name, amount, n, dim, importance_scores=None):
+    """Prune the ``amount`` channels along ``dim`` of smallest L``n`` norm."""
     LnStructured.apply(module, name, amount, n, dim, importance_scores=importance_scores)
     return module
 
-def global_unstructured(parameters, pruning_method, importance_scores=None, **kwargs) -> None:
+
+def global_unstructured(parameters, pruning_method, importance_scores=None,
+                        **kwargs) -> None:
+    """Prune the (module, name) tensors together, as one vector, with an unstructured method."""
     if not isinstance(parameters, Iterable):
         raise TypeError('global_unstructured(): parameters is not an Iterable')
     importance_scores = importance_scores if importance_scores is not None else {}
     if not isinstance(importance_scores, dict):
         raise TypeError('global_unstructured(): importance_scores must be of type dict')
-    relevant_importance_scores = _torch().nn.utils.parameters_to_vector([importance_scores.get((module, name), getattr(module, name)) for module, name in parameters])
-    default_mask = _torch().nn.utils.parameters_to_vector([getattr(module, name + '_mask', _torch().ones_like(getattr(module, name))) for module, name in parameters])
+    utils = _torch().nn.utils
+    relevant_importance_scores = utils.parameters_to_vector(
+        [importance_scores.get((module, name), getattr(module, name))
+         for module, name in parameters])
+    default_mask = utils.parameters_to_vector(
+        [getattr(module, name + '_mask', _torch().ones_like(getattr(module, name)))
+         for module, name in parameters])
     container = PruningContainer()
     container._tensor_name = 'temp'
     method = pruning_method(**kwargs)
     method._tensor_name = 'temp'
     if method.PRUNING_TYPE != 'unstructured':
-        raise TypeError(f'Only "unstructured" PRUNING_TYPE supported for the `pruning_method`. Found method {pruning_method} of type {method.PRUNING_TYPE}')
+        raise TypeError('Only "unstructured" PRUNING_TYPE supported for the `pruning_method`. '
+                        f"Found method {pruning_method} of type {method.PRUNING_TYPE}")
     container.add_pruning_method(method)
     final_mask = container.compute_mask(relevant_importance_scores, default_mask)
     pointer = 0
@@ -361,39 +405,55 @@ def global_unstructured(parameters, pruning_method, importance_scores=None, **kw
         custom_from_mask(module, name, mask=param_mask)
         pointer += num_param
 
+
 def custom_from_mask(module, name, mask):
+    """Prune where ``mask`` is 0."""
     CustomFromMask.apply(module, name, mask)
     return module
 
+
 def remove(module, name):
+    """Make the pruning permanent: ``module.<name>`` becomes a plain parameter again."""
     for k, hook in module._forward_pre_hooks.items():
         if isinstance(hook, BasePruningMethod) and hook._tensor_name == name:
             hook.remove(module)
             del module._forward_pre_hooks[k]
             return module
-    raise ValueError(f"Parameter '{name}' of module {module} has to be pruned before pruning can be removed")
+    raise ValueError(f"Parameter '{name}' of module {module} has to be pruned before pruning "
+                     "can be removed")
+
 
 def is_pruned(module) -> bool:
+    """Whether any submodule has a pruning hook."""
     for _, submodule in module.named_modules():
         for hook in submodule._forward_pre_hooks.values():
             if isinstance(hook, BasePruningMethod):
                 return True
     return False
 
+
 def _validate_pruning_amount_init(amount) -> None:
     if not isinstance(amount, numbers.Real):
         raise TypeError(f'Invalid type for amount: {amount}. Must be int or float.')
-    if isinstance(amount, numbers.Integral) and amount < 0 or (not isinstance(amount, numbers.Integral) and (float(amount) > 1.0 or float(amount) < 0.0)):
-        raise ValueError(f'amount={amount} should either be a float in the range [0, 1] or a non-negative integer')
+    if isinstance(amount, numbers.Integral) and amount < 0 or (
+            not isinstance(amount, numbers.Integral)
+            and (float(amount) > 1.0 or float(amount) < 0.0)):
+        raise ValueError(f"amount={amount} should either be a float in the range [0, 1] or a "
+                         "non-negative integer")
+
 
 def _validate_pruning_amount(amount, tensor_size) -> None:
     if isinstance(amount, numbers.Integral) and amount > tensor_size:
-        raise ValueError(f'amount={amount} should be smaller than the number of parameters to prune={tensor_size}')
+        raise ValueError(f"amount={amount} should be smaller than the number of parameters to "
+                         f"prune={tensor_size}")
+
 
 def _validate_structured_pruning(t) -> None:
     shape = t.shape
     if len(shape) <= 1:
-        raise ValueError(f'Structured pruning can only be applied to multidimensional tensors. Found tensor of shape {shape} with {len(shape)} dims')
+        raise ValueError("Structured pruning can only be applied to multidimensional tensors. "
+                         f"Found tensor of shape {shape} with {len(shape)} dims")
+
 
 def _compute_nparams_toprune(amount, tensor_size):
     if isinstance(amount, numbers.Integral):
@@ -401,9 +461,11 @@ def _compute_nparams_toprune(amount, tensor_size):
     else:
         return round(amount * tensor_size)
 
+
 def _validate_pruning_dim(t, dim) -> None:
     if dim >= t.dim():
         raise IndexError(f'Invalid index {dim} for tensor of size {t.shape}')
+
 
 def _compute_norm(t, n, dim):
     dims = list(range(t.dim()))
