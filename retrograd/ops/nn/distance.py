@@ -80,4 +80,4 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     _check_tensor(x2, "x2", 2, "pairwise_distance")
     output_dim = max(x1.ndim, x2.ndim)
     innermost = output_dim - 1 if output_dim > 0 else None
-    return _norm(_add_scalar(x1 - x2, eps), p, innermost, keepdim)
+    return _norm(_add_scalar(x1 - x2, eps), float(p), innermost, keepdim)  # p: a double
