@@ -3,7 +3,7 @@ F.pairwise_distance (NormBackward1), torch.norm_except_dim, torch._weight_norm
 (WeightNormInterfaceBackward0), torch._trilinear and F.bilinear (TrilinearBackward0)."""
 from __future__ import annotations
 
-from op_db import OpInfo
+from op_db import OpInfo, apart
 
 # _weight_norm's fused node (WeightNormInterfaceBackward0): PyTorch's double backward holds the
 # saved norms constant, so it is not the exact second derivative and no gradgradcheck can pass
@@ -32,6 +32,17 @@ ROWS: list[OpInfo] = [
            [(2, 3, 4), (4,)], "NormBackward1", **RED),
     OpInfo("pairwise_distance_p1", lambda T, x, y: T.nn.functional.pairwise_distance(x, y, 1.0),
            [(3, 4), (3, 4)], "NormBackward1", domain=(-2.0, 2.0), avoid=(0.0,), **RED),
+    # pdist: PyTorch has no double backward (_pdist_backward's derivative is not implemented)
+    OpInfo("pdist", lambda T, x: T.nn.functional.pdist(x), [(4, 3)], "PdistBackward0",
+           gradgrad=False, **RED),
+    OpInfo("pdist_p1", lambda T, x: T.pdist(x, 1), [(4, 3)], "PdistBackward0", gradgrad=False,
+           sample=apart, **RED),
+    OpInfo("pdist_p_half", lambda T, x: T.pdist(x, 0.5), [(3, 2)], "PdistBackward0",
+           gradgrad=False, sample=apart, **RED),
+    OpInfo("pdist_p3", lambda T, x: T.pdist(x, 3.0), [(4, 2)], "PdistBackward0", gradgrad=False,
+           **RED),
+    OpInfo("pdist_inf", lambda T, x: T.pdist(x, float("inf")), [(4, 3)], "PdistBackward0",
+           gradgrad=False, sample=apart, **RED),
     OpInfo("norm_except_dim_0", lambda T, v: T.norm_except_dim(v, 2, 0), [(3, 4, 2)],
            "ViewBackward0", extra_nodes=("NormBackward1",), **RED),
     OpInfo("norm_except_dim_1", lambda T, v: T.norm_except_dim(v, 2, 1), [(3, 4, 2)],

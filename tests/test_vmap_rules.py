@@ -28,7 +28,7 @@ meshgrid msort nonzero norm normalize pinv pinverse prelu put qr repeat_interlea
 rot90 rrelu scatter scatter_add scatter_reduce slogdet solve solve_ex solve_triangular
 split_with_sizes storage_offset stride sum_to_size svd svdvals take tensor_split tensordot trace
 triangular_solve unique unique_consecutive vecdot vsplit
-_norm _trilinear _weight_norm
+_norm _trilinear _weight_norm pdist
 cuda get_device is_pinned pin_memory new new_empty new_full new_ones new_tensor new_zeros
 """.split())
 
