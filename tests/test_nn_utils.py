@@ -470,20 +470,36 @@ def test_legacy_spectral_norm():
 
 
 # ---------------------------------------------------------------------------- orthogonal
-@pytest.mark.parametrize("omap,shape", [("matrix_exp", (3, 3)), ("cayley", (3, 3)),
-                                        ("matrix_exp", (4, 3)), ("cayley", (3, 4))])
-def test_orthogonal(omap, shape):
+@pytest.mark.parametrize("omap,shape,triv", [
+    ("matrix_exp", (3, 3), True), ("cayley", (3, 3), True), ("matrix_exp", (4, 3), True),
+    ("cayley", (3, 4), True), ("householder", (3, 3), True), ("householder", (4, 3), True),
+    ("householder", (3, 4), True), ("householder", (4, 3), False),
+    ("householder", (3, 4), False), ("householder", (3, 3), False), (None, (4, 3), True),
+    (None, (3, 3), False)])
+def test_orthogonal(omap, shape, triv):
+    """With a trivialization of a non-square weight, PyTorch completes the base with random
+    columns (its generator, not ours): then only the structure and orthogonality compare."""
+    exact = shape[0] == shape[1] or not triv
+
     def f(T):
         m = set_params(T.nn.Linear(shape[1], shape[0]), T, 0)
-        T.nn.utils.parametrizations.orthogonal(m, orthogonal_map=omap)
+        T.nn.utils.parametrizations.orthogonal(m, orthogonal_map=omap, use_trivialization=triv)
         W = m.weight
         eye = W @ W.T if shape[0] <= shape[1] else W.T @ W
         out = m(data(T, 2, shape[1]))
         out.sum().backward()
+        orig = m.parametrizations.weight.original
+        new = T.linalg.qr(data(T, max(shape), max(shape), seed=8))[0][:shape[0], :shape[1]]
+        try:
+            m.weight = new
+            assigned = m.weight
+        except NotImplementedError as e:
+            assigned = str(e)
         return (str(m), list(m.state_dict().keys()),
-                bool((eye - T.eye(min(shape))).abs().max() < 1e-5),
-                W if shape[0] == shape[1] else None, out if shape[0] == shape[1] else None,
-                m.parametrizations.weight.original.grad.shape)
+                bool((eye - T.eye(min(shape))).abs().max() < 1e-5), W.grad_fn.name(),
+                W if exact else None, out if exact else None,
+                orig.grad if exact else orig.grad.shape, orig if exact else None,
+                assigned if exact or isinstance(assigned, str) else None)
     both(f)
 
 

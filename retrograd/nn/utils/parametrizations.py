@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import Enum, auto
 
+import numpy as np
+
 from ... import _creation
 from ..._grad_mode import no_grad
 from ..._tensor import Tensor
@@ -37,6 +39,32 @@ def _make_orthogonal(A):
     return Q * R.diagonal(dim1=-2, dim2=-1).sgn().unsqueeze(-2)
 
 
+def _geqrf(A):
+    """LAPACK's geqrf (what ``torch.geqrf`` returns: R above the diagonal, the Householder
+    vectors below, and their scales ``tau``), through NumPy's ``qr(mode='raw')``; not
+    differentiated (PyTorch's geqrf has no derivative either)."""
+    T = _torch()
+    h, tau = np.linalg.qr(A.detach().numpy(), mode="raw")
+    return T.tensor(np.ascontiguousarray(np.swapaxes(h, -1, -2))), T.tensor(tau)
+
+
+def _householder_product(A, tau):
+    """H_1 H_2 ... H_k (the first n columns), H_i = I - tau_i v_i v_i^T with v_i the i-th column
+    of A below the diagonal and 1 on it: ``torch.linalg.householder_product``'s value, built from
+    differentiable ops (PyTorch records one LinalgHouseholderProductBackward0 node instead)."""
+    T = _torch()
+    m, n = A.shape[-2], A.shape[-1]
+    rows = T.arange(m)
+    Q = T.eye(m, n, dtype=A.dtype).expand(*A.shape[:-2], m, n)
+    for i in reversed(range(tau.shape[-1])):
+        below = (rows > i).to(A.dtype)
+        unit = (rows == i).to(A.dtype)
+        v = A[..., :, i] * below + unit
+        proj = (v.unsqueeze(-2) @ Q)                   # v^T Q, (..., 1, n)
+        Q = Q - tau[..., i, None, None] * (v.unsqueeze(-1) * proj)
+    return Q
+
+
 class _OrthMaps(Enum):
     matrix_exp = auto()
     cayley = auto()
@@ -44,7 +72,8 @@ class _OrthMaps(Enum):
 
 
 class _Orthogonal(Module):
-    """Q = base @ map(X) with map the matrix exponential or the Cayley map of X's skew part."""
+    """Q = base @ map(X): the matrix exponential or the Cayley map of X's skew part, or the
+    product of the Householder reflections stored below X's diagonal."""
 
     def __init__(self, weight, orthogonal_map: _OrthMaps, *, use_trivialization=True) -> None:
         super().__init__()
@@ -62,21 +91,24 @@ class _Orthogonal(Module):
         if transposed:
             X = X.mT
             n, k = k, n
-        if self.orthogonal_map == _OrthMaps.householder:
-            raise NotImplementedError("retrograd: the householder orthogonal map needs "
-                                      "linalg.householder_product, which retrograd lacks; use "
-                                      "orthogonal_map='matrix_exp' or 'cayley'")
-        X = X.tril()
-        if n != k:
-            X = T.cat([X, X.new_zeros(n, n - k).expand(*X.shape[:-2], -1, -1)], dim=-1)
-        A = X - X.mT
-        if self.orthogonal_map == _OrthMaps.matrix_exp:
-            Q = T.matrix_exp(A)
+        if self.orthogonal_map in (_OrthMaps.matrix_exp, _OrthMaps.cayley):
+            X = X.tril()
+            if n != k:
+                X = T.cat([X, X.new_zeros(n, n - k).expand(*X.shape[:-2], -1, -1)], dim=-1)
+            A = X - X.mT
+            if self.orthogonal_map == _OrthMaps.matrix_exp:
+                Q = T.matrix_exp(A)
+            else:
+                Id = T.eye(n, dtype=A.dtype)
+                Q = T.linalg.solve(T.add(Id, A, alpha=-0.5), T.add(Id, A, alpha=0.5))
+            if n != k:
+                Q = Q[..., :k]
         else:
-            Id = T.eye(n, dtype=A.dtype)
-            Q = T.linalg.solve(T.add(Id, A, alpha=-0.5), T.add(Id, A, alpha=0.5))
-        if n != k:
-            Q = Q[..., :k]
+            A = X.tril(diagonal=-1)
+            tau = 2.0 / (1.0 + (A * A).sum(dim=-2))
+            Q = _householder_product(A, tau)
+            # as PyTorch: the diagonal's signs, truncated to integers
+            Q = Q * X.diagonal(dim1=-2, dim2=-1).int().unsqueeze(-2)
         if hasattr(self, "base"):
             Q = self.base @ Q
         if transposed:
@@ -100,8 +132,12 @@ class _Orthogonal(Module):
                     raise NotImplementedError(
                         "It is not possible to assign to the matrix exponential or the Cayley "
                         "parametrizations when use_trivialization=False.")
-                raise NotImplementedError("retrograd: the householder orthogonal map needs "
-                                          "geqrf, which retrograd lacks")
+                A, tau = _geqrf(Q)
+                # the diagonal of A holds R's diagonal: its sign; where tau = 0, the opposite
+                diag = A.diagonal(dim1=-2, dim2=-1)
+                diag.sign_()
+                diag[tau == 0.0] *= -1
+                return A.mT if transpose else A
             if n == k:
                 Q = Q.clone() if _is_orthogonal(Q) else _make_orthogonal(Q)
             else:
