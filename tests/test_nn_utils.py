@@ -521,3 +521,34 @@ def test_orthogonal_errors():
 def test_prune_module_importable_like_torch():
     mod = importlib.import_module("retrograd.nn.utils.prune")
     assert mod.L1Unstructured.PRUNING_TYPE == "unstructured"
+
+
+def test_training_a_parametrized_model():
+    """SGD steps on a weight-normed layer and a spectral-normed one (eval: no power iteration),
+    then the state dict loaded into fresh parametrized modules."""
+    def f(T):
+        P = T.nn.utils.parametrizations
+        a = P.weight_norm(_linear(T))
+        b = P.spectral_norm(_linear(T, 3, 2, seed=1))
+        b.eval()
+        sn = b.parametrizations.weight[0]
+        with T.no_grad():   # the random start vectors are each library's own: the same ones
+            sn._u.copy_(T.tensor([0.6, 0.8]))
+            sn._v.copy_(T.tensor([0.48, 0.64, 0.6]))
+        net = T.nn.Sequential(a, T.nn.Tanh(), b)
+        opt = T.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+        x = data(T, 5, 4)
+        losses = []
+        for _ in range(3):
+            opt.zero_grad()
+            loss = (net(x) ** 2).mean()
+            loss.backward()
+            opt.step()
+            losses.append(loss)
+        fresh = T.nn.Sequential(P.weight_norm(_linear(T, seed=9)), T.nn.Tanh(),
+                                P.spectral_norm(_linear(T, 3, 2, seed=9)))
+        res = fresh.load_state_dict(net.state_dict())
+        fresh.eval()
+        return (losses, list(net.state_dict().keys()), str(res), fresh(x), net(x),
+                [n for n, _ in net.named_parameters()])
+    both(f)
