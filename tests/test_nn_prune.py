@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from _both import both
-from _nn_models import data, set_params
+from _nn_models import data
 
 
 def _prune(T):

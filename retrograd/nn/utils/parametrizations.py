@@ -6,7 +6,6 @@ from enum import Enum, auto
 
 import numpy as np
 
-from ... import _creation
 from ..._grad_mode import no_grad
 from ..._tensor import Tensor
 from ... import ops as _ops  # noqa: F401 - the op registry is filled
