@@ -269,8 +269,9 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
     if not isinstance(weight, Tensor):
         raise ValueError(f"Module '{module}' has no parameter or buffer with name '{name}'")
     if dim is None:
-        dim = 1 if type(module).__name__ in ("ConvTranspose1d", "ConvTranspose2d",
-                                             "ConvTranspose3d") else 0
+        # isinstance(module, nn.ConvTranspose{1,2,3}d), by name: those layers live elsewhere
+        dim = 1 if any(c.__name__ in ("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")
+                       for c in type(module).__mro__) else 0
     parametrize.register_parametrization(module, name,
                                          _SpectralNorm(weight, n_power_iterations, dim, eps))
     return module

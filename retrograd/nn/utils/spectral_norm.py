@@ -156,8 +156,9 @@ def spectral_norm(module, name: str = "weight", n_power_iterations: int = 1,
                   eps: float = 1e-12, dim: int | None = None):
     """Divide ``module.<name>`` by its spectral norm before each forward (hook-based)."""
     if dim is None:
-        dim = 1 if type(module).__name__ in ("ConvTranspose1d", "ConvTranspose2d",
-                                             "ConvTranspose3d") else 0
+        # isinstance(module, nn.ConvTranspose{1,2,3}d), by name: those layers live elsewhere
+        dim = 1 if any(c.__name__ in ("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")
+                       for c in type(module).__mro__) else 0
     SpectralNorm.apply(module, name, n_power_iterations, dim, eps)
     return module
 

@@ -29,9 +29,9 @@ class TrilinearBackward0(Node):
 
     def backward(self, ns, grad, i1, i2, i3):
         s1, s2, s3, so = self.subs
-        return (ns.einsum(f"{so},{s2},{s3}->{s1}", grad, i2, i3) if self.needs(0) else None,
-                ns.einsum(f"{so},{s1},{s3}->{s2}", grad, i1, i3) if self.needs(1) else None,
-                ns.einsum(f"{so},{s1},{s2}->{s3}", grad, i1, i2) if self.needs(2) else None)
+        return (_contract(ns, so, s2, s3, s1, grad, i2, i3, i1.shape) if self.needs(0) else None,
+                _contract(ns, so, s1, s3, s2, grad, i1, i3, i2.shape) if self.needs(1) else None,
+                _contract(ns, so, s1, s2, s3, grad, i1, i2, i3.shape) if self.needs(2) else None)
 
     def jvp(self, ns, tangents, i1, i2, i3):
         """Linear in each input: the sum of the contractions with one input replaced by its
@@ -46,6 +46,18 @@ class TrilinearBackward0(Node):
             part = ns.einsum(eq, *term)
             total = part if total is None else total + part
         return total
+
+
+def _contract(ns, sa, sb, sc, target, a, b, c, shape):
+    """einsum of a, b, c onto the letters ``target``; a target dim that none of them has (summed
+    away in the forward and broadcast in the others) gets the same value all along it."""
+    have = set(sa + sb + sc)
+    kept = "".join(ch for ch in target if ch in have)
+    out = ns.einsum(f"{sa},{sb},{sc}->{kept}", a, b, c)
+    if len(kept) == len(target):
+        return out
+    missing = tuple(d for d, ch in enumerate(target) if ch not in have)
+    return ns.expand(ns.unsqueeze_dims(out, missing), tuple(shape))
 
 
 @export(torch=True)
