@@ -254,3 +254,25 @@ def test_random_structured_then_unstructured_container():
         return int((m.weight_mask == 0).sum()), zero_rows >= 1, \
             [type(h).__name__ for h in m._forward_pre_hooks.values()]
     both(f)
+
+
+def test_a_user_defined_pruning_method():
+    """The tutorial's pattern: subclass BasePruningMethod, then ``apply`` it, twice."""
+    def f(T):
+        P = _prune(T)
+
+        class EveryOther(P.BasePruningMethod):
+            PRUNING_TYPE = "unstructured"
+
+            def compute_mask(self, t, default_mask):
+                mask = default_mask.clone()
+                mask.view(-1)[::2] = 0
+                return mask
+
+        m = _lin(T)
+        EveryOther.apply(m, "bias")
+        first = m.bias_mask.clone()
+        EveryOther.apply(m, "bias")   # a container: only what is left is pruned again
+        return first, m.bias_mask, m.bias, _state(m), \
+            [type(h).__name__ for h in m._forward_pre_hooks.values()]
+    both(f)
