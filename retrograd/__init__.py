@@ -44,3 +44,4 @@ long = int64
 int = int32  # noqa: A001
 short = int16
 __version__ = "0.1.0"
+from ._functions import _trilinear, _weight_norm  # noqa: F401,E402 - private torch ops used by nn.utils

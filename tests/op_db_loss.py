@@ -216,14 +216,14 @@ ROWS = [
                a, p, n, distance_function=lambda u, v: 1.0 - _F(T).cosine_similarity(u, v),
                margin=2.5, swap=True, reduction="none"), [M34, M34, M34], "ClampMinBackward0"),
     # ---------------------------------------------------------------- distances
-    OpInfo("cosine_similarity", lambda T, x, y: _F(T).cosine_similarity(x, y), [M34, M34], "SumBackward1",
+    OpInfo("cosine_similarity_m34", lambda T, x, y: _F(T).cosine_similarity(x, y), [M34, M34], "SumBackward1",
            extra_nodes=("LinalgVectorNormBackward0", "CloneBackward0")),
-    OpInfo("cosine_similarity_broadcast_dim0", lambda T, x, y: T.cosine_similarity(x, y, dim=-1),
+    OpInfo("loss_cosine_similarity_broadcast", lambda T, x, y: T.cosine_similarity(x, y, dim=-1),
            [M34, (4,)], "SumBackward1", extra_nodes=("ExpandBackward0",)),
-    OpInfo("pairwise_distance", lambda T, x, y: _F(T).pairwise_distance(x, y), [M34, M34], "NormBackward1"),
-    OpInfo("pairwise_distance_p3_keepdim", lambda T, x, y: T.pairwise_distance(x, y, p=3, keepdim=True),
+    OpInfo("pairwise_distance_m34", lambda T, x, y: _F(T).pairwise_distance(x, y), [M34, M34], "NormBackward1"),
+    OpInfo("loss_pairwise_distance_p3_keepdim", lambda T, x, y: T.pairwise_distance(x, y, p=3, keepdim=True),
            [M34, M34], "NormBackward1"),
-    OpInfo("pairwise_distance_p1", lambda T, x, y: _F(T).pairwise_distance(x, y, p=1.0, eps=0.0),
+    OpInfo("loss_pairwise_distance_p1", lambda T, x, y: _F(T).pairwise_distance(x, y, p=1.0, eps=0.0),
            [M34, M34], "NormBackward1", sample=apart),
     # ---------------------------------------------------------------- ctc_loss (PyTorch's gradient
     # is the one with respect to the logits behind a log_softmax, so the rows go through one; full

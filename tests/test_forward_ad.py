@@ -165,6 +165,11 @@ KINK_ROWS = [
     for row in OP_DB if not row.numeric]
 
 
+# Where torch's forward formula fails and retrograd's is right (kept, as the reliability issue
+# asks): at::norm over all elements gives a [1, 1] tangent to a 0-d result in torch 2.13.
+TORCH_FORWARD_FAILS = {"norm_except_dim_all", "weight_norm_dim_all"}
+
+
 @pytest.mark.parametrize("row", KINK_ROWS,
                          ids=[r.name for r in OP_DB if not r.numeric])
 def test_op_jvp_on_a_kink_matches_torch(row: OpInfo):
@@ -173,6 +178,11 @@ def test_op_jvp_on_a_kink_matches_torch(row: OpInfo):
     try:
         ref = _jvp(torch, row, arrays, tangents)
     except (NotImplementedError, RuntimeError) as err:
+        if row.name in TORCH_FORWARD_FAILS:
+            primals, jvps, _ = _jvp(retrograd, row, arrays, tangents)
+            assert all(j is not None and j.shape == p.shape and np.isfinite(j).all()
+                       for p, j in zip(primals, jvps))
+            return
         with pytest.raises(type(err)):
             _jvp(retrograd, row, arrays, tangents)
         return

@@ -24,6 +24,7 @@ COMPOSITE = {
     "matrix_norm", "matrix_power", "meshgrid", "nanmean", "norm", "normalize", "outer", "pad",
     "repeat_interleave", "reshape", "softmin", "softsign", "tanhshrink", "tensordot", "vecdot",
     "take_along_dim", "flatten", "sum_to_size", "matmul",
+    "_weight_norm",  # PyTorch's composition v * (g / norm_except_dim(v)) unless dim is 0 or last
     # (like torch: prelu views a per-channel weight as [1, C, 1, ...] first; cdist's
     # matrix-product path for more than 25 rows reshapes _euclidean_dist's result; the legacy
     # torch.svd returns linalg.svd's Vh transposed)
@@ -36,7 +37,7 @@ COMPOSITE |= {
     "cross_entropy", "l1_loss", "kl_div", "poisson_nll_loss", "gaussian_nll_loss",
     "cosine_embedding_loss", "hinge_embedding_loss", "margin_ranking_loss",
     "multilabel_soft_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
-    "cosine_similarity", "pairwise_distance", "mse_loss", "huber_loss", "smooth_l1_loss",
+    "mse_loss", "huber_loss", "smooth_l1_loss",
     "nll_loss", "ctc_loss",
 }
 # No rule written yet (a JVP formula is needed: the Jacobian is neither diagonal nor the op).

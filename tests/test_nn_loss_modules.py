@@ -48,6 +48,7 @@ CASES = [
     ("MultiLabelSoftMarginLoss", {"weight": W5}, [X, T01]),
     ("SoftMarginLoss", {}, [X, np.sign(X[::-1])]),
     ("TripletMarginLoss", {"margin": 0.5, "p": 1.0, "swap": True}, [X, X[::-1].copy(), X * 0.5]),
+    ("TripletMarginWithDistanceLoss", {"margin": 0.5}, [X, X[::-1].copy(), X * 0.5]),
 ]
 
 

@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from .. import _dtype as D
+from .._grad_mode import is_grad_enabled
 from ..autograd.node import Node, SavedOutput
 from ._registry import export
 from ._util import make_node, needs_grad, needs_grad1, u64, wrap, wrap_dim
@@ -405,7 +406,16 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """``input / max(norm_p(input, dim), eps)``, built as PyTorch builds it (norm, clamp_min,
     expand_as, div), so its graph is PyTorch's."""
-    if out is not None:
-        raise NotImplementedError("retrograd: normalize(out=...) is not supported")
     denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
-    return input / denom
+    if out is None:
+        return input / denom
+    if is_grad_enabled() and (input.requires_grad or out.requires_grad):
+        raise RuntimeError("div(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    result = input / denom
+    if tuple(out.shape) == tuple(result.shape):
+        out.copy_(result)
+    else:   # PyTorch resizes ``out`` to the result's shape
+        out._data = result._data.astype(out._data.dtype)
+        out._vc[0] += 1
+    return out

@@ -2,24 +2,21 @@
 multilabel_margin_loss (one node each, as in PyTorch), and the ones PyTorch composes from other
 ops: margin_ranking, hinge_embedding, cosine_embedding, multilabel_soft_margin, triplet_margin
 (with pairwise_distance, whose norm is PyTorch's ``NormBackward1``),
-triplet_margin_with_distance; also cosine_similarity and pairwise_distance. Part of ``loss``."""
+triplet_margin_with_distance. Part of ``loss``."""
 from __future__ import annotations
 
 import numpy as np
 
-from .._grad_mode import no_grad
 from ..autograd.node import Node
 from . import pointwise as P
 from ._registry import export
-from ._util import Tensor, make_node, needs_grad1, u64, wrap, wrap_dim
+from ._util import Tensor, make_node, needs_grad1, wrap
 from .activation import logsigmoid
 from .elementwise import _quiet, dtype_name, not_implemented_for
-from .linalg_norm import LinalgVectorNormBackward0, _np_vector_norm, vector_norm
+from .nn.distance import pairwise_distance
 from .loss import (MEAN, NONE, add_scalar, raw, reduce_np, reduce_tensor, reduction_enum,
                    resolve, sub_scalar)
 from .reduction import mean as _mean, sum as _sum
-from .shape import clone
-from .shape_views import broadcast_tensors
 
 
 def _scalar(x: Tensor, v) -> Tensor:
@@ -277,74 +274,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     raise ValueError(reduction + " is not valid")
 
 
-# -- distances ----------------------------------------------------------------------------------
-class NormBackward1(LinalgVectorNormBackward0):
-    """torch.norm(x, p, dim) as PyTorch's C++ code calls it (pairwise_distance): the p-norm
-    along dim, with LinalgVectorNormBackward0's derivative."""
-    __slots__ = ()
-    saved_attrs = {"p": "ord", "keepdim": "keepdim",
-                   "dim": lambda n: tuple(u64(d) for d in n.dim)}
-
-
-def _norm(input, p, dim: int, keepdim: bool):
-    x = input._data
-    d = wrap_dim(dim, x.ndim) if x.ndim else 0
-    dims = (d,) if x.ndim else ()
-    out = _np_vector_norm(x, p, dims, keepdim)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(NormBackward1, (input,), out)
-    node.ord, node.dims, node.keepdim, node.dim = float(p), dims, bool(keepdim), (dim,)
-    res = wrap(out, node)
-    from ..autograd.node import SavedOutput
-    node.save(input, SavedOutput(res))
-    return res
-
-
-@export(functional=True)
-def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
-    """||x1 - x2 + eps||_p over the last dim."""
-    for i, (name, t) in enumerate((("x1", x1), ("x2", x2))):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"pairwise_distance(): argument '{name}' (position {i + 1}) must be "
-                            f"Tensor, not {type(t).__name__}")
-    nd = max(x1.dim(), x2.dim())
-    return _norm(add_scalar(P.sub(x1, x2), eps), p, nd - 1 if nd else 0, keepdim)
-
-
-@export(functional=True)
-def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    """sum((x1 / max(||x1||, eps)) (x2 / max(||x2||, eps)), dim)."""
-    from .. import _dtype as D
-    dt = D.result_type(x1, x2)
-    if not dt.is_floating_point:
-        raise RuntimeError("expected common dtype to be floating point, yet common dtype is "
-                           f"{dtype_name(dt.np)}")
-    if x1.dtype != dt:
-        x1 = x1.to(dt)
-    if x2.dtype != dt:
-        x2 = x2.to(dt)
-    if x1._data.shape != x2._data.shape:   # PyTorch's expand_outplace: both are expanded
-        shape = np.broadcast_shapes(x1._data.shape, x2._data.shape) \
-            if _broadcastable(x1, x2) else broadcast_tensors(x1, x2)
-        x1, x2 = x1.expand(*shape), x2.expand(*shape)
-    n1 = clone(vector_norm(x1, 2, dim, True))
-    n2 = clone(vector_norm(x2, 2, dim, True))
-    with no_grad():
-        n1.clamp_min_(eps)
-        n2.clamp_min_(eps)
-    q2 = P.div(x2, n2)   # (C++ evaluates the right operand first: hooks see it so)
-    return _sum(P.mul(P.div(x1, n1), q2), dim)
-
-
-def _broadcastable(a, b) -> bool:
-    try:
-        np.broadcast_shapes(a._data.shape, b._data.shape)
-        return True
-    except ValueError:
-        return False
-
-
+# -- distances: pairwise_distance and cosine_similarity live in ops/nn/distance.py ---------
 @export(torch=False, functional=True)
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
                         size_average=None, reduce=None, reduction="mean"):

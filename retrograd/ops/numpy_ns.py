@@ -252,3 +252,5 @@ def col2im(cols, size, kernel, dilation, padding, stride):
     """F.fold on arrays (ops/nn/fold.py)."""
     from .nn.fold import np_col2im
     return np_col2im(cols, size, kernel, dilation, padding, stride)
+def einsum(equation, *operands):
+    return _np.einsum(equation, *operands, optimize=len(operands) > 2)

@@ -266,6 +266,9 @@ def im2col(x, kernel, dilation, padding, stride):
 def col2im(cols, size, kernel, dilation, padding, stride):
     from .nn.fold import fold
     return fold(cols, size, kernel, dilation, padding, stride)
+def einsum(equation, *operands):
+    from .shape_einsum import einsum as f
+    return f(equation, *operands)
 
 
 # Every function of this namespace is a public op entry point (retrograd/_dispatch.py): a mode

@@ -4,3 +4,4 @@ from . import pooling_adaptive  # noqa: F401 - adaptive avg/max pooling
 from . import upsampling  # noqa: F401 - interpolate / upsample
 from . import shuffle  # noqa: F401 - pixel_shuffle / pixel_unshuffle / channel_shuffle
 from . import conv, conv_functional, fold  # noqa: F401 - convolutions, F.unfold / F.fold
+from . import norms, distance, bilinear  # noqa: F401 - norm_except_dim/_weight_norm, distances, _trilinear
