@@ -43,3 +43,4 @@ long = int64
 int = int32  # noqa: A001
 short = int16
 __version__ = "0.1.0"
+from ._functions import _pack_padded_sequence  # noqa: F401,E402 - torch._pack_padded_sequence

@@ -9,3 +9,4 @@ from .modules._hooks import (register_module_buffer_registration_hook,  # noqa: 
                              register_module_module_registration_hook,
                              register_module_parameter_registration_hook)
 from . import init  # noqa: F401
+from . import utils  # noqa: F401 - nn.utils (rnn: PackedSequence, pack/pad helpers)

@@ -116,12 +116,14 @@ def unsafe_chunk(input, chunks, dim=0):
 
 
 # -- the fused LSTM layer -------------------------------------------------------------------------
-def _lstm_forward(ns, x, w_ih, w_hh, b_ih, b_hh, hx, cx, reverse: bool):
+def _lstm_forward(ns, x, w_ih, w_hh, b_ih, b_hh, hx, cx, reverse: bool, has_biases: bool):
     """The layer's forward on ``ns`` values: gate activations (i, f, g, o) per step, the cell
     states and hidden states in processing order. Used by the differentiable backward."""
     T = x.shape[0]
     H = hx.shape[-1]
-    xw = ns.matmul(x, ns.transpose(w_ih, 0, 1)) + (b_ih + b_hh)
+    xw = ns.matmul(x, ns.transpose(w_ih, 0, 1))
+    if has_biases:
+        xw = xw + (b_ih + b_hh)
     w_hh_t = ns.transpose(w_hh, 0, 1)
     h, c = hx, cx
     acts, cs, hs = {}, {}, {}
@@ -167,7 +169,8 @@ class MkldnnRnnLayerBackward0(_MultiOutputBackward):
             cs = {t: cells[t] for t in order}
             hs = {t: out[t] for t in order}
         else:                            # differentiable: recompute from the inputs
-            acts, cs, hs = _lstm_forward(ns, x, w_ih, w_hh, b_ih, b_hh, hx, cx, self.reverse)
+            acts, cs, hs = _lstm_forward(ns, x, w_ih, w_hh, b_ih, b_hh, hx, cx, self.reverse,
+                                         self.has_biases)
         steps = list(order)
         prev = {t: (steps[k - 1] if k else None) for k, t in enumerate(steps)}
         dh = g_hy if g_hy is not None else ns.zeros_like(hx)
@@ -190,7 +193,8 @@ class MkldnnRnnLayerBackward0(_MultiOutputBackward):
         h_prev = ns.stack([hx if prev[t] is None else hs[prev[t]] for t in range(T)], 0)
         dA2 = ns.reshape(dA, (T * B, 4 * H))
         dA2_t = ns.transpose(dA2, 0, 1)
-        db = ns.sum_dims(dA2, (0,), False) if self.needs(3) or self.needs(4) else None
+        db = ns.sum_dims(dA2, (0,), False) if self.has_biases and (self.needs(3) or
+                                                                   self.needs(4)) else None
         return (ns.matmul(dA, w_ih) if self.needs(0) else None,
                 ns.matmul(dA2_t, ns.reshape(x, (T * B, x.shape[2]))) if self.needs(1) else None,
                 ns.matmul(dA2_t, ns.reshape(h_prev, (T * B, H))) if self.needs(2) else None,
@@ -198,7 +202,7 @@ class MkldnnRnnLayerBackward0(_MultiOutputBackward):
                 dh if self.needs(5) else None, dc if self.needs(6) else None)
 
 
-def _check_layer_args(input, weights, hx_, cx_, hidden_size: int) -> None:
+def _check_layer_args(input, weights, hx_, cx_, hidden_size: int, has_biases: bool) -> None:
     for name, t in (("input", input), ("weight0", weights[0]), ("weight1", weights[1]),
                     ("weight2", weights[2]), ("weight3", weights[3]), ("hx_", hx_),
                     ("cx_", cx_)):
@@ -211,9 +215,10 @@ def _check_layer_args(input, weights, hx_, cx_, hidden_size: int) -> None:
     T, B, I = input.shape
     H = int(hidden_size)
     expect = ((4 * H, I), (4 * H, H), (4 * H,), (4 * H,), (B, H), (B, H))
+    # (without biases, weight2/3 are placeholders, as in PyTorch)
     for name, t, shape in zip(("weight0", "weight1", "weight2", "weight3", "hx_", "cx_"),
                               (*weights, hx_, cx_), expect):
-        if tuple(t.shape) != shape:
+        if tuple(t.shape) != shape and (has_biases or name not in ("weight2", "weight3")):
             raise RuntimeError(f"mkldnn_rnn_layer: {name} has shape {tuple(t.shape)}, expected "
                                f"{shape}")
 
@@ -230,7 +235,8 @@ def mkldnn_rnn_layer(input, weight0, weight1, weight2, weight3, hx_, cx_, revers
         raise RuntimeError("mkldnn_rnn_layer: only mode 2 (LSTM) is supported")
     if len(batch_sizes):
         raise RuntimeError("mkldnn_rnn_layer: packed input (batch_sizes) is not supported")
-    _check_layer_args(input, (weight0, weight1, weight2, weight3), hx_, cx_, hidden_size)
+    _check_layer_args(input, (weight0, weight1, weight2, weight3), hx_, cx_, hidden_size,
+                      bool(has_biases))
     x, w_ih, w_hh = input._data, weight0._data, weight1._data
     T, B, I = x.shape
     H = int(hidden_size)
@@ -239,7 +245,8 @@ def mkldnn_rnn_layer(input, weight0, weight1, weight2, weight3, hx_, cx_, revers
     gates = ws[:T * B * 4 * H].reshape(T, B, 4 * H)
     cells = ws[T * B * 4 * H:].reshape(T, B, H)
     np.matmul(x.reshape(T * B, I), w_ih.T, out=gates.reshape(T * B, 4 * H))
-    gates += weight2._data + weight3._data
+    if has_biases:
+        gates += weight2._data + weight3._data
     out = np.empty((T, B, H), dtype=dt)
     h, c = hx_._data, cx_._data
     w_hh_t = w_hh.T
@@ -272,3 +279,59 @@ def mkldnn_rnn_layer(input, weight0, weight1, weight2, weight3, hx_, cx_, revers
     return multi_output(MkldnnRnnLayerBackward0, inputs, (out, hy, cy, ws),
                         (True, True, True, False),
                         (*inputs, ("out", 0), ("out", 1), ("out", 2), ("out", 3)), **attrs)
+
+
+# -- packing ----------------------------------------------------------------------------------------
+class PackPaddedSequenceBackward0(Node):
+    """_pack_padded_sequence gathers rows (t, b) with b < batch_sizes[t] of the (T, B, *) input
+    (transposed first when batch_first): the gradient is scattered back into zeros there."""
+    __slots__ = ("batch_first", "in_shape", "index", "batch_sizes")
+    saved_attrs = {"batch_first": "batch_first", "input_sym_sizes": lambda n: tuple(n.in_shape),
+                   "result1": lambda n: n.batch_sizes}
+
+    def backward(self, ns, grad):
+        shape = self.in_shape
+        T, B = (shape[1], shape[0]) if self.batch_first else (shape[0], shape[1])
+        flat = ns.index_acc((T * B,) + tuple(shape[2:]), (self.index,), grad)
+        g = ns.reshape(flat, (T, B) + tuple(shape[2:]))
+        return (ns.transpose(g, 0, 1) if self.batch_first else g,)
+
+
+@export()
+def _pack_padded_sequence(input, lengths, batch_first=False):
+    """(data, batch_sizes) of a padded (T, B, *) batch whose sequences have the given
+    lengths, sorted in decreasing order."""
+    x = input._data
+    if batch_first:
+        x = np.swapaxes(x, 0, 1)
+    lens = [int(v) for v in (lengths._data.reshape(-1).tolist() if isinstance(lengths, Tensor)
+                             else lengths)]
+    if len(lens) != x.shape[1]:
+        raise RuntimeError(f"Expected `len(lengths)` to be equal to batch_size, but got "
+                           f"{len(lens)} (batch_size={x.shape[1]})")
+    if lens and lens[-1] <= 0:
+        raise RuntimeError("Length of all samples has to be greater than 0, but found an element "
+                           "in 'lengths' that is <= 0")
+    for a, b in zip(lens, lens[1:]):
+        if b > a:
+            raise RuntimeError("`lengths` array must be sorted in decreasing order when "
+                               "`enforce_sorted` is True. You can pass `enforce_sorted=False` "
+                               "to pack_padded_sequence and/or pack_sequence to sidestep this "
+                               "requirement if you do not need ONNX exportability.")
+    T, B = x.shape[0], x.shape[1]
+    if lens and lens[0] > T:
+        raise RuntimeError(f"pack_padded_sequence: a length ({lens[0]}) exceeds the padded "
+                           f"sequence length ({T})")
+    steps = lens[0] if lens else 0
+    lens_a = np.asarray(lens, dtype=np.int64)
+    batch_sizes = np.array([(lens_a > t).sum() for t in range(steps)], dtype=np.int64)
+    index = np.concatenate([t * B + np.arange(bs) for t, bs in enumerate(batch_sizes)]) \
+        if steps else np.zeros(0, dtype=np.int64)
+    data = x.reshape((T * B,) + x.shape[2:])[index]
+    sizes = wrap(batch_sizes)
+    if not needs_grad1(input):
+        return wrap(data), sizes
+    node = make_node(PackPaddedSequenceBackward0, (input,), data)
+    node.batch_first, node.in_shape, node.index = bool(batch_first), input._data.shape, index
+    node.batch_sizes = sizes
+    return wrap(data, node), sizes
