@@ -285,16 +285,25 @@ def mkldnn_rnn_layer(input, weight0, weight1, weight2, weight3, hx_, cx_, revers
 class PackPaddedSequenceBackward0(Node):
     """_pack_padded_sequence gathers rows (t, b) with b < batch_sizes[t] of the (T, B, *) input
     (transposed first when batch_first): the gradient is scattered back into zeros there."""
-    __slots__ = ("batch_first", "in_shape", "index", "batch_sizes")
-    saved_attrs = {"batch_first": "batch_first", "input_sym_sizes": lambda n: tuple(n.in_shape),
-                   "result1": lambda n: n.batch_sizes}
+    __slots__ = ("batch_first", "in_shape", "index")
+    saved_names = ("result1",)
+    saved_attrs = {"batch_first": "batch_first", "input_sym_sizes": lambda n: tuple(n.in_shape)}
 
-    def backward(self, ns, grad):
+    def backward(self, ns, grad, result1):
         shape = self.in_shape
         T, B = (shape[1], shape[0]) if self.batch_first else (shape[0], shape[1])
         flat = ns.index_acc((T * B,) + tuple(shape[2:]), (self.index,), grad)
         g = ns.reshape(flat, (T, B) + tuple(shape[2:]))
         return (ns.transpose(g, 0, 1) if self.batch_first else g,)
+
+    def jvp(self, ns, tangents, result1):
+        """The same gather of the input's tangent."""
+        t = tangents[0]
+        if t is None:
+            return None
+        if self.batch_first:
+            t = ns.transpose(t, 0, 1)
+        return ns.reshape(t, (-1,) + tuple(self.in_shape[2:]))[self.index]
 
 
 @export()
@@ -333,5 +342,5 @@ def _pack_padded_sequence(input, lengths, batch_first=False):
         return wrap(data), sizes
     node = make_node(PackPaddedSequenceBackward0, (input,), data)
     node.batch_first, node.in_shape, node.index = bool(batch_first), input._data.shape, index
-    node.batch_sizes = sizes
+    node.save(sizes)
     return wrap(data, node), sizes
