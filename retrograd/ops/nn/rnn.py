@@ -157,21 +157,15 @@ class MkldnnRnnLayerBackward0(_MultiOutputBackward):
                  "bidirectional", "batch_first", "train")
 
     def backward(self, ns, grads, x, w_ih, w_hh, b_ih, b_hh, hx, cx, out, hy, cy, ws):
+        if isinstance(ws, np.ndarray):   # first order: from the forward's workspace, in place
+            return self._backward_arrays(grads, x, w_ih, w_hh, hx, cx, out, ws)
         g_out, g_hy, g_cy = grads[0], grads[1], grads[2]
         T, B = x.shape[0], x.shape[1]
         H = self.hidden_size
-        order = range(T - 1, -1, -1) if self.reverse else range(T)
-        if isinstance(ws, np.ndarray):   # first order: the forward's workspace
-            gates = ws[:T * B * 4 * H].reshape(T, B, 4 * H)
-            cells = ws[T * B * 4 * H:].reshape(T, B, H)
-            acts = {t: (gates[t, :, :H], gates[t, :, H:2 * H], gates[t, :, 2 * H:3 * H],
-                        gates[t, :, 3 * H:]) for t in order}
-            cs = {t: cells[t] for t in order}
-            hs = {t: out[t] for t in order}
-        else:                            # differentiable: recompute from the inputs
-            acts, cs, hs = _lstm_forward(ns, x, w_ih, w_hh, b_ih, b_hh, hx, cx, self.reverse,
-                                         self.has_biases)
-        steps = list(order)
+        # differentiable (create_graph): the forward recomputed from the inputs, in ns ops
+        acts, cs, hs = _lstm_forward(ns, x, w_ih, w_hh, b_ih, b_hh, hx, cx, self.reverse,
+                                     self.has_biases)
+        steps = list(range(T - 1, -1, -1) if self.reverse else range(T))
         prev = {t: (steps[k - 1] if k else None) for k, t in enumerate(steps)}
         dh = g_hy if g_hy is not None else ns.zeros_like(hx)
         dc = g_cy if g_cy is not None else ns.zeros_like(cx)
@@ -198,6 +192,56 @@ class MkldnnRnnLayerBackward0(_MultiOutputBackward):
         return (ns.matmul(dA, w_ih) if self.needs(0) else None,
                 ns.matmul(dA2_t, ns.reshape(x, (T * B, x.shape[2]))) if self.needs(1) else None,
                 ns.matmul(dA2_t, ns.reshape(h_prev, (T * B, H))) if self.needs(2) else None,
+                db if self.needs(3) else None, db if self.needs(4) else None,
+                dh if self.needs(5) else None, dc if self.needs(6) else None)
+
+    def _backward_arrays(self, grads, x, w_ih, w_hh, hx, cx, out, ws):
+        """The same formulas on the forward's NumPy arrays (PyTorch's non-differentiable
+        mkldnn_rnn_layer_backward): everything that does not depend on the incoming dh, dc is
+        computed for all the steps at once before the loop, so a step is five in-place ufunc
+        calls and one GEMM."""
+        g_out, g_hy, g_cy = grads[0], grads[1], grads[2]
+        T, B, I = x.shape
+        H = self.hidden_size
+        dt = x.dtype
+        gates = ws[:T * B * 4 * H].reshape(T, B, 4 * H)
+        cells = ws[T * B * 4 * H:].reshape(T, B, H)
+        if self.reverse:   # processing order; flipped views, so results land in time order
+            gates, cells, out = gates[::-1], cells[::-1], out[::-1]
+            g_out = g_out[::-1] if g_out is not None else None
+        i, f, g, o = (gates[..., k * H:(k + 1) * H] for k in range(4))
+        c_prev = np.concatenate([cx[None], cells[:-1]], 0)
+        tc = np.tanh(cells)
+        # q = the factor of da that multiplies the incoming dc (i, f, g) or dh (o):
+        # da_i = dc g i(1-i), da_f = dc c_prev f(1-f), da_g = dc i (1-g^2), da_o = dh tanh(c) o(1-o)
+        q = np.empty((T, B, 4, H), dtype=dt)
+        np.multiply(g, i * (1 - i), out=q[:, :, 0])
+        np.multiply(c_prev, f * (1 - f), out=q[:, :, 1])
+        np.multiply(i, 1 - g * g, out=q[:, :, 2])
+        np.multiply(tc, o * (1 - o), out=q[:, :, 3])
+        r = o * (1 - tc * tc)          # dc += dh o (1 - tanh^2 c)
+        dA = np.empty((T, B, 4 * H), dtype=dt)
+        dA4 = dA.reshape(T, B, 4, H)
+        dh = np.zeros((B, H), dt) if g_hy is None else np.array(g_hy, dtype=dt)
+        dc = np.zeros((B, H), dt) if g_cy is None else np.array(g_cy, dtype=dt)
+        tmp = np.empty((B, H), dtype=dt)
+        for t in range(T - 1, -1, -1):
+            if g_out is not None:
+                dh += g_out[t]
+            np.multiply(dh, r[t], out=tmp)
+            dc += tmp
+            np.multiply(dc[:, None, :], q[t, :, :3], out=dA4[t, :, :3])
+            np.multiply(dh, q[t, :, 3], out=dA4[t, :, 3])
+            dc *= f[t]
+            dh = dA[t] @ w_hh
+        dh_prev = np.concatenate([hx[None], out[:-1]], 0)
+        if self.reverse:   # back to time order
+            dA, dh_prev = dA[::-1], dh_prev[::-1]
+        dA2 = dA.reshape(T * B, 4 * H)
+        db = dA2.sum(0) if self.has_biases and (self.needs(3) or self.needs(4)) else None
+        return ((dA2 @ w_ih).reshape(T, B, I) if self.needs(0) else None,
+                dA2.T @ x.reshape(T * B, I) if self.needs(1) else None,
+                dA2.T @ dh_prev.reshape(T * B, H) if self.needs(2) else None,
                 db if self.needs(3) else None, db if self.needs(4) else None,
                 dh if self.needs(5) else None, dc if self.needs(6) else None)
 
@@ -244,19 +288,22 @@ def mkldnn_rnn_layer(input, weight0, weight1, weight2, weight3, hx_, cx_, revers
     ws = np.empty(T * B * 5 * H, dtype=dt)
     gates = ws[:T * B * 4 * H].reshape(T, B, 4 * H)
     cells = ws[T * B * 4 * H:].reshape(T, B, H)
+    # sigmoid(z) = (tanh(z/2) + 1) / 2 for i, f, o and tanh(z) for g: the pre-activations are
+    # scaled by 1/2 (g's quarter by 1) through the input projection and W_hh, so each step is
+    # one tanh pass over its (B, 4H) block, in place
+    scale = np.full(4 * H, 0.5, dtype=dt)
+    scale[2 * H:3 * H] = 1
     np.matmul(x.reshape(T * B, I), w_ih.T, out=gates.reshape(T * B, 4 * H))
     if has_biases:
         gates += weight2._data + weight3._data
+    gates *= scale
+    w_hh_s = w_hh.T * scale
     out = np.empty((T, B, H), dtype=dt)
     h, c = hx_._data, cx_._data
-    w_hh_t = w_hh.T
+    tmp = np.empty((B, H), dtype=dt)
     for t in (range(T - 1, -1, -1) if reverse else range(T)):
         a = gates[t]
-        a += h @ w_hh_t
-        # sigmoid(z) = (tanh(z/2) + 1) / 2 for i, f, o and tanh(z) for g: one tanh pass over the
-        # (B, 4H) block, in place (g's quarter doubled first, the whole block halved)
-        a[:, 2 * H:3 * H] *= 2
-        a *= 0.5
+        a += h @ w_hh_s
         np.tanh(a, out=a)
         i_f, o = a[:, :2 * H], a[:, 3 * H:]
         i_f *= 0.5
@@ -265,7 +312,8 @@ def mkldnn_rnn_layer(input, weight0, weight1, weight2, weight3, hx_, cx_, revers
         o += 0.5
         c_new = cells[t]
         np.multiply(a[:, H:2 * H], c, out=c_new)
-        c_new += a[:, :H] * a[:, 2 * H:3 * H]
+        np.multiply(a[:, :H], a[:, 2 * H:3 * H], out=tmp)
+        c_new += tmp
         c = c_new
         h = out[t]
         np.tanh(c, out=h)
