@@ -364,3 +364,104 @@ def test_errors(k):
     expected = _raises(lambda: ERRORS[k](torch))
     assert expected is not None
     assert _raises(lambda: ERRORS[k](rg)) == expected
+
+
+# ------------------------------------------------------------------ nn.utils.rnn
+def _seqs(lib, lengths, feat=2, seed=0, grad=True):
+    rng = np.random.default_rng(seed)
+    return [lib.tensor(rng.standard_normal((n, feat)), requires_grad=grad) for n in lengths]
+
+
+def _same(r, t, tol=F64):
+    assert type(r).__name__ == type(t).__name__
+    if isinstance(t, torch.Tensor):
+        assert tuple(r.shape) == tuple(t.shape) and str(r.dtype) == str(t.dtype)
+        assert type(r.grad_fn).__name__ == type(t.grad_fn).__name__
+        np.testing.assert_allclose(_np(r), _np(t), **tol)
+    elif t is None:
+        assert r is None
+    else:
+        assert len(r) == len(t)
+        for a, b in zip(r, t):
+            _same(a, b, tol)
+
+
+def _backward_same(r_out, t_out, r_in, t_in):
+    rng = np.random.default_rng(5)
+    outs = [(r, t) for r, t in zip(_flat(r_out), _flat(t_out)) if t.requires_grad]
+    ws = [rng.standard_normal(tuple(t.shape)) for _, t in outs]
+    sum((r * rg.tensor(w)).sum() for (r, _), w in zip(outs, ws)).backward()
+    sum((t * torch.tensor(w)).sum() for (_, t), w in zip(outs, ws)).backward()
+    for r, t in zip(r_in, t_in):
+        np.testing.assert_allclose(_np(r.grad), _np(t.grad), **F64)
+
+
+UTILS = [
+    lambda T, s: T.nn.utils.rnn.pad_sequence(s),
+    lambda T, s: T.nn.utils.rnn.pad_sequence(s, batch_first=True, padding_value=-1.5),
+    lambda T, s: T.nn.utils.rnn.pad_sequence(s, padding_side="left"),
+    lambda T, s: T.nn.utils.rnn.pad_sequence(s, True, 2.0, "left"),
+    lambda T, s: T.nn.utils.rnn.pack_sequence(s, enforce_sorted=False),
+    lambda T, s: T.nn.utils.rnn.pack_padded_sequence(T.nn.utils.rnn.pad_sequence(s, True),
+                                                     [len(x) for x in s], batch_first=True,
+                                                     enforce_sorted=False),
+    lambda T, s: T.nn.utils.rnn.pad_packed_sequence(T.nn.utils.rnn.pack_sequence(s, False)),
+    lambda T, s: T.nn.utils.rnn.pad_packed_sequence(T.nn.utils.rnn.pack_sequence(s, False),
+                                                    batch_first=True, padding_value=3.0,
+                                                    total_length=6),
+    lambda T, s: T.nn.utils.rnn.unpack_sequence(T.nn.utils.rnn.pack_sequence(s, False)),
+    lambda T, s: T.nn.utils.rnn.unpad_sequence(T.nn.utils.rnn.pad_sequence(s),
+                                               T.tensor([len(x) for x in s])),
+]
+
+
+@pytest.mark.parametrize("k", range(len(UTILS)))
+def test_utils_rnn(k):
+    t_in, r_in = _seqs(torch, [2, 4, 1]), _seqs(rg, [2, 4, 1])
+    t_out, r_out = UTILS[k](torch, t_in), UTILS[k](rg, r_in)
+    _same(r_out, t_out)
+    _backward_same(r_out, t_out, r_in, t_in)
+
+
+def test_packed_sequence_tuple_and_repr():
+    t = torch.nn.utils.rnn.pack_sequence(_seqs(torch, [3, 1, 2], grad=False), False)
+    r = rg.nn.utils.rnn.pack_sequence(_seqs(rg, [3, 1, 2], grad=False), False)
+    assert repr(r) == repr(t)
+    assert r._fields == t._fields == ("data", "batch_sizes", "sorted_indices", "unsorted_indices")
+    data, batch_sizes, sorted_indices, unsorted_indices = r
+    assert batch_sizes.tolist() == [3, 2, 1] and str(batch_sizes.dtype) == "torch.int64"
+    assert sorted_indices.tolist() == t.sorted_indices.tolist()
+    assert unsorted_indices.tolist() == t.unsorted_indices.tolist()
+    assert r.double().data.dtype == rg.float64 and isinstance(r.double(), type(r))
+    assert repr(rg.nn.utils.rnn.PackedSequence(rg.ones(2), rg.tensor([1, 1]))) == \
+        repr(torch.nn.utils.rnn.PackedSequence(torch.ones(2), torch.tensor([1, 1])))
+
+
+def test_pack_padded_saved_values():
+    for lib in (torch, rg):
+        x = lib.zeros(4, 3, 2, requires_grad=True)
+        node = lib.nn.utils.rnn.pack_padded_sequence(x, [4, 2, 1]).data.grad_fn
+        assert node._saved_batch_first is False
+        assert tuple(node._saved_input_sym_sizes) == (4, 3, 2)
+        assert node._saved_result1.tolist() == [3, 2, 1, 1]
+
+
+UTILS_ERRORS = [
+    lambda T: T.nn.utils.rnn.pack_padded_sequence(T.zeros(4, 3, 2), [2, 4, 1]),
+    lambda T: T.nn.utils.rnn.pack_padded_sequence(T.zeros(4, 3, 2), [4, 2, 0]),
+    lambda T: T.nn.utils.rnn.pack_padded_sequence(T.zeros(4, 3, 2), [4, 2]),
+    lambda T: T.nn.utils.rnn.pack_sequence([T.zeros(3, 2), T.zeros(4, 2)]),
+    lambda T: T.nn.utils.rnn.pad_packed_sequence(
+        T.nn.utils.rnn.pack_sequence([T.zeros(3, 2)]), total_length=2),
+    lambda T: T.nn.utils.rnn.pad_sequence([]),
+    lambda T: T.nn.utils.rnn.pad_sequence([T.zeros(3, 2)], padding_side="middle"),
+    lambda T: T.nn.utils.rnn.pad_sequence(3),
+    lambda T: T.nn.utils.rnn.pad_sequence([T.zeros(3, 2), T.zeros(1, 3)]),
+]
+
+
+@pytest.mark.parametrize("k", range(len(UTILS_ERRORS)))
+def test_utils_rnn_errors(k):
+    expected = _raises(lambda: UTILS_ERRORS[k](torch))
+    assert expected is not None
+    assert _raises(lambda: UTILS_ERRORS[k](rg)) == expected

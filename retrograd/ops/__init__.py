@@ -6,3 +6,4 @@ from . import nn_linear  # noqa: F401 - F.linear (composite)
 from . import numpy_ns, tensor_ns  # noqa: F401
 from . import random  # noqa: F401 - uniform_, normal_, ... (in-place random fills)
 from . import nn  # noqa: F401 - retrograd/ops/nn/: nn op families (rnn, ...)
+from . import shape_inplace  # noqa: F401 - Tensor.transpose_/t_ (in-place view ops)

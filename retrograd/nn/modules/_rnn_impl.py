@@ -246,7 +246,9 @@ def run(mode: str, input, hx, flat_weights, has_biases: bool, num_layers: int, d
         if dropout != 0 and train and layer < num_layers - 1:
             x = _dropout(x, dropout)
     if batch_sizes is None and batch_first:
-        x = transpose(x, 0, 1)
+        # PyTorch: the LSTM output is transposed (TransposeBackward0), the GRU/RNN output
+        # transposed in place (TransposeBackward1)
+        x = transpose(x, 0, 1) if mode == "LSTM" else x.transpose_(0, 1)
     if mode == "LSTM":
         return x, stack([h[0] for h in finals], 0), stack([h[1] for h in finals], 0)
     return x, stack(finals, 0)

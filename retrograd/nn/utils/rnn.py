@@ -205,12 +205,24 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
     out = rg.full(shape, padding_value, dtype=first.dtype)
     for i, s in enumerate(sequences):
         length = s.size(0)
+        _check_copy((length,) + trailing, tuple(s.shape))
         rows = slice(max_len - length, max_len) if padding_side == "left" else slice(0, length)
         if batch_first:
             out[i, rows] = s
         else:
             out[rows, i] = s
     return out
+
+
+def _check_copy(dest: tuple, src: tuple) -> None:
+    """copy_'s broadcast check (TensorIterator's message), dims compared from the right."""
+    n = max(len(dest), len(src))
+    for i in range(n - 1, -1, -1):
+        a = dest[i - n + len(dest)] if i - n + len(dest) >= 0 else 1
+        b = src[i - n + len(src)] if i - n + len(src) >= 0 else 1
+        if a != b and a != 1 and b != 1:
+            raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b "
+                               f"({b}) at non-singleton dimension {i}")
 
 
 def unpad_sequence(padded_sequences, lengths, batch_first: bool = False):
