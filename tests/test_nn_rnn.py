@@ -465,3 +465,17 @@ def test_utils_rnn_errors(k):
     expected = _raises(lambda: UTILS_ERRORS[k](torch))
     assert expected is not None
     assert _raises(lambda: UTILS_ERRORS[k](rg)) == expected
+
+
+def test_lstm_projection_warns_once_like_torch():
+    """torch warns (once per process) that oneDNN has no projections; retrograd says the same."""
+    from retrograd.nn.modules import _rnn_impl
+    _rnn_impl._state["proj_warned"] = False
+    m = rg.nn.LSTM(3, 4, proj_size=2)
+    with pytest.warns(UserWarning, match=r"^LSTM with projections is not supported with oneDNN\. "
+                                         r"Using default implementation\."):
+        m(rg.randn(2, 1, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m(rg.randn(2, 1, 3))
+        rg.nn.LSTM(3, 4, proj_size=2).double()(rg.randn(2, 1, 3, dtype=rg.float64))
