@@ -356,6 +356,13 @@ ERRORS = [
     lambda T: T.nn.GRUCell(10, 4)(T.randn(3, 10), T.randn(2, 4)),
     lambda T: T.nn.GRUCell(10, 4)(T.randn(3, 10), T.randn(1, 3, 4)),
     lambda T: T.nn.RNNCell(10, 4, nonlinearity="sigmoid")(T.randn(3, 10)),
+    # packed input: PyTorch's LSTM leaves the checks to its kernel
+    lambda T: T.nn.LSTM(3, 4)(T.nn.utils.rnn.pack_sequence([T.randn(3, 5), T.randn(2, 5)])),
+    lambda T: T.nn.LSTM(3, 4)(T.nn.utils.rnn.pack_sequence([T.randn(3, 3), T.randn(2, 3)]),
+                              (T.zeros(1, 2, 4), T.zeros(1, 3, 4))),
+    lambda T: T.nn.LSTM(3, 4)(T.nn.utils.rnn.pack_sequence([T.randn(3, 3), T.randn(2, 3)]),
+                              (T.zeros(1, 2, 5), T.zeros(1, 2, 4))),
+    lambda T: T.nn.GRU(3, 4)(T.nn.utils.rnn.pack_sequence([T.randn(3, 5), T.randn(2, 5)])),
 ]
 
 

@@ -226,6 +226,9 @@ def run(mode: str, input, hx, flat_weights, has_biases: bool, num_layers: int, d
     ``hx`` is a tensor, or (h0, c0) for LSTM; ``batch_sizes`` a list of ints for packed data.
     Returns (output, h_n) or (output, h_n, c_n)."""
     dirs = 2 if bidirectional else 1
+    if mode == "LSTM" and (hx[0].shape[-1] != hx[1].shape[-1]) != proj:
+        # PyTorch infers projections from h0/c0's sizes; the weights then do not group
+        raise RuntimeError("got an incorrect number of RNN parameters")
     params = gather_params(mode, flat_weights, has_biases, proj, num_layers * dirs)
     if batch_sizes is None and _use_mkldnn(mode, input, params, batch_sizes):
         return _mkldnn_lstm(input, hx[0], hx[1], params, has_biases, num_layers, dropout, train,

@@ -244,7 +244,8 @@ class RNNBase(Module):
             h = _creation.zeros(shape + (real_hidden,), dtype=input.dtype)
             hx = (h, _creation.zeros(shape + (self.hidden_size,), dtype=input.dtype)) \
                 if lstm else h
-            self.check_forward_args(input, hx, batch_sizes)
+            if not (lstm and packed):   # (PyTorch's LSTM leaves packed input to the kernel)
+                self.check_forward_args(input, hx, batch_sizes)
         else:
             if not packed:
                 want = 3 if is_batched else 2
@@ -258,7 +259,8 @@ class RNNBase(Module):
                 if not is_batched:
                     hx = (hx[0].unsqueeze(1), hx[1].unsqueeze(1)) if lstm else hx.unsqueeze(1)
             if lstm:
-                self.check_forward_args(input, hx, batch_sizes)
+                if not packed:
+                    self.check_forward_args(input, hx, batch_sizes)
                 hx = self.permute_hidden(hx, sorted_indices)
             else:
                 hx = self.permute_hidden(hx, sorted_indices)
