@@ -486,3 +486,22 @@ def test_lstm_projection_warns_once_like_torch():
         warnings.simplefilter("error")
         m(rg.randn(2, 1, 3))
         rg.nn.LSTM(3, 4, proj_size=2).double()(rg.randn(2, 1, 3, dtype=rg.float64))
+
+
+@pytest.mark.parametrize("cls,dtype", [("GRU", "float64"), ("RNN", "float64"),
+                                       ("LSTM", "float64"), ("LSTM", "float32")])
+def test_double_backward_through_module(cls, dtype):
+    """d/dparams of |d loss / d x|^2, through the step graph (float64) or the fused layer's
+    differentiable backward (float32 LSTM)."""
+    tm, rm = _pair(cls, (3, 4), {"bidirectional": True}, dtype)
+    x = np.random.default_rng(1).uniform(-1, 1, (3, 2, 3)).astype(dtype)
+    res = []
+    for lib, m in ((torch, tm), (rg, rm)):
+        xt = lib.tensor(x, requires_grad=True)
+        out = m(xt)[0]
+        g, = lib.autograd.grad((out * out).sum(), xt, create_graph=True)
+        (g * g).sum().backward()
+        res.append([_np(p.grad) for _, p in m.named_parameters()])
+    tol = F64 if dtype == "float64" else dict(rtol=1e-3, atol=1e-4)
+    for r, t in zip(res[1], res[0]):
+        np.testing.assert_allclose(r, t, **tol)
