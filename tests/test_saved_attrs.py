@@ -16,7 +16,14 @@ import retrograd
 from op_db import OP_DB, OpInfo
 
 # row name -> why a saved value differs from torch's there
-KNOWN: dict[str, str] = {}
+KNOWN: dict[str, str] = {
+    "mkldnn_rnn_layer": "_saved_result3 is the kernel's workspace: oneDNN's layout in torch "
+                        "(28672 values here), the gate activations and cell states in retrograd",
+    "mkldnn_rnn_layer_reverse": "_saved_result3 is the kernel's workspace (see mkldnn_rnn_layer)",
+}
+
+# rows whose torch kernel runs in float32 only (oneDNN's fused LSTM layer): run in float32
+FLOAT32_ONLY = {"mkldnn_rnn_layer", "mkldnn_rnn_layer_reverse"}
 
 # rrelu in eval mode: torch saves ``noise`` made by empty_like and never written (uninitialised
 # memory); only its shape and dtype are compared
@@ -56,7 +63,8 @@ def _unsigned(v: Any) -> Any:
 def _nodes(T: Any, row: OpInfo) -> list:
     """Every node of the row's graph (depth first from each floating output), with its saved
     values: [(name, {saved name: value})]."""
-    ts = [T.tensor(a, dtype=T.float64, requires_grad=True) for a in row.inputs()]
+    dtype = T.float32 if row.name in FLOAT32_ONLY else T.float64
+    ts = [T.tensor(a, dtype=dtype, requires_grad=True) for a in row.inputs()]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         out = row.fn(T, *ts)

@@ -23,7 +23,14 @@ import retrograd
 from op_db import OP_DB, OpInfo
 
 # row name -> why retrograd saves something else than torch there
-KNOWN: dict[str, str] = {}
+KNOWN: dict[str, str] = {
+    "mkldnn_rnn_layer": "result3 is the kernel's workspace: oneDNN's layout in torch, the gate "
+                        "activations and cell states in retrograd",
+    "mkldnn_rnn_layer_reverse": "result3 is the kernel's workspace (see mkldnn_rnn_layer)",
+}
+
+# rows whose torch kernel runs in float32 only (oneDNN's fused LSTM layer): run in float32
+FLOAT32_ONLY = {"mkldnn_rnn_layer", "mkldnn_rnn_layer_reverse"}
 
 # rows where torch saves a tensor it never writes (rrelu in eval mode saves ``noise`` made by
 # empty_like: uninitialised memory): their values are not compared, only what is saved
@@ -39,7 +46,8 @@ SIGN_FREE = {"linalg_eigh_upper_batched", "linalg_eigvalsh", "matrix_norm_nuc_ke
 def _record(T: Any, row: OpInfo) -> tuple:
     """(packs, unpacks) of one run of the row: forward, then a backward of the sum of its
     floating outputs."""
-    ts = [T.tensor(a, dtype=T.float64, requires_grad=True) for a in row.inputs()]
+    dtype = T.float32 if row.name in FLOAT32_ONLY else T.float64
+    ts = [T.tensor(a, dtype=dtype, requires_grad=True) for a in row.inputs()]
     packs, unpacks = [], []
 
     def describe(x: Any) -> tuple:
@@ -64,7 +72,7 @@ def _record(T: Any, row: OpInfo) -> tuple:
         with T.autograd.graph.saved_tensors_hooks(pack, unpack):
             out = row.fn(T, *ts)
         outs = out if isinstance(out, (tuple, list)) else [out]
-        outs = [o for o in outs if isinstance(o, T.Tensor) and o.dtype == T.float64
+        outs = [o for o in outs if isinstance(o, T.Tensor) and o.dtype == dtype
                 and o.requires_grad]
         if outs:
             total = outs[0].sum()

@@ -36,6 +36,7 @@ poisson_nll_loss smooth_l1_loss soft_margin_loss triplet_margin_loss
 triplet_margin_with_distance_loss max_pool2d_with_indices avg_pool2d max_unpool2d
 _adaptive_avg_pool2d adaptive_max_pool2d_with_indices _upsample pixel_shuffle pixel_unshuffle
 channel_shuffle
+mkldnn_rnn_layer _pack_padded_sequence
 """.split())
 
 

@@ -924,6 +924,9 @@ def _write_tangent(self, old, new) -> None:
     see the change), else as a view of its base's tangent when ``self`` is a view."""
     from .._tensor import Tensor
     if old is not None:
+        if old._data.shape != new._data.shape:   # an in-place view op (transpose_, t_): the
+            _set(self, new)                       # tangent changes its shape the same way
+            return
         _copy_into(old, new)
         return
     base = self._base

@@ -7,3 +7,4 @@ from . import loss  # noqa: F401 - the loss functions of torch.nn.functional
 from . import numpy_ns, tensor_ns  # noqa: F401
 from . import random  # noqa: F401 - uniform_, normal_, ... (in-place random fills)
 from . import nn  # noqa: F401 - retrograd/ops/nn/: the nn op families
+from . import shape_inplace  # noqa: F401 - Tensor.transpose_/t_ (in-place view ops)

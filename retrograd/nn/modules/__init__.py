@@ -6,6 +6,7 @@ from .linear import Identity, Linear  # noqa: F401
 from .flatten import Flatten, Unflatten  # noqa: F401
 from .loss import *  # noqa: F401,F403
 from .loss import __all__ as _loss_all
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
 from .activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid,  # noqa: F401
                          Hardswish, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Mish, PReLU,
                          ReLU, ReLU6, RReLU, SiLU, Sigmoid, Softmax, Softmax2d, Softmin,
@@ -44,3 +45,4 @@ from .bilinear import Bilinear  # noqa: F401,E402
 from .distance import CosineSimilarity, PairwiseDistance  # noqa: F401,E402
 
 __all__ += ["Bilinear", "CosineSimilarity", "PairwiseDistance"]
+__all__ += ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]

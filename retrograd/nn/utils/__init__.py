@@ -1,6 +1,6 @@
 """nn.utils: gradient clipping, parameters <-> vector, parametrizations, weight/spectral norm,
 pruning."""
-from . import parametrizations, parametrize, prune  # noqa: F401
+from . import parametrizations, parametrize, prune, rnn  # noqa: F401
 from .clip_grad import _clip_grads_with_norm_ as clip_grads_with_norm_  # noqa: F401
 from .clip_grad import _get_total_norm as get_total_norm  # noqa: F401
 from .clip_grad import clip_grad_norm, clip_grad_norm_, clip_grad_value_  # noqa: F401

@@ -5,3 +5,4 @@ from . import upsampling  # noqa: F401 - interpolate / upsample
 from . import shuffle  # noqa: F401 - pixel_shuffle / pixel_unshuffle / channel_shuffle
 from . import conv, conv_functional, fold  # noqa: F401 - convolutions, F.unfold / F.fold
 from . import norms, distance, bilinear  # noqa: F401 - norm_except_dim/_weight_norm, distances, _trilinear
+from . import rnn  # noqa: F401 - unsafe_split/unsafe_chunk, mkldnn_rnn_layer (fused LSTM layer)
