@@ -5,3 +5,4 @@ from . import activation, elementwise, scatter, sorting, decomposition, views  #
 from . import nn_linear  # noqa: F401 - F.linear (composite)
 from . import numpy_ns, tensor_ns  # noqa: F401
 from . import random  # noqa: F401 - uniform_, normal_, ... (in-place random fills)
+from . import nn  # noqa: F401 - retrograd/ops/nn: the nn op families

@@ -1,0 +1,2 @@
+"""The torch.nn.functional op families (one module each)."""
+from . import normalization  # noqa: F401 - batch/layer/group/instance/rms norm
