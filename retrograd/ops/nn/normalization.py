@@ -21,7 +21,7 @@ from .._registry import export
 from .._util import make_node, needs_grad, wrap
 from ..inplace import copy_
 from ..pointwise import mul, pow  # noqa: A004
-from ..elementwise import rsqrt
+from ..elementwise import _quiet, rsqrt
 from ..reduction import mean as _mean
 from ..shape import contiguous, view
 from ..shape_copy import repeat
@@ -81,7 +81,8 @@ class NativeBatchNormBackward0(Node):
             xhat, rstd = _stats(ns, x, dims, m, self.eps, mean, invstd, shape)
         else:
             m = 0
-            rstd = 1 / ns.sqrt(ns.reshape(rv, shape) + self.eps)
+            with _quiet():   # a negative running variance gives NaN, silently as in PyTorch
+                rstd = 1 / ns.sqrt(ns.reshape(rv, shape) + self.eps)
             xhat = (x - ns.reshape(rm, shape)) * rstd
         return shape, dims, m, xhat, rstd
 
@@ -135,24 +136,25 @@ def _native_batch_norm(input, weight, bias, running_mean, running_var, training,
     _check_features("bias", c, bias)
     shape = (1, c) + (1,) * (x.ndim - 2)
     dims = (0,) + tuple(range(2, x.ndim))
-    if training:
-        mean = x.mean(axis=dims, keepdims=True)
-        xc = x - mean
-        var = (xc * xc).mean(axis=dims, keepdims=True)
-        invstd = 1 / np.sqrt(var + eps)
-        xhat = xc * invstd
-        save_mean = mean.reshape(c)
-        save_invstd = invstd.reshape(c)
-    else:
-        invstd = 1 / np.sqrt(running_var._data.reshape(shape) + eps)
-        xhat = (x - running_mean._data.reshape(shape)) * invstd
-        save_mean = save_invstd = np.empty(0, x.dtype)
-    out = xhat
-    if weight is not None:
-        out = out * weight._data.reshape(shape)
-    if bias is not None:
-        out = out + bias._data.reshape(shape)
-    out = np.asarray(out, dtype=x.dtype)
+    with _quiet():   # NaN and inf as PyTorch gives them, without NumPy's warnings
+        if training:
+            mean = x.mean(axis=dims, keepdims=True)
+            xc = x - mean
+            var = (xc * xc).mean(axis=dims, keepdims=True)
+            invstd = 1 / np.sqrt(var + eps)
+            xhat = xc * invstd
+            save_mean = mean.reshape(c)
+            save_invstd = invstd.reshape(c)
+        else:
+            invstd = 1 / np.sqrt(running_var._data.reshape(shape) + eps)
+            xhat = (x - running_mean._data.reshape(shape)) * invstd
+            save_mean = save_invstd = np.empty(0, x.dtype)
+        out = xhat
+        if weight is not None:
+            out = out * weight._data.reshape(shape)
+        if bias is not None:
+            out = out + bias._data.reshape(shape)
+        out = np.asarray(out, dtype=x.dtype)
     node = None
     if needs_grad(input, weight, bias):
         node = make_node(NativeBatchNormBackward0, (input, weight, bias), out)
@@ -268,9 +270,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     _check_normalized(input, ns, weight, bias, "*, ")
     x = input._data
     dims = tuple(range(x.ndim - len(ns), x.ndim))
-    mean = x.mean(axis=dims, keepdims=True)
-    xc = x - mean
-    rstd = 1 / np.sqrt((xc * xc).mean(axis=dims, keepdims=True) + eps)
+    with _quiet():
+        mean = x.mean(axis=dims, keepdims=True)
+        xc = x - mean
+        rstd = 1 / np.sqrt((xc * xc).mean(axis=dims, keepdims=True) + eps)
     out = xc * rstd
     if weight is not None:
         out = out * weight._data
@@ -359,9 +362,10 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
                                f"of shape {_lst(x.shape)}")
     hxw = math.prod(x.shape[2:])
     xg = x.reshape(n, num_groups, -1)
-    mean = xg.mean(axis=2, keepdims=True)
-    xc = xg - mean
-    rstd = 1 / np.sqrt((xc * xc).mean(axis=2, keepdims=True) + eps)
+    with _quiet():
+        mean = xg.mean(axis=2, keepdims=True)
+        xc = xg - mean
+        rstd = 1 / np.sqrt((xc * xc).mean(axis=2, keepdims=True) + eps)
     out = (xc * rstd).reshape(x.shape)
     cshape = (1, c) + (1,) * (x.ndim - 2)
     if weight is not None:
