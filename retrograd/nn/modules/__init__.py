@@ -21,3 +21,8 @@ from .normalization import GroupNorm, LayerNorm, RMSNorm  # noqa: F401
 
 __all__ += ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d",
             "InstanceNorm3d", "GroupNorm", "LayerNorm", "RMSNorm"]
+from .dropout import (AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d,  # noqa: F401
+                      FeatureAlphaDropout)
+
+__all__ += ["AlphaDropout", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
+            "FeatureAlphaDropout"]

@@ -1,2 +1,3 @@
 """The torch.nn.functional op families (one module each)."""
 from . import normalization  # noqa: F401 - batch/layer/group/instance/rms norm
+from . import dropout  # noqa: F401 - the dropout family
