@@ -1,3 +1,4 @@
 """The torch.nn.functional op families (one module each)."""
 from . import normalization  # noqa: F401 - batch/layer/group/instance/rms norm
 from . import dropout  # noqa: F401 - the dropout family
+from . import embedding  # noqa: F401 - embedding lookups
