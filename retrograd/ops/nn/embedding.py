@@ -92,7 +92,7 @@ def _embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse
     return wrap(out, node)
 
 
-@export(torch=True)
+@export(torch="embedding_renorm_")
 def embedding_renorm_(input, indices, max_norm, norm_type):
     """Rescale, in place, each row of ``input`` referenced by ``indices`` whose ``norm_type``
     norm exceeds ``max_norm`` to norm max_norm (scale max_norm / (norm + 1e-7), as PyTorch).
