@@ -37,4 +37,23 @@ ROWS: list[OpInfo] = [
            "EmbeddingBackward0"),
     OpInfo("torch_embedding", lambda T, w: T.embedding(w, _idx(T, [2], [0], [2]), 0, False),
            [(3, 2)], "EmbeddingBackward0", numeric=False),
+    # embedding_bag: torch has no double backward and no forward AD for it (gradgrad=False;
+    # forward mode is checked against finite differences)
+    OpInfo("embedding_bag_sum", lambda T, w: T.nn.functional.embedding_bag(
+        _idx(T, 1, 2, 4, 4, 3, 0), w, _idx(T, 0, 2, 2, 5), mode="sum"), [(5, 3)],
+        "EmbeddingBagBackward0", gradgrad=False),
+    OpInfo("embedding_bag_mean_2d", lambda T, w: T.nn.functional.embedding_bag(
+        _idx(T, [1, 2, 1], [0, 3, 3]), w), [(4, 2)], "EmbeddingBagBackward0", gradgrad=False),
+    OpInfo("embedding_bag_max", lambda T, w: T.nn.functional.embedding_bag(
+        _idx(T, 1, 2, 4, 0, 3, 0), w, _idx(T, 0, 2, 2, 5), mode="max"), [(5, 3)],
+        "EmbeddingBagBackward0", gradgrad=False),
+    OpInfo("embedding_bag_per_sample_weights", lambda T, w, p: T.nn.functional.embedding_bag(
+        _idx(T, 1, 2, 4, 4, 3), w, _idx(T, 0, 3, 3, 5), mode="sum", per_sample_weights=p,
+        include_last_offset=True), [(5, 3), (5,)], "EmbeddingBagBackward0", gradgrad=False),
+    OpInfo("embedding_bag_padding", lambda T, w: T.nn.functional.embedding_bag(
+        _idx(T, 1, 2, 4, 4, 3, 0), w, _idx(T, 0, 2, 5), mode="mean", padding_idx=4), [(5, 3)],
+        "EmbeddingBagBackward0", gradgrad=False, numeric=False),
+    OpInfo("torch_embedding_bag", lambda T, w: T.embedding_bag(
+        w, _idx(T, 1, 2, 1, 0), _idx(T, 0, 1), False, 0)[0], [(3, 2)],
+        "EmbeddingBagBackward0", gradgrad=False),
 ]

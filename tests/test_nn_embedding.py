@@ -145,3 +145,102 @@ def test_double_backward(kw):
         (gw * gw).sum().backward()
         return gw.detach(), w.grad
     both(g)
+
+
+# -- EmbeddingBag ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kw", [{}, {"mode": "sum"}, {"mode": "max", "padding_idx": 2},
+                                {"max_norm": 1.0, "norm_type": 1.0, "scale_grad_by_freq": True,
+                                 "include_last_offset": True, "padding_idx": -1}],
+                         ids=["default", "sum", "max_pad", "all"])
+def test_embedding_bag_printout(kw):
+    both(lambda T: (str(T.nn.EmbeddingBag(10, 3, **kw)), T.nn.EmbeddingBag(10, 3, **kw).padding_idx,
+                    T.nn.EmbeddingBag(10, 3, padding_idx=1).weight[1]))
+
+
+BAG_IN = [[1, 2, 4, 4, 3, 0, 4, 1], [0, 2, 2, 5, 8]]
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("kw", [{}, {"padding_idx": 4}, {"include_last_offset": True},
+                                {"max_norm": 1.0}, {"two_d": True}],
+                         ids=["plain", "pad", "last_offset", "max_norm", "2d"])
+def test_embedding_bag_forward_backward(mode, kw):
+    def f(T):
+        kw2 = dict(kw)
+        two_d = kw2.pop("two_d", False)
+        m = set_params(T.nn.EmbeddingBag(5, 3, mode=mode, **kw2), T)
+        idx, off = T.tensor(BAG_IN[0]), T.tensor(BAG_IN[1])
+        if two_d:
+            idx, off = idx.view(2, 4), None
+        elif kw2.get("include_last_offset"):
+            off = T.tensor([0, 2, 2, 5, 8])
+        y = m(idx, off)
+        (y * data(T, *y.shape)).sum().backward()
+        fn = y.grad_fn
+        return (y, m.weight.grad, m.weight.detach(), fn._saved_mode, fn._saved_padding_idx,
+                fn._saved_offsets, fn._saved_result2, fn._saved_result3)
+    both(f)
+
+
+def test_embedding_bag_per_sample_weights():
+    def f(T):
+        m = set_params(T.nn.EmbeddingBag(5, 3, mode="sum"), T)
+        p = data(T, 8, requires_grad=True)
+        y = m(T.tensor(BAG_IN[0]), T.tensor(BAG_IN[1]), p)
+        (y * y).sum().backward()
+        return y, m.weight.grad, p.grad, y.grad_fn._saved_per_sample_weights
+    both(f)
+
+
+def test_embedding_bag_from_pretrained():
+    def f(T):
+        bag = T.nn.EmbeddingBag.from_pretrained(data(T, 5, 3), mode="max")
+        bag2 = T.nn.EmbeddingBag.from_pretrained(data(T, 5, 3), freeze=False)
+        y = bag2(T.tensor([[0, 1], [2, 2]]))
+        y.sum().backward()
+        return (str(bag), bag.weight.requires_grad, bag(T.tensor([[0, 1], [4, 2]])), y,
+                bag2.weight.grad)
+    both(f)
+
+
+@pytest.mark.parametrize("case", ["no_offsets", "offsets_2d_input", "offsets_2d", "bad_mode",
+                                  "max_freq", "max_sparse", "psw_mean", "psw_shape", "weight_1d",
+                                  "input_3d", "first_offset", "last_offset", "index_range",
+                                  "pad_range", "module_pad", "decreasing"])
+def test_embedding_bag_errors(case):
+    def f(T):
+        F = T.nn.functional
+        w, idx, off = data(T, 5, 3), T.tensor(BAG_IN[0]), T.tensor(BAG_IN[1])
+        if case == "no_offsets":
+            return F.embedding_bag(idx, w)
+        if case == "offsets_2d_input":
+            return F.embedding_bag(idx.view(2, 4), w, off)
+        if case == "offsets_2d":
+            return F.embedding_bag(idx, w, off.view(1, 5))
+        if case == "bad_mode":
+            return F.embedding_bag(idx, w, off, mode="min")
+        if case == "max_freq":
+            return F.embedding_bag(idx, w, off, mode="max", scale_grad_by_freq=True)
+        if case == "max_sparse":
+            return F.embedding_bag(idx, w, off, mode="max", sparse=True)
+        if case == "psw_mean":
+            return F.embedding_bag(idx, w, off, per_sample_weights=data(T, 8))
+        if case == "psw_shape":
+            return F.embedding_bag(idx, w, off, mode="sum", per_sample_weights=data(T, 7))
+        if case == "weight_1d":
+            return F.embedding_bag(idx, data(T, 5), off)
+        if case == "input_3d":
+            return F.embedding_bag(idx.view(2, 2, 2), w)
+        if case == "first_offset":
+            return F.embedding_bag(idx, w, T.tensor([1, 3]))
+        if case == "last_offset":
+            return F.embedding_bag(idx, w, T.tensor([0, 9]))
+        if case == "index_range":
+            return F.embedding_bag(T.tensor([0, 7]), w, T.tensor([0]))
+        if case == "pad_range":
+            return F.embedding_bag(idx, w, off, padding_idx=7)
+        if case == "module_pad":
+            return T.nn.EmbeddingBag(5, 3, padding_idx=5)
+        return F.embedding_bag(idx, w, T.tensor([0, 3, 2]))
+    both(f)

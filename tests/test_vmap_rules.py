@@ -29,7 +29,7 @@ rot90 rrelu scatter scatter_add scatter_reduce slogdet solve solve_ex solve_tria
 split_with_sizes storage_offset stride sum_to_size svd svdvals take tensor_split tensordot trace
 triangular_solve unique unique_consecutive vecdot vsplit
 cuda get_device is_pinned pin_memory new new_empty new_full new_ones new_tensor new_zeros
-batch_norm group_norm layer_norm embedding
+batch_norm group_norm layer_norm embedding embedding_bag
 """.split())
 
 

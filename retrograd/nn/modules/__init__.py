@@ -26,6 +26,6 @@ from .dropout import (AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d,  #
 
 __all__ += ["AlphaDropout", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
             "FeatureAlphaDropout"]
-from .sparse import Embedding  # noqa: F401
+from .sparse import Embedding, EmbeddingBag  # noqa: F401
 
-__all__ += ["Embedding"]
+__all__ += ["Embedding", "EmbeddingBag"]
