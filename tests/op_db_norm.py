@@ -57,4 +57,17 @@ ROWS: list[OpInfo] = [
                                         "PowBackward0"), **TOL),
     OpInfo("rms_norm_2d_eps", lambda T, x: T.nn.functional.rms_norm(x, [3, 4], eps=1e-3),
            [(2, 3, 4)], "MulBackward0", extra_nodes=("RsqrtBackward0",), **TOL),
+    # the torch.* entry points (ATen's signatures)
+    OpInfo("torch_batch_norm", lambda T, x, w, b: T.batch_norm(x, w, b, *_rs(T, x, 3), True, 0.1,
+                                                             1e-5, False),
+           [(4, 3), (3,), (3,)], "NativeBatchNormBackward0", **TOL),
+    OpInfo("torch_layer_norm", lambda T, x, w: T.layer_norm(x, [4], w, None, 1e-5, True),
+           [(2, 4), (4,)], "NativeLayerNormBackward0", **TOL),
+    OpInfo("torch_group_norm", lambda T, x: T.group_norm(x, 2, None, None, 1e-5, True),
+           [(2, 4, 2)], "NativeGroupNormBackward0", **TOL),
+    OpInfo("torch_instance_norm", lambda T, x: T.instance_norm(x, None, None, None, None, True,
+                                                             0.1, 1e-5, False),
+           [(2, 2, 3)], "ViewBackward0", extra_nodes=("NativeBatchNormBackward0",), **TOL),
+    OpInfo("torch_rms_norm", lambda T, x, w: T.rms_norm(x, [3], w), [(2, 3), (3,)],
+           "MulBackward0", **TOL),
 ]

@@ -80,7 +80,8 @@ def test_graph_like_torch(name, inplace):
 
 @pytest.mark.parametrize("case", ["dropout1d_rank", "dropout2d_3d", "dropout2d_2d",
                                   "dropout3d_3d", "feature_1d", "int_input", "leaf_inplace",
-                                  "module_eval", "empty"])
+                                  "module_eval", "empty", "aten_p", "aten_feature_1d",
+                                  "aten_eval"])
 def test_errors_and_warnings(case):
     def f(T):
         F = T.nn.functional
@@ -102,6 +103,14 @@ def test_errors_and_warnings(case):
             m = T.nn.Dropout(0.9).eval()
             x = data(T, 3, 4)
             return m(x) is x, m.training
+        if case == "aten_p":
+            return T.dropout(data(T, 3), 1.5, True)
+        if case == "aten_feature_1d":
+            return T.feature_dropout(data(T, 3), 0.5, True)
+        if case == "aten_eval":
+            x = data(T, 3, 2)
+            return [f(x, 0.5, False) is x for f in (T.dropout, T.alpha_dropout,
+                                                     T.feature_dropout, T.feature_alpha_dropout)]
         x = T.zeros(0, 3, requires_grad=True)
         return F.dropout(x, 0.5) is x
     both(f)

@@ -195,7 +195,8 @@ def test_rmsnorm_float64_eps():
 
 @pytest.mark.parametrize("case", ["ln_shape", "ln_shape2", "ln_int", "ln_weight", "ln_bias",
                                   "gn_groups", "gn_weight", "gn_bias", "gn_rank", "gn_module",
-                                  "rms_shape", "rms_weight"])
+                                  "rms_shape", "rms_weight", "torch_ln_int", "torch_bn_one",
+                                  "torch_in_one"])
 def test_norm_errors(case):
     def f(T):
         F = T.nn.functional
@@ -220,6 +221,13 @@ def test_norm_errors(case):
             return F.group_norm(data(T, 3), 3)
         if case == "gn_module":
             return T.nn.GroupNorm(2, 5)
+        if case == "torch_ln_int":
+            return T.layer_norm(x, 5)
+        if case == "torch_bn_one":   # no batch-size check in torch.batch_norm
+            return T.batch_norm(data(T, 2, 3), None, None, None, None, True, 0.1, 1e-5, False)
+        if case == "torch_in_one":   # nor a spatial-size check in torch.instance_norm
+            return T.instance_norm(data(T, 2, 3, 2), None, None, None, None, True, 0.1, 1e-5,
+                                   False)
         if case == "rms_shape":
             return F.rms_norm(x, (4,))
         return F.rms_norm(x, (5,), T.ones(4))

@@ -143,3 +143,29 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     if nd != 5:
         return _unbatched(input, p, training, inplace)
     return _dropout_impl(input, p, training, True, False, inplace)
+
+
+# -- torch.dropout and friends (ATen's functions: RuntimeError for p outside [0, 1]) ---------------
+
+def _check_p_aten(p) -> None:
+    if not 0 <= p <= 1:
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _aten(name: str, feature: bool, alpha: bool, inplace: bool):
+    def op(input, p, train):
+        _check_p_aten(p)
+        return _dropout_impl(input, p, train, feature, alpha, inplace)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"torch.{name}(input, p, train): see F.{name.rstrip('_')}."
+    return export(torch=name, composite=True)(op)
+
+
+torch_dropout = _aten("dropout", False, False, False)
+torch_dropout_ = _aten("dropout_", False, False, True)
+feature_dropout = _aten("feature_dropout", True, False, False)
+feature_dropout_ = _aten("feature_dropout_", True, False, True)
+torch_alpha_dropout = _aten("alpha_dropout", False, True, False)
+torch_alpha_dropout_ = _aten("alpha_dropout_", False, True, True)
+torch_feature_alpha_dropout = _aten("feature_alpha_dropout", True, True, False)
+torch_feature_alpha_dropout_ = _aten("feature_alpha_dropout_", True, True, True)

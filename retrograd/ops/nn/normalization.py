@@ -197,6 +197,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                               momentum, eps)
 
 
+@export(torch="batch_norm")
+def torch_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps,
+                     cudnn_enabled):
+    """torch.batch_norm: F.batch_norm without its check of the batch size."""
+    return _native_batch_norm(input, weight, bias, running_mean, running_var, training,
+                              momentum, eps)
+
+
 # -- layer norm ----------------------------------------------------------------------------------
 
 class NativeLayerNormBackward0(Node):
@@ -287,6 +295,13 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     node.save(bias, input, weight, wrap(mean.astype(x.dtype, copy=False)),
               wrap(rstd.astype(x.dtype, copy=False)))
     return wrap(out, node)
+
+
+@export(torch="layer_norm", composite=True)
+def torch_layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05,
+                     cudnn_enable=True):
+    """torch.layer_norm: F.layer_norm with a (unused) cudnn flag."""
+    return layer_norm(input, normalized_shape, weight, bias, eps)
 
 
 # -- group norm ----------------------------------------------------------------------------------
@@ -393,14 +408,19 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     return wrap(out, node)
 
 
+@export(torch="group_norm", composite=True)
+def torch_group_norm(input, num_groups, weight=None, bias=None, eps=1e-05, cudnn_enabled=True):
+    """torch.group_norm: F.group_norm with a (unused) cudnn flag."""
+    return group_norm(input, num_groups, weight, bias, eps)
+
+
 # -- instance norm (composite) --------------------------------------------------------------------
 
 @export(torch=False, functional=True, composite=True)
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats=True, momentum=0.1, eps=1e-05):
-    """F.instance_norm as PyTorch builds it: batch norm of the input viewed as (1, N*C, ...),
-    with weight, bias and running statistics repeated N times; the running statistics are then
-    the mean over the batch of the updated copies."""
+    """F.instance_norm: torch.instance_norm after checking that there is more than one spatial
+    element to take statistics over."""
     if use_input_stats:
         size = tuple(input.shape)
         prod = 1
@@ -409,6 +429,16 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         if prod == 1:
             raise ValueError("Expected more than 1 spatial element when training, got input "
                              f"size {_size(size)}")
+    return torch_instance_norm(input, weight, bias, running_mean, running_var, use_input_stats,
+                               momentum, eps, False)
+
+
+@export(torch="instance_norm", composite=True)
+def torch_instance_norm(input, weight, bias, running_mean, running_var, use_input_stats,
+                        momentum, eps, cudnn_enabled):
+    """torch.instance_norm as PyTorch builds it: batch norm of the input viewed as
+    (1, N*C, ...), with weight, bias and running statistics repeated N times; the running
+    statistics are then the mean over the batch of the updated copies."""
     shape = list(input.shape)
     b, c = shape[0], shape[1]
     shape[1] = b * c
@@ -417,8 +447,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     def rep(t):
         return None if t is None else repeat(t, b)
     w, bb, rm, rv = rep(weight), rep(bias), rep(running_mean), rep(running_var)
-    out = batch_norm(view(contiguous(input), shape), rm, rv, w, bb, use_input_stats, momentum,
-                     eps)
+    out = torch_batch_norm(view(contiguous(input), shape), w, bb, rm, rv, use_input_stats,
+                           momentum, eps, False)
     with _grad_mode.no_grad():
         if running_mean is not None:
             copy_(running_mean, _mean(view(rm, b, c), 0))
@@ -451,7 +481,7 @@ def _add_scalar(input, other):
     return wrap(out, make_node(AddBackward1, (input,), out))
 
 
-@export(torch=False, functional=True, composite=True)
+@export(torch=True, functional=True, composite=True)
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """F.rms_norm: x * rsqrt(mean(x^2) + eps) over the last len(normalized_shape) dims, times
     weight; eps=None is the machine epsilon of the input's dtype. PyTorch 2.13 decomposes it on
