@@ -244,3 +244,25 @@ def test_embedding_bag_errors(case):
             return T.nn.EmbeddingBag(5, 3, padding_idx=5)
         return F.embedding_bag(idx, w, T.tensor([0, 3, 2]))
     both(f)
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean"])
+def test_embedding_bag_scale_grad_by_freq(mode):
+    """Each element's gradient is divided by its index's count in the input, as F.embedding's.
+    (PyTorch 2.13's CPU embedding_bag divides by the count of another index in some cases:
+    for indices [1, 2, 1, 0] row 2 gets half its gradient. Not compared with it.)"""
+    R = retrograd
+    idx = R.tensor([1, 2, 1, 0, 3, 1])
+    w = R.tensor(np.random.default_rng(0).uniform(-1, 1, (4, 2)), requires_grad=True)
+    y = R.nn.functional.embedding_bag(idx, w, R.tensor([0, 2]), mode=mode,
+                                      scale_grad_by_freq=True)
+    g = R.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=R.float64)
+    y.backward(g)
+    per_elem = np.array([[1.0, 2.0]] * 2 + [[3.0, 4.0]] * 4)
+    if mode == "mean":
+        per_elem[:2] /= 2
+        per_elem[2:] /= 4
+    counts = np.bincount([1, 2, 1, 0, 3, 1])
+    expected = np.zeros((4, 2))
+    np.add.at(expected, [1, 2, 1, 0, 3, 1], per_elem / counts[[1, 2, 1, 0, 3, 1]][:, None])
+    np.testing.assert_allclose(w.grad.numpy(), expected, rtol=1e-12)
