@@ -290,6 +290,9 @@ NO_ROW: dict[str, tuple[str, ...]] = {
     "tensor metadata": ("Tensor.stride", "Tensor.storage_offset", "Tensor.data_ptr",
                         "torch.broadcast_shapes"),
     "DLPack refuses a tensor that requires grad (BufferError, as torch)": ("torch.from_dlpack",),
+    # F.embedding(max_norm=...) calls it on weight.detach() under no_grad; torch has no
+    # derivative for it (tests/test_nn_embedding.py compares its effect with torch)
+    "in-place renormalisation without autograd": ("torch.embedding_renorm_",),
 }
 
 

@@ -37,6 +37,7 @@ triplet_margin_with_distance_loss max_pool2d_with_indices avg_pool2d max_unpool2
 _adaptive_avg_pool2d adaptive_max_pool2d_with_indices _upsample pixel_shuffle pixel_unshuffle
 channel_shuffle
 mkldnn_rnn_layer _pack_padded_sequence
+batch_norm group_norm layer_norm embedding embedding_bag
 """.split())
 
 

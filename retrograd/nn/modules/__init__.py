@@ -46,3 +46,17 @@ from .distance import CosineSimilarity, PairwiseDistance  # noqa: F401,E402
 
 __all__ += ["Bilinear", "CosineSimilarity", "PairwiseDistance"]
 __all__ += ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d  # noqa: F401
+from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d  # noqa: F401
+from .normalization import GroupNorm, LayerNorm, RMSNorm  # noqa: F401
+
+__all__ += ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d",
+            "InstanceNorm3d", "GroupNorm", "LayerNorm", "RMSNorm"]
+from .dropout import (AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d,  # noqa: F401
+                      FeatureAlphaDropout)
+
+__all__ += ["AlphaDropout", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
+            "FeatureAlphaDropout"]
+from .sparse import Embedding, EmbeddingBag  # noqa: F401
+
+__all__ += ["Embedding", "EmbeddingBag"]

@@ -6,3 +6,7 @@ from . import shuffle  # noqa: F401 - pixel_shuffle / pixel_unshuffle / channel_
 from . import conv, conv_functional, fold  # noqa: F401 - convolutions, F.unfold / F.fold
 from . import norms, distance, bilinear  # noqa: F401 - norm_except_dim/_weight_norm, distances, _trilinear
 from . import rnn  # noqa: F401 - unsafe_split/unsafe_chunk, mkldnn_rnn_layer (fused LSTM layer)
+from . import normalization  # noqa: F401 - batch/layer/group/instance/rms norm
+from . import dropout  # noqa: F401 - the dropout family
+from . import embedding  # noqa: F401 - embedding lookups
+from . import embedding_bag  # noqa: F401 - bags of embeddings
