@@ -190,6 +190,42 @@ def public(op=None, name: str | None = None, *, vmap=None, composite: bool = Fal
     return w
 
 
+def operator(op, name: str, fast: frozenset, accepted: tuple, *, reflected: bool = False):
+    """The wrapper of a binary operator (``Tensor.__add__``, ``__rsub__``): ``op(self, other)``
+    (``op(other, self)`` when ``reflected``), or NotImplemented for an operand whose type is not
+    ``accepted`` (``fast`` holds the common exact types, checked first), so that Python gives
+    the other operand its turn, as PyTorch's operators do. Modes see ``op`` with the operands in
+    call order, under the operator's name."""
+    op = unwrap(op)
+    info = OpInfo(name, is_inplace_name(name), None)
+    get_modes = _modes.get
+    if reflected:
+        def w(self, other):
+            if type(other) not in fast and not isinstance(other, accepted):
+                return NotImplemented
+            modes = get_modes()
+            if modes:
+                return _run(op, info, (other, self), {}, modes)
+            return op(other, self)
+    else:
+        def w(self, other):
+            if type(other) not in fast and not isinstance(other, accepted):
+                return NotImplemented
+            modes = get_modes()
+            if modes:
+                return _run(op, info, (self, other), {}, modes)
+            return op(self, other)
+    w.__name__ = w.__qualname__ = name
+    w.__doc__ = op.__doc__
+    w._rg_op = op
+    w._rg_info = info
+    _OPERATORS.append(w)
+    return w
+
+
+_OPERATORS: list = []     # the operator wrappers (their implementations have wrappers of their own)
+
+
 def public_property(prop: property, name: str, *, vmap=None) -> property:
     """A property whose getter is an op (``Tensor.T``, ``Tensor.mT``), with its getter wrapped."""
     return property(public(prop.fget, name, vmap=vmap), prop.fset, prop.fdel, prop.__doc__)

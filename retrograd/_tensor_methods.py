@@ -8,7 +8,7 @@ from . import _dtype as D
 from ._device import NO_ACCELERATOR, NO_CUDA
 from ._device import check as _check_device
 from ._device import device as _device
-from ._dispatch import POINTWISE, public, public_property, unwrap
+from ._dispatch import POINTWISE, operator, public, public_property, unwrap
 from ._legacy import _type as _legacy_type
 from ._tensor_new import METHODS as _NEW_METHODS
 from ._tensor import Tensor
@@ -68,25 +68,13 @@ _FAST = frozenset((Tensor, int, float, bool))
 
 def _rbinary(op):
     """A reflected operator (``2 // t``): NotImplemented for an operand it does not take."""
-    op = unwrap(op)   # the wrapper of the method is the one modes see
-
-    def method(self, other):
-        if type(other) not in _FAST and not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return op(other, self)
-    return method
+    return ("reflected", op)
 
 
 def _binary_or_notimpl(op):
     """A binary operator: NotImplemented for an operand it does not take, so that Python gives
     the other operand its turn (``t + obj`` calls ``obj.__radd__``), as PyTorch's operators."""
-    op = unwrap(op)
-
-    def method(self, other):
-        if type(other) not in _FAST and not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return op(self, other)
-    return method
+    return ("binary", op)
 
 
 def _where(self, condition, y):
@@ -155,9 +143,15 @@ _VMAP = dict.fromkeys(
 _VMAP.update({"to": "meta", "type_as": "meta", "where": "tensor_where", "view_as": "view_as",
               "reshape_as": "reshape_as", "__getitem__": "getitem", "__matmul__": "matmul"})
 
-# Every method here is a public op entry point: its dispatching wrapper (retrograd/_dispatch.py).
+# Every method here is a public op entry point: its dispatching wrapper (retrograd/_dispatch.py);
+# the binary operators' wrappers also return NotImplemented for operands they do not take.
 for _name, _fn in _METHODS.items():
-    setattr(Tensor, _name, public(_fn, _name, vmap=_VMAP.get(_name)))
+    if isinstance(_fn, tuple):
+        _w = operator(_fn[1], _name, _FAST, _OPERANDS, reflected=_fn[0] == "reflected")
+        _w._rg_info.vmap = _VMAP.get(_name)
+        setattr(Tensor, _name, _w)
+    else:
+        setattr(Tensor, _name, public(_fn, _name, vmap=_VMAP.get(_name)))
 
 # Ops registered with @export (retrograd/ops/_registry.py): their wrappers already.
 from .ops._registry import INPLACE, METHODS  # noqa: E402

@@ -46,7 +46,7 @@ def _without_rule() -> set:
     public = {id(f) for table in (FUNCTIONS, METHODS, INPLACE, *NAMESPACES.values())
               for f in table.values()}
     formula_ns = {id(v) for v in vars(tensor_ns).values()} - public
-    return {w._rg_info.name for w in _dispatch._WRAPPERS.values()
+    return {w._rg_info.name for w in list(_dispatch._WRAPPERS.values()) + _dispatch._OPERATORS
             if w._rg_info.vmap is None and not w._rg_info.composite and not w._rg_info.inplace
             and id(w) not in formula_ns}
 

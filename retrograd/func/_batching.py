@@ -1191,6 +1191,9 @@ def _build_rules():
             decl = "decompose"
         if decl is not None:
             _RULES[op] = _RULES[w] = _rule_for(decl, op, named)
+    for w in _dispatch._OPERATORS:       # Tensor's binary operators
+        if w._rg_info.vmap is not None:
+            _RULES[w] = _rule_for(w._rg_info.vmap, w, named)
 
 
 def _method(fn):
