@@ -150,7 +150,8 @@ def _one(output, tensor) -> NoGradReason:
             f"the graph has already been freed by a backward without retain_graph=True: "
             f"saved tensors of {names} on the path are released, so another backward raises; "
             "redo the forward or pass retain_graph=True to the first backward"
-            + ("; its .grad holds what the earlier backward sent" if tensor.grad is not None
+            + ("; its .grad holds what the earlier backward sent"
+               if tensor.is_leaf and tensor.grad is not None
                else "")),
             reaches=True, freed=freed)
     if tensor.grad_fn is not None and not tensor.retains_grad:
