@@ -13,10 +13,11 @@ from .node import edge_meta
 from .function import Function  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .variable import Variable  # noqa: F401
+from ._why import NoGradReason, why_no_grad  # noqa: F401
 
 __all__ = ["backward", "grad", "gradcheck", "gradgradcheck", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "graph", "Function", "detect_anomaly",
-           "set_detect_anomaly", "functional", "Variable"]
+           "set_detect_anomaly", "functional", "Variable", "why_no_grad", "NoGradReason"]
 
 
 def _tensor_tuple(x, name: str) -> tuple:

@@ -82,7 +82,7 @@ class BackwardCFunction(Node, FunctionCtx):
     materialize_grads = True
     needs_input_grad = ()
     _out_meta = ()
-    _saved_output_nrs = None
+    _output_nrs_kept = None
     _run_without_grads = True   # the engine calls backward even when no gradient arrived
 
     def __call__(self, *args, **kwargs):
@@ -111,7 +111,7 @@ class BackwardCFunction(Node, FunctionCtx):
         if saved is _RELEASED:
             raise RuntimeError(ERR_BACKWARD_TWICE)
         out = self.unpack(True)
-        nrs = self._saved_output_nrs
+        nrs = self._output_nrs_kept
         if nrs:
             for i, nr in nrs.items():
                 out[i]._extra().out_nr = nr
@@ -489,7 +489,7 @@ def _save_variables(ctx) -> None:
     else:
         ctx._saved = _EmptySaved()
         ctx._versions = ()
-    ctx._saved_output_nrs = nrs or None
+    ctx._output_nrs_kept = nrs or None
 
 
 # -- once_differentiable -------------------------------------------------------------------------
