@@ -112,8 +112,11 @@ class set_grad_enabled(_DecoratorContextManager):
     """Set grad mode; takes effect at once when called as a function, like torch's."""
 
     def __init__(self, mode: bool) -> None:
+        if not isinstance(mode, bool):
+            raise TypeError("set_grad_enabled(): argument 'enabled' (position 1) must be bool, "
+                            f"not {type(mode).__name__}")
         self._prev = _grad_enabled.get()
-        self.mode = bool(mode)
+        self.mode = mode
         _grad_enabled.set(self.mode)
 
     def __call__(self, func):

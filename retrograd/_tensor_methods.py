@@ -173,6 +173,15 @@ def _T(self):
 
 
 def _mT(self):
+    nd = self._data.ndim
+    if nd == 1:
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
+                           "Got 1-D tensor.")
+    if nd == 0:
+        from . import _warn
+        _warn.warn("Tensor.mT is deprecated on 0-D tensors. This function is the identity in "
+                   "these cases.", UserWarning)
+        return S.alias(self) if hasattr(S, "alias") else self
     return S.transpose(self, -2, -1)
 
 

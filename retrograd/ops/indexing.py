@@ -45,7 +45,8 @@ def _convert_key(key):
                     raise TypeError("slice indices must be integers or None or have an __index__ "
                                     "method")
             if k.step is not None and int(k.step) <= 0:
-                raise ValueError("step must be greater than zero")
+                raise ValueError("slice step cannot be zero" if int(k.step) == 0
+                                 else "step must be greater than zero")
             s = slice(*(None if v is None else int(v) for v in (k.start, k.stop, k.step)))
             out.append(s)
         elif k is None:

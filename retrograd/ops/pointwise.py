@@ -816,15 +816,18 @@ def logical_not(input):
 def bitwise_not(input):
     x = input._data
     if x.dtype.kind == "f":
-        raise RuntimeError("\"bitwise_not_cpu\" not implemented for 'Float'")
+        from .elementwise import not_implemented_for   # (elementwise imports this module)
+        raise not_implemented_for("bitwise_not_cpu", x.dtype)
     return wrap(np.invert(x))
 
 
 def _bitwise(fn, name):
     def op(input, other):
         x, y = binary_arrays(input, other)
-        if np.asarray(x).dtype.kind == "f" or np.asarray(y).dtype.kind == "f":
-            raise RuntimeError(f"\"{name}_cpu\" not implemented for 'Float'")
+        dt = np.result_type(x, y)
+        if dt.kind == "f":
+            from .elementwise import not_implemented_for   # (elementwise imports this module)
+            raise not_implemented_for(f"{name}_cpu", dt)
         return wrap(fn(x, y))
     return op
 
