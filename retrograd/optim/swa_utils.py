@@ -1,20 +1,24 @@
-"""Stochastic weight averaging helpers (torch.optim.swa_utils): the averaging functions and the
-SWALR scheduler.
-
-AveragedModel and update_bn wrap an nn.Module; they come once retrograd.nn has modules.
+"""Stochastic weight averaging helpers (torch.optim.swa_utils): AveragedModel, update_bn, the
+averaging functions and the SWALR scheduler.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
+from copy import deepcopy
 from typing import Any
 
+from .. import _dtype as D
+from .._creation import tensor as _tensor
 from .._grad_mode import no_grad
 from .._tensor import Tensor
+from ..nn.modules.batchnorm import _BatchNorm
+from ..nn.modules.module import Module
 from .lr_scheduler import LRScheduler, _format_param
 from .optimizer import _bump, _lerp_
 
-__all__ = ["SWALR", "get_ema_multi_avg_fn", "get_swa_multi_avg_fn", "get_ema_avg_fn",
+__all__ = ["AveragedModel", "update_bn", "SWALR", "get_ema_multi_avg_fn", "get_swa_multi_avg_fn", "get_ema_avg_fn",
            "get_swa_avg_fn"]
 
 
@@ -77,6 +81,101 @@ def get_swa_avg_fn():
         with no_grad():
             return averaged_param + (current_param - averaged_param) / (num_averaged + 1)
     return swa_update
+
+
+def _group_by_device_and_dtype(averaged: list, current: list) -> list:
+    """Pairs of lists, one pair per (device, dtype) of the averaged tensors, in first-seen order."""
+    groups: dict = {}
+    for a, c in zip(averaged, current):
+        pair = groups.setdefault((str(a.device), a.dtype), (a.device, [], []))
+        pair[1].append(a)
+        pair[2].append(c)
+    return list(groups.values())
+
+
+class AveragedModel(Module):
+    """A deep copy of ``model`` whose parameters (and buffers with ``use_buffers``) hold a running
+    average (SWA by default, or ``avg_fn``/``multi_avg_fn``) of the models given to
+    update_parameters; ``n_averaged`` counts them."""
+
+    n_averaged: Tensor
+
+    def __init__(self, model: Module, device=None, avg_fn=None, multi_avg_fn=None,
+                 use_buffers=False) -> None:
+        super().__init__()
+        if avg_fn is not None and multi_avg_fn is not None:
+            raise AssertionError("Only one of avg_fn and multi_avg_fn should be provided")
+        self.module = deepcopy(model)
+        if device is not None:
+            self.module = self.module.to(device)
+        self.register_buffer("n_averaged", _tensor(0, dtype=D.int64, device=device))
+        self.avg_fn = avg_fn
+        self.multi_avg_fn = multi_avg_fn
+        self.use_buffers = use_buffers
+
+    def forward(self, *args, **kwargs):
+        """Forward pass."""
+        return self.module(*args, **kwargs)
+
+    def update_parameters(self, model: Module) -> None:
+        """Copy ``model``'s parameters on the first call, average them in afterwards."""
+        if self.use_buffers:
+            own = itertools.chain(self.module.parameters(), self.module.buffers())
+            theirs = itertools.chain(model.parameters(), model.buffers())
+        else:
+            own, theirs = self.parameters(), model.parameters()
+        averaged, current = [], []
+        first = bool(self.n_averaged == 0)
+        for p_avg, p_model in zip(own, theirs):
+            p_cur = p_model.detach().to(p_avg.device)
+            averaged.append(p_avg.detach())
+            current.append(p_cur)
+            if first:
+                p_avg.detach().copy_(p_cur)
+        if self.n_averaged > 0:
+            if self.multi_avg_fn is not None or self.avg_fn is None:
+                for dev, avgs, curs in _group_by_device_and_dtype(averaged, current):
+                    n = self.n_averaged.to(dev)
+                    if self.multi_avg_fn:
+                        self.multi_avg_fn(avgs, curs, n)
+                    else:  # torch's CPU path: the per-tensor running mean
+                        swa = get_swa_avg_fn()
+                        for p_avg, p_cur in zip(avgs, curs, strict=True):
+                            p_avg.copy_(swa(p_avg, p_cur, n))
+            else:
+                for p_avg, p_cur in zip(averaged, current, strict=True):
+                    n = self.n_averaged.to(p_avg.device)
+                    p_avg.detach().copy_(self.avg_fn(p_avg.detach(), p_cur, n))
+        if not self.use_buffers:
+            for b_avg, b_model in zip(self.module.buffers(), model.buffers(), strict=True):
+                b_avg.detach().copy_(b_model.detach().to(b_avg.device))
+        self.n_averaged += 1
+
+
+def update_bn(loader, model: Module, device=None) -> None:
+    """One pass over ``loader`` (batches are tensors or sequences whose first item is the input)
+    to recompute the running statistics of every BatchNorm in ``model`` as plain averages."""
+    with no_grad():
+        momenta = {}
+        for module in model.modules():
+            if isinstance(module, _BatchNorm):
+                module.reset_running_stats()
+                momenta[module] = module.momentum
+        if not momenta:
+            return
+        was_training = model.training
+        model.train()
+        for module in momenta:
+            module.momentum = None
+        for input in loader:
+            if isinstance(input, (list, tuple)):
+                input = input[0]
+            if device is not None:
+                input = input.to(device)
+            model(input)
+        for module, momentum in momenta.items():
+            module.momentum = momentum
+        model.train(was_training)
 
 
 class SWALR(LRScheduler):
