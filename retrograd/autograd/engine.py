@@ -246,12 +246,25 @@ def _store_grad_locked(tensor, g, as_tensors: bool) -> None:
             tensor._grad = old + g
         return
     if old is None:
-        tensor._grad = Tensor._make(np.array(g, dtype=dtype), None, False)
+        tensor._grad = Tensor._make(_laid_out_like(tensor._data, g, dtype), None, False)
     elif old.grad_fn is None and old._data.flags.writeable and old._data.shape == np.shape(g):
         old._data += g
         old._vc[0] += 1
     else:
         tensor._grad = old + _as_tensor(g)
+
+
+def _laid_out_like(param: np.ndarray, g, dtype) -> np.ndarray:
+    """A fresh copy of gradient ``g`` with the parameter's memory layout (PyTorch's gradient
+    layout contract): a weight seen through ``.t()`` gets its gradient as a transposed view, and
+    an optimizer's in-place update over a transposed gradient walks memory against the grain."""
+    g = np.asarray(g)
+    if g.shape == param.shape and param.ndim > 1 and g.strides != param.strides and \
+            (param.flags.c_contiguous or param.flags.f_contiguous):
+        out = np.empty_like(param, dtype=dtype)
+        np.copyto(out, g, casting="unsafe")
+        return out
+    return np.array(g, dtype=dtype)
 
 
 def _accumulate(var, g, as_tensors: bool) -> None:

@@ -435,6 +435,12 @@ class AddmmBackward0(_AddProductBackward):
         return ns.matmul(grad, ns.transpose(b, -1, -2))
 
     def grad_b(self, ns, grad, a):
+        shape, strides = self.geom[1]
+        if len(shape) == 2 and strides[0] < strides[1]:
+            # mat2 is column-major (a weight seen through .t(), as in F.linear): its gradient
+            # is computed as (g^T A)^T, laid out like mat2 (PyTorch's mm_mat2_backward), so the
+            # weight's own gradient comes out row-major and needs no transposing copy
+            return ns.transpose(ns.matmul(ns.transpose(grad, -1, -2), a), -1, -2)
         return ns.matmul(ns.transpose(a, -1, -2), grad)
 
     def product(self, ns, a, b):
@@ -452,6 +458,9 @@ class AddbmmBackward0(AddmmBackward0):
         "batch1_sym_argsize_1": lambda n: n._shape[0],
         "batch2_sym_argsize_2": lambda n: n._shape[1],
     }
+
+    def grad_b(self, ns, grad, a):
+        return ns.matmul(ns.transpose(a, -1, -2), grad)
 
     def product(self, ns, a, b):
         return ns.sum_dims(ns.matmul(a, b), (0,), False)
