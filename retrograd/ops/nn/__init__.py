@@ -10,3 +10,4 @@ from . import normalization  # noqa: F401 - batch/layer/group/instance/rms norm
 from . import dropout  # noqa: F401 - the dropout family
 from . import embedding  # noqa: F401 - embedding lookups
 from . import embedding_bag  # noqa: F401 - bags of embeddings
+from . import attention  # noqa: F401 - scaled_dot_product_attention
