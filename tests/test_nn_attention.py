@@ -138,3 +138,118 @@ def test_sdpa_dropout_takes_the_math_path():
     assert type(ro.grad_fn).__name__ == type(to.grad_fn).__name__ == "UnsafeViewBackward0"
     ro.sum().backward()
     assert rr[0].grad.shape == (1, 2, 3, 4)
+
+
+# -- nn.MultiheadAttention -------------------------------------------------------------------
+
+def _pair_mha(kw, batch_first=False):
+    torch.manual_seed(0)
+    tm = torch.nn.MultiheadAttention(**kw, batch_first=batch_first).double()
+    rm = rt.nn.MultiheadAttention(**kw, batch_first=batch_first).double()
+    tsd = tm.state_dict()
+    assert list(rm.state_dict()) == list(tsd)
+    rm.load_state_dict({k: rt.tensor(v.numpy()) for k, v in tsd.items()})
+    return tm, rm
+
+
+def _conv(lib, v):
+    return lib.tensor(v) if isinstance(v, np.ndarray) else v
+
+
+MHA_CASES = [
+    (dict(embed_dim=8, num_heads=2), {}, [(5, 3, 8)], False, True),
+    (dict(embed_dim=8, num_heads=2), {"need_weights": False}, [(5, 3, 8)], False, True),
+    (dict(embed_dim=8, num_heads=2, add_bias_kv=True, add_zero_attn=True),
+     {"key_padding_mask": "kpm", "attn_mask": "float"}, [(5, 3, 8), (6, 3, 8), (6, 3, 8)],
+     False, False),
+    (dict(embed_dim=8, num_heads=4, kdim=3, vdim=5), {"average_attn_weights": False},
+     [(5, 3, 8), (6, 3, 3), (6, 3, 5)], False, False),
+    (dict(embed_dim=8, num_heads=2), {"need_weights": False, "is_causal": True,
+                                      "attn_mask": "causal"}, [(3, 5, 8)], True, True),
+    (dict(embed_dim=8, num_heads=2, bias=False), {"attn_mask": "causal"}, [(5, 8)], False, True),
+    (dict(embed_dim=8, num_heads=2), {"key_padding_mask": "kpm", "need_weights": False},
+     [(3, 5, 8), (3, 6, 8), (3, 6, 8)], True, False),
+    (dict(embed_dim=8, num_heads=2), {}, [(3, 5, 8), (3, 6, 8)], True, "kv"),
+]
+
+
+@pytest.mark.filterwarnings("ignore:Support for mismatched")
+@pytest.mark.parametrize("kw,fkw,shapes,batch_first,same", MHA_CASES)
+def test_multihead_attention_matches_torch(kw, fkw, shapes, batch_first, same):
+    tm, rm = _pair_mha(kw, batch_first)
+    arrays = [RNG.standard_normal(s) for s in shapes]
+    tt = [torch.tensor(a, requires_grad=True) for a in arrays]
+    rr = [rt.tensor(a, requires_grad=True) for a in arrays]
+    if same is True:
+        tt, rr = tt * 3, rr * 3
+    elif same == "kv":
+        tt, rr = tt + tt[1:], rr + rr[1:]
+    L = shapes[0][1] if batch_first else shapes[0][0]
+    S = shapes[1][1 if batch_first else 0] if len(shapes) > 1 else L
+    fkw = dict(fkw)
+    for name, v in list(fkw.items()):
+        if v == "kpm":
+            fkw[name] = RNG.random((shapes[0][0 if batch_first else 1], S)) > 0.7
+        elif v == "float":
+            fkw[name] = RNG.standard_normal((L, S))
+        elif v == "causal":
+            fkw[name] = np.triu(np.ones((L, L), bool), 1)
+    to, tw = tm(*tt, **{k: _conv(torch, v) for k, v in fkw.items()})
+    ro, rw = rm(*rr, **{k: _conv(rt, v) for k, v in fkw.items()})
+    assert type(ro.grad_fn).__name__ == type(to.grad_fn).__name__
+    np.testing.assert_allclose(ro.detach().numpy(), to.detach().numpy(), atol=1e-12)
+    assert (rw is None) == (tw is None)
+    loss_t, loss_r = to.sum(), ro.sum()
+    if tw is not None:
+        np.testing.assert_allclose(rw.detach().numpy(), tw.detach().numpy(), atol=1e-12)
+        loss_t, loss_r = loss_t + (tw * tw).sum(), loss_r + (rw * rw).sum()
+    loss_t.backward()
+    loss_r.backward()
+    rparams = dict(rm.named_parameters())
+    for name, p in tm.named_parameters():
+        np.testing.assert_allclose(rparams[name].grad.numpy(), p.grad.numpy(), atol=1e-10)
+    for t, r in zip(tt, rr):
+        np.testing.assert_allclose(r.grad.numpy(), t.grad.numpy(), atol=1e-10)
+
+
+def test_multihead_attention_repr_params_and_init():
+    for kw in (dict(embed_dim=6, num_heads=3), dict(embed_dim=6, num_heads=2, kdim=4, vdim=5,
+                                                    add_bias_kv=True, bias=False)):
+        tm, rm = torch.nn.MultiheadAttention(**kw), rt.nn.MultiheadAttention(**kw)
+        assert str(rm) == str(tm)
+        assert [(n, tuple(p.shape)) for n, p in rm.named_parameters()] == \
+            [(n, tuple(p.shape)) for n, p in tm.named_parameters()]
+    rm = rt.nn.MultiheadAttention(6, 3)
+    assert float(rm.in_proj_bias.abs().sum()) == 0.0 == float(rm.out_proj.bias.abs().sum())
+    bound = (6 / (18 + 6)) ** 0.5      # xavier_uniform_ on (3E, E)
+    assert float(rm.in_proj_weight.abs().max()) <= bound
+    assert type(rm.out_proj).__name__ == "NonDynamicallyQuantizableLinear"
+
+
+def test_multihead_attention_errors():
+    with pytest.raises(AssertionError) as te:
+        torch.nn.MultiheadAttention(6, 4)
+    with pytest.raises(AssertionError) as re_:
+        rt.nn.MultiheadAttention(6, 4)
+    assert str(re_.value) == str(te.value)
+    tm, rm = _pair_mha(dict(embed_dim=4, num_heads=2))
+    for lib, m in ((torch, tm), (rt, rm)):
+        x = lib.ones(3, 2, 4, dtype=lib.float64)
+        with pytest.raises(RuntimeError, match="Need attn_mask if specifying the is_causal"):
+            m(x, x, x, is_causal=True)
+        with pytest.raises(RuntimeError, match=r"The shape of the 2D attn_mask is"):
+            m(x, x, x, attn_mask=lib.zeros(2, 2, dtype=lib.float64))
+        with pytest.raises(AssertionError, match="only bool and floating types of attn_mask"):
+            m(x, x, x, attn_mask=lib.zeros(3, 3, dtype=lib.int64))
+
+
+def test_broadcast_gradient_into_an_unequal_split_piece():
+    """The engine reduces a broadcast gradient to the shape of the piece it flows into (the
+    packed k-is-v projection splits in_proj_bias into [E, 2E] and adds the 2E piece)."""
+    grads = []
+    for lib in (torch, rt):
+        b = lib.arange(24.0, requires_grad=True)
+        _, tail = b.split([8, 16])
+        (tail.expand(3, 16) * 2).sum().backward()
+        grads.append(b.grad.numpy())
+    np.testing.assert_array_equal(grads[1], grads[0])

@@ -60,3 +60,6 @@ __all__ += ["AlphaDropout", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
 from .sparse import Embedding, EmbeddingBag  # noqa: F401
 
 __all__ += ["Embedding", "EmbeddingBag"]
+from .attention import MultiheadAttention, NonDynamicallyQuantizableLinear  # noqa: F401
+
+__all__ += ["MultiheadAttention"]

@@ -11,3 +11,4 @@ from . import dropout  # noqa: F401 - the dropout family
 from . import embedding  # noqa: F401 - embedding lookups
 from . import embedding_bag  # noqa: F401 - bags of embeddings
 from . import attention  # noqa: F401 - scaled_dot_product_attention
+from . import attention_mha  # noqa: F401 - F.multi_head_attention_forward
