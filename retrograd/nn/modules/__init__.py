@@ -63,3 +63,8 @@ __all__ += ["Embedding", "EmbeddingBag"]
 from .attention import MultiheadAttention, NonDynamicallyQuantizableLinear  # noqa: F401
 
 __all__ += ["MultiheadAttention"]
+from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,  # noqa: F401
+                          TransformerEncoder, TransformerEncoderLayer)
+
+__all__ += ["Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
+            "TransformerEncoderLayer"]
