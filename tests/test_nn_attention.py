@@ -253,3 +253,35 @@ def test_broadcast_gradient_into_an_unequal_split_piece():
         (tail.expand(3, 16) * 2).sum().backward()
         grads.append(b.grad.numpy())
     np.testing.assert_array_equal(grads[1], grads[0])
+
+
+# -- local response norm ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape,size", [((2, 5, 4), 3), ((2, 6, 3, 4), 2), ((1, 4, 2, 3, 2), 5),
+                                        ((2, 3, 4), 1)])
+def test_local_response_norm_matches_torch(shape, size):
+    a = RNG.standard_normal(shape)
+    t, r = torch.tensor(a, requires_grad=True), rt.tensor(a, requires_grad=True)
+    tm = torch.nn.LocalResponseNorm(size, alpha=0.3, beta=0.6, k=2.0)
+    rm = rt.nn.LocalResponseNorm(size, alpha=0.3, beta=0.6, k=2.0)
+    assert str(rm) == str(tm)
+    to, ro = tm(t), rm(r)
+    assert type(ro.grad_fn).__name__ == type(to.grad_fn).__name__ == "DivBackward0"
+    np.testing.assert_allclose(ro.detach().numpy(), to.detach().numpy(), atol=1e-12)
+    g = RNG.standard_normal(shape)
+    to.backward(torch.tensor(g))
+    ro.backward(rt.tensor(g))
+    np.testing.assert_allclose(r.grad.numpy(), t.grad.numpy(), atol=1e-12)
+    if len(shape) == 3:   # PyTorch's own chain: avg_pool2d on the (N, 1, C, L) view
+        assert type(ro.grad_fn.next_functions[1][0]).__name__ == \
+            type(to.grad_fn.next_functions[1][0]).__name__
+
+
+def test_local_response_norm_errors_and_gradcheck():
+    with pytest.raises(ValueError) as te:
+        torch.nn.functional.local_response_norm(torch.ones(2, 3), 2)
+    with pytest.raises(ValueError) as re_:
+        RF.local_response_norm(rt.ones(2, 3), 2)
+    assert str(re_.value) == str(te.value)
+    x = rt.tensor(RNG.standard_normal((1, 4, 3)), requires_grad=True)
+    assert rt.autograd.gradcheck(lambda x: RF.local_response_norm(x, 3, 0.5, 0.75, 1.0), (x,))

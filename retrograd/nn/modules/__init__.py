@@ -68,3 +68,6 @@ from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLay
 
 __all__ += ["Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
             "TransformerEncoderLayer"]
+from .normalization import LocalResponseNorm  # noqa: F401
+
+__all__ += ["LocalResponseNorm"]
