@@ -82,13 +82,8 @@ class ScaledDotProductFlashAttentionForCpuBackward0(Node):
     The probabilities are rebuilt as exp(S - lse) / rowsum(exp(S - lse)) (lse saved, constant):
     equal to the softmax, and differentiable in q and k through S for double backward."""
     __slots__ = ("dropout_p", "is_causal", "scale", "_scale", "_mask", "_hq")
-    saved_names = ("query", "key", "value", "output", "logsumexp")
-    saved_attrs = {"dropout_p": "dropout_p", "is_causal": "is_causal", "scale": "scale",
-                   "attn_mask": "_saved_mask"}
-
-    @property
-    def _saved_mask(self):
-        return None if self._mask is None else wrap(self._mask)
+    saved_names = ("attn_mask", "key", "query", "value", "logsumexp", "output")  # torch's order
+    saved_attrs = {"dropout_p": "dropout_p", "is_causal": "is_causal", "scale": "scale"}
 
     def _probs(self, ns, q, k, lse):
         kk = _group(k, self._hq) if isinstance(k, np.ndarray) else self._group_t(ns, k)
@@ -120,7 +115,7 @@ class ScaledDotProductFlashAttentionForCpuBackward0(Node):
         k = ns.expand(ns.unsqueeze_dims(k, (len(sh) - 2,)), sh[:-2] + (r,) + sh[-2:])
         return ns.reshape(k, sh[:-3] + (sh[-3] * r,) + sh[-2:])
 
-    def backward(self, ns, grad, q, k, v, out, lse):
+    def backward(self, ns, grad, mask, k, q, v, lse, out):
         p, kk = self._probs(ns, q, k, lse)
         vv = _group(v, self._hq) if isinstance(v, np.ndarray) else self._group_t(ns, v)
         gq = gk = gv = None
@@ -137,7 +132,7 @@ class ScaledDotProductFlashAttentionForCpuBackward0(Node):
                                 tuple(k.shape))
         return gq, gk, gv
 
-    def jvp(self, ns, tangents, q, k, v, out, lse):
+    def jvp(self, ns, tangents, mask, k, q, v, lse, out):
         tq, tk, tv = tangents
         p, kk = self._probs(ns, q, k, lse)
         vv = _group(v, self._hq)
@@ -156,8 +151,23 @@ class ScaledDotProductFlashAttentionForCpuBackward0(Node):
         return res
 
 
-def _flash_impl(query, key, value, add, scale, hq, is_causal, user_scale):
+def _like_query(out, q):
+    """The output in the query's memory layout when its last dim is dense (as the CPU kernel
+    allocates it; MultiheadAttention's permute + reshape is then a view), else contiguous."""
+    if q.strides[-1] != q.itemsize or q.flags.c_contiguous:
+        return out
+    order = sorted(range(q.ndim), key=lambda d: -q.strides[d])
+    buf = np.ascontiguousarray(out.transpose(order))
+    return buf.transpose(np.argsort(order))
+
+
+def _flash_impl(query, key, value, user_add, scale, hq, is_causal, user_scale):
     q, k, v = query._data, key._data, value._data
+    L, S = q.shape[-2], k.shape[-2]
+    add = user_add
+    if is_causal:
+        causal = _additive_mask(None, True, L, S, q.dtype)
+        add = causal if add is None else add + causal
     kk, vv = _group(k, hq), _group(v, hq)
     s = (q @ np.swapaxes(kk, -2, -1)) * scale
     if add is not None:
@@ -169,8 +179,10 @@ def _flash_impl(query, key, value, add, scale, hq, is_causal, user_scale):
         tot = e.sum(-1, keepdims=True)
         lse = np.where(finite, np.log(tot) + np.where(finite, mx, 0), -np.inf)
         p = np.where(finite, e / np.where(finite, tot, 1), 0)
-    out = np.asarray(p @ vv, dtype=q.dtype)
-    lse = np.asarray(lse[..., 0], dtype=q.dtype)
+    out = _like_query(np.asarray(p @ vv, dtype=q.dtype), q)
+    # the kernel's (B, L, H) layout of the log-sum-exp
+    lse = np.ascontiguousarray(np.asarray(lse[..., 0], dtype=q.dtype).swapaxes(1, 2)) \
+        .swapaxes(1, 2)
     if not needs_grad(query, key, value):
         return wrap(out)
     node = make_node(ScaledDotProductFlashAttentionForCpuBackward0, (query, key, value), out)
@@ -178,7 +190,8 @@ def _flash_impl(query, key, value, add, scale, hq, is_causal, user_scale):
     node._scale, node._hq = scale, hq
     node._mask = add
     result = wrap(out, node)
-    node.save(query, key, value, result, wrap(lse))
+    mask = None if user_add is None else wrap(user_add)
+    node.save(mask, key, query, value, wrap(lse), result)
     return result
 
 
@@ -248,7 +261,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                 or (attn_mask is not None and attn_mask.dim() not in (2, 4))):
             fused = False
     if fused:
-        add = _additive_mask(attn_mask, is_causal, L, S, query._data.dtype)
+        add = _additive_mask(attn_mask, False, L, S, query._data.dtype)
         if add is not None:
             try:
                 np.broadcast_shapes(add.shape, tuple(query.shape[:-1]) + (S,))
