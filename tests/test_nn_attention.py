@@ -119,16 +119,28 @@ def _err(lib, F, case):
     if case == "mask_dtype":
         return lambda: F.scaled_dot_product_attention(q, q, q, attn_mask=lib.ones(3, 3,
                                                                              dtype=lib.int64))
+    if case == "causal_and_mask_math":      # the math path refuses both; the flash kernel not
+        return lambda: F.scaled_dot_product_attention(q[0], q[0], q[0], is_causal=True,
+                                                      attn_mask=lib.ones(3, 3, dtype=lib.bool))
     return lambda: F.scaled_dot_product_attention(q, q, q, attn_mask=lib.ones(4, 4))
 
 
-@pytest.mark.parametrize("case", ["dtype", "mask_dtype"])
+@pytest.mark.parametrize("case", ["dtype", "mask_dtype", "causal_and_mask_math"])
 def test_sdpa_errors(case):
     with pytest.raises(RuntimeError) as te:
         _err(torch, TF, case)()
     with pytest.raises(RuntimeError) as re_:
         _err(rt, RF, case)()
     assert str(re_.value) == str(te.value)
+
+
+def test_sdpa_flash_with_mask_and_causal_applies_both():
+    tt, rr = _inputs(((1, 2, 3, 4),) * 3, np.float64)
+    m = np.array([[True, False, True], [True, True, False], [True, False, True]])
+    to = TF.scaled_dot_product_attention(*tt, attn_mask=torch.tensor(m), is_causal=True)
+    ro = RF.scaled_dot_product_attention(*rr, attn_mask=rt.tensor(m), is_causal=True)
+    assert type(ro.grad_fn).__name__ == type(to.grad_fn).__name__
+    np.testing.assert_allclose(ro.detach().numpy(), to.detach().numpy(), atol=1e-12)
 
 
 def test_sdpa_dropout_takes_the_math_path():

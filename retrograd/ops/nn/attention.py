@@ -203,6 +203,9 @@ def _math(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)
     from ..pointwise import mul
     from ..activation_softmax import softmax
     from .dropout import dropout
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
+                           "when is_causal=True")
     sq = math.sqrt(scale)
     L, S = query.shape[-2], key.shape[-2]
     if enable_gqa and query.dim() >= 3 and key.shape[-3] != query.shape[-3]:
@@ -239,8 +242,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                             f"must be Tensor, not {type(t).__name__}")
     if not (query.dtype == key.dtype == value.dtype):
         raise RuntimeError("Expected query, key, and value to have the same dtype, but got "
-                           f"query.dtype: {_cname(query)} key.dtype: {_cname(key)} and value.dtype: "
-                           f"{_cname(value)} instead.")
+                           f"query.dtype: {_cname(query)} key.dtype: {_cname(key)} and "
+                           f"value.dtype: {_cname(value)} instead.")
     if attn_mask is not None and attn_mask.dtype != D.bool_ and attn_mask.dtype != query.dtype:
         raise RuntimeError("Expected attn_mask dtype to be bool or float or to match query "
                            f"dtype, but got attn_mask.dtype: {_cname(attn_mask)} and  query.dtype: "
