@@ -22,6 +22,12 @@ def _mha(T, x, w, b, ow, ob, **kw):
 
 
 ROWS: list[OpInfo] = [
+    # torch's math path: 3-D inputs, a float mask that requires grad
+    OpInfo("sdpa_math_float_mask", lambda T, q, k, v, m: _sdpa(T, q, k, v, attn_mask=m),
+           [(2, 3, 2), (2, 4, 2), (2, 4, 3), (3, 4)], "UnsafeViewBackward0",
+           extra_nodes=("SafeSoftmaxBackward0", "MulBackward1", "BmmBackward0")),
+    OpInfo("safe_softmax", lambda T, x: T._safe_softmax(x, -1), [(2, 3, 4)],
+           "SafeSoftmaxBackward0"),
     OpInfo("multi_head_attention_forward", _mha, [(3, 2, 4), (12, 4), (12,), (4, 4), (4,)],
            "ViewBackward0", extra_nodes=("SoftmaxBackward0", "BmmBackward0")),
     OpInfo("multi_head_attention_forward_sdpa",

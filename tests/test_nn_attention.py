@@ -297,3 +297,28 @@ def test_local_response_norm_errors_and_gradcheck():
     assert str(re_.value) == str(te.value)
     x = rt.tensor(RNG.standard_normal((1, 4, 3)), requires_grad=True)
     assert rt.autograd.gradcheck(lambda x: RF.local_response_norm(x, 3, 0.5, 0.75, 1.0), (x,))
+
+
+def _graph(out):
+    seen, stack, names = set(), [out.grad_fn], []
+    while stack:
+        g = stack.pop()
+        if g is None or id(g) in seen:
+            continue
+        seen.add(id(g))
+        names.append(type(g).__name__)
+        stack.extend(f for f, _ in g.next_functions)
+    return names
+
+
+@pytest.mark.parametrize("kw", [{"is_causal": True}, {"mask": True}])
+def test_sdpa_math_path_graph_is_torchs(kw):
+    graphs = []
+    for lib, F in ((torch, TF), (rt, RF)):
+        x = lib.ones(2, 3, 4, requires_grad=True)
+        m = lib.zeros(3, 3, requires_grad=True) if kw.get("mask") else None
+        out = F.scaled_dot_product_attention(x, x * 2, x * 3, attn_mask=m,
+                                             is_causal=kw.get("is_causal", False))
+        graphs.append(_graph(out))
+    assert graphs[1] == graphs[0]
+    assert "SafeSoftmaxBackward0" in graphs[0]

@@ -15,11 +15,12 @@ import numpy as np
 
 from ... import _dtype as D
 from ..._dispatch import public
-from ...autograd.node import Node
+from ...autograd.node import Node, SavedOutput
 from .._registry import export
-from .._util import Tensor, make_node, needs_grad, wrap
+from .._util import Tensor, make_node, needs_grad, wrap, wrap_dim
+from ..activation_softmax import SoftmaxBackward0
 
-__all__ = ["scaled_dot_product_attention"]
+__all__ = ["scaled_dot_product_attention", "_safe_softmax"]
 
 _FLOATS = ("float32", "float64")
 # the C++ type names torch's messages print
@@ -199,9 +200,37 @@ def _flash_impl(query, key, value, user_add, scale, hq, is_causal, user_scale):
 _flash = public(_flash_impl, "_scaled_dot_product_flash_attention_for_cpu")
 
 
+class SafeSoftmaxBackward0(SoftmaxBackward0):
+    """softmax's formula, y (g - sum(g y, dim)); rows of y that are all 0 (fully masked) get
+    a zero gradient by it."""
+    __slots__ = ()
+
+
+@export(torch="_safe_softmax", vmap="softmax")
+def _safe_softmax(input, dim, dtype=None):
+    """softmax along ``dim`` that gives 0 (not NaN) on slices that are all -inf."""
+    if dtype is not None:
+        input = input.to(dtype)
+    x = input._data
+    d = wrap_dim(dim, x.ndim)
+    dims = (d,) if x.ndim else ()
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        dead = np.isneginf(x).all(axis=dims, keepdims=True) if x.ndim else np.isneginf(x)
+        z = np.where(dead, 0, x - np.max(x, axis=dims, keepdims=True))
+        e = np.exp(z)
+        out = np.where(dead, 0, e / np.sum(e, axis=dims, keepdims=True))
+    out = np.asarray(out, dtype=x.dtype)
+    if not needs_grad(input):
+        return wrap(out)
+    node = make_node(SafeSoftmaxBackward0, (input,), out)
+    node.dim, node.dims = dim, dims
+    result = wrap(out, node)
+    node.save(SavedOutput(result))
+    return result
+
+
 def _math(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa):
-    from ..pointwise import mul
-    from ..activation_softmax import softmax
+    from ..loss import mul_scalar
     from .dropout import dropout
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
@@ -212,21 +241,15 @@ def _math(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)
         r = query.shape[-3] // key.shape[-3]
         key = key.repeat_interleave(r, -3)
         value = value.repeat_interleave(r, -3)
-    q = mul(query, sq)
-    k = mul(key, sq)
-    s = q @ k.transpose(-2, -1)
+    q = mul_scalar(query, sq)
+    s = q @ mul_scalar(key.transpose(-2, -1), sq)
     add = _additive_mask(attn_mask if attn_mask is None or attn_mask.dtype == D.bool_ else None,
                          is_causal, L, S, query._data.dtype)
     if add is not None:
         s = s + wrap(add)
     if attn_mask is not None and attn_mask.dtype != D.bool_:
         s = s + attn_mask
-    dead = np.isneginf(s._data).all(-1, keepdims=True)
-    if dead.any():   # _safe_softmax: rows all -inf give 0 (and a zero gradient)
-        s = s.masked_fill(wrap(np.broadcast_to(dead, s.shape)), 0.0)
-    p = softmax(s, -1)
-    if dead.any():
-        p = p.masked_fill(wrap(dead), 0.0)
+    p = _safe_softmax(s, -1)
     if dropout_p > 0.0:
         p = dropout(p, dropout_p, True)
     return p @ value
