@@ -146,3 +146,24 @@ def test_transformer_errors():
         with pytest.raises(RuntimeError, match="the feature number of src and tgt must be "
                                                "equal to d_model"):
             m(lib.ones(3, 2, 6), lib.ones(3, 2, 6))
+
+
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")
+@pytest.mark.parametrize("grad", [False, True])
+def test_encoder_inference_with_padding_zeroes_padded_positions_like_torch(grad):
+    """torch's inference path runs the layers on a nested tensor and pads the result with 0
+    (then the final norm); with grad the standard path keeps the computed values. Same in
+    retrograd, both ways."""
+    tm, rm = _pair("TransformerEncoder",
+                   lambda lib: (lib.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 2,
+                                lib.nn.LayerNorm(8)))
+    tm.eval()
+    rm.eval()
+    x = RNG.standard_normal((3, 5, 8))
+    kpm = np.zeros((3, 5), bool)
+    kpm[1, 3:] = True
+    outs = []
+    for lib, m in ((torch, tm), (rt, rm)):
+        with lib.set_grad_enabled(grad):
+            outs.append(m(lib.tensor(x), src_key_padding_mask=lib.tensor(kpm)).detach().numpy())
+    np.testing.assert_allclose(outs[1], outs[0], atol=1e-10)

@@ -229,13 +229,41 @@ class TransformerEncoder(Module):
         mask = F._canonical_mask(mask, "mask", None, "", src.dtype, False)
         output = src
         batch_first = self.layers[0].self_attn.batch_first
+        padded = self._nested_padding(src, mask, src_key_padding_mask)
         is_causal = _detect_is_causal_mask(mask, is_causal, _get_seq_len(src, batch_first))
         for mod in self.layers:
             output = mod(output, src_mask=mask, is_causal=is_causal,
                          src_key_padding_mask=src_key_padding_mask)
+        if padded is not None:   # PyTorch's nested tensor back to padded: 0 where padded
+            output = output.masked_fill(padded, 0.0)
         if self.norm is not None:
             output = self.norm(output)
         return output
+
+
+    def _nested_padding(self, src, mask, src_key_padding_mask):
+        """Where PyTorch's inference path would run the layers on a nested tensor (evaluation,
+        no grad needed, a left-aligned padding mask and no attention mask), the padded
+        positions (a (N, S, 1) bool mask) it fills with 0 afterwards; else None. The other
+        positions are the standard path's values."""
+        from ... import _grad_mode
+        first = self.layers[0]
+        if (not getattr(self, "use_nested_tensor", False) or first.training or src.dim() != 3
+                or src_key_padding_mask is None or mask is not None):
+            return None
+        valid = (src_key_padding_mask == 0).numpy()
+        if getattr(self, "mask_check", True) and (valid[:, 1:] & ~valid[:, :-1]).any():
+            return None       # not left aligned
+        attn = first.self_attn
+        args = (src, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight,
+                attn.out_proj.bias, first.norm1.weight, first.norm1.bias, first.norm2.weight,
+                first.norm2.bias, first.linear1.weight, first.linear1.bias,
+                first.linear2.weight, first.linear2.bias)
+        if _grad_mode.is_grad_enabled() and any(a is not None and a.requires_grad
+                                                for a in args):
+            return None
+        import retrograd as torch
+        return torch.tensor(~valid[:, :, None])
 
 
 class TransformerDecoder(Module):
