@@ -46,3 +46,4 @@ short = int16
 __version__ = "0.1.0"
 from ._functions import _trilinear, _weight_norm  # noqa: F401,E402 - private torch ops used by nn.utils
 from ._functions import _pack_padded_sequence  # noqa: F401,E402 - torch._pack_padded_sequence
+from ._functions import _safe_softmax  # noqa: F401,E402 - torch._safe_softmax (SDPA's math path)

@@ -293,6 +293,10 @@ NO_ROW: dict[str, tuple[str, ...]] = {
     # F.embedding(max_norm=...) calls it on weight.detach() under no_grad; torch has no
     # derivative for it (tests/test_nn_embedding.py compares its effect with torch)
     "in-place renormalisation without autograd": ("torch.embedding_renorm_",),
+    # mask helpers of nn.MultiheadAttention / Transformer: bool masks become -inf/0 constants
+    # (tests/test_nn_attention.py and test_nn_transformer.py run them against torch)
+    "attention mask canonicalisation": ("nn.functional._canonical_mask",
+                                        "nn.functional._none_or_dtype"),
 }
 
 

@@ -38,6 +38,7 @@ _adaptive_avg_pool2d adaptive_max_pool2d_with_indices _upsample pixel_shuffle pi
 channel_shuffle
 mkldnn_rnn_layer _pack_padded_sequence
 batch_norm group_norm layer_norm embedding embedding_bag
+_scaled_dot_product_flash_attention_for_cpu
 """.split())
 
 

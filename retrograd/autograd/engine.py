@@ -145,6 +145,9 @@ def _fit(node: Node, i: int, g, target: Node, idx: int, as_tensors: bool):
     one ``(shape, dtype)`` per output in ``_out_meta``."""
     shape, dtype = edge_meta(target, idx)
     if g.shape != shape:
+        pieces = getattr(shape, "pieces", None)   # split pieces of unequal shapes: this one's
+        if pieces is not None:
+            shape = pieces[idx]
         if not _expandable(shape, g.shape):
             raise RuntimeError(
                 f"Function {node.name()} returned an invalid gradient at index {i} - got "

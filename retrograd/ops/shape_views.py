@@ -49,6 +49,7 @@ class _PieceShapes(Size):
     def __new__(cls, shapes):
         self = super().__new__(cls, shapes[0])
         self.shapes = frozenset(tuple(s) for s in shapes)
+        self.pieces = tuple(Size(s) for s in shapes)   # by output number (broadcast gradients)
         return self
 
     def __eq__(self, other):

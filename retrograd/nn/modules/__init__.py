@@ -60,3 +60,14 @@ __all__ += ["AlphaDropout", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
 from .sparse import Embedding, EmbeddingBag  # noqa: F401
 
 __all__ += ["Embedding", "EmbeddingBag"]
+from .attention import MultiheadAttention, NonDynamicallyQuantizableLinear  # noqa: F401
+
+__all__ += ["MultiheadAttention"]
+from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,  # noqa: F401
+                          TransformerEncoder, TransformerEncoderLayer)
+
+__all__ += ["Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
+            "TransformerEncoderLayer"]
+from .normalization import LocalResponseNorm  # noqa: F401
+
+__all__ += ["LocalResponseNorm"]

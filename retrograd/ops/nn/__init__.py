@@ -10,3 +10,6 @@ from . import normalization  # noqa: F401 - batch/layer/group/instance/rms norm
 from . import dropout  # noqa: F401 - the dropout family
 from . import embedding  # noqa: F401 - embedding lookups
 from . import embedding_bag  # noqa: F401 - bags of embeddings
+from . import attention  # noqa: F401 - scaled_dot_product_attention
+from . import attention_mha  # noqa: F401 - F.multi_head_attention_forward
+from . import local_response_norm  # noqa: F401 - F.local_response_norm
