@@ -23,4 +23,5 @@ def _train(T):
 
 
 def test_the_readme_training_loop_prints_what_pytorch_prints():
-    assert _train(retrograd) == _train(torch) == "tensor(0.8064, grad_fn=<NllLossBackward0>)"
+    ours, ref = _train(retrograd), _train(torch)
+    assert ours == ref and ours.endswith("grad_fn=<NllLossBackward0>)")
