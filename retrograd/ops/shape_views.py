@@ -117,8 +117,8 @@ def _split_method(self, split_size, dim=0):
     return split(self, split_size, dim)
 
 
-def _split_int(input, split_size: int, dim) -> tuple:
-    x = input._data
+def int_split_sizes(x: np.ndarray, split_size: int, dim) -> tuple:
+    """(wrapped dim, piece sizes) of split(x, split_size, dim), with PyTorch's checks."""
     if x.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = wrap_dim(dim, x.ndim)
@@ -130,13 +130,11 @@ def _split_int(input, split_size: int, dim) -> tuple:
         raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension "
                            f"size of {n}")
     num = max((n + split_size - 1) // split_size, 1) if split_size else 1
-    sizes = [split_size] * (num - 1) + [split_size - (split_size * num - n)]
-    return _split_pieces(input, SplitBackward0, d, sizes, dim, split_size)
+    return d, [split_size] * (num - 1) + [split_size - (split_size * num - n)]
 
 
-@export(method=True)
-def split_with_sizes(input, split_sizes, dim=0):
-    x = input._data
+def checked_split_sizes(x: np.ndarray, split_sizes, dim) -> tuple:
+    """(wrapped dim, sizes) of split_with_sizes(x, split_sizes, dim), with PyTorch's checks."""
     if x.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = wrap_dim(dim, x.ndim)
@@ -149,20 +147,34 @@ def split_with_sizes(input, split_sizes, dim=0):
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {x.shape[d]} "
                            f"(input tensor's size at dimension {d}), but got "
                            f"split_sizes={_fmt(sizes)}")
+    return d, sizes
+
+
+def chunk_size(x: np.ndarray, chunks, dim) -> int:
+    """The piece size of chunk(x, chunks, dim) (0 for an empty dim), with PyTorch's checks."""
+    if x.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    n = x.shape[wrap_dim(dim, x.ndim)]
+    return (n + chunks - 1) // chunks
+
+
+def _split_int(input, split_size: int, dim) -> tuple:
+    d, sizes = int_split_sizes(input._data, split_size, dim)
+    return _split_pieces(input, SplitBackward0, d, sizes, dim, split_size)
+
+
+@export(method=True)
+def split_with_sizes(input, split_sizes, dim=0):
+    d, sizes = checked_split_sizes(input._data, split_sizes, dim)
     return _split_pieces(input, SplitWithSizesBackward0, d, sizes, dim, sizes)
 
 
 @export(method=True, vmap=dims('dim'))
 def chunk(input, chunks, dim=0):
-    x = input._data
-    if x.ndim == 0:
-        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
-    if chunks <= 0:
-        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    d = wrap_dim(dim, x.ndim)
-    n = x.shape[d]
-    size = (n + chunks - 1) // chunks
-    if size == 0 and n == 0:
+    size = chunk_size(input._data, chunks, dim)
+    if size == 0:   # an empty dim: `chunks` empty pieces
         return split_with_sizes(input, [0] * chunks, dim)
     return _split_int(input, size, dim)
 

@@ -11,10 +11,9 @@ import numpy as np
 
 from ...autograd.node import Node
 from .._registry import dims, export
-from .._util import Tensor, make_node, needs_grad1, u64, wrap, wrap_dim
+from .._util import Tensor, make_node, needs_grad1, u64, wrap
 from ..decomposition import _MultiOutputBackward, multi_output
-from ..shape import _fmt
-from ..shape_views import _PieceShapes
+from ..shape_views import _PieceShapes, checked_split_sizes, chunk_size, int_split_sizes
 
 
 # -- unsafe_split / unsafe_chunk ------------------------------------------------------------------
@@ -60,57 +59,23 @@ def _unsafe_pieces(input, cls, d: int, sizes, dim, saved_sizes) -> tuple:
     return tuple(outs)
 
 
-def _split_sizes(x: np.ndarray, split_size: int, dim) -> tuple:
-    if x.ndim == 0:
-        raise RuntimeError("split expects at least a 1-dimensional tensor")
-    d = wrap_dim(dim, x.ndim)
-    if split_size < 0:
-        raise RuntimeError(f"split expects split_size be non-negative, but got "
-                           f"split_size={split_size}")
-    n = x.shape[d]
-    if split_size == 0 and n != 0:
-        raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension "
-                           f"size of {n}")
-    num = max((n + split_size - 1) // split_size, 1) if split_size else 1
-    return d, [split_size] * (num - 1) + [split_size - (split_size * num - n)]
-
-
 @export(method=True, vmap=dims('dim'))
 def unsafe_split(input, split_size, dim=0):
     """split without view tracking (PyTorch's ``unsafe_split``): one UnsafeSplitBackward0."""
-    d, sizes = _split_sizes(input._data, int(split_size), dim)
+    d, sizes = int_split_sizes(input._data, int(split_size), dim)
     return _unsafe_pieces(input, UnsafeSplitBackward0, d, sizes, dim, int(split_size))
 
 
 @export(method=True, vmap=dims('dim'))
 def unsafe_split_with_sizes(input, split_sizes, dim=0):
-    x = input._data
-    if x.ndim == 0:
-        raise RuntimeError("split expects at least a 1-dimensional tensor")
-    d = wrap_dim(dim, x.ndim)
-    sizes = [int(s) for s in split_sizes]
-    for s in sizes:
-        if s < 0:
-            raise RuntimeError("split_with_sizes expects split_sizes have only non-negative "
-                               f"entries, but got split_sizes={_fmt(sizes)}")
-    if sum(sizes) != x.shape[d]:
-        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {x.shape[d]} "
-                           f"(input tensor's size at dimension {d}), but got "
-                           f"split_sizes={_fmt(sizes)}")
+    d, sizes = checked_split_sizes(input._data, split_sizes, dim)
     return _unsafe_pieces(input, UnsafeSplitWithSizesBackward0, d, sizes, dim, sizes)
 
 
 @export(method=True, vmap=dims('dim'))
 def unsafe_chunk(input, chunks, dim=0):
-    x = input._data
-    if x.ndim == 0:
-        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
-    if chunks <= 0:
-        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    d = wrap_dim(dim, x.ndim)
-    n = x.shape[d]
-    size = (n + chunks - 1) // chunks
-    if size == 0 and n == 0:
+    size = chunk_size(input._data, chunks, dim)
+    if size == 0:   # an empty dim: `chunks` empty pieces
         return unsafe_split_with_sizes(input, [0] * chunks, dim)
     return unsafe_split(input, size, dim)
 
