@@ -109,6 +109,20 @@ def _to_scalar(x):
     return x
 
 
+def _check_adam_hyperparameters(lr, eps, betas, weight_decay) -> None:
+    """The Adam family's checks, in PyTorch's order and words."""
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
 def _scalar(x) -> float:
     """A hyperparameter (number or 1-element tensor) as a Python float for the update math."""
     return x.item() if isinstance(x, Tensor) else x
