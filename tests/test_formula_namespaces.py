@@ -30,11 +30,19 @@ def test_both_namespaces_define_the_same_public_names():
 
 def test_every_public_name_is_a_function_in_both():
     """A helper imported under a public name (a module, a wrap function) would be part of the
-    vocabulary by accident; the __future__ import every module has is the one exception."""
+    vocabulary by accident; the __future__ import every module has, and the INPLACE flag, are
+    the exceptions."""
     for module in (numpy_ns, tensor_ns):
         odd = sorted(name for name, value in _public(module).items()
-                     if not callable(value) and not isinstance(value, type(__future__.annotations)))
+                     if not callable(value) and name != "INPLACE"
+                     and not isinstance(value, type(__future__.annotations)))
         assert odd == [], f"{module.__name__}: public names that are not functions: {odd}"
+
+
+def test_only_the_numpy_path_lets_formulas_write_into_their_temporaries():
+    """``ns.INPLACE``: a formula may update the arrays it made itself in place (softmax's
+    backward in one temporary); on the Tensor path that would hide the ops from the graph."""
+    assert numpy_ns.INPLACE is True and tensor_ns.INPLACE is False
 
 
 def test_every_name_a_formula_calls_is_in_both():

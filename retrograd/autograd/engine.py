@@ -26,6 +26,7 @@ follows PyTorch's ``evaluate_function``/``call_function``:
 from __future__ import annotations
 
 import heapq
+from sys import getrefcount
 import itertools
 import threading
 import warnings
@@ -230,14 +231,16 @@ def _run_tensor_hooks(hooks, g, as_tensors: bool):
 _GRAD_LOCK = threading.Lock()
 
 
-def _store_grad(tensor, g, as_tensors: bool) -> None:
+def _store_grad(tensor, g, as_tensors: bool, owned: bool = False) -> None:
     """Set or accumulate ``tensor.grad`` like AccumulateGrad: in place when grad mode is off,
-    a fresh buffer the first time (a gradient array can be shared with other inputs)."""
+    a fresh buffer the first time (a gradient array can be shared with other inputs).
+    ``owned``: nothing but the engine holds ``g`` (PyTorch's use_count check), so a first
+    gradient laid out like the parameter is taken as it is instead of copied."""
     with _GRAD_LOCK:
-        _store_grad_locked(tensor, g, as_tensors)
+        _store_grad_locked(tensor, g, as_tensors, owned)
 
 
-def _store_grad_locked(tensor, g, as_tensors: bool) -> None:
+def _store_grad_locked(tensor, g, as_tensors: bool, owned: bool = False) -> None:
     from .._tensor import Tensor
     dtype = tensor._data.dtype
     old = tensor._grad
@@ -249,6 +252,11 @@ def _store_grad_locked(tensor, g, as_tensors: bool) -> None:
             tensor._grad = old + g
         return
     if old is None:
+        if owned and type(g) is np.ndarray and g.dtype == dtype and g.flags.owndata and \
+                g.flags.writeable and g.shape == tensor._data.shape and \
+                (g.ndim < 2 or g.strides == tensor._data.strides):
+            tensor._grad = Tensor._make(g, None, False)
+            return
         tensor._grad = Tensor._make(_laid_out_like(tensor._data, g, dtype), None, False)
     elif old.grad_fn is None and old._data.flags.writeable and old._data.shape == np.shape(g):
         old._data += g
@@ -270,12 +278,13 @@ def _laid_out_like(param: np.ndarray, g, dtype) -> np.ndarray:
     return np.array(g, dtype=dtype)
 
 
-def _accumulate(var, g, as_tensors: bool) -> None:
+def _accumulate(var, g, as_tensors: bool, owned: bool = False) -> None:
     """AccumulateGrad: the leaf's hooks, then ``.grad``, then post-accumulate hooks."""
     x = var._x
     if x is not None and x.hooks:
         g = _run_tensor_hooks(x.hooks, g, as_tensors)
-    _store_grad(var, g, as_tensors)
+        owned = False
+    _store_grad(var, g, as_tensors, owned)
     if x is not None and x.post_acc_hooks:
         _run_post_acc_hooks(var, x.post_acc_hooks)
 
@@ -589,7 +598,11 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                     needed is None or (node in needed and node not in targets)):
                 if type(node) is AccumulateGrad:
                     if accumulate:
-                        _accumulate(node.variable, grads[0], as_tensors)
+                        g = grads[0]
+                        # held by nothing but ``grads`` and ``g`` (and getrefcount's argument):
+                        # the array is the engine's own, and becomes ``.grad`` uncopied
+                        owned = getrefcount(g) <= 3
+                        _accumulate(node.variable, g, as_tensors, owned)
                     continue
                 outs = node.apply(ns, grads, as_tensors)
                 if len(outs) != len(node.next_functions):
@@ -622,6 +635,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                 deps[nxt] = left
                 if left == 0:
                     heappush(heap, (-nxt._seq, nxt))
+            outs = g = None     # drop the loop's references (see AccumulateGrad above)
     except BaseException:
         if anomaly and node is not None:
             _warn_anomaly(node)

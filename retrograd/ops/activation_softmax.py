@@ -33,6 +33,11 @@ class SoftmaxBackward0(Node):
     saved_attrs = {"dim": _given_dim}
 
     def backward(self, ns, grad, y):
+        if ns.INPLACE and y.ndim:       # the same on NumPy with two temporaries, not three
+            gy = np.multiply(grad, y)
+            ys = np.multiply(y, gy.sum(axis=self.dims, keepdims=True))
+            gy -= ys
+            return (gy,)
         gy = grad * y
         return (gy - y * ns.sum_dims(gy, self.dims, True),)
 
@@ -49,6 +54,11 @@ class LogSoftmaxBackward0(Node):
     saved_attrs = {"dim": _given_dim}
 
     def backward(self, ns, grad, y):
+        if ns.INPLACE and y.ndim:    # g - exp(y) sum(g, dim) in one temporary
+            e = np.exp(y)
+            e *= np.sum(grad, axis=self.dims, keepdims=True)
+            np.subtract(grad, e, out=e)
+            return (e,)
         return (grad - ns.exp(y) * ns.sum_dims(grad, self.dims, True),)
 
     def jvp(self, ns, tangents, y):
@@ -71,12 +81,15 @@ def _softmax(input, dim, dtype, log: bool):
         out = x.copy()
     else:
         x0, x = x, (x.astype(np.float32) if x.dtype == np.float16 else x)
-        with _quiet():
-            z = x - np.max(x, axis=dims, keepdims=True)
-            e = np.exp(z)
-            s = np.sum(e, axis=dims, keepdims=True)
-            out = z - np.log(s) if log else e / s
-        out = np.asarray(out, dtype=x0.dtype)
+        with _quiet():     # in place on one temporary: x - max, exp, / sum
+            z = np.subtract(x, x.max(axis=dims, keepdims=True), out=np.empty(x.shape, x.dtype))
+            if log:
+                s = np.exp(z).sum(axis=dims, keepdims=True)
+                z -= np.log(s)
+            else:
+                np.exp(z, out=z)
+                z /= z.sum(axis=dims, keepdims=True)
+        out = np.asarray(z, dtype=x0.dtype)
     cls = LogSoftmaxBackward0 if log else SoftmaxBackward0
     return _result(cls, input, out, False, dim=dim, dims=dims)
 

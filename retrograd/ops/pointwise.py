@@ -370,6 +370,10 @@ class AbsBackward0(Node):
     saved_names = ("self",)
 
     def backward(self, ns, grad, x):
+        if ns.INPLACE and x.dtype.kind == "f":
+            s = _sign_array(x)
+            s *= grad
+            return (s,)
         return (grad * ns.sign(x),)
 
 
@@ -478,16 +482,27 @@ class SigmoidBackward0(Node):
     saved_names = ("result",)
 
     def backward(self, ns, grad, result):
+        if ns.INPLACE:              # NumPy: one temporary
+            out = np.subtract(1, result)
+            out *= result
+            out *= grad
+            return (out,)
         return (grad * (result * (1 - result)),)
 
 
 def _sigmoid_array(x: np.ndarray) -> np.ndarray:
-    # exp of a negative argument only, so no overflow warning for large |x|; float16 is
-    # computed in float32 and rounded once, like PyTorch.
+    # 1 / (1 + exp(-x)) as PyTorch's CPU kernel computes it (so values below about -88 in
+    # float32 give 0 as there, not a subnormal), in place: four passes, no temporaries and no
+    # data-dependent select. exp(-x) overflowing to inf is the intended path (no warning).
+    # float16 is computed in float32 and rounded once, like PyTorch.
     if x.dtype == np.float16:
         return _sigmoid_array(x.astype(np.float32)).astype(np.float16)
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+    e = np.negative(x, out=np.empty(x.shape, x.dtype))
+    with np.errstate(over="ignore"):
+        np.exp(e, out=e)
+    e += 1
+    np.reciprocal(e, out=e)
+    return e
 
 
 @export(torch='sigmoid', method='sigmoid', inplace='sigmoid_', vmap=POINTWISE)
@@ -524,9 +539,12 @@ class SignBackward0(Node):
 
 
 def _sign_array(x: np.ndarray) -> np.ndarray:
-    s = np.sign(x)
-    if x.dtype.kind == "f":
-        s = np.where(np.isnan(s), 0, s).astype(x.dtype, copy=False)  # PyTorch: sign(nan) = 0
+    if x.dtype.kind != "f":
+        return np.sign(x)
+    s = np.sign(x, out=np.empty(x.shape, x.dtype))
+    nan = np.isnan(s)
+    if nan.any():               # PyTorch: sign(nan) = 0
+        s[nan] = 0
     return s
 
 

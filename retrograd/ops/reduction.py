@@ -6,6 +6,7 @@ logcumsumexp) in ``reduction_cum.py``; both are imported at the bottom of this m
 """
 from __future__ import annotations
 
+import math
 import operator
 
 import numpy as np
@@ -48,8 +49,8 @@ def _all_dims(ndim: int, dims) -> tuple:
 
 def _numel(shape, dims) -> int:
     if dims is None:
-        return int(np.prod(shape, dtype=np.int64))
-    return int(np.prod([shape[d] for d in dims], dtype=np.int64))
+        return math.prod(shape)
+    return math.prod([shape[d] for d in dims])
 
 
 def _unsqueeze_reduced(ns, t, ndim, dims, keepdim):
@@ -102,7 +103,7 @@ def _dims_attr(node):
 
 def _numel_of_shape(node) -> int:
     """PyTorch's ``self_sym_numel``: the input's number of elements."""
-    return int(np.prod(node.shape, dtype=np.int64))
+    return math.prod(node.shape)
 
 
 def _check_nonempty(name: str, x: np.ndarray, dims, *, kind=IndexError) -> None:
@@ -439,22 +440,35 @@ class MinBackward1(_MaxMinAllBackward):
 
 class _MaxMinDimBackward(Node):
     """max/min along a dim: all of the gradient to the selected index."""
-    __slots__ = ("dim", "keepdim", "mask", "arg_dim")
+    __slots__ = ("dim", "keepdim", "idx", "shape", "arg_dim")  # idx: the indices, kept dims
     saved_names = ("indices",)
-    saved_attrs = {"dim": _dim_attr, "keepdim": "keepdim",
-                   "self_sym_sizes": lambda node: node.mask.shape}
+    saved_attrs = {"dim": _dim_attr, "keepdim": "keepdim", "self_sym_sizes": "shape"}
+
+    def _mask(self) -> np.ndarray:
+        """True at the selected index of each slice (x's shape)."""
+        shape = self.shape
+        if not shape:
+            return np.ones((), bool)
+        ax = self.dim
+        return np.arange(shape[ax]).reshape([-1 if i == ax else 1 for i in range(len(shape))]) \
+            == self.idx
 
     def backward(self, ns, grad, indices):
-        if not self.keepdim and self.mask.ndim > 0:
+        if not self.keepdim and self.shape:
             grad = ns.unsqueeze_dims(grad, (self.dim,))
-        return (ns.where(ns.const(self.mask), grad, 0.0),)
+        if ns.INPLACE and self.shape and math.prod(self.shape) >= 4096:
+            # scatter into zeros as PyTorch does, not a select over every element
+            out = np.zeros(self.shape, grad.dtype)
+            np.put_along_axis(out, self.idx, grad, self.dim)
+            return (out,)
+        return (ns.where(ns.const(self._mask()), grad, 0.0),)
 
     def jvp(self, ns, tangents, indices):
         """JVP: t at the selected index of each slice."""
         t = tangents[0]
-        if self.mask.ndim == 0:
+        if not self.shape:
             return t
-        return ns.sum_dims(ns.where(self.mask, t, 0.0), (self.dim,), self.keepdim)
+        return ns.sum_dims(ns.where(self._mask(), t, 0.0), (self.dim,), self.keepdim)
 
 
 class MaxBackward0(_MaxMinDimBackward):
@@ -492,7 +506,7 @@ def _maxmin(input, dim, keepdim, is_max: bool, other=None):
     idx = np.argmax(xd, axis=ax, keepdims=True) if is_max else np.argmin(xd, axis=ax, keepdims=True)
     vals = np.take_along_axis(xd, idx, axis=ax)
     if not keepdim or x.ndim == 0:
-        vals = vals.reshape(np.delete(np.array(xd.shape), ax)) if x.ndim else vals.reshape(())
+        vals = vals.reshape(xd.shape[:ax] + xd.shape[ax + 1:]) if x.ndim else vals.reshape(())
         idx_out = idx.reshape(vals.shape)
     else:
         idx_out = idx
@@ -502,8 +516,7 @@ def _maxmin(input, dim, keepdim, is_max: bool, other=None):
     else:
         node = make_node(MaxBackward0 if is_max else MinBackward0, (input,), vals)
         node.dim, node.keepdim, node.arg_dim = d, keepdim, dim
-        node.mask = (np.arange(xd.shape[ax]).reshape(
-            [-1 if i == ax else 1 for i in range(xd.ndim)]) == idx).reshape(x.shape)
+        node.idx, node.shape = (idx if x.ndim else idx.reshape(())), x.shape
         node.save(indices)
         values = wrap(vals, node)
     return (return_max if is_max else return_min)(values, indices)

@@ -13,6 +13,9 @@ from .shape import unsqueeze as _unsqueeze
 from ._util import wrap as _wrap
 
 
+# Formulas write into their own temporaries only on the NumPy path (see numpy_ns.INPLACE).
+INPLACE = False
+
 def expand(x, shape):
     return _expand(x, tuple(shape))
 
