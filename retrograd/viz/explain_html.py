@@ -212,6 +212,11 @@ def _layout(rec):
                 x = max(x, wanted[key] - w / 2)
             xs[key] = x + w / 2
             x += w + gap_x
+        off = [wanted[k] - xs[k] for k in order if wanted[k] is not None]
+        if off:                             # the greedy pass only pushes right: re-centre
+            shift = sum(off) / len(off)
+            for k in order:
+                xs[k] += shift
         keys[:] = order
     for keys in layers:                     # roots up to the leaves: under their consumers
         place(keys, below)
@@ -219,7 +224,8 @@ def _layout(rec):
         for k in keys:
             del xs[k]
         place(keys, above)
-    pos = {key: [xs[key] - widths[key] / 2, widths[key]] for key in boxes}
+    left = min(xs[key] - widths[key] / 2 for key in boxes) - pad
+    pos = {key: [xs[key] - widths[key] / 2 - left, widths[key]] for key in boxes}
     width = max(p[0] + p[1] for p in pos.values()) + pad
     height = n_layers * (h + gap_y) - gap_y + 2 * pad
     out = {}
@@ -235,8 +241,8 @@ def _svg_builtin(rec) -> str:
     parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
              'viewBox="0 0 %d %d">' % (math.ceil(width), math.ceil(height), math.ceil(width),
                                        math.ceil(height)),
-             '<defs><marker id="rgarrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
-             'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#777"/></marker>'
+             '<defs><marker id="rgarrow" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" '
+             'markerHeight="9" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#777"/></marker>'
              '</defs>']
 
     def edge(eid, a, b):
@@ -261,11 +267,11 @@ def _svg_builtin(rec) -> str:
             fill = ACC_FILL if rec.graph[gid].leaf_shape is not None else OP_FILL
             cls = "node rg-op" + (" rg-root" if gid in roots else "")
             data = ' data-node="%d"' % gid
-        parts.append('<g id="%s" class="%s"%s><title>%s</title><polygon points="%.1f,%.1f '
+        parts.append('<g id="%s"%s class="%s"><title>%s</title><polygon points="%.1f,%.1f '
                      '%.1f,%.1f %.1f,%.1f %.1f,%.1f" fill="%s" stroke="#555"/>'
                      '<text x="%.1f" y="%.1f" text-anchor="middle" font-family="Helvetica,Arial,'
                      'sans-serif" font-size="12">%s</text></g>'
-                     % (key, cls, data, e(boxes[key][1]), x, y, x + w, y, x + w, y + hh, x,
+                     % (key, data, cls, e(boxes[key][1]), x, y, x + w, y, x + w, y + hh, x,
                         y + hh, fill, x + w / 2, y + hh / 2 + 4, e(boxes[key][1])))
     parts.append("</svg>")
     return "".join(parts)
