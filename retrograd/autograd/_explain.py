@@ -208,7 +208,7 @@ def _first_line(doc) -> str:
     if not doc:
         return ""
     doc = " ".join(inspect.cleandoc(doc).split("\n\n")[0].split())
-    m = re.match(r"(.*?[.:;])(\s|$)", doc)      # the first sentence: the derivative
+    m = re.match(r"(.*?\.)(\s|$)", doc)      # the first sentence: the derivative
     return m.group(1) if m else doc
 
 

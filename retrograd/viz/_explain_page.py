@@ -24,10 +24,10 @@ h3 { font-size: 13px; margin: 12px 0 4px 0; color: #444; }
 #rg-step { font-weight: 600; min-width: 110px; text-align: center; }
 .rg-hint { color: #777; font-size: 12px; }
 main { display: flex; min-width: 0; gap: 14px; padding: 12px 16px; align-items: flex-start; }
-#rg-graph { flex: 1 1 50%; overflow: auto; background: #fff; border: 1px solid #ddd;
+#rg-graph { flex: 1 1 55%; overflow: auto; background: #fff; border: 1px solid #ddd;
             border-radius: 6px; padding: 8px; max-height: 78vh; }
 #rg-graph svg { display: block; margin: 0 auto; }
-#rg-detail { flex: 1 1 50%; background: #fff; border: 1px solid #ddd; border-radius: 6px;
+#rg-detail { flex: 1 1 45%; background: #fff; border: 1px solid #ddd; border-radius: 6px;
              padding: 10px 14px; min-width: 320px; overflow-x: auto; }
 #rg-node-name { font-size: 17px; margin: 0; }
 .rg-status { display: inline-block; font-size: 11px; padding: 1px 7px; border-radius: 9px;
@@ -160,7 +160,7 @@ JS = r"""
     for (i = 0; i < items.length; i++) {
       items[i].className = i === cur ? "current" : (i < cur ? "done" : "");
     }
-    if (g && g.scrollIntoView) g.scrollIntoView({block: "nearest", inline: "nearest"});
+    if (g && g.scrollIntoView) g.scrollIntoView({block: "nearest", inline: "center"});
   }
   var list = document.getElementById("rg-list");
   R.forEach(function (r, k) {
