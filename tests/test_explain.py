@@ -5,7 +5,10 @@ running the same graph: the gradients every node sent, the leaves' ``.grad``, th
 and the order in which PyTorch's engine runs its nodes (seen through node post-hooks)."""
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import pathlib
 import re
 import threading
 
@@ -262,6 +265,25 @@ def test_the_table_text():
         "         12.5 us",
         "   2  AccumulateGrad #2  (3,) float32 [0, 2, 8]  -> y.grad                              "
         "         12.5 us"])
+
+
+def test_the_readme_example_prints_the_readmes_table():
+    readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("## Watching backward, node by node"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    shown = re.search(r"print\(rec\)\n```\n\n```\n(.*?)\n```", section, re.S).group(1)
+    scope = {}
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        exec(compile(code, "README.md", "exec"), scope)
+    rec = scope["rec"]
+    # the times vary from run to run: give the records the README's, then the text must match
+    times = [float(t) for t in re.findall(r"(\d+\.\d) us", shown)]
+    assert len(times) == len(rec)
+    for r, t in zip(rec, times):
+        r.seconds = t * 1e-6
+    assert rec.table() == shown
+    assert out.getvalue().count("\n") == len(shown.splitlines())
+    assert rec[0].formula in section and rec[0].doc in section
 
 
 def test_the_data_big_tensors_and_plain_dicts():
