@@ -330,6 +330,15 @@ def test_nothing_is_recorded_outside_the_block_and_exceptions_leave_it():
             (x * 2).sum().backward()
         (x * 3).sum().backward()
     assert (len(inner), len(outer)) == (3, 6)
+    block = explain()                          # the same block entered twice: one recording
+    with block as first:
+        (x * 2).sum().backward()
+        with pytest.raises(RuntimeError, match="already active"):
+            block.__enter__()
+    with block as again:
+        (x * 2).sum().backward()
+    assert again is first and len(first.calls) == 2
+    assert sorted(first.graph) == sorted({r.node_id for r in first}) == list(range(6))
 
 
 def test_each_thread_records_its_own_backward():
@@ -351,7 +360,8 @@ def test_each_thread_records_its_own_backward():
     assert len(main_rec) == 0
     for k, rec in results.items():
         assert len(rec) == 60 and {c.index for c in rec.calls} == set(range(20))
-        assert all(r.grads_out[0].grad.values == [float(k)] for r in rec if r.name == "MulBackward0")
+        assert all(r.grads_out[0].grad.values == [float(k)]
+                   for r in rec if r.name == "MulBackward0")
 
 
 def test_the_recorded_graph_is_the_graph_and_the_dot_text_names_its_ids():

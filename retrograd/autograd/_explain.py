@@ -185,7 +185,8 @@ def _formula(node) -> tuple:
     docstring states)."""
     cls = type(node)
     if cls is _node.AccumulateGrad:
-        return "AccumulateGrad: leaf.grad += grad", "adds the incoming gradient into the leaf's .grad"
+        return ("AccumulateGrad: leaf.grad += grad",
+                "adds the incoming gradient into the leaf's .grad")
     fwd = getattr(cls, "_forward_cls", None)
     if fwd is not None:     # a custom autograd.Function: the user's backward (or vjp)
         fn = fwd.vjp if "vjp" in vars(fwd) else fwd.backward
@@ -264,6 +265,7 @@ class Explanation:
         self.max_values = max_values
         self._ids: dict = {}          # id(node) -> graph id, while the block runs
         self._keep: list = []         # the nodes themselves, so that no id is reused meanwhile
+        self._closed_ids = 0          # ids handed out in earlier entries of the block
         self._params = {}
         if params is not None:
             if hasattr(params, "named_parameters"):
@@ -311,8 +313,8 @@ class Explanation:
     # -- recording (called by the engine)
     def _gid(self, node) -> int:
         k = self._ids.get(id(node))
-        if k is None:
-            k = self._ids[id(node)] = len(self._ids)
+        if k is None:      # ids keep counting if the same explainer is entered again
+            k = self._ids[id(node)] = len(self._keep) + self._closed_ids
             self._keep.append(node)
         return k
 
@@ -325,8 +327,8 @@ class Explanation:
             gid = self._gid(n)
             if gid in self.graph:
                 continue
-            gn = GraphNode(gid, type(n).__name__,
-                           [(None if m is None else self._gid(m), nr) for m, nr in n.next_functions])
+            gn = GraphNode(gid, type(n).__name__, [(None if m is None else self._gid(m), nr)
+                                                   for m, nr in n.next_functions])
             if type(n) is _node.AccumulateGrad:
                 v = n.variable
                 gn.leaf = self._params.get(id(v), "")
@@ -344,6 +346,7 @@ class Explanation:
         return call.index
 
     def _close(self) -> None:
+        self._closed_ids += len(self._keep)
         self._ids = {}
         self._keep = []
 

@@ -241,9 +241,9 @@ def _svg_builtin(rec) -> str:
     parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
              'viewBox="0 0 %d %d">' % (math.ceil(width), math.ceil(height), math.ceil(width),
                                        math.ceil(height)),
-             '<defs><marker id="rgarrow" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" '
-             'markerHeight="9" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#777"/></marker>'
-             '</defs>']
+             '<defs><marker id="rgarrow" viewBox="0 0 10 10" refX="10" refY="5" '
+             'markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto">'
+             '<path d="M0,0 L10,5 L0,10 z" fill="#777"/></marker></defs>']
 
     def edge(eid, a, b):
         xa, ya, wa, ha = pos[a]
@@ -287,7 +287,8 @@ def graph_svg(rec, layout: str = "auto") -> str:
         if svg is not None:
             return svg
         if layout == "dot":
-            raise RuntimeError("layout='dot' needs graphviz's dot binary (apt-get install graphviz)")
+            raise RuntimeError("layout='dot' needs graphviz's dot binary "
+                               "(apt-get install graphviz)")
     return _svg_builtin(rec)
 
 
