@@ -44,6 +44,7 @@ table.rg-grads th, table.rg-grads td { border: 1px solid #e0e0e0; padding: 3px 6
                                        text-align: left; vertical-align: top; font-size: 12px; }
 table.rg-grads th { background: #f5f5f5; font-weight: 600; }
 td.values { background: #fffde7; }
+td.values pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 #rg-list-box { padding: 0 16px 20px 16px; }
 #rg-list { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace;
            font-size: 12px; columns: 3 260px;
