@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import contextvars
 import inspect
+import math
 import re
 import time
+import weakref
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -117,12 +119,19 @@ class CallInfo:
     roots: list
 
 
+_DTYPE_NAMES: dict = {}
+
+
 def _torch_dtype(np_dtype) -> str:
-    from .._dtype import from_numpy_dtype
-    try:
-        return str(from_numpy_dtype(np_dtype))
-    except TypeError:
-        return str(np_dtype)
+    name = _DTYPE_NAMES.get(np_dtype)
+    if name is None:
+        from .._dtype import from_numpy_dtype
+        try:
+            name = str(from_numpy_dtype(np_dtype))
+        except TypeError:
+            name = str(np_dtype)
+        _DTYPE_NAMES[np_dtype] = name
+    return name
 
 
 def summarize(g, max_values: int = 64) -> GradInfo:
@@ -132,9 +141,12 @@ def summarize(g, max_values: int = 64) -> GradInfo:
     norm, lo, hi, nan, inf = 0.0, None, None, 0, 0
     if numel and a.dtype.kind in "fcbiu":
         f = np.abs(a).astype(np.float64) if a.dtype.kind == "c" else a.astype(np.float64)
-        nan, inf = int(np.isnan(f).sum()), int(np.isinf(f).sum())
-        norm = float(np.sqrt((f * f).sum()))
-        ok = f[np.isfinite(f)] if (nan or inf) else f
+        sq = float((f * f).sum())
+        norm = math.sqrt(sq) if sq == sq else sq
+        ok = f
+        if not math.isfinite(sq):       # only then look for NaN and inf
+            nan, inf = int(np.isnan(f).sum()), int(np.isinf(f).sum())
+            ok = f[np.isfinite(f)] if (nan or inf) else f
         if ok.size:
             lo, hi = float(ok.min()), float(ok.max())
     values = a.tolist() if numel <= max_values else None
@@ -180,10 +192,20 @@ def format_grad(info: GradInfo | None, short: bool = False) -> str:
 
 
 # -- naming a node's formula -------------------------------------------------------------------
+_FORMULAS = weakref.WeakKeyDictionary()   # node class -> (formula, doc); classes may go away
+
+
 def _formula(node) -> tuple:
     """(qualified name of the backward formula that runs for ``node``, the derivative its class
-    docstring states)."""
+    docstring states), computed once per node class."""
     cls = type(node)
+    found = _FORMULAS.get(cls)
+    if found is None:
+        found = _FORMULAS[cls] = _formula_of(cls)
+    return found
+
+
+def _formula_of(cls) -> tuple:
     if cls is _node.AccumulateGrad:
         return ("AccumulateGrad: leaf.grad += grad",
                 "adds the incoming gradient into the leaf's .grad")
