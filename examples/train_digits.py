@@ -3,7 +3,10 @@
 The seed's five steps, the way PyTorch users write them: define the model, forward, compute the
 loss, backpropagate, update by a learning rate, with DataLoader batches, an LR scheduler, a
 progress bar with the running loss, held-out accuracy, the trained weights saved as a
-checkpoint that ``torch.load`` reads too, and a loss/accuracy curve.
+checkpoint that ``torch.load`` reads too, and a loss/accuracy curve. Next to the curve, the
+pictures of one training step (retrograd backend): its backward graph (``step_graph.svg`` and
+``.png`` through graphviz, else ``step_graph.dot``) and ``step_backward.html``, a page that steps
+through that backward node by node (``retrograd.autograd.explain``).
 
     python examples/train_digits.py                 # CNN, 10 epochs, outputs in ./runs/digits
     python examples/train_digits.py --model mlp --optimizer sgd --epochs 20 --out /tmp/run
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -146,8 +150,41 @@ def main(argv=None) -> dict:
     plot = _plot(history, out / "curves.png")
     print(f"held-out accuracy {history['test_accuracy'][-1]:.2%} after {args.epochs} epochs "
           f"({elapsed:.1f} s); checkpoint {checkpoint}" + (f", curves {plot}" if plot else ""))
+    pictures = {}
+    if args.backend == "retrograd":
+        xb, yb = next(iter(test_loader))
+        pictures = _step_pictures(torch, model, loss_fn, xb[:4], yb[:4], out)
     return {"accuracy": history["test_accuracy"][-1], "seconds": elapsed,
-            "checkpoint": str(checkpoint), "history": history}
+            "checkpoint": str(checkpoint), "history": history, "pictures": pictures}
+
+
+def _step_pictures(torch, model, loss_fn, xb, yb, out: Path) -> dict:
+    """The graph of one training step (forward, loss, backward on a small batch) drawn with
+    ``make_dot``, and the explainer's page of its backward. Runs after training: it changes
+    nothing that was trained or saved (only the parameters' .grad)."""
+    viz = importlib.import_module(torch.__name__ + ".viz")
+    params = dict(model.named_parameters())
+    model.zero_grad()
+    loss = loss_fn(model(xb), yb)
+    with torch.autograd.explain(params=params) as rec:
+        loss.backward()
+    files = {"html": rec.to_html(out / "step_backward.html",
+                                 title="retrograd: one training step's backward")}
+    try:
+        dot = viz.make_dot(loss, params=params, show_grad=True, style="seed")
+        for fmt in ("svg", "png"):
+            files[fmt] = dot.render(filename="step_graph", directory=str(out), format=fmt,
+                                    cleanup=True)
+    except (ImportError, RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+        # no graphviz package (ImportError) or no dot binary (graphviz's ExecutableNotFound)
+        path = out / "step_graph.dot"
+        path.write_text(viz.to_dot(loss, params=params, show_grad=True, style="seed"))
+        files = {"dot": str(path), "html": files["html"]}
+        print(f"graph of one step: {path} (to draw it: apt-get install graphviz and pip install "
+              f"graphviz; {type(exc).__name__})")
+    model.zero_grad()
+    print("one training step: " + ", ".join(str(v) for v in files.values()))
+    return files
 
 
 def _plot(history: dict, path: Path):

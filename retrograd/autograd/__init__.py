@@ -14,10 +14,11 @@ from .function import Function  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .variable import Variable  # noqa: F401
 from ._why import NoGradReason, why_no_grad  # noqa: F401
+from ._explain import Explanation, NodeRecord, explain  # noqa: F401
 
 __all__ = ["backward", "grad", "gradcheck", "gradgradcheck", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "graph", "Function", "detect_anomaly",
-           "set_detect_anomaly", "functional", "Variable", "why_no_grad", "NoGradReason"]
+           "set_detect_anomaly", "functional", "Variable", "why_no_grad", "NoGradReason", "explain"]
 
 
 def _tensor_tuple(x, name: str) -> tuple:

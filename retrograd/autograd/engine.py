@@ -36,6 +36,7 @@ import numpy as np
 
 from .. import _grad_mode
 from . import node as _node_mod
+from ._explain import ACTIVE as _explainers, evaluator as _explain_evaluator
 from .node import AccumulateGrad, Node, edge_meta
 
 __all__ = ["run_backward"]
@@ -572,9 +573,13 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     r.targets, r.needed, r.reach, r.inputs, r.captured = targets, needed, reach, in_nrs, captured
     r.captured_only = captured_only
     r.anomaly, r.check_nan, r.task = anomaly, _node_mod._anomaly_check_nan, task
-    # The short path: no anomaly checks and no inputs filtering (autograd.grad and
-    # backward(inputs=...) still take it for nodes that simply run).
-    fast = not anomaly
+    # The short path: no anomaly checks, no explainer and no inputs filtering (autograd.grad
+    # and backward(inputs=...) still take it for nodes that simply run). An active explainer
+    # (autograd.explain) sends every node through ``_evaluate``, wrapped to record it.
+    explainers = _explainers.get()
+    fast = not anomaly and not explainers
+    evaluate = _evaluate if not explainers else _explain_evaluator(explainers, root_nodes, r,
+                                                                   _evaluate)
 
     heap = [(-n._seq, n) for n in root_nodes if n not in deps]
     heapq.heapify(heap)
@@ -612,7 +617,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                 if not retain_graph and node._saved is not None:
                     node.release()
             else:
-                outs = _evaluate(node, grads, r)
+                outs = evaluate(node, grads, r)
             for i, (nxt, idx) in enumerate(node.next_functions):
                 if nxt is None:
                     continue

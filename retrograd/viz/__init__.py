@@ -1,9 +1,11 @@
 """Seeing the graph: DOT pictures (torchviz's ``make_dot``), a plain-text tree and the memory the
-graph keeps alive. ``why_no_grad`` lives in ``retrograd.autograd``."""
+graph keeps alive; the backward explainer (``explain``, also ``retrograd.autograd.explain``).
+``why_no_grad`` lives in ``retrograd.autograd``."""
 from __future__ import annotations
 
 from .dot import graph_text, make_dot, resize_graph, to_dot
 from .memory import NodeMemory, SavedMemory, saved_memory
+from ..autograd._explain import Explanation, explain
 
 __all__ = ["make_dot", "to_dot", "graph_text", "resize_graph", "saved_memory", "SavedMemory",
-           "NodeMemory"]
+           "NodeMemory", "explain", "Explanation"]
