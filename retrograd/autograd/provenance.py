@@ -111,6 +111,18 @@ class Provenance:
         """Its qualified name in the call path ("" for the outermost module; None: none)."""
         return None if self._scope is None else self._scope.name
 
+    def module_labels(self, names=None) -> list:
+        """``"0 (Linear)"`` for each Module call around the node, outermost first (the outermost
+        module by its class alone). ``names``: {id(module): qualified name} to use instead of
+        the call path's (``module_names(model)``)."""
+        out = []
+        for q, m in self.modules:
+            if names is not None:
+                q = names.get(id(m), q)
+            cls = type(m).__name__
+            out.append(f"{q} ({cls})" if q else cls)
+        return out
+
     def where(self) -> str:
         """``file.py:12 in f``: the short form used in pictures."""
         return f"{os.path.basename(self.filename)}:{self.lineno} in {self.function}"
@@ -144,6 +156,13 @@ def _record(node) -> None:
     text = linecache.getline(filename, lineno).strip()
     node._extra().provenance = Provenance(filename, lineno, code.co_name, text,
                                           _module_scope.get())
+
+
+def module_names(model) -> dict:
+    """{id(module): qualified name} for a Module and its submodules (None: {})."""
+    if model is None or not hasattr(model, "named_modules"):
+        return None
+    return {id(m): q for q, m in model.named_modules()}
 
 
 def get_provenance(node):

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.provenance import get_provenance
+from ..autograd.provenance import get_provenance, module_names
 
 __all__ = ["make_dot", "to_dot", "graph_text", "resize_graph"]
 
@@ -107,7 +107,7 @@ class _Graph:
         self.nodes = {}      # id -> (label, attrs)
         self.edges = []      # (tail, head, attrs)
         self.kinds = {}      # id -> "op" | "leaf" | "output" | "base" | "saved"
-        self.modules = {}    # op id -> [(qualified name, module)], outermost first (provenance)
+        self.modules = {}    # op id -> [(id(module), label)], outermost first (provenance)
 
     def node(self, nid, label, kind, **attrs):
         self.nodes[nid] = (label, attrs)
@@ -122,6 +122,7 @@ def _build(var, params, show_attrs, show_saved, max_attr_chars, show_grad, style
     if style not in ("torchviz", "seed"):
         raise ValueError(f"make_dot: style must be 'torchviz' or 'seed', got {style!r}")
     colours = _SEED if style == "seed" else _TORCHVIZ
+    names = module_names(params) if show_modules else None   # cluster labels from the model
     if params is not None:
         if hasattr(params, "named_parameters"):
             params = dict(params.named_parameters())
@@ -188,7 +189,8 @@ def _build(var, params, show_attrs, show_saved, max_attr_chars, show_grad, style
                 if show_source:
                     label += "\n" + prov.where()
                 if show_modules and prov.module is not None:
-                    g.modules[str(id(fn))] = prov.modules
+                    g.modules[str(id(fn))] = list(zip((id(m) for _, m in prov.modules),
+                                                      prov.module_labels(names)))
             g.node(str(id(fn)), label, "op", **fill("op"))
             nexts = getattr(fn, "next_functions", ())
             for u in nexts:
@@ -255,11 +257,10 @@ def _clusters(g: _Graph):
     tree, top = {}, []
     for nid, path in g.modules.items():
         key = ()
-        for name, module in path:
-            parent, key = key, key + (id(module),)
+        for mid, label in path:
+            parent, key = key, key + (mid,)
             if key not in tree:
-                cls = type(module).__name__
-                tree[key] = ["%s (%s)" % (name, cls) if name else cls, [], []]
+                tree[key] = [label, [], []]
                 (tree[parent][1] if parent else top).append(key)
         tree[key][2].append(nid)
     return tree, top
@@ -353,6 +354,7 @@ def graph_text(var, params=None, *, show_grad=False, show_source=False, file=Non
     reached a second time is printed once and then referred to as ``(see above)``.
     ``show_source``: each node's source line and module, where provenance recorded them."""
     param_map = {}
+    names = module_names(params)
     if params is not None:
         if hasattr(params, "named_parameters"):
             params = dict(params.named_parameters())
@@ -387,9 +389,7 @@ def graph_text(var, params=None, *, show_grad=False, show_source=False, file=Non
             if prov is not None:
                 name += "  @ " + prov.where()
                 if prov.module is not None:
-                    cls = type(prov.module).__name__
-                    name += " [%s]" % ("%s (%s)" % (prov.module_name, cls) if prov.module_name
-                                       else cls)
+                    name += " [%s]" % prov.module_labels(names)[-1]
             lines.append(pad + name)
             for u in reversed(getattr(fn, "next_functions", ())):
                 stack.append((u[0], depth + 1))
