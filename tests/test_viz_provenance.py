@@ -210,20 +210,32 @@ def test_anomaly_nan_error_names_the_line():
 
 
 def test_provenance_line_added_once_through_nested_backward():
-    """A checkpointed block's backward runs a nested backward: the error names the inner node
-    once."""
+    """A reentrant checkpoint's backward runs a nested backward: an error there names the inner
+    node that raised it, once (the outer engine leaves the message alone)."""
     from retrograd.utils.checkpoint import checkpoint
 
+    class Boom(rt.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            raise RuntimeError("boom")
+    lines = []
+
     def block(a):
-        b = a * a
+        b = Boom.apply(a); lines.append(_here())  # noqa: E702
         return b.sum()
     x = rt.tensor([1.0, 2.0], requires_grad=True)
     with rt.autograd.provenance():
         y = checkpoint(block, x, use_reentrant=True)
-        y.backward()
         with pytest.raises(RuntimeError) as e:
             y.backward()
-    assert str(e.value).count("Provenance:") == 1
+    # the forward ran block under no_grad, the recomputation in backward made the node
+    assert str(e.value) == ('boom\nProvenance: BoomBackward was created at File "%s", line %d, '
+                            'in block: b = Boom.apply(a); lines.append(_here())  # noqa: E702'
+                            % (__file__, lines[-1]))
 
 
 # -- why_no_grad -----------------------------------------------------------------------------------
@@ -252,7 +264,7 @@ def test_why_no_grad_names_the_line():
     assert r.code == "cut" and r.source is None and "created at" not in str(r)
 
 
-# -- module clusters ---------------------------------------------------------------------------------
+# -- module clusters -------------------------------------------------------------------------------
 _NODE = re.compile(r'^\t+(\d+) \[label=("(?:[^"\\]|\\.)*"|[^ \]]+)(?: (.*))?\]$', re.S)
 _EDGE = re.compile(r'^\t+(\d+) -> (\d+)(?: \[(.*)\])?$', re.S)
 _CLUSTER = re.compile(r'^\t*subgraph (cluster_\d+) \{$')
