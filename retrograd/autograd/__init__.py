@@ -15,10 +15,13 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .variable import Variable  # noqa: F401
 from ._why import NoGradReason, why_no_grad  # noqa: F401
 from ._explain import Explanation, NodeRecord, explain  # noqa: F401
+from .provenance import (Provenance, get_provenance, is_provenance_enabled,  # noqa: F401
+                         provenance, set_provenance)
 
 __all__ = ["backward", "grad", "gradcheck", "gradgradcheck", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "graph", "Function", "detect_anomaly",
-           "set_detect_anomaly", "functional", "Variable", "why_no_grad", "NoGradReason", "explain"]
+           "set_detect_anomaly", "functional", "Variable", "why_no_grad", "NoGradReason", "explain",
+           "set_provenance", "provenance", "is_provenance_enabled", "get_provenance", "Provenance"]
 
 
 def _tensor_tuple(x, name: str) -> tuple:

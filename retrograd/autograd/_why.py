@@ -15,6 +15,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from . import node as _node
+from .provenance import get_provenance
 
 __all__ = ["why_no_grad", "NoGradReason"]
 
@@ -42,6 +43,7 @@ class NoGradReason:
     reaches: bool = False
     break_at: object = None
     freed: list = field(default_factory=list)
+    source: object = None     # Provenance of the node where the path breaks (provenance on)
 
     def __str__(self) -> str:
         return self.message
@@ -81,6 +83,12 @@ def _saved_tensors_of(fn):
         if isinstance(e, Tensor):
             out.append(e)
     return out
+
+
+def _at(fn) -> str:
+    """`` (created at File ..., line N, in f: code)`` when provenance recorded ``fn``."""
+    p = get_provenance(fn)
+    return "" if p is None else f" (created at {p})"
 
 
 def _one(output, tensor) -> NoGradReason:
@@ -135,25 +143,31 @@ def _one(output, tensor) -> NoGradReason:
                     return NoGradReason(CUT, (
                         f"the tensor is used in the forward, but through a copy that does not "
                         f"require grad (detach(), .data or an in-place detach_()): "
-                        f"{type(fn).__name__} received it as a constant, so the path breaks "
-                        f"there"), break_at=fn)
+                        f"{type(fn).__name__}{_at(fn)} received it as a constant, so the "
+                        f"path breaks there"), break_at=fn, source=get_provenance(fn))
         return NoGradReason(NOT_IN_GRAPH, (
             f"the tensor is not in the output's graph ({len(order)} nodes from "
             f"{type(root).__name__}): either it was not used to compute the output, or the path "
             "was cut by detach(), no_grad(), inference_mode() or a non-differentiable op (an "
-            "integer result, argmax, comparison); the graph does not record where"))
+            "integer result, argmax, comparison); the graph does not record where"
+            + ("" if tensor.grad_fn is None or get_provenance(tensor.grad_fn) is None else
+               f"; the tensor itself was made by {type(tensor.grad_fn).__name__}"
+               f"{_at(tensor.grad_fn)}")))
     path = _path(parent, target)
     freed = [n for n in path if getattr(n, "_saved", None) is _node._RELEASED]
     if freed:
         names = ", ".join(type(n).__name__ for n in freed)
+        first = freed[-1]     # nearest the tensor: where the path breaks
+        where = "" if get_provenance(first) is None else (
+            f"; the path breaks at {type(first).__name__}{_at(first)}")
         return NoGradReason(GRAPH_FREED, (
             f"the graph has already been freed by a backward without retain_graph=True: "
             f"saved tensors of {names} on the path are released, so another backward raises; "
             "redo the forward or pass retain_graph=True to the first backward"
             + ("; its .grad holds what the earlier backward sent"
                if tensor.is_leaf and tensor.grad is not None
-               else "")),
-            reaches=True, freed=freed)
+               else "") + where),
+            reaches=True, freed=freed, source=get_provenance(first))
     if tensor.grad_fn is not None and not tensor.retains_grad:
         return NoGradReason(NON_LEAF_NO_RETAIN, (
             f"a gradient flows through the tensor (a non-leaf, grad_fn="

@@ -31,6 +31,7 @@ def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
     """``torch.set_anomaly_enabled``: switch anomaly mode (and its NaN check)."""
     _node._anomaly_enabled = bool(enabled)
     _node._anomaly_check_nan = bool(check_nan)
+    _node._stamp_nodes = _node._anomaly_enabled or _node._provenance_enabled
 
 
 class detect_anomaly:

@@ -641,9 +641,12 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                 if left == 0:
                     heappush(heap, (-nxt._seq, nxt))
             outs = g = None     # drop the loop's references (see AccumulateGrad above)
-    except BaseException:
+    except BaseException as exc:
         if anomaly and node is not None:
             _warn_anomaly(node)
+        if _node_mod._provenance_enabled and node is not None:
+            from .provenance import add_to_error
+            add_to_error(exc, node)
         raise
     finally:
         quiet.__exit__(None, None, None)

@@ -37,6 +37,10 @@ _RELEASED = ()
 # creation reads the first flag once: that is all anomaly mode costs while it is off.
 _anomaly_enabled = False
 _anomaly_check_nan = True
+# Provenance (autograd/provenance.py): nodes record their source line and Module. Node creation
+# reads ``_stamp_nodes`` (anomaly mode or provenance on) and nothing else while both are off.
+_provenance_enabled = False
+_stamp_nodes = False
 
 # Saved-tensor default hooks (autograd/graph.py: saved_tensors_hooks). The stack is per thread, as
 # in PyTorch; ``_hooks_pushed`` counts pushed pairs over all threads so that ``save`` checks one
@@ -226,7 +230,7 @@ def edge_meta(node, nr: int):
 class _NodeExtra:
     """Rarely used per-node state (hooks, retained grads, metadata), kept off the hot path."""
 
-    __slots__ = ("pre_hooks", "hooks", "retain_refs", "metadata", "freed_nones")
+    __slots__ = ("pre_hooks", "hooks", "retain_refs", "metadata", "freed_nones", "provenance")
 
     def __init__(self):
         self.pre_hooks = None     # {id: fn(grad_outputs)}, tensor hooks included
@@ -234,6 +238,7 @@ class _NodeExtra:
         self.retain_refs = None   # [(weakref to a tensor that retains its grad, output index)]
         self.metadata = None
         self.freed_nones = None   # after release: which saved slots were None
+        self.provenance = None    # where the node was created (autograd/provenance.py)
 
 
 class Node:
@@ -263,8 +268,8 @@ class Node:
         self._shape = shape      # shape and NumPy dtype of the gradient this node receives
         self._dtype = dtype      # (None for nodes whose outputs differ: see ``_out_meta``)
         self._x = None
-        if _anomaly_enabled:
-            _record_forward_stack(self)
+        if _stamp_nodes:
+            _stamp(self)
 
     def _extra(self) -> _NodeExtra:
         x = self._x
@@ -335,7 +340,8 @@ class Node:
                 continue
             if type(t) is SavedOutput:
                 if t.version[0] != v:
-                    raise RuntimeError(_version_error(t.data, t.version[0], v, self, True))
+                    raise RuntimeError(_version_error(t.data, t.version[0], v, self, True)
+                                       + _inplace_note(self, None))
                 out.append(_output_tensor(t, self) if as_tensors else t.data)
             else:
                 if t._x is not None and t._x.detached:
@@ -344,7 +350,8 @@ class Node:
                         ".detach_().This is not supported, please use out-of-place `.detach()` "
                         "instead")
                 if t._vc[0] != v:
-                    raise RuntimeError(_version_error(t._data, t._vc[0], v, t.grad_fn, False))
+                    raise RuntimeError(_version_error(t._data, t._vc[0], v, t.grad_fn, False)
+                                       + _inplace_note(self, t.grad_fn))
                 out.append(t if as_tensors else t._data)
         return tuple(out)
 
@@ -497,6 +504,21 @@ def _version_error(data, now: int, expected: int, grad_fn, is_output: bool) -> s
             + _version_hint())
 
 
+def _inplace_note(node: Node, now_fn) -> str:
+    """With provenance on: where ``node`` was created and, when the in-place op that changed
+    the saved tensor recorded a node after it, where that op ran."""
+    if not _provenance_enabled:
+        return ""
+    from .provenance import _MARK, describe, get_provenance
+    d = describe(node)
+    if not d:
+        return ""
+    p = None if now_fn is None or now_fn._seq < node._seq else get_provenance(now_fn)
+    if p is not None:
+        d += f"\nThe tensor was modified in place afterwards by {now_fn.name()} at {p}"
+    return _MARK + d
+
+
 def _version_hint() -> str:
     if _anomaly_enabled:
         return ("the backtrace further above shows the operation that failed to compute its "
@@ -508,6 +530,15 @@ def _version_hint() -> str:
 
 # -- anomaly mode: the forward traceback of each node ------------------------------------------
 _PACKAGE_DIR = __file__[:__file__.rindex("autograd")]
+
+
+def _stamp(node: Node) -> None:
+    """What a new node records while anomaly mode or provenance is on."""
+    if _anomaly_enabled:
+        _record_forward_stack(node)
+    if _provenance_enabled:
+        from .provenance import _record
+        _record(node)
 
 
 def _record_forward_stack(node: Node) -> None:

@@ -451,6 +451,7 @@ class _checkpoint_hook(saved_tensors_hooks):
             holder.handles[gid] = None
             return ret
 
+        unpack_hook.checkpoint_frame = frame    # for retrograd.viz.saved_memory
         super().__init__(pack_hook, unpack_hook)
 
 

@@ -12,11 +12,18 @@ node to the consumer. Node ids are ``str(id(obj))``, as torchviz's.
 
 retrograd's own options: ``show_grad`` adds each leaf's (and retained non-leaf's) gradient summary
 after backward, saved tensors show shape, dtype and bytes, and ``style="seed"`` draws the seed
-tutorial's colours (tensors as green boxes, operations as purple boxes).
+tutorial's colours (tensors as green boxes, operations as purple boxes). For nodes created while
+provenance was on (``retrograd.autograd.set_provenance(True)``): ``show_source`` adds the source
+line that created each node, and ``show_modules`` (default) draws the backward nodes created
+inside a Module's call in a ``subgraph cluster_*`` box labelled with the module's qualified name
+and class (``0 (Linear)``; the outermost module by its class), nested as the calls were. Leaves,
+their ``AccumulateGrad`` and saved tensors stay outside the boxes (a parameter may be shared).
 """
 from __future__ import annotations
 
 import numpy as np
+
+from ..autograd.provenance import get_provenance, module_names
 
 __all__ = ["make_dot", "to_dot", "graph_text", "resize_graph"]
 
@@ -100,6 +107,7 @@ class _Graph:
         self.nodes = {}      # id -> (label, attrs)
         self.edges = []      # (tail, head, attrs)
         self.kinds = {}      # id -> "op" | "leaf" | "output" | "base" | "saved"
+        self.modules = {}    # op id -> [(id(module), label)], outermost first (provenance)
 
     def node(self, nid, label, kind, **attrs):
         self.nodes[nid] = (label, attrs)
@@ -109,10 +117,12 @@ class _Graph:
         self.edges.append((a, b, attrs))
 
 
-def _build(var, params, show_attrs, show_saved, max_attr_chars, show_grad, style) -> _Graph:
+def _build(var, params, show_attrs, show_saved, max_attr_chars, show_grad, style,
+           show_source=False, show_modules=True) -> _Graph:
     if style not in ("torchviz", "seed"):
         raise ValueError(f"make_dot: style must be 'torchviz' or 'seed', got {style!r}")
     colours = _SEED if style == "seed" else _TORCHVIZ
+    names = module_names(params) if show_modules else None   # cluster labels from the model
     if params is not None:
         if hasattr(params, "named_parameters"):
             params = dict(params.named_parameters())
@@ -173,7 +183,15 @@ def _build(var, params, show_attrs, show_saved, max_attr_chars, show_grad, style
                 seen.add(id(v))
                 g.node(str(id(v)), var_label(v), "leaf", **fill("leaf"))
                 g.edge(str(id(v)), str(id(fn)))
-            g.node(str(id(fn)), _fn_label(fn, show_attrs, max_attr_chars), "op", **fill("op"))
+            label = _fn_label(fn, show_attrs, max_attr_chars)
+            prov = get_provenance(fn) if (show_source or show_modules) else None
+            if prov is not None:
+                if show_source:
+                    label += "\n" + prov.where()
+                if show_modules and prov.module is not None:
+                    g.modules[str(id(fn))] = list(zip((id(m) for _, m in prov.modules),
+                                                      prov.module_labels(names)))
+            g.node(str(id(fn)), label, "op", **fill("op"))
             nexts = getattr(fn, "next_functions", ())
             for u in nexts:
                 if u[0] is not None:
@@ -229,13 +247,52 @@ def _size_attr(g: _Graph) -> str:
     return str(size) + "," + str(size)
 
 
+_CLUSTER_ATTR = dict(style="rounded", color="gray50", fontname="monospace", fontsize="10",
+                     labeljust="l")
+
+
+def _clusters(g: _Graph):
+    """The module boxes: (tree, top) where tree maps a cluster key (the ids of the modules on the
+    call path) to [label, child keys, op ids] and top lists the outermost keys, in order."""
+    tree, top = {}, []
+    for nid, path in g.modules.items():
+        key = ()
+        for mid, label in path:
+            parent, key = key, key + (mid,)
+            if key not in tree:
+                tree[key] = [label, [], []]
+                (tree[parent][1] if parent else top).append(key)
+        tree[key][2].append(nid)
+    return tree, top
+
+
+def _node_line(nid, label, attrs, indent="\t") -> str:
+    return "%s%s [label=%s%s]" % (indent, nid, _quote(label),
+                                  (" " + _attr_list(attrs)) if attrs else "")
+
+
 def _dot_text(g: _Graph, style: str) -> str:
     node_attr = dict(_NODE_ATTR)
     lines = ["digraph {", "\tgraph [size=%s]" % _quote(_size_attr(g)),
              "\tnode [%s]" % _attr_list(node_attr)]
     for nid, (label, attrs) in g.nodes.items():
-        lines.append("\t%s [label=%s%s]" % (nid, _quote(label),
-                                            (" " + _attr_list(attrs)) if attrs else ""))
+        if nid not in g.modules:
+            lines.append(_node_line(nid, label, attrs))
+    tree, top = _clusters(g)
+    number = {k: i for i, k in enumerate(tree)}
+
+    def emit(key, depth):
+        label, kids, nids = tree[key]
+        pad = "\t" * depth
+        lines.append("%ssubgraph cluster_%d {" % (pad, number[key]))
+        lines.append("%s\tgraph [label=%s %s]" % (pad, _quote(label), _attr_list(_CLUSTER_ATTR)))
+        for nid in nids:
+            lines.append(_node_line(nid, *g.nodes[nid], indent=pad + "\t"))
+        for k in kids:
+            emit(k, depth + 1)
+        lines.append(pad + "}")
+    for k in top:
+        emit(k, 1)
     for a, b, attrs in g.edges:
         lines.append("\t%s -> %s%s" % (a, b, (" [%s]" % _attr_list(attrs)) if attrs else ""))
     lines.append("}")
@@ -243,9 +300,10 @@ def _dot_text(g: _Graph, style: str) -> str:
 
 
 def to_dot(var, params=None, show_attrs=False, show_saved=False, max_attr_chars=50, *,
-           show_grad=False, style="torchviz") -> str:
+           show_grad=False, style="torchviz", show_source=False, show_modules=True) -> str:
     """The graph of ``var`` as DOT text (no graphviz package needed)."""
-    g = _build(var, params, show_attrs, show_saved, max_attr_chars, show_grad, style)
+    g = _build(var, params, show_attrs, show_saved, max_attr_chars, show_grad, style,
+               show_source, show_modules)
     return _dot_text(g, style)
 
 
@@ -256,7 +314,7 @@ def resize_graph(dot, size_per_element=0.15, min_size=12):
 
 
 def make_dot(var, params=None, show_attrs=False, show_saved=False, max_attr_chars=50, *,
-             show_grad=False, style="torchviz"):
+             show_grad=False, style="torchviz", show_source=False, show_modules=True):
     """A ``graphviz.Digraph`` of the backward graph of ``var`` (a tensor or a tuple of tensors),
     with torchviz's signature and conventions. ``params``: a dict of name -> tensor (or a Module,
     whose ``named_parameters()`` are used) naming the leaves. Needs the ``graphviz`` Python
@@ -266,20 +324,37 @@ def make_dot(var, params=None, show_attrs=False, show_saved=False, max_attr_char
     except ImportError:
         raise ImportError("make_dot needs the graphviz Python package (pip install graphviz); "
                           "retrograd.viz.to_dot(...) returns the DOT text without it") from None
-    g = _build(var, params, show_attrs, show_saved, max_attr_chars, show_grad, style)
+    g = _build(var, params, show_attrs, show_saved, max_attr_chars, show_grad, style,
+               show_source, show_modules)
     dot = Digraph(node_attr=dict(_NODE_ATTR), graph_attr=dict(size="12,12"))
     for nid, (label, attrs) in g.nodes.items():
-        dot.node(nid, label, **attrs)
+        if nid not in g.modules:
+            dot.node(nid, label, **attrs)
+    tree, top = _clusters(g)
+    number = {k: i for i, k in enumerate(tree)}
+
+    def emit(parent, key):
+        label, kids, nids = tree[key]
+        with parent.subgraph(name="cluster_%d" % number[key]) as c:
+            c.attr(label=label, **_CLUSTER_ATTR)
+            for nid in nids:
+                c.node(nid, g.nodes[nid][0], **g.nodes[nid][1])
+            for k in kids:
+                emit(c, k)
+    for k in top:
+        emit(dot, k)
     for a, b, attrs in g.edges:
         dot.edge(a, b, **attrs)
     resize_graph(dot)
     return dot
 
 
-def graph_text(var, params=None, *, show_grad=False, file=None) -> str:
+def graph_text(var, params=None, *, show_grad=False, show_source=False, file=None) -> str:
     """Print (and return) the backward graph of ``var`` as an indented tree, root first; a node
-    reached a second time is printed once and then referred to as ``(see above)``."""
+    reached a second time is printed once and then referred to as ``(see above)``.
+    ``show_source``: each node's source line and module, where provenance recorded them."""
     param_map = {}
+    names = module_names(params)
     if params is not None:
         if hasattr(params, "named_parameters"):
             params = dict(params.named_parameters())
@@ -310,6 +385,11 @@ def graph_text(var, params=None, *, show_grad=False, file=None) -> str:
                 lines.append(pad + name + " (see above)")
                 continue
             seen.add(id(fn))
+            prov = get_provenance(fn) if show_source else None
+            if prov is not None:
+                name += "  @ " + prov.where()
+                if prov.module is not None:
+                    name += " [%s]" % prov.module_labels(names)[-1]
             lines.append(pad + name)
             for u in reversed(getattr(fn, "next_functions", ())):
                 stack.append((u[0], depth + 1))

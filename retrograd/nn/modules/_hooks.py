@@ -17,6 +17,7 @@ from collections import OrderedDict
 from ..._grad_mode import is_grad_enabled
 from ..._tensor import Tensor
 from ..._warn import warn
+from ...autograd import node as _node
 from ...autograd.function import Function
 from ...utils.hooks import RemovableHandle
 from ._utils import _class_repr
@@ -306,6 +307,16 @@ class HooksMixin:
 
     # -- the call -----------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        if _node._provenance_enabled:   # nodes created inside learn this module (provenance)
+            from ...autograd.provenance import module_call
+            return module_call(self, self._plain_call, args, kwargs)
+        if not (self._forward_hooks or self._forward_pre_hooks or self._backward_hooks or
+                self._backward_pre_hooks or _has_any_global_hook()):
+            return self.forward(*args, **kwargs)
+        return self._call_impl(*args, **kwargs)
+
+    def _plain_call(self, *args, **kwargs):
+        """``__call__`` without the provenance check (what runs inside the module's scope)."""
         if not (self._forward_hooks or self._forward_pre_hooks or self._backward_hooks or
                 self._backward_pre_hooks or _has_any_global_hook()):
             return self.forward(*args, **kwargs)
