@@ -27,21 +27,61 @@ def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
     return t
 
 
-def _shape(size) -> tuple:
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+def _shape(size, fname: str = "empty") -> tuple:
+    """The size arguments of a factory as a tuple of ints, with the errors of PyTorch's argument
+    parser (``fname`` is the factory's name, as PyTorch's messages give it)."""
+    packed = len(size) == 1 and isinstance(size[0], (tuple, list))
+    if len(size) == 1 and not packed and not _is_int(size[0]):
+        raise TypeError(f"{fname}(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{type(size[0]).__name__}")
+    as_list = packed and isinstance(size[0], list)
+    if packed:
         size = tuple(size[0])
     out = []
-    for s in size:
+    for i, s in enumerate(size):
         if isinstance(s, Tensor):
             s = s.item()
-        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
-            raise TypeError(f"empty(): argument 'size' must be tuple of ints, but found element of "
-                            f"type {type(s).__name__}")
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
-                               f"{list(size)}")
+        if not _is_int(s):
+            raise TypeError(
+                f"{fname}(): argument 'size' (position 1) must be tuple of ints, but found element "
+                f"of type {type(s).__name__} at pos {i}" if as_list else
+                f"{fname}(): argument 'size' failed to unpack the object at pos {i + 1} with error "
+                f"\"type must be tuple of ints,but got {type(s).__name__}\"")
         out.append(int(s))
+    if any(s < 0 for s in out):
+        if fname == "zeros":  # at::zeros checks before it allocates, with its own message
+            raise RuntimeError("zeros: Dimension size must be non-negative.")
+        s = next(s for s in out if s < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {out}")
     return tuple(out)
+
+
+def _is_int(s) -> bool:
+    return isinstance(s, (int, np.integer, Tensor)) and not isinstance(s, bool)
+
+
+def _alloc(make, shape: tuple, np_dtype, *args) -> np.ndarray:
+    """``make(shape, *args, np_dtype)`` (np.zeros/ones/empty/full) with PyTorch's errors for a
+    size whose byte count overflows int64 and for memory the allocator cannot give."""
+    nbytes = math.prod(shape) * np.dtype(np_dtype).itemsize
+    if nbytes > 2 ** 63 - 1:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}")
+    try:
+        return make(shape, *args, np_dtype)
+    except MemoryError:
+        raise RuntimeError(
+            "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate "
+            f"memory: you tried to allocate {nbytes} bytes. Error code 12 (Cannot allocate "
+            "memory)") from None
+
+
+def _check_args(fname: str, dtype, requires_grad):
+    """The factory's ``dtype`` as a retrograd dtype (Python's float/int/bool name one as in
+    PyTorch) and a bool ``requires_grad``, else PyTorch's TypeError."""
+    if not isinstance(requires_grad, bool):
+        raise TypeError(f"{fname}(): argument 'requires_grad' must be bool, not "
+                        f"{type(requires_grad).__name__}")
+    return D.as_dtype(dtype, fname)
 
 
 def _infer_dtype(arr: np.ndarray, from_numpy: bool) -> np.dtype:
@@ -64,25 +104,87 @@ def _from_data(data, dtype):
     is_np = isinstance(data, (np.ndarray, np.generic))
     if isinstance(data, (list, tuple)):
         data = _unwrap_tensors(data)
+    if not is_np:
+        _check_python_data(data)
     try:
         arr = np.array(data)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ValueError(_ragged_message(data)) from None
-    if arr.dtype == object:
+    if arr.dtype == object or (not is_np and arr.dtype == np.uint64):
+        if isinstance(data, (list, tuple)) and _ragged_message(data) != _NOT_RAGGED:
+            raise ValueError(_ragged_message(data))
+        if not is_np and _has_big_int(data):
+            raise ValueError("Overflow when unpacking long long")
         raise ValueError(_ragged_message(data)) if isinstance(data, (list, tuple)) else \
-            TypeError(f"Could not infer dtype of {type(data).__name__}")
+            RuntimeError(f"Could not infer dtype of {type(data).__name__}")
     if dtype is not None:
+        if not is_np and dtype.category == D._INT:
+            _check_int_range(arr, dtype)
         return arr.astype(dtype.np)
     if arr.size == 0 and not is_np and arr.dtype.kind == "f":
         return arr.astype(np.float32)
     return arr.astype(_infer_dtype(arr, is_np), copy=False)
 
 
+def _check_python_data(data) -> None:
+    """PyTorch's errors for Python data it cannot store: a str (a sequence whose first element
+    gives the shape, so ``['a']`` has "too many dimensions"), None or another object."""
+    if isinstance(data, str):
+        raise TypeError("new(): invalid data type 'str'")
+    first = data
+    while isinstance(first, (list, tuple)) and len(first):
+        first = first[0]
+        if isinstance(first, str):
+            raise ValueError("too many dimensions 'str'")
+    stack = [data]
+    while stack:
+        d = stack.pop()
+        if isinstance(d, (list, tuple)):
+            stack.extend(d)
+        elif isinstance(d, str):
+            raise TypeError("new(): invalid data type 'str'")
+        elif not isinstance(d, (bool, int, float, complex, np.generic, np.ndarray, Tensor)):
+            raise RuntimeError(f"Could not infer dtype of {type(d).__name__}")
+
+
+def _has_big_int(data) -> bool:
+    stack = [data]
+    while stack:
+        d = stack.pop()
+        if isinstance(d, (list, tuple)):
+            stack.extend(d)
+        elif isinstance(d, int) and not -2 ** 63 <= d < 2 ** 63:
+            return True
+    return False
+
+
+def _check_int_range(arr: np.ndarray, dtype: D.dtype) -> None:
+    """Python numbers stored into an integer dtype must fit (NaN and inf never do), as in
+    PyTorch's checked scalar conversion."""
+    if arr.dtype.kind in "iuf" and arr.size:
+        lo, hi = _int_range(dtype, arr.dtype.kind != "f")
+        with np.errstate(invalid="ignore"):
+            bad = ~((arr >= lo) & (arr <= hi))
+        if bad.any():
+            raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
+
+
+def _int_range(dtype: D.dtype, integral_value: bool) -> tuple:
+    """The values c10's checked conversion lets into ``dtype``: an integer may wrap into an
+    unsigned type from as far below zero as the type's maximum (-1 -> 255 for uint8)."""
+    info = np.iinfo(dtype.np)
+    if integral_value and info.min == 0:
+        return -int(info.max), int(info.max)
+    return int(info.min), int(info.max)
+
+
 def _unwrap_tensors(data):
     out = []
     for d in data:
         if isinstance(d, Tensor):
-            out.append(d._data if d._data.ndim else d._data.item())
+            if d._data.size != 1:
+                raise ValueError("only one element tensors can be converted to Python scalars")
+            out.append(d._data.item())
         elif isinstance(d, (list, tuple)):
             out.append(_unwrap_tensors(d))
         else:
@@ -106,13 +208,17 @@ def _ragged_message(data) -> str:
             if r:
                 return r
         return None
-    return walk(data, 1) or "could not convert data to a tensor"
+    return walk(data, 1) or _NOT_RAGGED
+
+
+_NOT_RAGGED = "could not convert data to a tensor"
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new leaf tensor that copies ``data`` (floats -> float32, ints -> int64, NumPy keeps its
     dtype)."""
     _check_device(device, pin_memory)
+    dtype = _check_args("tensor", dtype, requires_grad)
     if isinstance(data, Tensor):
         warnings.warn(
             "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
@@ -170,19 +276,22 @@ def _dtype_or(dtype, default) -> np.dtype:
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
           pin_memory=False) -> Tensor:
     _check_device(device, pin_memory)
-    return _finish(np.zeros(_shape(size), _dtype_or(dtype, D.float32)), requires_grad)
+    dtype = _check_args("zeros", dtype, requires_grad)
+    return _finish(_alloc(np.zeros, _shape(size, "zeros"), _dtype_or(dtype, D.float32)), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
          pin_memory=False) -> Tensor:
     _check_device(device, pin_memory)
-    return _finish(np.ones(_shape(size), _dtype_or(dtype, D.float32)), requires_grad)
+    dtype = _check_args("ones", dtype, requires_grad)
+    return _finish(_alloc(np.ones, _shape(size, "ones"), _dtype_or(dtype, D.float32)), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
           memory_format=None, pin_memory=False) -> Tensor:
     _check_device(device, pin_memory)
-    return _finish(np.empty(_shape(size), _dtype_or(dtype, D.float32)), requires_grad)
+    dtype = _check_args("empty", dtype, requires_grad)
+    return _finish(_alloc(np.empty, _shape(size, "empty"), _dtype_or(dtype, D.float32)), requires_grad)
 
 
 def _scalar_type(value) -> D.dtype:
@@ -194,10 +303,38 @@ def _scalar_type(value) -> D.dtype:
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None,
          layout=None, pin_memory=False) -> Tensor:
     _check_device(device, pin_memory)
+    dtype = _check_args("full", dtype, requires_grad)
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{type(size).__name__}")
     dt = dtype if dtype is not None else _scalar_type(fill_value)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    return _finish(np.full(_shape((size,)), fill_value, dt.np), requires_grad)
+    _check_fill(fill_value, dt)
+    if isinstance(fill_value, int) and dt.category == D._INT:
+        fill_value = np.array(fill_value).astype(dt.np)  # -1 wraps to 255 in uint8, as in torch
+    return _finish(_alloc(np.full, _shape((size,), "full"), dt.np, fill_value), requires_grad)
+
+
+# the C++ type names at::full's checked conversion prints
+_C_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
+            "int64": "int64_t", "float32": "float", "float16": "c10::Half"}
+
+
+def _check_fill(value, dt: D.dtype) -> None:
+    if isinstance(value, bool) or dt is D.bool_ or not isinstance(value, (int, float)):
+        return
+    if dt is D.int64 and isinstance(value, int) and not -2 ** 63 <= value < 2 ** 63:
+        raise OverflowError("int too big to convert")
+    if dt.category == D._INT:
+        lo, hi = _int_range(dt, isinstance(value, int))
+        ok = lo <= value <= hi  # False for NaN
+    else:
+        ok = dt is not D.float32 or math.isnan(value) or math.isinf(value) or \
+            abs(value) <= float(np.finfo(np.float32).max)
+    if not ok:
+        raise RuntimeError(f"value cannot be converted to type {_C_NAMES[dt.name]} without "
+                           "overflow")
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False,

@@ -64,6 +64,21 @@ def _by_name(name: str) -> dtype:
     return _NAMES[name]
 
 
+_PY_TYPES = {float: float64, int: int64, bool: bool_}
+
+
+def as_dtype(value, fname: str) -> dtype | None:
+    """A ``dtype=`` argument: a dtype, None, or a Python type PyTorch accepts in its place
+    (float -> float64, int -> int64, bool -> bool); anything else is PyTorch's TypeError."""
+    if value is None or isinstance(value, dtype):
+        return value
+    if isinstance(value, type) and value in _PY_TYPES:
+        return _PY_TYPES[value]
+    if value is complex:
+        raise NotImplementedError("complex dtypes are not supported by retrograd yet")
+    raise TypeError(f"{fname}(): argument 'dtype' must be torch.dtype, not {type(value).__name__}")
+
+
 def get_default_dtype() -> dtype:
     return float32
 
