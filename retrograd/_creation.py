@@ -344,7 +344,10 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     start, end, step = vals
-    if step == 0:
+    for a, b in ((start, end), (end, start)):
+        if isinstance(a, float) and not math.isfinite(a):
+            raise RuntimeError(f"unsupported range: {_num(start)} -> {_num(end)}")
+    if step == 0 or step != step:
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0 and end != start:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
@@ -356,9 +359,35 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     return _finish(arr.astype(dtype.np), requires_grad)
 
 
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None,
+def _num(v) -> str:
+    """A number as c10 prints a Scalar (``nan``, ``inf``, ``0``, ``1.5``)."""
+    return str(v) if isinstance(v, int) or math.isfinite(v) else str(v).lower()
+
+
+_FACTORY_OPTIONS = ("Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, "
+                    "torch.device device = None, bool pin_memory = False, "
+                    "bool requires_grad = False")
+
+
+def invalid_combination(fn: str, got: tuple, signatures: tuple) -> TypeError:
+    """PyTorch's argument parser's error when no overload matches."""
+    names = ", ".join("Tensor" if isinstance(a, Tensor) else type(a).__name__ for a in got)
+    lines = "".join(f" * ({sig})\n" for sig in signatures)
+    return TypeError(f"{fn}() received an invalid combination of arguments - got ({names}), but "
+                     f"expected one of:\n{lines}")
+
+
+_MISSING = object()
+
+
+def linspace(start, end, steps=_MISSING, *, dtype=None, device=None, requires_grad=False, out=None,
              layout=None, pin_memory=False) -> Tensor:
     _check_device(device, pin_memory)
+    if steps is _MISSING:
+        raise invalid_combination("linspace", (start, end), tuple(
+            f"{a} start, {b} end, int steps, *, {_FACTORY_OPTIONS}"
+            for a, b in (("Tensor", "Tensor"), ("Number", "Tensor"), ("Tensor", "Number"),
+                         ("Number", "Number"))))
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dtype = dtype or D.float32
@@ -393,6 +422,8 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None,
     _check_device(device, pin_memory)
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m is not None and m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     return _finish(np.eye(n, n if m is None else m, dtype=_dtype_or(dtype, D.float32)),
                    requires_grad)
 
