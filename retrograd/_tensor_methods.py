@@ -13,6 +13,7 @@ from ._legacy import _type as _legacy_type
 from ._tensor_new import METHODS as _NEW_METHODS
 from ._tensor import Tensor
 from .ops import indexing as I
+from .ops import elementwise_logic as EL
 from .ops import inplace as IP
 from .ops import linalg as L
 from .ops import pointwise as P
@@ -113,6 +114,10 @@ def _binary_or_notimpl(op):
     return ("binary", op)
 
 
+def _no_invert():
+    raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+
+
 def _where(self, condition, y):
     return P.where(condition, self, y)
 
@@ -130,7 +135,13 @@ _METHODS = {
     "__matmul__": _binary_or_notimpl(L.matmul), "__rmatmul__": _rbinary(L.matmul),
     "__neg__": P.neg, "__pos__": lambda self: self, "__abs__": P.abs,
     "__invert__": lambda self: P.logical_not(self) if self._data.dtype.kind == "b"
-    else P.bitwise_not(self),
+    else P.bitwise_not(self) if self._data.dtype.kind in "iu" else _no_invert(),
+    "__lshift__": _binary_or_notimpl(EL.bitwise_left_shift),
+    "__rlshift__": _rbinary(EL.bitwise_left_shift),
+    "__rshift__": _binary_or_notimpl(EL.bitwise_right_shift),
+    "__rrshift__": _rbinary(EL.bitwise_right_shift),
+    "__ilshift__": lambda self, o: IP.apply_inplace(self, EL.bitwise_left_shift, o),
+    "__irshift__": lambda self, o: IP.apply_inplace(self, EL.bitwise_right_shift, o),
     "__and__": _binary_or_notimpl(P.bitwise_and), "__or__": _binary_or_notimpl(P.bitwise_or),
     "__xor__": _binary_or_notimpl(P.bitwise_xor), "__rand__": _binary_or_notimpl(P.bitwise_and),
     "__ror__": _binary_or_notimpl(P.bitwise_or), "__rxor__": _binary_or_notimpl(P.bitwise_xor),
@@ -174,7 +185,8 @@ _METHODS.update(_NEW_METHODS)  # new_zeros, new_ones, new_full, new_empty, new_t
 _VMAP = dict.fromkeys(
     ("__add__ __radd__ __sub__ __rsub__ __mul__ __rmul__ __truediv__ __rtruediv__ __floordiv__ "
      "__rfloordiv__ __mod__ __rmod__ __pow__ __rpow__ __and__ __or__ __xor__ __rand__ __ror__ "
-     "__rxor__ __eq__ __ne__ __lt__ __le__ __gt__ __ge__ __pos__ __invert__ "
+     "__rxor__ __eq__ __ne__ __lt__ __le__ __gt__ __ge__ __pos__ __invert__ __lshift__ "
+     "__rlshift__ __rshift__ __rrshift__ "
      "cpu float double half long int short char byte bool type").split(), POINTWISE)
 _VMAP.update({"to": "meta", "type_as": "meta", "where": "tensor_where", "view_as": "view_as",
               "reshape_as": "reshape_as", "__getitem__": "getitem", "__matmul__": "matmul"})

@@ -99,6 +99,14 @@ def check_inplace(t: Tensor, *others) -> None:
 
 
 # -- writing ------------------------------------------------------------------------------------
+def _can_cast(src: np.dtype, dst: np.dtype) -> bool:
+    """c10::canCast: a result may go into an output of a lower category only from bool; within
+    a category any cast goes (int16 into uint8 wraps, as in PyTorch)."""
+    order = "biuf"
+    return dst.kind == src.kind or order.index(src.kind) <= order.index(dst.kind) or \
+        {src.kind, dst.kind} == {"i", "u"}
+
+
 def _write(t: Tensor, data, check_dtype: bool = True, overlap_ok: bool = False) -> None:
     """Copy ``data`` (broadcast, cast) into ``t``'s storage, with PyTorch's errors.
     ``overlap_ok``: fill_/zero_ may write an expanded tensor (every alias gets the same value)."""
@@ -113,7 +121,7 @@ def _write(t: Tensor, data, check_dtype: bool = True, overlap_ok: bool = False) 
         if shape != x.shape:
             raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
                                f"shape {list(shape)}")
-    if check_dtype and data.dtype != x.dtype and not np.can_cast(data.dtype, x.dtype, "same_kind"):
+    if check_dtype and data.dtype != x.dtype and not _can_cast(data.dtype, x.dtype):
         from .._dtype import from_numpy_dtype
         raise RuntimeError(f"result type {_name(from_numpy_dtype(data.dtype))} can't be cast to the "
                            f"desired output type {_name(from_numpy_dtype(x.dtype))}")

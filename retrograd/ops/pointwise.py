@@ -18,6 +18,11 @@ from ._util import (Tensor, binary_arrays, float_array, make_node, needs_grad, n
 
 
 
+def _not_for_bool(kernel: str) -> NotImplementedError:
+    """A kernel PyTorch has no Bool version of (``elementwise.not_implemented_for``'s text)."""
+    return NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
 def _quiet():
     """IEEE results without NumPy's warnings (x/0 = inf, log(0) = -inf, like PyTorch)."""
     return np.errstate(divide="ignore", invalid="ignore", over="ignore")
@@ -61,10 +66,7 @@ class SubBackward0(Node):
 
 @export(torch=('sub', 'subtract'), method=('sub', 'subtract'), inplace='sub_', vmap=POINTWISE)
 def sub(input, other, *, alpha=1):
-    if isinstance(input, Tensor) and input._data.dtype.kind == "b" and \
-            (type(other) is bool or (isinstance(other, Tensor) and other._data.dtype.kind == "b")):
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
-                           "Use the `^` or `logical_xor()` operator instead.")
+    _check_bool_sub(input, other)
     x, y = binary_arrays(input, other)
     out = x - y * alpha if alpha != 1 else x - y
     if not needs_grad(input, other):
@@ -72,6 +74,23 @@ def sub(input, other, *, alpha=1):
     node = make_node(SubBackward0, (input, other), out)
     node.alpha = alpha
     return wrap(out, node)
+
+
+def _is_bool(a) -> bool:
+    return type(a) is bool or (isinstance(a, Tensor) and a._data.dtype.kind == "b")
+
+
+def _check_bool_sub(input, other) -> None:
+    """sub_check: no subtraction with a bool tensor (two bools: suggest xor, else: not)."""
+    if not (isinstance(input, Tensor) and input._data.dtype.kind == "b") and \
+            not (isinstance(other, Tensor) and other._data.dtype.kind == "b"):
+        return
+    if _is_bool(input) and _is_bool(other):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If "
+                       "you are trying to invert a mask, use the `~` or `logical_not()` operator "
+                       "instead.")
 
 
 class RsubBackward1(Node):
@@ -107,6 +126,7 @@ def rsub(input, other, *, alpha=1):
             node.alpha = alpha
             out = wrap(out._data, node)
         return out
+    _check_bool_sub(other, input)
     x, y = binary_arrays(input, other)
     out = y - x * alpha if alpha != 1 else y - x
     if not needs_grad1(input):
@@ -191,6 +211,8 @@ def _div_rounding(input, other, mode):
     if mode not in ("trunc", "floor"):
         raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                            f"but found '{mode}'")
+    if np.result_type(x, y).kind == "b":
+        raise _not_for_bool(f"div_{mode}_cpu")
     if np.asarray(x).dtype.kind in "iub" and np.any(np.asarray(y) == 0):
         raise RuntimeError("ZeroDivisionError")
     with _quiet():
@@ -286,8 +308,10 @@ def pow(input, exponent):  # noqa: A001 - torch's name
         return _rpow(input, exponent)
     if isinstance(exponent, Tensor):
         x, y = binary_arrays(input, exponent)
+        if x.dtype.kind == "b" and y.dtype.kind == "b":
+            raise _not_for_bool("pow")
         with _quiet():
-            out = np.power(x, y)
+            out = _int_power(x, y) if np.result_type(x, y).kind in "iu" else np.power(x, y)
         if not needs_grad(input, exponent):
             return wrap(out)
         node = make_node(PowBackward1, (input, exponent), out)
@@ -300,13 +324,29 @@ def pow(input, exponent):  # noqa: A001 - torch's name
     if x.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     with _quiet():
-        out = x * x if p == 2 else np.power(x, p)
+        if x.dtype.kind == "b" and type(exponent) is bool:  # stays bool, as in PyTorch
+            out = x if exponent else np.ones_like(x)
+        else:
+            out = x * x if p == 2 else np.power(x, p)
     if not needs_grad1(input):
         return wrap(out)
     node = make_node(PowBackward0, (input,), out)
     node.exponent = exponent
     node.save(input)
     return wrap(out, node)
+
+
+def _int_power(x, y):
+    """Integer power with c10's rule for a negative exponent: 1 and -1 keep their magnitude,
+    any other base gives 0 (NumPy refuses negative integer powers)."""
+    dt = np.result_type(x, y)
+    x, y = np.asarray(x, dt), np.asarray(y, dt)
+    neg = y < 0
+    if not neg.any():
+        return np.power(x, y)
+    out = np.power(x, np.where(neg, 0, y))
+    inv = np.where(x == 1, 1, np.where(x == -1, np.where(y % 2 == 0, 1, -1), 0)).astype(dt)
+    return np.where(neg, inv, out)
 
 
 def _rpow(base, exponent: Tensor):
@@ -869,6 +909,8 @@ class RemainderBackward1(Node):
 @export(torch='remainder', method='remainder', inplace='remainder_', vmap=POINTWISE)
 def remainder(input, other):
     x, y = binary_arrays(input, other)
+    if np.result_type(x, y).kind == "b":
+        raise _not_for_bool("remainder_cpu")
     if np.asarray(x).dtype.kind in "iub" and np.any(np.asarray(y) == 0):
         raise RuntimeError("ZeroDivisionError")
     with _quiet():
