@@ -10,6 +10,7 @@ import numpy as np
 from . import _dtype as D
 from ._device import check as _check_device
 from ._dispatch import public
+from ._size import int_list
 from ._tensor import Tensor
 
 _make = Tensor._make
@@ -30,34 +31,13 @@ def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
 def _shape(size, fname: str = "empty") -> tuple:
     """The size arguments of a factory as a tuple of ints, with the errors of PyTorch's argument
     parser (``fname`` is the factory's name, as PyTorch's messages give it)."""
-    packed = len(size) == 1 and isinstance(size[0], (tuple, list))
-    if len(size) == 1 and not packed and not _is_int(size[0]):
-        raise TypeError(f"{fname}(): argument 'size' (position 1) must be tuple of ints, not "
-                        f"{type(size[0]).__name__}")
-    as_list = packed and isinstance(size[0], list)
-    if packed:
-        size = tuple(size[0])
-    out = []
-    for i, s in enumerate(size):
-        if isinstance(s, Tensor):
-            s = s.item()
-        if not _is_int(s):
-            raise TypeError(
-                f"{fname}(): argument 'size' (position 1) must be tuple of ints, but found element "
-                f"of type {type(s).__name__} at pos {i}" if as_list else
-                f"{fname}(): argument 'size' failed to unpack the object at pos {i + 1} with error "
-                f"\"type must be tuple of ints,but got {type(s).__name__}\"")
-        out.append(int(s))
+    out = int_list(size, fname)
     if any(s < 0 for s in out):
         if fname == "zeros":  # at::zeros checks before it allocates, with its own message
             raise RuntimeError("zeros: Dimension size must be non-negative.")
         s = next(s for s in out if s < 0)
         raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {out}")
     return tuple(out)
-
-
-def _is_int(s) -> bool:
-    return isinstance(s, (int, np.integer, Tensor)) and not isinstance(s, bool)
 
 
 def _alloc(make, shape: tuple, np_dtype, *args) -> np.ndarray:
