@@ -37,6 +37,7 @@ _OVERLAP_ERROR = ("unsupported operation: more than one element of the written-t
                   "to a single memory location. Please clone() the tensor before performing the "
                   "operation.")
 _is_grad_enabled = _grad_mode.is_grad_enabled
+_inference_enabled = _grad_mode._inference.get
 
 
 # -- checks -------------------------------------------------------------------------------------
@@ -75,8 +76,18 @@ def _view_rebase_message(fn, out_nr: int, meta: int, indirect: bool) -> str:
     return msg
 
 
+_INFERENCE_INPLACE_ERROR = (
+    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone "
+    "to get a normal tensor before doing inplace update.See "
+    "https://github.com/pytorch/rfcs/pull/17 for more details.")
+
+
 def check_inplace(t: Tensor, *others) -> None:
-    """PyTorch's check_inplace: only when grad mode is on and some input requires grad."""
+    """PyTorch's check_inplace: only when grad mode is on and some input requires grad; before
+    it, in any grad mode, an inference tensor may be written only in inference mode."""
+    x = t._x
+    if x is not None and x.inference and not _inference_enabled():
+        raise RuntimeError(_INFERENCE_INPLACE_ERROR)
     if not _is_grad_enabled():
         return
     if not t._requires_grad:
