@@ -415,6 +415,8 @@ class AbsBackward0(Node):
 
 @export(torch=('abs', 'absolute'), method=('abs', 'absolute'), inplace='abs_', vmap=POINTWISE)
 def abs(input):  # noqa: A001
+    if input._data.dtype.kind == "b":
+        raise _not_for_bool("abs_cpu")
     return _unary(AbsBackward0, input, np.abs(input._data))
 
 
@@ -564,6 +566,8 @@ class SignBackward0(Node):
 
 
 def _sign_array(x: np.ndarray) -> np.ndarray:
+    if x.dtype.kind == "b":
+        return x.copy()
     s = np.sign(x)
     if x.dtype.kind == "f":
         s = np.where(np.isnan(s), 0, s).astype(x.dtype, copy=False)  # PyTorch: sign(nan) = 0
@@ -620,6 +624,7 @@ class ClampBackward0(Node):
 def clamp(input, min=None, max=None):  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    _check_clamp_args(min, max)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return _clamp_tensor(input, min, max)
     x = input._data
@@ -640,10 +645,28 @@ def clamp(input, min=None, max=None):  # noqa: A002
     return wrap(out, node)
 
 
+def _check_clamp_args(lo, hi) -> None:
+    """clamp's two overloads (Tensor bounds or Number bounds), as PyTorch's parser checks them."""
+    ok = (Tensor, type(None), int, float, bool, np.number)
+    if isinstance(lo, ok) and isinstance(hi, ok):
+        return
+    got = ", ".join(f"{n}={type(v).__name__}" for n, v in (("min", lo), ("max", hi))
+                    if v is not None) + ", "
+    raise TypeError(f"clamp() received an invalid combination of arguments - got ({got}), but "
+                    "expected one of:\n * (Tensor min = None, Tensor max = None)\n * (Number min "
+                    "= None, Number max = None)\n")
+
+
 def _clamp_tensor(input, lo, hi):
-    from ._util import to_tensor
+    from ._util import broadcast_error, to_tensor
     lo = None if lo is None else to_tensor(lo, input)
     hi = None if hi is None else to_tensor(hi, input)
+    for b in (lo, hi):
+        if b is not None:
+            try:
+                np.broadcast_shapes(input._data.shape, b._data.shape)
+            except ValueError:
+                raise broadcast_error(input._data.shape, b._data.shape) from None
     out = input._data
     if lo is not None:
         out = np.maximum(out, lo._data)
@@ -798,6 +821,18 @@ class WhereBackward0(Node):
                 ns.where(cond, 0.0, grad) if self.needs(2) else None)
 
 
+def _where_shapes(*shapes) -> None:
+    """PyTorch broadcasts condition, input and other in this order (its error names the first
+    pair that clashes)."""
+    from ._util import broadcast_error
+    shape = shapes[0]
+    for s in shapes[1:]:
+        try:
+            shape = np.broadcast_shapes(shape, s)
+        except ValueError:
+            raise broadcast_error(shape, s) from None
+
+
 @export(torch='where', method=False, vmap='where')
 def where(condition, input=None, other=None):
     if input is None and other is None:
@@ -808,18 +843,15 @@ def where(condition, input=None, other=None):
                         f"{type(condition).__name__}")
     if condition._data.dtype.kind != "b":
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
-                           f"with dtype {condition.dtype.name.capitalize()}")
+                           f"with dtype {condition.dtype._legacy[:-6]}")
+    _where_shapes(condition._data.shape, np.shape(input), np.shape(other))
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         dt = D.result_type(input, other)
         x, y = np.asarray(input, dtype=dt.np), np.asarray(other, dtype=dt.np)
     else:
         x, y = binary_arrays(input, other)
     c = condition._data
-    try:
-        out = np.where(c, x, y)
-    except ValueError:
-        from ._util import broadcast_error
-        raise broadcast_error(np.shape(x), c.shape) from None
+    out = np.where(c, x, y)
     if not needs_grad(input, other):
         return wrap(out)
     node = make_node(WhereBackward0, (condition, input, other), out)
