@@ -36,7 +36,7 @@ def _shape(size, fname: str = "empty") -> tuple:
         if fname == "zeros":  # at::zeros checks before it allocates, with its own message
             raise RuntimeError("zeros: Dimension size must be non-negative.")
         s = next(s for s in out if s < 0)
-        raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {out}")
+        raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(out)}")
     return tuple(out)
 
 
