@@ -15,6 +15,13 @@ from .shape import UnsqueezeBackward0
 
 def _convert_key(key):
     """A NumPy index from a PyTorch one; also returns whether it is basic (a view)."""
+    if isinstance(key, str):
+        # PyTorch reads a str key as a sequence of sequences: a multidimensional index
+        from .._warn import warn
+        warn("Using a non-tuple sequence for multidimensional indexing is deprecated and will be "
+             "changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this "
+             "will be interpreted as tensor index, x[torch.tensor(seq)], which will result either "
+             "in an error or a different result")
     if not isinstance(key, tuple):
         key = (key,)
     out, basic = [], True

@@ -501,7 +501,8 @@ class ToCopyBackward0(Node):
 def to_dtype(input, dtype, copy: bool = False):
     if dtype.np == input._data.dtype and not copy:
         return input
-    out = input._data.astype(dtype.np)
+    with np.errstate(invalid="ignore"):  # NaN/inf into an integer type: no NumPy warning
+        out = input._data.astype(dtype.np)
     if not needs_grad1(input) or not dtype.is_floating_point:
         return wrap(out)
     return wrap(out, make_node(ToCopyBackward0, (input,), out))
