@@ -84,12 +84,16 @@ def _from_data(data, dtype):
     is_np = isinstance(data, (np.ndarray, np.generic))
     if isinstance(data, (list, tuple)):
         data = _unwrap_tensors(data)
-    if not is_np:
-        _check_python_data(data)
     try:
         arr = np.array(data)
     except (ValueError, OverflowError):
+        if not is_np:
+            _check_python_data(data)
         raise ValueError(_ragged_message(data)) from None
+    if not is_np and arr.dtype.kind in "OUS":  # only then can the data hold a str or None
+        _check_python_data(data)
+    if arr.dtype == object and not is_np and any(type(v) is float for v in _leaves(data)):
+        arr = np.array(data, dtype=np.float64)  # floats make it a float tensor, big ints too
     if arr.dtype == object or (not is_np and arr.dtype == np.uint64):
         if isinstance(data, (list, tuple)) and _ragged_message(data) != _NOT_RAGGED:
             raise ValueError(_ragged_message(data))
@@ -116,26 +120,25 @@ def _check_python_data(data) -> None:
         first = first[0]
         if isinstance(first, str):
             raise ValueError("too many dimensions 'str'")
-    stack = [data]
-    while stack:
-        d = stack.pop()
-        if isinstance(d, (list, tuple)):
-            stack.extend(d)
-        elif isinstance(d, str):
+    for d in _leaves(data):
+        if isinstance(d, str):
             raise TypeError("new(): invalid data type 'str'")
-        elif not isinstance(d, (bool, int, float, complex, np.generic, np.ndarray, Tensor)):
+        if not isinstance(d, (bool, int, float, complex, np.generic, np.ndarray, Tensor)):
             raise RuntimeError(f"Could not infer dtype of {type(d).__name__}")
 
 
-def _has_big_int(data) -> bool:
+def _leaves(data):
     stack = [data]
     while stack:
         d = stack.pop()
         if isinstance(d, (list, tuple)):
             stack.extend(d)
-        elif isinstance(d, int) and not -2 ** 63 <= d < 2 ** 63:
-            return True
-    return False
+        else:
+            yield d
+
+
+def _has_big_int(data) -> bool:
+    return any(isinstance(d, int) and not -2 ** 63 <= d < 2 ** 63 for d in _leaves(data))
 
 
 def _check_int_range(arr: np.ndarray, dtype: D.dtype) -> None:
@@ -257,21 +260,24 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=
           pin_memory=False) -> Tensor:
     _check_device(device, pin_memory)
     dtype = _check_args("zeros", dtype, requires_grad)
-    return _finish(_alloc(np.zeros, _shape(size, "zeros"), _dtype_or(dtype, D.float32)), requires_grad)
+    arr = _alloc(np.zeros, _shape(size, "zeros"), _dtype_or(dtype, D.float32))
+    return _finish(arr, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
          pin_memory=False) -> Tensor:
     _check_device(device, pin_memory)
     dtype = _check_args("ones", dtype, requires_grad)
-    return _finish(_alloc(np.ones, _shape(size, "ones"), _dtype_or(dtype, D.float32)), requires_grad)
+    arr = _alloc(np.ones, _shape(size, "ones"), _dtype_or(dtype, D.float32))
+    return _finish(arr, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
           memory_format=None, pin_memory=False) -> Tensor:
     _check_device(device, pin_memory)
     dtype = _check_args("empty", dtype, requires_grad)
-    return _finish(_alloc(np.empty, _shape(size, "empty"), _dtype_or(dtype, D.float32)), requires_grad)
+    arr = _alloc(np.empty, _shape(size, "empty"), _dtype_or(dtype, D.float32))
+    return _finish(arr, requires_grad)
 
 
 def _scalar_type(value) -> D.dtype:

@@ -48,9 +48,10 @@ def int_list(size: tuple, fname: str, arg: str = "size") -> tuple:
     items = tuple(size[0]) if packed else size
     for i, s in enumerate(items):
         if not is_int(s):
+            t = type(s).__name__
             raise TypeError(
-                f"{fname}(): argument '{arg}' (position 1) must be tuple of ints, but found element "
-                f"of type {type(s).__name__} at pos {i}" if as_list else
-                f"{fname}(): argument '{arg}' failed to unpack the object at pos {i + 1} with error "
-                f"\"type must be tuple of ints,but got {type(s).__name__}\"")
+                f"{fname}(): argument '{arg}' (position 1) must be tuple of ints, but found "
+                f"element of type {t} at pos {i}" if as_list else
+                f"{fname}(): argument '{arg}' failed to unpack the object at pos {i + 1} with "
+                f"error \"type must be tuple of ints,but got {t}\"")
     return tuple(int(s) for s in items)

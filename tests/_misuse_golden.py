@@ -16,6 +16,7 @@ import torch
 import retrograd
 from _both import assert_same, clean, run
 
+COMPLEX = "complex dtypes are out of scope (README: NumPy-only runtime, no complex dtypes)"
 _PLAIN = (type(None), bool, int, float, str, tuple, list, dict)
 # torch compiles some of its own helpers with torch.jit.script the first time they are used and
 # warns about that (once per process); that is torch's internals, not the user's misuse.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from _misuse_golden import check
+from _misuse_golden import COMPLEX, check
 
 _B = "lambda T: T.tensor([True, False])"
 
@@ -18,6 +18,12 @@ CASES = {
     "tensor_str": lambda T: T.tensor("abc"),
     "tensor_list_of_str": lambda T: T.tensor(["a"]),
     "tensor_none": lambda T: T.tensor(None),
+    "tensor_none_in_list": lambda T: T.tensor([1, None]),
+    "tensor_str_in_ragged_list": lambda T: T.tensor([[1], "a"]),
+    "tensor_float_and_big_int": lambda T: T.tensor([1.0, 2 ** 64]),
+    "tensor_negative_int_uint8_wraps": lambda T: T.tensor([-1, -255], dtype=T.uint8),
+    "tensor_float_below_zero_uint8": lambda T: T.tensor([-0.5], dtype=T.uint8),
+    "full_negative_uint8_wraps": lambda T: T.full((2,), -1, dtype=T.uint8),
     "tensor_dict": lambda T: T.tensor({1: 2}),
     "tensor_dtype_str": lambda T: T.tensor([1.0], dtype="float32"),
     "tensor_dtype_float": lambda T: T.tensor([1], dtype=float),
@@ -263,9 +269,9 @@ CASES = {
 CASES["bool_tensor_repr"] = eval(_B)
 
 DIFFERENT: dict[str, str] = {
-    "zeros_dtype_complex": "complex dtypes are out of scope (README: NumPy-only runtime, no complex dtypes)",
-    "float_iadd_complex": "complex dtypes are out of scope (README: NumPy-only runtime, no complex dtypes)",
-    "complex_lt": "complex dtypes are out of scope (README: NumPy-only runtime, no complex dtypes)",
+    "zeros_dtype_complex": COMPLEX,
+    "float_iadd_complex": COMPLEX,
+    "complex_lt": COMPLEX,
     "from_numpy_object": "retrograd has no uint16/uint32/uint64 dtypes, so its list of the NumPy "
                          "types it converts leaves them out",
     "to_meta_device_str": "the meta device is out of scope: retrograd computes on the CPU only and "

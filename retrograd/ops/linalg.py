@@ -165,12 +165,15 @@ def _dtype_error(x: np.ndarray, y: np.ndarray) -> None:
     if x.dtype == y.dtype:
         raise NotImplementedError(f'"{kernel}" not implemented for \'{a}\'')
     if kernel == "dot":
-        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {a} and {b}")
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {a} and "
+                           f"{b}")
     if kernel == "addmv_impl_cpu":
-        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {b}, {a}, and {b}")
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {b}, {a}, "
+                           f"and {b}")
     if kernel == "bmm":
         raise RuntimeError(f"expected scalar type {a} but found {b}")
-    raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_TYPE[from_numpy_dtype(x.dtype).name]} != {_TYPE[from_numpy_dtype(y.dtype).name]}")
+    ca, cb = (_TYPE[from_numpy_dtype(d.dtype).name] for d in (x, y))
+    raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {ca} != {cb}")
 
 
 def _check(x: np.ndarray, y: np.ndarray) -> None:
