@@ -160,6 +160,101 @@ CASES = {
     "lstsq_shape": lambda T: T.linalg.lstsq(T.ones(3, 2), T.ones(4, 1)),
 }
 
+# --- more argument checks (devices, views, scatter/fill, activations, losses) ----------------
+CASES.update({
+    "ones_2_to_device_cuda_0": lambda T: T.ones(2).to(device='cuda:0'),
+    "ones_2_device_t_device_cuda": lambda T: T.ones(2, device=T.device('cuda')),
+    "device_cuda_x": lambda T: T.device('cuda:x'),
+    "device_cpu_0_1": lambda T: T.device('cpu:0:1'),
+    "device": lambda T: T.device(''),
+    "device_cpu_a": lambda T: T.device('cpu', 'a'),
+    "ones_2_to_cpu_1": lambda T: T.ones(2).to('cpu:1'),
+    "ones_2_pin_memory": lambda T: T.ones(2).pin_memory(),
+    "empty_2_pin_memory_true": lambda T: T.empty(2, pin_memory=True),
+    "ones_2_type_t_cuda_floattensor": lambda T: T.ones(2).type(T.cuda.FloatTensor),
+    "ones_2_numpy_force_true_dtype": lambda T: T.ones(2).numpy(force=True).dtype,
+    "ones_2_new_zeros_1": lambda T: T.ones(2).new_zeros(-1),
+    "ones_2_new_tensor_300_dtype_t_uint8": lambda T: T.ones(2).new_tensor([300], dtype=T.uint8),
+    "ones_2_new_full_2_300_dtype_t_uint8": lambda T: T.ones(2).new_full((2,), 300, dtype=T.uint8),
+    "ones_2_new_ones_2_0": lambda T: T.ones(2).new_ones(2.0),
+    "ones_2_expand_1_1": lambda T: T.ones(2).expand(-1, -1),
+    "ones_2_expand_2_1": lambda T: T.ones(2).expand(2, -1),
+    "ones_2_expand_3_2_1": lambda T: T.ones(2).expand((3, 2), 1),
+    "ones_2_3_swapaxes_0_5": lambda T: T.ones(2,3).swapaxes(0, 5),
+    "ones_2_3_movedim_0_5": lambda T: T.ones(2,3).movedim(0, 5),
+    "ones_2_3_split_2_5": lambda T: T.ones(2,3).split(2.5),
+    "ones_2_3_tensor_split_0": lambda T: T.ones(2,3).tensor_split(0),
+    "ones_2_3_chunk_1": lambda T: T.ones(2,3).chunk(-1),
+    "ones_2_3_tile_1": lambda T: T.ones(2,3).tile(-1),
+    "ones_2_3_repeat_interleave_1": lambda T: T.ones(2,3).repeat_interleave(-1),
+    "ones_2_3_gather_0_t_tensor_5_0_0": lambda T: T.ones(2,3).gather(0, T.tensor([[5, 0, 0]])),
+    "ones_2_3_scatter_0_t_tensor_0_0_0_1_0_re":
+        lambda T: T.ones(2,3).scatter_(0, T.tensor([[0, 0, 0]]), 1.0, reduce='bogus'),
+    "ones_2_3_masked_fill_t_ones_2_3_dtype_t":
+        lambda T: T.ones(2,3).masked_fill_(T.ones(2,3, dtype=T.bool), T.ones(2)),
+    "ones_2_3_masked_fill_t_ones_2_3_dtype_t_2":
+        lambda T: T.ones(2,3).masked_fill(T.ones(2,3, dtype=T.uint8), 0.0),
+    "ones_2_3_masked_scatter_t_ones_2_3_dtype":
+        lambda T: T.ones(2,3).masked_scatter(T.ones(2,3,dtype=T.bool), T.ones(2)),
+    "ones_2_3_index_put_t_tensor_0_t_ones_3_d":
+        lambda T: T.ones(2,3).index_put_((T.tensor([0]),), T.ones(3, dtype=T.float64)),
+    "ones_2_3_put_t_tensor_9_t_ones_1": lambda T: T.ones(2,3).put_(T.tensor([9]), T.ones(1)),
+    "ones_2_3_diag_embed_dim1_0_dim2_0": lambda T: T.ones(2,3).diag_embed(dim1=0, dim2=0),
+    "ones_2_3_triu_1_5": lambda T: T.ones(2,3).triu(1.5),
+    "ones_2_3_roll_1_5": lambda T: T.ones(2,3).roll(1, 5),
+    "ones_2_3_rot90_1_0_0": lambda T: T.ones(2,3).rot90(1, [0, 0]),
+    "ones_2_3_flip_5": lambda T: T.ones(2,3).flip(5),
+    "ones_2_3_sort_stable_none": lambda T: T.ones(2,3).sort(stable=None),
+    "ones_2_3_argsort_dim_5": lambda T: T.ones(2,3).argsort(dim=5),
+    "ones_2_3_cummax_5": lambda T: T.ones(2,3).cummax(5),
+    "ones_2_3_logcumsumexp_5": lambda T: T.ones(2,3).logcumsumexp(5),
+    "ones_2_3_fill_t_ones_2": lambda T: T.ones(2,3).fill_(T.ones(2)),
+    "ones_2_3_fill_a": lambda T: T.ones(2,3).fill_('a'),
+    "ones_2_3_copy_t_ones_4": lambda T: T.ones(2,3).copy_(T.ones(4)),
+    "ones_2_3_copy_1_2_3": lambda T: T.ones(2,3).copy_([1,2,3]),
+    "ones_2_3_softmax_dim_3": lambda T: T.ones(2, 3).softmax(dim=-3),
+    "ones_2_3_log_softmax_5": lambda T: T.ones(2, 3).log_softmax(5),
+    "relu_t_ones_2_dtype_t_bool": lambda T: T.nn.functional.relu(T.ones(2, dtype=T.bool)),
+    "relu_t_ones_2_dtype_t_int64": lambda T: T.nn.functional.relu(T.ones(2, dtype=T.int64)),
+    "silu_t_ones_2_dtype_t_int64": lambda T: T.nn.functional.silu(T.ones(2, dtype=T.int64)),
+    "hardtanh_t_ones_2_2_0_1_0": lambda T: T.nn.functional.hardtanh(T.ones(2), 2.0, 1.0),
+    "glu_t_ones_3": lambda T: T.nn.functional.glu(T.ones(3)),
+    "normalize_t_ones_2_p_1": lambda T: T.nn.functional.normalize(T.ones(2), p=-1),
+    "linear_t_ones_2_3_t_ones_3": lambda T: T.nn.functional.linear(T.ones(2, 3), T.ones(3)),
+    "conv2d_t_ones_1_1_3_3_t_ones_1_1_2":
+        lambda T: T.nn.functional.conv2d(T.ones(1, 1, 3, 3), T.ones(1, 1, 2)),
+    "conv1d_t_ones_1_2_3_t_ones_1_1_2_groups":
+        lambda T: T.nn.functional.conv1d(T.ones(1, 2, 3), T.ones(1, 1, 2), groups=3),
+    "layer_norm_t_ones_2_3_2": lambda T: T.nn.functional.layer_norm(T.ones(2, 3), (2,)),
+    "batch_norm_t_ones_2_3_t_ones_2_t_ones_3":
+        lambda T: T.nn.functional.batch_norm(T.ones(2, 3), T.ones(2), T.ones(3)),
+    "group_norm_t_ones_2_3_2": lambda T: T.nn.functional.group_norm(T.ones(2, 3), 2),
+    "avg_pool2d_t_ones_1_1_2_2_3": lambda T: T.nn.functional.avg_pool2d(T.ones(1, 1, 2, 2), 3),
+    "max_pool2d_t_ones_1_1_2_2_0": lambda T: T.nn.functional.max_pool2d(T.ones(1, 1, 2, 2), 0),
+    "dropout_t_ones_2_p_0_5_training_x":
+        lambda T: T.nn.functional.dropout(T.ones(2), p=0.5, training='x'),
+    "cross_entropy_t_ones_2_3_t_tensor_0_1_re":
+        lambda T: T.nn.functional.cross_entropy(T.ones(2, 3), T.tensor([0, 1]), reduction='bogus'),
+    "cross_entropy_t_ones_2_3_t_tensor_0_1_ig":
+        lambda T: T.nn.functional.cross_entropy(T.ones(2, 3), T.tensor([0, 1]), ignore_index=1.5),
+    "kl_div_t_ones_2_t_ones_3_reduction_batch":
+        lambda T: T.nn.functional.kl_div(T.ones(2), T.ones(3), reduction='batchmean'),
+    "triplet_margin_loss_t_ones_2_3_t_ones_2":
+        lambda T: T.nn.functional.triplet_margin_loss(T.ones(2, 3), T.ones(2, 3), T.ones(2, 4)),
+    "poisson_nll_loss_t_ones_2_t_ones_3":
+        lambda T: T.nn.functional.poisson_nll_loss(T.ones(2), T.ones(3)),
+    "gaussian_nll_loss_t_ones_2_t_ones_2_t_on":
+        lambda T: T.nn.functional.gaussian_nll_loss(T.ones(2), T.ones(2), -T.ones(2)),
+    "gaussian_nll_loss_t_ones_2_3_t_ones_2_3":
+        lambda T: T.nn.functional.gaussian_nll_loss(T.ones(2, 3), T.ones(2, 3), T.ones(2, 2)),
+    "multi_margin_loss_t_ones_2_3_t_tensor_0":
+        lambda T: T.nn.functional.multi_margin_loss(T.ones(2, 3), T.tensor([0, 3])),
+    "soft_margin_loss_t_ones_2_t_ones_3":
+        lambda T: T.nn.functional.soft_margin_loss(T.ones(2), T.ones(3)),
+    "hinge_embedding_loss_t_ones_2_t_ones_3":
+        lambda T: T.nn.functional.hinge_embedding_loss(T.ones(2), T.ones(3)),
+})
+
 DIFFERENT: dict[str, str] = {
     "clamp_inplace_int_float": "PyTorch's clamp_ with a Number bound names the output type by its "
                                "C++ name ('long int'); retrograd words it as every other in-place "

@@ -552,6 +552,8 @@ class ReluBackward0(Node):
 @export(torch='relu', method='relu', inplace='relu_', vmap=POINTWISE)
 def relu(input):
     x = input._data
+    if x.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
     out = np.maximum(x, 0) if x.dtype.kind != "b" else x.copy()
     return _unary_saving_result(ReluBackward0, input, out)
 

@@ -299,8 +299,10 @@ class ExpandBackward0(Node):
 
 @export(torch='expand', method='expand', vmap='expand')
 def expand(input, *sizes):
+    if len(sizes) > 1 and isinstance(sizes[0], (tuple, list)):
+        raise TypeError(f"expand() takes 1 positional argument but {len(sizes)} were given")
     x = input._data
-    sizes = _parse_shape(sizes)
+    sizes = _parse_shape(sizes, "expand", "size")
     if len(sizes) < x.ndim:
         raise RuntimeError(
             f"expand(torch.{input.dtype._legacy}{{{_fmt(x.shape)}}}, size={_fmt(sizes)}): the "
