@@ -86,11 +86,11 @@ def _from_np(dtype):
 
 
 def _check_flag(value, default):
-    """retain_graph/create_graph reach PyTorch's C++ engine as a bool: None means the default,
+    """retain_graph reaches PyTorch's C++ engine as a bool: None means create_graph's value,
     other non-integers are refused with the binding's TypeError."""
     if value is None:
         return default
-    if not isinstance(value, (bool, int, np.integer)):
+    if not isinstance(value, (bool, int, np.integer, np.bool_)):
         raise TypeError(f"'{type(value).__name__}' object cannot be interpreted as an integer")
     return bool(value)
 
