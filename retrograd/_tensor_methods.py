@@ -265,7 +265,6 @@ for _name in ("is_meta", "is_sparse", "is_quantized", "is_mps", "is_mkldnn", "is
     setattr(Tensor, _name, property(lambda self: False))
 Tensor.itemsize = property(lambda self: self._data.itemsize)
 Tensor.nbytes = property(lambda self: self._data.itemsize * self._data.size)
-Tensor.H = Tensor.T
 
 
 # Random draws as methods (x.bernoulli(), p.multinomial(n)): on PyTorch's stream, no graph.
