@@ -10,6 +10,7 @@ import numpy as np
 from . import _dtype as D
 from ._device import check as _check_device
 from ._dispatch import public
+from ._size import int_list
 from ._tensor import Tensor
 
 _make = Tensor._make
@@ -27,21 +28,40 @@ def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
     return t
 
 
-def _shape(size) -> tuple:
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
-    out = []
-    for s in size:
-        if isinstance(s, Tensor):
-            s = s.item()
-        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
-            raise TypeError(f"empty(): argument 'size' must be tuple of ints, but found element of "
-                            f"type {type(s).__name__}")
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
-                               f"{list(size)}")
-        out.append(int(s))
+def _shape(size, fname: str = "empty") -> tuple:
+    """The size arguments of a factory as a tuple of ints, with the errors of PyTorch's argument
+    parser (``fname`` is the factory's name, as PyTorch's messages give it)."""
+    out = int_list(size, fname)
+    if any(s < 0 for s in out):
+        if fname == "zeros":  # at::zeros checks before it allocates, with its own message
+            raise RuntimeError("zeros: Dimension size must be non-negative.")
+        s = next(s for s in out if s < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(out)}")
     return tuple(out)
+
+
+def _alloc(make, shape: tuple, np_dtype, *args) -> np.ndarray:
+    """``make(shape, *args, np_dtype)`` (np.zeros/ones/empty/full) with PyTorch's errors for a
+    size whose byte count overflows int64 and for memory the allocator cannot give."""
+    nbytes = math.prod(shape) * np.dtype(np_dtype).itemsize
+    if nbytes > 2 ** 63 - 1:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}")
+    try:
+        return make(shape, *args, np_dtype)
+    except MemoryError:
+        raise RuntimeError(
+            "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate "
+            f"memory: you tried to allocate {nbytes} bytes. Error code 12 (Cannot allocate "
+            "memory)") from None
+
+
+def _check_args(fname: str, dtype, requires_grad):
+    """The factory's ``dtype`` as a retrograd dtype (Python's float/int/bool name one as in
+    PyTorch) and a bool ``requires_grad``, else PyTorch's TypeError."""
+    if not isinstance(requires_grad, bool):
+        raise TypeError(f"{fname}(): argument 'requires_grad' must be bool, not "
+                        f"{type(requires_grad).__name__}")
+    return D.as_dtype(dtype, fname)
 
 
 def _infer_dtype(arr: np.ndarray, from_numpy: bool) -> np.dtype:
@@ -66,23 +86,88 @@ def _from_data(data, dtype):
         data = _unwrap_tensors(data)
     try:
         arr = np.array(data)
-    except ValueError:
+    except (ValueError, OverflowError):
+        if not is_np:
+            _check_python_data(data)
         raise ValueError(_ragged_message(data)) from None
-    if arr.dtype == object:
+    if not is_np and arr.dtype.kind in "OUS":  # only then can the data hold a str or None
+        _check_python_data(data)
+    if arr.dtype == object and not is_np and any(type(v) is float for v in _leaves(data)):
+        arr = np.array(data, dtype=np.float64)  # floats make it a float tensor, big ints too
+    if arr.dtype == object or (not is_np and arr.dtype == np.uint64):
+        if isinstance(data, (list, tuple)) and _ragged_message(data) != _NOT_RAGGED:
+            raise ValueError(_ragged_message(data))
+        if not is_np and _has_big_int(data):
+            raise ValueError("Overflow when unpacking long long")
         raise ValueError(_ragged_message(data)) if isinstance(data, (list, tuple)) else \
-            TypeError(f"Could not infer dtype of {type(data).__name__}")
+            RuntimeError(f"Could not infer dtype of {type(data).__name__}")
     if dtype is not None:
+        if not is_np and dtype.category == D._INT:
+            _check_int_range(arr, dtype)
         return arr.astype(dtype.np)
     if arr.size == 0 and not is_np and arr.dtype.kind == "f":
         return arr.astype(np.float32)
     return arr.astype(_infer_dtype(arr, is_np), copy=False)
 
 
+def _check_python_data(data) -> None:
+    """PyTorch's errors for Python data it cannot store: a str (a sequence whose first element
+    gives the shape, so ``['a']`` has "too many dimensions"), None or another object."""
+    if isinstance(data, str):
+        raise TypeError("new(): invalid data type 'str'")
+    first = data
+    while isinstance(first, (list, tuple)) and len(first):
+        first = first[0]
+        if isinstance(first, str):
+            raise ValueError("too many dimensions 'str'")
+    for d in _leaves(data):
+        if isinstance(d, str):
+            raise TypeError("new(): invalid data type 'str'")
+        if not isinstance(d, (bool, int, float, complex, np.generic, np.ndarray, Tensor)):
+            raise RuntimeError(f"Could not infer dtype of {type(d).__name__}")
+
+
+def _leaves(data):
+    stack = [data]
+    while stack:
+        d = stack.pop()
+        if isinstance(d, (list, tuple)):
+            stack.extend(d)
+        else:
+            yield d
+
+
+def _has_big_int(data) -> bool:
+    return any(isinstance(d, int) and not -2 ** 63 <= d < 2 ** 63 for d in _leaves(data))
+
+
+def _check_int_range(arr: np.ndarray, dtype: D.dtype) -> None:
+    """Python numbers stored into an integer dtype must fit (NaN and inf never do), as in
+    PyTorch's checked scalar conversion."""
+    if arr.dtype.kind in "iuf" and arr.size:
+        lo, hi = _int_range(dtype, arr.dtype.kind != "f")
+        with np.errstate(invalid="ignore"):
+            bad = ~((arr >= lo) & (arr <= hi))
+        if bad.any():
+            raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
+
+
+def _int_range(dtype: D.dtype, integral_value: bool) -> tuple:
+    """The values c10's checked conversion lets into ``dtype``: an integer may wrap into an
+    unsigned type from as far below zero as the type's maximum (-1 -> 255 for uint8)."""
+    info = np.iinfo(dtype.np)
+    if integral_value and info.min == 0:
+        return -int(info.max), int(info.max)
+    return int(info.min), int(info.max)
+
+
 def _unwrap_tensors(data):
     out = []
     for d in data:
         if isinstance(d, Tensor):
-            out.append(d._data if d._data.ndim else d._data.item())
+            if d._data.size != 1:
+                raise ValueError("only one element tensors can be converted to Python scalars")
+            out.append(d._data.item())
         elif isinstance(d, (list, tuple)):
             out.append(_unwrap_tensors(d))
         else:
@@ -106,13 +191,17 @@ def _ragged_message(data) -> str:
             if r:
                 return r
         return None
-    return walk(data, 1) or "could not convert data to a tensor"
+    return walk(data, 1) or _NOT_RAGGED
+
+
+_NOT_RAGGED = "could not convert data to a tensor"
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new leaf tensor that copies ``data`` (floats -> float32, ints -> int64, NumPy keeps its
     dtype)."""
     _check_device(device, pin_memory)
+    dtype = _check_args("tensor", dtype, requires_grad)
     if isinstance(data, Tensor):
         warnings.warn(
             "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
@@ -170,19 +259,25 @@ def _dtype_or(dtype, default) -> np.dtype:
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
           pin_memory=False) -> Tensor:
     _check_device(device, pin_memory)
-    return _finish(np.zeros(_shape(size), _dtype_or(dtype, D.float32)), requires_grad)
+    dtype = _check_args("zeros", dtype, requires_grad)
+    arr = _alloc(np.zeros, _shape(size, "zeros"), _dtype_or(dtype, D.float32))
+    return _finish(arr, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
          pin_memory=False) -> Tensor:
     _check_device(device, pin_memory)
-    return _finish(np.ones(_shape(size), _dtype_or(dtype, D.float32)), requires_grad)
+    dtype = _check_args("ones", dtype, requires_grad)
+    arr = _alloc(np.ones, _shape(size, "ones"), _dtype_or(dtype, D.float32))
+    return _finish(arr, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
           memory_format=None, pin_memory=False) -> Tensor:
     _check_device(device, pin_memory)
-    return _finish(np.empty(_shape(size), _dtype_or(dtype, D.float32)), requires_grad)
+    dtype = _check_args("empty", dtype, requires_grad)
+    arr = _alloc(np.empty, _shape(size, "empty"), _dtype_or(dtype, D.float32))
+    return _finish(arr, requires_grad)
 
 
 def _scalar_type(value) -> D.dtype:
@@ -194,10 +289,38 @@ def _scalar_type(value) -> D.dtype:
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None,
          layout=None, pin_memory=False) -> Tensor:
     _check_device(device, pin_memory)
+    dtype = _check_args("full", dtype, requires_grad)
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{type(size).__name__}")
     dt = dtype if dtype is not None else _scalar_type(fill_value)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    return _finish(np.full(_shape((size,)), fill_value, dt.np), requires_grad)
+    _check_fill(fill_value, dt)
+    if isinstance(fill_value, int) and dt.category == D._INT:
+        fill_value = np.array(fill_value).astype(dt.np)  # -1 wraps to 255 in uint8, as in torch
+    return _finish(_alloc(np.full, _shape((size,), "full"), dt.np, fill_value), requires_grad)
+
+
+# the C++ type names at::full's checked conversion prints
+_C_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
+            "int64": "int64_t", "float32": "float", "float16": "c10::Half"}
+
+
+def _check_fill(value, dt: D.dtype) -> None:
+    if isinstance(value, bool) or dt is D.bool_ or not isinstance(value, (int, float)):
+        return
+    if dt is D.int64 and isinstance(value, int) and not -2 ** 63 <= value < 2 ** 63:
+        raise OverflowError("int too big to convert")
+    if dt.category == D._INT:
+        lo, hi = _int_range(dt, isinstance(value, int))
+        ok = lo <= value <= hi  # False for NaN
+    else:
+        ok = dt is not D.float32 or math.isnan(value) or math.isinf(value) or \
+            abs(value) <= float(np.finfo(np.float32).max)
+    if not ok:
+        raise RuntimeError(f"value cannot be converted to type {_C_NAMES[dt.name]} without "
+                           "overflow")
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False,
@@ -207,7 +330,10 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     start, end, step = vals
-    if step == 0:
+    for a, b in ((start, end), (end, start)):
+        if isinstance(a, float) and not math.isfinite(a):
+            raise RuntimeError(f"unsupported range: {_num(start)} -> {_num(end)}")
+    if step == 0 or step != step:
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0 and end != start:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
@@ -219,9 +345,35 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     return _finish(arr.astype(dtype.np), requires_grad)
 
 
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None,
+def _num(v) -> str:
+    """A number as c10 prints a Scalar (``nan``, ``inf``, ``0``, ``1.5``)."""
+    return str(v) if isinstance(v, int) or math.isfinite(v) else str(v).lower()
+
+
+_FACTORY_OPTIONS = ("Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, "
+                    "torch.device device = None, bool pin_memory = False, "
+                    "bool requires_grad = False")
+
+
+def invalid_combination(fn: str, got: tuple, signatures: tuple) -> TypeError:
+    """PyTorch's argument parser's error when no overload matches."""
+    names = ", ".join("Tensor" if isinstance(a, Tensor) else type(a).__name__ for a in got)
+    lines = "".join(f" * ({sig})\n" for sig in signatures)
+    return TypeError(f"{fn}() received an invalid combination of arguments - got ({names}), but "
+                     f"expected one of:\n{lines}")
+
+
+_MISSING = object()
+
+
+def linspace(start, end, steps=_MISSING, *, dtype=None, device=None, requires_grad=False, out=None,
              layout=None, pin_memory=False) -> Tensor:
     _check_device(device, pin_memory)
+    if steps is _MISSING:
+        raise invalid_combination("linspace", (start, end), tuple(
+            f"{a} start, {b} end, int steps, *, {_FACTORY_OPTIONS}"
+            for a, b in (("Tensor", "Tensor"), ("Number", "Tensor"), ("Tensor", "Number"),
+                         ("Number", "Number"))))
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dtype = dtype or D.float32
@@ -256,6 +408,8 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None,
     _check_device(device, pin_memory)
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m is not None and m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     return _finish(np.eye(n, n if m is None else m, dtype=_dtype_or(dtype, D.float32)),
                    requires_grad)
 

@@ -74,6 +74,40 @@ def dims(*params: str, delta: int = 0) -> tuple:
 # ("matmul", "cat", "getitem", "softmax", ...)
 
 
+def int_arg_error(value, message: str) -> TypeError:
+    """The TypeError for an int argument (a dim) of another type. The public wrapper of the op
+    the user called renames it as PyTorch's argument parser words it (``_named``)."""
+    e = TypeError(message)
+    e._rg_int_arg = value
+    return e
+
+
+def _named(e: TypeError, name: str, op, args, kwargs) -> TypeError:
+    """``e`` naming op ``name`` and the parameter holding the value, as PyTorch does; positions
+    are counted as for a Tensor method (``x.cumsum('a')``: position 1), the form most code uses
+    (``torch.cumsum(x, 'a')`` says position 2 in PyTorch)."""
+    import inspect
+    value = e._rg_int_arg
+    try:
+        bound = inspect.signature(op).bind(*args, **kwargs).arguments
+    except (TypeError, ValueError):
+        return e
+    params = list(bound)
+    for param, v in bound.items():
+        if v is not value:
+            continue
+        t = type(v).__name__
+        if name in ("sum", "mean", "nansum"):
+            got = f"{param}={t}, " if param in kwargs else t
+            return TypeError(
+                f"{name}() received an invalid combination of arguments - got ({got}), but "
+                "expected one of:\n * (*, torch.dtype dtype = None)\n * (tuple of ints dim, "
+                "bool keepdim = False, *, torch.dtype dtype = None)\n")
+        pos = "" if param in kwargs else f" (position {params.index(param)})"
+        return int_arg_error(v, f"{name}(): argument '{param}'{pos} must be int, not {t}")
+    return e
+
+
 class OpInfo:
     """What a mode may need to know about an op beyond the function: its public name, whether
     it writes its first argument (``Tensor.add_``, ``__iadd__``, ``__setitem__``), where its
@@ -179,9 +213,14 @@ def public(op=None, name: str | None = None, *, vmap=None, composite: bool = Fal
 
     def w(*args, **kwargs):
         modes = get_modes()
-        if modes:
-            return _run(op, info, args, kwargs, modes)
-        return op(*args, **kwargs)
+        try:
+            if modes:
+                return _run(op, info, args, kwargs, modes)
+            return op(*args, **kwargs)
+        except TypeError as e:
+            if not hasattr(e, "_rg_int_arg"):
+                raise
+            raise _named(e, info.name, op, args, kwargs) from None
 
     functools.update_wrapper(w, op)
     w._rg_op = op

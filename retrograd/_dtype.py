@@ -64,6 +64,21 @@ def _by_name(name: str) -> dtype:
     return _NAMES[name]
 
 
+_PY_TYPES = {float: float64, int: int64, bool: bool_}
+
+
+def as_dtype(value, fname: str) -> dtype | None:
+    """A ``dtype=`` argument: a dtype, None, or a Python type PyTorch accepts in its place
+    (float -> float64, int -> int64, bool -> bool); anything else is PyTorch's TypeError."""
+    if value is None or isinstance(value, dtype):
+        return value
+    if isinstance(value, type) and value in _PY_TYPES:
+        return _PY_TYPES[value]
+    if value is complex:
+        raise NotImplementedError("complex dtypes are not supported by retrograd yet")
+    raise TypeError(f"{fname}(): argument 'dtype' must be torch.dtype, not {type(value).__name__}")
+
+
 def get_default_dtype() -> dtype:
     return float32
 
@@ -74,7 +89,7 @@ def from_numpy_dtype(np_dtype) -> dtype:
         return _NP_TO_DTYPE[np.dtype(np_dtype)]
     except KeyError:
         raise TypeError(
-            f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).name}. The only supported "
+            f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).type.__name__}. The only supported "
             "types are: float64, float32, float16, complex64, complex128, int64, int32, int16, "
             "int8, uint8, and bool.") from None
 

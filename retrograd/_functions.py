@@ -40,15 +40,27 @@ def equal(input, other) -> bool:
 
 @public
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
-    import numpy as np
-    return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return bool(isclose(input, other, rtol, atol, equal_nan).all())
 
 
 @public
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     import numpy as np
-    from .ops._util import wrap
-    return wrap(np.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    from ._dtype import from_numpy_dtype
+    from .ops._util import broadcast_error, wrap
+    a, b = input._data, other._data
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"{from_numpy_dtype(a.dtype)._legacy[:-6]} did not match "
+                           f"{from_numpy_dtype(b.dtype)._legacy[:-6]}")
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        if tol < 0:
+            raise RuntimeError(f"{name} must be greater than or equal to zero, but got {tol:g}")
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise broadcast_error(a.shape, b.shape) from None
+    return wrap(np.broadcast_to(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan),
+                                shape).copy())
 
 
 @public(vmap='passthrough')

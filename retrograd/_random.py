@@ -13,8 +13,8 @@ import numpy as np
 
 from . import _dtype as D
 from . import _random_dists as RD
-from ._creation import (_check_device, _dtype_or, _finish, _make, _shape,  # noqa: F401
-                        Tensor)
+from ._creation import (_FACTORY_OPTIONS, _check_device, _dtype_or, _finish, _make, _shape,  # noqa: F401
+                        Tensor, invalid_combination)
 from ._mt19937 import DEFAULT_SEED, MT19937
 
 _U64 = 1 << 64
@@ -186,12 +186,18 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
             requires_grad=False, out=None, layout=None, pin_memory=False) -> Tensor:
     """``empty(size, dtype).random_(low, high)``."""
     _check_device(device, pin_memory)
+    given = (low,) if high is None else (low, high)
     if size is None and isinstance(high, (tuple, list)):
         low, high, size = 0, low, high  # randint(high, size)
     if high is None:
         low, high = 0, low
     if size is None:
-        raise TypeError("randint() missing required argument 'size'")
+        if dtype is not None or generator is not None:
+            raise TypeError('randint() missing 1 required positional arguments: "size"')
+        sizes = "tuple of ints size, *, torch.Generator generator, "
+        raise invalid_combination("randint", given, tuple(
+            f"{bounds}, {sz}{_FACTORY_OPTIONS}" for bounds in ("int high", "int low, int high")
+            for sz in (sizes, sizes.replace("torch.Generator generator, ", ""))))
     low, high = int(low), int(high)
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
@@ -208,7 +214,7 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False,
     _check_device(device, pin_memory)
     n = int(n)
     if n < 0:
-        raise RuntimeError(f"n must be non-negative, got{n}")
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     eng = _rng(generator)
     perm = list(range(n))
     if n < (2 ** 32 - 1) // 20:

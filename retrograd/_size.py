@@ -4,6 +4,8 @@ from __future__ import annotations
 from functools import reduce
 from operator import mul
 
+import numpy as np
+
 
 class Size(tuple):
     __slots__ = ()
@@ -22,3 +24,34 @@ class Size(tuple):
 
     def __add__(self, other):
         return Size(tuple.__add__(self, tuple(other)))
+
+
+def is_int(s) -> bool:
+    """An int as PyTorch's parser takes one: a Python or NumPy integer, or a 0-d integer tensor
+    (not a bool)."""
+    if isinstance(s, (bool, np.bool_)):
+        return False
+    if isinstance(s, (int, np.integer)):
+        return True
+    data = getattr(s, "_data", None)
+    return isinstance(data, np.ndarray) and data.ndim == 0 and data.dtype.kind in "iu"
+
+
+def int_list(size: tuple, fname: str, arg: str = "size") -> tuple:
+    """A ``*size`` argument (ints, or one tuple/list of ints) as PyTorch's argument parser reads
+    it, with its TypeErrors; ``fname``/``arg`` name the function and parameter as it does."""
+    packed = len(size) == 1 and isinstance(size[0], (tuple, list))
+    if len(size) == 1 and not packed and not is_int(size[0]):
+        raise TypeError(f"{fname}(): argument '{arg}' (position 1) must be tuple of ints, not "
+                        f"{type(size[0]).__name__}")
+    as_list = packed and isinstance(size[0], list)
+    items = tuple(size[0]) if packed else size
+    for i, s in enumerate(items):
+        if not is_int(s):
+            t = type(s).__name__
+            raise TypeError(
+                f"{fname}(): argument '{arg}' (position 1) must be tuple of ints, but found "
+                f"element of type {t} at pos {i}" if as_list else
+                f"{fname}(): argument '{arg}' failed to unpack the object at pos {i + 1} with "
+                f"error \"type must be tuple of ints,but got {t}\"")
+    return tuple(int(s) for s in items)

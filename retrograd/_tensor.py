@@ -110,6 +110,7 @@ class Tensor:
     def requires_grad(self, value) -> None:
         if not isinstance(value, bool):
             raise RuntimeError("requires_grad must be a bool")
+        self._check_inference_requires_grad(value)
         if self.grad_fn is not None:
             msg = "you can only change requires_grad flags of leaf variables."
             if not value:
@@ -121,7 +122,18 @@ class Tensor:
                 "only Tensors of floating point and complex dtype can require gradients")
         self._requires_grad = value
 
+    def _check_inference_requires_grad(self, value: bool) -> None:
+        if value and self._x is not None and self._x.inference:
+            from ._grad_mode import _inference
+            if not _inference.get():
+                raise RuntimeError("Setting requires_grad=True on inference tensor outside "
+                                   "InferenceMode is not allowed.")
+
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if not isinstance(requires_grad, bool):
+            raise TypeError(f"requires_grad_(): argument 'requires_grad' (position 1) must be "
+                            f"bool, not {type(requires_grad).__name__}")
+        self._check_inference_requires_grad(requires_grad)
         if self.grad_fn is not None:
             if not requires_grad:
                 raise RuntimeError(

@@ -13,31 +13,68 @@ from ._legacy import _type as _legacy_type
 from ._tensor_new import METHODS as _NEW_METHODS
 from ._tensor import Tensor
 from .ops import indexing as I
+from .ops import elementwise_logic as EL
 from .ops import inplace as IP
 from .ops import linalg as L
 from .ops import pointwise as P
 from .ops import shape as S
 
 
+_TO_SIGNATURES = (
+    "torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, "
+    "bool copy = False, *, torch.memory_format memory_format = None",
+    "torch.dtype dtype, bool non_blocking = False, bool copy = False, *, "
+    "torch.memory_format memory_format = None",
+    "Tensor tensor, bool non_blocking = False, bool copy = False, *, "
+    "torch.memory_format memory_format = None")
+
+
+def _is_dtype(a) -> bool:
+    return isinstance(a, D.dtype) or a in (float, int, bool)
+
+
+def _is_device(a) -> bool:
+    return isinstance(a, (str, _device)) or (isinstance(a, int) and not isinstance(a, bool))
+
+
+def _to_args(args, kwargs):
+    """(device, dtype, copy) from ``to``'s three overloads, as PyTorch's parser reads them; Python's
+    float/int/bool stand for float64/int64/bool."""
+    rest = list(args)
+    dev = dtype = None
+    if rest and isinstance(rest[0], Tensor):
+        dtype = rest.pop(0).dtype
+    elif rest and _is_dtype(rest[0]):
+        dtype = rest.pop(0)
+    elif rest and _is_device(rest[0]):
+        dev = rest.pop(0)
+        if rest and _is_dtype(rest[0]):
+            dtype = rest.pop(0)
+    if len(rest) > 2 or not all(isinstance(a, bool) for a in rest):
+        got = ", ".join(_type_name(a) for a in args)
+        lines = "".join(f" * ({sig})\n" for sig in _TO_SIGNATURES)
+        raise TypeError(f"to() received an invalid combination of arguments - got ({got}), but "
+                        f"expected one of:\n{lines}")
+    if "dtype" in kwargs:
+        dtype = kwargs["dtype"]
+    if kwargs.get("device") is not None:
+        dev = kwargs["device"]
+    copy = kwargs.get("copy", rest[1] if len(rest) == 2 else False)
+    return dev, D.as_dtype(dtype, "to"), copy
+
+
+def _type_name(a) -> str:
+    if isinstance(a, D.dtype):
+        return "torch.dtype"
+    if isinstance(a, _device):
+        return "torch.device"
+    return "Tensor" if isinstance(a, Tensor) else type(a).__name__
+
+
 def _to(self, *args, **kwargs):
-    dtype = kwargs.pop("dtype", None)
-    copy = kwargs.pop("copy", False)
-    dev = kwargs.pop("device", None)
+    dev, dtype, copy = _to_args(args, kwargs)
     if dev is not None:
-        _check_device(dev)
-    kwargs.pop("non_blocking", None)
-    for a in args:
-        if isinstance(a, D.dtype):
-            dtype = a
-        elif isinstance(a, Tensor):
-            dtype = a.dtype
-        elif isinstance(a, bool):
-            continue
-        elif isinstance(a, (str, _device, int)):
-            _check_device(a)  # PyTorch's errors for any device but the CPU
-        else:
-            raise TypeError(f"to() received an invalid combination of arguments - got "
-                            f"({type(a).__name__})")
+        _check_device(dev)  # PyTorch's errors for any device but the CPU
     if dtype is None:
         return S.clone(self) if copy else self
     return S.to_dtype(self, dtype, copy)
@@ -77,6 +114,10 @@ def _binary_or_notimpl(op):
     return ("binary", op)
 
 
+def _no_invert():
+    raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+
+
 def _where(self, condition, y):
     return P.where(condition, self, y)
 
@@ -94,7 +135,13 @@ _METHODS = {
     "__matmul__": _binary_or_notimpl(L.matmul), "__rmatmul__": _rbinary(L.matmul),
     "__neg__": P.neg, "__pos__": lambda self: self, "__abs__": P.abs,
     "__invert__": lambda self: P.logical_not(self) if self._data.dtype.kind == "b"
-    else P.bitwise_not(self),
+    else P.bitwise_not(self) if self._data.dtype.kind in "iu" else _no_invert(),
+    "__lshift__": _binary_or_notimpl(EL.bitwise_left_shift),
+    "__rlshift__": _rbinary(EL.bitwise_left_shift),
+    "__rshift__": _binary_or_notimpl(EL.bitwise_right_shift),
+    "__rrshift__": _rbinary(EL.bitwise_right_shift),
+    "__ilshift__": lambda self, o: IP.apply_inplace(self, EL.bitwise_left_shift, o),
+    "__irshift__": lambda self, o: IP.apply_inplace(self, EL.bitwise_right_shift, o),
     "__and__": _binary_or_notimpl(P.bitwise_and), "__or__": _binary_or_notimpl(P.bitwise_or),
     "__xor__": _binary_or_notimpl(P.bitwise_xor), "__rand__": _binary_or_notimpl(P.bitwise_and),
     "__ror__": _binary_or_notimpl(P.bitwise_or), "__rxor__": _binary_or_notimpl(P.bitwise_xor),
@@ -138,7 +185,8 @@ _METHODS.update(_NEW_METHODS)  # new_zeros, new_ones, new_full, new_empty, new_t
 _VMAP = dict.fromkeys(
     ("__add__ __radd__ __sub__ __rsub__ __mul__ __rmul__ __truediv__ __rtruediv__ __floordiv__ "
      "__rfloordiv__ __mod__ __rmod__ __pow__ __rpow__ __and__ __or__ __xor__ __rand__ __ror__ "
-     "__rxor__ __eq__ __ne__ __lt__ __le__ __gt__ __ge__ __pos__ __invert__ "
+     "__rxor__ __eq__ __ne__ __lt__ __le__ __gt__ __ge__ __pos__ __invert__ __lshift__ "
+     "__rlshift__ __rshift__ __rrshift__ "
      "cpu float double half long int short char byte bool type").split(), POINTWISE)
 _VMAP.update({"to": "meta", "type_as": "meta", "where": "tensor_where", "view_as": "view_as",
               "reshape_as": "reshape_as", "__getitem__": "getitem", "__matmul__": "matmul"})
@@ -162,8 +210,11 @@ for _name, _fn in INPLACE.items():
     setattr(Tensor, _name, public(_inplace(_fn), _name))
 
 def _T(self):
-    if self._data.ndim != 2:
-        from . import _warn
+    from . import _warn
+    if self._data.ndim == 0:
+        _warn.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in these "
+                   "cases.", UserWarning)
+    elif self._data.ndim != 2:
         _warn.warn(
             "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
             "deprecated and it will throw an error in a future release. Consider `x.mT` to "
@@ -172,27 +223,48 @@ def _T(self):
     return S.numpy_T(self)
 
 
-def _mT(self):
+def _matrix_transpose(name: str, zero_d_warning: str):
+    """``mT``/``mH`` (the conjugate is the identity on the real dtypes retrograd has)."""
+    def prop(self):
+        nd = self._data.ndim
+        if nd == 1:
+            raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of "
+                               "matrices. Got 1-D tensor.")
+        if nd == 0:
+            from . import _warn
+            _warn.warn(zero_d_warning, UserWarning)
+            return S.alias(self) if hasattr(S, "alias") else self
+        return S.transpose(self, -2, -1)
+    return prop
+
+
+_mT = _matrix_transpose("mT", "Tensor.mT is deprecated on 0-D tensors. This function is the "
+                              "identity in these cases.")
+_mH = _matrix_transpose("mH", "Tensor.mH is deprecated on 0-D tensors. Consider using x.conj().")
+
+
+def _H(self):
     nd = self._data.ndim
-    if nd == 1:
-        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
-                           "Got 1-D tensor.")
     if nd == 0:
         from . import _warn
-        _warn.warn("Tensor.mT is deprecated on 0-D tensors. This function is the identity in "
-                   "these cases.", UserWarning)
+        _warn.warn("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().", UserWarning)
         return S.alias(self) if hasattr(S, "alias") else self
-    return S.transpose(self, -2, -1)
+    if nd != 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {nd}-D "
+                           "tensor." + (" For batches of matrices, consider using tensor.mH"
+                                        if nd > 2 else ""))
+    return S.transpose(self, 0, 1)
 
 
 Tensor.T = public_property(property(_T), "T", vmap="T")
 Tensor.mT = public_property(property(_mT), "mT", vmap="mT")
+Tensor.mH = public_property(property(_mH), "mH", vmap="mT")
+Tensor.H = public_property(property(_H), "H")
 # what a CPU tensor answers in PyTorch
 for _name in ("is_meta", "is_sparse", "is_quantized", "is_mps", "is_mkldnn", "is_xpu"):
     setattr(Tensor, _name, property(lambda self: False))
 Tensor.itemsize = property(lambda self: self._data.itemsize)
 Tensor.nbytes = property(lambda self: self._data.itemsize * self._data.size)
-Tensor.H = Tensor.T
 
 
 # Random draws as methods (x.bernoulli(), p.multinomial(n)): on PyTorch's stream, no graph.

@@ -19,7 +19,7 @@ from retrograd.ops import tensor_ns
 # none by design (a batched call never writes; see func/_batching.py), nor have the functions
 # of the differentiable formula namespace (ops/tensor_ns.py).
 NO_RULE = set("""
-__rmatmul__ addbmm addmm addmv addr allclose argwhere as_strided atleast_1d atleast_2d
+H __rmatmul__ addbmm addmm addmv addr allclose argwhere as_strided atleast_1d atleast_2d
 atleast_3d baddbmm block_diag broadcast_shapes broadcast_tensors cartesian_prod cdist cholesky
 cholesky_ex cholesky_solve combinations cross data_ptr det diag dsplit eigh eigvalsh equal
 fliplr flipud from_dlpack hsplit index_add index_copy index_fill index_put inv inv_ex inverse

@@ -89,6 +89,23 @@ def _from_np(dtype):
     return from_numpy_dtype(dtype)
 
 
+def _check_flag(value, default):
+    """retain_graph reaches PyTorch's C++ engine as a bool: None means create_graph's value,
+    other non-integers are refused with the binding's TypeError."""
+    if value is None:
+        return default
+    if not isinstance(value, (bool, int, np.integer, np.bool_)):
+        raise TypeError(f"'{type(value).__name__}' object cannot be interpreted as an integer")
+    return bool(value)
+
+
+def _check_inputs(inputs) -> None:
+    for t in inputs:
+        if not isinstance(t, (Tensor, GradientEdge)):
+            raise RuntimeError(f"all inputs have to be Tensors or GradientEdges, but got "
+                               f"{type(t).__name__}")
+
+
 def _check_roots(outputs) -> None:
     for i, o in enumerate(outputs):
         if isinstance(o, GradientEdge):
@@ -114,6 +131,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
         inputs = _tensor_tuple(inputs, "inputs")
         if len(inputs) == 0:
             raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+        _check_inputs(inputs)
         for t in inputs:
             if isinstance(t, Tensor) and t.grad_fn is not None:
                 t.retain_grad()  # PyTorch: a non-leaf input gets its .grad (and retains_grad)
@@ -121,8 +139,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     if len(grads) != len(tensors):
         raise RuntimeError(f"got {len(tensors)} tensors and {len(grads)} gradients")
     _check_roots(tensors)
-    if retain_graph is None:
-        retain_graph = create_graph
+    for t in inputs or ():  # the engine retains each input's grad: a leaf must require one
+        if isinstance(t, Tensor) and not t._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+    retain_graph = _check_flag(retain_graph, create_graph)
     run_backward(tensors, root_grads, retain_graph, create_graph, inputs=inputs, accumulate=True)
 
 
@@ -136,11 +156,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         allow_unused = materialize_grads
     outputs = _tensor_tuple(outputs, "outputs")
     inputs = _tensor_tuple(inputs, "inputs")
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
+    _check_inputs(inputs)
     grads = _tensor_tuple(grad_outputs, "grad_outputs") if grad_outputs is not None else \
         (None,) * len(outputs)
     if len(grads) != len(outputs):
-        raise RuntimeError(f"grad requires one gradient per output: got {len(grads)} tensors and "
-                           f"{len(outputs)} gradients")
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grads)} gradients")
     if grad_outputs is not None:   # inside vmap: a batch of cotangents (the Jacobian recipe)
         from ..func._batching import grad_with_batched_cotangents
         batched = grad_with_batched_cotangents(outputs, inputs, grads, retain_graph, create_graph,
@@ -161,8 +183,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             continue
         if not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    if retain_graph is None:
-        retain_graph = create_graph
+    retain_graph = _check_flag(retain_graph, create_graph)
     captured = run_backward(outputs, root_grads, retain_graph, create_graph, inputs=inputs,
                             accumulate=False)
     result = []

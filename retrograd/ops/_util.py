@@ -147,7 +147,8 @@ def wrap_dim(dim: int, ndim: int) -> int:
     """Normalise a possibly negative dim, with PyTorch's IndexError when it is out of range."""
     lo, hi = (-ndim, ndim - 1) if ndim > 0 else (-1, 0)
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
-        raise TypeError(f"dim must be an int, not {type(dim).__name__}")
+        from .._dispatch import int_arg_error
+        raise int_arg_error(dim, f"dim must be an int, not {type(dim).__name__}")
     if dim < lo or dim > hi:
         raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], "
                          f"but got {dim})")

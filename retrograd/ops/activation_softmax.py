@@ -69,6 +69,8 @@ class LogSoftmaxBackward0(Node):
 
 def _softmax(input, dim, dtype, log: bool):
     x = _tensor(input, "log_softmax" if log else "softmax")
+    from .. import _dtype as D
+    dtype = D.as_dtype(dtype, "log_softmax" if log else "softmax")
     if dtype is not None:
         input = to_dtype(input, dtype)
         x = input._data

@@ -15,14 +15,26 @@ from .shape import UnsqueezeBackward0
 
 def _convert_key(key):
     """A NumPy index from a PyTorch one; also returns whether it is basic (a view)."""
+    if isinstance(key, str):
+        # PyTorch reads a str key as a sequence of sequences: a multidimensional index
+        from .._warn import warn
+        warn("Using a non-tuple sequence for multidimensional indexing is deprecated and will be "
+             "changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this "
+             "will be interpreted as tensor index, x[torch.tensor(seq)], which will result either "
+             "in an error or a different result")
     if not isinstance(key, tuple):
         key = (key,)
     out, basic = [], True
     for k in key:
         if isinstance(k, Tensor):
             a = k._data
-            if a.dtype.kind not in "iub":
+            if a.dtype.kind not in "iub" or a.dtype.kind == "i" and a.dtype.itemsize < 4:
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            if a.dtype == np.uint8:  # a byte tensor is a mask, as in PyTorch (deprecated there)
+                from .._warn import warn
+                warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
+                     "torch.bool instead.")
+                a = a.astype(np.bool_)
             if a.ndim == 0 and a.dtype.kind in "iu":
                 out.append(int(a))
                 continue
@@ -52,7 +64,10 @@ def _convert_key(key):
         elif k is None:
             out.append(None)
         elif k is Ellipsis:
-            out.append(Ellipsis)
+            if Ellipsis not in out:  # PyTorch lets a second '...' stand for no dims at all
+                out.append(Ellipsis)
+        elif isinstance(k, str):  # PyTorch tries to make a tensor of it
+            raise TypeError("new(): invalid data type 'str'")
         else:
             raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
                              "Variables are valid indices (got " + type(k).__name__ + ")")
@@ -61,8 +76,55 @@ def _convert_key(key):
     return tuple(out), basic
 
 
-def _index_error(e: IndexError, shape) -> IndexError:
+def _check_masks(idx, shape) -> None:
+    """PyTorch's error for a boolean mask whose shape does not match the dims it indexes, in
+    the shape the key's ints, slices and None leave (they are applied first, as views)."""
+    if not any(type(k) is np.ndarray and k.dtype.kind == "b" and k.ndim for k in idx):
+        return
+    spec = sum(1 if type(k) in (int, slice) else k.ndim if type(k) is np.ndarray and
+               k.dtype.kind == "b" else 1 if type(k) is np.ndarray else 0 for k in idx)
+    view, masks, od = [], [], 0
+    for k in idx:
+        if type(k) is int:
+            od += 1
+        elif type(k) is slice:
+            view.append(len(range(*k.indices(shape[od]))) if od < len(shape) else 0)
+            od += 1
+        elif k is None or type(k) is bool:
+            view.append(1)
+        elif k is Ellipsis:
+            m = max(len(shape) - spec, 0)
+            view.extend(shape[od:od + m])
+            od += m
+        elif k.dtype.kind == "b" and k.ndim:
+            masks.append((k, len(view)))
+            view.extend(shape[od:od + k.ndim])
+            od += k.ndim
+        elif k.ndim or k.dtype.kind != "b":
+            view.extend(shape[od:od + 1])
+            od += 1
+    view.extend(shape[od:])
+    for mask, p in masks:
+        for j, n in enumerate(mask.shape):
+            if p + j < len(view) and n != view[p + j]:
+                raise IndexError(f"The shape of the mask {list(mask.shape)} at index {j} does not "
+                                 f"match the shape of the indexed tensor {list(view)} at index "
+                                 f"{p + j}")
+
+
+def _broadcast_error(idx) -> IndexError:
+    shapes = []
+    for k in idx:
+        if type(k) is np.ndarray:
+            shapes += [[int(k.sum())]] * k.ndim if k.dtype.kind == "b" else [list(k.shape)]
+    return IndexError("shape mismatch: indexing tensors could not be broadcast together with "
+                      f"shapes {', '.join(str(s) for s in shapes)}")
+
+
+def _index_error(e: IndexError, shape, idx=()) -> IndexError:
     msg = str(e)
+    if msg.startswith("shape mismatch: indexing arrays could not be broadcast"):
+        return _broadcast_error(idx)
     if msg.startswith("too many indices for array"):   # PyTorch's wording
         return IndexError(f"too many indices for tensor of dimension {len(shape)}")
     return IndexError(msg.replace("axis", "dimension"))
@@ -406,6 +468,8 @@ def getitem(input, key):
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
                          "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
     flat = not basic and _has_int(idx)
+    if not basic:
+        _check_masks(idx, x.shape)
     try:
         if flat:
             b, a = _split_key(idx)
@@ -413,7 +477,7 @@ def getitem(input, key):
         else:
             out = x[idx]
     except IndexError as e:
-        raise _index_error(e, x.shape) from None
+        raise _index_error(e, x.shape, idx) from None
     if not needs_grad1(input):
         return wrap_view(out, None, input) if basic else wrap(out)
     if basic:
@@ -591,6 +655,11 @@ def _put(input, idx, basic, value, accumulate, cls, flat, key=None) -> Tensor | 
     return wrap(out, node)
 
 
+def _legacy_name(t: Tensor) -> str:
+    from .._dtype import from_numpy_dtype
+    return from_numpy_dtype(t._data.dtype)._legacy
+
+
 def _check_values_dtype(x: np.ndarray, value) -> None:
     if isinstance(value, Tensor) and value._data.dtype != x.dtype:
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
@@ -602,7 +671,12 @@ def setitem(input, key, value) -> None:
     from .inplace import bump_version, check_inplace, finish_inplace
     if key is False:  # PyTorch does nothing at all (no check, no version bump)
         return
+    if not isinstance(value, (Tensor, int, float, complex, np.generic, np.ndarray)):
+        raise TypeError(f"can't assign a {type(value).__name__} to a "
+                        f"torch.{_legacy_name(input)}")
     idx, basic = _convert_key(key)
+    if not basic:
+        _check_masks(idx, input._data.shape)
     if basic and _grad_mode.is_grad_enabled() and (
             input._requires_grad or isinstance(value, Tensor) and value._requires_grad) and \
             (isinstance(value, Tensor) or type(value) in (int, float, bool)) and \

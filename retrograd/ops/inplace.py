@@ -37,6 +37,7 @@ _OVERLAP_ERROR = ("unsupported operation: more than one element of the written-t
                   "to a single memory location. Please clone() the tensor before performing the "
                   "operation.")
 _is_grad_enabled = _grad_mode.is_grad_enabled
+_inference_enabled = _grad_mode._inference.get
 
 
 # -- checks -------------------------------------------------------------------------------------
@@ -75,8 +76,18 @@ def _view_rebase_message(fn, out_nr: int, meta: int, indirect: bool) -> str:
     return msg
 
 
+_INFERENCE_INPLACE_ERROR = (
+    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone "
+    "to get a normal tensor before doing inplace update.See "
+    "https://github.com/pytorch/rfcs/pull/17 for more details.")
+
+
 def check_inplace(t: Tensor, *others) -> None:
-    """PyTorch's check_inplace: only when grad mode is on and some input requires grad."""
+    """PyTorch's check_inplace: only when grad mode is on and some input requires grad; before
+    it, in any grad mode, an inference tensor may be written only in inference mode."""
+    x = t._x
+    if x is not None and x.inference and not _inference_enabled():
+        raise RuntimeError(_INFERENCE_INPLACE_ERROR)
     if not _is_grad_enabled():
         return
     if not t._requires_grad:
@@ -99,6 +110,14 @@ def check_inplace(t: Tensor, *others) -> None:
 
 
 # -- writing ------------------------------------------------------------------------------------
+def _can_cast(src: np.dtype, dst: np.dtype) -> bool:
+    """c10::canCast: a result may go into an output of a lower category only from bool; within
+    a category any cast goes (int16 into uint8 wraps, as in PyTorch)."""
+    order = "biuf"
+    return dst.kind == src.kind or order.index(src.kind) <= order.index(dst.kind) or \
+        {src.kind, dst.kind} == {"i", "u"}
+
+
 def _write(t: Tensor, data, check_dtype: bool = True, overlap_ok: bool = False) -> None:
     """Copy ``data`` (broadcast, cast) into ``t``'s storage, with PyTorch's errors.
     ``overlap_ok``: fill_/zero_ may write an expanded tensor (every alias gets the same value)."""
@@ -113,7 +132,7 @@ def _write(t: Tensor, data, check_dtype: bool = True, overlap_ok: bool = False) 
         if shape != x.shape:
             raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
                                f"shape {list(shape)}")
-    if check_dtype and data.dtype != x.dtype and not np.can_cast(data.dtype, x.dtype, "same_kind"):
+    if check_dtype and data.dtype != x.dtype and not _can_cast(data.dtype, x.dtype):
         from .._dtype import from_numpy_dtype
         raise RuntimeError(f"result type {_name(from_numpy_dtype(data.dtype))} can't be cast to the "
                            f"desired output type {_name(from_numpy_dtype(x.dtype))}")

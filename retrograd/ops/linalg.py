@@ -153,18 +153,35 @@ def _fmt(shape) -> str:
     return "[" + ", ".join(str(s) for s in shape) + "]"
 
 
+def _dtype_error(x: np.ndarray, y: np.ndarray) -> None:
+    """matmul's dtype errors, from the kernel each shape pair reaches in PyTorch: dot (1-D @
+    1-D), addmv (@ 1-D), bmm (@ batched), addmm (the rest). Bool has none of them."""
+    from .._dtype import from_numpy_dtype
+    a, b = (from_numpy_dtype(d.dtype)._legacy[:-len("Tensor")] for d in (x, y))
+    if y.ndim == 1:
+        kernel = "dot" if x.ndim == 1 else "addmv_impl_cpu"
+    else:
+        kernel = "bmm" if y.ndim > 2 else "addmm_impl_cpu_"
+    if x.dtype == y.dtype:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{a}\'')
+    if kernel == "dot":
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {a} and "
+                           f"{b}")
+    if kernel == "addmv_impl_cpu":
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {b}, {a}, "
+                           f"and {b}")
+    if kernel == "bmm":
+        raise RuntimeError(f"expected scalar type {a} but found {b}")
+    ca, cb = (_TYPE[from_numpy_dtype(d.dtype).name] for d in (x, y))
+    raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {ca} != {cb}")
+
+
 def _check(x: np.ndarray, y: np.ndarray) -> None:
     if x.ndim == 0 or y.ndim == 0:
         raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
                            f"{x.ndim}D and {y.ndim}D")
-    if x.dtype != y.dtype:
-        from .._dtype import from_numpy_dtype
-        a, b = _TYPE[from_numpy_dtype(x.dtype).name], _TYPE[from_numpy_dtype(y.dtype).name]
-        if x.ndim == 1 and y.ndim == 1:
-            raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
-                               f"{a.capitalize() if a != 'double' else 'Double'} and "
-                               f"{b.capitalize() if b != 'double' else 'Double'}")
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a} != {b}")
+    if x.dtype != y.dtype or x.dtype.kind == "b":
+        _dtype_error(x, y)
     k1 = x.shape[-1]
     k2 = y.shape[0] if y.ndim == 1 else y.shape[-2]
     if k1 == k2:

@@ -164,6 +164,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     from .reduction import sum as rsum
     from .shape import permute, to_dtype, unsqueeze
     a = A._data
+    if isinstance(ord, str) and ord not in ("fro", "nuc"):  # checked first, as in PyTorch
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if a.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
                            "dimensions.")

@@ -80,8 +80,11 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                                f"{dtype_name(x.dtype)}")
     if x.dtype.kind != "f":
         raise not_implemented_for("binary_cross_entropy", x.dtype)
-    if ((x < 0) | (x > 1)).any():
+    # the CPU kernel checks each element, input first (NaN is outside [0, 1])
+    if not ((x >= 0) & (x <= 1)).all():
         raise RuntimeError("all elements of input should be between 0 and 1")
+    if not ((t >= 0) & (t <= 1)).all():
+        raise RuntimeError("all elements of target should be between 0 and 1")
     if weight is not None and weight.requires_grad and needs_grad(input, target):
         raise RuntimeError("The function 'binary_cross_entropy' is not differentiable with "
                            "respect to argument 'weight'. This input cannot have requires_grad "

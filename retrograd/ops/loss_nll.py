@@ -233,6 +233,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     distribution as PyTorch's cross_entropy_loss does."""
     reduction = resolve(size_average, reduce, reduction)
     check_tensor(input, "cross_entropy_loss", "input", 1)
+    if not isinstance(ignore_index, (int, np.integer)) or isinstance(ignore_index, bool):
+        raise TypeError(f"cross_entropy_loss(): argument 'ignore_index' (position 5) must be int, "
+                        f"not {type(ignore_index).__name__}")
     check_tensor(target, "cross_entropy_loss", "target", 2)
     red = reduction_enum(reduction)
     x, t = input._data, target._data

@@ -18,6 +18,11 @@ from ._util import (Tensor, binary_arrays, float_array, make_node, needs_grad, n
 
 
 
+def _not_for_bool(kernel: str) -> NotImplementedError:
+    """A kernel PyTorch has no Bool version of (``elementwise.not_implemented_for``'s text)."""
+    return NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
 def _quiet():
     """IEEE results without NumPy's warnings (x/0 = inf, log(0) = -inf, like PyTorch)."""
     return np.errstate(divide="ignore", invalid="ignore", over="ignore")
@@ -61,10 +66,7 @@ class SubBackward0(Node):
 
 @export(torch=('sub', 'subtract'), method=('sub', 'subtract'), inplace='sub_', vmap=POINTWISE)
 def sub(input, other, *, alpha=1):
-    if isinstance(input, Tensor) and input._data.dtype.kind == "b" and \
-            (type(other) is bool or (isinstance(other, Tensor) and other._data.dtype.kind == "b")):
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
-                           "Use the `^` or `logical_xor()` operator instead.")
+    _check_bool_sub(input, other)
     x, y = binary_arrays(input, other)
     out = x - y * alpha if alpha != 1 else x - y
     if not needs_grad(input, other):
@@ -72,6 +74,23 @@ def sub(input, other, *, alpha=1):
     node = make_node(SubBackward0, (input, other), out)
     node.alpha = alpha
     return wrap(out, node)
+
+
+def _is_bool(a) -> bool:
+    return type(a) is bool or (isinstance(a, Tensor) and a._data.dtype.kind == "b")
+
+
+def _check_bool_sub(input, other) -> None:
+    """sub_check: no subtraction with a bool tensor (two bools: suggest xor, else: not)."""
+    if not (isinstance(input, Tensor) and input._data.dtype.kind == "b") and \
+            not (isinstance(other, Tensor) and other._data.dtype.kind == "b"):
+        return
+    if _is_bool(input) and _is_bool(other):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If "
+                       "you are trying to invert a mask, use the `~` or `logical_not()` operator "
+                       "instead.")
 
 
 class RsubBackward1(Node):
@@ -107,6 +126,7 @@ def rsub(input, other, *, alpha=1):
             node.alpha = alpha
             out = wrap(out._data, node)
         return out
+    _check_bool_sub(other, input)
     x, y = binary_arrays(input, other)
     out = y - x * alpha if alpha != 1 else y - x
     if not needs_grad1(input):
@@ -191,6 +211,8 @@ def _div_rounding(input, other, mode):
     if mode not in ("trunc", "floor"):
         raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                            f"but found '{mode}'")
+    if np.result_type(x, y).kind == "b":
+        raise _not_for_bool(f"div_{mode}_cpu")
     if np.asarray(x).dtype.kind in "iub" and np.any(np.asarray(y) == 0):
         raise RuntimeError("ZeroDivisionError")
     with _quiet():
@@ -286,8 +308,10 @@ def pow(input, exponent):  # noqa: A001 - torch's name
         return _rpow(input, exponent)
     if isinstance(exponent, Tensor):
         x, y = binary_arrays(input, exponent)
+        if x.dtype.kind == "b" and y.dtype.kind == "b":
+            raise _not_for_bool("pow")
         with _quiet():
-            out = np.power(x, y)
+            out = _int_power(x, y) if np.result_type(x, y).kind in "iu" else np.power(x, y)
         if not needs_grad(input, exponent):
             return wrap(out)
         node = make_node(PowBackward1, (input, exponent), out)
@@ -300,13 +324,29 @@ def pow(input, exponent):  # noqa: A001 - torch's name
     if x.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     with _quiet():
-        out = x * x if p == 2 else np.power(x, p)
+        if x.dtype.kind == "b" and type(exponent) is bool:  # stays bool, as in PyTorch
+            out = x if exponent else np.ones_like(x)
+        else:
+            out = x * x if p == 2 else np.power(x, p)
     if not needs_grad1(input):
         return wrap(out)
     node = make_node(PowBackward0, (input,), out)
     node.exponent = exponent
     node.save(input)
     return wrap(out, node)
+
+
+def _int_power(x, y):
+    """Integer power with c10's rule for a negative exponent: 1 and -1 keep their magnitude,
+    any other base gives 0 (NumPy refuses negative integer powers)."""
+    dt = np.result_type(x, y)
+    x, y = np.asarray(x, dt), np.asarray(y, dt)
+    neg = y < 0
+    if not neg.any():
+        return np.power(x, y)
+    out = np.power(x, np.where(neg, 0, y))
+    inv = np.where(x == 1, 1, np.where(x == -1, np.where(y % 2 == 0, 1, -1), 0)).astype(dt)
+    return np.where(neg, inv, out)
 
 
 def _rpow(base, exponent: Tensor):
@@ -379,6 +419,8 @@ class AbsBackward0(Node):
 
 @export(torch=('abs', 'absolute'), method=('abs', 'absolute'), inplace='abs_', vmap=POINTWISE)
 def abs(input):  # noqa: A001
+    if input._data.dtype.kind == "b":
+        raise _not_for_bool("abs_cpu")
     return _unary(AbsBackward0, input, np.abs(input._data))
 
 
@@ -525,6 +567,8 @@ class ReluBackward0(Node):
 @export(torch='relu', method='relu', inplace='relu_', vmap=POINTWISE)
 def relu(input):
     x = input._data
+    if x.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
     out = np.maximum(x, 0) if x.dtype.kind != "b" else x.copy()
     return _unary_saving_result(ReluBackward0, input, out)
 
@@ -539,6 +583,8 @@ class SignBackward0(Node):
 
 
 def _sign_array(x: np.ndarray) -> np.ndarray:
+    if x.dtype.kind == "b":
+        return x.copy()
     if x.dtype.kind != "f":
         return np.sign(x)
     s = np.sign(x, out=np.empty(x.shape, x.dtype))
@@ -598,6 +644,7 @@ class ClampBackward0(Node):
 def clamp(input, min=None, max=None):  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    _check_clamp_args(min, max)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return _clamp_tensor(input, min, max)
     x = input._data
@@ -618,10 +665,28 @@ def clamp(input, min=None, max=None):  # noqa: A002
     return wrap(out, node)
 
 
+def _check_clamp_args(lo, hi) -> None:
+    """clamp's two overloads (Tensor bounds or Number bounds), as PyTorch's parser checks them."""
+    ok = (Tensor, type(None), int, float, bool, np.number)
+    if isinstance(lo, ok) and isinstance(hi, ok):
+        return
+    got = ", ".join(f"{n}={type(v).__name__}" for n, v in (("min", lo), ("max", hi))
+                    if v is not None) + ", "
+    raise TypeError(f"clamp() received an invalid combination of arguments - got ({got}), but "
+                    "expected one of:\n * (Tensor min = None, Tensor max = None)\n * (Number min "
+                    "= None, Number max = None)\n")
+
+
 def _clamp_tensor(input, lo, hi):
-    from ._util import to_tensor
+    from ._util import broadcast_error, to_tensor
     lo = None if lo is None else to_tensor(lo, input)
     hi = None if hi is None else to_tensor(hi, input)
+    for b in (lo, hi):
+        if b is not None:
+            try:
+                np.broadcast_shapes(input._data.shape, b._data.shape)
+            except ValueError:
+                raise broadcast_error(input._data.shape, b._data.shape) from None
     out = input._data
     if lo is not None:
         out = np.maximum(out, lo._data)
@@ -776,6 +841,18 @@ class WhereBackward0(Node):
                 ns.where(cond, 0.0, grad) if self.needs(2) else None)
 
 
+def _where_shapes(*shapes) -> None:
+    """PyTorch broadcasts condition, input and other in this order (its error names the first
+    pair that clashes)."""
+    from ._util import broadcast_error
+    shape = shapes[0]
+    for s in shapes[1:]:
+        try:
+            shape = np.broadcast_shapes(shape, s)
+        except ValueError:
+            raise broadcast_error(shape, s) from None
+
+
 @export(torch='where', method=False, vmap='where')
 def where(condition, input=None, other=None):
     if input is None and other is None:
@@ -786,18 +863,15 @@ def where(condition, input=None, other=None):
                         f"{type(condition).__name__}")
     if condition._data.dtype.kind != "b":
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
-                           f"with dtype {condition.dtype.name.capitalize()}")
+                           f"with dtype {condition.dtype._legacy[:-6]}")
+    _where_shapes(condition._data.shape, np.shape(input), np.shape(other))
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         dt = D.result_type(input, other)
         x, y = np.asarray(input, dtype=dt.np), np.asarray(other, dtype=dt.np)
     else:
         x, y = binary_arrays(input, other)
     c = condition._data
-    try:
-        out = np.where(c, x, y)
-    except ValueError:
-        from ._util import broadcast_error
-        raise broadcast_error(np.shape(x), c.shape) from None
+    out = np.where(c, x, y)
     if not needs_grad(input, other):
         return wrap(out)
     node = make_node(WhereBackward0, (condition, input, other), out)
@@ -887,6 +961,8 @@ class RemainderBackward1(Node):
 @export(torch='remainder', method='remainder', inplace='remainder_', vmap=POINTWISE)
 def remainder(input, other):
     x, y = binary_arrays(input, other)
+    if np.result_type(x, y).kind == "b":
+        raise _not_for_bool("remainder_cpu")
     if np.asarray(x).dtype.kind in "iub" and np.any(np.asarray(y) == 0):
         raise RuntimeError("ZeroDivisionError")
     with _quiet():

@@ -146,6 +146,8 @@ def _sum_dtype(x: np.ndarray, dtype):
 
 @export(torch='sum', method='sum', vmap=REDUCTION)
 def sum(input, dim=NO_DIM, keepdim=False, *, dtype=None):  # noqa: A001
+    if not isinstance(keepdim, bool):
+        raise TypeError(f"sum(): argument 'keepdim' must be bool, not {type(keepdim).__name__}")
     x = input._data
     dims = _reduced_dims(input, dim)
     if x.dtype.kind == "f":  # inf - inf is NaN without a warning, as in PyTorch

@@ -18,7 +18,12 @@ def _rev_cumsum(ns, t, dim):
     return ns.flip(ns.cumsum(ns.flip(t, (dim,)), dim), (dim,))
 
 
-def _scan_input(input, dim, dtype, int_to_long: bool):
+_NO_DIM = object()
+
+
+def _scan_input(input, dim, dtype, int_to_long: bool, name: str = "cumsum"):
+    if dim is _NO_DIM:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
     x = input._data
     if dtype is not None:
         x = x.astype(dtype.np)
@@ -41,7 +46,7 @@ class CumsumBackward0(Node):
 
 
 @export(method=True, inplace=True, vmap=dims('dim'))
-def cumsum(input, dim, *, dtype=None):
+def cumsum(input, dim=_NO_DIM, *, dtype=None):
     x, d = _scan_input(input, dim, dtype, True)
     with _quiet():
         if not x.ndim:
@@ -126,8 +131,8 @@ class CumprodBackward0(Node):
 
 
 @export(method=True, inplace=True, vmap=dims('dim'))
-def cumprod(input, dim, *, dtype=None):
-    x, d = _scan_input(input, dim, dtype, True)
+def cumprod(input, dim=_NO_DIM, *, dtype=None):
+    x, d = _scan_input(input, dim, dtype, True, "cumprod")
     with _quiet():
         out = np.cumprod(x, axis=d) if x.ndim else x.copy()
     if not needs_grad1(input):

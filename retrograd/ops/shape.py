@@ -7,10 +7,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
+from .._size import int_list, is_int
 from ..autograd.node import Node
 from ..autograd.node import ELEMENTWISE, LINEAR
 from ._util import (Tensor, make_node, needs_grad, needs_grad1, u64, u64s, wrap, wrap_dim,
-                    wrap_view)
+                    wrap_dims, wrap_view)
 from ._registry import POINTWISE, dims, export
 
 
@@ -23,23 +24,41 @@ def _view_result(cls, input: Tensor, out: np.ndarray, **attrs):
     return wrap_view(out, node, input)
 
 
-def _parse_shape(size) -> tuple:
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
-    return tuple(int(s) for s in size)
+def _parse_shape(size, fname: str = "reshape", arg: str = "shape") -> tuple:
+    return int_list(size, fname, arg)
+
+
+def _view_args_error(size) -> TypeError:
+    """view's parser error: neither of its overloads (dtype, or size) matches."""
+    def desc(a):
+        if isinstance(a, (list, tuple)):
+            inner = ", ".join(type(s).__name__ for s in a) + ("," if isinstance(a, tuple) and
+                                                              len(a) == 1 else "")
+            return f"{type(a).__name__} of {'[' if isinstance(a, list) else '('}{inner}" \
+                   f"{']' if isinstance(a, list) else ')'}"
+        return type(a).__name__
+    got = ", ".join(type(a).__name__ for a in size)
+    why = (f"      didn't match because some of the arguments have invalid types: "
+           f"(!{desc(size[0])}!)\n") if len(size) == 1 else ""
+    return TypeError(f"view() received an invalid combination of arguments - got ({got}), but "
+                     f"expected one of:\n * (torch.dtype dtype)\n{why} * (tuple of ints size)\n"
+                     f"{why}")
 
 
 def _infer_shape(shape: tuple, numel: int) -> tuple:
     neg = [i for i, s in enumerate(shape) if s == -1]
     if len(neg) > 1:
         raise RuntimeError("only one dimension can be inferred")
-    for s in shape:
+    for i, s in enumerate(shape):
         if s < -1:
-            raise RuntimeError(f"invalid shape dimension {s}")
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape {_fmt(shape)}")
     known = 1
     for s in shape:
         if s != -1:
             known *= s
+    if neg and numel == 0 and known == 0:
+        raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {_fmt(shape)} because "
+                           "the unspecified dimension size -1 can be any value and is ambiguous")
     if neg:
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '{_fmt(shape)}' is invalid for input of size {numel}")
@@ -69,9 +88,14 @@ class UnsafeViewBackward0(ViewBackward0):
 @export(torch=False, method='view', vmap='reshape')
 def view(input, *shape):
     if len(shape) == 1 and isinstance(shape[0], D.dtype):
-        return wrap(input._data.view(shape[0].np), None, input._vc)
+        return _view_dtype(input, shape[0])
+    first = shape[0] if shape else ()
+    if isinstance(first, (tuple, list)) and len(shape) > 1 or not isinstance(first, (tuple, list)) \
+            and not is_int(first) or isinstance(first, (tuple, list)) and \
+            not all(is_int(s) for s in first):
+        raise _view_args_error(shape)
     x = input._data
-    new = _infer_shape(_parse_shape(shape), x.size)
+    new = _infer_shape(_parse_shape(shape, "view", "size"), x.size)
     out = x.view()
     try:
         out.shape = new
@@ -82,6 +106,25 @@ def view(input, *shape):
     return _view_result(ViewBackward0, input, out, shape=x.shape)
 
 
+def _view_dtype(input, dtype):
+    """``view(dtype)``: the same bytes read as another dtype, with PyTorch's checks on the last
+    dim when the element sizes differ."""
+    x = input._data
+    old = D.from_numpy_dtype(x.dtype)
+    if dtype.itemsize != old.itemsize:
+        names = f"{old._legacy[:-6]} as {dtype._legacy[:-6]}"
+        if x.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 to view {names} (different element sizes)")
+        if x.strides[-1] != x.itemsize and x.shape[-1] != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 to view {names} (different element "
+                               f"sizes), but got {x.strides[-1] // x.itemsize}")
+        ratio = dtype.itemsize // old.itemsize
+        if dtype.itemsize > old.itemsize and x.shape[-1] % ratio:
+            raise RuntimeError(f"self.size(-1) must be divisible by {ratio} to view {names} "
+                               f"(different element sizes), but got {x.shape[-1]}")
+    return wrap(x.view(dtype.np), None, input._vc)
+
+
 class ReshapeAliasBackward0(ViewBackward0):
     """reshape of a non-contiguous tensor that can still be a view (PyTorch's _reshape_alias)."""
     __slots__ = ()
@@ -89,6 +132,8 @@ class ReshapeAliasBackward0(ViewBackward0):
 
 @export(torch='reshape', method='reshape', vmap='reshape')
 def reshape(input, *shape):
+    if len(shape) > 1 and isinstance(shape[0], (tuple, list)):
+        raise TypeError(f"reshape() takes 1 positional argument but {len(shape)} were given")
     x = input._data
     new = _infer_shape(_parse_shape(shape), x.size)
     out = x.reshape(new)
@@ -217,7 +262,7 @@ def squeeze(input, dim=None):
         return _view_result(SqueezeBackward0, input, np.squeeze(x) if x.ndim else x.view(),
                             shape=x.shape)
     if isinstance(dim, (tuple, list)):
-        dims = tuple(d for d in (wrap_dim(d, x.ndim) for d in dim) if x.ndim and x.shape[d] == 1)
+        dims = tuple(d for d in wrap_dims(dim, x.ndim) if x.ndim and x.shape[d] == 1)
         out = np.squeeze(x, axis=dims) if dims else x.view()
         return _view_result(SqueezeBackward2, input, out, shape=x.shape,
                             dim=tuple(int(d) for d in dim))
@@ -254,8 +299,10 @@ class ExpandBackward0(Node):
 
 @export(torch='expand', method='expand', vmap='expand')
 def expand(input, *sizes):
+    if len(sizes) > 1 and isinstance(sizes[0], (tuple, list)):
+        raise TypeError(f"expand() takes 1 positional argument but {len(sizes)} were given")
     x = input._data
-    sizes = _parse_shape(sizes)
+    sizes = _parse_shape(sizes, "expand", "size")
     if len(sizes) < x.ndim:
         raise RuntimeError(
             f"expand(torch.{input.dtype._legacy}{{{_fmt(x.shape)}}}, size={_fmt(sizes)}): the "
@@ -456,7 +503,8 @@ class ToCopyBackward0(Node):
 def to_dtype(input, dtype, copy: bool = False):
     if dtype.np == input._data.dtype and not copy:
         return input
-    out = input._data.astype(dtype.np)
+    with np.errstate(invalid="ignore"):  # NaN/inf into an integer type: no NumPy warning
+        out = input._data.astype(dtype.np)
     if not needs_grad1(input) or not dtype.is_floating_point:
         return wrap(out)
     return wrap(out, make_node(ToCopyBackward0, (input,), out))

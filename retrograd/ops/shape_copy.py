@@ -248,6 +248,9 @@ def _trilu(input, diagonal, name, fn, cls):
     x = input._data
     if x.ndim < 2:
         raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+    if not isinstance(diagonal, (int, np.integer)) or isinstance(diagonal, bool):
+        from .._dispatch import int_arg_error
+        raise int_arg_error(diagonal, "diagonal must be an int")
     out = fn(x, int(diagonal))
     if not needs_grad1(input):
         return wrap(out)

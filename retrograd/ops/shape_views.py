@@ -167,6 +167,9 @@ def _split_int(input, split_size: int, dim) -> tuple:
 
 @export(method=True)
 def split_with_sizes(input, split_sizes, dim=0):
+    if not isinstance(split_sizes, (tuple, list)):
+        raise TypeError(f"split_with_sizes(): argument 'split_sizes' (position 2) must be tuple of "
+                        f"ints, not {type(split_sizes).__name__}")
     d, sizes = checked_split_sizes(input._data, split_sizes, dim)
     return _split_pieces(input, SplitWithSizesBackward0, d, sizes, dim, sizes)
 

@@ -149,6 +149,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     x = input._data
     if x.dtype == np.bool_:
         raise RuntimeError("topk does not support bool dtypes on CPU")
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
+        from .._dispatch import int_arg_error
+        raise int_arg_error(k, f"k must be an int, not {type(k).__name__}")
     d = wrap_dim(dim, x.ndim)
     n = x.shape[d] if x.ndim else 1
     if k < 0 or k > n:

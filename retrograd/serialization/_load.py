@@ -176,6 +176,9 @@ def _load_legacy(f, end: int, restore, weights_only: bool, load_args: dict):
     def header():
         return _unpickle(f, end, _no_persistent, weights_only, load_args)
 
+    if weights_only and f.tell() >= end:  # torch's weights-only unpickler: a bare EOFError
+        raise EOFError
+
     if header() != MAGIC_NUMBER:
         raise RuntimeError("Invalid magic number; corrupt file?")
     version = header()

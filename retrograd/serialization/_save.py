@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import types
 import struct
 import sys
 from collections import OrderedDict
@@ -107,6 +108,8 @@ class _TorchPickler(pickle._Pickler):
 
     def reducer_override(self, obj):
         t = type(obj)
+        if (t is type or t is types.FunctionType) and "<locals>" in obj.__qualname__:
+            raise AttributeError(f"Can't pickle local object {obj.__qualname__!r}")  # C pickle
         if t is _Global or t is D.dtype:
             return "global"  # written by save_global below
         if isinstance(obj, Tensor):

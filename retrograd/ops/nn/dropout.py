@@ -56,6 +56,9 @@ def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability ``p`` (a Bernoulli draw from the default generator)
     and scale the others by 1 / (1 - p): d out / d input is the same scaled mask."""
     _check_p(p)
+    if not isinstance(training, bool):
+        raise TypeError(f"dropout(): argument 'train' (position 3) must be bool, not "
+                        f"{type(training).__name__}")
     return _dropout_impl(input, p, training, False, False, inplace)
 
 

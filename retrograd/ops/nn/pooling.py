@@ -249,9 +249,27 @@ def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation
     s = _one(stride if stride is not None else (), "max_pool1d", "stride", True) or k
     p = _one(padding, "max_pool1d", "padding")
     d = _one(dilation, "max_pool1d", "dilation")
+    _check_max_pool1d(input._data.shape[-1], k[0], s[0], p[0], d[0], ceil_mode)
     out, idx = max_pool2d_with_indices(unsqueeze(input, -2), (1, k[0]), (1, s[0]), (0, p[0]),
                                        (1, d[0]), ceil_mode)
     return squeeze(out, -2), squeeze(idx, -2)
+
+
+def _check_max_pool1d(size: int, k: int, s: int, p: int, d: int, ceil: bool) -> None:
+    """ATen's check_max_pool1d (its own messages, before the 2-D op's)."""
+    for what, v, ok in (("kernel_size", k, k > 0), ("stride", s, s > 0)):
+        if not ok:
+            raise RuntimeError(f"max_pool1d() {what} must be greater than zero, but got {v}")
+    if p < 0:
+        raise RuntimeError(f"max_pool1d() padding must be non-negative, but got {p}")
+    if p > k // 2:
+        raise RuntimeError(f"max_pool1d() padding should be at most half of kernel size, but got "
+                           f"padding={p} and kernel_size={k}")
+    if d <= 0:
+        raise RuntimeError(f"max_pool1d() dilation must be greater than zero, but got {d}")
+    out = _out_size(size, k, p, s, d, ceil)
+    if out <= 0:
+        raise RuntimeError(f"max_pool1d() Invalid computed output size: {out}")
 
 
 @export(torch=True, functional=True, composite=True)
