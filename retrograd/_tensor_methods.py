@@ -12,6 +12,7 @@ from ._dispatch import POINTWISE, operator, public, public_property, unwrap
 from ._legacy import _type as _legacy_type
 from ._tensor_new import METHODS as _NEW_METHODS
 from ._tensor import Tensor
+from .ops import elementwise_logic as EL
 from .ops import indexing as I
 from .ops import inplace as IP
 from .ops import linalg as L
@@ -98,6 +99,10 @@ _METHODS = {
     "__and__": _binary_or_notimpl(P.bitwise_and), "__or__": _binary_or_notimpl(P.bitwise_or),
     "__xor__": _binary_or_notimpl(P.bitwise_xor), "__rand__": _binary_or_notimpl(P.bitwise_and),
     "__ror__": _binary_or_notimpl(P.bitwise_or), "__rxor__": _binary_or_notimpl(P.bitwise_xor),
+    "__lshift__": _binary_or_notimpl(EL.bitwise_left_shift),
+    "__rlshift__": _rbinary(EL.bitwise_left_shift),
+    "__rshift__": _binary_or_notimpl(EL.bitwise_right_shift),
+    "__rrshift__": _rbinary(EL.bitwise_right_shift),
     "__eq__": _binary_or_notimpl(P.eq), "__ne__": _binary_or_notimpl(P.ne),
     "__lt__": _binary_or_notimpl(P.lt), "__le__": _binary_or_notimpl(P.le),
     "__gt__": _binary_or_notimpl(P.gt), "__ge__": _binary_or_notimpl(P.ge),
@@ -111,6 +116,8 @@ _METHODS = {
     "__iand__": lambda self, o: IP.apply_inplace(self, P.bitwise_and, o),
     "__ior__": lambda self, o: IP.apply_inplace(self, P.bitwise_or, o),
     "__ixor__": lambda self, o: IP.apply_inplace(self, P.bitwise_xor, o),
+    "__ilshift__": lambda self, o: IP.apply_inplace(self, EL.bitwise_left_shift, o),
+    "__irshift__": lambda self, o: IP.apply_inplace(self, EL.bitwise_right_shift, o),
     "__getitem__": I.getitem, "__setitem__": I.setitem,
     # method forms with no torch.* twin of the same signature
     "where": _where,
@@ -138,7 +145,7 @@ _METHODS.update(_NEW_METHODS)  # new_zeros, new_ones, new_full, new_empty, new_t
 _VMAP = dict.fromkeys(
     ("__add__ __radd__ __sub__ __rsub__ __mul__ __rmul__ __truediv__ __rtruediv__ __floordiv__ "
      "__rfloordiv__ __mod__ __rmod__ __pow__ __rpow__ __and__ __or__ __xor__ __rand__ __ror__ "
-     "__rxor__ __eq__ __ne__ __lt__ __le__ __gt__ __ge__ __pos__ __invert__ "
+     "__rxor__ __lshift__ __rlshift__ __rshift__ __rrshift__ __eq__ __ne__ __lt__ __le__ __gt__ __ge__ __pos__ __invert__ "
      "cpu float double half long int short char byte bool type").split(), POINTWISE)
 _VMAP.update({"to": "meta", "type_as": "meta", "where": "tensor_where", "view_as": "view_as",
               "reshape_as": "reshape_as", "__getitem__": "getitem", "__matmul__": "matmul"})

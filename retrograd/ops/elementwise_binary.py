@@ -282,6 +282,8 @@ class FmodBackward1(Node):
 def fmod(input, other):
     _check_tensor(input, "fmod")
     x, y = binary_arrays(input, other)
+    if np.result_type(x, y).kind == "b":
+        raise not_implemented_for("fmod_cpu", np.bool_)
     if np.asarray(x).dtype.kind in "iub" and np.asarray(y).dtype.kind in "iub" and \
             np.any(np.asarray(y) == 0):
         raise RuntimeError("ZeroDivisionError")

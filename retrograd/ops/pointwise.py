@@ -39,7 +39,9 @@ class AddBackward0(Node):
 @export(torch='add', method='add', inplace='add_', vmap=POINTWISE)
 def add(input, other, *, alpha=1):
     x, y = binary_arrays(input, other)
-    if (alpha is True or alpha is False) and np.result_type(x, y).kind != "b":
+    if np.result_type(x, y).kind == "b":
+        alpha = bool(alpha)      # alpha is cast to the result dtype (PyTorch: 2 acts as True)
+    elif alpha is True or alpha is False:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
     out = x + y if alpha == 1 else x + y * alpha
     if not needs_grad(input, other):
@@ -59,12 +61,25 @@ class SubBackward0(Node):
         return grad, (-grad if self.alpha == 1 else grad * -self.alpha) if self.needs(1) else None
 
 
-@export(torch=('sub', 'subtract'), method=('sub', 'subtract'), inplace='sub_', vmap=POINTWISE)
-def sub(input, other, *, alpha=1):
-    if isinstance(input, Tensor) and input._data.dtype.kind == "b" and \
-            (type(other) is bool or (isinstance(other, Tensor) and other._data.dtype.kind == "b")):
+def _is_bool(v) -> bool:
+    return type(v) is bool or (isinstance(v, Tensor) and v._data.dtype.kind == "b")
+
+
+def _sub_check(input, other) -> None:
+    """PyTorch's sub_check: no subtraction with a bool operand (a Python bool included)."""
+    a, b = _is_bool(input), _is_bool(other)
+    if a and b:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
                            "Use the `^` or `logical_xor()` operator instead.")
+    if a or b:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+
+
+@export(torch=('sub', 'subtract'), method=('sub', 'subtract'), inplace='sub_', vmap=POINTWISE)
+def sub(input, other, *, alpha=1):
+    _sub_check(input, other)
     x, y = binary_arrays(input, other)
     out = x - y * alpha if alpha != 1 else x - y
     if not needs_grad(input, other):
@@ -107,6 +122,7 @@ def rsub(input, other, *, alpha=1):
             node.alpha = alpha
             out = wrap(out._data, node)
         return out
+    _sub_check(other, input)
     x, y = binary_arrays(input, other)
     out = y - x * alpha if alpha != 1 else y - x
     if not needs_grad1(input):
@@ -165,7 +181,8 @@ class DivBackward2(Node):
 
 
 @export(torch=('div', 'divide', 'true_divide'),
-        method=('div', 'divide', 'true_divide'), inplace='div_', vmap=POINTWISE)
+        method=('div', 'divide', 'true_divide'), inplace=('div_', 'divide_', 'true_divide_'),
+        vmap=POINTWISE)
 def div(input, other, *, rounding_mode=None):
     if rounding_mode is not None:
         out = _div_rounding(input, other, rounding_mode)
@@ -186,11 +203,19 @@ def div(input, other, *, rounding_mode=None):
     return wrap(out, node)
 
 
+def _no_bool_kernel(x, y, kernel: str) -> None:
+    """The integer kernels of PyTorch's division family have no bool version."""
+    if np.result_type(x, y).kind == "b":
+        from .elementwise import not_implemented_for   # (elementwise imports this module)
+        raise not_implemented_for(kernel, np.bool_)
+
+
 def _div_rounding(input, other, mode):
     x, y = binary_arrays(input, other)
     if mode not in ("trunc", "floor"):
         raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                            f"but found '{mode}'")
+    _no_bool_kernel(x, y, f"div_{mode}_cpu")
     if np.asarray(x).dtype.kind in "iub" and np.any(np.asarray(y) == 0):
         raise RuntimeError("ZeroDivisionError")
     with _quiet():
@@ -286,6 +311,7 @@ def pow(input, exponent):  # noqa: A001 - torch's name
         return _rpow(input, exponent)
     if isinstance(exponent, Tensor):
         x, y = binary_arrays(input, exponent)
+        _no_bool_kernel(x, y, "pow")
         with _quiet():
             out = np.power(x, y)
         if not needs_grad(input, exponent):
@@ -297,6 +323,8 @@ def pow(input, exponent):  # noqa: A001 - torch's name
     if not isinstance(exponent, _SCALARS):
         raise TypeError(f"pow(): exponent must be a Tensor or a number, not {type(exponent).__name__}")
     x, p = binary_arrays(input, exponent)
+    if x.dtype.kind == "b" and type(p) is bool:   # PyTorch: x ** 1 is a copy, x ** 0 ones
+        return wrap(x.copy() if p else np.ones_like(x))
     if x.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     with _quiet():
@@ -311,6 +339,7 @@ def pow(input, exponent):  # noqa: A001 - torch's name
 
 def _rpow(base, exponent: Tensor):
     x, y = binary_arrays(base, exponent)
+    _no_bool_kernel(x, y, "pow")
     with _quiet():
         out = np.power(x, y)
     if not needs_grad1(exponent):
@@ -672,6 +701,9 @@ def _clamp_one(cls, input, bound, is_min: bool):
     x = input._data
     if x.dtype.kind != "f" and isinstance(bound, float):
         x = x.astype(np.float32)
+    elif x.dtype.kind == "b" and type(bound) is bool:
+        from .elementwise import not_implemented_for   # (elementwise imports this module)
+        raise not_implemented_for(f"clamp_{'min' if is_min else 'max'}_scalar_cpu", np.bool_)
     out = np.maximum(x, bound) if is_min else np.minimum(x, bound)
     if not needs_grad1(input):
         return wrap(out)
@@ -797,13 +829,16 @@ def _compare(fn):
 
 
 _CMP = dict(vmap=POINTWISE)
-eq = export(torch='eq', method='eq', **_CMP)(_compare(np.equal))
-ne = export(torch=('ne', 'not_equal'), method=('ne', 'not_equal'), **_CMP)(_compare(np.not_equal))
-lt = export(torch=('lt', 'less'), method=('lt', 'less'), **_CMP)(_compare(np.less))
-le = export(torch=('le', 'less_equal'), method=('le', 'less_equal'),
+eq = export(torch='eq', method='eq', inplace='eq_', **_CMP)(_compare(np.equal))
+ne = export(torch=('ne', 'not_equal'), method=('ne', 'not_equal'), inplace=('ne_', 'not_equal_'),
+           **_CMP)(_compare(np.not_equal))
+lt = export(torch=('lt', 'less'), method=('lt', 'less'), inplace=('lt_', 'less_'), **_CMP)(_compare(np.less))
+le = export(torch=('le', 'less_equal'), method=('le', 'less_equal'), inplace=('le_', 'less_equal_'),
             **_CMP)(_compare(np.less_equal))
-gt = export(torch=('gt', 'greater'), method=('gt', 'greater'), **_CMP)(_compare(np.greater))
+gt = export(torch=('gt', 'greater'), method=('gt', 'greater'), inplace=('gt_', 'greater_'),
+           **_CMP)(_compare(np.greater))
 ge = export(torch=('ge', 'greater_equal'), method=('ge', 'greater_equal'),
+            inplace=('ge_', 'greater_equal_'),
             **_CMP)(_compare(np.greater_equal))
 
 
@@ -822,21 +857,22 @@ def bitwise_not(input):
 
 
 def _bitwise(fn, name):
-    def op(input, other):
+    def op(input, other):  # (named below: in-place forms read the name)
         x, y = binary_arrays(input, other)
         dt = np.result_type(x, y)
         if dt.kind == "f":
             from .elementwise import not_implemented_for   # (elementwise imports this module)
             raise not_implemented_for(f"{name}_cpu", dt)
         return wrap(fn(x, y))
+    op.__name__ = name
     return op
 
 
-bitwise_and = export(torch='bitwise_and', method='bitwise_and',
+bitwise_and = export(torch='bitwise_and', method='bitwise_and', inplace='bitwise_and_',
                      vmap=POINTWISE)(_bitwise(np.bitwise_and, "bitwise_and"))
-bitwise_or = export(torch='bitwise_or', method='bitwise_or',
+bitwise_or = export(torch='bitwise_or', method='bitwise_or', inplace='bitwise_or_',
                     vmap=POINTWISE)(_bitwise(np.bitwise_or, "bitwise_or"))
-bitwise_xor = export(torch='bitwise_xor', method='bitwise_xor',
+bitwise_xor = export(torch='bitwise_xor', method='bitwise_xor', inplace='bitwise_xor_',
                      vmap=POINTWISE)(_bitwise(np.bitwise_xor, "bitwise_xor"))
 
 
@@ -869,6 +905,7 @@ class RemainderBackward1(Node):
 @export(torch='remainder', method='remainder', inplace='remainder_', vmap=POINTWISE)
 def remainder(input, other):
     x, y = binary_arrays(input, other)
+    _no_bool_kernel(x, y, "remainder_cpu")
     if np.asarray(x).dtype.kind in "iub" and np.any(np.asarray(y) == 0):
         raise RuntimeError("ZeroDivisionError")
     with _quiet():
