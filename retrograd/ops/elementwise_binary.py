@@ -388,13 +388,17 @@ def lerp(input, end, weight):
             "Tensor input, Tensor end, Tensor weight, *, Tensor out = None",
             "Tensor input, Tensor end, Number weight, *, Tensor out = None"))
     _same_dtype(input, end, "end")
-    if tensor_w:
-        _same_dtype(input, weight, "weight")
     x, e = input._data, end._data
+    if tensor_w and weight._data.ndim == 0 and weight._data.dtype != x.dtype:
+        # PyTorch checks only a dimensioned weight's dtype: a 0-d one takes part in promotion
+        rt = D.result_type(input, end, weight).np
+        x, e = x.astype(rt), e.astype(rt)
+    elif tensor_w:
+        _same_dtype(input, weight, "weight")
     if x.dtype.kind in "iub":
         raise not_implemented_for("lerp_kernel_tensor" if tensor_w else "lerp_kernel_scalar",
                                   x.dtype)
-    w = weight._data if tensor_w else x.dtype.type(weight)
+    w = weight._data.astype(x.dtype, copy=False) if tensor_w else x.dtype.type(weight)
     try:
         shape = np.broadcast_shapes(x.shape, e.shape, np.shape(w))
     except ValueError:

@@ -158,13 +158,17 @@ def _check(x: np.ndarray, y: np.ndarray) -> None:
         raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
                            f"{x.ndim}D and {y.ndim}D")
     if x.dtype != y.dtype:
-        from .._dtype import from_numpy_dtype
-        a, b = _TYPE[from_numpy_dtype(x.dtype).name], _TYPE[from_numpy_dtype(y.dtype).name]
         if x.ndim == 1 and y.ndim == 1:
             raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
-                               f"{a.capitalize() if a != 'double' else 'Double'} and "
-                               f"{b.capitalize() if b != 'double' else 'Double'}")
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a} != {b}")
+                               f"{_tname(x)} and {_tname(y)}")
+        if y.ndim == 1:   # matrix @ vector runs addmv, whose result takes the vector's dtype
+            raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
+                               f"{_tname(y)}, {_tname(x)}, and {_tname(y)}")
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_lname(x)} != "
+                           f"{_lname(y)}")
+    if x.dtype == np.bool_:   # the kernel PyTorch's matmul reaches has no bool version
+        _not_impl(x, "dot" if x.ndim == y.ndim == 1 else "addmv_impl_cpu" if y.ndim == 1 else
+                  "addmm_impl_cpu_" if y.ndim == 2 else "bmm")
     k1 = x.shape[-1]
     k2 = y.shape[0] if y.ndim == 1 else y.shape[-2]
     if k1 == k2:
