@@ -89,6 +89,17 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     return _NP_TO_DTYPE[np.promote_types(a.np, b.np)]
 
 
+def can_cast(from_: dtype, to: dtype) -> bool:
+    """torch.can_cast: PyTorch's casting rule for results written into a tensor (in-place ops,
+    out=): no floating value into an integer or bool tensor, no non-bool value into a bool one."""
+    for name, d in (("from_", from_), ("to", to)):
+        if not isinstance(d, dtype):
+            raise TypeError(f"can_cast(): argument '{name}' (position {1 if name == 'from_' else 2})"
+                            f" must be torch.dtype, not {type(d).__name__}")
+    return not ((from_.category == _FLOAT and to.category != _FLOAT) or
+                (from_.category != _BOOL and to.category == _BOOL))
+
+
 def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:
     # c10's combine_categories: a lower-priority operand only matters when it is of a
     # higher category (a 0-d float64 tensor makes an int tensor float64, not a float32 one).

@@ -339,18 +339,20 @@ def test_reductions():
 
 
 # ------------------------------------------------------------------ torch.result_type & co
-def test_result_type_and_promote_types():
-    cases = []
+def result_type_cases():
     for x, y in _pairs():
-        cases.append((f"result_type({_describe(x)}, {_describe(y)})",
-                      lambda T, a, b: T.ones(1, dtype=T.result_type(a, b)), (x, y)))
+        yield (f"result_type({_describe(x)}, {_describe(y)})",
+               lambda T, a, b: T.ones(1, dtype=T.result_type(a, b)), (x, y))
     for a in DTYPES:
         for b in DTYPES:
-            cases.append((f"promote_types({a}, {b})", (lambda a, b: lambda T: T.ones(
-                1, dtype=T.promote_types(getattr(T, a), getattr(T, b))))(a, b), ()))
-            cases.append((f"can_cast({a}, {b})", (lambda a, b: lambda T: T.tensor(
-                T.can_cast(getattr(T, a), getattr(T, b))))(a, b), ()))
-    _check(cases)
+            yield (f"promote_types({a}, {b})", (lambda a, b: lambda T: T.ones(
+                1, dtype=T.promote_types(getattr(T, a), getattr(T, b))))(a, b), ())
+            yield (f"can_cast({a}, {b})", (lambda a, b: lambda T: T.tensor(
+                T.can_cast(getattr(T, a), getattr(T, b))))(a, b), ())
+
+
+def test_result_type_promote_types_can_cast():
+    _check(result_type_cases())
 
 
 def test_complex_scalars_are_refused():
@@ -369,6 +371,7 @@ def cases():
     yield from matmul_cases()
     yield from unary_cases()
     yield from reduction_cases()
+    yield from result_type_cases()
 
 
 if __name__ == "__main__":  # pragma: no cover - the counts for the report

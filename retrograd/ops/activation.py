@@ -100,7 +100,9 @@ class HardtanhBackward0(Node):
 def _hardtanh(input, min_val=-1.0, max_val=1.0):
     x = _tensor(input, "hardtanh")
     if x.dtype.kind == "b":
-        raise not_implemented_for("hardtanh_cpu", x.dtype)
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    if x.dtype.kind == "u" and (min_val < 0 or max_val < 0):
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
     lo, hi = (x.dtype.type(min_val), x.dtype.type(max_val)) if x.dtype.kind == "f" else \
         (min_val, max_val)
     out = np.minimum(np.maximum(x, lo), hi).astype(x.dtype, copy=False)

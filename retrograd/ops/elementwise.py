@@ -53,7 +53,8 @@ def _float_out(input, fn, name: str):
     _check_tensor(input, name)
     x = float_array(input)
     with _quiet():
-        out = fn(x)
+        # float16 is computed in float32 and rounded once, as PyTorch's CPU kernels do
+        out = fn(x) if x.dtype != np.float16 else fn(x.astype(np.float32))
     return np.asarray(out).astype(x.dtype, copy=False)
 
 
@@ -225,9 +226,11 @@ class RoundBackward1(_ZeroGrad):
     __slots__ = ()
 
 
-def _rounding(cls, input, fn):
+def _rounding(cls, input, fn, kernel: str):
     x = input._data
-    if x.dtype.kind in "iub":
+    if x.dtype.kind == "b":
+        raise not_implemented_for(f"{kernel}_vml_cpu", x.dtype)
+    if x.dtype.kind in "iu":
         return wrap(x.copy())        # integers are already whole: a copy, same dtype
     with _quiet():
         out = fn(x)
@@ -237,20 +240,20 @@ def _rounding(cls, input, fn):
 @export(method=True, inplace=True, vmap=POINTWISE)
 def floor(input):
     _check_tensor(input, "floor")
-    return _rounding(FloorBackward0, input, np.floor)
+    return _rounding(FloorBackward0, input, np.floor, "floor")
 
 
 @export(method=True, inplace=True, vmap=POINTWISE)
 def ceil(input):
     _check_tensor(input, "ceil")
-    return _rounding(CeilBackward0, input, np.ceil)
+    return _rounding(CeilBackward0, input, np.ceil, "ceil")
 
 
 @export(torch=("trunc", "fix"), method=("trunc", "fix"), inplace=("trunc_", "fix_"),
         vmap=POINTWISE)
 def trunc(input):
     _check_tensor(input, "trunc")
-    return _rounding(TruncBackward0, input, np.trunc)
+    return _rounding(TruncBackward0, input, np.trunc, "trunc")
 
 
 # the default of decimals: round(x) records RoundBackward0, round(x, decimals=d) RoundBackward1
@@ -267,10 +270,10 @@ def special_round(input, *, decimals=0):
 def round(input, *, decimals=_NO_DECIMALS):  # noqa: A001 - torch's name
     _check_tensor(input, "round")
     if decimals is _NO_DECIMALS:
-        return _rounding(RoundBackward0, input, np.rint)
+        return _rounding(RoundBackward0, input, np.rint, "round")
     x = input._data
-    if x.dtype.kind in "iub":
-        raise not_implemented_for("round_cpu", x.dtype)
+    if x.dtype.kind in "iub":   # decimals=0 takes the plain rounding kernel (round_vml_cpu)
+        raise not_implemented_for("round_cpu" if decimals else "round_vml_cpu", x.dtype)
     d = int(decimals)
     # PyTorch: nearbyint(x * 10^d) / 10^d, or nearbyint(x / 10^-d) * 10^-d, in the input's dtype
     f = x.dtype.type(10.0 ** abs(d))

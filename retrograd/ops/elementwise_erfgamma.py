@@ -11,8 +11,8 @@ from ..autograd.node import Node, SavedOutput
 from ..autograd.node import ELEMENTWISE
 from . import elementwise_special as S
 from ._registry import POINTWISE, export
-from ._util import float_array, make_node, needs_grad1, wrap
-from .elementwise import _check_tensor, _float_out, _quiet
+from ._util import Tensor, float_array, make_node, needs_grad1, wrap
+from .elementwise import _check_tensor, _float_out, _quiet, not_implemented_for
 from .pointwise import _unary, _unary_saving_result
 
 _SQRT_PI = math.sqrt(math.pi)
@@ -30,6 +30,12 @@ def _special(kernel):
 _erf, _erfc, _erfcx, _erfinv = (_special(S.erf), _special(S.erfc), _special(S.erfcx),
                                 _special(S.erfinv))
 _lgamma, _digamma = _special(S.lgamma), _special(S.digamma)
+
+
+def _no_half(input, kernel: str) -> None:
+    """PyTorch's CPU kernels of erfcx, ndtri and log_ndtr have no float16 version."""
+    if isinstance(input, Tensor) and input._data.dtype == np.float16:
+        raise not_implemented_for(kernel, np.float16)
 
 
 class ErfBackward0(Node):
@@ -91,6 +97,7 @@ class SpecialErfcxBackward0(Node):
 
 @export(torch=False, special=True, vmap=POINTWISE)
 def erfcx(input):
+    _no_half(input, "erfcx_cpu")
     out = _float_out(input, _erfcx, "erfcx")
     if not needs_grad1(input):
         return wrap(out)
@@ -121,6 +128,7 @@ def _ndtri(x):
 
 @export(torch=False, special=True, vmap=POINTWISE)
 def ndtri(input):
+    _no_half(input, "ndtri_cpu")
     return _unary_saving_result(SpecialNdtriBackward0, input, _float_out(input, _ndtri, "ndtri"))
 
 
@@ -146,6 +154,7 @@ def _log_ndtr(x):
 
 @export(torch=False, special=True, vmap=POINTWISE)
 def log_ndtr(input):
+    _no_half(input, "log_ndtr_cpu")
     out = _float_out(input, _log_ndtr, "log_ndtr")
     if not needs_grad1(input):
         return wrap(out)

@@ -404,6 +404,9 @@ class AbsBackward0(Node):
 
 @export(torch=('abs', 'absolute'), method=('abs', 'absolute'), inplace='abs_', vmap=POINTWISE)
 def abs(input):  # noqa: A001
+    if input._data.dtype.kind == "b":
+        from .elementwise import not_implemented_for   # (elementwise imports this module)
+        raise not_implemented_for("abs_cpu", np.bool_)
     return _unary(AbsBackward0, input, np.abs(input._data))
 
 
@@ -539,8 +542,9 @@ class ReluBackward0(Node):
 @export(torch='relu', method='relu', inplace='relu_', vmap=POINTWISE)
 def relu(input):
     x = input._data
-    out = np.maximum(x, 0) if x.dtype.kind != "b" else x.copy()
-    return _unary_saving_result(ReluBackward0, input, out)
+    if x.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
+    return _unary_saving_result(ReluBackward0, input, np.maximum(x, 0))
 
 
 class SignBackward0(Node):
@@ -553,6 +557,8 @@ class SignBackward0(Node):
 
 
 def _sign_array(x: np.ndarray) -> np.ndarray:
+    if x.dtype.kind == "b":
+        return x.copy()
     s = np.sign(x)
     if x.dtype.kind == "f":
         s = np.where(np.isnan(s), 0, s).astype(x.dtype, copy=False)  # PyTorch: sign(nan) = 0

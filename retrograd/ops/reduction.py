@@ -206,8 +206,9 @@ def mean(input, dim=NO_DIM, keepdim=False, *, dtype=None):
     if dtype is not None:
         x = x.astype(dtype.np)
     if x.dtype.kind != "f":
-        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
-                           f"floating point or complex dtype. Got: {_dtype_name(x.dtype)}")
+        which = "Input" if dtype is None else "Optional"
+        raise RuntimeError(f"mean(): could not infer output dtype. {which} dtype must be either "
+                           f"a floating point or complex dtype. Got: {_dtype_name(x.dtype)}")
     dims = _reduced_dims(input, dim)
     with _quiet():
         out = x.mean(axis=dims, keepdims=keepdim) if x.size else \
