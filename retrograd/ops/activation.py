@@ -366,7 +366,9 @@ class SiluBackward0(Node):
 def _silu(input):
     x = _floating(input, "silu_cpu", "silu")
     y = _opmath(x)
-    return _result(SiluBackward0, input, (y * P._sigmoid_array(y)).astype(x.dtype, copy=False))
+    with _quiet():   # silu(-inf) = -inf * 0 = nan, as PyTorch
+        out = (y * P._sigmoid_array(y)).astype(x.dtype, copy=False)
+    return _result(SiluBackward0, input, out)
 
 
 @export(torch=False, functional=True, vmap=POINTWISE)
@@ -388,7 +390,8 @@ class MishBackward0(Node):
 def _mish(input):
     x = _floating(input, "mish_cpu", "mish")
     y = _opmath(x)
-    out = (y * np.tanh(np.logaddexp(0, y))).astype(x.dtype, copy=False)
+    with _quiet():
+        out = (y * np.tanh(np.logaddexp(0, y))).astype(x.dtype, copy=False)
     return _result(MishBackward0, input, out)
 
 
@@ -415,8 +418,8 @@ def softplus(input, beta=1, threshold=20):   # PyTorch's Scalar defaults (ints)
     x0 = _floating(input, "softplus_cpu", "softplus")
     x = _opmath(x0)
     t = x.dtype.type
-    z = x * t(beta)
     with _quiet():   # PyTorch's log1p(exp(beta x)) / beta: linear above the threshold
+        z = x * t(beta)
         out = np.where(z > threshold, x, np.log1p(np.exp(z)) / t(beta)).astype(x0.dtype, copy=False)
     return _result(SoftplusBackward0, input, out, beta=beta, threshold=threshold)
 
@@ -497,7 +500,8 @@ class HardswishBackward0(Node):
 
 def _hardswish(input):
     x = _floating(input, "hardswish_cpu", "hardswish")
-    out = x * np.minimum(np.maximum(x + 3, 0), 6) / x.dtype.type(6)
+    with _quiet():
+        out = x * np.minimum(np.maximum(x + 3, 0), 6) / x.dtype.type(6)
     return _result(HardswishBackward0, input, out.astype(x.dtype, copy=False))
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from ..autograd.node import Node, SavedOutput
 from ..autograd.node import ELEMENTWISE
 from ._registry import POINTWISE, export
-from ._util import Tensor, float_array, make_node, needs_grad1, wrap
+from ._util import Tensor, float_array, make_node, needs_grad1, quiet, wrap
 from .pointwise import _unary, _unary_saving_result
 from .pointwise import pow as _pow
 
@@ -25,8 +25,7 @@ _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 
 
-def _quiet():
-    return np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore")
+_quiet = quiet   # IEEE results without NumPy's warnings (x/0 = inf, log(0) = -inf, like PyTorch)
 
 
 _DTYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
@@ -485,7 +484,9 @@ def _angle(cls, input, factor, name):
     x = input._data
     if x.dtype.kind in "iub":
         x = x.astype(np.float32)
-    return _unary(cls, input, x * x.dtype.type(factor), save_input=False)
+    with _quiet():   # rad2deg(max) = inf
+        out = x * x.dtype.type(factor)
+    return _unary(cls, input, out, save_input=False)
 
 
 @export(method=True, inplace=True, vmap=POINTWISE)

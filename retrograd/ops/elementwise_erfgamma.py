@@ -276,7 +276,7 @@ def mvlgamma(input, p):
         x64 = x.astype(np.float64)
         out = p * (p - 1) / 4.0 * math.log(math.pi) + sum(
             S.lgamma(x64 - 0.5 * j) for j in range(p))
-    out = np.asarray(out).astype(x.dtype)
+        out = np.asarray(out).astype(x.dtype)   # (beyond float32's range: inf)
     if not needs_grad1(input):
         return wrap(out)
     node = make_node(MvlgammaBackward0, (input,), out)

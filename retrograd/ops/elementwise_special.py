@@ -22,6 +22,8 @@ import math
 
 import numpy as np
 
+from ._util import quiet
+
 __all__ = ["erf", "erfc", "erfcx", "erfinv", "erfcinv", "lgamma", "digamma", "trigamma",
            "polygamma"]
 
@@ -57,8 +59,7 @@ _B2K = np.array([1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
-def _quiet():
-    return np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore")
+_quiet = quiet   # IEEE results without NumPy's warnings (x/0 = inf, log(0) = -inf, like PyTorch)
 
 
 def _as64(x) -> np.ndarray:

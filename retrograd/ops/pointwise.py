@@ -14,13 +14,11 @@ from ..autograd.node import Node, SavedOutput
 from ..autograd.node import ELEMENTWISE
 from ._registry import POINTWISE, export
 from ._util import (Tensor, binary_arrays, float_array, make_node, needs_grad, needs_grad1,
-                    wrap, _SCALARS)
+                    quiet, wrap, _SCALARS)
 
 
 
-def _quiet():
-    """IEEE results without NumPy's warnings (x/0 = inf, log(0) = -inf, like PyTorch)."""
-    return np.errstate(divide="ignore", invalid="ignore", over="ignore")
+_quiet = quiet   # IEEE results without NumPy's warnings (x/0 = inf, log(0) = -inf, like PyTorch)
 
 
 
@@ -43,7 +41,8 @@ def add(input, other, *, alpha=1):
         alpha = bool(alpha)      # alpha is cast to the result dtype (PyTorch: 2 acts as True)
     elif alpha is True or alpha is False:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
-    out = x + y if alpha == 1 else x + y * alpha
+    with _quiet():
+        out = x + y if alpha == 1 else x + y * alpha
     if not needs_grad(input, other):
         return wrap(out)
     node = make_node(AddBackward0, (input, other), out)
@@ -81,7 +80,8 @@ def _sub_check(input, other) -> None:
 def sub(input, other, *, alpha=1):
     _sub_check(input, other)
     x, y = binary_arrays(input, other)
-    out = x - y * alpha if alpha != 1 else x - y
+    with _quiet():
+        out = x - y * alpha if alpha != 1 else x - y
     if not needs_grad(input, other):
         return wrap(out)
     node = make_node(SubBackward0, (input, other), out)
@@ -124,7 +124,8 @@ def rsub(input, other, *, alpha=1):
         return out
     _sub_check(other, input)
     x, y = binary_arrays(input, other)
-    out = y - x * alpha if alpha != 1 else y - x
+    with _quiet():
+        out = y - x * alpha if alpha != 1 else y - x
     if not needs_grad1(input):
         return wrap(out)
     node = make_node(RsubBackward1, (input,), out)
@@ -147,7 +148,8 @@ class MulBackward0(Node):
 @export(torch=('mul', 'multiply'), method=('mul', 'multiply'), inplace='mul_', vmap=POINTWISE)
 def mul(input, other):
     x, y = binary_arrays(input, other)
-    out = x * y
+    with _quiet():
+        out = x * y
     if not needs_grad(input, other):
         return wrap(out)
     node = make_node(MulBackward0, (input, other), out)
@@ -470,7 +472,9 @@ class SinBackward0(Node):
 
 @export(torch='sin', method='sin', inplace='sin_', vmap=POINTWISE)
 def sin(input):
-    return _unary(SinBackward0, input, np.sin(float_array(input)))
+    with _quiet():   # sin(inf) = nan
+        out = np.sin(float_array(input))
+    return _unary(SinBackward0, input, out)
 
 
 class CosBackward0(Node):
@@ -485,7 +489,9 @@ class CosBackward0(Node):
 
 @export(torch='cos', method='cos', inplace='cos_', vmap=POINTWISE)
 def cos(input):
-    return _unary(CosBackward0, input, np.cos(float_array(input)))
+    with _quiet():
+        out = np.cos(float_array(input))
+    return _unary(CosBackward0, input, out)
 
 
 class TanhBackward0(Node):
