@@ -56,6 +56,7 @@ EXTRA = {
     "clamp_min_scalar": (1, lambda T, x: T.clamp_min(x, 0.5)),
     "pow_2": (1, lambda T, x: x ** 2), "pow_3": (1, lambda T, x: x ** 3),
     "pow_half": (1, lambda T, x: x ** 0.5), "pow_m1": (1, lambda T, x: x ** -1),
+    "pow_mhalf": (1, lambda T, x: x ** -0.5), "pow_1_5": (1, lambda T, x: x ** 1.5),
     "pow_0": (1, lambda T, x: x ** 0), "pow_2_5": (1, lambda T, x: T.pow(x, 2.5)),
     "rpow_2": (1, lambda T, x: 2 ** x), "rpow_0": (1, lambda T, x: 0.0 ** x),
     "mul_scalar": (1, lambda T, x: x * 3.0), "div_scalar": (1, lambda T, x: x / 3.0),

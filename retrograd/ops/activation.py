@@ -105,7 +105,8 @@ def _hardtanh(input, min_val=-1.0, max_val=1.0):
         raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
     lo, hi = (x.dtype.type(min_val), x.dtype.type(max_val)) if x.dtype.kind == "f" else \
         (min_val, max_val)
-    out = np.minimum(np.maximum(x, lo), hi).astype(x.dtype, copy=False)
+    # np.maximum/np.minimum give their second operand on a tie: hardtanh(-0) = -0 (PyTorch)
+    out = np.minimum(hi, np.maximum(lo, x)).astype(x.dtype, copy=False)
     return _result(HardtanhBackward0, input, out, min_val=min_val, max_val=max_val)
 
 

@@ -454,7 +454,9 @@ def atanh(input):
 
 
 class SincBackward0(Node):
-    """d sinc(x)/dx = (cos(pi x) - sinc(x)) / x, 0 at x = 0."""
+    """d sinc(x)/dx = (cos(pi x) - sinc(x)) / x; computed as PyTorch's sinc_backward does,
+    (p cos(p) - sin(p)) / (pi x^2) with p = pi x, and 0 where pi x^2 is 0 (x = 0, and a tiny x
+    whose square underflows)."""
     jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
@@ -462,7 +464,8 @@ class SincBackward0(Node):
     def backward(self, ns, grad, x):
         with _quiet():
             p = x * math.pi
-            return (ns.where(x == 0, 0.0, grad * ((ns.cos(p) - ns.sin(p) / p) / x)),)
+            sq = x * x * math.pi
+            return (ns.where(sq == 0, 0.0, grad * ((p * ns.cos(p) - ns.sin(p)) / sq)),)
 
 
 @export(method=True, inplace=True, special=True, vmap=POINTWISE)

@@ -631,7 +631,8 @@ def _fmaxmin(cls, fn, name, input, other):
     _check_tensor(input, name)
     _check_other(other, name)
     x, y = binary_arrays(input, other)
-    out = np.asarray(fn(x, y))
+    # on a tie (0 and -0) PyTorch returns the first operand; NumPy's SIMD loops do not always
+    out = np.where(x == y, x, fn(x, y))
     if not needs_grad(input, other):
         return wrap(out)
     node = make_node(cls, (input, other), out)

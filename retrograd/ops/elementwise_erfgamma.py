@@ -260,7 +260,7 @@ class MvlgammaBackward0(Node):
     saved_attrs = {"p": "p"}
 
     def backward(self, ns, grad, x):
-        s = ns.digamma(x)
+        s = ns.digamma(x + 0.0)   # (PyTorch adds its offsets, 0.0 first: -0 becomes +0)
         for j in range(1, self.p):
             s = s + ns.digamma(x - 0.5 * j)
         return (grad * s,)

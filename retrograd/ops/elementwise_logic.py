@@ -120,14 +120,15 @@ bitwise_right_shift = export(method=True, inplace=True, vmap=POINTWISE)(_shift(F
 
 # -- nextafter ----------------------------------------------------------------------------------
 class NextafterBackward0(Node):
-    """nextafter(x, y) is x moved by one ulp towards y: PyTorch's derivative is 1 for x and 0
-    for y (both inputs saved, as PyTorch does)."""
+    """nextafter(x, y) is x moved by one ulp towards y (y itself when x == y): PyTorch's
+    derivative is 1 for x where x != y, 0 elsewhere and for y (both inputs saved, as PyTorch
+    does)."""
     jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("other", "self")
 
     def backward(self, ns, grad, y, x):
-        return (grad if self.needs(0) else None,
+        return (ns.where(x == y, 0.0, grad) if self.needs(0) else None,
                 ns.zeros_like(grad) if self.needs(1) else None)
 
 

@@ -158,14 +158,15 @@ def mul(input, other):
 
 
 class DivBackward0(Node):
-    """d(x/y)/dx = 1/y, d(x/y)/dy = -x/y^2."""
+    """d(x/y)/dx = 1/y, d(x/y)/dy = -x/y^2, computed as PyTorch does, -(x/y)/y: y^2 would
+    underflow to 0 (or overflow to inf) where the quotients do not."""
     jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("other", "self")
 
     def backward(self, ns, grad, y, x):
         return (grad / y if self.needs(0) else None,
-                -grad * x / (y * y) if self.needs(1) else None)
+                -grad * ((x / y) / y) if self.needs(1) else None)
 
 
 class DivBackward2(Node):
@@ -275,6 +276,8 @@ class PowBackward0(Node):
         p = self.exponent
         if p == 0:
             return (ns.zeros_like(grad),)
+        if p == 0.5:   # PyTorch's x^-0.5 is rsqrt: -inf at -0 (pow(-0, -0.5) is +inf)
+            return (grad * p / x ** 0.5,)
         return (grad * p * x ** (p - 1),)
 
 
@@ -329,8 +332,8 @@ def pow(input, exponent):  # noqa: A001 - torch's name
         return wrap(x.copy() if p else np.ones_like(x))
     if x.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    with _quiet():
-        out = x * x if p == 2 else np.power(x, p)
+    with _quiet():   # PyTorch's special exponents: x*x, and rsqrt for -0.5 (-inf at -0)
+        out = x * x if p == 2 else 1 / np.sqrt(x) if p == -0.5 else np.power(x, p)
     if not needs_grad1(input):
         return wrap(out)
     node = make_node(PowBackward0, (input,), out)
@@ -550,7 +553,8 @@ def relu(input):
     x = input._data
     if x.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
-    return _unary_saving_result(ReluBackward0, input, np.maximum(x, 0))
+    # np.maximum gives its second operand on a tie: relu(-0) = -0, as PyTorch
+    return _unary_saving_result(ReluBackward0, input, np.maximum(0, x))
 
 
 class SignBackward0(Node):
@@ -903,15 +907,15 @@ class RemainderBackward0(Node):
 
 
 class RemainderBackward1(Node):
-    """remainder(x, y) = x - y*floor(x/y): d/dx = 1, d/dy = -floor(x/y). Saved other first,
-    as PyTorch."""
+    """remainder(x, y) = x - y*floor(x/y): d/dx = 1, d/dy = -(x // y) (floor division, as
+    PyTorch: floor(x/y) would say 0 for 1 // -inf = -1). Saved other first, as PyTorch."""
     jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("other", "self")
 
     def backward(self, ns, grad, y, x):
         return (grad if self.needs(0) else None,
-                -grad * ns.floor(x / y) if self.needs(1) else None)
+                -grad * ns.floor_divide(x, y) if self.needs(1) else None)
 
 
 @export(torch='remainder', method='remainder', inplace='remainder_', vmap=POINTWISE)
@@ -921,7 +925,13 @@ def remainder(input, other):
     if np.asarray(x).dtype.kind in "iub" and np.any(np.asarray(y) == 0):
         raise RuntimeError("ZeroDivisionError")
     with _quiet():
-        out = np.asarray(np.mod(x, y))
+        if np.result_type(x, y).kind == "f":
+            # PyTorch's kernel: fmod (exact), moved into the divisor's sign; a zero keeps the
+            # dividend's sign (NumPy's mod gives it the divisor's)
+            out = np.fmod(x, y)
+            out = np.where((out != 0) & ((np.asarray(y) < 0) != (out < 0)), out + y, out)
+        else:
+            out = np.asarray(np.mod(x, y))
     if out.dtype.kind != "f" or not needs_grad(input, other):
         return wrap(out)
     if not isinstance(input, Tensor):     # scalar % tensor: PyTorch has no derivative
