@@ -317,7 +317,9 @@ _KAPPA = 0.044715
 
 class GeluBackward0(Node):
     """d gelu(x)/dx = Phi(x) + x phi(x); tanh form: the derivative of
-    x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    x/2 (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3), written with s = sigmoid(2u)
+    (1 + tanh u = 2 s, 1 - tanh^2 u = 4 s (1 - s)): s + 2 x s (1 - s) u', without the
+    cancellation of 1 + tanh u for negative x."""
     jvp = ELEMENTWISE
     __slots__ = ("approximate",)
     saved_names = ("self",)
@@ -326,9 +328,9 @@ class GeluBackward0(Node):
     def backward(self, ns, grad, x):
         if self.approximate == "tanh":
             x2 = x * x
-            t = ns.tanh(_SQRT_2_OVER_PI * (x + _KAPPA * x2 * x))
+            s = ns.sigmoid(_SQRT_2_OVER_PI * 2 * (x + _KAPPA * x2 * x))
             dinner = _SQRT_2_OVER_PI * (1 + 3 * _KAPPA * x2)
-            return (grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner),)
+            return (grad * (s + 2 * x * s * (1 - s) * dinner),)
         with _quiet():
             cdf = 0.5 * (1 + ns.erf(x * math.sqrt(0.5)))
             pdf = _INV_SQRT_2PI * ns.exp(x * x * -0.5)
@@ -343,8 +345,9 @@ def gelu(input, *, approximate="none"):
     x = _opmath(x0)
     with _quiet():
         if approximate == "tanh":
+            # x/2 (1 + tanh u) = x sigmoid(2u): no cancellation of 1 + tanh u for x < 0
             inner = _SQRT_2_OVER_PI * (x + _KAPPA * x * x * x)
-            out = 0.5 * x * (1 + np.tanh(inner))
+            out = x * P._sigmoid_array(inner * 2)
         else:   # PyTorch's x/2 (1 + erf(x/sqrt 2)), in the input's dtype (exact zeros far left)
             from .elementwise_special import erf
             t = x.dtype.type

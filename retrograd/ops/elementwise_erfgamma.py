@@ -86,13 +86,17 @@ def erfinv(input):
 
 
 class SpecialErfcxBackward0(Node):
-    """d erfcx(x)/dx = 2 x erfcx(x) - 2/sqrt(pi)."""
+    """d erfcx(x)/dx = 2 x erfcx(x) - 2/sqrt(pi); for x > 1e4, where the two terms cancel to
+    rounding noise, its expansion -(1 - 3/(2x^2)) / (sqrt(pi) x^2)."""
     jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self", "result")
 
     def backward(self, ns, grad, x, result):
-        return (grad * (2 * x * result - _TWO_OVER_SQRT_PI),)
+        with _quiet():
+            x2 = x * x
+            return (grad * ns.where(x > 1e4, (1.5 / x2 - 1) / (_SQRT_PI * x2),
+                                    2 * x * result - _TWO_OVER_SQRT_PI),)
 
 
 @export(torch=False, special=True, vmap=POINTWISE)
@@ -299,7 +303,8 @@ class LogitBackward0(Node):
             eps = self.eps
             if eps is None:
                 return (ns.where((x >= 0) & (x <= 1), g, math.nan),)
-            return (ns.where((x >= eps) & (x <= 1 - eps), g, 0.0),)
+            # PyTorch: 0 outside [eps, 1 - eps]; NaN stays NaN (its comparisons are false)
+            return (ns.where((x < eps) | (x > 1 - eps), 0.0, g),)
 
 
 @export(method=True, inplace=True, special=True, vmap=POINTWISE)
