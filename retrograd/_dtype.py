@@ -92,10 +92,10 @@ def promote_types(a: dtype, b: dtype) -> dtype:
 def can_cast(from_: dtype, to: dtype) -> bool:
     """torch.can_cast: PyTorch's casting rule for results written into a tensor (in-place ops,
     out=): no floating value into an integer or bool tensor, no non-bool value into a bool one."""
-    for name, d in (("from_", from_), ("to", to)):
+    for pos, name, d in ((1, "from_", from_), (2, "to", to)):
         if not isinstance(d, dtype):
-            raise TypeError(f"can_cast(): argument '{name}' (position {1 if name == 'from_' else 2})"
-                            f" must be torch.dtype, not {type(d).__name__}")
+            raise TypeError(f"can_cast(): argument '{name}' (position {pos}) must be torch.dtype, "
+                            f"not {type(d).__name__}")
     return not ((from_.category == _FLOAT and to.category != _FLOAT) or
                 (from_.category != _BOOL and to.category == _BOOL))
 

@@ -145,7 +145,8 @@ _METHODS.update(_NEW_METHODS)  # new_zeros, new_ones, new_full, new_empty, new_t
 _VMAP = dict.fromkeys(
     ("__add__ __radd__ __sub__ __rsub__ __mul__ __rmul__ __truediv__ __rtruediv__ __floordiv__ "
      "__rfloordiv__ __mod__ __rmod__ __pow__ __rpow__ __and__ __or__ __xor__ __rand__ __ror__ "
-     "__rxor__ __lshift__ __rlshift__ __rshift__ __rrshift__ __eq__ __ne__ __lt__ __le__ __gt__ __ge__ __pos__ __invert__ "
+     "__rxor__ __lshift__ __rlshift__ __rshift__ __rrshift__ "
+     "__eq__ __ne__ __lt__ __le__ __gt__ __ge__ __pos__ __invert__ "
      "cpu float double half long int short char byte bool type").split(), POINTWISE)
 _VMAP.update({"to": "meta", "type_as": "meta", "where": "tensor_where", "view_as": "view_as",
               "reshape_as": "reshape_as", "__getitem__": "getitem", "__matmul__": "matmul"})

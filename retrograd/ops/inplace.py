@@ -150,13 +150,13 @@ _TENSOR_ONLY = frozenset(("atan2", "hypot", "nextafter", "fmax", "fmin", "maximu
 
 
 def _check_result_fits(t: Tensor, name: str, args, kwargs) -> None:
-    if not args or (name not in _PROMOTING and name not in _FLOATING):
-        return
+    x = t._data
+    if x.dtype.kind == "f" or not args or (name not in _PROMOTING and name not in _FLOATING):
+        return   # (a floating self takes any result: the common case costs one test)
     other = args[0]
     if not isinstance(other, Tensor) and (name in _TENSOR_ONLY or
                                           not isinstance(other, (bool, int, float))):
         return  # the op's own TypeError comes first
-    x = t._data
     if name == "sub" and (x.dtype.kind == "b" or (isinstance(other, Tensor) and
                                                   other._data.dtype.kind == "b")):
         return  # sub's own error about bool tensors comes first

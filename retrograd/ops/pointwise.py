@@ -847,15 +847,15 @@ def _compare(fn):
 _CMP = dict(vmap=POINTWISE)
 eq = export(torch='eq', method='eq', inplace='eq_', **_CMP)(_compare(np.equal))
 ne = export(torch=('ne', 'not_equal'), method=('ne', 'not_equal'), inplace=('ne_', 'not_equal_'),
-           **_CMP)(_compare(np.not_equal))
-lt = export(torch=('lt', 'less'), method=('lt', 'less'), inplace=('lt_', 'less_'), **_CMP)(_compare(np.less))
+            **_CMP)(_compare(np.not_equal))
+lt = export(torch=('lt', 'less'), method=('lt', 'less'), inplace=('lt_', 'less_'),
+            **_CMP)(_compare(np.less))
 le = export(torch=('le', 'less_equal'), method=('le', 'less_equal'), inplace=('le_', 'less_equal_'),
             **_CMP)(_compare(np.less_equal))
 gt = export(torch=('gt', 'greater'), method=('gt', 'greater'), inplace=('gt_', 'greater_'),
-           **_CMP)(_compare(np.greater))
+            **_CMP)(_compare(np.greater))
 ge = export(torch=('ge', 'greater_equal'), method=('ge', 'greater_equal'),
-            inplace=('ge_', 'greater_equal_'),
-            **_CMP)(_compare(np.greater_equal))
+            inplace=('ge_', 'greater_equal_'), **_CMP)(_compare(np.greater_equal))
 
 
 @export(torch='logical_not', method='logical_not', vmap=POINTWISE)
