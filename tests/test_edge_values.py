@@ -165,6 +165,11 @@ LOOSE = {"lgamma": 64, "mvlgamma_1": 64, "multigammaln_2": 64, "polygamma_1": 32
 
 
 # -- the differences kept, each checked both ways by test_deliberate_differences_still_differ --
+# They were measured where torch's CPU kernels run their AVX512 code. On another CPU torch's
+# vectorized loops differ elsewhere: there a difference is also accepted where retrograd agrees
+# with torch's own scalar loop, and the tables are not required to be still needed.
+MEASURED_ON = "AVX512"
+_CAPABILITY = torch.backends.cpu.get_cpu_capability()
 # torch's answer depends on where the element sits: its vectorized loop (the sweep's tensors)
 # and its scalar loop (a one-element tensor) disagree. retrograd gives the scalar loop's answer
 # at every position. {op: (keys, what torch's vectorized loop does)}
@@ -299,9 +304,9 @@ def classify(name, arity, fn, dtype, key, i, ours, ref):
         if entry is not None and same(ours, entry[1], dtype, 2):
             return "deliberate" if table is DELIBERATE else "known"
     simd = TORCH_SIMD.get(name)
-    if simd is not None and key in simd[0] and \
-            same(ours, _scalar_torch(fn, arity, dtype, p, key), dtype, 4):
-        return "simd"
+    if (simd is not None and key in simd[0]) or _CAPABILITY != MEASURED_ON:
+        if same(ours, _scalar_torch(fn, arity, dtype, p, key), dtype, LOOSE.get(name, 4)):
+            return "simd"
     return None
 
 
@@ -363,8 +368,10 @@ def test_deliberate_differences_still_differ():
             ours = run(retrograd, fn, arrays, dtype)[key].ravel()[i]
             ref = run(torch, fn, arrays, dtype)[key].ravel()[i]
             assert same(ours, value, dtype, 2), (name, dtype, key, point, ours, value, reason)
-            assert not same(ours, ref, dtype, LOOSE.get(name, 4)), \
+            assert _CAPABILITY != MEASURED_ON or not same(ours, ref, dtype, LOOSE.get(name, 4)), \
                 f"{name} {dtype} {key} at {point}: torch now agrees ({reason}); drop the entry"
+    if _CAPABILITY != MEASURED_ON:
+        return
     _, _, _, used = sweep(set(TORCH_SIMD))
     for name, (keys, reason) in TORCH_SIMD.items():
         for key in keys:
