@@ -48,6 +48,12 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     import numpy as np
     from .ops._util import wrap
+    for pos, name, t in ((1, "input", input), (2, "other", other)):
+        if not isinstance(t, _Tensor):
+            raise TypeError(f"isclose(): argument '{name}' (position {pos}) must be Tensor, not "
+                            f"{type(t).__name__}")
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(f"{input.dtype._legacy[:-6]} did not match {other.dtype._legacy[:-6]}")
     return wrap(np.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 

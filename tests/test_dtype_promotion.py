@@ -142,6 +142,12 @@ BINARY = {
     "where_cond_a_b": lambda T, a, b: T.where(T.tensor([True, False]), a, b),
     "clamp_min": lambda T, a, b: T.clamp_min(a, b),
     "clamp_max": lambda T, a, b: T.clamp_max(a, b),
+    "clamp_tensors": lambda T, a, b: T.clamp(a, b, b),
+    "clamp_tensor_min": lambda T, a, b: T.clamp(a, min=b),
+    "addcmul": lambda T, a, b: T.addcmul(a, a, b),
+    "addcmul_value": lambda T, a, b: T.addcmul(a, b, b, value=2.5),
+    "addcdiv": lambda T, a, b: T.addcdiv(a, a, b),
+    "isclose": lambda T, a, b: T.isclose(a, b),
 }
 # ops that accept a Python number as their first argument in torch (the others raise there:
 # those errors are compared too, through the same table)
@@ -172,8 +178,8 @@ def binary_cases(table):
         for x, y in _pairs():
             if not isinstance(x, tuple) and table is BINARY and name not in _SCALAR_FIRST:
                 continue  # torch.atan2(2, t) is an argument error, not a promotion question
-            if name.startswith("lerp") and not isinstance(y, tuple):
-                continue  # (idem: lerp takes tensors only)
+            if name.startswith(("lerp", "clamp_tensor")) and not isinstance(y, tuple):
+                continue  # (idem: these take tensors only)
             yield f"{name}({_describe(x)}, {_describe(y)})", f, (x, y)
 
 

@@ -422,11 +422,14 @@ def lerp(input, end, weight):
     return wrap(out, node)
 
 
-def _three(input, t1, t2, value):
-    for a, name in ((input, "input"), (t1, "tensor1"), (t2, "tensor2")):
+def _three(input, t1, t2, value, op: str):
+    for pos, (a, name) in enumerate(((input, "input"), (t1, "tensor1"), (t2, "tensor2")), 1):
         if not isinstance(a, Tensor):
-            raise TypeError(f"argument '{name}' must be Tensor, not {type(a).__name__}")
+            raise TypeError(f"{op}(): argument '{name}' (position {pos}) must be Tensor, not "
+                            f"{type(a).__name__}")
     rt = D.result_type(input, t1, t2)
+    if rt.np.kind == "b" and op == "addcmul":
+        raise not_implemented_for("addcmul_cpu_out", rt.np)
     arrays = [a._data if a._data.dtype == rt.np else a._data.astype(rt.np)
               for a in (input, t1, t2)]
     try:
@@ -459,7 +462,9 @@ class AddcmulBackward0(Node):
 
 @export(method=True, inplace=True, vmap=POINTWISE)
 def addcmul(input, tensor1, tensor2, *, value=1):
-    x, a, b = _three(input, tensor1, tensor2, value)
+    x, a, b = _three(input, tensor1, tensor2, value, "addcmul")
+    if x.dtype.kind in "iu":
+        value = int(value)   # PyTorch casts value to the integer result dtype (2.5 -> 2)
     with _quiet():
         out = x + value * a * b
     out = np.asarray(out).astype(x.dtype, copy=False)
@@ -500,7 +505,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
     if isinstance(tensor1, Tensor) and isinstance(tensor2, Tensor) and \
             tensor1._data.dtype.kind in "iub" and tensor2._data.dtype.kind in "iub":
         raise RuntimeError(_ADDCDIV_INT)
-    x, a, b = _three(input, tensor1, tensor2, value)
+    x, a, b = _three(input, tensor1, tensor2, value, "addcdiv")
     with _quiet():
         out = x + value * a / b
     out = np.asarray(out).astype(x.dtype, copy=False)

@@ -649,11 +649,16 @@ def _clamp_tensor(input, lo, hi):
     from ._util import to_tensor
     lo = None if lo is None else to_tensor(lo, input)
     hi = None if hi is None else to_tensor(hi, input)
-    out = input._data
+    # PyTorch's dtype for the three (a 0-d bound does not widen the input's kind)
+    rt = D.result_type(*[t for t in (input, lo, hi) if t is not None]).np
+    if rt.kind == "b" and lo is not None and hi is not None:   # (one bound: clamp_min/max)
+        from .elementwise import not_implemented_for   # (elementwise imports this module)
+        raise not_implemented_for("clamp_cpu", rt)
+    out = input._data.astype(rt, copy=False)
     if lo is not None:
-        out = np.maximum(out, lo._data)
+        out = np.maximum(out, lo._data.astype(rt, copy=False))
     if hi is not None:
-        out = np.minimum(out, hi._data)
+        out = np.minimum(out, hi._data.astype(rt, copy=False))
     if not needs_grad(input, lo, hi):
         return wrap(np.array(out))
     node = make_node(ClampBackward0, (input, lo, hi), out)
