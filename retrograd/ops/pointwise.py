@@ -6,6 +6,8 @@ Formulas ignore broadcasting: the engine sums each gradient down to its input's 
 """
 from __future__ import annotations
 
+import operator as _operator
+
 import numpy as np
 
 from .. import _dtype as D
@@ -14,7 +16,7 @@ from ..autograd.node import Node, SavedOutput
 from ..autograd.node import ELEMENTWISE
 from ._registry import POINTWISE, export
 from ._util import (Tensor, binary_arrays, float_array, make_node, needs_grad, needs_grad1,
-                    quiet, wrap, _SCALARS)
+                    quiet, quiet_op, wrap, _SCALARS)
 
 
 
@@ -37,12 +39,16 @@ class AddBackward0(Node):
 @export(torch='add', method='add', inplace='add_', vmap=POINTWISE)
 def add(input, other, *, alpha=1):
     x, y = binary_arrays(input, other)
-    if np.result_type(x, y).kind == "b":
+    if alpha is True or alpha is False:
+        if np.result_type(x, y).kind != "b":
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    elif alpha != 1 and np.result_type(x, y).kind == "b":
         alpha = bool(alpha)      # alpha is cast to the result dtype (PyTorch: 2 acts as True)
-    elif alpha is True or alpha is False:
-        raise RuntimeError("Boolean alpha only supported for Boolean results.")
-    with _quiet():
-        out = x + y if alpha == 1 else x + y * alpha
+    if alpha == 1:
+        out = quiet_op(_operator.add, x, y)
+    else:
+        with _quiet():
+            out = x + y * alpha
     if not needs_grad(input, other):
         return wrap(out)
     node = make_node(AddBackward0, (input, other), out)
@@ -80,8 +86,11 @@ def _sub_check(input, other) -> None:
 def sub(input, other, *, alpha=1):
     _sub_check(input, other)
     x, y = binary_arrays(input, other)
-    with _quiet():
-        out = x - y * alpha if alpha != 1 else x - y
+    if alpha == 1:
+        out = quiet_op(_operator.sub, x, y)
+    else:
+        with _quiet():
+            out = x - y * alpha
     if not needs_grad(input, other):
         return wrap(out)
     node = make_node(SubBackward0, (input, other), out)
@@ -148,8 +157,7 @@ class MulBackward0(Node):
 @export(torch=('mul', 'multiply'), method=('mul', 'multiply'), inplace='mul_', vmap=POINTWISE)
 def mul(input, other):
     x, y = binary_arrays(input, other)
-    with _quiet():
-        out = x * y
+    out = quiet_op(_operator.mul, x, y)
     if not needs_grad(input, other):
         return wrap(out)
     node = make_node(MulBackward0, (input, other), out)
