@@ -16,6 +16,7 @@ from . import random  # noqa: F401,E402
 from ._device import device, get_default_device, set_default_device  # noqa: F401
 from ._dtype import (bool_ as bool, dtype, float16, float32, float64,  # noqa: F401,A001
                      get_default_dtype, int8, int16, int32, int64, promote_types, uint8)
+from ._dtype import can_cast  # noqa: F401,E402
 from ._legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,  # noqa: F401
                       HalfTensor, IntTensor, LongTensor, ShortTensor)
 from ._grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401

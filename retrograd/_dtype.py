@@ -104,6 +104,17 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     return _NP_TO_DTYPE[np.promote_types(a.np, b.np)]
 
 
+def can_cast(from_: dtype, to: dtype) -> bool:
+    """torch.can_cast: PyTorch's casting rule for results written into a tensor (in-place ops,
+    out=): no floating value into an integer or bool tensor, no non-bool value into a bool one."""
+    for pos, name, d in ((1, "from_", from_), (2, "to", to)):
+        if not isinstance(d, dtype):
+            raise TypeError(f"can_cast(): argument '{name}' (position {pos}) must be torch.dtype, "
+                            f"not {type(d).__name__}")
+    return not ((from_.category == _FLOAT and to.category != _FLOAT) or
+                (from_.category != _BOOL and to.category == _BOOL))
+
+
 def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:
     # c10's combine_categories: a lower-priority operand only matters when it is of a
     # higher category (a 0-d float64 tensor makes an int tensor float64, not a float32 one).

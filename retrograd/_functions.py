@@ -48,6 +48,10 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     import numpy as np
     from ._dtype import from_numpy_dtype
     from .ops._util import broadcast_error, wrap
+    for pos, name, t in ((1, "input", input), (2, "other", other)):
+        if not isinstance(t, _Tensor):
+            raise TypeError(f"isclose(): argument '{name}' (position {pos}) must be Tensor, not "
+                            f"{type(t).__name__}")
     a, b = input._data, other._data
     if a.dtype != b.dtype:
         raise RuntimeError(f"{from_numpy_dtype(a.dtype)._legacy[:-6]} did not match "

@@ -12,8 +12,8 @@ from ._dispatch import POINTWISE, operator, public, public_property, unwrap
 from ._legacy import _type as _legacy_type
 from ._tensor_new import METHODS as _NEW_METHODS
 from ._tensor import Tensor
-from .ops import indexing as I
 from .ops import elementwise_logic as EL
+from .ops import indexing as I
 from .ops import inplace as IP
 from .ops import linalg as L
 from .ops import pointwise as P

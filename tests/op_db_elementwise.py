@@ -151,6 +151,7 @@ ROWS: list[OpInfo] = [
            avoid=(0.0,)),
     OpInfo("copysign_scalar", lambda T, x: x.copysign(-1.0), [M34], "CopysignBackward1",
            avoid=(0.0,)),
+    OpInfo("nextafter", lambda T, x, y: T.nextafter(x, y), P2, "NextafterBackward0"),
     # ---------------------------------------------------------------- lerp, addcmul, addcdiv
     OpInfo("lerp_scalar", lambda T, x, y: T.lerp(x, y, 0.3), P2, "LerpBackward0"),
     OpInfo("lerp_scalar_high", lambda T, x, y: x.lerp(y, 0.8), P2, "LerpBackward0"),

@@ -100,10 +100,13 @@ class HardtanhBackward0(Node):
 def _hardtanh(input, min_val=-1.0, max_val=1.0):
     x = _tensor(input, "hardtanh")
     if x.dtype.kind == "b":
-        raise not_implemented_for("hardtanh_cpu", x.dtype)
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    if x.dtype.kind == "u" and (min_val < 0 or max_val < 0):
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
     lo, hi = (x.dtype.type(min_val), x.dtype.type(max_val)) if x.dtype.kind == "f" else \
         (min_val, max_val)
-    out = np.minimum(np.maximum(x, lo), hi).astype(x.dtype, copy=False)
+    # np.maximum/np.minimum give their second operand on a tie: hardtanh(-0) = -0 (PyTorch)
+    out = np.minimum(hi, np.maximum(lo, x)).astype(x.dtype, copy=False)
     return _result(HardtanhBackward0, input, out, min_val=min_val, max_val=max_val)
 
 
@@ -314,7 +317,9 @@ _KAPPA = 0.044715
 
 class GeluBackward0(Node):
     """d gelu(x)/dx = Phi(x) + x phi(x); tanh form: the derivative of
-    x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    x/2 (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3), written with s = sigmoid(2u)
+    (1 + tanh u = 2 s, 1 - tanh^2 u = 4 s (1 - s)): s + 2 x s (1 - s) u', without the
+    cancellation of 1 + tanh u for negative x."""
     jvp = ELEMENTWISE
     __slots__ = ("approximate",)
     saved_names = ("self",)
@@ -323,9 +328,9 @@ class GeluBackward0(Node):
     def backward(self, ns, grad, x):
         if self.approximate == "tanh":
             x2 = x * x
-            t = ns.tanh(_SQRT_2_OVER_PI * (x + _KAPPA * x2 * x))
+            s = ns.sigmoid(_SQRT_2_OVER_PI * 2 * (x + _KAPPA * x2 * x))
             dinner = _SQRT_2_OVER_PI * (1 + 3 * _KAPPA * x2)
-            return (grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner),)
+            return (grad * (s + 2 * x * s * (1 - s) * dinner),)
         with _quiet():
             cdf = 0.5 * (1 + ns.erf(x * math.sqrt(0.5)))
             pdf = _INV_SQRT_2PI * ns.exp(x * x * -0.5)
@@ -340,8 +345,9 @@ def gelu(input, *, approximate="none"):
     x = _opmath(x0)
     with _quiet():
         if approximate == "tanh":
+            # x/2 (1 + tanh u) = x sigmoid(2u): no cancellation of 1 + tanh u for x < 0
             inner = _SQRT_2_OVER_PI * (x + _KAPPA * x * x * x)
-            out = 0.5 * x * (1 + np.tanh(inner))
+            out = x * P._sigmoid_array(inner * 2)
         else:   # PyTorch's x/2 (1 + erf(x/sqrt 2)), in the input's dtype (exact zeros far left)
             from .elementwise_special import erf
             t = x.dtype.type
@@ -364,7 +370,9 @@ class SiluBackward0(Node):
 def _silu(input):
     x = _floating(input, "silu_cpu", "silu")
     y = _opmath(x)
-    return _result(SiluBackward0, input, (y * P._sigmoid_array(y)).astype(x.dtype, copy=False))
+    with _quiet():   # silu(-inf) = -inf * 0 = nan, as PyTorch
+        out = (y * P._sigmoid_array(y)).astype(x.dtype, copy=False)
+    return _result(SiluBackward0, input, out)
 
 
 @export(torch=False, functional=True, vmap=POINTWISE)
@@ -386,7 +394,8 @@ class MishBackward0(Node):
 def _mish(input):
     x = _floating(input, "mish_cpu", "mish")
     y = _opmath(x)
-    out = (y * np.tanh(np.logaddexp(0, y))).astype(x.dtype, copy=False)
+    with _quiet():
+        out = (y * np.tanh(np.logaddexp(0, y))).astype(x.dtype, copy=False)
     return _result(MishBackward0, input, out)
 
 
@@ -413,8 +422,8 @@ def softplus(input, beta=1, threshold=20):   # PyTorch's Scalar defaults (ints)
     x0 = _floating(input, "softplus_cpu", "softplus")
     x = _opmath(x0)
     t = x.dtype.type
-    z = x * t(beta)
     with _quiet():   # PyTorch's log1p(exp(beta x)) / beta: linear above the threshold
+        z = x * t(beta)
         out = np.where(z > threshold, x, np.log1p(np.exp(z)) / t(beta)).astype(x0.dtype, copy=False)
     return _result(SoftplusBackward0, input, out, beta=beta, threshold=threshold)
 
@@ -495,7 +504,8 @@ class HardswishBackward0(Node):
 
 def _hardswish(input):
     x = _floating(input, "hardswish_cpu", "hardswish")
-    out = x * np.minimum(np.maximum(x + 3, 0), 6) / x.dtype.type(6)
+    with _quiet():
+        out = x * np.minimum(np.maximum(x + 3, 0), 6) / x.dtype.type(6)
     return _result(HardswishBackward0, input, out.astype(x.dtype, copy=False))
 
 

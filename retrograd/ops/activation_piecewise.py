@@ -7,7 +7,7 @@ import numpy as np
 from ..autograd.node import Node, SavedOutput
 from ..autograd.node import ELEMENTWISE
 from ._registry import POINTWISE, export
-from ._util import Tensor, make_node, needs_grad, needs_grad1, wrap
+from ._util import Tensor, make_node, needs_grad, needs_grad1, quiet, wrap
 from .activation import _floating, _result, _tensor
 from .elementwise import not_implemented_for
 from .inplace import apply_inplace
@@ -54,7 +54,8 @@ def softshrink(input, lambd=0.5):
                            f"{_TITLE[x.dtype.name]}, but found {lambd:g}")
     t = x.dtype.type(lambd)
     # x -+ lambd outside [-lambd, lambd], x * 0 inside (-0 for negative x, NaN stays NaN)
-    out = np.where(x > t, x - t, np.where(x < -t, x + t, x * 0))
+    with quiet():   # (inf * 0 is NaN where it is thrown away)
+        out = np.where(x > t, x - t, np.where(x < -t, x + t, x * 0))
     return _result(SoftshrinkBackward0, input, out, lambd=lambd)
 
 

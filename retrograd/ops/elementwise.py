@@ -17,7 +17,7 @@ import numpy as np
 from ..autograd.node import Node, SavedOutput
 from ..autograd.node import ELEMENTWISE
 from ._registry import POINTWISE, export
-from ._util import Tensor, float_array, make_node, needs_grad1, wrap
+from ._util import Tensor, float_array, make_node, needs_grad1, quiet, wrap
 from .pointwise import _unary, _unary_saving_result
 from .pointwise import pow as _pow
 
@@ -25,8 +25,7 @@ _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 
 
-def _quiet():
-    return np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore")
+_quiet = quiet   # IEEE results without NumPy's warnings (x/0 = inf, log(0) = -inf, like PyTorch)
 
 
 _DTYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
@@ -53,7 +52,8 @@ def _float_out(input, fn, name: str):
     _check_tensor(input, name)
     x = float_array(input)
     with _quiet():
-        out = fn(x)
+        # float16 is computed in float32 and rounded once, as PyTorch's CPU kernels do
+        out = fn(x) if x.dtype != np.float16 else fn(x.astype(np.float32))
     return np.asarray(out).astype(x.dtype, copy=False)
 
 
@@ -225,9 +225,11 @@ class RoundBackward1(_ZeroGrad):
     __slots__ = ()
 
 
-def _rounding(cls, input, fn):
+def _rounding(cls, input, fn, kernel: str):
     x = input._data
-    if x.dtype.kind in "iub":
+    if x.dtype.kind == "b":
+        raise not_implemented_for(f"{kernel}_vml_cpu", x.dtype)
+    if x.dtype.kind in "iu":
         return wrap(x.copy())        # integers are already whole: a copy, same dtype
     with _quiet():
         out = fn(x)
@@ -237,20 +239,20 @@ def _rounding(cls, input, fn):
 @export(method=True, inplace=True, vmap=POINTWISE)
 def floor(input):
     _check_tensor(input, "floor")
-    return _rounding(FloorBackward0, input, np.floor)
+    return _rounding(FloorBackward0, input, np.floor, "floor")
 
 
 @export(method=True, inplace=True, vmap=POINTWISE)
 def ceil(input):
     _check_tensor(input, "ceil")
-    return _rounding(CeilBackward0, input, np.ceil)
+    return _rounding(CeilBackward0, input, np.ceil, "ceil")
 
 
 @export(torch=("trunc", "fix"), method=("trunc", "fix"), inplace=("trunc_", "fix_"),
         vmap=POINTWISE)
 def trunc(input):
     _check_tensor(input, "trunc")
-    return _rounding(TruncBackward0, input, np.trunc)
+    return _rounding(TruncBackward0, input, np.trunc, "trunc")
 
 
 # the default of decimals: round(x) records RoundBackward0, round(x, decimals=d) RoundBackward1
@@ -267,10 +269,10 @@ def special_round(input, *, decimals=0):
 def round(input, *, decimals=_NO_DECIMALS):  # noqa: A001 - torch's name
     _check_tensor(input, "round")
     if decimals is _NO_DECIMALS:
-        return _rounding(RoundBackward0, input, np.rint)
+        return _rounding(RoundBackward0, input, np.rint, "round")
     x = input._data
-    if x.dtype.kind in "iub":
-        raise not_implemented_for("round_cpu", x.dtype)
+    if x.dtype.kind in "iub":   # decimals=0 takes the plain rounding kernel (round_vml_cpu)
+        raise not_implemented_for("round_cpu" if decimals else "round_vml_cpu", x.dtype)
     d = int(decimals)
     # PyTorch: nearbyint(x * 10^d) / 10^d, or nearbyint(x / 10^-d) * 10^-d, in the input's dtype
     f = x.dtype.type(10.0 ** abs(d))
@@ -452,7 +454,9 @@ def atanh(input):
 
 
 class SincBackward0(Node):
-    """d sinc(x)/dx = (cos(pi x) - sinc(x)) / x, 0 at x = 0."""
+    """d sinc(x)/dx = (cos(pi x) - sinc(x)) / x; computed as PyTorch's sinc_backward does,
+    (p cos(p) - sin(p)) / (pi x^2) with p = pi x, and 0 where pi x^2 is 0 (x = 0, and a tiny x
+    whose square underflows)."""
     jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self",)
@@ -460,7 +464,8 @@ class SincBackward0(Node):
     def backward(self, ns, grad, x):
         with _quiet():
             p = x * math.pi
-            return (ns.where(x == 0, 0.0, grad * ((ns.cos(p) - ns.sin(p) / p) / x)),)
+            sq = x * x * math.pi
+            return (ns.where(sq == 0, 0.0, grad * ((p * ns.cos(p) - ns.sin(p)) / sq)),)
 
 
 @export(method=True, inplace=True, special=True, vmap=POINTWISE)
@@ -482,7 +487,9 @@ def _angle(cls, input, factor, name):
     x = input._data
     if x.dtype.kind in "iub":
         x = x.astype(np.float32)
-    return _unary(cls, input, x * x.dtype.type(factor), save_input=False)
+    with _quiet():   # rad2deg(max) = inf
+        out = x * x.dtype.type(factor)
+    return _unary(cls, input, out, save_input=False)
 
 
 @export(method=True, inplace=True, vmap=POINTWISE)

@@ -88,7 +88,8 @@ def hypot(input, other):
     _check_other(other, "hypot")
     x, y = binary_arrays(input, other)
     _no_int("hypot_cpu", x)
-    out = np.hypot(x, y)
+    with _quiet():   # hypot(max, max) = inf
+        out = np.hypot(x, y)
     if not needs_grad(input, other):
         return wrap(out)
     node = make_node(HypotBackward0, (input, other), out)
@@ -282,6 +283,8 @@ class FmodBackward1(Node):
 def fmod(input, other):
     _check_tensor(input, "fmod")
     x, y = binary_arrays(input, other)
+    if np.result_type(x, y).kind == "b":
+        raise not_implemented_for("fmod_cpu", np.bool_)
     if np.asarray(x).dtype.kind in "iub" and np.asarray(y).dtype.kind in "iub" and \
             np.any(np.asarray(y) == 0):
         raise RuntimeError("ZeroDivisionError")
@@ -386,13 +389,17 @@ def lerp(input, end, weight):
             "Tensor input, Tensor end, Tensor weight, *, Tensor out = None",
             "Tensor input, Tensor end, Number weight, *, Tensor out = None"))
     _same_dtype(input, end, "end")
-    if tensor_w:
-        _same_dtype(input, weight, "weight")
     x, e = input._data, end._data
+    if tensor_w and weight._data.ndim == 0 and weight._data.dtype != x.dtype:
+        # PyTorch checks only a dimensioned weight's dtype: a 0-d one takes part in promotion
+        rt = D.result_type(input, end, weight).np
+        x, e = x.astype(rt), e.astype(rt)
+    elif tensor_w:
+        _same_dtype(input, weight, "weight")
     if x.dtype.kind in "iub":
         raise not_implemented_for("lerp_kernel_tensor" if tensor_w else "lerp_kernel_scalar",
                                   x.dtype)
-    w = weight._data if tensor_w else x.dtype.type(weight)
+    w = weight._data.astype(x.dtype, copy=False) if tensor_w else x.dtype.type(weight)
     try:
         shape = np.broadcast_shapes(x.shape, e.shape, np.shape(w))
     except ValueError:
@@ -415,11 +422,14 @@ def lerp(input, end, weight):
     return wrap(out, node)
 
 
-def _three(input, t1, t2, value):
-    for a, name in ((input, "input"), (t1, "tensor1"), (t2, "tensor2")):
+def _three(input, t1, t2, value, op: str):
+    for pos, (a, name) in enumerate(((input, "input"), (t1, "tensor1"), (t2, "tensor2")), 1):
         if not isinstance(a, Tensor):
-            raise TypeError(f"argument '{name}' must be Tensor, not {type(a).__name__}")
+            raise TypeError(f"{op}(): argument '{name}' (position {pos}) must be Tensor, not "
+                            f"{type(a).__name__}")
     rt = D.result_type(input, t1, t2)
+    if rt.np.kind == "b" and op == "addcmul":
+        raise not_implemented_for("addcmul_cpu_out", rt.np)
     arrays = [a._data if a._data.dtype == rt.np else a._data.astype(rt.np)
               for a in (input, t1, t2)]
     try:
@@ -452,7 +462,9 @@ class AddcmulBackward0(Node):
 
 @export(method=True, inplace=True, vmap=POINTWISE)
 def addcmul(input, tensor1, tensor2, *, value=1):
-    x, a, b = _three(input, tensor1, tensor2, value)
+    x, a, b = _three(input, tensor1, tensor2, value, "addcmul")
+    if x.dtype.kind in "iu":
+        value = int(value)   # PyTorch casts value to the integer result dtype (2.5 -> 2)
     with _quiet():
         out = x + value * a * b
     out = np.asarray(out).astype(x.dtype, copy=False)
@@ -493,7 +505,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
     if isinstance(tensor1, Tensor) and isinstance(tensor2, Tensor) and \
             tensor1._data.dtype.kind in "iub" and tensor2._data.dtype.kind in "iub":
         raise RuntimeError(_ADDCDIV_INT)
-    x, a, b = _three(input, tensor1, tensor2, value)
+    x, a, b = _three(input, tensor1, tensor2, value, "addcdiv")
     with _quiet():
         out = x + value * a / b
     out = np.asarray(out).astype(x.dtype, copy=False)
@@ -624,7 +636,8 @@ def _fmaxmin(cls, fn, name, input, other):
     _check_tensor(input, name)
     _check_other(other, name)
     x, y = binary_arrays(input, other)
-    out = np.asarray(fn(x, y))
+    # on a tie (0 and -0) PyTorch returns the first operand; NumPy's SIMD loops do not always
+    out = np.where(x == y, x, fn(x, y))
     if not needs_grad(input, other):
         return wrap(out)
     node = make_node(cls, (input, other), out)

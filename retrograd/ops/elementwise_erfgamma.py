@@ -11,8 +11,8 @@ from ..autograd.node import Node, SavedOutput
 from ..autograd.node import ELEMENTWISE
 from . import elementwise_special as S
 from ._registry import POINTWISE, export
-from ._util import float_array, make_node, needs_grad1, wrap
-from .elementwise import _check_tensor, _float_out, _quiet
+from ._util import Tensor, float_array, make_node, needs_grad1, wrap
+from .elementwise import _check_tensor, _float_out, _quiet, not_implemented_for
 from .pointwise import _unary, _unary_saving_result
 
 _SQRT_PI = math.sqrt(math.pi)
@@ -30,6 +30,12 @@ def _special(kernel):
 _erf, _erfc, _erfcx, _erfinv = (_special(S.erf), _special(S.erfc), _special(S.erfcx),
                                 _special(S.erfinv))
 _lgamma, _digamma = _special(S.lgamma), _special(S.digamma)
+
+
+def _no_half(input, kernel: str) -> None:
+    """PyTorch's CPU kernels of erfcx, ndtri and log_ndtr have no float16 version."""
+    if isinstance(input, Tensor) and input._data.dtype == np.float16:
+        raise not_implemented_for(kernel, np.float16)
 
 
 class ErfBackward0(Node):
@@ -80,17 +86,22 @@ def erfinv(input):
 
 
 class SpecialErfcxBackward0(Node):
-    """d erfcx(x)/dx = 2 x erfcx(x) - 2/sqrt(pi)."""
+    """d erfcx(x)/dx = 2 x erfcx(x) - 2/sqrt(pi); for x > 1e4, where the two terms cancel to
+    rounding noise, its expansion -(1 - 3/(2x^2)) / (sqrt(pi) x^2)."""
     jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("self", "result")
 
     def backward(self, ns, grad, x, result):
-        return (grad * (2 * x * result - _TWO_OVER_SQRT_PI),)
+        with _quiet():
+            x2 = x * x
+            return (grad * ns.where(x > 1e4, (1.5 / x2 - 1) / (_SQRT_PI * x2),
+                                    2 * x * result - _TWO_OVER_SQRT_PI),)
 
 
 @export(torch=False, special=True, vmap=POINTWISE)
 def erfcx(input):
+    _no_half(input, "erfcx_cpu")
     out = _float_out(input, _erfcx, "erfcx")
     if not needs_grad1(input):
         return wrap(out)
@@ -121,6 +132,7 @@ def _ndtri(x):
 
 @export(torch=False, special=True, vmap=POINTWISE)
 def ndtri(input):
+    _no_half(input, "ndtri_cpu")
     return _unary_saving_result(SpecialNdtriBackward0, input, _float_out(input, _ndtri, "ndtri"))
 
 
@@ -146,6 +158,7 @@ def _log_ndtr(x):
 
 @export(torch=False, special=True, vmap=POINTWISE)
 def log_ndtr(input):
+    _no_half(input, "log_ndtr_cpu")
     out = _float_out(input, _log_ndtr, "log_ndtr")
     if not needs_grad1(input):
         return wrap(out)
@@ -251,7 +264,7 @@ class MvlgammaBackward0(Node):
     saved_attrs = {"p": "p"}
 
     def backward(self, ns, grad, x):
-        s = ns.digamma(x)
+        s = ns.digamma(x + 0.0)   # (PyTorch adds its offsets, 0.0 first: -0 becomes +0)
         for j in range(1, self.p):
             s = s + ns.digamma(x - 0.5 * j)
         return (grad * s,)
@@ -267,7 +280,7 @@ def mvlgamma(input, p):
         x64 = x.astype(np.float64)
         out = p * (p - 1) / 4.0 * math.log(math.pi) + sum(
             S.lgamma(x64 - 0.5 * j) for j in range(p))
-    out = np.asarray(out).astype(x.dtype)
+        out = np.asarray(out).astype(x.dtype)   # (beyond float32's range: inf)
     if not needs_grad1(input):
         return wrap(out)
     node = make_node(MvlgammaBackward0, (input,), out)
@@ -290,7 +303,8 @@ class LogitBackward0(Node):
             eps = self.eps
             if eps is None:
                 return (ns.where((x >= 0) & (x <= 1), g, math.nan),)
-            return (ns.where((x >= eps) & (x <= 1 - eps), g, 0.0),)
+            # PyTorch: 0 outside [eps, 1 - eps]; NaN stays NaN (its comparisons are false)
+            return (ns.where((x < eps) | (x > 1 - eps), 0.0, g),)
 
 
 @export(method=True, inplace=True, special=True, vmap=POINTWISE)

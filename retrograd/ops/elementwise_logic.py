@@ -1,11 +1,13 @@
 """Elementwise ops without a derivative: heaviside, the predicates (isinf, isfinite, isposinf,
-isneginf, signbit), logical_and/or/xor and the bitwise shifts. Part of ``elementwise``."""
+isneginf, signbit), logical_and/or/xor and the bitwise shifts; and nextafter, whose derivative
+is PyTorch's convention (1 for x, 0 for y). Part of ``elementwise``."""
 from __future__ import annotations
 
 import numpy as np
 
+from ..autograd.node import ELEMENTWISE, Node
 from ._registry import POINTWISE, export
-from ._util import Tensor, binary_arrays, needs_grad, wrap
+from ._util import Tensor, binary_arrays, make_node, needs_grad, quiet, wrap
 from .elementwise import _check_tensor, not_implemented_for
 from .elementwise_binary import _check_other
 
@@ -114,3 +116,33 @@ def _shift(left: bool):
 
 bitwise_left_shift = export(method=True, inplace=True, vmap=POINTWISE)(_shift(True))
 bitwise_right_shift = export(method=True, inplace=True, vmap=POINTWISE)(_shift(False))
+
+
+# -- nextafter ----------------------------------------------------------------------------------
+class NextafterBackward0(Node):
+    """nextafter(x, y) is x moved by one ulp towards y (y itself when x == y): PyTorch's
+    derivative is 1 for x where x != y, 0 elsewhere and for y (both inputs saved, as PyTorch
+    does)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("other", "self")
+
+    def backward(self, ns, grad, y, x):
+        return (ns.where(x == y, 0.0, grad) if self.needs(0) else None,
+                ns.zeros_like(grad) if self.needs(1) else None)
+
+
+@export(method=True, inplace=True, vmap=POINTWISE)
+def nextafter(input, other):
+    _check_tensor(input, "nextafter")
+    _check_other(other, "nextafter")
+    x, y = binary_arrays(input, other)
+    if x.dtype.kind != "f":
+        raise not_implemented_for("nextafter_cpu", x.dtype)
+    with quiet():    # nextafter(max, inf) = inf
+        out = np.nextafter(x, y)
+    if not needs_grad(input, other):
+        return wrap(out)
+    node = make_node(NextafterBackward0, (input, other), out)
+    node.save(other, input)
+    return wrap(out, node)

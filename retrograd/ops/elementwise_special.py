@@ -22,6 +22,8 @@ import math
 
 import numpy as np
 
+from ._util import quiet
+
 __all__ = ["erf", "erfc", "erfcx", "erfinv", "erfcinv", "lgamma", "digamma", "trigamma",
            "polygamma"]
 
@@ -57,8 +59,7 @@ _B2K = np.array([1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
-def _quiet():
-    return np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore")
+_quiet = quiet   # IEEE results without NumPy's warnings (x/0 = inf, log(0) = -inf, like PyTorch)
 
 
 def _as64(x) -> np.ndarray:
@@ -199,7 +200,10 @@ def lgamma(x) -> np.ndarray:
         out = _stirling(xr) - np.log(prod)
         if neg.any():                           # reflection: Gamma(x) Gamma(1-x) = pi / sin(pi x)
             r = x - 2.0 * np.round(0.5 * x)     # exact reduction to [-1, 1]
-            out = np.where(neg, np.log(math.pi / np.abs(np.sin(math.pi * r))) - out, out)
+            # log(pi / |sin(pi r)|); -log|r| for a tiny r (pi r would lose a subnormal's digits)
+            refl = np.where(np.abs(r) < 1e-8, -np.log(np.abs(r)),
+                            np.log(math.pi / np.abs(np.sin(math.pi * r))))
+            out = np.where(neg, refl - out, out)
         out = np.where((x == 1.0) | (x == 2.0), 0.0, out)
         out = np.where(np.isinf(x) | ((x <= 0) & (x == np.floor(x))), np.inf, out)
     return out
@@ -293,6 +297,8 @@ def polygamma(n: int, x) -> np.ndarray:
             r = x - np.round(x)
             c = 1.0 / np.tan(math.pi * r)
             refl = (-1.0) ** n * out - math.pi ** (n + 1) * np.polyval(_cot_poly(n), c)
+            # next to 0 the pole term alone (the cot polynomial would give inf - inf)
+            refl = np.where(np.abs(x) < 1e-100, sign * nfact / x ** (n + 1), refl)
             out = np.where(neg, refl, out)
         pole = (x <= 0) & (x == np.floor(x))
         out = np.where(pole, sign * np.inf, out)

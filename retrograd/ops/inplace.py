@@ -132,10 +132,8 @@ def _write(t: Tensor, data, check_dtype: bool = True, overlap_ok: bool = False) 
         if shape != x.shape:
             raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
                                f"shape {list(shape)}")
-    if check_dtype and data.dtype != x.dtype and not _can_cast(data.dtype, x.dtype):
-        from .._dtype import from_numpy_dtype
-        raise RuntimeError(f"result type {_name(from_numpy_dtype(data.dtype))} can't be cast to the "
-                           f"desired output type {_name(from_numpy_dtype(x.dtype))}")
+    if check_dtype and data.dtype != x.dtype and not can_cast(data.dtype, x.dtype):
+        raise _cast_error(data.dtype, x.dtype)
     if not x.flags.writeable or (0 in x.strides and _zero_stride_overlap(x)):
         if not overlap_ok and _zero_stride_overlap(x):
             raise RuntimeError(_OVERLAP_ERROR)
@@ -145,6 +143,53 @@ def _write(t: Tensor, data, check_dtype: bool = True, overlap_ok: bool = False) 
                                "write to it); clone() the tensor first")
     with np.errstate(over="ignore", invalid="ignore"):
         np.copyto(x, data, casting="unsafe")
+
+
+def can_cast(src: np.dtype, dst: np.dtype) -> bool:
+    """PyTorch's canCast: a floating result does not go into an integer or bool tensor, nor a
+    non-bool one into a bool tensor; any other cast is allowed (uint8 += int64 wraps)."""
+    return not ((src.kind == "f" and dst.kind != "f") or (src.kind != "b" and dst.kind == "b"))
+
+
+def _cast_error(src: np.dtype, dst: np.dtype) -> RuntimeError:
+    from .._dtype import from_numpy_dtype
+    return RuntimeError(f"result type {_name(from_numpy_dtype(src))} can't be cast to the "
+                        f"desired output type {_name(from_numpy_dtype(dst))}")
+
+
+# The binary ops whose result dtype is the operands' promoted dtype (the default float for the
+# ``floating`` ones when it is integral): an in-place form checks that it fits ``self`` before
+# the kernel runs, so a kernel that refuses the promoted dtype does not speak first (PyTorch).
+_PROMOTING = frozenset(("add", "sub", "mul", "floor_divide", "remainder", "fmod", "pow",
+                        "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
+                        "bitwise_right_shift", "fmax", "fmin", "maximum", "minimum", "nextafter",
+                        "hypot", "clamp_min", "clamp_max"))
+_FLOATING = frozenset(("div", "atan2", "copysign", "xlogy"))
+_TENSOR_ONLY = frozenset(("atan2", "hypot", "nextafter", "fmax", "fmin", "maximum", "minimum"))
+
+
+def _check_result_fits(t: Tensor, name: str, args, kwargs) -> None:
+    x = t._data
+    if x.dtype.kind == "f" or not args or (name not in _PROMOTING and name not in _FLOATING):
+        return   # (a floating self takes any result: the common case costs one test)
+    other = args[0]
+    if not isinstance(other, Tensor) and (name in _TENSOR_ONLY or
+                                          not isinstance(other, (bool, int, float))):
+        return  # the op's own TypeError comes first
+    if name == "sub" and (x.dtype.kind == "b" or (isinstance(other, Tensor) and
+                                                  other._data.dtype.kind == "b")):
+        return  # sub's own error about bool tensors comes first
+    from .._dtype import result_type
+    rt = result_type(t, other).np
+    if name in _FLOATING and rt.kind != "f" and kwargs.get("rounding_mode") is None:
+        rt = np.dtype(np.float32)
+    if rt != x.dtype and not can_cast(rt, x.dtype):
+        if name in ("clamp_min", "clamp_max") and not isinstance(other, Tensor):
+            # clamp's check with a number names the C++ type
+            from .linalg import _TYPE
+            raise RuntimeError(f"result type {_name(result_type(t, other))} can't be cast to the "
+                               f"desired output type {_TYPE[t.dtype.name]}")
+        raise _cast_error(rt, x.dtype)
 
 
 def _zero_stride_overlap(x: np.ndarray) -> bool:
@@ -323,10 +368,19 @@ def apply_inplace(t: Tensor, op, *args, **kwargs) -> Tensor:
     check_inplace(t, *others)
     if others:
         _check_partial_overlap(t, others)
-    if needs_grad(t, *others) and t._data.dtype.kind == "f":
-        return finish_inplace(t, op(_snapshot(t), *args, **kwargs), op.__name__)
-    with _grad_mode.no_grad():
-        res = op(t, *args, **kwargs)
+    _check_result_fits(t, op.__name__, args, kwargs)
+    try:
+        if needs_grad(t, *others) and t._data.dtype.kind == "f":
+            return finish_inplace(t, op(_snapshot(t), *args, **kwargs), op.__name__)
+        with _grad_mode.no_grad():
+            res = op(t, *args, **kwargs)
+    except TypeError as e:  # the method's own argument is 'other' at position 1, not 2
+        msg = str(e)
+        head = f"{op.__name__}(): argument 'other' (position 2)"
+        if not msg.startswith(head):
+            raise
+        raise TypeError(f"{op.__name__}_(): argument 'other' (position 1)"
+                        f"{msg[len(head):]}") from None
     _write(t, res._data)
     bump_version(t)
     return t

@@ -294,3 +294,8 @@ def col2im(cols, size, kernel, dilation, padding, stride):
     return np_col2im(cols, size, kernel, dilation, padding, stride)
 def einsum(equation, *operands):
     return _np.einsum(equation, *operands, optimize=len(operands) > 2)
+
+
+def floor_divide(x, y):
+    """Floor division as PyTorch's div(rounding_mode='floor') (1 // -inf = -1, not -0)."""
+    return _np.floor_divide(x, y)

@@ -6,6 +6,8 @@ Formulas ignore broadcasting: the engine sums each gradient down to its input's 
 """
 from __future__ import annotations
 
+import operator as _operator
+
 import numpy as np
 
 from .. import _dtype as D
@@ -14,18 +16,11 @@ from ..autograd.node import Node, SavedOutput
 from ..autograd.node import ELEMENTWISE
 from ._registry import POINTWISE, export
 from ._util import (Tensor, binary_arrays, float_array, make_node, needs_grad, needs_grad1,
-                    wrap, _SCALARS)
+                    quiet, quiet_op, wrap, _SCALARS)
 
 
 
-def _not_for_bool(kernel: str) -> NotImplementedError:
-    """A kernel PyTorch has no Bool version of (``elementwise.not_implemented_for``'s text)."""
-    return NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
-
-
-def _quiet():
-    """IEEE results without NumPy's warnings (x/0 = inf, log(0) = -inf, like PyTorch)."""
-    return np.errstate(divide="ignore", invalid="ignore", over="ignore")
+_quiet = quiet   # IEEE results without NumPy's warnings (x/0 = inf, log(0) = -inf, like PyTorch)
 
 
 
@@ -44,9 +39,16 @@ class AddBackward0(Node):
 @export(torch='add', method='add', inplace='add_', vmap=POINTWISE)
 def add(input, other, *, alpha=1):
     x, y = binary_arrays(input, other)
-    if (alpha is True or alpha is False) and np.result_type(x, y).kind != "b":
-        raise RuntimeError("Boolean alpha only supported for Boolean results.")
-    out = x + y if alpha == 1 else x + y * alpha
+    if alpha is True or alpha is False:
+        if np.result_type(x, y).kind != "b":
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    elif alpha != 1 and np.result_type(x, y).kind == "b":
+        alpha = bool(alpha)      # alpha is cast to the result dtype (PyTorch: 2 acts as True)
+    if alpha == 1:
+        out = quiet_op(_operator.add, x, y)
+    else:
+        with _quiet():
+            out = x + y * alpha
     if not needs_grad(input, other):
         return wrap(out)
     node = make_node(AddBackward0, (input, other), out)
@@ -64,33 +66,36 @@ class SubBackward0(Node):
         return grad, (-grad if self.alpha == 1 else grad * -self.alpha) if self.needs(1) else None
 
 
+def _is_bool(v) -> bool:
+    return type(v) is bool or (isinstance(v, Tensor) and v._data.dtype.kind == "b")
+
+
+def _sub_check(input, other) -> None:
+    """PyTorch's sub_check: no subtraction with a bool operand (a Python bool included)."""
+    a, b = _is_bool(input), _is_bool(other)
+    if a and b:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if a or b:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+
+
 @export(torch=('sub', 'subtract'), method=('sub', 'subtract'), inplace='sub_', vmap=POINTWISE)
 def sub(input, other, *, alpha=1):
-    _check_bool_sub(input, other)
+    _sub_check(input, other)
     x, y = binary_arrays(input, other)
-    out = x - y * alpha if alpha != 1 else x - y
+    if alpha == 1:
+        out = quiet_op(_operator.sub, x, y)
+    else:
+        with _quiet():
+            out = x - y * alpha
     if not needs_grad(input, other):
         return wrap(out)
     node = make_node(SubBackward0, (input, other), out)
     node.alpha = alpha
     return wrap(out, node)
-
-
-def _is_bool(a) -> bool:
-    return type(a) is bool or (isinstance(a, Tensor) and a._data.dtype.kind == "b")
-
-
-def _check_bool_sub(input, other) -> None:
-    """sub_check: no subtraction with a bool tensor (two bools: suggest xor, else: not)."""
-    if not (isinstance(input, Tensor) and input._data.dtype.kind == "b") and \
-            not (isinstance(other, Tensor) and other._data.dtype.kind == "b"):
-        return
-    if _is_bool(input) and _is_bool(other):
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
-                           "Use the `^` or `logical_xor()` operator instead.")
-    raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If "
-                       "you are trying to invert a mask, use the `~` or `logical_not()` operator "
-                       "instead.")
 
 
 class RsubBackward1(Node):
@@ -126,9 +131,10 @@ def rsub(input, other, *, alpha=1):
             node.alpha = alpha
             out = wrap(out._data, node)
         return out
-    _check_bool_sub(other, input)
+    _sub_check(other, input)
     x, y = binary_arrays(input, other)
-    out = y - x * alpha if alpha != 1 else y - x
+    with _quiet():
+        out = y - x * alpha if alpha != 1 else y - x
     if not needs_grad1(input):
         return wrap(out)
     node = make_node(RsubBackward1, (input,), out)
@@ -151,7 +157,7 @@ class MulBackward0(Node):
 @export(torch=('mul', 'multiply'), method=('mul', 'multiply'), inplace='mul_', vmap=POINTWISE)
 def mul(input, other):
     x, y = binary_arrays(input, other)
-    out = x * y
+    out = quiet_op(_operator.mul, x, y)
     if not needs_grad(input, other):
         return wrap(out)
     node = make_node(MulBackward0, (input, other), out)
@@ -160,14 +166,15 @@ def mul(input, other):
 
 
 class DivBackward0(Node):
-    """d(x/y)/dx = 1/y, d(x/y)/dy = -x/y^2."""
+    """d(x/y)/dx = 1/y, d(x/y)/dy = -x/y^2, computed as PyTorch does, -(x/y)/y: y^2 would
+    underflow to 0 (or overflow to inf) where the quotients do not."""
     jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("other", "self")
 
     def backward(self, ns, grad, y, x):
         return (grad / y if self.needs(0) else None,
-                -grad * x / (y * y) if self.needs(1) else None)
+                -grad * ((x / y) / y) if self.needs(1) else None)
 
 
 class DivBackward2(Node):
@@ -185,7 +192,8 @@ class DivBackward2(Node):
 
 
 @export(torch=('div', 'divide', 'true_divide'),
-        method=('div', 'divide', 'true_divide'), inplace='div_', vmap=POINTWISE)
+        method=('div', 'divide', 'true_divide'), inplace=('div_', 'divide_', 'true_divide_'),
+        vmap=POINTWISE)
 def div(input, other, *, rounding_mode=None):
     if rounding_mode is not None:
         out = _div_rounding(input, other, rounding_mode)
@@ -206,13 +214,19 @@ def div(input, other, *, rounding_mode=None):
     return wrap(out, node)
 
 
+def _no_bool_kernel(x, y, kernel: str) -> None:
+    """The integer kernels of PyTorch's division family have no bool version."""
+    if np.result_type(x, y).kind == "b":
+        from .elementwise import not_implemented_for   # (elementwise imports this module)
+        raise not_implemented_for(kernel, np.bool_)
+
+
 def _div_rounding(input, other, mode):
     x, y = binary_arrays(input, other)
     if mode not in ("trunc", "floor"):
         raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                            f"but found '{mode}'")
-    if np.result_type(x, y).kind == "b":
-        raise _not_for_bool(f"div_{mode}_cpu")
+    _no_bool_kernel(x, y, f"div_{mode}_cpu")
     if np.asarray(x).dtype.kind in "iub" and np.any(np.asarray(y) == 0):
         raise RuntimeError("ZeroDivisionError")
     with _quiet():
@@ -270,6 +284,8 @@ class PowBackward0(Node):
         p = self.exponent
         if p == 0:
             return (ns.zeros_like(grad),)
+        if p == 0.5:   # PyTorch's x^-0.5 is rsqrt: -inf at -0 (pow(-0, -0.5) is +inf)
+            return (grad * p / x ** 0.5,)
         return (grad * p * x ** (p - 1),)
 
 
@@ -308,8 +324,7 @@ def pow(input, exponent):  # noqa: A001 - torch's name
         return _rpow(input, exponent)
     if isinstance(exponent, Tensor):
         x, y = binary_arrays(input, exponent)
-        if x.dtype.kind == "b" and y.dtype.kind == "b":
-            raise _not_for_bool("pow")
+        _no_bool_kernel(x, y, "pow")
         with _quiet():
             out = _int_power(x, y) if np.result_type(x, y).kind in "iu" else np.power(x, y)
         if not needs_grad(input, exponent):
@@ -321,13 +336,12 @@ def pow(input, exponent):  # noqa: A001 - torch's name
     if not isinstance(exponent, _SCALARS):
         raise TypeError(f"pow(): exponent must be a Tensor or a number, not {type(exponent).__name__}")
     x, p = binary_arrays(input, exponent)
+    if x.dtype.kind == "b" and type(p) is bool:   # PyTorch: x ** 1 is a copy, x ** 0 ones
+        return wrap(x.copy() if p else np.ones_like(x))
     if x.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    with _quiet():
-        if x.dtype.kind == "b" and type(exponent) is bool:  # stays bool, as in PyTorch
-            out = x if exponent else np.ones_like(x)
-        else:
-            out = x * x if p == 2 else np.power(x, p)
+    with _quiet():   # PyTorch's special exponents: x*x, and rsqrt for -0.5 (-inf at -0)
+        out = x * x if p == 2 else 1 / np.sqrt(x) if p == -0.5 else np.power(x, p)
     if not needs_grad1(input):
         return wrap(out)
     node = make_node(PowBackward0, (input,), out)
@@ -351,6 +365,7 @@ def _int_power(x, y):
 
 def _rpow(base, exponent: Tensor):
     x, y = binary_arrays(base, exponent)
+    _no_bool_kernel(x, y, "pow")
     with _quiet():
         out = np.power(x, y)
     if not needs_grad1(exponent):
@@ -420,7 +435,8 @@ class AbsBackward0(Node):
 @export(torch=('abs', 'absolute'), method=('abs', 'absolute'), inplace='abs_', vmap=POINTWISE)
 def abs(input):  # noqa: A001
     if input._data.dtype.kind == "b":
-        raise _not_for_bool("abs_cpu")
+        from .elementwise import not_implemented_for   # (elementwise imports this module)
+        raise not_implemented_for("abs_cpu", np.bool_)
     return _unary(AbsBackward0, input, np.abs(input._data))
 
 
@@ -484,7 +500,9 @@ class SinBackward0(Node):
 
 @export(torch='sin', method='sin', inplace='sin_', vmap=POINTWISE)
 def sin(input):
-    return _unary(SinBackward0, input, np.sin(float_array(input)))
+    with _quiet():   # sin(inf) = nan
+        out = np.sin(float_array(input))
+    return _unary(SinBackward0, input, out)
 
 
 class CosBackward0(Node):
@@ -499,7 +517,9 @@ class CosBackward0(Node):
 
 @export(torch='cos', method='cos', inplace='cos_', vmap=POINTWISE)
 def cos(input):
-    return _unary(CosBackward0, input, np.cos(float_array(input)))
+    with _quiet():
+        out = np.cos(float_array(input))
+    return _unary(CosBackward0, input, out)
 
 
 class TanhBackward0(Node):
@@ -569,8 +589,8 @@ def relu(input):
     x = input._data
     if x.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
-    out = np.maximum(x, 0) if x.dtype.kind != "b" else x.copy()
-    return _unary_saving_result(ReluBackward0, input, out)
+    # np.maximum gives its second operand on a tie: relu(-0) = -0, as PyTorch
+    return _unary_saving_result(ReluBackward0, input, np.maximum(0, x))
 
 
 class SignBackward0(Node):
@@ -585,12 +605,9 @@ class SignBackward0(Node):
 def _sign_array(x: np.ndarray) -> np.ndarray:
     if x.dtype.kind == "b":
         return x.copy()
-    if x.dtype.kind != "f":
-        return np.sign(x)
-    s = np.sign(x, out=np.empty(x.shape, x.dtype))
-    nan = np.isnan(s)
-    if nan.any():               # PyTorch: sign(nan) = 0
-        s[nan] = 0
+    s = np.sign(x)
+    if x.dtype.kind == "f":
+        s = np.where(np.isnan(s), 0, s).astype(x.dtype, copy=False)  # PyTorch: sign(nan) = 0
     return s
 
 
@@ -681,17 +698,16 @@ def _clamp_tensor(input, lo, hi):
     from ._util import broadcast_error, to_tensor
     lo = None if lo is None else to_tensor(lo, input)
     hi = None if hi is None else to_tensor(hi, input)
-    for b in (lo, hi):
-        if b is not None:
-            try:
-                np.broadcast_shapes(input._data.shape, b._data.shape)
-            except ValueError:
-                raise broadcast_error(input._data.shape, b._data.shape) from None
-    out = input._data
+    # PyTorch's dtype for the three (a 0-d bound does not widen the input's kind)
+    rt = D.result_type(*[t for t in (input, lo, hi) if t is not None]).np
+    if rt.kind == "b" and lo is not None and hi is not None:   # (one bound: clamp_min/max)
+        from .elementwise import not_implemented_for   # (elementwise imports this module)
+        raise not_implemented_for("clamp_cpu", rt)
+    out = input._data.astype(rt, copy=False)
     if lo is not None:
-        out = np.maximum(out, lo._data)
+        out = np.maximum(out, lo._data.astype(rt, copy=False))
     if hi is not None:
-        out = np.minimum(out, hi._data)
+        out = np.minimum(out, hi._data.astype(rt, copy=False))
     if not needs_grad(input, lo, hi):
         return wrap(np.array(out))
     node = make_node(ClampBackward0, (input, lo, hi), out)
@@ -755,6 +771,9 @@ def _clamp_one(cls, input, bound, is_min: bool):
     x = input._data
     if x.dtype.kind != "f" and isinstance(bound, float):
         x = x.astype(np.float32)
+    elif x.dtype.kind == "b" and type(bound) is bool:
+        from .elementwise import not_implemented_for   # (elementwise imports this module)
+        raise not_implemented_for(f"clamp_{'min' if is_min else 'max'}_scalar_cpu", np.bool_)
     out = np.maximum(x, bound) if is_min else np.minimum(x, bound)
     if not needs_grad1(input):
         return wrap(out)
@@ -889,14 +908,17 @@ def _compare(fn):
 
 
 _CMP = dict(vmap=POINTWISE)
-eq = export(torch='eq', method='eq', **_CMP)(_compare(np.equal))
-ne = export(torch=('ne', 'not_equal'), method=('ne', 'not_equal'), **_CMP)(_compare(np.not_equal))
-lt = export(torch=('lt', 'less'), method=('lt', 'less'), **_CMP)(_compare(np.less))
-le = export(torch=('le', 'less_equal'), method=('le', 'less_equal'),
+eq = export(torch='eq', method='eq', inplace='eq_', **_CMP)(_compare(np.equal))
+ne = export(torch=('ne', 'not_equal'), method=('ne', 'not_equal'), inplace=('ne_', 'not_equal_'),
+            **_CMP)(_compare(np.not_equal))
+lt = export(torch=('lt', 'less'), method=('lt', 'less'), inplace=('lt_', 'less_'),
+            **_CMP)(_compare(np.less))
+le = export(torch=('le', 'less_equal'), method=('le', 'less_equal'), inplace=('le_', 'less_equal_'),
             **_CMP)(_compare(np.less_equal))
-gt = export(torch=('gt', 'greater'), method=('gt', 'greater'), **_CMP)(_compare(np.greater))
+gt = export(torch=('gt', 'greater'), method=('gt', 'greater'), inplace=('gt_', 'greater_'),
+            **_CMP)(_compare(np.greater))
 ge = export(torch=('ge', 'greater_equal'), method=('ge', 'greater_equal'),
-            **_CMP)(_compare(np.greater_equal))
+            inplace=('ge_', 'greater_equal_'), **_CMP)(_compare(np.greater_equal))
 
 
 @export(torch='logical_not', method='logical_not', vmap=POINTWISE)
@@ -914,21 +936,22 @@ def bitwise_not(input):
 
 
 def _bitwise(fn, name):
-    def op(input, other):
+    def op(input, other):  # (named below: in-place forms read the name)
         x, y = binary_arrays(input, other)
         dt = np.result_type(x, y)
         if dt.kind == "f":
             from .elementwise import not_implemented_for   # (elementwise imports this module)
             raise not_implemented_for(f"{name}_cpu", dt)
         return wrap(fn(x, y))
+    op.__name__ = name
     return op
 
 
-bitwise_and = export(torch='bitwise_and', method='bitwise_and',
+bitwise_and = export(torch='bitwise_and', method='bitwise_and', inplace='bitwise_and_',
                      vmap=POINTWISE)(_bitwise(np.bitwise_and, "bitwise_and"))
-bitwise_or = export(torch='bitwise_or', method='bitwise_or',
+bitwise_or = export(torch='bitwise_or', method='bitwise_or', inplace='bitwise_or_',
                     vmap=POINTWISE)(_bitwise(np.bitwise_or, "bitwise_or"))
-bitwise_xor = export(torch='bitwise_xor', method='bitwise_xor',
+bitwise_xor = export(torch='bitwise_xor', method='bitwise_xor', inplace='bitwise_xor_',
                      vmap=POINTWISE)(_bitwise(np.bitwise_xor, "bitwise_xor"))
 
 
@@ -947,26 +970,31 @@ class RemainderBackward0(Node):
 
 
 class RemainderBackward1(Node):
-    """remainder(x, y) = x - y*floor(x/y): d/dx = 1, d/dy = -floor(x/y). Saved other first,
-    as PyTorch."""
+    """remainder(x, y) = x - y*floor(x/y): d/dx = 1, d/dy = -(x // y) (floor division, as
+    PyTorch: floor(x/y) would say 0 for 1 // -inf = -1). Saved other first, as PyTorch."""
     jvp = ELEMENTWISE
     __slots__ = ()
     saved_names = ("other", "self")
 
     def backward(self, ns, grad, y, x):
         return (grad if self.needs(0) else None,
-                -grad * ns.floor(x / y) if self.needs(1) else None)
+                -grad * ns.floor_divide(x, y) if self.needs(1) else None)
 
 
 @export(torch='remainder', method='remainder', inplace='remainder_', vmap=POINTWISE)
 def remainder(input, other):
     x, y = binary_arrays(input, other)
-    if np.result_type(x, y).kind == "b":
-        raise _not_for_bool("remainder_cpu")
+    _no_bool_kernel(x, y, "remainder_cpu")
     if np.asarray(x).dtype.kind in "iub" and np.any(np.asarray(y) == 0):
         raise RuntimeError("ZeroDivisionError")
     with _quiet():
-        out = np.asarray(np.mod(x, y))
+        if np.result_type(x, y).kind == "f":
+            # PyTorch's kernel: fmod (exact), moved into the divisor's sign; a zero keeps the
+            # dividend's sign (NumPy's mod gives it the divisor's)
+            out = np.fmod(x, y)
+            out = np.where((out != 0) & ((np.asarray(y) < 0) != (out < 0)), out + y, out)
+        else:
+            out = np.asarray(np.mod(x, y))
     if out.dtype.kind != "f" or not needs_grad(input, other):
         return wrap(out)
     if not isinstance(input, Tensor):     # scalar % tensor: PyTorch has no derivative

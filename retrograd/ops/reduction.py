@@ -14,11 +14,10 @@ import numpy as np
 from ..autograd.node import Node, SavedOutput
 from ..autograd.node import LINEAR
 from ._registry import REDUCTION, export, reduction
-from ._util import Tensor, make_node, needs_grad1, u64, wrap, wrap_dims, wrap_dim
+from ._util import Tensor, make_node, needs_grad1, quiet, u64, wrap, wrap_dims, wrap_dim
 
 
-def _quiet():
-    return np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore")
+_quiet = quiet   # IEEE results without NumPy's warnings (x/0 = inf, log(0) = -inf, like PyTorch)
 
 
 class _NoDim:
@@ -209,8 +208,9 @@ def mean(input, dim=NO_DIM, keepdim=False, *, dtype=None):
     if dtype is not None:
         x = x.astype(dtype.np)
     if x.dtype.kind != "f":
-        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
-                           f"floating point or complex dtype. Got: {_dtype_name(x.dtype)}")
+        which = "Input" if dtype is None else "Optional"
+        raise RuntimeError(f"mean(): could not infer output dtype. {which} dtype must be either "
+                           f"a floating point or complex dtype. Got: {_dtype_name(x.dtype)}")
     dims = _reduced_dims(input, dim)
     with _quiet():
         out = x.mean(axis=dims, keepdims=keepdim) if x.size else \

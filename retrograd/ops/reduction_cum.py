@@ -55,7 +55,7 @@ def cumsum(input, dim=_NO_DIM, *, dtype=None):
             # PyTorch accumulates float32/float16 scans in double (1e5 x 0.1 ends at 10000.0)
             out = np.cumsum(x, axis=d, dtype=np.float64).astype(x.dtype)
         else:
-            out = np.cumsum(x, axis=d)
+            out = np.cumsum(x, axis=d, dtype=x.dtype)  # NumPy would widen cumsum(dtype=int16)
     if not needs_grad1(input):
         return wrap(out)
     node = make_node(CumsumBackward0, (input,), out)

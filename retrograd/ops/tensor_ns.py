@@ -281,6 +281,12 @@ def logical_not(x):
     return f(x)
 
 
+def floor_divide(x, y):
+    """div(x, y, rounding_mode='floor'): its gradient is zero (torch.floor_divide has none)."""
+    from .pointwise import div
+    return div(x, y, rounding_mode="floor")
+
+
 def _publish(namespace: dict) -> None:
     import types
     from .._dispatch import public
