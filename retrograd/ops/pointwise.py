@@ -698,6 +698,12 @@ def _clamp_tensor(input, lo, hi):
     from ._util import broadcast_error, to_tensor
     lo = None if lo is None else to_tensor(lo, input)
     hi = None if hi is None else to_tensor(hi, input)
+    for b in (lo, hi):
+        if b is not None:
+            try:
+                np.broadcast_shapes(input._data.shape, b._data.shape)
+            except ValueError:
+                raise broadcast_error(input._data.shape, b._data.shape) from None
     # PyTorch's dtype for the three (a 0-d bound does not widen the input's kind)
     rt = D.result_type(*[t for t in (input, lo, hi) if t is not None]).np
     if rt.kind == "b" and lo is not None and hi is not None:   # (one bound: clamp_min/max)
