@@ -71,3 +71,8 @@ __all__ += ["Transformer", "TransformerDecoder", "TransformerDecoderLayer", "Tra
 from .normalization import LocalResponseNorm  # noqa: F401
 
 __all__ += ["LocalResponseNorm"]
+from .pooling3d import (AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, LPPool3d,  # noqa: F401
+                        MaxPool3d, MaxUnpool1d, MaxUnpool3d)
+
+__all__ += ["MaxPool3d", "AvgPool3d", "AdaptiveMaxPool3d", "AdaptiveAvgPool3d", "LPPool3d",
+            "MaxUnpool1d", "MaxUnpool3d"]
