@@ -40,7 +40,7 @@ mkldnn_rnn_layer _pack_padded_sequence
 batch_norm group_norm layer_norm embedding embedding_bag
 _scaled_dot_product_flash_attention_for_cpu
 max_pool3d_with_indices avg_pool3d _adaptive_avg_pool3d adaptive_max_pool3d_with_indices max_unpool3d
-affine_grid_generator grid_sampler
+affine_grid_generator grid_sampler _upsample_aa
 """.split())
 
 
