@@ -106,3 +106,24 @@ def test_state_dict_round_trips():
         r2 = lazy.load_state_dict(T.nn.LazyLinear(4).state_dict())
         return loaded, str(r), str(r2), str(lazy), lazy.has_uninitialized_params(), str(dst)
     both(f)
+
+
+@pytest.mark.parametrize("conv", ["to_cpu", "double", "to_float64", "float", "half", "cpu",
+                                  "requires_grad_"])
+def test_module_conversions_before_materialization(conv):
+    def f(T):
+        T.manual_seed(0)
+        m = T.nn.Sequential(T.nn.LazyLinear(3), T.nn.LazyBatchNorm1d())
+        calls = {"to_cpu": lambda: m.to("cpu"), "double": m.double,
+                 "to_float64": lambda: m.to(T.float64), "float": m.float, "half": m.half,
+                 "cpu": m.cpu, "requires_grad_": lambda: m.requires_grad_(False)}
+        r = calls[conv]()
+        res = [type(r).__name__, str(m.state_dict()),
+               [(n, repr(p), p.dtype, p.requires_grad) for n, p in m.named_parameters()],
+               [(n, repr(b), b.dtype) for n, b in m.named_buffers()]]
+        if conv in ("double", "to_float64", "float"):
+            dt = T.float64 if conv != "float" else T.float32
+            y = m(T.ones(4, 5, dtype=dt))
+            res += [y.dtype, m[0].weight.dtype, m[1].running_var.dtype, str(m)]
+        return res
+    both(f)

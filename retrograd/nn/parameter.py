@@ -130,9 +130,10 @@ def _op_in_progress():
     return name
 
 
-def _uninitialized_use(cls_name: str, op) -> ValueError:
-    if op.startswith("__"):   # an operator: torch names the Tensor method behind it
-        what = f"<method '{op.strip('_')}' of 'torch._C.TensorBase' objects>"
+def _uninitialized_use(cls_name: str, op, method: bool = False) -> ValueError:
+    if op.startswith("__") or method:   # an operator: torch names the Tensor method behind it
+        name = op if method else op.strip("_")
+        what = f"<method '{name}' of 'torch._C.TensorBase' objects>"
     else:
         what = f"<built-in function {op}>"
     return ValueError(f"Attempted to use an uninitialized parameter in {what}. This error "
@@ -195,6 +196,44 @@ class UninitializedTensorMixin:
         dtype = self.dtype if dtype is None else dtype
         _SLOT.__set__(self, empty(shape, dtype=dtype)._data)
         self.__class__ = self.cls_to_become
+
+    # conversions (allowed on placeholders, as in torch): Module.to/double/half convert them
+    def _converted(self, dtype):
+        dtype = self.dtype if dtype is None else dtype
+        if isinstance(self, Parameter):   # Module._apply assigns it to ``param.data``
+            from .._creation import empty
+            return empty(0, dtype=dtype)
+        if dtype == self.dtype:
+            return self
+        return type(self)(self.requires_grad, None, dtype, self.persistent)
+
+    def to(self, *args, **kwargs):
+        from .. import _dtype as D
+        dtype = kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, D.dtype):
+                dtype = a
+            elif isinstance(a, Tensor):
+                dtype = a.dtype
+        return self._converted(dtype)
+
+    def double(self, memory_format=None):
+        from .. import _dtype as D
+        return self._converted(D.float64)
+
+    def float(self, memory_format=None):
+        from .. import _dtype as D
+        return self._converted(D.float32)
+
+    def half(self, memory_format=None):
+        from .. import _dtype as D
+        return self._converted(D.float16)
+
+    def cpu(self, memory_format=None):
+        return self._converted(None)
+
+    def requires_grad_(self, requires_grad=True):
+        raise _uninitialized_use(type(self).__name__, "requires_grad_", method=True)
 
     def copy_(self, src, non_blocking=False):
         """Loading one placeholder into another (a lazy checkpoint into a lazy module)."""
