@@ -126,3 +126,29 @@ def test_errors_and_warnings(case):
         g = data(T, 2, 3, 2, 2) * 0.5
         return ERRORS[case](T, T.nn.functional, x, g)
     both(f)
+
+
+def test_half_precision():
+    """float16: computed in float and rounded (PyTorch's half kernel rounds along the way, so
+    its results differ by up to about 1% of the gradients' magnitude; both are compared with
+    the float64 result here)."""
+    import numpy as np
+    import torch
+    import retrograd
+    rng = np.random.default_rng(5)
+    arrs = [rng.standard_normal((1, 2, 5, 5)), rng.standard_normal((1, 3, 3, 2)) * 0.6]
+    for mode in ("bilinear", "nearest", "bicubic"):
+        def run(T, dt):
+            x, g = [T.tensor(a, dtype=dt, requires_grad=True) for a in arrs]
+            y = T.nn.functional.grid_sample(x, g, mode=mode, align_corners=False)
+            (y.double() ** 2).sum().backward()
+            return [str(y.dtype), str(x.grad.dtype), str(g.grad.dtype), y.grad_fn.name()], \
+                [t.detach().double().numpy() for t in (y, x.grad, g.grad)]
+        meta, ours = run(retrograd, retrograd.float16)
+        tmeta, theirs = run(torch, torch.float16)
+        _, exact = run(torch, torch.float64)
+        assert meta == tmeta
+        for a, b, e in zip(ours, theirs, exact):
+            scale = max(1.0, float(np.abs(e).max()))
+            assert np.abs(a - e).max() <= 4e-3 * scale
+            assert np.abs(a - b).max() <= 2e-2 * scale

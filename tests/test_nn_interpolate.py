@@ -88,6 +88,8 @@ ERRORS = {
     "aa_5d": lambda F, x: F.interpolate(x, scale_factor=0.5, mode="trilinear", antialias=True),
     "aa_long": lambda F, x: F.interpolate(x[0].long(), scale_factor=0.5, mode="bilinear",
                                           antialias=True),
+    "aa_half": lambda F, x: F.interpolate(x[0].half(), scale_factor=0.5, mode="bicubic",
+                                          antialias=True),
     "aa_size0": lambda F, x: F.interpolate(x[0], size=(0, 3), mode="bilinear", antialias=True),
     "lanczos_no_aa": lambda F, x: F.interpolate(x[0], scale_factor=0.5, mode="lanczos"),
     "lanczos_align": lambda F, x: F.interpolate(x[0], scale_factor=0.5, mode="lanczos",

@@ -151,6 +151,7 @@ ERRORS = {
     "ap_div0": lambda F, x: F.avg_pool3d(x, 2, divisor_override=0),
     "ap_s0": lambda F, x: F.avg_pool3d(x, 2, 0),
     "ap_empty": lambda F, x: F.avg_pool3d(x[:, :0], 2),
+    "ap_half": lambda F, x: F.avg_pool3d(x.half(), 2),
     "aap_rank": lambda F, x: F.adaptive_avg_pool3d(x[0, 0], 2),
     "aap_len": lambda F, x: F.adaptive_avg_pool3d(x, (2, 2)),
     "aap_empty": lambda F, x: F.adaptive_avg_pool3d(x[:, :, :0], 2),

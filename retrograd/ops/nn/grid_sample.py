@@ -264,6 +264,13 @@ class _GridSamplerBackward(Node):
                    "padding_mode": "padding_mode"}
 
     def backward(self, ns, grad, grid, x):
+        if isinstance(grad, np.ndarray) and grad.dtype == np.float16:   # in float, as torch
+            f = np.float32
+            res = self._backward(ns, grad.astype(f), grid.astype(f), x.astype(f))
+            return tuple(None if r is None else r.astype(np.float16) for r in res)
+        return self._backward(ns, grad, grid, x)
+
+    def _backward(self, ns, grad, grid, x):
         g0, idx, mask, taps, in_shape = self.geo
         n, c = in_shape[:2]
         size = int(np.prod(in_shape[2:], dtype=np.int64))
@@ -289,6 +296,14 @@ class _GridSamplerBackward(Node):
 
     def jvp(self, ns, tangents, grid, x):
         """JVP: sum_k W_k x'[idx_k] + sum_k x[idx_k] sum_a dW_k/dt_a (grid' . dt_a/dgrid)."""
+        if x.dtype == np.float16:   # in float, rounded to half
+            f = np.float32
+            up = [None if t is None else t.astype(f) for t in tangents]
+            out = self._jvp(ns, up, grid.astype(f), x.astype(f))
+            return None if out is None else out.astype(np.float16)
+        return self._jvp(ns, tangents, grid, x)
+
+    def _jvp(self, ns, tangents, grid, x):
         g0, idx, mask, taps, in_shape = self.geo
         n, c = in_shape[:2]
         size = int(np.prod(in_shape[2:], dtype=np.int64))
@@ -352,6 +367,9 @@ def grid_sampler(input, grid, interpolation_mode: int, padding_mode: int, align_
     x, gr = input._data, grid._data
     mode, padding, align = int(interpolation_mode), int(padding_mode), bool(align_corners)
     _check_sampler(x, gr, mode)
+    out_dtype = x.dtype
+    if x.dtype == np.float16:   # PyTorch's CPU kernel computes half in float
+        x, gr = x.astype(np.float32), gr.astype(np.float32)
     dt = x.dtype.type
     n, c = x.shape[:2]
     in_sp, out_sp = x.shape[2:], gr.shape[1:-1]
@@ -379,7 +397,7 @@ def grid_sampler(input, grid, interpolation_mode: int, padding_mode: int, align_
     w, _ = _terms(numpy_ns, gr, mode, geo)
     size = int(np.prod(in_sp, dtype=np.int64))
     v = _gather(x.reshape(n, c, size), flat)
-    out = (v * w[:, :, None, :]).sum(0).astype(dt, copy=False).reshape((n, c) + tuple(out_sp))
+    out = (v * w[:, :, None, :]).sum(0).astype(out_dtype).reshape((n, c) + tuple(out_sp))
     if not needs_grad(input, grid):
         return wrap(out)
     node = make_node(node_cls, (input, grid), out)

@@ -268,6 +268,8 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     out = tuple(_out_size(n, kk, pp, ss, 1, ceil_mode)
                 for n, kk, pp, ss in zip(x.shape[-3:], k, p, s))
     _shape_check3(x.shape, k, s, (1, 1, 1), p, out, "avg_pool3d()", True)
+    if x.dtype == np.float16:
+        raise NotImplementedError('"avg_pool3d_out_frame" not implemented for \'Half\'')
     sp = x.shape[-3:]
     div = avg_divisor_nd(sp, k, s, p, out, count_include_pad, divisor_override,
                          x.dtype if x.dtype.kind == "f" else np.int64)

@@ -95,7 +95,7 @@ def _upsample_aa(input, mode: str, output_size, scales, align_corners):
         raise RuntimeError("Input and output sizes should be greater than 0, but got input "
                            f"(H: {in_sp[0]}, W: {in_sp[1]}) output (H: {output_size[0]}, "
                            f"W: {output_size[1]})")
-    if x.dtype.kind != "f":
+    if x.dtype.kind != "f" or x.dtype == np.float16:
         if x.dtype == np.uint8:
             raise NotImplementedError(f"retrograd: interpolate(mode={mode!r}, antialias=True) on "
                                       "uint8 input is not implemented")
