@@ -127,3 +127,23 @@ def test_module_conversions_before_materialization(conv):
             res += [y.dtype, m[0].weight.dtype, m[1].running_var.dtype, str(m)]
         return res
     both(f)
+
+
+def test_optimizer_made_before_materialization_trains():
+    """The optimizer holds the placeholders; materialize turns them into Parameters in place,
+    so the usual loop trains the lazy model exactly as torch (same seed, same losses)."""
+    def f(T):
+        T.manual_seed(0)
+        m = T.nn.Sequential(T.nn.LazyLinear(4), T.nn.ReLU(), T.nn.LazyLinear(2))
+        opt = T.optim.Adam(m.parameters(), lr=0.1)
+        x, y = T.randn(5, 3), T.randn(5, 2)
+        losses = []
+        for _ in range(3):
+            opt.zero_grad()
+            loss = T.nn.functional.mse_loss(m(x), y)
+            loss.backward()
+            opt.step()
+            losses.append(loss.detach())
+        import copy
+        return losses, str(m), dict(m.state_dict()), str(copy.deepcopy(T.nn.LazyLinear(3)))
+    both(f)
