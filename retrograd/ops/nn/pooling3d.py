@@ -191,7 +191,7 @@ class MaxPool3DWithIndicesBackward0(Node):
         return gather_flat(tangents[0], indices, 3)
 
 
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap="pool3d")
 def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False):
     """(values, indices) of 3-D max pooling (indices: flat positions in each input volume)."""
@@ -250,7 +250,7 @@ class AvgPool3DBackward0(Node):
         return avg_pool_nd(tangents[0], k, s, p, out, div)
 
 
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap="pool3d")
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     """3-D average pooling (window sums over the window size, or ``divisor_override``)."""

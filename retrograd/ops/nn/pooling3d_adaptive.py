@@ -85,7 +85,7 @@ class AdaptiveAvgPool3DBackward0(Node):
         return _avg_forward3(tangents[0], self._shape[-3:])
 
 
-@export(torch=False)
+@export(torch=False, vmap="pool3d")
 def _adaptive_avg_pool3d(input, output_size):
     x = input._data
     out = _size3(output_size, "adaptive_avg_pool3d: output_size must be 3")
@@ -147,7 +147,7 @@ class AdaptiveMaxPool3DBackward0(Node):
         return gather_flat(tangents[0], indices, 3)
 
 
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap="pool3d")
 def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
     size = _list_with_default(output_size, input.shape)
     x = input._data

@@ -201,7 +201,7 @@ def _adjoint(g: np.ndarray, taps, in_shape) -> np.ndarray:
     return g
 
 
-@export(torch=False)
+@export(torch=False, vmap="resample")
 def _upsample(input, mode: str, output_size, scales, align_corners):
     x = input._data
     k = x.ndim - 2

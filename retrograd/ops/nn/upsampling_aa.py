@@ -86,7 +86,7 @@ def _aa_taps(n_in: int, n_out: int, scale, align_corners: bool, mode: str, dt) -
     return [(idx[:, t], w[:, t]) for t in range(max_size)]
 
 
-@export(torch=False)
+@export(torch=False, vmap="resample")
 def _upsample_aa(input, mode: str, output_size, scales, align_corners):
     """Antialiased resampling of the last two dims to ``output_size``."""
     x = input._data
