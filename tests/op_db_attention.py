@@ -38,8 +38,7 @@ ROWS: list[OpInfo] = [
     OpInfo("local_response_norm_3d",
            lambda T, x: T.nn.functional.local_response_norm(x, 3, 0.5, 0.75, 1.0), [(2, 4, 3)],
            "DivBackward0", extra_nodes=("AvgPool2DBackward0",)),
-    # (no 4-D row: torch pools it with avg_pool3d, which retrograd lacks, so the graphs differ
-    # inside; tests/test_nn_attention.py compares its values and gradients with torch)
+    # (4-D and 5-D rows, through avg_pool3d: tests/op_db_pool3d.py)
     OpInfo("sdpa_flash", lambda T, q, k, v: _sdpa(T, q, k, v), [(1, 2, 3, 4)] * 3,
            "ScaledDotProductFlashAttentionForCpuBackward0", gradgrad=False),
     OpInfo("sdpa_flash_causal_scale", lambda T, q, k, v: _sdpa(T, q, k, v, is_causal=True,

@@ -1106,6 +1106,27 @@ def _batch_into_n(core):
     return rule
 
 
+def _spatial_rule(nd):
+    """Pooling and resampling over the last ``nd`` dims (None: all but the first two) of
+    (N, C, *spatial) or (C, *spatial): the vmap dims (and N) are folded into one batch dim, and
+    every result (values, indices) unfolded; windows never cross the batch."""
+    def rule(op, args, kwargs):
+        ba = _bind(op, args, kwargs)
+        first = _first_name(op)
+        x = _only_input_batched(ba, first)
+        k = x.dim() - 2 if nd is None else nd
+        if k < 1 or x.dim() not in ((k + 2,) if nd is None else (k + 1, k + 2)):
+            raise NoRule("rank")
+        p = x._p
+        lead = tuple(p.shape[:p.dim() - k - 1])
+        ba.arguments[first] = p.reshape((-1,) + tuple(p.shape[p.dim() - k - 1:]))
+        out = op(*ba.args, **ba.kwargs)
+        if isinstance(out, tuple):
+            return tuple(_bt(o.reshape(lead + tuple(o.shape[1:])), x._lv) for o in out)
+        return _bt(out.reshape(lead + tuple(out.shape[1:])), x._lv)
+    return rule
+
+
 def _conv_core(ba):
     w = ba.arguments["weight"]
     return None if not isinstance(w, Tensor) or w.dim() < 3 else w.dim() - 1
@@ -1155,6 +1176,7 @@ def _named_rules() -> dict:
         "einsum": _einsum_rule, "decompose": _decompose,
         "convolution": _batch_into_n(_conv_core), "unfold": _batch_into_n(lambda ba: 3),
         "fold": _batch_into_n(lambda ba: 2),
+        "pool2d": _spatial_rule(2), "pool3d": _spatial_rule(3), "resample": _spatial_rule(None),
     }
 
 

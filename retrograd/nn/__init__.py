@@ -10,3 +10,4 @@ from .modules._hooks import (register_module_buffer_registration_hook,  # noqa: 
                              register_module_parameter_registration_hook)
 from . import init  # noqa: F401
 from . import utils  # noqa: F401,E402 - nn.utils (clip_grad, parametrize, prune, ...)
+from .parameter import UninitializedBuffer, UninitializedParameter  # noqa: F401,E402

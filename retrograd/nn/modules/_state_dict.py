@@ -10,6 +10,7 @@ from ..._grad_mode import no_grad
 from ..._tensor import Tensor
 from ...utils.hooks import RemovableHandle
 from ._hooks import _WrappedHook
+from ..parameter import is_lazy
 from ._utils import _class_repr
 
 __all__ = ["StateDictMixin", "_IncompatibleKeys"]
@@ -150,9 +151,10 @@ class StateDictMixin:
                                   "torch.Tensor or Tensor-like object from checkpoint but "
                                   f"received {_class_repr(type(value))}")
                 continue
-            if param.ndim == 0 and value.ndim == 1 and value.shape[0] == 1:
+            lazy = is_lazy(param)
+            if not lazy and param.ndim == 0 and value.ndim == 1 and value.shape[0] == 1:
                 value = value[0]
-            if value.shape != param.shape:
+            if not lazy and value.shape != param.shape:
                 error_msgs.append(f"size mismatch for {key}: copying a param with shape "
                                   f"{value.shape} from checkpoint, the shape in current model is "
                                   f"{param.shape}.")

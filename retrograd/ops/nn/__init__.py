@@ -13,3 +13,6 @@ from . import embedding_bag  # noqa: F401 - bags of embeddings
 from . import attention  # noqa: F401 - scaled_dot_product_attention
 from . import attention_mha  # noqa: F401 - F.multi_head_attention_forward
 from . import local_response_norm  # noqa: F401 - F.local_response_norm
+from . import pooling3d, pooling3d_adaptive  # noqa: F401 - 3-D pooling, adaptive 3-D, max_unpool1d/3d
+from . import grid_sample  # noqa: F401 - F.affine_grid / F.grid_sample
+from . import upsampling_aa  # noqa: F401 - interpolate(antialias=True)

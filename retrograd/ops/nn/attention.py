@@ -22,7 +22,8 @@ from ..activation_softmax import SoftmaxBackward0
 
 __all__ = ["scaled_dot_product_attention", "_safe_softmax"]
 
-_FLOATS = ("float32", "float64")
+_FLOATS = ("float32", "float64", "float16")
+_F32 = np.float32   # float16 inputs: the CPU kernels compute in float and round the results
 # the C++ type names torch's messages print
 _CNAME = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
           "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
@@ -117,6 +118,13 @@ class ScaledDotProductFlashAttentionForCpuBackward0(Node):
         return ns.reshape(k, sh[:-3] + (sh[-3] * r,) + sh[-2:])
 
     def backward(self, ns, grad, mask, k, q, v, lse, out):
+        if isinstance(grad, np.ndarray) and grad.dtype == np.float16:   # in float, as torch
+            res = self._backward(ns, grad.astype(_F32), k.astype(_F32), q.astype(_F32),
+                                 v.astype(_F32), lse, out.astype(_F32))
+            return tuple(None if r is None else r.astype(np.float16) for r in res)
+        return self._backward(ns, grad, k, q, v, lse, out)
+
+    def _backward(self, ns, grad, k, q, v, lse, out):
         p, kk = self._probs(ns, q, k, lse)
         vv = _group(v, self._hq) if isinstance(v, np.ndarray) else self._group_t(ns, v)
         gq = gk = gv = None
@@ -134,6 +142,13 @@ class ScaledDotProductFlashAttentionForCpuBackward0(Node):
         return gq, gk, gv
 
     def jvp(self, ns, tangents, mask, k, q, v, lse, out):
+        if q.dtype == np.float16:   # in float, rounded to the output's float16
+            up = [None if t is None else t.astype(_F32) for t in tangents]
+            return self._jvp(ns, up, k.astype(_F32), q.astype(_F32), v.astype(_F32), lse,
+                             out.astype(_F32)).astype(np.float16)
+        return self._jvp(ns, tangents, k, q, v, lse, out)
+
+    def _jvp(self, ns, tangents, k, q, v, lse, out):
         tq, tk, tv = tangents
         p, kk = self._probs(ns, q, k, lse)
         vv = _group(v, self._hq)
@@ -164,8 +179,11 @@ def _like_query(out, q):
 
 def _flash_impl(query, key, value, user_add, scale, hq, is_causal, user_scale):
     q, k, v = query._data, key._data, value._data
+    half = q.dtype == np.float16
+    if half:   # the kernel's accumulation type; the output is rounded back, lse stays float
+        q, k, v = q.astype(_F32), k.astype(_F32), v.astype(_F32)
     L, S = q.shape[-2], k.shape[-2]
-    add = user_add
+    add = None if user_add is None else user_add.astype(q.dtype, copy=False)
     if is_causal:
         causal = _additive_mask(None, True, L, S, q.dtype)
         add = causal if add is None else add + causal
@@ -180,7 +198,7 @@ def _flash_impl(query, key, value, user_add, scale, hq, is_causal, user_scale):
         tot = e.sum(-1, keepdims=True)
         lse = np.where(finite, np.log(tot) + np.where(finite, mx, 0), -np.inf)
         p = np.where(finite, e / np.where(finite, tot, 1), 0)
-    out = _like_query(np.asarray(p @ vv, dtype=q.dtype), q)
+    out = _like_query(np.asarray(p @ vv, dtype=query._data.dtype), query._data)
     # the kernel's (B, L, H) layout of the log-sum-exp
     lse = np.ascontiguousarray(np.asarray(lse[..., 0], dtype=q.dtype).swapaxes(1, 2)) \
         .swapaxes(1, 2)
@@ -235,6 +253,10 @@ def _math(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
                            "when is_causal=True")
+    if query.dtype == D.float16:   # PyTorch's math path computes half inputs in float
+        out = _math(query.to(D.float32), key.to(D.float32), value.to(D.float32), attn_mask,
+                    dropout_p, is_causal, scale, enable_gqa)
+        return out.to(D.float16)
     sq = math.sqrt(scale)
     L, S = query.shape[-2], key.shape[-2]
     if enable_gqa and query.dim() >= 3 and key.shape[-3] != query.shape[-3]:

@@ -1,11 +1,8 @@
 """F.local_response_norm: PyTorch 2.13's composite (square, zero-pad along channels, average
 pool over ``size`` channels, (k + alpha * avg) ** beta, divide).
 
-3-D inputs take PyTorch's avg_pool2d chain exactly. For 4-D and more PyTorch pools the
-(N, 1, C, H, rest) view with avg_pool3d; retrograd has no avg_pool3d yet and pools the
-(N, 1, C, H * rest) view with avg_pool2d and a (size, 1) window instead: the same windows, so the
-same values and gradients, with AvgPool2DBackward0 in place of AvgPool3DBackward0 inside the
-graph (the output's node, DivBackward0, is PyTorch's)."""
+3-D inputs take PyTorch's avg_pool2d chain, 4-D and more its avg_pool3d chain on the
+(N, 1, C, H, rest) view: the same nodes as PyTorch's graph."""
 from __future__ import annotations
 
 from .._registry import export
@@ -30,9 +27,9 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
         div = F.avg_pool2d(div, (size, 1), stride=1).squeeze(1)
     else:
         sizes = input.size()
-        div = div.view(sizes[0], 1, sizes[1], -1)
-        div = F.pad(div, (0, 0, size // 2, (size - 1) // 2))
-        div = F.avg_pool2d(div, (size, 1), stride=1).squeeze(1)
+        div = div.view(sizes[0], 1, sizes[1], sizes[2], -1)
+        div = F.pad(div, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+        div = F.avg_pool3d(div, (size, 1, 1), stride=1).squeeze(1)
         div = div.view(sizes)
     div = div.mul(alpha).add(k).pow(beta)
     return input / div

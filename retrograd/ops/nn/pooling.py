@@ -193,7 +193,7 @@ def _scatter_back(ns, grad, indices, spatial, name, adjoint_name):
                          lambda g: gather_flat(g, idx, len(spatial)), name, adjoint_name)
 
 
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap="pool2d")
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False):
     """(values, indices) of 2-D max pooling (indices: flat positions in each input plane)."""
@@ -346,7 +346,7 @@ class AvgPool2DBackward0(Node):
         return _avg_forward(tangents[0], k, s, p, out_hw, div)
 
 
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap="pool2d")
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     """2-D average pooling (window sums over the window size, or ``divisor_override``)."""

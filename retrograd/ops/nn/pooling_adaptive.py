@@ -130,7 +130,7 @@ def _check_nonempty(shape, op: str, since: int) -> None:
                                f"{i} being empty")
 
 
-@export(torch=False)
+@export(torch=False, vmap="pool2d")
 def _adaptive_avg_pool2d(input, output_size):
     x = input._data
     out_hw = _size2(output_size, "adaptive_avg_pool2d: output_size must be 2")
@@ -229,7 +229,7 @@ class AdaptiveMaxPool2DBackward0(Node):
         return gather_flat(tangents[0], indices, 2)
 
 
-@export(torch=False, functional=True)
+@export(torch=False, functional=True, vmap="pool2d")
 def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
     size = _list_with_default(output_size, input.shape)
     x = input._data

@@ -1,4 +1,5 @@
-"""F.interpolate (nearest, nearest-exact, linear, bilinear, bicubic, area), F.upsample.
+"""F.interpolate (nearest, nearest-exact, linear, bilinear, trilinear, bicubic, area), F.upsample
+(antialiased resampling: upsampling_aa.py).
 
 The resampling modes are separable: along each spatial dim an output position reads one to
 four input positions (its taps) with weights. The forward gathers the taps along W, then along H
@@ -92,7 +93,9 @@ _NAMES = {("nearest", 1): "UpsampleNearest1DBackward0", ("nearest", 2): "Upsampl
           ("nearest-exact", 1): "UpsampleNearestExact1DBackward0",
           ("nearest-exact", 2): "UpsampleNearestExact2DBackward0",
           ("linear", 1): "UpsampleLinear1DBackward0", ("bilinear", 2): "UpsampleBilinear2DBackward0",
-          ("bicubic", 2): "UpsampleBicubic2DBackward0"}
+          ("bicubic", 2): "UpsampleBicubic2DBackward0", ("nearest", 3): "UpsampleNearest3DBackward0",
+          ("nearest-exact", 3): "UpsampleNearestExact3DBackward0",
+          ("trilinear", 3): "UpsampleTrilinear3DBackward0"}
 
 
 class _UpsampleBackward(Node):
@@ -119,6 +122,8 @@ def _scales1(n):
 
 _ATTRS_1D = {"scales": _scales1}
 _ATTRS_2D = {"scales_h": lambda n: n.scales[0], "scales_w": lambda n: n.scales[1]}
+_ATTRS_3D = {"scales_d": lambda n: n.scales[0], "scales_h": lambda n: n.scales[1],
+             "scales_w": lambda n: n.scales[2]}
 _ALIGN = {"align_corners": lambda n: n.align_corners}
 
 
@@ -157,10 +162,26 @@ class UpsampleBicubic2DBackward0(_UpsampleBackward):
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_2D, **_ALIGN}
 
 
+class UpsampleNearest3DBackward0(_UpsampleBackward):
+    __slots__ = ()
+    saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_3D}
+
+
+class UpsampleNearestExact3DBackward0(_UpsampleBackward):
+    __slots__ = ()
+    saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_3D}
+
+
+class UpsampleTrilinear3DBackward0(_UpsampleBackward):
+    __slots__ = ()
+    saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_3D, **_ALIGN}
+
+
 _CLASSES = {c.__name__: c for c in (
     UpsampleNearest1DBackward0, UpsampleNearest2DBackward0, UpsampleNearestExact1DBackward0,
     UpsampleNearestExact2DBackward0, UpsampleLinear1DBackward0, UpsampleBilinear2DBackward0,
-    UpsampleBicubic2DBackward0)}
+    UpsampleBicubic2DBackward0, UpsampleNearest3DBackward0, UpsampleNearestExact3DBackward0,
+    UpsampleTrilinear3DBackward0)}
 
 
 def _forward(x: np.ndarray, taps) -> np.ndarray:
@@ -180,7 +201,7 @@ def _adjoint(g: np.ndarray, taps, in_shape) -> np.ndarray:
     return g
 
 
-@export(torch=False)
+@export(torch=False, vmap="resample")
 def _upsample(input, mode: str, output_size, scales, align_corners):
     x = input._data
     k = x.ndim - 2
@@ -189,17 +210,21 @@ def _upsample(input, mode: str, output_size, scales, align_corners):
         if k == 1:
             raise RuntimeError("Input and output sizes should be greater than 0, but got input "
                                f"(W: {in_sp[0]}) and output (W: {output_size[0]})")
+        if k == 3:
+            raise RuntimeError("Input and output sizes should be greater than 0, but got input "
+                               f"(D: {in_sp[0]}, H: {in_sp[1]}, W: {in_sp[2]}) output (D: "
+                               f"{output_size[0]}, H: {output_size[1]}, W: {output_size[2]})")
         raise RuntimeError("Input and output sizes should be greater than 0, but got input "
                            f"(H: {in_sp[0]}, W: {in_sp[1]}) output (H: {output_size[0]}, "
                            f"W: {output_size[1]})")
     kernel = {"nearest": "nearest", "nearest-exact": "nearest", "linear": "linear",
-              "bilinear": "linear", "bicubic": "cubic"}[mode]
+              "bilinear": "linear", "trilinear": "linear", "bicubic": "cubic"}[mode]
     if x.dtype.kind != "f" and not (kernel == "nearest" and x.dtype == np.uint8):
         if x.dtype == np.uint8:
             raise NotImplementedError(f"retrograd: interpolate(mode={mode!r}) on uint8 input is "
                                       "not implemented")
         # the name of the PyTorch kernel that refuses the dtype
-        where = f"compute_indices_weights_{kernel}" if k == 1 or kernel == "cubic" else \
+        where = f"compute_indices_weights_{kernel}" if k != 2 or kernel == "cubic" else \
             f"upsample_{'nearest' if kernel == 'nearest' else 'bilinear'}2d_channels_last"
         raise NotImplementedError(f'"{where}" not implemented for '
                                   f"'{_SCALAR_NAMES.get(x.dtype.name, x.dtype.name)}'")
@@ -280,10 +305,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.ndim == 4):
         raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes "
                          "and requires a 4-D tensor as input")
-    if antialias:
-        raise NotImplementedError("retrograd: interpolate(antialias=True) is not implemented")
-    known = {("nearest", 3), ("nearest", 4), ("nearest-exact", 3), ("nearest-exact", 4),
-             ("linear", 3), ("bilinear", 4), ("bicubic", 4)}
+    known = {("nearest", 3), ("nearest", 4), ("nearest", 5), ("nearest-exact", 3),
+             ("nearest-exact", 4), ("nearest-exact", 5), ("linear", 3), ("bilinear", 4),
+             ("bicubic", 4), ("trilinear", 5), ("lanczos", 4)}
     if (mode, input.ndim) in known:
         if output_size is None:   # PyTorch's compute_output_size: in * scale, truncated
             output_size = [int(float(input.shape[i + 2]) * float(scale_factors[i]))
@@ -291,15 +315,22 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             scales = [float(s) for s in scale_factors]
         else:
             scales = [None] * dim
+        if mode == "lanczos":
+            if align_corners:
+                raise ValueError("Lanczos mode does not support align_corners=True")
+            if not antialias:
+                raise ValueError("Lanczos mode requires antialias=True")
+        if antialias:
+            from .upsampling_aa import _upsample_aa
+            return _upsample_aa(input, mode, output_size, scales, align_corners)
         return _upsample(input, mode, output_size, scales, align_corners)
     if mode == "area" and input.ndim == 3:
         return adaptive_avg_pool1d(input, output_size)
     if mode == "area" and input.ndim == 4:
         return adaptive_avg_pool2d(input, output_size)
-    if mode in ("nearest", "nearest-exact", "area", "trilinear") and input.ndim == 5 or \
-            mode == "lanczos" and input.ndim == 4:
-        raise NotImplementedError(f"retrograd: interpolate(mode={mode!r}) on {input.ndim}-D "
-                                  "input is not implemented")
+    if mode == "area" and input.ndim == 5:
+        from .pooling3d_adaptive import adaptive_avg_pool3d
+        return adaptive_avg_pool3d(input, output_size)
     pairs = {(3, "bilinear"): "Got 3D input, but bilinear mode needs 4D input",
              (3, "trilinear"): "Got 3D input, but trilinear mode needs 5D input",
              (4, "linear"): "Got 4D input, but linear mode needs 3D input",

@@ -1,0 +1,269 @@
+"""Adaptive 3-D pooling (``AdaptiveAvgPool3DBackward0``, ``AdaptiveMaxPool3DBackward0``) and
+max unpooling in 1-D (PyTorch's composite through max_unpool2d) and 3-D
+(``MaxUnpool3DBackward0``).
+
+Adaptive pooling reduces one dim at a time (W, then H, then T) with the window gathers of
+``pooling_adaptive._segments`` (one gather per distinct window length, no loop over voxels). Max
+pooling carries the positions found by the earlier steps along, so the reported index is the
+first maximum of the window in row-major order (or its last NaN), PyTorch's. The backward of the
+average is the adjoint (one 0/1 window matrix per dim, applied by GEMMs), that of the max a
+scatter to the saved indices; both are ``ns.linear_map``s, so double backward works.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ...autograd.node import Node
+from .._registry import export
+from .._util import make_node, needs_grad1, wrap
+from ..reduction import mean
+from ..shape import squeeze, unsqueeze
+from ._linmap import array, gather_flat, matrix_apply, scatter_flat
+from .pooling import _SCALAR_NAMES, _fmt, _unpool_output_size, max_unpool2d
+from .pooling_adaptive import (_argmax_reduce, _check_nonempty, _lengths, _list_with_default,
+                               _segments, _window_matrix)
+
+__all__ = ["adaptive_avg_pool3d", "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices",
+           "max_unpool3d", "max_unpool1d"]
+
+
+def _size3(output_size, msg: str) -> tuple:
+    t = (output_size,) * 3 if isinstance(output_size, (int, np.integer)) else tuple(output_size)
+    if len(t) != 3:
+        raise RuntimeError(msg)
+    return tuple(int(v) for v in t)
+
+
+def _check_float(x: np.ndarray, op: str) -> None:
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f'"{op}" not implemented for '
+                                  f"'{_SCALAR_NAMES.get(x.dtype.name, x.dtype.name)}'")
+
+
+# -- average ----------------------------------------------------------------------------------
+def _avg_forward3(x: np.ndarray, out) -> np.ndarray:
+    def add(w, ax, _):
+        return w.sum(axis=ax)
+    n = x.ndim
+    s = x
+    for j in (2, 1, 0):
+        s = _segments(s, n - 3 + j, out[j], add)[0]
+    div = np.ones((1, 1, 1), np.int64)
+    for j, (size, o) in enumerate(zip(x.shape[-3:], out)):
+        shape = [1, 1, 1]
+        shape[j] = -1
+        div = div * _lengths(size, o).reshape(shape)
+    return s / div.astype(x.dtype)
+
+
+def _avg_adjoint3(g: np.ndarray, in_sp) -> np.ndarray:
+    out = g.shape[-3:]
+    div = np.ones((1, 1, 1), np.int64)
+    for j, (size, o) in enumerate(zip(in_sp, out)):
+        shape = [1, 1, 1]
+        shape[j] = -1
+        div = div * _lengths(size, o).reshape(shape)
+    r = g / div.astype(g.dtype)
+    for j in range(3):
+        r = matrix_apply(r, g.ndim - 3 + j, _window_matrix(in_sp[j], out[j], g.dtype).T)
+    return r
+
+
+class AdaptiveAvgPool3DBackward0(Node):
+    """Each output is its window's mean: the window's elements each get grad / window size."""
+    __slots__ = ("in_sp",)
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        in_sp, out = self.in_sp, tuple(self._shape[-3:])
+        return (ns.linear_map(grad, lambda g: _avg_adjoint3(g, in_sp),
+                              lambda g: _avg_forward3(g, out),
+                              "AdaptiveAvgPool3DBackwardBackward0",
+                              "AdaptiveAvgPool3DBackward0"),)
+
+    def jvp(self, ns, tangents, x):
+        return _avg_forward3(tangents[0], self._shape[-3:])
+
+
+@export(torch=False, vmap="pool3d")
+def _adaptive_avg_pool3d(input, output_size):
+    x = input._data
+    out = _size3(output_size, "adaptive_avg_pool3d: output_size must be 3")
+    if x.ndim not in (4, 5):
+        raise RuntimeError(f"adaptive_avg_pool3d(): Expected 4D or 5D tensor, but got "
+                           f"{_fmt(x.shape)}")
+    _check_nonempty(x.shape, "adaptive_avg_pool3d", x.ndim - 3)
+    _check_float(x, "adaptive_avg_pool3d_cpu")
+    if 0 in out:
+        res = np.zeros(x.shape[:-3] + out, x.dtype)
+    else:
+        res = _avg_forward3(x, out)
+    if not needs_grad1(input):
+        return wrap(res)
+    node = make_node(AdaptiveAvgPool3DBackward0, (input,), res)
+    node.in_sp = x.shape[-3:]
+    node.save(input)
+    return wrap(res, node)
+
+
+@export(torch=False, functional=True, composite=True)
+def adaptive_avg_pool3d(input, output_size):
+    """PyTorch's: the mean over T, H and W when the output is 1x1x1, else the pooling op."""
+    size = _list_with_default(output_size, input.shape)
+    out = _size3(size, "adaptive_avg_pool3d: output_size must be 3")
+    if out == (1, 1, 1) and input.ndim in (4, 5):
+        return mean(input, (-1, -2, -3), keepdim=True)
+    return _adaptive_avg_pool3d(input, out)
+
+
+# -- max --------------------------------------------------------------------------------------
+def _max_kernel3(x: np.ndarray, out):
+    """(values, flat T*H*W indices) of adaptive max pooling over the last three dims."""
+    n = x.ndim
+    v, iw = _segments(x, n - 1, out[2], _argmax_reduce)      # (..., T, H, oW)
+    v, ih = _segments(v, n - 2, out[1], _argmax_reduce)      # (..., T, oH, oW)
+    iw = np.take_along_axis(iw, ih, axis=n - 2)
+    v, it = _segments(v, n - 3, out[0], _argmax_reduce)      # (..., oT, oH, oW)
+    ih = np.take_along_axis(ih, it, axis=n - 3)
+    iw = np.take_along_axis(iw, it, axis=n - 3)
+    _, h, w = x.shape[-3:]
+    return v, ((it * h + ih) * w + iw).astype(np.int64)
+
+
+class AdaptiveMaxPool3DBackward0(Node):
+    """Each window's maximum passes its gradient to the element it came from (saved index)."""
+    __slots__ = ()
+    saved_names = ("self", "result1")
+
+    def backward(self, ns, grad, x, indices):
+        idx = array(indices)
+        spatial = tuple(x.shape[-3:])
+        return (ns.linear_map(grad, lambda g: scatter_flat(g, idx, spatial),
+                              lambda g: gather_flat(g, idx, 3),
+                              "AdaptiveMaxPool3DBackwardBackward0",
+                              "AdaptiveMaxPool3DBackward0"),)
+
+    def jvp(self, ns, tangents, x, indices):
+        return gather_flat(tangents[0], indices, 3)
+
+
+@export(torch=False, functional=True, vmap="pool3d")
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    size = _list_with_default(output_size, input.shape)
+    x = input._data
+    if x.ndim not in (4, 5):
+        raise RuntimeError(f"adaptive_max_pool3d(): Expected 4D or 5D tensor, but got: "
+                           f"{_fmt(x.shape)}")
+    _check_nonempty(x.shape, "adaptive_max_pool3d", 1)
+    out = _size3(size, "adaptive_max_pool3d(): internal error: output_size.size() must be 3")
+    _check_float(x, "adaptive_max_pool3d_cpu")
+    if 0 in out:
+        vals = np.zeros(x.shape[:-3] + out, x.dtype)
+        idx = np.zeros(vals.shape, np.int64)
+    else:
+        vals, idx = _max_kernel3(x, out)
+    indices = wrap(idx)
+    if not needs_grad1(input):
+        return wrap(vals), indices
+    node = make_node(AdaptiveMaxPool3DBackward0, (input,), vals)
+    node.save(input, indices)
+    return wrap(vals, node), indices
+
+
+@export(torch=False, functional=True, composite=True)
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    out, idx = adaptive_max_pool3d_with_indices(input, output_size)
+    return (out, idx) if return_indices else out
+
+
+# -- max unpooling ----------------------------------------------------------------------------
+def _triple(v) -> tuple:
+    return tuple(v) if isinstance(v, (list, tuple)) else (v, v, v)
+
+
+def _single(v) -> tuple:
+    return tuple(v) if isinstance(v, (list, tuple)) else (v,)
+
+
+def _unpool_kernel(x: np.ndarray, idx: np.ndarray, out_sp) -> np.ndarray:
+    """Zeros of the output's shape with each input element written at its flat index."""
+    nd = len(out_sp)
+    lead = x.shape[:-nd]
+    planes = int(np.prod(lead, dtype=np.int64))
+    size = int(np.prod(out_sp, dtype=np.int64))
+    out = np.zeros((planes, size), dtype=x.dtype)
+    rows = np.arange(planes).reshape(-1, 1)
+    out[rows, idx.reshape(planes, -1)] = x.reshape(planes, -1)
+    return out.reshape(lead + tuple(out_sp))
+
+
+class MaxUnpool3DBackward0(Node):
+    """Unpooling writes each input element at its index: its gradient is read back there."""
+    __slots__ = ("out_sp",)
+    saved_names = ("indices",)
+
+    def backward(self, ns, grad, indices):
+        idx = array(indices)
+        return (ns.linear_map(grad, lambda g: gather_flat(g, idx, 3),
+                              lambda g: scatter_flat(g, idx, self.out_sp),
+                              "MaxUnpool3DBackwardBackward0", "MaxUnpool3DBackward0"),)
+
+    def jvp(self, ns, tangents, indices):
+        return _unpool_kernel(tangents[0], array(indices), self.out_sp)
+
+
+@export(torch=False, functional=True)
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The values of a 3-D max pooling put back at their indices, zeros elsewhere."""
+    k = _triple(kernel_size)
+    s = _triple(stride) if stride is not None else k
+    p = _triple(padding)
+    out = _unpool_output_size(input, k, s, p, output_size)
+    x, idx = input._data, indices._data
+    if idx.dtype != np.int64:
+        raise RuntimeError("elements in indices should be type int64")
+    if x.ndim not in (4, 5):
+        raise RuntimeError("Input to max_unpooling3d should be a 4d or 5d Tensor, but got a tensor "
+                           f"with {x.ndim} dimensions.")
+    if len(out) != 3:
+        raise RuntimeError("There should be exactly three elements (depth, height, width) in "
+                           f"output_size, but got {len(out)} elements.")
+    if len(s) != 3:
+        raise RuntimeError("There should be exactly three elements (depth, height, width) in "
+                           f"stride, but got: {len(s)} elements.")
+    if len(p) != 3:
+        raise RuntimeError("There should be exactly three elements (depth, height, width) in "
+                           f"padding, but got: {len(p)} elements.")
+    if x.shape != idx.shape:
+        raise RuntimeError("Expected shape of indices to be same as that of the input tensor "
+                           f"({_fmt(x.shape)}) but got indices tensor with shape: "
+                           f"{_fmt(idx.shape)}")
+    for i in range(1, x.ndim):
+        if x.shape[i] <= 0:
+            raise RuntimeError("max_unpooling3d_forward_out(): Expected input to have non-zero "
+                               f"size for non-batch dimensions, but got {_fmt(x.shape)} with "
+                               f"dimension {i} being empty.")
+    if min(s) <= 0:
+        raise RuntimeError(f"strides should be greater than zero, but got stride: {_fmt(s)}")
+    bad = (idx < 0) | (idx >= out[0] * out[1] * out[2])
+    if bad.any():
+        raise RuntimeError(f"Found an invalid max index: {idx[bad].flat[-1]} (output volumes are "
+                           f"of size {out[0]}x{out[1]}x{out[2]})")
+    res = _unpool_kernel(x, idx, out)
+    if not needs_grad1(input):
+        return wrap(res)
+    node = make_node(MaxUnpool3DBackward0, (input,), res)
+    node.out_sp = tuple(out)
+    node.save(indices)
+    return wrap(res, node)
+
+
+@export(torch=False, functional=True, composite=True)
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """PyTorch's: max_unpool2d of the inputs unsqueezed at -1, squeezed back."""
+    k = _single(kernel_size)
+    s = _single(stride) if stride is not None else k
+    p = _single(padding)
+    out = _unpool_output_size(input, k, s, p, output_size)
+    return squeeze(max_unpool2d(unsqueeze(input, -1), unsqueeze(indices, -1), (k[0], 1),
+                                (s[0], 1), (p[0], 0), output_size=list(out) + [1]), -1)
