@@ -249,7 +249,7 @@ def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation
     s = _one(stride if stride is not None else (), "max_pool1d", "stride", True) or k
     p = _one(padding, "max_pool1d", "padding")
     d = _one(dilation, "max_pool1d", "dilation")
-    _check_max_pool1d(input._data.shape[-1], k[0], s[0], p[0], d[0], ceil_mode)
+    _check_max_pool1d(input.shape[-1], k[0], s[0], p[0], d[0], ceil_mode)
     out, idx = max_pool2d_with_indices(unsqueeze(input, -2), (1, k[0]), (1, s[0]), (0, p[0]),
                                        (1, d[0]), ceil_mode)
     return squeeze(out, -2), squeeze(idx, -2)
