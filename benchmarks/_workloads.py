@@ -1,8 +1,8 @@
 """The workloads of ``run_all.py``, one function per row, each run inside one library's own process.
 
 Every timed function takes the library module ``T`` (retrograd or torch; both spell the same code),
-a ``scale`` (1.0 normally, smaller under ``--quick``) and returns ``{row label: value}``. The nn rows
-reuse the measure functions of ``bench_nn_mlp.py``, ``bench_cnn.py``, ``bench_lstm.py`` and
+a ``scale`` (1.0 normally, smaller under ``--quick``) and returns ``{row label: value}``. The nn
+rows reuse the measure functions of ``bench_nn_mlp.py``, ``bench_cnn.py``, ``bench_lstm.py`` and
 ``bench_forward_ad.py`` so that those scripts and this table time the same steps.
 
 The reference libraries (HIPS autograd, MyGrad, JAX) get only the rows that need no nn: the chain,

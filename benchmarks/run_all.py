@@ -61,8 +61,11 @@ ROWS = [
 
 # --- the worker: one library, one process -----------------------------------------------------
 
-def worker(lib: str, rows: list[str], scale: float, threads: int) -> None:
+def worker(lib: str, rows: list[str], scale: float, threads: int, clock: str) -> None:
     sys.path.insert(0, str(HERE))
+    if clock == "cpu":
+        import time  # every timing here and in the bench_* scripts reads time.perf_counter
+        time.perf_counter = time.process_time
     import _workloads as W
     import numpy as np
     if lib in ("retrograd", "torch"):
@@ -100,16 +103,17 @@ def installed(lib: str) -> bool:
 
 def run_worker(lib, rows, scale, env):
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", lib, "--rows", ",".join(rows),
-           "--scale", str(scale), "--threads", env["BENCH_THREADS"]]
+           "--scale", str(scale), "--threads", env["BENCH_THREADS"], "--clock",
+           env["BENCH_CLOCK"]]
     p = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if p.returncode:
         raise SystemExit(f"{lib} worker failed ({' '.join(rows)}):\n{p.stderr[-3000:]}")
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def collect(libs, groups, rounds, scale, threads):
+def collect(libs, groups, rounds, scale, threads, clock):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads), BENCH_THREADS=str(threads))
+               MKL_NUM_THREADS=str(threads), BENCH_THREADS=str(threads), BENCH_CLOCK=clock)
     samples = {lib: {} for lib in libs}
     meta = {}
     if "import" in groups:
@@ -131,7 +135,8 @@ def collect(libs, groups, rounds, scale, threads):
                     samples[lib].setdefault(key, []).append(value)
             if "import" in groups:
                 samples[lib].setdefault("import", []).append(import_time(lib))
-    return {lib: {k: statistics.median(v) for k, v in s.items()} for lib, s in samples.items()}, meta
+    medians = {lib: {k: statistics.median(v) for k, v in s.items()} for lib, s in samples.items()}
+    return medians, meta
 
 
 def geomean(values):
@@ -223,6 +228,9 @@ def main() -> None:
     parser.add_argument("--only", action="append", default=[], metavar="ROW",
                         help="rows to run (default: all): " + ", ".join(GROUPS))
     parser.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP threads (default 1)")
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                        help="wall time (default), or the process's CPU time: steadier on a "
+                             "shared machine, meaningful with one thread only")
     parser.add_argument("--no-reference", action="store_true",
                         help="skip HIPS autograd, MyGrad and JAX even when installed")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -230,7 +238,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.rows.split(","), args.scale, args.threads)
+        worker(args.worker, args.rows.split(","), args.scale, args.threads, args.clock)
         return
     groups = [g for item in args.only for g in item.split(",") if g] or GROUPS
     unknown = sorted(set(groups) - set(GROUPS))
@@ -241,9 +249,12 @@ def main() -> None:
     refs = [] if args.no_reference else [lib for lib in REFERENCE_LIBS if installed(lib)]
     missing = [lib for lib in REFERENCE_LIBS if lib not in refs]
     libs = ["retrograd", "torch"] + refs
-    med, meta = collect(libs, groups, rounds, scale, args.threads)
+    if args.clock == "cpu" and args.threads != 1:
+        parser.error("--clock cpu needs --threads 1 (CPU time adds up every thread's)")
+    med, meta = collect(libs, groups, rounds, scale, args.threads, args.clock)
     print(f"Machine: {machine(meta, args.threads)}")
-    print(f"Medians over {rounds} round(s) of fresh processes per library"
+    print(f"Medians over {rounds} round(s) of fresh processes per library, "
+          f"{'wall' if args.clock == 'wall' else 'CPU (process)'} time"
           + (" (--quick: numbers are only indicative)" if args.quick else "")
           + "; ratio = retrograd / PyTorch (below 1: faster than PyTorch).")
     if missing and not args.no_reference:
