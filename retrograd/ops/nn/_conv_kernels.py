@@ -233,6 +233,7 @@ def conv_weight(x: np.ndarray, grad: np.ndarray, kernel, stride, padding, dilati
     cols = np.ascontiguousarray(win.transpose(_batch_last(n))).reshape(
         g, (C // g) * math.prod(kernel), N * length)
     gm = np.ascontiguousarray(grad.swapaxes(0, 1)).reshape(g, O // g, N * length)
-    gw = _gemm(gm, cols.swapaxes(1, 2))                     # (g, O/g, C/g*K)
+    # computed transposed, (C/g*K, O/g): OpenBLAS runs this shape faster (~1.3x here)
+    gw = _gemm(cols, gm.swapaxes(1, 2)).swapaxes(1, 2)     # (g, O/g, C/g*K)
     gw = gw.reshape((O, C // g) + tuple(kernel))
     return gw.astype(dt) if ct != dt else gw
