@@ -6,6 +6,7 @@ the machine it ran on.
     python benchmarks/run_all.py                 # every row, 3 rounds (a few minutes)
     python benchmarks/run_all.py --rounds 5 --only cnn,lstm
     python benchmarks/run_all.py --quick --only chain   # seconds: a check that the runner works
+    python benchmarks/run_all.py --baseline /tmp/base   # before/after: another checkout, same run
 
 Rows (``--only`` takes these names, comma-separated or repeated): chain, ops, mlp, graph2m,
 nn_mlp, cnn, lstm, forward_ad, import, rss. Each round starts a fresh process per library for the
@@ -61,17 +62,18 @@ ROWS = [
 
 # --- the worker: one library, one process -----------------------------------------------------
 
-def worker(lib: str, rows: list[str], scale: float, threads: int, clock: str) -> None:
+def worker(lib: str, rows: list[str], scale: float, threads: int, clock: str,
+           baseline: str | None) -> None:
     sys.path.insert(0, str(HERE))
     if clock == "cpu":
         import time  # every timing here and in the bench_* scripts reads time.perf_counter
         time.perf_counter = time.process_time
     import _workloads as W
     import numpy as np
-    if lib in ("retrograd", "torch"):
-        if lib == "retrograd":
-            sys.path.insert(0, str(ROOT))
-        T = __import__(lib)
+    if lib in ("retrograd", "baseline", "torch"):
+        if lib != "torch":   # imported first, so the bench_* scripts reuse this retrograd
+            sys.path.insert(0, baseline if lib == "baseline" else str(ROOT))
+        T = __import__("torch" if lib == "torch" else "retrograd")
         if lib == "torch":
             T.set_num_threads(threads)
         res = {}
@@ -87,9 +89,10 @@ def worker(lib: str, rows: list[str], scale: float, threads: int, clock: str) ->
     print(json.dumps(res))
 
 
-def import_time(lib: str) -> float:
+def import_time(lib: str, baseline: str | None) -> float:
+    root = baseline if lib == "baseline" else str(ROOT)
     code = ("import sys, time\nsys.path.insert(0, %r)\nt = time.perf_counter()\nimport %s\n"
-            "print(time.perf_counter() - t)" % (str(ROOT), lib))
+            "print(time.perf_counter() - t)" % (root, "retrograd" if lib == "baseline" else lib))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
@@ -101,26 +104,27 @@ def installed(lib: str) -> bool:
     return importlib.util.find_spec(lib) is not None
 
 
-def run_worker(lib, rows, scale, env):
+def run_worker(lib, rows, scale, env, baseline):
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", lib, "--rows", ",".join(rows),
            "--scale", str(scale), "--threads", env["BENCH_THREADS"], "--clock",
-           env["BENCH_CLOCK"]]
+           env["BENCH_CLOCK"]] + (["--baseline", baseline] if baseline else [])
     p = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if p.returncode:
         raise SystemExit(f"{lib} worker failed ({' '.join(rows)}):\n{p.stderr[-3000:]}")
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def collect(libs, groups, rounds, scale, threads, clock):
+def collect(libs, groups, rounds, scale, threads, clock, baseline=None):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
                MKL_NUM_THREADS=str(threads), BENCH_THREADS=str(threads), BENCH_CLOCK=clock)
     samples = {lib: {} for lib in libs}
     meta = {}
     if "import" in groups:
-        subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "retrograd")],
-                       check=True)
+        for root in [ROOT] + ([Path(baseline)] if baseline else []):
+            subprocess.run([sys.executable, "-m", "compileall", "-q", str(root / "retrograd")],
+                           check=True)
         for lib in libs:
-            import_time(lib)  # compiles whatever the library left uncompiled, warms the disk cache
+            import_time(lib, baseline)  # compiles whatever the library left uncompiled, warms the disk cache
     for r in range(rounds):
         order = libs if r % 2 == 0 else libs[::-1]  # alternate, so drift hits both alike
         for lib in order:
@@ -129,12 +133,12 @@ def collect(libs, groups, rounds, scale, threads, clock):
                      and (not ref or g in ("chain", "graph2m"))]
             jobs = ([timed] if timed else []) + ([["rss"]] if "rss" in groups and not ref else [])
             for rows in jobs:
-                res = run_worker(lib, rows, scale, env)
+                res = run_worker(lib, rows, scale, env, baseline)
                 meta[lib] = res.pop("_meta")
                 for key, value in res.items():
                     samples[lib].setdefault(key, []).append(value)
             if "import" in groups:
-                samples[lib].setdefault("import", []).append(import_time(lib))
+                samples[lib].setdefault("import", []).append(import_time(lib, baseline))
     medians = {lib: {k: statistics.median(v) for k, v in s.items()} for lib, s in samples.items()}
     return medians, meta
 
@@ -158,7 +162,8 @@ def machine(meta, threads) -> str:
         blas = f"{blas['name']} {blas.get('version', '')}".strip()
     except (AttributeError, KeyError, TypeError):
         blas = "unknown BLAS"
-    libs = ", ".join(f"{lib} {m['version']}" for lib, m in meta.items() if lib != "retrograd")
+    libs = ", ".join(f"{lib} {m['version']}" for lib, m in meta.items()
+                     if lib not in ("retrograd", "baseline"))
     return (f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, numpy "
             f"{np.__version__} ({blas}), {libs}; BLAS/OpenMP threads: {threads}")
 
@@ -175,6 +180,7 @@ def fmt(value, unit):
 
 def table(med, libs, groups) -> list[str]:
     refs = [lib for lib in libs if lib in REFERENCE_LIBS]
+    base = med.get("baseline")
     ours, theirs = med.get("retrograd", {}), med.get("torch", {})
     op_ratios = {}
     for shape in ("1", "16x16"):
@@ -185,6 +191,8 @@ def table(med, libs, groups) -> list[str]:
                     med[lib][f"ops {shape}"] = geomean([med[lib][k] for k in keys])
             op_ratios[shape] = {k.split(": ", 1)[1]: ours[k] / theirs[k] for k in keys}
     head = ["workload", "target (ratio)", "retrograd", "PyTorch", "ratio", "meets target?"]
+    if base:
+        head += ["baseline", "baseline ratio"]
     lines = ["| " + " | ".join(head + refs) + " |", "|" + "---|" * (len(head) + len(refs))]
     for key, group, label, unit, target, bar in ROWS:
         if group not in groups or key not in ours:
@@ -203,6 +211,9 @@ def table(med, libs, groups) -> list[str]:
                     meets = f"no ({len(over)} ops > {OP_LIMIT})"
         cells = [label, target, fmt(r, unit), fmt(p, unit),
                  f"{ratio:.2f}x" if ratio else "—", meets]
+        if base:
+            b = base.get(key)
+            cells += [fmt(b, unit), f"{b / p:.2f}x" if b and p else "—"]
         cells += [fmt(med[lib].get(key), unit) for lib in refs]
         lines.append("| " + " | ".join(cells) + " |")
     if op_ratios:
@@ -233,12 +244,16 @@ def main() -> None:
                              "shared machine, meaningful with one thread only")
     parser.add_argument("--no-reference", action="store_true",
                         help="skip HIPS autograd, MyGrad and JAX even when installed")
+    parser.add_argument("--baseline", metavar="PATH",
+                        help="also time the retrograd of another checkout at PATH (before/after "
+                             "in the same run: columns 'baseline' and its ratio to PyTorch)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--rows", help=argparse.SUPPRESS)
     parser.add_argument("--scale", type=float, default=1.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.rows.split(","), args.scale, args.threads, args.clock)
+        worker(args.worker, args.rows.split(","), args.scale, args.threads, args.clock,
+               args.baseline)
         return
     groups = [g for item in args.only for g in item.split(",") if g] or GROUPS
     unknown = sorted(set(groups) - set(GROUPS))
@@ -248,10 +263,14 @@ def main() -> None:
     rounds, scale = (1, 0.1) if args.quick else (args.rounds, 1.0)
     refs = [] if args.no_reference else [lib for lib in REFERENCE_LIBS if installed(lib)]
     missing = [lib for lib in REFERENCE_LIBS if lib not in refs]
-    libs = ["retrograd", "torch"] + refs
+    if args.baseline:
+        args.baseline = str(Path(args.baseline).resolve())
+        if not (Path(args.baseline) / "retrograd" / "__init__.py").is_file():
+            parser.error(f"--baseline {args.baseline}: no retrograd package there")
+    libs = ["retrograd", "torch"] + (["baseline"] if args.baseline else []) + refs
     if args.clock == "cpu" and args.threads != 1:
         parser.error("--clock cpu needs --threads 1 (CPU time adds up every thread's)")
-    med, meta = collect(libs, groups, rounds, scale, args.threads, args.clock)
+    med, meta = collect(libs, groups, rounds, scale, args.threads, args.clock, args.baseline)
     print(f"Machine: {machine(meta, args.threads)}")
     print(f"Medians over {rounds} round(s) of fresh processes per library, "
           f"{'wall' if args.clock == 'wall' else 'CPU (process)'} time"
@@ -259,6 +278,8 @@ def main() -> None:
           + "; ratio = retrograd / PyTorch (below 1: faster than PyTorch).")
     if missing and not args.no_reference:
         print(f"Reference libraries not installed (their columns skipped): {', '.join(missing)}.")
+    if args.baseline:
+        print(f"baseline: the retrograd at {args.baseline}.")
     print()
     print("\n".join(table(med, libs, groups)))
 
