@@ -124,7 +124,7 @@ def collect(libs, groups, rounds, scale, threads, clock, baseline=None):
             subprocess.run([sys.executable, "-m", "compileall", "-q", str(root / "retrograd")],
                            check=True)
         for lib in libs:
-            import_time(lib, baseline)  # compiles whatever the library left uncompiled, warms the disk cache
+            import_time(lib, baseline)  # compiles what is left uncompiled, warms the disk cache
     for r in range(rounds):
         order = libs if r % 2 == 0 else libs[::-1]  # alternate, so drift hits both alike
         for lib in order:
