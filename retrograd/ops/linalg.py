@@ -397,7 +397,17 @@ def _addmm_forward(inp: np.ndarray, prod: np.ndarray, beta, alpha, strict=False)
     prod = _scale(prod, alpha, "alpha", strict)
     if beta == 0 or (inp.dtype.kind in "iu" and not strict and int(beta) == 0):
         return prod
-    return _scale(inp, beta, "beta", strict) + prod
+    inp = _scale(inp, beta, "beta", strict)
+    if inp.dtype == prod.dtype and prod.shape == np.broadcast_shapes(inp.shape, prod.shape):
+        prod += inp         # prod is the product just computed (ours): no second buffer
+        return prod
+    return inp + prod
+
+
+def _maybe_multiply(t, c):
+    """``t * c``, or ``t`` itself when ``c`` is 1 (PyTorch's maybe_multiply: no pass over the
+    gradient and, under create_graph, no MulBackward0 node)."""
+    return t if not isinstance(c, complex) and c == 1 else t * c
 
 
 class _AddProductBackward(Node):
@@ -408,9 +418,9 @@ class _AddProductBackward(Node):
     saved_attrs = {"alpha": "alpha", "beta": "beta"}
 
     def backward(self, ns, grad, a, b):
-        return (grad * self.beta if self.needs(0) else None,
-                self.grad_a(ns, grad, b) * self.alpha if self.needs(1) else None,
-                self.grad_b(ns, grad, a) * self.alpha if self.needs(2) else None)
+        return (_maybe_multiply(grad, self.beta) if self.needs(0) else None,
+                _maybe_multiply(self.grad_a(ns, grad, b), self.alpha) if self.needs(1) else None,
+                _maybe_multiply(self.grad_b(ns, grad, a), self.alpha) if self.needs(2) else None)
 
     def jvp(self, ns, tangents, a, b):
         """JVP: beta*tC + alpha*(P(tA, B) + P(A, tB)) (the product rule on P)."""

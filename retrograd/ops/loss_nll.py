@@ -58,11 +58,25 @@ def _place(shape, dtype, ts: np.ndarray, values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _plain(shape, dtype, t: np.ndarray, w, ignore_index: int) -> bool:
+    """The common case with a shortcut: a 2-D float32/float64 input, no class weights, no
+    ignored target, fewer rows than the float's exact integers (the total weight is the row
+    count, exactly)."""
+    return (w is None and len(shape) == 2 and 0 < shape[0] < 2 ** 24 and
+            dtype in (np.float32, np.float64) and not (t == ignore_index).any())
+
+
 def nll_np(x: np.ndarray, t: np.ndarray, w, red: int, ignore_index: int):
     """(output, total_weight) of nll_loss on arrays: x (N, C, ...) or (C,), t (N, ...) or ()
     (or (1,) for a 1-D x)."""
     if x.ndim == 1:
         t = t.reshape(())
+    if red != NONE and _plain(x.shape, x.dtype, t, w, ignore_index):
+        # every target counts once with weight 1: the same sums without the weight arrays
+        with _quiet():
+            s = np.negative(x[np.arange(x.shape[0]), t]).sum()
+            total = np.asarray(x.shape[0], x.dtype)
+            return np.asarray(s / total if red == MEAN else s, x.dtype), total
     valid, ts, wt = _target_weights(t, w, ignore_index, x.dtype)
     with _quiet():
         losses = np.where(valid, -_pick(x, ts) * wt, 0).astype(x.dtype, copy=False)
@@ -89,6 +103,15 @@ class NllLossBackward0(Node):
             raise RuntimeError(f"size mismatch (got input: {list(shape)}, target: "
                                f"{list(t.shape)})")
         dtype = raw(x).dtype
+        if _plain(shape, dtype, t, w, self.ignore_index):
+            with _quiet():   # -w[t] (over the total weight for 'mean'), w = 1 everywhere
+                one = np.ones((), dtype)
+                v = -(one / raw(total)) if self.reduction == MEAN else -one
+            coef = np.zeros(shape, dtype)
+            coef[np.arange(shape[0]), t] = v
+            if self.reduction == NONE:
+                grad = ns.unsqueeze_dims(grad, (1,))
+            return (grad * ns.const(coef),)
         valid, ts, wt = _target_weights(t, w, self.ignore_index, dtype)
         if self.reduction == MEAN:
             with _quiet():

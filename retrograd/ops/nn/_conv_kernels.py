@@ -120,10 +120,14 @@ def _row_cols(x, kernel, stride, padding, dilation, out):
     return _row_windows(buf, full, kernel, out, stride, dilation), full
 
 
-def _widen(a, width: int):
-    """``a`` with its last dim zero-extended to ``width``."""
-    out = np.zeros(a.shape[:-1] + (width,), a.dtype)
-    out[..., :a.shape[-1]] = a
+def _channels_first(a, width=None):
+    """(N, C, ...) -> a contiguous (C, N, ...) copy, its last dim zero-extended to ``width``
+    when given (one pass, not a widening copy and then a transposing one)."""
+    t = a.swapaxes(0, 1)
+    if width is None:
+        return np.ascontiguousarray(t)
+    out = np.zeros(t.shape[:-1] + (width,), a.dtype)
+    out[..., :a.shape[-1]] = t
     return out
 
 
@@ -188,10 +192,10 @@ def conv_transpose(x: np.ndarray, w: np.ndarray, size, stride, padding, dilation
     full = tuple(max(s + 2 * p, (b - 1) * st + d * (k - 1) + 1)
                  for s, p, b, st, d, k in zip(size, padding, blocks, stride, dilation, kernel))
     rows = bool(x.size and wm.size) and _use_rows(full[-1], blocks[-1], len(blocks), stride[-1])
-    if rows:
-        x = _widen(x, full[-1])                  # zero columns: they scatter nothing
-    virtual = tuple(x.shape[2:])
-    xt = np.ascontiguousarray(x.swapaxes(0, 1)).reshape(g, C // g, N * math.prod(virtual))
+    # (with rows: zero columns up to the padded width, they scatter nothing)
+    xt = _channels_first(x, full[-1] if rows else None)
+    virtual = tuple(xt.shape[2:])
+    xt = xt.reshape(g, C // g, N * math.prod(virtual))
     cols = _gemm(np.ascontiguousarray(wm), xt)              # (g, O/g*K, N*L)
     cols = cols.reshape((O,) + kernel + (N,) + virtual)      # (O, *K, N, *L)
     if not rows:
@@ -224,15 +228,17 @@ def conv_weight(x: np.ndarray, grad: np.ndarray, kernel, stride, padding, dilati
     n = len(kernel)
     if math.prod(out) and _use_rows(x.shape[-1] + 2 * padding[-1], out[-1], n, stride[-1]):
         win, full = _row_cols(x, kernel, stride, padding, dilation, out)  # (N, C, *K, rows, Wp)
-        grad = _widen(grad, full[-1])                  # zeros where the rows are garbage
+        width = full[-1]                               # zeros where the rows are garbage
         length = math.prod(out[:-1]) * full[-1]
     else:
         win = im2col(x, kernel, stride, padding, dilation, out)  # (N, C, *K, *L)
         length = math.prod(out)
+        width = None
     # (C, *K, N, *L) contiguous: per group a (C/g*K, N*L) matrix
     cols = np.ascontiguousarray(win.transpose(_batch_last(n))).reshape(
         g, (C // g) * math.prod(kernel), N * length)
-    gm = np.ascontiguousarray(grad.swapaxes(0, 1)).reshape(g, O // g, N * length)
-    gw = _gemm(gm, cols.swapaxes(1, 2))                     # (g, O/g, C/g*K)
+    gm = _channels_first(grad, width).reshape(g, O // g, N * length)
+    # computed transposed, (C/g*K, O/g): OpenBLAS runs this shape faster (~1.3x here)
+    gw = _gemm(cols, gm.swapaxes(1, 2)).swapaxes(1, 2)     # (g, O/g, C/g*K)
     gw = gw.reshape((O, C // g) + tuple(kernel))
     return gw.astype(dt) if ct != dt else gw

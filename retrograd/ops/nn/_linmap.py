@@ -10,6 +10,8 @@ any order of derivative works. The helpers below are the NumPy kernels the ops s
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ...autograd.node import Node
@@ -54,17 +56,23 @@ def gather_flat(x: np.ndarray, idx: np.ndarray, nd: int) -> np.ndarray:
     return np.take_along_axis(xf, i, axis=-1).reshape(idx.shape)
 
 
-def scatter_flat(g: np.ndarray, idx: np.ndarray, spatial: tuple) -> np.ndarray:
+def scatter_flat(g: np.ndarray, idx: np.ndarray, spatial: tuple,
+                 unique: bool = False) -> np.ndarray:
     """The adjoint of ``gather_flat``: zeros of the input's shape plus ``g`` added at ``idx``
-    (one bincount over every plane at once; repeated indices add up)."""
+    (one bincount over every plane at once; repeated indices add up). ``unique``: the caller
+    knows no index repeats within a plane, so one scattering assignment does it."""
     nd = len(spatial)
     lead = g.shape[:g.ndim - nd]
-    size = int(np.prod(spatial, dtype=np.int64))
-    planes = int(np.prod(lead, dtype=np.int64))
+    size = math.prod(spatial)
+    planes = math.prod(lead)
     if planes * size == 0 or g.size == 0:
         return np.zeros(lead + tuple(spatial), dtype=g.dtype)
     base = (np.arange(planes, dtype=np.int64) * size).reshape(lead + (1,) * nd)
     flat = (idx + base).ravel()
+    if unique:
+        out = np.zeros(planes * size, g.dtype)
+        out[flat] = g.ravel()
+        return out.reshape(lead + tuple(spatial))
     out = np.bincount(flat, weights=g.ravel(), minlength=planes * size)
     return out.astype(g.dtype, copy=False).reshape(lead + tuple(spatial))
 

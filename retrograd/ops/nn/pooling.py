@@ -153,14 +153,23 @@ def _max_pool_kernel(x: np.ndarray, k, s, p, d, out_hw):
     code = np.zeros(best.shape, ct)
     for n, view in enumerate(views):
         np.maximum(code, np.multiply(view == best, ct(n_k - n), dtype=ct), out=code)
-    kidx = n_k - code.astype(np.int32)
     if floating:
         nan = np.isnan(best)
         if nan.any():   # PyTorch keeps the last NaN of a window
             last = np.zeros(best.shape, np.int32)
             for n, view in enumerate(views):
                 np.maximum(last, np.multiply(np.isnan(view), n, dtype=np.int32), out=last)
-            kidx = np.where(nan, last, kidx)
+            code = np.where(nan, n_k - last, code)
+    # flat index = the window's top-left position + the offset's displacement, looked up by code
+    # (code c means offset n_k - c; c = 0 never remains)
+    shift = np.array([0] + [i * d[0] * w + j * d[1] for i in range(k[0]) for j in range(k[1])]
+                     [::-1], np.int64)
+    if not (p[0] or p[1]):          # every window lies inside the input: no index is negative
+        idx = shift.take(code)
+        idx += (np.arange(out_hw[0], dtype=np.int64) * (s[0] * w))[:, None]
+        idx += np.arange(out_hw[1], dtype=np.int64) * s[1]
+        return best, idx
+    kidx = n_k - code.astype(np.int32)
     kh, kw = np.divmod(kidx, k[1])
     rows = np.arange(out_hw[0])[:, None] * s[0] - p[0] + kh * d[0]
     cols = np.arange(out_hw[1]) * s[1] - p[1] + kw * d[1]
@@ -179,17 +188,21 @@ class MaxPool2DWithIndicesBackward0(Node):
                    "dilation": "dilation", "ceil_mode": "ceil_mode"}
 
     def backward(self, ns, grad, x, indices):
+        k, d = self.kernel_size, self.dilation
+        s = self.stride or k
+        # disjoint windows (stride >= dilated kernel): each input element is picked at most once
+        disjoint = all(s[i] >= d[i] * (k[i] - 1) + 1 for i in range(2))
         return (_scatter_back(ns, grad, indices, x.shape[-2:], "MaxPool2DWithIndicesBackward"
-                              "Backward0", "MaxPool2DWithIndicesBackward0"),)
+                              "Backward0", "MaxPool2DWithIndicesBackward0", disjoint),)
 
     def jvp(self, ns, tangents, x, indices):
         return gather_flat(tangents[0], indices, 2)
 
 
-def _scatter_back(ns, grad, indices, spatial, name, adjoint_name):
+def _scatter_back(ns, grad, indices, spatial, name, adjoint_name, unique=False):
     idx = array(indices)
     spatial = tuple(spatial)
-    return ns.linear_map(grad, lambda g: scatter_flat(g, idx, spatial),
+    return ns.linear_map(grad, lambda g: scatter_flat(g, idx, spatial, unique),
                          lambda g: gather_flat(g, idx, len(spatial)), name, adjoint_name)
 
 
