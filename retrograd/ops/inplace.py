@@ -124,6 +124,9 @@ def _write(t: Tensor, data, check_dtype: bool = True, overlap_ok: bool = False) 
         if x is None:
             raise RuntimeError("this tensor's memory is a read-only NumPy array (retrograd cannot "
                                "write to it); clone() the tensor first")
+    if data.dtype == x.dtype:     # no cast, no floating-point warning (errstate costs µs)
+        np.copyto(x, data)
+        return
     with np.errstate(over="ignore", invalid="ignore"):
         np.copyto(x, data, casting="unsafe")
 
