@@ -287,7 +287,7 @@ def test_the_garbage_probe_sees_a_cycle():
 # ------------------------------------------------------------------ long chains
 
 
-CHAIN = 200_000     # (1M takes ~20 s forward and ~20 s backward here, as PyTorch)
+CHAIN = 200_000     # (1M measured once: 12.6 s forward, 11.5 s backward, 0.3 s teardown)
 
 
 def test_a_200k_op_chain_backs_up_and_is_torn_down_without_recursion():
