@@ -176,25 +176,28 @@ def _unwrap_tensors(data):
 
 
 def _ragged_message(data) -> str:
-    def walk(d, dim):
-        if not isinstance(d, (list, tuple)):
-            return None
-        lens = None
-        for item in d:
-            if isinstance(item, (list, tuple)):
-                if lens is None:
-                    lens = len(item)
-                elif len(item) != lens:
-                    return f"expected sequence of length {lens} at dim {dim} (got {len(item)})"
-        for item in d:
-            r = walk(item, dim + 1)
-            if r:
-                return r
-        return None
-    return walk(data, 1) or _NOT_RAGGED
+    return _ragged_walk(data, 1) or _NOT_RAGGED
 
 
 _NOT_RAGGED = "could not convert data to a tensor"
+
+
+def _ragged_walk(d, dim):
+    """(Module-level, not a closure: a recursive closure is a reference cycle.)"""
+    if not isinstance(d, (list, tuple)):
+        return None
+    lens = None
+    for item in d:
+        if isinstance(item, (list, tuple)):
+            if lens is None:
+                lens = len(item)
+            elif len(item) != lens:
+                return f"expected sequence of length {lens} at dim {dim} (got {len(item)})"
+    for item in d:
+        r = _ragged_walk(item, dim + 1)
+        if r:
+            return r
+    return None
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:

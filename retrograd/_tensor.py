@@ -33,7 +33,8 @@ class _Extra:
     """Rarely used per-tensor state, kept out of the hot constructor."""
 
     __slots__ = ("hooks", "post_acc_hooks", "acc", "retains_grad", "base", "out_nr",
-                 "detached", "inference", "views", "view_meta", "via_base",
+                 "detached", "inference", "views", "view_meta", "via_base", "gen",
+                 "views_lazy",
                  "buffer")  # buffer: set only by nn.Buffer (its persistent flag), else unset
 
     def __init__(self):
@@ -48,12 +49,18 @@ class _Extra:
         self.views = None         # a root: weak references to its live views (ops/_util.wrap_view)
         self.view_meta = 0        # a view: how it was created (ops/_util.VIEW_*), PyTorch's CreationMeta
         self.via_base = False     # a view made without grad: requires grad only through its base
+        # A root: how many times its storage changed in place while its views take part in
+        # autograd (ops/inplace.regenerate_views); a view: the root's count its grad_fn is up to
+        # date with. A view's grad_fn is regenerated when read after a change (as PyTorch does),
+        # so an in-place op costs O(1) however many views of the storage are alive.
+        self.gen = 0
+        self.views_lazy = True    # a root: every live view requires grad (else regenerate now)
 
 
 class Tensor:
     """A multi-dimensional array that can record the operations applied to it."""
 
-    __slots__ = ("_data", "grad_fn", "_requires_grad", "_grad", "_vc", "_x", "__weakref__")
+    __slots__ = ("_data", "_grad_fn", "_requires_grad", "_grad", "_vc", "_x", "__weakref__")
     # NumPy interop as in torch: binary operators with NumPy scalars/arrays defer to our
     # reflected operators (np.float64(2) * t), and ufuncs (np.sin(t)) run on the shared array
     # (__array__) and come back as tensors (__array_wrap__).
@@ -63,7 +70,7 @@ class Tensor:
     def _make(data: np.ndarray, grad_fn=None, requires_grad: bool = False, vc=None) -> "Tensor":
         t = _new(Tensor)
         t._data = data
-        t.grad_fn = grad_fn
+        t._grad_fn = grad_fn
         t._requires_grad = requires_grad
         t._grad = None
         t._vc = [0] if vc is None else vc
@@ -102,6 +109,21 @@ class Tensor:
         return acc
 
     # -- autograd attributes --------------------------------------------------------------------
+    @property
+    def grad_fn(self):
+        """The node that produced this tensor (None for leaves). A view whose storage changed in
+        place since its grad_fn was made gets a regenerated one here (PyTorch's lazy
+        regeneration: ops/inplace.refresh_view)."""
+        x = self._x
+        if x is not None and x.base is not None and x.gen != x.base._x.gen:
+            from .ops.inplace import refresh_view
+            refresh_view(self)
+        return self._grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, node) -> None:   # (internal: PyTorch's grad_fn is read-only)
+        self._grad_fn = node
+
     @property
     def requires_grad(self) -> bool:
         return self._requires_grad
@@ -267,7 +289,7 @@ class Tensor:
                 "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
                 "called on these gradients. To fix this error, please refer to the "
                 "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
-        self.grad_fn = None
+        self._grad_fn = None
         self._requires_grad = False
         self._extra().detached = True
         return self

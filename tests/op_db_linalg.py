@@ -121,20 +121,8 @@ ROWS: list[OpInfo] = [
     OpInfo("linalg_det", lambda T, x: T.linalg.det(x), [M33], "LinalgDetBackward0", **RED),
     OpInfo("det_batched", lambda T, x: T.det(x), [B233], "LinalgDetBackward0", **RED),
     OpInfo("det_method_1x1", lambda T, x: x.det(), [(2, 1, 1)], "LinalgDetBackward0"),
-    # exactly singular: PyTorch's first-order gradient is 0 there (not the derivative, so no
-    # finite differences), its differentiable one (create_graph) the cofactor matrix. A zero
-    # row (column) makes every LU exact, so det is exactly 0 on every machine; on a singular
-    # matrix without one, MKL may leave a pivot of ~1e-16 where NumPy's LAPACK gives 0, and
-    # torch's first-order gradient there is then ~the cofactors instead of 0
-    # (tests/test_linalg_values.py tests such a matrix with tolerances)
-    OpInfo("det_singular", lambda T, x: T.linalg.det(x), [M33], "LinalgDetBackward0",
-           sample=lambda rng, shapes: [np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0],
-                                                 [4.0, 0.0, 1.0]])],
-           numeric=False, cmp_atol=1e-5),
-    OpInfo("det_singular_zero_column", lambda T, x: x.det(), [M33], "LinalgDetBackward0",
-           sample=lambda rng, shapes: [np.array([[1.0, 0.0, 3.0], [-2.0, 0.0, 5.0],
-                                                 [4.0, 0.0, 1.0]])],
-           numeric=False, cmp_atol=1e-5),
+    # (exactly singular matrices: tests/test_singular_gradients.py. det's gradient there is the
+    # cofactor matrix in every mode, where PyTorch's first-order and forward modes give 0)
     OpInfo("linalg_slogdet", lambda T, x: T.linalg.slogdet(x).logabsdet, [M33],
            "LinalgSlogdetBackward0", **RED),
     OpInfo("slogdet_batched", lambda T, x: x.slogdet()[1], [B233], "LinalgSlogdetBackward0",

@@ -170,7 +170,6 @@ SOLVE_VALUES = {
     "inv_ex_singular": lambda T: T.linalg.inv_ex(_batch_with_singular(T)).info,
     "det_batched_values": lambda T: (T.det(t(T, B233)), T.linalg.det(t(T, SINGULAR))),
     "det_empty": lambda T: T.linalg.det(T.zeros(2, 0, 0)),
-    "det_singular_grads": lambda T: grads(T, lambda T, a: T.linalg.det(a), SINGULAR),
     "det_zero_matrix_grads": lambda T: grads(T, lambda T, a: T.linalg.det(a), np.zeros((2, 2))),
     "slogdet_singular_and_negative": lambda T: (T.linalg.slogdet(t(T, SINGULAR)),
                                                 T.slogdet(t(T, -np.eye(3)))),
@@ -231,9 +230,8 @@ EXACT_SINGULAR = {
 def test_singular_det_mathematics(name, dtype):
     """On singular matrices whose LU is exact everywhere: det is 0, slogdet (0, -inf), logdet
     -inf, and the differentiable gradient of det (create_graph=True) is the cofactor matrix,
-    computed independently, in both libraries. (The first-order gradient there is 0 in both,
-    PyTorch's choice, not the cofactors: the det_singular rows of tests/op_db_linalg.py compare
-    it with torch and do not claim more.)"""
+    computed independently, in both libraries. (PyTorch's first-order gradient there is 0;
+    retrograd's is the cofactor matrix too: tests/test_singular_gradients.py.)"""
     import torch
 
     import retrograd

@@ -247,8 +247,12 @@ def _store_grad_locked(tensor, g, as_tensors: bool, owned: bool = False) -> None
     old = tensor._grad
     if as_tensors:
         if old is None:
-            tensor._grad = g if g.grad_fn is not None else Tensor._make(
-                np.array(g._data, dtype=dtype), None, False)
+            if g.grad_fn is None:
+                tensor._grad = Tensor._make(np.array(g._data, dtype=dtype), None, False)
+            else:   # PyTorch's clone_obey_contract: an empty tensor laid out like the leaf,
+                #     copy_'d from the gradient (its grad_fn is CopyBackwards)
+                buf = Tensor._make(np.empty_like(tensor._data), None, False)
+                tensor._grad = buf.copy_(g)
         else:
             tensor._grad = old + g
         return
@@ -259,9 +263,9 @@ def _store_grad_locked(tensor, g, as_tensors: bool, owned: bool = False) -> None
             tensor._grad = Tensor._make(g, None, False)
             return
         tensor._grad = Tensor._make(_laid_out_like(tensor._data, g, dtype), None, False)
-    elif old.grad_fn is None and old._data.flags.writeable and old._data.shape == np.shape(g):
-        old._data += g
-        old._vc[0] += 1
+    elif old._data.flags.writeable and old._data.shape == np.shape(g):
+        old._data += g          # in place, as PyTorch's ``variable_grad += new_grad`` (a grad
+        old._vc[0] += 1         # made by create_graph keeps its grad_fn)
     else:
         tensor._grad = old + _as_tensor(g)
 

@@ -401,19 +401,21 @@ def _restore_saved_output(t) -> None:
 def _tensor_args(args, kwargs):
     """The Tensors among an op's arguments, also inside lists and tuples (two levels: cat's
     list, einsum's operands)."""
-    from .._tensor import Tensor
-
-    def visit(a, depth):
-        if isinstance(a, Tensor):
-            yield a
-        elif depth < 2 and isinstance(a, (list, tuple)):
-            for b in a:
-                yield from visit(b, depth + 1)
-
     for a in args:
-        yield from visit(a, 0)
+        yield from _visit_tensors(a, 0)
     for a in kwargs.values():
-        yield from visit(a, 0)
+        yield from _visit_tensors(a, 0)
+
+
+def _visit_tensors(a, depth):
+    """(A module-level function, not a closure: a recursive closure is a reference cycle, one
+    more for the garbage collector on every op.)"""
+    from .._tensor import Tensor
+    if isinstance(a, Tensor):
+        yield a
+    elif depth < 2 and isinstance(a, (list, tuple)):
+        for b in a:
+            yield from _visit_tensors(b, depth + 1)
 
 
 def _find_duals(args, kwargs) -> dict:

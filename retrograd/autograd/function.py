@@ -412,7 +412,7 @@ def _set_history(t: Tensor, ctx, i: int) -> None:
             x.via_base = False
         if x.retains_grad:
             _move_retain(t, t.grad_fn, ctx, i)
-    t.grad_fn = ctx
+    t._grad_fn = ctx
     t._requires_grad = True
     if i or x is not None:
         t._extra().out_nr = i

@@ -60,69 +60,72 @@ class _NAMEDTUPLE:  # marker type of named-tuple specs (the class itself is the 
 LEAF = TreeSpec(None, None, [])
 
 
+# (The recursive walks are module-level functions, not closures: a recursive closure is a
+# reference cycle, left for the garbage collector on every call of a transform.)
+
+
 def tree_flatten(tree: Any) -> tuple[list, TreeSpec]:
     leaves: list = []
-
-    def go(x) -> TreeSpec:
-        if _is_namedtuple(x):
-            return TreeSpec(_NAMEDTUPLE, type(x), [go(v) for v in x])
-        if type(x) in (tuple, list):
-            return TreeSpec(type(x), None, [go(v) for v in x])
-        if type(x) is dict:
-            keys = list(x)
-            return TreeSpec(dict, keys, [go(x[k]) for k in keys])
-        leaves.append(x)
-        return LEAF
-
-    spec = go(tree)
+    spec = _flatten(tree, leaves)
     return leaves, spec
 
 
+def _flatten(x, leaves: list) -> TreeSpec:
+    if _is_namedtuple(x):
+        return TreeSpec(_NAMEDTUPLE, type(x), [_flatten(v, leaves) for v in x])
+    if type(x) in (tuple, list):
+        return TreeSpec(type(x), None, [_flatten(v, leaves) for v in x])
+    if type(x) is dict:
+        keys = list(x)
+        return TreeSpec(dict, keys, [_flatten(x[k], leaves) for k in keys])
+    leaves.append(x)
+    return LEAF
+
+
 def tree_unflatten(leaves, spec: TreeSpec) -> Any:
-    it = iter(leaves)
+    return _unflatten(iter(leaves), spec)
 
-    def go(s: TreeSpec):
-        if s.type is None:
-            return next(it)
-        kids = [go(c) for c in s.children]
-        if s.type is _NAMEDTUPLE:
-            return s.context(*kids)
-        if s.type is dict:
-            return dict(zip(s.context, kids))
-        return s.type(kids)
 
-    return go(spec)
+def _unflatten(it, s: TreeSpec):
+    if s.type is None:
+        return next(it)
+    kids = [_unflatten(it, c) for c in s.children]
+    if s.type is _NAMEDTUPLE:
+        return s.context(*kids)
+    if s.type is dict:
+        return dict(zip(s.context, kids))
+    return s.type(kids)
 
 
 def broadcast_prefix(prefix: Any, spec: TreeSpec):
     """``prefix`` (a tree whose leaves may stand for whole subtrees of ``spec``) flattened to one
     entry per leaf of ``spec``; None when the structures do not match."""
     out: list = []
+    return out if _broadcast(prefix, spec, out) else None
 
-    def go(p, s: TreeSpec) -> bool:
-        pspec = tree_flatten(p)[1] if not _is_node(p) else None
-        if pspec is not None:          # a leaf of the prefix covers the whole subtree
-            out.extend([p] * s.num_leaves)
-            return True
-        if s.type is None:
-            return False
-        if _is_namedtuple(p):
-            if s.type is not _NAMEDTUPLE or s.context is not type(p):
-                return False
-            kids = list(p)
-        elif type(p) is dict:
-            if s.type is not dict or set(p) != set(s.context):
-                return False
-            kids = [p[k] for k in s.context]
-        else:
-            if s.type is not type(p):
-                return False
-            kids = list(p)
-        if len(kids) != len(s.children):
-            return False
-        return all(go(k, c) for k, c in zip(kids, s.children))
 
-    return out if go(prefix, spec) else None
+def _broadcast(p, s: TreeSpec, out: list) -> bool:
+    pspec = tree_flatten(p)[1] if not _is_node(p) else None
+    if pspec is not None:          # a leaf of the prefix covers the whole subtree
+        out.extend([p] * s.num_leaves)
+        return True
+    if s.type is None:
+        return False
+    if _is_namedtuple(p):
+        if s.type is not _NAMEDTUPLE or s.context is not type(p):
+            return False
+        kids = list(p)
+    elif type(p) is dict:
+        if s.type is not dict or set(p) != set(s.context):
+            return False
+        kids = [p[k] for k in s.context]
+    else:
+        if s.type is not type(p):
+            return False
+        kids = list(p)
+    if len(kids) != len(s.children):
+        return False
+    return all(_broadcast(k, c, out) for k, c in zip(kids, s.children))
 
 
 def _is_node(x) -> bool:

@@ -22,7 +22,7 @@ def _alias(cls, data: Tensor, requires_grad: bool) -> Tensor:
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     t = _new(cls)
     t._data = data._data
-    t.grad_fn = None
+    t._grad_fn = None
     t._requires_grad = bool(requires_grad)
     t._grad = None
     t._vc = data._vc

@@ -75,9 +75,15 @@ def u64s(vs) -> tuple:
 
 def edge(t: Tensor):
     """(node, output index) that receives the gradient of ``t``; (None, 0) for constants."""
-    fn = t.grad_fn
-    if fn is not None:
-        return (fn, 0) if t._x is None else (fn, t._x.out_nr)
+    x = t._x
+    if x is None:
+        fn = t._grad_fn       # (no view: nothing to regenerate, the slot itself)
+        if fn is not None:
+            return (fn, 0)
+    else:
+        fn = t.grad_fn
+        if fn is not None:
+            return (fn, x.out_nr)
     if t._requires_grad:
         x = t._x
         acc = None if x is None or x.acc is None else x.acc()
@@ -158,6 +164,9 @@ def wrap_view(out, node, base: Tensor, multi_output: bool = False) -> Tensor:
     rx = root._x
     if rx is None:
         rx = root._x = _Extra()
+    x.gen = rx.gen
+    if not root._requires_grad:
+        rx.views_lazy = False     # (this view must be updated when the root starts to need grad)
     views = rx.views
     if views is None:
         rx.views = [_weakref(t)]

@@ -396,29 +396,26 @@ def inv_ex(A, *, check_errors=False, out=None):
 
 # ------------------------------------------------------------------ determinants
 class LinalgDetBackward0(_LUSavingBackward):
-    """d det(A) = det(A) tr(A^{-1} dA): gA = g det(A) A^{-T}. Like PyTorch, a first-order
-    backward gives 0 for an exactly singular A (det = 0 times a perturbed inverse), while a
-    differentiable backward (create_graph) uses the adjugate there (see adjugate_grad)."""
+    """d det(A) = det(A) tr(A^{-1} dA) = tr(adj(A) dA): gA = g det(A) A^{-T}, and g adj(A)^T
+    where A is exactly singular (det = 0). PyTorch's first-order backward and forward mode
+    give 0 there (det 0 times a perturbed inverse), a wrong gradient: det is a polynomial, its
+    gradient is the adjugate everywhere, and PyTorch's own differentiable backward
+    (create_graph) uses it. Here all three paths use it (a deliberate difference)."""
     __slots__ = ()
     saved_names = ("A", "LU", "pivots", "result")
 
     def backward(self, ns, grad, a, lu, pivots, det):
-        singular = ns_data(det) == 0
-        if isinstance(det, Tensor) and np.any(singular):
+        if np.any(ns_data(det) == 0):
             return (adjugate_grad(ns, grad, a),)
-        if np.any(singular):
-            eye = np.eye(a.shape[-1], dtype=ns_data(a).dtype)
-            a = ns.where(ns.const(singular[..., None, None]), ns.const(eye), a)
         scale = ns.unsqueeze_dims(grad * det, (-1, -2))
         return (scale * mT(ns, ns.inv(a)),)
 
     def jvp(self, ns, tangents, a, lu, pivots, det):
-        """JVP: det(A) tr(A^{-1} tA). 0 where A is exactly singular, as in PyTorch (whose formula
-        perturbs the zero pivots; the derivative there is tr(adj(A) tA), which the
-        differentiable backward gives): the trace is taken with I in place of such an A."""
-        singular = det == 0
-        if np.any(singular):
-            a = ns.where(singular[..., None, None], np.eye(a.shape[-1], dtype=a.dtype), a)
+        """JVP: det(A) tr(A^{-1} tA), tr(adj(A) tA) = sum(adj(A)^T * tA) where A is exactly
+        singular (see backward)."""
+        if np.any(det == 0):
+            adj_t = adjugate_grad(ns, np.ones(det.shape, det.dtype), a)
+            return ns.sum_dims(adj_t * tangents[0], (-2, -1), False)
         return det * _trace(ns, ns.solve(a, tangents[0]))
 
 
@@ -476,7 +473,13 @@ class LinalgSlogdetBackward0(_LUSavingBackward):
         g = grads[1]
         if g is None:
             return (None,)
-        a = self.unpack(as_tensors)[0]
+        a, _, _, sign = self.unpack(as_tensors)
+        if as_tensors:   # PyTorch's differentiable formula: A^T X = diag(g) (at a singular A,
+            #              linalg.solve's error)
+            eye = eye_like(ns, a.shape[-1], ns_data(a).dtype)
+            return (ns.solve(mT(ns, a), ns.unsqueeze_dims(g, (-1, -2)) * eye),)
+        if np.any(sign == 0):
+            return (_singular_logdet_grad(g, a, self.lu_of_t),)
         return (ns.unsqueeze_dims(g, (-1, -2)) * mT(ns, ns.inv(a)),)
 
     def jvp(self, ns, tangents, a, lu, pivots, sign):
@@ -488,6 +491,19 @@ class LinalgSlogdetBackward0(_LUSavingBackward):
             a = ns.where(singular[..., None, None], np.eye(a.shape[-1], dtype=a.dtype), a)
             return ns.zeros_like(sign), ns.where(singular, np.nan, _trace(ns, ns.solve(a, t)))
         return ns.zeros_like(sign), _trace(ns, ns.solve(a, t))
+
+
+def _singular_logdet_grad(g, a, lu_of_t: bool):
+    """g A^{-T} as PyTorch's first-order slogdet backward computes it (A^T X = diag(g) solved
+    with the LU factors of A^T, or of A when A is not contiguous, without a singularity
+    check): ±inf and NaN where A is singular, not an error. Nonsingular matrices of a batch
+    get g A^{-T} as usual."""
+    from .decomposition_matrix import np_lu_solve_unchecked
+    n = a.shape[-1]
+    d = np.asarray(g, a.dtype)[..., None, None] * np.eye(n, dtype=a.dtype)
+    if lu_of_t:
+        return np_lu_solve_unchecked(np.swapaxes(a, -1, -2), d)
+    return np_lu_solve_unchecked(a, d, adjoint=True)
 
 
 _slogdet_t = return_type("slogdet", ("sign", "logabsdet"))

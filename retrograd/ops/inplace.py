@@ -141,6 +141,9 @@ def _write(t: Tensor, data, check_dtype: bool = True, overlap_ok: bool = False) 
         if x is None:
             raise RuntimeError("this tensor's memory is a read-only NumPy array (retrograd cannot "
                                "write to it); clone() the tensor first")
+    if data.dtype == x.dtype:     # no cast, no floating-point warning (errstate costs µs)
+        np.copyto(x, data)
+        return
     with np.errstate(over="ignore", invalid="ignore"):
         np.copyto(x, data, casting="unsafe")
 
@@ -247,40 +250,65 @@ def _set_grad_fn(t: Tensor, node) -> None:
     x = t._x
     if x is not None:
         if x.retains_grad:
-            _move_retain(t, t.grad_fn, node)
+            _move_retain(t, t._grad_fn, node)
         x.out_nr = 0
-    t.grad_fn = node
+    t._grad_fn = node
     t._requires_grad = True
 
 
 def regenerate_views(root: Tensor) -> None:
     """The storage of ``root`` changed in place: every live view that takes part in autograd gets
     its grad_fn from the root's current history (AsStridedBackward0), or, if it may not see such
-    a change, one that raises PyTorch's error."""
+    a change, one that raises PyTorch's error. As in PyTorch this happens when the view's
+    grad_fn is next read (``Tensor.grad_fn`` calls ``refresh_view``): here the root's count of
+    changes goes up, so an in-place op does not cost one node per live view. Only when some
+    view does not require grad yet (the root just started to) are they all updated now."""
     rx = root._x
     refs = None if rx is None else rx.views
     if not refs or not root._requires_grad:
         return  # (a view has a grad_fn only if its root requires grad)
+    rx.gen += 1
+    if rx.views_lazy:
+        return
     alive, root_edge = [], None
     for r in refs:
         v = r()
         if v is None:
             continue
         alive.append(r)
-        old = v.grad_fn
-        vx = v._x
-        if vx.view_meta != VIEW_DEFAULT:
-            orig = old.orig if type(old) is _InvalidViewGradFn else old
-            node = _InvalidViewGradFn((), v._data.shape, v._data.dtype)
-            node.orig = orig
-            node.message = _view_rebase_message(orig, vx.out_nr, vx.view_meta, True)
-        else:
-            if root_edge is None:
-                root_edge = edge(root)
-            node = regenerated_view_node(v, root, root_edge)
-        _set_grad_fn(v, node)
-        vx.via_base = False
+        root_edge = _regenerate_view(v, root, root_edge)
     rx.views = alive
+    rx.views_lazy = True
+
+
+def refresh_view(v: Tensor) -> None:
+    """``v``'s grad_fn after in-place changes of its storage (see regenerate_views)."""
+    vx = v._x
+    root = vx.base
+    if v._vc is not root._vc:
+        return   # a copy sharing a view's extra state (an in-place op's snapshot): as it is
+    if root._requires_grad:
+        _regenerate_view(v, root, None)
+    else:
+        vx.gen = root._x.gen
+
+
+def _regenerate_view(v: Tensor, root: Tensor, root_edge):
+    vx = v._x
+    vx.gen = root._x.gen
+    old = v._grad_fn
+    if vx.view_meta != VIEW_DEFAULT:
+        orig = old.orig if type(old) is _InvalidViewGradFn else old
+        node = _InvalidViewGradFn((), v._data.shape, v._data.dtype)
+        node.orig = orig
+        node.message = _view_rebase_message(orig, vx.out_nr, vx.view_meta, True)
+    else:
+        if root_edge is None:
+            root_edge = edge(root)
+        node = regenerated_view_node(v, root, root_edge)
+    _set_grad_fn(v, node)
+    vx.via_base = False
+    return root_edge
 
 
 def bump_version(t: Tensor) -> None:

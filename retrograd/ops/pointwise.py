@@ -201,7 +201,7 @@ def div(input, other, *, rounding_mode=None):
             node = make_node(DivBackward2, (input, other), out._data)
             node.rounding_mode = rounding_mode
             node.save(other, input if node.needs(1) else None)
-            out.grad_fn = node
+            out._grad_fn = node
             out._requires_grad = True
         return out
     x, y = binary_arrays(input, other, floating=True)

@@ -232,6 +232,7 @@ class StateDictMixin:
                         "modified, it should be done inplace.")
 
         load(self, state_dict)
+        del load   # (a recursive closure is a reference cycle: break it, as PyTorch does)
         if strict:
             if unexpected_keys:
                 error_msgs.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
