@@ -63,7 +63,7 @@ def legacy_new(dtype: D.dtype, *args, device=None, _any_tensor=False, **kwargs) 
         if isinstance(data, Tensor):
             if data.dtype is not dtype and not _any_tensor:
                 raise TypeError(f"expected {_options(dtype)} (got {_options(data.dtype)})")
-            from .ops.indexing import getitem
+            from .ops.indexing.getitem import getitem
             return getitem(data, Ellipsis)  # an alias (AliasBackward0), as in PyTorch
         if isinstance(data, Size):
             return _make(np.empty(tuple(data), dtype.np))
@@ -166,5 +166,5 @@ def _type(self, *args, **kwargs):
         raise TypeError("dtype must be a type, str, or dtype object")
     if target is self.dtype:
         return self
-    from .ops.shape import to_dtype
+    from .ops.shape.basic import to_dtype
     return to_dtype(self, target)

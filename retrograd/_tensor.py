@@ -160,7 +160,7 @@ class Tensor:
             if value is self:
                 raise RuntimeError("can't assign Variable as its own grad")
             if value._data.dtype != self._data.dtype:
-                from .ops.linalg import _TYPE
+                from .ops.linalg.matmul import _TYPE
                 raise RuntimeError(
                     f"attempting to assign a gradient with dtype '{_TYPE[value.dtype.name]}' to a "
                     f"tensor with grad_dtype '{_legacy_scalar_name(self.dtype)}'. The gradient must "
@@ -406,7 +406,7 @@ class Tensor:
         return id(self)
 
     def __reversed__(self):
-        from .ops.shape import flip
+        from .ops.shape.basic import flip
         return flip(self, 0) if self._data.ndim else self
 
     def __contains__(self, element) -> bool:

@@ -12,11 +12,11 @@ from ._dispatch import POINTWISE, operator, public, public_property, unwrap
 from ._legacy import _type as _legacy_type
 from ._tensor_new import METHODS as _NEW_METHODS
 from ._tensor import Tensor
-from .ops import indexing as I
+from .ops.indexing import getitem as I
 from .ops import inplace as IP
-from .ops import linalg as L
-from .ops import pointwise as P
-from .ops import shape as S
+from .ops.linalg import matmul as L
+from .ops.elementwise import arithmetic as P
+from .ops.shape import basic as S
 
 
 def _to(self, *args, **kwargs):

@@ -595,7 +595,7 @@ def _dimshift(*params, delta: int = 0):
 _FULL_VALUES = ("max", "min", "median", "nanmedian")
 
 
-from ..ops.reduction import NO_DIM as _NO_DIM  # noqa: E402 - sum/mean's "dim not given"
+from ..ops.reduction.basic import NO_DIM as _NO_DIM  # noqa: E402 - sum/mean's "dim not given"
 
 
 def _reduction(dim_name="dim", keep_name="keepdim", check=None):
@@ -1175,8 +1175,12 @@ def _rule_for(decl, op, named: dict):
 def _build_rules():
     """The rules of every op that declares one (``@export(vmap=...)``, ``public(vmap=...)``),
     found from its public wrapper and from the implementation behind it."""
-    from ..ops import linalg, pointwise, reduction, shape, shape_copy
-    from ..ops import shape_views
+    from ..ops.linalg import matmul as linalg
+    from ..ops.elementwise import arithmetic as pointwise
+    from ..ops.reduction import basic as reduction
+    from ..ops.shape import basic as shape
+    from ..ops.shape import copy as shape_copy
+    from ..ops.shape import views as shape_views
     global _S, _P, _L, _R, _RPT, _MOVEDIM
     _S, _P, _L, _R = shape, pointwise, linalg, reduction
     _RPT = shape_copy.repeat

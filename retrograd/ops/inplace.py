@@ -24,10 +24,10 @@ import numpy as np
 from .. import _grad_mode
 from ..autograd.node import ERR_BACKWARD_TWICE, Node, SavedOutput, _forward_name
 from ._registry import export
-from . import indexing as _indexing
+from .indexing import getitem as _indexing
 from ._util import (VIEW_DEFAULT, VIEW_INFERENCE, VIEW_MULTI_OUTPUT, VIEW_NO_GRAD, Tensor,
                     broadcast_error, edge, make_node, needs_grad, wrap)
-from .views import (_InvalidViewGradFn, partial_overlap, regenerated_view_node,
+from .shape.strided import (_InvalidViewGradFn, partial_overlap, regenerated_view_node,
                     view_positions, writable_alias)
 
 _LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as _np
 
-from .indexing import np_index_acc as _np_index_acc
+from .indexing.getitem import np_index_acc as _np_index_acc
 
 cos = _np.cos
 sin = _np.sin
@@ -85,7 +85,7 @@ trunc = _np.trunc
 
 
 def sigmoid(x):
-    from .pointwise import _sigmoid_array
+    from .elementwise.arithmetic import _sigmoid_array
     return _sigmoid_array(_np.asarray(x))
 
 
@@ -95,22 +95,22 @@ def softplus(x):
 
 
 def erf(x):
-    from .elementwise_special import erf as k
+    from .elementwise.special_np import erf as k
     return k(x).astype(_np.asarray(x).dtype, copy=False)
 
 
 def erfinv(x):
-    from .elementwise_special import erfinv as k
+    from .elementwise.special_np import erfinv as k
     return k(x).astype(_np.asarray(x).dtype, copy=False)
 
 
 def digamma(x):
-    from .elementwise_special import digamma as k
+    from .elementwise.special_np import digamma as k
     return k(x).astype(_np.asarray(x).dtype, copy=False)
 
 
 def polygamma(n, x):
-    from .elementwise_special import polygamma as k
+    from .elementwise.special_np import polygamma as k
     return k(n, x).astype(_np.asarray(x).dtype, copy=False)
 
 
@@ -144,7 +144,7 @@ def cross(a, b, dim):
 
 
 def inv(a):
-    from .decomposition import np_inv
+    from .linalg.solve import np_inv
     return np_inv(a)
 
 
@@ -154,35 +154,35 @@ def det(a):
 
 def solve(a, b):
     """a X = b for matrices b (batched)."""
-    from .decomposition import _np_solve
+    from .linalg.solve import _np_solve
     return _np_solve(a, b, True)
 
 
 def solve_triangular(a, b, upper, left, unitriangular):
-    from .decomposition import np_solve_triangular
+    from .linalg.solve import np_solve_triangular
     return np_solve_triangular(a, b, upper, left, unitriangular)
 
 
 def matrix_exp(a):
-    from .decomposition_matrix import np_matrix_exp
+    from .linalg.matrix_functions import np_matrix_exp
     return np_matrix_exp(a)
 
 
 def pinv(a):
-    from .decomposition_spectral import np_pinv
+    from .linalg.decompositions import np_pinv
     return np_pinv(a)
 
 
 # -- shape / indexing family: gather/scatter, index_*, masked_*, take/put, roll, rot90, tril/triu,
 # diagonal (the forward kernels double as these formula functions)
-from .scatter import np_gather as gather, np_scatter as scatter  # noqa: E402,F401
-from .scatter import np_scatter_add as scatter_add, np_scatter_reduce as scatter_reduce  # noqa: E402,F401
-from .indexing_select import (np_index_add as index_add, np_index_fill as index_fill,  # noqa: E402,F401
+from .indexing.scatter import np_gather as gather, np_scatter as scatter  # noqa: E402,F401
+from .indexing.scatter import np_scatter_add as scatter_add, np_scatter_reduce as scatter_reduce  # noqa: E402,F401
+from .indexing.select import (np_index_add as index_add, np_index_fill as index_fill,  # noqa: E402,F401
                               np_index_select as index_select, np_put as put, np_take as take)
-from .indexing_masked import (np_masked_fill as masked_fill,  # noqa: E402,F401
+from .indexing.masked import (np_masked_fill as masked_fill,  # noqa: E402,F401
                               np_masked_scatter as masked_scatter,
                               np_masked_select as masked_select)
-from .shape_copy import np_roll as roll, np_rot90 as rot90, np_tril as tril, np_triu as triu  # noqa: E402,F401
+from .shape.copy import np_roll as roll, np_rot90 as rot90, np_tril as tril, np_triu as triu  # noqa: E402,F401
 
 
 def diagonal(x, offset, dim1, dim2):
@@ -191,12 +191,12 @@ def diagonal(x, offset, dim1, dim2):
 
 def svd(a):
     """Reduced SVD: (U, S, Vh)."""
-    from .decomposition_spectral import _np_svd
+    from .linalg.decompositions import _np_svd
     return _np_svd(_np.asarray(a), False)
 
 
 def sign(x):
-    from .pointwise import _sign_array  # sign(nan) = 0, as in PyTorch
+    from .elementwise.arithmetic import _sign_array  # sign(nan) = 0, as in PyTorch
     return _sign_array(_np.asarray(x))
 
 

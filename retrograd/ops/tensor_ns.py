@@ -2,14 +2,14 @@
 retrograd ops, so running a backward formula records a graph (double backward, Hessians)."""
 from __future__ import annotations
 
-from .indexing import index_acc, index_fill_zero  # noqa: F401 - part of the namespace
-from .linalg import matmul  # noqa: F401
-from .pointwise import cos, log, sign, sin, where  # noqa: F401
-from .reduction import sum as _sum
-from .shape import expand as _expand
-from .shape import flip, permute, reshape, transpose  # noqa: F401
-from .shape import squeeze as _squeeze
-from .shape import unsqueeze as _unsqueeze
+from .indexing.getitem import index_acc, index_fill_zero  # noqa: F401 - part of the namespace
+from .linalg.matmul import matmul  # noqa: F401
+from .elementwise.arithmetic import cos, log, sign, sin, where  # noqa: F401
+from .reduction.basic import sum as _sum
+from .shape.basic import expand as _expand
+from .shape.basic import flip, permute, reshape, transpose  # noqa: F401
+from .shape.basic import squeeze as _squeeze
+from .shape.basic import unsqueeze as _unsqueeze
 from ._util import wrap as _wrap
 
 
@@ -46,74 +46,74 @@ def zeros(shape, dtype):
 
 
 def stack(tensors, dim):
-    from .shape import stack as _stack
+    from .shape.basic import stack as _stack
     return _stack(tensors, dim)
 
 
 # -- elementwise and activation families: exp/log/hyperbolic, special functions, dim sums --------
 def exp(x):
-    from .pointwise import exp as f
+    from .elementwise.arithmetic import exp as f
     return f(x)
 
 
 def sqrt(x):
-    from .pointwise import sqrt as f
+    from .elementwise.arithmetic import sqrt as f
     return f(x)
 
 
 def tanh(x):
-    from .pointwise import tanh as f
+    from .elementwise.arithmetic import tanh as f
     return f(x)
 
 
 def sigmoid(x):
-    from .pointwise import sigmoid as f
+    from .elementwise.arithmetic import sigmoid as f
     return f(x)
 
 
 def sinh(x):
-    from .elementwise import sinh as f
+    from .elementwise.unary import sinh as f
     return f(x)
 
 
 def cosh(x):
-    from .elementwise import cosh as f
+    from .elementwise.unary import cosh as f
     return f(x)
 
 
 def log1p(x):
-    from .elementwise import log1p as f
+    from .elementwise.unary import log1p as f
     return f(x)
 
 
 def trunc(x):
-    from .elementwise import trunc as f
+    from .elementwise.unary import trunc as f
     return f(x)
 
 
 def softplus(x):
     """log(1 + e^x) (PyTorch's F.softplus: x itself above 20)."""
-    from .activation import softplus as f
+    from .activation.functions import softplus as f
     return f(x)
 
 
 def erf(x):
-    from .elementwise import erf as f
+    from .elementwise.unary import erf as f
     return f(x)
 
 
 def erfinv(x):
-    from .elementwise import erfinv as f
+    from .elementwise.unary import erfinv as f
     return f(x)
 
 
 def digamma(x):
-    from .elementwise import digamma as f
+    from .elementwise.unary import digamma as f
     return f(x)
 
 
 def polygamma(n, x):
-    from .elementwise import polygamma as f
+    from .elementwise.unary import polygamma as f
     return f(n, x)
 
 
@@ -122,95 +122,95 @@ def sum_dims(x, dims, keepdim):
 
 
 def cat(tensors, dim):
-    from .shape import cat as f
+    from .shape.basic import cat as f
     return f(list(tensors), dim)
 
 
 # -- reduction family: scans and abs -------------------------------------------------------------
 def abs(x):  # noqa: A001
-    from .pointwise import abs as f
+    from .elementwise.arithmetic import abs as f
     return f(x)
 
 
 def cumsum(x, dim):
-    from .reduction_cum import cumsum as f
+    from .reduction.cumulative import cumsum as f
     return f(x, dim)
 
 
 def cumprod(x, dim):
-    from .reduction_cum import cumprod as f
+    from .reduction.cumulative import cumprod as f
     return f(x, dim)
 
 
 def logcumsumexp(x, dim):
-    from .reduction_cum import logcumsumexp as f
+    from .reduction.cumulative import logcumsumexp as f
     return f(x, dim)
 
 
 # -- linalg family: products, solves and decompositions used inside linalg formulas -------------
 def cross(a, b, dim):
-    from .linalg import linalg_cross as f
+    from .linalg.matmul import linalg_cross as f
     return f(a, b, dim=dim)
 
 
 def inv(a):
-    from .decomposition import inv as f
+    from .linalg.solve import inv as f
     return f(a)
 
 
 def det(a):
-    from .decomposition import det as f
+    from .linalg.solve import det as f
     return f(a)
 
 
 def solve(a, b):
     """a X = b for matrices b (batched)."""
-    from .decomposition import solve as f
+    from .linalg.solve import solve as f
     return f(a, b)
 
 
 def solve_triangular(a, b, upper, left, unitriangular):
-    from .decomposition import solve_triangular as f
+    from .linalg.solve import solve_triangular as f
     return f(a, b, upper=upper, left=left, unitriangular=unitriangular)
 
 
 def matrix_exp(a):
-    from .decomposition_matrix import matrix_exp as f
+    from .linalg.matrix_functions import matrix_exp as f
     return f(a)
 
 
 def pinv(a):
-    from .decomposition_spectral import pinv as f
+    from .linalg.decompositions import pinv as f
     return f(a)
 
 
 # -- shape / indexing family: gather/scatter, index_*, masked_*, take/put, roll, rot90, tril/triu,
 # diagonal
-from .scatter import gather, scatter, scatter_add  # noqa: E402,F401
-from .indexing_select import index_add, index_fill, index_select, put, take  # noqa: E402,F401
-from .indexing_masked import masked_fill, masked_scatter, masked_select  # noqa: E402,F401
-from .shape_copy import roll, rot90, tril, triu  # noqa: E402,F401
-from .shape_views import diagonal  # noqa: E402,F401
+from .indexing.scatter import gather, scatter, scatter_add  # noqa: E402,F401
+from .indexing.select import index_add, index_fill, index_select, put, take  # noqa: E402,F401
+from .indexing.masked import masked_fill, masked_scatter, masked_select  # noqa: E402,F401
+from .shape.copy import roll, rot90, tril, triu  # noqa: E402,F401
+from .shape.views import diagonal  # noqa: E402,F401
 
 
 def scatter_reduce(x, dim, index, src, reduce, include_self=True):
-    from .scatter import scatter_reduce as f
+    from .indexing.scatter import scatter_reduce as f
     return f(x, dim, index, src, reduce, include_self=include_self)
 
 
 def svd(a):
     """Reduced SVD: (U, S, Vh)."""
-    from .decomposition_spectral import svd as f
+    from .linalg.decompositions import svd as f
     return tuple(f(a, full_matrices=False))
 
 
 def floor(x):
-    from .elementwise import floor as f
+    from .elementwise.unary import floor as f
     return f(x)
 
 
 def masked_backward(name, grad, saved, keep, slope=0.0, **attrs):
-    from .activation_backward import masked_backward as f
+    from .activation._backward import masked_backward as f
     return f(name, grad, saved, keep, slope, **attrs)
 
 
@@ -267,14 +267,14 @@ def col2im(cols, size, kernel, dilation, padding, stride):
     from .nn.fold import fold
     return fold(cols, size, kernel, dilation, padding, stride)
 def einsum(equation, *operands):
-    from .shape_einsum import einsum as f
+    from .shape.einsum import einsum as f
     return f(equation, *operands)
 
 
 # Every function of this namespace is a public op entry point (retrograd/_dispatch.py): a mode
 # sees the ops of a differentiable backward pass (forward-over-reverse; vmap over grad).
 def logical_not(x):
-    from .pointwise import logical_not as f
+    from .elementwise.arithmetic import logical_not as f
     return f(x)
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from ..ops.views import _extent, _ptr, _storage_array, storage
+from ..ops.shape.strided import _extent, _ptr, _storage_array, storage
 
 _DEEPCOPY_ERROR = (
     "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at "

@@ -21,7 +21,7 @@ from .. import _dtype as D
 from .._device import device
 from .._size import Size
 from .._tensor import Tensor
-from ..ops.views import _extent, _ptr, _storage_array, storage, torch_strides
+from ..ops.shape.strided import _extent, _ptr, _storage_array, storage, torch_strides
 from . import _rebuild as R
 
 DEFAULT_PROTOCOL = 2

@@ -13,9 +13,9 @@ from __future__ import annotations
 from ... import _creation
 from ... import _warn
 from ... import ops as _ops  # noqa: F401 - every op registered
-from ...ops.linalg import addmm, matmul, mm
+from ...ops.linalg.matmul import addmm, matmul, mm
 from ...ops.nn.rnn import mkldnn_rnn_layer, unsafe_chunk
-from ...ops.shape import cat, stack, t, transpose, unbind
+from ...ops.shape.basic import cat, stack, t, transpose, unbind
 from .. import functional as F
 
 _state = {"proj_warned": False}  # TORCH_WARN_ONCE of the oneDNN projection fallback

@@ -15,13 +15,13 @@ import math
 
 import numpy as np
 
-from ..autograd.node import Node, SavedOutput
-from ..autograd.node import ELEMENTWISE
-from . import pointwise as P
-from ._registry import POINTWISE, export
-from ._util import Tensor, make_node, needs_grad1, wrap
-from .elementwise import _quiet, not_implemented_for
-from .inplace import apply_inplace
+from ...autograd.node import Node, SavedOutput
+from ...autograd.node import ELEMENTWISE
+from ..elementwise import arithmetic as P
+from .._registry import POINTWISE, export
+from .._util import Tensor, make_node, needs_grad1, wrap
+from ..elementwise.unary import _quiet, not_implemented_for
+from ..inplace import apply_inplace
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -343,7 +343,7 @@ def gelu(input, *, approximate="none"):
             inner = _SQRT_2_OVER_PI * (x + _KAPPA * x * x * x)
             out = 0.5 * x * (1 + np.tanh(inner))
         else:   # PyTorch's x/2 (1 + erf(x/sqrt 2)), in the input's dtype (exact zeros far left)
-            from .elementwise_special import erf
+            from ..elementwise.special_np import erf
             t = x.dtype.type
             out = x * t(0.5) * (1 + erf(x * t(math.sqrt(0.5))).astype(x.dtype))
     out = np.asarray(out).astype(x0.dtype, copy=False)
@@ -505,5 +505,6 @@ def hardswish(input, inplace=False):
 
 
 # softmax, log_softmax, softmin, logsumexp, glu; hardshrink, softshrink, threshold, prelu, rrelu
-from . import activation_softmax, activation_piecewise  # noqa: E402,F401 - register their ops
-from . import activation_backward  # noqa: E402,F401 - the backward ops of create_graph
+from . import softmax as activation_softmax  # noqa: E402,F401 - register their ops
+from . import piecewise as activation_piecewise
+from . import _backward as activation_backward  # noqa: E402,F401 - the backward ops of create_graph

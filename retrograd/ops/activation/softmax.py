@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _warn
-from ..autograd.node import Node, SavedOutput
-from . import pointwise as P
-from ._registry import REDUCTION, dims, export
-from ._util import make_node, needs_grad1, u64, wrap, wrap_dim, wrap_dims
-from .activation import _result, _tensor
-from .elementwise import _quiet, not_implemented_for
-from .shape import to_dtype
+from ... import _warn
+from ...autograd.node import Node, SavedOutput
+from ..elementwise import arithmetic as P
+from .._registry import REDUCTION, dims, export
+from .._util import make_node, needs_grad1, u64, wrap, wrap_dim, wrap_dims
+from .functions import _result, _tensor
+from ..elementwise.unary import _quiet, not_implemented_for
+from ..shape.basic import to_dtype
 
 _MISSING = object()
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _dtype as D
-from .. import _grad_mode
-from ..autograd.node import Node, SavedOutput
-from ..autograd.node import ELEMENTWISE
-from ._registry import POINTWISE, export
-from ._util import (Tensor, binary_arrays, float_array, make_node, needs_grad, needs_grad1,
+from ... import _dtype as D
+from ... import _grad_mode
+from ...autograd.node import Node, SavedOutput
+from ...autograd.node import ELEMENTWISE
+from .._registry import POINTWISE, export
+from .._util import (Tensor, binary_arrays, float_array, make_node, needs_grad, needs_grad1,
                     wrap, _SCALARS)
 
 
@@ -209,7 +209,7 @@ def floor_divide(input, other):
     div(rounding_mode='floor'), whose gradient is zero."""
     out = _div_rounding(input, other, "floor")
     if out._data.dtype.kind == "f" and needs_grad(input, other):
-        from ..autograd.node import not_implemented
+        from ...autograd.node import not_implemented
         out = wrap(out._data, not_implemented("floor_divide", (input, other), out._data))
     return out
 
@@ -601,7 +601,7 @@ def clamp(input, min=None, max=None):  # noqa: A002
 
 
 def _clamp_tensor(input, lo, hi):
-    from ._util import to_tensor
+    from .._util import to_tensor
     lo = None if lo is None else to_tensor(lo, input)
     hi = None if hi is None else to_tensor(hi, input)
     out = input._data
@@ -761,7 +761,7 @@ class WhereBackward0(Node):
 @export(torch='where', method=False, vmap='where')
 def where(condition, input=None, other=None):
     if input is None and other is None:
-        from .indexing import nonzero
+        from ..indexing.getitem import nonzero
         return nonzero(condition, as_tuple=True)
     if not isinstance(condition, Tensor):
         raise TypeError("where(): argument 'condition' must be Tensor, not "
@@ -778,7 +778,7 @@ def where(condition, input=None, other=None):
     try:
         out = np.where(c, x, y)
     except ValueError:
-        from ._util import broadcast_error
+        from .._util import broadcast_error
         raise broadcast_error(np.shape(x), c.shape) from None
     if not needs_grad(input, other):
         return wrap(out)
@@ -816,7 +816,7 @@ def logical_not(input):
 def bitwise_not(input):
     x = input._data
     if x.dtype.kind == "f":
-        from .elementwise import not_implemented_for   # (elementwise imports this module)
+        from .unary import not_implemented_for   # (elementwise imports this module)
         raise not_implemented_for("bitwise_not_cpu", x.dtype)
     return wrap(np.invert(x))
 
@@ -826,7 +826,7 @@ def _bitwise(fn, name):
         x, y = binary_arrays(input, other)
         dt = np.result_type(x, y)
         if dt.kind == "f":
-            from .elementwise import not_implemented_for   # (elementwise imports this module)
+            from .unary import not_implemented_for   # (elementwise imports this module)
             raise not_implemented_for(f"{name}_cpu", dt)
         return wrap(fn(x, y))
     return op
@@ -876,7 +876,7 @@ def remainder(input, other):
     if out.dtype.kind != "f" or not needs_grad(input, other):
         return wrap(out)
     if not isinstance(input, Tensor):     # scalar % tensor: PyTorch has no derivative
-        from ..autograd.node import not_implemented
+        from ...autograd.node import not_implemented
         return wrap(out, not_implemented("remainder", (other,), out))
     if not isinstance(other, Tensor):
         return wrap(out, make_node(RemainderBackward0, (input,), out))

@@ -7,13 +7,13 @@ import math
 
 import numpy as np
 
-from ..autograd.node import Node, SavedOutput
-from ..autograd.node import ELEMENTWISE
-from . import elementwise_special as S
-from ._registry import POINTWISE, export
-from ._util import float_array, make_node, needs_grad1, wrap
-from .elementwise import _check_tensor, _float_out, _quiet
-from .pointwise import _unary, _unary_saving_result
+from ...autograd.node import Node, SavedOutput
+from ...autograd.node import ELEMENTWISE
+from . import special_np as S
+from .._registry import POINTWISE, export
+from .._util import float_array, make_node, needs_grad1, wrap
+from .unary import _check_tensor, _float_out, _quiet
+from .arithmetic import _unary, _unary_saving_result
 
 _SQRT_PI = math.sqrt(math.pi)
 _TWO_OVER_SQRT_PI = 2.0 / _SQRT_PI
@@ -239,7 +239,7 @@ def _polygamma_inplace_op(input, n):
 
 @export(torch=False, method="polygamma_")
 def _polygamma_inplace(input, n):
-    from .inplace import apply_inplace
+    from ..inplace import apply_inplace
     return apply_inplace(input, _polygamma_inplace_op, n)
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._registry import POINTWISE, export
-from ._util import Tensor, binary_arrays, needs_grad, wrap
-from .elementwise import _check_tensor, not_implemented_for
-from .elementwise_binary import _check_other
+from .._registry import POINTWISE, export
+from .._util import Tensor, binary_arrays, needs_grad, wrap
+from .unary import _check_tensor, not_implemented_for
+from .binary import _check_other
 
 
 # -- heaviside (no derivative) ------------------------------------------------------------------
@@ -24,10 +24,10 @@ def heaviside(input, values):
     try:
         out = np.where(x == 0, v, x > 0).astype(x.dtype)
     except ValueError:
-        from ._util import broadcast_error
+        from .._util import broadcast_error
         raise broadcast_error(x.shape, v.shape) from None
     if needs_grad(input, values):
-        from ..autograd.node import not_implemented
+        from ...autograd.node import not_implemented
         return wrap(out, not_implemented("heaviside", (input, values), out))
     return wrap(out)
 
@@ -74,7 +74,7 @@ def _logical(fn, name):
         try:
             return wrap(fn(x, y))
         except ValueError:
-            from ._util import broadcast_error
+            from .._util import broadcast_error
             raise broadcast_error(x.shape, y.shape) from None
     op.__name__ = name
     return op

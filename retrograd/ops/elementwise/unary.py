@@ -14,12 +14,12 @@ import math
 
 import numpy as np
 
-from ..autograd.node import Node, SavedOutput
-from ..autograd.node import ELEMENTWISE
-from ._registry import POINTWISE, export
-from ._util import Tensor, float_array, make_node, needs_grad1, wrap
-from .pointwise import _unary, _unary_saving_result
-from .pointwise import pow as _pow
+from ...autograd.node import Node, SavedOutput
+from ...autograd.node import ELEMENTWISE
+from .._registry import POINTWISE, export
+from .._util import Tensor, float_array, make_node, needs_grad1, wrap
+from .arithmetic import _unary, _unary_saving_result
+from .arithmetic import pow as _pow
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -527,6 +527,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 
 
 # the error and gamma function families, binary/ternary ops, predicates and logic ops
-from .elementwise_erfgamma import (digamma, erf, erfinv, polygamma,  # noqa: E402,F401
+from .erfgamma import (digamma, erf, erfinv, polygamma,  # noqa: E402,F401
                                    polygamma_array)
-from . import elementwise_binary, elementwise_logic  # noqa: E402,F401 - register their ops
+from . import binary as elementwise_binary  # noqa: E402,F401 - register their ops
+from . import logic as elementwise_logic

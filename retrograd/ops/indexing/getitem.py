@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _grad_mode
-from ..autograd.node import Node
-from ..autograd.node import LINEAR
-from ._registry import export
-from ._util import Tensor, make_node, needs_grad, needs_grad1, u64, wrap, wrap_view
-from .shape import UnsqueezeBackward0
+from ... import _grad_mode
+from ...autograd.node import Node
+from ...autograd.node import LINEAR
+from .._registry import export
+from .._util import Tensor, make_node, needs_grad, needs_grad1, u64, wrap, wrap_view
+from ..shape.basic import UnsqueezeBackward0
 
 
 def _convert_key(key):
@@ -599,7 +599,7 @@ def _check_values_dtype(x: np.ndarray, value) -> None:
 
 
 def setitem(input, key, value) -> None:
-    from .inplace import bump_version, check_inplace, finish_inplace
+    from ..inplace import bump_version, check_inplace, finish_inplace
     if key is False:  # PyTorch does nothing at all (no check, no version bump)
         return
     idx, basic = _convert_key(key)
@@ -655,7 +655,7 @@ def _setitem_whole(input: Tensor, idx, value) -> None:
     """x[...] = value, x[:] = value: PyTorch's copy_ (CopyBackwards) of the value as it writes it
     (see ``_setitem_value``), or fill_ (FillBackward3) with a 0-d one, a number as a 0-d tensor
     of x's dtype."""
-    from .inplace import copy_, fill_
+    from ..inplace import copy_, fill_
     x = input._data
     if not isinstance(value, Tensor):
         value = wrap(np.asarray(value, dtype=x.dtype))
@@ -684,7 +684,7 @@ def _setitem_value(x: np.ndarray, idx, tensor_free: bool, value: Tensor,
     dims (a view), and, for a key without tensors whose target has another shape, that view
     expanded to the target's shape (unless value is 0-d: a fill), which raises PyTorch's error
     when it does not fit. ``track``: the value requires grad (else only the check is made)."""
-    from .shape import expand, view
+    from ..shape.basic import expand, view
     v = value._data
     k = 0
     while k < v.ndim and v.shape[k] == 1:
@@ -735,7 +735,7 @@ def index_put_impl(input, indices, values, accumulate=False, inplace=False):
     idx = tuple(key)
     _check_values_dtype(input._data, values)
     if inplace:
-        from .inplace import check_inplace, finish_inplace
+        from ..inplace import check_inplace, finish_inplace
         check_inplace(input)
         if not needs_grad(input, values):
             _put(input, idx, False, values, bool(accumulate), IndexPutBackward0, False)
@@ -788,11 +788,12 @@ def index_fill_zero(grad: Tensor, index) -> Tensor:
     """``grad`` with the entries at ``index`` set to 0 (CopySlices' x-gradient, differentiable)."""
     mask = np.ones(grad._data.shape, dtype=bool)
     mask[_np_key(index)] = False
-    from .pointwise import where
+    from ..elementwise.arithmetic import where
     return where(wrap(mask), grad, 0.0)
 
 
 __all__ = ["getitem", "setitem", "index_acc", "nonzero", "argwhere", "index_put_impl"]
 _ = _grad_mode
 
-from . import indexing_select, indexing_masked  # noqa: E402,F401 - register their ops
+from . import select as indexing_select  # noqa: E402,F401 - register their ops
+from . import masked as indexing_masked

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.node import Node
-from ..autograd.node import ELEMENTWISE, LINEAR
-from ._registry import export
-from ._util import Tensor, make_node, needs_grad, u64, wrap, wrap_dim
+from ...autograd.node import Node
+from ...autograd.node import ELEMENTWISE, LINEAR
+from .._registry import export
+from .._util import Tensor, make_node, needs_grad, u64, wrap, wrap_dim
 from .scatter import fmt, scalar_name, wrapped_dim
 
 
@@ -394,7 +394,7 @@ def put(input, index, source, accumulate=False):
 @export(method=True, vmap='take_along_dim')
 def take_along_dim(input, indices, dim=None):
     from .scatter import gather
-    from .shape import broadcast_to, view
+    from ..shape.basic import broadcast_to, view
     idx = _vector_index(indices, "take_along_dim")
     if dim is None:
         return gather(view(input, -1), 0, view(indices, -1))
@@ -417,7 +417,7 @@ def take_along_dim(input, indices, dim=None):
 
 
 def _infer_size(a, b) -> tuple:
-    from ._util import broadcast_error
+    from .._util import broadcast_error
     try:
         return np.broadcast_shapes(tuple(a), tuple(b))
     except ValueError:
@@ -427,13 +427,13 @@ def _infer_size(a, b) -> tuple:
 # -- index_put ------------------------------------------------------------------------------------
 @export(method=True)
 def index_put(input, indices, values, accumulate=False):
-    from .indexing import index_put_impl
+    from .getitem import index_put_impl
     return index_put_impl(input, indices, values, accumulate, inplace=False)
 
 
 @export(torch="index_put_", method="index_put_")
 def index_put_(input, indices, values, accumulate=False):
-    from .indexing import index_put_impl
+    from .getitem import index_put_impl
     return index_put_impl(input, indices, values, accumulate, inplace=True)
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _warn
-from ..autograd.node import Node, SavedOutput
-from ._registry import export
-from ._util import make_node, needs_grad, wrap
-from .decomposition import (_LinAlgError, _MultiOutputBackward, batch_prefix, check_floating,
+from ... import _warn
+from ...autograd.node import Node, SavedOutput
+from .._registry import export
+from .._util import make_node, needs_grad, wrap
+from .solve import (_LinAlgError, _MultiOutputBackward, batch_prefix, check_floating,
                             check_kernel, check_ndim, check_square, diag_embed, eye_like,
                             lapack_layout, mT, multi_output, ns_data, return_type, tname, tril)
 
@@ -378,7 +378,7 @@ def svdvals(A, *, driver=None, out=None):
 def torch_svd(input, some=True, compute_uv=True, *, out=None):
     """Legacy torch.svd: V (not Vh), reduced unless some=False; compute_uv=False gives zero U
     and V (full size)."""
-    from .shape import transpose
+    from ..shape.basic import transpose
     a = input._data
     if a.ndim < 2:
         raise RuntimeError(f"linalg.svd: input should have at least 2 dimensions, but has "
@@ -396,7 +396,7 @@ def torch_svd(input, some=True, compute_uv=True, *, out=None):
 # ------------------------------------------------------------------ pinv
 def _tolerances(a, s_max, atol, rtol, rcond):
     """PyTorch's cut-off max(atol, rtol * sigma_max), broadcast over the batch."""
-    from .._tensor import Tensor
+    from ..._tensor import Tensor
     if rcond is not None:
         rtol = rcond
     atol = atol._data if isinstance(atol, Tensor) else atol

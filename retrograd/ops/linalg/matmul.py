@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _warn
-from ..autograd.node import Node
-from ._registry import export
-from ._util import Tensor, make_node, needs_grad, u64, wrap
+from ... import _warn
+from ...autograd.node import Node
+from .._registry import export
+from .._util import Tensor, make_node, needs_grad, u64, wrap
 
 _TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
          "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
@@ -158,7 +158,7 @@ def _check(x: np.ndarray, y: np.ndarray) -> None:
         raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
                            f"{x.ndim}D and {y.ndim}D")
     if x.dtype != y.dtype:
-        from .._dtype import from_numpy_dtype
+        from ..._dtype import from_numpy_dtype
         a, b = _TYPE[from_numpy_dtype(x.dtype).name], _TYPE[from_numpy_dtype(y.dtype).name]
         if x.ndim == 1 and y.ndim == 1:
             raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
@@ -236,7 +236,7 @@ def _matmul_graph(input, other):
         return _product(DotBackward0, input, other)
     if xd == 2 and yd == 1:
         return _product(MvBackward0, input, other)
-    from . import shape as S
+    from ..shape import basic as S
     if xd == 1 and yd == 2:
         prod = _product(MmBackward0, S.unsqueeze(input, 0), other)
         out = prod._data[0]
@@ -283,7 +283,7 @@ def _batch_shape(a: tuple, b: tuple) -> tuple:
     try:
         return tuple(np.broadcast_shapes(a, b))
     except ValueError:
-        from ._util import broadcast_error
+        from .._util import broadcast_error
         raise broadcast_error(a, b) from None
 
 
@@ -328,8 +328,8 @@ def mv(input, vec):
 # ---------------------------------------------------------------------------------------------
 # The rest of the products family: bmm, vdot, add{mm,mv,r,bmm}, baddbmm, tensordot, kron, cross.
 # ---------------------------------------------------------------------------------------------
-from .. import _dtype as D  # noqa: E402
-from ._util import needs_grad1, wrap_dim  # noqa: E402
+from ... import _dtype as D  # noqa: E402
+from .._util import needs_grad1, wrap_dim  # noqa: E402
 
 
 def _tname(a: np.ndarray) -> str:
@@ -679,8 +679,8 @@ def vdot(input, other):
 @export(torch=False, linalg="vecdot")
 def vecdot(x, y, *, dim=-1, out=None):
     """PyTorch's composite: vdot for two vectors, else (x * y).sum(dim) (SumBackward1)."""
-    from .pointwise import mul
-    from .reduction import sum as rsum
+    from ..elementwise.arithmetic import mul
+    from ..reduction.basic import sum as rsum
     a, b = x._data, y._data
     if a.dtype != b.dtype:
         raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found x "
@@ -700,7 +700,7 @@ def linalg_matmul(input, other, *, out=None):
 
 # ------------------------------------------------------------------ tensordot, kron (composite)
 def _int_list(v, name: str, pos: int) -> list:
-    from .._tensor import Tensor as _T
+    from ..._tensor import Tensor as _T
     if isinstance(v, _T):
         v = v._data.tolist()
     if isinstance(v, (int, np.integer)):
@@ -712,8 +712,9 @@ def _int_list(v, name: str, pos: int) -> list:
 @export()
 def tensordot(a, b, dims=2, out=None):
     """PyTorch's composite: sum broadcast dims, permute, reshape, mm, reshape (ViewBackward0)."""
-    from . import reduction, shape
-    from .._tensor import Tensor as _T
+    from ..reduction import basic as reduction
+    from ..shape import basic as shape
+    from ..._tensor import Tensor as _T
     if isinstance(dims, _T):
         dims = dims._data.tolist()
     if isinstance(dims, (int, np.integer)):
@@ -758,7 +759,7 @@ def tensordot(a, b, dims=2, out=None):
 
 def _unsafe_view(t, new_shape):
     """at::_unsafe_view: a reshape recorded as UnsafeViewBackward0 (no shared version counter)."""
-    from .shape import UnsafeViewBackward0 as _ShapeUnsafeView
+    from ..shape.basic import UnsafeViewBackward0 as _ShapeUnsafeView
     x = t._data
     out = x.reshape(new_shape)
     if not needs_grad1(t):
@@ -771,7 +772,7 @@ def _unsafe_view(t, new_shape):
 @export(method=True)
 def kron(input, other):
     """PyTorch's composite: interleave the dims of both, multiply, merge (UnsafeViewBackward0)."""
-    from .pointwise import mul
+    from ..elementwise.arithmetic import mul
     n = max(input.ndim, other.ndim)
     sa = (1,) * (n - input.ndim) + tuple(input._data.shape)
     sb = (1,) * (n - other.ndim) + tuple(other._data.shape)
@@ -817,7 +818,7 @@ def _cross(input, other, dim, name="linalg.cross"):
     if x.shape[d] != 3 or y.shape[d] != 3:
         raise RuntimeError(f"{name}: inputs dimension {dim} must have length 3. Got "
                            f"{x.shape[d]} and {y.shape[d]}")
-    from ._util import check_broadcast
+    from .._util import check_broadcast
     check_broadcast(x, y)
     if x.dtype != y.dtype:
         raise RuntimeError(f"expected scalar type {_tname(x)} but found {_tname(y)}")
@@ -858,4 +859,4 @@ def cross(input, other, dim=None):
     return _cross(input, other, dim)
 
 
-from . import linalg_norm  # noqa: E402,F401 - norms and cdist (registered there)
+from . import norm as linalg_norm  # noqa: E402,F401 - norms and cdist (registered there)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.node import Node
-from ._registry import export
-from ._util import make_node, needs_grad1, wrap
-from .decomposition import check_floating, check_square, mT
+from ...autograd.node import Node
+from .._registry import export
+from .._util import make_node, needs_grad1, wrap
+from .solve import check_floating, check_square, mT
 
 # ------------------------------------------------------------------ matrix_exp
 _PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
@@ -99,9 +99,9 @@ class CopyBackwards(Node):
 @export(method=True, linalg=True)
 def matrix_power(A, n):
     """PyTorch's algorithm (so the same graph): inv for n < 0, then binary powering."""
-    from .linalg import matmul
-    from .decomposition import inv
-    from .shape import clone
+    from .matmul import matmul
+    from .solve import inv
+    from ..shape.basic import clone
     a = A._data
     check_square(a, "linalg.matrix_power")
     if n == 0:

@@ -7,12 +7,12 @@ import math
 
 import numpy as np
 
-from .. import _dtype as D
-from .._grad_mode import is_grad_enabled
-from ..autograd.node import Node, SavedOutput
-from ._registry import export
-from ._util import make_node, needs_grad, needs_grad1, u64, wrap, wrap_dim
-from .decomposition import tname
+from ... import _dtype as D
+from ..._grad_mode import is_grad_enabled
+from ...autograd.node import Node, SavedOutput
+from .._registry import export
+from .._util import make_node, needs_grad, needs_grad1, u64, wrap, wrap_dim
+from .solve import tname
 
 
 def _fmt_ord(v) -> str:
@@ -158,11 +158,11 @@ def _backshift(d0: int, d1: int, ndim: int) -> list:
 
 @export(torch=False, linalg=True)
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
-    from .decomposition import check_floating
-    from .decomposition_spectral import svdvals
-    from .reduction import amax, amin
-    from .reduction import sum as rsum
-    from .shape import permute, to_dtype, unsqueeze
+    from .solve import check_floating
+    from .decompositions import svdvals
+    from ..reduction.basic import amax, amin
+    from ..reduction.basic import sum as rsum
+    from ..shape.basic import permute, to_dtype, unsqueeze
     a = A._data
     if a.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
@@ -356,7 +356,7 @@ _MODES = {"use_mm_for_euclid_dist_if_necessary": 0, "use_mm_for_euclid_dist": 1,
 
 @export()
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
-    from .shape import contiguous, expand, reshape, view
+    from ..shape.basic import contiguous, expand, reshape, view
     if compute_mode not in _MODES:
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
     a, b = x1._data, x2._data
@@ -379,7 +379,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     try:
         batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     except ValueError:
-        from ._util import broadcast_error
+        from .._util import broadcast_error
         raise broadcast_error(a.shape[:-2], b.shape[:-2]) from None
     r1, r2 = a.shape[-2], b.shape[-2]
     mode = _MODES[compute_mode]

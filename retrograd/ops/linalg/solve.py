@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _dtype as D
-from .._tensor import Tensor
-from ..autograd import node as _node
-from ..autograd.node import Node, SavedOutput
-from ._registry import export
-from ._util import make_node, needs_grad, wrap
+from ... import _dtype as D
+from ..._tensor import Tensor
+from ...autograd import node as _node
+from ...autograd.node import Node, SavedOutput
+from .._registry import export
+from .._util import make_node, needs_grad, wrap
 
 
 class _LinAlgError(RuntimeError):
@@ -319,7 +319,7 @@ def multi_output(cls, inputs, outs, diff, saved, **attrs):
     return tuple(tensors)
 
 
-from .reduction import _return_type as return_type  # noqa: E402 - torch.return_types.*
+from ..reduction.basic import _return_type as return_type  # noqa: E402 - torch.return_types.*
 
 
 # ------------------------------------------------------------------ inverse
@@ -525,7 +525,7 @@ def linalg_slogdet(A, *, out=None):
 @export(method=True)
 def logdet(input):
     """PyTorch's composite: where(sign == -1, nan, logabsdet) (WhereBackward0)."""
-    from .pointwise import where
+    from ..elementwise.arithmetic import where
     a = input._data
     check_square(a, "logdet")
     check_floating(a, "logdet")
@@ -593,7 +593,7 @@ def _solve_checks(a: np.ndarray, b: np.ndarray, left: bool, fn: str = "linalg.so
     try:
         np.broadcast_shapes(a.shape[:-2], bm.shape[:-2])
     except ValueError:
-        from ._util import broadcast_error
+        from .._util import broadcast_error
         raise broadcast_error(a.shape[:-2], bm.shape[:-2]) from None
     return vector, bm
 
@@ -658,5 +658,6 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
     return _solve_ex_t((x, wrap(info)))
 
 
-from . import decomposition_matrix, decomposition_spectral  # noqa: E402,F401
-from .decomposition_triangular import solve_triangular  # noqa: E402,F401 - ns.solve_triangular
+from . import matrix_functions as decomposition_matrix  # noqa: E402,F401
+from . import decompositions as decomposition_spectral
+from .triangular import solve_triangular  # noqa: E402,F401 - ns.solve_triangular

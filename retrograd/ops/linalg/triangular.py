@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _warn
-from .. import _dtype as D
-from ..autograd.node import Node, SavedOutput
-from ._registry import export
-from ._util import make_node, needs_grad, wrap
-from .decomposition import (_LinAlgError, _MultiOutputBackward, check_floating, check_kernel,
+from ... import _warn
+from ... import _dtype as D
+from ...autograd.node import Node, SavedOutput
+from .._registry import export
+from .._util import make_node, needs_grad, wrap
+from .solve import (_LinAlgError, _MultiOutputBackward, check_floating, check_kernel,
                             check_ndim, check_square, cholesky_unblocked, diag_embed,
                             lapack_layout, mT,
                             multi_output,
@@ -319,7 +319,7 @@ def cholesky_solve(input, input2, upper=False, *, out=None):
         raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
                            f"{tname(b)} and A of type {tname(low)} instead.")
     check_kernel(low, "cholesky_solve_cpu")
-    from . import numpy_ns
+    from .. import numpy_ns
     x = lapack_layout(_chol_solve(numpy_ns, b, low, upper))
     if not needs_grad(input, input2):
         return wrap(x)

@@ -6,17 +6,17 @@ import math
 
 import numpy as np
 
-from .._grad_mode import no_grad
-from ..autograd.node import Node
-from . import pointwise as P
-from ._registry import export
-from ._util import make_node, needs_grad, needs_grad1, wrap
-from .elementwise import _quiet, dtype_name, not_implemented_for
-from .loss import (MEAN, add_scalar, jvp_pointwise, mul_scalar, reduce_np, reduce_tensor,
+from ..._grad_mode import no_grad
+from ...autograd.node import Node
+from ..elementwise import arithmetic as P
+from .._registry import export
+from .._util import make_node, needs_grad, needs_grad1, wrap
+from ..elementwise.unary import _quiet, dtype_name, not_implemented_for
+from .regression import (MEAN, add_scalar, jvp_pointwise, mul_scalar, reduce_np, reduce_tensor,
                    reduction_enum, resolve)
-from .indexing_masked import masked_fill
-from .reduction import mean as _mean, sum as _sum
-from .shape import clone
+from ..indexing.masked import masked_fill
+from ..reduction.basic import mean as _mean, sum as _sum
+from ..shape.basic import clone
 
 _EPS = 1e-12
 
@@ -100,7 +100,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
 
 def _broadcast_shape(target, weight):
-    from .shape_views import broadcast_shapes   # PyTorch's _infer_size, with its message
+    from ..shape.views import broadcast_shapes   # PyTorch's _infer_size, with its message
     return tuple(broadcast_shapes(target.size(), weight.size()))
 
 
@@ -161,7 +161,7 @@ def bce_with_logits_reduced(input, target, weight, pos_weight, red: int):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
     if t.dtype.kind != "f":
-        from .. import _dtype as D
+        from ... import _dtype as D
         raise RuntimeError(f"result type {dtype_name(D.result_type(input, target).np)} can't be "
                            f"cast to the desired output type {dtype_name(t.dtype)}")
     for name, other in (("weight", weight), ("pos_weight", pos_weight)):
@@ -174,7 +174,7 @@ def bce_with_logits_reduced(input, target, weight, pos_weight, red: int):
         if pos_weight is not None:
             pw = pos_weight._data
             if pw.shape != t.shape:
-                from ._util import check_broadcast
+                from .._util import check_broadcast
                 check_broadcast(pw, t)
             log_sig = log_sig * ((pw - 1) * t + 1)
         loss = (1 - t) * x - log_sig
@@ -214,7 +214,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
                            "you are trying to invert a mask, use the `~` or `logical_not()` "
                            "operator instead.")
     if x.shape != t.shape:
-        from ._util import check_broadcast
+        from .._util import check_broadcast
         check_broadcast(x, t)
         shape = np.broadcast_shapes(x.shape, t.shape)
         if shape != x.shape:

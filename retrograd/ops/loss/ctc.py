@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.node import Node, SavedOutput
-from . import pointwise as P
-from ._registry import export
-from ._util import Tensor, make_node, needs_grad1, wrap
-from .elementwise import _quiet, not_implemented_for
-from .loss import MEAN, SUM, reduction_enum
-from .reduction import mean as _mean, sum as _sum
-from .shape import squeeze, unsqueeze
+from ...autograd.node import Node, SavedOutput
+from ..elementwise import arithmetic as P
+from .._registry import export
+from .._util import Tensor, make_node, needs_grad1, wrap
+from ..elementwise.unary import _quiet, not_implemented_for
+from .regression import MEAN, SUM, reduction_enum
+from ..reduction.basic import mean as _mean, sum as _sum
+from ..shape.basic import squeeze, unsqueeze
 
 _NEG_INF = -np.inf
 

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.node import Node
-from . import pointwise as P
-from ._registry import export
-from ._util import Tensor, make_node, needs_grad1, wrap
-from .activation import logsigmoid
-from .elementwise import _quiet, dtype_name, not_implemented_for
-from .nn.distance import pairwise_distance
-from .loss import (MEAN, NONE, add_scalar, raw, reduce_np, reduce_tensor, reduction_enum,
+from ...autograd.node import Node
+from ..elementwise import arithmetic as P
+from .._registry import export
+from .._util import Tensor, make_node, needs_grad1, wrap
+from ..activation.functions import logsigmoid
+from ..elementwise.unary import _quiet, dtype_name, not_implemented_for
+from ..nn.distance import pairwise_distance
+from .regression import (MEAN, NONE, add_scalar, raw, reduce_np, reduce_tensor, reduction_enum,
                    resolve, sub_scalar)
-from .reduction import mean as _mean, sum as _sum
+from ..reduction.basic import mean as _mean, sum as _sum
 
 
 def _scalar(x: Tensor, v) -> Tensor:

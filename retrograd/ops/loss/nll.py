@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.node import Node
-from . import pointwise as P
-from ._registry import export
-from ._util import make_node, needs_grad1, u64, wrap
-from .activation_softmax import log_softmax
-from .elementwise import _quiet, dtype_name, not_implemented_for
-from .indexing_masked import masked_fill
-from .loss import (MEAN, NONE, SUM, add_scalar, check_tensor, div_scalar, mul_scalar, raw,
+from ...autograd.node import Node
+from ..elementwise import arithmetic as P
+from .._registry import export
+from .._util import make_node, needs_grad1, u64, wrap
+from ..activation.softmax import log_softmax
+from ..elementwise.unary import _quiet, dtype_name, not_implemented_for
+from ..indexing.masked import masked_fill
+from .regression import (MEAN, NONE, SUM, add_scalar, check_tensor, div_scalar, mul_scalar, raw,
                    reduction_enum, resolve)
-from .reduction import sum as _sum
-from .shape import contiguous, view
+from ..reduction.basic import sum as _sum
+from ..shape.basic import contiguous, view
 
 
 def _targets(t: np.ndarray, ignore_index: int):

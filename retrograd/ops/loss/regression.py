@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _warn
-from .._dispatch import POINTWISE, public
-from ..autograd.node import ELEMENTWISE, Node
-from . import pointwise as P
-from ._registry import export
-from ._util import Tensor, binary_arrays, make_node, needs_grad, wrap
-from .elementwise import _quiet, dtype_name, not_implemented_for
-from .elementwise_binary import xlogy
-from .reduction import mean as _mean, sum as _sum
-from .shape_views import broadcast_tensors
+from ... import _warn
+from ..._dispatch import POINTWISE, public
+from ...autograd.node import ELEMENTWISE, Node
+from ..elementwise import arithmetic as P
+from .._registry import export
+from .._util import Tensor, binary_arrays, make_node, needs_grad, wrap
+from ..elementwise.unary import _quiet, dtype_name, not_implemented_for
+from ..elementwise.binary import xlogy
+from ..reduction.basic import mean as _mean, sum as _sum
+from ..shape.views import broadcast_tensors
 
 NONE, MEAN, SUM = 0, 1, 2
 _ENUM = {"none": NONE, "mean": MEAN, "sum": SUM}
@@ -391,4 +391,8 @@ def kl_div_reduced(input, target, red: int, log_target: bool):
     return reduce_tensor(loss, red)
 
 
-from . import loss_nll, loss_bce, loss_margin, loss_torch, loss_ctc  # noqa: E402,F401 - register
+from . import nll as loss_nll  # noqa: E402,F401 - register
+from . import bce as loss_bce
+from . import margin as loss_margin
+from . import torch_forms as loss_torch
+from . import ctc as loss_ctc

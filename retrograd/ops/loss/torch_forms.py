@@ -3,10 +3,10 @@
 it). Part of ``loss``; the computations are the ``torch.nn.functional`` ones."""
 from __future__ import annotations
 
-from ._registry import export
-from .loss import kl_div_reduced
-from .loss_bce import bce_with_logits_reduced, poisson_nll_loss as _poisson
-from .loss_margin import (cosine_embedding_loss as _cosine_embedding,
+from .._registry import export
+from .regression import kl_div_reduced
+from .bce import bce_with_logits_reduced, poisson_nll_loss as _poisson
+from .margin import (cosine_embedding_loss as _cosine_embedding,
                           hinge_embedding_loss as _hinge, margin_ranking_reduced,
                           triplet_reduced)
 

@@ -27,7 +27,7 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
     """A bool mask as 0 / -inf of ``target_type`` (True: not allowed); float masks as they are."""
     if mask is None:
         return None
-    from .. import pointwise  # noqa: F401
+    from ..elementwise import arithmetic as pointwise  # noqa: F401
     import retrograd as torch
     if mask.dtype != D.bool_ and not mask.dtype.is_floating_point:
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
@@ -80,7 +80,7 @@ def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
 
 
 def _in_projection_packed(q, k, v, w, b=None):
-    from .. import nn_linear  # noqa: F401
+    from . import linear as nn_linear  # noqa: F401
     import retrograd.nn.functional as F
     E = q.size(-1)
     if k is v:

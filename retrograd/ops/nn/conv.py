@@ -237,7 +237,7 @@ def check_convolution(input, weight, bias, stride, padding, dilation, transposed
         raise RuntimeError(f"expected scalar type {_scalar_name(xd)} but found "
                            f"{_scalar_name(wd)}")
     if bias is not None and bias._data.dtype != xd:
-        from ..linalg import _TYPE
+        from ..linalg.matmul import _TYPE
         raise RuntimeError(f"Input type ({_TYPE[xd.name]}) and bias type "
                            f"({_TYPE[bias._data.dtype.name]}) should be the same")
     if xd == np.bool_:     # the name of the CPU kernel that refuses it (1-d runs as 2-d)

@@ -8,10 +8,10 @@ PyTorch records, for a weight ``W`` (seen through ``TBackward0``):
 """
 from __future__ import annotations
 
-from ._registry import export
-from ._util import Tensor
-from .linalg import addmm, matmul
-from .shape import reshape, t
+from .._registry import export
+from .._util import Tensor
+from ..linalg.matmul import addmm, matmul
+from ..shape.basic import reshape, t
 
 
 @export(torch=False, functional=True, composite=True)

@@ -20,11 +20,11 @@ from ..._dispatch import POINTWISE, public
 from .._registry import export
 from .._util import make_node, needs_grad, wrap
 from ..inplace import copy_
-from ..pointwise import mul, pow  # noqa: A004
-from ..elementwise import _quiet, rsqrt
-from ..reduction import mean as _mean
-from ..shape import contiguous, view
-from ..shape_copy import repeat
+from ..elementwise.arithmetic import mul, pow  # noqa: A004
+from ..elementwise.unary import _quiet, rsqrt
+from ..reduction.basic import mean as _mean
+from ..shape.basic import contiguous, view
+from ..shape.copy import repeat
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm"]
 

@@ -17,7 +17,7 @@ import numpy as np
 from ...autograd.node import Node
 from .._registry import export
 from .._util import Tensor, make_node, needs_grad1, wrap
-from ..shape import squeeze, unsqueeze
+from ..shape.basic import squeeze, unsqueeze
 from ._linmap import array, gather_flat, scatter_flat
 
 

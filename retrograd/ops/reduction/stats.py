@@ -9,11 +9,11 @@ import math
 
 import numpy as np
 
-from .. import _warn
-from ..autograd.node import Node, SavedOutput
-from ._registry import REDUCTION, export
-from ._util import make_node, needs_grad1, wrap
-from .reduction import (NO_DIM, _all_dims, _dims_attr, _numel, _quiet, _reduced_dims,
+from ... import _warn
+from ...autograd.node import Node, SavedOutput
+from .._registry import REDUCTION, export
+from .._util import make_node, needs_grad1, wrap
+from .basic import (NO_DIM, _all_dims, _dims_attr, _numel, _quiet, _reduced_dims,
                         _restore_dims, _unsqueeze_reduced, reduced_jvp)
 
 

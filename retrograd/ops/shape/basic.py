@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _dtype as D
-from ..autograd.node import Node
-from ..autograd.node import ELEMENTWISE, LINEAR
-from ._util import (Tensor, make_node, needs_grad, needs_grad1, u64, u64s, wrap, wrap_dim,
+from ... import _dtype as D
+from ...autograd.node import Node
+from ...autograd.node import ELEMENTWISE, LINEAR
+from .._util import (Tensor, make_node, needs_grad, needs_grad1, u64, u64s, wrap, wrap_dim,
                     wrap_view)
-from ._registry import POINTWISE, dims, export
+from .._registry import POINTWISE, dims, export
 
 
 def _view_result(cls, input: Tensor, out: np.ndarray, **attrs):
@@ -474,7 +474,7 @@ def flip_method(self, *dims):
 def flip(input, dims):
     x = input._data
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    from ._util import wrap_dims
+    from .._util import wrap_dims
     axes = wrap_dims(dims, x.ndim)
     if x.ndim == 0:
         axes = ()   # a 0-d tensor has nothing to flip (its dims were still checked)
@@ -499,4 +499,7 @@ def _flip_grad(input, dims, raw):
     return wrap(out, node)
 
 
-from . import shape_views, shape_copy, shape_pad, shape_einsum  # noqa: E402,F401 - register their ops
+from . import views as shape_views  # noqa: E402,F401 - register their ops
+from . import copy as shape_copy
+from . import pad as shape_pad
+from . import einsum as shape_einsum

@@ -9,9 +9,9 @@ the reference setup does not have it, so the order is always left to right here 
 """
 from __future__ import annotations
 
-from ._registry import export
-from ._util import Tensor
-from .shape import permute, reshape, unsqueeze, view
+from .._registry import export
+from .._util import Tensor
+from .basic import permute, reshape, unsqueeze, view
 
 _ELL = 52  # the code of "..." among the 52 labels
 
@@ -199,7 +199,7 @@ def _einsum(equation: str, operands: list):
                 permutation[perm_of[lab]] = dim
                 dim += 1
             else:  # a repeated label: take the diagonal
-                from .shape_views import diagonal, movedim
+                from .views import diagonal, movedim
                 prev = permutation[perm_of[lab]]
                 a, b = op._data.shape[dim], op._data.shape[prev]
                 if a != b:
@@ -214,7 +214,7 @@ def _einsum(equation: str, operands: list):
         ops.append(permute(op, tuple(permutation)))
         del original
 
-    from .reduction import sum as _sum
+    from ..reduction.basic import sum as _sum
     while len(ops) > 1:
         a, b = ops[0], ops[1]
         del ops[:2]
@@ -251,9 +251,9 @@ def _einsum(equation: str, operands: list):
 def _sumproduct_pair(left, right, sum_dims):
     """Multiply two aligned operands and sum out sum_dims (kept as size 1), as aten does: by mul
     when nothing is summed, else by permute -> reshape -> bmm -> view -> permute."""
-    from .linalg import bmm
-    from .pointwise import mul
-    from .reduction import sum as _sum
+    from ..linalg.matmul import bmm
+    from ..elementwise.arithmetic import mul
+    from ..reduction.basic import sum as _sum
     if not sum_dims:
         return mul(left, right)
     nd = left._data.ndim

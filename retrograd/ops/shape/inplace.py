@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _grad_mode
-from ..autograd.node import LINEAR, Node
-from ._registry import export
-from ._util import edge, make_node, u64, wrap_dim
-from .inplace import _set_grad_fn, bump_version, check_inplace
+from ... import _grad_mode
+from ...autograd.node import LINEAR, Node
+from .._registry import export
+from .._util import edge, make_node, u64, wrap_dim
+from ..inplace import _set_grad_fn, bump_version, check_inplace
 
 
 class TransposeBackward1(Node):

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.node import Node
-from ..autograd.node import LINEAR
-from ._registry import export
-from ._util import make_node, needs_grad1, u64s, wrap
-from .shape import _fmt
+from ...autograd.node import Node
+from ...autograd.node import LINEAR
+from .._registry import export
+from .._util import make_node, needs_grad1, u64s, wrap
+from .basic import _fmt
 
 _MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -178,7 +178,7 @@ def _gather_pad(input, pad, mode: str, k: int):
 
 # -- circular -------------------------------------------------------------------------------------
 def _circular_pad(input, pad):
-    from .indexing import setitem, slice_view
+    from ..indexing.getitem import setitem, slice_view
     x = input._data
     n = x.ndim
     out_shape = list(x.shape)

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _warn
-from .._size import Size
-from ..autograd.node import Node
-from ._registry import dims, export
-from ._util import (Tensor, broadcast_error, make_node, needs_grad1, u64, wrap_dim,
+from ... import _warn
+from ..._size import Size
+from ...autograd.node import Node
+from .._registry import dims, export
+from .._util import (Tensor, broadcast_error, make_node, needs_grad1, u64, wrap_dim,
                     wrap_view)
-from .shape import _fmt, _view_result, expand, permute, reshape, unsqueeze, view
+from .basic import _fmt, _view_result, expand, permute, reshape, unsqueeze, view
 
 
 def _int(v) -> int:
@@ -182,7 +182,7 @@ def chunk(input, chunks, dim=0):
 # -- narrow / tensor_split ------------------------------------------------------------------------
 def _slice(input, dim: int, start: int, stop: int):
     """aten::slice (one SliceBackward0, saving ``dim``, ``start``, ``stop`` as given)."""
-    from .indexing import slice_view
+    from ..indexing.getitem import slice_view
     return slice_view(input, dim, start, stop)
 
 
@@ -218,7 +218,7 @@ def tensor_split(input, indices_or_sections, dim=0):
     if isinstance(ios, Tensor):
         a = ios._data
         if a.dtype != np.int64:
-            from .scatter import scalar_name
+            from ..indexing.scatter import scalar_name
             raise RuntimeError("tensor_split expected tensor_indices_or_sections to have dtype of "
                                f"long, but got {scalar_name(a)}")
         if a.ndim > 1:
@@ -293,7 +293,7 @@ def movedim(input, source, destination):
     if len(set(ds)) != len(ds):
         raise RuntimeError(f"movedim: repeated dim in `destination` ({list(dst)})")
     if n == 0:
-        from .indexing import getitem
+        from ..indexing.getitem import getitem
         return getitem(input, ...)
     m = dict(zip(ds, ss))
     dims, si = [], 0
@@ -489,7 +489,7 @@ def meshgrid(*tensors, indexing=None):
                            f"{indexing}")
     for t in ts:
         if t._data.ndim > 1:
-            from .._tensor_str import format_tensor
+            from ..._tensor_str import format_tensor
             raise RuntimeError("torch.meshgrid: Expected 0D or 1D tensor in the tensor list but "
                                f"got: {format_tensor(t._data, t.dtype.name)}")
     shape = tuple(t._data.size for t in ts)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._registry import REDUCTION, dims, export
-from ..autograd.node import Unique2Backward0, UniqueConsecutiveBackward0, UniqueDimBackward0
-from ._util import make_node, needs_grad1, wrap, wrap_dim
-from .reduction import _MaxMinAllBackward, _dim_attr, _return_type
-from .reduction_cum import _ScatterBackward, _scatter_index
-from . import sorting_select as sel
+from .._registry import REDUCTION, dims, export
+from ...autograd.node import Unique2Backward0, UniqueConsecutiveBackward0, UniqueDimBackward0
+from .._util import make_node, needs_grad1, wrap, wrap_dim
+from ..reduction.basic import _MaxMinAllBackward, _dim_attr, _return_type
+from ..reduction.cumulative import _ScatterBackward, _scatter_index
+from . import cpu_kernels as sel
 
 return_sort = _return_type("sort")
 return_topk = _return_type("topk")
@@ -268,7 +268,7 @@ def _median_all(input, ignore_nan: bool):
 def _median_result(input, out, ignore_nan):
     if not needs_grad1(input):
         return wrap(out)
-    from ..autograd.node import SavedOutput
+    from ...autograd.node import SavedOutput
     node = make_node(NanmedianBackward0 if ignore_nan else MedianBackward0, (input,), out)
     res = wrap(out, node)
     node.save(input, SavedOutput(res))
