@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from ._dispatch import public
 from ._tensor import Tensor as _Tensor
+from .ops._util import wrap
+from ._dtype import result_type as rt
 
 
 @public(vmap='passthrough')
@@ -47,7 +49,6 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
 @public
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     import numpy as np
-    from .ops._util import wrap
     return wrap(np.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
@@ -58,7 +59,6 @@ def detach(input):
 
 @public
 def result_type(tensor1, tensor2):
-    from ._dtype import result_type as rt
     return rt(tensor1, tensor2)
 
 

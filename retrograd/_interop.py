@@ -13,6 +13,7 @@ import enum
 import numpy as np
 
 from . import _dtype as D
+from ._device import check
 
 __all__ = ["DLDeviceType", "to_dlpack", "dlpack_device", "from_dlpack"]
 
@@ -76,7 +77,6 @@ class _CapsuleHolder:
 
 def from_dlpack(ext_tensor, *, device=None, copy=None):
     """``retrograd.from_dlpack``: a tensor sharing memory with ``ext_tensor``."""
-    from ._device import check
     from ._tensor import Tensor
     if device is not None:
         check(device)  # CPU only: PyTorch's errors for anything else

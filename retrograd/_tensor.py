@@ -16,6 +16,8 @@ from . import _dtype as D
 from ._device import CPU
 from ._size import Size
 from ._tensor_str import format_tensor
+from ._interop import to_dlpack
+from ._interop import dlpack_device
 
 __all__ = ["Tensor"]
 
@@ -359,12 +361,10 @@ class Tensor:
 
     def __dlpack__(self, *, stream=-1, max_version=None, dl_device=None, copy=None):
         """A DLPack capsule sharing this tensor's memory (see retrograd/_interop.py)."""
-        from ._interop import to_dlpack
         return to_dlpack(self, stream=stream, max_version=max_version, dl_device=dl_device,
                          copy=copy)
 
     def __dlpack_device__(self) -> tuple:
-        from ._interop import dlpack_device
         return dlpack_device(self)
 
     def __bool__(self) -> bool:

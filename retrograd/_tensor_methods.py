@@ -17,6 +17,9 @@ from .ops import inplace as IP
 from .ops.linalg import matmul as L
 from .ops.elementwise import arithmetic as P
 from .ops.shape import basic as S
+from . import _warn
+from ._random import bernoulli
+from ._random import multinomial
 
 
 def _to(self, *args, **kwargs):
@@ -163,7 +166,6 @@ for _name, _fn in INPLACE.items():
 
 def _T(self):
     if self._data.ndim != 2:
-        from . import _warn
         _warn.warn(
             "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
             "deprecated and it will throw an error in a future release. Consider `x.mT` to "
@@ -178,7 +180,6 @@ def _mT(self):
         raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
                            "Got 1-D tensor.")
     if nd == 0:
-        from . import _warn
         _warn.warn("Tensor.mT is deprecated on 0-D tensors. This function is the identity in "
                    "these cases.", UserWarning)
         return S.alias(self) if hasattr(S, "alias") else self
@@ -197,12 +198,10 @@ Tensor.H = Tensor.T
 
 # Random draws as methods (x.bernoulli(), p.multinomial(n)): on PyTorch's stream, no graph.
 def _bernoulli_method(self, p=None, *, generator=None):
-    from ._random import bernoulli
     return bernoulli(self, p, generator=generator)
 
 
 def _multinomial_method(self, num_samples, replacement=False, *, generator=None):
-    from ._random import multinomial
     return multinomial(self, num_samples, replacement, generator=generator)
 
 

@@ -14,6 +14,9 @@ from .function import Function  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .variable import Variable  # noqa: F401
 from ._why import NoGradReason, why_no_grad  # noqa: F401
+from .._dtype import from_numpy_dtype
+from ..func._batching import grad_with_batched_cotangents
+from ..func._vmap import grads_batched
 
 __all__ = ["backward", "grad", "gradcheck", "gradgradcheck", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "graph", "Function", "detect_anomaly",
@@ -81,7 +84,6 @@ def _edge_root_grad(e: GradientEdge, g, create_graph: bool):
 
 
 def _from_np(dtype):
-    from .._dtype import from_numpy_dtype
     return from_numpy_dtype(dtype)
 
 
@@ -138,13 +140,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         raise RuntimeError(f"grad requires one gradient per output: got {len(grads)} tensors and "
                            f"{len(outputs)} gradients")
     if grad_outputs is not None:   # inside vmap: a batch of cotangents (the Jacobian recipe)
-        from ..func._batching import grad_with_batched_cotangents
         batched = grad_with_batched_cotangents(outputs, inputs, grads, retain_graph, create_graph,
                                                allow_unused, materialize_grads)
         if batched is not None:
             return batched
     if is_grads_batched:   # a batch of cotangents along dim 0 of each grad_output
-        from ..func._vmap import grads_batched
         return grads_batched(outputs, inputs, grads, retain_graph, create_graph, allow_unused,
                              materialize_grads)
     if materialize_grads and any(isinstance(t, GradientEdge) for t in inputs):

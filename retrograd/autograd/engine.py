@@ -36,6 +36,8 @@ import numpy as np
 from .. import _grad_mode
 from . import node as _node_mod
 from .node import AccumulateGrad, Node, edge_meta
+from .._dtype import from_numpy_dtype
+from .._tensor import Tensor
 
 __all__ = ["run_backward"]
 
@@ -165,12 +167,10 @@ def _fit(node: Node, i: int, g, target: Node, idx: int, as_tensors: bool):
 
 
 def _np_to_dtype(np_dtype):
-    from .._dtype import from_numpy_dtype
     return from_numpy_dtype(np_dtype)
 
 
 def _as_tensor(g):
-    from .._tensor import Tensor
     return Tensor._make(np.asarray(g), None, False)
 
 
@@ -186,7 +186,6 @@ def _hook_name(fn) -> str:
 
 def _hook_result(fn, res, g, as_tensors: bool):
     """A hook's replacement for gradient ``g``, checked like PyTorch's ``check_single_result``."""
-    from .._tensor import Tensor
     if res is None:
         return g
     if g is None:
@@ -238,7 +237,6 @@ def _store_grad(tensor, g, as_tensors: bool) -> None:
 
 
 def _store_grad_locked(tensor, g, as_tensors: bool) -> None:
-    from .._tensor import Tensor
     dtype = tensor._data.dtype
     old = tensor._grad
     if as_tensors:
@@ -282,7 +280,6 @@ def _accumulate(var, g, as_tensors: bool) -> None:
 
 def _run_post_acc_hooks(var, hooks) -> None:
     """``register_post_accumulate_grad_hook`` hooks: fn(tensor), which must return None."""
-    from .._tensor import Tensor
     for fn in list(hooks.values()):
         res = fn(var)
         if res is not None:
@@ -688,7 +685,6 @@ def _out_nr(t) -> int:
 
 def call_node(node: Node, grads):
     """``grad_fn(grad)``: run one node's formula directly (no engine, no hooks)."""
-    from .._tensor import Tensor
     as_tensors = _grad_mode.is_grad_enabled()
     if as_tensors:
         from ..ops import tensor_ns as ns

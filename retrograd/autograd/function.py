@@ -25,6 +25,8 @@ import numpy as np
 from .. import _grad_mode
 from .._tensor import Tensor
 from .node import ERR_BACKWARD_TWICE, _RELEASED, Node, SavedOutput, _EmptySaved
+from . import forward_ad
+from .. import _dispatch
 
 __all__ = ["FunctionCtx", "BackwardCFunction", "FunctionMeta", "Function", "once_differentiable",
            "InplaceFunction"]
@@ -322,7 +324,6 @@ def _apply(cls, setup_ctx: bool, args: tuple, kwargs: dict):
         return _wrap_outputs(ctx, args, outputs, executable)
     # forward AD: the Function's outputs get their tangents from its jvp, not from the ops its
     # forward is made of (which run without computing tangents)
-    from . import forward_ad
     with forward_ad._suspend():
         with _grad_mode.no_grad():
             outputs = _run_forward(cls, ctx, setup_ctx, args, kwargs)
@@ -342,7 +343,6 @@ def _run_forward(cls, ctx, setup_ctx: bool, args: tuple, kwargs: dict):
 def _input_tangents(args: tuple, is_tensor: tuple):
     """The inputs' tangents (None for non-dual inputs) when a forward AD level is open and one
     of them is dual, else None."""
-    from .. import _dispatch
     hooks = _dispatch.forward_hooks()
     if hooks is None or not any(is_tensor):
         return None

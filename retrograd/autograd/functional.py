@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from .._grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
 from .._tensor import Tensor
+from . import forward_ad as fwAD
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 
@@ -312,7 +313,6 @@ def _jacfwd(func, inputs, is_inputs_tuple):
     (stacked, moved to the last dim, split per input, reshaped), tangents not detached, and the
     result nested in lists, as PyTorch's."""
     from .. import stack, zeros, zeros_like
-    from . import forward_ad as fwAD
     inputs = tuple(t.detach() for t in inputs)
     numels = [t.numel() for t in inputs]
     columns = None          # columns[o]: the tangents of output o, one per input element

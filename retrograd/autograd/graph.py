@@ -15,6 +15,8 @@ from .._tensor import Tensor
 from . import node as _node
 from .engine import GradientEdge
 from .node import AccumulateGrad, Node  # noqa: F401
+from .engine import current_graph_task_id
+from .engine import will_engine_execute_node
 
 __all__ = ["saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks",
            "register_multi_grad_hook", "Node", "increment_version", "GradientEdge",
@@ -150,7 +152,6 @@ def register_multi_grad_hook(tensors, fn, *, mode: str = "all"):
     ``mode="all"``: after the gradient of every one of ``tensors`` that this backward call will
     compute has been computed; ``fn(grads)`` gets None for the others. ``mode="any"``: at the first
     of them, ``fn(grad)``."""
-    from .engine import current_graph_task_id, will_engine_execute_node
     supported_modes = ("all", "any")
     lock = threading.Lock()
     if mode not in supported_modes:

@@ -17,6 +17,7 @@ import numpy as np
 from .. import _dispatch
 from .. import _grad_mode
 from .._tensor import Tensor
+from .._dtype import from_numpy_dtype
 
 __all__ = ["Node", "AccumulateGrad", "SavedOutput", "ERR_BACKWARD_TWICE", "ELEMENTWISE", "LINEAR"]
 
@@ -377,7 +378,6 @@ class Node:
                     return None
                 value = self._unpack_one(i, True)
                 if not hasattr(value, "_data") and value is not None:
-                    from .._tensor import Tensor  # a saved Python scalar reads as a 0-d tensor
                     value = Tensor._make(np.asarray(value))
                 return value
             attr = type(self).saved_attrs.get(key)
@@ -471,7 +471,6 @@ class AccumulateGrad(Node):
 
 
 def _output_tensor(saved: SavedOutput, node: Node):
-    from .._tensor import Tensor
     t = Tensor._make(saved.data, node, True)
     t._vc = saved.version
     hooks = _dispatch.forward_hooks()
@@ -486,7 +485,6 @@ def _forward_name(node_name: str) -> str:
 
 
 def _version_error(data, now: int, expected: int, grad_fn, is_output: bool) -> str:
-    from .._dtype import from_numpy_dtype
     dims = ", ".join(str(s) for s in np.shape(data))
     what = f"[torch.{from_numpy_dtype(data.dtype)._legacy} [{dims}]]"
     if grad_fn is not None:
@@ -549,7 +547,6 @@ NotImplementedNode.__name__ = NotImplementedNode.__qualname__ = "NotImplemented"
 
 def not_implemented(op: str, inputs, out):
     """Record a NotImplemented node for ``op`` over the tensor ``inputs`` (see above)."""
-    from .._tensor import Tensor
     edges = []
     for t in inputs:
         if isinstance(t, Tensor) and t._requires_grad:

@@ -55,6 +55,13 @@ import numpy as np
 from .. import _dispatch
 from .._size import Size
 from .._tensor import Tensor
+from ..ops._util import wrap_dim
+from ..ops.linalg import matmul as linalg
+from ..ops.elementwise import arithmetic as pointwise
+from ..ops.reduction import basic as reduction
+from ..ops.shape import basic as shape
+from ..ops.shape import copy as shape_copy
+from ..ops.shape import views as shape_views
 
 __all__ = ["NoRule", "BatchedTensor", "active", "is_batched"]
 
@@ -135,7 +142,6 @@ class BatchedTensor(Tensor):
         s = self.shape
         if dim is None:
             return s
-        from ..ops._util import wrap_dim
         return s[wrap_dim(dim, len(s))]
 
     def dim(self):
@@ -493,7 +499,6 @@ def _only_input_batched(ba, first: str):
 
 
 def _wrap_dim(d, nd):
-    from ..ops._util import wrap_dim
     if isinstance(d, Tensor):
         raise NoRule("tensor dim")
     return wrap_dim(d, nd)
@@ -1175,12 +1180,6 @@ def _rule_for(decl, op, named: dict):
 def _build_rules():
     """The rules of every op that declares one (``@export(vmap=...)``, ``public(vmap=...)``),
     found from its public wrapper and from the implementation behind it."""
-    from ..ops.linalg import matmul as linalg
-    from ..ops.elementwise import arithmetic as pointwise
-    from ..ops.reduction import basic as reduction
-    from ..ops.shape import basic as shape
-    from ..ops.shape import copy as shape_copy
-    from ..ops.shape import views as shape_views
     global _S, _P, _L, _R, _RPT, _MOVEDIM
     _S, _P, _L, _R = shape, pointwise, linalg, reduction
     _RPT = shape_copy.repeat

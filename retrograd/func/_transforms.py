@@ -37,12 +37,16 @@ import numpy as np
 
 from . import _batching
 from ._pytree import pprint, tree_flatten, tree_unflatten
+from .._tensor import Tensor
+from .. import _grad_mode
+from .._size import Size
+from ._vmap import _check_randomness_arg
+from ._vmap import _RandomnessGuard
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian"]
 
 
 def _Tensor():
-    from .._tensor import Tensor
     return Tensor
 
 
@@ -50,13 +54,11 @@ class _GradOn:
     """enable_grad that remembers the caller's grad mode (the outer mode decides unwrapping)."""
 
     def __enter__(self):
-        from .. import _grad_mode
         self.prev = _grad_mode.is_grad_enabled()
         _grad_mode._set_grad_enabled(True)
         return self.prev
 
     def __exit__(self, *exc):
-        from .. import _grad_mode
         _grad_mode._set_grad_enabled(self.prev)
 
 
@@ -344,7 +346,6 @@ def _vjp(func, primals: tuple, argnums, has_aux: bool, api: str = "vjp(f, *prima
     results = tree_unflatten([_unwrap(o, own, keep) for o in flat_out], out_spec)
 
     def vjp_fn(cotangents, retain_graph: bool = True, create_graph: bool | None = None):
-        from .. import _grad_mode
         if create_graph is None:
             create_graph = _grad_mode.is_grad_enabled()
         flat_ct, ct_spec = tree_flatten(cotangents)
@@ -536,7 +537,6 @@ def linearize(func, *primals):
     shapes = [(tuple(p.shape), p.dtype) for p in flat_p]
 
     def jvp_fn(*tangents):
-        from .. import _grad_mode
         flat_t, t_spec = tree_flatten(tangents)
         if t_spec != p_spec:
             raise RuntimeError(f"Expected the tangents {t_spec} to have the same argspec as the "
@@ -567,7 +567,6 @@ def linearize(func, *primals):
 
 
 def _size(shape) -> str:
-    from .._size import Size
     return str(Size(shape))
 
 
@@ -631,7 +630,6 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size: int | None = N
 def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
     """The Jacobian of ``func`` with respect to ``argnums``, one JVP per input element (on one
     recorded graph: ``J e_k = d/dv <J^T v, e_k>``)."""
-    from ._vmap import _check_randomness_arg, _RandomnessGuard
 
     @functools.wraps(func)
     def wrapper(*args):

@@ -9,6 +9,7 @@ import numpy as np
 from .. import _dtype as D
 from .._grad_mode import _inference, is_grad_enabled
 from .._tensor import Tensor, _Extra
+from .._creation import tensor
 
 _make = Tensor._make
 _inference_enabled = _inference.get
@@ -139,7 +140,6 @@ def to_tensor(x, like: Tensor | None = None) -> Tensor:
     """A Python scalar or array-like as a constant Tensor (used where torch accepts scalars)."""
     if isinstance(x, Tensor):
         return x
-    from .._creation import tensor
     return tensor(x, dtype=None if like is None else like.dtype)
 
 

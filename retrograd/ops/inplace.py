@@ -29,6 +29,7 @@ from ._util import (VIEW_DEFAULT, VIEW_INFERENCE, VIEW_MULTI_OUTPUT, VIEW_NO_GRA
                     broadcast_error, edge, make_node, needs_grad, wrap)
 from .shape.strided import (_InvalidViewGradFn, partial_overlap, regenerated_view_node,
                     view_positions, writable_alias)
+from .._dtype import from_numpy_dtype
 
 _LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 _VIEW_OF_LEAF_ERROR = ("a view of a leaf Variable that requires grad is being used in an in-place "
@@ -114,7 +115,6 @@ def _write(t: Tensor, data, check_dtype: bool = True, overlap_ok: bool = False) 
             raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
                                f"shape {list(shape)}")
     if check_dtype and data.dtype != x.dtype and not np.can_cast(data.dtype, x.dtype, "same_kind"):
-        from .._dtype import from_numpy_dtype
         raise RuntimeError(f"result type {_name(from_numpy_dtype(data.dtype))} can't be cast to the "
                            f"desired output type {_name(from_numpy_dtype(x.dtype))}")
     if not x.flags.writeable or (0 in x.strides and _zero_stride_overlap(x)):

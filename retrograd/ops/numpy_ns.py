@@ -8,6 +8,15 @@ from __future__ import annotations
 import numpy as _np
 
 from .indexing.getitem import np_index_acc as _np_index_acc
+from .elementwise.arithmetic import _sigmoid_array
+from .elementwise.special_np import erf as k
+from .linalg.solve import np_inv
+from .linalg.solve import _np_solve
+from .linalg.solve import np_solve_triangular
+from .linalg.matrix_functions import np_matrix_exp
+from .linalg.decompositions import np_pinv
+from .linalg.decompositions import _np_svd
+from .elementwise.arithmetic import _sign_array
 
 cos = _np.cos
 sin = _np.sin
@@ -85,7 +94,6 @@ trunc = _np.trunc
 
 
 def sigmoid(x):
-    from .elementwise.arithmetic import _sigmoid_array
     return _sigmoid_array(_np.asarray(x))
 
 
@@ -95,7 +103,6 @@ def softplus(x):
 
 
 def erf(x):
-    from .elementwise.special_np import erf as k
     return k(x).astype(_np.asarray(x).dtype, copy=False)
 
 
@@ -144,7 +151,6 @@ def cross(a, b, dim):
 
 
 def inv(a):
-    from .linalg.solve import np_inv
     return np_inv(a)
 
 
@@ -154,22 +160,18 @@ def det(a):
 
 def solve(a, b):
     """a X = b for matrices b (batched)."""
-    from .linalg.solve import _np_solve
     return _np_solve(a, b, True)
 
 
 def solve_triangular(a, b, upper, left, unitriangular):
-    from .linalg.solve import np_solve_triangular
     return np_solve_triangular(a, b, upper, left, unitriangular)
 
 
 def matrix_exp(a):
-    from .linalg.matrix_functions import np_matrix_exp
     return np_matrix_exp(a)
 
 
 def pinv(a):
-    from .linalg.decompositions import np_pinv
     return np_pinv(a)
 
 
@@ -191,12 +193,10 @@ def diagonal(x, offset, dim1, dim2):
 
 def svd(a):
     """Reduced SVD: (U, S, Vh)."""
-    from .linalg.decompositions import _np_svd
     return _np_svd(_np.asarray(a), False)
 
 
 def sign(x):
-    from .elementwise.arithmetic import _sign_array  # sign(nan) = 0, as in PyTorch
     return _sign_array(_np.asarray(x))
 
 

@@ -11,6 +11,12 @@ from .shape.basic import flip, permute, reshape, transpose  # noqa: F401
 from .shape.basic import squeeze as _squeeze
 from .shape.basic import unsqueeze as _unsqueeze
 from ._util import wrap as _wrap
+from .shape.basic import stack as _stack
+from .elementwise.arithmetic import exp as f
+from .nn.conv import conv_op
+from .nn.fold import unfold
+from .nn.fold import fold
+from .._dispatch import public
 
 
 def expand(x, shape):
@@ -46,13 +52,11 @@ def zeros(shape, dtype):
 
 
 def stack(tensors, dim):
-    from .shape.basic import stack as _stack
     return _stack(tensors, dim)
 
 
 # -- elementwise and activation families: exp/log/hyperbolic, special functions, dim sums --------
 def exp(x):
-    from .elementwise.arithmetic import exp as f
     return f(x)
 
 
@@ -235,7 +239,6 @@ def channel_shuffle(x, groups):
     return f(x, groups)
 # -- convolutions (ops/nn/conv.py) ----------------------------------------------------------
 def convolution(x, w, stride, padding, dilation, transposed, output_padding, groups):
-    from .nn.conv import conv_op
     return conv_op(x, w, None, stride, padding, dilation, transposed, output_padding, groups)
 
 
@@ -243,7 +246,6 @@ def conv_weight(x, grad, kernel, stride, padding, dilation, groups):
     """d<grad, conv(x, w)>/dw as a convolution, so that it stays differentiable: the input's
     channels (per group) become the batch, the batch becomes the channels, ``grad`` is the
     kernel, stride and dilation swap; the result is cut to ``kernel``."""
-    from .nn.conv import conv_op
     n, c = x.shape[0], x.shape[1]
     o = grad.shape[1]
     g = groups
@@ -259,12 +261,10 @@ def conv_weight(x, grad, kernel, stride, padding, dilation, groups):
 
 
 def im2col(x, kernel, dilation, padding, stride):
-    from .nn.fold import unfold
     return unfold(x, kernel, dilation, padding, stride)
 
 
 def col2im(cols, size, kernel, dilation, padding, stride):
-    from .nn.fold import fold
     return fold(cols, size, kernel, dilation, padding, stride)
 def einsum(equation, *operands):
     from .shape.einsum import einsum as f
@@ -280,7 +280,6 @@ def logical_not(x):
 
 def _publish(namespace: dict) -> None:
     import types
-    from .._dispatch import public
     for name, fn in list(namespace.items()):
         if isinstance(fn, types.FunctionType) and not name.startswith("_") and \
                 fn.__module__.startswith("retrograd.ops"):

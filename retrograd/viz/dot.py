@@ -17,6 +17,7 @@ tutorial's colours (tensors as green boxes, operations as purple boxes).
 from __future__ import annotations
 
 import numpy as np
+from .._tensor import Tensor
 
 __all__ = ["make_dot", "to_dot", "graph_text", "resize_graph"]
 
@@ -30,7 +31,6 @@ _TORCHVIZ = {"tensor": None, "op": None, "leaf": "lightblue", "output": "darkoli
 
 
 def _is_tensor(v) -> bool:
-    from .._tensor import Tensor
     return isinstance(v, Tensor)
 
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from .._tensor import Tensor
+from ..autograd import node as _node
 
 __all__ = ["saved_memory", "SavedMemory", "NodeMemory"]
 
@@ -37,8 +39,6 @@ class SavedMemory:
 
 def _arrays(entry):
     """The ndarrays one saved entry keeps alive (a Tensor, a saved output, a packed value)."""
-    from .._tensor import Tensor
-    from ..autograd import node as _node
     if isinstance(entry, Tensor):
         return [entry._data]
     if type(entry) is _node.SavedOutput:
@@ -55,7 +55,6 @@ def _arrays(entry):
 def saved_memory(output) -> SavedMemory:
     """Bytes of the tensors saved for backward by every node of ``output``'s graph (a tensor or a
     sequence of tensors). Views count their own elements (``nbytes`` of the view)."""
-    from ..autograd import node as _node
     outs = output if isinstance(output, (tuple, list)) else (output,)
     report = SavedMemory()
     seen, seen_arrays = set(), set()

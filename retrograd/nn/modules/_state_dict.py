@@ -11,6 +11,7 @@ from ..._tensor import Tensor
 from ...utils.hooks import RemovableHandle
 from ._hooks import _WrappedHook
 from ._utils import _class_repr
+from ..parameter import Parameter
 
 __all__ = ["StateDictMixin", "_IncompatibleKeys"]
 
@@ -188,7 +189,6 @@ class StateDictMixin:
 
     def _assign_loaded(self, name, param, value) -> None:
         """``load_state_dict(assign=True)``: the checkpoint's tensor becomes the attribute."""
-        from ..parameter import Parameter
         if isinstance(param, Parameter):
             if not isinstance(value, Parameter):
                 value = Parameter(value, requires_grad=param.requires_grad)

@@ -18,6 +18,7 @@ from .dropout import Dropout
 from .linear import Linear
 from .module import Module
 from .normalization import LayerNorm
+from ... import _grad_mode
 
 __all__ = ["Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
            "TransformerDecoderLayer"]
@@ -246,7 +247,6 @@ class TransformerEncoder(Module):
         no grad needed, a left-aligned padding mask and no attention mask), the padded
         positions (a (N, S, 1) bool mask) it fills with 0 afterwards; else None. The other
         positions are the standard path's values."""
-        from ... import _grad_mode
         first = self.layers[0]
         if (not getattr(self, "use_nested_tensor", False) or first.training or src.dim() != 3
                 or src_key_padding_mask is None or mask is not None):

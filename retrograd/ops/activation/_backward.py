@@ -16,6 +16,7 @@ import numpy as np
 
 from ...autograd.node import Node
 from .._util import Tensor, make_node, needs_grad, wrap
+from .. import numpy_ns
 
 
 def _attrs(*names):
@@ -70,7 +71,6 @@ def masked_backward(name: str, grad: Tensor, saved: Tensor, keep, slope: float =
     """``where(keep, grad, grad * slope)`` recorded as PyTorch's ``name`` node over
     (grad, saved); ``attrs`` are the op's parameters PyTorch's node keeps (``_saved_<name>``)."""
     k = keep._data if isinstance(keep, Tensor) else np.asarray(keep)
-    from .. import numpy_ns   # the values: the formula of the NumPy path
     g = grad._data
     out = np.asarray(numpy_ns.masked_backward(name, g, None, k, slope), dtype=g.dtype)
     if not needs_grad(grad, saved):

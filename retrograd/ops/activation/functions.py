@@ -22,6 +22,7 @@ from .._registry import POINTWISE, export
 from .._util import Tensor, make_node, needs_grad1, wrap
 from ..elementwise.unary import _quiet, not_implemented_for
 from ..inplace import apply_inplace
+from ..elementwise.special_np import erf
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -343,7 +344,6 @@ def gelu(input, *, approximate="none"):
             inner = _SQRT_2_OVER_PI * (x + _KAPPA * x * x * x)
             out = 0.5 * x * (1 + np.tanh(inner))
         else:   # PyTorch's x/2 (1 + erf(x/sqrt 2)), in the input's dtype (exact zeros far left)
-            from ..elementwise.special_np import erf
             t = x.dtype.type
             out = x * t(0.5) * (1 + erf(x * t(math.sqrt(0.5))).astype(x.dtype))
     out = np.asarray(out).astype(x0.dtype, copy=False)

@@ -11,6 +11,9 @@ from .._util import Tensor, make_node, needs_grad, needs_grad1, wrap
 from .functions import _floating, _result, _tensor
 from ..elementwise.unary import not_implemented_for
 from ..inplace import apply_inplace
+from ..shape.basic import view
+from ..._random import _rng
+from ..._random_dists import uniform_double
 
 
 # -- hardshrink, softshrink, threshold ----------------------------------------------------------
@@ -136,7 +139,6 @@ def prelu(input, weight):
     if x.dtype.kind != "f":
         raise not_implemented_for("prelu_cpu", x.dtype)
     if w.ndim != x.ndim:   # PyTorch views the weight as [1, C, 1, ...] (or as the 0-d input)
-        from ..shape.basic import view
         shape = [1] * x.ndim
         if x.ndim >= 2:
             shape[1] = w.size
@@ -181,8 +183,6 @@ def _rrelu(input, lower, upper, training, generator, cls):
         raise not_implemented_for("leaky_relu_cpu", x.dtype)
     t = x.dtype.type
     if training:
-        from ..._random import _rng
-        from ..._random_dists import uniform_double
         # PyTorch's serial loop: one uniform double in [lower, upper) (bounds first rounded to
         # the op math type) for each element <= 0, in order; no FMA in that kernel.
         lo, hi = (float(t(lower)), float(t(upper))) if t != np.float16 else (lower, upper)

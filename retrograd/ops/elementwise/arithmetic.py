@@ -15,6 +15,8 @@ from ...autograd.node import ELEMENTWISE
 from .._registry import POINTWISE, export
 from .._util import (Tensor, binary_arrays, float_array, make_node, needs_grad, needs_grad1,
                     wrap, _SCALARS)
+from .._util import to_tensor
+from .._util import broadcast_error
 
 
 
@@ -601,7 +603,6 @@ def clamp(input, min=None, max=None):  # noqa: A002
 
 
 def _clamp_tensor(input, lo, hi):
-    from .._util import to_tensor
     lo = None if lo is None else to_tensor(lo, input)
     hi = None if hi is None else to_tensor(hi, input)
     out = input._data
@@ -778,7 +779,6 @@ def where(condition, input=None, other=None):
     try:
         out = np.where(c, x, y)
     except ValueError:
-        from .._util import broadcast_error
         raise broadcast_error(np.shape(x), c.shape) from None
     if not needs_grad(input, other):
         return wrap(out)

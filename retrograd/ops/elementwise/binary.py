@@ -16,6 +16,8 @@ from .unary import _check_tensor, _quiet, not_implemented_for
 from .arithmetic import _unary
 from .arithmetic import pow as _pow
 from ..shape.basic import to_dtype as _to_dtype
+from .._util import broadcast_error
+from ..inplace import apply_inplace
 
 _SCALARS = (int, float, bool)
 
@@ -396,7 +398,6 @@ def lerp(input, end, weight):
     try:
         shape = np.broadcast_shapes(x.shape, e.shape, np.shape(w))
     except ValueError:
-        from .._util import broadcast_error
         raise broadcast_error(x.shape, e.shape if x.shape != e.shape else np.shape(w)) from None
     with _quiet():
         diff = e - x
@@ -425,7 +426,6 @@ def _three(input, t1, t2, value):
     try:
         np.broadcast_shapes(*(a.shape for a in arrays))
     except ValueError:
-        from .._util import broadcast_error
         a, b = arrays[1].shape, arrays[2].shape
         try:
             np.broadcast_shapes(a, b)
@@ -535,7 +535,6 @@ def _float_power_inplace(input, exponent):
         raise RuntimeError("the base given to float_power_ has dtype "
                            f"{_DTYPE_TITLE[input._data.dtype.name]} but the operation's result "
                            "requires dtype Double")
-    from ..inplace import apply_inplace
     return apply_inplace(input, float_power, exponent)
 
 

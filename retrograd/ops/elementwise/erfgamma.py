@@ -14,6 +14,7 @@ from .._registry import POINTWISE, export
 from .._util import float_array, make_node, needs_grad1, wrap
 from .unary import _check_tensor, _float_out, _quiet
 from .arithmetic import _unary, _unary_saving_result
+from ..inplace import apply_inplace
 
 _SQRT_PI = math.sqrt(math.pi)
 _TWO_OVER_SQRT_PI = 2.0 / _SQRT_PI
@@ -239,7 +240,6 @@ def _polygamma_inplace_op(input, n):
 
 @export(torch=False, method="polygamma_")
 def _polygamma_inplace(input, n):
-    from ..inplace import apply_inplace
     return apply_inplace(input, _polygamma_inplace_op, n)
 
 

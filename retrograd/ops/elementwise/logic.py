@@ -8,6 +8,7 @@ from .._registry import POINTWISE, export
 from .._util import Tensor, binary_arrays, needs_grad, wrap
 from .unary import _check_tensor, not_implemented_for
 from .binary import _check_other
+from .._util import broadcast_error
 
 
 # -- heaviside (no derivative) ------------------------------------------------------------------
@@ -24,7 +25,6 @@ def heaviside(input, values):
     try:
         out = np.where(x == 0, v, x > 0).astype(x.dtype)
     except ValueError:
-        from .._util import broadcast_error
         raise broadcast_error(x.shape, v.shape) from None
     if needs_grad(input, values):
         from ...autograd.node import not_implemented
@@ -74,7 +74,6 @@ def _logical(fn, name):
         try:
             return wrap(fn(x, y))
         except ValueError:
-            from .._util import broadcast_error
             raise broadcast_error(x.shape, y.shape) from None
     op.__name__ = name
     return op

@@ -11,6 +11,10 @@ from ...autograd.node import LINEAR
 from .._registry import export
 from .._util import Tensor, make_node, needs_grad, needs_grad1, u64, wrap, wrap_view
 from ..shape.basic import UnsqueezeBackward0
+from .scatter import scalar_name
+from ..shape.basic import expand
+from ..shape.basic import view
+from ..elementwise.arithmetic import where
 
 
 def _convert_key(key):
@@ -550,7 +554,6 @@ class IndexPutBackward0(CopySlices):
 
 
 def _scalar_name(a: np.ndarray) -> str:
-    from .scatter import scalar_name
     return scalar_name(a)
 
 
@@ -684,7 +687,6 @@ def _setitem_value(x: np.ndarray, idx, tensor_free: bool, value: Tensor,
     dims (a view), and, for a key without tensors whose target has another shape, that view
     expanded to the target's shape (unless value is 0-d: a fill), which raises PyTorch's error
     when it does not fit. ``track``: the value requires grad (else only the check is made)."""
-    from ..shape.basic import expand, view
     v = value._data
     k = 0
     while k < v.ndim and v.shape[k] == 1:
@@ -788,7 +790,6 @@ def index_fill_zero(grad: Tensor, index) -> Tensor:
     """``grad`` with the entries at ``index`` set to 0 (CopySlices' x-gradient, differentiable)."""
     mask = np.ones(grad._data.shape, dtype=bool)
     mask[_np_key(index)] = False
-    from ..elementwise.arithmetic import where
     return where(wrap(mask), grad, 0.0)
 
 

@@ -13,6 +13,8 @@ from ...autograd.node import ELEMENTWISE, LINEAR
 from .._registry import export
 from .._util import Tensor, make_node, needs_grad, u64, wrap, wrap_dim
 from .scatter import fmt, scalar_name, wrapped_dim
+from .scatter import gather
+from .._util import broadcast_error
 
 
 def _pre(dim: int) -> tuple:
@@ -393,7 +395,6 @@ def put(input, index, source, accumulate=False):
 # -- take_along_dim -------------------------------------------------------------------------------
 @export(method=True, vmap='take_along_dim')
 def take_along_dim(input, indices, dim=None):
-    from .scatter import gather
     from ..shape.basic import broadcast_to, view
     idx = _vector_index(indices, "take_along_dim")
     if dim is None:
@@ -417,7 +418,6 @@ def take_along_dim(input, indices, dim=None):
 
 
 def _infer_size(a, b) -> tuple:
-    from .._util import broadcast_error
     try:
         return np.broadcast_shapes(tuple(a), tuple(b))
     except ValueError:

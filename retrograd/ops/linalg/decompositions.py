@@ -15,6 +15,7 @@ from .._util import make_node, needs_grad, wrap
 from .solve import (_LinAlgError, _MultiOutputBackward, batch_prefix, check_floating,
                             check_kernel, check_ndim, check_square, diag_embed, eye_like,
                             lapack_layout, mT, multi_output, ns_data, return_type, tname, tril)
+from ..._tensor import Tensor
 
 
 # ------------------------------------------------------------------ QR
@@ -396,7 +397,6 @@ def torch_svd(input, some=True, compute_uv=True, *, out=None):
 # ------------------------------------------------------------------ pinv
 def _tolerances(a, s_max, atol, rtol, rcond):
     """PyTorch's cut-off max(atol, rtol * sigma_max), broadcast over the batch."""
-    from ..._tensor import Tensor
     if rcond is not None:
         rtol = rcond
     atol = atol._data if isinstance(atol, Tensor) else atol

@@ -11,6 +11,13 @@ from ... import _warn
 from ...autograd.node import Node
 from .._registry import export
 from .._util import Tensor, make_node, needs_grad, u64, wrap
+from ..._dtype import from_numpy_dtype
+from .._util import broadcast_error
+from ..elementwise.arithmetic import mul
+from ..reduction.basic import sum as rsum
+from ..._tensor import Tensor as _T
+from ..reduction import basic as reduction
+from .._util import check_broadcast
 
 _TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
          "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
@@ -158,7 +165,6 @@ def _check(x: np.ndarray, y: np.ndarray) -> None:
         raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
                            f"{x.ndim}D and {y.ndim}D")
     if x.dtype != y.dtype:
-        from ..._dtype import from_numpy_dtype
         a, b = _TYPE[from_numpy_dtype(x.dtype).name], _TYPE[from_numpy_dtype(y.dtype).name]
         if x.ndim == 1 and y.ndim == 1:
             raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
@@ -283,7 +289,6 @@ def _batch_shape(a: tuple, b: tuple) -> tuple:
     try:
         return tuple(np.broadcast_shapes(a, b))
     except ValueError:
-        from .._util import broadcast_error
         raise broadcast_error(a, b) from None
 
 
@@ -679,8 +684,6 @@ def vdot(input, other):
 @export(torch=False, linalg="vecdot")
 def vecdot(x, y, *, dim=-1, out=None):
     """PyTorch's composite: vdot for two vectors, else (x * y).sum(dim) (SumBackward1)."""
-    from ..elementwise.arithmetic import mul
-    from ..reduction.basic import sum as rsum
     a, b = x._data, y._data
     if a.dtype != b.dtype:
         raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found x "
@@ -700,7 +703,6 @@ def linalg_matmul(input, other, *, out=None):
 
 # ------------------------------------------------------------------ tensordot, kron (composite)
 def _int_list(v, name: str, pos: int) -> list:
-    from ..._tensor import Tensor as _T
     if isinstance(v, _T):
         v = v._data.tolist()
     if isinstance(v, (int, np.integer)):
@@ -712,9 +714,7 @@ def _int_list(v, name: str, pos: int) -> list:
 @export()
 def tensordot(a, b, dims=2, out=None):
     """PyTorch's composite: sum broadcast dims, permute, reshape, mm, reshape (ViewBackward0)."""
-    from ..reduction import basic as reduction
     from ..shape import basic as shape
-    from ..._tensor import Tensor as _T
     if isinstance(dims, _T):
         dims = dims._data.tolist()
     if isinstance(dims, (int, np.integer)):
@@ -772,7 +772,6 @@ def _unsafe_view(t, new_shape):
 @export(method=True)
 def kron(input, other):
     """PyTorch's composite: interleave the dims of both, multiply, merge (UnsafeViewBackward0)."""
-    from ..elementwise.arithmetic import mul
     n = max(input.ndim, other.ndim)
     sa = (1,) * (n - input.ndim) + tuple(input._data.shape)
     sb = (1,) * (n - other.ndim) + tuple(other._data.shape)
@@ -818,7 +817,6 @@ def _cross(input, other, dim, name="linalg.cross"):
     if x.shape[d] != 3 or y.shape[d] != 3:
         raise RuntimeError(f"{name}: inputs dimension {dim} must have length 3. Got "
                            f"{x.shape[d]} and {y.shape[d]}")
-    from .._util import check_broadcast
     check_broadcast(x, y)
     if x.dtype != y.dtype:
         raise RuntimeError(f"expected scalar type {_tname(x)} but found {_tname(y)}")

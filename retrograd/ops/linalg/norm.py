@@ -13,6 +13,12 @@ from ...autograd.node import Node, SavedOutput
 from .._registry import export
 from .._util import make_node, needs_grad, needs_grad1, u64, wrap, wrap_dim
 from .solve import tname
+from .solve import check_floating
+from .decompositions import svdvals
+from ..reduction.basic import amax
+from ..reduction.basic import amin
+from ..reduction.basic import sum as rsum
+from .._util import broadcast_error
 
 
 def _fmt_ord(v) -> str:
@@ -158,10 +164,6 @@ def _backshift(d0: int, d1: int, ndim: int) -> list:
 
 @export(torch=False, linalg=True)
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
-    from .solve import check_floating
-    from .decompositions import svdvals
-    from ..reduction.basic import amax, amin
-    from ..reduction.basic import sum as rsum
     from ..shape.basic import permute, to_dtype, unsqueeze
     a = A._data
     if a.ndim < 2:
@@ -379,7 +381,6 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     try:
         batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     except ValueError:
-        from .._util import broadcast_error
         raise broadcast_error(a.shape[:-2], b.shape[:-2]) from None
     r1, r2 = a.shape[-2], b.shape[-2]
     mode = _MODES[compute_mode]

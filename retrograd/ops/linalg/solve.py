@@ -23,6 +23,8 @@ from ...autograd import node as _node
 from ...autograd.node import Node, SavedOutput
 from .._registry import export
 from .._util import make_node, needs_grad, wrap
+from ..elementwise.arithmetic import where
+from .._util import broadcast_error
 
 
 class _LinAlgError(RuntimeError):
@@ -525,7 +527,6 @@ def linalg_slogdet(A, *, out=None):
 @export(method=True)
 def logdet(input):
     """PyTorch's composite: where(sign == -1, nan, logabsdet) (WhereBackward0)."""
-    from ..elementwise.arithmetic import where
     a = input._data
     check_square(a, "logdet")
     check_floating(a, "logdet")
@@ -593,7 +594,6 @@ def _solve_checks(a: np.ndarray, b: np.ndarray, left: bool, fn: str = "linalg.so
     try:
         np.broadcast_shapes(a.shape[:-2], bm.shape[:-2])
     except ValueError:
-        from .._util import broadcast_error
         raise broadcast_error(a.shape[:-2], bm.shape[:-2]) from None
     return vector, bm
 

@@ -17,6 +17,9 @@ from .regression import (MEAN, add_scalar, jvp_pointwise, mul_scalar, reduce_np,
 from ..indexing.masked import masked_fill
 from ..reduction.basic import mean as _mean, sum as _sum
 from ..shape.basic import clone
+from ..shape.views import broadcast_shapes
+from ... import _dtype as D
+from .._util import check_broadcast
 
 _EPS = 1e-12
 
@@ -100,7 +103,6 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
 
 def _broadcast_shape(target, weight):
-    from ..shape.views import broadcast_shapes   # PyTorch's _infer_size, with its message
     return tuple(broadcast_shapes(target.size(), weight.size()))
 
 
@@ -161,7 +163,6 @@ def bce_with_logits_reduced(input, target, weight, pos_weight, red: int):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
     if t.dtype.kind != "f":
-        from ... import _dtype as D
         raise RuntimeError(f"result type {dtype_name(D.result_type(input, target).np)} can't be "
                            f"cast to the desired output type {dtype_name(t.dtype)}")
     for name, other in (("weight", weight), ("pos_weight", pos_weight)):
@@ -174,7 +175,6 @@ def bce_with_logits_reduced(input, target, weight, pos_weight, red: int):
         if pos_weight is not None:
             pw = pos_weight._data
             if pw.shape != t.shape:
-                from .._util import check_broadcast
                 check_broadcast(pw, t)
             log_sig = log_sig * ((pw - 1) * t + 1)
         loss = (1 - t) * x - log_sig
@@ -214,7 +214,6 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
                            "you are trying to invert a mask, use the `~` or `logical_not()` "
                            "operator instead.")
     if x.shape != t.shape:
-        from .._util import check_broadcast
         check_broadcast(x, t)
         shape = np.broadcast_shapes(x.shape, t.shape)
         if shape != x.shape:

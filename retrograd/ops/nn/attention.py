@@ -19,6 +19,8 @@ from ...autograd.node import Node, SavedOutput
 from .._registry import export
 from .._util import Tensor, make_node, needs_grad, wrap, wrap_dim
 from ..activation.softmax import SoftmaxBackward0
+from ..loss.regression import mul_scalar
+from .dropout import dropout
 
 __all__ = ["scaled_dot_product_attention", "_safe_softmax"]
 
@@ -230,8 +232,6 @@ def _safe_softmax(input, dim, dtype=None):
 
 
 def _math(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa):
-    from ..loss.regression import mul_scalar
-    from .dropout import dropout
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
                            "when is_causal=True")

@@ -10,6 +10,9 @@ import warnings
 from ... import _dtype as D
 from .._registry import export
 from .attention import scaled_dot_product_attention
+from .._util import Tensor
+from ..elementwise import arithmetic as pointwise
+from . import linear as nn_linear
 
 __all__ = ["multi_head_attention_forward"]
 
@@ -17,7 +20,6 @@ __all__ = ["multi_head_attention_forward"]
 def _none_or_dtype(input):
     if input is None:
         return None
-    from .._util import Tensor
     if isinstance(input, Tensor):
         return input.dtype
     raise RuntimeError("input to _none_or_dtype() must be None or torch.Tensor")
@@ -27,7 +29,6 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
     """A bool mask as 0 / -inf of ``target_type`` (True: not allowed); float masks as they are."""
     if mask is None:
         return None
-    from ..elementwise import arithmetic as pointwise  # noqa: F401
     import retrograd as torch
     if mask.dtype != D.bool_ and not mask.dtype.is_floating_point:
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
@@ -80,7 +81,6 @@ def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
 
 
 def _in_projection_packed(q, k, v, w, b=None):
-    from . import linear as nn_linear  # noqa: F401
     import retrograd.nn.functional as F
     E = q.size(-1)
     if k is v:

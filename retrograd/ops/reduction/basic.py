@@ -14,6 +14,9 @@ from ...autograd.node import Node, SavedOutput
 from ...autograd.node import LINEAR
 from .._registry import REDUCTION, export, reduction
 from .._util import Tensor, make_node, needs_grad1, u64, wrap, wrap_dims, wrap_dim
+from ..elementwise.arithmetic import div
+from ..elementwise.arithmetic import maximum
+from ..elementwise.arithmetic import minimum
 
 
 def _quiet():
@@ -268,7 +271,6 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     if input._data.dtype.kind != "f":
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
                            f"but got {_dtype_name(input._data.dtype)}")
-    from ..elementwise.arithmetic import div
     dims = _reduced_dims(input, dim)
     counts = np.sum(~np.isnan(input._data), axis=dims, keepdims=keepdim)
     with _quiet():
@@ -469,7 +471,6 @@ class MinBackward0(_MaxMinDimBackward):
 
 def _maxmin(input, dim, keepdim, is_max: bool, other=None):
     if other is not None or isinstance(dim, Tensor):
-        from ..elementwise.arithmetic import maximum, minimum
         return (maximum if is_max else minimum)(input, other if other is not None else dim)
     x = input._data
     name = "max" if is_max else "min"

@@ -12,6 +12,7 @@ from ...autograd.node import ELEMENTWISE, LINEAR
 from .._util import (Tensor, make_node, needs_grad, needs_grad1, u64, u64s, wrap, wrap_dim,
                     wrap_view)
 from .._registry import POINTWISE, dims, export
+from .._util import wrap_dims
 
 
 def _view_result(cls, input: Tensor, out: np.ndarray, **attrs):
@@ -474,7 +475,6 @@ def flip_method(self, *dims):
 def flip(input, dims):
     x = input._data
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    from .._util import wrap_dims
     axes = wrap_dims(dims, x.ndim)
     if x.ndim == 0:
         axes = ()   # a 0-d tensor has nothing to flip (its dims were still checked)

@@ -12,6 +12,10 @@ from .._registry import dims, export
 from .._util import Tensor, make_node, needs_grad, needs_grad1, u64, u64s, wrap, wrap_dim
 from .basic import _fmt, clone, expand, flatten, flip, reshape, stack, unsqueeze
 from .views import DiagonalBackward0, np_diagonal
+from ..indexing.select import index_select
+from ..indexing.scatter import scalar_name
+from ..elementwise.arithmetic import mul
+from ..indexing.masked import masked_select
 
 
 def _dims_tuple(dims) -> tuple:
@@ -168,7 +172,6 @@ def _repeats_index(r: np.ndarray) -> np.ndarray:
 
 @export(method=True)
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
-    from ..indexing.select import index_select
     if repeats is None:  # torch.repeat_interleave(repeats): the indices
         r = input._data
         if r.ndim != 1:
@@ -180,7 +183,6 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if isinstance(repeats, Tensor):
         r = repeats._data
         if r.dtype.kind not in "iu":
-            from ..indexing.scatter import scalar_name
             raise NotImplementedError(f'"repeat_interleave_cpu" not implemented for '
                                       f"'{scalar_name(r)}'")
         t = input
@@ -355,7 +357,6 @@ def trace(input):
 # -- outer ----------------------------------------------------------------------------------------
 @export(method=("outer", "ger"), torch=("outer", "ger"), vmap='outer')
 def outer(input, vec2):
-    from ..elementwise.arithmetic import mul
     for name, t in (("self", input), ("vec2", vec2)):
         if t._data.ndim != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t._data.ndim}-D")
@@ -422,7 +423,6 @@ def cartesian_prod(*tensors):
 
 @export()
 def combinations(input, r=2, with_replacement=False):
-    from ..indexing.masked import masked_select
     from .views import meshgrid
     _check_1d(input)
     if r < 0:

@@ -12,6 +12,9 @@ from __future__ import annotations
 from .._registry import export
 from .._util import Tensor
 from .basic import permute, reshape, unsqueeze, view
+from ..reduction.basic import sum as _sum
+from ..linalg.matmul import bmm
+from ..elementwise.arithmetic import mul
 
 _ELL = 52  # the code of "..." among the 52 labels
 
@@ -214,7 +217,6 @@ def _einsum(equation: str, operands: list):
         ops.append(permute(op, tuple(permutation)))
         del original
 
-    from ..reduction.basic import sum as _sum
     while len(ops) > 1:
         a, b = ops[0], ops[1]
         del ops[:2]
@@ -251,9 +253,6 @@ def _einsum(equation: str, operands: list):
 def _sumproduct_pair(left, right, sum_dims):
     """Multiply two aligned operands and sum out sum_dims (kept as size 1), as aten does: by mul
     when nothing is summed, else by permute -> reshape -> bmm -> view -> permute."""
-    from ..linalg.matmul import bmm
-    from ..elementwise.arithmetic import mul
-    from ..reduction.basic import sum as _sum
     if not sum_dims:
         return mul(left, right)
     nd = left._data.ndim

@@ -15,6 +15,7 @@ import numpy as np
 from ...autograd.node import Node
 from .._registry import export
 from .._util import Tensor, make_node, needs_grad1, wrap_dim, wrap_view
+from ..._interop import from_dlpack as _from_dlpack
 
 
 # -- storage geometry ---------------------------------------------------------------------------
@@ -302,5 +303,4 @@ class _InvalidViewGradFn(Node):
 def from_dlpack(ext_tensor, *, device=None, copy=None):
     """A tensor sharing memory with any object that has ``__dlpack__`` (a NumPy array, a torch
     tensor, a retrograd tensor), or with a DLPack capsule."""
-    from ..._interop import from_dlpack as _from_dlpack
     return _from_dlpack(ext_tensor, device=device, copy=copy)

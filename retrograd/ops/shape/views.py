@@ -14,6 +14,8 @@ from .._registry import dims, export
 from .._util import (Tensor, broadcast_error, make_node, needs_grad1, u64, wrap_dim,
                     wrap_view)
 from .basic import _fmt, _view_result, expand, permute, reshape, unsqueeze, view
+from ..indexing.scatter import scalar_name
+from ..._tensor_str import format_tensor
 
 
 def _int(v) -> int:
@@ -218,7 +220,6 @@ def tensor_split(input, indices_or_sections, dim=0):
     if isinstance(ios, Tensor):
         a = ios._data
         if a.dtype != np.int64:
-            from ..indexing.scatter import scalar_name
             raise RuntimeError("tensor_split expected tensor_indices_or_sections to have dtype of "
                                f"long, but got {scalar_name(a)}")
         if a.ndim > 1:
@@ -489,7 +490,6 @@ def meshgrid(*tensors, indexing=None):
                            f"{indexing}")
     for t in ts:
         if t._data.ndim > 1:
-            from ..._tensor_str import format_tensor
             raise RuntimeError("torch.meshgrid: Expected 0D or 1D tensor in the tensor list but "
                                f"got: {format_tensor(t._data, t.dtype.name)}")
     shape = tuple(t._data.size for t in ts)
