@@ -8,16 +8,14 @@ import numpy as np
 from . import _device
 from . import _dtype as D
 from ._size import Size
-from ._tensor import Tensor
+from ._tensor import Tensor, attach
 from ._creation import _shape
 from ._creation import _from_data
 from .ops.indexing.getitem import getitem
 from .ops.shape.basic import to_dtype
 
 _make = Tensor._make
-C_NAME = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
-          "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-          "bool": "bool"}
+C_NAME = D.CPP_NAMES  # the one table, in _dtype.py
 _CUDA_LIBRARY = (
     "Cannot initialize CUDA without ATen_cuda library. PyTorch splits its backend into two shared "
     "libraries: a CPU library and a CUDA library; this error has occurred because you are trying "
@@ -168,3 +166,9 @@ def _type(self, *args, **kwargs):
     if target is self.dtype:
         return self
     return to_dtype(self, target)
+
+
+@attach
+def __new__(cls, *args, **kwargs):
+    # Legacy constructor: Tensor(2, 3) is uninitialised float32; Tensor([1, 2]) copies data.
+    return legacy_new(D.float32, *args, _any_tensor=True, **kwargs)

@@ -4,6 +4,8 @@ from __future__ import annotations
 from functools import reduce
 from operator import mul
 
+import numpy as np
+
 
 class Size(tuple):
     __slots__ = ()
@@ -22,3 +24,25 @@ class Size(tuple):
 
     def __add__(self, other):
         return Size(tuple.__add__(self, tuple(other)))
+
+
+def wrap_dim(dim: int, ndim: int) -> int:
+    """Normalise a possibly negative dim, with PyTorch's IndexError when it is out of range."""
+    lo, hi = (-ndim, ndim - 1) if ndim > 0 else (-1, 0)
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"dim must be an int, not {type(dim).__name__}")
+    if dim < lo or dim > hi:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], "
+                         f"but got {dim})")
+    return dim % ndim if ndim > 0 else 0
+
+
+def wrap_dims(dim, ndim: int) -> tuple:
+    if isinstance(dim, (list, tuple)):
+        dims = tuple(wrap_dim(d, ndim) for d in dim)
+        if len(set(dims)) != len(dims):
+            for d in dims:
+                if dims.count(d) > 1:
+                    raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        return dims
+    return (wrap_dim(dim, ndim),)

@@ -11,7 +11,7 @@ from ._device import device as _device
 from ._dispatch import POINTWISE, operator, public, public_property, unwrap
 from ._legacy import _type as _legacy_type
 from ._tensor_new import METHODS as _NEW_METHODS
-from ._tensor import Tensor
+from ._tensor import Tensor, attach
 from .ops.indexing import getitem as I
 from .ops import inplace as IP
 from .ops.linalg import matmul as L
@@ -207,3 +207,10 @@ def _multinomial_method(self, num_samples, replacement=False, *, generator=None)
 
 Tensor.bernoulli = _bernoulli_method      # plain, like torch.bernoulli / torch.multinomial:
 Tensor.multinomial = _multinomial_method  # vmap's randomness guard sees their draws
+
+
+def __reversed__(self):
+    return S.flip(self, 0) if self._data.ndim else self
+
+
+attach(__reversed__)

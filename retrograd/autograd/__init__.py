@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._grad_mode import (enable_grad, inference_mode, no_grad, set_grad_enabled)  # noqa: F401
-from .._tensor import Tensor
+from .._tensor import Tensor, attach
 from . import anomaly_mode, forward_ad, function, functional, graph  # noqa: F401
 from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: F401
 from .engine import is_checkpoint_valid as _is_checkpoint_valid  # noqa: F401
@@ -122,6 +122,15 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     if retain_graph is None:
         retain_graph = create_graph
     run_backward(tensors, root_grads, retain_graph, create_graph, inputs=inputs, accumulate=True)
+
+
+
+def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(self)/d(leaf) into each leaf's ``.grad`` (see autograd.backward)."""
+    backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
+attach(_tensor_backward, "backward")  # Tensor.backward, defined here with autograd.backward
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

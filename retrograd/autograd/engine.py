@@ -26,7 +26,6 @@ follows PyTorch's ``evaluate_function``/``call_function``:
 from __future__ import annotations
 
 import heapq
-import itertools
 import threading
 import warnings
 from typing import Any, NamedTuple
@@ -35,7 +34,9 @@ import numpy as np
 
 from .. import _grad_mode
 from . import node as _node_mod
-from .node import AccumulateGrad, Node, edge_meta
+from ._record import OPS
+from .node import (AccumulateGrad, Node, _task_ids, _tasks, current_graph_task,  # noqa: F401
+                   edge_meta)
 from .._dtype import from_numpy_dtype
 from .._tensor import Tensor
 
@@ -58,23 +59,6 @@ class _GraphTask:
         self.targets = targets        # None, or {node: [input indices]} (inputs=/autograd.grad)
         self.accumulate = accumulate
         self.current = None           # the node running now (anomaly mode only)
-
-
-_task_ids = itertools.count()
-_tls = threading.local()
-
-
-def _tasks() -> list:
-    stack = getattr(_tls, "tasks", None)
-    if stack is None:
-        stack = _tls.tasks = []
-    return stack
-
-
-def current_graph_task():
-    """The innermost backward call running in this thread, or None."""
-    stack = getattr(_tls, "tasks", None)
-    return stack[-1] if stack else None
 
 
 def current_graph_task_id() -> int:
@@ -106,12 +90,6 @@ def is_checkpoint_valid() -> bool:
     ``backward(inputs=...)`` (reentrant checkpointing cannot run there)."""
     task = current_graph_task()
     return task is None or task.targets is None
-
-
-def _executing_node():
-    """The node whose backward is running in this thread (anomaly mode tracks it), or None."""
-    task = current_graph_task()
-    return None if task is None else task.current
 
 
 # -- gradients: shapes, dtypes, hooks ------------------------------------------------------------
@@ -485,10 +463,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     """
     global _warned_create_graph
     as_tensors = create_graph
-    if as_tensors:
-        from ..ops import tensor_ns as ns
-    else:
-        from ..ops import numpy_ns as ns
+    ns = OPS.tensor_ns if as_tensors else OPS.numpy_ns
 
     # Root edges.
     buffers: dict = {}
@@ -687,10 +662,16 @@ def call_node(node: Node, grads):
     """``grad_fn(grad)``: run one node's formula directly (no engine, no hooks)."""
     as_tensors = _grad_mode.is_grad_enabled()
     if as_tensors:
-        from ..ops import tensor_ns as ns
-        outs = node.apply(ns, list(grads), True)
+        outs = node.apply(OPS.tensor_ns, list(grads), True)
         return outs if len(outs) != 1 else outs[0]
-    from ..ops import numpy_ns as ns
-    outs = node.apply(ns, [g._data for g in grads], False)
+    outs = node.apply(OPS.numpy_ns, [g._data for g in grads], False)
     res = tuple(None if o is None else Tensor._make(np.asarray(o), None, False) for o in outs)
     return res if len(res) != 1 else res[0]
+
+
+def _node_call(self, *grads):
+    """``grad_fn(grad)`` (``Node.__call__``, attached here where it is defined)."""
+    return call_node(self, grads)
+
+
+Node.__call__ = _node_call

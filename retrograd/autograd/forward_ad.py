@@ -58,6 +58,8 @@ import numpy as np
 from .. import _dispatch as _dsp
 from .._grad_mode import _DecoratorContextManager
 from . import _jvp_rules
+from ._record import OPS, edge, make_node, needs_grad1, wrap_view
+from ._record import edge as _edge
 from .node import Node
 from .. import _grad_mode
 from .._tensor import Tensor
@@ -222,7 +224,6 @@ class Identity(Node):
 
 def _primal_view(tensor):
     """A view of ``tensor`` without tangent, whose grad_fn (when it needs one) is Identity."""
-    from ..ops._util import make_node, needs_grad1, wrap_view
     data = tensor._data.view()
     if needs_grad1(tensor):
         return wrap_view(data, make_node(Identity, (tensor,), data), tensor)
@@ -728,9 +729,8 @@ class _StandIns:
                     self.mapping[id(a)] = self._proxy(a, a._data)
 
     def _proxy(self, src, data, edge=None):
-        from ..ops._util import edge as edge_of
         node = _Proxy((), data.shape, data.dtype)
-        self.proxies.append((node, edge if edge is not None else edge_of(src)))
+        self.proxies.append((node, edge if edge is not None else _edge(src)))
         # the live data shares the version counter (a later in-place change of the tensor is
         # caught at backward through the tangent); a copy of an older value does not
         return Tensor._make(data, node, True, src._vc if data is src._data else None)
@@ -749,8 +749,8 @@ class _StandIns:
             else:
                 out.append(jt.detach() if jt._requires_grad else jt)
         if connect:
-            for node, edge in self.proxies:
-                node.next_functions = (edge,)
+            for node, next_edge in self.proxies:
+                node.next_functions = (next_edge,)
         return out
 
 
@@ -846,7 +846,6 @@ def reaches_outside(t, own: set) -> bool:
 def _dispatch_inplace(op, args, kwargs, duals, name: str):
     """An in-place op: run it, then update the tangent of the tensor it wrote (by double VJP,
     for every in-place op: no in-place op uses a forward-mode rule yet)."""
-    from ..ops._util import edge
     if not args or not isinstance(args[0], Tensor) or args[0]._data.dtype.kind != "f":
         with _suspend():
             return op(*args, **kwargs)
@@ -924,9 +923,8 @@ def _write_tangent(self, old, new) -> None:
 
 
 def _copy_into(dst, src) -> None:
-    from ..ops.inplace import copy_
     if src._requires_grad:
-        copy_(dst, src)
+        OPS.copy_(dst, src)
     else:
         np.copyto(dst._data, src._data, casting="unsafe")
         dst._vc[0] += 1

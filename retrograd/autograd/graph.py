@@ -13,6 +13,7 @@ import numpy as np
 from .. import _dispatch
 from .._tensor import Tensor
 from . import node as _node
+from ._record import OPS, edge
 from .engine import GradientEdge
 from .node import AccumulateGrad, Node  # noqa: F401
 from .engine import current_graph_task_id
@@ -32,7 +33,6 @@ def get_gradient_edge(tensor) -> GradientEdge:
     if not tensor.requires_grad:
         raise RuntimeError("It is not possible to get the gradient edge for a Tensor that does "
                            "not require gradients")
-    from ..ops._util import edge
     node, nr = edge(tensor)
     return GradientEdge(node, nr)
 
@@ -112,13 +112,12 @@ def increment_version(tensor) -> None:
         tensors = list(tensor)
     except TypeError:
         raise RuntimeError("increment_version expect a Iterable[Tensor] as input") from None
-    from ..ops.inplace import bump_version
     for t in tensors:
         if not isinstance(t, Tensor):
             raise RuntimeError("increment_version expect a Iterable[Tensor] as input")
         if t.is_inference():
             continue
-        bump_version(t)
+        OPS.bump_version(t)
 
 
 # -- multi-tensor gradient hooks ------------------------------------------------------------------

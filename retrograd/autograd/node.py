@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import _dispatch
 from .. import _grad_mode
+from .._hooks import RemovableHandle
 from .._tensor import Tensor
 from .._dtype import from_numpy_dtype
 
@@ -237,6 +238,30 @@ class _NodeExtra:
         self.freed_nones = None   # after release: which saved slots were None
 
 
+# -- the backward calls running in this thread (the engine pushes and pops them) -----------
+_task_ids = itertools.count()
+_tls = threading.local()
+
+
+def _tasks() -> list:
+    stack = getattr(_tls, "tasks", None)
+    if stack is None:
+        stack = _tls.tasks = []
+    return stack
+
+
+def current_graph_task():
+    """The innermost backward call running in this thread, or None."""
+    stack = getattr(_tls, "tasks", None)
+    return stack[-1] if stack else None
+
+
+def _executing_node():
+    """The node whose backward is running in this thread (anomaly mode tracks it), or None."""
+    task = current_graph_task()
+    return None if task is None else task.current
+
+
 class Node:
     """Base class of every backward node (``retrograd.autograd.graph.Node``)."""
 
@@ -429,7 +454,6 @@ class Node:
 
     def register_hook(self, fn):
         """fn(grad_inputs, grad_outputs) after the node ran; may return new grad_inputs."""
-        from ..utils.hooks import RemovableHandle
         x = self._extra()
         if x.hooks is None:
             x.hooks = {}
@@ -437,15 +461,10 @@ class Node:
 
     def register_prehook(self, fn):
         """fn(grad_outputs) before the node runs; may return new grad_outputs."""
-        from ..utils.hooks import RemovableHandle
         x = self._extra()
         if x.pre_hooks is None:
             x.pre_hooks = {}
         return RemovableHandle(x.pre_hooks, fn)
-
-    def __call__(self, *grads):
-        from .engine import call_node
-        return call_node(self, grads)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} object at {id(self):#x}>"
@@ -518,7 +537,6 @@ def _record_forward_stack(node: Node) -> None:
         end -= 1
     meta = node.metadata
     meta["traceback_"] = traceback.format_list(frames[:end])
-    from .engine import _executing_node
     parent = _executing_node()
     if parent is not None:
         meta["parent_"] = parent
@@ -543,18 +561,6 @@ class NotImplementedNode(Node):
 
 
 NotImplementedNode.__name__ = NotImplementedNode.__qualname__ = "NotImplemented"
-
-
-def not_implemented(op: str, inputs, out):
-    """Record a NotImplemented node for ``op`` over the tensor ``inputs`` (see above)."""
-    edges = []
-    for t in inputs:
-        if isinstance(t, Tensor) and t._requires_grad:
-            from ..ops._util import edge
-            edges.append(edge(t))
-    node = NotImplementedNode(tuple(edges), out.shape, out.dtype)
-    node.op = op
-    return node
 
 
 class _NoDerivative(Node):

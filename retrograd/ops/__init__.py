@@ -20,3 +20,9 @@ from . import numpy_ns, tensor_ns  # noqa: F401
 from . import random  # noqa: F401 - uniform_, normal_, ... (in-place random fills)
 from . import nn  # noqa: F401 - retrograd/ops/nn/: the nn op families
 from .shape import inplace as _shape_inplace  # noqa: F401 - Tensor.transpose_/t_
+
+from ..autograd._record import provide as _provide  # noqa: E402
+
+# what autograd (a lower layer) needs from here, handed over instead of imported by it
+_provide(numpy_ns=numpy_ns, tensor_ns=tensor_ns, regenerate_views=inplace.regenerate_views,
+         bump_version=inplace.bump_version, copy_=inplace.copy_)

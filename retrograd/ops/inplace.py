@@ -30,6 +30,7 @@ from ._util import (VIEW_DEFAULT, VIEW_INFERENCE, VIEW_MULTI_OUTPUT, VIEW_NO_GRA
 from .shape.strided import (_InvalidViewGradFn, partial_overlap, regenerated_view_node,
                     view_positions, writable_alias)
 from .._dtype import from_numpy_dtype
+from .. import _dtype as D
 
 _LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 _VIEW_OF_LEAF_ERROR = ("a view of a leaf Variable that requires grad is being used in an in-place "
@@ -134,9 +135,7 @@ def _zero_stride_overlap(x: np.ndarray) -> bool:
 
 
 def _name(d) -> str:
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool"}[d.name]
+    return D.SCALAR_NAMES[d.name]
 
 
 # -- views: rebase and regeneration -------------------------------------------------------------

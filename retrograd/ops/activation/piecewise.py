@@ -14,6 +14,7 @@ from ..inplace import apply_inplace
 from ..shape.basic import view
 from ..._random import _rng
 from ..._random_dists import uniform_double
+from ... import _dtype as D
 
 
 # -- hardshrink, softshrink, threshold ----------------------------------------------------------
@@ -61,7 +62,7 @@ def softshrink(input, lambd=0.5):
     return _result(SoftshrinkBackward0, input, out, lambd=lambd)
 
 
-_TITLE = {"float32": "Float", "float64": "Double", "float16": "Half"}
+_TITLE = D.SCALAR_NAMES  # the one table, in _dtype.py
 
 
 class ThresholdBackward0(Node):

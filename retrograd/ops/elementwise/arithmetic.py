@@ -17,6 +17,7 @@ from .._util import (Tensor, binary_arrays, float_array, make_node, needs_grad, 
                     wrap, _SCALARS)
 from .._util import to_tensor
 from .._util import broadcast_error
+from ...autograd._record import not_implemented
 
 
 
@@ -211,7 +212,6 @@ def floor_divide(input, other):
     div(rounding_mode='floor'), whose gradient is zero."""
     out = _div_rounding(input, other, "floor")
     if out._data.dtype.kind == "f" and needs_grad(input, other):
-        from ...autograd.node import not_implemented
         out = wrap(out._data, not_implemented("floor_divide", (input, other), out._data))
     return out
 
@@ -876,7 +876,6 @@ def remainder(input, other):
     if out.dtype.kind != "f" or not needs_grad(input, other):
         return wrap(out)
     if not isinstance(input, Tensor):     # scalar % tensor: PyTorch has no derivative
-        from ...autograd.node import not_implemented
         return wrap(out, not_implemented("remainder", (other,), out))
     if not isinstance(other, Tensor):
         return wrap(out, make_node(RemainderBackward0, (input,), out))

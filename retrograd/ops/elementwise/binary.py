@@ -343,10 +343,7 @@ def copysign(input, other):
 
 
 # -- lerp, addcmul, addcdiv ---------------------------------------------------------------------
-_LOWER_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
-                "int64": "long int",
-                "int32": "int", "int16": "short int", "int8": "signed char",
-                "uint8": "unsigned char", "bool": "bool"}
+_LOWER_NAMES = D.CPP_NAMES  # the one table, in _dtype.py
 
 
 class LerpBackward0(Node):
@@ -538,8 +535,7 @@ def _float_power_inplace(input, exponent):
     return apply_inplace(input, float_power, exponent)
 
 
-_DTYPE_TITLE = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+_DTYPE_TITLE = D.SCALAR_NAMES  # the one table, in _dtype.py
 
 
 # -- logaddexp, fmax/fmin -----------------------------------------------------------------------

@@ -9,6 +9,7 @@ from .._util import Tensor, binary_arrays, needs_grad, wrap
 from .unary import _check_tensor, not_implemented_for
 from .binary import _check_other
 from .._util import broadcast_error
+from ...autograd._record import not_implemented
 
 
 # -- heaviside (no derivative) ------------------------------------------------------------------
@@ -27,7 +28,6 @@ def heaviside(input, values):
     except ValueError:
         raise broadcast_error(x.shape, v.shape) from None
     if needs_grad(input, values):
-        from ...autograd.node import not_implemented
         return wrap(out, not_implemented("heaviside", (input, values), out))
     return wrap(out)
 

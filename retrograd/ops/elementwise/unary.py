@@ -20,6 +20,7 @@ from .._registry import POINTWISE, export
 from .._util import Tensor, float_array, make_node, needs_grad1, wrap
 from .arithmetic import _unary, _unary_saving_result
 from .arithmetic import pow as _pow
+from ... import _dtype as D
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -29,8 +30,7 @@ def _quiet():
     return np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore")
 
 
-_DTYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+_DTYPE_NAMES = D.SCALAR_NAMES  # the one table, in _dtype.py
 
 
 def dtype_name(np_dtype) -> str:

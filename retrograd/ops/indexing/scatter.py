@@ -13,9 +13,10 @@ from ...autograd.node import Node, SavedOutput
 from ...autograd.node import ELEMENTWISE, LINEAR
 from .._registry import export
 from .._util import Tensor, make_node, needs_grad, u64, wrap, wrap_dim
+from ...autograd._record import not_implemented
+from ... import _dtype as D
 
-_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-          "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+_NAMES = D.SCALAR_NAMES  # the one table, in _dtype.py
 
 
 def scalar_name(a: np.ndarray) -> str:
@@ -273,7 +274,6 @@ def _scatter_impl(input, dim, index, src, value, reduce):
     if reduce is not None:
         # PyTorch has no derivative for scatter with reduce=: its node raises at backward.
         if needs_grad(input, src):
-            from ...autograd.node import not_implemented
             return wrap(out, not_implemented("scatter", (input, index, src), out))
         return wrap(out)
     if src is not None:

@@ -18,10 +18,9 @@ from ..reduction.basic import sum as rsum
 from ..._tensor import Tensor as _T
 from ..reduction import basic as reduction
 from .._util import check_broadcast
+from ... import _dtype as D
 
-_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
-         "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-         "bool": "bool"}
+_TYPE = D.CPP_NAMES  # the one table, in _dtype.py
 
 
 class _MatmulBackward(Node):

@@ -26,10 +26,7 @@ __all__ = ["scaled_dot_product_attention", "_safe_softmax"]
 
 _FLOATS = ("float32", "float64")
 # the C++ type names torch's messages print
-_CNAME = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
-          "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
-          "float16": "c10::Half", "bfloat16": "c10::BFloat16", "complex64": "c10::complex<float>",
-          "complex128": "c10::complex<double>"}
+_CNAME = D.CPP_NAMES  # the one table, in _dtype.py
 
 
 def _cname(t) -> str:

@@ -19,6 +19,7 @@ from .._registry import export
 from .._util import Tensor, make_node, needs_grad1, wrap
 from ..shape.basic import squeeze, unsqueeze
 from ._linmap import array, gather_flat, scatter_flat
+from ... import _dtype as D
 
 
 def _fmt(shape) -> str:
@@ -370,9 +371,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 
 # -- max unpooling ----------------------------------------------------------------------------
-_SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-                 "uint8": "Byte", "bool": "Bool", "float32": "Float", "float64": "Double",
-                 "float16": "Half"}
+_SCALAR_NAMES = D.SCALAR_NAMES  # the one table, in _dtype.py
 
 
 def _unpool_output_size(input, kernel_size, stride, padding, output_size) -> list:

@@ -17,6 +17,7 @@ from .._util import Tensor, make_node, needs_grad1, u64, wrap, wrap_dims, wrap_d
 from ..elementwise.arithmetic import div
 from ..elementwise.arithmetic import maximum
 from ..elementwise.arithmetic import minimum
+from ... import _dtype as D
 
 
 def _quiet():
@@ -78,9 +79,7 @@ def _restore_dims(ns, grad, shape, dims, keepdim):
 
 
 def _dtype_name(np_dtype) -> str:
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool"}[np.dtype(np_dtype).name]
+    return D.SCALAR_NAMES[np.dtype(np_dtype).name]
 
 
 # -- saved values as PyTorch's nodes expose them (grad_fn._saved_dim, ...) ---------------------
