@@ -1,4 +1,7 @@
-"""retrograd.autograd: backward(), grad(), and the graph's public pieces."""
+"""retrograd.autograd: backward(), grad(), and the graph's public pieces.
+
+What ``grad`` needs from vmap (``retrograd.func``, a layer above) is handed over by ``func`` when
+it is imported (``_BATCHED``)."""
 from __future__ import annotations
 
 import numpy as np
@@ -15,12 +18,15 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .variable import Variable  # noqa: F401
 from ._why import NoGradReason, why_no_grad  # noqa: F401
 from .._dtype import from_numpy_dtype
-from ..func._batching import grad_with_batched_cotangents
-from ..func._vmap import grads_batched
 
 __all__ = ["backward", "grad", "gradcheck", "gradgradcheck", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "graph", "Function", "detect_anomaly",
            "set_detect_anomaly", "functional", "Variable", "why_no_grad", "NoGradReason"]
+
+
+# Set by retrograd.func (vmap) when it is imported: "cotangents" runs autograd.grad inside vmap
+# with a batch of cotangents, "grads" runs autograd.grad(is_grads_batched=True).
+_BATCHED = {"cotangents": None, "grads": None}
 
 
 def _tensor_tuple(x, name: str) -> tuple:
@@ -149,12 +155,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         raise RuntimeError(f"grad requires one gradient per output: got {len(grads)} tensors and "
                            f"{len(outputs)} gradients")
     if grad_outputs is not None:   # inside vmap: a batch of cotangents (the Jacobian recipe)
-        batched = grad_with_batched_cotangents(outputs, inputs, grads, retain_graph, create_graph,
-                                               allow_unused, materialize_grads)
+        batched = _BATCHED["cotangents"](outputs, inputs, grads, retain_graph, create_graph,
+                                         allow_unused, materialize_grads)
         if batched is not None:
             return batched
     if is_grads_batched:   # a batch of cotangents along dim 0 of each grad_output
-        return grads_batched(outputs, inputs, grads, retain_graph, create_graph, allow_unused,
+        return _BATCHED["grads"](outputs, inputs, grads, retain_graph, create_graph, allow_unused,
                              materialize_grads)
     if materialize_grads and any(isinstance(t, GradientEdge) for t in inputs):
         raise RuntimeError("materialize_grads cannot be used when the given input is a "

@@ -62,6 +62,7 @@ from ..ops.reduction import basic as reduction
 from ..ops.shape import basic as shape
 from ..ops.shape import copy as shape_copy
 from ..ops.shape import views as shape_views
+from ..autograd import grad as _grad
 
 __all__ = ["NoRule", "BatchedTensor", "active", "is_batched"]
 
@@ -1331,7 +1332,6 @@ def autograd_grad(outputs, inputs, grad_outputs, retain_graph=True):
     for per-example values: run on the physical graph. Every input must be a level input made
     by ``level_input`` (batched over the same levels), and every output and cotangent batched
     over a subset of those levels; otherwise the per-example path is taken (NoRule)."""
-    from ..autograd import grad as _grad
     levels = None
     for x in inputs:
         if type(x) is not BatchedTensor:

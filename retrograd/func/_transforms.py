@@ -42,6 +42,8 @@ from .. import _grad_mode
 from .._size import Size
 from ._vmap import _check_randomness_arg
 from ._vmap import _RandomnessGuard
+from ..autograd.forward_ad import reaches_outside
+from ..autograd import grad as _grad
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian"]
 
@@ -130,7 +132,6 @@ def _level_input(x, own: set):
 
 def _unwrap(t, own: set, keep: bool):
     """A result of a transform: its graph kept only if the caller can still differentiate it."""
-    from ..autograd.forward_ad import reaches_outside
     if _batching.is_batched(t):
         return _batching.rewrap(t, _unwrap(t._p, own, keep))
     if not t.requires_grad:
@@ -175,7 +176,6 @@ def _any_batched(items) -> bool:
 def _grad_any(outputs, inputs, grad_outputs=None, *, retain_graph=True):
     """``autograd.grad(..., create_graph=True, allow_unused=True)``, also for per-example values
     of a batched vmap (on the physical graph)."""
-    from ..autograd import grad as _grad
     if _any_batched(inputs):
         return _batching.autograd_grad(list(outputs), list(inputs),
                                        None if grad_outputs is None else list(grad_outputs),
@@ -189,7 +189,6 @@ def _grad_any(outputs, inputs, grad_outputs=None, *, retain_graph=True):
 def _autograd_grad(outputs, inputs, grad_outputs=None, *, retain_graph=True):
     """torch.func's _autograd_grad: outputs that do not require grad are dropped, an unused input
     gets zeros. Always builds the graph (create_graph=True); callers unwrap."""
-    from ..autograd import grad as _grad
     if grad_outputs is None:
         pairs = [(o, None) for o in outputs if o.requires_grad]
     else:
@@ -518,7 +517,6 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
 def linearize(func, *primals):
     """``(func(*primals), jvp_fn)``; ``jvp_fn(*tangents)`` is the JVP at ``primals``, evaluated
     on the recorded graph without running ``func`` again."""
-    from ..autograd import grad as _grad
     with _GradOn() as keep:
         own = _Own()
         flat_p, p_spec = tree_flatten(primals)

@@ -52,9 +52,10 @@ from . import _batching
 from ._batching import NoRule
 from ._pytree import broadcast_prefix, tree_flatten, tree_unflatten
 from .._tensor import Tensor
-from .._creation import default_generator as g
+from .._creation import default_generator as _gen
 from .._size import Size
 from ..ops._util import wrap
+from ..autograd import grad as _grad
 
 __all__ = ["vmap"]
 
@@ -85,12 +86,12 @@ class _RandomnessGuard:
         self.start = start
 
     def _state(self):
-        return (g._rng, g._snapshot())
+        return (_gen._rng, _gen._snapshot())
 
     def __enter__(self):
         if self.randomness == "same" and self.start is not None:
-            g._rng = self.start[0]
-            g._restore(self.start[1])
+            _gen._rng = self.start[0]
+            _gen._restore(self.start[1])
         self.before = self._state()
         return self
 
@@ -99,8 +100,8 @@ class _RandomnessGuard:
             return False
         after = self._state()
         if after[0] is not self.before[0] or after[1] != self.before[1]:
-            g._rng = self.before[0]
-            g._restore(self.before[1])
+            _gen._rng = self.before[0]
+            _gen._restore(self.before[1])
             raise RuntimeError(_RANDOM_ERROR)
         return False
 
@@ -235,12 +236,12 @@ def _run_batched(func, size, flat_dims, flat_args, spec, kwargs, out_dims, name)
 
 
 def _generator_state():
-    return (g._rng, g._snapshot())
+    return (_gen._rng, _gen._snapshot())
 
 
 def _set_generator_state(state) -> None:
-    g._rng = state[0]
-    g._restore(state[1])
+    _gen._rng = state[0]
+    _gen._restore(state[1])
 
 
 def _try_batched(func, size, flat_dims, flat_args, spec, kwargs, out_dims, randomness, name):
@@ -359,7 +360,6 @@ def grads_batched(outputs: tuple, inputs: tuple, grads: tuple, retain_graph, cre
     cotangent, the graph kept until the last one; then stacked along dim 0 (differentiably with
     create_graph). Checks and messages are PyTorch's (``_make_grads`` with
     ``is_grads_batched``, then its vmap's input checks)."""
-    from ..autograd import grad as _grad
     import numpy as np
     grads_l, outputs_l = list(grads), list(outputs)
     made = []

@@ -2,24 +2,21 @@
 ``elementwise/``, ``activation/``, ``reduction/``, ``shape/``, ``indexing/``, ``linalg/``,
 ``sorting/``, ``loss/``, ``nn/``, and ``random.py`` (in-place random fills) and ``inplace.py``
 (the machinery every in-place op shares). Importing a module registers its ops (``@export``)."""
-from .indexing import getitem  # noqa: F401
-from . import inplace  # noqa: F401
-from .linalg import matmul  # noqa: F401
-from .elementwise import arithmetic  # noqa: F401
-from .reduction import basic  # noqa: F401
-from .shape import basic  # noqa: F401,F811
-from .activation import functions  # noqa: F401
-from .elementwise import unary  # noqa: F401
-from .indexing import scatter  # noqa: F401
-from .sorting import sort  # noqa: F401
-from .linalg import solve  # noqa: F401
-from .shape import strided  # noqa: F401
-from .nn import linear  # noqa: F401 - F.linear (composite)
-from .loss import regression  # noqa: F401 - the loss functions of torch.nn.functional
-from . import numpy_ns, tensor_ns  # noqa: F401
-from . import random  # noqa: F401 - uniform_, normal_, ... (in-place random fills)
-from . import nn  # noqa: F401 - retrograd/ops/nn/: the nn op families
-from .shape import inplace as _shape_inplace  # noqa: F401 - Tensor.transpose_/t_
+# Every op module, imported here so that its ops register (no module imports a sibling just to
+# register it); in an order where each module's own imports are already loaded.
+from .elementwise import arithmetic, unary, erfgamma, binary, logic  # noqa: F401,E402
+from .shape import basic, views, copy, pad, einsum, strided, inplace as _shape_inplace  # noqa
+from .indexing import getitem, scatter, select, masked  # noqa: F401,E402
+from . import inplace  # noqa: F401,E402
+from .reduction import basic as _reduction, cumulative, stats  # noqa: F401,E402
+from .linalg import matmul, norm, solve, triangular, matrix_functions, decompositions  # noqa
+from .activation import functions, softmax, piecewise, _backward  # noqa: F401,E402
+from .sorting import sort  # noqa: F401,E402
+from .nn import linear  # noqa: F401,E402 - F.linear (composite)
+from .loss import regression, nll, bce, margin, torch_forms, ctc  # noqa: F401,E402
+from . import numpy_ns, tensor_ns  # noqa: F401,E402
+from . import random  # noqa: F401,E402 - uniform_, normal_, ... (in-place random fills)
+from . import nn  # noqa: F401,E402 - retrograd/ops/nn/: the nn op families
 
 from ..autograd._record import provide as _provide  # noqa: E402
 

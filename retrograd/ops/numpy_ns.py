@@ -9,20 +9,31 @@ import numpy as _np
 
 from .indexing.getitem import np_index_acc as _np_index_acc
 from .elementwise.arithmetic import _sigmoid_array
-from .elementwise.special_np import erf as k
-from .linalg.solve import np_inv
+from .linalg.solve import np_inv as _np_inv
 from .linalg.solve import _np_solve
-from .linalg.solve import np_solve_triangular
-from .linalg.matrix_functions import np_matrix_exp
-from .linalg.decompositions import np_pinv
+from .linalg.solve import np_solve_triangular as _np_solve_triangular
+from .linalg.matrix_functions import np_matrix_exp as _np_matrix_exp
+from .linalg.decompositions import np_pinv as _np_pinv
 from .linalg.decompositions import _np_svd
 from .elementwise.arithmetic import _sign_array
+from .nn.shuffle import _NP
+from .nn.shuffle import _pixel_shuffle_ns
+from .nn.shuffle import _pixel_unshuffle_ns
+from .nn.shuffle import _channel_shuffle_ns
+from .nn.conv import np_convolution as _np_convolution
+from .nn.fold import np_im2col as _np_im2col
+from .nn.fold import np_col2im as _np_col2im
 
 cos = _np.cos
 sin = _np.sin
 log = _np.log
 matmul = _np.matmul
 flip = _np.flip
+from .elementwise.special_np import erf as _k_erf
+from .elementwise.special_np import erfinv as _k_erfinv
+from .elementwise.special_np import digamma as _k_digamma
+from .elementwise.special_np import polygamma as _k_polygamma
+from .nn._conv_kernels import conv_weight as _k_conv_weight
 
 
 def where(cond, a, b):
@@ -103,22 +114,19 @@ def softplus(x):
 
 
 def erf(x):
-    return k(x).astype(_np.asarray(x).dtype, copy=False)
+    return _k_erf(x).astype(_np.asarray(x).dtype, copy=False)
 
 
 def erfinv(x):
-    from .elementwise.special_np import erfinv as k
-    return k(x).astype(_np.asarray(x).dtype, copy=False)
+    return _k_erfinv(x).astype(_np.asarray(x).dtype, copy=False)
 
 
 def digamma(x):
-    from .elementwise.special_np import digamma as k
-    return k(x).astype(_np.asarray(x).dtype, copy=False)
+    return _k_digamma(x).astype(_np.asarray(x).dtype, copy=False)
 
 
 def polygamma(n, x):
-    from .elementwise.special_np import polygamma as k
-    return k(n, x).astype(_np.asarray(x).dtype, copy=False)
+    return _k_polygamma(n, x).astype(_np.asarray(x).dtype, copy=False)
 
 
 def sum_dims(x, dims, keepdim):
@@ -151,7 +159,7 @@ def cross(a, b, dim):
 
 
 def inv(a):
-    return np_inv(a)
+    return _np_inv(a)
 
 
 def det(a):
@@ -164,15 +172,15 @@ def solve(a, b):
 
 
 def solve_triangular(a, b, upper, left, unitriangular):
-    return np_solve_triangular(a, b, upper, left, unitriangular)
+    return _np_solve_triangular(a, b, upper, left, unitriangular)
 
 
 def matrix_exp(a):
-    return np_matrix_exp(a)
+    return _np_matrix_exp(a)
 
 
 def pinv(a):
-    return np_pinv(a)
+    return _np_pinv(a)
 
 
 # -- shape / indexing family: gather/scatter, index_*, masked_*, take/put, roll, rot90, tril/triu,
@@ -218,39 +226,32 @@ def linear_map(x, fn, adjoint, name, adjoint_name):
 
 
 def pixel_shuffle(x, r):
-    from .nn.shuffle import _NP, _pixel_shuffle_ns
     return _pixel_shuffle_ns(_NP, x, r)
 
 
 def pixel_unshuffle(x, r):
-    from .nn.shuffle import _NP, _pixel_unshuffle_ns
     return _pixel_unshuffle_ns(_NP, x, r)
 
 
 def channel_shuffle(x, groups):
-    from .nn.shuffle import _NP, _channel_shuffle_ns
     return _channel_shuffle_ns(_NP, x, groups)
 # -- convolutions (ops/nn/conv.py): the op without bias, and its weight gradient --------------
 def convolution(x, w, stride, padding, dilation, transposed, output_padding, groups):
-    from .nn.conv import np_convolution
-    return np_convolution(x, w, stride, padding, dilation, transposed, output_padding, groups)
+    return _np_convolution(x, w, stride, padding, dilation, transposed, output_padding, groups)
 
 
 def conv_weight(x, grad, kernel, stride, padding, dilation, groups):
     """d<grad, conv(x, w)>/dw for a weight of spatial size ``kernel``."""
-    from .nn._conv_kernels import conv_weight as k
-    return k(x, grad, tuple(kernel), stride, padding, dilation, groups)
+    return _k_conv_weight(x, grad, tuple(kernel), stride, padding, dilation, groups)
 
 
 def im2col(x, kernel, dilation, padding, stride):
     """F.unfold on arrays (ops/nn/fold.py)."""
-    from .nn.fold import np_im2col
-    return np_im2col(x, kernel, dilation, padding, stride)
+    return _np_im2col(x, kernel, dilation, padding, stride)
 
 
 def col2im(cols, size, kernel, dilation, padding, stride):
     """F.fold on arrays (ops/nn/fold.py)."""
-    from .nn.fold import np_col2im
-    return np_col2im(cols, size, kernel, dilation, padding, stride)
+    return _np_col2im(cols, size, kernel, dilation, padding, stride)
 def einsum(equation, *operands):
     return _np.einsum(equation, *operands, optimize=len(operands) > 2)

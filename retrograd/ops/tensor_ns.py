@@ -2,6 +2,8 @@
 retrograd ops, so running a backward formula records a graph (double backward, Hessians)."""
 from __future__ import annotations
 
+import numpy as _np
+
 from .indexing.getitem import index_acc, index_fill_zero  # noqa: F401 - part of the namespace
 from .linalg.matmul import matmul  # noqa: F401
 from .elementwise.arithmetic import cos, log, sign, sin, where  # noqa: F401
@@ -12,11 +14,45 @@ from .shape.basic import squeeze as _squeeze
 from .shape.basic import unsqueeze as _unsqueeze
 from ._util import wrap as _wrap
 from .shape.basic import stack as _stack
-from .elementwise.arithmetic import exp as f
-from .nn.conv import conv_op
-from .nn.fold import unfold
-from .nn.fold import fold
-from .._dispatch import public
+from .nn.conv import conv_op as _conv_op
+from .nn.fold import unfold as _unfold
+from .nn.fold import fold as _fold
+from .._dispatch import public as _public
+from .elementwise.arithmetic import exp as _exp
+from .elementwise.arithmetic import sqrt as _sqrt
+from .elementwise.arithmetic import tanh as _tanh
+from .elementwise.arithmetic import sigmoid as _sigmoid
+from .elementwise.unary import sinh as _sinh
+from .elementwise.unary import cosh as _cosh
+from .elementwise.unary import log1p as _log1p
+from .elementwise.unary import trunc as _trunc
+from .activation.functions import softplus as _softplus
+from .elementwise.erfgamma import erf as _erf
+from .elementwise.erfgamma import erfinv as _erfinv
+from .elementwise.erfgamma import digamma as _digamma
+from .elementwise.erfgamma import polygamma as _polygamma
+from .shape.basic import cat as _cat
+from .elementwise.arithmetic import abs as _abs
+from .reduction.cumulative import cumsum as _cumsum
+from .reduction.cumulative import cumprod as _cumprod
+from .reduction.cumulative import logcumsumexp as _logcumsumexp
+from .linalg.matmul import linalg_cross as _linalg_cross
+from .linalg.solve import inv as _inv
+from .linalg.solve import det as _det
+from .linalg.solve import solve as _solve
+from .linalg.triangular import solve_triangular as _solve_triangular
+from .linalg.matrix_functions import matrix_exp as _matrix_exp
+from .linalg.decompositions import pinv as _pinv
+from .indexing.scatter import scatter_reduce as _scatter_reduce
+from .linalg.decompositions import svd as _svd
+from .elementwise.unary import floor as _floor
+from .activation._backward import masked_backward as _masked_backward
+from .nn._linmap import linear_map as _linear_map
+from .nn.shuffle import pixel_shuffle as _pixel_shuffle
+from .nn.shuffle import pixel_unshuffle as _pixel_unshuffle
+from .nn.shuffle import channel_shuffle as _channel_shuffle
+from .shape.einsum import einsum as _einsum
+from .elementwise.arithmetic import logical_not as _logical_not
 
 
 def expand(x, shape):
@@ -42,13 +78,11 @@ def const(a):
 
 
 def zeros_like(x):
-    import numpy as np
-    return _wrap(np.zeros_like(x._data))
+    return _wrap(_np.zeros_like(x._data))
 
 
 def zeros(shape, dtype):
-    import numpy as np
-    return _wrap(np.zeros(shape, dtype))
+    return _wrap(_np.zeros(shape, dtype))
 
 
 def stack(tensors, dim):
@@ -57,68 +91,56 @@ def stack(tensors, dim):
 
 # -- elementwise and activation families: exp/log/hyperbolic, special functions, dim sums --------
 def exp(x):
-    return f(x)
+    return _exp(x)
 
 
 def sqrt(x):
-    from .elementwise.arithmetic import sqrt as f
-    return f(x)
+    return _sqrt(x)
 
 
 def tanh(x):
-    from .elementwise.arithmetic import tanh as f
-    return f(x)
+    return _tanh(x)
 
 
 def sigmoid(x):
-    from .elementwise.arithmetic import sigmoid as f
-    return f(x)
+    return _sigmoid(x)
 
 
 def sinh(x):
-    from .elementwise.unary import sinh as f
-    return f(x)
+    return _sinh(x)
 
 
 def cosh(x):
-    from .elementwise.unary import cosh as f
-    return f(x)
+    return _cosh(x)
 
 
 def log1p(x):
-    from .elementwise.unary import log1p as f
-    return f(x)
+    return _log1p(x)
 
 
 def trunc(x):
-    from .elementwise.unary import trunc as f
-    return f(x)
+    return _trunc(x)
 
 
 def softplus(x):
     """log(1 + e^x) (PyTorch's F.softplus: x itself above 20)."""
-    from .activation.functions import softplus as f
-    return f(x)
+    return _softplus(x)
 
 
 def erf(x):
-    from .elementwise.unary import erf as f
-    return f(x)
+    return _erf(x)
 
 
 def erfinv(x):
-    from .elementwise.unary import erfinv as f
-    return f(x)
+    return _erfinv(x)
 
 
 def digamma(x):
-    from .elementwise.unary import digamma as f
-    return f(x)
+    return _digamma(x)
 
 
 def polygamma(n, x):
-    from .elementwise.unary import polygamma as f
-    return f(n, x)
+    return _polygamma(n, x)
 
 
 def sum_dims(x, dims, keepdim):
@@ -126,66 +148,54 @@ def sum_dims(x, dims, keepdim):
 
 
 def cat(tensors, dim):
-    from .shape.basic import cat as f
-    return f(list(tensors), dim)
+    return _cat(list(tensors), dim)
 
 
 # -- reduction family: scans and abs -------------------------------------------------------------
 def abs(x):  # noqa: A001
-    from .elementwise.arithmetic import abs as f
-    return f(x)
+    return _abs(x)
 
 
 def cumsum(x, dim):
-    from .reduction.cumulative import cumsum as f
-    return f(x, dim)
+    return _cumsum(x, dim)
 
 
 def cumprod(x, dim):
-    from .reduction.cumulative import cumprod as f
-    return f(x, dim)
+    return _cumprod(x, dim)
 
 
 def logcumsumexp(x, dim):
-    from .reduction.cumulative import logcumsumexp as f
-    return f(x, dim)
+    return _logcumsumexp(x, dim)
 
 
 # -- linalg family: products, solves and decompositions used inside linalg formulas -------------
 def cross(a, b, dim):
-    from .linalg.matmul import linalg_cross as f
-    return f(a, b, dim=dim)
+    return _linalg_cross(a, b, dim=dim)
 
 
 def inv(a):
-    from .linalg.solve import inv as f
-    return f(a)
+    return _inv(a)
 
 
 def det(a):
-    from .linalg.solve import det as f
-    return f(a)
+    return _det(a)
 
 
 def solve(a, b):
     """a X = b for matrices b (batched)."""
-    from .linalg.solve import solve as f
-    return f(a, b)
+    return _solve(a, b)
 
 
 def solve_triangular(a, b, upper, left, unitriangular):
-    from .linalg.solve import solve_triangular as f
-    return f(a, b, upper=upper, left=left, unitriangular=unitriangular)
+    return _solve_triangular(a, b, upper=upper, left=left, unitriangular=unitriangular)
 
 
 def matrix_exp(a):
-    from .linalg.matrix_functions import matrix_exp as f
-    return f(a)
+    return _matrix_exp(a)
 
 
 def pinv(a):
-    from .linalg.decompositions import pinv as f
-    return f(a)
+    return _pinv(a)
 
 
 # -- shape / indexing family: gather/scatter, index_*, masked_*, take/put, roll, rot90, tril/triu,
@@ -198,48 +208,40 @@ from .shape.views import diagonal  # noqa: E402,F401
 
 
 def scatter_reduce(x, dim, index, src, reduce, include_self=True):
-    from .indexing.scatter import scatter_reduce as f
-    return f(x, dim, index, src, reduce, include_self=include_self)
+    return _scatter_reduce(x, dim, index, src, reduce, include_self=include_self)
 
 
 def svd(a):
     """Reduced SVD: (U, S, Vh)."""
-    from .linalg.decompositions import svd as f
-    return tuple(f(a, full_matrices=False))
+    return tuple(_svd(a, full_matrices=False))
 
 
 def floor(x):
-    from .elementwise.unary import floor as f
-    return f(x)
+    return _floor(x)
 
 
 def masked_backward(name, grad, saved, keep, slope=0.0, **attrs):
-    from .activation._backward import masked_backward as f
-    return f(name, grad, saved, keep, slope, **attrs)
+    return _masked_backward(name, grad, saved, keep, slope, **attrs)
 
 
 def linear_map(x, fn, adjoint, name, adjoint_name):
     """``fn(x)`` recorded as the node ``name``, whose backward is ``adjoint``."""
-    from .nn._linmap import linear_map as f
-    return f(x, fn, adjoint, name, adjoint_name)
+    return _linear_map(x, fn, adjoint, name, adjoint_name)
 
 
 def pixel_shuffle(x, r):
-    from .nn.shuffle import pixel_shuffle as f
-    return f(x, r)
+    return _pixel_shuffle(x, r)
 
 
 def pixel_unshuffle(x, r):
-    from .nn.shuffle import pixel_unshuffle as f
-    return f(x, r)
+    return _pixel_unshuffle(x, r)
 
 
 def channel_shuffle(x, groups):
-    from .nn.shuffle import channel_shuffle as f
-    return f(x, groups)
+    return _channel_shuffle(x, groups)
 # -- convolutions (ops/nn/conv.py) ----------------------------------------------------------
 def convolution(x, w, stride, padding, dilation, transposed, output_padding, groups):
-    return conv_op(x, w, None, stride, padding, dilation, transposed, output_padding, groups)
+    return _conv_op(x, w, None, stride, padding, dilation, transposed, output_padding, groups)
 
 
 def conv_weight(x, grad, kernel, stride, padding, dilation, groups):
@@ -254,28 +256,28 @@ def conv_weight(x, grad, kernel, stride, padding, dilation, groups):
     xs = reshape(x, (n, g, c // g) + sp)
     xs = reshape(permute(xs, (2, 1, 0) + tuple(range(3, 3 + nd))), (c // g, g * n) + sp)
     ws = transpose(grad, 0, 1)                       # (O, N, *L): O/g filters per group
-    y = conv_op(xs, ws, None, dilation, padding, stride, False, (0,) * nd, g)  # (C/g, O, *k')
+    y = _conv_op(xs, ws, None, dilation, padding, stride, False, (0,) * nd, g)  # (C/g, O, *k')
     if tuple(y.shape[2:]) != tuple(kernel):
         y = y[(slice(None), slice(None)) + tuple(slice(0, k) for k in kernel)]
     return transpose(y, 0, 1)
 
 
 def im2col(x, kernel, dilation, padding, stride):
-    return unfold(x, kernel, dilation, padding, stride)
+    return _unfold(x, kernel, dilation, padding, stride)
 
 
 def col2im(cols, size, kernel, dilation, padding, stride):
-    return fold(cols, size, kernel, dilation, padding, stride)
+    return _fold(cols, size, kernel, dilation, padding, stride)
+
+
 def einsum(equation, *operands):
-    from .shape.einsum import einsum as f
-    return f(equation, *operands)
+    return _einsum(equation, *operands)
 
 
 # Every function of this namespace is a public op entry point (retrograd/_dispatch.py): a mode
 # sees the ops of a differentiable backward pass (forward-over-reverse; vmap over grad).
 def logical_not(x):
-    from .elementwise.arithmetic import logical_not as f
-    return f(x)
+    return _logical_not(x)
 
 
 def _publish(namespace: dict) -> None:
@@ -283,7 +285,7 @@ def _publish(namespace: dict) -> None:
     for name, fn in list(namespace.items()):
         if isinstance(fn, types.FunctionType) and not name.startswith("_") and \
                 fn.__module__.startswith("retrograd.ops"):
-            namespace[name] = public(fn, name)
+            namespace[name] = _public(fn, name)
 
 
 _publish(globals())

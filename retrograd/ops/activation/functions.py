@@ -502,9 +502,3 @@ def _hardswish(input):
 @export(torch=False, functional=True, vmap=POINTWISE)
 def hardswish(input, inplace=False):
     return _maybe_inplace(_hardswish, input, inplace)
-
-
-# softmax, log_softmax, softmin, logsumexp, glu; hardshrink, softshrink, threshold, prelu, rrelu
-from . import softmax as activation_softmax  # noqa: E402,F401 - register their ops
-from . import piecewise as activation_piecewise
-from . import _backward as activation_backward  # noqa: E402,F401 - the backward ops of create_graph

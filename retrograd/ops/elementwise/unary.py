@@ -524,10 +524,3 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
         return wrap(x.copy())
     out = np.nan_to_num(x, copy=True, nan=nan, posinf=posinf, neginf=neginf)
     return _unary(NanToNumBackward0, input, out)
-
-
-# the error and gamma function families, binary/ternary ops, predicates and logic ops
-from .erfgamma import (digamma, erf, erfinv, polygamma,  # noqa: E402,F401
-                                   polygamma_array)
-from . import binary as elementwise_binary  # noqa: E402,F401 - register their ops
-from . import logic as elementwise_logic

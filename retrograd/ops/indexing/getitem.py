@@ -795,6 +795,3 @@ def index_fill_zero(grad: Tensor, index) -> Tensor:
 
 __all__ = ["getitem", "setitem", "index_acc", "nonzero", "argwhere", "index_put_impl"]
 _ = _grad_mode
-
-from . import select as indexing_select  # noqa: E402,F401 - register their ops
-from . import masked as indexing_masked

@@ -13,6 +13,7 @@ from .._registry import export
 from .._util import Tensor, broadcast_error, make_node, needs_grad, wrap
 from ..linalg.matmul import _TYPE
 from .scatter import scalar_name
+from ..inplace import apply_inplace
 
 
 def _bshape(x, mask) -> tuple:
@@ -186,7 +187,6 @@ def masked_scatter(input, mask, source):
 @export(torch=False, method="masked_scatter_")
 def masked_scatter_(input, mask, source):
     """In place: the mask must expand to self's shape (PyTorch expands it first)."""
-    from ..inplace import apply_inplace
     m = _bool_mask(mask, "masked_scatter_")
     x = input._data
     if m.shape != x.shape:

@@ -15,6 +15,9 @@ from .._util import Tensor, make_node, needs_grad, u64, wrap, wrap_dim
 from .scatter import fmt, scalar_name, wrapped_dim
 from .scatter import gather
 from .._util import broadcast_error
+from ..shape.basic import broadcast_to
+from ..shape.basic import view
+from .getitem import index_put_impl
 
 
 def _pre(dim: int) -> tuple:
@@ -395,7 +398,6 @@ def put(input, index, source, accumulate=False):
 # -- take_along_dim -------------------------------------------------------------------------------
 @export(method=True, vmap='take_along_dim')
 def take_along_dim(input, indices, dim=None):
-    from ..shape.basic import broadcast_to, view
     idx = _vector_index(indices, "take_along_dim")
     if dim is None:
         return gather(view(input, -1), 0, view(indices, -1))
@@ -427,13 +429,11 @@ def _infer_size(a, b) -> tuple:
 # -- index_put ------------------------------------------------------------------------------------
 @export(method=True)
 def index_put(input, indices, values, accumulate=False):
-    from .getitem import index_put_impl
     return index_put_impl(input, indices, values, accumulate, inplace=False)
 
 
 @export(torch="index_put_", method="index_put_")
 def index_put_(input, indices, values, accumulate=False):
-    from .getitem import index_put_impl
     return index_put_impl(input, indices, values, accumulate, inplace=True)
 
 

@@ -16,6 +16,7 @@ from .solve import (_LinAlgError, _MultiOutputBackward, batch_prefix, check_floa
                             check_kernel, check_ndim, check_square, diag_embed, eye_like,
                             lapack_layout, mT, multi_output, ns_data, return_type, tname, tril)
 from ..._tensor import Tensor
+from ..shape.basic import transpose
 
 
 # ------------------------------------------------------------------ QR
@@ -379,7 +380,6 @@ def svdvals(A, *, driver=None, out=None):
 def torch_svd(input, some=True, compute_uv=True, *, out=None):
     """Legacy torch.svd: V (not Vh), reduced unless some=False; compute_uv=False gives zero U
     and V (full size)."""
-    from ..shape.basic import transpose
     a = input._data
     if a.ndim < 2:
         raise RuntimeError(f"linalg.svd: input should have at least 2 dimensions, but has "

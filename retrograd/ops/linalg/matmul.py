@@ -19,6 +19,9 @@ from ..._tensor import Tensor as _T
 from ..reduction import basic as reduction
 from .._util import check_broadcast
 from ... import _dtype as D
+from ..shape import basic as S
+from ..shape import basic as shape
+from ..shape.basic import UnsafeViewBackward0 as _ShapeUnsafeView
 
 _TYPE = D.CPP_NAMES  # the one table, in _dtype.py
 
@@ -241,7 +244,6 @@ def _matmul_graph(input, other):
         return _product(DotBackward0, input, other)
     if xd == 2 and yd == 1:
         return _product(MvBackward0, input, other)
-    from ..shape import basic as S
     if xd == 1 and yd == 2:
         prod = _product(MmBackward0, S.unsqueeze(input, 0), other)
         out = prod._data[0]
@@ -713,7 +715,6 @@ def _int_list(v, name: str, pos: int) -> list:
 @export()
 def tensordot(a, b, dims=2, out=None):
     """PyTorch's composite: sum broadcast dims, permute, reshape, mm, reshape (ViewBackward0)."""
-    from ..shape import basic as shape
     if isinstance(dims, _T):
         dims = dims._data.tolist()
     if isinstance(dims, (int, np.integer)):
@@ -758,7 +759,6 @@ def tensordot(a, b, dims=2, out=None):
 
 def _unsafe_view(t, new_shape):
     """at::_unsafe_view: a reshape recorded as UnsafeViewBackward0 (no shared version counter)."""
-    from ..shape.basic import UnsafeViewBackward0 as _ShapeUnsafeView
     x = t._data
     out = x.reshape(new_shape)
     if not needs_grad1(t):

@@ -9,6 +9,9 @@ from ...autograd.node import Node
 from .._registry import export
 from .._util import make_node, needs_grad1, wrap
 from .solve import check_floating, check_square, mT
+from .matmul import matmul
+from .solve import inv
+from ..shape.basic import clone
 
 # ------------------------------------------------------------------ matrix_exp
 _PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
@@ -99,9 +102,6 @@ class CopyBackwards(Node):
 @export(method=True, linalg=True)
 def matrix_power(A, n):
     """PyTorch's algorithm (so the same graph): inv for n < 0, then binary powering."""
-    from .matmul import matmul
-    from .solve import inv
-    from ..shape.basic import clone
     a = A._data
     check_square(a, "linalg.matrix_power")
     if n == 0:

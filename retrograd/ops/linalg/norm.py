@@ -19,6 +19,13 @@ from ..reduction.basic import amax
 from ..reduction.basic import amin
 from ..reduction.basic import sum as rsum
 from .._util import broadcast_error
+from ..shape.basic import permute
+from ..shape.basic import to_dtype
+from ..shape.basic import unsqueeze
+from ..shape.basic import contiguous
+from ..shape.basic import expand
+from ..shape.basic import reshape
+from ..shape.basic import view
 
 
 def _fmt_ord(v) -> str:
@@ -164,7 +171,6 @@ def _backshift(d0: int, d1: int, ndim: int) -> list:
 
 @export(torch=False, linalg=True)
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
-    from ..shape.basic import permute, to_dtype, unsqueeze
     a = A._data
     if a.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
@@ -358,7 +364,6 @@ _MODES = {"use_mm_for_euclid_dist_if_necessary": 0, "use_mm_for_euclid_dist": 1,
 
 @export()
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
-    from ..shape.basic import contiguous, expand, reshape, view
     if compute_mode not in _MODES:
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
     a, b = x1._data, x2._data

@@ -656,8 +656,3 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
         info = np.array(codes, np.int32).reshape(bs)
         x = wrap(res[..., 0] if vector else res)
     return _solve_ex_t((x, wrap(info)))
-
-
-from . import matrix_functions as decomposition_matrix  # noqa: E402,F401
-from . import decompositions as decomposition_spectral
-from .triangular import solve_triangular  # noqa: E402,F401 - ns.solve_triangular

@@ -15,6 +15,7 @@ from .solve import (_LinAlgError, _MultiOutputBackward, check_floating, check_ke
                             multi_output,
                             np_cholesky, np_solve_triangular, ns_data, return_type, tname, tril,
                             triu)
+from .. import numpy_ns
 
 
 # ------------------------------------------------------------------ triangular solves
@@ -319,7 +320,6 @@ def cholesky_solve(input, input2, upper=False, *, out=None):
         raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
                            f"{tname(b)} and A of type {tname(low)} instead.")
     check_kernel(low, "cholesky_solve_cpu")
-    from .. import numpy_ns
     x = lapack_layout(_chol_solve(numpy_ns, b, low, upper))
     if not needs_grad(input, input2):
         return wrap(x)

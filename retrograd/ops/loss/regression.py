@@ -389,10 +389,3 @@ def kl_div_reduced(input, target, red: int, log_target: bool):
         prod = P.mul(target, input)   # (C++ evaluates the right operand first: hooks see it so)
         loss = P.sub(xlogy(target, target), prod)
     return reduce_tensor(loss, red)
-
-
-from . import nll as loss_nll  # noqa: E402,F401 - register
-from . import bce as loss_bce
-from . import margin as loss_margin
-from . import torch_forms as loss_torch
-from . import ctc as loss_ctc

@@ -686,7 +686,3 @@ def count_nonzero(input, dim=None):
     if x.ndim == 0 and dims is not None:
         dims = ()
     return wrap(np.asarray(np.count_nonzero(x, axis=dims), dtype=np.int64))
-
-
-from . import cumulative as reduction_cum  # noqa: E402,F401 - register their ops
-from . import stats as reduction_stats

@@ -497,9 +497,3 @@ def _flip_grad(input, dims, raw):
     node = make_node(FlipBackward0, (input,), out)
     node.dims = raw
     return wrap(out, node)
-
-
-from . import views as shape_views  # noqa: E402,F401 - register their ops
-from . import copy as shape_copy
-from . import pad as shape_pad
-from . import einsum as shape_einsum

@@ -16,6 +16,7 @@ from ..indexing.select import index_select
 from ..indexing.scatter import scalar_name
 from ..elementwise.arithmetic import mul
 from ..indexing.masked import masked_select
+from .views import meshgrid
 
 
 def _dims_tuple(dims) -> tuple:
@@ -410,7 +411,6 @@ def _check_1d(t):
 
 @export()
 def cartesian_prod(*tensors):
-    from .views import meshgrid
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     for t in tensors:
@@ -423,7 +423,6 @@ def cartesian_prod(*tensors):
 
 @export()
 def combinations(input, r=2, with_replacement=False):
-    from .views import meshgrid
     _check_1d(input)
     if r < 0:
         raise RuntimeError(f"Expect a non-negative number, but got {r}")

@@ -15,6 +15,8 @@ from .basic import permute, reshape, unsqueeze, view
 from ..reduction.basic import sum as _sum
 from ..linalg.matmul import bmm
 from ..elementwise.arithmetic import mul
+from .views import diagonal
+from .views import movedim
 
 _ELL = 52  # the code of "..." among the 52 labels
 
@@ -202,7 +204,6 @@ def _einsum(equation: str, operands: list):
                 permutation[perm_of[lab]] = dim
                 dim += 1
             else:  # a repeated label: take the diagonal
-                from .views import diagonal, movedim
                 prev = permutation[perm_of[lab]]
                 a, b = op._data.shape[dim], op._data.shape[prev]
                 if a != b:

@@ -11,6 +11,8 @@ from ...autograd.node import LINEAR
 from .._registry import export
 from .._util import make_node, needs_grad1, u64s, wrap
 from .basic import _fmt
+from ..indexing.getitem import setitem
+from ..indexing.getitem import slice_view
 
 _MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -178,7 +180,6 @@ def _gather_pad(input, pad, mode: str, k: int):
 
 # -- circular -------------------------------------------------------------------------------------
 def _circular_pad(input, pad):
-    from ..indexing.getitem import setitem, slice_view
     x = input._data
     n = x.ndim
     out_shape = list(x.shape)

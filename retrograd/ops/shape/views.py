@@ -16,6 +16,8 @@ from .._util import (Tensor, broadcast_error, make_node, needs_grad1, u64, wrap_
 from .basic import _fmt, _view_result, expand, permute, reshape, unsqueeze, view
 from ..indexing.scatter import scalar_name
 from ..._tensor_str import format_tensor
+from ..indexing.getitem import slice_view
+from ..indexing.getitem import getitem
 
 
 def _int(v) -> int:
@@ -184,7 +186,6 @@ def chunk(input, chunks, dim=0):
 # -- narrow / tensor_split ------------------------------------------------------------------------
 def _slice(input, dim: int, start: int, stop: int):
     """aten::slice (one SliceBackward0, saving ``dim``, ``start``, ``stop`` as given)."""
-    from ..indexing.getitem import slice_view
     return slice_view(input, dim, start, stop)
 
 
@@ -294,7 +295,6 @@ def movedim(input, source, destination):
     if len(set(ds)) != len(ds):
         raise RuntimeError(f"movedim: repeated dim in `destination` ({list(dst)})")
     if n == 0:
-        from ..indexing.getitem import getitem
         return getitem(input, ...)
     m = dict(zip(ds, ss))
     dims, si = [], 0
