@@ -16,6 +16,8 @@ from .ops.indexing import getitem as I
 from .ops import inplace as IP
 from .ops.linalg import matmul as L
 from .ops.elementwise import arithmetic as P
+from .ops.elementwise import compare as P_compare
+from .ops.elementwise import unary_core as P_unary_core
 from .ops.shape import basic as S
 from . import _warn
 from ._random import bernoulli
@@ -81,7 +83,7 @@ def _binary_or_notimpl(op):
 
 
 def _where(self, condition, y):
-    return P.where(condition, self, y)
+    return P_compare.where(condition, self, y)
 
 
 _METHODS = {
@@ -95,15 +97,15 @@ _METHODS = {
     "__mod__": _binary_or_notimpl(P.remainder), "__rmod__": _rbinary(P.remainder),
     "__pow__": _binary_or_notimpl(P.pow), "__rpow__": _binary_or_notimpl(P.rpow),
     "__matmul__": _binary_or_notimpl(L.matmul), "__rmatmul__": _rbinary(L.matmul),
-    "__neg__": P.neg, "__pos__": lambda self: self, "__abs__": P.abs,
-    "__invert__": lambda self: P.logical_not(self) if self._data.dtype.kind == "b"
-    else P.bitwise_not(self),
-    "__and__": _binary_or_notimpl(P.bitwise_and), "__or__": _binary_or_notimpl(P.bitwise_or),
-    "__xor__": _binary_or_notimpl(P.bitwise_xor), "__rand__": _binary_or_notimpl(P.bitwise_and),
-    "__ror__": _binary_or_notimpl(P.bitwise_or), "__rxor__": _binary_or_notimpl(P.bitwise_xor),
-    "__eq__": _binary_or_notimpl(P.eq), "__ne__": _binary_or_notimpl(P.ne),
-    "__lt__": _binary_or_notimpl(P.lt), "__le__": _binary_or_notimpl(P.le),
-    "__gt__": _binary_or_notimpl(P.gt), "__ge__": _binary_or_notimpl(P.ge),
+    "__neg__": P_unary_core.neg, "__pos__": lambda self: self, "__abs__": P_unary_core.abs,
+    "__invert__": lambda self: P_compare.logical_not(self) if self._data.dtype.kind == "b"
+    else P_compare.bitwise_not(self),
+    "__and__": _binary_or_notimpl(P_compare.bitwise_and), "__or__": _binary_or_notimpl(P_compare.bitwise_or),
+    "__xor__": _binary_or_notimpl(P_compare.bitwise_xor), "__rand__": _binary_or_notimpl(P_compare.bitwise_and),
+    "__ror__": _binary_or_notimpl(P_compare.bitwise_or), "__rxor__": _binary_or_notimpl(P_compare.bitwise_xor),
+    "__eq__": _binary_or_notimpl(P_compare.eq), "__ne__": _binary_or_notimpl(P_compare.ne),
+    "__lt__": _binary_or_notimpl(P_compare.lt), "__le__": _binary_or_notimpl(P_compare.le),
+    "__gt__": _binary_or_notimpl(P_compare.gt), "__ge__": _binary_or_notimpl(P_compare.ge),
     "__iadd__": lambda self, o: IP.apply_inplace(self, P.add, o),
     "__isub__": lambda self, o: IP.apply_inplace(self, P.sub, o),
     "__imul__": lambda self, o: IP.apply_inplace(self, P.mul, o),
@@ -111,9 +113,9 @@ _METHODS = {
     "__ipow__": lambda self, o: IP.apply_inplace(self, P.pow, o),
     "__ifloordiv__": lambda self, o: IP.apply_inplace(self, P.floor_divide, o),
     "__imod__": lambda self, o: IP.apply_inplace(self, P.remainder, o),
-    "__iand__": lambda self, o: IP.apply_inplace(self, P.bitwise_and, o),
-    "__ior__": lambda self, o: IP.apply_inplace(self, P.bitwise_or, o),
-    "__ixor__": lambda self, o: IP.apply_inplace(self, P.bitwise_xor, o),
+    "__iand__": lambda self, o: IP.apply_inplace(self, P_compare.bitwise_and, o),
+    "__ior__": lambda self, o: IP.apply_inplace(self, P_compare.bitwise_or, o),
+    "__ixor__": lambda self, o: IP.apply_inplace(self, P_compare.bitwise_xor, o),
     "__getitem__": I.getitem, "__setitem__": I.setitem,
     # method forms with no torch.* twin of the same signature
     "where": _where,

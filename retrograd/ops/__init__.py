@@ -4,7 +4,7 @@
 (the machinery every in-place op shares). Importing a module registers its ops (``@export``)."""
 # Every op module, imported here so that its ops register (no module imports a sibling just to
 # register it); in an order where each module's own imports are already loaded.
-from .elementwise import arithmetic, unary, erfgamma, binary, logic  # noqa: F401,E402
+from .elementwise import unary_core, arithmetic, compare, unary, erfgamma, binary, logic  # noqa
 from .shape import basic, views, copy, pad, einsum, strided, inplace as _shape_inplace  # noqa
 from .indexing import getitem, scatter, select, masked  # noqa: F401,E402
 from . import inplace  # noqa: F401,E402

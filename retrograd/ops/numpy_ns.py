@@ -8,14 +8,14 @@ from __future__ import annotations
 import numpy as _np
 
 from .indexing.getitem import np_index_acc as _np_index_acc
-from .elementwise.arithmetic import _sigmoid_array
+from .elementwise.unary_core import _sigmoid_array
 from .linalg.solve import np_inv as _np_inv
 from .linalg.solve import _np_solve
 from .linalg.solve import np_solve_triangular as _np_solve_triangular
 from .linalg.matrix_functions import np_matrix_exp as _np_matrix_exp
 from .linalg.decompositions import np_pinv as _np_pinv
 from .linalg.decompositions import _np_svd
-from .elementwise.arithmetic import _sign_array
+from .elementwise.unary_core import _sign_array
 from .nn.shuffle import _NP
 from .nn.shuffle import _pixel_shuffle_ns
 from .nn.shuffle import _pixel_unshuffle_ns

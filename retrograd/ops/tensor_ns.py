@@ -6,7 +6,8 @@ import numpy as _np
 
 from .indexing.getitem import index_acc, index_fill_zero  # noqa: F401 - part of the namespace
 from .linalg.matmul import matmul  # noqa: F401
-from .elementwise.arithmetic import cos, log, sign, sin, where  # noqa: F401
+from .elementwise.compare import where  # noqa: F401
+from .elementwise.unary_core import cos, log, sign, sin
 from .reduction.basic import sum as _sum
 from .shape.basic import expand as _expand
 from .shape.basic import flip, permute, reshape, transpose  # noqa: F401
@@ -18,10 +19,10 @@ from .nn.conv import conv_op as _conv_op
 from .nn.fold import unfold as _unfold
 from .nn.fold import fold as _fold
 from .._dispatch import public as _public
-from .elementwise.arithmetic import exp as _exp
-from .elementwise.arithmetic import sqrt as _sqrt
-from .elementwise.arithmetic import tanh as _tanh
-from .elementwise.arithmetic import sigmoid as _sigmoid
+from .elementwise.unary_core import exp as _exp
+from .elementwise.unary_core import sqrt as _sqrt
+from .elementwise.unary_core import tanh as _tanh
+from .elementwise.unary_core import sigmoid as _sigmoid
 from .elementwise.unary import sinh as _sinh
 from .elementwise.unary import cosh as _cosh
 from .elementwise.unary import log1p as _log1p
@@ -32,7 +33,7 @@ from .elementwise.erfgamma import erfinv as _erfinv
 from .elementwise.erfgamma import digamma as _digamma
 from .elementwise.erfgamma import polygamma as _polygamma
 from .shape.basic import cat as _cat
-from .elementwise.arithmetic import abs as _abs
+from .elementwise.unary_core import abs as _abs
 from .reduction.cumulative import cumsum as _cumsum
 from .reduction.cumulative import cumprod as _cumprod
 from .reduction.cumulative import logcumsumexp as _logcumsumexp
@@ -52,7 +53,7 @@ from .nn.shuffle import pixel_shuffle as _pixel_shuffle
 from .nn.shuffle import pixel_unshuffle as _pixel_unshuffle
 from .nn.shuffle import channel_shuffle as _channel_shuffle
 from .shape.einsum import einsum as _einsum
-from .elementwise.arithmetic import logical_not as _logical_not
+from .elementwise.compare import logical_not as _logical_not
 
 
 def expand(x, shape):

@@ -18,6 +18,7 @@ import numpy as np
 from ...autograd.node import Node, SavedOutput
 from ...autograd.node import ELEMENTWISE
 from ..elementwise import arithmetic as P
+from ..elementwise import unary_core as P_unary_core
 from .._registry import POINTWISE, export
 from .._util import Tensor, make_node, needs_grad1, wrap
 from ..elementwise.unary import _quiet, not_implemented_for
@@ -70,17 +71,17 @@ def _maybe_inplace(op, input, inplace, *args):
 # -- relu (the lead's op, with F.relu's inplace argument) ---------------------------------------
 @export(torch=False, functional="relu", vmap=POINTWISE)
 def _functional_relu(input, inplace=False):
-    return apply_inplace(input, P.relu) if inplace else P.relu(input)
+    return apply_inplace(input, P_unary_core.relu) if inplace else P_unary_core.relu(input)
 
 
 @export(torch="relu_", functional="relu_")
 def _relu_inplace(input):
-    return apply_inplace(input, P.relu)
+    return apply_inplace(input, P_unary_core.relu)
 
 
 # torch.nn.functional.sigmoid / tanh and torch.special.expit are the lead's pointwise ops
-export(torch=False, functional="sigmoid", special="expit")(P.sigmoid)
-export(torch=False, functional="tanh")(P.tanh)
+export(torch=False, functional="sigmoid", special="expit")(P_unary_core.sigmoid)
+export(torch=False, functional="tanh")(P_unary_core.tanh)
 
 
 # -- hardtanh, relu6 ----------------------------------------------------------------------------
@@ -364,7 +365,7 @@ class SiluBackward0(Node):
 def _silu(input):
     x = _floating(input, "silu_cpu", "silu")
     y = _opmath(x)
-    return _result(SiluBackward0, input, (y * P._sigmoid_array(y)).astype(x.dtype, copy=False))
+    return _result(SiluBackward0, input, (y * P_unary_core._sigmoid_array(y)).astype(x.dtype, copy=False))
 
 
 @export(torch=False, functional=True, vmap=POINTWISE)
@@ -451,14 +452,14 @@ def softsign(input):
     """x / (1 + |x|), recorded as PyTorch composes it: DivBackward0 over AddBackward0 and
     AbsBackward0."""
     _tensor(input, "softsign")
-    return P.div(input, P.add(P.abs(input), 1))
+    return P.div(input, P.add(P_unary_core.abs(input), 1))
 
 
 @export(torch=False, functional=True, vmap=POINTWISE)
 def tanhshrink(input):
     """x - tanh(x), recorded as PyTorch composes it: SubBackward0 over TanhBackward0."""
     _tensor(input, "tanhshrink")
-    return P.sub(input, P.tanh(input))
+    return P.sub(input, P_unary_core.tanh(input))
 
 
 # -- hardsigmoid, hardswish ---------------------------------------------------------------------

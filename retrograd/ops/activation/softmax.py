@@ -8,6 +8,7 @@ import numpy as np
 from ... import _warn
 from ...autograd.node import Node, SavedOutput
 from ..elementwise import arithmetic as P
+from ..elementwise import unary_core as P_unary_core
 from .._registry import REDUCTION, dims, export
 from .._util import make_node, needs_grad1, u64, wrap, wrap_dim, wrap_dims
 from .functions import _result, _tensor
@@ -120,7 +121,7 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-x): PyTorch records NegBackward0 under SoftmaxBackward0."""
     if dim is None:
         dim = _implicit_dim("softmin", _tensor(input, "softmin").ndim, _stacklevel)
-    return _softmax(P.neg(input), dim, dtype, False)
+    return _softmax(P_unary_core.neg(input), dim, dtype, False)
 
 
 # -- logsumexp ----------------------------------------------------------------------------------
@@ -217,5 +218,5 @@ def glu(input, dim=-1):
         raise not_implemented_for("glu_cpu", x.dtype)
     a = x[(slice(None),) * d + (slice(0, n // 2),)]
     b = x[(slice(None),) * d + (slice(n // 2, None),)]
-    out = a * P._sigmoid_array(b)
+    out = a * P_unary_core._sigmoid_array(b)
     return _result(GluBackward0, input, out, dim=d, given_dim=int(dim))

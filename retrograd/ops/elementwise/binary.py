@@ -13,7 +13,7 @@ from ...autograd.node import ELEMENTWISE
 from .._registry import POINTWISE, export
 from .._util import Tensor, binary_arrays, float_array, make_node, needs_grad, wrap
 from .unary import _check_tensor, _quiet, not_implemented_for
-from .arithmetic import _unary
+from .unary_core import _unary
 from .arithmetic import pow as _pow
 from ..shape.basic import to_dtype as _to_dtype
 from .._util import broadcast_error

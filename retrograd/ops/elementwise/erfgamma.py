@@ -13,7 +13,7 @@ from . import special_np as S
 from .._registry import POINTWISE, export
 from .._util import float_array, make_node, needs_grad1, wrap
 from .unary import _check_tensor, _float_out, _quiet
-from .arithmetic import _unary, _unary_saving_result
+from .unary_core import _unary, _unary_saving_result
 from ..inplace import apply_inplace
 
 _SQRT_PI = math.sqrt(math.pi)

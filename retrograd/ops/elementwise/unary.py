@@ -18,7 +18,7 @@ from ...autograd.node import Node, SavedOutput
 from ...autograd.node import ELEMENTWISE
 from .._registry import POINTWISE, export
 from .._util import Tensor, float_array, make_node, needs_grad1, wrap
-from .arithmetic import _unary, _unary_saving_result
+from .unary_core import _unary, _unary_saving_result
 from .arithmetic import pow as _pow
 from ... import _dtype as D
 

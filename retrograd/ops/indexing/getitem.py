@@ -14,7 +14,7 @@ from ..shape.basic import UnsqueezeBackward0
 from .scatter import scalar_name
 from ..shape.basic import expand
 from ..shape.basic import view
-from ..elementwise.arithmetic import where
+from ..elementwise.compare import where
 
 
 def _convert_key(key):

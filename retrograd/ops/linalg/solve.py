@@ -23,7 +23,7 @@ from ...autograd import node as _node
 from ...autograd.node import Node, SavedOutput
 from .._registry import export
 from .._util import make_node, needs_grad, wrap
-from ..elementwise.arithmetic import where
+from ..elementwise.compare import where
 from .._util import broadcast_error
 
 

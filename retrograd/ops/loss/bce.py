@@ -9,6 +9,8 @@ import numpy as np
 from ..._grad_mode import no_grad
 from ...autograd.node import Node
 from ..elementwise import arithmetic as P
+from ..elementwise import compare as P_compare
+from ..elementwise import unary_core as P_unary_core
 from .._registry import export
 from .._util import make_node, needs_grad, needs_grad1, wrap
 from ..elementwise.unary import _quiet, dtype_name, not_implemented_for
@@ -245,13 +247,13 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if log_input:
         prod = P.mul(target, input)   # (C++ evaluates the right operand first: hooks see it so)
-        loss = P.sub(P.exp(input), prod)
+        loss = P.sub(P_unary_core.exp(input), prod)
     else:
-        loss = P.sub(input, P.mul(target, P.log(add_scalar(input, eps))))
+        loss = P.sub(input, P.mul(target, P_unary_core.log(add_scalar(input, eps))))
     if full:
-        half_log = mul_scalar(P.log(mul_scalar(target, 2 * math.pi)), 0.5)   # (right first)
-        stirling = P.add(P.sub(P.mul(target, P.log(target)), target), half_log)
-        loss = P.add(loss, masked_fill(stirling, P.le(target, 1), 0))
+        half_log = mul_scalar(P_unary_core.log(mul_scalar(target, 2 * math.pi)), 0.5)   # (right first)
+        stirling = P.add(P.sub(P.mul(target, P_unary_core.log(target)), target), half_log)
+        loss = P.add(loss, masked_fill(stirling, P_compare.le(target, 1), 0))
     return reduce_tensor(loss, reduction_enum(reduction))
 
 
@@ -278,7 +280,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     var = clone(var)
     with no_grad():
         var.clamp_(min=eps)
-    loss = P.mul(P.add(P.log(var), P.div(P.pow(P.sub(input, target), 2), var)), 0.5)
+    loss = P.mul(P.add(P_unary_core.log(var), P.div(P.pow(P.sub(input, target), 2), var)), 0.5)
     if full:
         loss = P.add(loss, 0.5 * math.log(2 * math.pi))
     if reduction == "mean":

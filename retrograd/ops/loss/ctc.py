@@ -14,6 +14,7 @@ import numpy as np
 
 from ...autograd.node import Node, SavedOutput
 from ..elementwise import arithmetic as P
+from ..elementwise import compare as P_compare
 from .._registry import export
 from .._util import Tensor, make_node, needs_grad1, wrap
 from ..elementwise.unary import _quiet, not_implemented_for
@@ -215,7 +216,7 @@ def _ctc(log_probs, targets, input_lengths, target_lengths, blank, red, zero_inf
     else:
         res = wrap(nll)
     if zero_infinity:
-        res = P.where(P.eq(res, float("inf")), wrap(np.zeros((), lp.dtype)), res)
+        res = P_compare.where(P_compare.eq(res, float("inf")), wrap(np.zeros((), lp.dtype)), res)
     if red == MEAN:
         lengths = wrap(np.maximum(tl_a, 1).astype(lp.dtype))
         return _mean(P.div(res, lengths))

@@ -9,6 +9,8 @@ import numpy as np
 
 from ...autograd.node import Node
 from ..elementwise import arithmetic as P
+from ..elementwise import compare as P_compare
+from ..elementwise import unary_core as P_unary_core
 from .._registry import export
 from .._util import Tensor, make_node, needs_grad1, wrap
 from ..activation.functions import logsigmoid
@@ -207,8 +209,8 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
 
 
 def margin_ranking_reduced(input1, input2, target, margin, red: int):
-    out = add_scalar(P.mul(P.neg(target), P.sub(input1, input2)), margin)
-    return reduce_tensor(P.clamp_min(out, 0), red)
+    out = add_scalar(P.mul(P_unary_core.neg(target), P.sub(input1, input2)), margin)
+    return reduce_tensor(P_compare.clamp_min(out, 0), red)
 
 
 @export(torch=False, functional=True)
@@ -217,9 +219,9 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     """x where t = 1, max(0, margin - x) where t = -1."""
     red = reduction_enum(resolve(size_average, reduce, reduction))
     zeros = wrap(np.zeros_like(input._data))
-    margin_clamp = P.clamp_min(P.sub(_scalar(input, margin), input), 0)
-    output_margin = P.where(P.ne(target, 1), margin_clamp, zeros)
-    output_self = P.where(P.ne(target, -1), input, zeros)
+    margin_clamp = P_compare.clamp_min(P.sub(_scalar(input, margin), input), 0)
+    output_margin = P_compare.where(P_compare.ne(target, 1), margin_clamp, zeros)
+    output_self = P_compare.where(P_compare.ne(target, -1), input, zeros)
     return reduce_tensor(P.add(output_margin, output_self), red)
 
 
@@ -243,11 +245,11 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     prod_sum = _sum(P.mul(input1, input2), td)
     mag1 = add_scalar(_sum(P.mul(input1, input1), td), _EPSILON)
     mag2 = add_scalar(_sum(P.mul(input2, input2), td), _EPSILON)
-    cos = P.div(prod_sum, P.sqrt(P.mul(mag1, mag2)))
+    cos = P.div(prod_sum, P_unary_core.sqrt(P.mul(mag1, mag2)))
     zeros = wrap(np.zeros_like(cos._data))
     pos = P.sub(_scalar(cos, 1), cos)
-    neg = P.clamp_min(sub_scalar(cos, margin), 0)
-    out = P.add(P.where(P.eq(target, 1), pos, zeros), P.where(P.eq(target, -1), neg, zeros))
+    neg = P_compare.clamp_min(sub_scalar(cos, margin), 0)
+    out = P.add(P_compare.where(P_compare.eq(target, 1), pos, zeros), P_compare.where(P_compare.eq(target, -1), neg, zeros))
     return reduce_tensor(out, red)
 
 
@@ -257,8 +259,8 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     """-(t log sigmoid(x) + (1 - t) log sigmoid(-x)), averaged over the classes."""
     if size_average is not None or reduce is not None:
         reduction = resolve(size_average, reduce, reduction)
-    loss = P.neg(P.add(P.mul(target, logsigmoid(input)),
-                       P.mul(P.rsub(target, 1), logsigmoid(P.neg(input)))))
+    loss = P_unary_core.neg(P.add(P.mul(target, logsigmoid(input)),
+                       P.mul(P.rsub(target, 1), logsigmoid(P_unary_core.neg(input)))))
     if weight is not None:
         loss = P.mul(loss, weight)
     class_dim = input.dim() - 1
@@ -296,8 +298,8 @@ def triplet_reduced(anchor, positive, negative, margin, p, eps, swap, red: int):
     dist_pos = pairwise_distance(anchor, positive, p, eps)
     dist_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
-        dist_neg = P.minimum(dist_neg, pairwise_distance(positive, negative, p, eps))
-    out = P.clamp_min(P.sub(add_scalar(dist_pos, margin), dist_neg), 0)
+        dist_neg = P_compare.minimum(dist_neg, pairwise_distance(positive, negative, p, eps))
+    out = P_compare.clamp_min(P.sub(add_scalar(dist_pos, margin), dist_neg), 0)
     return reduce_tensor(out, red)
 
 
@@ -318,8 +320,8 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     dist_pos = dist(anchor, positive)
     dist_neg = dist(anchor, negative)
     if swap:
-        dist_neg = P.minimum(dist_neg, dist(positive, negative))
-    loss = P.clamp_min(P.sub(P.add(dist_pos, margin), dist_neg), 0)
+        dist_neg = P_compare.minimum(dist_neg, dist(positive, negative))
+    loss = P_compare.clamp_min(P.sub(P.add(dist_pos, margin), dist_neg), 0)
     if reduction == "sum":
         return _sum(loss)
     if reduction == "mean":

@@ -13,6 +13,8 @@ import numpy as np
 
 from ...autograd.node import Node
 from ..elementwise import arithmetic as P
+from ..elementwise import compare as P_compare
+from ..elementwise import unary_core as P_unary_core
 from .._registry import export
 from .._util import make_node, needs_grad1, u64, wrap
 from ..activation.softmax import log_softmax
@@ -283,12 +285,12 @@ def _prob_target(input, target, weight, red, label_smoothing, cdim):
     if weight is not None:
         prod = P.mul(prod, _class_view(weight, x.ndim, cdim))
     if red == NONE:
-        return P.neg(_sum(prod, cdim))
+        return P_unary_core.neg(_sum(prod, cdim))
     if red == SUM:
-        return P.neg(_sum(prod))
+        return P_unary_core.neg(_sum(prod))
     if not x.size:   # PyTorch: -(...).sum().fill_(nan)
-        return P.neg(_sum(prod).fill_(float("nan")))
-    return div_scalar(P.neg(_sum(prod)), x.size // n_classes)
+        return P_unary_core.neg(_sum(prod).fill_(float("nan")))
+    return div_scalar(P_unary_core.neg(_sum(prod)), x.size // n_classes)
 
 
 def _smoothed(input, target, weight, red, ignore_index, label_smoothing, cdim):
@@ -296,11 +298,11 @@ def _smoothed(input, target, weight, red, ignore_index, label_smoothing, cdim):
     n_classes = x.shape[cdim]
     logp = log_softmax(input, cdim)
     nll = nll_loss_nd(logp, target, weight, red, ignore_index, "cross_entropy_loss")
-    ignore_mask = P.eq(target, ignore_index)
+    ignore_mask = P_compare.eq(target, ignore_index)
     if weight is not None:
-        smooth = P.neg(_sum(P.mul(logp, _class_view(weight, x.ndim, cdim)), cdim))
+        smooth = P_unary_core.neg(_sum(P.mul(logp, _class_view(weight, x.ndim, cdim)), cdim))
     else:
-        smooth = P.neg(_sum(logp, cdim))
+        smooth = P_unary_core.neg(_sum(logp, cdim))
     smooth = masked_fill(smooth, ignore_mask, 0.0)
     if red == MEAN:
         keep = target._data[~ignore_mask._data]

@@ -18,6 +18,7 @@ from ... import _warn
 from ..._dispatch import POINTWISE, public
 from ...autograd.node import ELEMENTWISE, Node
 from ..elementwise import arithmetic as P
+from ..elementwise import unary_core as P_unary_core
 from .._registry import export
 from .._util import Tensor, binary_arrays, make_node, needs_grad, wrap
 from ..elementwise.unary import _quiet, dtype_name, not_implemented_for
@@ -274,12 +275,12 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     reduction = resolve(size_average, reduce, reduction)
     input, target = broadcast_pair(input, target)
     if weight is not None:
-        return _weighted(P.abs(P.sub(input, target)), input, weight, reduction, True)
+        return _weighted(P_unary_core.abs(P.sub(input, target)), input, weight, reduction, True)
     return _l1(input, target, reduction_enum(reduction))
 
 
 def _l1(input, target, red):
-    loss = P.abs(P.sub(input, target))
+    loss = P_unary_core.abs(P.sub(input, target))
     if red == MEAN and loss._data.dtype.kind != "f":
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
                            "floating point or complex dtype. Got: "
@@ -384,7 +385,7 @@ def kl_div_reduced(input, target, red: int, log_target: bool):
     if input._data.dtype.kind in "iub" or target._data.dtype.kind in "iub":
         raise RuntimeError("kl_div: Integral inputs not supported.")
     if log_target:
-        loss = P.mul(P.exp(target), P.sub(target, input))
+        loss = P.mul(P_unary_core.exp(target), P.sub(target, input))
     else:
         prod = P.mul(target, input)   # (C++ evaluates the right operand first: hooks see it so)
         loss = P.sub(xlogy(target, target), prod)

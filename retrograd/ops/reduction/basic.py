@@ -15,8 +15,8 @@ from ...autograd.node import LINEAR
 from .._registry import REDUCTION, export, reduction
 from .._util import Tensor, make_node, needs_grad1, u64, wrap, wrap_dims, wrap_dim
 from ..elementwise.arithmetic import div
-from ..elementwise.arithmetic import maximum
-from ..elementwise.arithmetic import minimum
+from ..elementwise.compare import maximum
+from ..elementwise.compare import minimum
 from ... import _dtype as D
 
 
