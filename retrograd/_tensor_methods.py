@@ -13,6 +13,7 @@ from ._legacy import _type as _legacy_type
 from ._tensor_new import METHODS as _NEW_METHODS
 from ._tensor import Tensor, attach
 from .ops.indexing import getitem as I
+from .ops.indexing import setitem as I_setitem
 from .ops import inplace as IP
 from .ops.linalg import matmul as L
 from .ops.elementwise import arithmetic as P
@@ -116,7 +117,7 @@ _METHODS = {
     "__iand__": lambda self, o: IP.apply_inplace(self, P_compare.bitwise_and, o),
     "__ior__": lambda self, o: IP.apply_inplace(self, P_compare.bitwise_or, o),
     "__ixor__": lambda self, o: IP.apply_inplace(self, P_compare.bitwise_xor, o),
-    "__getitem__": I.getitem, "__setitem__": I.setitem,
+    "__getitem__": I.getitem, "__setitem__": I_setitem.setitem,
     # method forms with no torch.* twin of the same signature
     "where": _where,
     "view_as": lambda self, other: S.view(self, other._data.shape),

@@ -4,13 +4,16 @@
 (the machinery every in-place op shares). Importing a module registers its ops (``@export``)."""
 # Every op module, imported here so that its ops register (no module imports a sibling just to
 # register it); in an order where each module's own imports are already loaded.
-from .elementwise import unary_core, arithmetic, compare, unary, erfgamma, binary, logic  # noqa
+from .elementwise import unary_core, arithmetic, compare, unary, erfgamma  # noqa: F401,E402
+from .elementwise import binary, ternary, logic  # noqa: F401,E402
 from .shape import basic, views, copy, pad, einsum, strided, inplace as _shape_inplace  # noqa
-from .indexing import getitem, scatter, select, masked  # noqa: F401,E402
+from .indexing import getitem, setitem, scatter, select, masked  # noqa: F401,E402
 from . import inplace  # noqa: F401,E402
-from .reduction import basic as _reduction, cumulative, stats  # noqa: F401,E402
-from .linalg import matmul, norm, solve, triangular, matrix_functions, decompositions  # noqa
-from .activation import functions, softmax, piecewise, _backward  # noqa: F401,E402
+from .reduction import basic as _reduction, minmax, cumulative, stats  # noqa: F401,E402
+from .linalg import matmul, addmm, products, norm  # noqa: F401,E402
+from .linalg import _common, solve, triangular, matrix_functions  # noqa: F401,E402
+from .linalg import decompositions, pinv_lstsq  # noqa: F401,E402
+from .activation import functions, softmax, piecewise  # noqa: F401,E402
 from .sorting import sort  # noqa: F401,E402
 from .nn import linear  # noqa: F401,E402 - F.linear (composite)
 from .loss import regression, nll, bce, margin, torch_forms, ctc  # noqa: F401,E402

@@ -9,11 +9,11 @@ import numpy as _np
 
 from .indexing.getitem import np_index_acc as _np_index_acc
 from .elementwise.unary_core import _sigmoid_array
-from .linalg.solve import np_inv as _np_inv
+from .linalg._common import np_inv as _np_inv
 from .linalg.solve import _np_solve
-from .linalg.solve import np_solve_triangular as _np_solve_triangular
+from .linalg._common import np_solve_triangular as _np_solve_triangular
 from .linalg.matrix_functions import np_matrix_exp as _np_matrix_exp
-from .linalg.decompositions import np_pinv as _np_pinv
+from .linalg.pinv_lstsq import np_pinv as _np_pinv
 from .linalg.decompositions import _np_svd
 from .elementwise.unary_core import _sign_array
 from .nn.shuffle import _NP
@@ -213,7 +213,7 @@ def floor(x):
 
 
 def masked_backward(name, grad, saved, keep, slope=0.0, **attrs):
-    """The backward of a piecewise-linear activation (see ops/activation_backward.py)."""
+    """The backward of a piecewise-linear activation (see ops/activation/piecewise.py)."""
     return _np.where(keep, grad, grad * slope) if slope else _np.where(keep, grad, 0.0)
 
 

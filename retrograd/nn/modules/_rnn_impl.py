@@ -13,7 +13,8 @@ from __future__ import annotations
 from ... import _creation
 from ... import _warn
 from ... import ops as _ops  # noqa: F401 - every op registered
-from ...ops.linalg.matmul import addmm, matmul, mm
+from ...ops.linalg.matmul import matmul, mm
+from ...ops.linalg.addmm import addmm
 from ...ops.nn.rnn import mkldnn_rnn_layer, unsafe_chunk
 from ...ops.shape.basic import cat, stack, t, transpose, unbind
 from .. import functional as F

@@ -17,7 +17,7 @@ from .scatter import gather
 from .._util import broadcast_error
 from ..shape.basic import broadcast_to
 from ..shape.basic import view
-from .getitem import index_put_impl
+from .setitem import index_put_impl
 
 
 def _pre(dim: int) -> tuple:

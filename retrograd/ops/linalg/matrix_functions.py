@@ -8,7 +8,7 @@ import numpy as np
 from ...autograd.node import Node
 from .._registry import export
 from .._util import make_node, needs_grad1, wrap
-from .solve import check_floating, check_square, mT
+from ._common import check_floating, check_square, mT
 from .matmul import matmul
 from .solve import inv
 from ..shape.basic import clone

@@ -12,11 +12,11 @@ from ..._grad_mode import is_grad_enabled
 from ...autograd.node import Node, SavedOutput
 from .._registry import export
 from .._util import make_node, needs_grad, needs_grad1, u64, wrap, wrap_dim
-from .solve import tname
-from .solve import check_floating
+from ._common import tname
+from ._common import check_floating
 from .decompositions import svdvals
-from ..reduction.basic import amax
-from ..reduction.basic import amin
+from ..reduction.minmax import amax
+from ..reduction.minmax import amin
 from ..reduction.basic import sum as rsum
 from .._util import broadcast_error
 from ..shape.basic import permute

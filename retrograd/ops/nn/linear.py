@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from .._registry import export
 from .._util import Tensor
-from ..linalg.matmul import addmm, matmul
+from ..linalg.matmul import matmul
+from ..linalg.addmm import addmm
 from ..shape.basic import reshape, t
 
 

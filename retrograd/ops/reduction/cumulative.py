@@ -8,7 +8,8 @@ from ...autograd.node import Node, SavedOutput
 from ...autograd.node import LINEAR
 from .._registry import dims, export
 from .._util import make_node, needs_grad1, wrap, wrap_dim
-from .basic import _dim_attr, _dtype_name, _quiet, _return_type
+from .basic import _dim_attr, _dtype_name, _quiet
+from .minmax import _return_type
 
 return_cummax = _return_type("cummax")
 return_cummin = _return_type("cummin")

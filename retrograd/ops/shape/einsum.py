@@ -13,7 +13,7 @@ from .._registry import export
 from .._util import Tensor
 from .basic import permute, reshape, unsqueeze, view
 from ..reduction.basic import sum as _sum
-from ..linalg.matmul import bmm
+from ..linalg.addmm import bmm
 from ..elementwise.arithmetic import mul
 from .views import diagonal
 from .views import movedim

@@ -11,7 +11,7 @@ from ...autograd.node import LINEAR
 from .._registry import export
 from .._util import make_node, needs_grad1, u64s, wrap
 from .basic import _fmt
-from ..indexing.getitem import setitem
+from ..indexing.setitem import setitem
 from ..indexing.getitem import slice_view
 
 _MODES = ("constant", "reflect", "replicate", "circular")

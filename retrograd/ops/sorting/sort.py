@@ -13,7 +13,8 @@ import numpy as np
 from .._registry import REDUCTION, dims, export
 from ...autograd.node import Unique2Backward0, UniqueConsecutiveBackward0, UniqueDimBackward0
 from .._util import make_node, needs_grad1, wrap, wrap_dim
-from ..reduction.basic import _MaxMinAllBackward, _dim_attr, _return_type
+from ..reduction.basic import _dim_attr
+from ..reduction.minmax import _MaxMinAllBackward, _return_type
 from ..reduction.cumulative import _ScatterBackward, _scatter_index
 from . import cpu_kernels as sel
 
