@@ -2,8 +2,7 @@
 relu6, hardtanh, leaky_relu, elu/selu/celu, gelu, silu, mish, softplus, softsign, hardsigmoid,
 hardswish, logsigmoid, tanhshrink, hardshrink, softshrink, threshold, prelu, rrelu and the
 ``inplace=True`` forms. softmax, log_softmax, softmin, logsumexp and glu are in
-``activation_softmax.py``, hardshrink, softshrink, threshold, prelu and rrelu in
-``activation_piecewise.py`` (both imported at the bottom).
+``softmax.py``, hardshrink, softshrink, threshold, prelu and rrelu in ``piecewise.py``.
 
 Every forward is numerically stable where PyTorch's is (softplus turns linear above its
 threshold, log_softmax/logsumexp subtract the maximum, logsigmoid and silu never overflow), and

@@ -1,10 +1,10 @@
-"""Elementwise math beyond the basic arithmetic of ``pointwise.py``: exponentials and logarithms,
+"""Elementwise math beyond ``arithmetic.py`` and ``unary_core.py``: exponentials and logarithms,
 rounding, trigonometric and hyperbolic functions, nan_to_num.
 
-The rest of the family, imported at the bottom: the error and gamma function families and logit
-(``elementwise_erfgamma.py``, on the NumPy kernels of ``elementwise_special.py``), binary and
-ternary ops (``elementwise_binary.py``: atan2, xlogy, hypot, fmod, lerp, addcmul, float_power,
-...), and the non-differentiable predicates, logic and shift ops (``elementwise_logic.py``).
+The rest of the family: the error and gamma function families and logit (``erfgamma.py``, on the
+NumPy kernels of ``special_np.py``), binary ops (``binary.py``: atan2, xlogy, hypot, fmod, ...),
+ternary ops (``ternary.py``: lerp, addcmul, addcdiv, float_power), comparisons and clamp
+(``compare.py``), and the non-differentiable predicates, logic and shift ops (``logic.py``).
 
 Integer and bool inputs of the floating-point functions compute in float32, like PyTorch.
 """

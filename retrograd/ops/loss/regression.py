@@ -1,8 +1,8 @@
 """Loss functions of ``torch.nn.functional``: the regression losses (mse, l1, huber, smooth_l1,
 kl_div) and what every loss shares (reductions, the legacy ``size_average``/``reduce`` arguments,
 the scalar-operand nodes PyTorch's C++ losses record). nll_loss and cross_entropy are in
-``loss_nll.py``, the binary and probabilistic losses in ``loss_bce.py``, the margin and
-embedding losses in ``loss_margin.py`` (imported at the bottom).
+``nll.py``, the binary and probabilistic losses in ``bce.py``, the margin and embedding losses
+in ``margin.py``, ctc_loss in ``ctc.py``, the ``torch.X`` forms in ``torch_forms.py``.
 
 A loss that PyTorch computes with one kernel is one node here (``MseLossBackward0``), with the
 elementwise derivatives written once (``_grads``) and used by both the backward (times the

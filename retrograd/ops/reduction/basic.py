@@ -1,8 +1,8 @@
-"""Reductions: sum, mean, prod, nansum/nanmean, max/min, amax/amin, aminmax, argmax/argmin,
-all/any, count_nonzero, and the engine's sum_to_size.
+"""Reductions: sum, mean, prod, nansum/nanmean, all/any, count_nonzero, and the engine's
+sum_to_size; the helpers of the reduction family.
 
-Statistics (var, std, norm) live in ``reduction_stats.py``, scans (cumsum, cumprod, cummax,
-logcumsumexp) in ``reduction_cum.py``; both are imported at the bottom of this module.
+max/min, amax/amin, aminmax, argmax/argmin live in ``minmax.py``, statistics (var, std) in
+``stats.py``, scans (cumsum, cumprod, cummax, logcumsumexp) in ``cumulative.py``.
 """
 from __future__ import annotations
 
