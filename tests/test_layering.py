@@ -78,10 +78,7 @@ DEBT: set[tuple[str, str]] = {
     ('autograd.gradcheck', ''),
     ('func._batching', 'func._transforms'),
     ('func._batching', 'func._vmap'),
-    ('func._transforms', ''),
-    ('func._vmap', ''),
     ('nn.init', ''),
-    ('nn.modules._rnn_impl', ''),
     ('nn.modules.transformer', ''),
     ('nn.utils.parametrizations', ''),
     ('nn.utils.prune', ''),
@@ -93,7 +90,6 @@ DEBT: set[tuple[str, str]] = {
     ('ops.nn.attention_mha', ''),
     ('ops.nn.attention_mha', 'nn.functional'),
     ('ops.nn.local_response_norm', 'nn.functional'),
-    ('optim.lbfgs', ''),
     ('serialization._rebuild', 'nn'),
     ('utils.checkpoint', ''),
 }

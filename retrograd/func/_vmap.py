@@ -52,6 +52,7 @@ from . import _batching
 from ._batching import NoRule
 from ._pytree import broadcast_prefix, tree_flatten, tree_unflatten
 from .._tensor import Tensor
+from ..ops.shape.basic import stack as _public_stack
 from .._creation import default_generator as _gen
 from .._size import Size
 from ..ops._util import wrap
@@ -176,9 +177,8 @@ def _same(values) -> bool:
 
 
 def _stack(values, dim):
-    # through the namespace: a wrapped entry point when forward AD or a batched vmap is active
-    import retrograd
-    return retrograd.stack(values, dim)
+    # the public entry point (a wrapper): seen by forward AD or a batched vmap when active
+    return _public_stack(values, dim)
 
 
 def _flat_out_dims(func, name, out_dims, out, out_spec):
