@@ -46,3 +46,8 @@ def wrap_dims(dim, ndim: int) -> tuple:
                     raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
         return dims
     return (wrap_dim(dim, ndim),)
+
+
+def format_shape(shape) -> str:
+    """A shape as PyTorch's messages print it: ``[2, 3]`` (``[]`` for a scalar)."""
+    return "[" + ", ".join(str(s) for s in shape) + "]"

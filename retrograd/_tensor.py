@@ -20,6 +20,7 @@ from ._device import CPU
 from ._size import Size, wrap_dim
 from ._hooks import RemovableHandle
 from ._tensor_str import format_tensor
+from ._size import format_shape
 
 __all__ = ["Tensor"]
 
@@ -427,5 +428,4 @@ def _legacy_scalar_name(dt) -> str:
     return dt._legacy[:-len("Tensor")]
 
 
-def _list(shape) -> str:
-    return "[" + ", ".join(str(s) for s in shape) + "]"
+_list = format_shape  # the one shape formatter, in _size.py

@@ -39,6 +39,7 @@ from .node import (AccumulateGrad, Node, _task_ids, _tasks, current_graph_task, 
                    edge_meta)
 from .._dtype import from_numpy_dtype
 from .._tensor import Tensor
+from .._size import format_shape
 
 __all__ = ["run_backward"]
 
@@ -93,8 +94,7 @@ def is_checkpoint_valid() -> bool:
 
 
 # -- gradients: shapes, dtypes, hooks ------------------------------------------------------------
-def _shape_str(shape) -> str:
-    return "[" + ", ".join(str(s) for s in shape) + "]"
+_shape_str = format_shape  # the one shape formatter, in _size.py
 
 
 def _expandable(src, dst) -> bool:

@@ -14,6 +14,7 @@ from .._util import Tensor, broadcast_error, make_node, needs_grad, wrap
 from ..linalg.matmul import _TYPE
 from .scatter import scalar_name
 from ..inplace import apply_inplace
+from ..._size import format_shape
 
 
 def _bshape(x, mask) -> tuple:
@@ -205,8 +206,7 @@ def masked_scatter_(input, mask, source):
     return apply_inplace(input, masked_scatter, mask, source)
 
 
-def _fmt(shape) -> str:
-    return "[" + ", ".join(str(s) for s in shape) + "]"
+_fmt = format_shape  # the one shape formatter, in _size.py
 
 
 # -- one_hot --------------------------------------------------------------------------------------

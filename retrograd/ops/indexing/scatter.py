@@ -15,6 +15,7 @@ from .._registry import export
 from .._util import Tensor, make_node, needs_grad, u64, wrap, wrap_dim
 from ...autograd._record import not_implemented
 from ... import _dtype as D
+from ..._size import format_shape
 
 _NAMES = D.SCALAR_NAMES  # the one table, in _dtype.py
 
@@ -24,8 +25,7 @@ def scalar_name(a: np.ndarray) -> str:
     return _NAMES[a.dtype.name]
 
 
-def fmt(shape) -> str:
-    return "[" + ", ".join(str(s) for s in shape) + "]"
+fmt = format_shape  # the one shape formatter, in _size.py
 
 
 # -- NumPy kernels (also the NumPy formula namespace) --------------------------------------------

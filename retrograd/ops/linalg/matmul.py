@@ -22,6 +22,7 @@ from ... import _dtype as D
 from ..shape import basic as S
 from ..shape import basic as shape
 from ..shape.basic import UnsafeViewBackward0 as _ShapeUnsafeView
+from ..._size import format_shape
 
 _TYPE = D.CPP_NAMES  # the one table, in _dtype.py
 
@@ -158,8 +159,7 @@ class SqueezeBackward4(Node):
         return (ns.unsqueeze_dims(grad, (0,)),)
 
 
-def _fmt(shape) -> str:
-    return "[" + ", ".join(str(s) for s in shape) + "]"
+_fmt = format_shape  # the one shape formatter, in _size.py
 
 
 def _check(x: np.ndarray, y: np.ndarray) -> None:

@@ -22,10 +22,11 @@ from .._util import Tensor, make_node, needs_grad, u64s, wrap
 from . import _conv_kernels as K
 from ..._dtype import from_numpy_dtype
 from ..linalg.matmul import _TYPE
+from ..._size import format_shape
 
 
 def _shape(t) -> str:
-    return "[" + ", ".join(str(int(s)) for s in t) + "]"
+    return format_shape(int(s) for s in t)
 
 
 def _input_padding_for(size, grad_size, kernel, stride, padding, dilation) -> tuple:

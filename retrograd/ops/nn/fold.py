@@ -14,6 +14,7 @@ from .._util import make_node, needs_grad1, u64s, wrap
 from . import _conv_kernels as K
 from ..._dtype import from_numpy_dtype
 from .._util import wrap_dim
+from ..._size import format_shape
 
 
 def _pair_arg(v, name: str, pos: int, fn: str) -> tuple:
@@ -52,8 +53,7 @@ def _check_dtype(x: np.ndarray, name: str) -> None:
                                   f"'{from_numpy_dtype(x.dtype)._legacy[:-6]}'")
 
 
-def _fmt(t) -> str:
-    return "[" + ", ".join(str(s) for s in t) + "]"
+_fmt = format_shape  # the one shape formatter, in _size.py
 
 
 def np_im2col(x: np.ndarray, kernel, dilation, padding, stride) -> np.ndarray:

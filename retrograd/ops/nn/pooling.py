@@ -20,10 +20,10 @@ from .._util import Tensor, make_node, needs_grad1, wrap
 from ..shape.basic import squeeze, unsqueeze
 from ._linmap import array, gather_flat, scatter_flat
 from ... import _dtype as D
+from ..._size import format_shape
 
 
-def _fmt(shape) -> str:
-    return "[" + ", ".join(str(s) for s in shape) + "]"
+_fmt = format_shape  # the one shape formatter, in _size.py
 
 
 def _tdiv(a: int, b: int) -> int:

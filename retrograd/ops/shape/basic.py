@@ -13,6 +13,7 @@ from .._util import (Tensor, make_node, needs_grad, needs_grad1, u64, u64s, wrap
                     wrap_view)
 from .._registry import POINTWISE, dims, export
 from .._util import wrap_dims
+from ..._size import format_shape
 
 
 def _view_result(cls, input: Tensor, out: np.ndarray, **attrs):
@@ -50,8 +51,7 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
     return shape
 
 
-def _fmt(shape) -> str:
-    return "[" + ", ".join(str(s) for s in shape) + "]"
+_fmt = format_shape  # the one shape formatter, in _size.py
 
 
 class ViewBackward0(Node):
