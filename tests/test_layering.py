@@ -84,9 +84,6 @@ DEBT: set[tuple[str, str]] = {
     ('ops.elementwise.compare', 'ops.elementwise.unary'),
     ('ops.elementwise.compare', 'ops.indexing.getitem'),
     ('ops.indexing.setitem', 'ops.inplace'),
-    ('ops.nn.attention_mha', ''),
-    ('ops.nn.attention_mha', 'nn.functional'),
-    ('ops.nn.local_response_norm', 'nn.functional'),
     ('serialization._rebuild', 'nn'),
     ('utils.checkpoint', ''),
 }
