@@ -172,3 +172,8 @@ def _type(self, *args, **kwargs):
 def __new__(cls, *args, **kwargs):
     # Legacy constructor: Tensor(2, 3) is uninitialised float32; Tensor([1, 2]) copies data.
     return legacy_new(D.float32, *args, _any_tensor=True, **kwargs)
+
+
+def new(self, *args, **kwargs) -> Tensor:
+    """Legacy: ``t.new(sizes...)`` uninitialised, ``t.new(data)`` a copy, of ``t``'s dtype."""
+    return legacy_new(self.dtype, *args, **kwargs)

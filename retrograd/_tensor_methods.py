@@ -10,6 +10,7 @@ from ._device import check as _check_device
 from ._device import device as _device
 from ._dispatch import POINTWISE, operator, public, public_property, unwrap
 from ._legacy import _type as _legacy_type
+from ._legacy import new as _legacy_new
 from ._tensor_new import METHODS as _NEW_METHODS
 from ._tensor import Tensor, attach
 from .ops.indexing import getitem as I
@@ -138,7 +139,8 @@ _METHODS = {
     "type_as": lambda self, other: S.to_dtype(self, other.dtype),
 }
 
-_METHODS.update(_NEW_METHODS)  # new_zeros, new_ones, new_full, new_empty, new_tensor, new
+_METHODS.update(_NEW_METHODS)  # new_zeros, new_ones, new_full, new_empty, new_tensor
+_METHODS["new"] = _legacy_new
 
 # How the methods above that are not ops registered with @export batch under vmap.
 _VMAP = dict.fromkeys(

@@ -113,11 +113,5 @@ def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False,
     return _finish(arr, requires_grad, device)
 
 
-def new(self, *args, **kwargs) -> Tensor:
-    """Legacy: ``t.new(sizes...)`` uninitialised, ``t.new(data)`` a copy, of ``t``'s dtype."""
-    from ._legacy import legacy_new
-    return legacy_new(self.dtype, *args, **kwargs)
-
-
 METHODS = {"new_zeros": new_zeros, "new_ones": new_ones, "new_empty": new_empty,
-           "new_full": new_full, "new_tensor": new_tensor, "new": new}
+           "new_full": new_full, "new_tensor": new_tensor}  # Tensor.new: in _legacy.py
