@@ -400,7 +400,6 @@ class Tensor:
         return object.__format__(self, spec)
 
 
-
 def attach(fn, name: str | None = None):
     """Make ``fn`` the Tensor method ``name`` (default: its own name); for the layers above
     Tensor that define some of its methods. Returns ``fn``."""

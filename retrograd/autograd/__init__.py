@@ -130,7 +130,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     run_backward(tensors, root_grads, retain_graph, create_graph, inputs=inputs, accumulate=True)
 
 
-
 def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(self)/d(leaf) into each leaf's ``.grad`` (see autograd.backward)."""
     backward(self, gradient, retain_graph, create_graph, inputs=inputs)

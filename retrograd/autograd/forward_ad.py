@@ -74,7 +74,6 @@ __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_du
            "unpack_dual", "dual_level"]
 
 
-
 class _Level:
     """The open dual level of a thread / task (forward AD's state lives in a ContextVar, so
     threads use it independently)."""

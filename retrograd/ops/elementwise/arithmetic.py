@@ -21,10 +21,6 @@ from ...autograd._record import not_implemented
 from .unary_core import _quiet, _unary_saving_result
 
 
-
-
-
-
 # ---------------------------------------------------------------------------------------------
 class AddBackward0(Node):
     """d(x + alpha*y)/dx = 1, d/dy = alpha."""

@@ -11,7 +11,8 @@ from .._util import Tensor, make_node, needs_grad, needs_grad1, wrap
 from .scatter import scalar_name
 from ..shape.basic import expand
 from ..shape.basic import view
-from .getitem import _convert_key, _fill, _has_int, _has_view_ops, _index_error, _index_saves, _np_key, _saved_indices, _split_key, flat_positions
+from .getitem import (_convert_key, _fill, _has_int, _has_view_ops, _index_error, _index_saves,
+                      _np_key, _saved_indices, _split_key, flat_positions)
 
 
 class CopySlices(Node):

@@ -13,7 +13,9 @@ from ...autograd.node import Node, SavedOutput
 from .._registry import export
 from .._util import make_node, needs_grad, wrap
 from .solve import lapack_layout, ns_data, return_type
-from ._common import _LinAlgError, _MultiOutputBackward, batch_prefix, check_floating, check_kernel, check_ndim, check_square, diag_embed, eye_like, mT, multi_output, tname, tril
+from ._common import (_LinAlgError, _MultiOutputBackward, batch_prefix, check_floating,
+                      check_kernel, check_ndim, check_square, diag_embed, eye_like, mT,
+                      multi_output, tname, tril)
 from ..._tensor import Tensor
 from ..shape.basic import transpose
 

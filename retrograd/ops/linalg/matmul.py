@@ -105,8 +105,6 @@ def torch_strides(shape: tuple, strides: tuple, itemsize: int) -> tuple:
     return tuple(st)
 
 
-
-
 def _mm_sizes(node) -> tuple:
     """((n, k), (k, p)) of a 2-D product from its output's shape and the edge of an operand
     that needs a gradient (one of them does)."""

@@ -10,7 +10,9 @@ from ...autograd.node import Node, SavedOutput
 from .._registry import export
 from .._util import make_node, needs_grad, wrap
 from .solve import lapack_layout, ns_data, return_type
-from ._common import _LinAlgError, _MultiOutputBackward, check_floating, check_kernel, check_ndim, check_square, cholesky_unblocked, diag_embed, mT, multi_output, np_cholesky, np_solve_triangular, tname, tril, triu
+from ._common import (_LinAlgError, _MultiOutputBackward, check_floating, check_kernel, check_ndim,
+                      check_square, cholesky_unblocked, diag_embed, mT, multi_output, np_cholesky,
+                      np_solve_triangular, tname, tril, triu)
 from .. import numpy_ns
 
 

@@ -66,8 +66,6 @@ class BinaryCrossEntropyBackward0(Node):
             ns, x, t, w, tangents[0] is not None, tangents[1] is not None), x)
 
 
-
-
 @export(torch=False, functional=True)
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction="mean"):

@@ -10,7 +10,8 @@ from .._registry import REDUCTION, export
 from .._util import Tensor, make_node, needs_grad1, u64, wrap, wrap_dim
 from ..elementwise.compare import maximum
 from ..elementwise.compare import minimum
-from .basic import _all_dims, _check_nonempty, _dim_attr, _pt_dims, _quiet, _reduced_dims, _unsqueeze_reduced, reduced_jvp
+from .basic import (_all_dims, _check_nonempty, _dim_attr, _pt_dims, _quiet, _reduced_dims,
+                    _unsqueeze_reduced, reduced_jvp)
 
 
 # -- named tuples ----------------------------------------------------------------------------
