@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["dtype", "float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8",
-           "bool_", "get_default_dtype", "promote_types", "from_numpy_dtype", "result_type"]
+           "bool_", "get_default_dtype", "promote_types", "from_numpy_dtype", "result_type",
+           "SCALAR_NAMES", "CPP_NAMES"]
 
 # Categories order the "kinds" for promotion: bool < integer < floating.
 _BOOL, _INT, _FLOAT = 0, 1, 2
@@ -45,19 +46,30 @@ class dtype:
         raise NotImplementedError("complex dtypes are not supported by retrograd yet")
 
 
-float32 = dtype("float32", np.float32, _FLOAT, "FloatTensor")
-float64 = dtype("float64", np.float64, _FLOAT, "DoubleTensor")
-float16 = dtype("float16", np.float16, _FLOAT, "HalfTensor")
-int64 = dtype("int64", np.int64, _INT, "LongTensor")
-int32 = dtype("int32", np.int32, _INT, "IntTensor")
-int16 = dtype("int16", np.int16, _INT, "ShortTensor")
-int8 = dtype("int8", np.int8, _INT, "CharTensor")
-uint8 = dtype("uint8", np.uint8, _INT, "ByteTensor")
-bool_ = dtype("bool", np.bool_, _BOOL, "BoolTensor")
-
-ALL = (float32, float64, float16, int64, int32, int16, int8, uint8, bool_)
+# The one table of dtype names. Each dtype by its name (torch.<name>), with the two other names
+# PyTorch's messages print: the ScalarType name ("Float": "expected scalar type Float", "'Long'"
+# in kernel errors; "FloatTensor" is the legacy type) and the C++ type name ("float", "long int",
+# "c10::Half": "expected dtype float but got dtype long int").
+#              name       NumPy      kind    ScalarType  C++ type
+_TABLE = (("float32", np.float32, _FLOAT, "Float", "float"),
+          ("float64", np.float64, _FLOAT, "Double", "double"),
+          ("float16", np.float16, _FLOAT, "Half", "c10::Half"),
+          ("int64", np.int64, _INT, "Long", "long int"),
+          ("int32", np.int32, _INT, "Int", "int"),
+          ("int16", np.int16, _INT, "Short", "short int"),
+          ("int8", np.int8, _INT, "Char", "signed char"),
+          ("uint8", np.uint8, _INT, "Byte", "unsigned char"),
+          ("bool", np.bool_, _BOOL, "Bool", "bool"))
+float32, float64, float16, int64, int32, int16, int8, uint8, bool_ = ALL = tuple(
+    dtype(name, np_dtype, kind, scalar + "Tensor") for name, np_dtype, kind, scalar, _ in _TABLE)
 _NP_TO_DTYPE = {d.np: d for d in ALL}
 _NAMES = {d.name: d for d in ALL}
+# by dtype name ("float32"): PyTorch's ScalarType name ("Float") and C++ type name ("float");
+# the C++ names of dtypes retrograd lacks are there too (messages about torch's other dtypes)
+SCALAR_NAMES = {row[0]: row[3] for row in _TABLE}
+CPP_NAMES = {row[0]: row[4] for row in _TABLE} | {
+    "bfloat16": "c10::BFloat16", "complex64": "c10::complex<float>",
+    "complex128": "c10::complex<double>"}
 
 
 def _by_name(name: str) -> dtype:

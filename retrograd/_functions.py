@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from ._dispatch import public
 from ._tensor import Tensor as _Tensor
+import numpy as np
+
+from .ops._util import broadcast_error, wrap
+from ._dtype import from_numpy_dtype, result_type as rt
 
 
 @public(vmap='passthrough')
@@ -45,9 +49,6 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
 
 @public
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    import numpy as np
-    from ._dtype import from_numpy_dtype
-    from .ops._util import broadcast_error, wrap
     for pos, name, t in ((1, "input", input), (2, "other", other)):
         if not isinstance(t, _Tensor):
             raise TypeError(f"isclose(): argument '{name}' (position {pos}) must be Tensor, not "
@@ -74,7 +75,6 @@ def detach(input):
 
 @public
 def result_type(tensor1, tensor2):
-    from ._dtype import result_type as rt
     return rt(tensor1, tensor2)
 
 

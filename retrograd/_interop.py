@@ -13,6 +13,8 @@ import enum
 import numpy as np
 
 from . import _dtype as D
+from ._device import check
+from ._tensor import Tensor, attach
 
 __all__ = ["DLDeviceType", "to_dlpack", "dlpack_device", "from_dlpack"]
 
@@ -76,8 +78,6 @@ class _CapsuleHolder:
 
 def from_dlpack(ext_tensor, *, device=None, copy=None):
     """``retrograd.from_dlpack``: a tensor sharing memory with ``ext_tensor``."""
-    from ._device import check
-    from ._tensor import Tensor
     if device is not None:
         check(device)  # CPU only: PyTorch's errors for anything else
     if hasattr(ext_tensor, "__dlpack__"):
@@ -98,3 +98,14 @@ def from_dlpack(ext_tensor, *, device=None, copy=None):
                         "supported ones are float64, float32, float16, int64, int32, int16, int8, "
                         "uint8 and bool")
     return Tensor._make(arr)
+
+
+@attach
+def __dlpack__(self, *, stream=-1, max_version=None, dl_device=None, copy=None):
+    """A DLPack capsule sharing this tensor's memory."""
+    return to_dlpack(self, stream=stream, max_version=max_version, dl_device=dl_device, copy=copy)
+
+
+@attach
+def __dlpack_device__(self) -> tuple:
+    return dlpack_device(self)

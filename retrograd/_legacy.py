@@ -8,12 +8,14 @@ import numpy as np
 from . import _device
 from . import _dtype as D
 from ._size import Size
-from ._tensor import Tensor
+from ._tensor import Tensor, attach
+from ._creation import _shape
+from ._creation import _from_data
+from .ops.indexing.getitem import getitem
+from .ops.shape.basic import to_dtype
 
 _make = Tensor._make
-C_NAME = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
-          "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-          "bool": "bool"}
+C_NAME = D.CPP_NAMES  # the one table, in _dtype.py
 _CUDA_LIBRARY = (
     "Cannot initialize CUDA without ATen_cuda library. PyTorch splits its backend into two shared "
     "libraries: a CPU library and a CUDA library; this error has occurred because you are trying "
@@ -63,7 +65,6 @@ def legacy_new(dtype: D.dtype, *args, device=None, _any_tensor=False, **kwargs) 
         if isinstance(data, Tensor):
             if data.dtype is not dtype and not _any_tensor:
                 raise TypeError(f"expected {_options(dtype)} (got {_options(data.dtype)})")
-            from .ops.indexing import getitem
             return getitem(data, Ellipsis)  # an alias (AliasBackward0), as in PyTorch
         if isinstance(data, Size):
             return _make(np.empty(tuple(data), dtype.np))
@@ -71,7 +72,6 @@ def legacy_new(dtype: D.dtype, *args, device=None, _any_tensor=False, **kwargs) 
             raise TypeError("new(): invalid data type 'str'")
         if not isinstance(data, (list, tuple, np.ndarray)):
             raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
-        from ._creation import _from_data
         return _make(_from_data(data, dtype))
     for i, a in enumerate(args):
         if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
@@ -85,7 +85,6 @@ def legacy_new(dtype: D.dtype, *args, device=None, _any_tensor=False, **kwargs) 
                             f"({', '.join(type(b).__name__ for b in args)}), but expected one "
                             f"of:\n{first}\n      didn't match because some of the arguments "
                             f"have invalid types: ({bad})\n{rest}")
-    from ._creation import _shape
     return _make(np.empty(_shape(args), dtype.np))
 
 
@@ -166,5 +165,15 @@ def _type(self, *args, **kwargs):
         raise TypeError("dtype must be a type, str, or dtype object")
     if target is self.dtype:
         return self
-    from .ops.shape import to_dtype
     return to_dtype(self, target)
+
+
+@attach
+def __new__(cls, *args, **kwargs):
+    # Legacy constructor: Tensor(2, 3) is uninitialised float32; Tensor([1, 2]) copies data.
+    return legacy_new(D.float32, *args, _any_tensor=True, **kwargs)
+
+
+def new(self, *args, **kwargs) -> Tensor:
+    """Legacy: ``t.new(sizes...)`` uninitialised, ``t.new(data)`` a copy, of ``t``'s dtype."""
+    return legacy_new(self.dtype, *args, **kwargs)

@@ -16,6 +16,7 @@ from . import _random_dists as RD
 from ._creation import (_FACTORY_OPTIONS, _check_device, _dtype_or, _finish, _make, _shape,  # noqa: F401
                         Tensor, invalid_combination)
 from ._mt19937 import DEFAULT_SEED, MT19937
+from ._device import device as _device
 
 _U64 = 1 << 64
 _NP_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
@@ -37,7 +38,6 @@ class Generator:
     67280421310721 until ``manual_seed``."""
 
     def __init__(self, device="cpu"):
-        from ._device import device as _device
         self.device = _device(device) if not hasattr(device, "type") else device
         self._rng = MT19937(DEFAULT_SEED)
 

@@ -8,9 +8,9 @@ import numpy as np
 from . import _random_dists as RD
 from ._creation import Tensor, _make
 from ._random import _rng
+from . import _dtype as D
 
-_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-          "bool": "Bool"}
+_NAMES = D.SCALAR_NAMES  # the one table, in _dtype.py
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None) -> Tensor:

@@ -11,6 +11,7 @@ deterministic-algorithms flag or the float32 matmul precision: they are stored a
 from __future__ import annotations
 
 import os
+from . import _warn
 
 __all__ = ["set_num_threads", "get_num_threads", "set_num_interop_threads",
            "get_num_interop_threads", "use_deterministic_algorithms",
@@ -92,7 +93,6 @@ def set_float32_matmul_precision(precision) -> None:
         raise RuntimeError(f"set_float32_matmul_precision expects a str, but got "
                            f"{type(precision).__name__}")
     if precision not in ("highest", "high", "medium"):
-        from . import _warn
         _warn.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current"
                    "setFloat32MatmulPrecision call has no effect.", UserWarning)
         return

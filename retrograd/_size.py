@@ -55,3 +55,31 @@ def int_list(size: tuple, fname: str, arg: str = "size") -> tuple:
                 f"{fname}(): argument '{arg}' failed to unpack the object at pos {i + 1} with "
                 f"error \"type must be tuple of ints,but got {t}\"")
     return tuple(int(s) for s in items)
+
+
+def wrap_dim(dim: int, ndim: int) -> int:
+    """Normalise a possibly negative dim, with PyTorch's IndexError when it is out of range."""
+    lo, hi = (-ndim, ndim - 1) if ndim > 0 else (-1, 0)
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        from ._dispatch import int_arg_error
+        raise int_arg_error(dim, f"dim must be an int, not {type(dim).__name__}")
+    if dim < lo or dim > hi:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], "
+                         f"but got {dim})")
+    return dim % ndim if ndim > 0 else 0
+
+
+def wrap_dims(dim, ndim: int) -> tuple:
+    if isinstance(dim, (list, tuple)):
+        dims = tuple(wrap_dim(d, ndim) for d in dim)
+        if len(set(dims)) != len(dims):
+            for d in dims:
+                if dims.count(d) > 1:
+                    raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        return dims
+    return (wrap_dim(dim, ndim),)
+
+
+def format_shape(shape) -> str:
+    """A shape as PyTorch's messages print it: ``[2, 3]`` (``[]`` for a scalar)."""
+    return "[" + ", ".join(str(s) for s in shape) + "]"

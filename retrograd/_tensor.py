@@ -1,8 +1,11 @@
 """The Tensor: a NumPy array plus what autograd needs (grad_fn, requires_grad, grad, version).
 
-Operators and most methods are one-line delegations to ``retrograd.ops`` (installed by
-``_tensor_methods.py``). What lives here is the autograd state and its rules, with PyTorch's
-errors and warnings.
+What lives here is the autograd state and its rules, with PyTorch's errors and warnings. This
+module imports no layer above it: the methods defined by higher layers are attached by them with
+``attach`` -- operators and op methods by ``_tensor_methods.py`` (the public namespace),
+``backward`` by ``autograd``, ``_grad_accumulator`` by ``autograd._record``, ``__new__`` (the
+legacy constructor) by ``_legacy.py``, ``__dlpack__`` by ``_interop.py``, ``__deepcopy__`` and
+``__reduce_ex__`` by ``serialization/_copy.py``.
 """
 from __future__ import annotations
 
@@ -14,8 +17,10 @@ import numpy as np
 from . import _dispatch
 from . import _dtype as D
 from ._device import CPU
-from ._size import Size
+from ._size import Size, wrap_dim
+from ._hooks import RemovableHandle
 from ._tensor_str import format_tensor
+from ._size import format_shape
 
 __all__ = ["Tensor"]
 
@@ -77,11 +82,6 @@ class Tensor:
         t._x = None
         return t
 
-    def __new__(cls, *args, **kwargs):
-        # Legacy constructor: Tensor(2, 3) is uninitialised float32; Tensor([1, 2]) copies data.
-        from ._legacy import legacy_new
-        return legacy_new(D.float32, *args, _any_tensor=True, **kwargs)
-
     # -- extra state --------------------------------------------------------------------------
     def _extra(self) -> _Extra:
         x = self._x
@@ -96,17 +96,6 @@ class Tensor:
     @property
     def _post_acc_hooks(self):
         return None if self._x is None else self._x.post_acc_hooks
-
-    def _grad_accumulator(self, create: bool = True):
-        """The AccumulateGrad node of a leaf that requires grad (one per leaf while alive)."""
-        x = self._x
-        acc = None if x is None or x.acc is None else x.acc()
-        if acc is None and create and self._requires_grad and self.grad_fn is None and \
-                not (x is not None and x.via_base):  # such a view has no accumulator (PyTorch)
-            from .autograd.node import AccumulateGrad
-            acc = AccumulateGrad(self)
-            self._extra().acc = weakref.ref(acc)
-        return acc
 
     # -- autograd attributes --------------------------------------------------------------------
     @property
@@ -194,9 +183,8 @@ class Tensor:
             if value is self:
                 raise RuntimeError("can't assign Variable as its own grad")
             if value._data.dtype != self._data.dtype:
-                from .ops.linalg import _TYPE
                 raise RuntimeError(
-                    f"attempting to assign a gradient with dtype '{_TYPE[value.dtype.name]}' to a "
+                    f"attempting to assign a gradient with dtype '{D.CPP_NAMES[value.dtype.name]}' to a "
                     f"tensor with grad_dtype '{_legacy_scalar_name(self.dtype)}'. The gradient must "
                     "match the tensor's grad_dtype (defaults to the tensor's dtype). You can set "
                     "the tensor's grad_dtype attribute with a specific dtype, or None to allow any "
@@ -248,7 +236,6 @@ class Tensor:
         """hook(grad) -> Tensor or None, called with the gradient of this tensor."""
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        from .utils.hooks import RemovableHandle
         if self.grad_fn is not None:
             nx = self.grad_fn._extra()
             if nx.pre_hooks is None:
@@ -266,16 +253,10 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
-        from .utils.hooks import RemovableHandle
         x = self._extra()
         if x.post_acc_hooks is None:
             x.post_acc_hooks = {}
         return RemovableHandle(x.post_acc_hooks, hook)
-
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        """Accumulate d(self)/d(leaf) into each leaf's ``.grad`` (see autograd.backward)."""
-        from .autograd import backward
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> "Tensor":
         # Shares storage and the version counter with self (in-place changes are seen by both).
@@ -305,7 +286,6 @@ class Tensor:
     def size(self, dim: int | None = None):
         if dim is None:
             return Size(self._data.shape)
-        from .ops._util import wrap_dim
         return self._data.shape[wrap_dim(dim, self._data.ndim)]
 
     @property
@@ -391,16 +371,6 @@ class Tensor:
             array = array.astype(np.uint8)  # what torch does (its comment: "no built-in bool")
         return Tensor._make(array)
 
-    def __dlpack__(self, *, stream=-1, max_version=None, dl_device=None, copy=None):
-        """A DLPack capsule sharing this tensor's memory (see retrograd/_interop.py)."""
-        from ._interop import to_dlpack
-        return to_dlpack(self, stream=stream, max_version=max_version, dl_device=dl_device,
-                         copy=copy)
-
-    def __dlpack_device__(self) -> tuple:
-        from ._interop import dlpack_device
-        return dlpack_device(self)
-
     def __bool__(self) -> bool:
         if self._data.size != 1:
             if self._data.size == 0:
@@ -439,10 +409,6 @@ class Tensor:
     def __hash__(self) -> int:
         return id(self)
 
-    def __reversed__(self):
-        from .ops.shape import flip
-        return flip(self, 0) if self._data.ndim else self
-
     def __contains__(self, element) -> bool:
         return bool((self == element).any())
 
@@ -467,14 +433,14 @@ class Tensor:
             return self.item().__format__(spec)
         return object.__format__(self, spec)
 
-    def __deepcopy__(self, memo):
-        from .serialization._copy import deepcopy_tensor
-        return deepcopy_tensor(self, memo)
 
-    def __reduce_ex__(self, protocol):
-        # pickle and copy.copy: the storage travels along (retrograd/serialization/_copy.py)
-        from .serialization._copy import reduce_tensor
-        return reduce_tensor(self)
+def attach(fn, name: str | None = None):
+    """Make ``fn`` the Tensor method ``name`` (default: its own name); for the layers above
+    Tensor that define some of its methods. Returns ``fn``."""
+    name = name or fn.__name__
+    fn.__name__, fn.__qualname__ = name, "Tensor." + name
+    setattr(Tensor, name, staticmethod(fn) if name == "__new__" else fn)
+    return fn
 
 
 class _TensorHook:
@@ -495,5 +461,4 @@ def _legacy_scalar_name(dt) -> str:
     return dt._legacy[:-len("Tensor")]
 
 
-def _list(shape) -> str:
-    return "[" + ", ".join(str(s) for s in shape) + "]"
+_list = format_shape  # the one shape formatter, in _size.py

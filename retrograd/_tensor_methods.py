@@ -10,14 +10,21 @@ from ._device import check as _check_device
 from ._device import device as _device
 from ._dispatch import POINTWISE, operator, public, public_property, unwrap
 from ._legacy import _type as _legacy_type
+from ._legacy import new as _legacy_new
 from ._tensor_new import METHODS as _NEW_METHODS
-from ._tensor import Tensor
-from .ops import elementwise_logic as EL
-from .ops import indexing as I
+from ._tensor import Tensor, attach
+from .ops.elementwise import logic as EL
+from .ops.indexing import getitem as I
+from .ops.indexing import setitem as I_setitem
 from .ops import inplace as IP
-from .ops import linalg as L
-from .ops import pointwise as P
-from .ops import shape as S
+from .ops.linalg import matmul as L
+from .ops.elementwise import arithmetic as P
+from .ops.elementwise import compare as P_compare
+from .ops.elementwise import unary_core as P_unary_core
+from .ops.shape import basic as S
+from . import _warn
+from ._random import bernoulli
+from ._random import multinomial
 
 
 _TO_SIGNATURES = (
@@ -119,7 +126,7 @@ def _no_invert():
 
 
 def _where(self, condition, y):
-    return P.where(condition, self, y)
+    return P_compare.where(condition, self, y)
 
 
 _METHODS = {
@@ -133,21 +140,24 @@ _METHODS = {
     "__mod__": _binary_or_notimpl(P.remainder), "__rmod__": _rbinary(P.remainder),
     "__pow__": _binary_or_notimpl(P.pow), "__rpow__": _binary_or_notimpl(P.rpow),
     "__matmul__": _binary_or_notimpl(L.matmul), "__rmatmul__": _rbinary(L.matmul),
-    "__neg__": P.neg, "__pos__": lambda self: self, "__abs__": P.abs,
-    "__invert__": lambda self: P.logical_not(self) if self._data.dtype.kind == "b"
-    else P.bitwise_not(self) if self._data.dtype.kind in "iu" else _no_invert(),
+    "__neg__": P_unary_core.neg, "__pos__": lambda self: self, "__abs__": P_unary_core.abs,
+    "__invert__": lambda self: P_compare.logical_not(self) if self._data.dtype.kind == "b"
+    else P_compare.bitwise_not(self) if self._data.dtype.kind in "iu" else _no_invert(),
     "__lshift__": _binary_or_notimpl(EL.bitwise_left_shift),
     "__rlshift__": _rbinary(EL.bitwise_left_shift),
     "__rshift__": _binary_or_notimpl(EL.bitwise_right_shift),
     "__rrshift__": _rbinary(EL.bitwise_right_shift),
     "__ilshift__": lambda self, o: IP.apply_inplace(self, EL.bitwise_left_shift, o),
     "__irshift__": lambda self, o: IP.apply_inplace(self, EL.bitwise_right_shift, o),
-    "__and__": _binary_or_notimpl(P.bitwise_and), "__or__": _binary_or_notimpl(P.bitwise_or),
-    "__xor__": _binary_or_notimpl(P.bitwise_xor), "__rand__": _binary_or_notimpl(P.bitwise_and),
-    "__ror__": _binary_or_notimpl(P.bitwise_or), "__rxor__": _binary_or_notimpl(P.bitwise_xor),
-    "__eq__": _binary_or_notimpl(P.eq), "__ne__": _binary_or_notimpl(P.ne),
-    "__lt__": _binary_or_notimpl(P.lt), "__le__": _binary_or_notimpl(P.le),
-    "__gt__": _binary_or_notimpl(P.gt), "__ge__": _binary_or_notimpl(P.ge),
+    "__and__": _binary_or_notimpl(P_compare.bitwise_and),
+    "__or__": _binary_or_notimpl(P_compare.bitwise_or),
+    "__xor__": _binary_or_notimpl(P_compare.bitwise_xor),
+    "__rand__": _binary_or_notimpl(P_compare.bitwise_and),
+    "__ror__": _binary_or_notimpl(P_compare.bitwise_or),
+    "__rxor__": _binary_or_notimpl(P_compare.bitwise_xor),
+    "__eq__": _binary_or_notimpl(P_compare.eq), "__ne__": _binary_or_notimpl(P_compare.ne),
+    "__lt__": _binary_or_notimpl(P_compare.lt), "__le__": _binary_or_notimpl(P_compare.le),
+    "__gt__": _binary_or_notimpl(P_compare.gt), "__ge__": _binary_or_notimpl(P_compare.ge),
     "__iadd__": lambda self, o: IP.apply_inplace(self, P.add, o),
     "__isub__": lambda self, o: IP.apply_inplace(self, P.sub, o),
     "__imul__": lambda self, o: IP.apply_inplace(self, P.mul, o),
@@ -155,10 +165,10 @@ _METHODS = {
     "__ipow__": lambda self, o: IP.apply_inplace(self, P.pow, o),
     "__ifloordiv__": lambda self, o: IP.apply_inplace(self, P.floor_divide, o),
     "__imod__": lambda self, o: IP.apply_inplace(self, P.remainder, o),
-    "__iand__": lambda self, o: IP.apply_inplace(self, P.bitwise_and, o),
-    "__ior__": lambda self, o: IP.apply_inplace(self, P.bitwise_or, o),
-    "__ixor__": lambda self, o: IP.apply_inplace(self, P.bitwise_xor, o),
-    "__getitem__": I.getitem, "__setitem__": I.setitem,
+    "__iand__": lambda self, o: IP.apply_inplace(self, P_compare.bitwise_and, o),
+    "__ior__": lambda self, o: IP.apply_inplace(self, P_compare.bitwise_or, o),
+    "__ixor__": lambda self, o: IP.apply_inplace(self, P_compare.bitwise_xor, o),
+    "__getitem__": I.getitem, "__setitem__": I_setitem.setitem,
     # method forms with no torch.* twin of the same signature
     "where": _where,
     "view_as": lambda self, other: S.view(self, other._data.shape),
@@ -179,7 +189,8 @@ _METHODS = {
     "type_as": lambda self, other: S.to_dtype(self, other.dtype),
 }
 
-_METHODS.update(_NEW_METHODS)  # new_zeros, new_ones, new_full, new_empty, new_tensor, new
+_METHODS.update(_NEW_METHODS)  # new_zeros, new_ones, new_full, new_empty, new_tensor
+_METHODS["new"] = _legacy_new
 
 # How the methods above that are not ops registered with @export batch under vmap.
 _VMAP = dict.fromkeys(
@@ -210,7 +221,6 @@ for _name, _fn in INPLACE.items():
     setattr(Tensor, _name, public(_inplace(_fn), _name))
 
 def _T(self):
-    from . import _warn
     if self._data.ndim == 0:
         _warn.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in these "
                    "cases.", UserWarning)
@@ -231,7 +241,6 @@ def _matrix_transpose(name: str, zero_d_warning: str):
             raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of "
                                "matrices. Got 1-D tensor.")
         if nd == 0:
-            from . import _warn
             _warn.warn(zero_d_warning, UserWarning)
             return S.alias(self) if hasattr(S, "alias") else self
         return S.transpose(self, -2, -1)
@@ -246,7 +255,6 @@ _mH = _matrix_transpose("mH", "Tensor.mH is deprecated on 0-D tensors. Consider 
 def _H(self):
     nd = self._data.ndim
     if nd == 0:
-        from . import _warn
         _warn.warn("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().", UserWarning)
         return S.alias(self) if hasattr(S, "alias") else self
     if nd != 2:
@@ -269,14 +277,19 @@ Tensor.nbytes = property(lambda self: self._data.itemsize * self._data.size)
 
 # Random draws as methods (x.bernoulli(), p.multinomial(n)): on PyTorch's stream, no graph.
 def _bernoulli_method(self, p=None, *, generator=None):
-    from ._random import bernoulli
     return bernoulli(self, p, generator=generator)
 
 
 def _multinomial_method(self, num_samples, replacement=False, *, generator=None):
-    from ._random import multinomial
     return multinomial(self, num_samples, replacement, generator=generator)
 
 
 Tensor.bernoulli = _bernoulli_method      # plain, like torch.bernoulli / torch.multinomial:
 Tensor.multinomial = _multinomial_method  # vmap's randomness guard sees their draws
+
+
+def __reversed__(self):
+    return S.flip(self, 0) if self._data.ndim else self
+
+
+attach(__reversed__)

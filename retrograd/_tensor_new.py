@@ -10,6 +10,10 @@ from . import _dtype as D
 from ._device import check as _check_device
 from ._size import Size
 from ._tensor import Tensor
+from ._creation import _finish as finish
+from ._grad_mode import no_grad
+from . import _warn
+from ._creation import _from_data
 
 
 def _size(name: str, args: tuple, position: int = 1) -> tuple:
@@ -52,7 +56,6 @@ def _dtype(name: str, self: Tensor, dtype) -> D.dtype:
 def _finish(arr: np.ndarray, requires_grad: bool, device, pin_memory: bool = False) -> Tensor:
     if device is not None or pin_memory:
         _check_device(device, pin_memory)
-    from ._creation import _finish as finish
     return finish(arr, requires_grad)
 
 
@@ -83,7 +86,6 @@ def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=F
     if not isinstance(fill_value, (numbers.Number, np.number, np.bool_)):
         raise TypeError(f"new_full(): argument 'fill_value' (position 2) must be Number, not "
                         f"{type(fill_value).__name__}")
-    from ._grad_mode import no_grad
     out = Tensor._make(np.empty(shape, _dtype("new_full", self, dtype).np))
     with no_grad():
         out.fill_(fill_value)  # PyTorch's overflow check ("value cannot be converted ...")
@@ -98,8 +100,6 @@ _COPY_WARNING = ("To copy construct from a tensor, it is recommended to use "
 def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False,
                layout=None) -> Tensor:
     """A new leaf holding a copy of ``data``, of this tensor's dtype unless ``dtype`` is given."""
-    from . import _warn
-    from ._creation import _from_data
     dt = _dtype("new_tensor", self, dtype)
     if isinstance(data, Tensor):
         _warn.warn(_COPY_WARNING, UserWarning)
@@ -113,11 +113,5 @@ def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False,
     return _finish(arr, requires_grad, device)
 
 
-def new(self, *args, **kwargs) -> Tensor:
-    """Legacy: ``t.new(sizes...)`` uninitialised, ``t.new(data)`` a copy, of ``t``'s dtype."""
-    from ._legacy import legacy_new
-    return legacy_new(self.dtype, *args, **kwargs)
-
-
 METHODS = {"new_zeros": new_zeros, "new_ones": new_ones, "new_empty": new_empty,
-           "new_full": new_full, "new_tensor": new_tensor, "new": new}
+           "new_full": new_full, "new_tensor": new_tensor}  # Tensor.new: in _legacy.py

@@ -7,6 +7,7 @@ from collections import OrderedDict
 
 from ._device import NO_CUDA
 from ._legacy import CUDA_TYPES
+from ._device import device as _dev
 
 __all__ = ["is_available", "device_count", "is_initialized", "manual_seed", "manual_seed_all",
            "seed", "seed_all", "current_device", "get_device_name", "synchronize",
@@ -107,7 +108,6 @@ def set_device(device) -> None:
 
 
 def _index(dev) -> int:
-    from ._device import device as _dev
     if dev is None:
         return -1
     if isinstance(dev, int):

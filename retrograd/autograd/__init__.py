@@ -1,10 +1,13 @@
-"""retrograd.autograd: backward(), grad(), and the graph's public pieces."""
+"""retrograd.autograd: backward(), grad(), and the graph's public pieces.
+
+What ``grad`` needs from vmap (``retrograd.func``, a layer above) is handed over by ``func`` when
+it is imported (``_BATCHED``)."""
 from __future__ import annotations
 
 import numpy as np
 
 from .._grad_mode import (enable_grad, inference_mode, no_grad, set_grad_enabled)  # noqa: F401
-from .._tensor import Tensor
+from .._tensor import Tensor, attach
 from . import anomaly_mode, forward_ad, function, functional, graph  # noqa: F401
 from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: F401
 from .engine import is_checkpoint_valid as _is_checkpoint_valid  # noqa: F401
@@ -17,11 +20,17 @@ from ._why import NoGradReason, why_no_grad  # noqa: F401
 from ._explain import Explanation, NodeRecord, explain  # noqa: F401
 from .provenance import (Provenance, get_provenance, is_provenance_enabled,  # noqa: F401
                          provenance, set_provenance)
+from .._dtype import from_numpy_dtype
 
 __all__ = ["backward", "grad", "gradcheck", "gradgradcheck", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "graph", "Function", "detect_anomaly",
            "set_detect_anomaly", "functional", "Variable", "why_no_grad", "NoGradReason", "explain",
            "set_provenance", "provenance", "is_provenance_enabled", "get_provenance", "Provenance"]
+
+
+# Set by retrograd.func (vmap) when it is imported: "cotangents" runs autograd.grad inside vmap
+# with a batch of cotangents, "grads" runs autograd.grad(is_grads_batched=True).
+_BATCHED = {"cotangents": None, "grads": None}
 
 
 def _tensor_tuple(x, name: str) -> tuple:
@@ -85,7 +94,6 @@ def _edge_root_grad(e: GradientEdge, g, create_graph: bool):
 
 
 def _from_np(dtype):
-    from .._dtype import from_numpy_dtype
     return from_numpy_dtype(dtype)
 
 
@@ -146,6 +154,14 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     run_backward(tensors, root_grads, retain_graph, create_graph, inputs=inputs, accumulate=True)
 
 
+def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(self)/d(leaf) into each leaf's ``.grad`` (see autograd.backward)."""
+    backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
+attach(_tensor_backward, "backward")  # Tensor.backward, defined here with autograd.backward
+
+
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """The gradients of ``outputs`` with respect to ``inputs``, returned (``.grad`` untouched)."""
@@ -164,14 +180,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if len(grads) != len(outputs):
         raise RuntimeError(f"got {len(outputs)} tensors and {len(grads)} gradients")
     if grad_outputs is not None:   # inside vmap: a batch of cotangents (the Jacobian recipe)
-        from ..func._batching import grad_with_batched_cotangents
-        batched = grad_with_batched_cotangents(outputs, inputs, grads, retain_graph, create_graph,
-                                               allow_unused, materialize_grads)
+        batched = _BATCHED["cotangents"](outputs, inputs, grads, retain_graph, create_graph,
+                                         allow_unused, materialize_grads)
         if batched is not None:
             return batched
     if is_grads_batched:   # a batch of cotangents along dim 0 of each grad_output
-        from ..func._vmap import grads_batched
-        return grads_batched(outputs, inputs, grads, retain_graph, create_graph, allow_unused,
+        return _BATCHED["grads"](outputs, inputs, grads, retain_graph, create_graph, allow_unused,
                              materialize_grads)
     if materialize_grads and any(isinstance(t, GradientEdge) for t in inputs):
         raise RuntimeError("materialize_grads cannot be used when the given input is a "

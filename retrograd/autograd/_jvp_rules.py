@@ -25,6 +25,7 @@ import numpy as np
 from .. import _grad_mode
 from .._tensor import Tensor
 from . import node as _node
+from ._record import OPS
 from .node import ELEMENTWISE, LINEAR
 
 NOT_APPLICABLE = object()   # what ``run`` returns when the op must take the fallback
@@ -32,15 +33,8 @@ FALLBACK: dict = {}         # op name -> calls that took the double-VJP path (te
 FALLBACK_INPLACE: dict = {} # the same for in-place calls (all of them, for now)
 
 
-_ns = None
-
-
 def _numpy_ns():
-    global _ns
-    if _ns is None:   # the ops layer sits above autograd: looked up once, on first use
-        from ..ops import numpy_ns
-        _ns = numpy_ns
-    return _ns
+    return OPS.numpy_ns   # handed over by the ops layer (autograd._record.provide)
 
 
 def _flat(out) -> list:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import heapq
 from sys import getrefcount
-import itertools
 import threading
 import warnings
 from typing import Any, NamedTuple
@@ -37,7 +36,12 @@ import numpy as np
 from .. import _grad_mode
 from . import node as _node_mod
 from ._explain import ACTIVE as _explainers, evaluator as _explain_evaluator
-from .node import AccumulateGrad, Node, edge_meta
+from ._record import OPS
+from .node import (AccumulateGrad, Node, _task_ids, _tasks, current_graph_task,  # noqa: F401
+                   edge_meta)
+from .._dtype import from_numpy_dtype
+from .._tensor import Tensor
+from .._size import format_shape
 
 __all__ = ["run_backward"]
 
@@ -58,23 +62,6 @@ class _GraphTask:
         self.targets = targets        # None, or {node: [input indices]} (inputs=/autograd.grad)
         self.accumulate = accumulate
         self.current = None           # the node running now (anomaly mode only)
-
-
-_task_ids = itertools.count()
-_tls = threading.local()
-
-
-def _tasks() -> list:
-    stack = getattr(_tls, "tasks", None)
-    if stack is None:
-        stack = _tls.tasks = []
-    return stack
-
-
-def current_graph_task():
-    """The innermost backward call running in this thread, or None."""
-    stack = getattr(_tls, "tasks", None)
-    return stack[-1] if stack else None
 
 
 def current_graph_task_id() -> int:
@@ -108,15 +95,8 @@ def is_checkpoint_valid() -> bool:
     return task is None or task.targets is None
 
 
-def _executing_node():
-    """The node whose backward is running in this thread (anomaly mode tracks it), or None."""
-    task = current_graph_task()
-    return None if task is None else task.current
-
-
 # -- gradients: shapes, dtypes, hooks ------------------------------------------------------------
-def _shape_str(shape) -> str:
-    return "[" + ", ".join(str(s) for s in shape) + "]"
+_shape_str = format_shape  # the one shape formatter, in _size.py
 
 
 def _expandable(src, dst) -> bool:
@@ -167,12 +147,10 @@ def _fit(node: Node, i: int, g, target: Node, idx: int, as_tensors: bool):
 
 
 def _np_to_dtype(np_dtype):
-    from .._dtype import from_numpy_dtype
     return from_numpy_dtype(np_dtype)
 
 
 def _as_tensor(g):
-    from .._tensor import Tensor
     return Tensor._make(np.asarray(g), None, False)
 
 
@@ -188,7 +166,6 @@ def _hook_name(fn) -> str:
 
 def _hook_result(fn, res, g, as_tensors: bool):
     """A hook's replacement for gradient ``g``, checked like PyTorch's ``check_single_result``."""
-    from .._tensor import Tensor
     if res is None:
         return g
     if g is None:
@@ -242,7 +219,6 @@ def _store_grad(tensor, g, as_tensors: bool, owned: bool = False) -> None:
 
 
 def _store_grad_locked(tensor, g, as_tensors: bool, owned: bool = False) -> None:
-    from .._tensor import Tensor
     dtype = tensor._data.dtype
     old = tensor._grad
     if as_tensors:
@@ -296,7 +272,6 @@ def _accumulate(var, g, as_tensors: bool, owned: bool = False) -> None:
 
 def _run_post_acc_hooks(var, hooks) -> None:
     """``register_post_accumulate_grad_hook`` hooks: fn(tensor), which must return None."""
-    from .._tensor import Tensor
     for fn in list(hooks.values()):
         res = fn(var)
         if res is not None:
@@ -502,10 +477,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     """
     global _warned_create_graph
     as_tensors = create_graph
-    if as_tensors:
-        from ..ops import tensor_ns as ns
-    else:
-        from ..ops import numpy_ns as ns
+    ns = OPS.tensor_ns if as_tensors else OPS.numpy_ns
 
     # Root edges.
     buffers: dict = {}
@@ -714,13 +686,18 @@ def _out_nr(t) -> int:
 
 def call_node(node: Node, grads):
     """``grad_fn(grad)``: run one node's formula directly (no engine, no hooks)."""
-    from .._tensor import Tensor
     as_tensors = _grad_mode.is_grad_enabled()
     if as_tensors:
-        from ..ops import tensor_ns as ns
-        outs = node.apply(ns, list(grads), True)
+        outs = node.apply(OPS.tensor_ns, list(grads), True)
         return outs if len(outs) != 1 else outs[0]
-    from ..ops import numpy_ns as ns
-    outs = node.apply(ns, [g._data for g in grads], False)
+    outs = node.apply(OPS.numpy_ns, [g._data for g in grads], False)
     res = tuple(None if o is None else Tensor._make(np.asarray(o), None, False) for o in outs)
     return res if len(res) != 1 else res[0]
+
+
+def _node_call(self, *grads):
+    """``grad_fn(grad)`` (``Node.__call__``, attached here where it is defined)."""
+    return call_node(self, grads)
+
+
+Node.__call__ = _node_call

@@ -58,11 +58,20 @@ import numpy as np
 from .. import _dispatch as _dsp
 from .._grad_mode import _DecoratorContextManager
 from . import _jvp_rules
+from ._record import OPS, edge, make_node, needs_grad1, wrap_view
+from ._record import edge as _edge
 from .node import Node
+from .. import _grad_mode
+from .._tensor import Tensor
+from .node import _sequence
+from .node import SavedOutput
+from .node import AccumulateGrad
+from .._creation import default_generator
+from .node import _PackedSaved
+from .node import _output_tensor
 
 __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_dual",
            "unpack_dual", "dual_level"]
-
 
 
 class _Level:
@@ -151,8 +160,6 @@ class dual_level(_DecoratorContextManager):
 
 def make_dual(tensor, tangent, *, level=None):
     """A new tensor aliasing ``tensor`` (a view of it) whose tangent is ``tangent``."""
-    from .. import _grad_mode
-    from .._tensor import Tensor
     if level is None:
         level = _current_level()
     if level < 0:
@@ -186,7 +193,6 @@ def make_dual(tensor, tangent, *, level=None):
 def unpack_dual(tensor, *, level=None):
     """``(primal, tangent)`` of a dual tensor: the primal is a view of ``tensor`` without
     tangent; the tangent is the tensor's tangent as it is (None if it has none)."""
-    from .._tensor import Tensor
     if level is None:
         level = _current_level()
     if level < 0:
@@ -217,7 +223,6 @@ class Identity(Node):
 
 def _primal_view(tensor):
     """A view of ``tensor`` without tangent, whose grad_fn (when it needs one) is Identity."""
-    from ..ops._util import make_node, needs_grad1, wrap_view
     data = tensor._data.view()
     if needs_grad1(tensor):
         return wrap_view(data, make_node(Identity, (tensor,), data), tensor)
@@ -280,7 +285,6 @@ def _set(t, tangent) -> None:
 def _same_layout(tangent, primal):
     """PyTorch stores the tangent as it is when it has the primal's memory layout, else a copy
     laid out like the primal."""
-    from .._tensor import Tensor
     a, p = tangent._data, primal._data
     if a.ndim == 0 or _elem_strides(a) == _elem_strides(p):
         return tangent
@@ -309,7 +313,6 @@ class _ForwardMode(_dsp.Mode):
         duals = _find_duals(args, kwargs)
         if not duals:
             return _dsp.PASS
-        from .. import _grad_mode
         if _grad_mode.is_inference_mode_enabled():
             return _dsp.PASS
         if info.writes(args, kwargs):
@@ -343,7 +346,6 @@ class _suspend:
 def _custom_function_jvp(ctx, result, tangents) -> None:
     """Give a custom Function's outputs the tangents its ``jvp(ctx, *tangents)`` returns
     (``ctx.saved_tensors`` is what ``save_for_forward`` saved, while it runs)."""
-    from .._tensor import Tensor
     outs = result if isinstance(result, tuple) else (result,)
     ctx._in_jvp = True
     try:
@@ -441,7 +443,6 @@ def _substitute(obj, mapping: dict):
 
 def _flat_outputs(out) -> list:
     """The Tensors of an op's result, in order (tuples, named tuples and lists)."""
-    from .._tensor import Tensor
     if isinstance(out, Tensor):
         return [out]
     if isinstance(out, (tuple, list)):
@@ -456,7 +457,6 @@ class _Rng:
     """The default generator's state around an op, so that its re-run draws the same numbers."""
 
     def __init__(self):
-        from .._creation import default_generator
         self.gen = default_generator
         self.rng = default_generator._rng
         self.before = default_generator._snapshot()
@@ -479,7 +479,6 @@ class _Rng:
 def _dispatch(op, args, kwargs, duals, name: str):
     """Run ``op`` and give its floating outputs their tangents: by the op's forward-mode rule
     (``_jvp_rules``) where it has one and the tangents need no graph, else by double VJP."""
-    from .. import _grad_mode
     token = _suspended.set(True)
     try:
         rng = _Rng()
@@ -550,7 +549,6 @@ def _tangents_by_rerun(op, args, kwargs, duals, outs, mark):
     stand-ins of the inputs (see the module docstring and ``_StandIns``). The values the op's
     nodes saved (intermediate results of an op built from others) get their tangents too
     (``_Intermediates``)."""
-    from .. import _grad_mode
     grad_on = _grad_mode.is_grad_enabled()
     with _enable_grad():
         ins = _StandIns(grad_on, args, kwargs, duals)
@@ -570,7 +568,6 @@ def _tangents_by_rerun(op, args, kwargs, duals, outs, mark):
 
 def _node_mark() -> int:
     """A sequence number below that of every node created from now on."""
-    from .node import _sequence
     return next(_sequence)
 
 
@@ -607,8 +604,6 @@ class _Intermediates:
     def _pair(self, real, rerun, given: set):
         """Collect the saved values of ``real`` without tangents (``given``: ids of the op's
         arguments, whose tangents are known) and their counterparts in ``rerun``."""
-        from .._tensor import Tensor
-        from .node import SavedOutput, _PackedSaved, _output_tensor
         for a, b in zip(real, rerun):
             sa, sb = a._saved, b._saved
             if not isinstance(sa, tuple) or not isinstance(sb, tuple) or len(sa) != len(sb) \
@@ -633,7 +628,6 @@ class _Intermediates:
                     self.keys.append(ea)
 
     def store(self, jts) -> None:
-        from .node import SavedOutput
         for key, jt in zip(self.keys, jts):
             if jt is None:
                 continue
@@ -656,8 +650,6 @@ def _saves_intermediates(node, outs, given: set) -> bool:
     """Whether the one node an op created saved something other than the op's arguments
     (``given``: their ids) and its own outputs (an in-place op's copy of the overwritten value
     does)."""
-    from .._tensor import Tensor
-    from .node import SavedOutput
     saved = node._saved
     if not isinstance(saved, tuple):
         return False
@@ -672,7 +664,6 @@ def _saves_intermediates(node, outs, given: set) -> bool:
 def _new_nodes(tensors, mark) -> list:
     """The nodes created after ``mark`` that ``tensors`` reach, in a fixed depth-first order
     (leaves' accumulators and stand-in proxies are boundaries, not part of the op)."""
-    from .node import AccumulateGrad
     order, seen = [], set()
     stack = [t.grad_fn for t in reversed(tensors) if t.grad_fn is not None]
     while stack:
@@ -717,7 +708,6 @@ class _StandIns:
     write)."""
 
     def __init__(self, grad_on: bool, args, kwargs, duals, before=None, edges=None):
-        from .._tensor import Tensor
         self.track = grad_on and _any_requires_grad(args, kwargs, duals)
         self.own: set = set()
         self.proxies: list = []
@@ -741,10 +731,8 @@ class _StandIns:
                     self.mapping[id(a)] = self._proxy(a, a._data)
 
     def _proxy(self, src, data, edge=None):
-        from .._tensor import Tensor
-        from ..ops._util import edge as edge_of
         node = _Proxy((), data.shape, data.dtype)
-        self.proxies.append((node, edge if edge is not None else edge_of(src)))
+        self.proxies.append((node, edge if edge is not None else _edge(src)))
         # the live data shares the version counter (a later in-place change of the tensor is
         # caught at backward through the tangent); a copy of an older value does not
         return Tensor._make(data, node, True, src._vc if data is src._data else None)
@@ -763,8 +751,8 @@ class _StandIns:
             else:
                 out.append(jt.detach() if jt._requires_grad else jt)
         if connect:
-            for node, edge in self.proxies:
-                node.next_functions = (edge,)
+            for node, next_edge in self.proxies:
+                node.next_functions = (next_edge,)
         return out
 
 
@@ -793,12 +781,10 @@ def _any_requires_grad(args, kwargs, duals) -> bool:
 
 class _enable_grad:
     def __enter__(self):
-        from .. import _grad_mode
         self.prev = _grad_mode.is_grad_enabled()
         _grad_mode._set_grad_enabled(True)
 
     def __exit__(self, *exc):
-        from .. import _grad_mode
         _grad_mode._set_grad_enabled(self.prev)
 
 
@@ -813,7 +799,6 @@ def jvp_by_double_vjp(outs, leaves, tangents, *, create_graph: bool, own: set | 
     ``grad = 0`` such a formula sits on its kink, where its derivative in ``grad`` is wrong. Their
     ids are added to ``own``.
     """
-    from .._tensor import Tensor
     from . import grad as _grad
     diff = [i for i, o in enumerate(outs) if o._requires_grad]
     result = [None] * len(outs)
@@ -863,8 +848,6 @@ def reaches_outside(t, own: set) -> bool:
 def _dispatch_inplace(op, args, kwargs, duals, name: str):
     """An in-place op: run it, then update the tangent of the tensor it wrote (by double VJP,
     for every in-place op: no in-place op uses a forward-mode rule yet)."""
-    from .._tensor import Tensor
-    from ..ops._util import edge
     if not args or not isinstance(args[0], Tensor) or args[0]._data.dtype.kind != "f":
         with _suspend():
             return op(*args, **kwargs)
@@ -899,8 +882,6 @@ def _dispatch_inplace(op, args, kwargs, duals, name: str):
 
 
 def _inplace_tangent(op, args, kwargs, duals, before, edges, mark):
-    from .._tensor import Tensor
-    from .. import _grad_mode
     self = args[0]
     grad_on = _grad_mode.is_grad_enabled()
     with _enable_grad():
@@ -924,7 +905,6 @@ def _inplace_tangent(op, args, kwargs, duals, before, edges, mark):
 def _write_tangent(self, old, new) -> None:
     """Store the new tangent of ``self``: into its tangent's memory when it has one (views of it
     see the change), else as a view of its base's tangent when ``self`` is a view."""
-    from .._tensor import Tensor
     if old is not None:
         if old._data.shape != new._data.shape:   # an in-place view op (transpose_, t_): the
             _set(self, new)                       # tangent changes its shape the same way
@@ -945,9 +925,8 @@ def _write_tangent(self, old, new) -> None:
 
 
 def _copy_into(dst, src) -> None:
-    from ..ops.inplace import copy_
     if src._requires_grad:
-        copy_(dst, src)
+        OPS.copy_(dst, src)
     else:
         np.copyto(dst._data, src._data, casting="unsafe")
         dst._vc[0] += 1
@@ -955,7 +934,6 @@ def _copy_into(dst, src) -> None:
 
 def _strided_like(view, base, base_t):
     """The part of ``base_t`` that ``view`` is of ``base`` (same byte offset and strides)."""
-    from .._tensor import Tensor
     b, bt, v = base._data, base_t._data, view._data
     if bt.dtype != b.dtype or bt.strides != b.strides or not bt.flags.c_contiguous:
         raise NotImplementedError("forward AD: an in-place write into a view whose base has a "

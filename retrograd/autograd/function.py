@@ -24,7 +24,10 @@ import numpy as np
 
 from .. import _grad_mode
 from .._tensor import Tensor
+from ._record import OPS, edge, wrap_view
 from .node import ERR_BACKWARD_TWICE, _RELEASED, Node, SavedOutput, _EmptySaved
+from . import forward_ad
+from .. import _dispatch
 
 __all__ = ["FunctionCtx", "BackwardCFunction", "FunctionMeta", "Function", "once_differentiable",
            "InplaceFunction"]
@@ -186,8 +189,7 @@ class BackwardCFunction(Node, FunctionCtx):
 
 
 def _is_namespace(obj) -> bool:
-    from ..ops import numpy_ns, tensor_ns
-    return obj is numpy_ns or obj is tensor_ns
+    return obj is OPS.numpy_ns or obj is OPS.tensor_ns
 
 
 def _typename(obj) -> str:
@@ -305,7 +307,6 @@ class InplaceFunction(Function):
 
 # -- apply -----------------------------------------------------------------------------------------
 def _apply(cls, setup_ctx: bool, args: tuple, kwargs: dict):
-    from ..ops._util import edge
     is_tensor = tuple(isinstance(a, Tensor) for a in args)
     needs = tuple(t and a._requires_grad for t, a in zip(is_tensor, args))
     executable = _grad_mode.is_grad_enabled() and any(needs)
@@ -322,7 +323,6 @@ def _apply(cls, setup_ctx: bool, args: tuple, kwargs: dict):
         return _wrap_outputs(ctx, args, outputs, executable)
     # forward AD: the Function's outputs get their tangents from its jvp, not from the ops its
     # forward is made of (which run without computing tangents)
-    from . import forward_ad
     with forward_ad._suspend():
         with _grad_mode.no_grad():
             outputs = _run_forward(cls, ctx, setup_ctx, args, kwargs)
@@ -342,7 +342,6 @@ def _run_forward(cls, ctx, setup_ctx: bool, args: tuple, kwargs: dict):
 def _input_tangents(args: tuple, is_tensor: tuple):
     """The inputs' tangents (None for non-dual inputs) when a forward AD level is open and one
     of them is dual, else None."""
-    from .. import _dispatch
     hooks = _dispatch.forward_hooks()
     if hooks is None or not any(is_tensor):
         return None
@@ -421,7 +420,6 @@ def _set_history(t: Tensor, ctx, i: int) -> None:
 def _alias_of_input(t: Tensor, ctx, i: int, executable: bool, differentiable: bool) -> Tensor:
     """An input returned as it is: a new Tensor object on the same storage, as PyTorch makes it
     (a view with this node as grad_fn; without history when there is none to record)."""
-    from ..ops._util import wrap_view
     if executable and differentiable:
         out = wrap_view(t._data, ctx, t)
         out._x.view_meta = _VIEW_IN_CUSTOM_FUNCTION
@@ -450,8 +448,7 @@ def _rebase_dirty(t: Tensor, ctx, i: int) -> None:
 def _regenerate_views(t: Tensor) -> None:
     x = t._x
     if x is not None and (x.base is not None or x.views):
-        from ..ops.inplace import regenerate_views
-        regenerate_views(x.base if x.base is not None else t)
+        OPS.regenerate_views(x.base if x.base is not None else t)
 
 
 def _move_retain(t: Tensor, old, new, i: int) -> None:
@@ -508,7 +505,6 @@ class Error(Node):
 
 def _delayed_error(msg: str, outputs: tuple):
     """Outputs that look like ``outputs`` but whose grad_fn raises ``msg`` (DelayedError)."""
-    from ..ops._util import edge
     leaves = []
     for v in outputs:
         if v is not None:

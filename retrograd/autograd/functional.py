@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from .._grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
 from .._tensor import Tensor
+from . import forward_ad as fwAD
+from .._creation import zeros, zeros_like
+from ..ops.shape.basic import stack
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 
@@ -142,7 +145,6 @@ def _autograd_grad(outputs, inputs, grad_outputs=None, create_graph=False, retai
 
 
 def _fill_in_zeros(grads, refs, strict: bool, create_graph: bool, stage: str):
-    from .. import zeros_like
     res = []
     for i, grads_i in enumerate(grads):
         if grads_i is None:
@@ -221,7 +223,6 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(*inputs), J v)``: the Jacobian-vector product, by the double-backward trick."""
-    from .. import zeros_like
     with enable_grad():
         is_inputs_tuple, inputs, v, is_outputs_tuple, outputs = _run_with_input_v(
             func, inputs, v, create_graph, strict, "jvp")
@@ -242,7 +243,6 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
              strategy="reverse-mode"):
     """The Jacobian of ``func`` at ``inputs``: one tensor of shape ``out.shape + in.shape`` per
     (output, input) pair, nested like PyTorch's (tuples only where func/inputs had them)."""
-    from .. import stack, zeros_like
     if strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode". '
                              'Hint: If your function has more outputs than inputs, "forward-mode" '
@@ -311,8 +311,6 @@ def _jacfwd(func, inputs, is_inputs_tuple):
     time: the same values, ``n`` calls of ``func``. The columns are assembled as PyTorch does
     (stacked, moved to the last dim, split per input, reshaped), tangents not detached, and the
     result nested in lists, as PyTorch's."""
-    from .. import stack, zeros, zeros_like
-    from . import forward_ad as fwAD
     inputs = tuple(t.detach() for t in inputs)
     numels = [t.numel() for t in inputs]
     columns = None          # columns[o]: the tangents of output o, one per input element
@@ -409,7 +407,6 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(*inputs), H v)``: Hessian-vector product of a scalar function (double-backward
     trick on top of vhp's double backward)."""
-    from .. import zeros_like
     with enable_grad():
         is_inputs_tuple, inputs, v, is_outputs_tuple, outputs = _run_with_input_v(
             func, inputs, v, create_graph, strict, "hvp")

@@ -13,8 +13,11 @@ import numpy as np
 from .. import _dispatch
 from .._tensor import Tensor
 from . import node as _node
+from ._record import OPS, edge
 from .engine import GradientEdge
 from .node import AccumulateGrad, Node  # noqa: F401
+from .engine import current_graph_task_id
+from .engine import will_engine_execute_node
 
 __all__ = ["saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks",
            "register_multi_grad_hook", "Node", "increment_version", "GradientEdge",
@@ -30,7 +33,6 @@ def get_gradient_edge(tensor) -> GradientEdge:
     if not tensor.requires_grad:
         raise RuntimeError("It is not possible to get the gradient edge for a Tensor that does "
                            "not require gradients")
-    from ..ops._util import edge
     node, nr = edge(tensor)
     return GradientEdge(node, nr)
 
@@ -110,13 +112,12 @@ def increment_version(tensor) -> None:
         tensors = list(tensor)
     except TypeError:
         raise RuntimeError("increment_version expect a Iterable[Tensor] as input") from None
-    from ..ops.inplace import bump_version
     for t in tensors:
         if not isinstance(t, Tensor):
             raise RuntimeError("increment_version expect a Iterable[Tensor] as input")
         if t.is_inference():
             continue
-        bump_version(t)
+        OPS.bump_version(t)
 
 
 # -- multi-tensor gradient hooks ------------------------------------------------------------------
@@ -150,7 +151,6 @@ def register_multi_grad_hook(tensors, fn, *, mode: str = "all"):
     ``mode="all"``: after the gradient of every one of ``tensors`` that this backward call will
     compute has been computed; ``fn(grads)`` gets None for the others. ``mode="any"``: at the first
     of them, ``fn(grad)``."""
-    from .engine import current_graph_task_id, will_engine_execute_node
     supported_modes = ("all", "any")
     lock = threading.Lock()
     if mode not in supported_modes:

@@ -16,7 +16,9 @@ import numpy as np
 
 from .. import _dispatch
 from .. import _grad_mode
+from .._hooks import RemovableHandle
 from .._tensor import Tensor
+from .._dtype import from_numpy_dtype
 
 __all__ = ["Node", "AccumulateGrad", "SavedOutput", "ERR_BACKWARD_TWICE", "ELEMENTWISE", "LINEAR"]
 
@@ -241,6 +243,30 @@ class _NodeExtra:
         self.provenance = None    # where the node was created (autograd/provenance.py)
 
 
+# -- the backward calls running in this thread (the engine pushes and pops them) -----------
+_task_ids = itertools.count()
+_tls = threading.local()
+
+
+def _tasks() -> list:
+    stack = getattr(_tls, "tasks", None)
+    if stack is None:
+        stack = _tls.tasks = []
+    return stack
+
+
+def current_graph_task():
+    """The innermost backward call running in this thread, or None."""
+    stack = getattr(_tls, "tasks", None)
+    return stack[-1] if stack else None
+
+
+def _executing_node():
+    """The node whose backward is running in this thread (anomaly mode tracks it), or None."""
+    task = current_graph_task()
+    return None if task is None else task.current
+
+
 class Node:
     """Base class of every backward node (``retrograd.autograd.graph.Node``)."""
 
@@ -384,7 +410,6 @@ class Node:
                     return None
                 value = self._unpack_one(i, True)
                 if not hasattr(value, "_data") and value is not None:
-                    from .._tensor import Tensor  # a saved Python scalar reads as a 0-d tensor
                     value = Tensor._make(np.asarray(value))
                 return value
             attr = type(self).saved_attrs.get(key)
@@ -436,7 +461,6 @@ class Node:
 
     def register_hook(self, fn):
         """fn(grad_inputs, grad_outputs) after the node ran; may return new grad_inputs."""
-        from ..utils.hooks import RemovableHandle
         x = self._extra()
         if x.hooks is None:
             x.hooks = {}
@@ -444,15 +468,10 @@ class Node:
 
     def register_prehook(self, fn):
         """fn(grad_outputs) before the node runs; may return new grad_outputs."""
-        from ..utils.hooks import RemovableHandle
         x = self._extra()
         if x.pre_hooks is None:
             x.pre_hooks = {}
         return RemovableHandle(x.pre_hooks, fn)
-
-    def __call__(self, *grads):
-        from .engine import call_node
-        return call_node(self, grads)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} object at {id(self):#x}>"
@@ -478,7 +497,6 @@ class AccumulateGrad(Node):
 
 
 def _output_tensor(saved: SavedOutput, node: Node):
-    from .._tensor import Tensor
     t = Tensor._make(saved.data, node, True)
     t._vc = saved.version
     hooks = _dispatch.forward_hooks()
@@ -493,7 +511,6 @@ def _forward_name(node_name: str) -> str:
 
 
 def _version_error(data, now: int, expected: int, grad_fn, is_output: bool) -> str:
-    from .._dtype import from_numpy_dtype
     dims = ", ".join(str(s) for s in np.shape(data))
     what = f"[torch.{from_numpy_dtype(data.dtype)._legacy} [{dims}]]"
     if grad_fn is not None:
@@ -551,7 +568,6 @@ def _record_forward_stack(node: Node) -> None:
         end -= 1
     meta = node.metadata
     meta["traceback_"] = traceback.format_list(frames[:end])
-    from .engine import _executing_node
     parent = _executing_node()
     if parent is not None:
         meta["parent_"] = parent
@@ -576,19 +592,6 @@ class NotImplementedNode(Node):
 
 
 NotImplementedNode.__name__ = NotImplementedNode.__qualname__ = "NotImplemented"
-
-
-def not_implemented(op: str, inputs, out):
-    """Record a NotImplemented node for ``op`` over the tensor ``inputs`` (see above)."""
-    from .._tensor import Tensor
-    edges = []
-    for t in inputs:
-        if isinstance(t, Tensor) and t._requires_grad:
-            from ..ops._util import edge
-            edges.append(edge(t))
-    node = NotImplementedNode(tuple(edges), out.shape, out.dtype)
-    node.op = op
-    return node
 
 
 class _NoDerivative(Node):

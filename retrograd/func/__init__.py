@@ -14,3 +14,10 @@ from ._vmap import vmap
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian",
            "vmap", "functional_call"]
+
+from .. import autograd as _autograd  # noqa: E402
+from ._batching import grad_with_batched_cotangents as _cotangents  # noqa: E402
+from ._vmap import grads_batched as _grads_batched  # noqa: E402
+
+# what autograd.grad needs from vmap, handed over (autograd sits below func)
+_autograd._BATCHED.update(cotangents=_cotangents, grads=_grads_batched)

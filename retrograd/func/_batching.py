@@ -55,6 +55,14 @@ import numpy as np
 from .. import _dispatch
 from .._size import Size
 from .._tensor import Tensor
+from ..ops._util import wrap_dim
+from ..ops.linalg import matmul as linalg
+from ..ops.elementwise import arithmetic as pointwise
+from ..ops.reduction import basic as reduction
+from ..ops.shape import basic as shape
+from ..ops.shape import copy as shape_copy
+from ..ops.shape import views as shape_views
+from ..autograd import grad as _grad
 
 __all__ = ["NoRule", "BatchedTensor", "active", "is_batched"]
 
@@ -135,7 +143,6 @@ class BatchedTensor(Tensor):
         s = self.shape
         if dim is None:
             return s
-        from ..ops._util import wrap_dim
         return s[wrap_dim(dim, len(s))]
 
     def dim(self):
@@ -493,7 +500,6 @@ def _only_input_batched(ba, first: str):
 
 
 def _wrap_dim(d, nd):
-    from ..ops._util import wrap_dim
     if isinstance(d, Tensor):
         raise NoRule("tensor dim")
     return wrap_dim(d, nd)
@@ -595,7 +601,7 @@ def _dimshift(*params, delta: int = 0):
 _FULL_VALUES = ("max", "min", "median", "nanmedian")
 
 
-from ..ops.reduction import NO_DIM as _NO_DIM  # noqa: E402 - sum/mean's "dim not given"
+from ..ops.reduction.basic import NO_DIM as _NO_DIM  # noqa: E402 - sum/mean's "dim not given"
 
 
 def _reduction(dim_name="dim", keep_name="keepdim", check=None):
@@ -1197,8 +1203,6 @@ def _rule_for(decl, op, named: dict):
 def _build_rules():
     """The rules of every op that declares one (``@export(vmap=...)``, ``public(vmap=...)``),
     found from its public wrapper and from the implementation behind it."""
-    from ..ops import linalg, pointwise, reduction, shape, shape_copy
-    from ..ops import shape_views
     global _S, _P, _L, _R, _RPT, _MOVEDIM
     _S, _P, _L, _R = shape, pointwise, linalg, reduction
     _RPT = shape_copy.repeat
@@ -1350,7 +1354,6 @@ def autograd_grad(outputs, inputs, grad_outputs, retain_graph=True):
     for per-example values: run on the physical graph. Every input must be a level input made
     by ``level_input`` (batched over the same levels), and every output and cotangent batched
     over a subset of those levels; otherwise the per-example path is taken (NoRule)."""
-    from ..autograd import grad as _grad
     levels = None
     for x in inputs:
         if type(x) is not BatchedTensor:

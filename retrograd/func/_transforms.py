@@ -37,12 +37,19 @@ import numpy as np
 
 from . import _batching
 from ._pytree import pprint, tree_flatten, tree_unflatten
+from .._tensor import Tensor
+from ..ops.shape.basic import stack as _public_stack
+from .. import _grad_mode
+from .._size import Size
+from ._vmap import _check_randomness_arg
+from ._vmap import _RandomnessGuard
+from ..autograd.forward_ad import reaches_outside
+from ..autograd import grad as _grad
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian"]
 
 
 def _Tensor():
-    from .._tensor import Tensor
     return Tensor
 
 
@@ -50,13 +57,11 @@ class _GradOn:
     """enable_grad that remembers the caller's grad mode (the outer mode decides unwrapping)."""
 
     def __enter__(self):
-        from .. import _grad_mode
         self.prev = _grad_mode.is_grad_enabled()
         _grad_mode._set_grad_enabled(True)
         return self.prev
 
     def __exit__(self, *exc):
-        from .. import _grad_mode
         _grad_mode._set_grad_enabled(self.prev)
 
 
@@ -128,7 +133,6 @@ def _level_input(x, own: set):
 
 def _unwrap(t, own: set, keep: bool):
     """A result of a transform: its graph kept only if the caller can still differentiate it."""
-    from ..autograd.forward_ad import reaches_outside
     if _batching.is_batched(t):
         return _batching.rewrap(t, _unwrap(t._p, own, keep))
     if not t.requires_grad:
@@ -161,9 +165,8 @@ def _np_dtype(t):
 
 
 def _stack(tensors, dim):
-    # through the namespace: the batching rule when the pieces are per-example values
-    import retrograd
-    return retrograd.stack(tensors, dim)
+    # the public entry point (a wrapper): the batching rule when the pieces are per-example values
+    return _public_stack(tensors, dim)
 
 
 def _any_batched(items) -> bool:
@@ -173,7 +176,6 @@ def _any_batched(items) -> bool:
 def _grad_any(outputs, inputs, grad_outputs=None, *, retain_graph=True):
     """``autograd.grad(..., create_graph=True, allow_unused=True)``, also for per-example values
     of a batched vmap (on the physical graph)."""
-    from ..autograd import grad as _grad
     if _any_batched(inputs):
         return _batching.autograd_grad(list(outputs), list(inputs),
                                        None if grad_outputs is None else list(grad_outputs),
@@ -187,7 +189,6 @@ def _grad_any(outputs, inputs, grad_outputs=None, *, retain_graph=True):
 def _autograd_grad(outputs, inputs, grad_outputs=None, *, retain_graph=True):
     """torch.func's _autograd_grad: outputs that do not require grad are dropped, an unused input
     gets zeros. Always builds the graph (create_graph=True); callers unwrap."""
-    from ..autograd import grad as _grad
     if grad_outputs is None:
         pairs = [(o, None) for o in outputs if o.requires_grad]
     else:
@@ -344,7 +345,6 @@ def _vjp(func, primals: tuple, argnums, has_aux: bool, api: str = "vjp(f, *prima
     results = tree_unflatten([_unwrap(o, own, keep) for o in flat_out], out_spec)
 
     def vjp_fn(cotangents, retain_graph: bool = True, create_graph: bool | None = None):
-        from .. import _grad_mode
         if create_graph is None:
             create_graph = _grad_mode.is_grad_enabled()
         flat_ct, ct_spec = tree_flatten(cotangents)
@@ -517,7 +517,6 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
 def linearize(func, *primals):
     """``(func(*primals), jvp_fn)``; ``jvp_fn(*tangents)`` is the JVP at ``primals``, evaluated
     on the recorded graph without running ``func`` again."""
-    from ..autograd import grad as _grad
     with _GradOn() as keep:
         own = _Own()
         flat_p, p_spec = tree_flatten(primals)
@@ -536,7 +535,6 @@ def linearize(func, *primals):
     shapes = [(tuple(p.shape), p.dtype) for p in flat_p]
 
     def jvp_fn(*tangents):
-        from .. import _grad_mode
         flat_t, t_spec = tree_flatten(tangents)
         if t_spec != p_spec:
             raise RuntimeError(f"Expected the tangents {t_spec} to have the same argspec as the "
@@ -567,7 +565,6 @@ def linearize(func, *primals):
 
 
 def _size(shape) -> str:
-    from .._size import Size
     return str(Size(shape))
 
 
@@ -631,7 +628,6 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size: int | None = N
 def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
     """The Jacobian of ``func`` with respect to ``argnums``, one JVP per input element (on one
     recorded graph: ``J e_k = d/dv <J^T v, e_k>``)."""
-    from ._vmap import _check_randomness_arg, _RandomnessGuard
 
     @functools.wraps(func)
     def wrapper(*args):

@@ -51,6 +51,12 @@ import warnings
 from . import _batching
 from ._batching import NoRule
 from ._pytree import broadcast_prefix, tree_flatten, tree_unflatten
+from .._tensor import Tensor
+from ..ops.shape.basic import stack as _public_stack
+from .._creation import default_generator as _gen
+from .._size import Size
+from ..ops._util import wrap
+from ..autograd import grad as _grad
 
 __all__ = ["vmap"]
 
@@ -81,14 +87,12 @@ class _RandomnessGuard:
         self.start = start
 
     def _state(self):
-        from .._creation import default_generator as g
-        return (g._rng, g._snapshot())
+        return (_gen._rng, _gen._snapshot())
 
     def __enter__(self):
-        from .._creation import default_generator as g
         if self.randomness == "same" and self.start is not None:
-            g._rng = self.start[0]
-            g._restore(self.start[1])
+            _gen._rng = self.start[0]
+            _gen._restore(self.start[1])
         self.before = self._state()
         return self
 
@@ -97,15 +101,13 @@ class _RandomnessGuard:
             return False
         after = self._state()
         if after[0] is not self.before[0] or after[1] != self.before[1]:
-            from .._creation import default_generator as g
-            g._rng = self.before[0]
-            g._restore(self.before[1])
+            _gen._rng = self.before[0]
+            _gen._restore(self.before[1])
             raise RuntimeError(_RANDOM_ERROR)
         return False
 
 
 def _process_inputs(func, in_dims, args):
-    from .._tensor import Tensor
     if not isinstance(in_dims, (int, tuple)):
         raise ValueError(f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>): expected `in_dims` "
                          "to be int or a (potentially nested) tuple matching the structure of "
@@ -161,7 +163,6 @@ def _select(t, dim: int, i: int):
 
 
 def _same(values) -> bool:
-    from .._tensor import Tensor
     first = values[0]
     for v in values[1:]:
         if v is first:
@@ -176,13 +177,11 @@ def _same(values) -> bool:
 
 
 def _stack(values, dim):
-    # through the namespace: a wrapped entry point when forward AD or a batched vmap is active
-    import retrograd
-    return retrograd.stack(values, dim)
+    # the public entry point (a wrapper): seen by forward AD or a batched vmap when active
+    return _public_stack(values, dim)
 
 
 def _flat_out_dims(func, name, out_dims, out, out_spec):
-    from .._tensor import Tensor
 
     def incompatible():
         raise ValueError(f"vmap({name}, ..., out_dims={out_dims})(<inputs>): out_dims is not "
@@ -211,7 +210,6 @@ def _non_tensor_output(name, v) -> ValueError:
 
 def _run_batched(func, size, flat_dims, flat_args, spec, kwargs, out_dims, name):
     """One call of ``func`` on BatchedTensors; raises NoRule when it cannot be batched."""
-    from .._tensor import Tensor
     level = _batching.push_level(size)
     try:
         flat_in = [a if d is None else _batching.add_level(a, d, level)
@@ -238,14 +236,12 @@ def _run_batched(func, size, flat_dims, flat_args, spec, kwargs, out_dims, name)
 
 
 def _generator_state():
-    from .._creation import default_generator as g
-    return (g._rng, g._snapshot())
+    return (_gen._rng, _gen._snapshot())
 
 
 def _set_generator_state(state) -> None:
-    from .._creation import default_generator as g
-    g._rng = state[0]
-    g._restore(state[1])
+    _gen._rng = state[0]
+    _gen._restore(state[1])
 
 
 def _try_batched(func, size, flat_dims, flat_args, spec, kwargs, out_dims, randomness, name):
@@ -279,7 +275,6 @@ def _try_batched(func, size, flat_dims, flat_args, spec, kwargs, out_dims, rando
 
 
 def _run_per_example(func, size, flat_dims, flat_args, spec, kwargs, out_dims, randomness, name):
-    from .._tensor import Tensor
     if size == 0:
         raise NotImplementedError("retrograd's vmap could not batch this function, and it cannot "
                                   "run it per example on a batch of size 0")
@@ -365,10 +360,6 @@ def grads_batched(outputs: tuple, inputs: tuple, grads: tuple, retain_graph, cre
     cotangent, the graph kept until the last one; then stacked along dim 0 (differentiably with
     create_graph). Checks and messages are PyTorch's (``_make_grads`` with
     ``is_grads_batched``, then its vmap's input checks)."""
-    from .._size import Size
-    from .._tensor import Tensor
-    from ..autograd import grad as _grad
-    from ..ops._util import wrap
     import numpy as np
     grads_l, outputs_l = list(grads), list(outputs)
     made = []

@@ -9,10 +9,13 @@ from __future__ import annotations
 import math
 import warnings
 
-import retrograd as torch
-
 from .. import _warn
+from .. import linalg
+from .._creation import empty, empty_like, randperm
+from .._creation import eye as _eye
+from .._grad_mode import no_grad
 from .._tensor import Tensor
+from ..ops.elementwise.compare import where
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_",
            "zeros_", "eye_", "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
@@ -48,13 +51,13 @@ def calculate_gain(nonlinearity, param=None):
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Fill with U(a, b)."""
-    with torch.no_grad():
+    with no_grad():
         return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     """Fill with N(mean, std^2)."""
-    with torch.no_grad():
+    with no_grad():
         return tensor.normal_(mean, std, generator=generator)
 
 
@@ -70,7 +73,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     if mean < a - 2 * std or mean > b + 2 * std:
         _warn.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
                    "distribution of values may be incorrect.", UserWarning)
-    with torch.no_grad():
+    with no_grad():
         if _norm_cdf((b - mean) / std) - _norm_cdf((a - mean) / std) > 0.3:
             # the bounds as the tensor's dtype holds them
             lo, hi = (float(tensor._data.dtype.type(v)) for v in (a, b))
@@ -79,15 +82,15 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
                 outside = (result < lo) | (result > hi)
                 if not outside.any():
                     break
-                redrawn = torch.empty_like(result).normal_(mean, std, generator=generator)
-                result = torch.where(outside, redrawn, result)
+                redrawn = empty_like(result).normal_(mean, std, generator=generator)
+                result = where(outside, redrawn, result)
             if result is not tensor:
                 tensor.copy_(result)
             return tensor
         mode = max(a, min(mean, b))
         log_peak = -0.5 * ((mode - mean) / std) ** 2
-        candidates = torch.empty_like(tensor)
-        accept = torch.empty_like(tensor)
+        candidates = empty_like(tensor)
+        accept = empty_like(tensor)
 
         def log_density(x: Tensor) -> Tensor:  # log of the acceptance ratio, in place
             return x.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
@@ -99,10 +102,10 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
             result = tensor
             while True:
                 candidates.uniform_(a, b, generator=generator)
-                result = torch.where(pending, candidates, result)
+                result = where(pending, candidates, result)
                 rejected = accept.uniform_(generator=generator).log_().gt(
                     log_density(candidates))
-                pending = torch.where(pending, rejected, pending)
+                pending = where(pending, rejected, pending)
                 if not pending.any():
                     break
             tensor.copy_(result)
@@ -111,17 +114,17 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with ``val``."""
-    with torch.no_grad():
+    with no_grad():
         return tensor.fill_(val)
 
 
 def ones_(tensor: Tensor) -> Tensor:
-    with torch.no_grad():
+    with no_grad():
         return tensor.fill_(1.0)
 
 
 def zeros_(tensor: Tensor) -> Tensor:
-    with torch.no_grad():
+    with no_grad():
         return tensor.zero_()
 
 
@@ -129,8 +132,8 @@ def eye_(tensor: Tensor) -> Tensor:
     """The identity matrix (a 2-D tensor only)."""
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    with torch.no_grad():
-        tensor.copy_(torch.eye(*tensor.shape, dtype=tensor.dtype))
+    with no_grad():
+        tensor.copy_(_eye(*tensor.shape, dtype=tensor.dtype))
     return tensor
 
 
@@ -145,7 +148,7 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
         raise ValueError("dim 0 must be divisible by groups")
     per_group = sizes[0] // groups
     centre = tuple(s // 2 for s in sizes[2:])
-    with torch.no_grad():
+    with no_grad():
         tensor.zero_()
         for g in range(groups):
             for d in range(min(per_group, sizes[1])):
@@ -211,7 +214,7 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
     std = _kaiming_std(tensor, a, mode, nonlinearity)
     if std is None:
         return tensor
-    with torch.no_grad():
+    with no_grad():
         return tensor.normal_(0, std, generator=generator)
 
 
@@ -224,11 +227,11 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
         return tensor
     rows = tensor.size(0)
     cols = tensor.numel() // rows
-    flat = torch.empty(rows, cols, dtype=tensor.dtype).normal_(0, 1, generator=generator)
+    flat = empty(rows, cols, dtype=tensor.dtype).normal_(0, 1, generator=generator)
     if rows < cols:
         flat = flat.t()
-    with torch.no_grad():
-        q, r = torch.linalg.qr(flat)
+    with no_grad():
+        q, r = linalg.qr(flat)
         q = q * r.diagonal().sign()
         if rows < cols:
             q = q.t()
@@ -245,10 +248,10 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
     num_zeros = math.ceil(sparsity * rows)
-    with torch.no_grad():
+    with no_grad():
         tensor.normal_(0, std, generator=generator)
         for col in range(cols):
-            tensor[torch.randperm(rows)[:num_zeros], col] = 0
+            tensor[randperm(rows)[:num_zeros], col] = 0
     return tensor
 
 

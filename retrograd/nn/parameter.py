@@ -8,6 +8,7 @@ marked as a buffer, and ``isinstance(x, Buffer)`` tests the mark.
 from __future__ import annotations
 
 from .._tensor import Tensor, _Extra
+from .._creation import empty
 
 __all__ = ["Parameter", "Buffer", "is_lazy", "UninitializedParameter", "UninitializedBuffer",
            "UninitializedTensorMixin"]
@@ -38,7 +39,6 @@ class Parameter(Tensor):
 
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
-            from .._creation import empty
             data = empty(0)
         if not isinstance(data, Tensor):
             data.detach()  # PyTorch's error: "'list' object has no attribute 'detach'"
@@ -75,7 +75,6 @@ class Buffer(Tensor, metaclass=_BufferMeta):
 
     def __new__(cls, data=None, *, persistent=True):
         if data is None:
-            from .._creation import empty
             data = empty(0)
         t = data.detach().requires_grad_(data.requires_grad)
         t._extra().buffer = bool(persistent)

@@ -1,10 +1,28 @@
-"""Every differentiable primitive, forward and backward side by side, one module per family."""
-from . import indexing, inplace, linalg, pointwise, reduction, shape  # noqa: F401
-# Families added for the operator-coverage issue; each registers its ops with @export.
-from . import activation, elementwise, scatter, sorting, decomposition, views  # noqa: F401
-from . import nn_linear  # noqa: F401 - F.linear (composite)
-from . import loss  # noqa: F401 - the loss functions of torch.nn.functional
-from . import numpy_ns, tensor_ns  # noqa: F401
-from . import random  # noqa: F401 - uniform_, normal_, ... (in-place random fills)
-from . import nn  # noqa: F401 - retrograd/ops/nn/: the nn op families
-from . import shape_inplace  # noqa: F401 - Tensor.transpose_/t_ (in-place view ops)
+"""Every differentiable primitive, forward and backward side by side, grouped by concept:
+``elementwise/``, ``activation/``, ``reduction/``, ``shape/``, ``indexing/``, ``linalg/``,
+``sorting/``, ``loss/``, ``nn/``, and ``random.py`` (in-place random fills) and ``inplace.py``
+(the machinery every in-place op shares). Importing a module registers its ops (``@export``)."""
+# Every op module, imported here so that its ops register (no module imports a sibling just to
+# register it); in an order where each module's own imports are already loaded.
+from .elementwise import unary_core, arithmetic, compare, unary, erfgamma  # noqa: F401,E402
+from .elementwise import binary, ternary, logic  # noqa: F401,E402
+from .shape import basic, views, copy, pad, einsum, strided, inplace as _shape_inplace  # noqa
+from .indexing import getitem, setitem, scatter, select, masked  # noqa: F401,E402
+from . import inplace  # noqa: F401,E402
+from .reduction import basic as _reduction, minmax, cumulative, stats  # noqa: F401,E402
+from .linalg import matmul, addmm, products, norm  # noqa: F401,E402
+from .linalg import _common, solve, triangular, matrix_functions  # noqa: F401,E402
+from .linalg import decompositions, pinv_lstsq  # noqa: F401,E402
+from .activation import functions, softmax, piecewise  # noqa: F401,E402
+from .sorting import sort  # noqa: F401,E402
+from .nn import linear  # noqa: F401,E402 - F.linear (composite)
+from .loss import regression, nll, bce, margin, torch_forms, ctc  # noqa: F401,E402
+from . import numpy_ns, tensor_ns  # noqa: F401,E402
+from . import random  # noqa: F401,E402 - uniform_, normal_, ... (in-place random fills)
+from . import nn  # noqa: F401,E402 - retrograd/ops/nn/: the nn op families
+
+from ..autograd._record import provide as _provide  # noqa: E402
+
+# what autograd (a lower layer) needs from here, handed over instead of imported by it
+_provide(numpy_ns=numpy_ns, tensor_ns=tensor_ns, regenerate_views=inplace.regenerate_views,
+         bump_version=inplace.bump_version, copy_=inplace.copy_)

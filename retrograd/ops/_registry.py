@@ -65,3 +65,22 @@ def export(*, torch=True, method=False, inplace=False, linalg=False, special=Fal
             _add(NAMESPACES["nn.functional"], n, fn)
         return fn
     return deco
+
+
+class _Namespace:
+    """A registered namespace read by attribute at call time: a composite op calls
+    ``functional.pad(...)`` (the very object ``torch.nn.functional.pad`` is) without importing
+    ``nn.functional``, a layer above the ops."""
+    __slots__ = ("_table",)
+
+    def __init__(self, table: dict):
+        self._table = table
+
+    def __getattr__(self, name: str):
+        try:
+            return self._table[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+functional = _Namespace(NAMESPACES["nn.functional"])

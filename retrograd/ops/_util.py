@@ -1,19 +1,20 @@
-"""What every op's forward shares: wrapping results, building edges, dtype and dim handling."""
+"""What every op's forward shares: dtype and dim handling, broadcasting, operand conversion; and
+the graph recording of ``autograd._record`` (``make_node``, ``wrap``, ...), re-exported here."""
 from __future__ import annotations
 
 import operator
-import weakref
 
 import numpy as np
 
 from .. import _dtype as D
-from .._grad_mode import _inference, is_grad_enabled
-from .._tensor import Tensor, _Extra
+from .._size import wrap_dim, wrap_dims  # noqa: F401 - re-exported
+from .._tensor import Tensor
+from .._creation import tensor
+from ..autograd._record import (  # noqa: F401 - re-exported for the op modules
+    VIEW_DEFAULT, VIEW_IN_CUSTOM_FUNCTION, VIEW_INFERENCE, VIEW_MULTI_OUTPUT, VIEW_NO_GRAD, edge,
+    make_node, needs_grad, needs_grad1, wrap, wrap_view)
 
-_make = Tensor._make
-_inference_enabled = _inference.get
 _ndarray = np.ndarray
-_asarray = np.asarray
 _SCALARS = (int, float, bool)
 _f32 = np.dtype(np.float32)
 
@@ -73,111 +74,6 @@ def u64s(vs) -> tuple:
     return tuple(u64(v) for v in vs)
 
 
-def edge(t: Tensor):
-    """(node, output index) that receives the gradient of ``t``; (None, 0) for constants."""
-    x = t._x
-    if x is None:
-        fn = t._grad_fn       # (no view: nothing to regenerate, the slot itself)
-        if fn is not None:
-            return (fn, 0)
-    else:
-        fn = t.grad_fn
-        if fn is not None:
-            return (fn, x.out_nr)
-    if t._requires_grad:
-        x = t._x
-        acc = None if x is None or x.acc is None else x.acc()
-        return (acc if acc is not None else t._grad_accumulator(), 0)
-    return (None, 0)
-
-
-def needs_grad1(x: Tensor) -> bool:
-    return x._requires_grad and is_grad_enabled()
-
-
-def needs_grad(*ts) -> bool:
-    for t in ts:
-        if isinstance(t, Tensor) and t._requires_grad:
-            return is_grad_enabled()
-    return False
-
-
-_NO_EDGE = (None, 0)
-
-
-def make_node(cls, inputs, out: np.ndarray):
-    """A node of class ``cls`` whose edges lead to ``inputs`` (Tensors or non-tensors)."""
-    if len(inputs) == 1:
-        return cls((edge(inputs[0]),), out.shape, out.dtype)
-    return cls(tuple(edge(t) if isinstance(t, Tensor) else _NO_EDGE for t in inputs),
-               out.shape, out.dtype)
-
-
-def wrap(out, node=None, vc=None) -> Tensor:
-    if type(out) is not _ndarray:
-        out = _asarray(out)
-    t = _make(out, node, node is not None, vc)
-    if node is None and _inference_enabled():
-        t._extra().inference = True
-    return t
-
-
-# How a view was created (PyTorch's CreationMeta): an in-place op on a view that is not DEFAULT
-# raises, see ops/inplace.py.
-VIEW_DEFAULT, VIEW_NO_GRAD, VIEW_INFERENCE, VIEW_MULTI_OUTPUT = 0, 1, 2, 3
-VIEW_IN_CUSTOM_FUNCTION = 4  # set by autograd.Function for the views it returns
-_weakref = weakref.ref
-
-
-def wrap_view(out, node, base: Tensor, multi_output: bool = False) -> Tensor:
-    """A result that shares ``base``'s storage: same version counter, ``_base`` recorded.
-
-    ``_base`` is always the root (views of views chain to it), and the root keeps a weak list of
-    its views so that an in-place change of the storage can update their ``grad_fn``. Pieces of
-    a function that returns several views (unbind, split) pass ``multi_output=True`` (a node with
-    ``num_outputs > 1`` implies it)."""
-    if type(out) is not _ndarray:
-        out = _asarray(out)
-    t = _make(out, node, node is not None, base._vc)
-    x = t._x = _Extra()
-    bx = base._x
-    if bx is None or bx.base is None:
-        root, prev = base, VIEW_DEFAULT
-    else:
-        root, prev = bx.base, bx.view_meta
-    x.base = root
-    if bx is not None and bx.inference:
-        x.inference = True  # a view of an inference tensor is one; other views made there are not
-    if node is not None:
-        meta = VIEW_MULTI_OUTPUT if multi_output or node.num_outputs > 1 else VIEW_DEFAULT
-    elif _inference_enabled():
-        meta = VIEW_INFERENCE
-    elif not is_grad_enabled():
-        meta = VIEW_NO_GRAD
-    else:
-        meta = VIEW_MULTI_OUTPUT if multi_output else VIEW_DEFAULT
-    if meta == VIEW_DEFAULT or prev == VIEW_INFERENCE:  # PyTorch's propagate_creation_meta
-        meta = prev
-    x.view_meta = meta
-    if node is None and root._requires_grad:
-        t._requires_grad = x.via_base = True  # requires grad through its base, no grad_fn
-    rx = root._x
-    if rx is None:
-        rx = root._x = _Extra()
-    x.gen = rx.gen
-    if not root._requires_grad:
-        rx.views_lazy = False     # (this view must be updated when the root starts to need grad)
-    views = rx.views
-    if views is None:
-        rx.views = [_weakref(t)]
-    else:
-        views.append(_weakref(t))
-        n = len(views)
-        if n >= 16 and not n & (n - 1):  # at powers of two: drop the dead (amortised O(1))
-            rx.views = [r for r in views if r() is not None]
-    return t
-
-
 def as_tensor_arg(x, name: str = "input") -> Tensor:
     if isinstance(x, Tensor):
         return x
@@ -188,31 +84,7 @@ def to_tensor(x, like: Tensor | None = None) -> Tensor:
     """A Python scalar or array-like as a constant Tensor (used where torch accepts scalars)."""
     if isinstance(x, Tensor):
         return x
-    from .._creation import tensor
     return tensor(x, dtype=None if like is None else like.dtype)
-
-
-def wrap_dim(dim: int, ndim: int) -> int:
-    """Normalise a possibly negative dim, with PyTorch's IndexError when it is out of range."""
-    lo, hi = (-ndim, ndim - 1) if ndim > 0 else (-1, 0)
-    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
-        from .._dispatch import int_arg_error
-        raise int_arg_error(dim, f"dim must be an int, not {type(dim).__name__}")
-    if dim < lo or dim > hi:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], "
-                         f"but got {dim})")
-    return dim % ndim if ndim > 0 else 0
-
-
-def wrap_dims(dim, ndim: int) -> tuple:
-    if isinstance(dim, (list, tuple)):
-        dims = tuple(wrap_dim(d, ndim) for d in dim)
-        if len(set(dims)) != len(dims):
-            for d in dims:
-                if dims.count(d) > 1:
-                    raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
-        return dims
-    return (wrap_dim(dim, ndim),)
 
 
 def broadcast_error(a_shape, b_shape) -> RuntimeError:

@@ -24,11 +24,14 @@ import numpy as np
 from .. import _grad_mode
 from ..autograd.node import ERR_BACKWARD_TWICE, Node, SavedOutput, _forward_name
 from ._registry import export
-from . import indexing as _indexing
+from .indexing import getitem as _indexing
+from .indexing import setitem as _indexing_setitem
 from ._util import (VIEW_DEFAULT, VIEW_INFERENCE, VIEW_MULTI_OUTPUT, VIEW_NO_GRAD, Tensor,
                     broadcast_error, edge, make_node, needs_grad, wrap)
-from .views import (_InvalidViewGradFn, partial_overlap, regenerated_view_node,
+from .shape.strided import (_InvalidViewGradFn, partial_overlap, regenerated_view_node,
                     view_positions, writable_alias)
+from .._dtype import from_numpy_dtype
+from .. import _dtype as D
 
 _LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 _VIEW_OF_LEAF_ERROR = ("a view of a leaf Variable that requires grad is being used in an in-place "
@@ -189,7 +192,7 @@ def _check_result_fits(t: Tensor, name: str, args, kwargs) -> None:
     if rt != x.dtype and not can_cast(rt, x.dtype):
         if name in ("clamp_min", "clamp_max") and not isinstance(other, Tensor):
             # clamp's check with a number names the C++ type
-            from .linalg import _TYPE
+            from .linalg.matmul import _TYPE
             raise RuntimeError(f"result type {_name(result_type(t, other))} can't be cast to the "
                                f"desired output type {_TYPE[t.dtype.name]}")
         raise _cast_error(rt, x.dtype)
@@ -201,13 +204,11 @@ def _zero_stride_overlap(x: np.ndarray) -> bool:
 
 
 def _name(d) -> str:
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool"}[d.name]
+    return D.SCALAR_NAMES[d.name]
 
 
 # -- views: rebase and regeneration -------------------------------------------------------------
-class CopySlices(_indexing.CopySlices):
+class CopySlices(_indexing_setitem.CopySlices):
     """An in-place op ``fn`` on a view, recorded on the root: the root's old values outside the
     view pass the gradient through; inside the view, ``fn``'s gradient for its input replaces
     it. ``fn``'s other inputs get ``fn``'s other gradients (next_functions[1:] are fn's)."""

@@ -7,13 +7,33 @@ from __future__ import annotations
 
 import numpy as _np
 
-from .indexing import np_index_acc as _np_index_acc
+from .indexing.getitem import np_index_acc as _np_index_acc
+from .elementwise.unary_core import _sigmoid_array
+from .linalg._common import np_inv as _np_inv
+from .linalg.solve import _np_solve
+from .linalg._common import np_solve_triangular as _np_solve_triangular
+from .linalg.matrix_functions import np_matrix_exp as _np_matrix_exp
+from .linalg.pinv_lstsq import np_pinv as _np_pinv
+from .linalg.decompositions import _np_svd
+from .elementwise.unary_core import _sign_array
+from .nn.shuffle import _NP
+from .nn.shuffle import _pixel_shuffle_ns
+from .nn.shuffle import _pixel_unshuffle_ns
+from .nn.shuffle import _channel_shuffle_ns
+from .nn.conv import np_convolution as _np_convolution
+from .nn.fold import np_im2col as _np_im2col
+from .nn.fold import np_col2im as _np_col2im
 
 cos = _np.cos
 sin = _np.sin
 log = _np.log
 matmul = _np.matmul
 flip = _np.flip
+from .elementwise.special_np import erf as _k_erf
+from .elementwise.special_np import erfinv as _k_erfinv
+from .elementwise.special_np import digamma as _k_digamma
+from .elementwise.special_np import polygamma as _k_polygamma
+from .nn._conv_kernels import conv_weight as _k_conv_weight
 
 
 # Formulas may write into the temporaries they made themselves (never into ``grad`` or a saved
@@ -90,7 +110,6 @@ trunc = _np.trunc
 
 
 def sigmoid(x):
-    from .pointwise import _sigmoid_array
     return _sigmoid_array(_np.asarray(x))
 
 
@@ -100,23 +119,19 @@ def softplus(x):
 
 
 def erf(x):
-    from .elementwise_special import erf as k
-    return k(x).astype(_np.asarray(x).dtype, copy=False)
+    return _k_erf(x).astype(_np.asarray(x).dtype, copy=False)
 
 
 def erfinv(x):
-    from .elementwise_special import erfinv as k
-    return k(x).astype(_np.asarray(x).dtype, copy=False)
+    return _k_erfinv(x).astype(_np.asarray(x).dtype, copy=False)
 
 
 def digamma(x):
-    from .elementwise_special import digamma as k
-    return k(x).astype(_np.asarray(x).dtype, copy=False)
+    return _k_digamma(x).astype(_np.asarray(x).dtype, copy=False)
 
 
 def polygamma(n, x):
-    from .elementwise_special import polygamma as k
-    return k(n, x).astype(_np.asarray(x).dtype, copy=False)
+    return _k_polygamma(n, x).astype(_np.asarray(x).dtype, copy=False)
 
 
 def sum_dims(x, dims, keepdim):
@@ -149,8 +164,7 @@ def cross(a, b, dim):
 
 
 def inv(a):
-    from .decomposition import np_inv
-    return np_inv(a)
+    return _np_inv(a)
 
 
 def det(a):
@@ -159,35 +173,31 @@ def det(a):
 
 def solve(a, b):
     """a X = b for matrices b (batched)."""
-    from .decomposition import _np_solve
     return _np_solve(a, b, True)
 
 
 def solve_triangular(a, b, upper, left, unitriangular):
-    from .decomposition import np_solve_triangular
-    return np_solve_triangular(a, b, upper, left, unitriangular)
+    return _np_solve_triangular(a, b, upper, left, unitriangular)
 
 
 def matrix_exp(a):
-    from .decomposition_matrix import np_matrix_exp
-    return np_matrix_exp(a)
+    return _np_matrix_exp(a)
 
 
 def pinv(a):
-    from .decomposition_spectral import np_pinv
-    return np_pinv(a)
+    return _np_pinv(a)
 
 
 # -- shape / indexing family: gather/scatter, index_*, masked_*, take/put, roll, rot90, tril/triu,
 # diagonal (the forward kernels double as these formula functions)
-from .scatter import np_gather as gather, np_scatter as scatter  # noqa: E402,F401
-from .scatter import np_scatter_add as scatter_add, np_scatter_reduce as scatter_reduce  # noqa: E402,F401
-from .indexing_select import (np_index_add as index_add, np_index_fill as index_fill,  # noqa: E402,F401
+from .indexing.scatter import np_gather as gather, np_scatter as scatter  # noqa: E402,F401
+from .indexing.scatter import np_scatter_add as scatter_add, np_scatter_reduce as scatter_reduce  # noqa: E402,F401
+from .indexing.select import (np_index_add as index_add, np_index_fill as index_fill,  # noqa: E402,F401
                               np_index_select as index_select, np_put as put, np_take as take)
-from .indexing_masked import (np_masked_fill as masked_fill,  # noqa: E402,F401
+from .indexing.masked import (np_masked_fill as masked_fill,  # noqa: E402,F401
                               np_masked_scatter as masked_scatter,
                               np_masked_select as masked_select)
-from .shape_copy import np_roll as roll, np_rot90 as rot90, np_tril as tril, np_triu as triu  # noqa: E402,F401
+from .shape.copy import np_roll as roll, np_rot90 as rot90, np_tril as tril, np_triu as triu  # noqa: E402,F401
 
 
 def diagonal(x, offset, dim1, dim2):
@@ -196,12 +206,10 @@ def diagonal(x, offset, dim1, dim2):
 
 def svd(a):
     """Reduced SVD: (U, S, Vh)."""
-    from .decomposition_spectral import _np_svd
     return _np_svd(_np.asarray(a), False)
 
 
 def sign(x):
-    from .pointwise import _sign_array  # sign(nan) = 0, as in PyTorch
     return _sign_array(_np.asarray(x))
 
 
@@ -237,7 +245,7 @@ def _select_bits(keep, a, b):
 
 
 def masked_backward(name, grad, saved, keep, slope=0.0, **attrs):
-    """The backward of a piecewise-linear activation (see ops/activation_backward.py): the
+    """The backward of a piecewise-linear activation (see ops/activation/piecewise.py): the
     gradient where ``keep``, else 0 (or ``grad * slope``); a NaN or inf gradient at a masked
     place gives 0, as PyTorch's threshold_backward."""
     grad = _np.asarray(grad)
@@ -258,40 +266,33 @@ def linear_map(x, fn, adjoint, name, adjoint_name):
 
 
 def pixel_shuffle(x, r):
-    from .nn.shuffle import _NP, _pixel_shuffle_ns
     return _pixel_shuffle_ns(_NP, x, r)
 
 
 def pixel_unshuffle(x, r):
-    from .nn.shuffle import _NP, _pixel_unshuffle_ns
     return _pixel_unshuffle_ns(_NP, x, r)
 
 
 def channel_shuffle(x, groups):
-    from .nn.shuffle import _NP, _channel_shuffle_ns
     return _channel_shuffle_ns(_NP, x, groups)
 # -- convolutions (ops/nn/conv.py): the op without bias, and its weight gradient --------------
 def convolution(x, w, stride, padding, dilation, transposed, output_padding, groups):
-    from .nn.conv import np_convolution
-    return np_convolution(x, w, stride, padding, dilation, transposed, output_padding, groups)
+    return _np_convolution(x, w, stride, padding, dilation, transposed, output_padding, groups)
 
 
 def conv_weight(x, grad, kernel, stride, padding, dilation, groups):
     """d<grad, conv(x, w)>/dw for a weight of spatial size ``kernel``."""
-    from .nn._conv_kernels import conv_weight as k
-    return k(x, grad, tuple(kernel), stride, padding, dilation, groups)
+    return _k_conv_weight(x, grad, tuple(kernel), stride, padding, dilation, groups)
 
 
 def im2col(x, kernel, dilation, padding, stride):
     """F.unfold on arrays (ops/nn/fold.py)."""
-    from .nn.fold import np_im2col
-    return np_im2col(x, kernel, dilation, padding, stride)
+    return _np_im2col(x, kernel, dilation, padding, stride)
 
 
 def col2im(cols, size, kernel, dilation, padding, stride):
     """F.fold on arrays (ops/nn/fold.py)."""
-    from .nn.fold import np_col2im
-    return np_col2im(cols, size, kernel, dilation, padding, stride)
+    return _np_col2im(cols, size, kernel, dilation, padding, stride)
 def einsum(equation, *operands):
     return _np.einsum(equation, *operands, optimize=len(operands) > 2)
 

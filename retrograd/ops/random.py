@@ -18,13 +18,11 @@ from ..autograd.node import Node
 from ._registry import export
 from ._util import Tensor, make_node, needs_grad, wrap
 from .inplace import _write, bump_version, check_inplace, finish_inplace
+from .. import _dtype as D
 
 # torch's names for a dtype in these messages: the AT_DISPATCH name ('Long') and the C++ type.
-_DISPATCH = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-             "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-_C_NAME = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
-           "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-           "bool": "bool"}
+_DISPATCH = D.SCALAR_NAMES  # the one table, in _dtype.py
+_C_NAME = D.CPP_NAMES  # the one table, in _dtype.py
 
 
 def _g(v) -> str:

@@ -2,15 +2,58 @@
 retrograd ops, so running a backward formula records a graph (double backward, Hessians)."""
 from __future__ import annotations
 
-from .indexing import index_acc, index_fill_zero  # noqa: F401 - part of the namespace
-from .linalg import matmul  # noqa: F401
-from .pointwise import cos, log, sign, sin, where  # noqa: F401
-from .reduction import sum as _sum
-from .shape import expand as _expand
-from .shape import flip, permute, reshape, transpose  # noqa: F401
-from .shape import squeeze as _squeeze
-from .shape import unsqueeze as _unsqueeze
+import numpy as _np
+
+from .indexing.getitem import index_acc, index_fill_zero  # noqa: F401 - part of the namespace
+from .linalg.matmul import matmul  # noqa: F401
+from .elementwise.compare import where  # noqa: F401
+from .elementwise.unary_core import cos, log, sign, sin
+from .reduction.basic import sum as _sum
+from .shape.basic import expand as _expand
+from .shape.basic import flip, permute, reshape, transpose  # noqa: F401
+from .shape.basic import squeeze as _squeeze
+from .shape.basic import unsqueeze as _unsqueeze
 from ._util import wrap as _wrap
+from .shape.basic import stack as _stack
+from .nn.conv import conv_op as _conv_op
+from .nn.fold import unfold as _unfold
+from .nn.fold import fold as _fold
+from .._dispatch import public as _public
+from .elementwise.unary_core import exp as _exp
+from .elementwise.unary_core import sqrt as _sqrt
+from .elementwise.unary_core import tanh as _tanh
+from .elementwise.unary_core import sigmoid as _sigmoid
+from .elementwise.unary import sinh as _sinh
+from .elementwise.unary import cosh as _cosh
+from .elementwise.unary import log1p as _log1p
+from .elementwise.unary import trunc as _trunc
+from .activation.functions import softplus as _softplus
+from .elementwise.erfgamma import erf as _erf
+from .elementwise.erfgamma import erfinv as _erfinv
+from .elementwise.erfgamma import digamma as _digamma
+from .elementwise.erfgamma import polygamma as _polygamma
+from .shape.basic import cat as _cat
+from .elementwise.unary_core import abs as _abs
+from .reduction.cumulative import cumsum as _cumsum
+from .reduction.cumulative import cumprod as _cumprod
+from .reduction.cumulative import logcumsumexp as _logcumsumexp
+from .linalg.products import linalg_cross as _linalg_cross
+from .linalg.solve import inv as _inv
+from .linalg.solve import det as _det
+from .linalg.solve import solve as _solve
+from .linalg.triangular import solve_triangular as _solve_triangular
+from .linalg.matrix_functions import matrix_exp as _matrix_exp
+from .linalg.pinv_lstsq import pinv as _pinv
+from .indexing.scatter import scatter_reduce as _scatter_reduce
+from .linalg.decompositions import svd as _svd
+from .elementwise.unary import floor as _floor
+from .activation.piecewise import masked_backward as _masked_backward
+from .nn._linmap import linear_map as _linear_map
+from .nn.shuffle import pixel_shuffle as _pixel_shuffle
+from .nn.shuffle import pixel_unshuffle as _pixel_unshuffle
+from .nn.shuffle import channel_shuffle as _channel_shuffle
+from .shape.einsum import einsum as _einsum
+from .elementwise.compare import logical_not as _logical_not
 
 
 # Formulas write into their own temporaries only on the NumPy path (see numpy_ns.INPLACE).
@@ -39,85 +82,69 @@ def const(a):
 
 
 def zeros_like(x):
-    import numpy as np
-    return _wrap(np.zeros_like(x._data))
+    return _wrap(_np.zeros_like(x._data))
 
 
 def zeros(shape, dtype):
-    import numpy as np
-    return _wrap(np.zeros(shape, dtype))
+    return _wrap(_np.zeros(shape, dtype))
 
 
 def stack(tensors, dim):
-    from .shape import stack as _stack
     return _stack(tensors, dim)
 
 
 # -- elementwise and activation families: exp/log/hyperbolic, special functions, dim sums --------
 def exp(x):
-    from .pointwise import exp as f
-    return f(x)
+    return _exp(x)
 
 
 def sqrt(x):
-    from .pointwise import sqrt as f
-    return f(x)
+    return _sqrt(x)
 
 
 def tanh(x):
-    from .pointwise import tanh as f
-    return f(x)
+    return _tanh(x)
 
 
 def sigmoid(x):
-    from .pointwise import sigmoid as f
-    return f(x)
+    return _sigmoid(x)
 
 
 def sinh(x):
-    from .elementwise import sinh as f
-    return f(x)
+    return _sinh(x)
 
 
 def cosh(x):
-    from .elementwise import cosh as f
-    return f(x)
+    return _cosh(x)
 
 
 def log1p(x):
-    from .elementwise import log1p as f
-    return f(x)
+    return _log1p(x)
 
 
 def trunc(x):
-    from .elementwise import trunc as f
-    return f(x)
+    return _trunc(x)
 
 
 def softplus(x):
     """log(1 + e^x) (PyTorch's F.softplus: x itself above 20)."""
-    from .activation import softplus as f
-    return f(x)
+    return _softplus(x)
 
 
 def erf(x):
-    from .elementwise import erf as f
-    return f(x)
+    return _erf(x)
 
 
 def erfinv(x):
-    from .elementwise import erfinv as f
-    return f(x)
+    return _erfinv(x)
 
 
 def digamma(x):
-    from .elementwise import digamma as f
-    return f(x)
+    return _digamma(x)
 
 
 def polygamma(n, x):
-    from .elementwise import polygamma as f
-    return f(n, x)
+    return _polygamma(n, x)
 
 
 def sum_dims(x, dims, keepdim):
@@ -125,128 +152,106 @@ def sum_dims(x, dims, keepdim):
 
 
 def cat(tensors, dim):
-    from .shape import cat as f
-    return f(list(tensors), dim)
+    return _cat(list(tensors), dim)
 
 
 # -- reduction family: scans and abs -------------------------------------------------------------
 def abs(x):  # noqa: A001
-    from .pointwise import abs as f
-    return f(x)
+    return _abs(x)
 
 
 def cumsum(x, dim):
-    from .reduction_cum import cumsum as f
-    return f(x, dim)
+    return _cumsum(x, dim)
 
 
 def cumprod(x, dim):
-    from .reduction_cum import cumprod as f
-    return f(x, dim)
+    return _cumprod(x, dim)
 
 
 def logcumsumexp(x, dim):
-    from .reduction_cum import logcumsumexp as f
-    return f(x, dim)
+    return _logcumsumexp(x, dim)
 
 
 # -- linalg family: products, solves and decompositions used inside linalg formulas -------------
 def cross(a, b, dim):
-    from .linalg import linalg_cross as f
-    return f(a, b, dim=dim)
+    return _linalg_cross(a, b, dim=dim)
 
 
 def inv(a):
-    from .decomposition import inv as f
-    return f(a)
+    return _inv(a)
 
 
 def det(a):
-    from .decomposition import det as f
-    return f(a)
+    return _det(a)
 
 
 def solve(a, b):
     """a X = b for matrices b (batched)."""
-    from .decomposition import solve as f
-    return f(a, b)
+    return _solve(a, b)
 
 
 def solve_triangular(a, b, upper, left, unitriangular):
-    from .decomposition import solve_triangular as f
-    return f(a, b, upper=upper, left=left, unitriangular=unitriangular)
+    return _solve_triangular(a, b, upper=upper, left=left, unitriangular=unitriangular)
 
 
 def matrix_exp(a):
-    from .decomposition_matrix import matrix_exp as f
-    return f(a)
+    return _matrix_exp(a)
 
 
 def pinv(a):
-    from .decomposition_spectral import pinv as f
-    return f(a)
+    return _pinv(a)
 
 
 # -- shape / indexing family: gather/scatter, index_*, masked_*, take/put, roll, rot90, tril/triu,
 # diagonal
-from .scatter import gather, scatter, scatter_add  # noqa: E402,F401
-from .indexing_select import index_add, index_fill, index_select, put, take  # noqa: E402,F401
-from .indexing_masked import masked_fill, masked_scatter, masked_select  # noqa: E402,F401
-from .shape_copy import roll, rot90, tril, triu  # noqa: E402,F401
-from .shape_views import diagonal  # noqa: E402,F401
+from .indexing.scatter import gather, scatter, scatter_add  # noqa: E402,F401
+from .indexing.select import index_add, index_fill, index_select, put, take  # noqa: E402,F401
+from .indexing.masked import masked_fill, masked_scatter, masked_select  # noqa: E402,F401
+from .shape.copy import roll, rot90, tril, triu  # noqa: E402,F401
+from .shape.views import diagonal  # noqa: E402,F401
 
 
 def scatter_reduce(x, dim, index, src, reduce, include_self=True):
-    from .scatter import scatter_reduce as f
-    return f(x, dim, index, src, reduce, include_self=include_self)
+    return _scatter_reduce(x, dim, index, src, reduce, include_self=include_self)
 
 
 def svd(a):
     """Reduced SVD: (U, S, Vh)."""
-    from .decomposition_spectral import svd as f
-    return tuple(f(a, full_matrices=False))
+    return tuple(_svd(a, full_matrices=False))
 
 
 def floor(x):
-    from .elementwise import floor as f
-    return f(x)
+    return _floor(x)
 
 
 def masked_backward(name, grad, saved, keep, slope=0.0, **attrs):
-    from .activation_backward import masked_backward as f
-    return f(name, grad, saved, keep, slope, **attrs)
+    return _masked_backward(name, grad, saved, keep, slope, **attrs)
 
 
 def linear_map(x, fn, adjoint, name, adjoint_name):
     """``fn(x)`` recorded as the node ``name``, whose backward is ``adjoint``."""
-    from .nn._linmap import linear_map as f
-    return f(x, fn, adjoint, name, adjoint_name)
+    return _linear_map(x, fn, adjoint, name, adjoint_name)
 
 
 def pixel_shuffle(x, r):
-    from .nn.shuffle import pixel_shuffle as f
-    return f(x, r)
+    return _pixel_shuffle(x, r)
 
 
 def pixel_unshuffle(x, r):
-    from .nn.shuffle import pixel_unshuffle as f
-    return f(x, r)
+    return _pixel_unshuffle(x, r)
 
 
 def channel_shuffle(x, groups):
-    from .nn.shuffle import channel_shuffle as f
-    return f(x, groups)
+    return _channel_shuffle(x, groups)
 # -- convolutions (ops/nn/conv.py) ----------------------------------------------------------
 def convolution(x, w, stride, padding, dilation, transposed, output_padding, groups):
-    from .nn.conv import conv_op
-    return conv_op(x, w, None, stride, padding, dilation, transposed, output_padding, groups)
+    return _conv_op(x, w, None, stride, padding, dilation, transposed, output_padding, groups)
 
 
 def conv_weight(x, grad, kernel, stride, padding, dilation, groups):
     """d<grad, conv(x, w)>/dw as a convolution, so that it stays differentiable: the input's
     channels (per group) become the batch, the batch becomes the channels, ``grad`` is the
     kernel, stride and dilation swap; the result is cut to ``kernel``."""
-    from .nn.conv import conv_op
     n, c = x.shape[0], x.shape[1]
     o = grad.shape[1]
     g = groups
@@ -255,45 +260,42 @@ def conv_weight(x, grad, kernel, stride, padding, dilation, groups):
     xs = reshape(x, (n, g, c // g) + sp)
     xs = reshape(permute(xs, (2, 1, 0) + tuple(range(3, 3 + nd))), (c // g, g * n) + sp)
     ws = transpose(grad, 0, 1)                       # (O, N, *L): O/g filters per group
-    y = conv_op(xs, ws, None, dilation, padding, stride, False, (0,) * nd, g)  # (C/g, O, *k')
+    y = _conv_op(xs, ws, None, dilation, padding, stride, False, (0,) * nd, g)  # (C/g, O, *k')
     if tuple(y.shape[2:]) != tuple(kernel):
         y = y[(slice(None), slice(None)) + tuple(slice(0, k) for k in kernel)]
     return transpose(y, 0, 1)
 
 
 def im2col(x, kernel, dilation, padding, stride):
-    from .nn.fold import unfold
-    return unfold(x, kernel, dilation, padding, stride)
+    return _unfold(x, kernel, dilation, padding, stride)
 
 
 def col2im(cols, size, kernel, dilation, padding, stride):
-    from .nn.fold import fold
-    return fold(cols, size, kernel, dilation, padding, stride)
+    return _fold(cols, size, kernel, dilation, padding, stride)
+
+
 def einsum(equation, *operands):
-    from .shape_einsum import einsum as f
-    return f(equation, *operands)
+    return _einsum(equation, *operands)
 
 
 # Every function of this namespace is a public op entry point (retrograd/_dispatch.py): a mode
 # sees the ops of a differentiable backward pass (forward-over-reverse; vmap over grad).
 def logical_not(x):
-    from .pointwise import logical_not as f
-    return f(x)
+    return _logical_not(x)
 
 
 def floor_divide(x, y):
     """div(x, y, rounding_mode='floor'): its gradient is zero (torch.floor_divide has none)."""
-    from .pointwise import div
+    from .elementwise.arithmetic import div
     return div(x, y, rounding_mode="floor")
 
 
 def _publish(namespace: dict) -> None:
     import types
-    from .._dispatch import public
     for name, fn in list(namespace.items()):
         if isinstance(fn, types.FunctionType) and not name.startswith("_") and \
                 fn.__module__.startswith("retrograd.ops"):
-            namespace[name] = public(fn, name)
+            namespace[name] = _public(fn, name)
 
 
 _publish(globals())

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 from .optimizer import Optimizer, _to_scalar
 from .._grad_mode import enable_grad, no_grad
+from .._creation import zeros
 from .._tensor import Tensor
+from ..ops.elementwise.arithmetic import mul
+from ..ops.shape.basic import cat
 
 __all__ = ["LBFGS"]
-
-
-def _torch():
-    import retrograd   # the public namespace (cat, zeros, mul), complete once imported
-    return retrograd
 
 
 def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
@@ -135,10 +133,9 @@ class LBFGS(Optimizer):
         return self._numel_cache
 
     def _gather_flat_grad(self) -> Tensor:
-        T = _torch()
-        views = [T.zeros(p.numel(), dtype=p.dtype) if p._grad is None else p._grad.reshape(-1)
+        views = [zeros(p.numel(), dtype=p.dtype) if p._grad is None else p._grad.reshape(-1)
                  for p in self._params]
-        return _torch().cat(views, 0)
+        return cat(views, 0)
 
     def _add_grad(self, step_size, update: Tensor) -> None:
         offset = 0
@@ -268,7 +265,7 @@ class LBFGS(Optimizer):
         for i in range(len(old_dirs) - 1, -1, -1):
             al[i] = old_stps[i].dot(q) * ro[i]
             q.add_(old_dirs[i], alpha=-al[i])
-        r = _torch().mul(q, H_diag)
+        r = mul(q, H_diag)
         for i in range(len(old_dirs)):
             be_i = old_dirs[i].dot(r) * ro[i]
             r.add_(old_stps[i], alpha=al[i] - be_i)

@@ -15,6 +15,7 @@ optional ``safetensors`` package.
 """
 from __future__ import annotations
 
+from . import _copy  # noqa: F401 - attaches Tensor.__deepcopy__ / __reduce_ex__
 from ._load import load
 from ._save import DEFAULT_PROTOCOL, save
 from ._unpickler import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals

@@ -17,8 +17,8 @@ from copy import deepcopy
 import numpy as np
 
 from .. import _dtype as D
-from .._tensor import Tensor
-from ..ops.views import _extent, _ptr, _storage_array, storage
+from .._tensor import Tensor, attach
+from ..ops.shape.strided import _extent, _ptr, _storage_array, storage
 
 _DEEPCOPY_ERROR = (
     "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at "
@@ -123,3 +123,14 @@ def deepcopy_tensor(t: Tensor, memo: dict) -> Tensor:
     if state:
         _set_state(new, deepcopy(state, memo))
     return new
+
+
+@attach
+def __deepcopy__(self, memo):
+    return deepcopy_tensor(self, memo)
+
+
+@attach
+def __reduce_ex__(self, protocol):
+    # pickle and copy.copy: the storage travels along
+    return reduce_tensor(self)

@@ -21,6 +21,9 @@ from .._device import device
 from . import _rebuild as R
 from . import _unpickler as U
 from ._save import MAGIC_NUMBER, PROTOCOL_VERSION
+from .safetensors import load_file
+from ._zipio import ZipReader
+from ._zipio import is_zipfile
 
 _UNSAFE_MESSAGE = (
     "In PyTorch 2.6, we changed the default value of the `weights_only` argument in `torch.load` "
@@ -246,7 +249,6 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     restore = _restore_location(map_location)
     is_path = isinstance(f, (str, os.PathLike))
     if is_path and os.fspath(f).endswith(".safetensors"):
-        from .safetensors import load_file
         return load_file(f)
     opened = open(f, "rb") if is_path else f
     try:
@@ -274,7 +276,6 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
 
 
 def _load_opened(f, path, restore, weights_only, mmap, load_args):
-    from ._zipio import ZipReader, is_zipfile  # zipfile only when loading
     if is_zipfile(f):
         reader = ZipReader(f)
         if reader.has_record("constants.pkl"):

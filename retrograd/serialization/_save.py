@@ -22,8 +22,11 @@ from .. import _dtype as D
 from .._device import device
 from .._size import Size
 from .._tensor import Tensor
-from ..ops.views import _extent, _ptr, _storage_array, storage, torch_strides
+from ..ops.shape.strided import _extent, _ptr, _storage_array, storage, torch_strides
 from . import _rebuild as R
+from ._zipio import ZipWriter
+from ._zipio import serialization_id
+from ._zipio import AtomicFile
 
 DEFAULT_PROTOCOL = 2
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
@@ -149,7 +152,6 @@ def _archive_name(f) -> str:
 
 
 def _write_zip(obj, out, archive: str, protocol: int, byteorder: bool) -> None:
-    from ._zipio import ZipWriter, serialization_id  # zipfile only when saving
     storages = _Storages()
     buf = io.BytesIO()
     _TorchPickler(buf, protocol, storages).dump(obj)
@@ -204,7 +206,6 @@ def save(obj, f, pickle_module=pickle, pickle_protocol: int = DEFAULT_PROTOCOL,
             _write_legacy(obj, out, pickle_protocol)
 
     if isinstance(f, (str, os.PathLike)):
-        from ._zipio import AtomicFile
         tmp = AtomicFile(f)
         try:
             write(tmp.file)

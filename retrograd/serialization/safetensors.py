@@ -13,7 +13,7 @@ import os
 
 
 from .._tensor import Tensor
-from ..ops.views import _extent, storage
+from ..ops.shape.strided import _extent, storage
 from ._zipio import AtomicFile
 
 __all__ = ["load", "load_file", "save", "save_file"]

@@ -22,6 +22,7 @@ their ``AccumulateGrad`` and saved tensors stay outside the boxes (a parameter m
 from __future__ import annotations
 
 import numpy as np
+from .._tensor import Tensor
 
 from ..autograd.provenance import get_provenance, module_names
 
@@ -37,7 +38,6 @@ _TORCHVIZ = {"tensor": None, "op": None, "leaf": "lightblue", "output": "darkoli
 
 
 def _is_tensor(v) -> bool:
-    from .._tensor import Tensor
     return isinstance(v, Tensor)
 
 

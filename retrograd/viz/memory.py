@@ -9,6 +9,8 @@ node, so they count there."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from .._tensor import Tensor
+from ..autograd import node as _node
 
 __all__ = ["saved_memory", "SavedMemory", "NodeMemory"]
 
@@ -88,8 +90,6 @@ class SavedMemory:
 
 def _arrays(entry):
     """The ndarrays one saved entry keeps alive (a Tensor, a saved output, a packed value)."""
-    from .._tensor import Tensor
-    from ..autograd import node as _node
     if isinstance(entry, Tensor):
         return [entry._data]
     if type(entry) is _node.SavedOutput:

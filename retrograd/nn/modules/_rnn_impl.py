@@ -12,18 +12,15 @@ from __future__ import annotations
 
 from ... import _creation
 from ... import _warn
+from ...ops.elementwise.unary_core import relu, tanh
 from ... import ops as _ops  # noqa: F401 - every op registered
-from ...ops.linalg import addmm, matmul, mm
+from ...ops.linalg.matmul import matmul, mm
+from ...ops.linalg.addmm import addmm
 from ...ops.nn.rnn import mkldnn_rnn_layer, unsafe_chunk
-from ...ops.shape import cat, stack, t, transpose, unbind
+from ...ops.shape.basic import cat, stack, t, transpose, unbind
 from .. import functional as F
 
 _state = {"proj_warned": False}  # TORCH_WARN_ONCE of the oneDNN projection fallback
-
-
-def _torch():
-    import retrograd
-    return retrograd
 
 
 def _linear(x, w, b):
@@ -62,12 +59,11 @@ def gru_cell(x, h, p, pre: bool):
 
 
 def _cell_fn(mode: str):
-    import retrograd
     if mode == "LSTM":
         return lstm_cell
     if mode == "GRU":
         return gru_cell
-    act = retrograd.tanh if mode == "RNN_TANH" else retrograd.relu
+    act = tanh if mode == "RNN_TANH" else relu
     return lambda x, h, p, pre: rnn_cell(x, h, p, act, pre)
 
 

@@ -12,6 +12,7 @@ from ...utils.hooks import RemovableHandle
 from ._hooks import _WrappedHook
 from ..parameter import is_lazy
 from ._utils import _class_repr
+from ..parameter import Parameter
 
 __all__ = ["StateDictMixin", "_IncompatibleKeys"]
 
@@ -190,7 +191,6 @@ class StateDictMixin:
 
     def _assign_loaded(self, name, param, value) -> None:
         """``load_state_dict(assign=True)``: the checkpoint's tensor becomes the attribute."""
-        from ..parameter import Parameter
         if isinstance(param, Parameter):
             if not isinstance(value, Parameter):
                 value = Parameter(value, requires_grad=param.requires_grad)

@@ -4,7 +4,7 @@ the legacy ``size_average`` / ``reduce`` arguments give ``reduction`` with PyTor
 from __future__ import annotations
 
 from .. import functional as F
-from ...ops.loss import legacy_reduction
+from ...ops.loss.regression import legacy_reduction
 from .distance import PairwiseDistance
 from .module import Module
 

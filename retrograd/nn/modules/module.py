@@ -24,6 +24,7 @@ from ._hooks import (register_module_backward_hook,  # noqa: F401 - torch's home
                      register_module_parameter_registration_hook)
 from ._state_dict import StateDictMixin
 from ._utils import _addindent, _class_repr, _typename  # noqa: F401 - used by containers too
+from ..._creation import empty_like
 
 __all__ = ["Module"]
 
@@ -467,7 +468,6 @@ class Module(HooksMixin, StateDictMixin):
         """Replace every parameter's and buffer's data by uninitialised memory."""
         if device is not None:
             _device(device)
-        from ..._creation import empty_like
         return self._apply(lambda t: empty_like(t), recurse=recurse)
 
     def share_memory(self):

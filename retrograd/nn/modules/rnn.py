@@ -13,6 +13,7 @@ from .. import init
 from ..parameter import Parameter
 from . import _rnn_impl
 from .module import Module
+from ..utils.rnn import PackedSequence
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -22,7 +23,6 @@ def _apply_permutation(tensor, permutation, dim: int = 1):
 
 
 def _packed():
-    from ..utils.rnn import PackedSequence
     return PackedSequence
 
 

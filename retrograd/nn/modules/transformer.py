@@ -18,16 +18,17 @@ from .dropout import Dropout
 from .linear import Linear
 from .module import Module
 from .normalization import LayerNorm
+from ... import _grad_mode
+from ...ops.shape.copy import triu
 
 __all__ = ["Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
            "TransformerDecoderLayer"]
 
 
 def _generate_square_subsequent_mask(sz, device=None, dtype=None):
-    import retrograd as torch
     if dtype is None:
         dtype = D.float32
-    return torch.triu(_creation.full((sz, sz), float("-inf"), dtype=dtype), diagonal=1)
+    return triu(_creation.full((sz, sz), float("-inf"), dtype=dtype), diagonal=1)
 
 
 def _get_seq_len(src, batch_first):
@@ -246,7 +247,6 @@ class TransformerEncoder(Module):
         no grad needed, a left-aligned padding mask and no attention mask), the padded
         positions (a (N, S, 1) bool mask) it fills with 0 afterwards; else None. The other
         positions are the standard path's values."""
-        from ... import _grad_mode
         first = self.layers[0]
         if (not getattr(self, "use_nested_tensor", False) or first.training or src.dim() != 3
                 or src_key_padding_mask is None or mask is not None):
@@ -262,8 +262,7 @@ class TransformerEncoder(Module):
         if _grad_mode.is_grad_enabled() and any(a is not None and a.requires_grad
                                                 for a in args):
             return None
-        import retrograd as torch
-        return torch.tensor(~valid[:, :, None])
+        return _creation.tensor(~valid[:, :, None])
 
 
 class TransformerDecoder(Module):

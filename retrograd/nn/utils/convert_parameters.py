@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..._tensor import Tensor
 from ..._typeinfo import typename as _typename
-from ...ops.shape import cat
+from ...ops.shape.basic import cat
 
 __all__ = ["parameters_to_vector", "vector_to_parameters"]
 

@@ -18,17 +18,16 @@ from ..._dispatch import public
 from ...autograd.node import Node, SavedOutput
 from .._registry import export
 from .._util import Tensor, make_node, needs_grad, wrap, wrap_dim
-from ..activation_softmax import SoftmaxBackward0
+from ..activation.softmax import SoftmaxBackward0
+from ..loss.regression import mul_scalar
+from .dropout import dropout
 
 __all__ = ["scaled_dot_product_attention", "_safe_softmax"]
 
 _FLOATS = ("float32", "float64", "float16")
 _F32 = np.float32   # float16 inputs: the CPU kernels compute in float and round the results
 # the C++ type names torch's messages print
-_CNAME = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
-          "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
-          "float16": "c10::Half", "bfloat16": "c10::BFloat16", "complex64": "c10::complex<float>",
-          "complex128": "c10::complex<double>"}
+_CNAME = D.CPP_NAMES  # the one table, in _dtype.py
 
 
 def _cname(t) -> str:
@@ -248,8 +247,6 @@ def _safe_softmax(input, dim, dtype=None):
 
 
 def _math(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa):
-    from ..loss import mul_scalar
-    from .dropout import dropout
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
                            "when is_causal=True")

@@ -8,8 +8,15 @@ import math
 import warnings
 
 from ... import _dtype as D
+from ..._creation import zeros, zeros_like
+from .._registry import functional as F
+from ..linalg.addmm import baddbmm, bmm
+from ..shape.basic import cat
 from .._registry import export
 from .attention import scaled_dot_product_attention
+from .._util import Tensor
+from ..elementwise import arithmetic as pointwise
+from . import linear as nn_linear
 
 __all__ = ["multi_head_attention_forward"]
 
@@ -17,7 +24,6 @@ __all__ = ["multi_head_attention_forward"]
 def _none_or_dtype(input):
     if input is None:
         return None
-    from .._util import Tensor
     if isinstance(input, Tensor):
         return input.dtype
     raise RuntimeError("input to _none_or_dtype() must be None or torch.Tensor")
@@ -27,15 +33,13 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
     """A bool mask as 0 / -inf of ``target_type`` (True: not allowed); float masks as they are."""
     if mask is None:
         return None
-    from .. import pointwise  # noqa: F401
-    import retrograd as torch
     if mask.dtype != D.bool_ and not mask.dtype.is_floating_point:
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
     if check_other and other_type is not None and mask.dtype != other_type:
         warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use "
                       "same type for both instead.", stacklevel=3)
     if mask.dtype == D.bool_:
-        mask = torch.zeros_like(mask, dtype=target_type).masked_fill_(mask, float("-inf"))
+        mask = zeros_like(mask, dtype=target_type).masked_fill_(mask, float("-inf"))
     return mask
 
 
@@ -80,8 +84,6 @@ def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
 
 
 def _in_projection_packed(q, k, v, w, b=None):
-    from .. import nn_linear  # noqa: F401
-    import retrograd.nn.functional as F
     E = q.size(-1)
     if k is v:
         if q is k:
@@ -102,7 +104,6 @@ def _in_projection_packed(q, k, v, w, b=None):
 
 
 def _in_projection(q, k, v, w_q, w_k, w_v, b_q=None, b_k=None, b_v=None):
-    import retrograd.nn.functional as F
     Eq, Ek, Ev = q.size(-1), k.size(-1), v.size(-1)
     for name, w, shape in (("query", w_q, (Eq, Eq)), ("key", w_k, (Eq, Ek)),
                            ("value", w_v, (Eq, Ev))):
@@ -121,8 +122,6 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                                  k_proj_weight=None, v_proj_weight=None, static_k=None,
                                  static_v=None, average_attn_weights=True, is_causal=False):
     """Multi-head attention over (L, N, E) inputs (or unbatched (L, E))."""
-    import retrograd as torch
-    import retrograd.nn.functional as F
     is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not is_batched:
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
@@ -175,8 +174,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         else:
             raise RuntimeError(f"attn_mask's dimension {attn_mask.dim()} is not supported")
     if bias_k is not None and bias_v is not None:
-        k = torch.cat([k, bias_k.repeat(1, bsz, 1)])
-        v = torch.cat([v, bias_v.repeat(1, bsz, 1)])
+        k = cat([k, bias_k.repeat(1, bsz, 1)])
+        v = cat([v, bias_v.repeat(1, bsz, 1)])
         if attn_mask is not None:
             attn_mask = F.pad(attn_mask, (0, 1))
         if key_padding_mask is not None:
@@ -188,8 +187,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
          else static_v)
     if add_zero_attn:
         zero_attn_shape = (bsz * num_heads, 1, head_dim)
-        k = torch.cat([k, torch.zeros(zero_attn_shape, dtype=k.dtype)], dim=1)
-        v = torch.cat([v, torch.zeros(zero_attn_shape, dtype=v.dtype)], dim=1)
+        k = cat([k, zeros(zero_attn_shape, dtype=k.dtype)], dim=1)
+        v = cat([v, zeros(zero_attn_shape, dtype=v.dtype)], dim=1)
         if attn_mask is not None:
             attn_mask = F.pad(attn_mask, (0, 1))
         if key_padding_mask is not None:
@@ -211,13 +210,13 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         _B, _Nt, E = q.shape
         q_scaled = q * math.sqrt(1.0 / float(E))
         if attn_mask is not None:
-            w = torch.baddbmm(attn_mask, q_scaled, k.transpose(-2, -1))
+            w = baddbmm(attn_mask, q_scaled, k.transpose(-2, -1))
         else:
-            w = torch.bmm(q_scaled, k.transpose(-2, -1))
+            w = bmm(q_scaled, k.transpose(-2, -1))
         w = F.softmax(w, dim=-1)
         if dropout_p > 0.0:
             w = F.dropout(w, p=dropout_p)
-        out = torch.bmm(w, v)
+        out = bmm(w, v)
         out = out.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
         out = F.linear(out, out_proj_weight, out_proj_bias)
         out = out.view(tgt_len, bsz, out.size(1))

@@ -10,6 +10,7 @@ import numpy as np
 from ...autograd.node import Node
 from .._registry import export
 from .._util import Tensor, make_node, needs_grad, u64s, wrap, wrap_dim
+from ... import _dtype as D
 
 
 def _subscripts(ndim: int, expand1, expand2, expand3, sumdim) -> tuple:
@@ -87,9 +88,7 @@ def _trilinear(i1, i2, i3, expand1, expand2, expand3, sumdim, unroll_dim=1):
     return wrap(out, node)
 
 
-_CPP = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
-        "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-        "bool": "bool"}
+_CPP = D.CPP_NAMES  # the one table, in _dtype.py
 
 
 def _check_tensor(x, name: str, pos: int) -> None:

@@ -20,10 +20,13 @@ from ...autograd.node import Node
 from .._registry import export
 from .._util import Tensor, make_node, needs_grad, u64s, wrap
 from . import _conv_kernels as K
+from ..._dtype import from_numpy_dtype
+from ..linalg.matmul import _TYPE
+from ..._size import format_shape
 
 
 def _shape(t) -> str:
-    return "[" + ", ".join(str(int(s)) for s in t) + "]"
+    return format_shape(int(s) for s in t)
 
 
 def _input_padding_for(size, grad_size, kernel, stride, padding, dilation) -> tuple:
@@ -136,7 +139,6 @@ def conv_op(input, weight, bias, stride, padding, dilation, transposed, output_p
 
 # -- argument checks, in PyTorch's order (aten/src/ATen/native/Convolution.cpp) ----------------
 def _scalar_name(dt) -> str:
-    from ..._dtype import from_numpy_dtype
     return from_numpy_dtype(dt)._legacy[:-len("Tensor")]
 
 
@@ -237,7 +239,6 @@ def check_convolution(input, weight, bias, stride, padding, dilation, transposed
         raise RuntimeError(f"expected scalar type {_scalar_name(xd)} but found "
                            f"{_scalar_name(wd)}")
     if bias is not None and bias._data.dtype != xd:
-        from ..linalg import _TYPE
         raise RuntimeError(f"Input type ({_TYPE[xd.name]}) and bias type "
                            f"({_TYPE[bias._data.dtype.name]}) should be the same")
     if xd == np.bool_:     # the name of the CPU kernel that refuses it (1-d runs as 2-d)

@@ -9,9 +9,10 @@ import numpy as np
 from ... import _warn
 from .._registry import export
 from .._util import Tensor
-from ..shape import squeeze, unsqueeze
-from ..shape_pad import pad as _pad
+from ..shape.basic import squeeze, unsqueeze
+from ..shape.pad import pad as _pad
 from .conv import _shape, convolution_nd as convolution
+from ..linalg.matmul import _TYPE
 
 _CONV_SIGS = ("(Tensor input, Tensor weight, Tensor bias = None, tuple of ints stride = 1, "
               "tuple of ints padding = 0, tuple of ints dilation = 1, int groups = 1)",
@@ -117,7 +118,6 @@ def _conv(fn: str, dims: int, args: tuple, kwargs: dict):
     input, weight, bias = a["input"], a["weight"], a["bias"]
     stride, padding, dilation, groups = a["stride"], a["padding"], a["dilation"], a["groups"]
     if bias is not None and bias._data.dtype != input._data.dtype:
-        from ..linalg import _TYPE
         raise RuntimeError(f"Input type ({_TYPE[input._data.dtype.name]}) and bias type "
                            f"({_TYPE[bias._data.dtype.name]}) should be the same")
     x, batched = _batchify(input, dims, fn)
@@ -174,7 +174,6 @@ def _conv_transpose(fn: str, dims: int, args: tuple, kwargs: dict):
     a = _parse_transpose(fn, dims, args, kwargs)
     input, weight, bias = a["input"], a["weight"], a["bias"]
     if bias is not None and bias._data.dtype != input._data.dtype:
-        from ..linalg import _TYPE
         raise RuntimeError(f"Input type ({_TYPE[input._data.dtype.name]}) and bias type "
                            f"({_TYPE[bias._data.dtype.name]}) should be the same")
     x, batched = _batchify(input, dims, fn)

@@ -13,7 +13,7 @@ from ..._grad_mode import no_grad
 from ...autograd.node import ELEMENTWISE, Node, SavedOutput
 from .._registry import export
 from .._util import Tensor, binary_arrays, broadcast_error, make_node, needs_grad1, wrap
-from ..linalg_norm import _np_vector_norm, vector_norm
+from ..linalg.norm import _np_vector_norm, vector_norm
 from .norms import _norm
 
 

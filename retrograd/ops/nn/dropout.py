@@ -13,8 +13,8 @@ import math
 
 from ... import _creation, _warn
 from .._registry import export
-from ..pointwise import mul
-from ..shape import squeeze, unsqueeze
+from ..elementwise.arithmetic import mul
+from ..shape.basic import squeeze, unsqueeze
 
 __all__ = ["dropout", "alpha_dropout", "feature_alpha_dropout", "dropout1d", "dropout2d",
            "dropout3d"]

@@ -14,6 +14,7 @@ from ...autograd.node import Node
 from .._registry import export
 from .._util import make_node, needs_grad1, u64, wrap
 from ..inplace import bump_version
+from ..._dtype import from_numpy_dtype
 
 __all__ = ["embedding", "embedding_renorm_"]
 
@@ -59,7 +60,6 @@ _INDEX_TYPES = ("int64", "int32")
 def _check_indices(indices) -> None:
     dt = indices._data.dtype
     if dt.name not in _INDEX_TYPES:
-        from ..._dtype import from_numpy_dtype
         shown = "CPUBoolType" if dt == np.bool_ else f"torch.{from_numpy_dtype(dt)._legacy}"
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
                            f"following scalar types: Long, Int; but got {shown} instead (while "

@@ -16,6 +16,8 @@ from ...autograd.node import Node
 from .._registry import export
 from .._util import make_node, needs_grad, u64, wrap
 from .embedding import _check_indices, embedding_renorm_
+from ... import _warn
+from ... import _grad_mode
 
 __all__ = ["embedding_bag"]
 
@@ -199,7 +201,6 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
                   padding_idx=None):
     """F.embedding_bag: sums, means or maxima of embedding rows over bags."""
     if weight.dtype == int64 and input.is_floating_point():
-        from ... import _warn
         _warn.warn("Argument order of nn.functional.embedding_bag was changed. Usage "
                    "`embedding_bag(weight, input, ...)` is deprecated, and should now be "
                    "`embedding_bag(input, weight, ...)`.", UserWarning)
@@ -243,7 +244,6 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     else:
         raise ValueError("mode has to be one of sum, mean or max")
     if max_norm is not None:
-        from ... import _grad_mode
         with _grad_mode.no_grad():
             embedding_renorm_(weight.detach(), input, max_norm, norm_type)
     if per_sample_weights is not None and mode != "sum":

@@ -12,6 +12,9 @@ from ...autograd.node import LINEAR, Node
 from .._registry import export
 from .._util import make_node, needs_grad1, u64s, wrap
 from . import _conv_kernels as K
+from ..._dtype import from_numpy_dtype
+from .._util import wrap_dim
+from ..._size import format_shape
 
 
 def _pair_arg(v, name: str, pos: int, fn: str) -> tuple:
@@ -46,13 +49,11 @@ def _check_params(kernel, dilation, padding, stride, col2im: bool) -> None:
 
 def _check_dtype(x: np.ndarray, name: str) -> None:
     if x.dtype.kind != "f":
-        from ..._dtype import from_numpy_dtype
         raise NotImplementedError(f'"{name}_out_cpu" not implemented for '
                                   f"'{from_numpy_dtype(x.dtype)._legacy[:-6]}'")
 
 
-def _fmt(t) -> str:
-    return "[" + ", ".join(str(s) for s in t) + "]"
+_fmt = format_shape  # the one shape formatter, in _size.py
 
 
 def np_im2col(x: np.ndarray, kernel, dilation, padding, stride) -> np.ndarray:
@@ -102,7 +103,6 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     x = input._data
     nd = x.ndim
     shape = x.shape
-    from .._util import wrap_dim
     wrap_dim(2, nd) if nd < 3 else None      # PyTorch reads size(2): IndexError below 3-D
     valid = shape[1] != 0 and shape[2] != 0 and (shape[0] != 0 if nd == 3 else
                                                   nd > 3 and shape[3] != 0)

@@ -6,6 +6,7 @@ pool over ``size`` channels, (k + alpha * avg) ** beta, divide).
 from __future__ import annotations
 
 from .._registry import export
+from .._registry import functional as F
 
 __all__ = ["local_response_norm"]
 
@@ -13,7 +14,6 @@ __all__ = ["local_response_norm"]
 @export(torch=False, functional=True, composite=True)
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     """Normalise each channel by its neighbours' squares (across ``size`` channels)."""
-    import retrograd.nn.functional as F
     dim = input.dim()
     if dim < 3:
         raise ValueError(f"Expected 3D or higher dimensionality                          input "

@@ -20,21 +20,21 @@ from ..._dispatch import POINTWISE, public
 from .._registry import export
 from .._util import make_node, needs_grad, wrap
 from ..inplace import copy_
-from ..pointwise import mul, pow  # noqa: A004
-from ..elementwise import _quiet, rsqrt
-from ..reduction import mean as _mean
-from ..shape import contiguous, view
-from ..shape_copy import repeat
+from ..elementwise.arithmetic import mul, pow  # noqa: A004
+from ..elementwise.unary import _quiet, rsqrt
+from ..reduction.basic import mean as _mean
+from ..shape.basic import contiguous, view
+from ..shape.copy import repeat
+from ..._size import format_shape
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm"]
 
 
 def _size(shape) -> str:
-    return "torch.Size([" + ", ".join(str(s) for s in shape) + "])"
+    return "torch.Size(" + format_shape(shape) + ")"
 
 
-def _lst(shape) -> str:
-    return "[" + ", ".join(str(s) for s in shape) + "]"
+_lst = format_shape  # the one shape formatter, in _size.py
 
 
 def _stats(ns, x, dims, m, eps, mean, rstd, shape=None):

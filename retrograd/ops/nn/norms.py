@@ -9,9 +9,9 @@ from ..._dispatch import public
 from ...autograd.node import Node, SavedOutput
 from .._registry import export
 from .._util import Tensor, make_node, needs_grad, needs_grad1, u64, wrap, wrap_dim
-from ..linalg_norm import LinalgVectorNormBackward0, _np_vector_norm
-from ..pointwise import mul, div
-from ..shape import transpose
+from ..linalg.norm import LinalgVectorNormBackward0, _np_vector_norm
+from ..elementwise.arithmetic import mul, div
+from ..shape.basic import transpose
 
 
 class NormBackward0(LinalgVectorNormBackward0):

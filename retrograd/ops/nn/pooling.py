@@ -17,12 +17,13 @@ import numpy as np
 from ...autograd.node import Node
 from .._registry import export
 from .._util import Tensor, make_node, needs_grad1, wrap
-from ..shape import squeeze, unsqueeze
+from ..shape.basic import squeeze, unsqueeze
 from ._linmap import array, gather_flat, scatter_flat
+from ... import _dtype as D
+from ..._size import format_shape
 
 
-def _fmt(shape) -> str:
-    return "[" + ", ".join(str(s) for s in shape) + "]"
+_fmt = format_shape  # the one shape formatter, in _size.py
 
 
 def _tdiv(a: int, b: int) -> int:
@@ -401,9 +402,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 
 # -- max unpooling ----------------------------------------------------------------------------
-_SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-                 "uint8": "Byte", "bool": "Bool", "float32": "Float", "float64": "Double",
-                 "float16": "Half"}
+_SCALAR_NAMES = D.SCALAR_NAMES  # the one table, in _dtype.py
 
 
 def _unpool_output_size(input, kernel_size, stride, padding, output_size) -> list:

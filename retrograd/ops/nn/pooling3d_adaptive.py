@@ -16,8 +16,8 @@ import numpy as np
 from ...autograd.node import Node
 from .._registry import export
 from .._util import make_node, needs_grad1, wrap
-from ..reduction import mean
-from ..shape import squeeze, unsqueeze
+from ..reduction.basic import mean
+from ..shape.basic import squeeze, unsqueeze
 from ._linmap import array, gather_flat, matrix_apply, scatter_flat
 from .pooling import _SCALAR_NAMES, _fmt, _unpool_output_size, max_unpool2d
 from .pooling_adaptive import (_argmax_reduce, _check_nonempty, _lengths, _list_with_default,

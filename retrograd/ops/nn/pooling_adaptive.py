@@ -15,8 +15,8 @@ import numpy as np
 from ...autograd.node import Node
 from .._registry import export
 from .._util import make_node, needs_grad1, wrap
-from ..reduction import mean
-from ..shape import squeeze, unsqueeze
+from ..reduction.basic import mean
+from ..shape.basic import squeeze, unsqueeze
 from ._linmap import array, gather_flat, matrix_apply, scatter_flat
 from .pooling import _fmt, _max_pool_kernel
 

@@ -12,8 +12,8 @@ import numpy as np
 from ...autograd.node import Node
 from .._registry import dims, export
 from .._util import Tensor, make_node, needs_grad1, u64, wrap
-from ..decomposition import _MultiOutputBackward, multi_output
-from ..shape_views import _PieceShapes, checked_split_sizes, chunk_size, int_split_sizes
+from ..linalg._common import _MultiOutputBackward, multi_output
+from ..shape.views import _PieceShapes, checked_split_sizes, chunk_size, int_split_sizes
 
 
 # -- unsafe_split / unsafe_chunk ------------------------------------------------------------------

@@ -15,6 +15,8 @@ from multiprocessing.reduction import ForkingPickler
 import numpy as np
 
 from .fetch import _DatasetKind
+from ...._tensor import Tensor
+from ...._creation import manual_seed
 
 _WORKER_POLL_INTERVAL = 0.25
 """Seconds an idle worker waits for a task before checking that the main process is alive and
@@ -107,14 +109,12 @@ _COWARDLY = ("Cowardly refusing to serialize non-leaf tensor which requires_grad
 
 def _subclass_slots(cls) -> list:
     # The __slots__ a Tensor subclass adds (Tensor's own are rebuilt from the array).
-    from ...._tensor import Tensor
     return [name for klass in cls.__mro__[:cls.__mro__.index(Tensor)]
             for name in getattr(klass, "__slots__", ())
             if name not in ("__dict__", "__weakref__")]
 
 
 def _rebuild_tensor(cls, data: np.ndarray, requires_grad: bool, state):
-    from ...._tensor import Tensor
     t = Tensor._make(data, None, requires_grad)
     if cls is Tensor:
         return t
@@ -135,7 +135,6 @@ def _reduce_tensor(t):
     # its requires_grad; the graph does not cross processes, as in PyTorch.
     if t._requires_grad and t.grad_fn is not None:
         raise RuntimeError(_COWARDLY)
-    from ...._tensor import Tensor
     cls, state = type(t), None
     if cls is not Tensor:
         slots = {n: getattr(t, n) for n in _subclass_slots(cls) if hasattr(t, n)}
@@ -147,7 +146,6 @@ def _register_tensor_reducers() -> None:
     """Teach multiprocessing's pickler (queues, spawned processes' arguments) to send Tensors and
     their subclasses, as torch.multiprocessing does for torch.Tensor. Its table is keyed by the
     exact type, so subclasses are registered as they are found."""
-    from ...._tensor import Tensor
     registered = getattr(ForkingPickler, "_extra_reducers", {})
     stack = [Tensor]
     while stack:
@@ -171,7 +169,6 @@ def _numpy_seed(base_seed: int, worker_id: int) -> list:
 
 
 def _seed_worker(base_seed: int, worker_id: int) -> int:
-    from ...._creation import manual_seed
     seed = base_seed + worker_id
     random.seed(seed)
     manual_seed(seed)

@@ -1,0 +1,1 @@
+"""Activation functions (functions), piecewise ones (piecewise), softmax and friends (softmax)."""

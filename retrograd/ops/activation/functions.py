@@ -1,0 +1,514 @@
+"""Activation functions (``torch.nn.functional.X``, and ``torch.X`` where PyTorch has it):
+relu6, hardtanh, leaky_relu, elu/selu/celu, gelu, silu, mish, softplus, softsign, hardsigmoid,
+hardswish, logsigmoid, tanhshrink, hardshrink, softshrink, threshold, prelu, rrelu and the
+``inplace=True`` forms. softmax, log_softmax, softmin, logsumexp and glu are in
+``softmax.py``, hardshrink, softshrink, threshold, prelu and rrelu in ``piecewise.py``.
+
+Every forward is numerically stable where PyTorch's is (softplus turns linear above its
+threshold, log_softmax/logsumexp subtract the maximum, logsigmoid and silu never overflow), and
+every formula is written with ``ns`` so double backward works.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...autograd.node import Node, SavedOutput
+from ...autograd.node import ELEMENTWISE
+from ..elementwise import arithmetic as P
+from ..elementwise import unary_core as P_unary_core
+from .._registry import POINTWISE, export
+from .._util import Tensor, make_node, needs_grad1, wrap
+from ..elementwise.unary import _quiet, not_implemented_for
+from ..inplace import apply_inplace
+from ..elementwise.special_np import erf
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _tensor(input, fn: str) -> np.ndarray:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    return input._data
+
+
+def _floating(input, kernel: str, fn: str) -> np.ndarray:
+    """The data of a floating-point input; PyTorch's kernel error for integer and bool ones."""
+    x = _tensor(input, fn)
+    if x.dtype.kind != "f":
+        raise not_implemented_for(kernel, x.dtype)
+    return x
+
+
+def _opmath(x: np.ndarray) -> np.ndarray:
+    """PyTorch computes float16 activations in float32 and rounds the result once."""
+    return x.astype(np.float32) if x.dtype == np.float16 else x
+
+
+def _result(cls, input, out, save_self=True, **consts):
+    """Wrap ``out``; with grad, a ``cls`` node holding ``consts`` and the input or the result."""
+    if not needs_grad1(input):
+        return wrap(out)
+    node = make_node(cls, (input,), out)
+    for k, v in consts.items():
+        setattr(node, k, v)
+    if save_self:
+        node.save(input)
+        return wrap(out, node)
+    res = wrap(out, node)
+    node.save(SavedOutput(res))
+    return res
+
+
+def _maybe_inplace(op, input, inplace, *args):
+    return apply_inplace(input, op, *args) if inplace else op(input, *args)
+
+
+# -- relu (the lead's op, with F.relu's inplace argument) ---------------------------------------
+@export(torch=False, functional="relu", vmap=POINTWISE)
+def _functional_relu(input, inplace=False):
+    return apply_inplace(input, P_unary_core.relu) if inplace else P_unary_core.relu(input)
+
+
+@export(torch="relu_", functional="relu_")
+def _relu_inplace(input):
+    return apply_inplace(input, P_unary_core.relu)
+
+
+# torch.nn.functional.sigmoid / tanh and torch.special.expit are the lead's pointwise ops
+export(torch=False, functional="sigmoid", special="expit")(P_unary_core.sigmoid)
+export(torch=False, functional="tanh")(P_unary_core.tanh)
+
+
+# -- hardtanh, relu6 ----------------------------------------------------------------------------
+class HardtanhBackward0(Node):
+    """d hardtanh(x)/dx = 1 for min_val < x < max_val, else 0."""
+    jvp = ELEMENTWISE
+    __slots__ = ("min_val", "max_val")
+    saved_names = ("self",)
+    saved_attrs = {"min_val": "min_val", "max_val": "max_val"}
+
+    def backward(self, ns, grad, x):
+        # zero where x <= min_val or x >= max_val: a NaN passes the gradient, as in PyTorch
+        return (ns.masked_backward("HardtanhBackwardBackward0", grad, x,
+                                   ns.logical_not((x <= self.min_val) | (x >= self.max_val)),
+                                   min_val=self.min_val, max_val=self.max_val),)
+
+
+def _hardtanh(input, min_val=-1.0, max_val=1.0):
+    x = _tensor(input, "hardtanh")
+    if x.dtype.kind == "b":
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    if x.dtype.kind == "u" and (min_val < 0 or max_val < 0):
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
+    lo, hi = (x.dtype.type(min_val), x.dtype.type(max_val)) if x.dtype.kind == "f" else \
+        (min_val, max_val)
+    # np.maximum/np.minimum give their second operand on a tie: hardtanh(-0) = -0 (PyTorch)
+    out = np.minimum(hi, np.maximum(lo, x)).astype(x.dtype, copy=False)
+    return _result(HardtanhBackward0, input, out, min_val=min_val, max_val=max_val)
+
+
+@export(torch=False, functional=True, vmap=POINTWISE)
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _maybe_inplace(_hardtanh, input, inplace, min_val, max_val)
+
+
+@export(torch=False, functional="hardtanh_")
+def hardtanh_(input, min_val=-1, max_val=1):
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+@export(torch=False, functional=True, vmap=POINTWISE)
+def relu6(input, inplace=False):
+    return _maybe_inplace(_hardtanh, input, inplace, 0, 6)
+
+
+# -- leaky_relu ---------------------------------------------------------------------------------
+_NEG_SLOPE_INPLACE = (
+    "In-place leakyReLu backward calculation is triggered with a negative slope which is not "
+    "supported. This is caused by calling in-place forward function with a negative slope, please "
+    "call out-of-place version instead. File an issue at https://github.com/pytorch/pytorch if you "
+    "do require supporting in-place leakRelu backward calculation with negative slope")
+
+
+class LeakyReluBackward0(Node):
+    """d leaky_relu(x)/dx = 1 for x > 0, negative_slope otherwise."""
+    jvp = ELEMENTWISE
+    __slots__ = ("negative_slope",)
+    saved_names = ("self",)
+    saved_attrs = {"negative_slope": "negative_slope"}
+
+    def backward(self, ns, grad, x):
+        return (ns.masked_backward("LeakyReluBackwardBackward0", grad, x, x > 0,
+                                   self.negative_slope, negative_slope=self.negative_slope),)
+
+
+class LeakyReluBackward1(LeakyReluBackward0):
+    """In-place leaky_relu: the same derivative, read off the sign of the saved result."""
+    __slots__ = ()
+    saved_names = ("result",)
+
+    def backward(self, ns, grad, result):
+        if self.negative_slope < 0:
+            raise RuntimeError(_NEG_SLOPE_INPLACE)
+        return (ns.masked_backward("LeakyReluBackwardBackward0", grad, result, result > 0,
+                                   self.negative_slope, negative_slope=self.negative_slope),)
+
+
+def _leaky(input, negative_slope=0.01, cls=LeakyReluBackward0):
+    x = _floating(input, "leaky_relu_cpu", "leaky_relu")
+    out = np.where(x > 0, x, x * x.dtype.type(negative_slope))
+    return _result(cls, input, out, cls is LeakyReluBackward0, negative_slope=negative_slope)
+
+
+def _leaky_inplace_op(input, negative_slope):
+    return _leaky(input, negative_slope, LeakyReluBackward1)
+
+
+@export(torch=False, functional=True, vmap=POINTWISE)
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    if inplace:
+        return apply_inplace(input, _leaky_inplace_op, negative_slope)
+    return _leaky(input, negative_slope)
+
+
+@export(torch=False, functional="leaky_relu_")
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+# -- elu, selu, celu ----------------------------------------------------------------------------
+_NEG_ALPHA_INPLACE = (
+    "In-place elu backward calculation is triggered with a negative slope which is not "
+    "supported. This is caused by calling in-place forward function with a negative slope, please "
+    "call out-of-place version instead.")
+
+
+class _EluBase(Node):
+    """elu(x) = scale x for x > 0, scale alpha (exp(input_scale x) - 1) otherwise."""
+    __slots__ = ("alpha", "scale", "input_scale")
+
+    def backward(self, ns, grad, x):
+        a, s, i = self.alpha, self.scale, self.input_scale
+        with _quiet():   # exp overflows on the x > 0 side, which where() discards
+            return (ns.where(x <= 0, grad * (i * a * s) * ns.exp(x * i), grad * s),)
+
+
+class _EluResultBase(_EluBase):
+    """From the result y: d/dx = input_scale (y + alpha scale) for x <= 0, else scale."""
+    __slots__ = ()
+
+    def backward(self, ns, grad, result):
+        a, s, i = self.alpha, self.scale, self.input_scale
+        if a < 0:
+            raise RuntimeError(_NEG_ALPHA_INPLACE)
+        return (ns.where(result <= 0, grad * i * (result + a * s), grad * s),)
+
+
+class EluBackward0(_EluBase):
+    """d elu(x)/dx = scale for x > 0, input_scale scale alpha exp(input_scale x) otherwise."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("self",)
+    saved_attrs = {"alpha": "alpha", "scale": "scale", "input_scale": "input_scale"}
+
+
+class EluBackward1(_EluResultBase):
+    """In-place elu/selu: d/dx = scale for y > 0, input_scale (y + alpha scale) otherwise."""
+    __slots__ = ()
+    saved_names = ("result",)
+    saved_attrs = {"alpha": "alpha", "scale": "scale", "input_scale": "input_scale"}
+
+
+class CeluBackward0(_EluBase):
+    """d celu(x)/dx = 1 for x > 0, exp(x / alpha) otherwise."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("self",)
+    saved_attrs = {"alpha": "alpha"}
+
+
+class CeluBackward1(_EluResultBase):
+    """In-place celu: d/dx = 1 for y > 0, y / alpha + 1 otherwise."""
+    __slots__ = ()
+    saved_names = ("result",)
+    saved_attrs = {"alpha": "alpha"}
+
+
+def _elu(input, alpha, scale, input_scale, cls, name="elu"):
+    x0 = _floating(input, "elu_cpu", name)
+    x = _opmath(x0)
+    t = x.dtype.type
+    with _quiet():
+        out = np.where(x <= 0, np.expm1(x * t(input_scale)) * t(alpha * scale), x * t(scale))
+    out = out.astype(x0.dtype, copy=False)
+    return _result(cls, input, out, cls in (EluBackward0, CeluBackward0),
+                   alpha=alpha, scale=scale, input_scale=input_scale)
+
+
+def _elu_op(input, alpha=1.0):
+    return _elu(input, alpha, 1, 1, EluBackward0)
+
+
+def _elu_inplace_op(input, alpha=1.0):
+    return _elu(input, alpha, 1, 1, EluBackward1)
+
+
+@export(torch=False, functional=True, vmap=POINTWISE)
+def elu(input, alpha=1.0, inplace=False):
+    return _maybe_inplace(_elu_inplace_op if inplace else _elu_op, input, inplace, alpha)
+
+
+@export(torch=False, functional="elu_")
+def elu_(input, alpha=1):   # torch._C._nn.elu_: Scalar alpha=1 (an int, as _saved_alpha shows)
+    return elu(input, alpha, inplace=True)
+
+
+def _selu_op(input):
+    return _elu(input, SELU_ALPHA, SELU_SCALE, 1, EluBackward0, "selu")
+
+
+def _selu_inplace_op(input):
+    return _elu(input, SELU_ALPHA, SELU_SCALE, 1, EluBackward1, "selu")
+
+
+@export(functional=True, vmap=POINTWISE)
+def selu(input, inplace=False):
+    return _maybe_inplace(_selu_inplace_op if inplace else _selu_op, input, inplace)
+
+
+@export(torch="selu_", functional="selu_")
+def selu_(input):
+    return selu(input, inplace=True)
+
+
+def _celu_op(input, alpha=1.0, inplace=False):
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    return _elu(input, alpha, 1, 1.0 / alpha, CeluBackward1 if inplace else CeluBackward0,
+                "celu")
+
+
+def _celu_inplace_op(input, alpha=1.0):
+    return _celu_op(input, alpha, True)
+
+
+@export(functional=True, vmap=POINTWISE)
+def celu(input, alpha=1.0, inplace=False):
+    if inplace:
+        return apply_inplace(input, _celu_inplace_op, alpha)
+    return _celu_op(input, alpha)
+
+
+@export(torch="celu_", functional="celu_")
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, inplace=True)
+
+
+# -- gelu, silu, mish ---------------------------------------------------------------------------
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_KAPPA = 0.044715
+
+
+class GeluBackward0(Node):
+    """d gelu(x)/dx = Phi(x) + x phi(x); tanh form: the derivative of
+    x/2 (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3), written with s = sigmoid(2u)
+    (1 + tanh u = 2 s, 1 - tanh^2 u = 4 s (1 - s)): s + 2 x s (1 - s) u', without the
+    cancellation of 1 + tanh u for negative x."""
+    jvp = ELEMENTWISE
+    __slots__ = ("approximate",)
+    saved_names = ("self",)
+    saved_attrs = {"approximate": "approximate"}
+
+    def backward(self, ns, grad, x):
+        if self.approximate == "tanh":
+            x2 = x * x
+            s = ns.sigmoid(_SQRT_2_OVER_PI * 2 * (x + _KAPPA * x2 * x))
+            dinner = _SQRT_2_OVER_PI * (1 + 3 * _KAPPA * x2)
+            return (grad * (s + 2 * x * s * (1 - s) * dinner),)
+        with _quiet():
+            cdf = 0.5 * (1 + ns.erf(x * math.sqrt(0.5)))
+            pdf = _INV_SQRT_2PI * ns.exp(x * x * -0.5)
+            return (grad * (cdf + x * pdf),)
+
+
+@export(torch=False, functional=True, vmap=POINTWISE)
+def gelu(input, *, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    x0 = _floating(input, "GeluKernelImpl", "gelu")
+    x = _opmath(x0)
+    with _quiet():
+        if approximate == "tanh":
+            # x/2 (1 + tanh u) = x sigmoid(2u): no cancellation of 1 + tanh u for x < 0
+            inner = _SQRT_2_OVER_PI * (x + _KAPPA * x * x * x)
+            out = x * P._sigmoid_array(inner * 2)
+        else:   # PyTorch's x/2 (1 + erf(x/sqrt 2)), in the input's dtype (exact zeros far left)
+            t = x.dtype.type
+            out = x * t(0.5) * (1 + erf(x * t(math.sqrt(0.5))).astype(x.dtype))
+    out = np.asarray(out).astype(x0.dtype, copy=False)
+    return _result(GeluBackward0, input, out, approximate=approximate)
+
+
+class SiluBackward0(Node):
+    """d x sigmoid(x)/dx = s (1 + x (1 - s)), s = sigmoid(x)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        s = ns.sigmoid(x)
+        return (grad * s * (1 + x * (1 - s)),)
+
+
+def _silu(input):
+    x = _floating(input, "silu_cpu", "silu")
+    y = _opmath(x)
+    with _quiet():   # silu(-inf) = -inf * 0 = nan, as PyTorch
+        out = (y * P_unary_core._sigmoid_array(y)).astype(x.dtype, copy=False)
+    return _result(SiluBackward0, input, out)
+
+
+@export(torch=False, functional=True, vmap=POINTWISE)
+def silu(input, inplace=False):
+    return _maybe_inplace(_silu, input, inplace)
+
+
+class MishBackward0(Node):
+    """d x tanh(softplus(x))/dx = t + x sigmoid(x) (1 - t^2), t = tanh(softplus(x))."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        t = ns.tanh(ns.softplus(x))
+        return (grad * (t + x * ns.sigmoid(x) * (1 - t * t)),)
+
+
+def _mish(input):
+    x = _floating(input, "mish_cpu", "mish")
+    y = _opmath(x)
+    with _quiet():
+        out = (y * np.tanh(np.logaddexp(0, y))).astype(x.dtype, copy=False)
+    return _result(MishBackward0, input, out)
+
+
+@export(torch=False, functional=True, vmap=POINTWISE)
+def mish(input, inplace=False):
+    return _maybe_inplace(_mish, input, inplace)
+
+
+# -- softplus, logsigmoid, softsign, tanhshrink -------------------------------------------------
+class SoftplusBackward0(Node):
+    """d softplus(x)/dx = sigmoid(beta x), 1 where beta x > threshold (the linear branch)."""
+    jvp = ELEMENTWISE
+    __slots__ = ("beta", "threshold")
+    saved_names = ("self",)
+    saved_attrs = {"beta": "beta", "threshold": "threshold"}
+
+    def backward(self, ns, grad, x):
+        z = x * self.beta
+        return (ns.where(z > self.threshold, grad, grad * ns.sigmoid(z)),)
+
+
+@export(torch=False, functional=True, vmap=POINTWISE)
+def softplus(input, beta=1, threshold=20):   # PyTorch's Scalar defaults (ints)
+    x0 = _floating(input, "softplus_cpu", "softplus")
+    x = _opmath(x0)
+    t = x.dtype.type
+    with _quiet():   # PyTorch's log1p(exp(beta x)) / beta: linear above the threshold
+        z = x * t(beta)
+        out = np.where(z > threshold, x, np.log1p(np.exp(z)) / t(beta)).astype(x0.dtype, copy=False)
+    return _result(SoftplusBackward0, input, out, beta=beta, threshold=threshold)
+
+
+class LogSigmoidBackward0(Node):
+    """d log(sigmoid(x))/dx = 1 - sigmoid(x) = sigmoid(-x).
+
+    Saves ``self`` and ``buffer`` = exp(-|x|), as PyTorch's CPU kernel does. The formula reads
+    ``x``: one written on ``buffer`` would have no second derivative (``buffer`` is a constant
+    of the graph, while PyTorch's double backward differentiates through ``self`` only)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("self", "buffer")
+
+    def backward(self, ns, grad, x, buffer):
+        return (grad * ns.sigmoid(-x),)
+
+
+@export(torch=False, functional=True, vmap=POINTWISE)
+def logsigmoid(input):
+    x0 = _floating(input, "log_sigmoid_cpu", "logsigmoid")
+    x = _opmath(x0)
+    z = np.exp(-np.abs(x))                                  # never exp of a positive number
+    out = (np.minimum(x, 0) - np.log1p(z)).astype(x0.dtype, copy=False)
+    if not needs_grad1(input):
+        return wrap(out)
+    node = make_node(LogSigmoidBackward0, (input,), out)
+    node.save(input, wrap(z.astype(x0.dtype, copy=False)))
+    return wrap(out, node)
+
+
+@export(torch=False, functional=True, vmap=POINTWISE)
+def softsign(input):
+    """x / (1 + |x|), recorded as PyTorch composes it: DivBackward0 over AddBackward0 and
+    AbsBackward0."""
+    _tensor(input, "softsign")
+    return P.div(input, P.add(P_unary_core.abs(input), 1))
+
+
+@export(torch=False, functional=True, vmap=POINTWISE)
+def tanhshrink(input):
+    """x - tanh(x), recorded as PyTorch composes it: SubBackward0 over TanhBackward0."""
+    _tensor(input, "tanhshrink")
+    return P.sub(input, P_unary_core.tanh(input))
+
+
+# -- hardsigmoid, hardswish ---------------------------------------------------------------------
+class HardsigmoidBackward0(Node):
+    """d relu6(x + 3)/6 /dx = 1/6 for -3 < x < 3, else 0."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        return (ns.where((x > -3) & (x < 3), grad * (1.0 / 6.0), 0.0),)
+
+
+def _hardsigmoid(input):
+    x = _floating(input, "hardsigmoid_cpu", "hardsigmoid")
+    out = np.minimum(np.maximum(x + 3, 0), 6) / x.dtype.type(6)
+    return _result(HardsigmoidBackward0, input, out.astype(x.dtype, copy=False))
+
+
+@export(torch=False, functional=True, vmap=POINTWISE)
+def hardsigmoid(input, inplace=False):
+    return _maybe_inplace(_hardsigmoid, input, inplace)
+
+
+class HardswishBackward0(Node):
+    """d x relu6(x + 3)/6 /dx = 0 for x <= -3, x/3 + 1/2 for -3 < x < 3, 1 for x >= 3."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        return (ns.where(x <= -3, 0.0, ns.where(x < 3, grad * (x / 3 + 0.5), grad)),)
+
+
+def _hardswish(input):
+    x = _floating(input, "hardswish_cpu", "hardswish")
+    with _quiet():
+        out = x * np.minimum(np.maximum(x + 3, 0), 6) / x.dtype.type(6)
+    return _result(HardswishBackward0, input, out.astype(x.dtype, copy=False))
+
+
+@export(torch=False, functional=True, vmap=POINTWISE)
+def hardswish(input, inplace=False):
+    return _maybe_inplace(_hardswish, input, inplace)

@@ -1,0 +1,237 @@
+"""softmax, log_softmax, softmin, logsumexp (stable: the maximum is subtracted first) and glu.
+Part of ``activation``."""
+from __future__ import annotations
+
+
+import numpy as np
+
+from ... import _warn
+from ...autograd.node import Node, SavedOutput
+from ..elementwise import arithmetic as P
+from ..elementwise import unary_core as P_unary_core
+from .._registry import REDUCTION, dims, export
+from .._util import make_node, needs_grad1, u64, wrap, wrap_dim, wrap_dims
+from .functions import _result, _tensor
+from ..elementwise.unary import _quiet, not_implemented_for
+from ..shape.basic import to_dtype
+
+_MISSING = object()
+
+
+def _missing_dim(fn: str) -> TypeError:
+    return TypeError(f'{fn}() missing 1 required positional arguments: "dim"')
+
+
+def _given_dim(node) -> int:
+    return u64(node.dim)
+
+
+# -- softmax, log_softmax -----------------------------------------------------------------------
+class SoftmaxBackward0(Node):
+    """d softmax/dx: y (g - sum(g y, dim)) with y the saved result."""
+    __slots__ = ("dim", "dims")      # dim: as given; dims: the wrapped dim the formula reads
+    saved_names = ("result",)
+    saved_attrs = {"dim": _given_dim}
+
+    def backward(self, ns, grad, y):
+        if ns.INPLACE and y.ndim:       # the same on NumPy with two temporaries, not three
+            gy = np.multiply(grad, y)
+            ys = np.multiply(y, gy.sum(axis=self.dims, keepdims=True))
+            gy -= ys
+            return (gy,)
+        gy = grad * y
+        return (gy - y * ns.sum_dims(gy, self.dims, True),)
+
+    def jvp(self, ns, tangents, y):
+        """JVP: y (t - sum(y t, dim))."""
+        t = tangents[0]
+        return y * (t - ns.sum_dims(y * t, self.dims, True))
+
+
+class LogSoftmaxBackward0(Node):
+    """d log_softmax/dx: g - exp(y) sum(g, dim) with y the saved result."""
+    __slots__ = ("dim", "dims")
+    saved_names = ("result",)
+    saved_attrs = {"dim": _given_dim}
+
+    def backward(self, ns, grad, y):
+        if ns.INPLACE and y.ndim:    # g - exp(y) sum(g, dim) in one temporary
+            e = np.exp(y)
+            e *= np.sum(grad, axis=self.dims, keepdims=True)
+            np.subtract(grad, e, out=e)
+            return (e,)
+        return (grad - ns.exp(y) * ns.sum_dims(grad, self.dims, True),)
+
+    def jvp(self, ns, tangents, y):
+        """JVP: t - sum(softmax(x) t, dim), softmax(x) = exp(y)."""
+        t = tangents[0]
+        return t - ns.sum_dims(ns.exp(y) * t, self.dims, True)
+
+
+def _softmax(input, dim, dtype, log: bool):
+    x = _tensor(input, "log_softmax" if log else "softmax")
+    from ... import _dtype as D
+    dtype = D.as_dtype(dtype, "log_softmax" if log else "softmax")
+    if dtype is not None:
+        input = to_dtype(input, dtype)
+        x = input._data
+    d = wrap_dim(dim, x.ndim)
+    if x.dtype.kind != "f":
+        last = "_lastdim" if d == x.ndim - 1 or x.ndim == 0 else ""
+        raise not_implemented_for(f"{'log_' if log else ''}softmax{last}_kernel_impl", x.dtype)
+    dims = (d,) if x.ndim else ()
+    if x.size == 0:
+        out = x.copy()
+    else:
+        x0, x = x, (x.astype(np.float32) if x.dtype == np.float16 else x)
+        with _quiet():     # in place on one temporary: x - max, exp, / sum
+            z = np.subtract(x, x.max(axis=dims, keepdims=True), out=np.empty(x.shape, x.dtype))
+            if log:
+                s = np.exp(z).sum(axis=dims, keepdims=True)
+                z -= np.log(s)
+            else:
+                np.exp(z, out=z)
+                z /= z.sum(axis=dims, keepdims=True)
+        out = np.asarray(z, dtype=x0.dtype)
+    cls = LogSoftmaxBackward0 if log else SoftmaxBackward0
+    return _result(cls, input, out, False, dim=dim, dims=dims)
+
+
+@export(method=True, special=True, vmap='softmax')
+def softmax(input, dim=_MISSING, dtype=None):
+    if dim is _MISSING:
+        raise _missing_dim("softmax")
+    return _softmax(input, dim, dtype, False)
+
+
+@export(method=True, special=True, vmap='softmax')
+def log_softmax(input, dim=_MISSING, dtype=None):
+    if dim is _MISSING:
+        raise _missing_dim("log_softmax")
+    return _softmax(input, dim, dtype, True)
+
+
+def _implicit_dim(name: str, ndim: int, stacklevel: int) -> int:
+    _warn.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
+               "include dim=X as an argument.", UserWarning)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+@export(torch=False, functional="softmax", vmap='softmax')
+def _functional_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _implicit_dim("softmax", _tensor(input, "softmax").ndim, _stacklevel)
+    return _softmax(input, dim, dtype, False)
+
+
+@export(torch=False, functional="log_softmax", vmap='softmax')
+def _functional_log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _implicit_dim("log_softmax", _tensor(input, "log_softmax").ndim, _stacklevel)
+    return _softmax(input, dim, dtype, True)
+
+
+@export(torch=False, functional=True, vmap='softmax')
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-x): PyTorch records NegBackward0 under SoftmaxBackward0."""
+    if dim is None:
+        dim = _implicit_dim("softmin", _tensor(input, "softmin").ndim, _stacklevel)
+    return _softmax(P_unary_core.neg(input), dim, dtype, False)
+
+
+# -- logsumexp ----------------------------------------------------------------------------------
+class LogsumexpBackward0(Node):
+    """d log(sum(exp(x), dim))/dx = exp(x - result), the result broadcast back over dim."""
+    __slots__ = ("dim", "keepdim", "given_dim")   # dim: the wrapped dims the formula reads
+    saved_names = ("self", "result")
+    saved_attrs = {"dim": lambda n: tuple(u64(d) for d in n.given_dim), "keepdim": "keepdim"}
+
+    def backward(self, ns, grad, x, result):
+        if not self.keepdim and self.dim:
+            grad = ns.unsqueeze_dims(grad, self.dim)
+            result = ns.unsqueeze_dims(result, self.dim)
+        with _quiet():
+            return (grad * ns.exp(x - result),)
+
+    def jvp(self, ns, tangents, x, result):
+        """JVP: sum(exp(x - result) t, dim)."""
+        if not self.keepdim and self.dim:
+            result = ns.unsqueeze_dims(result, self.dim)
+        with _quiet():
+            return ns.sum_dims(ns.exp(x - result) * tangents[0], self.dim, self.keepdim)
+
+
+@export(method=True, special=True, vmap=REDUCTION)
+def logsumexp(input, dim=_MISSING, keepdim=False):
+    if dim is _MISSING:
+        raise _missing_dim("logsumexp")
+    x = _tensor(input, "logsumexp")
+    if dim is None:
+        raise TypeError("logsumexp(): argument 'dim' (position 2) must be tuple of ints, not "
+                        "NoneType")
+    if x.dtype.kind != "f":
+        x = x.astype(np.float32)
+    if isinstance(dim, (list, tuple)) and len(dim) == 0:
+        dims = tuple(range(x.ndim))
+    else:
+        dims = wrap_dims(dim, x.ndim) if x.ndim else (wrap_dims(dim, 0) and ())
+    with _quiet():
+        if x.size == 0:
+            m = np.zeros([1 if i in dims else n for i, n in enumerate(x.shape)], x.dtype)
+        else:
+            m = np.max(x, axis=dims, keepdims=True)
+            m = np.where(np.isinf(m), x.dtype.type(0), m)
+        out = np.log(np.sum(np.exp(x - m), axis=dims, keepdims=True)) + m
+    if not keepdim and dims:
+        out = np.squeeze(out, axis=dims)
+    out = np.asarray(out, dtype=x.dtype)
+    if not needs_grad1(input):
+        return wrap(out)
+    node = make_node(LogsumexpBackward0, (input,), out)
+    node.dim, node.keepdim = dims, bool(keepdim)
+    node.given_dim = dim if isinstance(dim, (list, tuple)) else (dim,)
+    res = wrap(out, node)
+    node.save(input, SavedOutput(res))
+    return res
+
+
+# -- glu ----------------------------------------------------------------------------------------
+class GluBackward0(Node):
+    """glu(x) = a sigmoid(b) for the halves a, b of x along dim: d/da = sigmoid(b),
+    d/db = a sigmoid(b) (1 - sigmoid(b))."""
+    __slots__ = ("dim", "given_dim")
+    saved_names = ("self",)
+    saved_attrs = {"dim": lambda n: u64(n.given_dim)}
+
+    def backward(self, ns, grad, x):
+        d = self.dim
+        h = x.shape[d] // 2
+        a = x[(slice(None),) * d + (slice(0, h),)]
+        b = x[(slice(None),) * d + (slice(h, None),)]
+        s = ns.sigmoid(b)
+        return (ns.cat([grad * s, grad * a * s * (1 - s)], d),)
+
+    def jvp(self, ns, tangents, x):
+        """JVP: ta sigmoid(b) + a sigmoid(b) (1 - sigmoid(b)) tb for the halves of x and t."""
+        d, t = self.dim, tangents[0]
+        h = x.shape[d] // 2
+        lo, hi = (slice(None),) * d + (slice(0, h),), (slice(None),) * d + (slice(h, None),)
+        s = ns.sigmoid(x[hi])
+        return s * (t[lo] + x[lo] * (1 - s) * t[hi])
+
+
+@export(torch=False, functional=True, vmap=dims('dim'))
+def glu(input, dim=-1):
+    x = _tensor(input, "glu")
+    if x.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = wrap_dim(dim, x.ndim)
+    n = x.shape[d]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
+    if x.dtype.kind != "f":
+        raise not_implemented_for("glu_cpu", x.dtype)
+    a = x[(slice(None),) * d + (slice(0, n // 2),)]
+    b = x[(slice(None),) * d + (slice(n // 2, None),)]
+    out = a * P_unary_core._sigmoid_array(b)
+    return _result(GluBackward0, input, out, dim=d, given_dim=int(dim))

@@ -1,0 +1,533 @@
+"""Elementwise math beyond ``arithmetic.py`` and ``unary_core.py``: exponentials and logarithms,
+rounding, trigonometric and hyperbolic functions, nan_to_num.
+
+The rest of the family: the error and gamma function families and logit (``erfgamma.py``, on the
+NumPy kernels of ``special_np.py``), binary ops (``binary.py``: atan2, xlogy, hypot, fmod, ...),
+ternary ops (``ternary.py``: lerp, addcmul, addcdiv, float_power), comparisons and clamp
+(``compare.py``), and the non-differentiable predicates, logic and shift ops (``logic.py``).
+
+Integer and bool inputs of the floating-point functions compute in float32, like PyTorch.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...autograd.node import Node, SavedOutput
+from ...autograd.node import ELEMENTWISE
+from .._registry import POINTWISE, export
+from .._util import Tensor, float_array, make_node, needs_grad1, quiet, wrap
+from .unary_core import _unary, _unary_saving_result
+from .arithmetic import pow as _pow
+from ... import _dtype as D
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+
+
+_quiet = quiet   # IEEE results without NumPy's warnings (x/0 = inf, log(0) = -inf, like PyTorch)
+
+
+_DTYPE_NAMES = D.SCALAR_NAMES  # the one table, in _dtype.py
+
+
+def dtype_name(np_dtype) -> str:
+    """PyTorch's scalar type name in kernel errors: 'Float', 'Long', ..."""
+    return _DTYPE_NAMES[np.dtype(np_dtype).name]
+
+
+def not_implemented_for(kernel: str, np_dtype) -> NotImplementedError:
+    return NotImplementedError(f'"{kernel}" not implemented for \'{dtype_name(np_dtype)}\'')
+
+
+def _check_tensor(input, fn: str) -> None:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+
+
+def _float_out(input, fn, name: str):
+    """``fn`` on the data as floating point (int/bool inputs: float32), without FP warnings."""
+    _check_tensor(input, name)
+    x = float_array(input)
+    with _quiet():
+        # float16 is computed in float32 and rounded once, as PyTorch's CPU kernels do
+        out = fn(x) if x.dtype != np.float16 else fn(x.astype(np.float32))
+    return np.asarray(out).astype(x.dtype, copy=False)
+
+
+# -- exponentials and logarithms ----------------------------------------------------------------
+class Exp2Backward0(Node):
+    """d 2^x/dx = 2^x log 2 (from the saved result)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("result",)
+
+    def backward(self, ns, grad, result):
+        return (grad * result * _LN2,)
+
+
+@export(method=True, inplace=True, special=True, vmap=POINTWISE)
+def exp2(input):
+    return _unary_saving_result(Exp2Backward0, input, _float_out(input, np.exp2, "exp2"))
+
+
+class Expm1Backward0(Node):
+    """d(e^x - 1)/dx = e^x = result + 1."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("result",)
+
+    def backward(self, ns, grad, result):
+        return (grad * (result + 1),)
+
+
+@export(method=True, inplace=True, special=True, vmap=POINTWISE)
+def expm1(input):
+    return _unary_saving_result(Expm1Backward0, input, _float_out(input, np.expm1, "expm1"))
+
+
+class Log2Backward0(Node):
+    """d log2(x)/dx = 1 / (x log 2)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        return (grad / (x * _LN2),)
+
+
+@export(method=True, inplace=True, vmap=POINTWISE)
+def log2(input):
+    return _unary(Log2Backward0, input, _float_out(input, np.log2, "log2"))
+
+
+class Log10Backward0(Node):
+    """d log10(x)/dx = 1 / (x log 10)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        return (grad / (x * _LN10),)
+
+
+@export(method=True, inplace=True, vmap=POINTWISE)
+def log10(input):
+    return _unary(Log10Backward0, input, _float_out(input, np.log10, "log10"))
+
+
+class Log1PBackward0(Node):
+    """d log(1 + x)/dx = 1 / (1 + x)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        return (grad / (x + 1),)
+
+
+@export(method=True, inplace=True, special=True, vmap=POINTWISE)
+def log1p(input):
+    return _unary(Log1PBackward0, input, _float_out(input, np.log1p, "log1p"))
+
+
+class RsqrtBackward0(Node):
+    """d x^(-1/2)/dx = -1/2 x^(-3/2) = -result^3 / 2."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("result",)
+
+    def backward(self, ns, grad, result):
+        return (-0.5 * grad * (result * result * result),)
+
+
+def _rsqrt(x):
+    return 1 / np.sqrt(x)
+
+
+@export(method=True, inplace=True, vmap=POINTWISE)
+def rsqrt(input):
+    return _unary_saving_result(RsqrtBackward0, input, _float_out(input, _rsqrt, "rsqrt"))
+
+
+@export(method=True, inplace=True, vmap=POINTWISE)
+def square(input):
+    """x * x through pow(x, 2): PyTorch records PowBackward0."""
+    _check_tensor(input, "square")
+    return _pow(input, 2)
+
+
+# -- sign and rounding --------------------------------------------------------------------------
+class SgnBackward0(Node):
+    """sgn is piecewise constant on the reals: zero gradient."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("self", "result")
+
+    def backward(self, ns, grad, x, result):
+        return (ns.zeros_like(grad),)
+
+
+@export(method=True, inplace=True, vmap=POINTWISE)
+def sgn(input):
+    _check_tensor(input, "sgn")
+    x = input._data
+    if x.dtype.kind == "b":
+        return wrap(x.copy())
+    out = np.sign(x)
+    if x.dtype.kind == "f":
+        out = np.where(np.isnan(x), x.dtype.type(0), out)   # PyTorch: sgn(NaN) = 0
+    if not needs_grad1(input):
+        return wrap(out)
+    node = make_node(SgnBackward0, (input,), out)
+    res = wrap(out, node)
+    node.save(input, SavedOutput(res))
+    return res
+
+
+class _ZeroGrad(Node):
+    """Piecewise constant functions: the gradient is zero almost everywhere."""
+    __slots__ = ()
+
+    def backward(self, ns, grad):
+        return (ns.zeros_like(grad),)
+
+
+class FloorBackward0(_ZeroGrad):
+    """d floor(x)/dx = 0 (almost everywhere)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+
+
+class CeilBackward0(_ZeroGrad):
+    """d ceil(x)/dx = 0 (almost everywhere)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+
+
+class TruncBackward0(_ZeroGrad):
+    """d trunc(x)/dx = 0 (almost everywhere)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+
+
+class RoundBackward0(_ZeroGrad):
+    """d round(x)/dx = 0 (almost everywhere)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+
+
+class RoundBackward1(_ZeroGrad):
+    """d round(x, decimals)/dx = 0 (almost everywhere). PyTorch's node keeps no saved values."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+
+
+def _rounding(cls, input, fn, kernel: str):
+    x = input._data
+    if x.dtype.kind == "b":
+        raise not_implemented_for(f"{kernel}_vml_cpu", x.dtype)
+    if x.dtype.kind in "iu":
+        return wrap(x.copy())        # integers are already whole: a copy, same dtype
+    with _quiet():
+        out = fn(x)
+    return _unary(cls, input, out, save_input=False)
+
+
+@export(method=True, inplace=True, vmap=POINTWISE)
+def floor(input):
+    _check_tensor(input, "floor")
+    return _rounding(FloorBackward0, input, np.floor, "floor")
+
+
+@export(method=True, inplace=True, vmap=POINTWISE)
+def ceil(input):
+    _check_tensor(input, "ceil")
+    return _rounding(CeilBackward0, input, np.ceil, "ceil")
+
+
+@export(torch=("trunc", "fix"), method=("trunc", "fix"), inplace=("trunc_", "fix_"),
+        vmap=POINTWISE)
+def trunc(input):
+    _check_tensor(input, "trunc")
+    return _rounding(TruncBackward0, input, np.trunc, "trunc")
+
+
+# the default of decimals: round(x) records RoundBackward0, round(x, decimals=d) RoundBackward1
+_NO_DECIMALS = object()
+
+
+@export(torch=False, special="round", vmap=POINTWISE)
+def special_round(input, *, decimals=0):
+    """torch.special.round(x, decimals=0) always takes the decimals overload: RoundBackward1."""
+    return round(input, decimals=decimals)
+
+
+@export(method=True, inplace=True, vmap=POINTWISE)
+def round(input, *, decimals=_NO_DECIMALS):  # noqa: A001 - torch's name
+    _check_tensor(input, "round")
+    if decimals is _NO_DECIMALS:
+        return _rounding(RoundBackward0, input, np.rint, "round")
+    x = input._data
+    if x.dtype.kind in "iub":   # decimals=0 takes the plain rounding kernel (round_vml_cpu)
+        raise not_implemented_for("round_cpu" if decimals else "round_vml_cpu", x.dtype)
+    d = int(decimals)
+    # PyTorch: nearbyint(x * 10^d) / 10^d, or nearbyint(x / 10^-d) * 10^-d, in the input's dtype
+    f = x.dtype.type(10.0 ** abs(d))
+    with _quiet():
+        out = np.rint(x * f) / f if d >= 0 else np.rint(x / f) * f
+    out = np.asarray(out, dtype=x.dtype)
+    if not needs_grad1(input):
+        return wrap(out)
+    return wrap(out, make_node(RoundBackward1, (input,), out))
+
+
+class FracBackward0(Node):
+    """d(x - trunc x)/dx = 1."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+
+    def backward(self, ns, grad):
+        return (grad,)
+
+
+@export(method=True, inplace=True, vmap=POINTWISE)
+def frac(input):
+    _check_tensor(input, "frac")
+    x = input._data
+    if x.dtype.kind in "iub":
+        raise not_implemented_for("frac_cpu", x.dtype)
+    with _quiet():
+        out = x - np.trunc(x)
+    return _unary(FracBackward0, input, out, save_input=False)
+
+
+# -- trigonometric and hyperbolic ---------------------------------------------------------------
+class TanBackward0(Node):
+    """d tan(x)/dx = 1 + tan(x)^2 (from the saved result)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("result",)
+
+    def backward(self, ns, grad, result):
+        return (grad * (1 + result * result),)
+
+
+@export(method=True, inplace=True, vmap=POINTWISE)
+def tan(input):
+    return _unary_saving_result(TanBackward0, input, _float_out(input, np.tan, "tan"))
+
+
+class AsinBackward0(Node):
+    """d asin(x)/dx = 1 / sqrt(1 - x^2)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        with _quiet():
+            return (grad / ns.sqrt(1 - x * x),)
+
+
+@export(torch=("asin", "arcsin"), method=("asin", "arcsin"), inplace=("asin_", "arcsin_"),
+        vmap=POINTWISE)
+def asin(input):
+    return _unary(AsinBackward0, input, _float_out(input, np.arcsin, "asin"))
+
+
+class AcosBackward0(Node):
+    """d acos(x)/dx = -1 / sqrt(1 - x^2)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        with _quiet():
+            return (-grad / ns.sqrt(1 - x * x),)
+
+
+@export(torch=("acos", "arccos"), method=("acos", "arccos"), inplace=("acos_", "arccos_"),
+        vmap=POINTWISE)
+def acos(input):
+    return _unary(AcosBackward0, input, _float_out(input, np.arccos, "acos"))
+
+
+class AtanBackward0(Node):
+    """d atan(x)/dx = 1 / (1 + x^2)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        return (grad / (x * x + 1),)
+
+
+@export(torch=("atan", "arctan"), method=("atan", "arctan"), inplace=("atan_", "arctan_"),
+        vmap=POINTWISE)
+def atan(input):
+    return _unary(AtanBackward0, input, _float_out(input, np.arctan, "atan"))
+
+
+class SinhBackward0(Node):
+    """d sinh(x)/dx = cosh(x)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        with _quiet():
+            return (grad * ns.cosh(x),)
+
+
+@export(method=True, inplace=True, vmap=POINTWISE)
+def sinh(input):
+    return _unary(SinhBackward0, input, _float_out(input, np.sinh, "sinh"))
+
+
+class CoshBackward0(Node):
+    """d cosh(x)/dx = sinh(x)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        with _quiet():
+            return (grad * ns.sinh(x),)
+
+
+@export(method=True, inplace=True, vmap=POINTWISE)
+def cosh(input):
+    return _unary(CoshBackward0, input, _float_out(input, np.cosh, "cosh"))
+
+
+class AsinhBackward0(Node):
+    """d asinh(x)/dx = 1 / sqrt(x^2 + 1)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        with _quiet():
+            return (grad / ns.sqrt(x * x + 1),)
+
+
+@export(torch=("asinh", "arcsinh"), method=("asinh", "arcsinh"),
+        inplace=("asinh_", "arcsinh_"), vmap=POINTWISE)
+def asinh(input):
+    return _unary(AsinhBackward0, input, _float_out(input, np.arcsinh, "asinh"))
+
+
+class AcoshBackward0(Node):
+    """d acosh(x)/dx = 1 / sqrt(x^2 - 1)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        with _quiet():
+            return (grad / ns.sqrt(x * x - 1),)
+
+
+@export(torch=("acosh", "arccosh"), method=("acosh", "arccosh"),
+        inplace=("acosh_", "arccosh_"), vmap=POINTWISE)
+def acosh(input):
+    return _unary(AcoshBackward0, input, _float_out(input, np.arccosh, "acosh"))
+
+
+class AtanhBackward0(Node):
+    """d atanh(x)/dx = 1 / (1 - x^2)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        with _quiet():
+            return (grad / (1 - x * x),)
+
+
+@export(torch=("atanh", "arctanh"), method=("atanh", "arctanh"),
+        inplace=("atanh_", "arctanh_"), vmap=POINTWISE)
+def atanh(input):
+    return _unary(AtanhBackward0, input, _float_out(input, np.arctanh, "atanh"))
+
+
+class SincBackward0(Node):
+    """d sinc(x)/dx = (cos(pi x) - sinc(x)) / x; computed as PyTorch's sinc_backward does,
+    (p cos(p) - sin(p)) / (pi x^2) with p = pi x, and 0 where pi x^2 is 0 (x = 0, and a tiny x
+    whose square underflows)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        with _quiet():
+            p = x * math.pi
+            sq = x * x * math.pi
+            return (ns.where(sq == 0, 0.0, grad * ((p * ns.cos(p) - ns.sin(p)) / sq)),)
+
+
+@export(method=True, inplace=True, special=True, vmap=POINTWISE)
+def sinc(input):
+    return _unary(SincBackward0, input, _float_out(input, np.sinc, "sinc"))
+
+
+class Deg2RadBackward0(Node):
+    """d(x pi/180)/dx = pi/180."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+
+    def backward(self, ns, grad):
+        return (grad * (math.pi / 180.0),)
+
+
+def _angle(cls, input, factor, name):
+    _check_tensor(input, name)
+    x = input._data
+    if x.dtype.kind in "iub":
+        x = x.astype(np.float32)
+    with _quiet():   # rad2deg(max) = inf
+        out = x * x.dtype.type(factor)
+    return _unary(cls, input, out, save_input=False)
+
+
+@export(method=True, inplace=True, vmap=POINTWISE)
+def deg2rad(input):
+    return _angle(Deg2RadBackward0, input, math.pi / 180.0, "deg2rad")
+
+
+class Rad2DegBackward0(Node):
+    """d(x 180/pi)/dx = 180/pi."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+
+    def backward(self, ns, grad):
+        return (grad * (180.0 / math.pi),)
+
+
+@export(method=True, inplace=True, vmap=POINTWISE)
+def rad2deg(input):
+    return _angle(Rad2DegBackward0, input, 180.0 / math.pi, "rad2deg")
+
+
+# -- nan_to_num ---------------------------------------------------------------------------------
+class NanToNumBackward0(Node):
+    """nan_to_num passes the gradient where x is finite, 0 where it replaced NaN or +-inf."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        with _quiet():
+            return (ns.where(x - x == 0, grad, 0.0),)   # x - x is NaN exactly for NaN and inf
+
+
+@export(method=True, inplace=True, vmap=POINTWISE)
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    _check_tensor(input, "nan_to_num")
+    x = input._data
+    if x.dtype.kind in "iub":
+        return wrap(x.copy())
+    out = np.nan_to_num(x, copy=True, nan=nan, posinf=posinf, neginf=neginf)
+    return _unary(NanToNumBackward0, input, out)

@@ -1,0 +1,247 @@
+"""The common unary ops: neg, abs, exp, log, sqrt, sin, cos, tanh, sigmoid, relu, sign; and
+``_unary`` / ``_unary_saving_result``, the forward every unary op of the family shares."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...autograd.node import Node, SavedOutput
+from ...autograd.node import ELEMENTWISE
+from .._registry import POINTWISE, export
+from .._util import float_array, make_node, needs_grad1, quiet, quiet_op, wrap
+
+_quiet = quiet   # IEEE results without NumPy's warnings (x/0 = inf, log(0) = -inf, like PyTorch)
+
+
+# -- unary --------------------------------------------------------------------------------------
+def _unary(cls, input, out, save_input=True):
+    if not needs_grad1(input):
+        return wrap(out)
+    node = make_node(cls, (input,), out)
+    if save_input:
+        node.save(input)
+    return wrap(out, node)
+
+
+def _unary_saving_result(cls, input, out):
+    if not needs_grad1(input):
+        return wrap(out)
+    node = make_node(cls, (input,), out)
+    res = wrap(out, node)
+    node.save(SavedOutput(res))
+    return res
+
+
+class NegBackward0(Node):
+    """d(-x)/dx = -1."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+
+    def backward(self, ns, grad):
+        return (-grad,)
+
+
+@export(torch=('neg', 'negative'), method=('neg', 'negative'), inplace='neg_', vmap=POINTWISE)
+def neg(input):
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
+                           "are trying to invert a mask, use the `~` or `logical_not()` operator "
+                           "instead.")
+    return _unary(NegBackward0, input, -input._data, save_input=False)
+
+
+class AbsBackward0(Node):
+    """d|x|/dx = sign(x), 0 at x = 0 as in PyTorch."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        if ns.INPLACE and x.dtype.kind == "f":
+            s = _sign_array(x)
+            s *= grad
+            return (s,)
+        return (grad * ns.sign(x),)
+
+
+@export(torch=('abs', 'absolute'), method=('abs', 'absolute'), inplace='abs_', vmap=POINTWISE)
+def abs(input):  # noqa: A001
+    if input._data.dtype.kind == "b":
+        from .unary import not_implemented_for   # (unary imports this module)
+        raise not_implemented_for("abs_cpu", np.bool_)
+    return _unary(AbsBackward0, input, np.abs(input._data))
+
+
+class ExpBackward0(Node):
+    """d(e^x)/dx = e^x (the saved result)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("result",)
+
+    def backward(self, ns, grad, result):
+        return (grad * result,)
+
+
+@export(torch='exp', method='exp', inplace='exp_', vmap=POINTWISE)
+def exp(input):
+    with _quiet():
+        return _unary_saving_result(ExpBackward0, input, np.exp(float_array(input)))
+
+
+class LogBackward0(Node):
+    """d(log x)/dx = 1/x."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        return (grad / x,)
+
+
+@export(torch='log', method='log', inplace='log_', vmap=POINTWISE)
+def log(input):
+    with _quiet():
+        return _unary(LogBackward0, input, np.log(float_array(input)))
+
+
+class SqrtBackward0(Node):
+    """d(sqrt x)/dx = 1/(2 sqrt x) (inf at 0, as in PyTorch)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("result",)
+
+    def backward(self, ns, grad, result):
+        return (grad / (2 * result),)
+
+
+@export(torch='sqrt', method='sqrt', inplace='sqrt_', vmap=POINTWISE)
+def sqrt(input):
+    with _quiet():
+        return _unary_saving_result(SqrtBackward0, input, np.sqrt(float_array(input)))
+
+
+class SinBackward0(Node):
+    """d(sin x)/dx = cos x."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        return (grad * ns.cos(x),)
+
+
+@export(torch='sin', method='sin', inplace='sin_', vmap=POINTWISE)
+def sin(input):
+    with _quiet():   # sin(inf) = nan
+        out = np.sin(float_array(input))
+    return _unary(SinBackward0, input, out)
+
+
+class CosBackward0(Node):
+    """d(cos x)/dx = -sin x."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, x):
+        return (grad * -ns.sin(x),)
+
+
+@export(torch='cos', method='cos', inplace='cos_', vmap=POINTWISE)
+def cos(input):
+    with _quiet():
+        out = np.cos(float_array(input))
+    return _unary(CosBackward0, input, out)
+
+
+class TanhBackward0(Node):
+    """d(tanh x)/dx = 1 - tanh(x)^2 (from the saved result)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("result",)
+
+    def backward(self, ns, grad, result):
+        return (grad * (1 - result * result),)
+
+
+@export(torch='tanh', method='tanh', inplace='tanh_', vmap=POINTWISE)
+def tanh(input):
+    return _unary_saving_result(TanhBackward0, input, np.tanh(float_array(input)))
+
+
+class SigmoidBackward0(Node):
+    """d(sigmoid x)/dx = s (1 - s) with s the saved result."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("result",)
+
+    def backward(self, ns, grad, result):
+        if ns.INPLACE:              # NumPy: one temporary
+            out = np.subtract(1, result)
+            out *= result
+            out *= grad
+            return (out,)
+        return (grad * (result * (1 - result)),)
+
+
+def _sigmoid_array(x: np.ndarray) -> np.ndarray:
+    # 1 / (1 + exp(-x)) as PyTorch's CPU kernel computes it (so values below about -88 in
+    # float32 give 0 as there, not a subnormal), in place: four passes, no temporaries and no
+    # data-dependent select. exp(-x) overflowing to inf is the intended path (no warning).
+    # float16 is computed in float32 and rounded once, like PyTorch.
+    if x.dtype == np.float16:
+        return _sigmoid_array(x.astype(np.float32)).astype(np.float16)
+    e = np.negative(x, out=np.empty(x.shape, x.dtype))
+    with np.errstate(over="ignore"):
+        np.exp(e, out=e)
+    e += 1
+    np.reciprocal(e, out=e)
+    return e
+
+
+@export(torch='sigmoid', method='sigmoid', inplace='sigmoid_', vmap=POINTWISE)
+def sigmoid(input):
+    return _unary_saving_result(SigmoidBackward0, input, _sigmoid_array(float_array(input)))
+
+
+class ReluBackward0(Node):
+    """d relu(x)/dx = 0 where the result is <= 0, else 1 (PyTorch's threshold_backward: at NaN
+    the gradient passes)."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+    saved_names = ("result",)
+
+    def backward(self, ns, grad, result):
+        keep = ns.logical_not(result <= 0)
+        return (ns.masked_backward("ThresholdBackwardBackward0", grad, result, keep, threshold=0),)
+
+
+@export(torch='relu', method='relu', inplace='relu_', vmap=POINTWISE)
+def relu(input):
+    x = input._data
+    if x.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
+    # np.maximum gives its second operand on a tie: relu(-0) = -0, as PyTorch
+    return _unary_saving_result(ReluBackward0, input, np.maximum(0, x))
+
+
+class SignBackward0(Node):
+    """d sign(x)/dx = 0 almost everywhere."""
+    jvp = ELEMENTWISE
+    __slots__ = ()
+
+    def backward(self, ns, grad):
+        return (ns.zeros_like(grad),)
+
+
+def _sign_array(x: np.ndarray) -> np.ndarray:
+    if x.dtype.kind == "b":
+        return x.copy()
+    s = np.sign(x)
+    if x.dtype.kind == "f":
+        s = np.where(np.isnan(s), 0, s).astype(x.dtype, copy=False)  # PyTorch: sign(nan) = 0
+    return s
+
+
+@export(torch='sign', method='sign', inplace='sign_', vmap=POINTWISE)
+def sign(input):
+    return _unary(SignBackward0, input, _sign_array(input._data), save_input=False)

@@ -1,0 +1,173 @@
+"""Matrix functions: linalg.matrix_power (PyTorch's composite of matmuls and inv) and
+linalg.matrix_exp (scaling and squaring with a [13/13] Padé approximant; its gradient is the
+exponential of a block matrix, so it is differentiable again)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...autograd.node import Node
+from .._registry import export
+from .._util import make_node, needs_grad1, wrap
+from ._common import check_floating, check_square, mT
+from .matmul import matmul
+from .solve import inv
+from ..shape.basic import clone
+
+# ------------------------------------------------------------------ matrix_exp
+_PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
+           129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
+           40840800.0, 960960.0, 16380.0, 182.0, 1.0)
+_THETA13 = 5.371920351148152
+
+
+def np_matrix_exp(a: np.ndarray) -> np.ndarray:
+    """exp(A) for (..., n, n): scale by 2^-s so that ||A||_1 <= theta_13, Padé [13/13], square
+    s times (Higham 2005), per matrix; computed in float64."""
+    dtype = a.dtype
+    x = np.asarray(a, dtype=np.float64)
+    n = x.shape[-1]
+    if x.size == 0:
+        return np.array(x, dtype=dtype)
+    with np.errstate(all="ignore"):
+        norm = np.abs(x).sum(-2).max(-1)
+        s = np.where(np.isfinite(norm) & (norm > _THETA13),
+                     np.ceil(np.log2(np.where(norm > 0, norm, 1) / _THETA13)), 0).astype(np.int64)
+        x = x * np.ldexp(1.0, -s)[..., None, None]
+        b = _PADE13
+        ident = np.eye(n)
+        x2 = x @ x
+        x4 = x2 @ x2
+        x6 = x4 @ x2
+        u = x @ (x6 @ (b[13] * x6 + b[11] * x4 + b[9] * x2)
+                 + b[7] * x6 + b[5] * x4 + b[3] * x2 + b[1] * ident)
+        v = x6 @ (b[12] * x6 + b[10] * x4 + b[8] * x2) + b[6] * x6 + b[4] * x4 + b[2] * x2 \
+            + b[0] * ident
+        try:
+            r = np.linalg.solve(v - u, v + u)
+        except np.linalg.LinAlgError:  # non-finite input: PyTorch propagates NaN
+            r = np.full(x.shape, np.nan)
+        for k in range(int(s.max()) if s.size else 0):
+            r = np.where((k < s)[..., None, None], r @ r, r)
+        return r.astype(dtype)
+
+
+class LinalgMatrixExpBackward0(Node):
+    """d exp(A) is the upper-right block of exp([[A, dA], [0, A]]), so the gradient is the
+    upper-right block of exp([[A^T, g], [0, A^T]])."""
+    __slots__ = ()
+    saved_names = ("self",)
+
+    def backward(self, ns, grad, a):
+        n = a.shape[-1]
+        at = mT(ns, a)
+        top = ns.cat([at, grad], -1)
+        bottom = ns.cat([ns.zeros_like(at), at], -1)
+        big = ns.matrix_exp(ns.cat([top, bottom], -2))
+        return (big[..., :n, n:],)
+
+    def jvp(self, ns, tangents, a):
+        """JVP: the upper-right block of exp([[A, tA], [0, A]])."""
+        n = a.shape[-1]
+        t = tangents[0] + ns.zeros_like(a)   # (the batch of a broadcast tangent)
+        top = ns.cat([a, t], -1)
+        bottom = ns.cat([ns.zeros_like(a), a], -1)
+        return ns.matrix_exp(ns.cat([top, bottom], -2))[..., :n, n:]
+
+
+@export(method=True, linalg=True)
+def matrix_exp(A):
+    a = A._data
+    check_square(a, "linalg.matrix_exp")
+    check_floating(a, "linalg.matrix_exp", low=False)
+    out = np_matrix_exp(a)
+    if not needs_grad1(A):
+        return wrap(out)
+    node = make_node(LinalgMatrixExpBackward0, (A,), out)
+    node.save(A)
+    return wrap(out, node)
+
+
+# ------------------------------------------------------------------ matrix_power
+class CopyBackwards(Node):
+    """x.copy_(src) with a constant src: the overwritten values get a zero gradient."""
+    __slots__ = ()
+
+    def backward(self, ns, grad):
+        return (ns.zeros_like(grad),)
+
+    def name(self) -> str:
+        return "torch::autograd::CopyBackwards"
+
+
+@export(method=True, linalg=True)
+def matrix_power(A, n):
+    """PyTorch's algorithm (so the same graph): inv for n < 0, then binary powering."""
+    a = A._data
+    check_square(a, "linalg.matrix_power")
+    if n == 0:
+        eye = np.array(np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape))
+        c = clone(A)
+        if not needs_grad1(c):
+            return wrap(eye)
+        return wrap(eye, make_node(CopyBackwards, (c,), eye))
+    if n < 0:
+        A = inv(A)
+        n = -n
+    elif n == 1:
+        return clone(A)
+    if n == 1:
+        return A
+    if n == 2:
+        return matmul(A, A)
+    if n == 3:
+        return matmul(matmul(A, A), A)
+    z = result = None
+    while n > 0:
+        bit = n % 2
+        n //= 2
+        z = A if z is None else matmul(z, z)
+        if bit:
+            result = z if result is None else matmul(result, z)
+    return result
+
+
+
+# ------------------------------------------------------------------ LU solve at a zero pivot
+def np_lu_solve_unchecked(a: np.ndarray, b: np.ndarray, adjoint: bool = False) -> np.ndarray:
+    """X with A X = B (adjoint: A^T X = B) by LU with partial pivoting (LAPACK's getrf, then
+    getrs: row swaps and the two triangular solves), in IEEE arithmetic and without a
+    singularity check: a zero pivot gives ±inf and NaN as LAPACK does. PyTorch's slogdet
+    backward solves this way, so at a singular matrix its gradient is ±inf/NaN, not an error.
+    Batched (real matrices); only run for singular ones (a Python loop over the columns)."""
+    from ._common import np_lu_factor
+    lu, piv = np_lu_factor(a)
+    lu = lu.reshape((-1,) + a.shape[-2:])
+    piv = piv.reshape(lu.shape[0], -1) - 1
+    x = np.array(np.broadcast_to(b, a.shape[:-2] + b.shape[-2:]), dtype=a.dtype)
+    x = x.reshape((-1,) + b.shape[-2:])
+    rows = np.arange(x.shape[0])
+    n = a.shape[-1]
+    with np.errstate(all="ignore"):
+        if not adjoint:        # P L U X = B
+            for k in range(n):
+                _swap_rows(x, rows, k, piv[:, k])
+            for k in range(n):
+                x[:, k + 1:] -= lu[:, k + 1:, k, None] * x[:, k, None, :]
+            for k in range(n - 1, -1, -1):
+                x[:, k] /= lu[:, k, k, None]
+                x[:, :k] -= lu[:, :k, k, None] * x[:, k, None, :]
+        else:                  # U^T L^T P^T X = B
+            for k in range(n):
+                x[:, k] -= np.einsum("bi,bij->bj", lu[:, :k, k], x[:, :k])
+                x[:, k] /= lu[:, k, k, None]
+            for k in range(n - 1, -1, -1):
+                x[:, k] -= np.einsum("bi,bij->bj", lu[:, k + 1:, k], x[:, k + 1:])
+            for k in range(n - 1, -1, -1):
+                _swap_rows(x, rows, k, piv[:, k])
+    return x.reshape(a.shape[:-2] + b.shape[-2:])
+
+
+def _swap_rows(x, rows, k: int, p) -> None:
+    row = x[rows, k].copy()
+    x[rows, k] = x[rows, p]
+    x[rows, p] = row

@@ -1,0 +1,291 @@
+"""binary_cross_entropy, binary_cross_entropy_with_logits, soft_margin_loss, poisson_nll_loss
+and gaussian_nll_loss (``torch.nn.functional``). Part of ``loss``."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..._grad_mode import no_grad
+from ...autograd.node import Node
+from ..elementwise import arithmetic as P
+from ..elementwise import compare as P_compare
+from ..elementwise import unary_core as P_unary_core
+from .._registry import export
+from .._util import make_node, needs_grad, needs_grad1, wrap
+from ..elementwise.unary import _quiet, dtype_name, not_implemented_for
+from .regression import (MEAN, add_scalar, jvp_pointwise, mul_scalar, reduce_np, reduce_tensor,
+                   reduction_enum, resolve)
+from ..indexing.masked import masked_fill
+from ..reduction.basic import mean as _mean, sum as _sum
+from ..shape.basic import clone
+from ..shape.views import broadcast_shapes
+from ... import _dtype as D
+from .._util import check_broadcast
+
+_EPS = 1e-12
+
+
+def _softplus(z: np.ndarray) -> np.ndarray:
+    """log(1 + exp(z)) without overflow (ten times faster than np.logaddexp(0, z))."""
+    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+
+
+def _scaled(node, grad):
+    return grad / node.numel if node.reduction == MEAN else grad
+
+
+# -- binary_cross_entropy -----------------------------------------------------------------------
+class BinaryCrossEntropyBackward0(Node):
+    """bce = -w (t log x + (1 - t) log(1 - x)), each log clamped at -100:
+    d/dx = w (x - t) / max(x (1 - x), 1e-12), d/dt = w (log(1 - x) - log x)."""
+    __slots__ = ("reduction", "numel")
+    saved_names = ("self", "target", "weight")
+    saved_attrs = {"reduction": "reduction"}
+
+    def _grads(self, ns, x, t, w, want_x, want_t):
+        dx = dt = None
+        if want_x:
+            den = x * (1 - x)
+            dx = (x - t) / ns.where(den > _EPS, den, _EPS)
+            if w is not None:
+                dx = dx * w
+        if want_t:
+            dt = ns.log(1 - x) - ns.log(x)
+            if w is not None:
+                dt = dt * w
+        return dx, dt
+
+    def backward(self, ns, grad, x, t, w):
+        grad = _scaled(self, grad)
+        dx, dt = self._grads(ns, x, t, w, self.needs(0), self.needs(1))
+        return (None if dx is None else grad * dx, None if dt is None else grad * dt)
+
+    def jvp(self, ns, tangents, x, t, w):
+        return jvp_pointwise(self.reduction, tangents, self._grads(
+            ns, x, t, w, tangents[0] is not None, tangents[1] is not None), x)
+
+
+@export(torch=False, functional=True)
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    red = reduction_enum(resolve(size_average, reduce, reduction))
+    if target.size() != input.size():
+        raise ValueError(f"Using a target size ({target.size()}) that is different to the input "
+                         f"size ({input.size()}) is deprecated. Please ensure they have the same "
+                         "size.")
+    if weight is not None:
+        weight = weight.expand(*_broadcast_shape(target, weight))
+    x, t = input._data, target._data
+    for other in (t, None if weight is None else weight._data):
+        if other is not None and other.dtype != x.dtype:
+            raise RuntimeError(f"Found dtype {dtype_name(other.dtype)} but expected "
+                               f"{dtype_name(x.dtype)}")
+    if x.dtype.kind != "f":
+        raise not_implemented_for("binary_cross_entropy", x.dtype)
+    # the CPU kernel checks each element, input first (NaN is outside [0, 1])
+    if not ((x >= 0) & (x <= 1)).all():
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    if not ((t >= 0) & (t <= 1)).all():
+        raise RuntimeError("all elements of target should be between 0 and 1")
+    if weight is not None and weight.requires_grad and needs_grad(input, target):
+        raise RuntimeError("The function 'binary_cross_entropy' is not differentiable with "
+                           "respect to argument 'weight'. This input cannot have requires_grad "
+                           "True.")
+    with _quiet():
+        loss = (t - 1) * np.maximum(np.log1p(-x), -100) - t * np.maximum(np.log(x), -100)
+        if weight is not None:
+            loss = loss * weight._data
+    out = reduce_np(np.asarray(loss, x.dtype), red)
+    if not needs_grad(input, target):
+        return wrap(out)
+    node = make_node(BinaryCrossEntropyBackward0, (input, target), out)
+    node.reduction, node.numel = red, x.size
+    node.save(input, target, weight)
+    return wrap(out, node)
+
+
+def _broadcast_shape(target, weight):
+    return tuple(broadcast_shapes(target.size(), weight.size()))
+
+
+# -- binary_cross_entropy_with_logits -----------------------------------------------------------
+class BinaryCrossEntropyWithLogitsBackward0(Node):
+    """l = w ((1 - t) x - (1 + (p - 1) t) log sigmoid(x)) with pos_weight p (1 without):
+    d/dx = w ((p t + 1 - t) sigmoid(x) - p t), d/dt = w (log sigmoid(-x) - p log sigmoid(x))."""
+    __slots__ = ("reduction", "numel")
+    saved_names = ("pos_weight", "self", "target", "weight")
+    saved_attrs = {"reduction": "reduction"}
+
+    def _grads(self, ns, pw, x, t, w, want_x, want_t):
+        dx = dt = None
+        if want_x:
+            if pw is None:
+                dx = ns.sigmoid(x) - t
+            else:
+                pt = pw * t
+                dx = (pt + 1 - t) * ns.sigmoid(x) - pt
+            if w is not None:
+                dx = dx * w
+        if want_t:
+            if pw is None:
+                dt = -x
+            else:
+                dt = -ns.softplus(x) + ns.softplus(-x) * pw
+            if w is not None:
+                dt = dt * w
+        return dx, dt
+
+    def backward(self, ns, grad, pw, x, t, w):
+        grad = _scaled(self, grad)
+        dx, dt = self._grads(ns, pw, x, t, w, self.needs(0), self.needs(1))
+        return (None if dx is None else grad * dx, None if dt is None else grad * dt)
+
+    def jvp(self, ns, tangents, pw, x, t, w):
+        return jvp_pointwise(self.reduction, tangents, self._grads(
+            ns, pw, x, t, w, tangents[0] is not None, tangents[1] is not None), x)
+
+
+@export(torch=False, functional=True)
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    red = reduction_enum(resolve(size_average, reduce, reduction))
+    if target.size() != input.size():
+        raise ValueError(f"Target size ({target.size()}) must be the same as input size "
+                         f"({input.size()})")
+    return bce_with_logits_reduced(input, target, weight, pos_weight, red)
+
+
+def bce_with_logits_reduced(input, target, weight, pos_weight, red: int):
+    """torch.binary_cross_entropy_with_logits: the loss with an integer reduction."""
+    x, t = input._data, target._data
+    if x.dtype.kind != "f":
+        raise not_implemented_for("log_sigmoid_cpu", x.dtype)
+    # PyTorch computes (1 - target).mul_(input): the result has the target's dtype
+    if t.dtype.kind == "b":
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if t.dtype.kind != "f":
+        raise RuntimeError(f"result type {dtype_name(D.result_type(input, target).np)} can't be "
+                           f"cast to the desired output type {dtype_name(t.dtype)}")
+    for name, other in (("weight", weight), ("pos_weight", pos_weight)):
+        if other is not None and other.requires_grad and needs_grad(input, target):
+            raise RuntimeError("The function 'binary_cross_entropy_with_logits' is not "
+                               f"differentiable with respect to argument '{name}'. This input "
+                               "cannot have requires_grad True.")
+    with _quiet():
+        log_sig = -_softplus(-x)
+        if pos_weight is not None:
+            pw = pos_weight._data
+            if pw.shape != t.shape:
+                check_broadcast(pw, t)
+            log_sig = log_sig * ((pw - 1) * t + 1)
+        loss = (1 - t) * x - log_sig
+        if weight is not None:
+            loss = loss * weight._data
+    loss = np.asarray(loss, t.dtype)
+    out = reduce_np(loss, red)
+    if not needs_grad(input, target):
+        return wrap(out)
+    node = make_node(BinaryCrossEntropyWithLogitsBackward0, (input, target), out)
+    node.reduction, node.numel = red, loss.size
+    node.save(pos_weight, input, target, weight)
+    return wrap(out, node)
+
+
+# -- soft_margin_loss ---------------------------------------------------------------------------
+class SoftMarginLossBackward0(Node):
+    """log(1 + exp(-t x)): d/dx = -t sigmoid(-t x)."""
+    __slots__ = ("reduction", "numel")
+    saved_names = ("self", "target")
+    saved_attrs = {"reduction": "reduction"}
+
+    def backward(self, ns, grad, x, t):
+        return (_scaled(self, grad) * (-t * ns.sigmoid(-t * x)),)
+
+    def jvp(self, ns, tangents, x, t):
+        return jvp_pointwise(self.reduction, tangents[:1], (-t * ns.sigmoid(-t * x),), x)
+
+
+@export(torch=False, functional=True)
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    red = reduction_enum(resolve(size_average, reduce, reduction))
+    x, t = input._data, target._data
+    # (PyTorch's order: -input into a tensor like the input, then mul_(target), then exp_)
+    if x.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    if x.shape != t.shape:
+        check_broadcast(x, t)
+        shape = np.broadcast_shapes(x.shape, t.shape)
+        if shape != x.shape:
+            raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
+                               f"shape {list(shape)}")
+    if x.dtype.kind != "f":
+        raise RuntimeError("result type Float can't be cast to the desired output type "
+                           f"{dtype_name(x.dtype)}")
+    with _quiet():
+        loss = np.asarray(_softplus(-t * x), x.dtype)
+    out = reduce_np(loss, red)
+    if not needs_grad1(input):
+        return wrap(out)
+    node = make_node(SoftMarginLossBackward0, (input,), out)
+    node.reduction, node.numel = red, loss.size
+    node.save(input, target)
+    return wrap(out, node)
+
+
+# -- poisson_nll_loss, gaussian_nll_loss (composites, as in PyTorch) ----------------------------
+@export(torch=False, functional=True)
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
+                     reduce=None, reduction="mean"):
+    """exp(x) - t x (log_input) or x - t log(x + eps); ``full`` adds Stirling's term
+    t log t - t + 0.5 log(2 pi t) where t > 1."""
+    if size_average is not None or reduce is not None:
+        reduction = resolve(size_average, reduce, reduction)
+    if reduction != "none" and reduction != "mean" and reduction != "sum":
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if log_input:
+        prod = P.mul(target, input)   # (C++ evaluates the right operand first: hooks see it so)
+        loss = P.sub(P_unary_core.exp(input), prod)
+    else:
+        loss = P.sub(input, P.mul(target, P_unary_core.log(add_scalar(input, eps))))
+    if full:
+        half_log = mul_scalar(P_unary_core.log(mul_scalar(target, 2 * math.pi)), 0.5)   # (right first)
+        stirling = P.add(P.sub(P.mul(target, P_unary_core.log(target)), target), half_log)
+        loss = P.add(loss, masked_fill(stirling, P_compare.le(target, 1), 0))
+    return reduce_tensor(loss, reduction_enum(reduction))
+
+
+@export(torch=False, functional=True)
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """0.5 (log(max(var, eps)) + (x - t)^2 / max(var, eps)) (+ 0.5 log(2 pi) with ``full``),
+    with PyTorch's rules for a ``var`` of one dimension less or one mismatched dimension."""
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = wrap(np.full(input._data.shape, var, input._data.dtype))
+    elif (var._data < 0).any():
+        raise ValueError("var has negative entry/entries")
+    if var.size() != input.size():
+        if input.size()[:-1] == var.size():
+            var = var.unsqueeze(-1)
+        elif input.ndim == var.ndim and \
+                sum(y for x, y in zip(input.size(), var.size()) if x != y) == 1:
+            pass
+        else:
+            raise ValueError("var is of incorrect size")
+    if reduction != "none" and reduction != "mean" and reduction != "sum":
+        raise ValueError(reduction + " is not valid")
+    var = clone(var)
+    with no_grad():
+        var.clamp_(min=eps)
+    loss = P.mul(P.add(P_unary_core.log(var), P.div(P.pow(P.sub(input, target), 2), var)), 0.5)
+    if full:
+        loss = P.add(loss, 0.5 * math.log(2 * math.pi))
+    if reduction == "mean":
+        return _mean(loss)
+    if reduction == "sum":
+        return _sum(loss)
+    return loss

@@ -1,0 +1,1 @@
+"""Reductions: sum/mean/prod/max/min/... (basic), scans (cumulative), var/std (stats)."""
