@@ -31,6 +31,8 @@ import contextvars
 import functools
 import types
 
+from ._size import int_arg_error  # noqa: F401 - (defined there: layer 0, used by _size)
+
 __all__ = ["Mode", "PASS", "OpInfo", "push_mode", "pop_mode", "active_modes", "unwrap",
            "public", "forward_hooks", "set_forward_hooks", "POINTWISE", "REDUCTION",
            "reduction", "dims"]
@@ -72,14 +74,6 @@ def dims(*params: str, delta: int = 0) -> tuple:
 
 # anything else is a string naming a rule written for that op family in func/_batching.py
 # ("matmul", "cat", "getitem", "softmax", ...)
-
-
-def int_arg_error(value, message: str) -> TypeError:
-    """The TypeError for an int argument (a dim) of another type. The public wrapper of the op
-    the user called renames it as PyTorch's argument parser words it (``_named``)."""
-    e = TypeError(message)
-    e._rg_int_arg = value
-    return e
 
 
 def _named(e: TypeError, name: str, op, args, kwargs) -> TypeError:

@@ -26,6 +26,14 @@ class Size(tuple):
         return Size(tuple.__add__(self, tuple(other)))
 
 
+def int_arg_error(value, message: str) -> TypeError:
+    """The TypeError for an int argument (a dim) of another type. The public wrapper of the op
+    the user called renames it as PyTorch's argument parser words it (``_named``)."""
+    e = TypeError(message)
+    e._rg_int_arg = value
+    return e
+
+
 def is_int(s) -> bool:
     """An int as PyTorch's parser takes one: a Python or NumPy integer, or a 0-d integer tensor
     (not a bool)."""
@@ -61,7 +69,6 @@ def wrap_dim(dim: int, ndim: int) -> int:
     """Normalise a possibly negative dim, with PyTorch's IndexError when it is out of range."""
     lo, hi = (-ndim, ndim - 1) if ndim > 0 else (-1, 0)
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
-        from ._dispatch import int_arg_error
         raise int_arg_error(dim, f"dim must be an int, not {type(dim).__name__}")
     if dim < lo or dim > hi:
         raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], "

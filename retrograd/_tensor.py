@@ -21,6 +21,7 @@ from ._size import Size, wrap_dim
 from ._hooks import RemovableHandle
 from ._tensor_str import format_tensor
 from ._size import format_shape
+from ._grad_mode import _inference
 
 __all__ = ["Tensor"]
 
@@ -105,8 +106,7 @@ class Tensor:
         regeneration: ops/inplace.refresh_view)."""
         x = self._x
         if x is not None and x.base is not None and x.gen != x.base._x.gen:
-            from .ops.inplace import refresh_view
-            refresh_view(self)
+            self._refresh_view()      # (attached by ops/inplace.py, the layer that owns it)
         return self._grad_fn
 
     @grad_fn.setter
@@ -135,7 +135,6 @@ class Tensor:
 
     def _check_inference_requires_grad(self, value: bool) -> None:
         if value and self._x is not None and self._x.inference:
-            from ._grad_mode import _inference
             if not _inference.get():
                 raise RuntimeError("Setting requires_grad=True on inference tensor outside "
                                    "InferenceMode is not allowed.")

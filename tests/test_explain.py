@@ -53,7 +53,7 @@ def test_the_seeds_vector_jacobian_product_hand_computed_and_against_torch():
     assert [r.name for r in rec] == ["MulBackward0", "AccumulateGrad", "AccumulateGrad"]
     mul, acc_x, acc_y = rec.records
     assert mul.step == 0 and mul.call == 0 and mul.status == "ran"
-    assert mul.formula == "retrograd.ops.pointwise.MulBackward0.backward"
+    assert mul.formula == "retrograd.ops.elementwise.arithmetic.MulBackward0.backward"
     assert mul.doc == "d(x*y)/dx = y, d(x*y)/dy = x."
     np.testing.assert_array_equal(vals(mul.grad_in[0]), [1.0, 0.5, -2.0])
     # the VJP by hand: v * y to x, v * x to y

@@ -27,6 +27,9 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from . import node as _node
+from .._dtype import from_numpy_dtype
+from .._tensor import Tensor
+from .node import _expandable, _np_sum_to
 
 __all__ = ["explain", "Explanation", "NodeRecord", "EdgeGrad", "GradInfo", "GraphNode",
            "CallInfo"]
@@ -125,7 +128,6 @@ _DTYPE_NAMES: dict = {}
 def _torch_dtype(np_dtype) -> str:
     name = _DTYPE_NAMES.get(np_dtype)
     if name is None:
-        from .._dtype import from_numpy_dtype
         try:
             name = str(from_numpy_dtype(np_dtype))
         except TypeError:
@@ -240,7 +242,6 @@ def _saved_bytes(node) -> int:
     saved = node._saved
     if not saved:
         return 0
-    from .._tensor import Tensor
     arrays = {}
     for e in saved:
         if isinstance(e, Tensor):
@@ -258,7 +259,6 @@ def _saved_bytes(node) -> int:
 def _sent(node, g, nxt, idx, as_tensors: bool):
     """The gradient as it travels the edge: reduced to the input's shape and cast to its dtype,
     as the engine does next (computed here in NumPy, so nothing is recorded)."""
-    from .engine import _expandable, _np_sum_to
     a = g._data if as_tensors else np.asarray(g)
     try:
         shape, dtype = _node.edge_meta(nxt, idx)

@@ -38,7 +38,7 @@ from . import node as _node_mod
 from ._explain import ACTIVE as _explainers, evaluator as _explain_evaluator
 from ._record import OPS
 from .node import (AccumulateGrad, Node, _task_ids, _tasks, current_graph_task,  # noqa: F401
-                   edge_meta)
+                   edge_meta, _expandable, _np_sum_to)
 from .._dtype import from_numpy_dtype
 from .._tensor import Tensor
 from .._size import format_shape
@@ -97,27 +97,6 @@ def is_checkpoint_valid() -> bool:
 
 # -- gradients: shapes, dtypes, hooks ------------------------------------------------------------
 _shape_str = format_shape  # the one shape formatter, in _size.py
-
-
-def _expandable(src, dst) -> bool:
-    """Whether shape ``dst`` can be summed down to ``src`` (i.e. src broadcasts to dst)."""
-    if len(src) > len(dst):
-        return False
-    for s, d in zip(reversed(src), reversed(dst)):
-        if s != d and s != 1:
-            return False
-    return True
-
-
-def _np_sum_to(g, shape):
-    lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
-    if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    if lead:
-        g = g.reshape(shape)
-    return g
 
 
 def _fit(node: Node, i: int, g, target: Node, idx: int, as_tensors: bool):

@@ -545,6 +545,29 @@ def _version_hint() -> str:
             "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
+
+# -- reducing a broadcast gradient (the engine; the explainer) -------------------------------
+def _expandable(src, dst) -> bool:
+    """Whether shape ``dst`` can be summed down to ``src`` (i.e. src broadcasts to dst)."""
+    if len(src) > len(dst):
+        return False
+    for s, d in zip(reversed(src), reversed(dst)):
+        if s != d and s != 1:
+            return False
+    return True
+
+
+def _np_sum_to(g, shape):
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    if lead:
+        g = g.reshape(shape)
+    return g
+
+
 # -- anomaly mode: the forward traceback of each node ------------------------------------------
 _PACKAGE_DIR = __file__[:__file__.rindex("autograd")]
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from .._tensor import Tensor, _Extra
 from .._creation import empty
+from .. import _dispatch
+from .._tensor import Size
+from .. import _dtype as D
 
 __all__ = ["Parameter", "Buffer", "is_lazy", "UninitializedParameter", "UninitializedBuffer",
            "UninitializedTensorMixin"]
@@ -117,7 +120,6 @@ _SLOT = Tensor.__dict__["_data"]   # the storage slot, read past the mixin's gua
 def _op_in_progress():
     """The public name of the outermost op being called (a dispatch wrapper frame), or None."""
     import sys
-    from .. import _dispatch
     f, name = sys._getframe(2), None
     while f is not None:
         code = f.f_code
@@ -175,12 +177,10 @@ class UninitializedTensorMixin:
         raise RuntimeError(_SHAPE_ERROR)
 
     def size(self, dim=None):
-        from .._tensor import Size
         return Size(self._raw().shape) if dim is None else self._raw().shape[dim]
 
     @property
     def dtype(self):
-        from .. import _dtype as D
         return D._NP_TO_DTYPE[self._raw().dtype]
 
     def is_floating_point(self) -> bool:
@@ -191,7 +191,6 @@ class UninitializedTensorMixin:
 
     def materialize(self, shape, device=None, dtype=None) -> None:
         """Become a real (uninitialised) tensor of ``shape``: a Parameter, or a plain tensor."""
-        from .._creation import empty
         dtype = self.dtype if dtype is None else dtype
         _SLOT.__set__(self, empty(shape, dtype=dtype)._data)
         self.__class__ = self.cls_to_become
@@ -200,14 +199,12 @@ class UninitializedTensorMixin:
     def _converted(self, dtype):
         dtype = self.dtype if dtype is None else dtype
         if isinstance(self, Parameter):   # Module._apply assigns it to ``param.data``
-            from .._creation import empty
             return empty(0, dtype=dtype)
         if dtype == self.dtype:
             return self
         return type(self)(self.requires_grad, None, dtype, self.persistent)
 
     def to(self, *args, **kwargs):
-        from .. import _dtype as D
         dtype = kwargs.get("dtype")
         for a in args:
             if isinstance(a, D.dtype):
@@ -217,15 +214,12 @@ class UninitializedTensorMixin:
         return self._converted(dtype)
 
     def double(self, memory_format=None):
-        from .. import _dtype as D
         return self._converted(D.float64)
 
     def float(self, memory_format=None):
-        from .. import _dtype as D
         return self._converted(D.float32)
 
     def half(self, memory_format=None):
-        from .. import _dtype as D
         return self._converted(D.float16)
 
     def cpu(self, memory_format=None):
@@ -260,7 +254,6 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
     cls_to_become = Parameter
 
     def __new__(cls, requires_grad=True, device=None, dtype=None):
-        from .._creation import empty
         return _alias(cls, empty(0, dtype=dtype), requires_grad)
 
     def __init__(self, requires_grad=True, device=None, dtype=None):
@@ -281,7 +274,6 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
     cls_to_become = Tensor
 
     def __new__(cls, requires_grad=False, device=None, dtype=None, persistent=True):
-        from .._creation import empty
         t = _alias(cls, empty(0, dtype=dtype), requires_grad)
         t._extra().buffer = bool(persistent)
         return t

@@ -19,6 +19,16 @@ _SCALARS = (int, float, bool)
 _f32 = np.dtype(np.float32)
 
 
+def dtype_name(np_dtype) -> str:
+    """PyTorch's scalar type name in kernel errors: 'Float', 'Long', ..."""
+    return D.SCALAR_NAMES[np.dtype(np_dtype).name]
+
+
+def not_implemented_for(kernel: str, np_dtype) -> NotImplementedError:
+    """The NotImplementedError of a kernel PyTorch has no version of for ``np_dtype``."""
+    return NotImplementedError(f'"{kernel}" not implemented for \'{dtype_name(np_dtype)}\'')
+
+
 # -- IEEE arithmetic without NumPy's floating-point warnings -------------------------------------
 try:  # NumPy >= 2 keeps its error state in a context variable: setting it costs ~0.3 us,
     from numpy._core._ufunc_config import _extobj_contextvar as _EXTOBJ  # np.errstate ~4 us

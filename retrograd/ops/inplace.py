@@ -30,7 +30,8 @@ from ._util import (VIEW_DEFAULT, VIEW_INFERENCE, VIEW_MULTI_OUTPUT, VIEW_NO_GRA
                     broadcast_error, edge, make_node, needs_grad, wrap)
 from .shape.strided import (_InvalidViewGradFn, partial_overlap, regenerated_view_node,
                     view_positions, writable_alias)
-from .._dtype import from_numpy_dtype
+from .._dtype import from_numpy_dtype, result_type
+from .._tensor import attach
 from .. import _dtype as D
 
 _LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -158,7 +159,6 @@ def can_cast(src: np.dtype, dst: np.dtype) -> bool:
 
 
 def _cast_error(src: np.dtype, dst: np.dtype) -> RuntimeError:
-    from .._dtype import from_numpy_dtype
     return RuntimeError(f"result type {_name(from_numpy_dtype(src))} can't be cast to the "
                         f"desired output type {_name(from_numpy_dtype(dst))}")
 
@@ -185,16 +185,14 @@ def _check_result_fits(t: Tensor, name: str, args, kwargs) -> None:
     if name == "sub" and (x.dtype.kind == "b" or (isinstance(other, Tensor) and
                                                   other._data.dtype.kind == "b")):
         return  # sub's own error about bool tensors comes first
-    from .._dtype import result_type
     rt = result_type(t, other).np
     if name in _FLOATING and rt.kind != "f" and kwargs.get("rounding_mode") is None:
         rt = np.dtype(np.float32)
     if rt != x.dtype and not can_cast(rt, x.dtype):
         if name in ("clamp_min", "clamp_max") and not isinstance(other, Tensor):
             # clamp's check with a number names the C++ type
-            from .linalg.matmul import _TYPE
             raise RuntimeError(f"result type {_name(result_type(t, other))} can't be cast to the "
-                               f"desired output type {_TYPE[t.dtype.name]}")
+                               f"desired output type {D.CPP_NAMES[t.dtype.name]}")
         raise _cast_error(rt, x.dtype)
 
 
@@ -545,3 +543,6 @@ def copy_(t: Tensor, src, non_blocking: bool = False) -> Tensor:
 def _type_name(obj) -> str:
     tp = type(obj)
     return tp.__name__ if tp.__module__ == "builtins" else f"{tp.__module__}.{tp.__name__}"
+
+
+attach(refresh_view, "_refresh_view")   # Tensor.grad_fn regenerates a stale view's node

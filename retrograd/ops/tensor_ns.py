@@ -54,6 +54,7 @@ from .nn.shuffle import pixel_unshuffle as _pixel_unshuffle
 from .nn.shuffle import channel_shuffle as _channel_shuffle
 from .shape.einsum import einsum as _einsum
 from .elementwise.compare import logical_not as _logical_not
+from .elementwise.arithmetic import div as _div
 
 
 # Formulas write into their own temporaries only on the NumPy path (see numpy_ns.INPLACE).
@@ -286,8 +287,7 @@ def logical_not(x):
 
 def floor_divide(x, y):
     """div(x, y, rounding_mode='floor'): its gradient is zero (torch.floor_divide has none)."""
-    from .elementwise.arithmetic import div
-    return div(x, y, rounding_mode="floor")
+    return _div(x, y, rounding_mode="floor")
 
 
 def _publish(namespace: dict) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from .._tensor import Tensor
 from ..autograd import node as _node
+from ..autograd.provenance import module_names
+from ..autograd.provenance import get_provenance
 
 __all__ = ["saved_memory", "SavedMemory", "NodeMemory"]
 
@@ -108,11 +110,8 @@ def saved_memory(output, model=None) -> SavedMemory:
     sequence of tensors). Views count their own elements (``nbytes`` of the view). For nodes
     made while provenance was on, the Module calls that made them (``per_module``); ``model``
     names the modules as ``model.named_modules()`` does."""
-    from ..autograd import node as _node
-    from ..autograd.provenance import module_names
     names = module_names(model)
     outs = output if isinstance(output, (tuple, list)) else (output,)
-    from ..autograd.provenance import get_provenance
     report = SavedMemory()
     seen, seen_arrays, frames = set(), set(), set()
     stack = [t.grad_fn for t in reversed(outs) if t.grad_fn is not None]
@@ -159,7 +158,6 @@ def saved_memory(output, model=None) -> SavedMemory:
 
 def _checkpoint_frame(entry):
     """The non-reentrant checkpoint whose placeholder ``entry`` is, or None."""
-    from ..autograd import node as _node
     if type(entry) is not _node._Packed:
         return None
     return getattr(entry.unpack_hook, "checkpoint_frame", None)

@@ -21,6 +21,7 @@ from ...autograd import node as _node
 from ...autograd.function import Function
 from ...utils.hooks import RemovableHandle
 from ._utils import _class_repr
+from ...autograd.provenance import module_call
 
 __all__ = ["register_module_forward_pre_hook", "register_module_forward_hook",
            "register_module_backward_hook",
@@ -308,7 +309,6 @@ class HooksMixin:
     # -- the call -----------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         if _node._provenance_enabled:   # nodes created inside learn this module (provenance)
-            from ...autograd.provenance import module_call
             return module_call(self, self._plain_call, args, kwargs)
         if not (self._forward_hooks or self._forward_pre_hooks or self._backward_hooks or
                 self._backward_pre_hooks or _has_any_global_hook()):

@@ -348,7 +348,7 @@ def gelu(input, *, approximate="none"):
         if approximate == "tanh":
             # x/2 (1 + tanh u) = x sigmoid(2u): no cancellation of 1 + tanh u for x < 0
             inner = _SQRT_2_OVER_PI * (x + _KAPPA * x * x * x)
-            out = x * P._sigmoid_array(inner * 2)
+            out = x * P_unary_core._sigmoid_array(inner * 2)
         else:   # PyTorch's x/2 (1 + erf(x/sqrt 2)), in the input's dtype (exact zeros far left)
             t = x.dtype.type
             out = x * t(0.5) * (1 + erf(x * t(math.sqrt(0.5))).astype(x.dtype))

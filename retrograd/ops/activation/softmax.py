@@ -14,6 +14,7 @@ from .._util import make_node, needs_grad1, u64, wrap, wrap_dim, wrap_dims
 from .functions import _result, _tensor
 from ..elementwise.unary import _quiet, not_implemented_for
 from ..shape.basic import to_dtype
+from ... import _dtype as D
 
 _MISSING = object()
 
@@ -70,7 +71,6 @@ class LogSoftmaxBackward0(Node):
 
 def _softmax(input, dim, dtype, log: bool):
     x = _tensor(input, "log_softmax" if log else "softmax")
-    from ... import _dtype as D
     dtype = D.as_dtype(dtype, "log_softmax" if log else "softmax")
     if dtype is not None:
         input = to_dtype(input, dtype)

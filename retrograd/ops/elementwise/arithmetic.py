@@ -17,6 +17,7 @@ from ...autograd.node import ELEMENTWISE
 from .._registry import POINTWISE, export
 from .._util import (Tensor, binary_arrays, float_array, make_node, needs_grad, needs_grad1,
                     quiet, quiet_op, wrap, _SCALARS)
+from .._util import not_implemented_for
 from .._util import to_tensor
 from .._util import broadcast_error
 from ...autograd._record import not_implemented
@@ -216,7 +217,6 @@ def div(input, other, *, rounding_mode=None):
 def _no_bool_kernel(x, y, kernel: str) -> None:
     """The integer kernels of PyTorch's division family have no bool version."""
     if np.result_type(x, y).kind == "b":
-        from .unary import not_implemented_for   # (unary imports this module)
         raise not_implemented_for(kernel, np.bool_)
 
 

@@ -9,6 +9,7 @@ from ...autograd.node import Node
 from ...autograd.node import ELEMENTWISE
 from .._registry import POINTWISE, export
 from .._util import Tensor, binary_arrays, make_node, needs_grad, needs_grad1, wrap
+from .._util import not_implemented_for
 from .._util import to_tensor
 from .._util import broadcast_error
 
@@ -103,7 +104,6 @@ def _clamp_tensor(input, lo, hi):
     # PyTorch's dtype for the three (a 0-d bound does not widen the input's kind)
     rt = D.result_type(*[t for t in (input, lo, hi) if t is not None]).np
     if rt.kind == "b" and lo is not None and hi is not None:   # (one bound: clamp_min/max)
-        from .unary import not_implemented_for   # (unary imports this module)
         raise not_implemented_for("clamp_cpu", rt)
     out = input._data.astype(rt, copy=False)
     if lo is not None:
@@ -174,7 +174,6 @@ def _clamp_one(cls, input, bound, is_min: bool):
     if x.dtype.kind != "f" and isinstance(bound, float):
         x = x.astype(np.float32)
     elif x.dtype.kind == "b" and type(bound) is bool:
-        from .unary import not_implemented_for   # (unary imports this module)
         raise not_implemented_for(f"clamp_{'min' if is_min else 'max'}_scalar_cpu", np.bool_)
     out = np.maximum(x, bound) if is_min else np.minimum(x, bound)
     if not needs_grad1(input):
@@ -333,7 +332,6 @@ def logical_not(input):
 def bitwise_not(input):
     x = input._data
     if x.dtype.kind == "f":
-        from .unary import not_implemented_for   # (elementwise imports this module)
         raise not_implemented_for("bitwise_not_cpu", x.dtype)
     return wrap(np.invert(x))
 
@@ -343,7 +341,6 @@ def _bitwise(fn, name):
         x, y = binary_arrays(input, other)
         dt = np.result_type(x, y)
         if dt.kind == "f":
-            from .unary import not_implemented_for   # (elementwise imports this module)
             raise not_implemented_for(f"{name}_cpu", dt)
         return wrap(fn(x, y))
     op.__name__ = name

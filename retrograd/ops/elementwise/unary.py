@@ -29,16 +29,7 @@ _LN10 = math.log(10.0)
 _quiet = quiet   # IEEE results without NumPy's warnings (x/0 = inf, log(0) = -inf, like PyTorch)
 
 
-_DTYPE_NAMES = D.SCALAR_NAMES  # the one table, in _dtype.py
-
-
-def dtype_name(np_dtype) -> str:
-    """PyTorch's scalar type name in kernel errors: 'Float', 'Long', ..."""
-    return _DTYPE_NAMES[np.dtype(np_dtype).name]
-
-
-def not_implemented_for(kernel: str, np_dtype) -> NotImplementedError:
-    return NotImplementedError(f'"{kernel}" not implemented for \'{dtype_name(np_dtype)}\'')
+from .._util import dtype_name, not_implemented_for  # noqa: F401,E402 - (re-exported)
 
 
 def _check_tensor(input, fn: str) -> None:

@@ -8,6 +8,7 @@ from ...autograd.node import Node, SavedOutput
 from ...autograd.node import ELEMENTWISE
 from .._registry import POINTWISE, export
 from .._util import float_array, make_node, needs_grad1, quiet, quiet_op, wrap
+from .._util import not_implemented_for
 
 _quiet = quiet   # IEEE results without NumPy's warnings (x/0 = inf, log(0) = -inf, like PyTorch)
 
@@ -66,7 +67,6 @@ class AbsBackward0(Node):
 @export(torch=('abs', 'absolute'), method=('abs', 'absolute'), inplace='abs_', vmap=POINTWISE)
 def abs(input):  # noqa: A001
     if input._data.dtype.kind == "b":
-        from .unary import not_implemented_for   # (unary imports this module)
         raise not_implemented_for("abs_cpu", np.bool_)
     return _unary(AbsBackward0, input, np.abs(input._data))
 

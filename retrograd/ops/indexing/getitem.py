@@ -15,13 +15,13 @@ from .scatter import scalar_name
 from ..shape.basic import expand
 from ..shape.basic import view
 from ..elementwise.compare import where
+from ..._warn import warn
 
 
 def _convert_key(key):
     """A NumPy index from a PyTorch one; also returns whether it is basic (a view)."""
     if isinstance(key, str):
         # PyTorch reads a str key as a sequence of sequences: a multidimensional index
-        from ..._warn import warn
         warn("Using a non-tuple sequence for multidimensional indexing is deprecated and will be "
              "changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this "
              "will be interpreted as tensor index, x[torch.tensor(seq)], which will result either "
@@ -35,7 +35,6 @@ def _convert_key(key):
             if a.dtype.kind not in "iub" or a.dtype.kind == "i" and a.dtype.itemsize < 4:
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             if a.dtype == np.uint8:  # a byte tensor is a mask, as in PyTorch (deprecated there)
-                from ..._warn import warn
                 warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
                      "torch.bool instead.")
                 a = a.astype(np.bool_)

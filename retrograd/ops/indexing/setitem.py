@@ -13,6 +13,7 @@ from ..shape.basic import expand
 from ..shape.basic import view
 from .getitem import (_check_masks, _convert_key, _fill, _has_int, _has_view_ops, _index_error, _index_saves,
                       _np_key, _saved_indices, _split_key, flat_positions)
+from ..._dtype import from_numpy_dtype
 
 
 class CopySlices(Node):
@@ -100,7 +101,6 @@ def _put(input, idx, basic, value, accumulate, cls, flat, key=None) -> Tensor | 
 
 
 def _legacy_name(t: Tensor) -> str:
-    from ..._dtype import from_numpy_dtype
     return from_numpy_dtype(t._data.dtype)._legacy
 
 

@@ -8,7 +8,7 @@ import numpy as np
 from ...autograd.node import Node
 from .._registry import export
 from .._util import make_node, needs_grad1, wrap
-from ._common import check_floating, check_square, mT
+from ._common import check_floating, check_square, mT, np_lu_solve_unchecked  # noqa: F401
 from .matmul import matmul
 from .solve import inv
 from ..shape.basic import clone
@@ -133,41 +133,3 @@ def matrix_power(A, n):
 
 
 # ------------------------------------------------------------------ LU solve at a zero pivot
-def np_lu_solve_unchecked(a: np.ndarray, b: np.ndarray, adjoint: bool = False) -> np.ndarray:
-    """X with A X = B (adjoint: A^T X = B) by LU with partial pivoting (LAPACK's getrf, then
-    getrs: row swaps and the two triangular solves), in IEEE arithmetic and without a
-    singularity check: a zero pivot gives ±inf and NaN as LAPACK does. PyTorch's slogdet
-    backward solves this way, so at a singular matrix its gradient is ±inf/NaN, not an error.
-    Batched (real matrices); only run for singular ones (a Python loop over the columns)."""
-    from ._common import np_lu_factor
-    lu, piv = np_lu_factor(a)
-    lu = lu.reshape((-1,) + a.shape[-2:])
-    piv = piv.reshape(lu.shape[0], -1) - 1
-    x = np.array(np.broadcast_to(b, a.shape[:-2] + b.shape[-2:]), dtype=a.dtype)
-    x = x.reshape((-1,) + b.shape[-2:])
-    rows = np.arange(x.shape[0])
-    n = a.shape[-1]
-    with np.errstate(all="ignore"):
-        if not adjoint:        # P L U X = B
-            for k in range(n):
-                _swap_rows(x, rows, k, piv[:, k])
-            for k in range(n):
-                x[:, k + 1:] -= lu[:, k + 1:, k, None] * x[:, k, None, :]
-            for k in range(n - 1, -1, -1):
-                x[:, k] /= lu[:, k, k, None]
-                x[:, :k] -= lu[:, :k, k, None] * x[:, k, None, :]
-        else:                  # U^T L^T P^T X = B
-            for k in range(n):
-                x[:, k] -= np.einsum("bi,bij->bj", lu[:, :k, k], x[:, :k])
-                x[:, k] /= lu[:, k, k, None]
-            for k in range(n - 1, -1, -1):
-                x[:, k] -= np.einsum("bi,bij->bj", lu[:, k + 1:, k], x[:, k + 1:])
-            for k in range(n - 1, -1, -1):
-                _swap_rows(x, rows, k, piv[:, k])
-    return x.reshape(a.shape[:-2] + b.shape[-2:])
-
-
-def _swap_rows(x, rows, k: int, p) -> None:
-    row = x[rows, k].copy()
-    x[rows, k] = x[rows, p]
-    x[rows, p] = row

@@ -28,7 +28,7 @@ from ..elementwise.compare import where
 from .._util import broadcast_error
 from ._common import (_LinAlgError, _LUSavingBackward, batch_prefix, check_floating,  # noqa: F401
                       check_kernel, check_ndim, check_square, lu_entries, lu_zero_pivot, mT,
-                      np_inv, singular_error, tname, eye_like)
+                      np_inv, singular_error, tname, eye_like, np_lu_solve_unchecked)
 
 
 from ..reduction.minmax import _return_type as return_type  # noqa: E402 - torch.return_types.*
@@ -210,7 +210,6 @@ def _singular_logdet_grad(g, a, lu_of_t: bool):
     with the LU factors of A^T, or of A when A is not contiguous, without a singularity
     check): ±inf and NaN where A is singular, not an error. Nonsingular matrices of a batch
     get g A^{-T} as usual."""
-    from .matrix_functions import np_lu_solve_unchecked
     n = a.shape[-1]
     d = np.asarray(g, a.dtype)[..., None, None] * np.eye(n, dtype=a.dtype)
     if lu_of_t:

@@ -23,6 +23,10 @@ from .._util import Tensor, make_node, needs_grad1, wrap
 from ._linmap import matrix_apply, taps_apply, taps_matrix
 from .pooling import _SCALAR_NAMES
 from .pooling_adaptive import adaptive_avg_pool1d, adaptive_avg_pool2d
+from .pooling3d_adaptive import adaptive_avg_pool3d  # noqa: E402
+
+# interpolate(antialias=True): set by upsampling_aa.py, which builds on this module
+_upsample_aa = None
 
 
 def _scale_value(scale, n_in: int, n_out: int, dt):
@@ -321,7 +325,6 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             if not antialias:
                 raise ValueError("Lanczos mode requires antialias=True")
         if antialias:
-            from .upsampling_aa import _upsample_aa
             return _upsample_aa(input, mode, output_size, scales, align_corners)
         return _upsample(input, mode, output_size, scales, align_corners)
     if mode == "area" and input.ndim == 3:
@@ -329,7 +332,6 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "area" and input.ndim == 4:
         return adaptive_avg_pool2d(input, output_size)
     if mode == "area" and input.ndim == 5:
-        from .pooling3d_adaptive import adaptive_avg_pool3d
         return adaptive_avg_pool3d(input, output_size)
     pairs = {(3, "bilinear"): "Got 3D input, but bilinear mode needs 4D input",
              (3, "trilinear"): "Got 3D input, but trilinear mode needs 5D input",

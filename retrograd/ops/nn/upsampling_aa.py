@@ -16,6 +16,7 @@ import numpy as np
 from .._registry import export
 from .._util import make_node, needs_grad1, wrap
 from .pooling import _SCALAR_NAMES
+from . import upsampling as _upsampling
 from .upsampling import _ALIGN, _ATTRS_2D, _UpsampleBackward, _forward, _scale_value
 
 
@@ -111,3 +112,6 @@ def _upsample_aa(input, mode: str, output_size, scales, align_corners):
     node.output_size, node.scales = tuple(int(o) for o in output_size), tuple(scales)
     node.align_corners, node.in_shape, node.taps = bool(align_corners), x.shape, taps
     return wrap(out, node)
+
+
+_upsampling._upsample_aa = _upsample_aa   # (upsampling.py cannot import this module back)

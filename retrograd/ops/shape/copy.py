@@ -17,6 +17,7 @@ from ..indexing.scatter import scalar_name
 from ..elementwise.arithmetic import mul
 from ..indexing.masked import masked_select
 from .views import meshgrid
+from ..._size import int_arg_error
 
 
 def _dims_tuple(dims) -> tuple:
@@ -252,7 +253,6 @@ def _trilu(input, diagonal, name, fn, cls):
     if x.ndim < 2:
         raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
     if not isinstance(diagonal, (int, np.integer)) or isinstance(diagonal, bool):
-        from ..._dispatch import int_arg_error
         raise int_arg_error(diagonal, "diagonal must be an int")
     out = fn(x, int(diagonal))
     if not needs_grad1(input):

@@ -17,6 +17,7 @@ from ..reduction.basic import _dim_attr
 from ..reduction.minmax import _MaxMinAllBackward, _return_type
 from ..reduction.cumulative import _ScatterBackward, _scatter_index
 from . import cpu_kernels as sel
+from ..._size import int_arg_error
 
 return_sort = _return_type("sort")
 return_topk = _return_type("topk")
@@ -151,7 +152,6 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     if x.dtype == np.bool_:
         raise RuntimeError("topk does not support bool dtypes on CPU")
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
-        from ..._dispatch import int_arg_error
         raise int_arg_error(k, f"k must be an int, not {type(k).__name__}")
     d = wrap_dim(dim, x.ndim)
     n = x.shape[d] if x.ndim else 1
