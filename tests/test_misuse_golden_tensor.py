@@ -273,6 +273,36 @@ CASES = {
 
 CASES["bool_tensor_repr"] = eval(_B)
 
+# --- IEEE special values in a forward product: nan/inf, no NumPy RuntimeWarning ---------------
+_A = "T.tensor([[0.0, 1.0]])"
+_INF = "T.tensor([[float('inf')], [1.0]])"
+CASES.update({
+    "matmul_zero_times_inf": eval(f"lambda T: {_A} @ {_INF}"),
+    "matmul_inf_minus_inf": lambda T: T.tensor([[1.0, 1.0]]) @ T.tensor([[float("inf")],
+                                                                          [-float("inf")]]),
+    "matmul_requires_grad_zero_times_inf":
+        eval(f"lambda T: {_A}.requires_grad_() @ {_INF}"),
+    "mm_zero_times_inf": eval(f"lambda T: T.mm({_A}, {_INF})"),
+    "dot_zero_times_inf": eval(f"lambda T: T.dot({_A}[0], {_INF}[:, 0])"),
+    "vdot_zero_times_inf": eval(f"lambda T: T.vdot({_A}[0], {_INF}[:, 0])"),
+    "mv_zero_times_inf": eval(f"lambda T: T.mv({_A}, {_INF}[:, 0])"),
+    "bmm_zero_times_inf": eval(f"lambda T: T.bmm({_A}[None], {_INF}[None])"),
+    "addmm_zero_times_inf": eval(f"lambda T: T.addmm(T.zeros(1, 1), {_A}, {_INF})"),
+    "addmm_inf_minus_inf": lambda T: T.addmm(T.tensor([[-float("inf")]]), T.ones(1, 1),
+                                             T.tensor([[float("inf")]])),
+    "addmv_zero_times_inf": eval(f"lambda T: T.addmv(T.zeros(1), {_A}, {_INF}[:, 0])"),
+    "addr_zero_times_inf": eval(f"lambda T: T.addr(T.zeros(2, 2), {_A}[0], {_INF}[:, 0])"),
+    "baddbmm_zero_times_inf":
+        eval(f"lambda T: T.baddbmm(T.zeros(1, 1, 1), {_A}[None], {_INF}[None])"),
+    "addbmm_zero_times_inf": eval(f"lambda T: T.addbmm(T.zeros(1, 1), {_A}[None], {_INF}[None])"),
+    "linear_zero_times_inf": eval(f"lambda T: T.nn.functional.linear({_A}, {_INF}.T)"),
+    "mul_zero_times_inf": lambda T: T.tensor([0.0]) * float("inf"),
+    "mul_tensor_zero_times_inf": lambda T: T.tensor([0.0]) * T.tensor([float("inf")]),
+    "tensor_float32_overflow_is_inf": lambda T: T.tensor([1e308, -1e308], dtype=T.float32),
+    "to_float32_overflow_is_inf": lambda T: T.tensor([1e308], dtype=T.float64).to(T.float32),
+    "half_overflow_is_inf": lambda T: T.tensor([1e6], dtype=T.float64).half(),
+})
+
 DIFFERENT: dict[str, str] = {
     "zeros_dtype_complex": COMPLEX,
     "float_iadd_complex": COMPLEX,

@@ -10,7 +10,7 @@ import numpy as np
 from .. import _warn
 from ..autograd.node import Node
 from ._registry import export
-from ._util import Tensor, make_node, needs_grad, u64, wrap
+from ._util import Tensor, make_node, needs_grad, quiet, quiet_op, u64, wrap
 
 _TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
          "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
@@ -206,7 +206,7 @@ def _product(cls, a, b):
     """One recorded product of PyTorch's matmul (dot, mv, mm, bmm), with its saved operands in
     PyTorch's order."""
     x, y = a._data, b._data
-    out = np.matmul(x, y)
+    out = quiet_op(np.matmul, x, y)
     if not needs_grad(a, b):
         return wrap(out)
     node = make_node(cls, (a, b), np.asarray(out))
@@ -314,7 +314,7 @@ def matmul(input, other):
     if needs_grad(input, other):
         return _matmul_graph(input, other)
     try:
-        return wrap(np.matmul(x, y))
+        return wrap(quiet_op(np.matmul, x, y))
     except ValueError:
         _batch_shape(x.shape[:-2], y.shape[:-2])
         raise
@@ -393,7 +393,13 @@ def _scale(x: np.ndarray, c, name: str, strict: bool):
 
 
 def _addmm_forward(inp: np.ndarray, prod: np.ndarray, beta, alpha, strict=False) -> np.ndarray:
-    """beta * input + alpha * prod; beta = 0 ignores input entirely (NaN and inf too)."""
+    """beta * input + alpha * prod; beta = 0 ignores input entirely (NaN and inf too). IEEE
+    results (inf - inf = nan) without NumPy's RuntimeWarnings, as PyTorch computes them."""
+    with quiet():
+        return _addmm_sum(inp, prod, beta, alpha, strict)
+
+
+def _addmm_sum(inp: np.ndarray, prod: np.ndarray, beta, alpha, strict: bool) -> np.ndarray:
     prod = _scale(prod, alpha, "alpha", strict)
     if beta == 0 or (inp.dtype.kind in "iu" and not strict and int(beta) == 0):
         return prod
@@ -562,7 +568,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
                            f"{_tname(b)}")
     _expand_to(c, (a.shape[0], b.shape[1]))
     _not_impl(a, "addmm_impl_cpu_")
-    out = _addmm_forward(c, a @ b, beta, alpha)
+    out = _addmm_forward(c, quiet_op(np.matmul, a, b), beta, alpha)
     return _add_product(AddmmBackward0, input, mat1, mat2, out, beta, alpha,
                         ((a.shape, a.strides), (b.shape, b.strides)))
 
@@ -579,7 +585,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
         raise RuntimeError(f"addmv input tensors must have the same dtype, but got {_tname(c)}, "
                            f"{_tname(a)}, and {_tname(v)}")
     _not_impl(a, "addmv_impl_cpu")
-    out = _addmm_forward(c, a @ v, beta, alpha)
+    out = _addmm_forward(c, quiet_op(np.matmul, a, v), beta, alpha)
     return _add_product(AddmvBackward0, input, mat, vec, out, beta, alpha)
 
 
@@ -597,7 +603,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
         out = (c & bool(beta) if beta else np.zeros_like(c)) | (np.outer(u, v) & bool(alpha))
         out = np.array(np.broadcast_to(out, (u.shape[0], v.shape[0])))
     else:
-        out = _addmm_forward(c, np.outer(u, v), beta, alpha, strict=True)
+        out = _addmm_forward(c, quiet_op(np.outer, u, v), beta, alpha, strict=True)
     return _add_product(AddrBackward0, input, vec1, vec2, out, beta, alpha)
 
 
@@ -620,7 +626,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
         raise RuntimeError(f"self and mat2 must have the same dtype, but got {_tname(c)} and "
                            f"{_tname(b) if c.dtype != b.dtype else _tname(a)}")
     _not_impl(a, "addbmm_impl_cpu_")
-    out = _addmm_forward(c, np.matmul(a, b).sum(0, dtype=a.dtype), beta, alpha)
+    out = _addmm_forward(c, quiet_op(np.matmul, a, b).sum(0, dtype=a.dtype), beta, alpha)
     return _add_product(AddbmmBackward0, input, batch1, batch2, out, beta, alpha, a.shape[0])
 
 
@@ -637,7 +643,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
                            f"{_lname(a)}, batch2: {_lname(b)}")
     _expand_to(c, (a.shape[0], a.shape[1], b.shape[2]))
     _bmm_checks(a, b)
-    out = _addmm_forward(c, np.matmul(a, b), beta, alpha)
+    out = _addmm_forward(c, quiet_op(np.matmul, a, b), beta, alpha)
     return _add_product(BaddbmmBackward0, input, batch1, batch2, out, beta, alpha)
 
 
@@ -659,7 +665,7 @@ def bmm(input, mat2):
         raise RuntimeError("batch2 must be a 3D tensor")
     _bmm_checks(a, b)
     if not needs_grad(input, mat2):
-        return wrap(np.matmul(a, b))
+        return wrap(quiet_op(np.matmul, a, b))
     return _product(BmmBackward0, input, mat2)
 
 
@@ -695,7 +701,7 @@ def vdot(input, other):
                            f"[{y.shape[0]}] to have the same number of elements, but got "
                            f"{x.shape[0]} and {y.shape[0]} elements respectively")
     _not_impl(x, "dot")
-    out = np.asarray(np.dot(x, y))
+    out = np.asarray(quiet_op(np.dot, x, y))
     if not needs_grad(input, other):
         return wrap(out)
     node = make_node(VdotBackward0, (input, other), out)
