@@ -74,11 +74,13 @@ def dims(*params: str, delta: int = 0) -> tuple:
 # ("matmul", "cat", "getitem", "softmax", ...)
 
 
-def int_arg_error(value, message: str) -> TypeError:
-    """The TypeError for an int argument (a dim) of another type. The public wrapper of the op
-    the user called renames it as PyTorch's argument parser words it (``_named``)."""
+def int_arg_error(value, message: str, expected: str = "int") -> TypeError:
+    """The TypeError for an int argument (a dim) of another type (or an ``expected`` one: "float",
+    "bool"). The public wrapper of the op the user called renames it as PyTorch's argument
+    parser words it (``_named``)."""
     e = TypeError(message)
     e._rg_int_arg = value
+    e._rg_expected = expected
     return e
 
 
@@ -88,8 +90,9 @@ def _named(e: TypeError, name: str, op, args, kwargs) -> TypeError:
     (``torch.cumsum(x, 'a')`` says position 2 in PyTorch)."""
     import inspect
     value = e._rg_int_arg
+    expected = getattr(e, "_rg_expected", "int")
     try:
-        bound = inspect.signature(op).bind(*args, **kwargs).arguments
+        bound = inspect.signature(getattr(op, "_rg_args_of", op)).bind(*args, **kwargs).arguments
     except (TypeError, ValueError):
         return e
     params = list(bound)
@@ -97,14 +100,15 @@ def _named(e: TypeError, name: str, op, args, kwargs) -> TypeError:
         if v is not value:
             continue
         t = type(v).__name__
-        if name in ("sum", "mean", "nansum"):
+        if name in ("sum", "mean", "nansum") and expected == "int":
             got = f"{param}={t}, " if param in kwargs else t
             return TypeError(
                 f"{name}() received an invalid combination of arguments - got ({got}), but "
                 "expected one of:\n * (*, torch.dtype dtype = None)\n * (tuple of ints dim, "
                 "bool keepdim = False, *, torch.dtype dtype = None)\n")
         pos = "" if param in kwargs else f" (position {params.index(param)})"
-        return int_arg_error(v, f"{name}(): argument '{param}'{pos} must be int, not {t}")
+        return int_arg_error(v, f"{name}(): argument '{param}'{pos} must be {expected}, not {t}",
+                             expected)
     return e
 
 

@@ -96,6 +96,7 @@ def _inplace(op):
     def method(self, *args, **kwargs):
         return IP.apply_inplace(self, op, *args, **kwargs)
     method.__name__ = op.__name__ + "_"
+    method._rg_args_of = op  # whose parameters the dispatcher's error messages name
     return method
 
 

@@ -255,6 +255,52 @@ CASES.update({
         lambda T: T.nn.functional.hinge_embedding_loss(T.ones(2), T.ones(3)),
 })
 
+# --- argument types PyTorch's parser checks (Number, float, bool) and adaptive output sizes ----
+_NAN = "T.tensor([float('nan'), 1.0])"
+CASES.update({
+    "leaky_relu_slope_str": lambda T: T.nn.functional.leaky_relu(T.ones(2), negative_slope="a"),
+    "leaky_relu_slope_none": lambda T: T.nn.functional.leaky_relu(T.ones(2), None),
+    "leaky_relu_slope_str_inplace":
+        lambda T: T.nn.functional.leaky_relu(T.ones(2), "a", inplace=True),
+    "leaky_relu__slope_str": lambda T: T.nn.functional.leaky_relu_(T.ones(2), "a"),
+    "leaky_relu_slope_bool": lambda T: T.nn.functional.leaky_relu(-T.ones(2), True),
+    "leaky_relu_module_slope_str": lambda T: T.nn.LeakyReLU("a")(T.ones(2)),
+    "elu_alpha_str": lambda T: T.nn.functional.elu(T.ones(2), alpha="a"),
+    "elu_alpha_str_inplace": lambda T: T.nn.functional.elu(T.ones(2), "a", True),
+    "elu__alpha_none": lambda T: T.nn.functional.elu_(T.ones(2), None),
+    "elu_module_alpha_str": lambda T: T.nn.ELU("a")(T.ones(2)),
+    "nan_to_num_nan_str_kw": eval(f"lambda T: T.nan_to_num({_NAN}, nan='x')"),
+    "nan_to_num_neginf_list_kw": eval(f"lambda T: T.nan_to_num({_NAN}, neginf=[1])"),
+    "nan_to_num_nan_none": eval(f"lambda T: T.nan_to_num({_NAN}, nan=None)"),
+    "nan_to_num_nan_bool": eval(f"lambda T: T.nan_to_num({_NAN}, nan=True)"),
+    "nan_to_num_method_nan_str": eval(f"lambda T: {_NAN}.nan_to_num('x')"),
+    "nan_to_num_method_posinf_str": eval(f"lambda T: {_NAN}.nan_to_num(None, 'x')"),
+    "nan_to_num__method_nan_str": eval(f"lambda T: {_NAN}.nan_to_num_('x')"),
+    "nan_to_num__method_nan_str_kw": eval(f"lambda T: {_NAN}.nan_to_num_(nan='x')"),
+    "unique_return_counts_str": lambda T: T.unique(T.ones(2), return_counts="x"),
+    "unique_return_counts_int": lambda T: T.unique(T.ones(2), return_counts=1),
+    "unique_sorted_str": lambda T: T.unique(T.ones(2), "x"),
+    "unique_return_inverse_none": lambda T: T.unique(T.ones(2), return_inverse=None),
+    "unique_method_return_counts_str": lambda T: T.ones(2).unique(return_counts="x"),
+    "unique_dim_str": lambda T: T.unique(T.ones(2), dim="a"),
+    "unique_dim_float": lambda T: T.unique(T.ones(2), dim=1.0),
+    "unique_dim_return_counts_str": lambda T: T.unique(T.ones(2), return_counts="x", dim=0),
+    "adaptive_avg_pool1d_negative":
+        lambda T: T.nn.functional.adaptive_avg_pool1d(T.ones(1, 4), -1),
+    "adaptive_avg_pool2d_negative":
+        lambda T: T.nn.functional.adaptive_avg_pool2d(T.ones(1, 4, 4), (-1, 2)),
+    "adaptive_avg_pool2d_negative_int":
+        lambda T: T.nn.functional.adaptive_avg_pool2d(T.ones(1, 4, 4), -2),
+    "adaptive_avg_pool2d_none_negative":
+        lambda T: T.nn.functional.adaptive_avg_pool2d(T.ones(1, 4, 4), (None, -3)),
+    "adaptive_max_pool1d_negative":
+        lambda T: T.nn.functional.adaptive_max_pool1d(T.ones(3, 4), -3),
+    "adaptive_max_pool2d_negative":
+        lambda T: T.nn.functional.adaptive_max_pool2d(T.ones(2, 3, 4, 4), (-1, -2)),
+    "adaptive_max_pool2d_second_negative":
+        lambda T: T.nn.functional.adaptive_max_pool2d(T.ones(3, 4, 4), (2, -2)),
+})
+
 DIFFERENT: dict[str, str] = {
     "clamp_inplace_int_float": "PyTorch's clamp_ with a Number bound names the output type by its "
                                "C++ name ('long int'); retrograd words it as every other in-place "

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from ..autograd.node import Node, SavedOutput
+from .._dispatch import int_arg_error
 from ..autograd.node import ELEMENTWISE
 from ._registry import POINTWISE, export
 from ._util import Tensor, float_array, make_node, needs_grad1, quiet, wrap
@@ -526,9 +527,14 @@ class NanToNumBackward0(Node):
 @export(method=True, inplace=True, vmap=POINTWISE)
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     _check_tensor(input, "nan_to_num")
+    for name, v in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+        if not (v is None or isinstance(v, (int, float, np.floating))):
+            raise int_arg_error(v, f"nan_to_num(): argument '{name}' must be float, not "
+                                f"{type(v).__name__}", "float")
     x = input._data
     if x.dtype.kind in "iub":
         return wrap(x.copy())
+    nan = 0.0 if nan is None else nan
     out = np.nan_to_num(x, copy=True, nan=nan, posinf=posinf, neginf=neginf)
     return _unary(NanToNumBackward0, input, out)
 
