@@ -84,10 +84,10 @@ def int_arg_error(value, message: str, expected: str = "int") -> TypeError:
     return e
 
 
-def _named(e: TypeError, name: str, op, args, kwargs) -> TypeError:
+def _named(e: TypeError, name: str, op, args, kwargs, method: bool = False) -> TypeError:
     """``e`` naming op ``name`` and the parameter holding the value, as PyTorch does; positions
-    are counted as for a Tensor method (``x.cumsum('a')``: position 1), the form most code uses
-    (``torch.cumsum(x, 'a')`` says position 2 in PyTorch)."""
+    count the arguments the user wrote: ``x.cumsum('a')`` (a Tensor method, ``method``) says
+    position 1, ``torch.cumsum(x, 'a')`` position 2."""
     import inspect
     value = e._rg_int_arg
     expected = getattr(e, "_rg_expected", "int")
@@ -106,7 +106,7 @@ def _named(e: TypeError, name: str, op, args, kwargs) -> TypeError:
                 f"{name}() received an invalid combination of arguments - got ({got}), but "
                 "expected one of:\n * (*, torch.dtype dtype = None)\n * (tuple of ints dim, "
                 "bool keepdim = False, *, torch.dtype dtype = None)\n")
-        pos = "" if param in kwargs else f" (position {params.index(param)})"
+        pos = "" if param in kwargs else f" (position {params.index(param) + (not method)})"
         return int_arg_error(v, f"{name}(): argument '{param}'{pos} must be {expected}, not {t}",
                              expected)
     return e
@@ -213,6 +213,12 @@ def public(op=None, name: str | None = None, *, vmap=None, composite: bool = Fal
     name = name or op.__name__
     info = OpInfo(name, is_inplace_name(name) or is_inplace_name(op.__name__), _flag_position(op),
                   vmap, composite)
+    w = _wrapper(op, info, False)
+    _WRAPPERS[op] = w
+    return w
+
+
+def _wrapper(op, info: OpInfo, method: bool):
     get_modes = _modes.get
 
     def w(*args, **kwargs):
@@ -224,13 +230,24 @@ def public(op=None, name: str | None = None, *, vmap=None, composite: bool = Fal
         except TypeError as e:
             if not hasattr(e, "_rg_int_arg"):
                 raise
-            raise _named(e, info.name, op, args, kwargs) from None
+            raise _named(e, info.name, op, args, kwargs, method) from None
 
     functools.update_wrapper(w, op)
     w._rg_op = op
     w._rg_info = info
-    _WRAPPERS[op] = w
     return w
+
+
+def method_form(w):
+    """The Tensor-method twin of public wrapper ``w`` (``Tensor.cumsum`` of ``torch.cumsum``):
+    the same op and info, but its argument errors count positions as for a method, where the
+    Tensor is not an argument written in the parentheses (PyTorch: ``x.cumsum('a')`` says
+    position 1, ``torch.cumsum(x, 'a')`` position 2). Made once; ``w._rg_method`` keeps it."""
+    m = getattr(w, "_rg_method", None)
+    if m is None:
+        m = w._rg_method = _wrapper(w._rg_op, w._rg_info, True)
+        m.__name__ = w.__name__
+    return m
 
 
 def operator(op, name: str, fast: frozenset, accepted: tuple, *, reflected: bool = False):

@@ -301,6 +301,27 @@ CASES.update({
         lambda T: T.nn.functional.adaptive_max_pool2d(T.ones(3, 4, 4), (2, -2)),
 })
 
+# --- a wrong-type int argument: the position counts what the user wrote (function or method) ---
+CASES.update({
+    "cumsum_fn_dim_str": lambda T: T.cumsum(T.ones(2), "a"),
+    "cumsum_method_dim_str": lambda T: T.ones(2).cumsum("a"),
+    "cumsum_fn_dim_kw_str": lambda T: T.cumsum(T.ones(2), dim="a"),
+    "cumsum_fn_dim_none": lambda T: T.cumsum(T.ones(2), None),
+    "cumsum__method_dim_str": lambda T: T.ones(2).cumsum_("a"),
+    "cumprod_fn_dim_float": lambda T: T.cumprod(T.ones(2), 1.5),
+    "argmax_fn_dim_str": lambda T: T.argmax(T.ones(2), "a"),
+    "argmax_method_dim_str": lambda T: T.ones(2).argmax("a"),
+    "softmax_fn_dim_str": lambda T: T.softmax(T.ones(2), "a"),
+    "transpose_fn_dim1_str": lambda T: T.transpose(T.ones(2, 2), 0, "a"),
+    "transpose_method_dim1_str": lambda T: T.ones(2, 2).transpose(0, "a"),
+    "unsqueeze_fn_dim_str": lambda T: T.unsqueeze(T.ones(2), "a"),
+    "flatten_fn_start_dim_str": lambda T: T.flatten(T.ones(2, 2), "a"),
+    "gather_fn_dim_str": lambda T: T.gather(T.ones(2), "a", T.zeros(2, dtype=T.int64)),
+    "topk_fn_k_str": lambda T: T.topk(T.ones(2), "a"),
+    "nan_to_num_fn_nan_str": eval(f"lambda T: T.nan_to_num({_NAN}, 'x')"),
+    "nan_to_num_fn_posinf_str": eval(f"lambda T: T.nan_to_num({_NAN}, None, 'x')"),
+})
+
 DIFFERENT: dict[str, str] = {
     "clamp_inplace_int_float": "PyTorch's clamp_ with a Number bound names the output type by its "
                                "C++ name ('long int'); retrograd words it as every other in-place "
