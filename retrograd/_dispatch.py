@@ -112,6 +112,33 @@ def _named(e: TypeError, name: str, op, args, kwargs, method: bool = False) -> T
     return e
 
 
+def _arity(name: str, op, args, kwargs, method: bool) -> TypeError | None:
+    """PyTorch's parser error for arguments that do not fit op's signature (None if they fit:
+    the TypeError came from inside the op): ``x.transpose(0)`` misses "dim1", ``x.zero_(1)``
+    passes an argument to a method that takes none."""
+    import inspect
+    try:
+        sig = inspect.signature(getattr(op, "_rg_args_of", op))
+        sig.bind(*args, **kwargs)
+        return None
+    except TypeError:
+        pass
+    except ValueError:  # no signature to read
+        return None
+    params = list(sig.parameters.values())
+    if method and len(params) == 1 and args:
+        return TypeError(f"TensorBase.{name}() takes no keyword arguments" if kwargs else
+                         f"TensorBase.{name}() takes no arguments ({len(args) - 1} given)")
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    missing = [p.name for p in params[len(args):]
+               if p.kind in positional and p.default is p.empty and p.name not in kwargs]
+    if not missing:
+        return None
+    n = len(missing)  # PyTorch's own plural: "1 required positional arguments", "2 ... argument"
+    return TypeError(f"{name}() missing {n} required positional argument{'s' if n == 1 else ''}: "
+                     + ", ".join(f'"{m}"' for m in missing))
+
+
 class OpInfo:
     """What a mode may need to know about an op beyond the function: its public name, whether
     it writes its first argument (``Tensor.add_``, ``__iadd__``, ``__setitem__``), where its
@@ -228,9 +255,12 @@ def _wrapper(op, info: OpInfo, method: bool):
                 return _run(op, info, args, kwargs, modes)
             return op(*args, **kwargs)
         except TypeError as e:
-            if not hasattr(e, "_rg_int_arg"):
+            if hasattr(e, "_rg_int_arg"):
+                raise _named(e, info.name, op, args, kwargs, method) from None
+            arity = _arity(info.name, op, args, kwargs, method)
+            if arity is None:
                 raise
-            raise _named(e, info.name, op, args, kwargs, method) from None
+            raise arity from None
 
     functools.update_wrapper(w, op)
     w._rg_op = op

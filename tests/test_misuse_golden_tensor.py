@@ -273,6 +273,21 @@ CASES = {
 
 CASES["bool_tensor_repr"] = eval(_B)
 
+# --- arguments that do not fit the signature: PyTorch's parser words ---------------------------
+CASES.update({
+    "transpose_missing_dim1": lambda T: T.ones(2, 2).transpose(0),
+    "transpose_fn_missing_dim1": lambda T: T.transpose(T.ones(2, 2), 0),
+    "transpose_missing_both_dims": lambda T: T.ones(2, 2).transpose(),
+    "exp_fn_no_input": lambda T: T.exp(),
+    "zero__with_arg": lambda T: T.ones(2).zero_(1),
+    "zero__with_kwarg": lambda T: T.ones(2).zero_(a=1),
+    "relu_method_with_arg": lambda T: T.ones(2).relu(1),
+    "t_method_with_arg": lambda T: T.ones(2, 2).t(1),
+    "neg_method_with_two_args": lambda T: T.ones(2).neg(1, 2),
+    "sigmoid__with_arg": lambda T: T.ones(2).sigmoid_(1),
+    "exp_method_with_kwarg": lambda T: T.ones(2).exp(a=1),
+})
+
 # --- IEEE special values in a forward product: nan/inf, no NumPy RuntimeWarning ---------------
 _A = "T.tensor([[0.0, 1.0]])"
 _INF = "T.tensor([[float('inf')], [1.0]])"
