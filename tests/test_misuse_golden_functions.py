@@ -322,6 +322,19 @@ CASES.update({
     "nan_to_num_fn_posinf_str": eval(f"lambda T: T.nan_to_num({_NAN}, None, 'x')"),
 })
 
+# --- where with a uint8 condition: deprecated, computed with a (once-per-process) warning -------
+_U8 = "T.tensor([1, 0, 2], dtype=T.uint8)"
+CASES.update({
+    "where_uint8_condition": eval(f"lambda T: T.where({_U8}, T.ones(3), T.zeros(3))"),
+    "where_uint8_condition_scalars": eval(f"lambda T: T.where({_U8}, 1.0, 0.0)"),
+    "where_uint8_condition_method": eval(f"lambda T: T.ones(3).where({_U8}, T.zeros(3))"),
+    "where_uint8_condition_grad": eval(
+        f"lambda T: (lambda x: T.autograd.grad(T.where({_U8}, x, -x).sum(), x))"
+        "(T.ones(3, requires_grad=True))"),
+    "where_int8_condition": lambda T: T.where(T.tensor([1, 0], dtype=T.int8), T.ones(2),
+                                              T.zeros(2)),
+})
+
 DIFFERENT: dict[str, str] = {
     "clamp_inplace_int_float": "PyTorch's clamp_ with a Number bound names the output type by its "
                                "C++ name ('long int'); retrograd words it as every other in-place "

@@ -886,7 +886,11 @@ def where(condition, input=None, other=None):
     if not isinstance(condition, Tensor):
         raise TypeError("where(): argument 'condition' must be Tensor, not "
                         f"{type(condition).__name__}")
-    if condition._data.dtype.kind != "b":
+    if condition._data.dtype == np.uint8:  # PyTorch warns (once per process) and computes
+        from .. import _warn
+        _warn.warn("where received a uint8 condition tensor. This behavior is deprecated and will "
+                   "be removed in a future version of PyTorch. Use a boolean condition instead.")
+    elif condition._data.dtype.kind != "b":
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {condition.dtype._legacy[:-6]}")
     _where_shapes(condition._data.shape, np.shape(input), np.shape(other))
