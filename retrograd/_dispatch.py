@@ -100,13 +100,29 @@ def _named(e: TypeError, name: str, op, args, kwargs, method: bool = False) -> T
         if v is not value:
             continue
         t = type(v).__name__
-        if name in ("sum", "mean", "nansum") and expected == "int":
-            got = f"{param}={t}, " if param in kwargs else t
-            return TypeError(
-                f"{name}() received an invalid combination of arguments - got ({got}), but "
-                "expected one of:\n * (*, torch.dtype dtype = None)\n * (tuple of ints dim, "
-                "bool keepdim = False, *, torch.dtype dtype = None)\n")
         pos = "" if param in kwargs else f" (position {params.index(param) + (not method)})"
+        if hasattr(e, "_rg_unpack"):  # an element of a dim list (ops/_util.wrap_dims)
+            i, t = e._rg_unpack
+            if not i:  # the first: which of PyTorch's overloads it fits decides the message
+                return e
+            return TypeError(f"{name}(): argument '{param}' failed to unpack the object at "
+                             f'pos {i + 1} with error "type must be tuple of ints,but got {t}"')
+        if name in ("sum", "mean") and expected == "int":
+            got = f"{param}={t}" if param in kwargs else t
+            if method:
+                return TypeError(
+                    f"{name}() received an invalid combination of arguments - got ("
+                    f"{got + ', ' if param in kwargs else got}), but expected one of:\n * (*, "
+                    "torch.dtype dtype = None)\n * (tuple of ints dim, bool keepdim = False, *, "
+                    "torch.dtype dtype = None)\n")
+            out = ", Tensor out = None" if name == "mean" else ""
+            return TypeError(
+                f"{name}() received an invalid combination of arguments - got (Tensor, {got}), "
+                f"but expected one of:\n * (Tensor input, *, torch.dtype dtype = None{out})\n"
+                " * (Tensor input, tuple of ints dim, bool keepdim = False, *, torch.dtype dtype "
+                "= None, Tensor out = None)\n")
+        if name == "nansum" and expected == "int":
+            return TypeError(f"{name}(): argument '{param}'{pos} must be tuple of ints, not {t}")
         return int_arg_error(v, f"{name}(): argument '{param}'{pos} must be {expected}, not {t}",
                              expected)
     return e

@@ -322,6 +322,28 @@ CASES.update({
     "nan_to_num_fn_posinf_str": eval(f"lambda T: T.nan_to_num({_NAN}, None, 'x')"),
 })
 
+# --- a dim list with a non-int past its first element; sum/mean/nansum with a float dim --------
+CASES.update({
+    "sum_dim_tuple_second_float": lambda T: T.ones(2, 2).sum(dim=(0, 1.0)),
+    "sum_fn_dim_tuple_second_float": lambda T: T.sum(T.ones(2, 2), (0, 1.0)),
+    "sum_dim_list_second_str": lambda T: T.ones(2, 2).sum(dim=[0, "a"]),
+    "sum_dim_tuple_second_none": lambda T: T.ones(2, 2).sum((0, None)),
+    "mean_dim_tuple_second_float": lambda T: T.ones(2, 2).mean(dim=(0, 1.0)),
+    "amax_dim_tuple_second_float": lambda T: T.ones(2, 2).amax(dim=(0, 1.0)),
+    "flip_fn_dims_second_float": lambda T: T.flip(T.ones(2, 2), (0, 1.0)),
+    "squeeze_dims_second_float": lambda T: T.ones(2, 2).squeeze((0, 1.0)),
+    "std_dim_tuple_second_float": lambda T: T.ones(2, 2).std(dim=(0, 1.0)),
+    "logsumexp_dim_tuple_second_float": lambda T: T.ones(2, 2).logsumexp((0, 1.0)),
+    "sum_fn_dim_float": lambda T: T.sum(T.ones(2, 2), 1.0),
+    "sum_fn_dim_kw_float": lambda T: T.sum(T.ones(2, 2), dim=1.0),
+    "mean_fn_dim_float": lambda T: T.mean(T.ones(2, 2), 1.0),
+    "mean_fn_dim_kw_str": lambda T: T.mean(T.ones(2, 2), dim="a"),
+    "sum_method_dim_float": lambda T: T.ones(2, 2).sum(1.0),
+    "nansum_dim_float": lambda T: T.ones(2, 2).nansum(1.0),
+    "nansum_fn_dim_float": lambda T: T.nansum(T.ones(2, 2), 1.0),
+    "nansum_dim_kw_str": lambda T: T.ones(2, 2).nansum(dim="a"),
+})
+
 # --- where with a uint8 condition: deprecated, computed with a (once-per-process) warning -------
 _U8 = "T.tensor([1, 0, 2], dtype=T.uint8)"
 CASES.update({
