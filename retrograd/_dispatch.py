@@ -84,6 +84,43 @@ def int_arg_error(value, message: str, expected: str = "int") -> TypeError:
     return e
 
 
+_MAX_SIGS = (("()", "(Tensor other)", "(int dim, bool keepdim = False)"),
+             ("(Tensor input, *, Tensor out = None)",
+              "(Tensor input, Tensor other, *, Tensor out = None)",
+              "(Tensor input, int dim, bool keepdim = False, *, tuple of Tensors out = None)"))
+# op: (method overloads, function overloads, the overloads PyTorch explains for a method, and for
+# a function); their message when the dim is the only argument given and not an int
+_DIM_ONLY_OVERLOADS = {
+    "max": _MAX_SIGS + ((0, 1), ()),
+    "min": _MAX_SIGS + ((0, 1), ()),
+    "squeeze": (("()", "(int dim)", "(tuple of ints dim)"),
+                ("(Tensor input)", "(Tensor input, int dim)", "(Tensor input, tuple of ints dim)"),
+                (0, 1, 2), (1, 2)),
+}
+
+
+def _overloads_error(name: str, param: str, t: str, keyword: bool, method: bool) -> TypeError:
+    """PyTorch's "invalid combination of arguments" for ``x.max(1.0)``, ``torch.squeeze(x,
+    dim='a')``: the overloads, and why the ones it explains did not match."""
+    msigs, fsigs, mexplain, fexplain = _DIM_ONLY_OVERLOADS[name]
+    given = f"{param}={t}" if keyword else t
+    got = (f"{given}, " if keyword else given) if method else f"Tensor, {given}"
+    lines = [f"{name}() received an invalid combination of arguments - got ({got}), but expected "
+             "one of:"]
+    for k, sig in enumerate(msigs if method else fsigs):
+        lines.append(f" * {sig}")
+        if k not in (mexplain if method else fexplain):
+            continue
+        if keyword and f" {param}" not in sig:
+            lines.append(f"      didn't match because some of the keywords were incorrect: {param}")
+        else:
+            mark = (f"(!{given}!, )" if keyword else f"(!{given}!)") if method else \
+                f"(Tensor, !{given}!)"
+            lines.append(f"      didn't match because some of the arguments have invalid types: "
+                         f"{mark}")
+    return TypeError("\n".join(lines) + "\n")
+
+
 def _named(e: TypeError, name: str, op, args, kwargs, method: bool = False) -> TypeError:
     """``e`` naming op ``name`` and the parameter holding the value, as PyTorch does; positions
     count the arguments the user wrote: ``x.cumsum('a')`` (a Tensor method, ``method``) says
@@ -107,6 +144,9 @@ def _named(e: TypeError, name: str, op, args, kwargs, method: bool = False) -> T
                 return e
             return TypeError(f"{name}(): argument '{param}' failed to unpack the object at "
                              f'pos {i + 1} with error "type must be tuple of ints,but got {t}"')
+        if name in _DIM_ONLY_OVERLOADS and args and len(args) + len(kwargs) == 2 and \
+                not isinstance(v, (list, tuple)):
+            return _overloads_error(name, param, t, param in kwargs, method)
         if name in ("sum", "mean") and expected == "int":
             got = f"{param}={t}" if param in kwargs else t
             if method:

@@ -344,6 +344,23 @@ CASES.update({
     "nansum_dim_kw_str": lambda T: T.ones(2, 2).nansum(dim="a"),
 })
 
+# --- max/min/squeeze with a dim of the wrong type: PyTorch lists the overloads ----------------
+CASES.update({
+    "max_method_dim_float": lambda T: T.ones(2, 2).max(1.0),
+    "max_method_dim_kw_float": lambda T: T.ones(2, 2).max(dim=1.0),
+    "max_fn_dim_float": lambda T: T.max(T.ones(2, 2), 1.0),
+    "max_fn_dim_kw_float": lambda T: T.max(T.ones(2, 2), dim=1.0),
+    "max_method_dim_float_keepdim": lambda T: T.ones(2, 2).max(1.0, True),
+    "max_method_dim_str": lambda T: T.ones(2, 2).max("a"),
+    "min_method_dim_kw_str": lambda T: T.ones(2, 2).min(dim="a"),
+    "min_fn_dim_str": lambda T: T.min(T.ones(2, 2), "a"),
+    "squeeze_method_dim_float": lambda T: T.ones(2, 2).squeeze(1.0),
+    "squeeze_method_dim_kw_float": lambda T: T.ones(2, 2).squeeze(dim=1.0),
+    "squeeze_fn_dim_float": lambda T: T.squeeze(T.ones(2, 2), 1.0),
+    "squeeze_fn_dim_kw_float": lambda T: T.squeeze(T.ones(2, 2), dim=1.0),
+    "squeeze_method_dim_str": lambda T: T.ones(2, 2).squeeze("a"),
+})
+
 # --- where with a uint8 condition: deprecated, computed with a (once-per-process) warning -------
 _U8 = "T.tensor([1, 0, 2], dtype=T.uint8)"
 CASES.update({
