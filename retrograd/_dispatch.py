@@ -313,6 +313,8 @@ def _wrapper(op, info: OpInfo, method: bool):
         except TypeError as e:
             if hasattr(e, "_rg_int_arg"):
                 raise _named(e, info.name, op, args, kwargs, method) from None
+            if hasattr(e, "_rg_format"):  # a message that depends on how the op was called
+                raise e._rg_format(info.name, args, kwargs, method) from None
             arity = _arity(info.name, op, args, kwargs, method)
             if arity is None:
                 raise

@@ -361,6 +361,24 @@ CASES.update({
     "squeeze_method_dim_str": lambda T: T.ones(2, 2).squeeze("a"),
 })
 
+# --- clamp with a bound of the wrong type: the types as given, in each form -------------------
+CASES.update({
+    "clamp_fn_positional_str": lambda T: T.clamp(T.ones(2), 1, "a"),
+    "clamp_fn_one_positional_str": lambda T: T.clamp(T.ones(2), "a"),
+    "clamp_fn_min_kw_str": lambda T: T.clamp(T.ones(2), min="a"),
+    "clamp_fn_positional_and_kw": lambda T: T.clamp(T.ones(2), 1, max="a"),
+    "clamp_fn_none_and_str": lambda T: T.clamp(T.ones(2), None, "a"),
+    "clamp_fn_kws_reversed": lambda T: T.clamp(T.ones(2), min=None, max="a"),
+    "clamp_method_positional_str": lambda T: T.ones(2).clamp(1, "a"),
+    "clamp_method_one_positional_str": lambda T: T.ones(2).clamp("a"),
+    "clamp_method_max_kw_str": lambda T: T.ones(2).clamp(max="a"),
+    "clamp_method_positional_and_kw": lambda T: T.ones(2).clamp(1, max="a"),
+    "clamp_method_two_kws": lambda T: T.ones(2).clamp(min="a", max=1),
+    "clamp_method_tensor_and_str": lambda T: T.ones(2).clamp(T.ones(2), "a"),
+    "clamp__method_positional_str": lambda T: T.ones(2).clamp_(1, "a"),
+    "clamp__method_max_kw_str": lambda T: T.ones(2).clamp_(max="a"),
+})
+
 # --- where with a uint8 condition: deprecated, computed with a (once-per-process) warning -------
 _U8 = "T.tensor([1, 0, 2], dtype=T.uint8)"
 CASES.update({
