@@ -288,6 +288,26 @@ CASES.update({
     "exp_method_with_kwarg": lambda T: T.ones(2).exp(a=1),
 })
 
+# --- list keys: index data (floats truncate to long) or, holding a sequence/slice/None/..., a
+# deprecated multidimensional index ------------------------------------------------------------
+_Y = "T.arange(3.0)"
+_X = "T.arange(6.0).reshape(2, 3)"
+CASES.update({
+    "index_list_float": eval(f"lambda T: {_Y}[[1.5]]"),
+    "index_list_negative_float": eval(f"lambda T: {_Y}[[-1.5]]"),
+    "index_list_float_and_int": eval(f"lambda T: {_Y}[[2.7, 0]]"),
+    "index_list_bool_and_float": eval(f"lambda T: {_Y}[[True, 1.5]]"),
+    "index_list_float_in_tuple": eval(f"lambda T: {_X}[0, [1.5]]"),
+    "index_list_with_str_1d": eval(f"lambda T: {_Y}[[0, 'a']]"),
+    "index_list_with_str_2d": eval(f"lambda T: {_X}[[0, 'a']]"),
+    "index_list_with_slice": eval(f"lambda T: {_X}[[1, slice(None)]]"),
+    "index_list_with_none": eval(f"lambda T: {_X}[[0, None]]"),
+    "index_list_of_lists": eval(f"lambda T: {_X}[[[0, 1], [1, 0]]]"),
+    "index_list_with_tensor": eval(f"lambda T: {_X}[[T.tensor(1), 0]]"),
+    "index_list_with_ellipsis": eval(f"lambda T: {_X}[[0, ...]]"),
+    "setitem_list_float": lambda T: (lambda y: (y.__setitem__([1.5], 9.0), y)[1])(T.arange(3.0)),
+})
+
 # --- IEEE special values in a forward product: nan/inf, no NumPy RuntimeWarning ---------------
 _A = "T.tensor([[0.0, 1.0]])"
 _INF = "T.tensor([[float('inf')], [1.0]])"
