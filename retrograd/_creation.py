@@ -104,7 +104,9 @@ def _from_data(data, dtype):
     if dtype is not None:
         if not is_np and dtype.category == D._INT:
             _check_int_range(arr, dtype)
-        return arr.astype(dtype.np)
+            return arr.astype(dtype.np)
+        with np.errstate(over="ignore"):  # beyond float32/float16's range: inf, as PyTorch
+            return arr.astype(dtype.np)
     if arr.size == 0 and not is_np and arr.dtype.kind == "f":
         return arr.astype(np.float32)
     return arr.astype(_infer_dtype(arr, is_np), copy=False)

@@ -76,14 +76,52 @@ def dims(*params: str, delta: int = 0) -> tuple:
 # ("matmul", "cat", "getitem", "softmax", ...)
 
 
-def _named(e: TypeError, name: str, op, args, kwargs) -> TypeError:
+_MAX_SIGS = (("()", "(Tensor other)", "(int dim, bool keepdim = False)"),
+             ("(Tensor input, *, Tensor out = None)",
+              "(Tensor input, Tensor other, *, Tensor out = None)",
+              "(Tensor input, int dim, bool keepdim = False, *, tuple of Tensors out = None)"))
+# op: (method overloads, function overloads, the overloads PyTorch explains for a method, and for
+# a function); their message when the dim is the only argument given and not an int
+_DIM_ONLY_OVERLOADS = {
+    "max": _MAX_SIGS + ((0, 1), ()),
+    "min": _MAX_SIGS + ((0, 1), ()),
+    "squeeze": (("()", "(int dim)", "(tuple of ints dim)"),
+                ("(Tensor input)", "(Tensor input, int dim)", "(Tensor input, tuple of ints dim)"),
+                (0, 1, 2), (1, 2)),
+}
+
+
+def _overloads_error(name: str, param: str, t: str, keyword: bool, method: bool) -> TypeError:
+    """PyTorch's "invalid combination of arguments" for ``x.max(1.0)``, ``torch.squeeze(x,
+    dim='a')``: the overloads, and why the ones it explains did not match."""
+    msigs, fsigs, mexplain, fexplain = _DIM_ONLY_OVERLOADS[name]
+    given = f"{param}={t}" if keyword else t
+    got = (f"{given}, " if keyword else given) if method else f"Tensor, {given}"
+    lines = [f"{name}() received an invalid combination of arguments - got ({got}), but expected "
+             "one of:"]
+    for k, sig in enumerate(msigs if method else fsigs):
+        lines.append(f" * {sig}")
+        if k not in (mexplain if method else fexplain):
+            continue
+        if keyword and f" {param}" not in sig:
+            lines.append(f"      didn't match because some of the keywords were incorrect: {param}")
+        else:
+            mark = (f"(!{given}!, )" if keyword else f"(!{given}!)") if method else \
+                f"(Tensor, !{given}!)"
+            lines.append(f"      didn't match because some of the arguments have invalid types: "
+                         f"{mark}")
+    return TypeError("\n".join(lines) + "\n")
+
+
+def _named(e: TypeError, name: str, op, args, kwargs, method: bool = False) -> TypeError:
     """``e`` naming op ``name`` and the parameter holding the value, as PyTorch does; positions
-    are counted as for a Tensor method (``x.cumsum('a')``: position 1), the form most code uses
-    (``torch.cumsum(x, 'a')`` says position 2 in PyTorch)."""
+    count the arguments the user wrote: ``x.cumsum('a')`` (a Tensor method, ``method``) says
+    position 1, ``torch.cumsum(x, 'a')`` position 2."""
     import inspect
     value = e._rg_int_arg
+    expected = getattr(e, "_rg_expected", "int")
     try:
-        bound = inspect.signature(op).bind(*args, **kwargs).arguments
+        bound = inspect.signature(getattr(op, "_rg_args_of", op)).bind(*args, **kwargs).arguments
     except (TypeError, ValueError):
         return e
     params = list(bound)
@@ -91,15 +129,62 @@ def _named(e: TypeError, name: str, op, args, kwargs) -> TypeError:
         if v is not value:
             continue
         t = type(v).__name__
-        if name in ("sum", "mean", "nansum"):
-            got = f"{param}={t}, " if param in kwargs else t
+        pos = "" if param in kwargs else f" (position {params.index(param) + (not method)})"
+        if hasattr(e, "_rg_unpack"):  # an element of a dim list (ops/_util.wrap_dims)
+            i, t = e._rg_unpack
+            if not i:  # the first: which of PyTorch's overloads it fits decides the message
+                return e
+            return TypeError(f"{name}(): argument '{param}' failed to unpack the object at "
+                             f'pos {i + 1} with error "type must be tuple of ints,but got {t}"')
+        if name in _DIM_ONLY_OVERLOADS and args and len(args) + len(kwargs) == 2 and \
+                not isinstance(v, (list, tuple)):
+            return _overloads_error(name, param, t, param in kwargs, method)
+        if name in ("sum", "mean") and expected == "int":
+            got = f"{param}={t}" if param in kwargs else t
+            if method:
+                return TypeError(
+                    f"{name}() received an invalid combination of arguments - got ("
+                    f"{got + ', ' if param in kwargs else got}), but expected one of:\n * (*, "
+                    "torch.dtype dtype = None)\n * (tuple of ints dim, bool keepdim = False, *, "
+                    "torch.dtype dtype = None)\n")
+            out = ", Tensor out = None" if name == "mean" else ""
             return TypeError(
-                f"{name}() received an invalid combination of arguments - got ({got}), but "
-                "expected one of:\n * (*, torch.dtype dtype = None)\n * (tuple of ints dim, "
-                "bool keepdim = False, *, torch.dtype dtype = None)\n")
-        pos = "" if param in kwargs else f" (position {params.index(param)})"
-        return int_arg_error(v, f"{name}(): argument '{param}'{pos} must be int, not {t}")
+                f"{name}() received an invalid combination of arguments - got (Tensor, {got}), "
+                f"but expected one of:\n * (Tensor input, *, torch.dtype dtype = None{out})\n"
+                " * (Tensor input, tuple of ints dim, bool keepdim = False, *, torch.dtype dtype "
+                "= None, Tensor out = None)\n")
+        if name == "nansum" and expected == "int":
+            return TypeError(f"{name}(): argument '{param}'{pos} must be tuple of ints, not {t}")
+        return int_arg_error(v, f"{name}(): argument '{param}'{pos} must be {expected}, not {t}",
+                             expected)
     return e
+
+
+def _arity(name: str, op, args, kwargs, method: bool) -> TypeError | None:
+    """PyTorch's parser error for arguments that do not fit op's signature (None if they fit:
+    the TypeError came from inside the op): ``x.transpose(0)`` misses "dim1", ``x.zero_(1)``
+    passes an argument to a method that takes none."""
+    import inspect
+    try:
+        sig = inspect.signature(getattr(op, "_rg_args_of", op))
+        sig.bind(*args, **kwargs)
+        return None
+    except TypeError:
+        pass
+    except ValueError:  # no signature to read
+        return None
+    params = list(sig.parameters.values())
+    if method and len(params) == 1 and args:
+        return TypeError(f"TensorBase.{name}() takes no keyword arguments" if kwargs else
+                         f"TensorBase.{name}() takes no arguments ({len(args) - 1} given)")
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    missing = [p.name for p in params[len(args):]
+               if p.kind in positional and p.default is p.empty and p.name not in kwargs]
+    if not missing:
+        return None
+    n = len(missing)  # PyTorch's own plural: "1 required positional arguments", "2 ... argument"
+    return TypeError(f"{name}() missing {n} required positional argument{'s' if n == 1 else ''}: "
+                     + ", ".join(f'"{m}"' for m in missing))
 
 
 class OpInfo:
@@ -203,6 +288,12 @@ def public(op=None, name: str | None = None, *, vmap=None, composite: bool = Fal
     name = name or op.__name__
     info = OpInfo(name, is_inplace_name(name) or is_inplace_name(op.__name__), _flag_position(op),
                   vmap, composite)
+    w = _wrapper(op, info, False)
+    _WRAPPERS[op] = w
+    return w
+
+
+def _wrapper(op, info: OpInfo, method: bool):
     get_modes = _modes.get
 
     def w(*args, **kwargs):
@@ -212,15 +303,31 @@ def public(op=None, name: str | None = None, *, vmap=None, composite: bool = Fal
                 return _run(op, info, args, kwargs, modes)
             return op(*args, **kwargs)
         except TypeError as e:
-            if not hasattr(e, "_rg_int_arg"):
+            if hasattr(e, "_rg_int_arg"):
+                raise _named(e, info.name, op, args, kwargs, method) from None
+            if hasattr(e, "_rg_format"):  # a message that depends on how the op was called
+                raise e._rg_format(info.name, args, kwargs, method) from None
+            arity = _arity(info.name, op, args, kwargs, method)
+            if arity is None:
                 raise
-            raise _named(e, info.name, op, args, kwargs) from None
+            raise arity from None
 
     functools.update_wrapper(w, op)
     w._rg_op = op
     w._rg_info = info
-    _WRAPPERS[op] = w
     return w
+
+
+def method_form(w):
+    """The Tensor-method twin of public wrapper ``w`` (``Tensor.cumsum`` of ``torch.cumsum``):
+    the same op and info, but its argument errors count positions as for a method, where the
+    Tensor is not an argument written in the parentheses (PyTorch: ``x.cumsum('a')`` says
+    position 1, ``torch.cumsum(x, 'a')`` position 2). Made once; ``w._rg_method`` keeps it."""
+    m = getattr(w, "_rg_method", None)
+    if m is None:
+        m = w._rg_method = _wrapper(w._rg_op, w._rg_info, True)
+        m.__name__ = w.__name__
+    return m
 
 
 def operator(op, name: str, fast: frozenset, accepted: tuple, *, reflected: bool = False):

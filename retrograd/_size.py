@@ -26,11 +26,13 @@ class Size(tuple):
         return Size(tuple.__add__(self, tuple(other)))
 
 
-def int_arg_error(value, message: str) -> TypeError:
-    """The TypeError for an int argument (a dim) of another type. The public wrapper of the op
-    the user called renames it as PyTorch's argument parser words it (``_named``)."""
+def int_arg_error(value, message: str, expected: str = "int") -> TypeError:
+    """The TypeError for an int argument (a dim) of another type (or an ``expected`` one: "float",
+    "bool"). The public wrapper of the op the user called renames it as PyTorch's argument
+    parser words it (``_dispatch._named``)."""
     e = TypeError(message)
     e._rg_int_arg = value
+    e._rg_expected = expected
     return e
 
 
@@ -78,13 +80,28 @@ def wrap_dim(dim: int, ndim: int) -> int:
 
 def wrap_dims(dim, ndim: int) -> tuple:
     if isinstance(dim, (list, tuple)):
-        dims = tuple(wrap_dim(d, ndim) for d in dim)
+        try:
+            dims = tuple(wrap_dim(d, ndim) for d in dim)
+        except TypeError as e:
+            raise _unpack_error(e, dim) from None
         if len(set(dims)) != len(dims):
             for d in dims:
                 if dims.count(d) > 1:
                     raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
         return dims
     return (wrap_dim(dim, ndim),)
+
+
+def _unpack_error(e: TypeError, dims) -> TypeError:
+    """A dim list with an element that is not an int, as PyTorch's parser words it (the public
+    wrapper names the op and the argument: _dispatch._named)."""
+    i = next((i for i, d in enumerate(dims)
+              if isinstance(d, bool) or not isinstance(d, (int, np.integer))), 0)
+    if not hasattr(e, "_rg_int_arg"):
+        return e
+    e._rg_int_arg = dims
+    e._rg_unpack = (i, type(dims[i]).__name__)
+    return e
 
 
 def format_shape(shape) -> str:

@@ -8,7 +8,7 @@ from . import _dtype as D
 from ._device import NO_ACCELERATOR, NO_CUDA
 from ._device import check as _check_device
 from ._device import device as _device
-from ._dispatch import POINTWISE, operator, public, public_property, unwrap
+from ._dispatch import POINTWISE, method_form, operator, public, public_property, unwrap
 from ._legacy import _type as _legacy_type
 from ._legacy import new as _legacy_new
 from ._tensor_new import METHODS as _NEW_METHODS
@@ -103,6 +103,7 @@ def _inplace(op):
     def method(self, *args, **kwargs):
         return IP.apply_inplace(self, op, *args, **kwargs)
     method.__name__ = op.__name__ + "_"
+    method._rg_args_of = op  # whose parameters the dispatcher's error messages name
     return method
 
 
@@ -210,15 +211,15 @@ for _name, _fn in _METHODS.items():
         _w._rg_info.vmap = _VMAP.get(_name)
         setattr(Tensor, _name, _w)
     else:
-        setattr(Tensor, _name, public(_fn, _name, vmap=_VMAP.get(_name)))
+        setattr(Tensor, _name, method_form(public(_fn, _name, vmap=_VMAP.get(_name))))
 
 # Ops registered with @export (retrograd/ops/_registry.py): their wrappers already.
 from .ops._registry import INPLACE, METHODS  # noqa: E402
 
 for _name, _fn in METHODS.items():
-    setattr(Tensor, _name, _fn)
+    setattr(Tensor, _name, method_form(_fn))
 for _name, _fn in INPLACE.items():
-    setattr(Tensor, _name, public(_inplace(_fn), _name))
+    setattr(Tensor, _name, method_form(public(_inplace(_fn), _name)))
 
 def _T(self):
     if self._data.ndim == 0:

@@ -31,6 +31,7 @@ _WARN_ONCE = (
     "Tensor.mH is deprecated on 0-D tensors.",
     "Tensor.H is deprecated on 0-D tensors.",
     "The use of `x.T` on tensors of dimension other than 2",
+    "where received a uint8 condition tensor.",
 )
 
 

@@ -118,10 +118,15 @@ def test_no_generated_code_in_the_package():
 
 
 def test_public_entry_points_are_the_declared_wrappers():
-    """``@export`` returns the wrapper: the op's module, torch.X and Tensor.X hold the same
-    object, and it dispatches."""
+    """``@export`` returns the wrapper: the op's module and torch.X hold the same object, and it
+    dispatches; Tensor.X holds its method twin (same op and info; only its argument errors
+    count positions as for a method)."""
     from retrograd.ops.elementwise import arithmetic as pointwise
-    assert retrograd.mul is pointwise.mul is retrograd.Tensor.mul
+    assert retrograd.mul is pointwise.mul
+    assert retrograd.Tensor.mul is _dispatch.method_form(retrograd.mul)
+    assert retrograd.Tensor.mul is not retrograd.mul
+    assert _dispatch.unwrap(retrograd.Tensor.mul) is _dispatch.unwrap(retrograd.mul)
+    assert retrograd.Tensor.mul._rg_info is retrograd.mul._rg_info
     assert _dispatch.unwrap(retrograd.mul) is not retrograd.mul
     assert _dispatch.unwrap(retrograd.Tensor.__mul__) is not retrograd.Tensor.__mul__
     assert _dispatch.unwrap(retrograd.nn.functional.relu) is not retrograd.nn.functional.relu

@@ -255,6 +255,143 @@ CASES.update({
         lambda T: T.nn.functional.hinge_embedding_loss(T.ones(2), T.ones(3)),
 })
 
+# --- argument types PyTorch's parser checks (Number, float, bool) and adaptive output sizes ----
+_NAN = "T.tensor([float('nan'), 1.0])"
+CASES.update({
+    "leaky_relu_slope_str": lambda T: T.nn.functional.leaky_relu(T.ones(2), negative_slope="a"),
+    "leaky_relu_slope_none": lambda T: T.nn.functional.leaky_relu(T.ones(2), None),
+    "leaky_relu_slope_str_inplace":
+        lambda T: T.nn.functional.leaky_relu(T.ones(2), "a", inplace=True),
+    "leaky_relu__slope_str": lambda T: T.nn.functional.leaky_relu_(T.ones(2), "a"),
+    "leaky_relu_slope_bool": lambda T: T.nn.functional.leaky_relu(-T.ones(2), True),
+    "leaky_relu_module_slope_str": lambda T: T.nn.LeakyReLU("a")(T.ones(2)),
+    "elu_alpha_str": lambda T: T.nn.functional.elu(T.ones(2), alpha="a"),
+    "elu_alpha_str_inplace": lambda T: T.nn.functional.elu(T.ones(2), "a", True),
+    "elu__alpha_none": lambda T: T.nn.functional.elu_(T.ones(2), None),
+    "elu_module_alpha_str": lambda T: T.nn.ELU("a")(T.ones(2)),
+    "nan_to_num_nan_str_kw": eval(f"lambda T: T.nan_to_num({_NAN}, nan='x')"),
+    "nan_to_num_neginf_list_kw": eval(f"lambda T: T.nan_to_num({_NAN}, neginf=[1])"),
+    "nan_to_num_nan_none": eval(f"lambda T: T.nan_to_num({_NAN}, nan=None)"),
+    "nan_to_num_nan_bool": eval(f"lambda T: T.nan_to_num({_NAN}, nan=True)"),
+    "nan_to_num_method_nan_str": eval(f"lambda T: {_NAN}.nan_to_num('x')"),
+    "nan_to_num_method_posinf_str": eval(f"lambda T: {_NAN}.nan_to_num(None, 'x')"),
+    "nan_to_num__method_nan_str": eval(f"lambda T: {_NAN}.nan_to_num_('x')"),
+    "nan_to_num__method_nan_str_kw": eval(f"lambda T: {_NAN}.nan_to_num_(nan='x')"),
+    "unique_return_counts_str": lambda T: T.unique(T.ones(2), return_counts="x"),
+    "unique_return_counts_int": lambda T: T.unique(T.ones(2), return_counts=1),
+    "unique_sorted_str": lambda T: T.unique(T.ones(2), "x"),
+    "unique_return_inverse_none": lambda T: T.unique(T.ones(2), return_inverse=None),
+    "unique_method_return_counts_str": lambda T: T.ones(2).unique(return_counts="x"),
+    "unique_dim_str": lambda T: T.unique(T.ones(2), dim="a"),
+    "unique_dim_float": lambda T: T.unique(T.ones(2), dim=1.0),
+    "unique_dim_return_counts_str": lambda T: T.unique(T.ones(2), return_counts="x", dim=0),
+    "adaptive_avg_pool1d_negative":
+        lambda T: T.nn.functional.adaptive_avg_pool1d(T.ones(1, 4), -1),
+    "adaptive_avg_pool2d_negative":
+        lambda T: T.nn.functional.adaptive_avg_pool2d(T.ones(1, 4, 4), (-1, 2)),
+    "adaptive_avg_pool2d_negative_int":
+        lambda T: T.nn.functional.adaptive_avg_pool2d(T.ones(1, 4, 4), -2),
+    "adaptive_avg_pool2d_none_negative":
+        lambda T: T.nn.functional.adaptive_avg_pool2d(T.ones(1, 4, 4), (None, -3)),
+    "adaptive_max_pool1d_negative":
+        lambda T: T.nn.functional.adaptive_max_pool1d(T.ones(3, 4), -3),
+    "adaptive_max_pool2d_negative":
+        lambda T: T.nn.functional.adaptive_max_pool2d(T.ones(2, 3, 4, 4), (-1, -2)),
+    "adaptive_max_pool2d_second_negative":
+        lambda T: T.nn.functional.adaptive_max_pool2d(T.ones(3, 4, 4), (2, -2)),
+})
+
+# --- a wrong-type int argument: the position counts what the user wrote (function or method) ---
+CASES.update({
+    "cumsum_fn_dim_str": lambda T: T.cumsum(T.ones(2), "a"),
+    "cumsum_method_dim_str": lambda T: T.ones(2).cumsum("a"),
+    "cumsum_fn_dim_kw_str": lambda T: T.cumsum(T.ones(2), dim="a"),
+    "cumsum_fn_dim_none": lambda T: T.cumsum(T.ones(2), None),
+    "cumsum__method_dim_str": lambda T: T.ones(2).cumsum_("a"),
+    "cumprod_fn_dim_float": lambda T: T.cumprod(T.ones(2), 1.5),
+    "argmax_fn_dim_str": lambda T: T.argmax(T.ones(2), "a"),
+    "argmax_method_dim_str": lambda T: T.ones(2).argmax("a"),
+    "softmax_fn_dim_str": lambda T: T.softmax(T.ones(2), "a"),
+    "transpose_fn_dim1_str": lambda T: T.transpose(T.ones(2, 2), 0, "a"),
+    "transpose_method_dim1_str": lambda T: T.ones(2, 2).transpose(0, "a"),
+    "unsqueeze_fn_dim_str": lambda T: T.unsqueeze(T.ones(2), "a"),
+    "flatten_fn_start_dim_str": lambda T: T.flatten(T.ones(2, 2), "a"),
+    "gather_fn_dim_str": lambda T: T.gather(T.ones(2), "a", T.zeros(2, dtype=T.int64)),
+    "topk_fn_k_str": lambda T: T.topk(T.ones(2), "a"),
+    "nan_to_num_fn_nan_str": eval(f"lambda T: T.nan_to_num({_NAN}, 'x')"),
+    "nan_to_num_fn_posinf_str": eval(f"lambda T: T.nan_to_num({_NAN}, None, 'x')"),
+})
+
+# --- a dim list with a non-int past its first element; sum/mean/nansum with a float dim --------
+CASES.update({
+    "sum_dim_tuple_second_float": lambda T: T.ones(2, 2).sum(dim=(0, 1.0)),
+    "sum_fn_dim_tuple_second_float": lambda T: T.sum(T.ones(2, 2), (0, 1.0)),
+    "sum_dim_list_second_str": lambda T: T.ones(2, 2).sum(dim=[0, "a"]),
+    "sum_dim_tuple_second_none": lambda T: T.ones(2, 2).sum((0, None)),
+    "mean_dim_tuple_second_float": lambda T: T.ones(2, 2).mean(dim=(0, 1.0)),
+    "amax_dim_tuple_second_float": lambda T: T.ones(2, 2).amax(dim=(0, 1.0)),
+    "flip_fn_dims_second_float": lambda T: T.flip(T.ones(2, 2), (0, 1.0)),
+    "squeeze_dims_second_float": lambda T: T.ones(2, 2).squeeze((0, 1.0)),
+    "std_dim_tuple_second_float": lambda T: T.ones(2, 2).std(dim=(0, 1.0)),
+    "logsumexp_dim_tuple_second_float": lambda T: T.ones(2, 2).logsumexp((0, 1.0)),
+    "sum_fn_dim_float": lambda T: T.sum(T.ones(2, 2), 1.0),
+    "sum_fn_dim_kw_float": lambda T: T.sum(T.ones(2, 2), dim=1.0),
+    "mean_fn_dim_float": lambda T: T.mean(T.ones(2, 2), 1.0),
+    "mean_fn_dim_kw_str": lambda T: T.mean(T.ones(2, 2), dim="a"),
+    "sum_method_dim_float": lambda T: T.ones(2, 2).sum(1.0),
+    "nansum_dim_float": lambda T: T.ones(2, 2).nansum(1.0),
+    "nansum_fn_dim_float": lambda T: T.nansum(T.ones(2, 2), 1.0),
+    "nansum_dim_kw_str": lambda T: T.ones(2, 2).nansum(dim="a"),
+})
+
+# --- max/min/squeeze with a dim of the wrong type: PyTorch lists the overloads ----------------
+CASES.update({
+    "max_method_dim_float": lambda T: T.ones(2, 2).max(1.0),
+    "max_method_dim_kw_float": lambda T: T.ones(2, 2).max(dim=1.0),
+    "max_fn_dim_float": lambda T: T.max(T.ones(2, 2), 1.0),
+    "max_fn_dim_kw_float": lambda T: T.max(T.ones(2, 2), dim=1.0),
+    "max_method_dim_float_keepdim": lambda T: T.ones(2, 2).max(1.0, True),
+    "max_method_dim_str": lambda T: T.ones(2, 2).max("a"),
+    "min_method_dim_kw_str": lambda T: T.ones(2, 2).min(dim="a"),
+    "min_fn_dim_str": lambda T: T.min(T.ones(2, 2), "a"),
+    "squeeze_method_dim_float": lambda T: T.ones(2, 2).squeeze(1.0),
+    "squeeze_method_dim_kw_float": lambda T: T.ones(2, 2).squeeze(dim=1.0),
+    "squeeze_fn_dim_float": lambda T: T.squeeze(T.ones(2, 2), 1.0),
+    "squeeze_fn_dim_kw_float": lambda T: T.squeeze(T.ones(2, 2), dim=1.0),
+    "squeeze_method_dim_str": lambda T: T.ones(2, 2).squeeze("a"),
+})
+
+# --- clamp with a bound of the wrong type: the types as given, in each form -------------------
+CASES.update({
+    "clamp_fn_positional_str": lambda T: T.clamp(T.ones(2), 1, "a"),
+    "clamp_fn_one_positional_str": lambda T: T.clamp(T.ones(2), "a"),
+    "clamp_fn_min_kw_str": lambda T: T.clamp(T.ones(2), min="a"),
+    "clamp_fn_positional_and_kw": lambda T: T.clamp(T.ones(2), 1, max="a"),
+    "clamp_fn_none_and_str": lambda T: T.clamp(T.ones(2), None, "a"),
+    "clamp_fn_kws_reversed": lambda T: T.clamp(T.ones(2), min=None, max="a"),
+    "clamp_method_positional_str": lambda T: T.ones(2).clamp(1, "a"),
+    "clamp_method_one_positional_str": lambda T: T.ones(2).clamp("a"),
+    "clamp_method_max_kw_str": lambda T: T.ones(2).clamp(max="a"),
+    "clamp_method_positional_and_kw": lambda T: T.ones(2).clamp(1, max="a"),
+    "clamp_method_two_kws": lambda T: T.ones(2).clamp(min="a", max=1),
+    "clamp_method_tensor_and_str": lambda T: T.ones(2).clamp(T.ones(2), "a"),
+    "clamp__method_positional_str": lambda T: T.ones(2).clamp_(1, "a"),
+    "clamp__method_max_kw_str": lambda T: T.ones(2).clamp_(max="a"),
+})
+
+# --- where with a uint8 condition: deprecated, computed with a (once-per-process) warning -------
+_U8 = "T.tensor([1, 0, 2], dtype=T.uint8)"
+CASES.update({
+    "where_uint8_condition": eval(f"lambda T: T.where({_U8}, T.ones(3), T.zeros(3))"),
+    "where_uint8_condition_scalars": eval(f"lambda T: T.where({_U8}, 1.0, 0.0)"),
+    "where_uint8_condition_method": eval(f"lambda T: T.ones(3).where({_U8}, T.zeros(3))"),
+    "where_uint8_condition_grad": eval(
+        f"lambda T: (lambda x: T.autograd.grad(T.where({_U8}, x, -x).sum(), x))"
+        "(T.ones(3, requires_grad=True))"),
+    "where_int8_condition": lambda T: T.where(T.tensor([1, 0], dtype=T.int8), T.ones(2),
+                                              T.zeros(2)),
+})
+
 DIFFERENT: dict[str, str] = {
     "clamp_inplace_int_float": "PyTorch's clamp_ with a Number bound names the output type by its "
                                "C++ name ('long int'); retrograd words it as every other in-place "

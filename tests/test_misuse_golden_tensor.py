@@ -273,6 +273,71 @@ CASES = {
 
 CASES["bool_tensor_repr"] = eval(_B)
 
+# --- arguments that do not fit the signature: PyTorch's parser words ---------------------------
+CASES.update({
+    "transpose_missing_dim1": lambda T: T.ones(2, 2).transpose(0),
+    "transpose_fn_missing_dim1": lambda T: T.transpose(T.ones(2, 2), 0),
+    "transpose_missing_both_dims": lambda T: T.ones(2, 2).transpose(),
+    "exp_fn_no_input": lambda T: T.exp(),
+    "zero__with_arg": lambda T: T.ones(2).zero_(1),
+    "zero__with_kwarg": lambda T: T.ones(2).zero_(a=1),
+    "relu_method_with_arg": lambda T: T.ones(2).relu(1),
+    "t_method_with_arg": lambda T: T.ones(2, 2).t(1),
+    "neg_method_with_two_args": lambda T: T.ones(2).neg(1, 2),
+    "sigmoid__with_arg": lambda T: T.ones(2).sigmoid_(1),
+    "exp_method_with_kwarg": lambda T: T.ones(2).exp(a=1),
+})
+
+# --- list keys: index data (floats truncate to long) or, holding a sequence/slice/None/..., a
+# deprecated multidimensional index ------------------------------------------------------------
+_Y = "T.arange(3.0)"
+_X = "T.arange(6.0).reshape(2, 3)"
+CASES.update({
+    "index_list_float": eval(f"lambda T: {_Y}[[1.5]]"),
+    "index_list_negative_float": eval(f"lambda T: {_Y}[[-1.5]]"),
+    "index_list_float_and_int": eval(f"lambda T: {_Y}[[2.7, 0]]"),
+    "index_list_bool_and_float": eval(f"lambda T: {_Y}[[True, 1.5]]"),
+    "index_list_float_in_tuple": eval(f"lambda T: {_X}[0, [1.5]]"),
+    "index_list_with_str_1d": eval(f"lambda T: {_Y}[[0, 'a']]"),
+    "index_list_with_str_2d": eval(f"lambda T: {_X}[[0, 'a']]"),
+    "index_list_with_slice": eval(f"lambda T: {_X}[[1, slice(None)]]"),
+    "index_list_with_none": eval(f"lambda T: {_X}[[0, None]]"),
+    "index_list_of_lists": eval(f"lambda T: {_X}[[[0, 1], [1, 0]]]"),
+    "index_list_with_tensor": eval(f"lambda T: {_X}[[T.tensor(1), 0]]"),
+    "index_list_with_ellipsis": eval(f"lambda T: {_X}[[0, ...]]"),
+    "setitem_list_float": lambda T: (lambda y: (y.__setitem__([1.5], 9.0), y)[1])(T.arange(3.0)),
+})
+
+# --- IEEE special values in a forward product: nan/inf, no NumPy RuntimeWarning ---------------
+_A = "T.tensor([[0.0, 1.0]])"
+_INF = "T.tensor([[float('inf')], [1.0]])"
+CASES.update({
+    "matmul_zero_times_inf": eval(f"lambda T: {_A} @ {_INF}"),
+    "matmul_inf_minus_inf": lambda T: T.tensor([[1.0, 1.0]]) @ T.tensor([[float("inf")],
+                                                                          [-float("inf")]]),
+    "matmul_requires_grad_zero_times_inf":
+        eval(f"lambda T: {_A}.requires_grad_() @ {_INF}"),
+    "mm_zero_times_inf": eval(f"lambda T: T.mm({_A}, {_INF})"),
+    "dot_zero_times_inf": eval(f"lambda T: T.dot({_A}[0], {_INF}[:, 0])"),
+    "vdot_zero_times_inf": eval(f"lambda T: T.vdot({_A}[0], {_INF}[:, 0])"),
+    "mv_zero_times_inf": eval(f"lambda T: T.mv({_A}, {_INF}[:, 0])"),
+    "bmm_zero_times_inf": eval(f"lambda T: T.bmm({_A}[None], {_INF}[None])"),
+    "addmm_zero_times_inf": eval(f"lambda T: T.addmm(T.zeros(1, 1), {_A}, {_INF})"),
+    "addmm_inf_minus_inf": lambda T: T.addmm(T.tensor([[-float("inf")]]), T.ones(1, 1),
+                                             T.tensor([[float("inf")]])),
+    "addmv_zero_times_inf": eval(f"lambda T: T.addmv(T.zeros(1), {_A}, {_INF}[:, 0])"),
+    "addr_zero_times_inf": eval(f"lambda T: T.addr(T.zeros(2, 2), {_A}[0], {_INF}[:, 0])"),
+    "baddbmm_zero_times_inf":
+        eval(f"lambda T: T.baddbmm(T.zeros(1, 1, 1), {_A}[None], {_INF}[None])"),
+    "addbmm_zero_times_inf": eval(f"lambda T: T.addbmm(T.zeros(1, 1), {_A}[None], {_INF}[None])"),
+    "linear_zero_times_inf": eval(f"lambda T: T.nn.functional.linear({_A}, {_INF}.T)"),
+    "mul_zero_times_inf": lambda T: T.tensor([0.0]) * float("inf"),
+    "mul_tensor_zero_times_inf": lambda T: T.tensor([0.0]) * T.tensor([float("inf")]),
+    "tensor_float32_overflow_is_inf": lambda T: T.tensor([1e308, -1e308], dtype=T.float32),
+    "to_float32_overflow_is_inf": lambda T: T.tensor([1e308], dtype=T.float64).to(T.float32),
+    "half_overflow_is_inf": lambda T: T.tensor([1e6], dtype=T.float64).half(),
+})
+
 DIFFERENT: dict[str, str] = {
     "zeros_dtype_complex": COMPLEX,
     "float_iadd_complex": COMPLEX,

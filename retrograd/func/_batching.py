@@ -1217,6 +1217,8 @@ def _build_rules():
             decl = "decompose"
         if decl is not None:
             _RULES[op] = _RULES[w] = _rule_for(decl, op, named)
+            if hasattr(w, "_rg_method"):       # its Tensor-method twin (_dispatch.method_form)
+                _RULES[w._rg_method] = _RULES[w]
     for w in _dispatch._OPERATORS:       # Tensor's binary operators
         if w._rg_info.vmap is not None:
             _RULES[w] = _rule_for(w._rg_info.vmap, w, named)

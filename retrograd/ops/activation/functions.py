@@ -170,8 +170,16 @@ def _leaky_inplace_op(input, negative_slope):
     return _leaky(input, negative_slope, LeakyReluBackward1)
 
 
+def _check_number(value, fn: str, name: str) -> None:
+    """PyTorch's parser check of a Scalar argument these functionals pass on positionally."""
+    if not isinstance(value, (int, float, complex, np.number, np.bool_, Tensor)):
+        raise TypeError(f"{fn}(): argument '{name}' (position 2) must be Number, not "
+                        f"{type(value).__name__}")
+
+
 @export(torch=False, functional=True, vmap=POINTWISE)
 def leaky_relu(input, negative_slope=0.01, inplace=False):
+    _check_number(negative_slope, "leaky_relu_" if inplace else "leaky_relu", "negative_slope")
     if inplace:
         return apply_inplace(input, _leaky_inplace_op, negative_slope)
     return _leaky(input, negative_slope)
@@ -261,6 +269,7 @@ def _elu_inplace_op(input, alpha=1.0):
 
 @export(torch=False, functional=True, vmap=POINTWISE)
 def elu(input, alpha=1.0, inplace=False):
+    _check_number(alpha, "elu_" if inplace else "elu", "alpha")
     return _maybe_inplace(_elu_inplace_op if inplace else _elu_op, input, inplace, alpha)
 
 

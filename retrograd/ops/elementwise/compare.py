@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import _dtype as D
+from ... import _warn
 from ...autograd.node import Node
 from ...autograd.node import ELEMENTWISE
 from .._registry import POINTWISE, export
@@ -81,15 +82,38 @@ def clamp(input, min=None, max=None):  # noqa: A002
 
 
 def _check_clamp_args(lo, hi) -> None:
-    """clamp's two overloads (Tensor bounds or Number bounds), as PyTorch's parser checks them."""
+    """clamp's two overloads (Tensor bounds or Number bounds), as PyTorch's parser checks them;
+    the public wrapper words the error for the way clamp was called (``_clamp_error``)."""
     ok = (Tensor, type(None), int, float, bool, np.number)
     if isinstance(lo, ok) and isinstance(hi, ok):
         return
     got = ", ".join(f"{n}={type(v).__name__}" for n, v in (("min", lo), ("max", hi))
                     if v is not None) + ", "
-    raise TypeError(f"clamp() received an invalid combination of arguments - got ({got}), but "
-                    "expected one of:\n * (Tensor min = None, Tensor max = None)\n * (Number min "
-                    "= None, Number max = None)\n")
+    e = TypeError(f"clamp() received an invalid combination of arguments - got ({got}), but "
+                  "expected one of:\n * (Tensor min = None, Tensor max = None)\n * (Number min "
+                  "= None, Number max = None)\n")
+    e._rg_format = _clamp_error
+    raise e
+
+
+def _clamp_error(name: str, args, kwargs, method: bool) -> TypeError:
+    """PyTorch's message: the types as given (positional, then keywords, the last given first),
+    and for a method given two bounds, why neither overload matched."""
+    pos = [type(a).__name__ for a in (args[1:] if method else args)]
+    kws = list(reversed(kwargs))
+    given = ", ".join(pos + [f"{k}={type(kwargs[k]).__name__}" for k in kws])
+    if kws and not pos:
+        given += ", "
+    why = ""
+    if method and len(args) - 1 + len(kwargs) == 2:
+        why = ("      didn't match because some of the keywords were incorrect: " + ", ".join(kws)
+               if kws else "      didn't match because some of the arguments have invalid types: ("
+               + ", ".join(f"!{t}!" for t in pos) + ")") + "\n"
+    sigs = ("(Tensor min = None, Tensor max = None)", "(Number min = None, Number max = None)")
+    if not method:
+        sigs = tuple(f"(Tensor input, {s[1:-1]}, *, Tensor out = None)" for s in sigs)
+    return TypeError(f"{name}() received an invalid combination of arguments - got ({given}), "
+                     f"but expected one of:\n * {sigs[0]}\n{why} * {sigs[1]}\n{why}")
 
 
 def _clamp_tensor(input, lo, hi):
@@ -280,7 +304,10 @@ def where(condition, input=None, other=None):
     if not isinstance(condition, Tensor):
         raise TypeError("where(): argument 'condition' must be Tensor, not "
                         f"{type(condition).__name__}")
-    if condition._data.dtype.kind != "b":
+    if condition._data.dtype == np.uint8:  # PyTorch warns (once per process) and computes
+        _warn.warn("where received a uint8 condition tensor. This behavior is deprecated and will "
+                   "be removed in a future version of PyTorch. Use a boolean condition instead.")
+    elif condition._data.dtype.kind != "b":
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {condition.dtype._legacy[:-6]}")
     _where_shapes(condition._data.shape, np.shape(input), np.shape(other))

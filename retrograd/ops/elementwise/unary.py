@@ -21,6 +21,7 @@ from .._util import Tensor, float_array, make_node, needs_grad1, quiet, wrap
 from .unary_core import _unary, _unary_saving_result
 from .arithmetic import pow as _pow
 from ... import _dtype as D
+from ..._size import int_arg_error
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -517,8 +518,13 @@ class NanToNumBackward0(Node):
 @export(method=True, inplace=True, vmap=POINTWISE)
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     _check_tensor(input, "nan_to_num")
+    for name, v in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+        if not (v is None or isinstance(v, (int, float, np.floating))):
+            raise int_arg_error(v, f"nan_to_num(): argument '{name}' must be float, not "
+                                f"{type(v).__name__}", "float")
     x = input._data
     if x.dtype.kind in "iub":
         return wrap(x.copy())
+    nan = 0.0 if nan is None else nan
     out = np.nan_to_num(x, copy=True, nan=nan, posinf=posinf, neginf=neginf)
     return _unary(NanToNumBackward0, input, out)

@@ -18,14 +18,23 @@ from ..elementwise.compare import where
 from ..._warn import warn
 
 
-def _convert_key(key):
-    """A NumPy index from a PyTorch one; also returns whether it is basic (a view)."""
-    if isinstance(key, str):
-        # PyTorch reads a str key as a sequence of sequences: a multidimensional index
+def _sequence_as_tuple(key) -> bool:
+    """PyTorch's (and NumPy's) rule for a list key: a tuple of indices if it holds a tensor, a
+    sequence, a slice, None or Ellipsis (fewer than 32 items), else the data of an index tensor."""
+    return len(key) < 32 and any(isinstance(k, (Tensor, list, tuple, str, slice, np.ndarray))
+                                 or k is None or k is Ellipsis for k in key)
+
+
+def _convert_key(key, ndim: int | None = None):
+    """A NumPy index from a PyTorch one; also returns whether it is basic (a view). ``ndim``
+    (the indexed tensor's) orders the errors as PyTorch: too many indices before a bad one."""
+    if isinstance(key, str) or isinstance(key, list) and _sequence_as_tuple(key):
+        # PyTorch reads such a key (a str: a sequence of sequences) as a multidimensional index
         warn("Using a non-tuple sequence for multidimensional indexing is deprecated and will be "
              "changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this "
              "will be interpreted as tensor index, x[torch.tensor(seq)], which will result either "
              "in an error or a different result")
+        key = tuple(key) if isinstance(key, list) else key
     if not isinstance(key, tuple):
         key = (key,)
     out, basic = [], True
@@ -46,7 +55,10 @@ def _convert_key(key):
         elif isinstance(k, (list, np.ndarray)):
             a = np.asarray(k)
             if a.dtype.kind == "f":
-                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+                if not isinstance(k, list):
+                    raise IndexError("tensors used as indices must be long, int, byte or bool "
+                                     "tensors")
+                a = a.astype(np.int64)  # PyTorch makes a list into a long index (truncating)
             out.append(a)
             basic = False
         elif isinstance(k, bool):
@@ -70,6 +82,8 @@ def _convert_key(key):
             if Ellipsis not in out:  # PyTorch lets a second '...' stand for no dims at all
                 out.append(Ellipsis)
         elif isinstance(k, str):  # PyTorch tries to make a tensor of it
+            if ndim is not None and _specified_dims(key) > ndim:
+                raise IndexError(f"too many indices for tensor of dimension {ndim}")
             raise TypeError("new(): invalid data type 'str'")
         else:
             raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
@@ -77,6 +91,17 @@ def _convert_key(key):
     if basic and Ellipsis not in out:
         out.append(Ellipsis)  # keeps a 0-d result an array view rather than a NumPy scalar
     return tuple(out), basic
+
+
+def _specified_dims(key: tuple) -> int:
+    """How many dims a key indexes, as PyTorch counts them (a bool tensor: its ndim)."""
+    n = 0
+    for k in key:
+        if isinstance(k, Tensor):
+            n += k.ndim if k._data.dtype.kind == "b" else 1
+        elif not (k is None or k is Ellipsis or isinstance(k, bool)):
+            n += 1
+    return n
 
 
 def _check_masks(idx, shape) -> None:
@@ -464,7 +489,7 @@ def flat_positions(shape, idx) -> np.ndarray:
 
 
 def getitem(input, key):
-    idx, basic = _convert_key(key)
+    idx, basic = _convert_key(key, input.ndim)
     x = input._data
     if x.ndim == 0 and isinstance(key, (int, np.integer)) and not isinstance(key, bool):
         # (an int in a tuple key is "too many indices", below, as in PyTorch)

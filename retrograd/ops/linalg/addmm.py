@@ -6,7 +6,7 @@ import numpy as np
 
 from ...autograd.node import Node
 from .._registry import export
-from .._util import make_node, needs_grad, wrap
+from .._util import make_node, needs_grad, quiet, quiet_op, wrap
 from ... import _dtype as D
 from .matmul import BmmBackward0, _TYPE, _fmt, _product, torch_strides
 
@@ -55,7 +55,13 @@ def _scale(x: np.ndarray, c, name: str, strict: bool):
 
 
 def _addmm_forward(inp: np.ndarray, prod: np.ndarray, beta, alpha, strict=False) -> np.ndarray:
-    """beta * input + alpha * prod; beta = 0 ignores input entirely (NaN and inf too)."""
+    """beta * input + alpha * prod; beta = 0 ignores input entirely (NaN and inf too). IEEE
+    results (inf - inf = nan) without NumPy's RuntimeWarnings, as PyTorch computes them."""
+    with quiet():
+        return _addmm_sum(inp, prod, beta, alpha, strict)
+
+
+def _addmm_sum(inp: np.ndarray, prod: np.ndarray, beta, alpha, strict: bool) -> np.ndarray:
     prod = _scale(prod, alpha, "alpha", strict)
     if beta == 0 or (inp.dtype.kind in "iu" and not strict and int(beta) == 0):
         return prod
@@ -224,7 +230,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
                            f"{_tname(b)}")
     _expand_to(c, (a.shape[0], b.shape[1]))
     _not_impl(a, "addmm_impl_cpu_")
-    out = _addmm_forward(c, a @ b, beta, alpha)
+    out = _addmm_forward(c, quiet_op(np.matmul, a, b), beta, alpha)
     return _add_product(AddmmBackward0, input, mat1, mat2, out, beta, alpha,
                         ((a.shape, a.strides), (b.shape, b.strides)))
 
@@ -241,7 +247,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
         raise RuntimeError(f"addmv input tensors must have the same dtype, but got {_tname(c)}, "
                            f"{_tname(a)}, and {_tname(v)}")
     _not_impl(a, "addmv_impl_cpu")
-    out = _addmm_forward(c, a @ v, beta, alpha)
+    out = _addmm_forward(c, quiet_op(np.matmul, a, v), beta, alpha)
     return _add_product(AddmvBackward0, input, mat, vec, out, beta, alpha)
 
 
@@ -259,7 +265,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
         out = (c & bool(beta) if beta else np.zeros_like(c)) | (np.outer(u, v) & bool(alpha))
         out = np.array(np.broadcast_to(out, (u.shape[0], v.shape[0])))
     else:
-        out = _addmm_forward(c, np.outer(u, v), beta, alpha, strict=True)
+        out = _addmm_forward(c, quiet_op(np.outer, u, v), beta, alpha, strict=True)
     return _add_product(AddrBackward0, input, vec1, vec2, out, beta, alpha)
 
 
@@ -282,7 +288,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
         raise RuntimeError(f"self and mat2 must have the same dtype, but got {_tname(c)} and "
                            f"{_tname(b) if c.dtype != b.dtype else _tname(a)}")
     _not_impl(a, "addbmm_impl_cpu_")
-    out = _addmm_forward(c, np.matmul(a, b).sum(0, dtype=a.dtype), beta, alpha)
+    out = _addmm_forward(c, quiet_op(np.matmul, a, b).sum(0, dtype=a.dtype), beta, alpha)
     return _add_product(AddbmmBackward0, input, batch1, batch2, out, beta, alpha, a.shape[0])
 
 
@@ -299,7 +305,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
                            f"{_lname(a)}, batch2: {_lname(b)}")
     _expand_to(c, (a.shape[0], a.shape[1], b.shape[2]))
     _bmm_checks(a, b)
-    out = _addmm_forward(c, np.matmul(a, b), beta, alpha)
+    out = _addmm_forward(c, quiet_op(np.matmul, a, b), beta, alpha)
     return _add_product(BaddbmmBackward0, input, batch1, batch2, out, beta, alpha)
 
 
@@ -321,5 +327,5 @@ def bmm(input, mat2):
         raise RuntimeError("batch2 must be a 3D tensor")
     _bmm_checks(a, b)
     if not needs_grad(input, mat2):
-        return wrap(np.matmul(a, b))
+        return wrap(quiet_op(np.matmul, a, b))
     return _product(BmmBackward0, input, mat2)

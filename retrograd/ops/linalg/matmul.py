@@ -10,7 +10,7 @@ import numpy as np
 from ... import _warn
 from ...autograd.node import Node
 from .._registry import export
-from .._util import Tensor, make_node, needs_grad, u64, wrap
+from .._util import Tensor, make_node, needs_grad, quiet, quiet_op, u64, wrap
 from ..._dtype import from_numpy_dtype
 from .._util import broadcast_error
 from ..elementwise.arithmetic import mul
@@ -212,7 +212,7 @@ def _product(cls, a, b):
     """One recorded product of PyTorch's matmul (dot, mv, mm, bmm), with its saved operands in
     PyTorch's order."""
     x, y = a._data, b._data
-    out = np.matmul(x, y)
+    out = quiet_op(np.matmul, x, y)
     if not needs_grad(a, b):
         return wrap(out)
     node = make_node(cls, (a, b), np.asarray(out))
@@ -318,7 +318,7 @@ def matmul(input, other):
     if needs_grad(input, other):
         return _matmul_graph(input, other)
     try:
-        return wrap(np.matmul(x, y))
+        return wrap(quiet_op(np.matmul, x, y))
     except ValueError:
         _batch_shape(x.shape[:-2], y.shape[:-2])
         raise

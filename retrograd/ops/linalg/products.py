@@ -6,7 +6,7 @@ import numpy as np
 from ... import _warn
 from ...autograd.node import Node
 from .._registry import export
-from .._util import make_node, needs_grad, u64, wrap
+from .._util import make_node, needs_grad, quiet, quiet_op, u64, wrap
 from ..elementwise.arithmetic import mul
 from ..reduction.basic import sum as rsum
 from ..._tensor import Tensor as _T
@@ -51,7 +51,7 @@ def vdot(input, other):
                            f"[{y.shape[0]}] to have the same number of elements, but got "
                            f"{x.shape[0]} and {y.shape[0]} elements respectively")
     _not_impl(x, "dot")
-    out = np.asarray(np.dot(x, y))
+    out = np.asarray(quiet_op(np.dot, x, y))
     if not needs_grad(input, other):
         return wrap(out)
     node = make_node(VdotBackward0, (input, other), out)

@@ -155,6 +155,9 @@ def adaptive_avg_pool2d(input, output_size):
     """PyTorch's: the mean over H and W when the output is 1x1, else the adaptive pooling op."""
     size = _list_with_default(output_size, input.shape)
     out_hw = _size2(size, "adaptive_avg_pool2d: output_size must be 2")
+    if out_hw[0] < 0 or out_hw[1] < 0:
+        raise RuntimeError("adaptive_avg_pool2d: elements of output_size must be greater than or "
+                           f"equal to 0 but received {{{out_hw[0]}, {out_hw[1]}}}")
     if out_hw == (1, 1):
         return mean(input, (-1, -2), keepdim=True)
     return _adaptive_avg_pool2d(input, out_hw)
@@ -238,6 +241,9 @@ def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
                            f"{_fmt(x.shape)}")
     _check_nonempty(x.shape, "adaptive_max_pool2d", 1)
     out_hw = _size2(size, "adaptive_max_pool2d(): internal error: output_size.size() must be 2")
+    if out_hw[0] < 0 or out_hw[1] < 0:  # PyTorch meets it allocating the output
+        raise RuntimeError(f"Trying to create tensor with negative dimension "
+                           f"{min(out_hw[0], 0) or out_hw[1]}: {list(x.shape[:-2] + out_hw)}")
     if 0 in out_hw:
         vals = np.zeros(x.shape[:-2] + out_hw, x.dtype)
         idx = np.zeros(vals.shape, np.int64)

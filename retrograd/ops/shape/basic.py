@@ -504,7 +504,8 @@ class ToCopyBackward0(Node):
 def to_dtype(input, dtype, copy: bool = False):
     if dtype.np == input._data.dtype and not copy:
         return input
-    with np.errstate(invalid="ignore"):  # NaN/inf into an integer type: no NumPy warning
+    # NaN/inf into an integer type, a float64 beyond float32's range: no NumPy warning
+    with np.errstate(invalid="ignore", over="ignore"):
         out = input._data.astype(dtype.np)
     if not needs_grad1(input) or not dtype.is_floating_point:
         return wrap(out)

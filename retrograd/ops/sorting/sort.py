@@ -394,8 +394,22 @@ def _unique_outputs(values, inverse, counts, return_inverse, return_counts, inpu
     return out[0] if len(out) == 1 else tuple(out)
 
 
+def _check_unique_args(srt, return_inverse, return_counts, dim) -> None:
+    """The argument checks of the op torch.unique calls: _unique2, or unique_dim with a dim
+    (given positionally there, the flags by keyword)."""
+    fn = "_unique2" if dim is None else "unique_dim"
+    if dim is not None and (isinstance(dim, bool) or not isinstance(dim, (int, np.integer))):
+        raise TypeError(f"unique_dim(): argument 'dim' (position 2) must be int, not "
+                        f"{type(dim).__name__}")
+    for name, v in (("sorted", srt), ("return_inverse", return_inverse),
+                    ("return_counts", return_counts)):
+        if not isinstance(v, bool):
+            raise TypeError(f"{fn}(): argument '{name}' must be bool, not {type(v).__name__}")
+
+
 @export(method=True)
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+    _check_unique_args(sorted, return_inverse, return_counts, dim)
     x = input._data
     if dim is None:
         flat = x.reshape(-1)
