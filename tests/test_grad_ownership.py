@@ -95,3 +95,24 @@ def test_a_fresh_gradient_is_not_copied(monkeypatch):
     x.grad = None
     x.sum().backward()                         # a broadcast view: copied
     assert copies == [1]
+
+
+def test_a_view_over_a_fresh_array_nothing_else_holds_is_taken(monkeypatch):
+    """F.linear's weight gradient arrives through TBackward0 as a transposed view of the GEMM's
+    fresh result, a bias gradient as a reshaped sum: both are kept as they are; a view of a
+    user's array is still copied."""
+    from retrograd.autograd import engine
+    copies = []
+    real = engine._laid_out_like
+    monkeypatch.setattr(engine, "_laid_out_like", lambda *a: copies.append(1) or real(*a))
+    retrograd.manual_seed(0)
+    model = retrograd.nn.Sequential(retrograd.nn.Linear(8, 4), retrograd.nn.ReLU(),
+                                    retrograd.nn.Linear(4, 3))
+    model(retrograd.randn(5, 8)).sum().backward()
+    assert copies == []
+    for p in model.parameters():
+        assert p.grad._data.strides == p._data.strides and p.grad._data.flags.writeable
+    v = retrograd.randn(3, 4)
+    w = retrograd.randn(4, 3, requires_grad=True)
+    w.t().backward(v)
+    assert copies == [1] and not np.shares_memory(w.grad._data, v._data)

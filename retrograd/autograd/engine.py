@@ -212,8 +212,7 @@ def _store_grad_locked(tensor, g, as_tensors: bool, owned: bool = False) -> None
             tensor._grad = old + g
         return
     if old is None:
-        if owned and type(g) is np.ndarray and g.dtype == dtype and g.flags.owndata and \
-                g.flags.writeable and g.shape == tensor._data.shape and \
+        if owned and type(g) is np.ndarray and g.dtype == dtype and g.flags.writeable and g.shape == tensor._data.shape and \
                 (g.ndim < 2 or g.strides == tensor._data.strides):
             tensor._grad = Tensor._make(g, None, False)
             return
@@ -223,6 +222,18 @@ def _store_grad_locked(tensor, g, as_tensors: bool, owned: bool = False) -> None
         old._vc[0] += 1         # made by create_graph keeps its grad_fn)
     else:
         tensor._grad = old + _as_tensor(g)
+
+
+def _sole_view(g) -> bool:
+    """``g`` owns its memory, or is a view over the whole of an array nothing else holds (the
+    transposed weight gradient of F.linear, a bias gradient reshaped after its sum): then the
+    engine may keep it as ``.grad`` (only the caller's ``g`` refers to ``g``)."""
+    base = g.base if type(g) is np.ndarray else None
+    if base is None:
+        return True
+    # references to base: g's base pointer, the local name, getrefcount's argument
+    return type(base) is np.ndarray and base.base is None and base.size == g.size and \
+        getrefcount(base) <= 3
 
 
 def _laid_out_like(param: np.ndarray, g, dtype) -> np.ndarray:
@@ -561,7 +572,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                         g = grads[0]
                         # held by nothing but ``grads`` and ``g`` (and getrefcount's argument):
                         # the array is the engine's own, and becomes ``.grad`` uncopied
-                        owned = getrefcount(g) <= 3
+                        owned = getrefcount(g) <= 3 and _sole_view(g)
                         _accumulate(node.variable, g, as_tensors, owned)
                     continue
                 outs = node.apply(ns, grads, as_tensors)
