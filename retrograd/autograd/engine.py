@@ -40,6 +40,7 @@ from ._record import OPS
 from .node import (AccumulateGrad, Node, _task_ids, _tasks, current_graph_task,  # noqa: F401
                    edge_meta, _expandable, _np_sum_to)
 from .._dtype import from_numpy_dtype
+from .._quiet import quiet as _quiet
 from .._tensor import Tensor
 from .._size import format_shape
 
@@ -557,7 +558,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     tasks.append(task)
     node = None
     # Formulas follow IEEE (1/0 = inf, 0/0 = nan) without NumPy's warnings, as in PyTorch.
-    quiet = np.errstate(divide="ignore", invalid="ignore", over="ignore")
+    quiet = _quiet()
     quiet.__enter__()
     try:
         while heap:

@@ -29,44 +29,7 @@ def not_implemented_for(kernel: str, np_dtype) -> NotImplementedError:
     return NotImplementedError(f'"{kernel}" not implemented for \'{dtype_name(np_dtype)}\'')
 
 
-# -- IEEE arithmetic without NumPy's floating-point warnings -------------------------------------
-try:  # NumPy >= 2 keeps its error state in a context variable: setting it costs ~0.3 us,
-    from numpy._core._ufunc_config import _extobj_contextvar as _EXTOBJ  # np.errstate ~4 us
-    with np.errstate(all="ignore"):
-        _QUIET_STATE = _EXTOBJ.get()
-except (ImportError, AttributeError):  # pragma: no cover - another NumPy layout
-    _EXTOBJ = None
-
-
-class _Quiet:
-    __slots__ = ("_token",)
-
-    def __enter__(self):
-        self._token = _EXTOBJ.set(_QUIET_STATE)
-
-    def __exit__(self, *exc):
-        _EXTOBJ.reset(self._token)
-
-
-def quiet():
-    """``with quiet():`` -- IEEE results (x/0 = inf, inf - inf = nan, overflow to inf) without
-    NumPy's RuntimeWarnings, as PyTorch computes them. Cheap enough for the per-op path."""
-    if _EXTOBJ is None:  # pragma: no cover
-        return np.errstate(all="ignore")
-    return _Quiet()
-
-
-def quiet_op(fn, a, b):
-    """``fn(a, b)`` under quiet(), for the hottest ops (add, sub, mul): ~0.6 us, half the cost
-    of the with-statement."""
-    if _EXTOBJ is None:  # pragma: no cover
-        with np.errstate(all="ignore"):
-            return fn(a, b)
-    token = _EXTOBJ.set(_QUIET_STATE)
-    try:
-        return fn(a, b)
-    finally:
-        _EXTOBJ.reset(token)
+from .._quiet import quiet, quiet_op  # noqa: F401,E402 - re-exported for the op modules
 
 
 _U64 = 1 << 64
