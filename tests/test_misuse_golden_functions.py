@@ -392,6 +392,23 @@ CASES.update({
                                               T.zeros(2)),
 })
 
+# --- int and int[] arguments of another type (the op's own check, named by the public wrapper) ---
+CASES.update({
+    "diagonal_offset_str_method": lambda T: T.ones(3, 4).diagonal("a"),
+    "diagonal_offset_float_function": lambda T: T.diagonal(T.ones(3, 4), 1.5),
+    "chunk_chunks_str_method": lambda T: T.ones(3, 4).chunk("a"),
+    "chunk_chunks_float_function": lambda T: T.chunk(T.ones(3, 4), 2.0),
+    "kthvalue_k_str_method": lambda T: T.ones(3, 4).kthvalue("a"),
+    "kthvalue_k_float_function": lambda T: T.kthvalue(T.ones(3, 4), 1.5),
+    "roll_shifts_str_method": lambda T: T.ones(3, 4).roll("a"),
+    "roll_dims_str_method": lambda T: T.ones(3, 4).roll(1, "a"),
+    "roll_shifts_float_function": lambda T: T.roll(T.ones(3, 4), 1.5),
+    "roll_shifts_list_bad_element": lambda T: T.roll(T.ones(3, 4), [1, "a"], 0),
+    "roll_dims_list_bad_element": lambda T: T.ones(3, 4).roll(1, [0, "b"]),
+    "logsumexp_dim_str_method": lambda T: T.ones(3, 4).logsumexp("a"),
+    "logsumexp_dim_float_function": lambda T: T.logsumexp(T.ones(3, 4), 1.5),
+})
+
 DIFFERENT: dict[str, str] = {
     "clamp_inplace_int_float": "PyTorch's clamp_ with a Number bound names the output type by its "
                                "C++ name ('long int'); retrograd words it as every other in-place "

@@ -10,6 +10,7 @@ from ...autograd.node import Node, SavedOutput
 from ..elementwise import arithmetic as P
 from ..elementwise import unary_core as P_unary_core
 from .._registry import REDUCTION, dims, export
+from ..._size import int_arg_error, is_int
 from .._util import make_node, needs_grad1, u64, wrap, wrap_dim, wrap_dims
 from .functions import _result, _tensor
 from ..elementwise.unary import _quiet, not_implemented_for
@@ -169,6 +170,8 @@ def logsumexp(input, dim=_MISSING, keepdim=False):
     if dim is None:
         raise TypeError("logsumexp(): argument 'dim' (position 2) must be tuple of ints, not "
                         "NoneType")
+    if not is_int(dim) and not isinstance(dim, (list, tuple)):
+        raise int_arg_error(dim, "expected ints", "tuple of ints")
     if x.dtype.kind != "f":
         x = x.astype(np.float32)
     if isinstance(dim, (list, tuple)) and len(dim) == 0:

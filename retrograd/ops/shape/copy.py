@@ -17,7 +17,7 @@ from ..indexing.scatter import scalar_name
 from ..elementwise.arithmetic import mul
 from ..indexing.masked import masked_select
 from .views import meshgrid
-from ..._size import int_arg_error
+from ..._size import int_arg_error, is_int
 
 
 def _dims_tuple(dims) -> tuple:
@@ -46,6 +46,14 @@ class RollBackward0(Node):
 
 @export(method=True, vmap=dims('dims'))
 def roll(input, shifts, dims=None):
+    for v in (shifts, dims):   # PyTorch's parser: int[1] arguments ("tuple of ints")
+        if v is not None and not is_int(v) and not (
+                isinstance(v, (list, tuple)) and all(is_int(e) for e in v)):
+            e = int_arg_error(v, "expected ints", "tuple of ints")
+            if isinstance(v, (list, tuple)):   # "failed to unpack the object at pos N"
+                i = next(i for i, d in enumerate(v) if not is_int(d))
+                e._rg_unpack = (i, type(v[i]).__name__)
+            raise e
     x = input._data
     shifts = _dims_tuple(shifts)
     dims = _dims_tuple(dims)

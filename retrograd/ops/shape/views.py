@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import _warn
-from ..._size import Size
+from ..._size import Size, int_arg_error, is_int
 from ...autograd.node import Node
 from .._registry import dims, export
 from .._util import (Tensor, broadcast_error, make_node, needs_grad1, u64, wrap_dim,
@@ -180,6 +180,8 @@ def split_with_sizes(input, split_sizes, dim=0):
 
 @export(method=True, vmap=dims('dim'))
 def chunk(input, chunks, dim=0):
+    if not is_int(chunks):
+        raise int_arg_error(chunks, f"chunks must be an int, not {type(chunks).__name__}")
     size = chunk_size(input._data, chunks, dim)
     if size == 0:   # an empty dim: `chunks` empty pieces
         return split_with_sizes(input, [0] * chunks, dim)
@@ -367,6 +369,8 @@ def _diag_dims(x: np.ndarray, dim1, dim2):
 
 @export(method=True, vmap=dims('dim1', 'dim2'))
 def diagonal(input, offset=0, dim1=0, dim2=1):
+    if not is_int(offset):
+        raise int_arg_error(offset, f"offset must be an int, not {type(offset).__name__}")
     x = input._data
     d1, d2 = _diag_dims(x, dim1, dim2)
     out = np_diagonal(x, offset, d1, d2)

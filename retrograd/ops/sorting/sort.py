@@ -17,7 +17,7 @@ from ..reduction.basic import _dim_attr
 from ..reduction.minmax import _MaxMinAllBackward, _return_type
 from ..reduction.cumulative import _ScatterBackward, _scatter_index
 from . import cpu_kernels as sel
-from ..._size import int_arg_error
+from ..._size import int_arg_error, is_int
 
 return_sort = _return_type("sort")
 return_topk = _return_type("topk")
@@ -205,6 +205,8 @@ def _pick(x, d, pos_fn, redo_fn, keepdim):
 
 @export(method=True, vmap=dims('dim'))
 def kthvalue(input, k, dim=-1, keepdim=False):
+    if not is_int(k):
+        raise int_arg_error(k, f"k must be an int, not {type(k).__name__}")
     x = input._data
     _no_bool(x, "kthvalue_cpu")
     d = wrap_dim(dim, x.ndim)
