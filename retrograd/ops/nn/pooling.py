@@ -340,24 +340,34 @@ def _avg_adjoint(g, in_hw, k, s, p, out_hw, div):
     return out[..., p[0]:p[0] + h, p[1]:p[1] + w]
 
 
-class AvgPool2DBackward0(Node):
+class _AvgPoolBackward(Node):
     """Each output is a window's sum over a divisor: the window's elements each get the gradient
-    over the divisor; double backward is average pooling of the grad-grad."""
+    over the divisor; double backward is average pooling of the grad-grad. The 2-D and 3-D nodes
+    differ only in their kernels (``_pool`` / ``_adjoint``, same arguments) and names."""
     __slots__ = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
                  "divisor_override", "geom")
     saved_names = ("self",)
     saved_attrs = {"kernel_size": "kernel_size", "stride": "stride", "padding": "padding",
                    "ceil_mode": "ceil_mode", "count_include_pad": "count_include_pad",
                    "divisor_override": lambda n: n.divisor_override}
+    _pool = _adjoint = None     # staticmethods of the subclasses
+
     def backward(self, ns, grad, x):
-        in_hw, k, s, p, out_hw, div = self.geom
-        return (ns.linear_map(grad, lambda g: _avg_adjoint(g, in_hw, k, s, p, out_hw, div),
-                              lambda g: _avg_forward(g, k, s, p, out_hw, div),
-                              "AvgPool2DBackwardBackward0", "AvgPool2DBackward0"),)
+        sp, k, s, p, out, div = self.geom
+        pool, adjoint, name = self._pool, self._adjoint, type(self).__name__
+        return (ns.linear_map(grad, lambda g: adjoint(g, sp, k, s, p, out, div),
+                              lambda g: pool(g, k, s, p, out, div),
+                              name.replace("Backward0", "BackwardBackward0"), name),)
 
     def jvp(self, ns, tangents, x):  # linear in the input
-        _, k, s, p, out_hw, div = self.geom
-        return _avg_forward(tangents[0], k, s, p, out_hw, div)
+        _, k, s, p, out, div = self.geom
+        return self._pool(tangents[0], k, s, p, out, div)
+
+
+class AvgPool2DBackward0(_AvgPoolBackward):
+    __slots__ = ()
+    _pool = staticmethod(_avg_forward)
+    _adjoint = staticmethod(_avg_adjoint)
 
 
 @export(torch=False, functional=True, vmap="pool2d")

@@ -17,7 +17,7 @@ from ...autograd.node import Node
 from .._registry import export
 from .._util import make_node, needs_grad1, wrap
 from ._linmap import array, gather_flat, scatter_flat
-from .pooling import _fmt, _out_size
+from .pooling import _AvgPoolBackward, _fmt, _out_size
 
 __all__ = ["max_pool3d", "max_pool3d_with_indices", "avg_pool3d", "lp_pool3d"]
 
@@ -229,25 +229,10 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 # -- avg_pool3d ---------------------------------------------------------------------------------
-class AvgPool3DBackward0(Node):
-    """Each output is a window's sum over a divisor: the window's elements each get the gradient
-    over the divisor; double backward is average pooling of the grad-grad."""
-    __slots__ = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
-                 "divisor_override", "geom")
-    saved_names = ("self",)
-    saved_attrs = {"kernel_size": "kernel_size", "stride": "stride", "padding": "padding",
-                   "ceil_mode": "ceil_mode", "count_include_pad": "count_include_pad",
-                   "divisor_override": lambda n: n.divisor_override}
-
-    def backward(self, ns, grad, x):
-        sp, k, s, p, out, div = self.geom
-        return (ns.linear_map(grad, lambda g: avg_adjoint_nd(g, sp, k, s, p, out, div),
-                              lambda g: avg_pool_nd(g, k, s, p, out, div),
-                              "AvgPool3DBackwardBackward0", "AvgPool3DBackward0"),)
-
-    def jvp(self, ns, tangents, x):  # linear in the input
-        _, k, s, p, out, div = self.geom
-        return avg_pool_nd(tangents[0], k, s, p, out, div)
+class AvgPool3DBackward0(_AvgPoolBackward):
+    __slots__ = ()
+    _pool = staticmethod(avg_pool_nd)
+    _adjoint = staticmethod(avg_adjoint_nd)
 
 
 @export(torch=False, functional=True, vmap="pool3d")
