@@ -20,8 +20,8 @@ from ..reduction.basic import mean
 from ..shape.basic import squeeze, unsqueeze
 from ._linmap import array, gather_flat, matrix_apply, scatter_flat
 from .pooling import _SCALAR_NAMES, _fmt, _unpool_output_size, max_unpool2d
-from .pooling_adaptive import (_argmax_reduce, _check_nonempty, _lengths, _list_with_default,
-                               _segments, _window_matrix)
+from .pooling_adaptive import (_AdaptiveMaxPoolBackward, _argmax_reduce, _check_nonempty,
+                               _lengths, _list_with_default, _segments, _window_matrix)
 
 __all__ = ["adaptive_avg_pool3d", "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices",
            "max_unpool3d", "max_unpool1d"]
@@ -130,21 +130,9 @@ def _max_kernel3(x: np.ndarray, out):
     return v, ((it * h + ih) * w + iw).astype(np.int64)
 
 
-class AdaptiveMaxPool3DBackward0(Node):
-    """Each window's maximum passes its gradient to the element it came from (saved index)."""
+class AdaptiveMaxPool3DBackward0(_AdaptiveMaxPoolBackward):
     __slots__ = ()
-    saved_names = ("self", "result1")
-
-    def backward(self, ns, grad, x, indices):
-        idx = array(indices)
-        spatial = tuple(x.shape[-3:])
-        return (ns.linear_map(grad, lambda g: scatter_flat(g, idx, spatial),
-                              lambda g: gather_flat(g, idx, 3),
-                              "AdaptiveMaxPool3DBackwardBackward0",
-                              "AdaptiveMaxPool3DBackward0"),)
-
-    def jvp(self, ns, tangents, x, indices):
-        return gather_flat(tangents[0], indices, 3)
+    _dims = 3
 
 
 @export(torch=False, functional=True, vmap="pool3d")

@@ -215,21 +215,27 @@ def _max_kernel(x: np.ndarray, out_hw):
     return v, (row * x.shape[-1] + col).astype(np.int64)
 
 
-class AdaptiveMaxPool2DBackward0(Node):
-    """Each window's maximum passes its gradient to the element it came from (saved index)."""
+class _AdaptiveMaxPoolBackward(Node):
+    """Each window's maximum passes its gradient to the element it came from (saved index);
+    ``_dims`` spatial dims (the 2-D and 3-D nodes differ only in it and their names)."""
     __slots__ = ()
     saved_names = ("self", "result1")
+    _dims = 0
 
     def backward(self, ns, grad, x, indices):
-        idx = array(indices)
-        spatial = tuple(x.shape[-2:])
+        idx, d, name = array(indices), self._dims, type(self).__name__
+        spatial = tuple(x.shape[-d:])
         return (ns.linear_map(grad, lambda g: scatter_flat(g, idx, spatial),
-                              lambda g: gather_flat(g, idx, 2),
-                              "AdaptiveMaxPool2DBackwardBackward0",
-                              "AdaptiveMaxPool2DBackward0"),)
+                              lambda g: gather_flat(g, idx, d),
+                              name.replace("Backward0", "BackwardBackward0"), name),)
 
     def jvp(self, ns, tangents, x, indices):
-        return gather_flat(tangents[0], indices, 2)
+        return gather_flat(tangents[0], indices, self._dims)
+
+
+class AdaptiveMaxPool2DBackward0(_AdaptiveMaxPoolBackward):
+    __slots__ = ()
+    _dims = 2
 
 
 @export(torch=False, functional=True, vmap="pool2d")
