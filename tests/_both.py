@@ -19,11 +19,20 @@ _ADDR = re.compile(r"0x[0-9a-fA-F]+")
 # torch appends the C++ source location to warnings raised from C++; that is a build artefact,
 # not part of the message, so it is removed before comparing.
 _TRIGGERED = re.compile(r"\s*\(Triggered internally at .*\)\s*\Z", re.DOTALL)
+# A message that prints a Python set of strings (torch's ``padding_mode must be one of {...}``)
+# lists it in hash order, which depends on PYTHONHASHSEED and on the process that compiled the
+# set's .pyc; the elements are compared sorted.
+_STR_SET = re.compile(r"\{'[^'{}]*'(?:, '[^'{}]*')+\}")
+
+
+def _sorted_set(m: re.Match) -> str:
+    return "{" + ", ".join(sorted(m.group(0)[1:-1].split(", "))) + "}"
 
 
 def clean(text: str) -> str:
-    """Mask memory addresses and drop torch's '(Triggered internally at ...)' suffix."""
-    return _ADDR.sub("0x?", _TRIGGERED.sub("", text))
+    """Mask memory addresses, drop torch's '(Triggered internally at ...)' suffix and list the
+    elements of a printed set of strings in sorted order."""
+    return _STR_SET.sub(_sorted_set, _ADDR.sub("0x?", _TRIGGERED.sub("", text)))
 
 
 @dataclass

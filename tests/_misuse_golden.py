@@ -3,7 +3,9 @@
 message), or the result must be the same.
 
 Messages are compared whole. The only normalisation is ``_both.clean``: memory addresses are
-masked and torch's "(Triggered internally at ...)" C++ location suffix on warnings is dropped.
+masked, torch's "(Triggered internally at ...)" C++ location suffix on warnings is dropped, and a
+printed set of strings lists its elements sorted (Python prints a set in hash order, which changes
+with PYTHONHASHSEED and with the process that compiled the .pyc).
 
 A case PyTorch does differently on purpose is listed in the file's ``DIFFERENT`` table with the
 reason; the test then asserts that the outcomes still differ, so a stale entry fails."""
