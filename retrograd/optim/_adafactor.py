@@ -40,10 +40,7 @@ class Adafactor(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-        self._fix_step_state()
+        self._fix_step_state(foreach=None, maximize=False)
 
     def step(self, closure=None):
         loss = _closure_loss(closure)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .optimizer import (Optimizer, _bump, _check_capturable, _closure_loss, _grad, _scalar,
-                        _step_tensor, _use_grad, _zeros_like)
+                        _use_grad)
 from .._tensor import Tensor
 
 __all__ = ["Adadelta"]
@@ -32,24 +32,13 @@ class Adadelta(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-        self._fix_step_state()
+        self._fix_step_state(foreach=None, maximize=False, differentiable=False, capturable=False)
 
     @_use_grad
     def step(self, closure=None):
         loss = _closure_loss(closure)
         for group in self.param_groups:
-            params = [p for p in group["params"] if p._grad is not None]
-            for p in params:
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor(0.0)
-                    state["square_avg"] = _zeros_like(p)
-                    state["acc_delta"] = _zeros_like(p)
+            params = self._group_state(group, "square_avg", "acc_delta")
             _check_capturable(params, group, xla=False)
             lr, rho, eps, wd = _scalar(group["lr"]), group["rho"], group["eps"], \
                 group["weight_decay"]

@@ -50,12 +50,8 @@ class Adagrad(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
-        self._fix_step_state(fused_key="fused")
+        self._fix_step_state(fused_key="fused", foreach=None, maximize=False, differentiable=False,
+                             fused=None)
 
     def share_memory(self) -> None:
         """No-op: retrograd has one process; kept for PyTorch's API."""

@@ -46,15 +46,9 @@ class Adam(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("fused", None)
-        self._fix_step_state(fused_key="fused")
+        self._fix_step_state(fused_key="fused", amsgrad=False, maximize=False, foreach=None,
+                             capturable=False, differentiable=False, decoupled_weight_decay=False,
+                             fused=None)
 
     @_use_grad
     def step(self, closure=None):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .optimizer import (Optimizer, _bump, _check_capturable, _closure_loss, _get_scalar_dtype,
-                        _grad, _scalar, _step_tensor, _to_scalar, _use_grad, _zeros_like)
+                        _grad, _scalar, _step_tensor, _to_scalar, _use_grad)
 from .._tensor import Tensor
 
 __all__ = ["ASGD"]
@@ -27,25 +27,16 @@ class ASGD(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-        self._fix_step_state(("step", "eta", "mu"))
+        self._fix_step_state(("step", "eta", "mu"), foreach=None, maximize=False,
+                             differentiable=False, capturable=False)
 
     @_use_grad
     def step(self, closure=None):
         loss = _closure_loss(closure)
         for group in self.param_groups:
-            params = [p for p in group["params"] if p._grad is not None]
-            for p in params:
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor(0.0)
-                    state["eta"] = _step_tensor(_scalar(_to_scalar(group["lr"])))
-                    state["mu"] = _step_tensor(1.0)
-                    state["ax"] = _zeros_like(p)
+            eta = _scalar(_to_scalar(group["lr"]))
+            params = self._group_state(group, ("eta", lambda p: _step_tensor(eta)),
+                                       ("mu", lambda p: _step_tensor(1.0)), "ax")
             _check_capturable(params, group, "params, mus, etas, and state_steps")
             lr, lambd, alpha = _scalar(group["lr"]), group["lambd"], group["alpha"]
             t0, wd = group["t0"], group["weight_decay"]

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import (Optimizer, _check_adam_hyperparameters,
-                        _bump, _check_capturable, _closure_loss, _grad, _lerp_,
-                        _scalar, _step_tensor, _use_grad, _zeros_like)
+from .optimizer import (Optimizer, _check_adam_hyperparameters, _bump, _check_capturable,
+                        _closure_loss, _grad, _lerp_, _scalar, _step_tensor, _use_grad)
 from .._tensor import Tensor
 
 __all__ = ["NAdam"]
@@ -33,26 +32,15 @@ class NAdam(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-        self._fix_step_state(("step", "mu_product"))
+        self._fix_step_state(("step", "mu_product"), maximize=False, foreach=None,
+                             capturable=False, differentiable=False, decoupled_weight_decay=False)
 
     @_use_grad
     def step(self, closure=None):
         loss = _closure_loss(closure)
         for group in self.param_groups:
-            params = [p for p in group["params"] if p._grad is not None]
-            for p in params:
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor(0.0)
-                    state["mu_product"] = _step_tensor(1.0)
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
+            params = self._group_state(group, ("mu_product", lambda p: _step_tensor(1.0)),
+                                       "exp_avg", "exp_avg_sq")
             _check_capturable(params, group, "params, mu_products and state_steps")
             beta1, beta2 = group["betas"]
             lr, eps, wd = _scalar(group["lr"]), group["eps"], group["weight_decay"]

@@ -418,9 +418,14 @@ class Optimizer:
         self.param_groups.append(param_group)
 
     # -- helpers for the algorithms ------------------------------------------------------------
-    def _fix_step_state(self, scalar_keys=("step",), fused_key: str | None = None) -> None:
-        """After loading: a number saved as 'step' (older checkpoints) becomes a tensor."""
+    def _fix_step_state(self, scalar_keys=("step",), fused_key: str | None = None,
+                        **group_defaults) -> None:
+        """After loading (``__setstate__``): each group gets the ``group_defaults`` it lacks (an
+        older checkpoint's options), and a number saved as 'step' or another of ``scalar_keys``
+        becomes a tensor."""
         for group in self.param_groups:
+            for key, value in group_defaults.items():
+                group.setdefault(key, value)
             fused = group.get(fused_key) if fused_key else None
             for p in group["params"]:
                 p_state = self.state.get(p, [])
@@ -431,6 +436,22 @@ class Optimizer:
                         dtype = _get_scalar_dtype(is_fused=fused) if (
                             group.get("capturable") or fused) else _get_scalar_dtype()
                         p_state[key] = _step_tensor(float(p_state[key]), dtype)
+
+    def _group_state(self, group, *buffers):
+        """The parameters of ``group`` that have a gradient; one seen for the first time gets its
+        state: 'step' (0) then each of ``buffers``, a name (zeros like the parameter) or a
+        ``(name, make)`` pair (``make(p)`` gives the tensor), in PyTorch's key order."""
+        params = [p for p in group["params"] if p._grad is not None]
+        for p in params:
+            state = self.state[p]
+            if len(state) == 0:
+                state["step"] = _step_tensor(0.0)
+                for b in buffers:
+                    if isinstance(b, str):
+                        state[b] = _zeros_like(p)
+                    else:
+                        state[b[0]] = b[1](p)
+        return params
 
 
 def _closure_loss(closure):

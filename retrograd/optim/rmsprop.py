@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import (Optimizer, _bump, _check_capturable, _closure_loss, _grad, _lerp_,
-                        _scalar, _step_tensor, _use_grad, _zeros_like)
+from .optimizer import (Optimizer, _bump, _check_capturable, _closure_loss, _grad, _lerp_, _scalar,
+                        _use_grad)
 from .._tensor import Tensor
 
 __all__ = ["RMSprop"]
@@ -36,29 +36,16 @@ class RMSprop(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("momentum", 0)
-            group.setdefault("centered", False)
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-        self._fix_step_state()
+        self._fix_step_state(momentum=0, centered=False, foreach=None, maximize=False,
+                             differentiable=False, capturable=False)
 
     @_use_grad
     def step(self, closure=None):
         loss = _closure_loss(closure)
         for group in self.param_groups:
-            params = [p for p in group["params"] if p._grad is not None]
-            for p in params:
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor(0.0)
-                    state["square_avg"] = _zeros_like(p)
-                    if group["momentum"] > 0:
-                        state["momentum_buffer"] = _zeros_like(p)
-                    if group["centered"]:
-                        state["grad_avg"] = _zeros_like(p)
+            params = self._group_state(group, "square_avg",
+                                       *("momentum_buffer",) * (group["momentum"] > 0),
+                                       *("grad_avg",) * bool(group["centered"]))
             _check_capturable(params, group)
             lr, alpha, eps = _scalar(group["lr"]), group["alpha"], group["eps"]
             wd, momentum = group["weight_decay"], group["momentum"]

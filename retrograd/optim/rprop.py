@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .optimizer import (Optimizer, _bump, _check_capturable, _closure_loss, _full_like, _grad,
-                        _scalar, _step_tensor, _to_scalar, _use_grad, _zeros_like)
+                        _scalar, _to_scalar, _use_grad)
 from .._tensor import Tensor
 
 __all__ = ["Rprop"]
@@ -29,24 +29,15 @@ class Rprop(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-        self._fix_step_state()
+        self._fix_step_state(foreach=None, maximize=False, differentiable=False, capturable=False)
 
     @_use_grad
     def step(self, closure=None):
         loss = _closure_loss(closure)
         for group in self.param_groups:
-            params = [p for p in group["params"] if p._grad is not None]
-            for p in params:
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor(0.0)
-                    state["prev"] = _zeros_like(p)
-                    state["step_size"] = _full_like(p._grad, _scalar(_to_scalar(group["lr"])))
+            lr0 = _scalar(_to_scalar(group["lr"]))
+            params = self._group_state(group, "prev",
+                                       ("step_size", lambda p: _full_like(p._grad, lr0)))
             _check_capturable(params, group)
             etaminus, etaplus = group["etas"]
             step_size_min, step_size_max = group["step_sizes"]
