@@ -81,16 +81,21 @@ class AvgPool1d(_AvgPoolNd):
                             self.count_include_pad)
 
 
+def _avg_pool_init(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                   count_include_pad: bool = True, divisor_override=None) -> None:
+    """``AvgPool2d.__init__`` and ``AvgPool3d.__init__`` (a function both classes take, so that
+    each keeps PyTorch's bases: ``_AvgPoolNd`` only)."""
+    _AvgPoolNd.__init__(self)
+    self.kernel_size = kernel_size
+    self.stride = stride if stride is not None else kernel_size
+    self.padding = padding
+    self.ceil_mode = ceil_mode
+    self.count_include_pad = count_include_pad
+    self.divisor_override = divisor_override
+
+
 class AvgPool2d(_AvgPoolNd):
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
-                 count_include_pad: bool = True, divisor_override=None) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
-        self.divisor_override = divisor_override
+    __init__ = _avg_pool_init
 
     def forward(self, input):
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
