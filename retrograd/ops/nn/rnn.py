@@ -262,7 +262,7 @@ def mkldnn_rnn_layer(input, weight0, weight1, weight2, weight3, hx_, cx_, revers
     if has_biases:
         gates += weight2._data + weight3._data
     gates *= scale
-    w_hh_s = w_hh.T * scale
+    w_hh_s = np.multiply(w_hh.T, scale, order="C")   # (a transposed B runs ~2x slower)
     out = np.empty((T, B, H), dtype=dt)
     h, c = hx_._data, cx_._data
     tmp = np.empty((B, H), dtype=dt)
