@@ -7,6 +7,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd import grad as _grad
 from ..ops.shape import basic as _S
+from ._fresh_leaves import _own_leaf
 from ._batched_tensor import (BatchedTensor, NoRule, _active, _bt, _full, _level_sizes, _lv,
                               _union)
 
@@ -28,7 +29,6 @@ def level_input(x, own: set):
     else:
         # (an expanded input stays expanded: the leaf is only read, by the rules' ops)
         leaf = Tensor._make(p._data).requires_grad_()
-        from ._transforms import _own_leaf
         _own_leaf(own, leaf)
     return _bt(leaf, levels)
 
