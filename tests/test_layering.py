@@ -82,7 +82,6 @@ DEBT: set[tuple[str, str]] = {
     ('autograd.forward_ad', 'autograd'),
     ('autograd.functional', 'autograd'),
     ('autograd.gradcheck', ''),
-    ('func._batched_grad', 'func._vmap'),
     ('nn.utils.parametrizations', ''),
     ('nn.utils.prune', ''),
     ('nn.utils.rnn', ''),
