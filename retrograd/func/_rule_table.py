@@ -15,7 +15,8 @@ from ._batched_tensor import BatchedTensor, _OPS, _RULES, _call, _raise_no_rule
 from ._rules_indexing import (_gather_rule, _getitem_rule, _index_select_rule, _masked_fill_rule,
                               _take_along_dim_rule, _tensor_where_rule, _where_rule)
 from ._rules_linalg import _einsum_rule, _matmul_rule, _outer_rule
-from ._rules_nn import _batch_into_n, _conv_core, _one_hot_rule, _pad_rule, _softmax_like, _spatial_rule
+from ._rules_nn import (_batch_into_n, _conv_core, _one_hot_rule, _pad_rule, _softmax_like,
+                        _spatial_rule)
 from ._rules_pointwise import _like, _meta_unary, _passthrough, _pointwise
 from ._rules_reduction import _dimshift, _last_dims, _norm_check, _reduction
 from ._rules_shape import (_T_rule, _as_rule, _cat_rule, _expand_as_rule, _expand_rule,
