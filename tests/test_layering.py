@@ -95,9 +95,7 @@ DEBT: set[tuple[str, str]] = {
 # Module-level imports inside one layer that close a cycle (a family's main file imports its
 # spill-over files to register them, and they import it back). Ignored by the cycle check only;
 # this list only shrinks too.
-CYCLE_DEBT: set[tuple[str, str]] = {
-    ("optim._lr_cyclic", "optim.lr_scheduler"),
-}
+CYCLE_DEBT: set[tuple[str, str]] = set()
 
 
 def _modules() -> dict:

@@ -46,6 +46,8 @@ from ._gradcheck_batched import _check_batched_forward_grad, _check_batched_grad
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 
+GradcheckError.__module__ = __name__   # its public home (torch.autograd.gradcheck.GradcheckError)
+
 # --------------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------------
