@@ -50,7 +50,7 @@ LAYERS = {
     "autograd.node": 2, "autograd._record": 2, "autograd.engine": 2, "autograd.function": 2,
     "autograd.forward_ad": 2, "autograd._forward_ad": 2, "autograd._jvp_rules": 2,
     "autograd.anomaly_mode": 2, "autograd.graph": 2, "autograd.variable": 2,
-    "autograd.provenance": 2, "autograd._explain": 2,
+    "autograd.provenance": 2, "autograd._explain": 2, "autograd._backward": 2,
     # 3: the ops
     "ops": 3,
     # 4: the public namespaces
@@ -80,7 +80,6 @@ LAZY = {
 DEBT: set[tuple[str, str]] = {
     ('_typeinfo', ''),
     ('autograd.forward_ad', 'autograd'),
-    ('autograd.functional', 'autograd'),
     ('autograd._gradcheck_common', ''),
     ('nn.utils.parametrizations', ''),
     ('nn.utils.prune', ''),
