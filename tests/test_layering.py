@@ -87,7 +87,6 @@ DEBT: set[tuple[str, str]] = {
     ('nn.utils.spectral_norm', ''),
     ('ops.elementwise.compare', 'ops.indexing.getitem'),
     ('ops.indexing.setitem', 'ops.inplace'),
-    ('serialization._rebuild', 'nn'),
     ('utils.checkpoint', ''),
 }
 
