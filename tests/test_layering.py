@@ -90,7 +90,6 @@ DEBT: set[tuple[str, str]] = {
     ('nn.utils.spectral_norm', ''),
     ('ops.elementwise.compare', 'ops.indexing.getitem'),
     ('ops.indexing.setitem', 'ops.inplace'),
-    ('utils.checkpoint', ''),
 }
 
 # Module-level imports inside one layer that close a cycle (a family's main file imports its
