@@ -84,10 +84,6 @@ LAZY = {
 DEBT: set[tuple[str, str]] = {
     ('_typeinfo', ''),
     ('autograd.forward_ad', 'autograd'),
-    ('nn.utils.parametrizations', ''),
-    ('nn.utils.prune', ''),
-    ('nn.utils.rnn', ''),
-    ('nn.utils.spectral_norm', ''),
     ('ops.elementwise.compare', 'ops.indexing.getitem'),
     ('ops.indexing.setitem', 'ops.inplace'),
 }
