@@ -82,7 +82,6 @@ LAZY = {
 # Imports that still run against the layering or sit inside functions without a reason. This
 # list only shrinks: the test fails when an entry is no longer needed, so remove it then.
 DEBT: set[tuple[str, str]] = {
-    ('_typeinfo', ''),
     ('autograd.forward_ad', 'autograd'),
     ('ops.elementwise.compare', 'ops.indexing.getitem'),
     ('ops.indexing.setitem', 'ops.inplace'),
