@@ -10,34 +10,9 @@ import numpy as np
 from . import _dtype as D
 from ._device import check as _check_device
 from ._dispatch import public
-from ._size import int_list
 from ._tensor import Tensor
-
-_make = Tensor._make
-from ._grad_mode import _inference  # noqa: E402
-_inference_enabled = _inference.get
-_REQ_ERR = "Only Tensors of floating point and complex dtype can require gradients"
-
-
-def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
-    if requires_grad and arr.dtype.kind not in "fc":
-        raise RuntimeError(_REQ_ERR)
-    t = _make(arr, None, bool(requires_grad))
-    if _inference_enabled():
-        t._extra().inference = True
-    return t
-
-
-def _shape(size, fname: str = "empty") -> tuple:
-    """The size arguments of a factory as a tuple of ints, with the errors of PyTorch's argument
-    parser (``fname`` is the factory's name, as PyTorch's messages give it)."""
-    out = int_list(size, fname)
-    if any(s < 0 for s in out):
-        if fname == "zeros":  # at::zeros checks before it allocates, with its own message
-            raise RuntimeError("zeros: Dimension size must be non-negative.")
-        s = next(s for s in out if s < 0)
-        raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(out)}")
-    return tuple(out)
+from ._factory import (_FACTORY_OPTIONS, _dtype_or, _finish, _make,  # noqa: F401 - also for others
+                       _shape, invalid_combination)
 
 
 def _alloc(make, shape: tuple, np_dtype, *args) -> np.ndarray:
@@ -257,10 +232,6 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
 _warned_readonly = False
 
 
-def _dtype_or(dtype, default) -> np.dtype:
-    return (default if dtype is None else dtype).np
-
-
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
           pin_memory=False) -> Tensor:
     _check_device(device, pin_memory)
@@ -353,19 +324,6 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 def _num(v) -> str:
     """A number as c10 prints a Scalar (``nan``, ``inf``, ``0``, ``1.5``)."""
     return str(v) if isinstance(v, int) or math.isfinite(v) else str(v).lower()
-
-
-_FACTORY_OPTIONS = ("Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, "
-                    "torch.device device = None, bool pin_memory = False, "
-                    "bool requires_grad = False")
-
-
-def invalid_combination(fn: str, got: tuple, signatures: tuple) -> TypeError:
-    """PyTorch's argument parser's error when no overload matches."""
-    names = ", ".join("Tensor" if isinstance(a, Tensor) else type(a).__name__ for a in got)
-    lines = "".join(f" * ({sig})\n" for sig in signatures)
-    return TypeError(f"{fn}() received an invalid combination of arguments - got ({names}), but "
-                     f"expected one of:\n{lines}")
 
 
 _MISSING = object()
@@ -495,5 +453,6 @@ def randint_like(input, low=0, high=None, *, dtype=None, generator=None, device=
 
 from ._random import (Generator, _float_dtype, _legacy_name, _rng,  # noqa: E402,F401
                       bernoulli, default_generator, fork_rng, get_rng_state, initial_seed,
-                      manual_seed, multinomial, normal, poisson, rand, randint, randn, randperm,
+                      manual_seed, normal, rand, randint, randn, randperm,
                       random_from_to, seed, set_rng_state)
+from ._random_sampling import multinomial, poisson  # noqa: E402,F401

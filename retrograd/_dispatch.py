@@ -53,7 +53,7 @@ def set_forward_hooks(hooks) -> None:
 
 
 # -- how an op batches under vmap, declared with the op (``@export(vmap=...)``) ----------------
-# The rules these name are in func/_batching.py (a higher layer); here they are only data.
+# The rules these name are in func/_rules_*.py (a higher layer); here they are only data.
 POINTWISE = "pointwise"         # elementwise with broadcasting (also dtype casts, clone)
 
 
@@ -72,7 +72,7 @@ def dims(*params: str, delta: int = 0) -> tuple:
     return ("dims", params, delta)
 
 
-# anything else is a string naming a rule written for that op family in func/_batching.py
+# anything else is a string naming a rule written for that op family in func/_rules_*.py
 # ("matmul", "cat", "getitem", "softmax", ...)
 
 

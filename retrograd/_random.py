@@ -13,8 +13,9 @@ import numpy as np
 
 from . import _dtype as D
 from . import _random_dists as RD
-from ._creation import (_FACTORY_OPTIONS, _check_device, _dtype_or, _finish, _make, _shape,  # noqa: F401
-                        Tensor, invalid_combination)
+from ._device import check as _check_device
+from ._factory import _FACTORY_OPTIONS, _dtype_or, _finish, _make, _shape, invalid_combination
+from ._tensor import Tensor
 from ._mt19937 import DEFAULT_SEED, MT19937
 from ._device import device as _device
 
@@ -300,6 +301,3 @@ def memory_flat(arr: np.ndarray, like: np.ndarray | None = None) -> np.ndarray:
         return arr.ravel()
     perm = sorted(range(like.ndim), key=lambda d: -abs(like.strides[d]))
     return arr.transpose(perm).ravel()
-
-
-from ._random_sampling import multinomial, poisson  # noqa: E402,F401

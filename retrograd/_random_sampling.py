@@ -6,7 +6,8 @@ import math
 import numpy as np
 
 from . import _random_dists as RD
-from ._creation import Tensor, _make
+from ._factory import _make
+from ._tensor import Tensor
 from ._random import _rng
 from . import _dtype as D
 

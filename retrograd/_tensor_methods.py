@@ -24,7 +24,7 @@ from .ops.elementwise import unary_core as P_unary_core
 from .ops.shape import basic as S
 from . import _warn
 from ._random import bernoulli
-from ._random import multinomial
+from ._random_sampling import multinomial
 
 
 _TO_SIGNATURES = (

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 
@@ -106,8 +107,8 @@ def _public_name(module: str, qualname: str, cls) -> str:
     exports at the top, ``torch.nn.modules.linear.Linear`` for the rest."""
     if module != "retrograd" and not module.startswith("retrograd."):
         return f"{module}.{qualname}"
-    import retrograd
-    if getattr(retrograd, qualname, None) is cls:
+    # the package's namespace, read (it sits above this layer; loaded before anything here runs)
+    if getattr(sys.modules.get("retrograd"), qualname, None) is cls:
         return f"torch.{qualname}"
     return f"torch{module[len('retrograd'):]}.{qualname}"
 

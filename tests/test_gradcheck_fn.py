@@ -32,7 +32,9 @@ import retrograd
 torch_gc = sys.modules["torch.autograd.gradcheck"]
 
 _PATH = pathlib.Path(__file__).resolve().parents[1] / "retrograd" / "autograd" / "gradcheck.py"
-_spec = importlib.util.spec_from_file_location("_retrograd_gradcheck_under_test", _PATH)
+# (as a package whose submodules are found beside it: the checks live in _gradcheck_*.py)
+_spec = importlib.util.spec_from_file_location("_retrograd_gradcheck_under_test", _PATH,
+                                               submodule_search_locations=[str(_PATH.parent)])
 gc = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = gc
 _spec.loader.exec_module(gc)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from .._grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
 from .._tensor import Tensor
 from . import forward_ad as fwAD
+from ._backward import grad
 from .._creation import zeros, zeros_like
 from ..ops.shape.basic import stack
 
@@ -130,7 +131,6 @@ def _check_requires_grad(inputs, input_type: str, strict: bool) -> None:
 def _autograd_grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None):
     """``autograd.grad`` that skips outputs which do not require grad (None for every input when
     none does)."""
-    from . import grad
     if grad_outputs is None:
         grad_outputs = (None,) * len(outputs)
     new_outputs, new_grad_outputs = [], []

@@ -54,9 +54,7 @@ from ._pytree import broadcast_prefix, tree_flatten, tree_unflatten
 from .._tensor import Tensor
 from ..ops.shape.basic import stack as _public_stack
 from .._creation import default_generator as _gen
-from .._size import Size
-from ..ops._util import wrap
-from ..autograd import grad as _grad
+from ._batched_grad import grads_batched  # noqa: F401 - func/__init__ hands it to autograd
 
 __all__ = ["vmap"]
 
@@ -349,81 +347,3 @@ class per_example:
 
     def __exit__(self, *exc):
         _batching.ENABLED = self.prev
-
-
-def grads_batched(outputs: tuple, inputs: tuple, grads: tuple, retain_graph, create_graph: bool,
-                  allow_unused: bool, materialize_grads: bool) -> tuple:
-    """``autograd.grad(..., is_grads_batched=True)``: the first dim of every grad_output is a
-    batch of cotangents, and the result is the batch of vector-Jacobian products (PyTorch maps
-    the engine's backward with vmap). The recorded graph is outside any batched call, so the
-    backward cannot be batched by rules (its formulas run on NumPy arrays): one backward per
-    cotangent, the graph kept until the last one; then stacked along dim 0 (differentiably with
-    create_graph). Checks and messages are PyTorch's (``_make_grads`` with
-    ``is_grads_batched``, then its vmap's input checks)."""
-    import numpy as np
-    grads_l, outputs_l = list(grads), list(outputs)
-    made = []
-    for out, g in zip(outputs, grads):
-        if isinstance(g, Tensor):
-            first = g[0]
-            if tuple(first.shape) != tuple(out.shape):
-                raise RuntimeError(
-                    "If `is_grads_batched=True`, we interpret the first dimension of each "
-                    "grad_output as the batch dimension. The sizes of the remaining dimensions "
-                    "are expected to match the shape of corresponding output, but a mismatch was "
-                    f"detected: grad_output[{grads_l.index(g)}] has a shape of "
-                    f"{Size(first.shape[1:])} and output[{outputs_l.index(out)}] has a shape of "
-                    f"{out.shape}. If you only want some tensors in `grad_output` to be considered "
-                    "batched, consider using vmap.")
-            made.append(g)
-        elif g is None:
-            if out.requires_grad:
-                if out.numel() != 1:
-                    raise RuntimeError("grad can be implicitly created only for scalar outputs")
-                if not out.is_floating_point():
-                    raise RuntimeError("grad can be implicitly created only for real scalar "
-                                       f"outputs but got {out.dtype}")
-                made.append(wrap(np.ones(tuple(out.shape), _np_dtype(out))))
-            else:
-                made.append(None)
-        else:
-            raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
-    prefix = "vmap(vjp, in_dims=0, ...)(<inputs>): "
-    for g in made:
-        if not isinstance(g, Tensor):
-            raise ValueError(f"{prefix}Got in_dim=0 for an input but the input is of type "
-                             f"{type(g)}. We cannot vmap over non-Tensor arguments, please use "
-                             "None as the respective in_dim")
-        if g.dim() == 0:
-            raise ValueError(f"{prefix}Got in_dim=0 for some input, but that input is a Tensor of "
-                             "dimensionality 0 so expected in_dim to satisfy 0 <= in_dim < 0.")
-    sizes = [g.shape[0] for g in made]
-    if any(s != sizes[0] for s in sizes):
-        raise ValueError("vmap: Expected all tensors to have the same size in the mapped "
-                         f"dimension, got sizes {sizes} for the mapped dimension")
-    n = sizes[0]
-    if retain_graph is None:
-        retain_graph = create_graph
-    rows = []
-    for i in range(n):
-        rows.append(_grad(outputs, inputs, [g[i] for g in made],
-                          retain_graph=True if i < n - 1 else retain_graph,
-                          create_graph=create_graph, allow_unused=allow_unused))
-    result = []
-    for k, inp in enumerate(inputs):
-        col = [r[k] for r in rows]
-        if n == 0 or all(c is None for c in col):
-            if materialize_grads:
-                z = wrap(np.zeros(tuple(inp.shape), _np_dtype(inp)))
-                result.append(z.requires_grad_() if create_graph else z)
-            else:
-                result.append(None)
-            continue
-        col = [c if c is not None else wrap(np.zeros(tuple(inp.shape), _np_dtype(inp)))
-               for c in col]
-        result.append(_stack(col, 0))
-    return tuple(result)
-
-
-def _np_dtype(t):
-    return _batching.phys(t)._data.dtype

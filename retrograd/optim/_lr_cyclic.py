@@ -8,8 +8,8 @@ import warnings
 from functools import partial
 from typing import Any
 
-from .lr_scheduler import (EPOCH_DEPRECATION_WARNING, LRScheduler, _Flag, _format_param,
-                           _group_values, _set_group_value, _warn_get_lr_outside_step)
+from ._lr_base import (EPOCH_DEPRECATION_WARNING, LRScheduler, _Flag, _format_param,
+                       _group_values, _set_group_value, _warn_get_lr_outside_step)
 from .optimizer import Optimizer
 
 __all__ = ["ReduceLROnPlateau", "CyclicLR", "CosineAnnealingWarmRestarts", "OneCycleLR"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
+from .. import nn
 from .._tensor import Tensor
 
 # torch's legacy storage class names (what the pickle's persistent ids carry) and dtypes.
@@ -134,7 +135,6 @@ def rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, back
 
 def parameter_class():
     """``retrograd.nn.Parameter`` where it exists, else None (see ``make_parameter``)."""
-    from .. import nn
     return getattr(nn, "Parameter", None)
 
 

@@ -23,13 +23,17 @@ the recomputation, which need dispatch tracing) and selective checkpointing
 from __future__ import annotations
 
 import contextlib
+import sys
 import uuid
 import warnings
 import weakref
 from collections import defaultdict
 
-import retrograd as torch
-
+from .._functions import is_tensor
+from .._grad_mode import enable_grad, is_grad_enabled, no_grad
+from .._random import get_rng_state, set_rng_state
+from .._tensor import Tensor
+from ..autograd._backward import backward as autograd_backward
 from ..autograd import node as _node
 from ..autograd.engine import current_graph_task_id, is_checkpoint_valid
 from ..autograd.function import Function
@@ -58,7 +62,7 @@ def detach_variable(inputs):
     if isinstance(inputs, tuple):
         out = []
         for inp in inputs:
-            if not isinstance(inp, torch.Tensor):
+            if not isinstance(inp, Tensor):
                 out.append(inp)
                 continue
             x = inp.detach()
@@ -70,7 +74,7 @@ def detach_variable(inputs):
 
 
 def check_backward_validity(inputs) -> None:
-    if not any(inp.requires_grad for inp in inputs if isinstance(inp, torch.Tensor)):
+    if not any(inp.requires_grad for inp in inputs if isinstance(inp, Tensor)):
         warnings.warn("None of the inputs have requires_grad=True. Gradients will be None",
                       stacklevel=2)
 
@@ -81,11 +85,11 @@ def _fork_rng(enabled: bool):
     if not enabled:
         yield
         return
-    state = torch.get_rng_state()
+    state = get_rng_state()
     try:
         yield
     finally:
-        torch.set_rng_state(state)
+        set_rng_state(state)
 
 
 # -- the reentrant variant ------------------------------------------------------------------------
@@ -96,20 +100,20 @@ class CheckpointFunction(Function):
         ctx.run_function = run_function
         ctx.preserve_rng_state = preserve_rng_state
         if preserve_rng_state:
-            ctx.fwd_cpu_state = torch.get_rng_state()
+            ctx.fwd_cpu_state = get_rng_state()
         # Non-tensor inputs stay on ctx; tensors are saved (version-checked) for backward.
         ctx.inputs = []
         ctx.tensor_indices = []
         tensor_inputs = []
         for i, arg in enumerate(args):
-            if torch.is_tensor(arg):
+            if is_tensor(arg):
                 tensor_inputs.append(arg)
                 ctx.tensor_indices.append(i)
                 ctx.inputs.append(None)
             else:
                 ctx.inputs.append(arg)
         ctx.save_for_backward(*tensor_inputs)
-        with torch.no_grad():
+        with no_grad():
             outputs = run_function(*args)
         return outputs
 
@@ -127,22 +131,22 @@ class CheckpointFunction(Function):
             inputs[idx] = tensors[i]
         with _fork_rng(ctx.preserve_rng_state):
             if ctx.preserve_rng_state:
-                torch.set_rng_state(ctx.fwd_cpu_state)
+                set_rng_state(ctx.fwd_cpu_state)
             detached_inputs = detach_variable(tuple(inputs))
-            with torch.enable_grad():
+            with enable_grad():
                 outputs = ctx.run_function(*detached_inputs)
-        if isinstance(outputs, torch.Tensor):
+        if isinstance(outputs, Tensor):
             outputs = (outputs,)
         outputs_with_grad, args_with_grad = [], []
         for i in range(len(outputs)):
-            if torch.is_tensor(outputs[i]) and outputs[i].requires_grad:
+            if is_tensor(outputs[i]) and outputs[i].requires_grad:
                 outputs_with_grad.append(outputs[i])
                 args_with_grad.append(args[i])
         if len(outputs_with_grad) == 0:
             raise RuntimeError("none of output has requires_grad=True, this checkpoint() is not "
                                "necessary")
-        torch.autograd.backward(outputs_with_grad, args_with_grad)
-        grads = tuple(inp.grad if isinstance(inp, torch.Tensor) else None
+        autograd_backward(outputs_with_grad, args_with_grad)
+        grads = tuple(inp.grad if isinstance(inp, Tensor) else None
                       for inp in detached_inputs)
         return (None, None) + grads
 
@@ -220,7 +224,8 @@ def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwar
             return input
         return forward
 
-    sequential = getattr(getattr(torch, "nn", None), "Sequential", None)
+    # nn sits above this layer: an nn.Sequential exists only once retrograd.nn is loaded
+    sequential = getattr(sys.modules.get("retrograd.nn"), "Sequential", None)
     if sequential is not None and isinstance(functions, sequential):
         functions = list(functions.children())
     segment_size = len(functions) // segments
@@ -338,7 +343,7 @@ class _CheckpointFrame:
         self.ignore_saved_mismatch = False
 
     def save_inputs(self, *args) -> None:
-        self.saved_args = [_SavedInput(a) if isinstance(a, torch.Tensor) else a for a in args]
+        self.saved_args = [_SavedInput(a) if isinstance(a, Tensor) else a for a in args]
 
     def get_inputs(self) -> list:
         return [a.unpack() if isinstance(a, _SavedInput) else a for a in self.saved_args]
@@ -422,7 +427,7 @@ class _checkpoint_hook(saved_tensors_hooks):
             holder = _Holder()
             frame.weak_holders.append(weakref.ref(holder))
             if frame.metadata_fn is not None:
-                with torch.no_grad():
+                with no_grad():
                     frame.x_metadatas.append(frame.metadata_fn(x))
             return holder
 
@@ -433,7 +438,7 @@ class _checkpoint_hook(saved_tensors_hooks):
             if not frame.is_recomputed[gid]:
                 args = frame.get_inputs()
                 try:
-                    with _recomputation_hook(weakref.ref(frame), gid), torch.enable_grad():
+                    with _recomputation_hook(weakref.ref(frame), gid), enable_grad():
                         frame.recompute_fn(*args)
                 except _StopRecomputationError:
                     pass
@@ -474,12 +479,12 @@ def _checkpoint_without_reentrant_generator(fn, preserve_rng_state=True,
                          f"{determinism_check}")
     forward_context, recompute_context = context_fn()
     if preserve_rng_state:
-        fwd_cpu_state = torch.get_rng_state()
+        fwd_cpu_state = get_rng_state()
 
     def recompute_fn(*inputs):
         with _fork_rng(preserve_rng_state):
             if preserve_rng_state:
-                torch.set_rng_state(fwd_cpu_state)
+                set_rng_state(fwd_cpu_state)
             with recompute_context:
                 fn(*inputs, **kwargs)
 
@@ -487,7 +492,7 @@ def _checkpoint_without_reentrant_generator(fn, preserve_rng_state=True,
         recompute_fn,
         _enable_checkpoint_early_stop if _enable_checkpoint_early_stop is not None else early_stop,
         metadata_fn)
-    if not torch.is_grad_enabled():
+    if not is_grad_enabled():
         yield
         return
     new_frame.save_inputs(*args)

@@ -7,6 +7,7 @@ from enum import Enum, auto
 import numpy as np
 
 from ..._grad_mode import no_grad
+from ... import _creation, _functions, _typeinfo, linalg
 from ..._tensor import Tensor
 from ... import ops as _ops  # noqa: F401 - the op registry is filled
 from ...ops.nn.norms import _weight_norm, norm_except_dim
@@ -17,24 +18,17 @@ from . import parametrize
 __all__ = ["orthogonal", "spectral_norm", "weight_norm"]
 
 
-def _torch():
-    import retrograd
-    return retrograd
-
-
 def _is_orthogonal(Q, eps=None):
-    T = _torch()
     n, k = Q.size(-2), Q.size(-1)
-    Id = T.eye(k, dtype=Q.dtype)
-    eps = 10.0 * n * T.finfo(Q.dtype).eps
-    return T.allclose(Q.mT @ Q, Id, atol=eps)
+    Id = _creation.eye(k, dtype=Q.dtype)
+    eps = 10.0 * n * _typeinfo.finfo(Q.dtype).eps
+    return _functions.allclose(Q.mT @ Q, Id, atol=eps)
 
 
 def _make_orthogonal(A):
     """The Q of A's QR decomposition with R's diagonal made positive (PyTorch computes it with
     geqrf + householder_product; for a full-rank A it is the same matrix)."""
-    T = _torch()
-    Q, R = T.linalg.qr(A)
+    Q, R = linalg.qr(A)
     return Q * R.diagonal(dim1=-2, dim2=-1).sgn().unsqueeze(-2)
 
 
@@ -42,19 +36,17 @@ def _geqrf(A):
     """LAPACK's geqrf (what ``torch.geqrf`` returns: R above the diagonal, the Householder
     vectors below, and their scales ``tau``), through NumPy's ``qr(mode='raw')``; not
     differentiated (PyTorch's geqrf has no derivative either)."""
-    T = _torch()
     h, tau = np.linalg.qr(A.detach().numpy(), mode="raw")
-    return T.tensor(np.ascontiguousarray(np.swapaxes(h, -1, -2))), T.tensor(tau)
+    return _creation.tensor(np.ascontiguousarray(np.swapaxes(h, -1, -2))), _creation.tensor(tau)
 
 
 def _householder_product(A, tau):
     """H_1 H_2 ... H_k (the first n columns), H_i = I - tau_i v_i v_i^T with v_i the i-th column
     of A below the diagonal and 1 on it: ``torch.linalg.householder_product``'s value, built from
     differentiable ops (PyTorch records one LinalgHouseholderProductBackward0 node instead)."""
-    T = _torch()
     m, n = A.shape[-2], A.shape[-1]
-    rows = T.arange(m)
-    Q = T.eye(m, n, dtype=A.dtype).expand(*A.shape[:-2], m, n)
+    rows = _creation.arange(m)
+    Q = _creation.eye(m, n, dtype=A.dtype).expand(*A.shape[:-2], m, n)
     for i in reversed(range(tau.shape[-1])):
         below = (rows > i).to(A.dtype)
         unit = (rows == i).to(A.dtype)
@@ -84,7 +76,6 @@ class _Orthogonal(Module):
             self.register_buffer("base", None)
 
     def forward(self, X):
-        T = _torch()
         n, k = X.size(-2), X.size(-1)
         transposed = n < k
         if transposed:
@@ -93,13 +84,14 @@ class _Orthogonal(Module):
         if self.orthogonal_map in (_OrthMaps.matrix_exp, _OrthMaps.cayley):
             X = X.tril()
             if n != k:
-                X = T.cat([X, X.new_zeros(n, n - k).expand(*X.shape[:-2], -1, -1)], dim=-1)
+                X = _functions.cat([X, X.new_zeros(n, n - k).expand(*X.shape[:-2], -1, -1)], dim=-1)
             A = X - X.mT
             if self.orthogonal_map == _OrthMaps.matrix_exp:
-                Q = T.matrix_exp(A)
+                Q = _functions.matrix_exp(A)
             else:
-                Id = T.eye(n, dtype=A.dtype)
-                Q = T.linalg.solve(T.add(Id, A, alpha=-0.5), T.add(Id, A, alpha=0.5))
+                Id = _creation.eye(n, dtype=A.dtype)
+                Q = linalg.solve(_functions.add(Id, A, alpha=-0.5),
+                                 _functions.add(Id, A, alpha=0.5))
             if n != k:
                 Q = Q[..., :k]
         else:
@@ -115,7 +107,6 @@ class _Orthogonal(Module):
         return Q
 
     def right_inverse(self, Q):
-        T = _torch()
         with no_grad():
             if Q.shape != self.shape:
                 raise ValueError(f"Expected a matrix or batch of matrices of shape {self.shape}. "
@@ -140,10 +131,10 @@ class _Orthogonal(Module):
             if n == k:
                 Q = Q.clone() if _is_orthogonal(Q) else _make_orthogonal(Q)
             else:
-                N = T.randn(*(Q.size()[:-2] + (n, n - k)), dtype=Q.dtype)
-                Q = _make_orthogonal(T.cat([Q, N], dim=-1))
+                N = _creation.randn(*(Q.size()[:-2] + (n, n - k)), dtype=Q.dtype)
+                Q = _make_orthogonal(_functions.cat([Q, N], dim=-1))
             self.base = Q
-            neg_Id = T.zeros_like(Q_init)
+            neg_Id = _creation.zeros_like(Q_init)
             neg_Id.diagonal(dim1=-2, dim2=-1).fill_(-1.0)
             return neg_Id
 
@@ -238,16 +229,14 @@ class _SpectralNorm(Module):
         return weight.flatten(1)
 
     def _power_method(self, weight_mat, n_power_iterations: int) -> None:
-        T = _torch()
         with no_grad():
             for _ in range(n_power_iterations):
-                self._u = F.normalize(T.mv(weight_mat, self._v), dim=0, eps=self.eps,
+                self._u = F.normalize(_functions.mv(weight_mat, self._v), dim=0, eps=self.eps,
                                       out=self._u)
-                self._v = F.normalize(T.mv(weight_mat.H, self._u), dim=0, eps=self.eps,
+                self._v = F.normalize(_functions.mv(weight_mat.H, self._u), dim=0, eps=self.eps,
                                       out=self._v)
 
     def forward(self, weight):
-        T = _torch()
         if weight.ndim == 1:
             return F.normalize(weight, dim=0, eps=self.eps)
         weight_mat = self._reshape_weight_to_matrix(weight)
@@ -255,7 +244,7 @@ class _SpectralNorm(Module):
             self._power_method(weight_mat, self.n_power_iterations)
         u = self._u.clone()
         v = self._v.clone()
-        sigma = T.vdot(u, T.mv(weight_mat, v))
+        sigma = _functions.vdot(u, _functions.mv(weight_mat, v))
         return weight / sigma
 
     def right_inverse(self, value):

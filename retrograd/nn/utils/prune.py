@@ -13,10 +13,8 @@ import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 
-
-def _torch():
-    import retrograd
-    return retrograd
+from ... import _creation, _functions
+from . import convert_parameters as _convert_parameters
 
 
 class BasePruningMethod(ABC):
@@ -78,7 +76,7 @@ class BasePruningMethod(ABC):
         if not isinstance(method, PruningContainer):
             module.register_parameter(name + '_orig', orig)
             del module._parameters[name]
-            default_mask = _torch().ones_like(orig)
+            default_mask = _creation.ones_like(orig)
         else:
             default_mask = getattr(module, name + '_mask').detach().clone()
         try:
@@ -101,7 +99,7 @@ class BasePruningMethod(ABC):
                                      f"t, got {importance_scores.shape} vs {t.shape}")
         else:
             importance_scores = t
-        default_mask = default_mask if default_mask is not None else _torch().ones_like(t)
+        default_mask = default_mask if default_mask is not None else _creation.ones_like(t)
         return t * self.compute_mask(importance_scores, default_mask=default_mask)
 
     def remove(self, module) -> None:
@@ -213,8 +211,8 @@ class RandomUnstructured(BasePruningMethod):
         _validate_pruning_amount(nparams_toprune, tensor_size)
         mask = default_mask.clone()
         if nparams_toprune != 0:
-            prob = _torch().rand_like(t)
-            topk = _torch().topk(prob.view(-1), k=nparams_toprune)
+            prob = _creation.rand_like(t)
+            topk = _functions.topk(prob.view(-1), k=nparams_toprune)
             mask.view(-1)[topk.indices] = 0
         return mask
 
@@ -237,7 +235,7 @@ class L1Unstructured(BasePruningMethod):
         _validate_pruning_amount(nparams_toprune, tensor_size)
         mask = default_mask.clone()
         if nparams_toprune != 0:
-            topk = _torch().topk(_torch().abs(t).view(-1), k=nparams_toprune, largest=False)
+            topk = _functions.topk(_functions.abs(t).view(-1), k=nparams_toprune, largest=False)
             mask.view(-1)[topk.indices] = 0
         return mask
 
@@ -263,10 +261,10 @@ class RandomStructured(BasePruningMethod):
         _validate_pruning_amount(nparams_toprune, tensor_size)
 
         def make_mask(t, dim, nchannels, nchannels_toprune):
-            prob = _torch().rand(nchannels)
-            threshold = _torch().kthvalue(prob, k=nchannels_toprune).values
+            prob = _creation.rand(nchannels)
+            threshold = _functions.kthvalue(prob, k=nchannels_toprune).values
             channel_mask = prob > threshold
-            mask = _torch().zeros_like(t)
+            mask = _creation.zeros_like(t)
             slc = [slice(None)] * len(t.shape)
             slc[dim] = channel_mask
             slc = tuple(slc)
@@ -302,10 +300,10 @@ class LnStructured(BasePruningMethod):
         nparams_tokeep = tensor_size - nparams_toprune
         _validate_pruning_amount(nparams_toprune, tensor_size)
         norm = _compute_norm(t, self.n, self.dim)
-        topk = _torch().topk(norm, k=nparams_tokeep, largest=True)
+        topk = _functions.topk(norm, k=nparams_tokeep, largest=True)
 
         def make_mask(t, dim, indices):
-            mask = _torch().zeros_like(t)
+            mask = _creation.zeros_like(t)
             slc = [slice(None)] * len(t.shape)
             slc[dim] = indices
             slc = tuple(slc)
@@ -381,12 +379,12 @@ def global_unstructured(parameters, pruning_method, importance_scores=None,
     importance_scores = importance_scores if importance_scores is not None else {}
     if not isinstance(importance_scores, dict):
         raise TypeError('global_unstructured(): importance_scores must be of type dict')
-    utils = _torch().nn.utils
+    utils = _convert_parameters
     relevant_importance_scores = utils.parameters_to_vector(
         [importance_scores.get((module, name), getattr(module, name))
          for module, name in parameters])
     default_mask = utils.parameters_to_vector(
-        [getattr(module, name + '_mask', _torch().ones_like(getattr(module, name)))
+        [getattr(module, name + '_mask', _creation.ones_like(getattr(module, name)))
          for module, name in parameters])
     container = PruningContainer()
     container._tensor_name = 'temp'
@@ -472,5 +470,5 @@ def _compute_norm(t, n, dim):
     if dim < 0:
         dim = dims[dim]
     dims.remove(dim)
-    norm = _torch().norm(t, p=n, dim=dims)
+    norm = _functions.norm(t, p=n, dim=dims)
     return norm

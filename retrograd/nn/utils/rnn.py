@@ -8,16 +8,12 @@ from typing import NamedTuple
 import numpy as np
 
 from ... import _creation
+from ... import _dtype, _functions
 from ..._tensor import Tensor
 
 __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence",
            "pad_packed_sequence", "pad_sequence", "unpad_sequence", "pack_sequence",
            "unpack_sequence"]
-
-
-def _rg():
-    import retrograd
-    return retrograd
 
 
 class PackedSequence_(NamedTuple):
@@ -64,28 +60,28 @@ class PackedSequence(PackedSequence_):
         return self.to(*args, **kwargs) if args or kwargs else self.to("cpu")
 
     def double(self):
-        return self.to(dtype=_rg().double)
+        return self.to(dtype=_dtype.float64)
 
     def float(self):
-        return self.to(dtype=_rg().float)
+        return self.to(dtype=_dtype.float32)
 
     def half(self):
-        return self.to(dtype=_rg().half)
+        return self.to(dtype=_dtype.float16)
 
     def long(self):
-        return self.to(dtype=_rg().long)
+        return self.to(dtype=_dtype.int64)
 
     def int(self):
-        return self.to(dtype=_rg().int)
+        return self.to(dtype=_dtype.int32)
 
     def short(self):
-        return self.to(dtype=_rg().short)
+        return self.to(dtype=_dtype.int16)
 
     def char(self):
-        return self.to(dtype=_rg().int8)
+        return self.to(dtype=_dtype.int8)
 
     def byte(self):
-        return self.to(dtype=_rg().uint8)
+        return self.to(dtype=_dtype.uint8)
 
     @property
     def is_cuda(self) -> bool:
@@ -123,34 +119,32 @@ def invert_permutation(permutation):
         return None
     inv = np.empty_like(permutation.numpy())
     inv[permutation.numpy()] = np.arange(permutation.numel(), dtype=inv.dtype)
-    return _rg().from_numpy(inv)
+    return _creation.from_numpy(inv)
 
 
 def pack_padded_sequence(input, lengths, batch_first: bool = False,
                          enforce_sorted: bool = True) -> PackedSequence:
     """Pack a padded (T, B, *) batch (B, T, * with batch_first) of sequences of the given
     lengths; ``enforce_sorted=False`` sorts the batch by decreasing length first."""
-    rg = _rg()
     if not isinstance(lengths, Tensor):
-        lengths = rg.as_tensor(lengths, dtype=rg.int64)
+        lengths = _creation.as_tensor(lengths, dtype=_dtype.int64)
     else:
-        lengths = lengths.to(dtype=rg.int64)
+        lengths = lengths.to(dtype=_dtype.int64)
     if enforce_sorted:
         sorted_indices = None
     else:
-        lengths, sorted_indices = rg.sort(lengths, descending=True)
+        lengths, sorted_indices = _functions.sort(lengths, descending=True)
         input = input.index_select(0 if batch_first else 1, sorted_indices)
-    data, batch_sizes = rg._pack_padded_sequence(input, lengths, batch_first)
+    data, batch_sizes = _functions._pack_padded_sequence(input, lengths, batch_first)
     return _packed_sequence_init(data, batch_sizes, sorted_indices, None)
 
 
 def _pad_packed(data, batch_sizes, batch_first: bool, padding_value, total_length: int):
     """PyTorch's _pad_packed_sequence: the steps' rows written into a (T, B, *) block filled
     with padding_value (CopySlices), transposed for batch_first; and the lengths."""
-    rg = _rg()
     sizes = [int(b) for b in batch_sizes.tolist()]
     B = sizes[0]
-    out = rg.full((total_length, B) + tuple(data.shape[1:]), padding_value, dtype=data.dtype)
+    out = _creation.full((total_length, B) + tuple(data.shape[1:]), padding_value, dtype=data.dtype)
     offset = 0
     for t, bs in enumerate(sizes):
         out[t, :bs] = data[offset:offset + bs]
@@ -160,7 +154,7 @@ def _pad_packed(data, batch_sizes, batch_first: bool, padding_value, total_lengt
         lengths[:bs] += 1
     if batch_first:
         out = out.transpose(0, 1)
-    return out, rg.from_numpy(lengths)
+    return out, _creation.from_numpy(lengths)
 
 
 def pad_packed_sequence(sequence, batch_first: bool = False, padding_value: float = 0.0,
@@ -196,13 +190,12 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
     if padding_side not in ("left", "right"):
         raise RuntimeError(f"Expected padding_side to be one of left or right, but got "
                            f"{padding_side}.")
-    rg = _rg()
     first = sequences[0]
     max_len = max(s.size(0) for s in sequences)
     trailing = tuple(first.shape[1:])
     n = len(sequences)
     shape = (n, max_len) + trailing if batch_first else (max_len, n) + trailing
-    out = rg.full(shape, padding_value, dtype=first.dtype)
+    out = _creation.full(shape, padding_value, dtype=first.dtype)
     for i, s in enumerate(sequences):
         length = s.size(0)
         _check_copy((length,) + trailing, tuple(s.shape))
@@ -227,16 +220,15 @@ def _check_copy(dest: tuple, src: tuple) -> None:
 
 def unpad_sequence(padded_sequences, lengths, batch_first: bool = False):
     """The list of the sequences of a padded batch, each cut to its length."""
-    rg = _rg()
     if not batch_first:
         padded_sequences = padded_sequences.transpose(0, 1)
     max_length = padded_sequences.shape[1]
-    idx = rg.arange(max_length)
+    idx = _creation.arange(max_length)
     return [seq[idx < length] for seq, length in zip(padded_sequences, lengths)]
 
 
 def pack_sequence(sequences, enforce_sorted: bool = True) -> PackedSequence:
-    lengths = _rg().as_tensor([v.size(0) for v in sequences])
+    lengths = _creation.as_tensor([v.size(0) for v in sequences])
     return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
 
 

@@ -5,17 +5,13 @@ state dict, as in PyTorch 2.13."""
 from __future__ import annotations
 
 from ..._grad_mode import no_grad
+from ... import _functions, linalg
 from .. import functional as F
 from ..modules.module import Module
 from ..parameter import Parameter
 
 __all__ = ["SpectralNorm", "SpectralNormLoadStateDictPreHook", "SpectralNormStateDictHook",
            "spectral_norm", "remove_spectral_norm"]
-
-
-def _torch():
-    import retrograd
-    return retrograd
 
 
 class SpectralNorm:
@@ -40,7 +36,6 @@ class SpectralNorm:
         return weight_mat.reshape(weight_mat.size(0), -1)
 
     def compute_weight(self, module: Module, do_power_iteration: bool):
-        T = _torch()
         weight = getattr(module, self.name + "_orig")
         u = getattr(module, self.name + "_u")
         v = getattr(module, self.name + "_v")
@@ -49,12 +44,12 @@ class SpectralNorm:
             with no_grad():
                 for _ in range(self.n_power_iterations):
                     # in place: the buffers are updated
-                    v = F.normalize(T.mv(weight_mat.t(), u), dim=0, eps=self.eps, out=v)
-                    u = F.normalize(T.mv(weight_mat, v), dim=0, eps=self.eps, out=u)
+                    v = F.normalize(_functions.mv(weight_mat.t(), u), dim=0, eps=self.eps, out=v)
+                    u = F.normalize(_functions.mv(weight_mat, v), dim=0, eps=self.eps, out=u)
                 if self.n_power_iterations > 0:
                     u = u.clone()
                     v = v.clone()
-        sigma = T.dot(u, T.mv(weight_mat, v))
+        sigma = _functions.dot(u, _functions.mv(weight_mat, v))
         return weight / sigma
 
     def remove(self, module: Module) -> None:
@@ -71,10 +66,9 @@ class SpectralNorm:
                 self.compute_weight(module, do_power_iteration=module.training))
 
     def _solve_v_and_rescale(self, weight_mat, u, target_sigma):
-        T = _torch()
-        v = T.linalg.multi_dot([weight_mat.t().mm(weight_mat).pinverse(), weight_mat.t(),
+        v = linalg.multi_dot([weight_mat.t().mm(weight_mat).pinverse(), weight_mat.t(),
                                 u.unsqueeze(1)]).squeeze(1)
-        return v.mul_(target_sigma / T.dot(u, T.mv(weight_mat, v)))
+        return v.mul_(target_sigma / _functions.dot(u, _functions.mv(weight_mat, v)))
 
     @staticmethod
     def apply(module: Module, name: str, n_power_iterations: int, dim: int,
