@@ -11,7 +11,8 @@ from .._registry import REDUCTION, export
 from .._util import Tensor, make_node, needs_grad1, u64, wrap, wrap_dim
 from ..elementwise.compare import maximum
 from ..elementwise.compare import minimum
-from .basic import (_all_dims, _check_nonempty, _dim_attr, _pt_dims, _quiet, _reduced_dims,
+from ..._size import int_arg_error
+from .basic import (NO_DIM, _all_dims, _check_nonempty, _dim_attr, _pt_dims, _quiet, _reduced_dims,
                     _unsqueeze_reduced, reduced_jvp)
 
 
@@ -140,6 +141,10 @@ def _maxmin(input, dim, keepdim, is_max: bool, other=None):
         return (maximum if is_max else minimum)(input, other if other is not None else dim)
     x = input._data
     name = "max" if is_max else "min"
+    if dim is None:   # given explicitly: no overload takes None (the public wrapper words it)
+        raise int_arg_error(None, f"{name}(): argument 'dim' must be int, not NoneType")
+    if dim is NO_DIM:
+        dim = None
     if dim is None:
         if x.size == 0:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel()"
@@ -176,12 +181,12 @@ def _maxmin(input, dim, keepdim, is_max: bool, other=None):
 
 
 @export(torch='max', method='max', vmap=REDUCTION)
-def max(input, dim=None, keepdim=False):  # noqa: A001
+def max(input, dim=NO_DIM, keepdim=False):  # noqa: A001
     return _maxmin(input, dim, keepdim, True)
 
 
 @export(torch='min', method='min', vmap=REDUCTION)
-def min(input, dim=None, keepdim=False):  # noqa: A001
+def min(input, dim=NO_DIM, keepdim=False):  # noqa: A001
     return _maxmin(input, dim, keepdim, False)
 
 
