@@ -505,6 +505,32 @@ CASES.update({
     "squeeze__0d": lambda T: T.ones(()).squeeze_(0),
 })
 
+# --- alpha = 0 / beta = 0 with inf/NaN operands: PyTorch's BLAS-backed addmm, addmv and addbmm
+# ignore the product when alpha = 0 (addr and baddbmm multiply: 0 * inf = NaN); every one of
+# them ignores input when beta = 0 -----------------------------------------------------------
+_INF = "T.tensor([[float('inf'), 1.0], [float('nan'), 2.0]])"
+_BAD = "T.tensor([[float('inf'), float('nan')], [1.0, 2.0]])"
+_M, _I = "T.tensor([[1.0, 2.0], [3.0, 4.0]])", "T.eye(2)"
+_V, _VBAD = "T.tensor([1.0, 2.0])", "T.tensor([float('inf'), float('nan')])"
+CASES.update({k: eval("lambda T: " + v) for k, v in {
+    "addmm_alpha0_inf_product": f"T.addmm({_M}, {_INF}, {_I}, alpha=0)",
+    "addmm_beta0_inf_input": f"T.addmm({_BAD}, {_I}, {_I}, beta=0)",
+    "addmm_alpha0_beta0": f"T.addmm({_BAD}, {_INF}, {_I}, beta=0, alpha=0)",
+    "addmm__alpha0_inf_product": f"{_M}.addmm_({_INF}, {_I}, alpha=0)",
+    "addmv_alpha0_inf_product": f"T.addmv({_V}, {_INF}, {_V}, alpha=0)",
+    "addmv_beta0_inf_input": f"T.addmv({_VBAD}, {_I}, {_V}, beta=0)",
+    "addr_alpha0_inf_product_is_nan": f"T.addr({_M}, {_VBAD}, {_V}, alpha=0)",
+    "addr_beta0_inf_input": f"T.addr({_BAD}, {_V}, {_V}, beta=0)",
+    "addbmm_alpha0_inf_product": f"T.addbmm({_M}, T.stack([{_INF}] * 2), T.stack([{_I}] * 2), "
+                                 "alpha=0)",
+    "addbmm_beta0_inf_input": f"T.addbmm({_BAD}, T.stack([{_I}] * 2), T.stack([{_I}] * 2), "
+                              "beta=0)",
+    "baddbmm_alpha0_inf_product_is_nan": f"T.baddbmm(T.stack([{_M}] * 2), T.stack([{_INF}] * 2), "
+                                         f"T.stack([{_I}] * 2), alpha=0)",
+    "baddbmm_beta0_inf_input": f"T.baddbmm(T.stack([{_BAD}] * 2), T.stack([{_I}] * 2), "
+                               f"T.stack([{_I}] * 2), beta=0)",
+}.items()})
+
 DIFFERENT: dict[str, str] = {
     "clamp_inplace_int_float": "PyTorch's clamp_ with a Number bound names the output type by its "
                                "C++ name ('long int'); retrograd words it as every other in-place "
