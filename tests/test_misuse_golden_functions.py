@@ -531,6 +531,24 @@ CASES.update({k: eval("lambda T: " + v) for k, v in {
                                f"T.stack([{_I}] * 2), beta=0)",
 }.items()})
 
+# --- unique(dim) with NaN: PyTorch's std::sort order with a comparator NaN breaks, every slice
+# holding NaN its own group (values, inverse and counts compared) ------------------------------
+_NANROWS = ("T.tensor([[2.0, 1.0], [float('nan'), 1.0], [float('nan'), 0.0], [2.0, float('nan')],"
+            " [2.0, 1.0], [0.0, 0.0]])")
+CASES.update({k: eval("lambda T: " + v) for k, v in {
+    "unique_dim_nan_rows": f"T.unique({_NANROWS}, dim=0, return_inverse=True, return_counts=True)",
+    "unique_dim_nan_columns": f"{_NANROWS}.T.unique(dim=1, return_inverse=True, "
+                              "return_counts=True)",
+    "unique_dim_nan_unsorted_flag": f"T.unique({_NANROWS}, sorted=False, dim=0)",
+    "unique_dim_nan_long": "T.unique(T.tensor([[float(i % 3)] if i % 4 else [float('nan')] "
+                           "for i in range(40)]), dim=0, return_inverse=True, "
+                           "return_counts=True)",
+    "unique_dim_nan_3d": f"T.unique(T.stack([{_NANROWS}, {_NANROWS} * 2]), dim=1, "
+                         "return_inverse=True, return_counts=True)",
+    "unique_consecutive_dim_nan": f"T.unique_consecutive({_NANROWS}, dim=0, return_inverse=True,"
+                                  " return_counts=True)",
+}.items()})
+
 DIFFERENT: dict[str, str] = {
     "clamp_inplace_int_float": "PyTorch's clamp_ with a Number bound names the output type by its "
                                "C++ name ('long int'); retrograd words it as every other in-place "
