@@ -232,8 +232,24 @@ def _permute_dims(dims: tuple) -> tuple:
 
 
 @export(torch='permute', method='permute', vmap='permute')
-def permute(input, *dims):
+def permute(input, *dims, **kwargs):
     x = input._data
+    if kwargs:   # permute(dims=...): one int list, by keyword
+        extra = next((k for k in kwargs if k != "dims"), None)
+        if extra is not None:
+            if not dims and "dims" not in kwargs:   # (PyTorch's parser words it so)
+                raise TypeError('permute() missing 1 required positional arguments: "dims"')
+            raise TypeError(f"permute() got an unexpected keyword argument '{extra}'")
+        if dims:
+            raise TypeError("permute() got multiple values for argument 'dims'")
+        v = kwargs["dims"]
+        if is_int(v) or v is None:
+            raise TypeError(f"permute(): argument 'dims' must be tuple of ints, not "
+                            f"{type(v).__name__}")
+        check_int_list("dims", v, optional=False)
+        dims = (v,)
+    elif not dims:
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
     dims = _permute_dims(dims)
     if len(dims) != x.ndim:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
