@@ -447,6 +447,8 @@ CASES.update({
     "squeeze_function_dim_none": lambda T: T.squeeze(T.ones(3), dim=None),
     "squeeze_no_argument_ok": lambda T: T.ones(3, 1).squeeze(),
     "max_no_argument_ok": lambda T: T.tensor([1.0, 3.0]).max(),
+    "max_keepdim_without_dim": lambda T: T.ones(2, 3).max(keepdim=True),
+    "min_function_keepdim_without_dim": lambda T: T.min(T.ones(2, 3), keepdim=False),
     "norm_dim_str": lambda T: T.ones(3).norm(dim="a"),
     "norm_dim_float": lambda T: T.ones(3).norm(dim=0.0),
     "norm_p_dim_str": lambda T: T.ones(3).norm(1, "a"),
