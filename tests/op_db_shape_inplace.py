@@ -1,6 +1,6 @@
 """Op-table rows of the in-place view ops (retrograd/ops/shape_inplace.py): transpose_ and its
-aliases, t_, squeeze_. Each runs on a non-leaf copy (x * 1), as an in-place op on a leaf that requires
-grad is an error."""
+aliases, t_, squeeze_. Each runs on a non-leaf copy (x * 1), as an in-place op on a leaf that
+requires grad is an error."""
 from __future__ import annotations
 
 from op_db import OpInfo

@@ -132,8 +132,9 @@ def seq_element_error(param: str, value, i: int, fname: str | None = None) -> Ty
         if param in kwargs:   # (a keyword's list is not unpacked element by element)
             return TypeError(f"{name}(): argument '{param}' must be tuple of ints, not "
                              f"{_typename(value)}")
-        return TypeError(f"{name}(): argument '{param}'{_position(param, value, args, kwargs, method)}"
-                         f" must be tuple of ints, but found element of type {t} at pos {i}")
+        where = _position(param, value, args, kwargs, method)
+        return TypeError(f"{name}(): argument '{param}'{where} must be tuple of ints, but found "
+                         f"element of type {t} at pos {i}")
     e = TypeError(f"argument '{param}' must be tuple of ints, but found element of type {t} at "
                   f"pos {i}")
     e._rg_format = fmt

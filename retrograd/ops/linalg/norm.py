@@ -173,8 +173,8 @@ def _backshift(d0: int, d1: int, ndim: int) -> list:
 
 
 _MATRIX_NORM_SIGS = tuple(
-    f"(Tensor input, {o}, tuple of ints dim = {{-2,-1}}, bool keepdim = False, *, torch.dtype dtype "
-    "= None, Tensor out = None)" for o in ("Number ord", 'str ord = "fro"'))
+    f"(Tensor input, {o}, tuple of ints dim = {{-2,-1}}, bool keepdim = False, *, "
+    "torch.dtype dtype = None, Tensor out = None)" for o in ("Number ord", 'str ord = "fro"'))
 
 
 @export(torch=False, linalg=True)
