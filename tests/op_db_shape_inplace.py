@@ -1,6 +1,6 @@
 """Op-table rows of the in-place view ops (retrograd/ops/shape_inplace.py): transpose_ and its
-aliases, t_. Each runs on a non-leaf copy (x * 1), as an in-place op on a leaf that requires
-grad is an error."""
+aliases, t_, squeeze_. Each runs on a non-leaf copy (x * 1), as an in-place op on a leaf that
+requires grad is an error."""
 from __future__ import annotations
 
 from op_db import OpInfo
@@ -12,4 +12,9 @@ ROWS: list[OpInfo] = [
            "TransposeBackward1"),
     OpInfo("t_", lambda T, x: (x * 1).t_(), [(2, 3)], "TBackward1"),
     OpInfo("t__1d", lambda T, x: (x * 1).t_(), [(3,)], "TBackward1"),
+    OpInfo("squeeze_", lambda T, x: (x * 1).squeeze_(), [(2, 1, 3, 1)], "SqueezeBackward3"),
+    OpInfo("squeeze__dim", lambda T, x: (x * 1).squeeze_(-1), [(2, 1, 3, 1)], "SqueezeBackward4"),
+    OpInfo("squeeze__dim_not_1", lambda T, x: (x * 1).squeeze_(0), [(2, 1, 3)], "SqueezeBackward4"),
+    OpInfo("squeeze__dims", lambda T, x: (x * 1).squeeze_((1, 3)), [(2, 1, 3, 1)],
+           "SqueezeBackward5"),
 ]

@@ -409,6 +409,50 @@ CASES.update({
     "logsumexp_dim_float_function": lambda T: T.logsumexp(T.ones(3, 4), 1.5),
 })
 
+# --- alpha = 0 / beta = 0 with inf/NaN operands: PyTorch's BLAS-backed addmm, addmv and addbmm
+# ignore the product when alpha = 0 (addr and baddbmm multiply: 0 * inf = NaN); every one of
+# them ignores input when beta = 0 -----------------------------------------------------------
+_INF = "T.tensor([[float('inf'), 1.0], [float('nan'), 2.0]])"
+_BAD = "T.tensor([[float('inf'), float('nan')], [1.0, 2.0]])"
+_M, _I = "T.tensor([[1.0, 2.0], [3.0, 4.0]])", "T.eye(2)"
+_V, _VBAD = "T.tensor([1.0, 2.0])", "T.tensor([float('inf'), float('nan')])"
+CASES.update({k: eval("lambda T: " + v) for k, v in {
+    "addmm_alpha0_inf_product": f"T.addmm({_M}, {_INF}, {_I}, alpha=0)",
+    "addmm_beta0_inf_input": f"T.addmm({_BAD}, {_I}, {_I}, beta=0)",
+    "addmm_alpha0_beta0": f"T.addmm({_BAD}, {_INF}, {_I}, beta=0, alpha=0)",
+    "addmm__alpha0_inf_product": f"{_M}.addmm_({_INF}, {_I}, alpha=0)",
+    "addmv_alpha0_inf_product": f"T.addmv({_V}, {_INF}, {_V}, alpha=0)",
+    "addmv_beta0_inf_input": f"T.addmv({_VBAD}, {_I}, {_V}, beta=0)",
+    "addr_alpha0_inf_product_is_nan": f"T.addr({_M}, {_VBAD}, {_V}, alpha=0)",
+    "addr_beta0_inf_input": f"T.addr({_BAD}, {_V}, {_V}, beta=0)",
+    "addbmm_alpha0_inf_product": f"T.addbmm({_M}, T.stack([{_INF}] * 2), T.stack([{_I}] * 2), "
+                                 "alpha=0)",
+    "addbmm_beta0_inf_input": f"T.addbmm({_BAD}, T.stack([{_I}] * 2), T.stack([{_I}] * 2), "
+                              "beta=0)",
+    "baddbmm_alpha0_inf_product_is_nan": f"T.baddbmm(T.stack([{_M}] * 2), T.stack([{_INF}] * 2), "
+                                         f"T.stack([{_I}] * 2), alpha=0)",
+    "baddbmm_beta0_inf_input": f"T.baddbmm(T.stack([{_BAD}] * 2), T.stack([{_I}] * 2), "
+                               f"T.stack([{_I}] * 2), beta=0)",
+}.items()})
+
+# --- unique(dim) with NaN: PyTorch's std::sort order with a comparator NaN breaks, every slice
+# holding NaN its own group (values, inverse and counts compared) ------------------------------
+_NANROWS = ("T.tensor([[2.0, 1.0], [float('nan'), 1.0], [float('nan'), 0.0], [2.0, float('nan')],"
+            " [2.0, 1.0], [0.0, 0.0]])")
+CASES.update({k: eval("lambda T: " + v) for k, v in {
+    "unique_dim_nan_rows": f"T.unique({_NANROWS}, dim=0, return_inverse=True, return_counts=True)",
+    "unique_dim_nan_columns": f"{_NANROWS}.T.unique(dim=1, return_inverse=True, "
+                              "return_counts=True)",
+    "unique_dim_nan_unsorted_flag": f"T.unique({_NANROWS}, sorted=False, dim=0)",
+    "unique_dim_nan_long": "T.unique(T.tensor([[float(i % 3)] if i % 4 else [float('nan')] "
+                           "for i in range(40)]), dim=0, return_inverse=True, "
+                           "return_counts=True)",
+    "unique_dim_nan_3d": f"T.unique(T.stack([{_NANROWS}, {_NANROWS} * 2]), dim=1, "
+                         "return_inverse=True, return_counts=True)",
+    "unique_consecutive_dim_nan": f"T.unique_consecutive({_NANROWS}, dim=0, return_inverse=True,"
+                                  " return_counts=True)",
+}.items()})
+
 DIFFERENT: dict[str, str] = {
     "clamp_inplace_int_float": "PyTorch's clamp_ with a Number bound names the output type by its "
                                "C++ name ('long int'); retrograd words it as every other in-place "

@@ -10,6 +10,7 @@ from .shape import basic, views, copy, pad, einsum, strided, inplace as _shape_i
 from .indexing import index_key, index_saves, nonzero  # noqa: F401,E402
 from .indexing import getitem, setitem, scatter, select, masked  # noqa: F401,E402
 from . import inplace  # noqa: F401,E402
+from . import inplace_functions  # noqa: F401,E402 - torch.clamp_, torch.clip_
 from .reduction import basic as _reduction, minmax, cumulative, stats  # noqa: F401,E402
 from .linalg import matmul, addmm, products, norm  # noqa: F401,E402
 from .linalg import _common, solve, triangular, matrix_functions  # noqa: F401,E402

@@ -326,8 +326,9 @@ def _rebase(view: Tensor, fn) -> None:
     r = root._data
     node = CopySlices((edge(root),) + tuple(fn.next_functions[1:]), r.shape, r.dtype)
     node.fn = fn
-    node.overlapping = _zero_stride_overlap(view._data)
-    node.index = np.unravel_index(view_positions(r, view._data), r.shape)
+    v = view._data
+    node.overlapping = 0 in v.strides and _zero_stride_overlap(v)
+    node.index = np.unravel_index(view_positions(r, v), r.shape)
     node._saved, node._versions = (None,), (None,)  # released with fn's (see release)
     _set_grad_fn(root, node)
     regenerate_views(root)

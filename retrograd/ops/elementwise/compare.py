@@ -55,7 +55,7 @@ class ClampBackward0(Node):
         return gx, glo, ghi
 
 
-@export(torch=('clamp', 'clip'), method=('clamp', 'clip'), inplace=('clamp_', 'clip_'),
+@export(torch='clamp', method='clamp', inplace='clamp_',
         vmap=POINTWISE)
 def clamp(input, min=None, max=None):  # noqa: A002
     if min is None and max is None:
@@ -110,10 +110,19 @@ def _clamp_error(name: str, args, kwargs, method: bool) -> TypeError:
                if kws else "      didn't match because some of the arguments have invalid types: ("
                + ", ".join(f"!{t}!" for t in pos) + ")") + "\n"
     sigs = ("(Tensor min = None, Tensor max = None)", "(Number min = None, Number max = None)")
-    if not method:
-        sigs = tuple(f"(Tensor input, {s[1:-1]}, *, Tensor out = None)" for s in sigs)
+    if not method:   # (torch.clamp_ has no out=)
+        out = "" if name.endswith("_") else ", *, Tensor out = None"
+        sigs = tuple(f"(Tensor input, {s[1:-1]}{out})" for s in sigs)
     return TypeError(f"{name}() received an invalid combination of arguments - got ({given}), "
                      f"but expected one of:\n * {sigs[0]}\n{why} * {sigs[1]}\n{why}")
+
+
+@export(method=True, inplace=True, vmap=POINTWISE, composite=True)
+def clip(input, min=None, max=None):  # noqa: A002
+    """clamp under its alias's name (PyTorch's argument errors say clip)."""
+    if min is not None or max is not None:
+        _check_clamp_args(min, max)
+    return clamp(input, min, max)
 
 
 def _clamp_tensor(input, lo, hi):

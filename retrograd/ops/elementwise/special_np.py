@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from .._util import quiet
+from ._lgamma_zeros import LGAMMA_ZEROS
 
 __all__ = ["erf", "erfc", "erfcx", "erfinv", "erfcinv", "lgamma", "digamma", "trigamma",
            "polygamma"]
@@ -227,10 +228,24 @@ def lgamma(x) -> np.ndarray:
             r = xl - np.round(xl)
             out[low] = math.log(math.pi) - np.log(np.abs(np.sin(math.pi * r))) - \
                 _stirling(1.0 - xl)
+        if (x < -2.0).any():
+            _lgamma_near_zeros(x, out)
         out[np.isnan(x)] = np.nan
         out = np.where((x == 1.0) | (x == 2.0), 0.0, out)
         out = np.where(np.isinf(x) | ((x <= 0) & (x == np.floor(x))), np.inf, out)
     return out
+
+
+def _lgamma_near_zeros(x: np.ndarray, out: np.ndarray) -> None:
+    """Overwrite ``out`` within the radius of each zero in LGAMMA_ZEROS with its series."""
+    for hi, lo, radius, coefs in LGAMMA_ZEROS:
+        near = np.abs(x - hi) <= radius
+        if near.any():
+            d = (x[near] - hi) - lo
+            acc = np.zeros_like(d)
+            for c in coefs[::-1]:
+                acc = (acc + c) * d
+            out[near] = acc
 
 
 def _lgamma_mid(x: np.ndarray) -> np.ndarray:

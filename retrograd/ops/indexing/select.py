@@ -10,8 +10,10 @@ import numpy as np
 
 from ...autograd.node import Node
 from ...autograd.node import ELEMENTWISE, LINEAR
-from .._registry import export
-from .._util import Tensor, make_node, needs_grad, u64, wrap, wrap_dim
+from ..._size import format_shape, int_arg_error, is_int
+from .._registry import dims, export
+from .._util import Tensor, make_node, needs_grad, needs_grad1, u64, wrap, wrap_dim, wrap_view
+from .getitem import SelectBackward0 as _GetitemSelectBackward0
 from .scatter import fmt, scalar_name, wrapped_dim
 from .scatter import gather
 from .._util import broadcast_error
@@ -426,6 +428,42 @@ def _infer_size(a, b) -> tuple:
         raise broadcast_error(tuple(a), tuple(b)) from None
 
 
+# -- select -------------------------------------------------------------------------------------
+class SelectBackward0(_GetitemSelectBackward0):
+    """select(dim, index): the gradient placed at ``index`` along ``dim`` in zeros of the
+    input's shape. ``raw``: dim and index as given (PyTorch saves them unwrapped)."""
+    jvp = LINEAR
+    __slots__ = ("raw",)
+    saved_attrs = {"dim": lambda n: u64(n.raw[0]), "index": lambda n: u64(n.raw[1]),
+                   "self_sym_sizes": "shape"}
+
+
+@export(method=True, vmap=dims('dim'))
+def select(input, dim, index):
+    """The view of ``input`` at ``index`` along ``dim`` (that dim removed)."""
+    if isinstance(index, Tensor) and index._data.size == 1 and index._data.dtype.kind in "iu":
+        index = int(index._data.reshape(()))   # (PyTorch's parser takes it through __index__)
+    for name, v in (("dim", dim), ("index", index)):
+        if not is_int(v):
+            raise int_arg_error(v, f"select(): argument '{name}' must be int, not "
+                                   f"{type(v).__name__}")
+    x = input._data
+    if x.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, x.ndim)
+    n, i = x.shape[d], int(index)
+    if i < -n or i >= n:
+        raise IndexError(f"select(): index {i} out of range for tensor of size "
+                         f"{format_shape(x.shape)} at dimension {d}")
+    key = _pre(d) + (i, Ellipsis)
+    out = x[key]
+    if not needs_grad1(input):
+        return wrap_view(out, None, input)
+    node = make_node(SelectBackward0, (input,), out)
+    node.shape, node.index, node.raw = x.shape, key, (int(dim), i)
+    return wrap_view(out, node, input)
+
+
 # -- index_put ------------------------------------------------------------------------------------
 @export(method=True)
 def index_put(input, indices, values, accumulate=False):
@@ -437,5 +475,5 @@ def index_put_(input, indices, values, accumulate=False):
     return index_put_impl(input, indices, values, accumulate, inplace=True)
 
 
-__all__ = ["index_select", "index_add", "index_copy", "index_fill", "take", "put",
+__all__ = ["select", "index_select", "index_add", "index_copy", "index_fill", "take", "put",
            "take_along_dim", "index_put", "index_put_"]

@@ -54,9 +54,14 @@ def _scale(x: np.ndarray, c, name: str, strict: bool):
     return x if c == 1 else x * x.dtype.type(c)
 
 
-def _addmm_forward(inp: np.ndarray, prod: np.ndarray, beta, alpha, strict=False) -> np.ndarray:
-    """beta * input + alpha * prod; beta = 0 ignores input entirely (NaN and inf too). IEEE
-    results (inf - inf = nan) without NumPy's RuntimeWarnings, as PyTorch computes them."""
+def _addmm_forward(inp: np.ndarray, prod: np.ndarray, beta, alpha, strict=False,
+                   zero_alpha_ignores: bool = False) -> np.ndarray:
+    """beta * input + alpha * prod; beta = 0 ignores input entirely (NaN and inf too), and so
+    does alpha = 0 the product where ``zero_alpha_ignores`` (PyTorch's BLAS-backed addmm, addmv
+    and addbmm; its addr and baddbmm multiply, so 0 * inf is NaN there). IEEE results
+    (inf - inf = nan) without NumPy's RuntimeWarnings, as PyTorch computes them."""
+    if zero_alpha_ignores and alpha == 0 and prod.dtype.kind == "f":
+        prod = np.zeros_like(prod)
     with quiet():
         return _addmm_sum(inp, prod, beta, alpha, strict)
 
@@ -230,7 +235,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
                            f"{_tname(b)}")
     _expand_to(c, (a.shape[0], b.shape[1]))
     _not_impl(a, "addmm_impl_cpu_")
-    out = _addmm_forward(c, quiet_op(np.matmul, a, b), beta, alpha)
+    out = _addmm_forward(c, quiet_op(np.matmul, a, b), beta, alpha, zero_alpha_ignores=True)
     return _add_product(AddmmBackward0, input, mat1, mat2, out, beta, alpha,
                         ((a.shape, a.strides), (b.shape, b.strides)))
 
@@ -247,7 +252,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
         raise RuntimeError(f"addmv input tensors must have the same dtype, but got {_tname(c)}, "
                            f"{_tname(a)}, and {_tname(v)}")
     _not_impl(a, "addmv_impl_cpu")
-    out = _addmm_forward(c, quiet_op(np.matmul, a, v), beta, alpha)
+    out = _addmm_forward(c, quiet_op(np.matmul, a, v), beta, alpha, zero_alpha_ignores=True)
     return _add_product(AddmvBackward0, input, mat, vec, out, beta, alpha)
 
 
@@ -288,7 +293,8 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
         raise RuntimeError(f"self and mat2 must have the same dtype, but got {_tname(c)} and "
                            f"{_tname(b) if c.dtype != b.dtype else _tname(a)}")
     _not_impl(a, "addbmm_impl_cpu_")
-    out = _addmm_forward(c, quiet_op(np.matmul, a, b).sum(0, dtype=a.dtype), beta, alpha)
+    out = _addmm_forward(c, quiet_op(np.matmul, a, b).sum(0, dtype=a.dtype), beta, alpha,
+                         zero_alpha_ignores=True)
     return _add_product(AddbmmBackward0, input, batch1, batch2, out, beta, alpha, a.shape[0])
 
 

@@ -10,8 +10,10 @@ import numpy as np
 from ... import _dtype as D
 from ..._grad_mode import is_grad_enabled
 from ...autograd.node import Node, SavedOutput
+from .._argparse import check_int_list, invalid_args
 from .._registry import export
 from .._util import make_node, needs_grad, needs_grad1, u64, wrap, wrap_dim
+from ..._size import is_int
 from ._common import tname
 from ._common import check_floating
 from .decompositions import svdvals
@@ -117,6 +119,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     if isinstance(ord, str) or not isinstance(ord, (int, float, np.number)):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not "
                         f"{type(ord).__name__}")
+    check_int_list("dim", dim, "linalg_vector_norm")
     a = x._data
     if a.dtype.kind != "f":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
@@ -169,8 +172,15 @@ def _backshift(d0: int, d1: int, ndim: int) -> list:
     return [d for d in range(ndim) if d not in (d0, d1)] + [d0, d1]
 
 
+_MATRIX_NORM_SIGS = tuple(
+    f"(Tensor input, {o}, tuple of ints dim = {{-2,-1}}, bool keepdim = False, *, "
+    "torch.dtype dtype = None, Tensor out = None)" for o in ("Number ord", 'str ord = "fro"'))
+
+
 @export(torch=False, linalg=True)
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+    if not isinstance(dim, (list, tuple)) and dim is not None and not is_int(dim):
+        raise invalid_args(_MATRIX_NORM_SIGS, _MATRIX_NORM_SIGS, "linalg_matrix_norm")
     a = A._data
     if isinstance(ord, str) and ord not in ("fro", "nuc"):  # checked first, as in PyTorch
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")

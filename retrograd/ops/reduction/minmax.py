@@ -11,7 +11,9 @@ from .._registry import REDUCTION, export
 from .._util import Tensor, make_node, needs_grad1, u64, wrap, wrap_dim
 from ..elementwise.compare import maximum
 from ..elementwise.compare import minimum
-from .basic import (_all_dims, _check_nonempty, _dim_attr, _pt_dims, _quiet, _reduced_dims,
+from ..._size import int_arg_error
+from .._argparse import invalid_args
+from .basic import (NO_DIM, _all_dims, _check_nonempty, _dim_attr, _pt_dims, _quiet, _reduced_dims,
                     _unsqueeze_reduced, reduced_jvp)
 
 
@@ -135,11 +137,35 @@ class MinBackward0(_MaxMinDimBackward):
     __slots__ = ()
 
 
+class _KeepdimUnset(int):
+    """max/min's ``keepdim`` not given: False (also to vmap's rules), but given without a dim it
+    fits none of PyTorch's overloads."""
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "False"
+
+
+KEEPDIM_UNSET = _KeepdimUnset(0)
+_MAX_OPTIONS = ("()", "(Tensor other)", "(int dim, bool keepdim = False)")
+_MAX_FUNCTION_OPTIONS = (
+    "(Tensor input, *, Tensor out = None)", "(Tensor input, Tensor other, *, Tensor out = None)",
+    "(Tensor input, int dim, bool keepdim = False, *, tuple of Tensors out = None)")
+
+
 def _maxmin(input, dim, keepdim, is_max: bool, other=None):
     if other is not None or isinstance(dim, Tensor):
         return (maximum if is_max else minimum)(input, other if other is not None else dim)
     x = input._data
     name = "max" if is_max else "min"
+    if dim is None:   # given explicitly: no overload takes None (the public wrapper words it)
+        raise int_arg_error(None, f"{name}(): argument 'dim' must be int, not NoneType")
+    if dim is NO_DIM:
+        if keepdim is not KEEPDIM_UNSET:   # keepdim without dim fits no overload
+            raise invalid_args(_MAX_OPTIONS, _MAX_FUNCTION_OPTIONS)
+        dim = None
+    if keepdim is KEEPDIM_UNSET:
+        keepdim = False
     if dim is None:
         if x.size == 0:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel()"
@@ -176,12 +202,12 @@ def _maxmin(input, dim, keepdim, is_max: bool, other=None):
 
 
 @export(torch='max', method='max', vmap=REDUCTION)
-def max(input, dim=None, keepdim=False):  # noqa: A001
+def max(input, dim=NO_DIM, keepdim=KEEPDIM_UNSET):  # noqa: A001
     return _maxmin(input, dim, keepdim, True)
 
 
 @export(torch='min', method='min', vmap=REDUCTION)
-def min(input, dim=None, keepdim=False):  # noqa: A001
+def min(input, dim=NO_DIM, keepdim=KEEPDIM_UNSET):  # noqa: A001
     return _maxmin(input, dim, keepdim, False)
 
 

@@ -4,6 +4,8 @@ View results share storage and the version counter with their input, as in PyTor
 """
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from ... import _dtype as D
@@ -11,10 +13,12 @@ from ...autograd.node import Node
 from ...autograd.node import ELEMENTWISE, LINEAR
 from .._util import (Tensor, make_node, needs_grad, needs_grad1, u64, u64s, wrap, wrap_dim,
                     wrap_view)
+from .._argparse import check_int_list, seq_element_error, varargs_error
 from .._registry import POINTWISE, dims, export
+from ..._dispatch import unwrap
 from .._util import wrap_dims
 from ..._size import format_shape
-from ..._size import int_list, is_int
+from ..._size import int_arg_error, int_list, is_int
 
 
 def _view_result(cls, input: Tensor, out: np.ndarray, **attrs):
@@ -216,10 +220,37 @@ class PermuteBackward0(Node):
         return (ns.permute(grad, tuple(np.argsort([d % k for d in self.dims]))),)
 
 
+def _permute_dims(dims: tuple) -> tuple:
+    """permute's ``*dims`` (ints, or one int list) as PyTorch's parser reads them."""
+    if len(dims) == 1 and not is_int(dims[0]):
+        check_int_list("dims", dims[0], optional=False)
+        return tuple(int(d) for d in dims[0])
+    for i, d in enumerate(dims):
+        if not is_int(d):
+            raise seq_element_error("dims", dims, i) if i else varargs_error(len(dims))
+    return tuple(int(d) for d in dims)
+
+
 @export(torch='permute', method='permute', vmap='permute')
-def permute(input, *dims):
+def permute(input, *dims, **kwargs):
     x = input._data
-    dims = _parse_shape(dims) if dims else ()
+    if kwargs:   # permute(dims=...): one int list, by keyword
+        extra = next((k for k in kwargs if k != "dims"), None)
+        if extra is not None:
+            if not dims and "dims" not in kwargs:   # (PyTorch's parser words it so)
+                raise TypeError('permute() missing 1 required positional arguments: "dims"')
+            raise TypeError(f"permute() got an unexpected keyword argument '{extra}'")
+        if dims:
+            raise TypeError("permute() got multiple values for argument 'dims'")
+        v = kwargs["dims"]
+        if is_int(v) or v is None:
+            raise TypeError(f"permute(): argument 'dims' must be tuple of ints, not "
+                            f"{type(v).__name__}")
+        check_int_list("dims", v, optional=False)
+        dims = (v,)
+    elif not dims:
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
+    dims = _permute_dims(dims)
     if len(dims) != x.ndim:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
                            f"not match the length of the desired ordering of dimensions i.e. input"
@@ -256,10 +287,23 @@ class SqueezeBackward2(SqueezeBackward0):
     saved_attrs = {"self_sym_sizes": "shape", "dim": lambda n: u64s(n.dim)}
 
 
+class _AllDims:
+    """squeeze's "dim not given" (an explicit None fits none of PyTorch's overloads)."""
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "None"
+
+
+_ALL_DIMS = _AllDims()
+
+
 @export(torch='squeeze', method='squeeze', vmap='squeeze')
-def squeeze(input, dim=None):
+def squeeze(input, dim=_ALL_DIMS):
     x = input._data
-    if dim is None:
+    if dim is None:   # given explicitly (the public wrapper words PyTorch's overload message)
+        raise int_arg_error(None, "squeeze(): argument 'dim' must be int, not NoneType")
+    if dim is _ALL_DIMS:
         return _view_result(SqueezeBackward0, input, np.squeeze(x) if x.ndim else x.view(),
                             shape=x.shape)
     if isinstance(dim, (tuple, list)):
@@ -270,6 +314,13 @@ def squeeze(input, dim=None):
     d = wrap_dim(dim, x.ndim)
     out = np.squeeze(x, axis=d) if x.ndim and x.shape[d] == 1 else x.view()
     return _view_result(SqueezeBackward1, input, out, shape=x.shape, dim=int(dim))
+
+
+# what introspection sees (vmap's squeeze rule binds the arguments with their defaults): "dim not
+# given" reads as None there
+unwrap(squeeze).__signature__ = inspect.signature(unwrap(squeeze)).replace(parameters=[
+    p.replace(default=None) if p.name == "dim" else p
+    for p in inspect.signature(unwrap(squeeze)).parameters.values()])
 
 
 class UnsqueezeBackward0(Node):

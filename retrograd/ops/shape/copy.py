@@ -8,6 +8,7 @@ import numpy as np
 from ... import _dtype as D
 from ...autograd.node import Node
 from ...autograd.node import LINEAR
+from .._argparse import seq_element_error
 from .._registry import dims, export
 from .._util import Tensor, make_node, needs_grad, needs_grad1, u64, u64s, wrap, wrap_dim
 from .basic import _fmt, clone, expand, flatten, flip, reshape, stack, unsqueeze
@@ -49,11 +50,10 @@ def roll(input, shifts, dims=None):
     for v in (shifts, dims):   # PyTorch's parser: int[1] arguments ("tuple of ints")
         if v is not None and not is_int(v) and not (
                 isinstance(v, (list, tuple)) and all(is_int(e) for e in v)):
-            e = int_arg_error(v, "expected ints", "tuple of ints")
-            if isinstance(v, (list, tuple)):   # "failed to unpack the object at pos N"
-                i = next(i for i, d in enumerate(v) if not is_int(d))
-                e._rg_unpack = (i, type(v[i]).__name__)
-            raise e
+            if isinstance(v, (list, tuple)):   # PyTorch names the element that is not an int
+                name = "shifts" if v is shifts else "dims"
+                raise seq_element_error(name, v, next(i for i, d in enumerate(v) if not is_int(d)))
+            raise int_arg_error(v, "expected ints", "tuple of ints")
     x = input._data
     shifts = _dims_tuple(shifts)
     dims = _dims_tuple(dims)

@@ -1,4 +1,5 @@
-"""In-place view ops: ``Tensor.transpose_`` (``swapaxes_``, ``swapdims_``) and ``Tensor.t_``.
+"""In-place view ops: ``Tensor.transpose_`` (``swapaxes_``, ``swapdims_``), ``Tensor.t_`` and
+``Tensor.squeeze_``.
 
 They change the tensor's own shape and strides, not its storage's values: the tensor keeps its
 storage (and stays a view of its base, if it is one), its version is bumped as PyTorch does,
@@ -12,8 +13,10 @@ import numpy as np
 
 from ... import _grad_mode
 from ...autograd.node import LINEAR, Node
+from ..._size import is_int
+from .._argparse import invalid_args, seq_element_error
 from .._registry import export
-from .._util import edge, make_node, u64, wrap_dim
+from .._util import edge, make_node, u64, u64s, wrap_dim, wrap_dims
 from ..inplace import _set_grad_fn, bump_version, check_inplace
 
 
@@ -68,3 +71,54 @@ def t_(input):
     if x.ndim > 2:
         raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
     return _swap_in_place(input, x.T if x.ndim == 2 else x.view(), TBackward1)
+
+
+class SqueezeBackward3(Node):
+    """squeeze_(): the gradient reshaped back to the input's shape."""
+    jvp = LINEAR
+    __slots__ = ("shape",)
+    saved_attrs = {"self_sym_sizes": "shape"}
+
+    def backward(self, ns, grad):
+        return (ns.reshape(grad, self.shape),)
+
+
+class SqueezeBackward4(SqueezeBackward3):
+    """squeeze_(dim): ``dim`` as given."""
+    __slots__ = ("dim",)
+    saved_attrs = {"dim": lambda n: u64(n.dim), "self_sym_sizes": "shape"}
+
+
+class SqueezeBackward5(SqueezeBackward3):
+    """squeeze_(dims): ``dim`` is the tuple as given."""
+    __slots__ = ("dim",)
+    saved_attrs = {"dim": lambda n: u64s(n.dim), "self_sym_sizes": "shape"}
+
+
+_NOT_GIVEN = object()
+_SQUEEZE_SIGS = ("()", "(int dim)", "(tuple of ints dim)")
+
+
+@export(torch=False, method="squeeze_")
+def squeeze_(input, dim=_NOT_GIVEN, *more):
+    """Drop size-1 dims of ``input`` itself (all, ``dim``, or each of the dims ``dim``; several
+    ints are one list, as PyTorch's parser reads them)."""
+    x = input._data
+    if more:
+        dim = (dim,) + more
+    if dim is _NOT_GIVEN:
+        return _swap_in_place(input, x.reshape(tuple(s for s in x.shape if s != 1)),
+                              SqueezeBackward3, shape=x.shape)
+    if is_int(dim):
+        d = wrap_dim(dim, x.ndim)
+        out = np.squeeze(x, axis=d) if x.ndim and x.shape[d] == 1 else x.view()
+        return _swap_in_place(input, out, SqueezeBackward4, shape=x.shape, dim=int(dim))
+    if not isinstance(dim, (list, tuple)) or (dim and not is_int(dim[0])):
+        raise invalid_args(_SQUEEZE_SIGS, _SQUEEZE_SIGS)
+    bad = next((i for i, d in enumerate(dim) if not is_int(d)), None)
+    if bad is not None:
+        raise seq_element_error("dim", dim, bad)
+    dims = tuple(d for d in wrap_dims(dim, x.ndim) if x.ndim and x.shape[d] == 1)
+    out = np.squeeze(x, axis=dims) if dims else x.view()
+    return _swap_in_place(input, out, SqueezeBackward5, shape=x.shape,
+                          dim=tuple(int(d) for d in dim))

@@ -71,6 +71,13 @@ def positions(shape, strides, offset) -> np.ndarray:
 def view_positions(root: np.ndarray, view: np.ndarray) -> np.ndarray:
     """For each element of ``view`` (an array sharing ``root``'s storage), the flat C-order index
     of the element of ``root`` it is."""
+    if root.flags.c_contiguous:   # positions counted from root's first element: no storage walk
+        isz = root.itemsize
+        off = (_ptr(view) - _ptr(root)) // isz
+        if view.ndim == 1 and view.strides[0]:   # (a row: x[i].mul_(2) in a loop)
+            step = view.strides[0] // isz
+            return np.arange(off, off + view.shape[0] * step, step, dtype=np.int64)
+        return positions(view.shape, tuple(s // isz for s in view.strides), off)
     _, start, _ = storage(root)
     r_shape, r_strides, r_off = geometry(root, start)
     v_idx = positions(*geometry(view, start))

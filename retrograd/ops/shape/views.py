@@ -10,6 +10,7 @@ import numpy as np
 from ... import _warn
 from ..._size import Size, int_arg_error, is_int
 from ...autograd.node import Node
+from .._argparse import invalid_args, seq_element_error
 from .._registry import dims, export
 from .._util import (Tensor, broadcast_error, make_node, needs_grad1, u64, wrap_dim,
                     wrap_view)
@@ -194,8 +195,15 @@ def _slice(input, dim: int, start: int, stop: int):
     return slice_view(input, dim, start, stop)
 
 
+_NARROW_SIGS = ("(int dim, Tensor start, int length)", "(int dim, int start, int length)")
+
+
 @export(method=True, vmap=dims('dim'))
 def narrow(input, dim, start, length):
+    if not (is_int(dim) and is_int(length) and (is_int(start) or isinstance(start, Tensor))):
+        raise invalid_args(_NARROW_SIGS, tuple(f"(Tensor input, {s[1:]}" for s in _NARROW_SIGS))
+    if isinstance(start, Tensor) and (start._data.ndim or start._data.dtype.kind not in "iu"):
+        raise RuntimeError("start must be an 0-dim integral Tensor.")
     x = input._data
     if x.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
@@ -283,11 +291,36 @@ def dsplit(input, indices_or_sections):
 
 
 # -- movedim --------------------------------------------------------------------------------------
-@export(method=("movedim", "moveaxis"), torch=("movedim", "moveaxis"),
-        vmap=dims('source', 'destination'))
+_MOVEDIM_SIGS = ("(int source, int destination)",
+                 "(tuple of ints source, tuple of ints destination)")
+
+
+def _check_movedim_args(source, destination) -> None:
+    """PyTorch's parser: two ints, or two int lists (whose first element decides the overload:
+    a later non-int one fails to unpack)."""
+    if is_int(source) and is_int(destination):
+        return
+    seqs = [v for v in (source, destination) if isinstance(v, (list, tuple))]
+    if len(seqs) == 2 and all(not v or is_int(v[0]) for v in seqs):
+        for name, v in (("source", source), ("destination", destination)):
+            bad = next((i for i, e in enumerate(v) if not is_int(e)), None)
+            if bad is not None:
+                raise seq_element_error(name, v, bad)
+        return
+    raise invalid_args(_MOVEDIM_SIGS, tuple(f"(Tensor input, {s[1:]}" for s in _MOVEDIM_SIGS))
+
+
+def moveaxis(input, source, destination):
+    """torch.moveaxis: movedim under its own name (PyTorch's messages say moveaxis)."""
+    _check_movedim_args(source, destination)
+    return movedim(input, source, destination)
+
+
+@export(method=True, torch=True, vmap=dims('source', 'destination'))
 def movedim(input, source, destination):
-    src = (source,) if isinstance(source, int) else tuple(source)
-    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    _check_movedim_args(source, destination)
+    src = (source,) if is_int(source) else tuple(source)
+    dst = (destination,) if is_int(destination) else tuple(destination)
     if len(src) != len(dst):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} dims) "
                            f"should contain the same number of dims as destination ({list(dst)} "
@@ -312,6 +345,10 @@ def movedim(input, source, destination):
             dims.append(si)
             si += 1
     return permute(input, tuple(dims))
+
+
+moveaxis = export(method=True, torch=True, vmap=dims('source', 'destination'),
+                  composite=True)(moveaxis)
 
 
 # -- diagonal -------------------------------------------------------------------------------------

@@ -427,10 +427,45 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
                                return_counts,
                            input, Unique2Backward0 if dim is None else UniqueDimBackward0)
     d = _wrap_dim_no_scalar(dim, x.ndim)
-    vals, inverse, counts = np.unique(x, return_inverse=True, return_counts=True, axis=d,
-                                      equal_nan=False)
+    if x.dtype.kind == "f" and x.size and np.isnan(x).any():
+        vals, inverse, counts = _unique_dim_nan(x, d)
+    else:
+        vals, inverse, counts = np.unique(x, return_inverse=True, return_counts=True, axis=d,
+                                          equal_nan=False)
     return _unique_outputs(vals, inverse.reshape(-1), counts, return_inverse, return_counts,
                            input, Unique2Backward0 if dim is None else UniqueDimBackward0)
+
+
+def _unique_dim_nan(x: np.ndarray, d: int):
+    """unique(dim) of slices holding NaN, step for step as PyTorch's CPU kernel: std::sort of the
+    slice indices with a lexicographic ``<`` that skips the elements where neither is less (NaN
+    compares as neither, so this is no strict weak order and the result depends on the sort's
+    steps), then equal neighbours (by ``==``: a slice with NaN equals nothing) merged into the
+    last slice kept. Without NaN, np.unique gives the same groups."""
+    rows = np.moveaxis(x, d, 0).reshape(x.shape[d], -1)
+    lists = rows.tolist()
+
+    def comp(a, b):
+        for p, q in zip(lists[a], lists[b]):
+            if p < q:
+                return True
+            if p > q:
+                return False
+        return False
+    order = list(range(len(lists)))
+    sel.std_sort(order, 0, len(order), comp)
+    inverse = np.empty(len(order), np.int64)
+    kept, counts = [order[0]], [1]
+    inverse[order[0]] = 0
+    for i in order[1:]:
+        if lists[i] == lists[kept[-1]] and not np.isnan(rows[i]).any():
+            counts[-1] += 1
+        else:
+            kept.append(i)
+            counts.append(1)
+        inverse[i] = len(kept) - 1
+    vals = np.moveaxis(rows[kept].reshape((len(kept),) + np.moveaxis(x, d, 0).shape[1:]), 0, d)
+    return np.ascontiguousarray(vals), inverse, np.asarray(counts, np.int64)
 
 
 @export(method=True)
