@@ -53,11 +53,13 @@ _warned_create_graph = False
 class _GraphTask:
     """One backward call: PyTorch's GraphTask, as far as hooks and checkpointing can see it."""
 
-    __slots__ = ("id", "nodes", "needed", "captured_only", "targets", "accumulate", "current")
+    __slots__ = ("id", "deps", "roots", "needed", "captured_only", "targets", "accumulate",
+                 "current")
 
-    def __init__(self, task_id, nodes, needed, captured_only, targets, accumulate):
+    def __init__(self, task_id, deps, roots, needed, captured_only, targets, accumulate):
         self.id = task_id
-        self.nodes = nodes            # every node reachable from the roots
+        self.deps = deps              # every node an edge reaches (-> edges left to run)
+        self.roots = roots            # the set of root nodes
         self.needed = needed          # None: all of them run; else those leading to an input
         self.captured_only = captured_only  # inputs' nodes autograd.grad captures but never runs
         self.targets = targets        # None, or {node: [input indices]} (inputs=/autograd.grad)
@@ -76,7 +78,7 @@ def will_engine_execute_node(node) -> bool:
     if task is None:
         raise RuntimeError("_get_should_execute_nodes should only be called during the backward "
                            "pass")
-    if node not in task.nodes:
+    if node not in task.deps and node not in task.roots:
         return False
     if task.targets is None:
         return True
@@ -253,11 +255,15 @@ def _laid_out_like(param: np.ndarray, g, dtype) -> np.ndarray:
 def _accumulate(var, g, as_tensors: bool, owned: bool = False) -> None:
     """AccumulateGrad: the leaf's hooks, then ``.grad``, then post-accumulate hooks."""
     x = var._x
-    if x is not None and x.hooks:
+    if x is None:
+        with _GRAD_LOCK:
+            _store_grad_locked(var, g, as_tensors, owned)
+        return
+    if x.hooks:
         g = _run_tensor_hooks(x.hooks, g, as_tensors)
         owned = False
     _store_grad(var, g, as_tensors, owned)
-    if x is not None and x.post_acc_hooks:
+    if x.post_acc_hooks:
         _run_post_acc_hooks(var, x.post_acc_hooks)
 
 
@@ -494,21 +500,21 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
             if node is not None:
                 targets.setdefault(node, []).append(k)
 
-    # 1. Dependency counts.
+    # 1. Dependency counts: deps[n] = how many edges lead into n. Every node reached through
+    # an edge has an entry; the roots that no edge reaches have none.
     deps: dict = {}
-    seen = set(root_nodes)
-    order = []                      # nodes in DFS discovery order
+    root_set = set(root_nodes)
     stack = list(root_nodes)
     while stack:
-        node = stack.pop()
-        order.append(node)
-        for nxt, _ in node.next_functions:
+        for nxt, _ in stack.pop().next_functions:
             if nxt is None:
                 continue
-            deps[nxt] = deps.get(nxt, 0) + 1
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
+            if nxt in deps:
+                deps[nxt] += 1
+            else:
+                deps[nxt] = 1
+                if nxt not in root_set:
+                    stack.append(nxt)
 
     # With inputs: the nodes that must run. backward(inputs=...) runs every node leading to an
     # input (the inputs' own nodes included); autograd.grad only captures at the inputs' nodes,
@@ -516,7 +522,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     needed = reach = None
     captured_only = ()
     if targets is not None:
-        reach = _nodes_leading_to(order, deps, targets)
+        reach = _nodes_leading_to(root_nodes, deps, targets)
         needed = reach
         if not accumulate:
             # Inputs' nodes that lead to no other input are only captured, not run.
@@ -534,19 +540,21 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
             "cycle and avoid the leak.", UserWarning, stacklevel=4)
 
     anomaly = _node_mod._anomaly_enabled
-    task = _GraphTask(next(_task_ids), seen, needed, captured_only, targets, accumulate)
-    r = _Run()
-    r.ns, r.as_tensors, r.retain_graph, r.accumulate = ns, as_tensors, retain_graph, accumulate
-    r.targets, r.needed, r.reach, r.inputs, r.captured = targets, needed, reach, in_nrs, captured
-    r.captured_only = captured_only
-    r.anomaly, r.check_nan, r.task = anomaly, _node_mod._anomaly_check_nan, task
+    task = _GraphTask(next(_task_ids), deps, root_set, needed, captured_only, targets,
+                      accumulate)
     # The short path: no anomaly checks, no explainer and no inputs filtering (autograd.grad
     # and backward(inputs=...) still take it for nodes that simply run). An active explainer
-    # (autograd.explain) sends every node through ``_evaluate``, wrapped to record it.
+    # (autograd.explain) sends every node through ``_evaluate``, wrapped to record it. The
+    # settings ``_evaluate`` reads (``r``) are gathered the first time a node needs them.
     explainers = _explainers.get()
     fast = not anomaly and not explainers
-    evaluate = _evaluate if not explainers else _explain_evaluator(explainers, root_nodes, r,
-                                                                   _evaluate)
+    r = None
+    if explainers:
+        r = _run_settings(ns, as_tensors, retain_graph, accumulate, targets, needed, reach,
+                          in_nrs, captured, captured_only, anomaly, task)
+        evaluate = _explain_evaluator(explainers, root_nodes, r, _evaluate)
+    else:
+        evaluate = _evaluate
 
     heap = [(-n._seq, n) for n in root_nodes if n not in deps]
     heapq.heapify(heap)
@@ -557,16 +565,21 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     tasks = _tasks()
     tasks.append(task)
     node = None
+    ready = None    # a node made ready by the last one while the heap was empty: it runs next
     # Formulas follow IEEE (1/0 = inf, 0/0 = nan) without NumPy's warnings, as in PyTorch.
     quiet = _quiet()
     quiet.__enter__()
     try:
-        while heap:
-            node = heappop(heap)[1]
+        while True:
+            if ready is not None:
+                node, ready = ready, None
+            elif heap:
+                node = heappop(heap)[1]
+            else:
+                break
             grads = pop_buffer(node, None)
-            if grads is not None and (grads[0] is not None or (
-                    len(grads) > 1 and any(g is not None for g in grads))) and \
-                    fast and node._x is None and (
+            if fast and node._x is None and grads is not None and (grads[0] is not None or (
+                    len(grads) > 1 and any(g is not None for g in grads))) and (
                     needed is None or (node in needed and node not in targets)):
                 if type(node) is AccumulateGrad:
                     if accumulate:
@@ -584,29 +597,40 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                 if not retain_graph and node._saved is not None:
                     node.release()
             else:
+                if r is None:
+                    r = _run_settings(ns, as_tensors, retain_graph, accumulate, targets, needed,
+                                      reach, in_nrs, captured, captured_only, anomaly, task)
                 outs = evaluate(node, grads, r)
-            for i, (nxt, idx) in enumerate(node.next_functions):
+                if outs is None:
+                    outs = (None,) * len(node.next_functions)
+            i = -1
+            for g, (nxt, idx) in zip(outs, node.next_functions):
+                i += 1
                 if nxt is None:
                     continue
-                if outs is not None:
-                    g = outs[i]
-                    if g is not None:
-                        if as_tensors or g.shape != nxt._shape or g.dtype != nxt._dtype:
-                            g = _fit(node, i, g, nxt, idx, as_tensors)
-                        buf = get_buffer(nxt)
-                        if buf is None:
-                            if nxt.num_outputs == 1:
-                                buffers[nxt] = [g]
-                            else:
-                                buf = buffers[nxt] = [None] * nxt.num_outputs
-                                buf[idx] = g
+                if g is not None:
+                    if as_tensors or g.shape != nxt._shape or g.dtype != nxt._dtype:
+                        g = _fit(node, i, g, nxt, idx, as_tensors)
+                    buf = get_buffer(nxt)
+                    if buf is None:
+                        if nxt.num_outputs == 1:
+                            buffers[nxt] = [g]
                         else:
-                            old = buf[idx]
-                            buf[idx] = g if old is None else old + g
+                            buf = buffers[nxt] = [None] * nxt.num_outputs
+                            buf[idx] = g
+                    else:
+                        old = buf[idx]
+                        buf[idx] = g if old is None else old + g
                 left = deps[nxt] - 1
                 deps[nxt] = left
                 if left == 0:
-                    heappush(heap, (-nxt._seq, nxt))
+                    if ready is None:
+                        ready = nxt
+                    else:
+                        heappush(heap, (-nxt._seq, nxt))
+            if ready is not None and heap:   # the heap decides which ready node runs next
+                heappush(heap, (-ready._seq, ready))
+                ready = None
             outs = g = None     # drop the loop's references (see AccumulateGrad above)
     except BaseException as exc:
         if anomaly and node is not None:
@@ -622,13 +646,24 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     return captured
 
 
-def _nodes_leading_to(order, deps, targets) -> set:
+def _run_settings(ns, as_tensors, retain_graph, accumulate, targets, needed, reach, in_nrs,
+                  captured, captured_only, anomaly, task) -> _Run:
+    r = _Run()
+    r.ns, r.as_tensors, r.retain_graph, r.accumulate = ns, as_tensors, retain_graph, accumulate
+    r.targets, r.needed, r.reach, r.inputs, r.captured = targets, needed, reach, in_nrs, captured
+    r.captured_only = captured_only
+    r.anomaly, r.check_nan, r.task = anomaly, _node_mod._anomaly_check_nan, task
+    return r
+
+
+def _nodes_leading_to(root_nodes, deps, targets) -> set:
     """Nodes of the reachable graph from which some target node can be reached."""
     # Kahn's algorithm gives a topological order (consumers before producers); walking it in
-    # reverse visits every node after all of its inputs.
+    # reverse visits every node after all of its inputs. It starts from the nodes no edge
+    # reaches: the roots without an entry in ``deps``.
     remaining = dict(deps)
     topo = []
-    ready = [n for n in order if n not in remaining]
+    ready = [n for n in root_nodes if n not in remaining]
     while ready:
         n = ready.pop()
         topo.append(n)

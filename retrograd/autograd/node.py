@@ -360,17 +360,18 @@ class Node:
         if type(saved) is _PackedSaved:
             return tuple(e.unpack(self, as_tensors) if type(e) is _Packed else e for e in saved)
         out = []
+        append = out.append
         for t, v in zip(saved, self._versions):
             if v is None:           # a constant (or None), or a tensor with its own hooks
-                out.append(t.unpack(self, as_tensors) if type(t) is _Packed else t)
-                continue
-            if type(t) is SavedOutput:
+                append(t.unpack(self, as_tensors) if type(t) is _Packed else t)
+            elif type(t) is SavedOutput:
                 if t.version[0] != v:
                     raise RuntimeError(_version_error(t.data, t.version[0], v, self, True)
                                        + _inplace_note(self, None))
-                out.append(_output_tensor(t, self) if as_tensors else t.data)
+                append(_output_tensor(t, self) if as_tensors else t.data)
             else:
-                if t._x is not None and t._x.detached:
+                x = t._x
+                if x is not None and x.detached:
                     raise RuntimeError(
                         "Trying to use a saved tensor that has been detached in-place, i.e. with "
                         ".detach_().This is not supported, please use out-of-place `.detach()` "
@@ -378,7 +379,7 @@ class Node:
                 if t._vc[0] != v:
                     raise RuntimeError(_version_error(t._data, t._vc[0], v, t.grad_fn, False)
                                        + _inplace_note(self, t.grad_fn))
-                out.append(t if as_tensors else t._data)
+                append(t if as_tensors else t._data)
         return tuple(out)
 
     def release(self) -> None:
@@ -387,7 +388,8 @@ class Node:
         saved = self._saved
         if saved is not None and saved is not _RELEASED:
             self._saved = _RELEASED
-            if any(t is None for t in saved):
+            # a slot that saved None has version None (as constants have): look further only then
+            if None in self._versions and any(t is None for t in saved):
                 self._extra().freed_nones = tuple(t is None for t in saved)
 
     def __getattr__(self, name: str):
