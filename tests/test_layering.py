@@ -43,6 +43,7 @@ LAYERS = {
     "_dispatch": 0, "_quiet": 0, "_mt19937": 0, "_random_dists": 0, "_shape_fmt": 0, "_hooks": 0,
     "utils.hooks": 0,
     "backends": 0,
+    "_malloc": 0,
     # 1: Tensor and its construction
     "_tensor": 1, "_tensor_str": 1, "_tensor_new": 1, "_interop": 1, "_creation": 1,
     "_random": 1, "_random_sampling": 1,

@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import _grad_mode
+from .. import _malloc
 from . import node as _node_mod
 from ._explain import ACTIVE as _explainers, evaluator as _explain_evaluator
 from ._record import OPS
@@ -45,6 +46,8 @@ from .._tensor import Tensor
 from .._size import format_shape
 
 __all__ = ["run_backward"]
+
+_malloc.tune()  # large gradient buffers reuse the heap instead of fresh pages (see _malloc.py)
 
 _warned_create_graph = False
 
