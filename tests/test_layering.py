@@ -52,6 +52,7 @@ LAYERS = {
     "autograd.forward_ad": 2, "autograd._forward_ad": 2, "autograd._jvp_rules": 2,
     "autograd.anomaly_mode": 2, "autograd.graph": 2, "autograd.variable": 2,
     "autograd.provenance": 2, "autograd._explain": 2,
+    "autograd._saved": 2, "autograd._node_meta": 2, "autograd._engine_util": 2,
     # 3: the ops
     "ops": 3,
     # 4: the public namespaces
