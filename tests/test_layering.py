@@ -43,6 +43,7 @@ LAYERS = {
     "_dispatch": 0, "_quiet": 0, "_mt19937": 0, "_random_dists": 0, "_shape_fmt": 0, "_hooks": 0,
     "utils.hooks": 0,
     "backends": 0,
+    "_malloc": 0,
     # 1: Tensor and its construction
     "_tensor": 1, "_tensor_str": 1, "_tensor_new": 1, "_interop": 1, "_factory": 1,
     "_creation": 1, "_random": 1, "_random_sampling": 1,
@@ -51,6 +52,7 @@ LAYERS = {
     "autograd.forward_ad": 2, "autograd._forward_ad": 2, "autograd._jvp_rules": 2,
     "autograd.anomaly_mode": 2, "autograd.graph": 2, "autograd.variable": 2,
     "autograd.provenance": 2, "autograd._explain": 2, "autograd._backward": 2,
+    "autograd._saved": 2, "autograd._node_meta": 2, "autograd._engine_util": 2,
     # 3: the ops
     "ops": 3,
     # 4: the public namespaces

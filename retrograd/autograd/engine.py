@@ -27,24 +27,28 @@ from __future__ import annotations
 
 import heapq
 from sys import getrefcount
-import threading
 import warnings
-from typing import Any, NamedTuple
 
 import numpy as np
 
 from .. import _grad_mode
+from .. import _malloc
 from . import node as _node_mod
 from ._explain import ACTIVE as _explainers, evaluator as _explain_evaluator
 from ._record import OPS
 from .node import (AccumulateGrad, Node, _task_ids, _tasks, current_graph_task,  # noqa: F401
                    edge_meta, _expandable, _np_sum_to)
-from .._dtype import from_numpy_dtype
+from ._engine_util import (GradientEdge, _GRAD_LOCK, _as_tensor, _check_nan,  # noqa: F401
+                           _edge_of, _fit, _hook_name, _hook_result, _hook_results,
+                           _node_call, _node_post_hooks, _node_pre_hooks, _np_to_dtype, _out_nr,
+                           _retain, _retain_locked, _run_post_acc_hooks, _run_tensor_hooks,
+                           _shape_str, _tensor_pre_hooks, _warn_anomaly, _wrap, call_node)
 from .._quiet import quiet as _quiet
 from .._tensor import Tensor
-from .._size import format_shape
 
 __all__ = ["run_backward"]
+
+_malloc.tune()  # large gradient buffers reuse the heap instead of fresh pages (see _malloc.py)
 
 _warned_create_graph = False
 
@@ -53,11 +57,13 @@ _warned_create_graph = False
 class _GraphTask:
     """One backward call: PyTorch's GraphTask, as far as hooks and checkpointing can see it."""
 
-    __slots__ = ("id", "nodes", "needed", "captured_only", "targets", "accumulate", "current")
+    __slots__ = ("id", "deps", "roots", "needed", "captured_only", "targets", "accumulate",
+                 "current")
 
-    def __init__(self, task_id, nodes, needed, captured_only, targets, accumulate):
+    def __init__(self, task_id, deps, roots, needed, captured_only, targets, accumulate):
         self.id = task_id
-        self.nodes = nodes            # every node reachable from the roots
+        self.deps = deps              # every node an edge reaches (-> edges left to run)
+        self.roots = roots            # the set of root nodes
         self.needed = needed          # None: all of them run; else those leading to an input
         self.captured_only = captured_only  # inputs' nodes autograd.grad captures but never runs
         self.targets = targets        # None, or {node: [input indices]} (inputs=/autograd.grad)
@@ -76,7 +82,7 @@ def will_engine_execute_node(node) -> bool:
     if task is None:
         raise RuntimeError("_get_should_execute_nodes should only be called during the backward "
                            "pass")
-    if node not in task.nodes:
+    if node not in task.deps and node not in task.roots:
         return False
     if task.targets is None:
         return True
@@ -94,99 +100,6 @@ def is_checkpoint_valid() -> bool:
     ``backward(inputs=...)`` (reentrant checkpointing cannot run there)."""
     task = current_graph_task()
     return task is None or task.targets is None
-
-
-# -- gradients: shapes, dtypes, hooks ------------------------------------------------------------
-_shape_str = format_shape  # the one shape formatter, in _size.py
-
-
-def _fit(node: Node, i: int, g, target: Node, idx: int, as_tensors: bool):
-    """Reduce a broadcast gradient to the shape its target expects, and cast its dtype.
-
-    A target whose outputs differ in shape or dtype (custom Functions) has ``_shape`` None and
-    one ``(shape, dtype)`` per output in ``_out_meta``."""
-    shape, dtype = edge_meta(target, idx)
-    if g.shape != shape:
-        pieces = getattr(shape, "pieces", None)   # split pieces of unequal shapes: this one's
-        if pieces is not None:
-            shape = pieces[idx]
-        if not _expandable(shape, g.shape):
-            raise RuntimeError(
-                f"Function {node.name()} returned an invalid gradient at index {i} - got "
-                f"{_shape_str(g.shape)} but expected shape compatible with {_shape_str(shape)}")
-        if as_tensors:
-            g = g.sum_to_size(shape)  # a public op: dispatch modes (forward AD) see it
-        else:
-            g = _np_sum_to(g, shape)
-    if as_tensors:
-        if g._data.dtype != dtype:
-            g = g.to(_np_to_dtype(dtype))
-    elif g.dtype != dtype:
-        g = g.astype(dtype)
-    return g
-
-
-def _np_to_dtype(np_dtype):
-    return from_numpy_dtype(np_dtype)
-
-
-def _as_tensor(g):
-    return Tensor._make(np.asarray(g), None, False)
-
-
-def _wrap(g, as_tensors: bool):
-    """A gradient as hooks see it: a Tensor, or None."""
-    return g if (as_tensors or g is None) else _as_tensor(g)
-
-
-def _hook_name(fn) -> str:
-    name = getattr(fn, "__name__", None)
-    return name if isinstance(name, str) else "<unknown>"
-
-
-def _hook_result(fn, res, g, as_tensors: bool):
-    """A hook's replacement for gradient ``g``, checked like PyTorch's ``check_single_result``."""
-    if res is None:
-        return g
-    if g is None:
-        raise RuntimeError("can't replace a None gradient with a non-None value")
-    if not isinstance(res, Tensor):
-        raise TypeError(f"expected Variable, but hook returned '{type(res).__name__}'")
-    old = g._data if as_tensors else np.asarray(g)
-    if res._data.dtype != old.dtype:
-        raise RuntimeError(
-            f"hook '{_hook_name(fn)}' has changed the type of value (was "
-            f"torch.{_np_to_dtype(old.dtype)._legacy} got "
-            f"torch.{_np_to_dtype(res._data.dtype)._legacy})")
-    if res._data.shape != old.shape:
-        raise RuntimeError(f"hook '{_hook_name(fn)}' has changed the size of value")
-    return res if as_tensors else res._data
-
-
-def _hook_results(fn, res, old, as_tensors: bool) -> list:
-    """A node hook's replacement tuple (pre-hook: grad_outputs; post-hook: grad_inputs)."""
-    if not isinstance(res, tuple):
-        raise TypeError(f"expected tuple, but hook returned '{type(res).__name__}'")
-    if len(res) != len(old):
-        raise RuntimeError(f"hook '{_hook_name(fn)}' has returned an incorrect number of values "
-                           f"(got {len(res)}, but expected {len(old)})")
-    # Inside the returned tuple, None means "no gradient" (not "unchanged").
-    return [None if r is None else _hook_result(fn, r, g, as_tensors) for r, g in zip(res, old)]
-
-
-def _run_tensor_hooks(hooks, g, as_tensors: bool):
-    """Tensor hooks see (None or a Tensor) and may replace the gradient."""
-    for fn in list(hooks.values()):
-        res = fn(_wrap(g, as_tensors))
-        if res is not None:
-            g = _hook_result(fn, res, g, as_tensors)
-    return g
-
-
-# Accumulation into ``.grad`` is a read-modify-write (and NumPy releases the GIL inside ``+=``):
-# backward passes running in several threads into one leaf serialise here, as PyTorch's
-# AccumulateGrad holds a mutex.
-_GRAD_LOCK = threading.Lock()
 
 
 def _store_grad(tensor, g, as_tensors: bool, owned: bool = False) -> None:
@@ -253,126 +166,16 @@ def _laid_out_like(param: np.ndarray, g, dtype) -> np.ndarray:
 def _accumulate(var, g, as_tensors: bool, owned: bool = False) -> None:
     """AccumulateGrad: the leaf's hooks, then ``.grad``, then post-accumulate hooks."""
     x = var._x
-    if x is not None and x.hooks:
+    if x is None:
+        with _GRAD_LOCK:
+            _store_grad_locked(var, g, as_tensors, owned)
+        return
+    if x.hooks:
         g = _run_tensor_hooks(x.hooks, g, as_tensors)
         owned = False
     _store_grad(var, g, as_tensors, owned)
-    if x is not None and x.post_acc_hooks:
+    if x.post_acc_hooks:
         _run_post_acc_hooks(var, x.post_acc_hooks)
-
-
-def _run_post_acc_hooks(var, hooks) -> None:
-    """``register_post_accumulate_grad_hook`` hooks: fn(tensor), which must return None."""
-    for fn in list(hooks.values()):
-        res = fn(var)
-        if res is not None:
-            if isinstance(res, Tensor):
-                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
-            raise TypeError(f"expected Variable, but hook returned '{type(res).__name__}'")
-
-
-def _retain(node: Node, grads, as_tensors: bool) -> None:
-    with _GRAD_LOCK:
-        _retain_locked(node, grads, as_tensors)
-
-
-def _retain_locked(node: Node, grads, as_tensors: bool) -> None:
-    for ref, nr in node._x.retain_refs:
-        t = ref()
-        g = grads[nr]
-        if t is None or g is None:
-            continue
-        if as_tensors:
-            t._grad = g if t._grad is None else t._grad + g
-        elif t._grad is None:
-            t._grad = _as_tensor(np.array(g))
-        else:
-            t._grad = t._grad + _as_tensor(g)
-
-
-def _tensor_pre_hooks(node: Node, grads: list, as_tensors: bool) -> list:
-    """Hooks of the tensors this node produced (registration order), then retain_grad."""
-    nx = node._x
-    if nx is None:
-        return grads
-    if nx.pre_hooks:
-        for fn in list(nx.pre_hooks.values()):
-            if getattr(fn, "_tensor_hook", False):
-                nr = fn.out_nr
-                g = grads[nr]
-                res = fn(_wrap(g, as_tensors))
-                if res is not None:
-                    grads = list(grads)
-                    grads[nr] = _hook_result(fn.fn, res, g, as_tensors)
-    if nx.retain_refs:
-        _retain(node, grads, as_tensors)
-    return grads
-
-
-def _node_pre_hooks(node: Node, grads: list, as_tensors: bool) -> list:
-    """``Node.register_prehook`` hooks: fn(grad_outputs) -> new grad_outputs or None."""
-    nx = node._x
-    if nx is None or not nx.pre_hooks:
-        return grads
-    for fn in list(nx.pre_hooks.values()):
-        if getattr(fn, "_tensor_hook", False):
-            continue
-        res = fn(tuple(_wrap(g, as_tensors) for g in grads))
-        if res is not None:
-            grads = _hook_results(fn, res, grads, as_tensors)
-    return grads
-
-
-def _node_post_hooks(node: Node, outs, grads, as_tensors: bool):
-    """``Node.register_hook`` hooks: fn(grad_inputs, grad_outputs) -> new grad_inputs or None."""
-    for fn in list(node._x.hooks.values()):
-        res = fn(tuple(_wrap(g, as_tensors) for g in outs),
-                 tuple(_wrap(g, as_tensors) for g in grads))
-        if res is not None:
-            outs = tuple(_hook_results(fn, res, outs, as_tensors))
-    return outs
-
-
-def _check_nan(node: Node, outs, as_tensors: bool) -> None:
-    """Anomaly mode's check_nan: PyTorch's error for a node that produced NaN."""
-    for i, g in enumerate(outs):
-        if g is None:
-            continue
-        a = g._data if as_tensors else np.asarray(g)
-        if a.dtype.kind in "fc" and np.isnan(a).any():
-            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th "
-                               "output.")
-
-
-def _warn_anomaly(node: Node) -> None:
-    """What PyTorch prints when a node fails in anomaly mode: the forward traceback of the node,
-    then of each node whose backward created it (create_graph)."""
-    def stack_of(n):
-        x = n._x
-        meta = None if x is None else x.metadata
-        return (None, None) if meta is None else (meta.get("traceback_"), meta.get("parent_"))
-
-    stack, parent = stack_of(node)
-    name = node.name()
-    if stack is None:
-        warnings.warn(f"Error detected in {name}. No forward pass information available. Enable "
-                      "detect anomaly during forward pass for more information.", UserWarning,
-                      stacklevel=4)
-        return
-    warnings.warn(f"Error detected in {name}. Traceback of forward call that caused the error:\n"
-                  + "".join(stack), UserWarning, stacklevel=4)
-    while parent is not None:
-        stack, grand = stack_of(parent)
-        pname = parent.name()
-        if stack is None:
-            warnings.warn(f"Error detected in {pname}. No forward pass information available. "
-                          "Enable detect anomaly during forward pass for more information.",
-                          UserWarning, stacklevel=4)
-        else:
-            warnings.warn(f"\n\nPrevious calculation was induced by {pname}. Traceback of forward "
-                          "call that induced the previous calculation:\n" + "".join(stack),
-                          UserWarning, stacklevel=4)
-        parent = grand
 
 
 # -- one node, the general way ---------------------------------------------------------------------
@@ -494,21 +297,21 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
             if node is not None:
                 targets.setdefault(node, []).append(k)
 
-    # 1. Dependency counts.
+    # 1. Dependency counts: deps[n] = how many edges lead into n. Every node reached through
+    # an edge has an entry; the roots that no edge reaches have none.
     deps: dict = {}
-    seen = set(root_nodes)
-    order = []                      # nodes in DFS discovery order
+    root_set = set(root_nodes)
     stack = list(root_nodes)
     while stack:
-        node = stack.pop()
-        order.append(node)
-        for nxt, _ in node.next_functions:
+        for nxt, _ in stack.pop().next_functions:
             if nxt is None:
                 continue
-            deps[nxt] = deps.get(nxt, 0) + 1
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
+            if nxt in deps:
+                deps[nxt] += 1
+            else:
+                deps[nxt] = 1
+                if nxt not in root_set:
+                    stack.append(nxt)
 
     # With inputs: the nodes that must run. backward(inputs=...) runs every node leading to an
     # input (the inputs' own nodes included); autograd.grad only captures at the inputs' nodes,
@@ -516,7 +319,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     needed = reach = None
     captured_only = ()
     if targets is not None:
-        reach = _nodes_leading_to(order, deps, targets)
+        reach = _nodes_leading_to(root_nodes, deps, targets)
         needed = reach
         if not accumulate:
             # Inputs' nodes that lead to no other input are only captured, not run.
@@ -534,19 +337,21 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
             "cycle and avoid the leak.", UserWarning, stacklevel=4)
 
     anomaly = _node_mod._anomaly_enabled
-    task = _GraphTask(next(_task_ids), seen, needed, captured_only, targets, accumulate)
-    r = _Run()
-    r.ns, r.as_tensors, r.retain_graph, r.accumulate = ns, as_tensors, retain_graph, accumulate
-    r.targets, r.needed, r.reach, r.inputs, r.captured = targets, needed, reach, in_nrs, captured
-    r.captured_only = captured_only
-    r.anomaly, r.check_nan, r.task = anomaly, _node_mod._anomaly_check_nan, task
+    task = _GraphTask(next(_task_ids), deps, root_set, needed, captured_only, targets,
+                      accumulate)
     # The short path: no anomaly checks, no explainer and no inputs filtering (autograd.grad
     # and backward(inputs=...) still take it for nodes that simply run). An active explainer
-    # (autograd.explain) sends every node through ``_evaluate``, wrapped to record it.
+    # (autograd.explain) sends every node through ``_evaluate``, wrapped to record it. The
+    # settings ``_evaluate`` reads (``r``) are gathered the first time a node needs them.
     explainers = _explainers.get()
     fast = not anomaly and not explainers
-    evaluate = _evaluate if not explainers else _explain_evaluator(explainers, root_nodes, r,
-                                                                   _evaluate)
+    r = None
+    if explainers:
+        r = _run_settings(ns, as_tensors, retain_graph, accumulate, targets, needed, reach,
+                          in_nrs, captured, captured_only, anomaly, task)
+        evaluate = _explain_evaluator(explainers, root_nodes, r, _evaluate)
+    else:
+        evaluate = _evaluate
 
     heap = [(-n._seq, n) for n in root_nodes if n not in deps]
     heapq.heapify(heap)
@@ -557,16 +362,21 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     tasks = _tasks()
     tasks.append(task)
     node = None
+    ready = None    # a node made ready by the last one while the heap was empty: it runs next
     # Formulas follow IEEE (1/0 = inf, 0/0 = nan) without NumPy's warnings, as in PyTorch.
     quiet = _quiet()
     quiet.__enter__()
     try:
-        while heap:
-            node = heappop(heap)[1]
+        while True:
+            if ready is not None:
+                node, ready = ready, None
+            elif heap:
+                node = heappop(heap)[1]
+            else:
+                break
             grads = pop_buffer(node, None)
-            if grads is not None and (grads[0] is not None or (
-                    len(grads) > 1 and any(g is not None for g in grads))) and \
-                    fast and node._x is None and (
+            if fast and node._x is None and grads is not None and (grads[0] is not None or (
+                    len(grads) > 1 and any(g is not None for g in grads))) and (
                     needed is None or (node in needed and node not in targets)):
                 if type(node) is AccumulateGrad:
                     if accumulate:
@@ -584,29 +394,40 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                 if not retain_graph and node._saved is not None:
                     node.release()
             else:
+                if r is None:
+                    r = _run_settings(ns, as_tensors, retain_graph, accumulate, targets, needed,
+                                      reach, in_nrs, captured, captured_only, anomaly, task)
                 outs = evaluate(node, grads, r)
-            for i, (nxt, idx) in enumerate(node.next_functions):
+                if outs is None:
+                    outs = (None,) * len(node.next_functions)
+            i = -1
+            for g, (nxt, idx) in zip(outs, node.next_functions):
+                i += 1
                 if nxt is None:
                     continue
-                if outs is not None:
-                    g = outs[i]
-                    if g is not None:
-                        if as_tensors or g.shape != nxt._shape or g.dtype != nxt._dtype:
-                            g = _fit(node, i, g, nxt, idx, as_tensors)
-                        buf = get_buffer(nxt)
-                        if buf is None:
-                            if nxt.num_outputs == 1:
-                                buffers[nxt] = [g]
-                            else:
-                                buf = buffers[nxt] = [None] * nxt.num_outputs
-                                buf[idx] = g
+                if g is not None:
+                    if as_tensors or g.shape != nxt._shape or g.dtype != nxt._dtype:
+                        g = _fit(node, i, g, nxt, idx, as_tensors)
+                    buf = get_buffer(nxt)
+                    if buf is None:
+                        if nxt.num_outputs == 1:
+                            buffers[nxt] = [g]
                         else:
-                            old = buf[idx]
-                            buf[idx] = g if old is None else old + g
+                            buf = buffers[nxt] = [None] * nxt.num_outputs
+                            buf[idx] = g
+                    else:
+                        old = buf[idx]
+                        buf[idx] = g if old is None else old + g
                 left = deps[nxt] - 1
                 deps[nxt] = left
                 if left == 0:
-                    heappush(heap, (-nxt._seq, nxt))
+                    if ready is None:
+                        ready = nxt
+                    else:
+                        heappush(heap, (-nxt._seq, nxt))
+            if ready is not None and heap:   # the heap decides which ready node runs next
+                heappush(heap, (-ready._seq, ready))
+                ready = None
             outs = g = None     # drop the loop's references (see AccumulateGrad above)
     except BaseException as exc:
         if anomaly and node is not None:
@@ -622,13 +443,24 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     return captured
 
 
-def _nodes_leading_to(order, deps, targets) -> set:
+def _run_settings(ns, as_tensors, retain_graph, accumulate, targets, needed, reach, in_nrs,
+                  captured, captured_only, anomaly, task) -> _Run:
+    r = _Run()
+    r.ns, r.as_tensors, r.retain_graph, r.accumulate = ns, as_tensors, retain_graph, accumulate
+    r.targets, r.needed, r.reach, r.inputs, r.captured = targets, needed, reach, in_nrs, captured
+    r.captured_only = captured_only
+    r.anomaly, r.check_nan, r.task = anomaly, _node_mod._anomaly_check_nan, task
+    return r
+
+
+def _nodes_leading_to(root_nodes, deps, targets) -> set:
     """Nodes of the reachable graph from which some target node can be reached."""
     # Kahn's algorithm gives a topological order (consumers before producers); walking it in
-    # reverse visits every node after all of its inputs.
+    # reverse visits every node after all of its inputs. It starts from the nodes no edge
+    # reaches: the roots without an entry in ``deps``.
     remaining = dict(deps)
     topo = []
-    ready = [n for n in order if n not in remaining]
+    ready = [n for n in root_nodes if n not in remaining]
     while ready:
         n = ready.pop()
         topo.append(n)
@@ -647,48 +479,3 @@ def _nodes_leading_to(order, deps, targets) -> set:
                 needed.add(n)
                 break
     return needed
-
-
-class GradientEdge(NamedTuple):
-    """Object representing a given gradient edge within the autograd graph.
-
-    To get the gradient edge where a given Tensor gradient will be computed,
-    you can do ``edge = autograd.graph.get_gradient_edge(tensor)``.
-    """
-
-    node: Node
-    output_nr: int
-    ownership_token: Any = None
-
-
-def _edge_of(t, create: bool):
-    """(node, output index) where the gradient of ``t`` (a Tensor or a GradientEdge) arrives;
-    a leaf's accumulator is made when ``create``, else it may be None."""
-    if type(t) is GradientEdge:
-        return t.node, t.output_nr
-    if t.grad_fn is not None:
-        return t.grad_fn, _out_nr(t)
-    return (t._grad_accumulator() if create else t._grad_accumulator(create=False)), _out_nr(t)
-
-
-def _out_nr(t) -> int:
-    return 0 if t._x is None else t._x.out_nr
-
-
-def call_node(node: Node, grads):
-    """``grad_fn(grad)``: run one node's formula directly (no engine, no hooks)."""
-    as_tensors = _grad_mode.is_grad_enabled()
-    if as_tensors:
-        outs = node.apply(OPS.tensor_ns, list(grads), True)
-        return outs if len(outs) != 1 else outs[0]
-    outs = node.apply(OPS.numpy_ns, [g._data for g in grads], False)
-    res = tuple(None if o is None else Tensor._make(np.asarray(o), None, False) for o in outs)
-    return res if len(res) != 1 else res[0]
-
-
-def _node_call(self, *grads):
-    """``grad_fn(grad)`` (``Node.__call__``, attached here where it is defined)."""
-    return call_node(self, grads)
-
-
-Node.__call__ = _node_call

@@ -10,30 +10,26 @@ from __future__ import annotations
 import itertools
 import threading
 import traceback
-import weakref
 
 import numpy as np
 
-from .. import _dispatch
-from .. import _grad_mode
 from .._hooks import RemovableHandle
 from .._tensor import Tensor
 from .._dtype import from_numpy_dtype
+from ._node_meta import (ELEMENTWISE, LINEAR, _JvpShortcut, _NodeExtra, _executing_node,  # noqa: F401
+                         _expandable, _forward_name, _np_sum_to, _task_ids, _tasks, _tls,
+                         current_graph_task, edge_meta)
+from ._saved import (ERR_BACKWARD_TWICE, _INFERENCE_SAVE, _RELEASED, SavedOutput,  # noqa: F401
+                     _EmptySaved, _Packed, _PackedSaved, _current_hooks, _hooks_tls,
+                     _out_nr_of, _output_tensor, _pack)
 
 __all__ = ["Node", "AccumulateGrad", "SavedOutput", "ERR_BACKWARD_TWICE", "ELEMENTWISE", "LINEAR"]
-
-ERR_BACKWARD_TWICE = (
-    "Trying to backward through the graph a second time (or directly access saved tensors after "
-    "they have already been freed). Saved intermediate values of the graph are freed when you call "
-    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
-    "graph a second time or if you need to access saved tensors after calling backward.")
 
 # Sequence numbers only order ready nodes (newest first, like PyTorch); they carry no state that
 # changes behaviour, and itertools.count is atomic under the GIL.
 _sequence = itertools.count()
 _acc_sequence = itertools.count()
 _ACC_SEQ_BASE = 2 ** 62
-_RELEASED = ()
 
 # Anomaly mode (autograd/anomaly_mode.py sets these; global, like PyTorch's AnomalyMode). Node
 # creation reads the first flag once: that is all anomaly mode costs while it is off.
@@ -49,117 +45,6 @@ _stamp_nodes = False
 # module global while no hooks exist anywhere.
 _hooks_pushed = 0
 _hooks_lock = threading.Lock()
-_hooks_tls = threading.local()
-_INFERENCE_SAVE = (
-    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
-    "inference mode in computation tracked by autograd. To work around this, you can make a clone "
-    "to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
-    "`torch.inference_mode()`.")
-
-
-class _JvpShortcut:
-    """A forward-mode rule that needs no formula of its own (``Node.jvp``): see ELEMENTWISE and
-    LINEAR."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name: str):
-        self.name = name
-
-    def __repr__(self) -> str:
-        return self.name
-
-
-# The op's Jacobian with respect to each input is diagonal (elementwise, broadcasting allowed):
-# its JVP along a tangent t_i of input i is its VJP of t_i, so the backward formula serves both
-# (PyTorch's ``result: auto_element_wise``). The JVP is the sum over inputs, broadcast to the
-# result's shape.
-ELEMENTWISE = _JvpShortcut("ELEMENTWISE")
-# The op is linear in its floating-point tensor inputs taken together (views, reshapes, sums,
-# cat, indexing): its JVP is the op itself applied to the tangents, with zeros for inputs that
-# have none (PyTorch's ``auto_linear``). Not for affine ops (``add(x, 2.0)``).
-LINEAR = _JvpShortcut("LINEAR")
-
-
-class SavedOutput:
-    """An op's own result, saved without a reference to the result Tensor (that would be a
-    cycle tensor -> node -> tensor). Rebuilt as a Tensor on demand for double backward."""
-
-    __slots__ = ("data", "version", "saved_version")
-
-    def __init__(self, tensor):
-        self.data = tensor._data
-        self.version = tensor._vc
-        self.saved_version = tensor._vc[0]
-
-
-class _EmptySaved(tuple):
-    """``_saved`` of a node that saved nothing but still counts as holding saved state (custom
-    Functions): backward frees it, after which ``saved_tensors`` raises like PyTorch's."""
-    __slots__ = ()
-
-
-class _PackedSaved(tuple):
-    """``_saved`` of a node that saved while saved-tensor hooks were set: constants as they are,
-    tensors as ``_Packed`` entries (the pack hook's result). Unpacking goes through the hooks;
-    like PyTorch, no version check is made then."""
-    __slots__ = ()
-
-
-class _Packed:
-    """One tensor saved through a pack hook, with what is needed to rebuild a tensor that has the
-    original's autograd identity (grad_fn / grad accumulator) around the unpacked data."""
-
-    __slots__ = ("packed", "unpack_hook", "is_output", "grad_fn", "out_nr", "requires_grad",
-                 "acc")
-
-    def unpack(self, node, as_tensors: bool):
-        res = self.unpack_hook(self.packed)
-        if not isinstance(res, Tensor):
-            raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but got "
-                            f"result of type {type(res).__name__}")
-        if not as_tensors:
-            return res._data
-        if self.is_output:
-            t = Tensor._make(res._data, node, True, res._vc)
-        else:
-            t = Tensor._make(res._data, self.grad_fn, self.requires_grad, res._vc)
-            if self.grad_fn is None and self.acc is not None:
-                acc = self.acc()
-                if acc is not None:
-                    t._extra().acc = self.acc
-        if self.out_nr:
-            t._extra().out_nr = self.out_nr
-        return t
-
-
-def _current_hooks():
-    stack = getattr(_hooks_tls, "stack", None)
-    return stack[-1] if stack else None
-
-
-def _pack(node, t, is_output: bool, out_nr: int, hooks) -> _Packed:
-    """Run the pack hook on ``t`` (grad mode off, as in PyTorch)."""
-    pack_hook, unpack_hook = hooks
-    version = t._vc[0]
-    with _grad_mode.no_grad():
-        packed = pack_hook(t)
-    if t._vc[0] != version:
-        raise RuntimeError(
-            "A saved tensor pack hook is modifying its input in place. Tensors provided as input "
-            "to pack hook cannot be modified by in-place operations as this can lead to "
-            "unexpected side-effects. Please open an issue if you need to perform in-place "
-            "operations on the input to a pack hook.")
-    p = _Packed()
-    p.packed, p.unpack_hook, p.is_output = packed, unpack_hook, is_output
-    p.out_nr = out_nr
-    p.requires_grad = t._requires_grad
-    p.grad_fn = None if is_output else t.grad_fn
-    acc = None
-    if not is_output and t.grad_fn is None and t._requires_grad:
-        acc = weakref.ref(t._grad_accumulator())
-    p.acc = acc
-    return p
 
 
 class SavedTensor:
@@ -217,54 +102,7 @@ class SavedTensor:
         node._versions = tuple(versions)
 
 
-def _out_nr_of(t) -> int:
-    return 0 if t._x is None else t._x.out_nr
 
-
-def edge_meta(node, nr: int):
-    """(shape, NumPy dtype) of the gradient that flows into output ``nr`` of ``node``: the
-    node's own, or, for a node whose outputs differ (``_shape`` None), ``_out_meta[nr]``."""
-    if node._shape is not None:
-        return node._shape, node._dtype
-    return node._out_meta[nr]
-
-
-class _NodeExtra:
-    """Rarely used per-node state (hooks, retained grads, metadata), kept off the hot path."""
-
-    __slots__ = ("pre_hooks", "hooks", "retain_refs", "metadata", "freed_nones", "provenance")
-
-    def __init__(self):
-        self.pre_hooks = None     # {id: fn(grad_outputs)}, tensor hooks included
-        self.hooks = None         # {id: fn(grad_inputs, grad_outputs)}
-        self.retain_refs = None   # [(weakref to a tensor that retains its grad, output index)]
-        self.metadata = None
-        self.freed_nones = None   # after release: which saved slots were None
-        self.provenance = None    # where the node was created (autograd/provenance.py)
-
-
-# -- the backward calls running in this thread (the engine pushes and pops them) -----------
-_task_ids = itertools.count()
-_tls = threading.local()
-
-
-def _tasks() -> list:
-    stack = getattr(_tls, "tasks", None)
-    if stack is None:
-        stack = _tls.tasks = []
-    return stack
-
-
-def current_graph_task():
-    """The innermost backward call running in this thread, or None."""
-    stack = getattr(_tls, "tasks", None)
-    return stack[-1] if stack else None
-
-
-def _executing_node():
-    """The node whose backward is running in this thread (anomaly mode tracks it), or None."""
-    task = current_graph_task()
-    return None if task is None else task.current
 
 
 class Node:
@@ -360,17 +198,18 @@ class Node:
         if type(saved) is _PackedSaved:
             return tuple(e.unpack(self, as_tensors) if type(e) is _Packed else e for e in saved)
         out = []
+        append = out.append
         for t, v in zip(saved, self._versions):
             if v is None:           # a constant (or None), or a tensor with its own hooks
-                out.append(t.unpack(self, as_tensors) if type(t) is _Packed else t)
-                continue
-            if type(t) is SavedOutput:
+                append(t.unpack(self, as_tensors) if type(t) is _Packed else t)
+            elif type(t) is SavedOutput:
                 if t.version[0] != v:
                     raise RuntimeError(_version_error(t.data, t.version[0], v, self, True)
                                        + _inplace_note(self, None))
-                out.append(_output_tensor(t, self) if as_tensors else t.data)
+                append(_output_tensor(t, self) if as_tensors else t.data)
             else:
-                if t._x is not None and t._x.detached:
+                x = t._x
+                if x is not None and x.detached:
                     raise RuntimeError(
                         "Trying to use a saved tensor that has been detached in-place, i.e. with "
                         ".detach_().This is not supported, please use out-of-place `.detach()` "
@@ -378,7 +217,7 @@ class Node:
                 if t._vc[0] != v:
                     raise RuntimeError(_version_error(t._data, t._vc[0], v, t.grad_fn, False)
                                        + _inplace_note(self, t.grad_fn))
-                out.append(t if as_tensors else t._data)
+                append(t if as_tensors else t._data)
         return tuple(out)
 
     def release(self) -> None:
@@ -387,7 +226,8 @@ class Node:
         saved = self._saved
         if saved is not None and saved is not _RELEASED:
             self._saved = _RELEASED
-            if any(t is None for t in saved):
+            # a slot that saved None has version None (as constants have): look further only then
+            if None in self._versions and any(t is None for t in saved):
                 self._extra().freed_nones = tuple(t is None for t in saved)
 
     def __getattr__(self, name: str):
@@ -496,18 +336,6 @@ class AccumulateGrad(Node):
         return "torch::autograd::AccumulateGrad"
 
 
-def _output_tensor(saved: SavedOutput, node: Node):
-    t = Tensor._make(saved.data, node, True)
-    t._vc = saved.version
-    hooks = _dispatch.forward_hooks()
-    if hooks is not None:  # forward AD: the output's tangent goes with it
-        hooks[1](t)
-    return t
-
-
-def _forward_name(node_name: str) -> str:
-    import re
-    return re.sub(r"Backward\d*$", "", node_name)
 
 
 def _version_error(data, now: int, expected: int, grad_fn, is_output: bool) -> str:
@@ -545,27 +373,6 @@ def _version_hint() -> str:
             "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
-
-# -- reducing a broadcast gradient (the engine; the explainer) -------------------------------
-def _expandable(src, dst) -> bool:
-    """Whether shape ``dst`` can be summed down to ``src`` (i.e. src broadcasts to dst)."""
-    if len(src) > len(dst):
-        return False
-    for s, d in zip(reversed(src), reversed(dst)):
-        if s != d and s != 1:
-            return False
-    return True
-
-
-def _np_sum_to(g, shape):
-    lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
-    if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    if lead:
-        g = g.reshape(shape)
-    return g
 
 
 # -- anomaly mode: the forward traceback of each node ------------------------------------------
