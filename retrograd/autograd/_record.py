@@ -219,6 +219,8 @@ def _save(node, save, res) -> None:
     ts = type(save)
     if ts is _FunctionType:
         save = save(node)
+        if save is None:
+            return
         ts = type(save)
     if ts is not tuple:
         node.save(save)
@@ -247,8 +249,9 @@ def record(cls, inputs, out, save=None, /, **attrs) -> Tensor:
     the keyword ``attrs`` set as node attributes, and ``save`` saved for the formula (``None``:
     nothing). ``save`` is one entry or a tuple of entries in the order of ``backward``'s
     arguments -- inputs, other tensors, ``RESULT`` (the result itself), Python constants -- or a
-    function of the node that returns them, where what is saved depends on which inputs want a
-    gradient (``lambda n: (x if n.needs(1) else None, RESULT)``).
+    function of the node that returns them (or None: save nothing), where what is saved depends
+    on which inputs want a gradient (``lambda n: (x if n.needs(1) else None, RESULT)``) or costs
+    work that only a recorded node needs. A constant that is itself a tuple goes in a tuple.
     """
     if type(out) is not _ndarray:
         out = _asarray(out)
