@@ -13,6 +13,7 @@ import numpy as np
 from .._registry import REDUCTION, dims, export
 from ...autograd.node import Unique2Backward0, UniqueConsecutiveBackward0, UniqueDimBackward0
 from .._util import make_node, needs_grad1, wrap, wrap_dim
+from ...autograd._record import RESULT, record1
 from ..reduction.basic import _dim_attr
 from ..reduction.minmax import _MaxMinAllBackward, _return_type
 from ..reduction.cumulative import _ScatterBackward, _scatter_index
@@ -51,17 +52,14 @@ def _selected(input, values, indices, dim, keepdim, cls, rt, arg_dim):
     gave it); the gradient of each value goes back to the position it came from."""
     x = input._data
     idx_t = wrap(indices)
-    if not needs_grad1(input):
+    if not needs_grad1(input):   # (the scatter index below is built for backward only)
         return rt(wrap(values), idx_t)
-    node = make_node(cls, (input,), values)
-    node.shape, node.dim, node.keepdim, node.arg_dim = x.shape, dim, keepdim, arg_dim
     if x.ndim:
-        full = indices if keepdim else np.expand_dims(indices, dim)
-        node.index = _scatter_index(x.shape, dim, full)
+        index = _scatter_index(x.shape, dim, indices if keepdim else np.expand_dims(indices, dim))
     else:
-        node.index = ()
-    node.save(idx_t)
-    return rt(wrap(values, node), idx_t)
+        index = ()
+    return rt(record1(cls, input, values, idx_t, shape=x.shape, dim=dim, keepdim=keepdim,
+                      arg_dim=arg_dim, index=index), idx_t)
 
 
 def _moved(x: np.ndarray, d: int) -> np.ndarray:
@@ -272,13 +270,8 @@ def _median_all(input, ignore_nan: bool):
 
 
 def _median_result(input, out, ignore_nan):
-    if not needs_grad1(input):
-        return wrap(out)
-    from ...autograd.node import SavedOutput
-    node = make_node(NanmedianBackward0 if ignore_nan else MedianBackward0, (input,), out)
-    res = wrap(out, node)
-    node.save(input, SavedOutput(res))
-    return res
+    return record1(NanmedianBackward0 if ignore_nan else MedianBackward0, input, out,
+                   (input, RESULT))
 
 
 def _median_dim(input, dim, keepdim, ignore_nan: bool):
