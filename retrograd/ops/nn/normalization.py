@@ -156,17 +156,15 @@ def _native_batch_norm(input, weight, bias, running_mean, running_var, training,
         if bias is not None:
             out = out + bias._data.reshape(shape)
         out = np.asarray(out, dtype=x.dtype)
-    node = None
-    if needs_grad(input, weight, bias):
-        node = make_node(NativeBatchNormBackward0, (input, weight, bias), out)
-        node.training, node.eps = bool(training), float(eps)
-        # saved before the running statistics are updated (saved-tensor hooks see them so)
-        node.save(input, running_mean, running_var, weight,
-                  wrap(save_mean.astype(x.dtype, copy=False)),
-                  wrap(save_invstd.astype(x.dtype, copy=False)))
+    # saved before the running statistics are updated (saved-tensor hooks see them so)
+    res = record(NativeBatchNormBackward0, (input, weight, bias), out,
+                 lambda n: (input, running_mean, running_var, weight,
+                            wrap(save_mean.astype(x.dtype, copy=False)),
+                            wrap(save_invstd.astype(x.dtype, copy=False))),
+                 training=bool(training), eps=float(eps))
     if training:
         _update_running(running_mean, running_var, mean, var, momentum, x.size // c if c else 0)
-    return wrap(out, node)
+    return res
 
 
 def _update_running(running_mean, running_var, mean, var, momentum, n) -> None:
