@@ -12,7 +12,7 @@ import numpy as np
 
 from .._registry import REDUCTION, dims, export
 from ...autograd.node import Unique2Backward0, UniqueConsecutiveBackward0, UniqueDimBackward0
-from .._util import make_node, needs_grad1, wrap, wrap_dim
+from .._util import needs_grad1, wrap, wrap_dim
 from ...autograd._record import RESULT, record1
 from ..reduction.basic import _dim_attr
 from ..reduction.minmax import _MaxMinAllBackward, _return_type
@@ -378,10 +378,7 @@ def _wrap_dim_no_scalar(dim, ndim):
 def _unique_outputs(values, inverse, counts, return_inverse, return_counts, input=None,
                     node_cls=None):
     # No derivative: like PyTorch, a node that raises at backward when the input requires grad.
-    node = None
-    if node_cls is not None and needs_grad1(input):
-        node = make_node(node_cls, (input,), np.asarray(values))
-    out = [wrap(values, node)]
+    out = [wrap(values) if node_cls is None else record1(node_cls, input, values)]
     if return_inverse:
         out.append(wrap(inverse.astype(np.int64)))
     if return_counts:
