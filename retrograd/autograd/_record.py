@@ -279,7 +279,7 @@ def record1(cls, input, out, save=None, /, **attrs) -> Tensor:
         out = _asarray(out)
     if not input._requires_grad or not _grad_enabled():
         return _plain(out)
-    fn = input._grad_fn
+    fn = input._grad_fn   # (an op's result that is no view: its own node, without edge's checks)
     node = cls(((fn, 0),) if fn is not None and input._x is None else (edge(input),),
                out.shape, out.dtype)
     if attrs:
@@ -305,8 +305,16 @@ def record2(cls, a, b, out, save=None, /, **attrs) -> Tensor:
     rb = isinstance(b, Tensor) and b._requires_grad
     if not (ra or rb) or not _grad_enabled():
         return _plain(out)
-    ea = edge(a) if ra else _NO_EDGE
-    eb = edge(b) if rb else _NO_EDGE
+    if ra:   # (an op's result that is no view: its own node, without edge's checks)
+        fn = a._grad_fn
+        ea = (fn, 0) if fn is not None and a._x is None else edge(a)
+    else:
+        ea = _NO_EDGE
+    if rb:
+        fn = b._grad_fn
+        eb = (fn, 0) if fn is not None and b._x is None else edge(b)
+    else:
+        eb = _NO_EDGE
     node = cls((ea, eb), out.shape, out.dtype)
     if attrs:
         for k, v in attrs.items():
