@@ -1,5 +1,5 @@
-"""The common unary ops: neg, abs, exp, log, sqrt, sin, cos, tanh, sigmoid, relu, sign; and
-``_unary`` / ``_unary_saving_result``, the forward every unary op of the family shares."""
+"""The common unary ops: neg, abs, exp, log, sqrt, sin, cos, tanh, sigmoid, relu, sign (each
+recorded by ``record1``, saving its input or its ``RESULT``)."""
 from __future__ import annotations
 
 import numpy as np
