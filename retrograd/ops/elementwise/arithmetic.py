@@ -87,7 +87,7 @@ def sub(input, other, *, alpha=1):
     else:
         with _quiet():
             out = x - y * alpha
-    return record2(SubBackward0, input, other, out, None, alpha=alpha)
+    return record2(SubBackward0, input, other, out, alpha=alpha)
 
 
 class RsubBackward1(Node):
@@ -119,13 +119,13 @@ def rsub(input, other, *, alpha=1):
         with _grad_mode.no_grad():
             out = sub(other, input, alpha=alpha)
         if out._data.dtype.kind in "fc":
-            out = record2(RsubBackward0, input, other, out._data, None, alpha=alpha)
+            out = record2(RsubBackward0, input, other, out._data, alpha=alpha)
         return out
     _sub_check(other, input)
     x, y = binary_arrays(input, other)
     with _quiet():
         out = y - x * alpha if alpha != 1 else y - x
-    return record1(RsubBackward1, input, out, None, alpha=alpha)
+    return record1(RsubBackward1, input, out, alpha=alpha)
 
 
 class MulBackward0(Node):

@@ -83,7 +83,7 @@ def lerp(input, end, weight):
         return record(LerpBackward1, (input, end, weight), out,
                       lambda n: (end if n.needs(2) else None, input if n.needs(2) else None,
                                  weight))
-    return record2(LerpBackward0, input, end, out, None, weight=weight)
+    return record2(LerpBackward0, input, end, out, weight=weight)
 
 
 def _three(input, t1, t2, value, op: str):
