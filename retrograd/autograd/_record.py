@@ -1,6 +1,16 @@
-"""Graph recording: what an op's forward does to join the autograd graph -- the edges to its
-inputs (``edge``), the node (``make_node``), the result tensor (``wrap``, ``wrap_view`` for results
-that share their input's storage), and a leaf's ``AccumulateGrad`` (``Tensor._grad_accumulator``).
+"""Graph recording: what an op's forward does to join the autograd graph. One call records an op
+(PyTorch's ``autograd::Function`` node creation, Chainer's ``FunctionNode.apply``)::
+
+    return record(AddBackward0, (input, other), out, alpha=alpha)     # any number of inputs
+    return record1(SinBackward0, input, out, (input,))                 # one Tensor input
+    return record2(MulBackward0, input, other, out, lambda n: (...))   # two inputs
+    return record_view(TBackward0, input, out)                         # a view of ``input``
+
+each returns the result Tensor: a plain one when no input needs a gradient (or grad mode is
+off), else one whose ``grad_fn`` is a new ``cls`` node with edges to the inputs, the keyword
+attributes set and ``save`` saved (see ``record``). The parts (``edge``, ``make_node``, ``wrap``,
+``wrap_view``) remain for what the helpers do not fit: several differentiable outputs, nodes
+whose gradient shapes differ from the result's, results built after the node.
 
 This is autograd's own layer: the ops (``retrograd/ops/``, a layer above) call it, and it knows
 nothing of them. What autograd needs *from* the ops layer -- the two formula namespaces, the
@@ -10,19 +20,22 @@ imports ``ops``.
 from __future__ import annotations
 
 import weakref
+from types import FunctionType as _FunctionType
 
 import numpy as np
 
 from .._grad_mode import _inference, is_grad_enabled
 from .._tensor import Tensor, _Extra
-from .node import AccumulateGrad, NotImplementedNode
+from .node import AccumulateGrad, NotImplementedNode, SavedOutput
 
-__all__ = ["edge", "needs_grad", "needs_grad1", "make_node", "wrap", "wrap_view", "VIEW_DEFAULT",
+__all__ = ["edge", "needs_grad", "needs_grad1", "make_node", "wrap", "wrap_view", "record",
+           "record1", "record2", "record_view", "RESULT", "CROSS", "VIEW_DEFAULT",
            "VIEW_NO_GRAD", "VIEW_INFERENCE", "VIEW_MULTI_OUTPUT", "VIEW_IN_CUSTOM_FUNCTION",
            "OPS", "provide", "not_implemented"]
 
 _make = Tensor._make
 _inference_enabled = _inference.get
+_grad_enabled = is_grad_enabled
 _ndarray = np.ndarray
 _asarray = np.asarray
 
@@ -176,3 +189,157 @@ def not_implemented(op: str, inputs, out):
     node = NotImplementedNode(tuple(edges), out.shape, out.dtype)
     node.op = op
     return node
+
+
+# -- one recording path -------------------------------------------------------------------------
+class _Marker:
+    """A constant of ``save`` (see ``record``)."""
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+# In ``save``: the op's own result, saved as a ``SavedOutput`` (no reference from the node to the
+# result tensor, which would be a cycle).
+RESULT = _Marker("RESULT")
+# ``save=CROSS`` of ``record2``: each input's gradient reads the other input (x*y, x/y's first
+# input, dot): saves (b if a wants a gradient else None, a if b wants one else None).
+CROSS = _Marker("CROSS")
+
+
+def _save(node, save, res) -> None:
+    """``node.save`` of ``save`` (see ``record``), ``RESULT`` standing for ``res``."""
+    if save is RESULT:
+        node.save(SavedOutput(res))
+        return
+    ts = type(save)
+    if ts is _FunctionType:
+        save = save(node)
+        if save is None:
+            return
+        ts = type(save)
+    if ts is not tuple:
+        node.save(save)
+        return
+    for s in save:
+        if s is RESULT:
+            node.save(*[SavedOutput(res) if s is RESULT else s for s in save])
+            return
+    node.save(*save)
+
+
+def _plain(out) -> Tensor:
+    """``wrap(out)`` of an array: a result with no node."""
+    t = _make(out, None, False, None)
+    if _inference_enabled():
+        t._extra().inference = True
+    return t
+
+
+def record(cls, inputs, out, save=None, /, **attrs) -> Tensor:
+    """The result ``out`` (a NumPy array) of an op over ``inputs`` (Tensors or non-tensors, in
+    the order of the node's inputs), recorded in the graph.
+
+    With no input requiring grad, or grad mode off, it is a plain Tensor (``wrap(out)``).
+    Otherwise it is the result of a new ``cls`` node: one edge per input (none for non-tensors),
+    the keyword ``attrs`` set as node attributes, and ``save`` saved for the formula (``None``:
+    nothing). ``save`` is one entry or a tuple of entries in the order of ``backward``'s
+    arguments -- inputs, other tensors, ``RESULT`` (the result itself), Python constants -- or a
+    function of the node that returns them (or None: save nothing), where what is saved depends
+    on which inputs want a gradient (``lambda n: (x if n.needs(1) else None, RESULT)``) or costs
+    work that only a recorded node needs. A constant that is itself a tuple goes in a tuple.
+    """
+    if type(out) is not _ndarray:
+        out = _asarray(out)
+    for t in inputs:
+        if isinstance(t, Tensor) and t._requires_grad:
+            if _grad_enabled():
+                break
+            return _plain(out)
+    else:
+        return _plain(out)
+    node = cls(tuple(edge(t) if isinstance(t, Tensor) else _NO_EDGE for t in inputs),
+               out.shape, out.dtype)
+    if attrs:
+        for k, v in attrs.items():
+            setattr(node, k, v)
+    res = _make(out, node, True, None)
+    if save is not None:
+        _save(node, save, res)
+    return res
+
+
+def record1(cls, input, out, save=None, /, **attrs) -> Tensor:
+    """``record(cls, (input,), out, save, **attrs)`` for one Tensor input (the fast path)."""
+    if type(out) is not _ndarray:
+        out = _asarray(out)
+    if not input._requires_grad or not _grad_enabled():
+        return _plain(out)
+    fn = input._grad_fn   # (an op's result that is no view: its own node, without edge's checks)
+    node = cls(((fn, 0),) if fn is not None and input._x is None else (edge(input),),
+               out.shape, out.dtype)
+    if attrs:
+        for k, v in attrs.items():
+            setattr(node, k, v)
+    res = _make(out, node, True, None)
+    if save is not None:
+        if save is input:
+            node.save(input)
+        elif save is RESULT:
+            node.save(SavedOutput(res))
+        else:
+            _save(node, save, res)
+    return res
+
+
+def record2(cls, a, b, out, save=None, /, **attrs) -> Tensor:
+    """``record(cls, (a, b), out, save, **attrs)`` for two inputs (Tensors or non-tensors);
+    ``save`` may also be ``CROSS``."""
+    if type(out) is not _ndarray:
+        out = _asarray(out)
+    ra = isinstance(a, Tensor) and a._requires_grad
+    rb = isinstance(b, Tensor) and b._requires_grad
+    if not (ra or rb) or not _grad_enabled():
+        return _plain(out)
+    if ra:   # (an op's result that is no view: its own node, without edge's checks)
+        fn = a._grad_fn
+        ea = (fn, 0) if fn is not None and a._x is None else edge(a)
+    else:
+        ea = _NO_EDGE
+    if rb:
+        fn = b._grad_fn
+        eb = (fn, 0) if fn is not None and b._x is None else edge(b)
+    else:
+        eb = _NO_EDGE
+    node = cls((ea, eb), out.shape, out.dtype)
+    if attrs:
+        for k, v in attrs.items():
+            setattr(node, k, v)
+    res = _make(out, node, True, None)
+    if save is not None:
+        if save is CROSS:
+            node.save(b if ea[0] is not None else None, a if eb[0] is not None else None)
+        else:
+            _save(node, save, res)
+    return res
+
+
+def record_view(cls, input, out, save=None, /, **attrs) -> Tensor:
+    """``record1`` for a result that is a view of ``input`` (shares its storage): see
+    ``wrap_view``; without grad it is still a view, with ``input``'s version counter."""
+    if not input._requires_grad or not _grad_enabled():
+        return wrap_view(out, None, input)
+    if type(out) is not _ndarray:
+        out = _asarray(out)
+    node = cls((edge(input),), out.shape, out.dtype)
+    if attrs:
+        for k, v in attrs.items():
+            setattr(node, k, v)
+    res = wrap_view(out, node, input)
+    if save is not None:
+        _save(node, save, res)
+    return res

@@ -27,7 +27,8 @@ from ._registry import export
 from .indexing import getitem as _indexing
 from .indexing import setitem as _indexing_setitem
 from ._util import (VIEW_DEFAULT, VIEW_INFERENCE, VIEW_MULTI_OUTPUT, VIEW_NO_GRAD, Tensor,
-                    broadcast_error, edge, make_node, needs_grad, wrap)
+                    broadcast_error, edge, needs_grad)
+from ..autograd._record import record, record1, record2
 from .shape.strided import (_InvalidViewGradFn, partial_overlap, regenerated_view_node,
                     view_positions, writable_alias)
 from .._dtype import from_numpy_dtype, result_type
@@ -428,7 +429,7 @@ def zero_(t: Tensor) -> Tensor:
     check_inplace(t)
     out = np.zeros(t._data.shape, t._data.dtype)
     if needs_grad(t):
-        return finish_inplace(t, wrap(out, make_node(ZeroBackward0, (t,), out)), overlap_ok=True)
+        return finish_inplace(t, record1(ZeroBackward0, t, out), overlap_ok=True)
     _write(t, out, overlap_ok=True)
     bump_version(t)
     return t
@@ -495,7 +496,7 @@ def fill_(t: Tensor, value) -> Tensor:
     out = np.full(t._data.shape, v, dtype=t._data.dtype)
     scalar = cls is FillBackward2  # a number may fill an expanded tensor, a tensor may not
     if needs_grad(*inputs) and t._data.dtype.kind == "f":
-        return finish_inplace(t, wrap(out, make_node(cls, inputs, out)), overlap_ok=scalar)
+        return finish_inplace(t, record(cls, inputs, out), overlap_ok=scalar)
     _write(t, out, check_dtype=False, overlap_ok=scalar)
     bump_version(t)
     return t
@@ -535,7 +536,7 @@ def copy_(t: Tensor, src, non_blocking: bool = False) -> Tensor:
                                f"shape {list(shape)}")
     if needs_grad(t, src) and x.dtype.kind == "f":
         out = np.array(np.broadcast_to(s, x.shape), dtype=x.dtype)
-        return finish_inplace(t, wrap(out, make_node(CopyBackwards, (t, src), out)))
+        return finish_inplace(t, record2(CopyBackwards, t, src, out))
     _write(t, s, check_dtype=False)
     bump_version(t)
     return t

@@ -16,7 +16,8 @@ from .. import _random_dists as RD
 from .._random import _rng, in_memory_order, memory_flat, normal_fill
 from ..autograd.node import Node
 from ._registry import export
-from ._util import Tensor, make_node, needs_grad, wrap
+from ._util import Tensor, needs_grad
+from ..autograd._record import record
 from .inplace import _write, bump_version, check_inplace, finish_inplace
 from .. import _dtype as D
 
@@ -48,7 +49,7 @@ def _fill(t: Tensor, cls, values: np.ndarray, others=()) -> Tensor:
     check_inplace(t, *others)
     out = values.astype(t._data.dtype, copy=False)
     if needs_grad(t, *others) and t._data.dtype.kind == "f":
-        return finish_inplace(t, wrap(out, make_node(cls, (t,) + tuple(others), out)))
+        return finish_inplace(t, record(cls, (t,) + tuple(others), out))
     _write(t, out, check_dtype=False)
     bump_version(t)
     return t

@@ -14,12 +14,13 @@ import math
 
 import numpy as np
 
-from ...autograd.node import Node, SavedOutput
+from ...autograd.node import Node
 from ...autograd.node import ELEMENTWISE
 from ..elementwise import arithmetic as P
 from ..elementwise import unary_core as P_unary_core
 from .._registry import POINTWISE, export
-from .._util import Tensor, make_node, needs_grad1, wrap
+from .._util import Tensor, wrap
+from ...autograd._record import RESULT, record1
 from ..elementwise.unary import _quiet, not_implemented_for
 from ..inplace import apply_inplace
 from ..elementwise.special_np import erf
@@ -46,21 +47,6 @@ def _floating(input, kernel: str, fn: str) -> np.ndarray:
 def _opmath(x: np.ndarray) -> np.ndarray:
     """PyTorch computes float16 activations in float32 and rounds the result once."""
     return x.astype(np.float32) if x.dtype == np.float16 else x
-
-
-def _result(cls, input, out, save_self=True, **consts):
-    """Wrap ``out``; with grad, a ``cls`` node holding ``consts`` and the input or the result."""
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(cls, (input,), out)
-    for k, v in consts.items():
-        setattr(node, k, v)
-    if save_self:
-        node.save(input)
-        return wrap(out, node)
-    res = wrap(out, node)
-    node.save(SavedOutput(res))
-    return res
 
 
 def _maybe_inplace(op, input, inplace, *args):
@@ -108,7 +94,7 @@ def _hardtanh(input, min_val=-1.0, max_val=1.0):
         (min_val, max_val)
     # np.maximum/np.minimum give their second operand on a tie: hardtanh(-0) = -0 (PyTorch)
     out = np.minimum(hi, np.maximum(lo, x)).astype(x.dtype, copy=False)
-    return _result(HardtanhBackward0, input, out, min_val=min_val, max_val=max_val)
+    return record1(HardtanhBackward0, input, out, input, min_val=min_val, max_val=max_val)
 
 
 @export(torch=False, functional=True, vmap=POINTWISE)
@@ -163,7 +149,8 @@ class LeakyReluBackward1(LeakyReluBackward0):
 def _leaky(input, negative_slope=0.01, cls=LeakyReluBackward0):
     x = _floating(input, "leaky_relu_cpu", "leaky_relu")
     out = np.where(x > 0, x, x * x.dtype.type(negative_slope))
-    return _result(cls, input, out, cls is LeakyReluBackward0, negative_slope=negative_slope)
+    return record1(cls, input, out, input if cls is LeakyReluBackward0 else RESULT,
+                   negative_slope=negative_slope)
 
 
 def _leaky_inplace_op(input, negative_slope):
@@ -255,7 +242,7 @@ def _elu(input, alpha, scale, input_scale, cls, name="elu"):
     with _quiet():
         out = np.where(x <= 0, np.expm1(x * t(input_scale)) * t(alpha * scale), x * t(scale))
     out = out.astype(x0.dtype, copy=False)
-    return _result(cls, input, out, cls in (EluBackward0, CeluBackward0),
+    return record1(cls, input, out, input if cls in (EluBackward0, CeluBackward0) else RESULT,
                    alpha=alpha, scale=scale, input_scale=input_scale)
 
 
@@ -362,7 +349,7 @@ def gelu(input, *, approximate="none"):
             t = x.dtype.type
             out = x * t(0.5) * (1 + erf(x * t(math.sqrt(0.5))).astype(x.dtype))
     out = np.asarray(out).astype(x0.dtype, copy=False)
-    return _result(GeluBackward0, input, out, approximate=approximate)
+    return record1(GeluBackward0, input, out, input, approximate=approximate)
 
 
 class SiluBackward0(Node):
@@ -381,7 +368,7 @@ def _silu(input):
     y = _opmath(x)
     with _quiet():   # silu(-inf) = -inf * 0 = nan, as PyTorch
         out = (y * P_unary_core._sigmoid_array(y)).astype(x.dtype, copy=False)
-    return _result(SiluBackward0, input, out)
+    return record1(SiluBackward0, input, out, input)
 
 
 @export(torch=False, functional=True, vmap=POINTWISE)
@@ -405,7 +392,7 @@ def _mish(input):
     y = _opmath(x)
     with _quiet():
         out = (y * np.tanh(np.logaddexp(0, y))).astype(x.dtype, copy=False)
-    return _result(MishBackward0, input, out)
+    return record1(MishBackward0, input, out, input)
 
 
 @export(torch=False, functional=True, vmap=POINTWISE)
@@ -434,7 +421,7 @@ def softplus(input, beta=1, threshold=20):   # PyTorch's Scalar defaults (ints)
     with _quiet():   # PyTorch's log1p(exp(beta x)) / beta: linear above the threshold
         z = x * t(beta)
         out = np.where(z > threshold, x, np.log1p(np.exp(z)) / t(beta)).astype(x0.dtype, copy=False)
-    return _result(SoftplusBackward0, input, out, beta=beta, threshold=threshold)
+    return record1(SoftplusBackward0, input, out, input, beta=beta, threshold=threshold)
 
 
 class LogSigmoidBackward0(Node):
@@ -457,11 +444,8 @@ def logsigmoid(input):
     x = _opmath(x0)
     z = np.exp(-np.abs(x))                                  # never exp of a positive number
     out = (np.minimum(x, 0) - np.log1p(z)).astype(x0.dtype, copy=False)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(LogSigmoidBackward0, (input,), out)
-    node.save(input, wrap(z.astype(x0.dtype, copy=False)))
-    return wrap(out, node)
+    return record1(LogSigmoidBackward0, input, out,
+                   lambda n: (input, wrap(z.astype(x0.dtype, copy=False))))
 
 
 @export(torch=False, functional=True, vmap=POINTWISE)
@@ -493,7 +477,7 @@ class HardsigmoidBackward0(Node):
 def _hardsigmoid(input):
     x = _floating(input, "hardsigmoid_cpu", "hardsigmoid")
     out = np.minimum(np.maximum(x + 3, 0), 6) / x.dtype.type(6)
-    return _result(HardsigmoidBackward0, input, out.astype(x.dtype, copy=False))
+    return record1(HardsigmoidBackward0, input, out.astype(x.dtype, copy=False), input)
 
 
 @export(torch=False, functional=True, vmap=POINTWISE)
@@ -515,7 +499,7 @@ def _hardswish(input):
     x = _floating(input, "hardswish_cpu", "hardswish")
     with _quiet():
         out = x * np.minimum(np.maximum(x + 3, 0), 6) / x.dtype.type(6)
-    return _result(HardswishBackward0, input, out.astype(x.dtype, copy=False))
+    return record1(HardswishBackward0, input, out.astype(x.dtype, copy=False), input)
 
 
 @export(torch=False, functional=True, vmap=POINTWISE)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...autograd.node import Node, SavedOutput
+from ...autograd.node import Node
 from ...autograd.node import ELEMENTWISE
 from .._registry import POINTWISE, export
-from .._util import Tensor, make_node, needs_grad, needs_grad1, quiet, wrap
-from .functions import _floating, _result, _tensor
+from .._util import Tensor, quiet, wrap
+from ...autograd._record import RESULT, record1, record2
+from .functions import _floating, _tensor
 from ..elementwise.unary import not_implemented_for
 from ..inplace import apply_inplace
 from ..shape.basic import view
@@ -39,7 +40,7 @@ class HardshrinkBackward0(Node):
 def hardshrink(input, lambd=0.5):
     x = _floating(input, "hardshrink_cpu", "hardshrink")
     out = np.where((x >= -lambd) & (x <= lambd), x.dtype.type(0), x)
-    return _result(HardshrinkBackward0, input, out, lambd=lambd)
+    return record1(HardshrinkBackward0, input, out, input, lambd=lambd)
 
 
 class SoftshrinkBackward0(HardshrinkBackward0):
@@ -62,7 +63,7 @@ def softshrink(input, lambd=0.5):
     # x -+ lambd outside [-lambd, lambd], x * 0 inside (-0 for negative x, NaN stays NaN)
     with quiet():   # (inf * 0 is NaN where it is thrown away)
         out = np.where(x > t, x - t, np.where(x < -t, x + t, x * 0))
-    return _result(SoftshrinkBackward0, input, out, lambd=lambd)
+    return record1(SoftshrinkBackward0, input, out, input, lambd=lambd)
 
 
 _TITLE = D.SCALAR_NAMES  # the one table, in _dtype.py
@@ -91,7 +92,7 @@ def _threshold(input, threshold, value, cls=ThresholdBackward0):
     if x.dtype.kind == "b":
         raise not_implemented_for("threshold_cpu", x.dtype)
     out = np.where(x <= threshold, value, x).astype(x.dtype, copy=False)   # NaN stays NaN
-    return _result(cls, input, out, threshold=threshold)
+    return record1(cls, input, out, input, threshold=threshold)
 
 
 def _threshold_inplace_op(input, threshold, value):
@@ -150,11 +151,7 @@ def prelu(input, weight):
         w = weight._data
     out = np.where(x > 0, x, w * x)
     out = np.asarray(out, dtype=np.result_type(x, w))
-    if not needs_grad(input, weight):
-        return wrap(out)
-    node = make_node(PreluKernelBackward0, (input, weight), out)
-    node.save(input, weight)
-    return wrap(out, node)
+    return record2(PreluKernelBackward0, input, weight, out, (input, weight))
 
 
 # -- rrelu --------------------------------------------------------------------------------------
@@ -199,17 +196,10 @@ def _rrelu(input, lower, upper, training, generator, cls):
     else:
         noise = None
         out = np.where(x > 0, x, x * t((lower + upper) / 2))
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(cls, (input,), out)
-    node.lower, node.upper, node.training = lower, upper, bool(training)
-    noise = wrap(np.zeros_like(x) if noise is None else noise)
-    if cls is RreluWithNoiseBackward0:
-        node.save(noise, input)
-        return wrap(out, node)
-    res = wrap(out, node)
-    node.save(noise, SavedOutput(res))
-    return res
+    return record1(cls, input, out,
+                   lambda n: (wrap(np.zeros_like(x) if noise is None else noise),
+                              input if cls is RreluWithNoiseBackward0 else RESULT),
+                   lower=lower, upper=upper, training=bool(training))
 
 
 def _rrelu_op(input, lower, upper, training, generator=None):
@@ -306,9 +296,4 @@ def masked_backward(name: str, grad: Tensor, saved: Tensor, keep, slope: float =
     k = keep._data if isinstance(keep, Tensor) else np.asarray(keep)
     g = grad._data
     out = np.asarray(numpy_ns.masked_backward(name, g, None, k, slope), dtype=g.dtype)
-    if not needs_grad(grad, saved):
-        return wrap(out)
-    node = make_node(_CLASSES[name], (grad, saved), out)
-    node.keep, node.slope, node.attrs = k, slope, attrs
-    node.save(saved)
-    return wrap(out, node)
+    return record2(_CLASSES[name], grad, saved, out, saved, keep=k, slope=slope, attrs=attrs)

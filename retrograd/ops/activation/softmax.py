@@ -6,13 +6,14 @@ from __future__ import annotations
 import numpy as np
 
 from ... import _warn
-from ...autograd.node import Node, SavedOutput
+from ...autograd.node import Node
 from ..elementwise import arithmetic as P
 from ..elementwise import unary_core as P_unary_core
 from .._registry import REDUCTION, dims, export
 from ..._size import int_arg_error, is_int
-from .._util import make_node, needs_grad1, u64, wrap, wrap_dim, wrap_dims
-from .functions import _result, _tensor
+from .._util import u64, wrap_dim, wrap_dims
+from ...autograd._record import RESULT, record1
+from .functions import _tensor
 from ..elementwise.unary import _quiet, not_implemented_for
 from ..shape.basic import to_dtype
 from ... import _dtype as D
@@ -95,7 +96,7 @@ def _softmax(input, dim, dtype, log: bool):
                 z /= z.sum(axis=dims, keepdims=True)
         out = np.asarray(z, dtype=x0.dtype)
     cls = LogSoftmaxBackward0 if log else SoftmaxBackward0
-    return _result(cls, input, out, False, dim=dim, dims=dims)
+    return record1(cls, input, out, RESULT, dim=dim, dims=dims)
 
 
 @export(method=True, special=True, vmap='softmax')
@@ -188,14 +189,8 @@ def logsumexp(input, dim=_MISSING, keepdim=False):
     if not keepdim and dims:
         out = np.squeeze(out, axis=dims)
     out = np.asarray(out, dtype=x.dtype)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(LogsumexpBackward0, (input,), out)
-    node.dim, node.keepdim = dims, bool(keepdim)
-    node.given_dim = dim if isinstance(dim, (list, tuple)) else (dim,)
-    res = wrap(out, node)
-    node.save(input, SavedOutput(res))
-    return res
+    return record1(LogsumexpBackward0, input, out, (input, RESULT), dim=dims, keepdim=bool(keepdim),
+                   given_dim=dim if isinstance(dim, (list, tuple)) else (dim,))
 
 
 # -- glu ----------------------------------------------------------------------------------------
@@ -237,4 +232,4 @@ def glu(input, dim=-1):
     a = x[(slice(None),) * d + (slice(0, n // 2),)]
     b = x[(slice(None),) * d + (slice(n // 2, None),)]
     out = a * P_unary_core._sigmoid_array(b)
-    return _result(GluBackward0, input, out, dim=d, given_dim=int(dim))
+    return record1(GluBackward0, input, out, input, dim=d, given_dim=int(dim))

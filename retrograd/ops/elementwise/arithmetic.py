@@ -12,16 +12,16 @@ import numpy as np
 
 from ... import _dtype as D
 from ... import _grad_mode
-from ...autograd.node import Node, SavedOutput
+from ...autograd.node import Node
 from ...autograd.node import ELEMENTWISE
 from .._registry import POINTWISE, export
-from .._util import (Tensor, binary_arrays, float_array, make_node, needs_grad, needs_grad1,
-                    quiet, quiet_op, wrap, _SCALARS)
+from .._util import Tensor, binary_arrays, float_array, needs_grad, quiet, quiet_op, wrap, _SCALARS
 from .._util import not_implemented_for
+from ...autograd._record import CROSS, RESULT, record1, record2
 from .._util import to_tensor
 from .._util import broadcast_error
 from ...autograd._record import not_implemented
-from .unary_core import _quiet, _unary_saving_result
+from .unary_core import _quiet
 
 
 # ---------------------------------------------------------------------------------------------
@@ -49,11 +49,7 @@ def add(input, other, *, alpha=1):
     else:
         with _quiet():
             out = x + y * alpha
-    if not needs_grad(input, other):
-        return wrap(out)
-    node = make_node(AddBackward0, (input, other), out)
-    node.alpha = alpha
-    return wrap(out, node)
+    return record2(AddBackward0, input, other, out, alpha=alpha)
 
 
 class SubBackward0(Node):
@@ -91,11 +87,7 @@ def sub(input, other, *, alpha=1):
     else:
         with _quiet():
             out = x - y * alpha
-    if not needs_grad(input, other):
-        return wrap(out)
-    node = make_node(SubBackward0, (input, other), out)
-    node.alpha = alpha
-    return wrap(out, node)
+    return record2(SubBackward0, input, other, out, alpha=alpha)
 
 
 class RsubBackward1(Node):
@@ -126,20 +118,14 @@ def rsub(input, other, *, alpha=1):
         # SubBackward0 made and dropped, which would hide the node's rule from forward AD)
         with _grad_mode.no_grad():
             out = sub(other, input, alpha=alpha)
-        if needs_grad(input, other) and out._data.dtype.kind in "fc":
-            node = make_node(RsubBackward0, (input, other), out._data)
-            node.alpha = alpha
-            out = wrap(out._data, node)
+        if out._data.dtype.kind in "fc":
+            out = record2(RsubBackward0, input, other, out._data, alpha=alpha)
         return out
     _sub_check(other, input)
     x, y = binary_arrays(input, other)
     with _quiet():
         out = y - x * alpha if alpha != 1 else y - x
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(RsubBackward1, (input,), out)
-    node.alpha = alpha
-    return wrap(out, node)
+    return record1(RsubBackward1, input, out, alpha=alpha)
 
 
 class MulBackward0(Node):
@@ -158,11 +144,7 @@ class MulBackward0(Node):
 def mul(input, other):
     x, y = binary_arrays(input, other)
     out = quiet_op(_operator.mul, x, y)
-    if not needs_grad(input, other):
-        return wrap(out)
-    node = make_node(MulBackward0, (input, other), out)
-    node.save(other if node.needs(0) else None, input if node.needs(1) else None)
-    return wrap(out, node)
+    return record2(MulBackward0, input, other, out, CROSS)
 
 
 class DivBackward0(Node):
@@ -197,21 +179,16 @@ class DivBackward2(Node):
 def div(input, other, *, rounding_mode=None):
     if rounding_mode is not None:
         out = _div_rounding(input, other, rounding_mode)
-        if out._data.dtype.kind == "f" and needs_grad(input, other):
-            node = make_node(DivBackward2, (input, other), out._data)
-            node.rounding_mode = rounding_mode
-            node.save(other, input if node.needs(1) else None)
-            out._grad_fn = node
-            out._requires_grad = True
+        if out._data.dtype.kind == "f":
+            out = record2(DivBackward2, input, other, out._data,
+                          lambda n: (other, input if n.needs(1) else None),
+                          rounding_mode=rounding_mode)
         return out
     x, y = binary_arrays(input, other, floating=True)
     with _quiet():
         out = x / y
-    if not needs_grad(input, other):
-        return wrap(out)
-    node = make_node(DivBackward0, (input, other), out)
-    node.save(other, input if node.needs(1) else None)
-    return wrap(out, node)
+    return record2(DivBackward0, input, other, out,
+                   lambda n: (other, input if n.needs(1) else None))
 
 
 def _no_bool_kernel(x, y, kernel: str) -> None:
@@ -263,7 +240,7 @@ def reciprocal(input):
     x = float_array(input)
     with _quiet():
         out = np.reciprocal(x)
-    return _unary_saving_result(ReciprocalBackward0, input, out)
+    return record1(ReciprocalBackward0, input, out, RESULT)
 
 
 def rtruediv(input, other):
@@ -325,12 +302,7 @@ def pow(input, exponent):  # noqa: A001 - torch's name
         _no_bool_kernel(x, y, "pow")
         with _quiet():
             out = _int_power(x, y) if np.result_type(x, y).kind in "iu" else np.power(x, y)
-        if not needs_grad(input, exponent):
-            return wrap(out)
-        node = make_node(PowBackward1, (input, exponent), out)
-        res = wrap(out, node)
-        node.save(exponent, input, SavedOutput(res))
-        return res
+        return record2(PowBackward1, input, exponent, out, (exponent, input, RESULT))
     if not isinstance(exponent, _SCALARS):
         raise TypeError(f"pow(): exponent must be a Tensor or a number, not {type(exponent).__name__}")
     x, p = binary_arrays(input, exponent)
@@ -340,12 +312,7 @@ def pow(input, exponent):  # noqa: A001 - torch's name
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     with _quiet():   # PyTorch's special exponents: x*x, and rsqrt for -0.5 (-inf at -0)
         out = x * x if p == 2 else 1 / np.sqrt(x) if p == -0.5 else np.power(x, p)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(PowBackward0, (input,), out)
-    node.exponent = exponent
-    node.save(input)
-    return wrap(out, node)
+    return record1(PowBackward0, input, out, input, exponent=exponent)
 
 
 def _int_power(x, y):
@@ -366,13 +333,7 @@ def _rpow(base, exponent: Tensor):
     _no_bool_kernel(x, y, "pow")
     with _quiet():
         out = np.power(x, y)
-    if not needs_grad1(exponent):
-        return wrap(out)
-    node = make_node(PowBackward2, (exponent,), out)
-    node.base = base
-    res = wrap(out, node)
-    node.save(exponent, SavedOutput(res))
-    return res
+    return record1(PowBackward2, exponent, out, (exponent, RESULT), base=base)
 
 
 def rpow(input, other):
@@ -419,7 +380,6 @@ def remainder(input, other):
     if not isinstance(input, Tensor):     # scalar % tensor: PyTorch has no derivative
         return wrap(out, not_implemented("remainder", (other,), out))
     if not isinstance(other, Tensor):
-        return wrap(out, make_node(RemainderBackward0, (input,), out))
-    node = make_node(RemainderBackward1, (input, other), out)
-    node.save(other if node.needs(1) else None, input if node.needs(1) else None)
-    return wrap(out, node)
+        return record1(RemainderBackward0, input, out)
+    return record2(RemainderBackward1, input, other, out,
+                   lambda n: (other if n.needs(1) else None, input if n.needs(1) else None))

@@ -8,15 +8,15 @@ import math
 import numpy as np
 
 from ... import _dtype as D
-from ...autograd.node import Node, SavedOutput
+from ...autograd.node import Node
 from ...autograd.node import ELEMENTWISE
 from .._registry import POINTWISE, export
-from .._util import Tensor, binary_arrays, float_array, make_node, needs_grad, wrap
+from .._util import Tensor, binary_arrays, float_array
 from .unary import _check_tensor, _quiet, not_implemented_for
-from .unary_core import _unary
 from .arithmetic import pow as _pow
 from ..shape.basic import to_dtype as _to_dtype
 from .._util import broadcast_error
+from ...autograd._record import RESULT, record1, record2
 from ..inplace import apply_inplace
 
 _SCALARS = (int, float, bool)
@@ -65,11 +65,7 @@ def atan2(input, other):
     x, y = binary_arrays(input, other, floating=True)
     with _quiet():
         out = np.arctan2(x, y)
-    if not needs_grad(input, other):
-        return wrap(out)
-    node = make_node(Atan2Backward0, (input, other), out)
-    node.save(other, input)
-    return wrap(out, node)
+    return record2(Atan2Backward0, input, other, out, (other, input))
 
 
 class HypotBackward0(Node):
@@ -92,13 +88,8 @@ def hypot(input, other):
     _no_int("hypot_cpu", x)
     with _quiet():   # hypot(max, max) = inf
         out = np.hypot(x, y)
-    if not needs_grad(input, other):
-        return wrap(out)
-    node = make_node(HypotBackward0, (input, other), out)
-    res = wrap(out, node)
-    node.save(other if node.needs(1) else None, input if node.needs(0) else None,
-              SavedOutput(res))
-    return res
+    return record2(HypotBackward0, input, other, out, lambda n: (other if n.needs(1) else None,
+                   input if n.needs(0) else None, RESULT))
 
 
 # -- xlogy, xlog1py, entr -----------------------------------------------------------------------
@@ -206,21 +197,12 @@ def _xlog_op(fname, input, other, log_np, classes):
     x, y = binary_arrays(input, other, floating=True)
     rt = np.result_type(x, y)           # a Python number stays weak, as in PyTorch
     out = _xlog(log_np, np.asarray(x, rt), np.asarray(y, rt))
-    if not needs_grad(input, other):
-        return wrap(out)
     both_tensors, scalar_self, scalar_other = classes
     if ti and to:
-        node = make_node(both_tensors, (input, other), out)
-        node.save(other, input)
-    elif to:
-        node = make_node(scalar_self, (other,), out)
-        node.self_ = input
-        node.save(other)
-    else:
-        node = make_node(scalar_other, (input,), out)
-        node.other = other
-        node.save(input)
-    return wrap(out, node)
+        return record2(both_tensors, input, other, out, (other, input))
+    if to:
+        return record1(scalar_self, other, out, other, self_=input)
+    return record1(scalar_other, input, out, input, other=other)
 
 
 @export(method=True, inplace=True, special=True, vmap=POINTWISE)
@@ -255,7 +237,7 @@ def _entr(x):
 @export(torch=False, special=True, vmap=POINTWISE)
 def entr(input):
     _check_tensor(input, "entr")
-    return _unary(SpecialEntrBackward0, input, _entr(float_array(input)))
+    return record1(SpecialEntrBackward0, input, _entr(float_array(input)), input)
 
 
 # -- fmod ---------------------------------------------------------------------------------------
@@ -293,12 +275,9 @@ def fmod(input, other):
     with _quiet():
         out = np.asarray(np.fmod(x, y))
     if isinstance(other, Tensor):
-        if not needs_grad(input, other):
-            return wrap(out)
-        node = make_node(FmodBackward1, (input, other), out)
-        node.save(other if node.needs(1) else None, input if node.needs(1) else None)
-        return wrap(out, node)
-    return _unary(FmodBackward0, input, out, save_input=False)
+        return record2(FmodBackward1, input, other, out, lambda n: (other if n.needs(1) else None,
+                       input if n.needs(1) else None))
+    return record1(FmodBackward0, input, out)
 
 
 # -- copysign -----------------------------------------------------------------------------------
@@ -334,15 +313,10 @@ def copysign(input, other):
     x, y = binary_arrays(input, other, floating=True)
     out = np.asarray(np.copysign(x, y))
     tensor_other = isinstance(other, Tensor)
-    if not needs_grad(input, other):
-        return wrap(out)
+    save = lambda n: (input if n.needs(0) else None, RESULT)  # noqa: E731 - result: always
     if tensor_other:
-        node = make_node(CopysignBackward0, (input, other), out)
-    else:
-        node = make_node(CopysignBackward1, (input,), out)
-    res = wrap(out, node)
-    node.save(input if node.needs(0) else None, SavedOutput(res))   # result: always, like PyTorch
-    return res
+        return record2(CopysignBackward0, input, other, out, save)
+    return record1(CopysignBackward1, input, out, save)
 
 
 # -- logaddexp, fmax/fmin -----------------------------------------------------------------------
@@ -381,11 +355,7 @@ def _logaddexp(cls, name, input, other, base2):
         tail = np.log1p(np.exp2(d)) / math.log(2.0) if base2 else np.log1p(np.exp(d))
         out = np.where(np.isinf(m) & (x == y), x, m + tail)
     out = np.asarray(out, dtype=np.result_type(x, y))
-    if not needs_grad(input, other):
-        return wrap(out)
-    node = make_node(cls, (input, other), out)
-    node.save(other, input)
-    return wrap(out, node)
+    return record2(cls, input, other, out, (other, input))
 
 
 @export(method=True, vmap=POINTWISE)
@@ -428,11 +398,7 @@ def _fmaxmin(cls, fn, name, input, other):
     x, y = binary_arrays(input, other)
     # on a tie (0 and -0) PyTorch returns the first operand; NumPy's SIMD loops do not always
     out = np.where(x == y, x, fn(x, y))
-    if not needs_grad(input, other):
-        return wrap(out)
-    node = make_node(cls, (input, other), out)
-    node.save(other, input)
-    return wrap(out, node)
+    return record2(cls, input, other, out, (other, input))
 
 
 @export(method=True, vmap=POINTWISE)

@@ -9,10 +9,11 @@ from ... import _warn
 from ...autograd.node import Node
 from ...autograd.node import ELEMENTWISE
 from .._registry import POINTWISE, export
-from .._util import Tensor, binary_arrays, make_node, needs_grad, needs_grad1, wrap
+from .._util import Tensor, binary_arrays, wrap
 from .._util import not_implemented_for
 from .._util import to_tensor
 from .._util import broadcast_error
+from ...autograd._record import record, record1, record2
 
 
 # -- clamp, maximum/minimum, where ------------------------------------------------------------
@@ -73,12 +74,7 @@ def clamp(input, min=None, max=None):  # noqa: A002
         out = np.minimum(out, max)
     if out is x:
         out = x.copy()
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(ClampBackward1, (input,), out)
-    node.min, node.max = min, max
-    node.save(input)
-    return wrap(out, node)
+    return record1(ClampBackward1, input, out, input, min=min, max=max)
 
 
 def _check_clamp_args(lo, hi) -> None:
@@ -143,11 +139,7 @@ def _clamp_tensor(input, lo, hi):
         out = np.maximum(out, lo._data.astype(rt, copy=False))
     if hi is not None:
         out = np.minimum(out, hi._data.astype(rt, copy=False))
-    if not needs_grad(input, lo, hi):
-        return wrap(np.array(out))
-    node = make_node(ClampBackward0, (input, lo, hi), out)
-    node.save(hi, lo, input)
-    return wrap(np.array(out), node)
+    return record(ClampBackward0, (input, lo, hi), np.array(out), (hi, lo, input))
 
 
 class ClampMinBackward0(Node):
@@ -198,26 +190,17 @@ def _clamp_one(cls, input, bound, is_min: bool):
     if isinstance(bound, Tensor):
         x, b = binary_arrays(input, bound)
         out = np.maximum(x, b) if is_min else np.minimum(x, b)
-        if not needs_grad(input, bound):
-            return wrap(out)
-        node = make_node(ClampMinBackward1 if is_min else ClampMaxBackward1, (input, bound), out)
-        node.save(bound, input)
-        return wrap(out, node)
+        return record2(ClampMinBackward1 if is_min else ClampMaxBackward1, input, bound, out,
+                       (bound, input))
     x = input._data
     if x.dtype.kind != "f" and isinstance(bound, float):
         x = x.astype(np.float32)
     elif x.dtype.kind == "b" and type(bound) is bool:
         raise not_implemented_for(f"clamp_{'min' if is_min else 'max'}_scalar_cpu", np.bool_)
     out = np.maximum(x, bound) if is_min else np.minimum(x, bound)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(cls, (input,), out)
     if is_min:
-        node.min = bound
-    else:
-        node.max = bound
-    node.save(input)
-    return wrap(out, node)
+        return record1(cls, input, out, input, min=bound)
+    return record1(cls, input, out, input, max=bound)
 
 
 @export(torch='clamp_min', method='clamp_min', inplace='clamp_min_', vmap=POINTWISE)
@@ -265,11 +248,7 @@ def _maxmin(cls, fn, input, other):
                         f"Tensor, not {type(other).__name__}")
     x, y = binary_arrays(input, other)
     out = fn(x, y)
-    if not needs_grad(input, other):
-        return wrap(out)
-    node = make_node(cls, (input, other), out)
-    node.save(other, input)
-    return wrap(out, node)
+    return record2(cls, input, other, out, (other, input))
 
 
 @export(torch='maximum', method='maximum', vmap=POINTWISE)
@@ -327,11 +306,7 @@ def where(condition, input=None, other=None):
         x, y = binary_arrays(input, other)
     c = condition._data
     out = np.where(c, x, y)
-    if not needs_grad(input, other):
-        return wrap(out)
-    node = make_node(WhereBackward0, (condition, input, other), out)
-    node.save(condition)
-    return wrap(out, node)
+    return record(WhereBackward0, (condition, input, other), out, condition)
 
 
 # -- comparisons and logic (no gradient) ------------------------------------------------------

@@ -7,13 +7,13 @@ import math
 
 import numpy as np
 
-from ...autograd.node import Node, SavedOutput
+from ...autograd.node import Node
 from ...autograd.node import ELEMENTWISE
 from . import special_np as S
 from .._registry import POINTWISE, export
-from .._util import Tensor, float_array, make_node, needs_grad1, wrap
+from .._util import Tensor, float_array
+from ...autograd._record import RESULT, record1
 from .unary import _check_tensor, _float_out, _quiet, not_implemented_for
-from .unary_core import _unary, _unary_saving_result
 from ..inplace import apply_inplace
 
 _SQRT_PI = math.sqrt(math.pi)
@@ -51,7 +51,7 @@ class ErfBackward0(Node):
 
 @export(method=True, inplace=True, special=True, vmap=POINTWISE)
 def erf(input):
-    return _unary(ErfBackward0, input, _float_out(input, _erf, "erf"))
+    return record1(ErfBackward0, input, _float_out(input, _erf, "erf"), input)
 
 
 class ErfcBackward0(Node):
@@ -66,7 +66,7 @@ class ErfcBackward0(Node):
 
 @export(method=True, inplace=True, special=True, vmap=POINTWISE)
 def erfc(input):
-    return _unary(ErfcBackward0, input, _float_out(input, _erfc, "erfc"))
+    return record1(ErfcBackward0, input, _float_out(input, _erfc, "erfc"), input)
 
 
 class ErfinvBackward0(Node):
@@ -83,7 +83,7 @@ class ErfinvBackward0(Node):
 
 @export(method=True, inplace=True, special=True, vmap=POINTWISE)
 def erfinv(input):
-    return _unary(ErfinvBackward0, input, _float_out(input, _erfinv, "erfinv"))
+    return record1(ErfinvBackward0, input, _float_out(input, _erfinv, "erfinv"), input)
 
 
 class SpecialErfcxBackward0(Node):
@@ -104,12 +104,7 @@ class SpecialErfcxBackward0(Node):
 def erfcx(input):
     _no_half(input, "erfcx_cpu")
     out = _float_out(input, _erfcx, "erfcx")
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(SpecialErfcxBackward0, (input,), out)
-    res = wrap(out, node)
-    node.save(input, SavedOutput(res))
-    return res
+    return record1(SpecialErfcxBackward0, input, out, (input, RESULT))
 
 
 class SpecialNdtriBackward0(Node):
@@ -134,7 +129,7 @@ def _ndtri(x):
 @export(torch=False, special=True, vmap=POINTWISE)
 def ndtri(input):
     _no_half(input, "ndtri_cpu")
-    return _unary_saving_result(SpecialNdtriBackward0, input, _float_out(input, _ndtri, "ndtri"))
+    return record1(SpecialNdtriBackward0, input, _float_out(input, _ndtri, "ndtri"), RESULT)
 
 
 class SpecialLogNdtrBackward0(Node):
@@ -161,12 +156,7 @@ def _log_ndtr(x):
 def log_ndtr(input):
     _no_half(input, "log_ndtr_cpu")
     out = _float_out(input, _log_ndtr, "log_ndtr")
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(SpecialLogNdtrBackward0, (input,), out)
-    res = wrap(out, node)
-    node.save(input, SavedOutput(res))
-    return res
+    return record1(SpecialLogNdtrBackward0, input, out, (input, RESULT))
 
 
 # -- gamma function family ----------------------------------------------------------------------
@@ -182,7 +172,7 @@ class LgammaBackward0(Node):
 
 @export(method=True, inplace=True, special="gammaln", vmap=POINTWISE)
 def lgamma(input):
-    return _unary(LgammaBackward0, input, _float_out(input, _lgamma, "lgamma"))
+    return record1(LgammaBackward0, input, _float_out(input, _lgamma, "lgamma"), input)
 
 
 class DigammaBackward0(Node):
@@ -197,7 +187,7 @@ class DigammaBackward0(Node):
 
 @export(method=True, inplace=True, special=("digamma", "psi"), vmap=POINTWISE)
 def digamma(input):
-    return _unary(DigammaBackward0, input, _float_out(input, _digamma, "digamma"))
+    return record1(DigammaBackward0, input, _float_out(input, _digamma, "digamma"), input)
 
 
 class PolygammaBackward0(Node):
@@ -229,12 +219,7 @@ def _polygamma(n, input, cls):
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
     out = polygamma_array(int(n), float_array(input))
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(cls, (input,), out)
-    node.n = int(n)
-    node.save(input)
-    return wrap(out, node)
+    return record1(cls, input, out, input, n=int(n))
 
 
 @export(special=True, vmap=POINTWISE)
@@ -281,12 +266,7 @@ def mvlgamma(input, p):
         out = p * (p - 1) / 4.0 * math.log(math.pi) + sum(
             S.lgamma(x64 - 0.5 * j) for j in range(p))
         out = np.asarray(out).astype(x.dtype)   # (beyond float32's range: inf)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(MvlgammaBackward0, (input,), out)
-    node.p = int(p)
-    node.save(input)
-    return wrap(out, node)
+    return record1(MvlgammaBackward0, input, out, input, p=int(p))
 
 
 # -- logit ------------------------------------------------------------------------------------
@@ -315,9 +295,4 @@ def logit(input, eps=None):
         if eps is not None:
             x = np.clip(x, eps, 1 - eps).astype(x.dtype, copy=False)
         out = np.log(x / (1 - x))
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(LogitBackward0, (input,), out)
-    node.eps = None if eps is None else float(eps)
-    node.save(input)
-    return wrap(out, node)
+    return record1(LogitBackward0, input, out, input, eps=None if eps is None else float(eps))

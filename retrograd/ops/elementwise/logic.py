@@ -7,11 +7,12 @@ import numpy as np
 
 from ...autograd.node import ELEMENTWISE, Node
 from .._registry import POINTWISE, export
-from .._util import Tensor, binary_arrays, make_node, needs_grad, quiet, wrap
+from .._util import Tensor, binary_arrays, needs_grad, quiet, wrap
 from .unary import _check_tensor, not_implemented_for
 from .binary import _check_other
 from .._util import broadcast_error
 from ...autograd._record import not_implemented
+from ...autograd._record import record2
 
 
 # -- heaviside (no derivative) ------------------------------------------------------------------
@@ -140,8 +141,4 @@ def nextafter(input, other):
         raise not_implemented_for("nextafter_cpu", x.dtype)
     with quiet():    # nextafter(max, inf) = inf
         out = np.nextafter(x, y)
-    if not needs_grad(input, other):
-        return wrap(out)
-    node = make_node(NextafterBackward0, (input, other), out)
-    node.save(other, input)
-    return wrap(out, node)
+    return record2(NextafterBackward0, input, other, out, (other, input))

@@ -7,11 +7,12 @@ from ... import _dtype as D
 from ...autograd.node import Node
 from ...autograd.node import ELEMENTWISE
 from .._registry import POINTWISE, export
-from .._util import Tensor, make_node, needs_grad, wrap
+from .._util import Tensor
 from .unary import _quiet, not_implemented_for
 from .arithmetic import pow as _pow
 from ..shape.basic import to_dtype as _to_dtype
 from .._util import broadcast_error
+from ...autograd._record import record, record2
 from ..inplace import apply_inplace
 from .binary import _SCALARS, _invalid_combination
 
@@ -79,16 +80,10 @@ def lerp(input, end, weight):
         out = np.where(w < 0.5, x + w * diff, e - diff * (1 - w))
     out = np.broadcast_to(out, shape).astype(x.dtype, copy=False)
     if tensor_w:
-        if not needs_grad(input, end, weight):
-            return wrap(out)
-        node = make_node(LerpBackward1, (input, end, weight), out)
-        node.save(end if node.needs(2) else None, input if node.needs(2) else None, weight)
-        return wrap(out, node)
-    if not needs_grad(input, end):
-        return wrap(out)
-    node = make_node(LerpBackward0, (input, end), out)
-    node.weight = weight
-    return wrap(out, node)
+        return record(LerpBackward1, (input, end, weight), out,
+                      lambda n: (end if n.needs(2) else None, input if n.needs(2) else None,
+                                 weight))
+    return record2(LerpBackward0, input, end, out, weight=weight)
 
 
 def _three(input, t1, t2, value, op: str):
@@ -136,12 +131,9 @@ def addcmul(input, tensor1, tensor2, *, value=1):
     with _quiet():
         out = x + value * a * b
     out = np.asarray(out).astype(x.dtype, copy=False)
-    if not needs_grad(input, tensor1, tensor2):
-        return wrap(out)
-    node = make_node(AddcmulBackward0, (input, tensor1, tensor2), out)
-    node.value = value
-    node.save(tensor1 if node.needs(2) else None, tensor2 if node.needs(1) else None)
-    return wrap(out, node)
+    return record(AddcmulBackward0, (input, tensor1, tensor2), out,
+                  lambda n: (tensor1 if n.needs(2) else None, tensor2 if n.needs(1) else None),
+                  value=value)
 
 
 class AddcdivBackward0(Node):
@@ -177,13 +169,9 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
     with _quiet():
         out = x + value * a / b
     out = np.asarray(out).astype(x.dtype, copy=False)
-    if not needs_grad(input, tensor1, tensor2):
-        return wrap(out)
-    node = make_node(AddcdivBackward0, (input, tensor1, tensor2), out)
-    node.value = value
-    node.save(tensor1 if node.needs(2) else None, tensor2 if node.needs(1) or node.needs(2)
-              else None)
-    return wrap(out, node)
+    return record(AddcdivBackward0, (input, tensor1, tensor2), out,
+                  lambda n: (tensor1 if n.needs(2) else None,
+                             tensor2 if n.needs(1) or n.needs(2) else None), value=value)
 
 
 # -- float_power --------------------------------------------------------------------------------

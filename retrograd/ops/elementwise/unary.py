@@ -14,11 +14,10 @@ import math
 
 import numpy as np
 
-from ...autograd.node import Node, SavedOutput
+from ...autograd.node import Node
 from ...autograd.node import ELEMENTWISE
 from .._registry import POINTWISE, export
-from .._util import Tensor, float_array, make_node, needs_grad1, quiet, wrap
-from .unary_core import _unary, _unary_saving_result
+from .._util import Tensor, float_array, quiet, wrap
 from .arithmetic import pow as _pow
 from ... import _dtype as D
 from ..._size import int_arg_error
@@ -31,6 +30,7 @@ _quiet = quiet   # IEEE results without NumPy's warnings (x/0 = inf, log(0) = -i
 
 
 from .._util import dtype_name, not_implemented_for  # noqa: F401,E402 - (re-exported)
+from ...autograd._record import RESULT, record1
 
 
 def _check_tensor(input, fn: str) -> None:
@@ -62,7 +62,7 @@ class Exp2Backward0(Node):
 
 @export(method=True, inplace=True, special=True, vmap=POINTWISE)
 def exp2(input):
-    return _unary_saving_result(Exp2Backward0, input, _float_out(input, np.exp2, "exp2"))
+    return record1(Exp2Backward0, input, _float_out(input, np.exp2, "exp2"), RESULT)
 
 
 class Expm1Backward0(Node):
@@ -77,7 +77,7 @@ class Expm1Backward0(Node):
 
 @export(method=True, inplace=True, special=True, vmap=POINTWISE)
 def expm1(input):
-    return _unary_saving_result(Expm1Backward0, input, _float_out(input, np.expm1, "expm1"))
+    return record1(Expm1Backward0, input, _float_out(input, np.expm1, "expm1"), RESULT)
 
 
 class Log2Backward0(Node):
@@ -92,7 +92,7 @@ class Log2Backward0(Node):
 
 @export(method=True, inplace=True, vmap=POINTWISE)
 def log2(input):
-    return _unary(Log2Backward0, input, _float_out(input, np.log2, "log2"))
+    return record1(Log2Backward0, input, _float_out(input, np.log2, "log2"), input)
 
 
 class Log10Backward0(Node):
@@ -107,7 +107,7 @@ class Log10Backward0(Node):
 
 @export(method=True, inplace=True, vmap=POINTWISE)
 def log10(input):
-    return _unary(Log10Backward0, input, _float_out(input, np.log10, "log10"))
+    return record1(Log10Backward0, input, _float_out(input, np.log10, "log10"), input)
 
 
 class Log1PBackward0(Node):
@@ -122,7 +122,7 @@ class Log1PBackward0(Node):
 
 @export(method=True, inplace=True, special=True, vmap=POINTWISE)
 def log1p(input):
-    return _unary(Log1PBackward0, input, _float_out(input, np.log1p, "log1p"))
+    return record1(Log1PBackward0, input, _float_out(input, np.log1p, "log1p"), input)
 
 
 class RsqrtBackward0(Node):
@@ -141,7 +141,7 @@ def _rsqrt(x):
 
 @export(method=True, inplace=True, vmap=POINTWISE)
 def rsqrt(input):
-    return _unary_saving_result(RsqrtBackward0, input, _float_out(input, _rsqrt, "rsqrt"))
+    return record1(RsqrtBackward0, input, _float_out(input, _rsqrt, "rsqrt"), RESULT)
 
 
 @export(method=True, inplace=True, vmap=POINTWISE)
@@ -171,12 +171,7 @@ def sgn(input):
     out = np.sign(x)
     if x.dtype.kind == "f":
         out = np.where(np.isnan(x), x.dtype.type(0), out)   # PyTorch: sgn(NaN) = 0
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(SgnBackward0, (input,), out)
-    res = wrap(out, node)
-    node.save(input, SavedOutput(res))
-    return res
+    return record1(SgnBackward0, input, out, (input, RESULT))
 
 
 class _ZeroGrad(Node):
@@ -225,7 +220,7 @@ def _rounding(cls, input, fn, kernel: str):
         return wrap(x.copy())        # integers are already whole: a copy, same dtype
     with _quiet():
         out = fn(x)
-    return _unary(cls, input, out, save_input=False)
+    return record1(cls, input, out)
 
 
 @export(method=True, inplace=True, vmap=POINTWISE)
@@ -271,9 +266,7 @@ def round(input, *, decimals=_NO_DECIMALS):  # noqa: A001 - torch's name
     with _quiet():
         out = np.rint(x * f) / f if d >= 0 else np.rint(x / f) * f
     out = np.asarray(out, dtype=x.dtype)
-    if not needs_grad1(input):
-        return wrap(out)
-    return wrap(out, make_node(RoundBackward1, (input,), out))
+    return record1(RoundBackward1, input, out)
 
 
 class FracBackward0(Node):
@@ -293,7 +286,7 @@ def frac(input):
         raise not_implemented_for("frac_cpu", x.dtype)
     with _quiet():
         out = x - np.trunc(x)
-    return _unary(FracBackward0, input, out, save_input=False)
+    return record1(FracBackward0, input, out)
 
 
 # -- trigonometric and hyperbolic ---------------------------------------------------------------
@@ -309,7 +302,7 @@ class TanBackward0(Node):
 
 @export(method=True, inplace=True, vmap=POINTWISE)
 def tan(input):
-    return _unary_saving_result(TanBackward0, input, _float_out(input, np.tan, "tan"))
+    return record1(TanBackward0, input, _float_out(input, np.tan, "tan"), RESULT)
 
 
 class AsinBackward0(Node):
@@ -326,7 +319,7 @@ class AsinBackward0(Node):
 @export(torch=("asin", "arcsin"), method=("asin", "arcsin"), inplace=("asin_", "arcsin_"),
         vmap=POINTWISE)
 def asin(input):
-    return _unary(AsinBackward0, input, _float_out(input, np.arcsin, "asin"))
+    return record1(AsinBackward0, input, _float_out(input, np.arcsin, "asin"), input)
 
 
 class AcosBackward0(Node):
@@ -343,7 +336,7 @@ class AcosBackward0(Node):
 @export(torch=("acos", "arccos"), method=("acos", "arccos"), inplace=("acos_", "arccos_"),
         vmap=POINTWISE)
 def acos(input):
-    return _unary(AcosBackward0, input, _float_out(input, np.arccos, "acos"))
+    return record1(AcosBackward0, input, _float_out(input, np.arccos, "acos"), input)
 
 
 class AtanBackward0(Node):
@@ -359,7 +352,7 @@ class AtanBackward0(Node):
 @export(torch=("atan", "arctan"), method=("atan", "arctan"), inplace=("atan_", "arctan_"),
         vmap=POINTWISE)
 def atan(input):
-    return _unary(AtanBackward0, input, _float_out(input, np.arctan, "atan"))
+    return record1(AtanBackward0, input, _float_out(input, np.arctan, "atan"), input)
 
 
 class SinhBackward0(Node):
@@ -375,7 +368,7 @@ class SinhBackward0(Node):
 
 @export(method=True, inplace=True, vmap=POINTWISE)
 def sinh(input):
-    return _unary(SinhBackward0, input, _float_out(input, np.sinh, "sinh"))
+    return record1(SinhBackward0, input, _float_out(input, np.sinh, "sinh"), input)
 
 
 class CoshBackward0(Node):
@@ -391,7 +384,7 @@ class CoshBackward0(Node):
 
 @export(method=True, inplace=True, vmap=POINTWISE)
 def cosh(input):
-    return _unary(CoshBackward0, input, _float_out(input, np.cosh, "cosh"))
+    return record1(CoshBackward0, input, _float_out(input, np.cosh, "cosh"), input)
 
 
 class AsinhBackward0(Node):
@@ -408,7 +401,7 @@ class AsinhBackward0(Node):
 @export(torch=("asinh", "arcsinh"), method=("asinh", "arcsinh"),
         inplace=("asinh_", "arcsinh_"), vmap=POINTWISE)
 def asinh(input):
-    return _unary(AsinhBackward0, input, _float_out(input, np.arcsinh, "asinh"))
+    return record1(AsinhBackward0, input, _float_out(input, np.arcsinh, "asinh"), input)
 
 
 class AcoshBackward0(Node):
@@ -425,7 +418,7 @@ class AcoshBackward0(Node):
 @export(torch=("acosh", "arccosh"), method=("acosh", "arccosh"),
         inplace=("acosh_", "arccosh_"), vmap=POINTWISE)
 def acosh(input):
-    return _unary(AcoshBackward0, input, _float_out(input, np.arccosh, "acosh"))
+    return record1(AcoshBackward0, input, _float_out(input, np.arccosh, "acosh"), input)
 
 
 class AtanhBackward0(Node):
@@ -442,7 +435,7 @@ class AtanhBackward0(Node):
 @export(torch=("atanh", "arctanh"), method=("atanh", "arctanh"),
         inplace=("atanh_", "arctanh_"), vmap=POINTWISE)
 def atanh(input):
-    return _unary(AtanhBackward0, input, _float_out(input, np.arctanh, "atanh"))
+    return record1(AtanhBackward0, input, _float_out(input, np.arctanh, "atanh"), input)
 
 
 class SincBackward0(Node):
@@ -462,7 +455,7 @@ class SincBackward0(Node):
 
 @export(method=True, inplace=True, special=True, vmap=POINTWISE)
 def sinc(input):
-    return _unary(SincBackward0, input, _float_out(input, np.sinc, "sinc"))
+    return record1(SincBackward0, input, _float_out(input, np.sinc, "sinc"), input)
 
 
 class Deg2RadBackward0(Node):
@@ -481,7 +474,7 @@ def _angle(cls, input, factor, name):
         x = x.astype(np.float32)
     with _quiet():   # rad2deg(max) = inf
         out = x * x.dtype.type(factor)
-    return _unary(cls, input, out, save_input=False)
+    return record1(cls, input, out)
 
 
 @export(method=True, inplace=True, vmap=POINTWISE)
@@ -527,4 +520,4 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
         return wrap(x.copy())
     nan = 0.0 if nan is None else nan
     out = np.nan_to_num(x, copy=True, nan=nan, posinf=posinf, neginf=neginf)
-    return _unary(NanToNumBackward0, input, out)
+    return record1(NanToNumBackward0, input, out, input)

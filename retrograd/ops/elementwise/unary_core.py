@@ -1,35 +1,17 @@
-"""The common unary ops: neg, abs, exp, log, sqrt, sin, cos, tanh, sigmoid, relu, sign; and
-``_unary`` / ``_unary_saving_result``, the forward every unary op of the family shares."""
+"""The common unary ops: neg, abs, exp, log, sqrt, sin, cos, tanh, sigmoid, relu, sign (each
+recorded by ``record1``, saving its input or its ``RESULT``)."""
 from __future__ import annotations
 
 import numpy as np
 
-from ...autograd.node import Node, SavedOutput
+from ...autograd.node import Node
 from ...autograd.node import ELEMENTWISE
 from .._registry import POINTWISE, export
-from .._util import float_array, make_node, needs_grad1, quiet, quiet_op, wrap
+from .._util import float_array, quiet, quiet_op
 from .._util import not_implemented_for
+from ...autograd._record import RESULT, record1
 
 _quiet = quiet   # IEEE results without NumPy's warnings (x/0 = inf, log(0) = -inf, like PyTorch)
-
-
-# -- unary --------------------------------------------------------------------------------------
-def _unary(cls, input, out, save_input=True):
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(cls, (input,), out)
-    if save_input:
-        node.save(input)
-    return wrap(out, node)
-
-
-def _unary_saving_result(cls, input, out):
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(cls, (input,), out)
-    res = wrap(out, node)
-    node.save(SavedOutput(res))
-    return res
 
 
 class NegBackward0(Node):
@@ -47,7 +29,7 @@ def neg(input):
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
                            "are trying to invert a mask, use the `~` or `logical_not()` operator "
                            "instead.")
-    return _unary(NegBackward0, input, -input._data, save_input=False)
+    return record1(NegBackward0, input, -input._data)
 
 
 class AbsBackward0(Node):
@@ -68,7 +50,7 @@ class AbsBackward0(Node):
 def abs(input):  # noqa: A001
     if input._data.dtype.kind == "b":
         raise not_implemented_for("abs_cpu", np.bool_)
-    return _unary(AbsBackward0, input, np.abs(input._data))
+    return record1(AbsBackward0, input, np.abs(input._data), input)
 
 
 class ExpBackward0(Node):
@@ -84,7 +66,7 @@ class ExpBackward0(Node):
 @export(torch='exp', method='exp', inplace='exp_', vmap=POINTWISE)
 def exp(input):
     with _quiet():
-        return _unary_saving_result(ExpBackward0, input, np.exp(float_array(input)))
+        return record1(ExpBackward0, input, np.exp(float_array(input)), RESULT)
 
 
 class LogBackward0(Node):
@@ -100,7 +82,7 @@ class LogBackward0(Node):
 @export(torch='log', method='log', inplace='log_', vmap=POINTWISE)
 def log(input):
     with _quiet():
-        return _unary(LogBackward0, input, np.log(float_array(input)))
+        return record1(LogBackward0, input, np.log(float_array(input)), input)
 
 
 class SqrtBackward0(Node):
@@ -116,7 +98,7 @@ class SqrtBackward0(Node):
 @export(torch='sqrt', method='sqrt', inplace='sqrt_', vmap=POINTWISE)
 def sqrt(input):
     with _quiet():
-        return _unary_saving_result(SqrtBackward0, input, np.sqrt(float_array(input)))
+        return record1(SqrtBackward0, input, np.sqrt(float_array(input)), RESULT)
 
 
 class SinBackward0(Node):
@@ -133,7 +115,7 @@ class SinBackward0(Node):
 def sin(input):
     with _quiet():   # sin(inf) = nan
         out = np.sin(float_array(input))
-    return _unary(SinBackward0, input, out)
+    return record1(SinBackward0, input, out, input)
 
 
 class CosBackward0(Node):
@@ -150,7 +132,7 @@ class CosBackward0(Node):
 def cos(input):
     with _quiet():
         out = np.cos(float_array(input))
-    return _unary(CosBackward0, input, out)
+    return record1(CosBackward0, input, out, input)
 
 
 class TanhBackward0(Node):
@@ -165,7 +147,7 @@ class TanhBackward0(Node):
 
 @export(torch='tanh', method='tanh', inplace='tanh_', vmap=POINTWISE)
 def tanh(input):
-    return _unary_saving_result(TanhBackward0, input, np.tanh(float_array(input)))
+    return record1(TanhBackward0, input, np.tanh(float_array(input)), RESULT)
 
 
 class SigmoidBackward0(Node):
@@ -200,7 +182,7 @@ def _sigmoid_array(x: np.ndarray) -> np.ndarray:
 
 @export(torch='sigmoid', method='sigmoid', inplace='sigmoid_', vmap=POINTWISE)
 def sigmoid(input):
-    return _unary_saving_result(SigmoidBackward0, input, _sigmoid_array(float_array(input)))
+    return record1(SigmoidBackward0, input, _sigmoid_array(float_array(input)), RESULT)
 
 
 class ReluBackward0(Node):
@@ -221,7 +203,7 @@ def relu(input):
     if x.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
     # np.maximum gives its second operand on a tie: relu(-0) = -0, as PyTorch
-    return _unary_saving_result(ReluBackward0, input, np.maximum(0, x))
+    return record1(ReluBackward0, input, np.maximum(0, x), RESULT)
 
 
 class SignBackward0(Node):
@@ -244,4 +226,4 @@ def _sign_array(x: np.ndarray) -> np.ndarray:
 
 @export(torch='sign', method='sign', inplace='sign_', vmap=POINTWISE)
 def sign(input):
-    return _unary(SignBackward0, input, _sign_array(input._data), save_input=False)
+    return record1(SignBackward0, input, _sign_array(input._data))

@@ -10,7 +10,8 @@ import numpy as np
 from ...autograd.node import Node
 from ...autograd.node import ELEMENTWISE, LINEAR
 from .._registry import export
-from .._util import Tensor, broadcast_error, make_node, needs_grad, wrap
+from .._util import Tensor, broadcast_error, wrap
+from ...autograd._record import record1, record2
 from ..linalg.matmul import _TYPE
 from .scatter import scalar_name
 from ..inplace import apply_inplace
@@ -98,15 +99,8 @@ def masked_fill(input, mask, value):
     _bshape(x, m)
     out = np_masked_fill(x, m, v)
     if isinstance(value, Tensor):
-        if not needs_grad(input, value):
-            return wrap(out)
-        node = make_node(MaskedFillBackward1, (input, value), out)
-    else:
-        if not needs_grad(input):
-            return wrap(out)
-        node = make_node(MaskedFillBackward0, (input,), out)
-    node.save(mask)
-    return wrap(out, node)
+        return record2(MaskedFillBackward1, input, value, out, mask)
+    return record1(MaskedFillBackward0, input, out, mask)
 
 
 # -- masked_select --------------------------------------------------------------------------------
@@ -129,12 +123,7 @@ def masked_select(input, mask):
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     shape = _bshape(x, m)
     out = np_masked_select(x, m)
-    if not needs_grad(input):
-        return wrap(out)
-    node = make_node(MaskedSelectBackward0, (input,), out)
-    node.shape = shape
-    node.save(mask, input)
-    return wrap(out, node)
+    return record1(MaskedSelectBackward0, input, out, (mask, input), shape=shape)
 
 
 # -- masked_scatter -------------------------------------------------------------------------------
@@ -177,12 +166,8 @@ def masked_scatter(input, mask, source):
     if s.size < ones:
         raise RuntimeError("Number of elements of source < number of ones in mask")
     out = np_masked_scatter(x, m, s)
-    if not needs_grad(input, source):
-        return wrap(out)
-    node = make_node(MaskedScatterBackward0, (input, source), out)
-    node.src_shape, node.pad = s.shape, s.size - ones
-    node.save(mask)
-    return wrap(out, node)
+    return record2(MaskedScatterBackward0, input, source, out, mask, src_shape=s.shape,
+                   pad=s.size - ones)
 
 
 @export(torch=False, method="masked_scatter_")

@@ -13,7 +13,7 @@ from ...autograd.node import Node, SavedOutput
 from ...autograd.node import ELEMENTWISE, LINEAR
 from .._registry import export
 from .._util import Tensor, make_node, needs_grad, u64, wrap, wrap_dim
-from ...autograd._record import not_implemented
+from ...autograd._record import not_implemented, record1, record2
 from ... import _dtype as D
 from ..._size import format_shape
 
@@ -213,12 +213,8 @@ def gather(input, dim, index, *, sparse_grad=False):
     idx = _index_data(index, "gather")
     _gather_checks(x, d, idx)
     out = np_gather(x, d, idx)
-    if not needs_grad(input):
-        return wrap(out)
-    node = make_node(GatherBackward0, (input,), out)
-    node.dim, node.sparse_grad = int(dim), bool(sparse_grad)
-    node.save(index, input)
-    return wrap(out, node)
+    return record1(GatherBackward0, input, out, (index, input), dim=int(dim),
+                   sparse_grad=bool(sparse_grad))
 
 
 # -- scatter --------------------------------------------------------------------------------------
@@ -277,16 +273,8 @@ def _scatter_impl(input, dim, index, src, value, reduce):
             return wrap(out, not_implemented("scatter", (input, index, src), out))
         return wrap(out)
     if src is not None:
-        if not needs_grad(input, src):
-            return wrap(out)
-        node = make_node(ScatterBackward0, (input, src), out)
-    else:
-        if not needs_grad(input):
-            return wrap(out)
-        node = make_node(ScatterBackward1, (input,), out)
-    node.dim = int(dim)
-    node.save(index)
-    return wrap(out, node)
+        return record2(ScatterBackward0, input, src, out, index, dim=int(dim))
+    return record1(ScatterBackward1, input, out, index, dim=int(dim))
 
 
 def _scalar(value):
@@ -332,12 +320,7 @@ def scatter_add(input, dim, index, src):
     _same_dtype(x, src._data)
     _scatter_checks(x, d, idx, src._data)
     out = np_scatter_add(x, d, idx, src._data)
-    if not needs_grad(input, src):
-        return wrap(out)
-    node = make_node(ScatterAddBackward0, (input, src), out)
-    node.dim = int(dim)
-    node.save(index)
-    return wrap(out, node)
+    return record2(ScatterAddBackward0, input, src, out, index, dim=int(dim))
 
 
 # -- scatter_reduce -------------------------------------------------------------------------------

@@ -12,11 +12,12 @@ from ...autograd.node import Node
 from ...autograd.node import ELEMENTWISE, LINEAR
 from ..._size import format_shape, int_arg_error, is_int
 from .._registry import dims, export
-from .._util import Tensor, make_node, needs_grad, needs_grad1, u64, wrap, wrap_dim, wrap_view
+from .._util import Tensor, needs_grad, u64, wrap, wrap_dim
 from .getitem import SelectBackward0 as _GetitemSelectBackward0
 from .scatter import fmt, scalar_name, wrapped_dim
 from .scatter import gather
 from .._util import broadcast_error
+from ...autograd._record import record1, record2, record_view
 from ..shape.basic import broadcast_to
 from ..shape.basic import view
 from .setitem import index_put_impl
@@ -120,12 +121,7 @@ def index_select(input, dim, index):
     if idx.size and (idx.min() < 0 or idx.max() >= size):
         raise IndexError("index out of range in self")
     out = np_index_select(x, d, idx)
-    if not needs_grad(input):
-        return wrap(out)
-    node = make_node(IndexSelectBackward0, (input,), out)
-    node.dim, node.shape = int(dim), x.shape
-    node.save(index)
-    return wrap(out, node)
+    return record1(IndexSelectBackward0, input, out, index, dim=int(dim), shape=x.shape)
 
 
 # -- index_add / index_copy -----------------------------------------------------------------------
@@ -183,13 +179,9 @@ def index_add(input, dim, index, source, *, alpha=1):
     size = x.shape[d] if x.ndim else 1
     _dim_bounds(idx, size, d, RuntimeError)
     out = np_index_add(x, d, idx, s, alpha)
-    if not needs_grad(input, source):
-        return wrap(out)
-    node = make_node(IndexAddBackward0, (input, source), out)
-    node.dim, node.alpha = int(dim), alpha
-    if node.needs(1):  # else nothing is saved (a second backward is allowed, as in PyTorch)
-        node.save(index, source)
-    return wrap(out, node)
+    # (nothing saved unless source wants a gradient: a second backward is allowed, as in PyTorch)
+    return record2(IndexAddBackward0, input, source, out,
+                   lambda n: (index, source) if n.needs(1) else None, dim=int(dim), alpha=alpha)
 
 
 def _dim_bounds(idx: np.ndarray, size: int, d: int, exc, prefix: str = "") -> None:
@@ -248,12 +240,9 @@ def index_copy(input, dim, index, source):
                          f"source.size(dim) ({s1.shape[d]})")
     _dim_bounds(idx, x1.shape[d], d, IndexError, "index_copy_(): ")
     out = np_index_copy(x, d, idx, s)
-    if not needs_grad(input, source):
-        return wrap(out)
-    node = make_node(IndexCopyBackward0, (input, source), out)
-    node.dim, node.source_dim = int(dim), s.ndim
-    node.save(index, source if node.needs(1) else None)
-    return wrap(out, node)
+    return record2(IndexCopyBackward0, input, source, out,
+                   lambda n: (index, source if n.needs(1) else None), dim=int(dim),
+                   source_dim=s.ndim)
 
 
 # -- index_fill -----------------------------------------------------------------------------------
@@ -307,17 +296,11 @@ def index_fill(input, dim, index, value):
     wrapped = np.where(idx < 0, idx + size, idx)
     out = np_index_fill(x, d, wrapped, v)
     if isinstance(value, Tensor):
-        if not needs_grad(input, value):
+        if not needs_grad(input, value):   # (the unique indices are for backward only)
             return wrap(out)
-        node = make_node(IndexFillBackward1, (input, value), out)
-        node.unique = np.unique(wrapped.reshape(-1))
-    else:
-        if not needs_grad(input):
-            return wrap(out)
-        node = make_node(IndexFillBackward0, (input,), out)
-    node.dim = int(dim)
-    node.save(index)
-    return wrap(out, node)
+        return record2(IndexFillBackward1, input, value, out, index, dim=int(dim),
+                       unique=np.unique(wrapped.reshape(-1)))
+    return record1(IndexFillBackward0, input, out, index, dim=int(dim))
 
 
 # -- take / put -----------------------------------------------------------------------------------
@@ -346,11 +329,7 @@ def take(input, index):
         raise RuntimeError(f"take(): Expected a long tensor for index, but got {scalar_name(idx)}")
     flat = _flat_bounds(idx, x.size)
     out = np_take(x, flat)
-    if not needs_grad(input):
-        return wrap(out)
-    node = make_node(TakeBackward0, (input,), out)
-    node.save(index, input)
-    return wrap(out, node)
+    return record1(TakeBackward0, input, out, (index, input))
 
 
 class PutBackward0(Node):
@@ -389,12 +368,7 @@ def put(input, index, source, accumulate=False):
                          f"{idx.size}")
     flat = _flat_bounds(idx, x.size)
     out = np_put(x, flat, s, accumulate)
-    if not needs_grad(input, source):
-        return wrap(out)
-    node = make_node(PutBackward0, (input, source), out)
-    node.accumulate = bool(accumulate)
-    node.save(index, source)
-    return wrap(out, node)
+    return record2(PutBackward0, input, source, out, (index, source), accumulate=bool(accumulate))
 
 
 # -- take_along_dim -------------------------------------------------------------------------------
@@ -457,11 +431,7 @@ def select(input, dim, index):
                          f"{format_shape(x.shape)} at dimension {d}")
     key = _pre(d) + (i, Ellipsis)
     out = x[key]
-    if not needs_grad1(input):
-        return wrap_view(out, None, input)
-    node = make_node(SelectBackward0, (input,), out)
-    node.shape, node.index, node.raw = x.shape, key, (int(dim), i)
-    return wrap_view(out, node, input)
+    return record_view(SelectBackward0, input, out, shape=x.shape, index=key, raw=(int(dim), i))
 
 
 # -- index_put ------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ import numpy as np
 
 from ...autograd.node import Node
 from .._registry import export
-from .._util import make_node, needs_grad, quiet, quiet_op, wrap
+from .._util import needs_grad, quiet, quiet_op, wrap
+from ...autograd._record import record
 from ... import _dtype as D
 from .matmul import BmmBackward0, _TYPE, _fmt, _product, torch_strides
 
@@ -206,12 +207,9 @@ class AddrBackward0(_AddProductBackward):
 
 
 def _add_product(cls, input, a, b, out, beta, alpha, geom=None):
-    if not needs_grad(input, a, b):
-        return wrap(out)
-    node = make_node(cls, (input, a, b), out)
-    node.beta, node.alpha, node.geom = beta, alpha, geom
-    node.save(a if node.needs(2) else None, b if node.needs(1) else None)
-    return wrap(out, node)
+    return record(cls, (input, a, b), out,
+                  lambda n: (a if n.needs(2) else None, b if n.needs(1) else None),
+                  beta=beta, alpha=alpha, geom=geom)
 
 
 def _need_matrix(x: np.ndarray, name: str) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 from ... import _warn
 from ...autograd.node import Node
 from .._registry import export
-from .._util import Tensor, make_node, needs_grad, quiet, quiet_op, u64, wrap
+from .._util import Tensor, needs_grad, quiet, quiet_op, u64, wrap
 from ..._dtype import from_numpy_dtype
 from .._util import broadcast_error
 from ..elementwise.arithmetic import mul
@@ -213,20 +213,13 @@ def _product(cls, a, b):
     PyTorch's order."""
     x, y = a._data, b._data
     out = quiet_op(np.matmul, x, y)
-    if not needs_grad(a, b):
-        return wrap(out)
-    node = make_node(cls, (a, b), np.asarray(out))
-    node.xdim, node.ydim = x.ndim, y.ndim
-    sa = a if node.needs(1) else None
-    sb = b if node.needs(0) else None
     if cls is MmBackward0:
-        node.strides = (x.strides, y.strides)
-        node.save(sb, sa)
-    elif cls is BmmBackward0:
-        node.save(sb, sa)
-    else:
-        node.save(sa, sb)
-    return wrap(out, node)
+        return record2(cls, a, b, out, CROSS, xdim=x.ndim, ydim=y.ndim,
+                       strides=(x.strides, y.strides))
+    if cls is BmmBackward0:
+        return record2(cls, a, b, out, CROSS, xdim=x.ndim, ydim=y.ndim)
+    return record2(cls, a, b, out, lambda n: (a if n.needs(1) else None, b if n.needs(0) else None),
+                   xdim=x.ndim, ydim=y.ndim)
 
 
 def _should_fold(input, other) -> bool:
@@ -262,9 +255,7 @@ def _matmul_graph(input, other):
     if xd == 1 and yd == 2:
         prod = _product(MmBackward0, S.unsqueeze(input, 0), other)
         out = prod._data[0]
-        if prod.grad_fn is None:
-            return wrap(out)
-        return wrap(out, make_node(SqueezeBackward4, (prod,), out))
+        return record1(SqueezeBackward4, prod, out)
     if _should_fold(input, other):
         transpose = yd > xd
         t1 = S.transpose(other, -2, -1) if transpose else input
@@ -351,6 +342,7 @@ def mv(input, vec):
 # ---------------------------------------------------------------------------------------------
 from ... import _dtype as D  # noqa: E402
 from .._util import needs_grad1, wrap_dim  # noqa: E402
+from ...autograd._record import CROSS, record1, record2
 
 
 from . import norm as linalg_norm  # noqa: E402,F401 - norms and cdist (registered there)
@@ -360,8 +352,4 @@ def _unsafe_view(t, new_shape):
     """at::_unsafe_view: a reshape recorded as UnsafeViewBackward0 (no shared version counter)."""
     x = t._data
     out = x.reshape(new_shape)
-    if not needs_grad1(t):
-        return wrap(out)
-    node = make_node(_ShapeUnsafeView, (t,), out)
-    node.shape = x.shape
-    return wrap(out, node)
+    return record1(_ShapeUnsafeView, t, out, shape=x.shape)

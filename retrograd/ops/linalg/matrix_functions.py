@@ -7,7 +7,7 @@ import numpy as np
 
 from ...autograd.node import Node
 from .._registry import export
-from .._util import make_node, needs_grad1, wrap
+from ...autograd._record import record1
 from ._common import check_floating, check_square, mT, np_lu_solve_unchecked  # noqa: F401
 from .matmul import matmul
 from .solve import inv
@@ -80,11 +80,7 @@ def matrix_exp(A):
     check_square(a, "linalg.matrix_exp")
     check_floating(a, "linalg.matrix_exp", low=False)
     out = np_matrix_exp(a)
-    if not needs_grad1(A):
-        return wrap(out)
-    node = make_node(LinalgMatrixExpBackward0, (A,), out)
-    node.save(A)
-    return wrap(out, node)
+    return record1(LinalgMatrixExpBackward0, A, out, A)
 
 
 # ------------------------------------------------------------------ matrix_power
@@ -107,9 +103,7 @@ def matrix_power(A, n):
     if n == 0:
         eye = np.array(np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape))
         c = clone(A)
-        if not needs_grad1(c):
-            return wrap(eye)
-        return wrap(eye, make_node(CopyBackwards, (c,), eye))
+        return record1(CopyBackwards, c, eye)
     if n < 0:
         A = inv(A)
         n = -n

@@ -9,10 +9,10 @@ import numpy as np
 
 from ... import _dtype as D
 from ..._grad_mode import is_grad_enabled
-from ...autograd.node import Node, SavedOutput
+from ...autograd.node import Node
 from .._argparse import check_int_list, invalid_args
 from .._registry import export
-from .._util import make_node, needs_grad, needs_grad1, u64, wrap, wrap_dim
+from .._util import u64, wrap_dim
 from ..._size import is_int
 from ._common import tname
 from ._common import check_floating
@@ -21,6 +21,7 @@ from ..reduction.minmax import amax
 from ..reduction.minmax import amin
 from ..reduction.basic import sum as rsum
 from .._util import broadcast_error
+from ...autograd._record import RESULT, record1, record2
 from ..shape.basic import permute
 from ..shape.basic import to_dtype
 from ..shape.basic import unsqueeze
@@ -145,14 +146,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
                                    f"on the dimension {d}because this dimension is empty and the "
                                    "operation does not have an identity")
     out = _np_vector_norm(a, ord, dims if a.ndim else None, keepdim)
-    if not needs_grad1(x):
-        return wrap(out)
-    node = make_node(LinalgVectorNormBackward0, (x,), out)
-    node.ord, node.dims, node.keepdim = ord, dims, keepdim
-    node.dim = (dim,) if isinstance(dim, (int, np.integer)) else dim
-    t = wrap(out, node)
-    node.save(x, SavedOutput(t))
-    return t
+    return record1(LinalgVectorNormBackward0, x, out, (x, RESULT), ord=ord, dims=dims,
+                   keepdim=keepdim, dim=(dim,) if isinstance(dim, (int, np.integer)) else dim)
 
 
 # ------------------------------------------------------------------ matrix_norm
@@ -346,12 +341,7 @@ def _np_euclid(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _euclidean_dist(x1, x2):
     out = _np_euclid(x1._data, x2._data)
-    if not needs_grad(x1, x2):
-        return wrap(out)
-    node = make_node(EuclideanDistBackward0, (x1, x2), out)
-    t = wrap(out, node)
-    node.save(x1, x2, SavedOutput(t))
-    return t
+    return record2(EuclideanDistBackward0, x1, x2, out, (x1, x2, RESULT))
 
 
 def _np_cdist(a: np.ndarray, b: np.ndarray, p) -> np.ndarray:
@@ -411,13 +401,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         return reshape(_euclidean_dist(e1, e2), out_shape)
     out = np.broadcast_to(_np_cdist(a, b, float(p)), out_shape)
     out = np.ascontiguousarray(out)
-    if not needs_grad(x1, x2):
-        return wrap(out)
-    node = make_node(CdistBackward0, (x1, x2), out)
-    node.p = float(p)
-    t = wrap(out, node)
-    node.save(x1, x2, SavedOutput(t))
-    return t
+    return record2(CdistBackward0, x1, x2, out, (x1, x2, RESULT), p=float(p))
 
 
 @export(torch=False, functional=True)

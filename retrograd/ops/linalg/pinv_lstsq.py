@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...autograd.node import Node, SavedOutput
+from ...autograd.node import Node
 from .._registry import export
-from .._util import make_node, needs_grad, wrap
+from .._util import wrap
+from ...autograd._record import RESULT, record
 from .solve import lapack_layout, ns_data, return_type
 from ._common import _MultiOutputBackward, check_square, mT, multi_output, tname
 from ..._tensor import Tensor
@@ -93,12 +94,7 @@ def _pinv(A, atol=None, rtol=None, hermitian=False, rcond=None):
     if hermitian:
         check_square(a, "linalg.eigh")
     out = np_pinv(a, atol, rtol, hermitian, rcond)
-    if not needs_grad(A):
-        return wrap(out)
-    node = make_node(LinalgPinvBackward0, (A,), out)
-    t = wrap(out, node)
-    node.save(A, SavedOutput(t))
-    return t
+    return record(LinalgPinvBackward0, (A,), out, (A, RESULT))
 
 
 @export(torch=False, linalg=True)

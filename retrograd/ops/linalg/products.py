@@ -6,7 +6,7 @@ import numpy as np
 from ... import _warn
 from ...autograd.node import Node
 from .._registry import export
-from .._util import make_node, needs_grad, quiet, quiet_op, u64, wrap
+from .._util import quiet, quiet_op, u64
 from ..elementwise.arithmetic import mul
 from ..reduction.basic import sum as rsum
 from ..._tensor import Tensor as _T
@@ -15,6 +15,7 @@ from .._util import check_broadcast
 from ..shape import basic as shape
 from ..shape.basic import UnsafeViewBackward0 as _ShapeUnsafeView
 from .._util import wrap_dim
+from ...autograd._record import CROSS, record2
 from .matmul import _unsafe_view, matmul, mm
 from .addmm import _not_impl, _tname
 
@@ -52,11 +53,7 @@ def vdot(input, other):
                            f"{x.shape[0]} and {y.shape[0]} elements respectively")
     _not_impl(x, "dot")
     out = np.asarray(quiet_op(np.dot, x, y))
-    if not needs_grad(input, other):
-        return wrap(out)
-    node = make_node(VdotBackward0, (input, other), out)
-    node.save(other if node.needs(0) else None, input if node.needs(1) else None)
-    return wrap(out, node)
+    return record2(VdotBackward0, input, other, out, CROSS)
 
 
 @export(torch=False, linalg="vecdot")
@@ -189,12 +186,7 @@ def _cross(input, other, dim, name="linalg.cross"):
     out = np.cross(x, y, axis=d)
     if out.dtype != x.dtype:
         out = out.astype(x.dtype)
-    if not needs_grad(input, other):
-        return wrap(out)
-    node = make_node(LinalgCrossBackward0, (input, other), out)
-    node.dim = dim
-    node.save(other if node.needs(0) else None, input if node.needs(1) else None)
-    return wrap(out, node)
+    return record2(LinalgCrossBackward0, input, other, out, CROSS, dim=dim)
 
 
 @export(torch=False, linalg="cross")

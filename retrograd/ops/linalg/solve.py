@@ -26,6 +26,7 @@ from .._registry import export
 from .._util import make_node, needs_grad, wrap
 from ..elementwise.compare import where
 from .._util import broadcast_error
+from ...autograd._record import RESULT, record, record2
 from ._common import (_LinAlgError, _LUSavingBackward, batch_prefix, check_floating,  # noqa: F401
                       check_kernel, check_ndim, check_square, lu_entries, lu_zero_pivot, mT,
                       np_inv, singular_error, tname, eye_like, np_lu_solve_unchecked)
@@ -59,12 +60,7 @@ def lapack_layout(x: np.ndarray) -> np.ndarray:
 
 def _inv_node(input, out):
     out = lapack_layout(out)
-    if not needs_grad(input):
-        return wrap(out)
-    node = make_node(LinalgInvExBackward0, (input,), out)
-    t = wrap(out, node)
-    node.save(SavedOutput(t))
-    return t
+    return record(LinalgInvExBackward0, (input,), out, RESULT)
 
 
 def _inv_checks(a: np.ndarray, fn: str = "linalg.inv") -> None:
@@ -166,13 +162,8 @@ def det(A, *, out=None):
     _det_checks(a, "linalg.det")
     with np.errstate(all="ignore"):
         out = np.asarray(np.linalg.det(a))
-    if not needs_grad(A):
-        return wrap(out)
-    node = make_node(LinalgDetBackward0, (A,), out)
-    node.lu_of_t = a.flags.c_contiguous
-    t = wrap(out, node)
-    node.save(A, *lu_entries(a, node.lu_of_t), SavedOutput(t))
-    return t
+    return record(LinalgDetBackward0, (A,), out,
+                  lambda n: (A, *lu_entries(a, n.lu_of_t), RESULT), lu_of_t=a.flags.c_contiguous)
 
 
 class LinalgSlogdetBackward0(_LUSavingBackward):
@@ -349,14 +340,8 @@ def solve(A, B, *, left=True, out=None):
     # PyTorch's layouts: column-major (a batch of vectors too, its last two dims taken as a
     # matrix); a right solve is the transpose of a column-major result
     x = lapack_layout(x) if left else np.ascontiguousarray(x)
-    if not needs_grad(A, B):
-        return wrap(x)
-    node = make_node(LinalgSolveExBackward0, (A, B), x)
-    node.left, node.vector = left, vector
-    node.lu_of_t = False
-    t = wrap(x, node)
-    node.save(A, *lu_entries(a), SavedOutput(t))
-    return t
+    return record2(LinalgSolveExBackward0, A, B, x, lambda n: (A, *lu_entries(a), RESULT),
+                   left=left, vector=vector, lu_of_t=False)
 
 
 _solve_ex_t = return_type("linalg_solve_ex", ("result", "info"))

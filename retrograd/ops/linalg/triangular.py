@@ -6,9 +6,10 @@ import numpy as np
 
 from ... import _warn
 from ... import _dtype as D
-from ...autograd.node import Node, SavedOutput
+from ...autograd.node import Node
 from .._registry import export
-from .._util import make_node, needs_grad, wrap
+from .._util import wrap
+from ...autograd._record import RESULT, record, record2
 from .solve import lapack_layout, ns_data, return_type
 from ._common import (_LinAlgError, _MultiOutputBackward, check_floating, check_kernel, check_ndim,
                       check_square, cholesky_unblocked, diag_embed, mT, multi_output, np_cholesky,
@@ -72,13 +73,8 @@ def solve_triangular(A, B, *, upper=None, left=True, unitriangular=False, out=No
     check_kernel(np.empty(0, rt), "triangular_solve_cpu")
     a, b = a.astype(rt, copy=False), b.astype(rt, copy=False)
     x = lapack_layout(np_solve_triangular(a, b, upper, left, unitriangular))
-    if not needs_grad(A, B):
-        return wrap(x)
-    node = make_node(LinalgSolveTriangularBackward0, (A, B), x)
-    node.upper, node.left, node.unitriangular = upper, left, unitriangular
-    t = wrap(x, node)
-    node.save(A, SavedOutput(t))
-    return t
+    return record2(LinalgSolveTriangularBackward0, A, B, x, (A, RESULT), upper=upper, left=left,
+                   unitriangular=unitriangular)
 
 
 class TriangularSolveBackward0(_MultiOutputBackward):
@@ -207,13 +203,7 @@ def _cholesky(A, upper, fn, cls):
     check_floating(a, fn, low=False)
     check_kernel(a, "cholesky_cpu")
     out = lapack_layout(np_cholesky(a, upper, fn))
-    if not needs_grad(A):
-        return wrap(out)
-    node = make_node(cls, (A,), out)
-    node.upper = upper
-    t = wrap(out, node)
-    node.save(SavedOutput(t))
-    return t
+    return record(cls, (A,), out, RESULT, upper=upper)
 
 
 @export(torch=False, linalg="cholesky")
@@ -319,10 +309,4 @@ def cholesky_solve(input, input2, upper=False, *, out=None):
                            f"{tname(b)} and A of type {tname(low)} instead.")
     check_kernel(low, "cholesky_solve_cpu")
     x = lapack_layout(_chol_solve(numpy_ns, b, low, upper))
-    if not needs_grad(input, input2):
-        return wrap(x)
-    node = make_node(CholeskySolveBackward0, (input, input2), x)
-    node.upper = upper
-    t = wrap(x, node)
-    node.save(input2, input, SavedOutput(t))
-    return t
+    return record2(CholeskySolveBackward0, input, input2, x, (input2, input, RESULT), upper=upper)

@@ -12,7 +12,7 @@ from ..elementwise import arithmetic as P
 from ..elementwise import compare as P_compare
 from ..elementwise import unary_core as P_unary_core
 from .._registry import export
-from .._util import make_node, needs_grad, needs_grad1, wrap
+from .._util import needs_grad, wrap
 from ..elementwise.unary import _quiet, dtype_name, not_implemented_for
 from .regression import (MEAN, add_scalar, jvp_pointwise, mul_scalar, reduce_np, reduce_tensor,
                    reduction_enum, resolve)
@@ -22,6 +22,7 @@ from ..shape.basic import clone
 from ..shape.views import broadcast_shapes
 from ... import _dtype as D
 from .._util import check_broadcast
+from ...autograd._record import record1, record2
 
 _EPS = 1e-12
 
@@ -97,12 +98,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         if weight is not None:
             loss = loss * weight._data
     out = reduce_np(np.asarray(loss, x.dtype), red)
-    if not needs_grad(input, target):
-        return wrap(out)
-    node = make_node(BinaryCrossEntropyBackward0, (input, target), out)
-    node.reduction, node.numel = red, x.size
-    node.save(input, target, weight)
-    return wrap(out, node)
+    return record2(BinaryCrossEntropyBackward0, input, target, out, (input, target, weight),
+                   reduction=red, numel=x.size)
 
 
 def _broadcast_shape(target, weight):
@@ -185,12 +182,8 @@ def bce_with_logits_reduced(input, target, weight, pos_weight, red: int):
             loss = loss * weight._data
     loss = np.asarray(loss, t.dtype)
     out = reduce_np(loss, red)
-    if not needs_grad(input, target):
-        return wrap(out)
-    node = make_node(BinaryCrossEntropyWithLogitsBackward0, (input, target), out)
-    node.reduction, node.numel = red, loss.size
-    node.save(pos_weight, input, target, weight)
-    return wrap(out, node)
+    return record2(BinaryCrossEntropyWithLogitsBackward0, input, target, out,
+                   (pos_weight, input, target, weight), reduction=red, numel=loss.size)
 
 
 # -- soft_margin_loss ---------------------------------------------------------------------------
@@ -228,12 +221,8 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     with _quiet():
         loss = np.asarray(_softplus(-t * x), x.dtype)
     out = reduce_np(loss, red)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(SoftMarginLossBackward0, (input,), out)
-    node.reduction, node.numel = red, loss.size
-    node.save(input, target)
-    return wrap(out, node)
+    return record1(SoftMarginLossBackward0, input, out, (input, target), reduction=red,
+                   numel=loss.size)
 
 
 # -- poisson_nll_loss, gaussian_nll_loss (composites, as in PyTorch) ----------------------------

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...autograd.node import Node, SavedOutput
+from ...autograd.node import Node
 from ..elementwise import arithmetic as P
 from ..elementwise import compare as P_compare
 from .._registry import export
-from .._util import Tensor, make_node, needs_grad1, wrap
+from .._util import Tensor, wrap
+from ...autograd._record import RESULT, record1
 from ..elementwise.unary import _quiet, not_implemented_for
 from .regression import MEAN, SUM, reduction_enum
 from ..reduction.basic import mean as _mean, sum as _sum
@@ -206,15 +207,11 @@ def _ctc(log_probs, targets, input_lengths, target_lengths, blank, red, zero_inf
                                f"value {v}{where}")
     il_a, tl_a = np.array(il, np.int64), np.array(tl, np.int64)
     nll, alpha = ctc_np(lp, tg, il_a, tl_a, blank)
-    if needs_grad1(lp_t):
-        node = make_node(CtcLossBackward0, (lp_t,), nll)
-        node.blank, node.zero_infinity = int(blank), bool(zero_infinity)
-        node.input_lengths, node.target_lengths = il, tl
-        res = wrap(nll, node)
-        target_t = targets if targets._data.dtype == np.int64 else wrap(tg)
-        node.save(lp_t, target_t, SavedOutput(res), wrap(alpha))   # log_alpha: not differentiable
-    else:
-        res = wrap(nll)
+    res = record1(CtcLossBackward0, lp_t, nll,
+                  lambda n: (lp_t, targets if targets._data.dtype == np.int64 else wrap(tg),
+                             RESULT, wrap(alpha)),   # log_alpha: not differentiable
+                  blank=int(blank), zero_infinity=bool(zero_infinity), input_lengths=il,
+                  target_lengths=tl)
     if zero_infinity:
         res = P_compare.where(P_compare.eq(res, float("inf")), wrap(np.zeros((), lp.dtype)), res)
     if red == MEAN:

@@ -12,7 +12,8 @@ from ..elementwise import arithmetic as P
 from ..elementwise import compare as P_compare
 from ..elementwise import unary_core as P_unary_core
 from .._registry import export
-from .._util import Tensor, make_node, needs_grad1, wrap
+from .._util import Tensor, wrap
+from ...autograd._record import record1
 from ..activation.functions import logsigmoid
 from ..elementwise.unary import _quiet, dtype_name, not_implemented_for
 from ..nn.distance import pairwise_distance
@@ -104,12 +105,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
             z = z * weight._data[ti][:, None]
         per = (np.sum(z, 1) / c).astype(x.dtype)
     out = reduce_np(per.reshape(t.shape), red)   # ('none': the target's shape, as PyTorch)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(MultiMarginLossBackward0, (input,), out)
-    node.margin, node.p, node.reduction, node.n = margin, p, red, n
-    node.save(input, target, weight)
-    return wrap(out, node)
+    return record1(MultiMarginLossBackward0, input, out, (input, target, weight), margin=margin,
+                   p=p, reduction=red, n=n)
 
 
 # -- multilabel_margin_loss ---------------------------------------------------------------------
@@ -187,12 +184,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     x2, _, h = _multilabel_pairs(x, t, is_target)
     per = (np.sum(np.maximum(h, 0), (1, 2)) / c).astype(x.dtype)
     out = reduce_np(per.reshape(() if nd < 2 else (-1,)), red)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(MultilabelMarginLossBackward0, (input,), out)
-    node.reduction, node.n = red, x2.shape[0]
-    node.save(input, target, wrap(is_target))
-    return wrap(out, node)
+    return record1(MultilabelMarginLossBackward0, input, out,
+                   lambda n: (input, target, wrap(is_target)), reduction=red, n=x2.shape[0])
 
 
 # -- composites ---------------------------------------------------------------------------------

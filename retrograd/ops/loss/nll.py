@@ -16,7 +16,8 @@ from ..elementwise import arithmetic as P
 from ..elementwise import compare as P_compare
 from ..elementwise import unary_core as P_unary_core
 from .._registry import export
-from .._util import make_node, needs_grad1, u64, wrap
+from .._util import needs_grad1, u64, wrap
+from ...autograd._record import record1
 from ..activation.softmax import log_softmax
 from ..elementwise.unary import _quiet, dtype_name, not_implemented_for
 from ..indexing.masked import masked_fill
@@ -165,12 +166,8 @@ def _nll_node(cls, input, target, weight, red, ignore_index):
     t = t.astype(np.int64)
     _check_target_bounds(t, ignore_index, x.shape[0 if x.ndim == 1 else 1])
     out, total = nll_np(x, t, w, red, ignore_index)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(cls, (input,), out)
-    node.reduction, node.ignore_index = red, int(ignore_index)
-    node.save(input, target, weight, wrap(total))
-    return wrap(out, node)
+    return record1(cls, input, out, lambda n: (input, target, weight, wrap(total)), reduction=red,
+                   ignore_index=int(ignore_index))
 
 
 def _check_target_dtype(t: np.ndarray) -> None:

@@ -20,7 +20,8 @@ from ...autograd.node import ELEMENTWISE, Node
 from ..elementwise import arithmetic as P
 from ..elementwise import unary_core as P_unary_core
 from .._registry import export
-from .._util import Tensor, binary_arrays, make_node, needs_grad, wrap
+from .._util import Tensor, binary_arrays
+from ...autograd._record import record, record2
 from ..elementwise.unary import _quiet, dtype_name, not_implemented_for
 from ..elementwise.binary import xlogy
 from ..reduction.basic import mean as _mean, sum as _sum
@@ -156,12 +157,9 @@ def _scalar_op(cls, name, fn):
         with _quiet():
             out = np.asarray(fn(x, other), dtype=x.dtype) if x.dtype.kind == "f" else \
                 np.asarray(fn(x, other))
-        if not needs_grad(input):
-            return wrap(out)
-        node = make_node(cls, (input,), out)
         if cls.__slots__:
-            node.other = other
-        return wrap(out, node)
+            return record(cls, (input,), out, other=other)
+        return record(cls, (input,), out)
     op.__name__ = op.__qualname__ = name
     return public(op, name, vmap=POINTWISE)
 
@@ -222,14 +220,7 @@ def _pointwise_loss(cls, input, target, red, value, kernel, keep_input_dtype=Fal
         raise not_implemented_for(kernel, x.dtype)
     with _quiet():
         out = reduce_np(np.asarray(value(x, t), dtype=dtype), red)
-    if not needs_grad(input, target):
-        return wrap(out)
-    node = make_node(cls, (input, target), out)
-    node.reduction, node.numel = red, x.size
-    for k, v in consts.items():
-        setattr(node, k, v)
-    node.save(input, target)
-    return wrap(out, node)
+    return record2(cls, input, target, out, (input, target), reduction=red, numel=x.size, **consts)
 
 
 class MseLossBackward0(_PointwiseLoss):

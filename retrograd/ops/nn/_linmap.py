@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from ...autograd.node import Node
-from .._util import make_node, needs_grad1, wrap
+from ...autograd._record import record1
 
 
 class _LinearMap(Node):
@@ -35,11 +35,8 @@ class _LinearMap(Node):
 def linear_map(x, fn, adjoint, name: str, adjoint_name: str):
     """``fn(x)`` as a differentiable op recorded as the node ``name`` (see the module doc)."""
     out = fn(x._data)
-    if not needs_grad1(x):
-        return wrap(out)
-    node = make_node(_LinearMap, (x,), out)
-    node.fn, node.adjoint, node.label, node.adjoint_label = fn, adjoint, name, adjoint_name
-    return wrap(out, node)
+    return record1(_LinearMap, x, out, fn=fn, adjoint=adjoint, label=name,
+                   adjoint_label=adjoint_name)
 
 
 def array(t) -> np.ndarray:

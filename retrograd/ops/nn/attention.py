@@ -15,9 +15,10 @@ import numpy as np
 
 from ... import _dtype as D
 from ..._dispatch import public
-from ...autograd.node import Node, SavedOutput
+from ...autograd.node import Node
 from .._registry import export
 from .._util import Tensor, make_node, needs_grad, wrap, wrap_dim
+from ...autograd._record import RESULT, record
 from ..activation.softmax import SoftmaxBackward0
 from ..loss.regression import mul_scalar
 from .dropout import dropout
@@ -237,13 +238,7 @@ def _safe_softmax(input, dim, dtype=None):
         e = np.exp(z)
         out = np.where(dead, 0, e / np.sum(e, axis=dims, keepdims=True))
     out = np.asarray(out, dtype=x.dtype)
-    if not needs_grad(input):
-        return wrap(out)
-    node = make_node(SafeSoftmaxBackward0, (input,), out)
-    node.dim, node.dims = dim, dims
-    result = wrap(out, node)
-    node.save(SavedOutput(result))
-    return result
+    return record(SafeSoftmaxBackward0, (input,), out, RESULT, dim=dim, dims=dims)
 
 
 def _math(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa):

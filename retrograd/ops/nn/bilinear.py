@@ -9,7 +9,8 @@ import numpy as np
 
 from ...autograd.node import Node
 from .._registry import export
-from .._util import Tensor, make_node, needs_grad, u64s, wrap, wrap_dim
+from .._util import Tensor, u64s, wrap_dim
+from ...autograd._record import record
 from ... import _dtype as D
 
 
@@ -79,13 +80,8 @@ def _trilinear(i1, i2, i3, expand1, expand2, expand3, sumdim, unroll_dim=1):
     out = np.einsum(f"{subs[0]},{subs[1]},{subs[2]}->{subs[3]}", a.astype(dt, copy=False),
                     b.astype(dt, copy=False), c.astype(dt, copy=False), optimize=True)
     out = np.ascontiguousarray(out, dtype=dt)
-    if not needs_grad(i1, i2, i3):
-        return wrap(out)
-    node = make_node(TrilinearBackward0, (i1, i2, i3), out)
-    node.subs = subs
-    node.expand1, node.expand2, node.expand3, node.sumdim = expand1, expand2, expand3, sumdim
-    node.save(i1, i2, i3)
-    return wrap(out, node)
+    return record(TrilinearBackward0, (i1, i2, i3), out, (i1, i2, i3), subs=subs, expand1=expand1,
+                  expand2=expand2, expand3=expand3, sumdim=sumdim)
 
 
 _CPP = D.CPP_NAMES  # the one table, in _dtype.py

@@ -18,7 +18,8 @@ import numpy as np
 from ..._dispatch import public
 from ...autograd.node import Node
 from .._registry import export
-from .._util import Tensor, make_node, needs_grad, u64s, wrap
+from .._util import Tensor, u64s
+from ...autograd._record import record
 from . import _conv_kernels as K
 from ..._dtype import from_numpy_dtype
 from ..linalg.matmul import _TYPE
@@ -126,15 +127,11 @@ def conv_op(input, weight, bias, stride, padding, dilation, transposed, output_p
                        output_padding, groups)
     if bias is not None:
         y += bias._data.reshape((1, -1) + (1,) * (y.ndim - 2))
-    if not needs_grad(input, weight, bias):
-        return wrap(y)
-    node = make_node(ConvolutionBackward0, (input, weight, bias), y)
-    node.save(input, weight)
-    node.stride, node.padding, node.dilation = stride, padding, dilation
-    node.transposed, node.output_padding, node.groups = bool(transposed), output_padding, groups
-    node.bias_sizes = (int(bias.shape[0]),) if bias is not None else bias_sizes
-    node.args = args if args is not None else (stride, padding, dilation, output_padding)
-    return wrap(y, node)
+    return record(ConvolutionBackward0, (input, weight, bias), y, (input, weight), stride=stride,
+                  padding=padding, dilation=dilation, transposed=bool(transposed),
+                  output_padding=output_padding, groups=groups,
+                  bias_sizes=(int(bias.shape[0]),) if bias is not None else bias_sizes,
+                  args=args if args is not None else (stride, padding, dilation, output_padding))
 
 
 # -- argument checks, in PyTorch's order (aten/src/ATen/native/Convolution.cpp) ----------------

@@ -10,9 +10,10 @@ import numpy as np
 from ... import _dtype as D
 from ..._dispatch import POINTWISE, public
 from ..._grad_mode import no_grad
-from ...autograd.node import ELEMENTWISE, Node, SavedOutput
+from ...autograd.node import ELEMENTWISE, Node
 from .._registry import export
-from .._util import Tensor, binary_arrays, broadcast_error, make_node, needs_grad1, wrap
+from .._util import Tensor, binary_arrays, broadcast_error
+from ...autograd._record import RESULT, record1
 from ..linalg.norm import _np_vector_norm, vector_norm
 from .norms import _norm
 
@@ -30,9 +31,7 @@ class AddBackward1(Node):
 def _add_scalar_impl(input, other):
     x, y = binary_arrays(input, other)
     out = x + y
-    if not needs_grad1(input):
-        return wrap(out)
-    return wrap(out, make_node(AddBackward1, (input,), out))
+    return record1(AddBackward1, input, out)
 
 
 # a public entry point (forward AD and vmap see it) under no torch name
@@ -146,10 +145,4 @@ def pdist(input, p=2):
     p = float(p)
     i, j = np.triu_indices(a.shape[0], 1)
     out = _np_vector_norm(a[i] - a[j], p, (1,), False)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(PdistBackward0, (input,), out)
-    node.p, node.rows, node.cols = p, i, j
-    t = wrap(out, node)
-    node.save(input, SavedOutput(t))
-    return t
+    return record1(PdistBackward0, input, out, (input, RESULT), p=p, rows=i, cols=j)

@@ -12,7 +12,8 @@ import numpy as np
 from ... import _grad_mode
 from ...autograd.node import Node
 from .._registry import export
-from .._util import make_node, needs_grad1, u64, wrap
+from .._util import needs_grad1, u64, wrap
+from ...autograd._record import record1
 from ..inplace import bump_version
 from ..._dtype import from_numpy_dtype
 
@@ -83,13 +84,9 @@ def _embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse
         raise NotImplementedError(
             "retrograd: embedding with sparse=True records a sparse gradient in PyTorch, and "
             "retrograd has no sparse tensors; use sparse=False (the same values, dense)")
-    node = make_node(EmbeddingBackward0, (weight,), out)
-    node.num_weights = w.shape[0]
-    node.padding_idx = int(padding_idx)
-    node.scale_grad_by_freq = bool(scale_grad_by_freq)
-    node.sparse = bool(sparse)
-    node.save(indices)
-    return wrap(out, node)
+    return record1(EmbeddingBackward0, weight, out, indices, num_weights=w.shape[0],
+                   padding_idx=int(padding_idx), scale_grad_by_freq=bool(scale_grad_by_freq),
+                   sparse=bool(sparse))
 
 
 @export(torch="embedding_renorm_")

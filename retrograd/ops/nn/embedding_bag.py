@@ -14,7 +14,8 @@ from ... import _creation
 from ..._dtype import from_numpy_dtype, int64
 from ...autograd.node import Node
 from .._registry import export
-from .._util import make_node, needs_grad, u64, wrap
+from .._util import needs_grad, u64, wrap
+from ...autograd._record import record2
 from .embedding import _check_indices, embedding_renorm_
 from ... import _warn
 from ... import _grad_mode
@@ -186,13 +187,12 @@ def _embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, s
         raise NotImplementedError(
             "retrograd: embedding_bag with sparse=True records a sparse gradient in PyTorch, "
             "and retrograd has no sparse tensors; use sparse=False (the same values, dense)")
-    node = make_node(EmbeddingBagBackward0, (weight, per_sample_weights), out)
-    node.num_weights, node.mode, node.padding_idx = num, int(mode), pad
-    node.scale_grad_by_freq, node.sparse = bool(scale_grad_by_freq), bool(sparse)
     psw_t = per_sample_weights
-    node.save(indices, offsets, psw_t,
-              weight if psw_t is not None and psw_t.requires_grad else None, *extras)
-    return (wrap(out, node),) + extras
+    return (record2(EmbeddingBagBackward0, weight, psw_t, out,
+                    (indices, offsets, psw_t,
+                     weight if psw_t is not None and psw_t.requires_grad else None, *extras),
+                    num_weights=num, mode=int(mode), padding_idx=pad,
+                    scale_grad_by_freq=bool(scale_grad_by_freq), sparse=bool(sparse)),) + extras
 
 
 @export(torch=False, functional=True, composite=True)

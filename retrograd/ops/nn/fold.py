@@ -10,10 +10,11 @@ import numpy as np
 
 from ...autograd.node import LINEAR, Node
 from .._registry import export
-from .._util import make_node, needs_grad1, u64s, wrap
+from .._util import u64s
 from . import _conv_kernels as K
 from ..._dtype import from_numpy_dtype
 from .._util import wrap_dim
+from ...autograd._record import record1
 from ..._size import format_shape
 
 
@@ -120,12 +121,8 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
             f"{blocks[1]}), but its components must be at least one.")
     _check_dtype(x, "im2col")
     out = np_im2col(x, kernel, dilation, padding, stride)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(Im2ColBackward0, (input,), out)
-    node.kernel_size, node.dilation, node.padding, node.stride = kernel, dilation, padding, stride
-    node.size = tuple(size)
-    return wrap(out, node)
+    return record1(Im2ColBackward0, input, out, kernel_size=kernel, dilation=dilation,
+                   padding=padding, stride=stride, size=tuple(size))
 
 
 class Col2ImBackward0(Node):
@@ -174,8 +171,5 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
                            f"({blocks[0]}, {blocks[1]}), which is invalid.")
     _check_dtype(x, "col2im")
     out = np_col2im(x, size, kernel, dilation, padding, stride)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(Col2ImBackward0, (input,), out)
-    node.kernel_size, node.dilation, node.padding, node.stride = kernel, dilation, padding, stride
-    return wrap(out, node)
+    return record1(Col2ImBackward0, input, out, kernel_size=kernel, dilation=dilation,
+                   padding=padding, stride=stride)

@@ -21,7 +21,7 @@ from ... import _warn
 from ...autograd.node import LINEAR, Node
 from .._registry import export
 from .. import numpy_ns
-from .._util import make_node, needs_grad, needs_grad1, wrap
+from ...autograd._record import record1, record2
 from .pooling import _SCALAR_NAMES, _fmt
 
 __all__ = ["affine_grid", "affine_grid_generator", "grid_sample", "grid_sampler"]
@@ -84,11 +84,8 @@ def affine_grid_generator(theta, size, align_corners):
                            f"[{size[0]}, {nd + 1}] but got: [{t.shape[0]}, "
                            f"{t.shape[-1] if t.ndim == 3 else '?'}].")
     out = np.matmul(base, np.swapaxes(t, 1, 2)).reshape([size[0]] + spatial + [nd]).astype(dt)
-    if not needs_grad1(theta):
-        return wrap(out)
-    node = make_node(AffineGridGeneratorBackward0, (theta,), out)
-    node.align_corners, node.size, node.base = bool(align_corners), tuple(size), base
-    return wrap(out, node)
+    return record1(AffineGridGeneratorBackward0, theta, out,
+                   align_corners=bool(align_corners), size=tuple(size), base=base)
 
 
 _ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to "
@@ -398,13 +395,8 @@ def grid_sampler(input, grid, interpolation_mode: int, padding_mode: int, align_
     size = int(np.prod(in_sp, dtype=np.int64))
     v = _gather(x.reshape(n, c, size), flat)
     out = (v * w[:, :, None, :]).sum(0).astype(out_dtype).reshape((n, c) + tuple(out_sp))
-    if not needs_grad(input, grid):
-        return wrap(out)
-    node = make_node(node_cls, (input, grid), out)
-    node.interpolation_mode, node.padding_mode, node.align_corners = mode, padding, align
-    node.geo = geo
-    node.save(grid, input)
-    return wrap(out, node)
+    return record2(node_cls, input, grid, out, (grid, input), interpolation_mode=mode,
+                   padding_mode=padding, align_corners=align, geo=geo)
 
 
 @export(torch=False, functional=True, composite=True)

@@ -19,6 +19,7 @@ from ...autograd.node import Node
 from ..._dispatch import POINTWISE, public
 from .._registry import export
 from .._util import make_node, needs_grad, wrap
+from ...autograd._record import record
 from ..inplace import copy_
 from ..elementwise.arithmetic import mul, pow  # noqa: A004
 from ..elementwise.unary import _quiet, rsqrt
@@ -155,17 +156,15 @@ def _native_batch_norm(input, weight, bias, running_mean, running_var, training,
         if bias is not None:
             out = out + bias._data.reshape(shape)
         out = np.asarray(out, dtype=x.dtype)
-    node = None
-    if needs_grad(input, weight, bias):
-        node = make_node(NativeBatchNormBackward0, (input, weight, bias), out)
-        node.training, node.eps = bool(training), float(eps)
-        # saved before the running statistics are updated (saved-tensor hooks see them so)
-        node.save(input, running_mean, running_var, weight,
-                  wrap(save_mean.astype(x.dtype, copy=False)),
-                  wrap(save_invstd.astype(x.dtype, copy=False)))
+    # saved before the running statistics are updated (saved-tensor hooks see them so)
+    res = record(NativeBatchNormBackward0, (input, weight, bias), out,
+                 lambda n: (input, running_mean, running_var, weight,
+                            wrap(save_mean.astype(x.dtype, copy=False)),
+                            wrap(save_invstd.astype(x.dtype, copy=False))),
+                 training=bool(training), eps=float(eps))
     if training:
         _update_running(running_mean, running_var, mean, var, momentum, x.size // c if c else 0)
-    return wrap(out, node)
+    return res
 
 
 def _update_running(running_mean, running_var, mean, var, momentum, n) -> None:
@@ -288,13 +287,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     if bias is not None:
         out = out + bias._data
     out = np.asarray(out, dtype=x.dtype)
-    if not needs_grad(input, weight, bias):
-        return wrap(out)
-    node = make_node(NativeLayerNormBackward0, (input, weight, bias), out)
-    node.normalized_shape, node.eps = ns, float(eps)
-    node.save(bias, input, weight, wrap(mean.astype(x.dtype, copy=False)),
-              wrap(rstd.astype(x.dtype, copy=False)))
-    return wrap(out, node)
+    return record(NativeLayerNormBackward0, (input, weight, bias), out,
+                  lambda n: (bias, input, weight, wrap(mean.astype(x.dtype, copy=False)),
+                             wrap(rstd.astype(x.dtype, copy=False))),
+                  normalized_shape=ns, eps=float(eps))
 
 
 @export(torch="layer_norm", composite=True)
@@ -476,9 +472,7 @@ def _add_scalar(input, other):
     """``input + other`` recorded as PyTorch's add.Scalar (AddBackward1)."""
     x = input._data
     out = np.asarray(x + np.asarray(other, dtype=x.dtype), dtype=x.dtype)
-    if not needs_grad(input):
-        return wrap(out)
-    return wrap(out, make_node(AddBackward1, (input,), out))
+    return record(AddBackward1, (input,), out)
 
 
 @export(torch=True, functional=True, composite=True)

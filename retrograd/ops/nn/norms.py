@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..._dispatch import public
-from ...autograd.node import Node, SavedOutput
+from ...autograd.node import Node
 from .._registry import export
-from .._util import Tensor, make_node, needs_grad, needs_grad1, u64, wrap, wrap_dim
+from .._util import Tensor, u64, wrap, wrap_dim
+from ...autograd._record import RESULT, record1, record2
 from ..linalg.norm import LinalgVectorNormBackward0, _np_vector_norm
 from ..elementwise.arithmetic import mul, div
 from ..shape.basic import transpose
@@ -38,13 +39,8 @@ def _norm_impl(input, p=2, dim=None, keepdim=False):
         dim = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
         dims, node_cls = tuple(wrap_dim(d, a.ndim) for d in dim), NormBackward1
     out = _np_vector_norm(a, p, dims if a.ndim else None, keepdim and dim is not None)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(node_cls, (input,), out)
-    node.ord, node.dims, node.keepdim, node.dim = p, dims, bool(keepdim and dim is not None), dim
-    t = wrap(out, node)
-    node.save(input, SavedOutput(t))
-    return t
+    return record1(node_cls, input, out, (input, RESULT), ord=p, dims=dims,
+                   keepdim=bool(keepdim and dim is not None), dim=dim)
 
 
 # a public entry point (forward AD and vmap see it) under no torch name: PyTorch has no Python
@@ -114,10 +110,6 @@ def _weight_norm(v, g, dim=0):
         dims = tuple(d for d in range(a.ndim) if d != dim)
         norms = _np_vector_norm(a, 2, dims, True)
         out = a * (b / norms)
-        if not needs_grad(v, g):
-            return wrap(out)
-        node = make_node(WeightNormInterfaceBackward0, (v, g), out)
-        node.dim, node.dims = dim, dims
-        node.save(g, v, wrap(norms))
-        return wrap(out, node)
+        return record2(WeightNormInterfaceBackward0, v, g, out, lambda n: (g, v, wrap(norms)),
+                       dim=dim, dims=dims)
     return mul(v, div(g, norm_except_dim(v, 2, dim)))

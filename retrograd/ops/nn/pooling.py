@@ -16,7 +16,8 @@ import numpy as np
 
 from ...autograd.node import Node
 from .._registry import export
-from .._util import Tensor, make_node, needs_grad1, wrap
+from .._util import Tensor, wrap
+from ...autograd._record import record1
 from ..shape.basic import squeeze, unsqueeze
 from ._linmap import array, gather_flat, scatter_flat
 from ... import _dtype as D
@@ -216,13 +217,8 @@ def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation
                                        ceil_mode, "max_pool2d", True)
     vals, idx = _max_pool_kernel(x, k, s, p, d, out_hw)
     indices = wrap(idx)
-    if not needs_grad1(input):
-        return wrap(vals), indices
-    node = make_node(MaxPool2DWithIndicesBackward0, (input,), vals)
-    node.kernel_size, node.stride, node.padding, node.dilation, node.ceil_mode = \
-        k, st and s, p, d, bool(ceil_mode)
-    node.save(input, indices)
-    return wrap(vals, node), indices
+    return record1(MaxPool2DWithIndicesBackward0, input, vals, (input, indices), kernel_size=k,
+                   stride=st and s, padding=p, dilation=d, ceil_mode=bool(ceil_mode)), indices
 
 
 @export(torch=True, functional=True, composite=True)
@@ -386,15 +382,9 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     div = _avg_divisor(x.shape, k, s, p, out_hw, count_include_pad, divisor_override,
                        x.dtype if x.dtype.kind == "f" else np.int64)
     out = _avg_forward(x, k, s, p, out_hw, div)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(AvgPool2DBackward0, (input,), out)
-    node.kernel_size, node.stride, node.padding = k, st and s, p
-    node.ceil_mode, node.count_include_pad = bool(ceil_mode), bool(count_include_pad)
-    node.divisor_override = divisor_override
-    node.geom = (x.shape[-2:], k, s, p, out_hw, div)
-    node.save(input)
-    return wrap(out, node)
+    return record1(AvgPool2DBackward0, input, out, input, kernel_size=k, stride=st and s, padding=p,
+                   ceil_mode=bool(ceil_mode), count_include_pad=bool(count_include_pad),
+                   divisor_override=divisor_override, geom=(x.shape[-2:], k, s, p, out_hw, div))
 
 
 @export(torch=True, functional=True, composite=True)
@@ -498,12 +488,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
         raise RuntimeError(f"Found an invalid max index: {idx[bad].flat[-1]} (output volumes are "
                            f"of size {out_hw[0]}x{out_hw[1]})")
     out = _unpool_kernel(x, idx, out_hw)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(MaxUnpool2DBackward0, (input,), out)
-    node.out_hw = tuple(out_hw)
-    node.save(indices)
-    return wrap(out, node)
+    return record1(MaxUnpool2DBackward0, input, out, indices, out_hw=tuple(out_hw))
 
 
 # -- power-average pooling (PyTorch's composite) ----------------------------------------------

@@ -15,7 +15,8 @@ import numpy as np
 
 from ...autograd.node import Node
 from .._registry import export
-from .._util import make_node, needs_grad1, wrap
+from .._util import wrap
+from ...autograd._record import record1
 from ._linmap import array, gather_flat, scatter_flat
 from .pooling import _AvgPoolBackward, _fmt, _out_size
 
@@ -212,13 +213,8 @@ def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation
     _shape_check3(x.shape, k, s, d, p, out, "max_pool3d_with_indices_out_cpu_template()", False)
     vals, idx = max_pool_nd(x, k, s, p, d, out)
     indices = wrap(idx)
-    if not needs_grad1(input):
-        return wrap(vals), indices
-    node = make_node(MaxPool3DWithIndicesBackward0, (input,), vals)
-    node.kernel_size, node.stride, node.padding, node.dilation, node.ceil_mode = \
-        k, st, p, d, bool(ceil_mode)
-    node.save(input, indices)
-    return wrap(vals, node), indices
+    return record1(MaxPool3DWithIndicesBackward0, input, vals, (input, indices), kernel_size=k,
+                   stride=st, padding=p, dilation=d, ceil_mode=bool(ceil_mode)), indices
 
 
 @export(torch=True, functional=True, composite=True)
@@ -259,15 +255,9 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     div = avg_divisor_nd(sp, k, s, p, out, count_include_pad, divisor_override,
                          x.dtype if x.dtype.kind == "f" else np.int64)
     res = avg_pool_nd(x, k, s, p, out, div)
-    if not needs_grad1(input):
-        return wrap(res)
-    node = make_node(AvgPool3DBackward0, (input,), res)
-    node.kernel_size, node.stride, node.padding = k, st, p
-    node.ceil_mode, node.count_include_pad = bool(ceil_mode), bool(count_include_pad)
-    node.divisor_override = divisor_override
-    node.geom = (sp, k, s, p, out, div)
-    node.save(input)
-    return wrap(res, node)
+    return record1(AvgPool3DBackward0, input, res, input, kernel_size=k, stride=st, padding=p,
+                   ceil_mode=bool(ceil_mode), count_include_pad=bool(count_include_pad),
+                   divisor_override=divisor_override, geom=(sp, k, s, p, out, div))
 
 
 @export(torch=False, functional=True, composite=True)

@@ -15,7 +15,8 @@ import numpy as np
 
 from ...autograd.node import Node
 from .._registry import export
-from .._util import make_node, needs_grad1, wrap
+from .._util import wrap
+from ...autograd._record import record1
 from ..reduction.basic import mean
 from ..shape.basic import squeeze, unsqueeze
 from ._linmap import array, gather_flat, matrix_apply, scatter_flat
@@ -98,12 +99,7 @@ def _adaptive_avg_pool3d(input, output_size):
         res = np.zeros(x.shape[:-3] + out, x.dtype)
     else:
         res = _avg_forward3(x, out)
-    if not needs_grad1(input):
-        return wrap(res)
-    node = make_node(AdaptiveAvgPool3DBackward0, (input,), res)
-    node.in_sp = x.shape[-3:]
-    node.save(input)
-    return wrap(res, node)
+    return record1(AdaptiveAvgPool3DBackward0, input, res, input, in_sp=x.shape[-3:])
 
 
 @export(torch=False, functional=True, composite=True)
@@ -151,11 +147,7 @@ def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
     else:
         vals, idx = _max_kernel3(x, out)
     indices = wrap(idx)
-    if not needs_grad1(input):
-        return wrap(vals), indices
-    node = make_node(AdaptiveMaxPool3DBackward0, (input,), vals)
-    node.save(input, indices)
-    return wrap(vals, node), indices
+    return record1(AdaptiveMaxPool3DBackward0, input, vals, (input, indices)), indices
 
 
 @export(torch=False, functional=True, composite=True)
@@ -238,12 +230,7 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
         raise RuntimeError(f"Found an invalid max index: {idx[bad].flat[-1]} (output volumes are "
                            f"of size {out[0]}x{out[1]}x{out[2]})")
     res = _unpool_kernel(x, idx, out)
-    if not needs_grad1(input):
-        return wrap(res)
-    node = make_node(MaxUnpool3DBackward0, (input,), res)
-    node.out_sp = tuple(out)
-    node.save(indices)
-    return wrap(res, node)
+    return record1(MaxUnpool3DBackward0, input, res, indices, out_sp=tuple(out))
 
 
 @export(torch=False, functional=True, composite=True)

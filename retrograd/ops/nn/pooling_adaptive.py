@@ -14,7 +14,8 @@ import numpy as np
 
 from ...autograd.node import Node
 from .._registry import export
-from .._util import make_node, needs_grad1, wrap
+from .._util import wrap
+from ...autograd._record import record1
 from ..reduction.basic import mean
 from ..shape.basic import squeeze, unsqueeze
 from ._linmap import array, gather_flat, matrix_apply, scatter_flat
@@ -142,12 +143,7 @@ def _adaptive_avg_pool2d(input, output_size):
         out = np.zeros(x.shape[:-2] + out_hw, x.dtype)
     else:
         out = _avg_forward(x, out_hw)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(AdaptiveAvgPool2DBackward0, (input,), out)
-    node.in_hw = x.shape[-2:]
-    node.save(input)
-    return wrap(out, node)
+    return record1(AdaptiveAvgPool2DBackward0, input, out, input, in_hw=x.shape[-2:])
 
 
 @export(torch=False, functional=True, composite=True)
@@ -256,11 +252,7 @@ def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
     else:
         vals, idx = _max_kernel(x, out_hw)
     indices = wrap(idx)
-    if not needs_grad1(input):
-        return wrap(vals), indices
-    node = make_node(AdaptiveMaxPool2DBackward0, (input,), vals)
-    node.save(input, indices)
-    return wrap(vals, node), indices
+    return record1(AdaptiveMaxPool2DBackward0, input, vals, (input, indices)), indices
 
 
 @export(torch=False, functional=True, composite=True)

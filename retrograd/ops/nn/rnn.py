@@ -12,6 +12,7 @@ import numpy as np
 from ...autograd.node import Node
 from .._registry import dims, export
 from .._util import Tensor, make_node, needs_grad1, u64, wrap
+from ...autograd._record import record1
 from ..linalg._common import _MultiOutputBackward, multi_output
 from ..shape.views import _PieceShapes, checked_split_sizes, chunk_size, int_split_sizes
 
@@ -351,9 +352,5 @@ def _pack_padded_sequence(input, lengths, batch_first=False):
         if steps else np.zeros(0, dtype=np.int64)
     data = x.reshape((T * B,) + x.shape[2:])[index]
     sizes = wrap(batch_sizes)
-    if not needs_grad1(input):
-        return wrap(data), sizes
-    node = make_node(PackPaddedSequenceBackward0, (input,), data)
-    node.batch_first, node.in_shape, node.index = bool(batch_first), input._data.shape, index
-    node.save(sizes)
-    return wrap(data, node), sizes
+    return record1(PackPaddedSequenceBackward0, input, data, sizes, batch_first=bool(batch_first),
+                   in_shape=input._data.shape, index=index), sizes

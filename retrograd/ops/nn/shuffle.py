@@ -7,7 +7,7 @@ import numpy as np
 
 from ...autograd.node import LINEAR, Node
 from .._registry import export
-from .._util import make_node, needs_grad1, wrap
+from ...autograd._record import record1
 
 
 def _pixel_shuffle_ns(ns, x, r):
@@ -73,11 +73,7 @@ def pixel_shuffle(input, upscale_factor):
                            f"by the square of upscale_factor, but input.size(-3)={c} is not "
                            f"divisible by {r * r}")
     out = np.ascontiguousarray(_pixel_shuffle_ns(_NP, input._data, r))
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(PixelShuffleBackward0, (input,), out)
-    node.upscale_factor = r
-    return wrap(out, node)
+    return record1(PixelShuffleBackward0, input, out, upscale_factor=r)
 
 
 @export(torch=True, functional=True)
@@ -93,11 +89,7 @@ def pixel_unshuffle(input, downscale_factor):
         raise RuntimeError("pixel_unshuffle expects width to be divisible by downscale_factor, "
                            f"but input.size(-1)={w} is not divisible by {r}")
     out = np.ascontiguousarray(_pixel_unshuffle_ns(_NP, input._data, r))
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(PixelUnshuffleBackward0, (input,), out)
-    node.downscale_factor = r
-    return wrap(out, node)
+    return record1(PixelUnshuffleBackward0, input, out, downscale_factor=r)
 
 
 def _channel_shuffle_ns(ns, x, g):
@@ -133,8 +125,4 @@ def channel_shuffle(input, groups):
         raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and "
                            f"{g} groups.")
     out = np.ascontiguousarray(_channel_shuffle_ns(_NP, input._data, g))
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(ChannelShuffleBackward0, (input,), out)
-    node.groups = g
-    return wrap(out, node)
+    return record1(ChannelShuffleBackward0, input, out, groups=g)

@@ -19,7 +19,8 @@ import numpy as np
 from ... import _warn
 from ...autograd.node import Node
 from .._registry import export
-from .._util import Tensor, make_node, needs_grad1, wrap
+from .._util import Tensor
+from ...autograd._record import record1
 from ._linmap import matrix_apply, taps_apply, taps_matrix
 from .pooling import _SCALAR_NAMES
 from .pooling_adaptive import adaptive_avg_pool1d, adaptive_avg_pool2d
@@ -242,12 +243,9 @@ def _upsample(input, mode: str, output_size, scales, align_corners):
         else:
             taps.append(_cubic_taps(n_in, n_out, s, align_corners, dt))
     out = _forward(x, taps).astype(x.dtype, copy=False)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(_CLASSES[_NAMES[(mode, k)]], (input,), out)
-    node.output_size, node.scales = tuple(int(o) for o in output_size), tuple(scales)
-    node.align_corners, node.in_shape, node.taps = align_corners, x.shape, taps
-    return wrap(out, node)
+    return record1(_CLASSES[_NAMES[(mode, k)]], input, out,
+                   output_size=tuple(int(o) for o in output_size), scales=tuple(scales),
+                   align_corners=align_corners, in_shape=x.shape, taps=taps)
 
 
 def _is_integer(v) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._registry import export
-from .._util import make_node, needs_grad1, wrap
+from ...autograd._record import record1
 from .pooling import _SCALAR_NAMES
 from . import upsampling as _upsampling
 from .upsampling import _ALIGN, _ATTRS_2D, _UpsampleBackward, _forward, _scale_value
@@ -106,12 +106,9 @@ def _upsample_aa(input, mode: str, output_size, scales, align_corners):
     taps = [_aa_taps(n_in, n_out, s, bool(align_corners), mode, dt)
             for n_in, n_out, s in zip(in_sp, output_size, scales)]
     out = _forward(x, taps).astype(x.dtype, copy=False)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(_FILTERS[mode][2], (input,), out)
-    node.output_size, node.scales = tuple(int(o) for o in output_size), tuple(scales)
-    node.align_corners, node.in_shape, node.taps = bool(align_corners), x.shape, taps
-    return wrap(out, node)
+    return record1(_FILTERS[mode][2], input, out,
+                   output_size=tuple(int(o) for o in output_size), scales=tuple(scales),
+                   align_corners=bool(align_corners), in_shape=x.shape, taps=taps)
 
 
 _upsampling._upsample_aa = _upsample_aa   # (upsampling.py cannot import this module back)

@@ -11,10 +11,11 @@ import operator
 
 import numpy as np
 
-from ...autograd.node import Node, SavedOutput
+from ...autograd.node import Node
 from ...autograd.node import LINEAR
 from .._registry import REDUCTION, export, reduction
-from .._util import Tensor, make_node, needs_grad1, quiet, u64, wrap, wrap_dims, wrap_dim
+from .._util import Tensor, needs_grad1, quiet, u64, wrap, wrap_dims, wrap_dim
+from ...autograd._record import RESULT, record1
 from ..elementwise.arithmetic import div
 from ..elementwise.compare import maximum
 from ..elementwise.compare import minimum
@@ -157,16 +158,8 @@ def sum(input, dim=NO_DIM, keepdim=False, *, dtype=None):  # noqa: A001
     else:
         out = x.sum(axis=dims, keepdims=keepdim, dtype=_sum_dtype(x, dtype))
     if dim is NO_DIM:
-        if not needs_grad1(input):
-            return wrap(out)
-        node = make_node(SumBackward0, (input,), np.asarray(out))
-        node.shape = x.shape
-        return wrap(out, node)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(SumBackward1, (input,), np.asarray(out))
-    node.shape, node.dims, node.keepdim, node.arg_dim = x.shape, dims, keepdim, dim
-    return wrap(out, node)
+        return record1(SumBackward0, input, out, shape=x.shape)
+    return record1(SumBackward1, input, out, shape=x.shape, dims=dims, keepdim=keepdim, arg_dim=dim)
 
 
 @export(torch=False, method='sum_to_size')
@@ -217,17 +210,11 @@ def mean(input, dim=NO_DIM, keepdim=False, *, dtype=None):
     with _quiet():
         out = x.mean(axis=dims, keepdims=keepdim) if x.size else \
             np.full(np.sum(x, axis=dims, keepdims=keepdim).shape, np.nan, dtype=x.dtype)
-    if not needs_grad1(input):
-        return wrap(out)
     n = _numel(x.shape, dims)
     if dim is NO_DIM:
-        node = make_node(MeanBackward0, (input,), np.asarray(out))
-        node.shape, node.n = x.shape, n
-        return wrap(out, node)
-    node = make_node(MeanBackward1, (input,), np.asarray(out))
-    node.shape, node.dims, node.keepdim, node.n = x.shape, dims, keepdim, n
-    node.arg_dim = dim
-    return wrap(out, node)
+        return record1(MeanBackward0, input, out, shape=x.shape, n=n)
+    return record1(MeanBackward1, input, out, shape=x.shape, dims=dims, keepdim=keepdim, n=n,
+                   arg_dim=dim)
 
 
 # -- nansum / nanmean ------------------------------------------------------------------------
@@ -259,12 +246,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     out = np.asarray(out)
     if dtype is None and x.dtype.kind == "f":
         out = out.astype(x.dtype, copy=False)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(NansumBackward0, (input,), out)
-    node.dims, node.keepdim, node.arg_dim = dims, keepdim, dim
-    node.save(input)
-    return wrap(out, node)
+    return record1(NansumBackward0, input, out, input, dims=dims, keepdim=keepdim, arg_dim=dim)
 
 
 @export(method=True, vmap=REDUCTION)
@@ -355,17 +337,13 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     with _quiet():
         out = np.asarray(np.prod(x, axis=() if x.ndim == 0 and d is not None else d,
                                  keepdims=keepdim, dtype=odt))
-    if not needs_grad1(input):
+    if not needs_grad1(input):   # (has_zero below reads the whole input)
         return wrap(out)
     if d is None:
-        node = make_node(ProdBackward0, (input,), out)
-    else:
-        node = make_node(ProdBackward1, (input,), out)
-        node.dim, node.keepdim, node.arg_dim = d, keepdim, dim
-    node.shape, node.has_zero = x.shape, bool((x == 0).any())
-    res = wrap(out, node)
-    node.save(input, SavedOutput(res))
-    return res
+        return record1(ProdBackward0, input, out, (input, RESULT), shape=x.shape,
+                       has_zero=bool((x == 0).any()))
+    return record1(ProdBackward1, input, out, (input, RESULT), dim=d, keepdim=keepdim,
+                   arg_dim=dim, shape=x.shape, has_zero=bool((x == 0).any()))
 
 
 # -- all / any / count_nonzero ---------------------------------------------------------------

@@ -4,10 +4,11 @@ from __future__ import annotations
 import numpy as np
 
 from ... import _grad_mode
-from ...autograd.node import Node, SavedOutput
+from ...autograd.node import Node
 from ...autograd.node import LINEAR
 from .._registry import dims, export
-from .._util import make_node, needs_grad1, wrap, wrap_dim
+from .._util import needs_grad1, wrap, wrap_dim
+from ...autograd._record import RESULT, record1
 from .basic import _dim_attr, _dtype_name, _quiet
 from .minmax import _return_type
 
@@ -57,11 +58,7 @@ def cumsum(input, dim=_NO_DIM, *, dtype=None):
             out = np.cumsum(x, axis=d, dtype=np.float64).astype(x.dtype)
         else:
             out = np.cumsum(x, axis=d, dtype=x.dtype)  # NumPy would widen cumsum(dtype=int16)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(CumsumBackward0, (input,), out)
-    node.dim, node.arg_dim = d, dim
-    return wrap(out, node)
+    return record1(CumsumBackward0, input, out, dim=d, arg_dim=dim)
 
 
 # -- cumprod ---------------------------------------------------------------------------------
@@ -136,13 +133,7 @@ def cumprod(input, dim=_NO_DIM, *, dtype=None):
     x, d = _scan_input(input, dim, dtype, True, "cumprod")
     with _quiet():
         out = np.cumprod(x, axis=d) if x.ndim else x.copy()
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(CumprodBackward0, (input,), out)
-    node.dim, node.arg_dim = d, dim
-    res = wrap(out, node)
-    node.save(input, SavedOutput(res))
-    return res
+    return record1(CumprodBackward0, input, out, (input, RESULT), dim=d, arg_dim=dim)
 
 
 # -- cummax / cummin -------------------------------------------------------------------------
@@ -210,13 +201,11 @@ def _cumext(input, dim, is_max: bool):
         idx = np.maximum.accumulate(np.where(hit, pos, -1), axis=d).astype(np.int64)
     indices = wrap(idx)
     rt = return_cummax if is_max else return_cummin
-    if not needs_grad1(input):
+    if not needs_grad1(input):   # (the scatter index below is built for backward only)
         return rt(wrap(vals), indices)
-    node = make_node(CummaxBackward0 if is_max else CumminBackward0, (input,), vals)
-    node.shape, node.dim, node.keepdim, node.arg_dim = x.shape, d, True, dim
-    node.index = _scatter_index(x.shape, d, idx) if x.ndim else ()
-    node.save(input, indices)
-    return rt(wrap(vals, node), indices)
+    return rt(record1(CummaxBackward0 if is_max else CumminBackward0, input, vals, (input, indices),
+                      shape=x.shape, dim=d, keepdim=True, arg_dim=dim,
+                      index=_scatter_index(x.shape, d, idx) if x.ndim else ()), indices)
 
 
 @export(method=True, vmap=dims('dim'))
@@ -275,10 +264,4 @@ def logcumsumexp(input, dim):
     d = wrap_dim(dim, x.ndim)
     with _quiet():
         out = np.logaddexp.accumulate(x, axis=d) if x.ndim and x.size else x.copy()
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(LogcumsumexpBackward0, (input,), out)
-    node.dim, node.arg_dim = d, dim
-    res = wrap(out, node)
-    node.save(input, SavedOutput(res))
-    return res
+    return record1(LogcumsumexpBackward0, input, out, (input, RESULT), dim=d, arg_dim=dim)

@@ -9,6 +9,7 @@ import numpy as np
 from ...autograd.node import Node, SavedOutput
 from .._registry import REDUCTION, export
 from .._util import Tensor, make_node, needs_grad1, u64, wrap, wrap_dim
+from ...autograd._record import RESULT, record1
 from ..elementwise.compare import maximum
 from ..elementwise.compare import minimum
 from ..._size import int_arg_error
@@ -171,12 +172,7 @@ def _maxmin(input, dim, keepdim, is_max: bool, other=None):
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel()"
                                " == 0. Specify the reduction dim with the 'dim' argument.")
         out = x.max() if is_max else x.min()
-        if not needs_grad1(input):
-            return wrap(out)
-        node = make_node(MaxBackward1 if is_max else MinBackward1, (input,), np.asarray(out))
-        res = wrap(out, node)
-        node.save(input, SavedOutput(res))
-        return res
+        return record1(MaxBackward1 if is_max else MinBackward1, input, out, (input, RESULT))
     d = wrap_dim(dim, x.ndim)
     if x.ndim and x.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
@@ -190,14 +186,9 @@ def _maxmin(input, dim, keepdim, is_max: bool, other=None):
     else:
         idx_out = idx
     indices = wrap(idx_out.astype(np.int64))
-    if not needs_grad1(input):
-        values = wrap(vals)
-    else:
-        node = make_node(MaxBackward0 if is_max else MinBackward0, (input,), vals)
-        node.dim, node.keepdim, node.arg_dim = d, keepdim, dim
-        node.idx, node.shape = (idx if x.ndim else idx.reshape(())), x.shape
-        node.save(indices)
-        values = wrap(vals, node)
+    values = record1(MaxBackward0 if is_max else MinBackward0, input, vals, indices, dim=d,
+                     keepdim=keepdim, arg_dim=dim, idx=idx if x.ndim else idx.reshape(()),
+                     shape=x.shape)
     return (return_max if is_max else return_min)(values, indices)
 
 
@@ -282,13 +273,8 @@ def _amaxmin(input, dim, keepdim, is_max: bool):
                            "== 0. Specify the reduction dim with the 'dim' argument.")
     _check_nonempty(name, x, dims)
     out = np.asarray((np.max if is_max else np.min)(x, axis=dims, keepdims=keepdim))
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(AmaxBackward0 if is_max else AminBackward0, (input,), out)
-    node.dims, node.keepdim, node.arg_dim = _all_dims(x.ndim, dims), keepdim, dim
-    res = wrap(out, node)
-    node.save(input, SavedOutput(res))
-    return res
+    return record1(AmaxBackward0 if is_max else AminBackward0, input, out, (input, RESULT),
+                   dims=_all_dims(x.ndim, dims), keepdim=keepdim, arg_dim=dim)
 
 
 @export(method=True, vmap=REDUCTION)

@@ -13,6 +13,7 @@ from ... import _warn
 from ...autograd.node import Node, SavedOutput
 from .._registry import REDUCTION, export
 from .._util import make_node, needs_grad1, wrap
+from ...autograd._record import RESULT, record1
 from .basic import (NO_DIM, _all_dims, _dims_attr, _numel, _quiet, _reduced_dims,
                         _restore_dims, _unsqueeze_reduced, reduced_jvp)
 
@@ -214,14 +215,21 @@ def _var_forward(name, x, dims, correction, keepdim):
     return np.asarray(var).astype(x.dtype), np.asarray(mean).astype(x.dtype)
 
 
-def _var_node(cls, input, out, dims, correction, keepdim, full, dim, arg_correction):
-    node = make_node(cls, (input,), out)
-    node.arg_dim, node.arg_correction = dim, arg_correction
-    node.dims = _all_dims(input._data.ndim, dims) if not full else None
-    node.correction, node.keepdim, node.full = correction, keepdim, full
+def _var_attrs(input, dims, correction, keepdim, full, dim, arg_correction) -> dict:
+    """The attributes of a var/std node."""
+    dims = _all_dims(input._data.ndim, dims) if not full else None
     # PyTorch's backward counts N over the dims it was given: an explicit empty list gives 1
     empty = isinstance(dim, (list, tuple)) and len(dim) == 0
-    node.rnumel = 1 if empty else _numel(input._data.shape, node.dims)
+    return dict(arg_dim=dim, arg_correction=arg_correction, dims=dims, correction=correction,
+                keepdim=keepdim, full=full,
+                rnumel=1 if empty else _numel(input._data.shape, dims))
+
+
+def _var_node(cls, input, out, *args):
+    """The node of var_mean / std_mean (two outputs: not ``record``'s)."""
+    node = make_node(cls, (input,), out)
+    for k, v in _var_attrs(input, *args).items():
+        setattr(node, k, v)
     return node
 
 
@@ -230,11 +238,8 @@ def var(input, dim=NO_DIM, unbiased=None, keepdim=False, *, correction=NO_CORREC
     x, dims, correction, full, dim, arg_c = _var_args("var", input, dim, unbiased,
                                                        correction)
     out, _ = _var_forward("var", x, dims, correction, keepdim)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = _var_node(VarBackward0, input, out, dims, correction, keepdim, full, dim, arg_c)
-    node.save(input)
-    return wrap(out, node)
+    return record1(VarBackward0, input, out, input,
+                   **_var_attrs(input, dims, correction, keepdim, full, dim, arg_c))
 
 
 @export(method=True, vmap=REDUCTION)
@@ -243,12 +248,8 @@ def std(input, dim=NO_DIM, unbiased=None, keepdim=False, *, correction=NO_CORREC
                                                        correction)
     v, _ = _var_forward("std", x, dims, correction, keepdim)
     out = np.sqrt(v)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = _var_node(StdBackward0, input, out, dims, correction, keepdim, full, dim, arg_c)
-    res = wrap(out, node)
-    node.save(input, SavedOutput(res))
-    return res
+    return record1(StdBackward0, input, out, (input, RESULT),
+                   **_var_attrs(input, dims, correction, keepdim, full, dim, arg_c))
 
 
 def _two_outputs(node, a, b):

@@ -11,23 +11,14 @@ import numpy as np
 from ... import _dtype as D
 from ...autograd.node import Node
 from ...autograd.node import ELEMENTWISE, LINEAR
-from .._util import (Tensor, make_node, needs_grad, needs_grad1, u64, u64s, wrap, wrap_dim,
-                    wrap_view)
+from .._util import Tensor, make_node, needs_grad1, u64, u64s, wrap, wrap_dim, wrap_view
 from .._argparse import check_int_list, seq_element_error, varargs_error
 from .._registry import POINTWISE, dims, export
 from ..._dispatch import unwrap
 from .._util import wrap_dims
+from ...autograd._record import record, record1, record_view
 from ..._size import format_shape
 from ..._size import int_arg_error, int_list, is_int
-
-
-def _view_result(cls, input: Tensor, out: np.ndarray, **attrs):
-    if not needs_grad1(input):
-        return wrap_view(out, None, input)
-    node = make_node(cls, (input,), out)
-    for k, v in attrs.items():
-        setattr(node, k, v)
-    return wrap_view(out, node, input)
 
 
 def _parse_shape(size, fname: str = "reshape", arg: str = "shape") -> tuple:
@@ -108,7 +99,7 @@ def view(input, *shape):
         raise RuntimeError(
             "view size is not compatible with input tensor's size and stride (at least one "
             "dimension spans across two contiguous subspaces). Use .reshape(...) instead.") from None
-    return _view_result(ViewBackward0, input, out, shape=x.shape)
+    return record_view(ViewBackward0, input, out, shape=x.shape)
 
 
 def _view_dtype(input, dtype):
@@ -143,18 +134,15 @@ def reshape(input, *shape):
     new = _infer_shape(_parse_shape(shape), x.size)
     out = x.reshape(new)
     if x.flags.c_contiguous:
-        return _view_result(ViewBackward0, input, out, shape=x.shape)
+        return record_view(ViewBackward0, input, out, shape=x.shape)
     if np.shares_memory(out, x) if out.size else True:
-        return _view_result(ReshapeAliasBackward0, input, out, shape=x.shape)
+        return record_view(ReshapeAliasBackward0, input, out, shape=x.shape)
     # A copy is needed (the strides do not allow a view): PyTorch records clone, then
     # _unsafe_view of the clone.
     if not needs_grad1(input):
         return wrap(out)
     c = clone(input)
-    out = c._data.reshape(new)
-    node = make_node(UnsafeViewBackward0, (c,), out)
-    node.shape = x.shape
-    return wrap(out, node)
+    return record1(UnsafeViewBackward0, c, c._data.reshape(new), shape=x.shape)
 
 
 @export(torch='flatten', method='flatten', vmap='flatten')
@@ -189,7 +177,7 @@ def transpose(input, dim0, dim1):
     n = x.ndim
     d0, d1 = wrap_dim(dim0, n), wrap_dim(dim1, n)
     out = np.swapaxes(x, d0, d1) if n else x.view()
-    return _view_result(TransposeBackward0, input, out, dim0=int(dim0), dim1=int(dim1))
+    return record_view(TransposeBackward0, input, out, dim0=int(dim0), dim1=int(dim1))
 
 
 @export(torch='t', method='t', vmap='t')
@@ -198,7 +186,7 @@ def t(input):
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
     out = x.T if x.ndim == 2 else x.view()
-    return _view_result(TBackward0, input, out)
+    return record_view(TBackward0, input, out)
 
 
 class TBackward0(Node):
@@ -258,7 +246,7 @@ def permute(input, *dims, **kwargs):
     wrapped = tuple(wrap_dim(d, x.ndim) for d in dims)
     if len(set(wrapped)) != len(wrapped):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return _view_result(PermuteBackward0, input, np.transpose(x, wrapped), dims=dims)
+    return record_view(PermuteBackward0, input, np.transpose(x, wrapped), dims=dims)
 
 
 def numpy_T(input):
@@ -304,16 +292,16 @@ def squeeze(input, dim=_ALL_DIMS):
     if dim is None:   # given explicitly (the public wrapper words PyTorch's overload message)
         raise int_arg_error(None, "squeeze(): argument 'dim' must be int, not NoneType")
     if dim is _ALL_DIMS:
-        return _view_result(SqueezeBackward0, input, np.squeeze(x) if x.ndim else x.view(),
+        return record_view(SqueezeBackward0, input, np.squeeze(x) if x.ndim else x.view(),
                             shape=x.shape)
     if isinstance(dim, (tuple, list)):
         dims = tuple(d for d in wrap_dims(dim, x.ndim) if x.ndim and x.shape[d] == 1)
         out = np.squeeze(x, axis=dims) if dims else x.view()
-        return _view_result(SqueezeBackward2, input, out, shape=x.shape,
+        return record_view(SqueezeBackward2, input, out, shape=x.shape,
                             dim=tuple(int(d) for d in dim))
     d = wrap_dim(dim, x.ndim)
     out = np.squeeze(x, axis=d) if x.ndim and x.shape[d] == 1 else x.view()
-    return _view_result(SqueezeBackward1, input, out, shape=x.shape, dim=int(dim))
+    return record_view(SqueezeBackward1, input, out, shape=x.shape, dim=int(dim))
 
 
 # what introspection sees (vmap's squeeze rule binds the arguments with their defaults): "dim not
@@ -336,7 +324,7 @@ class UnsqueezeBackward0(Node):
 def unsqueeze(input, dim):
     x = input._data
     d = wrap_dim(dim, x.ndim + 1)
-    return _view_result(UnsqueezeBackward0, input, np.expand_dims(x, d), shape=x.shape,
+    return record_view(UnsqueezeBackward0, input, np.expand_dims(x, d), shape=x.shape,
                         dim=int(dim))
 
 
@@ -380,7 +368,7 @@ def expand(input, *sizes):
                 f"{_fmt(x.shape)}")
         target.append(s)
     out = np.broadcast_to(x, tuple(target))
-    return _view_result(ExpandBackward0, input, out)
+    return record_view(ExpandBackward0, input, out)
 
 
 @export(torch=False, method='expand_as', vmap='expand_as')
@@ -447,11 +435,8 @@ def cat(tensors, dim=0):
         dt = D.promote_types(dt, t.dtype)
     used = [t for t in tensors if not (t._data.shape == (0,) and nd != 1)]
     out = np.concatenate([t._data for t in used], axis=d, dtype=dt.np)
-    if not needs_grad(*used):
-        return wrap(out)
-    node = make_node(CatBackward0, used, out)
-    node.dim, node.sizes = int(dim), [t._data.shape[d] for t in used]
-    return wrap(out, node)
+    return record(CatBackward0, used, out, dim=int(dim),
+                  sizes=[t._data.shape[d] for t in used])
 
 
 concat = concatenate = cat
@@ -513,11 +498,7 @@ def stack(tensors, dim=0):
     for t in tensors[1:]:
         dt = D.promote_types(dt, t.dtype)
     out = np.stack([t._data for t in tensors], axis=d, dtype=dt.np)
-    if not needs_grad(*tensors):
-        return wrap(out)
-    node = make_node(StackBackward0, tensors, out)
-    node.dim = int(dim)
-    return wrap(out, node)
+    return record(StackBackward0, tensors, out, dim=int(dim))
 
 
 class CloneBackward0(Node):
@@ -532,9 +513,7 @@ class CloneBackward0(Node):
 @export(torch='clone', method='clone', vmap=POINTWISE)
 def clone(input, *, memory_format=None):
     out = input._data.copy()
-    if not needs_grad1(input):
-        return wrap(out)
-    return wrap(out, make_node(CloneBackward0, (input,), out))
+    return record1(CloneBackward0, input, out)
 
 
 @export(torch=False, method='contiguous', vmap=POINTWISE)
@@ -558,9 +537,9 @@ def to_dtype(input, dtype, copy: bool = False):
     # NaN/inf into an integer type, a float64 beyond float32's range: no NumPy warning
     with np.errstate(invalid="ignore", over="ignore"):
         out = input._data.astype(dtype.np)
-    if not needs_grad1(input) or not dtype.is_floating_point:
+    if not dtype.is_floating_point:
         return wrap(out)
-    return wrap(out, make_node(ToCopyBackward0, (input,), out))
+    return record1(ToCopyBackward0, input, out)
 
 
 @export(torch=False, method='flip', vmap=dims('dims'))
@@ -578,8 +557,8 @@ def flip(input, dims):
     axes = wrap_dims(dims, x.ndim)
     if x.ndim == 0:
         axes = ()   # a 0-d tensor has nothing to flip (its dims were still checked)
-    return wrap(np.flip(x, axes).copy()) if not needs_grad1(input) else \
-        _flip_grad(input, axes, tuple(int(d) for d in dims))
+    return record1(FlipBackward0, input, np.flip(x, axes).copy(),
+                   dims=tuple(int(d) for d in dims))
 
 
 class FlipBackward0(Node):
@@ -591,9 +570,3 @@ class FlipBackward0(Node):
     def backward(self, ns, grad):
         return (ns.flip(grad, self.dims) if grad.ndim else grad,)
 
-
-def _flip_grad(input, dims, raw):
-    out = np.flip(input._data, dims).copy()
-    node = make_node(FlipBackward0, (input,), out)
-    node.dims = raw
-    return wrap(out, node)

@@ -10,7 +10,8 @@ from ...autograd.node import Node
 from ...autograd.node import LINEAR
 from .._argparse import seq_element_error
 from .._registry import dims, export
-from .._util import Tensor, make_node, needs_grad, needs_grad1, u64, u64s, wrap, wrap_dim
+from .._util import Tensor, u64, u64s, wrap, wrap_dim
+from ...autograd._record import record, record1
 from .basic import _fmt, clone, expand, flatten, flip, reshape, stack, unsqueeze
 from .views import DiagonalBackward0, np_diagonal
 from ..indexing.select import index_select
@@ -66,11 +67,7 @@ def roll(input, shifts, dims=None):
     dims = tuple(wrap_dim(d, x.ndim) for d in dims)
     shifts = tuple(int(s) for s in shifts)
     out = np_roll(x, shifts, dims)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(RollBackward0, (input,), out)
-    node.shifts, node.dims = shifts, raw
-    return wrap(out, node)
+    return record1(RollBackward0, input, out, shifts=shifts, dims=raw)
 
 
 # -- fliplr / flipud / rot90 ----------------------------------------------------------------------
@@ -115,11 +112,7 @@ def rot90(input, k=1, dims=(0, 1)):
                            f"dim1 = {dims[1]}")
     d = (wrap_dim(dims[0], x.ndim), wrap_dim(dims[1], x.ndim))
     out = np_rot90(x, k, d)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(Rot90Backward0, (input,), out)
-    node.k, node.dims = int(k), tuple(int(v) for v in dims)
-    return wrap(out, node)
+    return record1(Rot90Backward0, input, out, k=int(k), dims=tuple(int(v) for v in dims))
 
 
 # -- repeat / tile --------------------------------------------------------------------------------
@@ -159,11 +152,7 @@ def repeat(input, *sizes):
             raise RuntimeError(f"Trying to create tensor with negative dimension {t}: "
                                f"{_fmt(target)}")
     out = np.tile(x, reps) if reps else x.copy()
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(RepeatBackward0, (input,), out)
-    node.repeats, node.padded = reps, padded
-    return wrap(out, node)
+    return record1(RepeatBackward0, input, out, repeats=reps, padded=padded)
 
 
 @export(method=True, vmap='repeat')
@@ -263,11 +252,7 @@ def _trilu(input, diagonal, name, fn, cls):
     if not isinstance(diagonal, (int, np.integer)) or isinstance(diagonal, bool):
         raise int_arg_error(diagonal, "diagonal must be an int")
     out = fn(x, int(diagonal))
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(cls, (input,), out)
-    node.diagonal = int(diagonal)
-    return wrap(out, node)
+    return record1(cls, input, out, diagonal=int(diagonal))
 
 
 @export(method=True, inplace=True, vmap='last_two_dims')
@@ -313,11 +298,8 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     out = np_diag_embed(x, offset, d1, d2)
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(DiagEmbedBackward0, (input,), out)
-    node.offset, node.dim1, node.dim2 = int(offset), int(dim1), int(dim2)
-    return wrap(out, node)
+    return record1(DiagEmbedBackward0, input, out, offset=int(offset), dim1=int(dim1),
+                   dim2=int(dim2))
 
 
 class DiagonalBackward0_copy(DiagonalBackward0):  # noqa: N801 - PyTorch's name
@@ -334,11 +316,8 @@ def diag(input, diagonal=0):
     if x.ndim != 2:
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D")
     out = np_diagonal(x, diagonal, 0, 1).copy()
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(DiagonalBackward0_copy, (input,), out)
-    node.shape, node.offset, node.dim1, node.dim2 = x.shape, int(diagonal), 0, 1
-    return wrap(out, node)
+    return record1(DiagonalBackward0_copy, input, out, shape=x.shape, offset=int(diagonal),
+                   dim1=0, dim2=1)
 
 
 class TraceBackward0(Node):
@@ -359,11 +338,7 @@ def trace(input):
     if x.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
     out = np.asarray(np.trace(x, dtype=np.int64 if x.dtype.kind in "biu" else None))
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(TraceBackward0, (input,), out)
-    node.shape = x.shape
-    return wrap(out, node)
+    return record1(TraceBackward0, input, out, shape=x.shape)
 
 
 # -- outer ----------------------------------------------------------------------------------------
@@ -407,11 +382,7 @@ def block_diag(*tensors):
     out = np.zeros((r, c), dt.np)
     for (r0, c0, h, w, _), t in zip(blocks, tensors):
         out[r0:r0 + h, c0:c0 + w] = t._data.reshape(h, w)
-    if not needs_grad(*tensors):
-        return wrap(out)
-    node = make_node(BlockDiagBackward0, tensors, out)
-    node.blocks = blocks
-    return wrap(out, node)
+    return record(BlockDiagBackward0, tensors, out, blocks=blocks)
 
 
 # -- cartesian_prod / combinations ----------------------------------------------------------------

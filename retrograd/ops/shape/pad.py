@@ -9,7 +9,8 @@ import numpy as np
 from ...autograd.node import Node
 from ...autograd.node import LINEAR
 from .._registry import export
-from .._util import make_node, needs_grad1, u64s, wrap
+from .._util import u64s, wrap
+from ...autograd._record import record1
 from .basic import _fmt
 from ..indexing.setitem import setitem
 from ..indexing.getitem import slice_view
@@ -72,11 +73,7 @@ def _constant_pad(input, pad, value):
     out = np.full(out_shape, value, dtype=x.dtype) if x.dtype != np.bool_ else \
         np.full(out_shape, bool(value))
     out[dst] = x[src]
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(ConstantPadNdBackward0, (input,), out)
-    node.shape, node.pad = x.shape, tuple(pad)
-    return wrap(out, node)
+    return record1(ConstantPadNdBackward0, input, out, shape=x.shape, pad=tuple(pad))
 
 
 # -- reflect / replicate --------------------------------------------------------------------------
@@ -170,12 +167,8 @@ def _gather_pad(input, pad, mode: str, k: int):
         axes.append(_positions(x.shape[n - 1 - i], lo, hi, mode))
     index = (Ellipsis,) + tuple(np.ix_(*axes))
     out = x[index]
-    if not needs_grad1(input):
-        return wrap(out)
-    node = make_node(_GATHER[(mode, k)], (input,), out)
-    node.shape, node.index, node.padding = x.shape, index, tuple(pad)
-    node.save(input)
-    return wrap(out, node)
+    return record1(_GATHER[(mode, k)], input, out, input, shape=x.shape, index=index,
+                   padding=tuple(pad))
 
 
 # -- circular -------------------------------------------------------------------------------------

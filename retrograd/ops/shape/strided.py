@@ -14,7 +14,8 @@ import numpy as np
 
 from ...autograd.node import Node
 from .._registry import export
-from .._util import Tensor, make_node, needs_grad1, wrap_dim, wrap_view
+from .._util import Tensor, wrap_dim
+from ...autograd._record import record_view
 from ..._interop import from_dlpack as _from_dlpack
 
 
@@ -274,13 +275,9 @@ def as_strided(input, size, stride, storage_offset=None):
     out = np.lib.stride_tricks.as_strided(flat[off:] if n_storage else flat, size,
                                           tuple(s * isz for s in strides),
                                           writeable=bool(x.flags.writeable))
-    if not needs_grad1(input):
-        return wrap_view(out, None, input)
-    node = make_node(AsStridedBackward0, (input,), out)
-    node.in_geom = geometry(x, start)
-    node.out_geom = (size, strides, off)
-    node.size, node.stride, node.storage_offset = size, strides, storage_offset
-    return wrap_view(out, node, input)
+    return record_view(AsStridedBackward0, input, out, in_geom=geometry(x, start),
+                       out_geom=(size, strides, off), size=size, stride=strides,
+                       storage_offset=storage_offset)
 
 
 def regenerated_view_node(view: Tensor, root: Tensor, edge) -> AsStridedBackward0:

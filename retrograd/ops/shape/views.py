@@ -14,7 +14,8 @@ from .._argparse import invalid_args, seq_element_error
 from .._registry import dims, export
 from .._util import (Tensor, broadcast_error, make_node, needs_grad1, u64, wrap_dim,
                     wrap_view)
-from .basic import _fmt, _view_result, expand, permute, reshape, unsqueeze, view
+from ...autograd._record import record_view
+from .basic import _fmt, expand, permute, reshape, unsqueeze, view
 from ..indexing.scatter import scalar_name
 from ..._tensor_str import format_tensor
 from ..indexing.getitem import slice_view
@@ -411,7 +412,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     x = input._data
     d1, d2 = _diag_dims(x, dim1, dim2)
     out = np_diagonal(x, offset, d1, d2)
-    return _view_result(DiagonalBackward0, input, out, shape=x.shape, offset=int(offset),
+    return record_view(DiagonalBackward0, input, out, shape=x.shape, offset=int(offset),
                         dim1=int(dim1), dim2=int(dim2))
 
 

@@ -12,7 +12,8 @@ import numpy as np
 
 from .._registry import REDUCTION, dims, export
 from ...autograd.node import Unique2Backward0, UniqueConsecutiveBackward0, UniqueDimBackward0
-from .._util import make_node, needs_grad1, wrap, wrap_dim
+from .._util import needs_grad1, wrap, wrap_dim
+from ...autograd._record import RESULT, record1
 from ..reduction.basic import _dim_attr
 from ..reduction.minmax import _MaxMinAllBackward, _return_type
 from ..reduction.cumulative import _ScatterBackward, _scatter_index
@@ -51,17 +52,14 @@ def _selected(input, values, indices, dim, keepdim, cls, rt, arg_dim):
     gave it); the gradient of each value goes back to the position it came from."""
     x = input._data
     idx_t = wrap(indices)
-    if not needs_grad1(input):
+    if not needs_grad1(input):   # (the scatter index below is built for backward only)
         return rt(wrap(values), idx_t)
-    node = make_node(cls, (input,), values)
-    node.shape, node.dim, node.keepdim, node.arg_dim = x.shape, dim, keepdim, arg_dim
     if x.ndim:
-        full = indices if keepdim else np.expand_dims(indices, dim)
-        node.index = _scatter_index(x.shape, dim, full)
+        index = _scatter_index(x.shape, dim, indices if keepdim else np.expand_dims(indices, dim))
     else:
-        node.index = ()
-    node.save(idx_t)
-    return rt(wrap(values, node), idx_t)
+        index = ()
+    return rt(record1(cls, input, values, idx_t, shape=x.shape, dim=dim, keepdim=keepdim,
+                      arg_dim=arg_dim, index=index), idx_t)
 
 
 def _moved(x: np.ndarray, d: int) -> np.ndarray:
@@ -272,13 +270,8 @@ def _median_all(input, ignore_nan: bool):
 
 
 def _median_result(input, out, ignore_nan):
-    if not needs_grad1(input):
-        return wrap(out)
-    from ...autograd.node import SavedOutput
-    node = make_node(NanmedianBackward0 if ignore_nan else MedianBackward0, (input,), out)
-    res = wrap(out, node)
-    node.save(input, SavedOutput(res))
-    return res
+    return record1(NanmedianBackward0 if ignore_nan else MedianBackward0, input, out,
+                   (input, RESULT))
 
 
 def _median_dim(input, dim, keepdim, ignore_nan: bool):
@@ -385,10 +378,7 @@ def _wrap_dim_no_scalar(dim, ndim):
 def _unique_outputs(values, inverse, counts, return_inverse, return_counts, input=None,
                     node_cls=None):
     # No derivative: like PyTorch, a node that raises at backward when the input requires grad.
-    node = None
-    if node_cls is not None and needs_grad1(input):
-        node = make_node(node_cls, (input,), np.asarray(values))
-    out = [wrap(values, node)]
+    out = [wrap(values) if node_cls is None else record1(node_cls, input, values)]
     if return_inverse:
         out.append(wrap(inverse.astype(np.int64)))
     if return_counts:
