@@ -12,7 +12,8 @@ import numpy as np
 from ... import _grad_mode
 from ...autograd.node import Node
 from ...autograd.node import LINEAR
-from .._util import Tensor, make_node, needs_grad, needs_grad1, u64, wrap, wrap_view
+from .._util import Tensor, needs_grad, needs_grad1, u64, wrap, wrap_view
+from ...autograd._record import record1, record_view
 from ..shape.basic import UnsqueezeBackward0
 from .scatter import scalar_name
 from ..shape.basic import expand
@@ -87,15 +88,9 @@ def _view_step(t: Tensor, step) -> Tensor:
     x = t._data
     kind, dim = step[0], step[1]
     if kind == "unsqueeze":
-        out = np.expand_dims(x, dim)
-        node = make_node(UnsqueezeBackward0, (t,), out)
-        node.shape, node.dim = x.shape, dim
-        return wrap_view(out, node, t)
+        return record_view(UnsqueezeBackward0, t, np.expand_dims(x, dim), shape=x.shape, dim=dim)
     index = (slice(None),) * dim + ((step[2] if kind == "select" else slice(*step[2:])), Ellipsis)
-    out = x[index]
-    node = make_node(_STEP_CLASSES[kind], (t,), out)
-    node.shape, node.index = x.shape, index
-    return wrap_view(out, node, t)
+    return record_view(_STEP_CLASSES[kind], t, x[index], shape=x.shape, index=index)
 
 
 def slice_view(input: Tensor, dim: int, start: int, end: int, step: int = 1) -> Tensor:
@@ -104,12 +99,8 @@ def slice_view(input: Tensor, dim: int, start: int, end: int, step: int = 1) -> 
     x = input._data
     d = dim % x.ndim
     index = (slice(None),) * d + (slice(start, end, step), Ellipsis)
-    out = x[index]
-    if not needs_grad1(input):
-        return wrap_view(out, None, input)
-    node = make_node(SliceBackward0, (input,), out)
-    node.shape, node.index, node.raw = x.shape, index, (dim, start, end, step)
-    return wrap_view(out, node, input)
+    return record_view(SliceBackward0, input, x[index], shape=x.shape, index=index,
+                       raw=(dim, start, end, step))
 
 
 def getitem(input, key):
@@ -149,12 +140,9 @@ def getitem(input, key):
                 return t
             cls = AliasBackward0 if not steps else _STEP_CLASSES.get(steps[0][0])
         if cls is None:  # a single unsqueeze
-            node = make_node(UnsqueezeBackward0, (input,), out)
-            node.shape, node.dim = x.shape, steps[0][1] if steps else 0
-            return wrap_view(out, node, input)
-        node = make_node(cls, (input,), out)
-        node.shape, node.index = x.shape, idx
-        return wrap_view(out, node, input)
+            return record_view(UnsqueezeBackward0, input, out, shape=x.shape,
+                               dim=steps[0][1] if steps else 0)
+        return record_view(cls, input, out, shape=x.shape, index=idx)
     if _has_view_ops(idx):  # the key's ints, slices and None first, as views
         steps, rest, src = _plan(idx, x.shape)
         t = input
@@ -162,17 +150,10 @@ def getitem(input, key):
             t = _view_step(t, st)
         rest = tuple(rest)
         xb = t._data
-        out = xb[rest]
-        node = make_node(IndexBackward0, (t,), out)
-        node.shape = xb.shape
-        ts, node.pos, node.index = _rest_saves(key, rest, src)
-        node.save(*ts)
-        return wrap(out, node)
-    node = make_node(IndexBackward0, (input,), out)
-    node.shape = x.shape
-    ts, node.pos, node.index = _index_saves(key, idx)
-    node.save(*ts)
-    return wrap(out, node)
+        ts, pos, index = _rest_saves(key, rest, src)
+        return record1(IndexBackward0, t, xb[rest], ts, shape=xb.shape, pos=pos, index=index)
+    ts, pos, index = _index_saves(key, idx)
+    return record1(IndexBackward0, input, out, ts, shape=x.shape, pos=pos, index=index)
 
 
 class IndexPutImplBackward0(Node):
@@ -193,17 +174,11 @@ def index_acc(shape, index, values: Tensor) -> Tensor:
     ts = tuple(k for k in index if isinstance(k, Tensor))
     key = _np_key(index) if ts else index
     out = np_index_acc(shape, key, values._data)
-    if not needs_grad1(values):
-        return wrap(out)
-    node = make_node(IndexPutImplBackward0, (values,), out)
-    node.shape = shape
     if ts:
-        node.pos = tuple(i for i, k in enumerate(index) if isinstance(k, Tensor))
-        node.index = tuple(None if isinstance(k, Tensor) else k for k in index)
-        node.save(*ts)
-    else:
-        node.index, node.pos = index, ()
-    return wrap(out, node)
+        return record1(IndexPutImplBackward0, values, out, ts, shape=shape,
+                       pos=tuple(i for i, k in enumerate(index) if isinstance(k, Tensor)),
+                       index=tuple(None if isinstance(k, Tensor) else k for k in index))
+    return record1(IndexPutImplBackward0, values, out, shape=shape, index=index, pos=())
 
 
 def np_index_acc(shape, index, values: np.ndarray) -> np.ndarray:
