@@ -85,8 +85,6 @@ LAZY = {
 # list only shrinks: the test fails when an entry is no longer needed, so remove it then.
 DEBT: set[tuple[str, str]] = {
     ('autograd.forward_ad', 'autograd'),
-    ('ops.elementwise.compare', 'ops.indexing.getitem'),
-    ('ops.indexing.setitem', 'ops.inplace'),
 }
 
 # Module-level imports inside one layer that close a cycle (a family's main file imports its

@@ -25,7 +25,7 @@ from .. import _grad_mode
 from ..autograd.node import ERR_BACKWARD_TWICE, Node, SavedOutput, _forward_name
 from ._registry import export
 from .indexing import getitem as _indexing
-from .indexing import setitem as _indexing_setitem
+from .indexing.copy_slices import CopySlices as _SetitemCopySlices
 from ._util import (VIEW_DEFAULT, VIEW_INFERENCE, VIEW_MULTI_OUTPUT, VIEW_NO_GRAD, Tensor,
                     broadcast_error, edge, needs_grad)
 from ..autograd._record import record, record1, record2
@@ -207,7 +207,7 @@ def _name(d) -> str:
 
 
 # -- views: rebase and regeneration -------------------------------------------------------------
-class CopySlices(_indexing_setitem.CopySlices):
+class CopySlices(_SetitemCopySlices):
     """An in-place op ``fn`` on a view, recorded on the root: the root's old values outside the
     view pass the gradient through; inside the view, ``fn``'s gradient for its input replaces
     it. ``fn``'s other inputs get ``fn``'s other gradients (next_functions[1:] are fn's)."""

@@ -14,6 +14,7 @@ from .._util import not_implemented_for
 from .._util import to_tensor
 from .._util import broadcast_error
 from ...autograd._record import record, record1, record2
+from ..indexing.nonzero import nonzero
 
 
 # -- clamp, maximum/minimum, where ------------------------------------------------------------
@@ -287,7 +288,6 @@ def _where_shapes(*shapes) -> None:
 @export(torch='where', method=False, vmap='where')
 def where(condition, input=None, other=None):
     if input is None and other is None:
-        from ..indexing.getitem import nonzero
         return nonzero(condition, as_tuple=True)
     if not isinstance(condition, Tensor):
         raise TypeError("where(): argument 'condition' must be Tensor, not "

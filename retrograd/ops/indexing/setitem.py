@@ -5,47 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from ... import _grad_mode
-from ...autograd.node import Node
 from ...autograd.node import LINEAR
 from .._util import Tensor, make_node, needs_grad, needs_grad1, wrap
 from .scatter import scalar_name
 from ..shape.basic import expand
 from ..shape.basic import view
-from .getitem import (_check_masks, _convert_key, _fill, _has_int, _has_view_ops, _index_error, _index_saves,
-                      _np_key, _saved_indices, _split_key, flat_positions)
+from .getitem import (_check_masks, _convert_key, _has_int, _has_view_ops, _index_error,
+                      _index_saves, _saved_indices, _split_key)
 from ..._dtype import from_numpy_dtype
-
-
-class CopySlices(Node):
-    """x[key] = v: x's gradient is zero at key (unless accumulating); v's is the gradient at key
-    (summed to v's shape). The key's index tensors are saved (PyTorch's ``indices``); ``index``
-    is the key without them (see IndexBackward0). For a key mixing ints and tensors (``flat``),
-    the gradient goes through the flat positions written."""
-    __slots__ = ("index", "pos", "flat", "accumulate", "vndim")
-
-    def name(self) -> str:
-        return "torch::autograd::CopySlices"
-
-    def backward(self, ns, grad, *indices):
-        key = _fill(self.index, self.pos, indices)
-        gx = gv = None
-        g = grad
-        if self.flat:
-            shape = self._shape
-            key = (flat_positions(shape, _np_key(key)),)
-            g = ns.reshape(grad, (int(np.prod(shape, dtype=np.int64)),))
-        if self.needs(0):
-            if self.accumulate:
-                gx = grad
-            else:
-                gx = ns.index_fill_zero(g, key)
-                if self.flat:
-                    gx = ns.reshape(gx, self._shape)
-        if self.needs(1):
-            gv = g[key]
-            if self.vndim > gv.ndim:  # v may carry extra leading size-1 dims
-                gv = ns.reshape(gv, (1,) * (self.vndim - gv.ndim) + tuple(gv.shape))
-        return gx, gv
+from ..inplace import bump_version, check_inplace, copy_, fill_, finish_inplace
+from .copy_slices import CopySlices
 
 
 class IndexPutBackward0(CopySlices):
@@ -112,7 +81,6 @@ def _check_values_dtype(x: np.ndarray, value) -> None:
 
 
 def setitem(input, key, value) -> None:
-    from ..inplace import bump_version, check_inplace, finish_inplace
     if key is False:  # PyTorch does nothing at all (no check, no version bump)
         return
     if not isinstance(value, (Tensor, int, float, complex, np.generic, np.ndarray)):
@@ -173,7 +141,6 @@ def _setitem_whole(input: Tensor, idx, value) -> None:
     """x[...] = value, x[:] = value: PyTorch's copy_ (CopyBackwards) of the value as it writes it
     (see ``_setitem_value``), or fill_ (FillBackward3) with a 0-d one, a number as a 0-d tensor
     of x's dtype."""
-    from ..inplace import copy_, fill_
     x = input._data
     if not isinstance(value, Tensor):
         value = wrap(np.asarray(value, dtype=x.dtype))
@@ -252,7 +219,6 @@ def index_put_impl(input, indices, values, accumulate=False, inplace=False):
     idx = tuple(key)
     _check_values_dtype(input._data, values)
     if inplace:
-        from ..inplace import check_inplace, finish_inplace
         check_inplace(input)
         if not needs_grad(input, values):
             _put(input, idx, False, values, bool(accumulate), IndexPutBackward0, False)
