@@ -49,6 +49,7 @@ Not supported (a known difference from PyTorch, not a silent approximation of it
 from __future__ import annotations
 
 import contextvars
+import operator
 import warnings
 import weakref
 from typing import Any, NamedTuple
@@ -67,6 +68,7 @@ from .node import _sequence
 from .node import SavedOutput
 from .node import AccumulateGrad
 from .._creation import default_generator
+from .._mt19937 import MT19937
 from .node import _PackedSaved
 from .node import _output_tensor
 
@@ -82,10 +84,33 @@ class _Level:
 
     def __init__(self, index: int):
         self.index = index
-        self.table: dict = {}    # id(tensor) -> (weakref(tensor), tangent), for the open level
-        self.by_data: dict = {}  # id(array) -> (weakref(array), tangent): op outputs with a
+        self.table = _Table()    # id(tensor) -> (weakref(tensor), tangent), for the open level
+        self.by_data = _Table()  # id(array) -> (weakref(array), tangent): op outputs with a
         #                          grad_fn, whose node may save the output (SavedOutput holds the
         #                          array)
+
+
+class _Ref(weakref.ref):
+    """A weak reference that knows its key in a ``_Table``."""
+    __slots__ = ("key",)
+
+
+class _Table(dict):
+    """id(obj) -> (weakref(obj), value); an entry goes when its object does. One callback per
+    table (not a closure per entry: that was a cycle, and a function object, per op)."""
+
+    __slots__ = ("forget",)
+
+    def __init__(self):
+        super().__init__()
+        get = self.get
+
+        def forget(ref, table=self):
+            entry = get(ref.key)
+            if entry is not None and entry[0] is ref:
+                del table[ref.key]
+
+        self.forget = forget
 
 
 _level = contextvars.ContextVar("retrograd_dual_level", default=None)
@@ -108,6 +133,9 @@ def _by_data() -> dict:
 
 
 _suspended = contextvars.ContextVar("retrograd_fwd_suspended", default=False)
+_suspended_get = _suspended.get
+_inference_get = _grad_mode._inference.get
+_is_grad_enabled = _grad_mode.is_grad_enabled
 
 
 class UnpackedDualTensor(NamedTuple):
@@ -240,14 +268,9 @@ def _lookup(table: dict, obj):
 
 def _keep(table: dict, obj, value) -> None:
     """Keep ``value`` for ``obj`` (by id, weakly: the entry goes when ``obj`` does)."""
-    key = id(obj)
-
-    def forget(ref, key=key):
-        entry = table.get(key)
-        if entry is not None and entry[0] is ref:
-            del table[key]
-
-    table[key] = (weakref.ref(obj, forget), value)
+    ref = _Ref(obj, table.forget)
+    ref.key = key = id(obj)
+    table[key] = (ref, value)
 
 
 def _get(t):
@@ -279,7 +302,11 @@ def _view_of_base_tangent(view, base):
 
 
 def _set(t, tangent) -> None:
-    _keep(_table(), t, tangent)
+    lv = _level.get()
+    table = _EMPTY if lv is None else lv.table
+    ref = _Ref(t, table.forget)
+    ref.key = key = id(t)
+    table[key] = (ref, tangent)
 
 
 def _same_layout(tangent, primal):
@@ -308,12 +335,11 @@ class _ForwardMode(_dsp.Mode):
     of its results (``_dispatch``), or updates the tangent it writes (``_dispatch_inplace``)."""
 
     def handle(self, op, info, args, kwargs):
-        if not _table() or _suspended.get() or info.composite:
+        lv = _level.get()
+        if lv is None or not lv.table or _suspended_get() or info.composite:
             return _dsp.PASS   # (a composite's parts get their tangents, each by its rule)
         duals = _find_duals(args, kwargs)
-        if not duals:
-            return _dsp.PASS
-        if _grad_mode.is_inference_mode_enabled():
+        if not duals or _inference_get():
             return _dsp.PASS
         if info.writes(args, kwargs):
             return _dispatch_inplace(op, args, kwargs, duals, info.name)
@@ -412,7 +438,6 @@ def _tensor_args(args, kwargs):
 def _visit_tensors(a, depth):
     """(A module-level function, not a closure: a recursive closure is a reference cycle, one
     more for the garbage collector on every op.)"""
-    from .._tensor import Tensor
     if isinstance(a, Tensor):
         yield a
     elif depth < 2 and isinstance(a, (list, tuple)):
@@ -421,13 +446,35 @@ def _visit_tensors(a, depth):
 
 
 def _find_duals(args, kwargs) -> dict:
-    """{id: (tensor, tangent)} of the dual tensors among the arguments."""
+    """{id: (tensor, tangent)} of the dual tensors among the arguments (Tensors, also inside
+    lists and tuples, two levels deep: cat's list, einsum's operands)."""
     found: dict = {}
-    for a in _tensor_args(args, kwargs):
-        t = _get(a)
-        if t is not None:
-            found[id(a)] = (a, t)
+    for a in args:
+        if isinstance(a, Tensor):
+            t = _get(a)
+            if t is not None:
+                found[id(a)] = (a, t)
+        elif isinstance(a, (list, tuple)):
+            _find_nested(a, found, 1)
+    if kwargs:
+        for a in kwargs.values():
+            if isinstance(a, Tensor):
+                t = _get(a)
+                if t is not None:
+                    found[id(a)] = (a, t)
+            elif isinstance(a, (list, tuple)):
+                _find_nested(a, found, 1)
     return found
+
+
+def _find_nested(seq, found: dict, depth: int) -> None:
+    for a in seq:
+        if isinstance(a, Tensor):
+            t = _get(a)
+            if t is not None:
+                found[id(a)] = (a, t)
+        elif depth < 2 and isinstance(a, (list, tuple)):
+            _find_nested(a, found, depth + 1)
 
 
 def _substitute(obj, mapping: dict):
@@ -453,27 +500,46 @@ def _flat_outputs(out) -> list:
     return []
 
 
-class _Rng:
-    """The default generator's state around an op, so that its re-run draws the same numbers."""
+_rng_state = operator.attrgetter(*MT19937.__slots__)
 
-    def __init__(self):
+
+def _put_state(rng, state) -> None:
+    for name, value in zip(MT19937.__slots__, state):
+        setattr(rng, name, value)
+
+
+class _Rng:
+    """The default generator's state around an op, so that its re-run draws the same numbers.
+    (The engine's state array is only ever replaced, never written in place, so its attributes
+    are a snapshot: no copy of the 624 words per op.)"""
+
+    __slots__ = ("gen", "rng", "before", "after")
+
+    def __init__(self, rng=None, before=None):
         self.gen = default_generator
-        self.rng = default_generator._rng
-        self.before = default_generator._snapshot()
+        self.rng = rng = default_generator._rng if rng is None else rng
+        self.before = _rng_state(rng) if before is None else before
 
     def replay(self):
-        self.after = (self.gen._rng, self.gen._snapshot())
+        rng = self.gen._rng
+        self.after = (rng, _rng_state(rng))
         self.gen._rng = self.rng
-        self.gen._restore(self.before)
+        _put_state(self.rng, self.before)
 
     def done(self):
-        self.gen._rng = self.after[0]
-        self.gen._restore(self.after[1])
+        self.gen._rng = rng = self.after[0]
+        _put_state(rng, self.after[1])
 
     def restore(self):
         """Back to the state before the op (its draws are undone)."""
         self.gen._rng = self.rng
-        self.gen._restore(self.before)
+        _put_state(self.rng, self.before)
+
+
+_NONE = object()
+_plan_key = _jvp_rules.plan_key
+_plans_get = _jvp_rules._PLANS.get
+_apply_plan = _jvp_rules.apply_plan
 
 
 def _dispatch(op, args, kwargs, duals, name: str):
@@ -481,20 +547,35 @@ def _dispatch(op, args, kwargs, duals, name: str):
     (``_jvp_rules``) where it has one and the tangents need no graph, else by double VJP."""
     token = _suspended.set(True)
     try:
-        rng = _Rng()
-        tried = not (_grad_mode.is_grad_enabled() and _any_requires_grad(args, kwargs, duals))
+        rng0 = default_generator._rng
+        before = _rng_state(rng0)
+        tried = not (_is_grad_enabled() and _any_requires_grad(args, kwargs, duals))
+        out = _NONE
         if tried:
-            out = _jvp_rules.run(op, args, kwargs, duals, _set)
-            if out is not _jvp_rules.NOT_APPLICABLE:
-                return out
-            rng.restore()
-        mark = _node_mark()
-        if tried:
-            with warnings.catch_warnings():   # the op warned already, in the run on stand-ins
-                warnings.simplefilter("ignore")
+            key = _plan_key(op, args, kwargs, duals)
+            plan = None if key is None else _plans_get(key)
+            if plan is not None:   # the op as without grad, then its rule (no stand-ins)
+                mark = next(_sequence)
                 out = op(*args, **kwargs)
+                if _apply_plan(plan, out, args, kwargs, duals, _set):
+                    return out
+            rng = _Rng(rng0, before)
+            if plan is None:
+                out = _jvp_rules.run(op, args, kwargs, duals, _set, key)
+                if out is not _jvp_rules.NOT_APPLICABLE:
+                    return out
+                rng.restore()
+                out = _NONE
         else:
-            out = op(*args, **kwargs)
+            rng = _Rng(rng0, before)
+        if out is _NONE:
+            mark = _node_mark()
+            if tried:
+                with warnings.catch_warnings():   # the op warned already, in the run on stand-ins
+                    warnings.simplefilter("ignore")
+                    out = op(*args, **kwargs)
+            else:
+                out = op(*args, **kwargs)
         outs = [o for o in _flat_outputs(out) if o._data.dtype.kind == "f"]
         inputs = {id(d) for d, _ in duals.values()}
         if all(id(o) in inputs for o in outs):
@@ -774,8 +855,18 @@ def _reaches_nodes(t, nodes: set) -> bool:
 def _any_requires_grad(args, kwargs, duals) -> bool:
     """Whether the tangents must be differentiable: a primal, a tangent or another tensor
     argument requires grad (PyTorch's tangent formulas are recorded like any op)."""
-    if any(d._requires_grad or t._requires_grad for d, t in duals.values()):
-        return True
+    for d, t in duals.values():
+        if d._requires_grad or t._requires_grad:
+            return True
+    for a in args:
+        if isinstance(a, Tensor):
+            if a._requires_grad:
+                return True
+        elif isinstance(a, (list, tuple)):
+            break
+    else:
+        if not kwargs:
+            return False
     return any(a._requires_grad for a in _tensor_args(args, kwargs))
 
 
