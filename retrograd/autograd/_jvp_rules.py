@@ -206,10 +206,14 @@ _STATELESS: dict = {}        # node class -> whether its instances carry no stat
 
 
 class _Plan:
-    __slots__ = ("cls", "rule", "edges", "tan_pos", "saved")
+    """``node``: a node of the op's class with the learned edges, shape and dtype (the key fixes
+    them), saving nothing: the rule reads only its class, edges, shape and dtype. ``tan_pos``:
+    for each edge, the argument (index or keyword) whose tangent goes with it; ``saved``: for
+    each saved entry, the argument, ``_OUT`` or None."""
+    __slots__ = ("node", "rule", "tan_pos", "saved")
 
-    def __init__(self, cls, rule, edges, tan_pos, saved):
-        self.cls, self.rule, self.edges, self.tan_pos, self.saved = cls, rule, edges, tan_pos, saved
+    def __init__(self, node, rule, tan_pos, saved):
+        self.node, self.rule, self.tan_pos, self.saved = node, rule, tan_pos, saved
 
 
 def _stateless(cls) -> bool:
@@ -300,7 +304,7 @@ def _learn(key, fn, res, args, kwargs, mapping) -> None:
             return
     if len(_PLANS) >= _MAX_PLANS:
         _PLANS.clear()
-    _PLANS[key] = _Plan(cls, cls.jvp, fn.next_functions, tuple(tan_pos),
+    _PLANS[key] = _Plan(cls(fn.next_functions, fn._shape, fn._dtype), cls.jvp, tuple(tan_pos),
                         tuple(spec) if saved is not None else None)
 
 
@@ -317,7 +321,8 @@ def apply_plan(plan, out, args, kwargs, duals, set_tangent) -> bool:
     if x is not None and x.base is not None:
         return False
     data = out._data
-    if data.dtype.kind != "f":
+    fn = plan.node
+    if fn._dtype != data.dtype or fn._shape != data.shape:
         return False
     for a in args:
         if a is out:
@@ -330,14 +335,14 @@ def apply_plan(plan, out, args, kwargs, duals, set_tangent) -> bool:
                  (kwargs[p] if type(p) is str else args[p])._data for p in saved]
     tans = [None if p is None else duals[id(kwargs[p] if type(p) is str else args[p])][1]._data
             for p in plan.tan_pos]
-    fn = plan.cls(plan.edges, data.shape, data.dtype)
     ns = OPS.numpy_ns
     if plan.rule is ELEMENTWISE:
         if len(tans) == 1 and tans[0] is not None:
             tangent = fn.backward(ns, tans[0], *saved)[0]
             if tangent is None:
                 tangent = np.zeros_like(data)
-        else:
+        else:   # (edges are hidden in turn: on a node of its own, the plan's is shared)
+            fn = type(fn)(fn.next_functions, fn._shape, fn._dtype)
             tangent = _elementwise_arrays(fn, tans, data, saved)
     else:
         tangent = fn.jvp(ns, tans, *saved)

@@ -338,12 +338,64 @@ class _ForwardMode(_dsp.Mode):
         lv = _level.get()
         if lv is None or not lv.table or _suspended_get() or info.composite:
             return _dsp.PASS   # (a composite's parts get their tangents, each by its rule)
+        if not kwargs and not info.inplace and (info.flag is None or not info.writes(args, kwargs)):
+            # the hot path: positional Tensors and scalars, one scan finds the duals, whether
+            # anything requires grad, and the key of the op's plan (see _jvp_rules)
+            duals = {}
+            key = [op]
+            rg = False
+            table = lv.table
+            for a in args:
+                if isinstance(a, Tensor):
+                    e = table.get(id(a))
+                    if e is not None and e[0]() is a:
+                        t = e[1]
+                    else:
+                        x = a._x
+                        t = None if x is None or x.base is None else _get(a)
+                    d = a._data
+                    if t is None:
+                        key += (False, d.dtype, d.shape)
+                    else:
+                        duals[id(a)] = (a, t)
+                        key += (True, d.dtype, d.shape)
+                        if t._requires_grad:
+                            rg = True
+                    if a._requires_grad:
+                        rg = True
+                elif type(a) in _SCALARS:
+                    key += (type(a), a)
+                else:
+                    break
+            else:
+                if not duals or _inference_get():
+                    return _dsp.PASS
+                if not (rg and _is_grad_enabled()):
+                    plan = _plans_get(tuple(key))
+                    if plan is not None:
+                        return _by_plan(op, args, duals, plan, info.name)
+                return _dispatch(op, args, kwargs, duals, info.name)
         duals = _find_duals(args, kwargs)
         if not duals or _inference_get():
             return _dsp.PASS
         if info.writes(args, kwargs):
             return _dispatch_inplace(op, args, kwargs, duals, info.name)
         return _dispatch(op, args, kwargs, duals, info.name)
+
+
+def _by_plan(op, args, duals, plan, name):
+    """The op as without grad, then its rule by the plan (no stand-ins, no node)."""
+    token = _suspended.set(True)
+    try:
+        rng0 = default_generator._rng
+        before = _rng_state(rng0)
+        mark = next(_sequence)
+        out = op(*args)
+        if _apply_plan(plan, out, args, _EMPTY, duals, _set):
+            return out
+        return _finish(op, args, _EMPTY, duals, name, out, True, _Rng(rng0, before), mark)
+    finally:
+        _suspended.reset(token)
 
 
 _MODE = _ForwardMode()
@@ -538,6 +590,7 @@ class _Rng:
 
 _NONE = object()
 _plan_key = _jvp_rules.plan_key
+_SCALARS = _jvp_rules._SCALARS
 _plans_get = _jvp_rules._PLANS.get
 _apply_plan = _jvp_rules.apply_plan
 
@@ -550,7 +603,6 @@ def _dispatch(op, args, kwargs, duals, name: str):
         rng0 = default_generator._rng
         before = _rng_state(rng0)
         tried = not (_is_grad_enabled() and _any_requires_grad(args, kwargs, duals))
-        out = _NONE
         if tried:
             key = _plan_key(op, args, kwargs, duals)
             plan = None if key is None else _plans_get(key)
@@ -559,46 +611,51 @@ def _dispatch(op, args, kwargs, duals, name: str):
                 out = op(*args, **kwargs)
                 if _apply_plan(plan, out, args, kwargs, duals, _set):
                     return out
+                return _finish(op, args, kwargs, duals, name, out, tried, _Rng(rng0, before),
+                               mark)
+            out = _jvp_rules.run(op, args, kwargs, duals, _set, key)
+            if out is not _jvp_rules.NOT_APPLICABLE:
+                return out
             rng = _Rng(rng0, before)
-            if plan is None:
-                out = _jvp_rules.run(op, args, kwargs, duals, _set, key)
-                if out is not _jvp_rules.NOT_APPLICABLE:
-                    return out
-                rng.restore()
-                out = _NONE
+            rng.restore()
+            mark = _node_mark()
+            with warnings.catch_warnings():   # the op warned already, in the run on stand-ins
+                warnings.simplefilter("ignore")
+                out = op(*args, **kwargs)
         else:
             rng = _Rng(rng0, before)
-        if out is _NONE:
             mark = _node_mark()
-            if tried:
-                with warnings.catch_warnings():   # the op warned already, in the run on stand-ins
-                    warnings.simplefilter("ignore")
-                    out = op(*args, **kwargs)
-            else:
-                out = op(*args, **kwargs)
-        outs = [o for o in _flat_outputs(out) if o._data.dtype.kind == "f"]
-        inputs = {id(d) for d, _ in duals.values()}
-        if all(id(o) in inputs for o in outs):
-            return out
-        with warnings.catch_warnings():   # the op warned once already, in its real run
-            warnings.simplefilter("ignore")
-            tangents = _view_tangents(op, args, kwargs, duals, outs)
-            if tangents is None:
-                if tried:   # (tangents that carry a graph always take this path)
-                    _jvp_rules.FALLBACK[name] = _jvp_rules.FALLBACK.get(name, 0) + 1
-                rng.replay()
-                try:
-                    tangents = _tangents_by_rerun(op, args, kwargs, duals, outs, mark)
-                finally:
-                    rng.done()
-        for o, t in zip(outs, tangents):
-            if t is not None and id(o) not in inputs:  # an input returned keeps its tangent
-                _set(o, t)
-                if o.grad_fn is not None:
-                    _remember_output(o, t)
-        return out
+            out = op(*args, **kwargs)
+        return _finish(op, args, kwargs, duals, name, out, tried, rng, mark)
     finally:
         _suspended.reset(token)
+
+
+def _finish(op, args, kwargs, duals, name, out, tried, rng, mark):
+    """The tangents of ``out``, the op's result (run once, from the generator state ``rng``
+    keeps): an input returned keeps its own, a view of the one dual input gets the same view of
+    its tangent, the others come from the double VJP of a re-run."""
+    outs = [o for o in _flat_outputs(out) if o._data.dtype.kind == "f"]
+    inputs = {id(d) for d, _ in duals.values()}
+    if all(id(o) in inputs for o in outs):
+        return out
+    with warnings.catch_warnings():   # the op warned once already, in its real run
+        warnings.simplefilter("ignore")
+        tangents = _view_tangents(op, args, kwargs, duals, outs)
+        if tangents is None:
+            if tried:   # (tangents that carry a graph always take this path)
+                _jvp_rules.FALLBACK[name] = _jvp_rules.FALLBACK.get(name, 0) + 1
+            rng.replay()
+            try:
+                tangents = _tangents_by_rerun(op, args, kwargs, duals, outs, mark)
+            finally:
+                rng.done()
+    for o, t in zip(outs, tangents):
+        if t is not None and id(o) not in inputs:  # an input returned keeps its tangent
+            _set(o, t)
+            if o.grad_fn is not None:
+                _remember_output(o, t)
+    return out
 
 
 def _root(t):
