@@ -21,9 +21,9 @@ from retrograd.autograd import _jvp_rules
 COMPOSITE = {
     "__getitem__", "__matmul__", "__rtruediv__", "atleast_3d", "broadcast_tensors",
     "cartesian_prod", "combinations", "einsum", "kron", "logdet",
-    "matrix_norm", "matrix_power", "meshgrid", "nanmean", "norm", "normalize", "outer", "pad",
-    "repeat_interleave", "reshape", "softmin", "softsign", "tanhshrink", "tensordot", "vecdot",
-    "take_along_dim", "flatten", "sum_to_size", "matmul",
+    "matrix_norm", "matrix_power", "meshgrid", "norm", "normalize", "pad",
+    "repeat_interleave", "reshape", "softmin", "tensordot", "vecdot",
+    "sum_to_size", "matmul",
     "_weight_norm",  # PyTorch's composition v * (g / norm_except_dim(v)) unless dim is 0 or last
     # (like torch: prelu views a per-channel weight as [1, C, 1, ...] first; cdist's
     # matrix-product path for more than 25 rows reshapes _euclidean_dist's result; the legacy
@@ -42,8 +42,8 @@ COMPOSITE |= {
 }
 # No rule written yet (a JVP formula is needed: the Jacobian is neither diagonal nor the op).
 NO_RULE_YET = {
-    # several differentiable outputs: the gate split, the fused LSTM layer (ops/nn/rnn.py)
-    "unsafe_chunk", "unsafe_split", "unsafe_split_with_sizes", "mkldnn_rnn_layer",
+    # several differentiable outputs: the fused LSTM layer (ops/nn/rnn.py)
+    "mkldnn_rnn_layer",
 }
 EXPECTED = COMPOSITE | NO_RULE_YET
 

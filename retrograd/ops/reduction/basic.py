@@ -267,7 +267,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     return wrap(out, node)
 
 
-@export(method=True, vmap=REDUCTION)
+@export(method=True, vmap=REDUCTION, composite=True)
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """torch's composite: nansum(x) / (number of non-NaN elements)."""
     if input._data.dtype.kind != "f":

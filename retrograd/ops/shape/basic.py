@@ -153,7 +153,7 @@ def reshape(input, *shape):
     return wrap(out, node)
 
 
-@export(torch='flatten', method='flatten', vmap='flatten')
+@export(torch='flatten', method='flatten', vmap='flatten', composite=True)
 def flatten(input, start_dim=0, end_dim=-1):
     x = input._data
     if x.ndim == 0:
