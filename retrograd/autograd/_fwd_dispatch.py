@@ -28,7 +28,7 @@ from .._mt19937 import MT19937
 from .._tensor import Tensor
 from . import _jvp_rules
 from ._double_vjp import _inplace_tangent, _node_mark, _tangents_by_rerun
-from ._dual import (_EMPTY, _any_requires_grad, _find_duals, _get, _inference_get,
+from ._dual import (_EMPTY, _Ref, _any_requires_grad, _find_duals, _get, _inference_get,
                     _is_grad_enabled, _level, _remember_output, _set, _strided_like, _suspend,
                     _suspended, _suspended_get)
 from ._jvp_rules import _flat, _substitute
@@ -45,10 +45,9 @@ class _ForwardMode(_dsp.Mode):
         if lv is None or not lv.table or _suspended_get() or info.composite:
             return _dsp.PASS   # (a composite's parts get their tangents, each by its rule)
         if not kwargs and not info.inplace and (info.flag is None or not info.writes(args, kwargs)):
-            # the hot path: positional Tensors and scalars, one scan finds the duals, whether
-            # anything requires grad, and the key of the op's plan (see _jvp_rules)
-            duals = {}
-            key = [op]
+            # the hot path: positional Tensors and scalars; one scan finds the duals and whether
+            # anything requires grad, a second the key of the op's plan (see _jvp_rules)
+            duals = None
             rg = False
             table = lv.table
             for a in args:
@@ -59,27 +58,30 @@ class _ForwardMode(_dsp.Mode):
                     else:
                         x = a._x
                         t = None if x is None or x.base is None else _get(a)
-                    d = a._data
-                    if t is None:
-                        key += (False, d.dtype, d.shape)
-                    else:
+                    if t is not None:
+                        if duals is None:
+                            duals = {}
                         duals[id(a)] = (a, t)
-                        key += (True, d.dtype, d.shape)
                         if t._requires_grad:
                             rg = True
                     if a._requires_grad:
                         rg = True
-                elif type(a) in _SCALARS:
-                    key += (type(a), a)
-                else:
+                elif type(a) not in _SCALARS:
                     break
             else:
-                if not duals or _inference_get():
+                if duals is None or _inference_get():
                     return _dsp.PASS
                 if not (rg and _is_grad_enabled()):
+                    key = [op]
+                    for a in args:
+                        if isinstance(a, Tensor):
+                            d = a._data
+                            key += (id(a) in duals, d.dtype, d.shape)
+                        else:
+                            key += (type(a), a)
                     plan = _plans_get(tuple(key))
                     if plan is not None:
-                        return _by_plan(op, args, duals, plan, info.name)
+                        return _by_plan(op, args, duals, plan, info.name, table)
                 return _dispatch(op, args, kwargs, duals, info.name)
         duals = _find_duals(args, kwargs)
         if not duals or _inference_get():
@@ -89,8 +91,7 @@ class _ForwardMode(_dsp.Mode):
         return _dispatch(op, args, kwargs, duals, info.name)
 
 
-
-def _by_plan(op, args, duals, plan, name):
+def _by_plan(op, args, duals, plan, name, table):
     """The op as without grad, then its rule by the plan (no stand-ins, no node)."""
     token = _suspended.set(True)
     try:
@@ -98,12 +99,15 @@ def _by_plan(op, args, duals, plan, name):
         before = _rng_state(rng0)
         mark = next(_sequence)
         out = op(*args)
-        if _apply_plan(plan, out, args, _EMPTY, duals, _set):
+        tangent = _plan_tangent(plan, out, args, _EMPTY, duals)
+        if tangent is not None:
+            ref = _Ref(out, table.forget)
+            ref.key = k = id(out)
+            table[k] = (ref, _make(tangent))
             return out
         return _finish(op, args, _EMPTY, duals, name, out, True, _Rng(rng0, before), mark)
     finally:
         _suspended.reset(token)
-
 
 
 _MODE = _ForwardMode()
@@ -156,6 +160,8 @@ _SCALARS = _jvp_rules._SCALARS
 _plans_get = _jvp_rules._PLANS.get
 
 _apply_plan = _jvp_rules.apply_plan
+_plan_tangent = _jvp_rules.plan_tangent
+_make = Tensor._make
 
 
 

@@ -210,10 +210,13 @@ class _Plan:
     them), saving nothing: the rule reads only its class, edges, shape and dtype. ``tan_pos``:
     for each edge, the argument (index or keyword) whose tangent goes with it; ``saved``: for
     each saved entry, the argument, ``_OUT`` or None."""
-    __slots__ = ("node", "rule", "tan_pos", "saved")
+    __slots__ = ("node", "rule", "tan_pos", "saved", "unary")
 
     def __init__(self, node, rule, tan_pos, saved):
         self.node, self.rule, self.tan_pos, self.saved = node, rule, tan_pos, saved
+        # one edge, to the first argument; nothing saved, or one of it and the result
+        self.unary = rule is ELEMENTWISE and tan_pos == (0,) and \
+            (saved is None or (len(saved) == 1 and saved[0] in (0, _OUT)))
 
 
 def _stateless(cls) -> bool:
@@ -315,19 +318,41 @@ def _arg(args, kwargs, p):
 def apply_plan(plan, out, args, kwargs, duals, set_tangent) -> bool:
     """Give ``out`` (the op's result, computed without grad) its tangent by the plan's rule;
     False (nothing done) when the result is not what the plan was made for."""
-    if type(out) is not Tensor or out._grad_fn is not None:
+    tangent = plan_tangent(plan, out, args, kwargs, duals)
+    if tangent is None:
         return False
+    set_tangent(out, _make(tangent))
+    return True
+
+
+def plan_tangent(plan, out, args, kwargs, duals):
+    """The tangent of ``out`` (the op's result, computed without grad) by the plan's rule, as a
+    fresh array; None when the result is not what the plan was made for."""
+    if type(out) is not Tensor or out._grad_fn is not None:
+        return None
     x = out._x
     if x is not None and x.base is not None:
-        return False
+        return None
     data = out._data
     fn = plan.node
     if fn._dtype != data.dtype or fn._shape != data.shape:
-        return False
+        return None
     for a in args:
         if a is out:
-            return False
+            return None
+    ns = OPS.numpy_ns
     saved = plan.saved
+    if plan.unary:      # one input, the first argument, ELEMENTWISE: the common case
+        a0 = args[0]
+        t0 = duals[id(a0)][1]._data
+        if saved is None:
+            tangent = fn.backward(ns, t0)[0]
+        else:
+            p = saved[0]
+            tangent = fn.backward(ns, t0, data if p is _OUT else a0._data)[0]
+        if tangent is None:
+            tangent = np.zeros_like(data)
+        return _fit(tangent, data, (t0,))
     if saved is None:
         saved = ()
     else:
@@ -335,7 +360,6 @@ def apply_plan(plan, out, args, kwargs, duals, set_tangent) -> bool:
                  (kwargs[p] if type(p) is str else args[p])._data for p in saved]
     tans = [None if p is None else duals[id(kwargs[p] if type(p) is str else args[p])][1]._data
             for p in plan.tan_pos]
-    ns = OPS.numpy_ns
     if plan.rule is ELEMENTWISE:
         if len(tans) == 1 and tans[0] is not None:
             tangent = fn.backward(ns, tans[0], *saved)[0]
@@ -347,9 +371,8 @@ def apply_plan(plan, out, args, kwargs, duals, set_tangent) -> bool:
     else:
         tangent = fn.jvp(ns, tans, *saved)
     if tangent is None:
-        return False
-    set_tangent(out, _make(_fit(tangent, data, tans)))
-    return True
+        return None
+    return _fit(tangent, data, tans)
 
 
 def _formula(fn, tans):
