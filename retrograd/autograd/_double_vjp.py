@@ -48,7 +48,6 @@ def _tangents_by_rerun(op, args, kwargs, duals, outs, mark):
     return jts[:len(routs)]
 
 
-
 def _inplace_tangent(op, args, kwargs, duals, before, edges, mark):
     self = args[0]
     grad_on = _grad_mode.is_grad_enabled()
@@ -70,11 +69,9 @@ def _inplace_tangent(op, args, kwargs, duals, before, edges, mark):
     return jts[0]
 
 
-
 def _node_mark() -> int:
     """A sequence number below that of every node created from now on."""
     return next(_sequence)
-
 
 
 class _Intermediates:
@@ -143,7 +140,6 @@ class _Intermediates:
                 _set(key, jt)
 
 
-
 def _output_nr_of_saved(node, i) -> int:
     """Which output of ``node`` its saved entry ``i`` is (multi-output decompositions save
     several of their outputs); 0 otherwise."""
@@ -151,7 +147,6 @@ def _output_nr_of_saved(node, i) -> int:
         if pos == i:
             return k
     return 0
-
 
 
 def _saves_intermediates(node, outs, given: set) -> bool:
@@ -167,7 +162,6 @@ def _saves_intermediates(node, outs, given: set) -> bool:
         if type(e) is SavedOutput and not any(e.data is o._data for o in outs):
             return True
     return False
-
 
 
 def _new_nodes(tensors, mark) -> list:
@@ -190,12 +184,10 @@ def _new_nodes(tensors, mark) -> list:
     return order
 
 
-
 def _saving(nodes) -> list:
     """The nodes of ops that saved values (not CopySlices, which wraps one)."""
     return [n for n in nodes if isinstance(n._saved, tuple) and len(n._saved) > 0
             and not isinstance(getattr(n, "fn", None), Node)]
-
 
 
 class _Proxy(Node):
@@ -208,7 +200,6 @@ class _Proxy(Node):
 
     def backward(self, ns, grad):
         return (grad,) if self.next_functions else ()
-
 
 
 class _StandIns:
@@ -268,7 +259,6 @@ class _StandIns:
         return out
 
 
-
 def _reaches_nodes(t, nodes: set) -> bool:
     if t.grad_fn is None:
         return False
@@ -284,7 +274,6 @@ def _reaches_nodes(t, nodes: set) -> bool:
     return False
 
 
-
 class _enable_grad:
     def __enter__(self):
         self.prev = _grad_mode.is_grad_enabled()
@@ -292,7 +281,6 @@ class _enable_grad:
 
     def __exit__(self, *exc):
         _grad_mode._set_grad_enabled(self.prev)
-
 
 
 def jvp_by_double_vjp(outs, leaves, tangents, *, create_graph: bool, own: set | None = None):
@@ -326,7 +314,6 @@ def jvp_by_double_vjp(outs, leaves, tangents, *, create_graph: bool, own: set | 
     for i, v, jt in zip(diff, vs, jts):
         result[i] = jt if jt is not None else Tensor._make(np.zeros_like(v._data))
     return result
-
 
 
 def reaches_outside(t, own: set) -> bool:

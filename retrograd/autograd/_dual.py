@@ -28,11 +28,9 @@ class _Level:
         self.by_data = _Table()  # id(array) -> (weakref(array), tangent): op outputs with a
 
 
-
 class _Ref(weakref.ref):
     """A weak reference that knows its key in a ``_Table``."""
     __slots__ = ("key",)
-
 
 
 class _Table(dict):
@@ -61,11 +59,9 @@ _level = contextvars.ContextVar("retrograd_dual_level", default=None)
 _EMPTY: dict = {}
 
 
-
 def _current_level() -> int:
     lv = _level.get()
     return -1 if lv is None else lv.index
-
 
 
 def _table() -> dict:
@@ -73,11 +69,9 @@ def _table() -> dict:
     return _EMPTY if lv is None else lv.table
 
 
-
 def _by_data() -> dict:
     lv = _level.get()
     return _EMPTY if lv is None else lv.by_data
-
 
 
 _suspended = contextvars.ContextVar("retrograd_fwd_suspended", default=False)
@@ -87,7 +81,6 @@ _suspended_get = _suspended.get
 _inference_get = _grad_mode._inference.get
 
 _is_grad_enabled = _grad_mode.is_grad_enabled
-
 
 
 class _suspend:
@@ -100,7 +93,6 @@ class _suspend:
         _suspended.reset(self.token)
 
 
-
 def _lookup(table: dict, obj):
     """The value kept for ``obj`` in a table keyed by id, or None (an entry whose object died
     and whose id was reused does not count)."""
@@ -110,13 +102,11 @@ def _lookup(table: dict, obj):
     return None
 
 
-
 def _keep(table: dict, obj, value) -> None:
     """Keep ``value`` for ``obj`` (by id, weakly: the entry goes when ``obj`` does)."""
     ref = _Ref(obj, table.forget)
     ref.key = key = id(obj)
     table[key] = (ref, value)
-
 
 
 def _get(t):
@@ -129,12 +119,10 @@ def _get(t):
     return tangent
 
 
-
 def _own(t):
     """The tangent stored for ``t`` itself (none read through its base: a saved value that is a
     view of a tensor written in place since has its own tangent, not the base's current one)."""
     return _lookup(_table(), t)
-
 
 
 def _view_of_base_tangent(view, base):
@@ -149,7 +137,6 @@ def _view_of_base_tangent(view, base):
     return tangent
 
 
-
 def _strided_like(view, base, base_t):
     """The part of ``base_t`` that ``view`` is of ``base`` (same byte offset and strides)."""
     b, bt, v = base._data, base_t._data, view._data
@@ -162,7 +149,6 @@ def _strided_like(view, base, base_t):
                                                         writeable=True))
 
 
-
 def _set(t, tangent) -> None:
     lv = _level.get()
     table = _EMPTY if lv is None else lv.table
@@ -171,17 +157,14 @@ def _set(t, tangent) -> None:
     table[key] = (ref, tangent)
 
 
-
 def _remember_output(o, tangent) -> None:
     """An op output that its node may save (``SavedOutput`` keeps the array, not the Tensor):
     remember its tangent by array, for the tensor rebuilt from it in a differentiable backward."""
     _remember_array(o._data, tangent)
 
 
-
 def _by_data_get(a):
     return _lookup(_by_data(), a)
-
 
 
 def _remember_array(a, tangent) -> None:
@@ -191,13 +174,11 @@ def _remember_array(a, tangent) -> None:
         pass
 
 
-
 def _restore_saved_output(t) -> None:
     """``t`` is an op's saved output rebuilt as a Tensor: give it the output's tangent."""
     tangent = _lookup(_by_data(), t._data)
     if tangent is not None and _own(t) is None:
         _set(t, tangent)
-
 
 
 def _tensor_args(args, kwargs):
@@ -209,7 +190,6 @@ def _tensor_args(args, kwargs):
         yield from _visit_tensors(a, 0)
 
 
-
 def _visit_tensors(a, depth):
     """(A module-level function, not a closure: a recursive closure is a reference cycle, one
     more for the garbage collector on every op.)"""
@@ -218,7 +198,6 @@ def _visit_tensors(a, depth):
     elif depth < 2 and isinstance(a, (list, tuple)):
         for b in a:
             yield from _visit_tensors(b, depth + 1)
-
 
 
 def _find_duals(args, kwargs) -> dict:
@@ -243,7 +222,6 @@ def _find_duals(args, kwargs) -> dict:
     return found
 
 
-
 def _find_nested(seq, found: dict, depth: int) -> None:
     for a in seq:
         if isinstance(a, Tensor):
@@ -252,7 +230,6 @@ def _find_nested(seq, found: dict, depth: int) -> None:
                 found[id(a)] = (a, t)
         elif depth < 2 and isinstance(a, (list, tuple)):
             _find_nested(a, found, depth + 1)
-
 
 
 def _any_requires_grad(args, kwargs, duals) -> bool:

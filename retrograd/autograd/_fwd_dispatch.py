@@ -35,6 +35,13 @@ from ._jvp_rules import _flat, _substitute
 from ._record import OPS, edge
 from .node import _sequence
 
+_plan_key = _jvp_rules.plan_key
+_plans_get = _jvp_rules._PLANS.get
+_apply_plan = _jvp_rules.apply_plan
+_plan_tangent = _jvp_rules.plan_tangent
+_SCALARS = _jvp_rules._SCALARS
+_make = Tensor._make
+
 
 class _ForwardMode(_dsp.Mode):
     """The dispatch mode of an open level: an op call with a dual argument computes the tangents
@@ -115,11 +122,9 @@ _MODE = _ForwardMode()
 _rng_state = operator.attrgetter(*MT19937.__slots__)
 
 
-
 def _put_state(rng, state) -> None:
     for name, value in zip(MT19937.__slots__, state):
         setattr(rng, name, value)
-
 
 
 class _Rng:
@@ -148,21 +153,6 @@ class _Rng:
         """Back to the state before the op (its draws are undone)."""
         self.gen._rng = self.rng
         _put_state(self.rng, self.before)
-
-
-
-_NONE = object()
-
-_plan_key = _jvp_rules.plan_key
-
-_SCALARS = _jvp_rules._SCALARS
-
-_plans_get = _jvp_rules._PLANS.get
-
-_apply_plan = _jvp_rules.apply_plan
-_plan_tangent = _jvp_rules.plan_tangent
-_make = Tensor._make
-
 
 
 def _dispatch(op, args, kwargs, duals, name: str):
@@ -201,7 +191,6 @@ def _dispatch(op, args, kwargs, duals, name: str):
         _suspended.reset(token)
 
 
-
 def _finish(op, args, kwargs, duals, name, out, tried, rng, mark):
     """The tangents of ``out``, the op's result (run once, from the generator state ``rng``
     keeps): an input returned keeps its own, a view of the one dual input gets the same view of
@@ -229,11 +218,9 @@ def _finish(op, args, kwargs, duals, name, out, tried, rng, mark):
     return out
 
 
-
 def _root(t):
     b = t._base
     return t if b is None else b
-
 
 
 def _view_tangents(op, args, kwargs, duals, outs):
@@ -253,7 +240,6 @@ def _view_tangents(op, args, kwargs, duals, outs):
     if len(touts) != len(outs) or any(t._data.shape != o._data.shape for t, o in zip(touts, outs)):
         return None
     return touts
-
 
 
 def _dispatch_inplace(op, args, kwargs, duals, name: str):
@@ -292,7 +278,6 @@ def _dispatch_inplace(op, args, kwargs, duals, name: str):
         _suspended.reset(token)
 
 
-
 def _write_tangent(self, old, new) -> None:
     """Store the new tangent of ``self``: into its tangent's memory when it has one (views of it
     see the change), else as a view of its base's tangent when ``self`` is a view."""
@@ -313,7 +298,6 @@ def _write_tangent(self, old, new) -> None:
     view = _strided_like(self, base, base_t)
     _copy_into(view, new)
     _set(self, view)
-
 
 
 def _copy_into(dst, src) -> None:

@@ -62,14 +62,12 @@ __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_du
            "unpack_dual", "dual_level"]
 
 
-
 class UnpackedDualTensor(NamedTuple):
     r"""Namedtuple returned by :func:`unpack_dual` containing the primal and tangent components of
     the dual tensor."""
 
     primal: Any
     tangent: Any
-
 
 
 def enter_dual_level():
@@ -80,7 +78,6 @@ def enter_dual_level():
     _level.set(_Level(0))
     _install()
     return 0
-
 
 
 def exit_dual_level(*, level=None):
@@ -97,7 +94,6 @@ def exit_dual_level(*, level=None):
     _level.set(None)
 
 
-
 class dual_level(_DecoratorContextManager):
     """Context manager: all forward AD computation happens inside a ``dual_level``."""
 
@@ -106,7 +102,6 @@ class dual_level(_DecoratorContextManager):
 
     def __exit__(self, exc_type, exc_value, traceback) -> None:
         exit_dual_level()
-
 
 
 def make_dual(tensor, tangent, *, level=None):
@@ -141,7 +136,6 @@ def make_dual(tensor, tangent, *, level=None):
     return dual
 
 
-
 def unpack_dual(tensor, *, level=None):
     """``(primal, tangent)`` of a dual tensor: the primal is a view of ``tensor`` without
     tangent; the tangent is the tensor's tangent as it is (None if it has none)."""
@@ -160,7 +154,6 @@ def unpack_dual(tensor, *, level=None):
     return UnpackedDualTensor(_primal_view(tensor), tangent)
 
 
-
 class Identity(Node):
     """The node of ``unpack_dual(x).primal`` (PyTorch's ``torch::autograd::Identity``): the
     gradient passes through unchanged."""
@@ -174,14 +167,12 @@ class Identity(Node):
         return (grad,)
 
 
-
 def _primal_view(tensor):
     """A view of ``tensor`` without tangent, whose grad_fn (when it needs one) is Identity."""
     data = tensor._data.view()
     if needs_grad1(tensor):
         return wrap_view(data, make_node(Identity, (tensor,), data), tensor)
     return wrap_view(data, None, tensor)
-
 
 
 def _same_layout(tangent, primal):
@@ -198,10 +189,8 @@ def _same_layout(tangent, primal):
     return Tensor._make(out)
 
 
-
 def _elem_strides(a) -> tuple:
     return tuple(s // a.itemsize for s, n in zip(a.strides, a.shape) if n != 1)
-
 
 
 def _install() -> None:
@@ -209,11 +198,9 @@ def _install() -> None:
     _dsp.set_forward_hooks((_get, _restore_saved_output))
 
 
-
 def _uninstall() -> None:
     _dsp.pop_mode(_MODE)
     _dsp.set_forward_hooks(None)
-
 
 
 def _custom_function_jvp(ctx, result, tangents) -> None:
