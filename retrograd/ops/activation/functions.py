@@ -448,7 +448,7 @@ def logsigmoid(input):
                    lambda n: (input, wrap(z.astype(x0.dtype, copy=False))))
 
 
-@export(torch=False, functional=True, vmap=POINTWISE)
+@export(torch=False, functional=True, vmap=POINTWISE, composite=True)
 def softsign(input):
     """x / (1 + |x|), recorded as PyTorch composes it: DivBackward0 over AddBackward0 and
     AbsBackward0."""
@@ -456,7 +456,7 @@ def softsign(input):
     return P.div(input, P.add(P_unary_core.abs(input), 1))
 
 
-@export(torch=False, functional=True, vmap=POINTWISE)
+@export(torch=False, functional=True, vmap=POINTWISE, composite=True)
 def tanhshrink(input):
     """x - tanh(x), recorded as PyTorch composes it: SubBackward0 over TanhBackward0."""
     _tensor(input, "tanhshrink")

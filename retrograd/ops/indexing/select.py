@@ -372,7 +372,7 @@ def put(input, index, source, accumulate=False):
 
 
 # -- take_along_dim -------------------------------------------------------------------------------
-@export(method=True, vmap='take_along_dim')
+@export(method=True, vmap='take_along_dim', composite=True)
 def take_along_dim(input, indices, dim=None):
     idx = _vector_index(indices, "take_along_dim")
     if dim is None:

@@ -30,6 +30,17 @@ class UnsafeSplitBackward0(Node):
                   for g, s in zip(grads, self.piece_shapes)]
         return (ns.cat(filled, self.dim),)
 
+    def jvp(self, ns, tangents):
+        """JVP: the input's tangent split the same way, one piece per output."""
+        t = tangents[0]
+        d = self.dim % t.ndim
+        pre = (slice(None),) * d
+        pieces, start = [], 0
+        for s in self.piece_shapes:
+            pieces.append(t[pre + (slice(start, start + s[d]),)])
+            start += s[d]
+        return tuple(pieces)
+
 
 class UnsafeSplitWithSizesBackward0(UnsafeSplitBackward0):
     __slots__ = ()

@@ -249,7 +249,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     return record1(NansumBackward0, input, out, input, dims=dims, keepdim=keepdim, arg_dim=dim)
 
 
-@export(method=True, vmap=REDUCTION)
+@export(method=True, vmap=REDUCTION, composite=True)
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """torch's composite: nansum(x) / (number of non-NaN elements)."""
     if input._data.dtype.kind != "f":

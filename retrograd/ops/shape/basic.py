@@ -145,7 +145,7 @@ def reshape(input, *shape):
     return record1(UnsafeViewBackward0, c, c._data.reshape(new), shape=x.shape)
 
 
-@export(torch='flatten', method='flatten', vmap='flatten')
+@export(torch='flatten', method='flatten', vmap='flatten', composite=True)
 def flatten(input, start_dim=0, end_dim=-1):
     x = input._data
     if x.ndim == 0:

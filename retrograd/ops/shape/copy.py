@@ -342,7 +342,7 @@ def trace(input):
 
 
 # -- outer ----------------------------------------------------------------------------------------
-@export(method=("outer", "ger"), torch=("outer", "ger"), vmap='outer')
+@export(method=("outer", "ger"), torch=("outer", "ger"), vmap='outer', composite=True)
 def outer(input, vec2):
     for name, t in (("self", input), ("vec2", vec2)):
         if t._data.ndim != 1:
