@@ -152,3 +152,26 @@ def test_engine_draws_across_the_numpy_threshold():
     rg.set_rng_state(rg.tensor(state.numpy()))
     assert np.array_equal(rg.rand(50_000).numpy(), torch.rand(50_000).numpy())
     assert bytes(rg.get_rng_state().numpy()) == bytes(torch.get_rng_state().numpy())
+
+
+def _swap_loop(targets):
+    perm = list(range(targets.size + 1))
+    for i, j in enumerate(targets.tolist()):
+        perm[i], perm[j] = perm[j], perm[i]
+    return perm
+
+
+def test_swaps_to_perm_equals_the_swap_loop():
+    from retrograd._random import _swaps_to_perm
+    rng = np.random.default_rng(0)
+    cases = [np.full(n - 1, n - 1) for n in (2, 3, 50)]        # every step targets the end
+    cases += [np.arange(n - 1) for n in (2, 3, 50)]             # every swap a no-op
+    cases += [np.arange(1, n) for n in (2, 3, 50)]              # one long chain
+    for n in list(range(2, 30)) * 20 + [1000, 5000]:
+        cases.append(rng.integers(0, 1 << 32, n - 1) % np.arange(n, 1, -1) + np.arange(n - 1))
+    for t in cases:
+        assert _swaps_to_perm(t.astype(np.int64)).tolist() == _swap_loop(t)
+
+
+def test_randperm_large_bit_identical_to_torch():
+    _same(lambda T: [T.randperm(1_000_000), T.randperm(77_777, dtype=T.int32), T.randperm(3)], 21)
