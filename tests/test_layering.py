@@ -40,7 +40,8 @@ PKG = "retrograd"
 LAYERS = {
     # 0: no Tensor yet
     "_dtype": 0, "_device": 0, "_grad_mode": 0, "_size": 0, "_warn": 0, "_runtime": 0,
-    "_dispatch": 0, "_quiet": 0, "_mt19937": 0, "_random_dists": 0, "_shape_fmt": 0, "_hooks": 0,
+    "_dispatch": 0, "_quiet": 0, "_mt19937": 0, "_random_dists": 0, "_random_avx2": 0,
+    "_shape_fmt": 0, "_hooks": 0,
     "utils.hooks": 0,
     "backends": 0,
     # 1: Tensor and its construction
