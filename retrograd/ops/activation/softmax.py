@@ -88,8 +88,10 @@ def _softmax(input, dim, dtype, log: bool):
         x0, x = x, (x.astype(np.float32) if x.dtype == np.float16 else x)
         with _quiet():     # in place on one temporary: x - max, exp, / sum (ufunc reductions:
             # the same as .max/.sum without their Python wrappers)
-            z = np.subtract(x, np.maximum.reduce(x, axis=dims, keepdims=True),
-                            out=np.empty(x.shape, x.dtype))
+            if nd:
+                z = x - np.maximum.reduce(x, axis=d, keepdims=True)
+            else:
+                z = np.subtract(x, x, out=np.empty((), x.dtype))  # x - max(x), 0-d
             if log:
                 z -= np.log(np.add.reduce(np.exp(z), axis=dims, keepdims=True))
             else:
