@@ -182,7 +182,7 @@ def table(med, libs, groups) -> list[str]:
     refs = [lib for lib in libs if lib in REFERENCE_LIBS]
     base = med.get("baseline")
     ours, theirs = med.get("retrograd", {}), med.get("torch", {})
-    op_ratios = {}
+    op_ratios, base_ratios = {}, {}
     for shape in ("1", "16x16"):
         keys = [k for k in ours if k.startswith(f"ops {shape}: ")]
         if keys and all(k in theirs for k in keys):
@@ -190,6 +190,8 @@ def table(med, libs, groups) -> list[str]:
                 if all(k in med[lib] for k in keys):
                     med[lib][f"ops {shape}"] = geomean([med[lib][k] for k in keys])
             op_ratios[shape] = {k.split(": ", 1)[1]: ours[k] / theirs[k] for k in keys}
+            if base and all(k in base for k in keys):
+                base_ratios[shape] = {k.split(": ", 1)[1]: base[k] / theirs[k] for k in keys}
     head = ["workload", "target (ratio)", "retrograd", "PyTorch", "ratio", "meets target?"]
     if base:
         head += ["baseline", "baseline ratio"]
@@ -218,14 +220,17 @@ def table(med, libs, groups) -> list[str]:
         lines.append("| " + " | ".join(cells) + " |")
     if op_ratios:
         names = list(next(iter(op_ratios.values())))
+        cols = [("", op_ratios)] + ([("baseline ", base_ratios)] if base_ratios else [])
+        heads = [f"{who}({s})" for who, table_ in cols for s in table_]
         lines += ["", f"Each op of the ops rows, ratio retrograd / PyTorch (**bold**: above "
-                  f"{OP_LIMIT}):", "", "| op | " + " | ".join(f"({s})" for s in op_ratios) + " |",
-                  "|---|" + "---|" * len(op_ratios)]
+                  f"{OP_LIMIT}):", "", "| op | " + " | ".join(heads) + " |",
+                  "|---|" + "---|" * len(heads)]
         for name in names:
             cells = []
-            for shape in op_ratios:
-                v = op_ratios[shape][name]
-                cells.append(f"**{v:.2f}**" if v > OP_LIMIT else f"{v:.2f}")
+            for _, table_ in cols:
+                for shape in table_:
+                    v = table_[shape][name]
+                    cells.append(f"**{v:.2f}**" if v > OP_LIMIT else f"{v:.2f}")
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
 
