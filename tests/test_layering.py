@@ -71,6 +71,9 @@ LAZY = {
         "provenance is off by default; a node reads it only once set_provenance turned it on",
     ("autograd.engine", "autograd.provenance"):
         "only on the error path of a backward run with provenance on",
+    ("nn.utils", "nn.utils.prune"):
+        "pruning loads on first use (nn.utils.__getattr__), as torch.nn.utils.prune is not "
+        "loaded by import torch",
     ("autograd._explain", "viz.explain_html"):
         "the explainer records with autograd alone; its table and HTML page (viz) load when "
         "first printed or written",
