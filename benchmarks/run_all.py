@@ -9,10 +9,10 @@ the machine it ran on.
     python benchmarks/run_all.py --baseline /tmp/base   # before/after: another checkout, same run
 
 Rows (``--only`` takes these names, comma-separated or repeated): chain, ops, mlp, graph2m,
-nn_mlp, cnn, lstm, forward_ad, import, rss. Each round starts a fresh process per library for the
-timed rows (all of them in one), one per library for ``rss`` (ru_maxrss of a process that ran
-only that) and one per library for ``import``; the table shows the median over rounds of each
-process's median. BLAS/OpenMP threads: one unless ``--threads`` says otherwise (the LSTM and
+nn_mlp, cnn, lstm, forward_ad, random (seeded draws, the same numbers as PyTorch's), import,
+rss. Each round starts a fresh process per library for the timed rows (all of them in one),
+one per library for ``rss`` (ru_maxrss of a process that ran only that) and one per library for
+``import``; the table shows the median over rounds of each process's median. BLAS/OpenMP threads: one unless ``--threads`` says otherwise (the LSTM and
 forward-AD rows always pin PyTorch to one thread, as their own scripts do).
 """
 from __future__ import annotations
@@ -29,7 +29,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-GROUPS = ["chain", "ops", "mlp", "graph2m", "nn_mlp", "cnn", "lstm", "forward_ad", "import", "rss"]
+GROUPS = ["chain", "ops", "mlp", "graph2m", "nn_mlp", "cnn", "lstm", "forward_ad", "random", "import",
+          "rss"]
 REFERENCE_LIBS = ["autograd", "mygrad", "jax"]
 OP_LIMIT = 1.3  # no single op of the ops rows above this ratio
 
@@ -55,6 +56,15 @@ ROWS = [
     ("fwad sin", "forward_ad", "forward AD: `sin` of a 1-element dual tensor", "µs", "≤ 1.5", 1.5),
     ("fwad mlp", "forward_ad", "forward AD: MLP 16-32-32-4 in a dual_level", "µs", "≤ 1.5", 1.5),
     ("fwad jvp", "forward_ad", "forward AD: func.jvp of the same MLP", "µs", "≤ 1.5", 1.5),
+    ("random randn", "random", "seeded `randn(1_000_000)` float32 (bit-identical)", "ms", "—", None),
+    ("random randn64", "random", "  `randn` 1M float64", "ms", "—", None),
+    ("random normal_", "random", "  `normal_(1, 2)` 1M float32", "ms", "—", None),
+    ("random rand", "random", "  `rand` 1M float32", "ms", "—", None),
+    ("random rand64", "random", "  `rand` 1M float64", "ms", "—", None),
+    ("random uniform_", "random", "  `uniform_(-1, 1)` 1M float32", "ms", "—", None),
+    ("random randint", "random", "  `randint(0, 10, (1_000_000,))`", "ms", "—", None),
+    ("random randperm", "random", "  `randperm(1_000_000)`", "ms", "—", None),
+    ("random randn small", "random", "  `randn(64, 64)` float32", "µs", "—", None),
     ("import", "import", "`import` in a fresh process, bytecode compiled", "s", "≤ 0.10 s", None),
     ("rss", "rss", "peak RSS, 200 nn MLP training steps (own process)", "MiB", "< 1.0", 1.0),
 ]

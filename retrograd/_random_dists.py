@@ -31,6 +31,7 @@ from . import _random_avx2 as _avx2
 
 _F32, _F64 = np.float32, np.float64
 _MASK53, _MASK24 = np.uint64((1 << 53) - 1), np.uint32((1 << 24) - 1)
+_BLOCK = 1 << 15
 
 
 # -- exact arithmetic helpers ---------------------------------------------------------------------
@@ -116,7 +117,12 @@ def uniform(eng, n: int, dtype, low: float = 0.0, high: float = 1.0) -> np.ndarr
         return fma32(uniform_float(eng, n), hi - lo, lo).astype(np.float16)
     lo, hi = _F32(low), _F32(high)
     x = uniform_float(eng, n)
-    return x if unit else fma32(x, hi - lo, lo)
+    if unit:
+        return x
+    out = np.empty(n, _F32)
+    for i in range(0, n, _BLOCK):    # blocks that stay in cache through fma32's passes
+        out[i:i + _BLOCK] = fma32(x[i:i + _BLOCK], hi - lo, lo)
+    return out
 
 
 # -- normal -----------------------------------------------------------------------------------------
