@@ -12,8 +12,9 @@ Rows (``--only`` takes these names, comma-separated or repeated): chain, ops, ml
 nn_mlp, cnn, lstm, forward_ad, random (seeded draws, the same numbers as PyTorch's), import,
 rss. Each round starts a fresh process per library for the timed rows (all of them in one),
 one per library for ``rss`` (ru_maxrss of a process that ran only that) and one per library for
-``import``; the table shows the median over rounds of each process's median. BLAS/OpenMP threads: one unless ``--threads`` says otherwise (the LSTM and
-forward-AD rows always pin PyTorch to one thread, as their own scripts do).
+``import``; the table shows the median over rounds of each process's median. BLAS/OpenMP
+threads: one unless ``--threads`` says otherwise (the LSTM and forward-AD rows always pin
+PyTorch to one thread, as their own scripts do).
 """
 from __future__ import annotations
 
