@@ -10,7 +10,7 @@ Generation is vectorised: the twist is the recurrence ``x[k+624] = x[k+397] ^ tw
 x[k+1])`` over one flat array; per 624-word block the twist terms are one NumPy expression and
 the XOR runs in three chunks of <= 227 words (the distance at which a new word first depends on
 another new one), so a few blocks cost a dozen NumPy calls each, not a Python loop per word.
-From 16 blocks on, ``numpy.random.MT19937`` (the same standard engine, in C) is handed the state
+From 9 blocks on, ``numpy.random.MT19937`` (the same standard engine, in C) is handed the state
 and draws the words itself: a million words in ~5 ms instead of ~25.
 
 ``to_bytes``/``from_bytes`` give ``torch.get_rng_state()``'s 5056-byte layout
@@ -23,6 +23,7 @@ next_float_normal_sample``, ``bool is_next_float_normal_sample_valid`` and 3 byt
 from __future__ import annotations
 
 import struct
+import threading
 
 import numpy as np
 
@@ -74,15 +75,19 @@ def _temper(y: np.ndarray) -> np.ndarray:
     return y
 
 
-_NUMPY_BLOCKS = 16  # from this many fresh blocks on, NumPy's own mt19937 twists (C speed);
-# below, setting and reading its state (~0.2 ms) costs more than ``_twist``
+# From this many fresh blocks on, NumPy's own mt19937 twists (C speed); below, handing it the
+# state and reading it back (~65 us) costs more than ``_twist`` (~9 us a block).
+_NUMPY_BLOCKS = 9
+_LOCAL = threading.local()   # one numpy.random.MT19937 per thread (making one costs ~90 us)
 
 
 def _numpy_draw(state: np.ndarray, n: int):
     """The next ``n`` tempered words after the 624-word ``state`` (which is due for a twist) and
     the last state they came from, by ``numpy.random.MT19937``: the same standard mt19937 twist
     and tempering; ``pos = 624`` makes its first draw twist, as ``left = 1`` does here."""
-    bit_gen = np.random.MT19937()
+    bit_gen = getattr(_LOCAL, "bit_gen", None)
+    if bit_gen is None:
+        bit_gen = _LOCAL.bit_gen = np.random.MT19937(0)
     bit_gen.state = {"bit_generator": "MT19937", "state": {"key": state, "pos": N}}
     out = bit_gen.random_raw(n).astype(np.uint32)
     return out, np.asarray(bit_gen.state["state"]["key"], dtype=np.uint32)
