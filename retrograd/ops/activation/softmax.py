@@ -18,6 +18,7 @@ from ..shape.basic import to_dtype
 from ... import _dtype as D
 
 _MISSING = object()
+_F16 = np.dtype(np.float16)
 
 
 def _missing_dim(fn: str) -> TypeError:
@@ -78,14 +79,16 @@ def _softmax(input, dim, dtype, log: bool):
     nd = x.ndim
     # the common case (an int dim in range) without wrap_dim's checks
     d = dim % nd if type(dim) is int and -nd <= dim < nd else wrap_dim(dim, nd)
-    if x.dtype.kind != "f":
+    dt = x.dtype
+    if dt.kind != "f":
         last = "_lastdim" if d == nd - 1 or nd == 0 else ""
-        raise not_implemented_for(f"{'log_' if log else ''}softmax{last}_kernel_impl", x.dtype)
+        raise not_implemented_for(f"{'log_' if log else ''}softmax{last}_kernel_impl", dt)
     dims = (d,) if nd else ()
     if x.size == 0:
         out = x.copy()
     else:
-        x0, x = x, (x.astype(np.float32) if x.dtype == np.float16 else x)
+        if dt is _F16:
+            x = x.astype(np.float32)
         with _quiet():     # in place on one temporary: x - max, exp, / sum (ufunc reductions:
             # the same as .max/.sum without their Python wrappers)
             if nd:
@@ -97,7 +100,7 @@ def _softmax(input, dim, dtype, log: bool):
             else:
                 np.exp(z, out=z)
                 z /= np.add.reduce(z, axis=dims, keepdims=True)
-        out = z if z.dtype == x0.dtype else z.astype(x0.dtype)
+        out = z if z.dtype is dt else z.astype(dt)
     cls = LogSoftmaxBackward0 if log else SoftmaxBackward0
     return _result(cls, input, out, False, dim=dim, dims=dims)
 
