@@ -74,6 +74,9 @@ LAZY = {
     ("nn.utils", "nn.utils.prune"):
         "pruning loads on first use (nn.utils.__getattr__), as torch.nn.utils.prune is not "
         "loaded by import torch",
+    ("autograd", "autograd._why"):
+        "why_no_grad (retrograd's own diagnostic, no torch counterpart) loads on first use "
+        "(autograd.__getattr__)",
     ("autograd._explain", "viz.explain_html"):
         "the explainer records with autograd alone; its table and HTML page (viz) load when "
         "first printed or written",

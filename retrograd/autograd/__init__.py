@@ -16,7 +16,6 @@ from .node import edge_meta
 from .function import Function  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .variable import Variable  # noqa: F401
-from ._why import NoGradReason, why_no_grad  # noqa: F401
 from ._explain import Explanation, NodeRecord, explain  # noqa: F401
 from .provenance import (Provenance, get_provenance, is_provenance_enabled,  # noqa: F401
                          provenance, set_provenance)
@@ -218,3 +217,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             dtype = _edge_meta(t)[1] if edge else t._data.dtype
             result.append(Tensor._make(np.array(g, dtype=dtype)))
     return tuple(result)
+
+
+def __getattr__(name: str):
+    if name in ("why_no_grad", "NoGradReason"):   # retrograd's own diagnostics: loaded on use
+        from . import _why
+        return getattr(_why, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
