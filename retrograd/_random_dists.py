@@ -82,7 +82,10 @@ def _split(a):
 
 
 def fma64(a, b, c) -> np.ndarray:
-    """Double fused multiply-add (Dekker's exact product, then one rounding of p + e + c)."""
+    """Double fused multiply-add (Dekker's exact product, then one rounding of p + e + c); with
+    ``b == 1`` the product is exact and this is the plain sum."""
+    if np.ndim(b) == 0 and b == 1:
+        return np.asarray(a, dtype=_F64) + np.asarray(c, dtype=_F64)
     a, b, c = (np.asarray(v, dtype=_F64) for v in (a, b, c))
     p = a * b
     ah, al = _split(a)

@@ -175,3 +175,12 @@ def test_swaps_to_perm_equals_the_swap_loop():
 
 def test_randperm_large_bit_identical_to_torch():
     _same(lambda T: [T.randperm(1_000_000), T.randperm(77_777, dtype=T.int32), T.randperm(3)], 21)
+
+
+@pytest.mark.parametrize("seed", [0, 17])
+def test_float64_normal_with_unit_std_bit_identical_to_torch(seed):
+    """std == 1 skips the emulated double FMA (x * 1 + mean is exact before its one rounding)."""
+    def fn(T):
+        return [T.randn(n, dtype=T.float64) for n in (1, 3, 16, 17, 5003)] + \
+               [T.empty(n, dtype=T.float64).normal_(m, 1.0) for n in (2, 40) for m in (0.5, -0.0)]
+    _same(fn, seed)
