@@ -118,6 +118,32 @@ def graph2m(T, scale: float) -> dict:
     return {"graph2m": median_time(run, _n(scale, 10), _n(scale, 9)) * 1e3}
 
 
+# --- seeded random draws (the same numbers as PyTorch's, bit for bit) ------------------------
+
+RANDOM_ROWS = [
+    ("randn", "randn 1M float32", lambda T: T.randn(1_000_000)),
+    ("randn64", "randn 1M float64", lambda T: T.randn(1_000_000, dtype=T.float64)),
+    ("normal_", "normal_(1, 2) 1M float32", lambda T: T.empty(1_000_000).normal_(1.0, 2.0)),
+    ("rand", "rand 1M float32", lambda T: T.rand(1_000_000)),
+    ("rand64", "rand 1M float64", lambda T: T.rand(1_000_000, dtype=T.float64)),
+    ("uniform_", "uniform_(-1, 1) 1M float32", lambda T: T.empty(1_000_000).uniform_(-1.0, 1.0)),
+    ("randint", "randint(0, 10, 1M)", lambda T: T.randint(0, 10, (1_000_000,))),
+    ("randperm", "randperm(1M)", lambda T: T.randperm(1_000_000)),
+    ("randn small", "randn(64, 64) float32", lambda T: T.randn(64, 64)),
+]
+
+
+def random(T, scale: float) -> dict:
+    """Seeded draws, ms per call (µs for the small one)."""
+    T.manual_seed(0)
+    res = {}
+    for key, _, fn in RANDOM_ROWS:
+        small = key.endswith("small")
+        t = median_time(lambda fn=fn: fn(T), _n(scale, 200 if small else 3), _n(scale, 5))
+        res[f"random {key}"] = t * (1e6 if small else 1e3)
+    return res
+
+
 # --- the nn rows and forward AD: the per-script benchmarks' own measure functions ----------
 
 def nn_mlp(T, scale: float) -> dict:
@@ -167,7 +193,7 @@ def rss(T, scale: float) -> dict:
 
 
 TIMED = {"chain": chain, "ops": ops, "mlp": mlp, "graph2m": graph2m, "nn_mlp": nn_mlp, "cnn": cnn,
-         "lstm": lstm, "forward_ad": forward_ad}
+         "lstm": lstm, "forward_ad": forward_ad, "random": random}
 ISOLATED = {"rss": rss}  # each in a fresh process of its own
 
 

@@ -9,11 +9,12 @@ the machine it ran on.
     python benchmarks/run_all.py --baseline /tmp/base   # before/after: another checkout, same run
 
 Rows (``--only`` takes these names, comma-separated or repeated): chain, ops, mlp, graph2m,
-nn_mlp, cnn, lstm, forward_ad, import, rss. Each round starts a fresh process per library for the
-timed rows (all of them in one), one per library for ``rss`` (ru_maxrss of a process that ran
-only that) and one per library for ``import``; the table shows the median over rounds of each
-process's median. BLAS/OpenMP threads: one unless ``--threads`` says otherwise (the LSTM and
-forward-AD rows always pin PyTorch to one thread, as their own scripts do).
+nn_mlp, cnn, lstm, forward_ad, random (seeded draws, the same numbers as PyTorch's), import,
+rss. Each round starts a fresh process per library for the timed rows (all of them in one),
+one per library for ``rss`` (ru_maxrss of a process that ran only that) and one per library for
+``import``; the table shows the median over rounds of each process's median. BLAS/OpenMP
+threads: one unless ``--threads`` says otherwise (the LSTM and forward-AD rows always pin
+PyTorch to one thread, as their own scripts do).
 """
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-GROUPS = ["chain", "ops", "mlp", "graph2m", "nn_mlp", "cnn", "lstm", "forward_ad", "import", "rss"]
+GROUPS = ["chain", "ops", "mlp", "graph2m", "nn_mlp", "cnn", "lstm", "forward_ad", "random", "import",
+          "rss"]
 REFERENCE_LIBS = ["autograd", "mygrad", "jax"]
 OP_LIMIT = 1.3  # no single op of the ops rows above this ratio
 
@@ -55,6 +57,15 @@ ROWS = [
     ("fwad sin", "forward_ad", "forward AD: `sin` of a 1-element dual tensor", "µs", "≤ 1.5", 1.5),
     ("fwad mlp", "forward_ad", "forward AD: MLP 16-32-32-4 in a dual_level", "µs", "≤ 1.5", 1.5),
     ("fwad jvp", "forward_ad", "forward AD: func.jvp of the same MLP", "µs", "≤ 1.5", 1.5),
+    ("random randn", "random", "seeded `randn(1_000_000)` float32 (bit-identical)", "ms", "—", None),
+    ("random randn64", "random", "  `randn` 1M float64", "ms", "—", None),
+    ("random normal_", "random", "  `normal_(1, 2)` 1M float32", "ms", "—", None),
+    ("random rand", "random", "  `rand` 1M float32", "ms", "—", None),
+    ("random rand64", "random", "  `rand` 1M float64", "ms", "—", None),
+    ("random uniform_", "random", "  `uniform_(-1, 1)` 1M float32", "ms", "—", None),
+    ("random randint", "random", "  `randint(0, 10, (1_000_000,))`", "ms", "—", None),
+    ("random randperm", "random", "  `randperm(1_000_000)`", "ms", "—", None),
+    ("random randn small", "random", "  `randn(64, 64)` float32", "µs", "—", None),
     ("import", "import", "`import` in a fresh process, bytecode compiled", "s", "≤ 0.10 s", None),
     ("rss", "rss", "peak RSS, 200 nn MLP training steps (own process)", "MiB", "< 1.0", 1.0),
 ]
@@ -182,7 +193,7 @@ def table(med, libs, groups) -> list[str]:
     refs = [lib for lib in libs if lib in REFERENCE_LIBS]
     base = med.get("baseline")
     ours, theirs = med.get("retrograd", {}), med.get("torch", {})
-    op_ratios = {}
+    op_ratios, base_ratios = {}, {}
     for shape in ("1", "16x16"):
         keys = [k for k in ours if k.startswith(f"ops {shape}: ")]
         if keys and all(k in theirs for k in keys):
@@ -190,6 +201,8 @@ def table(med, libs, groups) -> list[str]:
                 if all(k in med[lib] for k in keys):
                     med[lib][f"ops {shape}"] = geomean([med[lib][k] for k in keys])
             op_ratios[shape] = {k.split(": ", 1)[1]: ours[k] / theirs[k] for k in keys}
+            if base and all(k in base for k in keys):
+                base_ratios[shape] = {k.split(": ", 1)[1]: base[k] / theirs[k] for k in keys}
     head = ["workload", "target (ratio)", "retrograd", "PyTorch", "ratio", "meets target?"]
     if base:
         head += ["baseline", "baseline ratio"]
@@ -218,14 +231,17 @@ def table(med, libs, groups) -> list[str]:
         lines.append("| " + " | ".join(cells) + " |")
     if op_ratios:
         names = list(next(iter(op_ratios.values())))
+        cols = [("", op_ratios)] + ([("baseline ", base_ratios)] if base_ratios else [])
+        heads = [f"{who}({s})" for who, table_ in cols for s in table_]
         lines += ["", f"Each op of the ops rows, ratio retrograd / PyTorch (**bold**: above "
-                  f"{OP_LIMIT}):", "", "| op | " + " | ".join(f"({s})" for s in op_ratios) + " |",
-                  "|---|" + "---|" * len(op_ratios)]
+                  f"{OP_LIMIT}):", "", "| op | " + " | ".join(heads) + " |",
+                  "|---|" + "---|" * len(heads)]
         for name in names:
             cells = []
-            for shape in op_ratios:
-                v = op_ratios[shape][name]
-                cells.append(f"**{v:.2f}**" if v > OP_LIMIT else f"{v:.2f}")
+            for _, table_ in cols:
+                for shape in table_:
+                    v = table_[shape][name]
+                    cells.append(f"**{v:.2f}**" if v > OP_LIMIT else f"{v:.2f}")
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
 

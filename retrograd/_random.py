@@ -210,27 +210,68 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False,
              pin_memory=False, out=None, layout=None) -> Tensor:
-    """randperm_cpu: for n < 2^32 / 20, swap i with i + random() % (n - i) for i < n - 1;
-    above, the inside-out Fisher-Yates on random64() % (i + 1)."""
+    """randperm_cpu: for n < 2^32 / 20, swap i with i + random() % (n - i) for i < n - 1
+    (applied vectorised by ``_swaps_to_perm``); above, the inside-out Fisher-Yates on
+    random64() % (i + 1)."""
     _check_device(device, pin_memory)
     n = int(n)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     eng = _rng(generator)
-    perm = list(range(n))
     if n < (2 ** 32 - 1) // 20:
         if n > 1:
             span = np.arange(n, 1, -1, dtype=np.uint64)
             targets = (eng.words(n - 1).astype(np.uint64) % span).astype(np.int64)
             targets += np.arange(n - 1, dtype=np.int64)
-            for i, j in enumerate(targets.tolist()):
-                perm[i], perm[j] = perm[j], perm[i]
+            perm = _swaps_to_perm(targets)
+        else:
+            perm = np.arange(n)
     else:
+        perm = list(range(n))
         picks = (eng.random64(n) % np.arange(1, n + 1, dtype=np.uint64)).tolist()
         for i, z in enumerate(picks):
             perm[i] = perm[z]
             perm[z] = i
     return _finish(np.array(perm, dtype=_dtype_or(dtype, D.int64)), requires_grad)
+
+
+def _swaps_to_perm(targets: np.ndarray) -> np.ndarray:
+    """The identity after ``swap(perm[i], perm[targets[i]])`` for i = 0, 1, ... (targets[i] >=
+    i), without a Python loop. Position i is final after step i: it takes what position
+    targets[i] held then. That is the target's own index if no earlier step wrote it, else what
+    the previous step with the same target found at its own position i' before step i'
+    (``held[i']``); and ``held[k]`` is ``held`` of the last earlier step that targeted k, or k.
+    Sorting the steps by (target, step) gives both; the ``held`` chains are followed by pointer
+    jumping."""
+    m = targets.size
+    n = m + 1
+    key = np.sort(targets * n + np.arange(m))             # by target, then by step
+    tgt, order = np.divmod(key, n)
+    first = np.empty(m, bool)
+    first[:1] = True
+    np.not_equal(tgt[1:], tgt[:-1], out=first[1:])
+    last = np.empty(m, bool)
+    last[-1:] = True
+    last[:-1] = first[1:]
+    prev = np.empty(m, np.int64)                          # the previous step, same target
+    prev[order[1:]] = order[:-1]
+    prev[order[first]] = -1
+    held = np.arange(n, dtype=np.int64)                   # held[k] = held[held[k]] until a root
+    lm, lt = order[last], tgt[last]
+    src = np.where(lm == lt, prev[lm], lm)                # the last step < k that targeted k
+    wrote = src >= 0
+    held[lt[wrote]] = src[wrote]
+    live = lt[wrote]
+    while live.size:
+        up = held[held[live]]
+        held[live] = up
+        live = live[held[up] != up]
+    out = np.empty(n, np.int64)
+    out[order[first]] = tgt[first]
+    rest = order[~first]
+    out[rest] = held[prev[rest]]
+    out[n - 1] = held[n - 1]
+    return out
 
 
 def normal_fill(eng, arr_like: np.ndarray, mean: float, std: float) -> np.ndarray:

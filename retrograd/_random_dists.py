@@ -12,7 +12,7 @@ draws, in its order, and applies PyTorch's transformation in the same precision
   Box-Muller on blocks of 16 (``u1 = 1 - data[j]``, ``u2 = data[j+8]``), the last 16 redrawn
   when the size is not a multiple of 16. float32 goes through the AVX2 kernel
   (``normal_fill_16_AVX2``: Cephes ``log256_ps``/``sincos256_ps`` of ``avx_mathfun.h``, in float
-  with GCC's FMA contractions), reproduced here operation by operation. Smaller or
+  with GCC's FMA contractions), reproduced bit for bit in ``_random_avx2``. Smaller or
   non-contiguous tensors use ``normal_distribution<double>``: pairs of uniform doubles,
   ``r = sqrt(-2 log1p(-u2))``, ``theta = 2 pi u1``, returning ``r cos(theta)`` and caching
   ``r sin(theta)`` in the generator for the next scalar draw.
@@ -27,8 +27,11 @@ import math
 
 import numpy as np
 
+from . import _random_avx2 as _avx2
+
 _F32, _F64 = np.float32, np.float64
 _MASK53, _MASK24 = np.uint64((1 << 53) - 1), np.uint32((1 << 24) - 1)
+_BLOCK = 1 << 15
 
 
 # -- exact arithmetic helpers ---------------------------------------------------------------------
@@ -47,21 +50,29 @@ def _as64(v):
 def fma32(a, b, c) -> np.ndarray:
     """Single-precision fused multiply-add, correctly rounded: the product of two floats is
     exact in double, so ``p + c`` in double then to float rounds once, except when the double sum
-    lands exactly on a float midpoint; those (rare) elements are nudged by the sign of the exact
-    remainder of the double sum (TwoSum)."""
+    lands exactly on a float midpoint; there, an inexact double sum is nudged by one double ulp
+    toward the exact sum (its TwoSum remainder) before rounding, an exact one is a true tie."""
     a, b, c = _as64(a), _as64(b), _as64(c)
     p = a * b
     s = p + c
-    r = s.astype(_F32)
+    r = s.astype(_F32, order="C")
     tie = (s.view(np.uint64) & np.uint64((1 << 29) - 1)) == np.uint64(1 << 28)
-    if np.any(tie):
-        p, c = np.broadcast_arrays(p, c)
-        s2, p2, c2 = s[tie], p[tie], c[tie]
+    if tie.any():
+        idx = np.flatnonzero(tie)
+        s2, p2, c2 = (_at(v, s.shape, idx) for v in (s, p, c))
         bv = s2 - p2
         err = (p2 - (s2 - bv)) + (c2 - bv)
-        toward = np.where(err > 0, np.inf, np.where(err < 0, -np.inf, s2))
-        r[tie] = np.nextafter(s2, toward).astype(_F32)
+        step = (np.sign(err) * np.sign(s2)).astype(np.int64)
+        r.reshape(-1)[idx] = (s2.view(np.int64) + step).view(_F64).astype(_F32)
     return r
+
+
+def _at(x, shape, idx):
+    """``x`` broadcast to ``shape``, at the flat indices ``idx`` (a 0-d ``x`` as it is)."""
+    x = np.asarray(x)
+    if x.ndim == 0:
+        return x
+    return (x if x.shape == shape else np.broadcast_to(x, shape)).reshape(-1)[idx]
 
 
 def _split(a):
@@ -71,7 +82,10 @@ def _split(a):
 
 
 def fma64(a, b, c) -> np.ndarray:
-    """Double fused multiply-add (Dekker's exact product, then one rounding of p + e + c)."""
+    """Double fused multiply-add (Dekker's exact product, then one rounding of p + e + c); with
+    ``b == 1`` the product is exact and this is the plain sum."""
+    if np.ndim(b) == 0 and b == 1:
+        return np.asarray(a, dtype=_F64) + np.asarray(c, dtype=_F64)
     a, b, c = (np.asarray(v, dtype=_F64) for v in (a, b, c))
     p = a * b
     ah, al = _split(a)
@@ -106,7 +120,12 @@ def uniform(eng, n: int, dtype, low: float = 0.0, high: float = 1.0) -> np.ndarr
         return fma32(uniform_float(eng, n), hi - lo, lo).astype(np.float16)
     lo, hi = _F32(low), _F32(high)
     x = uniform_float(eng, n)
-    return x if unit else fma32(x, hi - lo, lo)
+    if unit:
+        return x
+    out = np.empty(n, _F32)
+    for i in range(0, n, _BLOCK):    # blocks that stay in cache through fma32's passes
+        out[i:i + _BLOCK] = fma32(x[i:i + _BLOCK], hi - lo, lo)
+    return out
 
 
 # -- normal -----------------------------------------------------------------------------------------
@@ -138,58 +157,8 @@ def _fill16_double(d: np.ndarray, mean: float, std: float) -> np.ndarray:
     return np.concatenate([c, s], axis=1).ravel()
 
 
-_LOG_P = (7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1, -1.2420140846E-1,
-          1.4249322787E-1, -1.6668057665E-1, 2.0000714765E-1, -2.4999993993E-1,
-          3.3333331174E-1)
-
-
-def _log256(x: np.ndarray) -> np.ndarray:
-    """avx_mathfun's ``log256_ps`` (Cephes logf) with the FMAs GCC forms from it."""
-    x = np.maximum(x, np.array(0x00800000, np.int32).view(_F32))
-    bits = x.view(np.int32)
-    e = ((bits >> 23) - 0x7F).astype(_F32) + _F32(1)
-    x = ((bits & ~0x7F800000) | np.array(0.5, _F32).view(np.int32)).view(_F32)
-    small = x < _F32(0.707106781186547524)
-    x = (x - _F32(1)) + np.where(small, x, _F32(0))
-    e = e - small.astype(_F32)
-    z = x * x
-    y = np.full_like(x, _F32(_LOG_P[0]))
-    for p in _LOG_P[1:]:
-        y = fma32(y, x, p)
-    y = fma32(y * x, z, e * _F32(-2.12194440e-4))
-    y = fma32(z, -0.5, y)
-    return fma32(e, 0.693359375, x + y)
-
-
-def _sincos256(x: np.ndarray):
-    """avx_mathfun's ``sincos256_ps`` (Cephes sinf/cosf) with GCC's FMA contractions."""
-    sign_sin = np.signbit(x)
-    x = np.abs(x)
-    j = (x * _F32(1.27323954473516)).astype(np.int32)
-    j = (j + 1) & ~1
-    y = j.astype(_F32)
-    sign_sin ^= (j & 4) != 0
-    sin_poly = (j & 2) == 0
-    sign_cos = (~(j - 2) & 4) != 0
-    for dp in (-0.78515625, -2.4187564849853515625e-4, -3.77489497744594108e-8):
-        x = fma32(y, dp, x)
-    z = x * x
-    yc = fma32(np.full_like(x, _F32(2.443315711809948E-005)), z, -1.388731625493765E-003)
-    yc = fma32(yc, z, 4.166664568298827E-002) * z
-    yc = fma32(yc, z, -(z * _F32(0.5))) + _F32(1)
-    ys = fma32(np.full_like(x, _F32(-1.9515295891E-4)), z, 8.3321608736E-3)
-    ys = fma32(ys, z, -1.6666654611E-1) * z
-    ys = fma32(ys, x, x)
-    s, c = np.where(sin_poly, ys, yc), np.where(sin_poly, yc, ys)
-    return np.where(sign_sin, -s, s), np.where(sign_cos, -c, c)
-
-
 def _fill16_avx2(d: np.ndarray, mean: float, std: float) -> np.ndarray:
-    d = d.reshape(-1, 16)
-    radius = np.sqrt(_F32(-2) * _log256(_F32(1) - d[:, :8]))
-    s, c = _sincos256(_F32(2.0 * math.pi) * d[:, 8:])
-    return np.concatenate([fma32(radius * c, std, mean), fma32(radius * s, std, mean)],
-                          axis=1).ravel()
+    return _avx2.fill16(d, mean, std, fma32)
 
 
 def standard_normal_double(eng, n: int) -> np.ndarray:

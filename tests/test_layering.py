@@ -40,7 +40,8 @@ PKG = "retrograd"
 LAYERS = {
     # 0: no Tensor yet
     "_dtype": 0, "_device": 0, "_grad_mode": 0, "_size": 0, "_warn": 0, "_runtime": 0,
-    "_dispatch": 0, "_quiet": 0, "_mt19937": 0, "_random_dists": 0, "_shape_fmt": 0, "_hooks": 0,
+    "_dispatch": 0, "_quiet": 0, "_mt19937": 0, "_random_dists": 0, "_random_avx2": 0,
+    "_shape_fmt": 0, "_hooks": 0,
     "utils.hooks": 0,
     "backends": 0,
     "_malloc": 0,
@@ -73,6 +74,12 @@ LAZY = {
         "provenance is off by default; a node reads it only once set_provenance turned it on",
     ("autograd.engine", "autograd.provenance"):
         "only on the error path of a backward run with provenance on",
+    ("nn.utils", "nn.utils.prune"):
+        "pruning loads on first use (nn.utils.__getattr__), as torch.nn.utils.prune is not "
+        "loaded by import torch",
+    ("autograd", "autograd._why"):
+        "why_no_grad (retrograd's own diagnostic, no torch counterpart) loads on first use "
+        "(autograd.__getattr__)",
     ("autograd._explain", "viz.explain_html"):
         "the explainer records with autograd alone; its table and HTML page (viz) load when "
         "first printed or written",

@@ -12,7 +12,6 @@ from .engine import is_checkpoint_valid as _is_checkpoint_valid  # noqa: F401
 from .function import Function  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .variable import Variable  # noqa: F401
-from ._why import NoGradReason, why_no_grad  # noqa: F401
 from ._explain import Explanation, NodeRecord, explain  # noqa: F401
 from .provenance import (Provenance, get_provenance, is_provenance_enabled,  # noqa: F401
                          provenance, set_provenance)
@@ -22,3 +21,10 @@ __all__ = ["backward", "grad", "gradcheck", "gradgradcheck", "no_grad", "enable_
            "set_grad_enabled", "inference_mode", "graph", "Function", "detect_anomaly",
            "set_detect_anomaly", "functional", "Variable", "why_no_grad", "NoGradReason", "explain",
            "set_provenance", "provenance", "is_provenance_enabled", "get_provenance", "Provenance"]
+
+
+def __getattr__(name: str):
+    if name in ("why_no_grad", "NoGradReason"):   # retrograd's own diagnostics: loaded on use
+        from . import _why
+        return getattr(_why, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

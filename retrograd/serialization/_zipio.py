@@ -7,13 +7,14 @@ torch.save writes, under one top-level folder (the file's stem, or ``archive`` f
 each storage, ``version`` and ``.data/serialization_id``. Records are stored (not compressed)
 and each one's data starts at a multiple of 64 bytes (miniz pads the local header's extra field,
 id ``FB``), so that ``torch.load(mmap=True)`` can map storages straight from the file.
+
+``zipfile`` is imported by the methods that use it: at ``import retrograd`` it would cost ~4 ms.
 """
 from __future__ import annotations
 
 import os
 import struct
 import time
-import zipfile
 
 import numpy as np
 
@@ -36,10 +37,12 @@ class ZipWriter:
     """Records under ``archive_name/``, each one's data aligned to 64 bytes in the file."""
 
     def __init__(self, fileobj, archive_name: str):
+        import zipfile
         self.zf = zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_STORED, allowZip64=True)
         self.prefix = archive_name + "/"
 
     def write_record(self, name: str, data) -> None:
+        import zipfile
         view = memoryview(data).cast("B")
         zinfo = zipfile.ZipInfo(self.prefix + name, date_time=(1980, 1, 1, 0, 0, 0))
         zinfo.compress_type = zipfile.ZIP_STORED
@@ -132,6 +135,7 @@ class ZipReader:
     """Checked access to the records of a checkpoint archive held in a seekable binary file."""
 
     def __init__(self, f):
+        import zipfile
         self.f = f
         f.seek(0, os.SEEK_END)
         self.file_size = f.tell()
@@ -180,6 +184,7 @@ class ZipReader:
 
     def _check_sizes(self, name: str, info) -> None:
         """Refuse sizes the file cannot hold before anything is allocated for them."""
+        import zipfile
         self._data_offset(name, info)
         if info.compress_type == zipfile.ZIP_STORED:
             ok = info.file_size == info.compress_size
@@ -199,6 +204,7 @@ class ZipReader:
         return self._info(name).file_size
 
     def _read(self, name: str, info, nbytes: int) -> np.ndarray:
+        import zipfile
         out = np.empty(nbytes, dtype=np.uint8)
         mv = memoryview(out)
         try:
@@ -235,6 +241,7 @@ class ZipReader:
 
     def map_storage(self, name: str, nbytes: int, mapping) -> np.ndarray:
         """The record as a uint8 array over ``mapping`` (an mmap of the whole file)."""
+        import zipfile
         info = self._info(name)
         if info.file_size != nbytes:
             raise RuntimeError(

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import uuid
 import warnings
 import weakref
 from collections import defaultdict
@@ -434,6 +433,7 @@ class _checkpoint_hook(saved_tensors_hooks):
         def unpack_hook(holder):
             gid = current_graph_task_id()
             if gid == -1:
+                import uuid
                 gid = int(uuid.uuid4())   # unpacked outside backward (e.g. grad_fn._saved_self)
             if not frame.is_recomputed[gid]:
                 args = frame.get_inputs()

@@ -19,6 +19,7 @@ from ..shape.basic import to_dtype
 from ... import _dtype as D
 
 _MISSING = object()
+_F16 = np.dtype(np.float16)
 
 
 def _missing_dim(fn: str) -> TypeError:
@@ -39,7 +40,7 @@ class SoftmaxBackward0(Node):
     def backward(self, ns, grad, y):
         if ns.INPLACE and y.ndim:       # the same on NumPy with two temporaries, not three
             gy = np.multiply(grad, y)
-            ys = np.multiply(y, gy.sum(axis=self.dims, keepdims=True))
+            ys = np.multiply(y, np.add.reduce(gy, axis=self.dims, keepdims=True))
             gy -= ys
             return (gy,)
         gy = grad * y
@@ -60,7 +61,7 @@ class LogSoftmaxBackward0(Node):
     def backward(self, ns, grad, y):
         if ns.INPLACE and y.ndim:    # g - exp(y) sum(g, dim) in one temporary
             e = np.exp(y)
-            e *= np.sum(grad, axis=self.dims, keepdims=True)
+            e *= np.add.reduce(grad, axis=self.dims, keepdims=True)
             np.subtract(grad, e, out=e)
             return (e,)
         return (grad - ns.exp(y) * ns.sum_dims(grad, self.dims, True),)
@@ -72,29 +73,35 @@ class LogSoftmaxBackward0(Node):
 
 
 def _softmax(input, dim, dtype, log: bool):
-    x = _tensor(input, "log_softmax" if log else "softmax")
-    dtype = D.as_dtype(dtype, "log_softmax" if log else "softmax")
     if dtype is not None:
-        input = to_dtype(input, dtype)
-        x = input._data
-    d = wrap_dim(dim, x.ndim)
-    if x.dtype.kind != "f":
-        last = "_lastdim" if d == x.ndim - 1 or x.ndim == 0 else ""
-        raise not_implemented_for(f"{'log_' if log else ''}softmax{last}_kernel_impl", x.dtype)
-    dims = (d,) if x.ndim else ()
+        _tensor(input, "log_softmax" if log else "softmax")
+        input = to_dtype(input, D.as_dtype(dtype, "log_softmax" if log else "softmax"))
+    x = _tensor(input, "log_softmax" if log else "softmax")
+    nd = x.ndim
+    # the common case (an int dim in range) without wrap_dim's checks
+    d = dim % nd if type(dim) is int and -nd <= dim < nd else wrap_dim(dim, nd)
+    dt = x.dtype
+    if dt.kind != "f":
+        last = "_lastdim" if d == nd - 1 or nd == 0 else ""
+        raise not_implemented_for(f"{'log_' if log else ''}softmax{last}_kernel_impl", dt)
+    dims = (d,) if nd else ()
     if x.size == 0:
         out = x.copy()
     else:
-        x0, x = x, (x.astype(np.float32) if x.dtype == np.float16 else x)
-        with _quiet():     # in place on one temporary: x - max, exp, / sum
-            z = np.subtract(x, x.max(axis=dims, keepdims=True), out=np.empty(x.shape, x.dtype))
+        if dt is _F16:
+            x = x.astype(np.float32)
+        with _quiet():     # in place on one temporary: x - max, exp, / sum (ufunc reductions:
+            # the same as .max/.sum without their Python wrappers)
+            if nd:
+                z = x - np.maximum.reduce(x, axis=d, keepdims=True)
+            else:
+                z = np.subtract(x, x, out=np.empty((), x.dtype))  # x - max(x), 0-d
             if log:
-                s = np.exp(z).sum(axis=dims, keepdims=True)
-                z -= np.log(s)
+                z -= np.log(np.add.reduce(np.exp(z), axis=dims, keepdims=True))
             else:
                 np.exp(z, out=z)
-                z /= z.sum(axis=dims, keepdims=True)
-        out = np.asarray(z, dtype=x0.dtype)
+                z /= np.add.reduce(z, axis=dims, keepdims=True)
+        out = z if z.dtype is dt else z.astype(dt)
     cls = LogSoftmaxBackward0 if log else SoftmaxBackward0
     return record1(cls, input, out, RESULT, dim=dim, dims=dims)
 

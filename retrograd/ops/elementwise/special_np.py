@@ -49,9 +49,20 @@ _ERFC_CHEB = np.array([
 ])
 # The same series as a polynomial in y, highest power first: its coefficients are small (their
 # absolute sum is 1.5), so Horner's rule is as accurate as Clenshaw's recurrence, and cheaper.
-_ERFC_POLY = np.polynomial.chebyshev.cheb2poly(_ERFC_CHEB)[::-1].copy()
-# 17 terms (relative error below 1e-11) are plenty for float32 and float16 results.
-_ERFC_POLY_SINGLE = np.polynomial.chebyshev.cheb2poly(_ERFC_CHEB[:17])[::-1].copy()
+# 17 terms (relative error below 1e-11) are plenty for float32 and float16 results. Converted on
+# first use: numpy.polynomial costs ~3 ms to import.
+_ERFC_POLYS: dict = {}
+
+
+def _erfc_poly(single: bool = False) -> np.ndarray:
+    poly = _ERFC_POLYS.get(single)
+    if poly is None:
+        from numpy.polynomial import chebyshev
+        poly = chebyshev.cheb2poly(_ERFC_CHEB[:17] if single else _ERFC_CHEB)[::-1].copy()
+        _ERFC_POLYS[single] = poly
+    return poly
+
+
 # erf(z) = z * sum_n a_n z^(2n), a_n = 2/sqrt(pi) (-1)^n / (n! (2n+1)); 14 terms for |z| < 0.5.
 _ERF_TAYLOR = np.array([_TWO_OVER_SQRT_PI * (-1) ** n / (math.factorial(n) * (2 * n + 1))
                         for n in range(14)][::-1])
@@ -81,7 +92,7 @@ def _erfc_pos(z: np.ndarray, scaled: bool = False, single: bool = False) -> np.n
     """erfc(z) (or erfcx(z) = exp(z^2) erfc(z) when ``scaled``) for z >= 0; ``single``: only
     to the accuracy a float32 result needs."""
     t = 2.0 / (2.0 + z)
-    c = _horner(2.0 * t - 1.0, _ERFC_POLY_SINGLE if single else _ERFC_POLY)
+    c = _horner(2.0 * t - 1.0, _erfc_poly(single))
     if scaled:
         return t * np.exp(c)
     zc = np.minimum(z, 40.0)            # erfc underflows long before; keeps 4096 z finite
@@ -147,7 +158,7 @@ def _erfinv_abs(ay: np.ndarray, one_minus: np.ndarray) -> np.ndarray:
     log_q = np.log(np.where(tail, one_minus, 1.0))
     for _ in range(3):
         t = 2.0 / (2.0 + x)
-        c = _horner(2.0 * t - 1.0, _ERFC_POLY)
+        c = _horner(2.0 * t - 1.0, _erfc_poly())
         erfcx_x = t * np.exp(c)
         # tail: Newton on g(x) = log(erfcx(x)) - x^2 - log(q), g'(x) = -2 / (sqrt(pi) erfcx(x))
         x_tail = x + (np.log(t) + c - x * x - log_q) * (0.5 * _SQRT_PI) * erfcx_x

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
-import multiprocessing
 import os
-import queue
 import warnings
 from typing import Callable, Iterable
 
@@ -148,6 +146,7 @@ class DataLoader:
                 raise ValueError("multiprocessing_context can only be used with multi-process "
                                  "loading (num_workers > 0), but got "
                                  f"num_workers={self.num_workers}")
+            import multiprocessing   # here, not at import: ~5 ms most programs never need
             if isinstance(multiprocessing_context, str):
                 valid = multiprocessing.get_all_start_methods()
                 if multiprocessing_context not in valid:
@@ -307,6 +306,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         if self._prefetch_factor <= 0:
             raise AssertionError("prefetch_factor must be greater than 0 for "
                                  "MultiProcessingDataLoaderIter")
+        import multiprocessing
         ctx = loader.multiprocessing_context or multiprocessing.get_context()
         _register_tensor_reducers()
         self._worker_result_queue = ctx.Queue()
@@ -382,6 +382,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 pids = ", ".join(str(w.pid) for w in failed)
                 raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly") \
                     from e
+            import queue
             if isinstance(e, queue.Empty):
                 return False, None
             raise

@@ -1,16 +1,15 @@
 """The DataLoader's worker processes: the loop each one runs, what it knows about itself
 (``get_worker_info``), how an exception travels to the main process, and how Tensors cross the
-process boundary (as NumPy arrays, through multiprocessing's own pickler)."""
+process boundary (as NumPy arrays, through multiprocessing's own pickler).
+
+multiprocessing, queue, random and traceback are imported where a worker needs them: loading
+them with ``import retrograd`` would cost ~8 ms for programs that never start a worker."""
 from __future__ import annotations
 
 import os
 import pickle
-import queue
-import random
 import sys
-import traceback
 from dataclasses import dataclass
-from multiprocessing.reduction import ForkingPickler
 
 import numpy as np
 
@@ -76,6 +75,7 @@ class ExceptionWrapper:
     def __init__(self, exc_info=None, where: str = "in background") -> None:
         if exc_info is None:
             exc_info = sys.exc_info()
+        import traceback
         self.exc_type = exc_info[0]
         self.exc_msg = "".join(traceback.format_exception(*exc_info))
         self.where = where
@@ -146,6 +146,7 @@ def _register_tensor_reducers() -> None:
     """Teach multiprocessing's pickler (queues, spawned processes' arguments) to send Tensors and
     their subclasses, as torch.multiprocessing does for torch.Tensor. Its table is keyed by the
     exact type, so subclasses are registered as they are found."""
+    from multiprocessing.reduction import ForkingPickler
     registered = getattr(ForkingPickler, "_extra_reducers", {})
     stack = [Tensor]
     while stack:
@@ -156,6 +157,7 @@ def _register_tensor_reducers() -> None:
 
 
 def _dumps(obj) -> bytes:
+    from multiprocessing.reduction import ForkingPickler
     return bytes(ForkingPickler.dumps(obj))
 
 
@@ -169,6 +171,7 @@ def _numpy_seed(base_seed: int, worker_id: int) -> list:
 
 
 def _seed_worker(base_seed: int, worker_id: int) -> int:
+    import random
     seed = base_seed + worker_id
     random.seed(seed)
     manual_seed(seed)
@@ -183,6 +186,7 @@ def _worker_loop(dataset_kind, dataset, index_queue, data_queue, done_event, aut
     """Take ``(task_idx, index)`` from ``index_queue``, put ``(task_idx, pickled batch)`` on
     ``data_queue``, until ``None`` arrives or the main process is gone. Errors are sent, not
     raised: an ExceptionWrapper in place of the batch."""
+    import queue
     global _worker_info
     try:
         _register_tensor_reducers()
