@@ -18,7 +18,7 @@ from .._tensor import Tensor
 from . import forward_ad as fwAD
 from ._backward import grad
 from .._creation import zeros, zeros_like
-from ..ops.shape.basic import stack
+from ..ops.shape.join import stack
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 

@@ -10,7 +10,7 @@ from .._tensor import Tensor
 from ..autograd import grad as _grad
 from ..ops._util import wrap
 from ..ops.shape import basic as _S
-from ..ops.shape.basic import stack as _stack  # the public entry point (a wrapper)
+from ..ops.shape.join import stack as _stack  # the public entry point a wrapper
 from ._fresh_leaves import _own_leaf
 from ._batched_tensor import (BatchedTensor, NoRule, _active, _bt, _full, _level_sizes, _lv,
                               _union)

@@ -9,7 +9,7 @@ from .. import _dispatch
 from .._tensor import Tensor
 from ..ops.elementwise import arithmetic as pointwise
 from ..ops.linalg import matmul as linalg
-from ..ops.shape import basic as shape
+from ..ops.shape import join as shape
 from . import _rules_indexing
 from ._batched_tensor import BatchedTensor, _OPS, _RULES, _call, _raise_no_rule
 from ._rules_indexing import (_gather_rule, _getitem_rule, _index_select_rule, _masked_fill_rule,

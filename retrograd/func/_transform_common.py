@@ -6,7 +6,7 @@ from . import _batching
 from ._fresh_leaves import _Own, _ignored, _own_leaf
 from ._pytree import tree_flatten, tree_unflatten
 from .._tensor import Tensor
-from ..ops.shape.basic import stack as _public_stack
+from ..ops.shape.join import stack as _public_stack
 from .. import _grad_mode
 from ..autograd.forward_ad import reaches_outside
 from ..autograd import grad as _grad

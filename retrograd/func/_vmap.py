@@ -52,7 +52,7 @@ from . import _batching
 from ._batching import NoRule
 from ._pytree import broadcast_prefix, tree_flatten, tree_unflatten
 from .._tensor import Tensor
-from ..ops.shape.basic import stack as _public_stack
+from ..ops.shape.join import stack as _public_stack
 from .._creation import default_generator as _gen
 from ._batched_grad import grads_batched  # noqa: F401 - func/__init__ hands it to autograd
 

@@ -14,7 +14,7 @@ from .shape.basic import flip, permute, reshape, transpose  # noqa: F401
 from .shape.basic import squeeze as _squeeze
 from .shape.basic import unsqueeze as _unsqueeze
 from ._util import wrap as _wrap
-from .shape.basic import stack as _stack
+from .shape.join import stack as _stack
 from .nn.conv import conv_op as _conv_op
 from .nn.fold import unfold as _unfold
 from .nn.fold import fold as _fold
@@ -32,7 +32,7 @@ from .elementwise.erfgamma import erf as _erf
 from .elementwise.erfgamma import erfinv as _erfinv
 from .elementwise.erfgamma import digamma as _digamma
 from .elementwise.erfgamma import polygamma as _polygamma
-from .shape.basic import cat as _cat
+from .shape.join import cat as _cat
 from .elementwise.unary_core import abs as _abs
 from .reduction.cumulative import cumsum as _cumsum
 from .reduction.cumulative import cumprod as _cumprod

@@ -10,7 +10,7 @@ from .._grad_mode import enable_grad, no_grad
 from .._creation import zeros
 from .._tensor import Tensor
 from ..ops.elementwise.arithmetic import mul
-from ..ops.shape.basic import cat
+from ..ops.shape.join import cat
 
 __all__ = ["LBFGS"]
 

@@ -17,7 +17,8 @@ from ... import ops as _ops  # noqa: F401 - every op registered
 from ...ops.linalg.matmul import matmul, mm
 from ...ops.linalg.addmm import addmm
 from ...ops.nn.rnn import mkldnn_rnn_layer, unsafe_chunk
-from ...ops.shape.basic import cat, stack, t, transpose, unbind
+from ...ops.shape.basic import t, transpose
+from ...ops.shape.join import cat, stack, unbind
 from .. import functional as F
 
 _state = {"proj_warned": False}  # TORCH_WARN_ONCE of the oneDNN projection fallback

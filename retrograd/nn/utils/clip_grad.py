@@ -16,7 +16,7 @@ from ..._grad_mode import no_grad
 from ..._tensor import Tensor
 from ..._warn import warn
 from ...ops.linalg.norm import vector_norm
-from ...ops.shape.basic import stack
+from ...ops.shape.join import stack
 
 __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..._tensor import Tensor
 from ..._typeinfo import typename as _typename
-from ...ops.shape.basic import cat
+from ...ops.shape.join import cat
 
 __all__ = ["parameters_to_vector", "vector_to_parameters"]
 

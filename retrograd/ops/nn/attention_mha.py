@@ -11,7 +11,7 @@ from ... import _dtype as D
 from ..._creation import zeros, zeros_like
 from .._registry import functional as F
 from ..linalg.addmm import baddbmm, bmm
-from ..shape.basic import cat
+from ..shape.join import cat
 from .._registry import export
 from .attention import scaled_dot_product_attention
 from .._util import Tensor

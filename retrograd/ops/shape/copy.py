@@ -12,7 +12,8 @@ from .._argparse import seq_element_error
 from .._registry import dims, export
 from .._util import Tensor, u64, u64s, wrap, wrap_dim
 from ...autograd._record import record, record1
-from .basic import _fmt, clone, expand, flatten, flip, reshape, stack, unsqueeze
+from .basic import _fmt, clone, expand, flatten, flip, reshape, unsqueeze
+from .join import stack
 from .views import DiagonalBackward0, np_diagonal
 from ..indexing.select import index_select
 from ..indexing.scatter import scalar_name

@@ -13,7 +13,7 @@ import numpy as np
 from .... import _dtype as D
 from ...._creation import as_tensor, from_numpy, tensor
 from ...._tensor import Tensor
-from ....ops.shape import basic as _shape
+from ....ops.shape import join as _shape
 
 # NumPy dtypes that hold strings or objects: no tensor for them ('S' bytes, 'a', 'U', 'O').
 np_str_obj_array_pattern = re.compile(r"[SaUO]")
