@@ -6,7 +6,7 @@
 # register it); in an order where each module's own imports are already loaded.
 from .elementwise import unary_core, arithmetic, compare, unary, erfgamma  # noqa: F401,E402
 from .elementwise import binary, ternary, logic  # noqa: F401,E402
-from .shape import basic, join, views, copy, pad, einsum, strided, inplace as _shape_inplace  # noqa
+from .shape import basic, join, views, splits, copy, pad, einsum, strided, inplace as _shape_inplace  # noqa
 from .indexing import index_key, index_saves, nonzero, copy_slices  # noqa: F401,E402
 from .indexing import getitem, setitem, scatter, select, masked  # noqa: F401,E402
 from . import inplace  # noqa: F401,E402

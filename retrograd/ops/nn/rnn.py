@@ -14,7 +14,7 @@ from .._registry import dims, export
 from .._util import Tensor, make_node, needs_grad1, u64, wrap
 from ...autograd._record import record1
 from ..linalg._common import _MultiOutputBackward, multi_output
-from ..shape.views import _PieceShapes, checked_split_sizes, chunk_size, int_split_sizes
+from ..shape.splits import _PieceShapes, checked_split_sizes, chunk_size, int_split_sizes
 
 
 # -- unsafe_split / unsafe_chunk ------------------------------------------------------------------
