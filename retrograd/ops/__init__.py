@@ -9,7 +9,7 @@ from .elementwise import binary, ternary, logic  # noqa: F401,E402
 from .shape import basic, join, views, splits, copy, pad, einsum, strided, inplace as _shape_inplace  # noqa
 from .indexing import index_key, index_saves, nonzero, copy_slices  # noqa: F401,E402
 from .indexing import getitem, setitem, scatter, select, masked  # noqa: F401,E402
-from . import inplace  # noqa: F401,E402
+from . import inplace, inplace_fill  # noqa: F401,E402
 from . import inplace_functions  # noqa: F401,E402 - torch.clamp_, torch.clip_
 from .reduction import basic as _reduction, minmax, cumulative, stats  # noqa: F401,E402
 from .linalg import matmul, addmm, products, norm  # noqa: F401,E402
@@ -27,4 +27,4 @@ from ..autograd._record import provide as _provide  # noqa: E402
 
 # what autograd (a lower layer) needs from here, handed over instead of imported by it
 _provide(numpy_ns=numpy_ns, tensor_ns=tensor_ns, regenerate_views=inplace.regenerate_views,
-         bump_version=inplace.bump_version, copy_=inplace.copy_)
+         bump_version=inplace.bump_version, copy_=inplace_fill.copy_)

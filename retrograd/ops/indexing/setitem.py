@@ -13,7 +13,8 @@ from ..shape.basic import view
 from .getitem import (_check_masks, _convert_key, _has_int, _has_view_ops, _index_error,
                       _index_saves, _saved_indices, _split_key)
 from ..._dtype import from_numpy_dtype
-from ..inplace import bump_version, check_inplace, copy_, fill_, finish_inplace
+from ..inplace import bump_version, check_inplace, finish_inplace
+from ..inplace_fill import copy_, fill_
 from .copy_slices import CopySlices
 
 

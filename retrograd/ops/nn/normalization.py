@@ -20,7 +20,7 @@ from ..._dispatch import POINTWISE, public
 from .._registry import export
 from .._util import make_node, needs_grad, wrap
 from ...autograd._record import record
-from ..inplace import copy_
+from ..inplace_fill import copy_
 from ..elementwise.arithmetic import mul, pow  # noqa: A004
 from ..elementwise.unary import _quiet, rsqrt
 from ..reduction.basic import mean as _mean
