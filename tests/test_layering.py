@@ -55,6 +55,7 @@ LAYERS = {
     "autograd.anomaly_mode": 2, "autograd.graph": 2, "autograd.variable": 2,
     "autograd.provenance": 2, "autograd._explain": 2, "autograd._backward": 2,
     "autograd._saved": 2, "autograd._node_meta": 2, "autograd._engine_util": 2,
+    "autograd._once_differentiable": 2,
     # 3: the ops
     "ops": 3,
     # 4: the public namespaces
