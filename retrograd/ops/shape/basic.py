@@ -219,7 +219,7 @@ def _permute_dims(dims: tuple) -> tuple:
     return tuple(int(d) for d in dims)
 
 
-@export(torch='permute', method='permute', vmap='permute')
+@export(torch=False, method='permute', vmap='permute')
 def permute(input, *dims, **kwargs):
     x = input._data
     if kwargs:   # permute(dims=...): one int list, by keyword
@@ -247,6 +247,21 @@ def permute(input, *dims, **kwargs):
     if len(set(wrapped)) != len(wrapped):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
     return record_view(PermuteBackward0, input, np.transpose(x, wrapped), dims=dims)
+
+
+def _permute_function(input, *dims, **kwargs):
+    """``torch.permute(input, dims)``: one int list (positional or ``dims=``), where the method
+    also takes the dims one by one."""
+    if len(dims) > 1:
+        raise TypeError(f"permute() takes 2 positional arguments but {len(dims) + 1} were given")
+    if dims and is_int(dims[0]):
+        raise TypeError(f"permute(): argument 'dims' (position 2) must be tuple of ints, not "
+                        f"{type(dims[0]).__name__}")
+    return permute(input, *dims, **kwargs)
+
+
+_permute_function.__name__ = _permute_function.__qualname__ = "permute"
+_permute_function = export(torch='permute', method=False, vmap='permute')(_permute_function)
 
 
 def numpy_T(input):
