@@ -25,8 +25,10 @@ from types import FunctionType as _FunctionType
 import numpy as np
 
 from .._grad_mode import _inference, is_grad_enabled
-from .._tensor import Tensor, _Extra
-from .node import AccumulateGrad, NotImplementedNode, SavedOutput
+from .._tensor import Tensor, _Extra, _new
+from . import node as _N
+from .node import AccumulateGrad, Node, NotImplementedNode, SavedOutput, _stamp
+from ._saved import _INFERENCE_SAVE
 
 __all__ = ["edge", "needs_grad", "needs_grad1", "make_node", "wrap", "wrap_view", "record",
            "record1", "record2", "record_view", "RESULT", "CROSS", "VIEW_DEFAULT",
@@ -38,6 +40,9 @@ _inference_enabled = _inference.get
 _grad_enabled = is_grad_enabled
 _ndarray = np.ndarray
 _asarray = np.asarray
+# For the helpers' inlined node construction (see ``_NODE_INIT`` below).
+_NODE_INIT = Node.__init__
+_next_seq = _N._sequence.__next__
 
 
 class _FromOps:
@@ -262,14 +267,52 @@ def record(cls, inputs, out, save=None, /, **attrs) -> Tensor:
             return _plain(out)
     else:
         return _plain(out)
-    node = cls(tuple(edge(t) if isinstance(t, Tensor) else _NO_EDGE for t in inputs),
-               out.shape, out.dtype)
+    node = _node(cls, tuple(edge(t) if isinstance(t, Tensor) else _NO_EDGE for t in inputs), out)
     if attrs:
         for k, v in attrs.items():
             setattr(node, k, v)
+    if save is RESULT:
+        return _with_result(node, out)
     res = _make(out, node, True, None)
     if save is not None:
         _save(node, save, res)
+    return res
+
+
+# -- the per-op fast path -----------------------------------------------------------------------
+# What ``Node.__init__`` and ``Node.save`` do, inlined for the helpers' common cases: a node class
+# that keeps Node's ``__init__`` (all but AccumulateGrad, which no op records), and saving while
+# no saved-tensor hooks are pushed anywhere (``node._hooks_pushed`` is 0). A Python call costs
+# about as much as the work itself on a 1-element op; any other case goes through the methods.
+
+def _node(cls, edges, out):
+    """``cls(edges, out.shape, out.dtype)`` (for ``record``; record1/record2 inline this)."""
+    if cls.__init__ is not _NODE_INIT:
+        return cls(edges, out.shape, out.dtype)
+    node = _new(cls)
+    node.next_functions = edges
+    node._seq = _next_seq()
+    node._saved = node._versions = node._x = None
+    node._shape = out.shape
+    node._dtype = out.dtype
+    if _N._stamp_nodes:
+        _stamp(node)
+    return node
+
+
+def _with_result(node, out) -> Tensor:
+    """The result of ``node`` with ``node.save(SavedOutput(result))`` done."""
+    vc = [0]
+    res = _make(out, node, True, vc)
+    if _N._hooks_pushed:
+        node.save(SavedOutput(res))
+    else:
+        so = _new(SavedOutput)      # SavedOutput(res) of a fresh result: version 0
+        so.data = out
+        so.version = vc
+        so.saved_version = 0
+        node._saved = (so,)
+        node._versions = [0]
     return res
 
 
@@ -280,19 +323,37 @@ def record1(cls, input, out, save=None, /, **attrs) -> Tensor:
     if not input._requires_grad or not _grad_enabled():
         return _plain(out)
     fn = input._grad_fn   # (an op's result that is no view: its own node, without edge's checks)
-    node = cls(((fn, 0),) if fn is not None and input._x is None else (edge(input),),
-               out.shape, out.dtype)
+    e = (fn, 0) if fn is not None and input._x is None else edge(input)
+    if cls.__init__ is _NODE_INIT:   # _node inlined
+        node = _new(cls)
+        node.next_functions = (e,)
+        node._seq = _next_seq()
+        node._saved = node._versions = node._x = None
+        node._shape = out.shape
+        node._dtype = out.dtype
+        if _N._stamp_nodes:
+            _stamp(node)
+    else:
+        node = cls((e,), out.shape, out.dtype)
     if attrs:
         for k, v in attrs.items():
             setattr(node, k, v)
+    if save is None:
+        return _make(out, node, True, None)
+    if save is RESULT:
+        return _with_result(node, out)
     res = _make(out, node, True, None)
-    if save is not None:
-        if save is input:
+    if save is input:
+        if _N._hooks_pushed:
             node.save(input)
-        elif save is RESULT:
-            node.save(SavedOutput(res))
         else:
-            _save(node, save, res)
+            x = input._x
+            if x is not None and x.inference:
+                raise RuntimeError(_INFERENCE_SAVE)
+            node._saved = (input,)
+            node._versions = [input._vc[0]]
+    else:
+        _save(node, save, res)
     return res
 
 
@@ -315,16 +376,50 @@ def record2(cls, a, b, out, save=None, /, **attrs) -> Tensor:
         eb = (fn, 0) if fn is not None and b._x is None else edge(b)
     else:
         eb = _NO_EDGE
-    node = cls((ea, eb), out.shape, out.dtype)
+    if cls.__init__ is _NODE_INIT:   # _node inlined
+        node = _new(cls)
+        node.next_functions = (ea, eb)
+        node._seq = _next_seq()
+        node._saved = node._versions = node._x = None
+        node._shape = out.shape
+        node._dtype = out.dtype
+        if _N._stamp_nodes:
+            _stamp(node)
+    else:
+        node = cls((ea, eb), out.shape, out.dtype)
     if attrs:
         for k, v in attrs.items():
             setattr(node, k, v)
+    if save is None:
+        return _make(out, node, True, None)
+    if save is RESULT:
+        return _with_result(node, out)
     res = _make(out, node, True, None)
-    if save is not None:
-        if save is CROSS:
-            node.save(b if ea[0] is not None else None, a if eb[0] is not None else None)
+    if save is CROSS:
+        sa = b if ea[0] is not None else None
+        sb = a if eb[0] is not None else None
+        if _N._hooks_pushed:
+            node.save(sa, sb)
+            return res
+        # Node.save of (sa, sb): each a Tensor, a Python scalar or None
+        if isinstance(sa, Tensor):
+            x = sa._x
+            if x is not None and x.inference:
+                raise RuntimeError(_INFERENCE_SAVE)
+            va = sa._vc[0]
         else:
-            _save(node, save, res)
+            va = None
+        if isinstance(sb, Tensor):
+            x = sb._x
+            if x is not None and x.inference:
+                raise RuntimeError(_INFERENCE_SAVE)
+            vb = sb._vc[0]
+        else:
+            vb = None
+        node._saved = (sa, sb)
+        node._versions = [va, vb]
+    else:
+        _save(node, save, res)
     return res
 
 
