@@ -312,7 +312,7 @@ def _with_result(node, out) -> Tensor:
         so.version = vc
         so.saved_version = 0
         node._saved = (so,)
-        node._versions = [0]
+        node._versions = (0,)
     return res
 
 
@@ -351,7 +351,7 @@ def record1(cls, input, out, save=None, /, **attrs) -> Tensor:
             if x is not None and x.inference:
                 raise RuntimeError(_INFERENCE_SAVE)
             node._saved = (input,)
-            node._versions = [input._vc[0]]
+            node._versions = (input._vc[0],)
     else:
         _save(node, save, res)
     return res
@@ -417,7 +417,7 @@ def record2(cls, a, b, out, save=None, /, **attrs) -> Tensor:
         else:
             vb = None
         node._saved = (sa, sb)
-        node._versions = [va, vb]
+        node._versions = (va, vb)
     else:
         _save(node, save, res)
     return res
