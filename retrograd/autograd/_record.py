@@ -322,8 +322,14 @@ def record1(cls, input, out, save=None, /, **attrs) -> Tensor:
         out = _asarray(out)
     if not input._requires_grad or not _grad_enabled():
         return _plain(out)
-    fn = input._grad_fn   # (an op's result that is no view: its own node, without edge's checks)
-    e = (fn, 0) if fn is not None and input._x is None else edge(input)
+    fn = input._grad_fn   # edge(input) inlined as in record2
+    x = input._x
+    if x is None:
+        e = (fn, 0) if fn is not None else edge(input)
+    elif fn is None and x.base is None and x.acc is not None and (acc := x.acc()) is not None:
+        e = (acc, 0)
+    else:
+        e = edge(input)
     if cls.__init__ is _NODE_INIT:   # _node inlined
         node = _new(cls)
         node.next_functions = (e,)
@@ -366,14 +372,28 @@ def record2(cls, a, b, out, save=None, /, **attrs) -> Tensor:
     rb = isinstance(b, Tensor) and b._requires_grad
     if not (ra or rb) or not _grad_enabled():
         return _plain(out)
-    if ra:   # (an op's result that is no view: its own node, without edge's checks)
+    # edge(a), edge(b) inlined for an op's result that is no view (its own node) and a leaf
+    # whose grad accumulator exists (and is no view); anything else goes through edge's checks
+    if ra:
         fn = a._grad_fn
-        ea = (fn, 0) if fn is not None and a._x is None else edge(a)
+        x = a._x
+        if x is None:
+            ea = (fn, 0) if fn is not None else edge(a)
+        elif fn is None and x.base is None and x.acc is not None and (acc := x.acc()) is not None:
+            ea = (acc, 0)
+        else:
+            ea = edge(a)
     else:
         ea = _NO_EDGE
     if rb:
         fn = b._grad_fn
-        eb = (fn, 0) if fn is not None and b._x is None else edge(b)
+        x = b._x
+        if x is None:
+            eb = (fn, 0) if fn is not None else edge(b)
+        elif fn is None and x.base is None and x.acc is not None and (acc := x.acc()) is not None:
+            eb = (acc, 0)
+        else:
+            eb = edge(b)
     else:
         eb = _NO_EDGE
     if cls.__init__ is _NODE_INIT:   # _node inlined
