@@ -271,10 +271,11 @@ def record(cls, inputs, out, save=None, /, **attrs) -> Tensor:
     if attrs:
         for k, v in attrs.items():
             setattr(node, k, v)
+    vc = [0]
+    res = _make(out, node, True, vc)
     if save is RESULT:
-        return _with_result(node, out)
-    res = _make(out, node, True, None)
-    if save is not None:
+        _save_result(node, res, vc)
+    elif save is not None:
         _save(node, save, res)
     return res
 
@@ -300,20 +301,19 @@ def _node(cls, edges, out):
     return node
 
 
-def _with_result(node, out) -> Tensor:
-    """The result of ``node`` with ``node.save(SavedOutput(result))`` done."""
-    vc = [0]
-    res = _make(out, node, True, vc)
+def _save_result(node, res: Tensor, vc: list) -> None:
+    """``node.save(SavedOutput(res))`` for ``node``'s fresh result ``res`` (version counter
+    ``vc``, at 0). (record1 inlines this; there and in record2 the result Tensor is built inline
+    too, as ``Tensor._make`` does: tests/test_record_fastpath.py checks that every slot is set.)"""
     if _N._hooks_pushed:
         node.save(SavedOutput(res))
     else:
-        so = _new(SavedOutput)      # SavedOutput(res) of a fresh result: version 0
-        so.data = out
+        so = _new(SavedOutput)
+        so.data = res._data
         so.version = vc
         so.saved_version = 0
         node._saved = (so,)
         node._versions = (0,)
-    return res
 
 
 def record1(cls, input, out, save=None, /, **attrs) -> Tensor:
@@ -344,11 +344,26 @@ def record1(cls, input, out, save=None, /, **attrs) -> Tensor:
     if attrs:
         for k, v in attrs.items():
             setattr(node, k, v)
+    res = _new(Tensor)          # _make(out, node, True) inlined
+    res._data = out
+    res._grad_fn = node
+    res._requires_grad = True
+    res._grad = None
+    vc = res._vc = [0]
+    res._x = None
     if save is None:
-        return _make(out, node, True, None)
-    if save is RESULT:
-        return _with_result(node, out)
-    res = _make(out, node, True, None)
+        return res
+    if save is RESULT:          # _save_result inlined
+        if _N._hooks_pushed:
+            node.save(SavedOutput(res))
+        else:
+            so = _new(SavedOutput)
+            so.data = out
+            so.version = vc
+            so.saved_version = 0
+            node._saved = (so,)
+            node._versions = (0,)
+        return res
     if save is input:
         if _N._hooks_pushed:
             node.save(input)
@@ -410,11 +425,18 @@ def record2(cls, a, b, out, save=None, /, **attrs) -> Tensor:
     if attrs:
         for k, v in attrs.items():
             setattr(node, k, v)
+    res = _new(Tensor)          # _make(out, node, True) inlined
+    res._data = out
+    res._grad_fn = node
+    res._requires_grad = True
+    res._grad = None
+    vc = res._vc = [0]
+    res._x = None
     if save is None:
-        return _make(out, node, True, None)
+        return res
     if save is RESULT:
-        return _with_result(node, out)
-    res = _make(out, node, True, None)
+        _save_result(node, res, vc)
+        return res
     if save is CROSS:
         sa = b if ea[0] is not None else None
         sb = a if eb[0] is not None else None
