@@ -42,7 +42,7 @@ _ndarray = np.ndarray
 _asarray = np.asarray
 # For the helpers' inlined node construction (see ``_NODE_INIT`` below).
 _NODE_INIT = Node.__init__
-_next_seq = _N._sequence.__next__
+_next_seq = _N._next_seq
 
 
 class _FromOps:
@@ -472,7 +472,7 @@ def record_view(cls, input, out, save=None, /, **attrs) -> Tensor:
         return wrap_view(out, None, input)
     if type(out) is not _ndarray:
         out = _asarray(out)
-    node = cls((edge(input),), out.shape, out.dtype)
+    node = _node(cls, (edge(input),), out)
     if attrs:
         for k, v in attrs.items():
             setattr(node, k, v)
