@@ -31,14 +31,21 @@ def quiet():
     return _Quiet()
 
 
-def quiet_op(fn, a, b):
-    """``fn(a, b)`` under quiet(), for the hottest ops (add, sub, mul): ~0.6 us, half the cost
-    of the with-statement."""
-    if _EXTOBJ is None:  # pragma: no cover
+if _EXTOBJ is None:  # pragma: no cover - another NumPy layout
+    def quiet_op(fn, a, b):
+        """``fn(a, b)`` under quiet() (see below)."""
         with np.errstate(all="ignore"):
             return fn(a, b)
-    token = _EXTOBJ.set(_QUIET_STATE)
-    try:
-        return fn(a, b)
-    finally:
-        _EXTOBJ.reset(token)
+else:
+    _set = _EXTOBJ.set
+    _reset = _EXTOBJ.reset
+
+    def quiet_op(fn, a, b):
+        """``fn(a, b)`` under quiet(), for the hottest ops (add, sub, mul): ~0.6 us, half the
+        cost of the with-statement (the context variable's methods bound once, no check of the
+        NumPy layout per call)."""
+        token = _set(_QUIET_STATE)
+        try:
+            return fn(a, b)
+        finally:
+            _reset(token)

@@ -25,8 +25,10 @@ from types import FunctionType as _FunctionType
 import numpy as np
 
 from .._grad_mode import _inference, is_grad_enabled
-from .._tensor import Tensor, _Extra
-from .node import AccumulateGrad, NotImplementedNode, SavedOutput
+from .._tensor import Tensor, _Extra, _new
+from . import node as _N
+from .node import AccumulateGrad, Node, NotImplementedNode, SavedOutput, _stamp
+from ._saved import _INFERENCE_SAVE
 
 __all__ = ["edge", "needs_grad", "needs_grad1", "make_node", "wrap", "wrap_view", "record",
            "record1", "record2", "record_view", "RESULT", "CROSS", "VIEW_DEFAULT",
@@ -38,6 +40,9 @@ _inference_enabled = _inference.get
 _grad_enabled = is_grad_enabled
 _ndarray = np.ndarray
 _asarray = np.asarray
+# For the helpers' inlined node construction (see ``_NODE_INIT`` below).
+_NODE_INIT = Node.__init__
+_next_seq = _N._next_seq
 
 
 class _FromOps:
@@ -262,15 +267,53 @@ def record(cls, inputs, out, save=None, /, **attrs) -> Tensor:
             return _plain(out)
     else:
         return _plain(out)
-    node = cls(tuple(edge(t) if isinstance(t, Tensor) else _NO_EDGE for t in inputs),
-               out.shape, out.dtype)
+    node = _node(cls, tuple(edge(t) if isinstance(t, Tensor) else _NO_EDGE for t in inputs), out)
     if attrs:
         for k, v in attrs.items():
             setattr(node, k, v)
-    res = _make(out, node, True, None)
-    if save is not None:
+    vc = [0]
+    res = _make(out, node, True, vc)
+    if save is RESULT:
+        _save_result(node, res, vc)
+    elif save is not None:
         _save(node, save, res)
     return res
+
+
+# -- the per-op fast path -----------------------------------------------------------------------
+# What ``Node.__init__`` and ``Node.save`` do, inlined for the helpers' common cases: a node class
+# that keeps Node's ``__init__`` (all but AccumulateGrad, which no op records), and saving while
+# no saved-tensor hooks are pushed anywhere (``node._hooks_pushed`` is 0). A Python call costs
+# about as much as the work itself on a 1-element op; any other case goes through the methods.
+
+def _node(cls, edges, out):
+    """``cls(edges, out.shape, out.dtype)`` (for ``record``; record1/record2 inline this)."""
+    if cls.__init__ is not _NODE_INIT:
+        return cls(edges, out.shape, out.dtype)
+    node = _new(cls)
+    node.next_functions = edges
+    node._seq = _next_seq()
+    node._saved = node._versions = node._x = None
+    node._shape = out.shape
+    node._dtype = out.dtype
+    if _N._stamp_nodes:
+        _stamp(node)
+    return node
+
+
+def _save_result(node, res: Tensor, vc: list) -> None:
+    """``node.save(SavedOutput(res))`` for ``node``'s fresh result ``res`` (version counter
+    ``vc``, at 0). (record1 inlines this; there and in record2 the result Tensor is built inline
+    too, as ``Tensor._make`` does: tests/test_record_fastpath.py checks that every slot is set.)"""
+    if _N._hooks_pushed:
+        node.save(SavedOutput(res))
+    else:
+        so = _new(SavedOutput)
+        so.data = res._data
+        so.version = vc
+        so.saved_version = 0
+        node._saved = (so,)
+        node._versions = (0,)
 
 
 def record1(cls, input, out, save=None, /, **attrs) -> Tensor:
@@ -279,20 +322,59 @@ def record1(cls, input, out, save=None, /, **attrs) -> Tensor:
         out = _asarray(out)
     if not input._requires_grad or not _grad_enabled():
         return _plain(out)
-    fn = input._grad_fn   # (an op's result that is no view: its own node, without edge's checks)
-    node = cls(((fn, 0),) if fn is not None and input._x is None else (edge(input),),
-               out.shape, out.dtype)
+    fn = input._grad_fn   # edge(input) inlined as in record2
+    x = input._x
+    if x is None:
+        e = (fn, 0) if fn is not None else edge(input)
+    elif fn is None and x.base is None and x.acc is not None and (acc := x.acc()) is not None:
+        e = (acc, 0)
+    else:
+        e = edge(input)
+    if cls.__init__ is _NODE_INIT:   # _node inlined
+        node = _new(cls)
+        node.next_functions = (e,)
+        node._seq = _next_seq()
+        node._saved = node._versions = node._x = None
+        node._shape = out.shape
+        node._dtype = out.dtype
+        if _N._stamp_nodes:
+            _stamp(node)
+    else:
+        node = cls((e,), out.shape, out.dtype)
     if attrs:
         for k, v in attrs.items():
             setattr(node, k, v)
-    res = _make(out, node, True, None)
-    if save is not None:
-        if save is input:
-            node.save(input)
-        elif save is RESULT:
+    res = _new(Tensor)          # _make(out, node, True) inlined
+    res._data = out
+    res._grad_fn = node
+    res._requires_grad = True
+    res._grad = None
+    vc = res._vc = [0]
+    res._x = None
+    if save is None:
+        return res
+    if save is RESULT:          # _save_result inlined
+        if _N._hooks_pushed:
             node.save(SavedOutput(res))
         else:
-            _save(node, save, res)
+            so = _new(SavedOutput)
+            so.data = out
+            so.version = vc
+            so.saved_version = 0
+            node._saved = (so,)
+            node._versions = (0,)
+        return res
+    if save is input:
+        if _N._hooks_pushed:
+            node.save(input)
+        else:
+            x = input._x
+            if x is not None and x.inference:
+                raise RuntimeError(_INFERENCE_SAVE)
+            node._saved = (input,)
+            node._versions = (input._vc[0],)
+    else:
+        _save(node, save, res)
     return res
 
 
@@ -305,26 +387,81 @@ def record2(cls, a, b, out, save=None, /, **attrs) -> Tensor:
     rb = isinstance(b, Tensor) and b._requires_grad
     if not (ra or rb) or not _grad_enabled():
         return _plain(out)
-    if ra:   # (an op's result that is no view: its own node, without edge's checks)
+    # edge(a), edge(b) inlined for an op's result that is no view (its own node) and a leaf
+    # whose grad accumulator exists (and is no view); anything else goes through edge's checks
+    if ra:
         fn = a._grad_fn
-        ea = (fn, 0) if fn is not None and a._x is None else edge(a)
+        x = a._x
+        if x is None:
+            ea = (fn, 0) if fn is not None else edge(a)
+        elif fn is None and x.base is None and x.acc is not None and (acc := x.acc()) is not None:
+            ea = (acc, 0)
+        else:
+            ea = edge(a)
     else:
         ea = _NO_EDGE
     if rb:
         fn = b._grad_fn
-        eb = (fn, 0) if fn is not None and b._x is None else edge(b)
+        x = b._x
+        if x is None:
+            eb = (fn, 0) if fn is not None else edge(b)
+        elif fn is None and x.base is None and x.acc is not None and (acc := x.acc()) is not None:
+            eb = (acc, 0)
+        else:
+            eb = edge(b)
     else:
         eb = _NO_EDGE
-    node = cls((ea, eb), out.shape, out.dtype)
+    if cls.__init__ is _NODE_INIT:   # _node inlined
+        node = _new(cls)
+        node.next_functions = (ea, eb)
+        node._seq = _next_seq()
+        node._saved = node._versions = node._x = None
+        node._shape = out.shape
+        node._dtype = out.dtype
+        if _N._stamp_nodes:
+            _stamp(node)
+    else:
+        node = cls((ea, eb), out.shape, out.dtype)
     if attrs:
         for k, v in attrs.items():
             setattr(node, k, v)
-    res = _make(out, node, True, None)
-    if save is not None:
-        if save is CROSS:
-            node.save(b if ea[0] is not None else None, a if eb[0] is not None else None)
+    res = _new(Tensor)          # _make(out, node, True) inlined
+    res._data = out
+    res._grad_fn = node
+    res._requires_grad = True
+    res._grad = None
+    vc = res._vc = [0]
+    res._x = None
+    if save is None:
+        return res
+    if save is RESULT:
+        _save_result(node, res, vc)
+        return res
+    if save is CROSS:
+        sa = b if ea[0] is not None else None
+        sb = a if eb[0] is not None else None
+        if _N._hooks_pushed:
+            node.save(sa, sb)
+            return res
+        # Node.save of (sa, sb): each a Tensor, a Python scalar or None
+        if isinstance(sa, Tensor):
+            x = sa._x
+            if x is not None and x.inference:
+                raise RuntimeError(_INFERENCE_SAVE)
+            va = sa._vc[0]
         else:
-            _save(node, save, res)
+            va = None
+        if isinstance(sb, Tensor):
+            x = sb._x
+            if x is not None and x.inference:
+                raise RuntimeError(_INFERENCE_SAVE)
+            vb = sb._vc[0]
+        else:
+            vb = None
+        node._saved = (sa, sb)
+        node._versions = (va, vb)
+    else:
+        _save(node, save, res)
     return res
 
 
@@ -335,7 +472,7 @@ def record_view(cls, input, out, save=None, /, **attrs) -> Tensor:
         return wrap_view(out, None, input)
     if type(out) is not _ndarray:
         out = _asarray(out)
-    node = cls((edge(input),), out.shape, out.dtype)
+    node = _node(cls, (edge(input),), out)
     if attrs:
         for k, v in attrs.items():
             setattr(node, k, v)

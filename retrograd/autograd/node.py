@@ -28,6 +28,7 @@ __all__ = ["Node", "AccumulateGrad", "SavedOutput", "ERR_BACKWARD_TWICE", "ELEME
 # Sequence numbers only order ready nodes (newest first, like PyTorch); they carry no state that
 # changes behaviour, and itertools.count is atomic under the GIL.
 _sequence = itertools.count()
+_next_seq = _sequence.__next__
 _acc_sequence = itertools.count()
 _ACC_SEQ_BASE = 2 ** 62
 
@@ -126,9 +127,8 @@ class Node:
 
     def __init__(self, next_functions, shape, dtype):
         self.next_functions = next_functions
-        self._seq = next(_sequence)
-        self._saved = None
-        self._versions = None
+        self._seq = _next_seq()
+        self._saved = self._versions = None
         self._shape = shape      # shape and NumPy dtype of the gradient this node receives
         self._dtype = dtype      # (None for nodes whose outputs differ: see ``_out_meta``)
         self._x = None
