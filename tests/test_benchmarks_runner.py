@@ -28,3 +28,15 @@ def test_run_all_rejects_an_unknown_row():
     out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run_all.py"), "--only",
                           "nosuchrow"], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert out.returncode == 2 and "unknown rows ['nosuchrow']" in out.stderr
+
+
+def test_ab_min_prints_each_library_and_the_ratio():
+    """benchmarks/ab_min.py (per-process minima for a noisy machine): one process per library
+    and a few runs each; no timing is asserted."""
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "ab_min.py"), "--procs", "1",
+                          "--reps", "2"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("retrograd  µs/op per process: ") and len(lines[0].split()) == 6
+    assert lines[1].startswith("torch      µs/op per process: ")
+    assert lines[2].startswith("retrograd / torch: lowest ") and lines[2].endswith("x")
