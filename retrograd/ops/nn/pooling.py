@@ -432,29 +432,39 @@ def _unpool_output_size(input, kernel_size, stride, padding, output_size) -> lis
     return list(ret)
 
 
-class MaxUnpool2DBackward0(Node):
-    """Unpooling writes each input element at its index: its gradient is read back there."""
-    __slots__ = ("out_hw",)
+class _MaxUnpoolBackward(Node):
+    """Unpooling writes each input element at its index: its gradient is read back there. The
+    2-D and 3-D nodes differ only in the number of spatial dims (``nd``) and PyTorch's names."""
+    __slots__ = ("out_sp",)
     saved_names = ("indices",)
+    nd = 2
 
     def backward(self, ns, grad, indices):
         idx = array(indices)
-        return (ns.linear_map(grad, lambda g: gather_flat(g, idx, 2),
-                              lambda g: scatter_flat(g, idx, self.out_hw),
-                              "MaxUnpool2DBackwardBackward0", "MaxUnpool2DBackward0"),)
+        name = type(self).__name__
+        return (ns.linear_map(grad, lambda g: gather_flat(g, idx, self.nd),
+                              lambda g: scatter_flat(g, idx, self.out_sp),
+                              name.replace("Backward0", "BackwardBackward0"), name),)
 
     def jvp(self, ns, tangents, indices):
-        return _unpool_kernel(tangents[0], indices, self.out_hw)
+        return _unpool_kernel(tangents[0], array(indices), self.out_sp)
 
 
-def _unpool_kernel(x: np.ndarray, idx: np.ndarray, out_hw) -> np.ndarray:
-    lead = x.shape[:-2]
-    out = np.zeros(lead + (out_hw[0] * out_hw[1],), dtype=x.dtype)
-    planes = np.arange(int(np.prod(lead, dtype=np.int64))).reshape(lead + (1,))
-    out.reshape(-1, out.shape[-1])[planes.reshape(-1, 1),
-                                   idx.reshape(-1, idx.shape[-2] * idx.shape[-1])] = \
-        x.reshape(-1, x.shape[-2] * x.shape[-1])
-    return out.reshape(lead + tuple(out_hw))
+class MaxUnpool2DBackward0(_MaxUnpoolBackward):
+    __slots__ = ()
+
+
+def _unpool_kernel(x: np.ndarray, idx: np.ndarray, out_sp) -> np.ndarray:
+    """Zeros of the output's spatial shape ``out_sp`` with each input element written at its
+    flat index (per plane of the leading dims)."""
+    nd = len(out_sp)
+    lead = x.shape[:-nd]
+    planes = int(np.prod(lead, dtype=np.int64))
+    size_in = int(np.prod(x.shape[-nd:], dtype=np.int64))
+    out = np.zeros((planes, int(np.prod(out_sp, dtype=np.int64))), dtype=x.dtype)
+    out[np.arange(planes).reshape(-1, 1), idx.reshape(planes, size_in)] = \
+        x.reshape(planes, size_in)
+    return out.reshape(lead + tuple(out_sp))
 
 
 @export(torch=False, functional=True)
@@ -488,7 +498,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
         raise RuntimeError(f"Found an invalid max index: {idx[bad].flat[-1]} (output volumes are "
                            f"of size {out_hw[0]}x{out_hw[1]})")
     out = _unpool_kernel(x, idx, out_hw)
-    return record1(MaxUnpool2DBackward0, input, out, indices, out_hw=tuple(out_hw))
+    return record1(MaxUnpool2DBackward0, input, out, indices, out_sp=tuple(out_hw))
 
 
 # -- power-average pooling (PyTorch's composite) ----------------------------------------------

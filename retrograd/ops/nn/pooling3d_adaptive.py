@@ -19,8 +19,9 @@ from .._util import wrap
 from ...autograd._record import record1
 from ..reduction.basic import mean
 from ..shape.basic import squeeze, unsqueeze
-from ._linmap import array, gather_flat, matrix_apply, scatter_flat
-from .pooling import _SCALAR_NAMES, _fmt, _unpool_output_size, max_unpool2d
+from ._linmap import matrix_apply
+from .pooling import (_SCALAR_NAMES, _MaxUnpoolBackward, _fmt, _unpool_kernel,
+                      _unpool_output_size, max_unpool2d)
 from .pooling_adaptive import (_AdaptiveMaxPoolBackward, _argmax_reduce, _check_nonempty,
                                _lengths, _list_with_default, _segments, _window_matrix)
 
@@ -165,31 +166,9 @@ def _single(v) -> tuple:
     return tuple(v) if isinstance(v, (list, tuple)) else (v,)
 
 
-def _unpool_kernel(x: np.ndarray, idx: np.ndarray, out_sp) -> np.ndarray:
-    """Zeros of the output's shape with each input element written at its flat index."""
-    nd = len(out_sp)
-    lead = x.shape[:-nd]
-    planes = int(np.prod(lead, dtype=np.int64))
-    size = int(np.prod(out_sp, dtype=np.int64))
-    out = np.zeros((planes, size), dtype=x.dtype)
-    rows = np.arange(planes).reshape(-1, 1)
-    out[rows, idx.reshape(planes, -1)] = x.reshape(planes, -1)
-    return out.reshape(lead + tuple(out_sp))
-
-
-class MaxUnpool3DBackward0(Node):
-    """Unpooling writes each input element at its index: its gradient is read back there."""
-    __slots__ = ("out_sp",)
-    saved_names = ("indices",)
-
-    def backward(self, ns, grad, indices):
-        idx = array(indices)
-        return (ns.linear_map(grad, lambda g: gather_flat(g, idx, 3),
-                              lambda g: scatter_flat(g, idx, self.out_sp),
-                              "MaxUnpool3DBackwardBackward0", "MaxUnpool3DBackward0"),)
-
-    def jvp(self, ns, tangents, indices):
-        return _unpool_kernel(tangents[0], array(indices), self.out_sp)
+class MaxUnpool3DBackward0(_MaxUnpoolBackward):
+    __slots__ = ()
+    nd = 3
 
 
 @export(torch=False, functional=True)
