@@ -235,3 +235,17 @@ def test_large_input_vectorised_paths():
         total.backward()
         return ys, x.grad
     both(f)
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_unpool_of_an_empty_batch_backpropagates_like_torch(nd):
+    """A batch of 0: max_pool/max_unpool and their backward give empty results and gradients
+    (the flat gather of the indices reshaped with -1, which a leading 0 makes ambiguous)."""
+    def run(T):
+        F = T.nn.functional
+        x = T.zeros((0, 2) + (4,) * nd, requires_grad=True)
+        p, i = getattr(F, f"max_pool{nd}d")(x, 2, return_indices=True)
+        u = getattr(F, f"max_unpool{nd}d")(p, i, 2)
+        (u.sum() + p.sum()).backward()
+        return u, x.grad
+    both(run)

@@ -48,8 +48,8 @@ def array(t) -> np.ndarray:
 def gather_flat(x: np.ndarray, idx: np.ndarray, nd: int) -> np.ndarray:
     """``out[..., o] = x[..., idx[..., o]]`` with the last ``nd`` dims of x and of idx flattened."""
     lead = x.shape[:x.ndim - nd]
-    xf = x.reshape(lead + (-1,))
-    i = idx.reshape(lead + (-1,))
+    xf = x.reshape(lead + (math.prod(x.shape[x.ndim - nd:]),))   # (no -1: lead may hold a 0)
+    i = idx.reshape(lead + (math.prod(idx.shape[idx.ndim - nd:]),))
     return np.take_along_axis(xf, i, axis=-1).reshape(idx.shape)
 
 
