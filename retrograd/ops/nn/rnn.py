@@ -11,10 +11,10 @@ import numpy as np
 
 from ...autograd.node import Node
 from .._registry import dims, export
-from .._util import Tensor, make_node, needs_grad1, u64, wrap
+from .._util import Tensor, u64, wrap
 from ...autograd._record import record1
 from ..linalg._common import _MultiOutputBackward, multi_output
-from ..shape.splits import _PieceShapes, checked_split_sizes, chunk_size, int_split_sizes
+from ..shape.splits import _split_pieces, checked_split_sizes, chunk_size, int_split_sizes
 
 
 # -- unsafe_split / unsafe_chunk ------------------------------------------------------------------
@@ -49,26 +49,7 @@ class UnsafeSplitWithSizesBackward0(UnsafeSplitBackward0):
 
 
 def _unsafe_pieces(input, cls, d: int, sizes, dim, saved_sizes) -> tuple:
-    x = input._data
-    pieces, start = [], 0
-    pre = (slice(None),) * d
-    for n in sizes:
-        pieces.append(x[pre + (slice(start, start + n),)])
-        start += n
-    if not needs_grad1(input) or not pieces:
-        return tuple(wrap(p) for p in pieces)
-    node = make_node(cls, (input,), pieces[0])
-    node.dim, node.sizes, node.num_outputs = int(dim), saved_sizes, len(pieces)
-    node.piece_shapes = [p.shape for p in pieces]
-    if len({p.shape for p in pieces}) > 1:  # the engine checks gradients against node._shape
-        node._shape = _PieceShapes([p.shape for p in pieces])
-    outs = []
-    for i, p in enumerate(pieces):
-        t = wrap(p, node)
-        if i:
-            t._extra().out_nr = i
-        outs.append(t)
-    return tuple(outs)
+    return _split_pieces(input, cls, d, sizes, dim, saved_sizes, view=False)
 
 
 @export(method=True, vmap=dims('dim'))

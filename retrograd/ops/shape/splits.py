@@ -8,7 +8,7 @@ from ..._size import Size, int_arg_error, is_int
 from ...autograd.node import Node
 from .._argparse import invalid_args
 from .._registry import dims, export
-from .._util import Tensor, make_node, needs_grad1, u64, wrap_dim, wrap_view
+from .._util import Tensor, make_node, needs_grad1, u64, wrap, wrap_dim, wrap_view
 from .basic import _fmt
 from ..indexing.scatter import scalar_name
 from ..indexing.getitem import slice_view
@@ -59,7 +59,10 @@ class SplitWithSizesBackward0(SplitBackward0):
                    "split_sizes": lambda n: tuple(n.sizes)}
 
 
-def _split_pieces(input, cls, d: int, sizes, dim, saved_sizes) -> tuple:
+def _split_pieces(input, cls, d: int, sizes, dim, saved_sizes, view: bool = True) -> tuple:
+    """The pieces of ``input`` along ``d`` (``sizes`` each), one ``cls`` node with an output per
+    piece. ``view=False`` (unsafe_split): the pieces share the input's memory but are not
+    tracked as its views (no shared version counter), as PyTorch's unsafe_split."""
     x = input._data
     pieces, start = [], 0
     pre = (slice(None),) * d
@@ -67,7 +70,7 @@ def _split_pieces(input, cls, d: int, sizes, dim, saved_sizes) -> tuple:
         pieces.append(x[pre + (slice(start, start + n),)])
         start += n
     if not needs_grad1(input) or not pieces:
-        return tuple(wrap_view(p, None, input) for p in pieces)
+        return tuple(wrap_view(p, None, input) if view else wrap(p) for p in pieces)
     node = make_node(cls, (input,), pieces[0])
     node.dim, node.sizes, node.num_outputs = int(dim), saved_sizes, len(pieces)
     node.piece_shapes = [p.shape for p in pieces]
@@ -75,8 +78,13 @@ def _split_pieces(input, cls, d: int, sizes, dim, saved_sizes) -> tuple:
         node._shape = _PieceShapes([p.shape for p in pieces])
     outs = []
     for i, p in enumerate(pieces):
-        t = wrap_view(p, node, input)
-        t._x.out_nr = i
+        if view:
+            t = wrap_view(p, node, input)
+            t._x.out_nr = i
+        else:
+            t = wrap(p, node)
+            if i:
+                t._extra().out_nr = i
         outs.append(t)
     return tuple(outs)
 
