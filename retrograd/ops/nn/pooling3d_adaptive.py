@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...autograd.node import Node
 from .._registry import export
 from .._util import wrap
 from ...autograd._record import record1
@@ -22,8 +21,9 @@ from ..shape.basic import squeeze, unsqueeze
 from ._linmap import matrix_apply
 from .pooling import (_SCALAR_NAMES, _MaxUnpoolBackward, _fmt, _unpool_kernel,
                       _unpool_output_size, max_unpool2d)
-from .pooling_adaptive import (_AdaptiveMaxPoolBackward, _argmax_reduce, _check_nonempty,
-                               _lengths, _list_with_default, _segments, _window_matrix)
+from .pooling_adaptive import (_AdaptiveAvgPoolBackward, _AdaptiveMaxPoolBackward, _argmax_reduce,
+                               _check_nonempty, _lengths, _list_with_default, _segments,
+                               _window_matrix)
 
 __all__ = ["adaptive_avg_pool3d", "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices",
            "max_unpool3d", "max_unpool1d"]
@@ -71,20 +71,11 @@ def _avg_adjoint3(g: np.ndarray, in_sp) -> np.ndarray:
     return r
 
 
-class AdaptiveAvgPool3DBackward0(Node):
-    """Each output is its window's mean: the window's elements each get grad / window size."""
-    __slots__ = ("in_sp",)
-    saved_names = ("self",)
-
-    def backward(self, ns, grad, x):
-        in_sp, out = self.in_sp, tuple(self._shape[-3:])
-        return (ns.linear_map(grad, lambda g: _avg_adjoint3(g, in_sp),
-                              lambda g: _avg_forward3(g, out),
-                              "AdaptiveAvgPool3DBackwardBackward0",
-                              "AdaptiveAvgPool3DBackward0"),)
-
-    def jvp(self, ns, tangents, x):
-        return _avg_forward3(tangents[0], self._shape[-3:])
+class AdaptiveAvgPool3DBackward0(_AdaptiveAvgPoolBackward):
+    __slots__ = ()
+    nd = 3
+    _fwd = staticmethod(_avg_forward3)
+    _adj = staticmethod(_avg_adjoint3)
 
 
 @export(torch=False, vmap="pool3d")

@@ -92,20 +92,29 @@ def _avg_adjoint(g: np.ndarray, in_hw) -> np.ndarray:
     return matrix_apply(r, g.ndim - 1, _window_matrix(in_hw[1], out_hw[1], g.dtype).T)
 
 
-class AdaptiveAvgPool2DBackward0(Node):
-    """Each output is its window's mean: the window's elements each get grad / window size."""
-    __slots__ = ("in_hw",)
+class _AdaptiveAvgPoolBackward(Node):
+    """Each output is its window's mean: the window's elements each get grad / window size.
+    The 2-D and 3-D nodes differ in the number of spatial dims (``nd``), their kernels
+    (``_fwd(x, out_sp)``, ``_adj(g, in_sp)``) and PyTorch's names."""
+    __slots__ = ("in_sp",)
     saved_names = ("self",)
+    nd = 2
+    _fwd = staticmethod(_avg_forward)
+    _adj = staticmethod(_avg_adjoint)
 
     def backward(self, ns, grad, x):
-        in_hw, out_hw = self.in_hw, tuple(self._shape[-2:])
-        return (ns.linear_map(grad, lambda g: _avg_adjoint(g, in_hw),
-                              lambda g: _avg_forward(g, out_hw),
-                              "AdaptiveAvgPool2DBackwardBackward0",
-                              "AdaptiveAvgPool2DBackward0"),)
+        in_sp, out_sp = self.in_sp, tuple(self._shape[-self.nd:])
+        name = type(self).__name__
+        return (ns.linear_map(grad, lambda g: self._adj(g, in_sp),
+                              lambda g: self._fwd(g, out_sp),
+                              name.replace("Backward0", "BackwardBackward0"), name),)
 
     def jvp(self, ns, tangents, x):
-        return _avg_forward(tangents[0], self._shape[-2:])
+        return self._fwd(tangents[0], self._shape[-self.nd:])
+
+
+class AdaptiveAvgPool2DBackward0(_AdaptiveAvgPoolBackward):
+    __slots__ = ()
 
 
 def _list_with_default(out_size, defaults):
@@ -143,7 +152,7 @@ def _adaptive_avg_pool2d(input, output_size):
         out = np.zeros(x.shape[:-2] + out_hw, x.dtype)
     else:
         out = _avg_forward(x, out_hw)
-    return record1(AdaptiveAvgPool2DBackward0, input, out, input, in_hw=x.shape[-2:])
+    return record1(AdaptiveAvgPool2DBackward0, input, out, input, in_sp=x.shape[-2:])
 
 
 @export(torch=False, functional=True, composite=True)
