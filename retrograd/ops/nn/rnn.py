@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._quiet import quiet
 from ...autograd.node import Node
 from .._registry import dims, export
 from .._util import Tensor, u64, wrap
 from ...autograd._record import record1
 from ..linalg._common import _MultiOutputBackward, multi_output
+from ._lstm_kernels import lstm_backward, lstm_forward
 from ..shape.splits import _split_pieces, checked_split_sizes, chunk_size, int_split_sizes
 
 
@@ -155,52 +157,12 @@ class MkldnnRnnLayerBackward0(_MultiOutputBackward):
 
     def _backward_arrays(self, grads, x, w_ih, w_hh, hx, cx, out, ws):
         """The same formulas on the forward's NumPy arrays (PyTorch's non-differentiable
-        mkldnn_rnn_layer_backward): everything that does not depend on the incoming dh, dc is
-        computed for all the steps at once before the loop, so a step is five in-place ufunc
-        calls and one GEMM."""
-        g_out, g_hy, g_cy = grads[0], grads[1], grads[2]
-        T, B, I = x.shape
-        H = self.hidden_size
-        dt = x.dtype
-        gates = ws[:T * B * 4 * H].reshape(T, B, 4 * H)
-        cells = ws[T * B * 4 * H:].reshape(T, B, H)
-        if self.reverse:   # processing order; flipped views, so results land in time order
-            gates, cells, out = gates[::-1], cells[::-1], out[::-1]
-            g_out = g_out[::-1] if g_out is not None else None
-        i, f, g, o = (gates[..., k * H:(k + 1) * H] for k in range(4))
-        c_prev = np.concatenate([cx[None], cells[:-1]], 0)
-        tc = np.tanh(cells)
-        # q = the factor of da that multiplies the incoming dc (i, f, g) or dh (o):
-        # da_i = dc g i(1-i), da_f = dc c_prev f(1-f), da_g = dc i (1-g^2), da_o = dh tanh(c) o(1-o)
-        q = np.empty((T, B, 4, H), dtype=dt)
-        np.multiply(g, i * (1 - i), out=q[:, :, 0])
-        np.multiply(c_prev, f * (1 - f), out=q[:, :, 1])
-        np.multiply(i, 1 - g * g, out=q[:, :, 2])
-        np.multiply(tc, o * (1 - o), out=q[:, :, 3])
-        r = o * (1 - tc * tc)          # dc += dh o (1 - tanh^2 c)
-        dA = np.empty((T, B, 4 * H), dtype=dt)
-        dA4 = dA.reshape(T, B, 4, H)
-        dh = np.zeros((B, H), dt) if g_hy is None else np.array(g_hy, dtype=dt)
-        dc = np.zeros((B, H), dt) if g_cy is None else np.array(g_cy, dtype=dt)
-        tmp = np.empty((B, H), dtype=dt)
-        for t in range(T - 1, -1, -1):
-            if g_out is not None:
-                dh += g_out[t]
-            np.multiply(dh, r[t], out=tmp)
-            dc += tmp
-            np.multiply(dc[:, None, :], q[t, :, :3], out=dA4[t, :, :3])
-            np.multiply(dh, q[t, :, 3], out=dA4[t, :, 3])
-            dc *= f[t]
-            dh = dA[t] @ w_hh
-        dh_prev = np.concatenate([hx[None], out[:-1]], 0)
-        if self.reverse:   # back to time order
-            dA, dh_prev = dA[::-1], dh_prev[::-1]
-        dA2 = dA.reshape(T * B, 4 * H)
-        db = dA2.sum(0) if self.has_biases and (self.needs(3) or self.needs(4)) else None
-        return ((dA2 @ w_ih).reshape(T, B, I) if self.needs(0) else None,
-                dA2.T @ x.reshape(T * B, I) if self.needs(1) else None,
-                dA2.T @ dh_prev.reshape(T * B, H) if self.needs(2) else None,
-                db if self.needs(3) else None, db if self.needs(4) else None,
+        mkldnn_rnn_layer_backward), see ``_lstm_kernels.lstm_backward``."""
+        dx, dw_ih, dw_hh, db, dh, dc = lstm_backward(grads[0], grads[1], grads[2], x, w_ih, w_hh,
+                                                     hx, out, ws, self.reverse, self.needs)
+        if not self.has_biases:
+            db = None
+        return (dx, dw_ih, dw_hh, db if self.needs(3) else None, db if self.needs(4) else None,
                 dh if self.needs(5) else None, dc if self.needs(6) else None)
 
 
@@ -230,53 +192,21 @@ def mkldnn_rnn_layer(input, weight0, weight1, weight2, weight3, hx_, cx_, revers
                      mode, hidden_size, num_layers, has_biases, bidirectional, batch_first, train):
     """One LSTM layer over a (seq_len, batch, input_size) sequence: (output, hy, cy, workspace).
 
-    The input projection of all the steps is one GEMM; each step is one GEMM with W_hh and the
-    gate activations on the (batch, 4*hidden) block. The workspace keeps the gate activations
-    and cell states for backward (its layout is retrograd's, not oneDNN's)."""
+    The input projection of all the steps is computed at once; each step is one (per-gate
+    batched) GEMM with W_hh and the gate activations on contiguous blocks (the kernels and the
+    layout: ``_lstm_kernels.py``). The workspace keeps the gate activations and cell states for
+    backward (its layout is retrograd's, not oneDNN's)."""
     if int(mode) != 2:
         raise RuntimeError("mkldnn_rnn_layer: only mode 2 (LSTM) is supported")
     if len(batch_sizes):
         raise RuntimeError("mkldnn_rnn_layer: packed input (batch_sizes) is not supported")
     _check_layer_args(input, (weight0, weight1, weight2, weight3), hx_, cx_, hidden_size,
                       bool(has_biases))
-    x, w_ih, w_hh = input._data, weight0._data, weight1._data
-    T, B, I = x.shape
     H = int(hidden_size)
-    dt = x.dtype
-    ws = np.empty(T * B * 5 * H, dtype=dt)
-    gates = ws[:T * B * 4 * H].reshape(T, B, 4 * H)
-    cells = ws[T * B * 4 * H:].reshape(T, B, H)
-    # sigmoid(z) = (tanh(z/2) + 1) / 2 for i, f, o and tanh(z) for g: the pre-activations are
-    # scaled by 1/2 (g's quarter by 1) through the input projection and W_hh, so each step is
-    # one tanh pass over its (B, 4H) block, in place
-    scale = np.full(4 * H, 0.5, dtype=dt)
-    scale[2 * H:3 * H] = 1
-    np.matmul(x.reshape(T * B, I), w_ih.T, out=gates.reshape(T * B, 4 * H))
-    if has_biases:
-        gates += weight2._data + weight3._data
-    gates *= scale
-    w_hh_s = np.multiply(w_hh.T, scale, order="C")   # (a transposed B runs ~2x slower)
-    out = np.empty((T, B, H), dtype=dt)
-    h, c = hx_._data, cx_._data
-    tmp = np.empty((B, H), dtype=dt)
-    for t in (range(T - 1, -1, -1) if reverse else range(T)):
-        a = gates[t]
-        a += h @ w_hh_s
-        np.tanh(a, out=a)
-        i_f, o = a[:, :2 * H], a[:, 3 * H:]
-        i_f *= 0.5
-        i_f += 0.5
-        o *= 0.5
-        o += 0.5
-        c_new = cells[t]
-        np.multiply(a[:, H:2 * H], c, out=c_new)
-        np.multiply(a[:, :H], a[:, 2 * H:3 * H], out=tmp)
-        c_new += tmp
-        c = c_new
-        h = out[t]
-        np.tanh(c, out=h)
-        h *= o
-    hy, cy = h.copy(), c.copy()
+    bias = weight2._data + weight3._data if has_biases else None
+    with quiet():   # NaN/inf propagate silently, as in PyTorch
+        out, hy, cy, ws = lstm_forward(input._data, weight0._data, weight1._data, bias,
+                                       hx_._data, cx_._data, bool(reverse))
     inputs = (input, weight0, weight1, weight2, weight3, hx_, cx_)
     attrs = dict(reverse=bool(reverse), batch_sizes=tuple(int(b) for b in batch_sizes),
                  mode=int(mode), hidden_size=H, num_layers=int(num_layers),
