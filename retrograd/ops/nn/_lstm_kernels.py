@@ -48,15 +48,16 @@ def lstm_forward(x, w_ih, w_hh, bias, hx, cx, reverse: bool):
     ws = np.empty(T * B * 6 * H + B * H, dtype=dt)
     G, C, TC = _views(ws, T, B, H)
     xp = x[::-1] if reverse else x
-    # the input projection of every step at once, straight into the gate-major layout
-    np.matmul(xp[:, None], _gate_blocks(w_ih, H, dt), out=G)
+    # the input projection of every step at once, straight into the gate-major layout; the
+    # bias rides along as a column of ones appended to x (cheaper than adding it after)
     if bias is not None:
-        b = bias.reshape(4, 1, H)
-        b4 = np.empty((4, 1, H), dtype=dt)
-        np.multiply(b[:2], 0.5, out=b4[:2])
-        np.multiply(b[3], 0.5, out=b4[2])
-        b4[3] = b[2]
-        G += b4
+        xa = np.empty((T, B, I + 1), dtype=dt)
+        xa[..., :I] = xp
+        xa[..., I] = 1
+        np.matmul(xa[:, None], _gate_blocks(np.concatenate([w_ih, bias[:, None]], 1), H, dt),
+                  out=G)
+    else:
+        np.matmul(xp[:, None], _gate_blocks(w_ih, H, dt), out=G)
     whh = _gate_blocks(w_hh, H, dt)
     out = np.empty((T, B, H), dtype=dt)
     outp = out[::-1] if reverse else out
@@ -97,57 +98,68 @@ def lstm_backward(g_out, g_hy, g_cy, x, w_ih, w_hh, hx, out, ws, reverse: bool, 
     dt = x.dtype
     G, C, TC = _views(ws, T, B, H)
     i, f, o, g = G[:, 0], G[:, 1], G[:, 2], G[:, 3]
-    q = np.empty((T, B, 3, H), dtype=dt)     # the factors of dc in dA_i, dA_f, dA_g
-    t1 = np.empty((T, B, H), dtype=dt)
-    np.subtract(1, i, out=t1)
-    t1 *= i
-    np.multiply(t1, g, out=q[:, :, 0])
-    np.subtract(1, f, out=t1)
-    t1 *= f
-    np.multiply(t1, C[:-1], out=q[:, :, 1])
-    np.multiply(g, g, out=t1)
-    np.subtract(1, t1, out=t1)
-    np.multiply(t1, i, out=q[:, :, 2])
+    # the gradients dA of the pre-activations, gate-major in PyTorch's order (i, f, g, o):
+    # dA[j] is a contiguous (T, B, H) block, per step dA[j, k] a contiguous (B, H) one, and
+    # dA[j] as a (T*B, H) matrix gives gate j's rows of dW_ih, dW_hh in one GEMM each
+    dA = np.empty((4, T, B, H), dtype=dt)
+    # the factors of dc in dA_i, dA_f, dA_g: g i (1-i), c_prev f (1-f), i (1-g^2)
+    q = np.empty((3, T, B, H), dtype=dt)
+    np.subtract(1, i, out=q[0])
+    q[0] *= i
+    q[0] *= g
+    np.subtract(1, f, out=q[1])
+    q[1] *= f
+    q[1] *= C[:-1]
+    np.multiply(g, g, out=q[2])
+    np.subtract(1, q[2], out=q[2])
+    q[2] *= i
     qo = np.subtract(1, o)                   # the factor of dh in dA_o: tanh(c) o (1 - o)
     qo *= o
     qo *= TC
     r = np.multiply(TC, TC)                  # the factor of dh in dc: o (1 - tanh^2 c)
     np.subtract(1, r, out=r)
     r *= o
-    dA = np.empty((T, B, 4 * H), dtype=dt)
-    dA4 = dA.reshape(T, B, 4, H)
     w4 = w_hh.reshape(4, H, H)
+    if g_out is not None and not g_out.flags.c_contiguous:
+        g_out = np.ascontiguousarray(g_out)
     gop = None if g_out is None else (g_out[::-1] if reverse else g_out)
     dh = np.zeros((B, H), dt) if g_hy is None else np.array(g_hy, dtype=dt)
     dc = np.zeros((B, H), dt) if g_cy is None else np.array(g_cy, dtype=dt)
     tmp = np.empty((B, H), dtype=dt)
     t4 = np.empty((4, B, H), dtype=dt)
+    dA_i, dA_f, dA_g, dA_o = dA
+    q_i, q_f, q_g = q
     for k in range(T - 1, -1, -1):
         if gop is not None:
             dh += gop[k]
         np.multiply(dh, r[k], out=tmp)
         dc += tmp
-        np.multiply(dc[:, None, :], q[k], out=dA4[k, :, :3])
-        np.multiply(dh, qo[k], out=dA4[k, :, 3])
+        np.multiply(dc, q_i[k], out=dA_i[k])
+        np.multiply(dc, q_f[k], out=dA_f[k])
+        np.multiply(dc, q_g[k], out=dA_g[k])
+        np.multiply(dh, qo[k], out=dA_o[k])
         dc *= f[k]
         # dh = dA[k] W_hh as four (B, H) x (H, H) products, summed
-        np.matmul(dA4[k].transpose(1, 0, 2), w4, out=t4)
+        np.matmul(dA[:, k], w4, out=t4)
         np.add.reduce(t4, axis=0, out=dh)
-    dA2 = dA.reshape(T * B, 4 * H)
+    dAg = dA.reshape(4, T * B, H)
     xp = x[::-1] if reverse else x
-    dx = None
+    dx = dw_ih = dw_hh = db = None
     if needs(0):
-        dx = (dA2 @ w_ih).reshape(T, B, I)
+        dx = np.add.reduce(np.matmul(dAg, w_ih.reshape(4, H, I)), axis=0).reshape(T, B, I)
         if reverse:
             dx = np.ascontiguousarray(dx[::-1])
-    dw_ih = dA2.T @ xp.reshape(T * B, I) if needs(1) else None
-    dw_hh = None
+    if needs(1):
+        dw_ih = np.empty((4 * H, I), dtype=dt)
+        np.matmul(dAg.transpose(0, 2, 1), xp.reshape(T * B, I), out=dw_ih.reshape(4, H, I))
     if needs(2):
         outp = out[::-1] if reverse else out
         hp = np.empty((T, B, H), dtype=dt)     # h_prev of each step
         if T:
             hp[0] = hx
             hp[1:] = outp[:-1]
-        dw_hh = dA2.T @ hp.reshape(T * B, H)
-    db = np.ones(T * B, dtype=dt) @ dA2 if needs(3) or needs(4) else None
+        dw_hh = np.empty((4 * H, H), dtype=dt)
+        np.matmul(dAg.transpose(0, 2, 1), hp.reshape(T * B, H), out=dw_hh.reshape(4, H, H))
+    if needs(3) or needs(4):
+        db = np.matmul(np.ones(T * B, dtype=dt), dAg).reshape(4 * H)
     return dx, dw_ih, dw_hh, db, dh, dc
