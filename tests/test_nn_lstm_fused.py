@@ -70,6 +70,32 @@ def test_fused_layer_some_inputs(needs):
 
 def test_fused_layer_without_biases():
     _compare(_arrays(3), False, [True, True, True, False, False, True, True], has_biases=False)
+    # the forward ignores the biases; PyTorch still returns their gradient (that of the
+    # pre-activations summed), first order and under create_graph
+    _compare(_arrays(3), True, [True] * 7, has_biases=False)
+    res = []
+    for lib in (torch, rg):
+        xs = [lib.tensor(a, requires_grad=True) for a in _arrays(3)]
+        o, h, c, _ = lib.mkldnn_rnn_layer(*xs, False, [], 2, H_, 1, False, False, False, True)
+        g = lib.autograd.grad((o * o).sum() + c.sum(), xs[3:5], create_graph=True)
+        res.append([_np(t) for t in g])
+    for r, t in zip(res[1], res[0]):
+        np.testing.assert_allclose(r, t, **TOL)
+
+
+def test_fused_layer_without_biases_misshaped_placeholder():
+    """Without biases the placeholders' shapes are not checked; one that requires grad gets a
+    (4*hidden,) gradient, which the engine rejects as PyTorch's does."""
+    arrays = _arrays(3)
+    arrays[3] = arrays[3][:, None].repeat(I_, 1)
+    errs = []
+    for lib in (torch, rg):
+        xs = [lib.tensor(a, requires_grad=True) for a in arrays]
+        o, _, _, _ = lib.mkldnn_rnn_layer(*xs, False, [], 2, H_, 1, False, False, False, True)
+        with pytest.raises(RuntimeError) as e:
+            o.sum().backward()
+        errs.append(str(e.value))
+    assert errs[1] == errs[0]
 
 
 def test_fused_layer_saturated_gates():

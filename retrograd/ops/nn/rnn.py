@@ -147,8 +147,9 @@ class MkldnnRnnLayerBackward0(_MultiOutputBackward):
         h_prev = ns.stack([hx if prev[t] is None else hs[prev[t]] for t in range(T)], 0)
         dA2 = ns.reshape(dA, (T * B, 4 * H))
         dA2_t = ns.transpose(dA2, 0, 1)
-        db = ns.sum_dims(dA2, (0,), False) if self.has_biases and (self.needs(3) or
-                                                                   self.needs(4)) else None
+        # (PyTorch returns the biases' gradient even without has_biases, whose forward ignores
+        # them)
+        db = ns.sum_dims(dA2, (0,), False) if self.needs(3) or self.needs(4) else None
         return (ns.matmul(dA, w_ih) if self.needs(0) else None,
                 ns.matmul(dA2_t, ns.reshape(x, (T * B, x.shape[2]))) if self.needs(1) else None,
                 ns.matmul(dA2_t, ns.reshape(h_prev, (T * B, H))) if self.needs(2) else None,
@@ -160,8 +161,6 @@ class MkldnnRnnLayerBackward0(_MultiOutputBackward):
         mkldnn_rnn_layer_backward), see ``_lstm_kernels.lstm_backward``."""
         dx, dw_ih, dw_hh, db, dh, dc = lstm_backward(grads[0], grads[1], grads[2], x, w_ih, w_hh,
                                                      hx, out, ws, self.reverse, self.needs)
-        if not self.has_biases:
-            db = None
         return (dx, dw_ih, dw_hh, db if self.needs(3) else None, db if self.needs(4) else None,
                 dh if self.needs(5) else None, dc if self.needs(6) else None)
 
