@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-# internal gate j is PyTorch's gate _PERM[j] (PyTorch: i, f, g, o)
-_PERM = (0, 1, 3, 2)
+# (the internal gate j is PyTorch's gate (0, 1, 3, 2)[j]; PyTorch's order is i, f, g, o)
 
 
 def _views(ws, T: int, B: int, H: int):
@@ -87,13 +86,14 @@ def lstm_forward(x, w_ih, w_hh, bias, hx, cx, reverse: bool):
 
 
 def lstm_backward(g_out, g_hy, g_cy, x, w_ih, w_hh, hx, out, ws, reverse: bool, needs):
-    """Backpropagation through time from the workspace: (dx, dW_ih, dW_hh, db, dhx, dcx), each
-    None unless ``needs`` (a function of the input index, as Node.needs) asks for it.
+    """Backpropagation through time from the workspace: (dx, dW_ih, dW_hh, db, dhx, dcx); dx,
+    dW_ih, dW_hh, db are None unless ``needs`` (Node.needs: by input index) asks for them.
 
     Per step, with dc, dh flowing back: dc += dh o (1 - tanh^2 c); the pre-activation gradient
     dA = (dc g i(1-i), dc c_prev f(1-f), dc i (1-g^2), dh tanh(c) o(1-o)) (PyTorch's gate order),
     dc_prev = dc f, dh_prev = dA W_hh. The factors that do not depend on dc, dh are computed for
-    all the steps at once first; dW_ih, dW_hh and db are one GEMM each after the loop."""
+    all the steps at once first; dW_ih, dW_hh and db are one (per-gate batched) GEMM each after
+    the loop."""
     T, B, I = x.shape
     H = w_hh.shape[1]
     dt = x.dtype
