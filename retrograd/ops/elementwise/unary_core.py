@@ -215,6 +215,10 @@ def _max0(x: np.ndarray) -> np.ndarray:
     loop is scalar, ~3x slower), so a contiguous float array is compared with a block of zeros,
     block by block (the same bits)."""
     n = x.size
+    if x.dtype == np.float16:   # NumPy's half maximum(0, -0.) gives +0; PyTorch keeps -0
+        out = x.copy()
+        out[x < 0] = 0
+        return out
     if n < 2048 or x.dtype.kind != "f" or not x.flags.c_contiguous:
         return np.maximum(0, x)
     z = _ZEROS.get(x.dtype)
