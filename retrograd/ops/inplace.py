@@ -31,6 +31,9 @@ from .shape.strided import (_InvalidViewGradFn, partial_overlap, regenerated_vie
                     view_positions, writable_alias)
 from .._dtype import from_numpy_dtype, result_type
 from .._tensor import attach
+from .._dispatch import active_modes, unwrap
+from .._quiet import quiet_op
+from .elementwise import arithmetic as P
 from .. import _dtype as D
 
 _LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -389,6 +392,35 @@ def _check_partial_overlap(t: Tensor, others) -> None:
                                "clone() the tensor before performing the operation.")
 
 
+def _fits(small: tuple, shape: tuple) -> bool:
+    """An operand of shape ``small`` broadcasts to ``shape`` without growing it."""
+    n = len(small)
+    return n <= len(shape) and all(a == 1 or a == b for a, b in zip(small, shape[len(shape) - n:]))
+
+
+def _fused(t: Tensor, op, other) -> bool:
+    """``t op= other`` as one NumPy ufunc writing into ``t``'s storage (``p -= lr * g`` under
+    no_grad: one pass instead of computing the result, then copying it in). Taken only when the
+    out-of-place op would give an array of ``t``'s own dtype and shape from ``t``'s own array and
+    ``other`` unconverted (so the values are the same) and no mode (forward AD, vmap) is
+    active; otherwise False and the general path runs."""
+    ufunc = _FUSED.get(op)
+    x = t._data
+    if (ufunc is None or x.dtype.kind != "f" or not x.flags.writeable or active_modes()
+            or (0 in x.strides and _zero_stride_overlap(x))):
+        return False
+    if type(other) is Tensor:
+        y = other._data
+        if y.dtype is not x.dtype or (y.shape != x.shape and not _fits(y.shape, x.shape)):
+            return False
+    elif type(other) is float or type(other) is int:
+        y = other
+    else:
+        return False
+    quiet_op(ufunc, x, y)
+    return True
+
+
 def apply_inplace(t: Tensor, op, *args, **kwargs) -> Tensor:
     """Run ``op(t, *args)`` and write the result into ``t``."""
     others = args + tuple(kwargs.values()) if kwargs else args
@@ -399,6 +431,9 @@ def apply_inplace(t: Tensor, op, *args, **kwargs) -> Tensor:
     try:
         if needs_grad(t, *others) and t._data.dtype.kind == "f":
             return finish_inplace(t, op(_snapshot(t), *args, **kwargs), op.__name__)
+        if len(args) == 1 and not kwargs and _fused(t, op, args[0]):
+            bump_version(t)
+            return t
         with _grad_mode.no_grad():
             res = op(t, *args, **kwargs)
     except TypeError as e:  # the method's own argument is 'other' at position 1, not 2
@@ -412,5 +447,14 @@ def apply_inplace(t: Tensor, op, *args, **kwargs) -> Tensor:
     bump_version(t)
     return t
 
+
+def _into(ufunc):
+    def run(a, b):
+        ufunc(a, b, out=a)
+    return run
+
+
+_FUSED = {f: _into(u) for op, u in ((P.add, np.add), (P.sub, np.subtract), (P.mul, np.multiply))
+          for f in (op, unwrap(op))}   # the operator's op (``p -= g``) and the method's (``sub_``)
 
 attach(refresh_view, "_refresh_view")   # Tensor.grad_fn regenerates a stale view's node

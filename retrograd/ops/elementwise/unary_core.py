@@ -202,8 +202,39 @@ def relu(input):
     x = input._data
     if x.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
-    # np.maximum gives its second operand on a tie: relu(-0) = -0, as PyTorch
-    return record1(ReluBackward0, input, np.maximum(0, x), RESULT)
+    return record1(ReluBackward0, input, _max0(x), RESULT)
+
+
+try:
+    from numpy._core.umath import clip as _clip_ufunc   # np.clip without its Python wrapper
+except ImportError:  # pragma: no cover - another NumPy layout
+    _clip_ufunc = None
+
+
+def _max0(x: np.ndarray) -> np.ndarray:
+    """relu's values: ``max(0, x)`` keeping -0 and NaN (with its sign), as PyTorch. For floats
+    the clip ufunc: the same bits as ``np.maximum(0, x)``, whose loop with a scalar operand is
+    not vectorised (128x512 float32: 33 -> 12 us), and right for half, where NumPy's
+    ``maximum(0, -0.)`` gives +0."""
+    if x.dtype.kind == "f" and _clip_ufunc is not None:
+        return _clip_ufunc(x, 0, np.inf)
+    if x.dtype == np.float16:   # (no clip ufunc) NumPy's half maximum(0, -0.) gives +0
+        out = x.copy()
+        out[x < 0] = 0
+        return out
+    return np.maximum(0, x)
+    if n < 2048 or x.dtype.kind != "f" or not x.flags.c_contiguous:
+        return np.maximum(0, x)
+    z = _ZEROS.get(x.dtype)
+    if z is None:
+        z = _ZEROS[x.dtype] = np.zeros(_ZERO_BLOCK, x.dtype)
+        z.flags.writeable = False
+    out = np.empty(x.shape, x.dtype)
+    xf, of = x.reshape(-1), out.reshape(-1)
+    for i in range(0, n, _ZERO_BLOCK):
+        j = min(i + _ZERO_BLOCK, n)
+        np.maximum(z[:j - i], xf[i:j], out=of[i:j])
+    return out
 
 
 class SignBackward0(Node):

@@ -66,7 +66,8 @@ def _plain(shape, dtype, t: np.ndarray, w, ignore_index: int) -> bool:
     ignored target, fewer rows than the float's exact integers (the total weight is the row
     count, exactly)."""
     return (w is None and len(shape) == 2 and 0 < shape[0] < 2 ** 24 and
-            dtype in (np.float32, np.float64) and not (t == ignore_index).any())
+            dtype in (np.float32, np.float64) and
+            (ignore_index < 0 <= np.minimum.reduce(t, None) or not (t == ignore_index).any()))
 
 
 def nll_np(x: np.ndarray, t: np.ndarray, w, red: int, ignore_index: int):
@@ -140,8 +141,8 @@ class NllLoss2DBackward0(NllLossBackward0):
 
 
 def _check_target_bounds(t, ignore_index, n_classes):
-    if not t.size or (t.min() >= 0 and t.max() < n_classes):
-        return
+    if not t.size or (np.minimum.reduce(t, None) >= 0 and np.maximum.reduce(t, None) < n_classes):
+        return   # (the ufuncs' reductions: t.min()/t.max() add NumPy's Python wrappers)
     bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
     if bad.any():
         raise IndexError(f"Target {int(t[bad].flat[0])} is out of bounds.")
