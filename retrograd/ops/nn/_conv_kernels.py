@@ -120,67 +120,104 @@ def _row_cols(x, kernel, stride, padding, dilation, out):
     return _row_windows(buf, full, kernel, out, stride, dilation), full
 
 
-def _channels_first(a, width=None):
-    """(N, C, ...) -> a contiguous (C, N, ...) copy, its last dim zero-extended to ``width``
-    when given (one pass, not a widening copy and then a transposing one)."""
-    t = a.swapaxes(0, 1)
-    if width is None:
-        return np.ascontiguousarray(t)
-    out = np.zeros(t.shape[:-1] + (width,), a.dtype)
-    out[..., :a.shape[-1]] = t
-    return out
-
-
-def _gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(g, m, k) @ (g, k, n): one BLAS GEMM per group (a plain 2-d product when g == 1). One
-    big product rather than one per example: OpenBLAS threads small products badly."""
-    if a.shape[0] == 1:
-        return np.matmul(a[0], b[0])[None]
-    return np.matmul(a, b)
-
-
-def _batch_last(n: int) -> tuple:
-    """The axis order (C, *K, N, *L) of an (N, C, *K, *L) window view with n spatial dims."""
-    return (1,) + tuple(range(2, 2 + n)) + (0,) + tuple(range(2 + n, 2 + 2 * n))
-
-
-def conv(x: np.ndarray, w: np.ndarray, stride, padding, dilation, groups: int) -> np.ndarray:
-    """y[n, o] = sum_{c, k} x_pad[n, c, l*stride + k*dilation] w[o, c, k], per group: the
-    windows copied once into a (C/g*K, N*L) matrix per group, then one GEMM."""
-    dt = x.dtype
-    ct = compute_dtype(dt)
-    if ct != dt:
-        x, w = x.astype(ct), w.astype(ct)
+# -- the GEMM layout ------------------------------------------------------------------------
+# Every operand is kept batch-first, (N, rows, Lv) with Lv the (virtual) spatial positions of one
+# example: the im2col copy reads the window view in its own order (no transpose), the GEMMs run
+# once per example and group (np.matmul loops BLAS over the leading dims, on contiguous
+# operands), and a convolution's result comes out as (N, O, *L) without a transposing copy.
+def columns(x, kernel, stride, padding, dilation, out) -> tuple:
+    """im2col copied into the layout the GEMMs read: ``(cols, virtual)``, cols a contiguous
+    (N, C*K, Lv) array (the input itself when a 1x1 kernel reads it as it is), ``virtual`` the
+    spatial shape of its Lv columns (``out``, the last dim widened to the padded width in the
+    virtual-row layout)."""
     N, C = x.shape[:2]
-    O = w.shape[0]
-    kernel = w.shape[2:]
     n = len(kernel)
-    out = out_sizes(x.shape[2:], kernel, stride, padding, dilation)
-    g = groups
-    ck = (C // g) * math.prod(kernel)
-    rows = bool(math.prod(out)) and _use_rows(x.shape[-1] + 2 * padding[-1], out[-1], n,
-                                              stride[-1])
-    if rows:
+    if _rows_ok(x.shape[-1] + 2 * padding[-1], out, kernel, stride[-1]):
         win, full = _row_cols(x, kernel, stride, padding, dilation, out)
         virtual = tuple(out[:-1]) + (full[-1],)
     else:
-        win, virtual = im2col(x, kernel, stride, padding, dilation, out), out
-    cols = np.ascontiguousarray(win.transpose(_batch_last(n))).reshape(
-        g, ck, N * math.prod(virtual))                     # the im2col copy
-    y = _gemm(w.reshape(g, O // g, ck), cols)              # (g, O/g, N*L)
-    y = y.reshape((O, N) + virtual).swapaxes(0, 1)
-    y = np.ascontiguousarray(y[..., :out[-1]] if rows else y)
+        win, virtual = im2col(x, kernel, stride, padding, dilation, out), tuple(out)
+    return (np.ascontiguousarray(win).reshape(N, C * math.prod(kernel), math.prod(virtual)),
+            virtual)
+
+
+def widen(a: np.ndarray, virtual) -> np.ndarray:
+    """(N, C, *L) -> a contiguous (N, C, prod(virtual)): the last dim zero-extended to
+    ``virtual[-1]`` (the garbage columns of the virtual-row layout scatter or gather nothing)."""
+    N, C = a.shape[:2]
+    if tuple(a.shape[2:]) != tuple(virtual):
+        out = np.zeros((N, C) + tuple(virtual), a.dtype)
+        out[..., :a.shape[-1]] = a
+        a = out
+    return np.ascontiguousarray(a).reshape(N, C, math.prod(virtual))
+
+
+def _rows_ok(full_last: int, out, kernel, stride_last: int) -> bool:
+    """Whether a convolution with ``out`` windows (a transposed one with ``out`` input
+    positions) over a padded last dim of ``full_last`` uses the virtual-row layout."""
+    return bool(math.prod(out) and math.prod(kernel)) and \
+        _use_rows(full_last, out[-1], len(out), stride_last)
+
+
+def _bmm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a (g, m, k) @ b (N, g, k, n) -> (N, g, m, n): one BLAS GEMM per example and group."""
+    if a.shape[0] == 1:
+        return np.matmul(a[0], b[:, 0])[:, None]
+    return np.matmul(a, b)
+
+
+def _fast_view(buf: np.ndarray, offset: int, shape, strides) -> np.ndarray:
+    """A strided view of the contiguous ``buf`` from element ``offset`` (what as_strided does,
+    without its ~10 us of Python)."""
+    return np.ndarray(tuple(shape), buf.dtype, buf, offset * buf.itemsize, tuple(strides))
+
+
+def _compute(dt, *arrays):
+    ct = compute_dtype(dt)
+    return ct, tuple(a.astype(ct) if a.dtype != ct else a for a in arrays)
+
+
+def conv(x: np.ndarray, w: np.ndarray, stride, padding, dilation, groups: int,
+         cols=None) -> np.ndarray:
+    """y[n, o] = sum_{c, k} x_pad[n, c, l*stride + k*dilation] w[o, c, k], per group: the
+    windows copied once into (N, C*K, Lv) (``cols``: that copy when already made by
+    ``columns``), then one GEMM (O/g, C/g*K) @ (C/g*K, Lv) per example and group."""
+    dt = x.dtype
+    ct, (x, w) = _compute(dt, x, w)
+    N, C = x.shape[:2]
+    O = w.shape[0]
+    kernel = tuple(w.shape[2:])
+    out = out_sizes(x.shape[2:], kernel, stride, padding, dilation)
+    g = groups
+    ck = (C // g) * math.prod(kernel)
+    if cols is None:
+        cols = columns(x, kernel, stride, padding, dilation, out)
+    cols, virtual = cols
+    lv = math.prod(virtual)
+    y = _bmm(w.reshape(g, O // g, ck), cols.reshape(N, g, ck, lv))   # (N, g, O/g, Lv)
+    y = y.reshape((N, O) + virtual)
+    if virtual != out:
+        y = np.ascontiguousarray(y[..., :out[-1]])
     return y.astype(dt) if ct != dt else y
 
 
+def _transpose_layout(x_shape, kernel, size, stride, padding, dilation) -> tuple:
+    """(full, virtual) of conv_transpose: the padded output buffer's spatial size and the
+    spatial shape of the GEMM's columns (the input's, widened in the virtual-row layout)."""
+    blocks = tuple(x_shape[2:])
+    full = tuple(max(s + 2 * p, (b - 1) * st + d * (k - 1) + 1)
+                 for s, p, b, st, d, k in zip(size, padding, blocks, stride, dilation, kernel))
+    rows = _rows_ok(full[-1], blocks, kernel, stride[-1])
+    return full, (blocks[:-1] + (full[-1],) if rows else blocks)
+
+
 def conv_transpose(x: np.ndarray, w: np.ndarray, size, stride, padding, dilation,
-                   groups: int) -> np.ndarray:
+                   groups: int, xw=None) -> np.ndarray:
     """The adjoint of ``conv`` in its input: x (N, C_in, *L), w (C_in, O/g, *K) ->
-    (N, O, *size): one GEMM to columns, then col2im."""
+    (N, O, *size): one GEMM (O/g*K, C_in/g) @ (C_in/g, Lv) per example and group to columns,
+    then col2im (``xw``: x already widened by ``widen`` to the layout's virtual shape)."""
     dt = x.dtype
-    ct = compute_dtype(dt)
-    if ct != dt:
-        x, w = x.astype(ct), w.astype(ct)
+    ct, (x, w) = _compute(dt, x, w)
     N, C = x.shape[:2]
     g = groups
     og = w.shape[1]
@@ -188,57 +225,105 @@ def conv_transpose(x: np.ndarray, w: np.ndarray, size, stride, padding, dilation
     kernel = tuple(w.shape[2:])
     blocks = tuple(x.shape[2:])
     kk = math.prod(kernel)
-    wm = w.reshape(g, C // g, og * kk).swapaxes(1, 2)       # (g, O/g*K, C/g)
-    full = tuple(max(s + 2 * p, (b - 1) * st + d * (k - 1) + 1)
-                 for s, p, b, st, d, k in zip(size, padding, blocks, stride, dilation, kernel))
-    rows = bool(x.size and wm.size) and _use_rows(full[-1], blocks[-1], len(blocks), stride[-1])
-    # (with rows: zero columns up to the padded width, they scatter nothing)
-    xt = _channels_first(x, full[-1] if rows else None)
-    virtual = tuple(xt.shape[2:])
-    xt = xt.reshape(g, C // g, N * math.prod(virtual))
-    cols = _gemm(np.ascontiguousarray(wm), xt)              # (g, O/g*K, N*L)
-    cols = cols.reshape((O,) + kernel + (N,) + virtual)      # (O, *K, N, *L)
-    if not rows:
-        order = (1 + len(kernel), 0) + tuple(range(1, 1 + len(kernel))) + \
-            tuple(range(2 + len(kernel), cols.ndim))
-        y = col2im(cols.transpose(order), size, stride, padding, dilation)
+    full, virtual = _transpose_layout(x.shape, kernel, size, stride, padding, dilation)
+    lv = math.prod(virtual)
+    if xw is None:
+        xw = widen(x, virtual)
+    wm = np.ascontiguousarray(w.reshape(g, C // g, og * kk).swapaxes(1, 2))  # (g, O/g*K, C/g)
+    cols = _bmm(wm, xw.reshape(N, g, C // g, lv))               # (N, g, O/g*K, Lv)
+    cols = cols.reshape((N, O) + kernel + virtual)               # (N, O, *K, *Lv)
+    if virtual == blocks:
+        y = col2im(cols, size, stride, padding, dilation)
         return y.astype(dt) if ct != dt else y
-    buf, view = _slabs((O, N), full, dilation[-1] * (kernel[-1] - 1), cols.dtype)
-    for k in itertools.product(*(range(n) for n in kernel)):
-        dest = _row_windows(buf, full, kernel, blocks, stride, dilation, k, True)
-        dest += cols[(slice(None),) + k]                       # (O, N, *L)
-    y = view[(slice(None), slice(None)) + tuple(slice(p, p + s) for s, p in
-                                                zip(size, padding))]
-    y = np.ascontiguousarray(y.swapaxes(0, 1))
+    buf, view = _slabs((N, O), full, dilation[-1] * (kernel[-1] - 1), cols.dtype)
+    nd = len(full)
+    pitch = [math.prod(full[i + 1:]) for i in range(nd)]
+    shape = (N, O) + virtual
+    strides = buf.strides[:2] + tuple(stride[i] * pitch[i] * buf.itemsize
+                                      for i in range(nd - 1)) + (buf.itemsize,)
+    if stride[-2] == 1:     # the last two dims are one contiguous run: one dim for NumPy's loop
+        shape = shape[:-2] + (virtual[-2] * virtual[-1],)
+        strides = strides[:-2] + (buf.itemsize,)
+        cols = cols.reshape((N, O) + kernel + shape[2:])
+    lead = (slice(None), slice(None))
+    for k in itertools.product(*(range(n) for n in kernel)) if buf.size else ():
+        start = sum(k[i] * dilation[i] * pitch[i] for i in range(nd))
+        dest = _fast_view(buf, start, shape, strides)
+        dest += cols[lead + k]                                   # (N, O, *Lv)
+    y = np.ascontiguousarray(view[lead + tuple(slice(p, p + s) for s, p in
+                                               zip(size, padding))])
     return y.astype(dt) if ct != dt else y
 
 
+def _weight_gemm(cols: np.ndarray, gm: np.ndarray) -> np.ndarray:
+    """sum_n gm[n] @ cols[n]^T per group: cols (N, g, C/g*K, Lv), gm (N, g, O/g, Lv) ->
+    (g, O/g, C/g*K). Computed as cols @ gm^T (OpenBLAS runs that shape faster), a slice of the
+    batch at a time so that the per-example products held before the sum stay ~4 MB."""
+    N, g, ck, _ = cols.shape
+    og = gm.shape[2]
+    acc = np.zeros((g, ck, og), np.result_type(cols.dtype, gm.dtype))
+    step = max(1, (1 << 20) // max(1, g * ck * og))
+    for i in range(0, N, step):
+        acc += np.matmul(cols[i:i + step], gm[i:i + step].swapaxes(-1, -2)).sum(0)
+    return acc.swapaxes(1, 2)
+
+
 def conv_weight(x: np.ndarray, grad: np.ndarray, kernel, stride, padding, dilation,
-                groups: int) -> np.ndarray:
+                groups: int, cols=None, gm=None) -> np.ndarray:
     """d<grad, conv(x, w)>/dw: gw[o, c, k] = sum_{n, l} grad[n, o, l] x_pad[n, c, l*s + k*d]
-    (the number of windows is grad's spatial size), one GEMM per group."""
+    (the number of windows is grad's spatial size), one GEMM per example and group (``cols``:
+    x's ``columns`` for grad's spatial size, ``gm``: grad ``widen``-ed to their layout)."""
     dt = x.dtype
-    ct = compute_dtype(dt)
-    if ct != dt:
-        x, grad = x.astype(ct), grad.astype(ct)
+    ct, (x, grad) = _compute(dt, x, grad)
     N, C = x.shape[:2]
     O = grad.shape[1]
-    out = grad.shape[2:]
     g = groups
-    n = len(kernel)
-    if math.prod(out) and _use_rows(x.shape[-1] + 2 * padding[-1], out[-1], n, stride[-1]):
-        win, full = _row_cols(x, kernel, stride, padding, dilation, out)  # (N, C, *K, rows, Wp)
-        width = full[-1]                               # zeros where the rows are garbage
-        length = math.prod(out[:-1]) * full[-1]
-    else:
-        win = im2col(x, kernel, stride, padding, dilation, out)  # (N, C, *K, *L)
-        length = math.prod(out)
-        width = None
-    # (C, *K, N, *L) contiguous: per group a (C/g*K, N*L) matrix
-    cols = np.ascontiguousarray(win.transpose(_batch_last(n))).reshape(
-        g, (C // g) * math.prod(kernel), N * length)
-    gm = _channels_first(grad, width).reshape(g, O // g, N * length)
-    # computed transposed, (C/g*K, O/g): OpenBLAS runs this shape faster (~1.3x here)
-    gw = _gemm(cols, gm.swapaxes(1, 2)).swapaxes(1, 2)     # (g, O/g, C/g*K)
-    gw = gw.reshape((O, C // g) + tuple(kernel))
+    kernel = tuple(kernel)
+    if cols is None:
+        cols = columns(x, kernel, stride, padding, dilation, tuple(grad.shape[2:]))
+    cols, virtual = cols
+    lv = math.prod(virtual)
+    if gm is None or gm.shape[2] != lv:
+        gm = widen(grad, virtual)
+    ck = (C // g) * math.prod(kernel)
+    gw = _weight_gemm(cols.reshape(N, g, ck, lv), gm.reshape(N, g, O // g, lv))
+    gw = gw.reshape((O, C // g) + kernel)
     return gw.astype(dt) if ct != dt else gw
+
+
+def conv_backward(grad, x, w, stride, padding, dilation, transposed: bool, groups: int,
+                  mask) -> tuple:
+    """(dL/dx, dL/dw) of y = convolution(x, w) (``transposed``: of the transposed one) from
+    dL/dy = ``grad``, each only where ``mask`` asks for it; the copy of ``grad`` both need (its
+    columns, or its widened matrix) is made once."""
+    dt = x.dtype
+    ct, (grad, x, w) = _compute(dt, grad, x, w)
+    kernel = tuple(w.shape[2:])
+    size = tuple(x.shape[2:])
+    gx = gw = None
+    if transposed:
+        # y = conv_transpose(x, w): dL/dx = conv(grad, w), dL/dw = conv_weight(grad, x)
+        # (conv(grad, w) has one more position than x where output_padding reached past the
+        # stride: then it is cut, and computes its own columns)
+        same = out_sizes(grad.shape[2:], kernel, stride, padding, dilation) == size
+        cols = columns(grad, kernel, stride, padding, dilation, size) \
+            if mask[1] or same else None
+        if mask[0]:
+            gx = conv(grad, w, stride, padding, dilation, groups, cols if same else None)
+            if not same:
+                gx = np.ascontiguousarray(gx[(slice(None), slice(None)) +
+                                             tuple(slice(0, s) for s in size)])
+        if mask[1]:
+            gw = conv_weight(grad, x, kernel, stride, padding, dilation, groups, cols)
+    else:
+        # y = conv(x, w): dL/dx = conv_transpose(grad, w), dL/dw = conv_weight(x, grad)
+        full, virtual = _transpose_layout(grad.shape, kernel, size, stride, padding, dilation)
+        gm = widen(grad, virtual)
+        if mask[0]:
+            gx = conv_transpose(grad, w, size, stride, padding, dilation, groups, gm)
+        if mask[1]:
+            gw = conv_weight(x, grad, kernel, stride, padding, dilation, groups, None, gm)
+    if ct != dt:
+        gx = gx.astype(dt) if gx is not None else None
+        gw = gw.astype(dt) if gw is not None else None
+    return gx, gw

@@ -68,22 +68,10 @@ class ConvolutionBackward0(Node):
     }
 
     def backward(self, ns, grad, x, w):
-        st, pad, dil, g = self.stride, self.padding, self.dilation, self.groups
-        kernel = tuple(w.shape[2:])
-        size = tuple(x.shape[2:])
-        gx = gw = gb = None
-        if self.transposed:
-            if self.needs(0):
-                zero = (0,) * len(st)
-                gx = _crop(ns.convolution(grad, w, st, pad, dil, False, zero, g), size)
-            if self.needs(1):
-                gw = ns.conv_weight(grad, x, kernel, st, pad, dil, g)
-        else:
-            if self.needs(0):
-                op = _input_padding_for(size, tuple(grad.shape[2:]), kernel, st, pad, dil)
-                gx = ns.convolution(grad, w, st, pad, dil, True, op, g)
-            if self.needs(1):
-                gw = ns.conv_weight(x, grad, kernel, st, pad, dil, g)
+        gx, gw = ns.convolution_backward(grad, x, w, self.stride, self.padding, self.dilation,
+                                         self.transposed, self.groups,
+                                         (self.needs(0), self.needs(1)))
+        gb = None
         if self.needs(2):
             gb = ns.sum_dims(grad, (0,) + tuple(range(2, grad.ndim)), False)
         return gx, gw, gb
