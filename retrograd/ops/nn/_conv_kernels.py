@@ -121,35 +121,35 @@ def _row_cols(x, kernel, stride, padding, dilation, out):
 
 
 # -- the GEMM layout ------------------------------------------------------------------------
-# Every operand is kept batch-first, (N, rows, Lv) with Lv the (virtual) spatial positions of one
-# example: the im2col copy reads the window view in its own order (no transpose), the GEMMs run
-# once per example and group (np.matmul loops BLAS over the leading dims, on contiguous
-# operands), and a convolution's result comes out as (N, O, *L) without a transposing copy.
-def columns(x, kernel, stride, padding, dilation, out) -> tuple:
-    """im2col copied into the layout the GEMMs read: ``(cols, virtual)``, cols a contiguous
-    (N, C*K, Lv) array (the input itself when a 1x1 kernel reads it as it is), ``virtual`` the
-    spatial shape of its Lv columns (``out``, the last dim widened to the padded width in the
-    virtual-row layout)."""
-    N, C = x.shape[:2]
-    n = len(kernel)
-    if _rows_ok(x.shape[-1] + 2 * padding[-1], out, kernel, stride[-1]):
-        win, full = _row_cols(x, kernel, stride, padding, dilation, out)
-        virtual = tuple(out[:-1]) + (full[-1],)
+# The operands are channels-first matrices, (g, rows, N*Lv) with Lv the (virtual) spatial
+# positions of one example: one GEMM per group over the whole batch (per-example GEMMs lose to
+# it where an example has few positions: the weights are re-packed each call, and the weight
+# gradient's per-example products must be summed). Their rows are padded (``_ld``): a row
+# pitch that is a multiple of 4 KiB (32 x 14 x 16 floats: the CNN's conv2) maps every row to the
+# same cache sets, and OpenBLAS then ran the GEMMs up to ~2x slower.
+def _ld(n: int, itemsize: int) -> int:
+    """A row pitch of at least ``n`` elements that is not a multiple of 2 KiB."""
+    ld = n + 64 // itemsize
+    while (ld * itemsize) % 2048 == 0:
+        ld += 64 // itemsize
+    return ld
+
+
+def _matrix(lead: tuple, n: int, dtype, zero: bool = False) -> np.ndarray:
+    """An uninitialised (or zeroed) (*lead, n) array whose rows have a padded pitch."""
+    dt = np.dtype(dtype)
+    buf = (np.zeros if zero else np.empty)(lead + (_ld(n, dt.itemsize),), dt)
+    return buf[..., :n]
+
+
+def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a (g, m, k) @ b (g, k, n) into a result with padded rows (BLAS writes it directly)."""
+    out = _matrix((b.shape[0], a.shape[1]), b.shape[2], np.result_type(a.dtype, b.dtype))
+    if a.shape[0] == 1:
+        np.matmul(a[0], b[0], out=out[0])
     else:
-        win, virtual = im2col(x, kernel, stride, padding, dilation, out), tuple(out)
-    return (np.ascontiguousarray(win).reshape(N, C * math.prod(kernel), math.prod(virtual)),
-            virtual)
-
-
-def widen(a: np.ndarray, virtual) -> np.ndarray:
-    """(N, C, *L) -> a contiguous (N, C, prod(virtual)): the last dim zero-extended to
-    ``virtual[-1]`` (the garbage columns of the virtual-row layout scatter or gather nothing)."""
-    N, C = a.shape[:2]
-    if tuple(a.shape[2:]) != tuple(virtual):
-        out = np.zeros((N, C) + tuple(virtual), a.dtype)
-        out[..., :a.shape[-1]] = a
-        a = out
-    return np.ascontiguousarray(a).reshape(N, C, math.prod(virtual))
+        np.matmul(a, b, out=out)
+    return out
 
 
 def _rows_ok(full_last: int, out, kernel, stride_last: int) -> bool:
@@ -159,11 +159,41 @@ def _rows_ok(full_last: int, out, kernel, stride_last: int) -> bool:
         _use_rows(full_last, out[-1], len(out), stride_last)
 
 
-def _bmm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a (g, m, k) @ b (N, g, k, n) -> (N, g, m, n): one BLAS GEMM per example and group."""
-    if a.shape[0] == 1:
-        return np.matmul(a[0], b[:, 0])[:, None]
-    return np.matmul(a, b)
+def _batch_last(n: int) -> tuple:
+    """The axis order (C, *K, N, *L) of an (N, C, *K, *L) window view with n spatial dims."""
+    return (1,) + tuple(range(2, 2 + n)) + (0,) + tuple(range(2 + n, 2 + 2 * n))
+
+
+def columns(x, kernel, stride, padding, dilation, out, groups: int) -> tuple:
+    """im2col copied into the layout the GEMMs read: ``(cols, virtual)``, cols a
+    (g, C/g*K, N*Lv) matrix with padded rows, ``virtual`` the spatial shape of one example's Lv
+    columns (``out``, the last dim widened to the padded width in the virtual-row layout)."""
+    N, C = x.shape[:2]
+    n = len(kernel)
+    if _rows_ok(x.shape[-1] + 2 * padding[-1], out, kernel, stride[-1]):
+        win, full = _row_cols(x, kernel, stride, padding, dilation, out)
+        virtual = tuple(out[:-1]) + (full[-1],)
+    else:
+        win, virtual = im2col(x, kernel, stride, padding, dilation, out), tuple(out)
+    length = N * math.prod(virtual)
+    cols = _matrix((groups, (C // groups) * math.prod(kernel)), length, x.dtype)
+    np.copyto(cols.reshape((C,) + tuple(kernel) + (N,) + virtual),
+              win.transpose(_batch_last(n)))                   # the im2col copy
+    return cols, virtual
+
+
+def channels_first(a: np.ndarray, virtual, groups: int) -> np.ndarray:
+    """(N, C, *L) -> the (g, C/g, N*Lv) matrix with padded rows, the last spatial dim
+    zero-extended to ``virtual[-1]`` (the virtual-row layout's garbage columns scatter or
+    gather nothing); one copying pass."""
+    N, C = a.shape[:2]
+    widened = tuple(a.shape[2:]) != tuple(virtual)
+    m = _matrix((groups, C // groups), N * math.prod(virtual), a.dtype, zero=widened)
+    dest = m.reshape((C, N) + tuple(virtual))
+    if widened:
+        dest = dest[..., :a.shape[-1]]
+    np.copyto(dest, a.swapaxes(0, 1))
+    return m
 
 
 def _fast_view(buf: np.ndarray, offset: int, shape, strides) -> np.ndarray:
@@ -180,8 +210,8 @@ def _compute(dt, *arrays):
 def conv(x: np.ndarray, w: np.ndarray, stride, padding, dilation, groups: int,
          cols=None) -> np.ndarray:
     """y[n, o] = sum_{c, k} x_pad[n, c, l*stride + k*dilation] w[o, c, k], per group: the
-    windows copied once into (N, C*K, Lv) (``cols``: that copy when already made by
-    ``columns``), then one GEMM (O/g, C/g*K) @ (C/g*K, Lv) per example and group."""
+    windows copied once into a (C/g*K, N*Lv) matrix per group (``cols``: ``columns``' result
+    when already made), then one GEMM."""
     dt = x.dtype
     ct, (x, w) = _compute(dt, x, w)
     N, C = x.shape[:2]
@@ -189,15 +219,14 @@ def conv(x: np.ndarray, w: np.ndarray, stride, padding, dilation, groups: int,
     kernel = tuple(w.shape[2:])
     out = out_sizes(x.shape[2:], kernel, stride, padding, dilation)
     g = groups
-    ck = (C // g) * math.prod(kernel)
     if cols is None:
-        cols = columns(x, kernel, stride, padding, dilation, out)
+        cols = columns(x, kernel, stride, padding, dilation, out, g)
     cols, virtual = cols
-    lv = math.prod(virtual)
-    y = _bmm(w.reshape(g, O // g, ck), cols.reshape(N, g, ck, lv))   # (N, g, O/g, Lv)
-    y = y.reshape((N, O) + virtual)
+    y = _matmul(w.reshape(g, O // g, (C // g) * math.prod(kernel)), cols)  # (g, O/g, N*Lv)
+    y = y.reshape((O, N) + virtual)
     if virtual != out:
-        y = np.ascontiguousarray(y[..., :out[-1]])
+        y = y[..., :out[-1]]
+    y = np.ascontiguousarray(y.swapaxes(0, 1))
     return y.astype(dt) if ct != dt else y
 
 
@@ -212,10 +241,10 @@ def _transpose_layout(x_shape, kernel, size, stride, padding, dilation) -> tuple
 
 
 def conv_transpose(x: np.ndarray, w: np.ndarray, size, stride, padding, dilation,
-                   groups: int, xw=None) -> np.ndarray:
+                   groups: int, xm=None) -> np.ndarray:
     """The adjoint of ``conv`` in its input: x (N, C_in, *L), w (C_in, O/g, *K) ->
-    (N, O, *size): one GEMM (O/g*K, C_in/g) @ (C_in/g, Lv) per example and group to columns,
-    then col2im (``xw``: x already widened by ``widen`` to the layout's virtual shape)."""
+    (N, O, *size): one GEMM per group to columns, then col2im (``xm``: x already made a
+    ``channels_first`` matrix of the layout's virtual shape)."""
     dt = x.dtype
     ct, (x, w) = _compute(dt, x, w)
     N, C = x.shape[:2]
@@ -226,53 +255,41 @@ def conv_transpose(x: np.ndarray, w: np.ndarray, size, stride, padding, dilation
     blocks = tuple(x.shape[2:])
     kk = math.prod(kernel)
     full, virtual = _transpose_layout(x.shape, kernel, size, stride, padding, dilation)
-    lv = math.prod(virtual)
-    if xw is None:
-        xw = widen(x, virtual)
+    if xm is None:
+        xm = channels_first(x, virtual, g)
     wm = np.ascontiguousarray(w.reshape(g, C // g, og * kk).swapaxes(1, 2))  # (g, O/g*K, C/g)
-    cols = _bmm(wm, xw.reshape(N, g, C // g, lv))               # (N, g, O/g*K, Lv)
-    cols = cols.reshape((N, O) + kernel + virtual)               # (N, O, *K, *Lv)
+    cols = _matmul(wm, xm).reshape((O,) + kernel + (N,) + virtual)  # (O, *K, N, *Lv)
     if virtual == blocks:
-        y = col2im(cols, size, stride, padding, dilation)
+        order = (1 + len(kernel), 0) + tuple(range(1, 1 + len(kernel))) + \
+            tuple(range(2 + len(kernel), cols.ndim))
+        y = col2im(cols.transpose(order), size, stride, padding, dilation)
         return y.astype(dt) if ct != dt else y
-    buf, view = _slabs((N, O), full, dilation[-1] * (kernel[-1] - 1), cols.dtype)
+    buf, view = _slabs((O, N), full, dilation[-1] * (kernel[-1] - 1), cols.dtype)
     nd = len(full)
     pitch = [math.prod(full[i + 1:]) for i in range(nd)]
-    shape = (N, O) + virtual
+    shape = (O, N) + virtual
     strides = buf.strides[:2] + tuple(stride[i] * pitch[i] * buf.itemsize
                                       for i in range(nd - 1)) + (buf.itemsize,)
     if stride[-2] == 1:     # the last two dims are one contiguous run: one dim for NumPy's loop
         shape = shape[:-2] + (virtual[-2] * virtual[-1],)
         strides = strides[:-2] + (buf.itemsize,)
-        cols = cols.reshape((N, O) + kernel + shape[2:])
-    lead = (slice(None), slice(None))
+        cols = cols.reshape((O,) + kernel + shape[1:])
     for k in itertools.product(*(range(n) for n in kernel)) if buf.size else ():
         start = sum(k[i] * dilation[i] * pitch[i] for i in range(nd))
         dest = _fast_view(buf, start, shape, strides)
-        dest += cols[lead + k]                                   # (N, O, *Lv)
-    y = np.ascontiguousarray(view[lead + tuple(slice(p, p + s) for s, p in
-                                               zip(size, padding))])
+        dest += cols[(slice(None),) + k]                         # (O, N, *Lv)
+    y = view[(slice(None), slice(None)) + tuple(slice(p, p + s) for s, p in
+                                                zip(size, padding))]
+    y = np.ascontiguousarray(y.swapaxes(0, 1))
     return y.astype(dt) if ct != dt else y
-
-
-def _weight_gemm(cols: np.ndarray, gm: np.ndarray) -> np.ndarray:
-    """sum_n gm[n] @ cols[n]^T per group: cols (N, g, C/g*K, Lv), gm (N, g, O/g, Lv) ->
-    (g, O/g, C/g*K). Computed as cols @ gm^T (OpenBLAS runs that shape faster), a slice of the
-    batch at a time so that the per-example products held before the sum stay ~4 MB."""
-    N, g, ck, _ = cols.shape
-    og = gm.shape[2]
-    acc = np.zeros((g, ck, og), np.result_type(cols.dtype, gm.dtype))
-    step = max(1, (1 << 20) // max(1, g * ck * og))
-    for i in range(0, N, step):
-        acc += np.matmul(cols[i:i + step], gm[i:i + step].swapaxes(-1, -2)).sum(0)
-    return acc.swapaxes(1, 2)
 
 
 def conv_weight(x: np.ndarray, grad: np.ndarray, kernel, stride, padding, dilation,
                 groups: int, cols=None, gm=None) -> np.ndarray:
     """d<grad, conv(x, w)>/dw: gw[o, c, k] = sum_{n, l} grad[n, o, l] x_pad[n, c, l*s + k*d]
-    (the number of windows is grad's spatial size), one GEMM per example and group (``cols``:
-    x's ``columns`` for grad's spatial size, ``gm``: grad ``widen``-ed to their layout)."""
+    (the number of windows is grad's spatial size), one GEMM per group (``cols``: x's
+    ``columns`` for grad's spatial size, ``gm``: grad as a ``channels_first`` matrix of their
+    layout, when already made)."""
     dt = x.dtype
     ct, (x, grad) = _compute(dt, x, grad)
     N, C = x.shape[:2]
@@ -280,13 +297,21 @@ def conv_weight(x: np.ndarray, grad: np.ndarray, kernel, stride, padding, dilati
     g = groups
     kernel = tuple(kernel)
     if cols is None:
-        cols = columns(x, kernel, stride, padding, dilation, tuple(grad.shape[2:]))
+        cols = columns(x, kernel, stride, padding, dilation, tuple(grad.shape[2:]), g)
     cols, virtual = cols
-    lv = math.prod(virtual)
-    if gm is None or gm.shape[2] != lv:
-        gm = widen(grad, virtual)
-    ck = (C // g) * math.prod(kernel)
-    gw = _weight_gemm(cols.reshape(N, g, ck, lv), gm.reshape(N, g, O // g, lv))
+    if gm is None or gm.shape[-1] != cols.shape[-1]:
+        gm = channels_first(grad, virtual, g)
+    ck = cols.shape[1]
+    if N > 1 and ck * (O // g) <= 4096:
+        # a small result over a long sum (the CNN's conv1: 9 x 16 over 32 x 840 columns):
+        # OpenBLAS runs that ~2x slower than one product per example summed afterwards
+        lv = math.prod(virtual)
+        parts = np.matmul(cols.reshape(g, ck, N, lv).swapaxes(1, 2),
+                          gm.reshape(g, O // g, N, lv).transpose(0, 2, 3, 1))  # (g, N, ck, O/g)
+        gw = parts.sum(1).swapaxes(1, 2)
+    else:
+        # computed transposed, (C/g*K, O/g): OpenBLAS runs this shape faster (~1.3x here)
+        gw = np.matmul(cols, gm.swapaxes(1, 2)).swapaxes(1, 2)  # (g, O/g, C/g*K)
     gw = gw.reshape((O, C // g) + kernel)
     return gw.astype(dt) if ct != dt else gw
 
@@ -306,7 +331,7 @@ def conv_backward(grad, x, w, stride, padding, dilation, transposed: bool, group
         # (conv(grad, w) has one more position than x where output_padding reached past the
         # stride: then it is cut, and computes its own columns)
         same = out_sizes(grad.shape[2:], kernel, stride, padding, dilation) == size
-        cols = columns(grad, kernel, stride, padding, dilation, size) \
+        cols = columns(grad, kernel, stride, padding, dilation, size, groups) \
             if mask[1] or same else None
         if mask[0]:
             gx = conv(grad, w, stride, padding, dilation, groups, cols if same else None)
@@ -318,7 +343,7 @@ def conv_backward(grad, x, w, stride, padding, dilation, transposed: bool, group
     else:
         # y = conv(x, w): dL/dx = conv_transpose(grad, w), dL/dw = conv_weight(x, grad)
         full, virtual = _transpose_layout(grad.shape, kernel, size, stride, padding, dilation)
-        gm = widen(grad, virtual)
+        gm = channels_first(grad, virtual, groups)
         if mask[0]:
             gx = conv_transpose(grad, w, size, stride, padding, dilation, groups, gm)
         if mask[1]:
