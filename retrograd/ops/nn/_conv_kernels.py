@@ -1,6 +1,7 @@
-"""NumPy kernels of the convolutions: im2col as a strided view of the (padded) input and one
-batched GEMM per call, groups folded into the GEMM's batch dim; col2im as a scatter through
-strided views of an output buffer, looping only over the kernel offsets.
+"""NumPy kernels of the convolutions: im2col as a strided view of the (padded) input, copied
+once into the matrix the GEMM reads, and one GEMM per group over the whole batch; col2im as a
+scatter through strided views of an output buffer, looping only over the kernel offsets.
+``conv_backward`` computes both gradients of a convolution, sharing the gradient's copy.
 
 Shapes: ``x`` (N, C, *S), weight (O, C/g, *K) for a convolution, (C, O/g, *K) for a transposed
 one. ``stride``, ``padding``, ``dilation`` are tuples of one int per spatial dim. No checks

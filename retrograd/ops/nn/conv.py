@@ -1,12 +1,13 @@
 """torch.convolution: every convolution (1-3 spatial dims, strided, padded, dilated, grouped,
 transposed) is this one op, recorded as PyTorch's ``ConvolutionBackward0``.
 
-The forward is im2col (a strided view of the padded input) and one batched GEMM, groups in the
-GEMM's batch dim (ops/nn/_conv_kernels.py). The backward is written with ``ns.convolution``
-and ``ns.conv_weight``: on the first-order path they are the NumPy kernels, under
-``create_graph=True`` the input gradient is a (transposed) convolution again and the weight
-gradient a convolution of the input by the output gradient (tensor_ns), so double backward
-records ConvolutionBackward0 nodes and stays differentiable.
+The forward is im2col (a strided view of the padded input, copied into a matrix) and one GEMM
+per group (ops/nn/_conv_kernels.py). The backward is ``ns.convolution_backward``
+(at::convolution_backward without the bias): on the first-order path the NumPy kernels, which
+share the gradient's copy between the two gradients; under ``create_graph=True`` (tensor_ns)
+the input gradient is a (transposed) convolution again and the weight gradient a convolution of
+the input by the output gradient, so double backward records ConvolutionBackward0 nodes and
+stays differentiable.
 
 F.conv1d/2d/3d and F.conv_transpose1d/2d/3d (ops/nn/conv_functional.py) check their arguments
 as PyTorch does and call ``convolution``.
