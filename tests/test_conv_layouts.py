@@ -1,6 +1,7 @@
 """The convolution kernels' layouts and paths against torch (values, input and weight gradients,
 double backward): the virtual-row layout (stride 1 along the last dim, two dims merged or not in
-the col2im adds), padded GEMM row pitches (the CNN benchmark's conv2, whose unpadded pitch is a
+the col2im adds, rows of W + p where a row's right padding is the next one's left padding, or of
+W + 2p), padded GEMM row pitches (the CNN benchmark's conv2, whose unpadded pitch is a
 multiple of 4 KiB), the weight gradient as one product per example (a small result over a long
 sum) or one GEMM, groups, the transposed convolution whose input gradient is cut (output_padding
 reaching past the stride), gradients wanted for the input or the weight alone, an empty batch,
@@ -33,6 +34,8 @@ CASES = {
                                    dict(padding=1, stride=(1, 2, 1))),
     "strided_no_rows": ((2, 3, 8, 9), (5, 3, 3, 3), dict(padding=1, stride=2)),
     "one_by_one": ((2, 5, 4, 3), (7, 5, 1, 1), {}),
+    # padding past the kernel's reach along the last dim: rows of W + 2p (not shared)
+    "padding_past_kernel_rows": ((2, 3, 6, 7), (4, 3, 3, 1), dict(padding=1)),
     "conv1d_rows_off": ((3, 2, 11), (4, 2, 3), dict(padding=1)),
     "empty_batch": ((0, 3, 6, 6), (4, 3, 3, 3), dict(padding=1)),
 }
@@ -44,6 +47,9 @@ TRANSPOSED = {
                            dict(stride=2, padding=1, output_padding=2, dilation=3)),
     "groups_rows": ((2, 4, 5, 5), (4, 2, 3, 3), dict(padding=1, groups=2)),
     "strided": ((2, 3, 4, 3), (3, 5, 3, 3), dict(stride=2, padding=1, output_padding=1)),
+    # stride 1: rows whose right padding is the next row's left padding (pitch W + p)
+    "shared_padding_rows": ((2, 3, 6, 9), (3, 4, 3, 3),
+                            dict(padding=2, dilation=2, output_padding=1)),
 }
 
 

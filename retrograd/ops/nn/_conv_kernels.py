@@ -112,13 +112,24 @@ def _row_windows(buf, full, kernel, out, stride, dilation, offset=None, writeabl
                        writeable=writeable)
 
 
-def _row_cols(x, kernel, stride, padding, dilation, out):
-    """im2col in the virtual-row layout: (N, C, *K, *out[:-1], Wp) as a read-only view."""
-    full = tuple(s + 2 * p for s, p in zip(x.shape[2:], padding))
+def _pitched(full: tuple, size: int, pad: int, kernel: int, dilation: int) -> tuple:
+    """``full`` (the padded spatial size) with the last dim's row pitch cut from W + 2p to
+    W + p where a row's right padding can be the next row's left padding: the windows of the
+    valid outputs reach p past a row's end, into those zeros, and the ow = W + 2p - d*(k-1)
+    outputs still fit in a row when p <= d*(k-1) (the CNN's 3x3 / padding 1: 15 instead of 16,
+    6% fewer GEMM columns)."""
+    if full[-1] == size + 2 * pad and pad <= dilation * (kernel - 1):
+        return full[:-1] + (size + pad,)
+    return full
+
+
+def _row_cols(x, kernel, stride, padding, dilation, out, full):
+    """im2col in the virtual-row layout: (N, C, *K, *out[:-1], Wp) as a read-only view over a
+    padded copy of x of spatial size ``full`` (its last dim possibly ``_pitched``)."""
     buf, view = _slabs(x.shape[:2], full, dilation[-1] * (kernel[-1] - 1), x.dtype)
     view[(slice(None), slice(None)) + tuple(slice(p, p + s) for s, p in
                                             zip(x.shape[2:], padding))] = x
-    return _row_windows(buf, full, kernel, out, stride, dilation), full
+    return _row_windows(buf, full, kernel, out, stride, dilation)
 
 
 # -- the GEMM layout ------------------------------------------------------------------------
@@ -171,8 +182,10 @@ def columns(x, kernel, stride, padding, dilation, out, groups: int) -> tuple:
     columns (``out``, the last dim widened to the padded width in the virtual-row layout)."""
     N, C = x.shape[:2]
     n = len(kernel)
-    if _rows_ok(x.shape[-1] + 2 * padding[-1], out, kernel, stride[-1]):
-        win, full = _row_cols(x, kernel, stride, padding, dilation, out)
+    full = _pitched(tuple(s + 2 * p for s, p in zip(x.shape[2:], padding)), x.shape[-1],
+                    padding[-1], kernel[-1], dilation[-1])
+    if _rows_ok(full[-1], out, kernel, stride[-1]):
+        win = _row_cols(x, kernel, stride, padding, dilation, out, full)
         virtual = tuple(out[:-1]) + (full[-1],)
     else:
         win, virtual = im2col(x, kernel, stride, padding, dilation, out), tuple(out)
@@ -237,6 +250,7 @@ def _transpose_layout(x_shape, kernel, size, stride, padding, dilation) -> tuple
     blocks = tuple(x_shape[2:])
     full = tuple(max(s + 2 * p, (b - 1) * st + d * (k - 1) + 1)
                  for s, p, b, st, d, k in zip(size, padding, blocks, stride, dilation, kernel))
+    full = _pitched(full, size[-1], padding[-1], kernel[-1], dilation[-1])
     rows = _rows_ok(full[-1], blocks, kernel, stride[-1])
     return full, (blocks[:-1] + (full[-1],) if rows else blocks)
 
