@@ -34,6 +34,7 @@ from .elementwise.special_np import erfinv as _k_erfinv
 from .elementwise.special_np import digamma as _k_digamma
 from .elementwise.special_np import polygamma as _k_polygamma
 from .nn._conv_kernels import conv_weight as _k_conv_weight
+from .nn._conv_kernels import conv_backward as _k_conv_backward
 
 
 # Formulas may write into the temporaries they made themselves (never into ``grad`` or a saved
@@ -283,6 +284,13 @@ def convolution(x, w, stride, padding, dilation, transposed, output_padding, gro
 def conv_weight(x, grad, kernel, stride, padding, dilation, groups):
     """d<grad, conv(x, w)>/dw for a weight of spatial size ``kernel``."""
     return _k_conv_weight(x, grad, tuple(kernel), stride, padding, dilation, groups)
+
+
+def convolution_backward(grad, x, w, stride, padding, dilation, transposed, groups, mask):
+    """(dL/dx, dL/dw) of convolution(x, w) (no bias), each where ``mask`` asks for it (None
+    elsewhere): at::convolution_backward without the bias; the kernels share their copy of
+    ``grad`` between the two."""
+    return _k_conv_backward(grad, x, w, stride, padding, dilation, transposed, groups, mask)
 
 
 def im2col(x, kernel, dilation, padding, stride):

@@ -16,6 +16,7 @@ from .shape.basic import unsqueeze as _unsqueeze
 from ._util import wrap as _wrap
 from .shape.join import stack as _stack
 from .nn.conv import conv_op as _conv_op
+from .nn.conv import _crop as _conv_crop, _input_padding_for as _conv_input_padding
 from .nn.fold import unfold as _unfold
 from .nn.fold import fold as _fold
 from .._dispatch import public as _public
@@ -267,6 +268,29 @@ def conv_weight(x, grad, kernel, stride, padding, dilation, groups):
     return transpose(y, 0, 1)
 
 
+def convolution_backward(grad, x, w, stride, padding, dilation, transposed, groups, mask):
+    """(dL/dx, dL/dw) of convolution(x, w) as convolutions (differentiable): a composite of
+    ``convolution`` and ``conv_weight``."""
+    nd = len(stride)
+    size = tuple(x.shape[2:])
+    kernel = tuple(w.shape[2:])
+    gx = gw = None
+    if transposed:
+        if mask[0]:
+            gx = _conv_crop(convolution(grad, w, stride, padding, dilation, False, (0,) * nd,
+                                        groups), size)
+        if mask[1]:
+            gw = conv_weight(grad, x, kernel, stride, padding, dilation, groups)
+    else:
+        if mask[0]:
+            op = _conv_input_padding(size, tuple(grad.shape[2:]), kernel, stride, padding,
+                                     dilation)
+            gx = convolution(grad, w, stride, padding, dilation, True, op, groups)
+        if mask[1]:
+            gw = conv_weight(x, grad, kernel, stride, padding, dilation, groups)
+    return gx, gw
+
+
 def im2col(x, kernel, dilation, padding, stride):
     return _unfold(x, kernel, dilation, padding, stride)
 
@@ -299,3 +323,5 @@ def _publish(namespace: dict) -> None:
 
 
 _publish(globals())
+# a composite: modes (forward AD, vmap) see its convolutions, not it
+_public(convolution_backward, composite=True)

@@ -1,12 +1,13 @@
 """torch.convolution: every convolution (1-3 spatial dims, strided, padded, dilated, grouped,
 transposed) is this one op, recorded as PyTorch's ``ConvolutionBackward0``.
 
-The forward is im2col (a strided view of the padded input) and one batched GEMM, groups in the
-GEMM's batch dim (ops/nn/_conv_kernels.py). The backward is written with ``ns.convolution``
-and ``ns.conv_weight``: on the first-order path they are the NumPy kernels, under
-``create_graph=True`` the input gradient is a (transposed) convolution again and the weight
-gradient a convolution of the input by the output gradient (tensor_ns), so double backward
-records ConvolutionBackward0 nodes and stays differentiable.
+The forward is im2col (a strided view of the padded input, copied into a matrix) and one GEMM
+per group (ops/nn/_conv_kernels.py). The backward is ``ns.convolution_backward``
+(at::convolution_backward without the bias): on the first-order path the NumPy kernels, which
+share the gradient's copy between the two gradients; under ``create_graph=True`` (tensor_ns)
+the input gradient is a (transposed) convolution again and the weight gradient a convolution of
+the input by the output gradient, so double backward records ConvolutionBackward0 nodes and
+stays differentiable.
 
 F.conv1d/2d/3d and F.conv_transpose1d/2d/3d (ops/nn/conv_functional.py) check their arguments
 as PyTorch does and call ``convolution``.
@@ -68,22 +69,10 @@ class ConvolutionBackward0(Node):
     }
 
     def backward(self, ns, grad, x, w):
-        st, pad, dil, g = self.stride, self.padding, self.dilation, self.groups
-        kernel = tuple(w.shape[2:])
-        size = tuple(x.shape[2:])
-        gx = gw = gb = None
-        if self.transposed:
-            if self.needs(0):
-                zero = (0,) * len(st)
-                gx = _crop(ns.convolution(grad, w, st, pad, dil, False, zero, g), size)
-            if self.needs(1):
-                gw = ns.conv_weight(grad, x, kernel, st, pad, dil, g)
-        else:
-            if self.needs(0):
-                op = _input_padding_for(size, tuple(grad.shape[2:]), kernel, st, pad, dil)
-                gx = ns.convolution(grad, w, st, pad, dil, True, op, g)
-            if self.needs(1):
-                gw = ns.conv_weight(x, grad, kernel, st, pad, dil, g)
+        gx, gw = ns.convolution_backward(grad, x, w, self.stride, self.padding, self.dilation,
+                                         self.transposed, self.groups,
+                                         (self.needs(0), self.needs(1)))
+        gb = None
         if self.needs(2):
             gb = ns.sum_dims(grad, (0,) + tuple(range(2, grad.ndim)), False)
         return gx, gw, gb

@@ -133,10 +133,36 @@ def _offsets(xp: np.ndarray, k, s, d, out_hw):
 
 
 # -- max pooling ------------------------------------------------------------------------------
+def _max_pool_2x2(x: np.ndarray, out_hw):
+    """2x2 windows at stride 2 without padding (the common case) in pairwise steps: (values,
+    flat indices), or None when a window holds a NaN (the general kernel then keeps PyTorch's
+    last NaN). Ties keep the first element, as PyTorch does."""
+    oh, ow = out_hw
+    w = x.shape[-1]
+    v00, v01 = x[..., 0:2 * oh:2, 0:2 * ow:2], x[..., 0:2 * oh:2, 1:2 * ow:2]
+    v10, v11 = x[..., 1:2 * oh:2, 0:2 * ow:2], x[..., 1:2 * oh:2, 1:2 * ow:2]
+    top, bottom = np.maximum(v00, v01), np.maximum(v10, v11)
+    best = np.maximum(top, bottom)
+    if x.dtype.kind == "f" and np.isnan(best).any():
+        return None
+    right_top, right_bottom = v01 > v00, v11 > v10
+    low = bottom > top
+    # the column within the window: the bottom pair's where the bottom row won, else the top's
+    right = right_top ^ (low & (right_top ^ right_bottom))
+    idx = np.multiply(low, w, dtype=np.int64)
+    idx += right
+    idx += (np.arange(oh, dtype=np.int64) * (2 * w))[:, None] + np.arange(0, 2 * ow, 2)
+    return best, idx
+
+
 def _max_pool_kernel(x: np.ndarray, k, s, p, d, out_hw):
     """(values, flat indices into the input's H*W), both (..., oH, oW): a running maximum over
     the kernel offsets, then the first offset equal to it (PyTorch keeps the first maximum, or
     the last NaN)."""
+    if k == (2, 2) and s == (2, 2) and p == (0, 0) and d == (1, 1):
+        res = _max_pool_2x2(x, out_hw)
+        if res is not None:
+            return res
     h, w = x.shape[-2:]
     floating = x.dtype.kind == "f"
     if floating:
