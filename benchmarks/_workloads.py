@@ -84,8 +84,9 @@ def ops(T, scale: float) -> dict:
 
 # --- hand-written MLP, the 2M-element graph --------------------------------------------------
 
-def mlp(T, scale: float) -> dict:
-    """784-512-256-10, batch 128, relu, log_softmax + gather cross entropy, SGD under no_grad."""
+def mlp_step(T):
+    """784-512-256-10, batch 128, relu, log_softmax + gather cross entropy, SGD under no_grad:
+    one training step as a function (``mlp``, ``ab_min.py --row mlp`` and ``mlp_floor.py``)."""
     rng = np.random.default_rng(0)
     F = T.nn.functional
     x = T.tensor(rng.standard_normal((128, 784), dtype=np.float32))
@@ -105,7 +106,11 @@ def mlp(T, scale: float) -> dict:
             for p in params:
                 p -= 0.01 * p.grad
                 p.grad = None
-    return {"mlp": median_time(step, _n(scale, 10), _n(scale, 9)) * 1e3}
+    return step
+
+
+def mlp(T, scale: float) -> dict:
+    return {"mlp": median_time(mlp_step(T), _n(scale, 10), _n(scale, 9)) * 1e3}
 
 
 def graph2m(T, scale: float) -> dict:
@@ -172,10 +177,10 @@ def forward_ad(T, scale: float) -> dict:
     return {"fwad sin": res[0], "fwad mlp": res[1], "fwad jvp": res[2]}
 
 
-def rss(T, scale: float) -> dict:
-    """Peak resident set (MiB) of this process after 200 steps of the nn MLP (run in its own
-    process: ru_maxrss covers the import and everything since)."""
-    import resource
+def nn_mlp_step(T):
+    """The nn issue's MLP written with nn modules: Sequential(Linear 784-512, ReLU, Linear
+    512-256, ReLU, Linear 256-10), batch 128, CrossEntropyLoss, optim.SGD; one training step as
+    a function (``bench_nn_mlp.py``, ``rss`` and ``ab_min.py --row nn_mlp``)."""
     T.manual_seed(0)
     nn = T.nn
     model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(),
@@ -185,10 +190,22 @@ def rss(T, scale: float) -> dict:
     rng = np.random.default_rng(0)
     x = T.tensor(rng.standard_normal((128, 784)).astype("float32"))
     y = T.tensor(rng.integers(0, 10, 128))
-    for _ in range(_n(scale, 200)):
+
+    def step():
         opt.zero_grad()
-        loss_fn(model(x), y).backward()
+        loss = loss_fn(model(x), y)
+        loss.backward()
         opt.step()
+    return step
+
+
+def rss(T, scale: float) -> dict:
+    """Peak resident set (MiB) of this process after 200 steps of the nn MLP (run in its own
+    process: ru_maxrss covers the import and everything since)."""
+    import resource
+    step = nn_mlp_step(T)
+    for _ in range(_n(scale, 200)):
+        step()
     return {"rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 

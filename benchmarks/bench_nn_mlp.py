@@ -20,26 +20,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def measure(lib: str, repeats: int) -> float:
     if lib == "retrograd":
         sys.path.insert(0, str(ROOT))
-    import numpy as np
     T = __import__(lib)
     if lib == "torch":
         T.set_num_threads(int(os.environ.get("BENCH_THREADS", "1")))
-    nn = T.nn
-    T.manual_seed(0)
-    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(),
-                          nn.Linear(256, 10))
-    opt = T.optim.SGD(model.parameters(), lr=0.01)
-    loss_fn = nn.CrossEntropyLoss()
-    rng = np.random.default_rng(0)
-    x = T.tensor(rng.standard_normal((128, 784)).astype("float32"))
-    y = T.tensor(rng.integers(0, 10, 128))
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _workloads import nn_mlp_step
+    step = nn_mlp_step(T)
     for _ in range(5):
         step()
     samples = []

@@ -5,7 +5,7 @@ matrix products: per step 3 forward GEMMs, 2 input-gradient GEMMs and 3 weight-g
 (``x`` needs no gradient). This runs, each in fresh processes of its own, alternating:
 
 - ``gemm``: those 8 products alone, on NumPy arrays (what retrograd calls: OpenBLAS's sgemm);
-- ``retrograd`` and ``torch``: the whole training step of ``_workloads.mlp``;
+- ``retrograd`` and ``torch``: the whole training step (``_workloads.mlp_step``);
 
 and prints each process's 10th-percentile CPU time per step, then the shares: the products'
 time over PyTorch's whole step is the lowest ratio retrograd could reach with no other cost at
@@ -26,10 +26,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 _CHILD = r"""
-import sys, time, math
+import sys, time
 import numpy as np
 kind = sys.argv[1]
-sys.path.insert(0, {root!r})
+sys.path[:0] = [{root!r}, {here!r}]
 rng = np.random.default_rng(0)
 if kind == "gemm":
     import retrograd  # the same process setup (allocator thresholds) as the retrograd step
@@ -45,23 +45,8 @@ else:
     T = __import__(kind)
     if kind == "torch":
         T.set_num_threads(1)
-    F = T.nn.functional
-    x = T.tensor(rng.standard_normal((128, 784), dtype=np.float32))
-    y = T.tensor(rng.integers(0, 10, (128, 1)))
-    params = []
-    for fan_in, fan_out in ((784, 512), (512, 256), (256, 10)):
-        w = rng.standard_normal((fan_in, fan_out)).astype(np.float32) / math.sqrt(fan_in)
-        params += [T.tensor(w, requires_grad=True), T.zeros(fan_out, requires_grad=True)]
-    def step():
-        w1, b1, w2, b2, w3, b3 = params
-        h = (x @ w1 + b1).relu()
-        h = (h @ w2 + b2).relu()
-        loss = -F.log_softmax(h @ w3 + b3, dim=1).gather(1, y).mean()
-        loss.backward()
-        with T.no_grad():
-            for p in params:
-                p -= 0.01 * p.grad
-                p.grad = None
+    from _workloads import mlp_step
+    step = mlp_step(T)
 for _ in range(5):
     step()
 times = []
@@ -81,7 +66,7 @@ def main() -> None:
     args = p.parse_args()
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     kinds = ["gemm", "retrograd", "torch"]
-    code = _CHILD.format(root=str(ROOT))
+    code = _CHILD.format(root=str(ROOT), here=str(HERE))
     res: dict[str, list[float]] = {k: [] for k in kinds}
     for i in range(2 * args.procs):
         for k in (kinds if i % 2 == 0 else kinds[::-1]):

@@ -11,6 +11,7 @@ from . import _dtype as D
 from ._device import check as _check_device
 from ._dispatch import public
 from ._tensor import Tensor
+from ._quiet import quiet
 from ._factory import (_FACTORY_OPTIONS, _dtype_or, _finish, _make,  # noqa: F401 - also for others
                        _shape, invalid_combination)
 
@@ -80,7 +81,7 @@ def _from_data(data, dtype):
         if not is_np and dtype.category == D._INT:
             _check_int_range(arr, dtype)
             return arr.astype(dtype.np)
-        with np.errstate(over="ignore"):  # beyond float32/float16's range: inf, as PyTorch
+        with quiet():  # beyond float32/float16's range: inf, as PyTorch
             return arr.astype(dtype.np)
     if arr.size == 0 and not is_np and arr.dtype.kind == "f":
         return arr.astype(np.float32)

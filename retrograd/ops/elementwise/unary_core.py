@@ -173,7 +173,7 @@ def _sigmoid_array(x: np.ndarray) -> np.ndarray:
     if x.dtype == np.float16:
         return _sigmoid_array(x.astype(np.float32)).astype(np.float16)
     e = np.negative(x, out=np.empty(x.shape, x.dtype))
-    with np.errstate(over="ignore"):
+    with _quiet():
         np.exp(e, out=e)
     e += 1
     np.reciprocal(e, out=e)
@@ -223,18 +223,6 @@ def _max0(x: np.ndarray) -> np.ndarray:
         out[x < 0] = 0
         return out
     return np.maximum(0, x)
-    if n < 2048 or x.dtype.kind != "f" or not x.flags.c_contiguous:
-        return np.maximum(0, x)
-    z = _ZEROS.get(x.dtype)
-    if z is None:
-        z = _ZEROS[x.dtype] = np.zeros(_ZERO_BLOCK, x.dtype)
-        z.flags.writeable = False
-    out = np.empty(x.shape, x.dtype)
-    xf, of = x.reshape(-1), out.reshape(-1)
-    for i in range(0, n, _ZERO_BLOCK):
-        j = min(i + _ZERO_BLOCK, n)
-        np.maximum(z[:j - i], xf[i:j], out=of[i:j])
-    return out
 
 
 class SignBackward0(Node):

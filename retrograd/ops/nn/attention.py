@@ -17,7 +17,7 @@ from ... import _dtype as D
 from ..._dispatch import public
 from ...autograd.node import Node
 from .._registry import export
-from .._util import Tensor, make_node, needs_grad, wrap, wrap_dim
+from .._util import Tensor, make_node, needs_grad, quiet, wrap, wrap_dim
 from ...autograd._record import RESULT, record
 from ..activation.softmax import SoftmaxBackward0
 from ..loss.regression import mul_scalar
@@ -191,7 +191,7 @@ def _flash_impl(query, key, value, user_add, scale, hq, is_causal, user_scale):
     s = (q @ np.swapaxes(kk, -2, -1)) * scale
     if add is not None:
         s = s + add
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+    with quiet():
         mx = s.max(-1, keepdims=True)
         finite = np.isfinite(mx)
         e = np.exp(s - np.where(finite, mx, 0))
@@ -232,7 +232,7 @@ def _safe_softmax(input, dim, dtype=None):
     x = input._data
     d = wrap_dim(dim, x.ndim)
     dims = (d,) if x.ndim else ()
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+    with quiet():
         dead = np.isneginf(x).all(axis=dims, keepdims=True) if x.ndim else np.isneginf(x)
         z = np.where(dead, 0, x - np.max(x, axis=dims, keepdims=True))
         e = np.exp(z)

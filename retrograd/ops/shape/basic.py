@@ -15,7 +15,7 @@ from .._util import needs_grad1, u64, u64s, wrap, wrap_dim
 from .._argparse import check_int_list, seq_element_error, varargs_error
 from .._registry import POINTWISE, dims, export
 from ..._dispatch import unwrap
-from .._util import wrap_dims
+from .._util import quiet, wrap_dims
 from ...autograd._record import record1, record_view
 from ..._size import format_shape
 from ..._size import int_arg_error, int_list, is_int
@@ -430,7 +430,7 @@ def to_dtype(input, dtype, copy: bool = False):
     if dtype.np == input._data.dtype and not copy:
         return input
     # NaN/inf into an integer type, a float64 beyond float32's range: no NumPy warning
-    with np.errstate(invalid="ignore", over="ignore"):
+    with quiet():
         out = input._data.astype(dtype.np)
     if not dtype.is_floating_point:
         return wrap(out)
