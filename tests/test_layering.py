@@ -17,7 +17,8 @@ Layers (lowest first; see ``LAYERS``):
 
 Every ``import`` and ``from ... import`` naming a retrograd module is read with ``ast``, at
 module level and inside functions (relative imports included; ``from . import x`` counts as an
-import of the submodule ``x``). Executing ``import a.b.c`` also runs ``a/__init__.py``; such
+import of the submodule ``x``), and so is every package's ``_LAZY`` table of attributes loaded on
+first use (``retrograd/_lazy.py``), as imports inside a function. Executing ``import a.b.c`` also runs ``a/__init__.py``; such
 implicit parent-package imports are not edges (a package's ``__init__`` may re-export from
 higher layers, as ``torch.autograd`` does).
 
@@ -44,7 +45,7 @@ LAYERS = {
     "_shape_fmt": 0, "_hooks": 0,
     "utils.hooks": 0,
     "backends": 0,
-    "_malloc": 0,
+    "_malloc": 0, "_lazy": 0,
     # 1: Tensor and its construction
     "_tensor": 1, "_tensor_str": 1, "_tensor_new": 1, "_interop": 1, "_factory": 1,
     "_creation": 1, "_random": 1, "_random_sampling": 1,
@@ -84,6 +85,24 @@ LAZY = {
     ("autograd._explain", "viz.explain_html"):
         "the explainer records with autograd alone; its table and HTML page (viz) load when "
         "first printed or written",
+    ("", "nn"):
+        "torch.nn loads on first use (retrograd._LAZY): a fresh import retrograd stays short; "
+        "retrograd.nn, import retrograd.nn and from retrograd import nn load it",
+    ("", "optim"):
+        "torch.optim loads on first use (retrograd._LAZY), for a short import retrograd",
+    ("serialization", "serialization._load"):
+        "load() and its unpickler load on first use (serialization._LAZY); only the pickle/"
+        "deepcopy hooks of Tensor (_copy) are attached at import",
+    ("serialization", "serialization._save"):
+        "save() and its pickler load on first use (serialization._LAZY)",
+    ("serialization", "serialization._unpickler"):
+        "the weights-only allow-list (add_safe_globals, ...) loads on first use "
+        "(serialization._LAZY)",
+    ("utils", "utils.data"):
+        "utils.data (DataLoader, datasets, samplers, workers) loads on first use (utils._LAZY); "
+        "nn's hooks import utils.hooks, which must not drag the data pipeline in",
+    ("utils", "utils.checkpoint"):
+        "checkpoint loads on first use (utils._LAZY), for a short import retrograd",
     ("autograd._gradcheck_common", ""):
         "gradcheck is library-agnostic by design: _lib() finds the library at call time, so the "
         "same code runs against torch under RETROGRAD_SHIM_TORCH (tests/test_gradcheck_fn.py "
@@ -163,7 +182,26 @@ def import_graph():
                 visit(child, in_function or isinstance(
                     child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)))
         visit(tree, False)
+        for t in _lazy_table(mods, mod, is_pkg, tree):
+            if t != mod and edges.get(t) != "module":
+                edges[t] = "function"
     return graph
+
+
+def _lazy_table(mods, mod, is_pkg, tree) -> list:
+    """The retrograd modules a package's ``_LAZY`` table (``retrograd/_lazy.py``) imports on
+    first use: they count as imports inside a function, each with its ``LAZY`` entry."""
+    out = []
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "_LAZY"
+                                                for t in node.targets):
+            assert is_pkg and isinstance(node.value, ast.Dict), f"{mod}: _LAZY must be a dict " \
+                "literal in a package's __init__"
+            for v in node.value.values:
+                head, _, name = v.value.partition(":")[0].rpartition(".")
+                out += _resolve(mods, mod, is_pkg, ast.ImportFrom(
+                    module=head or None, names=[ast.alias(name=name)], level=1))
+    return out
 
 
 def function_level_imports() -> int:

@@ -1,0 +1,141 @@
+"""``import retrograd`` leaves the rarely needed subsystems unloaded (``_LAZY`` tables, see
+``retrograd/_lazy.py``), and every lazy name still resolves, to the very object its module
+defines, whichever way a script reaches it. No timing here: the unloaded modules are what keeps
+the import short, so the tests guard them (``benchmarks/run_all.py --only import`` times it).
+"""
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+import os
+import pickle
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import retrograd
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# loaded on first use; none of them may be in sys.modules right after ``import retrograd``
+UNLOADED = ["retrograd.nn", "retrograd.nn.modules", "retrograd.nn.functional", "retrograd.optim",
+            "retrograd.utils.data", "retrograd.utils.data._utils.worker",
+            "retrograd.utils.checkpoint", "retrograd.serialization._save",
+            "retrograd.serialization._load", "retrograd.serialization._unpickler",
+            "retrograd.serialization._zipio"]
+
+
+def _run(code: str) -> dict:
+    """Run ``code`` in a fresh interpreter (this checkout first on sys.path); its last stdout
+    line is JSON."""
+    out = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {ROOT!r})\n" + code],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _packages_with_lazy_tables() -> list:
+    pkgs = []
+    for dirpath, _, files in os.walk(os.path.join(ROOT, "retrograd")):
+        if "__init__.py" in files:
+            with open(os.path.join(dirpath, "__init__.py"), encoding="utf-8") as fh:
+                if "\n_LAZY = " in fh.read():
+                    rel = os.path.relpath(dirpath, ROOT).replace(os.sep, ".")
+                    pkgs.append(rel)
+    return sorted(pkgs)
+
+
+def test_heavy_modules_stay_unloaded_after_import():
+    res = _run("import json, retrograd\n"
+               f"print(json.dumps([m for m in {UNLOADED!r} if m in sys.modules]))")
+    assert res == []
+
+
+def test_lazy_names_resolve_in_a_fresh_process():
+    # the way a PyTorch script reaches them: attribute access on the package, nothing imported
+    res = _run(
+        "import json, retrograd as torch\n"
+        "import retrograd.nn.modules.linear as L, retrograd.utils.data.dataloader as D\n"
+        "import retrograd.serialization._save as S, retrograd.serialization._load as LD\n"
+        "import retrograd.optim.sgd as O\n"
+        "m = torch.nn.Linear(2, 3)\n"
+        "opt = torch.optim.SGD(m.parameters(), lr=0.1)\n"
+        "dl = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.ones(4, 2)), "
+        "batch_size=2)\n"
+        "print(json.dumps({'linear': torch.nn.Linear is L.Linear, 'sgd': torch.optim.SGD is O.SGD,\n"
+        "  'loader': torch.utils.data.DataLoader is D.DataLoader, 'batches': len(list(dl)),\n"
+        "  'save': torch.save is S.save and torch.serialization.save is S.save,\n"
+        "  'load': torch.load is LD.load, 'F': torch.nn.functional.relu(torch.tensor([-1., 2.])).tolist(),\n"
+        "  'ckpt': callable(torch.utils.checkpoint.checkpoint),\n"
+        "  'safe': callable(torch.serialization.add_safe_globals)}))")
+    assert res == {"linear": True, "sgd": True, "loader": True, "batches": 2, "save": True,
+                   "load": True, "F": [0.0, 2.0], "ckpt": True, "safe": True}
+
+
+def test_import_statements_reach_lazy_modules(tmp_path):
+    # import and from-import forms, a save/load round trip, and a tensor's pickle/deepcopy, whose
+    # hooks are attached at import (serialization._copy) without loading the pickler
+    path = str(tmp_path / "t.pt")
+    res = _run(
+        "import json, copy, pickle, retrograd\n"
+        "t = retrograd.arange(6.).reshape(2, 3)[:, 1:]\n"
+        "c = copy.deepcopy(t); p = pickle.loads(pickle.dumps(t))\n"
+        "hooks_only = 'retrograd.serialization._save' not in sys.modules\n"
+        "from retrograd import nn, optim, save, load\n"
+        "import retrograd.nn.functional as F\n"
+        "from retrograd.utils.data import DataLoader, TensorDataset\n"
+        "from retrograd.serialization import add_safe_globals, DEFAULT_PROTOCOL\n"
+        f"save({{'w': t}}, {path!r}); back = load({path!r})\n"
+        "print(json.dumps({'copy': c.tolist(), 'pickle': p.tolist(), 'hooks_only': hooks_only,\n"
+        "  'nn': nn is retrograd.nn, 'optim': optim is retrograd.optim, 'F': F is nn.functional,\n"
+        "  'back': back['w'].tolist(), 'protocol': DEFAULT_PROTOCOL}))")
+    assert res == {"copy": [[1.0, 2.0], [4.0, 5.0]], "pickle": [[1.0, 2.0], [4.0, 5.0]],
+                   "hooks_only": True, "nn": True, "optim": True, "F": True,
+                   "back": [[1.0, 2.0], [4.0, 5.0]],
+                   "protocol": torch.serialization.DEFAULT_PROTOCOL}
+
+
+@pytest.mark.parametrize("package", _packages_with_lazy_tables())
+def test_every_lazy_entry_resolves_to_its_module_attribute(package):
+    mod = importlib.import_module(package)
+    assert mod._LAZY, package
+    for name, target in mod._LAZY.items():
+        module, _, attr = target.partition(":")
+        real = importlib.import_module(f"{package}.{module}")
+        want = getattr(real, attr) if attr else real
+        assert getattr(mod, name) is want, (package, name)
+        assert name in dir(mod), (package, name)
+
+
+def test_lazy_names_are_pytorchs_names():
+    for name in retrograd._LAZY:
+        assert hasattr(torch, name), name
+    for package in _packages_with_lazy_tables():
+        torch_mod = importlib.import_module("torch" + package[len("retrograd"):])
+        for name in importlib.import_module(package)._LAZY:
+            assert hasattr(torch_mod, name), (package, name)
+
+
+def test_dir_star_import_and_missing_names():
+    names = dir(retrograd)
+    for name in ("nn", "optim", "save", "load", "Tensor", "add", "autograd", "utils"):
+        assert name in names
+    ns: dict = {}
+    exec("from retrograd import *", ns)
+    assert ns["nn"] is retrograd.nn and ns["save"] is retrograd.save and ns["zeros"] is \
+        retrograd.zeros
+    for mod, torch_mod in ((retrograd, torch), (retrograd.utils, torch.utils)):
+        with pytest.raises(AttributeError) as e:
+            mod.no_such_name  # noqa: B018
+        with pytest.raises(AttributeError) as t:
+            torch_mod.no_such_name  # noqa: B018
+        assert str(e.value) == str(t.value).replace("'torch", "'retrograd")
+
+
+def test_tensor_pickles_like_before():
+    t = retrograd.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    assert pickle.loads(pickle.dumps(t)).tolist() == t.tolist()
+    assert copy.deepcopy(t).requires_grad
