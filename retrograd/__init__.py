@@ -3,7 +3,7 @@
 ``import retrograd as torch`` runs the supported subset of PyTorch scripts unchanged. This module
 only re-exports; the logic lives in the modules named below.
 
-``nn``, ``optim``, ``save`` and ``load`` load on first use (``_LAZY``, see ``_lazy.py``): a
+``nn``, ``optim``, ``func`` (``vmap``), ``save`` and ``load`` load on first use (``_LAZY``, see ``_lazy.py``): a
 fresh ``import retrograd`` stays short, and ``retrograd.nn``, ``import retrograd.nn as nn`` and
 ``from retrograd import nn`` work as before.
 """
@@ -35,11 +35,10 @@ from ._tensor import Tensor  # noqa: F401
 from ._tensor_str import get_printoptions, set_printoptions  # noqa: F401
 from ._typeinfo import finfo, iinfo, typename  # noqa: F401
 from ._functions import *  # noqa: F401,F403 - torch.add, torch.sum, ... (one list, there)
-from . import autograd, fft, func, linalg, special, utils  # noqa: F401
+from . import autograd, fft, linalg, special, utils  # noqa: F401
 from . import accelerator, backends, cuda  # noqa: F401
 from .autograd.anomaly_mode import (is_anomaly_check_nan_enabled, is_anomaly_enabled,  # noqa: F401
                                     set_anomaly_enabled)
-from .func import vmap  # noqa: F401
 from . import serialization  # noqa: F401 - its __init__ attaches Tensor's pickle/deepcopy
 
 half = float16
@@ -56,7 +55,8 @@ from ._functions import _safe_softmax  # noqa: F401,E402 - torch._safe_softmax (
 from . import _lazy  # noqa: E402
 
 # loaded on first use: the name -> the module (relative to this package) or "module:attribute"
-_LAZY = {"nn": "nn", "optim": "optim", "save": "serialization:save", "load": "serialization:load"}
+_LAZY = {"nn": "nn", "optim": "optim", "func": "func", "vmap": "func:vmap",
+         "save": "serialization:save", "load": "serialization:load"}
 __getattr__, __dir__ = _lazy.attach(__name__, _LAZY, globals())
 # what ``from retrograd import *`` gave before the lazy names: every public global, and those
 __all__ = sorted({n for n in globals() if not n.startswith("_")} | set(_LAZY))

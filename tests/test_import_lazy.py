@@ -25,7 +25,7 @@ UNLOADED = ["retrograd.nn", "retrograd.nn.modules", "retrograd.nn.functional", "
             "retrograd.utils.data", "retrograd.utils.data._utils.worker",
             "retrograd.utils.checkpoint", "retrograd.serialization._save",
             "retrograd.serialization._load", "retrograd.serialization._unpickler",
-            "retrograd.serialization._zipio"]
+            "retrograd.serialization._zipio", "retrograd.func", "retrograd.func._vmap"]
 
 
 def _run(code: str) -> dict:
@@ -61,6 +61,8 @@ def test_lazy_names_resolve_in_a_fresh_process():
         "import retrograd.nn.modules.linear as L, retrograd.utils.data.dataloader as D\n"
         "import retrograd.serialization._save as S, retrograd.serialization._load as LD\n"
         "import retrograd.optim.sgd as O\n"
+        "x = torch.tensor([1., 2.], requires_grad=True)\n"
+        "jac = torch.autograd.grad(x * x, x, torch.eye(2), is_grads_batched=True)[0].tolist()\n"
         "m = torch.nn.Linear(2, 3)\n"
         "opt = torch.optim.SGD(m.parameters(), lr=0.1)\n"
         "dl = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.ones(4, 2)), "
@@ -70,9 +72,11 @@ def test_lazy_names_resolve_in_a_fresh_process():
         "  'save': torch.save is S.save and torch.serialization.save is S.save,\n"
         "  'load': torch.load is LD.load, 'F': torch.nn.functional.relu(torch.tensor([-1., 2.])).tolist(),\n"
         "  'ckpt': callable(torch.utils.checkpoint.checkpoint),\n"
-        "  'safe': callable(torch.serialization.add_safe_globals)}))")
+        "  'safe': callable(torch.serialization.add_safe_globals), 'jac': jac,\n"
+        "  'vmap': torch.vmap(torch.sum)(torch.ones(2, 3)).tolist()}))")
     assert res == {"linear": True, "sgd": True, "loader": True, "batches": 2, "save": True,
-                   "load": True, "F": [0.0, 2.0], "ckpt": True, "safe": True}
+                   "load": True, "F": [0.0, 2.0], "ckpt": True, "safe": True,
+                   "jac": [[2.0, 0.0], [0.0, 4.0]], "vmap": [3.0, 3.0]}
 
 
 def test_import_statements_reach_lazy_modules(tmp_path):

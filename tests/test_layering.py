@@ -90,6 +90,12 @@ LAZY = {
         "retrograd.nn, import retrograd.nn and from retrograd import nn load it",
     ("", "optim"):
         "torch.optim loads on first use (retrograd._LAZY), for a short import retrograd",
+    ("", "func"):
+        "torch.func (vmap, grad, jacrev, ...) loads on first use (retrograd._LAZY), for a short "
+        "import retrograd",
+    ("autograd", "func"):
+        "autograd.grad(is_grads_batched=True) needs vmap: _load_func imports func, which hands "
+        "autograd its batched paths (_backward._BATCHED); before that no vmap can be running",
     ("serialization", "serialization._load"):
         "load() and its unpickler load on first use (serialization._LAZY); only the pickle/"
         "deepcopy hooks of Tensor (_copy) are attached at import",

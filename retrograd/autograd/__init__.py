@@ -23,6 +23,14 @@ __all__ = ["backward", "grad", "gradcheck", "gradgradcheck", "no_grad", "enable_
            "set_provenance", "provenance", "is_provenance_enabled", "get_provenance", "Provenance"]
 
 
+def _load_func() -> None:
+    """Import retrograd.func (vmap), which hands autograd.grad its batched paths (_BATCHED)."""
+    from .. import func  # noqa: F401 - loaded on first use (retrograd._LAZY)
+
+
+_BATCHED["load"] = _load_func
+
+
 def __getattr__(name: str):
     if name in ("why_no_grad", "NoGradReason"):   # retrograd's own diagnostics: loaded on use
         from . import _why
