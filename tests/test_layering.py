@@ -82,6 +82,12 @@ LAZY = {
     ("autograd", "autograd._why"):
         "why_no_grad (retrograd's own diagnostic, no torch counterpart) loads on first use "
         "(autograd.__getattr__)",
+    ("autograd", "autograd._explain"):
+        "autograd.explain (retrograd's own recorder, no torch counterpart) loads on first use "
+        "(autograd._LAZY): its dataclasses cost more at import than the engine",
+    ("autograd.engine", "autograd._explain"):
+        "only when an explainer is active (engine.EXPLAINERS non-empty), i.e. after explain() "
+        "loaded the module: the import binds its evaluator",
     ("autograd._explain", "viz.explain_html"):
         "the explainer records with autograd alone; its table and HTML page (viz) load when "
         "first printed or written",

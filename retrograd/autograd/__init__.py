@@ -12,10 +12,10 @@ from .engine import is_checkpoint_valid as _is_checkpoint_valid  # noqa: F401
 from .function import Function  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .variable import Variable  # noqa: F401
-from ._explain import Explanation, NodeRecord, explain  # noqa: F401
 from .provenance import (Provenance, get_provenance, is_provenance_enabled,  # noqa: F401
                          provenance, set_provenance)
 from ._backward import _BATCHED, backward, grad  # noqa: F401 - _BATCHED: func fills it
+from .. import _lazy
 
 __all__ = ["backward", "grad", "gradcheck", "gradgradcheck", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "graph", "Function", "detect_anomaly",
@@ -30,9 +30,8 @@ def _load_func() -> None:
 
 _BATCHED["load"] = _load_func
 
-
-def __getattr__(name: str):
-    if name in ("why_no_grad", "NoGradReason"):   # retrograd's own diagnostics: loaded on use
-        from . import _why
-        return getattr(_why, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# loaded on first use (``retrograd/_lazy.py``): retrograd's own diagnostics
+_LAZY = {"why_no_grad": "_why:why_no_grad", "NoGradReason": "_why:NoGradReason",
+         "explain": "_explain:explain", "Explanation": "_explain:Explanation",
+         "NodeRecord": "_explain:NodeRecord"}
+__getattr__, __dir__ = _lazy.attach(__name__, _LAZY, globals())
