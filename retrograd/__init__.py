@@ -3,9 +3,10 @@
 ``import retrograd as torch`` runs the supported subset of PyTorch scripts unchanged. This module
 only re-exports; the logic lives in the modules named below.
 
-``nn``, ``optim``, ``func`` (``vmap``), ``save`` and ``load`` load on first use (``_LAZY``, see ``_lazy.py``): a
-fresh ``import retrograd`` stays short, and ``retrograd.nn``, ``import retrograd.nn as nn`` and
-``from retrograd import nn`` work as before.
+``nn``, ``optim``, ``func`` (``vmap``), ``save`` and ``load`` load on first use (``_LAZY``, see
+``_lazy.py``), and so do the ``torch.*`` ops of the nn op families not loaded yet (``_more``): a
+fresh ``import retrograd`` stays short, and ``retrograd.nn``, ``import retrograd.nn as nn``,
+``from retrograd import nn`` and ``retrograd.max_pool2d`` work as before.
 """
 from __future__ import annotations
 
@@ -48,15 +49,28 @@ long = int64
 int = int32  # noqa: A001
 short = int16
 __version__ = "0.1.0"
-from ._functions import _trilinear, _weight_norm  # noqa: F401,E402 - private torch ops used by nn.utils
 from ._functions import _pack_padded_sequence  # noqa: F401,E402 - torch._pack_padded_sequence
-from ._functions import _safe_softmax  # noqa: F401,E402 - torch._safe_softmax (SDPA's math path)
 
 from . import _lazy  # noqa: E402
+from .ops import nn as _ops_nn  # noqa: E402
+from .ops._registry import FUNCTIONS as _FUNCTIONS  # noqa: E402
 
 # loaded on first use: the name -> the module (relative to this package) or "module:attribute"
 _LAZY = {"nn": "nn", "optim": "optim", "func": "func", "vmap": "func:vmap",
          "save": "serialization:save", "load": "serialization:load"}
-__getattr__, __dir__ = _lazy.attach(__name__, _LAZY, globals())
-# what ``from retrograd import *`` gave before the lazy names: every public global, and those
-__all__ = sorted({n for n in globals() if not n.startswith("_")} | set(_LAZY))
+
+
+def _more() -> dict:
+    """The torch.* ops of the op families that load on first use (retrograd/ops/nn/__init__.py):
+    torch.max_pool2d, torch.dropout, torch._trilinear, ..."""
+    _ops_nn.load_families()
+    return _FUNCTIONS
+
+
+_getattr, __dir__ = _lazy.attach(__name__, _LAZY, globals(), _more)
+
+
+def __getattr__(name: str):
+    if name == "__all__":   # ``from retrograd import *``: every public name, the lazy ones loaded
+        return [n for n in __dir__() if not n.startswith("_")]
+    return _getattr(name)

@@ -14,14 +14,20 @@ from __future__ import annotations
 import importlib
 
 
-def attach(package: str, table: dict, namespace: dict):
+def attach(package: str, table: dict, namespace: dict, more=None):
     """``(__getattr__, __dir__)`` for the package ``package`` whose globals are ``namespace``:
     a name of ``table`` is imported when first looked up, then kept in the package's globals
-    (later lookups are plain attribute reads); ``dir()`` lists the names not loaded yet too."""
+    (later lookups are plain attribute reads); ``dir()`` lists the names not loaded yet too.
+    ``more``, if given, is called for any other name (and by ``dir()``): it loads what it must
+    and returns a dict of further names (the ``torch.*`` ops of families not loaded yet)."""
     def __getattr__(name: str):
         try:
             target = table[name]
         except KeyError:
+            extra = more() if more is not None and not name.startswith("__") else {}
+            if name in extra:
+                namespace[name] = extra[name]
+                return extra[name]
             raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
         module, _, attr = target.partition(":")
         value = importlib.import_module("." + module, package)
@@ -31,6 +37,6 @@ def attach(package: str, table: dict, namespace: dict):
         return value
 
     def __dir__():
-        return sorted(set(namespace) | set(table))
+        return sorted(set(namespace) | set(table) | set(more() if more is not None else ()))
 
     return __getattr__, __dir__

@@ -26,7 +26,10 @@ UNLOADED = ["retrograd.nn", "retrograd.nn.modules", "retrograd.nn.functional", "
             "retrograd.utils.checkpoint", "retrograd.serialization._save",
             "retrograd.serialization._load", "retrograd.serialization._unpickler",
             "retrograd.serialization._zipio", "retrograd.func", "retrograd.func._vmap",
-            "retrograd.autograd._explain", "retrograd.autograd._why", "dataclasses"]
+            "retrograd.autograd._explain", "retrograd.autograd._why", "dataclasses",
+            "retrograd.ops.nn.pooling", "retrograd.ops.nn.pooling3d_adaptive",
+            "retrograd.ops.nn.upsampling", "retrograd.ops.nn.normalization",
+            "retrograd.ops.nn.attention", "retrograd.ops.nn.dropout"]
 
 
 def _run(code: str) -> dict:
@@ -103,6 +106,39 @@ def test_import_statements_reach_lazy_modules(tmp_path):
                    "protocol": torch.serialization.DEFAULT_PROTOCOL}
 
 
+def test_lazy_op_families_register_only_torch_and_functional_names():
+    # A family that loads on first use may add torch.* names (reached through
+    # retrograd.__getattr__) and nn.functional names (nn.functional loads every family first),
+    # and no Tensor method and no linalg/special/fft name: those tables are read once, at import.
+    res = _run(
+        "import json, retrograd\n"
+        "from retrograd.ops import _registry as R\n"
+        "def tables():\n"
+        "    return {'methods': sorted(R.METHODS), 'inplace': sorted(R.INPLACE),\n"
+        "            **{k: sorted(v) for k, v in R.NAMESPACES.items() if k != 'nn.functional'}}\n"
+        "before, names = tables(), set(R.FUNCTIONS)\n"
+        "pool_loaded = 'retrograd.ops.nn.pooling' in sys.modules\n"
+        "y = retrograd.max_pool2d(retrograd.arange(16.).reshape(1, 1, 4, 4), 2)\n"
+        "new = sorted(set(R.FUNCTIONS) - names)\n"
+        "print(json.dumps({'same': tables() == before, 'pool_loaded': pool_loaded,\n"
+        "  'y': y.tolist(), 'reached': all(getattr(retrograd, n) is R.FUNCTIONS[n] for n in new),\n"
+        "  'new': len(new), 'in_dir': [n for n in ('max_pool2d', 'dropout', '_trilinear')\n"
+        "                              if n in dir(retrograd)]}))")
+    assert res == {"same": True, "pool_loaded": False, "y": [[[[5.0, 7.0], [13.0, 15.0]]]],
+                   "reached": True, "new": res["new"],
+                   "in_dir": ["max_pool2d", "dropout", "_trilinear"]}
+    assert res["new"] > 20   # max_pool*, dropout*, batch_norm, embedding, ... joined torch.*
+
+
+def test_registry_functional_namespace_loads_the_families():
+    # ops call nn.functional ops through the registry's namespace; a miss loads the families
+    res = _run("import json, retrograd\n"
+               "from retrograd.ops._registry import functional as F\n"
+               "x = retrograd.ones(1, 1, 2, 2)\n"
+               "print(json.dumps(F.avg_pool2d(x, 2).tolist()))")
+    assert res == [[[[1.0]]]]
+
+
 @pytest.mark.parametrize("package", _packages_with_lazy_tables())
 def test_every_lazy_entry_resolves_to_its_module_attribute(package):
     mod = importlib.import_module(package)
@@ -121,6 +157,8 @@ OWN = {"why_no_grad", "NoGradReason", "explain", "Explanation", "NodeRecord"}
 
 def test_lazy_names_are_pytorchs_names():
     for package in _packages_with_lazy_tables():
+        if package.startswith("retrograd.ops"):   # internal: the op families, no torch module
+            continue
         torch_mod = importlib.import_module("torch" + package[len("retrograd"):])
         for name in importlib.import_module(package)._LAZY:
             assert hasattr(torch_mod, name) != (name in OWN), (package, name)
@@ -133,7 +171,8 @@ def test_dir_star_import_and_missing_names():
     ns: dict = {}
     exec("from retrograd import *", ns)
     assert ns["nn"] is retrograd.nn and ns["save"] is retrograd.save and ns["zeros"] is \
-        retrograd.zeros
+        retrograd.zeros and ns["max_pool2d"] is retrograd.max_pool2d
+    assert "max_pool2d" in names and "_trilinear" in names
     for mod, torch_mod in ((retrograd, torch), (retrograd.utils, torch.utils)):
         with pytest.raises(AttributeError) as e:
             mod.no_such_name  # noqa: B018

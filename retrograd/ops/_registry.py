@@ -80,6 +80,12 @@ class _Namespace:
         try:
             return self._table[name]
         except KeyError:
+            pass
+        from . import nn   # the families that load on first use (ops/nn/__init__.py)
+        nn.load_families()
+        try:
+            return self._table[name]
+        except KeyError:
             raise AttributeError(name) from None
 
 
