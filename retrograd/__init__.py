@@ -52,7 +52,7 @@ __version__ = "0.1.0"
 from ._functions import _pack_padded_sequence  # noqa: F401,E402 - torch._pack_padded_sequence
 
 from . import _lazy  # noqa: E402
-from .ops import nn as _ops_nn  # noqa: E402
+from .ops import load_families as _load_families  # noqa: E402
 from .ops._registry import FUNCTIONS as _FUNCTIONS  # noqa: E402
 
 # loaded on first use: the name -> the module (relative to this package) or "module:attribute"
@@ -61,9 +61,9 @@ _LAZY = {"nn": "nn", "optim": "optim", "func": "func", "vmap": "func:vmap",
 
 
 def _more() -> dict:
-    """The torch.* ops of the op families that load on first use (retrograd/ops/nn/__init__.py):
-    torch.max_pool2d, torch.dropout, torch._trilinear, ..."""
-    _ops_nn.load_families()
+    """The torch.* ops of the op families that load on first use (retrograd/ops/__init__.py):
+    torch.max_pool2d, torch.dropout, torch._trilinear, torch.ctc_loss, ..."""
+    _load_families()
     return _FUNCTIONS
 
 

@@ -29,7 +29,8 @@ UNLOADED = ["retrograd.nn", "retrograd.nn.modules", "retrograd.nn.functional", "
             "retrograd.autograd._explain", "retrograd.autograd._why", "dataclasses",
             "retrograd.ops.nn.pooling", "retrograd.ops.nn.pooling3d_adaptive",
             "retrograd.ops.nn.upsampling", "retrograd.ops.nn.normalization",
-            "retrograd.ops.nn.attention", "retrograd.ops.nn.dropout"]
+            "retrograd.ops.nn.attention", "retrograd.ops.nn.dropout", "retrograd.ops.loss.nll",
+            "retrograd.ops.loss.regression", "retrograd.ops.loss.ctc"]
 
 
 def _run(code: str) -> dict:

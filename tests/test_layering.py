@@ -121,17 +121,19 @@ LAZY = {
         "validates it so); the package imports gradcheck, so it cannot import the package back",
 }
 
-# The nn op families that load on first use (retrograd/ops/nn/__init__.py, its _LAZY table)
-LAZY.update({("ops.nn", "ops.nn." + family):
-             "an nn op family loaded on first use (ops.nn._LAZY, load_families()): by "
-             "nn.functional, by a torch.* lookup (retrograd._more) or by its own import"
+# The op families that load on first use (the _LAZY tables of retrograd/ops/nn/ and ops/loss/)
+_FAMILY_WHY = ("an op family loaded on first use (its package's _LAZY, ops.load_families()): by "
+               "nn.functional, by a torch.* lookup (retrograd._more) or by its own import")
+LAZY.update({("ops.nn", "ops.nn." + family): _FAMILY_WHY
              for family in ("pooling", "pooling_adaptive", "upsampling", "conv_functional",
                             "bilinear", "normalization", "dropout", "embedding", "embedding_bag",
                             "attention", "attention_mha", "local_response_norm", "pooling3d",
                             "pooling3d_adaptive", "grid_sample", "upsampling_aa")})
-LAZY[("ops._registry", "ops.nn")] = (
+LAZY.update({("ops.loss", "ops.loss." + family): _FAMILY_WHY
+             for family in ("regression", "nll", "bce", "margin", "torch_forms", "ctc")})
+LAZY[("ops._registry", "ops")] = (
     "the registry's functional namespace (ops call F.pad, F.dropout, ... through it) loads the "
-    "nn op families on a miss: some load on first use")
+    "op families on a miss (ops.load_families): some load on first use")
 
 # Imports that still run against the layering or sit inside functions without a reason. This
 # list only shrinks: the test fails when an entry is no longer needed, so remove it then.

@@ -16,7 +16,7 @@ import torch
 import retrograd
 from retrograd.ops._registry import FUNCTIONS, METHODS, NAMESPACES
 
-retrograd.ops.nn.load_families()  # every op registered (some nn op families load on first use)
+retrograd.ops.load_families()  # every op registered (some nn op families load on first use)
 
 _RNG = np.random.default_rng(0)
 _A = _RNG.uniform(0.2, 0.9, (3, 4))

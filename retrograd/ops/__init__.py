@@ -18,13 +18,21 @@ from .linalg import decompositions, pinv_lstsq  # noqa: F401,E402
 from .activation import functions, softmax, piecewise  # noqa: F401,E402
 from .sorting import sort  # noqa: F401,E402
 from .nn import linear  # noqa: F401,E402 - F.linear (composite)
-from .loss import regression, nll, bce, margin, torch_forms, ctc  # noqa: F401,E402
+from . import loss  # noqa: F401,E402 - its families load on first use (load_families)
 from . import numpy_ns, tensor_ns  # noqa: F401,E402
 from . import random  # noqa: F401,E402 - uniform_, normal_, ... (in-place random fills)
-from . import nn  # noqa: F401,E402 - retrograd/ops/nn/: the nn op families
+from . import nn  # noqa: F401,E402 - retrograd/ops/nn/: the nn op families (some lazy)
 
 from ..autograd._record import provide as _provide  # noqa: E402
 
 # what autograd (a lower layer) needs from here, handed over instead of imported by it
 _provide(numpy_ns=numpy_ns, tensor_ns=tensor_ns, regenerate_views=inplace.regenerate_views,
          bump_version=inplace.bump_version, copy_=inplace_fill.copy_)
+
+
+def load_families() -> None:
+    """Import every op family that loads on first use (the ``_LAZY`` tables of ``nn/`` and
+    ``loss/``; their ops register): after this the registry's tables hold every op."""
+    for package in (nn, loss):
+        for name in package._LAZY:
+            getattr(package, name)

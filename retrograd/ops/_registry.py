@@ -81,8 +81,8 @@ class _Namespace:
             return self._table[name]
         except KeyError:
             pass
-        from . import nn   # the families that load on first use (ops/nn/__init__.py)
-        nn.load_families()
+        from . import load_families   # some op families load on first use (ops/__init__.py)
+        load_families()
         try:
             return self._table[name]
         except KeyError:

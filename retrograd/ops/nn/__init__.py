@@ -3,9 +3,9 @@
 The families that the rest of the package imports anyway (convolution and fold, which the
 backward namespaces use; ``linear``, ``distance``, ``shuffle``) load with ``retrograd.ops``, and
 ``norms`` (for ``distance``), ``rnn`` too (its ``Tensor.unsafe_split``/``unsafe_chunk`` methods must exist at import). The
-others load on first use (``_LAZY``, see ``retrograd/_lazy.py``): by ``load_families()``, which
-``nn.functional``, the ``torch.*`` namespace (``retrograd.__getattr__``) and the registry's
-``functional`` namespace call, or by importing the family's module.
+others load on first use (``_LAZY``, see ``retrograd/_lazy.py``): by ``ops.load_families()``,
+which ``nn.functional``, the ``torch.*`` namespace (``retrograd.__getattr__``) and the
+registry's ``functional`` namespace call, or by importing the family's module.
 """
 from __future__ import annotations
 
@@ -34,10 +34,3 @@ _LAZY = {
 }
 __getattr__, __dir__ = _lazy.attach(__name__, _LAZY, globals())
 
-
-def load_families() -> None:
-    """Import every family of ``_LAZY`` (their ops register): after this the registry's tables
-    (``ops/_registry.py``) hold every op."""
-    for name in _LAZY:
-        if name not in globals():
-            __getattr__(name)
