@@ -82,6 +82,9 @@ LAZY = {
     ("autograd", "autograd._why"):
         "why_no_grad (retrograd's own diagnostic, no torch counterpart) loads on first use "
         "(autograd.__getattr__)",
+    ("autograd", "autograd.functional"):
+        "autograd.functional (jacobian, hessian, vjp, ...) loads on first use (autograd._LAZY), "
+        "for a short import retrograd",
     ("autograd", "autograd._explain"):
         "autograd.explain (retrograd's own recorder, no torch counterpart) loads on first use "
         "(autograd._LAZY): its dataclasses cost more at import than the engine",
