@@ -3,7 +3,7 @@
 ``import retrograd as torch`` runs the supported subset of PyTorch scripts unchanged. This module
 only re-exports; the logic lives in the modules named below.
 
-``nn``, ``optim``, ``func`` (``vmap``), ``save`` and ``load`` load on first use (``_LAZY``, see
+``nn``, ``optim``, ``func`` (``vmap``), ``backends``, ``save`` and ``load`` load on first use (``_LAZY``, see
 ``_lazy.py``), and so do the ``torch.*`` ops of the nn op families not loaded yet (``_more``): a
 fresh ``import retrograd`` stays short, and ``retrograd.nn``, ``import retrograd.nn as nn``,
 ``from retrograd import nn`` and ``retrograd.max_pool2d`` work as before.
@@ -37,7 +37,7 @@ from ._tensor_str import get_printoptions, set_printoptions  # noqa: F401
 from ._typeinfo import finfo, iinfo, typename  # noqa: F401
 from ._functions import *  # noqa: F401,F403 - torch.add, torch.sum, ... (one list, there)
 from . import autograd, fft, linalg, special, utils  # noqa: F401
-from . import accelerator, backends, cuda  # noqa: F401
+from . import accelerator, cuda  # noqa: F401
 from .autograd.anomaly_mode import (is_anomaly_check_nan_enabled, is_anomaly_enabled,  # noqa: F401
                                     set_anomaly_enabled)
 from . import serialization  # noqa: F401 - its __init__ attaches Tensor's pickle/deepcopy
@@ -57,7 +57,7 @@ from .ops._registry import FUNCTIONS as _FUNCTIONS  # noqa: E402
 
 # loaded on first use: the name -> the module (relative to this package) or "module:attribute"
 _LAZY = {"nn": "nn", "optim": "optim", "func": "func", "vmap": "func:vmap",
-         "save": "serialization:save", "load": "serialization:load"}
+         "save": "serialization:save", "load": "serialization:load", "backends": "backends"}
 
 
 def _more() -> dict:

@@ -99,6 +99,9 @@ LAZY = {
         "retrograd.nn, import retrograd.nn and from retrograd import nn load it",
     ("", "optim"):
         "torch.optim loads on first use (retrograd._LAZY), for a short import retrograd",
+    ("", "backends"):
+        "torch.backends (cudnn/mps/cuda flags) loads on first use (retrograd._LAZY), for a short "
+        "import retrograd",
     ("", "func"):
         "torch.func (vmap, grad, jacrev, ...) loads on first use (retrograd._LAZY), for a short "
         "import retrograd",
