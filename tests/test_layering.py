@@ -121,13 +121,19 @@ LAZY = {
         "nn's hooks import utils.hooks, which must not drag the data pipeline in",
     ("utils", "utils.checkpoint"):
         "checkpoint loads on first use (utils._LAZY), for a short import retrograd",
+    ("autograd.gradcheck", "autograd._gradcheck_reverse"):
+        "gradcheck's checks load with the first gradcheck (_gradcheck), not with import retrograd",
+    ("autograd.gradcheck", "autograd._gradcheck_forward"):
+        "gradcheck's forward-mode checks load with the first gradcheck (_gradcheck)",
+    ("autograd.gradcheck", "autograd._gradcheck_batched"):
+        "gradcheck's batched (vmap) checks load with the first gradcheck (_gradcheck)",
     ("autograd._gradcheck_common", ""):
         "gradcheck is library-agnostic by design: _lib() finds the library at call time, so the "
         "same code runs against torch under RETROGRAD_SHIM_TORCH (tests/test_gradcheck_fn.py "
         "validates it so); the package imports gradcheck, so it cannot import the package back",
 }
 
-# The op families that load on first use (the _LAZY tables of retrograd/ops/nn/ and ops/loss/)
+# The op families that load on first use (the _LAZY tables of retrograd/ops/nn/, loss/, shape/)
 _FAMILY_WHY = ("an op family loaded on first use (its package's _LAZY, ops.load_families()): by "
                "nn.functional, by a torch.* lookup (retrograd._more) or by its own import")
 LAZY.update({("ops.nn", "ops.nn." + family): _FAMILY_WHY
@@ -137,6 +143,7 @@ LAZY.update({("ops.nn", "ops.nn." + family): _FAMILY_WHY
                             "pooling3d_adaptive", "grid_sample", "upsampling_aa")})
 LAZY.update({("ops.loss", "ops.loss." + family): _FAMILY_WHY
              for family in ("regression", "nll", "bce", "margin", "torch_forms", "ctc")})
+LAZY[("ops.shape", "ops.shape.pad")] = _FAMILY_WHY
 LAZY[("ops._registry", "ops")] = (
     "the registry's functional namespace (ops call F.pad, F.dropout, ... through it) loads the "
     "op families on a miss (ops.load_families): some load on first use")
