@@ -33,7 +33,8 @@ UNLOADED = ["retrograd.nn", "retrograd.nn.modules", "retrograd.nn.functional", "
             "retrograd.ops.loss.regression", "retrograd.ops.loss.ctc",
             "retrograd.autograd.functional", "retrograd.backends", "traceback",
             "retrograd.ops.shape.pad", "retrograd.autograd._gradcheck_reverse",
-            "retrograd.autograd._gradcheck_forward", "retrograd.autograd._gradcheck_batched"]
+            "retrograd.autograd._gradcheck_forward", "retrograd.autograd._gradcheck_batched",
+            "retrograd.autograd.graph"]
 
 
 def _run(code: str) -> dict:
@@ -82,6 +83,7 @@ def test_lazy_names_resolve_in_a_fresh_process():
         "  'ckpt': callable(torch.utils.checkpoint.checkpoint),\n"
         "  'safe': callable(torch.serialization.add_safe_globals), 'jac': jac,\n"
         "  'cudnn': torch.backends.cudnn.is_available(),\n"
+        "  'hooks': type(torch.autograd.graph.saved_tensors_hooks(id, id)).__name__,\n"
         "  'gradcheck': torch.autograd.gradcheck(torch.sin, (x.double().detach().requires_grad_(),),\n"
         "                                        check_batched_grad=True, check_forward_ad=True),\n"
         "  'vmap': torch.vmap(torch.sum)(torch.ones(2, 3)).tolist(),\n"
@@ -89,6 +91,7 @@ def test_lazy_names_resolve_in_a_fresh_process():
     assert res == {"linear": True, "sgd": True, "loader": True, "batches": 2, "save": True,
                    "load": True, "F": [0.0, 2.0], "ckpt": True, "safe": True,
                    "jac": [[2.0, 0.0], [0.0, 4.0]], "vmap": [3.0, 3.0], "cudnn": False,
+                   "hooks": "saved_tensors_hooks",
                    "gradcheck": True,
                    "hessian": [[6.0, 0.0], [0.0, 12.0]]}
 

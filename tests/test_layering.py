@@ -85,6 +85,9 @@ LAZY = {
     ("autograd", "autograd.functional"):
         "autograd.functional (jacobian, hessian, vjp, ...) loads on first use (autograd._LAZY), "
         "for a short import retrograd",
+    ("autograd", "autograd.graph"):
+        "autograd.graph (saved-tensor hooks, multi-grad hooks, GradientEdge helpers) loads on "
+        "first use (autograd._LAZY), for a short import retrograd",
     ("autograd", "autograd._explain"):
         "autograd.explain (retrograd's own recorder, no torch counterpart) loads on first use "
         "(autograd._LAZY): its dataclasses cost more at import than the engine",

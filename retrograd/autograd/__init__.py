@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from .._grad_mode import (enable_grad, inference_mode, no_grad, set_grad_enabled)  # noqa: F401
-from . import anomaly_mode, forward_ad, function, graph  # noqa: F401
+from . import anomaly_mode, forward_ad, function  # noqa: F401
 from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: F401
 from .engine import is_checkpoint_valid as _is_checkpoint_valid  # noqa: F401
 from .function import Function  # noqa: F401
@@ -30,9 +30,9 @@ def _load_func() -> None:
 
 _BATCHED["load"] = _load_func
 
-# loaded on first use (``retrograd/_lazy.py``): autograd.functional, and retrograd's own
-# diagnostics
-_LAZY = {"functional": "functional",
+# loaded on first use (``retrograd/_lazy.py``): autograd.functional and autograd.graph, and
+# retrograd's own diagnostics
+_LAZY = {"functional": "functional", "graph": "graph",
          "why_no_grad": "_why:why_no_grad", "NoGradReason": "_why:NoGradReason",
          "explain": "_explain:explain", "Explanation": "_explain:Explanation",
          "NodeRecord": "_explain:NodeRecord"}
