@@ -3,10 +3,10 @@
 ``import retrograd as torch`` runs the supported subset of PyTorch scripts unchanged. This module
 only re-exports; the logic lives in the modules named below.
 
-``nn``, ``optim``, ``func`` (``vmap``), ``backends``, ``save`` and ``load`` load on first use (``_LAZY``, see
-``_lazy.py``), and so do the ``torch.*`` ops of the nn op families not loaded yet (``_more``): a
-fresh ``import retrograd`` stays short, and ``retrograd.nn``, ``import retrograd.nn as nn``,
-``from retrograd import nn`` and ``retrograd.max_pool2d`` work as before.
+``nn``, ``optim``, ``func`` (``vmap``), ``backends``, ``save`` and ``load`` load on first use
+(``_LAZY``, see ``_lazy.py``), and so do the ``torch.*`` ops of the op families not loaded yet
+(``_more``): a fresh ``import retrograd`` stays short, and ``retrograd.nn``, ``import
+retrograd.nn as nn``, ``from retrograd import nn`` and ``retrograd.max_pool2d`` work as before.
 """
 from __future__ import annotations
 

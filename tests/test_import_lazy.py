@@ -12,6 +12,7 @@ import os
 import pickle
 import subprocess
 import sys
+import textwrap
 
 import pytest
 import torch
@@ -40,8 +41,9 @@ UNLOADED = ["retrograd.nn", "retrograd.nn.modules", "retrograd.nn.functional", "
 def _run(code: str) -> dict:
     """Run ``code`` in a fresh interpreter (this checkout first on sys.path); its last stdout
     line is JSON."""
-    out = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {ROOT!r})\n" + code],
-                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    code = f"import sys; sys.path.insert(0, {ROOT!r})\n" + code
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         timeout=120)
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -64,36 +66,41 @@ def test_heavy_modules_stay_unloaded_after_import():
 
 
 def test_lazy_names_resolve_in_a_fresh_process():
-    # the way a PyTorch script reaches them: attribute access on the package, nothing imported
-    res = _run(
-        "import json, retrograd as torch\n"
-        "import retrograd.nn.modules.linear as L, retrograd.utils.data.dataloader as D\n"
-        "import retrograd.serialization._save as S, retrograd.serialization._load as LD\n"
-        "import retrograd.optim.sgd as O\n"
-        "x = torch.tensor([1., 2.], requires_grad=True)\n"
-        "jac = torch.autograd.grad(x * x, x, torch.eye(2), is_grads_batched=True)[0].tolist()\n"
-        "m = torch.nn.Linear(2, 3)\n"
-        "opt = torch.optim.SGD(m.parameters(), lr=0.1)\n"
-        "dl = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.ones(4, 2)), "
-        "batch_size=2)\n"
-        "print(json.dumps({'linear': torch.nn.Linear is L.Linear, 'sgd': torch.optim.SGD is O.SGD,\n"
-        "  'loader': torch.utils.data.DataLoader is D.DataLoader, 'batches': len(list(dl)),\n"
-        "  'save': torch.save is S.save and torch.serialization.save is S.save,\n"
-        "  'load': torch.load is LD.load, 'F': torch.nn.functional.relu(torch.tensor([-1., 2.])).tolist(),\n"
-        "  'ckpt': callable(torch.utils.checkpoint.checkpoint),\n"
-        "  'safe': callable(torch.serialization.add_safe_globals), 'jac': jac,\n"
-        "  'cudnn': torch.backends.cudnn.is_available(),\n"
-        "  'hooks': type(torch.autograd.graph.saved_tensors_hooks(id, id)).__name__,\n"
-        "  'gradcheck': torch.autograd.gradcheck(torch.sin, (x.double().detach().requires_grad_(),),\n"
-        "                                        check_batched_grad=True, check_forward_ad=True),\n"
-        "  'vmap': torch.vmap(torch.sum)(torch.ones(2, 3)).tolist(),\n"
-        "  'hessian': torch.autograd.functional.hessian(lambda v: (v ** 3).sum(), x).tolist()}))")
-    assert res == {"linear": True, "sgd": True, "loader": True, "batches": 2, "save": True,
-                   "load": True, "F": [0.0, 2.0], "ckpt": True, "safe": True,
-                   "jac": [[2.0, 0.0], [0.0, 4.0]], "vmap": [3.0, 3.0], "cudnn": False,
-                   "hooks": "saved_tensors_hooks",
-                   "gradcheck": True,
-                   "hessian": [[6.0, 0.0], [0.0, 12.0]]}
+    # the way a PyTorch script reaches them: attribute access on the package, nothing imported;
+    # the modules are imported afterwards, to check that the names are their very objects
+    res = _run(textwrap.dedent("""
+        import json, retrograd as torch
+        x = torch.tensor([1., 2.], requires_grad=True)
+        x64 = x.double().detach().requires_grad_()
+        out = {
+            'jac': torch.autograd.grad(x * x, x, torch.eye(2), is_grads_batched=True)[0].tolist(),
+            'hessian': torch.autograd.functional.hessian(lambda v: (v ** 3).sum(), x).tolist(),
+            'gradcheck': torch.autograd.gradcheck(torch.sin, (x64,), check_batched_grad=True,
+                                                  check_forward_ad=True),
+            'hooks': type(torch.autograd.graph.saved_tensors_hooks(id, id)).__name__,
+            'vmap': torch.vmap(torch.sum)(torch.ones(2, 3)).tolist(),
+            'cudnn': torch.backends.cudnn.is_available(),
+            'F': torch.nn.functional.relu(torch.tensor([-1., 2.])).tolist(),
+            'ckpt': callable(torch.utils.checkpoint.checkpoint),
+            'safe': callable(torch.serialization.add_safe_globals),
+        }
+        m = torch.nn.Linear(2, 3)
+        opt = torch.optim.SGD(m.parameters(), lr=0.1)
+        dl = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.ones(4, 2)),
+                                         batch_size=2)
+        out['batches'] = len(list(dl))
+        import retrograd.nn.modules.linear as L, retrograd.utils.data.dataloader as D
+        import retrograd.serialization._save as S, retrograd.serialization._load as LD
+        import retrograd.optim.sgd as O
+        out.update(linear=torch.nn.Linear is L.Linear, sgd=torch.optim.SGD is O.SGD,
+                   loader=torch.utils.data.DataLoader is D.DataLoader, load=torch.load is LD.load,
+                   save=torch.save is S.save and torch.serialization.save is S.save)
+        print(json.dumps(out))
+        """))
+    assert res == {"jac": [[2.0, 0.0], [0.0, 4.0]], "hessian": [[6.0, 0.0], [0.0, 12.0]],
+                   "gradcheck": True, "hooks": "saved_tensors_hooks", "vmap": [3.0, 3.0],
+                   "cudnn": False, "F": [0.0, 2.0], "ckpt": True, "safe": True, "batches": 2,
+                   "linear": True, "sgd": True, "loader": True, "load": True, "save": True}
 
 
 def test_import_statements_reach_lazy_modules(tmp_path):

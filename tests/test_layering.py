@@ -18,9 +18,9 @@ Layers (lowest first; see ``LAYERS``):
 Every ``import`` and ``from ... import`` naming a retrograd module is read with ``ast``, at
 module level and inside functions (relative imports included; ``from . import x`` counts as an
 import of the submodule ``x``), and so is every package's ``_LAZY`` table of attributes loaded on
-first use (``retrograd/_lazy.py``), as imports inside a function. Executing ``import a.b.c`` also runs ``a/__init__.py``; such
-implicit parent-package imports are not edges (a package's ``__init__`` may re-export from
-higher layers, as ``torch.autograd`` does).
+first use (``retrograd/_lazy.py``), as imports inside a function. Executing ``import a.b.c``
+also runs ``a/__init__.py``; such implicit parent-package imports are not edges (a package's
+``__init__`` may re-export from higher layers, as ``torch.autograd`` does).
 
 An import inside a function is allowed only where ``LAZY`` lists it, with the reason: optional
 dependencies and modules deliberately loaded late. ``LAZY`` is the one place that says which.

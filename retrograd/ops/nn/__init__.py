@@ -1,11 +1,12 @@
 """nn ops, one module per family (each registers its ops with @export).
 
 The families that the rest of the package imports anyway (convolution and fold, which the
-backward namespaces use; ``linear``, ``distance``, ``shuffle``) load with ``retrograd.ops``, and
-``norms`` (for ``distance``), ``rnn`` too (its ``Tensor.unsafe_split``/``unsafe_chunk`` methods must exist at import). The
-others load on first use (``_LAZY``, see ``retrograd/_lazy.py``): by ``ops.load_families()``,
-which ``nn.functional``, the ``torch.*`` namespace (``retrograd.__getattr__``) and the
-registry's ``functional`` namespace call, or by importing the family's module.
+backward namespaces use; ``linear``, ``distance`` and its ``norms``, ``shuffle``) load with
+``retrograd.ops``, and so does ``rnn`` (its ``Tensor.unsafe_split``/``unsafe_chunk`` methods
+must exist at import). The others load on first use (``_LAZY``, see ``retrograd/_lazy.py``): by
+``ops.load_families()``, which ``nn.functional``, the ``torch.*`` namespace
+(``retrograd.__getattr__``) and the registry's ``functional`` namespace call, or by importing
+the family's module.
 """
 from __future__ import annotations
 
