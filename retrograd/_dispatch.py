@@ -312,15 +312,7 @@ def _wrapper(op, info: OpInfo, method: bool):
                 raise
             raise arity from None
 
-    if type(op) is types.FunctionType:
-        # functools.update_wrapper's work spelled out (half the cost; ~1,000 wrappers at import)
-        w.__module__, w.__name__, w.__qualname__ = op.__module__, op.__name__, op.__qualname__
-        w.__doc__, w.__annotations__ = op.__doc__, op.__annotations__
-        if op.__dict__:
-            w.__dict__.update(op.__dict__)
-        w.__wrapped__ = op
-    else:
-        functools.update_wrapper(w, op)
+    functools.update_wrapper(w, op)
     w._rg_op = op
     w._rg_info = info
     return w
