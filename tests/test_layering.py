@@ -105,6 +105,9 @@ LAZY = {
     ("", "backends"):
         "torch.backends (cudnn/mps/cuda flags) loads on first use (retrograd._LAZY), for a short "
         "import retrograd",
+    **{("", name): "a small namespace module loaded on first use (retrograd._LAZY): each costs "
+                   "a module's load at import, whether a script uses it or not"
+       for name in ("linalg", "special", "fft", "random", "cuda", "accelerator", "_typeinfo")},
     ("", "func"):
         "torch.func (vmap, grad, jacrev, ...) loads on first use (retrograd._LAZY), for a short "
         "import retrograd",
