@@ -35,7 +35,7 @@ from ._size import Size  # noqa: F401
 from ._tensor import Tensor  # noqa: F401
 from ._tensor_str import get_printoptions, set_printoptions  # noqa: F401
 from ._functions import *  # noqa: F401,F403 - torch.add, torch.sum, ... (one list, there)
-from . import autograd, utils  # noqa: F401
+from . import autograd  # noqa: F401
 from .autograd.anomaly_mode import (is_anomaly_check_nan_enabled, is_anomaly_enabled,  # noqa: F401
                                     set_anomaly_enabled)
 from . import serialization  # noqa: F401 - its __init__ attaches Tensor's pickle/deepcopy
@@ -58,7 +58,7 @@ _LAZY = {"nn": "nn", "optim": "optim", "func": "func", "vmap": "func:vmap",
          "save": "serialization:save", "load": "serialization:load", "backends": "backends",
          "linalg": "linalg", "special": "special", "fft": "fft", "random": "random",
          "cuda": "cuda", "accelerator": "accelerator", "finfo": "_typeinfo:finfo",
-         "iinfo": "_typeinfo:iinfo", "typename": "_typeinfo:typename"}
+         "iinfo": "_typeinfo:iinfo", "typename": "_typeinfo:typename", "utils": "utils"}
 
 
 def _more() -> dict:

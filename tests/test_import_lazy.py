@@ -36,7 +36,8 @@ UNLOADED = ["retrograd.nn", "retrograd.nn.modules", "retrograd.nn.functional", "
             "retrograd.ops.shape.pad", "retrograd.autograd._gradcheck_reverse",
             "retrograd.autograd._gradcheck_forward", "retrograd.autograd._gradcheck_batched",
             "retrograd.autograd.graph", "retrograd.cuda", "retrograd.linalg", "retrograd.random",
-            "retrograd._typeinfo"]
+            "retrograd._typeinfo", "retrograd.utils", "retrograd.ops.nn.linear",
+            "retrograd.ops.nn.distance", "retrograd.autograd.variable"]
 
 
 def _run(code: str) -> dict:
@@ -82,8 +83,11 @@ def test_lazy_names_resolve_in_a_fresh_process():
             'vmap': torch.vmap(torch.sum)(torch.ones(2, 3)).tolist(),
             'cudnn': torch.backends.cudnn.is_available(),
             'cuda': torch.cuda.is_available(), 'eps': torch.finfo(torch.float32).eps,
-            'det': torch.linalg.det(torch.eye(2)).item(), 'seed': isinstance(torch.random.initial_seed(), int),
+            'det': torch.linalg.det(torch.eye(2)).item(),
+            'seed': isinstance(torch.random.initial_seed(), int),
             'special': torch.special.expit(torch.zeros(1)).item(),
+            'variable': torch.autograd.Variable is not None,
+            'cdist': torch.cdist(torch.zeros(1, 2), torch.ones(1, 2)).tolist(),
             'F': torch.nn.functional.relu(torch.tensor([-1., 2.])).tolist(),
             'ckpt': callable(torch.utils.checkpoint.checkpoint),
             'safe': callable(torch.serialization.add_safe_globals),
@@ -104,7 +108,9 @@ def test_lazy_names_resolve_in_a_fresh_process():
     assert res == {"jac": [[2.0, 0.0], [0.0, 4.0]], "hessian": [[6.0, 0.0], [0.0, 12.0]],
                    "gradcheck": True, "hooks": "saved_tensors_hooks", "vmap": [3.0, 3.0],
                    "cudnn": False, "cuda": False, "eps": float(torch.finfo(torch.float32).eps),
-                   "det": 1.0, "seed": True, "special": 0.5, "F": [0.0, 2.0], "ckpt": True, "safe": True, "batches": 2,
+                   "det": 1.0, "seed": True, "special": 0.5, "variable": True,
+                   "cdist": torch.cdist(torch.zeros(1, 2), torch.ones(1, 2)).tolist(),
+                   "F": [0.0, 2.0], "ckpt": True, "safe": True, "batches": 2,
                    "linear": True, "sgd": True, "loader": True, "load": True, "save": True}
 
 

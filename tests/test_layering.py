@@ -107,7 +107,10 @@ LAZY = {
         "import retrograd",
     **{("", name): "a small namespace module loaded on first use (retrograd._LAZY): each costs "
                    "a module's load at import, whether a script uses it or not"
-       for name in ("linalg", "special", "fft", "random", "cuda", "accelerator", "_typeinfo")},
+       for name in ("linalg", "special", "fft", "random", "cuda", "accelerator", "_typeinfo",
+                    "utils")},
+    ("autograd", "autograd.variable"):
+        "Variable (a deprecated alias of Tensor) loads on first use (autograd._LAZY)",
     ("", "func"):
         "torch.func (vmap, grad, jacrev, ...) loads on first use (retrograd._LAZY), for a short "
         "import retrograd",
@@ -144,7 +147,7 @@ _FAMILY_WHY = ("an op family loaded on first use (its package's _LAZY, ops.load_
                "nn.functional, by a torch.* lookup (retrograd._more) or by its own import")
 LAZY.update({("ops.nn", "ops.nn." + family): _FAMILY_WHY
              for family in ("pooling", "pooling_adaptive", "upsampling", "conv_functional",
-                            "bilinear", "normalization", "dropout", "embedding", "embedding_bag",
+                            "linear", "distance", "norms", "bilinear", "normalization", "dropout", "embedding", "embedding_bag",
                             "attention", "attention_mha", "local_response_norm", "pooling3d",
                             "pooling3d_adaptive", "grid_sample", "upsampling_aa")})
 LAZY.update({("ops.loss", "ops.loss." + family): _FAMILY_WHY

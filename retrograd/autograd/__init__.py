@@ -11,7 +11,6 @@ from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: F401
 from .engine import is_checkpoint_valid as _is_checkpoint_valid  # noqa: F401
 from .function import Function  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
-from .variable import Variable  # noqa: F401
 from .provenance import (Provenance, get_provenance, is_provenance_enabled,  # noqa: F401
                          provenance, set_provenance)
 from ._backward import _BATCHED, backward, grad  # noqa: F401 - _BATCHED: func fills it
@@ -30,9 +29,9 @@ def _load_func() -> None:
 
 _BATCHED["load"] = _load_func
 
-# loaded on first use (``retrograd/_lazy.py``): autograd.functional and autograd.graph, and
-# retrograd's own diagnostics
-_LAZY = {"functional": "functional", "graph": "graph",
+# loaded on first use (``retrograd/_lazy.py``): autograd.functional, autograd.graph, Variable,
+# and retrograd's own diagnostics
+_LAZY = {"functional": "functional", "graph": "graph", "Variable": "variable:Variable",
          "why_no_grad": "_why:why_no_grad", "NoGradReason": "_why:NoGradReason",
          "explain": "_explain:explain", "Explanation": "_explain:Explanation",
          "NodeRecord": "_explain:NodeRecord"}

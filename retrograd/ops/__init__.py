@@ -17,7 +17,6 @@ from .linalg import _common, solve, triangular, matrix_functions  # noqa: F401,E
 from .linalg import decompositions, pinv_lstsq  # noqa: F401,E402
 from .activation import functions, softmax, piecewise  # noqa: F401,E402
 from .sorting import sort  # noqa: F401,E402
-from .nn import linear  # noqa: F401,E402 - F.linear (composite)
 from . import loss, shape  # noqa: F401,E402 - their lazy families: load_families() below
 from . import numpy_ns, tensor_ns  # noqa: F401,E402
 from . import random  # noqa: F401,E402 - uniform_, normal_, ... (in-place random fills)

@@ -1,8 +1,7 @@
 """nn ops, one module per family (each registers its ops with @export).
 
-The families that the rest of the package imports anyway (convolution and fold, which the
-backward namespaces use; ``linear``, ``distance`` and its ``norms``, ``shuffle``) load with
-``retrograd.ops``, and so does ``rnn`` (its ``Tensor.unsafe_split``/``unsafe_chunk`` methods
+The families that the rest of the package imports anyway (convolution, fold and shuffle,
+which the backward formula namespaces use) load with ``retrograd.ops``, and so does ``rnn`` (its ``Tensor.unsafe_split``/``unsafe_chunk`` methods
 must exist at import). The others load on first use (``_LAZY``, see ``retrograd/_lazy.py``): by
 ``ops.load_families()``, which ``nn.functional``, the ``torch.*`` namespace
 (``retrograd.__getattr__``) and the registry's ``functional`` namespace call, or by importing
@@ -10,7 +9,7 @@ the family's module.
 """
 from __future__ import annotations
 
-from . import conv, fold, shuffle, linear, distance, norms  # noqa: F401 - imported by ops anyway
+from . import conv, fold, shuffle  # noqa: F401 - the formula namespaces import them anyway
 from . import rnn  # noqa: F401 - unsafe_split/unsafe_chunk (Tensor methods), mkldnn_rnn_layer
 from ... import _lazy
 
@@ -20,6 +19,9 @@ _LAZY = {
     "pooling_adaptive": "pooling_adaptive",  # adaptive avg/max pooling
     "upsampling": "upsampling",  # interpolate / upsample
     "conv_functional": "conv_functional",  # F.conv1d/2d/3d, conv_transpose*
+    "linear": "linear",  # F.linear (composite)
+    "distance": "distance",  # pairwise_distance, cosine_similarity, pdist, cdist
+    "norms": "norms",  # norm_except_dim/_weight_norm
     "bilinear": "bilinear",  # bilinear, _trilinear
     "normalization": "normalization",  # batch/layer/group/instance/rms norm
     "dropout": "dropout",  # the dropout family
