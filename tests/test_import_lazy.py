@@ -37,7 +37,7 @@ UNLOADED = ["retrograd.nn", "retrograd.nn.modules", "retrograd.nn.functional", "
             "retrograd.autograd._gradcheck_forward", "retrograd.autograd._gradcheck_batched",
             "retrograd.autograd.graph", "retrograd.cuda", "retrograd.linalg", "retrograd.random",
             "retrograd._typeinfo", "retrograd.utils", "retrograd.ops.nn.linear",
-            "retrograd.ops.nn.distance", "retrograd.autograd.variable"]
+            "retrograd.ops.nn.distance", "retrograd.autograd.variable", "copy"]
 
 
 def _run(code: str) -> dict:
