@@ -153,9 +153,6 @@ LAZY.update({("ops.nn", "ops.nn." + family): _FAMILY_WHY
 LAZY.update({("ops.loss", "ops.loss." + family): _FAMILY_WHY
              for family in ("regression", "nll", "bce", "margin", "torch_forms", "ctc")})
 LAZY[("ops.shape", "ops.shape.pad")] = _FAMILY_WHY
-LAZY[("ops._registry", "ops")] = (
-    "the registry's functional namespace (ops call F.pad, F.dropout, ... through it) loads the "
-    "op families on a miss (ops.load_families): some load on first use")
 
 # Imports that still run against the layering or sit inside functions without a reason. This
 # list only shrinks: the test fails when an entry is no longer needed, so remove it then.

@@ -23,6 +23,7 @@ from . import random  # noqa: F401,E402 - uniform_, normal_, ... (in-place rando
 from . import nn  # noqa: F401,E402 - retrograd/ops/nn/: the nn op families (some lazy)
 
 from ..autograd._record import provide as _provide  # noqa: E402
+from . import _registry  # noqa: E402
 
 # what autograd (a lower layer) needs from here, handed over instead of imported by it
 _provide(numpy_ns=numpy_ns, tensor_ns=tensor_ns, regenerate_views=inplace.regenerate_views,
@@ -36,3 +37,6 @@ def load_families() -> None:
     for package in (nn, loss, shape):
         for name in package._LAZY:
             getattr(package, name)
+
+
+_registry.load_families = load_families   # for the registry's functional namespace (on a miss)
