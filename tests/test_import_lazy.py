@@ -87,7 +87,7 @@ def test_lazy_names_resolve_in_a_fresh_process():
             'seed': isinstance(torch.random.initial_seed(), int),
             'special': torch.special.expit(torch.zeros(1)).item(),
             'variable': torch.autograd.Variable is not None,
-            'cdist': torch.cdist(torch.zeros(1, 2), torch.ones(1, 2)).tolist(),
+            'pdist': torch.pdist(torch.tensor([[0., 0.], [3., 4.]])).tolist(),
             'F': torch.nn.functional.relu(torch.tensor([-1., 2.])).tolist(),
             'ckpt': callable(torch.utils.checkpoint.checkpoint),
             'safe': callable(torch.serialization.add_safe_globals),
@@ -109,7 +109,7 @@ def test_lazy_names_resolve_in_a_fresh_process():
                    "gradcheck": True, "hooks": "saved_tensors_hooks", "vmap": [3.0, 3.0],
                    "cudnn": False, "cuda": False, "eps": float(torch.finfo(torch.float32).eps),
                    "det": 1.0, "seed": True, "special": 0.5, "variable": True,
-                   "cdist": torch.cdist(torch.zeros(1, 2), torch.ones(1, 2)).tolist(),
+                   "pdist": torch.pdist(torch.tensor([[0., 0.], [3., 4.]])).tolist(),
                    "F": [0.0, 2.0], "ckpt": True, "safe": True, "batches": 2,
                    "linear": True, "sgd": True, "loader": True, "load": True, "save": True}
 

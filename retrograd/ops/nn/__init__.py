@@ -1,11 +1,11 @@
 """nn ops, one module per family (each registers its ops with @export).
 
 The families that the rest of the package imports anyway (convolution, fold and shuffle,
-which the backward formula namespaces use) load with ``retrograd.ops``, and so does ``rnn`` (its ``Tensor.unsafe_split``/``unsafe_chunk`` methods
-must exist at import). The others load on first use (``_LAZY``, see ``retrograd/_lazy.py``): by
-``ops.load_families()``, which ``nn.functional``, the ``torch.*`` namespace
-(``retrograd.__getattr__``) and the registry's ``functional`` namespace call, or by importing
-the family's module.
+which the backward formula namespaces use) load with ``retrograd.ops``, and so does ``rnn``
+(its ``Tensor.unsafe_split``/``unsafe_chunk`` methods must exist at import). The others load on
+first use (``_LAZY``, see ``retrograd/_lazy.py``): by ``ops.load_families()``, which
+``nn.functional``, the ``torch.*`` namespace (``retrograd.__getattr__``) and the registry's
+``functional`` namespace call, or by importing the family's module.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ _LAZY = {
     "upsampling": "upsampling",  # interpolate / upsample
     "conv_functional": "conv_functional",  # F.conv1d/2d/3d, conv_transpose*
     "linear": "linear",  # F.linear (composite)
-    "distance": "distance",  # pairwise_distance, cosine_similarity, pdist, cdist
+    "distance": "distance",  # pairwise_distance, cosine_similarity, pdist
     "norms": "norms",  # norm_except_dim/_weight_norm
     "bilinear": "bilinear",  # bilinear, _trilinear
     "normalization": "normalization",  # batch/layer/group/instance/rms norm
@@ -36,4 +36,3 @@ _LAZY = {
     "upsampling_aa": "upsampling_aa",  # interpolate(antialias=True)
 }
 __getattr__, __dir__ = _lazy.attach(__name__, _LAZY, globals())
-
