@@ -2,6 +2,12 @@
 
 ``import retrograd as torch`` runs the supported subset of PyTorch scripts unchanged. This module
 only re-exports; the logic lives in the modules named below.
+
+``nn``, ``optim``, ``func`` (``vmap``), ``linalg``, ``cuda``, ``save``, ``load`` and the other
+names of ``_LAZY`` load on first use (see ``_lazy.py``), and so do the ``torch.*`` ops of the op
+families not loaded yet (``_more``): a fresh ``import retrograd`` stays short, and
+``retrograd.nn``, ``import retrograd.nn as nn``, ``from retrograd import nn`` and
+``retrograd.max_pool2d`` work as before.
 """
 from __future__ import annotations
 
@@ -12,7 +18,6 @@ from ._creation import (Generator, arange,  # noqa: F401
                         logspace, manual_seed, multinomial, normal, ones, ones_like, poisson, rand,
                         rand_like, randint, randint_like, randn, randn_like, randperm, seed,
                         set_rng_state, tensor, zeros, zeros_like)
-from . import random  # noqa: F401,E402
 from ._device import device, get_default_device, set_default_device  # noqa: F401
 from ._dtype import (bool_ as bool, dtype, float16, float32, float64,  # noqa: F401,A001
                      get_default_dtype, int8, int16, int32, int64, promote_types, uint8)
@@ -29,14 +34,11 @@ from ._runtime import (are_deterministic_algorithms_enabled,  # noqa: F401
 from ._size import Size  # noqa: F401
 from ._tensor import Tensor  # noqa: F401
 from ._tensor_str import get_printoptions, set_printoptions  # noqa: F401
-from ._typeinfo import finfo, iinfo, typename  # noqa: F401
 from ._functions import *  # noqa: F401,F403 - torch.add, torch.sum, ... (one list, there)
-from . import autograd, fft, func, linalg, nn, optim, special, utils  # noqa: F401
-from . import accelerator, backends, cuda  # noqa: F401
+from . import autograd  # noqa: F401
 from .autograd.anomaly_mode import (is_anomaly_check_nan_enabled, is_anomaly_enabled,  # noqa: F401
                                     set_anomaly_enabled)
-from .func import vmap  # noqa: F401
-from .serialization import load, save  # noqa: F401
+from . import serialization  # noqa: F401 - its __init__ attaches Tensor's pickle/deepcopy
 
 half = float16
 float = float32  # noqa: A001
@@ -45,6 +47,31 @@ long = int64
 int = int32  # noqa: A001
 short = int16
 __version__ = "0.1.0"
-from ._functions import _trilinear, _weight_norm  # noqa: F401,E402 - private torch ops used by nn.utils
 from ._functions import _pack_padded_sequence  # noqa: F401,E402 - torch._pack_padded_sequence
-from ._functions import _safe_softmax  # noqa: F401,E402 - torch._safe_softmax (SDPA's math path)
+
+from . import _lazy  # noqa: E402
+from .ops import load_families as _load_families  # noqa: E402
+from .ops._registry import FUNCTIONS as _FUNCTIONS  # noqa: E402
+
+# loaded on first use: the name -> the module (relative to this package) or "module:attribute"
+_LAZY = {"nn": "nn", "optim": "optim", "func": "func", "vmap": "func:vmap",
+         "save": "serialization:save", "load": "serialization:load", "backends": "backends",
+         "linalg": "linalg", "special": "special", "fft": "fft", "random": "random",
+         "cuda": "cuda", "accelerator": "accelerator", "finfo": "_typeinfo:finfo",
+         "iinfo": "_typeinfo:iinfo", "typename": "_typeinfo:typename", "utils": "utils"}
+
+
+def _more() -> dict:
+    """The torch.* ops of the op families that load on first use (retrograd/ops/__init__.py):
+    torch.max_pool2d, torch.dropout, torch._trilinear, torch.ctc_loss, ..."""
+    _load_families()
+    return _FUNCTIONS
+
+
+_getattr, __dir__ = _lazy.attach(__name__, _LAZY, globals(), _more)
+
+
+def __getattr__(name: str):
+    if name == "__all__":   # ``from retrograd import *``: every public name, the lazy ones loaded
+        return [n for n in __dir__() if not n.startswith("_")]
+    return _getattr(name)

@@ -13,7 +13,6 @@ narrower dtype (float16, float32, bfloat16) is widened exactly before use.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
 from typing import Any, Iterable, Iterator
 
@@ -30,15 +29,18 @@ __all__ = [
 FLOAT_DTYPES = frozenset({"float16", "bfloat16", "float32", "float64"})
 
 
-@dataclasses.dataclass
 class _PrintOptions:
-    """Module-global print options (torch keeps these global too)."""
+    """Module-global print options (torch keeps these global too). A plain class, not a
+    dataclass: building a dataclass at import costs more than the rest of this module."""
 
-    precision: int = 4
-    threshold: float = 1000
-    edgeitems: int = 3
-    linewidth: int = 80
-    sci_mode: bool | None = None
+    __slots__ = ("precision", "threshold", "edgeitems", "linewidth", "sci_mode")
+
+    def __init__(self) -> None:
+        self.precision: int = 4
+        self.threshold: float = 1000
+        self.edgeitems: int = 3
+        self.linewidth: int = 80
+        self.sci_mode: bool | None = None
 
 
 PRINT_OPTS = _PrintOptions()
@@ -81,7 +83,7 @@ def set_printoptions(
 
 def get_printoptions() -> dict[str, Any]:
     """Return the current options as a dict usable as ``**kwargs`` to set_printoptions."""
-    return dataclasses.asdict(PRINT_OPTS)
+    return {name: getattr(PRINT_OPTS, name) for name in _PrintOptions.__slots__}
 
 
 @contextlib.contextmanager

@@ -273,6 +273,7 @@ def test_matmul_family():
 def _unary_names():
     """Every pointwise op retrograd registers that torch runs on one float32 tensor alone."""
     from retrograd.ops._registry import FUNCTIONS, NAMESPACES
+    retrograd.ops.load_families()  # every op registered (some families load on first use)
     out = []
     for ns, table in (("", FUNCTIONS), ("nn.functional.", NAMESPACES["nn.functional"]),
                       ("special.", NAMESPACES["special"])):

@@ -99,6 +99,7 @@ def registered_ops() -> dict:
     """{name: (arity, fn(T, *tensors))}: the registry's pointwise ops that torch runs on one or
     two float tensors (aliases of one implementation swept once), plus EXTRA."""
     from retrograd.ops._registry import FUNCTIONS, NAMESPACES
+    retrograd.ops.load_families()  # every op registered (some families load on first use)
     ops, seen = {}, set()
     for prefix, table in (("", FUNCTIONS), ("nn.functional.", NAMESPACES["nn.functional"]),
                           ("special.", NAMESPACES["special"])):

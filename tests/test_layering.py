@@ -17,9 +17,10 @@ Layers (lowest first; see ``LAYERS``):
 
 Every ``import`` and ``from ... import`` naming a retrograd module is read with ``ast``, at
 module level and inside functions (relative imports included; ``from . import x`` counts as an
-import of the submodule ``x``). Executing ``import a.b.c`` also runs ``a/__init__.py``; such
-implicit parent-package imports are not edges (a package's ``__init__`` may re-export from
-higher layers, as ``torch.autograd`` does).
+import of the submodule ``x``), and so is every package's ``_LAZY`` table of attributes loaded on
+first use (``retrograd/_lazy.py``), as imports inside a function. Executing ``import a.b.c``
+also runs ``a/__init__.py``; such implicit parent-package imports are not edges (a package's
+``__init__`` may re-export from higher layers, as ``torch.autograd`` does).
 
 An import inside a function is allowed only where ``LAZY`` lists it, with the reason: optional
 dependencies and modules deliberately loaded late. ``LAZY`` is the one place that says which.
@@ -44,7 +45,7 @@ LAYERS = {
     "_shape_fmt": 0, "_hooks": 0,
     "utils.hooks": 0,
     "backends": 0,
-    "_malloc": 0,
+    "_malloc": 0, "_lazy": 0,
     # 1: Tensor and its construction
     "_tensor": 1, "_tensor_str": 1, "_tensor_new": 1, "_interop": 1, "_factory": 1,
     "_creation": 1, "_random": 1, "_random_sampling": 1,
@@ -81,14 +82,77 @@ LAZY = {
     ("autograd", "autograd._why"):
         "why_no_grad (retrograd's own diagnostic, no torch counterpart) loads on first use "
         "(autograd.__getattr__)",
+    ("autograd", "autograd.functional"):
+        "autograd.functional (jacobian, hessian, vjp, ...) loads on first use (autograd._LAZY), "
+        "for a short import retrograd",
+    ("autograd", "autograd.graph"):
+        "autograd.graph (saved-tensor hooks, multi-grad hooks, GradientEdge helpers) loads on "
+        "first use (autograd._LAZY), for a short import retrograd",
+    ("autograd", "autograd._explain"):
+        "autograd.explain (retrograd's own recorder, no torch counterpart) loads on first use "
+        "(autograd._LAZY): its dataclasses cost more at import than the engine",
+    ("autograd.engine", "autograd._explain"):
+        "only when an explainer is active (engine.EXPLAINERS non-empty), i.e. after explain() "
+        "loaded the module: the import binds its evaluator",
     ("autograd._explain", "viz.explain_html"):
         "the explainer records with autograd alone; its table and HTML page (viz) load when "
         "first printed or written",
+    ("", "nn"):
+        "torch.nn loads on first use (retrograd._LAZY): a fresh import retrograd stays short; "
+        "retrograd.nn, import retrograd.nn and from retrograd import nn load it",
+    ("", "optim"):
+        "torch.optim loads on first use (retrograd._LAZY), for a short import retrograd",
+    ("", "backends"):
+        "torch.backends (cudnn/mps/cuda flags) loads on first use (retrograd._LAZY), for a short "
+        "import retrograd",
+    **{("", name): "a small namespace module loaded on first use (retrograd._LAZY): each costs "
+                   "a module's load at import, whether a script uses it or not"
+       for name in ("linalg", "special", "fft", "random", "cuda", "accelerator", "_typeinfo",
+                    "utils")},
+    ("autograd", "autograd.variable"):
+        "Variable (a deprecated alias of Tensor) loads on first use (autograd._LAZY)",
+    ("", "func"):
+        "torch.func (vmap, grad, jacrev, ...) loads on first use (retrograd._LAZY), for a short "
+        "import retrograd",
+    ("autograd", "func"):
+        "autograd.grad(is_grads_batched=True) needs vmap: _load_func imports func, which hands "
+        "autograd its batched paths (_backward._BATCHED); before that no vmap can be running",
+    ("serialization", "serialization._load"):
+        "load() and its unpickler load on first use (serialization._LAZY); only the pickle/"
+        "deepcopy hooks of Tensor (_copy) are attached at import",
+    ("serialization", "serialization._save"):
+        "save() and its pickler load on first use (serialization._LAZY)",
+    ("serialization", "serialization._unpickler"):
+        "the weights-only allow-list (add_safe_globals, ...) loads on first use "
+        "(serialization._LAZY)",
+    ("utils", "utils.data"):
+        "utils.data (DataLoader, datasets, samplers, workers) loads on first use (utils._LAZY); "
+        "nn's hooks import utils.hooks, which must not drag the data pipeline in",
+    ("utils", "utils.checkpoint"):
+        "checkpoint loads on first use (utils._LAZY), for a short import retrograd",
+    ("autograd.gradcheck", "autograd._gradcheck_reverse"):
+        "gradcheck's checks load with the first gradcheck (_gradcheck), not with import retrograd",
+    ("autograd.gradcheck", "autograd._gradcheck_forward"):
+        "gradcheck's forward-mode checks load with the first gradcheck (_gradcheck)",
+    ("autograd.gradcheck", "autograd._gradcheck_batched"):
+        "gradcheck's batched (vmap) checks load with the first gradcheck (_gradcheck)",
     ("autograd._gradcheck_common", ""):
         "gradcheck is library-agnostic by design: _lib() finds the library at call time, so the "
         "same code runs against torch under RETROGRAD_SHIM_TORCH (tests/test_gradcheck_fn.py "
         "validates it so); the package imports gradcheck, so it cannot import the package back",
 }
+
+# The op families that load on first use (the _LAZY tables of retrograd/ops/nn/, loss/, shape/)
+_FAMILY_WHY = ("an op family loaded on first use (its package's _LAZY, ops.load_families()): by "
+               "nn.functional, by a torch.* lookup (retrograd._more) or by its own import")
+LAZY.update({("ops.nn", "ops.nn." + family): _FAMILY_WHY
+             for family in ("pooling", "pooling_adaptive", "upsampling", "conv_functional",
+                            "linear", "distance", "norms", "bilinear", "normalization", "dropout", "embedding", "embedding_bag",
+                            "attention", "attention_mha", "local_response_norm", "pooling3d",
+                            "pooling3d_adaptive", "grid_sample", "upsampling_aa")})
+LAZY.update({("ops.loss", "ops.loss." + family): _FAMILY_WHY
+             for family in ("regression", "nll", "bce", "margin", "torch_forms", "ctc")})
+LAZY[("ops.shape", "ops.shape.pad")] = _FAMILY_WHY
 
 # Imports that still run against the layering or sit inside functions without a reason. This
 # list only shrinks: the test fails when an entry is no longer needed, so remove it then.
@@ -163,7 +227,26 @@ def import_graph():
                 visit(child, in_function or isinstance(
                     child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)))
         visit(tree, False)
+        for t in _lazy_table(mods, mod, is_pkg, tree):
+            if t != mod and edges.get(t) != "module":
+                edges[t] = "function"
     return graph
+
+
+def _lazy_table(mods, mod, is_pkg, tree) -> list:
+    """The retrograd modules a package's ``_LAZY`` table (``retrograd/_lazy.py``) imports on
+    first use: they count as imports inside a function, each with its ``LAZY`` entry."""
+    out = []
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "_LAZY"
+                                                for t in node.targets):
+            assert is_pkg and isinstance(node.value, ast.Dict), f"{mod}: _LAZY must be a dict " \
+                "literal in a package's __init__"
+            for v in node.value.values:
+                head, _, name = v.value.partition(":")[0].rpartition(".")
+                out += _resolve(mods, mod, is_pkg, ast.ImportFrom(
+                    module=head or None, names=[ast.alias(name=name)], level=1))
+    return out
 
 
 def function_level_imports() -> int:

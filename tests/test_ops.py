@@ -306,6 +306,7 @@ def _registered_ops() -> dict:
     from retrograd import _dispatch
     from retrograd.ops import _registry as reg
 
+    retrograd.ops.load_families()  # every op registered (some families load on first use)
     tables = [("torch", reg.FUNCTIONS), ("Tensor", reg.METHODS), ("Tensor", reg.INPLACE)]
     tables += [(ns, table) for ns, table in reg.NAMESPACES.items()]
     ops: dict = {}

@@ -16,6 +16,8 @@ import torch
 import retrograd
 from retrograd.ops._registry import FUNCTIONS, METHODS, NAMESPACES
 
+retrograd.ops.load_families()  # every op registered (some nn op families load on first use)
+
 _RNG = np.random.default_rng(0)
 _A = _RNG.uniform(0.2, 0.9, (3, 4))
 _B = _RNG.uniform(0.2, 0.9, (3, 4))

@@ -44,6 +44,7 @@ max_unpool3d affine_grid_generator grid_sampler
 
 def _without_rule() -> set:
     from retrograd.ops._registry import FUNCTIONS, INPLACE, METHODS, NAMESPACES
+    retrograd.ops.load_families()  # every op registered (some families load on first use)
     public = {id(f) for table in (FUNCTIONS, METHODS, INPLACE, *NAMESPACES.values())
               for f in table.values()}
     formula_ns = {id(v) for v in vars(tensor_ns).values()} - public

@@ -1,7 +1,8 @@
 """``autograd.backward`` (and ``Tensor.backward``) and ``autograd.grad``: the checks and root
 gradients PyTorch's front end makes before the engine runs the graph. Public through
 ``retrograd.autograd``; what ``grad`` needs from vmap (``retrograd.func``, a layer above) is
-handed over by ``func`` when it is imported (``_BATCHED``)."""
+handed over by ``func`` when it is imported (``_BATCHED``; ``func`` loads on first use, and
+``"load"``, set by ``retrograd.autograd``, imports it)."""
 from __future__ import annotations
 
 import numpy as np
@@ -13,8 +14,9 @@ from .._dtype import from_numpy_dtype
 
 
 # Set by retrograd.func (vmap) when it is imported: "cotangents" runs autograd.grad inside vmap
-# with a batch of cotangents, "grads" runs autograd.grad(is_grads_batched=True).
-_BATCHED = {"cotangents": None, "grads": None}
+# with a batch of cotangents, "grads" runs autograd.grad(is_grads_batched=True). Until then no
+# vmap can be running; "load" (set by retrograd.autograd) imports func for is_grads_batched.
+_BATCHED = {"cotangents": None, "grads": None, "load": None}
 
 
 def _tensor_tuple(x, name: str) -> tuple:
@@ -163,12 +165,15 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         (None,) * len(outputs)
     if len(grads) != len(outputs):
         raise RuntimeError(f"got {len(outputs)} tensors and {len(grads)} gradients")
-    if grad_outputs is not None:   # inside vmap: a batch of cotangents (the Jacobian recipe)
+    if grad_outputs is not None and _BATCHED["cotangents"] is not None:
+        # inside vmap: a batch of cotangents (the Jacobian recipe)
         batched = _BATCHED["cotangents"](outputs, inputs, grads, retain_graph, create_graph,
                                          allow_unused, materialize_grads)
         if batched is not None:
             return batched
     if is_grads_batched:   # a batch of cotangents along dim 0 of each grad_output
+        if _BATCHED["grads"] is None:
+            _BATCHED["load"]()
         return _BATCHED["grads"](outputs, inputs, grads, retain_graph, create_graph, allow_unused,
                              materialize_grads)
     if materialize_grads and any(isinstance(t, GradientEdge) for t in inputs):

@@ -16,7 +16,6 @@ per backward call and nothing per node.
 """
 from __future__ import annotations
 
-import contextvars
 import inspect
 import math
 import re
@@ -29,13 +28,15 @@ import numpy as np
 from . import node as _node
 from .._dtype import from_numpy_dtype
 from .._tensor import Tensor
+from .engine import EXPLAINERS
 from .node import _expandable, _np_sum_to
 
 __all__ = ["explain", "Explanation", "NodeRecord", "EdgeGrad", "GradInfo", "GraphNode",
            "CallInfo"]
 
 # The explainers recording now (innermost last); the engine reads this once per backward call.
-ACTIVE: contextvars.ContextVar = contextvars.ContextVar("retrograd_explain", default=())
+# The engine owns the ContextVar, so that this module loads only when first used.
+ACTIVE = EXPLAINERS
 
 
 # -- the data ----------------------------------------------------------------------------------

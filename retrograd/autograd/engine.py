@@ -25,6 +25,7 @@ follows PyTorch's ``evaluate_function``/``call_function``:
 """
 from __future__ import annotations
 
+import contextvars
 import heapq
 from sys import getrefcount
 import warnings
@@ -34,7 +35,6 @@ import numpy as np
 from .. import _grad_mode
 from .. import _malloc
 from . import node as _node_mod
-from ._explain import ACTIVE as _explainers, evaluator as _explain_evaluator
 from ._record import OPS
 from .node import (AccumulateGrad, Node, _task_ids, _tasks, current_graph_task,  # noqa: F401
                    edge_meta, _expandable, _np_sum_to)
@@ -49,6 +49,10 @@ from .._tensor import Tensor
 __all__ = ["run_backward"]
 
 _malloc.tune()  # large gradient buffers reuse the heap instead of fresh pages (see _malloc.py)
+
+# The active ``autograd.explain()`` recorders of this thread or task (``_explain`` adds to it);
+# kept here so that the explainer module loads only when one is created.
+EXPLAINERS: contextvars.ContextVar = contextvars.ContextVar("retrograd_explain", default=())
 
 _warned_create_graph = False
 
@@ -343,13 +347,14 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     # and backward(inputs=...) still take it for nodes that simply run). An active explainer
     # (autograd.explain) sends every node through ``_evaluate``, wrapped to record it. The
     # settings ``_evaluate`` reads (``r``) are gathered the first time a node needs them.
-    explainers = _explainers.get()
+    explainers = EXPLAINERS.get()
     fast = not anomaly and not explainers
     r = None
     if explainers:
         r = _run_settings(ns, as_tensors, retain_graph, accumulate, targets, needed, reach,
                           in_nrs, captured, captured_only, anomaly, task)
-        evaluate = _explain_evaluator(explainers, root_nodes, r, _evaluate)
+        from ._explain import evaluator  # loaded already: explain() put the explainers there
+        evaluate = evaluator(explainers, root_nodes, r, _evaluate)
     else:
         evaluate = _evaluate
 

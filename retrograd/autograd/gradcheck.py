@@ -39,10 +39,6 @@ from ._gradcheck_common import (_GRAD_OUTPUTS_SEED, GradcheckError, _Context, _a
                                 _requires_grad)
 from ._gradcheck_common import (FAILED_BATCHED_GRAD_MSG,  # noqa: F401 - the tests read them here
                                 FAILED_BATCHED_GRAD_MSG_FWD_AD)
-from ._gradcheck_reverse import (_check_backward_mul_by_grad_output, _check_undefined_grad,
-                                 _fast_gradcheck, _slow_gradcheck)
-from ._gradcheck_forward import _check_undefined_forward, _fast_forward_check, _slow_forward_check
-from ._gradcheck_batched import _check_batched_forward_grad, _check_batched_grad
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 
@@ -108,7 +104,13 @@ def _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad,
                check_batched_forward_grad=False, check_forward_ad=False,
                check_backward_ad=True) -> None:
     # The order of torch's _gradcheck_helper: backward, forward (+ undefined tangents), batched
-    # forward, batched backward, zero cotangents, undefined output gradients.
+    # forward, batched backward, zero cotangents, undefined output gradients. The checks load with
+    # the first gradcheck, not with import retrograd.
+    from ._gradcheck_reverse import (_check_backward_mul_by_grad_output, _check_undefined_grad,
+                                     _fast_gradcheck, _slow_gradcheck)
+    from ._gradcheck_forward import (_check_undefined_forward, _fast_forward_check,
+                                     _slow_forward_check)
+    from ._gradcheck_batched import _check_batched_forward_grad, _check_batched_grad
     _check_inputs(inputs)
     ctx = _Context(func, inputs, eps, atol, rtol, nondet_tol, check_grad_dtypes)
     if check_backward_ad:

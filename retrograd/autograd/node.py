@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-import traceback
 
 import numpy as np
 
@@ -392,6 +391,7 @@ def _record_forward_stack(node: Node) -> None:
     """Store the Python stack that created ``node`` (without retrograd's own frames at its end)
     in ``node.metadata["traceback_"]``, and the node whose backward created it (create_graph)
     as ``"parent_"``: PyTorch's anomaly metadata."""
+    import traceback   # anomaly mode only: not loaded by import retrograd
     frames = traceback.extract_stack()
     end = len(frames)
     while end and frames[end - 1].filename.startswith(_PACKAGE_DIR):

@@ -67,6 +67,11 @@ def export(*, torch=True, method=False, inplace=False, linalg=False, special=Fal
     return deco
 
 
+# retrograd.ops hands over its load_families() when it is imported (the op families that load on
+# first use, ops/__init__.py); the functional namespace below calls it on a miss.
+load_families = None
+
+
 class _Namespace:
     """A registered namespace read by attribute at call time: a composite op calls
     ``functional.pad(...)`` (the very object ``torch.nn.functional.pad`` is) without importing
@@ -77,6 +82,12 @@ class _Namespace:
         self._table = table
 
     def __getattr__(self, name: str):
+        try:
+            return self._table[name]
+        except KeyError:
+            pass
+        if load_families is not None:   # some op families load on first use
+            load_families()
         try:
             return self._table[name]
         except KeyError:

@@ -15,10 +15,16 @@ optional ``safetensors`` package.
 """
 from __future__ import annotations
 
-from . import _copy  # noqa: F401 - attaches Tensor.__deepcopy__ / __reduce_ex__
-from ._load import load
-from ._save import DEFAULT_PROTOCOL, save
-from ._unpickler import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
+from . import _copy  # noqa: F401 - attaches Tensor.__deepcopy__ / __reduce_ex__ (at import)
+from .. import _lazy
+
+# the pickler, the unpickler and the zip reader load on first use (``_lazy.py``)
+_LAZY = {"load": "_load:load", "save": "_save:save", "DEFAULT_PROTOCOL": "_save:DEFAULT_PROTOCOL",
+         "add_safe_globals": "_unpickler:add_safe_globals",
+         "clear_safe_globals": "_unpickler:clear_safe_globals",
+         "get_safe_globals": "_unpickler:get_safe_globals",
+         "safe_globals": "_unpickler:safe_globals"}
+__getattr__, __dir__ = _lazy.attach(__name__, _LAZY, globals())
 
 __all__ = ["DEFAULT_PROTOCOL", "add_safe_globals", "clear_safe_globals", "get_safe_globals",
            "load", "safe_globals", "save"]

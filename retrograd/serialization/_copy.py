@@ -12,8 +12,6 @@
 """
 from __future__ import annotations
 
-from copy import deepcopy
-
 import numpy as np
 
 from .. import _dtype as D
@@ -106,6 +104,7 @@ def reduce_tensor(t: Tensor):
 
 def deepcopy_tensor(t: Tensor, memo: dict) -> Tensor:
     """``Tensor.__deepcopy__``."""
+    from copy import deepcopy   # loaded already: copy.deepcopy is what calls this
     if t.grad_fn is not None:
         raise RuntimeError(_DEEPCOPY_ERROR)
     a = t._data

@@ -1,18 +1,38 @@
-"""nn ops, one module per family (each registers its ops with @export)."""
-from . import pooling  # noqa: F401 - max/avg pooling, max_unpool2d, lp_pool
-from . import pooling_adaptive  # noqa: F401 - adaptive avg/max pooling
-from . import upsampling  # noqa: F401 - interpolate / upsample
-from . import shuffle  # noqa: F401 - pixel_shuffle / pixel_unshuffle / channel_shuffle
-from . import conv, conv_functional, fold  # noqa: F401 - convolutions, F.unfold / F.fold
-from . import norms, distance, bilinear  # noqa: F401 - norm_except_dim/_weight_norm, distances, _trilinear
-from . import rnn  # noqa: F401 - unsafe_split/unsafe_chunk, mkldnn_rnn_layer (fused LSTM layer)
-from . import normalization  # noqa: F401 - batch/layer/group/instance/rms norm
-from . import dropout  # noqa: F401 - the dropout family
-from . import embedding  # noqa: F401 - embedding lookups
-from . import embedding_bag  # noqa: F401 - bags of embeddings
-from . import attention  # noqa: F401 - scaled_dot_product_attention
-from . import attention_mha  # noqa: F401 - F.multi_head_attention_forward
-from . import local_response_norm  # noqa: F401 - F.local_response_norm
-from . import pooling3d, pooling3d_adaptive  # noqa: F401 - 3-D pooling, adaptive 3-D, max_unpool1d/3d
-from . import grid_sample  # noqa: F401 - F.affine_grid / F.grid_sample
-from . import upsampling_aa  # noqa: F401 - interpolate(antialias=True)
+"""nn ops, one module per family (each registers its ops with @export).
+
+The families that the rest of the package imports anyway (convolution, fold and shuffle,
+which the backward formula namespaces use) load with ``retrograd.ops``, and so does ``rnn``
+(its ``Tensor.unsafe_split``/``unsafe_chunk`` methods must exist at import). The others load on
+first use (``_LAZY``, see ``retrograd/_lazy.py``): by ``ops.load_families()``, which
+``nn.functional``, the ``torch.*`` namespace (``retrograd.__getattr__``) and the registry's
+``functional`` namespace call, or by importing the family's module.
+"""
+from __future__ import annotations
+
+from . import conv, fold, shuffle  # noqa: F401 - the formula namespaces import them anyway
+from . import rnn  # noqa: F401 - unsafe_split/unsafe_chunk (Tensor methods), mkldnn_rnn_layer
+from ... import _lazy
+
+# family -> what it registers; loaded on first use
+_LAZY = {
+    "pooling": "pooling",  # max/avg pooling, max_unpool2d, lp_pool
+    "pooling_adaptive": "pooling_adaptive",  # adaptive avg/max pooling
+    "upsampling": "upsampling",  # interpolate / upsample
+    "conv_functional": "conv_functional",  # F.conv1d/2d/3d, conv_transpose*
+    "linear": "linear",  # F.linear (composite)
+    "distance": "distance",  # pairwise_distance, cosine_similarity, pdist
+    "norms": "norms",  # norm_except_dim/_weight_norm
+    "bilinear": "bilinear",  # bilinear, _trilinear
+    "normalization": "normalization",  # batch/layer/group/instance/rms norm
+    "dropout": "dropout",  # the dropout family
+    "embedding": "embedding",  # embedding lookups
+    "embedding_bag": "embedding_bag",  # bags of embeddings
+    "attention": "attention",  # scaled_dot_product_attention
+    "attention_mha": "attention_mha",  # F.multi_head_attention_forward
+    "local_response_norm": "local_response_norm",  # F.local_response_norm
+    "pooling3d": "pooling3d",  # 3-D pooling, max_unpool1d/3d
+    "pooling3d_adaptive": "pooling3d_adaptive",  # adaptive 3-D pooling
+    "grid_sample": "grid_sample",  # F.affine_grid / F.grid_sample
+    "upsampling_aa": "upsampling_aa",  # interpolate(antialias=True)
+}
+__getattr__, __dir__ = _lazy.attach(__name__, _LAZY, globals())

@@ -1,3 +1,13 @@
 """Shape ops: basic views, cat/stack (basic), more views: split/narrow/diagonal/... (views),
 storage geometry and as_strided (strided), rearranging copies (copy), einsum, F.pad (pad),
-in-place view ops (inplace)."""
+in-place view ops (inplace).
+
+``pad`` (F.pad only, no torch.* name or Tensor method) loads on first use (``_LAZY``, see
+``retrograd/_lazy.py``; ``retrograd.ops.load_families()``).
+"""
+from __future__ import annotations
+
+from ... import _lazy
+
+_LAZY = {"pad": "pad"}
+__getattr__, __dir__ = _lazy.attach(__name__, _LAZY, globals())
