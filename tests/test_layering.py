@@ -146,7 +146,7 @@ LAZY = {
 _FAMILY_WHY = ("an op family loaded on first use (its package's _LAZY, ops.load_families()): by "
                "nn.functional, by a torch.* lookup (retrograd._more) or by its own import")
 LAZY.update({("ops.nn", "ops.nn." + family): _FAMILY_WHY
-             for family in ("pooling", "pooling_adaptive", "upsampling", "conv_functional",
+             for family in ("pooling", "pooling_unpool", "pooling_adaptive", "upsampling", "conv_functional",
                             "linear", "distance", "norms", "bilinear", "normalization", "dropout", "embedding", "embedding_bag",
                             "attention", "attention_mha", "local_response_norm", "pooling3d",
                             "pooling3d_adaptive", "grid_sample", "upsampling_aa")})

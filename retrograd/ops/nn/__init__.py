@@ -15,7 +15,8 @@ from ... import _lazy
 
 # family -> what it registers; loaded on first use
 _LAZY = {
-    "pooling": "pooling",  # max/avg pooling, max_unpool2d, lp_pool
+    "pooling": "pooling",  # max/avg pooling, lp_pool
+    "pooling_unpool": "pooling_unpool",  # max_unpool2d
     "pooling_adaptive": "pooling_adaptive",  # adaptive avg/max pooling
     "upsampling": "upsampling",  # interpolate / upsample
     "conv_functional": "conv_functional",  # F.conv1d/2d/3d, conv_transpose*

@@ -1,7 +1,6 @@
-"""Max and average pooling (1-D and 2-D), max unpooling and power-average pooling.
+"""Max and average pooling (1-D and 2-D) and power-average pooling (max unpooling: pooling_unpool.py).
 
-The 2-D ops are PyTorch's own nodes (``MaxPool2DWithIndicesBackward0``, ``AvgPool2DBackward0``,
-``MaxUnpool2DBackward0``); the 1-D ones are, as in PyTorch, the 2-D op between an
+The 2-D ops are PyTorch's own nodes (``MaxPool2DWithIndicesBackward0``, ``AvgPool2DBackward0``); the 1-D ones are, as in PyTorch, the 2-D op between an
 ``unsqueeze(-2)`` and a ``squeeze(-2)``; ``lp_pool`` is PyTorch's composite of pow, avg_pool,
 sign, relu and abs. Windows are read as strided views of the (padded) input, one view per
 kernel offset: a running max (with its offset) or a running sum over those kH*kW views, no loop
@@ -16,7 +15,7 @@ import numpy as np
 
 from ...autograd.node import Node
 from .._registry import export
-from .._util import Tensor, wrap
+from .._util import wrap
 from ...autograd._record import record1
 from ..shape.basic import squeeze, unsqueeze
 from ._linmap import array, gather_flat, scatter_flat
@@ -427,104 +426,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     return squeeze(out, -2)
 
 
-# -- max unpooling ----------------------------------------------------------------------------
 _SCALAR_NAMES = D.SCALAR_NAMES  # the one table, in _dtype.py
-
-
-def _unpool_output_size(input, kernel_size, stride, padding, output_size) -> list:
-    """PyTorch's F._unpool_output_size (the default size, or a checked ``output_size``)."""
-    input_size = input.shape
-    nd = len(kernel_size)
-    default = [(input_size[-nd + d] - 1) * stride[d] + kernel_size[d] - 2 * padding[d]
-               for d in range(nd)]
-    if output_size is None:
-        ret = default
-    else:
-        if len(output_size) == nd + 2:
-            output_size = output_size[2:]
-        if len(output_size) != nd:
-            raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} "
-                             f"elements, but it has a length of '{len(output_size)}'")
-        for d in range(nd):
-            lo, hi = default[d] - stride[d], default[d] + stride[d]
-            if not lo < output_size[d] < hi:
-                raise ValueError(f'invalid output_size "{output_size}" (dim {d} must be between '
-                                 f"{lo} and {hi})")
-        ret = output_size
-    for d in range(nd):
-        if ret[d] < 0:
-            raise ValueError("max_unpooling: output_size must contain non-negative spatial "
-                             f"dimensions, but got output_size[{d}]={ret[d]}")
-    return list(ret)
-
-
-class _MaxUnpoolBackward(Node):
-    """Unpooling writes each input element at its index: its gradient is read back there. The
-    2-D and 3-D nodes differ only in the number of spatial dims (``nd``) and PyTorch's names."""
-    __slots__ = ("out_sp",)
-    saved_names = ("indices",)
-    nd = 2
-
-    def backward(self, ns, grad, indices):
-        idx = array(indices)
-        name = type(self).__name__
-        return (ns.linear_map(grad, lambda g: gather_flat(g, idx, self.nd),
-                              lambda g: scatter_flat(g, idx, self.out_sp),
-                              name.replace("Backward0", "BackwardBackward0"), name),)
-
-    def jvp(self, ns, tangents, indices):
-        return _unpool_kernel(tangents[0], array(indices), self.out_sp)
-
-
-class MaxUnpool2DBackward0(_MaxUnpoolBackward):
-    __slots__ = ()
-
-
-def _unpool_kernel(x: np.ndarray, idx: np.ndarray, out_sp) -> np.ndarray:
-    """Zeros of the output's spatial shape ``out_sp`` with each input element written at its
-    flat index (per plane of the leading dims)."""
-    nd = len(out_sp)
-    lead = x.shape[:-nd]
-    planes = int(np.prod(lead, dtype=np.int64))
-    size_in = int(np.prod(x.shape[-nd:], dtype=np.int64))
-    out = np.zeros((planes, int(np.prod(out_sp, dtype=np.int64))), dtype=x.dtype)
-    out[np.arange(planes).reshape(-1, 1), idx.reshape(planes, size_in)] = \
-        x.reshape(planes, size_in)
-    return out.reshape(lead + tuple(out_sp))
-
-
-@export(torch=False, functional=True)
-def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
-    """The values of a max pooling put back at their indices, zeros elsewhere."""
-    k = _pair(_ints(kernel_size, "max_unpool2d", "kernel_size"))
-    s = _pair(_ints(stride, "max_unpool2d", "stride")) if stride is not None else k
-    p = _pair(_ints(padding, "max_unpool2d", "padding"))
-    out_hw = _unpool_output_size(input, k, s, p, output_size)
-    x, idx = input._data, indices._data
-    if idx.dtype != np.int64:
-        raise RuntimeError("elements in indices should be type int64 but got: "
-                           f"{_SCALAR_NAMES.get(idx.dtype.name, idx.dtype.name)}")
-    if len(out_hw) != 2:
-        raise RuntimeError("There should be exactly two elements (height, width) in output_size, "
-                           f"but got {len(out_hw)} elements.")
-    if x.ndim not in (3, 4):
-        raise RuntimeError("Input to max_unpooling2d should be a 3d or 4d Tensor, but got a tensor "
-                           f"with {x.ndim} dimensions.")
-    if x.shape != idx.shape:
-        raise RuntimeError("Expected shape of indices to be same as that of the input tensor "
-                           f"({_fmt(x.shape)}) but got indices tensor with shape: "
-                           f"{_fmt(idx.shape)}")
-    for i in range(1, x.ndim):
-        if x.shape[i] <= 0:
-            raise RuntimeError("max_unpooling2d(): Expected input to have non-zero size for "
-                               f"non-batch dimensions, but got {_fmt(x.shape)} with dimension "
-                               f"{i} being empty.")
-    bad = (idx < 0) | (idx >= out_hw[0] * out_hw[1])
-    if bad.any():
-        raise RuntimeError(f"Found an invalid max index: {idx[bad].flat[-1]} (output volumes are "
-                           f"of size {out_hw[0]}x{out_hw[1]})")
-    out = _unpool_kernel(x, idx, out_hw)
-    return record1(MaxUnpool2DBackward0, input, out, indices, out_sp=tuple(out_hw))
 
 
 # -- power-average pooling (PyTorch's composite) ----------------------------------------------

@@ -19,8 +19,8 @@ from ...autograd._record import record1
 from ..reduction.basic import mean
 from ..shape.basic import squeeze, unsqueeze
 from ._linmap import matrix_apply
-from .pooling import (_SCALAR_NAMES, _MaxUnpoolBackward, _fmt, _unpool_kernel,
-                      _unpool_output_size, max_unpool2d)
+from .pooling import _SCALAR_NAMES, _fmt
+from .pooling_unpool import _MaxUnpoolBackward, _unpool_kernel, _unpool_output_size, max_unpool2d
 from .pooling_adaptive import (_AdaptiveAvgPoolBackward, _AdaptiveMaxPoolBackward, _argmax_reduce,
                                _check_nonempty, _lengths, _list_with_default, _segments,
                                _window_matrix)
