@@ -367,7 +367,8 @@ class AccumulateGrad(Node):
     __slots__ = ("variable",)
 
     def __init__(self, variable):
-        super().__init__((), variable._data.shape, variable._data.dtype)
+        d = variable._data
+        Node.__init__(self, (), d.shape, d.dtype)    # (made once per leaf per graph: no super())
         self.variable = variable
         # PyTorch gives AccumulateGrad the largest sequence number: a leaf's gradient is stored
         # as soon as it is ready, before any other ready node runs (older leaves first here).
