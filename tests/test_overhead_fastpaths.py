@@ -70,3 +70,28 @@ def test_subclass_hides_parent_accessors():
     assert node._saved_result is None        # nothing saved yet
     assert [n for n in dir(node) if n.startswith(("_saved_", "_raw_saved_"))] == [
         "_raw_saved_result", "_saved_result"]
+
+
+@pytest.mark.parametrize("shape,dim", [((5,), 0), ((3, 4), 1), ((3, 4), 0), ((2, 3, 4), 1),
+                                       ((2, 3, 4), -1), ((0, 3), 1), ((4, 1, 2), 0), ((), 0)])
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_dim_values_like_torch(name, shape, dim):
+    """max/min(dim) take the selected values by flat position (not take_along_axis): values,
+    indices and gradients as PyTorch, on contiguous and transposed inputs, with ties, signed
+    zeros and NaN."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    a = rng.integers(-2, 3, shape).astype(np.float32) if shape else np.float32(-0.0)
+    if a.size > 2:
+        a.flat[0], a.flat[1], a.flat[-1] = -0.0, 0.0, np.nan
+    for transpose in (False, True) if a.size else (False,):
+        res = []
+        for T in (retrograd, torch):
+            x = T.tensor(a, requires_grad=True)
+            xv = x.transpose(0, -1) if transpose and x.dim() > 1 else x
+            v, i = getattr(xv, name)(dim=dim)
+            if v.numel():
+                v.sum().backward()
+            g = None if x.grad is None else x.grad.tolist()
+            res.append((np.asarray(v.detach().numpy()).tobytes(), i.tolist(), g))
+        assert res[0] == res[1]
