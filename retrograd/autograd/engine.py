@@ -411,7 +411,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                 if nxt is None:
                     continue
                 if g is not None:
-                    if as_tensors or g.shape != nxt._shape or g.dtype != nxt._dtype:
+                    if as_tensors or g.shape != nxt._shape or (
+                            g.dtype is not nxt._dtype and g.dtype != nxt._dtype):
                         g = _fit(node, i, g, nxt, idx, as_tensors)
                     buf = get_buffer(nxt)
                     if buf is None:

@@ -229,40 +229,49 @@ class Node:
             if None in self._versions and any(t is None for t in saved):
                 self._extra().freed_nones = tuple(t is None for t in saved)
 
-    def __getattr__(self, name: str):
-        # PyTorch exposes saved values as node._saved_<name>, and the saved tensors themselves
-        # (on which hooks can be registered) as node._raw_saved_<name>.
-        if name.startswith("_raw_saved_"):
-            names = type(self).saved_names
-            key = name[len("_raw_saved_"):]
-            if key in names:
-                return SavedTensor(self, names.index(key))
-        if name.startswith("_saved_"):
-            names = type(self).saved_names
-            key = name[len("_saved_"):]
-            if key in names:
-                i = names.index(key)
-                if self._saved is None or (self._saved is not _RELEASED and self._saved[i] is None):
-                    return None
-                if self._saved is _RELEASED and self._x is not None and \
-                        self._x.freed_nones and self._x.freed_nones[i]:
-                    return None
-                value = self._unpack_one(i, True)
-                if not hasattr(value, "_data") and value is not None:
-                    value = Tensor._make(np.asarray(value))
-                return value
-            attr = type(self).saved_attrs.get(key)
-            if attr is not None:
-                return getattr(self, attr) if isinstance(attr, str) else attr(self)
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+    # PyTorch exposes saved values as node._saved_<name>, and the saved tensors themselves (on
+    # which hooks can be registered) as node._raw_saved_<name>. Each subclass gets them as
+    # properties (``__init_subclass__``), not through a ``__getattr__``: a class with one makes
+    # every attribute read of its instances slower (the engine reads a node's slots ~20 times),
+    # and CPython cannot specialize those reads.
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        own = {"_saved_" + k for k in cls.saved_attrs} | {"_saved_" + k for k in cls.saved_names}
+        own |= {"_raw_saved_" + k for k in cls.saved_names}
+        for base in cls.__bases__:   # a parent's accessors for names this class does not have
+            for name in getattr(base, "_accessor_names", ()):
+                if name not in own and name not in cls.__dict__:
+                    setattr(cls, name, _SavedAccessor(_missing_getter(name)))
+        cls._accessor_names = own
+        for key, attr in cls.saved_attrs.items():
+            _define_accessor(cls, "_saved_" + key, _attr_getter(attr))
+        for i, key in enumerate(cls.saved_names):
+            _define_accessor(cls, "_saved_" + key, _saved_getter(i))
+            _define_accessor(cls, "_raw_saved_" + key, _raw_saved_getter(i))
+
+    def _value_of_saved(self, i: int):
+        """``_saved_<name>`` of saved entry ``i``: a Tensor (a saved constant as one), or None."""
+        saved = self._saved
+        if saved is None or (saved is not _RELEASED and saved[i] is None):
+            return None
+        if saved is _RELEASED and self._x is not None and \
+                self._x.freed_nones and self._x.freed_nones[i]:
+            return None
+        value = self._unpack_one(i, True)
+        if not hasattr(value, "_data") and value is not None:
+            value = Tensor._make(np.asarray(value))
+        return value
 
     def __dir__(self):
         cls = type(self)
         extra = ["_saved_" + n for n in cls.saved_names] + ["_saved_" + n for n in cls.saved_attrs]
         extra += ["_raw_saved_" + n for n in cls.saved_names]
-        # (the internal slot _saved is not one of PyTorch's _saved_* values: viewers that list
-        # attributes by that prefix must not see it)
-        return sorted((set(object.__dir__(self)) - {"_saved"}) | set(extra))
+        # (not the internal slot _saved, which is none of PyTorch's _saved_* values, nor a
+        # parent's accessors that this class hides: viewers list attributes by that prefix)
+        own = getattr(cls, "_accessor_names", ())
+        shown = {n for n in object.__dir__(self) if n != "_saved" and n != "_accessor_names" and (
+            n in own or not isinstance(getattr(cls, n, None), _SavedAccessor))}
+        return sorted(shown | set(extra))
 
     def input_shape(self, i: int = 0):
         """The shape of input ``i`` as its edge records it (the shape of the gradient that flows
@@ -316,13 +325,49 @@ class Node:
         return f"<{type(self).__name__} object at {id(self):#x}>"
 
 
+class _SavedAccessor(property):
+    """A ``_saved_<name>``/``_raw_saved_<name>`` property made by ``Node.__init_subclass__``."""
+
+
+def _define_accessor(cls, name: str, fget) -> None:
+    """Give ``cls`` the accessor ``name``, unless a class of its MRO defines it by hand."""
+    for k in cls.__mro__:
+        v = k.__dict__.get(name)
+        if v is not None:
+            if not isinstance(v, _SavedAccessor):
+                return
+            break
+    setattr(cls, name, _SavedAccessor(fget))
+
+
+def _saved_getter(i: int):
+    return lambda self: self._value_of_saved(i)
+
+
+def _raw_saved_getter(i: int):
+    return lambda self: SavedTensor(self, i)
+
+
+def _missing_getter(name: str):
+    def get(self):
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+    return get
+
+
+def _attr_getter(attr):
+    if isinstance(attr, str):
+        return lambda self: getattr(self, attr)
+    return attr
+
+
 class AccumulateGrad(Node):
     """The sink for a leaf that requires grad: adds the incoming gradient into ``.grad``."""
 
     __slots__ = ("variable",)
 
     def __init__(self, variable):
-        super().__init__((), variable._data.shape, variable._data.dtype)
+        d = variable._data
+        Node.__init__(self, (), d.shape, d.dtype)    # (made once per leaf per graph: no super())
         self.variable = variable
         # PyTorch gives AccumulateGrad the largest sequence number: a leaf's gradient is stored
         # as soon as it is ready, before any other ready node runs (older leaves first here).

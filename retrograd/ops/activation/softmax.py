@@ -103,7 +103,12 @@ def _softmax(input, dim, dtype, log: bool):
                 z /= np.add.reduce(z, axis=dims, keepdims=True)
         out = z if z.dtype is dt else z.astype(dt)
     cls = LogSoftmaxBackward0 if log else SoftmaxBackward0
-    return record1(cls, input, out, RESULT, dim=dim, dims=dims)
+    res = record1(cls, input, out, RESULT)
+    node = res._grad_fn
+    if node is not None:            # (not record1's **attrs: no keyword dict per call)
+        node.dim = dim
+        node.dims = dims
+    return res
 
 
 @export(method=True, special=True, vmap='softmax')

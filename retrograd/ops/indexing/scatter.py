@@ -138,8 +138,13 @@ def _index_data(index, name: str) -> np.ndarray:
     return a
 
 
+_UNSIGNED = {8: np.uint64, 4: np.uint32}   # int64 / int32 index (_index_data) seen unsigned
+
+
 def _bounds(index: np.ndarray, size: int, dim: int, prefix: str = "") -> None:
-    if index.size and (index.min() < 0 or index.max() >= size):
+    # one reduction instead of min() and max(): seen as unsigned, a negative index is larger
+    # than any size
+    if index.size and np.maximum.reduce(index.view(_UNSIGNED[index.itemsize]), axis=None) >= size:
         bad = index[(index < 0) | (index >= size)].reshape(-1)[0]
         raise RuntimeError(f"{prefix}index {bad} is out of bounds for dimension {dim} with size "
                            f"{size}")

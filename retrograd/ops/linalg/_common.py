@@ -133,14 +133,15 @@ class _LUSavingBackward(Node):
     ``lu_entries``), or when grad_fn._saved_LU / _saved_pivots is read (from the saved A)."""
     __slots__ = ("lu_of_t",)  # PyTorch's det/slogdet factor A^T (same det) when A is contiguous
 
-    def __getattr__(self, name: str):
-        if name == "_saved_LU" or name == "_saved_pivots":
-            i = 1 if name == "_saved_LU" else 2
-            saved = self._saved
-            if saved is _node._RELEASED or (saved is not None and saved[i] is None):
-                a = self._saved_A._data   # raises once freed or after an in-place change of A
-                return wrap(np_lu_factor(np.swapaxes(a, -1, -2) if self.lu_of_t else a)[i - 1])
-        return Node.__getattr__(self, name)
+    def _lu_entry(self, i: int):
+        saved = self._saved
+        if saved is _node._RELEASED or (saved is not None and saved[i] is None):
+            a = self._saved_A._data   # raises once freed or after an in-place change of A
+            return wrap(np_lu_factor(np.swapaxes(a, -1, -2) if self.lu_of_t else a)[i - 1])
+        return self._value_of_saved(i)
+
+    _saved_LU = property(lambda self: self._lu_entry(1))
+    _saved_pivots = property(lambda self: self._lu_entry(2))
 
 
 def lu_entries(a: np.ndarray, transposed: bool = False) -> tuple:

@@ -154,6 +154,19 @@ _MAX_FUNCTION_OPTIONS = (
     "(Tensor input, int dim, bool keepdim = False, *, tuple of Tensors out = None)")
 
 
+def _take_selected(x: np.ndarray, idx: np.ndarray, ax: int) -> np.ndarray:
+    """``np.take_along_axis(x, idx, ax)`` for ``idx`` of size 1 along ``ax`` (a keepdims
+    argmax/argmin), as one ``take`` of flat C-order positions: take_along_axis's Python-level
+    index building was half of a small max(dim)."""
+    shape = x.shape
+    post = math.prod(shape[ax + 1:])
+    starts = np.arange(math.prod(shape[:ax])) * (shape[ax] * post)   # each slice's first element
+    if post == 1:
+        return np.ravel(x).take(starts.reshape(idx.shape) + idx)
+    starts = (starts[:, None] + np.arange(post)).ravel()
+    return np.ravel(x).take(starts.reshape(idx.shape) + idx * post)
+
+
 def _maxmin(input, dim, keepdim, is_max: bool, other=None):
     if other is not None or isinstance(dim, Tensor):
         return (maximum if is_max else minimum)(input, other if other is not None else dim)
@@ -179,7 +192,7 @@ def _maxmin(input, dim, keepdim, is_max: bool, other=None):
     xd = x if x.ndim else x.reshape(1)
     ax = d if x.ndim else 0
     idx = np.argmax(xd, axis=ax, keepdims=True) if is_max else np.argmin(xd, axis=ax, keepdims=True)
-    vals = np.take_along_axis(xd, idx, axis=ax)
+    vals = _take_selected(xd, idx, ax)
     if not keepdim or x.ndim == 0:
         vals = vals.reshape(xd.shape[:ax] + xd.shape[ax + 1:]) if x.ndim else vals.reshape(())
         idx_out = idx.reshape(vals.shape)
