@@ -23,7 +23,7 @@ next_float_normal_sample``, ``bool is_next_float_normal_sample_valid`` and 3 byt
 from __future__ import annotations
 
 import struct
-import threading
+import _thread  # (threading itself is not needed at import: its local and Lock are these)
 
 import numpy as np
 
@@ -78,7 +78,7 @@ def _temper(y: np.ndarray) -> np.ndarray:
 # From this many fresh blocks on, NumPy's own mt19937 twists (C speed); below, handing it the
 # state and reading it back (~65 us) costs more than ``_twist`` (~9 us a block).
 _NUMPY_BLOCKS = 9
-_LOCAL = threading.local()   # one numpy.random.MT19937 per thread (making one costs ~90 us)
+_LOCAL = _thread._local()   # one numpy.random.MT19937 per thread (making one costs ~90 us)
 
 
 def _numpy_draw(state: np.ndarray, n: int):

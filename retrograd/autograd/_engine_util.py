@@ -5,7 +5,7 @@ and ``grad_fn(grad)``. Part of ``engine``: every name here is importable from
 """
 from __future__ import annotations
 
-import threading
+import _thread  # (threading itself is not needed at import: its local and Lock are these)
 import warnings
 from typing import Any, NamedTuple
 
@@ -109,7 +109,7 @@ def _run_tensor_hooks(hooks, g, as_tensors: bool):
 # Accumulation into ``.grad`` is a read-modify-write (and NumPy releases the GIL inside ``+=``):
 # backward passes running in several threads into one leaf serialise here, as PyTorch's
 # AccumulateGrad holds a mutex.
-_GRAD_LOCK = threading.Lock()
+_GRAD_LOCK = _thread.allocate_lock()
 
 
 def _run_post_acc_hooks(var, hooks) -> None:

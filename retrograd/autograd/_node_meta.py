@@ -6,7 +6,7 @@ here is importable from ``retrograd.autograd.node`` as before.
 from __future__ import annotations
 
 import itertools
-import threading
+import _thread  # (threading itself is not needed at import: its local and Lock are these)
 
 
 class _JvpShortcut:
@@ -57,7 +57,7 @@ class _NodeExtra:
 
 # -- the backward calls running in this thread (the engine pushes and pops them) -----------
 _task_ids = itertools.count()
-_tls = threading.local()
+_tls = _thread._local()
 
 
 def _tasks() -> list:

@@ -5,7 +5,7 @@ here is importable from ``retrograd.autograd.node`` as before.
 """
 from __future__ import annotations
 
-import threading
+import _thread  # (threading itself is not needed at import: its local and Lock are these)
 import weakref
 
 from .. import _dispatch
@@ -22,7 +22,7 @@ _RELEASED = ()
 
 # The per-thread stack of saved-tensor default hooks (autograd/graph.py: saved_tensors_hooks);
 # ``node._hooks_pushed`` counts the pushed pairs over all threads.
-_hooks_tls = threading.local()
+_hooks_tls = _thread._local()
 _INFERENCE_SAVE = (
     "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
     "inference mode in computation tracked by autograd. To work around this, you can make a clone "

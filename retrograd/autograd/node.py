@@ -8,7 +8,7 @@ class name is PyTorch's (``MulBackward0``).
 from __future__ import annotations
 
 import itertools
-import threading
+import _thread  # (threading itself is not needed at import: its local and Lock are these)
 
 import numpy as np
 
@@ -44,7 +44,7 @@ _stamp_nodes = False
 # in PyTorch; ``_hooks_pushed`` counts pushed pairs over all threads so that ``save`` checks one
 # module global while no hooks exist anywhere.
 _hooks_pushed = 0
-_hooks_lock = threading.Lock()
+_hooks_lock = _thread.allocate_lock()
 
 
 class SavedTensor:
