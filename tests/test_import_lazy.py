@@ -33,7 +33,7 @@ UNLOADED = ["retrograd.nn", "retrograd.nn.modules", "retrograd.nn.functional", "
             "retrograd.ops.nn.upsampling", "retrograd.ops.nn.normalization",
             "retrograd.ops.nn.attention", "retrograd.ops.nn.dropout", "retrograd.ops.loss.nll",
             "retrograd.ops.loss.regression", "retrograd.ops.loss.ctc",
-            "retrograd.autograd.functional", "retrograd.backends", "traceback",
+            "retrograd.autograd.functional", "retrograd.backends", "traceback", "threading",
             "retrograd.ops.shape.pad", "retrograd.autograd._gradcheck_reverse",
             "retrograd.autograd._gradcheck_forward", "retrograd.autograd._gradcheck_batched",
             "retrograd.autograd.graph", "retrograd.cuda", "retrograd.linalg", "retrograd.random",
