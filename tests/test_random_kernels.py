@@ -138,10 +138,15 @@ def test_normal_float32_mean_std_bit_identical_to_torch(seed):
 
 
 def test_engine_draws_across_the_numpy_threshold():
-    """Draws of 8 to 10+ blocks of 624 words (the NumPy twist starts at 9), from a fresh
-    state, from the middle of a block, and after a state restored from torch."""
+    """Draws of 3 to 10+ blocks of 624 words (the NumPy twist starts at 4: _NUMPY_BLOCKS), from
+    a fresh state, from the middle of a block, and after a state restored from torch."""
+    from retrograd._mt19937 import _NUMPY_BLOCKS
+    assert _NUMPY_BLOCKS == 4   # the sizes below straddle it
+
     def fn(T):
-        out = [T.randn(7), T.rand(624 * 8 - 3), T.rand(624 * 9), T.rand(624 * 9 + 1),
+        out = [T.randn(7), T.rand(624 * 3 - 3), T.rand(624 * 3), T.rand(624 * 3 + 1),
+               T.rand(624 * 4), T.randn(64, 64), T.rand(5),
+               T.rand(624 * 8 - 3), T.rand(624 * 9), T.rand(624 * 9 + 1),
                T.randint(0, 1 << 40, (5000,)), T.rand(624 * 40 + 123, dtype=T.float64)]
         out += [T.randperm(20_000), T.randn(1), T.rand(10_000)]
         return out
