@@ -79,14 +79,19 @@ class _ForwardMode(_dsp.Mode):
                 if duals is None or _inference_get():
                     return _dsp.PASS
                 if not (rg and _is_grad_enabled()):
-                    key = [op]
-                    for a in args:
-                        if isinstance(a, Tensor):
-                            d = a._data
-                            key += (id(a) in duals, d.dtype, d.shape)
-                        else:
-                            key += (type(a), a)
-                    plan = _plans_get(tuple(key))
+                    if len(args) == 1:      # (then the one argument is the dual tensor)
+                        d = args[0]._data
+                        key = (op, True, d.dtype, d.shape)
+                    else:
+                        key = [op]
+                        for a in args:
+                            if isinstance(a, Tensor):
+                                d = a._data
+                                key += (id(a) in duals, d.dtype, d.shape)
+                            else:
+                                key += (type(a), a)
+                        key = tuple(key)
+                    plan = _plans_get(key)
                     if plan is not None:
                         return _by_plan(op, args, duals, plan, info.name, table)
                 return _dispatch(op, args, kwargs, duals, info.name)
