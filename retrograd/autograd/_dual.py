@@ -204,21 +204,13 @@ def _find_duals(args, kwargs) -> dict:
     """{id: (tensor, tangent)} of the dual tensors among the arguments (Tensors, also inside
     lists and tuples, two levels deep: cat's list, einsum's operands)."""
     found: dict = {}
-    for a in args:
+    for a in ((*args, *kwargs.values()) if kwargs else args):
         if isinstance(a, Tensor):
             t = _get(a)
             if t is not None:
                 found[id(a)] = (a, t)
         elif isinstance(a, (list, tuple)):
             _find_nested(a, found, 1)
-    if kwargs:
-        for a in kwargs.values():
-            if isinstance(a, Tensor):
-                t = _get(a)
-                if t is not None:
-                    found[id(a)] = (a, t)
-            elif isinstance(a, (list, tuple)):
-                _find_nested(a, found, 1)
     return found
 
 

@@ -241,24 +241,26 @@ def plan_key(op, args, kwargs, duals):
     list)."""
     k = [op]
     for a in args:
-        if isinstance(a, Tensor):
-            d = a._data
-            k += (id(a) in duals, d.dtype, d.shape)
-        elif type(a) in _SCALARS:
-            k += (type(a), a)
-        else:
+        if not _key_part(k, a, duals):
             return None
     if kwargs:
         for name, a in kwargs.items():
             k.append(name)
-            if isinstance(a, Tensor):
-                d = a._data
-                k += (id(a) in duals, d.dtype, d.shape)
-            elif type(a) in _SCALARS:
-                k += (type(a), a)
-            else:
+            if not _key_part(k, a, duals):
                 return None
     return tuple(k)
+
+
+def _key_part(k: list, a, duals) -> bool:
+    """Add argument ``a``'s part of a plan key to ``k``; False for an argument no plan covers."""
+    if isinstance(a, Tensor):
+        d = a._data
+        k += (id(a) in duals, d.dtype, d.shape)
+    elif type(a) in _SCALARS:
+        k += (type(a), a)
+    else:
+        return False
+    return True
 
 
 def plan_for(key):

@@ -124,20 +124,32 @@ def _can_cast(src: np.dtype, dst: np.dtype) -> bool:
         {src.kind, dst.kind} == {"i", "u"}
 
 
+def _fits(small: tuple, shape: tuple) -> bool:
+    """An operand of shape ``small`` broadcasts to ``shape`` without growing it."""
+    n = len(small)
+    return n <= len(shape) and all(a == 1 or a == b for a, b in zip(small, shape[len(shape) - n:]))
+
+
+def check_fits(shape: tuple, other: tuple) -> None:
+    """PyTorch's errors for writing an operand of shape ``other`` into a tensor of ``shape``:
+    it must broadcast to ``shape`` without growing it."""
+    if other == shape or _fits(other, shape):
+        return
+    try:
+        full = np.broadcast_shapes(other, shape)
+    except ValueError:
+        raise broadcast_error(shape, other) from None
+    raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast "
+                       f"shape {list(full)}")
+
+
 def _write(t: Tensor, data, check_dtype: bool = True, overlap_ok: bool = False) -> None:
     """Copy ``data`` (broadcast, cast) into ``t``'s storage, with PyTorch's errors.
     ``overlap_ok``: fill_/zero_ may write an expanded tensor (every alias gets the same value)."""
     x = t._data
     if type(data) is not np.ndarray:
         data = np.asarray(data)
-    if data.shape != x.shape:
-        try:
-            shape = np.broadcast_shapes(data.shape, x.shape)
-        except ValueError:
-            raise broadcast_error(x.shape, data.shape) from None
-        if shape != x.shape:
-            raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
-                               f"shape {list(shape)}")
+    check_fits(x.shape, data.shape)
     if check_dtype and data.dtype != x.dtype and not can_cast(data.dtype, x.dtype):
         raise _cast_error(data.dtype, x.dtype)
     if not x.flags.writeable or (0 in x.strides and _zero_stride_overlap(x)):
@@ -392,10 +404,6 @@ def _check_partial_overlap(t: Tensor, others) -> None:
                                "clone() the tensor before performing the operation.")
 
 
-def _fits(small: tuple, shape: tuple) -> bool:
-    """An operand of shape ``small`` broadcasts to ``shape`` without growing it."""
-    n = len(small)
-    return n <= len(shape) and all(a == 1 or a == b for a, b in zip(small, shape[len(shape) - n:]))
 
 
 def _fused(t: Tensor, op, other) -> bool:

@@ -7,9 +7,9 @@ import numpy as np
 
 from ..autograd.node import Node
 from ._registry import export
-from ._util import Tensor, broadcast_error, needs_grad
+from ._util import Tensor, needs_grad
 from ..autograd._record import record, record1, record2
-from .inplace import (_check_partial_overlap, _write, bump_version, check_inplace,
+from .inplace import (_check_partial_overlap, _write, bump_version, check_fits, check_inplace,
                       finish_inplace)
 
 
@@ -123,14 +123,7 @@ def copy_(t: Tensor, src, non_blocking: bool = False) -> Tensor:
     check_inplace(t, src)
     _check_partial_overlap(t, (src,))
     x, s = t._data, src._data
-    if s.shape != x.shape:
-        try:
-            shape = np.broadcast_shapes(s.shape, x.shape)
-        except ValueError:
-            raise broadcast_error(x.shape, s.shape) from None
-        if shape != x.shape:
-            raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
-                               f"shape {list(shape)}")
+    check_fits(x.shape, s.shape)
     if needs_grad(t, src) and x.dtype.kind == "f":
         out = np.array(np.broadcast_to(s, x.shape), dtype=x.dtype)
         return finish_inplace(t, record2(CopyBackwards, t, src, out))
