@@ -237,6 +237,9 @@ def pop_mode(mode: Mode) -> None:
 
 
 def _run(op, info, args, kwargs, modes):
+    if len(modes) == 1:   # (the common case: one mode, e.g. a dual level)
+        r = modes[0].handle(op, info, args, kwargs)
+        return op(*args, **kwargs) if r is PASS else r
     for i in range(len(modes) - 1, -1, -1):
         r = modes[i].handle(op, info, args, kwargs)
         if r is not PASS:

@@ -66,7 +66,9 @@ class _Extra:
 class Tensor:
     """A multi-dimensional array that can record the operations applied to it."""
 
-    __slots__ = ("_data", "_grad_fn", "_requires_grad", "_grad", "_vc", "_x", "__weakref__")
+    # _fw: forward AD's (level, tangent) of a dual tensor, or None (autograd/_dual.py)
+    __slots__ = ("_data", "_grad_fn", "_requires_grad", "_grad", "_vc", "_x", "_fw",
+                 "__weakref__")
     # NumPy interop as in torch: binary operators with NumPy scalars/arrays defer to our
     # reflected operators (np.float64(2) * t), and ufuncs (np.sin(t)) run on the shared array
     # (__array__) and come back as tensors (__array_wrap__).
@@ -81,6 +83,7 @@ class Tensor:
         t._grad = None
         t._vc = [0] if vc is None else vc
         t._x = None
+        t._fw = None
         return t
 
     # -- extra state --------------------------------------------------------------------------

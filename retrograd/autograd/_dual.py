@@ -1,7 +1,7 @@
 """Forward AD's state: the open dual level of this thread (a ContextVar), the tangent of each
-dual tensor in it (kept by id, weakly: an entry goes when its tensor does), the tangents of op
-outputs a node may save (by array: a differentiable backward rebuilds the tensor from it), and
-finding the dual tensors among an op's arguments.
+dual tensor in it (kept on the tensor, in its ``_fw`` slot, with the level: see ``_Level``), the
+tangents of op outputs a node may save (by array: a differentiable backward rebuilds the tensor
+from it), and finding the dual tensors among an op's arguments.
 
 A view without a tangent of its own whose base has one gets the same view of the base's tangent
 when first asked (``_get``), as in PyTorch."""
@@ -15,17 +15,58 @@ import numpy as np
 from .. import _grad_mode
 from .._tensor import Tensor
 
+_ndarray = np.ndarray
+_make = Tensor._make
+
 
 class _Level:
     """The open dual level of a thread / task (forward AD's state lives in a ContextVar, so
-    threads use it independently)."""
+    threads use it independently).
 
-    __slots__ = ("index", "table", "by_data")
+    A dual tensor keeps its tangent itself, in its ``_fw`` slot, as ``(level, tangent)``: the
+    tangent counts only while that level is the open one of the thread that reads it, and lives
+    as long as the tensor (no table, no callback when the tensor goes). ``refs`` holds a weak
+    reference (without callback) to each tensor given a tangent in the level: at exit the
+    tangents of those still alive are dropped, as PyTorch frees them then. The tangent of an op
+    output made by a plan is kept as its bare array until asked for (``_get``)."""
+
+    __slots__ = ("index", "refs", "limit", "by_data")
 
     def __init__(self, index: int):
         self.index = index
-        self.table = _Table()    # id(tensor) -> (weakref(tensor), tangent), for the open level
+        self.refs: list = []     # weakref(tensor) of each tensor given a tangent in this level
+        self.limit = _REFS_MIN   # refs is swept of dead references when it grows past this
         self.by_data = _Table()  # id(array) -> (weakref(array), tangent): op outputs with a
+        # node, whose node may save them (a differentiable backward rebuilds the tensor)
+
+    def register(self, t) -> None:
+        """Remember ``t`` (given a tangent in this level) for the exit."""
+        refs = self.refs
+        refs.append(_weakref(t))
+        if len(refs) > self.limit:
+            self.sweep()
+
+    def sweep(self) -> None:
+        """Drop the references of tensors that are gone (amortized: each sweep doubles the
+        length the list may reach before the next)."""
+        refs = self.refs
+        refs[:] = [r for r in refs if r() is not None]
+        self.limit = max(_REFS_MIN, 2 * len(refs))
+
+    def close(self) -> None:
+        """Drop the tangents of this level (its exit)."""
+        for r in self.refs:
+            t = r()
+            if t is not None:
+                fw = t._fw
+                if fw is not None and fw[0] is self:
+                    t._fw = None
+        self.refs = []
+        self.by_data.clear()
+
+
+_weakref = weakref.ref
+_REFS_MIN = 1024
 
 
 class _Ref(weakref.ref):
@@ -62,11 +103,6 @@ _EMPTY: dict = {}
 def _current_level() -> int:
     lv = _level.get()
     return -1 if lv is None else lv.index
-
-
-def _table() -> dict:
-    lv = _level.get()
-    return _EMPTY if lv is None else lv.table
 
 
 def _by_data() -> dict:
@@ -109,25 +145,57 @@ def _keep(table: dict, obj, value) -> None:
     table[key] = (ref, value)
 
 
+def _fw_of(t):
+    """``t``'s ``_fw`` slot (None where a Tensor was made without it, e.g. by
+    ``object.__new__``)."""
+    try:
+        return t._fw
+    except AttributeError:
+        return None
+
+
+def _tangent_in(t, fw, lv):
+    """The tangent that ``fw`` (``t``'s slot, of level ``lv``) holds, as a Tensor: a plan's bare
+    array becomes one when first asked for (kept, so that it is the same Tensor each time)."""
+    tangent = fw[1]
+    if type(tangent) is _ndarray:
+        tangent = _make(tangent)
+        t._fw = (lv, tangent)
+    return tangent
+
+
 def _get(t):
     """The tangent of ``t`` in the open level, or None. A view without a tangent of its own
     whose base has one gets (and keeps) the same view of the base's tangent, as in PyTorch: a
     view taken before an in-place op gave its base a tangent sees that tangent."""
-    tangent = _lookup(_table(), t)
-    if tangent is None and t._x is not None and t._x.base is not None:
-        return _view_of_base_tangent(t, t._x.base)
-    return tangent
+    lv = _level.get()
+    if lv is None:
+        return None
+    fw = _fw_of(t)
+    if fw is not None and fw[0] is lv:
+        return _tangent_in(t, fw, lv)
+    x = t._x
+    if x is not None and x.base is not None:
+        return _view_of_base_tangent(t, x.base, lv)
+    return None
 
 
 def _own(t):
     """The tangent stored for ``t`` itself (none read through its base: a saved value that is a
     view of a tensor written in place since has its own tangent, not the base's current one)."""
-    return _lookup(_table(), t)
+    lv = _level.get()
+    fw = _fw_of(t)
+    if fw is not None and lv is not None and fw[0] is lv:
+        return _tangent_in(t, fw, lv)
+    return None
 
 
-def _view_of_base_tangent(view, base):
-    base_t = _lookup(_table(), base)
-    if base_t is None or base_t._requires_grad or view._data.dtype != base._data.dtype:
+def _view_of_base_tangent(view, base, lv):
+    fw = _fw_of(base)
+    if fw is None or fw[0] is not lv:
+        return None
+    base_t = _tangent_in(base, fw, lv)
+    if base_t._requires_grad or view._data.dtype != base._data.dtype:
         return None     # (a tangent that carries a graph, or a view as another dtype: none)
     try:
         tangent = _strided_like(view, base, base_t)
@@ -150,11 +218,14 @@ def _strided_like(view, base, base_t):
 
 
 def _set(t, tangent) -> None:
+    """Give ``t`` its tangent (a Tensor, or a plan's fresh array) in the open level."""
     lv = _level.get()
-    table = _EMPTY if lv is None else lv.table
-    ref = _Ref(t, table.forget)
-    ref.key = key = id(t)
-    table[key] = (ref, tangent)
+    if lv is None:
+        return
+    old = _fw_of(t)
+    t._fw = (lv, tangent)
+    if old is None or old[0] is not lv:
+        lv.register(t)
 
 
 def _remember_output(o, tangent) -> None:

@@ -28,9 +28,9 @@ from .._mt19937 import MT19937
 from .._tensor import Tensor
 from . import _jvp_rules
 from ._double_vjp import _inplace_tangent, _node_mark, _tangents_by_rerun
-from ._dual import (_EMPTY, _Ref, _any_requires_grad, _find_duals, _get, _inference_get,
+from ._dual import (_EMPTY, _any_requires_grad, _find_duals, _get, _inference_get,
                     _is_grad_enabled, _level, _remember_output, _set, _strided_like, _suspend,
-                    _suspended, _suspended_get)
+                    _suspended, _suspended_get, _weakref)
 from ._jvp_rules import _flat, _substitute
 from ._record import OPS, edge
 from .node import _sequence
@@ -40,7 +40,10 @@ _plans_get = _jvp_rules._PLANS.get
 _apply_plan = _jvp_rules.apply_plan
 _plan_tangent = _jvp_rules.plan_tangent
 _SCALARS = _jvp_rules._SCALARS
+_UNARY_INPUT = _jvp_rules.UNARY_INPUT
+_UNARY_RESULT = _jvp_rules.UNARY_RESULT
 _make = Tensor._make
+_ndarray = np.ndarray
 
 
 class _ForwardMode(_dsp.Mode):
@@ -49,34 +52,71 @@ class _ForwardMode(_dsp.Mode):
 
     def handle(self, op, info, args, kwargs):
         lv = _level.get()
-        if lv is None or not lv.table or _suspended_get() or info.composite:
+        if lv is None or not lv.refs or _suspended_get() or info.composite:
             return _dsp.PASS   # (a composite's parts get their tangents, each by its rule)
         if not kwargs and not info.inplace and (info.flag is None or not info.writes(args, kwargs)):
-            # the hot path: positional Tensors and scalars; one scan finds the duals and whether
-            # anything requires grad, a second the key of the op's plan (see _jvp_rules)
-            duals = None
+            if len(args) == 1 and isinstance(args[0], Tensor):
+                # the hottest path: one Tensor argument (a unary op)
+                a = args[0]
+                try:
+                    fw = a._fw
+                except AttributeError:
+                    fw = None
+                if fw is not None and fw[0] is lv:
+                    t = fw[1]
+                    if type(t) is _ndarray:   # (a plan's tangent is kept as a bare array)
+                        rg = a._requires_grad
+                    else:
+                        rg = a._requires_grad or t._requires_grad
+                        t = t._data
+                    if _inference_get():
+                        return _dsp.PASS
+                    if not (rg and _is_grad_enabled()):
+                        d = a._data
+                        plan = _plans_get((op, True, d.dtype, d.shape))
+                        if plan is not None:
+                            if plan.reads is not None:
+                                return _by_plan1(op, a, t, plan, info.name, lv)
+                            return _by_plan(op, args, {id(a): t}, plan, info.name, lv)
+                    return _dispatch(op, args, kwargs, _find_duals(args, kwargs), info.name)
+                x = a._x
+                if x is None or x.base is None:
+                    return _dsp.PASS      # neither dual nor a view (of a dual)
+            # the hot path: positional Tensors and scalars; one scan finds the tangents' arrays
+            # and whether anything requires grad, a second the key of the op's plan (_jvp_rules)
+            tans = None
             rg = False
-            table = lv.table
             for a in args:
                 if isinstance(a, Tensor):
-                    e = table.get(id(a))
-                    if e is not None and e[0]() is a:
-                        t = e[1]
+                    try:
+                        fw = a._fw
+                    except AttributeError:
+                        fw = None
+                    if fw is not None and fw[0] is lv:
+                        t = fw[1]
+                        if type(t) is not _ndarray:   # (a plan's tangent is a bare array)
+                            if t._requires_grad:
+                                rg = True
+                            t = t._data
                     else:
                         x = a._x
                         t = None if x is None or x.base is None else _get(a)
-                    if t is not None:
-                        if duals is None:
-                            duals = {}
-                        duals[id(a)] = (a, t)
+                        if t is None:
+                            if a._requires_grad:
+                                rg = True
+                            continue
                         if t._requires_grad:
                             rg = True
+                        t = t._data
+                    if tans is None:
+                        tans = {}
+                    tans[id(a)] = t
                     if a._requires_grad:
                         rg = True
                 elif type(a) not in _SCALARS:
                     break
             else:
-                if duals is None or _inference_get():
+                if tans is None or _inference_get():
                     return _dsp.PASS
                 if not (rg and _is_grad_enabled()):
                     if len(args) == 1:      # (then the one argument is the dual tensor)
@@ -87,14 +127,14 @@ class _ForwardMode(_dsp.Mode):
                         for a in args:
                             if isinstance(a, Tensor):
                                 d = a._data
-                                key += (id(a) in duals, d.dtype, d.shape)
+                                key += (id(a) in tans, d.dtype, d.shape)
                             else:
                                 key += (type(a), a)
                         key = tuple(key)
                     plan = _plans_get(key)
                     if plan is not None:
-                        return _by_plan(op, args, duals, plan, info.name, table)
-                return _dispatch(op, args, kwargs, duals, info.name)
+                        return _by_plan(op, args, tans, plan, info.name, lv)
+                return _dispatch(op, args, kwargs, _find_duals(args, kwargs), info.name)
         duals = _find_duals(args, kwargs)
         if not duals or _inference_get():
             return _dsp.PASS
@@ -103,21 +143,67 @@ class _ForwardMode(_dsp.Mode):
         return _dispatch(op, args, kwargs, duals, info.name)
 
 
-def _by_plan(op, args, duals, plan, name, table):
-    """The op as without grad, then its rule by the plan (no stand-ins, no node)."""
+def _by_plan(op, args, tans, plan, name, lv):
+    """The op as without grad, then its rule by the plan (no stand-ins, no node). The result
+    keeps its tangent as the rule's bare array (a Tensor is made of it when asked for)."""
     token = _suspended.set(True)
     try:
-        rng0 = default_generator._rng
-        before = _rng_state(rng0)
+        if plan.random:   # (an op that drew numbers when its plan was learned: a re-run replays)
+            rng = _Rng()
         mark = next(_sequence)
         out = op(*args)
-        tangent = _plan_tangent(plan, out, args, _EMPTY, duals)
+        tangent = _plan_tangent(plan, out, args, _EMPTY, tans)
         if tangent is not None:
-            ref = _Ref(out, table.forget)
-            ref.key = k = id(out)
-            table[k] = (ref, _make(tangent))
+            out._fw = (lv, tangent)
+            refs = lv.refs             # (lv.register inlined)
+            refs.append(_weakref(out))
+            if len(refs) > lv.limit:
+                lv.sweep()
             return out
-        return _finish(op, args, _EMPTY, duals, name, out, True, _Rng(rng0, before), mark)
+        if not plan.random:
+            rng = _Rng()
+        return _finish(op, args, _EMPTY, _find_duals(args, _EMPTY), name, out, True, rng, mark)
+    finally:
+        _suspended.reset(token)
+
+
+def _by_plan1(op, a, t0, plan, name, lv):
+    """``_by_plan`` of a unary plan (an elementwise op of its one argument ``a``, whose tangent
+    is ``t0``), with ``plan_tangent``'s unary branch inlined: the hottest path of forward AD."""
+    token = _suspended.set(True)
+    try:
+        if plan.random:
+            rng = _Rng()
+        mark = next(_sequence)
+        out = op(a)
+        if type(out) is Tensor and out._grad_fn is None and out._x is None:
+            data = out._data
+            if data.dtype is plan.dtype and data.shape == plan.shape and out is not a:
+                reads = plan.reads
+                if reads is _UNARY_INPUT:
+                    tangent = plan.backward(OPS.numpy_ns, t0, a._data)[0]
+                elif reads is _UNARY_RESULT:
+                    tangent = plan.backward(OPS.numpy_ns, t0, data)[0]
+                else:
+                    tangent = plan.backward(OPS.numpy_ns, t0)[0]
+                # kept as it is if a fresh array laid out like the result (what _fit keeps)
+                if type(tangent) is _ndarray and tangent.base is None and tangent is not t0 and \
+                        tangent.dtype is data.dtype and tangent.strides == data.strides and \
+                        tangent.shape == data.shape:
+                    out._fw = (lv, tangent)
+                    refs = lv.refs             # (lv.register inlined)
+                    refs.append(_weakref(out))
+                    if len(refs) > lv.limit:
+                        lv.sweep()
+                    return out
+        args = (a,)
+        tangent = _plan_tangent(plan, out, args, _EMPTY, {id(a): t0})
+        if tangent is not None:
+            _set(out, tangent)
+            return out
+        if not plan.random:
+            rng = _Rng()
+        return _finish(op, args, _EMPTY, _find_duals(args, _EMPTY), name, out, True, rng, mark)
     finally:
         _suspended.reset(token)
 
@@ -174,12 +260,15 @@ def _dispatch(op, args, kwargs, duals, name: str):
             if plan is not None:   # the op as without grad, then its rule (no stand-ins)
                 mark = next(_sequence)
                 out = op(*args, **kwargs)
-                if _apply_plan(plan, out, args, kwargs, duals, _set):
+                if _apply_plan(plan, out, args, kwargs, {k: t._data for k, (_, t) in duals.items()},
+                               _set):
                     return out
                 return _finish(op, args, kwargs, duals, name, out, tried, _Rng(rng0, before),
                                mark)
             out = _jvp_rules.run(op, args, kwargs, duals, _set, key)
             if out is not _jvp_rules.NOT_APPLICABLE:
+                if key is not None:
+                    _note_draws(key, rng0, before)
                 return out
             rng = _Rng(rng0, before)
             rng.restore()
@@ -194,6 +283,15 @@ def _dispatch(op, args, kwargs, duals, name: str):
         return _finish(op, args, kwargs, duals, name, out, tried, rng, mark)
     finally:
         _suspended.reset(token)
+
+
+def _note_draws(key, rng0, before) -> None:
+    """A plan just learned for ``key`` replays the generator's state only if its op drew
+    numbers in the run that taught it (the default generator's state changed)."""
+    plan = _plans_get(key)
+    if plan is not None and default_generator._rng is rng0 and \
+            all(a is b for a, b in zip(_rng_state(rng0), before)):
+        plan.random = False
 
 
 def _finish(op, args, kwargs, duals, name, out, tried, rng, mark):

@@ -200,6 +200,7 @@ def run(op, args, kwargs, duals, set_tangent, key=None):
 # the op runs as it does without grad, and the rule gets the arguments and the result directly.
 
 _OUT = "result"
+UNARY_NOTHING, UNARY_INPUT, UNARY_RESULT = 0, 1, 2
 _PLANS: dict = {}            # key -> _Plan
 _MAX_PLANS = 4096
 _STATELESS: dict = {}        # node class -> whether its instances carry no state of their own
@@ -210,13 +211,24 @@ class _Plan:
     them), saving nothing: the rule reads only its class, edges, shape and dtype. ``tan_pos``:
     for each edge, the argument (index or keyword) whose tangent goes with it; ``saved``: for
     each saved entry, the argument, ``_OUT`` or None."""
-    __slots__ = ("node", "rule", "tan_pos", "saved", "unary")
+    __slots__ = ("node", "rule", "tan_pos", "saved", "unary", "random", "reads", "backward",
+                 "dtype", "shape")
 
     def __init__(self, node, rule, tan_pos, saved):
         self.node, self.rule, self.tan_pos, self.saved = node, rule, tan_pos, saved
+        # whether the op may draw random numbers (until the run that taught it shows it did not:
+        # forward AD's dispatch then needs no snapshot of the generator's state around it)
+        self.random = True
         # one edge, to the first argument; nothing saved, or one of it and the result
         self.unary = rule is ELEMENTWISE and tan_pos == (0,) and \
             (saved is None or (len(saved) == 1 and saved[0] in (0, _OUT)))
+        # for a unary plan, what its formula reads besides the tangent (UNARY_NOTHING,
+        # UNARY_INPUT: the first argument, UNARY_RESULT); None for the others
+        self.reads = None if not self.unary else UNARY_NOTHING if saved is None else \
+            UNARY_RESULT if saved[0] is _OUT else UNARY_INPUT
+        self.backward = node.backward
+        self.dtype = node._dtype
+        self.shape = node._shape
 
 
 def _stateless(cls) -> bool:
@@ -317,19 +329,21 @@ def _arg(args, kwargs, p):
     return kwargs[p] if type(p) is str else args[p]
 
 
-def apply_plan(plan, out, args, kwargs, duals, set_tangent) -> bool:
+def apply_plan(plan, out, args, kwargs, tans, set_tangent) -> bool:
     """Give ``out`` (the op's result, computed without grad) its tangent by the plan's rule;
-    False (nothing done) when the result is not what the plan was made for."""
-    tangent = plan_tangent(plan, out, args, kwargs, duals)
+    False (nothing done) when the result is not what the plan was made for. ``tans``: id(dual
+    argument) -> its tangent's array."""
+    tangent = plan_tangent(plan, out, args, kwargs, tans)
     if tangent is None:
         return False
     set_tangent(out, _make(tangent))
     return True
 
 
-def plan_tangent(plan, out, args, kwargs, duals):
+def plan_tangent(plan, out, args, kwargs, tans):
     """The tangent of ``out`` (the op's result, computed without grad) by the plan's rule, as a
-    fresh array; None when the result is not what the plan was made for."""
+    fresh array; None when the result is not what the plan was made for. ``tans``: id(dual
+    argument) -> its tangent's array."""
     if type(out) is not Tensor or out._grad_fn is not None:
         return None
     x = out._x
@@ -346,7 +360,7 @@ def plan_tangent(plan, out, args, kwargs, duals):
     saved = plan.saved
     if plan.unary:      # one input, the first argument, ELEMENTWISE: the common case
         a0 = args[0]
-        t0 = duals[id(a0)][1]._data
+        t0 = tans[id(a0)]
         if saved is None:
             tangent = fn.backward(ns, t0)[0]
         else:
@@ -364,7 +378,7 @@ def plan_tangent(plan, out, args, kwargs, duals):
     else:
         saved = [None if p is None else data if p is _OUT else
                  (kwargs[p] if type(p) is str else args[p])._data for p in saved]
-    tans = [None if p is None else duals[id(kwargs[p] if type(p) is str else args[p])][1]._data
+    tans = [None if p is None else tans[id(kwargs[p] if type(p) is str else args[p])]
             for p in plan.tan_pos]
     if plan.rule is ELEMENTWISE:
         if len(tans) == 1 and tans[0] is not None:

@@ -351,6 +351,7 @@ def record1(cls, input, out, save=None, /, **attrs) -> Tensor:
     res._grad = None
     vc = res._vc = [0]
     res._x = None
+    res._fw = None
     if save is None:
         return res
     if save is RESULT:          # _save_result inlined
@@ -432,6 +433,7 @@ def record2(cls, a, b, out, save=None, /, **attrs) -> Tensor:
     res._grad = None
     vc = res._vc = [0]
     res._x = None
+    res._fw = None
     if save is None:
         return res
     if save is RESULT:

@@ -18,7 +18,8 @@ changes of either are seen by both; a view taken before its base got a tangent r
 first asked); an in-place op updates the tangent of the tensor it writes, in place (a view
 written into gets a tangent that is a view of its base's tangent).
 
-The code: this module is the public API; ``_dual`` holds the level's state (the tangent tables);
+The code: this module is the public API; ``_dual`` holds the level's state (a dual tensor keeps
+its tangent in its own ``_fw`` slot, with the level, which clears it at its exit);
 ``_fwd_dispatch`` is the dispatch mode that sends each op call to a plan, a rule, the view path or
 the fallback; ``_jvp_rules`` applies the rules; ``_double_vjp`` is the fallback.
 
@@ -91,7 +92,10 @@ def exit_dual_level(*, level=None):
     if level < 0:
         raise RuntimeError("Dual level must be a positive number.")
     _uninstall()
+    lv = _level.get()
     _level.set(None)
+    if lv is not None:
+        lv.close()
 
 
 class dual_level(_DecoratorContextManager):

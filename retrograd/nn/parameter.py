@@ -31,6 +31,7 @@ def _alias(cls, data: Tensor, requires_grad: bool) -> Tensor:
     t._grad = None
     t._vc = data._vc
     t._x = None
+    t._fw = None
     return t
 
 
