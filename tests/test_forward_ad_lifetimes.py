@@ -251,3 +251,32 @@ def test_a_tensor_dual_in_one_thread_is_plain_in_another():
     assert not errors, errors
     assert seen["other"] == [None, None]
     assert seen["owner"] == (4.0, float(np.float32(4 * np.cos(np.float32(1.0)))))
+
+
+def test_a_plan_replays_the_generator_only_for_an_op_that_drew():
+    """(retrograd's own bookkeeping) a plan learned from a run that drew no random numbers skips
+    the snapshot of the generator's state; one whose op drew keeps it, and gives the same
+    tangents."""
+    from retrograd.autograd import _fwd_dispatch, _jvp_rules
+    fwd = retrograd.autograd.forward_ad
+    T = retrograd
+    x, t = T.tensor(X, dtype=T.float64), T.tensor(TX, dtype=T.float64)
+    _jvp_rules._PLANS.clear()
+    with fwd.dual_level():
+        d = fwd.make_dual(x, t)
+        first = fwd.unpack_dual(d.sin()).tangent      # learns the plan
+        (key, plan), = _jvp_rules._PLANS.items()
+        assert plan.random is False
+        plan.random = True                             # as if sin had drawn numbers
+        again = fwd.unpack_dual(d.sin()).tangent
+        # _note_draws keeps the flag when the generator's state moved in between
+        rng0 = T.default_generator._rng
+        before = _fwd_dispatch._rng_state(rng0)
+        T.rand(3)
+        _fwd_dispatch._note_draws(key, rng0, before)
+        assert plan.random is True
+        before = _fwd_dispatch._rng_state(T.default_generator._rng)
+        _fwd_dispatch._note_draws(key, T.default_generator._rng, before)
+        assert plan.random is False
+    np.testing.assert_allclose(first.numpy(), np.cos(X) * np.array(TX), rtol=1e-12)
+    np.testing.assert_allclose(again.numpy(), first.numpy(), rtol=0)
