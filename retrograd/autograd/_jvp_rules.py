@@ -378,21 +378,21 @@ def plan_tangent(plan, out, args, kwargs, tans):
     else:
         saved = [None if p is None else data if p is _OUT else
                  (kwargs[p] if type(p) is str else args[p])._data for p in saved]
-    tans = [None if p is None else tans[id(kwargs[p] if type(p) is str else args[p])]
-            for p in plan.tan_pos]
+    edge_tans = [None if p is None else tans[id(kwargs[p] if type(p) is str else args[p])]
+                 for p in plan.tan_pos]
     if plan.rule is ELEMENTWISE:
-        if len(tans) == 1 and tans[0] is not None:
-            tangent = fn.backward(ns, tans[0], *saved)[0]
+        if len(edge_tans) == 1 and edge_tans[0] is not None:
+            tangent = fn.backward(ns, edge_tans[0], *saved)[0]
             if tangent is None:
                 tangent = np.zeros_like(data)
         else:   # (edges are hidden in turn: on a node of its own, the plan's is shared)
             fn = type(fn)(fn.next_functions, fn._shape, fn._dtype)
-            tangent = _elementwise_arrays(fn, tans, data, saved)
+            tangent = _elementwise_arrays(fn, edge_tans, data, saved)
     else:
-        tangent = fn.jvp(ns, tans, *saved)
+        tangent = fn.jvp(ns, edge_tans, *saved)
     if tangent is None:
         return None
-    return _fit(tangent, data, tans)
+    return _fit(tangent, data, edge_tans)
 
 
 def _formula(fn, tans):
