@@ -212,6 +212,16 @@ def _add_product(cls, input, a, b, out, beta, alpha, geom=None):
                   beta=beta, alpha=alpha, geom=geom)
 
 
+_PLAIN = frozenset((int, float, bool))
+
+
+def _product_plus(ab, c) -> np.ndarray:
+    """``a @ b + c`` with the sum written into the fresh product (``c`` broadcasts into it)."""
+    out = np.matmul(*ab)
+    out += c
+    return out
+
+
 def _need_matrix(x: np.ndarray, name: str) -> None:
     if x.ndim != 2:
         raise RuntimeError(f"{name} must be a matrix, got {x.ndim}-D tensor")
@@ -231,9 +241,14 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     if c.dtype != b.dtype:
         raise RuntimeError(f"self and mat2 must have the same dtype, but got {_tname(c)} and "
                            f"{_tname(b)}")
-    _expand_to(c, (a.shape[0], b.shape[1]))
+    target = (a.shape[0], b.shape[1])
+    if c.shape != target and c.shape != target[1:]:   # F.linear's bias is a row: no check needed
+        _expand_to(c, target)
     _not_impl(a, "addmm_impl_cpu_")
-    out = _addmm_forward(c, quiet_op(np.matmul, a, b), beta, alpha, zero_alpha_ignores=True)
+    if beta == 1 and alpha == 1 and type(beta) in _PLAIN and type(alpha) in _PLAIN:
+        out = quiet_op(_product_plus, (a, b), c)     # F.linear's case: no scaling, one pass
+    else:
+        out = _addmm_forward(c, quiet_op(np.matmul, a, b), beta, alpha, zero_alpha_ignores=True)
     return _add_product(AddmmBackward0, input, mat1, mat2, out, beta, alpha,
                         ((a.shape, a.strides), (b.shape, b.strides)))
 
