@@ -158,6 +158,26 @@ def geomean(values):
     return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
+def openblas_core() -> str | None:
+    """The kernel set OpenBLAS picked for this CPU (``OPENBLAS_CORETYPE`` overrides it), read
+    from the library NumPy loaded; None when that is not an OpenBLAS exposing its name."""
+    import ctypes
+    import numpy as np
+    libs = Path(np.__file__).parent.parent / "numpy.libs"
+    for lib in sorted(libs.glob("*openblas*")) if libs.is_dir() else []:
+        try:
+            dll = ctypes.CDLL(str(lib))
+        except OSError:
+            continue
+        for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename",
+                     "openblas_get_corename"):
+            fn = getattr(dll, name, None)
+            if fn is not None:
+                fn.restype = ctypes.c_char_p
+                return fn().decode()
+    return None
+
+
 def machine(meta, threads) -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -173,6 +193,9 @@ def machine(meta, threads) -> str:
         blas = f"{blas['name']} {blas.get('version', '')}".strip()
     except (AttributeError, KeyError, TypeError):
         blas = "unknown BLAS"
+    core = openblas_core()
+    if core:
+        blas += f", kernels: {core}"
     libs = ", ".join(f"{lib} {m['version']}" for lib, m in meta.items()
                      if lib not in ("retrograd", "baseline"))
     return (f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, numpy "

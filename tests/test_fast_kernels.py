@@ -2,6 +2,8 @@
 tables use small tensors, below these paths' thresholds)."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -52,3 +54,61 @@ def test_relu_half_keeps_negative_zero_like_torch(shape):
         a.reshape(-1)[-1] = -2.0
     r, t = rg.relu(rg.tensor(a)).numpy(), torch.relu(torch.tensor(a)).numpy()
     np.testing.assert_array_equal(r.reshape(-1).view(np.uint8), t.reshape(-1).view(np.uint8))
+
+
+# -- addmm with beta = alpha = 1 (F.linear's case): the product and the sum in one buffer -------
+@pytest.mark.parametrize("cshape", [(5,), (1, 5), (3, 1), (), (3, 5), (1,)])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "float16"])
+def test_addmm_plain_like_torch(cshape, dtype):
+    rng = np.random.default_rng(1)
+    a = (rng.integers(-4, 5, (3, 4))).astype(dtype)
+    b = (rng.integers(-4, 5, (4, 5))).astype(dtype)
+    c = (rng.integers(-4, 5, cshape)).astype(dtype)
+    got = rg.addmm(rg.tensor(c), rg.tensor(a), rg.tensor(b))
+    want = torch.addmm(torch.tensor(c), torch.tensor(a), torch.tensor(b))
+    assert got.dtype == getattr(rg, dtype) and got.shape == want.shape
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_addmm_plain_ieee_without_warnings_and_fresh_result():
+    a = np.array([[1e38, 1.0], [np.inf, 0.0]], np.float32)
+    b = np.array([[1e38, 0.0], [1.0, 1.0]], np.float32)
+    c = np.array([-np.inf, np.nan], np.float32)
+    ct = rg.tensor(c)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = rg.addmm(ct, rg.tensor(a), rg.tensor(b))
+    want = torch.addmm(torch.tensor(c), torch.tensor(a), torch.tensor(b))
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    got.add_(1)                                    # the result owns its buffer
+    np.testing.assert_array_equal(ct.numpy(), c)
+
+
+@pytest.mark.parametrize("beta,alpha", [(1, 1), (1.0, 1.0), (True, True), (2, 1), (1, 0.5), (0, 1)])
+def test_addmm_coefficients_and_grads_like_torch(beta, alpha):
+    rng = np.random.default_rng(2)
+    a, b, c = (rng.standard_normal(s) for s in ((3, 4), (4, 5), (5,)))
+    ts = [torch.tensor(v, requires_grad=True) for v in (c, a, b)]
+    rs = [rg.tensor(v, requires_grad=True) for v in (c, a, b)]
+    want = torch.addmm(*ts, beta=beta, alpha=alpha)
+    got = rg.addmm(*rs, beta=beta, alpha=alpha)
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-12)
+    assert type(got.grad_fn).__name__ == type(want.grad_fn).__name__ == "AddmmBackward0"
+    assert got.grad_fn._saved_beta == want.grad_fn._saved_beta
+    assert got.grad_fn._saved_alpha == want.grad_fn._saved_alpha
+    g = rng.standard_normal((3, 5))
+    want.backward(torch.tensor(g))
+    got.backward(rg.tensor(g))
+    for r, t in zip(rs, ts):
+        np.testing.assert_allclose(r.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+
+
+def test_addmm_bad_bias_shape_like_torch():
+    a, b = np.ones((3, 4), np.float32), np.ones((4, 5), np.float32)
+    for cshape in [(4,), (2, 5), (3, 4)]:
+        c = np.ones(cshape, np.float32)
+        with pytest.raises(RuntimeError) as t_err:
+            torch.addmm(torch.tensor(c), torch.tensor(a), torch.tensor(b))
+        with pytest.raises(RuntimeError) as r_err:
+            rg.addmm(rg.tensor(c), rg.tensor(a), rg.tensor(b))
+        assert str(r_err.value) == str(t_err.value)
