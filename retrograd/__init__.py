@@ -47,7 +47,6 @@ long = int64
 int = int32  # noqa: A001
 short = int16
 __version__ = "0.1.0"
-from ._functions import _pack_padded_sequence  # noqa: F401,E402 - torch._pack_padded_sequence
 
 from . import _lazy  # noqa: E402
 from .ops import load_families as _load_families  # noqa: E402

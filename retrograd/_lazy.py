@@ -40,3 +40,37 @@ def attach(package: str, table: dict, namespace: dict, more=None):
         return sorted(set(namespace) | set(table) | set(more() if more is not None else ()))
 
     return __getattr__, __dir__
+
+
+class MethodStub:
+    """A class attribute standing for a method whose op family loads on first use: the first
+    lookup (``t.sort``, ``Tensor.sort``, ``getattr``, ``hasattr``) imports the family (its ops
+    register), calls ``install(names)``, which replaces the family's stubs in the class by the
+    real methods, and returns the real method, bound as a method would be. Later lookups find
+    the real method itself; ``dir()`` lists the name all along."""
+    __slots__ = ("name", "module", "names", "install")
+
+    def __init__(self, name: str, module: str, names: tuple, install):
+        self.name, self.module, self.names, self.install = name, module, names, install
+
+    def __get__(self, obj, cls=None):
+        importlib.import_module(self.module)
+        self.install(self.names)
+        for klass in (cls if cls is not None else type(obj)).__mro__:
+            if self.name in klass.__dict__:
+                real = klass.__dict__[self.name]
+                break
+        if isinstance(real, MethodStub):   # pragma: no cover - the install table is checked
+            raise AttributeError(self.name)
+        return real.__get__(obj, cls)
+
+
+def method_stubs(cls, package: str, families: dict, install) -> None:
+    """Give ``cls`` a ``MethodStub`` for each method of each op family of ``families`` (the
+    family's module, relative to ``package`` -> its method names, space-separated) that ``cls``
+    does not have yet."""
+    for module, names in families.items():
+        names = tuple(names.split())
+        for name in names:
+            if name not in cls.__dict__:
+                setattr(cls, name, MethodStub(name, f"{package}.{module}", names, install))

@@ -189,7 +189,8 @@ class BackwardCFunction(Node, FunctionCtx):
 
 
 def _is_namespace(obj) -> bool:
-    return obj is OPS.numpy_ns or obj is OPS.tensor_ns
+    # (the engine reads tensor_ns through OPS, which loads it on first use: _tensor_ns is set then)
+    return obj is OPS.numpy_ns or (obj is not None and obj is OPS._tensor_ns)
 
 
 def _typename(obj) -> str:

@@ -9,12 +9,6 @@ import numpy as _np
 
 from .indexing.getitem import np_index_acc as _np_index_acc
 from .elementwise.unary_core import _sigmoid_array
-from .linalg._common import np_inv as _np_inv
-from .linalg.solve import _np_solve
-from .linalg._common import np_solve_triangular as _np_solve_triangular
-from .linalg.matrix_functions import np_matrix_exp as _np_matrix_exp
-from .linalg.pinv_lstsq import np_pinv as _np_pinv
-from .linalg.decompositions import _np_svd
 from .elementwise.unary_core import _sign_array
 from .nn.shuffle import _NP
 from .nn.shuffle import _pixel_shuffle_ns
@@ -165,7 +159,8 @@ def cross(a, b, dim):
 
 
 def inv(a):
-    return _np_inv(a)
+    from .linalg._common import np_inv   # (the linalg families load on first use)
+    return np_inv(a)
 
 
 def det(a):
@@ -174,19 +169,23 @@ def det(a):
 
 def solve(a, b):
     """a X = b for matrices b (batched)."""
+    from .linalg.solve import _np_solve
     return _np_solve(a, b, True)
 
 
 def solve_triangular(a, b, upper, left, unitriangular):
-    return _np_solve_triangular(a, b, upper, left, unitriangular)
+    from .linalg._common import np_solve_triangular
+    return np_solve_triangular(a, b, upper, left, unitriangular)
 
 
 def matrix_exp(a):
-    return _np_matrix_exp(a)
+    from .linalg.matrix_functions import np_matrix_exp
+    return np_matrix_exp(a)
 
 
 def pinv(a):
-    return _np_pinv(a)
+    from .linalg.pinv_lstsq import np_pinv
+    return np_pinv(a)
 
 
 # -- shape / indexing family: gather/scatter, index_*, masked_*, take/put, roll, rot90, tril/triu,
@@ -207,6 +206,7 @@ def diagonal(x, offset, dim1, dim2):
 
 def svd(a):
     """Reduced SVD: (U, S, Vh)."""
+    from .linalg.decompositions import _np_svd
     return _np_svd(_np.asarray(a), False)
 
 

@@ -10,7 +10,6 @@ first use (``_LAZY``, see ``retrograd/_lazy.py``): by ``ops.load_families()``, w
 from __future__ import annotations
 
 from . import conv, fold, shuffle  # noqa: F401 - the formula namespaces import them anyway
-from . import rnn  # noqa: F401 - unsafe_split/unsafe_chunk (Tensor methods), mkldnn_rnn_layer
 from ... import _lazy
 
 # family -> what it registers; loaded on first use
