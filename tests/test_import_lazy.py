@@ -47,7 +47,8 @@ UNLOADED = ["retrograd.nn", "retrograd.nn.modules", "retrograd.nn.functional", "
                                     "reduction.stats", "elementwise.erfgamma", "linalg.products",
                                     "linalg.triangular", "random", "nn.rnn", "nn._lstm_kernels",
                                     "linalg.solve", "linalg._common", "linalg.decompositions",
-                                    "linalg.matrix_functions", "linalg.pinv_lstsq", "linalg.norm")]
+                                    "linalg.matrix_functions", "linalg.pinv_lstsq", "linalg.norm",
+                                    "nn.conv", "nn.fold", "nn.shuffle", "nn._conv_kernels")]
 
 
 def _run(code: str) -> dict:

@@ -146,7 +146,7 @@ LAZY = {
 _FAMILY_WHY = ("an op family loaded on first use (its package's _LAZY, ops.load_families()): by "
                "nn.functional, by a torch.* lookup (retrograd._more) or by its own import")
 LAZY.update({("ops.nn", "ops.nn." + family): _FAMILY_WHY
-             for family in ("pooling", "pooling_unpool", "pooling_adaptive", "upsampling", "conv_functional",
+             for family in ("conv", "fold", "shuffle", "pooling", "pooling_unpool", "pooling_adaptive", "upsampling", "conv_functional",
                             "linear", "distance", "norms", "bilinear", "normalization", "dropout", "embedding", "embedding_bag",
                             "attention", "attention_mha", "local_response_norm", "pooling3d",
                             "pooling3d_adaptive", "grid_sample", "upsampling_aa")})
@@ -159,6 +159,8 @@ _LINALG_WHY = ("the linalg op families load on first use (ops.METHOD_FAMILIES: T
 LAZY.update({("ops.numpy_ns", "ops.linalg." + m): _LINALG_WHY
              for m in ("_common", "decompositions", "matrix_functions", "pinv_lstsq", "solve")})
 LAZY[("nn.utils.clip_grad", "ops.linalg.norm")] = _LINALG_WHY
+LAZY.update({("ops.numpy_ns", "ops.nn." + m): _FAMILY_WHY
+             for m in ("conv", "fold", "shuffle", "_conv_kernels")})
 LAZY[("autograd", "autograd.forward_ad")] = (
     "forward-mode AD (dual tensors, its dispatch mode, the double-VJP fallback) loads on first "
     "use (autograd._LAZY), for a short import retrograd")
