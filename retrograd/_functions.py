@@ -88,9 +88,10 @@ def __getattr__(name: str):
     """The ops of the op families that load on first use (``retrograd.ops.load_families``):
     ``_functions.sort``, ``_functions._pack_padded_sequence``, ... load them, then are plain
     globals."""
-    from .ops import _registry
-    if not name.startswith("__") and name not in _REGISTERED:
-        _registry.load_families()
+    from .ops import load_families, load_family_of
+    if not name.startswith("__") and name not in _REGISTERED and \
+            not (load_family_of(name) and name in _REGISTERED):
+        load_families()
     try:
         fn = globals()[name] = _REGISTERED[name]
     except KeyError:

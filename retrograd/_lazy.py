@@ -18,13 +18,14 @@ def attach(package: str, table: dict, namespace: dict, more=None):
     """``(__getattr__, __dir__)`` for the package ``package`` whose globals are ``namespace``:
     a name of ``table`` is imported when first looked up, then kept in the package's globals
     (later lookups are plain attribute reads); ``dir()`` lists the names not loaded yet too.
-    ``more``, if given, is called for any other name (and by ``dir()``): it loads what it must
-    and returns a dict of further names (the ``torch.*`` ops of families not loaded yet)."""
+    ``more``, if given, is called with any other name (and with None by ``dir()``): it loads
+    what it must and returns a dict of further names (the ``torch.*`` ops of families not
+    loaded yet)."""
     def __getattr__(name: str):
         try:
             target = table[name]
         except KeyError:
-            extra = more() if more is not None and not name.startswith("__") else {}
+            extra = more(name) if more is not None and not name.startswith("__") else {}
             if name in extra:
                 namespace[name] = extra[name]
                 return extra[name]
@@ -37,7 +38,7 @@ def attach(package: str, table: dict, namespace: dict, more=None):
         return value
 
     def __dir__():
-        return sorted(set(namespace) | set(table) | set(more() if more is not None else ()))
+        return sorted(set(namespace) | set(table) | set(more(None) if more is not None else ()))
 
     return __getattr__, __dir__
 
@@ -74,3 +75,11 @@ def method_stubs(cls, package: str, families: dict, install) -> None:
         for name in names:
             if name not in cls.__dict__:
                 setattr(cls, name, MethodStub(name, f"{package}.{module}", names, install))
+
+
+def resolve(cls) -> None:
+    """Replace every ``MethodStub`` of ``cls`` by its method (their families load): for code
+    that reads the class's ``__dict__`` (vmap's BatchedTensor)."""
+    for name, value in list(vars(cls).items()):
+        if isinstance(value, MethodStub):
+            getattr(cls, name)

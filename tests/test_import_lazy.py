@@ -249,6 +249,20 @@ def test_method_of_a_lazy_family_on_first_use():
         {n: getattr(torch.Tensor, n).__name__ for n in ("sort", "cumsum_", "std", "erf")}
 
 
+def test_torch_function_of_a_method_family_loads_that_family_alone():
+    # torch.sort / torch.std load their family, not every family (retrograd._more), and then
+    # the family's other torch.* names are there (torch.std_mean)
+    res = _run("import json, retrograd as torch\n"
+               "v = torch.sort(torch.tensor([2., 1.])).values.tolist()\n"
+               "torch.std(torch.ones(2))\n"
+               "s = torch.std_mean(torch.tensor([1., 3.]))[0].item()\n"
+               "print(json.dumps([v, s] + [m in sys.modules for m in ('retrograd.ops.sorting.sort',\n"
+               "    'retrograd.ops.reduction.stats', 'retrograd.ops.nn.pooling',\n"
+               "    'retrograd.ops.linalg.solve')]))")
+    s = torch.std_mean(torch.tensor([1., 3.]))[0].item()
+    assert res == [[1.0, 2.0], s, True, True, False, False]
+
+
 def test_formula_namespace_for_create_graph_loads_on_first_use():
     # tensor_ns (the backward formulas on Tensors) is imported by the first create_graph=True
     res = _run("import json, retrograd\n"

@@ -159,6 +159,9 @@ _LINALG_WHY = ("the linalg op families load on first use (ops.METHOD_FAMILIES: T
 LAZY.update({("ops.numpy_ns", "ops.linalg." + m): _LINALG_WHY
              for m in ("_common", "decompositions", "matrix_functions", "pinv_lstsq", "solve")})
 LAZY[("nn.utils.clip_grad", "ops.linalg.norm")] = _LINALG_WHY
+LAZY[("_functions", "ops")] = (
+    "a torch.* name of an op family that loads on first use (_functions.sort) loads it "
+    "(ops.load_family_of / load_families) when first looked up")
 LAZY.update({("ops.numpy_ns", "ops.nn." + m): _FAMILY_WHY
              for m in ("conv", "fold", "shuffle", "_conv_kernels")})
 LAZY[("autograd", "autograd.forward_ad")] = (

@@ -21,6 +21,8 @@ from . import numpy_ns  # noqa: F401,E402
 from . import nn  # noqa: F401,E402 - retrograd/ops/nn/: the nn op families (some lazy)
 
 from ..autograd._record import provide as _provide  # noqa: E402
+from .. import _lazy  # noqa: E402
+from . import _util  # noqa: E402
 from . import _registry  # noqa: E402
 
 # what autograd (a lower layer) needs from here, handed over instead of imported by it
@@ -53,6 +55,21 @@ METHOD_FAMILIES = {
 FUNCTIONAL_METHOD_FAMILIES = ("linalg.norm",)
 
 
+_FAMILY_OF: dict = {}   # a method name of METHOD_FAMILIES -> its family (made on first use)
+
+
+def load_family_of(name: str) -> bool:
+    """Import the family of ``METHOD_FAMILIES`` with the Tensor method ``name`` (its torch.*
+    function mostly shares the name: torch.sort, torch.std, ...); False when none has it."""
+    if not _FAMILY_OF:
+        for module, names in METHOD_FAMILIES.items():
+            _FAMILY_OF.update(dict.fromkeys(names.split(), module))
+    module = _FAMILY_OF.get(name)
+    if module is not None:
+        importlib.import_module("." + module, __name__)
+    return module is not None
+
+
 def load_families(methods: bool = True) -> None:
     """Import every op family that loads on first use (``METHOD_FAMILIES`` and the ``_LAZY``
     tables of ``nn/``, ``loss/`` and ``shape/``; their ops register): after this the registry's
@@ -60,6 +77,8 @@ def load_families(methods: bool = True) -> None:
     ``METHOD_FAMILIES`` that register no ``nn.functional`` name."""
     for module in METHOD_FAMILIES if methods else FUNCTIONAL_METHOD_FAMILIES:
         importlib.import_module("." + module, __name__)
+    if methods:   # and Tensor's stubs of them replaced by the methods
+        _lazy.resolve(_util.Tensor)
     for package in (nn, loss, shape):
         for name in package._LAZY:
             getattr(package, name)
