@@ -25,7 +25,8 @@ def attach(package: str, table: dict, namespace: dict, more=None):
         try:
             target = table[name]
         except KeyError:
-            extra = more(name) if more is not None and not name.startswith("__") else {}
+            extra = more(name) if more is not None and not name.startswith("__") and \
+                not _is_submodule(package, name) else {}
             if name in extra:
                 namespace[name] = extra[name]
                 return extra[name]
@@ -41,6 +42,13 @@ def attach(package: str, table: dict, namespace: dict, more=None):
         return sorted(set(namespace) | set(table) | set(more(None) if more is not None else ()))
 
     return __getattr__, __dir__
+
+
+def _is_submodule(package: str, name: str) -> bool:
+    """Whether ``package.name`` is a module (``from retrograd import _typeinfo`` asks the package
+    first: no op family needs to load for it)."""
+    import importlib.util
+    return importlib.util.find_spec(f"{package}.{name}") is not None
 
 
 class MethodStub:

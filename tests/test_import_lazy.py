@@ -263,6 +263,20 @@ def test_torch_function_of_a_method_family_loads_that_family_alone():
     assert res == [[1.0, 2.0], s, True, True, False, False]
 
 
+def test_linalg_and_special_namespaces_load_only_their_families():
+    # retrograd.linalg / retrograd.special (nn.init imports linalg) load the families with
+    # names there, and those are all of their names
+    res = _run("import json, retrograd, retrograd.linalg, retrograd.special\n"
+               "from retrograd.ops import load_families\n"
+               "a = sorted(dir(retrograd.linalg)), sorted(dir(retrograd.special))\n"
+               "sort = 'retrograd.ops.sorting.sort' in sys.modules\n"
+               "load_families()\n"
+               "from retrograd.ops._registry import NAMESPACES as N\n"
+               "print(json.dumps([sort, [n for n in N['linalg'] if n not in a[0]],\n"
+               "                  [n for n in N['special'] if n not in a[1]], len(a[0])]))")
+    assert res[:3] == [False, [], []] and res[3] > 30
+
+
 def test_formula_namespace_for_create_graph_loads_on_first_use():
     # tensor_ns (the backward formulas on Tensors) is imported by the first create_graph=True
     res = _run("import json, retrograd\n"

@@ -159,6 +159,7 @@ _LINALG_WHY = ("the linalg op families load on first use (ops.METHOD_FAMILIES: T
 LAZY.update({("ops.numpy_ns", "ops.linalg." + m): _LINALG_WHY
              for m in ("_common", "decompositions", "matrix_functions", "pinv_lstsq", "solve")})
 LAZY[("nn.utils.clip_grad", "ops.linalg.norm")] = _LINALG_WHY
+LAZY[("nn.init", "linalg")] = _LINALG_WHY + " (only orthogonal_ uses it)"
 LAZY[("_functions", "ops")] = (
     "a torch.* name of an op family that loads on first use (_functions.sort) loads it "
     "(ops.load_family_of / load_families) when first looked up")
@@ -167,6 +168,9 @@ LAZY.update({("ops.numpy_ns", "ops.nn." + m): _FAMILY_WHY
 LAZY[("autograd", "autograd.forward_ad")] = (
     "forward-mode AD (dual tensors, its dispatch mode, the double-VJP fallback) loads on first "
     "use (autograd._LAZY), for a short import retrograd")
+LAZY[("autograd.function", "autograd.forward_ad")] = (
+    "a custom Function reaches forward AD only inside an open level (forward_ad loaded then); "
+    "forward AD loads on first use (autograd._LAZY)")
 LAZY[("autograd", "autograd.function")] = (
     "custom Functions load on first use (autograd._LAZY; nn imports them), for a short import "
     "retrograd")

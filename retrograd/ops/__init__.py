@@ -70,6 +70,15 @@ def load_family_of(name: str) -> bool:
     return module is not None
 
 
+def load_method_families(prefix: str) -> None:
+    """Import the ``METHOD_FAMILIES`` whose module starts with ``prefix``: ``"linalg."`` for
+    retrograd.linalg, ``"elementwise."`` for retrograd.special (the only lazy families with
+    names there; tests/test_import_lazy.py checks it)."""
+    for module in METHOD_FAMILIES:
+        if module.startswith(prefix):
+            importlib.import_module("." + module, __name__)
+
+
 def load_families(methods: bool = True) -> None:
     """Import every op family that loads on first use (``METHOD_FAMILIES`` and the ``_LAZY``
     tables of ``nn/``, ``loss/`` and ``shape/``; their ops register): after this the registry's
