@@ -4,5 +4,5 @@ from __future__ import annotations
 from .ops import load_method_families as _load_method_families
 from .ops._registry import NAMESPACES as _NAMESPACES
 
-_load_method_families("elementwise.")   # the families with special names that load on first use
+_load_method_families("elementwise.", "activation.")   # the lazy families with special names
 globals().update(_NAMESPACES["special"])

@@ -48,7 +48,9 @@ UNLOADED = ["retrograd.nn", "retrograd.nn.modules", "retrograd.nn.functional", "
                                     "linalg.triangular", "random", "nn.rnn", "nn._lstm_kernels",
                                     "linalg.solve", "linalg._common", "linalg.decompositions",
                                     "linalg.matrix_functions", "linalg.pinv_lstsq", "linalg.norm",
-                                    "nn.conv", "nn.fold", "nn.shuffle", "nn._conv_kernels")]
+                                    "nn.conv", "nn.fold", "nn.shuffle", "nn._conv_kernels",
+                                    "activation.functions", "activation.softmax",
+                                    "activation.piecewise", "elementwise.special_np")]
 
 
 def _run(code: str) -> dict:

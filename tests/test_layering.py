@@ -159,6 +159,9 @@ _LINALG_WHY = ("the linalg op families load on first use (ops.METHOD_FAMILIES: T
 LAZY.update({("ops.numpy_ns", "ops.linalg." + m): _LINALG_WHY
              for m in ("_common", "decompositions", "matrix_functions", "pinv_lstsq", "solve")})
 LAZY[("nn.utils.clip_grad", "ops.linalg.norm")] = _LINALG_WHY
+LAZY[("ops.numpy_ns", "ops.elementwise.special_np")] = (
+    "the special-function kernels load with their op families (erfgamma, activation: "
+    "ops.METHOD_FAMILIES), on first use")
 LAZY[("nn.init", "linalg")] = _LINALG_WHY + " (only orthogonal_ uses it)"
 LAZY[("_functions", "ops")] = (
     "a torch.* name of an op family that loads on first use (_functions.sort) loads it "

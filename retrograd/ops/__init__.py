@@ -15,7 +15,6 @@ from . import inplace, inplace_fill  # noqa: F401,E402
 from . import inplace_functions  # noqa: F401,E402 - torch.clamp_, torch.clip_
 from .reduction import basic as _reduction, minmax  # noqa: F401,E402
 from .linalg import matmul, addmm  # noqa: F401,E402
-from .activation import functions, softmax, piecewise  # noqa: F401,E402
 from . import loss, shape  # noqa: F401,E402 - their lazy families: load_families() below
 from . import numpy_ns  # noqa: F401,E402
 from . import nn  # noqa: F401,E402 - retrograd/ops/nn/: the nn op families (some lazy)
@@ -48,11 +47,14 @@ METHOD_FAMILIES = {
     "linalg.matrix_functions": "matrix_exp matrix_power",
     "linalg.pinv_lstsq": "pinverse",
     "linalg.norm": "norm",
+    "activation.softmax": "log_softmax logsumexp softmax",   # (and activation.functions)
+    "activation.piecewise": "hardshrink prelu",
     "random": "bernoulli_ cauchy_ exponential_ geometric_ log_normal_ normal_ random_ uniform_",
     "nn.rnn": "unsafe_chunk unsafe_split unsafe_split_with_sizes",
 }
-# of those, the ones that register nn.functional names too (F.normalize; the test checks it)
-FUNCTIONAL_METHOD_FAMILIES = ("linalg.norm",)
+# of those, the ones that register nn.functional names too (F.normalize, F.softmax, F.gelu,
+# F.hardtanh, ...; the test checks it)
+FUNCTIONAL_METHOD_FAMILIES = ("linalg.norm", "activation.softmax", "activation.piecewise")
 
 
 _FAMILY_OF: dict = {}   # a method name of METHOD_FAMILIES -> its family (made on first use)
@@ -70,12 +72,12 @@ def load_family_of(name: str) -> bool:
     return module is not None
 
 
-def load_method_families(prefix: str) -> None:
-    """Import the ``METHOD_FAMILIES`` whose module starts with ``prefix``: ``"linalg."`` for
-    retrograd.linalg, ``"elementwise."`` for retrograd.special (the only lazy families with
-    names there; tests/test_import_lazy.py checks it)."""
+def load_method_families(*prefixes: str) -> None:
+    """Import the ``METHOD_FAMILIES`` whose module starts with one of ``prefixes``:
+    ``"linalg."`` for retrograd.linalg, ``"elementwise.", "activation."`` for retrograd.special
+    (the only lazy families with names there; tests/test_import_lazy.py checks it)."""
     for module in METHOD_FAMILIES:
-        if module.startswith(prefix):
+        if module.startswith(prefixes):
             importlib.import_module("." + module, __name__)
 
 

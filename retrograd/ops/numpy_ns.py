@@ -16,10 +16,6 @@ sin = _np.sin
 log = _np.log
 matmul = _np.matmul
 flip = _np.flip
-from .elementwise.special_np import erf as _k_erf
-from .elementwise.special_np import erfinv as _k_erfinv
-from .elementwise.special_np import digamma as _k_digamma
-from .elementwise.special_np import polygamma as _k_polygamma
 
 
 # Formulas may write into the temporaries they made themselves (never into ``grad`` or a saved
@@ -105,19 +101,23 @@ def softplus(x):
 
 
 def erf(x):
-    return _k_erf(x).astype(_np.asarray(x).dtype, copy=False)
+    from .elementwise.special_np import erf as kernel   # (loads with its families)
+    return kernel(x).astype(_np.asarray(x).dtype, copy=False)
 
 
 def erfinv(x):
-    return _k_erfinv(x).astype(_np.asarray(x).dtype, copy=False)
+    from .elementwise.special_np import erfinv as kernel   # (loads with its families)
+    return kernel(x).astype(_np.asarray(x).dtype, copy=False)
 
 
 def digamma(x):
-    return _k_digamma(x).astype(_np.asarray(x).dtype, copy=False)
+    from .elementwise.special_np import digamma as kernel   # (loads with its families)
+    return kernel(x).astype(_np.asarray(x).dtype, copy=False)
 
 
 def polygamma(n, x):
-    return _k_polygamma(n, x).astype(_np.asarray(x).dtype, copy=False)
+    from .elementwise.special_np import polygamma as kernel
+    return kernel(n, x).astype(_np.asarray(x).dtype, copy=False)
 
 
 def sum_dims(x, dims, keepdim):
