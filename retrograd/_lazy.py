@@ -8,6 +8,10 @@ module to import, relative to the package (``"nn"``), or ``"module:attribute"`` 
 module defines (``"serialization:save"``). ``tests/test_layering.py`` reads these tables as
 imports inside functions (each needs its ``LAZY`` entry there, with the reason), and
 ``tests/test_import_lazy.py`` checks that every entry resolves and stays unloaded until used.
+
+Op families that add Tensor methods load on first use too (``retrograd.ops.METHOD_FAMILIES``):
+Tensor holds a ``MethodStub`` for each of their methods, which imports the family when first
+looked up and puts the real method in its place.
 """
 from __future__ import annotations
 
