@@ -12,7 +12,8 @@ Rows (``--only`` takes these names, comma-separated or repeated): chain, ops, ml
 nn_mlp, cnn, lstm, forward_ad, random (seeded draws, the same numbers as PyTorch's), import,
 rss. Each round starts a fresh process per library for the timed rows (all of them in one),
 one per library for ``rss`` (ru_maxrss of a process that ran only that) and one per library for
-``import``; the table shows the median over rounds of each process's median. BLAS/OpenMP
+``import`` (which times ``import X``, then ``import X.nn, X.optim, X.nn.functional`` after it,
+what a PyTorch script does: the second row, no target); the table shows the median over rounds of each process's median. BLAS/OpenMP
 threads: one unless ``--threads`` says otherwise (the LSTM and forward-AD rows always pin
 PyTorch to one thread, as their own scripts do).
 """
@@ -67,6 +68,8 @@ ROWS = [
     ("random randperm", "random", "  `randperm(1_000_000)`", "ms", "—", None),
     ("random randn small", "random", "  `randn(64, 64)` float32", "µs", "—", None),
     ("import", "import", "`import` in a fresh process, bytecode compiled", "s", "≤ 0.10 s", None),
+    ("import nn", "import", "  `import` + `nn`, `optim`, `nn.functional` (same process)", "s", "—",
+     None),
     ("rss", "rss", "peak RSS, 200 nn MLP training steps (own process)", "MiB", "< 1.0", 1.0),
 ]
 
@@ -100,12 +103,17 @@ def worker(lib: str, rows: list[str], scale: float, threads: int, clock: str,
     print(json.dumps(res))
 
 
-def import_time(lib: str, baseline: str | None) -> float:
+def import_time(lib: str, baseline: str | None) -> tuple[float, float]:
+    """Seconds of ``import lib`` in a fresh process, and of that import followed by what a
+    PyTorch script imports next (``lib.nn``, ``lib.optim``, ``lib.nn.functional``)."""
     root = baseline if lib == "baseline" else str(ROOT)
+    name = "retrograd" if lib == "baseline" else lib
     code = ("import sys, time\nsys.path.insert(0, %r)\nt = time.perf_counter()\nimport %s\n"
-            "print(time.perf_counter() - t)" % (root, "retrograd" if lib == "baseline" else lib))
+            "t1 = time.perf_counter()\nimport %s.nn, %s.optim, %s.nn.functional\n"
+            "print(t1 - t, time.perf_counter() - t)" % (root, name, name, name, name))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+    first, total = out.stdout.strip().splitlines()[-1].split()
+    return float(first), float(total)
 
 
 # --- the parent -------------------------------------------------------------------------------
@@ -149,7 +157,9 @@ def collect(libs, groups, rounds, scale, threads, clock, baseline=None):
                 for key, value in res.items():
                     samples[lib].setdefault(key, []).append(value)
             if "import" in groups:
-                samples[lib].setdefault("import", []).append(import_time(lib, baseline))
+                first, total = import_time(lib, baseline)
+                samples[lib].setdefault("import", []).append(first)
+                samples[lib].setdefault("import nn", []).append(total)
     medians = {lib: {k: statistics.median(v) for k, v in s.items()} for lib, s in samples.items()}
     return medians, meta
 

@@ -47,10 +47,9 @@ long = int64
 int = int32  # noqa: A001
 short = int16
 __version__ = "0.1.0"
-from ._functions import _pack_padded_sequence  # noqa: F401,E402 - torch._pack_padded_sequence
 
 from . import _lazy  # noqa: E402
-from .ops import load_families as _load_families  # noqa: E402
+from .ops import load_families as _load_families, load_family_of as _load_family_of  # noqa: E402
 from .ops._registry import FUNCTIONS as _FUNCTIONS  # noqa: E402
 
 # loaded on first use: the name -> the module (relative to this package) or "module:attribute"
@@ -61,10 +60,13 @@ _LAZY = {"nn": "nn", "optim": "optim", "func": "func", "vmap": "func:vmap",
          "iinfo": "_typeinfo:iinfo", "typename": "_typeinfo:typename", "utils": "utils"}
 
 
-def _more() -> dict:
+def _more(name=None) -> dict:
     """The torch.* ops of the op families that load on first use (retrograd/ops/__init__.py):
-    torch.max_pool2d, torch.dropout, torch._trilinear, torch.ctc_loss, ..."""
-    _load_families()
+    torch.max_pool2d, torch.dropout, torch._trilinear, torch.ctc_loss, ...; ``name``, when it
+    is the Tensor method of one (torch.sort), loads that family alone if it is enough."""
+    if name is None or (name not in _FUNCTIONS and
+                        not (_load_family_of(name) and name in _FUNCTIONS)):
+        _load_families()
     return _FUNCTIONS
 
 

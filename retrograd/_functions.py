@@ -82,3 +82,18 @@ def result_type(tensor1, tensor2):
 from .ops._registry import FUNCTIONS as _REGISTERED  # noqa: E402
 
 globals().update(_REGISTERED)
+
+
+def __getattr__(name: str):
+    """The ops of the op families that load on first use (``retrograd.ops.load_families``):
+    ``_functions.sort``, ``_functions._pack_padded_sequence``, ... load them, then are plain
+    globals."""
+    from .ops import load_families, load_family_of
+    if not name.startswith("__") and name not in _REGISTERED and \
+            not (load_family_of(name) and name in _REGISTERED):
+        load_families()
+    try:
+        fn = globals()[name] = _REGISTERED[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    return fn

@@ -215,11 +215,28 @@ for _name, _fn in _METHODS.items():
 
 # Ops registered with @export (retrograd/ops/_registry.py): their wrappers already.
 from .ops._registry import INPLACE, METHODS  # noqa: E402
+from .ops import METHOD_FAMILIES  # noqa: E402
+from . import _lazy  # noqa: E402
 
 for _name, _fn in METHODS.items():
     setattr(Tensor, _name, method_form(_fn))
 for _name, _fn in INPLACE.items():
     setattr(Tensor, _name, method_form(public(_inplace(_fn), _name)))
+
+
+def _install(names) -> None:
+    """The stubs ``names`` of an op family loaded on first use replaced by its methods, made as
+    above from the registry's tables (a name set by hand since is kept)."""
+    for name in names:
+        if isinstance(Tensor.__dict__.get(name), _lazy.MethodStub):
+            fn = INPLACE.get(name)
+            setattr(Tensor, name, method_form(METHODS[name]) if fn is None else
+                    method_form(public(_inplace(fn), name)))
+
+
+# the methods of the op families that load on first use: stubs that load them (retrograd/_lazy.py)
+_lazy.method_stubs(Tensor, "retrograd.ops", METHOD_FAMILIES, _install)
+
 
 def _T(self):
     if self._data.ndim == 0:

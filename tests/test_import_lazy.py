@@ -38,7 +38,19 @@ UNLOADED = ["retrograd.nn", "retrograd.nn.modules", "retrograd.nn.functional", "
             "retrograd.autograd._gradcheck_forward", "retrograd.autograd._gradcheck_batched",
             "retrograd.autograd.graph", "retrograd.cuda", "retrograd.linalg", "retrograd.random",
             "retrograd._typeinfo", "retrograd.utils", "retrograd.ops.nn.linear",
-            "retrograd.ops.nn.distance", "retrograd.autograd.variable", "copy"]
+            "retrograd.ops.nn.distance", "retrograd.autograd.variable", "copy",
+            "retrograd.ops.tensor_ns", "retrograd.ops.shape.einsum", "retrograd.autograd.function",
+            "retrograd.autograd.forward_ad", "retrograd.autograd._fwd_dispatch",
+            "retrograd.autograd._double_vjp", "retrograd.autograd._jvp_rules",
+            "retrograd.autograd._dual"] + \
+    ["retrograd.ops." + m for m in ("sorting.sort", "sorting.cpu_kernels", "reduction.cumulative",
+                                    "reduction.stats", "elementwise.erfgamma", "linalg.products",
+                                    "linalg.triangular", "random", "nn.rnn", "nn._lstm_kernels",
+                                    "linalg.solve", "linalg._common", "linalg.decompositions",
+                                    "linalg.matrix_functions", "linalg.pinv_lstsq", "linalg.norm",
+                                    "nn.conv", "nn.fold", "nn.shuffle", "nn._conv_kernels",
+                                    "activation.functions", "activation.softmax",
+                                    "activation.piecewise", "elementwise.special_np")]
 
 
 def _run(code: str) -> dict:
@@ -139,12 +151,13 @@ def test_import_statements_reach_lazy_modules(tmp_path):
 
 
 def test_lazy_op_families_register_only_torch_and_functional_names():
-    # A family that loads on first use may add torch.* names (reached through
-    # retrograd.__getattr__) and nn.functional names (nn.functional loads every family first),
-    # and no Tensor method and no linalg/special/fft name: those tables are read once, at import.
+    # A family of a _LAZY table may add torch.* names (reached through retrograd.__getattr__)
+    # and nn.functional names (nn.functional loads every family first), and no Tensor method
+    # (those of ops.METHOD_FAMILIES: test_method_families_*) and no linalg/special/fft name.
     res = _run(
-        "import json, retrograd\n"
-        "from retrograd.ops import _registry as R\n"
+        "import json, importlib, retrograd\n"
+        "from retrograd.ops import _registry as R, METHOD_FAMILIES\n"
+        "for m in METHOD_FAMILIES: importlib.import_module('retrograd.ops.' + m)\n"
         "def tables():\n"
         "    return {'methods': sorted(R.METHODS), 'inplace': sorted(R.INPLACE),\n"
         "            **{k: sorted(v) for k, v in R.NAMESPACES.items() if k != 'nn.functional'}}\n"
@@ -160,6 +173,126 @@ def test_lazy_op_families_register_only_torch_and_functional_names():
                    "reached": True, "new": res["new"],
                    "in_dir": ["max_pool2d", "dropout", "_trilinear"]}
     assert res["new"] > 20   # max_pool*, dropout*, batch_norm, embedding, ... joined torch.*
+
+
+def test_method_families_add_exactly_their_declared_methods():
+    # ops.METHOD_FAMILIES lists the Tensor methods of each family that loads on first use: each
+    # is a stub on Tensor after import, and importing the family registers exactly those
+    res = _run(
+        "import json, importlib, retrograd\n"
+        "from retrograd import _lazy\n"
+        "from retrograd.ops import _registry as R, METHOD_FAMILIES\n"
+        "T = retrograd.Tensor\n"
+        "out = {'stubs': all(isinstance(T.__dict__[n], _lazy.MethodStub)\n"
+        "                    for v in METHOD_FAMILIES.values() for n in v.split())}\n"
+        "F = []  # the families that add nn.functional names: nn.functional loads them\n"
+        "for m, names in METHOD_FAMILIES.items():\n"
+        "    before = set(R.METHODS) | set(R.INPLACE)\n"
+        "    f = len(R.NAMESPACES['nn.functional'])\n"
+        "    importlib.import_module('retrograd.ops.' + m)\n"
+        "    out[m] = sorted((set(R.METHODS) | set(R.INPLACE)) - before) == sorted(names.split())\n"
+        "    F += [m] if len(R.NAMESPACES['nn.functional']) > f else []\n"
+        "out['F'] = F\n"
+        "print(json.dumps(out))")
+    from retrograd.ops import FUNCTIONAL_METHOD_FAMILIES, METHOD_FAMILIES
+    assert res == {"stubs": True, "F": list(FUNCTIONAL_METHOD_FAMILIES),
+                   **dict.fromkeys(METHOD_FAMILIES, True)}
+
+
+def test_method_of_a_lazy_family_on_first_use():
+    # the first lookup of a stub loads its family and puts the real method in its place: same
+    # values and errors as PyTorch's, the same __name__/__qualname__/__doc__ as when the family
+    # is loaded first, listed by dir(Tensor) before and after, reached from a subclass too
+    code = textwrap.dedent("""
+        import json, importlib, retrograd as torch
+        T = torch.Tensor
+        fam = lambda m: 'retrograd.ops.' + m in sys.modules
+        x = torch.tensor([[3., 1., 2.], [0., 5., 4.]], requires_grad=True)
+        out = {'before': [fam('sorting.sort'), fam('reduction.cumulative'), fam('nn.rnn'),
+                          fam('random')],
+               'in_dir': all(n in dir(T) for n in ('sort', 'cumsum_', 'unsafe_chunk', 'erf_')),
+               'hasattr': hasattr(x, 'var')}
+        FIRST
+        v, i = x.sort(dim=1, descending=True)
+        v.sum().backward()
+        out.update(sort=[v.tolist(), i.tolist(), v.grad_fn.name()], grad=x.grad.tolist(),
+                   cumsum=x.detach().clone().cumsum_(1).tolist(),
+                   chunk=[c.tolist() for c in x.unsafe_chunk(2, 1)],
+                   p=type(torch.nn.Parameter(torch.ones(2)).std()).__name__,
+                   meta={n: [getattr(T, n).__name__, getattr(T, n).__qualname__,
+                             getattr(T, n).__doc__] for n in ('sort', 'cumsum_', 'std', 'erf')},
+                   after=[fam('sorting.sort'), fam('reduction.cumulative'), fam('nn.rnn')],
+                   real=type(T.__dict__['sort']).__name__)
+        try:
+            x.topk(k=7)
+        except Exception as e:
+            out['error'] = [type(e).__name__, str(e)]
+        out['uniform'] = torch.empty(3).uniform_(2, 2).tolist()
+        print(json.dumps(out))
+        """)
+    lazy = _run(code.replace("FIRST", ""))
+    eager = _run(code.replace("FIRST", "from retrograd.ops import load_families; load_families()"))
+    assert lazy["before"] == [False, False, False, False] and lazy["in_dir"] and lazy["hasattr"]
+    assert lazy["after"] == [True, True, True] and lazy["real"] == "function"
+    assert {k: v for k, v in lazy.items() if k != "before"} == \
+        {k: v for k, v in eager.items() if k != "before"}
+    x = torch.tensor([[3., 1., 2.], [0., 5., 4.]], requires_grad=True)
+    v, i = x.sort(dim=1, descending=True)
+    v.sum().backward()
+    assert lazy["sort"] == [v.tolist(), i.tolist(), "SortBackward0"]
+    assert lazy["grad"] == x.grad.tolist()
+    assert lazy["cumsum"] == x.detach().clone().cumsum_(1).tolist()
+    assert lazy["chunk"] == [c.tolist() for c in x.unsafe_chunk(2, 1)]
+    assert lazy["uniform"] == [2.0, 2.0, 2.0] and lazy["p"] == "Tensor"
+    with pytest.raises(Exception) as t:
+        x.topk(k=7)
+    assert lazy["error"] == [type(t.value).__name__, str(t.value)]
+    assert {n: m[0] for n, m in lazy["meta"].items()} == \
+        {n: getattr(torch.Tensor, n).__name__ for n in ("sort", "cumsum_", "std", "erf")}
+
+
+def test_torch_function_of_a_method_family_loads_that_family_alone():
+    # torch.sort / torch.std load their family, not every family (retrograd._more), and then
+    # the family's other torch.* names are there (torch.std_mean)
+    res = _run("import json, retrograd as torch\n"
+               "v = torch.sort(torch.tensor([2., 1.])).values.tolist()\n"
+               "torch.std(torch.ones(2))\n"
+               "s = torch.std_mean(torch.tensor([1., 3.]))[0].item()\n"
+               "print(json.dumps([v, s] + [m in sys.modules for m in ('retrograd.ops.sorting.sort',\n"
+               "    'retrograd.ops.reduction.stats', 'retrograd.ops.nn.pooling',\n"
+               "    'retrograd.ops.linalg.solve')]))")
+    s = torch.std_mean(torch.tensor([1., 3.]))[0].item()
+    assert res == [[1.0, 2.0], s, True, True, False, False]
+
+
+def test_linalg_and_special_namespaces_load_only_their_families():
+    # retrograd.linalg / retrograd.special (nn.init imports linalg) load the families with
+    # names there, and those are all of their names
+    res = _run("import json, retrograd, retrograd.linalg, retrograd.special\n"
+               "from retrograd.ops import load_families\n"
+               "a = sorted(dir(retrograd.linalg)), sorted(dir(retrograd.special))\n"
+               "sort = 'retrograd.ops.sorting.sort' in sys.modules\n"
+               "load_families()\n"
+               "from retrograd.ops._registry import NAMESPACES as N\n"
+               "print(json.dumps([sort, [n for n in N['linalg'] if n not in a[0]],\n"
+               "                  [n for n in N['special'] if n not in a[1]], len(a[0])]))")
+    assert res[:3] == [False, [], []] and res[3] > 30
+
+
+def test_formula_namespace_for_create_graph_loads_on_first_use():
+    # tensor_ns (the backward formulas on Tensors) is imported by the first create_graph=True
+    res = _run("import json, retrograd\n"
+               "x = retrograd.tensor([1., 2.], requires_grad=True)\n"
+               "g, = retrograd.autograd.grad((x ** 3).sum(), x)\n"
+               "before = 'retrograd.ops.tensor_ns' in sys.modules\n"
+               "g, = retrograd.autograd.grad((x ** 3).sum(), x, create_graph=True)\n"
+               "h, = retrograd.autograd.grad(g.sum(), x)\n"
+               "print(json.dumps([before, 'retrograd.ops.tensor_ns' in sys.modules, g.tolist(),\n"
+               "                  h.tolist(), g.grad_fn.name()]))")
+    x = torch.tensor([1., 2.], requires_grad=True)
+    g, = torch.autograd.grad((x ** 3).sum(), x, create_graph=True)
+    h, = torch.autograd.grad(g.sum(), x)
+    assert res == [False, True, g.tolist(), h.tolist(), g.grad_fn.name()]
 
 
 def test_registry_functional_namespace_loads_the_families():

@@ -146,13 +146,37 @@ LAZY = {
 _FAMILY_WHY = ("an op family loaded on first use (its package's _LAZY, ops.load_families()): by "
                "nn.functional, by a torch.* lookup (retrograd._more) or by its own import")
 LAZY.update({("ops.nn", "ops.nn." + family): _FAMILY_WHY
-             for family in ("pooling", "pooling_unpool", "pooling_adaptive", "upsampling", "conv_functional",
+             for family in ("conv", "fold", "shuffle", "pooling", "pooling_unpool", "pooling_adaptive", "upsampling", "conv_functional",
                             "linear", "distance", "norms", "bilinear", "normalization", "dropout", "embedding", "embedding_bag",
                             "attention", "attention_mha", "local_response_norm", "pooling3d",
                             "pooling3d_adaptive", "grid_sample", "upsampling_aa")})
 LAZY.update({("ops.loss", "ops.loss." + family): _FAMILY_WHY
              for family in ("regression", "nll", "bce", "margin", "torch_forms", "ctc")})
 LAZY[("ops.shape", "ops.shape.pad")] = _FAMILY_WHY
+LAZY[("ops.shape", "ops.shape.einsum")] = _FAMILY_WHY
+_LINALG_WHY = ("the linalg op families load on first use (ops.METHOD_FAMILIES: Tensor method "
+               "stubs, retrograd.linalg, nn.functional), for a short import retrograd")
+LAZY.update({("ops.numpy_ns", "ops.linalg." + m): _LINALG_WHY
+             for m in ("_common", "decompositions", "matrix_functions", "pinv_lstsq", "solve")})
+LAZY[("nn.utils.clip_grad", "ops.linalg.norm")] = _LINALG_WHY
+LAZY[("ops.numpy_ns", "ops.elementwise.special_np")] = (
+    "the special-function kernels load with their op families (erfgamma, activation: "
+    "ops.METHOD_FAMILIES), on first use")
+LAZY[("nn.init", "linalg")] = _LINALG_WHY + " (only orthogonal_ uses it)"
+LAZY[("_functions", "ops")] = (
+    "a torch.* name of an op family that loads on first use (_functions.sort) loads it "
+    "(ops.load_family_of / load_families) when first looked up")
+LAZY.update({("ops.numpy_ns", "ops.nn." + m): _FAMILY_WHY
+             for m in ("conv", "fold", "shuffle", "_conv_kernels")})
+LAZY[("autograd", "autograd.forward_ad")] = (
+    "forward-mode AD (dual tensors, its dispatch mode, the double-VJP fallback) loads on first "
+    "use (autograd._LAZY), for a short import retrograd")
+LAZY[("autograd.function", "autograd.forward_ad")] = (
+    "a custom Function reaches forward AD only inside an open level (forward_ad loaded then); "
+    "forward AD loads on first use (autograd._LAZY)")
+LAZY[("autograd", "autograd.function")] = (
+    "custom Functions load on first use (autograd._LAZY; nn imports them), for a short import "
+    "retrograd")
 
 # Imports that still run against the layering or sit inside functions without a reason. This
 # list only shrinks: the test fails when an entry is no longer needed, so remove it then.

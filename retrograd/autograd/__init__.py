@@ -6,10 +6,9 @@
 from __future__ import annotations
 
 from .._grad_mode import (enable_grad, inference_mode, no_grad, set_grad_enabled)  # noqa: F401
-from . import anomaly_mode, forward_ad, function  # noqa: F401
+from . import anomaly_mode  # noqa: F401
 from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: F401
 from .engine import is_checkpoint_valid as _is_checkpoint_valid  # noqa: F401
-from .function import Function  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .provenance import (Provenance, get_provenance, is_provenance_enabled,  # noqa: F401
                          provenance, set_provenance)
@@ -30,8 +29,9 @@ def _load_func() -> None:
 _BATCHED["load"] = _load_func
 
 # loaded on first use (``retrograd/_lazy.py``): autograd.functional, autograd.graph, Variable,
-# and retrograd's own diagnostics
+# forward-mode AD, custom Functions, and retrograd's own diagnostics
 _LAZY = {"functional": "functional", "graph": "graph", "Variable": "variable:Variable",
+         "forward_ad": "forward_ad", "function": "function", "Function": "function:Function",
          "why_no_grad": "_why:why_no_grad", "NoGradReason": "_why:NoGradReason",
          "explain": "_explain:explain", "Explanation": "_explain:Explanation",
          "NodeRecord": "_explain:NodeRecord"}

@@ -49,12 +49,21 @@ class _FromOps:
     """What the ops layer provides to autograd at import (see ``provide``): ``numpy_ns`` and
     ``tensor_ns`` (the formula namespaces of backward and forward-mode rules), and the in-place
     machinery that custom Functions and forward AD reuse (``regenerate_views``, ``bump_version``,
-    ``copy_``)."""
-    __slots__ = ("numpy_ns", "tensor_ns", "regenerate_views", "bump_version", "copy_")
+    ``copy_``). ``tensor_ns`` (only ``create_graph=True`` runs it) is imported on first use, by
+    the ``load_tensor_ns`` the ops layer provides: ``import retrograd`` skips it."""
+    __slots__ = ("numpy_ns", "_tensor_ns", "load_tensor_ns", "regenerate_views", "bump_version",
+                 "copy_")
 
     def __init__(self):
         for name in self.__slots__:
             setattr(self, name, None)
+
+    @property
+    def tensor_ns(self):
+        ns = self._tensor_ns
+        if ns is None:
+            ns = self._tensor_ns = self.load_tensor_ns()
+        return ns
 
 
 OPS = _FromOps()

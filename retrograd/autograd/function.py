@@ -25,7 +25,6 @@ from .. import _grad_mode
 from .._tensor import Tensor
 from ._record import OPS, edge, wrap_view
 from .node import ERR_BACKWARD_TWICE, _RELEASED, Node, SavedOutput, _EmptySaved
-from . import forward_ad
 from ._once_differentiable import Error, _delayed_error, once_differentiable  # noqa: F401
 from .. import _dispatch
 
@@ -189,7 +188,8 @@ class BackwardCFunction(Node, FunctionCtx):
 
 
 def _is_namespace(obj) -> bool:
-    return obj is OPS.numpy_ns or obj is OPS.tensor_ns
+    # (the engine reads tensor_ns through OPS, which loads it on first use: _tensor_ns is set then)
+    return obj is OPS.numpy_ns or (obj is not None and obj is OPS._tensor_ns)
 
 
 def _typename(obj) -> str:
@@ -323,6 +323,7 @@ def _apply(cls, setup_ctx: bool, args: tuple, kwargs: dict):
         return _wrap_outputs(ctx, args, outputs, executable)
     # forward AD: the Function's outputs get their tangents from its jvp, not from the ops its
     # forward is made of (which run without computing tangents)
+    from . import forward_ad   # (loaded already: a level is open)
     with forward_ad._suspend():
         with _grad_mode.no_grad():
             outputs = _run_forward(cls, ctx, setup_ctx, args, kwargs)

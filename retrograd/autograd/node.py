@@ -241,13 +241,13 @@ class Node:
         for base in cls.__bases__:   # a parent's accessors for names this class does not have
             for name in getattr(base, "_accessor_names", ()):
                 if name not in own and name not in cls.__dict__:
-                    setattr(cls, name, _SavedAccessor(_missing_getter(name)))
+                    setattr(cls, name, _accessor(_missing_getter, name))
         cls._accessor_names = own
         for key, attr in cls.saved_attrs.items():
-            _define_accessor(cls, "_saved_" + key, _attr_getter(attr))
+            _define_accessor(cls, "_saved_" + key, _accessor(_attr_getter, attr))
         for i, key in enumerate(cls.saved_names):
-            _define_accessor(cls, "_saved_" + key, _saved_getter(i))
-            _define_accessor(cls, "_raw_saved_" + key, _raw_saved_getter(i))
+            _define_accessor(cls, "_saved_" + key, _accessor(_saved_getter, i))
+            _define_accessor(cls, "_raw_saved_" + key, _accessor(_raw_saved_getter, i))
 
     def _value_of_saved(self, i: int):
         """``_saved_<name>`` of saved entry ``i``: a Tensor (a saved constant as one), or None."""
@@ -329,7 +329,20 @@ class _SavedAccessor(property):
     """A ``_saved_<name>``/``_raw_saved_<name>`` property made by ``Node.__init_subclass__``."""
 
 
-def _define_accessor(cls, name: str, fget) -> None:
+_ACCESSORS: dict = {}   # (getter factory, its argument) -> the accessor (the same for every class)
+
+
+def _accessor(factory, arg) -> _SavedAccessor:
+    """The accessor reading through ``factory(arg)``: made once, shared by the node classes (a
+    few hundred classes are made at import, most with the same saved slots)."""
+    key = (factory, arg)
+    acc = _ACCESSORS.get(key)
+    if acc is None:
+        acc = _ACCESSORS[key] = _SavedAccessor(factory(arg))
+    return acc
+
+
+def _define_accessor(cls, name: str, accessor: _SavedAccessor) -> None:
     """Give ``cls`` the accessor ``name``, unless a class of its MRO defines it by hand."""
     for k in cls.__mro__:
         v = k.__dict__.get(name)
@@ -337,7 +350,7 @@ def _define_accessor(cls, name: str, fget) -> None:
             if not isinstance(v, _SavedAccessor):
                 return
             break
-    setattr(cls, name, _SavedAccessor(fget))
+    setattr(cls, name, accessor)
 
 
 def _saved_getter(i: int):

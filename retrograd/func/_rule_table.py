@@ -6,6 +6,7 @@ import functools
 import types
 
 from .. import _dispatch
+from ..ops import load_families
 from .._tensor import Tensor
 from ..ops.elementwise import arithmetic as pointwise
 from ..ops.linalg import matmul as linalg
@@ -148,6 +149,7 @@ def _ensure_ready() -> None:
     global _ready
     if _ready:
         return
+    load_families()   # every op registered (and Tensor's methods in place): each gets its rule
     _build_rules()
     _populate_class()
     _ready = True

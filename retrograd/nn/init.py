@@ -10,7 +10,6 @@ import math
 import warnings
 
 from .. import _warn
-from .. import linalg
 from .._creation import empty, empty_like, randperm
 from .._creation import eye as _eye
 from .._grad_mode import no_grad
@@ -230,6 +229,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
     flat = empty(rows, cols, dtype=tensor.dtype).normal_(0, 1, generator=generator)
     if rows < cols:
         flat = flat.t()
+    from .. import linalg   # (torch.linalg loads on first use, retrograd._LAZY)
     with no_grad():
         q, r = linalg.qr(flat)
         q = q * r.diagonal().sign()

@@ -9,32 +9,13 @@ import numpy as _np
 
 from .indexing.getitem import np_index_acc as _np_index_acc
 from .elementwise.unary_core import _sigmoid_array
-from .linalg._common import np_inv as _np_inv
-from .linalg.solve import _np_solve
-from .linalg._common import np_solve_triangular as _np_solve_triangular
-from .linalg.matrix_functions import np_matrix_exp as _np_matrix_exp
-from .linalg.pinv_lstsq import np_pinv as _np_pinv
-from .linalg.decompositions import _np_svd
 from .elementwise.unary_core import _sign_array
-from .nn.shuffle import _NP
-from .nn.shuffle import _pixel_shuffle_ns
-from .nn.shuffle import _pixel_unshuffle_ns
-from .nn.shuffle import _channel_shuffle_ns
-from .nn.conv import np_convolution as _np_convolution
-from .nn.fold import np_im2col as _np_im2col
-from .nn.fold import np_col2im as _np_col2im
 
 cos = _np.cos
 sin = _np.sin
 log = _np.log
 matmul = _np.matmul
 flip = _np.flip
-from .elementwise.special_np import erf as _k_erf
-from .elementwise.special_np import erfinv as _k_erfinv
-from .elementwise.special_np import digamma as _k_digamma
-from .elementwise.special_np import polygamma as _k_polygamma
-from .nn._conv_kernels import conv_weight as _k_conv_weight
-from .nn._conv_kernels import conv_backward as _k_conv_backward
 
 
 # Formulas may write into the temporaries they made themselves (never into ``grad`` or a saved
@@ -120,19 +101,23 @@ def softplus(x):
 
 
 def erf(x):
-    return _k_erf(x).astype(_np.asarray(x).dtype, copy=False)
+    from .elementwise.special_np import erf as kernel   # (loads with its families)
+    return kernel(x).astype(_np.asarray(x).dtype, copy=False)
 
 
 def erfinv(x):
-    return _k_erfinv(x).astype(_np.asarray(x).dtype, copy=False)
+    from .elementwise.special_np import erfinv as kernel   # (loads with its families)
+    return kernel(x).astype(_np.asarray(x).dtype, copy=False)
 
 
 def digamma(x):
-    return _k_digamma(x).astype(_np.asarray(x).dtype, copy=False)
+    from .elementwise.special_np import digamma as kernel   # (loads with its families)
+    return kernel(x).astype(_np.asarray(x).dtype, copy=False)
 
 
 def polygamma(n, x):
-    return _k_polygamma(n, x).astype(_np.asarray(x).dtype, copy=False)
+    from .elementwise.special_np import polygamma as kernel
+    return kernel(n, x).astype(_np.asarray(x).dtype, copy=False)
 
 
 def sum_dims(x, dims, keepdim):
@@ -165,7 +150,8 @@ def cross(a, b, dim):
 
 
 def inv(a):
-    return _np_inv(a)
+    from .linalg._common import np_inv   # (the linalg families load on first use)
+    return np_inv(a)
 
 
 def det(a):
@@ -174,19 +160,23 @@ def det(a):
 
 def solve(a, b):
     """a X = b for matrices b (batched)."""
+    from .linalg.solve import _np_solve
     return _np_solve(a, b, True)
 
 
 def solve_triangular(a, b, upper, left, unitriangular):
-    return _np_solve_triangular(a, b, upper, left, unitriangular)
+    from .linalg._common import np_solve_triangular
+    return np_solve_triangular(a, b, upper, left, unitriangular)
 
 
 def matrix_exp(a):
-    return _np_matrix_exp(a)
+    from .linalg.matrix_functions import np_matrix_exp
+    return np_matrix_exp(a)
 
 
 def pinv(a):
-    return _np_pinv(a)
+    from .linalg.pinv_lstsq import np_pinv
+    return np_pinv(a)
 
 
 # -- shape / indexing family: gather/scatter, index_*, masked_*, take/put, roll, rot90, tril/triu,
@@ -207,6 +197,7 @@ def diagonal(x, offset, dim1, dim2):
 
 def svd(a):
     """Reduced SVD: (U, S, Vh)."""
+    from .linalg.decompositions import _np_svd
     return _np_svd(_np.asarray(a), False)
 
 
@@ -266,41 +257,50 @@ def linear_map(x, fn, adjoint, name, adjoint_name):
     return fn(x)
 
 
+# (the nn op families below load on first use: ops/nn/__init__.py)
 def pixel_shuffle(x, r):
+    from .nn.shuffle import _NP, _pixel_shuffle_ns
     return _pixel_shuffle_ns(_NP, x, r)
 
 
 def pixel_unshuffle(x, r):
+    from .nn.shuffle import _NP, _pixel_unshuffle_ns
     return _pixel_unshuffle_ns(_NP, x, r)
 
 
 def channel_shuffle(x, groups):
+    from .nn.shuffle import _NP, _channel_shuffle_ns
     return _channel_shuffle_ns(_NP, x, groups)
 # -- convolutions (ops/nn/conv.py): the op without bias, and its weight gradient --------------
 def convolution(x, w, stride, padding, dilation, transposed, output_padding, groups):
-    return _np_convolution(x, w, stride, padding, dilation, transposed, output_padding, groups)
+    from .nn.conv import np_convolution
+    return np_convolution(x, w, stride, padding, dilation, transposed, output_padding, groups)
 
 
 def conv_weight(x, grad, kernel, stride, padding, dilation, groups):
     """d<grad, conv(x, w)>/dw for a weight of spatial size ``kernel``."""
-    return _k_conv_weight(x, grad, tuple(kernel), stride, padding, dilation, groups)
+    from .nn._conv_kernels import conv_weight
+    return conv_weight(x, grad, tuple(kernel), stride, padding, dilation, groups)
 
 
 def convolution_backward(grad, x, w, stride, padding, dilation, transposed, groups, mask):
     """(dL/dx, dL/dw) of convolution(x, w) (no bias), each where ``mask`` asks for it (None
     elsewhere): at::convolution_backward without the bias; the kernels share their copy of
     ``grad`` between the two."""
-    return _k_conv_backward(grad, x, w, stride, padding, dilation, transposed, groups, mask)
+    from .nn._conv_kernels import conv_backward
+    return conv_backward(grad, x, w, stride, padding, dilation, transposed, groups, mask)
 
 
 def im2col(x, kernel, dilation, padding, stride):
     """F.unfold on arrays (ops/nn/fold.py)."""
-    return _np_im2col(x, kernel, dilation, padding, stride)
+    from .nn.fold import np_im2col
+    return np_im2col(x, kernel, dilation, padding, stride)
 
 
 def col2im(cols, size, kernel, dilation, padding, stride):
     """F.fold on arrays (ops/nn/fold.py)."""
-    return _np_col2im(cols, size, kernel, dilation, padding, stride)
+    from .nn.fold import np_col2im
+    return np_col2im(cols, size, kernel, dilation, padding, stride)
 def einsum(equation, *operands):
     return _np.einsum(equation, *operands, optimize=len(operands) > 2)
 

@@ -15,7 +15,6 @@ from ... import _creation
 from ..._grad_mode import no_grad
 from ..._tensor import Tensor
 from ..._warn import warn
-from ...ops.linalg.norm import vector_norm
 from ...ops.shape.join import stack
 
 __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_"]
@@ -41,6 +40,7 @@ def _get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = 
     groups: dict = {}
     for t in tensors:
         groups.setdefault(t.dtype, []).append(t)
+    from ...ops.linalg.norm import vector_norm   # (the linalg families load on first use)
     norms = [vector_norm(g, norm_type) for group in groups.values() for g in group]
     total_norm = vector_norm(stack(norms), norm_type)
     if error_if_nonfinite and bool(total_norm.isnan() | total_norm.isinf()):

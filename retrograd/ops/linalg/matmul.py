@@ -345,8 +345,6 @@ from .._util import needs_grad1, wrap_dim  # noqa: E402
 from ...autograd._record import CROSS, record1, record2
 
 
-from . import norm as linalg_norm  # noqa: E402,F401 - norms and cdist (registered there)
-
 
 def _unsafe_view(t, new_shape):
     """at::_unsafe_view: a reshape recorded as UnsafeViewBackward0 (no shared version counter)."""

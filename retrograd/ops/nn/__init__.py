@@ -1,20 +1,21 @@
 """nn ops, one module per family (each registers its ops with @export).
 
-The families that the rest of the package imports anyway (convolution, fold and shuffle,
-which the backward formula namespaces use) load with ``retrograd.ops``, and so does ``rnn``
-(its ``Tensor.unsafe_split``/``unsafe_chunk`` methods must exist at import). The others load on
-first use (``_LAZY``, see ``retrograd/_lazy.py``): by ``ops.load_families()``, which
-``nn.functional``, the ``torch.*`` namespace (``retrograd.__getattr__``) and the registry's
-``functional`` namespace call, or by importing the family's module.
+Every family loads on first use: ``rnn`` (it adds Tensor methods: ``unsafe_split``/
+``unsafe_chunk``) through ``ops.METHOD_FAMILIES``, the others through ``_LAZY`` (see
+``retrograd/_lazy.py``): by ``ops.load_families()``, which ``nn.functional``, the ``torch.*``
+namespace (``retrograd.__getattr__``) and the registry's ``functional`` namespace call, or by
+importing the family's module (the formula namespaces import convolution, fold and shuffle when
+a formula first needs them).
 """
 from __future__ import annotations
 
-from . import conv, fold, shuffle  # noqa: F401 - the formula namespaces import them anyway
-from . import rnn  # noqa: F401 - unsafe_split/unsafe_chunk (Tensor methods), mkldnn_rnn_layer
 from ... import _lazy
 
 # family -> what it registers; loaded on first use
 _LAZY = {
+    "conv": "conv",  # torch.convolution (the op every convolution records)
+    "fold": "fold",  # F.fold / F.unfold
+    "shuffle": "shuffle",  # pixel_shuffle / pixel_unshuffle / channel_shuffle
     "pooling": "pooling",  # max/avg pooling, lp_pool
     "pooling_unpool": "pooling_unpool",  # max_unpool2d
     "pooling_adaptive": "pooling_adaptive",  # adaptive avg/max pooling

@@ -2,12 +2,12 @@
 storage geometry and as_strided (strided), rearranging copies (copy), einsum, F.pad (pad),
 in-place view ops (inplace).
 
-``pad`` (F.pad only, no torch.* name or Tensor method) loads on first use (``_LAZY``, see
-``retrograd/_lazy.py``; ``retrograd.ops.load_families()``).
+``pad`` (F.pad only) and ``einsum`` (torch.einsum; no Tensor method) load on first use
+(``_LAZY``, see ``retrograd/_lazy.py``; ``retrograd.ops.load_families()``).
 """
 from __future__ import annotations
 
 from ... import _lazy
 
-_LAZY = {"pad": "pad"}
+_LAZY = {"pad": "pad", "einsum": "einsum"}
 __getattr__, __dir__ = _lazy.attach(__name__, _LAZY, globals())
