@@ -37,15 +37,32 @@ if _EXTOBJ is None:  # pragma: no cover - another NumPy layout
         with np.errstate(all="ignore"):
             return fn(a, b)
 else:
-    _set = _EXTOBJ.set
-    _reset = _EXTOBJ.reset
+    import _thread
+    import contextvars
+
+    def _quiet_context() -> contextvars.Context:
+        """A context of its own in which NumPy's error state is the quiet one (nothing else set:
+        what runs in it is one NumPy call, which reads no other context variable)."""
+        ctx = contextvars.Context()
+        ctx.run(_EXTOBJ.set, _QUIET_STATE)
+        return ctx
+
+    # Running the call inside such a context costs no allocation: setting and resetting the
+    # context variable would build a Token and two HAMT maps (GC-tracked objects) per op. A
+    # Context can be entered by one thread at a time (a large ufunc or BLAS call releases the
+    # GIL), so each thread has its own: the importing thread's is found by one comparison.
+    _get_ident = _thread.get_ident
+    _OWNER = _get_ident()
+    _owner_run = _quiet_context().run
+    _contexts = _thread._local()
 
     def quiet_op(fn, a, b):
-        """``fn(a, b)`` under quiet(), for the hottest ops (add, sub, mul): ~0.6 us, half the
-        cost of the with-statement (the context variable's methods bound once, no check of the
-        NumPy layout per call)."""
-        token = _set(_QUIET_STATE)
-        try:
-            return fn(a, b)
-        finally:
-            _reset(token)
+        """``fn(a, b)`` under quiet(), for the hottest ops (add, sub, mul): ``fn`` is one NumPy
+        call on arrays or numbers (it runs no retrograd code), run in this thread's quiet
+        context: ~0.3 us, a quarter of the with-statement's cost."""
+        if _get_ident() == _OWNER:
+            return _owner_run(fn, a, b)
+        run = getattr(_contexts, "run", None)
+        if run is None:
+            run = _contexts.run = _quiet_context().run
+        return run(fn, a, b)
