@@ -36,33 +36,40 @@ if _EXTOBJ is None:  # pragma: no cover - another NumPy layout
         """``fn(a, b)`` under quiet() (see below)."""
         with np.errstate(all="ignore"):
             return fn(a, b)
+
+    quiet_run = quiet_op
+
+    def quiet_fallback(exc, fn, a, b):
+        raise exc
 else:
-    import _thread
     import contextvars
 
-    def _quiet_context() -> contextvars.Context:
-        """A context of its own in which NumPy's error state is the quiet one (nothing else set:
-        what runs in it is one NumPy call, which reads no other context variable)."""
-        ctx = contextvars.Context()
-        ctx.run(_EXTOBJ.set, _QUIET_STATE)
-        return ctx
+    _set = _EXTOBJ.set
+    _reset = _EXTOBJ.reset
+    # A context of its own in which NumPy's error state is the quiet one (nothing else is set:
+    # what runs in it is one NumPy call, which reads no other context variable). Running a call
+    # in it costs no allocation, where setting and resetting the context variable builds a Token
+    # and two HAMT maps (GC-tracked objects) per op.
+    _CONTEXT = contextvars.Context()
+    _CONTEXT.run(_set, _QUIET_STATE)
+    quiet_run = _CONTEXT.run
 
-    # Running the call inside such a context costs no allocation: setting and resetting the
-    # context variable would build a Token and two HAMT maps (GC-tracked objects) per op. A
-    # Context can be entered by one thread at a time (a large ufunc or BLAS call releases the
-    # GIL), so each thread has its own: the importing thread's is found by one comparison.
-    _get_ident = _thread.get_ident
-    _OWNER = _get_ident()
-    _owner_run = _quiet_context().run
-    _contexts = _thread._local()
+    def quiet_fallback(exc: RuntimeError, fn, a, b):
+        """``fn(a, b)`` under quiet() when ``quiet_run`` raised ``exc``: a Context is entered by
+        one thread at a time, and another thread is inside it (a big ufunc or a BLAS call
+        releases the GIL); any other RuntimeError is ``fn``'s own."""
+        if not str(exc).startswith("cannot enter context"):
+            raise exc
+        token = _set(_QUIET_STATE)
+        try:
+            return fn(a, b)
+        finally:
+            _reset(token)
 
     def quiet_op(fn, a, b):
-        """``fn(a, b)`` under quiet(), for the hottest ops (add, sub, mul): ``fn`` is one NumPy
-        call on arrays or numbers (it runs no retrograd code), run in this thread's quiet
-        context: ~0.3 us, a quarter of the with-statement's cost."""
-        if _get_ident() == _OWNER:
-            return _owner_run(fn, a, b)
-        run = getattr(_contexts, "run", None)
-        if run is None:
-            run = _contexts.run = _quiet_context().run
-        return run(fn, a, b)
+        """``fn(a, b)`` under quiet(), for hot ops: ``fn`` is one NumPy call on arrays or numbers
+        (it runs no retrograd code). The hottest (add, sub, mul) inline this."""
+        try:
+            return quiet_run(fn, a, b)
+        except RuntimeError as exc:
+            return quiet_fallback(exc, fn, a, b)

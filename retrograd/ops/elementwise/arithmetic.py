@@ -22,6 +22,7 @@ from .._util import to_tensor
 from .._util import broadcast_error
 from ...autograd._record import not_implemented
 from .unary_core import _quiet
+from ..._quiet import quiet_fallback as _quiet_fallback, quiet_run as _quiet_run
 
 
 # ---------------------------------------------------------------------------------------------
@@ -55,7 +56,10 @@ def add(input, other, *, alpha=1):
     elif alpha != 1 and np.result_type(x, y).kind == "b":
         alpha = bool(alpha)      # alpha is cast to the result dtype (PyTorch: 2 acts as True)
     if alpha == 1:
-        out = quiet_op(_operator.add, x, y)
+        try:   # quiet_op inlined (see _quiet.py)
+            out = _quiet_run(_operator.add, x, y)
+        except RuntimeError as exc:
+            out = _quiet_fallback(exc, _operator.add, x, y)
     else:
         with _quiet():
             out = x + y * alpha
@@ -93,7 +97,10 @@ def sub(input, other, *, alpha=1):
     _sub_check(input, other)
     x, y = binary_arrays(input, other)
     if alpha == 1:
-        out = quiet_op(_operator.sub, x, y)
+        try:   # quiet_op inlined (see _quiet.py)
+            out = _quiet_run(_operator.sub, x, y)
+        except RuntimeError as exc:
+            out = _quiet_fallback(exc, _operator.sub, x, y)
     else:
         with _quiet():
             out = x - y * alpha
@@ -154,7 +161,10 @@ class MulBackward0(Node):
 @export(torch=('mul', 'multiply'), method=('mul', 'multiply'), inplace='mul_', vmap=POINTWISE)
 def mul(input, other):
     x, y = binary_arrays(input, other)
-    out = quiet_op(_operator.mul, x, y)
+    try:   # quiet_op inlined (see _quiet.py)
+        out = _quiet_run(_operator.mul, x, y)
+    except RuntimeError as exc:
+        out = _quiet_fallback(exc, _operator.mul, x, y)
     return record2(MulBackward0, input, other, out, CROSS)
 
 
