@@ -50,6 +50,7 @@ from .._tensor import Tensor
 __all__ = ["run_backward"]
 
 _node_release = Node.release
+_node_apply = Node.apply
 
 _malloc.tune()  # large gradient buffers reuse the heap instead of fresh pages (see _malloc.py)
 
@@ -394,7 +395,13 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                         owned = getrefcount(g) <= 3 and _sole_view(g)
                         _accumulate(node.variable, g, as_tensors, owned)
                     continue
-                outs = node.apply(ns, grads, as_tensors)
+                if type(node).apply is _node_apply:     # Node.apply inlined
+                    if node._saved is None:
+                        outs = node.backward(ns, grads[0])
+                    else:
+                        outs = node.backward(ns, grads[0], *node.unpack(as_tensors))
+                else:
+                    outs = node.apply(ns, grads, as_tensors)
                 if len(outs) != len(node.next_functions):
                     raise RuntimeError(
                         f"Function {node.name()} returned an invalid number of gradients - "
