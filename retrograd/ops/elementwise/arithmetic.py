@@ -49,7 +49,11 @@ def _with_alpha(res: Tensor, alpha) -> Tensor:
 
 @export(torch='add', method='add', inplace='add_', vmap=POINTWISE)
 def add(input, other, *, alpha=1):
-    x, y = binary_arrays(input, other)
+    if type(other) is Tensor and type(input) is Tensor and \
+            (x := input._data).dtype is (y := other._data).dtype and x.shape == y.shape:
+        pass                     # binary_arrays' first case inlined
+    else:
+        x, y = binary_arrays(input, other)
     if alpha is True or alpha is False:
         if np.result_type(x, y).kind != "b":
             raise RuntimeError("Boolean alpha only supported for Boolean results.")
@@ -63,7 +67,11 @@ def add(input, other, *, alpha=1):
     else:
         with _quiet():
             out = x + y * alpha
-    return _with_alpha(record2(AddBackward0, input, other, out), alpha)
+    res = record2(AddBackward0, input, other, out)
+    node = res._grad_fn          # _with_alpha inlined
+    if node is not None:
+        node.alpha = alpha
+    return res
 
 
 class SubBackward0(Node):
@@ -160,7 +168,11 @@ class MulBackward0(Node):
 
 @export(torch=('mul', 'multiply'), method=('mul', 'multiply'), inplace='mul_', vmap=POINTWISE)
 def mul(input, other):
-    x, y = binary_arrays(input, other)
+    if type(other) is Tensor and type(input) is Tensor and \
+            (x := input._data).dtype is (y := other._data).dtype and x.shape == y.shape:
+        pass                     # binary_arrays' first case inlined
+    else:
+        x, y = binary_arrays(input, other)
     try:   # quiet_op inlined (see _quiet.py)
         out = _quiet_run(_operator.mul, x, y)
     except RuntimeError as exc:

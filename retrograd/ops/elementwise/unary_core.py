@@ -164,7 +164,9 @@ class TanhBackward0(Node):
 
 @export(torch='tanh', method='tanh', inplace='tanh_', vmap=POINTWISE)
 def tanh(input):
-    return record1(TanhBackward0, input, np.tanh(float_array(input)), RESULT)
+    x = input._data              # float_array inlined
+    return record1(TanhBackward0, input, np.tanh(x if x.dtype.kind == "f" else float_array(input)),
+                   RESULT)
 
 
 class SigmoidBackward0(Node):
