@@ -49,8 +49,7 @@ from .._tensor import Tensor
 
 __all__ = ["run_backward"]
 
-_node_release = Node.release
-_node_apply = Node.apply
+_PLAIN = _node_mod.PLAIN
 
 _malloc.tune()  # large gradient buffers reuse the heap instead of fresh pages (see _malloc.py)
 
@@ -395,7 +394,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                         owned = getrefcount(g) <= 3 and _sole_view(g)
                         _accumulate(node.variable, g, as_tensors, owned)
                     continue
-                if type(node).apply is _node_apply:     # Node.apply inlined
+                plain = type(node) in _PLAIN
+                if plain:     # Node.apply inlined
                     if node._saved is None:
                         outs = node.backward(ns, grads[0])
                     else:
@@ -409,8 +409,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                 if not retain_graph:
                     saved = node._saved     # Node.release inlined for the common entries:
                     if saved is not None:   # no None saved (nothing to remember about it)
-                        if saved is not _RELEASED and None not in node._versions and \
-                                type(node).release is _node_release:
+                        if plain and saved is not _RELEASED and None not in node._versions:
                             node._saved = _RELEASED
                         else:
                             node.release()
