@@ -42,6 +42,7 @@ _ndarray = np.ndarray
 _asarray = np.asarray
 # For the helpers' inlined node construction (see ``_NODE_INIT`` below).
 _NODE_INIT = Node.__init__
+_PLAIN = _N.PLAIN
 _next_seq = _N._next_seq
 
 
@@ -339,7 +340,7 @@ def record1(cls, input, out, save=None, /, **attrs) -> Tensor:
         e = (acc, 0)
     else:
         e = edge(input)
-    if cls.__init__ is _NODE_INIT:   # _node inlined
+    if cls in _PLAIN:   # _node inlined
         node = _new(cls)
         node.next_functions = (e,)
         node._seq = _next_seq()
@@ -421,7 +422,7 @@ def record2(cls, a, b, out, save=None, /, **attrs) -> Tensor:
             eb = edge(b)
     else:
         eb = _NO_EDGE
-    if cls.__init__ is _NODE_INIT:   # _node inlined
+    if cls in _PLAIN:   # _node inlined
         node = _new(cls)
         node.next_functions = (ea, eb)
         node._seq = _next_seq()

@@ -36,6 +36,7 @@ from .. import _grad_mode
 from .. import _malloc
 from . import node as _node_mod
 from ._record import OPS
+from ._saved import _RELEASED
 from .node import (AccumulateGrad, Node, _task_ids, _tasks, current_graph_task,  # noqa: F401
                    edge_meta, _expandable, _np_sum_to)
 from ._engine_util import (GradientEdge, _GRAD_LOCK, _as_tensor, _check_nan,  # noqa: F401
@@ -47,6 +48,8 @@ from .._quiet import quiet as _quiet
 from .._tensor import Tensor
 
 __all__ = ["run_backward"]
+
+_PLAIN = _node_mod.PLAIN
 
 _malloc.tune()  # large gradient buffers reuse the heap instead of fresh pages (see _malloc.py)
 
@@ -391,13 +394,25 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                         owned = getrefcount(g) <= 3 and _sole_view(g)
                         _accumulate(node.variable, g, as_tensors, owned)
                     continue
-                outs = node.apply(ns, grads, as_tensors)
+                plain = type(node) in _PLAIN
+                if plain:     # Node.apply inlined
+                    if node._saved is None:
+                        outs = node.backward(ns, grads[0])
+                    else:
+                        outs = node.backward(ns, grads[0], *node.unpack(as_tensors))
+                else:
+                    outs = node.apply(ns, grads, as_tensors)
                 if len(outs) != len(node.next_functions):
                     raise RuntimeError(
                         f"Function {node.name()} returned an invalid number of gradients - "
                         f"expected {len(node.next_functions)}, but got {len(outs)}")
-                if not retain_graph and node._saved is not None:
-                    node.release()
+                if not retain_graph:
+                    saved = node._saved     # Node.release inlined for the common entries:
+                    if saved is not None:   # no None saved (nothing to remember about it)
+                        if plain and saved is not _RELEASED and None not in node._versions:
+                            node._saved = _RELEASED
+                        else:
+                            node.release()
             else:
                 if r is None:
                     r = _run_settings(ns, as_tensors, retain_graph, accumulate, targets, needed,

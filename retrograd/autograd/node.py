@@ -105,6 +105,13 @@ class SavedTensor:
 
 
 
+# The node classes that keep Node's ``__init__``, ``apply`` and ``release`` (nearly every op's):
+# record1/record2 build their nodes inline and the engine runs and frees them inline. A set
+# lookup of the class is cheaper than reading ``cls.__init__`` (no specialized access to a
+# class attribute in CPython 3.11).
+PLAIN: set = set()
+
+
 class Node:
     """Base class of every backward node (``retrograd.autograd.graph.Node``)."""
 
@@ -236,6 +243,9 @@ class Node:
     # and CPython cannot specialize those reads.
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if cls.__init__ is Node.__init__ and cls.apply is Node.apply and \
+                cls.release is Node.release:
+            PLAIN.add(cls)
         own = {"_saved_" + k for k in cls.saved_attrs} | {"_saved_" + k for k in cls.saved_names}
         own |= {"_raw_saved_" + k for k in cls.saved_names}
         for base in cls.__bases__:   # a parent's accessors for names this class does not have

@@ -22,6 +22,7 @@ from .._util import to_tensor
 from .._util import broadcast_error
 from ...autograd._record import not_implemented
 from .unary_core import _quiet
+from ..._quiet import quiet_fallback as _quiet_fallback, quiet_run as _quiet_run
 
 
 # ---------------------------------------------------------------------------------------------
@@ -32,8 +33,9 @@ class AddBackward0(Node):
     saved_attrs = {"alpha": "alpha"}         # the Python number given
 
     def backward(self, ns, grad):
-        a = self.alpha
-        return grad, (grad if a == 1 else grad * a) if self.needs(1) else None
+        a = self.alpha               # (needs(1) inlined: the hottest formula)
+        return grad, (grad if a == 1 else grad * a) if self.next_functions[1][0] is not None \
+            else None
 
 
 def _with_alpha(res: Tensor, alpha) -> Tensor:
@@ -47,18 +49,29 @@ def _with_alpha(res: Tensor, alpha) -> Tensor:
 
 @export(torch='add', method='add', inplace='add_', vmap=POINTWISE)
 def add(input, other, *, alpha=1):
-    x, y = binary_arrays(input, other)
+    if type(other) is Tensor and type(input) is Tensor and \
+            (x := input._data).dtype is (y := other._data).dtype and x.shape == y.shape:
+        pass                     # binary_arrays' first case inlined
+    else:
+        x, y = binary_arrays(input, other)
     if alpha is True or alpha is False:
         if np.result_type(x, y).kind != "b":
             raise RuntimeError("Boolean alpha only supported for Boolean results.")
     elif alpha != 1 and np.result_type(x, y).kind == "b":
         alpha = bool(alpha)      # alpha is cast to the result dtype (PyTorch: 2 acts as True)
     if alpha == 1:
-        out = quiet_op(_operator.add, x, y)
+        try:   # quiet_op inlined (see _quiet.py)
+            out = _quiet_run(_operator.add, x, y)
+        except RuntimeError as exc:
+            out = _quiet_fallback(exc, _operator.add, x, y)
     else:
         with _quiet():
             out = x + y * alpha
-    return _with_alpha(record2(AddBackward0, input, other, out), alpha)
+    res = record2(AddBackward0, input, other, out)
+    node = res._grad_fn          # _with_alpha inlined
+    if node is not None:
+        node.alpha = alpha
+    return res
 
 
 class SubBackward0(Node):
@@ -92,7 +105,10 @@ def sub(input, other, *, alpha=1):
     _sub_check(input, other)
     x, y = binary_arrays(input, other)
     if alpha == 1:
-        out = quiet_op(_operator.sub, x, y)
+        try:   # quiet_op inlined (see _quiet.py)
+            out = _quiet_run(_operator.sub, x, y)
+        except RuntimeError as exc:
+            out = _quiet_fallback(exc, _operator.sub, x, y)
     else:
         with _quiet():
             out = x - y * alpha
@@ -145,14 +161,22 @@ class MulBackward0(Node):
     saved_names = ("other", "self")
 
     def backward(self, ns, grad, y, x):
-        return (grad * y if self.needs(0) else None,
-                grad * x if self.needs(1) else None)
+        a, b = self.next_functions    # (needs(0), needs(1) inlined: the hottest formula)
+        return (grad * y if a[0] is not None else None,
+                grad * x if b[0] is not None else None)
 
 
 @export(torch=('mul', 'multiply'), method=('mul', 'multiply'), inplace='mul_', vmap=POINTWISE)
 def mul(input, other):
-    x, y = binary_arrays(input, other)
-    out = quiet_op(_operator.mul, x, y)
+    if type(other) is Tensor and type(input) is Tensor and \
+            (x := input._data).dtype is (y := other._data).dtype and x.shape == y.shape:
+        pass                     # binary_arrays' first case inlined
+    else:
+        x, y = binary_arrays(input, other)
+    try:   # quiet_op inlined (see _quiet.py)
+        out = _quiet_run(_operator.mul, x, y)
+    except RuntimeError as exc:
+        out = _quiet_fallback(exc, _operator.mul, x, y)
     return record2(MulBackward0, input, other, out, CROSS)
 
 
