@@ -112,3 +112,32 @@ def test_addmm_bad_bias_shape_like_torch():
         with pytest.raises(RuntimeError) as r_err:
             rg.addmm(rg.tensor(c), rg.tensor(a), rg.tensor(b))
         assert str(r_err.value) == str(t_err.value)
+
+
+@pytest.mark.parametrize("m,k,n", [(8, 256, 128), (16, 784, 512), (64, 300, 400), (7, 256, 128),
+                                   (65, 256, 128), (16, 100, 100)])
+@pytest.mark.parametrize("cshape", ["row", "full", "column", "scalar"])
+def test_linear_float32_column_ordered_product_like_torch(m, k, n, cshape):
+    """F.linear's float32 product of 8-64 rows by a large weight goes through a column-ordered
+    result: the values, a row-ordered (contiguous) result and the graph are PyTorch's."""
+    rng = np.random.default_rng(m + k + n)
+    x = rng.integers(-3, 4, (m, k)).astype(np.float32)    # exact sums: no rounding to hinge on
+    w = rng.integers(-3, 4, (n, k)).astype(np.float32)
+    c = rng.integers(-3, 4, {"row": (n,), "full": (m, n), "column": (m, 1), "scalar": ()}[cshape])
+    c = c.astype(np.float32)
+    rx, rw, rc = (rg.tensor(v, requires_grad=True) for v in (x, w, c))
+    tx, tw, tc = (torch.tensor(v, requires_grad=True) for v in (x, w, c))
+    got = rg.addmm(rc, rx, rw.t())
+    want = torch.addmm(tc, tx, tw.t())
+    np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
+    assert got.is_contiguous() and got.stride() == want.stride()
+    assert type(got.grad_fn).__name__ == type(want.grad_fn).__name__
+    g = rng.integers(-3, 4, (m, n)).astype(np.float32)
+    got.backward(rg.tensor(g))
+    want.backward(torch.tensor(g))
+    for r, t in ((rx, tx), (rw, tw), (rc, tc)):
+        np.testing.assert_array_equal(r.grad.numpy(), t.grad.numpy())
+    if cshape == "row":
+        lin = rg.nn.functional.linear(rg.tensor(x), rg.tensor(w), rg.tensor(c))
+        np.testing.assert_array_equal(lin.numpy(), want.detach().numpy())
+        assert lin.is_contiguous()
