@@ -141,3 +141,27 @@ def test_linear_float32_column_ordered_product_like_torch(m, k, n, cshape):
         lin = rg.nn.functional.linear(rg.tensor(x), rg.tensor(w), rg.tensor(c))
         np.testing.assert_array_equal(lin.numpy(), want.detach().numpy())
         assert lin.is_contiguous()
+
+
+@pytest.mark.parametrize("m,k,n", [(8, 256, 128), (16, 784, 512), (7, 256, 128), (65, 256, 128)])
+@pytest.mark.parametrize("grad", [True, False])
+def test_mm_float32_column_ordered_product_like_torch(m, k, n, grad):
+    """The same route for mm / matmul / F.linear without bias: a row-ordered result, PyTorch's
+    values, strides, graph and gradients."""
+    rng = np.random.default_rng(m * k + n)
+    x = rng.integers(-3, 4, (m, k)).astype(np.float32)
+    w = rng.integers(-3, 4, (n, k)).astype(np.float32)
+    rx, rw = rg.tensor(x, requires_grad=grad), rg.tensor(w, requires_grad=grad)
+    tx, tw = torch.tensor(x, requires_grad=grad), torch.tensor(w, requires_grad=grad)
+    for got, want in ((rg.mm(rx, rw.t()), torch.mm(tx, tw.t())),
+                      (rx @ rw.t(), tx @ tw.t()),
+                      (rg.nn.functional.linear(rx, rw), torch.nn.functional.linear(tx, tw))):
+        np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
+        assert got.is_contiguous() and got.stride() == want.stride()
+        assert type(got.grad_fn).__name__ == type(want.grad_fn).__name__
+    if grad:
+        g = rng.integers(-3, 4, (m, n)).astype(np.float32)
+        got.backward(rg.tensor(g))
+        want.backward(torch.tensor(g))
+        np.testing.assert_array_equal(rx.grad.numpy(), tx.grad.numpy())
+        np.testing.assert_array_equal(rw.grad.numpy(), tw.grad.numpy())

@@ -9,7 +9,8 @@ from .._registry import export
 from .._util import needs_grad, quiet, quiet_op, wrap
 from ...autograd._record import record
 from ... import _dtype as D
-from .matmul import BmmBackward0, _TYPE, _fmt, _product, torch_strides
+from .matmul import (BmmBackward0, _TYPE, _fmt, _product, by_columns, column_product,
+                     torch_strides)
 
 
 def _tname(a: np.ndarray) -> str:
@@ -216,25 +217,15 @@ _PLAIN = frozenset((int, float, bool))
 
 
 def _product_plus(ab, c) -> np.ndarray:
-    """``a @ b + c`` with the sum written into the fresh product (``c`` broadcasts into it).
-
-    F.linear's float32 product ``x @ W.T`` of 8-64 rows by a large weight goes through a
-    column-ordered result, the sum with ``c`` then writing the row-ordered one: OpenBLAS then
-    packs the few rows of ``x`` transposed instead of the whole of W (16x784 by 784x512:
-    ~0.55x the time, 64 rows ~0.85x; more rows, or float64, gain nothing)."""
+    """``a @ b + c`` with the sum written into the fresh product (``c`` broadcasts into it), or,
+    for a product faster through a column-ordered result (matmul.by_columns: F.linear's float32
+    layout at 8-64 rows), the sum writing the row-ordered result from it."""
     a, b = ab
-    m = a.shape[0]
-    if (8 <= m <= 64 and a.dtype == _F32 and b.dtype == _F32 and b.flags.f_contiguous and
-            not b.flags.c_contiguous and a.shape[1] * b.shape[1] >= 32768):
-        n = b.shape[1]
-        cols = np.matmul(a, b, out=np.empty((n, m), _F32).T)
-        return np.add(cols, c, out=np.empty((m, n), _F32))
+    if by_columns(a, b):
+        return np.add(column_product(a, b), c, out=np.empty((a.shape[0], b.shape[1]), a.dtype))
     out = np.matmul(a, b)
     out += c
     return out
-
-
-_F32 = np.dtype(np.float32)
 
 
 def _need_matrix(x: np.ndarray, name: str) -> None:
