@@ -114,17 +114,20 @@ def test_addmm_bad_bias_shape_like_torch():
         assert str(r_err.value) == str(t_err.value)
 
 
-@pytest.mark.parametrize("m,k,n", [(8, 256, 128), (16, 784, 512), (64, 300, 400), (7, 256, 128),
-                                   (65, 256, 128), (16, 100, 100)])
+@pytest.mark.parametrize("m,k,n,dtype", [
+    (2, 256, 128, "float32"), (16, 784, 512, "float32"), (160, 300, 400, "float32"),
+    (161, 256, 128, "float32"), (1, 256, 128, "float32"), (16, 100, 100, "float32"),
+    (4, 256, 128, "float64"), (32, 256, 128, "float64"), (33, 256, 128, "float64")])
 @pytest.mark.parametrize("cshape", ["row", "full", "column", "scalar"])
-def test_linear_float32_column_ordered_product_like_torch(m, k, n, cshape):
-    """F.linear's float32 product of 8-64 rows by a large weight goes through a column-ordered
-    result: the values, a row-ordered (contiguous) result and the graph are PyTorch's."""
+def test_linear_column_ordered_product_like_torch(m, k, n, dtype, cshape):
+    """F.linear's product of a few rows by a large weight goes through a column-ordered result
+    (matmul.by_columns): the values, a row-ordered (contiguous) result and the graph are
+    PyTorch's, on both sides of each threshold."""
     rng = np.random.default_rng(m + k + n)
-    x = rng.integers(-3, 4, (m, k)).astype(np.float32)    # exact sums: no rounding to hinge on
-    w = rng.integers(-3, 4, (n, k)).astype(np.float32)
+    x = rng.integers(-3, 4, (m, k)).astype(dtype)    # exact sums: no rounding to hinge on
+    w = rng.integers(-3, 4, (n, k)).astype(dtype)
     c = rng.integers(-3, 4, {"row": (n,), "full": (m, n), "column": (m, 1), "scalar": ()}[cshape])
-    c = c.astype(np.float32)
+    c = c.astype(dtype)
     rx, rw, rc = (rg.tensor(v, requires_grad=True) for v in (x, w, c))
     tx, tw, tc = (torch.tensor(v, requires_grad=True) for v in (x, w, c))
     got = rg.addmm(rc, rx, rw.t())
@@ -132,7 +135,7 @@ def test_linear_float32_column_ordered_product_like_torch(m, k, n, cshape):
     np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
     assert got.is_contiguous() and got.stride() == want.stride()
     assert type(got.grad_fn).__name__ == type(want.grad_fn).__name__
-    g = rng.integers(-3, 4, (m, n)).astype(np.float32)
+    g = rng.integers(-3, 4, (m, n)).astype(dtype)
     got.backward(rg.tensor(g))
     want.backward(torch.tensor(g))
     for r, t in ((rx, tx), (rw, tw), (rc, tc)):
@@ -143,7 +146,7 @@ def test_linear_float32_column_ordered_product_like_torch(m, k, n, cshape):
         assert lin.is_contiguous()
 
 
-@pytest.mark.parametrize("m,k,n", [(8, 256, 128), (16, 784, 512), (7, 256, 128), (65, 256, 128)])
+@pytest.mark.parametrize("m,k,n", [(2, 256, 128), (16, 784, 512), (160, 256, 128), (161, 256, 128)])
 @pytest.mark.parametrize("grad", [True, False])
 def test_mm_float32_column_ordered_product_like_torch(m, k, n, grad):
     """The same route for mm / matmul / F.linear without bias: a row-ordered result, PyTorch's

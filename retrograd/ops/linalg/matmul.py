@@ -25,16 +25,20 @@ from ..shape.basic import UnsafeViewBackward0 as _ShapeUnsafeView
 from ..._size import format_shape
 
 _TYPE = D.CPP_NAMES  # the one table, in _dtype.py
-_F32 = np.dtype(np.float32)
+# the most rows for which a product is faster through a column-ordered result (by_columns)
+_ROWS_BY_COLUMNS = {np.dtype(np.float32): 160, np.dtype(np.float64): 32}
 
 
 def by_columns(x: np.ndarray, y: np.ndarray) -> bool:
-    """Whether the 2-D product ``x @ y`` is faster through a column-ordered result: float32, 8-64
-    rows, ``y`` a transposed matrix (``W.T``, F.linear's layout) with k*n >= 32768. OpenBLAS
-    then packs the few rows of ``x`` transposed instead of the whole of ``y`` (16x784 by
-    784x512: ~0.55x the time, 32 rows ~0.7x, 64 rows ~0.85x on this Zen 4's SkylakeX kernels;
-    float64 and 96+ rows gain nothing)."""
-    return (8 <= x.shape[0] <= 64 and x.dtype == _F32 and y.dtype == _F32 and
+    """Whether the 2-D product ``x @ y`` is faster through a column-ordered result: ``y`` a
+    transposed matrix (``W.T``, F.linear's layout) with k*n >= 32768, ``x`` 2-160 rows of
+    float32 or 2-32 of float64. OpenBLAS then packs the few rows of ``x`` transposed instead of
+    the whole of ``y``. Interleaved CPU-time p10 on this Zen 4 (its SkylakeX kernels), x @ W.T
+    of float32 x 784x512: 2 rows ~0.23x the time, 16 rows ~0.55x, 64 ~0.85x, 128 ~0.93x
+    (512x256: 0.86x), 256 rows ~1.05x; float64 4 rows ~0.3-0.8x, 16 ~0.7-0.9x, 128 ~1.1x.
+    One row is a matrix-vector product (no gain)."""
+    limit = _ROWS_BY_COLUMNS.get(x.dtype)
+    return (limit is not None and 2 <= x.shape[0] <= limit and y.dtype == x.dtype and
             y.flags.f_contiguous and not y.flags.c_contiguous and x.shape[1] * y.shape[1] >= 32768)
 
 
