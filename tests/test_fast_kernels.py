@@ -112,3 +112,59 @@ def test_addmm_bad_bias_shape_like_torch():
         with pytest.raises(RuntimeError) as r_err:
             rg.addmm(rg.tensor(c), rg.tensor(a), rg.tensor(b))
         assert str(r_err.value) == str(t_err.value)
+
+
+@pytest.mark.parametrize("m,k,n,dtype", [
+    (2, 256, 128, "float32"), (16, 784, 512, "float32"), (160, 300, 400, "float32"),
+    (161, 256, 128, "float32"), (1, 256, 128, "float32"), (16, 100, 100, "float32"),
+    (4, 256, 128, "float64"), (32, 256, 128, "float64"), (33, 256, 128, "float64")])
+@pytest.mark.parametrize("cshape", ["row", "full", "column", "scalar"])
+def test_linear_column_ordered_product_like_torch(m, k, n, dtype, cshape):
+    """F.linear's product of a few rows by a large weight goes through a column-ordered result
+    (matmul.by_columns): the values, a row-ordered (contiguous) result and the graph are
+    PyTorch's, on both sides of each threshold."""
+    rng = np.random.default_rng(m + k + n)
+    x = rng.integers(-3, 4, (m, k)).astype(dtype)    # exact sums: no rounding to hinge on
+    w = rng.integers(-3, 4, (n, k)).astype(dtype)
+    c = rng.integers(-3, 4, {"row": (n,), "full": (m, n), "column": (m, 1), "scalar": ()}[cshape])
+    c = c.astype(dtype)
+    rx, rw, rc = (rg.tensor(v, requires_grad=True) for v in (x, w, c))
+    tx, tw, tc = (torch.tensor(v, requires_grad=True) for v in (x, w, c))
+    got = rg.addmm(rc, rx, rw.t())
+    want = torch.addmm(tc, tx, tw.t())
+    np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
+    assert got.is_contiguous() and got.stride() == want.stride()
+    assert type(got.grad_fn).__name__ == type(want.grad_fn).__name__
+    g = rng.integers(-3, 4, (m, n)).astype(dtype)
+    got.backward(rg.tensor(g))
+    want.backward(torch.tensor(g))
+    for r, t in ((rx, tx), (rw, tw), (rc, tc)):
+        np.testing.assert_array_equal(r.grad.numpy(), t.grad.numpy())
+    if cshape == "row":
+        lin = rg.nn.functional.linear(rg.tensor(x), rg.tensor(w), rg.tensor(c))
+        np.testing.assert_array_equal(lin.numpy(), want.detach().numpy())
+        assert lin.is_contiguous()
+
+
+@pytest.mark.parametrize("m,k,n", [(2, 256, 128), (16, 784, 512), (160, 256, 128), (161, 256, 128)])
+@pytest.mark.parametrize("grad", [True, False])
+def test_mm_float32_column_ordered_product_like_torch(m, k, n, grad):
+    """The same route for mm / matmul / F.linear without bias: a row-ordered result, PyTorch's
+    values, strides, graph and gradients."""
+    rng = np.random.default_rng(m * k + n)
+    x = rng.integers(-3, 4, (m, k)).astype(np.float32)
+    w = rng.integers(-3, 4, (n, k)).astype(np.float32)
+    rx, rw = rg.tensor(x, requires_grad=grad), rg.tensor(w, requires_grad=grad)
+    tx, tw = torch.tensor(x, requires_grad=grad), torch.tensor(w, requires_grad=grad)
+    for got, want in ((rg.mm(rx, rw.t()), torch.mm(tx, tw.t())),
+                      (rx @ rw.t(), tx @ tw.t()),
+                      (rg.nn.functional.linear(rx, rw), torch.nn.functional.linear(tx, tw))):
+        np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
+        assert got.is_contiguous() and got.stride() == want.stride()
+        assert type(got.grad_fn).__name__ == type(want.grad_fn).__name__
+    if grad:
+        g = rng.integers(-3, 4, (m, n)).astype(np.float32)
+        got.backward(rg.tensor(g))
+        want.backward(torch.tensor(g))
+        np.testing.assert_array_equal(rx.grad.numpy(), tx.grad.numpy())
+        np.testing.assert_array_equal(rw.grad.numpy(), tw.grad.numpy())

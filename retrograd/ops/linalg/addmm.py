@@ -9,7 +9,8 @@ from .._registry import export
 from .._util import needs_grad, quiet, quiet_op, wrap
 from ...autograd._record import record
 from ... import _dtype as D
-from .matmul import BmmBackward0, _TYPE, _fmt, _product, torch_strides
+from .matmul import (BmmBackward0, _TYPE, _fmt, _product, by_columns, column_product,
+                     torch_strides)
 
 
 def _tname(a: np.ndarray) -> str:
@@ -216,8 +217,13 @@ _PLAIN = frozenset((int, float, bool))
 
 
 def _product_plus(ab, c) -> np.ndarray:
-    """``a @ b + c`` with the sum written into the fresh product (``c`` broadcasts into it)."""
-    out = np.matmul(*ab)
+    """``a @ b + c`` with the sum written into the fresh product (``c`` broadcasts into it), or,
+    for a product faster through a column-ordered result (matmul.by_columns: F.linear's float32
+    layout at 8-64 rows), the sum writing the row-ordered result from it."""
+    a, b = ab
+    if by_columns(a, b):
+        return np.add(column_product(a, b), c, out=np.empty((a.shape[0], b.shape[1]), a.dtype))
+    out = np.matmul(a, b)
     out += c
     return out
 
