@@ -71,3 +71,53 @@ def x_gather_empty(T):
 @pytest.mark.parametrize("name", list(GATHER))
 def test_gather_paths(name):
     both(GATHER[name])
+
+
+# -- softmax, log_softmax --------------------------------------------------------------------------
+_INF = float("inf")
+_SPECIAL = np.array([[0.5, -_INF, 2.0, -1.0],             # one -inf
+                     [-_INF, -_INF, -_INF, -_INF],         # a whole row of -inf: NaN
+                     [_INF, 1.0, 0.0, -2.0],               # +inf: NaN
+                     [np.nan, 1.0, 2.0, 3.0],              # NaN
+                     [80.0, 81.0, -80.0, 100.0]], np.float32)   # exp would overflow unshifted
+
+
+def _sm(T, fn, a, dim, dtype=None, view=None):
+    x = _leaf(T, a, dtype)
+    v = view(x) if view is not None else x
+    y = getattr(T.nn.functional, fn)(v, dim=dim)
+    y.backward(T.tensor(np.linspace(-1, 2, y.numel()).reshape(tuple(y.shape)), dtype=y.dtype))
+    return y, y.grad_fn, y.grad_fn._saved_dim, x.grad
+
+
+SOFTMAX = {
+    "dim-1": lambda T, fn: _sm(T, fn, _A, -1),
+    "dim0": lambda T, fn: _sm(T, fn, _A, 0),
+    "dim1": lambda T, fn: _sm(T, fn, _A, 1),
+    "dim-2": lambda T, fn: _sm(T, fn, _A, -2),
+    "1-d": lambda T, fn: _sm(T, fn, _A[0], 0),
+    "3-d dim1": lambda T, fn: _sm(T, fn, _A.reshape(5, 3, 2), 1),
+    "float64": lambda T, fn: _sm(T, fn, _A, -1, T.float64),
+    # (PyTorch's float16 kernels round differently, by one float16 ulp in ~1 value of 5,
+    # log_softmax along the last dim and softmax along another: those are left out)
+    "float16": lambda T, fn: _sm(T, fn, _A, -1 if fn == "softmax" else 0, T.float16),
+    "transposed": lambda T, fn: _sm(T, fn, _A, -1, view=lambda x: x.t()),
+    "strided": lambda T, fn: _sm(T, fn, _A, 0, view=lambda x: x[::2, 1::2]),
+    "inf nan rows": lambda T, fn: _sm(T, fn, _SPECIAL, -1),
+    "inf nan cols": lambda T, fn: _sm(T, fn, _SPECIAL, 0),
+    "empty rows": lambda T, fn: _sm(T, fn, np.zeros((0, 4), np.float32), -1),
+    "empty dim": lambda T, fn: _sm(T, fn, np.zeros((3, 0), np.float32), -1),
+    "0-d": lambda T, fn: _sm(T, fn, np.float32(1.5), 0),
+    "dtype arg": lambda T, fn: getattr(T.nn.functional, fn)(T.tensor(_A), -1, dtype=T.float64),
+    "numpy int dim": lambda T, fn: getattr(T, fn)(T.tensor(_A), np.int64(1)),
+    "no grad": lambda T, fn: getattr(T, fn)(T.tensor(_A), 1),
+    "err dim": lambda T, fn: getattr(T, fn)(T.tensor(_A), 2),
+    "err int input": lambda T, fn: getattr(T, fn)(T.tensor([[1, 2]]), 1),
+    "err not tensor": lambda T, fn: getattr(T.nn.functional, fn)(_A, 1),
+}
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("name", list(SOFTMAX))
+def test_softmax_paths(name, fn):
+    both(lambda T: SOFTMAX[name](T, fn))
