@@ -121,3 +121,84 @@ SOFTMAX = {
 @pytest.mark.parametrize("name", list(SOFTMAX))
 def test_softmax_paths(name, fn):
     both(lambda T: SOFTMAX[name](T, fn))
+
+
+# -- cross_entropy (the fused log_softmax + nll_loss path and the cases it hands back) ------------
+_X = _RNG.standard_normal((6, 4)).astype(np.float32)
+_T = np.array([0, 3, 3, 1, 2, 0])
+
+
+def _ce(T, a=_X, t=_T, dtype=None, view=None, tview=None, scale=3.0, module=False, **kw):
+    x = _leaf(T, a, dtype)
+    v = view(x) if view is not None else x
+    tt = T.tensor(t)
+    tt = tview(tt) if tview is not None else tt
+    if module:
+        loss = T.nn.CrossEntropyLoss(**kw)(v, tt)
+    else:
+        loss = T.nn.functional.cross_entropy(v, tt, **kw)
+    (loss * scale if loss.requires_grad else loss).sum().backward(retain_graph=True) \
+        if loss.requires_grad else None
+    node = loss.grad_fn
+    chain = (node, node.next_functions[0][0]) if node is not None else None
+    saved = (node._saved_reduction, node._saved_ignore_index, node._saved_total_weight,
+             node._saved_weight, node._saved_target, node._saved_self,
+             node.next_functions[0][0]._saved_dim,
+             node.next_functions[0][0]._saved_result) if node is not None and \
+        node.name() == "NllLossBackward0" else None
+    return loss, chain, saved, x.grad
+
+
+_NEG_INF = np.array([[0.5, -_INF, 2.0, -1.0], [-_INF, -_INF, -_INF, -_INF], [1.0, 2.0, 3.0, 4.0]],
+                    np.float32)
+CROSS_ENTROPY = {
+    "mean": lambda T: _ce(T),
+    "sum": lambda T: _ce(T, reduction="sum"),
+    "none": lambda T: _ce(T, reduction="none"),
+    "module": lambda T: _ce(T, module=True),
+    "module sum": lambda T: _ce(T, module=True, reduction="sum"),
+    "float64": lambda T: _ce(T, dtype=T.float64),
+    # (float16: the general path, off by a float16 ulp as log_softmax along the last dim above)
+    "transposed logits": lambda T: _ce(T, a=_X.T.copy(), view=lambda x: x.t()),
+    "strided target": lambda T: _ce(T, t=np.repeat(_T, 2), tview=lambda t: t[::2]),
+    "-inf logits": lambda T: _ce(T, a=_NEG_INF, t=np.array([0, 1, 2])),
+    "-inf at the target": lambda T: _ce(T, a=_NEG_INF, t=np.array([1, 0, 2])),
+    "nan logit": lambda T: _ce(T, a=np.where(_X > 1.5, np.nan, _X).astype(np.float32)),
+    "inf logit": lambda T: _ce(T, a=np.where(_X > 1.5, _INF, _X).astype(np.float32)),
+    "ignored default": lambda T: _ce(T, t=np.array([0, -100, 3, 1, -100, 0])),
+    "ignore_index in range": lambda T: _ce(T, ignore_index=3),
+    "ignore_index beyond": lambda T: _ce(T, ignore_index=4),
+    "all ignored": lambda T: _ce(T, t=np.full(6, 2), ignore_index=2),
+    "weight": lambda T: _ce(T, weight=T.tensor([1.0, 2.0, 0.5, 1.5])),
+    "label smoothing": lambda T: _ce(T, label_smoothing=0.1),
+    "int label smoothing": lambda T: _ce(T, label_smoothing=0),
+    "legacy size_average": lambda T: _ce(T, size_average=False),
+    "one row": lambda T: _ce(T, a=_X[:1], t=_T[:1]),
+    "one class": lambda T: _ce(T, a=_X[:, :1], t=np.zeros(6, np.int64)),
+    "empty batch": lambda T: _ce(T, a=np.zeros((0, 4), np.float32), t=np.zeros(0, np.int64)),
+    "1-d": lambda T: _ce(T, a=_X[0], t=np.int64(2)),
+    "no grad": lambda T: T.nn.functional.cross_entropy(T.tensor(_X), T.tensor(_T)),
+    "double backward": lambda T: _ce_double(T),
+    "err target too large": lambda T: _ce(T, t=np.array([0, 4, 3, 1, 2, 0])),
+    "err target negative": lambda T: _ce(T, t=np.array([0, -1, 3, 1, 2, 0])),
+    "err target int32": lambda T: T.nn.functional.cross_entropy(
+        _leaf(T, _X), T.tensor(_T, dtype=T.int32)),
+    "err batch size": lambda T: _ce(T, t=_T[:5]),
+    "err 2-d target": lambda T: _ce(T, t=_T.reshape(6, 1)),
+    "err int logits": lambda T: T.nn.functional.cross_entropy(T.tensor([[1, 2]]), T.tensor([0])),
+    "err reduction": lambda T: _ce(T, reduction="avg"),
+}
+
+
+def _ce_double(T):
+    x = _leaf(T, _X)
+    loss = T.nn.functional.cross_entropy(x, T.tensor(_T))
+    (g,) = T.autograd.grad(loss, x, create_graph=True)
+    (g * g).sum().backward()
+    return loss, g.detach(), x.grad   # (g's grad_fn: ours SubBackward0, PyTorch's
+    # LogSoftmaxBackwardDataBackward0, on the create_graph path, which this does not change)
+
+
+@pytest.mark.parametrize("name", list(CROSS_ENTROPY))
+def test_cross_entropy_paths(name):
+    both(CROSS_ENTROPY[name])
