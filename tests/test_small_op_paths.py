@@ -90,6 +90,16 @@ def _sm(T, fn, a, dim, dtype=None, view=None):
     return y, y.grad_fn, y.grad_fn._saved_dim, x.grad
 
 
+_TALL = _RNG.standard_normal((9, 3)).astype(np.float32)
+
+
+def _sm_expanded(T, fn):
+    x = _leaf(T, _TALL)
+    y = getattr(T.nn.functional, fn)(x, dim=1)
+    y.backward(T.tensor([[0.5, -1.0, 2.0]]).expand(9, 3))
+    return y, x.grad, x.grad.stride()
+
+
 SOFTMAX = {
     "dim-1": lambda T, fn: _sm(T, fn, _A, -1),
     "dim0": lambda T, fn: _sm(T, fn, _A, 0),
@@ -103,6 +113,15 @@ SOFTMAX = {
     "float16": lambda T, fn: _sm(T, fn, _A, -1 if fn == "softmax" else 0, T.float16),
     "transposed": lambda T, fn: _sm(T, fn, _A, -1, view=lambda x: x.t()),
     "strided": lambda T, fn: _sm(T, fn, _A, 0, view=lambda x: x[::2, 1::2]),
+    # rows shorter than the column count: worked on transposed copies
+    "tall dim-1": lambda T, fn: _sm(T, fn, _TALL, -1),
+    "tall dim1 float64": lambda T, fn: _sm(T, fn, _TALL, 1, T.float64),
+    "tall dim0": lambda T, fn: _sm(T, fn, _TALL, 0),
+    "tall transposed": lambda T, fn: _sm(T, fn, _TALL.T.copy(), 1, view=lambda x: x.t()),
+    "tall strided": lambda T, fn: _sm(T, fn, _TALL, 1, view=lambda x: x[::2, ::2]),
+    "tall expanded grad": lambda T, fn: _sm_expanded(T, fn),
+    "tall strides": lambda T, fn: (lambda y: (y.stride(), y.is_contiguous()))(
+        getattr(T, fn)(T.tensor(_TALL.T.copy()).t(), 1)),
     "inf nan rows": lambda T, fn: _sm(T, fn, _SPECIAL, -1),
     "inf nan cols": lambda T, fn: _sm(T, fn, _SPECIAL, 0),
     "empty rows": lambda T, fn: _sm(T, fn, np.zeros((0, 4), np.float32), -1),
