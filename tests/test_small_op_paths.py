@@ -122,6 +122,10 @@ SOFTMAX = {
     "tall expanded grad": lambda T, fn: _sm_expanded(T, fn),
     "tall strides": lambda T, fn: (lambda y: (y.stride(), y.is_contiguous()))(
         getattr(T, fn)(T.tensor(_TALL.T.copy()).t(), 1)),
+    "size-1 dim specials": lambda T, fn: _sm(T, fn, _SPECIAL[:, :1].copy(), -1),
+    "size-1 dim0": lambda T, fn: _sm(T, fn, _SPECIAL[:1].copy(), 0),
+    "one element -inf": lambda T, fn: _sm(T, fn, np.array([-_INF], np.float32), 0),
+    "one element": lambda T, fn: _sm(T, fn, np.array([0.25], np.float32), -1),
     "inf nan rows": lambda T, fn: _sm(T, fn, _SPECIAL, -1),
     "inf nan cols": lambda T, fn: _sm(T, fn, _SPECIAL, 0),
     "empty rows": lambda T, fn: _sm(T, fn, np.zeros((0, 4), np.float32), -1),

@@ -52,7 +52,7 @@ class SoftmaxBackward0(Node):
             if y.dtype is _F16:
                 return _in_float32(self, ns, grad, y)
             gy = np.multiply(grad, y)
-            ys = np.multiply(y, np.add.reduce(gy, axis=self.dims, keepdims=True))
+            ys = np.multiply(y, _sum(gy, self.dims, None, None, True))
             gy -= ys
             return (gy,)
         gy = grad * y
@@ -75,7 +75,7 @@ class LogSoftmaxBackward0(Node):
             if y.dtype is _F16:
                 return _in_float32(self, ns, grad, y)
             e = np.exp(y)
-            e *= np.add.reduce(grad, axis=self.dims, keepdims=True)
+            e *= _sum(grad, self.dims, None, None, True)
             np.subtract(grad, e, out=e)
             return (e,)
         return (grad - ns.exp(y) * ns.sum_dims(grad, self.dims, True),)
@@ -102,6 +102,8 @@ def _log_softmax_np(x: np.ndarray, d: int) -> np.ndarray:
     """x - max - log(sum(exp(x - max))) along d of a non-empty float32/64 array, in 6 NumPy
     calls on one fresh result and one temporary (8 with the transposed copies of short rows,
     whose result is C-contiguous, as PyTorch's for any input)."""
+    if x.shape[d] == 1:     # x - x: 0, NaN where x is +-inf or NaN (the same as below)
+        return x - x
     if _rows_short(x, d):
         xt = np.ascontiguousarray(x.T)
         z = xt - _max(xt, 0)
@@ -116,6 +118,9 @@ def _log_softmax_np(x: np.ndarray, d: int) -> np.ndarray:
 
 def _softmax_np(x: np.ndarray, d: int) -> np.ndarray:
     """exp(x - max) / sum(exp(x - max)) along d, in place on one fresh array."""
+    if x.shape[d] == 1:     # exp(x - x): 1, NaN where x is +-inf or NaN (the same as below)
+        z = x - x
+        return np.exp(z, out=z)
     if _rows_short(x, d):
         xt = np.ascontiguousarray(x.T)
         z = xt - _max(xt, 0)
