@@ -225,3 +225,13 @@ def _ce_double(T):
 @pytest.mark.parametrize("name", list(CROSS_ENTROPY))
 def test_cross_entropy_paths(name):
     both(CROSS_ENTROPY[name])
+
+
+# -- sigmoid (its NumPy kernel: exp(-x) overflowing to inf is the intended path, no warning) -------
+_EXTREMES = np.array([-_INF, -100.0, -88.7, -20.0, 0.0, 0.5, 100.0, _INF, np.nan], np.float32)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])   # (float16: the backward differs
+def test_sigmoid_extremes(dtype):                            # by a float16 ulp here and there)
+    both(lambda T: _fwd_bwd(T, *(lambda x: (x, x.sigmoid()))(
+        _leaf(T, _EXTREMES, getattr(T, dtype)))))
