@@ -210,6 +210,7 @@ CROSS_ENTROPY = {
     "err 2-d target": lambda T: _ce(T, t=_T.reshape(6, 1)),
     "err int logits": lambda T: T.nn.functional.cross_entropy(T.tensor([[1, 2]]), T.tensor([0])),
     "err reduction": lambda T: _ce(T, reduction="avg"),
+    "err reduction None": lambda T: _ce(T, reduction=None),
 }
 
 

@@ -267,7 +267,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if weight is None and size_average is None and reduce is None and \
             type(label_smoothing) is float and label_smoothing == 0.0 and \
             type(ignore_index) is int and isinstance(input, Tensor) and \
-            isinstance(target, Tensor) and (reduction == "mean" or reduction == "sum") and \
+            isinstance(target, Tensor) and type(reduction) is str and \
+            (reduction == "mean" or reduction == "sum") and \
             not active_modes():
         out = _fused(input, target, MEAN if reduction == "mean" else SUM, ignore_index)
         if out is not None:
