@@ -236,3 +236,38 @@ _EXTREMES = np.array([-_INF, -100.0, -88.7, -20.0, 0.0, 0.5, 100.0, _INF, np.nan
 def test_sigmoid_extremes(dtype):                            # by a float16 ulp here and there)
     both(lambda T: _fwd_bwd(T, *(lambda x: (x, x.sigmoid()))(
         _leaf(T, _EXTREMES, getattr(T, dtype)))))
+
+
+# -- max(dim) / min(dim) (values picked and the gradient placed through cached index grids) -------
+_TIES = np.array([[1.0, 3.0, 3.0, -1.0], [np.nan, 2.0, np.nan, 0.0], [-_INF, -_INF, -_INF, -_INF],
+                  [0.0, -0.0, 5.0, _INF]], np.float32)
+
+
+def _maxmin(T, fn, a, dim, keepdim=False, dtype=None, view=None):
+    x = _leaf(T, a, dtype)
+    v = view(x) if view is not None else x
+    values, indices = getattr(v, fn)(dim, keepdim)
+    values.backward(T.tensor(np.linspace(-1, 2, values.numel()).reshape(tuple(values.shape)),
+                             dtype=values.dtype))
+    return values, indices, x.grad
+
+
+MAXMIN = {
+    "dim-1": lambda T, fn: _maxmin(T, fn, _A, -1),
+    "dim0 keepdim": lambda T, fn: _maxmin(T, fn, _A, 0, True),
+    "ties nan inf": lambda T, fn: _maxmin(T, fn, _TIES, 1),
+    "ties dim0": lambda T, fn: _maxmin(T, fn, _TIES, 0, True),
+    "1-d": lambda T, fn: _maxmin(T, fn, _A[0], 0),
+    "0-d": lambda T, fn: _maxmin(T, fn, np.float32(2.5), 0),
+    "3-d": lambda T, fn: _maxmin(T, fn, _A.reshape(5, 3, 2), 1),
+    "float64 transposed": lambda T, fn: _maxmin(T, fn, _A, 1, dtype=T.float64,
+                                                view=lambda x: x.t()),
+    "large": lambda T, fn: _maxmin(T, fn, np.tile(_A, (20, 40)), 1),
+    "err empty dim": lambda T, fn: getattr(T.zeros(3, 0), fn)(1),
+}
+
+
+@pytest.mark.parametrize("fn", ["max", "min"])
+@pytest.mark.parametrize("name", list(MAXMIN))
+def test_maxmin_dim_paths(name, fn):
+    both(lambda T: MAXMIN[name](T, fn))
