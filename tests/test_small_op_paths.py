@@ -122,6 +122,11 @@ SOFTMAX = {
     "tall expanded grad": lambda T, fn: _sm_expanded(T, fn),
     "tall strides": lambda T, fn: (lambda y: (y.stride(), y.is_contiguous()))(
         getattr(T, fn)(T.tensor(_TALL.T.copy()).t(), 1)),
+    "strides transposed dim0": lambda T, fn: (lambda y: y.stride())(
+        getattr(T, fn)(T.tensor(_A).t(), 0)),
+    "strides sliced": lambda T, fn: [getattr(T, fn)(T.tensor(_A)[:, ::2], d).stride()
+                                     for d in (0, 1)],
+    "strides size-1 dim": lambda T, fn: getattr(T, fn)(T.tensor(_A[:1]).t(), 1).stride(),
     "size-1 dim specials": lambda T, fn: _sm(T, fn, _SPECIAL[:, :1].copy(), -1),
     "size-1 dim0": lambda T, fn: _sm(T, fn, _SPECIAL[:1].copy(), 0),
     "one element -inf": lambda T, fn: _sm(T, fn, np.array([-_INF], np.float32), 0),

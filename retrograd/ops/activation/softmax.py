@@ -100,17 +100,17 @@ def _rows_short(x: np.ndarray, d: int) -> bool:
 
 def _log_softmax_np(x: np.ndarray, d: int) -> np.ndarray:
     """x - max - log(sum(exp(x - max))) along d of a non-empty float32/64 array, in 6 NumPy
-    calls on one fresh result and one temporary (8 with the transposed copies of short rows,
-    whose result is C-contiguous, as PyTorch's for any input)."""
+    calls on one fresh result and one temporary (8 with the transposed copies of short rows);
+    the result is C-contiguous, as PyTorch's for any input."""
     if x.shape[d] == 1:     # x - x: 0, NaN where x is +-inf or NaN (the same as below)
-        return x - x
+        return np.subtract(x, x, order="C")
     if _rows_short(x, d):
         xt = np.ascontiguousarray(x.T)
         z = xt - _max(xt, 0)
         s = _sum(np.exp(z), 0)
         z -= np.log(s, out=s)
         return np.ascontiguousarray(z.T)
-    z = x - _max(x, d, None, None, True)
+    z = np.subtract(x, _max(x, d, None, None, True), order="C")   # (contiguous, as PyTorch's)
     s = _sum(np.exp(z), d, None, None, True)
     z -= np.log(s, out=s)
     return z
@@ -119,7 +119,7 @@ def _log_softmax_np(x: np.ndarray, d: int) -> np.ndarray:
 def _softmax_np(x: np.ndarray, d: int) -> np.ndarray:
     """exp(x - max) / sum(exp(x - max)) along d, in place on one fresh array."""
     if x.shape[d] == 1:     # exp(x - x): 1, NaN where x is +-inf or NaN (the same as below)
-        z = x - x
+        z = np.subtract(x, x, order="C")
         return np.exp(z, out=z)
     if _rows_short(x, d):
         xt = np.ascontiguousarray(x.T)
@@ -127,7 +127,7 @@ def _softmax_np(x: np.ndarray, d: int) -> np.ndarray:
         np.exp(z, out=z)
         z /= _sum(z, 0)
         return np.ascontiguousarray(z.T)
-    z = x - _max(x, d, None, None, True)
+    z = np.subtract(x, _max(x, d, None, None, True), order="C")   # (contiguous, as PyTorch's)
     np.exp(z, out=z)
     z /= _sum(z, d, None, None, True)
     return z
