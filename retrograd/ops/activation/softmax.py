@@ -14,12 +14,16 @@ from ..._size import int_arg_error, is_int
 from .._util import u64, wrap_dim, wrap_dims
 from ...autograd._record import RESULT, record1
 from .functions import _tensor
+from .._util import Tensor
+from ..._quiet import quiet_op
 from ..elementwise.unary import _quiet, not_implemented_for
 from ..shape.basic import to_dtype
 from ... import _dtype as D
 
 _MISSING = object()
 _F16 = np.dtype(np.float16)
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
 
 
 def _missing_dim(fn: str) -> TypeError:
@@ -31,6 +35,12 @@ def _given_dim(node) -> int:
 
 
 # -- softmax, log_softmax -----------------------------------------------------------------------
+def _in_float32(node, ns, grad, y) -> tuple:
+    """A float16 node's backward on NumPy in float32, rounded once (PyTorch's CPU kernels)."""
+    return (node.backward(ns, grad.astype(np.float32), y.astype(np.float32))[0]
+            .astype(np.float16),)
+
+
 class SoftmaxBackward0(Node):
     """d softmax/dx: y (g - sum(g y, dim)) with y the saved result."""
     __slots__ = ("dim", "dims")      # dim: as given; dims: the wrapped dim the formula reads
@@ -39,8 +49,10 @@ class SoftmaxBackward0(Node):
 
     def backward(self, ns, grad, y):
         if ns.INPLACE and y.ndim:       # the same on NumPy with two temporaries, not three
+            if y.dtype is _F16:
+                return _in_float32(self, ns, grad, y)
             gy = np.multiply(grad, y)
-            ys = np.multiply(y, np.add.reduce(gy, axis=self.dims, keepdims=True))
+            ys = np.multiply(y, _sum(gy, self.dims, None, None, True))
             gy -= ys
             return (gy,)
         gy = grad * y
@@ -60,8 +72,10 @@ class LogSoftmaxBackward0(Node):
 
     def backward(self, ns, grad, y):
         if ns.INPLACE and y.ndim:    # g - exp(y) sum(g, dim) in one temporary
+            if y.dtype is _F16:
+                return _in_float32(self, ns, grad, y)
             e = np.exp(y)
-            e *= np.add.reduce(grad, axis=self.dims, keepdims=True)
+            e *= _sum(grad, self.dims, None, None, True)
             np.subtract(grad, e, out=e)
             return (e,)
         return (grad - ns.exp(y) * ns.sum_dims(grad, self.dims, True),)
@@ -72,7 +86,68 @@ class LogSoftmaxBackward0(Node):
         return t - ns.sum_dims(ns.exp(y) * t, self.dims, True)
 
 
+_max = np.maximum.reduce
+_sum = np.add.reduce
+
+
+def _rows_short(x: np.ndarray, d: int) -> bool:
+    """A 2-D array reduced along dim 1 with rows shorter than its column count ((128, 10)
+    logits): NumPy runs a reduction or a row broadcast as one inner loop per row, so the
+    forward goes faster on the transposed copy, along whole columns (~2x at (128, 10), a loss
+    on long rows; the backward, with its copies of grad and result, does not gain)."""
+    return d == 1 and x.ndim == 2 and x.shape[1] < x.shape[0]
+
+
+def _log_softmax_np(x: np.ndarray, d: int) -> np.ndarray:
+    """x - max - log(sum(exp(x - max))) along d of a non-empty float32/64 array, in 6 NumPy
+    calls on one fresh result and one temporary (8 with the transposed copies of short rows);
+    the result is C-contiguous, as PyTorch's for any input."""
+    if x.shape[d] == 1:     # x - x: 0, NaN where x is +-inf or NaN (the same as below)
+        return np.subtract(x, x, order="C")
+    if _rows_short(x, d):
+        xt = np.ascontiguousarray(x.T)
+        z = xt - _max(xt, 0)
+        s = _sum(np.exp(z), 0)
+        z -= np.log(s, out=s)
+        return np.ascontiguousarray(z.T)
+    z = np.subtract(x, _max(x, d, None, None, True), order="C")   # (contiguous, as PyTorch's)
+    s = _sum(np.exp(z), d, None, None, True)
+    z -= np.log(s, out=s)
+    return z
+
+
+def _softmax_np(x: np.ndarray, d: int) -> np.ndarray:
+    """exp(x - max) / sum(exp(x - max)) along d, in place on one fresh array."""
+    if x.shape[d] == 1:     # exp(x - x): 1, NaN where x is +-inf or NaN (the same as below)
+        z = np.subtract(x, x, order="C")
+        return np.exp(z, out=z)
+    if _rows_short(x, d):
+        xt = np.ascontiguousarray(x.T)
+        z = xt - _max(xt, 0)
+        np.exp(z, out=z)
+        z /= _sum(z, 0)
+        return np.ascontiguousarray(z.T)
+    z = np.subtract(x, _max(x, d, None, None, True), order="C")   # (contiguous, as PyTorch's)
+    np.exp(z, out=z)
+    z /= _sum(z, d, None, None, True)
+    return z
+
+
 def _softmax(input, dim, dtype, log: bool):
+    if dtype is None and type(dim) is int and isinstance(input, Tensor):
+        # the common case (a non-empty float32/64 tensor, an int dim in range): without the
+        # general path's checks and conversions
+        x = input._data
+        nd = x.ndim
+        if nd and -nd <= dim < nd and x.size and (x.dtype is _F32 or x.dtype is _F64):
+            d = dim + nd if dim < 0 else dim
+            res = record1(LogSoftmaxBackward0 if log else SoftmaxBackward0, input,
+                          quiet_op(_log_softmax_np if log else _softmax_np, x, d), RESULT)
+            node = res._grad_fn
+            if node is not None:
+                node.dim = dim
+                node.dims = (d,)
+            return res
     if dtype is not None:
         _tensor(input, "log_softmax" if log else "softmax")
         input = to_dtype(input, D.as_dtype(dtype, "log_softmax" if log else "softmax"))
@@ -131,8 +206,16 @@ def _implicit_dim(name: str, ndim: int, stacklevel: int) -> int:
     return 0 if ndim in (0, 1, 3) else 1
 
 
+def _not_tensor(input, dim, name: str) -> None:
+    """F.softmax/F.log_softmax call ``input.dim()`` or ``input.<name>(...)``: a non-tensor gets
+    Python's AttributeError, as in PyTorch."""
+    getattr(input, "dim" if dim is None else name)
+
+
 @export(torch=False, functional="softmax", vmap='softmax')
 def _functional_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if not isinstance(input, Tensor):
+        _not_tensor(input, dim, "softmax")
     if dim is None:
         dim = _implicit_dim("softmax", _tensor(input, "softmax").ndim, _stacklevel)
     return _softmax(input, dim, dtype, False)
@@ -140,6 +223,8 @@ def _functional_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 @export(torch=False, functional="log_softmax", vmap='softmax')
 def _functional_log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if not isinstance(input, Tensor):
+        _not_tensor(input, dim, "log_softmax")
     if dim is None:
         dim = _implicit_dim("log_softmax", _tensor(input, "log_softmax").ndim, _stacklevel)
     return _softmax(input, dim, dtype, True)

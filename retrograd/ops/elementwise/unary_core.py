@@ -177,7 +177,7 @@ class SigmoidBackward0(Node):
 
     def backward(self, ns, grad, result):
         if ns.INPLACE:              # NumPy: one temporary
-            out = np.subtract(1, result)
+            out = np.subtract(_ONE.get(result.dtype, 1), result)
             out *= result
             out *= grad
             return (out,)
@@ -189,14 +189,17 @@ def _sigmoid_array(x: np.ndarray) -> np.ndarray:
     # float32 give 0 as there, not a subnormal), in place: four passes, no temporaries and no
     # data-dependent select. exp(-x) overflowing to inf is the intended path (no warning).
     # float16 is computed in float32 and rounded once, like PyTorch.
-    if x.dtype == np.float16:
+    if x.dtype is _F16:
         return _sigmoid_array(x.astype(np.float32)).astype(np.float16)
     e = np.negative(x, out=np.empty(x.shape, x.dtype))
-    with _quiet():
-        np.exp(e, out=e)
-    e += 1
+    quiet_op(np.exp, e, e)      # (into e: out given positionally)
+    e += _ONE.get(x.dtype, 1)   # (a 1 of x's dtype: no Python scalar to convert per call)
     np.reciprocal(e, out=e)
     return e
+
+
+_F16 = np.dtype(np.float16)
+_ONE = {np.dtype(t): np.ones((), t) for t in (np.float32, np.float64)}
 
 
 @export(torch='sigmoid', method='sigmoid', inplace='sigmoid_', vmap=POINTWISE)

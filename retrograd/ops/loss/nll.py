@@ -16,9 +16,12 @@ from ..elementwise import arithmetic as P
 from ..elementwise import compare as P_compare
 from ..elementwise import unary_core as P_unary_core
 from .._registry import export
-from .._util import needs_grad1, u64, wrap
+from .._util import Tensor, needs_grad1, u64, wrap
 from ...autograd._record import record1
-from ..activation.softmax import log_softmax
+from ..activation.softmax import LogSoftmaxBackward0, _log_softmax_np, log_softmax
+from ..._dispatch import active_modes
+from ..._quiet import quiet_op
+from ...autograd._record import RESULT
 from ..elementwise.unary import _quiet, dtype_name, not_implemented_for
 from ..indexing.masked import masked_fill
 from .regression import (MEAN, NONE, SUM, add_scalar, check_tensor, div_scalar, mul_scalar, raw,
@@ -96,11 +99,18 @@ class NllLossBackward0(Node):
     total weight of the targets. d/dx: -w[t] (over the total weight for 'mean') at the target
     class, 0 elsewhere, times the incoming gradient: independent of x, so its own derivative
     is the same map."""
-    __slots__ = ("reduction", "ignore_index")
-    saved_names = ("self", "target", "weight", "total_weight")
+    __slots__ = ("reduction", "ignore_index", "plain")   # plain: True when the forward saw
+    saved_names = ("self", "target", "weight", "total_weight")   # _plain's case (else None)
     saved_attrs = {"reduction": "reduction", "ignore_index": lambda n: u64(n.ignore_index)}
 
     def backward(self, ns, grad, x, target, weight, total_weight):
+        if self.plain and ns.INPLACE and self.reduction != NONE:
+            # every target counts once with weight 1: -(grad / total) (-grad for 'sum') at the
+            # targets, PyTorch's nll_loss_backward formula, without a product over the zeros
+            v = quiet_op(np.divide, grad, total_weight) if self.reduction == MEAN else grad
+            coef = np.zeros(x.shape, x.dtype)
+            coef[_rows(x.shape[0]), target] = -v
+            return (coef,)
         shape = tuple(x.shape)
         t, w, total = raw(target), raw(weight), raw(total_weight)
         if len(shape) == 1 and t.ndim == 1:   # PyTorch's forward takes it, its backward not
@@ -168,7 +178,7 @@ def _nll_node(cls, input, target, weight, red, ignore_index):
     _check_target_bounds(t, ignore_index, x.shape[0 if x.ndim == 1 else 1])
     out, total = nll_np(x, t, w, red, ignore_index)
     return record1(cls, input, out, lambda n: (input, target, weight, wrap(total)), reduction=red,
-                   ignore_index=int(ignore_index))
+                   ignore_index=int(ignore_index), plain=None)
 
 
 def _check_target_dtype(t: np.ndarray) -> None:
@@ -254,6 +264,15 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """log_softmax over the class dim, then nll_loss (class indices) or -sum(t log p) (class
     probabilities, ``target`` of the input's shape); label smoothing mixes in the uniform
     distribution as PyTorch's cross_entropy_loss does."""
+    if weight is None and size_average is None and reduce is None and \
+            type(label_smoothing) is float and label_smoothing == 0.0 and \
+            type(ignore_index) is int and isinstance(input, Tensor) and \
+            isinstance(target, Tensor) and type(reduction) is str and \
+            (reduction == "mean" or reduction == "sum") and \
+            not active_modes():
+        out = _fused(input, target, MEAN if reduction == "mean" else SUM, ignore_index)
+        if out is not None:
+            return out
     reduction = resolve(size_average, reduce, reduction)
     check_tensor(input, "cross_entropy_loss", "input", 1)
     if not isinstance(ignore_index, (int, np.integer)) or isinstance(ignore_index, bool):
@@ -277,6 +296,63 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return _smoothed(input, target, weight, red, ignore_index, label_smoothing, cdim)
     return nll_loss_nd(log_softmax(input, cdim),
                        target, weight, red, ignore_index, "cross_entropy_loss")
+
+
+_I64 = np.dtype(np.int64)
+_U64 = np.dtype(np.uint64)
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_ROWS: dict = {}
+
+
+def _rows(n: int) -> np.ndarray:
+    """arange(n), made once per n (read-only): the row index of a class pick."""
+    r = _ROWS.get(n)
+    if r is None:
+        if len(_ROWS) >= 64:
+            _ROWS.clear()
+        r = _ROWS[n] = np.arange(n)
+        r.flags.writeable = False
+    return r
+
+
+def _ce_np(x: np.ndarray, t: np.ndarray) -> tuple:
+    """log_softmax of x (N, C) along 1, and -sum of its values at the classes t (nll_np's
+    plain case, the same arithmetic)."""
+    logp = _log_softmax_np(x, 1)
+    return logp, -_add_reduce(logp[_rows(x.shape[0]), t])
+
+
+_add_reduce = np.add.reduce
+
+
+def _fused(input, target, red: int, ignore_index: int):
+    """cross_entropy of the common case, (N, C) float32/64 logits and N int64 class indices all
+    in range, none of them ignore_index, no weights, 'mean' or 'sum': log_softmax and nll_loss
+    computed in one pass and recorded as PyTorch records them (NllLossBackward0 after
+    LogSoftmaxBackward0, with their saved values). None for any other case (the general path
+    then checks and raises)."""
+    x, t = input._data, target._data
+    if x.ndim != 2 or t.ndim != 1 or t.dtype is not _I64 or x.dtype not in _FLOATS:
+        return None
+    n, c = x.shape
+    if not 0 < n < 2 ** 24 or not c or t.shape[0] != n or 0 <= ignore_index < c or \
+            np.maximum.reduce(t.view(_U64), None) >= c:   # (negative targets: huge unsigned)
+        return None
+    logp, s = quiet_op(_ce_np, x, t)
+    total = np.asarray(n, x.dtype)
+    out = np.asarray(quiet_op(np.divide, s, total) if red == MEAN else s, x.dtype)
+    y = record1(LogSoftmaxBackward0, input, logp, RESULT)
+    node = y._grad_fn
+    if node is None:
+        return wrap(out)
+    node.dim = 1
+    node.dims = (1,)
+    res = record1(NllLossBackward0, y, out, (y, target, None, wrap(total)))
+    node = res._grad_fn
+    node.reduction = red
+    node.ignore_index = ignore_index
+    node.plain = True
+    return res
 
 
 def _check_smoothing(label_smoothing) -> None:

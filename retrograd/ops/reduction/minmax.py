@@ -2,7 +2,6 @@
 ...)."""
 from __future__ import annotations
 
-import math
 import operator
 import numpy as np
 
@@ -12,6 +11,7 @@ from .._util import Tensor, make_node, needs_grad1, u64, wrap, wrap_dim
 from ...autograd._record import RESULT, record1
 from ..elementwise.compare import maximum
 from ..elementwise.compare import minimum
+from ..indexing.scatter import _grid
 from ..._size import int_arg_error
 from .._argparse import invalid_args
 from .basic import (NO_DIM, _all_dims, _check_nonempty, _dim_attr, _pt_dims, _quiet, _reduced_dims,
@@ -113,10 +113,10 @@ class _MaxMinDimBackward(Node):
     def backward(self, ns, grad, indices):
         if not self.keepdim and self.shape:
             grad = ns.unsqueeze_dims(grad, (self.dim,))
-        if ns.INPLACE and self.shape and math.prod(self.shape) >= 4096:
+        if ns.INPLACE and self.shape:
             # scatter into zeros as PyTorch does, not a select over every element
             out = np.zeros(self.shape, grad.dtype)
-            np.put_along_axis(out, self.idx, grad, self.dim)
+            out[_grid(self.idx, self.dim)] = grad
             return (out,)
         return (ns.where(ns.const(self._mask()), grad, 0.0),)
 
@@ -154,19 +154,6 @@ _MAX_FUNCTION_OPTIONS = (
     "(Tensor input, int dim, bool keepdim = False, *, tuple of Tensors out = None)")
 
 
-def _take_selected(x: np.ndarray, idx: np.ndarray, ax: int) -> np.ndarray:
-    """``np.take_along_axis(x, idx, ax)`` for ``idx`` of size 1 along ``ax`` (a keepdims
-    argmax/argmin), as one ``take`` of flat C-order positions: take_along_axis's Python-level
-    index building was half of a small max(dim)."""
-    shape = x.shape
-    post = math.prod(shape[ax + 1:])
-    starts = np.arange(math.prod(shape[:ax])) * (shape[ax] * post)   # each slice's first element
-    if post == 1:
-        return np.ravel(x).take(starts.reshape(idx.shape) + idx)
-    starts = (starts[:, None] + np.arange(post)).ravel()
-    return np.ravel(x).take(starts.reshape(idx.shape) + idx * post)
-
-
 def _maxmin(input, dim, keepdim, is_max: bool, other=None):
     if other is not None or isinstance(dim, Tensor):
         return (maximum if is_max else minimum)(input, other if other is not None else dim)
@@ -191,8 +178,9 @@ def _maxmin(input, dim, keepdim, is_max: bool, other=None):
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     xd = x if x.ndim else x.reshape(1)
     ax = d if x.ndim else 0
-    idx = np.argmax(xd, axis=ax, keepdims=True) if is_max else np.argmin(xd, axis=ax, keepdims=True)
-    vals = _take_selected(xd, idx, ax)
+    # (the methods: np.argmax's Python wrapper cost more than the work on small inputs)
+    idx = xd.argmax(axis=ax, keepdims=True) if is_max else xd.argmin(axis=ax, keepdims=True)
+    vals = xd[_grid(idx, ax)]       # the selected values (index grids cached per shape)
     if not keepdim or x.ndim == 0:
         vals = vals.reshape(xd.shape[:ax] + xd.shape[ax + 1:]) if x.ndim else vals.reshape(())
         idx_out = idx.reshape(vals.shape)
