@@ -11,7 +11,9 @@ imports inside functions (each needs its ``LAZY`` entry there, with the reason),
 
 Op families that add Tensor methods load on first use too (``retrograd.ops.METHOD_FAMILIES``):
 Tensor holds a ``MethodStub`` for each of their methods, which imports the family when first
-looked up and puts the real method in its place.
+looked up and puts the real method in its place. ``nn.functional``'s names load per op family the same way
+(``retrograd/ops/functional_families.py``), and so do the layers of ``nn`` (``nn.modules._LAZY``)
+and the optimizers (``optim._LAZY``).
 """
 from __future__ import annotations
 

@@ -174,6 +174,19 @@ LAZY[("autograd", "autograd.forward_ad")] = (
 LAZY[("autograd.function", "autograd.forward_ad")] = (
     "a custom Function reaches forward AD only inside an open level (forward_ad loaded then); "
     "forward AD loads on first use (autograd._LAZY)")
+_NN_WHY = ("the nn layers, nn.functional, nn.init and nn.utils load on first use (nn._LAZY, "
+           "nn.modules._LAZY): import retrograd.nn costs only what a script uses")
+LAZY.update({("nn.modules", "nn.modules." + m): _NN_WHY
+             for m in ("module", "container", "linear", "flatten", "loss", "rnn", "activation",
+                       "pooling", "upsampling", "conv", "fold", "padding", "bilinear",
+                       "distance", "batchnorm", "instancenorm", "normalization", "dropout",
+                       "sparse", "attention", "transformer", "pooling3d", "lazy")})
+LAZY.update({("nn", "nn." + m): _NN_WHY for m in ("functional", "init", "utils")})
+LAZY.update({("optim", "optim." + m): "the optimizers and schedulers load on first use "
+             "(optim._LAZY), one file per class: import retrograd.optim costs only what is used"
+             for m in ("_adafactor", "adadelta", "adagrad", "adam", "adamax", "asgd", "lbfgs",
+                       "lr_scheduler", "_muon", "nadam", "optimizer", "radam", "rmsprop", "rprop",
+                       "sgd", "swa_utils")})
 LAZY[("autograd", "autograd.function")] = (
     "custom Functions load on first use (autograd._LAZY; nn imports them), for a short import "
     "retrograd")

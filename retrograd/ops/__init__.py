@@ -23,6 +23,7 @@ from ..autograd._record import provide as _provide  # noqa: E402
 from .. import _lazy  # noqa: E402
 from . import _util  # noqa: E402
 from . import _registry  # noqa: E402
+from . import functional_families  # noqa: E402
 
 # what autograd (a lower layer) needs from here, handed over instead of imported by it
 _provide(numpy_ns=numpy_ns, load_tensor_ns=lambda: importlib.import_module(".tensor_ns", __name__),
@@ -95,4 +96,15 @@ def load_families(methods: bool = True) -> None:
             getattr(package, name)
 
 
+def load_functional(name: str) -> bool:
+    """Import the op family that registers the ``nn.functional`` name ``name``
+    (``functional_families.FUNCTIONAL_FAMILIES``); False when no family lists it."""
+    for module, names in functional_families.FUNCTIONAL_FAMILIES.items():
+        if name in names.split():
+            importlib.import_module("." + module, __name__)
+            return name in _registry.NAMESPACES["nn.functional"]
+    return False
+
+
 _registry.load_families = load_families   # for the registry's functional namespace (on a miss)
+_registry.load_functional = load_functional

@@ -70,6 +70,7 @@ def export(*, torch=True, method=False, inplace=False, linalg=False, special=Fal
 # retrograd.ops hands over its load_families() when it is imported (the op families that load on
 # first use, ops/__init__.py); the functional namespace below calls it on a miss.
 load_families = None
+load_functional = None   # name -> whether it loaded the family of that nn.functional name
 
 
 class _Namespace:
@@ -86,6 +87,8 @@ class _Namespace:
             return self._table[name]
         except KeyError:
             pass
+        if load_functional is not None and load_functional(name):   # its family, first use
+            return self._table[name]
         if load_families is not None:   # some op families load on first use
             load_families()
         try:
