@@ -185,18 +185,13 @@ def test_method_families_add_exactly_their_declared_methods():
         "T = retrograd.Tensor\n"
         "out = {'stubs': all(isinstance(T.__dict__[n], _lazy.MethodStub)\n"
         "                    for v in METHOD_FAMILIES.values() for n in v.split())}\n"
-        "F = []  # the families that add nn.functional names: nn.functional loads them\n"
         "for m, names in METHOD_FAMILIES.items():\n"
         "    before = set(R.METHODS) | set(R.INPLACE)\n"
-        "    f = len(R.NAMESPACES['nn.functional'])\n"
         "    importlib.import_module('retrograd.ops.' + m)\n"
         "    out[m] = sorted((set(R.METHODS) | set(R.INPLACE)) - before) == sorted(names.split())\n"
-        "    F += [m] if len(R.NAMESPACES['nn.functional']) > f else []\n"
-        "out['F'] = F\n"
         "print(json.dumps(out))")
-    from retrograd.ops import FUNCTIONAL_METHOD_FAMILIES, METHOD_FAMILIES
-    assert res == {"stubs": True, "F": list(FUNCTIONAL_METHOD_FAMILIES),
-                   **dict.fromkeys(METHOD_FAMILIES, True)}
+    from retrograd.ops import METHOD_FAMILIES
+    assert res == {"stubs": True, **dict.fromkeys(METHOD_FAMILIES, True)}
 
 
 def test_method_of_a_lazy_family_on_first_use():

@@ -53,9 +53,6 @@ METHOD_FAMILIES = {
     "random": "bernoulli_ cauchy_ exponential_ geometric_ log_normal_ normal_ random_ uniform_",
     "nn.rnn": "unsafe_chunk unsafe_split unsafe_split_with_sizes",
 }
-# of those, the ones that register nn.functional names too (F.normalize, F.softmax, F.gelu,
-# F.hardtanh, ...; the test checks it)
-FUNCTIONAL_METHOD_FAMILIES = ("linalg.norm", "activation.softmax", "activation.piecewise")
 
 
 _FAMILY_OF: dict = {}   # a method name of METHOD_FAMILIES -> its family (made on first use)
@@ -82,15 +79,14 @@ def load_method_families(*prefixes: str) -> None:
             importlib.import_module("." + module, __name__)
 
 
-def load_families(methods: bool = True) -> None:
+def load_families() -> None:
     """Import every op family that loads on first use (``METHOD_FAMILIES`` and the ``_LAZY``
     tables of ``nn/``, ``loss/`` and ``shape/``; their ops register): after this the registry's
-    tables hold every op. ``methods=False`` (what nn.functional needs) leaves out the
-    ``METHOD_FAMILIES`` that register no ``nn.functional`` name."""
-    for module in METHOD_FAMILIES if methods else FUNCTIONAL_METHOD_FAMILIES:
+    tables hold every op (nn.functional loads only the family of a name asked for:
+    ``load_functional``)."""
+    for module in METHOD_FAMILIES:
         importlib.import_module("." + module, __name__)
-    if methods:   # and Tensor's stubs of them replaced by the methods
-        _lazy.resolve(_util.Tensor)
+    _lazy.resolve(_util.Tensor)   # and Tensor's stubs of them replaced by the methods
     for package in (nn, loss, shape):
         for name in package._LAZY:
             getattr(package, name)
