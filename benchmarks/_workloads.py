@@ -177,10 +177,10 @@ def forward_ad(T, scale: float) -> dict:
     return {"fwad sin": res[0], "fwad mlp": res[1], "fwad jvp": res[2]}
 
 
-def nn_mlp_step(T):
+def nn_mlp_step(T, batch: int = 128):
     """The nn issue's MLP written with nn modules: Sequential(Linear 784-512, ReLU, Linear
-    512-256, ReLU, Linear 256-10), batch 128, CrossEntropyLoss, optim.SGD; one training step as
-    a function (``bench_nn_mlp.py``, ``rss`` and ``ab_min.py --row nn_mlp``)."""
+    512-256, ReLU, Linear 256-10), batch 128 (or ``batch``), CrossEntropyLoss, optim.SGD; one
+    training step as a function (``bench_nn_mlp.py``, ``rss`` and ``ab_min.py --row nn_mlp``)."""
     T.manual_seed(0)
     nn = T.nn
     model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(),
@@ -188,8 +188,8 @@ def nn_mlp_step(T):
     opt = T.optim.SGD(model.parameters(), lr=0.01)
     loss_fn = nn.CrossEntropyLoss()
     rng = np.random.default_rng(0)
-    x = T.tensor(rng.standard_normal((128, 784)).astype("float32"))
-    y = T.tensor(rng.integers(0, 10, 128))
+    x = T.tensor(rng.standard_normal((batch, 784)).astype("float32"))
+    y = T.tensor(rng.integers(0, 10, batch))
 
     def step():
         opt.zero_grad()
