@@ -145,15 +145,6 @@ def _keep(table: dict, obj, value) -> None:
     table[key] = (ref, value)
 
 
-def _fw_of(t):
-    """``t``'s ``_fw`` slot (None where a Tensor was made without it, e.g. by
-    ``object.__new__``)."""
-    try:
-        return t._fw
-    except AttributeError:
-        return None
-
-
 def _tangent_in(t, fw, lv):
     """The tangent that ``fw`` (``t``'s slot, of level ``lv``) holds, as a Tensor: a plan's bare
     array becomes one when first asked for (kept, so that it is the same Tensor each time)."""
@@ -171,7 +162,7 @@ def _get(t):
     lv = _level.get()
     if lv is None:
         return None
-    fw = _fw_of(t)
+    fw = t._fw
     if fw is not None and fw[0] is lv:
         return _tangent_in(t, fw, lv)
     x = t._x
@@ -184,14 +175,14 @@ def _own(t):
     """The tangent stored for ``t`` itself (none read through its base: a saved value that is a
     view of a tensor written in place since has its own tangent, not the base's current one)."""
     lv = _level.get()
-    fw = _fw_of(t)
+    fw = t._fw
     if fw is not None and lv is not None and fw[0] is lv:
         return _tangent_in(t, fw, lv)
     return None
 
 
 def _view_of_base_tangent(view, base, lv):
-    fw = _fw_of(base)
+    fw = base._fw
     if fw is None or fw[0] is not lv:
         return None
     base_t = _tangent_in(base, fw, lv)
@@ -222,7 +213,7 @@ def _set(t, tangent) -> None:
     lv = _level.get()
     if lv is None:
         return
-    old = _fw_of(t)
+    old = t._fw
     t._fw = (lv, tangent)
     if old is None or old[0] is not lv:
         lv.register(t)

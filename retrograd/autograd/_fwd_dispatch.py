@@ -58,10 +58,7 @@ class _ForwardMode(_dsp.Mode):
             if len(args) == 1 and isinstance(args[0], Tensor):
                 # the hottest path: one Tensor argument (a unary op)
                 a = args[0]
-                try:
-                    fw = a._fw
-                except AttributeError:
-                    fw = None
+                fw = a._fw
                 if fw is not None and fw[0] is lv:
                     t = fw[1]
                     if type(t) is _ndarray:   # (a plan's tangent is kept as a bare array)
@@ -88,10 +85,7 @@ class _ForwardMode(_dsp.Mode):
             rg = False
             for a in args:
                 if isinstance(a, Tensor):
-                    try:
-                        fw = a._fw
-                    except AttributeError:
-                        fw = None
+                    fw = a._fw
                     if fw is not None and fw[0] is lv:
                         t = fw[1]
                         if type(t) is not _ndarray:   # (a plan's tangent is a bare array)

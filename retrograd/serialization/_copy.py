@@ -74,7 +74,7 @@ def _as_type(t: Tensor, cls) -> Tensor:
     if cls is Tensor:
         return t
     new = object.__new__(cls)
-    for slot in ("_data", "grad_fn", "_requires_grad", "_grad", "_vc", "_x"):
+    for slot in ("_data", "grad_fn", "_requires_grad", "_grad", "_vc", "_x", "_fw"):
         setattr(new, slot, getattr(t, slot))
     return new
 
