@@ -20,7 +20,8 @@ from ..reduction.basic import mean
 from ..shape.basic import squeeze, unsqueeze
 from ._linmap import matrix_apply
 from .pooling import _SCALAR_NAMES, _fmt
-from .pooling_unpool import _MaxUnpoolBackward, _unpool_kernel, _unpool_output_size, max_unpool2d
+from .pooling_unpool import (_MaxUnpoolBackward, _check_unpool_shapes, _unpool_kernel,
+                             _unpool_output_size, max_unpool2d)
 from .pooling_adaptive import (_AdaptiveAvgPoolBackward, _AdaptiveMaxPoolBackward, _argmax_reduce,
                                _check_nonempty, _lengths, _list_with_default, _segments,
                                _window_matrix)
@@ -184,15 +185,7 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
     if len(p) != 3:
         raise RuntimeError("There should be exactly three elements (depth, height, width) in "
                            f"padding, but got: {len(p)} elements.")
-    if x.shape != idx.shape:
-        raise RuntimeError("Expected shape of indices to be same as that of the input tensor "
-                           f"({_fmt(x.shape)}) but got indices tensor with shape: "
-                           f"{_fmt(idx.shape)}")
-    for i in range(1, x.ndim):
-        if x.shape[i] <= 0:
-            raise RuntimeError("max_unpooling3d_forward_out(): Expected input to have non-zero "
-                               f"size for non-batch dimensions, but got {_fmt(x.shape)} with "
-                               f"dimension {i} being empty.")
+    _check_unpool_shapes(x, idx, "max_unpooling3d_forward_out()")
     if min(s) <= 0:
         raise RuntimeError(f"strides should be greater than zero, but got stride: {_fmt(s)}")
     bad = (idx < 0) | (idx >= out[0] * out[1] * out[2])
