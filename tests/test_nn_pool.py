@@ -209,6 +209,8 @@ UNPOOL = {
     "invalid_index": lambda F, o, i: F.max_unpool2d(o, i * 9, 2),
     "negative_index": lambda F, o, i: F.max_unpool2d(o, -i - 1, 2),
     "output_size_4": lambda F, o, i: F.max_unpool2d(o, i, 2, output_size=(1, 2, 5, 5)),
+    "empty_channels": lambda F, o, i: F.max_unpool2d(o[:, :0], i[:, :0], 2),
+    "empty_channels_3d": lambda F, o, i: F.max_unpool3d(o[:, :0, None], i[:, :0, None], 1),
 }
 
 

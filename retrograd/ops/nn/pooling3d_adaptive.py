@@ -185,7 +185,7 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
     if len(p) != 3:
         raise RuntimeError("There should be exactly three elements (depth, height, width) in "
                            f"padding, but got: {len(p)} elements.")
-    _check_unpool_shapes(x, idx, "max_unpooling3d_forward_out()")
+    _check_unpool_shapes(x, idx, "max_unpooling3d_forward_out_cpu()")
     if min(s) <= 0:
         raise RuntimeError(f"strides should be greater than zero, but got stride: {_fmt(s)}")
     bad = (idx < 0) | (idx >= out[0] * out[1] * out[2])

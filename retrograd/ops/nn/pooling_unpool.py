@@ -77,7 +77,7 @@ def _unpool_kernel(x: np.ndarray, idx: np.ndarray, out_sp) -> np.ndarray:
 
 def _check_unpool_shapes(x: np.ndarray, idx: np.ndarray, kernel: str) -> None:
     """PyTorch's checks of max_unpool2d/3d: indices shaped as the input, no empty non-batch
-    dimension (``kernel`` names the function in the message)."""
+    dimension (``kernel`` names PyTorch's CPU kernel in the message)."""
     if x.shape != idx.shape:
         raise RuntimeError("Expected shape of indices to be same as that of the input tensor "
                            f"({_fmt(x.shape)}) but got indices tensor with shape: "
@@ -105,7 +105,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     if x.ndim not in (3, 4):
         raise RuntimeError("Input to max_unpooling2d should be a 3d or 4d Tensor, but got a tensor "
                            f"with {x.ndim} dimensions.")
-    _check_unpool_shapes(x, idx, "max_unpooling2d()")
+    _check_unpool_shapes(x, idx, "max_unpooling2d_forward_out_cpu()")
     bad = (idx < 0) | (idx >= out_hw[0] * out_hw[1])
     if bad.any():
         raise RuntimeError(f"Found an invalid max index: {idx[bad].flat[-1]} (output volumes are "
