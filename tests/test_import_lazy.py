@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import copy
 import importlib
-import json
 import os
 import pickle
-import subprocess
-import sys
 import textwrap
 
 import pytest
@@ -19,7 +16,8 @@ import torch
 
 import retrograd
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from _fresh import ROOT, run_fresh
+
 
 # loaded on first use; none of them may be in sys.modules right after ``import retrograd``
 UNLOADED = ["retrograd.nn", "retrograd.nn.modules", "retrograd.nn.functional", "retrograd.optim",
@@ -53,16 +51,6 @@ UNLOADED = ["retrograd.nn", "retrograd.nn.modules", "retrograd.nn.functional", "
                                     "activation.piecewise", "elementwise.special_np")]
 
 
-def _run(code: str) -> dict:
-    """Run ``code`` in a fresh interpreter (this checkout first on sys.path); its last stdout
-    line is JSON."""
-    code = f"import sys; sys.path.insert(0, {ROOT!r})\n" + code
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def _packages_with_lazy_tables() -> list:
     pkgs = []
     for dirpath, _, files in os.walk(os.path.join(ROOT, "retrograd")):
@@ -75,7 +63,7 @@ def _packages_with_lazy_tables() -> list:
 
 
 def test_heavy_modules_stay_unloaded_after_import():
-    res = _run("import json, retrograd\n"
+    res = run_fresh("import json, retrograd\n"
                f"print(json.dumps([m for m in {UNLOADED!r} if m in sys.modules]))")
     assert res == []
 
@@ -83,7 +71,7 @@ def test_heavy_modules_stay_unloaded_after_import():
 def test_lazy_names_resolve_in_a_fresh_process():
     # the way a PyTorch script reaches them: attribute access on the package, nothing imported;
     # the modules are imported afterwards, to check that the names are their very objects
-    res = _run(textwrap.dedent("""
+    res = run_fresh(textwrap.dedent("""
         import json, retrograd as torch
         x = torch.tensor([1., 2.], requires_grad=True)
         x64 = x.double().detach().requires_grad_()
@@ -131,7 +119,7 @@ def test_import_statements_reach_lazy_modules(tmp_path):
     # import and from-import forms, a save/load round trip, and a tensor's pickle/deepcopy, whose
     # hooks are attached at import (serialization._copy) without loading the pickler
     path = str(tmp_path / "t.pt")
-    res = _run(
+    res = run_fresh(
         "import json, copy, pickle, retrograd\n"
         "t = retrograd.arange(6.).reshape(2, 3)[:, 1:]\n"
         "c = copy.deepcopy(t); p = pickle.loads(pickle.dumps(t))\n"
@@ -154,7 +142,7 @@ def test_lazy_op_families_register_only_torch_and_functional_names():
     # A family of a _LAZY table may add torch.* names (reached through retrograd.__getattr__)
     # and nn.functional names (nn.functional loads every family first), and no Tensor method
     # (those of ops.METHOD_FAMILIES: test_method_families_*) and no linalg/special/fft name.
-    res = _run(
+    res = run_fresh(
         "import json, importlib, retrograd\n"
         "from retrograd.ops import _registry as R, METHOD_FAMILIES\n"
         "for m in METHOD_FAMILIES: importlib.import_module('retrograd.ops.' + m)\n"
@@ -178,7 +166,7 @@ def test_lazy_op_families_register_only_torch_and_functional_names():
 def test_method_families_add_exactly_their_declared_methods():
     # ops.METHOD_FAMILIES lists the Tensor methods of each family that loads on first use: each
     # is a stub on Tensor after import, and importing the family registers exactly those
-    res = _run(
+    res = run_fresh(
         "import json, importlib, retrograd\n"
         "from retrograd import _lazy\n"
         "from retrograd.ops import _registry as R, METHOD_FAMILIES\n"
@@ -225,8 +213,8 @@ def test_method_of_a_lazy_family_on_first_use():
         out['uniform'] = torch.empty(3).uniform_(2, 2).tolist()
         print(json.dumps(out))
         """)
-    lazy = _run(code.replace("FIRST", ""))
-    eager = _run(code.replace("FIRST", "from retrograd.ops import load_families; load_families()"))
+    lazy = run_fresh(code.replace("FIRST", ""))
+    eager = run_fresh(code.replace("FIRST", "from retrograd.ops import load_families; load_families()"))
     assert lazy["before"] == [False, False, False, False] and lazy["in_dir"] and lazy["hasattr"]
     assert lazy["after"] == [True, True, True] and lazy["real"] == "function"
     assert {k: v for k, v in lazy.items() if k != "before"} == \
@@ -249,7 +237,7 @@ def test_method_of_a_lazy_family_on_first_use():
 def test_torch_function_of_a_method_family_loads_that_family_alone():
     # torch.sort / torch.std load their family, not every family (retrograd._more), and then
     # the family's other torch.* names are there (torch.std_mean)
-    res = _run("import json, retrograd as torch\n"
+    res = run_fresh("import json, retrograd as torch\n"
                "v = torch.sort(torch.tensor([2., 1.])).values.tolist()\n"
                "torch.std(torch.ones(2))\n"
                "s = torch.std_mean(torch.tensor([1., 3.]))[0].item()\n"
@@ -263,7 +251,7 @@ def test_torch_function_of_a_method_family_loads_that_family_alone():
 def test_linalg_and_special_namespaces_load_only_their_families():
     # retrograd.linalg / retrograd.special (nn.init imports linalg) load the families with
     # names there, and those are all of their names
-    res = _run("import json, retrograd, retrograd.linalg, retrograd.special\n"
+    res = run_fresh("import json, retrograd, retrograd.linalg, retrograd.special\n"
                "from retrograd.ops import load_families\n"
                "a = sorted(dir(retrograd.linalg)), sorted(dir(retrograd.special))\n"
                "sort = 'retrograd.ops.sorting.sort' in sys.modules\n"
@@ -276,7 +264,7 @@ def test_linalg_and_special_namespaces_load_only_their_families():
 
 def test_formula_namespace_for_create_graph_loads_on_first_use():
     # tensor_ns (the backward formulas on Tensors) is imported by the first create_graph=True
-    res = _run("import json, retrograd\n"
+    res = run_fresh("import json, retrograd\n"
                "x = retrograd.tensor([1., 2.], requires_grad=True)\n"
                "g, = retrograd.autograd.grad((x ** 3).sum(), x)\n"
                "before = 'retrograd.ops.tensor_ns' in sys.modules\n"
@@ -292,7 +280,7 @@ def test_formula_namespace_for_create_graph_loads_on_first_use():
 
 def test_registry_functional_namespace_loads_the_families():
     # ops call nn.functional ops through the registry's namespace; a miss loads the families
-    res = _run("import json, retrograd\n"
+    res = run_fresh("import json, retrograd\n"
                "from retrograd.ops._registry import functional as F\n"
                "x = retrograd.ones(1, 1, 2, 2)\n"
                "print(json.dumps(F.avg_pool2d(x, 2).tolist()))")

@@ -9,7 +9,6 @@ import contextlib
 import io
 import json
 import os
-import subprocess
 import sys
 import textwrap
 
@@ -18,18 +17,9 @@ import torch
 
 import retrograd.optim
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from _fresh import ROOT, run_fresh
+
 IMPORTS = "import retrograd, retrograd.nn, retrograd.optim, retrograd.nn.functional\n"
-
-
-def _run(code: str):
-    """Run ``code`` in a fresh interpreter (this checkout first on sys.path); its last stdout
-    line is JSON."""
-    code = f"import sys; sys.path.insert(0, {ROOT!r})\n" + code
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _files(package: str) -> list:
@@ -39,7 +29,7 @@ def _files(package: str) -> list:
 
 
 def test_nn_optim_functional_load_no_layer_optimizer_or_family():
-    res = _run("import json\n" + IMPORTS +
+    res = run_fresh("import json\n" + IMPORTS +
                "from retrograd.ops.functional_families import FUNCTIONAL_FAMILIES as FF\n"
                "print(json.dumps([sorted(m for m in sys.modules if m.startswith(\n"
                "    ('retrograd.nn', 'retrograd.optim'))),\n"
@@ -56,7 +46,7 @@ def test_nn_optim_functional_load_no_layer_optimizer_or_family():
 def test_functional_families_register_exactly_their_names():
     # every nn.functional name registered by a family that loads on first use is listed under
     # the module that registers it (the @export's caller), and nothing else is listed
-    res = _run(textwrap.dedent("""
+    res = run_fresh(textwrap.dedent("""
         import json, retrograd
         from retrograd.ops import _registry as R, load_families
         from retrograd.ops.functional_families import FUNCTIONAL_FAMILIES
@@ -82,7 +72,7 @@ def test_functional_families_register_exactly_their_names():
 def test_lazy_names_are_the_objects_everything_loaded_gives():
     # each name looked up first (a fresh process, nothing else loaded), then everything
     # loaded: the names are the classes of their files and the registered functions
-    res = _run(textwrap.dedent("""
+    res = run_fresh(textwrap.dedent("""
         import json, importlib, os, pickle
         """ + IMPORTS + """
         import retrograd.nn as nn, retrograd.optim as optim, retrograd.nn.functional as F
@@ -131,7 +121,7 @@ def test_lazy_names_are_the_objects_everything_loaded_gives():
 
 
 def test_missing_names_raise_pytorchs_errors():
-    res = _run("import json\n" + IMPORTS +
+    res = run_fresh("import json\n" + IMPORTS +
                "out = []\n"
                "for mod in (retrograd.nn, retrograd.nn.functional, retrograd.optim,\n"
                "            retrograd.nn.modules):\n"
@@ -199,7 +189,7 @@ def test_model_of_lazily_loaded_classes_trains_like_pytorch():
                             ("body.4.weight", (3, 8)), ("body.4.bias", (3,)))}
     arg = json.dumps({**weights, "x": x.tolist(), "y": y.tolist()})
 
-    ours = _run(code.replace("LIB", "retrograd").replace("sys.argv[1]", repr(arg)))
+    ours = run_fresh(code.replace("LIB", "retrograd").replace("sys.argv[1]", repr(arg)))
     out = io.StringIO()   # PyTorch's run in this process (torch is loaded here already)
     with contextlib.redirect_stdout(out):
         exec(code.replace("LIB", "torch").replace("sys.argv[1]", repr(arg)), {"sys": sys})
