@@ -30,7 +30,7 @@ from . import _jvp_rules
 from ._double_vjp import _inplace_tangent, _node_mark, _tangents_by_rerun
 from ._dual import (_EMPTY, _any_requires_grad, _find_duals, _get, _inference_get,
                     _is_grad_enabled, _level, _remember_output, _set, _strided_like, _suspend,
-                    _suspended, _suspended_get, _weakref)
+                    _suspended, _suspended_get)
 from ._jvp_rules import _flat, _substitute
 from ._record import OPS, edge
 from .node import _sequence
@@ -148,11 +148,8 @@ def _by_plan(op, args, tans, plan, name, lv):
         out = op(*args)
         tangent = _plan_tangent(plan, out, args, _EMPTY, tans)
         if tangent is not None:
-            out._fw = (lv, tangent)
-            refs = lv.refs             # (lv.register inlined)
-            refs.append(_weakref(out))
-            if len(refs) > lv.limit:
-                lv.sweep()
+            out._fw = (lv, tangent)     # (a fresh result: no tangent of its own yet)
+            lv.register(out)
             return out
         if not plan.random:
             rng = _Rng()
@@ -185,10 +182,7 @@ def _by_plan1(op, a, t0, plan, name, lv):
                         tangent.dtype is data.dtype and tangent.strides == data.strides and \
                         tangent.shape == data.shape:
                     out._fw = (lv, tangent)
-                    refs = lv.refs             # (lv.register inlined)
-                    refs.append(_weakref(out))
-                    if len(refs) > lv.limit:
-                        lv.sweep()
+                    lv.register(out)
                     return out
         args = (a,)
         tangent = _plan_tangent(plan, out, args, _EMPTY, {id(a): t0})
