@@ -205,3 +205,19 @@ def test_model_of_lazily_loaded_classes_trains_like_pytorch():
                                                "flatten", "linear", "loss", "module")] +
         ["retrograd.optim." + m for m in ("_lr_base", "_lr_cyclic", "adam", "lr_scheduler",
                                           "optimizer", "sgd")])
+
+
+def test_interpolate_antialias_in_a_fresh_process():
+    """interpolate(antialias=True) is the first use of its family in a fresh interpreter (its
+    kernels live in a module of their own, loaded at that first call), compared with torch."""
+    res = run_fresh(textwrap.dedent("""
+        import json
+        import numpy as np
+        import retrograd
+        x = retrograd.tensor(np.arange(64, dtype=np.float32).reshape(1, 1, 8, 8) / 7)
+        y = retrograd.nn.functional.interpolate(x, size=(3, 5), mode="bilinear", antialias=True)
+        print(json.dumps(y.tolist()))
+    """))
+    x = torch.tensor(np.arange(64, dtype=np.float32).reshape(1, 1, 8, 8) / 7)
+    ref = torch.nn.functional.interpolate(x, size=(3, 5), mode="bilinear", antialias=True)
+    np.testing.assert_allclose(res, ref.tolist(), rtol=1e-6, atol=1e-6)

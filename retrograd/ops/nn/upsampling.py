@@ -26,9 +26,6 @@ from .pooling import _SCALAR_NAMES
 from .pooling_adaptive import adaptive_avg_pool1d, adaptive_avg_pool2d
 from .pooling3d_adaptive import adaptive_avg_pool3d  # noqa: E402
 
-# interpolate(antialias=True): set by upsampling_aa.py, which builds on this module
-_upsample_aa = None
-
 
 def _scale_value(scale, n_in: int, n_out: int, dt):
     """compute_scales_value: 1/scale when a positive scale was given, else in/out."""
@@ -322,7 +319,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                 raise ValueError("Lanczos mode does not support align_corners=True")
             if not antialias:
                 raise ValueError("Lanczos mode requires antialias=True")
-        if antialias:
+        if antialias:   # (upsampling_aa builds on this module: imported at the first call)
+            from .upsampling_aa import _upsample_aa
             return _upsample_aa(input, mode, output_size, scales, align_corners)
         return _upsample(input, mode, output_size, scales, align_corners)
     if mode == "area" and input.ndim == 3:

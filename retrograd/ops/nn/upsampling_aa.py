@@ -16,7 +16,6 @@ import numpy as np
 from .._registry import export
 from ...autograd._record import record1
 from .pooling import _SCALAR_NAMES
-from . import upsampling as _upsampling
 from .upsampling import _ALIGN, _ATTRS_2D, _UpsampleBackward, _forward, _scale_value
 
 
@@ -110,5 +109,3 @@ def _upsample_aa(input, mode: str, output_size, scales, align_corners):
                    output_size=tuple(int(o) for o in output_size), scales=tuple(scales),
                    align_corners=bool(align_corners), in_shape=x.shape, taps=taps)
 
-
-_upsampling._upsample_aa = _upsample_aa   # (upsampling.py cannot import this module back)
