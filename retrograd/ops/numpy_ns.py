@@ -308,3 +308,35 @@ def einsum(equation, *operands):
 def floor_divide(x, y):
     """Floor division as PyTorch's div(rounding_mode='floor') (1 // -inf = -1, not -0)."""
     return _np.floor_divide(x, y)
+
+
+# -- PyTorch's building blocks of its backward formulas (create_graph records their nodes) --------
+# A formula written with these records what PyTorch's C++ formula records: ``grad * 2`` there is
+# mul.Scalar (MulBackward1), ``x.masked_fill(mask, 0)`` MaskedFillBackward0, ``x.sgn()``
+# SgnBackward0, ``x.t()`` TBackward0. On this path they are the plain NumPy expressions.
+def mul_scalar(x, c):
+    return x * c
+
+
+def div_scalar(x, c):
+    return x / c
+
+
+def add_scalar(x, c):
+    return x + c
+
+
+def sub_scalar(x, c):
+    return x - c
+
+
+def masked_fill(x, mask, value):
+    return _np.where(mask, _np.asarray(value, dtype=_np.result_type(x)), x)
+
+
+def sgn(x):
+    return sign(x)
+
+
+def t(x):
+    return _np.asarray(x).T

@@ -325,3 +325,40 @@ def _publish(namespace: dict) -> None:
 _publish(globals())
 # a composite: modes (forward AD, vmap) see its convolutions, not it
 _public(convolution_backward, composite=True)
+
+
+# -- PyTorch's building blocks of its backward formulas (see numpy_ns: the same names) ---------
+def mul_scalar(x, c):
+    from .loss.regression import mul_scalar as op
+    return op(x, c)
+
+
+def div_scalar(x, c):
+    from .loss.regression import div_scalar as op
+    return op(x, c)
+
+
+def add_scalar(x, c):
+    from .loss.regression import add_scalar as op
+    return op(x, c)
+
+
+def sub_scalar(x, c):
+    from .loss.regression import sub_scalar as op
+    return op(x, c)
+
+
+def masked_fill(x, mask, value):
+    from .indexing.masked import masked_fill as op
+    from .._tensor import Tensor
+    return op(x, mask if isinstance(mask, Tensor) else _wrap(_np.asarray(mask)), value)
+
+
+def sgn(x):
+    from .elementwise.unary import sgn as op
+    return op(x)
+
+
+def t(x):
+    from .shape.basic import t as op
+    return op(x)
