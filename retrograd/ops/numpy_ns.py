@@ -312,8 +312,8 @@ def floor_divide(x, y):
 
 # -- PyTorch's building blocks of its backward formulas (create_graph records their nodes) --------
 # A formula written with these records what PyTorch's C++ formula records: ``grad * 2`` there is
-# mul.Scalar (MulBackward1), ``x.masked_fill(mask, 0)`` MaskedFillBackward0, ``x.sgn()``
-# SgnBackward0, ``x.t()`` TBackward0. On this path they are the plain NumPy expressions.
+# mul.Scalar (MulBackward1), ``x.sgn()`` SgnBackward0, ``x.t()`` TBackward0 (``masked_fill``,
+# MaskedFillBackward0, is above). On this path they are the plain NumPy expressions.
 def mul_scalar(x, c):
     return x * c
 
@@ -328,10 +328,6 @@ def add_scalar(x, c):
 
 def sub_scalar(x, c):
     return x - c
-
-
-def masked_fill(x, mask, value):
-    return _np.where(mask, _np.asarray(value, dtype=_np.result_type(x)), x)
 
 
 def sgn(x):

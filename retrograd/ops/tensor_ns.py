@@ -348,12 +348,6 @@ def sub_scalar(x, c):
     return op(x, c)
 
 
-def masked_fill(x, mask, value):
-    from .indexing.masked import masked_fill as op
-    from .._tensor import Tensor
-    return op(x, mask if isinstance(mask, Tensor) else _wrap(_np.asarray(mask)), value)
-
-
 def sgn(x):
     from .elementwise.unary import sgn as op
     return op(x)
