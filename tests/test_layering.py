@@ -130,6 +130,9 @@ LAZY = {
         "nn's hooks import utils.hooks, which must not drag the data pipeline in",
     ("utils", "utils.checkpoint"):
         "checkpoint loads on first use (utils._LAZY), for a short import retrograd",
+    ("ops.nn.upsampling", "ops.nn.upsampling_aa"):
+        "interpolate(antialias=True) loads its kernels at its first call: upsampling_aa builds "
+        "on upsampling (its taps and node), and nn.functional loads op families one by one",
     ("autograd.gradcheck", "autograd._gradcheck_reverse"):
         "gradcheck's checks load with the first gradcheck (_gradcheck), not with import retrograd",
     ("autograd.gradcheck", "autograd._gradcheck_forward"):
