@@ -579,7 +579,8 @@ def _graph(lib: Any, row, arrays, gouts, vs):
 def difference(row) -> str | None:
     """What differs between retrograd's create_graph graph and torch's for ``row``, or None."""
     arrays = row.inputs()
-    ref_outs = _float_outputs(torch, row.fn(torch, *[torch.tensor(a) for a in arrays]))
+    # (inputs that require grad: some rows take a gradient inside fn)
+    ref_outs = _float_outputs(torch, row.fn(torch, *_leaves(torch, arrays, ["float64"] * len(arrays))))
     rng = np.random.default_rng([row.seed, 7])
     gouts = [rng.standard_normal(tuple(o.shape)) for o in ref_outs]
     vs = [rng.standard_normal(a.shape) for a in arrays]
