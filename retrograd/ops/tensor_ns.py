@@ -356,3 +356,17 @@ def sgn(x):
 def t(x):
     from .shape.basic import t as op
     return op(x)
+
+
+# -- activations family: the backward kernels of the smooth activations, each recorded as
+# PyTorch's node (TanhBackwardBackward0, EluBackwardBackward0, ...; see numpy_ns) --------------
+from .activation.backward_ops import (  # noqa: E402,F401
+    elu_backward, gelu_backward, glu_backward, hardsigmoid_backward, hardswish_backward,
+    log_sigmoid_backward, prelu_kernel_backward, rrelu_with_noise_backward, scalar_sub,
+    sigmoid_backward, softplus_backward, tanh_backward)
+from .elementwise.arithmetic import pow as _pow  # noqa: E402
+
+
+def pow_scalar(x, exponent):
+    """x ** exponent for a Python number (PowBackward0, as x.pow(3) in PyTorch's formulas)."""
+    return _pow(x, exponent)
