@@ -239,7 +239,7 @@ class CeluBackward1(_EluResultBase):
     saved_attrs = {"alpha": "alpha"}
 
 
-def _elu(input, alpha, scale, input_scale, cls, name="elu"):
+def _elu(input, alpha, scale, input_scale, cls, name="elu", grad_input_scale=None):
     x0 = _floating(input, "elu_cpu", name)
     x = _opmath(x0)
     t = x.dtype.type
@@ -247,7 +247,8 @@ def _elu(input, alpha, scale, input_scale, cls, name="elu"):
         out = np.where(x <= 0, np.expm1(x * t(input_scale)) * t(alpha * scale), x * t(scale))
     out = out.astype(x0.dtype, copy=False)
     return record1(cls, input, out, input if cls in (EluBackward0, CeluBackward0) else RESULT,
-                   alpha=alpha, scale=scale, input_scale=input_scale)
+                   alpha=alpha, scale=scale,
+                   input_scale=input_scale if grad_input_scale is None else grad_input_scale)
 
 
 def _elu_op(input, alpha=1.0):
@@ -290,8 +291,10 @@ def selu_(input):
 def _celu_op(input, alpha=1.0, inplace=False):
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    # the gradient's input_scale is PyTorch's 1.0 / alpha.toFloat() (alpha rounded to float32
+    # first, as derivatives.yaml writes it; the forward divides by alpha itself)
     return _elu(input, alpha, 1, 1.0 / alpha, CeluBackward1 if inplace else CeluBackward0,
-                "celu")
+                "celu", 1.0 / float(np.float32(alpha)))
 
 
 def _celu_inplace_op(input, alpha=1.0):
