@@ -14,9 +14,10 @@ def F(T):
 
 
 def _leaf(x):
-    """``x``, or a leaf copy that requires grad where ``x`` does not (test_double_backward_graph
-    calls each row's fn once on plain tensors, for the shapes of its outputs)."""
-    return x if x.requires_grad else x.detach().requires_grad_()
+    """``x``, made to require grad where it does not (test_double_backward_graph calls each
+    row's fn once on plain tensors, for the shapes of its outputs; test_forward_ad on dual
+    tensors, whose tangent stays: forward over reverse)."""
+    return x if x.requires_grad else x.requires_grad_()
 
 
 def _grad(f):

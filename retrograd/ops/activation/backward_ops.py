@@ -16,9 +16,10 @@ import numpy as np
 
 from ...autograd.node import Node
 from ...autograd._record import make_node, needs_grad, not_implemented, record2, wrap
-from ..._dispatch import POINTWISE, public
+from ..._dispatch import POINTWISE, forward_hooks, public
 from .._util import u64
 from ..elementwise.arithmetic import sub as _sub
+from ..elementwise.compare import where as _where
 from .. import numpy_ns as _N
 
 
@@ -217,13 +218,13 @@ class LogSigmoidBackwardBackward0(Node):
     """log_sigmoid_backward(gO, x, buffer) = gO sigmoid(-x): d/dgO is itself,
     d/dx = gO s (s - 1), s = sigmoid(x). ``buffer`` is read, not differentiated."""
     __slots__ = ()
-    saved_names = ("grad_output", "self", "buffer")
+    saved_names = ("buffer", "grad_output", "self")   # (PyTorch's order: by name)
 
-    def backward(self, ns, grad, go, x, buffer):
+    def backward(self, ns, grad, buffer, go, x):
         return (ns.log_sigmoid_backward(grad, x, buffer) if self.needs(0) else None,
                 _log_sigmoid_double_backward(ns, grad * go, x) if self.needs(1) else None)
 
-    def jvp(self, ns, tangents, go, x, buffer):
+    def jvp(self, ns, tangents, buffer, go, x):
         """JVP: log_sigmoid_backward(t_gO, x) + t_x gO s (s - 1)."""
         tg, tx = tangents
         return _plus(None if tg is None else ns.log_sigmoid_backward(tg, x, buffer),
@@ -238,7 +239,7 @@ def _log_sigmoid_double_backward(ns, grad, x):
 def log_sigmoid_backward(grad_output, self, buffer):
     out = _N.log_sigmoid_backward(grad_output._data, self._data, buffer._data)
     return record2(LogSigmoidBackwardBackward0, grad_output, self, out,
-                   (grad_output, self, buffer))
+                   (buffer, grad_output, self))
 
 
 # -- hardswish, hardsigmoid ---------------------------------------------------------------------
@@ -271,7 +272,14 @@ def hardswish_backward(grad_output, self):
 
 def hardsigmoid_backward(grad_output, self):
     """PyTorch has no derivative for hardsigmoid_backward: a NotImplemented node (over the
-    inputs that require grad) that raises when differentiated."""
+    inputs that require grad) that raises when differentiated.
+
+    Inside a dual level (forward AD) the gradient stays differentiable instead: forward AD's
+    double-VJP fallback, which in-place hardsigmoid_ takes, differentiates it in grad_output
+    (PyTorch has a forward formula for hardsigmoid_ and needs none of this)."""
+    if forward_hooks() is not None:
+        inside = wrap((self._data > -3) & (self._data < 3))
+        return _where(inside, grad_output * (1.0 / 6.0), 0.0)
     out = np.asarray(_N.hardsigmoid_backward(grad_output._data, self._data))
     if needs_grad(grad_output, self):
         return wrap(out, not_implemented("hardsigmoid_backward", (grad_output, self), out))
@@ -390,18 +398,18 @@ class RreluWithNoiseBackwardBackward0(Node):
     with slope (lower + upper) / 2 in evaluation. Linear in gO; its derivative in x is zero but
     recorded (PyTorch: zeros_like(grad)); ``noise`` is not differentiated."""
     __slots__ = ("lower", "upper", "training")
-    saved_names = ("self", "noise")
+    saved_names = ("noise", "self")   # (PyTorch's order: by name)
     saved_attrs = {"lower": "lower", "upper": "upper", "training": "training"}
 
     def _args(self):
         return self.lower, self.upper, self.training
 
-    def backward(self, ns, grad, x, noise):
+    def backward(self, ns, grad, noise, x):
         return (ns.rrelu_with_noise_backward(grad, x, noise, *self._args())
                 if self.needs(0) else None,
                 ns.zeros_like(grad) if self.needs(1) else None)
 
-    def jvp(self, ns, tangents, x, noise):
+    def jvp(self, ns, tangents, noise, x):
         """JVP: rrelu_with_noise_backward(t_gO, x, noise)."""
         tg = tangents[0]
         return x * 0 if tg is None else ns.rrelu_with_noise_backward(tg, x, noise,
@@ -411,7 +419,7 @@ class RreluWithNoiseBackwardBackward0(Node):
 def rrelu_with_noise_backward(grad_output, self, noise, lower, upper, training):
     out = _N.rrelu_with_noise_backward(grad_output._data, self._data, noise._data, lower, upper,
                                        training)
-    return record2(RreluWithNoiseBackwardBackward0, grad_output, self, out, (self, noise),
+    return record2(RreluWithNoiseBackwardBackward0, grad_output, self, out, (noise, self),
                    lower=lower, upper=upper, training=training)
 
 
