@@ -28,7 +28,7 @@ FLOAT32_ONLY = {"mkldnn_rnn_layer", "mkldnn_rnn_layer_reverse"}
 # rrelu in eval mode: torch saves ``noise`` made by empty_like and never written (uninitialised
 # memory); only its shape and dtype are compared
 UNINITIALISED = {"rrelu_eval", "torch_rrelu_eval", "rrelu_eval_inplace", "functional_rrelu_",
-                 "torch_rrelu_"}
+                 "torch_rrelu_", "rrelu_eval_backward"}
 
 # eigen/singular vectors among the saved values: their signs are not unique, and torch's LAPACK
 # (MKL) and NumPy's (OpenBLAS) choose differently for these inputs; compared up to sign

@@ -336,3 +336,84 @@ def sgn(x):
 
 def t(x):
     return _np.asarray(x).T
+
+
+# -- activations family: the backward kernels of the smooth activations, as PyTorch's
+# (``tanh_backward``, ``elu_backward``, ...); under create_graph ops/activation/backward_ops.py
+# records each as its node (TanhBackwardBackward0, EluBackwardBackward0, ...) --------------------
+_GELU_SQRT_2_OVER_PI = 0.7978845608028654      # sqrt(2 / pi)
+_GELU_INV_SQRT_2PI = 0.3989422804014327        # 1 / sqrt(2 pi)
+_GELU_KAPPA = 0.044715
+
+
+def tanh_backward(grad_output, output):
+    return grad_output * (1 - output * output)
+
+
+def sigmoid_backward(grad_output, output):
+    return grad_output * (output * (1 - output))
+
+
+def elu_backward(grad_output, alpha, scale, input_scale, is_result, self_or_result):
+    x = self_or_result
+    if is_result:
+        return where(x <= 0, grad_output * input_scale * (x + alpha * scale), grad_output * scale)
+    with _np.errstate(over="ignore", invalid="ignore"):   # exp overflows where x > 0 (unused)
+        return where(x <= 0, grad_output * (input_scale * alpha * scale) * exp(x * input_scale),
+                     grad_output * scale)
+
+
+def gelu_backward(grad_output, x, approximate="none"):
+    if approximate == "tanh":
+        x2 = x * x
+        s = sigmoid(_GELU_SQRT_2_OVER_PI * 2 * (x + _GELU_KAPPA * x2 * x))
+        dinner = _GELU_SQRT_2_OVER_PI * (1 + 3 * _GELU_KAPPA * x2)
+        return grad_output * (s + 2 * x * s * (1 - s) * dinner)
+    with _np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        cdf = 0.5 * (1 + erf(x * 0.7071067811865476))
+        pdf = _GELU_INV_SQRT_2PI * exp(x * x * -0.5)
+        return grad_output * (cdf + x * pdf)
+
+
+def softplus_backward(grad_output, x, beta, threshold):
+    z = x * beta
+    return where(z > threshold, grad_output, grad_output * sigmoid(z))
+
+
+def log_sigmoid_backward(grad_output, x, buffer):
+    return grad_output * sigmoid(-x)
+
+
+def hardswish_backward(grad_output, x):
+    return where(x <= -3, 0.0, where(x < 3, grad_output * (x / 3 + 0.5), grad_output))
+
+
+def hardsigmoid_backward(grad_output, x):
+    return where((x > -3) & (x < 3), grad_output * (1.0 / 6.0), 0.0)
+
+
+def glu_backward(grad_output, x, dim):
+    h = x.shape[dim] // 2
+    lead = (slice(None),) * dim
+    a, b = x[lead + (slice(0, h),)], x[lead + (slice(h, None),)]
+    s = sigmoid(b)
+    return cat([grad_output * s, grad_output * a * s * (1 - s)], dim)
+
+
+def prelu_kernel_backward(grad_output, x, weight):
+    pos = x > 0
+    return where(pos, grad_output, weight * grad_output), where(pos, 0.0, x * grad_output)
+
+
+def rrelu_with_noise_backward(grad_output, x, noise, lower, upper, training):
+    if training and upper - lower > 1e-6:
+        return grad_output * noise
+    return where(x > 0, grad_output, grad_output * ((lower + upper) / 2))
+
+
+def scalar_sub(c, x):
+    return c - x
+
+
+def pow_scalar(x, exponent):
+    return x ** exponent

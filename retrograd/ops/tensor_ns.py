@@ -331,3 +331,45 @@ _public(convolution_backward, composite=True)
 from .loss.regression import mul_scalar, div_scalar, add_scalar, sub_scalar  # noqa: E402,F401
 from .elementwise.unary import sgn  # noqa: E402,F401
 from .shape.basic import t  # noqa: E402,F401
+def mul_scalar(x, c):
+    from .loss.regression import mul_scalar as op
+    return op(x, c)
+
+
+def div_scalar(x, c):
+    from .loss.regression import div_scalar as op
+    return op(x, c)
+
+
+def add_scalar(x, c):
+    from .loss.regression import add_scalar as op
+    return op(x, c)
+
+
+def sub_scalar(x, c):
+    from .loss.regression import sub_scalar as op
+    return op(x, c)
+
+
+def sgn(x):
+    from .elementwise.unary import sgn as op
+    return op(x)
+
+
+def t(x):
+    from .shape.basic import t as op
+    return op(x)
+
+
+# -- activations family: the backward kernels of the smooth activations, each recorded as
+# PyTorch's node (TanhBackwardBackward0, EluBackwardBackward0, ...; see numpy_ns) --------------
+from .activation.backward_ops import (  # noqa: E402,F401
+    elu_backward, gelu_backward, glu_backward, hardsigmoid_backward, hardswish_backward,
+    log_sigmoid_backward, prelu_kernel_backward, rrelu_with_noise_backward, scalar_sub,
+    sigmoid_backward, softplus_backward, tanh_backward)
+from .elementwise.arithmetic import pow as _pow  # noqa: E402
+
+
+def pow_scalar(x, exponent):
+    """x ** exponent for a Python number (PowBackward0, as x.pow(3) in PyTorch's formulas)."""
+    return _pow(x, exponent)

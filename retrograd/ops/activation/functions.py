@@ -190,6 +190,8 @@ class _EluBase(Node):
 
     def backward(self, ns, grad, x):
         a, s, i = self.alpha, self.scale, self.input_scale
+        if not ns.INPLACE:   # create_graph: PyTorch's elu_backward kernel (EluBackwardBackward0)
+            return (ns.elu_backward(grad, a, s, i, False, x),)
         with _quiet():   # exp overflows on the x > 0 side, which where() discards
             return (ns.where(x <= 0, grad * (i * a * s) * ns.exp(x * i), grad * s),)
 
@@ -202,6 +204,8 @@ class _EluResultBase(_EluBase):
         a, s, i = self.alpha, self.scale, self.input_scale
         if a < 0:
             raise RuntimeError(_NEG_ALPHA_INPLACE)
+        if not ns.INPLACE:   # create_graph: PyTorch's elu_backward kernel (EluBackwardBackward0)
+            return (ns.elu_backward(grad, a, s, i, True, result),)
         return (ns.where(result <= 0, grad * i * (result + a * s), grad * s),)
 
 
@@ -235,7 +239,7 @@ class CeluBackward1(_EluResultBase):
     saved_attrs = {"alpha": "alpha"}
 
 
-def _elu(input, alpha, scale, input_scale, cls, name="elu"):
+def _elu(input, alpha, scale, input_scale, cls, name="elu", grad_input_scale=None):
     x0 = _floating(input, "elu_cpu", name)
     x = _opmath(x0)
     t = x.dtype.type
@@ -243,7 +247,8 @@ def _elu(input, alpha, scale, input_scale, cls, name="elu"):
         out = np.where(x <= 0, np.expm1(x * t(input_scale)) * t(alpha * scale), x * t(scale))
     out = out.astype(x0.dtype, copy=False)
     return record1(cls, input, out, input if cls in (EluBackward0, CeluBackward0) else RESULT,
-                   alpha=alpha, scale=scale, input_scale=input_scale)
+                   alpha=alpha, scale=scale,
+                   input_scale=input_scale if grad_input_scale is None else grad_input_scale)
 
 
 def _elu_op(input, alpha=1.0):
@@ -286,8 +291,10 @@ def selu_(input):
 def _celu_op(input, alpha=1.0, inplace=False):
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    # the gradient's input_scale is PyTorch's 1.0 / alpha.toFloat() (alpha rounded to float32
+    # first, as derivatives.yaml writes it; the forward divides by alpha itself)
     return _elu(input, alpha, 1, 1.0 / alpha, CeluBackward1 if inplace else CeluBackward0,
-                "celu")
+                "celu", 1.0 / float(np.float32(alpha)))
 
 
 def _celu_inplace_op(input, alpha=1.0):
@@ -323,6 +330,8 @@ class GeluBackward0(Node):
     saved_attrs = {"approximate": "approximate"}
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # create_graph: PyTorch's gelu_backward kernel (GeluBackwardBackward0)
+            return (ns.gelu_backward(grad, x, self.approximate),)
         if self.approximate == "tanh":
             x2 = x * x
             s = ns.sigmoid(_SQRT_2_OVER_PI * 2 * (x + _KAPPA * x2 * x))
@@ -360,6 +369,8 @@ class SiluBackward0(Node):
 
     def backward(self, ns, grad, x):
         s = ns.sigmoid(x)
+        if not ns.INPLACE:   # create_graph: PyTorch's infinitely_differentiable_silu_backward
+            return (grad * s * ns.add_scalar(x * ns.scalar_sub(1.0, s), 1.0),)
         return (grad * s * (1 + x * (1 - s)),)
 
 
@@ -383,6 +394,9 @@ class MishBackward0(Node):
     saved_names = ("self",)
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # create_graph: PyTorch's infinitely_differentiable_mish_backward
+            t = ns.tanh(ns.log1p(ns.exp(x)))
+            return (grad * (t + x * ns.sigmoid(x) * ns.scalar_sub(1.0, t * t)),)
         t = ns.tanh(ns.softplus(x))
         return (grad * (t + x * ns.sigmoid(x) * (1 - t * t)),)
 
@@ -409,6 +423,8 @@ class SoftplusBackward0(Node):
     saved_attrs = {"beta": "beta", "threshold": "threshold"}
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # create_graph: PyTorch's kernel (SoftplusBackwardBackward0)
+            return (ns.softplus_backward(grad, x, self.beta, self.threshold),)
         z = x * self.beta
         return (ns.where(z > self.threshold, grad, grad * ns.sigmoid(z)),)
 
@@ -435,6 +451,8 @@ class LogSigmoidBackward0(Node):
     saved_names = ("self", "buffer")
 
     def backward(self, ns, grad, x, buffer):
+        if not ns.INPLACE:   # create_graph: PyTorch's kernel (LogSigmoidBackwardBackward0)
+            return (ns.log_sigmoid_backward(grad, x, buffer),)
         return (grad * ns.sigmoid(-x),)
 
 
@@ -471,6 +489,8 @@ class HardsigmoidBackward0(Node):
     saved_names = ("self",)
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # create_graph: PyTorch's kernel has no derivative (NotImplemented)
+            return (ns.hardsigmoid_backward(grad, x),)
         return (ns.where((x > -3) & (x < 3), grad * (1.0 / 6.0), 0.0),)
 
 
@@ -492,6 +512,8 @@ class HardswishBackward0(Node):
     saved_names = ("self",)
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # create_graph: PyTorch's kernel (HardswishBackwardBackward0)
+            return (ns.hardswish_backward(grad, x),)
         return (ns.where(x <= -3, 0.0, ns.where(x < 3, grad * (x / 3 + 0.5), grad)),)
 
 

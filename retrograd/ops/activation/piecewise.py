@@ -119,6 +119,9 @@ class PreluKernelBackward0(Node):
     saved_names = ("self", "weight")
 
     def backward(self, ns, grad, x, w):
+        if not ns.INPLACE:   # create_graph: PyTorch's kernel (PreluKernelBackwardBackward0)
+            gx, gw = ns.prelu_kernel_backward(grad, x, w)
+            return (gx if self.needs(0) else None, gw if self.needs(1) else None)
         pos = x > 0
         return (ns.where(pos, grad, w * grad) if self.needs(0) else None,
                 ns.where(pos, 0.0, x * grad) if self.needs(1) else None)
@@ -165,6 +168,9 @@ class RreluWithNoiseBackward0(Node):
     saved_attrs = {"lower": "lower", "upper": "upper", "training": "training"}
 
     def backward(self, ns, grad, noise, x):
+        if not ns.INPLACE:   # create_graph: PyTorch's kernel (RreluWithNoiseBackwardBackward0)
+            return (ns.rrelu_with_noise_backward(grad, x, noise, self.lower, self.upper,
+                                                 self.training),)
         if self.training and self.upper - self.lower > 1e-6:
             return (grad * noise,)
         return (ns.where(x > 0, grad, grad * ((self.lower + self.upper) / 2)),)

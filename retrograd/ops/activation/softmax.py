@@ -300,6 +300,8 @@ class GluBackward0(Node):
 
     def backward(self, ns, grad, x):
         d = self.dim
+        if not ns.INPLACE:   # create_graph: PyTorch's glu_backward kernel (GluBackwardBackward0)
+            return (ns.glu_backward(grad, x, self.given_dim),)
         h = x.shape[d] // 2
         a = x[(slice(None),) * d + (slice(0, h),)]
         b = x[(slice(None),) * d + (slice(h, None),)]

@@ -159,7 +159,7 @@ class TanhBackward0(Node):
             if one is None:
                 one = _one(result.dtype)
             return (grad * (one - result * result),)
-        return (grad * (1 - result * result),)
+        return (ns.tanh_backward(grad, result),)   # TanhBackwardBackward0, as PyTorch
 
 
 @export(torch='tanh', method='tanh', inplace='tanh_', vmap=POINTWISE)
@@ -181,7 +181,7 @@ class SigmoidBackward0(Node):
             out *= result
             out *= grad
             return (out,)
-        return (grad * (result * (1 - result)),)
+        return (ns.sigmoid_backward(grad, result),)   # SigmoidBackwardBackward0, as PyTorch
 
 
 def _sigmoid_array(x: np.ndarray) -> np.ndarray:
