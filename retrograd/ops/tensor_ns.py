@@ -331,34 +331,6 @@ _public(convolution_backward, composite=True)
 from .loss.regression import mul_scalar, div_scalar, add_scalar, sub_scalar  # noqa: E402,F401
 from .elementwise.unary import sgn  # noqa: E402,F401
 from .shape.basic import t  # noqa: E402,F401
-def mul_scalar(x, c):
-    from .loss.regression import mul_scalar as op
-    return op(x, c)
-
-
-def div_scalar(x, c):
-    from .loss.regression import div_scalar as op
-    return op(x, c)
-
-
-def add_scalar(x, c):
-    from .loss.regression import add_scalar as op
-    return op(x, c)
-
-
-def sub_scalar(x, c):
-    from .loss.regression import sub_scalar as op
-    return op(x, c)
-
-
-def sgn(x):
-    from .elementwise.unary import sgn as op
-    return op(x)
-
-
-def t(x):
-    from .shape.basic import t as op
-    return op(x)
 
 
 # -- activations family: the backward kernels of the smooth activations, each recorded as
