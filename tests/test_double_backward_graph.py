@@ -30,7 +30,7 @@ from test_ops import _float_outputs, _leaves, _np
 
 # row name -> what differs (names: ours | torch's)
 KNOWN: dict[str, str] = {
-    # --- activations ---------------------------------------------------------------------
+    # --- activations -----------------------------------------------------------------------------
     'composite_mlp': "grad 0 nodes ['TransposeBackward0'] | ['TBackward0']; grad 1 nodes ['TransposeBackward0'] | ['TBackward0']",
     'relu6_inplace': "grad 0 nodes [] | ['CloneBackward0']",
     'hardtanh_': "grad 0 nodes [] | ['CloneBackward0']",
@@ -41,7 +41,7 @@ KNOWN: dict[str, str] = {
     'threshold_inplace': "grad 0 nodes [] | ['CloneBackward0']",
     'threshold_': "grad 0 nodes [] | ['CloneBackward0']",
 
-    # --- softmax_losses ------------------------------------------------------------------
+    # --- softmax_losses --------------------------------------------------------------------------
     'composite_mse': "grad 0 nodes [] | ['MulBackward1']; grad 1 nodes [] | ['MulBackward1']",
     'composite_softmax': "grad 0 nodes ['WhereBackward0'] | ['ScatterBackward0']",
     'composite_logsumexp': "grad 0 nodes ['WhereBackward0'] | ['ScatterBackward0']",
@@ -113,7 +113,7 @@ KNOWN: dict[str, str] = {
     'triplet_margin_with_distance_loss': "grad 0 nodes ['WhereBackward0'] | ['MaskedFillBackward0']; grad 1 nodes ['WhereBackward0'] | ['MaskedFillBackward0']; grad 2 nodes ['WhereBackward0'] | ['MaskedFillBackward0']",
     'triplet_margin_with_distance_loss_cosine_swap': "grad 0 nodes ['WhereBackward0'] | ['MaskedFillBackward0']; grad 1 nodes ['WhereBackward0'] | ['MaskedFillBackward0']; grad 2 nodes ['WhereBackward0'] | ['MaskedFillBackward0']",
 
-    # --- conv_norm -----------------------------------------------------------------------
+    # --- conv_norm -------------------------------------------------------------------------------
     'local_response_norm_3d': "grad 0 nodes ['IndexPutImplBackward0', 'SliceBackward0', 'ViewBackward0'] | ['MulBackward1']",
     'conv1d': "grad 0 nodes ['ConvolutionBackward0'] | ['ConvolutionBackwardBackward0']; grad 1 nodes ['ConvolutionBackward0', 'PermuteBackward0', 'ReshapeAliasBackward0', 'TransposeBackward0', 'ViewBackward0'] | ['ConvolutionBackwardBackward0']; grad 2 requires_grad False | True",
     'conv1d_same_dilated': "grad 0 nodes ['ConvolutionBackward0'] | ['ConvolutionBackwardBackward0']; grad 1 nodes ['ConvolutionBackward0', 'PermuteBackward0', 'TransposeBackward0', 'ViewBackward0'] | ['ConvolutionBackwardBackward0']",
@@ -170,7 +170,7 @@ KNOWN: dict[str, str] = {
     'local_response_norm_4d': "grad 0 nodes ['IndexPutImplBackward0', 'SliceBackward0'] | ['MulBackward1', 'UnsqueezeBackward0']",
     'local_response_norm_5d': "grad 0 nodes ['IndexPutImplBackward0', 'SliceBackward0'] | ['MulBackward1', 'UnsqueezeBackward0']",
 
-    # --- pool_pad_interp -----------------------------------------------------------------
+    # --- pool_pad_interp -------------------------------------------------------------------------
     'grid_sample_bilinear': "grad 0 nodes ['AddBackward0', 'GridSampler2DBackward0Scatter', 'MulBackward0', 'RsubBackward1', 'StackBackward0', 'SubBackward0', 'SumBackward1', 'UnsqueezeBackward0', 'ViewBackward0'] | ['GridSampler2DBackwardBackward0']; grad 1 nodes ['AddBackward0', 'GridSampler2DBackward0Gather', 'MulBackward0', 'RsubBackward1', 'StackBackward0', 'SubBackward0', 'SumBackward1', 'UnsqueezeBackward0', 'ViewBackward0'] | ['GridSampler2DBackwardBackward0']",
     'grid_sample_bilinear_border_align': "grad 0 nodes ['AddBackward0', 'GridSampler2DBackward0Scatter', 'MulBackward0', 'RsubBackward1', 'StackBackward0', 'SubBackward0', 'SumBackward1', 'UnsqueezeBackward0', 'ViewBackward0'] | ['GridSampler2DBackwardBackward0']; grad 1 nodes ['AddBackward0', 'GridSampler2DBackward0Gather', 'MulBackward0', 'RsubBackward1', 'StackBackward0', 'SubBackward0', 'SumBackward1', 'UnsqueezeBackward0', 'ViewBackward0'] | ['GridSampler2DBackwardBackward0']",
     'grid_sample_bilinear_reflection': "grad 0 nodes ['AddBackward0', 'GridSampler2DBackward0Scatter', 'MulBackward0', 'RsubBackward1', 'StackBackward0', 'SubBackward0', 'SumBackward1', 'UnsqueezeBackward0', 'ViewBackward0'] | ['GridSampler2DBackwardBackward0']; grad 1 nodes ['AddBackward0', 'GridSampler2DBackward0Gather', 'MulBackward0', 'RsubBackward1', 'StackBackward0', 'SubBackward0', 'SumBackward1', 'UnsqueezeBackward0', 'ViewBackward0'] | ['GridSampler2DBackwardBackward0']",
@@ -232,7 +232,7 @@ KNOWN: dict[str, str] = {
     'pad_replicate_2d': 'grad 0 requires_grad False | True; second-order gradient exists in one library only',
     'pad_replicate_3d': 'grad 0 requires_grad False | True; second-order gradient exists in one library only',
 
-    # --- matmul_linalg -------------------------------------------------------------------
+    # --- matmul_linalg ---------------------------------------------------------------------------
     'matmul_2d_1d': "grad 0 nodes ['MmBackward0', 'UnsqueezeBackward0'] | ['MulBackward0']; grad 1 nodes ['MmBackward0', 'SqueezeBackward1', 'TransposeBackward0'] | ['MvBackward0', 'TBackward0']",
     'matmul_1d_2d': "grad 0 nodes ['TransposeBackward0', 'ViewBackward0'] | ['SqueezeBackward1', 'TBackward0']; grad 1 nodes ['TransposeBackward0'] | ['TBackward0']",
     'matmul_2d_2d': "grad 0 nodes ['TransposeBackward0'] | ['TBackward0']; grad 1 nodes ['TransposeBackward0'] | ['TBackward0']",
@@ -320,7 +320,7 @@ KNOWN: dict[str, str] = {
     'einsum_sublist': "grad 0 nodes ['ExpandBackward0', 'UnsafeViewBackward0'] | ['SqueezeBackward1']; grad 1 nodes ['ExpandBackward0', 'UnsafeViewBackward0'] | ['SqueezeBackward1']",
     'einsum_repeat_sum': "grad 0 nodes ['IndexPutImplBackward0', 'UnsafeViewBackward0'] | ['DiagonalBackwardBackward0']; grad 1 nodes ['ExpandBackward0', 'UnsafeViewBackward0'] | ['SqueezeBackward1']",
 
-    # --- core_elementwise --------------------------------------------------------------------
+    # --- core_elementwise ------------------------------------------------------------------------
     'pow_scalar_2': "grad 0 nodes [] | ['MulBackward1']",
     'pow_scalar_3_int': "grad 0 nodes [] | ['MulBackward1']",
     'pow_scalar_frac': "grad 0 nodes [] | ['MulBackward1']",
@@ -416,7 +416,7 @@ KNOWN: dict[str, str] = {
     'sin_': "grad 0 nodes [] | ['CloneBackward0']",
     'cos_': "grad 0 nodes [] | ['CloneBackward0']",
 
-    # --- core_reduction_views ----------------------------------------------------------------
+    # --- core_reduction_views --------------------------------------------------------------------
     'mul_0d': "grad 1 nodes ['SumBackward1', 'ViewBackward0'] | ['SumBackward0']",
     'scatter_reduce_prod_exclude_self': "grad 0 nodes [] | ['ScatterBackward1']",
     'mul__0d': "grad 1 nodes ['SumBackward1', 'ViewBackward0'] | ['CloneBackward0', 'SumBackward0']",
