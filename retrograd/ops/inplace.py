@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import _grad_mode
 from ..autograd.node import ERR_BACKWARD_TWICE, Node, SavedOutput, _forward_name
+from ..autograd.node import _next_seq
 from .indexing import getitem as _indexing
 from .indexing.copy_slices import CopySlices as _SetitemCopySlices
 from ._util import (VIEW_DEFAULT, VIEW_INFERENCE, VIEW_MULTI_OUTPUT, VIEW_NO_GRAD, Tensor,
@@ -35,6 +36,7 @@ from .._dispatch import active_modes, unwrap
 from .._quiet import quiet_op
 from .elementwise import arithmetic as P
 from .. import _dtype as D
+from .shape.basic import CloneBackward0
 
 _LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 _VIEW_OF_LEAF_ERROR = ("a view of a leaf Variable that requires grad is being used in an in-place "
@@ -395,6 +397,31 @@ def _snapshot(t: Tensor) -> Tensor:
     return s
 
 
+def _saved_as_clone(s: Tensor, res: Tensor, seq: int) -> None:
+    """PyTorch's in-place ops save a clone of ``self`` taken before the op where the formula reads
+    the original (``sin_``, ``mul_`` by a tensor, ``hardtanh_``, ...): a create_graph backward
+    then reaches CloneBackward0 through it. The snapshot ``s`` the op ran on is that copy; when a
+    node the op recorded (sequence number above ``seq``) saved it, it becomes the clone's result
+    (the nodes' edges keep leading to ``t``'s history). (Under saved-tensor hooks the pack hook
+    has already seen it: it stays as it is.)"""
+    stack = [res.grad_fn]
+    while stack:
+        n = stack.pop()
+        if n is None or n._seq < seq:
+            continue
+        saved = n._saved
+        if type(saved) is tuple:
+            for v in saved:
+                if v is s:
+                    e = edge(s)
+                    if e[0] is not None:
+                        data = s._data
+                        s._grad_fn = CloneBackward0((e,), data.shape, data.dtype)
+                        s._x = None
+                    return
+        stack.extend(f for f, _ in n.next_functions)
+
+
 def _check_partial_overlap(t: Tensor, others) -> None:
     x = t._data
     for o in others:
@@ -438,7 +465,12 @@ def apply_inplace(t: Tensor, op, *args, **kwargs) -> Tensor:
     _check_result_fits(t, op.__name__, args, kwargs)
     try:
         if needs_grad(t, *others) and t._data.dtype.kind == "f":
-            return finish_inplace(t, op(_snapshot(t), *args, **kwargs), op.__name__)
+            s = _snapshot(t)
+            seq = _next_seq()
+            res = op(s, *args, **kwargs)
+            if s._requires_grad:
+                _saved_as_clone(s, res, seq)
+            return finish_inplace(t, res, op.__name__)
         if len(args) == 1 and not kwargs and _fused(t, op, args[0]):
             bump_version(t)
             return t
