@@ -336,3 +336,13 @@ def sgn(x):
 
 def t(x):
     return _np.asarray(x).T
+
+
+# -- core_elementwise family: the blocks of PyTorch's elementwise backward formulas --------------
+def rsqrt(x):
+    return 1 / _np.sqrt(x)
+
+
+def scalar_sub(c, x):
+    """``c - x`` for a number c (PyTorch's C++ ``Scalar - Tensor``)."""
+    return c - x

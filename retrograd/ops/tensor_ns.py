@@ -356,3 +356,18 @@ def sgn(x):
 def t(x):
     from .shape.basic import t as op
     return op(x)
+
+
+# -- core_elementwise family: the blocks of PyTorch's elementwise backward formulas --------------
+from .elementwise.unary import rsqrt as _rsqrt  # noqa: E402
+from .elementwise.arithmetic import sub as _sub  # noqa: E402
+
+
+def rsqrt(x):
+    return _rsqrt(x)
+
+
+def scalar_sub(c, x):
+    """``c - x`` for a number c as PyTorch's C++ ``Scalar - Tensor`` computes it: a tensor
+    filled with c minus x (SubBackward0; Python's ``c - x`` is rsub, RsubBackward1)."""
+    return _sub(_wrap(_np.full_like(x._data, c)), x)

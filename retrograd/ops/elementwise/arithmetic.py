@@ -292,6 +292,9 @@ class PowBackward0(Node):
         p = self.exponent
         if p == 0:
             return (ns.zeros_like(grad),)
+        if not ns.INPLACE:   # PyTorch's grad * (p * x.pow(p - 1)), p a double (mul.Scalar)
+            p = float(p)
+            return (grad * ns.mul_scalar(x ** (p - 1), p),)
         if p == 0.5:   # PyTorch's x^-0.5 is rsqrt: -inf at -0 (pow(-0, -0.5) is +inf)
             return (grad * p / x ** 0.5,)
         return (grad * p * x ** (p - 1),)
@@ -306,7 +309,10 @@ class PowBackward1(Node):
     def backward(self, ns, grad, y, x, result):
         gx = gy = None
         if self.needs(0):
-            gx = ns.where(y == 0, 0.0, grad * y * x ** (y - 1))
+            if not ns.INPLACE:   # PyTorch's grad * (y * x.pow(y - 1)), y - 1 a sub.Scalar
+                gx = ns.where(y == 0, 0.0, grad * (y * x ** ns.sub_scalar(y, 1)))
+            else:
+                gx = ns.where(y == 0, 0.0, grad * y * x ** (y - 1))
         if self.needs(1):
             gy = ns.where((x == 0) & (y >= 0), 0.0, grad * result * ns.log(x))
         return gx, gy
@@ -321,6 +327,9 @@ class PowBackward2(Node):
 
     def backward(self, ns, grad, y, result):
         c = self.base
+        if not ns.INPLACE:   # PyTorch's grad * (result * log(c)) (mul.Scalar)
+            gc = ns.mul_scalar(result, float(np.log(np.float64(c))))
+            return (grad * (ns.where(y >= 0, 0.0, gc) if c == 0 else gc),)
         if c == 0:
             return (ns.where(y >= 0, 0.0, grad * result * float(np.log(np.float64(c)))),)
         return (grad * result * float(np.log(np.float64(c))),)
