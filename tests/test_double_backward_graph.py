@@ -362,7 +362,6 @@ KNOWN: dict[str, str] = {
 
     # --- core_reduction_views ----------------------------------------------------------------
     'mul_0d': "grad 1 nodes ['SumBackward1', 'ViewBackward0'] | ['SumBackward0']",
-    'scatter_reduce_prod_exclude_self': "grad 0 nodes [] | ['ScatterBackward1']",
     'mul__0d': "grad 1 nodes ['SumBackward1', 'ViewBackward0'] | ['CloneBackward0', 'SumBackward0']",
     'view_inplace_base': "grad 0 nodes ['AddBackward0', 'IndexPutImplBackward0'] | ['torch::autograd::CopySlices']; grad 1 nodes [] | ['CloneBackward0']",
     'view_inplace_nested': "grad 0 nodes ['AddBackward0', 'IndexPutImplBackward0'] | ['torch::autograd::CopySlices']; grad 1 nodes [] | ['CloneBackward0']",
