@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import _grad_mode
 from ..autograd.node import ERR_BACKWARD_TWICE, Node, SavedOutput, _forward_name
-from ..autograd.node import _next_seq
+from ..autograd.node import _ACC_SEQ_BASE, _next_seq
 from .indexing import getitem as _indexing
 from .indexing.copy_slices import CopySlices as _SetitemCopySlices
 from ._util import (VIEW_DEFAULT, VIEW_INFERENCE, VIEW_MULTI_OUTPUT, VIEW_NO_GRAD, Tensor,
@@ -397,18 +397,16 @@ def _snapshot(t: Tensor) -> Tensor:
     return s
 
 
-def _saved_as_clone(s: Tensor, res: Tensor, seq: int) -> None:
+def _saved_as_clone(s: Tensor, fn, seq: int) -> None:
     """PyTorch's in-place ops save a clone of ``self`` taken before the op where the formula reads
     the original (``sin_``, ``mul_`` by a tensor, ``hardtanh_``, ...): a create_graph backward
     then reaches CloneBackward0 through it. The snapshot ``s`` the op ran on is that copy; when a
-    node the op recorded (sequence number above ``seq``) saved it, it becomes the clone's result
-    (the nodes' edges keep leading to ``t``'s history). (Under saved-tensor hooks the pack hook
-    has already seen it: it stays as it is.)"""
-    stack = [res.grad_fn]
+    node the op recorded (``fn``, the result's, and those below it with a sequence number from
+    ``seq`` on) saved it, it becomes the clone's result (the nodes' edges keep leading to the
+    old history). (Under saved-tensor hooks the pack hook has already seen it: it stays so.)"""
+    stack = [fn]
     while stack:
         n = stack.pop()
-        if n is None or n._seq < seq:
-            continue
         saved = n._saved
         if type(saved) is tuple:
             for v in saved:
@@ -419,7 +417,9 @@ def _saved_as_clone(s: Tensor, res: Tensor, seq: int) -> None:
                         s._grad_fn = CloneBackward0((e,), data.shape, data.dtype)
                         s._x = None
                     return
-        stack.extend(f for f, _ in n.next_functions)
+        for m, _ in n.next_functions:
+            if m is not None and seq <= m._seq < _ACC_SEQ_BASE:
+                stack.append(m)
 
 
 def _check_partial_overlap(t: Tensor, others) -> None:
@@ -468,8 +468,9 @@ def apply_inplace(t: Tensor, op, *args, **kwargs) -> Tensor:
             s = _snapshot(t)
             seq = _next_seq()
             res = op(s, *args, **kwargs)
-            if s._requires_grad:
-                _saved_as_clone(s, res, seq)
+            fn = res._grad_fn
+            if fn is not None and s._requires_grad and fn._seq > seq:
+                _saved_as_clone(s, fn, seq)
             return finish_inplace(t, res, op.__name__)
         if len(args) == 1 and not kwargs and _fused(t, op, args[0]):
             bump_version(t)
