@@ -24,7 +24,9 @@ ROWS = ["pow_scalar_2", "pow_scalar_half", "rpow", "pow_tensor", "abs", "sqrt", 
         "special_multigammaln", "logit_eps", "xlogy", "special_xlog1py",
         "special_xlog1py_scalar_self", "special_entr", "fmod_tensor", "copysign",
         "lerp_tensor", "addcmul_value", "addcdiv", "logaddexp", "logaddexp2", "float_power_tensor",
-        "scatter_reduce_prod_exclude_self", "sin_", "mul_", "div_", "pow__tensor", "abs_"]
+        "scatter_reduce_prod_exclude_self", "sin_", "mul_", "div_", "pow__tensor", "abs_",
+        "deg2rad", "rad2deg", "xlogy_scalar_other", "special_xlog1py_scalar_other", "nan_to_num",
+        "lerp_scalar", "fmax", "fmin", "add__alpha", "sub__alpha", "rsub_alpha", "rsub_tensors"]
 _BY_NAME = {r.name: r for r in OP_DB}
 
 
@@ -60,3 +62,22 @@ def test_graph_with_a_differentiable_incoming_gradient(name):
     assert ours[0] == ref[0]
     for a, b in zip(ours[1], ref[1]):
         np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("fn", ["xlogy", "special.xlog1py"])
+@pytest.mark.parametrize("c", [-3.0, -1.0, 0.0, 2.0])
+def test_xlogy_scalar_other_outside_the_domain(fn, c):
+    """x log(c) for c outside log's domain: the gradient is 0 where x == 0 and, as PyTorch
+    computes it with xlogy(grad, c), where the incoming gradient is 0 (not 0 * NaN)."""
+    x = np.array([0.0, 1.5, -2.0, 0.3])
+    res = []
+    for T in (torch, retrograd):
+        t = T.tensor(x, requires_grad=True)
+        f = T.xlogy if fn == "xlogy" else T.special.xlog1py
+        g0 = T.tensor([1.0, 0.0, 2.0, 1.0], requires_grad=True)
+        g, = T.autograd.grad(f(t, c), t, g0, create_graph=True)
+        h, = T.autograd.grad(g.sum(), g0)
+        res.append((type(g.grad_fn).__name__, g.detach().numpy().copy(), h.numpy().copy()))
+    assert res[1][0] == res[0][0]
+    np.testing.assert_allclose(res[1][1], res[0][1], equal_nan=True)
+    np.testing.assert_allclose(res[1][2], res[0][2], equal_nan=True)

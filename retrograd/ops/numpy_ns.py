@@ -375,3 +375,6 @@ def xlog1py(x, y):
 def const_like(x, values):
     """The constant ``values`` as an array of x's dtype."""
     return _np.asarray(values, dtype=_np.asarray(x).dtype)
+
+
+isfinite = _np.isfinite

@@ -401,3 +401,8 @@ def xlog1py(x, y):
 def const_like(x, values):
     """The constant ``values`` as a tensor of x's dtype (no history)."""
     return _wrap(_np.asarray(values, dtype=x._data.dtype))
+from .elementwise.logic import isfinite as _isfinite  # noqa: E402
+
+
+def isfinite(x):
+    return _isfinite(x)

@@ -34,8 +34,8 @@ class AddBackward0(Node):
 
     def backward(self, ns, grad):
         a = self.alpha               # (needs(1) inlined: the hottest formula)
-        return grad, (grad if a == 1 else grad * a) if self.next_functions[1][0] is not None \
-            else None
+        return grad, (grad if a == 1 else grad * a if ns.INPLACE else ns.mul_scalar(grad, a)) \
+            if self.next_functions[1][0] is not None else None   # (PyTorch: grad * alpha, a Scalar)
 
 
 def _with_alpha(res: Tensor, alpha) -> Tensor:
@@ -81,7 +81,13 @@ class SubBackward0(Node):
     saved_attrs = {"alpha": "alpha"}
 
     def backward(self, ns, grad):
-        return grad, (-grad if self.alpha == 1 else grad * -self.alpha) if self.needs(1) else None
+        return grad, (-grad if self.alpha == 1 else _neg_alpha(ns, grad, self.alpha)) \
+            if self.needs(1) else None
+
+
+def _neg_alpha(ns, grad, alpha):
+    """-grad * alpha (alpha != 1): PyTorch's maybe_multiply(-grad, alpha), a mul.Scalar."""
+    return grad * -alpha if ns.INPLACE else ns.mul_scalar(-grad, alpha)
 
 
 def _is_bool(v) -> bool:
@@ -122,7 +128,7 @@ class RsubBackward1(Node):
     saved_attrs = {"alpha": "alpha"}
 
     def backward(self, ns, grad):
-        return (-grad if self.alpha == 1 else grad * -self.alpha,)
+        return (-grad if self.alpha == 1 else _neg_alpha(ns, grad, self.alpha),)
 
 
 class RsubBackward0(Node):
@@ -132,7 +138,8 @@ class RsubBackward0(Node):
     saved_attrs = {"alpha": "alpha"}
 
     def backward(self, ns, grad):
-        return ((-grad if self.alpha == 1 else grad * -self.alpha) if self.needs(0) else None,
+        return ((-grad if self.alpha == 1 else _neg_alpha(ns, grad, self.alpha))
+                if self.needs(0) else None,
                 grad if self.needs(1) else None)
 
 

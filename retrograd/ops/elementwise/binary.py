@@ -156,10 +156,16 @@ class _XlogScalarOtherBackward(Node):
     log1p = False
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # PyTorch's xlogy(grad, other), masked_fill'ed 0 where self == 0
+            g = (ns.xlog1py if self.log1p else ns.xlogy)(grad, self.other)   # outside log's domain
+            if self.other <= (-1.0 if self.log1p else 0.0):
+                g = ns.masked_fill(g, x == 0, 0)
+            return (g,)
         with _quiet():
             c = float((np.log1p if self.log1p else np.log)(np.float64(self.other)))
         if self.other <= (-1.0 if self.log1p else 0.0):
-            return (ns.where(x != 0, grad * c, 0.0),)
+            # (PyTorch's xlogy(grad, other): 0 where grad is 0, though log(other) is NaN/-inf)
+            return (ns.where((x != 0) & (grad != 0), grad * c, 0.0),)
         return (grad * c,)
 
 
@@ -405,6 +411,9 @@ class FmaxBackward0(Node):
 
     def backward(self, ns, grad, y, x):
         to_x = (x >= y) | (y != y)
+        if not ns.INPLACE:   # PyTorch: grad.masked_fill(the other operand's positions, 0)
+            return (ns.masked_fill(grad, ns.logical_not(to_x), 0) if self.needs(0) else None,
+                    ns.masked_fill(grad, to_x, 0) if self.needs(1) else None)
         return (ns.where(to_x, grad, 0.0) if self.needs(0) else None,
                 ns.where(to_x, 0.0, grad) if self.needs(1) else None)
 
@@ -417,6 +426,9 @@ class FminBackward0(Node):
 
     def backward(self, ns, grad, y, x):
         to_x = (x <= y) | (y != y)
+        if not ns.INPLACE:   # PyTorch: grad.masked_fill(the other operand's positions, 0)
+            return (ns.masked_fill(grad, ns.logical_not(to_x), 0) if self.needs(0) else None,
+                    ns.masked_fill(grad, to_x, 0) if self.needs(1) else None)
         return (ns.where(to_x, grad, 0.0) if self.needs(0) else None,
                 ns.where(to_x, 0.0, grad) if self.needs(1) else None)
 

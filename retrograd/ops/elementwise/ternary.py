@@ -29,6 +29,9 @@ class LerpBackward0(Node):
 
     def backward(self, ns, grad):
         w = self.weight
+        if not ns.INPLACE:   # PyTorch's grad * (1 - weight), grad * weight: mul.Scalar
+            return (ns.mul_scalar(grad, 1 - w) if self.needs(0) else None,
+                    ns.mul_scalar(grad, w) if self.needs(1) else None)
         return (grad * (1 - w) if self.needs(0) else None,
                 grad * w if self.needs(1) else None)
 

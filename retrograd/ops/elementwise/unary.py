@@ -494,6 +494,8 @@ class Deg2RadBackward0(Node):
     __slots__ = ()
 
     def backward(self, ns, grad):
+        if not ns.INPLACE:   # PyTorch's grad * (M_PI / 180) (mul.Scalar)
+            return (ns.mul_scalar(grad, math.pi / 180.0),)
         return (grad * (math.pi / 180.0),)
 
 
@@ -518,6 +520,8 @@ class Rad2DegBackward0(Node):
     __slots__ = ()
 
     def backward(self, ns, grad):
+        if not ns.INPLACE:   # PyTorch's grad * (180 / M_PI) (mul.Scalar)
+            return (ns.mul_scalar(grad, 180.0 / math.pi),)
         return (grad * (180.0 / math.pi),)
 
 
@@ -534,6 +538,8 @@ class NanToNumBackward0(Node):
     saved_names = ("self",)
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # PyTorch's grad * at::isfinite(self)
+            return (grad * ns.isfinite(x),)
         with _quiet():
             return (ns.where(x - x == 0, grad, 0.0),)   # x - x is NaN exactly for NaN and inf
 
