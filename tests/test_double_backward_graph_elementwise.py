@@ -26,7 +26,8 @@ ROWS = ["pow_scalar_2", "pow_scalar_half", "rpow", "pow_tensor", "abs", "sqrt", 
         "lerp_tensor", "addcmul_value", "addcdiv", "logaddexp", "logaddexp2", "float_power_tensor",
         "scatter_reduce_prod_exclude_self", "sin_", "mul_", "div_", "pow__tensor", "abs_",
         "deg2rad", "rad2deg", "xlogy_scalar_other", "special_xlog1py_scalar_other", "nan_to_num",
-        "lerp_scalar", "fmax", "fmin", "add__alpha", "sub__alpha", "rsub_alpha", "rsub_tensors"]
+        "lerp_scalar", "fmax", "fmin", "add__alpha", "sub__alpha", "rsub_alpha", "rsub_tensors",
+        "maximum", "minimum", "tie_maximum", "tie_minimum"]
 _BY_NAME = {r.name: r for r in OP_DB}
 
 
