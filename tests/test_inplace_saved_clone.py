@@ -100,3 +100,33 @@ def test_in_place_on_a_view_saves_a_clone_too():
     assert res[0][0] and res[1][0]
     np.testing.assert_allclose(res[1][1], res[0][1], rtol=1e-12)
     np.testing.assert_allclose(res[1][2], res[0][2], rtol=1e-12)
+
+
+def test_under_saved_tensor_hooks_the_pack_hook_sees_the_clone():
+    """PyTorch's pack hook receives the clone (grad_fn CloneBackward0); the op's node keeps its
+    edge to the old history, and the second-order gradient flows through the clone."""
+    res = []
+    for T in (torch, retrograd):
+        seen = []
+
+        def pack(t, seen=seen):
+            seen.append(_name(t.grad_fn))
+            return t
+
+        with T.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            x = T.tensor(X, requires_grad=True)
+            y = x * 1
+            y.sin_()
+            z = x * 1
+            z.add_(1.0)
+            w = x * 1
+            w.mul_(x)
+        g, = T.autograd.grad(y.sum() + z.sum() + w.sum(), x, create_graph=True)
+        h, = T.autograd.grad((g * g).sum(), x)
+        res.append((seen, _name(y.grad_fn._saved_self.grad_fn),
+                    [_name(f) for f, _ in y.grad_fn.next_functions],
+                    [_name(f) for f, _ in w.grad_fn.next_functions],
+                    g.detach().numpy().copy(), h.numpy().copy()))
+    assert res[1][:4] == res[0][:4]
+    np.testing.assert_allclose(res[1][4], res[0][4], rtol=1e-12)
+    np.testing.assert_allclose(res[1][5], res[0][5], rtol=1e-12)
