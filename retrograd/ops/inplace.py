@@ -23,6 +23,9 @@ import numpy as np
 
 from .. import _grad_mode
 from ..autograd.node import ERR_BACKWARD_TWICE, Node, SavedOutput, _forward_name
+from ..autograd import node as _N
+from ..autograd.node import _ACC_SEQ_BASE, _next_seq
+from ..autograd._saved import _current_hooks
 from .indexing import getitem as _indexing
 from .indexing.copy_slices import CopySlices as _SetitemCopySlices
 from ._util import (VIEW_DEFAULT, VIEW_INFERENCE, VIEW_MULTI_OUTPUT, VIEW_NO_GRAD, Tensor,
@@ -35,6 +38,7 @@ from .._dispatch import active_modes, unwrap
 from .._quiet import quiet_op
 from .elementwise import arithmetic as P
 from .. import _dtype as D
+from .shape.basic import CloneBackward0
 
 _LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 _VIEW_OF_LEAF_ERROR = ("a view of a leaf Variable that requires grad is being used in an in-place "
@@ -395,6 +399,55 @@ def _snapshot(t: Tensor) -> Tensor:
     return s
 
 
+def _saved_as_clone(s: Tensor, fn, seq: int) -> None:
+    """PyTorch's in-place ops save a clone of ``self`` taken before the op where the formula reads
+    the original (``sin_``, ``mul_`` by a tensor, ``hardtanh_``, ...): a create_graph backward
+    then reaches CloneBackward0 through it. The snapshot ``s`` the op ran on is that copy; when a
+    node the op recorded (``fn``, the result's, and those below it with a sequence number from
+    ``seq`` on) saved it, it becomes the clone's result (the nodes' edges keep leading to the
+    old history). (Under saved-tensor hooks, see ``_run_on_clone``.)"""
+    stack = [fn]
+    while stack:
+        n = stack.pop()
+        saved = n._saved
+        if type(saved) is tuple:
+            for v in saved:
+                if v is s:
+                    e = edge(s)
+                    if e[0] is not None:
+                        data = s._data
+                        s._grad_fn = CloneBackward0((e,), data.shape, data.dtype)
+                        s._x = None
+                    return
+        for m, _ in n.next_functions:
+            if m is not None and seq <= m._seq < _ACC_SEQ_BASE:
+                stack.append(m)
+
+
+def _run_on_clone(s: Tensor, op, args, kwargs, seq: int) -> Tensor:
+    """``op(s, ...)`` under saved-tensor hooks: a pack hook must see what PyTorch's sees, the clone
+    (CloneBackward0 over the old history), so ``s`` is made the clone before the op; the edges
+    the op's nodes then have to it are led past it, to the old history (PyTorch's nodes take the
+    edges of ``self`` itself)."""
+    e = edge(s)
+    data = s._data
+    clone = CloneBackward0((e,), data.shape, data.dtype)
+    s._grad_fn = clone
+    s._x = None
+    res = op(s, *args, **kwargs)
+    fn = res._grad_fn
+    stack = [fn] if fn is not None and fn._seq > seq else []
+    while stack:
+        n = stack.pop()
+        nf = n.next_functions
+        for m, _ in nf:
+            if m is clone:
+                n.next_functions = tuple(e if m is clone else (m, k) for m, k in nf)
+            elif m is not None and seq <= m._seq < _ACC_SEQ_BASE:
+                stack.append(m)
+    return res
+
+
 def _check_partial_overlap(t: Tensor, others) -> None:
     x = t._data
     for o in others:
@@ -438,7 +491,15 @@ def apply_inplace(t: Tensor, op, *args, **kwargs) -> Tensor:
     _check_result_fits(t, op.__name__, args, kwargs)
     try:
         if needs_grad(t, *others) and t._data.dtype.kind == "f":
-            return finish_inplace(t, op(_snapshot(t), *args, **kwargs), op.__name__)
+            s = _snapshot(t)
+            seq = _next_seq()
+            if _N._hooks_pushed and s._requires_grad and _current_hooks() is not None:
+                return finish_inplace(t, _run_on_clone(s, op, args, kwargs, seq), op.__name__)
+            res = op(s, *args, **kwargs)
+            fn = res._grad_fn
+            if fn is not None and s._requires_grad and fn._seq > seq:
+                _saved_as_clone(s, fn, seq)
+            return finish_inplace(t, res, op.__name__)
         if len(args) == 1 and not kwargs and _fused(t, op, args[0]):
             bump_version(t)
             return t

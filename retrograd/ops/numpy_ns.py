@@ -417,3 +417,39 @@ def scalar_sub(c, x):
 
 def pow_scalar(x, exponent):
     return x ** exponent
+# -- core_elementwise family: the blocks of PyTorch's elementwise backward formulas --------------
+from .elementwise.binary import _xlog  # noqa: E402 - (the forward's kernel)
+
+
+def rsqrt(x):
+    return 1 / _np.sqrt(x)
+
+
+
+def reciprocal(x):
+    return 1 / x
+
+
+def scalar_div(c, x):
+    """``c / x`` for a number c (PyTorch's C++ ``Scalar / Tensor``)."""
+    return c / x
+
+
+def div_trunc(x, y):
+    return _np.trunc(x / y)
+
+
+def xlogy(x, y):
+    return _xlog(_np.log, x, y)
+
+
+def xlog1py(x, y):
+    return _xlog(_np.log1p, x, y)
+
+
+def const_like(x, values):
+    """The constant ``values`` as an array of x's dtype."""
+    return _np.asarray(values, dtype=_np.asarray(x).dtype)
+
+
+isfinite = _np.isfinite

@@ -345,3 +345,48 @@ from .elementwise.arithmetic import pow as _pow  # noqa: E402
 def pow_scalar(x, exponent):
     """x ** exponent for a Python number (PowBackward0, as x.pow(3) in PyTorch's formulas)."""
     return _pow(x, exponent)
+
+
+# -- core_elementwise family: the blocks of PyTorch's elementwise backward formulas --------------
+from .elementwise.unary import rsqrt as _rsqrt  # noqa: E402
+
+
+def rsqrt(x):
+    return _rsqrt(x)
+
+
+from .elementwise.arithmetic import reciprocal as _reciprocal  # noqa: E402
+from .elementwise.binary import xlogy as _xlogy, xlog1py as _xlog1py  # noqa: E402
+
+
+def reciprocal(x):
+    return _reciprocal(x)
+
+
+def scalar_div(c, x):
+    """``c / x`` for a number c as PyTorch's C++ ``Scalar / Tensor`` computes it: a tensor filled
+    with c divided by x (DivBackward0)."""
+    return _div(_wrap(_np.full_like(x._data, c)), x)
+
+
+def div_trunc(x, y):
+    """div(x, y, rounding_mode='trunc') (DivBackward2: a zero gradient)."""
+    return _div(x, y, rounding_mode="trunc")
+
+
+def xlogy(x, y):
+    return _xlogy(x, y)
+
+
+def xlog1py(x, y):
+    return _xlog1py(x, y)
+
+
+def const_like(x, values):
+    """The constant ``values`` as a tensor of x's dtype (no history)."""
+    return _wrap(_np.asarray(values, dtype=x._data.dtype))
+from .elementwise.logic import isfinite as _isfinite  # noqa: E402
+
+
+def isfinite(x):
+    return _isfinite(x)

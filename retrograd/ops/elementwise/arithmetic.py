@@ -34,8 +34,8 @@ class AddBackward0(Node):
 
     def backward(self, ns, grad):
         a = self.alpha               # (needs(1) inlined: the hottest formula)
-        return grad, (grad if a == 1 else grad * a) if self.next_functions[1][0] is not None \
-            else None
+        return grad, (grad if a == 1 else grad * a if ns.INPLACE else ns.mul_scalar(grad, a)) \
+            if self.next_functions[1][0] is not None else None   # (PyTorch: grad * alpha, a Scalar)
 
 
 def _with_alpha(res: Tensor, alpha) -> Tensor:
@@ -81,7 +81,13 @@ class SubBackward0(Node):
     saved_attrs = {"alpha": "alpha"}
 
     def backward(self, ns, grad):
-        return grad, (-grad if self.alpha == 1 else grad * -self.alpha) if self.needs(1) else None
+        return grad, (-grad if self.alpha == 1 else _neg_alpha(ns, grad, self.alpha)) \
+            if self.needs(1) else None
+
+
+def _neg_alpha(ns, grad, alpha):
+    """-grad * alpha (alpha != 1): PyTorch's maybe_multiply(-grad, alpha), a mul.Scalar."""
+    return grad * -alpha if ns.INPLACE else ns.mul_scalar(-grad, alpha)
 
 
 def _is_bool(v) -> bool:
@@ -122,7 +128,7 @@ class RsubBackward1(Node):
     saved_attrs = {"alpha": "alpha"}
 
     def backward(self, ns, grad):
-        return (-grad if self.alpha == 1 else grad * -self.alpha,)
+        return (-grad if self.alpha == 1 else _neg_alpha(ns, grad, self.alpha),)
 
 
 class RsubBackward0(Node):
@@ -132,7 +138,8 @@ class RsubBackward0(Node):
     saved_attrs = {"alpha": "alpha"}
 
     def backward(self, ns, grad):
-        return ((-grad if self.alpha == 1 else grad * -self.alpha) if self.needs(0) else None,
+        return ((-grad if self.alpha == 1 else _neg_alpha(ns, grad, self.alpha))
+                if self.needs(0) else None,
                 grad if self.needs(1) else None)
 
 
@@ -292,6 +299,9 @@ class PowBackward0(Node):
         p = self.exponent
         if p == 0:
             return (ns.zeros_like(grad),)
+        if not ns.INPLACE:   # PyTorch's grad * (p * x.pow(p - 1)), p a double (mul.Scalar)
+            p = float(p)
+            return (grad * ns.mul_scalar(x ** (p - 1), p),)
         if p == 0.5:   # PyTorch's x^-0.5 is rsqrt: -inf at -0 (pow(-0, -0.5) is +inf)
             return (grad * p / x ** 0.5,)
         return (grad * p * x ** (p - 1),)
@@ -306,7 +316,10 @@ class PowBackward1(Node):
     def backward(self, ns, grad, y, x, result):
         gx = gy = None
         if self.needs(0):
-            gx = ns.where(y == 0, 0.0, grad * y * x ** (y - 1))
+            if not ns.INPLACE:   # PyTorch's grad * (y * x.pow(y - 1)), y - 1 a sub.Scalar
+                gx = ns.where(y == 0, 0.0, grad * (y * x ** ns.sub_scalar(y, 1)))
+            else:
+                gx = ns.where(y == 0, 0.0, grad * y * x ** (y - 1))
         if self.needs(1):
             gy = ns.where((x == 0) & (y >= 0), 0.0, grad * result * ns.log(x))
         return gx, gy
@@ -321,6 +334,9 @@ class PowBackward2(Node):
 
     def backward(self, ns, grad, y, result):
         c = self.base
+        if not ns.INPLACE:   # PyTorch's grad * (result * log(c)) (mul.Scalar)
+            gc = ns.mul_scalar(result, float(np.log(np.float64(c))))
+            return (grad * (ns.where(y >= 0, 0.0, gc) if c == 0 else gc),)
         if c == 0:
             return (ns.where(y >= 0, 0.0, grad * result * float(np.log(np.float64(c)))),)
         return (grad * result * float(np.log(np.float64(c))),)

@@ -50,6 +50,11 @@ class Atan2Backward0(Node):
     saved_names = ("other", "self")
 
     def backward(self, ns, grad, y, x):
+        if not ns.INPLACE:   # PyTorch's atan2_backward: the reciprocal masked_fill'ed at (0, 0)
+            denom = x * x + y * y
+            recip = ns.masked_fill(ns.reciprocal(denom), denom == 0, 0)
+            return (grad * y * recip if self.needs(0) else None,
+                    grad * -x * recip if self.needs(1) else None)
         with _quiet():
             denom = x * x + y * y
             recip = ns.where(denom == 0, 0.0, 1 / denom)   # (0, 0): zero gradients, as PyTorch
@@ -108,6 +113,15 @@ class _XlogBackward(Node):
     log1p = False
 
     def backward(self, ns, grad, y, x):
+        if not ns.INPLACE:   # PyTorch's xlogy(grad, other) masked_fill'ed 0 where self == 0,
+            # other <= 0 (<= -1 for xlog1py)
+            gx = gy = None
+            if self.needs(0):
+                gx = ns.masked_fill((ns.xlog1py if self.log1p else ns.xlogy)(grad, y),
+                                    (x == 0) & (y <= (-1.0 if self.log1p else 0.0)), 0)
+            if self.needs(1):
+                gy = grad * x / (ns.add_scalar(y, 1) if self.log1p else y)
+            return gx, gy
         with _quiet():
             gx = gy = None
             if self.needs(0):
@@ -127,6 +141,8 @@ class _XlogScalarSelfBackward(Node):
     log1p = False
 
     def backward(self, ns, grad, y):
+        if not ns.INPLACE:   # PyTorch's grad * self / other (other + 1): Scalar overloads
+            return (ns.mul_scalar(grad, self.self_) / (ns.add_scalar(y, 1) if self.log1p else y),)
         with _quiet():
             return (grad * self.self_ / (y + 1 if self.log1p else y),)
 
@@ -140,10 +156,16 @@ class _XlogScalarOtherBackward(Node):
     log1p = False
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # PyTorch's xlogy(grad, other), masked_fill'ed 0 where self == 0
+            g = (ns.xlog1py if self.log1p else ns.xlogy)(grad, self.other)   # outside log's domain
+            if self.other <= (-1.0 if self.log1p else 0.0):
+                g = ns.masked_fill(g, x == 0, 0)
+            return (g,)
         with _quiet():
             c = float((np.log1p if self.log1p else np.log)(np.float64(self.other)))
         if self.other <= (-1.0 if self.log1p else 0.0):
-            return (ns.where(x != 0, grad * c, 0.0),)
+            # (PyTorch's xlogy(grad, other): 0 where grad is 0, though log(other) is NaN/-inf)
+            return (ns.where((x != 0) & (grad != 0), grad * c, 0.0),)
         return (grad * c,)
 
 
@@ -224,6 +246,8 @@ class SpecialEntrBackward0(Node):
     saved_names = ("self",)
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # PyTorch's grad * -(1 + self.log()) (add.Scalar)
+            return (grad * -ns.add_scalar(ns.log(x), 1),)
         with _quiet():
             return (grad * -(1 + ns.log(x)),)
 
@@ -258,6 +282,9 @@ class FmodBackward1(Node):
     saved_names = ("other", "self")
 
     def backward(self, ns, grad, y, x):
+        if not ns.INPLACE:   # PyTorch's -grad * self.div(other, rounding_mode="trunc")
+            return (grad if self.needs(0) else None,
+                    -grad * ns.div_trunc(x, y) if self.needs(1) else None)
         with _quiet():
             return (grad if self.needs(0) else None,
                     -grad * ns.trunc(x / y) if self.needs(1) else None)
@@ -282,6 +309,8 @@ def fmod(input, other):
 
 # -- copysign -----------------------------------------------------------------------------------
 def _copysign_grad(ns, grad, x, result):
+    if not ns.INPLACE:   # PyTorch: (result / self).masked_fill_(self == 0, 0) * grad
+        return grad * ns.masked_fill(result / x, x == 0, 0)
     with _quiet():
         return grad * ns.where(x == 0, 0.0, result / x)
 
@@ -327,6 +356,9 @@ class LogaddexpBackward0(Node):
     saved_names = ("other", "self")
 
     def backward(self, ns, grad, y, x):
+        if not ns.INPLACE:   # PyTorch's grad / (1 + exp(other - self)) (add.Scalar)
+            return (grad / ns.add_scalar(ns.exp(y - x), 1) if self.needs(0) else None,
+                    grad / ns.add_scalar(ns.exp(x - y), 1) if self.needs(1) else None)
         with _quiet():
             return (grad * ns.sigmoid(x - y) if self.needs(0) else None,
                     grad * ns.sigmoid(y - x) if self.needs(1) else None)
@@ -339,6 +371,9 @@ class Logaddexp2Backward0(Node):
     saved_names = ("other", "self")
 
     def backward(self, ns, grad, y, x):
+        if not ns.INPLACE:   # PyTorch's grad / (1 + pow(2, other - self)) (PowBackward2)
+            return (grad / ns.add_scalar(2 ** (y - x), 1) if self.needs(0) else None,
+                    grad / ns.add_scalar(2 ** (x - y), 1) if self.needs(1) else None)
         with _quiet():
             return (grad * ns.sigmoid((x - y) * math.log(2.0)) if self.needs(0) else None,
                     grad * ns.sigmoid((y - x) * math.log(2.0)) if self.needs(1) else None)
@@ -376,6 +411,9 @@ class FmaxBackward0(Node):
 
     def backward(self, ns, grad, y, x):
         to_x = (x >= y) | (y != y)
+        if not ns.INPLACE:   # PyTorch: grad.masked_fill(the other operand's positions, 0)
+            return (ns.masked_fill(grad, ns.logical_not(to_x), 0) if self.needs(0) else None,
+                    ns.masked_fill(grad, to_x, 0) if self.needs(1) else None)
         return (ns.where(to_x, grad, 0.0) if self.needs(0) else None,
                 ns.where(to_x, 0.0, grad) if self.needs(1) else None)
 
@@ -388,6 +426,9 @@ class FminBackward0(Node):
 
     def backward(self, ns, grad, y, x):
         to_x = (x <= y) | (y != y)
+        if not ns.INPLACE:   # PyTorch: grad.masked_fill(the other operand's positions, 0)
+            return (ns.masked_fill(grad, ns.logical_not(to_x), 0) if self.needs(0) else None,
+                    ns.masked_fill(grad, to_x, 0) if self.needs(1) else None)
         return (ns.where(to_x, grad, 0.0) if self.needs(0) else None,
                 ns.where(to_x, 0.0, grad) if self.needs(1) else None)
 

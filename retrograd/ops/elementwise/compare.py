@@ -223,6 +223,10 @@ class MaximumBackward0(Node):
     saved_names = ("other", "self")
 
     def backward(self, ns, grad, y, x):
+        if not ns.INPLACE:   # PyTorch: where(self == other, grad / 2, grad).masked_fill_(...)
+            shared = ns.where(x == y, ns.div_scalar(grad, 2), grad)
+            return (ns.masked_fill(shared, x < y, 0) if self.needs(0) else None,
+                    ns.masked_fill(shared, x > y, 0) if self.needs(1) else None)
         half = grad * 0.5
         gx = ns.where(x == y, half, ns.where(x < y, 0.0, grad)) if self.needs(0) else None
         gy = ns.where(x == y, half, ns.where(x > y, 0.0, grad)) if self.needs(1) else None
@@ -237,6 +241,10 @@ class MinimumBackward0(Node):
     saved_names = ("other", "self")
 
     def backward(self, ns, grad, y, x):
+        if not ns.INPLACE:   # PyTorch: where(self == other, grad / 2, grad).masked_fill_(...)
+            shared = ns.where(x == y, ns.div_scalar(grad, 2), grad)
+            return (ns.masked_fill(shared, x > y, 0) if self.needs(0) else None,
+                    ns.masked_fill(shared, x < y, 0) if self.needs(1) else None)
         half = grad * 0.5
         gx = ns.where(x == y, half, ns.where(x > y, 0.0, grad)) if self.needs(0) else None
         gy = ns.where(x == y, half, ns.where(x < y, 0.0, grad)) if self.needs(1) else None

@@ -46,6 +46,8 @@ class ErfBackward0(Node):
     saved_names = ("self",)
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # PyTorch's 2 / sqrt(pi) * exp(-(self.pow(2))) * grad
+            return (ns.mul_scalar(ns.exp(-(x ** 2)), _TWO_OVER_SQRT_PI) * grad,)
         return (grad * (_TWO_OVER_SQRT_PI * ns.exp(-(x * x))),)
 
 
@@ -61,6 +63,8 @@ class ErfcBackward0(Node):
     saved_names = ("self",)
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # PyTorch's -2 / sqrt(pi) * exp(-(self.pow(2))) * grad
+            return (ns.mul_scalar(ns.exp(-(x ** 2)), -_TWO_OVER_SQRT_PI) * grad,)
         return (grad * (-_TWO_OVER_SQRT_PI * ns.exp(-(x * x))),)
 
 
@@ -76,6 +80,8 @@ class ErfinvBackward0(Node):
     saved_names = ("self",)
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # PyTorch's 0.5 * sqrt(pi) * exp(self.erfinv().pow(2)) * grad
+            return (ns.mul_scalar(ns.exp(ns.erfinv(x) ** 2), 0.5 * _SQRT_PI) * grad,)
         with _quiet():
             y = ns.erfinv(x)
             return (grad * (0.5 * _SQRT_PI * ns.exp(y * y)),)
@@ -94,6 +100,8 @@ class SpecialErfcxBackward0(Node):
     saved_names = ("self", "result")
 
     def backward(self, ns, grad, x, result):
+        if not ns.INPLACE:   # PyTorch's (2.0 * self * result - 2.0 / sqrt(pi)) * grad
+            return (ns.sub_scalar(ns.mul_scalar(x, 2.0) * result, _TWO_OVER_SQRT_PI) * grad,)
         with _quiet():
             x2 = x * x
             return (grad * ns.where(x > 1e4, (1.5 / x2 - 1) / (_SQRT_PI * x2),
@@ -114,6 +122,9 @@ class SpecialNdtriBackward0(Node):
     saved_names = ("result",)
 
     def backward(self, ns, grad, result):
+        if not ns.INPLACE:   # PyTorch's grad * sqrt(2 pi) * (result.pow(2) / 2).exp()
+            return (ns.mul_scalar(grad, math.sqrt(2 * math.pi)) *
+                    ns.exp(ns.div_scalar(result ** 2, 2)),)
         with _quiet():
             return (grad * (math.sqrt(2 * math.pi) * ns.exp(result * result * 0.5)),)
 
@@ -139,6 +150,9 @@ class SpecialLogNdtrBackward0(Node):
     saved_names = ("self", "result")
 
     def backward(self, ns, grad, x, result):
+        if not ns.INPLACE:   # PyTorch's grad / sqrt(2 pi) * (result + self.pow(2) / 2).neg().exp()
+            return (ns.div_scalar(grad, math.sqrt(2 * math.pi)) *
+                    ns.exp(-(result + ns.div_scalar(x ** 2, 2))),)
         with _quiet():
             return (grad / math.sqrt(2 * math.pi) * ns.exp(-(result + x * x * 0.5)),)
 
@@ -249,6 +263,11 @@ class MvlgammaBackward0(Node):
     saved_attrs = {"p": "p"}
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # PyTorch's mvlgamma_backward: grad * digamma(offsets + x[..., None])
+            p = self.p       # summed over the last dim
+            offsets = ns.const_like(x, np.arange(-p / 2.0 + 0.5, 0.5, 0.5))
+            args = offsets + ns.unsqueeze_dims(x, [-1])
+            return (grad * ns.sum_dims(ns.digamma(args), [-1], False),)
         s = ns.digamma(x + 0.0)   # (PyTorch adds its offsets, 0.0 first: -0 becomes +0)
         for j in range(1, self.p):
             s = s + ns.digamma(x - 0.5 * j)
@@ -278,6 +297,12 @@ class LogitBackward0(Node):
     saved_attrs = {"eps": "eps"}
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # PyTorch's grad / (self * (1 - self)): C++ Scalar - Tensor
+            g = grad / (x * ns.scalar_sub(1, x))
+            eps = self.eps
+            if eps is None:
+                return (ns.where((x >= 0) & (x <= 1), g, math.nan),)
+            return (ns.where((x < eps) | (x > 1 - eps), 0.0, g),)
         with _quiet():
             g = grad / (x * (1 - x))
             eps = self.eps

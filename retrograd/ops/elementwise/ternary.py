@@ -29,6 +29,9 @@ class LerpBackward0(Node):
 
     def backward(self, ns, grad):
         w = self.weight
+        if not ns.INPLACE:   # PyTorch's grad * (1 - weight), grad * weight: mul.Scalar
+            return (ns.mul_scalar(grad, 1 - w) if self.needs(0) else None,
+                    ns.mul_scalar(grad, w) if self.needs(1) else None)
         return (grad * (1 - w) if self.needs(0) else None,
                 grad * w if self.needs(1) else None)
 
@@ -40,6 +43,10 @@ class LerpBackward1(Node):
     saved_names = ("end", "self", "weight")
 
     def backward(self, ns, grad, end, x, w):
+        if not ns.INPLACE:   # PyTorch's grad * (1 - weight): C++ Scalar - Tensor (SubBackward0)
+            return (grad * ns.scalar_sub(1, w) if self.needs(0) else None,
+                    grad * w if self.needs(1) else None,
+                    grad * (end - x) if self.needs(2) else None)
         return (grad * (1 - w) if self.needs(0) else None,
                 grad * w if self.needs(1) else None,
                 grad * (end - x) if self.needs(2) else None)
@@ -118,6 +125,10 @@ class AddcmulBackward0(Node):
 
     def backward(self, ns, grad, t1, t2):
         v = self.value
+        if not ns.INPLACE:   # PyTorch's grad * (tensor2 * value) (mul.Scalar)
+            return (grad if self.needs(0) else None,
+                    grad * ns.mul_scalar(t2, v) if self.needs(1) else None,
+                    grad * ns.mul_scalar(t1, v) if self.needs(2) else None)
         return (grad if self.needs(0) else None,
                 grad * t2 * v if self.needs(1) else None,
                 grad * t1 * v if self.needs(2) else None)
@@ -145,6 +156,10 @@ class AddcdivBackward0(Node):
 
     def backward(self, ns, grad, t1, t2):
         v = self.value
+        if not ns.INPLACE:   # PyTorch: grad * (value / tensor2), -grad * (value * t1 / (t2 * t2))
+            return (grad if self.needs(0) else None,
+                    grad * ns.scalar_div(v, t2) if self.needs(1) else None,
+                    -grad * (ns.mul_scalar(t1, v) / (t2 * t2)) if self.needs(2) else None)
         with _quiet():
             return (grad if self.needs(0) else None,
                     grad * v / t2 if self.needs(1) else None,

@@ -57,6 +57,8 @@ class Exp2Backward0(Node):
     saved_names = ("result",)
 
     def backward(self, ns, grad, result):
+        if not ns.INPLACE:   # PyTorch's grad * result * M_LN2 (mul.Scalar)
+            return (ns.mul_scalar(grad * result, _LN2),)
         return (grad * result * _LN2,)
 
 
@@ -72,6 +74,8 @@ class Expm1Backward0(Node):
     saved_names = ("result",)
 
     def backward(self, ns, grad, result):
+        if not ns.INPLACE:   # PyTorch's grad * (result + 1) (add.Scalar)
+            return (grad * ns.add_scalar(result, 1),)
         return (grad * (result + 1),)
 
 
@@ -87,6 +91,8 @@ class Log2Backward0(Node):
     saved_names = ("self",)
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # PyTorch's grad / (self * ln b) (mul.Scalar)
+            return (grad / ns.mul_scalar(x, _LN2),)
         return (grad / (x * _LN2),)
 
 
@@ -102,6 +108,8 @@ class Log10Backward0(Node):
     saved_names = ("self",)
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # PyTorch's grad / (self * ln b) (mul.Scalar)
+            return (grad / ns.mul_scalar(x, _LN10),)
         return (grad / (x * _LN10),)
 
 
@@ -117,6 +125,8 @@ class Log1PBackward0(Node):
     saved_names = ("self",)
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # PyTorch's log1p_backward: grad / (self + 1) (add.Scalar)
+            return (grad / ns.add_scalar(x, 1),)
         return (grad / (x + 1),)
 
 
@@ -132,6 +142,8 @@ class RsqrtBackward0(Node):
     saved_names = ("result",)
 
     def backward(self, ns, grad, result):
+        if not ns.INPLACE:   # PyTorch's -0.5 * grad * result.pow(3)
+            return (ns.mul_scalar(grad, -0.5) * result ** 3,)
         return (-0.5 * grad * (result * result * result),)
 
 
@@ -297,6 +309,8 @@ class TanBackward0(Node):
     saved_names = ("result",)
 
     def backward(self, ns, grad, result):
+        if not ns.INPLACE:   # PyTorch's grad * (1 + result.pow(2)) (add.Scalar)
+            return (grad * ns.add_scalar(result ** 2, 1),)
         return (grad * (1 + result * result),)
 
 
@@ -312,6 +326,8 @@ class AsinBackward0(Node):
     saved_names = ("self",)
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # PyTorch's grad * (-self * self + 1).rsqrt()
+            return (grad * ns.rsqrt(ns.add_scalar(-x * x, 1)),)
         with _quiet():
             return (grad / ns.sqrt(1 - x * x),)
 
@@ -329,6 +345,8 @@ class AcosBackward0(Node):
     saved_names = ("self",)
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # PyTorch's grad * -((-self * self + 1).rsqrt())
+            return (grad * -ns.rsqrt(ns.add_scalar(-x * x, 1)),)
         with _quiet():
             return (-grad / ns.sqrt(1 - x * x),)
 
@@ -346,6 +364,8 @@ class AtanBackward0(Node):
     saved_names = ("self",)
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # PyTorch's grad / (self * self + 1) (add.Scalar)
+            return (grad / ns.add_scalar(x * x, 1),)
         return (grad / (x * x + 1),)
 
 
@@ -394,6 +414,8 @@ class AsinhBackward0(Node):
     saved_names = ("self",)
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # PyTorch's grad * (self.pow(2) + 1).rsqrt()
+            return (grad * ns.rsqrt(ns.add_scalar(x ** 2, 1)),)
         with _quiet():
             return (grad / ns.sqrt(x * x + 1),)
 
@@ -411,6 +433,8 @@ class AcoshBackward0(Node):
     saved_names = ("self",)
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # PyTorch's grad * (self * self - 1).rsqrt() (sub.Scalar)
+            return (grad * ns.rsqrt(ns.sub_scalar(x * x, 1)),)
         with _quiet():
             return (grad / ns.sqrt(x * x - 1),)
 
@@ -428,6 +452,8 @@ class AtanhBackward0(Node):
     saved_names = ("self",)
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # PyTorch's grad * 1 / (1 - self.pow(2))
+            return (ns.mul_scalar(grad, 1) / ns.scalar_sub(1, x ** 2),)
         with _quiet():
             return (grad / (1 - x * x),)
 
@@ -447,6 +473,10 @@ class SincBackward0(Node):
     saved_names = ("self",)
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # PyTorch's sinc_backward: self * M_PI is a mul.Scalar
+            p = ns.mul_scalar(x, math.pi)
+            sq = ns.mul_scalar(x * x, math.pi)
+            return (ns.where(sq == 0, 0.0, grad * ((p * ns.cos(p) - ns.sin(p)) / sq)),)
         with _quiet():
             p = x * math.pi
             sq = x * x * math.pi
@@ -464,6 +494,8 @@ class Deg2RadBackward0(Node):
     __slots__ = ()
 
     def backward(self, ns, grad):
+        if not ns.INPLACE:   # PyTorch's grad * (M_PI / 180) (mul.Scalar)
+            return (ns.mul_scalar(grad, math.pi / 180.0),)
         return (grad * (math.pi / 180.0),)
 
 
@@ -488,6 +520,8 @@ class Rad2DegBackward0(Node):
     __slots__ = ()
 
     def backward(self, ns, grad):
+        if not ns.INPLACE:   # PyTorch's grad * (180 / M_PI) (mul.Scalar)
+            return (ns.mul_scalar(grad, 180.0 / math.pi),)
         return (grad * (180.0 / math.pi),)
 
 
@@ -504,6 +538,8 @@ class NanToNumBackward0(Node):
     saved_names = ("self",)
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # PyTorch's grad * at::isfinite(self)
+            return (grad * ns.isfinite(x),)
         with _quiet():
             return (ns.where(x - x == 0, grad, 0.0),)   # x - x is NaN exactly for NaN and inf
 

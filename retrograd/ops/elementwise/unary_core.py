@@ -55,7 +55,7 @@ class AbsBackward0(Node):
             s = _sign_array(x)
             s *= grad
             return (s,)
-        return (grad * ns.sign(x),)
+        return (grad * ns.sgn(x),)   # PyTorch's grad * self.sgn()
 
 
 @export(torch=('abs', 'absolute'), method=('abs', 'absolute'), inplace='abs_', vmap=POINTWISE)
@@ -104,6 +104,8 @@ class SqrtBackward0(Node):
     saved_names = ("result",)
 
     def backward(self, ns, grad, result):
+        if not ns.INPLACE:   # PyTorch's grad / (2 * result), 2 * result a mul.Scalar
+            return (grad / ns.mul_scalar(result, 2),)
         return (grad / (2 * result),)
 
 
