@@ -336,3 +336,13 @@ def sgn(x):
 
 def t(x):
     return _np.asarray(x).T
+
+
+# -- conv_norm family: PyTorch's backward kernels, one node each under create_graph ----------
+def convolution_backward_all(grad, x, w, stride, padding, dilation, transposed, output_padding,
+                             groups, mask, args):
+    """at::convolution_backward with the bias: (dL/dx, dL/dw, dL/db), None where ``mask`` asks
+    for none (tensor_ns records them as outputs of one ConvolutionBackwardBackward0)."""
+    from .nn.conv import np_convolution_backward_all
+    return np_convolution_backward_all(grad, x, w, stride, padding, dilation, transposed, groups,
+                                       mask)

@@ -356,3 +356,13 @@ def sgn(x):
 def t(x):
     from .shape.basic import t as op
     return op(x)
+
+
+# -- conv_norm family: PyTorch's backward kernels, one node each (see numpy_ns: the same names) --
+def convolution_backward_all(grad, x, w, stride, padding, dilation, transposed, output_padding,
+                             groups, mask, args):
+    """(dL/dx, dL/dw, dL/db) as outputs of one ConvolutionBackwardBackward0 node, as PyTorch
+    records at::convolution_backward."""
+    from .nn.conv import convolution_backward_op as op
+    return op(grad, x, w, stride, padding, dilation, transposed, output_padding, groups, mask,
+              args)
