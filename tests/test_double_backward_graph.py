@@ -181,8 +181,8 @@ KNOWN: dict[str, str] = {
     'rms_norm_2d_eps': "grad 0 nodes ['DivBackward0'] | ['DivBackward1', 'MulBackward1']",
     'torch_group_norm': "grad 0 nodes ['DivBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | ['MulBackward1', 'NativeGroupNormBackward0', 'NegBackward0', 'UnsqueezeBackward1']",
     'torch_rms_norm': "grad 0 nodes ['DivBackward0'] | ['DivBackward1', 'MulBackward1']",
-    'local_response_norm_4d': "grad 0 nodes [] | ['MulBackward1', 'UnsqueezeBackward0']",
-    'local_response_norm_5d': "grad 0 nodes [] | ['MulBackward1', 'UnsqueezeBackward0']",
+    'local_response_norm_4d': "grad 0 nodes [] | ['MulBackward1']",
+    'local_response_norm_5d': "grad 0 nodes [] | ['MulBackward1']",
 
     # --- pool_pad_interp -----------------------------------------------------------------
     'grid_sample_bilinear': "grad 0 nodes ['AddBackward0', 'GridSampler2DBackward0Scatter', 'MulBackward0', 'RsubBackward1', 'StackBackward0', 'SubBackward0', 'SumBackward1', 'UnsqueezeBackward0', 'ViewBackward0'] | ['GridSampler2DBackwardBackward0']; grad 1 nodes ['AddBackward0', 'GridSampler2DBackward0Gather', 'MulBackward0', 'RsubBackward1', 'StackBackward0', 'SubBackward0', 'SumBackward1', 'UnsqueezeBackward0', 'ViewBackward0'] | ['GridSampler2DBackwardBackward0']",
