@@ -346,3 +346,8 @@ def convolution_backward_all(grad, x, w, stride, padding, dilation, transposed, 
     from .nn.conv import np_convolution_backward_all
     return np_convolution_backward_all(grad, x, w, stride, padding, dilation, transposed, groups,
                                        mask)
+
+
+def unsqueeze_inplace(x, d):
+    """``x.unsqueeze_(d)`` on a temporary the formula made (UnsqueezeBackward1 in tensor_ns)."""
+    return _np.expand_dims(x, d)

@@ -366,3 +366,9 @@ def convolution_backward_all(grad, x, w, stride, padding, dilation, transposed, 
     from .nn.conv import convolution_backward_op as op
     return op(grad, x, w, stride, padding, dilation, transposed, output_padding, groups, mask,
               args)
+
+
+def unsqueeze_inplace(x, d):
+    """``x.unsqueeze_(d)`` on a temporary the formula made: UnsqueezeBackward1, as PyTorch's
+    C++ formulas record it."""
+    return x.unsqueeze_(d)

@@ -257,3 +257,52 @@ def layer_norm_backward(node, grad, input, bias, weight, mean, rstd):
     return _record(NativeLayerNormBackwardBackward0, (grad, input, mean, rstd, weight, bias),
                    outs, (grad, input, mean, rstd, weight),
                    normalized_shape=node.normalized_shape, eps=node.eps)
+
+
+# -- group norm -----------------------------------------------------------------------------------
+def group_norm_backward(ns, node, dy, dmean, drstd, x, gamma, mean, rstd):
+    """PyTorch's infinitely_differentiable_native_group_norm_backward: the gradients of group
+    norm's (result, mean, rstd) built from ns ops on the saved mean and rstd (outputs of
+    NativeGroupNormBackward0 ``node`` itself), what PyTorch runs under create_graph or when the
+    statistics get a gradient; s = 1 / (D * HxW) over groups of D = C / G channels:
+    dx = a dY + b X + c with a = rstd * gamma, b = (c' mean - b') rstd^3 s, c = -b mean -
+    c' rstd s (b', c': sum(ds * gamma), sum(db * gamma) per group, ds = sum(dY X), db = sum(dY)
+    per channel), plus var_mean_backward of (dvar = -rstd^3 drstd / 2, dmean);
+    dgamma = sum((ds - db mean) rstd), dbeta = sum(db) over the batch."""
+    n, c, hxw, g = node.N, node.C, node.HxW, node.group
+    d = c // g
+    s = 1.0 / (d * hxw)
+    xt = ns.reshape(x, (n, g, d, hxw))
+    mt = ns.reshape(mean, (n, g, 1, 1))
+    rt = ns.reshape(rstd, (n, g, 1, 1))
+    dx = dgamma = dbeta = ds = db = None
+    if dy is not None:
+        dyt = ns.reshape(dy, (n, g, d, max(hxw, 1)))
+        ds = ns.unsqueeze_inplace(ns.sum_dims(dyt * xt, (3,), False), -1)
+        db = ns.unsqueeze_inplace(ns.sum_dims(dyt, (3,), False), -1)
+    if node.needs(0):
+        gt = None if gamma is None else ns.reshape(gamma, (1, g, d, 1))
+        cube = rt * rt * rt
+        if dy is not None:
+            a = rt if gt is None else rt * gt
+            b = ns.unsqueeze_inplace(ns.sum_dims(ds if gt is None else ds * gt, (2,), False), -2)
+            cc = ns.unsqueeze_inplace(ns.sum_dims(db if gt is None else db * gt, (2,), False), -2)
+            b = ns.mul_scalar((cc * mt - b) * cube, s)
+            cc = -b * mt - ns.mul_scalar(cc * rt, s)
+            dx = a * dyt + b * xt + cc
+        if dmean is not None or drstd is not None:     # var_mean_backward over (2, 3)
+            m = d * hxw
+            if drstd is not None:
+                dvar = ns.mul_scalar(cube, -0.5) * ns.reshape(drstd, (n, g, 1, 1))
+                t = ns.mul_scalar(dvar * (xt - ns.sum_dims(xt, (2, 3), True) / m), 2.0 / m)
+                dx = _add(dx, t)
+            if dmean is not None:
+                t = ns.div_scalar(ns.expand(ns.reshape(dmean, (n, g, 1, 1)), (n, g, d, hxw)), m)
+                dx = _add(dx, t)
+        if dx is not None:
+            dx = ns.reshape(dx, tuple(x.shape))
+    if node.needs(1) and dy is not None:
+        dgamma = ns.reshape(ns.sum_dims((ds - db * mt) * rt, (0,), False), (c,))
+    if node.needs(2) and dy is not None:
+        dbeta = ns.reshape(ns.sum_dims(db, (0,), False), (c,))
+    return dx, dgamma, dbeta

@@ -316,6 +316,9 @@ class NativeGroupNormBackward0(Node):
     # PyTorch's node has three outputs (the result, the mean and rstd, which it saves); only
     # the result's gradient enters the formula, as in PyTorch
     def apply(self, ns, grads, as_tensors):
+        if not ns.INPLACE or grads[1] is not None or grads[2] is not None:
+            # PyTorch's composite formula (create_graph, or gradients of mean and rstd)
+            return _nb.group_norm_backward(ns, self, *grads, *self.unpack(as_tensors))
         if grads[0] is None:
             return (None, None, None)
         return self.backward(ns, grads[0], *self.unpack(as_tensors))
