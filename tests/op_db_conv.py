@@ -64,6 +64,24 @@ ROWS: list[OpInfo] = [
     OpInfo("torch_convolution_transposed",
            lambda T, x, w: T.convolution(x, w, None, [2], [0], [1], True, [1], 1),
            [(2, 2, 3), (2, 3, 2)], "ConvolutionBackward0", **RED),
+    # the backward as one op (create_graph=True): ConvolutionBackwardBackward0, three outputs
+    OpInfo("convolution_backward",
+           lambda T, x, w, b, v: T.autograd.grad(_F(T).conv2d(x, w, b, stride=2, padding=1),
+                                                 (x, w, b), v, create_graph=True),
+           [(2, 2, 4, 3), (3, 2, 2, 2), (3,), (2, 3, 3, 2)], "ConvolutionBackwardBackward0",
+           gradgrad=False, **RED),
+    OpInfo("convolution_backward_transposed_groups",
+           lambda T, x, w, b, v: T.autograd.grad(
+               _F(T).conv_transpose1d(x, w, b, stride=2, padding=1, output_padding=1, groups=2),
+               (x, w, b), v, create_graph=True),
+           [(1, 4, 3), (4, 1, 3), (2,), (1, 2, 6)], "ConvolutionBackwardBackward0",
+           gradgrad=False, **RED),
+    # only the weight requires grad: its gradient is still connected to it (zero derivative)
+    OpInfo("convolution_backward_weight_only",
+           lambda T, w, v: T.autograd.grad(
+               _F(T).conv1d(T.linspace(-1, 1, 24, dtype=w.dtype).reshape(2, 2, 6), w,
+                            dilation=2), w, v, create_graph=True)[0],
+           [(2, 2, 2), (2, 2, 4)], "ConvolutionBackwardBackward0", gradgrad=False, **RED),
     OpInfo("unfold",
            lambda T, x: _F(T).unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)),
            [(2, 2, 4, 5)], "Im2ColBackward0"),

@@ -13,6 +13,8 @@ ROWS: list[OpInfo] = [
     OpInfo("t_", lambda T, x: (x * 1).t_(), [(2, 3)], "TBackward1"),
     OpInfo("t__1d", lambda T, x: (x * 1).t_(), [(3,)], "TBackward1"),
     OpInfo("squeeze_", lambda T, x: (x * 1).squeeze_(), [(2, 1, 3, 1)], "SqueezeBackward3"),
+    OpInfo("unsqueeze_", lambda T, x: (x * 1).unsqueeze_(-1), [(2, 3)], "UnsqueezeBackward1"),
+    OpInfo("unsqueeze__front", lambda T, x: (x * 1).unsqueeze_(0), [(3,)], "UnsqueezeBackward1"),
     OpInfo("squeeze__dim", lambda T, x: (x * 1).squeeze_(-1), [(2, 1, 3, 1)], "SqueezeBackward4"),
     OpInfo("squeeze__dim_not_1", lambda T, x: (x * 1).squeeze_(0), [(2, 1, 3)], "SqueezeBackward4"),
     OpInfo("squeeze__dims", lambda T, x: (x * 1).squeeze_((1, 3)), [(2, 1, 3, 1)],

@@ -453,3 +453,16 @@ def const_like(x, values):
 
 
 isfinite = _np.isfinite
+# -- conv_norm family: PyTorch's backward kernels, one node each under create_graph ----------
+def convolution_backward_all(grad, x, w, stride, padding, dilation, transposed, output_padding,
+                             groups, mask, args):
+    """at::convolution_backward with the bias: (dL/dx, dL/dw, dL/db), None where ``mask`` asks
+    for none (tensor_ns records them as outputs of one ConvolutionBackwardBackward0)."""
+    from .nn.conv import np_convolution_backward_all
+    return np_convolution_backward_all(grad, x, w, stride, padding, dilation, transposed, groups,
+                                       mask)
+
+
+def unsqueeze_inplace(x, d):
+    """``x.unsqueeze_(d)`` on a temporary the formula made (UnsqueezeBackward1 in tensor_ns)."""
+    return _np.expand_dims(x, d)

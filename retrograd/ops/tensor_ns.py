@@ -390,3 +390,19 @@ from .elementwise.logic import isfinite as _isfinite  # noqa: E402
 
 def isfinite(x):
     return _isfinite(x)
+
+
+# -- conv_norm family: PyTorch's backward kernels, one node each (see numpy_ns: the same names) --
+def convolution_backward_all(grad, x, w, stride, padding, dilation, transposed, output_padding,
+                             groups, mask, args):
+    """(dL/dx, dL/dw, dL/db) as outputs of one ConvolutionBackwardBackward0 node, as PyTorch
+    records at::convolution_backward."""
+    from .nn.conv import convolution_backward_op as op
+    return op(grad, x, w, stride, padding, dilation, transposed, output_padding, groups, mask,
+              args)
+
+
+def unsqueeze_inplace(x, d):
+    """``x.unsqueeze_(d)`` on a temporary the formula made: UnsqueezeBackward1, as PyTorch's
+    C++ formulas record it."""
+    return x.unsqueeze_(d)

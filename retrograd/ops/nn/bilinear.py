@@ -30,10 +30,32 @@ class TrilinearBackward0(Node):
                    "expand3": lambda n: u64s(n.expand3), "sumdim": lambda n: u64s(n.sumdim)}
 
     def backward(self, ns, grad, i1, i2, i3):
+        if not ns.INPLACE:   # create_graph: PyTorch's _trilinear_backward, three _trilinear
+            return self._graph(ns, grad, i1, i2, i3)
         s1, s2, s3, so = self.subs
         return (_contract(ns, so, s2, s3, s1, grad, i2, i3, i1.shape) if self.needs(0) else None,
                 _contract(ns, so, s1, s3, s2, grad, i1, i3, i2.shape) if self.needs(1) else None,
                 _contract(ns, so, s1, s2, s3, grad, i1, i2, i3.shape) if self.needs(2) else None)
+
+    def _graph(self, ns, grad, i1, i2, i3):
+        """Each gradient is _trilinear of grad and the two other inputs, the roles of the
+        input's expand dims and of sumdim swapped (TrilinearBackward0 nodes, as PyTorch's);
+        a dim of the input that none of them has (a corner torch's kernel does not cover)
+        takes the einsum formula."""
+        e1, e2, e3, sd = self.expand1, self.expand2, self.expand3, self.sumdim
+        s1, s2, s3, so = self.subs
+        out = [None, None, None]
+        for k, (args, inp, sub) in enumerate((
+                ((grad, i2, i3, sd, e2, e3, e1), i1, (so, s2, s3, s1)),
+                ((i1, grad, i3, e1, sd, e3, e2), i2, (s1, so, s3, s2)),
+                ((i1, i2, grad, e1, e2, sd, e3), i3, (s1, s2, so, s3)))):
+            if not self.needs(k):
+                continue
+            if set(sub[3]) <= set(sub[0] + sub[1] + sub[2]):
+                out[k] = _trilinear(*args)
+            else:
+                out[k] = _contract(ns, *sub, *args[:3], inp.shape)
+        return tuple(out)
 
     def jvp(self, ns, tangents, i1, i2, i3):
         """Linear in each input: the sum of the contractions with one input replaced by its

@@ -19,7 +19,7 @@ import numpy as np
 from ..._dispatch import public
 from ...autograd.node import Node
 from .._registry import export
-from .._util import Tensor, u64s
+from .._util import Tensor, make_node, needs_grad, u64s, wrap
 from ...autograd._record import record
 from . import _conv_kernels as K
 from ..._dtype import from_numpy_dtype
@@ -69,6 +69,11 @@ class ConvolutionBackward0(Node):
     }
 
     def backward(self, ns, grad, x, w):
+        if not ns.INPLACE:   # create_graph: PyTorch's one node over (grad, input, weight)
+            return ns.convolution_backward_all(
+                grad, x, w, self.stride, self.padding, self.dilation, self.transposed,
+                self.output_padding, self.groups, (self.needs(0), self.needs(1), self.needs(2)),
+                self.args)
         gx, gw = ns.convolution_backward(grad, x, w, self.stride, self.padding, self.dilation,
                                          self.transposed, self.groups,
                                          (self.needs(0), self.needs(1)))
@@ -290,3 +295,116 @@ def convolution_nd(input, weight, bias, stride, padding, dilation, transposed, o
     the node shows bias_sym_sizes_opt (0,) then)."""
     return _checked(input, weight, bias, stride, padding, dilation, transposed, output_padding,
                     groups, (0,))
+
+
+# -- the backward as one op: what create_graph=True records ------------------------------------
+class ConvolutionBackwardBackward0(Node):
+    """(gx, gw, gb) = convolution_backward(gO, x, w): gx = conv_transpose(gO, w), gw = the
+    correlation of x with gO, gb = gO summed over batch and space; bilinear in (gO, w) and
+    (gO, x), so with ggx, ggw, ggb the gradients of the three outputs: d/dgO = conv(ggx, w) +
+    conv(x, ggw) + ggb, d/dx = conv_transpose(gO, ggw), d/dw = the correlation of ggx with gO
+    (PyTorch's _convolution_double_backward)."""
+    __slots__ = ("stride", "padding", "dilation", "transposed", "output_padding", "groups",
+                 "args", "num_outputs", "_out_meta")
+    saved_names = ("grad_output", "input", "weight")
+    saved_attrs = {
+        "stride": lambda n: u64s(n.args[0]), "padding": lambda n: u64s(n.args[1]),
+        "dilation": lambda n: u64s(n.args[2]), "transposed": "transposed",
+        "output_padding": lambda n: u64s(n.args[3]), "groups": "groups",
+    }
+
+    def apply(self, ns, grads, as_tensors):
+        return self.backward(ns, list(grads), *self.unpack(as_tensors))
+
+    def _conv(self, ns, a, b):
+        return ns.convolution(a, b, self.stride, self.padding, self.dilation, self.transposed,
+                              self.output_padding, self.groups)
+
+    def _back(self, ns, g, x, w, mask):
+        return ns.convolution_backward(g, x, w, self.stride, self.padding, self.dilation,
+                                       self.transposed, self.groups, mask)
+
+    def backward(self, ns, grads, go, x, w):
+        ggx, ggw, ggb = grads
+        g_go = g_x = g_w = None
+        if self.needs(0):
+            if ggx is not None:
+                g_go = self._conv(ns, ggx, w)
+            if ggw is not None:
+                t = self._conv(ns, x, ggw)
+                g_go = t if g_go is None else g_go + t
+            if ggb is not None:
+                b = ns.reshape(ggb, (1, -1) + (1,) * (len(go.shape) - 2))
+                g_go = ns.expand(b, tuple(go.shape)) if g_go is None else g_go + b
+        if self.needs(1) and ggw is not None:
+            g_x = self._back(ns, go, x, ggw, (True, False))[0]
+        if self.needs(2) and ggx is not None:
+            g_w = self._back(ns, go, ggx, w, (False, True))[1]
+        return g_go, g_x, g_w
+
+    def jvp(self, ns, tangents, go, x, w):
+        """Bilinear: d gx = gx(tgO, w) + gx(gO, tw), d gw = gw(tgO, x) + gw(gO, tx),
+        d gb = sum(tgO)."""
+        tgo, tx, tw = tangents
+        outs = []
+        for k, (shape, dtype) in enumerate(self._out_meta):
+            out = np.zeros(shape, dtype)
+            if k == 0:
+                if tgo is not None:
+                    out = out + self._back(ns, tgo, x, w, (True, False))[0]
+                if tw is not None:
+                    out = out + self._back(ns, go, x, tw, (True, False))[0]
+            elif k == 1:
+                if tgo is not None:
+                    out = out + self._back(ns, tgo, x, w, (False, True))[1]
+                if tx is not None:
+                    out = out + self._back(ns, go, tx, w, (False, True))[1]
+            elif tgo is not None:
+                out = out + tgo.sum(axis=(0,) + tuple(range(2, tgo.ndim)))
+            outs.append(out)
+        return tuple(outs)
+
+
+def np_convolution_backward_all(grad, x, w, stride, padding, dilation, transposed, groups,
+                                mask):
+    """at::convolution_backward on NumPy arrays: (dL/dx, dL/dw, dL/db), None where ``mask``
+    asks for no gradient."""
+    gx, gw = K.conv_backward(grad, x, w, stride, padding, dilation, transposed, groups,
+                             (mask[0], mask[1]))
+    gb = grad.sum(axis=(0,) + tuple(range(2, grad.ndim))) if mask[2] else None
+    return gx, gw, gb
+
+
+@public(name="convolution_backward")
+def convolution_backward_op(grad, input, weight, stride, padding, dilation, transposed,
+                            output_padding, groups, mask, args=None):
+    """at::convolution_backward as one op (the create_graph path of ConvolutionBackward0):
+    three results, each None where ``mask`` asks for none, outputs of one
+    ConvolutionBackwardBackward0 node over (grad, input, weight), as in PyTorch (the bias
+    gradient too is connected to input and weight)."""
+    outs = np_convolution_backward_all(grad._data, input._data, weight._data, stride, padding,
+                                       dilation, transposed, groups, mask)
+    if not needs_grad(grad, input, weight):
+        return tuple(None if o is None else wrap(o) for o in outs)
+    live = [o for o in outs if o is not None]
+    node = make_node(ConvolutionBackwardBackward0, (grad, input, weight), live[0])
+    node.stride, node.padding, node.dilation = tuple(stride), tuple(padding), tuple(dilation)
+    node.transposed, node.output_padding = bool(transposed), tuple(output_padding)
+    node.groups = groups
+    node.args = args if args is not None else (node.stride, node.padding, node.dilation,
+                                               node.output_padding)
+    node._shape = node._dtype = None
+    node.num_outputs = 3
+    node._out_meta = tuple(((), grad._data.dtype) if o is None else (o.shape, o.dtype)
+                           for o in outs)
+    res = []
+    for k, o in enumerate(outs):
+        if o is None:
+            res.append(None)
+            continue
+        t = wrap(o, node)
+        if k:
+            t._extra().out_nr = k
+        res.append(t)
+    node.save(grad, input, weight)
+    return tuple(res)

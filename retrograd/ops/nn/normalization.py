@@ -21,6 +21,7 @@ from .._registry import export
 from .._util import make_node, needs_grad, wrap
 from ...autograd._record import record
 from ..inplace_fill import copy_
+from . import norm_backward as _nb
 from ..elementwise.arithmetic import mul, pow  # noqa: A004
 from ..elementwise.unary import _quiet, rsqrt
 from ..reduction.basic import mean as _mean
@@ -88,6 +89,8 @@ class NativeBatchNormBackward0(Node):
         return shape, dims, m, xhat, rstd
 
     def backward(self, ns, grad, x, rm, rv, w, mean, invstd):
+        if not ns.INPLACE:   # create_graph: PyTorch's one NativeBatchNormBackwardBackward0
+            return _nb.batch_norm_backward(self, grad, x, w, rm, rv, mean, invstd)
         shape, dims, m, xhat, rstd = self._parts(ns, x, rm, rv, mean, invstd)
         gx = gw = gb = None
         if self.needs(0):
@@ -223,6 +226,8 @@ class NativeLayerNormBackward0(Node):
         return dims, m, xhat, rstd
 
     def backward(self, ns, grad, b, x, w, mean, rstd):
+        if not ns.INPLACE:   # create_graph: PyTorch's one NativeLayerNormBackwardBackward0
+            return _nb.layer_norm_backward(self, grad, x, b, w, mean, rstd)
         dims, m, xhat, rstd = self._parts(ns, x, mean, rstd)
         gx = None
         if self.needs(0):
@@ -311,6 +316,9 @@ class NativeGroupNormBackward0(Node):
     # PyTorch's node has three outputs (the result, the mean and rstd, which it saves); only
     # the result's gradient enters the formula, as in PyTorch
     def apply(self, ns, grads, as_tensors):
+        if not ns.INPLACE or grads[1] is not None or grads[2] is not None:
+            # PyTorch's composite formula (create_graph, or gradients of mean and rstd)
+            return _nb.group_norm_backward(ns, self, *grads, *self.unpack(as_tensors))
         if grads[0] is None:
             return (None, None, None)
         return self.backward(ns, grads[0], *self.unpack(as_tensors))

@@ -183,6 +183,8 @@ class MeanBackward0(Node):
     saved_attrs = {"self_sym_numel": _numel_of_shape, "self_sym_sizes": "shape"}
 
     def backward(self, ns, grad):
+        if not ns.INPLACE:   # create_graph: PyTorch's grad.expand(sizes) / numel (DivBackward1)
+            return (ns.div_scalar(ns.expand(grad, self.shape), self.n),)
         return (ns.expand(grad / self.n, self.shape),)
 
 
@@ -194,6 +196,9 @@ class MeanBackward1(Node):
                    "self_sym_sizes": "shape"}
 
     def backward(self, ns, grad):
+        if not ns.INPLACE:   # create_graph: PyTorch's mean_backward, expanded / numel (DivBackward1)
+            return (ns.div_scalar(_restore_dims(ns, grad, self.shape, self.dims, self.keepdim),
+                                  self.n),)
         return (_restore_dims(ns, grad / self.n, self.shape, self.dims, self.keepdim),)
 
 

@@ -194,6 +194,8 @@ class TBackward0(Node):
     __slots__ = ()
 
     def backward(self, ns, grad):
+        if not ns.INPLACE:   # create_graph: PyTorch's grad.t() (TBackward0), for any rank
+            return (ns.t(grad),)
         return (grad if len(self._shape) < 2 else ns.transpose(grad, 0, 1),)
 
 
@@ -275,7 +277,13 @@ class SqueezeBackward0(Node):
     saved_attrs = {"self_sym_sizes": "shape"}
 
     def backward(self, ns, grad):
+        if not ns.INPLACE:   # create_graph: PyTorch's unsqueeze_to (UnsqueezeBackward0 nodes)
+            return (ns.unsqueeze_dims(grad, self._dropped()),)
         return (ns.reshape(grad, self.shape),)
+
+    def _dropped(self) -> tuple:
+        """The dims of the input that the squeeze dropped."""
+        return tuple(d for d, s in enumerate(self.shape) if s == 1)
 
 
 class SqueezeBackward1(SqueezeBackward0):
@@ -283,11 +291,19 @@ class SqueezeBackward1(SqueezeBackward0):
     __slots__ = ("dim",)
     saved_attrs = {"self_sym_sizes": "shape", "dim": lambda n: u64(n.dim)}
 
+    def _dropped(self) -> tuple:
+        d = self.dim % max(len(self.shape), 1)
+        return (d,) if self.shape and self.shape[d] == 1 else ()
+
 
 class SqueezeBackward2(SqueezeBackward0):
     """squeeze(dims): ``dim`` is the tuple as given."""
     __slots__ = ("dim",)
     saved_attrs = {"self_sym_sizes": "shape", "dim": lambda n: u64s(n.dim)}
+
+    def _dropped(self) -> tuple:
+        n = max(len(self.shape), 1)
+        return tuple(sorted({d % n for d in self.dim if self.shape and self.shape[d % n] == 1}))
 
 
 class _AllDims:

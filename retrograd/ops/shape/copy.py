@@ -125,12 +125,31 @@ class RepeatBackward0(Node):
     saved_attrs = {"repeats": "repeats", "self_sym_sizes": Node.input_shape}
 
     def backward(self, ns, grad):
+        if not ns.INPLACE:   # create_graph: PyTorch's repeat_backward (SumBackward1, ViewBackward0)
+            return (self._graph(ns, grad),)
         k = len(self.repeats)
         inter = []
         for r, s in zip(self.repeats, self.padded):
             inter += [r, s]
         perm = tuple(range(0, 2 * k, 2)) + tuple(range(1, 2 * k, 2))
         return (ns.permute(ns.reshape(grad, tuple(inter)), perm),)
+
+    def _graph(self, ns, grad):
+        """PyTorch's repeat_backward: the leading new dims summed one by one, then one reshape
+        to (repeat, size) pairs (for repeats other than 1) and one sum over the repeats."""
+        shape = self.input_shape(0)
+        lead = len(self.repeats) - len(shape)
+        for _ in range(lead):
+            grad = ns.sum_dims(grad, (0,), False)
+        size, dims = [], []
+        for r, s in zip(self.repeats[lead:], shape):
+            if r != 1:
+                size.append(r)
+                dims.append(len(size) - 1)
+            size.append(s)
+        if dims:
+            grad = ns.sum_dims(ns.reshape(grad, tuple(size)), tuple(dims), False)
+        return grad
 
 
 def _sizes(args) -> tuple:

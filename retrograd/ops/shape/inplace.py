@@ -1,5 +1,5 @@
-"""In-place view ops: ``Tensor.transpose_`` (``swapaxes_``, ``swapdims_``), ``Tensor.t_`` and
-``Tensor.squeeze_``.
+"""In-place view ops: ``Tensor.transpose_`` (``swapaxes_``, ``swapdims_``), ``Tensor.t_``,
+``Tensor.squeeze_`` and ``Tensor.unsqueeze_``.
 
 They change the tensor's own shape and strides, not its storage's values: the tensor keeps its
 storage (and stays a view of its base, if it is one), its version is bumped as PyTorch does,
@@ -122,3 +122,24 @@ def squeeze_(input, dim=_NOT_GIVEN, *more):
     out = np.squeeze(x, axis=dims) if dims else x.view()
     return _swap_in_place(input, out, SqueezeBackward5, shape=x.shape,
                           dim=tuple(int(d) for d in dim))
+
+
+class UnsqueezeBackward1(Node):
+    """unsqueeze_(dim): the gradient with that dim dropped again (``dim``: as given)."""
+    jvp = LINEAR
+    __slots__ = ("shape", "dim")
+    saved_attrs = {"dim": lambda n: u64(n.dim)}
+
+    def backward(self, ns, grad):
+        if not ns.INPLACE:   # create_graph: PyTorch's grad.squeeze(dim) (SqueezeBackward1)
+            return (ns.squeeze_dim(grad, self.dim % len(grad.shape)),)
+        return (ns.reshape(grad, self.shape),)
+
+
+@export(torch=False, method="unsqueeze_")
+def unsqueeze_(input, dim):
+    """Insert a size-1 dim at ``dim`` into ``input`` itself."""
+    x = input._data
+    d = wrap_dim(dim, x.ndim + 1)
+    return _swap_in_place(input, np.expand_dims(x, d), UnsqueezeBackward1, shape=x.shape,
+                          dim=int(dim))

@@ -45,6 +45,8 @@ class ConstantPadNdBackward0(Node):
     saved_attrs = {"pad": lambda n: u64s(n.pad)}
 
     def backward(self, ns, grad):
+        if not ns.INPLACE:   # create_graph: PyTorch's grad.constant_pad_nd(-pad), one node
+            return (pad(grad, [-p for p in self.pad]),)
         src, dst, _ = _regions(self.shape, self.pad)
         return (ns.index_acc(self.shape, src, grad[dst]),)
 

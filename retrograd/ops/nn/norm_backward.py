@@ -1,0 +1,308 @@
+"""The backward kernels of batch norm and layer norm as ops: what ``create_graph=True`` records.
+
+PyTorch computes the first-order gradients of ``native_batch_norm`` / ``native_layer_norm`` with
+one kernel each (``native_batch_norm_backward``, ``native_layer_norm_backward``), and under
+``create_graph=True`` that kernel is recorded as one node with three outputs (dx, dweight,
+dbias): ``NativeBatchNormBackwardBackward0`` over (grad_out, input, weight, save_mean,
+save_invstd), ``NativeLayerNormBackwardBackward0`` over (grad_out, input, mean, rstd, weight,
+bias). Every output is connected to all of them, so e.g. the bias gradient of a layer requires
+grad as in PyTorch. The first-order nodes (ops/nn/normalization.py) call these on their
+create_graph path only; the values come from their own NumPy formula.
+
+The backward of these nodes (PyTorch's ``batchnorm_double_backward`` /
+``layer_norm_double_backward``), with xhat = (x - mean) * r over the reduced dims (m elements
+each), G = grad_out * w and P(v) = v - mean(v) - xhat * mean(xhat * v) (symmetric), given the
+gradients ggx, ggw, ggb of the three outputs (training statistics):
+
+- d/dgrad_out = w * r * P(ggx) + ggw * xhat + ggb
+- d/dw = sum(r * P(ggx) * grad_out)
+- d/dx = -(r^2/m) (<ggx, P(G)> xhat + <ggx, xhat> P(G)) - r^2 mean(G xhat) P(ggx)
+  + r P(ggw * grad_out)
+
+(<a, b> sums over the reduced dims). With the running statistics (batch norm in eval mode) r and
+the mean are constants: d/dgrad_out = w r ggx + ggw xhat + ggb, d/dw = sum(r ggx grad_out),
+d/dx = r ggw grad_out. Written in ns style, so a third derivative works too.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..._dispatch import public
+from ...autograd.node import Node
+from .._util import make_node, needs_grad, wrap
+from .. import numpy_ns
+
+
+def _arr(t):
+    return None if t is None else t._data
+
+
+def _record(cls, inputs, outs, saved, **attrs):
+    """``outs`` (arrays, None where not asked for) as the outputs of one ``cls`` node over
+    ``inputs``; a tuple of Tensors and Nones."""
+    if not needs_grad(*inputs):
+        return tuple(None if o is None else wrap(o) for o in outs)
+    live = [o for o in outs if o is not None]
+    node = make_node(cls, inputs, live[0])
+    for k, v in attrs.items():
+        setattr(node, k, v)
+    node._shape = node._dtype = None
+    node.num_outputs = len(outs)
+    node._out_meta = tuple(((), live[0].dtype) if o is None else (o.shape, o.dtype)
+                           for o in outs)
+    res = []
+    for k, o in enumerate(outs):
+        if o is None:
+            res.append(None)
+            continue
+        t = wrap(np.asarray(o), node)
+        if k:
+            t._extra().out_nr = k
+        res.append(t)
+    node.save(*saved)
+    return tuple(res)
+
+
+class _NormBackwardBackward(Node):
+    """Shared by the two nodes: one gradient (or None) per output reaches ``backward``."""
+    __slots__ = ("num_outputs", "_out_meta")
+
+    def apply(self, ns, grads, as_tensors):
+        return self.backward(ns, list(grads), *self.unpack(as_tensors))
+
+
+def _stats(ns, x, dims, m, eps, mean, rstd, shape=None):
+    """(xhat, r): from the saved statistics on NumPy arrays (viewed as ``shape``), recomputed
+    from ``x`` with ns ops on Tensors (so that a third derivative sees their dependence on x;
+    as normalization._stats)."""
+    if isinstance(x, np.ndarray):
+        if shape is not None:
+            mean, rstd = mean.reshape(shape), rstd.reshape(shape)
+        return (x - mean) * rstd, rstd
+    xc = x - ns.sum_dims(x, dims, True) / m
+    r = 1 / ns.sqrt(ns.sum_dims(xc * xc, dims, True) / m + eps)
+    return xc * r, r
+
+
+def _add(a, b):
+    return b if a is None else a + b
+
+
+def _double(ns, grads, go, wb, xhat, r, dims, m, train, need_go, need_x, need_w):
+    """(d/dgrad_out, d/dx, d/dw before its sum) of <ggx, dx> + <ggw, dw> + <ggb, db> (see the
+    module doc); ``wb``, ``ggw``, ``ggb`` broadcast against x (``wb`` None: no weight)."""
+    ggx, ggw, ggb = grads
+
+    def P(v):
+        return v - ns.sum_dims(v, dims, True) / m - xhat * (ns.sum_dims(xhat * v, dims, True) / m)
+    g_go = g_x = g_w = None
+    if ggx is not None:
+        pggx = P(ggx) if train else ggx
+        if need_go:
+            g_go = pggx * r if wb is None else pggx * (wb * r)
+        if need_w and wb is not None:
+            g_w = r * pggx * go
+        if need_x and train:
+            G = go if wb is None else go * wb
+            pG = P(G)
+            r2 = r * r
+            g_x = -(r2 / m) * (ns.sum_dims(ggx * pG, dims, True) * xhat
+                               + ns.sum_dims(ggx * xhat, dims, True) * pG) \
+                - r2 * (ns.sum_dims(G * xhat, dims, True) / m) * pggx
+    if ggw is not None:
+        if need_go:
+            g_go = _add(g_go, ggw * xhat)
+        if need_x:
+            g_x = _add(g_x, r * P(ggw * go) if train else r * (ggw * go))
+    if ggb is not None and need_go:
+        g_go = ns.expand(ggb, tuple(go.shape)) if g_go is None else g_go + ggb
+    return g_go, g_x, g_w
+
+
+def _tangents(ns, go, wb, xhat, r, dims, train, tgo, tx, twb):
+    """The tangents of (dx, dw and db before their sums) along tgo, tx, tw (NumPy)."""
+    def mean(v):
+        return v.mean(axis=dims, keepdims=True)
+
+    def P(v):
+        return v - mean(v) - xhat * mean(xhat * v)
+    dG = 0
+    if tgo is not None:
+        dG = dG + (tgo if wb is None else tgo * wb)
+    if twb is not None:
+        dG = dG + go * twb
+    G = go if wb is None else go * wb
+    dxhat = None
+    if train:
+        dgx = r * P(dG) if np.ndim(dG) else np.zeros_like(xhat)
+        if tx is not None:
+            dxhat = r * P(tx)
+            dr = -r * r * mean(xhat * tx)
+            dgx = dgx + dr * P(G) - r * (dxhat * mean(G * xhat) + xhat * mean(G * dxhat))
+    else:
+        dgx = r * dG if np.ndim(dG) else np.zeros_like(xhat)
+        if tx is not None:
+            dxhat = r * tx
+    dgw = np.zeros_like(xhat)
+    if tgo is not None:
+        dgw = dgw + tgo * xhat
+    if dxhat is not None:
+        dgw = dgw + go * dxhat
+    dgb = np.zeros_like(xhat) if tgo is None else tgo + np.zeros_like(xhat)
+    return dgx, dgw, dgb
+
+
+# -- batch norm -----------------------------------------------------------------------------------
+class NativeBatchNormBackwardBackward0(_NormBackwardBackward):
+    """native_batch_norm_backward(grad_out, input, weight, ...) -> (dx, dweight, dbias)."""
+    __slots__ = ("train", "eps")
+    saved_names = ("grad_out", "input", "running_mean", "running_var", "save_invstd",
+                   "save_mean", "weight")   # (PyTorch's order of saving)
+    saved_attrs = {"train": "train", "eps": "eps"}
+
+    def _parts(self, ns, x, rm, rv, mean, invstd):
+        nd = len(x.shape)
+        shape = (1, x.shape[1]) + (1,) * (nd - 2)
+        dims = (0,) + tuple(range(2, nd))
+        if self.train:
+            m = math.prod(x.shape) // x.shape[1]
+            xhat, r = _stats(ns, x, dims, m, self.eps, mean, invstd, shape)
+        else:
+            m = 1
+            r = 1 / ns.sqrt(ns.reshape(rv, shape) + self.eps)
+            xhat = (x - ns.reshape(rm, shape)) * r
+        return shape, dims, m, xhat, r
+
+    def backward(self, ns, grads, go, x, rm, rv, invstd, mean, w):
+        shape, dims, m, xhat, r = self._parts(ns, x, rm, rv, mean, invstd)
+        ggx, ggw, ggb = grads
+        grads = (ggx, None if ggw is None else ns.reshape(ggw, shape),
+                 None if ggb is None else ns.reshape(ggb, shape))
+        wb = None if w is None else ns.reshape(w, shape)
+        g_go, g_x, g_w = _double(ns, grads, go, wb, xhat, r, dims, m, self.train,
+                                 self.needs(0), self.needs(1), self.needs(2))
+        if g_w is not None:
+            g_w = ns.sum_dims(g_w, dims, False)
+        return g_go, g_x, g_w, None, None
+
+    def jvp(self, ns, tangents, go, x, rm, rv, invstd, mean, w):
+        """The tangent of (dx, dweight, dbias) along (grad_out, input, weight): see
+        ``_tangents``."""
+        tgo, tx, tw = tangents[:3]
+        shape, dims, m, xhat, r = self._parts(ns, x, rm, rv, mean, invstd)
+        dgx, dgw, dgb = _tangents(ns, go, None if w is None else w.reshape(shape), xhat, r,
+                                  dims, self.train, tgo, tx,
+                                  None if tw is None else tw.reshape(shape))
+        return dgx, dgw.sum(axis=dims), dgb.sum(axis=dims)
+
+
+@public(name="native_batch_norm_backward")
+def batch_norm_backward(node, grad, input, weight, running_mean, running_var, save_mean,
+                        save_invstd):
+    """The gradients of NativeBatchNormBackward0 ``node`` (its NumPy formula) as the outputs of
+    one NativeBatchNormBackwardBackward0 node."""
+    outs = node.backward(numpy_ns, grad._data, input._data, _arr(running_mean),
+                         _arr(running_var), _arr(weight), _arr(save_mean), _arr(save_invstd))
+    return _record(NativeBatchNormBackwardBackward0,
+                   (grad, input, weight, save_mean, save_invstd), outs,
+                   (grad, input, running_mean, running_var, save_invstd, save_mean, weight),
+                   train=node.training, eps=node.eps)
+
+
+# -- layer norm -----------------------------------------------------------------------------------
+class NativeLayerNormBackwardBackward0(_NormBackwardBackward):
+    """native_layer_norm_backward(grad_out, input, normalized_shape, mean, rstd, weight, bias)
+    -> (dx, dweight, dbias)."""
+    __slots__ = ("normalized_shape", "eps")
+    saved_names = ("grad_out", "input", "mean", "rstd", "weight")
+    saved_attrs = {"normalized_shape": "normalized_shape"}
+
+    def _parts(self, ns, x, mean, rstd):
+        k = len(self.normalized_shape)
+        nd = len(x.shape)
+        dims = tuple(range(nd - k, nd))
+        m = math.prod(self.normalized_shape)
+        xhat, r = _stats(ns, x, dims, m, self.eps, mean, rstd)
+        return tuple(range(nd - k)), dims, m, xhat, r
+
+    def backward(self, ns, grads, go, x, mean, rstd, w):
+        lead, dims, m, xhat, r = self._parts(ns, x, mean, rstd)
+        g_go, g_x, g_w = _double(ns, grads, go, w, xhat, r, dims, m, True, self.needs(0),
+                                 self.needs(1), self.needs(4))
+        if g_w is not None:
+            g_w = ns.sum_dims(g_w, lead, False)
+        return g_go, g_x, None, None, g_w, None
+
+    def jvp(self, ns, tangents, go, x, mean, rstd, w):
+        """The tangent of (dx, dweight, dbias) along (grad_out, input, weight): see
+        ``_tangents``."""
+        tgo, tx, tw = tangents[0], tangents[1], tangents[4]
+        lead, dims, m, xhat, r = self._parts(ns, x, mean, rstd)
+        dgx, dgw, dgb = _tangents(ns, go, w, xhat, r, dims, True, tgo, tx, tw)
+        return dgx, dgw.sum(axis=lead), dgb.sum(axis=lead)
+
+
+@public(name="native_layer_norm_backward")
+def layer_norm_backward(node, grad, input, bias, weight, mean, rstd):
+    """The gradients of NativeLayerNormBackward0 ``node`` (its NumPy formula) as the outputs of
+    one NativeLayerNormBackwardBackward0 node."""
+    outs = list(node.backward(numpy_ns, grad._data, _arr(bias), input._data, _arr(weight),
+                              mean._data, rstd._data))
+    lead = tuple(range(input.ndim - len(node.normalized_shape)))
+    for k in (1, 2):    # (the first-order formula leaves these sums to the engine)
+        if outs[k] is not None:
+            outs[k] = np.asarray(outs[k]).sum(axis=lead)
+    return _record(NativeLayerNormBackwardBackward0, (grad, input, mean, rstd, weight, bias),
+                   outs, (grad, input, mean, rstd, weight),
+                   normalized_shape=node.normalized_shape, eps=node.eps)
+
+
+# -- group norm -----------------------------------------------------------------------------------
+def group_norm_backward(ns, node, dy, dmean, drstd, x, gamma, mean, rstd):
+    """PyTorch's infinitely_differentiable_native_group_norm_backward: the gradients of group
+    norm's (result, mean, rstd) built from ns ops on the saved mean and rstd (outputs of
+    NativeGroupNormBackward0 ``node`` itself), what PyTorch runs under create_graph or when the
+    statistics get a gradient; s = 1 / (D * HxW) over groups of D = C / G channels:
+    dx = a dY + b X + c with a = rstd * gamma, b = (c' mean - b') rstd^3 s, c = -b mean -
+    c' rstd s (b', c': sum(ds * gamma), sum(db * gamma) per group, ds = sum(dY X), db = sum(dY)
+    per channel), plus var_mean_backward of (dvar = -rstd^3 drstd / 2, dmean);
+    dgamma = sum((ds - db mean) rstd), dbeta = sum(db) over the batch."""
+    n, c, hxw, g = node.N, node.C, node.HxW, node.group
+    d = c // g
+    s = 1.0 / (d * hxw)
+    xt = ns.reshape(x, (n, g, d, hxw))
+    mt = ns.reshape(mean, (n, g, 1, 1))
+    rt = ns.reshape(rstd, (n, g, 1, 1))
+    dx = dgamma = dbeta = ds = db = None
+    if dy is not None:
+        dyt = ns.reshape(dy, (n, g, d, max(hxw, 1)))
+        ds = ns.unsqueeze_inplace(ns.sum_dims(dyt * xt, (3,), False), -1)
+        db = ns.unsqueeze_inplace(ns.sum_dims(dyt, (3,), False), -1)
+    if node.needs(0):
+        gt = None if gamma is None else ns.reshape(gamma, (1, g, d, 1))
+        cube = rt * rt * rt
+        if dy is not None:
+            a = rt if gt is None else rt * gt
+            b = ns.unsqueeze_inplace(ns.sum_dims(ds if gt is None else ds * gt, (2,), False), -2)
+            cc = ns.unsqueeze_inplace(ns.sum_dims(db if gt is None else db * gt, (2,), False), -2)
+            b = ns.mul_scalar((cc * mt - b) * cube, s)
+            cc = -b * mt - ns.mul_scalar(cc * rt, s)
+            dx = a * dyt + b * xt + cc
+        if dmean is not None or drstd is not None:     # var_mean_backward over (2, 3)
+            m = d * hxw
+            if drstd is not None:
+                dvar = ns.mul_scalar(cube, -0.5) * ns.reshape(drstd, (n, g, 1, 1))
+                t = ns.mul_scalar(dvar * (xt - ns.sum_dims(xt, (2, 3), True) / m), 2.0 / m)
+                dx = _add(dx, t)
+            if dmean is not None:
+                t = ns.div_scalar(ns.expand(ns.reshape(dmean, (n, g, 1, 1)), (n, g, d, hxw)), m)
+                dx = _add(dx, t)
+        if dx is not None:
+            dx = ns.reshape(dx, tuple(x.shape))
+    if node.needs(1) and dy is not None:
+        dgamma = ns.reshape(ns.sum_dims((ds - db * mt) * rt, (0,), False), (c,))
+    if node.needs(2) and dy is not None:
+        dbeta = ns.reshape(ns.sum_dims(db, (0,), False), (c,))
+    return dx, dgamma, dbeta
