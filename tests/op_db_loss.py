@@ -32,6 +32,14 @@ def _idx(T, values):
     return T.tensor(values, dtype=T.int64)
 
 
+def grad_of(T, f, x, v):
+    """The first-order gradient of f at x for the incoming gradient v, with create_graph=True
+    (an input that does not require grad, as in the forward-only comparisons, is made to)."""
+    if not x.requires_grad:
+        x.requires_grad_()
+    return T.autograd.grad(f(x), x, v, create_graph=True)[0]
+
+
 TI = [0, 2, 1]
 TI_IGN = [0, -100, 3]
 W4 = [0.5, 1.5, 1.0, 2.0]
@@ -101,6 +109,18 @@ ROWS = [
            [(2, 4, 2, 3)], "NllLoss2DBackward0"),
     OpInfo("nll_loss_3d_none", lambda T, x: _F(T).nll_loss(x, _idx(T, T23), reduction="none"),
            [(2, 4, 3)], "ViewBackward0", extra_nodes=("NllLoss2DBackward0",)),
+    # the first-order gradients under create_graph: nll_loss_backward as a node over (grad, x)
+    OpInfo("nll_loss_backward", lambda T, x, v: grad_of(T, lambda x: _F(T).nll_loss(
+        x, _idx(T, TI_IGN), weight=_t(T, x, W4), reduction="none"), x, v), [M34, V3],
+           "NllLossBackwardBackward0"),
+    OpInfo("nll_loss_backward_mean", lambda T, x, v: grad_of(
+        T, lambda x: _F(T).nll_loss(x, _idx(T, TI)), x, v), [M34, ()], "NllLossBackwardBackward0"),
+    OpInfo("nll_loss2d_backward", lambda T, x, v: grad_of(T, lambda x: _F(T).nll_loss(
+        x, _idx(T, T234), weight=_t(T, x, W4)), x, v), [(2, 4, 2, 3), ()],
+           "NllLoss2DBackwardBackward0"),
+    OpInfo("nll_loss2d_backward_none", lambda T, x, v: grad_of(T, lambda x: _F(T).nll_loss(
+        x, _idx(T, T234), reduction="none"), x, v), [(2, 4, 2, 3), (2, 2, 3)],
+           "NllLoss2DBackwardBackward0"),
     # ---------------------------------------------------------------- cross_entropy
     OpInfo("cross_entropy", lambda T, x: _F(T).cross_entropy(x, _idx(T, TI)), [M34], "NllLossBackward0",
            extra_nodes=("LogSoftmaxBackward0",)),

@@ -336,3 +336,23 @@ def sgn(x):
 
 def t(x):
     return _np.asarray(x).T
+
+
+# -- softmax_losses family: PyTorch's backward kernels of softmax, log_softmax and nll_loss -------
+# (on the create_graph path each is one recorded node: SoftmaxBackwardDataBackward0, ...)
+def softmax_backward_data(grad, y, dim, dims):
+    """y (grad - sum(grad y, dims)): softmax's gradient from its result y."""
+    gy = grad * y
+    return gy - y * sum_dims(gy, dims, True)
+
+
+def log_softmax_backward_data(grad, y, dim, dims):
+    """grad - exp(y) sum(grad, dims): log_softmax's gradient from its result y."""
+    return grad - _np.exp(y) * sum_dims(grad, dims, True)
+
+
+def nll_loss_backward(node, grad, x, target, weight, total_weight):
+    """nll_loss's gradient (``node`` a NllLossBackward0: reduction, ignore_index): its own
+    NumPy formula."""
+    from . import numpy_ns
+    return node.backward(numpy_ns, grad, x, target, weight, total_weight)[0]

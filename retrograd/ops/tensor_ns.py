@@ -356,3 +356,31 @@ def sgn(x):
 def t(x):
     from .shape.basic import t as op
     return op(x)
+
+
+# -- softmax_losses family: PyTorch's backward kernels of softmax, log_softmax and nll_loss -------
+from .activation.softmax import softmax_backward_data as _softmax_backward_data  # noqa: E402
+from .activation.softmax import log_softmax_backward_data as _log_softmax_backward_data  # noqa
+from .loss.nll import nll_loss_backward as _nll_loss_backward  # noqa: E402
+
+
+def softmax_backward_data(grad, y, dim, dims):
+    """_softmax_backward_data(grad, y, dim): one SoftmaxBackwardDataBackward0 node."""
+    return _softmax_backward_data(grad, y, dim, dims)
+
+
+def log_softmax_backward_data(grad, y, dim, dims):
+    """_log_softmax_backward_data(grad, y, dim): one LogSoftmaxBackwardDataBackward0 node."""
+    return _log_softmax_backward_data(grad, y, dim, dims)
+
+
+def nll_loss_backward(node, grad, x, target, weight, total_weight):
+    """nll_loss_backward(grad, x, target, ...): one NllLoss(2D)BackwardBackward0 node over
+    (grad, x), connected to x though its derivative there is zero (as PyTorch's)."""
+    return _nll_loss_backward(node, grad, x, target, weight, total_weight)
+
+
+# public entry points (modes see them: forward AD through a double backward, vmap over grad)
+softmax_backward_data = _public(softmax_backward_data)
+log_softmax_backward_data = _public(log_softmax_backward_data)
+nll_loss_backward = _public(nll_loss_backward)

@@ -17,7 +17,8 @@ from ..elementwise import compare as P_compare
 from ..elementwise import unary_core as P_unary_core
 from .._registry import export
 from .._util import Tensor, needs_grad1, u64, wrap
-from ...autograd._record import record1
+from ...autograd._record import record1, record2
+from .. import numpy_ns
 from ..activation.softmax import LogSoftmaxBackward0, _log_softmax_np, log_softmax
 from ..._dispatch import active_modes
 from ..._quiet import quiet_op
@@ -104,6 +105,8 @@ class NllLossBackward0(Node):
     saved_attrs = {"reduction": "reduction", "ignore_index": lambda n: u64(n.ignore_index)}
 
     def backward(self, ns, grad, x, target, weight, total_weight):
+        if not ns.INPLACE:   # PyTorch's kernel, recorded: a node over (grad, x)
+            return (ns.nll_loss_backward(self, grad, x, target, weight, total_weight),)
         if self.plain and ns.INPLACE and self.reduction != NONE:
             # every target counts once with weight 1: -(grad / total) (-grad for 'sum') at the
             # targets, PyTorch's nll_loss_backward formula, without a product over the zeros
@@ -148,6 +151,64 @@ class NllLossBackward0(Node):
 class NllLoss2DBackward0(NllLossBackward0):
     """nll_loss of a 4-D input (N, C, H, W) with targets (N, H, W): as NllLossBackward0."""
     __slots__ = ()
+
+
+# -- nll_loss_backward as an op (create_graph) ----------------------------------------------------
+# PyTorch computes nll_loss's gradient with the kernel ``nll_loss_backward(grad_output, self,
+# target, weight, reduction, ignore_index, total_weight)``: under create_graph the first-order
+# gradient is its result, a node over (grad_output, self). It is linear in grad_output and does
+# not depend on self, but is connected to it: a second autograd.grad with respect to the input
+# gives zeros, where a gradient without a graph would raise.
+class NllLossBackwardBackward0(Node):
+    """f(g, x) = g times -w[t] (over the total weight for 'mean') at the target classes:
+    df/dg^T u = nll_loss(u, t, w, reduction, ignore_index); df/dx = 0."""
+    __slots__ = ("reduction", "ignore_index", "total_weight")   # total_weight: for the JVP
+    saved_names = ("target", "weight")
+    saved_attrs = {"reduction": "reduction", "ignore_index": lambda n: u64(n.ignore_index)}
+    _forward = NllLossBackward0
+
+    def backward(self, ns, grad, target, weight):
+        gx = None
+        if self.needs(0):
+            if ns.INPLACE:
+                gx = nll_np(grad, raw(target).astype(np.int64), raw(weight), self.reduction,
+                            self.ignore_index)[0]
+            else:   # (grad has the shape of the 1-D, 2-D or 4-D input: the same node again)
+                gx = nll_loss(grad, target, weight, ignore_index=self.ignore_index,
+                              reduction=_REDUCTIONS[self.reduction])
+        return gx, (ns.zeros_like(grad) if self.needs(1) else None)
+
+    def jvp(self, ns, tangents, target, weight):
+        """JVP: the same map applied to the tangent of grad_output (x's derivative is 0)."""
+        tg = tangents[0]
+        if tg is None:
+            return None
+        total, shape, dtype = self.total_weight
+        first = self._forward.__new__(self._forward)
+        first.reduction, first.ignore_index, first.plain = self.reduction, self.ignore_index, None
+        return first.backward(ns, tg, np.empty(shape, dtype), target, weight, total)[0]
+
+
+_REDUCTIONS = {NONE: "none", MEAN: "mean", SUM: "sum"}
+
+
+class NllLoss2DBackwardBackward0(NllLossBackwardBackward0):
+    """nll_loss2d_backward: as NllLossBackwardBackward0 (df/dg^T u = nll_loss2d(u, ...))."""
+    __slots__ = ()
+    _forward = NllLoss2DBackward0
+
+
+def nll_loss_backward(node, grad, x, target, weight, total_weight):
+    """``node``'s (a NllLossBackward0's) NumPy formula on (grad, x), recorded as
+    NllLoss(2D)BackwardBackward0 over them (tensor_ns.nll_loss_backward, the public entry
+    point, calls it)."""
+    t, w, total = raw(target), raw(weight), raw(total_weight)
+    xa = x._data
+    out = node.backward(numpy_ns, grad._data, xa, t, w, total)[0]
+    cls = NllLoss2DBackwardBackward0 if type(node) is NllLoss2DBackward0 \
+        else NllLossBackwardBackward0
+    return record2(cls, grad, x, out, (target, weight), reduction=node.reduction,
+                   ignore_index=node.ignore_index, total_weight=(total, xa.shape, xa.dtype))
 
 
 def _check_target_bounds(t, ignore_index, n_classes):

@@ -117,7 +117,9 @@ class MulBackward1(Node):
     saved_attrs = {"other": "other"}
 
     def backward(self, ns, grad):
-        return (grad * self.other,)
+        if ns.INPLACE:
+            return (grad * self.other,)
+        return (ns.mul_scalar(grad, self.other),)   # PyTorch's grad * other: mul.Scalar again
 
 
 class DivBackward1(Node):
@@ -127,7 +129,9 @@ class DivBackward1(Node):
     saved_attrs = {"other": "other"}
 
     def backward(self, ns, grad):
-        return (grad / self.other,)
+        if ns.INPLACE:
+            return (grad / self.other,)
+        return (ns.div_scalar(grad, self.other),)   # PyTorch's grad / other: div.Scalar again
 
 
 class AddBackward1(Node):
