@@ -60,6 +60,13 @@ def _diffs(delta: float):
     return sample
 
 
+def _with_v(sample):
+    """``sample`` for the first two inputs, a uniform incoming gradient for the third."""
+    def both(rng, shapes):
+        return sample(rng, shapes[:2]) + [rng.uniform(-2, 2, shapes[2])]
+    return both
+
+
 def _probs(rng, shapes):
     return [rng.uniform(*PROB, s) for s in shapes]
 
@@ -95,6 +102,24 @@ ROWS = [
            [M34, M34], "SmoothL1LossBackward0", sample=_diffs(1.0)),
     OpInfo("smooth_l1_loss_beta0", lambda T, x, y: _F(T).smooth_l1_loss(x, y, beta=0.0), [M34, M34],
            "MeanBackward0", sample=apart),
+    # the first-order gradients under create_graph: <loss>_backward as a node over (grad, x, t)
+    OpInfo("mse_loss_backward", lambda T, x, y, v: grad_of(
+        T, lambda x: _F(T).mse_loss(x, y, reduction="none"), x, v), [M34, M34, M34],
+           "MseLossBackwardBackward0"),
+    OpInfo("mse_loss_backward_mean", lambda T, x, y, v: grad_of(
+        T, lambda x: _F(T).mse_loss(x, y), x, v), [M34, M34, ()], "MseLossBackwardBackward0"),
+    OpInfo("huber_loss_backward_target", lambda T, x, y, v: grad_of(
+        T, lambda y: _F(T).huber_loss(x, y, delta=0.7), y, v), [M34, M34, ()],
+           "HuberLossBackwardBackward0", sample=_with_v(_diffs(0.7))),
+    OpInfo("huber_loss_backward_none", lambda T, x, y, v: grad_of(
+        T, lambda x: _F(T).huber_loss(x, y, reduction="none"), x, v), [M34, M34, M34],
+           "HuberLossBackwardBackward0", sample=_with_v(_diffs(1.0))),
+    OpInfo("smooth_l1_loss_backward", lambda T, x, y, v: grad_of(
+        T, lambda x: _F(T).smooth_l1_loss(x, y, beta=0.7), x, v), [M34, M34, ()],
+           "SmoothL1LossBackwardBackward0", sample=_with_v(_diffs(0.7))),
+    OpInfo("smooth_l1_loss_backward_sum", lambda T, x, y, v: grad_of(
+        T, lambda x: _F(T).smooth_l1_loss(x, y, reduction="sum"), x, v), [M34, M34, ()],
+           "SmoothL1LossBackwardBackward0", sample=_with_v(_diffs(1.0))),
     # ---------------------------------------------------------------- nll_loss
     OpInfo("nll_loss", lambda T, x: _F(T).nll_loss(x, _idx(T, TI)), [M34], "NllLossBackward0"),
     OpInfo("nll_loss_weight_ignore", lambda T, x: _F(T).nll_loss(x, _idx(T, TI_IGN), weight=_t(T, x, W4)),

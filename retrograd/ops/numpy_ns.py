@@ -356,3 +356,18 @@ def nll_loss_backward(node, grad, x, target, weight, total_weight):
     NumPy formula."""
     from . import numpy_ns
     return node.backward(numpy_ns, grad, x, target, weight, total_weight)[0]
+
+
+def loss_backward(first, grad, a, b):
+    """The gradient of a pointwise loss (``first``, its node) for its first input at (a, b)."""
+    from .loss.regression import _kernel_value
+    return _kernel_value(first, grad, a, b)
+
+
+def ones_like(x):
+    return _np.ones_like(x)
+
+
+def sum_all(x):
+    """The sum of every element (PyTorch's sum(), SumBackward0; sum_dims is sum(dims))."""
+    return _np.sum(x)

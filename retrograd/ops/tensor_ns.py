@@ -362,6 +362,7 @@ def t(x):
 from .activation.softmax import softmax_backward_data as _softmax_backward_data  # noqa: E402
 from .activation.softmax import log_softmax_backward_data as _log_softmax_backward_data  # noqa
 from .loss.nll import nll_loss_backward as _nll_loss_backward  # noqa: E402
+from .loss.regression import loss_backward as _loss_backward  # noqa: E402
 
 
 def softmax_backward_data(grad, y, dim, dims):
@@ -380,7 +381,23 @@ def nll_loss_backward(node, grad, x, target, weight, total_weight):
     return _nll_loss_backward(node, grad, x, target, weight, total_weight)
 
 
+def loss_backward(first, grad, a, b):
+    """<loss>_backward(grad, a, b): one <Loss>BackwardBackward0 node over (grad, a, b)
+    (``first``: the pointwise loss's node, mse/huber/smooth_l1)."""
+    return _loss_backward(first, grad, a, b)
+
+
+def ones_like(x):
+    return _wrap(_np.ones_like(x._data))
+
+
+def sum_all(x):
+    """sum() of every element: SumBackward0."""
+    return _sum(x)
+
+
 # public entry points (modes see them: forward AD through a double backward, vmap over grad)
 softmax_backward_data = _public(softmax_backward_data)
 log_softmax_backward_data = _public(log_softmax_backward_data)
 nll_loss_backward = _public(nll_loss_backward)
+loss_backward = _public(loss_backward)
