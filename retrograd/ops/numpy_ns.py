@@ -371,3 +371,18 @@ def ones_like(x):
 def sum_all(x):
     """The sum of every element (PyTorch's sum(), SumBackward0; sum_dims is sum(dims))."""
     return _np.sum(x)
+
+
+def bce_backward(first, grad, x, t, w):
+    """binary_cross_entropy's gradient for x (``first``: its node)."""
+    from .loss.bce import _bce_value
+    return _bce_value(first, grad, x, t, w)
+
+
+def logit(x):
+    return _np.log(x / (1 - x))
+
+
+def log_sigmoid(x):
+    """log(sigmoid(x)) = -softplus(-x), without overflow."""
+    return -(_np.maximum(-x, 0) + _np.log1p(_np.exp(-_np.abs(x))))

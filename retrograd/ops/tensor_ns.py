@@ -363,6 +363,9 @@ from .activation.softmax import softmax_backward_data as _softmax_backward_data 
 from .activation.softmax import log_softmax_backward_data as _log_softmax_backward_data  # noqa
 from .loss.nll import nll_loss_backward as _nll_loss_backward  # noqa: E402
 from .loss.regression import loss_backward as _loss_backward  # noqa: E402
+from .loss.bce import bce_backward as _bce_backward  # noqa: E402
+from .elementwise.erfgamma import logit as _logit  # noqa: E402
+from .activation.functions import logsigmoid as _logsigmoid  # noqa: E402
 
 
 def softmax_backward_data(grad, y, dim, dims):
@@ -396,8 +399,24 @@ def sum_all(x):
     return _sum(x)
 
 
+def bce_backward(first, grad, x, t, w):
+    """binary_cross_entropy_backward(grad, x, t, w): one BinaryCrossEntropyBackwardBackward0
+    node over (grad, x, t)."""
+    return _bce_backward(first, grad, x, t, w)
+
+
+def logit(x):
+    return _logit(x)
+
+
+def log_sigmoid(x):
+    """F.logsigmoid: LogSigmoidBackward0."""
+    return _logsigmoid(x)
+
+
 # public entry points (modes see them: forward AD through a double backward, vmap over grad)
 softmax_backward_data = _public(softmax_backward_data)
 log_softmax_backward_data = _public(log_softmax_backward_data)
 nll_loss_backward = _public(nll_loss_backward)
 loss_backward = _public(loss_backward)
+bce_backward = _public(bce_backward)
