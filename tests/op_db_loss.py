@@ -223,6 +223,12 @@ ROWS = [
            sample=lambda rng, s: [rng.uniform(-2, 2, s[0]), rng.uniform(-2, 2, s[1]),
                                   rng.uniform(0.3, 2, s[2])]),
     # ---------------------------------------------------------------- margin and embedding losses
+    OpInfo("soft_margin_loss_backward", lambda T, x, v: grad_of(
+        T, lambda x: _F(T).soft_margin_loss(x, _t(T, x, SIGN34), reduction="none"), x, v),
+           [M34, M34], "SoftMarginLossBackwardBackward0"),
+    OpInfo("soft_margin_loss_backward_mean", lambda T, x, v: grad_of(
+        T, lambda x: _F(T).soft_margin_loss(x, _t(T, x, SIGN34)), x, v), [M34, ()],
+           "SoftMarginLossBackwardBackward0"),
     OpInfo("soft_margin_loss", lambda T, x: _F(T).soft_margin_loss(x, _t(T, x, SIGN34)), [M34],
            "SoftMarginLossBackward0"),
     OpInfo("soft_margin_loss_none", lambda T, x: _F(T).soft_margin_loss(x, _t(T, x, SIGN34), reduction="none"),

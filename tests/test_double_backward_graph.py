@@ -95,8 +95,6 @@ KNOWN: dict[str, str] = {
     'kl_div_none': "grad 1 nodes ['LogBackward0', 'WhereBackward0'] | ['MaskedFillBackward0', 'XlogyBackward0']",
     'gaussian_nll_loss': "grad 0 nodes [] | ['MulBackward1']; grad 1 nodes [] | ['MulBackward1']",
     'gaussian_nll_loss_homoscedastic_full': "grad 0 nodes [] | ['MulBackward1']; grad 1 nodes [] | ['MulBackward1']; grad 2 nodes ['ViewBackward0'] | ['SqueezeBackward1']",
-    'soft_margin_loss': "grad 0 nodes ['MulBackward0', 'SigmoidBackward0'] | ['SoftMarginLossBackwardBackward0']",
-    'soft_margin_loss_none': "grad 0 nodes ['MulBackward0', 'SigmoidBackward0'] | ['SoftMarginLossBackwardBackward0']",
     'multilabel_soft_margin_loss': "grad 0 nodes ['MulBackward0', 'SigmoidBackward0'] | ['LogSigmoidBackwardBackward0']",
     'multilabel_soft_margin_loss_weight_none': "grad 0 nodes ['SigmoidBackward0'] | ['LogSigmoidBackwardBackward0']",
     'cosine_embedding_loss': "grad 0 nodes [] | ['MulBackward1']; grad 1 nodes [] | ['MulBackward1']",

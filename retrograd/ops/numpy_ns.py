@@ -386,3 +386,9 @@ def logit(x):
 def log_sigmoid(x):
     """log(sigmoid(x)) = -softplus(-x), without overflow."""
     return -(_np.maximum(-x, 0) + _np.log1p(_np.exp(-_np.abs(x))))
+
+
+def soft_margin_backward(first, grad, x, t):
+    """soft_margin_loss's gradient for x (``first``: its node)."""
+    from .loss.bce import _soft_margin_value
+    return _soft_margin_value(first, grad, x, t)

@@ -364,6 +364,7 @@ from .activation.softmax import log_softmax_backward_data as _log_softmax_backwa
 from .loss.nll import nll_loss_backward as _nll_loss_backward  # noqa: E402
 from .loss.regression import loss_backward as _loss_backward  # noqa: E402
 from .loss.bce import bce_backward as _bce_backward  # noqa: E402
+from .loss.bce import soft_margin_backward as _soft_margin_backward  # noqa: E402
 from .elementwise.erfgamma import logit as _logit  # noqa: E402
 from .activation.functions import logsigmoid as _logsigmoid  # noqa: E402
 
@@ -414,9 +415,16 @@ def log_sigmoid(x):
     return _logsigmoid(x)
 
 
+def soft_margin_backward(first, grad, x, t):
+    """soft_margin_loss_backward(grad, x, t): one SoftMarginLossBackwardBackward0 node over
+    (grad, x)."""
+    return _soft_margin_backward(first, grad, x, t)
+
+
 # public entry points (modes see them: forward AD through a double backward, vmap over grad)
 softmax_backward_data = _public(softmax_backward_data)
 log_softmax_backward_data = _public(log_softmax_backward_data)
 nll_loss_backward = _public(nll_loss_backward)
 loss_backward = _public(loss_backward)
 bce_backward = _public(bce_backward)
+soft_margin_backward = _public(soft_margin_backward)

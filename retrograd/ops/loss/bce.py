@@ -283,10 +283,61 @@ class SoftMarginLossBackward0(Node):
     saved_attrs = {"reduction": "reduction"}
 
     def backward(self, ns, grad, x, t):
+        if not ns.INPLACE:   # PyTorch's kernel, recorded: SoftMarginLossBackwardBackward0
+            return (ns.soft_margin_backward(self, grad, x, t),)
         return (_scaled(self, grad) * (-t * ns.sigmoid(-t * x)),)
 
     def jvp(self, ns, tangents, x, t):
         return jvp_pointwise(self.reduction, tangents[:1], (-t * ns.sigmoid(-t * x),), x)
+
+
+class SoftMarginLossBackwardBackward0(Node):
+    """soft_margin_loss_backward(g, x, t) = -g' t sigmoid(-t x) as an op (g' = g, over the
+    element count for 'mean'), with PyTorch's double-backward formulas: d/dg: the same kernel
+    (for a reduced loss: sum(kernel(1, x, t) u)); d/dx: u g t^2 e / (e + 1)^2 with
+    e = exp(-t x) (t is not differentiable)."""
+    __slots__ = ("first",)     # the loss's node: reduction, numel
+    saved_names = ("grad_output", "self", "target")
+    saved_attrs = {"reduction": lambda n: n.first.reduction}
+
+    def backward(self, ns, grad, g, x, t):
+        first = self.first
+        gg = gx = None
+        if self.needs(0):
+            if first.reduction == 0:
+                gg = ns.soft_margin_backward(first, grad, x, t)
+            else:
+                gg = ns.sum_all(ns.soft_margin_backward(first, ns.ones_like(g), x, t) * grad)
+        if self.needs(1):
+            nt = -t
+            num = (grad * g) * (t * t) * ns.exp(x * nt)
+            gx = _mean_div(first, ns, num / (ns.add_scalar(ns.exp(x * nt), 1) *
+                                             ns.add_scalar(ns.exp(x * nt), 1)))
+        return gg, gx
+
+    def jvp(self, ns, tangents, g, x, t):
+        """JVP: f(tg, x) + g' t^2 e / (1 + e)^2 tx, e = exp(-t x)."""
+        tg, tx = tangents
+        first = self.first
+        out = None if tg is None else _soft_margin_value(first, tg, x, t)
+        if tx is not None:
+            e = np.exp(-t * x)
+            d = _scaled(first, g) * t * t * e / ((1 + e) * (1 + e)) * tx
+            out = d if out is None else out + d
+        return out
+
+
+def _soft_margin_value(first, grad, x, t):
+    """-grad' t sigmoid(-t x) on arrays: the loss node's NumPy formula."""
+    return first.backward(numpy_ns, grad, x, t)[0]
+
+
+def soft_margin_backward(first, grad, x, t):
+    """soft_margin_loss_backward(grad, x, t) recorded as one SoftMarginLossBackwardBackward0
+    node over (grad, x) (tensor_ns.soft_margin_backward, the public entry point, calls it)."""
+    out = _soft_margin_value(first, grad._data, x._data, t._data)
+    return record2(SoftMarginLossBackwardBackward0, grad, x, np.asarray(out, x._data.dtype),
+                   (grad, x, t), first=first)
 
 
 @export(torch=False, functional=True)
