@@ -12,9 +12,13 @@ def F(T):
 
 def grad_of(T, f, x, v):
     """The first-order gradient of f at x for the incoming gradient v, with create_graph=True
-    (an input that does not require grad, as in the forward-only comparisons, is made to)."""
+    (an input that does not require grad, as in the forward-only comparisons, is made to;
+    inside torch.func transforms, which refuse that, autograd.grad then raises as there)."""
     if not x.requires_grad:
-        x.requires_grad_()
+        try:
+            x.requires_grad_()
+        except RuntimeError:
+            pass
     return T.autograd.grad(f(x), x, v, create_graph=True)[0]
 
 
