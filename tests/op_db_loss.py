@@ -44,6 +44,18 @@ def grad_of(T, f, x, v):
     return T.autograd.grad(f(x), x, v, create_graph=True)[0]
 
 
+def grads_of(T, f, x, y, v):
+    """The first-order gradients of f(x, y) for the incoming gradient v, with create_graph=True
+    (both: torch's engine computes only the gradients asked for, ours every input's)."""
+    for t in (x, y):
+        if not t.requires_grad:
+            try:
+                t.requires_grad_()
+            except RuntimeError:
+                pass
+    return T.autograd.grad(f(x, y), (x, y), v, create_graph=True)
+
+
 TI = [0, 2, 1]
 TI_IGN = [0, -100, 3]
 W4 = [0.5, 1.5, 1.0, 2.0]
@@ -107,22 +119,23 @@ ROWS = [
     OpInfo("smooth_l1_loss_beta0", lambda T, x, y: _F(T).smooth_l1_loss(x, y, beta=0.0), [M34, M34],
            "MeanBackward0", sample=apart),
     # the first-order gradients under create_graph: <loss>_backward as a node over (grad, x, t)
-    OpInfo("mse_loss_backward", lambda T, x, y, v: grad_of(
-        T, lambda x: _F(T).mse_loss(x, y, reduction="none"), x, v), [M34, M34, M34],
+    OpInfo("mse_loss_backward", lambda T, x, y, v: grads_of(
+        T, lambda x, y: _F(T).mse_loss(x, y, reduction="none"), x, y, v), [M34, M34, M34],
            "MseLossBackwardBackward0"),
-    OpInfo("mse_loss_backward_mean", lambda T, x, y, v: grad_of(
-        T, lambda x: _F(T).mse_loss(x, y), x, v), [M34, M34, ()], "MseLossBackwardBackward0"),
-    OpInfo("huber_loss_backward_target", lambda T, x, y, v: grad_of(
-        T, lambda y: _F(T).huber_loss(x, y, delta=0.7), y, v), [M34, M34, ()],
+    OpInfo("mse_loss_backward_mean", lambda T, x, y, v: grads_of(
+        T, lambda x, y: _F(T).mse_loss(x, y), x, y, v), [M34, M34, ()],
+           "MseLossBackwardBackward0"),
+    OpInfo("huber_loss_backward", lambda T, x, y, v: grads_of(
+        T, lambda x, y: _F(T).huber_loss(x, y, delta=0.7), x, y, v), [M34, M34, ()],
            "HuberLossBackwardBackward0", sample=_with_v(_diffs(0.7))),
-    OpInfo("huber_loss_backward_none", lambda T, x, y, v: grad_of(
-        T, lambda x: _F(T).huber_loss(x, y, reduction="none"), x, v), [M34, M34, M34],
+    OpInfo("huber_loss_backward_none", lambda T, x, y, v: grads_of(
+        T, lambda x, y: _F(T).huber_loss(x, y, reduction="none"), x, y, v), [M34, M34, M34],
            "HuberLossBackwardBackward0", sample=_with_v(_diffs(1.0))),
-    OpInfo("smooth_l1_loss_backward", lambda T, x, y, v: grad_of(
-        T, lambda x: _F(T).smooth_l1_loss(x, y, beta=0.7), x, v), [M34, M34, ()],
+    OpInfo("smooth_l1_loss_backward", lambda T, x, y, v: grads_of(
+        T, lambda x, y: _F(T).smooth_l1_loss(x, y, beta=0.7), x, y, v), [M34, M34, ()],
            "SmoothL1LossBackwardBackward0", sample=_with_v(_diffs(0.7))),
-    OpInfo("smooth_l1_loss_backward_sum", lambda T, x, y, v: grad_of(
-        T, lambda x: _F(T).smooth_l1_loss(x, y, reduction="sum"), x, v), [M34, M34, ()],
+    OpInfo("smooth_l1_loss_backward_sum", lambda T, x, y, v: grads_of(
+        T, lambda x, y: _F(T).smooth_l1_loss(x, y, reduction="sum"), x, y, v), [M34, M34, ()],
            "SmoothL1LossBackwardBackward0", sample=_with_v(_diffs(1.0))),
     # ---------------------------------------------------------------- nll_loss
     OpInfo("nll_loss", lambda T, x: _F(T).nll_loss(x, _idx(T, TI)), [M34], "NllLossBackward0"),
@@ -194,11 +207,11 @@ ROWS = [
     OpInfo("binary_cross_entropy_none", lambda T, x, y: _F(T).binary_cross_entropy(x, y, reduction="none"),
            [M34, M34], "BinaryCrossEntropyBackward0", domain=PROB),
     # the first-order gradient under create_graph: binary_cross_entropy_backward as a node
-    OpInfo("binary_cross_entropy_backward", lambda T, x, y, v: grad_of(
-        T, lambda x: _F(T).binary_cross_entropy(x, y, weight=_t(T, x, W4), reduction="none"),
-        x, v), [M34, M34, M34], "BinaryCrossEntropyBackwardBackward0", domain=PROB),
-    OpInfo("binary_cross_entropy_backward_mean", lambda T, x, y, v: grad_of(
-        T, lambda x: _F(T).binary_cross_entropy(x, y), x, v), [M34, M34, ()],
+    OpInfo("binary_cross_entropy_backward", lambda T, x, y, v: grads_of(
+        T, lambda x, y: _F(T).binary_cross_entropy(x, y, weight=_t(T, x, W4), reduction="none"),
+        x, y, v), [M34, M34, M34], "BinaryCrossEntropyBackwardBackward0", domain=PROB),
+    OpInfo("binary_cross_entropy_backward_mean", lambda T, x, y, v: grads_of(
+        T, lambda x, y: _F(T).binary_cross_entropy(x, y), x, y, v), [M34, M34, ()],
            "BinaryCrossEntropyBackwardBackward0", domain=PROB),
     OpInfo("bce_with_logits", lambda T, x, y: _F(T).binary_cross_entropy_with_logits(x, y), [M34, M34],
            "BinaryCrossEntropyWithLogitsBackward0"),
