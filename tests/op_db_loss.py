@@ -207,11 +207,13 @@ ROWS = [
     OpInfo("binary_cross_entropy_none", lambda T, x, y: _F(T).binary_cross_entropy(x, y, reduction="none"),
            [M34, M34], "BinaryCrossEntropyBackward0", domain=PROB),
     # the first-order gradient under create_graph: binary_cross_entropy_backward as a node
-    OpInfo("binary_cross_entropy_backward", lambda T, x, y, v: grads_of(
-        T, lambda x, y: _F(T).binary_cross_entropy(x, y, weight=_t(T, x, W4), reduction="none"),
-        x, y, v), [M34, M34, M34], "BinaryCrossEntropyBackwardBackward0", domain=PROB),
-    OpInfo("binary_cross_entropy_backward_mean", lambda T, x, y, v: grads_of(
-        T, lambda x, y: _F(T).binary_cross_entropy(x, y), x, y, v), [M34, M34, ()],
+    # (a constant target: the target's gradient is a composite of other families' nodes)
+    OpInfo("binary_cross_entropy_backward", lambda T, x, v: grad_of(
+        T, lambda x: _F(T).binary_cross_entropy(x, _t(T, x, T34), weight=_t(T, x, W4),
+                                                reduction="none"), x, v),
+           [M34, M34], "BinaryCrossEntropyBackwardBackward0", domain=PROB),
+    OpInfo("binary_cross_entropy_backward_mean", lambda T, x, v: grad_of(
+        T, lambda x: _F(T).binary_cross_entropy(x, _t(T, x, T34)), x, v), [M34, ()],
            "BinaryCrossEntropyBackwardBackward0", domain=PROB),
     OpInfo("bce_with_logits", lambda T, x, y: _F(T).binary_cross_entropy_with_logits(x, y), [M34, M34],
            "BinaryCrossEntropyWithLogitsBackward0"),
