@@ -83,8 +83,6 @@ KNOWN: dict[str, str] = {
 
     # --- softmax_losses ------------------------------------------------------------------
     'composite_mse': "grad 0 nodes [] | ['MulBackward1']; grad 1 nodes [] | ['MulBackward1']",
-    'composite_softmax': "grad 0 nodes ['WhereBackward0'] | ['ScatterBackward0']",
-    'composite_logsumexp': "grad 0 nodes ['WhereBackward0'] | ['ScatterBackward0']",
     'multi_head_attention_forward': "grad 0 nodes ['ExpandBackward0', 'IndexPutImplBackward0'] | ['SelectBackwardBackward0']; grad 1 nodes ['ExpandBackward0', 'IndexPutImplBackward0'] | ['SelectBackwardBackward0']; grad 2 nodes ['ExpandBackward0', 'IndexPutImplBackward0'] | ['SelectBackwardBackward0']",
     'mse_loss_weight': "grad 0 nodes [] | ['MulBackward1']; grad 1 nodes [] | ['MulBackward1']",
     'l1_loss': "grad 0 nodes ['SignBackward0'] | ['SgnBackward0']; grad 1 nodes ['SignBackward0'] | ['SgnBackward0']",
