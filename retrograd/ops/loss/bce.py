@@ -71,6 +71,10 @@ class BinaryCrossEntropyBackward0(Node):
         return jvp_pointwise(self.reduction, tangents, self._grads(
             ns, x, t, w, tangents[0] is not None, tangents[1] is not None), x)
 
+    def kernel_value(self, grad, x, t, w):
+        """The gradient for x on arrays (ns.bce_backward's value)."""
+        return _bce_value(self, grad, x, t, w)
+
 
 def _weighted(v, w):
     return v if w is None else v * w
@@ -289,6 +293,10 @@ class SoftMarginLossBackward0(Node):
 
     def jvp(self, ns, tangents, x, t):
         return jvp_pointwise(self.reduction, tangents[:1], (-t * ns.sigmoid(-t * x),), x)
+
+    def kernel_value(self, grad, x, t):
+        """The gradient for x on arrays (ns.soft_margin_backward's value)."""
+        return _soft_margin_value(self, grad, x, t)
 
 
 class SoftMarginLossBackwardBackward0(Node):

@@ -138,6 +138,10 @@ class NllLossBackward0(Node):
             grad = ns.unsqueeze_dims(grad, (1,))
         return (grad * ns.const(coef),)
 
+    def kernel_value(self, grad, x, target, weight, total_weight):
+        """The gradient on arrays: this node's NumPy formula (ns.nll_loss_backward's value)."""
+        return self.backward(numpy_ns, grad, x, target, weight, total_weight)[0]
+
     def jvp(self, ns, tangents, x, target, weight, total_weight):
         red = self.reduction
         out = nll_np(tangents[0], target, weight, SUM if red == MEAN else red,
@@ -204,7 +208,7 @@ def nll_loss_backward(node, grad, x, target, weight, total_weight):
     point, calls it)."""
     t, w, total = raw(target), raw(weight), raw(total_weight)
     xa = x._data
-    out = node.backward(numpy_ns, grad._data, xa, t, w, total)[0]
+    out = node.kernel_value(grad._data, xa, t, w, total)
     cls = NllLoss2DBackwardBackward0 if type(node) is NllLoss2DBackward0 \
         else NllLossBackwardBackward0
     return record2(cls, grad, x, out, (target, weight), reduction=node.reduction,

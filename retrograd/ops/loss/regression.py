@@ -187,6 +187,10 @@ class _PointwiseLoss(Node):
     def _grads(self, ns, x, t, want_x, want_t):  # pragma: no cover - overridden
         raise NotImplementedError
 
+    def kernel_value(self, grad, a, b):
+        """The gradient for the first input at (a, b) on arrays (ns.loss_backward's value)."""
+        return _kernel_value(self, grad, a, b)
+
     def backward(self, ns, grad, x, t):
         if not ns.INPLACE:   # PyTorch's kernels, recorded: <Loss>BackwardBackward0 (target: with
             return (ns.loss_backward(self, grad, x, t) if self.needs(0) else None,   # x, t swapped)
