@@ -14,8 +14,8 @@ from ..elementwise import unary_core as P_unary_core
 from .._registry import export
 from .._util import needs_grad, wrap
 from ..elementwise.unary import _quiet, dtype_name, not_implemented_for
-from .regression import (MEAN, add_scalar, jvp_pointwise, mul_scalar, reduce_np, reduce_tensor,
-                   reduction_enum, resolve)
+from .regression import (MEAN, NONE, add_scalar, jvp_pointwise, mul_scalar, reduce_np,
+                         reduce_tensor, reduction_enum, resolve)
 from ..indexing.masked import masked_fill
 from ..reduction.basic import mean as _mean, sum as _sum
 from ..shape.basic import clone
@@ -101,7 +101,7 @@ class BinaryCrossEntropyBackwardBackward0(Node):
         if self.needs(0):
             gg = (x - t) / (ns.add_scalar(x, _EPS) * ns.add_scalar(one - x, _EPS))
             gg = _mean_div(first, ns, _weighted(gg * grad, w))
-            if first.reduction != 0 and tuple(g.shape) != tuple(x.shape):
+            if first.reduction != NONE and tuple(g.shape) != tuple(x.shape):
                 gg = ns.sum_all(gg)
         if self.needs(1):
             num = x * x - ns.mul_scalar(x, 2) * t + t
@@ -312,7 +312,7 @@ class SoftMarginLossBackwardBackward0(Node):
         first = self.first
         gg = gx = None
         if self.needs(0):
-            if first.reduction == 0:
+            if first.reduction == NONE:
                 gg = ns.soft_margin_backward(first, grad, x, t)
             else:
                 gg = ns.sum_all(ns.soft_margin_backward(first, ns.ones_like(g), x, t) * grad)

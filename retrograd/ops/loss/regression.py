@@ -398,12 +398,7 @@ class HuberLossBackward0(_PointwiseLoss):
 
     def _second(self, ns, u, x, t):
         """u d2f/dx2 = u where |x - t| < delta, 0 beyond."""
-        return u * ns.const(np.abs(numpy_ns_array(x) - numpy_ns_array(t)) < self.delta)
-
-
-def numpy_ns_array(v) -> np.ndarray:
-    """The array of a formula's value on either path (a Tensor under create_graph)."""
-    return v._data if isinstance(v, Tensor) else v
+        return u * ns.const(np.abs(raw(x) - raw(t)) < self.delta)
 
 
 def _name(dtype) -> str:
@@ -445,7 +440,7 @@ class SmoothL1LossBackward0(_PointwiseLoss):
 
     def _second(self, ns, u, x, t):
         """u d2f/dx2 = u / beta where |x - t| < beta, 0 beyond."""
-        inside = np.abs(numpy_ns_array(x) - numpy_ns_array(t)) < self.beta
+        inside = np.abs(raw(x) - raw(t)) < self.beta
         return ns.div_scalar(u * ns.const(inside), self.beta)
 
 
