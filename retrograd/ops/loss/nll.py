@@ -3,9 +3,11 @@
 nll_loss is one node, ``NllLossBackward0`` (1-D and 2-D input) or ``NllLoss2DBackward0`` (4-D
 input; 3-D and more than 4-D inputs are viewed as (N, C, 1, -1), as PyTorch does). Its gradient
 is linear in the incoming gradient and does not depend on the input (a constant scattered at the
-target classes), so double backward is that same map. cross_entropy is log_softmax (the stable
-log-sum-exp of ``activation_softmax``) followed by nll_loss, which is the chain PyTorch records;
-probability targets and label smoothing are built from the ops PyTorch's C++ code uses.
+target classes), so double backward is that same map; under create_graph the gradient is
+PyTorch's kernel as a node, NllLossBackwardBackward0 over (grad, input), connected to the input
+with a zero derivative as torch's. cross_entropy is log_softmax (the stable log-sum-exp of
+``activation_softmax``) followed by nll_loss, which is the chain PyTorch records; probability
+targets and label smoothing are built from the ops PyTorch's C++ code uses.
 """
 from __future__ import annotations
 

@@ -7,8 +7,9 @@ in ``margin.py``, ctc_loss in ``ctc.py``, the ``torch.X`` forms in ``torch_forms
 A loss that PyTorch computes with one kernel is one node here (``MseLossBackward0``), with the
 elementwise derivatives written once (``_grads``) and used by both the backward (times the
 incoming gradient, divided by the element count for 'mean') and the forward-mode rule (times the
-tangents, then reduced). A loss that PyTorch builds from other ops (l1_loss, kl_div) is built
-from the same ops here, so that the same chain of nodes appears.
+tangents, then reduced); under create_graph its gradient is the kernel PyTorch records,
+``MseLossBackwardBackward0`` over (grad, input, target). A loss that PyTorch builds from other
+ops (l1_loss, kl_div) is built from the same ops here, so that the same chain of nodes appears.
 """
 from __future__ import annotations
 
