@@ -10,6 +10,18 @@ def F(T):
     return T.nn.functional
 
 
+def grad_of(T, f, x, v):
+    """The first-order gradient of f at x for the incoming gradient v, with create_graph=True
+    (an input that does not require grad, as in the forward-only comparisons, is made to;
+    inside torch.func transforms, which refuse that, autograd.grad then raises as there)."""
+    if not x.requires_grad:
+        try:
+            x.requires_grad_()
+        except RuntimeError:
+            pass
+    return T.autograd.grad(f(x), x, v, create_graph=True)[0]
+
+
 ROWS: list[OpInfo] = [
     # ---------------------------------------------------------------- relu family
     OpInfo("functional_relu", lambda T, x: F(T).relu(x), [M34], "ReluBackward0", avoid=(0.0,)),
@@ -145,6 +157,15 @@ ROWS: list[OpInfo] = [
            "LogSoftmaxBackward0", extra_nodes=("MulBackward0",)),
     OpInfo("softmin", lambda T, x: F(T).softmin(x, 1), [M34], "SoftmaxBackward0",
            extra_nodes=("NegBackward0",)),
+    # the first-order gradients under create_graph: PyTorch's backward kernels as nodes
+    OpInfo("softmax_backward", lambda T, x, v: grad_of(T, lambda x: F(T).softmax(x, 1), x, v),
+           [M34, M34], "SoftmaxBackwardDataBackward0"),
+    OpInfo("softmax_backward_dim0_3d", lambda T, x, v: grad_of(T, lambda x: x.softmax(-3), x, v),
+           [B234, B234], "SoftmaxBackwardDataBackward0"),
+    OpInfo("log_softmax_backward", lambda T, x, v: grad_of(
+        T, lambda x: F(T).log_softmax(x, 1), x, v), [M34, M34], "LogSoftmaxBackwardDataBackward0"),
+    OpInfo("log_softmax_backward_3d", lambda T, x, v: grad_of(
+        T, lambda x: x.log_softmax(-1), x, v), [B234, B234], "LogSoftmaxBackwardDataBackward0"),
     OpInfo("logsumexp", lambda T, x: T.logsumexp(x, 1), [M34], "LogsumexpBackward0"),
     OpInfo("logsumexp_keepdim", lambda T, x: x.logsumexp(0, keepdim=True), [M34],
            "LogsumexpBackward0"),

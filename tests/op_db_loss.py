@@ -32,6 +32,30 @@ def _idx(T, values):
     return T.tensor(values, dtype=T.int64)
 
 
+def grad_of(T, f, x, v):
+    """The first-order gradient of f at x for the incoming gradient v, with create_graph=True
+    (an input that does not require grad, as in the forward-only comparisons, is made to;
+    inside torch.func transforms, which refuse that, autograd.grad then raises as there)."""
+    if not x.requires_grad:
+        try:
+            x.requires_grad_()
+        except RuntimeError:
+            pass
+    return T.autograd.grad(f(x), x, v, create_graph=True)[0]
+
+
+def grads_of(T, f, x, y, v):
+    """The first-order gradients of f(x, y) for the incoming gradient v, with create_graph=True
+    (both: torch's engine computes only the gradients asked for, ours every input's)."""
+    for t in (x, y):
+        if not t.requires_grad:
+            try:
+                t.requires_grad_()
+            except RuntimeError:
+                pass
+    return T.autograd.grad(f(x, y), (x, y), v, create_graph=True)
+
+
 TI = [0, 2, 1]
 TI_IGN = [0, -100, 3]
 W4 = [0.5, 1.5, 1.0, 2.0]
@@ -50,6 +74,13 @@ def _diffs(delta: float):
                        rng.uniform(delta + 0.15, delta + 1.5, shapes[1]))
         return [x, x + rng.choice([-1.0, 1.0], shapes[1]) * mag]
     return sample
+
+
+def _with_v(sample):
+    """``sample`` for the first two inputs, a uniform incoming gradient for the third."""
+    def both(rng, shapes):
+        return sample(rng, shapes[:2]) + [rng.uniform(-2, 2, shapes[2])]
+    return both
 
 
 def _probs(rng, shapes):
@@ -87,6 +118,25 @@ ROWS = [
            [M34, M34], "SmoothL1LossBackward0", sample=_diffs(1.0)),
     OpInfo("smooth_l1_loss_beta0", lambda T, x, y: _F(T).smooth_l1_loss(x, y, beta=0.0), [M34, M34],
            "MeanBackward0", sample=apart),
+    # the first-order gradients under create_graph: <loss>_backward as a node over (grad, x, t)
+    OpInfo("mse_loss_backward", lambda T, x, y, v: grads_of(
+        T, lambda x, y: _F(T).mse_loss(x, y, reduction="none"), x, y, v), [M34, M34, M34],
+           "MseLossBackwardBackward0"),
+    OpInfo("mse_loss_backward_mean", lambda T, x, y, v: grads_of(
+        T, lambda x, y: _F(T).mse_loss(x, y), x, y, v), [M34, M34, ()],
+           "MseLossBackwardBackward0"),
+    OpInfo("huber_loss_backward", lambda T, x, y, v: grads_of(
+        T, lambda x, y: _F(T).huber_loss(x, y, delta=0.7), x, y, v), [M34, M34, ()],
+           "HuberLossBackwardBackward0", sample=_with_v(_diffs(0.7))),
+    OpInfo("huber_loss_backward_none", lambda T, x, y, v: grads_of(
+        T, lambda x, y: _F(T).huber_loss(x, y, reduction="none"), x, y, v), [M34, M34, M34],
+           "HuberLossBackwardBackward0", sample=_with_v(_diffs(1.0))),
+    OpInfo("smooth_l1_loss_backward", lambda T, x, y, v: grads_of(
+        T, lambda x, y: _F(T).smooth_l1_loss(x, y, beta=0.7), x, y, v), [M34, M34, ()],
+           "SmoothL1LossBackwardBackward0", sample=_with_v(_diffs(0.7))),
+    OpInfo("smooth_l1_loss_backward_sum", lambda T, x, y, v: grads_of(
+        T, lambda x, y: _F(T).smooth_l1_loss(x, y, reduction="sum"), x, y, v), [M34, M34, ()],
+           "SmoothL1LossBackwardBackward0", sample=_with_v(_diffs(1.0))),
     # ---------------------------------------------------------------- nll_loss
     OpInfo("nll_loss", lambda T, x: _F(T).nll_loss(x, _idx(T, TI)), [M34], "NllLossBackward0"),
     OpInfo("nll_loss_weight_ignore", lambda T, x: _F(T).nll_loss(x, _idx(T, TI_IGN), weight=_t(T, x, W4)),
@@ -101,6 +151,18 @@ ROWS = [
            [(2, 4, 2, 3)], "NllLoss2DBackward0"),
     OpInfo("nll_loss_3d_none", lambda T, x: _F(T).nll_loss(x, _idx(T, T23), reduction="none"),
            [(2, 4, 3)], "ViewBackward0", extra_nodes=("NllLoss2DBackward0",)),
+    # the first-order gradients under create_graph: nll_loss_backward as a node over (grad, x)
+    OpInfo("nll_loss_backward", lambda T, x, v: grad_of(T, lambda x: _F(T).nll_loss(
+        x, _idx(T, TI_IGN), weight=_t(T, x, W4), reduction="none"), x, v), [M34, V3],
+           "NllLossBackwardBackward0"),
+    OpInfo("nll_loss_backward_mean", lambda T, x, v: grad_of(
+        T, lambda x: _F(T).nll_loss(x, _idx(T, TI)), x, v), [M34, ()], "NllLossBackwardBackward0"),
+    OpInfo("nll_loss2d_backward", lambda T, x, v: grad_of(T, lambda x: _F(T).nll_loss(
+        x, _idx(T, T234), weight=_t(T, x, W4)), x, v), [(2, 4, 2, 3), ()],
+           "NllLoss2DBackwardBackward0"),
+    OpInfo("nll_loss2d_backward_none", lambda T, x, v: grad_of(T, lambda x: _F(T).nll_loss(
+        x, _idx(T, T234), reduction="none"), x, v), [(2, 4, 2, 3), (2, 2, 3)],
+           "NllLoss2DBackwardBackward0"),
     # ---------------------------------------------------------------- cross_entropy
     OpInfo("cross_entropy", lambda T, x: _F(T).cross_entropy(x, _idx(T, TI)), [M34], "NllLossBackward0",
            extra_nodes=("LogSoftmaxBackward0",)),
@@ -144,6 +206,15 @@ ROWS = [
            "BinaryCrossEntropyBackward0", domain=PROB),
     OpInfo("binary_cross_entropy_none", lambda T, x, y: _F(T).binary_cross_entropy(x, y, reduction="none"),
            [M34, M34], "BinaryCrossEntropyBackward0", domain=PROB),
+    # the first-order gradient under create_graph: binary_cross_entropy_backward as a node
+    # (a constant target: the target's gradient is a composite of other families' nodes)
+    OpInfo("binary_cross_entropy_backward", lambda T, x, v: grad_of(
+        T, lambda x: _F(T).binary_cross_entropy(x, _t(T, x, T34), weight=_t(T, x, W4),
+                                                reduction="none"), x, v),
+           [M34, M34], "BinaryCrossEntropyBackwardBackward0", domain=PROB),
+    OpInfo("binary_cross_entropy_backward_mean", lambda T, x, v: grad_of(
+        T, lambda x: _F(T).binary_cross_entropy(x, _t(T, x, T34)), x, v), [M34, ()],
+           "BinaryCrossEntropyBackwardBackward0", domain=PROB),
     OpInfo("bce_with_logits", lambda T, x, y: _F(T).binary_cross_entropy_with_logits(x, y), [M34, M34],
            "BinaryCrossEntropyWithLogitsBackward0"),
     OpInfo("bce_with_logits_weight_pos_weight", lambda T, x, y: _F(T).binary_cross_entropy_with_logits(
@@ -171,6 +242,12 @@ ROWS = [
            sample=lambda rng, s: [rng.uniform(-2, 2, s[0]), rng.uniform(-2, 2, s[1]),
                                   rng.uniform(0.3, 2, s[2])]),
     # ---------------------------------------------------------------- margin and embedding losses
+    OpInfo("soft_margin_loss_backward", lambda T, x, v: grad_of(
+        T, lambda x: _F(T).soft_margin_loss(x, _t(T, x, SIGN34), reduction="none"), x, v),
+           [M34, M34], "SoftMarginLossBackwardBackward0"),
+    OpInfo("soft_margin_loss_backward_mean", lambda T, x, v: grad_of(
+        T, lambda x: _F(T).soft_margin_loss(x, _t(T, x, SIGN34)), x, v), [M34, ()],
+           "SoftMarginLossBackwardBackward0"),
     OpInfo("soft_margin_loss", lambda T, x: _F(T).soft_margin_loss(x, _t(T, x, SIGN34)), [M34],
            "SoftMarginLossBackward0"),
     OpInfo("soft_margin_loss_none", lambda T, x: _F(T).soft_margin_loss(x, _t(T, x, SIGN34), reduction="none"),

@@ -466,3 +466,53 @@ def convolution_backward_all(grad, x, w, stride, padding, dilation, transposed, 
 def unsqueeze_inplace(x, d):
     """``x.unsqueeze_(d)`` on a temporary the formula made (UnsqueezeBackward1 in tensor_ns)."""
     return _np.expand_dims(x, d)
+# -- softmax_losses family: PyTorch's backward kernels of softmax, log_softmax and nll_loss -------
+# (on the create_graph path each is one recorded node: SoftmaxBackwardDataBackward0, ...)
+def softmax_backward_data(grad, y, dim, dims):
+    """y (grad - sum(grad y, dims)): softmax's gradient from its result y."""
+    gy = grad * y
+    return gy - y * sum_dims(gy, dims, True)
+
+
+def log_softmax_backward_data(grad, y, dim, dims):
+    """grad - exp(y) sum(grad, dims): log_softmax's gradient from its result y."""
+    return grad - _np.exp(y) * sum_dims(grad, dims, True)
+
+
+def nll_loss_backward(node, grad, x, target, weight, total_weight):
+    """nll_loss's gradient (``node`` a NllLossBackward0: reduction, ignore_index): its own
+    NumPy formula."""
+    return node.kernel_value(grad, x, target, weight, total_weight)
+
+
+def loss_backward(first, grad, a, b):
+    """The gradient of a pointwise loss (``first``, its node) for its first input at (a, b)."""
+    return first.kernel_value(grad, a, b)
+
+
+def ones_like(x):
+    return _np.ones_like(x)
+
+
+def sum_all(x):
+    """The sum of every element (PyTorch's sum(), SumBackward0; sum_dims is sum(dims))."""
+    return _np.sum(x)
+
+
+def bce_backward(first, grad, x, t, w):
+    """binary_cross_entropy's gradient for x (``first``: its node)."""
+    return first.kernel_value(grad, x, t, w)
+
+
+def logit(x):
+    return _np.log(x / (1 - x))
+
+
+def log_sigmoid(x):
+    """log(sigmoid(x)) = -softplus(-x), without overflow."""
+    return -(_np.maximum(-x, 0) + _np.log1p(_np.exp(-_np.abs(x))))
+
+
+def soft_margin_backward(first, grad, x, t):
+    """soft_margin_loss's gradient for x (``first``: its node)."""
+    return first.kernel_value(grad, x, t)

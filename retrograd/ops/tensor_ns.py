@@ -406,3 +406,75 @@ def unsqueeze_inplace(x, d):
     """``x.unsqueeze_(d)`` on a temporary the formula made: UnsqueezeBackward1, as PyTorch's
     C++ formulas record it."""
     return x.unsqueeze_(d)
+
+
+# -- softmax_losses family: PyTorch's backward kernels of softmax, log_softmax and nll_loss -------
+from .activation.softmax import softmax_backward_data as _softmax_backward_data  # noqa: E402
+from .activation.softmax import log_softmax_backward_data as _log_softmax_backward_data  # noqa
+from .loss.nll import nll_loss_backward as _nll_loss_backward  # noqa: E402
+from .loss.regression import loss_backward as _loss_backward  # noqa: E402
+from .loss.bce import bce_backward as _bce_backward  # noqa: E402
+from .loss.bce import soft_margin_backward as _soft_margin_backward  # noqa: E402
+from .elementwise.erfgamma import logit as _logit  # noqa: E402
+from .activation.functions import logsigmoid as _logsigmoid  # noqa: E402
+
+
+def softmax_backward_data(grad, y, dim, dims):
+    """_softmax_backward_data(grad, y, dim): one SoftmaxBackwardDataBackward0 node."""
+    return _softmax_backward_data(grad, y, dim, dims)
+
+
+def log_softmax_backward_data(grad, y, dim, dims):
+    """_log_softmax_backward_data(grad, y, dim): one LogSoftmaxBackwardDataBackward0 node."""
+    return _log_softmax_backward_data(grad, y, dim, dims)
+
+
+def nll_loss_backward(node, grad, x, target, weight, total_weight):
+    """nll_loss_backward(grad, x, target, ...): one NllLoss(2D)BackwardBackward0 node over
+    (grad, x), connected to x though its derivative there is zero (as PyTorch's)."""
+    return _nll_loss_backward(node, grad, x, target, weight, total_weight)
+
+
+def loss_backward(first, grad, a, b):
+    """<loss>_backward(grad, a, b): one <Loss>BackwardBackward0 node over (grad, a, b)
+    (``first``: the pointwise loss's node, mse/huber/smooth_l1)."""
+    return _loss_backward(first, grad, a, b)
+
+
+def ones_like(x):
+    return _wrap(_np.ones_like(x._data))
+
+
+def sum_all(x):
+    """sum() of every element: SumBackward0."""
+    return _sum(x)
+
+
+def bce_backward(first, grad, x, t, w):
+    """binary_cross_entropy_backward(grad, x, t, w): one BinaryCrossEntropyBackwardBackward0
+    node over (grad, x, t)."""
+    return _bce_backward(first, grad, x, t, w)
+
+
+def logit(x):
+    return _logit(x)
+
+
+def log_sigmoid(x):
+    """F.logsigmoid: LogSigmoidBackward0."""
+    return _logsigmoid(x)
+
+
+def soft_margin_backward(first, grad, x, t):
+    """soft_margin_loss_backward(grad, x, t): one SoftMarginLossBackwardBackward0 node over
+    (grad, x)."""
+    return _soft_margin_backward(first, grad, x, t)
+
+
+# public entry points (modes see them: forward AD through a double backward, vmap over grad)
+softmax_backward_data = _public(softmax_backward_data)
+log_softmax_backward_data = _public(log_softmax_backward_data)
+nll_loss_backward = _public(nll_loss_backward)
+loss_backward = _public(loss_backward)
+bce_backward = _public(bce_backward)
+soft_margin_backward = _public(soft_margin_backward)

@@ -12,13 +12,14 @@ from ..elementwise import unary_core as P_unary_core
 from .._registry import REDUCTION, dims, export
 from ..._size import int_arg_error, is_int
 from .._util import u64, wrap_dim, wrap_dims
-from ...autograd._record import RESULT, record1
+from ...autograd._record import RESULT, record1, record2
 from .functions import _tensor
 from .._util import Tensor
 from ..._quiet import quiet_op
 from ..elementwise.unary import _quiet, not_implemented_for
 from ..shape.basic import to_dtype
 from ... import _dtype as D
+from .. import numpy_ns
 
 _MISSING = object()
 _F16 = np.dtype(np.float16)
@@ -55,6 +56,8 @@ class SoftmaxBackward0(Node):
             ys = np.multiply(y, _sum(gy, self.dims, None, None, True))
             gy -= ys
             return (gy,)
+        if not ns.INPLACE:   # PyTorch's kernel, recorded: SoftmaxBackwardDataBackward0
+            return (ns.softmax_backward_data(grad, y, self.dim, self.dims),)
         gy = grad * y
         return (gy - y * ns.sum_dims(gy, self.dims, True),)
 
@@ -78,12 +81,87 @@ class LogSoftmaxBackward0(Node):
             e *= _sum(grad, self.dims, None, None, True)
             np.subtract(grad, e, out=e)
             return (e,)
+        if not ns.INPLACE:   # PyTorch's kernel, recorded: LogSoftmaxBackwardDataBackward0
+            return (ns.log_softmax_backward_data(grad, y, self.dim, self.dims),)
         return (grad - ns.exp(y) * ns.sum_dims(grad, self.dims, True),)
 
     def jvp(self, ns, tangents, y):
         """JVP: t - sum(softmax(x) t, dim), softmax(x) = exp(y)."""
         t = tangents[0]
         return t - ns.sum_dims(ns.exp(y) * t, self.dims, True)
+
+
+# -- the backward kernels of softmax and log_softmax, as ops (create_graph) -----------------------
+# PyTorch computes the gradient of softmax with the kernel ``_softmax_backward_data(grad_output,
+# output, dim, input_dtype)`` (``_log_softmax_backward_data`` for log_softmax), itself an op:
+# under create_graph the first-order gradient is its result, one node over (grad_output,
+# output). The values are the NumPy formulas of the first-order nodes above.
+class SoftmaxBackwardDataBackward0(Node):
+    """f(g, y) = y (g - sum(g y, dim)): df/dg^T u = f(u, y);
+    df/dy^T u = g u - sum(y g, dim) u - g sum(y u, dim) (PyTorch's softmax_double_backward)."""
+    __slots__ = ("dim", "dims")
+    saved_names = ("grad_output", "output")
+    saved_attrs = {"dim": _given_dim}
+
+    def backward(self, ns, grad, g, y):
+        d = self.dims
+        return (ns.softmax_backward_data(grad, y, self.dim, d) if self.needs(0) else None,
+                g * grad - ns.sum_dims(y * g, d, True) * grad - g * ns.sum_dims(y * grad, d, True)
+                if self.needs(1) else None)
+
+    def jvp(self, ns, tangents, g, y):
+        """JVP: f(tg, y) + tg-free part ty g - ty sum(g y) - y sum(g ty), f as above."""
+        tg, ty = tangents
+        d = self.dims
+        out = None if tg is None else ns.softmax_backward_data(tg, y, self.dim, d)
+        if ty is not None:
+            t = ty * g - ty * ns.sum_dims(g * y, d, True) - y * ns.sum_dims(g * ty, d, True)
+            out = t if out is None else out + t
+        return out
+
+
+class LogSoftmaxBackwardDataBackward0(Node):
+    """f(g, y) = g - exp(y) sum(g, dim): df/dg^T u = u - sum(u exp(y), dim);
+    df/dy^T u = -sum(g, dim) exp(y) u."""
+    __slots__ = ("dim", "dims")
+    saved_names = ("grad_output", "output")
+    saved_attrs = {"dim": _given_dim}
+
+    def backward(self, ns, grad, g, y):
+        d = self.dims
+        return (grad - ns.sum_dims(grad * ns.exp(y), d, True) if self.needs(0) else None,
+                -ns.sum_dims(g, d, True) * ns.exp(y) * grad if self.needs(1) else None)
+
+    def jvp(self, ns, tangents, g, y):
+        """JVP: tg - exp(y) sum(tg, dim) - exp(y) ty sum(g, dim)."""
+        tg, ty = tangents
+        d = self.dims
+        e = ns.exp(y)
+        out = None if tg is None else tg - e * ns.sum_dims(tg, d, True)
+        if ty is not None:
+            t = -(e * ty) * ns.sum_dims(g, d, True)
+            out = t if out is None else out + t
+        return out
+
+
+def _backward_data(cls, first, grad, output, dim, dims):
+    """``first``'s NumPy formula on (grad, output), recorded as ``cls`` over them."""
+    node = first.__new__(first)
+    node.dim, node.dims = dim, dims
+    out = first.backward(node, numpy_ns, grad._data, output._data)[0]
+    return record2(cls, grad, output, out, (grad, output), dim=dim, dims=dims)
+
+
+def softmax_backward_data(grad_output, output, dim, dims):
+    """(tensor_ns.softmax_backward_data, the public entry point, calls it)"""
+    return _backward_data(SoftmaxBackwardDataBackward0, SoftmaxBackward0, grad_output, output,
+                          dim, dims)
+
+
+def log_softmax_backward_data(grad_output, output, dim, dims):
+    """(tensor_ns.log_softmax_backward_data, the public entry point, calls it)"""
+    return _backward_data(LogSoftmaxBackwardDataBackward0, LogSoftmaxBackward0, grad_output,
+                          output, dim, dims)
 
 
 _max = np.maximum.reduce

@@ -14,15 +14,16 @@ from ..elementwise import unary_core as P_unary_core
 from .._registry import export
 from .._util import needs_grad, wrap
 from ..elementwise.unary import _quiet, dtype_name, not_implemented_for
-from .regression import (MEAN, add_scalar, jvp_pointwise, mul_scalar, reduce_np, reduce_tensor,
-                   reduction_enum, resolve)
+from .regression import (MEAN, NONE, add_scalar, jvp_pointwise, mul_scalar, reduce_np,
+                         reduce_tensor, reduction_enum, resolve)
 from ..indexing.masked import masked_fill
 from ..reduction.basic import mean as _mean, sum as _sum
 from ..shape.basic import clone
 from ..shape.views import broadcast_shapes
 from ... import _dtype as D
 from .._util import check_broadcast
-from ...autograd._record import record1, record2
+from ...autograd._record import record, record1, record2
+from .. import numpy_ns
 
 _EPS = 1e-12
 
@@ -58,6 +59,10 @@ class BinaryCrossEntropyBackward0(Node):
         return dx, dt
 
     def backward(self, ns, grad, x, t, w):
+        if not ns.INPLACE:   # PyTorch's: a kernel for x, a composite for t
+            return (ns.bce_backward(self, grad, x, t, w) if self.needs(0) else None,
+                    _mean_div(self, ns, _weighted(-ns.logit(x) * grad, w))
+                    if self.needs(1) else None)
         grad = _scaled(self, grad)
         dx, dt = self._grads(ns, x, t, w, self.needs(0), self.needs(1))
         return (None if dx is None else grad * dx, None if dt is None else grad * dt)
@@ -65,6 +70,81 @@ class BinaryCrossEntropyBackward0(Node):
     def jvp(self, ns, tangents, x, t, w):
         return jvp_pointwise(self.reduction, tangents, self._grads(
             ns, x, t, w, tangents[0] is not None, tangents[1] is not None), x)
+
+    def kernel_value(self, grad, x, t, w):
+        """The gradient for x on arrays (ns.bce_backward's value)."""
+        return _bce_value(self, grad, x, t, w)
+
+
+def _weighted(v, w):
+    return v if w is None else v * w
+
+
+def _mean_div(node, ns, v):
+    """v / numel for 'mean' (PyTorch's div_ by a number: DivBackward1)."""
+    return ns.div_scalar(v, node.numel) if node.reduction == MEAN else v
+
+
+class BinaryCrossEntropyBackwardBackward0(Node):
+    """binary_cross_entropy_backward(g, x, t, w) = g' w (x - t) / max(x (1 - x), 1e-12) as an
+    op (g' = g, over the element count for 'mean'), with PyTorch's double-backward formulas:
+    d/dg: (x - t) / ((x + eps)(1 - x + eps)) w; d/dx: g (x^2 - 2 x t + t) / ((x + eps)^2
+    (1 - x + eps)^2) w; d/dt: g / ((x - 1) x) w."""
+    __slots__ = ("first",)     # the loss's node: reduction, numel
+    saved_names = ("grad_output", "self", "target", "weight")
+    saved_attrs = {"reduction": lambda n: n.first.reduction}
+
+    def backward(self, ns, grad, g, x, t, w):
+        first = self.first
+        one = ns.const(np.ones((), _dtype_of(x)))
+        gg = gx = gt = None
+        if self.needs(0):
+            gg = (x - t) / (ns.add_scalar(x, _EPS) * ns.add_scalar(one - x, _EPS))
+            gg = _mean_div(first, ns, _weighted(gg * grad, w))
+            if first.reduction != NONE and tuple(g.shape) != tuple(x.shape):
+                gg = ns.sum_all(gg)
+        if self.needs(1):
+            num = x * x - ns.mul_scalar(x, 2) * t + t
+            den = ns.add_scalar(x, _EPS) ** 2 * ns.add_scalar(one - x, _EPS) ** 2
+            gx = _mean_div(first, ns, _weighted(num / den * (grad * g), w))
+        if self.needs(2):
+            gt = _mean_div(first, ns, _weighted((grad * g) / ((x - one) * x), w))
+        return gg, gx, gt
+
+    def jvp(self, ns, tangents, g, x, t, w):
+        """JVP: f(tg, x, t) + g' w (tx d2f/dx2 + tt d2f/dxdt)."""
+        tg, tx, tt = tangents
+        first = self.first
+        out = None
+        if tg is not None:
+            out = _bce_value(first, tg, x, t, w)
+        g = _scaled(first, g)
+        g = g if w is None else g * w
+        if tx is not None:
+            d = g * (x * x - 2 * x * t + t) / ((x + _EPS) ** 2 * (1 - x + _EPS) ** 2) * tx
+            out = d if out is None else out + d
+        if tt is not None:
+            d = g / ((x - 1) * x) * tt
+            out = d if out is None else out + d
+        return out
+
+
+def _dtype_of(x):
+    return x._data.dtype if hasattr(x, "_data") else x.dtype
+
+
+def _bce_value(first, grad, x, t, w):
+    """d bce/dx times grad on arrays: the loss node's NumPy formula."""
+    return _scaled(first, grad) * first._grads(numpy_ns, x, t, w, True, False)[0]
+
+
+def bce_backward(first, grad, x, t, w):
+    """binary_cross_entropy_backward(grad, x, t, w) recorded as one
+    BinaryCrossEntropyBackwardBackward0 node over (grad, x, t) (tensor_ns.bce_backward, the
+    public entry point, calls it)."""
+    out = _bce_value(first, grad._data, x._data, t._data, None if w is None else w._data)
+    return record(BinaryCrossEntropyBackwardBackward0, (grad, x, t), out, (grad, x, t, w),
+                  first=first)
 
 
 @export(torch=False, functional=True)
@@ -134,6 +214,19 @@ class BinaryCrossEntropyWithLogitsBackward0(Node):
         return dx, dt
 
     def backward(self, ns, grad, pw, x, t, w):
+        if not ns.INPLACE:   # PyTorch's composites: times grad last, then / numel
+            gx = gt = None
+            if self.needs(0):
+                if pw is None:
+                    gx = ns.sigmoid(x) - t
+                else:
+                    p = pw * t
+                    gx = (ns.add_scalar(p, 1) - t) * ns.sigmoid(x) - p
+                gx = _mean_div(self, ns, _weighted(gx, w) * grad)
+            if self.needs(1):
+                gt = -x if pw is None else ns.log_sigmoid(-x) - ns.log_sigmoid(x) * pw
+                gt = _mean_div(self, ns, _weighted(gt, w) * grad)
+            return gx, gt
         grad = _scaled(self, grad)
         dx, dt = self._grads(ns, pw, x, t, w, self.needs(0), self.needs(1))
         return (None if dx is None else grad * dx, None if dt is None else grad * dt)
@@ -194,10 +287,65 @@ class SoftMarginLossBackward0(Node):
     saved_attrs = {"reduction": "reduction"}
 
     def backward(self, ns, grad, x, t):
+        if not ns.INPLACE:   # PyTorch's kernel, recorded: SoftMarginLossBackwardBackward0
+            return (ns.soft_margin_backward(self, grad, x, t),)
         return (_scaled(self, grad) * (-t * ns.sigmoid(-t * x)),)
 
     def jvp(self, ns, tangents, x, t):
         return jvp_pointwise(self.reduction, tangents[:1], (-t * ns.sigmoid(-t * x),), x)
+
+    def kernel_value(self, grad, x, t):
+        """The gradient for x on arrays (ns.soft_margin_backward's value)."""
+        return _soft_margin_value(self, grad, x, t)
+
+
+class SoftMarginLossBackwardBackward0(Node):
+    """soft_margin_loss_backward(g, x, t) = -g' t sigmoid(-t x) as an op (g' = g, over the
+    element count for 'mean'), with PyTorch's double-backward formulas: d/dg: the same kernel
+    (for a reduced loss: sum(kernel(1, x, t) u)); d/dx: u g t^2 e / (e + 1)^2 with
+    e = exp(-t x) (t is not differentiable)."""
+    __slots__ = ("first",)     # the loss's node: reduction, numel
+    saved_names = ("grad_output", "self", "target")
+    saved_attrs = {"reduction": lambda n: n.first.reduction}
+
+    def backward(self, ns, grad, g, x, t):
+        first = self.first
+        gg = gx = None
+        if self.needs(0):
+            if first.reduction == NONE:
+                gg = ns.soft_margin_backward(first, grad, x, t)
+            else:
+                gg = ns.sum_all(ns.soft_margin_backward(first, ns.ones_like(g), x, t) * grad)
+        if self.needs(1):
+            nt = -t
+            num = (grad * g) * (t * t) * ns.exp(x * nt)
+            gx = _mean_div(first, ns, num / (ns.add_scalar(ns.exp(x * nt), 1) *
+                                             ns.add_scalar(ns.exp(x * nt), 1)))
+        return gg, gx
+
+    def jvp(self, ns, tangents, g, x, t):
+        """JVP: f(tg, x) + g' t^2 e / (1 + e)^2 tx, e = exp(-t x)."""
+        tg, tx = tangents
+        first = self.first
+        out = None if tg is None else _soft_margin_value(first, tg, x, t)
+        if tx is not None:
+            e = np.exp(-t * x)
+            d = _scaled(first, g) * t * t * e / ((1 + e) * (1 + e)) * tx
+            out = d if out is None else out + d
+        return out
+
+
+def _soft_margin_value(first, grad, x, t):
+    """-grad' t sigmoid(-t x) on arrays: the loss node's NumPy formula."""
+    return first.backward(numpy_ns, grad, x, t)[0]
+
+
+def soft_margin_backward(first, grad, x, t):
+    """soft_margin_loss_backward(grad, x, t) recorded as one SoftMarginLossBackwardBackward0
+    node over (grad, x) (tensor_ns.soft_margin_backward, the public entry point, calls it)."""
+    out = _soft_margin_value(first, grad._data, x._data, t._data)
+    return record2(SoftMarginLossBackwardBackward0, grad, x, np.asarray(out, x._data.dtype),
+                   (grad, x, t), first=first)
 
 
 @export(torch=False, functional=True)

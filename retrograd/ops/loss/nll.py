@@ -3,9 +3,11 @@
 nll_loss is one node, ``NllLossBackward0`` (1-D and 2-D input) or ``NllLoss2DBackward0`` (4-D
 input; 3-D and more than 4-D inputs are viewed as (N, C, 1, -1), as PyTorch does). Its gradient
 is linear in the incoming gradient and does not depend on the input (a constant scattered at the
-target classes), so double backward is that same map. cross_entropy is log_softmax (the stable
-log-sum-exp of ``activation_softmax``) followed by nll_loss, which is the chain PyTorch records;
-probability targets and label smoothing are built from the ops PyTorch's C++ code uses.
+target classes), so double backward is that same map; under create_graph the gradient is
+PyTorch's kernel as a node, NllLossBackwardBackward0 over (grad, input), connected to the input
+with a zero derivative as torch's. cross_entropy is log_softmax (the stable log-sum-exp of
+``activation_softmax``) followed by nll_loss, which is the chain PyTorch records; probability
+targets and label smoothing are built from the ops PyTorch's C++ code uses.
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from ..elementwise import compare as P_compare
 from ..elementwise import unary_core as P_unary_core
 from .._registry import export
 from .._util import Tensor, needs_grad1, u64, wrap
-from ...autograd._record import record1
+from ...autograd._record import record1, record2
+from .. import numpy_ns
 from ..activation.softmax import LogSoftmaxBackward0, _log_softmax_np, log_softmax
 from ..._dispatch import active_modes
 from ..._quiet import quiet_op
@@ -104,6 +107,8 @@ class NllLossBackward0(Node):
     saved_attrs = {"reduction": "reduction", "ignore_index": lambda n: u64(n.ignore_index)}
 
     def backward(self, ns, grad, x, target, weight, total_weight):
+        if not ns.INPLACE:   # PyTorch's kernel, recorded: a node over (grad, x)
+            return (ns.nll_loss_backward(self, grad, x, target, weight, total_weight),)
         if self.plain and ns.INPLACE and self.reduction != NONE:
             # every target counts once with weight 1: -(grad / total) (-grad for 'sum') at the
             # targets, PyTorch's nll_loss_backward formula, without a product over the zeros
@@ -135,6 +140,10 @@ class NllLossBackward0(Node):
             grad = ns.unsqueeze_dims(grad, (1,))
         return (grad * ns.const(coef),)
 
+    def kernel_value(self, grad, x, target, weight, total_weight):
+        """The gradient on arrays: this node's NumPy formula (ns.nll_loss_backward's value)."""
+        return self.backward(numpy_ns, grad, x, target, weight, total_weight)[0]
+
     def jvp(self, ns, tangents, x, target, weight, total_weight):
         red = self.reduction
         out = nll_np(tangents[0], target, weight, SUM if red == MEAN else red,
@@ -148,6 +157,64 @@ class NllLossBackward0(Node):
 class NllLoss2DBackward0(NllLossBackward0):
     """nll_loss of a 4-D input (N, C, H, W) with targets (N, H, W): as NllLossBackward0."""
     __slots__ = ()
+
+
+# -- nll_loss_backward as an op (create_graph) ----------------------------------------------------
+# PyTorch computes nll_loss's gradient with the kernel ``nll_loss_backward(grad_output, self,
+# target, weight, reduction, ignore_index, total_weight)``: under create_graph the first-order
+# gradient is its result, a node over (grad_output, self). It is linear in grad_output and does
+# not depend on self, but is connected to it: a second autograd.grad with respect to the input
+# gives zeros, where a gradient without a graph would raise.
+class NllLossBackwardBackward0(Node):
+    """f(g, x) = g times -w[t] (over the total weight for 'mean') at the target classes:
+    df/dg^T u = nll_loss(u, t, w, reduction, ignore_index); df/dx = 0."""
+    __slots__ = ("reduction", "ignore_index", "total_weight")   # total_weight: for the JVP
+    saved_names = ("target", "weight")
+    saved_attrs = {"reduction": "reduction", "ignore_index": lambda n: u64(n.ignore_index)}
+    _forward = NllLossBackward0
+
+    def backward(self, ns, grad, target, weight):
+        gx = None
+        if self.needs(0):
+            if ns.INPLACE:
+                gx = nll_np(grad, raw(target).astype(np.int64), raw(weight), self.reduction,
+                            self.ignore_index)[0]
+            else:   # (grad has the shape of the 1-D, 2-D or 4-D input: the same node again)
+                gx = nll_loss(grad, target, weight, ignore_index=self.ignore_index,
+                              reduction=_REDUCTIONS[self.reduction])
+        return gx, (ns.zeros_like(grad) if self.needs(1) else None)
+
+    def jvp(self, ns, tangents, target, weight):
+        """JVP: the same map applied to the tangent of grad_output (x's derivative is 0)."""
+        tg = tangents[0]
+        if tg is None:
+            return None
+        total, shape, dtype = self.total_weight
+        first = self._forward.__new__(self._forward)
+        first.reduction, first.ignore_index, first.plain = self.reduction, self.ignore_index, None
+        return first.backward(ns, tg, np.empty(shape, dtype), target, weight, total)[0]
+
+
+_REDUCTIONS = {NONE: "none", MEAN: "mean", SUM: "sum"}
+
+
+class NllLoss2DBackwardBackward0(NllLossBackwardBackward0):
+    """nll_loss2d_backward: as NllLossBackwardBackward0 (df/dg^T u = nll_loss2d(u, ...))."""
+    __slots__ = ()
+    _forward = NllLoss2DBackward0
+
+
+def nll_loss_backward(node, grad, x, target, weight, total_weight):
+    """``node``'s (a NllLossBackward0's) NumPy formula on (grad, x), recorded as
+    NllLoss(2D)BackwardBackward0 over them (tensor_ns.nll_loss_backward, the public entry
+    point, calls it)."""
+    t, w, total = raw(target), raw(weight), raw(total_weight)
+    xa = x._data
+    out = node.kernel_value(grad._data, xa, t, w, total)
+    cls = NllLoss2DBackwardBackward0 if type(node) is NllLoss2DBackward0 \
+        else NllLossBackwardBackward0
+    return record2(cls, grad, x, out, (target, weight), reduction=node.reduction,
+                   ignore_index=node.ignore_index, total_weight=(total, xa.shape, xa.dtype))
 
 
 def _check_target_bounds(t, ignore_index, n_classes):

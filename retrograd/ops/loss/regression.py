@@ -7,8 +7,9 @@ in ``margin.py``, ctc_loss in ``ctc.py``, the ``torch.X`` forms in ``torch_forms
 A loss that PyTorch computes with one kernel is one node here (``MseLossBackward0``), with the
 elementwise derivatives written once (``_grads``) and used by both the backward (times the
 incoming gradient, divided by the element count for 'mean') and the forward-mode rule (times the
-tangents, then reduced). A loss that PyTorch builds from other ops (l1_loss, kl_div) is built
-from the same ops here, so that the same chain of nodes appears.
+tangents, then reduced); under create_graph its gradient is the kernel PyTorch records,
+``MseLossBackwardBackward0`` over (grad, input, target). A loss that PyTorch builds from other
+ops (l1_loss, kl_div) is built from the same ops here, so that the same chain of nodes appears.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from ..elementwise.unary import _quiet, dtype_name, not_implemented_for
 from ..elementwise.binary import xlogy
 from ..reduction.basic import mean as _mean, sum as _sum
 from ..shape.views import broadcast_tensors
+from .. import numpy_ns
 
 NONE, MEAN, SUM = 0, 1, 2
 _ENUM = {"none": NONE, "mean": MEAN, "sum": SUM}
@@ -117,7 +119,9 @@ class MulBackward1(Node):
     saved_attrs = {"other": "other"}
 
     def backward(self, ns, grad):
-        return (grad * self.other,)
+        if ns.INPLACE:
+            return (grad * self.other,)
+        return (ns.mul_scalar(grad, self.other),)   # PyTorch's grad * other: mul.Scalar again
 
 
 class DivBackward1(Node):
@@ -127,7 +131,9 @@ class DivBackward1(Node):
     saved_attrs = {"other": "other"}
 
     def backward(self, ns, grad):
-        return (grad / self.other,)
+        if ns.INPLACE:
+            return (grad / self.other,)
+        return (ns.div_scalar(grad, self.other),)   # PyTorch's grad / other: div.Scalar again
 
 
 class AddBackward1(Node):
@@ -182,7 +188,14 @@ class _PointwiseLoss(Node):
     def _grads(self, ns, x, t, want_x, want_t):  # pragma: no cover - overridden
         raise NotImplementedError
 
+    def kernel_value(self, grad, a, b):
+        """The gradient for the first input at (a, b) on arrays (ns.loss_backward's value)."""
+        return _kernel_value(self, grad, a, b)
+
     def backward(self, ns, grad, x, t):
+        if not ns.INPLACE:   # PyTorch's kernels, recorded: <Loss>BackwardBackward0 (target: with
+            return (ns.loss_backward(self, grad, x, t) if self.needs(0) else None,   # x, t swapped)
+                    ns.loss_backward(self, grad, t, x) if self.needs(1) else None)
         if self.reduction == MEAN:
             grad = grad / self.numel
         dx, dt = self._grads(ns, x, t, self.needs(0), self.needs(1))
@@ -223,13 +236,104 @@ def _pointwise_loss(cls, input, target, red, value, kernel, keep_input_dtype=Fal
     return record2(cls, input, target, out, (input, target), reduction=red, numel=x.size, **consts)
 
 
+# -- the backward kernels of the pointwise losses, as ops (create_graph) --------------------------
+# PyTorch computes the gradient of mse/huber/smooth_l1 with a kernel ``<loss>_backward(grad,
+# self, target, reduction, ...)`` (and the target's with self and target swapped), itself an op:
+# under create_graph the first-order gradient is its result, one node over (grad_output, self,
+# target). f(g, a, b) = g' df/da(a, b) with g' = g (over the element count for 'mean').
+class _LossBackwardKernel(Node):
+    """df/dg^T u = <loss>_backward(u, a, b) ('none'), else sum(<loss>_backward(u, a, b))
+    (huber: sum(<loss>_backward(1, a, b) u));
+    df/da^T u = u g' d2f/da2 (a, b); df/db = -df/da (the losses depend on a - b)."""
+    __slots__ = ("first",)     # the loss's node: reduction, numel, _grads, _second, constants
+    saved_names = ("grad_output", "self", "target")
+    _ones = False
+
+    def backward(self, ns, grad, g, a, b):
+        first = self.first
+        gg = None
+        if self.needs(0):
+            if first.reduction == NONE or tuple(g.shape) == tuple(a.shape):   # elementwise
+                gg = ns.loss_backward(first, grad, a, b)
+            elif self._ones:   # (huber's formula; mse's and smooth_l1's broadcast grad instead)
+                gg = ns.sum_all(ns.loss_backward(first, ns.ones_like(g), a, b) * grad)
+            else:
+                gg = ns.sum_all(ns.loss_backward(first, grad, a, b))
+        ga = gb = None
+        if self.needs(1) or self.needs(2):
+            d2 = first._second(ns, grad * g, a, b)
+            if first.reduction == MEAN:
+                d2 = ns.div_scalar(d2, first.numel)
+            ga = d2 if self.needs(1) else None
+            gb = -d2 if self.needs(2) else None
+        return gg, ga, gb
+
+    def jvp(self, ns, tangents, g, a, b):
+        """JVP: f(tg, a, b) + g' d2f/da2 (ta - tb)."""
+        tg, ta, tb = tangents
+        first = self.first
+        out = None
+        if tg is not None:
+            out = _kernel_value(first, tg, a, b)
+        dt = ta if tb is None else (-tb if ta is None else ta - tb)
+        if dt is not None:
+            t = first._second(ns, dt * g, a, b)
+            if first.reduction == MEAN:
+                t = t / first.numel
+            out = t if out is None else out + t
+        return out
+
+
+def _kernel_value(first, grad, a, b):
+    """f(grad, a, b) on arrays: the loss's NumPy formula for the gradient of its first input."""
+    if first.reduction == MEAN:
+        grad = grad / first.numel
+    return grad * first._grads(numpy_ns, a, b, True, False)[0]
+
+
+def _first_attr(v):
+    return lambda n: v(n.first) if callable(v) else getattr(n.first, v)
+
+
+class MseLossBackwardBackward0(_LossBackwardKernel):
+    """mse_loss_backward(grad, self, target, reduction) as an op."""
+    __slots__ = ()
+    saved_attrs = {"reduction": _first_attr("reduction")}
+
+
+class HuberLossBackwardBackward0(_LossBackwardKernel):
+    """huber_loss_backward(grad, self, target, reduction, delta) as an op."""
+    __slots__ = ()
+    saved_attrs = {"delta": _first_attr("delta"), "reduction": _first_attr("reduction")}
+    _ones = True
+
+
+class SmoothL1LossBackwardBackward0(_LossBackwardKernel):
+    """smooth_l1_loss_backward(grad, self, target, reduction, beta) as an op."""
+    __slots__ = ()
+    saved_attrs = {"beta": _first_attr("beta"), "reduction": _first_attr("reduction")}
+
+
+def loss_backward(first, grad, a, b):
+    """``first``'s (a pointwise loss node's) gradient for its first input at (a, b), recorded
+    as its <Loss>BackwardBackward0 node over (grad, a, b) (tensor_ns.loss_backward, the public
+    entry point, calls it)."""
+    out = _kernel_value(first, grad._data, a._data, b._data)
+    return record(first._kernel, (grad, a, b), out, (grad, a, b), first=first)
+
+
 class MseLossBackward0(_PointwiseLoss):
     """mse = reduce((x - t)^2): df/dx = 2 (x - t) = -df/dt."""
     __slots__ = ()
+    _kernel = MseLossBackwardBackward0
 
     def _grads(self, ns, x, t, want_x, want_t):
         d = (x - t) * 2
         return (d if want_x else None, -d if want_t else None)
+
+    def _second(self, ns, u, x, t):
+        """u d2f/dx2 = 2 u (PyTorch's mse_loss_double_backward: 2 * grad, mul.Scalar)."""
+        return ns.mul_scalar(u, 2)
 
 
 @export(torch=False, functional=True)
@@ -283,6 +387,7 @@ class HuberLossBackward0(_PointwiseLoss):
     """huber = 0.5 d^2 for |d| < delta, delta (|d| - 0.5 delta) beyond (d = x - t):
     df/dx = d clipped to [-delta, delta] = -df/dt."""
     __slots__ = ("delta",)
+    _kernel = HuberLossBackwardBackward0
     saved_attrs = {"reduction": "reduction", "delta": "delta"}
 
     def _grads(self, ns, x, t, want_x, want_t):
@@ -291,6 +396,10 @@ class HuberLossBackward0(_PointwiseLoss):
         d = x - t
         g = ns.where(ns.abs(d) < self.delta, d, ns.sign(d) * self.delta)
         return (g if want_x else None, -g if want_t else None)
+
+    def _second(self, ns, u, x, t):
+        """u d2f/dx2 = u where |x - t| < delta, 0 beyond."""
+        return u * ns.const(np.abs(raw(x) - raw(t)) < self.delta)
 
 
 def _name(dtype) -> str:
@@ -322,12 +431,18 @@ class SmoothL1LossBackward0(_PointwiseLoss):
     """smooth_l1 = 0.5 d^2 / beta for |d| < beta, |d| - 0.5 beta beyond (d = x - t):
     df/dx = d / beta inside, sign(d) beyond; df/dt = -df/dx."""
     __slots__ = ("beta",)
+    _kernel = SmoothL1LossBackwardBackward0
     saved_attrs = {"reduction": "reduction", "beta": "beta"}
 
     def _grads(self, ns, x, t, want_x, want_t):
         d = x - t
         g = ns.where(ns.abs(d) < self.beta, d / self.beta, ns.sign(d))
         return (g if want_x else None, -g if want_t else None)
+
+    def _second(self, ns, u, x, t):
+        """u d2f/dx2 = u / beta where |x - t| < beta, 0 beyond."""
+        inside = np.abs(raw(x) - raw(t)) < self.beta
+        return ns.div_scalar(u * ns.const(inside), self.beta)
 
 
 def _smooth_l1(x, t, beta):

@@ -118,6 +118,9 @@ class _MaxMinDimBackward(Node):
             out = np.zeros(self.shape, grad.dtype)
             out[_grid(self.idx, self.dim)] = grad
             return (out,)
+        if not ns.INPLACE and self.shape:   # PyTorch's zeros.scatter_(dim, indices, grad)
+            zeros = ns.zeros(self.shape, grad._data.dtype)   # (the Tensor path: grad's array)
+            return (ns.scatter(zeros, self.dim, ns.const(self.idx), grad),)
         return (ns.where(ns.const(self._mask()), grad, 0.0),)
 
     def jvp(self, ns, tangents, indices):
