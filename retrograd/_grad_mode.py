@@ -27,6 +27,12 @@ def _set_grad_enabled(mode: bool) -> None:
     _grad_enabled.set(bool(mode))
 
 
+# True while a JVP is computed as a double VJP (func.jvp, forward AD's fallback): J t is read off
+# the derivative of J^T v in v, so a backward kernel PyTorch leaves without a derivative
+# (hardsigmoid_backward records NotImplemented) must stay differentiable in v there.
+double_vjp = contextvars.ContextVar("retrograd_double_vjp", default=False)
+
+
 class _DecoratorContextManager:
     """Base: subclasses define ``__enter__``/``__exit__``; this adds decorator support."""
 

@@ -302,15 +302,20 @@ def jvp_by_double_vjp(outs, leaves, tangents, *, create_graph: bool, own: set | 
     vs = [Tensor._make(np.ones(outs[i]._data.shape, outs[i]._data.dtype), None, True) for i in diff]
     if own is not None:
         own.update(id(v) for v in vs)
-    gs = _grad([outs[i] for i in diff], leaves, grad_outputs=vs, create_graph=True,
-               allow_unused=True)
-    terms = [(g * t).sum() for g, t in zip(gs, tangents) if g is not None and g._requires_grad]
-    jts = [None] * len(vs)
-    if terms:
-        s = terms[0]
-        for term in terms[1:]:
-            s = s + term
-        jts = _grad(s, vs, create_graph=create_graph, allow_unused=True)
+    token = _grad_mode.double_vjp.set(True)
+    try:
+        gs = _grad([outs[i] for i in diff], leaves, grad_outputs=vs, create_graph=True,
+                   allow_unused=True)
+        terms = [(g * t).sum() for g, t in zip(gs, tangents)
+                 if g is not None and g._requires_grad]
+        jts = [None] * len(vs)
+        if terms:
+            s = terms[0]
+            for term in terms[1:]:
+                s = s + term
+            jts = _grad(s, vs, create_graph=create_graph, allow_unused=True)
+    finally:
+        _grad_mode.double_vjp.reset(token)
     for i, v, jt in zip(diff, vs, jts):
         result[i] = jt if jt is not None else Tensor._make(np.zeros_like(v._data))
     return result

@@ -143,14 +143,19 @@ def _double_vjp(outs, leaves, tangents, own):
     if not diff:
         return result
     vs = [_ones_leaf(outs[i], own) for i in diff]
-    gs = _grad_any([outs[i] for i in diff], leaves, vs)
-    terms = [(g * t).sum() for g, t in zip(gs, tangents) if g is not None and g.requires_grad]
-    jts = [None] * len(vs)
-    if terms:
-        s = terms[0]
-        for term in terms[1:]:
-            s = s + term
-        jts = _grad_any([s], vs)
+    token = _grad_mode.double_vjp.set(True)
+    try:
+        gs = _grad_any([outs[i] for i in diff], leaves, vs)
+        terms = [(g * t).sum() for g, t in zip(gs, tangents)
+                 if g is not None and g.requires_grad]
+        jts = [None] * len(vs)
+        if terms:
+            s = terms[0]
+            for term in terms[1:]:
+                s = s + term
+            jts = _grad_any([s], vs)
+    finally:
+        _grad_mode.double_vjp.reset(token)
     for i, v, jt in zip(diff, vs, jts):
         result[i] = jt if jt is not None else _zeros_like(v)
     return result

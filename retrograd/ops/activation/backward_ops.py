@@ -16,6 +16,7 @@ import numpy as np
 
 from ...autograd.node import Node
 from ...autograd._record import make_node, needs_grad, not_implemented, record2, wrap
+from ... import _grad_mode
 from ..._dispatch import POINTWISE, forward_hooks, public
 from .._util import u64
 from ..elementwise.arithmetic import sub as _sub
@@ -274,10 +275,10 @@ def hardsigmoid_backward(grad_output, self):
     """PyTorch has no derivative for hardsigmoid_backward: a NotImplemented node (over the
     inputs that require grad) that raises when differentiated.
 
-    Inside a dual level (forward AD) the gradient stays differentiable instead: forward AD's
-    double-VJP fallback, which in-place hardsigmoid_ takes, differentiates it in grad_output
-    (PyTorch has a forward formula for hardsigmoid_ and needs none of this)."""
-    if forward_hooks() is not None:
+    Inside a dual level (forward AD) or a JVP computed as a double VJP (func.jvp) the gradient
+    stays differentiable instead: those differentiate it in grad_output (PyTorch has a forward
+    formula for hardsigmoid and needs none of this)."""
+    if forward_hooks() is not None or _grad_mode.double_vjp.get():
         inside = wrap((self._data > -3) & (self._data < 3))
         return _where(inside, grad_output * (1.0 / 6.0), 0.0)
     out = np.asarray(_N.hardsigmoid_backward(grad_output._data, self._data))
