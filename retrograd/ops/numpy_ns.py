@@ -336,3 +336,8 @@ def sgn(x):
 
 def t(x):
     return _np.asarray(x).T
+
+
+# -- matmul_linalg family: the kernels PyTorch's product and linalg formulas call -----------------
+def bmm(x, y):
+    return _np.matmul(x, y)

@@ -356,3 +356,9 @@ def sgn(x):
 def t(x):
     from .shape.basic import t as op
     return op(x)
+
+
+# -- matmul_linalg family: the kernels PyTorch's product and linalg formulas call -----------------
+def bmm(x, y):
+    from .linalg.addmm import bmm as op
+    return op(x, y)

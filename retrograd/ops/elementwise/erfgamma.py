@@ -249,6 +249,10 @@ class MvlgammaBackward0(Node):
     saved_attrs = {"p": "p"}
 
     def backward(self, ns, grad, x):
+        if not ns.INPLACE:   # create_graph: PyTorch's formula, one digamma over x[..., None] + args
+            args = ns.const(np.arange(-self.p / 2. + 0.5, 0.5, 0.5, dtype=x._data.dtype))
+            return (grad * ns.sum_dims(ns.digamma(args + ns.unsqueeze_dims(x, (-1,))), (-1,),
+                                       False),)
         s = ns.digamma(x + 0.0)   # (PyTorch adds its offsets, 0.0 first: -0 becomes +0)
         for j in range(1, self.p):
             s = s + ns.digamma(x - 0.5 * j)

@@ -42,6 +42,8 @@ class LinalgInvExBackward0(Node):
     saved_names = ("inverse",)
 
     def backward(self, ns, grad, inv):
+        if not ns.INPLACE:   # create_graph: PyTorch's -inverse.mH() @ (grad @ inverse.mH())
+            return (-ns.matmul(mT(ns, inv), ns.matmul(grad, mT(ns, inv))),)
         it = mT(ns, inv)
         return (-ns.matmul(it, ns.matmul(grad, it)),)
 
