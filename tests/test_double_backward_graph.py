@@ -274,9 +274,6 @@ KNOWN: dict[str, str] = {
     'pad_replicate_3d': 'grad 0 requires_grad False | True; second-order gradient exists in one library only',
 
     # --- matmul_linalg -------------------------------------------------------------------
-    'linalg_det': "grad 0 nodes ['LinalgInvExBackward0'] | ['DiagEmbedBackward0', 'ExpandBackward0', 'LinalgSolveExBackward0']",
-    'det_batched': "grad 0 nodes ['LinalgInvExBackward0'] | ['DiagEmbedBackward0', 'ExpandBackward0', 'LinalgSolveExBackward0']",
-    'det_method_1x1': 'grad 0 requires_grad True | False; second-order gradient exists in one library only',
     'linalg_solve_broadcast': "grad 1 nodes ['ReshapeAliasBackward0'] | ['ViewBackward0']",
     'solve_triangular_upper': "grad 0 nodes ['MulBackward0'] | ['TriuBackward0']",
     'solve_triangular_lower_right': "grad 0 nodes ['MulBackward0'] | ['TrilBackward0']; grad 1 nodes ['ReshapeAliasBackward0'] | ['ViewBackward0']",

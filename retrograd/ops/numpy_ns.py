@@ -341,3 +341,9 @@ def t(x):
 # -- matmul_linalg family: the kernels PyTorch's product and linalg formulas call -----------------
 def bmm(x, y):
     return _np.matmul(x, y)
+
+
+def diag_embed(x):
+    """(..., n) -> (..., n, n) with x on the diagonal."""
+    from .shape.copy import np_diag_embed
+    return np_diag_embed(x)
