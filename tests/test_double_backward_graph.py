@@ -310,7 +310,6 @@ KNOWN: dict[str, str] = {
     'matrix_norm_neginf_dims': "grad 0 nodes ['SignBackward0'] | ['SgnBackward0']",
     'linalg_norm': "grad 0 nodes ['UnsqueezeBackward0', 'WhereBackward0'] | ['MaskedFillBackward0']",
     'linalg_norm_dim': "grad 0 nodes ['WhereBackward0'] | ['MaskedFillBackward0']",
-    'einsum_repeat_sum': "grad 0 nodes ['IndexPutImplBackward0'] | ['DiagonalBackwardBackward0']",
 
     # --- core_elementwise --------------------------------------------------------------------
     'pow_scalar_2': "grad 0 nodes [] | ['MulBackward1']",

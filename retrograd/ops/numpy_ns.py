@@ -339,11 +339,19 @@ def t(x):
 
 
 # -- matmul_linalg family: the kernels PyTorch's product and linalg formulas call -----------------
+from .shape.copy import np_diag_embed as _np_diag_embed  # noqa: E402
+from .shape.views import np_diagonal_backward as _np_diagonal_backward  # noqa: E402
+
+
 def bmm(x, y):
     return _np.matmul(x, y)
 
 
 def diag_embed(x):
     """(..., n) -> (..., n, n) with x on the diagonal."""
-    from .shape.copy import np_diag_embed
-    return np_diag_embed(x)
+    return _np_diag_embed(x)
+
+
+def diagonal_backward(grad, shape, offset, dim1, dim2):
+    """diagonal's backward: zeros of ``shape`` with grad on that diagonal."""
+    return _np_diagonal_backward(grad, shape, offset, dim1, dim2)

@@ -359,11 +359,18 @@ def t(x):
 
 
 # -- matmul_linalg family: the kernels PyTorch's product and linalg formulas call -----------------
+from .linalg.addmm import bmm as _bmm  # noqa: E402
+from .shape.copy import diag_embed as _diag_embed  # noqa: E402
+from .shape.views import diagonal_backward as _diagonal_backward  # noqa: E402
+
+
 def bmm(x, y):
-    from .linalg.addmm import bmm as op
-    return op(x, y)
+    return _bmm(x, y)
 
 
 def diag_embed(x):
-    from .shape.copy import diag_embed as op
-    return op(x)
+    return _diag_embed(x)
+
+
+def diagonal_backward(grad, shape, offset, dim1, dim2):
+    return _diagonal_backward(grad, shape, offset, dim1, dim2)
