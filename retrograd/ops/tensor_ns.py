@@ -362,6 +362,8 @@ def t(x):
 from .linalg.addmm import bmm as _bmm  # noqa: E402
 from .shape.copy import diag_embed as _diag_embed  # noqa: E402
 from .shape.views import diagonal_backward as _diagonal_backward  # noqa: E402
+from .linalg.triangular import cholesky_solve as _cholesky_solve  # noqa: E402
+from .linalg.triangular import triangular_solve as _triangular_solve  # noqa: E402
 
 
 def bmm(x, y):
@@ -374,3 +376,16 @@ def diag_embed(x):
 
 def diagonal_backward(grad, shape, offset, dim1, dim2):
     return _diagonal_backward(grad, shape, offset, dim1, dim2)
+
+
+def triangular_solve(b, a, upper, transpose, unitriangular):
+    return _triangular_solve(b, a, upper, transpose, unitriangular).solution
+
+
+def cholesky_solve(b, low, upper):
+    return _cholesky_solve(b, low, upper)
+
+
+def linalg_solve(a, b, left):
+    return _solve(a, b, left=left)
+

@@ -272,7 +272,12 @@ class LinalgSolveExBackward0(_LUSavingBackward):
         if self.vector:
             grad = ns.unsqueeze_dims(grad, (-1,))
             x = ns.unsqueeze_dims(x, (-1,))
-        if self.left:
+        if not ns.INPLACE:   # create_graph: PyTorch's linalg_solve(A^H, g, left)
+            gb = ns.linalg_solve(mT(ns, a), grad, self.left)
+            ga = None
+            if self.needs(0):
+                ga = -ns.matmul(gb, mT(ns, x)) if self.left else -ns.matmul(mT(ns, x), gb)
+        elif self.left:
             gb = ns.solve(mT(ns, a), grad)
             ga = -ns.matmul(gb, mT(ns, x)) if self.needs(0) else None
         else:
