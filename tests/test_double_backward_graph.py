@@ -275,11 +275,6 @@ KNOWN: dict[str, str] = {
 
     # --- matmul_linalg -------------------------------------------------------------------
     'linalg_lstsq_residuals_vector': "grad 0 nodes [] | ['MulBackward1']; grad 1 nodes [] | ['AddBackward0']",
-    'linalg_qr': "grad 0 nodes ['TrilBackward0'] | ['TriuBackward0', 'torch::autograd::CopySlices']",
-    'linalg_qr_tall_batched': "grad 0 nodes ['TrilBackward0'] | ['TriuBackward0', 'torch::autograd::CopySlices']",
-    'linalg_qr_wide': "grad 0 nodes [] | ['NegBackward0']",
-    'linalg_qr_complete_wide': "grad 0 nodes [] | ['NegBackward0']",
-    'qr_legacy': "grad 0 nodes ['TrilBackward0'] | ['TriuBackward0', 'torch::autograd::CopySlices']",
     'linalg_eigh': "grad 0 nodes [] | ['MulBackward1', 'torch::autograd::CopySlices']",
     'linalg_eigh_upper_batched': "grad 0 nodes [] | ['MulBackward1', 'torch::autograd::CopySlices']",
     'linalg_eigvalsh': "grad 0 nodes [] | ['MulBackward0']",

@@ -38,6 +38,32 @@ def _qr_backward_tall(ns, q, r, gq, gr):
     return ns.solve_triangular(mT(ns, r), b, False, False, False)
 
 
+def _qr_graph_backward(ns, q, r, gq, gr):
+    """PyTorch's linalg_qr_backward, as create_graph records it: MH = gR R^H - Q^H gQ; m >= n:
+    gA = (Q syminvadj(triu(MH)) + gQ) R^{-H}, syminvadj(X) = X + X^H with its diagonal halved
+    in place (CopySlices); m < n: gA = [Q tril(X - X^H) U^{-H} | 0] + Q gR with X = -MH and U
+    R's first m columns."""
+    m, n = q.shape[-2], r.shape[-1]
+    mh = None if gr is None else ns.matmul(gr, mT(ns, r))
+    if gq is not None:
+        t = ns.matmul(mT(ns, q), gq)
+        mh = -t if mh is None else mh - t
+    if m >= n:
+        sym = ns.triu(mh, 0)
+        sym = sym + mT(ns, sym)
+        sym.diagonal(0, -2, -1).mul_(0.5)   # (the create_graph path only: Tensors)
+        b = ns.matmul(q, sym)
+        if gq is not None:
+            b = b + gq
+        return ns.solve_triangular(mT(ns, r), b, False, False, False)
+    x = -mh
+    b = ns.matmul(q, ns.tril(x - mT(ns, x), 0))
+    ga = ns.solve_triangular(mT(ns, r[..., :, :m]), b, False, False, False)
+    zeros = ns.zeros(tuple(ga.shape[:-1]) + (n - m,), ns_data(q).dtype)
+    ga = ns.cat([ga, zeros], -1)
+    return ga if gr is None else ga + ns.matmul(q, gr)
+
+
 class LinalgQrBackward0(_MultiOutputBackward):
     """A = QR. m >= n: see _qr_backward_tall. m < n: A = Q[X|Y] with X square; Q depends on the
     first m columns only and Y = Q^T A_2, so gA_2 = Q gY and the first block is the square case
@@ -59,6 +85,8 @@ class LinalgQrBackward0(_MultiOutputBackward):
         self.check(q, r)
         m, n = q.shape[-2], r.shape[-1]
         gq, gr = grads
+        if not ns.INPLACE:   # create_graph: PyTorch's formula
+            return (_qr_graph_backward(ns, q, r, gq, gr),)
         if m >= n:
             return (_qr_backward_tall(ns, q, r, gq, gr),)
         x, y = r[..., :, :m], r[..., :, m:]
