@@ -307,4 +307,10 @@ ROWS: list[OpInfo] = [
     OpInfo("diagonal_backward_neg_dims", lambda T, x, v: T.autograd.grad(
         x.diagonal(-1, -1, 0), x, v, create_graph=True)[0], [(2, 3, 4), (3, 2)],
         "DiagonalBackwardBackward0", gradgrad=False),  # linear: already a second-order op
+    OpInfo("slice_backward", lambda T, x, v: T.autograd.grad(
+        x[:, 1:3], x, v, create_graph=True)[0], [(3, 4), (3, 2)], "SliceBackwardBackward0",
+        gradgrad=False),
+    OpInfo("slice_backward_step_neg", lambda T, x, v: T.autograd.grad(
+        x[-3::2], x, v, create_graph=True)[0], [(4, 3), (2, 3)], "SliceBackwardBackward0",
+        gradgrad=False),
 ]

@@ -275,15 +275,6 @@ KNOWN: dict[str, str] = {
 
     # --- matmul_linalg -------------------------------------------------------------------
     'linalg_lstsq_residuals_vector': "grad 0 nodes [] | ['MulBackward1']; grad 1 nodes [] | ['AddBackward0']",
-    'linalg_eigh': "grad 0 nodes [] | ['MulBackward1', 'torch::autograd::CopySlices']",
-    'linalg_eigh_upper_batched': "grad 0 nodes [] | ['MulBackward1', 'torch::autograd::CopySlices']",
-    'linalg_eigvalsh': "grad 0 nodes [] | ['MulBackward0']",
-    'linalg_svd': "grad 0 nodes ['IndexPutImplBackward0'] | ['torch::autograd::CopySlices']",
-    'linalg_svd_tall': "grad 0 nodes ['IndexPutImplBackward0'] | ['torch::autograd::CopySlices']",
-    'linalg_svd_wide_batched': "grad 0 nodes ['IndexPutImplBackward0'] | ['torch::autograd::CopySlices']",
-    'linalg_svd_full': "grad 0 nodes ['IndexPutImplBackward0'] | ['SliceBackwardBackward0', 'torch::autograd::CopySlices']",
-    'linalg_svd_reconstruct': "grad 0 nodes [] | ['DiagEmbedBackward0', 'torch::autograd::CopySlices']",
-    'svd_legacy': "grad 0 nodes [] | ['torch::autograd::CopySlices']",
     'linalg_matrix_exp': "grad 0 nodes ['CatBackward0'] | ['torch::autograd::CopySlices']",
     'matrix_exp_batched_large': "grad 0 nodes ['CatBackward0'] | ['torch::autograd::CopySlices']",
     'matrix_norm_fro': "grad 0 nodes ['WhereBackward0'] | ['MaskedFillBackward0']",

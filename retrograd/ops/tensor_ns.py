@@ -364,6 +364,7 @@ from .shape.copy import diag_embed as _diag_embed  # noqa: E402
 from .shape.views import diagonal_backward as _diagonal_backward  # noqa: E402
 from .linalg.triangular import cholesky_solve as _cholesky_solve  # noqa: E402
 from .linalg.triangular import triangular_solve as _triangular_solve  # noqa: E402
+from .indexing.getitem import slice_backward as _slice_backward  # noqa: E402
 
 
 def bmm(x, y):
@@ -388,4 +389,8 @@ def cholesky_solve(b, low, upper):
 
 def linalg_solve(a, b, left):
     return _solve(a, b, left=left)
+
+
+def slice_backward(grad, shape, index, args):
+    return _slice_backward(grad, shape, index, args)
 

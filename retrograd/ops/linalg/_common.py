@@ -239,6 +239,8 @@ def mT(ns, x):
 
 def diag_embed(ns, v, dtype):
     """(..., n) -> (..., n, n) with v on the diagonal."""
+    if not ns.INPLACE:   # create_graph: PyTorch's v.diag_embed() (DiagEmbedBackward0)
+        return ns.diag_embed(v)
     return ns.unsqueeze_dims(v, (-1,)) * eye_like(ns, v.shape[-1], dtype)
 
 

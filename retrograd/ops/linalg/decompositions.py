@@ -174,6 +174,8 @@ class LinalgEighBackward0(_MultiOutputBackward):
 
     def backward(self, ns, grads, lam, v):
         gl, gv = grads
+        if not ns.INPLACE:   # create_graph: PyTorch's linalg_eig_backward (hermitian)
+            return (_eigh_graph_backward(ns, gl, gv, lam, v),)
         dt = ns_data(v).dtype
         n = v.shape[-1]
         inner = None
@@ -196,6 +198,23 @@ class LinalgEighBackward0(_MultiOutputBackward):
         with np.errstate(divide="ignore", invalid="ignore"):
             x = ns.where(eye, 0.0, p / ns.where(eye, 1.0, e))
         return ns.diagonal(p, 0, -2, -1), ns.matmul(v, x)
+
+
+def _eigh_graph_backward(ns, gl, gv, lam, v):
+    """PyTorch's formula as create_graph records it: without gV, (V * gL[..., None, :]) V^H;
+    otherwise V (X / E) V^H with X = (V^H gV - (V^H gV)^H) * 0.5 (mul.Scalar), E_ij = L_j - L_i
+    with ones filled in on its diagonal, and gL copied onto the diagonal of X / E (in place:
+    CopySlices, as torch; the create_graph path only, where these are Tensors)."""
+    if gv is None:
+        return ns.matmul(v * ns.unsqueeze_dims(gl, (-2,)), mT(ns, v))
+    vg = ns.matmul(mT(ns, v), gv)
+    vg = ns.mul_scalar(vg - mT(ns, vg), 0.5)
+    e = ns.unsqueeze_dims(lam, (-2,)) - ns.unsqueeze_dims(lam, (-1,))
+    e.diagonal(0, -2, -1).fill_(1.0)
+    x = vg / e
+    if gl is not None:
+        x.diagonal(0, -2, -1).copy_(gl)
+    return ns.matmul(v, ns.matmul(x, mT(ns, v)))
 
 
 _eigh_t = return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
@@ -255,8 +274,12 @@ class LinalgSvdBackward0(_MultiOutputBackward):
             return (ns.matmul(u * ns.unsqueeze_dims(gs, (-2,)), vh),)
         s_row, s_col = ns.unsqueeze_dims(s, (-2,)), ns.unsqueeze_dims(s, (-1,))
         s2 = s * s
-        e = ns.unsqueeze_dims(s2, (-2,)) - ns.unsqueeze_dims(s2, (-1,)) + \
-            eye_like(ns, s.shape[-1], dt)
+        if not ns.INPLACE:   # create_graph: PyTorch fills E's diagonal in place (CopySlices)
+            e = ns.unsqueeze_dims(s2, (-2,)) - ns.unsqueeze_dims(s2, (-1,))
+            e.diagonal(0, -2, -1).fill_(1.0)
+        else:
+            e = ns.unsqueeze_dims(s2, (-2,)) - ns.unsqueeze_dims(s2, (-1,)) + \
+                eye_like(ns, s.shape[-1], dt)
         uhgu = vhgv = None
         if gu is not None:
             x = ns.matmul(mT(ns, u), gu)
@@ -274,12 +297,12 @@ class LinalgSvdBackward0(_MultiOutputBackward):
             ga = ga + diag_embed(ns, gs, dt)
         if m > n and gu is not None:
             ga = ns.matmul(u, ga)
-            gus = gu / s_row
+            gus = gu / (s_row if ns.INPLACE else ns.unsqueeze_dims(s, (-2,)))  # (torch: anew)
             ga = ga + gus - ns.matmul(u, ns.matmul(mT(ns, u), gus))
             return (ns.matmul(ga, vh),)
         if m < n and gvh is not None:
             ga = ns.matmul(ga, vh)
-            sgv = gvh / s_col
+            sgv = gvh / (s_col if ns.INPLACE else ns.unsqueeze_dims(s, (-1,)))
             ga = ga + sgv - ns.matmul(ns.matmul(sgv, mT(ns, vh)), vh)
             return (ns.matmul(u, ga),)
         if m >= n:
