@@ -274,9 +274,6 @@ KNOWN: dict[str, str] = {
     'pad_replicate_3d': 'grad 0 requires_grad False | True; second-order gradient exists in one library only',
 
     # --- matmul_linalg -------------------------------------------------------------------
-    'linalg_lstsq_residuals_vector': "grad 0 nodes [] | ['MulBackward1']; grad 1 nodes [] | ['AddBackward0']",
-    'linalg_matrix_exp': "grad 0 nodes ['CatBackward0'] | ['torch::autograd::CopySlices']",
-    'matrix_exp_batched_large': "grad 0 nodes ['CatBackward0'] | ['torch::autograd::CopySlices']",
     'matrix_norm_fro': "grad 0 nodes ['WhereBackward0'] | ['MaskedFillBackward0']",
     'matrix_norm_1': "grad 0 nodes ['SignBackward0'] | ['SgnBackward0']",
     'matrix_norm_neg1_keepdim': "grad 0 nodes ['SignBackward0'] | ['SgnBackward0']",
