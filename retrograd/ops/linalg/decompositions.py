@@ -262,7 +262,12 @@ class LinalgSvdBackward0(_MultiOutputBackward):
     def backward(self, ns, grads, s, u, vh):
         gu, gs, gvh = grads
         dt = ns_data(s).dtype
-        if self.full_matrices:
+        if self.full_matrices and not ns.INPLACE:   # create_graph: PyTorch's narrow (always a
+            k = s.shape[-1]                         # SliceBackward0, even of a whole dim)
+            u, vh = u.narrow(-1, 0, k), vh.narrow(-2, 0, k)
+            gu = gu.narrow(-1, 0, k) if gu is not None else None
+            gvh = gvh.narrow(-2, 0, k) if gvh is not None else None
+        elif self.full_matrices:
             k = s.shape[-1]
             u, vh = u[..., :, :k], vh[..., :k, :]
             gu = gu[..., :, :k] if gu is not None else None
