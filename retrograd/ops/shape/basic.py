@@ -194,7 +194,7 @@ class TBackward0(Node):
     __slots__ = ()
 
     def backward(self, ns, grad):
-        if not ns.INPLACE:   # create_graph: PyTorch's grad.t() (TBackward0)
+        if not ns.INPLACE:   # create_graph: PyTorch's grad.t() (TBackward0), for any rank
             return (ns.t(grad),)
         return (grad if len(self._shape) < 2 else ns.transpose(grad, 0, 1),)
 
