@@ -382,4 +382,3 @@ def linalg_solve(a, b, left):
 def slice_backward(grad, shape, index, args):
     """slice's backward: zeros of ``shape`` with grad at the slice ``index``."""
     return _np_index_acc(shape, index, grad)
-

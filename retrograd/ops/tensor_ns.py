@@ -393,4 +393,3 @@ def linalg_solve(a, b, left):
 
 def slice_backward(grad, shape, index, args):
     return _slice_backward(grad, shape, index, args)
-

@@ -145,13 +145,11 @@ class AddmmBackward0(_AddProductBackward):
     def grad_a(self, ns, grad, b):
         return ns.matmul(grad, ns.transpose(b, -1, -2))
 
-    def graph_a(self, ns, grad, b):
-        shape, strides = self.geom[0]
-        return mm_mat1_grad(ns, grad, b, col_major(shape, _addmm_strides(self, 0)))
+    def graph_a(self, ns, grad, b):   # PyTorch's mm_mat1_backward
+        return mm_mat1_grad(ns, grad, b, col_major(self.geom[0][0], _addmm_strides(self, 0)))
 
-    def graph_b(self, ns, grad, a):
-        shape, strides = self.geom[1]
-        return mm_mat2_grad(ns, grad, a, col_major(shape, _addmm_strides(self, 1)))
+    def graph_b(self, ns, grad, a):   # PyTorch's mm_mat2_backward
+        return mm_mat2_grad(ns, grad, a, col_major(self.geom[1][0], _addmm_strides(self, 1)))
 
     def grad_b(self, ns, grad, a):
         shape, strides = self.geom[1]

@@ -183,7 +183,8 @@ class BmmBackward0(MmBackward0):
     saved_attrs = {}
 
     def backward(self, ns, grad, y, x):
-        if not ns.INPLACE:   # create_graph: grad.bmm(mat2.transpose(1, 2)), self.transpose(1, 2).bmm(grad)
+        if not ns.INPLACE:   # create_graph: PyTorch's grad.bmm(mat2.transpose(1, 2)) and
+            #                  self.transpose(1, 2).bmm(grad)
             return (ns.bmm(grad, ns.transpose(y, 1, 2)) if self.needs(0) else None,
                     ns.bmm(ns.transpose(x, 1, 2), grad) if self.needs(1) else None)
         return self.grads(ns, grad, x, y)
