@@ -298,4 +298,19 @@ ROWS: list[OpInfo] = [
            lambda T, x, y: T.cdist(x, y, compute_mode="use_mm_for_euclid_dist"),
            [(2, 3, 2), (4, 2)], "ViewBackward0", sample=apart, **RED,
            extra_nodes=("EuclideanDistBackward0",)),
+    # ------------------------------------------------------------ backward kernels as ops: what
+    # create_graph records inside the linalg/einsum formulas (first-order gradients taken with
+    # create_graph=True; x only shapes the graph)
+    OpInfo("diagonal_backward", lambda T, x, v: T.autograd.grad(
+        T.diagonal(x, 1, 0, 2), x, v, create_graph=True)[0], [(2, 3, 4), (3, 2)],
+        "DiagonalBackwardBackward0", gradgrad=False),  # linear: already a second-order op
+    OpInfo("diagonal_backward_neg_dims", lambda T, x, v: T.autograd.grad(
+        x.diagonal(-1, -1, 0), x, v, create_graph=True)[0], [(2, 3, 4), (3, 2)],
+        "DiagonalBackwardBackward0", gradgrad=False),  # linear: already a second-order op
+    OpInfo("slice_backward", lambda T, x, v: T.autograd.grad(
+        x[:, 1:3], x, v, create_graph=True)[0], [(3, 4), (3, 2)], "SliceBackwardBackward0",
+        gradgrad=False),
+    OpInfo("slice_backward_step_neg", lambda T, x, v: T.autograd.grad(
+        x[-3::2], x, v, create_graph=True)[0], [(4, 3), (2, 3)], "SliceBackwardBackward0",
+        gradgrad=False),
 ]

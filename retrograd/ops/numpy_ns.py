@@ -516,3 +516,47 @@ def log_sigmoid(x):
 def soft_margin_backward(first, grad, x, t):
     """soft_margin_loss's gradient for x (``first``: its node)."""
     return first.kernel_value(grad, x, t)
+# -- matmul_linalg family: the kernels PyTorch's product and linalg formulas call -----------------
+from .shape.copy import np_diag_embed as _np_diag_embed  # noqa: E402
+from .shape.views import np_diagonal_backward as _np_diagonal_backward  # noqa: E402
+
+
+def bmm(x, y):
+    return _np.matmul(x, y)
+
+
+def diag_embed(x):
+    """(..., n) -> (..., n, n) with x on the diagonal."""
+    return _np_diag_embed(x)
+
+
+def diagonal_backward(grad, shape, offset, dim1, dim2):
+    """diagonal's backward: zeros of ``shape`` with grad on that diagonal."""
+    return _np_diagonal_backward(grad, shape, offset, dim1, dim2)
+
+
+def triangular_solve(b, a, upper, transpose, unitriangular):
+    """The solution of torch.triangular_solve(b, a, ...): op(a) X = b, op the transpose or not."""
+    from .linalg._common import np_solve_triangular
+    return np_solve_triangular(_np.swapaxes(a, -1, -2) if transpose else a, b, upper != transpose,
+                               True, unitriangular)
+
+
+def cholesky_solve(b, low, upper):
+    """torch.cholesky_solve(b, low, upper): (L L^T)^{-1} b (upper: (U^T U)^{-1} b)."""
+    from .linalg._common import np_solve_triangular
+    lt = _np.swapaxes(low, -1, -2)
+    first, second = (lt, low) if upper else (low, lt)
+    y = np_solve_triangular(first, b, False, True, False)
+    return np_solve_triangular(second, y, True, True, False)
+
+
+def linalg_solve(a, b, left):
+    """torch.linalg.solve(a, b, left=left) for matrices b (batched)."""
+    from .linalg.solve import _np_solve
+    return _np_solve(a, b, left)
+
+
+def slice_backward(grad, shape, index, args):
+    """slice's backward: zeros of ``shape`` with grad at the slice ``index``."""
+    return _np_index_acc(shape, index, grad)

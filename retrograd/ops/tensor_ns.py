@@ -478,3 +478,40 @@ nll_loss_backward = _public(nll_loss_backward)
 loss_backward = _public(loss_backward)
 bce_backward = _public(bce_backward)
 soft_margin_backward = _public(soft_margin_backward)
+
+
+# -- matmul_linalg family: the kernels PyTorch's product and linalg formulas call -----------------
+from .linalg.addmm import bmm as _bmm  # noqa: E402
+from .shape.copy import diag_embed as _diag_embed  # noqa: E402
+from .shape.views import diagonal_backward as _diagonal_backward  # noqa: E402
+from .linalg.triangular import cholesky_solve as _cholesky_solve  # noqa: E402
+from .linalg.triangular import triangular_solve as _triangular_solve  # noqa: E402
+from .indexing.getitem import slice_backward as _slice_backward  # noqa: E402
+
+
+def bmm(x, y):
+    return _bmm(x, y)
+
+
+def diag_embed(x):
+    return _diag_embed(x)
+
+
+def diagonal_backward(grad, shape, offset, dim1, dim2):
+    return _diagonal_backward(grad, shape, offset, dim1, dim2)
+
+
+def triangular_solve(b, a, upper, transpose, unitriangular):
+    return _triangular_solve(b, a, upper, transpose, unitriangular).solution
+
+
+def cholesky_solve(b, low, upper):
+    return _cholesky_solve(b, low, upper)
+
+
+def linalg_solve(a, b, left):
+    return _solve(a, b, left=left)
+
+
+def slice_backward(grad, shape, index, args):
+    return _slice_backward(grad, shape, index, args)

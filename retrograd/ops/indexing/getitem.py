@@ -14,6 +14,7 @@ from ...autograd.node import Node
 from ...autograd.node import LINEAR
 from .._util import Tensor, needs_grad, needs_grad1, u64, wrap, wrap_view
 from ...autograd._record import record1, record_view
+from ..._dispatch import public
 from ..shape.basic import UnsqueezeBackward0
 from .scatter import scalar_name
 from ..shape.basic import expand
@@ -75,9 +76,40 @@ class SliceBackward0(_IndexBackward):
                    "end": lambda n: u64(_slice_args(n)[2]),
                    "step": lambda n: u64(_slice_args(n)[3]), "self_sym_sizes": "shape"}
 
+    def backward(self, ns, grad):
+        if not ns.INPLACE:   # create_graph: PyTorch's slice_backward kernel, one node
+            return (ns.slice_backward(grad, self.shape, self.index, _slice_args(self)),)
+        return (ns.index_acc(self.shape, self.index, grad),)
+
+
+class SliceBackwardBackward0(Node):
+    """slice's backward as an op (at::slice_backward, what create_graph records): the gradient
+    placed at the slice in zeros. Linear; its own backward slices again. ``index``: the NumPy
+    key of the slice; ``args``: its (dim, start, end, step), PyTorch's saved values."""
+    jvp = LINEAR
+    __slots__ = ("index", "args")
+    saved_attrs = {"dim": lambda n: u64(n.args[0]), "start": lambda n: u64(n.args[1]),
+                   "end": lambda n: u64(n.args[2]), "step": lambda n: u64(n.args[3])}
+
+    def backward(self, ns, grad):
+        return (grad[self.index],)
+
+
+def _slice_backward(grad, shape, index, args):
+    out = np_index_acc(tuple(shape), index, grad._data)
+    return record1(SliceBackwardBackward0, grad, out, index=index, args=tuple(args))
+
+
+slice_backward = public(_slice_backward, "slice_backward")
+
 
 class AliasBackward0(_IndexBackward):
     __slots__ = ()
+
+    def backward(self, ns, grad):
+        if not ns.INPLACE:   # create_graph: an alias passes the gradient on (torch: no node)
+            return (grad,)
+        return (ns.index_acc(self.shape, self.index, grad),)
 
 
 _STEP_CLASSES = {"select": SelectBackward0, "slice": SliceBackward0}

@@ -239,14 +239,20 @@ def mT(ns, x):
 
 def diag_embed(ns, v, dtype):
     """(..., n) -> (..., n, n) with v on the diagonal."""
+    if not ns.INPLACE:   # create_graph: PyTorch's v.diag_embed() (DiagEmbedBackward0)
+        return ns.diag_embed(v)
     return ns.unsqueeze_dims(v, (-1,)) * eye_like(ns, v.shape[-1], dtype)
 
 
 def tril(ns, x, dtype, k: int = 0):
+    if not ns.INPLACE:   # create_graph: PyTorch's x.tril(k) (TrilBackward0)
+        return ns.tril(x, k)
     return x * ns.const(np.tri(x.shape[-2], x.shape[-1], k, dtype=dtype))
 
 
 def triu(ns, x, dtype, k: int = 0):
+    if not ns.INPLACE:   # create_graph: PyTorch's x.triu(k) (TriuBackward0)
+        return ns.triu(x, k)
     return x * ns.const(1 - np.tri(x.shape[-2], x.shape[-1], k - 1, dtype=dtype))
 
 

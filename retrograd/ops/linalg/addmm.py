@@ -9,8 +9,8 @@ from .._registry import export
 from .._util import needs_grad, quiet, quiet_op, wrap
 from ...autograd._record import record
 from ... import _dtype as D
-from .matmul import (BmmBackward0, _TYPE, _fmt, _product, by_columns, column_product,
-                     torch_strides)
+from .matmul import (BmmBackward0, _TYPE, _fmt, _product, by_columns, col_major, column_product,
+                     ger, mm_mat1_grad, mm_mat2_grad, torch_strides)
 
 
 def _tname(a: np.ndarray) -> str:
@@ -85,6 +85,11 @@ def _maybe_multiply(t, c):
     return t if not isinstance(c, complex) and c == 1 else t * c
 
 
+def _scaled(ns, t, c):
+    """maybe_multiply under create_graph: ``t * c`` is PyTorch's mul.Scalar (MulBackward1)."""
+    return t if not isinstance(c, complex) and c == 1 else ns.mul_scalar(t, c)
+
+
 class _AddProductBackward(Node):
     """Shared by the add* ops: d(beta*input + alpha*P(a, b)) = beta*grad for input, alpha times
     the product rule for a and b (each op supplies P's two partial products). ``geom``: what
@@ -93,6 +98,10 @@ class _AddProductBackward(Node):
     saved_attrs = {"alpha": "alpha", "beta": "beta"}
 
     def backward(self, ns, grad, a, b):
+        if not ns.INPLACE:   # create_graph: PyTorch's formulas (see graph_a / graph_b)
+            return (_scaled(ns, grad, self.beta) if self.needs(0) else None,
+                    _scaled(ns, self.graph_a(ns, grad, b), self.alpha) if self.needs(1) else None,
+                    _scaled(ns, self.graph_b(ns, grad, a), self.alpha) if self.needs(2) else None)
         return (_maybe_multiply(grad, self.beta) if self.needs(0) else None,
                 _maybe_multiply(self.grad_a(ns, grad, b), self.alpha) if self.needs(1) else None,
                 _maybe_multiply(self.grad_b(ns, grad, a), self.alpha) if self.needs(2) else None)
@@ -136,6 +145,12 @@ class AddmmBackward0(_AddProductBackward):
     def grad_a(self, ns, grad, b):
         return ns.matmul(grad, ns.transpose(b, -1, -2))
 
+    def graph_a(self, ns, grad, b):   # PyTorch's mm_mat1_backward
+        return mm_mat1_grad(ns, grad, b, col_major(self.geom[0][0], _addmm_strides(self, 0)))
+
+    def graph_b(self, ns, grad, a):   # PyTorch's mm_mat2_backward
+        return mm_mat2_grad(ns, grad, a, col_major(self.geom[1][0], _addmm_strides(self, 1)))
+
     def grad_b(self, ns, grad, a):
         shape, strides = self.geom[1]
         if len(shape) == 2 and strides[0] < strides[1]:
@@ -164,6 +179,15 @@ class AddbmmBackward0(AddmmBackward0):
     def grad_b(self, ns, grad, a):
         return ns.matmul(ns.transpose(a, -1, -2), grad)
 
+    def _batched(self, ns, grad):
+        return ns.expand(ns.unsqueeze_dims(grad, (0,)), (self.geom,) + tuple(grad.shape))
+
+    def graph_a(self, ns, grad, b):
+        return ns.bmm(self._batched(ns, grad), ns.transpose(b, 1, 2))
+
+    def graph_b(self, ns, grad, a):
+        return ns.bmm(ns.transpose(a, 1, 2), self._batched(ns, grad))
+
     def product(self, ns, a, b):
         return ns.sum_dims(ns.matmul(a, b), (0,), False)
 
@@ -172,6 +196,12 @@ class BaddbmmBackward0(AddbmmBackward0):
     """d(beta*C + alpha*A@B) batched: gA = alpha * g @ B^T, gB = alpha * A^T @ g."""
     __slots__ = ()
     saved_attrs = _AddProductBackward.saved_attrs
+
+    def graph_a(self, ns, grad, b):
+        return ns.bmm(grad, ns.transpose(b, 1, 2))
+
+    def graph_b(self, ns, grad, a):
+        return ns.bmm(ns.transpose(a, 1, 2), grad)
 
     def product(self, ns, a, b):
         return ns.matmul(a, b)
@@ -188,6 +218,12 @@ class AddmvBackward0(_AddProductBackward):
     def grad_b(self, ns, grad, a):
         return ns.matmul(ns.transpose(a, 0, 1), grad)
 
+    def graph_a(self, ns, grad, v):
+        return ger(ns, grad, v)
+
+    def graph_b(self, ns, grad, a):
+        return ns.matmul(ns.t(a), grad)
+
     def product(self, ns, a, v):
         return ns.matmul(a, v)
 
@@ -202,6 +238,12 @@ class AddrBackward0(_AddProductBackward):
 
     def grad_b(self, ns, grad, u):
         return ns.matmul(ns.transpose(grad, 0, 1), u)
+
+    def graph_a(self, ns, grad, v):
+        return ns.matmul(grad, v)
+
+    def graph_b(self, ns, grad, u):
+        return ns.matmul(ns.t(grad), u)
 
     def product(self, ns, u, v):
         return ns.unsqueeze_dims(u, (-1,)) * ns.unsqueeze_dims(v, (0,))

@@ -38,6 +38,32 @@ def _qr_backward_tall(ns, q, r, gq, gr):
     return ns.solve_triangular(mT(ns, r), b, False, False, False)
 
 
+def _qr_graph_backward(ns, q, r, gq, gr):
+    """PyTorch's linalg_qr_backward, as create_graph records it: MH = gR R^H - Q^H gQ; m >= n:
+    gA = (Q syminvadj(triu(MH)) + gQ) R^{-H}, syminvadj(X) = X + X^H with its diagonal halved
+    in place (CopySlices); m < n: gA = [Q tril(X - X^H) U^{-H} | 0] + Q gR with X = -MH and U
+    R's first m columns."""
+    m, n = q.shape[-2], r.shape[-1]
+    mh = None if gr is None else ns.matmul(gr, mT(ns, r))
+    if gq is not None:
+        t = ns.matmul(mT(ns, q), gq)
+        mh = -t if mh is None else mh - t
+    if m >= n:
+        sym = ns.triu(mh, 0)
+        sym = sym + mT(ns, sym)
+        sym.diagonal(0, -2, -1).mul_(0.5)   # (the create_graph path only: Tensors)
+        b = ns.matmul(q, sym)
+        if gq is not None:
+            b = b + gq
+        return ns.solve_triangular(mT(ns, r), b, False, False, False)
+    x = -mh
+    b = ns.matmul(q, ns.tril(x - mT(ns, x), 0))
+    ga = ns.solve_triangular(mT(ns, r[..., :, :m]), b, False, False, False)
+    zeros = ns.zeros(tuple(ga.shape[:-1]) + (n - m,), ns_data(q).dtype)
+    ga = ns.cat([ga, zeros], -1)
+    return ga if gr is None else ga + ns.matmul(q, gr)
+
+
 class LinalgQrBackward0(_MultiOutputBackward):
     """A = QR. m >= n: see _qr_backward_tall. m < n: A = Q[X|Y] with X square; Q depends on the
     first m columns only and Y = Q^T A_2, so gA_2 = Q gY and the first block is the square case
@@ -59,6 +85,8 @@ class LinalgQrBackward0(_MultiOutputBackward):
         self.check(q, r)
         m, n = q.shape[-2], r.shape[-1]
         gq, gr = grads
+        if not ns.INPLACE:   # create_graph: PyTorch's formula
+            return (_qr_graph_backward(ns, q, r, gq, gr),)
         if m >= n:
             return (_qr_backward_tall(ns, q, r, gq, gr),)
         x, y = r[..., :, :m], r[..., :, m:]
@@ -146,6 +174,8 @@ class LinalgEighBackward0(_MultiOutputBackward):
 
     def backward(self, ns, grads, lam, v):
         gl, gv = grads
+        if not ns.INPLACE:   # create_graph: PyTorch's linalg_eig_backward (hermitian)
+            return (_eigh_graph_backward(ns, gl, gv, lam, v),)
         dt = ns_data(v).dtype
         n = v.shape[-1]
         inner = None
@@ -168,6 +198,23 @@ class LinalgEighBackward0(_MultiOutputBackward):
         with np.errstate(divide="ignore", invalid="ignore"):
             x = ns.where(eye, 0.0, p / ns.where(eye, 1.0, e))
         return ns.diagonal(p, 0, -2, -1), ns.matmul(v, x)
+
+
+def _eigh_graph_backward(ns, gl, gv, lam, v):
+    """PyTorch's formula as create_graph records it: without gV, (V * gL[..., None, :]) V^H;
+    otherwise V (X / E) V^H with X = (V^H gV - (V^H gV)^H) * 0.5 (mul.Scalar), E_ij = L_j - L_i
+    with ones filled in on its diagonal, and gL copied onto the diagonal of X / E (in place:
+    CopySlices, as torch; the create_graph path only, where these are Tensors)."""
+    if gv is None:
+        return ns.matmul(v * ns.unsqueeze_dims(gl, (-2,)), mT(ns, v))
+    vg = ns.matmul(mT(ns, v), gv)
+    vg = ns.mul_scalar(vg - mT(ns, vg), 0.5)
+    e = ns.unsqueeze_dims(lam, (-2,)) - ns.unsqueeze_dims(lam, (-1,))
+    e.diagonal(0, -2, -1).fill_(1.0)
+    x = vg / e
+    if gl is not None:
+        x.diagonal(0, -2, -1).copy_(gl)
+    return ns.matmul(v, ns.matmul(x, mT(ns, v)))
 
 
 _eigh_t = return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
@@ -215,7 +262,12 @@ class LinalgSvdBackward0(_MultiOutputBackward):
     def backward(self, ns, grads, s, u, vh):
         gu, gs, gvh = grads
         dt = ns_data(s).dtype
-        if self.full_matrices:
+        if self.full_matrices and not ns.INPLACE:   # create_graph: PyTorch's narrow (always a
+            k = s.shape[-1]                         # SliceBackward0, even of a whole dim)
+            u, vh = u.narrow(-1, 0, k), vh.narrow(-2, 0, k)
+            gu = gu.narrow(-1, 0, k) if gu is not None else None
+            gvh = gvh.narrow(-2, 0, k) if gvh is not None else None
+        elif self.full_matrices:
             k = s.shape[-1]
             u, vh = u[..., :, :k], vh[..., :k, :]
             gu = gu[..., :, :k] if gu is not None else None
@@ -227,8 +279,12 @@ class LinalgSvdBackward0(_MultiOutputBackward):
             return (ns.matmul(u * ns.unsqueeze_dims(gs, (-2,)), vh),)
         s_row, s_col = ns.unsqueeze_dims(s, (-2,)), ns.unsqueeze_dims(s, (-1,))
         s2 = s * s
-        e = ns.unsqueeze_dims(s2, (-2,)) - ns.unsqueeze_dims(s2, (-1,)) + \
-            eye_like(ns, s.shape[-1], dt)
+        if not ns.INPLACE:   # create_graph: PyTorch fills E's diagonal in place (CopySlices)
+            e = ns.unsqueeze_dims(s2, (-2,)) - ns.unsqueeze_dims(s2, (-1,))
+            e.diagonal(0, -2, -1).fill_(1.0)
+        else:
+            e = ns.unsqueeze_dims(s2, (-2,)) - ns.unsqueeze_dims(s2, (-1,)) + \
+                eye_like(ns, s.shape[-1], dt)
         uhgu = vhgv = None
         if gu is not None:
             x = ns.matmul(mT(ns, u), gu)
@@ -246,12 +302,12 @@ class LinalgSvdBackward0(_MultiOutputBackward):
             ga = ga + diag_embed(ns, gs, dt)
         if m > n and gu is not None:
             ga = ns.matmul(u, ga)
-            gus = gu / s_row
+            gus = gu / (s_row if ns.INPLACE else ns.unsqueeze_dims(s, (-2,)))  # (torch: anew)
             ga = ga + gus - ns.matmul(u, ns.matmul(mT(ns, u), gus))
             return (ns.matmul(ga, vh),)
         if m < n and gvh is not None:
             ga = ns.matmul(ga, vh)
-            sgv = gvh / s_col
+            sgv = gvh / (s_col if ns.INPLACE else ns.unsqueeze_dims(s, (-1,)))
             ga = ga + sgv - ns.matmul(ns.matmul(sgv, mT(ns, vh)), vh)
             return (ns.matmul(u, ga),)
         if m >= n:

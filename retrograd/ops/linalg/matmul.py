@@ -110,6 +110,9 @@ class MvBackward0(_MatmulBackward):
     saved_names = ("self", "vec")
 
     def backward(self, ns, grad, x, y):
+        if not ns.INPLACE:   # create_graph: PyTorch's formulas, grad.ger(vec) and self.t().mv(grad)
+            return (ger(ns, grad, y) if self.needs(0) else None,
+                    ns.matmul(ns.t(x), grad) if self.needs(1) else None)
         return self.grads(ns, grad, x, y)
 
     def jvp(self, ns, tangents, x, y):
@@ -164,6 +167,10 @@ class MmBackward0(_MatmulBackward):
     }
 
     def backward(self, ns, grad, y, x):
+        if not ns.INPLACE:   # create_graph: PyTorch's mm_mat1_backward / mm_mat2_backward
+            (sx, sy), (tx, ty) = _mm_sizes(self), (_mm_strides(self, 0), _mm_strides(self, 1))
+            return (mm_mat1_grad(ns, grad, y, col_major(sx, tx)) if self.needs(0) else None,
+                    mm_mat2_grad(ns, grad, x, col_major(sy, ty)) if self.needs(1) else None)
         return self.grads(ns, grad, x, y)
 
     def jvp(self, ns, tangents, y, x):
@@ -174,6 +181,40 @@ class MmBackward0(_MatmulBackward):
 class BmmBackward0(MmBackward0):
     __slots__ = ()
     saved_attrs = {}
+
+    def backward(self, ns, grad, y, x):
+        if not ns.INPLACE:   # create_graph: PyTorch's grad.bmm(mat2.transpose(1, 2)) and
+            #                  self.transpose(1, 2).bmm(grad)
+            return (ns.bmm(grad, ns.transpose(y, 1, 2)) if self.needs(0) else None,
+                    ns.bmm(ns.transpose(x, 1, 2), grad) if self.needs(1) else None)
+        return self.grads(ns, grad, x, y)
+
+
+# -- the create_graph formulas of the products: PyTorch's, so that the same nodes are recorded
+# (x.t() is TBackward0, x.transpose(1, 2) TransposeBackward0, ger a reshape times a vector) --
+def col_major(sizes: tuple, strides: tuple) -> bool:
+    """PyTorch's test for a column-major matrix operand (strides (1, rows)), whose gradient it
+    computes transposed so that it comes out column-major too."""
+    return len(strides) == 2 and strides[0] == 1 and strides[1] == sizes[0]
+
+
+def mm_mat1_grad(ns, grad, mat2, col: bool):
+    """d(mat1 @ mat2)/dmat1: grad @ mat2^T, or (mat2 @ grad^T)^T for a column-major mat1."""
+    if col:
+        return ns.t(ns.matmul(mat2, ns.t(grad)))
+    return ns.matmul(grad, ns.t(mat2))
+
+
+def mm_mat2_grad(ns, grad, mat1, col: bool):
+    """d(mat1 @ mat2)/dmat2: mat1^T @ grad, or (grad^T @ mat1)^T for a column-major mat2."""
+    if col:
+        return ns.t(ns.matmul(ns.t(grad), mat1))
+    return ns.matmul(ns.t(mat1), grad)
+
+
+def ger(ns, u, v):
+    """outer(u, v) as PyTorch computes it: u.reshape(n, 1) * v."""
+    return ns.reshape(u, (u.shape[0], 1)) * v
 
 
 class SqueezeBackward4(Node):

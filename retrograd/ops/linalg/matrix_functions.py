@@ -60,6 +60,13 @@ class LinalgMatrixExpBackward0(Node):
     def backward(self, ns, grad, a):
         n = a.shape[-1]
         at = mT(ns, a)
+        if not ns.INPLACE:   # create_graph: PyTorch's linalg_matrix_exp_differential, the
+            # blocks copied into zeros in place (a chain of CopySlices; Tensors on this path)
+            big = ns.zeros(tuple(a.shape[:-2]) + (2 * n, 2 * n), a._data.dtype)
+            big[..., :n, :n].copy_(at)
+            big[..., n:, n:].copy_(at)
+            big[..., :n, n:].copy_(grad)
+            return (ns.matrix_exp(big)[..., :n, n:],)
         top = ns.cat([at, grad], -1)
         bottom = ns.cat([ns.zeros_like(at), at], -1)
         big = ns.matrix_exp(ns.cat([top, bottom], -2))

@@ -128,7 +128,20 @@ class LinalgLstsqBackward0(_MultiOutputBackward):
                 ga = pinv_backward(ns, ns.matmul(gx, mT(ns, b)), p, a)
             if self.needs(1):
                 gb = ns.matmul(mT(ns, p), gx)
-        if gr is not None and ns_data(gr).size:
+        if gr is not None and ns_data(gr).size and not ns.INPLACE:
+            # create_graph: PyTorch's terms, gA += (g_r R) X^H * 2 and gB += (g_r * -2) R (each
+            # mul.Scalar: MulBackward1), a vector B's terms squeezed one by one
+            g_r, res = ns.unsqueeze_dims(gr, (-2,)), ns.matmul(a, x) - b
+            if self.needs(0):
+                extra = ns.mul_scalar(ns.matmul(g_r * res, mT(ns, x)), 2)
+                ga = extra if ga is None else ga + extra
+            if self.needs(1):
+                extra = ns.mul_scalar(g_r, -2) * res
+                if self.vector:
+                    extra = ns.squeeze_dim(extra, extra.ndim - 1)
+                    gb = None if gb is None else ns.squeeze_dim(gb, gb.ndim - 1)
+                return ga, extra if gb is None else gb + extra
+        elif gr is not None and ns_data(gr).size:
             rw = (ns.matmul(a, x) - b) * ns.unsqueeze_dims(gr, (-2,))
             if self.needs(0):
                 extra = 2 * ns.matmul(rw, mT(ns, x))

@@ -29,7 +29,7 @@ from .._util import broadcast_error
 from ...autograd._record import RESULT, record, record2
 from ._common import (_LinAlgError, _LUSavingBackward, batch_prefix, check_floating,  # noqa: F401
                       check_kernel, check_ndim, check_square, lu_entries, lu_zero_pivot, mT,
-                      np_inv, singular_error, tname, eye_like, np_lu_solve_unchecked)
+                      np_inv, singular_error, tname, np_lu_solve_unchecked)
 
 
 from ..reduction.minmax import _return_type as return_type  # noqa: E402 - torch.return_types.*
@@ -42,6 +42,8 @@ class LinalgInvExBackward0(Node):
     saved_names = ("inverse",)
 
     def backward(self, ns, grad, inv):
+        if not ns.INPLACE:   # create_graph: PyTorch's -inverse.mH() @ (grad @ inverse.mH())
+            return (-ns.matmul(mT(ns, inv), ns.matmul(grad, mT(ns, inv))),)
         it = mT(ns, inv)
         return (-ns.matmul(it, ns.matmul(grad, it)),)
 
@@ -113,8 +115,15 @@ class LinalgDetBackward0(_LUSavingBackward):
     saved_names = ("A", "LU", "pivots", "result")
 
     def backward(self, ns, grad, a, lu, pivots, det):
+        if not ns.INPLACE and a.shape[-1] <= 1:   # create_graph: PyTorch's cases of empty
+            if 0 in a.shape:                       # matrices (zeros, no graph) and of 1x1
+                return (ns.zeros_like(a),)         # ones (grad itself)
+            return (ns.expand(ns.unsqueeze_dims(grad, (-1, -2)), tuple(a.shape)),)
         if np.any(ns_data(det) == 0):
             return (adjugate_grad(ns, grad, a),)
+        if not ns.INPLACE:   # create_graph: PyTorch's solve of A^H X = diag(g det)^T
+            d = ns.expand(ns.unsqueeze_dims(grad * det, (-1,)), tuple(a.shape[:-1]))
+            return (ns.solve(mT(ns, a), mT(ns, ns.diag_embed(d))),)
         scale = ns.unsqueeze_dims(grad * det, (-1, -2))
         return (scale * mT(ns, ns.inv(a)),)
 
@@ -179,8 +188,8 @@ class LinalgSlogdetBackward0(_LUSavingBackward):
         a, _, _, sign = self.unpack(as_tensors)
         if as_tensors:   # PyTorch's differentiable formula: A^T X = diag(g) (at a singular A,
             #              linalg.solve's error)
-            eye = eye_like(ns, a.shape[-1], ns_data(a).dtype)
-            return (ns.solve(mT(ns, a), ns.unsqueeze_dims(g, (-1, -2)) * eye),)
+            d = ns.expand(ns.unsqueeze_dims(g, (-1,)), tuple(a.shape[:-1]))
+            return (ns.solve(mT(ns, a), mT(ns, ns.diag_embed(d))),)
         if np.any(sign == 0):
             return (_singular_logdet_grad(g, a, self.lu_of_t),)
         return (ns.unsqueeze_dims(g, (-1, -2)) * mT(ns, ns.inv(a)),)
@@ -263,7 +272,12 @@ class LinalgSolveExBackward0(_LUSavingBackward):
         if self.vector:
             grad = ns.unsqueeze_dims(grad, (-1,))
             x = ns.unsqueeze_dims(x, (-1,))
-        if self.left:
+        if not ns.INPLACE:   # create_graph: PyTorch's linalg_solve(A^H, g, left)
+            gb = ns.linalg_solve(mT(ns, a), grad, self.left)
+            ga = None
+            if self.needs(0):
+                ga = -ns.matmul(gb, mT(ns, x)) if self.left else -ns.matmul(mT(ns, x), gb)
+        elif self.left:
             gb = ns.solve(mT(ns, a), grad)
             ga = -ns.matmul(gb, mT(ns, x)) if self.needs(0) else None
         else:

@@ -87,9 +87,12 @@ class TriangularSolveBackward0(_MultiOutputBackward):
     def backward(self, ns, grads, a, b, x):
         gx, gm = grads
         ga = gb = None
-        if gx is not None:
+        if gx is not None and not ns.INPLACE:   # create_graph: PyTorch's triangular_solve
+            gb = ns.triangular_solve(gx, a, self.upper, not self.transpose, self.unitriangular)
+        elif gx is not None:
             gb = ns.solve_triangular(a if self.transpose else mT(ns, a), gx,
                                      self.upper == self.transpose, True, self.unitriangular)
+        if gx is not None:
             if self.needs(1):
                 ga = -ns.matmul(x, mT(ns, gb)) if self.transpose else -ns.matmul(gb, mT(ns, x))
                 dt = ns_data(ga).dtype
@@ -168,7 +171,10 @@ class _CholeskyBackward(Node):
             low, grad = mT(ns, low), mT(ns, grad)
         dt = ns_data(grad).dtype
         phi = tril(ns, ns.matmul(mT(ns, low), grad), dt)
-        phi = 0.5 * (phi + mT(ns, tril(ns, phi, dt, -1)))
+        if not ns.INPLACE:   # create_graph: PyTorch's (phi + phi.tril(-1).mH()) * 0.5, mul.Scalar
+            phi = ns.mul_scalar(phi + mT(ns, tril(ns, phi, dt, -1)), 0.5)
+        else:
+            phi = 0.5 * (phi + mT(ns, tril(ns, phi, dt, -1)))
         ga = ns.solve_triangular(mT(ns, low), phi, True, True, False)
         return (ns.solve_triangular(low, ga, False, False, False),)
 
@@ -261,7 +267,10 @@ class CholeskySolveBackward0(Node):
     saved_names = ("input2", "self", "result")   # PyTorch's order
 
     def backward(self, ns, grad, low, b, x):
-        gb = _chol_solve(ns, grad, low, self.upper)
+        if not ns.INPLACE:   # create_graph: PyTorch's grad.cholesky_solve(input2, upper)
+            gb = ns.cholesky_solve(grad, low, self.upper)
+        else:
+            gb = _chol_solve(ns, grad, low, self.upper)
         gl = None
         if self.needs(1):
             c = ns.matmul(gb, mT(ns, x))

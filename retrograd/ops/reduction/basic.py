@@ -173,7 +173,7 @@ def sum_to_size(input, *size):
     dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
                                       if s == 1 and x.shape[i + lead] != 1)
     out = sum(input, dims, keepdim=True) if dims else input
-    return out.reshape(shape) if lead else out
+    return out.view(shape) if lead else out   # PyTorch's at::sum_to: a view (ViewBackward0)
 
 
 class MeanBackward0(Node):

@@ -9,11 +9,12 @@ import numpy as np
 
 from ... import _warn
 from ..._size import Size, int_arg_error, is_int
-from ...autograd.node import Node
+from ...autograd.node import LINEAR, Node
 from .._argparse import invalid_args, seq_element_error
 from .._registry import dims, export
 from .._util import Tensor, broadcast_error, u64, wrap_dim
-from ...autograd._record import record_view
+from ...autograd._record import record1, record_view
+from ..._dispatch import public
 from .basic import _fmt, expand, permute, reshape, unsqueeze, view
 from ..._tensor_str import format_tensor
 from ..indexing.getitem import getitem
@@ -145,9 +146,41 @@ class DiagonalBackward0(Node):
                    "dim1": lambda n: u64(n.dim1), "dim2": lambda n: u64(n.dim2)}
 
     def backward(self, ns, grad):
+        if not ns.INPLACE:   # create_graph: PyTorch's diagonal_backward kernel, one node
+            return (ns.diagonal_backward(grad, self.shape, self.offset, self.dim1, self.dim2),)
         n = len(self.shape)
         idx, perm = diagonal_index(self.shape, self.offset, self.dim1 % n, self.dim2 % n)
         return (ns.index_acc(self.shape, idx, ns.permute(grad, perm)),)
+
+
+class DiagonalBackwardBackward0(Node):
+    """diagonal's backward as an op (at::diagonal_backward, what create_graph records): the
+    gradient placed on that diagonal of zeros. Linear; its own backward takes the diagonal.
+    ``offset``, ``dim1``, ``dim2``: as diagonal got them."""
+    jvp = LINEAR
+    __slots__ = ("offset", "dim1", "dim2")
+    saved_attrs = {"offset": lambda n: u64(n.offset), "dim1": lambda n: u64(n.dim1),
+                   "dim2": lambda n: u64(n.dim2)}
+
+    def backward(self, ns, grad):
+        return (ns.diagonal(grad, self.offset, self.dim1, self.dim2),)
+
+
+def np_diagonal_backward(grad, shape, offset, dim1, dim2):
+    """Zeros of ``shape`` with ``grad`` on the diagonal (offset, dim1, dim2)."""
+    grad = np.asarray(grad)
+    n = len(shape)
+    out = np.zeros(shape, grad.dtype)
+    np_diagonal(out, offset, dim1 % n, dim2 % n)[...] = grad
+    return out
+
+
+def _diagonal_backward(grad, shape, offset, dim1, dim2):
+    out = np_diagonal_backward(grad._data, tuple(shape), offset, dim1, dim2)
+    return record1(DiagonalBackwardBackward0, grad, out, offset=offset, dim1=dim1, dim2=dim2)
+
+
+diagonal_backward = public(_diagonal_backward, "diagonal_backward")
 
 
 def _diag_dims(x: np.ndarray, dim1, dim2):
