@@ -336,3 +336,9 @@ def sgn(x):
 
 def t(x):
     return _np.asarray(x).T
+
+
+# -- core_reduction_views family: the blocks of var/std's backward (ops/reduction/stats.py) ------
+def mean_dims(x, dims, keepdim):
+    """x.mean() (dims None) or x.mean(dims, keepdim)."""
+    return _np.mean(x, axis=dims, keepdims=keepdim)

@@ -356,3 +356,10 @@ def sgn(x):
 def t(x):
     from .shape.basic import t as op
     return op(x)
+
+
+# -- core_reduction_views family: the blocks of var/std's backward (ops/reduction/stats.py) ------
+def mean_dims(x, dims, keepdim):
+    """x.mean() (MeanBackward0) when dims is None, else x.mean(dims, keepdim) (MeanBackward1)."""
+    from .reduction.basic import mean as op
+    return op(x) if dims is None else op(x, tuple(dims), keepdim)

@@ -1,0 +1,71 @@
+"""Second-order gradients of var/std/norm where PyTorch's formulas meet 0/0 and 2/0, against
+torch 2.13: the NaN and inf of a create_graph gradient sit where torch's do.
+
+``var(())`` (an explicit empty dim list: everything reduced, but torch's backward counts N = 1,
+so with correction 1 the first-order gradient is 2/0 * (x - mean) = +-inf) and the 2-norm of
+a zero row (``(x / norm).masked_fill_(norm == 0, 0)``: a zero gradient, whose derivative in
+the norm is 0/0 = NaN) give NaN second-order gradients in torch. They are torch's values, so
+they are ours; the graph test (test_double_backward_graph.py) compares them NaN for NaN."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import retrograd
+
+CASES = {
+    "var_empty_dims": (lambda T, x: x.var(()), np.array([[0.2, 1.4, 1.5], [-1.6, -1.0, 1.5]])),
+    "std_empty_dims": (lambda T, x: x.std([], correction=0),
+                       np.array([[0.2, 1.4, 1.5], [-1.6, -1.0, 1.5]])),
+    "norm_p2_zero_row": (lambda T, x: x.norm(dim=1),
+                         np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 2.0]])),
+    "norm_p3_zero_row": (lambda T, x: x.norm(3, dim=1),
+                         np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 2.0]])),
+    "vector_norm_zero": (lambda T, x: T.linalg.vector_norm(x), np.zeros((2, 3))),
+}
+
+
+def _second_order(lib, fn, a, gout, v, gout_requires_grad):
+    x = lib.tensor(a, dtype=lib.float64, requires_grad=True)
+    g = lib.tensor(gout, dtype=lib.float64, requires_grad=gout_requires_grad)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        y = fn(lib, x)
+        (gx,) = lib.autograd.grad(y, x, g, create_graph=True)
+        inputs = (x, g) if gout_requires_grad else (x,)
+        seconds = lib.autograd.grad((gx * lib.tensor(v)).sum(), inputs, allow_unused=True)
+    return (gx.detach().numpy(), gx.grad_fn.name(),
+            [None if s is None else s.detach().numpy() for s in seconds])
+
+
+@pytest.mark.parametrize("gout_requires_grad", [False, True])
+@pytest.mark.parametrize("name", list(CASES))
+def test_nan_and_inf_of_second_order_gradients_match_torch(name, gout_requires_grad):
+    fn, a = CASES[name]
+    rng = np.random.default_rng(3)
+    shape = tuple(fn(torch, torch.tensor(a)).shape)
+    for _ in range(3):
+        gout, v = rng.standard_normal(shape), rng.standard_normal(a.shape)
+        ours = _second_order(retrograd, fn, a, gout, v, gout_requires_grad)
+        ref = _second_order(torch, fn, a, gout, v, gout_requires_grad)
+        np.testing.assert_allclose(ours[0], ref[0], rtol=1e-12, atol=0)  # inf signs too
+        assert ours[1] == ref[1]
+        assert len(ours[2]) == len(ref[2])
+        for s, r in zip(ours[2], ref[2]):
+            assert (s is None) == (r is None)
+            if s is not None:
+                np.testing.assert_array_equal(np.isnan(s), np.isnan(r))
+                np.testing.assert_allclose(s, r, rtol=1e-10, atol=1e-12)   # NaN == NaN here
+
+
+def test_the_graph_test_compares_nan_for_nan():
+    """The graph test's value check takes a NaN where torch has one as equal: these two rows
+    differed only by NaN != NaN before."""
+    import test_double_backward_graph as G
+    from op_db import OP_DB
+    rows = {r.name: r for r in OP_DB}
+    assert G.difference(rows["var_empty_dims"]) is None
+    assert G.difference(rows["norm_p2_zero_row"]) is None
