@@ -178,7 +178,6 @@ KNOWN: dict[str, str] = {
     'linear_3d': "grad 0 nodes ['TransposeBackward0'] | []; grad 1 nodes ['TransposeBackward0'] | ['TBackward0']",
     'linear_3d_no_bias': "grad 0 nodes ['TransposeBackward0'] | []; grad 1 nodes ['TransposeBackward0'] | ['TBackward0']",
     'linear_vector_weight': "grad 0 nodes ['MmBackward0', 'UnsqueezeBackward0'] | ['MulBackward0']; grad 1 nodes ['MmBackward0', 'SqueezeBackward1', 'TransposeBackward0'] | ['MvBackward0', 'TBackward0']",
-    'weight_norm_dim_all': "grad 0 nodes ['UnsqueezeBackward0', 'WhereBackward0'] | ['MaskedFillBackward0', 'SumBackward0']",
     'trilinear': "grad 0 nodes ['BmmBackward0', 'PermuteBackward0', 'UnsqueezeBackward0', 'ViewBackward0'] | ['TrilinearBackward0']; grad 1 nodes ['BmmBackward0', 'MulBackward0', 'PermuteBackward0', 'ReshapeAliasBackward0', 'UnsqueezeBackward0', 'ViewBackward0'] | ['TrilinearBackward0']; grad 2 nodes ['BmmBackward0', 'MulBackward0', 'PermuteBackward0', 'UnsqueezeBackward0', 'ViewBackward0'] | ['TrilinearBackward0']",
     'bilinear': "grad 0 nodes ['BmmBackward0', 'PermuteBackward0', 'UnsqueezeBackward0'] | ['TrilinearBackward0']; grad 1 nodes ['BmmBackward0', 'MulBackward0', 'PermuteBackward0', 'UnsqueezeBackward0'] | ['TrilinearBackward0']; grad 2 nodes ['BmmBackward0', 'MulBackward0', 'PermuteBackward0', 'ReshapeAliasBackward0', 'UnsqueezeBackward0'] | ['TrilinearBackward0']",
     'bilinear_3d_no_bias': "grad 0 nodes ['BmmBackward0', 'PermuteBackward0', 'UnsqueezeBackward0'] | ['TrilinearBackward0']; grad 1 nodes ['BmmBackward0', 'MulBackward0', 'PermuteBackward0', 'UnsqueezeBackward0'] | ['TrilinearBackward0']; grad 2 nodes ['BmmBackward0', 'MulBackward0', 'PermuteBackward0', 'ReshapeAliasBackward0', 'UnsqueezeBackward0'] | ['TrilinearBackward0']",
@@ -445,7 +444,6 @@ KNOWN: dict[str, str] = {
     'cos_': "grad 0 nodes [] | ['CloneBackward0']",
 
     # --- core_reduction_views ----------------------------------------------------------------
-    'mul_0d': "grad 1 nodes ['SumBackward1', 'ViewBackward0'] | ['SumBackward0']",
     'scatter_reduce_prod_exclude_self': "grad 0 nodes [] | ['ScatterBackward1']",
     'mul__0d': "grad 1 nodes ['SumBackward1', 'ViewBackward0'] | ['CloneBackward0', 'SumBackward0']",
     'view_inplace_base': "grad 0 nodes ['AddBackward0', 'IndexPutImplBackward0'] | ['torch::autograd::CopySlices']; grad 1 nodes [] | ['CloneBackward0']",
@@ -454,8 +452,6 @@ KNOWN: dict[str, str] = {
     'view_after_base_inplace': "grad 1 nodes [] | ['CloneBackward0']",
     'view_sibling_after_inplace': "grad 0 nodes ['AddBackward0', 'IndexPutImplBackward0'] | ['torch::autograd::CopySlices']; grad 1 nodes [] | ['CloneBackward0']",
     'view_copy_': "grad 0 nodes ['AddBackward0', 'WhereBackward0'] | ['torch::autograd::CopyBackwards']; grad 1 nodes ['IndexBackward0'] | ['AsStridedBackward0', 'CloneBackward0', 'torch::autograd::CopyBackwards']",
-    'cdist_euclid_mm': "grad 0 nodes ['WhereBackward0'] | ['MaskedFillBackward0']; grad 1 nodes ['WhereBackward0'] | ['MaskedFillBackward0']",
-    'cdist_euclid_mm_batched': "grad 0 nodes ['WhereBackward0'] | ['MaskedFillBackward0']; grad 1 nodes ['WhereBackward0'] | ['MaskedFillBackward0']",
     'loss_sub_scalar_node': "grad 0 nodes [] | ['MulBackward1']; grad 1 nodes [] | ['MulBackward1']",
     'torch_cosine_embedding_loss': "grad 0 nodes [] | ['MulBackward1']; grad 1 nodes [] | ['MulBackward1']",
     'torch_instance_norm': "grad 0 nodes ['AddBackward0', 'DivBackward0', 'MulBackward0', 'ReciprocalBackward0', 'SqrtBackward0', 'SubBackward0', 'SumBackward1'] | ['NativeBatchNormBackwardBackward0']",

@@ -336,7 +336,10 @@ class EuclideanDistBackward0(Node):
 
     def backward(self, ns, grad, x1, x2, res):
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = ns.where(res == 0, 0.0, grad / res)
+            if ns.INPLACE:
+                ratio = ns.where(res == 0, 0.0, grad / res)
+            else:  # PyTorch's (grad / res).masked_fill_(res == 0, 0): MaskedFillBackward0
+                ratio = ns.masked_fill(grad / res, res == 0, 0.0)
         g1 = g2 = None
         if self.needs(0):
             g1 = x1 * ns.sum_dims(ratio, (-1,), True) - ns.matmul(ratio, x2)
