@@ -444,7 +444,6 @@ KNOWN: dict[str, str] = {
     'cos_': "grad 0 nodes [] | ['CloneBackward0']",
 
     # --- core_reduction_views ----------------------------------------------------------------
-    'scatter_reduce_prod_exclude_self': "grad 0 nodes [] | ['ScatterBackward1']",
     'mul__0d': "grad 1 nodes ['SumBackward1', 'ViewBackward0'] | ['CloneBackward0', 'SumBackward0']",
     'view_inplace_base': "grad 0 nodes ['AddBackward0', 'IndexPutImplBackward0'] | ['torch::autograd::CopySlices']; grad 1 nodes [] | ['CloneBackward0']",
     'view_inplace_nested': "grad 0 nodes ['AddBackward0', 'IndexPutImplBackward0'] | ['torch::autograd::CopySlices']; grad 1 nodes [] | ['CloneBackward0']",

@@ -395,7 +395,10 @@ class ScatterReduceBackward0(Node):
                 gs = ns.where(single, ns.gather(grad * mres, dim, index),
                               ns.gather(grad * result, dim, index) / ns.masked_fill(src, src == 0, 1))
         if gx is not None and not self.include_self:
-            gx = gx * ns.const(self.keep)
+            if ns.INPLACE:
+                gx = gx * ns.const(self.keep)
+            else:  # PyTorch's grad_self.scatter(dim, index, 0): ScatterBackward1
+                gx = ns.scatter(gx, dim, index, 0.0)
         return (gx if self.needs(0) else None, gs if self.needs(1) else None)
 
     def jvp(self, ns, tangents, index, x, src, result):
