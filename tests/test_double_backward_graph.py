@@ -454,9 +454,6 @@ KNOWN: dict[str, str] = {
     'loss_sub_scalar_node': "grad 0 nodes [] | ['MulBackward1']; grad 1 nodes [] | ['MulBackward1']",
     'torch_cosine_embedding_loss': "grad 0 nodes [] | ['MulBackward1']; grad 1 nodes [] | ['MulBackward1']",
     'torch_instance_norm': "grad 0 nodes ['AddBackward0', 'DivBackward0', 'MulBackward0', 'ReciprocalBackward0', 'SqrtBackward0', 'SubBackward0', 'SumBackward1'] | ['NativeBatchNormBackwardBackward0']",
-    'cumprod_zeros': "grad 0 nodes ['TransposeBackward0', 'UnsqueezeBackward0', 'WhereBackward0'] | ['CatBackward0', 'ExpandBackward0', 'ProdBackward1', 'SliceBackward0', 'torch::autograd::CopySlices']",
-    'cumprod_zero_per_row': "grad 0 nodes ['TransposeBackward0', 'UnsqueezeBackward0', 'WhereBackward0'] | ['CatBackward0', 'ExpandBackward0', 'ProdBackward1', 'SliceBackward0', 'torch::autograd::CopySlices']",
-    'cumprod_two_zeros': "grad 0 nodes ['TransposeBackward0', 'UnsqueezeBackward0', 'WhereBackward0'] | ['CatBackward0', 'ExpandBackward0', 'ProdBackward1', 'SliceBackward0', 'torch::autograd::CopySlices']",
 }
 
 

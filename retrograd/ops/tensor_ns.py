@@ -359,7 +359,9 @@ def t(x):
 
 
 # -- core_reduction_views family: the blocks of var/std's backward (ops/reduction/stats.py) ------
+from .reduction.basic import mean as _mean  # noqa: E402
+
+
 def mean_dims(x, dims, keepdim):
     """x.mean() (MeanBackward0) when dims is None, else x.mean(dims, keepdim) (MeanBackward1)."""
-    from .reduction.basic import mean as op
-    return op(x) if dims is None else op(x, tuple(dims), keepdim)
+    return _mean(x) if dims is None else _mean(x, tuple(dims), keepdim)
