@@ -69,3 +69,55 @@ def test_the_graph_test_compares_nan_for_nan():
     rows = {r.name: r for r in OP_DB}
     assert G.difference(rows["var_empty_dims"]) is None
     assert G.difference(rows["norm_p2_zero_row"]) is None
+
+
+# -- in-place ops save a recorded clone of the old self (PyTorch's original_self) -------------
+INPLACE = {
+    "mul_": lambda T, a, y: a.mul_(y),
+    "mul_scalar": lambda T, a, y: a.mul_(2.0),
+    "div_": lambda T, a, y: a.div_(y),
+    "sin_": lambda T, a, y: a.sin_(),
+    "exp_": lambda T, a, y: a.exp_(),
+    "pow_": lambda T, a, y: a.pow_(2),
+    "clamp_": lambda T, a, y: a.clamp_(-0.5, 0.5),
+    "add_": lambda T, a, y: a.add_(y),
+    "threshold_": lambda T, a, y: T.nn.functional.threshold_(a, 0.1, 2.0),
+    "view_mul_": lambda T, a, y: a[1:].mul_(y[1:]),
+}
+
+
+def _saved_grad_fns(lib, name):
+    x = lib.tensor([0.3, -0.7, 1.2], dtype=lib.float64, requires_grad=True)
+    y = lib.tensor([1.5, -0.4, 0.9], dtype=lib.float64, requires_grad=True)
+    a = x * 1
+    INPLACE[name](lib, a, y)
+    node = a.grad_fn
+    if node.name().endswith("CopySlices"):
+        node = node.next_functions[1][0] if name != "view_mul_" else None
+    saved = {}
+    if node is not None:
+        for attr in sorted(k for k in dir(node) if k.startswith("_saved_")):
+            v = getattr(node, attr)
+            if isinstance(v, lib.Tensor):
+                saved[attr] = None if v.grad_fn is None else v.grad_fn.name()
+    a.add_(1.0)   # the saved clone is not the tensor modified again (exp_'s saved result is)
+    try:
+        g = lib.autograd.grad(a.sum(), (x, y), create_graph=True, allow_unused=True)
+    except RuntimeError as e:
+        return a.grad_fn.name(), saved, str(e).split(":")[0]
+    return a.grad_fn.name(), saved, [None if t is None else t.detach().numpy() for t in g]
+
+
+@pytest.mark.parametrize("name", list(INPLACE))
+def test_inplace_ops_save_a_recorded_clone_of_the_old_self(name):
+    ours, ref = _saved_grad_fns(retrograd, name), _saved_grad_fns(torch, name)
+    assert ours[0] == ref[0]
+    assert ours[1] == ref[1]
+    assert type(ours[2]) is type(ref[2])
+    if isinstance(ref[2], str):
+        assert ours[2] == ref[2]
+        return
+    for a, b in zip(ours[2], ref[2]):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_allclose(a, b, rtol=1e-12)

@@ -34,6 +34,7 @@ from .._tensor import attach
 from .._dispatch import active_modes, unwrap
 from .._quiet import quiet_op
 from .elementwise import arithmetic as P
+from .shape.basic import clone as _clone
 from .. import _dtype as D
 
 _LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -395,6 +396,18 @@ def _snapshot(t: Tensor) -> Tensor:
     return s
 
 
+def _save_original_self(node, snap: Tensor) -> None:
+    """An in-place op whose formula reads the old ``self`` saves a clone of it, recorded
+    (PyTorch's ``original_self = self.clone()``): its ``_saved_self`` has grad_fn CloneBackward0,
+    so a create_graph backward records that node too."""
+    saved = getattr(node, "_saved", None)
+    if not saved or type(saved) is not tuple or not any(e is snap for e in saved):
+        return
+    copy = _clone(snap)
+    node._saved = tuple(copy if e is snap else e for e in saved)
+    node._versions = [copy._vc[0] if e is snap else v for e, v in zip(saved, node._versions)]
+
+
 def _check_partial_overlap(t: Tensor, others) -> None:
     x = t._data
     for o in others:
@@ -438,7 +451,10 @@ def apply_inplace(t: Tensor, op, *args, **kwargs) -> Tensor:
     _check_result_fits(t, op.__name__, args, kwargs)
     try:
         if needs_grad(t, *others) and t._data.dtype.kind == "f":
-            return finish_inplace(t, op(_snapshot(t), *args, **kwargs), op.__name__)
+            snap = _snapshot(t)
+            res = op(snap, *args, **kwargs)
+            _save_original_self(res.grad_fn, snap)
+            return finish_inplace(t, res, op.__name__)
         if len(args) == 1 and not kwargs and _fused(t, op, args[0]):
             bump_version(t)
             return t
