@@ -432,11 +432,6 @@ KNOWN: dict[str, str] = {
     'sqrt_': "grad 0 nodes [] | ['MulBackward1']",
 
     # --- core_reduction_views ----------------------------------------------------------------
-    'view_inplace_base': "grad 0 nodes ['AddBackward0', 'IndexPutImplBackward0'] | ['torch::autograd::CopySlices']; grad 1 nodes [] | ['CloneBackward0']",
-    'view_inplace_nested': "grad 0 nodes ['AddBackward0', 'IndexPutImplBackward0'] | ['torch::autograd::CopySlices']; grad 1 nodes [] | ['CloneBackward0']",
-    'view_inplace_twice': "grad 0 nodes ['AddBackward0', 'IndexBackward0', 'IndexPutImplBackward0', 'WhereBackward0'] | ['AsStridedBackward0', 'CloneBackward0', 'torch::autograd::CopyBackwards']; grad 1 nodes ['IndexBackward0', 'IndexPutImplBackward0', 'WhereBackward0'] | ['AsStridedBackward0', 'CloneBackward0', 'torch::autograd::CopyBackwards']",
-    'view_sibling_after_inplace': "grad 0 nodes ['AddBackward0', 'IndexPutImplBackward0'] | ['torch::autograd::CopySlices']; grad 1 nodes [] | ['CloneBackward0']",
-    'view_copy_': "grad 0 nodes ['AddBackward0', 'WhereBackward0'] | ['torch::autograd::CopyBackwards']; grad 1 nodes ['IndexBackward0'] | ['AsStridedBackward0', 'CloneBackward0', 'torch::autograd::CopyBackwards']",
     'loss_sub_scalar_node': "grad 0 nodes [] | ['MulBackward1']; grad 1 nodes [] | ['MulBackward1']",
     'torch_cosine_embedding_loss': "grad 0 nodes [] | ['MulBackward1']; grad 1 nodes [] | ['MulBackward1']",
     'torch_instance_norm': "grad 0 nodes ['AddBackward0', 'DivBackward0', 'MulBackward0', 'ReciprocalBackward0', 'SqrtBackward0', 'SubBackward0', 'SumBackward1'] | ['NativeBatchNormBackwardBackward0']",

@@ -194,6 +194,8 @@ class TBackward0(Node):
     __slots__ = ()
 
     def backward(self, ns, grad):
+        if not ns.INPLACE:   # PyTorch's grad.t(): TBackward0 under create_graph
+            return (ns.t(grad),)
         return (grad if len(self._shape) < 2 else ns.transpose(grad, 0, 1),)
 
 
