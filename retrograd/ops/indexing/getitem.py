@@ -65,6 +65,11 @@ class SelectBackward0(_IndexBackward):
     saved_attrs = {"dim": lambda n: _step(n)[1], "index": lambda n: u64(_step(n)[2]),
                    "self_sym_sizes": "shape"}
 
+    def backward(self, ns, grad):
+        if not ns.INPLACE:   # PyTorch's select_backward: a node of its own under create_graph
+            return (_view_backward(SelectBackwardBackward0, self, grad, ("dim", "index")),)
+        return (ns.index_acc(self.shape, self.index, grad),)
+
 
 class SliceBackward0(_IndexBackward):
     """``raw``: (dim, start, end, step) as an op other than indexing gave them (narrow,
@@ -74,6 +79,44 @@ class SliceBackward0(_IndexBackward):
                    "start": lambda n: u64(_slice_args(n)[1]),
                    "end": lambda n: u64(_slice_args(n)[2]),
                    "step": lambda n: u64(_slice_args(n)[3]), "self_sym_sizes": "shape"}
+
+    def backward(self, ns, grad):
+        if not ns.INPLACE:   # PyTorch's slice_backward: a node of its own under create_graph
+            return (_view_backward(SliceBackwardBackward0, self, grad,
+                                   ("dim", "start", "end", "step")),)
+        return (ns.index_acc(self.shape, self.index, grad),)
+
+
+def _view_backward(cls, node, grad: Tensor, names) -> Tensor:
+    """select_backward / slice_backward of ``node`` (a SelectBackward0 / SliceBackward0) as one
+    recorded op: ``grad`` placed at the view's position in zeros of the input's shape, saving
+    what PyTorch's node saves (the forward node's dim, index or start/end/step)."""
+    out = np.zeros(node.shape, grad._data.dtype)
+    out[node.index] = grad._data
+    attrs = {k: type(node).saved_attrs[k](node) for k in names}
+    return record1(cls, grad, out, key=node.index, **attrs)
+
+
+class SelectBackwardBackward0(Node):
+    """select_backward(grad, sizes, dim, index): linear in grad; its derivative takes the
+    select of the incoming gradient (SelectBackward0)."""
+    jvp = LINEAR
+    __slots__ = ("key", "dim", "index")
+    saved_attrs = {"dim": "dim", "index": "index"}
+
+    def backward(self, ns, grad):
+        return (grad[self.key],)
+
+
+class SliceBackwardBackward0(Node):
+    """slice_backward(grad, sizes, dim, start, end, step): linear in grad; its derivative
+    takes the slice of the incoming gradient (SliceBackward0)."""
+    jvp = LINEAR
+    __slots__ = ("key", "dim", "start", "end", "step")
+    saved_attrs = {"dim": "dim", "start": "start", "end": "end", "step": "step"}
+
+    def backward(self, ns, grad):
+        return (grad[self.key],)
 
 
 class AliasBackward0(_IndexBackward):
