@@ -39,6 +39,7 @@ mkldnn_rnn_layer _pack_padded_sequence
 batch_norm group_norm layer_norm embedding embedding_bag
 _scaled_dot_product_flash_attention_for_cpu
 max_unpool3d affine_grid_generator grid_sampler
+view_backward
 """.split())
 
 

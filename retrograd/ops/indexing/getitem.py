@@ -24,6 +24,7 @@ from .index_key import (_basic_plan, _check_masks, _convert_key, _has_int, _has_
 from .index_key import flat_positions  # noqa: F401 - setitem.py imports it from here
 from .index_saves import _fill, _index_saves, _np_key, _rest_saves, _saved_indices
 from .nonzero import argwhere, nonzero  # noqa: F401 - in __all__
+from ..._dispatch import public as _public
 
 
 
@@ -87,14 +88,18 @@ class SliceBackward0(_IndexBackward):
         return (ns.index_acc(self.shape, self.index, grad),)
 
 
-def _view_backward(cls, node, grad: Tensor, names) -> Tensor:
+def view_backward(cls, node, grad: Tensor, names) -> Tensor:
     """select_backward / slice_backward of ``node`` (a SelectBackward0 / SliceBackward0) as one
     recorded op: ``grad`` placed at the view's position in zeros of the input's shape, saving
-    what PyTorch's node saves (the forward node's dim, index or start/end/step)."""
+    what PyTorch's node saves (the forward node's dim, index or start/end/step). A public op
+    (modes see it: forward-over-reverse gives its result a tangent, by its LINEAR rule)."""
     out = np.zeros(node.shape, grad._data.dtype)
     out[node.index] = grad._data
     attrs = {k: type(node).saved_attrs[k](node) for k in names}
     return record1(cls, grad, out, key=node.index, **attrs)
+
+
+_view_backward = _public(view_backward, "view_backward")
 
 
 class SelectBackwardBackward0(Node):
