@@ -131,4 +131,16 @@ ROWS = [
     # x[0, :, idx]: the int is applied first (torch's layout differs from NumPy's here)
     OpInfo("getitem_int_slice_tensor", lambda T, x: x[0, :, T.tensor([1, 3, 1])], [(2, 3, 4)], "IndexBackward0"),
     OpInfo("getitem_tensor_slice_int", lambda T, x: x[T.tensor([1, 0]), 1:, 2], [(2, 3, 4)], "IndexBackward0"),
+    # the backward of a slice / select is an op under create_graph (slice_backward,
+    # select_backward: linear in the gradient, not connected to x)
+    OpInfo("slice_backward_rows", lambda T, x, v: T.autograd.grad(x[1:], x, v, create_graph=True)[0],
+           [M34, (2, 4)], "SliceBackwardBackward0", gradgrad=False),  # already second-order
+    OpInfo("slice_backward_step", lambda T, x, v: T.autograd.grad(x.narrow(1, 1, 2)[:, ::2], x, v,
+                                                                  create_graph=True)[0],
+           [M34, (3, 1)], "SliceBackwardBackward0", gradgrad=False),
+    OpInfo("select_backward", lambda T, x, v: T.autograd.grad(x.select(1, -1), x, v, create_graph=True)[0],
+           [M34, (3,)], "SelectBackwardBackward0", gradgrad=False),
+    OpInfo("select_slice_backward", lambda T, x, v: T.autograd.grad(x[1:, 2], x, v, create_graph=True)[0],
+           [M34, (2,)], "SliceBackwardBackward0", extra_nodes=("SelectBackwardBackward0",),
+           gradgrad=False),
 ]

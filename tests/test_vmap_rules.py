@@ -40,6 +40,7 @@ batch_norm group_norm layer_norm embedding embedding_bag
 _scaled_dot_product_flash_attention_for_cpu
 max_unpool3d affine_grid_generator grid_sampler
 convolution_backward native_batch_norm_backward native_layer_norm_backward
+view_backward
 """.split())
 
 

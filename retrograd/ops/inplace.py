@@ -30,8 +30,8 @@ from .indexing import getitem as _indexing
 from .indexing.copy_slices import CopySlices as _SetitemCopySlices
 from ._util import (VIEW_DEFAULT, VIEW_INFERENCE, VIEW_MULTI_OUTPUT, VIEW_NO_GRAD, Tensor,
                     broadcast_error, edge, needs_grad)
-from .shape.strided import (_InvalidViewGradFn, partial_overlap, regenerated_view_node,
-                    view_positions, writable_alias)
+from .shape.strided import (_InvalidViewGradFn, _ptr, partial_overlap, positions,
+                            regenerated_view_node, view_positions, writable_alias)
 from .._dtype import from_numpy_dtype, result_type
 from .._tensor import attach
 from .._dispatch import active_modes, unwrap
@@ -228,18 +228,38 @@ class CopySlices(_SetitemCopySlices):
     """An in-place op ``fn`` on a view, recorded on the root: the root's old values outside the
     view pass the gradient through; inside the view, ``fn``'s gradient for its input replaces
     it. ``fn``'s other inputs get ``fn``'s other gradients (next_functions[1:] are fn's)."""
-    __slots__ = ("fn", "overlapping")
+    __slots__ = ("fn", "overlapping", "geom")
 
     def apply(self, ns, grads, as_tensors):
         if self.overlapping:  # PyTorch copies fn's gradient into an expanded slice: it refuses
             raise RuntimeError(_OVERLAP_ERROR)
         if self._saved == ():
             raise RuntimeError(ERR_BACKWARD_TWICE)
+        if as_tensors and self.geom is not None:
+            return self._apply_graph(ns, grads[0])
         grad, idx = grads[0], self.index
         res = self.fn.apply(ns, [grad[idx]], as_tensors)
         g0 = res[0]
         if g0 is not None and self.needs(0):
             g0 = ns.index_fill_zero(grad, idx) + ns.index_acc(self._shape, idx, g0)
+        else:
+            g0 = None
+        return (g0,) + tuple(res[1:])
+
+    def _apply_graph(self, ns, grad):
+        """The create_graph path, as PyTorch's CopySlices::apply: the gradient copied into a
+        new tensor of the root's shape, fn run on a clone of its slice (as_strided with the
+        view's geometry), fn's gradient for the view copied back into that slice in place
+        (so the result's grad_fn is a CopySlices over fn's gradient)."""
+        size, stride, offset = self.geom
+        result = Tensor._make(np.empty(self._shape, grad._data.dtype), None, False)
+        result.copy_(grad)
+        grad_slice = result.as_strided(size, stride, offset)
+        res = self.fn.apply(ns, [grad_slice.clone()], True)
+        g0 = res[0]
+        if g0 is not None and self.needs(0):
+            grad_slice.copy_(g0)
+            g0 = result
         else:
             g0 = None
         return (g0,) + tuple(res[1:])
@@ -339,6 +359,25 @@ def bump_version(t: Tensor) -> None:
             regenerate_views(t)
 
 
+def _view_geometry(r: np.ndarray, v: np.ndarray, pos: np.ndarray):
+    """(sizes, strides, offset) in elements of the view ``v`` within a C-contiguous tensor of
+    the root's shape (what ``as_strided`` on a fresh tensor of that shape needs), from the
+    view's flat positions ``pos`` in the root; None where they are no such geometry (then the
+    gradient goes by positions)."""
+    isz = r.itemsize
+    if r.flags.c_contiguous and all(s >= 0 and s % isz == 0 for s in v.strides):
+        return v.shape, tuple(s // isz for s in v.strides), (_ptr(v) - _ptr(r)) // isz
+    if pos.size == 0:
+        return None
+    offset = int(pos.flat[0])
+    strides = tuple(int(pos[(0,) * k + (1,) + (0,) * (v.ndim - k - 1)]) - offset if n > 1 else 0
+                    for k, n in enumerate(v.shape))
+    if any(s < 0 for s in strides) or not np.array_equal(positions(v.shape, strides, offset),
+                                                          pos):
+        return None
+    return v.shape, strides, offset
+
+
 def _rebase(view: Tensor, fn) -> None:
     root = view._x.base
     r = root._data
@@ -346,7 +385,9 @@ def _rebase(view: Tensor, fn) -> None:
     node.fn = fn
     v = view._data
     node.overlapping = 0 in v.strides and _zero_stride_overlap(v)
-    node.index = np.unravel_index(view_positions(r, v), r.shape)
+    pos = view_positions(r, v)
+    node.index = np.unravel_index(pos, r.shape)
+    node.geom = _view_geometry(r, v, pos)
     node._saved, node._versions = (None,), (None,)  # released with fn's (see release)
     _set_grad_fn(root, node)
     regenerate_views(root)

@@ -560,3 +560,7 @@ def linalg_solve(a, b, left):
 def slice_backward(grad, shape, index, args):
     """slice's backward: zeros of ``shape`` with grad at the slice ``index``."""
     return _np_index_acc(shape, index, grad)
+# -- core_reduction_views family: the blocks of var/std's backward (ops/reduction/stats.py) ------
+def mean_dims(x, dims, keepdim):
+    """x.mean() (dims None) or x.mean(dims, keepdim)."""
+    return _np.mean(x, axis=dims, keepdims=keepdim)

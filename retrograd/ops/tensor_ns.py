@@ -515,3 +515,12 @@ def linalg_solve(a, b, left):
 
 def slice_backward(grad, shape, index, args):
     return _slice_backward(grad, shape, index, args)
+
+
+# -- core_reduction_views family: the blocks of var/std's backward (ops/reduction/stats.py) ------
+from .reduction.basic import mean as _mean  # noqa: E402
+
+
+def mean_dims(x, dims, keepdim):
+    """x.mean() (MeanBackward0) when dims is None, else x.mean(dims, keepdim) (MeanBackward1)."""
+    return _mean(x) if dims is None else _mean(x, tuple(dims), keepdim)

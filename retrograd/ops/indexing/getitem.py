@@ -25,6 +25,7 @@ from .index_key import (_basic_plan, _check_masks, _convert_key, _has_int, _has_
 from .index_key import flat_positions  # noqa: F401 - setitem.py imports it from here
 from .index_saves import _fill, _index_saves, _np_key, _rest_saves, _saved_indices
 from .nonzero import argwhere, nonzero  # noqa: F401 - in __all__
+from ..._dispatch import public as _public
 
 
 
@@ -66,6 +67,11 @@ class SelectBackward0(_IndexBackward):
     saved_attrs = {"dim": lambda n: _step(n)[1], "index": lambda n: u64(_step(n)[2]),
                    "self_sym_sizes": "shape"}
 
+    def backward(self, ns, grad):
+        if not ns.INPLACE:   # PyTorch's select_backward: a node of its own under create_graph
+            return (_view_backward(SelectBackwardBackward0, self, grad, ("dim", "index")),)
+        return (ns.index_acc(self.shape, self.index, grad),)
+
 
 class SliceBackward0(_IndexBackward):
     """``raw``: (dim, start, end, step) as an op other than indexing gave them (narrow,
@@ -101,6 +107,31 @@ def _slice_backward(grad, shape, index, args):
 
 
 slice_backward = public(_slice_backward, "slice_backward")
+
+
+def view_backward(cls, node, grad: Tensor, names) -> Tensor:
+    """select_backward / slice_backward of ``node`` (a SelectBackward0 / SliceBackward0) as one
+    recorded op: ``grad`` placed at the view's position in zeros of the input's shape, saving
+    what PyTorch's node saves (the forward node's dim, index or start/end/step). A public op
+    (modes see it: forward-over-reverse gives its result a tangent, by its LINEAR rule)."""
+    out = np.zeros(node.shape, grad._data.dtype)
+    out[node.index] = grad._data
+    attrs = {k: type(node).saved_attrs[k](node) for k in names}
+    return record1(cls, grad, out, key=node.index, **attrs)
+
+
+_view_backward = _public(view_backward, "view_backward")
+
+
+class SelectBackwardBackward0(Node):
+    """select_backward(grad, sizes, dim, index): linear in grad; its derivative takes the
+    select of the incoming gradient (SelectBackward0)."""
+    jvp = LINEAR
+    __slots__ = ("key", "dim", "index")
+    saved_attrs = {"dim": "dim", "index": "index"}
+
+    def backward(self, ns, grad):
+        return (grad[self.key],)
 
 
 class AliasBackward0(_IndexBackward):

@@ -53,6 +53,8 @@ class LinalgVectorNormBackward0(Node):
         """PyTorch's norm_backward, term for term (so a differentiable backward has its NaNs
         where the norm or an element is 0)."""
         p, dims = self.ord, self.dims
+        if not ns.INPLACE:
+            return (_norm_backward_graph(ns, grad, x, norm, p, self.dim, dims, self.keepdim),)
         if not self.keepdim and dims:
             grad = ns.unsqueeze_dims(grad, dims)
             norm = ns.unsqueeze_dims(norm, dims)
@@ -81,6 +83,32 @@ class LinalgVectorNormBackward0(Node):
             return ns.zeros_like(norm)
         (jac,) = self.backward(ns, np.ones_like(norm), x, norm)
         return ns.sum_dims(jac * tangents[0], self.dims, self.keepdim)
+
+
+def _norm_backward_graph(ns, grad, x, norm, p, dim, dims, keepdim):
+    """norm_backward under create_graph, built from the ops PyTorch's C++ formula calls, so the
+    graph holds its nodes: ``x.sgn()`` (SgnBackward0), ``(x / norm).masked_fill_(norm == 0, 0)``
+    (MaskedFillBackward0), and an unsqueeze only where dims were given (a full reduction
+    broadcasts). The NumPy path is the formula above."""
+    if not keepdim and x.ndim != 0 and dim:
+        grad = ns.unsqueeze_dims(grad, dims)
+        norm = ns.unsqueeze_dims(norm, dims)
+    if p == 0:
+        return None
+    if p == 1:
+        return ns.sgn(x) * grad
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if p == 2:
+            return grad * ns.masked_fill(x / norm, norm == 0, 0.0)
+        if math.isinf(p):
+            a = ns.abs(x)
+            mask = (a == norm) | (a != a)   # a NaN counts as an extremum
+            return ns.sgn(x) * ((grad / ns.sum_dims(mask, dims, True)) * mask)
+        if p < 1:
+            scaled = ns.sgn(x) * ns.masked_fill(ns.abs(x) ** (p - 1), x == 0, 0.0)
+            return scaled * grad * norm ** (1 - p)
+        scaled = ns.sgn(x) * ns.abs(x) ** (p - 1) if p < 2 else x * ns.abs(x) ** (p - 2)
+        return scaled * ns.masked_fill(grad / norm ** (p - 1), norm == 0, 0.0)
 
 
 def _np_vector_norm(x: np.ndarray, p, axes, keepdim: bool) -> np.ndarray:
@@ -308,7 +336,10 @@ class EuclideanDistBackward0(Node):
 
     def backward(self, ns, grad, x1, x2, res):
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = ns.where(res == 0, 0.0, grad / res)
+            if ns.INPLACE:
+                ratio = ns.where(res == 0, 0.0, grad / res)
+            else:  # PyTorch's (grad / res).masked_fill_(res == 0, 0): MaskedFillBackward0
+                ratio = ns.masked_fill(grad / res, res == 0, 0.0)
         g1 = g2 = None
         if self.needs(0):
             g1 = x1 * ns.sum_dims(ratio, (-1,), True) - ns.matmul(ratio, x2)

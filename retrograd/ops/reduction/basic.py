@@ -167,6 +167,8 @@ def sum_to_size(input, *size):
     """Sum ``input`` down to ``size`` (the reverse of broadcasting)."""
     shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
     x = input._data
+    if not shape:   # at::sum_to: a plain sum() (SumBackward0), a 0-d input included
+        return sum(input)
     if x.shape == shape:
         return input
     lead = x.ndim - len(shape)

@@ -11,6 +11,7 @@ from .._util import needs_grad1, wrap, wrap_dim
 from ...autograd._record import RESULT, record1
 from .basic import _dim_attr, _dtype_name, _quiet
 from .minmax import _return_type
+from ..shape.join import cat as _cat
 
 return_cummax = _return_type("cummax")
 return_cummin = _return_type("cummin")
@@ -75,6 +76,32 @@ def _cumprod_grad_with_zeros(ns, grad, x, result, d):
     return a + ns.where(first, ns.sum_dims(b, (d,), True), 0.0)
 
 
+def _cumprod_grad_graph(grad, x, d):
+    """The Tensor path (create_graph) with a zero in x: PyTorch's O(n^2) cumprod_backward
+    under grad mode, op for op, so the graph is its graph: for each k the product of the
+    others, omitted_k (prod of x[:k] (ProdBackward1) times cumprod of x[k+1:] (CumprodBackward0),
+    joined by cat), and grad_x[k] = sum(grad[k:] * omitted_k) copied into a select of a zero
+    tensor (a chain of CopySlices)."""
+    n = x.shape[d]
+    lead = (slice(None),) * d
+    ones_size = list(x.shape)
+    ones_size[d] = 1
+    ones = wrap(np.ones(1, grad._data.dtype)).expand(ones_size)
+    out = wrap(np.zeros(x.shape, grad._data.dtype))
+    for k in range(n):
+        if k == 0:
+            omitted = _cat([ones, x[lead + (slice(1, None),)].cumprod(d)], d)
+        else:
+            until_k = x[lead + (slice(0, k),)].prod(d, True)
+            if k == n - 1:
+                omitted = until_k
+            else:
+                from_k1 = x[lead + (slice(k + 1, None),)].cumprod(d)
+                omitted = _cat([until_k, until_k.expand_as(from_k1) * from_k1], d)
+        out.select(d, k).copy_((grad[lead + (slice(k, None),)] * omitted).sum(d))
+    return out
+
+
 def _cumprod_grad_quadratic(ns, grad, x, d):
     """grad_x[k] = sum_{j >= k} grad[j] prod_{i <= j, i != k} x[i], built as an n x n matrix:
     a polynomial in x, so its own derivative is exact (PyTorch's double-backward path)."""
@@ -106,6 +133,8 @@ class CumprodBackward0(Node):
                 return (_rev_cumsum(ns, result * grad, d) / x,)
         if not _grad_mode.is_grad_enabled():
             return (_cumprod_grad_with_zeros(ns, grad, x, result, d),)
+        if not ns.INPLACE:
+            return (_cumprod_grad_graph(grad, x, d),)
         return (_cumprod_grad_quadratic(ns, grad, x, d),)
 
     def jvp(self, ns, tangents, x, result):

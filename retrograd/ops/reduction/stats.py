@@ -23,6 +23,8 @@ def _var_backward(ns, grad, x, node):
     """d var(x)/dx = 2 (x - mean) / (N - correction), PyTorch's var_backward: over the whole
     tensor NaN/inf when the degrees of freedom are <= 0; along dims 2 / (N - correction) as
     it is (inf at 0, negative below), N counted as PyTorch does (1 for an empty dim list)."""
+    if not ns.INPLACE:
+        return _var_backward_graph(ns, grad, x, node)
     dims, correction = node.dims, node.correction
     with _quiet():
         if node.full:
@@ -40,9 +42,38 @@ def _var_backward(ns, grad, x, node):
         return scale * g * (x - ns.sum_dims(x, dims, True) / n)
 
 
-def _std_to_var_grad(ns, grad, std):
-    """d std = d var / (2 std), with 0 where std == 0 (PyTorch's std_backward)."""
+def _dims_given(dim) -> bool:
+    """Whether the call named dims (an empty list reduces everything, and PyTorch's backward
+    then unsqueezes nothing: the reduced gradient broadcasts)."""
+    return dim is not None and not (isinstance(dim, (list, tuple)) and len(dim) == 0)
+
+
+def _var_backward_graph(ns, grad, x, node):
+    """var_backward under create_graph, built from the ops PyTorch's C++ formula calls, so the
+    graph holds its nodes: ``(2 / dof) * grad`` (MulBackward1), ``x - x.mean()`` (MeanBackward0
+    over everything, MeanBackward1 over dims, keepdim), the gradient unsqueezed only for an
+    input of more than one dim and a non-empty dim list (else the reduced gradient broadcasts)."""
+    correction = node.correction
     with _quiet():
+        if node.full:
+            m = ns.mean_dims(x, None, False)
+            dof = _numel(x.shape, None) - correction
+            if dof <= 0:
+                return grad * ns.where(x == m, math.nan, math.inf)
+            return ns.mul_scalar(grad, 2.0 / dof) * (x - m)
+        if not node.keepdim and len(x.shape) > 1 and _dims_given(node.arg_dim):
+            grad = ns.unsqueeze_dims(grad, node.dims)
+        dof = node.rnumel - correction
+        scale = 2.0 / dof if dof != 0 else math.inf
+        return ns.mul_scalar(grad, scale) * (x - ns.mean_dims(x, node.dims, True))
+
+
+def _std_to_var_grad(ns, grad, std):
+    """d std = d var / (2 std), with 0 where std == 0 (PyTorch's std_backward: under
+    create_graph ``(grad / (std * 2)).masked_fill_(std == 0, 0)``, its nodes)."""
+    with _quiet():
+        if not ns.INPLACE:
+            return ns.masked_fill(grad / ns.mul_scalar(std, 2), std == 0, 0.0)
         return ns.where(std == 0, 0.0, grad / (std * 2))
 
 
@@ -94,8 +125,13 @@ class StdBackward0(_VarStdNode):
         return _std_to_var_grad(ns, self.var_jvp(ns, tangents[0], x), result)
 
 
-def _mean_grad(ns, grad, shape, dims, keepdim):
+def _mean_grad(ns, grad, shape, dims, keepdim, given=None):
     n = _numel(shape, dims)
+    if not ns.INPLACE:  # PyTorch's mean_backward: sum_backward, then / n (DivBackward1)
+        if dims is not None and not keepdim and shape and _dims_given(given):
+            grad = ns.unsqueeze_dims(grad, dims)
+        with _quiet():
+            return ns.div_scalar(ns.expand(grad, shape), n)
     with _quiet():
         return _restore_dims(ns, grad / n if n else grad, shape, dims, keepdim)
 
@@ -146,7 +182,8 @@ def _var_mean_grad(node, ns, g_var, g_mean, x):
     if g_var is not None:
         out = _var_backward(ns, g_var, x, node)
     if g_mean is not None:
-        gm = _mean_grad(ns, g_mean, x.shape, None if node.full else node.dims, node.keepdim)
+        gm = _mean_grad(ns, g_mean, x.shape, None if node.full else node.dims, node.keepdim,
+                        node.arg_dim)
         out = gm if out is None else out + gm
     return out
 
