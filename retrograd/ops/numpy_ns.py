@@ -336,3 +336,10 @@ def sgn(x):
 
 def t(x):
     return _np.asarray(x).T
+
+
+# -- pool_pad_interp: PyTorch's backward kernels of pooling and padding (ops/nn/_linmap.py) -------
+def backward_kernel(cls, grad, x, fn, adjoint, adjoint_name, src=None, save=None):
+    """The gradient ``fn(grad)`` of a pooling / padding op (create_graph records it as the node
+    ``cls`` over (grad, x), PyTorch's backward kernel); here only the map itself."""
+    return fn(grad)

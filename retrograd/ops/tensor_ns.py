@@ -356,3 +356,10 @@ def sgn(x):
 def t(x):
     from .shape.basic import t as op
     return op(x)
+
+
+# -- pool_pad_interp: PyTorch's backward kernels of pooling and padding (ops/nn/_linmap.py) -------
+def backward_kernel(cls, grad, x, fn, adjoint, adjoint_name, src=None, save=None):
+    """``fn(grad)`` recorded as PyTorch's backward-kernel node ``cls`` over (grad, x)."""
+    from .nn._linmap import backward_kernel as op
+    return op(cls, grad, x, fn, adjoint, adjoint_name, src, save)

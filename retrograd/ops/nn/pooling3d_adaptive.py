@@ -18,11 +18,12 @@ from .._util import wrap
 from ...autograd._record import record1
 from ..reduction.basic import mean
 from ..shape.basic import squeeze, unsqueeze
-from ._linmap import matrix_apply
+from ._linmap import _KernelBackward, attr_reader, matrix_apply
 from .pooling import _SCALAR_NAMES, _fmt
 from .pooling_unpool import (_MaxUnpoolBackward, _check_unpool_shapes, _unpool_kernel,
                              _unpool_output_size, max_unpool2d)
-from .pooling_adaptive import (_AdaptiveAvgPoolBackward, _AdaptiveMaxPoolBackward, _argmax_reduce,
+from .pooling_adaptive import (_AdaptiveAvgPoolBackward, _AdaptiveAvgPoolBackwardBackward,
+                               _AdaptiveMaxPoolBackward, _argmax_reduce,
                                _check_nonempty, _lengths, _list_with_default, _segments,
                                _window_matrix)
 
@@ -72,8 +73,16 @@ def _avg_adjoint3(g: np.ndarray, in_sp) -> np.ndarray:
     return r
 
 
+class AdaptiveAvgPool3DBackwardBackward0(_AdaptiveAvgPoolBackwardBackward):
+    __slots__ = ()
+    saved_attrs = attr_reader("grad_output_sym_argsize_minus_1",
+                              "grad_output_sym_argsize_minus_2",
+                              "grad_output_sym_argsize_minus_3")
+
+
 class AdaptiveAvgPool3DBackward0(_AdaptiveAvgPoolBackward):
     __slots__ = ()
+    _double = AdaptiveAvgPool3DBackwardBackward0
     nd = 3
     _fwd = staticmethod(_avg_forward3)
     _adj = staticmethod(_avg_adjoint3)
@@ -119,8 +128,16 @@ def _max_kernel3(x: np.ndarray, out):
     return v, ((it * h + ih) * w + iw).astype(np.int64)
 
 
+class AdaptiveMaxPool3DBackwardBackward0(_KernelBackward):
+    """adaptive_max_pool3d_backward(grad, self, indices): grad scattered to the saved indices,
+    over (grad, self) (see ``_KernelBackward``)."""
+    __slots__ = ()
+    saved_names = ("indices",)
+
+
 class AdaptiveMaxPool3DBackward0(_AdaptiveMaxPoolBackward):
     __slots__ = ()
+    _double = AdaptiveMaxPool3DBackwardBackward0
     _dims = 3
 
 

@@ -332,7 +332,9 @@ class UnsqueezeBackward0(Node):
     saved_attrs = {"dim": lambda n: u64(n.dim)}
 
     def backward(self, ns, grad):
-        return (ns.reshape(grad, self.shape),)
+        if ns.INPLACE:
+            return (ns.reshape(grad, self.shape),)
+        return (ns.squeeze_dim(grad, self.dim),)   # PyTorch's grad.squeeze(dim): SqueezeBackward1
 
 
 @export(torch='unsqueeze', method='unsqueeze', vmap=dims('dim', delta=1))
