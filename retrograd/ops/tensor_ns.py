@@ -359,7 +359,7 @@ def t(x):
 
 
 # -- pool_pad_interp: PyTorch's backward kernels of pooling and padding (ops/nn/_linmap.py) -------
-def backward_kernel(cls, grad, x, fn, adjoint, adjoint_name, src=None, save=None):
-    """``fn(grad)`` recorded as PyTorch's backward-kernel node ``cls`` over (grad, x)."""
-    from .nn._linmap import backward_kernel as op
-    return op(cls, grad, x, fn, adjoint, adjoint_name, src, save)
+# ``fn(grad)`` recorded as PyTorch's backward-kernel node ``cls`` over (grad, x) (an op that modes
+# see: forward AD over it uses the node's rule)
+from .nn._linmap import backward_kernel as _backward_kernel  # noqa: E402
+backward_kernel = _public(_backward_kernel, "backward_kernel")
