@@ -213,12 +213,14 @@ KNOWN: dict[str, str] = {
     'local_response_norm_5d': "grad 0 nodes ['IndexPutImplBackward0', 'SliceBackward0'] | ['MulBackward1', 'UnsqueezeBackward0']",
 
     # --- pool_pad_interp -----------------------------------------------------------------
+    # lp_pool is PyTorch's composite of pow, abs, sign, relu, avg_pool and squeeze: what still
+    # differs is in the formulas of pow (mul.Scalar), abs (sgn) and squeeze (unsqueeze_to)
     'lp_pool2d': "grad 0 nodes ['DivBackward0'] | ['MulBackward1', 'SgnBackward0']",
     'lp_pool2d_p3_stride': "grad 0 nodes [] | ['MulBackward1', 'SgnBackward0']",
-    'lp_pool2d_inf': "grad 0 nodes ['SignBackward0'] | ['AbsBackward0', 'MaxPool2DWithIndicesBackwardBackward0', 'SgnBackward0']",
+    'lp_pool2d_inf': "grad 0 nodes ['SignBackward0'] | ['SgnBackward0']",
     'lp_pool1d': "grad 0 nodes ['DivBackward0', 'ViewBackward0'] | ['MulBackward1', 'SgnBackward0']",
     'lp_pool3d': "grad 0 nodes ['DivBackward0'] | ['MulBackward1', 'SgnBackward0']",
-    'lp_pool3d_inf': "grad 0 nodes ['SignBackward0'] | ['AbsBackward0', 'MaxPool3DWithIndicesBackwardBackward0', 'SgnBackward0']",
+    'lp_pool3d_inf': "grad 0 nodes ['SignBackward0'] | ['SgnBackward0']",
 
     # --- matmul_linalg -------------------------------------------------------------------
     'matmul_2d_1d': "grad 0 nodes ['MmBackward0', 'UnsqueezeBackward0'] | ['MulBackward0']; grad 1 nodes ['MmBackward0', 'SqueezeBackward1', 'TransposeBackward0'] | ['MvBackward0', 'TBackward0']",

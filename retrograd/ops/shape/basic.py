@@ -332,9 +332,9 @@ class UnsqueezeBackward0(Node):
     saved_attrs = {"dim": lambda n: u64(n.dim)}
 
     def backward(self, ns, grad):
-        if ns.INPLACE:
-            return (ns.reshape(grad, self.shape),)
-        return (ns.squeeze_dim(grad, self.dim),)   # PyTorch's grad.squeeze(dim): SqueezeBackward1
+        if not ns.INPLACE:   # create_graph: PyTorch's grad.squeeze(dim) (SqueezeBackward1)
+            return (ns.squeeze_dim(grad, self.dim % (len(self.shape) + 1)),)
+        return (ns.reshape(grad, self.shape),)
 
 
 @export(torch='unsqueeze', method='unsqueeze', vmap=dims('dim', delta=1))
