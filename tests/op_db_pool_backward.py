@@ -19,7 +19,14 @@ def _kernel(op):
 
 
 def _row(name, op, x_shape, out_shape, node, **kw):
+    # (gradgrad=False here and below: torch's own third-order run of these rows raises)
     return OpInfo(name, _kernel(op), [x_shape, out_shape], node, gradgrad=False, **kw)
+
+
+def _up(name, x_shape, out_shape, node, **kw):
+    """upsample_*_backward: a node over the gradient alone (torch's reads no input)."""
+    return OpInfo(name, _kernel(lambda T, x: _F(T).interpolate(x, **kw)), [x_shape, out_shape],
+                  node, gradgrad=False, cmp_atol=1e-5)
 
 
 ROWS: list[OpInfo] = [
@@ -54,4 +61,31 @@ ROWS: list[OpInfo] = [
     _row("replication_pad3d_backward", lambda T, x: _F(T).pad(x, (0, 1, 1, 1, 1, 0),
                                                               "replicate"),
          (1, 2, 3, 4), (1, 3, 5, 5), "ReplicationPad3DBackwardBackward0"),
+    _up("upsample_nearest1d_backward", (2, 2, 5), (2, 2, 8), "UpsampleNearest1DBackwardBackward0",
+        scale_factor=1.7),
+    _up("upsample_nearest2d_backward", (1, 2, 3, 4), (1, 2, 5, 3),
+        "UpsampleNearest2DBackwardBackward0", size=(5, 3)),
+    _up("upsample_nearest3d_backward", (1, 1, 2, 3, 2), (1, 1, 4, 6, 4),
+        "UpsampleNearest3DBackwardBackward0", scale_factor=2),
+    _up("upsample_nearest_exact1d_backward", (2, 2, 5), (2, 2, 8),
+        "UpsampleNearestExact1DBackwardBackward0", size=8, mode="nearest-exact"),
+    _up("upsample_nearest_exact2d_backward", (1, 2, 4, 5), (1, 2, 2, 7),
+        "UpsampleNearestExact2DBackwardBackward0", scale_factor=(0.5, 1.5), mode="nearest-exact"),
+    _up("upsample_nearest_exact3d_backward", (1, 1, 2, 3, 2), (1, 1, 3, 4, 3),
+        "UpsampleNearestExact3DBackwardBackward0", size=(3, 4, 3), mode="nearest-exact"),
+    _up("upsample_linear1d_backward", (2, 2, 5), (2, 2, 10), "UpsampleLinear1DBackwardBackward0",
+        scale_factor=2, mode="linear"),
+    _up("upsample_bilinear2d_backward", (1, 2, 3, 4), (1, 2, 5, 7),
+        "UpsampleBilinear2DBackwardBackward0", size=(5, 7), mode="bilinear", align_corners=True),
+    _up("upsample_bicubic2d_backward", (1, 2, 3, 4), (1, 2, 6, 8),
+        "UpsampleBicubic2DBackwardBackward0", scale_factor=2, mode="bicubic"),
+    _up("upsample_trilinear3d_backward", (1, 1, 2, 3, 2), (1, 1, 3, 4, 3),
+        "UpsampleTrilinear3DBackwardBackward0", size=(3, 4, 3), mode="trilinear"),
+    _up("upsample_bilinear2d_aa_backward", (1, 2, 6, 5), (1, 2, 3, 2),
+        "UpsampleBilinear2DAaBackwardBackward0", size=(3, 2), mode="bilinear", antialias=True),
+    _up("upsample_bicubic2d_aa_backward", (1, 2, 6, 5), (1, 2, 3, 7),
+        "UpsampleBicubic2DAaBackwardBackward0", size=(3, 7), mode="bicubic", antialias=True),
+    _up("upsample_lanczos2d_aa_backward", (1, 1, 7, 6), (1, 1, 2, 9),
+        "UpsampleLanczos2DAaBackwardBackward0", scale_factor=(0.4, 1.5), mode="lanczos",
+        antialias=True),
 ]

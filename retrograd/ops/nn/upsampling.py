@@ -21,7 +21,7 @@ from ...autograd.node import Node
 from .._registry import export
 from .._util import Tensor
 from ...autograd._record import record1
-from ._linmap import matrix_apply, taps_apply, taps_matrix
+from ._linmap import _LinearKernel, attr_reader, matrix_apply, taps_apply, taps_matrix
 from .pooling import _SCALAR_NAMES
 from .pooling_adaptive import adaptive_avg_pool1d, adaptive_avg_pool2d
 from .pooling3d_adaptive import adaptive_avg_pool3d  # noqa: E402
@@ -100,19 +100,48 @@ _NAMES = {("nearest", 1): "UpsampleNearest1DBackward0", ("nearest", 2): "Upsampl
           ("trilinear", 3): "UpsampleTrilinear3DBackward0"}
 
 
+# The nodes of PyTorch's upsample_*_backward kernels (create_graph): over the gradient alone,
+# with the first-order node's parameters (see ``_LinearKernel``)
+_S1, _S2, _S3 = ("scales",), ("scales_h", "scales_w"), ("scales_d", "scales_h", "scales_w")
+
+
+def _kernel_class(name: str, copied: tuple) -> type:
+    return type(name, (_LinearKernel,), {"__slots__": (), "__module__": __name__,
+                                         "copied": ("output_size",) + copied,
+                                         "saved_attrs": attr_reader("output_size", *copied)})
+
+
+UpsampleNearest1DBackwardBackward0 = _kernel_class("UpsampleNearest1DBackwardBackward0", _S1)
+UpsampleNearest2DBackwardBackward0 = _kernel_class("UpsampleNearest2DBackwardBackward0", _S2)
+UpsampleNearest3DBackwardBackward0 = _kernel_class("UpsampleNearest3DBackwardBackward0", _S3)
+UpsampleNearestExact1DBackwardBackward0 = _kernel_class("UpsampleNearestExact1DBackwardBackward0",
+                                                        _S1)
+UpsampleNearestExact2DBackwardBackward0 = _kernel_class("UpsampleNearestExact2DBackwardBackward0",
+                                                        _S2)
+UpsampleNearestExact3DBackwardBackward0 = _kernel_class("UpsampleNearestExact3DBackwardBackward0",
+                                                        _S3)
+UpsampleLinear1DBackwardBackward0 = _kernel_class("UpsampleLinear1DBackwardBackward0",
+                                                  ("align_corners",) + _S1)
+UpsampleBilinear2DBackwardBackward0 = _kernel_class("UpsampleBilinear2DBackwardBackward0",
+                                                    ("align_corners",) + _S2)
+UpsampleBicubic2DBackwardBackward0 = _kernel_class("UpsampleBicubic2DBackwardBackward0",
+                                                   ("align_corners",) + _S2)
+UpsampleTrilinear3DBackwardBackward0 = _kernel_class("UpsampleTrilinear3DBackwardBackward0",
+                                                     ("align_corners",) + _S3)
+
+
 class _UpsampleBackward(Node):
     """A resampling is linear in its input: the gradient goes back through the transposed
     interpolation (each input position gets the weighted sum of the outputs that read it)."""
     __slots__ = ("output_size", "scales", "align_corners", "in_shape", "taps")
     saved_attrs = {"output_size": lambda n: tuple(n.output_size),
                    "self_sym_sizes": lambda n: tuple(n.in_shape)}
+    _double = None              # the node of PyTorch's backward kernel (create_graph)
 
     def backward(self, ns, grad):
         taps, shape = self.taps, self.in_shape
-        return (ns.linear_map(grad, lambda g: _adjoint(g, taps, shape),
-                              lambda g: _forward(g, taps),
-                              self.name().replace("Backward0", "BackwardBackward0"),
-                              self.name()),)
+        return (ns.backward_kernel(self._double, grad, None, lambda g: _adjoint(g, taps, shape),
+                                   lambda g: _forward(g, taps), type(self).__name__, self),)
 
     def jvp(self, ns, tangents):
         return _forward(tangents[0], self.taps)
@@ -131,51 +160,61 @@ _ALIGN = {"align_corners": lambda n: n.align_corners}
 
 class UpsampleNearest1DBackward0(_UpsampleBackward):
     __slots__ = ()
+    _double = UpsampleNearest1DBackwardBackward0
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_1D}
 
 
 class UpsampleNearest2DBackward0(_UpsampleBackward):
     __slots__ = ()
+    _double = UpsampleNearest2DBackwardBackward0
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_2D}
 
 
 class UpsampleNearestExact1DBackward0(_UpsampleBackward):
     __slots__ = ()
+    _double = UpsampleNearestExact1DBackwardBackward0
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_1D}
 
 
 class UpsampleNearestExact2DBackward0(_UpsampleBackward):
     __slots__ = ()
+    _double = UpsampleNearestExact2DBackwardBackward0
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_2D}
 
 
 class UpsampleLinear1DBackward0(_UpsampleBackward):
     __slots__ = ()
+    _double = UpsampleLinear1DBackwardBackward0
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_1D, **_ALIGN}
 
 
 class UpsampleBilinear2DBackward0(_UpsampleBackward):
     __slots__ = ()
+    _double = UpsampleBilinear2DBackwardBackward0
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_2D, **_ALIGN}
 
 
 class UpsampleBicubic2DBackward0(_UpsampleBackward):
     __slots__ = ()
+    _double = UpsampleBicubic2DBackwardBackward0
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_2D, **_ALIGN}
 
 
 class UpsampleNearest3DBackward0(_UpsampleBackward):
     __slots__ = ()
+    _double = UpsampleNearest3DBackwardBackward0
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_3D}
 
 
 class UpsampleNearestExact3DBackward0(_UpsampleBackward):
     __slots__ = ()
+    _double = UpsampleNearestExact3DBackwardBackward0
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_3D}
 
 
 class UpsampleTrilinear3DBackward0(_UpsampleBackward):
     __slots__ = ()
+    _double = UpsampleTrilinear3DBackwardBackward0
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_3D, **_ALIGN}
 
 

@@ -16,22 +16,34 @@ import numpy as np
 from .._registry import export
 from ...autograd._record import record1
 from .pooling import _SCALAR_NAMES
-from .upsampling import _ALIGN, _ATTRS_2D, _UpsampleBackward, _forward, _scale_value
+from .upsampling import (_ALIGN, _ATTRS_2D, _S2, _UpsampleBackward, _forward, _kernel_class,
+                         _scale_value)
+
+
+UpsampleBilinear2DAaBackwardBackward0 = _kernel_class("UpsampleBilinear2DAaBackwardBackward0",
+                                                      ("align_corners",) + _S2)
+UpsampleBicubic2DAaBackwardBackward0 = _kernel_class("UpsampleBicubic2DAaBackwardBackward0",
+                                                     ("align_corners",) + _S2)
+UpsampleLanczos2DAaBackwardBackward0 = _kernel_class("UpsampleLanczos2DAaBackwardBackward0",
+                                                     ("align_corners",) + _S2)
 
 
 class UpsampleBilinear2DAaBackward0(_UpsampleBackward):
     __slots__ = ()
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_2D, **_ALIGN}
+    _double = UpsampleBilinear2DAaBackwardBackward0
 
 
 class UpsampleBicubic2DAaBackward0(_UpsampleBackward):
     __slots__ = ()
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_2D, **_ALIGN}
+    _double = UpsampleBicubic2DAaBackwardBackward0
 
 
 class UpsampleLanczos2DAaBackward0(_UpsampleBackward):
     __slots__ = ()
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_2D, **_ALIGN}
+    _double = UpsampleLanczos2DAaBackwardBackward0
 
 
 def _triangle(x):
