@@ -83,6 +83,58 @@ def test_backward_kernel_graph_like_torch(case):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
+THIRD = {
+    **{k: CASES[k] for k in ("max_pool2d", "max_pool3d", "avg_pool2d", "avg_pool3d",
+                             "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool3d",
+                             "reflect_pad2d", "replicate_pad1d", "replicate_pad3d")},
+    "interpolate_bilinear": (lambda F, x: F.interpolate(x, scale_factor=2, mode="bilinear"),
+                             (1, 2, 3, 3)),
+    "interpolate_nearest3d": (lambda F, x: F.interpolate(x, size=(3, 2, 5)), (1, 1, 2, 3, 2)),
+    "interpolate_bicubic_aa": (lambda F, x: F.interpolate(x, size=(2, 3), mode="bicubic",
+                                                          antialias=True), (1, 2, 5, 4)),
+}
+
+
+def _saved(T, node) -> dict:
+    out = {}
+    for name in dir(node):
+        if name.startswith("_saved_"):
+            v = getattr(node, name)
+            out[name] = v.detach().numpy().tolist() if isinstance(v, T.Tensor) else v
+    return out
+
+
+def _third(T, case: str, arrays):
+    op, _ = THIRD[case]
+    xa, ga, va, wa = arrays
+    x, go = T.tensor(xa, requires_grad=True), T.tensor(ga, requires_grad=True)
+    (g,) = T.autograd.grad(op(T.nn.functional, x), x, go, create_graph=True)
+    v = T.tensor(va, requires_grad=True)
+    (h,) = T.autograd.grad((g * v).sum(), go, create_graph=True)   # the kernel's own gradient
+    node = h.grad_fn
+    graph = [(type(node).__name__, _saved(T, node),
+              [type(f).__name__ if f is not None else None for f, _ in node.next_functions])]
+    third = T.autograd.grad((h * T.tensor(wa)).sum(), v)
+    return graph, [a.detach().numpy() for a in (h,) + third]
+
+
+@pytest.mark.parametrize("case", sorted(THIRD))
+def test_third_order_records_torchs_forward_op(case):
+    """The kernel's gradient in its incoming gradient is PyTorch's op again (avg_pool2d ->
+    AvgPool2DBackward0, reflection_pad2d, upsample_bilinear2d, ...; max pooling's a gather):
+    same node class, saved values and edges, same values."""
+    rng = np.random.default_rng(sorted(THIRD).index(case) + 50)
+    op, shape = THIRD[case]
+    xa = rng.standard_normal(shape)
+    out_shape = tuple(op(torch.nn.functional, torch.tensor(xa)).shape)
+    arrays = [xa, rng.standard_normal(out_shape), rng.standard_normal(shape),
+              rng.standard_normal(out_shape)]
+    ours, ref = _third(retrograd, case, arrays), _third(torch, case, arrays)
+    assert ours[0] == ref[0]
+    for a, b in zip(ours[1], ref[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
 def test_second_order_of_a_pooling_network_like_torch():
     """A gradient penalty through conv, max_pool2d, avg_pool2d and a reflection pad: the
     penalty's gradient in the weights, as torch's."""

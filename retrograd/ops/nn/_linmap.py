@@ -45,18 +45,26 @@ class _LinearKernel(Node):
     (``upsample_bilinear2d_backward(grad, output_size, input_size, ...)``) as the node it
     records: over (grad,), the map ``fn`` with adjoint ``adjoint``. Subclasses carry PyTorch's
     names and ``_saved_*`` values: ``copied`` names the first-order node's ``_saved_*`` values
-    this node shows too (``attrs_of`` computes them)."""
+    this node shows too (``attrs_of`` computes them). Its own gradient (in grad) is the adjoint
+    map; recorded under create_graph as PyTorch's ops where a subclass gives them
+    (``adjoint_op``), else as one node named ``adjoint_label``."""
     __slots__ = ("fn", "adjoint", "adjoint_label", "attrs")
     copied: tuple = ()
+    adjoint_op = None   # method (grad Tensor, *saved) -> PyTorch's ops for the adjoint
 
     @classmethod
     def attrs_of(cls, grad, src) -> dict:
         """The values of this node's ``_saved_*`` attributes (see ``copied``)."""
         return {k: getattr(src, "_saved_" + k) for k in cls.copied}
 
+    def _adjoint_of(self, ns, grad, saved):
+        if ns.INPLACE or self.adjoint_op is None:
+            return ns.linear_map(grad, self.adjoint, self.fn, self.adjoint_label,
+                                 type(self).__name__)
+        return self.adjoint_op(grad, *saved)
+
     def backward(self, ns, grad, *saved):
-        return (ns.linear_map(grad, self.adjoint, self.fn, self.adjoint_label,
-                              type(self).__name__),)
+        return (self._adjoint_of(ns, grad, saved),)
 
     def jvp(self, ns, tangents, *saved):
         return self.fn(tangents[0])
@@ -72,8 +80,7 @@ class _KernelBackward(_LinearKernel):
 
     def backward(self, ns, grad, *saved):
         shape, dtype = self.self_meta
-        return (ns.linear_map(grad, self.adjoint, self.fn, self.adjoint_label, type(self).__name__)
-                if self.needs(0) else None,
+        return (self._adjoint_of(ns, grad, saved) if self.needs(0) else None,
                 ns.zeros(shape, dtype) if self.needs(1) else None)
 
     def jvp(self, ns, tangents, *saved):

@@ -15,9 +15,10 @@ import numpy as np
 
 from ...autograd.node import Node
 from .._registry import export
-from .._util import wrap
+from .._util import Tensor, wrap
 from ...autograd._record import record1
-from ..shape.basic import squeeze, unsqueeze
+from ..indexing.scatter import gather
+from ..shape.basic import reshape, squeeze, unsqueeze
 from ._linmap import _KernelBackward, array, attr_reader, gather_flat, scatter_flat
 from ... import _dtype as D
 from ..._size import format_shape
@@ -206,11 +207,27 @@ def _max_pool_kernel(x: np.ndarray, k, s, p, d, out_hw):
     return best, (rows * w + cols).astype(np.int64)
 
 
+def max_pool_double_backward(grad, indices, nd: int):
+    """PyTorch's max_pool_double_backward, the gradient of max_unpool and of max pooling's
+    backward kernel in its gradient: ``grad`` read at the flat ``indices`` of each plane of the
+    last ``nd`` dims, recorded as PyTorch records it (view, gather, view)."""
+    if not isinstance(indices, Tensor):
+        indices = wrap(indices)
+    shape = tuple(indices.shape)
+    if not indices._data.size:
+        return wrap(np.zeros(shape, grad._data.dtype))
+    flat = shape[:len(shape) - nd] + (-1,)
+    return reshape(gather(reshape(grad, flat), -1, reshape(indices, flat)), shape)
+
+
 class MaxPool2DWithIndicesBackwardBackward0(_KernelBackward):
     """max_pool2d_with_indices_backward(grad, self, ..., indices): grad scattered to the saved
     indices, over (grad, self) (see ``_KernelBackward``)."""
     __slots__ = ()
     saved_names = ("indices",)
+
+    def adjoint_op(self, grad, indices):
+        return max_pool_double_backward(grad, indices, 2)
 
 
 class MaxPool2DWithIndicesBackward0(Node):
@@ -404,6 +421,11 @@ class AvgPool2DBackwardBackward0(_KernelBackward):
     copied = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
               "divisor_override")
     saved_attrs = attr_reader(*copied)
+
+    def adjoint_op(self, grad, *saved):
+        a = self.attrs
+        return avg_pool2d(grad, a["kernel_size"], a["stride"] or None, a["padding"],
+                          a["ceil_mode"], a["count_include_pad"], a["divisor_override"])
 
 
 class AvgPool2DBackward0(_AvgPoolBackward):

@@ -18,7 +18,8 @@ from .._registry import export
 from .._util import wrap
 from ...autograd._record import record1
 from ._linmap import _KernelBackward, array, attr_reader, gather_flat, scatter_flat
-from .pooling import AvgPool2DBackwardBackward0, _AvgPoolBackward, _fmt, _out_size
+from .pooling import (AvgPool2DBackwardBackward0, _AvgPoolBackward, _fmt, _out_size,
+                      max_pool_double_backward)
 
 __all__ = ["max_pool3d", "max_pool3d_with_indices", "avg_pool3d", "lp_pool3d"]
 
@@ -178,6 +179,9 @@ class MaxPool3DWithIndicesBackwardBackward0(_KernelBackward):
     __slots__ = ()
     saved_names = ("indices",)
 
+    def adjoint_op(self, grad, indices):
+        return max_pool_double_backward(grad, indices, 3)
+
 
 class MaxPool3DWithIndicesBackward0(Node):
     """Each window's maximum passes its gradient to the element it came from (the saved index);
@@ -238,6 +242,11 @@ class AvgPool3DBackwardBackward0(_KernelBackward):
     __slots__ = ()
     copied = AvgPool2DBackwardBackward0.copied
     saved_attrs = attr_reader(*copied)
+
+    def adjoint_op(self, grad, *saved):
+        a = self.attrs
+        return avg_pool3d(grad, a["kernel_size"], a["stride"] or None, a["padding"],
+                          a["ceil_mode"], a["count_include_pad"], a["divisor_override"])
 
 
 class AvgPool3DBackward0(_AvgPoolBackward):

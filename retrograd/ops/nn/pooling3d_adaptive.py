@@ -19,7 +19,7 @@ from ...autograd._record import record1
 from ..reduction.basic import mean
 from ..shape.basic import squeeze, unsqueeze
 from ._linmap import _KernelBackward, attr_reader, matrix_apply
-from .pooling import _SCALAR_NAMES, _fmt
+from .pooling import _SCALAR_NAMES, _fmt, max_pool_double_backward
 from .pooling_unpool import (_MaxUnpoolBackward, _check_unpool_shapes, _unpool_kernel,
                              _unpool_output_size, max_unpool2d)
 from .pooling_adaptive import (_AdaptiveAvgPoolBackward, _AdaptiveAvgPoolBackwardBackward,
@@ -79,6 +79,11 @@ class AdaptiveAvgPool3DBackwardBackward0(_AdaptiveAvgPoolBackwardBackward):
                               "grad_output_sym_argsize_minus_2",
                               "grad_output_sym_argsize_minus_3")
 
+    def adjoint_op(self, grad, *saved):
+        a = self.attrs
+        return _adaptive_avg_pool3d(grad, tuple(a[f"grad_output_sym_argsize_minus_{i}"]
+                                                for i in (3, 2, 1)))
+
 
 class AdaptiveAvgPool3DBackward0(_AdaptiveAvgPoolBackward):
     __slots__ = ()
@@ -133,6 +138,9 @@ class AdaptiveMaxPool3DBackwardBackward0(_KernelBackward):
     over (grad, self) (see ``_KernelBackward``)."""
     __slots__ = ()
     saved_names = ("indices",)
+
+    def adjoint_op(self, grad, indices):
+        return max_pool_double_backward(grad, indices, 3)
 
 
 class AdaptiveMaxPool3DBackward0(_AdaptiveMaxPoolBackward):

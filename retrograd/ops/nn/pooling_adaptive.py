@@ -19,7 +19,7 @@ from ...autograd._record import record1
 from ..reduction.basic import mean
 from ..shape.basic import squeeze, unsqueeze
 from ._linmap import _KernelBackward, array, attr_reader, gather_flat, matrix_apply, scatter_flat
-from .pooling import _fmt, _max_pool_kernel
+from .pooling import _fmt, _max_pool_kernel, max_pool_double_backward
 
 
 def _bounds(n_in: int, n_out: int):
@@ -107,6 +107,11 @@ class AdaptiveAvgPool2DBackwardBackward0(_AdaptiveAvgPoolBackwardBackward):
     __slots__ = ()
     saved_attrs = attr_reader("grad_output_sym_argsize_minus_1",
                               "grad_output_sym_argsize_minus_2")
+
+    def adjoint_op(self, grad, *saved):
+        a = self.attrs   # (PyTorch's _adaptive_avg_pool2d(grad, grad_output's spatial sizes))
+        return _adaptive_avg_pool2d(grad, (a["grad_output_sym_argsize_minus_2"],
+                                           a["grad_output_sym_argsize_minus_1"]))
 
 
 class _AdaptiveAvgPoolBackward(Node):
@@ -243,6 +248,9 @@ class AdaptiveMaxPool2DBackwardBackward0(_KernelBackward):
     over (grad, self) (see ``_KernelBackward``)."""
     __slots__ = ()
     saved_names = ("indices",)
+
+    def adjoint_op(self, grad, indices):
+        return max_pool_double_backward(grad, indices, 2)
 
 
 class _AdaptiveMaxPoolBackward(Node):

@@ -10,7 +10,7 @@ from ...autograd.node import Node
 from .._registry import export
 from ...autograd._record import record1
 from ._linmap import array, gather_flat, scatter_flat
-from .pooling import _SCALAR_NAMES, _fmt, _ints, _pair
+from .pooling import _SCALAR_NAMES, _fmt, _ints, _pair, max_pool_double_backward
 
 
 def _unpool_output_size(input, kernel_size, stride, padding, output_size) -> list:
@@ -48,6 +48,8 @@ class _MaxUnpoolBackward(Node):
     nd = 2
 
     def backward(self, ns, grad, indices):
+        if not ns.INPLACE:      # create_graph: PyTorch's max_pool_double_backward (view, gather)
+            return (max_pool_double_backward(grad, indices, self.nd),)
         idx = array(indices)
         name = type(self).__name__
         return (ns.linear_map(grad, lambda g: gather_flat(g, idx, self.nd),

@@ -105,29 +105,48 @@ _NAMES = {("nearest", 1): "UpsampleNearest1DBackward0", ("nearest", 2): "Upsampl
 _S1, _S2, _S3 = ("scales",), ("scales_h", "scales_w"), ("scales_d", "scales_h", "scales_w")
 
 
-def _kernel_class(name: str, copied: tuple) -> type:
-    return type(name, (_LinearKernel,), {"__slots__": (), "__module__": __name__,
-                                         "copied": ("output_size",) + copied,
-                                         "saved_attrs": attr_reader("output_size", *copied)})
+class _UpsampleKernel(_LinearKernel):
+    """upsample_*_backward(grad, output_size, input_size, ...): its gradient in grad is the
+    resampling again (PyTorch's upsample_* op: UpsampleBilinear2DBackward0, ...)."""
+    __slots__ = ()
+    mode = ""
+
+    @classmethod
+    def attrs_of(cls, grad, src) -> dict:
+        attrs = super().attrs_of(grad, src)
+        attrs["args"] = (src.output_size, src.scales, src.align_corners)
+        return attrs
+
+    def adjoint_op(self, grad, *saved):
+        return _upsample(grad, self.mode, *self.attrs["args"])
 
 
-UpsampleNearest1DBackwardBackward0 = _kernel_class("UpsampleNearest1DBackwardBackward0", _S1)
-UpsampleNearest2DBackwardBackward0 = _kernel_class("UpsampleNearest2DBackwardBackward0", _S2)
-UpsampleNearest3DBackwardBackward0 = _kernel_class("UpsampleNearest3DBackwardBackward0", _S3)
-UpsampleNearestExact1DBackwardBackward0 = _kernel_class("UpsampleNearestExact1DBackwardBackward0",
-                                                        _S1)
-UpsampleNearestExact2DBackwardBackward0 = _kernel_class("UpsampleNearestExact2DBackwardBackward0",
-                                                        _S2)
-UpsampleNearestExact3DBackwardBackward0 = _kernel_class("UpsampleNearestExact3DBackwardBackward0",
-                                                        _S3)
-UpsampleLinear1DBackwardBackward0 = _kernel_class("UpsampleLinear1DBackwardBackward0",
-                                                  ("align_corners",) + _S1)
-UpsampleBilinear2DBackwardBackward0 = _kernel_class("UpsampleBilinear2DBackwardBackward0",
-                                                    ("align_corners",) + _S2)
-UpsampleBicubic2DBackwardBackward0 = _kernel_class("UpsampleBicubic2DBackwardBackward0",
-                                                   ("align_corners",) + _S2)
-UpsampleTrilinear3DBackwardBackward0 = _kernel_class("UpsampleTrilinear3DBackwardBackward0",
-                                                     ("align_corners",) + _S3)
+def _kernel_class(name: str, copied: tuple, mode: str, base: type = _UpsampleKernel) -> type:
+    return type(name, (base,), {"__slots__": (), "__module__": base.__module__, "mode": mode,
+                                "copied": ("output_size",) + copied,
+                                "saved_attrs": attr_reader("output_size", *copied)})
+
+
+UpsampleNearest1DBackwardBackward0 = _kernel_class(
+    "UpsampleNearest1DBackwardBackward0", _S1, "nearest")
+UpsampleNearest2DBackwardBackward0 = _kernel_class(
+    "UpsampleNearest2DBackwardBackward0", _S2, "nearest")
+UpsampleNearest3DBackwardBackward0 = _kernel_class(
+    "UpsampleNearest3DBackwardBackward0", _S3, "nearest")
+UpsampleNearestExact1DBackwardBackward0 = _kernel_class(
+    "UpsampleNearestExact1DBackwardBackward0", _S1, "nearest-exact")
+UpsampleNearestExact2DBackwardBackward0 = _kernel_class(
+    "UpsampleNearestExact2DBackwardBackward0", _S2, "nearest-exact")
+UpsampleNearestExact3DBackwardBackward0 = _kernel_class(
+    "UpsampleNearestExact3DBackwardBackward0", _S3, "nearest-exact")
+UpsampleLinear1DBackwardBackward0 = _kernel_class(
+    "UpsampleLinear1DBackwardBackward0", ("align_corners",) + _S1, "linear")
+UpsampleBilinear2DBackwardBackward0 = _kernel_class(
+    "UpsampleBilinear2DBackwardBackward0", ("align_corners",) + _S2, "bilinear")
+UpsampleBicubic2DBackwardBackward0 = _kernel_class(
+    "UpsampleBicubic2DBackwardBackward0", ("align_corners",) + _S2, "bicubic")
+UpsampleTrilinear3DBackwardBackward0 = _kernel_class(
+    "UpsampleTrilinear3DBackwardBackward0", ("align_corners",) + _S3, "trilinear")
 
 
 class _UpsampleBackward(Node):

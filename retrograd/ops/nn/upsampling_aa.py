@@ -16,16 +16,24 @@ import numpy as np
 from .._registry import export
 from ...autograd._record import record1
 from .pooling import _SCALAR_NAMES
-from .upsampling import (_ALIGN, _ATTRS_2D, _S2, _UpsampleBackward, _forward, _kernel_class,
-                         _scale_value)
+from .upsampling import (_ALIGN, _ATTRS_2D, _S2, _UpsampleBackward, _UpsampleKernel, _forward,
+                         _kernel_class, _scale_value)
 
 
+class _UpsampleAaKernel(_UpsampleKernel):
+    __slots__ = ()
+
+    def adjoint_op(self, grad, *saved):
+        return _upsample_aa(grad, self.mode, *self.attrs["args"])
+
+
+_AA = ("align_corners",) + _S2
 UpsampleBilinear2DAaBackwardBackward0 = _kernel_class("UpsampleBilinear2DAaBackwardBackward0",
-                                                      ("align_corners",) + _S2)
+                                                      _AA, "bilinear", _UpsampleAaKernel)
 UpsampleBicubic2DAaBackwardBackward0 = _kernel_class("UpsampleBicubic2DAaBackwardBackward0",
-                                                     ("align_corners",) + _S2)
+                                                     _AA, "bicubic", _UpsampleAaKernel)
 UpsampleLanczos2DAaBackwardBackward0 = _kernel_class("UpsampleLanczos2DAaBackwardBackward0",
-                                                     ("align_corners",) + _S2)
+                                                     _AA, "lanczos", _UpsampleAaKernel)
 
 
 class UpsampleBilinear2DAaBackward0(_UpsampleBackward):

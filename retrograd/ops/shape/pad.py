@@ -79,41 +79,50 @@ def _constant_pad(input, pad, value):
 
 # -- reflect / replicate --------------------------------------------------------------------------
 # reflection_pad{1,2,3}d_backward(grad, self, padding) and replication_pad..._backward: the
-# nodes PyTorch records for the gradient under create_graph (see ``_KernelBackward``)
-class ReflectionPad1DBackwardBackward0(_KernelBackward):
+# nodes PyTorch records for the gradient under create_graph (see ``_KernelBackward``); their own
+# gradient in grad is the padding again (ReflectionPad2DBackward0, ...)
+class _PadKernelBackward(_KernelBackward):
     __slots__ = ()
     copied = ("padding",)
     saved_attrs = attr_reader("padding")
+    mode = ""
+
+    @classmethod
+    def attrs_of(cls, grad, src) -> dict:
+        return {"padding": src._saved_padding, "pad": list(src.padding)}
+
+    def adjoint_op(self, grad, *saved):
+        return pad(grad, self.attrs["pad"], self.mode)
 
 
-class ReflectionPad2DBackwardBackward0(_KernelBackward):
+class ReflectionPad1DBackwardBackward0(_PadKernelBackward):
     __slots__ = ()
-    copied = ("padding",)
-    saved_attrs = attr_reader("padding")
+    mode = "reflect"
 
 
-class ReflectionPad3DBackwardBackward0(_KernelBackward):
+class ReflectionPad2DBackwardBackward0(_PadKernelBackward):
     __slots__ = ()
-    copied = ("padding",)
-    saved_attrs = attr_reader("padding")
+    mode = "reflect"
 
 
-class ReplicationPad1DBackwardBackward0(_KernelBackward):
+class ReflectionPad3DBackwardBackward0(_PadKernelBackward):
     __slots__ = ()
-    copied = ("padding",)
-    saved_attrs = attr_reader("padding")
+    mode = "reflect"
 
 
-class ReplicationPad2DBackwardBackward0(_KernelBackward):
+class ReplicationPad1DBackwardBackward0(_PadKernelBackward):
     __slots__ = ()
-    copied = ("padding",)
-    saved_attrs = attr_reader("padding")
+    mode = "replicate"
 
 
-class ReplicationPad3DBackwardBackward0(_KernelBackward):
+class ReplicationPad2DBackwardBackward0(_PadKernelBackward):
     __slots__ = ()
-    copied = ("padding",)
-    saved_attrs = attr_reader("padding")
+    mode = "replicate"
+
+
+class ReplicationPad3DBackwardBackward0(_PadKernelBackward):
+    __slots__ = ()
+    mode = "replicate"
 
 
 class _PadGatherBackward(Node):
