@@ -38,7 +38,7 @@ channel_shuffle
 mkldnn_rnn_layer _pack_padded_sequence
 batch_norm group_norm layer_norm embedding embedding_bag
 _scaled_dot_product_flash_attention_for_cpu
-max_unpool3d affine_grid_generator grid_sampler
+max_unpool3d affine_grid_generator grid_sampler grid_sampler_backward
 """.split())
 
 
