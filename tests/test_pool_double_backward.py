@@ -198,3 +198,31 @@ def test_grid_sample_gradients_are_one_node_like_torch(mode, padding, align):
         a = np.zeros(shape) if a is None else a
         b = np.zeros(shape) if b is None else b
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+def test_grid_sample_penalty_through_a_loss_like_torch(mode):
+    """The incoming gradient depends on the input and the grid (a loss's): the node's
+    gradients are its own partial derivatives (the engine adds the paths through the incoming
+    gradient), at second and third order, and through torch.func's jacrev(grad)."""
+    rng = np.random.default_rng(9)
+    xa, ga = rng.standard_normal((1, 2, 4, 4)), rng.uniform(-1.1, 1.1, (1, 3, 2, 2))
+    va, wa = rng.standard_normal(xa.shape), rng.standard_normal(ga.shape)
+
+    def run(T):
+        F = T.nn.functional
+
+        def loss(x, g):
+            return F.grid_sample(x, g, mode=mode, align_corners=False).pow(2).sum()
+        x, g = T.tensor(xa, requires_grad=True), T.tensor(ga, requires_grad=True)
+        gx, gg = T.autograd.grad(loss(x, g), (x, g), create_graph=True)
+        pen = (gx * T.tensor(va)).sum() + (gg * T.tensor(wa)).sum()
+        second = T.autograd.grad(pen, (x, g), create_graph=True)
+        third = T.autograd.grad(sum((s * s).sum() for s in second), (x, g))
+        jac = T.func.jacrev(T.func.grad(loss, argnums=0), argnums=1)(T.tensor(xa), T.tensor(ga))
+        return [t.detach().numpy() for t in second + third + (jac,)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours, ref = run(retrograd), run(torch)
+    for a, b in zip(ours, ref):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)

@@ -20,6 +20,7 @@ from ...autograd.engine import run_backward
 from ...autograd.node import Node
 from ...autograd._record import OPS, edge
 from .._util import wrap
+from ..shape.basic import view
 
 
 class _GridSamplerBackwardBackward(Node):
@@ -36,7 +37,15 @@ class _GridSamplerBackwardBackward(Node):
     def backward(self, ns, grads, grad, grid, x):
         create = not ns.INPLACE
         if create:
-            args = [grad, x, grid]
+            # views of the saved tensors: the engine stops there, so it gives this node's own
+            # partial derivatives (not through the graphs that made grad, x and grid), and the
+            # results stay differentiable in the saved tensors (the next order)
+            prev = is_grad_enabled()
+            _set_grad_enabled(True)
+            try:
+                args = [view(t, tuple(t.shape)) for t in (grad, x, grid)]
+            finally:
+                _set_grad_enabled(prev)
         else:   # leaves of a graph of its own (the results need none)
             args = [Tensor._make(np.asarray(a), None, True, None) for a in (grad, x, grid)]
         # (nearest: grad_grid is zero, nothing depends on the input; PyTorch gives it no gradient)
