@@ -6,8 +6,10 @@ sign, relu and abs. Windows are read as strided views of the (padded) input, one
 kernel offset: a running max (with its offset) or a running sum over those kH*kW views, no loop
 over batch, channels or pixels. The backward of max pooling scatters the gradient to the saved flat indices (one bincount), that of
 average pooling adds the divided gradient back window offset by window offset (a loop over the
-kernel's offsets only). Both are linear maps whose adjoint is the forward again, recorded through
-``ns.linear_map`` so that double backward works (see ``_linmap.py``).
+kernel's offsets only). Both are linear maps whose adjoint is the forward again; under
+create_graph they record PyTorch's backward-kernel nodes over (grad, self)
+(``MaxPool2DWithIndicesBackwardBackward0``, ``AvgPool2DBackwardBackward0``: ``ns.backward_kernel``,
+see ``_linmap.py``), so every order of derivative works with PyTorch's graph.
 """
 from __future__ import annotations
 
@@ -398,7 +400,6 @@ class _AvgPoolBackward(Node):
                    "ceil_mode": "ceil_mode", "count_include_pad": "count_include_pad",
                    "divisor_override": lambda n: n.divisor_override}
     _pool = _adjoint = None     # staticmethods of the subclasses
-
     _double = None              # the node of PyTorch's backward kernel (create_graph)
 
     def backward(self, ns, grad, x):
