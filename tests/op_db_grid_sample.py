@@ -67,14 +67,23 @@ ROWS: list[OpInfo] = [
 ]
 
 
+def _require_grad(t):
+    """``t.requires_grad_()`` where it is allowed. Under forward AD the inputs are dual tensors
+    that do not require grad, and torch has no forward formula for grid_sampler to compare
+    with: the tangents of these rows' gradients are checked against finite differences. Inside
+    a torch.func transform the call is refused (the transform's inputs are its own)."""
+    try:
+        t.requires_grad_()
+    except RuntimeError:
+        pass
+    return t
+
+
 def _gs_backward(name, shapes, node, **kw):
     """grid_sample's gradients (input, grid) taken with create_graph=True for the incoming
     gradient ``v``: PyTorch's grid_sampler_2d_backward as one node with two outputs."""
     def fn(T, x, g, v):
-        # (requires_grad_: under forward AD the inputs are dual tensors that do not require
-        # grad, and torch has no forward formula for grid_sampler to compare with, so the
-        # tangents of these gradients are checked against finite differences)
-        y = T.nn.functional.grid_sample(x.requires_grad_(), g.requires_grad_(), **kw)
+        y = T.nn.functional.grid_sample(_require_grad(x), _require_grad(g), **kw)
         return T.autograd.grad(y, (x, g), v, create_graph=True)
 
     def sample(rng, shapes):
