@@ -34,11 +34,11 @@ ctc_loss gaussian_nll_loss hinge_embedding_loss huber_loss kl_div l1_loss margin
 mse_loss multi_margin_loss multilabel_margin_loss multilabel_soft_margin_loss nll_loss
 poisson_nll_loss smooth_l1_loss soft_margin_loss triplet_margin_loss
 triplet_margin_with_distance_loss max_unpool2d pixel_shuffle pixel_unshuffle
-channel_shuffle
+channel_shuffle grid_sampler_backward
 mkldnn_rnn_layer _pack_padded_sequence
 batch_norm group_norm layer_norm embedding embedding_bag
 _scaled_dot_product_flash_attention_for_cpu
-max_unpool3d affine_grid_generator grid_sampler grid_sampler_backward
+max_unpool3d affine_grid_generator grid_sampler
 """.split())
 
 
