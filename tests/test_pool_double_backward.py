@@ -226,3 +226,31 @@ def test_grid_sample_penalty_through_a_loss_like_torch(mode):
         ours, ref = run(retrograd), run(torch)
     for a, b in zip(ours, ref):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("nd", [2, 3])   # (1-D: unpool2d between unsqueeze and squeeze)
+def test_max_unpool_gradient_records_torchs_gather(nd):
+    """max_unpool's gradient under create_graph is PyTorch's max_pool_double_backward: the
+    incoming gradient read at the indices through view, gather, view (no node of its own)."""
+    rng = np.random.default_rng(nd)
+    shape = (1, 2) + (4,) * nd
+    xa = rng.standard_normal(shape)
+
+    def run(T):
+        F = T.nn.functional
+        pool = (F.max_pool1d, F.max_pool2d, F.max_pool3d)[nd - 1]
+        unpool = (F.max_unpool1d, F.max_unpool2d, F.max_unpool3d)[nd - 1]
+        out, idx = pool(T.tensor(xa), 2, return_indices=True)
+        o = out.clone().requires_grad_()
+        u = unpool(o, idx, 2)
+        v = T.tensor(rng_v.standard_normal(tuple(u.shape)), requires_grad=True)
+        (g,) = T.autograd.grad(u, o, v, create_graph=True)
+        (h,) = T.autograd.grad((g * g).sum(), v)
+        return _walk(g.grad_fn), g.detach().numpy(), h.numpy()
+    rng_v = np.random.default_rng(10 + nd)
+    ours = run(retrograd)
+    rng_v = np.random.default_rng(10 + nd)
+    ref = run(torch)
+    assert ours[0] == ref[0]
+    np.testing.assert_allclose(ours[1], ref[1], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours[2], ref[2], rtol=1e-12, atol=1e-12)
