@@ -6,8 +6,9 @@ as one strided view per kernel offset, shaped like the output, so the only loop 
 kT*kH*kW offsets, never over batch, channels or voxels. Max pooling keeps a running maximum
 and the first offset holding it (the last NaN of a window, as PyTorch); its backward scatters to
 the saved flat indices (one bincount). Average pooling sums the views and divides; its backward
-adds the divided gradient back offset by offset. Both backwards are ``ns.linear_map``s whose
-adjoint is the forward, so double backward works.
+adds the divided gradient back offset by offset. Both backwards are linear maps whose adjoint is
+the forward; under create_graph they record PyTorch's backward-kernel nodes
+(``MaxPool3DWithIndicesBackwardBackward0``, ``AvgPool3DBackwardBackward0``; ``_linmap.py``).
 """
 from __future__ import annotations
 

@@ -7,7 +7,8 @@ Adaptive pooling reduces one dim at a time (W, then H, then T) with the window g
 pooling carries the positions found by the earlier steps along, so the reported index is the
 first maximum of the window in row-major order (or its last NaN), PyTorch's. The backward of the
 average is the adjoint (one 0/1 window matrix per dim, applied by GEMMs), that of the max a
-scatter to the saved indices; both are ``ns.linear_map``s, so double backward works.
+scatter to the saved indices; under create_graph both record PyTorch's backward-kernel nodes
+(``AdaptiveAvgPool3DBackwardBackward0``, ...; ``_linmap.py``), so double backward works.
 """
 from __future__ import annotations
 

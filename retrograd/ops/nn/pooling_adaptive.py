@@ -6,7 +6,8 @@ the only loop is over the (one or two, rarely three) distinct window lengths: wh
 divide there is one length and one gather. Max pooling keeps, per row of the H step, the column
 the W step found, so the reported index is the first maximum in row-major order, PyTorch's.
 The backward of the average is the adjoint (a 0/1 matrix per dim, two GEMMs), that of the max
-a scatter to the saved indices; both are ``ns.linear_map``s, so double backward works.
+a scatter to the saved indices; under create_graph both record PyTorch's backward-kernel nodes
+(``AdaptiveAvgPool2DBackwardBackward0``, ...; ``_linmap.py``), so double backward works.
 """
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """max_unpool2d: the values of a max pooling written back at their flat indices, zeros elsewhere
-(PyTorch's ``MaxUnpool2DBackward0``); its backward reads the gradient back at the indices, a
-linear map recorded through ``ns.linear_map`` so that double backward works. The node's base
+(PyTorch's ``MaxUnpool2DBackward0``); its backward reads the gradient back at the indices,
+under create_graph as PyTorch's max_pool_double_backward (view, gather, view), so double
+backward works. The node's base
 and the kernel serve max_unpool1d/3d too (pooling3d_adaptive.py)."""
 from __future__ import annotations
 

@@ -4,8 +4,9 @@
 The resampling modes are separable: along each spatial dim an output position reads one to
 four input positions (its taps) with weights. The forward gathers the taps along W, then along H
 (PyTorch's order of the terms: the H interpolation of W interpolations); the backward is the
-adjoint, one small dense (out, in) matrix per dim applied by a GEMM; both are ``ns.linear_map``s,
-so double backward works. Indices and weights follow PyTorch's CPU kernels (UpSample.h):
+adjoint, one small dense (out, in) matrix per dim applied by a GEMM; under create_graph it records
+PyTorch's backward-kernel node (``UpsampleBilinear2DBackwardBackward0``, ...; ``_linmap.py``),
+whose own gradient is the resampling again, so every order works. Indices and weights follow PyTorch's CPU kernels (UpSample.h):
 ``area_pixel_compute_source_index``, ``nearest_idx``, the clamped lambdas, A = -0.75 for cubic,
 computed in the input's float type as PyTorch's opmath does. The argument handling is a port of
 ``torch.nn.functional.interpolate``.

@@ -7,7 +7,7 @@ output position reads the input positions within the filter's support around its
 support widened by the scale when downsampling; the weights are the filter (triangle, Keys cubic
 with a = -0.5, or Lanczos-3) at the scaled distances, normalised to sum to one. These become the
 per-axis taps of ``upsampling._UpsampleBackward``: the same separable gathers forward (W, then
-H), the adjoint GEMMs backward, ``ns.linear_map``s for double backward.
+H), the adjoint GEMMs backward, PyTorch's backward-kernel nodes under create_graph.
 """
 from __future__ import annotations
 
