@@ -65,3 +65,39 @@ ROWS: list[OpInfo] = [
     OpInfo("grid_sampler", lambda T, x, g: T.grid_sampler(x, g, 0, 2, True), S2,
            "GridSampler2DBackward0", sample=_grid_sampler(S2), **RED),
 ]
+
+
+def _require_grad(t):
+    """``t.requires_grad_()`` where it is allowed. Under forward AD the inputs are dual tensors
+    that do not require grad, and torch has no forward formula for grid_sampler to compare
+    with: the tangents of these rows' gradients are checked against finite differences. Inside
+    a torch.func transform the call is refused (the transform's inputs are its own)."""
+    try:
+        t.requires_grad_()
+    except RuntimeError:
+        pass
+    return t
+
+
+def _gs_backward(name, shapes, node, **kw):
+    """grid_sample's gradients (input, grid) taken with create_graph=True for the incoming
+    gradient ``v``: PyTorch's grid_sampler_2d_backward as one node with two outputs."""
+    def fn(T, x, g, v):
+        y = T.nn.functional.grid_sample(_require_grad(x), _require_grad(g), **kw)
+        return T.autograd.grad(y, (x, g), v, create_graph=True)
+
+    def sample(rng, shapes):
+        return _grid_sampler(shapes[:2])(rng, shapes[:2]) + [rng.uniform(-2, 2, shapes[2])]
+    # (gradgrad=False: torch's own third-order run of these rows raises)
+    return OpInfo(name, fn, shapes, node, sample=sample, gradgrad=False, **RED)
+
+
+ROWS += [
+    _gs_backward("grid_sample_backward", S2 + [(1, 2, 2, 2)], "GridSampler2DBackwardBackward0",
+                 align_corners=False),
+    _gs_backward("grid_sample_backward_bicubic_border", S2 + [(1, 2, 2, 2)],
+                 "GridSampler2DBackwardBackward0", mode="bicubic", padding_mode="border",
+                 align_corners=True),
+    _gs_backward("grid_sample_3d_backward", S3 + [(1, 1, 1, 2, 2)],
+                 "GridSampler3DBackwardBackward0", align_corners=False),
+]

@@ -564,3 +564,8 @@ def slice_backward(grad, shape, index, args):
 def mean_dims(x, dims, keepdim):
     """x.mean() (dims None) or x.mean(dims, keepdim)."""
     return _np.mean(x, axis=dims, keepdims=keepdim)
+# -- pool_pad_interp: PyTorch's backward kernels of pooling and padding (ops/nn/_linmap.py) -------
+def backward_kernel(cls, grad, x, fn, adjoint, adjoint_name, src=None, save=None):
+    """The gradient ``fn(grad)`` of a pooling / padding op (create_graph records it as the node
+    ``cls`` over (grad, x), PyTorch's backward kernel); here only the map itself."""
+    return fn(grad)

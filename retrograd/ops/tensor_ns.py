@@ -524,3 +524,10 @@ from .reduction.basic import mean as _mean  # noqa: E402
 def mean_dims(x, dims, keepdim):
     """x.mean() (MeanBackward0) when dims is None, else x.mean(dims, keepdim) (MeanBackward1)."""
     return _mean(x) if dims is None else _mean(x, tuple(dims), keepdim)
+
+
+# -- pool_pad_interp: PyTorch's backward kernels of pooling and padding (ops/nn/_linmap.py) -------
+# ``fn(grad)`` recorded as PyTorch's backward-kernel node ``cls`` over (grad, x) (an op that modes
+# see: forward AD over it uses the node's rule)
+from .nn._linmap import backward_kernel as _backward_kernel  # noqa: E402
+backward_kernel = _public(_backward_kernel, "backward_kernel")

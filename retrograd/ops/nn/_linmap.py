@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from ...autograd.node import Node
-from ...autograd._record import record1
+from ...autograd._record import record1, record2
 
 
 class _LinearMap(Node):
@@ -37,6 +37,73 @@ def linear_map(x, fn, adjoint, name: str, adjoint_name: str):
     out = fn(x._data)
     return record1(_LinearMap, x, out, fn=fn, adjoint=adjoint, label=name,
                    adjoint_label=adjoint_name)
+
+
+# -- PyTorch's backward kernels of these ops, as nodes (create_graph) ----------------------------
+class _LinearKernel(Node):
+    """PyTorch's backward kernel of a linear op that reads only the gradient
+    (``upsample_bilinear2d_backward(grad, output_size, input_size, ...)``) as the node it
+    records: over (grad,), the map ``fn`` with adjoint ``adjoint``. Subclasses carry PyTorch's
+    names and ``_saved_*`` values: ``copied`` names the first-order node's ``_saved_*`` values
+    this node shows too (``attrs_of`` computes them). Its own gradient (in grad) is the adjoint
+    map; recorded under create_graph as PyTorch's ops where a subclass gives them
+    (``adjoint_op``), else as one node named ``adjoint_label``."""
+    __slots__ = ("fn", "adjoint", "adjoint_label", "attrs")
+    copied: tuple = ()
+    adjoint_op = None   # method (grad Tensor, *saved) -> PyTorch's ops for the adjoint
+
+    @classmethod
+    def attrs_of(cls, grad, src) -> dict:
+        """The values of this node's ``_saved_*`` attributes (see ``copied``)."""
+        return {k: getattr(src, "_saved_" + k) for k in cls.copied}
+
+    def _adjoint_of(self, ns, grad, saved):
+        if ns.INPLACE or self.adjoint_op is None:
+            return ns.linear_map(grad, self.adjoint, self.fn, self.adjoint_label,
+                                 type(self).__name__)
+        return self.adjoint_op(grad, *saved)
+
+    def backward(self, ns, grad, *saved):
+        return (self._adjoint_of(ns, grad, saved),)
+
+    def jvp(self, ns, tangents, *saved):
+        return self.fn(tangents[0])
+
+
+class _KernelBackward(_LinearKernel):
+    """A backward kernel that takes the op's input too (``max_pool2d_with_indices_backward(grad,
+    self, ...)``, ``avg_pool2d_backward``, ``reflection_pad2d_backward``, ...): the node is over
+    (grad, self), linear in grad and of zero derivative in self, which it is connected to all
+    the same (derivatives.yaml: ``self: zeros_like(self)``), so a second ``autograd.grad`` in
+    the input gives zeros where a gradient without a graph would raise."""
+    __slots__ = ("self_meta",)
+
+    def backward(self, ns, grad, *saved):
+        shape, dtype = self.self_meta
+        return (self._adjoint_of(ns, grad, saved) if self.needs(0) else None,
+                ns.zeros(shape, dtype) if self.needs(1) else None)
+
+    def jvp(self, ns, tangents, *saved):
+        t = tangents[0]
+        return np.zeros(self._shape, self._dtype) if t is None else self.fn(t)
+
+
+def attr_reader(*names) -> dict:
+    """``saved_attrs`` of a ``_LinearKernel`` subclass: each name read from ``node.attrs``."""
+    return {n: (lambda node, n=n: node.attrs[n]) for n in names}
+
+
+def backward_kernel(cls, grad, x, fn, adjoint, adjoint_name: str, src=None, save=None):
+    """``fn(grad)`` recorded as the node ``cls``: a ``_KernelBackward`` over (grad, x), or with
+    ``x`` None a ``_LinearKernel`` over grad alone; what a first-order node ``src`` returns under
+    create_graph. ``save``: the tensors PyTorch's node saves (the indices of max pooling)."""
+    out = fn(grad._data)
+    if x is None:
+        return record1(cls, grad, out, save, fn=fn, adjoint=adjoint, adjoint_label=adjoint_name,
+                       attrs=cls.attrs_of(grad, src))
+    xd = x._data
+    return record2(cls, grad, x, out, save, fn=fn, adjoint=adjoint, adjoint_label=adjoint_name,
+                   attrs=cls.attrs_of(grad, src), self_meta=(xd.shape, xd.dtype))
 
 
 def array(t) -> np.ndarray:

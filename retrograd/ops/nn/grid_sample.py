@@ -23,6 +23,7 @@ from .._registry import export
 from .. import numpy_ns
 from ...autograd._record import record1, record2
 from .pooling import _SCALAR_NAMES, _fmt
+from .grid_sample_backward import grid_sampler_backward
 
 __all__ = ["affine_grid", "affine_grid_generator", "grid_sample", "grid_sampler"]
 
@@ -261,6 +262,8 @@ class _GridSamplerBackward(Node):
                    "padding_mode": "padding_mode"}
 
     def backward(self, ns, grad, grid, x):
+        if not ns.INPLACE:      # PyTorch's GridSampler2DBackwardBackward0 (grid_sample_backward.py)
+            return grid_sampler_backward(self, grad, grid, x)
         if isinstance(grad, np.ndarray) and grad.dtype == np.float16:   # in float, as torch
             f = np.float32
             res = self._backward(ns, grad.astype(f), grid.astype(f), x.astype(f))

@@ -6,8 +6,10 @@ sign, relu and abs. Windows are read as strided views of the (padded) input, one
 kernel offset: a running max (with its offset) or a running sum over those kH*kW views, no loop
 over batch, channels or pixels. The backward of max pooling scatters the gradient to the saved flat indices (one bincount), that of
 average pooling adds the divided gradient back window offset by window offset (a loop over the
-kernel's offsets only). Both are linear maps whose adjoint is the forward again, recorded through
-``ns.linear_map`` so that double backward works (see ``_linmap.py``).
+kernel's offsets only). Both are linear maps whose adjoint is the forward again; under
+create_graph they record PyTorch's backward-kernel nodes over (grad, self)
+(``MaxPool2DWithIndicesBackwardBackward0``, ``AvgPool2DBackwardBackward0``: ``ns.backward_kernel``,
+see ``_linmap.py``), so every order of derivative works with PyTorch's graph.
 """
 from __future__ import annotations
 
@@ -15,10 +17,11 @@ import numpy as np
 
 from ...autograd.node import Node
 from .._registry import export
-from .._util import wrap
+from .._util import Tensor, wrap
 from ...autograd._record import record1
-from ..shape.basic import squeeze, unsqueeze
-from ._linmap import array, gather_flat, scatter_flat
+from ..indexing.scatter import gather
+from ..shape.basic import reshape, squeeze, unsqueeze
+from ._linmap import _KernelBackward, array, attr_reader, gather_flat, scatter_flat
 from ... import _dtype as D
 from ..._size import format_shape
 
@@ -206,6 +209,29 @@ def _max_pool_kernel(x: np.ndarray, k, s, p, d, out_hw):
     return best, (rows * w + cols).astype(np.int64)
 
 
+def max_pool_double_backward(grad, indices, nd: int):
+    """PyTorch's max_pool_double_backward, the gradient of max_unpool and of max pooling's
+    backward kernel in its gradient: ``grad`` read at the flat ``indices`` of each plane of the
+    last ``nd`` dims, recorded as PyTorch records it (view, gather, view)."""
+    if not isinstance(indices, Tensor):
+        indices = wrap(indices)
+    shape = tuple(indices.shape)
+    if not indices._data.size:
+        return wrap(np.zeros(shape, grad._data.dtype))
+    flat = shape[:len(shape) - nd] + (-1,)
+    return reshape(gather(reshape(grad, flat), -1, reshape(indices, flat)), shape)
+
+
+class MaxPool2DWithIndicesBackwardBackward0(_KernelBackward):
+    """max_pool2d_with_indices_backward(grad, self, ..., indices): grad scattered to the saved
+    indices, over (grad, self) (see ``_KernelBackward``)."""
+    __slots__ = ()
+    saved_names = ("indices",)
+
+    def adjoint_op(self, grad, indices):
+        return max_pool_double_backward(grad, indices, 2)
+
+
 class MaxPool2DWithIndicesBackward0(Node):
     """Each window's maximum passes its gradient to the element it came from (the saved index);
     double backward gathers the grad-grad by the same indices."""
@@ -219,18 +245,20 @@ class MaxPool2DWithIndicesBackward0(Node):
         s = self.stride or k
         # disjoint windows (stride >= dilated kernel): each input element is picked at most once
         disjoint = all(s[i] >= d[i] * (k[i] - 1) + 1 for i in range(2))
-        return (_scatter_back(ns, grad, indices, x.shape[-2:], "MaxPool2DWithIndicesBackward"
-                              "Backward0", "MaxPool2DWithIndicesBackward0", disjoint),)
+        return (_scatter_back(ns, grad, x, indices, x.shape[-2:],
+                              MaxPool2DWithIndicesBackwardBackward0,
+                              "MaxPool2DWithIndicesBackward0", disjoint),)
 
     def jvp(self, ns, tangents, x, indices):
         return gather_flat(tangents[0], indices, 2)
 
 
-def _scatter_back(ns, grad, indices, spatial, name, adjoint_name, unique=False):
+def _scatter_back(ns, grad, x, indices, spatial, cls, adjoint_name, unique=False):
     idx = array(indices)
     spatial = tuple(spatial)
-    return ns.linear_map(grad, lambda g: scatter_flat(g, idx, spatial, unique),
-                         lambda g: gather_flat(g, idx, len(spatial)), name, adjoint_name)
+    return ns.backward_kernel(cls, grad, x, lambda g: scatter_flat(g, idx, spatial, unique),
+                              lambda g: gather_flat(g, idx, len(spatial)), adjoint_name, None,
+                              indices)
 
 
 @export(torch=False, functional=True, vmap="pool2d")
@@ -372,21 +400,38 @@ class _AvgPoolBackward(Node):
                    "ceil_mode": "ceil_mode", "count_include_pad": "count_include_pad",
                    "divisor_override": lambda n: n.divisor_override}
     _pool = _adjoint = None     # staticmethods of the subclasses
+    _double = None              # the node of PyTorch's backward kernel (create_graph)
 
     def backward(self, ns, grad, x):
         sp, k, s, p, out, div = self.geom
-        pool, adjoint, name = self._pool, self._adjoint, type(self).__name__
-        return (ns.linear_map(grad, lambda g: adjoint(g, sp, k, s, p, out, div),
-                              lambda g: pool(g, k, s, p, out, div),
-                              name.replace("Backward0", "BackwardBackward0"), name),)
+        pool, adjoint = self._pool, self._adjoint
+        return (ns.backward_kernel(self._double, grad, x,
+                                   lambda g: adjoint(g, sp, k, s, p, out, div),
+                                   lambda g: pool(g, k, s, p, out, div), type(self).__name__,
+                                   self),)
 
     def jvp(self, ns, tangents, x):  # linear in the input
         _, k, s, p, out, div = self.geom
         return self._pool(tangents[0], k, s, p, out, div)
 
 
+class AvgPool2DBackwardBackward0(_KernelBackward):
+    """avg_pool2d_backward(grad, self, ...): grad spread over the windows, over (grad, self)
+    (see ``_KernelBackward``)."""
+    __slots__ = ()
+    copied = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
+              "divisor_override")
+    saved_attrs = attr_reader(*copied)
+
+    def adjoint_op(self, grad, *saved):
+        a = self.attrs
+        return avg_pool2d(grad, a["kernel_size"], a["stride"] or None, a["padding"],
+                          a["ceil_mode"], a["count_include_pad"], a["divisor_override"])
+
+
 class AvgPool2DBackward0(_AvgPoolBackward):
     __slots__ = ()
+    _double = AvgPool2DBackwardBackward0
     _pool = staticmethod(_avg_forward)
     _adjoint = staticmethod(_avg_adjoint)
 

@@ -6,8 +6,9 @@ as one strided view per kernel offset, shaped like the output, so the only loop 
 kT*kH*kW offsets, never over batch, channels or voxels. Max pooling keeps a running maximum
 and the first offset holding it (the last NaN of a window, as PyTorch); its backward scatters to
 the saved flat indices (one bincount). Average pooling sums the views and divides; its backward
-adds the divided gradient back offset by offset. Both backwards are ``ns.linear_map``s whose
-adjoint is the forward, so double backward works.
+adds the divided gradient back offset by offset. Both backwards are linear maps whose adjoint is
+the forward; under create_graph they record PyTorch's backward-kernel nodes
+(``MaxPool3DWithIndicesBackwardBackward0``, ``AvgPool3DBackwardBackward0``; ``_linmap.py``).
 """
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from ...autograd.node import Node
 from .._registry import export
 from .._util import wrap
 from ...autograd._record import record1
-from ._linmap import array, gather_flat, scatter_flat
-from .pooling import _AvgPoolBackward, _fmt, _out_size
+from ._linmap import _KernelBackward, array, attr_reader, gather_flat, scatter_flat
+from .pooling import (AvgPool2DBackwardBackward0, _AvgPoolBackward, _fmt, _out_size,
+                      max_pool_double_backward)
 
 __all__ = ["max_pool3d", "max_pool3d_with_indices", "avg_pool3d", "lp_pool3d"]
 
@@ -172,6 +174,16 @@ def avg_adjoint_nd(g: np.ndarray, sp, k, s, p, out, div) -> np.ndarray:
 
 
 # -- max_pool3d ---------------------------------------------------------------------------------
+class MaxPool3DWithIndicesBackwardBackward0(_KernelBackward):
+    """max_pool3d_with_indices_backward(grad, self, ..., indices): grad scattered to the saved
+    indices, over (grad, self) (see ``_KernelBackward``)."""
+    __slots__ = ()
+    saved_names = ("indices",)
+
+    def adjoint_op(self, grad, indices):
+        return max_pool_double_backward(grad, indices, 3)
+
+
 class MaxPool3DWithIndicesBackward0(Node):
     """Each window's maximum passes its gradient to the element it came from (the saved index);
     double backward gathers the grad-grad by the same indices."""
@@ -183,10 +195,10 @@ class MaxPool3DWithIndicesBackward0(Node):
     def backward(self, ns, grad, x, indices):
         idx = array(indices)
         spatial = tuple(x.shape[-3:])
-        return (ns.linear_map(grad, lambda g: scatter_flat(g, idx, spatial),
-                              lambda g: gather_flat(g, idx, 3),
-                              "MaxPool3DWithIndicesBackwardBackward0",
-                              "MaxPool3DWithIndicesBackward0"),)
+        return (ns.backward_kernel(MaxPool3DWithIndicesBackwardBackward0, grad, x,
+                                   lambda g: scatter_flat(g, idx, spatial),
+                                   lambda g: gather_flat(g, idx, 3),
+                                   "MaxPool3DWithIndicesBackward0", None, indices),)
 
     def jvp(self, ns, tangents, x, indices):
         return gather_flat(tangents[0], indices, 3)
@@ -225,8 +237,22 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 # -- avg_pool3d ---------------------------------------------------------------------------------
+class AvgPool3DBackwardBackward0(_KernelBackward):
+    """avg_pool3d_backward(grad, self, ...): grad spread over the windows, over (grad, self)
+    (see ``_KernelBackward``)."""
+    __slots__ = ()
+    copied = AvgPool2DBackwardBackward0.copied
+    saved_attrs = attr_reader(*copied)
+
+    def adjoint_op(self, grad, *saved):
+        a = self.attrs
+        return avg_pool3d(grad, a["kernel_size"], a["stride"] or None, a["padding"],
+                          a["ceil_mode"], a["count_include_pad"], a["divisor_override"])
+
+
 class AvgPool3DBackward0(_AvgPoolBackward):
     __slots__ = ()
+    _double = AvgPool3DBackwardBackward0
     _pool = staticmethod(avg_pool_nd)
     _adjoint = staticmethod(avg_adjoint_nd)
 

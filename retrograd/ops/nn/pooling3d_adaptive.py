@@ -7,7 +7,8 @@ Adaptive pooling reduces one dim at a time (W, then H, then T) with the window g
 pooling carries the positions found by the earlier steps along, so the reported index is the
 first maximum of the window in row-major order (or its last NaN), PyTorch's. The backward of the
 average is the adjoint (one 0/1 window matrix per dim, applied by GEMMs), that of the max a
-scatter to the saved indices; both are ``ns.linear_map``s, so double backward works.
+scatter to the saved indices; under create_graph both record PyTorch's backward-kernel nodes
+(``AdaptiveAvgPool3DBackwardBackward0``, ...; ``_linmap.py``), so double backward works.
 """
 from __future__ import annotations
 
@@ -18,11 +19,12 @@ from .._util import wrap
 from ...autograd._record import record1
 from ..reduction.basic import mean
 from ..shape.basic import squeeze, unsqueeze
-from ._linmap import matrix_apply
-from .pooling import _SCALAR_NAMES, _fmt
+from ._linmap import _KernelBackward, attr_reader, matrix_apply
+from .pooling import _SCALAR_NAMES, _fmt, max_pool_double_backward
 from .pooling_unpool import (_MaxUnpoolBackward, _check_unpool_shapes, _unpool_kernel,
                              _unpool_output_size, max_unpool2d)
-from .pooling_adaptive import (_AdaptiveAvgPoolBackward, _AdaptiveMaxPoolBackward, _argmax_reduce,
+from .pooling_adaptive import (_AdaptiveAvgPoolBackward, _AdaptiveAvgPoolBackwardBackward,
+                               _AdaptiveMaxPoolBackward, _argmax_reduce,
                                _check_nonempty, _lengths, _list_with_default, _segments,
                                _window_matrix)
 
@@ -72,8 +74,21 @@ def _avg_adjoint3(g: np.ndarray, in_sp) -> np.ndarray:
     return r
 
 
+class AdaptiveAvgPool3DBackwardBackward0(_AdaptiveAvgPoolBackwardBackward):
+    __slots__ = ()
+    saved_attrs = attr_reader("grad_output_sym_argsize_minus_1",
+                              "grad_output_sym_argsize_minus_2",
+                              "grad_output_sym_argsize_minus_3")
+
+    def adjoint_op(self, grad, *saved):
+        a = self.attrs
+        return _adaptive_avg_pool3d(grad, tuple(a[f"grad_output_sym_argsize_minus_{i}"]
+                                                for i in (3, 2, 1)))
+
+
 class AdaptiveAvgPool3DBackward0(_AdaptiveAvgPoolBackward):
     __slots__ = ()
+    _double = AdaptiveAvgPool3DBackwardBackward0
     nd = 3
     _fwd = staticmethod(_avg_forward3)
     _adj = staticmethod(_avg_adjoint3)
@@ -119,8 +134,19 @@ def _max_kernel3(x: np.ndarray, out):
     return v, ((it * h + ih) * w + iw).astype(np.int64)
 
 
+class AdaptiveMaxPool3DBackwardBackward0(_KernelBackward):
+    """adaptive_max_pool3d_backward(grad, self, indices): grad scattered to the saved indices,
+    over (grad, self) (see ``_KernelBackward``)."""
+    __slots__ = ()
+    saved_names = ("indices",)
+
+    def adjoint_op(self, grad, indices):
+        return max_pool_double_backward(grad, indices, 3)
+
+
 class AdaptiveMaxPool3DBackward0(_AdaptiveMaxPoolBackward):
     __slots__ = ()
+    _double = AdaptiveMaxPool3DBackwardBackward0
     _dims = 3
 
 

@@ -6,7 +6,8 @@ the only loop is over the (one or two, rarely three) distinct window lengths: wh
 divide there is one length and one gather. Max pooling keeps, per row of the H step, the column
 the W step found, so the reported index is the first maximum in row-major order, PyTorch's.
 The backward of the average is the adjoint (a 0/1 matrix per dim, two GEMMs), that of the max
-a scatter to the saved indices; both are ``ns.linear_map``s, so double backward works.
+a scatter to the saved indices; under create_graph both record PyTorch's backward-kernel nodes
+(``AdaptiveAvgPool2DBackwardBackward0``, ...; ``_linmap.py``), so double backward works.
 """
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from .._util import wrap
 from ...autograd._record import record1
 from ..reduction.basic import mean
 from ..shape.basic import squeeze, unsqueeze
-from ._linmap import array, gather_flat, matrix_apply, scatter_flat
-from .pooling import _fmt, _max_pool_kernel
+from ._linmap import _KernelBackward, array, attr_reader, gather_flat, matrix_apply, scatter_flat
+from .pooling import _fmt, _max_pool_kernel, max_pool_double_backward
 
 
 def _bounds(n_in: int, n_out: int):
@@ -92,6 +93,28 @@ def _avg_adjoint(g: np.ndarray, in_hw) -> np.ndarray:
     return matrix_apply(r, g.ndim - 1, _window_matrix(in_hw[1], out_hw[1], g.dtype).T)
 
 
+class _AdaptiveAvgPoolBackwardBackward(_KernelBackward):
+    """_adaptive_avg_pool{2,3}d_backward(grad, self): grad spread over the windows, over (grad,
+    self) (see ``_KernelBackward``); PyTorch keeps the output's spatial sizes."""
+    __slots__ = ()
+
+    @classmethod
+    def attrs_of(cls, grad, src) -> dict:
+        shape = grad.shape
+        return {f"grad_output_sym_argsize_minus_{i}": int(shape[-i]) for i in range(1, 4)}
+
+
+class AdaptiveAvgPool2DBackwardBackward0(_AdaptiveAvgPoolBackwardBackward):
+    __slots__ = ()
+    saved_attrs = attr_reader("grad_output_sym_argsize_minus_1",
+                              "grad_output_sym_argsize_minus_2")
+
+    def adjoint_op(self, grad, *saved):
+        a = self.attrs   # (PyTorch's _adaptive_avg_pool2d(grad, grad_output's spatial sizes))
+        return _adaptive_avg_pool2d(grad, (a["grad_output_sym_argsize_minus_2"],
+                                           a["grad_output_sym_argsize_minus_1"]))
+
+
 class _AdaptiveAvgPoolBackward(Node):
     """Each output is its window's mean: the window's elements each get grad / window size.
     The 2-D and 3-D nodes differ in the number of spatial dims (``nd``), their kernels
@@ -102,12 +125,12 @@ class _AdaptiveAvgPoolBackward(Node):
     _fwd = staticmethod(_avg_forward)
     _adj = staticmethod(_avg_adjoint)
 
+    _double = None              # the node of PyTorch's backward kernel (create_graph)
+
     def backward(self, ns, grad, x):
         in_sp, out_sp = self.in_sp, tuple(self._shape[-self.nd:])
-        name = type(self).__name__
-        return (ns.linear_map(grad, lambda g: self._adj(g, in_sp),
-                              lambda g: self._fwd(g, out_sp),
-                              name.replace("Backward0", "BackwardBackward0"), name),)
+        return (ns.backward_kernel(self._double, grad, x, lambda g: self._adj(g, in_sp),
+                                   lambda g: self._fwd(g, out_sp), type(self).__name__),)
 
     def jvp(self, ns, tangents, x):
         return self._fwd(tangents[0], self._shape[-self.nd:])
@@ -115,6 +138,7 @@ class _AdaptiveAvgPoolBackward(Node):
 
 class AdaptiveAvgPool2DBackward0(_AdaptiveAvgPoolBackward):
     __slots__ = ()
+    _double = AdaptiveAvgPool2DBackwardBackward0
 
 
 def _list_with_default(out_size, defaults):
@@ -220,6 +244,16 @@ def _max_kernel(x: np.ndarray, out_hw):
     return v, (row * x.shape[-1] + col).astype(np.int64)
 
 
+class AdaptiveMaxPool2DBackwardBackward0(_KernelBackward):
+    """adaptive_max_pool2d_backward(grad, self, indices): grad scattered to the saved indices,
+    over (grad, self) (see ``_KernelBackward``)."""
+    __slots__ = ()
+    saved_names = ("indices",)
+
+    def adjoint_op(self, grad, indices):
+        return max_pool_double_backward(grad, indices, 2)
+
+
 class _AdaptiveMaxPoolBackward(Node):
     """Each window's maximum passes its gradient to the element it came from (saved index);
     ``_dims`` spatial dims (the 2-D and 3-D nodes differ only in it and their names)."""
@@ -227,12 +261,14 @@ class _AdaptiveMaxPoolBackward(Node):
     saved_names = ("self", "result1")
     _dims = 0
 
+    _double = None              # the node of PyTorch's backward kernel (create_graph)
+
     def backward(self, ns, grad, x, indices):
-        idx, d, name = array(indices), self._dims, type(self).__name__
+        idx, d = array(indices), self._dims
         spatial = tuple(x.shape[-d:])
-        return (ns.linear_map(grad, lambda g: scatter_flat(g, idx, spatial),
-                              lambda g: gather_flat(g, idx, d),
-                              name.replace("Backward0", "BackwardBackward0"), name),)
+        return (ns.backward_kernel(self._double, grad, x, lambda g: scatter_flat(g, idx, spatial),
+                                   lambda g: gather_flat(g, idx, d), type(self).__name__, None,
+                                   indices),)
 
     def jvp(self, ns, tangents, x, indices):
         return gather_flat(tangents[0], indices, self._dims)
@@ -240,6 +276,7 @@ class _AdaptiveMaxPoolBackward(Node):
 
 class AdaptiveMaxPool2DBackward0(_AdaptiveMaxPoolBackward):
     __slots__ = ()
+    _double = AdaptiveMaxPool2DBackwardBackward0
     _dims = 2
 
 

@@ -1,6 +1,7 @@
 """max_unpool2d: the values of a max pooling written back at their flat indices, zeros elsewhere
-(PyTorch's ``MaxUnpool2DBackward0``); its backward reads the gradient back at the indices, a
-linear map recorded through ``ns.linear_map`` so that double backward works. The node's base
+(PyTorch's ``MaxUnpool2DBackward0``); its backward reads the gradient back at the indices,
+under create_graph as PyTorch's max_pool_double_backward (view, gather, view), so double
+backward works. The node's base
 and the kernel serve max_unpool1d/3d too (pooling3d_adaptive.py)."""
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from ...autograd.node import Node
 from .._registry import export
 from ...autograd._record import record1
 from ._linmap import array, gather_flat, scatter_flat
-from .pooling import _SCALAR_NAMES, _fmt, _ints, _pair
+from .pooling import _SCALAR_NAMES, _fmt, _ints, _pair, max_pool_double_backward
 
 
 def _unpool_output_size(input, kernel_size, stride, padding, output_size) -> list:
@@ -48,6 +49,8 @@ class _MaxUnpoolBackward(Node):
     nd = 2
 
     def backward(self, ns, grad, indices):
+        if not ns.INPLACE:      # create_graph: PyTorch's max_pool_double_backward (view, gather)
+            return (max_pool_double_backward(grad, indices, self.nd),)
         idx = array(indices)
         name = type(self).__name__
         return (ns.linear_map(grad, lambda g: gather_flat(g, idx, self.nd),

@@ -4,8 +4,9 @@
 The resampling modes are separable: along each spatial dim an output position reads one to
 four input positions (its taps) with weights. The forward gathers the taps along W, then along H
 (PyTorch's order of the terms: the H interpolation of W interpolations); the backward is the
-adjoint, one small dense (out, in) matrix per dim applied by a GEMM; both are ``ns.linear_map``s,
-so double backward works. Indices and weights follow PyTorch's CPU kernels (UpSample.h):
+adjoint, one small dense (out, in) matrix per dim applied by a GEMM; under create_graph it records
+PyTorch's backward-kernel node (``UpsampleBilinear2DBackwardBackward0``, ...; ``_linmap.py``),
+whose own gradient is the resampling again, so every order works. Indices and weights follow PyTorch's CPU kernels (UpSample.h):
 ``area_pixel_compute_source_index``, ``nearest_idx``, the clamped lambdas, A = -0.75 for cubic,
 computed in the input's float type as PyTorch's opmath does. The argument handling is a port of
 ``torch.nn.functional.interpolate``.
@@ -21,7 +22,7 @@ from ...autograd.node import Node
 from .._registry import export
 from .._util import Tensor
 from ...autograd._record import record1
-from ._linmap import matrix_apply, taps_apply, taps_matrix
+from ._linmap import _LinearKernel, attr_reader, matrix_apply, taps_apply, taps_matrix
 from .pooling import _SCALAR_NAMES
 from .pooling_adaptive import adaptive_avg_pool1d, adaptive_avg_pool2d
 from .pooling3d_adaptive import adaptive_avg_pool3d  # noqa: E402
@@ -100,19 +101,67 @@ _NAMES = {("nearest", 1): "UpsampleNearest1DBackward0", ("nearest", 2): "Upsampl
           ("trilinear", 3): "UpsampleTrilinear3DBackward0"}
 
 
+# The nodes of PyTorch's upsample_*_backward kernels (create_graph): over the gradient alone,
+# with the first-order node's parameters (see ``_LinearKernel``)
+_S1, _S2, _S3 = ("scales",), ("scales_h", "scales_w"), ("scales_d", "scales_h", "scales_w")
+
+
+class _UpsampleKernel(_LinearKernel):
+    """upsample_*_backward(grad, output_size, input_size, ...): its gradient in grad is the
+    resampling again (PyTorch's upsample_* op: UpsampleBilinear2DBackward0, ...)."""
+    __slots__ = ()
+    mode = ""
+
+    @classmethod
+    def attrs_of(cls, grad, src) -> dict:
+        attrs = super().attrs_of(grad, src)
+        attrs["args"] = (src.output_size, src.scales, src.align_corners)
+        return attrs
+
+    def adjoint_op(self, grad, *saved):
+        return _upsample(grad, self.mode, *self.attrs["args"])
+
+
+def _kernel_class(name: str, copied: tuple, mode: str, base: type = _UpsampleKernel) -> type:
+    return type(name, (base,), {"__slots__": (), "__module__": base.__module__, "mode": mode,
+                                "copied": ("output_size",) + copied,
+                                "saved_attrs": attr_reader("output_size", *copied)})
+
+
+UpsampleNearest1DBackwardBackward0 = _kernel_class(
+    "UpsampleNearest1DBackwardBackward0", _S1, "nearest")
+UpsampleNearest2DBackwardBackward0 = _kernel_class(
+    "UpsampleNearest2DBackwardBackward0", _S2, "nearest")
+UpsampleNearest3DBackwardBackward0 = _kernel_class(
+    "UpsampleNearest3DBackwardBackward0", _S3, "nearest")
+UpsampleNearestExact1DBackwardBackward0 = _kernel_class(
+    "UpsampleNearestExact1DBackwardBackward0", _S1, "nearest-exact")
+UpsampleNearestExact2DBackwardBackward0 = _kernel_class(
+    "UpsampleNearestExact2DBackwardBackward0", _S2, "nearest-exact")
+UpsampleNearestExact3DBackwardBackward0 = _kernel_class(
+    "UpsampleNearestExact3DBackwardBackward0", _S3, "nearest-exact")
+UpsampleLinear1DBackwardBackward0 = _kernel_class(
+    "UpsampleLinear1DBackwardBackward0", ("align_corners",) + _S1, "linear")
+UpsampleBilinear2DBackwardBackward0 = _kernel_class(
+    "UpsampleBilinear2DBackwardBackward0", ("align_corners",) + _S2, "bilinear")
+UpsampleBicubic2DBackwardBackward0 = _kernel_class(
+    "UpsampleBicubic2DBackwardBackward0", ("align_corners",) + _S2, "bicubic")
+UpsampleTrilinear3DBackwardBackward0 = _kernel_class(
+    "UpsampleTrilinear3DBackwardBackward0", ("align_corners",) + _S3, "trilinear")
+
+
 class _UpsampleBackward(Node):
     """A resampling is linear in its input: the gradient goes back through the transposed
     interpolation (each input position gets the weighted sum of the outputs that read it)."""
     __slots__ = ("output_size", "scales", "align_corners", "in_shape", "taps")
     saved_attrs = {"output_size": lambda n: tuple(n.output_size),
                    "self_sym_sizes": lambda n: tuple(n.in_shape)}
+    _double = None              # the node of PyTorch's backward kernel (create_graph)
 
     def backward(self, ns, grad):
         taps, shape = self.taps, self.in_shape
-        return (ns.linear_map(grad, lambda g: _adjoint(g, taps, shape),
-                              lambda g: _forward(g, taps),
-                              self.name().replace("Backward0", "BackwardBackward0"),
-                              self.name()),)
+        return (ns.backward_kernel(self._double, grad, None, lambda g: _adjoint(g, taps, shape),
+                                   lambda g: _forward(g, taps), type(self).__name__, self),)
 
     def jvp(self, ns, tangents):
         return _forward(tangents[0], self.taps)
@@ -131,51 +180,61 @@ _ALIGN = {"align_corners": lambda n: n.align_corners}
 
 class UpsampleNearest1DBackward0(_UpsampleBackward):
     __slots__ = ()
+    _double = UpsampleNearest1DBackwardBackward0
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_1D}
 
 
 class UpsampleNearest2DBackward0(_UpsampleBackward):
     __slots__ = ()
+    _double = UpsampleNearest2DBackwardBackward0
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_2D}
 
 
 class UpsampleNearestExact1DBackward0(_UpsampleBackward):
     __slots__ = ()
+    _double = UpsampleNearestExact1DBackwardBackward0
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_1D}
 
 
 class UpsampleNearestExact2DBackward0(_UpsampleBackward):
     __slots__ = ()
+    _double = UpsampleNearestExact2DBackwardBackward0
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_2D}
 
 
 class UpsampleLinear1DBackward0(_UpsampleBackward):
     __slots__ = ()
+    _double = UpsampleLinear1DBackwardBackward0
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_1D, **_ALIGN}
 
 
 class UpsampleBilinear2DBackward0(_UpsampleBackward):
     __slots__ = ()
+    _double = UpsampleBilinear2DBackwardBackward0
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_2D, **_ALIGN}
 
 
 class UpsampleBicubic2DBackward0(_UpsampleBackward):
     __slots__ = ()
+    _double = UpsampleBicubic2DBackwardBackward0
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_2D, **_ALIGN}
 
 
 class UpsampleNearest3DBackward0(_UpsampleBackward):
     __slots__ = ()
+    _double = UpsampleNearest3DBackwardBackward0
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_3D}
 
 
 class UpsampleNearestExact3DBackward0(_UpsampleBackward):
     __slots__ = ()
+    _double = UpsampleNearestExact3DBackwardBackward0
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_3D}
 
 
 class UpsampleTrilinear3DBackward0(_UpsampleBackward):
     __slots__ = ()
+    _double = UpsampleTrilinear3DBackwardBackward0
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_3D, **_ALIGN}
 
 

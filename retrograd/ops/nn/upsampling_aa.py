@@ -7,7 +7,7 @@ output position reads the input positions within the filter's support around its
 support widened by the scale when downsampling; the weights are the filter (triangle, Keys cubic
 with a = -0.5, or Lanczos-3) at the scaled distances, normalised to sum to one. These become the
 per-axis taps of ``upsampling._UpsampleBackward``: the same separable gathers forward (W, then
-H), the adjoint GEMMs backward, ``ns.linear_map``s for double backward.
+H), the adjoint GEMMs backward, PyTorch's backward-kernel nodes under create_graph.
 """
 from __future__ import annotations
 
@@ -16,22 +16,42 @@ import numpy as np
 from .._registry import export
 from ...autograd._record import record1
 from .pooling import _SCALAR_NAMES
-from .upsampling import _ALIGN, _ATTRS_2D, _UpsampleBackward, _forward, _scale_value
+from .upsampling import (_ALIGN, _ATTRS_2D, _S2, _UpsampleBackward, _UpsampleKernel, _forward,
+                         _kernel_class, _scale_value)
+
+
+class _UpsampleAaKernel(_UpsampleKernel):
+    __slots__ = ()
+
+    def adjoint_op(self, grad, *saved):
+        return _upsample_aa(grad, self.mode, *self.attrs["args"])
+
+
+_AA = ("align_corners",) + _S2
+UpsampleBilinear2DAaBackwardBackward0 = _kernel_class("UpsampleBilinear2DAaBackwardBackward0",
+                                                      _AA, "bilinear", _UpsampleAaKernel)
+UpsampleBicubic2DAaBackwardBackward0 = _kernel_class("UpsampleBicubic2DAaBackwardBackward0",
+                                                     _AA, "bicubic", _UpsampleAaKernel)
+UpsampleLanczos2DAaBackwardBackward0 = _kernel_class("UpsampleLanczos2DAaBackwardBackward0",
+                                                     _AA, "lanczos", _UpsampleAaKernel)
 
 
 class UpsampleBilinear2DAaBackward0(_UpsampleBackward):
     __slots__ = ()
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_2D, **_ALIGN}
+    _double = UpsampleBilinear2DAaBackwardBackward0
 
 
 class UpsampleBicubic2DAaBackward0(_UpsampleBackward):
     __slots__ = ()
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_2D, **_ALIGN}
+    _double = UpsampleBicubic2DAaBackwardBackward0
 
 
 class UpsampleLanczos2DAaBackward0(_UpsampleBackward):
     __slots__ = ()
     saved_attrs = {**_UpsampleBackward.saved_attrs, **_ATTRS_2D, **_ALIGN}
+    _double = UpsampleLanczos2DAaBackwardBackward0
 
 
 def _triangle(x):

@@ -13,7 +13,8 @@ from .._util import u64s, wrap
 from ...autograd._record import record1
 from .basic import _fmt
 from ..indexing.setitem import setitem
-from ..indexing.getitem import slice_view
+from ..indexing.getitem import np_index_acc, slice_view
+from ..nn._linmap import _KernelBackward, attr_reader
 
 _MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -79,45 +80,103 @@ def _constant_pad(input, pad, value):
 
 
 # -- reflect / replicate --------------------------------------------------------------------------
+# reflection_pad{1,2,3}d_backward(grad, self, padding) and replication_pad..._backward: the
+# nodes PyTorch records for the gradient under create_graph (see ``_KernelBackward``); their own
+# gradient in grad is the padding again (ReflectionPad2DBackward0, ...)
+class _PadKernelBackward(_KernelBackward):
+    __slots__ = ()
+    copied = ("padding",)
+    saved_attrs = attr_reader("padding")
+    mode = ""
+
+    @classmethod
+    def attrs_of(cls, grad, src) -> dict:
+        return {"padding": src._saved_padding, "pad": list(src.padding)}
+
+    def adjoint_op(self, grad, *saved):
+        return pad(grad, self.attrs["pad"], self.mode)
+
+
+class ReflectionPad1DBackwardBackward0(_PadKernelBackward):
+    __slots__ = ()
+    mode = "reflect"
+
+
+class ReflectionPad2DBackwardBackward0(_PadKernelBackward):
+    __slots__ = ()
+    mode = "reflect"
+
+
+class ReflectionPad3DBackwardBackward0(_PadKernelBackward):
+    __slots__ = ()
+    mode = "reflect"
+
+
+class ReplicationPad1DBackwardBackward0(_PadKernelBackward):
+    __slots__ = ()
+    mode = "replicate"
+
+
+class ReplicationPad2DBackwardBackward0(_PadKernelBackward):
+    __slots__ = ()
+    mode = "replicate"
+
+
+class ReplicationPad3DBackwardBackward0(_PadKernelBackward):
+    __slots__ = ()
+    mode = "replicate"
+
+
 class _PadGatherBackward(Node):
     """out = x[index] (reflected or clamped positions): each input element gets the sum of the
     gradient at every output position that copies it."""
     __slots__ = ("shape", "index", "padding")
     saved_names = ("self",)
     saved_attrs = {"padding": lambda n: u64s(n.padding)}
+    _double = None              # the node of PyTorch's backward kernel (create_graph)
 
     def backward(self, ns, grad, x):
-        return (ns.index_acc(self.shape, self.index, grad),)
+        if ns.INPLACE:
+            return (ns.index_acc(self.shape, self.index, grad),)
+        shape, index = self.shape, self.index
+        return (ns.backward_kernel(self._double, grad, x, lambda g: np_index_acc(shape, index, g),
+                                   lambda g: g[index], type(self).__name__, self),)
 
 
 class ReflectionPad1DBackward0(_PadGatherBackward):
     jvp = LINEAR
     __slots__ = ()
+    _double = ReflectionPad1DBackwardBackward0
 
 
 class ReflectionPad2DBackward0(_PadGatherBackward):
     jvp = LINEAR
     __slots__ = ()
+    _double = ReflectionPad2DBackwardBackward0
 
 
 class ReflectionPad3DBackward0(_PadGatherBackward):
     jvp = LINEAR
     __slots__ = ()
+    _double = ReflectionPad3DBackwardBackward0
 
 
 class ReplicationPad1DBackward0(_PadGatherBackward):
     jvp = LINEAR
     __slots__ = ()
+    _double = ReplicationPad1DBackwardBackward0
 
 
 class ReplicationPad2DBackward0(_PadGatherBackward):
     jvp = LINEAR
     __slots__ = ()
+    _double = ReplicationPad2DBackwardBackward0
 
 
 class ReplicationPad3DBackward0(_PadGatherBackward):
     jvp = LINEAR
     __slots__ = ()
+    _double = ReplicationPad3DBackwardBackward0
 
 
 _GATHER = {("reflect", 1): ReflectionPad1DBackward0, ("reflect", 2): ReflectionPad2DBackward0,
