@@ -211,11 +211,10 @@ def test_create_graph_and_the_double_backward_through_it():
     (tg,) = torch.autograd.grad((tx ** 3).sum(), tx, create_graph=True)
     tout = tg.sum()
     order = torch_order([tout], tout.backward)
-    # (torch's graph of pow's backward has one more node: exponent * x.pow(2) is MulBackward1
-    # of PowBackward0; retrograd records x.pow(2) * 3 in PowBackward0 alone)
-    assert second == ["SumBackward0", "MulBackward0", "PowBackward0", "AccumulateGrad"]
-    assert order == ["SumBackward0", "MulBackward0", "MulBackward1", "PowBackward0",
-                     "AccumulateGrad"]
+    # (pow's backward under create_graph is PyTorch's: exponent * x.pow(2) is MulBackward1 of
+    # PowBackward0)
+    assert second == order == ["SumBackward0", "MulBackward0", "MulBackward1", "PowBackward0",
+                               "AccumulateGrad"]
     np.testing.assert_allclose(vals(rec[1].grads_out[0].grad), tg.detach().numpy(), rtol=1e-6)
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-6)   # 6x
     assert g.grad_fn is not None and len(rec.graph) == len({r.node_id for r in rec})
