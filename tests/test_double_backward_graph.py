@@ -39,6 +39,10 @@ KNOWN: dict[str, str] = {
     # --- pool_pad_interp -------------------------------------------------------------------------
 
     # --- matmul_linalg ---------------------------------------------------------------------------
+    # deliberate: det * A^{-T} (LinalgInvExBackward0) stays accurate near a singular matrix,
+    # where PyTorch's solve of A^H X = diag(g det)^T returns noise (test_singular_gradients.py)
+    'linalg_det': "grad 0 nodes ['LinalgInvExBackward0'] | ['DiagEmbedBackward0', 'ExpandBackward0', 'LinalgSolveExBackward0']",
+    'det_batched': "grad 0 nodes ['LinalgInvExBackward0'] | ['DiagEmbedBackward0', 'ExpandBackward0', 'LinalgSolveExBackward0']",
 
     # --- core_elementwise ------------------------------------------------------------------------
 

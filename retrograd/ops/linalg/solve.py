@@ -121,9 +121,9 @@ class LinalgDetBackward0(_LUSavingBackward):
             return (ns.expand(ns.unsqueeze_dims(grad, (-1, -2)), tuple(a.shape)),)
         if np.any(ns_data(det) == 0):
             return (adjugate_grad(ns, grad, a),)
-        if not ns.INPLACE:   # create_graph: PyTorch's solve of A^H X = diag(g det)^T
-            d = ns.expand(ns.unsqueeze_dims(grad * det, (-1,)), tuple(a.shape[:-1]))
-            return (ns.solve(mT(ns, a), mT(ns, ns.diag_embed(d))),)
+        # (PyTorch's create_graph formula solves A^H X = diag(g det)^T instead: near a singular
+        # matrix that solve returns noise where det * A^{-T} stays accurate, and PyTorch's own
+        # LU only falls back to its singular formula at an exact zero pivot)
         scale = ns.unsqueeze_dims(grad * det, (-1, -2))
         return (scale * mT(ns, ns.inv(a)),)
 
