@@ -60,6 +60,20 @@ _task_ids = itertools.count()
 _tls = _thread._local()
 
 
+class _Needed(_thread._local):
+    """The nodes whose gradients the innermost backward call of this thread wants, when it was
+    given inputs (``autograd.grad``, ``backward(inputs=...)``: the nodes leading to an input);
+    None when every gradient is wanted. ``Node.needs`` reads it: PyTorch's
+    should_compute_output, so ``autograd.grad(y, x)`` computes no gradient of a weight.
+    ``current``: the node that call is running (only its ``needs`` reads the set: a formula may
+    run another node's backward for its own ends, or record nodes)."""
+    nodes = None
+    current = None
+
+
+needed_nodes = _Needed()
+
+
 def _tasks() -> list:
     stack = getattr(_tls, "tasks", None)
     if stack is None:

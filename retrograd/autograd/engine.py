@@ -37,6 +37,7 @@ from .. import _malloc
 from . import node as _node_mod
 from ._record import OPS
 from ._saved import _RELEASED
+from ._node_meta import needed_nodes as _needed
 from .node import (AccumulateGrad, Node, _task_ids, _tasks, current_graph_task,  # noqa: F401
                    edge_meta, _expandable, _np_sum_to)
 from ._engine_util import (GradientEdge, _GRAD_LOCK, _as_tensor, _check_nan,  # noqa: F401
@@ -369,6 +370,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     _grad_mode._set_grad_enabled(create_graph)
     tasks = _tasks()
     tasks.append(task)
+    prev_needed = _needed.nodes, _needed.current   # (a backward inside a backward: its own)
+    _needed.nodes = needed
     node = None
     ready = None    # a node made ready by the last one while the heap was empty: it runs next
     # Formulas follow IEEE (1/0 = inf, 0/0 = nan) without NumPy's warnings, as in PyTorch.
@@ -383,6 +386,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
             else:
                 break
             grads = pop_buffer(node, None)
+            if needed is not None:
+                _needed.current = node
             if fast and node._x is None and grads is not None and (grads[0] is not None or (
                     len(grads) > 1 and any(g is not None for g in grads))) and (
                     needed is None or (node in needed and node not in targets)):
@@ -460,6 +465,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     finally:
         quiet.__exit__(None, None, None)
         tasks.pop()
+        _needed.nodes, _needed.current = prev_needed
         _grad_mode._set_grad_enabled(prev_mode)
     return captured
 

@@ -18,6 +18,7 @@ from .._dtype import from_numpy_dtype
 from ._node_meta import (ELEMENTWISE, LINEAR, _JvpShortcut, _NodeExtra, _executing_node,  # noqa: F401
                          _expandable, _forward_name, _np_sum_to, _task_ids, _tasks, _tls,
                          current_graph_task, edge_meta)
+from ._node_meta import needed_nodes as _needed
 from ._saved import (ERR_BACKWARD_TWICE, _INFERENCE_SAVE, _RELEASED, SavedOutput,  # noqa: F401
                      _EmptySaved, _Packed, _PackedSaved, _current_hooks, _hooks_tls,
                      _out_nr_of, _output_tensor, _pack)
@@ -300,8 +301,13 @@ class Node:
         raise NotImplementedError
 
     def needs(self, i: int) -> bool:
-        """Whether input ``i`` wants a gradient (PyTorch's needs_input_grad)."""
-        return self.next_functions[i][0] is not None
+        """Whether input ``i`` wants a gradient (PyTorch's needs_input_grad and, in a backward
+        call given inputs, should_compute_output: the input leads to one of them)."""
+        nxt = self.next_functions[i][0]
+        if nxt is None:
+            return False
+        only = _needed.nodes
+        return only is None or nxt in only or self is not _needed.current
 
     # -- introspection ---------------------------------------------------------------------
     def name(self) -> str:
