@@ -87,6 +87,18 @@ def fixed(*arrays: Any) -> Sampler:
     return lambda rng, shapes: [np.array(a, dtype=np.float64) for a in arrays]
 
 
+def grad_of(T, f, x, v):
+    """The first-order gradient of f at x for the incoming gradient v, with create_graph=True
+    (an input that does not require grad, as in the forward-only comparisons, is made to;
+    inside torch.func transforms, which refuse that, autograd.grad then raises as there)."""
+    if not x.requires_grad:
+        try:
+            x.requires_grad_()
+        except RuntimeError:
+            pass
+    return T.autograd.grad(f(x), x, v, create_graph=True)[0]
+
+
 def _softmax(T: Any, x: Any) -> Any:
     e = (x - x.max(1, keepdim=True).values).exp()
     return e / e.sum(1, keepdim=True)

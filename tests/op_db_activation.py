@@ -3,23 +3,11 @@ activations (with their ``inplace=True`` forms), softmax / log_softmax / softmin
 glu, prelu and rrelu in evaluation mode."""
 from __future__ import annotations
 
-from op_db import M34, V4, B234, OpInfo, apart
+from op_db import M34, V4, B234, OpInfo, apart, grad_of
 
 def F(T):
     """torch.nn.functional (or retrograd.nn.functional)."""
     return T.nn.functional
-
-
-def grad_of(T, f, x, v):
-    """The first-order gradient of f at x for the incoming gradient v, with create_graph=True
-    (an input that does not require grad, as in the forward-only comparisons, is made to;
-    inside torch.func transforms, which refuse that, autograd.grad then raises as there)."""
-    if not x.requires_grad:
-        try:
-            x.requires_grad_()
-        except RuntimeError:
-            pass
-    return T.autograd.grad(f(x), x, v, create_graph=True)[0]
 
 
 ROWS: list[OpInfo] = [

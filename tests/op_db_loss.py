@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from op_db import M34, OpInfo, apart
+from op_db import M34, OpInfo, apart, grad_of
 
 V3 = (3,)
 RED = dict(cmp_atol=1e-5)
@@ -32,21 +32,9 @@ def _idx(T, values):
     return T.tensor(values, dtype=T.int64)
 
 
-def grad_of(T, f, x, v):
-    """The first-order gradient of f at x for the incoming gradient v, with create_graph=True
-    (an input that does not require grad, as in the forward-only comparisons, is made to;
-    inside torch.func transforms, which refuse that, autograd.grad then raises as there)."""
-    if not x.requires_grad:
-        try:
-            x.requires_grad_()
-        except RuntimeError:
-            pass
-    return T.autograd.grad(f(x), x, v, create_graph=True)[0]
-
-
 def grads_of(T, f, x, y, v):
     """The first-order gradients of f(x, y) for the incoming gradient v, with create_graph=True
-    (both: torch's engine computes only the gradients asked for, ours every input's)."""
+    (an input that does not require grad is made to, as in grad_of)."""
     for t in (x, y):
         if not t.requires_grad:
             try:
