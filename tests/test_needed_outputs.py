@@ -110,3 +110,37 @@ def test_threads_keep_their_own_sets():
     ref = torch.autograd.grad(((tx @ tw) ** 2).sum(), [tx, tw])
     for k in range(4):
         np.testing.assert_allclose(out[k], ref[k % 2].numpy(), rtol=1e-12)
+
+
+
+def _multi_input_rows():
+    from op_db import OP_DB
+    return [r for r in OP_DB if len(r.shapes) >= 2]
+
+
+@pytest.mark.parametrize("row", _multi_input_rows(), ids=lambda r: r.name)
+def test_the_gradient_of_one_input_of_every_op_is_torchs(row):
+    """Each op-table row of several inputs, the gradient of each input alone (the others still
+    require grad, so their gradients are not needed), with and without create_graph."""
+    from test_ops import _float_outputs, _leaves
+    arrays = row.inputs()
+
+    def grad_of(lib, i, create):
+        inputs = _leaves(lib, arrays, ["float64"] * len(arrays))
+        outs = _float_outputs(lib, row.fn(lib, *inputs))
+        rng = np.random.default_rng([row.seed, 3])
+        gos = [lib.tensor(rng.standard_normal(tuple(o.shape)), dtype=lib.float64) for o in outs]
+        (g,) = lib.autograd.grad(outs, [inputs[i]], gos, allow_unused=True, create_graph=create)
+        return None if g is None else g.detach().numpy().copy()
+
+    for i in range(len(arrays)):
+        for create in (False, True):
+            try:
+                ref = grad_of(torch, i, create)
+            except RuntimeError:
+                continue    # (torch refuses this call: other tests compare the errors)
+            ours = grad_of(retrograd, i, create)
+            assert (ours is None) == (ref is None), (i, create)
+            if ref is not None:
+                np.testing.assert_allclose(ours, ref, rtol=1e-6, atol=1e-8, equal_nan=True,
+                                           err_msg=f"input {i}, create_graph={create}")
