@@ -105,9 +105,10 @@ def _norm_backward_graph(ns, grad, x, norm, p, dim, dims, keepdim):
             mask = (a == norm) | (a != a)   # a NaN counts as an extremum
             return ns.sgn(x) * ((grad / ns.sum_dims(mask, dims, True)) * mask)
         if p < 1:
-            scaled = ns.sgn(x) * ns.masked_fill(ns.abs(x) ** (p - 1), x == 0, 0.0)
+            scaled = ns.sgn(x) * ns.masked_fill(ns.abs(x).pow_(p - 1), x == 0, 0.0)
             return scaled * grad * norm ** (1 - p)
-        scaled = ns.sgn(x) * ns.abs(x) ** (p - 1) if p < 2 else x * ns.abs(x) ** (p - 2)
+        # (PyTorch's self.abs().pow_(...): an in-place pow, which saves a clone of its input)
+        scaled = ns.sgn(x) * ns.abs(x).pow_(p - 1) if p < 2 else x * ns.abs(x).pow_(p - 2)
         return scaled * ns.masked_fill(grad / norm ** (p - 1), norm == 0, 0.0)
 
 
