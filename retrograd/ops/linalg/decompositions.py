@@ -211,7 +211,7 @@ def _eigh_graph_backward(ns, gl, gv, lam, v):
     vg = ns.mul_scalar(vg - mT(ns, vg), 0.5)
     e = ns.unsqueeze_dims(lam, (-2,)) - ns.unsqueeze_dims(lam, (-1,))
     e.diagonal(0, -2, -1).fill_(1.0)
-    x = vg / e
+    x = vg.div_(e)     # (in place, as PyTorch's VhgV.div_(Econj): it saves a clone of VhgV)
     if gl is not None:
         x.diagonal(0, -2, -1).copy_(gl)
     return ns.matmul(v, ns.matmul(x, mT(ns, v)))

@@ -106,7 +106,12 @@ class BinaryCrossEntropyBackwardBackward0(Node):
         if self.needs(1):
             num = x * x - ns.mul_scalar(x, 2) * t + t
             den = ns.add_scalar(x, _EPS) ** 2 * ns.add_scalar(one - x, _EPS) ** 2
-            gx = _mean_div(first, ns, _weighted(num / den * (grad * g), w))
+            q = num / den
+            if ns.INPLACE:
+                q = q * (grad * g)
+            else:   # PyTorch's gI *= grad * grad_output: in place, so it saves a clone of gI
+                q = q.mul_(grad * g)
+            gx = _mean_div(first, ns, _weighted(q, w))
         if self.needs(2):
             gt = _mean_div(first, ns, _weighted((grad * g) / ((x - one) * x), w))
         return gg, gx, gt
