@@ -151,3 +151,31 @@ def float_array(x: Tensor) -> np.ndarray:
     """The data of ``x`` as floating point (integer inputs of exp, sin, ... become float32)."""
     d = x._data
     return d if d.dtype.kind == "f" else d.astype(_f32)
+
+
+def record_outputs(cls, inputs, outs, saved, **attrs):
+    """``outs`` (arrays, None where not asked for) as the outputs of one ``cls`` node over
+    ``inputs`` (PyTorch's multi-output backward kernels: convolution_backward,
+    native_batch_norm_backward, ...), ``saved`` saved on it and ``attrs`` set; a tuple of
+    Tensors and Nones (plain Tensors when no input requires grad)."""
+    if not needs_grad(*inputs):
+        return tuple(None if o is None else wrap(o) for o in outs)
+    live = [o for o in outs if o is not None]
+    node = make_node(cls, inputs, live[0])
+    for k, v in attrs.items():
+        setattr(node, k, v)
+    node._shape = node._dtype = None
+    node.num_outputs = len(outs)
+    node._out_meta = tuple(((), live[0].dtype) if o is None else (o.shape, o.dtype)
+                           for o in outs)
+    res = []
+    for k, o in enumerate(outs):
+        if o is None:
+            res.append(None)
+            continue
+        t = wrap(np.asarray(o), node)
+        if k:
+            t._extra().out_nr = k
+        res.append(t)
+    node.save(*saved)
+    return tuple(res)

@@ -19,7 +19,7 @@ import numpy as np
 from ..._dispatch import public
 from ...autograd.node import Node
 from .._registry import export
-from .._util import Tensor, make_node, needs_grad, u64s, wrap
+from .._util import Tensor, record_outputs, u64s
 from ...autograd._record import record
 from . import _conv_kernels as K
 from ..._dtype import from_numpy_dtype
@@ -384,27 +384,11 @@ def convolution_backward_op(grad, input, weight, stride, padding, dilation, tran
     gradient too is connected to input and weight)."""
     outs = np_convolution_backward_all(grad._data, input._data, weight._data, stride, padding,
                                        dilation, transposed, groups, mask)
-    if not needs_grad(grad, input, weight):
-        return tuple(None if o is None else wrap(o) for o in outs)
-    live = [o for o in outs if o is not None]
-    node = make_node(ConvolutionBackwardBackward0, (grad, input, weight), live[0])
-    node.stride, node.padding, node.dilation = tuple(stride), tuple(padding), tuple(dilation)
-    node.transposed, node.output_padding = bool(transposed), tuple(output_padding)
-    node.groups = groups
-    node.args = args if args is not None else (node.stride, node.padding, node.dilation,
-                                               node.output_padding)
-    node._shape = node._dtype = None
-    node.num_outputs = 3
-    node._out_meta = tuple(((), grad._data.dtype) if o is None else (o.shape, o.dtype)
-                           for o in outs)
-    res = []
-    for k, o in enumerate(outs):
-        if o is None:
-            res.append(None)
-            continue
-        t = wrap(o, node)
-        if k:
-            t._extra().out_nr = k
-        res.append(t)
-    node.save(grad, input, weight)
-    return tuple(res)
+    stride, padding, dilation = tuple(stride), tuple(padding), tuple(dilation)
+    output_padding = tuple(output_padding)
+    return record_outputs(ConvolutionBackwardBackward0, (grad, input, weight), outs,
+                          (grad, input, weight), stride=stride, padding=padding,
+                          dilation=dilation, transposed=bool(transposed),
+                          output_padding=output_padding, groups=groups,
+                          args=args if args is not None else (stride, padding, dilation,
+                                                               output_padding))

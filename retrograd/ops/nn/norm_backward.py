@@ -31,7 +31,7 @@ import numpy as np
 
 from ..._dispatch import public
 from ...autograd.node import Node
-from .._util import make_node, needs_grad, wrap
+from .._util import record_outputs
 from .. import numpy_ns
 
 
@@ -39,30 +39,7 @@ def _arr(t):
     return None if t is None else t._data
 
 
-def _record(cls, inputs, outs, saved, **attrs):
-    """``outs`` (arrays, None where not asked for) as the outputs of one ``cls`` node over
-    ``inputs``; a tuple of Tensors and Nones."""
-    if not needs_grad(*inputs):
-        return tuple(None if o is None else wrap(o) for o in outs)
-    live = [o for o in outs if o is not None]
-    node = make_node(cls, inputs, live[0])
-    for k, v in attrs.items():
-        setattr(node, k, v)
-    node._shape = node._dtype = None
-    node.num_outputs = len(outs)
-    node._out_meta = tuple(((), live[0].dtype) if o is None else (o.shape, o.dtype)
-                           for o in outs)
-    res = []
-    for k, o in enumerate(outs):
-        if o is None:
-            res.append(None)
-            continue
-        t = wrap(np.asarray(o), node)
-        if k:
-            t._extra().out_nr = k
-        res.append(t)
-    node.save(*saved)
-    return tuple(res)
+_record = record_outputs
 
 
 class _NormBackwardBackward(Node):
