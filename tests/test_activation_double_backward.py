@@ -94,7 +94,7 @@ def test_prelu_kernel_node_has_two_outputs():
         (tn, tg, ts), (rn, rg, rs) = got
         assert rn == tn
         for a, b in zip(rg, tg):
-            np.testing.assert_allclose(a, b, rtol=1e-12)
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
         for a, b in zip(rs, ts):
             assert (a is None) == (b is None)
             if b is not None:
@@ -133,7 +133,7 @@ def test_celu_gradient_scale_is_torchs(inplace):
                     node._saved_is_result, g.detach().numpy()))
     assert got[1][:4] == got[0][:4]
     assert got[0][1] != 1 / 0.7
-    np.testing.assert_allclose(got[1][4], got[0][4], rtol=1e-14)
+    np.testing.assert_allclose(got[1][4], got[0][4], rtol=1e-14, atol=1e-14)
 
 
 @pytest.mark.parametrize("inplace", [False, True])

@@ -120,7 +120,7 @@ def test_inplace_ops_save_a_recorded_clone_of_the_old_self(name):
     for a, b in zip(ours[2], ref[2]):
         assert (a is None) == (b is None)
         if a is not None:
-            np.testing.assert_allclose(a, b, rtol=1e-12)
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
 # -- CopySlices under create_graph: PyTorch's apply (copy, as_strided slice, copy back) --------
@@ -176,7 +176,7 @@ def test_create_graph_through_an_in_place_write_on_a_view_matches_torch(name, go
     for a, b in zip(ours[0], ref[0]):
         assert (a is None) == (b is None)
         if a is not None:
-            np.testing.assert_allclose(a[0], b[0], rtol=1e-12)
+            np.testing.assert_allclose(a[0], b[0], rtol=1e-12, atol=1e-12)
             assert a[1] == b[1]
     for a, b in zip(ours[1], ref[1]):
         assert (a is None) == (b is None)

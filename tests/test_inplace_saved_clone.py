@@ -48,7 +48,7 @@ def test_saved_self_is_a_clone_as_in_torch(fn, attr):
                     saved.detach().numpy().copy()))
     (tn, tnext, tsg, tsgnext, tval), (rn, rnext, rsg, rsgnext, rval) = got
     assert (rn, rnext, rsg, rsgnext) == (tn, tnext, tsg, tsgnext)
-    np.testing.assert_allclose(rval, tval, rtol=1e-12)
+    np.testing.assert_allclose(rval, tval, rtol=1e-12, atol=1e-12)
 
 
 def test_clone_carries_the_second_order_gradient():
@@ -61,8 +61,8 @@ def test_clone_carries_the_second_order_gradient():
         g, = T.autograd.grad(y.sum(), x, create_graph=True)
         h, = T.autograd.grad((g * g).sum(), x)
         res.append((g.detach().numpy().copy(), h.numpy().copy()))
-    np.testing.assert_allclose(res[1][0], res[0][0], rtol=1e-12)
-    np.testing.assert_allclose(res[1][1], res[0][1], rtol=1e-12)
+    np.testing.assert_allclose(res[1][0], res[0][0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(res[1][1], res[0][1], rtol=1e-12, atol=1e-12)
 
 
 def test_no_clone_when_self_needs_no_grad():
@@ -98,8 +98,8 @@ def test_in_place_on_a_view_saves_a_clone_too():
         h, = T.autograd.grad((g * g).sum(), x)
         res.append((_reaches(g, "CloneBackward0"), g.detach().numpy().copy(), h.numpy().copy()))
     assert res[0][0] and res[1][0]
-    np.testing.assert_allclose(res[1][1], res[0][1], rtol=1e-12)
-    np.testing.assert_allclose(res[1][2], res[0][2], rtol=1e-12)
+    np.testing.assert_allclose(res[1][1], res[0][1], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(res[1][2], res[0][2], rtol=1e-12, atol=1e-12)
 
 
 def test_under_saved_tensor_hooks_the_pack_hook_sees_the_clone():
@@ -128,5 +128,5 @@ def test_under_saved_tensor_hooks_the_pack_hook_sees_the_clone():
                     [_name(f) for f, _ in w.grad_fn.next_functions],
                     g.detach().numpy().copy(), h.numpy().copy()))
     assert res[1][:4] == res[0][:4]
-    np.testing.assert_allclose(res[1][4], res[0][4], rtol=1e-12)
-    np.testing.assert_allclose(res[1][5], res[0][5], rtol=1e-12)
+    np.testing.assert_allclose(res[1][4], res[0][4], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(res[1][5], res[0][5], rtol=1e-12, atol=1e-12)

@@ -42,7 +42,7 @@ def test_grad_of_the_input_only(mm_calls):
     assert mm_calls == [(True, False)] and w.grad is None
     tx, tw = _pair(torch)
     (tg,) = torch.autograd.grad(((tx @ tw).tanh()).sum(), tx)
-    np.testing.assert_allclose(g.numpy(), tg.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(g.numpy(), tg.numpy(), rtol=1e-12, atol=1e-12)
 
 
 def test_backward_with_inputs_computes_only_theirs(mm_calls):
@@ -51,7 +51,7 @@ def test_backward_with_inputs_computes_only_theirs(mm_calls):
     assert mm_calls == [(False, True)] and x.grad is None
     tx, tw = _pair(torch)
     ((tx @ tw) ** 2).sum().backward(inputs=[tw])
-    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
 def test_plain_backward_and_create_graph_keep_every_gradient(mm_calls):
@@ -68,7 +68,7 @@ def test_plain_backward_and_create_graph_keep_every_gradient(mm_calls):
     tx, tw = _pair(torch)
     (tgx,) = torch.autograd.grad(((tx @ tw) ** 3).sum(), tx, create_graph=True)
     (tgw,) = torch.autograd.grad((tgx * tgx).sum(), tw)
-    np.testing.assert_allclose(gw.numpy(), tgw.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(gw.numpy(), tgw.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_a_backward_inside_a_hook_has_its_own_set(mm_calls):
@@ -90,7 +90,7 @@ def test_a_backward_inside_a_hook_has_its_own_set(mm_calls):
     tx, tw = _pair(torch)
     th = tx @ tw
     (tg,) = torch.autograd.grad((th * th).sum(), tx)
-    np.testing.assert_allclose(g.numpy(), tg.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(g.numpy(), tg.numpy(), rtol=1e-12, atol=1e-12)
 
 
 def test_threads_keep_their_own_sets():
@@ -109,7 +109,7 @@ def test_threads_keep_their_own_sets():
     tx, tw = _pair(torch)
     ref = torch.autograd.grad(((tx @ tw) ** 2).sum(), [tx, tw])
     for k in range(4):
-        np.testing.assert_allclose(out[k], ref[k % 2].numpy(), rtol=1e-12)
+        np.testing.assert_allclose(out[k], ref[k % 2].numpy(), rtol=1e-12, atol=1e-12)
 
 
 
