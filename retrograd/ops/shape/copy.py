@@ -14,7 +14,7 @@ from .._util import Tensor, u64, u64s, wrap, wrap_dim
 from ...autograd._record import record, record1
 from .basic import _fmt, clone, expand, flatten, flip, reshape, unsqueeze
 from .join import stack
-from .views import DiagonalBackward0, np_diagonal
+from .views import DiagonalBackward0, _TakesDiagonal, np_diagonal
 from ..indexing.select import index_select
 from ..indexing.scatter import scalar_name
 from ..elementwise.arithmetic import mul
@@ -286,15 +286,9 @@ def triu(input, diagonal=0):
 
 
 # -- diag_embed / diag / trace --------------------------------------------------------------------
-class DiagEmbedBackward0(Node):
-    """d diag_embed(x)/dx: the gradient's diagonal (``offset``, ``dim1``, ``dim2``: as given)."""
-    jvp = LINEAR
-    __slots__ = ("offset", "dim1", "dim2")
-    saved_attrs = {"offset": lambda n: u64(n.offset), "dim1": lambda n: u64(n.dim1),
-                   "dim2": lambda n: u64(n.dim2)}
-
-    def backward(self, ns, grad):
-        return (ns.diagonal(grad, self.offset, self.dim1, self.dim2),)
+class DiagEmbedBackward0(_TakesDiagonal):
+    """d diag_embed(x)/dx: the gradient's diagonal."""
+    __slots__ = ()
 
 
 def np_diag_embed(x, offset=0, dim1=-2, dim2=-1):

@@ -153,10 +153,10 @@ class DiagonalBackward0(Node):
         return (ns.index_acc(self.shape, idx, ns.permute(grad, perm)),)
 
 
-class DiagonalBackwardBackward0(Node):
-    """diagonal's backward as an op (at::diagonal_backward, what create_graph records): the
-    gradient placed on that diagonal of zeros. Linear; its own backward takes the diagonal.
-    ``offset``, ``dim1``, ``dim2``: as diagonal got them."""
+class _TakesDiagonal(Node):
+    """A linear op that places its input on a diagonal (``offset``, ``dim1``, ``dim2``: as
+    given) of zeros: its backward takes that diagonal of the gradient (diag_embed,
+    diagonal_backward)."""
     jvp = LINEAR
     __slots__ = ("offset", "dim1", "dim2")
     saved_attrs = {"offset": lambda n: u64(n.offset), "dim1": lambda n: u64(n.dim1),
@@ -164,6 +164,12 @@ class DiagonalBackwardBackward0(Node):
 
     def backward(self, ns, grad):
         return (ns.diagonal(grad, self.offset, self.dim1, self.dim2),)
+
+
+class DiagonalBackwardBackward0(_TakesDiagonal):
+    """diagonal's backward as an op (at::diagonal_backward, what create_graph records): the
+    gradient placed on that diagonal of zeros."""
+    __slots__ = ()
 
 
 def np_diagonal_backward(grad, shape, offset, dim1, dim2):
