@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 
 _CHILD = r"""
-import importlib, importlib.abc, importlib.util, io, json, os, runpy, sys, traceback, warnings
+import importlib, importlib.abc, importlib.util, json, os, runpy, sys, time, warnings
 lib, out_dir, paths = sys.argv[1], sys.argv[2], sys.argv[3:]
 if lib == "retrograd":
     class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -49,7 +49,7 @@ for i, path in enumerate(paths):
     pid = os.fork()
     if pid == 0:
         code = 0
-        with open(out, "w") as f:
+        with open(out, "w", buffering=1) as f:   # lines reach the file as printed
             sys.stdout = f
             warnings.simplefilter("ignore")
             try:
@@ -61,7 +61,15 @@ for i, path in enumerate(paths):
                 code = 1
             f.flush()
         os._exit(code)
-    os.waitpid(pid, 0)
+    for _ in range(1200):                 # at most 60 s a program
+        if os.waitpid(pid, os.WNOHANG)[0]:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        with open(out, "a") as f:
+            f.write("TIMEOUT after 60 s\n")
     with open(out) as f:
         results[path] = f.read()
 print(json.dumps(results))
