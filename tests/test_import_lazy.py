@@ -48,7 +48,8 @@ UNLOADED = ["retrograd.nn", "retrograd.nn.modules", "retrograd.nn.functional", "
                                     "linalg.matrix_functions", "linalg.pinv_lstsq", "linalg.norm",
                                     "nn.conv", "nn.fold", "nn.shuffle", "nn._conv_kernels",
                                     "activation.functions", "activation.softmax",
-                                    "activation.piecewise", "elementwise.special_np")]
+                                    "activation.piecewise", "activation.smooth",
+                                    "activation._common", "elementwise.special_np")]
 
 
 def _packages_with_lazy_tables() -> list:

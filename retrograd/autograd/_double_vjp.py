@@ -284,41 +284,73 @@ class _enable_grad:
         _grad_mode._set_grad_enabled(self.prev)
 
 
-def jvp_by_double_vjp(outs, leaves, tangents, *, create_graph: bool, own: set | None = None):
+def double_vjp(outs, leaves, tangents, *, create_graph: bool, ones, grad, zeros) -> list:
     """``J t`` for each of ``outs`` (Tensors), J the Jacobian with respect to ``leaves`` (Tensors
     that require grad), ``tangents`` one per leaf. An output that does not depend on the leaves
     gets None; one that does gets a Tensor (zeros where the JVP vanishes).
 
+    The one implementation of a JVP by double VJP: forward AD's fallback
+    (``jvp_by_double_vjp``) and torch.func's jvp (``func/_forward_transforms.py``, on per-example
+    values of a batched vmap too) call it with their own ``ones(o)`` (a fresh leaf of ones shaped
+    like ``o``, recorded as the caller's own), ``grad(outputs, inputs, grad_outputs,
+    create_graph)`` (``autograd.grad`` with ``allow_unused=True`` and ``retain_graph`` =
+    ``create_graph``) and ``zeros(v)`` (zeros shaped like ``v``).
+
     ``g(v) = J^T v`` is linear in ``v``; ``J t = d/dv <g(v), t>``. Mathematically any ``v`` gives
     the same result; ``v`` is all ones, not zeros, because a backward formula may be written
     piecewise in ``grad`` (logcumsumexp takes the log of its positive and negative parts), and at
-    ``grad = 0`` such a formula sits on its kink, where its derivative in ``grad`` is wrong. Their
-    ids are added to ``own``.
+    ``grad = 0`` such a formula sits on its kink, where its derivative in ``grad`` is wrong. While
+    it runs, ``_grad_mode.double_vjp`` is set: a backward formula whose own backward PyTorch does
+    not implement (hardsigmoid_backward) stays differentiable for it.
     """
-    diff = [i for i, o in enumerate(outs) if o._requires_grad]
+    diff = [i for i, o in enumerate(outs) if o.requires_grad]
     result = [None] * len(outs)
     if not diff:
         return result
-    vs = [Tensor._make(np.ones(outs[i]._data.shape, outs[i]._data.dtype), None, True) for i in diff]
-    if own is not None:
-        own.update(id(v) for v in vs)
+    vs = [ones(outs[i]) for i in diff]
     token = _grad_mode.double_vjp.set(True)
     try:
-        gs = _grad([outs[i] for i in diff], leaves, grad_outputs=vs, create_graph=True,
-                   allow_unused=True)
-        terms = [(g * t).sum() for g, t in zip(gs, tangents)
-                 if g is not None and g._requires_grad]
-        jts = [None] * len(vs)
-        if terms:
-            s = terms[0]
-            for term in terms[1:]:
-                s = s + term
-            jts = _grad(s, vs, create_graph=create_graph, allow_unused=True)
+        gs = grad([outs[i] for i in diff], leaves, vs, True)
+        s = inner_sum(gs, tangents)
+        jts = [None] * len(vs) if s is None else grad([s], vs, None, create_graph)
     finally:
         _grad_mode.double_vjp.reset(token)
     for i, v, jt in zip(diff, vs, jts):
-        result[i] = jt if jt is not None else Tensor._make(np.zeros_like(v._data))
+        result[i] = jt if jt is not None else zeros(v)
     return result
+
+
+def inner_sum(gs, tangents):
+    """``<g, t>`` summed over the pairs of gradients ``gs`` and ``tangents`` whose gradient
+    depends on the cotangents (requires grad); None when none does."""
+    terms = [(g * t).sum() for g, t in zip(gs, tangents) if g is not None and g.requires_grad]
+    if not terms:
+        return None
+    s = terms[0]
+    for term in terms[1:]:
+        s = s + term
+    return s
+
+
+def jvp_by_double_vjp(outs, leaves, tangents, *, create_graph: bool, own: set | None = None):
+    """``double_vjp`` on plain Tensors (forward AD's fallback): the ids of the ``v`` leaves are
+    added to ``own``."""
+    def ones(o):
+        v = Tensor._make(np.ones(o._data.shape, o._data.dtype), None, True)
+        if own is not None:
+            own.add(id(v))
+        return v
+    return double_vjp(outs, leaves, tangents, create_graph=create_graph, ones=ones,
+                      grad=_plain_grad, zeros=_plain_zeros)
+
+
+def _plain_grad(outputs, inputs, grad_outputs, create_graph: bool):
+    return _grad(outputs, inputs, grad_outputs=grad_outputs, create_graph=create_graph,
+                 allow_unused=True)
+
+
+def _plain_zeros(v):
+    return Tensor._make(np.zeros_like(v._data))
 
 
 def reaches_outside(t, own: set) -> bool:

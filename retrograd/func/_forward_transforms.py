@@ -17,6 +17,7 @@ from ._transform_common import (_GradOn, _Tensor, _assemble, _check_outputs, _gr
 from ._vmap import _check_randomness_arg
 from ._vmap import _RandomnessGuard
 from ..autograd import grad as _grad
+from ..autograd._double_vjp import double_vjp, inner_sum
 
 
 # ------------------------------------------------------------------------------- jvp
@@ -134,31 +135,16 @@ def _ones_leaf(o, own: set):
 
 
 def _double_vjp(outs, leaves, tangents, own):
-    """``J t`` for each of ``outs`` (None for an output that does not depend on the leaves) by
-    ``J t = d/dv <J^T v, t>`` with ``v`` fresh leaves of ones, as
-    ``forward_ad.jvp_by_double_vjp`` (see there why ones), here for per-example values too and
-    with ``v`` recorded as this call's fresh leaves."""
-    diff = [i for i, o in enumerate(outs) if o.requires_grad]
-    result = [None] * len(outs)
-    if not diff:
-        return result
-    vs = [_ones_leaf(outs[i], own) for i in diff]
-    token = _grad_mode.double_vjp.set(True)
-    try:
-        gs = _grad_any([outs[i] for i in diff], leaves, vs)
-        terms = [(g * t).sum() for g, t in zip(gs, tangents)
-                 if g is not None and g.requires_grad]
-        jts = [None] * len(vs)
-        if terms:
-            s = terms[0]
-            for term in terms[1:]:
-                s = s + term
-            jts = _grad_any([s], vs)
-    finally:
-        _grad_mode.double_vjp.reset(token)
-    for i, v, jt in zip(diff, vs, jts):
-        result[i] = jt if jt is not None else _zeros_like(v)
-    return result
+    """``J t`` for each of ``outs`` (None for an output that does not depend on the leaves):
+    ``autograd._double_vjp.double_vjp`` (see there), here for per-example values too and with
+    ``v`` recorded as this call's fresh leaves."""
+    return double_vjp(outs, leaves, tangents, create_graph=True,
+                      ones=lambda o: _ones_leaf(o, own), grad=_grad_graph, zeros=_zeros_like)
+
+
+def _grad_graph(outputs, inputs, grad_outputs, create_graph: bool):
+    """``_grad_any``: always ``create_graph=True`` (``_double_vjp`` asks for nothing else)."""
+    return _grad_any(outputs, inputs, grad_outputs)
 
 
 def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False):
@@ -200,12 +186,9 @@ def linearize(func, *primals):
                                    f"match the dtype {dtype} of the corresponding primal.")
         keep_now = _grad_mode.is_grad_enabled()
         with _GradOn():
-            terms = [(g * t).sum() for g, t in zip(gs, flat_t) if g is not None and g.requires_grad]
+            s = inner_sum(gs, flat_t)
             jts = [None] * len(diff)
-            if terms:
-                s = terms[0]
-                for term in terms[1:]:
-                    s = s + term
+            if s is not None:
                 jts = _grad(s, vs, retain_graph=True, create_graph=True, allow_unused=True)
         res = [_zeros_like(o) for o in flat_out]
         for i, jt in zip(diff, jts):

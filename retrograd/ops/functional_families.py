@@ -9,9 +9,9 @@ from __future__ import annotations
 
 FUNCTIONAL_FAMILIES = {
     "linalg.norm": "normalize",
-    "activation.functions": "celu celu_ elu elu_ gelu hardsigmoid hardswish hardtanh hardtanh_ "
-                            "leaky_relu leaky_relu_ logsigmoid mish relu relu6 relu_ selu "
-                            "selu_ sigmoid silu softplus softsign tanh tanhshrink",
+    "activation.functions": "celu celu_ elu elu_ hardsigmoid hardswish hardtanh hardtanh_ "
+                            "leaky_relu leaky_relu_ relu relu6 relu_ selu selu_ sigmoid tanh",
+    "activation.smooth": "gelu logsigmoid mish silu softplus softsign tanhshrink",
     "activation.softmax": "glu log_softmax softmax softmin",
     "activation.piecewise": "hardshrink prelu rrelu rrelu_ softshrink threshold threshold_",
     "nn.fold": "fold unfold",
