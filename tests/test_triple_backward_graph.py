@@ -52,9 +52,6 @@ KNOWN3: dict[str, str] = {
     'torch_layer_norm': "grad 0 nodes ['DivBackward0', 'NegBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | ['DivBackward1', 'MulBackward1', 'ViewBackward0']; grad 1 nodes ['AddBackward0', 'DivBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | ['ViewBackward0']",
     'torch_group_norm': "grad 0 nodes ['DivBackward0'] | ['MeanBackward1']",
     'torch_instance_norm': "grad 0 nodes ['DivBackward0', 'NegBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | ['DivBackward1', 'MulBackward1']",
-    'logcumsumexp_dim1': "grad 0 nodes [] | ['AbsBackward0']",
-    'logcumsumexp_fn_dim0': "grad 0 nodes [] | ['AbsBackward0']",
-    'logcumsumexp_large': "grad 0 nodes [] | ['AbsBackward0']",
     'einsum_three': "grad 0 nodes [] | ['ReshapeAliasBackward0']; grad 1 nodes [] | ['ReshapeAliasBackward0']",
     'einsum_bilinear': "grad 0 nodes [] | ['ReshapeAliasBackward0']; grad 1 nodes [] | ['ReshapeAliasBackward0']",
 }

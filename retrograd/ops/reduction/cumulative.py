@@ -264,8 +264,13 @@ class LogcumsumexpBackward0(Node):
             return ns.flip(ns.logcumsumexp(ns.flip(t, (d,)), d), (d,))
 
         with _quiet():
-            pos = ns.where(grad > 0, ns.log(ns.where(grad > 0, grad, 1.0)), lowest)
-            neg = ns.where(grad < 0, ns.log(ns.where(grad < 0, -grad, 1.0)), lowest)
+            if ns.INPLACE:
+                pos = ns.where(grad > 0, ns.log(ns.where(grad > 0, grad, 1.0)), lowest)
+                neg = ns.where(grad < 0, ns.log(ns.where(grad < 0, -grad, 1.0)), lowest)
+            else:   # create_graph: PyTorch's graph, log|grad| once (AbsBackward0, LogBackward0)
+                log_abs = ns.log(ns.abs(grad))
+                pos = ns.where(grad > 0, log_abs, lowest)
+                neg = ns.where(grad < 0, log_abs, lowest)
             return (ns.exp(rev_lcse(pos - result) + x) - ns.exp(rev_lcse(neg - result) + x),)
 
     def jvp(self, ns, tangents, x, result):
