@@ -22,10 +22,6 @@ from test_ops import _float_outputs, _leaves
 
 # row name -> what differs (input i: names ours | torch's)
 KNOWN3: dict[str, str] = {
-    # (PyTorch's args.digamma_() in place: ours out of place, because forward-over-reverse
-    # through an in-place op on args, whose tangent is a broadcast view here, refuses the write)
-    'mvlgamma': "grad 0 nodes [] | ['CloneBackward0']",
-    'special_multigammaln': "grad 0 nodes [] | ['CloneBackward0']",
     'grid_sample_bilinear': "grad 0 nodes ['AddBackward0', 'ExpandBackward0', 'GridSampler2DBackward0Scatter', 'RsubBackward1', 'SumBackward1'] | ['AddBackward1', 'AddcmulBackward0', 'MulBackward1', 'NegBackward0', 'ScatterAddBackward0', 'SelectBackward0', 'SubBackward1']; grad 1 nodes ['ExpandBackward0', 'GridSampler2DBackward0Gather', 'NegBackward0', 'RsubBackward1', 'SqueezeBackward1', 'UnsqueezeBackward0'] | ['GatherBackward0', 'GridSampler2DBackwardBackward0']",
     'grid_sample_bilinear_border_align': "grad 0 nodes ['AddBackward0', 'ExpandBackward0', 'GridSampler2DBackward0Scatter', 'RsubBackward1', 'SumBackward1'] | ['AddBackward1', 'AddcmulBackward0', 'ClampBackward1', 'MulBackward1', 'NegBackward0', 'ScatterAddBackward0', 'SelectBackward0']; grad 1 nodes ['ExpandBackward0', 'GridSampler2DBackward0Gather', 'NegBackward0', 'RsubBackward1', 'SqueezeBackward1', 'UnsqueezeBackward0'] | ['GatherBackward0', 'GridSampler2DBackwardBackward0']",
     'grid_sample_bilinear_reflection': "grad 0 nodes ['AddBackward0', 'ExpandBackward0', 'GridSampler2DBackward0Scatter', 'RsubBackward1', 'SumBackward1'] | ['AbsBackward0', 'AddBackward1', 'AddcmulBackward0', 'ClampBackward1', 'MulBackward1', 'NegBackward0', 'RemainderBackward0', 'ScatterAddBackward0', 'SelectBackward0', 'SubBackward1', 'WhereBackward0']; grad 1 nodes ['ExpandBackward0', 'GridSampler2DBackward0Gather', 'NegBackward0', 'RsubBackward1', 'SqueezeBackward1', 'UnsqueezeBackward0'] | ['GatherBackward0', 'GridSampler2DBackwardBackward0']",
