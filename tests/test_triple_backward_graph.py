@@ -47,6 +47,12 @@ KNOWN3: dict[str, str] = {
     'torch_layer_norm': "grad 0 nodes ['DivBackward0', 'NegBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | ['DivBackward1', 'MulBackward1', 'ViewBackward0']; grad 1 nodes ['AddBackward0', 'DivBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | ['ViewBackward0']",
     'torch_group_norm': "grad 0 nodes ['DivBackward0'] | ['MeanBackward1']",
     'torch_instance_norm': "grad 0 nodes ['DivBackward0', 'NegBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | ['DivBackward1', 'MulBackward1']",
+    # (the layout of a sum of two gradients: PyTorch's TensorIterator lays old + new out like
+    # its first operand, here a transposed gradient (TransposeBackward0), so ViewBackward0's
+    # grad.reshape() is a _reshape_alias; NumPy's add (ours) lays out conflicting operands in
+    # C order, so ours reshapes a contiguous sum (ViewBackward0). Matching needs
+    # TensorIterator's output-layout rule in the binary elementwise ops' forward, a cost on
+    # their hot path: left for a decision)
     'einsum_three': "grad 0 nodes [] | ['ReshapeAliasBackward0']; grad 1 nodes [] | ['ReshapeAliasBackward0']",
     'einsum_bilinear': "grad 0 nodes [] | ['ReshapeAliasBackward0']; grad 1 nodes [] | ['ReshapeAliasBackward0']",
 }
