@@ -22,10 +22,6 @@ from test_ops import _float_outputs, _leaves
 
 # row name -> what differs (input i: names ours | torch's)
 KNOWN3: dict[str, str] = {
-    # (PyTorch's args.digamma_() in place: ours out of place, because forward-over-reverse
-    # through an in-place op on args, whose tangent is a broadcast view here, refuses the write)
-    'mvlgamma': "grad 0 nodes [] | ['CloneBackward0']",
-    'special_multigammaln': "grad 0 nodes [] | ['CloneBackward0']",
     'grid_sample_bilinear': "grad 0 nodes ['AddBackward0', 'ExpandBackward0', 'GridSampler2DBackward0Scatter', 'RsubBackward1', 'SumBackward1'] | ['AddBackward1', 'AddcmulBackward0', 'MulBackward1', 'NegBackward0', 'ScatterAddBackward0', 'SelectBackward0', 'SubBackward1']; grad 1 nodes ['ExpandBackward0', 'GridSampler2DBackward0Gather', 'NegBackward0', 'RsubBackward1', 'SqueezeBackward1', 'UnsqueezeBackward0'] | ['GatherBackward0', 'GridSampler2DBackwardBackward0']",
     'grid_sample_bilinear_border_align': "grad 0 nodes ['AddBackward0', 'ExpandBackward0', 'GridSampler2DBackward0Scatter', 'RsubBackward1', 'SumBackward1'] | ['AddBackward1', 'AddcmulBackward0', 'ClampBackward1', 'MulBackward1', 'NegBackward0', 'ScatterAddBackward0', 'SelectBackward0']; grad 1 nodes ['ExpandBackward0', 'GridSampler2DBackward0Gather', 'NegBackward0', 'RsubBackward1', 'SqueezeBackward1', 'UnsqueezeBackward0'] | ['GatherBackward0', 'GridSampler2DBackwardBackward0']",
     'grid_sample_bilinear_reflection': "grad 0 nodes ['AddBackward0', 'ExpandBackward0', 'GridSampler2DBackward0Scatter', 'RsubBackward1', 'SumBackward1'] | ['AbsBackward0', 'AddBackward1', 'AddcmulBackward0', 'ClampBackward1', 'MulBackward1', 'NegBackward0', 'RemainderBackward0', 'ScatterAddBackward0', 'SelectBackward0', 'SubBackward1', 'WhereBackward0']; grad 1 nodes ['ExpandBackward0', 'GridSampler2DBackward0Gather', 'NegBackward0', 'RsubBackward1', 'SqueezeBackward1', 'UnsqueezeBackward0'] | ['GatherBackward0', 'GridSampler2DBackwardBackward0']",
@@ -35,12 +31,8 @@ KNOWN3: dict[str, str] = {
     'grid_sample_3d': "grad 0 nodes ['AddBackward0', 'ExpandBackward0', 'GridSampler3DBackward0Scatter', 'RsubBackward1', 'SumBackward1'] | ['AddBackward1', 'AddcmulBackward0', 'MulBackward1', 'NegBackward0', 'ScatterAddBackward0', 'SelectBackward0', 'SubBackward1']; grad 1 nodes ['ExpandBackward0', 'GridSampler3DBackward0Gather', 'NegBackward0', 'RsubBackward1', 'SqueezeBackward1'] | ['AddBackward1', 'AddcmulBackward0', 'GatherBackward0', 'GridSampler3DBackwardBackward0', 'MulBackward1', 'SubBackward1']",
     'grid_sample_3d_nearest_reflection': "grad 1 nodes ['AddBackward0', 'ExpandBackward0', 'GridSampler3DBackward0Gather', 'MulBackward0', 'SelectBackward0', 'SqueezeBackward1', 'StackBackward0', 'SubBackward0', 'SumBackward1', 'UnsqueezeBackward0', 'ViewBackward0'] | ['GridSampler3DBackwardBackward0']",
     'grid_sampler': "grad 0 nodes ['AddBackward0', 'ExpandBackward0', 'GridSampler2DBackward0Scatter', 'RsubBackward1', 'SumBackward1'] | ['AbsBackward0', 'AddBackward1', 'AddcmulBackward0', 'ClampBackward1', 'MulBackward1', 'NegBackward0', 'RemainderBackward0', 'ScatterAddBackward0', 'SelectBackward0', 'SubBackward1', 'WhereBackward0']; grad 1 nodes ['ExpandBackward0', 'GridSampler2DBackward0Gather', 'NegBackward0', 'RsubBackward1', 'SqueezeBackward1', 'UnsqueezeBackward0'] | ['GatherBackward0', 'GridSampler2DBackwardBackward0']",
-    'view_inplace_twice': "grad 0 nodes ['IndexPutImplBackward0', 'SliceBackward0', 'ViewBackward0'] | []; grad 1 nodes ['IndexPutImplBackward0', 'SliceBackward0', 'ViewBackward0'] | []",
     'linalg_det': "grad 0 nodes ['LinalgInvExBackward0'] | ['DiagEmbedBackward0', 'DiagonalBackward0', 'ExpandBackward0', 'LinalgSolveExBackward0']",
     'det_batched': "grad 0 nodes ['LinalgInvExBackward0'] | ['DiagEmbedBackward0', 'DiagonalBackward0', 'LinalgSolveExBackward0']",
-    'linalg_qr': "grad 0 nodes ['MulBackward0'] | ['MulBackward1']",
-    'linalg_qr_tall_batched': "grad 0 nodes ['MulBackward0'] | ['MulBackward1']",
-    'qr_legacy': "grad 0 nodes ['MulBackward0'] | ['MulBackward1']",
     'batch_norm_train': "grad 0 nodes ['DivBackward0', 'NegBackward0', 'ReciprocalBackward0', 'SqrtBackward0', 'ViewBackward0'] | ['DivBackward1', 'ExpandBackward0', 'MulBackward1', 'UnsqueezeBackward0']; grad 1 nodes ['AddBackward0', 'DivBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | []",
     'batch_norm_train_2d_no_stats': "grad 0 nodes ['DivBackward0', 'NegBackward0', 'ReciprocalBackward0', 'SqrtBackward0', 'ViewBackward0'] | ['DivBackward1', 'ExpandBackward0', 'MulBackward1']; grad 1 nodes ['AddBackward0', 'DivBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | []",
     'batch_norm_train_no_affine': "grad 0 nodes ['DivBackward0', 'NegBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | ['DivBackward1', 'MulBackward1']",
@@ -55,16 +47,12 @@ KNOWN3: dict[str, str] = {
     'torch_layer_norm': "grad 0 nodes ['DivBackward0', 'NegBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | ['DivBackward1', 'MulBackward1', 'ViewBackward0']; grad 1 nodes ['AddBackward0', 'DivBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | ['ViewBackward0']",
     'torch_group_norm': "grad 0 nodes ['DivBackward0'] | ['MeanBackward1']",
     'torch_instance_norm': "grad 0 nodes ['DivBackward0', 'NegBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | ['DivBackward1', 'MulBackward1']",
-    'prod_all_one_zero': "grad 0 nodes ['AliasBackward0'] | []",
-    'prod_all_two_zeros': "grad 0 nodes ['AliasBackward0'] | []",
-    'prod_dim_zeros': "grad 0 nodes ['AliasBackward0'] | []",
-    'prod_dim0_zeros_keepdim': "grad 0 nodes ['AliasBackward0'] | []",
-    'cumprod_zeros': "grad 0 nodes ['AliasBackward0'] | []",
-    'cumprod_zero_per_row': "grad 0 nodes ['AliasBackward0'] | []",
-    'cumprod_two_zeros': "grad 0 nodes ['AliasBackward0'] | []",
-    'logcumsumexp_dim1': "grad 0 nodes [] | ['AbsBackward0']",
-    'logcumsumexp_fn_dim0': "grad 0 nodes [] | ['AbsBackward0']",
-    'logcumsumexp_large': "grad 0 nodes [] | ['AbsBackward0']",
+    # (the layout of a sum of two gradients: PyTorch's TensorIterator lays old + new out like
+    # its first operand, here a transposed gradient (TransposeBackward0), so ViewBackward0's
+    # grad.reshape() is a _reshape_alias; NumPy's add (ours) lays out conflicting operands in
+    # C order, so ours reshapes a contiguous sum (ViewBackward0). Matching needs
+    # TensorIterator's output-layout rule in the binary elementwise ops' forward, a cost on
+    # their hot path: left for a decision)
     'einsum_three': "grad 0 nodes [] | ['ReshapeAliasBackward0']; grad 1 nodes [] | ['ReshapeAliasBackward0']",
     'einsum_bilinear': "grad 0 nodes [] | ['ReshapeAliasBackward0']; grad 1 nodes [] | ['ReshapeAliasBackward0']",
 }

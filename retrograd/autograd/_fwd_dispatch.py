@@ -376,6 +376,12 @@ def _write_tangent(self, old, new) -> None:
         if old._data.shape != new._data.shape:   # an in-place view op (transpose_, t_): the
             _set(self, new)                       # tangent changes its shape the same way
             return
+        if self._base is None and _self_overlapping(old._data):
+            # a broadcast tangent (an elementwise rule's expand of a smaller input's tangent)
+            # cannot be written into; PyTorch's tangents are laid out as their primal is, so
+            # the write lands in dense memory: here the new tangent replaces it
+            _set(self, new)
+            return
         _copy_into(old, new)
         return
     base = self._base
@@ -389,6 +395,11 @@ def _write_tangent(self, old, new) -> None:
     view = _strided_like(self, base, base_t)
     _copy_into(view, new)
     _set(self, view)
+
+
+def _self_overlapping(a: np.ndarray) -> bool:
+    """Some dim of size > 1 has stride 0 (an expanded array: elements share memory)."""
+    return 0 in a.strides and any(s == 0 and n > 1 for n, s in zip(a.shape, a.strides))
 
 
 def _copy_into(dst, src) -> None:

@@ -569,3 +569,10 @@ def backward_kernel(cls, grad, x, fn, adjoint, adjoint_name, src=None, save=None
     """The gradient ``fn(grad)`` of a pooling / padding op (create_graph records it as the node
     ``cls`` over (grad, x), PyTorch's backward kernel); here only the map itself."""
     return fn(grad)
+
+
+# -- third-order rows (misc3): in-place building blocks of PyTorch's C++ formulas -------------------
+def mul_scalar_(x, c):
+    """``x.mul_(c)`` for a number c, into x (a view writes through to its base)."""
+    x *= c
+    return x

@@ -531,3 +531,19 @@ def mean_dims(x, dims, keepdim):
 # see: forward AD over it uses the node's rule)
 from .nn._linmap import backward_kernel as _backward_kernel  # noqa: E402
 backward_kernel = _public(_backward_kernel, "backward_kernel")
+
+
+# -- third-order rows (misc3): in-place building blocks of PyTorch's C++ formulas -------------------
+from .inplace import apply_inplace as _apply_inplace  # noqa: E402
+from .._dispatch import unwrap as _unwrap  # noqa: E402
+
+
+def _mul_scalar_inplace(x, c):
+    return _apply_inplace(x, _unwrap(mul_scalar), c)
+
+
+_mul_scalar_inplace.__name__ = "mul_scalar_"
+# ``x.mul_(c)`` as PyTorch's C++ formulas call it: mul_.Scalar, MulBackward1 (inside CopySlices
+# for a view), whose own backward is mul.Scalar again; public and named in place, so forward AD
+# updates x's tangent (and its base's)
+mul_scalar_ = _public(_mul_scalar_inplace, "mul_scalar_")

@@ -266,8 +266,8 @@ class MvlgammaBackward0(Node):
         if not ns.INPLACE:   # PyTorch's mvlgamma_backward: grad * digamma(offsets + x[..., None])
             p = self.p       # summed over the last dim
             offsets = ns.const_like(x, np.arange(-p / 2.0 + 0.5, 0.5, 0.5))
-            args = offsets + ns.unsqueeze_dims(x, [-1])
-            return (grad * ns.sum_dims(ns.digamma(args), [-1], False),)
+            args = offsets + ns.unsqueeze_dims(x, [-1])   # (digamma_ in place, as PyTorch's:
+            return (grad * ns.sum_dims(args.digamma_(), [-1], False),)   # it saves a clone)
         s = ns.digamma(x + 0.0)   # (PyTorch adds its offsets, 0.0 first: -0 becomes +0)
         for j in range(1, self.p):
             s = s + ns.digamma(x - 0.5 * j)

@@ -51,7 +51,9 @@ def _qr_graph_backward(ns, q, r, gq, gr):
     if m >= n:
         sym = ns.triu(mh, 0)
         sym = sym + mT(ns, sym)
-        sym.diagonal(0, -2, -1).mul_(0.5)   # (the create_graph path only: Tensors)
+        # (the create_graph path only: Tensors) PyTorch's C++ mul_(0.5) is mul_.Scalar:
+        # MulBackward1 in the CopySlices, whose own backward is grad * 0.5 (MulBackward1)
+        ns.mul_scalar_(sym.diagonal(0, -2, -1), 0.5)
         b = ns.matmul(q, sym)
         if gq is not None:
             b = b + gq

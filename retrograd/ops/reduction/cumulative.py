@@ -83,22 +83,21 @@ def _cumprod_grad_graph(grad, x, d):
     joined by cat), and grad_x[k] = sum(grad[k:] * omitted_k) copied into a select of a zero
     tensor (a chain of CopySlices)."""
     n = x.shape[d]
-    lead = (slice(None),) * d
     ones_size = list(x.shape)
     ones_size[d] = 1
     ones = wrap(np.ones(1, grad._data.dtype)).expand(ones_size)
     out = wrap(np.zeros(x.shape, grad._data.dtype))
-    for k in range(n):
-        if k == 0:
-            omitted = _cat([ones, x[lead + (slice(1, None),)].cumprod(d)], d)
+    for k in range(n):   # narrow, not x[...]: PyTorch's slice records SliceBackward0 even
+        if k == 0:         # for the whole dim (grad.slice(dim, 0)), where x[0:] is an alias
+            omitted = _cat([ones, x.narrow(d, 1, n - 1).cumprod(d)], d)
         else:
-            until_k = x[lead + (slice(0, k),)].prod(d, True)
+            until_k = x.narrow(d, 0, k).prod(d, True)
             if k == n - 1:
                 omitted = until_k
             else:
-                from_k1 = x[lead + (slice(k + 1, None),)].cumprod(d)
+                from_k1 = x.narrow(d, k + 1, n - k - 1).cumprod(d)
                 omitted = _cat([until_k, until_k.expand_as(from_k1) * from_k1], d)
-        out.select(d, k).copy_((grad[lead + (slice(k, None),)] * omitted).sum(d))
+        out.select(d, k).copy_((grad.narrow(d, k, n - k) * omitted).sum(d))
     return out
 
 
@@ -265,8 +264,13 @@ class LogcumsumexpBackward0(Node):
             return ns.flip(ns.logcumsumexp(ns.flip(t, (d,)), d), (d,))
 
         with _quiet():
-            pos = ns.where(grad > 0, ns.log(ns.where(grad > 0, grad, 1.0)), lowest)
-            neg = ns.where(grad < 0, ns.log(ns.where(grad < 0, -grad, 1.0)), lowest)
+            if ns.INPLACE:
+                pos = ns.where(grad > 0, ns.log(ns.where(grad > 0, grad, 1.0)), lowest)
+                neg = ns.where(grad < 0, ns.log(ns.where(grad < 0, -grad, 1.0)), lowest)
+            else:   # create_graph: PyTorch's graph, log|grad| once (AbsBackward0, LogBackward0)
+                log_abs = ns.log(ns.abs(grad))
+                pos = ns.where(grad > 0, log_abs, lowest)
+                neg = ns.where(grad < 0, log_abs, lowest)
             return (ns.exp(rev_lcse(pos - result) + x) - ns.exp(rev_lcse(neg - result) + x),)
 
     def jvp(self, ns, tangents, x, result):

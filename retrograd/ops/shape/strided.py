@@ -14,7 +14,7 @@ import numpy as np
 
 from ...autograd.node import Node
 from .._registry import export
-from .._util import Tensor, wrap_dim
+from .._util import Tensor, wrap, wrap_dim
 from ...autograd._record import record_view
 from ..._interop import from_dlpack as _from_dlpack
 
@@ -197,6 +197,8 @@ class AsStridedBackward0(Node):
     __slots__ = ("in_geom", "out_geom", "size", "stride", "storage_offset")
 
     def backward(self, ns, grad):
+        if not ns.INPLACE:   # create_graph: PyTorch's as_strided_backward, op for op
+            return (_as_strided_backward_graph(grad, self.in_geom, self.out_geom),)
         in_shape, in_strides, in_off = self.in_geom
         out_idx = positions(*self.out_geom)
         n_in = int(np.prod(in_shape, dtype=np.int64))
@@ -226,6 +228,66 @@ class AsStridedBackward0(Node):
     @property
     def _saved_storage_offset(self):
         return self.storage_offset
+
+
+def _maybe_overlapping(sizes, strides) -> bool:
+    """PyTorch's _maybe_overlapping_memory: some element may be reached twice (dims taken by
+    increasing stride, each stride must pass the span of the smaller ones)."""
+    span = 0
+    for i in sorted(range(len(sizes)), key=lambda i: strides[i]):
+        if strides[i] <= span:
+            return True
+        span += strides[i] * (sizes[i] - 1)
+    return False
+
+
+def _min_storage(sizes, strides, offset) -> int:
+    if 0 in sizes:
+        return offset
+    return offset + 1 + sum((n - 1) * s for n, s in zip(sizes, strides))
+
+
+def _as_strided_backward_graph(grad, in_geom, out_geom):
+    """The create_graph gradient of as_strided, recorded as PyTorch's as_strided_backward
+    records it: the output's size-1 dims squeezed and stride-0 dims summed, the gradient written
+    into a zero storage through an as_strided view of it (copy_: CopySlices; index_add_ where the
+    output overlaps itself), divided by the number of input elements sharing a position (where
+    the input overlaps), and read back through the input's geometry (AsStridedBackward0)."""
+    in_shape, in_strides, in_off = in_geom
+    size, stride, off = out_geom
+    dtype = grad._data.dtype
+    if 0 in size or 0 in in_shape:
+        return wrap(np.zeros(in_shape, dtype))
+    out_sizes, out_strides = [], []
+    for i in range(len(size) - 1, -1, -1):
+        if size[i] == 1:
+            grad = grad.squeeze(i)
+        elif stride[i] == 0:
+            grad = grad.sum(i, False)
+        else:
+            out_sizes.insert(0, size[i])
+            out_strides.insert(0, stride[i])
+    inp = [(n, s) for n, s in zip(in_shape, in_strides) if n != 1]
+    inp_sizes, inp_strides = [n for n, _ in inp], [s for _, s in inp]
+    out_overlap = _maybe_overlapping(out_sizes, out_strides)
+    inp_overlap = _maybe_overlapping(inp_sizes, inp_strides)
+    shared = min(in_off, off)
+    in_eff, out_eff = in_off - shared, off - shared
+    base = max(_min_storage(inp_sizes, inp_strides, in_eff),
+               _min_storage(out_sizes, out_strides, out_eff))
+    buf = wrap(np.zeros(base, dtype))
+    full = wrap(np.arange(base, dtype=np.int64)) if out_overlap or inp_overlap else None
+    if out_overlap:
+        idx = as_strided(full, out_sizes, out_strides, out_eff).reshape(-1)
+        buf.index_add_(0, idx, grad.reshape(-1))
+    else:
+        as_strided(buf, out_sizes, out_strides, out_eff).copy_(grad)
+    if inp_overlap:
+        count = wrap(np.zeros(base, dtype))
+        idx = as_strided(full, inp_sizes, inp_strides, in_eff).reshape(-1)
+        count.index_add_(0, idx, wrap(np.ones(1, dtype)).expand_as(idx))
+        buf.div_(count)
+    return as_strided(buf, in_shape, in_strides, in_eff)
 
 
 def _is_contiguous(shape, strides) -> bool:
