@@ -122,3 +122,24 @@ def test_bias_without_weight_second_order(which, loss, create_graph):
     add the bias's term, undefined without a weight); one alone goes through."""
     assert _bias_only(retrograd, which, loss, create_graph) == \
         _bias_only(torch, which, loss, create_graph)
+
+
+def _bias_only_grad_out(T, which, create_graph):
+    """d/dgrad_out of |dbias|^2 for a weightless norm: PyTorch's formulas drop the bias's term
+    there without a weight, so grad_out gets no gradient (None)."""
+    F = T.nn.functional
+    x = T.tensor(np.arange(24.0).reshape(2, 3, 4) % 5 / 3, requires_grad=True)
+    b = T.tensor(np.linspace(-1, 1, 4 if which == "layer" else 3), requires_grad=True)
+    y = F.layer_norm(x, (4,), None, b) if which == "layer" else \
+        F.batch_norm(x, None, None, None, b, training=True)
+    go = T.tensor(np.linspace(-1, 1, 24).reshape(2, 3, 4), requires_grad=True)
+    gb, = T.autograd.grad(y, b, go, create_graph=True)
+    r = T.autograd.grad((gb * gb).sum(), (go, x), allow_unused=True, create_graph=create_graph)
+    return [None if g is None else np.round(g.detach().numpy(), 10).tolist() for g in r]
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("which", ["layer", "batch"])
+def test_bias_without_weight_grad_out(which, create_graph):
+    assert _bias_only_grad_out(retrograd, which, create_graph) == \
+        _bias_only_grad_out(torch, which, create_graph)

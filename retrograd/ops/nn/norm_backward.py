@@ -120,7 +120,7 @@ def _double(ns, grads, go, wb, xhat, r, dims, m, train, need_go, need_x, need_w)
             g_go = _add(g_go, ggw * xhat)
         if need_x:
             g_x = _add(g_x, r * P(ggw * go) if train else r * (ggw * go))
-    if ggb is not None and need_go:
+    if ggb is not None and need_go and wb is not None:   # (PyTorch drops ggb without a weight)
         g_go = ns.expand(ggb, tuple(go.shape)) if g_go is None else g_go + ggb
     return g_go, g_x, g_w
 
