@@ -33,20 +33,6 @@ KNOWN3: dict[str, str] = {
     'grid_sampler': "grad 0 nodes ['AddBackward0', 'ExpandBackward0', 'GridSampler2DBackward0Scatter', 'RsubBackward1', 'SumBackward1'] | ['AbsBackward0', 'AddBackward1', 'AddcmulBackward0', 'ClampBackward1', 'MulBackward1', 'NegBackward0', 'RemainderBackward0', 'ScatterAddBackward0', 'SelectBackward0', 'SubBackward1', 'WhereBackward0']; grad 1 nodes ['ExpandBackward0', 'GridSampler2DBackward0Gather', 'NegBackward0', 'RsubBackward1', 'SqueezeBackward1', 'UnsqueezeBackward0'] | ['GatherBackward0', 'GridSampler2DBackwardBackward0']",
     'linalg_det': "grad 0 nodes ['LinalgInvExBackward0'] | ['DiagEmbedBackward0', 'DiagonalBackward0', 'ExpandBackward0', 'LinalgSolveExBackward0']",
     'det_batched': "grad 0 nodes ['LinalgInvExBackward0'] | ['DiagEmbedBackward0', 'DiagonalBackward0', 'LinalgSolveExBackward0']",
-    'batch_norm_train': "grad 0 nodes ['DivBackward0', 'NegBackward0', 'ReciprocalBackward0', 'SqrtBackward0', 'ViewBackward0'] | ['DivBackward1', 'ExpandBackward0', 'MulBackward1', 'UnsqueezeBackward0']; grad 1 nodes ['AddBackward0', 'DivBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | []",
-    'batch_norm_train_2d_no_stats': "grad 0 nodes ['DivBackward0', 'NegBackward0', 'ReciprocalBackward0', 'SqrtBackward0', 'ViewBackward0'] | ['DivBackward1', 'ExpandBackward0', 'MulBackward1']; grad 1 nodes ['AddBackward0', 'DivBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | []",
-    'batch_norm_train_no_affine': "grad 0 nodes ['DivBackward0', 'NegBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | ['DivBackward1', 'MulBackward1']",
-    'layer_norm': "grad 0 nodes ['DivBackward0', 'NegBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | ['DivBackward1', 'MulBackward1', 'ViewBackward0']; grad 1 nodes ['AddBackward0', 'DivBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | ['ViewBackward0']",
-    'layer_norm_2d_no_affine': "grad 0 nodes ['DivBackward0', 'NegBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | ['DivBackward1', 'MulBackward1', 'ViewBackward0']",
-    'layer_norm_weight_only': "grad 0 nodes ['DivBackward0', 'NegBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | ['DivBackward1', 'MulBackward1', 'ViewBackward0']; grad 1 nodes ['AddBackward0', 'DivBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | ['ViewBackward0']",
-    'group_norm': "grad 0 nodes ['DivBackward0'] | ['MeanBackward1']",
-    'group_norm_4d_no_affine': "grad 0 nodes ['DivBackward0'] | ['MeanBackward1']",
-    'instance_norm': "grad 0 nodes ['DivBackward0', 'NegBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | ['DivBackward1', 'ExpandBackward0', 'MulBackward1', 'UnsqueezeBackward0']; grad 1 nodes ['AddBackward0', 'DivBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | []",
-    'instance_norm_running_stats': "grad 0 nodes ['DivBackward0', 'NegBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | ['DivBackward1', 'MulBackward1']",
-    'torch_batch_norm': "grad 0 nodes ['DivBackward0', 'NegBackward0', 'ReciprocalBackward0', 'SqrtBackward0', 'ViewBackward0'] | ['DivBackward1', 'ExpandBackward0', 'MulBackward1']; grad 1 nodes ['AddBackward0', 'DivBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | []",
-    'torch_layer_norm': "grad 0 nodes ['DivBackward0', 'NegBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | ['DivBackward1', 'MulBackward1', 'ViewBackward0']; grad 1 nodes ['AddBackward0', 'DivBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | ['ViewBackward0']",
-    'torch_group_norm': "grad 0 nodes ['DivBackward0'] | ['MeanBackward1']",
-    'torch_instance_norm': "grad 0 nodes ['DivBackward0', 'NegBackward0', 'ReciprocalBackward0', 'SqrtBackward0'] | ['DivBackward1', 'MulBackward1']",
     # (the layout of a sum of two gradients: PyTorch's TensorIterator lays old + new out like
     # its first operand, here a transposed gradient (TransposeBackward0), so ViewBackward0's
     # grad.reshape() is a _reshape_alias; NumPy's add (ours) lays out conflicting operands in

@@ -2,10 +2,12 @@
 kernels' nodes), and the composites F.instance_norm (through batch norm, as PyTorch builds it)
 and F.rms_norm (pow, mean, add, rsqrt, mul: PyTorch 2.13's CPU decomposition).
 
-Every formula reads the saved statistics on the fast path; for a differentiable backward
-(``create_graph=True``) it recomputes them from the saved input with ``ns`` ops, so that their
-own dependence on the input is part of the graph (double backward, as PyTorch's
-``batchnorm_double_backward`` and friends give).
+The NumPy formulas read the saved statistics (ops/nn/norm_backward.py's ``batch_norm_parts``,
+``layer_norm_parts``, shared with the double-backward nodes). Under ``create_graph=True`` each
+node records what PyTorch records: batch and layer norm their backward kernel as one node
+(NativeBatchNormBackwardBackward0, NativeLayerNormBackwardBackward0), group norm PyTorch's
+composite formula over its saved statistics, which are outputs of the node itself
+(ops/nn/norm_backward.py).
 """
 from __future__ import annotations
 
@@ -39,19 +41,6 @@ def _size(shape) -> str:
 _lst = format_shape  # the one shape formatter, in _size.py
 
 
-def _stats(ns, x, dims, m, eps, mean, rstd, shape=None):
-    """(x - mean) * rstd and rstd: the saved statistics (NumPy path; viewed as ``shape``), or
-    recomputed from ``x`` with ns ops (Tensor path: their dependence on x is then differentiated
-    too, and the saved ones, outputs of the node itself for group norm, stay out of the graph)."""
-    if isinstance(x, np.ndarray):
-        if shape is not None:
-            mean, rstd = mean.reshape(shape), rstd.reshape(shape)
-        return (x - mean) * rstd, rstd
-    xc = x - ns.sum_dims(x, dims, True) / m
-    rstd = 1 / ns.sqrt(ns.sum_dims(xc * xc, dims, True) / m + eps)
-    return xc * rstd, rstd
-
-
 def _normalized_grad(ns, gxhat, xhat, rstd, dims, m):
     """The gradient through xhat = (x - mean(x)) * rstd(x), statistics over ``dims``."""
     return rstd * (gxhat - ns.sum_dims(gxhat, dims, True) / m
@@ -74,24 +63,11 @@ class NativeBatchNormBackward0(Node):
     saved_names = ("input", "running_mean", "running_var", "weight", "result1", "result2")
     saved_attrs = {"training": "training", "eps": "eps"}
 
-    def _parts(self, ns, x, rm, rv, mean, invstd):
-        nd = len(x.shape)
-        shape = (1, x.shape[1]) + (1,) * (nd - 2)
-        dims = (0,) + tuple(range(2, nd))
-        if self.training:
-            m = math.prod(x.shape) // x.shape[1]
-            xhat, rstd = _stats(ns, x, dims, m, self.eps, mean, invstd, shape)
-        else:
-            m = 0
-            with _quiet():   # a negative running variance gives NaN, silently as in PyTorch
-                rstd = 1 / ns.sqrt(ns.reshape(rv, shape) + self.eps)
-            xhat = (x - ns.reshape(rm, shape)) * rstd
-        return shape, dims, m, xhat, rstd
-
     def backward(self, ns, grad, x, rm, rv, w, mean, invstd):
         if not ns.INPLACE:   # create_graph: PyTorch's one NativeBatchNormBackwardBackward0
             return _nb.batch_norm_backward(self, grad, x, w, rm, rv, mean, invstd)
-        shape, dims, m, xhat, rstd = self._parts(ns, x, rm, rv, mean, invstd)
+        shape, dims, m, xhat, rstd = _nb.batch_norm_parts(x, rm, rv, mean, invstd,
+                                                          self.training, self.eps)
         gx = gw = gb = None
         if self.needs(0):
             gxhat = grad if w is None else grad * ns.reshape(w, shape)
@@ -105,7 +81,8 @@ class NativeBatchNormBackward0(Node):
 
     def jvp(self, ns, tangents, x, rm, rv, w, mean, invstd):
         tx, tw, tb = tangents
-        shape, dims, m, xhat, rstd = self._parts(ns, x, rm, rv, mean, invstd)
+        shape, dims, m, xhat, rstd = _nb.batch_norm_parts(x, rm, rv, mean, invstd,
+                                                          self.training, self.eps)
         out = np.zeros_like(x)
         if tx is not None:
             dxhat = _normalized_tangent(tx, xhat, rstd, dims) if self.training else tx * rstd
@@ -217,18 +194,10 @@ class NativeLayerNormBackward0(Node):
     saved_names = ("bias", "input", "weight", "result1", "result2")
     saved_attrs = {"normalized_shape": "normalized_shape"}
 
-    def _parts(self, ns, x, mean, rstd):
-        k = len(self.normalized_shape)
-        nd = len(x.shape)
-        dims = tuple(range(nd - k, nd))
-        m = math.prod(self.normalized_shape)
-        xhat, rstd = _stats(ns, x, dims, m, self.eps, mean, rstd)
-        return dims, m, xhat, rstd
-
     def backward(self, ns, grad, b, x, w, mean, rstd):
         if not ns.INPLACE:   # create_graph: PyTorch's one NativeLayerNormBackwardBackward0
             return _nb.layer_norm_backward(self, grad, x, b, w, mean, rstd)
-        dims, m, xhat, rstd = self._parts(ns, x, mean, rstd)
+        _, dims, m, xhat, rstd = _nb.layer_norm_parts(x, mean, rstd, self.normalized_shape)
         gx = None
         if self.needs(0):
             gxhat = grad if w is None else grad * w
@@ -237,7 +206,7 @@ class NativeLayerNormBackward0(Node):
 
     def jvp(self, ns, tangents, b, x, w, mean, rstd):
         tx, tw, tb = tangents
-        dims, m, xhat, rstd = self._parts(ns, x, mean, rstd)
+        _, dims, m, xhat, rstd = _nb.layer_norm_parts(x, mean, rstd, self.normalized_shape)
         out = np.zeros_like(x)
         if tx is not None:
             dxhat = _normalized_tangent(tx, xhat, rstd, dims)
@@ -328,7 +297,7 @@ class NativeGroupNormBackward0(Node):
         gshape = (self.N, self.group, -1)
         xg = ns.reshape(x, gshape)
         m = (self.C // self.group) * self.HxW
-        xhat, rstd = _stats(ns, xg, (2,), m, self.eps, mean, rstd, (self.N, self.group, 1))
+        xhat, rstd = _nb.stats(xg, mean, rstd, (self.N, self.group, 1))
         cshape = (1, self.C) + (1,) * (len(x.shape) - 2)
         return gshape, m, xhat, rstd, cshape
 
