@@ -558,3 +558,23 @@ def test_rounding_ops_record_torchs_nodes(case):
         return [T.special.round(x).grad_fn.name(), T.special.round(x, decimals=1),
                 T.round(x).grad_fn.name()]
     both(scenario)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_hardsigmoid_gradient_scales_by_float32_one_sixth(dtype):
+    """PyTorch's kernel multiplies by ``1.0f / 6.0f`` (1/6 rounded to float32, in float64 too; half
+    in float32): bit for bit, in backward, forward AD and func.jvp."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-4, 4, 500).astype(dtype)
+    w = rng.standard_normal(500).astype(dtype)
+    got = {}
+    for T in LIBS:
+        xt = T.tensor(x, requires_grad=True)
+        g, = T.autograd.grad((T.nn.functional.hardsigmoid(xt) * T.tensor(w)).sum(), xt)
+        with T.autograd.forward_ad.dual_level():
+            d = T.autograd.forward_ad.make_dual(T.tensor(x), T.tensor(w))
+            t = T.autograd.forward_ad.unpack_dual(T.nn.functional.hardsigmoid(d)).tangent
+        j = T.func.jvp(T.nn.functional.hardsigmoid, (T.tensor(x),), (T.tensor(w),))[1]
+        got[T] = [np.array(a.detach().tolist(), dtype=dtype) for a in (g, t, j)]
+    for ours, ref in zip(got[retrograd], got[torch]):
+        np.testing.assert_array_equal(ours.view(np.uint8), ref.view(np.uint8))
