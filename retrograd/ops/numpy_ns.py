@@ -390,14 +390,14 @@ def hardswish_backward(grad_output, x):
 
 # PyTorch's hardsigmoid_backward kernel multiplies by ``1.0f / 6.0f``: 1/6 rounded to float32,
 # in float64 too (a float64 gradient reads 0.1666666716337204), and half in float32 (opmath)
-ONE_SIXTH = float(_np.float32(1.0 / 6.0))
+_ONE_SIXTH = float(_np.float32(1.0 / 6.0))
 
 
 def hardsigmoid_backward(grad_output, x):
     if grad_output.dtype == _np.float16:
-        scaled = (grad_output.astype(_np.float32) * _np.float32(ONE_SIXTH)).astype(_np.float16)
+        scaled = (grad_output.astype(_np.float32) * _np.float32(_ONE_SIXTH)).astype(_np.float16)
     else:
-        scaled = grad_output * ONE_SIXTH
+        scaled = grad_output * _ONE_SIXTH
     return where((x > -3) & (x < 3), scaled, 0.0)
 
 

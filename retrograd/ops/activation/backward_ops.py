@@ -280,7 +280,7 @@ def hardsigmoid_backward(grad_output, self):
     formula for hardsigmoid and needs none of this)."""
     if forward_hooks() is not None or _grad_mode.double_vjp.get():
         inside = wrap((self._data > -3) & (self._data < 3))
-        return _where(inside, grad_output * _N.ONE_SIXTH, 0.0)
+        return _where(inside, grad_output * _N._ONE_SIXTH, 0.0)
     out = np.asarray(_N.hardsigmoid_backward(grad_output._data, self._data))
     if needs_grad(grad_output, self):
         return wrap(out, not_implemented("hardsigmoid_backward", (grad_output, self), out))
