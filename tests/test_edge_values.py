@@ -213,10 +213,6 @@ for _dt, _t in (("float32", 1.401298464324817e-45), ("float64", 5e-324)):
          "log2(2^-1 + 2^-1) is exactly 0; torch's formula rounds to -1e-8 / -5e-17")
 _put(DELIBERATE, "logit", "float32", "grad0", -0.0, -INF,
      "1/(x (1 - x)) at -0 is -inf (IEEE), as torch's float64 says; its float32 says +inf")
-for _x in (0.0, -0.0, 1.0, -1.0, 5e-324, -5e-324, 2.2250738585072014e-308,
-           -2.2250738585072014e-308, 0.5, -0.5, 2.5):
-    _put(DELIBERATE, "nn.functional.hardsigmoid", "float64", "grad0", _x, 1 / 6,
-         "float64 gradient 1/6: torch's float64 kernel uses the float32 constant 0.1666666716")
 for _dt, _big, _v in (("float32", 1.0000000150474662e+30, -0.0), ("float64", 1e30,
                                                                  -5.641895835477563e-61)):
     _why = ("d erfcx/dx = 2x erfcx(x) - 2/sqrt(pi) -> -1/(sqrt(pi) x^2), a negative value "
