@@ -170,6 +170,20 @@ def _check_bias_without_weight(grads, w):
 # -- create_graph: PyTorch's double-backward formulas, op for op (the nodes a third derivative
 # records are PyTorch's: MulBackward1 for ``M * t`` and ``t.mul_(3. / M)``, DivBackward1 for
 # ``t.div_(M)``, the saved statistics constants) -------------------------------------------------
+def _ggi_terms(ns, g, ggI, xmu, xmu_s32, s1, s32, m, sum1):
+    """The input's gradient from ggI, shared by PyTorch's batchnorm_double_backward (``g`` =
+    grad_out, times gamma after) and layer_norm_double_backward (``g`` = grad_out * gamma):
+    groups of ``m`` elements, ``sum1`` reducing one group, ``s1``/``s32`` invstd^2/invstd^3."""
+    g_mu_sum, g_sum = sum1(g * xmu), sum1(g)
+    ggI_sum, ggI_mu_sum = sum1(ggI), sum1(ggI * xmu)
+    all_sub = ns.div_scalar(ggI_sum * g_sum, m) - sum1(g * ggI) \
+        + ns.mul_scalar(s1 * g_mu_sum * ggI_mu_sum, 3.0 / m)
+    t0 = ns.div_scalar(xmu_s32 * all_sub, m)
+    t1 = ns.div_scalar(ggI_mu_sum * s32, m) * (ns.div_scalar(g_sum, m) - g)
+    t2 = ns.div_scalar(g_mu_sum * s32, m) * (ns.div_scalar(ggI_sum, m) - ggI)
+    return t0 + t1 + t2
+
+
 def _batch_norm_double_graph(ns, node, grads, go, x, rm, rv, invstd, mean, w):
     """(d/dgrad_out, d/dinput, d/dweight) as PyTorch's batchnorm_double_backward builds them:
     gI, gG and ggO over input - mu, the saved invstd (or the running variance's) and its powers."""
@@ -203,14 +217,7 @@ def _batch_norm_double_graph(ns, node, grads, go, x, rm, rv, invstd, mean, w):
     gI = gG = ggO = None
     if node.needs(1):
         if ggI is not None and training:
-            gOinmu_sum, gO_sum = sum1(go * xmu), sum1(go)
-            ggI_sum, ggIinmu_sum = sum1(ggI), sum1(ggI * xmu)
-            all_sub = ns.div_scalar(ggI_sum * gO_sum, M) - sum1(go * ggI) \
-                + ns.mul_scalar(s1 * gOinmu_sum * ggIinmu_sum, 3.0 / M)
-            gI_0t = ns.div_scalar(xmu_s32 * all_sub, M)
-            gI_1t = ns.div_scalar(ggIinmu_sum * s32, M) * (ns.div_scalar(gO_sum, M) - go)
-            gI_2t = ns.div_scalar(gOinmu_sum * s32, M) * (ns.div_scalar(ggI_sum, M) - ggI)
-            gI = gamma * (gI_0t + gI_1t + gI_2t)
+            gI = gamma * _ggi_terms(ns, go, ggI, xmu, xmu_s32, s1, s32, M, sum1)
         if ggG is not None:
             if training:
                 t1 = ns.div_scalar(s12 * sum1(go), -M)
@@ -267,15 +274,7 @@ def _layer_norm_double_graph(ns, node, grads, go_t, x_t, mean_t, rstd_t, w):
     gI = gG = ggO = None
     if node.needs(1):
         if ggI is not None:
-            gxhat = go * gamma
-            gxhat_mu_sum, gxhat_sum = sum1(gxhat * xmu), sum1(gxhat)
-            ggI_sum, ggI_mu_sum = sum1(ggI), sum1(ggI * xmu)
-            all_sub = ns.div_scalar(ggI_sum * gxhat_sum, N) - sum1(ggI * gxhat) \
-                + ns.mul_scalar(s1 * gxhat_mu_sum * ggI_mu_sum, 3.0 / N)
-            gI_0t = ns.div_scalar(xmu_s32 * all_sub, N)
-            gI_1t = ns.div_scalar(ggI_mu_sum * s32, N) * (ns.div_scalar(gxhat_sum, N) - gxhat)
-            gI_2t = ns.div_scalar(gxhat_mu_sum * s32, N) * (ns.div_scalar(ggI_sum, N) - ggI)
-            gI = gI_0t + gI_1t + gI_2t
+            gI = _ggi_terms(ns, go * gamma, ggI, xmu, xmu_s32, s1, s32, N, sum1)
         if ggG is not None:
             t0 = go * ggG * s12
             t1 = ns.div_scalar(s12 * sum1(go * ggG), -N)
